@@ -1,0 +1,24 @@
+import { SETTING_NAMES, SETTINGS_TABLE, type TableSettings } from "./settings_table.ts";
+import type { Settings } from "./types.ts";
+
+/** Adds the derived settings (minimum rates) to table settings. */
+export function deriveSettings(table: TableSettings): Settings {
+  return {
+    ...table,
+    min_ul_rate: Math.floor(table.base_ul_rate * table.ul_min_percent / 100),
+    min_dl_rate: Math.floor(table.base_dl_rate * table.dl_min_percent / 100),
+  };
+}
+
+/**
+ * Every setting at its table default, with `overrides` applied, derived values computed. For
+ * tests, the simulator and benchmarks; the daemon resolves real sources instead.
+ */
+export function settingsWithDefaults(overrides: Partial<TableSettings> = {}): Settings {
+  const values: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const d = SETTINGS_TABLE[name].default;
+    values[name] = Array.isArray(d) ? [...d] : d;
+  }
+  return deriveSettings({ ...(values as TableSettings), ...overrides });
+}

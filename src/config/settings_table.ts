@@ -1,0 +1,460 @@
+/**
+ * THE settings table: the single source of truth for every setting. The zod schema, the CLI
+ * options, the env and UCI lookups, `--help` and the README's settings table are derived from it.
+ *
+ * Names are upstream's internal names (interfaces.md §2). UCI options are read from the first
+ * section of the given type (`@type[0].option`), as upstream does.
+ */
+
+/** The kinds of value a setting can hold. */
+export type SettingKind = "string" | "path" | "number" | "integer" | "boolean" | "enum" | "list";
+
+/** One row of the settings table. */
+export interface SettingSpec {
+  /** Value type. */
+  readonly kind: SettingKind;
+  /** Default value; `""`/`0` mean "unset" for settings marked `required`. */
+  readonly default: string | number | boolean | readonly string[];
+  /** The daemon cannot run without an explicit value. */
+  readonly required?: boolean;
+  /** Inclusive lower bound (numbers). */
+  readonly min?: number;
+  /** Inclusive upper bound (numbers). */
+  readonly max?: number;
+  /** Out-of-range values are clamped with a warning (upstream behaviour) instead of rejected. */
+  readonly clamp?: boolean;
+  /** Allowed values for `enum`. */
+  readonly choices?: readonly string[];
+  /** Upper-case the value before checking the choices. */
+  readonly upperCase?: boolean;
+  /** Environment variables; the first is the documented one, later ones are accepted aliases. */
+  readonly env: readonly string[];
+  /** UCI section type and option (`@section[0].option`). */
+  readonly uci?: readonly [section: string, option: string];
+  /** Long CLI flag without dashes. */
+  readonly flag: string;
+  /** Upstream's extra long aliases without dashes (e.g. `ul` for `--ul`). */
+  readonly aliases?: readonly string[];
+  /** Unit shown in help. */
+  readonly unit?: string;
+  /** One-line description. */
+  readonly description: string;
+}
+
+const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] as const;
+
+/** Every setting, keyed by upstream's internal name. Order is the order of `--help`. */
+export const SETTINGS_TABLE = {
+  // --- network (upstream) ---
+  ul_if: {
+    kind: "string",
+    default: "",
+    required: true,
+    env: ["SQMA_UPLOAD_INTERFACE"],
+    uci: ["network", "upload_interface"],
+    flag: "upload-interface",
+    aliases: ["ul"],
+    description: "Interface whose root qdisc shapes upload (e.g. wan).",
+  },
+  dl_if: {
+    kind: "string",
+    default: "",
+    required: true,
+    env: ["SQMA_DOWNLOAD_INTERFACE"],
+    uci: ["network", "download_interface"],
+    flag: "download-interface",
+    aliases: ["dl"],
+    description: "Interface whose root qdisc shapes download (e.g. ifb4wan).",
+  },
+  base_ul_rate: {
+    kind: "integer",
+    default: 0,
+    required: true,
+    min: 10,
+    max: 100_000_000,
+    env: ["SQMA_UPLOAD_BASE_KBITS"],
+    uci: ["network", "upload_base_kbits"],
+    flag: "upload-base-kbits",
+    aliases: ["ub"],
+    unit: "kbit/s",
+    description: "Expected good-day upload capacity (floored to an integer).",
+  },
+  base_dl_rate: {
+    kind: "integer",
+    default: 0,
+    required: true,
+    min: 10,
+    max: 100_000_000,
+    env: ["SQMA_DOWNLOAD_BASE_KBITS"],
+    uci: ["network", "download_base_kbits"],
+    flag: "download-base-kbits",
+    aliases: ["db"],
+    unit: "kbit/s",
+    description: "Expected good-day download capacity (floored to an integer).",
+  },
+  ul_min_percent: {
+    kind: "number",
+    default: 20,
+    min: 1,
+    max: 80,
+    clamp: true,
+    env: ["SQMA_UPLOAD_MIN_PERCENT"],
+    uci: ["network", "upload_min_percent"],
+    flag: "upload-min-percent",
+    aliases: ["up"],
+    unit: "%",
+    description: "Minimum upload rate as a percentage of the base rate (clamped to 1-80).",
+  },
+  dl_min_percent: {
+    kind: "number",
+    default: 20,
+    min: 1,
+    max: 80,
+    clamp: true,
+    env: ["SQMA_DOWNLOAD_MIN_PERCENT"],
+    uci: ["network", "download_min_percent"],
+    flag: "download-min-percent",
+    aliases: ["dp"],
+    unit: "%",
+    description: "Minimum download rate as a percentage of the base rate (clamped to 1-80).",
+  },
+  max_ul_rate: {
+    kind: "integer",
+    default: 0,
+    min: 0,
+    max: 100_000_000,
+    env: ["SQMA_UPLOAD_MAX_KBITS"],
+    uci: ["network", "upload_max_kbits"],
+    flag: "upload-max-kbits",
+    unit: "kbit/s",
+    description: "Optional cap on the upload rate (0 = no cap, as upstream).",
+  },
+  max_dl_rate: {
+    kind: "integer",
+    default: 0,
+    min: 0,
+    max: 100_000_000,
+    env: ["SQMA_DOWNLOAD_MAX_KBITS"],
+    uci: ["network", "download_max_kbits"],
+    flag: "download-max-kbits",
+    unit: "kbit/s",
+    description: "Optional cap on the download rate (0 = no cap, as upstream).",
+  },
+  // --- output (upstream) ---
+  log_level: {
+    kind: "enum",
+    default: "INFO",
+    choices: LOG_LEVELS,
+    upperCase: true,
+    env: ["SQMA_LOG_LEVEL"],
+    uci: ["output", "log_level"],
+    flag: "log-level",
+    aliases: ["ll"],
+    description: "Log level: TRACE, DEBUG, INFO, WARN, ERROR or FATAL (case-insensitive).",
+  },
+  stats_file: {
+    kind: "path",
+    default: "/tmp/sqm-autorate.csv",
+    env: ["SQMA_STATS_FILE"],
+    uci: ["output", "stats_file"],
+    flag: "stats-file",
+    description: "Per-tick statistics CSV (upstream format).",
+  },
+  speedhist_file: {
+    kind: "path",
+    default: "/tmp/sqm-speedhist.csv",
+    env: ["SQMA_SPEED_HIST_FILE"],
+    uci: ["output", "speed_hist_file"],
+    flag: "speed-hist-file",
+    description: "Speed-history CSV, dumped every 300 s (upstream format).",
+  },
+  suppress_statistics: {
+    kind: "boolean",
+    default: false,
+    env: ["SQMA_SUPPRESS_STATISTICS"],
+    uci: ["output", "suppress_statistics"],
+    flag: "suppress-statistics",
+    aliases: ["no-statistics", "ns"],
+    description: "Do not write the statistics files (1/true/yes/y or 0/false/no/n).",
+  },
+  stats_max_kbytes: {
+    kind: "integer",
+    default: 2048,
+    min: 16,
+    max: 1_048_576,
+    env: ["SQMA_STATS_MAX_KBYTES"],
+    uci: ["output", "stats_max_kbytes"],
+    flag: "stats-max-kbytes",
+    unit: "KiB",
+    description: "Size at which a statistics file is rotated (the previous file is kept as .1).",
+  },
+  // --- advanced (upstream and Rust port) ---
+  histsize: {
+    kind: "integer",
+    default: 100,
+    min: 1,
+    max: 10_000,
+    env: ["SQMA_SPEED_HIST_SIZE"],
+    uci: ["advanced_settings", "speed_hist_size"],
+    flag: "speed-hist-size",
+    description: "Number of safe rates remembered per direction.",
+  },
+  ul_max_delta_owd: {
+    kind: "number",
+    default: 15,
+    min: 0.1,
+    max: 10_000,
+    env: ["SQMA_UPLOAD_DELAY_MS"],
+    uci: ["advanced_settings", "upload_delay_ms"],
+    flag: "upload-delay-ms",
+    aliases: ["ud"],
+    unit: "ms",
+    description: "Upload one-way delay increase above which the rate is cut.",
+  },
+  dl_max_delta_owd: {
+    kind: "number",
+    default: 15,
+    min: 0.1,
+    max: 10_000,
+    env: ["SQMA_DOWNLOAD_DELAY_MS"],
+    uci: ["advanced_settings", "download_delay_ms"],
+    flag: "download-delay-ms",
+    aliases: ["dd"],
+    unit: "ms",
+    description: "Download one-way delay increase above which the rate is cut.",
+  },
+  high_load_level: {
+    kind: "number",
+    default: 0.8,
+    min: 0.67,
+    max: 0.95,
+    clamp: true,
+    env: ["SQMA_HIGH_LOAD_LEVEL", "SQMA_HIGH_LEVEL_LOAD"],
+    uci: ["advanced_settings", "high_load_level"],
+    flag: "high-load-level",
+    description: "Load ratio above which the rate may grow (clamped to 0.67-0.95).",
+  },
+  rate_controller: {
+    kind: "string",
+    default: "ewma",
+    env: ["SQMA_RATE_CONTROLLER"],
+    uci: ["advanced_settings", "rate_controller"],
+    flag: "rate-controller",
+    description: "`ewma`, a path to a .lua ratecontroller script, or `builtin:<name>`.",
+  },
+  reflector_type: {
+    kind: "enum",
+    default: "icmp",
+    choices: ["icmp"],
+    env: ["SQMA_REFLECTOR_TYPE"],
+    uci: ["advanced_settings", "reflector_type"],
+    flag: "reflector-type",
+    description: "Reflector protocol; only icmp (upstream accepts and ignores it).",
+  },
+  measurement_type: {
+    kind: "enum",
+    default: "icmp-timestamps",
+    choices: ["icmp", "icmp-timestamps"],
+    env: ["SQMA_MEASUREMENT_TYPE"],
+    uci: ["advanced_settings", "measurement_type"],
+    flag: "measurement-type",
+    description: "Prefer ICMP timestamps (separate up/down delay) or plain echo (RTT/2).",
+  },
+  tick_interval: {
+    kind: "number",
+    default: 0.5,
+    min: 0.05,
+    max: 10,
+    env: ["SQMA_TICK_INTERVAL"],
+    uci: ["advanced_settings", "tick_interval"],
+    flag: "tick-interval",
+    unit: "s",
+    description: "Ping period per reflector; also the freshness unit (2 x tick).",
+  },
+  min_change_interval: {
+    kind: "number",
+    default: 0.5,
+    min: 0.05,
+    max: 60,
+    env: ["SQMA_MIN_CHANGE_INTERVAL"],
+    uci: ["advanced_settings", "min_change_interval"],
+    flag: "min-change-interval",
+    unit: "s",
+    description: "Control loop period: time between rate decisions.",
+  },
+  num_reflectors: {
+    kind: "integer",
+    default: 5,
+    min: 1,
+    max: 255,
+    env: ["SQMA_NUM_REFLECTORS"],
+    uci: ["advanced_settings", "num_reflectors"],
+    flag: "num-reflectors",
+    description: "Number of reflectors pinged at once.",
+  },
+  peer_reselection_time: {
+    kind: "integer",
+    default: 15,
+    min: 1,
+    max: 1440,
+    env: ["SQMA_PEER_RESELECTION_TIME"],
+    uci: ["advanced_settings", "peer_reselection_time"],
+    flag: "peer-reselection-time",
+    unit: "min",
+    description: "Reflector reselection period after the first 40 reselections.",
+  },
+  reflector_list_file: {
+    kind: "path",
+    default: "",
+    env: ["SQMA_REFLECTOR_LIST_FILE"],
+    uci: ["advanced_settings", "reflector_list_file"],
+    flag: "reflector-list-file",
+    description: "Reflector CSV (reflector_ip,ip_version,description); empty = embedded list.",
+  },
+  // --- new in this implementation ---
+  shaper: {
+    kind: "enum",
+    default: "cake",
+    choices: ["cake", "htb", "tbf"],
+    env: ["SQMA_SHAPER"],
+    uci: ["advanced_settings", "shaper"],
+    flag: "shaper",
+    description: "Shaper to retune: cake (root qdisc), htb (a class) or tbf (root qdisc).",
+  },
+  htb_classid: {
+    kind: "string",
+    default: "1:1",
+    env: ["SQMA_HTB_CLASSID"],
+    uci: ["advanced_settings", "htb_classid"],
+    flag: "htb-classid",
+    description: "HTB class whose rate is changed when shaper=htb.",
+  },
+  dl_counter: {
+    kind: "enum",
+    default: "auto",
+    choices: ["auto", "rx", "tx"],
+    env: ["SQMA_DOWNLOAD_COUNTER"],
+    uci: ["advanced_settings", "download_counter"],
+    flag: "download-counter",
+    description: "Counter of the download interface that measures download (auto: upstream rule).",
+  },
+  ul_counter: {
+    kind: "enum",
+    default: "auto",
+    choices: ["auto", "rx", "tx"],
+    env: ["SQMA_UPLOAD_COUNTER"],
+    uci: ["advanced_settings", "upload_counter"],
+    flag: "upload-counter",
+    description: "Counter of the upload interface that measures upload (auto: upstream rule).",
+  },
+  exit_rate: {
+    kind: "enum",
+    default: "base",
+    choices: ["base", "min", "leave"],
+    env: ["SQMA_EXIT_RATE"],
+    uci: ["advanced_settings", "exit_rate"],
+    flag: "exit-rate",
+    description: "Shaper rate set on SIGINT/SIGTERM: base, min, or leave as is.",
+  },
+  pinger: {
+    kind: "enum",
+    default: "auto",
+    choices: ["auto", "tsping", "fping", "ping"],
+    env: ["SQMA_PINGER"],
+    uci: ["advanced_settings", "pinger"],
+    flag: "pinger",
+    description: "Pinger tool: auto picks tsping, else fping, else ping from PATH.",
+  },
+  pinger_binary: {
+    kind: "path",
+    default: "",
+    env: ["SQMA_PINGER_BINARY"],
+    uci: ["advanced_settings", "pinger_binary"],
+    flag: "pinger-binary",
+    description: "Path of the pinger executable (empty = look it up in PATH).",
+  },
+  pinger_interface: {
+    kind: "string",
+    default: "",
+    env: ["SQMA_PINGER_INTERFACE"],
+    uci: ["advanced_settings", "pinger_interface"],
+    flag: "pinger-interface",
+    description: "Bind pings to this interface (multi-WAN); empty = routing decides.",
+  },
+  pinger_source: {
+    kind: "string",
+    default: "",
+    env: ["SQMA_PINGER_SOURCE"],
+    uci: ["advanced_settings", "pinger_source"],
+    flag: "pinger-source",
+    description: "Source address for pings (multi-WAN); empty = routing decides.",
+  },
+  pinger_fwmark: {
+    kind: "integer",
+    default: 0,
+    min: 0,
+    max: 4_294_967_295,
+    env: ["SQMA_PINGER_FWMARK"],
+    uci: ["advanced_settings", "pinger_fwmark"],
+    flag: "pinger-fwmark",
+    description: "Firewall mark for pings where the tool supports it (0 = none).",
+  },
+  plugin_ratecontrol: {
+    kind: "string",
+    default: "",
+    env: ["SQMA_PLUGIN_RATECONTROL"],
+    uci: ["plugins", "ratecontrol"],
+    flag: "plugin-ratecontrol",
+    description: "Upstream's single plugin (module name or path); added to plugin_scripts.",
+  },
+  plugin_scripts: {
+    kind: "list",
+    default: [],
+    env: ["SQMA_PLUGIN_SCRIPTS"],
+    uci: ["plugins", "plugin_script"],
+    flag: "plugin-scripts",
+    description: "Lua plugin scripts run in order each tick (env: comma-separated; repeatable).",
+  },
+  lua_time_limit_ms: {
+    kind: "number",
+    default: 50,
+    min: 1,
+    max: 10_000,
+    env: ["SQMA_LUA_TIME_LIMIT_MS"],
+    uci: ["advanced_settings", "lua_time_limit_ms"],
+    flag: "lua-time-limit-ms",
+    unit: "ms",
+    description: "Per-call time limit for Lua scripts.",
+  },
+  lua_memory_limit_mb: {
+    kind: "number",
+    default: 16,
+    min: 1,
+    max: 1024,
+    env: ["SQMA_LUA_MEMORY_LIMIT_MB"],
+    uci: ["advanced_settings", "lua_memory_limit_mb"],
+    flag: "lua-memory-limit-mb",
+    unit: "MB",
+    description: "Memory cap per Lua engine.",
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+/** The name of a setting in the table. */
+export type SettingName = keyof typeof SETTINGS_TABLE;
+
+type ValueOf<S> = S extends { kind: "number" | "integer" } ? number
+  : S extends { kind: "boolean" } ? boolean
+  : S extends { kind: "list" } ? string[]
+  : S extends { kind: "enum"; choices: readonly (infer C)[] } ? C
+  : string;
+
+/** Values of every table setting. */
+export type TableSettings = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS_TABLE)[K]> };
+
+/** All setting names in table order. */
+export const SETTING_NAMES = Object.keys(SETTINGS_TABLE) as SettingName[];
+
+/** Looks up a setting's spec. */
+export function specOf(name: SettingName): SettingSpec {
+  return SETTINGS_TABLE[name];
+}

@@ -1,0 +1,87 @@
+import type { Clock, RandomSource } from "../util/clock.ts";
+import type { Logger } from "@logtape/logtape";
+import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
+import type { Settings } from "../config/types.ts";
+
+/**
+ * What the control loop measured for one tick, before any controller decides. Names follow
+ * upstream's plugin readings (interfaces.md §4.5) so the same object feeds plugins.
+ */
+export interface TickReadings {
+  /** Seconds since the controller started (monotonic). */
+  now_s: number;
+  /** Seconds since the previous tick. */
+  dt: number;
+  /** Download utilisation / current download rate. */
+  rx_load: number;
+  /** Upload utilisation / current upload rate. */
+  tx_load: number;
+  /** Download delay statistic, ms (3rd smallest delta, or smallest with < 3). */
+  down_del_stat: number;
+  /** Upload delay statistic, ms. */
+  up_del_stat: number;
+  /** Measured download throughput, kbit/s. */
+  down_utilisation: number;
+  /** Measured upload throughput, kbit/s. */
+  up_utilisation: number;
+  /** Download rate in force during the interval, kbit/s. */
+  cur_dl_rate: number;
+  /** Upload rate in force during the interval, kbit/s. */
+  cur_ul_rate: number;
+  /** Download bytes moved during the interval (counter delta; a reset counts as 0). */
+  dl_bytes: number;
+  /** Upload bytes moved during the interval. */
+  ul_bytes: number;
+  /** Sorted (ascending) per-reflector download deltas, ms. */
+  dl_deltas: readonly number[];
+  /** Sorted (ascending) per-reflector upload deltas, ms. */
+  ul_deltas: readonly number[];
+}
+
+/** Everything a controller decides from, for one tick. */
+export interface TickInput {
+  /** The readings of this tick. */
+  readings: TickReadings;
+  /** Download delay threshold in force (ms); plugins may have overridden the setting. */
+  dl_max_delta_owd: number;
+  /** Upload delay threshold in force (ms). */
+  ul_max_delta_owd: number;
+}
+
+/** A controller's decision for one tick: proposed rates in kbit/s, before clamping. */
+export interface RateDecision {
+  /** Proposed download rate (kbit/s); the loop clamps and floors it. */
+  next_dl_rate: number;
+  /** Proposed upload rate (kbit/s). */
+  next_ul_rate: number;
+  /** The controller asks for a reflector reselection. */
+  reselect?: boolean;
+}
+
+/** One decision per tick from readings to next rates. EWMA and Lua controllers implement it. */
+export interface Ratecontroller {
+  /** Display name, e.g. `ewma` or the Lua script's name. */
+  readonly name: string;
+  /** Decides the next rates. Must not throw for a Lua script error (the loop guards anyway). */
+  decide(input: TickInput): RateDecision | Promise<RateDecision>;
+  /** The safe-rate history for the speed-history dump, when the controller keeps one. */
+  speedHistory?(): { up: readonly number[]; down: readonly number[] };
+  /** Releases resources (Lua engines). */
+  close?(): void;
+}
+
+/** What any controller needs to be built, bundled so constructors take one argument. */
+export interface RatecontrollerContext {
+  /** Effective settings. */
+  settings: Settings;
+  /** Injected clock. */
+  clock: Clock;
+  /** Injected random source (safe-rate init, random safe-rate pick). */
+  random: RandomSource;
+  /** Logger for the controller. */
+  logger: Logger;
+  /** Shared measurement state (read-only for controllers). */
+  owd: OwdState;
+  /** Reselection requests. */
+  reselect: ReselectRequester;
+}
