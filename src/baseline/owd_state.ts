@@ -31,3 +31,18 @@ export interface ReselectRequester {
 export function createOwdState(peers: readonly string[] = []): OwdState {
   return { baseline: new Map(), recent: new Map(), peers };
 }
+
+/**
+ * The running measurement pipeline (pinger subprocesses → baseliner, plus the reflector
+ * selector), as the daemon sees it. The simulator provides its own replies but the same state.
+ */
+export interface MeasurementService {
+  /** The shared state the pipeline keeps up to date. */
+  readonly owd: OwdState;
+  /** Where the control loop sends reselection requests. */
+  readonly reselect: ReselectRequester;
+  /** Starts pinging and selecting. */
+  start(): Promise<void>;
+  /** Stops and reaps every child process. */
+  stop(): Promise<void>;
+}

@@ -85,3 +85,42 @@ export interface RatecontrollerContext {
   /** Reselection requests. */
   reselect: ReselectRequester;
 }
+
+/** What an adjuster (the plugin manager) sees: the readings and the controller's proposal. */
+export interface AdjusterInput {
+  /** This tick's readings. */
+  readings: TickReadings;
+  /** Proposed download rate after the controller (and earlier adjusters). */
+  next_dl_rate: number;
+  /** Proposed upload rate. */
+  next_ul_rate: number;
+  /** Download delay threshold in force (ms). */
+  dl_max_delta_owd: number;
+  /** Upload delay threshold in force (ms). */
+  ul_max_delta_owd: number;
+}
+
+/**
+ * An adjuster's result. Rates replace this tick's proposal only; thresholds persist in the
+ * loop and feed the controller from the next tick on (interfaces.md §4.6).
+ */
+export interface Adjustment {
+  /** Replaces this tick's proposed download rate. */
+  next_dl_rate?: number;
+  /** Replaces this tick's proposed upload rate. */
+  next_ul_rate?: number;
+  /** New download delay threshold (ms), kept for later ticks. */
+  dl_max_delta_owd?: number;
+  /** New upload delay threshold (ms), kept for later ticks. */
+  ul_max_delta_owd?: number;
+}
+
+/** Runs after the controller and before `tc`, whatever the controller (plugins). */
+export interface RateAdjuster {
+  /** Display name. */
+  readonly name: string;
+  /** Returns changes to this tick's proposal; must not throw (the loop guards anyway). */
+  adjust(input: AdjusterInput): Adjustment | Promise<Adjustment>;
+  /** Releases resources. */
+  close?(): void;
+}
