@@ -1,0 +1,86 @@
+import type { Command } from "commander";
+import { describeSource, type ResolvedSettings, SETTING_NAMES } from "../config/mod.ts";
+import type { Settings } from "../config/types.ts";
+import { ExitCode } from "./exit_codes.ts";
+import type { CliContext } from "./io.ts";
+import { configErrorExit } from "./errors.ts";
+import { settingsFromCommand } from "./settings_options.ts";
+
+/**
+ * Extra checks `check-config` runs after the settings resolve (Lua scripts load, paths are inside
+ * what the daemon may touch). Each returns problems as text; any problem means a non-zero exit.
+ */
+export type ConfigCheck = (resolved: ResolvedSettings) => Promise<ConfigCheckResult>;
+
+/** Problems found by one check, with the exit code they call for. */
+export interface ConfigCheckResult {
+  /** Human-readable problems (empty = fine). */
+  problems: string[];
+  /** Exit code to use when there are problems (default 78). */
+  exitCode?: number;
+}
+
+const checks: ConfigCheck[] = [];
+
+/** Registers a `check-config` check (Lua script loading, manifest paths). */
+export function registerConfigCheck(check: ConfigCheck): void {
+  checks.push(check);
+}
+
+function show(value: unknown): string {
+  if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";
+  if (value === "") return "(empty)";
+  return String(value);
+}
+
+/** `check-config`: prints every effective setting with its source; 0 or 78 (or a check's code). */
+export async function checkConfigAction(cmd: Command, ctx: CliContext): Promise<number> {
+  let resolved: ResolvedSettings;
+  try {
+    resolved = settingsFromCommand(cmd, { requireDaemon: true });
+  } catch (e) {
+    const code = configErrorExit(ctx.io, e);
+    if (code === undefined) throw e;
+    return code;
+  }
+  const rows = SETTING_NAMES.map((
+    n,
+  ) => [n, show(resolved.settings[n]), describeSource(resolved.sources[n])]);
+  rows.push(["min_ul_rate", show(resolved.settings.min_ul_rate), "derived"]);
+  rows.push(["min_dl_rate", show(resolved.settings.min_dl_rate), "derived"]);
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  const lines = rows.map((r) => `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
+  ctx.io.out(`${"setting".padEnd(w0)}  ${"value".padEnd(w1)}  source\n${lines.join("\n")}\n`);
+  for (const w of resolved.warnings) ctx.io.err(`warning: ${w}\n`);
+  let exitCode: number = ExitCode.OK;
+  for (const check of checks) {
+    const result = await check(resolved);
+    for (const p of result.problems) ctx.io.err(`error: ${p}\n`);
+    if (result.problems.length > 0 && exitCode === ExitCode.OK) {
+      exitCode = result.exitCode ?? ExitCode.CONFIG;
+    }
+  }
+  ctx.io.err(exitCode === ExitCode.OK ? "configuration OK\n" : "configuration has errors\n");
+  return exitCode;
+}
+
+function luaType(value: unknown): string {
+  if (typeof value === "number") return "number";
+  if (typeof value === "boolean") return "boolean";
+  if (Array.isArray(value)) return "table";
+  return "string";
+}
+
+/** Upstream's `--show-settings`: `name: value (type)`, sorted by name. */
+export function formatShowSettings(settings: Settings): string {
+  const entries = Object.entries(settings).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  return entries.map(([k, v]) => `${k}: ${show(v)} (${luaType(v)})`).join("\n") + "\n";
+}
+
+/** `show-settings`: prints the settings as upstream does; 0, or 78 on a bad value. */
+export function showSettingsAction(cmd: Command, ctx: CliContext): number {
+  const resolved = settingsFromCommand(cmd);
+  ctx.io.out(formatShowSettings(resolved.settings));
+  return ExitCode.OK;
+}

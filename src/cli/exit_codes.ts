@@ -1,0 +1,17 @@
+/** Process exit codes (BSD sysexits where one fits), so scripts can tell failures apart. */
+export const ExitCode = {
+  /** Success. */
+  OK: 0,
+  /** A runtime failure not covered below. */
+  FAILURE: 1,
+  /** Bad command-line usage (unknown flag, missing argument). */
+  USAGE: 64,
+  /** Bad input data: a broken Lua ratecontroller or plugin script. */
+  DATA: 65,
+  /** Interfaces, shaper or counters unavailable after the start-up retries. */
+  UNAVAILABLE: 69,
+  /** Internal error (a bug). */
+  SOFTWARE: 70,
+  /** Invalid configuration (a setting, the UCI file). */
+  CONFIG: 78,
+} as const;

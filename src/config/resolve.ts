@@ -1,0 +1,272 @@
+import { acceptedText, schemaOf, tableSchema } from "./schema.ts";
+import {
+  SETTING_NAMES,
+  type SettingName,
+  SETTINGS_TABLE,
+  type SettingSpec,
+  type TableSettings,
+} from "./settings_table.ts";
+import { deriveSettings } from "./defaults.ts";
+import type { Settings } from "./types.ts";
+import type { UciFile } from "./uci.ts";
+import { uciGet } from "./uci.ts";
+
+/** Where a setting's effective value came from. */
+export type SettingSource =
+  | { kind: "flag"; flag: string }
+  | { kind: "env"; name: string }
+  | { kind: "uci"; path: string; line: number; address: string }
+  | { kind: "default" };
+
+/** One bad value: the setting, where it came from, the value, and what was wrong. */
+export interface SettingProblem {
+  /** Setting name (upstream internal name). */
+  setting: SettingName;
+  /** Source of the bad value. */
+  source: SettingSource;
+  /** The raw value as given. */
+  value: string;
+  /** What is wrong and what is accepted. */
+  message: string;
+}
+
+/** Invalid configuration; the CLI exits 78 (EX_CONFIG) with this message. */
+export class ConfigError extends Error {
+  /** Every problem found (all are reported, not just the first). */
+  readonly problems: readonly SettingProblem[];
+
+  /** Builds one line per problem. */
+  constructor(problems: SettingProblem[]) {
+    super(problems.map(formatProblem).join("\n"));
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Raw values from the command line, keyed by setting name. */
+export type FlagValues = Partial<Record<SettingName, string | string[] | boolean>>;
+
+/** The inputs of settings resolution. Precedence: flags > env > UCI > default. */
+export interface SettingsInput {
+  /** Values given as CLI flags. */
+  flags?: FlagValues;
+  /** Environment lookup (one variable at a time: the daemon may only read `SQMA_*`). */
+  env?: (name: string) => string | undefined;
+  /** The parsed UCI file, if any. */
+  uci?: UciFile;
+}
+
+/** The effective settings with the source of every value. */
+export interface ResolvedSettings {
+  /** Typed, validated, derived settings. */
+  settings: Settings;
+  /** Source of each table setting. */
+  sources: Record<SettingName, SettingSource>;
+  /** Clamping notes (upstream clamps some settings with a warning). */
+  warnings: string[];
+  /** The UCI file the settings were read from, kept for plugins' own sections. */
+  uci?: UciFile;
+}
+
+/** `flag --x`, `env SQMA_X`, `FILE:LINE (@type[0].option)` or `default`. */
+export function describeSource(source: SettingSource): string {
+  switch (source.kind) {
+    case "flag":
+      return `flag --${source.flag}`;
+    case "env":
+      return `env ${source.name}`;
+    case "uci":
+      return `${source.path}:${source.line} (${source.address})`;
+    default:
+      return "default";
+  }
+}
+
+function formatProblem(p: SettingProblem): string {
+  return `${p.setting} (${describeSource(p.source)}): ${p.message}`;
+}
+
+const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const TRUE_WORDS = ["1", "true", "yes", "y", "on"];
+const FALSE_WORDS = ["0", "false", "no", "n", "off"];
+
+type Raw = string | string[] | boolean;
+
+/** Finds the raw value of one setting, by precedence, with its source. */
+function lookupRaw(
+  name: SettingName,
+  spec: SettingSpec,
+  input: SettingsInput,
+): { raw: Raw; source: SettingSource } | undefined {
+  const flag = input.flags?.[name];
+  if (flag !== undefined) return { raw: flag, source: { kind: "flag", flag: spec.flag } };
+  for (const envName of spec.env) {
+    const v = input.env?.(envName);
+    if (v !== undefined) {
+      const raw = spec.kind === "list" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v;
+      return { raw, source: { kind: "env", name: envName } };
+    }
+  }
+  if (input.uci && spec.uci) {
+    const address = `@${spec.uci[0]}[0]`;
+    const v = uciGet(input.uci, address, spec.uci[1]);
+    if (v) {
+      return {
+        raw: v.value,
+        source: {
+          kind: "uci",
+          path: input.uci.path,
+          line: v.line,
+          address: `${address}.${spec.uci[1]}`,
+        },
+      };
+    }
+  }
+  return undefined;
+}
+
+type Converted = { ok: true; value: unknown; warning?: string } | { ok: false; message: string };
+
+/** Converts a raw string (or list) to the setting's type and checks its range. */
+export function convertValue(spec: SettingSpec, raw: Raw): Converted {
+  const accepted = acceptedText(spec);
+  if (spec.kind === "list") {
+    const list = Array.isArray(raw) ? raw : typeof raw === "string" ? [raw] : [];
+    if (list.some((s) => s.trim() === "")) {
+      return { ok: false, message: `empty entry in list; expected ${accepted}` };
+    }
+    return { ok: true, value: list };
+  }
+  if (Array.isArray(raw)) {
+    return { ok: false, message: `given as a list; expected ${accepted}` };
+  }
+  if (spec.kind === "boolean") {
+    if (raw === true || raw === false) return { ok: true, value: raw };
+    const word = raw.trim().toLowerCase();
+    if (TRUE_WORDS.includes(word)) return { ok: true, value: true };
+    if (FALSE_WORDS.includes(word)) return { ok: true, value: false };
+    return { ok: false, message: `"${raw}" is not ${accepted}` };
+  }
+  if (raw === true || raw === false) {
+    return { ok: false, message: `needs a value; expected ${accepted}` };
+  }
+  const text = raw.trim();
+  if (spec.kind === "number" || spec.kind === "integer") {
+    if (text === "") return { ok: false, message: `empty value; expected ${accepted}` };
+    if (!NUMBER_RE.test(text)) return { ok: false, message: `"${raw}" is not ${accepted}` };
+    // Upstream floors integer settings (`math.floor(tonumber(v))`).
+    let n = spec.kind === "integer" ? Math.floor(Number(text)) : Number(text);
+    let warning: string | undefined;
+    if (spec.clamp && spec.min !== undefined && spec.max !== undefined) {
+      const clamped = Math.min(spec.max, Math.max(spec.min, n));
+      if (clamped !== n) {
+        warning = `${n} is outside ${spec.min}…${spec.max}; clamped to ${clamped} (as upstream)`;
+        n = clamped;
+      }
+    }
+    const check = schemaOf(spec).safeParse(n);
+    if (!check.success) {
+      return { ok: false, message: `${raw.trim()} is out of range; expected ${accepted}` };
+    }
+    return { ok: true, value: n, warning };
+  }
+  if (spec.kind === "enum") {
+    const v = spec.upperCase ? text.toUpperCase() : text.toLowerCase();
+    if (v === "") return { ok: false, message: `empty value; expected ${accepted}` };
+    if (!spec.choices?.includes(v)) return { ok: false, message: `"${raw}" is not ${accepted}` };
+    return { ok: true, value: v };
+  }
+  if (spec.required && text === "") {
+    return { ok: false, message: `empty value; expected ${accepted}` };
+  }
+  return { ok: true, value: text };
+}
+
+/** How a user can set a setting, for "is required" messages. */
+function howToSet(name: SettingName): string {
+  const spec: SettingSpec = SETTINGS_TABLE[name];
+  const uci = spec.uci ? `, or option ${spec.uci[1]} in \`config ${spec.uci[0]}\`` : "";
+  return `--${spec.flag}, ${spec.env[0]}${uci}`;
+}
+
+/**
+ * Resolves every setting from flags, env, UCI and defaults (in that precedence), converts and
+ * validates each. Throws `ConfigError` listing every problem. With `requireDaemon`, the settings
+ * the daemon cannot run without must be set.
+ */
+export function resolveSettings(
+  input: SettingsInput,
+  options: { requireDaemon?: boolean } = {},
+): ResolvedSettings {
+  const values: Record<string, unknown> = {};
+  const sources = {} as Record<SettingName, SettingSource>;
+  const problems: SettingProblem[] = [];
+  const warnings: string[] = [];
+  for (const name of SETTING_NAMES) {
+    const spec: SettingSpec = SETTINGS_TABLE[name];
+    const found = lookupRaw(name, spec, input);
+    if (!found) {
+      const d = spec.default;
+      values[name] = Array.isArray(d) ? [...d] : d;
+      sources[name] = { kind: "default" };
+      if (spec.required && options.requireDaemon) {
+        problems.push({
+          setting: name,
+          source: { kind: "default" },
+          value: "",
+          message: `is required: set ${howToSet(name)}`,
+        });
+      }
+      continue;
+    }
+    sources[name] = found.source;
+    const result = convertValue(spec, found.raw);
+    if (!result.ok) {
+      problems.push({
+        setting: name,
+        source: found.source,
+        value: String(found.raw),
+        message: result.message,
+      });
+      continue;
+    }
+    if (result.warning) {
+      warnings.push(`${name} (${describeSource(found.source)}): ${result.warning}`);
+    }
+    values[name] = result.value;
+  }
+  if (problems.length === 0) {
+    crossCheck(values as TableSettings, sources, problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  // The whole object once more through the derived zod schema: a last guard that the table and
+  // the conversions agree.
+  tableSchema.parse(values);
+  return {
+    settings: deriveSettings(values as TableSettings),
+    sources,
+    warnings,
+    uci: input.uci,
+  };
+}
+
+/** Checks between settings: a cap below the minimum rate makes no sense. */
+function crossCheck(
+  v: TableSettings,
+  sources: Record<SettingName, SettingSource>,
+  problems: SettingProblem[],
+): void {
+  for (const dir of ["ul", "dl"] as const) {
+    const cap = v[`max_${dir}_rate`];
+    const min = Math.floor(v[`base_${dir}_rate`] * v[`${dir}_min_percent`] / 100);
+    if (cap > 0 && cap < min) {
+      problems.push({
+        setting: `max_${dir}_rate`,
+        source: sources[`max_${dir}_rate`],
+        value: String(cap),
+        message:
+          `${cap} kbit/s is below the minimum rate ${min} kbit/s; use 0 (no cap) or ≥ ${min}`,
+      });
+    }
+  }
+}

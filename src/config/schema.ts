@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { SETTING_NAMES, SETTINGS_TABLE, type SettingSpec } from "./settings_table.ts";
+
+/** The zod schema of one setting's typed value, derived from its table row. */
+export function schemaOf(spec: SettingSpec): z.ZodType {
+  switch (spec.kind) {
+    case "number":
+    case "integer": {
+      let s = spec.kind === "integer" ? z.number().int() : z.number();
+      if (spec.min !== undefined) s = s.min(spec.min);
+      if (spec.max !== undefined) s = s.max(spec.max);
+      return s;
+    }
+    case "boolean":
+      return z.boolean();
+    case "enum":
+      return z.enum(spec.choices as [string, ...string[]]);
+    case "list":
+      return z.array(z.string().min(1));
+    default:
+      return z.string();
+  }
+}
+
+/** The zod schema of the whole table (every setting, typed). */
+export const tableSchema: z.ZodObject = z.object(
+  Object.fromEntries(SETTING_NAMES.map((n) => [n, schemaOf(SETTINGS_TABLE[n])])),
+);
+
+/** Human text for a setting's accepted values, e.g. `an integer in 10…100000000 (kbit/s)`. */
+export function acceptedText(spec: SettingSpec): string {
+  const unit = spec.unit ? ` ${spec.unit}` : "";
+  switch (spec.kind) {
+    case "number":
+    case "integer": {
+      const what = spec.kind === "integer" ? "an integer" : "a number";
+      return `${what} from ${spec.min} to ${spec.max}${unit}`;
+    }
+    case "boolean":
+      return "a boolean (1/true/yes/y/on or 0/false/no/n/off)";
+    case "enum":
+      return `one of ${spec.choices?.join(", ")}`;
+    case "list":
+      return "a list of non-empty paths";
+    case "path":
+      return "a file path";
+    default:
+      return "a string";
+  }
+}
