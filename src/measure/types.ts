@@ -1,0 +1,43 @@
+/** The pinger tools this project can drive (pingers.md). */
+export type PingerTool = "tsping" | "fping" | "ping";
+
+/** What a probe measures: ICMP timestamps (separate up/down OWD) or echo (RTT/2 each way). */
+export type ProbeMode = "timestamp" | "echo";
+
+/** One reply as delivered to the baseliner (algorithm.md §2: a sample). */
+export interface PingReply {
+  /** Reflector address as printed by the tool. */
+  reflector: string;
+  /** The tool's sequence number for this reflector (or round). */
+  seq: number;
+  /** Round-trip time, ms. */
+  rttMs: number;
+  /** Upload one-way delay, ms (rtt/2 in echo mode). */
+  upMs: number;
+  /** Download one-way delay, ms (rtt/2 in echo mode). */
+  downMs: number;
+  /** Injected monotonic clock (s) when the line was read. */
+  receiveTimeS: number;
+}
+
+/** A parsed line before the receive time is attached. */
+export type ParsedReply = Omit<PingReply, "receiveTimeS">;
+
+/** Why a line did not give a reply. Stable names: they are counters and log keys. */
+export type SkipReason =
+  | "empty"
+  | "header"
+  | "summary"
+  | "timeout"
+  | "icmp-error"
+  | "error"
+  | "duplicate"
+  | "unknown";
+
+/** Result of parsing one line: a reply or the reason it was skipped. */
+export type ParseResult =
+  | { readonly kind: "reply"; readonly reply: ParsedReply }
+  | { readonly kind: "skip"; readonly reason: SkipReason };
+
+/** A pure line parser for one tool and mode. Never throws. */
+export type LineParser = (line: string) => ParseResult;
