@@ -239,9 +239,10 @@ export function resolveSettings(
     crossCheck(values as TableSettings, sources, problems);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  // The whole object once more through the derived zod schema: a last guard that the table and
-  // the conversions agree.
-  tableSchema.parse(values);
+  // Every given value once more through the derived zod schema: a last guard that the table and
+  // the conversions agree. (Unset required settings keep their 0/"" placeholder defaults.)
+  const given = SETTING_NAMES.filter((n) => sources[n].kind !== "default");
+  tableSchema.partial().parse(Object.fromEntries(given.map((n) => [n, values[n]])));
   return {
     settings: deriveSettings(values as TableSettings),
     sources,

@@ -1,0 +1,193 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { runCli } from "./mod.ts";
+import type { CliIo } from "./io.ts";
+import {
+  SETTING_NAMES,
+  type SettingName,
+  SETTINGS_TABLE,
+  type SettingSpec,
+} from "../config/mod.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { normalizeArgv } from "./settings_options.ts";
+
+function captureIo(): CliIo & { stdout: string; stderr: string } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    out(text: string) {
+      io.stdout += text;
+    },
+    err(text: string) {
+      io.stderr += text;
+    },
+  };
+  return io;
+}
+
+const REQUIRED = [
+  "--upload-interface",
+  "wan",
+  "--download-interface",
+  "ifb4wan",
+  "--upload-base-kbits",
+  "10000",
+  "--download-base-kbits",
+  "50000",
+];
+
+/** Bad values for one setting: [case name, raw value]. Derived from the table. */
+function badValues(spec: SettingSpec): [string, string][] {
+  switch (spec.kind) {
+    case "number":
+    case "integer": {
+      const cases: [string, string][] = [["wrong type", "abc"], ["empty", ""]];
+      if (!spec.clamp) {
+        cases.push(["below range", String((spec.min ?? 0) - 1)]);
+        cases.push(["above range", String((spec.max ?? 0) * 10 + 1)]);
+      }
+      return cases;
+    }
+    case "boolean":
+      return [["wrong type", "maybe"], ["empty", ""]];
+    case "enum":
+      return [["not a choice", "bogus"], ["empty", ""]];
+    case "list":
+      return [["empty entry", ""]];
+    default:
+      return spec.required ? [["empty", ""]] : [];
+  }
+}
+
+type Source = "flag" | "env" | "uci";
+const cases: { name: SettingName; source: Source; what: string; value: string }[] = [];
+for (const name of SETTING_NAMES) {
+  const spec: SettingSpec = SETTINGS_TABLE[name];
+  for (const [what, value] of badValues(spec)) {
+    cases.push({ name, source: "flag", what, value });
+    // An empty env list means "no scripts", not an error.
+    if (!(spec.kind === "list")) cases.push({ name, source: "env", what, value });
+    if (spec.uci) cases.push({ name, source: "uci", what, value });
+  }
+}
+
+Deno.test(`cli: generated bad-value table (${cases.length} cases) exits 78 naming the setting`, async () => {
+  assert(cases.length >= 200, `only ${cases.length} cases`);
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const c of cases) {
+      const spec: SettingSpec = SETTINGS_TABLE[c.name];
+      const args = ["show-settings"];
+      let envName: string | undefined;
+      if (c.source === "flag") args.push(`--${spec.flag}`, c.value);
+      if (c.source === "env") {
+        envName = spec.env[0];
+        Deno.env.set(envName, c.value);
+      }
+      if (c.source === "uci") {
+        const path = `${dir}/cfg`;
+        const [section, option] = spec.uci!;
+        const kw = spec.kind === "list" ? "list" : "option";
+        await Deno.writeTextFile(path, `config ${section}\n  ${kw} ${option} '${c.value}'\n`);
+        args.push("--config", path);
+      }
+      const io = captureIo();
+      try {
+        const code = await runCli(args, io);
+        const label = `${c.name} ${c.what} via ${c.source} (${JSON.stringify(c.value)})`;
+        assertEquals(code, ExitCode.CONFIG, `${label}: exit ${code}; stderr ${io.stderr}`);
+        assert(io.stderr.includes(`${c.name} (`), `${label}: message lacks name: ${io.stderr}`);
+        if (envName) assert(io.stderr.includes(envName), `${label}: lacks ${envName}`);
+        if (c.source === "uci") {
+          assert(io.stderr.includes(`${dir}/cfg:2`), `${label}: lacks file:line`);
+        }
+      } finally {
+        if (envName) Deno.env.delete(envName);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: check-config prints every setting with its source and exits 0", async () => {
+  const io = captureIo();
+  const example = new URL("../config/testdata/upstream-example", import.meta.url).pathname;
+  Deno.env.set("SQMA_DOWNLOAD_DELAY_MS", "20");
+  try {
+    const code = await runCli(["check-config", "--config", example, "--ul", "eth1"], io);
+    assertEquals(code, ExitCode.OK, io.stderr);
+  } finally {
+    Deno.env.delete("SQMA_DOWNLOAD_DELAY_MS");
+  }
+  const line = (name: string) => io.stdout.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
+  assert(line("ul_if").includes("eth1") && line("ul_if").endsWith("flag --upload-interface"));
+  assert(line("dl_max_delta_owd").endsWith("env SQMA_DOWNLOAD_DELAY_MS"), line("dl_max_delta_owd"));
+  assert(line("dl_if").endsWith(`${example}:4 (@network[0].download_interface)`), line("dl_if"));
+  assert(line("exit_rate").endsWith("default"), line("exit_rate"));
+  assert(line("min_dl_rate").includes("2000"), line("min_dl_rate"));
+  assertEquals(io.stdout.trim().split("\n").length, SETTING_NAMES.length + 3);
+});
+
+Deno.test("cli: check-config without interfaces exits 78 and says how to set them", async () => {
+  const io = captureIo();
+  const code = await runCli(["check-config", "--config", "/nonexistent/sqm"], io);
+  assertEquals(code, ExitCode.CONFIG);
+  assert(io.stderr.includes("/nonexistent/sqm: no such file"), io.stderr);
+  const io2 = captureIo();
+  assertEquals(await runCli(["check-config", "--db", "1000"], io2), ExitCode.CONFIG);
+  assert(io2.stderr.includes("ul_if (default): is required: set --upload-interface"), io2.stderr);
+});
+
+Deno.test("cli: upstream aliases and --show-settings map onto our flags", async () => {
+  assertEquals(normalizeArgv(["--ul", "wan", "--db=5", "-s", "--ns"]), [
+    "show-settings",
+    "--upload-interface",
+    "wan",
+    "--download-base-kbits=5",
+    "--suppress-statistics",
+  ]);
+  const io = captureIo();
+  const code = await runCli(["--show-settings", ...REQUIRED, "--ns", "--ll", "debug"], io);
+  assertEquals(code, ExitCode.OK, io.stderr);
+  const lines = io.stdout.trim().split("\n");
+  assert(lines.includes("suppress_statistics: true (boolean)"), io.stdout);
+  assert(lines.includes("log_level: DEBUG (string)"), io.stdout);
+  assert(lines.includes("base_dl_rate: 50000 (number)"), io.stdout);
+  assert(lines.includes("plugin_scripts: (none) (table)"), io.stdout);
+  const names = lines.map((l) => l.split(":")[0]);
+  assertEquals(names, [...names].sort());
+});
+
+Deno.test("cli: unknown flag is a usage error (64); --version prints the version", async () => {
+  const io = captureIo();
+  assertEquals(await runCli(["check-config", "--no-such-flag"], io), ExitCode.USAGE);
+  assert(io.stderr.includes("--no-such-flag"), io.stderr);
+  const io2 = captureIo();
+  assertEquals(await runCli(["--version"], io2), ExitCode.OK);
+  assert(/^sqm-autorate \d+\.\d+\.\d+/.test(io2.stdout), io2.stdout);
+});
+
+Deno.test("cli: --help lists every setting with its env var and UCI option", async () => {
+  const io = captureIo();
+  assertEquals(await runCli(["--help"], io), ExitCode.OK);
+  for (const name of SETTING_NAMES) {
+    const spec: SettingSpec = SETTINGS_TABLE[name];
+    assert(io.stdout.includes(`--${spec.flag}`), `--${spec.flag} missing`);
+    assert(io.stdout.includes(spec.env[0]), `${spec.env[0]} missing`);
+  }
+});
+
+Deno.test("cli: SQMA_DOWNLOAD_BASE_KBITS=abc deno task start -- check-config exits 78", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "start", "check-config"],
+    cwd: root,
+    env: { SQMA_DOWNLOAD_BASE_KBITS: "abc" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 78, stderr);
+  assert(stderr.includes("SQMA_DOWNLOAD_BASE_KBITS"), stderr);
+  assert(stderr.includes('"abc"'), stderr);
+});
