@@ -1,0 +1,64 @@
+/**
+ * Rate controllers: the shared contracts, the EWMA controller, delta collection, and the
+ * factory that picks a controller from `settings.rate_controller`.
+ */
+import { EwmaController } from "./ewma.ts";
+import type { Ratecontroller, RatecontrollerContext } from "./types.ts";
+
+export * from "./types.ts";
+export {
+  collectDeltas,
+  type CollectedDeltas,
+  delayStatistic,
+  MIN_FRESH_REFLECTORS,
+} from "./deltas.ts";
+export { EwmaController, type EwmaOptions, type EwmaSettings } from "./ewma.ts";
+
+/** Builds a Lua ratecontroller (provided by `src/lua/mod.ts`). */
+export type LuaRatecontrollerFactory = (context: RatecontrollerContext) => Promise<Ratecontroller>;
+
+/** Optional factories for controllers implemented elsewhere. */
+export interface RatecontrollerRegistry {
+  /** Builds Lua ratecontrollers (`*.lua` paths and `builtin:<name>`). */
+  luaFactory?: LuaRatecontrollerFactory;
+}
+
+/** Thrown when `rate_controller` names nothing we can build. */
+export class RatecontrollerConfigError extends Error {
+  /** Builds the error with a message naming the setting. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RatecontrollerConfigError";
+  }
+}
+
+/** True when `rate_controller` names a Lua script (a `.lua` path or `builtin:<name>`). */
+export function isLuaRatecontroller(name: string): boolean {
+  return name.startsWith("builtin:") || name.toLowerCase().endsWith(".lua");
+}
+
+/**
+ * Creates the controller named by `context.settings.rate_controller`: `ewma` (the default)
+ * or a Lua script through `registry.luaFactory`.
+ */
+export async function createRatecontroller(
+  context: RatecontrollerContext,
+  registry: RatecontrollerRegistry = {},
+): Promise<Ratecontroller> {
+  const name = context.settings.rate_controller.trim();
+  if (name === "" || name === "ewma") {
+    return new EwmaController(context.settings, context.random);
+  }
+  if (isLuaRatecontroller(name)) {
+    if (registry.luaFactory === undefined) {
+      throw new RatecontrollerConfigError(
+        `rate_controller "${name}": Lua ratecontrollers need the Lua engine ` +
+          "(pass luaFactory from src/lua/mod.ts to createRatecontroller)",
+      );
+    }
+    return await registry.luaFactory(context);
+  }
+  throw new RatecontrollerConfigError(
+    `rate_controller "${name}": unknown; use "ewma", a path ending in .lua, or builtin:<name>`,
+  );
+}
