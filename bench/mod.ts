@@ -1,0 +1,36 @@
+/**
+ * `deno task bench`: runs every bench script in this folder (each in its own process, with the
+ * dev permission set) and repeats all their `metric <name> <value> <unit>` lines at the end, so
+ * figures can be compared across runs.
+ */
+const here = new URL(".", import.meta.url).pathname;
+const only = Deno.args;
+const scripts = [...Deno.readDirSync(here)]
+  .map((e) => e.name)
+  .filter((n) => n.endsWith(".ts") && n !== "mod.ts" && !n.endsWith("_test.ts"))
+  .filter((n) => only.length === 0 || only.some((o) => n.includes(o)))
+  .sort();
+
+const metrics: string[] = [];
+let failures = 0;
+for (const script of scripts) {
+  console.log(`== bench/${script}`);
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=dev", `${here}${script}`],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const text = new TextDecoder().decode((await child.output()).stdout);
+  Deno.stdout.writeSync(new TextEncoder().encode(text));
+  const status = await child.status;
+  if (!status.success) {
+    failures++;
+    console.log(`!! bench/${script} failed with exit code ${status.code}`);
+  }
+  metrics.push(...text.split("\n").filter((l) => l.startsWith("metric ")));
+  console.log(`== bench/${script} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+console.log("\n== all metrics");
+for (const m of metrics) console.log(m);
+if (failures > 0) Deno.exit(1);
