@@ -1,0 +1,307 @@
+/**
+ * The simulation loop in virtual time: capacity trace → link (shaper + ISP bottleneck) with
+ * load sources → synthetic reflectors → the control pipeline under test, whose shaper rate
+ * feeds back into the link.
+ */
+import { seededRandom, VirtualClock } from "../util/clock.ts";
+import type { PingReply, ProbeMode } from "../measure/types.ts";
+import type { Settings } from "../config/types.ts";
+import { capacityAt, type CapacityTrace } from "./trace.ts";
+import { LinkDirection, type StepResult } from "./link.ts";
+import { constantBytes, type LoadPlan, ScheduleCursor, TcpSource } from "./load.ts";
+import { makeReflectors, ReflectorField } from "./reflectors.ts";
+import { DirectionRecorder, type DirectionSeries, type DirectionSummary } from "./metrics.ts";
+
+/** Simulation step, seconds. */
+export const SIM_DT_S = 0.01;
+
+/** What a scenario's shaper does. */
+export type ScenarioKind = "controller" | "none" | "static" | "oracle";
+
+/** Byte counters of the shaped interfaces, as `ip -s link` would report them. */
+export interface SimCounters {
+  /** Bytes that crossed the download shaper. */
+  dlBytes(): number;
+  /** Bytes that crossed the upload shaper. */
+  ulBytes(): number;
+}
+
+/** What the engine gives a control pipeline to build itself on. */
+export interface SimHooks {
+  /** Effective settings (base rates filled in). */
+  settings: Settings;
+  /** The virtual clock (monotonic seconds = simulated time). */
+  clock: VirtualClock;
+  /** Seeded randomness for the controller (separate stream from the link's). */
+  random: () => number;
+  /** All reflector addresses (the pool). */
+  pool: readonly string[];
+  /** Byte counters. */
+  counters: SimCounters;
+  /** Sets the download shaper rate, kbit/s. */
+  setDlRate(kbit: number): void;
+  /** Sets the upload shaper rate, kbit/s. */
+  setUlRate(kbit: number): void;
+}
+
+/** A control pipeline driven by the engine (the real daemon pieces behind an adapter). */
+export interface SimPipeline {
+  /** Display name (controller, plugins). */
+  readonly name: string;
+  /** Reflectors to probe right now. */
+  peers(): readonly string[];
+  /** Feeds one ping reply (at its receive time) to the baseliner. */
+  onReply(reply: PingReply): void;
+  /** Advances timers (selector) to the clock's time; called every step. Optional. */
+  advance?(): void | Promise<void>;
+  /** Runs one control tick; the engine calls it every `min_change_interval`. */
+  tick(): void | Promise<void>;
+  /** Reselection requests so far (for the summary). */
+  reselects?(): number;
+  /** Releases resources. */
+  close?(): void | Promise<void>;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Scenario. */
+  scenario: ScenarioKind;
+  /** Settings (base rates, thresholds, intervals). */
+  settings: Settings;
+  /** Capacity trace. */
+  trace: CapacityTrace;
+  /** Load schedules. */
+  load: LoadPlan;
+  /** Simulated seconds. */
+  durationS: number;
+  /** Seed for every random choice of the run. */
+  seed: number;
+  /** Builds the pipeline for the `controller` scenario. */
+  pipeline?: (hooks: SimHooks) => SimPipeline | Promise<SimPipeline>;
+  /** Number of synthetic reflectors (default 10). */
+  reflectorCount?: number;
+  /** Highest per-reflector loss probability (default 0.01). */
+  maxLoss?: number;
+  /** ISP buffer as milliseconds at nominal capacity (default 250). */
+  bufferMs?: number;
+  /** Progress callback, fraction 0–1, called about every 1 % of the run. */
+  onProgress?: (fraction: number) => void;
+  /** Called after every control tick with the time and the rates (stats rows). */
+  onTick?: (t: number, dlKbit: number, ulKbit: number) => void;
+}
+
+/** The result of one run. */
+export interface RunResult {
+  /** Scenario label: `ewma`, `no shaper`, `static`, `oracle` … */
+  label: string;
+  /** Scenario kind. */
+  scenario: ScenarioKind;
+  /** Trace name. */
+  trace: string;
+  /** Load profile name. */
+  load: string;
+  /** Seed. */
+  seed: number;
+  /** Simulated seconds. */
+  durationS: number;
+  /** Headline: worst direction's p95 added delay under load, ms. */
+  p95DelayMs: number | null;
+  /** Headline: mean of the loaded directions' utilisation, %. */
+  utilisationPct: number | null;
+  /** Headline: worst recovery after a capacity drop, s (null: no drop under load). */
+  maxRecoveryS: number | null;
+  /** Capacity drops after which delay never got back under the threshold. */
+  unrecoveredDrops: number;
+  /** Download metrics. */
+  down: DirectionSummary;
+  /** Upload metrics. */
+  up: DirectionSummary;
+  /** Reselection requests by the pipeline. */
+  reselects: number;
+  /** Probes sent / lost. */
+  probes: { sent: number; lost: number };
+  /** Plot series. */
+  series: { stepS: number; down: DirectionSeries; up: DirectionSeries };
+}
+
+/** Base RTT of the bulk traffic (server beyond the ISP), seconds. */
+const BULK_BASE_RTT_S = 0.03;
+
+/** Runs one scenario to the end and returns its metrics. */
+export async function runScenario(options: RunOptions): Promise<RunResult> {
+  const dt = SIM_DT_S;
+  const steps = Math.round(options.durationS / dt);
+  const { trace, settings } = options;
+  const linkRandom = seededRandom(options.seed);
+  const ctlRandom = seededRandom(options.seed ^ 0x5eed);
+  const bufferS = (options.bufferMs ?? 250) / 1000;
+  const down = new LinkDirection({
+    dir: "down",
+    bufferBytes: trace.nominal.down * 125 * bufferS,
+  });
+  const up = new LinkDirection({ dir: "up", bufferBytes: trace.nominal.up * 125 * bufferS });
+  const clock = new VirtualClock(0);
+  const mode: ProbeMode = settings.measurement_type === "icmp" ? "echo" : "timestamp";
+  const field = new ReflectorField(
+    makeReflectors(options.reflectorCount ?? 10, linkRandom, { maxLoss: options.maxLoss }),
+    { random: linkRandom, mode, intervalS: settings.tick_interval },
+  );
+  const pool = field.reflectors.map((r) => r.ip);
+
+  let pipeline: SimPipeline | undefined;
+  let label: string;
+  switch (options.scenario) {
+    case "controller": {
+      if (options.pipeline === undefined) throw new Error("controller scenario needs a pipeline");
+      pipeline = await options.pipeline({
+        settings,
+        clock,
+        random: ctlRandom,
+        pool,
+        counters: { dlBytes: () => down.counterBytes, ulBytes: () => up.counterBytes },
+        setDlRate: (kbit) => (down.shaperKbit = kbit),
+        setUlRate: (kbit) => (up.shaperKbit = kbit),
+      });
+      label = pipeline.name;
+      break;
+    }
+    case "none":
+      label = "no shaper";
+      break;
+    case "static":
+      down.shaperKbit = settings.base_dl_rate;
+      up.shaperKbit = settings.base_ul_rate;
+      label = "static";
+      break;
+    case "oracle":
+      label = "oracle";
+      break;
+  }
+  const staticPeers = pool.slice(0, Math.max(1, settings.num_reflectors));
+
+  const recDown = new DirectionRecorder({ steps, dt, thresholdMs: settings.dl_max_delta_owd });
+  const recUp = new DirectionRecorder({ steps, dt, thresholdMs: settings.ul_max_delta_owd });
+  const tcpDown = new TcpSource({ baseRttS: BULK_BASE_RTT_S, dt });
+  const tcpUp = new TcpSource({ baseRttS: BULK_BASE_RTT_S, dt });
+  const curDown = new ScheduleCursor(options.load.down);
+  const curUp = new ScheduleCursor(options.load.up);
+  const res: StepResult = { delivered: 0, dropped: 0, aqmSignal: false };
+  const replies: PingReply[] = [];
+  const tickS = settings.min_change_interval;
+  let nextTick = tickS;
+  const progressEvery = Math.max(1, Math.floor(steps / 100));
+
+  try {
+    for (let k = 0; k < steps; k++) {
+      const t = k * dt;
+      clock.set(t);
+      const capDown = capacityAt(trace, "down", t);
+      const capUp = capacityAt(trace, "up", t);
+      if (options.scenario === "oracle") {
+        down.shaperKbit = 0.95 * capDown;
+        up.shaperKbit = 0.95 * capUp;
+      }
+      const loadedDown = driveDirection(t, dt, down, capDown, tcpDown, curDown, res);
+      recDown.record(
+        loadedDown,
+        down.sparseDelayS(capDown) * 1000,
+        capDown,
+        res.delivered,
+        down.shaperKbit,
+      );
+      const loadedUp = driveDirection(t, dt, up, capUp, tcpUp, curUp, res);
+      recUp.record(loadedUp, up.sparseDelayS(capUp) * 1000, capUp, res.delivered, up.shaperKbit);
+
+      if (pipeline !== undefined) {
+        const peers = pipeline.peers();
+        field.probe(t, peers, up.sparseDelayS(capUp) * 1000, down.sparseDelayS(capDown) * 1000);
+        field.collect(t, replies);
+        for (let i = 0; i < replies.length; i++) pipeline.onReply(replies[i]);
+        replies.length = 0;
+        if (pipeline.advance !== undefined) await pipeline.advance();
+        if (t + 1e-9 >= nextTick) {
+          nextTick += tickS;
+          await pipeline.tick();
+          options.onTick?.(t, down.shaperKbit, up.shaperKbit);
+        }
+      } else {
+        // Baselines without a controller still probe, so probe counts compare.
+        field.probe(t, staticPeers, 0, 0);
+        field.collect(t, replies);
+        replies.length = 0;
+      }
+      if (options.onProgress !== undefined && k % progressEvery === 0) {
+        options.onProgress(k / steps);
+      }
+    }
+  } finally {
+    await pipeline?.close?.();
+  }
+  options.onProgress?.(1);
+
+  const sDown = recDown.summary(trace, "down");
+  const sUp = recUp.summary(trace, "up");
+  return {
+    label,
+    scenario: options.scenario,
+    trace: trace.name,
+    load: options.load.name,
+    seed: options.seed,
+    durationS: options.durationS,
+    ...headline(sDown, sUp),
+    down: sDown,
+    up: sUp,
+    reselects: pipeline?.reselects?.() ?? 0,
+    probes: { sent: field.sent, lost: field.lost },
+    series: { stepS: 0.1, down: recDown.series, up: recUp.series },
+  };
+}
+
+/** Moves one direction's traffic by one step; returns whether it was loaded. */
+function driveDirection(
+  t: number,
+  dt: number,
+  link: LinkDirection,
+  capKbit: number,
+  tcp: TcpSource,
+  cursor: ScheduleCursor,
+  res: StepResult,
+): boolean {
+  const seg = cursor.at(t);
+  let arrivals: number;
+  if (seg?.kind === "constant") {
+    arrivals = constantBytes(seg.rateKbit ?? 0, dt) + tcp.send(false, dt);
+  } else {
+    arrivals = tcp.send(seg !== undefined, dt);
+  }
+  link.step(t, dt, arrivals, capKbit, res);
+  if (seg?.kind !== "constant") {
+    tcp.feedback(
+      t,
+      res.delivered,
+      res.dropped,
+      res.aqmSignal,
+      BULK_BASE_RTT_S + link.bulkDelayS(capKbit),
+    );
+  } else {
+    tcp.feedback(t, 0, 0, false, BULK_BASE_RTT_S);
+  }
+  return seg !== undefined;
+}
+
+function headline(d: DirectionSummary, u: DirectionSummary): Pick<
+  RunResult,
+  "p95DelayMs" | "utilisationPct" | "maxRecoveryS" | "unrecoveredDrops"
+> {
+  const p95 = [d.p95DelayMs, u.p95DelayMs].filter((x): x is number => x !== null);
+  const util = [d.utilisationPct, u.utilisationPct].filter((x): x is number => x !== null);
+  const rec = [d.maxRecoveryS, u.maxRecoveryS].filter((x): x is number => x !== null);
+  return {
+    p95DelayMs: p95.length > 0 ? Math.max(...p95) : null,
+    utilisationPct: util.length > 0
+      ? Math.round((util.reduce((a, b) => a + b, 0) / util.length) * 100) / 100
+      : null,
+    maxRecoveryS: rec.length > 0 ? Math.max(...rec) : null,
+    unrecoveredDrops: d.unrecoveredDrops + u.unrecoveredDrops,
+  };
+}

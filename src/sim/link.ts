@@ -1,0 +1,146 @@
+/**
+ * Fluid model of one direction of the access link in virtual time: our shaper (a rate limiter
+ * with its own short, CoDel-managed queue, like CAKE) and the ISP bottleneck (a drop-tail FIFO
+ * with a finite buffer). Upload: shaper → bottleneck. Download: bottleneck → shaper.
+ *
+ * Traffic is a byte fluid advanced in fixed steps; queueing delay of a queue is
+ * backlog / service rate. Sparse flows (pings, interactive traffic) bypass the shaper's bulk
+ * queue as with CAKE's flow isolation, so the delay they see is the bottleneck queue only.
+ */
+
+/** Kbit/s → bytes per second. */
+export const KBIT_TO_BYTES = 125;
+
+/** CoDel target: sojourn time the shaper queue may keep, seconds. */
+const AQM_TARGET_S = 0.005;
+/** CoDel interval, seconds. */
+const AQM_INTERVAL_S = 0.1;
+/** The shaper's hard queue limit, as time at the shaper rate (CAKE's memory limit analogue). */
+const SHAPER_QUEUE_LIMIT_S = 0.1;
+/** …but never below this many bytes (a few full-size packets). */
+const SHAPER_QUEUE_MIN_BYTES = 15_000;
+
+/** Options of one direction. */
+export interface DirectionOptions {
+  /** `up`: shaper before the bottleneck; `down`: shaper behind it. */
+  dir: "up" | "down";
+  /** Bottleneck buffer size, bytes. */
+  bufferBytes: number;
+}
+
+/** What happened in one direction during one step. */
+export interface StepResult {
+  /** Bytes delivered to the far end this step. */
+  delivered: number;
+  /** Bytes dropped (either queue) this step. */
+  dropped: number;
+  /** The shaper's AQM signalled congestion (a CoDel drop/mark) this step. */
+  aqmSignal: boolean;
+}
+
+/** One direction of the link: shaper + ISP bottleneck. */
+export class LinkDirection {
+  /** `up` or `down`. */
+  readonly dir: "up" | "down";
+  /** Bottleneck buffer, bytes. */
+  readonly bufferBytes: number;
+  /** Shaper rate, kbit/s; `Infinity` = no shaper. */
+  shaperKbit = Infinity;
+  /** Backlog of the shaper queue, bytes. */
+  shaperQ = 0;
+  /** Backlog of the bottleneck queue, bytes. */
+  bottleQ = 0;
+  /** Bytes that crossed the shaper (what `ip -s link` reports on the shaped interface). */
+  counterBytes = 0;
+  #aboveSince = -1;
+  #nextSignal = 0;
+  #signalCount = 0;
+
+  /** Builds an empty direction. */
+  constructor(options: DirectionOptions) {
+    this.dir = options.dir;
+    this.bufferBytes = options.bufferBytes;
+  }
+
+  /**
+   * Queueing delay (s) a sparse packet entering now would see: the bottleneck backlog drained
+   * at capacity. (The shaper's flow isolation serves sparse flows first.)
+   */
+  sparseDelayS(capacityKbit: number): number {
+    return this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
+  }
+
+  /** Queueing delay (s) of the bulk traffic: shaper queue plus bottleneck queue. */
+  bulkDelayS(capacityKbit: number): number {
+    const shaper = this.shaperKbit === Infinity
+      ? 0
+      : this.shaperQ / (this.shaperKbit * KBIT_TO_BYTES);
+    return shaper + this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
+  }
+
+  /**
+   * Advances the direction by `dt` seconds with `arrivals` bytes offered at its entry and the
+   * bottleneck at `capacityKbit`. `out` receives the result (no allocation per step).
+   */
+  step(now: number, dt: number, arrivals: number, capacityKbit: number, out: StepResult): void {
+    const capBytes = capacityKbit * KBIT_TO_BYTES * dt;
+    out.dropped = 0;
+    out.aqmSignal = false;
+    if (this.dir === "up") {
+      const shaped = this.#shape(now, dt, arrivals, out);
+      out.delivered = this.#bottleneck(shaped, capBytes, out);
+    } else {
+      const served = this.#bottleneck(arrivals, capBytes, out);
+      out.delivered = this.#shape(now, dt, served, out);
+    }
+  }
+
+  #bottleneck(arrivals: number, capBytes: number, out: StepResult): number {
+    let q = this.bottleQ + arrivals;
+    const served = q < capBytes ? q : capBytes;
+    q -= served;
+    if (q > this.bufferBytes) {
+      out.dropped += q - this.bufferBytes;
+      q = this.bufferBytes;
+    }
+    this.bottleQ = q;
+    return served;
+  }
+
+  #shape(now: number, dt: number, arrivals: number, out: StepResult): number {
+    if (this.shaperKbit === Infinity) {
+      this.shaperQ = 0;
+      this.counterBytes += arrivals;
+      return arrivals;
+    }
+    const rateBytes = this.shaperKbit * KBIT_TO_BYTES;
+    let q = this.shaperQ + arrivals;
+    const budget = rateBytes * dt;
+    const served = q < budget ? q : budget;
+    q -= served;
+    const limit = Math.max(SHAPER_QUEUE_MIN_BYTES, rateBytes * SHAPER_QUEUE_LIMIT_S);
+    if (q > limit) {
+      out.dropped += q - limit;
+      q = limit;
+    }
+    this.shaperQ = q;
+    this.counterBytes += served;
+    // CoDel-like: once the sojourn time has stayed above target for an interval, signal
+    // congestion, then more often (interval / sqrt(count)) while it stays above.
+    const sojourn = q / rateBytes;
+    if (sojourn > AQM_TARGET_S) {
+      if (this.#aboveSince < 0) {
+        this.#aboveSince = now;
+        this.#nextSignal = now + AQM_INTERVAL_S;
+      } else if (now >= this.#nextSignal) {
+        this.#signalCount++;
+        out.aqmSignal = true;
+        this.#nextSignal = now + AQM_INTERVAL_S / Math.sqrt(this.#signalCount);
+      }
+    } else {
+      this.#aboveSince = -1;
+      this.#signalCount = 0;
+    }
+    return served;
+  }
+}

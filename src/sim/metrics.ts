@@ -1,0 +1,203 @@
+/**
+ * Summary metrics of a simulated run, per direction, and the down-sampled time series used
+ * for plots.
+ */
+import type { CapacityTrace } from "./trace.ts";
+
+/** Period of the plot series, seconds. */
+export const SERIES_STEP_S = 0.1;
+/** A capacity drop: capacity below this fraction of its maximum over the last second. */
+const DROP_FRACTION = 0.75;
+/** Drops closer together than this count as one, seconds. */
+const DROP_MERGE_S = 2;
+/** Delay must stay under the threshold this long to count as recovered, seconds. */
+const RECOVERED_HOLD_S = 1;
+
+/** Metrics of one direction. Delay figures are `null` when the direction was never loaded. */
+export interface DirectionSummary {
+  /** Seconds during which the direction carried load. */
+  loadedS: number;
+  /** Added (queueing) delay under load, median, ms. */
+  p50DelayMs: number | null;
+  /** Added delay under load, 95th percentile, ms. */
+  p95DelayMs: number | null;
+  /** Added delay under load, 99th percentile, ms. */
+  p99DelayMs: number | null;
+  /** Delivered / capacity while loaded, %. */
+  utilisationPct: number | null;
+  /** Share of loaded time with added delay above the threshold, %. */
+  aboveThresholdPct: number | null;
+  /** Delay threshold used, ms. */
+  thresholdMs: number;
+  /** Per capacity drop while loaded: seconds until delay is back under the threshold (null: never). */
+  recoveriesS: (number | null)[];
+  /** Worst recovery among the drops that recovered, s (null: none did). */
+  maxRecoveryS: number | null;
+  /** Drops after which the delay never got back under the threshold before the run ended. */
+  unrecoveredDrops: number;
+  /** Number of shaper rate changes. */
+  rateChanges: number;
+}
+
+/** Plot series of one direction, one point every `SERIES_STEP_S`. */
+export interface DirectionSeries {
+  /** Capacity, kbit/s. */
+  capacity: Float32Array;
+  /** Shaper rate, kbit/s (NaN = no shaper). */
+  shaper: Float32Array;
+  /** Delivered throughput, kbit/s. */
+  throughput: Float32Array;
+  /** Largest added delay seen in the interval, ms. */
+  delay: Float32Array;
+  /** 1 when the direction was loaded. */
+  loaded: Uint8Array;
+}
+
+/** Records one direction, one sample per simulation step. */
+export class DirectionRecorder {
+  readonly #dt: number;
+  readonly #thresholdMs: number;
+  #n = 0;
+  #delay: Float32Array;
+  #loaded: Uint8Array;
+  #capBytesLoaded = 0;
+  #deliveredLoaded = 0;
+  #rateChanges = 0;
+  #lastRate = NaN;
+  /** Plot series. */
+  readonly series: DirectionSeries;
+  #perSeries: number;
+  #acc = { delivered: 0, delayMax: 0, k: 0 };
+
+  /** `steps` = number of simulation steps, `dt` = step length, s. */
+  constructor(options: { steps: number; dt: number; thresholdMs: number }) {
+    this.#dt = options.dt;
+    this.#thresholdMs = options.thresholdMs;
+    this.#delay = new Float32Array(options.steps);
+    this.#loaded = new Uint8Array(options.steps);
+    this.#perSeries = Math.max(1, Math.round(SERIES_STEP_S / options.dt));
+    const m = Math.ceil(options.steps / this.#perSeries);
+    this.series = {
+      capacity: new Float32Array(m),
+      shaper: new Float32Array(m),
+      throughput: new Float32Array(m),
+      delay: new Float32Array(m),
+      loaded: new Uint8Array(m),
+    };
+  }
+
+  /** Records one step. */
+  record(
+    loaded: boolean,
+    delayMs: number,
+    capacityKbit: number,
+    deliveredBytes: number,
+    shaperKbit: number,
+  ): void {
+    const i = this.#n++;
+    if (i >= this.#delay.length) return;
+    this.#delay[i] = delayMs;
+    this.#loaded[i] = loaded ? 1 : 0;
+    if (loaded) {
+      this.#capBytesLoaded += capacityKbit * 125 * this.#dt;
+      this.#deliveredLoaded += deliveredBytes;
+    }
+    if (
+      shaperKbit !== this.#lastRate && !(Number.isNaN(shaperKbit) && Number.isNaN(this.#lastRate))
+    ) {
+      if (i > 0) this.#rateChanges++;
+      this.#lastRate = shaperKbit;
+    }
+    const acc = this.#acc;
+    acc.delivered += deliveredBytes;
+    if (delayMs > acc.delayMax) acc.delayMax = delayMs;
+    acc.k++;
+    if (acc.k === this.#perSeries) {
+      const j = (i / this.#perSeries) | 0;
+      const s = this.series;
+      s.capacity[j] = capacityKbit;
+      s.shaper[j] = shaperKbit === Infinity ? NaN : shaperKbit;
+      s.throughput[j] = (acc.delivered * 8) / 1000 / (acc.k * this.#dt);
+      s.delay[j] = acc.delayMax;
+      s.loaded[j] = loaded ? 1 : 0;
+      acc.delivered = 0;
+      acc.delayMax = 0;
+      acc.k = 0;
+    }
+  }
+
+  /** Computes the summary; `capacity` is the direction's trace (drop detection). */
+  summary(trace: CapacityTrace, dir: "down" | "up"): DirectionSummary {
+    const n = Math.min(this.#n, this.#delay.length);
+    const loadedDelays: number[] = [];
+    let above = 0;
+    for (let i = 0; i < n; i++) {
+      if (this.#loaded[i] === 0) continue;
+      loadedDelays.push(this.#delay[i]);
+      if (this.#delay[i] > this.#thresholdMs) above++;
+    }
+    const sorted = Float64Array.from(loadedDelays).sort();
+    const recoveries = this.#recoveries(trace, dir, n);
+    const finite = recoveries.filter((r): r is number => r !== null);
+    const any = sorted.length > 0;
+    return {
+      loadedS: round(sorted.length * this.#dt, 2),
+      p50DelayMs: any ? round(quantile(sorted, 0.5), 2) : null,
+      p95DelayMs: any ? round(quantile(sorted, 0.95), 2) : null,
+      p99DelayMs: any ? round(quantile(sorted, 0.99), 2) : null,
+      utilisationPct: this.#capBytesLoaded > 0
+        ? round((100 * this.#deliveredLoaded) / this.#capBytesLoaded, 2)
+        : null,
+      aboveThresholdPct: any ? round((100 * above) / sorted.length, 2) : null,
+      thresholdMs: this.#thresholdMs,
+      recoveriesS: recoveries.map((r) => (r === null ? null : round(r, 2))),
+      maxRecoveryS: finite.length === 0 ? null : round(Math.max(...finite), 2),
+      unrecoveredDrops: recoveries.length - finite.length,
+      rateChanges: this.#rateChanges,
+    };
+  }
+
+  #recoveries(trace: CapacityTrace, dir: "down" | "up", n: number): (number | null)[] {
+    const cap = dir === "down" ? trace.down : trace.up;
+    const window = Math.round(1 / trace.stepS);
+    const endS = n * this.#dt;
+    const out: (number | null)[] = [];
+    let lastDrop = -Infinity;
+    for (let i = 1; i < cap.length && i * trace.stepS < endS; i++) {
+      let max = 0;
+      for (let k = Math.max(0, i - window); k < i; k++) if (cap[k] > max) max = cap[k];
+      const t = i * trace.stepS;
+      if (cap[i] >= DROP_FRACTION * max || t - lastDrop < DROP_MERGE_S) continue;
+      lastDrop = t;
+      const step = Math.round(t / this.#dt);
+      if (step >= n || this.#loaded[step] === 0) continue;
+      out.push(this.#recoveryFrom(step, n));
+    }
+    return out;
+  }
+
+  /** Seconds from `start` until delay stays under the threshold for the hold time. */
+  #recoveryFrom(start: number, n: number): number | null {
+    const hold = Math.round(RECOVERED_HOLD_S / this.#dt);
+    let runStart = start;
+    for (let i = start; i < n; i++) {
+      if (this.#delay[i] > this.#thresholdMs) runStart = i + 1;
+      else if (i + 1 - runStart >= hold) return (runStart - start) * this.#dt;
+    }
+    // Recovered only if under the threshold through the end of the run.
+    return runStart < n ? (runStart - start) * this.#dt : null;
+  }
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 1) return sorted[0];
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
