@@ -1,0 +1,108 @@
+/**
+ * A buffered CSV file with a header, rotated at a size limit: when the next write would pass
+ * the limit, the file becomes `<path>.1` (replacing an older one) and a new file with the
+ * header starts. Write errors are logged once per burst and never thrown (reporting must not
+ * stop the control loop).
+ */
+import type { Logger } from "@logtape/logtape";
+import type { FileStore } from "./store.ts";
+
+/** Options of a rotating CSV writer. */
+export interface CsvWriterOptions {
+  /** File operations. */
+  store: FileStore;
+  /** Rotate when the file would exceed this many bytes (0 = never). */
+  maxBytes: number;
+  /** Write the buffer out once it holds this many rows. Default 10 (5 s of ticks). */
+  flushEveryRows?: number;
+  /** Where write failures are reported. */
+  logger?: Logger;
+}
+
+const encoder = new TextEncoder();
+
+/** One rotating, buffered CSV file. */
+export class RotatingCsvWriter {
+  readonly #path: string;
+  readonly #header: string;
+  readonly #store: FileStore;
+  readonly #maxBytes: number;
+  readonly #flushEveryRows: number;
+  readonly #logger?: Logger;
+  #pending: string[] = [];
+  #size = 0;
+  #opened = false;
+  #failing = false;
+  #chain: Promise<void> = Promise.resolve();
+
+  /** `header` is the first line without the newline. */
+  constructor(path: string, header: string, options: CsvWriterOptions) {
+    this.#path = path;
+    this.#header = header + "\n";
+    this.#store = options.store;
+    this.#maxBytes = options.maxBytes;
+    this.#flushEveryRows = Math.max(1, options.flushEveryRows ?? 10);
+    this.#logger = options.logger;
+  }
+
+  /** The file path. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Queues one row (without the newline); writes out when enough rows are buffered. */
+  writeRow(row: string): void {
+    this.#pending.push(row + "\n");
+    if (this.#pending.length >= this.#flushEveryRows) void this.flush();
+  }
+
+  /** Writes every buffered row; resolves when they are on disk (or the failure is logged). */
+  flush(): Promise<void> {
+    const rows = this.#pending;
+    this.#pending = [];
+    this.#chain = this.#chain.then(() => this.#write(rows));
+    return this.#chain;
+  }
+
+  async #write(rows: string[]): Promise<void> {
+    try {
+      if (!this.#opened) {
+        await this.#store.writeNew(this.#path, this.#header);
+        this.#size = encoder.encode(this.#header).length;
+        this.#opened = true;
+      }
+      let chunk = "";
+      let chunkBytes = 0;
+      for (const row of rows) {
+        const n = encoder.encode(row).length;
+        if (this.#maxBytes > 0 && this.#size + chunkBytes + n > this.#maxBytes) {
+          if (chunk !== "") await this.#store.append(this.#path, chunk);
+          await this.#rotate();
+          chunk = "";
+          chunkBytes = 0;
+        }
+        chunk += row;
+        chunkBytes += n;
+      }
+      if (chunk !== "") await this.#store.append(this.#path, chunk);
+      this.#size += chunkBytes;
+      this.#failing = false;
+    } catch (e) {
+      if (!this.#failing) {
+        this.#logger?.error("cannot write {path}: {error}", {
+          path: this.#path,
+          error: (e as Error).message,
+        });
+      }
+      this.#failing = true;
+      // Re-create the file on the next attempt (it may have been deleted).
+      this.#opened = false;
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    await this.#store.rename(this.#path, this.#path + ".1");
+    await this.#store.writeNew(this.#path, this.#header);
+    this.#size = encoder.encode(this.#header).length;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The upstream statistics files (interfaces.md §5): the per-tick stats CSV and the speed-history
+ * CSV, in Lua's number formats.
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Settings } from "../config/types.ts";
+import { RotatingCsvWriter } from "./csv_writer.ts";
+import { denoFileStore, type FileStore } from "./store.ts";
+
+/** Stats CSV header (upstream). */
+export const STATS_HEADER = "times,timens,rxload,txload,deltadelaydown,deltadelayup,dlrate,uprate";
+/** Speed-history CSV header (upstream). */
+export const SPEED_HISTORY_HEADER = "time,counter,upspeed,downspeed";
+
+/** One stats row: the values of a normal-path tick. */
+export interface StatsRow {
+  /** Wall-clock epoch seconds (integer part). */
+  times: number;
+  /** Nanosecond part of the same instant. */
+  timens: number;
+  /** Download load. */
+  rxload: number;
+  /** Upload load. */
+  txload: number;
+  /** Download delay statistic, ms. */
+  deltadelaydown: number;
+  /** Upload delay statistic, ms. */
+  deltadelayup: number;
+  /** Download rate after the decision, kbit/s. */
+  dlrate: number;
+  /** Upload rate after the decision, kbit/s. */
+  uprate: number;
+}
+
+/** Where the control loop sends statistics. */
+export interface StatsSink {
+  /** One normal-path tick. */
+  statsRow(row: StatsRow): void;
+  /** One speed-history dump: `timeS` is seconds since the controller started. */
+  speedHistory(timeS: number, up: readonly number[], down: readonly number[]): void;
+  /** Writes everything buffered. */
+  flush(): Promise<void>;
+}
+
+/** C's `%f`: fixed, 6 decimals (`nan`/`inf` like glibc). */
+export function formatF(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  return x.toFixed(6);
+}
+
+/** C's `%d` for a number Lua passes (truncated toward zero). */
+export function formatD(x: number): string {
+  if (!Number.isFinite(x)) return "0";
+  return Math.trunc(x).toFixed(0);
+}
+
+/** Splits wall-clock milliseconds into epoch seconds and nanoseconds. */
+export function wallMsToSecNs(wallMs: number): { times: number; timens: number } {
+  const times = Math.floor(wallMs / 1000);
+  const timens = Math.min(999_999_999, Math.round((wallMs - times * 1000) * 1e6));
+  return { times, timens };
+}
+
+/** Lua's stats row `%d,%d,%f,%f,%f,%f,%d,%d`. */
+export function formatStatsRow(r: StatsRow): string {
+  return [
+    formatD(r.times),
+    formatD(r.timens),
+    formatF(r.rxload),
+    formatF(r.txload),
+    formatF(r.deltadelaydown),
+    formatF(r.deltadelayup),
+    formatD(r.dlrate),
+    formatD(r.uprate),
+  ].join(",");
+}
+
+/** Lua's speed-history row `%f,%d,%f,%f`. */
+export function formatSpeedHistoryRow(timeS: number, i: number, up: number, down: number): string {
+  return `${formatF(timeS)},${formatD(i)},${formatF(up)},${formatF(down)}`;
+}
+
+/** Options of the file statistics sink. */
+export interface FileStatsOptions {
+  /** File operations (default: the real file system). */
+  store?: FileStore;
+  /** Logger for write failures. */
+  logger?: Logger;
+  /** Rows buffered before a write (default 10). */
+  flushEveryRows?: number;
+}
+
+/** The two upstream CSV files, rotated at `stats_max_kbytes` KiB. */
+export class FileStatsSink implements StatsSink {
+  readonly #stats: RotatingCsvWriter;
+  readonly #hist: RotatingCsvWriter;
+
+  /** Creates (truncates) the files lazily on the first flush. */
+  constructor(
+    settings: Pick<Settings, "stats_file" | "speedhist_file" | "stats_max_kbytes">,
+    options: FileStatsOptions = {},
+  ) {
+    const common = {
+      store: options.store ?? denoFileStore,
+      maxBytes: settings.stats_max_kbytes * 1024,
+      logger: options.logger,
+      flushEveryRows: options.flushEveryRows,
+    };
+    this.#stats = new RotatingCsvWriter(settings.stats_file, STATS_HEADER, common);
+    this.#hist = new RotatingCsvWriter(settings.speedhist_file, SPEED_HISTORY_HEADER, common);
+  }
+
+  /** Queues one stats row. */
+  statsRow(row: StatsRow): void {
+    this.#stats.writeRow(formatStatsRow(row));
+  }
+
+  /** Queues a whole dump and writes it out. */
+  speedHistory(timeS: number, up: readonly number[], down: readonly number[]): void {
+    const n = Math.min(up.length, down.length);
+    for (let i = 0; i < n; i++) {
+      this.#hist.writeRow(formatSpeedHistoryRow(timeS, i, up[i], down[i]));
+    }
+    void this.#hist.flush();
+  }
+
+  /** Writes both files out (also creating them with their headers). */
+  async flush(): Promise<void> {
+    await Promise.all([this.#stats.flush(), this.#hist.flush()]);
+  }
+}
+
+/**
+ * The statistics sink the daemon should use: `undefined` when `suppress_statistics` is set,
+ * else the upstream files. The files are created with their headers right away.
+ */
+export async function createStatsSink(
+  settings: Pick<
+    Settings,
+    "stats_file" | "speedhist_file" | "stats_max_kbytes" | "suppress_statistics"
+  >,
+  options: FileStatsOptions = {},
+): Promise<StatsSink | undefined> {
+  if (settings.suppress_statistics) return undefined;
+  const sink = new FileStatsSink(settings, options);
+  await sink.flush();
+  return sink;
+}

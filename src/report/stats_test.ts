@@ -1,0 +1,142 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import { RotatingCsvWriter } from "./csv_writer.ts";
+import { MemoryFileStore } from "./store.ts";
+import {
+  createStatsSink,
+  FileStatsSink,
+  formatSpeedHistoryRow,
+  formatStatsRow,
+  SPEED_HISTORY_HEADER,
+  STATS_HEADER,
+  wallMsToSecNs,
+} from "./stats.ts";
+
+Deno.test("stats row: Lua %d/%f text of the algorithm.md §12 example", () => {
+  const row = formatStatsRow({
+    times: 1700000000,
+    timens: 123456789,
+    rxload: 0.9,
+    txload: 0.6,
+    deltadelaydown: 2.5,
+    deltadelayup: 18,
+    dlrate: 65203,
+    uprate: 6480,
+  });
+  assertEquals(row, "1700000000,123456789,0.900000,0.600000,2.500000,18.000000,65203,6480");
+});
+
+Deno.test("speed-history row: %f,%d,%f,%f", () => {
+  assertEquals(
+    formatSpeedHistoryRow(0.5, 3, 16204.7, 54000),
+    "0.500000,3,16204.700000,54000.000000",
+  );
+});
+
+Deno.test("wallMsToSecNs splits milliseconds", () => {
+  assertEquals(wallMsToSecNs(1700000000123), { times: 1700000000, timens: 123000000 });
+  assertEquals(wallMsToSecNs(1700000000000.5), { times: 1700000000, timens: 500000 });
+});
+
+Deno.test("csv writer: buffers rows until the threshold or flush", async () => {
+  const store = new MemoryFileStore();
+  const w = new RotatingCsvWriter("/m/a.csv", "h", { store, maxBytes: 0, flushEveryRows: 3 });
+  w.writeRow("1");
+  w.writeRow("2");
+  await Promise.resolve();
+  assertEquals(store.files.get("/m/a.csv"), undefined);
+  w.writeRow("3");
+  await w.flush();
+  assertEquals(store.files.get("/m/a.csv"), "h\n1\n2\n3\n");
+});
+
+Deno.test("csv writer: rotates at the size limit, keeping the previous file as .1", async () => {
+  const store = new MemoryFileStore();
+  // Header 2 bytes + rows of 4 bytes: 5 rows fit in 22 bytes.
+  const w = new RotatingCsvWriter("/m/s.csv", "h", { store, maxBytes: 22, flushEveryRows: 100 });
+  for (let i = 0; i < 12; i++) w.writeRow(String(100 + i));
+  await w.flush();
+  assertEquals(store.files.get("/m/s.csv.1"), "h\n105\n106\n107\n108\n109\n");
+  assertEquals(store.files.get("/m/s.csv"), "h\n110\n111\n");
+  for (const text of store.files.values()) assert(text.length <= 22);
+  // Rotation also across separate flushes.
+  for (let i = 0; i < 4; i++) {
+    w.writeRow(String(200 + i));
+    await w.flush();
+  }
+  assertEquals(store.files.get("/m/s.csv.1"), "h\n110\n111\n200\n201\n202\n");
+  assertEquals(store.files.get("/m/s.csv"), "h\n203\n");
+});
+
+Deno.test("csv writer: a failing store is logged, not thrown, and recovers", async () => {
+  const store = new MemoryFileStore();
+  let fail = true;
+  const flaky = {
+    writeNew: (p: string, t: string) =>
+      fail ? Promise.reject(new Error("EROFS")) : store.writeNew(p, t),
+    append: (p: string, t: string) => store.append(p, t),
+    rename: (a: string, b: string) => store.rename(a, b),
+  };
+  const w = new RotatingCsvWriter("/m/f.csv", "h", { store: flaky, maxBytes: 0 });
+  w.writeRow("lost");
+  await w.flush();
+  fail = false;
+  w.writeRow("kept");
+  await w.flush();
+  assertEquals(store.files.get("/m/f.csv"), "h\nkept\n");
+});
+
+Deno.test("createStatsSink: suppressed → none; else both files with headers", async () => {
+  const store = new MemoryFileStore();
+  const base = settingsWithDefaults({ stats_file: "/m/st.csv", speedhist_file: "/m/sh.csv" });
+  assertEquals(await createStatsSink({ ...base, suppress_statistics: true }, { store }), undefined);
+  assertEquals(store.files.size, 0);
+  const sink = await createStatsSink(base, { store });
+  assert(sink instanceof FileStatsSink);
+  assertEquals(store.files.get("/m/st.csv"), STATS_HEADER + "\n");
+  sink.speedHistory(0, [1, 2], [3, 4]);
+  await sink.flush();
+  assertEquals(
+    store.files.get("/m/sh.csv"),
+    `${SPEED_HISTORY_HEADER}\n0.000000,0,1.000000,3.000000\n0.000000,1,2.000000,4.000000\n`,
+  );
+});
+
+Deno.test("FileStatsSink: rotates the real stats file at stats_max_kbytes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const settings = settingsWithDefaults({
+      stats_file: `${dir}/stats.csv`,
+      speedhist_file: `${dir}/hist.csv`,
+      stats_max_kbytes: 16,
+    });
+    const sink = new FileStatsSink(settings, { flushEveryRows: 50 });
+    const row = {
+      times: 1700000000,
+      timens: 0,
+      rxload: 0.5,
+      txload: 0.5,
+      deltadelaydown: 1,
+      deltadelayup: 1,
+      dlrate: 50000,
+      uprate: 10000,
+    };
+    const rowBytes = formatStatsRow(row).length + 1;
+    const n = Math.ceil((16 * 1024 * 1.5) / rowBytes);
+    for (let i = 0; i < n; i++) sink.statsRow({ ...row, times: row.times + i });
+    await sink.flush();
+    const cur = await Deno.readTextFile(`${dir}/stats.csv`);
+    const old = await Deno.readTextFile(`${dir}/stats.csv.1`);
+    assert(old.length <= 16 * 1024 && cur.length <= 16 * 1024);
+    assert(cur.startsWith(STATS_HEADER + "\n") && old.startsWith(STATS_HEADER + "\n"));
+    const rows = (old + cur).split("\n").filter((l) => l !== "" && l !== STATS_HEADER);
+    assertEquals(rows.length, n, "no row lost across the rotation");
+    assert(
+      cur.trimEnd().endsWith(
+        `${row.times + n - 1},0,0.500000,0.500000,1.000000,1.000000,50000,10000`,
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
