@@ -1,0 +1,71 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { EMBEDDED_REFLECTORS_CSV } from "./embedded_list.ts";
+import { renderEmbeddedModule } from "./generate_embedded_list.ts";
+import { embeddedPool, INITIAL_PEERS, isIpv4, loadPool, parseReflectorCsv } from "./pool.ts";
+
+const DATA = new URL("../../data/reflectors-icmp.csv", import.meta.url);
+
+Deno.test("embedded list equals data/reflectors-icmp.csv byte for byte", async () => {
+  const file = Deno.readTextFileSync(DATA);
+  assertEquals(EMBEDDED_REFLECTORS_CSV, file);
+  // and the generated module is what the generator would write now
+  const module = Deno.readTextFileSync(new URL("./embedded_list.ts", import.meta.url));
+  assertEquals(module, renderEmbeddedModule(file));
+  assertEquals((await loadPool("")).length, 312);
+});
+
+Deno.test("embedded pool: 312 IPv4 reflectors including every initial peer", () => {
+  const pool = embeddedPool();
+  assertEquals(pool.length, 312);
+  assert(pool.every(isIpv4));
+  for (const p of INITIAL_PEERS) assert(pool.includes(p), p);
+  assertEquals(parseReflectorCsv(EMBEDDED_REFLECTORS_CSV).problems, []);
+});
+
+Deno.test("CSV: bad lines are reported with line numbers and skipped", () => {
+  const text = [
+    "reflector_ip,ip_version,description",
+    "1.2.3.4,4,ok",
+    "300.1.1.1,4,bad octet",
+    "not-an-ip,4,bad",
+    "",
+    "2001:db8::1,6,v6 row ignored",
+    "5.6.7.8,x,bad version",
+    "justone",
+    "1.2.3.4,4,duplicate",
+    "9.8.7.6,4,ok too\r",
+  ].join("\n");
+  const r = parseReflectorCsv(text);
+  assertEquals(r.reflectors, ["1.2.3.4", "9.8.7.6"]);
+  assertEquals(r.problems.map((p) => p.line), [3, 4, 7, 8]);
+  assert(r.problems[0].message.includes("300.1.1.1"));
+});
+
+Deno.test("CSV: missing header is reported but data on line 1 is kept", () => {
+  const r = parseReflectorCsv("1.1.1.1,4,x\n2.2.2.2,4,y");
+  assertEquals(r.reflectors, ["1.1.1.1", "2.2.2.2"]);
+  assertEquals(r.problems.map((p) => p.line), [1]);
+});
+
+Deno.test("loadPool: file overrides, warnings name file and line, errors name the file", async () => {
+  const warnings: string[] = [];
+  const files: Record<string, string> = {
+    "/x.csv": "reflector_ip,ip_version,description\n10.0.0.1,4,a\nbad,4,b",
+    "/empty.csv": "reflector_ip,ip_version,description\n",
+  };
+  const readTextFile = (p: string) =>
+    p in files ? Promise.resolve(files[p]) : Promise.reject(new Error("No such file"));
+  assertEquals(
+    await loadPool("/x.csv", { readTextFile, warn: (m) => warnings.push(m) }),
+    ["10.0.0.1"],
+  );
+  assertEquals(warnings, ['/x.csv:3: "bad" is not an IPv4 address; line skipped']);
+  for (const f of ["/empty.csv", "/missing.csv"]) {
+    try {
+      await loadPool(f, { readTextFile });
+      throw new Error("expected an error");
+    } catch (e) {
+      assert((e as Error).message.startsWith(`reflector_list_file ${f}:`), String(e));
+    }
+  }
+});

@@ -1,0 +1,283 @@
+/**
+ * Reflector selection (algorithm.md §9) as a state machine driven by explicit `step(now)` calls,
+ * so the daemon (real timers, `SelectorRunner`), the simulator and the tests (virtual time) run
+ * the same logic.
+ *
+ * Differences from upstream, on purpose:
+ * - Reselect requests are coalesced: any number of requests while one is pending cause one
+ *   cycle (upstream queues one token per request, so cycles run back-to-back).
+ * - A cycle in which no candidate has data keeps the previous peers (Rust would publish an
+ *   empty list); fewer candidates than `num_reflectors` limit this cycle only (Rust).
+ * - The selector runs whatever the pool size (Rust never runs it when the pool is not larger
+ *   than `num_reflectors`).
+ */
+import { stageLogger } from "../log/mod.ts";
+import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
+import type { RandomSource } from "../util/clock.ts";
+
+const log = stageLogger("reflectors");
+
+/** Selector constants and wiring; defaults are upstream's. */
+export interface SelectorOptions {
+  /** Shared state: `peers` is published here, `recent` is read for ranking. */
+  owd: OwdState;
+  /** All reflectors that may be drawn. */
+  pool: readonly string[];
+  /** Peers kept after a reselection (setting `num_reflectors`). */
+  numReflectors: number;
+  /** Tick, s (setting `tick_interval`): waits are tick × π. */
+  tickS: number;
+  /** Reselection period after the first 40 reselections, minutes. */
+  peerReselectionTimeMin: number;
+  /** Uniform [0, 1) source for pool draws and the shuffle. */
+  random: RandomSource;
+  /** Called after every publication of `owd.peers` (e.g. to restart the pinger). */
+  onPeers?: (peers: readonly string[], phase: "candidates" | "selected") => void;
+  /** Timer before the first 40 reselections, s. Default 30. */
+  initialSleepS?: number;
+  /** Reselections before the timer becomes `peer_reselection_time`. Default 40. */
+  slowdownAfter?: number;
+  /** Pool draws per cycle. Default 20. */
+  randomPicks?: number;
+}
+
+/** What the selector is doing. */
+export type SelectorPhase = "stopped" | "settling" | "idle" | "probing";
+
+/** Ranks candidates by recent up + down (float, any age) and returns the fastest `keep`. */
+export function rankCandidates(
+  candidates: readonly string[],
+  owd: OwdState,
+  keep: number,
+): string[] {
+  const ranked: { ip: string; rtt: number }[] = [];
+  for (const ip of candidates) {
+    const r = owd.recent.get(ip);
+    if (r) ranked.push({ ip, rtt: r.up_ewma + r.down_ewma });
+  }
+  ranked.sort((a, b) => a.rtt - b.rtt); // stable, like Rust
+  return ranked.slice(0, keep).map((x) => x.ip);
+}
+
+/** In-place Fisher–Yates: for i from last down to 1 swap i with a uniform j in [0, i]. */
+export function fisherYates<T>(items: T[], random: RandomSource): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.min(i, Math.floor(random() * (i + 1)));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
+/** Candidate set like Rust: current peers in order, then new pool draws in draw order. */
+export function buildCandidates(
+  peers: readonly string[],
+  pool: readonly string[],
+  picks: number,
+  random: RandomSource,
+): string[] {
+  const out = [...new Set(peers)];
+  const seen = new Set(out);
+  if (pool.length === 0) return out;
+  for (let k = 0; k < picks; k++) {
+    const ip = pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))];
+    if (!seen.has(ip)) {
+      seen.add(ip);
+      out.push(ip);
+    }
+  }
+  return out;
+}
+
+/** The reflector selector state machine. Also the `ReselectRequester` of the pipeline. */
+export class ReflectorSelector implements ReselectRequester {
+  readonly #o: SelectorOptions;
+  readonly #settleS: number;
+  readonly #slowdownAfter: number;
+  readonly #picks: number;
+  #phase: SelectorPhase = "stopped";
+  #wakeAtS = Infinity;
+  #sleepS: number;
+  #pending = false;
+  #coalesced = 0;
+  #count = 0;
+  #candidates: string[] = [];
+  /** Called when a request arrives, so a runner can wake early. */
+  onRequest?: () => void;
+
+  /** See `SelectorOptions`. */
+  constructor(options: SelectorOptions) {
+    this.#o = options;
+    this.#settleS = options.tickS * Math.PI;
+    this.#sleepS = options.initialSleepS ?? 30;
+    this.#slowdownAfter = options.slowdownAfter ?? 40;
+    this.#picks = options.randomPicks ?? 20;
+  }
+
+  /** Current phase. */
+  get phase(): SelectorPhase {
+    return this.#phase;
+  }
+
+  /** Completed-or-started reselection cycles so far. */
+  get reselectionCount(): number {
+    return this.#count;
+  }
+
+  /** Absolute time (s) at which `step` has work to do next (Infinity when stopped). */
+  get nextWakeS(): number {
+    if (this.#phase === "idle" && this.#pending) return -Infinity;
+    return this.#wakeAtS;
+  }
+
+  /** Starts at `nowS` with the initial settle wait (tick × π). */
+  start(nowS: number): void {
+    this.#phase = "settling";
+    this.#wakeAtS = nowS + this.#settleS;
+  }
+
+  /** Stops; later requests are ignored. */
+  stop(): void {
+    this.#phase = "stopped";
+    this.#wakeAtS = Infinity;
+  }
+
+  /** Asks for a reselection. Pending requests are coalesced into one cycle. */
+  requestReselect(reason: string): void {
+    if (this.#phase === "stopped") return;
+    if (this.#pending) {
+      this.#coalesced++;
+      log.debug("Reselect request coalesced with a pending one ({reason})", { reason });
+      return;
+    }
+    this.#pending = true;
+    log.info("Reflector reselection requested: {reason}", { reason });
+    this.onRequest?.();
+  }
+
+  /** Does everything due at `nowS`; returns the next wake time (absolute s). */
+  step(nowS: number): number {
+    for (let guard = 0; guard < 4; guard++) {
+      if (this.#phase === "settling" && nowS >= this.#wakeAtS) {
+        this.#phase = "idle";
+        this.#wakeAtS = this.#wakeAtS + this.#sleepS;
+      } else if (this.#phase === "idle" && (this.#pending || nowS >= this.#wakeAtS)) {
+        this.#beginCycle(nowS);
+      } else if (this.#phase === "probing" && nowS >= this.#wakeAtS) {
+        this.#finishCycle(nowS);
+      } else break;
+    }
+    return this.nextWakeS;
+  }
+
+  #publish(peers: readonly string[], phase: "candidates" | "selected"): void {
+    this.#o.owd.peers = peers;
+    this.#o.onPeers?.(peers, phase);
+  }
+
+  #beginCycle(nowS: number): void {
+    if (this.#pending && this.#coalesced > 0) {
+      log.debug("Starting one reselection for {n} coalesced requests", { n: this.#coalesced + 1 });
+    }
+    this.#pending = false;
+    this.#coalesced = 0;
+    this.#count++;
+    if (this.#count > this.#slowdownAfter) this.#sleepS = this.#o.peerReselectionTimeMin * 60;
+    this.#candidates = buildCandidates(
+      this.#o.owd.peers,
+      this.#o.pool,
+      this.#picks,
+      this.#o.random,
+    );
+    log.debug("Reselection {n}: probing {c} candidates", {
+      n: this.#count,
+      c: this.#candidates.length,
+    });
+    this.#publish([...this.#candidates], "candidates");
+    this.#phase = "probing";
+    this.#wakeAtS = nowS + this.#settleS;
+  }
+
+  #finishCycle(nowS: number): void {
+    const n = this.#o.numReflectors;
+    const ranked = rankCandidates(this.#candidates, this.#o.owd, 2 * n);
+    let peers: string[];
+    if (ranked.length === 0) {
+      // Keep what was pinged before the cycle rather than pinging nothing.
+      peers = this.#candidates.slice(0, Math.max(n, 1));
+      log.warning("Reselection found no candidate with data; keeping {p}", { p: peers.join(" ") });
+    } else {
+      fisherYates(ranked, this.#o.random);
+      peers = ranked.slice(0, Math.min(n, ranked.length)); // limits this cycle only
+    }
+    log.info("Selected reflectors: {p}", { p: peers.join(" ") });
+    this.#publish(peers, "selected");
+    this.#phase = "idle";
+    this.#wakeAtS = nowS + this.#sleepS;
+  }
+}
+
+/** Timer functions, injectable for tests. */
+export interface TimerApi {
+  /** Like `setTimeout`. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Like `clearTimeout`. */
+  clearTimeout(id: unknown): void;
+}
+
+const realTimers: TimerApi = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
+};
+
+/** Drives a `ReflectorSelector` with timers; requests wake it at once. */
+export class SelectorRunner {
+  readonly #selector: ReflectorSelector;
+  readonly #now: () => number;
+  readonly #timers: TimerApi;
+  #timer: unknown;
+  #running = false;
+
+  /** `now` is the injected monotonic clock in seconds. */
+  constructor(
+    selector: ReflectorSelector,
+    options: { now: () => number; timers?: TimerApi },
+  ) {
+    this.#selector = selector;
+    this.#now = options.now;
+    this.#timers = options.timers ?? realTimers;
+  }
+
+  /** Starts the selector and its timer. */
+  start(): void {
+    this.#running = true;
+    this.#selector.onRequest = () => this.#arm(0);
+    this.#selector.start(this.#now());
+    this.#arm();
+  }
+
+  /** Stops the timer and the selector. */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#selector.onRequest = undefined;
+    this.#selector.stop();
+  }
+
+  #arm(delayMs?: number): void {
+    if (!this.#running) return;
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    const wake = this.#selector.nextWakeS;
+    const ms = delayMs ?? Math.max(0, (wake - this.#now()) * 1000);
+    if (!Number.isFinite(ms)) return;
+    this.#timer = this.#timers.setTimeout(() => {
+      this.#timer = undefined;
+      try {
+        this.#selector.step(this.#now());
+      } catch (e) {
+        log.error("Reflector selector failed: {e}", { e: String(e) });
+      }
+      this.#arm();
+    }, ms);
+  }
+}

@@ -1,0 +1,246 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { Baseliner } from "../baseline/baseliner.ts";
+import { createOwdState, type OwdState } from "../baseline/owd_state.ts";
+import { seededRandom, VirtualClock } from "../util/clock.ts";
+import {
+  buildCandidates,
+  fisherYates,
+  rankCandidates,
+  ReflectorSelector,
+  SelectorRunner,
+  type TimerApi,
+} from "./selector.ts";
+
+const TICK = 0.5;
+const SETTLE = TICK * Math.PI;
+
+function sequence(values: number[]) {
+  let i = 0;
+  return () => values[i++ % values.length];
+}
+
+Deno.test("buildCandidates: peers first, then new draws in draw order", () => {
+  const pool = ["a", "b", "c", "d"];
+  // draws: index 1 (b, already a peer), 3 (d), 3 (d again), 2 (c)
+  const r = sequence([0.3, 0.8, 0.9, 0.6]);
+  assertEquals(buildCandidates(["x", "b"], pool, 4, r), ["x", "b", "d", "c"]);
+  assertEquals(buildCandidates(["x"], [], 4, r), ["x"]);
+});
+
+Deno.test("rankCandidates: float up+down, skips unknown, stable, keeps the fastest", () => {
+  const owd = createOwdState();
+  const set = (ip: string, up: number, down: number) =>
+    owd.recent.set(ip, { up_ewma: up, down_ewma: down, last_receive_time_s: 0 });
+  set("a", 5.6, 5); // 10.6
+  set("b", 5.2, 5); // 10.2: Rust's integer truncation would tie with a
+  set("c", 1, 1);
+  set("d", 1, 1);
+  assertEquals(rankCandidates(["a", "b", "none", "d", "c"], owd, 3), ["d", "c", "b"]);
+});
+
+Deno.test("fisherYates: swaps i with floor(r·(i+1)) from the end", () => {
+  // i=3: r=0 → j=0; i=2: r=0.99 → j=2; i=1: r=0.5 → j=1
+  assertEquals(fisherYates([1, 2, 3, 4], sequence([0, 0.99, 0.5])), [4, 2, 3, 1]);
+});
+
+interface World {
+  clock: VirtualClock;
+  owd: OwdState;
+  selector: ReflectorSelector;
+  baseliner: Baseliner;
+  published: { t: number; peers: readonly string[]; phase: string }[];
+}
+
+function world(pool: string[], peers: string[], numReflectors = 3): World {
+  const clock = new VirtualClock(0);
+  const owd = createOwdState(peers);
+  const published: World["published"] = [];
+  const selector = new ReflectorSelector({
+    owd,
+    pool,
+    numReflectors,
+    tickS: TICK,
+    peerReselectionTimeMin: 15,
+    random: seededRandom(7),
+    onPeers: (p, phase) => published.push({ t: clock.monotonicS(), peers: p, phase }),
+  });
+  const baseliner = new Baseliner(owd, { tickS: TICK, reselect: selector });
+  return { clock, owd, selector, baseliner, published };
+}
+
+/** Runs ticks: every peer that `rtt` knows answers with rtt/2 each way. */
+function run(w: World, untilS: number, rtt: (ip: string, t: number) => number | undefined) {
+  while (w.clock.monotonicS() < untilS) {
+    const t = w.clock.monotonicS();
+    for (const ip of w.owd.peers) {
+      const v = rtt(ip, t);
+      if (v !== undefined) {
+        w.baseliner.ingest({ reflector: ip, upMs: v / 2, downMs: v / 2, receiveTimeS: t });
+      }
+    }
+    w.selector.step(t);
+    w.clock.advance(0.05);
+  }
+}
+
+Deno.test("timing: settle tick×π, 30 s timer, 40 cycles, then peer_reselection_time", () => {
+  const w = world(["p1", "p2", "p3", "p4"], ["p1", "p2"]);
+  w.selector.start(0);
+  assertEquals(w.selector.phase, "settling");
+  assertEquals(w.selector.step(1), SETTLE);
+  assertEquals(w.selector.step(SETTLE), SETTLE + 30);
+  assertEquals(w.selector.phase, "idle");
+  assertEquals(w.published.length, 0);
+  // first cycle at settle + 30
+  w.selector.step(SETTLE + 30);
+  assertEquals(w.selector.phase, "probing");
+  assertEquals(w.selector.reselectionCount, 1);
+  assertEquals(w.published[0].phase, "candidates");
+  assertEquals(w.published[0].peers.slice(0, 2), ["p1", "p2"]);
+  let t = SETTLE + 30;
+  for (let cycle = 1; cycle <= 41; cycle++) {
+    for (const ip of w.owd.peers) {
+      w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: t });
+    }
+    t += SETTLE;
+    const next = w.selector.step(t);
+    assertEquals(w.selector.phase, "idle");
+    const expectedSleep = cycle > 40 ? 15 * 60 : 30;
+    assertEquals(next, t + expectedSleep, `cycle ${cycle}`);
+    t = next;
+    w.selector.step(t);
+  }
+  assertEquals(w.selector.reselectionCount, 42);
+});
+
+Deno.test("requests: coalesced, start a cycle at once, wait for settling", () => {
+  const w = world(["p1", "p2", "p3", "p4"], ["p1"]);
+  w.selector.start(0);
+  w.selector.requestReselect("one");
+  w.selector.requestReselect("two");
+  assertEquals(w.selector.step(1), SETTLE); // still settling
+  w.selector.step(SETTLE);
+  assertEquals(w.selector.phase, "probing");
+  assertEquals(w.selector.reselectionCount, 1);
+  // a request during probing gives exactly one more cycle right after this one
+  w.selector.requestReselect("three");
+  w.selector.requestReselect("four");
+  for (const ip of w.owd.peers) {
+    w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: 2 });
+  }
+  w.selector.step(2 * SETTLE);
+  assertEquals(w.selector.phase, "probing");
+  assertEquals(w.selector.reselectionCount, 2);
+  w.selector.step(3 * SETTLE);
+  assertEquals(w.selector.phase, "idle");
+  assertEquals(w.selector.reselectionCount, 2);
+  w.selector.stop();
+  w.selector.requestReselect("ignored");
+  assertEquals(w.selector.nextWakeS, Infinity);
+});
+
+Deno.test("fewer candidates with data than num_reflectors limits this cycle only", () => {
+  const w = world(["a", "b", "c", "d", "e", "f", "g"], ["a"], 3);
+  w.selector.start(0);
+  w.selector.requestReselect("go");
+  w.selector.step(SETTLE);
+  // only one candidate gets data
+  w.owd.recent.set("a", { up_ewma: 1, down_ewma: 1, last_receive_time_s: 3 });
+  w.selector.step(2 * SETTLE);
+  assertEquals(w.owd.peers, ["a"]);
+  // next cycle: enough data again → back to 3
+  w.selector.requestReselect("again");
+  w.selector.step(2 * SETTLE);
+  for (const ip of w.owd.peers) {
+    w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: 4 });
+  }
+  w.selector.step(3 * SETTLE);
+  assertEquals(w.owd.peers.length, 3);
+});
+
+Deno.test("no candidate with data keeps the previous peers instead of an empty list", () => {
+  const w = world(["a", "b"], ["x", "y"], 2);
+  w.selector.start(0);
+  w.selector.requestReselect("go");
+  w.selector.step(SETTLE);
+  w.selector.step(2 * SETTLE);
+  assertEquals(w.owd.peers, ["x", "y"]);
+});
+
+Deno.test("virtual time: a silent initial peer is replaced by answering pool reflectors", () => {
+  const pool = Array.from({ length: 30 }, (_, i) => `10.0.0.${i + 1}`);
+  const w = world(pool, ["dead", "10.0.0.1", "10.0.0.2"], 3);
+  w.selector.start(0);
+  // each pool reflector answers with its own RTT; "dead" never answers
+  const rtt = (ip: string) => ip === "dead" ? undefined : 10 + Number(ip.split(".")[3]);
+  run(w, SETTLE + 30 + 2 * SETTLE, rtt);
+  assertEquals(w.selector.reselectionCount, 1);
+  assert(!w.owd.peers.includes("dead"), `dead still selected: ${w.owd.peers}`);
+  assertEquals(w.owd.peers.length, 3);
+  // the picks are among the 2×3 fastest candidates that had data
+  const last = w.published.filter((p) => p.phase === "candidates").at(-1)!.peers;
+  const fastest = rankCandidates(last, w.owd, 6);
+  assert(w.owd.peers.every((p) => fastest.includes(p)));
+});
+
+Deno.test("virtual time: an outlier triggers a reselection at once and the reflector is dropped", () => {
+  const pool = Array.from({ length: 30 }, (_, i) => `10.0.1.${i + 1}`);
+  const w = world(pool, ["10.0.1.1", "10.0.1.2", "10.0.1.3"], 3);
+  w.selector.start(0);
+  const jumpAt = 10;
+  const bad = "10.0.1.2";
+  // `bad` becomes 8 s slower at t=10 (outlier), everyone else stays near 20 ms
+  const rtt = (ip: string, t: number) =>
+    ip === bad && t >= jumpAt ? 16_000 : 20 + Number(ip.split(".")[3]) / 10;
+  run(w, jumpAt + 3 * SETTLE, rtt);
+  const cycles = w.published.filter((p) => p.phase === "candidates");
+  assertEquals(cycles.length, 1);
+  assert(cycles[0].t >= jumpAt && cycles[0].t < jumpAt + 0.2, `cycle at ${cycles[0].t}`);
+  assert(!w.owd.peers.includes(bad), `outlier still selected: ${w.owd.peers}`);
+});
+
+Deno.test("SelectorRunner: timer-driven and woken by requests (fake timers)", () => {
+  const clock = new VirtualClock(0);
+  const timers: { at: number; fn: () => void; id: number }[] = [];
+  let nextId = 1;
+  const api: TimerApi = {
+    setTimeout: (fn, ms) => {
+      const id = nextId++;
+      timers.push({ at: clock.monotonicS() + ms / 1000, fn, id });
+      return id;
+    },
+    clearTimeout: (id) => {
+      const i = timers.findIndex((t) => t.id === id);
+      if (i >= 0) timers.splice(i, 1);
+    },
+  };
+  const fire = () => {
+    timers.sort((a, b) => a.at - b.at);
+    const t = timers.shift()!;
+    clock.set(Math.max(clock.monotonicS(), t.at));
+    t.fn();
+  };
+  const owd = createOwdState(["a"]);
+  const selector = new ReflectorSelector({
+    owd,
+    pool: ["b", "c"],
+    numReflectors: 1,
+    tickS: TICK,
+    peerReselectionTimeMin: 15,
+    random: seededRandom(1),
+  });
+  const runner = new SelectorRunner(selector, { now: () => clock.monotonicS(), timers: api });
+  runner.start();
+  assertEquals(timers.length, 1);
+  fire(); // settle done
+  assertEquals(selector.phase, "idle");
+  assertEquals(timers[0].at, SETTLE + 30);
+  clock.advance(5);
+  selector.requestReselect("test");
+  assertEquals(timers.length, 1);
+  assertEquals(timers[0].at, clock.monotonicS()); // woken now, not at the 30 s timer
+  fire();
+  assertEquals(selector.phase, "probing");
+  runner.stop();
+  assertEquals(timers.length, 0);
+});
