@@ -1,0 +1,166 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { settingsWithDefaults } from "../config/defaults.ts";
+import { DAEMON_MANIFEST, type PermissionManifest, STATS_DIR } from "./manifest.ts";
+import {
+  checkPathsAgainstManifest,
+  type ManifestPathSettings,
+  pathAllowed,
+  programAllowed,
+} from "./manifest_paths.ts";
+import { manifestConfigCheck } from "./manifest_check.ts";
+
+function assertStringIncludes(actual: string, expected: string): void {
+  assert(actual.includes(expected), `expected ${JSON.stringify(actual)} to include ${expected}`);
+}
+
+function settings(overrides: Partial<ManifestPathSettings> = {}): ManifestPathSettings {
+  return { ...settingsWithDefaults({}), ...overrides };
+}
+
+Deno.test("embedded manifest equals deno.json permissions.daemon", () => {
+  const fromConfig = (denoJson as { permissions: Record<string, unknown> }).permissions.daemon;
+  assertEquals(fromConfig, DAEMON_MANIFEST);
+});
+
+Deno.test("manifest grants no net, sys, ffi or blanket permission", () => {
+  const daemon = (denoJson as { permissions: Record<string, Record<string, unknown>> })
+    .permissions.daemon;
+  assertEquals(Object.keys(daemon).sort(), ["env", "read", "run", "write"]);
+  for (const kind of ["run", "env", "read", "write"] as const) {
+    assert(Array.isArray(daemon[kind]), `${kind} must be a list, not true`);
+  }
+  assertEquals(DAEMON_MANIFEST.env, ["SQMA_*"]);
+});
+
+Deno.test("upstream default settings pass", () => {
+  assertEquals(checkPathsAgainstManifest(settings()), []);
+});
+
+Deno.test("pathAllowed matches whole components and normalises ..", () => {
+  const entries = ["/tmp/sqm-autorate/", "/tmp/sqm-autorate.csv"];
+  assert(pathAllowed("/tmp/sqm-autorate/wan.csv", entries));
+  assert(pathAllowed("/tmp/sqm-autorate", entries));
+  assert(pathAllowed("/tmp/sqm-autorate.csv", entries));
+  assert(!pathAllowed("/tmp/sqm-autorate.csv.2", entries));
+  assert(!pathAllowed("/tmp/sqm-autorate-evil/x", entries));
+  assert(!pathAllowed("/tmp/sqm-autorate/../shadow", entries));
+  assert(!pathAllowed("tmp/sqm-autorate/x", entries));
+});
+
+Deno.test("programAllowed: names by name, paths exactly", () => {
+  const run = ["fping", "/usr/bin/fping"];
+  assert(programAllowed("fping", run));
+  assert(programAllowed("/usr/bin/fping", run));
+  assert(programAllowed("/usr/bin/../bin/fping", run));
+  assert(!programAllowed("/opt/fping", run));
+  assert(!programAllowed("sh", run));
+  assert(!programAllowed("bin/fping", run));
+});
+
+Deno.test("stats files in the stats directory are accepted, elsewhere rejected with advice", () => {
+  assertEquals(
+    checkPathsAgainstManifest(settings({
+      stats_file: `${STATS_DIR}wan.csv`,
+      speedhist_file: `${STATS_DIR}wan-speedhist.csv`,
+    })),
+    [],
+  );
+  const issues = checkPathsAgainstManifest(settings({ stats_file: "/var/log/sqm.csv" }));
+  assertEquals(issues.length, 1);
+  assertEquals(issues[0].setting, "stats_file");
+  assertEquals(issues[0].access, "write");
+  assertStringIncludes(issues[0].message, "/var/log/sqm.csv");
+  assertStringIncludes(issues[0].message, "/tmp/sqm-autorate/");
+  assertStringIncludes(issues[0].message, "/tmp/sqm-autorate/sqm.csv");
+  assertStringIncludes(issues[0].message, "/tmp/sqm-autorate.csv");
+});
+
+Deno.test("a stats file whose rotated copy is not writable is rejected", () => {
+  // Only the file itself is granted: rotation to .1 would fail at run time.
+  const manifest: PermissionManifest = {
+    ...DAEMON_MANIFEST,
+    read: ["/x/a.csv"],
+    write: ["/x/a.csv"],
+  };
+  const issues = checkPathsAgainstManifest(
+    settings({ stats_file: "/x/a.csv", suppress_statistics: false }),
+    manifest,
+  );
+  assertEquals(issues.map((i) => i.setting), ["stats_file", "speedhist_file"]);
+  assertStringIncludes(issues[0].message, "/x/a.csv.1");
+});
+
+Deno.test("stats paths are not checked when statistics are suppressed", () => {
+  const s = settings({ stats_file: "/var/log/a.csv", suppress_statistics: true });
+  assertEquals(checkPathsAgainstManifest(s), []);
+});
+
+Deno.test("/tmp in general is not writable, only the sqm-autorate names", () => {
+  const issues = checkPathsAgainstManifest(settings({ speedhist_file: "/tmp/other.csv" }));
+  assertEquals(issues.map((i) => i.setting), ["speedhist_file"]);
+});
+
+Deno.test("reflector list and plugin paths must be readable", () => {
+  assertEquals(
+    checkPathsAgainstManifest(settings({
+      reflector_list_file: "/etc/sqm-autorate/reflectors-icmp.csv",
+      plugin_ratecontrol: "/etc/sqm-autorate/plugins/log_readings.lua",
+      plugin_scripts: ["delay-histogram", "/etc/sqm-autorate/x.lua"],
+    })),
+    [],
+  );
+  const issues = checkPathsAgainstManifest(settings({
+    reflector_list_file: "/root/reflectors.csv",
+    plugin_ratecontrol: "/usr/lib/lua/x.lua",
+    plugin_scripts: ["pretty_speeds", "/home/u/y.lua", "../z.lua"],
+  }));
+  assertEquals(issues.map((i) => [i.setting, i.value, i.access]), [
+    ["reflector_list_file", "/root/reflectors.csv", "read"],
+    ["plugin_ratecontrol", "/usr/lib/lua/x.lua", "read"],
+    ["plugin_scripts", "/home/u/y.lua", "read"],
+    ["plugin_scripts", "../z.lua", "read"],
+  ]);
+  assertStringIncludes(issues[0].message, "a file in /etc/sqm-autorate/");
+  assert(!issues[0].message.includes("/tmp/"), "stats files are no advice for reading");
+  assertStringIncludes(issues[3].message, "absolute path");
+});
+
+Deno.test("pinger_binary must be a listed name or absolute path", () => {
+  for (
+    const ok of ["", "fping", "tsping", "/usr/bin/fping", "/bin/ping", "/usr/local/bin/tsping"]
+  ) {
+    assertEquals(checkPathsAgainstManifest(settings({ pinger_binary: ok })), [], ok);
+  }
+  for (const bad of ["/opt/fping/fping", "sh", "./fping"]) {
+    const issues = checkPathsAgainstManifest(settings({ pinger_binary: bad }));
+    assertEquals(issues.map((i) => i.access), ["run"], bad);
+    assertStringIncludes(issues[0].message, "/usr/bin/fping");
+    assertStringIncludes(issues[0].message, "leave it empty");
+  }
+});
+
+Deno.test("the --config file must be readable", () => {
+  const ok = ["/etc/config/sqm-autorate", "/etc/sqm-autorate/wan2.conf"];
+  for (const configPath of ok) {
+    assertEquals(checkPathsAgainstManifest(settings(), DAEMON_MANIFEST, { configPath }), []);
+  }
+  const issues = checkPathsAgainstManifest(settings(), DAEMON_MANIFEST, {
+    configPath: "/root/sqm.conf",
+  });
+  assertEquals(issues.map((i) => i.setting), ["config"]);
+  assertStringIncludes(issues[0].message, "/etc/sqm-autorate/");
+  assertStringIncludes(issues[0].message, "/etc/config/sqm-autorate");
+});
+
+Deno.test("manifestConfigCheck reports problems as lines", async () => {
+  const result = await manifestConfigCheck({
+    settings: { ...settingsWithDefaults({}), stats_file: "/srv/a.csv" },
+    sources: {} as never,
+    warnings: [],
+    uci: { path: "/home/x/sqm", sections: [] },
+  });
+  assertEquals(result.problems.length, 2);
+  assertStringIncludes(result.problems[0], "stats_file");
+  assertStringIncludes(result.problems[1], "/home/x/sqm");
+});
