@@ -1,0 +1,43 @@
+/** Runs external tools (`tc`, `ip`) with argument arrays, never through a shell. */
+
+/** What a finished command produced. */
+export interface CommandResult {
+  /** Exit code (non-zero on failure; 124 when killed by the timeout, 127 when not runnable). */
+  code: number;
+  /** Standard output text. */
+  stdout: string;
+  /** Standard error text. */
+  stderr: string;
+}
+
+/** Runs `binary` with `args` and collects its output. Injected so tests can fake `tc`. */
+export type CommandRunner = (binary: string, args: readonly string[]) => Promise<CommandResult>;
+
+const decoder = new TextDecoder();
+
+/** Builds the real runner; a command running longer than `timeoutMs` is killed. */
+export function denoCommandRunner(options: { timeoutMs?: number } = {}): CommandRunner {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  return async (binary, args) => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const out = await new Deno.Command(binary, {
+        args: [...args],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal,
+      }).output();
+      const stderr = decoder.decode(out.stderr);
+      if (signal.aborted) {
+        return { code: 124, stdout: "", stderr: `${binary}: timed out after ${timeoutMs} ms` };
+      }
+      return { code: out.code, stdout: decoder.decode(out.stdout), stderr };
+    } catch (e) {
+      return { code: 127, stdout: "", stderr: `${binary}: ${(e as Error).message}` };
+    }
+  };
+}
+
+/** The default runner (5 s timeout). */
+export const defaultCommandRunner: CommandRunner = denoCommandRunner();

@@ -1,0 +1,409 @@
+/**
+ * The shaper contract and the `tc` based shapers: CAKE (root qdisc bandwidth), HTB (a class's
+ * rate) and TBF (root qdisc rate with a burst sized for the rate).
+ */
+import { type CommandRunner, defaultCommandRunner } from "./command.ts";
+
+/** Supported shaper kinds (setting `shaper`). */
+export type ShaperKind = "cake" | "htb" | "tbf";
+
+/** Sets the rate of one interface's shaper. */
+export interface Shaper {
+  /** Shaper kind. */
+  readonly kind: ShaperKind;
+  /** Interface name. */
+  readonly ifname: string;
+  /** Sets the rate (kbit/s, 1 kbit = 1000 bit). Rejects with a `ShaperError` carrying tc's stderr. */
+  setRate(kbit: number): Promise<void>;
+  /** Verifies the qdisc/class exists and has the right kind; rejects with `ShaperCheckError`. */
+  check(): Promise<void>;
+  /** Reads the rate currently configured (kbit/s). */
+  readRate?(): Promise<number>;
+}
+
+/** A download/upload shaper pair. */
+export interface ShaperPair {
+  /** Shaper of the download interface. */
+  dl: Shaper;
+  /** Shaper of the upload interface. */
+  ul: Shaper;
+}
+
+/** `tc` failed to change a rate. */
+export class ShaperError extends Error {
+  /** `tc`'s standard error. */
+  readonly stderr: string;
+  /** `tc`'s exit code. */
+  readonly code: number;
+
+  /** Builds the message from the interface, the command and tc's output. */
+  constructor(ifname: string, command: readonly string[], code: number, stderr: string) {
+    super(`tc failed on ${ifname} (exit ${code}): ${command.join(" ")}: ${stderr.trim()}`);
+    this.name = "ShaperError";
+    this.stderr = stderr;
+    this.code = code;
+  }
+}
+
+/** Why a shaper check failed. */
+export type ShaperCheckReason = "missing-interface" | "wrong-kind" | "missing-class" | "tc-failed";
+
+/** The shaper a setting asks for is not there. */
+export class ShaperCheckError extends Error {
+  /** Machine-readable reason (the daemon retries only `missing-interface`). */
+  readonly reason: ShaperCheckReason;
+
+  /** Builds the error. */
+  constructor(reason: ShaperCheckReason, message: string) {
+    super(message);
+    this.name = "ShaperCheckError";
+    this.reason = reason;
+  }
+}
+
+/** Options shared by the `tc` shapers. */
+export interface TcShaperOptions {
+  /** `tc` binary (default `tc` from PATH). */
+  tcPath?: string;
+  /** Run inside this network namespace (`tc -n NS`); tests and benchmarks. */
+  netns?: string;
+  /** Command runner (default: Deno.Command with a 5 s timeout). */
+  runner?: CommandRunner;
+}
+
+/** Options of `createShaper`. */
+export interface CreateShaperOptions extends TcShaperOptions {
+  /** HTB class id (setting `htb_classid`), default `1:1`. */
+  htbClassid?: string;
+  /** HTB: keep a configured ceil above the rate instead of setting ceil = rate. */
+  htbKeepCeil?: boolean;
+  /** TBF: seconds of traffic at the rate the burst holds (default 0.005). */
+  tbfBurstSeconds?: number;
+  /** TBF: smallest burst in bytes (default 3200, about two full-size frames). */
+  tbfMinBurstBytes?: number;
+  /** TBF: latency to use when the existing qdisc's cannot be read (µs, default 50000). */
+  tbfDefaultLatencyUs?: number;
+}
+
+/** Formats a rate for tc: `<kbit>Kbit` (decimals allowed; tc's Kbit is 1000 bit/s). */
+export function formatKbit(kbit: number): string {
+  if (!Number.isFinite(kbit) || kbit < 0) throw new RangeError(`invalid rate ${kbit} kbit/s`);
+  return `${kbit}Kbit`;
+}
+
+const RATE_UNITS: Record<string, number> = { "": 1e-3, k: 1, m: 1e3, g: 1e6, t: 1e9 };
+
+/** Parses tc's rate text (`20Mbit`, `1600Kbit`, `800bit`, `5Kibit`) into kbit/s. */
+export function parseTcRate(text: string): number | undefined {
+  const m = /^([0-9]+(?:\.[0-9]+)?)([kmgt]?)(i?)bit$/i.exec(text.trim());
+  if (m === null) return undefined;
+  const value = Number(m[1]);
+  const prefix = m[2].toLowerCase();
+  if (m[3] !== "") {
+    const exp = ["", "k", "m", "g", "t"].indexOf(prefix);
+    return value * 1024 ** exp / 1000;
+  }
+  return value * RATE_UNITS[prefix];
+}
+
+/** True when tc's stderr says the interface does not exist. */
+function isMissingDevice(stderr: string): boolean {
+  return /cannot find device/i.test(stderr);
+}
+
+/** Common plumbing of the tc shapers. */
+abstract class TcShaper implements Shaper {
+  abstract readonly kind: ShaperKind;
+  readonly ifname: string;
+  protected readonly tcPath: string;
+  protected readonly netnsArgs: string[];
+  protected readonly runner: CommandRunner;
+
+  constructor(ifname: string, options: TcShaperOptions) {
+    this.ifname = ifname;
+    this.tcPath = options.tcPath ?? "tc";
+    this.netnsArgs = options.netns ? ["-n", options.netns] : [];
+    this.runner = options.runner ?? defaultCommandRunner;
+  }
+
+  abstract setRate(kbit: number): Promise<void>;
+  abstract check(): Promise<void>;
+
+  /** Runs tc; rejects with `ShaperError` on a non-zero exit. */
+  protected async tc(args: string[]): Promise<string> {
+    const full = [...this.netnsArgs, ...args];
+    const r = await this.runner(this.tcPath, full);
+    if (r.code !== 0) throw new ShaperError(this.ifname, [this.tcPath, ...full], r.code, r.stderr);
+    return r.stdout;
+  }
+
+  /** The root qdisc as `tc -j qdisc show dev IF` reports it. */
+  protected async rootQdisc(): Promise<Record<string, unknown>> {
+    let out: string;
+    try {
+      out = await this.tc(["-j", "qdisc", "show", "dev", this.ifname]);
+    } catch (e) {
+      if (e instanceof ShaperError && isMissingDevice(e.stderr)) {
+        throw new ShaperCheckError("missing-interface", `interface ${this.ifname} does not exist`);
+      }
+      throw new ShaperCheckError("tc-failed", (e as Error).message);
+    }
+    let list: unknown;
+    try {
+      list = JSON.parse(out);
+    } catch {
+      throw new ShaperCheckError("tc-failed", `tc -j qdisc show dev ${this.ifname}: not JSON`);
+    }
+    const root = Array.isArray(list)
+      ? list.find((q) => typeof q === "object" && q !== null && q.root === true)
+      : undefined;
+    if (root === undefined) {
+      throw new ShaperCheckError("wrong-kind", `${this.ifname} has no root qdisc`);
+    }
+    return root as Record<string, unknown>;
+  }
+
+  /** Checks the root qdisc kind. */
+  protected async expectRootKind(kind: string): Promise<Record<string, unknown>> {
+    const root = await this.rootQdisc();
+    if (root.kind !== kind) {
+      throw new ShaperCheckError(
+        "wrong-kind",
+        `the root qdisc of ${this.ifname} is ${String(root.kind)}, not ${kind} ` +
+          `(setting shaper=${this.kind})`,
+      );
+    }
+    return root;
+  }
+}
+
+/** CAKE: `tc qdisc change root dev IF cake bandwidth NKbit` (upstream's command). */
+export class CakeShaper extends TcShaper {
+  /** Shaper kind. */
+  readonly kind = "cake";
+
+  /** Creates the shaper for `ifname`. */
+  constructor(ifname: string, options: TcShaperOptions = {}) {
+    super(ifname, options);
+  }
+
+  /** Changes the CAKE bandwidth. */
+  async setRate(kbit: number): Promise<void> {
+    await this.tc([
+      "qdisc",
+      "change",
+      "root",
+      "dev",
+      this.ifname,
+      "cake",
+      "bandwidth",
+      formatKbit(kbit),
+    ]);
+  }
+
+  /** The root qdisc must be CAKE. */
+  async check(): Promise<void> {
+    await this.expectRootKind("cake");
+  }
+
+  /** CAKE's bandwidth (bytes/s in tc's JSON) in kbit/s. */
+  async readRate(): Promise<number> {
+    const root = await this.expectRootKind("cake");
+    const options = (root.options ?? {}) as Record<string, unknown>;
+    const bw = Number(options.bandwidth);
+    return Number.isFinite(bw) ? bw * 8 / 1000 : 0;
+  }
+}
+
+/** HTB: `tc class change dev IF classid X htb rate NKbit ceil MKbit`. */
+export class HtbShaper extends TcShaper {
+  /** Shaper kind. */
+  readonly kind = "htb";
+  readonly #classid: string;
+  readonly #keepCeil: boolean;
+  #configuredCeil: number | undefined;
+
+  /** Creates the shaper for class `classid` of `ifname`. */
+  constructor(
+    ifname: string,
+    options: TcShaperOptions & { classid?: string; keepCeil?: boolean } = {},
+  ) {
+    super(ifname, options);
+    this.#classid = options.classid ?? "1:1";
+    this.#keepCeil = options.keepCeil ?? false;
+  }
+
+  /**
+   * Sets the class rate. Ceil must never be below the rate (tc refuses it); by default it
+   * follows the rate so the class cannot borrow past what the controller chose; with
+   * `keepCeil` a higher ceil configured at start is kept.
+   */
+  async setRate(kbit: number): Promise<void> {
+    const ceil = this.#keepCeil && this.#configuredCeil !== undefined
+      ? Math.max(kbit, this.#configuredCeil)
+      : kbit;
+    await this.tc([
+      "class",
+      "change",
+      "dev",
+      this.ifname,
+      "classid",
+      this.#classid,
+      "htb",
+      "rate",
+      formatKbit(kbit),
+      "ceil",
+      formatKbit(ceil),
+    ]);
+  }
+
+  /** The root qdisc must be HTB and the class must exist. */
+  async check(): Promise<void> {
+    await this.expectRootKind("htb");
+    const cls = await this.#readClass();
+    this.#configuredCeil = cls.ceil;
+  }
+
+  /** The class's current rate (kbit/s). */
+  async readRate(): Promise<number> {
+    return (await this.#readClass()).rate;
+  }
+
+  /** Reads the class (tc 6.1 prints HTB classes as text even with -j, so we parse text). */
+  async #readClass(): Promise<{ rate: number; ceil: number }> {
+    let out: string;
+    try {
+      out = await this.tc(["class", "show", "dev", this.ifname, "classid", this.#classid]);
+    } catch (e) {
+      if (e instanceof ShaperError && isMissingDevice(e.stderr)) {
+        throw new ShaperCheckError("missing-interface", `interface ${this.ifname} does not exist`);
+      }
+      throw new ShaperCheckError("tc-failed", (e as Error).message);
+    }
+    const line = out.split("\n").find((l) => l.startsWith(`class htb ${this.#classid} `));
+    if (line === undefined) {
+      throw new ShaperCheckError(
+        "missing-class",
+        `${this.ifname} has no HTB class ${this.#classid} (setting htb_classid)`,
+      );
+    }
+    const rate = parseTcRate(/ rate (\S+)/.exec(line)?.[1] ?? "");
+    const ceil = parseTcRate(/ ceil (\S+)/.exec(line)?.[1] ?? "");
+    if (rate === undefined) {
+      throw new ShaperCheckError("tc-failed", `cannot parse the HTB class line: ${line}`);
+    }
+    return { rate, ceil: ceil ?? rate };
+  }
+}
+
+/**
+ * TBF: `tc qdisc change root dev IF tbf rate NKbit burst B latency L`. tc requires burst and
+ * latency (or limit) on every change; the latency configured at start is kept so the queue
+ * stays bounded in time, and the burst grows with the rate.
+ */
+export class TbfShaper extends TcShaper {
+  /** Shaper kind. */
+  readonly kind = "tbf";
+  readonly #burstSeconds: number;
+  readonly #minBurst: number;
+  readonly #defaultLatencyUs: number;
+  #latencyUs: number | undefined;
+
+  /** Creates the shaper for the root TBF of `ifname`. */
+  constructor(
+    ifname: string,
+    options: TcShaperOptions & {
+      burstSeconds?: number;
+      minBurstBytes?: number;
+      defaultLatencyUs?: number;
+    } = {},
+  ) {
+    super(ifname, options);
+    this.#burstSeconds = options.burstSeconds ?? 0.005;
+    this.#minBurst = options.minBurstBytes ?? 3200;
+    this.#defaultLatencyUs = options.defaultLatencyUs ?? 50_000;
+  }
+
+  /** Burst in bytes for a rate: `burstSeconds` of traffic, at least the minimum. */
+  burstBytes(kbit: number): number {
+    return Math.max(this.#minBurst, Math.ceil(kbit * 125 * this.#burstSeconds));
+  }
+
+  /** Changes the TBF rate, burst and (kept) latency. */
+  async setRate(kbit: number): Promise<void> {
+    if (this.#latencyUs === undefined) {
+      try {
+        await this.check();
+      } catch {
+        this.#latencyUs = this.#defaultLatencyUs;
+      }
+    }
+    await this.tc([
+      "qdisc",
+      "change",
+      "root",
+      "dev",
+      this.ifname,
+      "tbf",
+      "rate",
+      formatKbit(kbit),
+      "burst",
+      String(this.burstBytes(kbit)),
+      "latency",
+      `${this.#latencyUs ?? this.#defaultLatencyUs}us`,
+    ]);
+  }
+
+  /** The root qdisc must be TBF; remembers its latency. */
+  async check(): Promise<void> {
+    const root = await this.expectRootKind("tbf");
+    const lat = Number(((root.options ?? {}) as Record<string, unknown>).lat);
+    this.#latencyUs = Number.isFinite(lat) && lat > 0 ? lat : this.#defaultLatencyUs;
+  }
+
+  /** TBF's rate (bytes/s in tc's JSON) in kbit/s. */
+  async readRate(): Promise<number> {
+    const root = await this.expectRootKind("tbf");
+    const rate = Number(((root.options ?? {}) as Record<string, unknown>).rate);
+    return Number.isFinite(rate) ? rate * 8 / 1000 : 0;
+  }
+}
+
+/** Creates the shaper of `kind` for `ifname`. */
+export function createShaper(
+  kind: ShaperKind,
+  ifname: string,
+  options: CreateShaperOptions = {},
+): Shaper {
+  switch (kind) {
+    case "cake":
+      return new CakeShaper(ifname, options);
+    case "htb":
+      return new HtbShaper(ifname, {
+        ...options,
+        classid: options.htbClassid,
+        keepCeil: options.htbKeepCeil,
+      });
+    case "tbf":
+      return new TbfShaper(ifname, {
+        ...options,
+        burstSeconds: options.tbfBurstSeconds,
+        minBurstBytes: options.tbfMinBurstBytes,
+        defaultLatencyUs: options.tbfDefaultLatencyUs,
+      });
+    default:
+      throw new RangeError(`unknown shaper kind "${kind as string}" (setting shaper)`);
+  }
+}
+
+/** The download/upload pair for the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`. */
+export function createShaperPair(
+  settings: { shaper: ShaperKind; dl_if: string; ul_if: string; htb_classid: string },
+  options: CreateShaperOptions = {},
+): ShaperPair {
+  const o = { htbClassid: settings.htb_classid, ...options };
+  return {
+    dl: createShaper(settings.shaper, settings.dl_if, o),
+    ul: createShaper(settings.shaper, settings.ul_if, o),
+  };
+}

@@ -1,0 +1,104 @@
+import { assert, assertEquals, assertRejects } from "../util/assert.ts";
+import type { CommandRunner } from "./command.ts";
+import {
+  CakeShaper,
+  createShaper,
+  parseTcRate,
+  ShaperCheckError,
+  ShaperError,
+  TbfShaper,
+} from "./shaper.ts";
+
+/** A fake tc: answers from a table and records every call. */
+function fakeTc(
+  answer: (args: readonly string[]) => { code?: number; stdout?: string; stderr?: string },
+) {
+  const calls: string[][] = [];
+  const runner: CommandRunner = (binary, args) => {
+    calls.push([binary, ...args]);
+    const a = answer(args);
+    return Promise.resolve({ code: a.code ?? 0, stdout: a.stdout ?? "", stderr: a.stderr ?? "" });
+  };
+  return { calls, runner };
+}
+
+Deno.test("cake: upstream's command, argument array, injectable binary and netns", async () => {
+  const tc = fakeTc(() => ({}));
+  const s = new CakeShaper("ifb4wan", { runner: tc.runner, tcPath: "/sbin/tc", netns: "ns1" });
+  await s.setRate(65203);
+  assertEquals(tc.calls, [[
+    "/sbin/tc",
+    "-n",
+    "ns1",
+    "qdisc",
+    "change",
+    "root",
+    "dev",
+    "ifb4wan",
+    "cake",
+    "bandwidth",
+    "65203Kbit",
+  ]]);
+});
+
+Deno.test("cake: a failing change rejects with tc's stderr", async () => {
+  const tc = fakeTc(() => ({ code: 2, stderr: "Error: Qdisc not found.\n" }));
+  const e = await assertRejects(
+    () => new CakeShaper("wan", { runner: tc.runner }).setRate(1000),
+    ShaperError,
+  );
+  assertEquals(e.stderr, "Error: Qdisc not found.\n");
+  assert(e.message.includes("wan") && e.message.includes("Qdisc not found"));
+});
+
+Deno.test("check: right kind passes, wrong kind and missing interface are told apart", async () => {
+  const cake = fakeTc(() => ({
+    stdout: '[{"kind":"cake","handle":"8001:","root":true,"options":{"bandwidth":1250000}}]',
+  }));
+  const s = new CakeShaper("wan", { runner: cake.runner });
+  await s.check();
+  assertEquals(await s.readRate(), 10000);
+  assertEquals(cake.calls[0].slice(1), ["-j", "qdisc", "show", "dev", "wan"]);
+
+  const fq = fakeTc(() => ({ stdout: '[{"kind":"fq_codel","handle":"0:","root":true}]' }));
+  const wrong = await assertRejects(
+    () => new CakeShaper("wan", { runner: fq.runner }).check(),
+    ShaperCheckError,
+  );
+  assertEquals(wrong.reason, "wrong-kind");
+  assert(wrong.message.includes("fq_codel"));
+
+  const gone = fakeTc(() => ({ code: 1, stderr: 'Cannot find device "wan"\n' }));
+  const missing = await assertRejects(
+    () => createShaper("tbf", "wan", { runner: gone.runner }).check(),
+    ShaperCheckError,
+  );
+  assertEquals(missing.reason, "missing-interface");
+});
+
+Deno.test("tbf: burst grows with the rate (≥ minimum) and the configured latency is kept", async () => {
+  const tc = fakeTc((args) =>
+    args.includes("show")
+      ? {
+        stdout: '[{"kind":"tbf","root":true,"options":{"rate":1250000,"burst":32767,"lat":20000}}]',
+      }
+      : {}
+  );
+  const s = new TbfShaper("veth0", { runner: tc.runner });
+  await s.setRate(100000);
+  await s.setRate(1000);
+  const changes = tc.calls.filter((c) => c.includes("change")).map((c) => c.slice(1).join(" "));
+  assertEquals(changes, [
+    "qdisc change root dev veth0 tbf rate 100000Kbit burst 62500 latency 20000us",
+    "qdisc change root dev veth0 tbf rate 1000Kbit burst 3200 latency 20000us",
+  ]);
+});
+
+Deno.test("parseTcRate: tc's units", () => {
+  assertEquals(parseTcRate("20Mbit"), 20000);
+  assertEquals(parseTcRate("1600Kbit"), 1600);
+  assertEquals(parseTcRate("800bit"), 0.8);
+  assertEquals(parseTcRate("1Kibit"), 1.024);
+  assertEquals(parseTcRate("1.5Gbit"), 1500000);
+  assertEquals(parseTcRate("fast"), undefined);
+});
