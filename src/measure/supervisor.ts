@@ -1,0 +1,282 @@
+/**
+ * A generic supervisor for one long-running child process: restarts it with exponential backoff
+ * when it exits, reads stdout and stderr line by line (an unread pipe would block the child once
+ * the 64 KiB pipe buffer fills), always reaps it, and kills it on stop (SIGTERM, then SIGKILL
+ * after a grace period). Spawning, sleeping and the clock are injectable.
+ */
+import { stageLogger } from "../log/mod.ts";
+
+const log = stageLogger("measure");
+
+/** Exit status of a child. */
+export interface ChildStatus {
+  /** Exit code (128 + n after signal n, as Deno reports). */
+  code: number;
+  /** The signal that ended it, if any. */
+  signal: string | null;
+}
+
+/** The parts of a running child the supervisor uses. */
+export interface ChildHandle {
+  /** Process id. */
+  readonly pid: number;
+  /** Standard output. */
+  readonly stdout: ReadableStream<Uint8Array>;
+  /** Standard error. */
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** Resolves when the child has exited and been reaped. */
+  readonly status: Promise<ChildStatus>;
+  /** Sends a signal (no-op when it already exited). */
+  kill(signal: Deno.Signal): void;
+}
+
+/** Starts a child; throws (e.g. `Deno.errors.NotFound`) when it cannot. */
+export type Spawner = (cmd: string, args: readonly string[]) => ChildHandle;
+
+/** Spawns with `Deno.Command`: stdin closed, stdout and stderr piped. */
+export const denoSpawner: Spawner = (cmd, args) => {
+  const child = new Deno.Command(cmd, {
+    args: [...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return {
+    pid: child.pid,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    status: child.status.then((s) => ({ code: s.code, signal: s.signal })),
+    kill: (signal) => {
+      try {
+        child.kill(signal);
+      } catch {
+        // already exited
+      }
+    },
+  };
+};
+
+/** Sleeps `ms`, resolving early (without error) when `signal` aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** Real, abortable sleep. */
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const id = setTimeout(done, ms);
+    function done() {
+      clearTimeout(id);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/** Longest line kept; longer input is cut into pieces (garbage anyway). */
+const MAX_LINE = 65_536;
+
+/** Reads a byte stream and calls `onLine` for every line (without the line end). */
+export async function pumpLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const emit = (line: string) => {
+    try {
+      onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+    } catch (e) {
+      log.error("Line handler failed: {e}", { e: String(e) });
+    }
+  };
+  try {
+    for await (const chunk of stream) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        emit(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+      while (buffer.length > MAX_LINE) {
+        emit(buffer.slice(0, MAX_LINE));
+        buffer = buffer.slice(MAX_LINE);
+      }
+    }
+  } catch (e) {
+    log.debug("Stream ended with {e}", { e: String(e) });
+  }
+  buffer += decoder.decode();
+  if (buffer !== "") emit(buffer);
+}
+
+/** Options of a `ChildSupervisor`. */
+export interface SupervisorOptions {
+  /** Name for log lines, e.g. "fping". */
+  name: string;
+  /** The command line, asked again before every (re)start so changes apply. */
+  command: () => { cmd: string; args: readonly string[] };
+  /** Every stdout line. */
+  onStdoutLine: (line: string) => void;
+  /** Every stderr line; default: logged at INFO with the name. */
+  onStderrLine?: (line: string) => void;
+  /** Called after each successful spawn. */
+  onSpawn?: (pid: number) => void;
+  /** Called after each exit (before any backoff). */
+  onExit?: (status: ChildStatus) => void;
+  /** Default `denoSpawner`. */
+  spawn?: Spawner;
+  /** Default `realSleep`. */
+  sleep?: Sleep;
+  /** Monotonic seconds; default `performance.now()/1000`. */
+  now?: () => number;
+  /** First restart delay, ms. Default 1000. */
+  initialBackoffMs?: number;
+  /** Longest restart delay, ms. Default 30 000. */
+  maxBackoffMs?: number;
+  /** A child that ran this long resets the backoff, s. Default 30. */
+  healthyAfterS?: number;
+  /** Time between SIGTERM and SIGKILL on stop, ms. Default 1000. */
+  killGraceMs?: number;
+}
+
+/** Keeps one child running until stopped. */
+export class ChildSupervisor {
+  readonly #o: SupervisorOptions;
+  readonly #spawn: Spawner;
+  readonly #sleep: Sleep;
+  readonly #now: () => number;
+  #child: ChildHandle | undefined;
+  #loop: Promise<void> | undefined;
+  #stopped = false;
+  #abort = new AbortController();
+  #restartNow = false;
+  #backoffMs: number;
+  #spawns = 0;
+  /** Restart delays used so far, ms (for tests and diagnostics). */
+  readonly backoffHistory: number[] = [];
+
+  /** See `SupervisorOptions`. */
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+    this.#spawn = options.spawn ?? denoSpawner;
+    this.#sleep = options.sleep ?? realSleep;
+    this.#now = options.now ?? (() => performance.now() / 1000);
+    this.#backoffMs = options.initialBackoffMs ?? 1000;
+  }
+
+  /** Number of successful spawns so far. */
+  get spawns(): number {
+    return this.#spawns;
+  }
+
+  /** Pid of the running child, if any. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the supervision loop (idempotent). */
+  start(): void {
+    if (this.#loop) return;
+    this.#stopped = false;
+    this.#loop = this.#run();
+  }
+
+  /** Kills the current child; the loop starts a new one at once (no backoff). */
+  async restart(): Promise<void> {
+    if (!this.#loop || this.#stopped) return;
+    this.#restartNow = true;
+    this.#abort.abort(); // cut a pending backoff sleep short
+    const child = this.#child;
+    if (child) await this.#kill(child);
+  }
+
+  /** Stops: no more restarts; kills and reaps the child. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort.abort();
+    const child = this.#child;
+    if (child) await this.#kill(child);
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  async #kill(child: ChildHandle): Promise<void> {
+    child.kill("SIGTERM");
+    const grace = new AbortController();
+    const exited = await Promise.race([
+      child.status.then(() => true, () => true),
+      this.#sleep(this.#o.killGraceMs ?? 1000, grace.signal).then(() => false),
+    ]);
+    grace.abort();
+    if (!exited) {
+      log.warning("{name} (pid {pid}) ignored SIGTERM; sending SIGKILL", {
+        name: this.#o.name,
+        pid: child.pid,
+      });
+      child.kill("SIGKILL");
+    }
+    await child.status.catch(() => undefined);
+  }
+
+  async #run(): Promise<void> {
+    const initial = this.#o.initialBackoffMs ?? 1000;
+    const max = this.#o.maxBackoffMs ?? 30_000;
+    const healthy = this.#o.healthyAfterS ?? 30;
+    const onErr = this.#o.onStderrLine ??
+      ((line: string) => {
+        if (line.trim() !== "") log.info("{name}: {line}", { name: this.#o.name, line });
+      });
+    while (!this.#stopped) {
+      if (this.#abort.signal.aborted) this.#abort = new AbortController();
+      this.#restartNow = false;
+      const { cmd, args } = this.#o.command();
+      let child: ChildHandle | undefined;
+      const startedAt = this.#now();
+      let reason: string;
+      try {
+        child = this.#spawn(cmd, args);
+      } catch (e) {
+        reason = `could not be started (${(e as Error).message})`;
+      }
+      if (child) {
+        this.#child = child;
+        this.#spawns++;
+        log.debug("Started {name} (pid {pid}): {cmd} {args}", {
+          name: this.#o.name,
+          pid: child.pid,
+          cmd,
+          args: args.join(" "),
+        });
+        this.#o.onSpawn?.(child.pid);
+        const pumps = Promise.all([
+          pumpLines(child.stdout, this.#o.onStdoutLine),
+          pumpLines(child.stderr, onErr),
+        ]);
+        let status: ChildStatus;
+        try {
+          status = await child.status;
+        } catch (e) {
+          status = { code: -1, signal: String(e) };
+        }
+        await pumps;
+        this.#child = undefined;
+        this.#o.onExit?.(status);
+        reason = status.signal
+          ? `was ended by ${status.signal}`
+          : `exited with code ${status.code}`;
+      }
+      if (this.#stopped) break;
+      if (this.#restartNow) continue; // a deliberate restart (new targets): no backoff
+      if (this.#now() - startedAt >= healthy) this.#backoffMs = initial;
+      const delay = this.#backoffMs;
+      this.backoffHistory.push(delay);
+      log.warning("{name} {reason}; restarting in {s} s", {
+        name: this.#o.name,
+        reason: reason!,
+        s: delay / 1000,
+      });
+      this.#backoffMs = Math.min(max, this.#backoffMs * 2);
+      await this.#sleep(delay, this.#abort.signal);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import {
+  type ChildHandle,
+  type ChildStatus,
+  ChildSupervisor,
+  pumpLines,
+  type Sleep,
+} from "./supervisor.ts";
+
+function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream({
+    start(c) {
+      for (const ch of chunks) c.enqueue(enc.encode(ch));
+      c.close();
+    },
+  });
+}
+
+Deno.test("pumpLines splits chunks into lines, handles CRLF and a last partial line", async () => {
+  const got: string[] = [];
+  await pumpLines(streamOf("a\nb", "c\r\n", "\n", "tail"), (l) => got.push(l));
+  assertEquals(got, ["a", "bc", "", "tail"]);
+});
+
+Deno.test("real process: exits are restarted with exponential backoff capped at 30 s", async () => {
+  const lines: string[] = [];
+  const errLines: string[] = [];
+  const sleeps: number[] = [];
+  let sup: ChildSupervisor | undefined = undefined;
+  let stopping: Promise<void> | undefined;
+  // Instant sleep that records backoff delays; stop after 8 restarts.
+  const sleep: Sleep = (ms) => {
+    sleeps.push(ms);
+    if (sleeps.length === 8) stopping = sup!.stop();
+    return Promise.resolve();
+  };
+  const statuses: ChildStatus[] = [];
+  sup = new ChildSupervisor({
+    name: "sh",
+    command: () => ({ cmd: "sh", args: ["-c", "echo x; echo oops >&2; exit 1"] }),
+    onStdoutLine: (l) => lines.push(l),
+    onStderrLine: (l) => errLines.push(l),
+    onExit: (s) => statuses.push(s),
+    sleep,
+  });
+  sup.start();
+  while (stopping === undefined) await new Promise((r) => setTimeout(r, 5));
+  await stopping;
+  assertEquals(sleeps, [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+  assertEquals(sup.backoffHistory, sleeps);
+  assertEquals(sup.spawns, 8);
+  assertEquals(lines, Array(8).fill("x"));
+  assertEquals(errLines, Array(8).fill("oops"));
+  assert(statuses.every((s) => s.code === 1));
+});
+
+Deno.test("real process: stop kills a running child with SIGTERM and reaps it", async () => {
+  let spawned!: () => void;
+  const started = new Promise<void>((r) => spawned = r);
+  const statuses: ChildStatus[] = [];
+  const sup = new ChildSupervisor({
+    name: "sleep",
+    command: () => ({ cmd: "sh", args: ["-c", "echo ready; exec sleep 30"] }),
+    onStdoutLine: (l) => l === "ready" && spawned(),
+    onExit: (s) => statuses.push(s),
+  });
+  sup.start();
+  await started;
+  const pid = sup.pid!;
+  await sup.stop();
+  assertEquals(statuses.length, 1);
+  assertEquals(statuses[0].signal, "SIGTERM");
+  assertEquals(sup.pid, undefined);
+  // the process is gone (kill -0 fails)
+  const probe = await new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" })
+    .output();
+  assert(!probe.success);
+});
+
+Deno.test("real process: a child ignoring SIGTERM gets SIGKILL after the grace period", async () => {
+  let ready!: () => void;
+  const started = new Promise<void>((r) => ready = r);
+  const statuses: ChildStatus[] = [];
+  const sup = new ChildSupervisor({
+    name: "stubborn",
+    command: () => ({
+      cmd: "sh",
+      args: ["-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"],
+    }),
+    onStdoutLine: (l) => l === "ready" && ready(),
+    onExit: (s) => statuses.push(s),
+    killGraceMs: 200,
+  });
+  sup.start();
+  await started;
+  await sup.stop();
+  assertEquals(statuses[0].signal, "SIGKILL");
+});
+
+/** A fake child that exits when told to. */
+function fakeChild(pid: number) {
+  let exit!: (s: ChildStatus) => void;
+  const status = new Promise<ChildStatus>((r) => exit = r);
+  const handle: ChildHandle = {
+    pid,
+    stdout: streamOf(),
+    stderr: streamOf(),
+    status,
+    kill: (signal) => exit({ code: 143, signal }),
+  };
+  return { handle, exit };
+}
+
+Deno.test("backoff resets after a healthy run; restart() respawns at once; spawn errors back off", async () => {
+  let now = 0;
+  const children: ReturnType<typeof fakeChild>[] = [];
+  let failNext = 0;
+  const sleeps: number[] = [];
+  const spawn = () => {
+    if (failNext > 0) {
+      failNext--;
+      throw new Deno.errors.NotFound("no such binary");
+    }
+    const c = fakeChild(children.length + 1);
+    children.push(c);
+    return c.handle;
+  };
+  const commands: number[] = [];
+  const sup = new ChildSupervisor({
+    name: "fake",
+    command: () => {
+      commands.push(now);
+      return { cmd: "x", args: [] };
+    },
+    onStdoutLine: () => {},
+    spawn,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
+    now: () => now,
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  sup.start();
+  await tick();
+  children[0].exit({ code: 1, signal: null }); // quick failure → 1 s
+  await tick();
+  children[1].exit({ code: 1, signal: null }); // → 2 s
+  await tick();
+  now += 31; // healthy run
+  children[2].exit({ code: 1, signal: null }); // → back to 1 s
+  await tick();
+  await sup.restart(); // deliberate: no backoff
+  await tick();
+  assertEquals(children.length, 5);
+  failNext = 2;
+  children[4].exit({ code: 1, signal: null }); // 2 s, then spawn fails twice: 4 s, 8 s
+  for (let i = 0; i < 5; i++) await tick();
+  assertEquals(children.length, 6);
+  await sup.stop();
+  assertEquals(sup.backoffHistory, [1000, 2000, 1000, 2000, 4000, 8000]);
+  assert(sleeps.length > sup.backoffHistory.length); // plus kill grace periods
+});
