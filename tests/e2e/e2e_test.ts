@@ -1,0 +1,270 @@
+/**
+ * End-to-end test: the real daemon shaping a bufferbloated link inside network namespaces,
+ * compared with no shaping and with a fixed shaper. Needs root, iproute2, fping and iperf3;
+ * skips with a printed reason otherwise. Run: `deno test -P=dev tests/e2e`.
+ */
+import { assert } from "../../src/util/assert.ts";
+import { runAsync } from "./cmd.ts";
+import { formatRateTrace, formatResultTable } from "./report.ts";
+import {
+  DAEMON_IFACES,
+  type DaemonLaunch,
+  runScenario,
+  type ScenarioResult,
+  type Schedule,
+  startIperfServer,
+  waitIperfServer,
+} from "./scenario.ts";
+import {
+  ADDR,
+  netnsUnavailableReason,
+  removeStaleNamespaces,
+  type ShaperKind,
+  Testbed,
+} from "./testbed.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Modest rates: the CPU is shared with other tests. */
+const SCHEDULE: Schedule = {
+  loadS: 20,
+  stepDownAtS: 8,
+  stepUpAtS: 14,
+  highDownKbit: 20_000,
+  lowDownKbit: 8_000,
+  upKbit: 10_000,
+  streams: 4,
+  probePeriodMs: 100,
+};
+const ISP_BUFFER_MS = 250;
+const ROUTER_BUFFER_MS = 20;
+const STATIC_FRACTION = 0.9;
+const NUM_REFLECTORS = 5;
+const SHAPER: ShaperKind = (Deno.env.get("SQMA_E2E_SHAPER") ?? "tbf") === "htb" ? "htb" : "tbf";
+
+/** Daemon flags (besides the file paths, which live in the scenario's temp dir). */
+export function daemonFlags(dir: string): string[] {
+  return [
+    "--upload-interface",
+    DAEMON_IFACES.upload,
+    "--download-interface",
+    DAEMON_IFACES.download,
+    "--upload-base-kbits",
+    String(SCHEDULE.upKbit),
+    "--download-base-kbits",
+    String(SCHEDULE.highDownKbit),
+    // Shaped traffic leaves the router on both interfaces: download = LAN tx, upload = WAN tx.
+    "--download-counter",
+    "tx",
+    "--upload-counter",
+    "tx",
+    "--shaper",
+    SHAPER,
+    ...(SHAPER === "htb" ? ["--htb-classid", "1:1"] : []),
+    "--pinger",
+    "fping",
+    "--reflector-list-file",
+    `${dir}/reflectors.csv`,
+    "--num-reflectors",
+    String(NUM_REFLECTORS),
+    "--stats-file",
+    `${dir}/stats.csv`,
+    "--speed-hist-file",
+    `${dir}/speedhist.csv`,
+    "--log-level",
+    "INFO",
+  ];
+}
+
+function daemonLaunch(tb: Testbed): DaemonLaunch {
+  return {
+    argv: (dir) =>
+      tb.exec(tb.ns.router, [
+        Deno.execPath(),
+        "run",
+        "-P=daemon",
+        // The release permission set reads config only from /etc; the reflector list lives in
+        // the scenario's temp dir.
+        `--allow-read=${dir}`,
+        "--config",
+        `${ROOT}/deno.json`,
+        `${ROOT}/main.ts`,
+        "run",
+        ...daemonFlags(dir),
+      ]),
+    statsFile: (dir) => `${dir}/stats.csv`,
+    warmupTimeoutS: 30,
+  };
+}
+
+/**
+ * Why the daemon cannot be run, or `undefined`. Runs `main.ts run --help` outside the
+ * namespaces, which also fills the module cache (the namespaces have no internet).
+ */
+async function daemonUnavailableReason(): Promise<string | undefined> {
+  const r = await runAsync(
+    [
+      Deno.execPath(),
+      "run",
+      "-P=dev",
+      "--config",
+      `${ROOT}/deno.json`,
+      `${ROOT}/main.ts`,
+      "run",
+      "--help",
+    ],
+    { timeoutMs: 60_000 },
+  );
+  const help = r.stdout + r.stderr;
+  if (r.code !== 0) {
+    return `\`main.ts run --help\` failed (exit ${r.code}): ${help.trim().slice(0, 300)}`;
+  }
+  const missing = daemonFlags("/x").filter((a) => a.startsWith("--") && !help.includes(a));
+  if (missing.length > 0) return `\`main.ts run\` lacks the flags ${missing.join(", ")}`;
+  return undefined;
+}
+
+/** Reason printed when a daemon run shows that `run` is not implemented yet. */
+function notWiredReason(message: string): string | undefined {
+  const m = /not wired yet|not implemented/i.exec(message);
+  return m ? `\`main.ts run\` exits at once: "${m[0]}" (${message.split("\n").at(-1)})` : undefined;
+}
+
+const envReason = netnsUnavailableReason();
+if (envReason) console.log(`e2e: skipped: ${envReason}`);
+
+Deno.test({
+  name: "e2e: daemon vs unshaped vs static shaper on a bufferbloated link with a capacity step",
+  ignore: envReason !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async (t) => {
+  const stale = removeStaleNamespaces();
+  if (stale.length > 0) console.log(`e2e: removed stale namespaces ${stale.join(" ")}`);
+  const daemonReason = await daemonUnavailableReason();
+
+  const dir = await Deno.makeTempDir({ prefix: "sqma-e2e-" });
+  let tb: Testbed | undefined;
+  // Cleanup on Ctrl-C / SIGTERM: tear down synchronously, then re-raise with the default action.
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
+    tb?.destroy();
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // best effort
+    }
+    Deno.removeSignalListener(sig, handlers[sig]);
+    Deno.kill(Deno.pid, sig);
+  };
+  const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") } as Record<
+    "SIGINT" | "SIGTERM",
+    () => void
+  >;
+  const onUnload = () => tb?.destroy();
+  Deno.addSignalListener("SIGINT", handlers.SIGINT);
+  Deno.addSignalListener("SIGTERM", handlers.SIGTERM);
+  globalThis.addEventListener("unload", onUnload);
+
+  const results: ScenarioResult[] = [];
+  let daemonResult: ScenarioResult | undefined;
+  try {
+    tb = Testbed.create({
+      shaper: SHAPER,
+      ispDownKbit: SCHEDULE.highDownKbit,
+      ispUpKbit: SCHEDULE.upKbit,
+      ispBufferMs: ISP_BUFFER_MS,
+      routerBufferMs: ROUTER_BUFFER_MS,
+      routerDownKbit: 1_000_000,
+      routerUpKbit: 1_000_000,
+    });
+    const bed = tb;
+    await Deno.writeTextFile(
+      `${dir}/reflectors.csv`,
+      "reflector_ip,ip_version,description\n" +
+        ADDR.reflectors.map((a, i) => `${a},4,e2e reflector ${i + 1}\n`).join(""),
+    );
+    startIperfServer(bed);
+    await waitIperfServer(bed);
+    const base = { schedule: SCHEDULE, staticFraction: STATIC_FRACTION, dir };
+
+    let unshaped: ScenarioResult | undefined;
+    await t.step("unshaped: the bottleneck's deep buffer fills", async () => {
+      unshaped = await runScenario(bed, "unshaped", base);
+      results.push(unshaped);
+      // Sanity of the testbed itself: without a shaper the load must cause bufferbloat.
+      assert(
+        unshaped.loaded.p95 >= 50,
+        `unshaped p95 ${unshaped.loaded.p95} ms: the ISP buffer did not fill`,
+      );
+      assert(unshaped.throughputBps >= 0.7 * unshaped.meanCapacityBps, "unshaped throughput low");
+    });
+
+    await t.step("static: router shaper fixed at 90 % of the high capacity", async () => {
+      const r = await runScenario(bed, "static", base);
+      results.push(r);
+      assert(r.throughputBps > 0, "static: no throughput");
+    });
+
+    await t.step({
+      name: `daemon: ${SHAPER} shaper retuned by main.ts run`,
+      ignore: daemonReason !== undefined,
+      fn: async () => {
+        try {
+          daemonResult = await runScenario(bed, "daemon", { ...base, daemon: daemonLaunch(bed) });
+        } catch (e) {
+          const reason = notWiredReason((e as Error).message);
+          if (reason) {
+            console.log(`e2e: daemon scenario skipped: ${reason}`);
+            return;
+          }
+          throw e;
+        }
+        const r = daemonResult;
+        results.push(r);
+        assert(unshaped, "unshaped scenario missing");
+        assert(
+          r.loaded.p95 <= 0.5 * unshaped.loaded.p95,
+          `daemon p95 ${r.loaded.p95} ms > 50 % of unshaped p95 ${unshaped.loaded.p95} ms`,
+        );
+        assert(
+          r.throughputBps >= 0.6 * r.meanCapacityBps,
+          `daemon throughput ${(r.throughputBps / 1e6).toFixed(2)} Mbit/s < 60 % of the ` +
+            `bottleneck's ${(r.meanCapacityBps / 1e6).toFixed(2)} Mbit/s`,
+        );
+        const after = r.stats.filter((s) =>
+          s.timeMs > r.times.stepDown && s.timeMs <= r.times.stepDown + 3000
+        );
+        assert(after.length > 0, "daemon wrote no statistics rows in the 3 s after the step");
+        assert(
+          after.some((s) => s.dlrate < SCHEDULE.lowDownKbit),
+          `daemon download rate not below ${SCHEDULE.lowDownKbit} kbit/s within 3 s of the ` +
+            `step: ${after.map((s) => s.dlrate).join(", ")}`,
+        );
+      },
+    });
+    if (daemonReason) console.log(`e2e: daemon scenario skipped: ${daemonReason}`);
+  } finally {
+    tb?.destroy();
+    Deno.removeSignalListener("SIGINT", handlers.SIGINT);
+    Deno.removeSignalListener("SIGTERM", handlers.SIGTERM);
+    globalThis.removeEventListener("unload", onUnload);
+    console.log(
+      `\ne2e results (ISP ${SCHEDULE.highDownKbit / 1000}→${SCHEDULE.lowDownKbit / 1000}→` +
+        `${SCHEDULE.highDownKbit / 1000} Mbit/s down at ${SCHEDULE.stepDownAtS}/` +
+        `${SCHEDULE.stepUpAtS} s of ${SCHEDULE.loadS} s, ${ISP_BUFFER_MS} ms buffer; ` +
+        `router ${SHAPER}; ${SCHEDULE.streams} iperf3 -R streams)\n` + formatResultTable(results),
+    );
+    if (daemonResult) {
+      console.log(
+        `\ndaemon rate trace around the step down (kbit/s):\n` +
+          formatRateTrace(daemonResult.stats, daemonResult.times.stepDown, { fromS: -3, toS: 5 }),
+      );
+      console.log(
+        `\ndaemon rate trace around the step up (kbit/s):\n` +
+          formatRateTrace(daemonResult.stats, daemonResult.times.stepUp, { fromS: -1, toS: 5 }),
+      );
+      console.log(`\ndaemon log tail:\n${daemonResult.daemonLogTail}`);
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

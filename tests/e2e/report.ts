@@ -1,0 +1,65 @@
+/** Plain-text tables for the end-to-end results. */
+import type { StatsRow } from "./probes.ts";
+import type { ScenarioResult } from "./scenario.ts";
+
+function pad(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+}
+
+function table(header: readonly string[], rows: readonly string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const lines = [pad(header, widths), widths.map((w) => "-".repeat(w)).join("  ")];
+  for (const r of rows) lines.push(pad(r, widths));
+  return lines.join("\n");
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
+
+/** One row per scenario: RTT idle/under load, loss, throughput and its share of capacity. */
+export function formatResultTable(results: readonly ScenarioResult[]): string {
+  return table(
+    [
+      "scenario",
+      "idle p50 ms",
+      "load p50 ms",
+      "load p95 ms",
+      "loss %",
+      "iperf3 Mbit/s",
+      "capacity Mbit/s",
+      "share %",
+    ],
+    results.map((r) => [
+      r.kind,
+      ms(r.idle.p50),
+      ms(r.loaded.p50),
+      ms(r.loaded.p95),
+      Number.isFinite(r.loaded.lossPct) ? r.loaded.lossPct.toFixed(1) : "-",
+      (r.throughputBps / 1e6).toFixed(2),
+      (r.meanCapacityBps / 1e6).toFixed(2),
+      ((100 * r.throughputBps) / r.meanCapacityBps).toFixed(0),
+    ]),
+  );
+}
+
+/** The daemon's statistics rows between `fromS` and `toS` seconds relative to `refMs`. */
+export function formatRateTrace(
+  rows: readonly StatsRow[],
+  refMs: number,
+  window: { fromS: number; toS: number },
+): string {
+  const picked = rows.filter((r) =>
+    r.timeMs >= refMs + window.fromS * 1000 && r.timeMs <= refMs + window.toS * 1000
+  );
+  return table(
+    ["t-step s", "dlrate", "uprate", "rxload", "txload", "ddown ms", "dup ms"],
+    picked.map((r) => [
+      ((r.timeMs - refMs) / 1000).toFixed(2),
+      r.dlrate.toFixed(0),
+      r.uprate.toFixed(0),
+      r.rxload.toFixed(2),
+      r.txload.toFixed(2),
+      r.deltadelaydown.toFixed(2),
+      r.deltadelayup.toFixed(2),
+    ]),
+  );
+}

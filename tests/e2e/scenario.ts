@@ -1,0 +1,344 @@
+/**
+ * One end-to-end scenario on a {@linkcode Testbed}: set the router shaper (very high rate,
+ * a fixed rate, or the real daemon), put a multi-stream iperf3 download through the testbed while
+ * the ISP capacity steps down and up again, and measure RTT with an independent fping from the
+ * client namespace.
+ */
+import { runAsync, sleep } from "./cmd.ts";
+import {
+  forEachLine,
+  type FpingSample,
+  parseFpingLine,
+  parseIperf3Json,
+  parseStatsCsv,
+  type RttSummary,
+  type StatsRow,
+  summariseRtt,
+} from "./probes.ts";
+import { ADDR, IFACE, type Testbed } from "./testbed.ts";
+
+/** Which shaper drives the router in a scenario. */
+export type ScenarioKind = "unshaped" | "static" | "daemon";
+
+/** Capacity schedule and load shape shared by all scenarios. */
+export interface Schedule {
+  /** Load duration, s. */
+  readonly loadS: number;
+  /** ISP download step down, s after load start. */
+  readonly stepDownAtS: number;
+  /** ISP download step back up, s after load start. */
+  readonly stepUpAtS: number;
+  /** High ISP download capacity, kbit/s. */
+  readonly highDownKbit: number;
+  /** Low ISP download capacity, kbit/s. */
+  readonly lowDownKbit: number;
+  /** ISP upload capacity, kbit/s (constant). */
+  readonly upKbit: number;
+  /** Parallel iperf3 streams. */
+  readonly streams: number;
+  /** Probe period of the independent fping, ms. */
+  readonly probePeriodMs: number;
+}
+
+/** How to start the daemon (only for the `daemon` scenario). */
+export interface DaemonLaunch {
+  /** Builds the full argument vector; `dir` is the scenario's temp directory. */
+  readonly argv: (dir: string) => string[];
+  /** Path of the statistics CSV inside `dir`. */
+  readonly statsFile: (dir: string) => string;
+  /** Longest wait for the first statistics row, s. */
+  readonly warmupTimeoutS: number;
+}
+
+/** Options of {@linkcode runScenario}. */
+export interface ScenarioOptions {
+  /** Capacity schedule and load. */
+  readonly schedule: Schedule;
+  /** Static shaper rate as a fraction of the high capacity (static scenario). */
+  readonly staticFraction: number;
+  /** Daemon launch (daemon scenario). */
+  readonly daemon?: DaemonLaunch;
+  /** Temp directory for files of this scenario. */
+  readonly dir: string;
+}
+
+/** What one scenario measured. */
+export interface ScenarioResult {
+  /** Scenario kind. */
+  readonly kind: ScenarioKind;
+  /** RTT before the load started. */
+  readonly idle: RttSummary;
+  /** RTT under load (from 1 s after load start to load end). */
+  readonly loaded: RttSummary;
+  /** iperf3 receiver goodput, bit/s. */
+  readonly throughputBps: number;
+  /** Time-weighted mean ISP download capacity over the load, bit/s. */
+  readonly meanCapacityBps: number;
+  /** Wall-clock ms of load start, step down, step up, load end. */
+  readonly times: { loadStart: number; stepDown: number; stepUp: number; loadEnd: number };
+  /** Daemon statistics rows (daemon scenario). */
+  readonly stats: StatsRow[];
+  /** Tail of the daemon's output (daemon scenario). */
+  readonly daemonLogTail: string;
+}
+
+/** The fping probe running in the client namespace. */
+class RttProbe {
+  readonly samples: FpingSample[] = [];
+  readonly #child: Deno.ChildProcess;
+  readonly #reader: Promise<void>;
+
+  constructor(tb: Testbed, periodMs: number) {
+    const argv = tb.exec(tb.ns.client, [
+      "fping",
+      "-D",
+      "-l",
+      "-p",
+      String(periodMs),
+      "-t",
+      "1500",
+      ADDR.probe,
+    ]);
+    this.#child = tb.track(
+      new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn(),
+    );
+    this.#reader = forEachLine(this.#child.stdout, (line) => {
+      const s = parseFpingLine(line);
+      if (s) this.samples.push(s);
+    });
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.#child.kill("SIGTERM");
+    } catch {
+      // already exited
+    }
+    await this.#child.status;
+    await this.#reader;
+  }
+}
+
+/** The daemon process with its output captured to a log file. */
+class DaemonProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #logPath: string;
+  readonly #pump: Promise<void>;
+  exited = false;
+
+  constructor(tb: Testbed, argv: string[], logPath: string) {
+    this.#logPath = logPath;
+    this.#child = tb.track(
+      new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn(),
+    );
+    this.#child.status.then(() => (this.exited = true));
+    const log = Deno.openSync(logPath, { write: true, create: true, truncate: true });
+    const enc = new TextEncoder();
+    const write = (prefix: string) => (line: string) =>
+      log.writeSync(enc.encode(prefix + line + "\n"));
+    this.#pump = Promise.all([
+      forEachLine(this.#child.stdout, write("")),
+      forEachLine(this.#child.stderr, write("")),
+    ]).then(() => log.close());
+  }
+
+  get status(): Promise<Deno.CommandStatus> {
+    return this.#child.status;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; returns the exit status. */
+  async stop(graceMs: number): Promise<Deno.CommandStatus> {
+    if (!this.exited) {
+      try {
+        this.#child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
+    }
+    const killer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+    }, graceMs);
+    const status = await this.#child.status;
+    clearTimeout(killer);
+    await this.#pump;
+    return status;
+  }
+
+  logTail(lines: number): string {
+    try {
+      return Deno.readTextFileSync(this.#logPath).trimEnd().split("\n").slice(-lines).join("\n");
+    } catch {
+      return "";
+    }
+  }
+}
+
+/** Starts `iperf3 -s` in the server namespace (tracked by the testbed). */
+export function startIperfServer(tb: Testbed): Deno.ChildProcess {
+  const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-B", ADDR.server]);
+  return tb.track(
+    new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn(),
+  );
+}
+
+/** Waits (bounded) until `iperf3 -s` accepts connections. */
+export async function waitIperfServer(tb: Testbed): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const r = await runAsync(
+      tb.exec(tb.ns.server, ["ss", "-Hltn", `sport = :5201`]),
+      { timeoutMs: 3000 },
+    );
+    if (r.code === 0 && r.stdout.includes("5201")) return;
+    await sleep(100);
+  }
+  throw new Error("iperf3 -s did not start listening on port 5201 within 5 s");
+}
+
+/** Sleeps until wall-clock `tMs` (no-op if already past). */
+function sleepUntil(tMs: number): Promise<void> {
+  return sleep(Math.max(0, tMs - Date.now()));
+}
+
+/** Router shaper rates for the non-daemon scenarios, kbit/s. */
+const UNSHAPED_KBIT = 1_000_000;
+
+/** Runs one scenario; throws with a message naming the step that failed. */
+export async function runScenario(
+  tb: Testbed,
+  kind: ScenarioKind,
+  options: ScenarioOptions,
+): Promise<ScenarioResult> {
+  const { schedule: sch } = options;
+  tb.setIspRate("down", sch.highDownKbit);
+  tb.setIspRate("up", sch.upKbit);
+  if (kind === "unshaped") {
+    tb.setRouterRate("down", UNSHAPED_KBIT);
+    tb.setRouterRate("up", UNSHAPED_KBIT);
+  } else {
+    // Static: fixed at a fraction of the high capacity. Daemon: start from the same values;
+    // the daemon sets its own rates at startup.
+    tb.setRouterRate("down", Math.round(sch.highDownKbit * options.staticFraction));
+    tb.setRouterRate("up", Math.round(sch.upKbit * options.staticFraction));
+  }
+  await sleep(500); // let any queue from the previous scenario drain
+
+  let daemon: DaemonProcess | undefined;
+  let stats: StatsRow[] = [];
+  const readStats = (): StatsRow[] => {
+    if (!options.daemon) return [];
+    try {
+      return parseStatsCsv(Deno.readTextFileSync(options.daemon.statsFile(options.dir)));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+  };
+  const probe = new RttProbe(tb, sch.probePeriodMs);
+  try {
+    if (kind === "daemon") {
+      if (!options.daemon) throw new Error("daemon scenario without a daemon launch");
+      daemon = new DaemonProcess(
+        tb,
+        options.daemon.argv(options.dir),
+        `${options.dir}/daemon.log`,
+      );
+      // Bounded wait for the controller's first statistics row.
+      const deadline = Date.now() + options.daemon.warmupTimeoutS * 1000;
+      while (readStats().length === 0) {
+        if (daemon.exited) {
+          throw new Error(`daemon exited during warm-up:\n${daemon.logTail(20)}`);
+        }
+        if (Date.now() > deadline) {
+          throw new Error(
+            `daemon wrote no statistics row within ${options.daemon.warmupTimeoutS} s:\n` +
+              daemon.logTail(20),
+          );
+        }
+        await sleep(250);
+      }
+      await sleep(1000);
+    } else {
+      await sleep(1500); // idle RTT samples
+    }
+
+    const idleFrom = Date.now() - 1000;
+    const loadStart = Date.now();
+    const iperf = runAsync(
+      tb.exec(tb.ns.client, [
+        "iperf3",
+        "-c",
+        ADDR.server,
+        "-R",
+        "-P",
+        String(sch.streams),
+        "-t",
+        String(sch.loadS),
+        "-J",
+        "--connect-timeout",
+        "3000",
+      ]),
+      { timeoutMs: (sch.loadS + 15) * 1000 },
+    );
+    await sleepUntil(loadStart + sch.stepDownAtS * 1000);
+    tb.setIspRate("down", sch.lowDownKbit);
+    const stepDown = Date.now();
+    await sleepUntil(loadStart + sch.stepUpAtS * 1000);
+    tb.setIspRate("down", sch.highDownKbit);
+    const stepUp = Date.now();
+    const ip = await iperf;
+    const loadEnd = Date.now();
+    if (ip.code !== 0) {
+      throw new Error(`iperf3 client failed (exit ${ip.code}): ${ip.stderr.trim()} ${ip.stdout}`);
+    }
+    const throughput = parseIperf3Json(ip.stdout);
+    if (daemon?.exited) throw new Error(`daemon died during the load:\n${daemon.logTail(20)}`);
+    await probe.stop();
+
+    let daemonLogTail = "";
+    if (daemon) {
+      await daemon.stop(5000);
+      stats = readStats();
+      daemonLogTail = daemon.logTail(10);
+    }
+    const hi = sch.highDownKbit * 1000;
+    const lo = sch.lowDownKbit * 1000;
+    const total = (loadEnd - loadStart) / 1000;
+    const lowS = (stepUp - stepDown) / 1000;
+    return {
+      kind,
+      idle: summariseRtt(probe.samples, idleFrom, loadStart),
+      loaded: summariseRtt(probe.samples, loadStart + 1000, loadEnd),
+      throughputBps: throughput.receivedBps,
+      meanCapacityBps: (hi * (total - lowS) + lo * lowS) / total,
+      times: { loadStart, stepDown, stepUp, loadEnd },
+      stats,
+      daemonLogTail,
+    };
+  } finally {
+    await probe.stop();
+    if (daemon && !daemon.exited) await daemon.stop(3000);
+  }
+}
+
+/** Interfaces the daemon is told to use (router namespace). */
+export const DAEMON_IFACES = { upload: IFACE.routerWan, download: IFACE.routerLan } as const;

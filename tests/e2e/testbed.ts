@@ -1,0 +1,376 @@
+/**
+ * Network-namespace testbed: client ↔ router ↔ isp ↔ server, joined by veth pairs that are
+ * created directly inside the namespaces, with addresses from 10.213.0.0/16 that exist only there.
+ * Nothing is routed out of the namespaces (the ISP namespace has no default route), so no traffic
+ * can leave them.
+ *
+ * - isp: a `tbf` bottleneck per direction with a deep buffer (bufferbloat); its rate is changed
+ *   on a schedule by the scenarios.
+ * - router: the shaper the daemon controls, on the WAN egress (upload) and the LAN egress
+ *   (download); `tbf` root qdiscs or an `htb` class 1:1 with a `bfifo` leaf.
+ * - server: answers ICMP on several /32 reflector addresses and runs `iperf3 -s`.
+ *
+ * Cleanup is synchronous so it also works from signal and unload handlers.
+ */
+import { mustSync, pidAlive, runSync } from "./cmd.ts";
+
+/** Addresses used by the testbed (all inside its namespaces). */
+export const ADDR = {
+  clientLan: "10.213.1.2",
+  routerLan: "10.213.1.1",
+  routerWan: "10.213.2.2",
+  ispCpe: "10.213.2.1",
+  ispSrv: "10.213.3.1",
+  server: "10.213.3.2",
+  /** Reflectors for the daemon (/32 on the server's loopback). */
+  reflectors: [
+    "10.213.100.1",
+    "10.213.100.2",
+    "10.213.100.3",
+    "10.213.100.4",
+    "10.213.100.5",
+    "10.213.100.6",
+  ],
+  /** Target of the independent RTT probe (not given to the daemon). */
+  probe: "10.213.100.100",
+} as const;
+
+/** Interface names (namespace-local, so they never collide between runs). */
+export const IFACE = {
+  clientLan: "lan0",
+  routerLan: "lan",
+  routerWan: "wan",
+  ispCpe: "cpe",
+  ispSrv: "srv",
+  server: "up0",
+} as const;
+
+/** Prefix of every namespace this harness creates; the pid follows. */
+export const NS_PREFIX = "sqmae2e-";
+
+/** Router shaper flavour. */
+export type ShaperKind = "tbf" | "htb";
+
+/** Traffic direction. */
+export type Direction = "down" | "up";
+
+/** Options for {@linkcode Testbed.create}. */
+export interface TestbedOptions {
+  /** Router shaper flavour. */
+  readonly shaper: ShaperKind;
+  /** Initial ISP download capacity, kbit/s. */
+  readonly ispDownKbit: number;
+  /** Initial ISP upload capacity, kbit/s. */
+  readonly ispUpKbit: number;
+  /** ISP buffer depth in ms (the bufferbloat). */
+  readonly ispBufferMs: number;
+  /** Router shaper buffer in ms (tbf latency; htb: bfifo sized for the initial ISP rate). */
+  readonly routerBufferMs: number;
+  /** Initial router shaper rates, kbit/s. */
+  readonly routerDownKbit: number;
+  /** Initial router upload shaper rate, kbit/s. */
+  readonly routerUpKbit: number;
+}
+
+/** Namespace names of one testbed. */
+export interface Namespaces {
+  /** Runs the load generator and the independent RTT probe. */
+  readonly client: string;
+  /** Runs the shaper and the daemon. */
+  readonly router: string;
+  /** Holds the bottleneck. */
+  readonly isp: string;
+  /** Reflectors and iperf3 server. */
+  readonly server: string;
+}
+
+/** Token bucket size: ~2 ms of data, at least a few full-size packets. */
+function burstBytes(kbit: number): number {
+  return Math.max(6000, Math.round((kbit * 1000 / 8) * 0.002));
+}
+
+/** Deletes namespaces left behind by harness runs whose process no longer exists. */
+export function removeStaleNamespaces(): string[] {
+  const out = runSync(["ip", "netns", "list"]).stdout;
+  const removed: string[] = [];
+  for (const line of out.split("\n")) {
+    const name = line.trim().split(/\s+/)[0];
+    const m = /^sqmae2e-(\d+)-[a-z]+$/.exec(name ?? "");
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === Deno.pid || pidAlive(pid)) continue;
+    killNamespacePids(name);
+    runSync(["ip", "netns", "del", name]);
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Kills (SIGKILL, by pid) every process still running inside one of our namespaces. */
+function killNamespacePids(ns: string): void {
+  const pids = runSync(["ip", "netns", "pids", ns]).stdout.split(/\s+/).filter((s) => s !== "");
+  for (const p of pids) {
+    const pid = Number(p);
+    if (!Number.isInteger(pid) || pid <= 1 || pid === Deno.pid) continue;
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
+/** Returns a reason string when network namespaces cannot be used here, else `undefined`. */
+export function netnsUnavailableReason(): string | undefined {
+  if (Deno.build.os !== "linux") return "not Linux";
+  if (Deno.uid() !== 0) return `not root (uid ${Deno.uid()})`;
+  for (const tool of ["ip", "tc", "fping", "iperf3"]) {
+    const r = runSync(["sh", "-c", 'command -v "$0"', tool]);
+    if (r.code !== 0) return `${tool} not found in PATH (apt packages: iproute2 fping iperf3)`;
+  }
+  const probe = `${NS_PREFIX}${Deno.pid}-probe`;
+  const add = runSync(["ip", "netns", "add", probe]);
+  if (add.code !== 0) return `ip netns add failed: ${add.stderr.trim()}`;
+  runSync(["ip", "netns", "del", probe]);
+  return undefined;
+}
+
+/** A running testbed. Call {@linkcode Testbed.destroy} in a `finally`. */
+export class Testbed {
+  /** Namespace names. */
+  readonly ns: Namespaces;
+  /** Options the testbed was built with. */
+  readonly options: TestbedOptions;
+  readonly #children = new Set<Deno.ChildProcess>();
+  #destroyed = false;
+
+  private constructor(options: TestbedOptions) {
+    const base = `${NS_PREFIX}${Deno.pid}`;
+    this.ns = {
+      client: `${base}-c`,
+      router: `${base}-r`,
+      isp: `${base}-i`,
+      server: `${base}-s`,
+    };
+    this.options = options;
+  }
+
+  /** Builds the topology; on any failure tears down what was built and rethrows. */
+  static create(options: TestbedOptions): Testbed {
+    const tb = new Testbed(options);
+    try {
+      tb.#build();
+    } catch (e) {
+      tb.destroy();
+      throw e;
+    }
+    return tb;
+  }
+
+  /** `ip netns exec <ns> …argv` as an argument array. */
+  exec(ns: string, argv: readonly string[]): string[] {
+    return ["ip", "netns", "exec", ns, ...argv];
+  }
+
+  /** Registers a child process so {@linkcode destroy} kills it. */
+  track(child: Deno.ChildProcess): Deno.ChildProcess {
+    this.#children.add(child);
+    child.status.finally(() => this.#children.delete(child));
+    return child;
+  }
+
+  /** Sets the ISP bottleneck rate of one direction (buffer depth in ms stays the same). */
+  setIspRate(dir: Direction, kbit: number): void {
+    const dev = dir === "down" ? IFACE.ispCpe : IFACE.ispSrv;
+    mustSync(this.exec(this.ns.isp, this.#tbfArgs("change", dev, kbit, this.options.ispBufferMs)));
+  }
+
+  /** Sets the router shaper rate of one direction (what the daemon would do). */
+  setRouterRate(dir: Direction, kbit: number): void {
+    const dev = dir === "down" ? IFACE.routerLan : IFACE.routerWan;
+    if (this.options.shaper === "tbf") {
+      mustSync(
+        this.exec(this.ns.router, this.#tbfArgs("change", dev, kbit, this.options.routerBufferMs)),
+      );
+    } else {
+      mustSync(this.exec(this.ns.router, [
+        "tc",
+        "class",
+        "change",
+        "dev",
+        dev,
+        "parent",
+        "1:",
+        "classid",
+        "1:1",
+        "htb",
+        "rate",
+        `${kbit}kbit`,
+        "ceil",
+        `${kbit}kbit`,
+      ]));
+    }
+  }
+
+  /** Current router shaper rate of one direction in kbit/s, read back from `tc -j`. */
+  routerRate(dir: Direction): number {
+    const dev = dir === "down" ? IFACE.routerLan : IFACE.routerWan;
+    const what = this.options.shaper === "tbf" ? "qdisc" : "class";
+    const out = mustSync(this.exec(this.ns.router, ["tc", "-j", what, "show", "dev", dev]));
+    const rows = JSON.parse(out) as {
+      kind?: string;
+      class?: string;
+      options?: { rate?: number };
+    }[];
+    const row = rows.find((r) => (r.kind ?? r.class) === this.options.shaper);
+    const rate = row?.options?.rate;
+    if (typeof rate !== "number") throw new Error(`no ${this.options.shaper} rate on ${dev}`);
+    return (rate * 8) / 1000; // tc -j reports bytes/s
+  }
+
+  /** Kills tracked children and leftover processes, deletes the namespaces. Idempotent. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const child of this.#children) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+    }
+    for (const ns of Object.values(this.ns)) {
+      killNamespacePids(ns);
+      runSync(["ip", "netns", "del", ns]);
+    }
+  }
+
+  #tbfArgs(verb: "add" | "change", dev: string, kbit: number, latencyMs: number): string[] {
+    return [
+      "tc",
+      "qdisc",
+      verb,
+      "dev",
+      dev,
+      "root",
+      "tbf",
+      "rate",
+      `${kbit}kbit`,
+      "burst",
+      String(burstBytes(kbit)),
+      "latency",
+      `${latencyMs}ms`,
+    ];
+  }
+
+  #build(): void {
+    const { ns, options } = this;
+    for (const n of Object.values(ns)) {
+      mustSync(["ip", "netns", "add", n]);
+      mustSync(["ip", "-n", n, "link", "set", "lo", "up"]);
+    }
+    const veth = (a: string, aNs: string, b: string, bNs: string) =>
+      mustSync([
+        "ip",
+        "link",
+        "add",
+        a,
+        "netns",
+        aNs,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        b,
+        "netns",
+        bNs,
+      ]);
+    veth(IFACE.clientLan, ns.client, IFACE.routerLan, ns.router);
+    veth(IFACE.routerWan, ns.router, IFACE.ispCpe, ns.isp);
+    veth(IFACE.ispSrv, ns.isp, IFACE.server, ns.server);
+
+    const addr = (n: string, dev: string, cidr: string) => {
+      mustSync(["ip", "-n", n, "addr", "add", cidr, "dev", dev]);
+      mustSync(["ip", "-n", n, "link", "set", dev, "up"]);
+    };
+    addr(ns.client, IFACE.clientLan, `${ADDR.clientLan}/24`);
+    addr(ns.router, IFACE.routerLan, `${ADDR.routerLan}/24`);
+    addr(ns.router, IFACE.routerWan, `${ADDR.routerWan}/24`);
+    addr(ns.isp, IFACE.ispCpe, `${ADDR.ispCpe}/24`);
+    addr(ns.isp, IFACE.ispSrv, `${ADDR.ispSrv}/24`);
+    addr(ns.server, IFACE.server, `${ADDR.server}/24`);
+    for (const a of [...ADDR.reflectors, ADDR.probe]) {
+      mustSync(["ip", "-n", ns.server, "addr", "add", `${a}/32`, "dev", "lo"]);
+    }
+
+    const route = (n: string, ...spec: string[]) =>
+      mustSync(["ip", "-n", n, "route", "add", ...spec]);
+    route(ns.client, "default", "via", ADDR.routerLan);
+    route(ns.router, "default", "via", ADDR.ispCpe);
+    // The ISP deliberately has no default route: nothing can leave the testbed.
+    route(ns.isp, "10.213.1.0/24", "via", ADDR.routerWan);
+    route(ns.isp, "10.213.100.0/24", "via", ADDR.server);
+    route(ns.server, "default", "via", ADDR.ispSrv);
+    for (const n of [ns.router, ns.isp]) {
+      mustSync(this.exec(n, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]));
+    }
+
+    // ISP bottleneck with a deep buffer: download leaves towards the router, upload towards the
+    // server.
+    mustSync(this.exec(
+      ns.isp,
+      this.#tbfArgs("add", IFACE.ispCpe, options.ispDownKbit, options.ispBufferMs),
+    ));
+    mustSync(this.exec(
+      ns.isp,
+      this.#tbfArgs("add", IFACE.ispSrv, options.ispUpKbit, options.ispBufferMs),
+    ));
+
+    // Router shaper: download on the LAN egress, upload on the WAN egress.
+    const shaped: [string, number, number][] = [
+      [IFACE.routerLan, options.routerDownKbit, options.ispDownKbit],
+      [IFACE.routerWan, options.routerUpKbit, options.ispUpKbit],
+    ];
+    for (const [dev, kbit, refKbit] of shaped) {
+      if (options.shaper === "tbf") {
+        mustSync(this.exec(ns.router, this.#tbfArgs("add", dev, kbit, options.routerBufferMs)));
+      } else {
+        const tc = (...args: string[]) => mustSync(this.exec(ns.router, ["tc", ...args]));
+        tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
+        tc(
+          "class",
+          "add",
+          "dev",
+          dev,
+          "parent",
+          "1:",
+          "classid",
+          "1:1",
+          "htb",
+          "rate",
+          `${kbit}kbit`,
+          "ceil",
+          `${kbit}kbit`,
+        );
+        // A fixed byte queue: routerBufferMs worth of data at the ISP's initial capacity.
+        const limit = Math.max(
+          15_000,
+          Math.round((refKbit * 1000 / 8) * options.routerBufferMs / 1000),
+        );
+        tc(
+          "qdisc",
+          "add",
+          "dev",
+          dev,
+          "parent",
+          "1:1",
+          "handle",
+          "10:",
+          "bfifo",
+          "limit",
+          String(limit),
+        );
+      }
+    }
+  }
+}
