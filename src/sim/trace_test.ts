@@ -1,0 +1,70 @@
+import { assert, assertEquals, assertThrows } from "../util/assert.ts";
+import {
+  BUILTIN_TRACES,
+  builtinTrace,
+  capacityAt,
+  parseTraceCsv,
+  TraceParseError,
+} from "./trace.ts";
+
+Deno.test("parseTraceCsv holds each point until the next and takes nominal from p95", () => {
+  const t = parseTraceCsv("time_s,down_kbit,up_kbit\n0,10000,2000\n5,5000,1000\n10,10000,2000\n");
+  assertEquals(capacityAt(t, "down", 0), 10000);
+  assertEquals(capacityAt(t, "down", 4.95), 10000);
+  assertEquals(capacityAt(t, "down", 5), 5000);
+  assertEquals(capacityAt(t, "up", 7), 1000);
+  assertEquals(capacityAt(t, "up", 100), 2000); // last point holds
+  assertEquals(t.nominal, { down: 10000, up: 2000 });
+});
+
+Deno.test("parseTraceCsv reports every bad line with its line number", () => {
+  const text = [
+    "time_s,down_kbit,up_kbit",
+    "0,10000,2000",
+    "1,abc,2000", // line 3
+    "2,10000", // line 4
+    "# a comment",
+    "",
+    "1.5,9000,1000", // line 7: not after 1? previous accepted is 0 -> fine
+    "1.0,9000,1000", // line 8: not after 1.5
+    "3,-5,1000", // line 9
+  ].join("\n");
+  const e = assertThrows(() => parseTraceCsv(text, { source: "t.csv" }), TraceParseError);
+  assertEquals(e.problems.length, 4);
+  assert(e.problems[0].startsWith("t.csv:3:"), e.problems[0]);
+  assert(e.problems[1].startsWith("t.csv:4:"), e.problems[1]);
+  assert(e.problems[2].startsWith("t.csv:8:"), e.problems[2]);
+  assert(e.problems[3].startsWith("t.csv:9:"), e.problems[3]);
+  assert(e.message.includes("t.csv:9"));
+});
+
+Deno.test("parseTraceCsv requires the header", () => {
+  const e = assertThrows(
+    () => parseTraceCsv("0,1000,100\n1,1000,100\n", { source: "x" }),
+    TraceParseError,
+  );
+  assert(e.problems[0].startsWith("x:1: expected header"), e.problems[0]);
+  assertThrows(() => parseTraceCsv("", { source: "x" }), TraceParseError);
+  assertThrows(() => parseTraceCsv("time_s,down_kbit,up_kbit\n", { source: "x" }), TraceParseError);
+});
+
+Deno.test("built-in traces: deterministic per seed, positive, with their documented shape", () => {
+  for (const name of BUILTIN_TRACES) {
+    const a = builtinTrace(name, { durationS: 120, seed: 3 });
+    const b = builtinTrace(name, { durationS: 120, seed: 3 });
+    assertEquals(a.down, b.down);
+    assert(a.down.every((x) => x > 0) && a.up.every((x) => x > 0), name);
+  }
+  const step = builtinTrace("step", { durationS: 120, seed: 1 });
+  assertEquals(capacityAt(step, "down", 30), 20000);
+  assertEquals(capacityAt(step, "down", 50), 10000);
+  assertEquals(capacityAt(step, "down", 90), 20000);
+  const star = builtinTrace("starlink", { durationS: 60, seed: 1 });
+  assert(capacityAt(star, "down", 12.1) < 0.5 * capacityAt(star, "down", 11.5));
+  const cable = builtinTrace("cable-evening", { durationS: 120, seed: 1 });
+  assert(capacityAt(cable, "down", 60) < 0.6 * capacityAt(cable, "down", 1));
+  const lte1 = builtinTrace("lte", { durationS: 120, seed: 1 });
+  const lte2 = builtinTrace("lte", { durationS: 120, seed: 2 });
+  assert(lte1.down.some((x, i) => x !== lte2.down[i]), "seed changes lte");
+  assert(Math.min(...lte1.down) < 0.35 * lte1.nominal.down, "lte has deep dips");
+});
