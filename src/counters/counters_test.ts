@@ -1,0 +1,135 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { counterDirections, isIfbOrVeth } from "./direction.ts";
+import { IpBatchSource, IpSpawnSource, parseLinkJson } from "./ip_link.ts";
+import { createCounterReader, LinkCounterReader } from "./mod.ts";
+
+Deno.test("direction: upstream ifb/veth rule (Lua ^ifb.+ / ^veth.+) and overrides", () => {
+  const auto = { dl_counter: "auto", ul_counter: "auto" } as const;
+  assertEquals(counterDirections({ dl_if: "ifb4wan", ul_if: "wan", ...auto }), {
+    dl: "tx",
+    ul: "tx",
+  });
+  assertEquals(counterDirections({ dl_if: "eth1", ul_if: "eth0", ...auto }), {
+    dl: "rx",
+    ul: "tx",
+  });
+  assertEquals(counterDirections({ dl_if: "veth-lan", ul_if: "veth-wan", ...auto }), {
+    dl: "tx",
+    ul: "rx",
+  });
+  // Lua needs at least one character after the prefix.
+  assertEquals(isIfbOrVeth("ifb"), false);
+  assertEquals(isIfbOrVeth("veth"), false);
+  assertEquals(isIfbOrVeth("ifb0"), true);
+  assertEquals(isIfbOrVeth("myifb0"), false);
+  assertEquals(
+    counterDirections({ dl_if: "br-lan", ul_if: "ifb4wan", dl_counter: "tx", ul_counter: "tx" }),
+    { dl: "tx", ul: "tx" },
+  );
+});
+
+Deno.test("parseLinkJson: ip -j -s link output", () => {
+  const m = parseLinkJson(
+    '[{"ifindex":1,"ifname":"lo","stats64":{"rx":{"bytes":3193},"tx":{"bytes":4000}}},' +
+      '{"ifindex":2,"ifname":"nostats"}]',
+  );
+  assertEquals([...m.entries()], [["lo", { ifindex: 1, rx: 3193, tx: 4000 }]]);
+});
+
+Deno.test("LinkCounterReader: picks sides, null when an interface is missing", async () => {
+  let links = new Map([
+    ["ifb4wan", { ifindex: 5, rx: 10, tx: 20 }],
+    ["wan", { ifindex: 2, rx: 30, tx: 40 }],
+  ]);
+  const source = { stats: () => Promise.resolve(links), close: () => Promise.resolve() };
+  const r = new LinkCounterReader(source, {
+    dlIf: "ifb4wan",
+    ulIf: "wan",
+    dlSide: "tx",
+    ulSide: "tx",
+  });
+  assertEquals(await r.read(), { dlBytes: 20, ulBytes: 40, dlIfindex: 5, ulIfindex: 2 });
+  links = new Map([["wan", { ifindex: 2, rx: 30, tx: 40 }]]);
+  assertEquals(await r.read(), null);
+});
+
+async function sh(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()).success;
+  } catch {
+    return false;
+  }
+}
+
+const root = Deno.uid() === 0 && await sh("ip", ["netns", "list"]);
+if (!root) console.log("counters_test: netns tests skipped (not root or no ip netns)");
+
+Deno.test("IpBatchSource: reads lo; coprocess restarted after being killed; closes cleanly", async () => {
+  const src = new IpBatchSource();
+  try {
+    const a = await src.stats(["lo"]);
+    assert(a !== null && a.has("lo"));
+    const pid = src.pid;
+    assert(pid !== undefined);
+    Deno.kill(pid, "SIGKILL");
+    // The reading that finds it dead may fail; the next one restarts it.
+    let b = await src.stats(["lo"]);
+    if (b === null) b = await src.stats(["lo"]);
+    assert(b !== null && b.has("lo"));
+    assert(src.pid !== pid);
+    assertEquals(src.restarts, 1);
+  } finally {
+    await src.close();
+  }
+});
+
+Deno.test("IpBatchSource: a hung ip is killed after the timeout and reported as null", async () => {
+  const dir = await Deno.makeTempDir();
+  const fake = `${dir}/ip`;
+  await Deno.writeTextFile(fake, "#!/bin/sh\nexec sleep 30\n");
+  await Deno.chmod(fake, 0o755);
+  const src = new IpBatchSource({ ipPath: fake, timeoutMs: 100 });
+  try {
+    assertEquals(await src.stats(["lo"]), null);
+    assertEquals(src.pid, undefined, "the hung process was killed");
+  } finally {
+    await src.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("IpSpawnSource: reads lo, missing device absent", async () => {
+  const m = await new IpSpawnSource().stats(["lo", "nosuchdev0"]);
+  assert(m !== null && m.has("lo") && !m.has("nosuchdev0"));
+});
+
+Deno.test({
+  name: "counters: an interface that disappears and returns (netns veth)",
+  ignore: !root,
+  fn: async () => {
+    const ns = `sqma-cnt-${Deno.pid}`;
+    assert(await sh("ip", ["netns", "add", ns]));
+    const reader = createCounterReader(
+      { dl_if: "vetha", ul_if: "vethb", dl_counter: "auto", ul_counter: "auto" },
+      { netns: ns },
+    );
+    try {
+      assert(
+        await sh("ip", ["-n", ns, "link", "add", "vetha", "type", "veth", "peer", "name", "vethb"]),
+      );
+      const first = await reader.read();
+      assert(first !== null);
+      assert(await sh("ip", ["-n", ns, "link", "del", "vetha"]));
+      assertEquals(await reader.read(), null);
+      assert(
+        await sh("ip", ["-n", ns, "link", "add", "vetha", "type", "veth", "peer", "name", "vethb"]),
+      );
+      const back = await reader.read();
+      assert(back !== null);
+      assert(back.dlIfindex !== first.dlIfindex, "recreated interface has a new index");
+    } finally {
+      await reader.close();
+      await sh("ip", ["netns", "del", ns]);
+    }
+  },
+});
