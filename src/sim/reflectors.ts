@@ -100,7 +100,11 @@ export class ReflectorField {
         this.#nextProbe.set(ip, due);
       }
       if (now + 1e-9 < due) continue;
-      this.#nextProbe.set(ip, due + this.#intervalS);
+      // A reflector that left the peers and came back starts a fresh schedule.
+      this.#nextProbe.set(
+        ip,
+        due + this.#intervalS < now ? now + this.#intervalS : due + this.#intervalS,
+      );
       const seq = (this.#seq.get(ip) ?? -1) + 1;
       this.#seq.set(ip, seq);
       this.sent++;

@@ -1,0 +1,222 @@
+/**
+ * `sqm-autorate simulate`: runs the real control pipeline against a modelled link in virtual
+ * time. Needs no interfaces, no root and no pinger tools.
+ */
+import { type Command, Option } from "commander";
+import type { Settings } from "../config/types.ts";
+import { resolveSettings as resolveFromInput } from "../config/resolve.ts";
+import { addSettingOptions, flagValuesFrom } from "./settings_options.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { type CliIo, processIo } from "./io.ts";
+import {
+  BUILTIN_TRACES,
+  formatSummaryTable,
+  isLoadProfile,
+  LOAD_PROFILES,
+  loadTrace,
+  renderSvg,
+  type RunResult,
+  simulate,
+  summaryOf,
+  TraceParseError,
+  withTraceBaseRates,
+} from "../sim/mod.ts";
+import { daemonPipeline } from "../sim/pipeline.ts";
+import { writeRunFiles } from "../sim/output.ts";
+import { FileStatsSink } from "../report/mod.ts";
+import { join } from "node:path";
+
+/** Options of `registerSimulateCommand`. */
+export interface SimulateCommandOptions {
+  /**
+   * Resolves the settings from the subcommand's setting flags. Default: the flags over the
+   * table defaults (no environment, no UCI file: a simulation should not depend on the
+   * router's configuration).
+   */
+  resolveSettings?: (cmd: Command) => Settings;
+  /** Output channels (default: the process's stdout / stderr). */
+  io?: CliIo;
+  /** Receives the exit code (default: ignored; errors are thrown as messages on stderr). */
+  setExitCode?: (code: number) => void;
+  /** Whether stderr is a terminal (progress bar). Default: `Deno.stderr.isTerminal()`. */
+  stderrIsTerminal?: boolean;
+}
+
+/** The parsed `simulate` flags. */
+interface SimulateFlags {
+  trace: string;
+  duration: string;
+  seed: string;
+  load: string;
+  compare?: boolean;
+  out?: string;
+  json?: boolean;
+  reflectors: string;
+  bufferMs: string;
+}
+
+function defaultResolve(cmd: Command): Settings {
+  return resolveFromInput({ flags: flagValuesFrom(cmd) }).settings;
+}
+
+/**
+ * Adds `simulate` to `program`, with every setting flag (`--rate-controller`,
+ * `--plugin-scripts`, thresholds, …) plus the simulator's own flags.
+ */
+export function registerSimulateCommand(
+  program: Command,
+  options: SimulateCommandOptions = {},
+): void {
+  const cmd = program.command("simulate")
+    .description(
+      "run the controller against a simulated link in virtual time (no root, no interfaces); " +
+        "prints a summary, optionally writes stats CSV and an SVG plot",
+    )
+    .option(
+      "--trace <name|file>",
+      `capacity trace: ${BUILTIN_TRACES.join(", ")}, or a CSV file time_s,down_kbit,up_kbit`,
+      "step",
+    )
+    .option("--duration <seconds>", "simulated seconds", "120")
+    .option("--seed <n>", "random seed (same seed, same result)", "1")
+    .addOption(
+      new Option("--load <profile>", "traffic: " + LOAD_PROFILES.join(", ")).default("saturate"),
+    )
+    .option("--compare", "also run: no shaper, a static shaper at the base rate, an oracle")
+    .option("--out <dir>", "write per-run stats CSV (upstream format), series CSV and plot.svg")
+    .option("--json", "print the summary as JSON instead of a table")
+    .option("--reflectors <n>", "number of synthetic reflectors", "10")
+    .option("--buffer-ms <ms>", "ISP buffer, milliseconds at nominal capacity", "250");
+  addSettingOptions(cmd);
+  cmd.action(async (_opts: unknown, command: Command) => {
+    const code = await simulateAction(command, options);
+    options.setExitCode?.(code);
+  });
+}
+
+function positive(name: string, text: string, integer: boolean): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    throw new UsageError(
+      `--${name}: expected a positive ${integer ? "integer" : "number"}, got "${text}"`,
+    );
+  }
+  return v;
+}
+
+class UsageError extends Error {}
+
+/** Runs the command; returns the exit code. */
+export async function simulateAction(
+  cmd: Command,
+  options: SimulateCommandOptions = {},
+): Promise<number> {
+  const io = options.io ?? processIo;
+  const flags = cmd.opts<SimulateFlags>();
+  let durationS: number, seed: number, reflectorCount: number, bufferMs: number;
+  try {
+    durationS = positive("duration", flags.duration, false);
+    const s = Number(flags.seed);
+    if (!Number.isInteger(s) || s < 0) {
+      throw new UsageError(`--seed: expected an integer >= 0, got "${flags.seed}"`);
+    }
+    seed = s;
+    reflectorCount = positive("reflectors", flags.reflectors, true);
+    bufferMs = positive("buffer-ms", flags.bufferMs, false);
+    if (!isLoadProfile(flags.load)) {
+      throw new UsageError(
+        `--load: unknown profile "${flags.load}"; use ${LOAD_PROFILES.join(", ")}`,
+      );
+    }
+  } catch (e) {
+    io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
+    return ExitCode.USAGE;
+  }
+  let settings: Settings;
+  try {
+    settings = (options.resolveSettings ?? defaultResolve)(cmd);
+  } catch (e) {
+    io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
+    return ExitCode.CONFIG;
+  }
+  let trace;
+  try {
+    trace = await loadTrace(flags.trace, { durationS, seed });
+  } catch (e) {
+    io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
+    return e instanceof TraceParseError ? ExitCode.DATA : ExitCode.USAGE;
+  }
+  settings = withTraceBaseRates(settings, trace);
+  const tty = options.stderrIsTerminal ?? Deno.stderr.isTerminal();
+  const progress = tty ? progressBar(io) : undefined;
+  let stats: FileStatsSink | undefined;
+  if (flags.out !== undefined) {
+    try {
+      await Deno.mkdir(flags.out, { recursive: true });
+    } catch (e) {
+      io.err(`sqm-autorate simulate: cannot create ${flags.out}: ${(e as Error).message}
+`);
+      return ExitCode.FAILURE;
+    }
+    stats = new FileStatsSink({
+      stats_file: join(flags.out, "stats.csv"),
+      speedhist_file: join(flags.out, "speedhist.csv"),
+      stats_max_kbytes: 1_000_000,
+    }, { flushEveryRows: 1000 });
+  }
+  let results: RunResult[];
+  try {
+    results = await simulate({
+      settings,
+      trace,
+      load: flags.load,
+      durationS,
+      seed,
+      compare: flags.compare === true,
+      pipeline: (hooks) => daemonPipeline(hooks, { stats }),
+      engine: { reflectorCount, bufferMs },
+      onProgress: progress,
+    });
+  } catch (e) {
+    progress?.(0, 0, -1);
+    io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
+    return ExitCode.FAILURE;
+  }
+  progress?.(0, 0, -1);
+  if (flags.out !== undefined) {
+    try {
+      await stats?.flush();
+      const written = await writeRunFiles(flags.out, results, { svg: renderSvg(results) });
+      written.unshift(join(flags.out, "stats.csv"), join(flags.out, "speedhist.csv"));
+      if (!flags.json) io.err(`wrote ${written.join(", ")}\n`);
+    } catch (e) {
+      io.err(`sqm-autorate simulate: cannot write to ${flags.out}: ${(e as Error).message}\n`);
+      return ExitCode.FAILURE;
+    }
+  }
+  if (flags.json) {
+    io.out(JSON.stringify(results.map(summaryOf), null, 2) + "\n");
+  } else {
+    io.out(formatSummaryTable(results));
+  }
+  return ExitCode.OK;
+}
+
+/** A one-line progress bar redrawn on stderr; fraction < 0 clears it. */
+function progressBar(io: CliIo): (run: number, runs: number, fraction: number) => void {
+  let last = "";
+  return (run, runs, fraction) => {
+    if (fraction < 0) {
+      if (last !== "") io.err("\r" + " ".repeat(last.length) + "\r");
+      last = "";
+      return;
+    }
+    const width = 30;
+    const filled = Math.round(fraction * width);
+    const line = `simulating run ${run + 1}/${runs} [${"#".repeat(filled)}${
+      ".".repeat(width - filled)
+    }] ${Math.round(fraction * 100)}%`;
+    if (line !== last) io.err("\r" + line);
+    last = line;
+  };
+}
