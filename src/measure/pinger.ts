@@ -1,0 +1,325 @@
+/**
+ * `Pinger`: runs a pinger tool for a set of reflectors and turns its output into replies stamped
+ * with the injected monotonic clock. Changing the set restarts the child(ren) cleanly. Timestamp
+ * pingers that stay silent fall back to echo mode.
+ */
+import { stageLogger } from "../log/mod.ts";
+import type { Clock } from "../util/clock.ts";
+import {
+  type BindOptions,
+  type CommandLine,
+  fpingArgs,
+  type FpingFeatures,
+  pingArgs,
+  tspingArgs,
+} from "./backends.ts";
+import { emptySkipCounts, parserFor, ReplyDeduper, type SkipCounts } from "./parsers.ts";
+import { ChildSupervisor, realSleep, type Sleep, type Spawner } from "./supervisor.ts";
+import type { PingerTool, PingReply, ProbeMode } from "./types.ts";
+
+const log = stageLogger("measure");
+
+/** A running pinger. */
+export interface Pinger {
+  /** The tool in use. */
+  readonly tool: PingerTool;
+  /** Current probe mode (may change from timestamp to echo by fallback). */
+  readonly mode: ProbeMode;
+  /** Current reflectors. */
+  readonly reflectors: readonly string[];
+  /** Starts probing `reflectors`. */
+  start(reflectors: readonly string[]): Promise<void>;
+  /** Replaces the reflector set (restarts the children; no-op when unchanged). */
+  setReflectors(reflectors: readonly string[]): Promise<void>;
+  /** Stops and reaps every child. */
+  stop(): Promise<void>;
+  /** Replies as an async iterable (ends on stop). */
+  replies(): AsyncIterableIterator<PingReply>;
+}
+
+/** Options of `ProcessPinger`. */
+export interface ProcessPingerOptions extends BindOptions {
+  /** Which tool. */
+  tool: PingerTool;
+  /** Executable (default: the tool's name). */
+  binary?: string;
+  /** Requested mode; echo-only tools always use echo. Default "timestamp". */
+  mode?: ProbeMode;
+  /** Probe period per reflector, s (setting `tick_interval`). */
+  tickS: number;
+  /** fping features (from `choosePinger`). */
+  fping?: FpingFeatures;
+  /** Stamps replies; also used for the fallback watchdog. */
+  clock: Clock;
+  /** Receives every reply (in addition to `replies()`). */
+  onReply?: (reply: PingReply) => void;
+  /** Prepended to every command (e.g. `["ip", "netns", "exec", "ns1"]`). */
+  commandPrefix?: readonly string[];
+  /** Silence after which a timestamp pinger falls back to echo, s. Default 10. */
+  fallbackAfterS?: number;
+  /** Child spawner (tests). */
+  spawn?: Spawner;
+  /** Sleep (backoff, stagger, kill grace). */
+  sleep?: Sleep;
+  /** Supervisor tuning passed through (tests). */
+  supervisor?: { initialBackoffMs?: number; maxBackoffMs?: number; killGraceMs?: number };
+}
+
+/** Pinger backed by child processes under `ChildSupervisor`s. */
+export class ProcessPinger implements Pinger {
+  readonly tool: PingerTool;
+  readonly #o: ProcessPingerOptions;
+  #mode: ProbeMode;
+  #reflectors: string[] = [];
+  #sups = new Map<string, ChildSupervisor>(); // key: "*" (one child) or reflector (ping)
+  readonly #dedup = new ReplyDeduper();
+  #running = false;
+  #lastActivityS = 0;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #warned = new Set<string>();
+  #queue: PingReply[] = [];
+  #waiters: ((r: IteratorResult<PingReply>) => void)[] = [];
+  /** Replies delivered so far. */
+  replyCount = 0;
+  /** Skipped lines by reason. */
+  readonly skipped: SkipCounts = emptySkipCounts();
+
+  /** See `ProcessPingerOptions`. */
+  constructor(options: ProcessPingerOptions) {
+    this.tool = options.tool;
+    this.#o = options;
+    const wanted = options.mode ?? "timestamp";
+    const canTimestamp = options.tool === "tsping" ||
+      (options.tool === "fping" && options.fping?.icmpTimestamp === true);
+    this.#mode = wanted === "timestamp" && canTimestamp ? "timestamp" : "echo";
+    if (wanted === "timestamp" && !canTimestamp) {
+      log.info("Pinger {tool} cannot send ICMP timestamps here; using echo (up = down = RTT/2)", {
+        tool: options.tool,
+      });
+    }
+  }
+
+  /** Current probe mode. */
+  get mode(): ProbeMode {
+    return this.#mode;
+  }
+
+  /** Current reflectors. */
+  get reflectors(): readonly string[] {
+    return this.#reflectors;
+  }
+
+  /** Starts probing. */
+  async start(reflectors: readonly string[]): Promise<void> {
+    this.#running = true;
+    this.#lastActivityS = this.#o.clock.monotonicS();
+    const every = Math.max(1, (this.#o.fallbackAfterS ?? 10) * 100);
+    if (this.#mode === "timestamp") {
+      this.#watchdog = setInterval(() => this.checkFallback(), every);
+    }
+    await this.#apply([...reflectors], true);
+  }
+
+  /** Replaces the reflector set. */
+  async setReflectors(reflectors: readonly string[]): Promise<void> {
+    if (!this.#running) {
+      this.#reflectors = [...reflectors];
+      return;
+    }
+    await this.#apply([...reflectors], false);
+  }
+
+  /** Stops everything and ends `replies()`. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+    const sups = [...this.#sups.values()];
+    this.#sups.clear();
+    await Promise.all(sups.map((s) => s.stop()));
+    for (const w of this.#waiters.splice(0)) w({ done: true, value: undefined });
+  }
+
+  /** Async iterator over replies (buffered; ends when stopped). */
+  replies(): AsyncIterableIterator<PingReply> {
+    this.#iterating = true;
+    const next = (): Promise<IteratorResult<PingReply>> => {
+      const r = this.#queue.shift();
+      if (r) return Promise.resolve({ done: false, value: r });
+      if (!this.#running) return Promise.resolve({ done: true, value: undefined });
+      return new Promise((resolve) => this.#waiters.push(resolve));
+    };
+    const done = (): Promise<IteratorResult<PingReply>> => {
+      this.#iterating = false;
+      this.#queue = [];
+      return Promise.resolve({ done: true, value: undefined });
+    };
+    const it: AsyncIterableIterator<PingReply> = {
+      [Symbol.asyncIterator]: () => it,
+      next,
+      return: done,
+    };
+    return it;
+  }
+
+  #iterating = false;
+
+  /**
+   * Falls back from timestamps to echo when no reply arrived for `fallbackAfterS` since the
+   * (re)start or the last reply. Called by a timer; public so tests can drive it.
+   */
+  checkFallback(nowS = this.#o.clock.monotonicS()): boolean {
+    if (!this.#running || this.#mode !== "timestamp" || this.#reflectors.length === 0) {
+      return false;
+    }
+    const limit = this.#o.fallbackAfterS ?? 10;
+    if (nowS - this.#lastActivityS < limit) return false;
+    log.warning(
+      "No ICMP timestamp reply for {s} s from {tool}; falling back to echo (up = down = RTT/2)",
+      { s: limit, tool: this.tool },
+    );
+    this.#mode = "echo";
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+    void this.#restartAll();
+    return true;
+  }
+
+  async #restartAll(): Promise<void> {
+    this.#dedup.clear();
+    this.#lastActivityS = this.#o.clock.monotonicS();
+    await Promise.all([...this.#sups.values()].map((s) => s.restart()));
+  }
+
+  #warnUnsupported(cl: CommandLine): CommandLine {
+    for (const u of cl.unsupported) {
+      if (this.#warned.has(u)) continue;
+      this.#warned.add(u);
+      log.warning("Pinger {tool} does not support {u}; ignored", { tool: this.tool, u });
+    }
+    return cl;
+  }
+
+  #command(targets: readonly string[]): { cmd: string; args: string[] } {
+    const o = this.#o;
+    const bind = { iface: o.iface, source: o.source, fwmark: o.fwmark, tickS: o.tickS };
+    let cl: CommandLine;
+    switch (this.tool) {
+      case "fping":
+        cl = fpingArgs(targets, {
+          ...bind,
+          mode: this.#mode,
+          features: o.fping ?? { icmpTimestamp: false, fwmark: false },
+        });
+        break;
+      case "tsping":
+        cl = tspingArgs(targets, { ...bind, mode: this.#mode });
+        break;
+      case "ping":
+        cl = pingArgs(targets[0], bind);
+        break;
+    }
+    this.#warnUnsupported(cl);
+    const binary = o.binary || this.tool;
+    const prefix = o.commandPrefix ?? [];
+    if (prefix.length === 0) return { cmd: binary, args: cl.args };
+    return { cmd: prefix[0], args: [...prefix.slice(1), binary, ...cl.args] };
+  }
+
+  #onLine(line: string): void {
+    const r = parserFor(this.tool, this.#mode)(line);
+    if (r.kind === "skip") {
+      this.skipped[r.reason]++;
+      if (r.reason === "unknown") {
+        log.debug("{tool}: skipped line {line}", { tool: this.tool, line });
+      }
+      return;
+    }
+    if (this.#dedup.isDuplicate(r.reply.reflector, r.reply.seq)) {
+      this.skipped.duplicate++;
+      return;
+    }
+    const now = this.#o.clock.monotonicS();
+    this.#lastActivityS = now;
+    const reply: PingReply = { ...r.reply, receiveTimeS: now };
+    this.replyCount++;
+    try {
+      this.#o.onReply?.(reply);
+    } catch (e) {
+      log.error("Reply handler failed: {e}", { e: String(e) });
+    }
+    const w = this.#waiters.shift();
+    if (w) w({ done: false, value: reply });
+    else if (this.#iterating) {
+      this.#queue.push(reply);
+      if (this.#queue.length > 10_000) this.#queue.shift(); // a stalled consumer: keep the newest
+    }
+  }
+
+  #supervisor(name: string, targets: () => readonly string[]): ChildSupervisor {
+    const o = this.#o;
+    return new ChildSupervisor({
+      name,
+      command: () => this.#command(targets()),
+      onStdoutLine: (l) => this.#onLine(l),
+      onStderrLine: (l) => {
+        if (l.trim() === "") return;
+        // tsping prints argument errors on stdout, fping/ping their errors on stderr.
+        log.info("{name}: {line}", { name, line: l });
+      },
+      spawn: o.spawn,
+      sleep: o.sleep,
+      now: () => o.clock.monotonicS(),
+      ...o.supervisor,
+    });
+  }
+
+  async #apply(next: string[], first: boolean): Promise<void> {
+    const same = next.length === this.#reflectors.length &&
+      next.every((ip, i) => ip === this.#reflectors[i]);
+    if (same && !first) return;
+    const previous = this.#reflectors;
+    this.#reflectors = next;
+    this.#lastActivityS = this.#o.clock.monotonicS();
+    if (this.tool === "ping") return this.#applyPerReflector(previous, next);
+    const sup = this.#sups.get("*");
+    if (next.length === 0) {
+      this.#sups.delete("*");
+      await sup?.stop();
+      return;
+    }
+    this.#dedup.clear(); // a new child restarts its sequence numbers
+    if (sup) await sup.restart();
+    else {
+      const s = this.#supervisor(this.tool, () => this.#reflectors);
+      this.#sups.set("*", s);
+      s.start();
+    }
+  }
+
+  async #applyPerReflector(previous: readonly string[], next: readonly string[]): Promise<void> {
+    const keep = new Set(next);
+    const stopping: Promise<void>[] = [];
+    for (const ip of previous) {
+      const s = this.#sups.get(ip);
+      if (s && !keep.has(ip)) {
+        this.#sups.delete(ip);
+        stopping.push(s.stop());
+      }
+    }
+    const added = next.filter((ip) => !this.#sups.has(ip));
+    // Stagger the new processes over one tick so their probes are spread (cake-autorate).
+    const sleep = this.#o.sleep ?? realSleep;
+    const gapMs = this.#o.tickS * 1000 / Math.max(1, added.length);
+    for (let k = 0; k < added.length; k++) {
+      if (!this.#running) break;
+      if (k > 0) await sleep(gapMs);
+      const ip = added[k];
+      if (!this.#running || this.#sups.has(ip) || !this.#reflectors.includes(ip)) continue;
+      const s = this.#supervisor(`ping ${ip}`, () => [ip]);
+      this.#sups.set(ip, s);
+      s.start();
+    }
+    await Promise.all(stopping);
+  }
+}

@@ -1,0 +1,152 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { systemClock, VirtualClock } from "../util/clock.ts";
+import { fpingFeaturesFromVersion } from "./backends.ts";
+import { ProcessPinger } from "./pinger.ts";
+import type { ChildHandle, ChildStatus } from "./supervisor.ts";
+import type { PingReply } from "./types.ts";
+
+/** Resolves when `cond()` holds, polling; fails after `ms` (events, not a fixed sleep). */
+async function until(cond: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+Deno.test("fping backend: replies from both targets, restart on a new set, stop reaps", async () => {
+  const got: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool: "fping",
+    tickS: 0.05,
+    clock: systemClock,
+    fping: fpingFeaturesFromVersion("fping: Version 5.1"),
+    onReply: (r) => got.push(r),
+  });
+  assertEquals(p.mode, "echo"); // 5.1 has no --icmp-timestamp
+  await p.start(["127.0.0.1", "127.0.0.2"]);
+  await until(() => new Set(got.map((r) => r.reflector)).size === 2, 5000, "two reflectors");
+  const r0 = got[0];
+  assertEquals(r0.upMs, r0.rttMs / 2);
+  assert(r0.receiveTimeS > 0 && r0.rttMs >= 0);
+  await p.setReflectors(["127.0.0.3"]);
+  const mark = got.length;
+  await until(() => got.slice(mark).some((r) => r.reflector === "127.0.0.3"), 5000, ".3");
+  await p.stop();
+  const after = got.length;
+  // only the new target after the switch (lines in flight from the old child may precede it)
+  const firstNew = got.findIndex((r, i) => i >= mark && r.reflector === "127.0.0.3");
+  assert(got.slice(firstNew).every((r) => r.reflector === "127.0.0.3"));
+  await new Promise((r) => setTimeout(r, 150));
+  assertEquals(got.length, after); // nothing after stop
+});
+
+Deno.test("ping backend: one process per reflector, replies() iterator ends on stop", async () => {
+  const p = new ProcessPinger({ tool: "ping", tickS: 0.05, clock: systemClock });
+  const it = p.replies();
+  await p.start(["127.0.0.1", "127.0.0.4"]);
+  const seen = new Set<string>();
+  while (seen.size < 2) {
+    const n = await it.next();
+    assert(!n.done);
+    seen.add(n.value.reflector);
+  }
+  await p.stop();
+  // drain what was buffered, then the iterator is done
+  let n = await it.next();
+  while (!n.done) n = await it.next();
+  assertEquals(n.done, true);
+});
+
+Deno.test("pinger_binary override: a fake tsping script is parsed in timestamp mode", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const script = `${dir}/fake-tsping`;
+    Deno.writeTextFileSync(
+      script,
+      [
+        "#!/bin/sh",
+        'echo "Starting tsping 0.2.3 - pinging $# targets" >&2',
+        'echo "$@" > ' + `${dir}/args`,
+        "echo 1700000000.123456,9.9.9.9,12,80000102,80000113,80000113,80000123,21,10,11",
+        "echo 1700000000.123456,9.9.9.9,12,80000102,80000113,80000113,80000123,21,10,11",
+        "echo garbage",
+        "echo 1700000000.223456,1.1.1.1,12,80000102,80000105,80000106,80000110,8,4,3",
+        "exec sleep 30",
+      ].join("\n"),
+    );
+    Deno.chmodSync(script, 0o755);
+    const got: PingReply[] = [];
+    const clock = new VirtualClock(42);
+    const p = new ProcessPinger({
+      tool: "tsping",
+      binary: script,
+      tickS: 0.5,
+      clock,
+      onReply: (r) => got.push(r),
+    });
+    await p.start(["9.9.9.9", "1.1.1.1"]);
+    await until(() => got.length === 2, 5000, "two replies");
+    await p.stop();
+    assertEquals(got, [
+      { reflector: "9.9.9.9", seq: 12, rttMs: 21, upMs: 11, downMs: 10, receiveTimeS: 42 },
+      { reflector: "1.1.1.1", seq: 12, rttMs: 8, upMs: 3, downMs: 4, receiveTimeS: 42 },
+    ]);
+    assertEquals(p.skipped.duplicate, 1);
+    assertEquals(p.skipped.unknown, 1);
+    assertEquals(
+      Deno.readTextFileSync(`${dir}/args`).trim(),
+      "--print-timestamps --machine-readable=, --icmp-ts --sleep-time=0 --target-spacing=250 9.9.9.9 1.1.1.1",
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("timestamp → echo fallback after 10 s without replies (virtual clock, fake child)", async () => {
+  const clock = new VirtualClock(0);
+  const spawned: string[][] = [];
+  const kills: ((s: ChildStatus) => void)[] = [];
+  const spawn = (cmd: string, args: readonly string[]): ChildHandle => {
+    spawned.push([cmd, ...args]);
+    let exit!: (s: ChildStatus) => void;
+    const status = new Promise<ChildStatus>((r) => exit = r);
+    kills.push(exit);
+    const empty = () =>
+      new ReadableStream<Uint8Array>({ start: (c) => void status.then(() => c.close()) });
+    return {
+      pid: 1,
+      stdout: empty(),
+      stderr: empty(),
+      status,
+      kill: (signal) => exit({ code: 143, signal }),
+    };
+  };
+  const p = new ProcessPinger({ tool: "tsping", tickS: 0.5, clock, spawn, fallbackAfterS: 10 });
+  await p.start(["9.9.9.9"]);
+  assertEquals(p.mode, "timestamp");
+  clock.advance(9.9);
+  assertEquals(p.checkFallback(), false);
+  clock.advance(0.2);
+  assertEquals(p.checkFallback(), true);
+  assertEquals(p.mode, "echo");
+  await until(() => spawned.length === 2, 2000, "respawn");
+  assert(spawned[0].includes("--icmp-ts"));
+  assert(spawned[1].includes("--icmp-echo"));
+  assertEquals(p.checkFallback(clock.monotonicS() + 100), false); // echo never falls back further
+  await p.stop();
+});
+
+Deno.test("echo-only tools ignore the timestamp request; fping 5.3 would use it", () => {
+  const clock = new VirtualClock(0);
+  assertEquals(new ProcessPinger({ tool: "ping", tickS: 0.5, clock }).mode, "echo");
+  const f53 = fpingFeaturesFromVersion("fping: Version 5.3");
+  assertEquals(
+    new ProcessPinger({ tool: "fping", tickS: 0.5, clock, fping: f53 }).mode,
+    "timestamp",
+  );
+  assertEquals(
+    new ProcessPinger({ tool: "tsping", tickS: 0.5, clock, mode: "echo" }).mode,
+    "echo",
+  );
+});
