@@ -1,0 +1,96 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import { collectDeltas, delayStatistic } from "../ratecontroller/deltas.ts";
+import { runScenario, type SimHooks, type SimPipeline } from "./engine.ts";
+import { loadPlan } from "./load.ts";
+import { parseTraceCsv } from "./trace.ts";
+import { SimCounterReader, simMeasurement, SimShaper } from "./pipeline.ts";
+
+/**
+ * A pipeline with the real measurement half and no controller: the shaper stays where the
+ * test put it, each tick records the delay statistic the control loop would see.
+ */
+function observingPipeline(
+  hooks: SimHooks,
+  rates: { dl: number; ul: number },
+  seen: { t: number; dl: number; ul: number; fresh: number }[],
+): SimPipeline {
+  const m = simMeasurement(hooks);
+  hooks.setDlRate(rates.dl);
+  hooks.setUlRate(rates.ul);
+  return {
+    name: "observer",
+    peers: () => m.owd.peers,
+    onReply: (r) => void m.baseliner.ingest(r),
+    advance: () => {
+      const now = hooks.clock.monotonicS();
+      if (now >= m.selector.nextWakeS) m.selector.step(now);
+    },
+    tick: () => {
+      const now = hooks.clock.monotonicS();
+      const d = collectDeltas(m.owd, now, { tickInterval: hooks.settings.tick_interval });
+      seen.push({
+        t: now,
+        dl: delayStatistic(d.dl) ?? NaN,
+        ul: delayStatistic(d.ul) ?? NaN,
+        fresh: d.fresh,
+      });
+    },
+    reselects: () => m.reselect.count,
+  };
+}
+
+for (const mode of ["icmp-timestamps", "icmp"] as const) {
+  Deno.test(`reflector replies through the real baseliner show the queueing delay (${mode})`, async () => {
+    const trace = parseTraceCsv("time_s,down_kbit,up_kbit\n0,10000,2000\n", { durationS: 60 });
+    const settings = settingsWithDefaults({
+      base_dl_rate: 10_000,
+      base_ul_rate: 2_000,
+      measurement_type: mode,
+    });
+    const seen: { t: number; dl: number; ul: number; fresh: number }[] = [];
+    // Idle for 20 s (baselines settle), then saturate with the shaper far above capacity.
+    const load = {
+      name: "late",
+      down: [{ start: 20, end: 60, kind: "tcp" as const }],
+      up: [{ start: 20, end: 60, kind: "tcp" as const }],
+    };
+    const run = await runScenario({
+      scenario: "controller",
+      settings,
+      trace,
+      load,
+      durationS: 45,
+      seed: 3,
+      maxLoss: 0,
+      pipeline: (hooks) => observingPipeline(hooks, { dl: 50_000, ul: 10_000 }, seen),
+    });
+    const idle = seen.filter((s) => s.t > 5 && s.t < 20);
+    // Until the selector's first timed reselection (~31.6 s): after it, reflectors new to the
+    // peer set start their baselines under load (as in the daemon) and hide the queue.
+    const loaded = seen.filter((s) => s.t > 23 && s.t < 31);
+    assert(idle.every((s) => s.fresh >= 5), "enough fresh reflectors");
+    assert(idle.every((s) => s.dl < 3 && s.ul < 3), "idle deltas small");
+    // Bufferbloat of ~250 ms per direction; echo mode halves the RTT sum, so both see ~250.
+    const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const dl = mid(loaded.map((s) => s.dl));
+    const ul = mid(loaded.map((s) => s.ul));
+    assert(dl > 120 && dl < 400, `dl statistic ${dl}`);
+    assert(ul > 120 && ul < 400, `ul statistic ${ul}`);
+    assertEquals(run.label, "observer");
+  });
+}
+
+Deno.test("SimShaper and SimCounterReader talk to the engine hooks", async () => {
+  let rate = 0;
+  const shaper = new SimShaper("x", (k) => (rate = k));
+  await shaper.setRate(1234);
+  assertEquals(rate, 1234);
+  assertEquals(await shaper.readRate(), 1234);
+  let failed = false;
+  await shaper.setRate(Number.NaN).catch(() => (failed = true));
+  assert(failed);
+  const reader = new SimCounterReader({ counters: { dlBytes: () => 10.7, ulBytes: () => 3 } });
+  const r = await reader.read();
+  assertEquals([r?.dlBytes, r?.ulBytes], [10, 3]);
+});
