@@ -1,0 +1,97 @@
+/**
+ * Permission probe: run under the daemon manifest (`deno run -P=daemon --config deno.json
+ * tests/release/probe.ts`), it attempts what the daemon must and must not be able to do and prints
+ * one JSON line per attempt: `{"probe": name, "outcome": "allowed" | "denied" | "error", ...}`.
+ * "denied" means Deno refused with NotCapable/PermissionDenied; "error" is any other failure (a
+ * missing file, a tool exiting non-zero), which still proves the permission check passed.
+ *
+ * Nothing here sends traffic: the connect target is 127.0.0.1 and the permission check refuses
+ * it before a socket exists; the tools run with `-V`/`-v` only.
+ */
+
+/** One probe's result. */
+export interface ProbeResult {
+  /** What was attempted. */
+  probe: string;
+  /** allowed: it worked; denied: permission refused; error: failed for another reason. */
+  outcome: "allowed" | "denied" | "error";
+  /** Error name and message for denied/error. */
+  detail?: string;
+}
+
+function isPermissionError(e: unknown): boolean {
+  return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
+}
+
+async function attempt(probe: string, fn: () => unknown): Promise<ProbeResult> {
+  try {
+    await fn();
+    return { probe, outcome: "allowed" };
+  } catch (e) {
+    const err = e as Error;
+    return {
+      probe,
+      outcome: isPermissionError(e) ? "denied" : "error",
+      detail: `${err.name}: ${err.message}`,
+    };
+  }
+}
+
+async function spawn(cmd: string, args: string[]): Promise<void> {
+  await new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" }).output();
+}
+
+/** Runs every probe; `statsDir` is where the allowed stats-file round trip happens. */
+export async function runProbes(statsDir: string): Promise<ProbeResult[]> {
+  const pid = Deno.pid;
+  const statsFile = `${statsDir}/probe-${pid}.csv`;
+  const results: ProbeResult[] = [];
+  const add = async (probe: string, fn: () => unknown) => results.push(await attempt(probe, fn));
+
+  // Must be denied.
+  await add("read /etc/shadow", () => Deno.readTextFile("/etc/shadow"));
+  await add("read /etc/passwd", () => Deno.readTextFile("/etc/passwd"));
+  await add("write /tmp outside stats", () => Deno.writeTextFile(`/tmp/sqm-probe-${pid}.txt`, "x"));
+  await add("write /etc/sqm-autorate", () => Deno.writeTextFile(`/etc/sqm-autorate/p${pid}`, "x"));
+  await add("spawn sh", () => spawn("sh", ["-c", "true"]));
+  await add("spawn /bin/sh", () => spawn("/bin/sh", ["-c", "true"]));
+  await add("spawn deno", () => spawn(Deno.execPath(), ["--version"]));
+  await add("connect tcp 127.0.0.1", () => Deno.connect({ hostname: "127.0.0.1", port: 9 }));
+  await add("listen tcp 127.0.0.1", () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  await add("fetch http://127.0.0.1", () => fetch("http://127.0.0.1:65000/"));
+  await add("env HOME", () => Deno.env.get("HOME"));
+  await add("env all", () => Deno.env.toObject());
+  await add("sys hostname", () => Deno.hostname());
+  await add("read /proc/net/dev", () => Deno.readTextFile("/proc/net/dev"));
+  await add("ffi dlopen", () => Deno.dlopen("libc.so.6", {}));
+
+  // Must be allowed.
+  await add("env SQMA_PROBE", () => Deno.env.get("SQMA_PROBE"));
+  await add("stats file write+rotate", async () => {
+    await Deno.mkdir(statsDir, { recursive: true });
+    await Deno.writeTextFile(statsFile, "a\n");
+    await Deno.writeTextFile(statsFile, "b\n", { append: true });
+    await Deno.stat(statsFile);
+    await Deno.rename(statsFile, `${statsFile}.1`);
+    await Deno.remove(`${statsFile}.1`);
+    await Deno.remove(statsDir);
+  });
+  await add("read /etc/config/sqm-autorate", async () => {
+    try {
+      await Deno.readTextFile("/etc/config/sqm-autorate");
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e; // absent is fine: the check passed
+    }
+  });
+  await add("spawn tc", () => spawn("tc", ["-V"]));
+  await add("spawn ip", () => spawn("ip", ["-V"]));
+  await add("spawn fping", () => spawn("fping", ["-v"]));
+  await add("spawn ping", () => spawn("ping", ["-V"]));
+  await add("spawn /usr/sbin/tc", () => spawn("/usr/sbin/tc", ["-V"]));
+  return results;
+}
+
+if (import.meta.main) {
+  const statsDir = Deno.args[0] ?? `/tmp/sqm-autorate/probe-${Deno.pid}`;
+  for (const r of await runProbes(statsDir)) console.log(JSON.stringify(r));
+}

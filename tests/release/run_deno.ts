@@ -1,0 +1,66 @@
+/** Helpers for the release tests: run `deno` subprocesses from the repository root. */
+
+/** Repository root (where deno.json is). */
+export const ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Result of one subprocess. */
+export interface RunResult {
+  /** Exit code. */
+  code: number;
+  /** Captured stdout. */
+  stdout: string;
+  /** Captured stderr. */
+  stderr: string;
+}
+
+/** Options of {@linkcode runDeno}. */
+export interface RunDenoOptions {
+  /** Extra environment (merged over the inherited one unless `clearEnv`). */
+  env?: Record<string, string>;
+  /** Start from an empty environment (PATH is kept so tools resolve). */
+  clearEnv?: boolean;
+  /** Working directory (default: repository root). */
+  cwd?: string;
+}
+
+/** Runs `deno <args>` and captures its output. */
+export async function runDeno(args: string[], options: RunDenoOptions = {}): Promise<RunResult> {
+  const env = options.clearEnv
+    ? { PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...options.env }
+    : options.env;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.cwd ?? ROOT,
+    env,
+    clearEnv: options.clearEnv ?? false,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** `deno run` under exactly the daemon manifest, never prompting. */
+export function daemonRunArgs(script: string, args: string[] = []): string[] {
+  return ["run", "-P=daemon", "--no-prompt", "--config", `${ROOT}/deno.json`, script, ...args];
+}
+
+/** Throws with both streams when `r.code` is not `want`. */
+export function expectCode(r: RunResult, want: number, what: string): void {
+  if (r.code !== want) {
+    throw new Error(
+      `${what}: exit ${r.code}, wanted ${want}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+    );
+  }
+}
+
+/** True when a path exists. */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
