@@ -91,6 +91,7 @@ export function buildCandidates(
 /** The reflector selector state machine. Also the `ReselectRequester` of the pipeline. */
 export class ReflectorSelector implements ReselectRequester {
   readonly #o: SelectorOptions;
+  #pool: readonly string[];
   readonly #settleS: number;
   readonly #slowdownAfter: number;
   readonly #picks: number;
@@ -107,10 +108,16 @@ export class ReflectorSelector implements ReselectRequester {
   /** See `SelectorOptions`. */
   constructor(options: SelectorOptions) {
     this.#o = options;
+    this.#pool = options.pool;
     this.#settleS = options.tickS * Math.PI;
     this.#sleepS = options.initialSleepS ?? 30;
     this.#slowdownAfter = options.slowdownAfter ?? 40;
     this.#picks = options.randomPicks ?? 20;
+  }
+
+  /** Replaces the pool (e.g. once the reflector list file is loaded). */
+  setPool(pool: readonly string[]): void {
+    this.#pool = pool;
   }
 
   /** Current phase. */
@@ -184,7 +191,7 @@ export class ReflectorSelector implements ReselectRequester {
     if (this.#count > this.#slowdownAfter) this.#sleepS = this.#o.peerReselectionTimeMin * 60;
     this.#candidates = buildCandidates(
       this.#o.owd.peers,
-      this.#o.pool,
+      this.#pool,
       this.#picks,
       this.#o.random,
     );

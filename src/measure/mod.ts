@@ -1,0 +1,176 @@
+/**
+ * The measurement pipeline: pinger subprocess → parser → baseliner → `OwdState`, plus the
+ * reflector selector. `createMeasurement` wires it for the daemon; the pieces are exported so
+ * the simulator can feed synthetic replies into the same baseliner and selector.
+ */
+import { Baseliner } from "../baseline/baseliner.ts";
+import {
+  createOwdState,
+  type MeasurementService,
+  type OwdState,
+  type ReselectRequester,
+} from "../baseline/owd_state.ts";
+import type { Settings } from "../config/types.ts";
+import { stageLogger } from "../log/mod.ts";
+import { INITIAL_PEERS, loadPool } from "../reflectors/pool.ts";
+import { ReflectorSelector, SelectorRunner, type TimerApi } from "../reflectors/selector.ts";
+import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
+import { choosePinger, type PingerChoice, type Probe } from "./backends.ts";
+import { type Pinger, ProcessPinger } from "./pinger.ts";
+import type { Sleep, Spawner } from "./supervisor.ts";
+import type { PingReply } from "./types.ts";
+
+export * from "./types.ts";
+export * from "./parsers.ts";
+export * from "./backends.ts";
+export * from "./pinger.ts";
+export * from "./supervisor.ts";
+export { Baseliner, ewmaFactor } from "../baseline/baseliner.ts";
+export type { BaselinerOptions, OwdSample, SampleOutcome } from "../baseline/baseliner.ts";
+export * from "../reflectors/selector.ts";
+export * from "../reflectors/pool.ts";
+
+const log = stageLogger("measure");
+
+/** Everything `createMeasurement` can be given instead of the real thing. */
+export interface MeasurementDeps {
+  /** Default `systemClock`. */
+  clock?: Clock;
+  /** Default `Math.random`. */
+  random?: RandomSource;
+  /** Pool to use instead of loading `reflector_list_file` / the embedded list. */
+  pool?: readonly string[];
+  /** Initial peers; default upstream's six (algorithm.md §9.1). */
+  initialPeers?: readonly string[];
+  /** Reads the reflector list file. */
+  readTextFile?: (path: string) => Promise<string>;
+  /** A ready-made pinger (skips tool detection), e.g. a simulator's. */
+  pinger?: Pinger;
+  /** Pinger choice instead of detection. */
+  pingerChoice?: PingerChoice;
+  /** Probe used for tool detection. */
+  probe?: Probe;
+  /** Prefix for every pinger command (e.g. `ip netns exec NS`). */
+  commandPrefix?: readonly string[];
+  /** Child spawner. */
+  spawn?: Spawner;
+  /** Sleep for backoff and stagger. */
+  sleep?: Sleep;
+  /** Timers for the selector runner. */
+  timers?: TimerApi;
+  /** Timestamp → echo fallback silence, s. Default 10. */
+  fallbackAfterS?: number;
+}
+
+/** The running pipeline, with its parts exposed for diagnostics and the simulator. */
+export interface Measurement extends MeasurementService {
+  /** The baseliner writing `owd`. */
+  readonly baseliner: Baseliner;
+  /** The reflector selector (also the `reselect` requester). */
+  readonly selector: ReflectorSelector;
+  /** The pinger, once started. */
+  readonly pinger: Pinger | undefined;
+  /** Feeds one reply as if the pinger had produced it (filtered to current peers). */
+  ingest(reply: PingReply): void;
+}
+
+/**
+ * Builds the measurement pipeline from the settings (`tick_interval`, `num_reflectors`,
+ * `peer_reselection_time`, `reflector_list_file`, `measurement_type`, `pinger*`). Nothing runs
+ * until `start()`, which loads the pool, picks the pinger (throwing a message that names the
+ * problem when none is usable) and starts pinging and selecting.
+ */
+export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}): Measurement {
+  const clock = deps.clock ?? systemClock;
+  const owd: OwdState = createOwdState([...(deps.initialPeers ?? INITIAL_PEERS)]);
+  let peerSet = new Set(owd.peers);
+  let pinger: Pinger | undefined = deps.pinger;
+  let running = false;
+
+  const selector = new ReflectorSelector({
+    owd,
+    pool: deps.pool ?? [],
+    numReflectors: settings.num_reflectors,
+    tickS: settings.tick_interval,
+    peerReselectionTimeMin: settings.peer_reselection_time,
+    random: deps.random ?? Math.random,
+    onPeers: (peers) => {
+      peerSet = new Set(peers);
+      pinger?.setReflectors(peers).catch((e) =>
+        log.error("Could not switch the pinger to new reflectors: {e}", { e: String(e) })
+      );
+    },
+  });
+  const baseliner = new Baseliner(owd, { tickS: settings.tick_interval, reselect: selector });
+  const runner = new SelectorRunner(selector, {
+    now: () => clock.monotonicS(),
+    timers: deps.timers,
+  });
+
+  const ingest = (reply: PingReply) => {
+    // Like upstream's receivers: only current peers count (late lines of an old child do not).
+    if (!peerSet.has(reply.reflector)) return;
+    baseliner.ingest(reply);
+  };
+
+  const reselect: ReselectRequester = {
+    requestReselect: (reason) => selector.requestReselect(reason),
+  };
+
+  return {
+    owd,
+    reselect,
+    baseliner,
+    selector,
+    get pinger() {
+      return pinger;
+    },
+    ingest,
+    async start() {
+      if (running) return;
+      if (!deps.pool) {
+        const pool = await loadPool(settings.reflector_list_file, {
+          readTextFile: deps.readTextFile,
+          warn: (m) => log.warning("{m}", { m }),
+        });
+        selector.setPool(pool);
+        log.info("Reflector pool: {n} reflectors from {src}", {
+          n: pool.length,
+          src: settings.reflector_list_file || "the embedded list",
+        });
+      }
+      if (!pinger) {
+        const choice = deps.pingerChoice ?? await choosePinger(settings.pinger, {
+          binary: settings.pinger_binary || undefined,
+          probe: deps.probe,
+          commandPrefix: deps.commandPrefix,
+        });
+        pinger = new ProcessPinger({
+          tool: choice.tool,
+          binary: choice.binary,
+          fping: choice.fping,
+          mode: settings.measurement_type === "icmp" ? "echo" : "timestamp",
+          tickS: settings.tick_interval,
+          iface: settings.pinger_interface,
+          source: settings.pinger_source,
+          fwmark: settings.pinger_fwmark,
+          clock,
+          onReply: ingest,
+          commandPrefix: deps.commandPrefix,
+          fallbackAfterS: deps.fallbackAfterS,
+          spawn: deps.spawn,
+          sleep: deps.sleep,
+        });
+      }
+      running = true;
+      await pinger.start(owd.peers);
+      runner.start();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      runner.stop();
+      await pinger?.stop();
+    },
+  };
+}

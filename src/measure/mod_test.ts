@@ -1,0 +1,68 @@
+import { assert, assertEquals, assertRejects } from "../util/assert.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import { seededRandom, VirtualClock } from "../util/clock.ts";
+import { createMeasurement, fpingFeaturesFromVersion, type PingReply } from "./mod.ts";
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+Deno.test("createMeasurement: fping → baseliner → OwdState, reselection switches the pinger", async () => {
+  const settings = settingsWithDefaults({ tick_interval: 0.05, num_reflectors: 2 });
+  const m = createMeasurement(settings, {
+    initialPeers: ["127.0.0.1", "127.0.0.2"],
+    pool: ["127.0.0.3", "127.0.0.4", "127.0.0.5"],
+    random: seededRandom(3),
+    pingerChoice: {
+      tool: "fping",
+      binary: "fping",
+      fping: fpingFeaturesFromVersion("fping: Version 5.1"),
+    },
+  });
+  try {
+    await m.start();
+    assertEquals(m.pinger?.tool, "fping");
+    await until(() => m.owd.recent.has("127.0.0.1") && m.owd.recent.has("127.0.0.2"), 5000, "owd");
+    const e = m.owd.baseline.get("127.0.0.1")!;
+    assert(e.up_ewma >= 0 && e.up_ewma < 50, `implausible loopback OWD ${e.up_ewma}`);
+    m.reselect.requestReselect("test");
+    await until(
+      () => m.selector.reselectionCount === 1 && m.selector.phase === "idle",
+      5000,
+      "cycle",
+    );
+    assertEquals(m.owd.peers.length, 2);
+    // every pool member drawn as candidate was pinged and baselined
+    const candidates = ["127.0.0.3", "127.0.0.4", "127.0.0.5"].filter((ip) => m.owd.recent.has(ip));
+    assert(candidates.length > 0);
+    assertEquals(m.pinger?.reflectors, m.owd.peers);
+  } finally {
+    await m.stop();
+  }
+});
+
+Deno.test("createMeasurement: ingest filters to current peers; bad list file names the file", async () => {
+  const clock = new VirtualClock(10);
+  const m = createMeasurement(settingsWithDefaults(), { clock, initialPeers: ["1.1.1.1"] });
+  const r: PingReply = {
+    reflector: "1.1.1.1",
+    seq: 0,
+    rttMs: 20,
+    upMs: 10,
+    downMs: 10,
+    receiveTimeS: 10,
+  };
+  m.ingest(r);
+  m.ingest({ ...r, reflector: "2.2.2.2" });
+  assertEquals([...m.owd.recent.keys()], ["1.1.1.1"]);
+  const bad = createMeasurement(settingsWithDefaults({ reflector_list_file: "/nonexistent.csv" }), {
+    pingerChoice: { tool: "ping", binary: "ping" },
+  });
+  const err = await assertRejects(() => bad.start(), Error);
+  assert(err.message.includes("/nonexistent.csv"));
+  await bad.stop();
+});
