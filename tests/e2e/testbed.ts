@@ -120,6 +120,39 @@ function killNamespacePids(ns: string): void {
   }
 }
 
+/**
+ * Shell watchdog: waits (at most an hour) for this Deno process to end, then kills what is left in
+ * our namespaces and deletes them. `deno test` handles Ctrl-C itself and exits without running
+ * `finally` blocks, signal listeners or unload handlers, so this is what cleans up after an
+ * interrupted run. It ignores SIGINT/SIGTERM/SIGHUP so a Ctrl-C to the process group does not
+ * stop it.
+ */
+const WATCHDOG_SCRIPT = `trap '' INT TERM HUP
+parent="$1"; shift
+i=0
+while kill -0 "$parent" 2>/dev/null; do
+  i=$((i + 1))
+  if [ "$i" -gt 7200 ]; then exit 0; fi
+  sleep 0.5
+done
+for ns in "$@"; do
+  for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  ip netns del "$ns" 2>/dev/null
+done
+exit 0`;
+
+function startWatchdog(namespaces: readonly string[]): Deno.ChildProcess {
+  const child = new Deno.Command("sh", {
+    args: ["-c", WATCHDOG_SCRIPT, "sqma-e2e-watchdog", String(Deno.pid), ...namespaces],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // Do not keep the event loop alive for it.
+  child.unref();
+  return child;
+}
+
 /** Returns a reason string when network namespaces cannot be used here, else `undefined`. */
 export function netnsUnavailableReason(): string | undefined {
   if (Deno.build.os !== "linux") return "not Linux";
@@ -142,6 +175,7 @@ export class Testbed {
   /** Options the testbed was built with. */
   readonly options: TestbedOptions;
   readonly #children = new Set<Deno.ChildProcess>();
+  #watchdog: Deno.ChildProcess | undefined;
   #destroyed = false;
 
   private constructor(options: TestbedOptions) {
@@ -159,6 +193,7 @@ export class Testbed {
   static create(options: TestbedOptions): Testbed {
     const tb = new Testbed(options);
     try {
+      tb.#watchdog = startWatchdog(Object.values(tb.ns));
       tb.#build();
     } catch (e) {
       tb.destroy();
@@ -242,6 +277,12 @@ export class Testbed {
     for (const ns of Object.values(this.ns)) {
       killNamespacePids(ns);
       runSync(["ip", "netns", "del", ns]);
+    }
+    // Last, so that an interrupted destroy() still leaves the watchdog to finish the job.
+    try {
+      this.#watchdog?.kill("SIGKILL");
+    } catch {
+      // already exited
     }
   }
 
