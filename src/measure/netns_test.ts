@@ -1,0 +1,111 @@
+/**
+ * Runs the fping and ping backends inside a private network namespace (root only): several
+ * addresses that exist only there answer, a routed but dead one never does.
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { systemClock } from "../util/clock.ts";
+import { choosePinger } from "./backends.ts";
+import { ProcessPinger } from "./pinger.ts";
+import type { PingerTool, PingReply } from "./types.ts";
+
+const LIVE = ["10.213.0.1", "10.213.0.2", "10.213.7.9"];
+const DEAD = "10.213.9.9";
+
+async function sh(cmd: string, ...args: string[]): Promise<{ ok: boolean; err: string }> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+    return { ok: out.success, err: new TextDecoder().decode(out.stderr).trim() };
+  } catch (e) {
+    return { ok: false, err: String(e) };
+  }
+}
+
+async function skipReason(): Promise<string | undefined> {
+  if (Deno.uid() !== 0) return "not root";
+  const r = await sh("ip", "netns", "list");
+  if (!r.ok) return `ip netns unavailable (${r.err})`;
+  return undefined;
+}
+
+async function withNetns(fn: (name: string) => Promise<void>): Promise<void> {
+  const name = `sqma-meas-${Deno.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const ip = (...a: string[]) => sh("ip", "-n", name, ...a);
+  try {
+    const add = await sh("ip", "netns", "add", name);
+    if (!add.ok) throw new Error(`ip netns add: ${add.err}`);
+    const lo = await ip("link", "set", "lo", "up");
+    if (!lo.ok) throw new Error(`lo up: ${lo.err}`);
+    for (const a of LIVE) {
+      const r = await ip("addr", "add", `${a}/32`, "dev", "lo");
+      if (!r.ok) throw new Error(`addr ${a}: ${r.err}`);
+    }
+    // The dead address is routed out of a veth whose peer has no such address: no answer.
+    for (
+      const args of [
+        ["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+        ["link", "set", "v0", "up"],
+        ["link", "set", "v1", "up"],
+        ["route", "add", "10.213.9.0/24", "dev", "v0"],
+      ]
+    ) {
+      const r = await ip(...args);
+      if (!r.ok) throw new Error(`ip ${args.join(" ")}: ${r.err}`);
+    }
+    await fn(name);
+  } finally {
+    await sh("ip", "netns", "del", name);
+  }
+}
+
+async function collect(tool: PingerTool, ns: string): Promise<PingReply[]> {
+  const prefix = ["ip", "netns", "exec", ns];
+  const choice = await choosePinger(tool, { commandPrefix: prefix });
+  const got: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool,
+    binary: choice.binary,
+    fping: choice.fping,
+    tickS: 0.1,
+    clock: systemClock,
+    commandPrefix: prefix,
+    onReply: (r) => got.push(r),
+  });
+  await p.start([...LIVE, DEAD]);
+  try {
+    const end = Date.now() + 5000;
+    // wait until every live address answered at least 3 times
+    while (!LIVE.every((a) => got.filter((r) => r.reflector === a).length >= 3)) {
+      if (Date.now() > end) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await p.stop();
+  }
+  return got;
+}
+
+for (const tool of ["fping", "ping"] as const) {
+  Deno.test(`netns: ${tool} backend gets replies from every live address, none from a dead one`, async () => {
+    const reason = await skipReason();
+    if (reason) {
+      console.log(`skipped: ${reason}`);
+      return;
+    }
+    await withNetns(async (ns) => {
+      const got = await collect(tool, ns);
+      for (const a of LIVE) {
+        const n = got.filter((r) => r.reflector === a).length;
+        assert(n >= 3, `${tool}: only ${n} replies from ${a}`);
+      }
+      assertEquals(got.filter((r) => r.reflector === DEAD).length, 0);
+      assert(got.every((r) => r.rttMs >= 0 && r.upMs === r.rttMs / 2));
+    });
+  });
+}
+
+Deno.test("netns: namespaces are cleaned up", async () => {
+  if (await skipReason()) return;
+  const out = await new Deno.Command("ip", { args: ["netns", "list"], stdout: "piped" }).output();
+  const names = new TextDecoder().decode(out.stdout);
+  assert(!names.includes(`sqma-meas-${Deno.pid}-`), names);
+});
