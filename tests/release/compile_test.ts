@@ -1,0 +1,148 @@
+/**
+ * `deno task compile`: fails clearly without a denort runtime, and with a stand-in runtime (any
+ * x86_64 ELF file; the result cannot run) shows what `deno compile` bakes into the binary: the
+ * daemon manifest, no net/sys/ffi, no code cache, one bundled module.
+ */
+import { assert, assertEquals, assertThrows } from "../../src/util/assert.ts";
+import { DAEMON_MANIFEST } from "../../src/release/manifest.ts";
+import {
+  compileArgs,
+  defaultOutput,
+  elfMachine,
+  EXIT_NO_DENORT,
+  parseArgs,
+} from "../../scripts/compile.ts";
+import { expectCode, runDeno } from "./run_deno.ts";
+
+function envWithout(name: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env[name];
+  return { ...env, ...extra };
+}
+
+const HELP = "deno compile needs the denort runtime; set DENORT_BIN=/path/to/denort";
+const NO_DOWNLOAD = "it cannot be downloaded in this environment";
+
+Deno.test("deno task compile without DENORT_BIN exits non-zero with the denort message", async () => {
+  for (const task of ["compile", "compile:aarch64"]) {
+    const r = await runDeno(["task", task], { env: envWithout("DENORT_BIN"), clearEnv: true });
+    assertEquals(r.code, EXIT_NO_DENORT, `${task}: ${r.stderr}`);
+    assert(r.stderr.includes("DENORT_BIN is not set"), r.stderr);
+    assert(r.stderr.includes(HELP), r.stderr);
+    assert(r.stderr.includes(NO_DOWNLOAD), r.stderr);
+    const target = task === "compile" ? "x86_64-unknown-linux-gnu" : "aarch64-unknown-linux-gnu";
+    assert(r.stderr.includes(target), `names the target: ${r.stderr}`);
+  }
+});
+
+Deno.test("DENORT_BIN that is missing, the deno CLI, or the wrong architecture is refused", async () => {
+  const cases: [string, string, string][] = [
+    ["compile", "/nonexistent/denort", "does not exist"],
+    ["compile", Deno.execPath(), "is the deno CLI, not denort"],
+    ["compile", "/etc/hostname", "is not a Linux (ELF) executable"],
+  ];
+  if (Deno.build.arch === "x86_64") {
+    cases.push(["compile:aarch64", "/usr/bin/true", "is for another architecture"]);
+  }
+  for (const [task, denort, problem] of cases) {
+    const r = await runDeno(["task", task], { env: { DENORT_BIN: denort } });
+    assertEquals(r.code, EXIT_NO_DENORT, `${task} ${denort}: ${r.stderr}`);
+    assert(r.stderr.includes(problem), r.stderr);
+    assert(r.stderr.includes(HELP), r.stderr);
+  }
+});
+
+Deno.test("compile arguments: manifest, bundle+minify, no code cache by default", () => {
+  const o = parseArgs(["--target", "aarch64-unknown-linux-gnu"]);
+  assertEquals(o.output, defaultOutput("aarch64-unknown-linux-gnu"));
+  assertEquals(compileArgs(o), [
+    "compile",
+    "-P=daemon",
+    "--config",
+    "deno.json",
+    "--target",
+    "aarch64-unknown-linux-gnu",
+    "--output",
+    "dist/sqm-autorate-aarch64-linux",
+    "--bundle",
+    "--minify",
+    "--no-code-cache",
+    "main.ts",
+  ]);
+  const plain = parseArgs([
+    "--",
+    "--target=x86_64-unknown-linux-gnu",
+    "--no-bundle",
+    "--code-cache",
+  ]);
+  const args = compileArgs(plain);
+  assert(args.includes("--exclude-unused-npm") && !args.includes("--bundle"), args.join(" "));
+  assert(!args.includes("--no-code-cache"), args.join(" "));
+  assert(assertThrows(() => parseArgs([]), Error).message.includes("--target is required"));
+  assert(
+    assertThrows(() => parseArgs(["--target", "mips-unknown-linux-musl"]), Error).message.includes(
+      "unsupported",
+    ),
+  );
+  assert(
+    assertThrows(() => parseArgs(["--target", "x86_64-unknown-linux-gnu", "-A"]), Error).message
+      .includes("unknown"),
+  );
+});
+
+Deno.test("elfMachine reads e_machine", () => {
+  const head = new Uint8Array(20);
+  head.set([0x7f, 0x45, 0x4c, 0x46]);
+  head[18] = 0xb7;
+  assertEquals(elfMachine(head), 0xb7);
+  assertEquals(elfMachine(new TextEncoder().encode("#!/bin/sh\necho not elf\n")), undefined);
+  assertEquals(elfMachine(Deno.readFileSync("/usr/bin/true").subarray(0, 20)), 0x3e);
+});
+
+/** Pulls one `"key":value` out of the binary's JSON metadata. */
+function metadataField(text: string, key: string): unknown {
+  const m = new RegExp(`"${key}":(null|\\[[^\\]]*\\]|"[^"]*"|[0-9]+)`).exec(text);
+  if (m === null) throw new Error(`metadata field ${key} not found`);
+  return JSON.parse(m[1]);
+}
+
+const strip = (entries: readonly string[]) => entries.map((e) => e.replace(/(.)\/$/, "$1"));
+
+Deno.test({
+  name: "compile with a stand-in runtime bakes in exactly the daemon manifest",
+  ignore: Deno.build.arch !== "x86_64" || Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sqma-compile-" });
+    try {
+      // Any x86_64 ELF passes the script's checks; deno compile only appends to it.
+      const standIn = `${dir}/denort-standin`;
+      await Deno.copyFile("/usr/bin/true", standIn);
+      const build = async (out: string, extra: string[]) => {
+        const r = await runDeno([
+          "task",
+          "compile",
+          "--output",
+          out,
+          ...extra,
+        ], { env: { DENORT_BIN: standIn } });
+        expectCode(r, 0, "deno task compile with stand-in");
+        const bytes = await Deno.readFile(out);
+        return new TextDecoder("latin1").decode(bytes);
+      };
+      const text = await build(`${dir}/sqm-autorate`, []);
+      assertEquals(metadataField(text, "allow_run"), DAEMON_MANIFEST.run);
+      assertEquals(metadataField(text, "allow_env"), DAEMON_MANIFEST.env);
+      assertEquals(metadataField(text, "allow_read"), strip(DAEMON_MANIFEST.read));
+      assertEquals(metadataField(text, "allow_write"), strip(DAEMON_MANIFEST.write));
+      for (const kind of ["allow_net", "allow_sys", "allow_ffi"]) {
+        assertEquals(metadataField(text, kind), null, kind);
+      }
+      assert(text.includes(".deno_compile_bundle_"), "the graph is embedded as one bundle");
+      assertEquals(metadataField(text, "code_cache_key"), null);
+      const cached = await build(`${dir}/sqm-autorate-cc`, ["--code-cache"]);
+      assert(metadataField(cached, "code_cache_key") !== null, "--code-cache keeps a cache key");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
