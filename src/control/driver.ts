@@ -1,0 +1,65 @@
+/** Runs a control loop periodically in real time until an AbortSignal fires. */
+import type { Logger } from "@logtape/logtape";
+import type { Clock } from "../util/clock.ts";
+import { stageLogger } from "../log/mod.ts";
+import type { ControlLoop } from "./loop.ts";
+
+/** Sleeps `ms`; resolves early (never rejects) when `signal` aborts. */
+export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** setTimeout-based abortable sleep. */
+export const realSleep: SleepFn = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/** Options of `runControlLoop`. */
+export interface RunControlLoopOptions {
+  /** Stops the loop (after the tick in progress). */
+  signal: AbortSignal;
+  /** Clock used for the schedule. */
+  clock: Clock;
+  /** Tick period in seconds (`min_change_interval`). */
+  intervalS: number;
+  /** Sleep function (default: real timers). */
+  sleep?: SleepFn;
+  /** Logger. */
+  logger?: Logger;
+}
+
+/**
+ * Ticks `loop` every `intervalS` on a fixed schedule (no drift); when a tick overruns, the
+ * schedule restarts from now instead of bursting to catch up. An unexpected error in a tick
+ * is logged and the loop goes on.
+ */
+export async function runControlLoop(
+  loop: ControlLoop,
+  options: RunControlLoopOptions,
+): Promise<void> {
+  const sleep = options.sleep ?? realSleep;
+  const log = options.logger ?? stageLogger("control");
+  const { clock, signal, intervalS } = options;
+  let due = clock.monotonicS() + intervalS;
+  while (!signal.aborted) {
+    const wait = due - clock.monotonicS();
+    if (wait > 0) await sleep(wait * 1000, signal);
+    if (signal.aborted) break;
+    try {
+      await loop.tick();
+    } catch (e) {
+      log.error("control tick failed: {error}", { error: String(e) });
+    }
+    due += intervalS;
+    const now = clock.monotonicS();
+    if (due <= now) due = now + intervalS;
+  }
+}

@@ -1,0 +1,476 @@
+/**
+ * THE control loop (algorithm.md §7), used by the daemon, the simulator and the tests. One
+ * `tick()` = one decision in Lua's order: collect deltas (and ask for a reselection when fewer
+ * than 5 are fresh), read the counters, then hold (counters unreadable), drop to the minimum
+ * (no deltas) or decide (controller, then adjusters), clamp and floor, apply on change
+ * (download first), write the stats row. Time, randomness and I/O are all injected.
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Settings } from "../config/types.ts";
+import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
+import type { Clock } from "../util/clock.ts";
+import type { ShaperPair } from "../apply/shaper.ts";
+import type { CounterReader, CounterReading } from "../counters/types.ts";
+import type { StatsSink } from "../report/stats.ts";
+import { wallMsToSecNs } from "../report/stats.ts";
+import { collectDeltas, delayStatistic } from "../ratecontroller/deltas.ts";
+import type {
+  AdjusterInput,
+  Adjustment,
+  RateAdjuster,
+  Ratecontroller,
+  RateDecision,
+  TickReadings,
+} from "../ratecontroller/types.ts";
+import { stageLogger } from "../log/mod.ts";
+
+/** Bytes → kbit (×8 bit/byte ÷ 1000 bit/kbit), upstream's `8/1000`. */
+const KBIT_PER_BYTE = 8 / 1000;
+/** Speed-history dump period (s). */
+const SPEED_HISTORY_PERIOD_S = 300;
+
+/** What the loop is built from. */
+export interface ControlLoopOptions {
+  /** Effective settings (rates, thresholds, tick interval, caps). */
+  settings: Settings;
+  /** Injected clock. */
+  clock: Clock;
+  /** Logger (default: the `control` stage logger). */
+  logger?: Logger;
+  /** Shared measurement state. */
+  owd: OwdState;
+  /** Where reselection requests go. */
+  reselect: ReselectRequester;
+  /** The rate controller. */
+  controller: Ratecontroller;
+  /** Plugins and other adjusters, run in order after the controller. */
+  adjusters?: readonly RateAdjuster[];
+  /** Byte counters of both interfaces. */
+  counters: CounterReader;
+  /** The shapers of both interfaces. */
+  shapers: ShaperPair;
+  /** Statistics output; absent when statistics are suppressed. */
+  stats?: StatsSink;
+}
+
+/** Which branch a tick took (algorithm.md §7.2 step 4). */
+export type TickPath = "normal" | "hold" | "no-deltas";
+
+/** The outcome of one tick. */
+export interface TickResult {
+  /** Branch taken. */
+  path: TickPath;
+  /** Clamped, floored download rate decided this tick. */
+  next_dl_rate: number;
+  /** Clamped, floored upload rate decided this tick. */
+  next_ul_rate: number;
+  /** Whether each shaper was changed successfully. */
+  applied: { dl: boolean; ul: boolean };
+  /** Readings of a normal tick. */
+  readings?: TickReadings;
+}
+
+/** A snapshot of the loop for the simulator and metrics. */
+export interface ControlLoopState {
+  /** Download rate in force (kbit/s). */
+  cur_dl_rate: number;
+  /** Upload rate in force (kbit/s). */
+  cur_ul_rate: number;
+  /** Download delay threshold in force (ms), possibly changed by an adjuster. */
+  dl_max_delta_owd: number;
+  /** Upload delay threshold in force (ms). */
+  ul_max_delta_owd: number;
+  /** Readings of the last normal tick. */
+  lastReadings: TickReadings | null;
+  /** Branch of the last tick. */
+  lastPath: TickPath | null;
+  /** Fresh reflectors in the last tick. */
+  fresh: number;
+  /** Ticks run. */
+  ticks: number;
+  /** Failed shaper changes so far. */
+  shaperFailures: number;
+}
+
+/** Rounds a proposal into `[min, cap]` and floors it; a non-finite proposal keeps `fallback`. */
+export function clampRate(next: number, min: number, cap: number, fallback: number): number {
+  if (!Number.isFinite(next)) return fallback;
+  // A zero rate means "unlimited" to CAKE, so never go below 1 kbit/s.
+  const lo = Math.max(1, min);
+  const hi = cap > 0 ? Math.max(cap, lo) : Infinity;
+  return Math.floor(Math.min(hi, Math.max(lo, next)));
+}
+
+function validNumber(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v) && v >= 0;
+}
+
+/** The control loop. Call `start()` once, then `tick()` every `min_change_interval`. */
+export class ControlLoop {
+  readonly #s: Settings;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #owd: OwdState;
+  readonly #reselect: ReselectRequester;
+  readonly #controller: Ratecontroller;
+  readonly #adjusters: readonly RateAdjuster[];
+  readonly #counters: CounterReader;
+  readonly #shapers: ShaperPair;
+  readonly #stats?: StatsSink;
+
+  #curDl = 0;
+  #curUl = 0;
+  #dirtyDl = false;
+  #dirtyUl = false;
+  #thrDl: number;
+  #thrUl: number;
+  #prev: CounterReading | null = null;
+  #tPrev = 0;
+  #startS = 0;
+  #lastDumpS = 0;
+  #started = false;
+  #lastReadings: TickReadings | null = null;
+  #lastPath: TickPath | null = null;
+  #fresh = 0;
+  #ticks = 0;
+  #shaperFailures = 0;
+  #countersMissing = false;
+
+  /** Builds the loop; nothing runs until `start()`. */
+  constructor(options: ControlLoopOptions) {
+    this.#s = options.settings;
+    this.#clock = options.clock;
+    this.#log = options.logger ?? stageLogger("control");
+    this.#owd = options.owd;
+    this.#reselect = options.reselect;
+    this.#controller = options.controller;
+    this.#adjusters = options.adjusters ?? [];
+    this.#counters = options.counters;
+    this.#shapers = options.shapers;
+    this.#stats = options.stats;
+    this.#thrDl = options.settings.dl_max_delta_owd;
+    this.#thrUl = options.settings.ul_max_delta_owd;
+  }
+
+  /** The current state (a copy). */
+  get state(): ControlLoopState {
+    return {
+      cur_dl_rate: this.#curDl,
+      cur_ul_rate: this.#curUl,
+      dl_max_delta_owd: this.#thrDl,
+      ul_max_delta_owd: this.#thrUl,
+      lastReadings: this.#lastReadings,
+      lastPath: this.#lastPath,
+      fresh: this.#fresh,
+      ticks: this.#ticks,
+      shaperFailures: this.#shaperFailures,
+    };
+  }
+
+  /**
+   * Starts controlling: sets both shapers to the initial rates (default `round(0.6 × base)`,
+   * the Rust port's start), reads the counters once as the reference, and dumps the speed
+   * history (Lua dumps first at start).
+   */
+  async start(options: { initialDlRate?: number; initialUlRate?: number } = {}): Promise<void> {
+    const s = this.#s;
+    const now = this.#clock.monotonicS();
+    this.#startS = now;
+    this.#tPrev = now;
+    this.#lastDumpS = now - SPEED_HISTORY_PERIOD_S - 10;
+    const dl = options.initialDlRate ?? Math.round(0.6 * s.base_dl_rate);
+    const ul = options.initialUlRate ?? Math.round(0.6 * s.base_ul_rate);
+    const nextDl = clampRate(dl, s.min_dl_rate, s.max_dl_rate, dl);
+    const nextUl = clampRate(ul, s.min_ul_rate, s.max_ul_rate, ul);
+    this.#curDl = nextDl;
+    this.#curUl = nextUl;
+    // Forced: the shapers' state is unknown before the first successful change.
+    this.#dirtyDl = true;
+    this.#dirtyUl = true;
+    await this.#apply(nextDl, nextUl);
+    this.#prev = await this.#readCounters();
+    this.#started = true;
+    this.#log.info("control started at download {dl} kbit/s, upload {ul} kbit/s", {
+      dl: this.#curDl,
+      ul: this.#curUl,
+    });
+    this.#maybeDumpSpeedHistory(now);
+  }
+
+  /** One controller tick (algorithm.md §7.2, Lua order). Never throws for runtime faults. */
+  async tick(): Promise<TickResult> {
+    if (!this.#started) throw new Error("ControlLoop.tick() before start()");
+    const s = this.#s;
+    const now = this.#clock.monotonicS();
+    this.#ticks++;
+
+    const deltas = collectDeltas(this.#owd, now, { tickInterval: s.tick_interval });
+    this.#fresh = deltas.fresh;
+    if (deltas.tooFew) {
+      this.#log.info("only {n} fresh reflectors (need 5): requesting reselection", {
+        n: deltas.fresh,
+      });
+      this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`);
+    }
+
+    const counters = await this.#readCounters();
+    let path: TickPath;
+    let nextDl = this.#curDl;
+    let nextUl = this.#curUl;
+    let readings: TickReadings | undefined;
+
+    if (counters === null || this.#prev === null) {
+      // Hold. The reference (prev, t_prev) is only moved by a good reading, so the next
+      // load covers the whole gap instead of a spike over a short interval.
+      path = "hold";
+      if (counters !== null) {
+        this.#prev = counters;
+        this.#tPrev = now;
+      }
+    } else {
+      const dlBytes = this.#bytesSince(counters.dlBytes, this.#prev.dlBytes, {
+        direction: "download",
+        reset: counters.dlIfindex !== this.#prev.dlIfindex,
+      });
+      const ulBytes = this.#bytesSince(counters.ulBytes, this.#prev.ulBytes, {
+        direction: "upload",
+        reset: counters.ulIfindex !== this.#prev.ulIfindex,
+      });
+      const dt = now - this.#tPrev;
+      if (deltas.ul.length === 0 || deltas.dl.length === 0) {
+        path = "no-deltas";
+        nextDl = s.min_dl_rate;
+        nextUl = s.min_ul_rate;
+      } else {
+        path = "normal";
+        // Left to right as upstream writes it, to reproduce its floating-point results.
+        const downUtil = dt > 0 ? KBIT_PER_BYTE * dlBytes / dt : 0;
+        const upUtil = dt > 0 ? KBIT_PER_BYTE * ulBytes / dt : 0;
+        readings = {
+          now_s: now - this.#startS,
+          dt,
+          rx_load: downUtil / this.#curDl,
+          tx_load: upUtil / this.#curUl,
+          down_del_stat: delayStatistic(deltas.dl)!,
+          up_del_stat: delayStatistic(deltas.ul)!,
+          down_utilisation: downUtil,
+          up_utilisation: upUtil,
+          cur_dl_rate: this.#curDl,
+          cur_ul_rate: this.#curUl,
+          dl_bytes: dlBytes,
+          ul_bytes: ulBytes,
+          dl_deltas: deltas.dl,
+          ul_deltas: deltas.ul,
+        };
+        this.#lastReadings = readings;
+        const decision = await this.#decide(readings);
+        nextDl = decision.next_dl_rate;
+        nextUl = decision.next_ul_rate;
+        [nextDl, nextUl] = await this.#runAdjusters(readings, nextDl, nextUl);
+      }
+      this.#prev = counters;
+      this.#tPrev = now;
+    }
+
+    nextDl = clampRate(nextDl, s.min_dl_rate, s.max_dl_rate, this.#curDl);
+    nextUl = clampRate(nextUl, s.min_ul_rate, s.max_ul_rate, this.#curUl);
+    if (nextDl !== this.#curDl || nextUl !== this.#curUl) {
+      this.#log.info("next_ul_rate {ul} next_dl_rate {dl}", { ul: nextUl, dl: nextDl });
+    }
+    const applied = await this.#apply(nextDl, nextUl);
+    this.#lastPath = path;
+
+    if (path === "normal" && readings !== undefined && this.#stats !== undefined) {
+      const { times, timens } = wallMsToSecNs(this.#clock.wallMs());
+      const row = {
+        times,
+        timens,
+        rxload: readings.rx_load,
+        txload: readings.tx_load,
+        deltadelaydown: readings.down_del_stat,
+        deltadelayup: readings.up_del_stat,
+        dlrate: this.#curDl,
+        uprate: this.#curUl,
+      };
+      this.#log.debug("stats {row}", { row });
+      try {
+        this.#stats.statsRow(row);
+      } catch (e) {
+        this.#log.error("stats row failed: {error}", { error: String(e) });
+      }
+    }
+    this.#maybeDumpSpeedHistory(now);
+    return { path, next_dl_rate: nextDl, next_ul_rate: nextUl, applied, readings };
+  }
+
+  /** Sets both shapers now (startup minimum, exit rate); failures are logged. */
+  async setRates(dl: number, ul: number): Promise<{ dl: boolean; ul: boolean }> {
+    this.#dirtyDl = true;
+    this.#dirtyUl = true;
+    return await this.#apply(dl, ul);
+  }
+
+  async #readCounters(): Promise<CounterReading | null> {
+    let r: CounterReading | null;
+    try {
+      r = await this.#counters.read();
+    } catch (e) {
+      this.#log.warning("reading the byte counters failed: {error}", { error: String(e) });
+      r = null;
+    }
+    if (r === null && !this.#countersMissing) {
+      this.#log.warning("byte counters unreadable: holding the rates until they are back");
+    } else if (r !== null && this.#countersMissing) {
+      this.#log.info("byte counters readable again");
+    }
+    this.#countersMissing = r === null;
+    return r;
+  }
+
+  /** Bytes moved since `prev`; a decrease or a new interface index is a reset → 0 bytes. */
+  #bytesSince(
+    cur: number,
+    prev: number,
+    options: { direction: string; reset: boolean },
+  ): number {
+    const d = cur - prev;
+    if (options.reset || d < 0 || !Number.isFinite(d)) {
+      this.#log.info("{direction} byte counter was reset ({prev} → {cur}): counting 0 bytes", {
+        direction: options.direction,
+        prev,
+        cur,
+      });
+      return 0;
+    }
+    return d;
+  }
+
+  async #decide(readings: TickReadings): Promise<RateDecision> {
+    const hold = { next_dl_rate: this.#curDl, next_ul_rate: this.#curUl };
+    let d: RateDecision;
+    try {
+      d = await this.#controller.decide({
+        readings,
+        dl_max_delta_owd: this.#thrDl,
+        ul_max_delta_owd: this.#thrUl,
+      });
+    } catch (e) {
+      this.#log.error("controller {name} failed, holding rates: {error}", {
+        name: this.#controller.name,
+        error: String(e),
+      });
+      return hold;
+    }
+    if (d?.reselect === true) {
+      this.#reselect.requestReselect(`controller ${this.#controller.name} asked`);
+    }
+    const out = { ...hold };
+    for (const key of ["next_dl_rate", "next_ul_rate"] as const) {
+      if (validNumber(d?.[key])) out[key] = d[key];
+      else {
+        this.#log.warning("controller {name} returned invalid {key} {value}: holding", {
+          name: this.#controller.name,
+          key,
+          value: String(d?.[key]),
+        });
+      }
+    }
+    return out;
+  }
+
+  async #runAdjusters(
+    readings: TickReadings,
+    dl: number,
+    ul: number,
+  ): Promise<[number, number]> {
+    for (const a of this.#adjusters) {
+      const input: AdjusterInput = {
+        readings,
+        next_dl_rate: dl,
+        next_ul_rate: ul,
+        dl_max_delta_owd: this.#thrDl,
+        ul_max_delta_owd: this.#thrUl,
+      };
+      let r: Adjustment;
+      try {
+        r = await a.adjust(input);
+      } catch (e) {
+        this.#log.error("adjuster {name} failed: {error}", { name: a.name, error: String(e) });
+        continue;
+      }
+      if (r === null || typeof r !== "object") continue;
+      const changes: string[] = [];
+      const take = (key: keyof Adjustment, old: number, digits: number): number => {
+        const v = r[key];
+        if (v === undefined || v === old) return old;
+        if (!validNumber(v)) {
+          this.#log.warning("adjuster {name} returned invalid {key} {value}: ignored", {
+            name: a.name,
+            key,
+            value: String(v),
+          });
+          return old;
+        }
+        changes.push(`${key}: ${old.toFixed(digits)} -> ${v.toFixed(digits)}`);
+        return v;
+      };
+      this.#thrUl = take("ul_max_delta_owd", this.#thrUl, 1);
+      this.#thrDl = take("dl_max_delta_owd", this.#thrDl, 1);
+      ul = take("next_ul_rate", ul, 0);
+      dl = take("next_dl_rate", dl, 0);
+      if (changes.length > 0) {
+        this.#log.info("settings changed by plugin {name}:\n{changes}", {
+          name: a.name,
+          changes: changes.join("\n"),
+        });
+      } else {
+        this.#log.debug("No results were sent by plugin {name}", { name: a.name });
+      }
+    }
+    return [dl, ul];
+  }
+
+  /** Applies changed rates, download first; a failure keeps the old rate and retries later. */
+  async #apply(dl: number, ul: number): Promise<{ dl: boolean; ul: boolean }> {
+    const applied = { dl: false, ul: false };
+    if (dl !== this.#curDl || this.#dirtyDl) {
+      applied.dl = await this.#setOne(this.#shapers.dl, dl);
+      if (applied.dl) this.#curDl = dl;
+      this.#dirtyDl = !applied.dl;
+    }
+    if (ul !== this.#curUl || this.#dirtyUl) {
+      applied.ul = await this.#setOne(this.#shapers.ul, ul);
+      if (applied.ul) this.#curUl = ul;
+      this.#dirtyUl = !applied.ul;
+    }
+    return applied;
+  }
+
+  async #setOne(shaper: ShaperPair["dl"], kbit: number): Promise<boolean> {
+    try {
+      await shaper.setRate(kbit);
+      return true;
+    } catch (e) {
+      this.#shaperFailures++;
+      const stderr = (e as { stderr?: string }).stderr;
+      this.#log.error("setting {ifname} to {kbit} kbit/s failed (retrying next tick): {error}", {
+        ifname: shaper.ifname,
+        kbit,
+        error: stderr?.trim() || String(e),
+      });
+      return false;
+    }
+  }
+
+  #maybeDumpSpeedHistory(now: number): void {
+    if (this.#stats === undefined || this.#controller.speedHistory === undefined) return;
+    if (!(now - this.#lastDumpS > SPEED_HISTORY_PERIOD_S)) return;
+    this.#lastDumpS = now;
+    try {
+      const h = this.#controller.speedHistory();
+      this.#stats.speedHistory(now - this.#startS, h.up, h.down);
+    } catch (e) {
+      this.#log.error("speed-history dump failed: {error}", { error: String(e) });
+    }
+  }
+}

@@ -1,0 +1,438 @@
+import fc from "fast-check";
+import { assert, assertEquals } from "../util/assert.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import type { TableSettings } from "../config/settings_table.ts";
+import { createOwdState, type OwdState } from "../baseline/owd_state.ts";
+import { VirtualClock } from "../util/clock.ts";
+import { MemoryShaper } from "../apply/memory.ts";
+import type { CounterReading } from "../counters/types.ts";
+import { EwmaController } from "../ratecontroller/ewma.ts";
+import type { RateAdjuster, Ratecontroller, TickInput } from "../ratecontroller/types.ts";
+import { FileStatsSink } from "../report/stats.ts";
+import { MemoryFileStore } from "../report/store.ts";
+import { ControlLoop } from "./loop.ts";
+import { runControlLoop } from "./driver.ts";
+
+const PEERS = ["p1", "p2", "p3", "p4", "p5"];
+
+/** Sets fresh OWD entries whose deltas are the given values (baseline 10, recent 10 + d). */
+function setDeltas(owd: OwdState, now: number, dl: number[], ul: number[], peers = PEERS): void {
+  peers.forEach((ip, i) => {
+    owd.baseline.set(ip, { up_ewma: 10, down_ewma: 10, last_receive_time_s: now });
+    owd.recent.set(ip, {
+      up_ewma: 10 + (ul[i] ?? 0),
+      down_ewma: 10 + (dl[i] ?? 0),
+      last_receive_time_s: now,
+    });
+  });
+}
+
+/** Counters the test moves by hand; `null` = unreadable. */
+class FakeCounters {
+  value: CounterReading | null = { dlBytes: 0, ulBytes: 0, dlIfindex: 1, ulIfindex: 2 };
+  reads = 0;
+  read(): Promise<CounterReading | null> {
+    this.reads++;
+    return Promise.resolve(this.value === null ? null : { ...this.value });
+  }
+  add(dl: number, ul: number): void {
+    if (this.value === null) throw new Error("unreadable");
+    this.value = {
+      ...this.value,
+      dlBytes: this.value.dlBytes + dl,
+      ulBytes: this.value.ulBytes + ul,
+    };
+  }
+}
+
+function fixture(
+  overrides: Partial<TableSettings> = {},
+  options: { controller?: Ratecontroller; adjusters?: RateAdjuster[]; wallOriginMs?: number } = {},
+) {
+  const settings = settingsWithDefaults({
+    base_dl_rate: 100000,
+    base_ul_rate: 20000,
+    ...overrides,
+  });
+  const clock = new VirtualClock(100, { wallOriginMs: options.wallOriginMs });
+  const owd = createOwdState(PEERS);
+  const reselects: string[] = [];
+  const counters = new FakeCounters();
+  const dl = new MemoryShaper("ifb4wan");
+  const ul = new MemoryShaper("wan");
+  const store = new MemoryFileStore();
+  const stats = new FileStatsSink(settings, { store, flushEveryRows: 1 });
+  const controller = options.controller ?? new EwmaController(settings, () => 0.5);
+  const loop = new ControlLoop({
+    settings,
+    clock,
+    owd,
+    reselect: { requestReselect: (r) => reselects.push(r) },
+    controller,
+    adjusters: options.adjusters,
+    counters,
+    shapers: { dl, ul },
+    stats,
+  });
+  return { settings, clock, owd, reselects, counters, dl, ul, store, stats, loop };
+}
+
+/** A controller proposing fixed rates and recording its inputs. */
+function fixedController(dl: number, ul: number) {
+  const inputs: TickInput[] = [];
+  const c: Ratecontroller & { dl: number; ul: number } = {
+    name: "fixed",
+    dl,
+    ul,
+    decide(input) {
+      inputs.push(input);
+      return { next_dl_rate: c.dl, next_ul_rate: c.ul };
+    },
+  };
+  return { c, inputs };
+}
+
+Deno.test("loop: algorithm.md §12 worked example end to end (rates, tc order, stats row)", async () => {
+  const s = settingsWithDefaults({ base_dl_rate: 100000, base_ul_rate: 20000 });
+  const down = new Array(100).fill(80000);
+  down[37] = 94812.3;
+  const up = new Array(100).fill(17000);
+  up[50] = 16204.7;
+  const controller = new EwmaController(s, () => 0.5, { rings: { up, down } });
+  // Wall clock at the tick: 1700000000.123 s.
+  const f = fixture({}, { controller, wallOriginMs: 1700000000123 - 100500 });
+  await f.loop.start();
+  assertEquals(f.dl.history, [60000]);
+  assertEquals(f.ul.history, [12000]);
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [0.4, 1.2, 2.5, 3.1, 9.8], [1.0, 4.0, 18.0, 22.0, 30.0]);
+  f.counters.add(3375000, 450000);
+  const r = await f.loop.tick();
+  assertEquals(r.path, "normal");
+  assertEquals(r.readings?.rx_load, 0.9);
+  assertEquals(r.readings?.tx_load, 0.6);
+  assertEquals([r.next_dl_rate, r.next_ul_rate], [65203, 6480]);
+  assertEquals(f.dl.history, [60000, 65203]);
+  assertEquals(f.ul.history, [12000, 6480]);
+  await f.stats.flush();
+  const lines = f.store.files.get(s.stats_file)!.trim().split("\n");
+  assertEquals(lines, [
+    "times,timens,rxload,txload,deltadelaydown,deltadelayup,dlrate,uprate",
+    "1700000000,123000000,0.900000,0.600000,2.500000,18.000000,65203,6480",
+  ]);
+  assertEquals(f.reselects, []);
+});
+
+Deno.test("loop: rates are applied only when they change", async () => {
+  const { c } = fixedController(50000, 10000);
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  for (let i = 0; i < 5; i++) {
+    f.clock.advance(0.5);
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    const r = await f.loop.tick();
+    assertEquals(r.applied, { dl: i === 0, ul: i === 0 });
+  }
+  assertEquals(f.dl.history, [60000, 50000]);
+  assertEquals(f.ul.history, [12000, 10000]);
+  assertEquals(f.dl.calls, 2);
+});
+
+Deno.test("loop: no fresh deltas → both minimum, reselection asked, no stats row", async () => {
+  const f = fixture();
+  await f.loop.start();
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1], [1, 1], ["p1", "p2"]);
+  f.counters.add(1000, 1000);
+  const few = await f.loop.tick();
+  assertEquals(few.path, "normal");
+  assertEquals(f.reselects.length, 1);
+  f.clock.advance(5);
+  const r = await f.loop.tick();
+  assertEquals(r.path, "no-deltas");
+  assertEquals([r.next_dl_rate, r.next_ul_rate], [20000, 4000]);
+  assertEquals(f.dl.rate, 20000);
+  assertEquals(f.ul.rate, 4000);
+  assertEquals(f.reselects.length, 2);
+  await f.stats.flush();
+  assertEquals(
+    f.store.files.get(f.settings.stats_file)!.trim().split("\n").length,
+    2,
+    "header + the normal tick only",
+  );
+});
+
+Deno.test("loop: a decision below the minimum is clamped to it; above the cap to the cap", async () => {
+  const { c } = fixedController(5, 1e9);
+  const f = fixture({ max_ul_rate: 25000 }, { controller: c });
+  await f.loop.start();
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const r = await f.loop.tick();
+  assertEquals([r.next_dl_rate, r.next_ul_rate], [20000, 25000]);
+});
+
+Deno.test("loop: EWMA high delay at low load drops to the minimum", async () => {
+  const f = fixture();
+  await f.loop.start();
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [50, 50, 50, 50, 50], [50, 50, 50, 50, 50]);
+  f.counters.add(1000, 1000);
+  const r = await f.loop.tick();
+  assertEquals([r.next_dl_rate, r.next_ul_rate], [20000, 4000]);
+});
+
+Deno.test("loop: a failing shaper is logged, the loop goes on, and it is retried", async () => {
+  const { c } = fixedController(50000, 10000);
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  f.dl.failing = true;
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const r1 = await f.loop.tick();
+  assertEquals(r1.applied, { dl: false, ul: true });
+  assertEquals(f.loop.state.cur_dl_rate, 60000, "cur stays at the old rate");
+  assertEquals(f.loop.state.shaperFailures, 1);
+  f.dl.failing = false;
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const r2 = await f.loop.tick();
+  assertEquals(r2.applied, { dl: true, ul: false });
+  assertEquals(f.dl.history, [60000, 50000]);
+  assertEquals(f.loop.state.cur_dl_rate, 50000);
+});
+
+Deno.test("loop: a failing start is retried even when the next decision equals it", async () => {
+  const { c } = fixedController(60000, 12000);
+  const f = fixture({}, { controller: c });
+  f.dl.failing = true;
+  await f.loop.start();
+  f.dl.failing = false;
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const r = await f.loop.tick();
+  assertEquals(r.applied.dl, true);
+  assertEquals(f.dl.history, [60000]);
+});
+
+Deno.test("loop: unreadable counters hold the rates; the next load spans the whole gap", async () => {
+  const { c, inputs } = fixedController(50000, 10000);
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  f.counters.value = null;
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const held = await f.loop.tick();
+  assertEquals(held.path, "hold");
+  assertEquals([held.next_dl_rate, held.next_ul_rate], [60000, 12000]);
+  assertEquals(inputs.length, 0);
+  f.counters.value = { dlBytes: 750000, ulBytes: 0, dlIfindex: 1, ulIfindex: 2 };
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const r = await f.loop.tick();
+  assertEquals(r.path, "normal");
+  assertEquals(r.readings?.dt, 1);
+  assertEquals(r.readings?.down_utilisation, 6000); // 0.008 × 750000 / 1 s
+});
+
+Deno.test("loop: a counter reset (decrease or new ifindex) counts as 0 bytes, not a huge load", async () => {
+  const { c, inputs } = fixedController(60000, 12000);
+  const f = fixture({}, { controller: c });
+  f.counters.value = { dlBytes: 1e12, ulBytes: 5e11, dlIfindex: 1, ulIfindex: 2 };
+  await f.loop.start();
+  f.counters.value = { dlBytes: 1000, ulBytes: 5e11 + 1e6, dlIfindex: 1, ulIfindex: 9 };
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  await f.loop.tick();
+  assertEquals(inputs[0].readings.dl_bytes, 0);
+  assertEquals(inputs[0].readings.rx_load, 0);
+  assertEquals(inputs[0].readings.ul_bytes, 0, "new ifindex = recreated interface");
+  f.counters.add(62500, 0);
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  await f.loop.tick();
+  assertEquals(inputs[1].readings.dl_bytes, 62500, "counting resumes from the new value");
+});
+
+Deno.test("loop: adjusters chain, thresholds persist into the next tick, bad results ignored", async () => {
+  const { c, inputs } = fixedController(50000, 10000);
+  const seen: number[] = [];
+  const adjusters: RateAdjuster[] = [
+    {
+      name: "boom",
+      adjust: () => {
+        throw new Error("lua error");
+      },
+    },
+    {
+      name: "a",
+      adjust: (i) => {
+        seen.push(i.next_dl_rate);
+        return {
+          next_dl_rate: i.next_dl_rate + 1000,
+          dl_max_delta_owd: 7.5,
+          ul_max_delta_owd: NaN,
+        };
+      },
+    },
+    {
+      name: "b",
+      adjust: (i) => {
+        seen.push(i.next_dl_rate, i.dl_max_delta_owd);
+        return { next_ul_rate: -5, next_dl_rate: Math.ceil(i.next_dl_rate / 3000) * 3000 };
+      },
+    },
+  ];
+  const f = fixture({}, { controller: c, adjusters });
+  await f.loop.start();
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const r = await f.loop.tick();
+  assertEquals(seen, [50000, 51000, 7.5]);
+  assertEquals([r.next_dl_rate, r.next_ul_rate], [51000, 10000]);
+  assertEquals(f.loop.state.dl_max_delta_owd, 7.5);
+  assertEquals(f.loop.state.ul_max_delta_owd, 15);
+  assertEquals(inputs[0].dl_max_delta_owd, 15, "this tick's controller saw the old threshold");
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  await f.loop.tick();
+  assertEquals(inputs[1].dl_max_delta_owd, 7.5, "the next tick's controller sees the new one");
+});
+
+Deno.test("loop: a throwing or invalid controller holds the rates", async () => {
+  let mode = "throw";
+  const c: Ratecontroller = {
+    name: "bad",
+    decide: () => {
+      if (mode === "throw") throw new Error("boom");
+      return { next_dl_rate: NaN, next_ul_rate: 9000 };
+    },
+  };
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const r1 = await f.loop.tick();
+  assertEquals([r1.next_dl_rate, r1.next_ul_rate], [60000, 12000]);
+  mode = "nan";
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  const r2 = await f.loop.tick();
+  assertEquals([r2.next_dl_rate, r2.next_ul_rate], [60000, 9000]);
+});
+
+Deno.test("loop: speed history dumped at start (time 0) and then every 300 s", async () => {
+  const f = fixture({ histsize: 3 });
+  await f.loop.start();
+  for (let i = 0; i < 700; i++) {
+    f.clock.advance(0.5);
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    await f.loop.tick();
+  }
+  await f.stats.flush();
+  const rows = f.store.files.get(f.settings.speedhist_file)!.trim().split("\n").slice(1);
+  const times = [...new Set(rows.map((r) => r.split(",")[0]))];
+  assertEquals(times, ["0.000000", "300.500000"]);
+  assertEquals(rows.length, 6);
+  assertEquals(rows[1].split(",")[1], "1");
+});
+
+Deno.test("loop property: rates stay integers within [min, cap]; controller sees adjusted thresholds", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 100, max: 1_000_000 }),
+      fc.integer({ min: 1, max: 80 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.array(
+        fc.record({
+          dlLoad: fc.double({ min: 0, max: 2, noNaN: true }),
+          ulLoad: fc.double({ min: 0, max: 2, noNaN: true }),
+          delay: fc.double({ min: 0, max: 60, noNaN: true }),
+          fresh: fc.integer({ min: 0, max: 5 }),
+          thr: fc.double({ min: 0.5, max: 40, noNaN: true }),
+        }),
+        { minLength: 1, maxLength: 40 },
+      ),
+      async (base, minPct, capMul, steps) => {
+        const cap = capMul === 0 ? 0 : Math.round(base * (0.5 + capMul * 0.5));
+        let nextThr = 15;
+        const seenThr: number[] = [];
+        const expectedThr: number[] = [];
+        const ewmaSettings = settingsWithDefaults({ base_dl_rate: base, base_ul_rate: base });
+        const ewma = new EwmaController(ewmaSettings, () => 0.3);
+        const spy: Ratecontroller = {
+          name: "spy",
+          speedHistory: () => ewma.speedHistory(),
+          decide: (i) => {
+            seenThr.push(i.dl_max_delta_owd);
+            return ewma.decide(i);
+          },
+        };
+        const adj: RateAdjuster = { name: "thr", adjust: () => ({ dl_max_delta_owd: nextThr }) };
+        const f = fixture({
+          base_dl_rate: base,
+          base_ul_rate: base,
+          dl_min_percent: minPct,
+          ul_min_percent: minPct,
+          max_dl_rate: cap,
+          max_ul_rate: cap,
+        }, { controller: spy, adjusters: [adj] });
+        const min = f.settings.min_dl_rate;
+        await f.loop.start();
+        let thrInForce = 15;
+        for (const st of steps) {
+          f.clock.advance(0.5);
+          const d = Array(st.fresh).fill(st.delay);
+          setDeltas(f.owd, f.clock.monotonicS(), d, d, PEERS.slice(0, st.fresh));
+          const cur = f.loop.state;
+          f.counters.add(
+            st.dlLoad * cur.cur_dl_rate * 0.5 / 0.008,
+            st.ulLoad * cur.cur_ul_rate * 0.5 / 0.008,
+          );
+          nextThr = st.thr;
+          const r = await f.loop.tick();
+          if (r.path === "normal") {
+            expectedThr.push(thrInForce);
+            thrInForce = st.thr;
+          }
+          for (
+            const v of [
+              r.next_dl_rate,
+              r.next_ul_rate,
+              f.loop.state.cur_dl_rate,
+              f.loop.state.cur_ul_rate,
+            ]
+          ) {
+            assert(Number.isInteger(v), `not an integer: ${v}`);
+            assert(v >= Math.max(1, min), `below minimum: ${v} < ${min}`);
+            if (cap > 0) assert(v <= Math.max(cap, min), `above cap: ${v} > ${cap}`);
+          }
+        }
+        assertEquals(seenThr, expectedThr);
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+Deno.test("driver: ticks every interval in virtual time until aborted", async () => {
+  const { c } = fixedController(50000, 10000);
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  const ac = new AbortController();
+  const tickTimes: number[] = [];
+  await runControlLoop(f.loop, {
+    signal: ac.signal,
+    clock: f.clock,
+    intervalS: 0.5,
+    sleep: (ms) => {
+      f.clock.advance(ms / 1000);
+      setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+      tickTimes.push(f.clock.monotonicS());
+      if (tickTimes.length === 4) ac.abort();
+      return Promise.resolve();
+    },
+  });
+  assertEquals(tickTimes, [100.5, 101, 101.5, 102]);
+  assertEquals(f.loop.state.ticks, 3, "the tick after the abort does not run");
+});
