@@ -5,10 +5,12 @@
  * and byte counters read from the simulated link.
  */
 import { stageLogger } from "../log/mod.ts";
-import { createOwdState, type OwdState } from "../baseline/owd_state.ts";
+import { createOwdState, type OwdState, type ReselectRequester } from "../baseline/owd_state.ts";
 import { Baseliner } from "../baseline/baseliner.ts";
 import { ReflectorSelector } from "../reflectors/selector.ts";
-import type { Shaper, ShaperKind } from "../apply/shaper.ts";
+import type { Shaper, ShaperKind, ShaperPair } from "../apply/shaper.ts";
+import { ControlLoop } from "../control/loop.ts";
+import { createRatecontroller } from "../ratecontroller/mod.ts";
 import type { CounterReader, CounterReading } from "../counters/types.ts";
 import type { StatsSink } from "../report/stats.ts";
 import type { PingReply } from "../measure/types.ts";
@@ -162,8 +164,8 @@ export async function daemonPipeline(
 interface ControlParts {
   hooks: SimHooks;
   owd: OwdState;
-  reselect: { requestReselect(reason: string): void };
-  shapers: { dl: Shaper; ul: Shaper };
+  reselect: ReselectRequester;
+  shapers: ShaperPair;
   counters: CounterReader;
   stats?: StatsSink;
 }
@@ -175,8 +177,41 @@ interface SimControl {
   close(): Promise<void>;
 }
 
-// deno-lint-ignore require-await
-async function buildControl(_parts: ControlParts): Promise<SimControl> {
-  stageLogger("sim").warning("control loop not available yet");
-  throw new Error("the control loop (src/control/) has not landed yet");
+/**
+ * The real controller (`createRatecontroller`: EWMA, or Lua through the Lua factory) and the
+ * real `ControlLoop`, started at once like upstream Lua (all threads start together; the loop
+ * sets both shapers to 0.6 × base).
+ */
+async function buildControl(parts: ControlParts): Promise<SimControl> {
+  const { hooks } = parts;
+  const logger = stageLogger("sim");
+  const controller = await createRatecontroller({
+    settings: hooks.settings,
+    clock: hooks.clock,
+    random: hooks.random,
+    logger,
+    owd: parts.owd,
+    reselect: parts.reselect,
+  });
+  const loop = new ControlLoop({
+    settings: hooks.settings,
+    clock: hooks.clock,
+    owd: parts.owd,
+    reselect: parts.reselect,
+    controller,
+    counters: parts.counters,
+    shapers: parts.shapers,
+    stats: parts.stats,
+  });
+  await loop.start();
+  return {
+    name: controller.name,
+    tick: async () => {
+      await loop.tick();
+    },
+    close: () => {
+      controller.close?.();
+      return Promise.resolve();
+    },
+  };
 }

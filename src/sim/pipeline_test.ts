@@ -2,7 +2,6 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { collectDeltas, delayStatistic } from "../ratecontroller/deltas.ts";
 import { runScenario, type SimHooks, type SimPipeline } from "./engine.ts";
-import { loadPlan } from "./load.ts";
 import { parseTraceCsv } from "./trace.ts";
 import { SimCounterReader, simMeasurement, SimShaper } from "./pipeline.ts";
 

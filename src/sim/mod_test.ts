@@ -1,0 +1,81 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import { builtinTrace, formatSummaryTable, simulate, summaryOf } from "./mod.ts";
+import { daemonPipeline } from "./pipeline.ts";
+
+async function ewmaOnStep(seed: number, durationS = 120) {
+  const trace = builtinTrace("step", { durationS, seed });
+  const [run] = await simulate({
+    settings: settingsWithDefaults(),
+    trace,
+    load: "saturate",
+    durationS,
+    seed,
+    pipeline: (hooks) => daemonPipeline(hooks),
+  });
+  return { run };
+}
+
+Deno.test("same seed gives an identical EWMA summary, another seed a different one", async () => {
+  const a = summaryOf((await ewmaOnStep(5, 60)).run);
+  const b = summaryOf((await ewmaOnStep(5, 60)).run);
+  assertEquals(JSON.stringify(a), JSON.stringify(b));
+  const c = summaryOf((await ewmaOnStep(6, 60)).run);
+  assert(JSON.stringify(a) !== JSON.stringify(c));
+});
+
+Deno.test("EWMA on the step trace: the rate follows the capacity drop and the recovery", async () => {
+  const { run } = await ewmaOnStep(1);
+  assertEquals(run.label, "ewma");
+  const s = run.series.down;
+  const step = run.series.stepS;
+  const meanShaper = (from: number, to: number) => {
+    let sum = 0, n = 0;
+    for (let i = Math.round(from / step); i < Math.round(to / step); i++) {
+      sum += s.shaper[i];
+      n++;
+    }
+    return sum / n;
+  };
+  // Capacity 20 Mbit/s, halved during [40, 80) s.
+  const before = meanShaper(20, 40);
+  const during = meanShaper(45, 80);
+  const after = meanShaper(100, 120);
+  assert(before > 13_000 && before < 24_000, `before ${before}`);
+  assert(during < 0.75 * before, `during ${during} vs before ${before}`);
+  assert(during > 5_000 && during < 12_000, `during ${during}`);
+  assert(after > 1.4 * during, `after ${after} vs during ${during}`);
+  // The queue built by the drop is drained: delay is back under the threshold within seconds.
+  assertEquals(run.down.recoveriesS.length, 1);
+  assert(
+    run.down.recoveriesS[0] !== null && run.down.recoveriesS[0] < 5,
+    `${run.down.recoveriesS}`,
+  );
+  assertEquals(run.unrecoveredDrops, 0);
+  // Far better than no shaper (~250–500 ms) while carrying most of the capacity.
+  assert(run.p95DelayMs !== null && run.p95DelayMs < 200, `p95 ${run.p95DelayMs}`);
+  assert(run.utilisationPct !== null && run.utilisationPct > 60, `util ${run.utilisationPct}`);
+  assert(run.down.rateChanges > 20);
+});
+
+Deno.test("compare runs the four scenarios on the same trace and seed", async () => {
+  const trace = builtinTrace("step", { durationS: 30, seed: 2 });
+  const runs = await simulate({
+    settings: settingsWithDefaults(),
+    trace,
+    load: "saturate",
+    durationS: 30,
+    seed: 2,
+    compare: true,
+    pipeline: (hooks) => daemonPipeline(hooks),
+  });
+  assertEquals(runs.map((r) => r.label), ["ewma", "no shaper", "static", "oracle"]);
+  const [ewma, none, , oracle] = runs;
+  assert(none.p95DelayMs! > 100, `no shaper p95 ${none.p95DelayMs}`);
+  assert(oracle.p95DelayMs! < none.p95DelayMs! / 10);
+  assert(ewma.p95DelayMs! < none.p95DelayMs!);
+  const table = formatSummaryTable(runs);
+  for (const label of ["ewma", "no shaper", "static", "oracle", "p95 added delay"]) {
+    assert(table.includes(label), label);
+  }
+});
