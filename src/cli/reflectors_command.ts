@@ -1,0 +1,293 @@
+/**
+ * `sqm-autorate reflectors probe [IP...]`: pings reflectors with the daemon's own pinger code and
+ * prints replies, loss and delays per reflector. Try it locally with
+ * `deno run -P=dev src/cli/reflectors_command.ts reflectors probe --pinger fping 127.0.0.1`.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { choosePinger } from "../measure/backends.ts";
+import { ProcessPinger } from "../measure/pinger.ts";
+import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
+import { embeddedPool, isIpv4, loadPool } from "../reflectors/pool.ts";
+import { systemClock } from "../util/clock.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { type CliIo, processIo } from "./io.ts";
+
+/** Options of `registerReflectorsCommand`. */
+export interface ReflectorsCommandOptions {
+  /** Output channels (default: the process's stdout / stderr). */
+  io?: CliIo;
+  /** Receives the exit code. */
+  setExitCode?: (code: number) => void;
+}
+
+/** Per-reflector result of a probe run. */
+export interface ProbeRow {
+  /** Reflector address. */
+  reflector: string;
+  /** Probes counted as sent. */
+  sent: number;
+  /** Replies received (at most `sent`). */
+  replies: number;
+  /** Loss, percent. */
+  lossPercent: number;
+  /** RTT statistics, ms (null without replies). */
+  rttMinMs: number | null;
+  /** Median RTT, ms. */
+  rttMedianMs: number | null;
+  /** Maximum RTT, ms. */
+  rttMaxMs: number | null;
+  /** Median upload OWD, ms (timestamp mode only). */
+  upMedianMs: number | null;
+  /** Median download OWD, ms (timestamp mode only). */
+  downMedianMs: number | null;
+}
+
+/** The whole probe result. */
+export interface ProbeReport {
+  /** Tool used. */
+  pinger: PingerTool;
+  /** Executable used. */
+  binary: string;
+  /** Echo (RTT/2) or ICMP timestamps. */
+  mode: ProbeMode;
+  /** One row per reflector, in the order given. */
+  rows: ProbeRow[];
+}
+
+/** Median of a non-empty list. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Summarises replies into rows: the first `count` replies per reflector count. */
+export function summarise(
+  reflectors: readonly string[],
+  replies: readonly PingReply[],
+  count: number,
+  mode: ProbeMode,
+): ProbeRow[] {
+  return reflectors.map((reflector) => {
+    const mine = replies.filter((r) => r.reflector === reflector).slice(0, count);
+    const rtts = mine.map((r) => r.rttMs);
+    const has = mine.length > 0;
+    const ts = has && mode === "timestamp";
+    return {
+      reflector,
+      sent: count,
+      replies: mine.length,
+      lossPercent: Math.round((1 - mine.length / count) * 1000) / 10,
+      rttMinMs: has ? Math.min(...rtts) : null,
+      rttMedianMs: has ? median(rtts) : null,
+      rttMaxMs: has ? Math.max(...rtts) : null,
+      upMedianMs: ts ? median(mine.map((r) => r.upMs)) : null,
+      downMedianMs: ts ? median(mine.map((r) => r.downMs)) : null,
+    };
+  });
+}
+
+function fmt(x: number | null): string {
+  if (x === null) return "-";
+  return x < 10 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(1);
+}
+
+/** Renders a report as an aligned text table. */
+export function formatProbeTable(report: ProbeReport): string {
+  const ts = report.mode === "timestamp";
+  const head = ["reflector", "replies", "loss %", "rtt min", "rtt median", "rtt max"];
+  if (ts) head.push("up median", "down median");
+  const body = report.rows.map((r) => {
+    const cells = [
+      r.reflector,
+      `${r.replies}/${r.sent}`,
+      r.lossPercent.toFixed(r.lossPercent % 1 ? 1 : 0),
+      fmt(r.rttMinMs),
+      fmt(r.rttMedianMs),
+      fmt(r.rttMaxMs),
+    ];
+    if (ts) cells.push(fmt(r.upMedianMs), fmt(r.downMedianMs));
+    return cells;
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ")
+      .trimEnd();
+  const mode = ts ? "ICMP timestamps" : "echo, up = down = RTT/2";
+  return [
+    `pinger: ${report.pinger} (${report.binary}, ${mode}); delays in ms`,
+    line(head),
+    ...body.map(line),
+  ].join("\n") + "\n";
+}
+
+/** Options of `probeReflectors`. */
+export interface ProbeOptions {
+  /** Probes per reflector. */
+  count: number;
+  /** Pinger setting (`auto` or a tool). */
+  pinger: "auto" | PingerTool;
+  /** Executable override. */
+  binary?: string;
+  /** Seconds between probes to one reflector. */
+  intervalS: number;
+  /** How long to wait for the last replies, s. */
+  waitS: number;
+  /** Requested mode. */
+  mode: ProbeMode;
+  /** Prefix for every command (e.g. `ip netns exec NS`). */
+  commandPrefix?: readonly string[];
+}
+
+/** Pings `reflectors` with the daemon's pinger and returns the summary. */
+export async function probeReflectors(
+  reflectors: readonly string[],
+  options: ProbeOptions,
+): Promise<ProbeReport> {
+  const choice = await choosePinger(options.pinger, {
+    binary: options.binary,
+    commandPrefix: options.commandPrefix,
+  });
+  const replies: PingReply[] = [];
+  const counts = new Map<string, number>();
+  let allDone!: () => void;
+  const done = new Promise<void>((r) => allDone = r);
+  const pinger = new ProcessPinger({
+    tool: choice.tool,
+    binary: choice.binary,
+    fping: choice.fping,
+    mode: options.mode,
+    tickS: options.intervalS,
+    clock: systemClock,
+    commandPrefix: options.commandPrefix,
+    onReply: (r) => {
+      replies.push(r);
+      counts.set(r.reflector, (counts.get(r.reflector) ?? 0) + 1);
+      if (reflectors.every((ip) => (counts.get(ip) ?? 0) >= options.count)) allDone();
+    },
+  });
+  // Probes go out for count × interval (plus one interval for ping's staggered start).
+  const budgetMs = ((options.count + 1) * options.intervalS + options.waitS) * 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((r) => timer = setTimeout(r, budgetMs));
+  await pinger.start(reflectors);
+  try {
+    await Promise.race([done, timeout]);
+  } finally {
+    clearTimeout(timer);
+    await pinger.stop();
+  }
+  return {
+    pinger: choice.tool,
+    binary: choice.binary,
+    mode: pinger.mode,
+    rows: summarise(reflectors, replies, options.count, pinger.mode),
+  };
+}
+
+interface ProbeFlags {
+  count: string;
+  pinger: "auto" | PingerTool;
+  pingerBinary?: string;
+  interval: string;
+  wait: string;
+  sample: string;
+  list?: string;
+  echo?: boolean;
+  json?: boolean;
+}
+
+function positive(name: string, text: string, integer: boolean): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    throw new Error(
+      `--${name} must be a positive ${integer ? "integer" : "number"}, got "${text}"`,
+    );
+  }
+  return v;
+}
+
+/** Picks `k` distinct random entries. */
+function sample(pool: readonly string[], k: number, random: () => number = Math.random): string[] {
+  const copy = [...pool];
+  const out: string[] = [];
+  while (out.length < k && copy.length > 0) {
+    out.push(copy.splice(Math.floor(random() * copy.length), 1)[0]);
+  }
+  return out;
+}
+
+/** Adds `reflectors probe` to `program`. */
+export function registerReflectorsCommand(
+  program: Command,
+  options: ReflectorsCommandOptions = {},
+): void {
+  const io = options.io ?? processIo;
+  const setExit = options.setExitCode ?? (() => {});
+  const reflectors = program.command("reflectors").description("reflector tools");
+  reflectors.command("probe")
+    .description(
+      "ping reflectors (the given IPv4 addresses, or a random sample of the pool) and print " +
+        "replies, loss and delays per reflector",
+    )
+    .argument("[ip...]", "reflector IPv4 addresses")
+    .option("-c, --count <n>", "probes per reflector", "5")
+    .addOption(
+      new Option("--pinger <tool>", "pinger tool").choices(["auto", "tsping", "fping", "ping"])
+        .default("auto"),
+    )
+    .option("--pinger-binary <path>", "pinger executable (default: from PATH)")
+    .option("--interval <s>", "seconds between probes to one reflector", "0.2")
+    .option("--wait <s>", "seconds to wait for late replies", "1")
+    .option("--sample <n>", "pool reflectors to probe when no IP is given", "5")
+    .option("--list <file>", "reflector CSV to sample from (default: the embedded list)")
+    .option("--echo", "use ICMP echo even when the pinger supports timestamps")
+    .option("--json", "print JSON instead of a table")
+    .action(async (ips: string[], flags: ProbeFlags) => {
+      try {
+        const count = positive("count", flags.count, true);
+        const intervalS = positive("interval", flags.interval, false);
+        const waitS = positive("wait", flags.wait, false);
+        for (const ip of ips) {
+          if (!isIpv4(ip)) {
+            io.err(`reflectors probe: "${ip}" is not an IPv4 address\n`);
+            setExit(ExitCode.USAGE);
+            return;
+          }
+        }
+        let targets = [...new Set(ips)];
+        if (targets.length === 0) {
+          const pool = flags.list
+            ? await loadPool(flags.list, { warn: (m) => io.err(`${m}\n`) })
+            : embeddedPool();
+          targets = sample(pool, positive("sample", flags.sample, true));
+        }
+        const report = await probeReflectors(targets, {
+          count,
+          pinger: flags.pinger,
+          binary: flags.pingerBinary,
+          intervalS,
+          waitS,
+          mode: flags.echo ? "echo" : "timestamp",
+        });
+        io.out(flags.json ? JSON.stringify(report, null, 2) + "\n" : formatProbeTable(report));
+        setExit(ExitCode.OK);
+      } catch (e) {
+        io.err(`reflectors probe: ${(e as Error).message}\n`);
+        setExit(ExitCode.FAILURE);
+      }
+    });
+}
+
+if (import.meta.main) {
+  // A tiny local entry for trying the command without the full CLI.
+  let code: number = ExitCode.OK;
+  const program = new Command("sqm-autorate").exitOverride();
+  registerReflectorsCommand(program, { setExitCode: (c) => code = c });
+  try {
+    await program.parseAsync(Deno.args, { from: "user" });
+  } catch (e) {
+    code = e instanceof CommanderError && e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,131 @@
+import { Command } from "commander";
+import { assert, assertEquals } from "../util/assert.ts";
+import {
+  formatProbeTable,
+  type ProbeReport,
+  registerReflectorsCommand,
+  summarise,
+} from "./reflectors_command.ts";
+import type { PingReply } from "../measure/types.ts";
+
+function rep(reflector: string, rttMs: number, upMs = rttMs / 2): PingReply {
+  return { reflector, seq: 0, rttMs, upMs, downMs: rttMs - upMs, receiveTimeS: 0 };
+}
+
+Deno.test("summarise: loss, min/median/max, OWD medians only in timestamp mode", () => {
+  const replies = [rep("a", 10, 4), rep("a", 30, 10), rep("a", 20, 8), rep("b", 5)];
+  const [a, b, c] = summarise(["a", "b", "c"], replies, 4, "timestamp");
+  assertEquals(a, {
+    reflector: "a",
+    sent: 4,
+    replies: 3,
+    lossPercent: 25,
+    rttMinMs: 10,
+    rttMedianMs: 20,
+    rttMaxMs: 30,
+    upMedianMs: 8,
+    downMedianMs: 12,
+  });
+  assertEquals(b.lossPercent, 75);
+  assertEquals(c.replies, 0);
+  assertEquals(c.rttMedianMs, null);
+  assertEquals(summarise(["a"], replies, 2, "echo")[0].upMedianMs, null);
+  // more replies than probes (duplicates) never give negative loss
+  assertEquals(summarise(["a"], replies, 2, "echo")[0].lossPercent, 0);
+});
+
+Deno.test("formatProbeTable: one row per reflector, the pinger named", () => {
+  const report: ProbeReport = {
+    pinger: "tsping",
+    binary: "tsping",
+    mode: "timestamp",
+    rows: summarise(["9.9.9.9", "1.1.1.1"], [rep("9.9.9.9", 21, 11)], 1, "timestamp"),
+  };
+  const lines = formatProbeTable(report).trimEnd().split("\n");
+  assertEquals(lines.length, 4);
+  assert(lines[0].startsWith("pinger: tsping"));
+  assert(lines[1].includes("up median"));
+  assertEquals(lines[2].split(/\s+/), [
+    "9.9.9.9",
+    "1/1",
+    "0",
+    "21.00",
+    "21.00",
+    "21.00",
+    "11.00",
+    "10.000",
+  ]);
+  assertEquals(lines[3].split(/\s+/).slice(0, 3), ["1.1.1.1", "0/1", "100"]);
+});
+
+async function runProbe(args: string[]) {
+  let out = "", err = "";
+  let code = -1;
+  const program = new Command("t").exitOverride();
+  registerReflectorsCommand(program, {
+    io: { out: (t) => out += t, err: (t) => err += t },
+    setExitCode: (c) => code = c,
+  });
+  await program.parseAsync(["reflectors", "probe", ...args], { from: "user" });
+  return { out, err, code };
+}
+
+Deno.test("reflectors probe --pinger fping on loopback: two rows with 0 % loss", async () => {
+  const { out, code } = await runProbe([
+    "--pinger",
+    "fping",
+    "--count",
+    "5",
+    "--interval",
+    "0.05",
+    "127.0.0.1",
+    "127.0.0.2",
+  ]);
+  assertEquals(code, 0);
+  const rows = out.trimEnd().split("\n");
+  assert(rows[0].startsWith("pinger: fping"));
+  assertEquals(rows.length, 4);
+  for (const [i, ip] of [[2, "127.0.0.1"], [3, "127.0.0.2"]] as const) {
+    assertEquals(rows[i].split(/\s+/).slice(0, 3), [ip, "5/5", "0"]);
+  }
+});
+
+Deno.test("reflectors probe --json with a sampled list file and ping", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const list = `${dir}/list.csv`;
+    Deno.writeTextFileSync(
+      list,
+      "reflector_ip,ip_version,description\n127.0.0.5,4,a\n127.0.0.6,4,b\n127.0.0.7,4,c",
+    );
+    const { out, code } = await runProbe([
+      "--pinger",
+      "ping",
+      "--count",
+      "2",
+      "--interval",
+      "0.05",
+      "--list",
+      list,
+      "--sample",
+      "2",
+      "--json",
+    ]);
+    assertEquals(code, 0);
+    const report = JSON.parse(out) as ProbeReport;
+    assertEquals(report.pinger, "ping");
+    assertEquals(report.rows.length, 2);
+    assert(report.rows.every((r) => r.reflector.startsWith("127.0.0.") && r.replies === 2));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("reflectors probe rejects a bad address and a bad count", async () => {
+  const bad = await runProbe(["300.1.1.1"]);
+  assertEquals(bad.code, 64);
+  assert(bad.err.includes("300.1.1.1"));
+  const badCount = await runProbe(["--count", "0", "127.0.0.1"]);
+  assertEquals(badCount.code, 1);
+  assert(badCount.err.includes("--count"));
+});
