@@ -53,7 +53,7 @@ Deno.test("formatProbeTable: one row per reflector, the pinger named", () => {
     "21.00",
     "21.00",
     "11.00",
-    "10.000",
+    "10.00",
   ]);
   assertEquals(lines[3].split(/\s+/).slice(0, 3), ["1.1.1.1", "0/1", "100"]);
 });
