@@ -1,0 +1,85 @@
+import { Command } from "commander";
+import { assert, assertEquals } from "../util/assert.ts";
+import { registerSimulateCommand } from "./simulate_command.ts";
+import { ExitCode } from "./exit_codes.ts";
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "", err = "", code = -1;
+  const program = new Command("sqm-autorate").exitOverride();
+  registerSimulateCommand(program, {
+    io: { out: (t) => void (out += t), err: (t) => void (err += t) },
+    setExitCode: (c) => (code = c),
+    stderrIsTerminal: false,
+  });
+  await program.parseAsync(["simulate", ...args], { from: "user" });
+  return { code, out, err };
+}
+
+Deno.test("simulate prints a summary table", async () => {
+  const r = await run(["--duration", "20"]);
+  assertEquals(r.code, ExitCode.OK);
+  assert(r.out.includes("trace step, load saturate, 20 s, seed 1"), r.out);
+  assert(r.out.includes("ewma") && r.out.includes("p95 added delay"), r.out);
+  assertEquals(r.err, "");
+});
+
+Deno.test("simulate --json --compare gives four runs with metrics", async () => {
+  const r = await run(["--duration", "20", "--json", "--compare", "--seed", "3"]);
+  assertEquals(r.code, ExitCode.OK);
+  const runs = JSON.parse(r.out);
+  assertEquals(runs.map((x: { label: string }) => x.label), [
+    "ewma",
+    "no shaper",
+    "static",
+    "oracle",
+  ]);
+  assertEquals(runs[0].seed, 3);
+  assert(typeof runs[0].down.p95DelayMs === "number");
+  assert(!("series" in runs[0]));
+});
+
+Deno.test("simulate takes setting flags (threshold, base rate)", async () => {
+  const r = await run(["--duration", "10", "--json", "--download-delay-ms", "30"]);
+  assertEquals(r.code, ExitCode.OK);
+  assertEquals(JSON.parse(r.out)[0].down.thresholdMs, 30);
+});
+
+Deno.test("simulate --out writes stats CSV, series CSV and an SVG plot", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sim_out_" });
+  try {
+    const r = await run(["--duration", "10", "--compare", "--out", dir]);
+    assertEquals(r.code, ExitCode.OK);
+    const stats = await Deno.readTextFile(`${dir}/stats.csv`);
+    const lines = stats.trim().split("\n");
+    assertEquals(lines[0], "times,timens,rxload,txload,deltadelaydown,deltadelayup,dlrate,uprate");
+    assert(lines.length > 10, `${lines.length} stats lines`);
+    assert(/^\d+,\d+,\d+\.\d{6},/.test(lines[1]), lines[1]);
+    const svg = await Deno.readTextFile(`${dir}/plot.svg`);
+    assert(svg.startsWith("<svg") && svg.includes("no shaper") && svg.includes("time (s)"));
+    const series = await Deno.readTextFile(`${dir}/series-oracle.csv`);
+    assertEquals(series.trim().split("\n").length, 101);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("simulate reports bad trace lines and bad flags", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sim_trace_" });
+  try {
+    const path = `${dir}/t.csv`;
+    await Deno.writeTextFile(path, "time_s,down_kbit,up_kbit\n0,1000,100\n1,x,100\n");
+    const bad = await run(["--trace", path]);
+    assertEquals(bad.code, ExitCode.DATA);
+    assert(bad.err.includes(`${path}:3:`), bad.err);
+    const missing = await run(["--trace", `${dir}/nope.csv`]);
+    assertEquals(missing.code, ExitCode.USAGE);
+    assert(missing.err.includes("neither a built-in"), missing.err);
+    const load = await run(["--load", "heavy"]);
+    assertEquals(load.code, ExitCode.USAGE);
+    assert(load.err.includes("--load"), load.err);
+    const duration = await run(["--duration", "-4"]);
+    assertEquals(duration.code, ExitCode.USAGE);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
