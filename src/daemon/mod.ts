@@ -1,0 +1,273 @@
+/**
+ * The daemon: start-up checks and sequence (Rust port: minimum rates, settle, measurement,
+ * baselines, then control from 60 % of base), the control loop in real time, and a clean
+ * shutdown on SIGINT/SIGTERM (exit rate, stop measurement, flush files). Everything with side
+ * effects is injectable so the whole sequence runs in virtual time in tests.
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Settings } from "../config/types.ts";
+import type { MeasurementService } from "../baseline/owd_state.ts";
+import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
+import { stageLogger } from "../log/mod.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
+import { createShaperPair, ShaperCheckError, type ShaperPair } from "../apply/shaper.ts";
+import { createCounterReader } from "../counters/mod.ts";
+import type { CounterReader } from "../counters/types.ts";
+import { createStatsSink, type StatsSink } from "../report/stats.ts";
+import {
+  collectDeltas,
+  createRatecontroller,
+  type LuaRatecontrollerFactory,
+  type RateAdjuster,
+  type Ratecontroller,
+  RatecontrollerConfigError,
+} from "../ratecontroller/mod.ts";
+import { ControlLoop } from "../control/loop.ts";
+import { realSleep, runControlLoop, type SleepFn } from "../control/driver.ts";
+
+/** Start-up timing (defaults: Lua's 12 × 5 s interface wait, Rust's 2 s settle and 10 s wait). */
+export interface StartupTiming {
+  /** Attempts to find the interfaces and counters before giving up. */
+  attempts?: number;
+  /** Seconds between attempts. */
+  retryDelayS?: number;
+  /** Seconds at minimum rate before measuring ("settle"). */
+  settleS?: number;
+  /** Longest wait for 5 fresh baselines before control starts anyway. */
+  baselineWaitS?: number;
+}
+
+/** What the daemon is built from; everything but `measurement` has a real default. */
+export interface DaemonDeps {
+  /** The measurement pipeline (pingers, baseliner, selector). */
+  measurement: MeasurementService;
+  /** Clock (default: the system clock). */
+  clock?: Clock;
+  /** Random source (default `Math.random`). */
+  random?: RandomSource;
+  /** Sleep (default: real timers); must resolve early when the signal aborts. */
+  sleep?: SleepFn;
+  /** Fires on shutdown (default: SIGINT/SIGTERM). */
+  shutdown?: AbortSignal;
+  /** Shapers (default from the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`). */
+  shapers?: ShaperPair;
+  /** Byte counters (default: `ip` coprocess with the direction settings). */
+  counters?: CounterReader;
+  /** The controller (default: from `rate_controller`). */
+  controller?: Ratecontroller;
+  /** Builds Lua ratecontrollers (from src/lua/mod.ts). */
+  luaFactory?: LuaRatecontrollerFactory;
+  /** Plugins / adjusters. */
+  adjusters?: RateAdjuster[];
+  /** Statistics sink; `null` = none; default: files unless `suppress_statistics`. */
+  stats?: StatsSink | null;
+  /** Logger (default: the `daemon` stage logger). */
+  logger?: Logger;
+  /** Start-up timing. */
+  timing?: StartupTiming;
+}
+
+/** An AbortSignal fired by SIGINT or SIGTERM, and a function to remove the listeners. */
+export function shutdownOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    },
+  };
+}
+
+/** Which interfaces are missing: checks counters and both shapers. */
+async function interfacesReady(
+  shapers: ShaperPair,
+  counters: CounterReader,
+): Promise<{ ready: true } | { ready: false; fatal: boolean; message: string }> {
+  for (const sh of [shapers.dl, shapers.ul]) {
+    try {
+      await sh.check();
+    } catch (e) {
+      if (e instanceof ShaperCheckError && e.reason === "missing-interface") {
+        return { ready: false, fatal: false, message: e.message };
+      }
+      return { ready: false, fatal: true, message: (e as Error).message };
+    }
+  }
+  let reading = null;
+  try {
+    reading = await counters.read();
+  } catch {
+    reading = null;
+  }
+  if (reading === null) {
+    return { ready: false, fatal: false, message: "byte counters of the interfaces unreadable" };
+  }
+  return { ready: true };
+}
+
+/**
+ * Runs the daemon until the shutdown signal; resolves with the process exit code
+ * (`ExitCode.OK` after a signal, `ExitCode.UNAVAILABLE` when interfaces, shaper or counters
+ * are missing after the start-up retries, `ExitCode.CONFIG`/`DATA` for a bad controller).
+ */
+export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<number> {
+  const log = deps.logger ?? stageLogger("daemon");
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? Math.random;
+  const sleep = deps.sleep ?? realSleep;
+  const timing = {
+    attempts: deps.timing?.attempts ?? 12,
+    retryDelayS: deps.timing?.retryDelayS ?? 5,
+    settleS: deps.timing?.settleS ?? 2,
+    baselineWaitS: deps.timing?.baselineWaitS ?? 10,
+  };
+  const ownSignals = deps.shutdown === undefined ? shutdownOnSignals() : undefined;
+  const shutdown = deps.shutdown ?? ownSignals!.signal;
+  const shapers = deps.shapers ?? createShaperPair(settings);
+  const counters = deps.counters ?? createCounterReader(settings, { logger: log });
+  const measurement = deps.measurement;
+  let measuring = false;
+  let controller: Ratecontroller | undefined;
+  let stats: StatsSink | undefined;
+  let loop: ControlLoop | undefined;
+
+  const cleanup = async (withExitRate: boolean) => {
+    if (withExitRate && loop !== undefined) await applyExitRate(settings, loop, log);
+    if (measuring) {
+      try {
+        await measurement.stop();
+      } catch (e) {
+        log.error("stopping the measurement failed: {error}", { error: String(e) });
+      }
+    }
+    await stats?.flush().catch(() => {});
+    await counters.close?.().catch(() => {});
+    for (const a of deps.adjusters ?? []) a.close?.();
+    controller?.close?.();
+    ownSignals?.dispose();
+  };
+
+  try {
+    // 1. Interfaces, shapers and counters (Lua: 12 attempts, 5 s apart).
+    for (let attempt = 1;; attempt++) {
+      const r = await interfacesReady(shapers, counters);
+      if (r.ready) break;
+      if (r.fatal) {
+        log.fatal("{message}", { message: r.message });
+        await cleanup(false);
+        return ExitCode.UNAVAILABLE;
+      }
+      if (attempt >= timing.attempts) {
+        log.fatal(
+          "interfaces {dl} / {ul} not usable after {n} attempts {s} s apart: {message}",
+          {
+            dl: settings.dl_if,
+            ul: settings.ul_if,
+            n: attempt,
+            s: timing.retryDelayS,
+            message: r.message,
+          },
+        );
+        await cleanup(false);
+        return ExitCode.UNAVAILABLE;
+      }
+      log.warning("waiting for interfaces (attempt {attempt}/{n}): {message}", {
+        attempt,
+        n: timing.attempts,
+        message: r.message,
+      });
+      await sleep(timing.retryDelayS * 1000, shutdown);
+      if (shutdown.aborted) {
+        await cleanup(false);
+        return ExitCode.OK;
+      }
+    }
+
+    // 2. The controller (a bad Lua script should fail before we touch the shaper).
+    try {
+      controller = deps.controller ?? await createRatecontroller({
+        settings,
+        clock,
+        random,
+        logger: stageLogger("ratecontroller"),
+        owd: measurement.owd,
+        reselect: measurement.reselect,
+      }, { luaFactory: deps.luaFactory });
+    } catch (e) {
+      log.fatal("cannot create the rate controller: {error}", { error: (e as Error).message });
+      await cleanup(false);
+      return e instanceof RatecontrollerConfigError ? ExitCode.CONFIG : ExitCode.DATA;
+    }
+    stats = deps.stats === null
+      ? undefined
+      : deps.stats ?? await createStatsSink(settings, { logger: stageLogger("report") });
+    loop = new ControlLoop({
+      settings,
+      clock,
+      owd: measurement.owd,
+      reselect: measurement.reselect,
+      controller,
+      adjusters: deps.adjusters,
+      counters,
+      shapers,
+      stats,
+    });
+
+    // 3. Minimum rates so the first baselines are measured without bufferbloat; settle.
+    await loop.setRates(settings.min_dl_rate, settings.min_ul_rate);
+    await sleep(timing.settleS * 1000, shutdown);
+    if (shutdown.aborted) {
+      await cleanup(true);
+      return ExitCode.OK;
+    }
+
+    // 4. Measurement, then wait until 5 reflectors have fresh baselines (at most 10 s).
+    measuring = true;
+    await measurement.start();
+    const waitUntil = clock.monotonicS() + timing.baselineWaitS;
+    while (!shutdown.aborted && clock.monotonicS() < waitUntil) {
+      const d = collectDeltas(measurement.owd, clock.monotonicS(), {
+        tickInterval: settings.tick_interval,
+      });
+      if (!d.tooFew) break;
+      await sleep(settings.tick_interval * 1000, shutdown);
+    }
+    if (shutdown.aborted) {
+      await cleanup(true);
+      return ExitCode.OK;
+    }
+
+    // 5. Control from round(0.6 × base) until the signal.
+    await loop.start();
+    await runControlLoop(loop, {
+      signal: shutdown,
+      clock,
+      intervalS: settings.min_change_interval,
+      sleep,
+    });
+    log.info("shutting down");
+    await cleanup(true);
+    return ExitCode.OK;
+  } catch (e) {
+    log.fatal("daemon failed: {error}", { error: String(e) });
+    await cleanup(true).catch(() => {});
+    return ExitCode.FAILURE;
+  }
+}
+
+/** Sets the `exit_rate` (base, min or leave) on both shapers. */
+async function applyExitRate(settings: Settings, loop: ControlLoop, log: Logger): Promise<void> {
+  if (settings.exit_rate === "leave") return;
+  const [dl, ul] = settings.exit_rate === "min"
+    ? [settings.min_dl_rate, settings.min_ul_rate]
+    : [settings.base_dl_rate, settings.base_ul_rate];
+  log.info("setting exit rate ({kind}): download {dl} kbit/s, upload {ul} kbit/s", {
+    kind: settings.exit_rate,
+    dl,
+    ul,
+  });
+  await loop.setRates(dl, ul);
+}

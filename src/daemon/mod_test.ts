@@ -1,0 +1,190 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import type { TableSettings } from "../config/settings_table.ts";
+import { createOwdState, type MeasurementService } from "../baseline/owd_state.ts";
+import { VirtualClock } from "../util/clock.ts";
+import { MemoryShaper } from "../apply/memory.ts";
+import { ShaperCheckError } from "../apply/shaper.ts";
+import type { CounterReading } from "../counters/types.ts";
+import { FileStatsSink } from "../report/stats.ts";
+import { MemoryFileStore } from "../report/store.ts";
+import { ExitCode } from "../cli/exit_codes.ts";
+import { runDaemon } from "./mod.ts";
+
+const PEERS = ["a", "b", "c", "d", "e"];
+
+/** A measurement service that keeps all peers fresh with zero deltas while started. */
+class FakeMeasurement implements MeasurementService {
+  readonly owd = createOwdState(PEERS);
+  readonly reselect = { requestReselect: () => {} };
+  events: string[] = [];
+  running = false;
+  constructor(readonly clock: VirtualClock) {}
+  start(): Promise<void> {
+    this.events.push(`start@${this.clock.monotonicS()}`);
+    this.running = true;
+    return Promise.resolve();
+  }
+  stop(): Promise<void> {
+    this.events.push(`stop@${this.clock.monotonicS()}`);
+    this.running = false;
+    return Promise.resolve();
+  }
+  refresh(): void {
+    if (!this.running) return;
+    const t = this.clock.monotonicS();
+    for (const ip of PEERS) {
+      this.owd.baseline.set(ip, { up_ewma: 5, down_ewma: 5, last_receive_time_s: t });
+      this.owd.recent.set(ip, { up_ewma: 5, down_ewma: 5, last_receive_time_s: t });
+    }
+  }
+}
+
+function setup(overrides: Partial<TableSettings> = {}, options: { stopAfterS?: number } = {}) {
+  const settings = settingsWithDefaults({
+    dl_if: "ifb4wan",
+    ul_if: "wan",
+    base_dl_rate: 100000,
+    base_ul_rate: 20000,
+    ...overrides,
+  });
+  const clock = new VirtualClock(0);
+  const measurement = new FakeMeasurement(clock);
+  const dl = new MemoryShaper("ifb4wan", { initialKbit: 90000 });
+  const ul = new MemoryShaper("wan", { initialKbit: 18000 });
+  let counterValue: CounterReading | null = { dlBytes: 0, ulBytes: 0 };
+  const counters = {
+    reads: 0,
+    closed: false,
+    read() {
+      this.reads++;
+      return Promise.resolve(counterValue);
+    },
+    close() {
+      this.closed = true;
+      return Promise.resolve();
+    },
+  };
+  const ac = new AbortController();
+  const sleeps: number[] = [];
+  const store = new MemoryFileStore();
+  const stats = new FileStatsSink(settings, { store, flushEveryRows: 1000 });
+  const deps = {
+    measurement,
+    clock,
+    random: () => 0.5,
+    shapers: { dl, ul },
+    counters,
+    stats,
+    shutdown: ac.signal,
+    sleep: (ms: number) => {
+      sleeps.push(ms);
+      clock.advance(ms / 1000);
+      measurement.refresh();
+      if (options.stopAfterS !== undefined && clock.monotonicS() >= options.stopAfterS) ac.abort();
+      return Promise.resolve();
+    },
+  };
+  return {
+    settings,
+    clock,
+    measurement,
+    dl,
+    ul,
+    counters,
+    setCounters: (v: CounterReading | null) => counterValue = v,
+    ac,
+    sleeps,
+    store,
+    deps,
+  };
+}
+
+Deno.test("daemon: start sequence (min, settle, measure, control at 60 %) and exit at base", async () => {
+  const t = setup({}, { stopAfterS: 10 });
+  const code = await runDaemon(t.settings, t.deps);
+  assertEquals(code, ExitCode.OK);
+  // Minimum first, then round(0.6 × base), finally the exit rate (base).
+  assertEquals(t.dl.history, [20000, 60000, 100000]);
+  assertEquals(t.ul.history, [4000, 12000, 20000]);
+  assertEquals(t.sleeps[0], 2000, "2 s settle at minimum rate before measuring");
+  assertEquals(t.measurement.events[0], "start@2");
+  assert(t.measurement.events[1].startsWith("stop@"), "measurement stopped on shutdown");
+  assert(!t.measurement.running);
+  assert(t.counters.closed);
+  const rows = t.store.files.get(t.settings.stats_file)!.trim().split("\n");
+  assert(rows.length > 10, "stats rows were written and flushed at shutdown");
+});
+
+Deno.test("daemon: exit_rate min and leave", async () => {
+  const min = setup({ exit_rate: "min" }, { stopAfterS: 5 });
+  assertEquals(await runDaemon(min.settings, min.deps), ExitCode.OK);
+  assertEquals(min.dl.history.at(-1), 20000);
+  assertEquals(min.ul.history.at(-1), 4000);
+  const leave = setup({ exit_rate: "leave" }, { stopAfterS: 5 });
+  assertEquals(await runDaemon(leave.settings, leave.deps), ExitCode.OK);
+  assertEquals(leave.dl.history, [20000, 60000]);
+});
+
+Deno.test("daemon: missing counters at start are retried 12 × 5 s, then a clear failure", async () => {
+  const t = setup();
+  t.setCounters(null);
+  const code = await runDaemon(t.settings, t.deps);
+  assertEquals(code, ExitCode.UNAVAILABLE);
+  assertEquals(t.counters.reads, 12);
+  assertEquals(t.sleeps, Array(11).fill(5000));
+  assertEquals(t.dl.calls, 0, "the shaper is not touched");
+  assertEquals(t.measurement.events, []);
+});
+
+Deno.test("daemon: interfaces that appear during the retries are used", async () => {
+  const t = setup({}, { stopAfterS: 30 });
+  t.dl.present = false;
+  let n = 0;
+  const sleep = t.deps.sleep;
+  t.deps.sleep = (ms: number) => {
+    if (++n === 3) t.dl.present = true;
+    return sleep(ms);
+  };
+  assertEquals(await runDaemon(t.settings, t.deps), ExitCode.OK);
+  assertEquals(t.sleeps.slice(0, 3), [5000, 5000, 5000]);
+  assertEquals(t.dl.history[0], 20000);
+});
+
+Deno.test("daemon: a wrong qdisc kind fails at once", async () => {
+  const t = setup();
+  t.ul.check = () =>
+    Promise.reject(
+      new ShaperCheckError("wrong-kind", "the root qdisc of wan is fq_codel, not cake"),
+    );
+  assertEquals(await runDaemon(t.settings, t.deps), ExitCode.UNAVAILABLE);
+  assertEquals(t.sleeps, []);
+});
+
+Deno.test("daemon: a Lua controller without the engine is a configuration error", async () => {
+  const t = setup({ rate_controller: "/etc/sqm/x.lua" });
+  assertEquals(await runDaemon(t.settings, t.deps), ExitCode.CONFIG);
+  assertEquals(t.dl.calls, 0);
+});
+
+Deno.test("daemon: shutdown during the settle sleep still sets the exit rate and returns", async () => {
+  const t = setup({}, { stopAfterS: 1 });
+  assertEquals(await runDaemon(t.settings, t.deps), ExitCode.OK);
+  assertEquals(t.dl.history, [20000, 100000]);
+  assertEquals(t.measurement.events, []);
+});
+
+Deno.test("daemon: real timers and a real abort resolve promptly", async () => {
+  const t = setup({ min_change_interval: 0.05, tick_interval: 0.05 });
+  const deps = { ...t.deps, sleep: undefined, clock: undefined };
+  t.measurement.refresh = () => {};
+  const started = performance.now();
+  setTimeout(() => t.ac.abort(), 300);
+  const code = await runDaemon(t.settings, {
+    ...deps,
+    timing: { settleS: 0.05, baselineWaitS: 0.1 },
+  });
+  assertEquals(code, ExitCode.OK);
+  assert(performance.now() - started < 1000, "resolved within 1 s of the signal");
+  assertEquals(t.dl.history.at(-1), 100000);
+});
