@@ -60,6 +60,11 @@ export interface SandboxHost {
   random(): number;
   /** `sqma.wall_ms()`: wall clock in ms since the epoch (injected clock). */
   wallMs(): number;
+  /**
+   * `sqma.plugin_options(name)`: a UCI section as Lua table-constructor source (`return {…}`,
+   * built by the bridge), or undefined when there is none.
+   */
+  section(name: string): string | undefined;
 }
 
 /** Options of {@link LuaSandbox.create}. */
@@ -129,7 +134,7 @@ type Api = any;
  * timeout marker and the host functions as chunk arguments so no global ever exposes them.
  */
 const SANDBOX_LUA = `
-local TIMEOUT, host_log, host_random, host_wall_ms, seed = ...
+local TIMEOUT, host_log, host_random, host_wall_ms, host_section, seed = ...
 local error, type, tostring, select, find = error, type, tostring, select, string.find
 local concat = table.concat
 local raw_pcall, raw_xpcall = pcall, xpcall
@@ -230,6 +235,11 @@ sqma = {
   log = function(level, ...) host_log(tostring(level), join(...)) end,
   random = function() return host_random() end,
   wall_ms = function() return host_wall_ms() end,
+  plugin_options = function(name)
+    local src = host_section(tostring(name))
+    if src == nil then return nil end
+    return raw_load(src, "=plugin options", "t", {})()
+  end,
 }
 
 local function message_handler(e)
@@ -288,7 +298,9 @@ export class LuaSandbox {
     });
     global.set("__sqma_random", () => host.random());
     global.set("__sqma_wall_ms", () => Math.floor(host.wallMs()));
-    const hostFns = ["__sqma_log", "__sqma_random", "__sqma_wall_ms"].map((name) => {
+    global.set("__sqma_section", (name: unknown) => host.section(String(name)));
+    const names = ["__sqma_log", "__sqma_random", "__sqma_wall_ms", "__sqma_section"];
+    const hostFns = names.map((name) => {
       api.lua_getglobal(this.#L, name);
       const ref = new LuaRef(api.luaL_ref(this.#L, LUA_REGISTRYINDEX));
       api.lua_pushnil(this.#L);

@@ -1,0 +1,150 @@
+/**
+ * A ratecontroller written in Lua: the script's `calculate(data)` decides each tick's rates.
+ * Start-up problems are fatal (the daemon cannot run without a controller); a failing tick
+ * gives the minimum rates for that tick and the loop goes on.
+ */
+import type {
+  Ratecontroller,
+  RatecontrollerContext,
+  RateDecision,
+  TickInput,
+} from "../ratecontroller/types.ts";
+import { controllerArgs, decodeControllerResults, decodeHistory } from "./bridge.ts";
+import { LuaError } from "./engine.ts";
+import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
+import { resolveScript } from "./scripts.ts";
+
+/** Options of {@link createLuaRatecontroller}. */
+export interface LuaRatecontrollerOptions {
+  /** Script reference; default `context.settings.rate_controller`. */
+  script?: string;
+  /** Reads script files. Default: `Deno.readTextFile`. */
+  readTextFile?: (path: string) => Promise<string>;
+  /** UCI sections for `settings.plugin(name)`. */
+  pluginSections?: PluginSections;
+}
+
+/** A Lua ratecontroller that could not start; the message names the file (and line). */
+export class LuaRatecontrollerError extends Error {
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "LuaRatecontrollerError";
+  }
+}
+
+class LuaRatecontroller implements Ratecontroller {
+  readonly name: string;
+  readonly #rt: LuaRuntime;
+  readonly #context: RatecontrollerContext;
+  readonly #display: string;
+  #lastWarning = "";
+
+  constructor(rt: LuaRuntime, context: RatecontrollerContext, display: string, name: string) {
+    this.#rt = rt;
+    this.#context = context;
+    this.#display = display;
+    this.name = name;
+  }
+
+  decide(input: TickInput): RateDecision {
+    const { sandbox, fns } = this.#rt;
+    const { logger, settings } = this.#context;
+    const minimum = { next_dl_rate: settings.min_dl_rate, next_ul_rate: settings.min_ul_rate };
+    let raw;
+    try {
+      raw = sandbox.call(fns.ctrl_calculate, controllerArgs(input), 4);
+    } catch (e) {
+      const kind = e instanceof LuaError ? e.kind : "error";
+      logText(
+        logger,
+        "error",
+        `${this.#display}: calculate() failed (${kind}); minimum rates this tick: ${
+          (e as Error).message
+        }`,
+      );
+      return minimum;
+    }
+    const res = decodeControllerResults(this.#display, raw);
+    const warning = res.warnings.join("\n");
+    if (warning !== "" && warning !== this.#lastWarning) logText(logger, "warn", warning);
+    this.#lastWarning = warning;
+    if (raw[0] !== true) return minimum;
+    const r = input.readings;
+    const decision: RateDecision = {
+      // A missing or invalid value holds that direction's current rate.
+      next_dl_rate: res.next_dl_rate ?? r.cur_dl_rate,
+      next_ul_rate: res.next_ul_rate ?? r.cur_ul_rate,
+    };
+    if (res.reselect) {
+      decision.reselect = true;
+    }
+    return decision;
+  }
+
+  speedHistory(): { up: readonly number[]; down: readonly number[] } {
+    try {
+      const raw = this.#rt.sandbox.call(this.#rt.fns.ctrl_history, [], -1);
+      return decodeHistory(raw) ?? { up: [], down: [] };
+    } catch (e) {
+      logText(this.#context.logger, "warn", `${this.#display}: speed_history() failed: ${e}`);
+      return { up: [], down: [] };
+    }
+  }
+
+  close(): void {
+    this.#rt.close();
+  }
+}
+
+/**
+ * Starts a Lua ratecontroller from `settings.rate_controller` (a `.lua` path or
+ * `builtin:<name>`): loads the script, checks it returns a module with `calculate`, calls
+ * `configure(settings)` when present. Throws {@link LuaRatecontrollerError} naming the file
+ * (and line, for syntax and runtime errors).
+ */
+export async function createLuaRatecontroller(
+  context: RatecontrollerContext,
+  options: LuaRatecontrollerOptions = {},
+): Promise<Ratecontroller> {
+  const ref = options.script ?? context.settings.rate_controller;
+  let src;
+  try {
+    src = await resolveScript(ref, { readTextFile: options.readTextFile });
+  } catch (e) {
+    throw new LuaRatecontrollerError(`rate_controller "${ref}": ${(e as Error).message}`);
+  }
+  let rt: LuaRuntime;
+  try {
+    rt = await startRuntime({
+      settings: context.settings,
+      logger: context.logger,
+      clock: context.clock,
+      random: context.random,
+      pluginSections: options.pluginSections,
+    });
+  } catch (e) {
+    throw new LuaRatecontrollerError(`rate_controller ${src.display}: ${(e as Error).message}`);
+  }
+  try {
+    rt.setLogSource(src.display);
+    const chunk = rt.sandbox.load(src.source, src.chunkname);
+    const [status, name] = rt.sandbox.call(rt.fns.ctrl_load, [chunk, rt.settings], 2);
+    rt.sandbox.release(chunk);
+    if (status === "no_table") {
+      throw new Error(`${src.display}: the script must return its module table (got ${name})`);
+    }
+    if (status === "no_calculate") {
+      throw new Error(`${src.display}: the module has no calculate(data) function`);
+    }
+    return new LuaRatecontroller(
+      rt,
+      context,
+      src.display,
+      typeof name === "string" ? name : src.display,
+    );
+  } catch (e) {
+    rt.close();
+    throw new LuaRatecontrollerError(`Lua ratecontroller: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Lua plugins (upstream's ratecontrol plugin interface, interfaces.md §4): loaded once into one
+ * engine, run in order after the controller each tick, each seeing the previous one's proposal.
+ * A plugin that fails to load is skipped; one that keeps failing is disabled; none can stop the
+ * control loop.
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Settings } from "../config/types.ts";
+import type { Clock, RandomSource } from "../util/clock.ts";
+import type { AdjusterInput, Adjustment, RateAdjuster } from "../ratecontroller/types.ts";
+import { decodePluginResults, pluginArgs } from "./bridge.ts";
+import { LuaError } from "./engine.ts";
+import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
+import { resolveScript } from "./scripts.ts";
+
+/** Consecutive `process()` failures after which a plugin is disabled. */
+export const MAX_CONSECUTIVE_FAILURES = 10;
+
+/** Options of {@link createPluginManager} and {@link checkScripts}. */
+export interface PluginManagerOptions {
+  /** Effective settings (`plugin_ratecontrol`, `plugin_scripts`, Lua limits, …). */
+  settings: Settings;
+  /** Logger for plugin messages. */
+  logger: Logger;
+  /** Injected clock. Default: the system clock. */
+  clock?: Clock;
+  /** Injected random source (also seeds Lua's math.random). Default: Math.random. */
+  random?: RandomSource;
+  /** UCI sections for `settings.plugin(name)` (from the UCI reader). */
+  pluginSections?: PluginSections;
+  /** Reads script files. Default: `Deno.readTextFile`. */
+  readTextFile?: (path: string) => Promise<string>;
+  /** Module-name search directories (see `MODULE_DIRS`). */
+  moduleDirs?: readonly string[];
+}
+
+/** The configured plugin references in run order: `plugin_ratecontrol` first, then the list. */
+export function pluginRefs(settings: Settings): string[] {
+  const refs: string[] = [];
+  if (settings.plugin_ratecontrol.trim() !== "") refs.push(settings.plugin_ratecontrol.trim());
+  for (const s of settings.plugin_scripts) if (s.trim() !== "") refs.push(s.trim());
+  return refs;
+}
+
+interface LoadedPlugin {
+  id: number;
+  name: string;
+  failures: number;
+  disabled: boolean;
+  lastWarning?: string;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Loads every reference into `rt`; calls `onError(ref, message)` for each one that fails. */
+async function loadPlugins(
+  rt: LuaRuntime,
+  refs: readonly string[],
+  options: PluginManagerOptions,
+  onError: (ref: string, message: string) => void,
+): Promise<LoadedPlugin[]> {
+  const loaded: LoadedPlugin[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const id = i + 1;
+    try {
+      const src = await resolveScript(ref, options);
+      rt.setLogSource(src.display);
+      const chunk = rt.sandbox.load(src.source, src.chunkname);
+      let status: unknown, name: unknown;
+      try {
+        [status, name] = rt.sandbox.call(rt.fns.plugin_load, [id, chunk, rt.settings], 2);
+      } finally {
+        rt.sandbox.release(chunk);
+      }
+      if (status === "no_table") {
+        throw new Error(
+          `${src.display}: a plugin must return its module table (got ${name ?? "nil"})`,
+        );
+      }
+      if (status === "no_process") {
+        throw new Error(`${src.display}: the plugin module has no process(readings) function`);
+      }
+      loaded.push({
+        id,
+        name: typeof name === "string" ? name : src.display,
+        failures: 0,
+        disabled: false,
+      });
+    } catch (e) {
+      onError(ref, messageOf(e));
+    } finally {
+      rt.setLogSource(undefined);
+    }
+  }
+  return loaded;
+}
+
+/** Runs the loaded plugins; implements the loop's {@link RateAdjuster}. */
+export class PluginManager implements RateAdjuster {
+  /** Display name. */
+  readonly name = "lua-plugins";
+  readonly #rt: LuaRuntime;
+  readonly #plugins: LoadedPlugin[];
+  readonly #logger: Logger;
+
+  /** Use {@link createPluginManager}. */
+  constructor(rt: LuaRuntime, plugins: LoadedPlugin[], logger: Logger) {
+    this.#rt = rt;
+    this.#plugins = plugins;
+    this.#logger = logger;
+  }
+
+  /** Names of the plugins that are loaded and not disabled, in run order. */
+  get active(): string[] {
+    return this.#plugins.filter((p) => !p.disabled).map((p) => p.name);
+  }
+
+  /** Runs every active plugin in order and returns the changes to this tick's proposal. */
+  adjust(input: AdjusterInput): Adjustment {
+    const cur = {
+      next_ul_rate: input.next_ul_rate,
+      next_dl_rate: input.next_dl_rate,
+      ul_max_delta_owd: input.ul_max_delta_owd,
+      dl_max_delta_owd: input.dl_max_delta_owd,
+    };
+    const out: Adjustment = {};
+    const { sandbox, fns } = this.#rt;
+    for (const p of this.#plugins) {
+      if (p.disabled) continue;
+      let raw;
+      this.#rt.setLogSource(p.name);
+      try {
+        const args = pluginArgs({ readings: input.readings, ...cur });
+        raw = sandbox.call(fns.plugin_process, [p.id, ...args], 5);
+        p.failures = 0;
+      } catch (e) {
+        this.#fail(p, e);
+        continue;
+      } finally {
+        this.#rt.setLogSource(undefined);
+      }
+      const res = decodePluginResults(`plugin ${p.name}`, raw);
+      const warning = res.warnings.join("\n");
+      // A plugin that returns the same bad value every tick would flood the log.
+      if (warning !== "" && warning !== p.lastWarning) logText(this.#logger, "warn", warning);
+      p.lastWarning = warning;
+      const changes: string[] = [];
+      for (
+        const key of [
+          "next_ul_rate",
+          "next_dl_rate",
+          "ul_max_delta_owd",
+          "dl_max_delta_owd",
+        ] as const
+      ) {
+        const v = res.values[key];
+        if (v === undefined || v === cur[key]) continue;
+        const digits = key.startsWith("next") ? 0 : 1;
+        changes.push(`${key}: ${cur[key].toFixed(digits)} -> ${v.toFixed(digits)}`);
+        cur[key] = v;
+        out[key] = v;
+      }
+      if (changes.length > 0) {
+        logText(
+          this.#logger,
+          "info",
+          `settings changed by plugin ${p.name}:\n${changes.join("\n")}`,
+        );
+      } else if (Object.keys(res.values).length === 0 && warning === "") {
+        logText(this.#logger, "debug", `No results were sent by plugin ${p.name}`);
+      }
+    }
+    return out;
+  }
+
+  #fail(p: LoadedPlugin, e: unknown): void {
+    p.failures++;
+    const kind = e instanceof LuaError ? e.kind : "error";
+    logText(
+      this.#logger,
+      "warn",
+      `plugin ${p.name}: process() failed (${kind}, ${p.failures}/${MAX_CONSECUTIVE_FAILURES}); ` +
+        `results ignored this tick: ${messageOf(e)}`,
+    );
+    if (p.failures >= MAX_CONSECUTIVE_FAILURES) {
+      p.disabled = true;
+      logText(
+        this.#logger,
+        "error",
+        `plugin ${p.name} disabled after ${MAX_CONSECUTIVE_FAILURES} consecutive failures`,
+      );
+      try {
+        this.#rt.sandbox.call(this.#rt.fns.plugin_drop, [p.id], 0);
+      } catch {
+        // dropping is only to free memory; a failure here changes nothing
+      }
+    }
+  }
+
+  /** Bytes allocated by the plugins' engine. */
+  memoryUsed(): number {
+    return this.#rt.sandbox.memoryUsed();
+  }
+
+  /** The plugins' engine (benchmarks and tests measure its heap). */
+  get runtime(): LuaRuntime {
+    return this.#rt;
+  }
+
+  /** Frees the engine. */
+  close(): void {
+    this.#rt.close();
+  }
+}
+
+/**
+ * Creates the plugin manager when plugins are configured (`plugin_ratecontrol` and/or
+ * `plugin_scripts`); undefined otherwise. A plugin that fails to load is logged (file:line)
+ * and skipped; if none loads, the result is undefined as well.
+ */
+export async function createPluginManager(
+  options: PluginManagerOptions,
+): Promise<PluginManager | undefined> {
+  const refs = pluginRefs(options.settings);
+  if (refs.length === 0) return undefined;
+  const { logger } = options;
+  const rt = await startRuntime({
+    ...options,
+    mathSeed: Math.floor((options.random ?? Math.random)() * 2 ** 31),
+  });
+  const plugins = await loadPlugins(rt, refs, options, (ref, message) => {
+    logText(logger, "error", `Lua plugin "${ref}" not loaded: ${message}`);
+  });
+  if (plugins.length === 0) {
+    rt.close();
+    return undefined;
+  }
+  for (const p of plugins) logText(logger, "info", `Loaded ratecontrol plugin: ${p.name}`);
+  return new PluginManager(rt, plugins, logger);
+}
+
+/**
+ * Loads every configured Lua script the way the daemon would (plugins and a Lua
+ * `rate_controller`) and returns one message per problem; empty means all load. For
+ * `check-config`, which exits non-zero when the list is not empty.
+ */
+export async function checkPluginScripts(options: PluginManagerOptions): Promise<string[]> {
+  const refs = pluginRefs(options.settings);
+  if (refs.length === 0) return [];
+  const problems: string[] = [];
+  let rt: LuaRuntime;
+  try {
+    rt = await startRuntime(options);
+  } catch (e) {
+    return [`Lua engine: ${messageOf(e)}`];
+  }
+  try {
+    await loadPlugins(rt, refs, options, (ref, message) => {
+      problems.push(`plugin "${ref}": ${message}`);
+    });
+  } finally {
+    rt.close();
+  }
+  return problems;
+}

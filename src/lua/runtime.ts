@@ -1,0 +1,117 @@
+/**
+ * One started Lua engine with the util module, the bridge entry points and upstream's settings
+ * table loaded: the common base of the plugin manager and the Lua ratecontroller.
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Settings } from "../config/types.ts";
+import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
+import {
+  BRIDGE_ENTRY_POINTS,
+  BRIDGE_LUA,
+  sectionToLua,
+  settingsToLua,
+  type UciSectionOptions,
+} from "./bridge.ts";
+import { LuaError, type LuaRef, LuaSandbox } from "./engine.ts";
+import { UTIL_LUA } from "./util_lib.ts";
+
+/** Looks up the first UCI section of a type (the lead's UCI reader provides it). */
+export type PluginSections = (type: string) => UciSectionOptions | undefined;
+
+/** Options of {@link startRuntime}. */
+export interface RuntimeOptions {
+  /** Effective settings (limits, log level, the settings table for scripts). */
+  settings: Settings;
+  /** Where script log lines go. */
+  logger: Logger;
+  /** Injected clock (util.get_current_time, os.time). Default: the system clock. */
+  clock?: Clock;
+  /** Injected random source (`sqma.random`, `data.random`). Default: Math.random. */
+  random?: RandomSource;
+  /** UCI sections for `settings.plugin(name)`; without it, plugin() returns an empty table. */
+  pluginSections?: PluginSections;
+  /** Seed of Lua's math.random. Default 0. */
+  mathSeed?: number;
+}
+
+/** A started engine and its bridge. */
+export interface LuaRuntime {
+  /** The engine. */
+  sandbox: LuaSandbox;
+  /** Bridge entry points by name. */
+  fns: Record<(typeof BRIDGE_ENTRY_POINTS)[number], LuaRef>;
+  /** Upstream's settings table for scripts. */
+  settings: LuaRef;
+  /** Prefix for script log lines (e.g. the plugin being called). */
+  setLogSource(source: string | undefined): void;
+  /** Frees the engine. */
+  close(): void;
+}
+
+/** Logs `text` verbatim (LogTape would read `{…}` in a message as placeholders). */
+export function logText(
+  logger: Logger,
+  level: "trace" | "debug" | "info" | "warn" | "error" | "fatal",
+  text: string,
+): void {
+  logger[level]("{text}", { text });
+}
+
+const LEVELS: Record<string, "trace" | "debug" | "info" | "warn" | "error" | "fatal"> = {
+  TRACE: "trace",
+  DEBUG: "debug",
+  INFO: "info",
+  WARN: "warn",
+  WARNING: "warn",
+  ERROR: "error",
+  FATAL: "fatal",
+};
+
+/** Starts an engine with util, bridge and settings. Throws {@link LuaError} if that fails. */
+export async function startRuntime(options: RuntimeOptions): Promise<LuaRuntime> {
+  const { settings, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const sections = options.pluginSections;
+  let source: string | undefined;
+  const sandbox = await LuaSandbox.create({
+    timeLimitMs: settings.lua_time_limit_ms,
+    memoryLimitMb: settings.lua_memory_limit_mb,
+    mathSeed: options.mathSeed ?? 0,
+    host: {
+      log: (level, text) => {
+        const method = LEVELS[level.toUpperCase()] ?? "info";
+        logText(logger, method, source === undefined ? text : `${source}: ${text}`);
+      },
+      random,
+      wallMs: () => clock.wallMs(),
+      section: (name) => {
+        const s = sections?.(name);
+        return s === undefined ? undefined : sectionToLua(name, s);
+      },
+    },
+  });
+  try {
+    const [util] = sandbox.callRefs(sandbox.load(UTIL_LUA, "=util"), [settings.log_level], 1);
+    const bridgeChunk = sandbox.load(BRIDGE_LUA, "=bridge");
+    const refs = sandbox.callRefs(bridgeChunk, [util], BRIDGE_ENTRY_POINTS.length);
+    const fns = Object.fromEntries(BRIDGE_ENTRY_POINTS.map((n, i) => [n, refs[i]])) as LuaRuntime[
+      "fns"
+    ];
+    const [raw] = sandbox.callRefs(sandbox.load(settingsToLua(settings), "=settings"), [], 1);
+    const [table] = sandbox.callRefs(fns.prepare_settings, [raw, sections !== undefined], 1);
+    return {
+      sandbox,
+      fns,
+      settings: table,
+      setLogSource: (s) => {
+        source = s;
+      },
+      close: () => sandbox.close(),
+    };
+  } catch (e) {
+    sandbox.close();
+    if (e instanceof LuaError) throw new LuaError(e.kind, `Lua runtime start-up: ${e.message}`);
+    throw e;
+  }
+}

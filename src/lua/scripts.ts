@@ -1,0 +1,93 @@
+/**
+ * Finds the text of a Lua script from a setting value: `builtin:<name>` (shipped inside the
+ * binary), a path (contains `/` or ends in `.lua`), or an upstream-style module name resolved
+ * like `require` in upstream's install directories, falling back to a shipped script.
+ */
+import { EMBEDDED_SCRIPTS } from "./embedded_scripts.ts";
+
+/** Where module names (`plugin_ratecontrol = log_readings`) are looked up, in order. */
+export const MODULE_DIRS: readonly string[] = ["/etc/sqm-autorate", "/usr/lib/sqm-autorate"];
+
+/** A script ready to compile. */
+export interface ScriptSource {
+  /** The setting value it came from. */
+  ref: string;
+  /** How messages name it: the path, or `builtin:<name>`. */
+  display: string;
+  /** Lua chunk name (`@` + display), so errors read `display:line: message`. */
+  chunkname: string;
+  /** The script text. */
+  source: string;
+}
+
+/** Options for {@link resolveScript}. */
+export interface ResolveOptions {
+  /** Reads a file (default `Deno.readTextFile`). */
+  readTextFile?: (path: string) => Promise<string>;
+  /** Module-name search directories (default {@link MODULE_DIRS}). */
+  moduleDirs?: readonly string[];
+}
+
+/** A script reference that names nothing readable. */
+export class ScriptNotFoundError extends Error {
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ScriptNotFoundError";
+  }
+}
+
+/** Names of the shipped scripts (`builtin:<name>`). */
+export function builtinNames(): string[] {
+  return Object.keys(EMBEDDED_SCRIPTS).sort();
+}
+
+function builtin(ref: string, name: string): ScriptSource | undefined {
+  const s = EMBEDDED_SCRIPTS[name];
+  if (s === undefined) return undefined;
+  const display = `builtin:${name}`;
+  return { ref, display, chunkname: `@${display}`, source: s.source };
+}
+
+/** Resolves and reads one script reference. Throws {@link ScriptNotFoundError}. */
+export async function resolveScript(
+  ref: string,
+  options: ResolveOptions = {},
+): Promise<ScriptSource> {
+  const read = options.readTextFile ?? ((p: string) => Deno.readTextFile(p));
+  const value = ref.trim();
+  if (value.startsWith("builtin:")) {
+    const found = builtin(ref, value.slice("builtin:".length));
+    if (found) return found;
+    throw new ScriptNotFoundError(
+      `no shipped Lua script "${value}"; available: ${
+        builtinNames().map((n) => `builtin:${n}`).join(", ")
+      }`,
+    );
+  }
+  if (value.includes("/") || value.endsWith(".lua")) {
+    try {
+      return { ref, display: value, chunkname: `@${value}`, source: await read(value) };
+    } catch (e) {
+      throw new ScriptNotFoundError(`cannot read Lua script ${value}: ${(e as Error).message}`);
+    }
+  }
+  // An upstream module name: dots are directory separators, as for require.
+  const rel = value.replaceAll(".", "/") + ".lua";
+  const dirs = options.moduleDirs ?? MODULE_DIRS;
+  for (const dir of dirs) {
+    const path = `${dir}/${rel}`;
+    try {
+      return { ref, display: path, chunkname: `@${path}`, source: await read(path) };
+    } catch {
+      // not there (or not readable with the daemon's permissions): try the next place
+    }
+  }
+  const shipped = builtin(ref, value) ?? builtin(ref, value.replaceAll("-", "_"));
+  if (shipped) return shipped;
+  throw new ScriptNotFoundError(
+    `Could not find configured plugin: ${value} (looked for ${
+      dirs.map((d) => `${d}/${rel}`).join(", ")
+    } and builtin:${value})`,
+  );
+}
