@@ -24,6 +24,8 @@ import {
 } from "./testbed.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+/** The daemon's runtime dir in the release permission set (`-P=daemon` reads/writes it). */
+const RUNTIME_DIR = "/tmp/sqm-autorate";
 
 /** Modest rates: the CPU is shared with other tests. */
 const SCHEDULE: Schedule = {
@@ -82,10 +84,9 @@ function daemonLaunch(tb: Testbed): DaemonLaunch {
       tb.exec(tb.ns.router, [
         Deno.execPath(),
         "run",
+        // Exactly the release permission set: the temp dir lies under /tmp/sqm-autorate/, which
+        // it may read and write.
         "-P=daemon",
-        // The release permission set reads config only from /etc; the reflector list lives in
-        // the scenario's temp dir.
-        `--allow-read=${dir}`,
         "--config",
         `${ROOT}/deno.json`,
         `${ROOT}/main.ts`,
@@ -143,7 +144,8 @@ Deno.test({
   if (stale.length > 0) console.log(`e2e: removed stale namespaces ${stale.join(" ")}`);
   const daemonReason = await daemonUnavailableReason();
 
-  const dir = await Deno.makeTempDir({ prefix: "sqma-e2e-" });
+  await Deno.mkdir(RUNTIME_DIR, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "e2e-" });
   let tb: Testbed | undefined;
   // Cleanup on Ctrl-C / SIGTERM: tear down synchronously, then re-raise with the default action.
   const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
