@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals } from "../util/assert.ts";
 import { systemClock } from "../util/clock.ts";
-import { choosePinger } from "./backends.ts";
+import { type BindOptions, choosePinger } from "./backends.ts";
 import { ProcessPinger } from "./pinger.ts";
 import type { PingerTool, PingReply } from "./types.ts";
 
@@ -57,7 +57,12 @@ async function withNetns(fn: (name: string) => Promise<void>): Promise<void> {
   }
 }
 
-async function collect(tool: PingerTool, ns: string): Promise<PingReply[]> {
+async function collect(
+  tool: PingerTool,
+  ns: string,
+  bind: BindOptions,
+  waitMs = 5000,
+): Promise<PingReply[]> {
   const prefix = ["ip", "netns", "exec", ns];
   const choice = await choosePinger(tool, { commandPrefix: prefix });
   const got: PingReply[] = [];
@@ -68,11 +73,12 @@ async function collect(tool: PingerTool, ns: string): Promise<PingReply[]> {
     tickS: 0.1,
     clock: systemClock,
     commandPrefix: prefix,
+    ...bind,
     onReply: (r) => got.push(r),
   });
   await p.start([...LIVE, DEAD]);
   try {
-    const end = Date.now() + 5000;
+    const end = Date.now() + waitMs;
     // wait until every live address answered at least 3 times
     while (!LIVE.every((a) => got.filter((r) => r.reflector === a).length >= 3)) {
       if (Date.now() > end) break;
@@ -84,15 +90,25 @@ async function collect(tool: PingerTool, ns: string): Promise<PingReply[]> {
   return got;
 }
 
-for (const tool of ["fping", "ping"] as const) {
-  Deno.test(`netns: ${tool} backend gets replies from every live address, none from a dead one`, async () => {
+const CASES: [PingerTool, BindOptions][] = [
+  ["fping", {}],
+  ["ping", {}],
+  // multi-WAN options: bound to the namespace's lo, from one of its addresses, with a mark
+  ["fping", { iface: "lo", source: "10.213.0.2" }],
+  ["ping", { source: "10.213.0.2", fwmark: 5 }],
+  ["ping", { iface: "lo" }],
+];
+
+for (const [tool, bind] of CASES) {
+  const label = Object.keys(bind).length ? ` with ${JSON.stringify(bind)}` : "";
+  Deno.test(`netns: ${tool}${label} gets replies from every live address, none from a dead one`, async () => {
     const reason = await skipReason();
     if (reason) {
       console.log(`skipped: ${reason}`);
       return;
     }
     await withNetns(async (ns) => {
-      const got = await collect(tool, ns);
+      const got = await collect(tool, ns, bind);
       for (const a of LIVE) {
         const n = got.filter((r) => r.reflector === a).length;
         assert(n >= 3, `${tool}: only ${n} replies from ${a}`);
@@ -102,6 +118,20 @@ for (const tool of ["fping", "ping"] as const) {
     });
   });
 }
+
+Deno.test("netns: binding to the wrong interface really takes effect (no replies)", async () => {
+  const reason = await skipReason();
+  if (reason) {
+    console.log(`skipped: ${reason}`);
+    return;
+  }
+  await withNetns(async (ns) => {
+    for (const tool of ["fping", "ping"] as const) {
+      const got = await collect(tool, ns, { iface: "v0" }, 1200);
+      assertEquals(got.length, 0, `${tool} bound to v0 still got ${got.length} replies`);
+    }
+  });
+});
 
 Deno.test("netns: namespaces are cleaned up", async () => {
   if (await skipReason()) return;

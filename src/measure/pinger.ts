@@ -275,9 +275,13 @@ export class ProcessPinger implements Pinger {
   }
 
   async #apply(next: string[], first: boolean): Promise<void> {
-    const same = next.length === this.#reflectors.length &&
-      next.every((ip, i) => ip === this.#reflectors[i]);
-    if (same && !first) return;
+    // Order does not matter to the tools: the same set needs no restart.
+    const current = new Set(this.#reflectors);
+    const same = new Set(next).size === current.size && next.every((ip) => current.has(ip));
+    if (same && !first) {
+      this.#reflectors = next;
+      return;
+    }
     const previous = this.#reflectors;
     this.#reflectors = next;
     this.#lastActivityS = this.#o.clock.monotonicS();
