@@ -8,7 +8,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
 import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
-import type { Clock } from "../util/clock.ts";
+import type { Clock, RandomSource } from "../util/clock.ts";
 import type { ShaperPair } from "../apply/shaper.ts";
 import type { CounterReader, CounterReading } from "../counters/types.ts";
 import type { StatsSink } from "../report/stats.ts";
@@ -35,6 +35,11 @@ export interface ControlLoopOptions {
   settings: Settings;
   /** Injected clock. */
   clock: Clock;
+  /**
+   * Random source. The loop itself draws nothing (controllers get theirs from their context);
+   * accepted so callers can build controllers and the loop from one options object.
+   */
+  random?: RandomSource;
   /** Logger (default: the `control` stage logger). */
   logger?: Logger;
   /** Shared measurement state. */
@@ -47,8 +52,8 @@ export interface ControlLoopOptions {
   adjusters?: readonly RateAdjuster[];
   /** Byte counters of both interfaces. */
   counters: CounterReader;
-  /** The shapers of both interfaces. */
-  shapers: ShaperPair;
+  /** The shapers of both interfaces (download, upload). */
+  shaper: ShaperPair;
   /** Statistics output; absent when statistics are suppressed. */
   stats?: StatsSink;
 }
@@ -146,7 +151,7 @@ export class ControlLoop {
     this.#controller = options.controller;
     this.#adjusters = options.adjusters ?? [];
     this.#counters = options.counters;
-    this.#shapers = options.shapers;
+    this.#shapers = options.shaper;
     this.#stats = options.stats;
     this.#thrDl = options.settings.dl_max_delta_owd;
     this.#thrUl = options.settings.ul_max_delta_owd;

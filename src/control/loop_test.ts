@@ -71,7 +71,7 @@ function fixture(
     controller,
     adjusters: options.adjusters,
     counters,
-    shapers: { dl, ul },
+    shaper: { dl, ul },
     stats,
   });
   return { settings, clock, owd, reselects, counters, dl, ul, store, stats, loop };

@@ -212,7 +212,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       controller,
       adjusters: deps.adjusters,
       counters,
-      shapers,
+      shaper: shapers,
       stats,
     });
 
