@@ -1,0 +1,5 @@
+local M = {}
+function M.process(r)
+  return { next_ul_rate = = 1 }
+end
+return M
