@@ -50,6 +50,7 @@ interface SimulateFlags {
   load: string;
   compare?: boolean;
   out?: string;
+  svg?: string;
   json?: boolean;
   reflectors: string;
   bufferMs: string;
@@ -84,6 +85,7 @@ export function registerSimulateCommand(
     )
     .option("--compare", "also run: no shaper, a static shaper at the base rate, an oracle")
     .option("--out <dir>", "write per-run stats CSV (upstream format), series CSV and plot.svg")
+    .option("--svg <file>", "write only the SVG plot to this file (e.g. docs/demo.svg)")
     .option("--json", "print the summary as JSON instead of a table")
     .option("--reflectors <n>", "number of synthetic reflectors", "10")
     .option("--buffer-ms <ms>", "ISP buffer, milliseconds at nominal capacity", "250");
@@ -191,6 +193,15 @@ export async function simulateAction(
       if (!flags.json) io.err(`wrote ${written.join(", ")}\n`);
     } catch (e) {
       io.err(`sqm-autorate simulate: cannot write to ${flags.out}: ${(e as Error).message}\n`);
+      return ExitCode.FAILURE;
+    }
+  }
+  if (flags.svg !== undefined) {
+    try {
+      await Deno.writeTextFile(flags.svg, renderSvg(results));
+      if (!flags.json) io.err(`wrote ${flags.svg}\n`);
+    } catch (e) {
+      io.err(`sqm-autorate simulate: cannot write ${flags.svg}: ${(e as Error).message}\n`);
       return ExitCode.FAILURE;
     }
   }

@@ -10,7 +10,8 @@ import { Baseliner } from "../baseline/baseliner.ts";
 import { ReflectorSelector } from "../reflectors/selector.ts";
 import type { Shaper, ShaperKind, ShaperPair } from "../apply/shaper.ts";
 import { ControlLoop } from "../control/loop.ts";
-import { createRatecontroller } from "../ratecontroller/mod.ts";
+import { createRatecontroller, type RateAdjuster } from "../ratecontroller/mod.ts";
+import { createLuaRatecontroller, createPluginManager, pluginRefs } from "../lua/mod.ts";
 import type { CounterReader, CounterReading } from "../counters/types.ts";
 import type { StatsSink } from "../report/stats.ts";
 import type { PingReply } from "../measure/types.ts";
@@ -192,25 +193,44 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
     logger,
     owd: parts.owd,
     reselect: parts.reselect,
-  });
-  const loop = new ControlLoop({
+  }, { luaFactory: (context) => createLuaRatecontroller(context) });
+  let plugins: RateAdjuster | undefined;
+  try {
+    plugins = await createPluginManager({
+      settings: hooks.settings,
+      logger: stageLogger("lua"),
+      clock: hooks.clock,
+      random: hooks.random,
+    });
+  } catch (e) {
+    controller.close?.();
+    throw e;
+  }
+  const options = {
     settings: hooks.settings,
     clock: hooks.clock,
+    random: hooks.random,
     owd: parts.owd,
     reselect: parts.reselect,
     controller,
+    adjusters: plugins === undefined ? [] : [plugins],
     counters: parts.counters,
+    // The loop's option was renamed (shapers → shaper) while both were in flight; give both.
+    shaper: parts.shapers,
     shapers: parts.shapers,
     stats: parts.stats,
-  });
+  };
+  const loop = new ControlLoop(options);
   await loop.start();
+  const pluginNames = pluginRefs(hooks.settings).map((r) => r.replace(/^.*[\\/]|\.lua$/g, ""));
   return {
-    name: controller.name,
+    name: controller.name + (pluginNames.length > 0 ? ` + ${pluginNames.join(" + ")}` : ""),
     tick: async () => {
       await loop.tick();
     },
     close: () => {
       controller.close?.();
+      plugins?.close?.();
       return Promise.resolve();
     },
   };
