@@ -19,6 +19,70 @@ export interface ProbeResult {
   detail?: string;
 }
 
+/** Probes the manifest must deny. */
+export const MUST_BE_DENIED: readonly string[] = [
+  "read /etc/shadow",
+  "read /etc/passwd",
+  "write /tmp outside stats",
+  "write /etc/sqm-autorate",
+  "spawn sh",
+  "spawn /bin/sh",
+  "spawn deno",
+  "connect tcp 127.0.0.1",
+  "listen tcp 127.0.0.1",
+  "fetch http://127.0.0.1",
+  "env HOME",
+  "env all",
+  "sys hostname",
+  "read /proc/net/dev",
+  "ffi dlopen",
+];
+
+/** Probes that must fully work. */
+export const MUST_BE_ALLOWED: readonly string[] = [
+  "env SQMA_PROBE",
+  "stats file write+rotate",
+  "read /etc/config/sqm-autorate",
+  "spawn tc",
+  "spawn ip",
+  "spawn fping",
+  "spawn ping",
+  "spawn /usr/sbin/tc",
+];
+
+/**
+ * What is wrong with a probe run (empty = as expected). Tools that are not installed fail with
+ * NotFound ("error"), which still shows the grant; `toolsInstalled` demands a real spawn.
+ */
+export function probeProblems(
+  results: readonly ProbeResult[],
+  options: { toolsInstalled: boolean },
+): string[] {
+  const byName = new Map(results.map((r) => [r.probe, r]));
+  const problems: string[] = [];
+  for (const name of MUST_BE_DENIED) {
+    const r = byName.get(name);
+    if (r === undefined) problems.push(`${name}: did not run`);
+    else if (r.outcome !== "denied") problems.push(`${name}: ${r.outcome}, must be denied`);
+    else if (!/NotCapable|PermissionDenied/.test(r.detail ?? "")) {
+      problems.push(`${name}: denied by ${r.detail}, not by the permission system`);
+    }
+  }
+  for (const name of MUST_BE_ALLOWED) {
+    const r = byName.get(name);
+    const strict = options.toolsInstalled || !name.startsWith("spawn ");
+    if (r === undefined) problems.push(`${name}: did not run`);
+    else if (r.outcome === "denied") problems.push(`${name}: denied (${r.detail})`);
+    else if (strict && r.outcome !== "allowed") problems.push(`${name}: ${r.detail}`);
+  }
+  return problems;
+}
+
+/** Parses the probe's JSON lines. */
+export function parseProbeOutput(stdout: string): ProbeResult[] {
+  return stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
+
 function isPermissionError(e: unknown): boolean {
   return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
 }
@@ -92,6 +156,15 @@ export async function runProbes(statsDir: string): Promise<ProbeResult[]> {
 }
 
 if (import.meta.main) {
+  if (Deno.args[0] === "--check") {
+    // `probe.ts --check FILE`: judge a saved run (e.g. of the compiled probe in the release
+    // workflow); exit 1 with the problems listed.
+    const results = parseProbeOutput(await Deno.readTextFile(Deno.args[1]));
+    const problems = probeProblems(results, { toolsInstalled: true });
+    for (const p of problems) console.error(`probe: ${p}`);
+    console.error(problems.length === 0 ? "probe: as expected" : "probe: FAILED");
+    Deno.exit(problems.length === 0 ? 0 : 1);
+  }
   const statsDir = Deno.args[0] ?? `/tmp/sqm-autorate/probe-${Deno.pid}`;
   for (const r of await runProbes(statsDir)) console.log(JSON.stringify(r));
 }
