@@ -46,6 +46,15 @@ export interface StatsSink {
 export function formatF(x: number): string {
   if (Number.isNaN(x)) return "nan";
   if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  // Both round the exact binary value; they differ only on exact ties, which for 6 decimals
+  // are the odd multiples of 1/128 (e.g. 0.0078125): glibc rounds those half to even, while
+  // toFixed rounds up. Multiplying by powers of two is exact, so the test is exact too.
+  const x128 = x * 128;
+  if (Number.isInteger(x128) && x128 % 2 !== 0 && Math.abs(x) < 1e9) {
+    const lower = Math.floor(x * 1e6); // exact: x·1e6 = odd·7812.5
+    const n = lower % 2 === 0 ? lower : lower + 1;
+    return (n / 1e6).toFixed(6);
+  }
   return x.toFixed(6);
 }
 

@@ -5,6 +5,7 @@ import { MemoryFileStore } from "./store.ts";
 import {
   createStatsSink,
   FileStatsSink,
+  formatF,
   formatSpeedHistoryRow,
   formatStatsRow,
   SPEED_HISTORY_HEADER,
@@ -24,6 +25,17 @@ Deno.test("stats row: Lua %d/%f text of the algorithm.md §12 example", () => {
     uprate: 6480,
   });
   assertEquals(row, "1700000000,123456789,0.900000,0.600000,2.500000,18.000000,65203,6480");
+});
+
+Deno.test("formatF: C %f including glibc's half-to-even on exact ties", () => {
+  assertEquals(formatF(0.9), "0.900000");
+  assertEquals(formatF(18), "18.000000");
+  assertEquals(formatF(0.0078125), "0.007812"); // 1/128, exact tie → even
+  assertEquals(formatF(0.0234375), "0.023438"); // 3/128 → even (up)
+  assertEquals(formatF(-0.0078125), "-0.007812");
+  assertEquals(formatF(1.0000005), "1.000001"); // not an exact tie in binary: above it
+  assertEquals(formatF(NaN), "nan");
+  assertEquals(formatF(Infinity), "inf");
 });
 
 Deno.test("speed-history row: %f,%d,%f,%f", () => {
