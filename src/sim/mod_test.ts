@@ -79,3 +79,27 @@ Deno.test("compare runs the four scenarios on the same trace and seed", async ()
     assert(table.includes(label), label);
   }
 });
+
+Deno.test("a Lua ratecontroller and plugins run in the simulated pipeline", async () => {
+  const trace = builtinTrace("step", { durationS: 40, seed: 4 });
+  const once = async (overrides: Parameters<typeof settingsWithDefaults>[0]) =>
+    (await simulate({
+      settings: settingsWithDefaults(overrides),
+      trace,
+      load: "saturate",
+      durationS: 40,
+      seed: 4,
+      pipeline: (hooks) => daemonPipeline(hooks),
+    }))[0];
+  const ts = await once({});
+  const lua = await once({ rate_controller: "builtin:ewma" });
+  assertEquals(lua.label, "ewma (lua)");
+  // The shipped Lua EWMA draws the same random numbers as the TypeScript one.
+  assertEquals(
+    JSON.stringify(summaryOf({ ...lua, label: "x" })),
+    JSON.stringify(summaryOf({ ...ts, label: "x" })),
+  );
+  const withPlugin = await once({ plugin_scripts: ["builtin:log_readings"] });
+  assertEquals(withPlugin.label, "ewma + builtin:log_readings");
+  assertEquals(withPlugin.down.rateChanges, ts.down.rateChanges);
+});
