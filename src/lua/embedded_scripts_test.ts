@@ -1,0 +1,44 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { EMBEDDED_SCRIPTS } from "./embedded_scripts.ts";
+import { GLUE_WASM_BASE64, GLUE_WASM_SIZE } from "./glue_wasm.ts";
+import { shippedScripts } from "./gen_embedded.ts";
+import { builtinNames, resolveScript } from "./scripts.ts";
+
+Deno.test("embedded scripts match lua/ on disk (run src/lua/gen_embedded.ts when not)", () => {
+  const onDisk = shippedScripts();
+  assertEquals(Object.keys(EMBEDDED_SCRIPTS).sort(), [...onDisk.keys()].sort());
+  for (const [name, s] of onDisk) {
+    assertEquals(EMBEDDED_SCRIPTS[name], { path: s.path, source: s.source }, name);
+  }
+  for (const name of ["ewma", "log_readings", "delay_tuner"]) {
+    assert(builtinNames().includes(name), name);
+  }
+});
+
+Deno.test("embedded glue.wasm matches wasmoon 1.16.0's file in the npm cache", async () => {
+  const { createRequire } = await import("node:module");
+  const entry = createRequire(import.meta.url).resolve("wasmoon");
+  const file = await Deno.readFile(entry.replace(/index\.js$/, "glue.wasm"));
+  assertEquals(file.length, GLUE_WASM_SIZE);
+  const text = atob(GLUE_WASM_BASE64.join(""));
+  assertEquals(text.length, file.length);
+  for (let i = 0; i < file.length; i++) {
+    if (text.charCodeAt(i) !== file[i]) throw new Error(`byte ${i} differs`);
+  }
+});
+
+Deno.test("script references: builtin:, paths, module names", async () => {
+  const files: Record<string, string> = { "/etc/sqm-autorate/mine.lua": "return {}" };
+  const readTextFile = (p: string) =>
+    files[p] === undefined ? Promise.reject(new Error("No such file")) : Promise.resolve(files[p]);
+  const b = await resolveScript("builtin:ewma");
+  assertEquals([b.display, b.chunkname], ["builtin:ewma", "@builtin:ewma"]);
+  const m = await resolveScript("mine", { readTextFile });
+  assertEquals([m.display, m.source], ["/etc/sqm-autorate/mine.lua", "return {}"]);
+  const upstreamName = await resolveScript("log_readings", { readTextFile });
+  assertEquals(upstreamName.display, "builtin:log_readings");
+  const p = await resolveScript("/etc/sqm-autorate/mine.lua", { readTextFile });
+  assertEquals(p.chunkname, "@/etc/sqm-autorate/mine.lua");
+  const e = await resolveScript("delay-histogram", { readTextFile }).catch((e) => e);
+  assert(String(e).includes("Could not find configured plugin: delay-histogram"), String(e));
+});

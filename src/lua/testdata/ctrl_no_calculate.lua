@@ -1,0 +1,1 @@
+return { name = "nothing", calc = function() end }
