@@ -100,6 +100,15 @@ export class IpBatchSource implements LinkStatsSource {
   }
 
   async #readOnce(_names: readonly string[]): Promise<Map<string, LinkStats> | null> {
+    const first = await this.#attempt();
+    // A coprocess that died since the last reading (killed, OOM) is only noticed now: one
+    // immediate retry with a fresh process avoids holding the rates for a tick.
+    if (first !== "exited") return first;
+    const second = await this.#attempt();
+    return second === "exited" ? null : second;
+  }
+
+  async #attempt(): Promise<Map<string, LinkStats> | null | "exited"> {
     if (this.#closed) return null;
     const proc = this.#ensure();
     if (proc === undefined) return null;
@@ -113,7 +122,7 @@ export class IpBatchSource implements LinkStatsSource {
     } catch (e) {
       this.#logger?.warn("ip coprocess not writable: {error}", { error: String(e) });
       await this.#kill(proc);
-      return null;
+      return "exited";
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
@@ -126,7 +135,7 @@ export class IpBatchSource implements LinkStatsSource {
         what: got === null ? "exited" : `did not answer within ${this.#timeoutMs} ms`,
       });
       await this.#kill(proc);
-      return null;
+      return got === null ? "exited" : null;
     }
     try {
       return parseLinkJson(got);
