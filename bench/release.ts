@@ -1,0 +1,72 @@
+/**
+ * Release figures: runs `deno task bundle` and measures the bundle (the same graph
+ * `deno compile --bundle --minify` embeds in the binary), its start-up under exactly the daemon
+ * manifest, and the payload `deno compile` appends to the runtime (built on a stand-in runtime,
+ * since denort cannot be downloaded here; the payload does not depend on the runtime).
+ *
+ *   deno run -P=dev bench/release.ts
+ *
+ * Ends with `metric bundle_size <MB> MB`.
+ */
+const ROOT = new URL("../", import.meta.url).pathname;
+const BUNDLE = `${ROOT}dist/sqm-autorate.js`;
+
+async function deno(args: string[], env?: Record<string, string>): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`deno ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+const t0 = performance.now();
+await deno(["task", "bundle"]);
+const bundleMs = performance.now() - t0;
+const bundleBytes = (await Deno.stat(BUNDLE)).size;
+console.log(`deno task bundle: ${bundleMs.toFixed(0)} ms, ${bundleBytes} bytes`);
+
+// Start-up of the bundle under the manifest (deno run, so it includes the CLI's own start-up).
+const runArgs = ["run", "-P=daemon", "--no-prompt", "--config", `${ROOT}deno.json`, BUNDLE];
+await deno([...runArgs, "--version"]); // warm the module cache once
+const startups: number[] = [];
+for (let i = 0; i < 7; i++) {
+  const s = performance.now();
+  await deno([...runArgs, "--version"]);
+  startups.push(performance.now() - s);
+}
+console.log(`bundle --version under -P=daemon: ${startups.map((v) => v.toFixed(0)).join(" ")} ms`);
+
+// Payload deno compile appends to the runtime, with the release flags.
+let payloadBytes: number | undefined;
+if (Deno.build.os === "linux" && Deno.build.arch === "x86_64") {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-bench-release-" });
+  try {
+    const standIn = `${dir}/standin`;
+    await Deno.copyFile("/usr/bin/true", standIn);
+    const out = `${dir}/sqm-autorate`;
+    await deno(["task", "compile", "--output", out], { DENORT_BIN: standIn });
+    payloadBytes = (await Deno.stat(out)).size - (await Deno.stat(standIn)).size;
+    console.log(`compile payload (bundle + metadata): ${payloadBytes} bytes`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+console.log(`metric bundle_build_time ${bundleMs.toFixed(0)} ms`);
+console.log(`metric bundle_startup_median ${median(startups).toFixed(0)} ms`);
+if (payloadBytes !== undefined) {
+  console.log(`metric compile_payload_size ${(payloadBytes / 1e6).toFixed(3)} MB`);
+}
+console.log(`metric bundle_size ${(bundleBytes / 1e6).toFixed(3)} MB`);
