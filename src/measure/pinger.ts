@@ -262,11 +262,6 @@ export class ProcessPinger implements Pinger {
       name,
       command: () => this.#command(targets()),
       onStdoutLine: (l) => this.#onLine(l),
-      onStderrLine: (l) => {
-        if (l.trim() === "") return;
-        // tsping prints argument errors on stdout, fping/ping their errors on stderr.
-        log.info("{name}: {line}", { name, line: l });
-      },
       spawn: o.spawn,
       sleep: o.sleep,
       now: () => o.clock.monotonicS(),

@@ -117,7 +117,7 @@ export interface SupervisorOptions {
   command: () => { cmd: string; args: readonly string[] };
   /** Every stdout line. */
   onStdoutLine: (line: string) => void;
-  /** Every stderr line; default: logged at INFO with the name. */
+  /** Every stderr line; default: DEBUG (the last lines also go into the exit warning). */
   onStderrLine?: (line: string) => void;
   /** Called after each successful spawn. */
   onSpawn?: (pid: number) => void;
@@ -152,6 +152,8 @@ export class ChildSupervisor {
   #restartNow = false;
   #backoffMs: number;
   #spawns = 0;
+  /** Why the child last stopped, with its last stderr lines (diagnostics). */
+  lastExitReason: string | undefined;
   /** Restart delays used so far, ms (for tests and diagnostics). */
   readonly backoffHistory: number[] = [];
 
@@ -222,13 +224,21 @@ export class ChildSupervisor {
     const initial = this.#o.initialBackoffMs ?? 1000;
     const max = this.#o.maxBackoffMs ?? 30_000;
     const healthy = this.#o.healthyAfterS ?? 30;
-    const onErr = this.#o.onStderrLine ??
+    const handler = this.#o.onStderrLine ??
       ((line: string) => {
-        if (line.trim() !== "") log.info("{name}: {line}", { name: this.#o.name, line });
+        if (line.trim() !== "") log.debug("{name}: {line}", { name: this.#o.name, line });
       });
+    // The last stderr lines go into the exit warning, so the reason is visible at WARN level
+    // while per-line stderr (e.g. an ICMP error per probe) stays at DEBUG.
+    let tail: string[] = [];
+    const onErr = (line: string) => {
+      if (line.trim() !== "") tail = [...tail.slice(-2), line.trim()];
+      handler(line);
+    };
     while (!this.#stopped) {
       if (this.#abort.signal.aborted) this.#abort = new AbortController();
       this.#restartNow = false;
+      tail = [];
       const { cmd, args } = this.#o.command();
       let child: ChildHandle | undefined;
       const startedAt = this.#now();
@@ -264,7 +274,9 @@ export class ChildSupervisor {
         reason = status.signal
           ? `was ended by ${status.signal}`
           : `exited with code ${status.code}`;
+        if (tail.length > 0) reason += ` (stderr: ${tail.join(" | ")})`;
       }
+      this.lastExitReason = reason!;
       if (this.#stopped) break;
       if (this.#restartNow) continue; // a deliberate restart (new targets): no backoff
       if (this.#now() - startedAt >= healthy) this.#backoffMs = initial;

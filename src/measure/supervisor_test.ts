@@ -53,6 +53,7 @@ Deno.test("real process: exits are restarted with exponential backoff capped at 
   assertEquals(lines, Array(8).fill("x"));
   assertEquals(errLines, Array(8).fill("oops"));
   assert(statuses.every((s) => s.code === 1));
+  assertEquals(sup.lastExitReason, "exited with code 1 (stderr: oops)");
 });
 
 Deno.test("real process: stop kills a running child with SIGTERM and reaps it", async () => {
