@@ -1,0 +1,57 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { DirectionRecorder } from "./metrics.ts";
+import { parseTraceCsv } from "./trace.ts";
+
+const trace = parseTraceCsv("time_s,down_kbit,up_kbit\n0,1000,1000\n5,500,500\n", {
+  durationS: 20,
+});
+
+/** Records 20 s at 10 ms with `delayAt(t)` as the added delay; always loaded. */
+function record(delayAt: (t: number) => number) {
+  const rec = new DirectionRecorder({ steps: 2000, dt: 0.01, thresholdMs: 15 });
+  for (let i = 0; i < 2000; i++) {
+    const t = i * 0.01;
+    const cap = t < 5 ? 1000 : 500;
+    rec.record(true, delayAt(t), cap, cap * 125 * 0.01 * 0.9, 900);
+  }
+  return rec.summary(trace, "down");
+}
+
+Deno.test("recovery: time from the drop until delay stays under the threshold for 1 s", () => {
+  // Above the threshold from 5.2 s to 7.5 s, with a short dip under it at 6 s.
+  const s = record((t) => (t >= 5.2 && t < 7.5 && !(t >= 6 && t < 6.3) ? 40 : 2));
+  assertEquals(s.recoveriesS.length, 1);
+  assert(Math.abs(s.recoveriesS[0]! - 2.5) < 0.02, `${s.recoveriesS[0]}`);
+  assertEquals(s.unrecoveredDrops, 0);
+  assert(Math.abs(s.maxRecoveryS! - 2.5) < 0.02);
+});
+
+Deno.test("recovery: never when the delay stays high; 0 when it never rose", () => {
+  const never = record((t) => (t >= 5.1 ? 100 : 0));
+  assertEquals(never.recoveriesS, [null]);
+  assertEquals(never.unrecoveredDrops, 1);
+  assertEquals(never.maxRecoveryS, null);
+  const calm = record(() => 1);
+  assertEquals(calm.recoveriesS, [0]);
+});
+
+Deno.test("percentiles, utilisation, time above threshold and rate changes", () => {
+  const rec = new DirectionRecorder({ steps: 100, dt: 0.01, thresholdMs: 15 });
+  for (let i = 0; i < 100; i++) {
+    // Delays 0..99 ms; only the first 80 steps loaded; rate changes twice.
+    rec.record(
+      i < 80,
+      i,
+      1000,
+      i < 80 ? 1000 * 125 * 0.01 * 0.5 : 0,
+      i < 30 ? 800 : i < 60 ? 900 : 700,
+    );
+  }
+  const s = rec.summary(trace, "down");
+  assertEquals(s.loadedS, 0.8);
+  assertEquals(s.p50DelayMs, 39.5);
+  assertEquals(s.p99DelayMs, 78.21);
+  assertEquals(s.utilisationPct, 50);
+  assertEquals(s.aboveThresholdPct, 80); // 16..79 of 0..79
+  assertEquals(s.rateChanges, 2);
+});
