@@ -86,6 +86,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
   let peerSet = new Set(owd.peers);
   let pinger: Pinger | undefined = deps.pinger;
   let running = false;
+  let stopRequested = false; // stop() during an unfinished start(): do not start afterwards
 
   const selector = new ReflectorSelector({
     owd,
@@ -128,6 +129,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     ingest,
     async start() {
       if (running) return;
+      stopRequested = false;
       if (!deps.pool) {
         const pool = await loadPool(settings.reflector_list_file, {
           readTextFile: deps.readTextFile,
@@ -162,11 +164,14 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
           sleep: deps.sleep,
         });
       }
+      if (stopRequested) return;
       running = true;
       await pinger.start(owd.peers);
+      if (stopRequested) return; // stop() is already stopping the pinger
       runner.start();
     },
     async stop() {
+      stopRequested = true;
       if (!running) return;
       running = false;
       runner.stop();

@@ -66,3 +66,23 @@ Deno.test("createMeasurement: ingest filters to current peers; bad list file nam
   assert(err.message.includes("/nonexistent.csv"));
   await bad.stop();
 });
+
+Deno.test("createMeasurement: stop() during an unfinished start() starts no child", async () => {
+  let release!: (text: string) => void;
+  const file = new Promise<string>((r) => release = r);
+  let spawns = 0;
+  const m = createMeasurement(settingsWithDefaults({ reflector_list_file: "/slow.csv" }), {
+    readTextFile: () => file,
+    pingerChoice: { tool: "fping", binary: "fping" },
+    spawn: () => {
+      spawns++;
+      throw new Error("must not spawn");
+    },
+  });
+  const starting = m.start();
+  await m.stop();
+  release("reflector_ip,ip_version,description\n127.0.0.1,4,x");
+  await starting;
+  assertEquals(spawns, 0);
+  assertEquals(m.selector.phase, "stopped");
+});
