@@ -206,7 +206,7 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
     controller.close?.();
     throw e;
   }
-  const options = {
+  const loop = new ControlLoop({
     settings: hooks.settings,
     clock: hooks.clock,
     random: hooks.random,
@@ -215,12 +215,9 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
     controller,
     adjusters: plugins === undefined ? [] : [plugins],
     counters: parts.counters,
-    // The loop's option was renamed (shapers → shaper) while both were in flight; give both.
     shaper: parts.shapers,
-    shapers: parts.shapers,
     stats: parts.stats,
-  };
-  const loop = new ControlLoop(options);
+  });
   await loop.start();
   const pluginNames = pluginRefs(hooks.settings).map((r) => r.replace(/^.*[\\/]|\.lua$/g, ""));
   return {
