@@ -33,13 +33,16 @@ export class LuaRatecontrollerError extends Error {
   }
 }
 
-class LuaRatecontroller implements Ratecontroller {
+/** The controller {@link createLuaRatecontroller} builds. */
+export class LuaRatecontroller implements Ratecontroller {
+  /** Display name: the module's `name`, else the script. */
   readonly name: string;
   readonly #rt: LuaRuntime;
   readonly #context: RatecontrollerContext;
   readonly #display: string;
   #lastWarning = "";
 
+  /** Use {@link createLuaRatecontroller}. */
   constructor(rt: LuaRuntime, context: RatecontrollerContext, display: string, name: string) {
     this.#rt = rt;
     this.#context = context;
@@ -47,6 +50,7 @@ class LuaRatecontroller implements Ratecontroller {
     this.name = name;
   }
 
+  /** Calls the script's `calculate(data)`; errors give the minimum rates for this tick. */
   decide(input: TickInput): RateDecision {
     const { sandbox, fns } = this.#rt;
     const { logger, settings } = this.#context;
@@ -82,6 +86,7 @@ class LuaRatecontroller implements Ratecontroller {
     return decision;
   }
 
+  /** The script's `speed_history()` rings, or empty lists when it keeps none. */
   speedHistory(): { up: readonly number[]; down: readonly number[] } {
     try {
       const raw = this.#rt.sandbox.call(this.#rt.fns.ctrl_history, [], -1);
@@ -92,6 +97,13 @@ class LuaRatecontroller implements Ratecontroller {
     }
   }
 
+  /** Runs a full Lua GC and returns the engine's allocated bytes (benchmarks, leak tests). */
+  heapBytes(): number {
+    this.#rt.sandbox.collectGarbage();
+    return this.#rt.sandbox.memoryUsed();
+  }
+
+  /** Frees the engine. */
   close(): void {
     this.#rt.close();
   }
@@ -106,7 +118,7 @@ class LuaRatecontroller implements Ratecontroller {
 export async function createLuaRatecontroller(
   context: RatecontrollerContext,
   options: LuaRatecontrollerOptions = {},
-): Promise<Ratecontroller> {
+): Promise<LuaRatecontroller> {
   const ref = options.script ?? context.settings.rate_controller;
   let src;
   try {

@@ -19,6 +19,7 @@ import type { PluginSections } from "./runtime.ts";
 
 export {
   createLuaRatecontroller,
+  LuaRatecontroller,
   LuaRatecontrollerError,
   type LuaRatecontrollerOptions,
 } from "./lua_ratecontroller.ts";
