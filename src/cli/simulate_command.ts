@@ -8,11 +8,14 @@ import { resolveSettings as resolveFromInput } from "../config/resolve.ts";
 import { addSettingOptions, flagValuesFrom } from "./settings_options.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
+import { configureLogging, formatRecord, resetLogging } from "../log/mod.ts";
 import {
   BUILTIN_TRACES,
+  type CapacityTrace,
   formatSummaryTable,
   isLoadProfile,
   LOAD_PROFILES,
+  type LoadProfile,
   loadTrace,
   renderSvg,
   type RunResult,
@@ -141,7 +144,7 @@ export async function simulateAction(
     io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
     return ExitCode.CONFIG;
   }
-  let trace;
+  let trace: CapacityTrace;
   try {
     trace = await loadTrace(flags.trace, { durationS, seed });
   } catch (e) {
@@ -149,6 +152,32 @@ export async function simulateAction(
     return e instanceof TraceParseError ? ExitCode.DATA : ExitCode.USAGE;
   }
   settings = withTraceBaseRates(settings, trace);
+  // Quiet by default (one INFO line per rate change would flood the terminal): warnings and
+  // errors only, unless --log-level asks for more. Record times are wall-clock, not virtual.
+  const level = cmd.getOptionValueSource("logLevel") === "cli" ? settings.log_level : "WARN";
+  configureLogging(level, { sink: (record) => io.err(formatRecord(record)) });
+  try {
+    return await runAndReport(
+      settings,
+      trace,
+      flags,
+      { durationS, seed, reflectorCount, bufferMs },
+      options,
+    );
+  } finally {
+    resetLogging();
+  }
+}
+
+async function runAndReport(
+  settings: Settings,
+  trace: CapacityTrace,
+  flags: SimulateFlags,
+  numbers: { durationS: number; seed: number; reflectorCount: number; bufferMs: number },
+  options: SimulateCommandOptions,
+): Promise<number> {
+  const io = options.io ?? processIo;
+  const { durationS, seed, reflectorCount, bufferMs } = numbers;
   const tty = options.stderrIsTerminal ?? Deno.stderr.isTerminal();
   const progress = tty ? progressBar(io) : undefined;
   let stats: FileStatsSink | undefined;
@@ -171,7 +200,7 @@ export async function simulateAction(
     results = await simulate({
       settings,
       trace,
-      load: flags.load,
+      load: flags.load as LoadProfile,
       durationS,
       seed,
       compare: flags.compare === true,

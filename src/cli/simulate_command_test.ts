@@ -83,3 +83,11 @@ Deno.test("simulate reports bad trace lines and bad flags", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("simulate is quiet by default and logs with --log-level", async () => {
+  const quiet = await run(["--duration", "5"]);
+  assertEquals(quiet.err, "");
+  const loud = await run(["--duration", "5", "--log-level", "INFO"]);
+  assertEquals(loud.code, ExitCode.OK);
+  assert(loud.err.includes("control started"), loud.err.slice(0, 200));
+});
