@@ -46,7 +46,7 @@ function M.initialise(requires, settings)
   util = requires.util
   local opts = settings.plugin("delay_tuner") or {}
   for k, v in pairs(DEFAULTS) do
-    local n = util.to_num(opts[k])
+    local n = tonumber(opts[k])
     cfg[k] = n ~= nil and n or v
   end
   cfg.bucket_ms = max(cfg.bucket_ms, 0.01)

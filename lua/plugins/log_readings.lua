@@ -29,7 +29,7 @@ local last_logged
 function M.initialise(requires, settings)
   util = requires.util
   local opts = settings.plugin("log_readings") or {}
-  interval = util.to_num(opts.interval_seconds)
+  interval = tonumber(opts.interval_seconds)
   level = util.loglevel[string.upper(opts.log_level or "INFO")] or util.loglevel.INFO
   for key, value in pairs(opts) do
     if key:sub(1, 1) ~= "." then

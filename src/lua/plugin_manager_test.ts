@@ -274,3 +274,26 @@ Deno.test("plugins: builtin:delay_tuner sets thresholds from low-load delays", a
   assert(lines.some((l) => l.text.includes("ul_max_delta_owd: 15.0 -> 5.0")));
   m.close();
 });
+
+Deno.test("plugins: requires.util behaves like upstream's util module", async () => {
+  const { logger, lines } = recordingLogger();
+  const m = await createPluginManager({
+    settings: settings({ plugin_scripts: [fixture("util_checks.lua")], log_level: "DEBUG" }),
+    logger,
+    clock: new VirtualClock(0.25, { wallOriginMs: 1_700_000_000_000 }),
+    random: seededRandom(1),
+  });
+  assertEquals(lines.filter((l) => l.text.includes("not loaded")), []);
+  assert(m);
+  const src = fixture("util_checks.lua");
+  assertEquals(lines.filter((l) => l.text.startsWith(src)), [
+    { level: "debug", text: `${src}: visible debug` },
+    { level: "error", text: `${src}: visible error` },
+    {
+      level: "warn",
+      text:
+        `${src}: util.nsleep is a no-op in sqm-autorate: scripts must not block the control loop`,
+    },
+  ]);
+  m.close();
+});
