@@ -7,7 +7,9 @@ const here = new URL(".", import.meta.url).pathname;
 const only = Deno.args;
 const scripts = [...Deno.readDirSync(here)]
   .map((e) => e.name)
-  .filter((n) => n.endsWith(".ts") && n !== "mod.ts" && !n.endsWith("_test.ts"))
+  .filter((n) =>
+    n.endsWith(".ts") && n !== "mod.ts" && !n.startsWith("_") && !n.endsWith("_test.ts")
+  )
   .filter((n) => only.length === 0 || only.some((o) => n.includes(o)))
   .sort();
 

@@ -109,13 +109,15 @@ Deno.test(`cli: generated bad-value table (${cases.length} cases) exits 78 namin
   }
 });
 
-Deno.test("cli: check-config prints every setting with its source and exits 0", async () => {
+Deno.test("cli: check-config prints every setting with its source", async () => {
   const io = captureIo();
   const example = new URL("../config/testdata/upstream-example", import.meta.url).pathname;
   Deno.env.set("SQMA_DOWNLOAD_DELAY_MS", "20");
   try {
     const code = await runCli(["check-config", "--config", example, "--ul", "eth1"], io);
-    assertEquals(code, ExitCode.OK, io.stderr);
+    // The file is valid, but outside what the daemon's permission manifest may read.
+    assertEquals(code, ExitCode.CONFIG, io.stderr);
+    assert(io.stderr.includes(`${example}" is outside what the daemon may read`), io.stderr);
   } finally {
     Deno.env.delete("SQMA_DOWNLOAD_DELAY_MS");
   }
@@ -126,6 +128,25 @@ Deno.test("cli: check-config prints every setting with its source and exits 0", 
   assert(line("exit_rate").endsWith("default"), line("exit_rate"));
   assert(line("min_dl_rate").includes("2000"), line("min_dl_rate"));
   assertEquals(io.stdout.trim().split("\n").length, SETTING_NAMES.length + 3);
+});
+
+Deno.test("cli: check-config exits 0 for a valid configuration the daemon may use", async () => {
+  const io = captureIo();
+  const code = await runCli([
+    "check-config",
+    ...REQUIRED,
+    "--plugin-scripts",
+    "builtin:log_readings",
+  ], io);
+  assertEquals(code, ExitCode.OK, io.stderr);
+  assert(io.stderr.endsWith("configuration OK\n"), io.stderr);
+});
+
+Deno.test("cli: check-config reports a stats file the daemon may not write", async () => {
+  const io = captureIo();
+  const code = await runCli(["check-config", ...REQUIRED, "--stats-file", "/var/log/x.csv"], io);
+  assertEquals(code, ExitCode.CONFIG, io.stderr);
+  assert(io.stderr.includes("/var/log/x.csv"), io.stderr);
 });
 
 Deno.test("cli: check-config without interfaces exits 78 and says how to set them", async () => {
@@ -190,4 +211,28 @@ Deno.test("cli: SQMA_DOWNLOAD_BASE_KBITS=abc deno task start -- check-config exi
   assertEquals(out.code, 78, stderr);
   assert(stderr.includes("SQMA_DOWNLOAD_BASE_KBITS"), stderr);
   assert(stderr.includes('"abc"'), stderr);
+});
+
+Deno.test("cli: check-config names FILE:line of a broken Lua ratecontroller and plugin", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const controller = `${dir}/broken_controller.lua`;
+    await Deno.writeTextFile(
+      controller,
+      "local M = {}\nfunction M.calculate(data)\n  return {\nend\nreturn M\n",
+    );
+    const io = captureIo();
+    const code = await runCli(["check-config", ...REQUIRED, "--rate-controller", controller], io);
+    assert(code !== ExitCode.OK, io.stderr);
+    assert(io.stderr.includes(`broken_controller.lua:`), io.stderr);
+
+    const plugin = `${dir}/broken_plugin.lua`;
+    await Deno.writeTextFile(plugin, "return { process = function(r) return {} end\n");
+    const io2 = captureIo();
+    const code2 = await runCli(["check-config", ...REQUIRED, "--plugin-scripts", plugin], io2);
+    assert(code2 !== ExitCode.OK, io2.stderr);
+    assert(io2.stderr.includes("broken_plugin.lua"), io2.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

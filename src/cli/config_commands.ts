@@ -4,6 +4,9 @@ import type { Settings } from "../config/types.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { CliContext } from "./io.ts";
 import { configErrorExit } from "./errors.ts";
+import { checkScripts } from "../lua/mod.ts";
+import { manifestConfigCheck } from "../release/manifest_check.ts";
+import { uciSectionOptions } from "../config/uci.ts";
 import { settingsFromCommand } from "./settings_options.ts";
 
 /**
@@ -20,12 +23,16 @@ export interface ConfigCheckResult {
   exitCode?: number;
 }
 
-const checks: ConfigCheck[] = [];
+/** Every configured Lua script (plugins, a Lua rate_controller) must load. */
+const luaScriptsCheck: ConfigCheck = async (resolved) => ({
+  problems: await checkScripts(resolved.settings, {
+    pluginSections: (type) => uciSectionOptions(resolved.uci, type),
+  }),
+  exitCode: ExitCode.DATA,
+});
 
-/** Registers a `check-config` check (Lua script loading, manifest paths). */
-export function registerConfigCheck(check: ConfigCheck): void {
-  checks.push(check);
-}
+/** The checks `check-config` runs after the settings resolve. */
+const checks: readonly ConfigCheck[] = [manifestConfigCheck, luaScriptsCheck];
 
 function show(value: unknown): string {
   if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";

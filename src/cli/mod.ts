@@ -15,6 +15,8 @@ export { processIo };
 import { addSettingOptions, normalizeArgv } from "./settings_options.ts";
 import { checkConfigAction, showSettingsAction } from "./config_commands.ts";
 import { runAction } from "./run_command.ts";
+import { registerSimulateCommand } from "./simulate_command.ts";
+import { registerReflectorsCommand } from "./reflectors_command.ts";
 
 /** The program version (from deno.json). */
 export const VERSION: string = denoJson.version;
@@ -53,16 +55,10 @@ export function buildProgram(ctx: CliContext): Command {
     ctx.exitCode = showSettingsAction(cmd, ctx);
   });
 
-  for (const register of extraCommands) register(program, ctx);
+  const setExitCode = (code: number) => void (ctx.exitCode = code);
+  registerSimulateCommand(program, { io: ctx.io, setExitCode });
+  registerReflectorsCommand(program, { io: ctx.io, setExitCode });
   return program;
-}
-
-/** Registration hooks for the subcommands of other stages (simulate, reflectors). */
-const extraCommands: ((program: Command, ctx: CliContext) => void)[] = [];
-
-/** Adds a subcommand registration (called at module load by main.ts wiring). */
-export function registerCommand(register: (program: Command, ctx: CliContext) => void): void {
-  extraCommands.push(register);
 }
 
 /** Runs the CLI with `argv` (without the program name) and returns the exit code. */

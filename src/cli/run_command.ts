@@ -1,15 +1,42 @@
 import type { Command } from "commander";
-import { ExitCode } from "./exit_codes.ts";
 import type { CliContext } from "./io.ts";
 import { settingsFromCommand } from "./settings_options.ts";
-import { configureLogging } from "../log/mod.ts";
+import { configureLogging, stageLogger } from "../log/mod.ts";
+import { uciSectionOptions } from "../config/uci.ts";
+import { runDaemon } from "../daemon/mod.ts";
+import { createMeasurement } from "../measure/mod.ts";
+import { createLuaRatecontroller, createPluginManager } from "../lua/mod.ts";
+import type { RateAdjuster } from "../ratecontroller/types.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 
-/** `run`: resolves the settings (interfaces and base rates required) and runs the daemon. */
+/**
+ * `run`: resolves the settings (interfaces and base rates required), builds the measurement
+ * pipeline, the plugins and the controller, and runs the daemon until SIGINT/SIGTERM. Returns
+ * the daemon's exit code; children are stopped before it returns.
+ */
 export async function runAction(cmd: Command, ctx: CliContext): Promise<number> {
   const resolved = settingsFromCommand(cmd, { requireDaemon: true });
-  configureLogging(resolved.settings.log_level);
-  for (const w of resolved.warnings) ctx.io.err(`warning: ${w}\n`);
-  await Promise.resolve();
-  ctx.io.err("sqm-autorate: the daemon is not wired yet\n");
-  return ExitCode.FAILURE;
+  const settings = resolved.settings;
+  configureLogging(settings.log_level);
+  const log = stageLogger("main");
+  log.info("Starting sqm-autorate {version}", { version: denoJson.version });
+  for (const w of resolved.warnings) log.warning(w);
+  const pluginSections = (type: string) => uciSectionOptions(resolved.uci, type);
+
+  // Plugins that fail to load are logged and skipped inside the manager: the daemon runs on.
+  const adjusters: RateAdjuster[] = [];
+  const plugins = await createPluginManager({
+    settings,
+    logger: stageLogger("plugins"),
+    pluginSections,
+  });
+  if (plugins) adjusters.push(plugins);
+
+  const code = await runDaemon(settings, {
+    measurement: createMeasurement(settings),
+    luaFactory: (context) => createLuaRatecontroller(context, { pluginSections }),
+    adjusters,
+  });
+  ctx.exitCode = code;
+  return code;
 }

@@ -17,8 +17,8 @@ Deno.test("uci: upstream example parses into sections, options and lists", () =>
   // Trailing comments after a complete statement are ignored.
   assertEquals(uciGet(file, "@output[0]", "log_level")?.value, "WARN");
   assertEquals(uciGet(file, "@plugins[0]", "plugin_script")?.value, [
-    "/etc/sqm-autorate/plugins/one.lua",
-    "/etc/sqm-autorate/plugins/two.lua",
+    "builtin:log_readings",
+    "builtin:delay_tuner",
   ]);
   assertEquals(findSection(file, "dh")?.type, "delay_histogram");
   assertEquals(findSection(file, "@network[0]")?.anonymous, true);
