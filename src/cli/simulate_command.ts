@@ -4,7 +4,7 @@
  */
 import { type Command, Option } from "commander";
 import type { Settings } from "../config/types.ts";
-import { resolveSettings as resolveFromInput } from "../config/resolve.ts";
+import { readUciFile, resolveSettings as resolveFromInput } from "../config/mod.ts";
 import { addSettingOptions, flagValuesFrom } from "./settings_options.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
@@ -33,8 +33,8 @@ import { join } from "node:path";
 export interface SimulateCommandOptions {
   /**
    * Resolves the settings from the subcommand's setting flags. Default: the flags over the
-   * table defaults (no environment, no UCI file: a simulation should not depend on the
-   * router's configuration).
+   * UCI file given with `--config` over the table defaults (no environment and no implicit
+   * /etc/config file: a simulation should not depend on the machine it runs on).
    */
   resolveSettings?: (cmd: Command) => Settings;
   /** Output channels (default: the process's stdout / stderr). */
@@ -60,7 +60,9 @@ interface SimulateFlags {
 }
 
 function defaultResolve(cmd: Command): Settings {
-  return resolveFromInput({ flags: flagValuesFrom(cmd) }).settings;
+  const configPath: string | undefined = cmd.getOptionValue("config");
+  const uci = configPath === undefined ? undefined : readUciFile(configPath, { explicit: true });
+  return resolveFromInput({ flags: flagValuesFrom(cmd), uci }).settings;
 }
 
 /**

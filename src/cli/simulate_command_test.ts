@@ -91,3 +91,22 @@ Deno.test("simulate is quiet by default and logs with --log-level", async () => 
   assertEquals(loud.code, ExitCode.OK);
   assert(loud.err.includes("control started"), loud.err.slice(0, 200));
 });
+
+Deno.test("simulate reads settings from --config when given, flags win", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sim_cfg_" });
+  try {
+    const path = `${dir}/sqm-autorate`;
+    await Deno.writeTextFile(
+      path,
+      "config advanced_settings\n\toption download_delay_ms '25'\n\toption upload_delay_ms '20'\n",
+    );
+    const r = await run(["--duration", "5", "--json", "--config", path, "--upload-delay-ms", "9"]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    const [first] = JSON.parse(r.out);
+    assertEquals([first.down.thresholdMs, first.up.thresholdMs], [25, 9]);
+    const missing = await run(["--duration", "5", "--config", `${dir}/none`]);
+    assertEquals(missing.code, ExitCode.CONFIG);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
