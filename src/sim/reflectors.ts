@@ -61,6 +61,8 @@ export class ReflectorField {
   #nextProbe = new Map<string, number>();
   #seq = new Map<string, number>();
   #pending: Pending[] = [];
+  #lastPeers: readonly string[] | undefined;
+  #earliestDue = -Infinity;
   #random: RandomSource;
   #mode: ProbeMode;
   #intervalS: number;
@@ -89,6 +91,10 @@ export class ReflectorField {
    * one RTT).
    */
   probe(now: number, peers: readonly string[], queueUpMs: number, queueDownMs: number): void {
+    // Fast path: same peer list and nothing due yet (most 10 ms steps).
+    if (peers === this.#lastPeers && now + 1e-9 < this.#earliestDue) return;
+    this.#lastPeers = peers;
+    let earliest = Infinity;
     for (let i = 0; i < peers.length; i++) {
       const ip = peers[i];
       const r = this.#byIp.get(ip);
@@ -99,12 +105,14 @@ export class ReflectorField {
         due = now + (i / Math.max(1, peers.length)) * this.#intervalS * 0.1;
         this.#nextProbe.set(ip, due);
       }
-      if (now + 1e-9 < due) continue;
+      if (now + 1e-9 < due) {
+        if (due < earliest) earliest = due;
+        continue;
+      }
       // A reflector that left the peers and came back starts a fresh schedule.
-      this.#nextProbe.set(
-        ip,
-        due + this.#intervalS < now ? now + this.#intervalS : due + this.#intervalS,
-      );
+      const next = due + this.#intervalS < now ? now + this.#intervalS : due + this.#intervalS;
+      this.#nextProbe.set(ip, next);
+      if (next < earliest) earliest = next;
       const seq = (this.#seq.get(ip) ?? -1) + 1;
       this.#seq.set(ip, seq);
       this.sent++;
@@ -134,6 +142,7 @@ export class ReflectorField {
         };
       this.#insert({ at: reply.receiveTimeS, reply });
     }
+    this.#earliestDue = earliest;
   }
 
   /** Removes and returns (in arrival order) the replies that have arrived by `now`. */
