@@ -180,7 +180,7 @@ export class PluginManager implements RateAdjuster {
     const kind = e instanceof LuaError ? e.kind : "error";
     logText(
       this.#logger,
-      "warn",
+      "error",
       `plugin ${p.name}: process() failed (${kind}, ${p.failures}/${MAX_CONSECUTIVE_FAILURES}); ` +
         `results ignored this tick: ${messageOf(e)}`,
     );

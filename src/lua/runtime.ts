@@ -92,14 +92,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<LuaRuntime>
     },
   });
   try {
-    const [util] = sandbox.callRefs(sandbox.load(UTIL_LUA, "=util"), [settings.log_level], 1);
+    const utilChunk = sandbox.load(UTIL_LUA, "=util");
+    const [util] = sandbox.callRefs(utilChunk, [settings.log_level], 1);
     const bridgeChunk = sandbox.load(BRIDGE_LUA, "=bridge");
     const refs = sandbox.callRefs(bridgeChunk, [util], BRIDGE_ENTRY_POINTS.length);
     const fns = Object.fromEntries(BRIDGE_ENTRY_POINTS.map((n, i) => [n, refs[i]])) as LuaRuntime[
       "fns"
     ];
-    const [raw] = sandbox.callRefs(sandbox.load(settingsToLua(settings), "=settings"), [], 1);
+    const settingsChunk = sandbox.load(settingsToLua(settings), "=settings");
+    const [raw] = sandbox.callRefs(settingsChunk, [], 1);
     const [table] = sandbox.callRefs(fns.prepare_settings, [raw, sections !== undefined], 1);
+    // The bridge functions keep what they need as upvalues; drop the loading handles.
+    for (const r of [utilChunk, util, bridgeChunk, settingsChunk, raw]) sandbox.release(r);
     return {
       sandbox,
       fns,
