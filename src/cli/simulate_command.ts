@@ -56,6 +56,7 @@ interface SimulateFlags {
   svg?: string;
   json?: boolean;
   reflectors: string;
+  loss: string;
   bufferMs: string;
 }
 
@@ -93,6 +94,7 @@ export function registerSimulateCommand(
     .option("--svg <file>", "write only the SVG plot to this file (e.g. docs/demo.svg)")
     .option("--json", "print the summary as JSON instead of a table")
     .option("--reflectors <n>", "number of synthetic reflectors", "10")
+    .option("--loss <p>", "highest per-reflector probe loss probability (0-1)", "0.01")
     .option("--buffer-ms <ms>", "ISP buffer, milliseconds at nominal capacity", "250");
   addSettingOptions(cmd);
   cmd.action(async (_opts: unknown, command: Command) => {
@@ -120,7 +122,7 @@ export async function simulateAction(
 ): Promise<number> {
   const io = options.io ?? processIo;
   const flags = cmd.opts<SimulateFlags>();
-  let durationS: number, seed: number, reflectorCount: number, bufferMs: number;
+  let durationS: number, seed: number, reflectorCount: number, bufferMs: number, maxLoss: number;
   try {
     durationS = positive("duration", flags.duration, false);
     const s = Number(flags.seed);
@@ -130,6 +132,10 @@ export async function simulateAction(
     seed = s;
     reflectorCount = positive("reflectors", flags.reflectors, true);
     bufferMs = positive("buffer-ms", flags.bufferMs, false);
+    maxLoss = Number(flags.loss);
+    if (flags.loss.trim() === "" || !(maxLoss >= 0 && maxLoss <= 1)) {
+      throw new UsageError(`--loss: expected a probability from 0 to 1, got "${flags.loss}"`);
+    }
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(
         `--load: unknown profile "${flags.load}"; use ${LOAD_PROFILES.join(", ")}`,
@@ -163,7 +169,7 @@ export async function simulateAction(
       settings,
       trace,
       flags,
-      { durationS, seed, reflectorCount, bufferMs },
+      { durationS, seed, reflectorCount, bufferMs, maxLoss },
       options,
     );
   } finally {
@@ -175,11 +181,17 @@ async function runAndReport(
   settings: Settings,
   trace: CapacityTrace,
   flags: SimulateFlags,
-  numbers: { durationS: number; seed: number; reflectorCount: number; bufferMs: number },
+  numbers: {
+    durationS: number;
+    seed: number;
+    reflectorCount: number;
+    bufferMs: number;
+    maxLoss: number;
+  },
   options: SimulateCommandOptions,
 ): Promise<number> {
   const io = options.io ?? processIo;
-  const { durationS, seed, reflectorCount, bufferMs } = numbers;
+  const { durationS, seed, reflectorCount, bufferMs, maxLoss } = numbers;
   const tty = options.stderrIsTerminal ?? Deno.stderr.isTerminal();
   const progress = tty ? progressBar(io) : undefined;
   let stats: FileStatsSink | undefined;
@@ -207,7 +219,7 @@ async function runAndReport(
       seed,
       compare: flags.compare === true,
       pipeline: (hooks) => daemonPipeline(hooks, { stats }),
-      engine: { reflectorCount, bufferMs },
+      engine: { reflectorCount, bufferMs, maxLoss },
       onProgress: progress,
     });
   } catch (e) {

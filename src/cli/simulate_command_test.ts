@@ -79,6 +79,9 @@ Deno.test("simulate reports bad trace lines and bad flags", async () => {
     assert(load.err.includes("--load"), load.err);
     const duration = await run(["--duration", "-4"]);
     assertEquals(duration.code, ExitCode.USAGE);
+    const loss = await run(["--loss", "1.5"]);
+    assertEquals(loss.code, ExitCode.USAGE);
+    assert(loss.err.includes("--loss"), loss.err);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
