@@ -67,7 +67,7 @@ Deno.test("compile arguments: manifest, bundle+minify, no code cache by default"
     "--bundle",
     "--minify",
     "--no-code-cache",
-    "main.ts",
+    "src/release/bundle_entry.ts",
   ]);
   const plain = parseArgs([
     "--",
@@ -78,6 +78,7 @@ Deno.test("compile arguments: manifest, bundle+minify, no code cache by default"
   const args = compileArgs(plain);
   assert(args.includes("--exclude-unused-npm") && !args.includes("--bundle"), args.join(" "));
   assert(!args.includes("--no-code-cache"), args.join(" "));
+  assertEquals(args.at(-1), "main.ts");
   assert(assertThrows(() => parseArgs([]), Error).message.includes("--target is required"));
   assert(
     assertThrows(() => parseArgs(["--target", "mips-unknown-linux-musl"]), Error).message.includes(

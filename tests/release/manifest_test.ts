@@ -164,3 +164,44 @@ Deno.test("deno task bundle: the bundle runs under exactly the manifest", async 
     expectCode(r, 0, "bundle simulate");
   });
 });
+
+Deno.test("Lua engine (embedded wasm) loads under -P=daemon, from source and bundled", async () => {
+  const source = await runDeno(daemonRunArgs("tests/release/lua_probe.ts"));
+  expectCode(source, 0, "lua probe from source");
+  assertEquals(source.stdout.trim(), "lua ok");
+  const dir = await Deno.makeTempDir({ prefix: "sqma-lua-bundle-" });
+  try {
+    const out = `${dir}/lua_probe.js`;
+    const b = await runDeno([
+      "bundle",
+      "--platform",
+      "deno",
+      "-o",
+      out,
+      "tests/release/lua_probe.ts",
+    ]);
+    expectCode(b, 0, "bundle lua probe");
+    const bundled = await runDeno(daemonRunArgs(out));
+    expectCode(bundled, 0, "bundled lua probe");
+    assertEquals(bundled.stdout.trim(), "lua ok");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bundle_entry.ts stays main.ts's twin (same imports and call, plus the CJS globals)", async () => {
+  const code = (path: string) =>
+    Deno.readTextFile(`${ROOT}/${path}`).then((t) =>
+      t.replace(/\/\*\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "")
+    );
+  const main = await code("main.ts");
+  const entry = await code("src/release/bundle_entry.ts");
+  const imports = (text: string) =>
+    [...text.matchAll(/import\s+(?:[^"']*from\s+)?["']([^"']+)["']/g)].map((m) =>
+      m[1].replace(/^\.\/src\//, "../").replace(/^\.\.\/\.\.\//, "../../")
+    );
+  // main.ts imports "./src/cli/mod.ts"; the entry, one folder down, "../cli/mod.ts".
+  assertEquals(imports(entry), ["./cjs_globals.ts", ...imports(main)]);
+  const body = (text: string) => text.replace(/import[^;]*;/g, "").replace(/\s+/g, " ").trim();
+  assertEquals(body(entry), body(main), "update src/release/bundle_entry.ts to match main.ts");
+});

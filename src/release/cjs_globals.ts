@@ -1,0 +1,13 @@
+/**
+ * CommonJS globals for npm code bundled into one ES module (`deno bundle`, `deno compile
+ * --bundle`). wasmoon's emscripten glue reads `__filename` while its module is evaluated, to find
+ * glue.wasm beside itself. Deno defines it for npm packages loaded as CommonJS, but not inside an
+ * ES module bundle, where the bare name throws a ReferenceError at start-up. The value is never
+ * used to read anything (src/lua/engine.ts serves the wasm from memory), so it names a path that
+ * does not exist. Import this module before anything that imports wasmoon.
+ */
+const g = globalThis as { __filename?: unknown; __dirname?: unknown };
+if (typeof g.__filename !== "string") g.__filename = "/sqm-autorate-bundle/index.js";
+if (typeof g.__dirname !== "string") g.__dirname = "/sqm-autorate-bundle";
+
+export {};
