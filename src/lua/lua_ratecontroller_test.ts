@@ -7,6 +7,7 @@ import { EwmaController } from "../ratecontroller/ewma.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
 import type { RatecontrollerContext, TickInput, TickReadings } from "../ratecontroller/types.ts";
 import { createLuaRatecontroller, LuaRatecontrollerError } from "./lua_ratecontroller.ts";
+import { createPluginManager } from "./plugin_manager.ts";
 import { recordingLogger, tickReadings } from "./testing.ts";
 
 const fixture = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;
@@ -181,4 +182,34 @@ Deno.test("lua controller: builtin:ewma matches the TypeScript EWMA for 10 000 v
     assert(changes > ticks / 4, `only ${changes} rate changes: inputs not varied enough`);
     lua.close?.();
   }
+});
+
+Deno.test("lua controller + plugin: the Lua heaps do not grow over 20 000 ticks", async () => {
+  const { ctx } = await context({
+    rate_controller: "builtin:ewma",
+    plugin_scripts: [fixture("read_all.lua"), "builtin:log_readings"],
+  }, 5);
+  const c = await createLuaRatecontroller(ctx);
+  const pm = await createPluginManager({ settings: ctx.settings, logger: ctx.logger });
+  assert(pm);
+  const rnd = seededRandom(9);
+  let cur = { dl: 60000, ul: 12000 };
+  const run = async (from: number, n: number) => {
+    for (let i = from; i < from + n; i++) {
+      const input = variedTick(rnd, i * 0.5, cur);
+      const d = await c.decide(input);
+      const adj = await pm.adjust({ ...input, ...d });
+      cur = {
+        dl: Math.floor(Math.max(20000, adj.next_dl_rate ?? d.next_dl_rate)),
+        ul: Math.floor(Math.max(4000, adj.next_ul_rate ?? d.next_ul_rate)),
+      };
+    }
+  };
+  await run(0, 2000);
+  const before = c.heapBytes() + pm.heapBytes();
+  await run(2000, 20_000);
+  const after = c.heapBytes() + pm.heapBytes();
+  assert(after - before <= 1024, `heap grew by ${after - before} bytes`);
+  c.close();
+  pm.close();
 });
