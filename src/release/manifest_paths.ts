@@ -18,6 +18,7 @@ export type ManifestPathSettings = Pick<
   | "pinger_binary"
   | "plugin_ratecontrol"
   | "plugin_scripts"
+  | "rate_controller"
 >;
 
 /** The kind of access a path needs. */
@@ -83,7 +84,7 @@ function where(entries: readonly string[]): string {
   return parts.join(", or one of ");
 }
 
-/** Plugin values with a `/` are file paths; bare names are Lua module names (embedded plugins). */
+/** Script values with a `/` are file paths; bare names are `ewma`, `builtin:<name>` or modules. */
 function looksLikePath(value: string): boolean {
   return value.includes("/");
 }
@@ -94,8 +95,9 @@ function looksLikePath(value: string): boolean {
  *
  * Checked: `stats_file` and `speedhist_file` with their rotated `.1` copies (read + write, since
  * rotation stats and renames them; skipped when `suppress_statistics` is true because the files
- * are then never opened), `reflector_list_file` (read), Lua plugin paths in `plugin_ratecontrol`
- * and `plugin_scripts` (read; bare module names are not paths), `pinger_binary` (run), and the
+ * are then never opened), `reflector_list_file` (read), Lua script paths in `plugin_ratecontrol`,
+ * `plugin_scripts` and `rate_controller` (read; bare names such as `ewma`, `builtin:ewma` or a
+ * module name are not paths), `pinger_binary` (run), and the
  * `--config` file (read). Relative paths are rejected: the daemon's working directory is `/`
  * under procd and systemd, so they would not mean what the user expects.
  */
@@ -159,6 +161,9 @@ export function checkPathsAgainstManifest(
   }
   for (const script of settings.plugin_scripts) {
     if (looksLikePath(script)) needRead("plugin_scripts", script);
+  }
+  if (looksLikePath(settings.rate_controller)) {
+    needRead("rate_controller", settings.rate_controller);
   }
   const pinger = settings.pinger_binary;
   if (pinger !== "" && !programAllowed(pinger, manifest.run)) {

@@ -107,19 +107,23 @@ Deno.test("reflector list and plugin paths must be readable", () => {
       reflector_list_file: "/etc/sqm-autorate/reflectors-icmp.csv",
       plugin_ratecontrol: "/etc/sqm-autorate/plugins/log_readings.lua",
       plugin_scripts: ["delay-histogram", "/etc/sqm-autorate/x.lua"],
+      rate_controller: "/etc/sqm-autorate/my_controller.lua",
     })),
     [],
   );
+  assertEquals(checkPathsAgainstManifest(settings({ rate_controller: "builtin:ewma" })), []);
   const issues = checkPathsAgainstManifest(settings({
     reflector_list_file: "/root/reflectors.csv",
     plugin_ratecontrol: "/usr/lib/lua/x.lua",
     plugin_scripts: ["pretty_speeds", "/home/u/y.lua", "../z.lua"],
+    rate_controller: "/root/rc.lua",
   }));
   assertEquals(issues.map((i) => [i.setting, i.value, i.access]), [
     ["reflector_list_file", "/root/reflectors.csv", "read"],
     ["plugin_ratecontrol", "/usr/lib/lua/x.lua", "read"],
     ["plugin_scripts", "/home/u/y.lua", "read"],
     ["plugin_scripts", "../z.lua", "read"],
+    ["rate_controller", "/root/rc.lua", "read"],
   ]);
   assertStringIncludes(issues[0].message, "a file in /etc/sqm-autorate/");
   assert(!issues[0].message.includes("/tmp/"), "stats files are no advice for reading");
