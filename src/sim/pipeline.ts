@@ -5,20 +5,20 @@
  * and byte counters read from the simulated link.
  */
 import { stageLogger } from "../log/mod.ts";
-import { createOwdState, type OwdState, type ReselectRequester } from "../baseline/owd_state.ts";
-import { Baseliner } from "../baseline/baseliner.ts";
-import { ReflectorSelector } from "../reflectors/selector.ts";
+import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
+import type { TimerApi } from "../reflectors/selector.ts";
+import { createMeasurement, type Measurement, type Pinger } from "../measure/mod.ts";
 import type { Shaper, ShaperKind, ShaperPair } from "../apply/shaper.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { createRatecontroller, type RateAdjuster } from "../ratecontroller/mod.ts";
 import { createLuaRatecontroller, createPluginManager, pluginRefs } from "../lua/mod.ts";
 import type { CounterReader, CounterReading } from "../counters/types.ts";
 import type { StatsSink } from "../report/stats.ts";
-import type { PingReply } from "../measure/types.ts";
+import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
 import type { SimHooks, SimPipeline } from "./engine.ts";
 
 /** Number of initial peers, as upstream's six built-in initial reflectors. */
-const INITIAL_PEERS = 6;
+const INITIAL_PEER_COUNT = 6;
 
 /** A `Shaper` whose rate is the simulated link's shaper rate. */
 export class SimShaper implements Shaper {
@@ -80,12 +80,119 @@ export class SimCounterReader implements CounterReader {
 }
 
 /** Counts reselection requests on the way to the selector. */
-class CountingRequester {
+class CountingRequester implements ReselectRequester {
   count = 0;
-  constructor(readonly target: { requestReselect(reason: string): void }) {}
+  constructor(readonly target: ReselectRequester) {}
   requestReselect(reason: string): void {
     this.count++;
     this.target.requestReselect(reason);
+  }
+}
+
+/** Timers in virtual time for the selector's runner: they fire from `runDue(now)`. */
+export class VirtualTimers implements TimerApi {
+  #clock: { monotonicS(): number };
+  #timers = new Map<number, { at: number; fn: () => void }>();
+  #nextId = 1;
+  #earliest = Infinity;
+
+  /** Timers are relative to `clock`. */
+  constructor(clock: { monotonicS(): number }) {
+    this.#clock = clock;
+  }
+
+  /** Registers `fn` to run `ms` milliseconds of virtual time from now. */
+  setTimeout(fn: () => void, ms: number): number {
+    const id = this.#nextId++;
+    const at = this.#clock.monotonicS() + Math.max(0, ms) / 1000;
+    this.#timers.set(id, { at, fn });
+    if (at < this.#earliest) this.#earliest = at;
+    return id;
+  }
+
+  /** Cancels a timer. */
+  clearTimeout(id: unknown): void {
+    this.#timers.delete(id as number);
+  }
+
+  /** Runs every timer due by `now`, earliest first (also ones armed while running). */
+  runDue(now: number): void {
+    while (now + 1e-9 >= this.#earliest) {
+      let id = -1;
+      let at = Infinity;
+      for (const [k, t] of this.#timers) {
+        if (t.at < at) {
+          at = t.at;
+          id = k;
+        }
+      }
+      if (id < 0 || at > now + 1e-9) {
+        this.#earliest = at;
+        return;
+      }
+      const t = this.#timers.get(id)!;
+      this.#timers.delete(id);
+      this.#earliest = -Infinity; // recomputed on the next pass
+      t.fn();
+    }
+  }
+}
+
+/**
+ * The pinger as `createMeasurement` sees it. The engine's reflector field does the probing
+ * (of `reflectors`) and hands the replies to `Measurement.ingest`, like the pinger's
+ * `onReply`.
+ */
+export class SimPinger implements Pinger {
+  /** Reported tool. */
+  readonly tool: PingerTool = "tsping";
+  /** Probe mode. */
+  readonly mode: ProbeMode;
+  #reflectors: readonly string[] = [];
+  #running = false;
+
+  /** `mode` follows `measurement_type`. */
+  constructor(mode: ProbeMode) {
+    this.mode = mode;
+  }
+
+  /** Reflectors being probed. */
+  get reflectors(): readonly string[] {
+    return this.#reflectors;
+  }
+
+  /** Starts probing `reflectors`. */
+  start(reflectors: readonly string[]): Promise<void> {
+    this.#reflectors = [...reflectors];
+    this.#running = true;
+    return Promise.resolve();
+  }
+
+  /** Switches to new reflectors. */
+  setReflectors(reflectors: readonly string[]): Promise<void> {
+    this.#reflectors = [...reflectors];
+    return Promise.resolve();
+  }
+
+  /** Stops probing. */
+  stop(): Promise<void> {
+    this.#running = false;
+    this.#reflectors = [];
+    return Promise.resolve();
+  }
+
+  /** Replies go through `Measurement.ingest`; this iterator only ends. */
+  replies(): AsyncIterableIterator<PingReply> {
+    const it: AsyncIterableIterator<PingReply> = {
+      next: () => Promise.resolve({ done: true, value: undefined }),
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
+  }
+
+  /** Whether `start` was called and `stop` not yet. */
+  get running(): boolean {
+    return this.#running;
   }
 }
 
@@ -95,34 +202,51 @@ export interface DaemonPipelineOptions {
   stats?: StatsSink;
 }
 
-/** The measurement half of the pipeline: OWD state, baseliner, selector. */
+/** The measurement half of the pipeline, on the daemon's own wiring. */
 export interface SimMeasurement {
+  /** The daemon's measurement pipeline (`createMeasurement`): baseliner, selector, peer filter. */
+  measurement: Measurement;
   /** Shared OWD state (peers published by the selector). */
   owd: OwdState;
-  /** The real baseliner. */
-  baseliner: Baseliner;
-  /** The real selector, stepped in virtual time. */
-  selector: ReflectorSelector;
-  /** Reselect requester that counts requests and forwards them to the selector. */
+  /** The pinger stand-in: what is being probed. */
+  pinger: SimPinger;
+  /** Virtual timers of the selector runner. */
+  timers: VirtualTimers;
+  /** Reselect requester for the control loop; counts and forwards to the selector. */
   reselect: CountingRequester;
+  /** Feeds a reply (filtered to current peers, then the baseliner). */
+  ingest(reply: PingReply): void;
+  /** Fires the selector's timers due at the clock's time. */
+  advance(): void;
 }
 
-/** Builds the measurement half on the engine's hooks. */
-export function simMeasurement(hooks: SimHooks): SimMeasurement {
+/**
+ * Builds and starts the daemon's measurement pipeline (`createMeasurement`) on the engine's
+ * hooks: the synthetic pool, the first six reflectors as initial peers (upstream has six
+ * built-in ones), the virtual clock, timers and random source, and a `SimPinger`.
+ */
+export async function simMeasurement(hooks: SimHooks): Promise<SimMeasurement> {
   const { settings } = hooks;
-  const owd = createOwdState(hooks.pool.slice(0, INITIAL_PEERS));
-  const selector = new ReflectorSelector({
-    owd,
-    pool: hooks.pool,
-    numReflectors: settings.num_reflectors,
-    tickS: settings.tick_interval,
-    peerReselectionTimeMin: settings.peer_reselection_time,
+  const pinger = new SimPinger(settings.measurement_type === "icmp" ? "echo" : "timestamp");
+  const timers = new VirtualTimers(hooks.clock);
+  const measurement = createMeasurement(settings, {
+    clock: hooks.clock,
     random: hooks.random,
+    pool: hooks.pool,
+    initialPeers: hooks.pool.slice(0, INITIAL_PEER_COUNT),
+    pinger,
+    timers,
   });
-  const reselect = new CountingRequester(selector);
-  const baseliner = new Baseliner(owd, { tickS: settings.tick_interval, reselect });
-  selector.start(hooks.clock.monotonicS());
-  return { owd, baseliner, selector, reselect };
+  await measurement.start();
+  return {
+    measurement,
+    owd: measurement.owd,
+    pinger,
+    timers,
+    reselect: new CountingRequester(measurement.reselect),
+    ingest: (reply) => measurement.ingest(reply),
+    advance: () => timers.runDue(hooks.clock.monotonicS()),
+  };
 }
 
 /**
@@ -133,30 +257,33 @@ export async function daemonPipeline(
   hooks: SimHooks,
   options: DaemonPipelineOptions = {},
 ): Promise<SimPipeline> {
-  const m = simMeasurement(hooks);
+  const m = await simMeasurement(hooks);
   const dl = new SimShaper("sim-dl", hooks.setDlRate);
   const ul = new SimShaper("sim-ul", hooks.setUlRate);
-  const control = await buildControl({
-    hooks,
-    owd: m.owd,
-    reselect: m.reselect,
-    shapers: { dl, ul },
-    counters: new SimCounterReader(hooks),
-    stats: options.stats,
-  });
+  let control: SimControl;
+  try {
+    control = await buildControl({
+      hooks,
+      owd: m.owd,
+      reselect: m.reselect,
+      shapers: { dl, ul },
+      counters: new SimCounterReader(hooks),
+      stats: options.stats,
+    });
+  } catch (e) {
+    await m.measurement.stop();
+    throw e;
+  }
   return {
     name: control.name,
-    peers: () => m.owd.peers,
-    onReply: (reply: PingReply) => void m.baseliner.ingest(reply),
-    advance: () => {
-      const now = hooks.clock.monotonicS();
-      if (now >= m.selector.nextWakeS) m.selector.step(now);
-    },
+    peers: () => m.pinger.reflectors,
+    onReply: m.ingest,
+    advance: m.advance,
     tick: () => control.tick(),
     reselects: () => m.reselect.count,
-    close: () => {
-      m.selector.stop();
-      return control.close();
+    close: async () => {
+      await m.measurement.stop();
+      await control.close();
     },
   };
 }

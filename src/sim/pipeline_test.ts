@@ -3,28 +3,25 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { collectDeltas, delayStatistic } from "../ratecontroller/deltas.ts";
 import { runScenario, type SimHooks, type SimPipeline } from "./engine.ts";
 import { parseTraceCsv } from "./trace.ts";
-import { SimCounterReader, simMeasurement, SimShaper } from "./pipeline.ts";
+import { SimCounterReader, simMeasurement, SimShaper, VirtualTimers } from "./pipeline.ts";
 
 /**
  * A pipeline with the real measurement half and no controller: the shaper stays where the
  * test put it, each tick records the delay statistic the control loop would see.
  */
-function observingPipeline(
+async function observingPipeline(
   hooks: SimHooks,
   rates: { dl: number; ul: number },
   seen: { t: number; dl: number; ul: number; fresh: number }[],
-): SimPipeline {
-  const m = simMeasurement(hooks);
+): Promise<SimPipeline> {
+  const m = await simMeasurement(hooks);
   hooks.setDlRate(rates.dl);
   hooks.setUlRate(rates.ul);
   return {
     name: "observer",
-    peers: () => m.owd.peers,
-    onReply: (r) => void m.baseliner.ingest(r),
-    advance: () => {
-      const now = hooks.clock.monotonicS();
-      if (now >= m.selector.nextWakeS) m.selector.step(now);
-    },
+    peers: () => m.pinger.reflectors,
+    onReply: m.ingest,
+    advance: m.advance,
     tick: () => {
       const now = hooks.clock.monotonicS();
       const d = collectDeltas(m.owd, now, { tickInterval: hooks.settings.tick_interval });
@@ -36,6 +33,7 @@ function observingPipeline(
       });
     },
     reselects: () => m.reselect.count,
+    close: () => m.measurement.stop(),
   };
 }
 
@@ -92,4 +90,29 @@ Deno.test("SimShaper and SimCounterReader talk to the engine hooks", async () =>
   const reader = new SimCounterReader({ counters: { dlBytes: () => 10.7, ulBytes: () => 3 } });
   const r = await reader.read();
   assertEquals([r?.dlBytes, r?.ulBytes], [10, 3]);
+});
+
+Deno.test("virtual timers fire in time order when the clock reaches them", () => {
+  let now = 0;
+  const timers = new VirtualTimers({ monotonicS: () => now });
+  const fired: string[] = [];
+  timers.setTimeout(() => fired.push("b"), 2000);
+  timers.setTimeout(() => {
+    fired.push("a");
+    timers.setTimeout(() => fired.push("c"), 500); // armed while running: at 1.5 s
+  }, 1000);
+  const cancelled = timers.setTimeout(() => fired.push("x"), 1200);
+  timers.clearTimeout(cancelled);
+  now = 0.9;
+  timers.runDue(now);
+  assertEquals(fired, []);
+  // The engine advances in 10 ms steps; a timer armed while firing counts from that step.
+  const at: Record<string, number> = {};
+  for (let k = 91; k <= 300; k++) {
+    now = k / 100;
+    timers.runDue(now);
+    for (const f of fired) at[f] ??= now;
+  }
+  assertEquals(fired, ["a", "c", "b"]);
+  assertEquals(at, { a: 1, c: 1.5, b: 2 });
 });
