@@ -29,7 +29,10 @@ export interface DirectionSummary {
   aboveThresholdPct: number | null;
   /** Delay threshold used, ms. */
   thresholdMs: number;
-  /** Per capacity drop while loaded: seconds until delay is back under the threshold (null: never). */
+  /**
+   * Per capacity drop while loaded: seconds until the delay is back under the threshold (null:
+   * not before the next drop or the end of the run).
+   */
   recoveriesS: (number | null)[];
   /** Worst recovery among the drops that recovered, s (null: none did). */
   maxRecoveryS: number | null;
@@ -161,7 +164,7 @@ export class DirectionRecorder {
     const cap = dir === "down" ? trace.down : trace.up;
     const window = Math.round(1 / trace.stepS);
     const endS = n * this.#dt;
-    const out: (number | null)[] = [];
+    const drops: number[] = []; // step indices
     let lastDrop = -Infinity;
     for (let i = 1; i < cap.length && i * trace.stepS < endS; i++) {
       let max = 0;
@@ -170,22 +173,30 @@ export class DirectionRecorder {
       if (cap[i] >= DROP_FRACTION * max || t - lastDrop < DROP_MERGE_S) continue;
       lastDrop = t;
       const step = Math.round(t / this.#dt);
-      if (step >= n || this.#loaded[step] === 0) continue;
-      out.push(this.#recoveryFrom(step, n));
+      if (step < n) drops.push(step);
+    }
+    const out: (number | null)[] = [];
+    for (let d = 0; d < drops.length; d++) {
+      if (this.#loaded[drops[d]] === 0) continue;
+      // A drop must be recovered from before the next one (or the end of the run).
+      out.push(this.#recoveryFrom(drops[d], d + 1 < drops.length ? drops[d + 1] : n));
     }
     return out;
   }
 
-  /** Seconds from `start` until delay stays under the threshold for the hold time. */
-  #recoveryFrom(start: number, n: number): number | null {
+  /**
+   * Seconds from step `start` until the delay is under the threshold and stays there for the
+   * hold time; null if that does not happen before step `end`. Being under the threshold from
+   * some point up to `end` (shorter than the hold time) counts as recovered at that point.
+   */
+  #recoveryFrom(start: number, end: number): number | null {
     const hold = Math.round(RECOVERED_HOLD_S / this.#dt);
     let runStart = start;
-    for (let i = start; i < n; i++) {
+    for (let i = start; i < end; i++) {
       if (this.#delay[i] > this.#thresholdMs) runStart = i + 1;
       else if (i + 1 - runStart >= hold) return (runStart - start) * this.#dt;
     }
-    // Recovered only if under the threshold through the end of the run.
-    return runStart < n ? (runStart - start) * this.#dt : null;
+    return runStart < end ? (runStart - start) * this.#dt : null;
   }
 }
 

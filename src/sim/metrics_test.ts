@@ -55,3 +55,21 @@ Deno.test("percentiles, utilisation, time above threshold and rate changes", () 
   assertEquals(s.aboveThresholdPct, 80); // 16..79 of 0..79
   assertEquals(s.rateChanges, 2);
 });
+
+Deno.test("recovery: a drop not recovered from before the next drop counts as never", () => {
+  const twoDrops = parseTraceCsv(
+    "time_s,down_kbit,up_kbit\n0,1000,1000\n5,500,500\n6,1000,1000\n10,400,400\n",
+    { durationS: 20 },
+  );
+  const rec = new DirectionRecorder({ steps: 2000, dt: 0.01, thresholdMs: 15 });
+  for (let i = 0; i < 2000; i++) {
+    const t = i * 0.01;
+    // High from the first drop until 12 s, then low.
+    rec.record(true, t >= 5 && t < 12 ? 50 : 1, 1000, 0, 900);
+  }
+  const s = rec.summary(twoDrops, "down");
+  assertEquals(s.recoveriesS.length, 2);
+  assertEquals(s.recoveriesS[0], null);
+  assert(Math.abs(s.recoveriesS[1]! - 2) < 0.02, `${s.recoveriesS[1]}`);
+  assertEquals(s.unrecoveredDrops, 1);
+});
