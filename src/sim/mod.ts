@@ -150,5 +150,6 @@ function rec(max: number | null, unrecovered: number): string {
 function recList(list: readonly (number | null)[]): string {
   if (list.length === 0) return "-";
   const shown = list.slice(0, 4).map((x) => (x === null ? "never" : x.toFixed(1))).join(" ");
-  return list.length > 4 ? `${shown} …(${list.length})` : `${shown} s`;
+  const unit = list.some((x) => x !== null) ? " s" : "";
+  return list.length > 4 ? `${shown}${unit} …(${list.length} drops)` : `${shown}${unit}`;
 }
