@@ -86,8 +86,6 @@ export interface RunOptions {
   bufferMs?: number;
   /** Progress callback, fraction 0–1, called about every 1 % of the run. */
   onProgress?: (fraction: number) => void;
-  /** Called after every control tick with the time and the rates (stats rows). */
-  onTick?: (t: number, dlKbit: number, ulKbit: number) => void;
 }
 
 /** The result of one run. */
@@ -224,7 +222,6 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         if (t + 1e-9 >= nextTick) {
           nextTick += tickS;
           await pipeline.tick();
-          options.onTick?.(t, down.shaperKbit, up.shaperKbit);
         }
       } else {
         // Baselines without a controller still probe, so probe counts compare.
