@@ -18,8 +18,16 @@
 export interface PermissionManifest {
   /** Programs the daemon may spawn: bare names (looked up in PATH) or absolute paths. */
   readonly run: readonly string[];
-  /** Environment variables (a trailing `*` is a prefix wildcard). */
-  readonly env: readonly string[];
+  /** Environment variables. */
+  readonly env: {
+    /** Readable variables (a trailing `*` is a prefix wildcard). */
+    readonly allow: readonly string[];
+    /**
+     * Variables that read as unset instead of failing: commander probes these for colour
+     * support even for `--help`; their values stay invisible.
+     */
+    readonly ignore: readonly string[];
+  };
   /** Files and directories (trailing `/`) the daemon may read. */
   readonly read: readonly string[];
   /** Files and directories (trailing `/`) the daemon may write. */
@@ -60,7 +68,10 @@ export const DAEMON_MANIFEST: PermissionManifest = {
     "/usr/bin/tsping",
     "/usr/local/bin/tsping",
   ],
-  env: ["SQMA_*"],
+  env: {
+    allow: ["SQMA_*"],
+    ignore: ["CLICOLOR_FORCE", "FORCE_COLOR", "NO_COLOR"],
+  },
   read: [
     "/etc/config/sqm-autorate",
     "/etc/sqm-autorate/",

@@ -27,10 +27,11 @@ Deno.test("manifest grants no net, sys, ffi or blanket permission", () => {
   const daemon = (denoJson as { permissions: Record<string, Record<string, unknown>> })
     .permissions.daemon;
   assertEquals(Object.keys(daemon).sort(), ["env", "read", "run", "write"]);
-  for (const kind of ["run", "env", "read", "write"] as const) {
+  for (const kind of ["run", "read", "write"] as const) {
     assert(Array.isArray(daemon[kind]), `${kind} must be a list, not true`);
   }
-  assertEquals(DAEMON_MANIFEST.env, ["SQMA_*"]);
+  assertEquals(DAEMON_MANIFEST.env.allow, ["SQMA_*"]);
+  assert(DAEMON_MANIFEST.env.ignore.every((n) => !n.includes("*")), "ignore exact names only");
 });
 
 Deno.test("upstream default settings pass", () => {

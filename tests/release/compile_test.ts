@@ -132,7 +132,8 @@ Deno.test({
       };
       const text = await build(`${dir}/sqm-autorate`, []);
       assertEquals(metadataField(text, "allow_run"), DAEMON_MANIFEST.run);
-      assertEquals(metadataField(text, "allow_env"), DAEMON_MANIFEST.env);
+      assertEquals(metadataField(text, "allow_env"), DAEMON_MANIFEST.env.allow);
+      assertEquals(metadataField(text, "ignore_env"), DAEMON_MANIFEST.env.ignore);
       assertEquals(metadataField(text, "allow_read"), strip(DAEMON_MANIFEST.read));
       assertEquals(metadataField(text, "allow_write"), strip(DAEMON_MANIFEST.write));
       for (const kind of ["allow_net", "allow_sys", "allow_ffi"]) {

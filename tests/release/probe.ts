@@ -32,7 +32,6 @@ export const MUST_BE_DENIED: readonly string[] = [
   "listen tcp 127.0.0.1",
   "fetch http://127.0.0.1",
   "env HOME",
-  "env all",
   "sys hostname",
   "read /proc/net/dev",
   "ffi dlopen",
@@ -41,6 +40,8 @@ export const MUST_BE_DENIED: readonly string[] = [
 /** Probes that must fully work. */
 export const MUST_BE_ALLOWED: readonly string[] = [
   "env SQMA_PROBE",
+  "env CLICOLOR_FORCE reads as unset",
+  "env all shows only SQMA_*",
   "stats file write+rotate",
   "read /etc/config/sqm-autorate",
   "spawn tc",
@@ -124,13 +125,32 @@ export async function runProbes(statsDir: string): Promise<ProbeResult[]> {
   await add("listen tcp 127.0.0.1", () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
   await add("fetch http://127.0.0.1", () => fetch("http://127.0.0.1:65000/"));
   await add("env HOME", () => Deno.env.get("HOME"));
-  await add("env all", () => Deno.env.toObject());
   await add("sys hostname", () => Deno.hostname());
   await add("read /proc/net/dev", () => Deno.readTextFile("/proc/net/dev"));
   await add("ffi dlopen", () => Deno.dlopen("libc.so.6", {}));
 
   // Must be allowed.
-  await add("env SQMA_PROBE", () => Deno.env.get("SQMA_PROBE"));
+  await add("env SQMA_PROBE", () => {
+    if (Deno.env.get("SQMA_PROBE") === undefined) throw new Error("SQMA_PROBE not visible");
+  });
+  // Ignored, not granted: the caller sets CLICOLOR_FORCE, yet the daemon must see it as unset.
+  // (NO_COLOR is no test: Deno lets every program read it.)
+  await add("env CLICOLOR_FORCE reads as unset", () => {
+    const v = Deno.env.get("CLICOLOR_FORCE");
+    if (v !== undefined) throw new Error(`CLICOLOR_FORCE is visible: ${v}`);
+  });
+  // The whole environment is either refused or shows nothing but SQMA_* (and NO_COLOR).
+  await add("env all shows only SQMA_*", () => {
+    let names: string[];
+    try {
+      names = Object.keys(Deno.env.toObject());
+    } catch (e) {
+      if (isPermissionError(e)) return;
+      throw e;
+    }
+    const leaked = names.filter((n) => !n.startsWith("SQMA_") && n !== "NO_COLOR");
+    if (leaked.length > 0) throw new Error(`visible: ${leaked.join(", ")}`);
+  });
   await add("stats file write+rotate", async () => {
     await Deno.mkdir(statsDir, { recursive: true });
     await Deno.writeTextFile(statsFile, "a\n");
