@@ -12,7 +12,7 @@ import {
   EXIT_NO_DENORT,
   parseArgs,
 } from "../../scripts/compile.ts";
-import { expectCode, runDeno } from "./run_deno.ts";
+import { expectCode, ROOT, runDeno } from "./run_deno.ts";
 
 function envWithout(name: string, extra: Record<string, string> = {}): Record<string, string> {
   const env = Deno.env.toObject();
@@ -130,7 +130,8 @@ Deno.test({
         const bytes = await Deno.readFile(out);
         return new TextDecoder("latin1").decode(bytes);
       };
-      const text = await build(`${dir}/sqm-autorate`, []);
+      const out = `${dir}/sqm-autorate`;
+      const text = await build(out, []);
       assertEquals(metadataField(text, "allow_run"), DAEMON_MANIFEST.run);
       assertEquals(metadataField(text, "allow_env"), DAEMON_MANIFEST.env.allow);
       assertEquals(metadataField(text, "ignore_env"), DAEMON_MANIFEST.env.ignore);
@@ -140,6 +141,15 @@ Deno.test({
         assertEquals(metadataField(text, kind), null, kind);
       }
       assert(text.includes(".deno_compile_bundle_"), "the graph is embedded as one bundle");
+      // The embedded module is byte for byte what `deno task bundle` writes, so the bundle tests
+      // under -P=daemon (manifest_test.ts) run exactly the code the binary runs.
+      expectCode(await runDeno(["task", "bundle"]), 0, "deno task bundle");
+      const bundle = await Deno.readTextFile(`${ROOT}/dist/sqm-autorate.js`);
+      assert(bundle.length > 100_000, "bundle has the whole program");
+      assert(
+        new TextDecoder().decode(await Deno.readFile(out)).includes(bundle),
+        "bundle embedded",
+      );
       assertEquals(metadataField(text, "code_cache_key"), null);
       const cached = await build(`${dir}/sqm-autorate-cc`, ["--code-cache"]);
       assert(metadataField(cached, "code_cache_key") !== null, "--code-cache keeps a cache key");
