@@ -20,8 +20,8 @@
  *   resolvable (`deno task bundle` and tests/release run the bundle, Lua engine included, under
  *   the manifest) and the Lua wasm and scripts are embedded as modules (src/lua/glue_wasm.ts,
  *   src/lua/embedded_scripts.ts) rather than read from disk, so no `--include lua/` is needed
- *   (an included file would need a read grant to be opened). The entry is
- *   src/release/bundle_entry.ts, main.ts's twin that defines `__filename` for wasmoon first.
+ *   (an included file would need a read grant to be opened). The entry is main.ts (the CommonJS
+ *   globals bundled wasmoon expects are defined by src/lua/cjs_globals.ts).
  *   `--no-bundle` compiles main.ts with the plain graph and `--exclude-unused-npm`.
  * - `--no-code-cache` (default; `--code-cache` to keep it): a compiled binary otherwise writes a
  *   V8 code cache into the temp directory on its first run. On routers /tmp is RAM, systemd's
@@ -119,9 +119,7 @@ export function compileArgs(options: CompileOptions): string[] {
   if (options.bundle) args.push("--bundle", "--minify");
   else args.push("--exclude-unused-npm");
   if (!options.codeCache) args.push("--no-code-cache");
-  // Bundled builds start from main.ts's twin that first defines the CommonJS globals bundled npm
-  // code (wasmoon) expects; see src/release/bundle_entry.ts.
-  args.push(options.bundle ? "src/release/bundle_entry.ts" : "main.ts");
+  args.push("main.ts");
   return args;
 }
 

@@ -8,6 +8,8 @@ import { createMeasurement } from "../measure/mod.ts";
 import { createLuaRatecontroller, createPluginManager } from "../lua/mod.ts";
 import type { RateAdjuster } from "../ratecontroller/types.ts";
 import denoJson from "../../deno.json" with { type: "json" };
+import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
+import { DAEMON_MANIFEST } from "../release/manifest.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
@@ -21,6 +23,15 @@ export async function runAction(cmd: Command, ctx: CliContext): Promise<number> 
   const log = stageLogger("main");
   log.info("Starting sqm-autorate {version}", { version: denoJson.version });
   for (const w of resolved.warnings) log.warning(w);
+  // Not fatal: from a checkout (`-P=dev`) other paths work; under the release manifest they
+  // would fail later, so say so now.
+  for (
+    const issue of checkPathsAgainstManifest(settings, DAEMON_MANIFEST, {
+      configPath: resolved.uci?.path,
+    })
+  ) {
+    log.warning("{message}", { message: issue.message });
+  }
   const pluginSections = (type: string) => uciSectionOptions(resolved.uci, type);
 
   // Plugins that fail to load are logged and skipped inside the manager: the daemon runs on.

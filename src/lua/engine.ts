@@ -7,6 +7,7 @@
  * scalar arguments only (tables are built on the Lua side by the bridge), no chunk re-evaluation.
  * Values cross the boundary only through `src/lua/bridge.ts`.
  */
+import "./cjs_globals.ts"; // before wasmoon: bundled builds lack CommonJS globals
 import fs from "node:fs";
 import { LUA_REGISTRYINDEX, type LuaEngine, LuaFactory } from "wasmoon";
 import { GLUE_WASM_BASE64 } from "./glue_wasm.ts";

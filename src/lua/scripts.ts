@@ -5,8 +5,12 @@
  */
 import { EMBEDDED_SCRIPTS } from "./embedded_scripts.ts";
 
-/** Where module names (`plugin_ratecontrol = log_readings`) are looked up, in order. */
-export const MODULE_DIRS: readonly string[] = ["/etc/sqm-autorate", "/usr/lib/sqm-autorate"];
+/**
+ * Where module names (`plugin_ratecontrol = log_readings`) are looked up. Upstream installs its
+ * plugins in /usr/lib/sqm-autorate, but the daemon's permission manifest may only read
+ * /etc/sqm-autorate: copy upstream plugins there.
+ */
+export const MODULE_DIRS: readonly string[] = ["/etc/sqm-autorate"];
 
 /** A script ready to compile. */
 export interface ScriptSource {

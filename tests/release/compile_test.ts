@@ -67,7 +67,7 @@ Deno.test("compile arguments: manifest, bundle+minify, no code cache by default"
     "--bundle",
     "--minify",
     "--no-code-cache",
-    "src/release/bundle_entry.ts",
+    "main.ts",
   ]);
   const plain = parseArgs([
     "--",

@@ -4,7 +4,6 @@
  * `-P=daemon`, as source and bundled, it shows the Lua engine needs no permission beyond the
  * manifest and survives bundling.
  */
-import "../../src/release/cjs_globals.ts";
 import { settingsWithDefaults } from "../../src/config/defaults.ts";
 import { checkScripts } from "../../src/lua/mod.ts";
 

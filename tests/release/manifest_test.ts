@@ -189,20 +189,3 @@ Deno.test("Lua engine (embedded wasm) loads under -P=daemon, from source and bun
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-Deno.test("bundle_entry.ts stays main.ts's twin (same imports and call, plus the CJS globals)", async () => {
-  const code = (path: string) =>
-    Deno.readTextFile(`${ROOT}/${path}`).then((t) =>
-      t.replace(/\/\*\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "")
-    );
-  const main = await code("main.ts");
-  const entry = await code("src/release/bundle_entry.ts");
-  const imports = (text: string) =>
-    [...text.matchAll(/import\s+(?:[^"']*from\s+)?["']([^"']+)["']/g)].map((m) =>
-      m[1].replace(/^\.\/src\//, "../").replace(/^\.\.\/\.\.\//, "../../")
-    );
-  // main.ts imports "./src/cli/mod.ts"; the entry, one folder down, "../cli/mod.ts".
-  assertEquals(imports(entry), ["./cjs_globals.ts", ...imports(main)]);
-  const body = (text: string) => text.replace(/import[^;]*;/g, "").replace(/\s+/g, " ").trim();
-  assertEquals(body(entry), body(main), "update src/release/bundle_entry.ts to match main.ts");
-});

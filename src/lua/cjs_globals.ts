@@ -3,8 +3,8 @@
  * --bundle`). wasmoon's emscripten glue reads `__filename` while its module is evaluated, to find
  * glue.wasm beside itself. Deno defines it for npm packages loaded as CommonJS, but not inside an
  * ES module bundle, where the bare name throws a ReferenceError at start-up. The value is never
- * used to read anything (src/lua/engine.ts serves the wasm from memory), so it names a path that
- * does not exist. Import this module before anything that imports wasmoon.
+ * used to read anything (engine.ts serves the wasm from memory), so it names a path that
+ * does not exist. engine.ts imports it before wasmoon.
  */
 const g = globalThis as { __filename?: unknown; __dirname?: unknown };
 if (typeof g.__filename !== "string") g.__filename = "/sqm-autorate-bundle/index.js";
