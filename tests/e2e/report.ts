@@ -1,6 +1,6 @@
 /** Plain-text tables for the end-to-end results. */
 import type { StatsRow } from "./probes.ts";
-import type { ScenarioResult } from "./scenario.ts";
+import type { QueueSample, ScenarioResult } from "./scenario.ts";
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
@@ -13,6 +13,11 @@ function table(header: readonly string[], rows: readonly string[][]): string {
   return lines.join("\n");
 }
 
+/** iperf3's goodput, or the interface counter's rate when iperf3 gave no result. */
+export function goodput(r: ScenarioResult): number {
+  return Number.isFinite(r.throughputBps) ? r.throughputBps : r.counterBps;
+}
+
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
 
 /** One row per scenario: RTT idle/under load, loss, throughput and its share of capacity. */
@@ -23,20 +28,28 @@ export function formatResultTable(results: readonly ScenarioResult[]): string {
       "idle p50 ms",
       "load p50 ms",
       "load p95 ms",
+      "steady p95 ms",
       "loss %",
       "iperf3 Mbit/s",
+      "counter Mbit/s",
       "capacity Mbit/s",
       "share %",
+      "ISP q p50/p95 ms",
+      "router q p95 KB",
     ],
     results.map((r) => [
       r.kind,
       ms(r.idle.p50),
       ms(r.loaded.p50),
       ms(r.loaded.p95),
+      ms(r.steady.p95),
       Number.isFinite(r.loaded.lossPct) ? r.loaded.lossPct.toFixed(1) : "-",
-      (r.throughputBps / 1e6).toFixed(2),
+      Number.isFinite(r.throughputBps) ? (r.throughputBps / 1e6).toFixed(2) : "failed",
+      (r.counterBps / 1e6).toFixed(2),
       (r.meanCapacityBps / 1e6).toFixed(2),
-      ((100 * r.throughputBps) / r.meanCapacityBps).toFixed(0),
+      ((100 * goodput(r)) / r.meanCapacityBps).toFixed(0),
+      `${r.ispQueueMs.p50.toFixed(0)}/${r.ispQueueMs.p95.toFixed(0)}`,
+      (r.routerQueueP95Bytes / 1000).toFixed(1),
     ]),
   );
 }
@@ -60,6 +73,25 @@ export function formatRateTrace(
       r.txload.toFixed(2),
       r.deltadelaydown.toFixed(2),
       r.deltadelayup.toFixed(2),
+    ]),
+  );
+}
+
+/** Queue samples between `fromS` and `toS` relative to `refMs` (ISP and router backlog, KB). */
+export function formatQueueTrace(
+  samples: readonly QueueSample[],
+  refMs: number,
+  window: { fromS: number; toS: number },
+): string {
+  const picked = samples.filter((q) =>
+    q.tMs >= refMs + window.fromS * 1000 && q.tMs <= refMs + window.toS * 1000
+  );
+  return table(
+    ["t-step s", "ISP KB", "router KB"],
+    picked.map((q) => [
+      ((q.tMs - refMs) / 1000).toFixed(2),
+      (q.ispBytes / 1000).toFixed(1),
+      (q.routerBytes / 1000).toFixed(1),
     ]),
   );
 }

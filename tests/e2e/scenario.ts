@@ -11,6 +11,7 @@ import {
   parseFpingLine,
   parseIperf3Json,
   parseStatsCsv,
+  percentile,
   type RttSummary,
   type StatsRow,
   summariseRtt,
@@ -70,12 +71,28 @@ export interface ScenarioResult {
   readonly idle: RttSummary;
   /** RTT under load (from 1 s after load start to load end). */
   readonly loaded: RttSummary;
-  /** iperf3 receiver goodput, bit/s. */
+  /** iperf3 receiver goodput, bit/s (`NaN` when iperf3 failed, see `iperfError`). */
   readonly throughputBps: number;
+  /** Why iperf3 gave no result (empty when it did). */
+  readonly iperfError: string;
+  /** Bytes received by the client interface during the load window, bit/s (cross-check). */
+  readonly counterBps: number;
   /** Time-weighted mean ISP download capacity over the load, bit/s. */
   readonly meanCapacityBps: number;
   /** Wall-clock ms of load start, step down, step up, load end. */
   readonly times: { loadStart: number; stepDown: number; stepUp: number; loadEnd: number };
+  /** ISP download queue delay (backlog ÷ capacity) under load, ms, sampled every 200 ms. */
+  readonly ispQueueMs: { p50: number; p95: number };
+  /** Router download shaper backlog p95 under load, bytes. */
+  readonly routerQueueP95Bytes: number;
+  /** RTT under load excluding the 3 s after each capacity change (steady state). */
+  readonly steady: RttSummary;
+  /** Raw probe samples. */
+  readonly probes: FpingSample[];
+  /** Raw queue samples. */
+  readonly queues: QueueSample[];
+  /** Seconds from daemon start to its first statistics row (daemon scenario, else 0). */
+  readonly warmupS: number;
   /** Daemon statistics rows (daemon scenario). */
   readonly stats: StatsRow[];
   /** Tail of the daemon's output (daemon scenario). */
@@ -124,6 +141,51 @@ class RttProbe {
   }
 }
 
+/** One queue-length sample: backlog in bytes of the ISP download and router download queues. */
+export interface QueueSample {
+  /** Wall-clock ms. */
+  readonly tMs: number;
+  /** ISP download (bottleneck) backlog, bytes. */
+  readonly ispBytes: number;
+  /** Router download shaper backlog, bytes. */
+  readonly routerBytes: number;
+}
+
+/** Samples both download queues every `periodMs` until stopped (diagnostics). */
+class QueueSampler {
+  readonly samples: QueueSample[] = [];
+  #stopped = false;
+  readonly #loop: Promise<void>;
+
+  constructor(tb: Testbed, periodMs: number) {
+    const backlog = async (ns: string, dev: string): Promise<number> => {
+      const r = await runAsync(tb.exec(ns, ["tc", "-s", "-j", "qdisc", "show", "dev", dev]), {
+        timeoutMs: 2000,
+      });
+      if (r.code !== 0) return NaN;
+      const rows = JSON.parse(r.stdout) as { root?: boolean; backlog?: number }[];
+      return rows.find((q) => q.root)?.backlog ?? NaN;
+    };
+    this.#loop = (async () => {
+      // Bounded: at most 10 minutes of samples.
+      for (let i = 0; i < (600_000 / periodMs) && !this.#stopped; i++) {
+        const tMs = Date.now();
+        const [ispBytes, routerBytes] = await Promise.all([
+          backlog(tb.ns.isp, IFACE.ispCpe),
+          backlog(tb.ns.router, IFACE.routerLan),
+        ]);
+        this.samples.push({ tMs, ispBytes, routerBytes });
+        await sleep(Math.max(0, tMs + periodMs - Date.now()));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#loop;
+  }
+}
+
 /** The daemon process with its output captured to a log file. */
 class DaemonProcess {
   readonly #child: Deno.ChildProcess;
@@ -139,7 +201,14 @@ class DaemonProcess {
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
-        env: { NO_COLOR: "1" },
+        // The caller's SQMA_* variables must not change the daemon's settings.
+        clearEnv: true,
+        env: {
+          ...Object.fromEntries(
+            Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("SQMA_")),
+          ),
+          NO_COLOR: "1",
+        },
       }).spawn(),
     );
     this.#child.status.then(() => (this.exited = true));
@@ -214,6 +283,25 @@ export async function waitIperfServer(tb: Testbed): Promise<void> {
   throw new Error("iperf3 -s did not start listening on port 5201 within 5 s");
 }
 
+/** Time after a capacity change that counts as the controller's reaction, not steady state. */
+export const TRANSIENT_MS = 3000;
+
+/** Seconds iperf3 may take beyond its test time (connect + end-of-test exchange). */
+const IPERF_GRACE_S = 20;
+
+/** Received bytes of the client's LAN interface (`ip -j -s link`). */
+async function clientRxBytes(tb: Testbed): Promise<number> {
+  const r = await runAsync(
+    tb.exec(tb.ns.client, ["ip", "-j", "-s", "link", "show", "dev", IFACE.clientLan]),
+    { timeoutMs: 3000 },
+  );
+  if (r.code !== 0) throw new Error(`ip -s link in the client namespace failed: ${r.stderr}`);
+  const rows = JSON.parse(r.stdout) as { stats64?: { rx?: { bytes?: number } } }[];
+  const bytes = rows[0]?.stats64?.rx?.bytes;
+  if (typeof bytes !== "number") throw new Error("no rx byte counter for the client interface");
+  return bytes;
+}
+
 /** Sleeps until wall-clock `tMs` (no-op if already past). */
 function sleepUntil(tMs: number): Promise<void> {
   return sleep(Math.max(0, tMs - Date.now()));
@@ -243,6 +331,7 @@ export async function runScenario(
   await sleep(500); // let any queue from the previous scenario drain
 
   let daemon: DaemonProcess | undefined;
+  let warmupS = 0;
   let stats: StatsRow[] = [];
   const readStats = (): StatsRow[] => {
     if (!options.daemon) return [];
@@ -254,6 +343,7 @@ export async function runScenario(
     }
   };
   const probe = new RttProbe(tb, sch.probePeriodMs);
+  let sampler: QueueSampler | undefined;
   try {
     if (kind === "daemon") {
       if (!options.daemon) throw new Error("daemon scenario without a daemon launch");
@@ -263,6 +353,7 @@ export async function runScenario(
         `${options.dir}/daemon.log`,
       );
       // Bounded wait for the controller's first statistics row.
+      const started = Date.now();
       const deadline = Date.now() + options.daemon.warmupTimeoutS * 1000;
       while (readStats().length === 0) {
         if (daemon.exited) {
@@ -276,12 +367,15 @@ export async function runScenario(
         }
         await sleep(250);
       }
+      warmupS = (Date.now() - started) / 1000;
       await sleep(1000);
     } else {
       await sleep(1500); // idle RTT samples
     }
 
     const idleFrom = Date.now() - 1000;
+    sampler = new QueueSampler(tb, 200);
+    const rx0 = await clientRxBytes(tb);
     const loadStart = Date.now();
     const iperf = runAsync(
       tb.exec(tb.ns.client, [
@@ -297,7 +391,7 @@ export async function runScenario(
         "--connect-timeout",
         "3000",
       ]),
-      { timeoutMs: (sch.loadS + 15) * 1000 },
+      { timeoutMs: (sch.loadS + IPERF_GRACE_S) * 1000 },
     );
     await sleepUntil(loadStart + sch.stepDownAtS * 1000);
     tb.setIspRate("down", sch.lowDownKbit);
@@ -305,12 +399,28 @@ export async function runScenario(
     await sleepUntil(loadStart + sch.stepUpAtS * 1000);
     tb.setIspRate("down", sch.highDownKbit);
     const stepUp = Date.now();
-    const ip = await iperf;
+    await sleepUntil(loadStart + sch.loadS * 1000);
     const loadEnd = Date.now();
-    if (ip.code !== 0) {
-      throw new Error(`iperf3 client failed (exit ${ip.code}): ${ip.stderr.trim()} ${ip.stdout}`);
+    const rx1 = await clientRxBytes(tb);
+    await sampler.stop();
+    const ip = await iperf;
+    let iperfBps = NaN;
+    let iperfError = "";
+    try {
+      if (ip.code !== 0) {
+        throw new Error(
+          `iperf3 client failed (exit ${ip.code}${
+            ip.code === 137
+              ? ", killed after " +
+                `${sch.loadS + IPERF_GRACE_S} s`
+              : ""
+          }): ${ip.stderr.trim()} ${ip.stdout.slice(0, 300)}`,
+        );
+      }
+      iperfBps = parseIperf3Json(ip.stdout).receivedBps;
+    } catch (e) {
+      iperfError = (e as Error).message;
     }
-    const throughput = parseIperf3Json(ip.stdout);
     if (daemon?.exited) throw new Error(`daemon died during the load:\n${daemon.logTail(20)}`);
     await probe.stop();
 
@@ -320,6 +430,10 @@ export async function runScenario(
       stats = readStats();
       daemonLogTail = daemon.logTail(10);
     }
+    const capacityAt = (tMs: number) =>
+      (tMs >= stepDown && tMs < stepUp ? sch.lowDownKbit : sch.highDownKbit) * 1000;
+    const queueMs = (bytes: number, tMs: number) => (bytes * 8 * 1000) / capacityAt(tMs);
+    const qs = sampler.samples.filter((q) => q.tMs >= loadStart + 1000);
     const hi = sch.highDownKbit * 1000;
     const lo = sch.lowDownKbit * 1000;
     const total = (loadEnd - loadStart) / 1000;
@@ -328,13 +442,32 @@ export async function runScenario(
       kind,
       idle: summariseRtt(probe.samples, idleFrom, loadStart),
       loaded: summariseRtt(probe.samples, loadStart + 1000, loadEnd),
-      throughputBps: throughput.receivedBps,
+      steady: summariseRtt(
+        probe.samples.filter((p) =>
+          !(p.tsMs >= stepDown && p.tsMs < stepDown + TRANSIENT_MS) &&
+          !(p.tsMs >= stepUp && p.tsMs < stepUp + TRANSIENT_MS)
+        ),
+        loadStart + 1000,
+        loadEnd,
+      ),
+      probes: probe.samples,
+      throughputBps: iperfBps,
+      iperfError,
+      counterBps: ((rx1 - rx0) * 8 * 1000) / (loadEnd - loadStart),
       meanCapacityBps: (hi * (total - lowS) + lo * lowS) / total,
       times: { loadStart, stepDown, stepUp, loadEnd },
+      warmupS,
+      ispQueueMs: {
+        p50: percentile(qs.map((q) => queueMs(q.ispBytes, q.tMs)), 50),
+        p95: percentile(qs.map((q) => queueMs(q.ispBytes, q.tMs)), 95),
+      },
+      routerQueueP95Bytes: percentile(qs.map((q) => q.routerBytes), 95),
+      queues: sampler.samples,
       stats,
       daemonLogTail,
     };
   } finally {
+    await sampler?.stop();
     await probe.stop();
     if (daemon && !daemon.exited) await daemon.stop(3000);
   }
