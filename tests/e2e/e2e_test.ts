@@ -12,8 +12,6 @@ import {
   runScenario,
   type ScenarioResult,
   type Schedule,
-  startIperfServer,
-  waitIperfServer,
 } from "./scenario.ts";
 import {
   ADDR,
@@ -40,12 +38,14 @@ const SCHEDULE: Schedule = {
   highDownKbit: 20_000,
   lowDownKbit: 8_000,
   upKbit: 10_000,
-  streams: Number(Deno.env.get("SQMA_E2E_STREAMS") ?? 4),
+  streams: Number(Deno.env.get("SQMA_E2E_STREAMS") ?? 8),
   probePeriodMs: 100,
 };
-const ISP_BUFFER_MS = 300;
-const ROUTER_BUFFER_MS = 20;
+const ISP_BUFFER_MS = Number(Deno.env.get("SQMA_E2E_ISP_BUFFER_MS") ?? 300);
+const ROUTER_BUFFER_MS = Number(Deno.env.get("SQMA_E2E_ROUTER_BUFFER_MS") ?? 20);
 const STATIC_FRACTION = 0.9;
+/** The daemon must be below the new capacity this soon after the step down. */
+const STEP_REACTION_MS = 3000;
 const NUM_REFLECTORS = 5;
 const SHAPER: ShaperKind = (Deno.env.get("SQMA_E2E_SHAPER") ?? "tbf") === "htb" ? "htb" : "tbf";
 
@@ -190,8 +190,6 @@ Deno.test({
       "reflector_ip,ip_version,description\n" +
         ADDR.reflectors.map((a, i) => `${a},4,e2e reflector ${i + 1}\n`).join(""),
     );
-    startIperfServer(bed);
-    await waitIperfServer(bed);
     const base = { schedule: SCHEDULE, staticFraction: STATIC_FRACTION, dir };
 
     let unshaped: ScenarioResult | undefined;
@@ -229,24 +227,33 @@ Deno.test({
         const r = daemonResult;
         results.push(r);
         assert(unshaped, "unshaped scenario missing");
-        assert(
-          r.loaded.p95 <= 0.5 * unshaped.loaded.p95,
-          `daemon p95 ${r.loaded.p95} ms > 50 % of unshaped p95 ${unshaped.loaded.p95} ms`,
-        );
-        assert(
-          goodput(r) >= 0.6 * r.meanCapacityBps,
-          `daemon throughput ${(goodput(r) / 1e6).toFixed(2)} Mbit/s < 60 % of the ` +
-            `bottleneck's ${(r.meanCapacityBps / 1e6).toFixed(2)} Mbit/s`,
-        );
+        // Collect every failed check so one run reports all of them.
+        const failures: string[] = [];
+        // Steady state (outside the 3 s after each capacity change, whose reaction is checked
+        // separately below); the full-window p95 is printed in the table too.
+        if (!(r.steady.p95 <= 0.5 * unshaped.steady.p95)) {
+          failures.push(
+            `steady-state p95 ${r.steady.p95} ms > 50 % of unshaped ${unshaped.steady.p95} ms`,
+          );
+        }
+        if (!(goodput(r) >= 0.6 * r.meanCapacityBps)) {
+          failures.push(
+            `throughput ${(goodput(r) / 1e6).toFixed(2)} Mbit/s < 60 % of the bottleneck's ` +
+              `mean ${(r.meanCapacityBps / 1e6).toFixed(2)} Mbit/s`,
+          );
+        }
         const after = r.stats.filter((s) =>
-          s.timeMs > r.times.stepDown && s.timeMs <= r.times.stepDown + 3000
+          s.timeMs > r.times.stepDown && s.timeMs <= r.times.stepDown + STEP_REACTION_MS
         );
-        assert(after.length > 0, "daemon wrote no statistics rows in the 3 s after the step");
-        assert(
-          after.some((s) => s.dlrate < SCHEDULE.lowDownKbit),
-          `daemon download rate not below ${SCHEDULE.lowDownKbit} kbit/s within 3 s of the ` +
-            `step: ${after.map((s) => s.dlrate).join(", ")}`,
-        );
+        if (!after.some((s) => s.dlrate < SCHEDULE.lowDownKbit)) {
+          failures.push(
+            `download rate not below ${SCHEDULE.lowDownKbit} kbit/s within ` +
+              `${STEP_REACTION_MS / 1000} s of the step down: [${
+                after.map((s) => s.dlrate).join(", ")
+              }]`,
+          );
+        }
+        assert(failures.length === 0, `daemon: ${failures.join("; ")}`);
       },
     });
     if (daemonReason) console.log(`e2e: daemon scenario skipped: ${daemonReason}`);

@@ -257,9 +257,11 @@ class DaemonProcess {
   }
 }
 
-/** Starts `iperf3 -s` in the server namespace (tracked by the testbed). */
+/** Starts a one-test `iperf3 -s` in the server namespace (tracked by the testbed). */
 export function startIperfServer(tb: Testbed): Deno.ChildProcess {
-  const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-B", ADDR.server]);
+  // One test per server (-1): a client killed after a hang cannot leave the next scenario with a
+  // busy server.
+  const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-1", "-B", ADDR.server]);
   return tb.track(
     new Deno.Command(argv[0], {
       args: argv.slice(1),
@@ -287,7 +289,7 @@ export async function waitIperfServer(tb: Testbed): Promise<void> {
 export const TRANSIENT_MS = 3000;
 
 /** Seconds iperf3 may take beyond its test time (connect + end-of-test exchange). */
-const IPERF_GRACE_S = 20;
+const IPERF_GRACE_S = 8;
 
 /** Received bytes of the client's LAN interface (`ip -j -s link`). */
 async function clientRxBytes(tb: Testbed): Promise<number> {
@@ -342,6 +344,7 @@ export async function runScenario(
       throw e;
     }
   };
+  const server = startIperfServer(tb);
   const probe = new RttProbe(tb, sch.probePeriodMs);
   let sampler: QueueSampler | undefined;
   try {
@@ -373,6 +376,7 @@ export async function runScenario(
       await sleep(1500); // idle RTT samples
     }
 
+    await waitIperfServer(tb);
     const idleFrom = Date.now() - 1000;
     sampler = new QueueSampler(tb, 200);
     const rx0 = await clientRxBytes(tb);
@@ -467,6 +471,12 @@ export async function runScenario(
       daemonLogTail,
     };
   } finally {
+    try {
+      server.kill("SIGKILL");
+    } catch {
+      // already exited after its one test
+    }
+    await server.status;
     await sampler?.stop();
     await probe.stop();
     if (daemon && !daemon.exited) await daemon.stop(3000);
