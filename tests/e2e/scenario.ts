@@ -95,6 +95,8 @@ export interface ScenarioResult {
   readonly warmupS: number;
   /** Daemon statistics rows (daemon scenario). */
   readonly stats: StatsRow[];
+  /** Start of the daemon's output (daemon scenario). */
+  readonly daemonLogHead: string;
   /** Tail of the daemon's output (daemon scenario). */
   readonly daemonLogTail: string;
 }
@@ -246,6 +248,14 @@ class DaemonProcess {
     clearTimeout(killer);
     await this.#pump;
     return status;
+  }
+
+  logHead(lines: number): string {
+    try {
+      return Deno.readTextFileSync(this.#logPath).split("\n").slice(0, lines).join("\n");
+    } catch {
+      return "";
+    }
   }
 
   logTail(lines: number): string {
@@ -429,10 +439,12 @@ export async function runScenario(
     await probe.stop();
 
     let daemonLogTail = "";
+    let daemonLogHead = "";
     if (daemon) {
       await daemon.stop(5000);
       stats = readStats();
-      daemonLogTail = daemon.logTail(10);
+      daemonLogTail = daemon.logTail(6);
+      daemonLogHead = daemon.logHead(12);
     }
     const capacityAt = (tMs: number) =>
       (tMs >= stepDown && tMs < stepUp ? sch.lowDownKbit : sch.highDownKbit) * 1000;
@@ -469,6 +481,7 @@ export async function runScenario(
       queues: sampler.samples,
       stats,
       daemonLogTail,
+      daemonLogHead,
     };
   } finally {
     try {

@@ -70,6 +70,8 @@ export interface TestbedOptions {
   readonly routerDownKbit: number;
   /** Initial router upload shaper rate, kbit/s. */
   readonly routerUpKbit: number;
+  /** A temp directory (under /tmp) the watchdog deletes after an interrupted run. */
+  readonly tempDir?: string;
 }
 
 /** Namespace names of one testbed. */
@@ -128,7 +130,7 @@ function killNamespacePids(ns: string): void {
  * stop it.
  */
 const WATCHDOG_SCRIPT = `trap '' INT TERM HUP
-parent="$1"; shift
+parent="$1"; dir="$2"; shift 2
 i=0
 while kill -0 "$parent" 2>/dev/null; do
   i=$((i + 1))
@@ -139,11 +141,16 @@ for ns in "$@"; do
   for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
   ip netns del "$ns" 2>/dev/null
 done
+if [ -n "$dir" ] && [ -d "$dir" ]; then rm -rf -- "$dir"; fi
 exit 0`;
 
-function startWatchdog(namespaces: readonly string[]): Deno.ChildProcess {
+function startWatchdog(namespaces: readonly string[], tempDir?: string): Deno.ChildProcess {
+  // Only a directory of ours under /tmp, never anything else.
+  const dir = tempDir !== undefined && /^\/tmp\/[\w./-]+$/.test(tempDir) && !tempDir.includes("..")
+    ? tempDir
+    : "";
   const child = new Deno.Command("sh", {
-    args: ["-c", WATCHDOG_SCRIPT, "sqma-e2e-watchdog", String(Deno.pid), ...namespaces],
+    args: ["-c", WATCHDOG_SCRIPT, "sqma-e2e-watchdog", String(Deno.pid), dir, ...namespaces],
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -193,7 +200,7 @@ export class Testbed {
   static create(options: TestbedOptions): Testbed {
     const tb = new Testbed(options);
     try {
-      tb.#watchdog = startWatchdog(Object.values(tb.ns));
+      tb.#watchdog = startWatchdog(Object.values(tb.ns), options.tempDir);
       tb.#build();
     } catch (e) {
       tb.destroy();
