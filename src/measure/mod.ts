@@ -12,7 +12,7 @@ import {
 } from "../baseline/owd_state.ts";
 import type { Settings } from "../config/types.ts";
 import { stageLogger } from "../log/mod.ts";
-import { INITIAL_PEERS, loadPool } from "../reflectors/pool.ts";
+import { INITIAL_PEERS, initialPeersFor, loadPool } from "../reflectors/pool.ts";
 import { ReflectorSelector, SelectorRunner, type TimerApi } from "../reflectors/selector.ts";
 import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
 import { choosePinger, type PingerChoice, type Probe } from "./backends.ts";
@@ -82,6 +82,7 @@ export interface Measurement extends MeasurementService {
  */
 export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}): Measurement {
   const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? Math.random;
   const owd: OwdState = createOwdState([...(deps.initialPeers ?? INITIAL_PEERS)]);
   let peerSet = new Set(owd.peers);
   let pinger: Pinger | undefined = deps.pinger;
@@ -94,7 +95,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     numReflectors: settings.num_reflectors,
     tickS: settings.tick_interval,
     peerReselectionTimeMin: settings.peer_reselection_time,
-    random: deps.random ?? Math.random,
+    random,
     onPeers: (peers) => {
       peerSet = new Set(peers);
       pinger?.setReflectors(peers).catch((e) =>
@@ -140,6 +141,10 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
           n: pool.length,
           src: settings.reflector_list_file || "the embedded list",
         });
+        if (!deps.initialPeers) {
+          owd.peers = initialPeersFor(pool, { count: settings.num_reflectors, random });
+          peerSet = new Set(owd.peers);
+        }
       }
       if (!pinger) {
         const choice = deps.pingerChoice ?? await choosePinger(settings.pinger, {

@@ -86,3 +86,27 @@ Deno.test("createMeasurement: stop() during an unfinished start() starts no chil
   assertEquals(spawns, 0);
   assertEquals(m.selector.phase, "stopped");
 });
+
+Deno.test("createMeasurement: a custom list that lacks upstream's peers starts from its own", async () => {
+  const list = "reflector_ip,ip_version,description\n127.0.0.1,4,a\n127.0.0.2,4,b\n127.0.0.3,4,c\n";
+  const m = createMeasurement(
+    settingsWithDefaults({ reflector_list_file: "/x/list.csv", num_reflectors: 2 }),
+    {
+      readTextFile: () => Promise.resolve(list),
+      random: seededRandom(1),
+      pingerChoice: {
+        tool: "fping",
+        binary: "fping",
+        fping: fpingFeaturesFromVersion("fping: Version 5.1"),
+      },
+    },
+  );
+  try {
+    await m.start();
+    assertEquals(m.owd.peers.length, 2);
+    for (const p of m.owd.peers) assert(p.startsWith("127.0.0."), p);
+    assertEquals(m.pinger?.reflectors, m.owd.peers);
+  } finally {
+    await m.stop();
+  }
+});

@@ -123,3 +123,24 @@ export async function loadPool(
   }
   return parsed.reflectors;
 }
+
+/**
+ * The peers to start with: upstream's six when the pool holds them (the shipped list does);
+ * with a custom list, those of the six it holds plus random pool entries up to `count`, so the
+ * daemon never starts by pinging hosts its list does not name (a private test bed, a LAN-only
+ * reflector list).
+ */
+export function initialPeersFor(
+  pool: readonly string[],
+  options: { count: number; random: () => number },
+): string[] {
+  const inPool = new Set(pool);
+  const peers = INITIAL_PEERS.filter((p) => inPool.has(p));
+  if (peers.length === INITIAL_PEERS.length) return peers;
+  const rest = pool.filter((p) => !peers.includes(p));
+  while (peers.length < options.count && rest.length > 0) {
+    const i = Math.floor(options.random() * rest.length);
+    peers.push(rest.splice(i, 1)[0]);
+  }
+  return peers;
+}

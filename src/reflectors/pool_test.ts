@@ -1,7 +1,15 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { EMBEDDED_REFLECTORS_CSV } from "./embedded_list.ts";
 import { renderEmbeddedModule } from "./generate_embedded_list.ts";
-import { embeddedPool, INITIAL_PEERS, isIpv4, loadPool, parseReflectorCsv } from "./pool.ts";
+import {
+  embeddedPool,
+  INITIAL_PEERS,
+  initialPeersFor,
+  isIpv4,
+  loadPool,
+  parseReflectorCsv,
+} from "./pool.ts";
+import { seededRandom } from "../util/clock.ts";
 
 const DATA = new URL("../../data/reflectors-icmp.csv", import.meta.url);
 
@@ -68,4 +76,30 @@ Deno.test("loadPool: file overrides, warnings name file and line, errors name th
       assert((e as Error).message.startsWith(`reflector_list_file ${f}:`), String(e));
     }
   }
+});
+
+Deno.test("initialPeersFor: upstream's six with the shipped list, pool members otherwise", () => {
+  assertEquals(initialPeersFor(embeddedPool(), { count: 5, random: () => 0 }), [...INITIAL_PEERS]);
+  const custom = [
+    "10.0.0.1",
+    "10.0.0.2",
+    "10.0.0.3",
+    "9.9.9.9",
+    "10.0.0.4",
+    "10.0.0.5",
+    "10.0.0.6",
+  ];
+  const peers = initialPeersFor(custom, { count: 5, random: seededRandom(3) });
+  assertEquals(peers.length, 5);
+  assertEquals(peers[0], "9.9.9.9");
+  assertEquals(new Set(peers).size, 5);
+  for (const p of peers) assert(custom.includes(p), p);
+  assertEquals(
+    initialPeersFor(["10.0.0.1", "10.0.0.2"], { count: 5, random: Math.random }).sort(),
+    [
+      "10.0.0.1",
+      "10.0.0.2",
+    ],
+  );
+  assertEquals(initialPeersFor([], { count: 5, random: Math.random }), []);
 });
