@@ -417,6 +417,19 @@ export async function runScenario(
     const loadEnd = Date.now();
     const rx1 = await clientRxBytes(tb);
     await sampler.stop();
+    // Diagnostics for iperf3's end-of-test hang: its sockets as seen 3 s after the test time.
+    let iperfDone = false;
+    const iperfWatch = iperf.then(() => (iperfDone = true));
+    await Promise.race([iperfWatch, sleep(3000)]);
+    let hangInfo = "";
+    if (!iperfDone) {
+      for (const ns of [tb.ns.client, tb.ns.server]) {
+        const ss = await runAsync(
+          tb.exec(ns, ["ss", "-tnio", "( sport = :5201 or dport = :5201 )"]),
+        );
+        hangInfo += `\n[ss -tnio in ${ns}]\n${ss.stdout.trim().slice(0, 1500)}`;
+      }
+    }
     const ip = await iperf;
     let iperfBps = NaN;
     let iperfError = "";
@@ -433,7 +446,7 @@ export async function runScenario(
       }
       iperfBps = parseIperf3Json(ip.stdout).receivedBps;
     } catch (e) {
-      iperfError = (e as Error).message;
+      iperfError = (e as Error).message + hangInfo;
     }
     if (daemon?.exited) throw new Error(`daemon died during the load:\n${daemon.logTail(20)}`);
     await probe.stop();

@@ -164,7 +164,7 @@ function startWatchdog(namespaces: readonly string[], tempDir?: string): Deno.Ch
 export function netnsUnavailableReason(): string | undefined {
   if (Deno.build.os !== "linux") return "not Linux";
   if (Deno.uid() !== 0) return `not root (uid ${Deno.uid()})`;
-  for (const tool of ["ip", "tc", "fping", "iperf3"]) {
+  for (const tool of ["ip", "tc", "ss", "fping", "iperf3"]) {
     const r = runSync(["sh", "-c", 'command -v "$0"', tool]);
     if (r.code !== 0) return `${tool} not found in PATH (apt packages: iproute2 fping iperf3)`;
   }
@@ -360,7 +360,8 @@ export class Testbed {
     route(ns.isp, "10.213.100.0/24", "via", ADDR.server);
     route(ns.server, "default", "via", ADDR.ispSrv);
     for (const n of [ns.router, ns.isp]) {
-      mustSync(this.exec(n, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]));
+      // /proc/sys/net belongs to the namespace of the writer (no procps needed for sysctl).
+      mustSync(this.exec(n, ["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]));
     }
 
     // ISP bottleneck with a deep buffer: download leaves towards the router, upload towards the
