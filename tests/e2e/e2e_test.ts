@@ -134,7 +134,7 @@ async function daemonUnavailableReason(): Promise<string | undefined> {
 
 /** Reason printed when a daemon run shows that `run` is not implemented yet. */
 function notWiredReason(message: string): string | undefined {
-  const m = /not wired yet|not implemented/i.exec(message);
+  const m = /not wired yet/i.exec(message);
   return m ? `\`main.ts run\` exits at once: "${m[0]}" (${message.split("\n").at(-1)})` : undefined;
 }
 
