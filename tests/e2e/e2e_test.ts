@@ -9,6 +9,7 @@ import { formatQueueTrace, formatRateTrace, formatResultTable, goodput } from ".
 import {
   DAEMON_IFACES,
   type DaemonLaunch,
+  longestStuckBacklogMs,
   runScenario,
   type ScenarioResult,
   type Schedule,
@@ -49,6 +50,8 @@ const P95_WINDOW = Deno.env.get("SQMA_E2E_P95") === "full" ? "full" : "steady";
 /** The daemon must be below the new capacity this soon after the step down. */
 const STEP_REACTION_MS = 3000;
 const NUM_REFLECTORS = 5;
+/** TCP congestion control of the load (pinned: namespaces inherit the host's default). */
+const CONGESTION_CONTROL = Deno.env.get("SQMA_E2E_CC") ?? "bbr";
 const SHAPER: ShaperKind = (Deno.env.get("SQMA_E2E_SHAPER") ?? "tbf") === "htb" ? "htb" : "tbf";
 
 /** Daemon flags (besides the file paths, which live in the scenario's temp dir). */
@@ -186,6 +189,7 @@ Deno.test({
       routerDownKbit: 1_000_000,
       routerUpKbit: 1_000_000,
       tempDir: dir,
+      congestionControl: CONGESTION_CONTROL,
     });
     const bed = tb;
     await Deno.writeTextFile(
@@ -258,6 +262,14 @@ Deno.test({
               }]`,
           );
         }
+        const stuck = longestStuckBacklogMs(r.queues);
+        if (stuck.ms >= 2000) {
+          failures.push(
+            `download stalled: the router's ${SHAPER} kept a backlog of ${stuck.bytes} bytes ` +
+              `unchanged for ${(stuck.ms / 1000).toFixed(1)} s from ` +
+              `${((stuck.fromMs - r.times.loadStart) / 1000).toFixed(1)} s into the load`,
+          );
+        }
         assert(failures.length === 0, `daemon: ${failures.join("; ")}`);
       },
     });
@@ -271,7 +283,8 @@ Deno.test({
       `\ne2e results (ISP ${SCHEDULE.highDownKbit / 1000}→${SCHEDULE.lowDownKbit / 1000}→` +
         `${SCHEDULE.highDownKbit / 1000} Mbit/s down at ${SCHEDULE.stepDownAtS}/` +
         `${SCHEDULE.stepUpAtS} s of ${SCHEDULE.loadS} s, ${ISP_BUFFER_MS} ms buffer; ` +
-        `router ${SHAPER}; ${SCHEDULE.streams} iperf3 -R streams)\n` + formatResultTable(results),
+        `router ${SHAPER}; ${SCHEDULE.streams} iperf3 -R streams, ${CONGESTION_CONTROL})\n` +
+        formatResultTable(results),
     );
     for (const r of results) {
       if (r.iperfError) {

@@ -8,6 +8,7 @@ import {
   summariseRtt,
 } from "./probes.ts";
 import { formatRateTrace } from "./report.ts";
+import { longestStuckBacklogMs } from "./scenario.ts";
 
 Deno.test("parseFpingLine reads replies, timeouts, and ignores other lines", () => {
   assertEquals(
@@ -113,4 +114,23 @@ Deno.test("formatRateTrace shows only rows inside the window, relative to the st
   assertEquals(body.length, 2);
   assert(body[0].startsWith("-1.00"));
   assert(body[1].startsWith("0.50"));
+});
+
+Deno.test("longestStuckBacklogMs finds an unchanged non-zero router backlog", () => {
+  const q = (tMs: number, routerBytes: number) => ({ tMs, ispBytes: 0, routerBytes });
+  const samples = [
+    q(0, 0),
+    q(200, 5000),
+    q(400, 20074),
+    q(600, 20074),
+    q(800, 20074),
+    q(1000, 20074),
+    q(1200, 3000),
+    q(1400, 0),
+    q(1600, 0),
+    q(1800, 0),
+  ];
+  assertEquals(longestStuckBacklogMs(samples), { ms: 600, bytes: 20074, fromMs: 400 });
+  assertEquals(longestStuckBacklogMs([q(0, 0), q(200, 0)]).ms, 0);
+  assertEquals(longestStuckBacklogMs([]).ms, 0);
 });

@@ -153,6 +153,30 @@ export interface QueueSample {
   readonly routerBytes: number;
 }
 
+/**
+ * The longest stretch (ms) during which the router's download backlog stayed non-zero and exactly
+ * unchanged: a stuck shaper (e.g. a TBF whose head packet no longer fits its bucket).
+ */
+export function longestStuckBacklogMs(samples: readonly QueueSample[]): {
+  ms: number;
+  bytes: number;
+  fromMs: number;
+} {
+  let best = { ms: 0, bytes: 0, fromMs: 0 };
+  let start = 0;
+  for (let i = 1; i <= samples.length; i++) {
+    const same = i < samples.length && samples[i].routerBytes > 0 &&
+      samples[i].routerBytes === samples[start].routerBytes;
+    if (same) continue;
+    const ms = samples[i - 1].tMs - samples[start].tMs;
+    if (samples[start].routerBytes > 0 && ms > best.ms) {
+      best = { ms, bytes: samples[start].routerBytes, fromMs: samples[start].tMs };
+    }
+    start = i;
+  }
+  return best;
+}
+
 /** Samples both download queues every `periodMs` until stopped (diagnostics). */
 class QueueSampler {
   readonly samples: QueueSample[] = [];
@@ -428,6 +452,15 @@ export async function runScenario(
           tb.exec(ns, ["ss", "-tnio", "( sport = :5201 or dport = :5201 )"]),
         );
         hangInfo += `\n[ss -tnio in ${ns}]\n${ss.stdout.trim().slice(0, 1500)}`;
+      }
+      for (
+        const [ns, dev] of [[tb.ns.router, IFACE.routerLan], [tb.ns.router, IFACE.routerWan], [
+          tb.ns.isp,
+          IFACE.ispCpe,
+        ]]
+      ) {
+        const q = await runAsync(tb.exec(ns, ["tc", "-s", "qdisc", "show", "dev", dev]));
+        hangInfo += `\n[tc -s qdisc ${dev}]\n${q.stdout.trim()}`;
       }
     }
     const ip = await iperf;

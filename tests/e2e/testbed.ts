@@ -70,6 +70,12 @@ export interface TestbedOptions {
   readonly routerDownKbit: number;
   /** Initial router upload shaper rate, kbit/s. */
   readonly routerUpKbit: number;
+  /**
+   * TCP congestion control of the client and server namespaces (new namespaces inherit the
+   * host's default, so it is pinned for reproducible runs). Default `bbr`; a child namespace
+   * accepts only the host's allowed list (here reno, bbr).
+   */
+  readonly congestionControl?: string;
   /** A temp directory (under /tmp) the watchdog deletes after an interrupted run. */
   readonly tempDir?: string;
 }
@@ -362,6 +368,16 @@ export class Testbed {
     for (const n of [ns.router, ns.isp]) {
       // /proc/sys/net belongs to the namespace of the writer (no procps needed for sysctl).
       mustSync(this.exec(n, ["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]));
+    }
+    const cc = options.congestionControl ?? "bbr";
+    if (!/^[a-z0-9_]+$/.test(cc)) throw new Error(`bad congestion control name "${cc}"`);
+    for (const n of [ns.client, ns.server]) {
+      mustSync(this.exec(n, [
+        "sh",
+        "-c",
+        'echo "$0" > /proc/sys/net/ipv4/tcp_congestion_control',
+        cc,
+      ]));
     }
 
     // ISP bottleneck with a deep buffer: download leaves towards the router, upload towards the
