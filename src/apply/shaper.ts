@@ -299,7 +299,9 @@ export class HtbShaper extends TcShaper {
 /**
  * TBF: `tc qdisc change root dev IF tbf rate NKbit burst B latency L`. tc requires burst and
  * latency (or limit) on every change; the latency configured at start is kept so the queue
- * stays bounded in time, and the burst grows with the rate.
+ * stays bounded in time, and the burst grows with the rate but never shrinks: TBF admits a
+ * (GSO) packet up to the burst in force when it is queued, and a packet larger than a later,
+ * smaller burst can never be sent — the queue wedges for good (seen in the e2e testbed).
  */
 export class TbfShaper extends TcShaper {
   /** Shaper kind. */
@@ -308,6 +310,8 @@ export class TbfShaper extends TcShaper {
   readonly #minBurst: number;
   readonly #defaultLatencyUs: number;
   #latencyUs: number | undefined;
+  /** The largest burst configured so far (bytes), including the qdisc's own at start. */
+  #burstFloor = 0;
 
   /** Creates the shaper for the root TBF of `ifname`. */
   constructor(
@@ -348,17 +352,26 @@ export class TbfShaper extends TcShaper {
       "rate",
       formatKbit(kbit),
       "burst",
-      String(this.burstBytes(kbit)),
+      String(this.#nextBurst(kbit)),
       "latency",
       `${this.#latencyUs ?? this.#defaultLatencyUs}us`,
     ]);
   }
 
-  /** The root qdisc must be TBF; remembers its latency. */
+  /** The burst for `kbit`, never below one configured before (see the class comment). */
+  #nextBurst(kbit: number): number {
+    this.#burstFloor = Math.max(this.#burstFloor, this.burstBytes(kbit));
+    return this.#burstFloor;
+  }
+
+  /** The root qdisc must be TBF; remembers its latency and burst. */
   async check(): Promise<void> {
     const root = await this.expectRootKind("tbf");
-    const lat = Number(((root.options ?? {}) as Record<string, unknown>).lat);
+    const options = (root.options ?? {}) as Record<string, unknown>;
+    const lat = Number(options.lat);
     this.#latencyUs = Number.isFinite(lat) && lat > 0 ? lat : this.#defaultLatencyUs;
+    const burst = Number(options.burst);
+    if (Number.isFinite(burst) && burst > 0) this.#burstFloor = Math.max(this.#burstFloor, burst);
   }
 
   /** TBF's rate (bytes/s in tc's JSON) in kbit/s. */

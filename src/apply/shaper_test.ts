@@ -76,7 +76,7 @@ Deno.test("check: right kind passes, wrong kind and missing interface are told a
   assertEquals(missing.reason, "missing-interface");
 });
 
-Deno.test("tbf: burst grows with the rate (≥ minimum) and the configured latency is kept", async () => {
+Deno.test("tbf: burst grows with the rate, never shrinks, and the configured latency is kept", async () => {
   const tc = fakeTc((args) =>
     args.includes("show")
       ? {
@@ -85,13 +85,16 @@ Deno.test("tbf: burst grows with the rate (≥ minimum) and the configured laten
       : {}
   );
   const s = new TbfShaper("veth0", { runner: tc.runner });
+  await s.setRate(1000); // the qdisc's own 32767 B burst is the floor
   await s.setRate(100000);
-  await s.setRate(1000);
+  await s.setRate(1000); // a smaller burst could wedge a queued GSO packet: keep 62500
   const changes = tc.calls.filter((c) => c.includes("change")).map((c) => c.slice(1).join(" "));
   assertEquals(changes, [
+    "qdisc change root dev veth0 tbf rate 1000Kbit burst 32767 latency 20000us",
     "qdisc change root dev veth0 tbf rate 100000Kbit burst 62500 latency 20000us",
-    "qdisc change root dev veth0 tbf rate 1000Kbit burst 3200 latency 20000us",
+    "qdisc change root dev veth0 tbf rate 1000Kbit burst 62500 latency 20000us",
   ]);
+  assertEquals(s.burstBytes(1000), 3200);
 });
 
 Deno.test("parseTcRate: tc's units", () => {

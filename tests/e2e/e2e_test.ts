@@ -46,12 +46,17 @@ const ISP_BUFFER_MS = Number(Deno.env.get("SQMA_E2E_ISP_BUFFER_MS") ?? 300);
 const ROUTER_BUFFER_MS = Number(Deno.env.get("SQMA_E2E_ROUTER_BUFFER_MS") ?? 20);
 const STATIC_FRACTION = 0.9;
 /** Window of the p95 criterion: steady state (default) or the whole load. */
+/** Per-direction delay threshold given to the daemon (ms; see daemonFlags). */
+const DELAY_THRESHOLD_MS = Number(Deno.env.get("SQMA_E2E_DELAY_MS") ?? 7.5);
 const P95_WINDOW = Deno.env.get("SQMA_E2E_P95") === "full" ? "full" : "steady";
 /** The daemon must be below the new capacity this soon after the step down. */
 const STEP_REACTION_MS = 3000;
 const NUM_REFLECTORS = 5;
 /** TCP congestion control of the load (pinned: namespaces inherit the host's default). */
-const CONGESTION_CONTROL = Deno.env.get("SQMA_E2E_CC") ?? "bbr";
+// Loss-based TCP (cubic, Linux's default; reno where a namespace may not pick cubic) by default:
+// shaping download behind the bottleneck works by dropping, which BBR largely ignores (with bbr
+// the daemon halves the queueing delay only in some runs; see docs/e2e.md).
+const CONGESTION_CONTROL = Deno.env.get("SQMA_E2E_CC") ?? "cubic,reno";
 const SHAPER: ShaperKind = (Deno.env.get("SQMA_E2E_SHAPER") ?? "tbf") === "htb" ? "htb" : "tbf";
 
 /** Daemon flags (besides the file paths, which live in the scenario's temp dir). */
@@ -75,6 +80,13 @@ export function daemonFlags(dir: string): string[] {
     ...(SHAPER === "htb" ? ["--htb-classid", "1:1"] : []),
     "--pinger",
     "fping",
+    // fping 5.1 measures RTT only, and the daemon takes up = down = RTT/2: a 15 ms per-direction
+    // threshold would react only to 30 ms of added RTT. Half of it keeps the reaction at 15 ms of
+    // added RTT, what a timestamp pinger's 15 ms one-way threshold reacts to on one direction.
+    "--download-delay-ms",
+    String(DELAY_THRESHOLD_MS),
+    "--upload-delay-ms",
+    String(DELAY_THRESHOLD_MS),
     "--reflector-list-file",
     `${dir}/reflectors.csv`,
     "--num-reflectors",
@@ -283,7 +295,9 @@ Deno.test({
       `\ne2e results (ISP ${SCHEDULE.highDownKbit / 1000}→${SCHEDULE.lowDownKbit / 1000}→` +
         `${SCHEDULE.highDownKbit / 1000} Mbit/s down at ${SCHEDULE.stepDownAtS}/` +
         `${SCHEDULE.stepUpAtS} s of ${SCHEDULE.loadS} s, ${ISP_BUFFER_MS} ms buffer; ` +
-        `router ${SHAPER}; ${SCHEDULE.streams} iperf3 -R streams, ${CONGESTION_CONTROL})\n` +
+        `router ${SHAPER}; ${SCHEDULE.streams} iperf3 -R streams, ${
+          tb?.congestionControl || CONGESTION_CONTROL
+        })\n` +
         formatResultTable(results),
     );
     for (const r of results) {

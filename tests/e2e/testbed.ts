@@ -187,6 +187,8 @@ export class Testbed {
   readonly ns: Namespaces;
   /** Options the testbed was built with. */
   readonly options: TestbedOptions;
+  /** The TCP congestion control the client and server namespaces use. */
+  congestionControl = "";
   readonly #children = new Set<Deno.ChildProcess>();
   #watchdog: Deno.ChildProcess | undefined;
   #destroyed = false;
@@ -369,16 +371,26 @@ export class Testbed {
       // /proc/sys/net belongs to the namespace of the writer (no procps needed for sysctl).
       mustSync(this.exec(n, ["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]));
     }
-    const cc = options.congestionControl ?? "bbr";
-    if (!/^[a-z0-9_]+$/.test(cc)) throw new Error(`bad congestion control name "${cc}"`);
-    for (const n of [ns.client, ns.server]) {
-      mustSync(this.exec(n, [
-        "sh",
-        "-c",
-        'echo "$0" > /proc/sys/net/ipv4/tcp_congestion_control',
-        cc,
-      ]));
+    // The first algorithm the namespaces accept (a child namespace may only use the host's
+    // allowed list, which need not include cubic).
+    const wanted = (options.congestionControl ?? "cubic,reno").split(",");
+    for (const cc of wanted) {
+      if (!/^[a-z0-9_]+$/.test(cc)) throw new Error(`bad congestion control name "${cc}"`);
     }
+    const accepted = wanted.find((cc) =>
+      [ns.client, ns.server].every((n) =>
+        runSync(this.exec(n, [
+          "sh",
+          "-c",
+          'echo "$0" > /proc/sys/net/ipv4/tcp_congestion_control',
+          cc,
+        ])).code === 0
+      )
+    );
+    if (accepted === undefined) {
+      throw new Error(`none of the TCP congestion controls ${wanted.join(", ")} is allowed here`);
+    }
+    this.congestionControl = accepted;
 
     // ISP bottleneck with a deep buffer: download leaves towards the router, upload towards the
     // server.
