@@ -38,7 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
     program.command("run", { isDefault: true })
       .description("run the daemon (the default command)"),
   ).action(async (_opts, cmd: Command) => {
-    ctx.exitCode = await runAction(cmd, ctx);
+    ctx.exitCode = await runAction(cmd);
   });
 
   addSettingOptions(

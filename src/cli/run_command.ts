@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import type { CliContext } from "./io.ts";
 import { settingsFromCommand } from "./settings_options.ts";
 import { configureLogging, stageLogger } from "../log/mod.ts";
 import { uciSectionOptions } from "../config/uci.ts";
@@ -16,7 +15,7 @@ import { DAEMON_MANIFEST } from "../release/manifest.ts";
  * pipeline, the plugins and the controller, and runs the daemon until SIGINT/SIGTERM. Returns
  * the daemon's exit code; children are stopped before it returns.
  */
-export async function runAction(cmd: Command, ctx: CliContext): Promise<number> {
+export async function runAction(cmd: Command): Promise<number> {
   const resolved = settingsFromCommand(cmd, { requireDaemon: true });
   const settings = resolved.settings;
   configureLogging(settings.log_level);
@@ -43,11 +42,9 @@ export async function runAction(cmd: Command, ctx: CliContext): Promise<number> 
   });
   if (plugins) adjusters.push(plugins);
 
-  const code = await runDaemon(settings, {
+  return await runDaemon(settings, {
     measurement: createMeasurement(settings),
     luaFactory: (context) => createLuaRatecontroller(context, { pluginSections }),
     adjusters,
   });
-  ctx.exitCode = code;
-  return code;
 }
