@@ -223,14 +223,14 @@ Deno.test("cli: check-config names FILE:line of a broken Lua ratecontroller and 
     );
     const io = captureIo();
     const code = await runCli(["check-config", ...REQUIRED, "--rate-controller", controller], io);
-    assert(code !== ExitCode.OK, io.stderr);
+    assertEquals(code, ExitCode.DATA, io.stderr);
     assert(io.stderr.includes(`broken_controller.lua:`), io.stderr);
 
     const plugin = `${dir}/broken_plugin.lua`;
     await Deno.writeTextFile(plugin, "return { process = function(r) return {} end\n");
     const io2 = captureIo();
     const code2 = await runCli(["check-config", ...REQUIRED, "--plugin-scripts", plugin], io2);
-    assert(code2 !== ExitCode.OK, io2.stderr);
+    assertEquals(code2, ExitCode.DATA, io2.stderr);
     assert(io2.stderr.includes("broken_plugin.lua"), io2.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });

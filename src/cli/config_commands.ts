@@ -32,7 +32,7 @@ const luaScriptsCheck: ConfigCheck = async (resolved) => ({
 });
 
 /** The checks `check-config` runs after the settings resolve. */
-const checks: readonly ConfigCheck[] = [manifestConfigCheck, luaScriptsCheck];
+const checks: readonly ConfigCheck[] = [luaScriptsCheck, manifestConfigCheck];
 
 function show(value: unknown): string {
   if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";
