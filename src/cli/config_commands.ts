@@ -3,7 +3,6 @@ import { describeSource, type ResolvedSettings, SETTING_NAMES } from "../config/
 import type { Settings } from "../config/types.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { CliContext } from "./io.ts";
-import { configErrorExit } from "./errors.ts";
 import { checkScripts } from "../lua/mod.ts";
 import { manifestConfigCheck } from "../release/manifest_check.ts";
 import { uciSectionOptions } from "../config/uci.ts";
@@ -42,14 +41,8 @@ function show(value: unknown): string {
 
 /** `check-config`: prints every effective setting with its source; 0 or 78 (or a check's code). */
 export async function checkConfigAction(cmd: Command, ctx: CliContext): Promise<number> {
-  let resolved: ResolvedSettings;
-  try {
-    resolved = settingsFromCommand(cmd, { requireDaemon: true });
-  } catch (e) {
-    const code = configErrorExit(ctx.io, e);
-    if (code === undefined) throw e;
-    return code;
-  }
+  // A configuration error propagates to runCli, which prints it and exits 78.
+  const resolved = settingsFromCommand(cmd, { requireDaemon: true });
   const rows = SETTING_NAMES.map((
     n,
   ) => [n, show(resolved.settings[n]), describeSource(resolved.sources[n])]);
