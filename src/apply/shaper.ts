@@ -2,7 +2,7 @@
  * The shaper contract and the `tc` based shapers: CAKE (root qdisc bandwidth), HTB (a class's
  * rate) and TBF (root qdisc rate with a burst sized for the rate).
  */
-import { type CommandRunner, defaultCommandRunner } from "./command.ts";
+import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
 
 /** Supported shaper kinds (setting `shaper`). */
 export type ShaperKind = "cake" | "htb" | "tbf";

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../util/assert.ts";
-import type { CommandRunner } from "./command.ts";
+import type { CommandRunner } from "../util/command.ts";
 import {
   CakeShaper,
   createShaper,

@@ -5,6 +5,12 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { LinkStats } from "./types.ts";
+import {
+  COMMAND_NOT_RUNNABLE,
+  COMMAND_TIMED_OUT,
+  type CommandRunner,
+  denoCommandRunner,
+} from "../util/command.ts";
 
 /** Something that returns the statistics of the named links (absent names are missing). */
 export interface LinkStatsSource {
@@ -233,32 +239,32 @@ export class IpBatchSource implements LinkStatsSource {
 export class IpSpawnSource implements LinkStatsSource {
   readonly #ipPath: string;
   readonly #netns: string[];
-  readonly #timeoutMs: number;
+  readonly #run: CommandRunner;
 
   /** Creates the source. */
   constructor(options: IpSourceOptions = {}) {
     this.#ipPath = options.ipPath ?? "ip";
     this.#netns = options.netns ? ["-n", options.netns] : [];
-    this.#timeoutMs = options.timeoutMs ?? 1000;
+    this.#run = denoCommandRunner({ timeoutMs: options.timeoutMs ?? 1000 });
   }
 
   /** Reads each named link with its own process; a missing link is absent. */
   async stats(names: readonly string[]): Promise<Map<string, LinkStats> | null> {
     const out = new Map<string, LinkStats>();
     for (const name of new Set(names)) {
-      try {
-        const r = await new Deno.Command(this.#ipPath, {
-          args: [...this.#netns, "-j", "-s", "link", "show", "dev", name],
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-          signal: AbortSignal.timeout(this.#timeoutMs),
-        }).output();
-        if (!r.success) continue;
-        for (const [k, v] of parseLinkJson(new TextDecoder().decode(r.stdout))) out.set(k, v);
-      } catch {
-        return null;
-      }
+      const r = await this.#run(this.#ipPath, [
+        ...this.#netns,
+        "-j",
+        "-s",
+        "link",
+        "show",
+        "dev",
+        name,
+      ]);
+      // `ip` missing or hung: no reading at all; a missing link is just absent.
+      if (r.code === COMMAND_NOT_RUNNABLE || r.code === COMMAND_TIMED_OUT) return null;
+      if (r.code !== 0) continue;
+      for (const [k, v] of parseLinkJson(r.stdout)) out.set(k, v);
     }
     return out;
   }

@@ -2,6 +2,7 @@
  * Command lines of the pinger tools (pingers.md) and detection of the installed tool and its
  * features. The argument builders are pure.
  */
+import { COMMAND_NOT_RUNNABLE, defaultCommandRunner } from "../util/command.ts";
 import { stageLogger } from "../log/mod.ts";
 import type { PingerTool, ProbeMode } from "./types.ts";
 
@@ -130,20 +131,10 @@ export function tspingArgs(
 /** Runs a command and returns its combined output, or undefined when it cannot be run. */
 export type Probe = (cmd: string, args: readonly string[]) => Promise<string | undefined>;
 
-/** Default probe: `Deno.Command(...).output()`; NotFound/permission → undefined. */
+/** Default probe: the shared command runner; a program that cannot be run → undefined. */
 export const denoProbe: Probe = async (cmd, args) => {
-  try {
-    const out = await new Deno.Command(cmd, {
-      args: [...args],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    return dec.decode(out.stdout) + dec.decode(out.stderr);
-  } catch {
-    return undefined;
-  }
+  const r = await defaultCommandRunner(cmd, args);
+  return r.code === COMMAND_NOT_RUNNABLE ? undefined : r.stdout + r.stderr;
 };
 
 /** The pinger to use and how to run it. */

@@ -1,4 +1,4 @@
-/** Runs external tools (`tc`, `ip`) with argument arrays, never through a shell. */
+/** Runs external tools (`tc`, `ip`, pinger probes) with argument arrays, never through a shell. */
 
 /** What a finished command produced. */
 export interface CommandResult {
@@ -12,6 +12,12 @@ export interface CommandResult {
 
 /** Runs `binary` with `args` and collects its output. Injected so tests can fake `tc`. */
 export type CommandRunner = (binary: string, args: readonly string[]) => Promise<CommandResult>;
+
+/** Exit code the runner reports when the program could not be started (as shells do). */
+export const COMMAND_NOT_RUNNABLE = 127;
+
+/** Exit code the runner reports when it killed the program at its timeout. */
+export const COMMAND_TIMED_OUT = 124;
 
 const decoder = new TextDecoder();
 
@@ -30,11 +36,19 @@ export function denoCommandRunner(options: { timeoutMs?: number } = {}): Command
       }).output();
       const stderr = decoder.decode(out.stderr);
       if (signal.aborted) {
-        return { code: 124, stdout: "", stderr: `${binary}: timed out after ${timeoutMs} ms` };
+        return {
+          code: COMMAND_TIMED_OUT,
+          stdout: "",
+          stderr: `${binary}: timed out after ${timeoutMs} ms`,
+        };
       }
       return { code: out.code, stdout: decoder.decode(out.stdout), stderr };
     } catch (e) {
-      return { code: 127, stdout: "", stderr: `${binary}: ${(e as Error).message}` };
+      return {
+        code: COMMAND_NOT_RUNNABLE,
+        stdout: "",
+        stderr: `${binary}: ${(e as Error).message}`,
+      };
     }
   };
 }
