@@ -4,46 +4,16 @@
  */
 import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { createShaper, HtbShaper, ShaperCheckError, TbfShaper } from "./shaper.ts";
+import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
-async function run(
-  cmd: string,
-  args: string[],
-): Promise<{ ok: boolean; out: string; err: string }> {
-  try {
-    const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-    return {
-      ok: o.success,
-      out: new TextDecoder().decode(o.stdout),
-      err: new TextDecoder().decode(o.stderr),
-    };
-  } catch (e) {
-    return { ok: false, out: "", err: String(e) };
-  }
-}
-
-async function must(cmd: string, args: string[]): Promise<string> {
-  const r = await run(cmd, args);
-  if (!r.ok) throw new Error(`${cmd} ${args.join(" ")}: ${r.err}`);
-  return r.out;
-}
-
-async function skipReason(): Promise<string | undefined> {
-  if (Deno.uid() !== 0) return "not root";
-  const r = await run("ip", ["netns", "list"]);
-  if (!r.ok) return `ip netns unavailable: ${r.err.trim()}`;
-  return undefined;
-}
-
-const reason = await skipReason();
+const reason = await netnsSkipReason();
 if (reason !== undefined) console.log(`tc_netns_test: skipped (${reason})`);
 
 Deno.test({
   name: "real tc: TBF and HTB rates are changed and read back in a netns",
   ignore: reason !== undefined,
-  fn: async () => {
-    const ns = `sqma-apply-${Deno.pid}`;
-    await must("ip", ["netns", "add", ns]);
-    try {
+  fn: () =>
+    withNetns("sqma-apply", async (ns) => {
       await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
       await must("ip", ["-n", ns, "link", "set", "va", "up"]);
       await must("ip", ["-n", ns, "link", "set", "vb", "up"]);
@@ -170,8 +140,5 @@ Deno.test({
         )).reason,
         "missing-interface",
       );
-    } finally {
-      await run("ip", ["netns", "del", ns]);
-    }
-  },
+    }),
 });

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { counterDirections, isIfbOrVeth } from "./direction.ts";
 import { IpBatchSource, IpSpawnSource, parseLinkJson } from "./ip_link.ts";
 import { createCounterReader, LinkCounterReader } from "./mod.ts";
+import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 Deno.test("direction: upstream ifb/veth rule (Lua ^ifb.+ / ^veth.+) and overrides", () => {
   const auto = { dl_counter: "auto", ul_counter: "auto" } as const;
@@ -53,16 +54,8 @@ Deno.test("LinkCounterReader: picks sides, null when an interface is missing", a
   assertEquals(await r.read(), null);
 });
 
-async function sh(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()).success;
-  } catch {
-    return false;
-  }
-}
-
-const root = Deno.uid() === 0 && await sh("ip", ["netns", "list"]);
-if (!root) console.log("counters_test: netns tests skipped (not root or no ip netns)");
+const skip = await netnsSkipReason();
+if (skip !== undefined) console.log(`counters_test: netns tests skipped (${skip})`);
 
 Deno.test("IpBatchSource: reads lo; coprocess restarted after being killed; closes cleanly", async () => {
   const src = new IpBatchSource();
@@ -104,31 +97,47 @@ Deno.test("IpSpawnSource: reads lo, missing device absent", async () => {
 
 Deno.test({
   name: "counters: an interface that disappears and returns (netns veth)",
-  ignore: !root,
-  fn: async () => {
-    const ns = `sqma-cnt-${Deno.pid}`;
-    assert(await sh("ip", ["netns", "add", ns]));
-    const reader = createCounterReader(
-      { dl_if: "vetha", ul_if: "vethb", dl_counter: "auto", ul_counter: "auto" },
-      { netns: ns },
-    );
-    try {
-      assert(
-        await sh("ip", ["-n", ns, "link", "add", "vetha", "type", "veth", "peer", "name", "vethb"]),
+  ignore: skip !== undefined,
+  fn: () =>
+    withNetns("sqma-cnt", async (ns) => {
+      const reader = createCounterReader(
+        { dl_if: "vetha", ul_if: "vethb", dl_counter: "auto", ul_counter: "auto" },
+        { netns: ns },
       );
-      const first = await reader.read();
-      assert(first !== null);
-      assert(await sh("ip", ["-n", ns, "link", "del", "vetha"]));
-      assertEquals(await reader.read(), null);
-      assert(
-        await sh("ip", ["-n", ns, "link", "add", "vetha", "type", "veth", "peer", "name", "vethb"]),
-      );
-      const back = await reader.read();
-      assert(back !== null);
-      assert(back.dlIfindex !== first.dlIfindex, "recreated interface has a new index");
-    } finally {
-      await reader.close();
-      await sh("ip", ["netns", "del", ns]);
-    }
-  },
+      try {
+        await must("ip", [
+          "-n",
+          ns,
+          "link",
+          "add",
+          "vetha",
+          "type",
+          "veth",
+          "peer",
+          "name",
+          "vethb",
+        ]);
+        const first = await reader.read();
+        assert(first !== null);
+        await must("ip", ["-n", ns, "link", "del", "vetha"]);
+        assertEquals(await reader.read(), null);
+        await must("ip", [
+          "-n",
+          ns,
+          "link",
+          "add",
+          "vetha",
+          "type",
+          "veth",
+          "peer",
+          "name",
+          "vethb",
+        ]);
+        const back = await reader.read();
+        assert(back !== null);
+        assert(back.dlIfindex !== first.dlIfindex, "recreated interface has a new index");
+      } finally {
+        await reader.close();
+      }
+    }),
 });

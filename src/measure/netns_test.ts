@@ -7,39 +7,15 @@ import { systemClock } from "../util/clock.ts";
 import { type BindOptions, choosePinger } from "./backends.ts";
 import { ProcessPinger } from "./pinger.ts";
 import type { PingerTool, PingReply } from "./types.ts";
+import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const LIVE = ["10.213.0.1", "10.213.0.2", "10.213.7.9"];
 const DEAD = "10.213.9.9";
 
-async function sh(cmd: string, ...args: string[]): Promise<{ ok: boolean; err: string }> {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
-    return { ok: out.success, err: new TextDecoder().decode(out.stderr).trim() };
-  } catch (e) {
-    return { ok: false, err: String(e) };
-  }
-}
-
-async function skipReason(): Promise<string | undefined> {
-  if (Deno.uid() !== 0) return "not root";
-  const r = await sh("ip", "netns", "list");
-  if (!r.ok) return `ip netns unavailable (${r.err})`;
-  return undefined;
-}
-
-async function withNetns(fn: (name: string) => Promise<void>): Promise<void> {
-  const name = `sqma-meas-${Deno.pid}-${Math.floor(Math.random() * 1e6)}`;
-  const ip = (...a: string[]) => sh("ip", "-n", name, ...a);
-  try {
-    const add = await sh("ip", "netns", "add", name);
-    if (!add.ok) throw new Error(`ip netns add: ${add.err}`);
-    const lo = await ip("link", "set", "lo", "up");
-    if (!lo.ok) throw new Error(`lo up: ${lo.err}`);
-    for (const a of LIVE) {
-      const r = await ip("addr", "add", `${a}/32`, "dev", "lo");
-      if (!r.ok) throw new Error(`addr ${a}: ${r.err}`);
-    }
-    // The dead address is routed out of a veth whose peer has no such address: no answer.
+/** A namespace where LIVE answer on lo and DEAD is routed out of a veth nobody answers on. */
+function withNetnsHosts(fn: (name: string) => Promise<void>): Promise<void> {
+  return withNetns("sqma-meas", async (name) => {
+    for (const a of LIVE) await must("ip", ["-n", name, "addr", "add", `${a}/32`, "dev", "lo"]);
     for (
       const args of [
         ["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
@@ -48,13 +24,10 @@ async function withNetns(fn: (name: string) => Promise<void>): Promise<void> {
         ["route", "add", "10.213.9.0/24", "dev", "v0"],
       ]
     ) {
-      const r = await ip(...args);
-      if (!r.ok) throw new Error(`ip ${args.join(" ")}: ${r.err}`);
+      await must("ip", ["-n", name, ...args]);
     }
     await fn(name);
-  } finally {
-    await sh("ip", "netns", "del", name);
-  }
+  });
 }
 
 async function collect(
@@ -102,12 +75,12 @@ const CASES: [PingerTool, BindOptions][] = [
 for (const [tool, bind] of CASES) {
   const label = Object.keys(bind).length ? ` with ${JSON.stringify(bind)}` : "";
   Deno.test(`netns: ${tool}${label} gets replies from every live address, none from a dead one`, async () => {
-    const reason = await skipReason();
+    const reason = await netnsSkipReason();
     if (reason) {
       console.log(`skipped: ${reason}`);
       return;
     }
-    await withNetns(async (ns) => {
+    await withNetnsHosts(async (ns) => {
       const got = await collect(tool, ns, bind);
       for (const a of LIVE) {
         const n = got.filter((r) => r.reflector === a).length;
@@ -120,12 +93,12 @@ for (const [tool, bind] of CASES) {
 }
 
 Deno.test("netns: binding to the wrong interface really takes effect (no replies)", async () => {
-  const reason = await skipReason();
+  const reason = await netnsSkipReason();
   if (reason) {
     console.log(`skipped: ${reason}`);
     return;
   }
-  await withNetns(async (ns) => {
+  await withNetnsHosts(async (ns) => {
     for (const tool of ["fping", "ping"] as const) {
       const got = await collect(tool, ns, { iface: "v0" }, 1200);
       assertEquals(got.length, 0, `${tool} bound to v0 still got ${got.length} replies`);
@@ -134,8 +107,7 @@ Deno.test("netns: binding to the wrong interface really takes effect (no replies
 });
 
 Deno.test("netns: namespaces are cleaned up", async () => {
-  if (await skipReason()) return;
-  const out = await new Deno.Command("ip", { args: ["netns", "list"], stdout: "piped" }).output();
-  const names = new TextDecoder().decode(out.stdout);
-  assert(!names.includes(`sqma-meas-${Deno.pid}-`), names);
+  if (await netnsSkipReason()) return;
+  const names = (await must("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]);
+  assert(!names.includes(`sqma-meas-${Deno.pid}`), names.join(", "));
 });
