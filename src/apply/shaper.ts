@@ -137,6 +137,11 @@ abstract class TcShaper implements Shaper {
     return r.stdout;
   }
 
+  /** `tc qdisc change root dev IF KIND PARAMS…`: changes only the given parameters. */
+  protected async changeRootQdisc(kind: string, params: string[]): Promise<void> {
+    await this.tc(["qdisc", "change", "root", "dev", this.ifname, kind, ...params]);
+  }
+
   /** The root qdisc as `tc -j qdisc show dev IF` reports it. */
   protected async rootQdisc(): Promise<Record<string, unknown>> {
     let out: string;
@@ -189,16 +194,7 @@ export class CakeShaper extends TcShaper {
 
   /** Changes the CAKE bandwidth. */
   async setRate(kbit: number): Promise<void> {
-    await this.tc([
-      "qdisc",
-      "change",
-      "root",
-      "dev",
-      this.ifname,
-      "cake",
-      "bandwidth",
-      formatKbit(kbit),
-    ]);
+    await this.changeRootQdisc("cake", ["bandwidth", formatKbit(kbit)]);
   }
 
   /** The root qdisc must be CAKE. */
@@ -342,13 +338,7 @@ export class TbfShaper extends TcShaper {
         this.#latencyUs = this.#defaultLatencyUs;
       }
     }
-    await this.tc([
-      "qdisc",
-      "change",
-      "root",
-      "dev",
-      this.ifname,
-      "tbf",
+    await this.changeRootQdisc("tbf", [
       "rate",
       formatKbit(kbit),
       "burst",
