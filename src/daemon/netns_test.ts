@@ -2,7 +2,7 @@
  * The daemon against real `tc` and `ip` in a throw-away network namespace: TBF on both ends of
  * a veth pair, real counters through the ip coprocess, a fake measurement, real timers.
  */
-import { assert, assertEquals } from "../util/assert.ts";
+import { assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { createOwdState, type MeasurementService } from "../baseline/owd_state.ts";
 import { createShaperPair } from "../apply/shaper.ts";
