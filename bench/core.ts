@@ -9,12 +9,7 @@ import { seededRandom } from "../src/util/clock.ts";
 import { collectDeltas, delayStatistic, EwmaController } from "../src/ratecontroller/mod.ts";
 import type { TickReadings } from "../src/ratecontroller/types.ts";
 import { createCounterReader } from "../src/counters/mod.ts";
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+import { median } from "../src/util/stats.ts";
 
 function benchEwmaTick(): number {
   const settings = settingsWithDefaults({ base_dl_rate: 100000, base_ul_rate: 20000 });

@@ -8,6 +8,8 @@
  *
  * Ends with `metric bundle_size <MB> MB`.
  */
+import { median } from "../src/util/stats.ts";
+
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUNDLE = `${ROOT}dist/sqm-autorate.js`;
 
@@ -23,12 +25,6 @@ async function deno(args: string[], env?: Record<string, string>): Promise<void>
   if (!out.success) {
     throw new Error(`deno ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
   }
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 const t0 = performance.now();

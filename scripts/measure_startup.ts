@@ -8,6 +8,7 @@
  *   deno run --allow-run --allow-read --allow-write --allow-env scripts/measure_startup.ts \
  *     [--runs 15] BINARY...
  */
+import { median } from "../src/util/stats.ts";
 
 /** Figures for one binary. */
 export interface StartupFigures {
@@ -21,14 +22,6 @@ export interface StartupFigures {
   warmMedianMs: number;
   /** Bytes left in the temp and cache directories after the runs (the code cache, if any). */
   tempBytes: number;
-}
-
-/** Median of a non-empty list. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new Error("median of an empty list");
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 async function dirBytes(path: string): Promise<number> {

@@ -11,6 +11,7 @@ import { embeddedPool, isIpv4, loadPool } from "../reflectors/pool.ts";
 import { systemClock } from "../util/clock.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
+import { median } from "../util/stats.ts";
 
 /** Options of `registerReflectorsCommand`. */
 export interface ReflectorsCommandOptions {
@@ -52,13 +53,6 @@ export interface ProbeReport {
   mode: ProbeMode;
   /** One row per reflector, in the order given. */
   rows: ProbeRow[];
-}
-
-/** Median of a non-empty list. */
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Summarises replies into rows: the first `count` replies per reflector count. */

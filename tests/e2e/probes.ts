@@ -2,6 +2,7 @@
  * Measurement pieces of the end-to-end testbed: parsers for fping loop output, `iperf3 -J` and
  * the daemon's statistics CSV, percentiles, and a background fping RTT probe.
  */
+import { percentile } from "../../src/util/stats.ts";
 
 /** One fping loop-mode result line. */
 export interface FpingSample {
@@ -34,14 +35,6 @@ export function parseFpingLine(line: string): FpingSample | undefined {
     return { tsMs: Number(lost[1]) * 1000, host: lost[2], seq: Number(lost[3]), rttMs: undefined };
   }
   return undefined;
-}
-
-/** Nearest-rank percentile (`p` in 0–100) of `values`; `NaN` for an empty list. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
 /** RTT summary of a probe window. */

@@ -4,7 +4,6 @@ import {
   parseFpingLine,
   parseIperf3Json,
   parseStatsCsv,
-  percentile,
   summariseRtt,
 } from "./probes.ts";
 import { formatRateTrace } from "./report.ts";
@@ -23,15 +22,6 @@ Deno.test("parseFpingLine reads replies, timeouts, and ignores other lines", () 
   );
   assertEquals(parseFpingLine("ICMP Host Unreachable from 10.213.2.1 for ICMP Echo"), undefined);
   assertEquals(parseFpingLine(""), undefined);
-});
-
-Deno.test("percentile uses the nearest rank", () => {
-  const v = [5, 1, 4, 2, 3, 6, 7, 8, 9, 10];
-  assertEquals(percentile(v, 50), 5);
-  assertEquals(percentile(v, 95), 10);
-  assertEquals(percentile(v, 0), 1);
-  assertEquals(percentile([7], 95), 7);
-  assert(Number.isNaN(percentile([], 50)));
 });
 
 Deno.test("summariseRtt keeps the window and counts losses", () => {

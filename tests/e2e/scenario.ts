@@ -11,12 +11,12 @@ import {
   parseFpingLine,
   parseIperf3Json,
   parseStatsCsv,
-  percentile,
   type RttSummary,
   type StatsRow,
   summariseRtt,
 } from "./probes.ts";
 import { ADDR, IFACE, type Testbed } from "./testbed.ts";
+import { percentile } from "../../src/util/stats.ts";
 
 /** Which shaper drives the router in a scenario. */
 export type ScenarioKind = "unshaped" | "static" | "daemon";

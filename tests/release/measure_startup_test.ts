@@ -1,10 +1,5 @@
 import { assert, assertEquals } from "../../src/util/assert.ts";
-import { measure, median, table } from "../../scripts/measure_startup.ts";
-
-Deno.test("median of odd and even lists", () => {
-  assertEquals(median([3, 1, 2]), 2);
-  assertEquals(median([4, 1, 3, 2]), 2.5);
-});
+import { measure, table } from "../../scripts/measure_startup.ts";
 
 Deno.test("measure runs a binary with a fresh temp dir and counts what it leaves there", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sqma-measure-" });
