@@ -181,6 +181,25 @@ export function netnsUnavailableReason(): string | undefined {
   return undefined;
 }
 
+/** `tc` arguments for the router's HTB class 1:1 at `kbit` (rate = ceil). */
+function htbClassArgs(verb: "add" | "change", dev: string, kbit: number): string[] {
+  const rate = `${kbit}kbit`;
+  return [
+    "class",
+    verb,
+    "dev",
+    dev,
+    "parent",
+    "1:",
+    "classid",
+    "1:1",
+    "htb",
+    "rate",
+    rate,
+    "ceil",
+    rate,
+  ];
+}
 /** A running testbed. Call {@linkcode Testbed.destroy} in a `finally`. */
 export class Testbed {
   /** Namespace names. */
@@ -243,22 +262,7 @@ export class Testbed {
         this.exec(this.ns.router, this.#tbfArgs("change", dev, kbit, this.options.routerBufferMs)),
       );
     } else {
-      mustSync(this.exec(this.ns.router, [
-        "tc",
-        "class",
-        "change",
-        "dev",
-        dev,
-        "parent",
-        "1:",
-        "classid",
-        "1:1",
-        "htb",
-        "rate",
-        `${kbit}kbit`,
-        "ceil",
-        `${kbit}kbit`,
-      ]));
+      mustSync(this.exec(this.ns.router, ["tc", ...htbClassArgs("change", dev, kbit)]));
     }
   }
 
@@ -414,21 +418,7 @@ export class Testbed {
       } else {
         const tc = (...args: string[]) => mustSync(this.exec(ns.router, ["tc", ...args]));
         tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
-        tc(
-          "class",
-          "add",
-          "dev",
-          dev,
-          "parent",
-          "1:",
-          "classid",
-          "1:1",
-          "htb",
-          "rate",
-          `${kbit}kbit`,
-          "ceil",
-          `${kbit}kbit`,
-        );
+        tc(...htbClassArgs("add", dev, kbit));
         // A fixed byte queue: routerBufferMs worth of data at the ISP's initial capacity.
         const limit = Math.max(
           15_000,
