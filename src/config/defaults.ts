@@ -1,4 +1,10 @@
-import { SETTING_NAMES, SETTINGS_TABLE, type TableSettings } from "./settings_table.ts";
+import {
+  SETTING_NAMES,
+  type SettingName,
+  SETTINGS_TABLE,
+  type SettingSpec,
+  type TableSettings,
+} from "./settings_table.ts";
 import type { Settings } from "./types.ts";
 
 /** Adds the derived settings (minimum rates) to table settings. */
@@ -15,10 +21,12 @@ export function deriveSettings(table: TableSettings): Settings {
  * tests, the simulator and benchmarks; the daemon resolves real sources instead.
  */
 export function settingsWithDefaults(overrides: Partial<TableSettings> = {}): Settings {
-  const values: Record<string, unknown> = {};
-  for (const name of SETTING_NAMES) {
-    const d = SETTINGS_TABLE[name].default;
-    values[name] = Array.isArray(d) ? [...d] : d;
-  }
+  const values = Object.fromEntries(SETTING_NAMES.map((n) => [n, defaultValue(n)]));
   return deriveSettings({ ...(values as TableSettings), ...overrides });
+}
+
+/** A setting's table default (a fresh copy for lists). */
+export function defaultValue(name: SettingName): string | number | boolean | string[] {
+  const d: SettingSpec["default"] = SETTINGS_TABLE[name].default;
+  return Array.isArray(d) ? [...d] : d as string | number | boolean;
 }

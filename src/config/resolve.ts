@@ -6,7 +6,7 @@ import {
   type SettingSpec,
   type TableSettings,
 } from "./settings_table.ts";
-import { deriveSettings } from "./defaults.ts";
+import { defaultValue, deriveSettings } from "./defaults.ts";
 import type { Settings } from "./types.ts";
 import type { UciFile } from "./uci.ts";
 import { uciGet } from "./uci.ts";
@@ -206,8 +206,7 @@ export function resolveSettings(
     const spec: SettingSpec = SETTINGS_TABLE[name];
     const found = lookupRaw(name, spec, input);
     if (!found) {
-      const d = spec.default;
-      values[name] = Array.isArray(d) ? [...d] : d;
+      values[name] = defaultValue(name);
       sources[name] = { kind: "default" };
       if (spec.required && options.requireDaemon) {
         problems.push({
