@@ -1,26 +1,8 @@
 /** Runs a control loop periodically in real time until an AbortSignal fires. */
 import type { Logger } from "@logtape/logtape";
-import type { Clock } from "../util/clock.ts";
+import { type Clock, realSleep, type Sleep } from "../util/clock.ts";
 import { stageLogger } from "../log/mod.ts";
 import type { ControlLoop } from "./loop.ts";
-
-/** Sleeps `ms`; resolves early (never rejects) when `signal` aborts. */
-export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-/** setTimeout-based abortable sleep. */
-export const realSleep: SleepFn = (ms, signal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 
 /** Options of `runControlLoop`. */
 export interface RunControlLoopOptions {
@@ -31,7 +13,7 @@ export interface RunControlLoopOptions {
   /** Tick period in seconds (`min_change_interval`). */
   intervalS: number;
   /** Sleep function (default: real timers). */
-  sleep?: SleepFn;
+  sleep?: Sleep;
   /** Logger. */
   logger?: Logger;
 }

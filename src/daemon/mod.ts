@@ -7,7 +7,13 @@
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
 import type { MeasurementService } from "../baseline/owd_state.ts";
-import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
+import {
+  type Clock,
+  type RandomSource,
+  realSleep,
+  type Sleep,
+  systemClock,
+} from "../util/clock.ts";
 import { stageLogger } from "../log/mod.ts";
 import { ExitCode } from "../cli/exit_codes.ts";
 import { createShaperPair, ShaperCheckError, type ShaperPair } from "../apply/shaper.ts";
@@ -23,7 +29,7 @@ import {
   RatecontrollerConfigError,
 } from "../ratecontroller/mod.ts";
 import { ControlLoop } from "../control/loop.ts";
-import { realSleep, runControlLoop, type SleepFn } from "../control/driver.ts";
+import { runControlLoop } from "../control/driver.ts";
 
 /** Start-up timing (defaults: Lua's 12 × 5 s interface wait, Rust's 2 s settle and 10 s wait). */
 export interface StartupTiming {
@@ -46,7 +52,7 @@ export interface DaemonDeps {
   /** Random source (default `Math.random`). */
   random?: RandomSource;
   /** Sleep (default: real timers); must resolve early when the signal aborts. */
-  sleep?: SleepFn;
+  sleep?: Sleep;
   /** Fires on shutdown (default: SIGINT/SIGTERM). */
   shutdown?: AbortSignal;
   /** Shapers (default from the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`). */

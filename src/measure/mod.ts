@@ -17,7 +17,8 @@ import { ReflectorSelector, SelectorRunner, type TimerApi } from "../reflectors/
 import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
 import { choosePinger, type PingerChoice, type Probe } from "./backends.ts";
 import { type Pinger, ProcessPinger } from "./pinger.ts";
-import type { Sleep, Spawner } from "./supervisor.ts";
+import type { Spawner } from "./supervisor.ts";
+import type { Sleep } from "../util/clock.ts";
 import type { PingReply } from "./types.ts";
 
 export * from "./types.ts";

@@ -14,7 +14,8 @@ import {
   tspingArgs,
 } from "./backends.ts";
 import { emptySkipCounts, parserFor, ReplyDeduper, type SkipCounts } from "./parsers.ts";
-import { ChildSupervisor, realSleep, type Sleep, type Spawner } from "./supervisor.ts";
+import { ChildSupervisor, type Spawner } from "./supervisor.ts";
+import { realSleep, type Sleep } from "../util/clock.ts";
 import type { PingerTool, PingReply, ProbeMode } from "./types.ts";
 
 const log = stageLogger("measure");

@@ -5,6 +5,7 @@
  * after a grace period). Spawning, sleeping and the clock are injectable.
  */
 import { stageLogger } from "../log/mod.ts";
+import { realSleep, type Sleep } from "../util/clock.ts";
 
 const log = stageLogger("measure");
 
@@ -55,22 +56,6 @@ export const denoSpawner: Spawner = (cmd, args) => {
     },
   };
 };
-
-/** Sleeps `ms`, resolving early (without error) when `signal` aborts. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-/** Real, abortable sleep. */
-export const realSleep: Sleep = (ms, signal) =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const id = setTimeout(done, ms);
-    function done() {
-      clearTimeout(id);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /** Longest line kept; longer input is cut into pieces (garbage anyway). */
 const MAX_LINE = 65_536;

@@ -1,11 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
-import {
-  type ChildHandle,
-  type ChildStatus,
-  ChildSupervisor,
-  pumpLines,
-  type Sleep,
-} from "./supervisor.ts";
+import { type ChildHandle, type ChildStatus, ChildSupervisor, pumpLines } from "./supervisor.ts";
+import type { Sleep } from "../util/clock.ts";
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();

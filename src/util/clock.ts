@@ -66,3 +66,19 @@ export function seededRandom(seed: number): RandomSource {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Sleeps `ms`; resolves early (never rejects) when `signal` aborts. Injected for virtual time. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** Real, abortable sleep (setTimeout). */
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener("abort", done, { once: true });
+  });
