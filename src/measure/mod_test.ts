@@ -1,15 +1,7 @@
-import { assert, assertEquals, assertRejects } from "../util/assert.ts";
+import { assert, assertEquals, assertRejects, waitUntil } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { seededRandom, VirtualClock } from "../util/clock.ts";
 import { createMeasurement, fpingFeaturesFromVersion, type PingReply } from "./mod.ts";
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 Deno.test("createMeasurement: fping → baseliner → OwdState, reselection switches the pinger", async () => {
   const settings = settingsWithDefaults({ tick_interval: 0.05, num_reflectors: 2 });
@@ -26,11 +18,15 @@ Deno.test("createMeasurement: fping → baseliner → OwdState, reselection swit
   try {
     await m.start();
     assertEquals(m.pinger?.tool, "fping");
-    await until(() => m.owd.recent.has("127.0.0.1") && m.owd.recent.has("127.0.0.2"), 5000, "owd");
+    await waitUntil(
+      () => m.owd.recent.has("127.0.0.1") && m.owd.recent.has("127.0.0.2"),
+      5000,
+      "owd",
+    );
     const e = m.owd.baseline.get("127.0.0.1")!;
     assert(e.up_ewma >= 0 && e.up_ewma < 50, `implausible loopback OWD ${e.up_ewma}`);
     m.reselect.requestReselect("test");
-    await until(
+    await waitUntil(
       () => m.selector.reselectionCount === 1 && m.selector.phase === "idle",
       5000,
       "cycle",

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../util/assert.ts";
+import { assert, assertEquals, waitUntil } from "../util/assert.ts";
 import { systemClock, VirtualClock } from "../util/clock.ts";
 import { fpingFeaturesFromVersion } from "./backends.ts";
 import { ProcessPinger } from "./pinger.ts";
@@ -6,14 +6,6 @@ import type { ChildHandle, ChildStatus } from "./supervisor.ts";
 import type { PingReply } from "./types.ts";
 
 /** Resolves when `cond()` holds, polling; fails after `ms` (events, not a fixed sleep). */
-async function until(cond: () => boolean, ms = 5000, what = "condition"): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 Deno.test("fping backend: replies from both targets, restart on a new set, stop reaps", async () => {
   const got: PingReply[] = [];
   const p = new ProcessPinger({
@@ -25,13 +17,13 @@ Deno.test("fping backend: replies from both targets, restart on a new set, stop 
   });
   assertEquals(p.mode, "echo"); // 5.1 has no --icmp-timestamp
   await p.start(["127.0.0.1", "127.0.0.2"]);
-  await until(() => new Set(got.map((r) => r.reflector)).size === 2, 5000, "two reflectors");
+  await waitUntil(() => new Set(got.map((r) => r.reflector)).size === 2, 5000, "two reflectors");
   const r0 = got[0];
   assertEquals(r0.upMs, r0.rttMs / 2);
   assert(r0.receiveTimeS > 0 && r0.rttMs >= 0);
   await p.setReflectors(["127.0.0.3"]);
   const mark = got.length;
-  await until(() => got.slice(mark).some((r) => r.reflector === "127.0.0.3"), 5000, ".3");
+  await waitUntil(() => got.slice(mark).some((r) => r.reflector === "127.0.0.3"), 5000, ".3");
   await p.stop();
   const after = got.length;
   // only the new target after the switch (lines in flight from the old child may precede it)
@@ -86,7 +78,7 @@ Deno.test("pinger_binary override: a fake tsping script is parsed in timestamp m
       onReply: (r) => got.push(r),
     });
     await p.start(["9.9.9.9", "1.1.1.1"]);
-    await until(() => got.length === 2, 5000, "two replies");
+    await waitUntil(() => got.length === 2, 5000, "two replies");
     await p.stop();
     assertEquals(got, [
       { reflector: "9.9.9.9", seq: 12, rttMs: 21, upMs: 11, downMs: 10, receiveTimeS: 42 },
@@ -130,7 +122,7 @@ Deno.test("timestamp → echo fallback after 10 s without replies (virtual clock
   clock.advance(0.2);
   assertEquals(p.checkFallback(), true);
   assertEquals(p.mode, "echo");
-  await until(() => spawned.length === 2, 2000, "respawn");
+  await waitUntil(() => spawned.length === 2, 2000, "respawn");
   assert(spawned[0].includes("--icmp-ts"));
   assert(spawned[1].includes("--icmp-echo"));
   assertEquals(p.checkFallback(clock.monotonicS() + 100), false); // echo never falls back further

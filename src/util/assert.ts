@@ -49,3 +49,19 @@ export async function assertRejects<E extends Error>(
   }
   throw new nodeAssert.AssertionError({ message: `expected ${ErrorClass.name} to be rejected` });
 }
+
+/**
+ * Polls `cond` every 10 ms until it holds, failing after `ms` — for tests that wait on real child
+ * processes (virtual time cannot speed those up).
+ */
+export async function waitUntil(
+  cond: () => boolean,
+  ms = 5000,
+  what = "condition",
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
