@@ -18,7 +18,7 @@ import { DAEMON_MANIFEST } from "../release/manifest.ts";
 export async function runAction(cmd: Command): Promise<number> {
   const resolved = settingsFromCommand(cmd, { requireDaemon: true });
   const settings = resolved.settings;
-  configureLogging(settings.log_level);
+  configureLogging(settings.log_level, { format: settings.log_format });
   const log = stageLogger("main");
   log.info("Starting sqm-autorate {version}", { version: denoJson.version });
   for (const w of resolved.warnings) log.warning(w);

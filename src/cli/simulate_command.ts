@@ -8,7 +8,7 @@ import { readUciFile, resolveSettings as resolveFromInput } from "../config/mod.
 import { addSettingOptions, flagValuesFrom } from "./settings_options.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
-import { configureLogging, formatRecord, resetLogging } from "../log/mod.ts";
+import { configureLogging, formatterOf, resetLogging } from "../log/mod.ts";
 import {
   BUILTIN_TRACES,
   type CapacityTrace,
@@ -163,7 +163,8 @@ export async function simulateAction(
   // Quiet by default (one INFO line per rate change would flood the terminal): warnings and
   // errors only, unless --log-level asks for more. Record times are wall-clock, not virtual.
   const level = cmd.getOptionValueSource("logLevel") === "cli" ? settings.log_level : "WARN";
-  configureLogging(level, { sink: (record) => io.err(formatRecord(record)) });
+  const format = formatterOf(settings.log_format);
+  configureLogging(level, { sink: (record) => io.err(format(record)) });
   try {
     return await runAndReport(
       settings,

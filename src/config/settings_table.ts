@@ -152,6 +152,15 @@ export const SETTINGS_TABLE = {
     aliases: ["ll"],
     description: "Log level: TRACE, DEBUG, INFO, WARN, ERROR or FATAL (case-insensitive).",
   },
+  log_format: {
+    kind: "enum",
+    default: "text",
+    choices: ["text", "json"],
+    env: ["SQMA_LOG_FORMAT"],
+    uci: ["output", "log_format"],
+    flag: "log-format",
+    description: "Log line format: text (upstream's) or json (one object per line, for shippers).",
+  },
   stats_file: {
     kind: "path",
     default: "/tmp/sqm-autorate.csv",

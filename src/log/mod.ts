@@ -43,29 +43,77 @@ function pad(n: number): string {
   return String(n).padStart(2, "0");
 }
 
+/** The message of a record with its values filled in. */
+function messageText(record: LogRecord): string {
+  return record.message.map((part, i) =>
+    i % 2 === 0 ? String(part) : typeof part === "string" ? part : JSON.stringify(part)
+  ).join("");
+}
+
 /** Renders a record as upstream does: `[LEVEL - YYYYmmddTHH:MM:SS]: message` (local time). */
 export function formatRecord(record: LogRecord): string {
   const d = new Date(record.timestamp);
   const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T` +
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  const text = record.message.map((part, i) =>
-    i % 2 === 0 ? String(part) : typeof part === "string" ? part : JSON.stringify(part)
-  ).join("");
-  return `[${TO_UPSTREAM[record.level]} - ${stamp}]: ${text}\n`;
+  return `[${TO_UPSTREAM[record.level]} - ${stamp}]: ${messageText(record)}\n`;
+}
+
+/**
+ * Renders a record as one JSON object on one line, for log shippers: `time` (ISO 8601 UTC),
+ * `level` (upstream's name), `stage` (the logger category below `sqm-autorate`), `message`
+ * (values filled in) and the record's structured properties under their own names. See
+ * docs/observability.md.
+ */
+export function formatRecordJson(record: LogRecord): string {
+  const line: Record<string, unknown> = {
+    time: new Date(record.timestamp).toISOString(),
+    level: TO_UPSTREAM[record.level],
+    stage: record.category.slice(1).join(".") || record.category.join("."),
+    message: messageText(record),
+  };
+  for (const [key, value] of Object.entries(record.properties)) {
+    if (!(key in line)) line[key] = value instanceof Error ? String(value) : value;
+  }
+  return `${JSON.stringify(line, jsonSafe)}\n`;
+}
+
+/** JSON.stringify replacer: bigints as numbers-in-strings instead of a thrown TypeError. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}
+
+/** Log line formats (`log_format`). */
+export type LogFormat = "text" | "json";
+
+/** The record formatter of a format. */
+export function formatterOf(format: LogFormat): (record: LogRecord) => string {
+  return format === "json" ? formatRecordJson : formatRecord;
 }
 
 const encoder = new TextEncoder();
 
-/** A sink writing upstream-formatted lines to stderr (stdout stays for command output). */
-export const stderrSink: Sink = (record) => {
-  Deno.stderr.writeSync(encoder.encode(formatRecord(record)));
-};
+/** A sink writing lines in `format` to stderr (stdout stays for command output). */
+export function stderrSinkOf(format: LogFormat): Sink {
+  const render = formatterOf(format);
+  return (record) => {
+    Deno.stderr.writeSync(encoder.encode(render(record)));
+  };
+}
 
-/** Configures logging for the whole process at `level`; `sink` defaults to stderr. */
-export function configureLogging(level: UpstreamLevel, options: { sink?: Sink } = {}): void {
+/** A sink writing upstream-formatted lines to stderr (stdout stays for command output). */
+export const stderrSink: Sink = stderrSinkOf("text");
+
+/**
+ * Configures logging for the whole process at `level`; `sink` defaults to stderr in `format`
+ * (default `text`).
+ */
+export function configureLogging(
+  level: UpstreamLevel,
+  options: { sink?: Sink; format?: LogFormat } = {},
+): void {
   configureSync({
     reset: true,
-    sinks: { main: options.sink ?? stderrSink },
+    sinks: { main: options.sink ?? stderrSinkOf(options.format ?? "text") },
     loggers: [
       { category: ["sqm-autorate"], lowestLevel: TO_LOGTAPE[level], sinks: ["main"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
