@@ -6,8 +6,9 @@
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { createOwdState } from "../src/baseline/owd_state.ts";
 import { seededRandom } from "../src/util/clock.ts";
-import { collectDeltas, delayStatistic, EwmaController } from "../src/ratecontroller/mod.ts";
-import type { TickReadings } from "../src/ratecontroller/types.ts";
+import { EwmaController } from "../src/ratecontroller/mod.ts";
+import { collectDeltas, delayStatistic } from "../src/control/deltas.ts";
+import type { TickReadings } from "../src/control/ratecontroller_port.ts";
 import { createCounterReader } from "../src/counters/mod.ts";
 import { median } from "../src/util/stats.ts";
 

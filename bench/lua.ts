@@ -7,7 +7,7 @@
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { createOwdState } from "../src/baseline/owd_state.ts";
 import { seededRandom, VirtualClock } from "../src/util/clock.ts";
-import type { TickInput } from "../src/ratecontroller/types.ts";
+import type { TickInput } from "../src/control/ratecontroller_port.ts";
 import { createLuaRatecontroller, createPluginManager } from "../src/lua/mod.ts";
 import { stageLogger } from "../src/log/mod.ts";
 

@@ -1,5 +1,6 @@
 /** A shaper that only remembers rates: for the simulator and tests. */
-import { type Shaper, ShaperCheckError, ShaperError, type ShaperKind } from "./shaper.ts";
+import { ShaperCheckError, ShaperError } from "./shaper.ts";
+import type { Shaper, ShaperKind } from "../control/ports.ts";
 
 /** An in-memory shaper; `failNext`/`failing` simulate tc errors. */
 export class MemoryShaper implements Shaper {

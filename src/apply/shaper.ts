@@ -3,31 +3,7 @@
  * rate) and TBF (root qdisc rate with a burst sized for the rate).
  */
 import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
-
-/** Supported shaper kinds (setting `shaper`). */
-export type ShaperKind = "cake" | "htb" | "tbf";
-
-/** Sets the rate of one interface's shaper. */
-export interface Shaper {
-  /** Shaper kind. */
-  readonly kind: ShaperKind;
-  /** Interface name. */
-  readonly ifname: string;
-  /** Sets the rate (kbit/s, 1 kbit = 1000 bit). Rejects with a `ShaperError` carrying tc's stderr. */
-  setRate(kbit: number): Promise<void>;
-  /** Verifies the qdisc/class exists and has the right kind; rejects with `ShaperCheckError`. */
-  check(): Promise<void>;
-  /** Reads the rate currently configured (kbit/s). */
-  readRate?(): Promise<number>;
-}
-
-/** A download/upload shaper pair. */
-export interface ShaperPair {
-  /** Shaper of the download interface. */
-  dl: Shaper;
-  /** Shaper of the upload interface. */
-  ul: Shaper;
-}
+import type { Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
 
 /** `tc` failed to change a rate. */
 export class ShaperError extends Error {

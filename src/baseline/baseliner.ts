@@ -4,7 +4,7 @@
  * carries its (injected, monotonic) receive time; no clock or I/O here.
  */
 import { stageLogger } from "../log/mod.ts";
-import type { OwdEntry, OwdState, ReselectRequester } from "./owd_state.ts";
+import type { OwdEntry, OwdState, ReselectRequester } from "../control/ports.ts";
 
 const log = stageLogger("baseline");
 

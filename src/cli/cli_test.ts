@@ -7,7 +7,7 @@ import {
   SETTINGS_TABLE,
   type SettingSpec,
 } from "../config/mod.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { normalizeArgv } from "./settings_options.ts";
 
 function captureIo(): CliIo & { stdout: string; stderr: string } {

@@ -1,26 +1,13 @@
 import type { Command } from "commander";
-import { describeSource, type ResolvedSettings, SETTING_NAMES } from "../config/mod.ts";
+import { describeSource, SETTING_NAMES } from "../config/mod.ts";
 import type { Settings } from "../config/types.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import type { CliContext } from "./io.ts";
 import { checkScripts } from "../lua/mod.ts";
 import { manifestConfigCheck } from "../release/manifest_check.ts";
 import { uciSectionOptions } from "../config/uci.ts";
 import { settingsFromCommand } from "./settings_options.ts";
-
-/**
- * Extra checks `check-config` runs after the settings resolve (Lua scripts load, paths are inside
- * what the daemon may touch). Each returns problems as text; any problem means a non-zero exit.
- */
-export type ConfigCheck = (resolved: ResolvedSettings) => Promise<ConfigCheckResult>;
-
-/** Problems found by one check, with the exit code they call for. */
-export interface ConfigCheckResult {
-  /** Human-readable problems (empty = fine). */
-  problems: string[];
-  /** Exit code to use when there are problems (default 78). */
-  exitCode?: number;
-}
+import type { ConfigCheck } from "../config/check.ts";
 
 /** Every configured Lua script (plugins, a Lua rate_controller) must load. */
 const luaScriptsCheck: ConfigCheck = async (resolved) => ({

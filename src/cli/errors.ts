@@ -1,5 +1,5 @@
 import { ConfigError, ConfigFileError, UciSyntaxError } from "../config/mod.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import type { CliIo } from "./io.ts";
 
 /**

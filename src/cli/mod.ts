@@ -6,7 +6,7 @@
 import { Command, CommanderError } from "commander";
 import denoJson from "../../deno.json" with { type: "json" };
 import { settingsHelpText } from "../config/help.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { type CliContext, type CliIo, processIo } from "./io.ts";
 import { configErrorExit } from "./errors.ts";
 

@@ -9,7 +9,7 @@ import { ProcessPinger } from "../measure/pinger.ts";
 import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
 import { embeddedPool, isIpv4, loadPool } from "../reflectors/pool.ts";
 import { systemClock } from "../util/clock.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
 import { median } from "../util/stats.ts";
 

@@ -5,7 +5,7 @@ import { uciSectionOptions } from "../config/uci.ts";
 import { runDaemon } from "../daemon/mod.ts";
 import { createMeasurement } from "../measure/mod.ts";
 import { createLuaRatecontroller, createPluginManager } from "../lua/mod.ts";
-import type { RateAdjuster } from "../ratecontroller/types.ts";
+import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
 import { DAEMON_MANIFEST } from "../release/manifest.ts";

@@ -6,7 +6,7 @@ import { type Command, Option } from "commander";
 import type { Settings } from "../config/types.ts";
 import { readUciFile, resolveSettings as resolveFromInput } from "../config/mod.ts";
 import { addSettingOptions, flagValuesFrom } from "./settings_options.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
 import { configureLogging, formatterOf, resetLogging } from "../log/mod.ts";
 import {

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { assert, assertEquals } from "../util/assert.ts";
 import { registerSimulateCommand } from "./simulate_command.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "", err = "", code = -1;

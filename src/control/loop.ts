@@ -7,13 +7,16 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
-import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
-import type { Clock, RandomSource } from "../util/clock.ts";
-import type { ShaperPair } from "../apply/shaper.ts";
-import type { CounterReader, CounterReading } from "../counters/types.ts";
-import type { StatsSink } from "../report/stats.ts";
-import { wallMsToSecNs } from "../report/stats.ts";
-import { collectDeltas, delayStatistic } from "../ratecontroller/deltas.ts";
+import type {
+  CounterReader,
+  CounterReading,
+  OwdState,
+  ReselectRequester,
+  ShaperPair,
+  StatsSink,
+} from "./ports.ts";
+import { type Clock, type RandomSource, wallMsToSecNs } from "../util/clock.ts";
+import { collectDeltas, delayStatistic } from "./deltas.ts";
 import type {
   AdjusterInput,
   Adjustment,
@@ -21,7 +24,7 @@ import type {
   Ratecontroller,
   RateDecision,
   TickReadings,
-} from "../ratecontroller/types.ts";
+} from "./ratecontroller_port.ts";
 import { stageLogger } from "../log/mod.ts";
 
 /** Bytes → kbit (×8 bit/byte ÷ 1000 bit/kbit), upstream's `8/1000`. */

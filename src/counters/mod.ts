@@ -9,7 +9,8 @@ import {
   IpSpawnSource,
   type LinkStatsSource,
 } from "./ip_link.ts";
-import type { CounterReader, CounterReading, CounterSide } from "./types.ts";
+import type { CounterSide } from "./types.ts";
+import type { CounterReader, CounterReading } from "../control/ports.ts";
 
 export * from "./types.ts";
 export * from "./direction.ts";

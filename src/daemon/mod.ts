@@ -6,7 +6,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
-import type { MeasurementService } from "../baseline/owd_state.ts";
+import type { CounterReader, MeasurementService, ShaperPair, StatsSink } from "../control/ports.ts";
 import {
   type Clock,
   type RandomSource,
@@ -15,19 +15,17 @@ import {
   systemClock,
 } from "../util/clock.ts";
 import { stageLogger } from "../log/mod.ts";
-import { ExitCode } from "../cli/exit_codes.ts";
-import { createShaperPair, ShaperCheckError, type ShaperPair } from "../apply/shaper.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { createCounterReader } from "../counters/mod.ts";
-import type { CounterReader } from "../counters/types.ts";
-import { createStatsSink, type StatsSink } from "../report/stats.ts";
+import { createStatsSink } from "../report/stats.ts";
 import {
-  collectDeltas,
   createRatecontroller,
   type LuaRatecontrollerFactory,
-  type RateAdjuster,
-  type Ratecontroller,
   RatecontrollerConfigError,
 } from "../ratecontroller/mod.ts";
+import { collectDeltas } from "../control/deltas.ts";
+import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_port.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { runControlLoop } from "../control/driver.ts";
 

@@ -1,14 +1,14 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import type { TableSettings } from "../config/settings_table.ts";
-import { createOwdState, type MeasurementService } from "../baseline/owd_state.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import type { CounterReading, MeasurementService } from "../control/ports.ts";
 import { VirtualClock } from "../util/clock.ts";
 import { MemoryShaper } from "../apply/memory.ts";
 import { ShaperCheckError } from "../apply/shaper.ts";
-import type { CounterReading } from "../counters/types.ts";
 import { FileStatsSink } from "../report/stats.ts";
 import { MemoryFileStore } from "../report/store.ts";
-import { ExitCode } from "../cli/exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { runDaemon } from "./mod.ts";
 
 const PEERS = ["a", "b", "c", "d", "e"];

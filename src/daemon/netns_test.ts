@@ -4,11 +4,12 @@
  */
 import { assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
-import { createOwdState, type MeasurementService } from "../baseline/owd_state.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import type { MeasurementService } from "../control/ports.ts";
 import { createShaperPair } from "../apply/shaper.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import { systemClock } from "../util/clock.ts";
-import { ExitCode } from "../cli/exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { runDaemon } from "./mod.ts";
 import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 

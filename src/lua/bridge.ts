@@ -9,7 +9,7 @@
  *   negative rate is dropped with a warning naming the script and the field.
  */
 import type { Settings } from "../config/types.ts";
-import type { TickInput, TickReadings } from "../ratecontroller/types.ts";
+import type { TickInput, TickReadings } from "../control/ratecontroller_port.ts";
 import { LuaOther, type LuaResult } from "./engine.ts";
 
 /** Scalar readings every plugin gets, in argument order (upstream keys plus additions). */

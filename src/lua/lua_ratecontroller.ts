@@ -8,7 +8,7 @@ import type {
   RatecontrollerContext,
   RateDecision,
   TickInput,
-} from "../ratecontroller/types.ts";
+} from "../control/ratecontroller_port.ts";
 import { controllerArgs, decodeControllerResults, decodeHistory } from "./bridge.ts";
 import { LuaError } from "./engine.ts";
 import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";

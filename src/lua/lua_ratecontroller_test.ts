@@ -5,7 +5,11 @@ import { seededRandom, VirtualClock } from "../util/clock.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { EwmaController } from "../ratecontroller/ewma.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
-import type { RatecontrollerContext, TickInput, TickReadings } from "../ratecontroller/types.ts";
+import type {
+  RatecontrollerContext,
+  TickInput,
+  TickReadings,
+} from "../control/ratecontroller_port.ts";
 import { createLuaRatecontroller, LuaRatecontrollerError } from "./lua_ratecontroller.ts";
 import { createPluginManager } from "./plugin_manager.ts";
 import { recordingLogger, tickReadings } from "./testing.ts";

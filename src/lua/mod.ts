@@ -9,7 +9,7 @@
 import type { Settings } from "../config/types.ts";
 import type { Logger } from "@logtape/logtape";
 import { isLuaRatecontroller } from "../ratecontroller/mod.ts";
-import type { RateAdjuster } from "../ratecontroller/types.ts";
+import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import { systemClock } from "../util/clock.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { stageLogger } from "../log/mod.ts";

@@ -7,7 +7,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
 import type { Clock, RandomSource } from "../util/clock.ts";
-import type { AdjusterInput, Adjustment, RateAdjuster } from "../ratecontroller/types.ts";
+import type { AdjusterInput, Adjustment, RateAdjuster } from "../control/ratecontroller_port.ts";
 import { decodePluginResults, pluginArgs } from "./bridge.ts";
 import { LuaError } from "./engine.ts";
 import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";

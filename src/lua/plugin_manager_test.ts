@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import type { TableSettings } from "../config/settings_table.ts";
 import { seededRandom, VirtualClock } from "../util/clock.ts";
-import type { AdjusterInput } from "../ratecontroller/types.ts";
+import type { AdjusterInput } from "../control/ratecontroller_port.ts";
 import { checkScripts } from "./mod.ts";
 import { createPluginManager, MAX_CONSECUTIVE_FAILURES, pluginRefs } from "./plugin_manager.ts";
 import type { UciSectionOptions } from "./bridge.ts";

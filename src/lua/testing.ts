@@ -2,7 +2,7 @@
  * Test helpers of the Lua support: a logger that records lines, and readings.
  */
 import type { Logger } from "@logtape/logtape";
-import type { TickReadings } from "../ratecontroller/types.ts";
+import type { TickReadings } from "../control/ratecontroller_port.ts";
 
 /** One recorded log line. */
 export interface LoggedLine {

@@ -4,21 +4,16 @@
  * the simulator can feed synthetic replies into the same baseliner and selector.
  */
 import { Baseliner } from "../baseline/baseliner.ts";
-import {
-  createOwdState,
-  type MeasurementService,
-  type OwdState,
-  type ReselectRequester,
-} from "../baseline/owd_state.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import type { MeasurementService, OwdState, ReselectRequester } from "../control/ports.ts";
 import type { Settings } from "../config/types.ts";
 import { stageLogger } from "../log/mod.ts";
 import { INITIAL_PEERS, initialPeersFor, loadPool } from "../reflectors/pool.ts";
 import { ReflectorSelector, SelectorRunner, type TimerApi } from "../reflectors/selector.ts";
-import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
+import { type Clock, type RandomSource, type Sleep, systemClock } from "../util/clock.ts";
 import { choosePinger, type PingerChoice, type Probe } from "./backends.ts";
 import { type Pinger, ProcessPinger } from "./pinger.ts";
 import type { Spawner } from "./supervisor.ts";
-import type { Sleep } from "../util/clock.ts";
 import type { PingReply } from "./types.ts";
 
 export * from "./types.ts";
@@ -26,10 +21,6 @@ export * from "./parsers.ts";
 export * from "./backends.ts";
 export * from "./pinger.ts";
 export * from "./supervisor.ts";
-export { Baseliner, ewmaFactor } from "../baseline/baseliner.ts";
-export type { BaselinerOptions, OwdSample, SampleOutcome } from "../baseline/baseliner.ts";
-export * from "../reflectors/selector.ts";
-export * from "../reflectors/pool.ts";
 
 const log = stageLogger("measure");
 

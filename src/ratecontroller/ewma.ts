@@ -5,7 +5,7 @@
  */
 import type { RandomSource } from "../util/clock.ts";
 import type { Settings } from "../config/types.ts";
-import type { Ratecontroller, RateDecision, TickInput } from "./types.ts";
+import type { Ratecontroller, RateDecision, TickInput } from "../control/ratecontroller_port.ts";
 
 /** Per-direction state: the safe-rate ring and its next write slot. */
 interface Direction {

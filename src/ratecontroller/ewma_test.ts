@@ -3,7 +3,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { seededRandom } from "../util/clock.ts";
 import { EwmaController } from "./ewma.ts";
-import type { TickInput, TickReadings } from "./types.ts";
+import type { TickInput, TickReadings } from "../control/ratecontroller_port.ts";
 
 /** Readings as the loop computes them (0.008 × Δbytes / dt, load = utilisation / cur). */
 function readings(r: {

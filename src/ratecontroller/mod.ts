@@ -1,17 +1,9 @@
 /**
- * Rate controllers: the shared contracts, the EWMA controller, delta collection, and the
- * factory that picks a controller from `settings.rate_controller`.
+ * Rate controllers: the EWMA controller and the factory that picks a controller from `settings.rate_controller`.
  */
 import { EwmaController } from "./ewma.ts";
-import type { Ratecontroller, RatecontrollerContext } from "./types.ts";
+import type { Ratecontroller, RatecontrollerContext } from "../control/ratecontroller_port.ts";
 
-export * from "./types.ts";
-export {
-  collectDeltas,
-  type CollectedDeltas,
-  delayStatistic,
-  MIN_FRESH_REFLECTORS,
-} from "./deltas.ts";
 export { EwmaController, type EwmaOptions, type EwmaSettings } from "./ewma.ts";
 
 /** Builds a Lua ratecontroller (provided by `src/lua/mod.ts`). */

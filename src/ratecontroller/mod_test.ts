@@ -3,13 +3,8 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { stageLogger } from "../log/mod.ts";
 import { systemClock } from "../util/clock.ts";
-import {
-  createRatecontroller,
-  EwmaController,
-  type Ratecontroller,
-  RatecontrollerConfigError,
-  type RatecontrollerContext,
-} from "./mod.ts";
+import { createRatecontroller, EwmaController, RatecontrollerConfigError } from "./mod.ts";
+import type { Ratecontroller, RatecontrollerContext } from "../control/ratecontroller_port.ts";
 
 function context(rate_controller: string): RatecontrollerContext {
   return {

@@ -12,7 +12,7 @@
  *   than `num_reflectors`).
  */
 import { stageLogger } from "../log/mod.ts";
-import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
+import type { OwdState, ReselectRequester } from "../control/ports.ts";
 import type { RandomSource } from "../util/clock.ts";
 
 const log = stageLogger("reflectors");

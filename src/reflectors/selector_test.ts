@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { Baseliner } from "../baseline/baseliner.ts";
-import { createOwdState, type OwdState } from "../baseline/owd_state.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import type { OwdState } from "../control/ports.ts";
 import { seededRandom, VirtualClock } from "../util/clock.ts";
 import {
   buildCandidates,

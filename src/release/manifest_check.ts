@@ -1,8 +1,8 @@
 /**
- * The manifest check in the shape `check-config` registers (`registerConfigCheck`): turns
+ * The manifest check in the shape `check-config` registers (`ConfigCheck` in config/check.ts): turns
  * {@linkcode checkPathsAgainstManifest} issues into problem lines.
  */
-import type { ConfigCheckResult } from "../cli/config_commands.ts";
+import type { ConfigCheckResult } from "../config/check.ts";
 import type { ResolvedSettings } from "../config/mod.ts";
 import { DAEMON_MANIFEST } from "./manifest.ts";
 import { checkPathsAgainstManifest } from "./manifest_paths.ts";

@@ -4,6 +4,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
+import type { StatsRow, StatsSink } from "../control/ports.ts";
 import { RotatingCsvWriter } from "./csv_writer.ts";
 import { denoFileStore, type FileStore } from "./store.ts";
 
@@ -11,36 +12,6 @@ import { denoFileStore, type FileStore } from "./store.ts";
 export const STATS_HEADER = "times,timens,rxload,txload,deltadelaydown,deltadelayup,dlrate,uprate";
 /** Speed-history CSV header (upstream). */
 export const SPEED_HISTORY_HEADER = "time,counter,upspeed,downspeed";
-
-/** One stats row: the values of a normal-path tick. */
-export interface StatsRow {
-  /** Wall-clock epoch seconds (integer part). */
-  times: number;
-  /** Nanosecond part of the same instant. */
-  timens: number;
-  /** Download load. */
-  rxload: number;
-  /** Upload load. */
-  txload: number;
-  /** Download delay statistic, ms. */
-  deltadelaydown: number;
-  /** Upload delay statistic, ms. */
-  deltadelayup: number;
-  /** Download rate after the decision, kbit/s. */
-  dlrate: number;
-  /** Upload rate after the decision, kbit/s. */
-  uprate: number;
-}
-
-/** Where the control loop sends statistics. */
-export interface StatsSink {
-  /** One normal-path tick. */
-  statsRow(row: StatsRow): void;
-  /** One speed-history dump: `timeS` is seconds since the controller started. */
-  speedHistory(timeS: number, up: readonly number[], down: readonly number[]): void;
-  /** Writes everything buffered. */
-  flush(): Promise<void>;
-}
 
 /** C's `%f`: fixed, 6 decimals (`nan`/`inf` like glibc). */
 export function formatF(x: number): string {
@@ -62,13 +33,6 @@ export function formatF(x: number): string {
 export function formatD(x: number): string {
   if (!Number.isFinite(x)) return "0";
   return Math.trunc(x).toFixed(0);
-}
-
-/** Splits wall-clock milliseconds into epoch seconds and nanoseconds. */
-export function wallMsToSecNs(wallMs: number): { times: number; timens: number } {
-  const times = Math.floor(wallMs / 1000);
-  const timens = Math.min(999_999_999, Math.round((wallMs - times * 1000) * 1e6));
-  return { times, timens };
 }
 
 /** Lua's stats row `%d,%d,%f,%f,%f,%f,%d,%d`. */

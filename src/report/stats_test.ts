@@ -10,8 +10,8 @@ import {
   formatStatsRow,
   SPEED_HISTORY_HEADER,
   STATS_HEADER,
-  wallMsToSecNs,
 } from "./stats.ts";
+import { wallMsToSecNs } from "../util/clock.ts";
 
 Deno.test("stats row: Lua %d/%f text of the algorithm.md §12 example", () => {
   const row = formatStatsRow({

@@ -3,6 +3,7 @@
  * for plots.
  */
 import type { CapacityTrace } from "./trace.ts";
+import { percentileOfSorted } from "../util/stats.ts";
 
 /** Period of the plot series, seconds. */
 export const SERIES_STEP_S = 0.1;
@@ -145,9 +146,9 @@ export class DirectionRecorder {
     const any = sorted.length > 0;
     return {
       loadedS: round(sorted.length * this.#dt, 2),
-      p50DelayMs: any ? round(quantile(sorted, 0.5), 2) : null,
-      p95DelayMs: any ? round(quantile(sorted, 0.95), 2) : null,
-      p99DelayMs: any ? round(quantile(sorted, 0.99), 2) : null,
+      p50DelayMs: any ? round(percentileOfSorted(sorted, 50), 2) : null,
+      p95DelayMs: any ? round(percentileOfSorted(sorted, 95), 2) : null,
+      p99DelayMs: any ? round(percentileOfSorted(sorted, 99), 2) : null,
       utilisationPct: this.#capBytesLoaded > 0
         ? round((100 * this.#deliveredLoaded) / this.#capBytesLoaded, 2)
         : null,
@@ -198,14 +199,6 @@ export class DirectionRecorder {
     }
     return runStart < end ? (runStart - start) * this.#dt : null;
   }
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 1) return sorted[0];
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 function round(x: number, digits: number): number {

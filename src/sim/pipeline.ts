@@ -5,15 +5,22 @@
  * and byte counters read from the simulated link.
  */
 import { stageLogger } from "../log/mod.ts";
-import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
+import type {
+  CounterReader,
+  CounterReading,
+  OwdState,
+  ReselectRequester,
+  Shaper,
+  ShaperKind,
+  ShaperPair,
+  StatsSink,
+} from "../control/ports.ts";
 import type { TimerApi } from "../reflectors/selector.ts";
 import { createMeasurement, type Measurement, type Pinger } from "../measure/mod.ts";
-import type { Shaper, ShaperKind, ShaperPair } from "../apply/shaper.ts";
 import { ControlLoop } from "../control/loop.ts";
-import { createRatecontroller, type RateAdjuster } from "../ratecontroller/mod.ts";
+import { createRatecontroller } from "../ratecontroller/mod.ts";
+import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import { createLuaRatecontroller, createPluginManager, pluginRefs } from "../lua/mod.ts";
-import type { CounterReader, CounterReading } from "../counters/types.ts";
-import type { StatsSink } from "../report/stats.ts";
 import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
 import type { SimHooks, SimPipeline } from "./engine.ts";
 

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
-import { collectDeltas, delayStatistic } from "../ratecontroller/deltas.ts";
+import { collectDeltas, delayStatistic } from "../control/deltas.ts";
 import { runScenario, type SimHooks, type SimPipeline } from "./engine.ts";
 import { parseTraceCsv } from "./trace.ts";
 import { SimCounterReader, simMeasurement, SimShaper, VirtualTimers } from "./pipeline.ts";

@@ -3,6 +3,7 @@
  * time. Built-in synthetic traces and CSV files (`time_s,down_kbit,up_kbit`).
  */
 import { type RandomSource, seededRandom } from "../util/clock.ts";
+import { percentile } from "../util/stats.ts";
 
 /** Resolution of a sampled trace, seconds. Lookups hold the last sample (step function). */
 export const TRACE_STEP_S = 0.1;
@@ -240,18 +241,13 @@ export function parseTraceCsv(
   return {
     name,
     nominal: {
-      down: percentile95(points.map((p) => p.down)),
-      up: percentile95(points.map((p) => p.up)),
+      down: Math.round(percentile(points.map((p) => p.down), 95)),
+      up: Math.round(percentile(points.map((p) => p.up), 95)),
     },
     stepS: TRACE_STEP_S,
     down,
     up,
   };
-}
-
-function percentile95(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]);
 }
 
 /** Loads a trace by built-in name or CSV file path. */

@@ -82,3 +82,10 @@ export const realSleep: Sleep = (ms, signal) =>
     const timer = setTimeout(done, Math.max(0, ms));
     signal?.addEventListener("abort", done, { once: true });
   });
+
+/** Splits wall-clock milliseconds into epoch seconds and nanoseconds. */
+export function wallMsToSecNs(wallMs: number): { times: number; timens: number } {
+  const times = Math.floor(wallMs / 1000);
+  const timens = Math.min(999_999_999, Math.round((wallMs - times * 1000) * 1e6));
+  return { times, timens };
+}

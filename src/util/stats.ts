@@ -1,17 +1,30 @@
-/** Small order statistics shared by the CLI, benchmarks and test harnesses. */
+/**
+ * THE order statistics of the project (daemon CLI, simulator metrics and traces, e2e harness,
+ * benchmarks): one percentile definition, so figures from each are comparable.
+ */
 
-/** Median (mean of the two middle values for an even count); throws for an empty list. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new Error("median of an empty list");
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+/**
+ * Percentile `p` (0–100) of an ascending list by linear interpolation between the closest
+ * ranks: position `(n − 1) · p / 100`, so p0 is the minimum, p100 the maximum and p50 the
+ * median. `NaN` for an empty list. The list is not sorted here (callers with many values sort
+ * once, e.g. a `Float64Array`).
+ */
+export function percentileOfSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const pos = (n - 1) * Math.min(1, Math.max(0, p / 100));
+  const lo = Math.floor(pos);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/** Nearest-rank percentile (`p` in 0–100) of `values`; `NaN` for an empty list. */
+/** Percentile `p` (0–100) of `values` in any order (see `percentileOfSorted`); `NaN` if empty. */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return percentileOfSorted([...values].sort((a, b) => a - b), p);
+}
+
+/** Median: the 50th percentile (mean of the two middle values for an even count); throws if empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error("median of an empty list");
+  return percentile(values, 50);
 }

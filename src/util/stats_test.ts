@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "./assert.ts";
-import { median, percentile } from "./stats.ts";
+import { median, percentile, percentileOfSorted } from "./stats.ts";
 
 Deno.test("median of odd and even lists, unsorted input untouched", () => {
   const v = [3, 1, 2];
@@ -9,11 +9,20 @@ Deno.test("median of odd and even lists, unsorted input untouched", () => {
   assertThrows(() => median([]), Error);
 });
 
-Deno.test("percentile uses the nearest rank", () => {
+Deno.test("percentile interpolates linearly between the closest ranks", () => {
   const v = [10, 9, 8, 7, 6, 5, 4, 3, 2, 1];
-  assertEquals(percentile(v, 50), 5);
-  assertEquals(percentile(v, 95), 10);
+  assertEquals(percentile(v, 50), 5.5);
+  assertEquals(percentile(v, 50), median(v));
+  assertEquals(percentile(v, 95), 9.55);
   assertEquals(percentile(v, 0), 1);
+  assertEquals(percentile(v, 100), 10);
   assertEquals(percentile([7], 95), 7);
   assertEquals(percentile([], 50), NaN);
+});
+
+Deno.test("percentileOfSorted takes typed arrays and clamps p into 0–100", () => {
+  const sorted = Float64Array.from([0, 10, 20, 30]);
+  assertEquals(percentileOfSorted(sorted, 50), 15);
+  assertEquals(percentileOfSorted(sorted, -5), 0);
+  assertEquals(percentileOfSorted(sorted, 250), 30);
 });

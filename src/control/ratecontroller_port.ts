@@ -1,6 +1,6 @@
 import type { Clock, RandomSource } from "../util/clock.ts";
 import type { Logger } from "@logtape/logtape";
-import type { OwdState, ReselectRequester } from "../baseline/owd_state.ts";
+import type { OwdState, ReselectRequester } from "./ports.ts";
 import type { Settings } from "../config/types.ts";
 
 /**

@@ -2,7 +2,7 @@
  * Per-tick delta collection and the delay statistic (algorithm.md §5). Shared by every
  * controller and by the control loop.
  */
-import type { OwdState } from "../baseline/owd_state.ts";
+import type { OwdState } from "./ports.ts";
 
 /** Fewer fresh reflectors than this triggers a reselection request (constant upstream). */
 export const MIN_FRESH_REFLECTORS = 5;

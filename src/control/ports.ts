@@ -1,0 +1,133 @@
+/**
+ * The ports of the control core: what the control loop needs from the outside world, declared
+ * here so the adapters (measurement pipeline, `tc` shapers, interface counters, statistics
+ * files, the simulator) implement them and the core imports none of them
+ * (docs/architecture.md).
+ */
+
+// --- measurement -------------------------------------------------------------------------
+
+/** One EWMA pair for a reflector (algorithm.md §2, §4). Times are monotonic seconds. */
+export interface OwdEntry {
+  /** Upload one-way delay EWMA, ms. */
+  up_ewma: number;
+  /** Download one-way delay EWMA, ms. */
+  down_ewma: number;
+  /** Monotonic time (s) of the last accepted sample. */
+  last_receive_time_s: number;
+}
+
+/**
+ * The measurement state shared between the baseliner (writer), the reflector selector and the
+ * control loop (readers). Entries are never deleted (algorithm.md §2).
+ */
+export interface OwdState {
+  /** Slow EWMA per reflector IP. */
+  readonly baseline: Map<string, OwdEntry>;
+  /** Fast EWMA per reflector IP. */
+  readonly recent: Map<string, OwdEntry>;
+  /** Reflectors currently pinged, in order. Replaced (not mutated) by the selector. */
+  peers: readonly string[];
+}
+
+/** Something that can be asked to re-choose the reflectors (the selector). */
+export interface ReselectRequester {
+  /** Asks for a reselection; `reason` is logged. Requests may be debounced. */
+  requestReselect(reason: string): void;
+}
+
+/**
+ * The running measurement pipeline (pinger subprocesses → baseliner, plus the reflector
+ * selector), as the daemon sees it. The simulator provides its own replies but the same state.
+ */
+export interface MeasurementService {
+  /** The shared state the pipeline keeps up to date. */
+  readonly owd: OwdState;
+  /** Where the control loop sends reselection requests. */
+  readonly reselect: ReselectRequester;
+  /** Starts pinging and selecting. */
+  start(): Promise<void>;
+  /** Stops and reaps every child process. */
+  stop(): Promise<void>;
+}
+
+// --- shaper ------------------------------------------------------------------------------
+
+/** Supported shaper kinds (setting `shaper`). */
+export type ShaperKind = "cake" | "htb" | "tbf";
+
+/** Sets the rate of one interface's shaper. */
+export interface Shaper {
+  /** Shaper kind. */
+  readonly kind: ShaperKind;
+  /** Interface name. */
+  readonly ifname: string;
+  /** Sets the rate (kbit/s, 1 kbit = 1000 bit). Rejects with a `ShaperError` carrying tc's stderr. */
+  setRate(kbit: number): Promise<void>;
+  /** Verifies the qdisc/class exists and has the right kind; rejects with `ShaperCheckError`. */
+  check(): Promise<void>;
+  /** Reads the rate currently configured (kbit/s). */
+  readRate?(): Promise<number>;
+}
+
+/** A download/upload shaper pair. */
+export interface ShaperPair {
+  /** Shaper of the download interface. */
+  dl: Shaper;
+  /** Shaper of the upload interface. */
+  ul: Shaper;
+}
+
+// --- counters ----------------------------------------------------------------------------
+
+/** Both interfaces' byte counters at one instant. */
+export interface CounterReading {
+  /** Bytes counted in the download direction (see `counterDirections`). */
+  dlBytes: number;
+  /** Bytes counted in the upload direction. */
+  ulBytes: number;
+  /** Interface index of the download interface; a change means the interface was recreated. */
+  dlIfindex?: number;
+  /** Interface index of the upload interface. */
+  ulIfindex?: number;
+}
+
+/** Reads the byte counters; `null` when an interface is missing or unreadable. Never throws. */
+export interface CounterReader {
+  /** One reading of both interfaces. */
+  read(): Promise<CounterReading | null>;
+  /** Stops helper processes (reaps them). */
+  close?(): Promise<void>;
+}
+
+// --- statistics --------------------------------------------------------------------------
+
+/** One stats row: the values of a normal-path tick. */
+export interface StatsRow {
+  /** Wall-clock epoch seconds (integer part). */
+  times: number;
+  /** Nanosecond part of the same instant. */
+  timens: number;
+  /** Download load. */
+  rxload: number;
+  /** Upload load. */
+  txload: number;
+  /** Download delay statistic, ms. */
+  deltadelaydown: number;
+  /** Upload delay statistic, ms. */
+  deltadelayup: number;
+  /** Download rate after the decision, kbit/s. */
+  dlrate: number;
+  /** Upload rate after the decision, kbit/s. */
+  uprate: number;
+}
+
+/** Where the control loop sends statistics. */
+export interface StatsSink {
+  /** One normal-path tick. */
+  statsRow(row: StatsRow): void;
+  /** One speed-history dump: `timeS` is seconds since the controller started. */
+  speedHistory(timeS: number, up: readonly number[], down: readonly number[]): void;
+  /** Writes everything buffered. */
+  flush(): Promise<void>;
+}
