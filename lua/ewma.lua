@@ -1,4 +1,4 @@
--- sqm-autorate EWMA ratecontroller (upstream 0.6.1 rules, algorithm.md §6-§7) as a Lua script.
+-- sqm-autorate EWMA ratecontroller (upstream 0.6.1 rules, docs/algorithm.md §6) as a Lua script.
 --
 -- Use it with rate_controller = builtin:ewma. It decides exactly like the built-in TypeScript
 -- controller (src/ratecontroller/ewma.ts): same rules in Lua's order (up-increase,

@@ -1,5 +1,5 @@
 /**
- * The baseliner (algorithm.md §4): per reflector a slow ("baseline") and a fast ("recent")
+ * The baseliner (docs/algorithm.md §4): per reflector a slow ("baseline") and a fast ("recent")
  * EWMA of the up and down one-way delay, written into the shared `OwdState`. Pure: the sample
  * carries its (injected, monotonic) receive time; no clock or I/O here.
  */
@@ -33,7 +33,7 @@ export type SampleOutcome =
   | "reset-rollover"
   | "outlier";
 
-/** Tunables of the baseliner; defaults are upstream's constants (algorithm.md §1). */
+/** Tunables of the baseliner; defaults are upstream's constants (docs/algorithm.md §1). */
 export interface BaselinerOptions {
   /** Ping period per reflector, s (setting `tick_interval`). Default 0.5. */
   tickS?: number;
@@ -97,7 +97,7 @@ export class Baseliner {
     this.#reselect = reselect;
   }
 
-  /** Processes one sample in the exact order of algorithm.md §4.2. */
+  /** Processes one sample in the exact order of docs/algorithm.md §4.2. */
   ingest(sample: OwdSample): SampleOutcome {
     const { reflector: ip, upMs: up, downMs: down, receiveTimeS: t } = sample;
     if (!Number.isFinite(up) || !Number.isFinite(down) || !Number.isFinite(t)) {

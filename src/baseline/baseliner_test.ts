@@ -12,12 +12,12 @@ function setup() {
   return { owd, b, reasons };
 }
 
-Deno.test("EWMA factors match algorithm.md §4.1", () => {
+Deno.test("EWMA factors match docs/algorithm.md §4.1", () => {
   assertEquals(ewmaFactor(0.5, 135), 0.9974360806902177);
   assertEquals(ewmaFactor(0.5, 0.4), 0.4204482076268573);
 });
 
-Deno.test("algorithm.md §4.2 numeric example (sample 30, then 15)", () => {
+Deno.test("docs/algorithm.md §4.3 numeric example (sample 30, then 15)", () => {
   for (
     const [sample, recent, baseline] of [
       [30, 26.215966131358282, 20.025639193097824],

@@ -2,7 +2,7 @@
  * THE settings table: the single source of truth for every setting. The zod schema, the CLI
  * options, the env and UCI lookups, `--help` and the README's settings table are derived from it.
  *
- * Names are upstream's internal names (interfaces.md §2). UCI options are read from the first
+ * Names are upstream's internal names (README, settings table). UCI options are read from the first
  * section of the given type (`@type[0].option`), as upstream does.
  */
 

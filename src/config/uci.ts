@@ -1,5 +1,5 @@
 /**
- * A reader for OpenWrt UCI configuration files (interfaces.md §3), written for the format so the
+ * A reader for OpenWrt UCI configuration files (docs/formats.md §1.1), written for the format so the
  * daemon reads `/etc/config/sqm-autorate` exactly as upstream does, without the `uci` library.
  */
 

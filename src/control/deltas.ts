@@ -1,5 +1,5 @@
 /**
- * Per-tick delta collection and the delay statistic (algorithm.md §5). Shared by every
+ * Per-tick delta collection and the delay statistic (docs/algorithm.md §5). Shared by every
  * controller and by the control loop.
  */
 import type { OwdState } from "./ports.ts";

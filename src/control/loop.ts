@@ -1,5 +1,5 @@
 /**
- * THE control loop (algorithm.md §7), used by the daemon, the simulator and the tests. One
+ * THE control loop (docs/algorithm.md §7), used by the daemon, the simulator and the tests. One
  * `tick()` = one decision in Lua's order: collect deltas (and ask for a reselection when fewer
  * than 5 are fresh), read the counters, then hold (counters unreadable), drop to the minimum
  * (no deltas) or decide (controller, then adjusters), clamp and floor, apply on change
@@ -61,7 +61,7 @@ export interface ControlLoopOptions {
   stats?: StatsSink;
 }
 
-/** Which branch a tick took (algorithm.md §7.2 step 4). */
+/** Which branch a tick took (docs/algorithm.md §7.4). */
 export type TickPath = "normal" | "hold" | "no-deltas";
 
 /** The outcome of one tick. */
@@ -205,7 +205,7 @@ export class ControlLoop {
     this.#maybeDumpSpeedHistory(now);
   }
 
-  /** One controller tick (algorithm.md §7.2, Lua order). Never throws for runtime faults. */
+  /** One controller tick (docs/algorithm.md §7.2, Lua order). Never throws for runtime faults. */
   async tick(): Promise<TickResult> {
     if (!this.#started) throw new Error("ControlLoop.tick() before start()");
     const s = this.#s;

@@ -92,7 +92,7 @@ function fixedController(dl: number, ul: number) {
   return { c, inputs };
 }
 
-Deno.test("loop: algorithm.md §12 worked example end to end (rates, tc order, stats row)", async () => {
+Deno.test("loop: docs/algorithm.md §9 worked example end to end (rates, tc order, stats row)", async () => {
   const s = settingsWithDefaults({ base_dl_rate: 100000, base_ul_rate: 20000 });
   const down = new Array(100).fill(80000);
   down[37] = 94812.3;

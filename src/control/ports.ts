@@ -7,7 +7,7 @@
 
 // --- measurement -------------------------------------------------------------------------
 
-/** One EWMA pair for a reflector (algorithm.md §2, §4). Times are monotonic seconds. */
+/** One EWMA pair for a reflector (docs/algorithm.md §2, §4). Times are monotonic seconds. */
 export interface OwdEntry {
   /** Upload one-way delay EWMA, ms. */
   up_ewma: number;
@@ -19,7 +19,7 @@ export interface OwdEntry {
 
 /**
  * The measurement state shared between the baseliner (writer), the reflector selector and the
- * control loop (readers). Entries are never deleted (algorithm.md §2).
+ * control loop (readers). Entries are never deleted (docs/algorithm.md §2).
  */
 export interface OwdState {
   /** Slow EWMA per reflector IP. */

@@ -5,7 +5,7 @@ import type { Settings } from "../config/types.ts";
 
 /**
  * What the control loop measured for one tick, before any controller decides. Names follow
- * upstream's plugin readings (interfaces.md §4.5) so the same object feeds plugins.
+ * upstream's plugin readings (docs/plugins.md, `process(readings)`) so the same object feeds plugins.
  */
 export interface TickReadings {
   /** Seconds since the controller started (monotonic). */
@@ -102,7 +102,7 @@ export interface AdjusterInput {
 
 /**
  * An adjuster's result. Rates replace this tick's proposal only; thresholds persist in the
- * loop and feed the controller from the next tick on (interfaces.md §4.6).
+ * loop and feed the controller from the next tick on (docs/plugins.md, Results).
  */
 export interface Adjustment {
   /** Replaces this tick's proposed download rate. */

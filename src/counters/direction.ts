@@ -1,5 +1,5 @@
 /**
- * Which counter measures which direction (interfaces.md §7): upstream swaps rx/tx on IFB and
+ * Which counter measures which direction (docs/algorithm.md §7.5): upstream swaps rx/tx on IFB and
  * veth devices (Lua patterns `^ifb.+` / `^veth.+`); the settings `dl_counter`/`ul_counter`
  * override it.
  */

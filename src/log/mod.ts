@@ -13,7 +13,7 @@ export function stageLogger(stage: string): Logger {
   return getLogger(["sqm-autorate", stage]);
 }
 
-/** Upstream's level names (interfaces.md §4.3, §5.3). */
+/** Upstream's level names (docs/formats.md §5). */
 export type UpstreamLevel = "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL";
 
 const TO_LOGTAPE: Record<UpstreamLevel, LogLevel> = {

@@ -295,7 +295,7 @@ export function luaLiteral(value: unknown): string {
 }
 
 /**
- * Source of upstream's settings table (interfaces.md §4.4): every setting under its internal
+ * Source of upstream's settings table (docs/plugins.md, `settings`): every setting under its internal
  * name, plus upstream names we spell differently. `log_level` stays a name here; the Lua half
  * turns it into the level table and adds `plugin(name)`.
  */

@@ -1,5 +1,5 @@
 /**
- * Lua plugins (upstream's ratecontrol plugin interface, interfaces.md §4): loaded once into one
+ * Lua plugins (upstream's ratecontrol plugin interface, docs/plugins.md): loaded once into one
  * engine, run in order after the controller each tick, each seeing the previous one's proposal.
  * A plugin that fails to load is skipped; one that keeps failing is disabled; none can stop the
  * control loop.

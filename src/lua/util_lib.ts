@@ -1,5 +1,5 @@
 /**
- * Upstream's utility module (`requires.util`, interfaces.md §4.3) written in Lua for the sandbox.
+ * Upstream's utility module (`requires.util`, docs/plugins.md, `requires`) written in Lua for the sandbox.
  * Logging goes to the daemon's LogTape logger through `sqma.log`; time comes from the injected
  * clock; nothing sleeps. The chunk receives the initial log level name and returns the module.
  */

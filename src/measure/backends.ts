@@ -1,5 +1,5 @@
 /**
- * Command lines of the pinger tools (pingers.md) and detection of the installed tool and its
+ * Command lines of the pinger tools (docs/algorithm.md §3) and detection of the installed tool and its
  * features. The argument builders are pure.
  */
 import { COMMAND_NOT_RUNNABLE, defaultCommandRunner } from "../util/command.ts";
@@ -53,7 +53,7 @@ function ms(x: number): string {
 }
 
 /**
- * fping loop mode (pingers.md §1.1): one probe per target every tick (`-p`), probes spread
+ * fping loop mode (docs/algorithm.md §3.1): one probe per target every tick (`-p`), probes spread
  * evenly (`-i tick/N`), a 10 s timeout like cake-autorate so delayed replies still count.
  */
 export function fpingArgs(
@@ -86,7 +86,7 @@ export function fpingArgs(
   return { args, unsupported };
 }
 
-/** iputils ping for one reflector (pingers.md §4.1): `-D -n -i tick`. */
+/** iputils ping for one reflector (docs/algorithm.md §3.2): `-D -n -i tick`. */
 export function pingArgs(
   reflector: string,
   options: BindOptions & { tickS: number },
@@ -104,7 +104,7 @@ export function pingArgs(
 }
 
 /**
- * tsping (pingers.md §3.1): all targets in rounds, `--target-spacing tick/N` with no pause after
+ * tsping (docs/algorithm.md §3.3): all targets in rounds, `--target-spacing tick/N` with no pause after
  * a round, or `--sleep-time tick` for a single target (spacing is ignored then).
  */
 export function tspingArgs(

@@ -32,7 +32,7 @@ export interface MeasurementDeps {
   random?: RandomSource;
   /** Pool to use instead of loading `reflector_list_file` / the embedded list. */
   pool?: readonly string[];
-  /** Initial peers; default upstream's six (algorithm.md §9.1). */
+  /** Initial peers; default upstream's six (docs/algorithm.md §8.1). */
   initialPeers?: readonly string[];
   /** Reads the reflector list file. */
   readTextFile?: (path: string) => Promise<string>;

@@ -1,10 +1,10 @@
 /**
- * Pure line parsers for the pinger tools (pingers.md §1–§4). Each takes one stdout line and
+ * Pure line parsers for the pinger tools (docs/algorithm.md §3). Each takes one stdout line and
  * returns a reply or the reason it was skipped; none of them throws, whatever the input.
  */
 import type { LineParser, ParsedReply, ParseResult, ProbeMode, SkipReason } from "./types.ts";
 
-/** Half a day in ms: OWDs beyond ± this are taken as a midnight wrap (algorithm.md §3.6). */
+/** Half a day in ms: OWDs beyond ± this are taken as a midnight wrap (docs/algorithm.md §3.5). */
 export const HALF_DAY_MS = 43_200_000;
 /** A day in ms: the period of the ms-since-midnight timestamps. */
 export const DAY_MS = 86_400_000;

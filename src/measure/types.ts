@@ -1,10 +1,10 @@
-/** The pinger tools this project can drive (pingers.md). */
+/** The pinger tools this project can drive (docs/algorithm.md §3). */
 export type PingerTool = "tsping" | "fping" | "ping";
 
 /** What a probe measures: ICMP timestamps (separate up/down OWD) or echo (RTT/2 each way). */
 export type ProbeMode = "timestamp" | "echo";
 
-/** One reply as delivered to the baseliner (algorithm.md §2: a sample). */
+/** One reply as delivered to the baseliner (docs/algorithm.md §2: a sample). */
 export interface PingReply {
   /** Reflector address as printed by the tool. */
   reflector: string;

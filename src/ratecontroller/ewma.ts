@@ -1,5 +1,5 @@
 /**
- * The EWMA rate controller, formula-faithful to upstream Lua 0.6.1 (algorithm.md §6, §7.4–§7.7).
+ * The EWMA rate controller, formula-faithful to upstream Lua 0.6.1 (docs/algorithm.md §6, §7.3).
  * The control loop computes the readings and clamps/floors the result; this module only keeps
  * the safe-rate rings and applies the increase and decrease rules.
  */
@@ -113,7 +113,7 @@ export class EwmaController implements Ratecontroller {
     // Lua draws `safe[random(#safe) - 1]`; its 0-based ring makes `#safe` = histsize − 1, so
     // the last slot is never picked and histsize 1 disables the cap. That is an accident of
     // Lua's length operator, not a design choice: we draw from all slots, as the Rust port
-    // does and algorithm.md §7.6 recommends.
+    // does (docs/algorithm.md §6.4).
     const index = Math.min(this.#histsize - 1, Math.floor(this.#random() * this.#histsize));
     return Math.min(0.9 * cur * load, d.safe[index]);
   }

@@ -53,7 +53,7 @@ function scripted(values: number[]): () => number {
 
 const example = settingsWithDefaults({ base_dl_rate: 100000, base_ul_rate: 20000 });
 
-Deno.test("ewma: algorithm.md §12 worked example gives 65203.024… and 6480", () => {
+Deno.test("ewma: docs/algorithm.md §9 worked example gives 65203.024… and 6480", () => {
   const down = new Array(100).fill(80000);
   down[37] = 94812.3;
   const up = new Array(100).fill(17000);

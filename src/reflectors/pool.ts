@@ -1,6 +1,6 @@
 /**
- * The reflector pool: the reflector list CSV (interfaces.md §6) and the built-in initial peers
- * (algorithm.md §9.1).
+ * The reflector pool: the reflector list CSV (docs/formats.md §4) and the built-in initial peers
+ * (docs/algorithm.md §8.1).
  */
 import { EMBEDDED_REFLECTORS_CSV } from "./embedded_list.ts";
 

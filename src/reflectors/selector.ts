@@ -1,5 +1,5 @@
 /**
- * Reflector selection (algorithm.md §9) as a state machine driven by explicit `step(now)` calls,
+ * Reflector selection (docs/algorithm.md §8) as a state machine driven by explicit `step(now)` calls,
  * so the daemon (real timers, `SelectorRunner`), the simulator and the tests (virtual time) run
  * the same logic.
  *

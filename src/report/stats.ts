@@ -1,5 +1,5 @@
 /**
- * The upstream statistics files (interfaces.md §5): the per-tick stats CSV and the speed-history
+ * The upstream statistics files (docs/formats.md §2–§3): the per-tick stats CSV and the speed-history
  * CSV, in Lua's number formats.
  */
 import type { Logger } from "@logtape/logtape";

@@ -13,7 +13,7 @@ import {
 } from "./stats.ts";
 import { wallMsToSecNs } from "../util/clock.ts";
 
-Deno.test("stats row: Lua %d/%f text of the algorithm.md §12 example", () => {
+Deno.test("stats row: Lua %d/%f text of the docs/algorithm.md §9 example", () => {
   const row = formatStatsRow({
     times: 1700000000,
     timens: 123456789,
