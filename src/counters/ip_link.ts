@@ -11,7 +11,6 @@ import {
   type CommandRunner,
   denoCommandRunner,
 } from "../util/command.ts";
-import { LineCoprocess } from "../util/coprocess.ts";
 
 /** Something that returns the statistics of the named links (absent names are missing). */
 export interface LinkStatsSource {
@@ -47,57 +46,192 @@ export function parseLinkJson(text: string): Map<string, LinkStats> {
   return out;
 }
 
+interface Coprocess {
+  child: Deno.ChildProcess;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  lines: string[];
+  waiter?: (line: string | null) => void;
+  dead: boolean;
+  done: Promise<unknown>;
+}
+
+const encoder = new TextEncoder();
+
 /**
  * A long-lived `ip -force -j -s -batch -` process. Each reading sends `link show` (all links:
  * a missing device then is simply absent, instead of an error on stderr that would have to be
- * matched with stdout) and waits for one JSON line.
+ * matched with stdout) and waits for one JSON line. A process that dies or stops answering is
+ * killed, reaped and restarted on the next reading.
  */
 export class IpBatchSource implements LinkStatsSource {
-  readonly #proc: LineCoprocess;
+  readonly #ipPath: string;
+  readonly #args: string[];
+  readonly #timeoutMs: number;
   readonly #logger?: Logger;
+  #proc: Coprocess | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #restarts = 0;
+  #closed = false;
 
   /** Creates the source; the process starts on the first reading. */
   constructor(options: IpSourceOptions = {}) {
-    this.#proc = new LineCoprocess([
-      options.ipPath ?? "ip",
+    this.#ipPath = options.ipPath ?? "ip";
+    this.#args = [
       ...(options.netns ? ["-n", options.netns] : []),
       "-force",
       "-j",
       "-s",
       "-batch",
       "-",
-    ], { name: "ip", timeoutMs: options.timeoutMs ?? 1000, logger: options.logger });
+    ];
+    this.#timeoutMs = options.timeoutMs ?? 1000;
     this.#logger = options.logger;
   }
 
   /** How many times the coprocess had to be (re)started after the first. */
   get restarts(): number {
-    return this.#proc.restarts;
+    return this.#restarts;
   }
 
   /** The running coprocess's pid (tests). */
   get pid(): number | undefined {
-    return this.#proc.pid;
+    return this.#proc?.dead === false ? this.#proc.child.pid : undefined;
   }
 
   /** Reads every link's statistics once; readings are serialised. */
-  async stats(_names: readonly string[]): Promise<Map<string, LinkStats> | null> {
-    let answer = await this.#proc.request("link show");
+  stats(names: readonly string[]): Promise<Map<string, LinkStats> | null> {
+    const next = this.#queue.then(() => this.#readOnce(names));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #readOnce(_names: readonly string[]): Promise<Map<string, LinkStats> | null> {
+    const first = await this.#attempt();
     // A coprocess that died since the last reading (killed, OOM) is only noticed now: one
     // immediate retry with a fresh process avoids holding the rates for a tick.
-    if (!answer.ok && answer.failure === "exited") answer = await this.#proc.request("link show");
-    if (!answer.ok) return null;
+    if (first !== "exited") return first;
+    const second = await this.#attempt();
+    return second === "exited" ? null : second;
+  }
+
+  async #attempt(): Promise<Map<string, LinkStats> | null | "exited"> {
+    if (this.#closed) return null;
+    const proc = this.#ensure();
+    if (proc === undefined) return null;
+    const line = new Promise<string | null>((resolve) => {
+      const queued = proc.lines.shift();
+      if (queued !== undefined) resolve(queued);
+      else proc.waiter = resolve;
+    });
     try {
-      return parseLinkJson(answer.line);
+      await proc.writer.write(encoder.encode("link show\n"));
+    } catch (e) {
+      this.#logger?.warn("ip coprocess not writable: {error}", { error: String(e) });
+      await this.#kill(proc);
+      return "exited";
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), this.#timeoutMs);
+    });
+    const got = await Promise.race([line, timeout]);
+    clearTimeout(timer);
+    if (got === "timeout" || got === null) {
+      this.#logger?.warn("ip coprocess {what}; restarting it", {
+        what: got === null ? "exited" : `did not answer within ${this.#timeoutMs} ms`,
+      });
+      await this.#kill(proc);
+      return got === null ? "exited" : null;
+    }
+    try {
+      return parseLinkJson(got);
     } catch (e) {
       this.#logger?.warn("unparsable ip output: {error}", { error: (e as Error).message });
       return null;
     }
   }
 
+  #ensure(): Coprocess | undefined {
+    if (this.#proc !== undefined && !this.#proc.dead) return this.#proc;
+    if (this.#proc !== undefined) this.#restarts++;
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(this.#ipPath, {
+        args: this.#args,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      this.#logger?.error("cannot start {ip}: {error}", { ip: this.#ipPath, error: String(e) });
+      this.#proc = undefined;
+      return undefined;
+    }
+    const proc: Coprocess = {
+      child,
+      writer: child.stdin.getWriter(),
+      lines: [],
+      dead: false,
+      done: Promise.resolve(),
+    };
+    const deliver = (line: string | null) => {
+      const w = proc.waiter;
+      proc.waiter = undefined;
+      if (w !== undefined) w(line);
+      else if (line !== null) proc.lines.push(line);
+    };
+    const pumpOut = (async () => {
+      const decoder = new TextDecoder();
+      let buf = "";
+      for await (const chunk of child.stdout) {
+        buf += decoder.decode(chunk, { stream: true });
+        let i: number;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          deliver(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      }
+    })().catch(() => {});
+    const pumpErr = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stderr) {
+        this.#logger?.debug("ip: {text}", { text: decoder.decode(chunk).trim() });
+      }
+    })().catch(() => {});
+    proc.done = Promise.all([pumpOut, pumpErr, child.status]).finally(() => {
+      proc.dead = true;
+      deliver(null);
+    });
+    this.#proc = proc;
+    return proc;
+  }
+
+  async #kill(proc: Coprocess): Promise<void> {
+    proc.dead = true;
+    try {
+      proc.child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await proc.writer.close().catch(() => {});
+    await proc.done;
+  }
+
   /** Ends the coprocess (EOF on stdin, SIGKILL after the timeout) and waits for it. */
-  close(): Promise<void> {
-    return this.#proc.close();
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queue;
+    const proc = this.#proc;
+    this.#proc = undefined;
+    if (proc === undefined) return;
+    await proc.writer.close().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      proc.done.then(() => false),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(true), this.#timeoutMs)),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await this.#kill(proc);
   }
 }
 
