@@ -13,7 +13,7 @@
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
-import type { RandomSource } from "../util/clock.ts";
+import { isDue, type RandomSource } from "../util/clock.ts";
 
 const log = stageLogger("reflectors");
 
@@ -164,12 +164,12 @@ export class ReflectorSelector implements ReselectRequester {
   /** Does everything due at `nowS`; returns the next wake time (absolute s). */
   step(nowS: number): number {
     for (let guard = 0; guard < 4; guard++) {
-      if (this.#phase === "settling" && nowS >= this.#wakeAtS) {
+      if (this.#phase === "settling" && isDue(nowS, this.#wakeAtS)) {
         this.#phase = "idle";
         this.#wakeAtS = this.#wakeAtS + this.#sleepS;
-      } else if (this.#phase === "idle" && (this.#pending || nowS >= this.#wakeAtS)) {
+      } else if (this.#phase === "idle" && (this.#pending || isDue(nowS, this.#wakeAtS))) {
         this.#beginCycle(nowS);
-      } else if (this.#phase === "probing" && nowS >= this.#wakeAtS) {
+      } else if (this.#phase === "probing" && isDue(nowS, this.#wakeAtS)) {
         this.#finishCycle(nowS);
       } else break;
     }

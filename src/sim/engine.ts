@@ -3,7 +3,7 @@
  * load sources → synthetic reflectors → the control pipeline under test, whose shaper rate
  * feeds back into the link.
  */
-import { seededRandom, VirtualClock } from "../util/clock.ts";
+import { isDue, seededRandom, VirtualClock } from "../util/clock.ts";
 import type { PingReply, ProbeMode } from "../measure/types.ts";
 import type { Settings } from "../config/types.ts";
 import { capacityAt, type CapacityTrace } from "./trace.ts";
@@ -219,7 +219,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         // Await only real promises: a microtask per 10 ms step would dominate the run time.
         const advanced = pipeline.advance?.();
         if (advanced instanceof Promise) await advanced;
-        if (t + 1e-9 >= nextTick) {
+        if (isDue(t, nextTick)) {
           nextTick += tickS;
           await pipeline.tick();
         }

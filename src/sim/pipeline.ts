@@ -16,6 +16,7 @@ import type {
   StatsSink,
 } from "../control/ports.ts";
 import type { TimerApi } from "../reflectors/selector.ts";
+import { isDue } from "../util/clock.ts";
 import { createMeasurement, type Measurement, type Pinger } from "../measure/mod.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
@@ -96,12 +97,15 @@ class CountingRequester implements ReselectRequester {
   }
 }
 
-/** Timers in virtual time for the selector's runner: they fire from `runDue(now)`. */
+/**
+ * Timers in virtual time for the selector's runner: they fire from `runDue(now)` when `isDue`
+ * (the comparison their users share). A timer with a positive delay never fires at the instant it
+ * was armed: time has to move first, so a re-arming callback cannot spin at one instant.
+ */
 export class VirtualTimers implements TimerApi {
   #clock: { monotonicS(): number };
-  #timers = new Map<number, { at: number; fn: () => void }>();
+  #timers = new Map<number, { at: number; armedAt: number; fn: () => void }>();
   #nextId = 1;
-  #earliest = Infinity;
 
   /** Timers are relative to `clock`. */
   constructor(clock: { monotonicS(): number }) {
@@ -111,9 +115,10 @@ export class VirtualTimers implements TimerApi {
   /** Registers `fn` to run `ms` milliseconds of virtual time from now. */
   setTimeout(fn: () => void, ms: number): number {
     const id = this.#nextId++;
-    const at = this.#clock.monotonicS() + Math.max(0, ms) / 1000;
-    this.#timers.set(id, { at, fn });
-    if (at < this.#earliest) this.#earliest = at;
+    const now = this.#clock.monotonicS();
+    const delayS = Math.max(0, ms) / 1000;
+    // A zero delay may run in the same pass; a positive one only once time has moved.
+    this.#timers.set(id, { at: now + delayS, armedAt: delayS > 0 ? now : -Infinity, fn });
     return id;
   }
 
@@ -124,22 +129,18 @@ export class VirtualTimers implements TimerApi {
 
   /** Runs every timer due by `now`, earliest first (also ones armed while running). */
   runDue(now: number): void {
-    while (now + 1e-9 >= this.#earliest) {
+    for (;;) {
       let id = -1;
       let at = Infinity;
       for (const [k, t] of this.#timers) {
-        if (t.at < at) {
+        if (t.at < at && isDue(now, t.at) && t.armedAt < now) {
           at = t.at;
           id = k;
         }
       }
-      if (id < 0 || at > now + 1e-9) {
-        this.#earliest = at;
-        return;
-      }
+      if (id < 0) return;
       const t = this.#timers.get(id)!;
       this.#timers.delete(id);
-      this.#earliest = -Infinity; // recomputed on the next pass
       t.fn();
     }
   }

@@ -3,7 +3,7 @@
  * `PingReply` objects the real pinger parsers yield, at the virtual time the reply would be
  * read.
  */
-import type { RandomSource } from "../util/clock.ts";
+import { isDue, type RandomSource } from "../util/clock.ts";
 import type { PingReply, ProbeMode } from "../measure/types.ts";
 
 /** Properties of one synthetic reflector. */
@@ -92,7 +92,7 @@ export class ReflectorField {
    */
   probe(now: number, peers: readonly string[], queueUpMs: number, queueDownMs: number): void {
     // Fast path: same peer list and nothing due yet (most 10 ms steps).
-    if (peers === this.#lastPeers && now + 1e-9 < this.#earliestDue) return;
+    if (peers === this.#lastPeers && !isDue(now, this.#earliestDue)) return;
     this.#lastPeers = peers;
     let earliest = Infinity;
     for (let i = 0; i < peers.length; i++) {
@@ -105,7 +105,7 @@ export class ReflectorField {
         due = now + (i / Math.max(1, peers.length)) * this.#intervalS * 0.1;
         this.#nextProbe.set(ip, due);
       }
-      if (now + 1e-9 < due) {
+      if (!isDue(now, due)) {
         if (due < earliest) earliest = due;
         continue;
       }

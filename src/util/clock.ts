@@ -9,6 +9,21 @@ export interface Clock {
   wallMs(): number;
 }
 
+/**
+ * Slack of `isDue`, seconds. Virtual time is a sum of float steps (e.g. 268.83 vs
+ * 268.83000000000004), so "exactly at" must tolerate rounding; far below any real interval.
+ */
+export const DUE_SLACK_S = 1e-9;
+
+/**
+ * Whether something scheduled for `atS` is due at `nowS` (both monotonic seconds). The one
+ * comparison shared by timers and the code they wake: if a timer fires, its owner must also see
+ * its deadline as reached, or it re-arms for "now" and the simulator spins without time moving.
+ */
+export function isDue(nowS: number, atS: number): boolean {
+  return nowS + DUE_SLACK_S >= atS;
+}
+
 /** A source of uniform random numbers in [0, 1). Injected so runs are reproducible. */
 export type RandomSource = () => number;
 
