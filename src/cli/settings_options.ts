@@ -56,7 +56,8 @@ export function settingsFromCommand(
 
 /**
  * Rewrites upstream's extra long aliases (`--ul`, `--db`, `--ns`, …) to the canonical flags, and
- * upstream's `-s/--show-settings` and `-v` to our subcommand and `--version`.
+ * upstream's `-s/--show-settings` and `-v` to our subcommand and `--version`; a leading `--` is
+ * dropped.
  */
 export function normalizeArgv(argv: readonly string[]): string[] {
   const aliases = new Map<string, string>();
@@ -66,9 +67,11 @@ export function normalizeArgv(argv: readonly string[]): string[] {
   }
   let showSettings = false;
   const out: string[] = [];
-  for (const arg of argv) {
+  // `deno task start -- ARGS` hands its own `--` on to the program (Deno 2.9): drop it.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  for (const arg of args) {
     if (arg === "--") {
-      out.push(...argv.slice(argv.indexOf(arg)));
+      out.push(...args.slice(args.indexOf(arg)));
       break;
     }
     if (arg === "-s" || arg === "--show-settings") {
