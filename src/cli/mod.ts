@@ -17,6 +17,7 @@ import { checkConfigAction, showSettingsAction } from "./config_commands.ts";
 import { runAction } from "./run_command.ts";
 import { registerSimulateCommand } from "./simulate_command.ts";
 import { registerReflectorsCommand } from "./reflectors_command.ts";
+import { registerPlotCommand } from "./plot_command.ts";
 
 /** The program version (from deno.json). */
 export const VERSION: string = denoJson.version;
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext): Command {
   const setExitCode = (code: number) => void (ctx.exitCode = code);
   registerSimulateCommand(program, { io: ctx.io, setExitCode });
   registerReflectorsCommand(program, { io: ctx.io, setExitCode });
+  registerPlotCommand(program, { io: ctx.io, setExitCode });
   return program;
 }
 

@@ -56,6 +56,8 @@ export interface AxesOptions {
   xStep?: number;
   /** Tick text of an x value (default: the number). */
   xTick?: (x: number) => string;
+  /** X of the first tick (default 0), e.g. to put ticks on round clock times. */
+  xFirst?: number;
 }
 
 /** Grid, tick labels, frame and y label of one panel. */
@@ -73,7 +75,7 @@ export function axes(box: PanelBox, o: AxesOptions): string {
   }
   const xStep = o.xStep ?? niceStep(xMax / 8);
   const tick = o.xTick ?? num;
-  for (let t = 0; t <= xMax + 1e-9; t += xStep) {
+  for (let t = o.xFirst ?? 0; t <= xMax + 1e-9; t += xStep) {
     const x = box.x0 + (t / xMax) * box.w;
     parts.push(
       `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${box.y0}" y2="${box.y0 + h}" ` +

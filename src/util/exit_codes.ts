@@ -6,7 +6,7 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad command-line usage (unknown flag, missing argument). */
   USAGE: 64,
-  /** Bad input data: a broken Lua ratecontroller or plugin script. */
+  /** Bad input data: a broken Lua ratecontroller or plugin script, a bad statistics file. */
   DATA: 65,
   /** Interfaces, shaper or counters unavailable after the start-up retries. */
   UNAVAILABLE: 69,
