@@ -4,7 +4,7 @@
  * settings (flags, env, UCI file), so on the router the picture marks the configured ones.
  */
 import type { Command } from "commander";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
 import { addSettingOptions, settingsFromCommand } from "./settings_options.ts";
 import {

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { runCli } from "./mod.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { STATS_HEADER } from "../report/stats.ts";
 
 function io() {

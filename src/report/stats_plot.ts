@@ -5,7 +5,7 @@
  * dump as a histogram. Rows are resampled onto at most MAX_POINTS time buckets, so hours of data
  * draw as fast as minutes and a gap in the data (daemon stopped) stays a gap.
  */
-import type { StatsRow } from "./stats.ts";
+import type { StatsRow } from "../control/ports.ts";
 import type { SpeedHistoryDump } from "./stats_reader.ts";
 import {
   axes,

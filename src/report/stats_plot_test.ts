@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { renderStatsPlot } from "./stats_plot.ts";
-import type { StatsRow } from "./stats.ts";
+import type { StatsRow } from "../control/ports.ts";
 import { MAX_POINTS } from "./svg_chart.ts";
 
 const thresholds = { dlDelayMs: 15, ulDelayMs: 15, highLoad: 0.8 };

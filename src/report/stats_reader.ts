@@ -3,7 +3,8 @@
  * speed-history CSV in the formats `stats.ts` writes. Parsing is pure (text in, rows out) so it
  * is tested without files; `readStatsFiles` adds the rotated `.1` copy.
  */
-import { SPEED_HISTORY_HEADER, STATS_HEADER, type StatsRow } from "./stats.ts";
+import { SPEED_HISTORY_HEADER, STATS_HEADER } from "./stats.ts";
+import type { StatsRow } from "../control/ports.ts";
 
 /** A statistics file that cannot be read as one: names the file and line. */
 export class StatsFileError extends Error {
