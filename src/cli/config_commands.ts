@@ -43,6 +43,7 @@ export async function checkConfigAction(cmd: Command, ctx: CliContext): Promise<
   let exitCode: number = ExitCode.OK;
   for (const check of checks) {
     const result = await check(resolved);
+    for (const w of result.warnings ?? []) ctx.io.err(`warning: ${w}\n`);
     for (const p of result.problems) ctx.io.err(`error: ${p}\n`);
     if (result.problems.length > 0 && exitCode === ExitCode.OK) {
       exitCode = result.exitCode ?? ExitCode.CONFIG;

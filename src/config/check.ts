@@ -11,6 +11,8 @@ export interface ConfigCheckResult {
   problems: string[];
   /** Exit code to use when there are problems (default 78). */
   exitCode?: number;
+  /** Things worth knowing that do not make the configuration wrong. */
+  warnings?: string[];
 }
 
 /** One check: returns problems as text; any problem means a non-zero exit. */

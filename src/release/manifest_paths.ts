@@ -38,7 +38,7 @@ export interface ManifestPathIssue {
 
 /** Extra inputs of {@linkcode checkPathsAgainstManifest}. */
 export interface ManifestPathOptions {
-  /** The UCI file given with `--config` (checked for read access when set). */
+  /** The UCI file given with `--config`, absolute (checked for read access when set). */
   readonly configPath?: string;
 }
 
@@ -80,8 +80,8 @@ function where(entries: readonly string[]): string {
   const files = entries.filter((e) => !isDirEntry(e));
   const parts: string[] = [];
   if (dirs.length > 0) parts.push(`a file in ${dirs.join(" or ")}`);
-  if (files.length > 0) parts.push(files.join(", "));
-  return parts.join(", or one of ");
+  if (files.length > 0) parts.push(files.length === 1 ? files[0] : `one of ${files.join(", ")}`);
+  return parts.join(", or ");
 }
 
 /** Script values with a `/` are file paths; bare names are `ewma`, `builtin:<name>` or modules. */
@@ -115,8 +115,9 @@ export function checkPathsAgainstManifest(
       message: `${setting} "${value}" must be an absolute path (the daemon runs in /)`,
     });
 
-  // Stats entries are readable only for rotation; they are no place for user files.
-  const isStatsEntry = (e: string) => manifest.write.includes(e);
+  // Single stats files are readable only for rotation; they are no place for user files. A
+  // directory that is writable too (/tmp/sqm-autorate/) is a fine place for anything.
+  const isStatsEntry = (e: string) => !isDirEntry(e) && manifest.write.includes(e);
   const needRead = (setting: string, value: string) => {
     if (!posix.isAbsolute(value)) return relative(setting, value, "read");
     if (pathAllowed(value, manifest.read)) return;
@@ -124,7 +125,7 @@ export function checkPathsAgainstManifest(
       setting,
       value,
       access: "read",
-      message: `${setting} "${value}" is outside what the daemon may read ` +
+      message: `${setting} "${value}" is outside what the installed daemon may read ` +
         `(permissions.daemon.read): use ${where(manifest.read.filter((e) => !isStatsEntry(e)))}`,
     });
   };
@@ -144,7 +145,9 @@ export function checkPathsAgainstManifest(
       value,
       access: "write",
       message: `${setting} "${value}" (and its rotated copy ${rotated}) is outside what the ` +
-        `daemon may write (permissions.daemon.write): use ${where(dirs)}${example}, or the ` +
+        `installed daemon may write (permissions.daemon.write): use ${
+          where(dirs)
+        }${example}, or the ` +
         `default ${SETTINGS_TABLE[setting].default}`,
     });
   };
