@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: runs every bench script in this folder (each in its own process, with the
- * dev permission set) and repeats all their `metric <name> <value> <unit>` lines at the end, so
+ * dev permission set unless listed in PERMISSIONS) and repeats all their `metric <name> <value> <unit>` lines at the end, so
  * figures can be compared across runs.
  */
 const here = new URL(".", import.meta.url).pathname;
@@ -13,13 +13,19 @@ const scripts = [...Deno.readDirSync(here)]
   .filter((n) => only.length === 0 || only.some((o) => n.includes(o)))
   .sort();
 
+/**
+ * Scripts that need more than the dev permission set: Deno reads /proc only with --allow-all, and
+ * the footprint benchmark measures the daemon's CPU and memory there.
+ */
+const PERMISSIONS: Record<string, string> = { "footprint.ts": "-A" };
+
 const metrics: string[] = [];
 let failures = 0;
 for (const script of scripts) {
   console.log(`== bench/${script}`);
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=dev", `${here}${script}`],
+    args: ["run", PERMISSIONS[script] ?? "-P=dev", `${here}${script}`],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

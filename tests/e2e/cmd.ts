@@ -89,12 +89,13 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** True when a process with this pid exists. */
+/**
+ * True when a process with this pid exists. Asks `kill -0` rather than looking at /proc: Deno
+ * reads /proc only with --allow-all, and a failed look would call every other run's namespaces
+ * stale (parallel runs then deleted each other's testbeds).
+ */
 export function pidAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const r = runSync(["sh", "-c", 'kill -0 "$0" 2>/dev/null', String(pid)]);
+  return r.code === 0;
 }

@@ -1,0 +1,136 @@
+/**
+ * CPU time and resident memory of a process and everything it runs, read from /proc (Linux).
+ * Used by the footprint benchmark; the bench runner skips files starting with `_`.
+ *
+ * CPU of a tree = for every live process in it, its own time plus the time of the children it
+ * has already reaped (`cutime`/`cstime`). A child that exits inside a measuring window and is
+ * reaped by the daemon moves from "live" to the daemon's `cutime` with its whole lifetime, so the
+ * difference between two readings is exact either way.
+ */
+
+/** One process as /proc/PID/stat describes it. */
+export interface ProcStat {
+  /** Process id. */
+  readonly pid: number;
+  /** Parent process id. */
+  readonly ppid: number;
+  /** Command name (`comm`). */
+  readonly comm: string;
+  /** Own user + system time plus reaped children's, in clock ticks. */
+  readonly cpuTicks: number;
+  /** Resident set size in bytes. */
+  readonly rssBytes: number;
+}
+
+/** Clock ticks per second (`getconf CLK_TCK`; 100 on every Linux Deno runs on). */
+export const CLOCK_TICKS = 100;
+const PAGE_BYTES = 4096;
+
+/** Parses the text of /proc/PID/stat; `undefined` when it is not one. */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const open = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  if (open < 0 || close < open) return undefined;
+  const rest = text.slice(close + 2).trim().split(" ");
+  // Fields after the command: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17) …
+  // rss(24), numbered from 1 as in proc(5); rest[0] is field 3.
+  const field = (n: number) => Number(rest[n - 3]);
+  const pid = Number(text.slice(0, open).trim());
+  const cpuTicks = field(14) + field(15) + field(16) + field(17);
+  if (!Number.isFinite(pid) || !Number.isFinite(cpuTicks)) return undefined;
+  return {
+    pid,
+    ppid: field(4),
+    comm: text.slice(open + 1, close),
+    cpuTicks,
+    rssBytes: field(24) * PAGE_BYTES,
+  };
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    return parseProcStat(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return undefined; // exited meanwhile
+  }
+}
+
+/** Selects `root` and its descendants from a process list. */
+export function subtree(all: readonly ProcStat[], root: number): ProcStat[] {
+  const children = new Map<number, ProcStat[]>();
+  for (const p of all) {
+    const list = children.get(p.ppid);
+    if (list === undefined) children.set(p.ppid, [p]);
+    else list.push(p);
+  }
+  const self = all.find((p) => p.pid === root);
+  if (self === undefined) return [];
+  const out: ProcStat[] = [];
+  const todo = [self];
+  for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
+    out.push(p);
+    todo.push(...(children.get(p.pid) ?? []));
+  }
+  return out;
+}
+
+/** Every process of the machine (those that exit while reading are left out). */
+export function allProcesses(): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const s = readStat(Number(e.name));
+    if (s !== undefined) out.push(s);
+  }
+  return out;
+}
+
+/**
+ * CPU seconds and RSS of `root` and all its descendants right now. A descendant still named like
+ * the root is one caught between fork and exec: it shares the root's memory, so its RSS is not
+ * added (the daemon never runs a copy of itself).
+ */
+export function treeUsage(root: number): { cpuS: number; rssBytes: number; procs: ProcStat[] } {
+  const procs = subtree(allProcesses(), root);
+  let ticks = 0;
+  let rss = 0;
+  for (const p of procs) {
+    ticks += p.cpuTicks;
+    if (p.pid === root || p.comm !== procs[0].comm) rss += p.rssBytes;
+  }
+  return { cpuS: ticks / CLOCK_TICKS, rssBytes: rss, procs };
+}
+
+/**
+ * Samples a process tree's RSS every `periodMs` and keeps the peak of the sum, and the peak per
+ * command name (what makes up the figure).
+ */
+export class RssPeakSampler {
+  /** Largest summed RSS seen, bytes. */
+  peakBytes = 0;
+  /** Largest RSS seen per command name, bytes. */
+  readonly peakByComm = new Map<string, number>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #root: number;
+
+  /** Starts sampling `root`'s tree at once and then every `periodMs`. */
+  constructor(root: number, periodMs = 200) {
+    this.#root = root;
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), periodMs);
+  }
+
+  /** Takes one sample now. */
+  sample(): void {
+    const { rssBytes, procs } = treeUsage(this.#root);
+    this.peakBytes = Math.max(this.peakBytes, rssBytes);
+    for (const p of procs) {
+      this.peakByComm.set(p.comm, Math.max(this.peakByComm.get(p.comm) ?? 0, p.rssBytes));
+    }
+  }
+
+  /** Stops sampling. */
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * Footprint of the real daemon (`main.ts run` under `-P=daemon`) in the network-namespace testbed
+ * of tests/e2e (TBF bottleneck and router shapers, fping to the reflectors):
+ *
+ * 1. without Lua: 30 s of saturating TCP both ways, then 30 s idle;
+ * 2. a fresh daemon with a Lua plugin (`builtin:delay_tuner`): 30 s of the same load.
+ *
+ * CPU is the daemon's and every child's (fping, ip, tc) user + system time from /proc over the
+ * window, as percent of one core; peak RSS is the largest sampled sum over the daemon and its
+ * children from start to stop. Needs root, iproute2, fping, iperf3; prints why it skipped
+ * otherwise. The machine may be shared: CPU-seconds are the process tree's own, but a busy
+ * machine still slows everything.
+ *
+ *   deno run -A bench/footprint.ts   # /proc is readable only with --allow-all [--seconds N] [--v8-flags=FLAGS] [--only-lua|--no-lua]
+ *
+ * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
+ * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`.
+ */
+import { runAsync, sleep } from "../tests/e2e/cmd.ts";
+import {
+  ADDR,
+  IFACE,
+  netnsUnavailableReason,
+  removeStaleNamespaces,
+  Testbed,
+} from "../tests/e2e/testbed.ts";
+import { RssPeakSampler, treeUsage } from "./_proc_usage.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+/** The daemon's runtime dir in the release permission set (it may read and write there). */
+const RUNTIME_DIR = "/tmp/sqm-autorate";
+
+function argValue(name: string): string | undefined {
+  const a = Deno.args.find((x) => x.startsWith(`${name}=`));
+  if (a !== undefined) return a.slice(name.length + 1);
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
+const PHASE_S = Number(argValue("--seconds") ?? 30);
+const V8_FLAGS = argValue("--v8-flags");
+const RUN_PLAIN = !Deno.args.includes("--only-lua");
+const RUN_LUA = !Deno.args.includes("--no-lua");
+const LINK = { downKbit: 20_000, upKbit: 10_000 };
+const STREAMS = 4;
+
+/** Daemon flags for the testbed (files in `dir`). */
+function daemonFlags(dir: string, extra: readonly string[]): string[] {
+  return [
+    "--upload-interface",
+    IFACE.routerWan,
+    "--download-interface",
+    IFACE.routerLan,
+    "--upload-base-kbits",
+    String(LINK.upKbit),
+    "--download-base-kbits",
+    String(LINK.downKbit),
+    "--download-counter",
+    "tx",
+    "--upload-counter",
+    "tx",
+    "--shaper",
+    "tbf",
+    "--pinger",
+    "fping",
+    "--reflector-list-file",
+    `${dir}/reflectors.csv`,
+    "--stats-file",
+    `${dir}/stats.csv`,
+    "--speed-hist-file",
+    `${dir}/speedhist.csv`,
+    ...extra,
+  ];
+}
+
+/** The daemon process, its output going to a log file. */
+class Daemon {
+  readonly child: Deno.ChildProcess;
+  readonly rss: RssPeakSampler;
+  readonly #log: Deno.FsFile;
+  readonly #statsFile: string;
+
+  constructor(tb: Testbed, options: { dir: string; name: string; extra: readonly string[] }) {
+    const argv = tb.exec(tb.ns.router, [
+      Deno.execPath(),
+      "run",
+      "-P=daemon",
+      ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
+      "--config",
+      `${ROOT}/deno.json`,
+      `${ROOT}/main.ts`,
+      "run",
+      ...daemonFlags(options.dir, options.extra),
+    ]);
+    this.#statsFile = `${options.dir}/stats.csv`;
+    try {
+      Deno.removeSync(this.#statsFile);
+    } catch {
+      // not there yet
+    }
+    this.#log = Deno.openSync(`${options.dir}/${options.name}.log`, {
+      write: true,
+      create: true,
+      truncate: true,
+    });
+    this.child = tb.track(
+      new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        clearEnv: true,
+        env: { PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin", NO_COLOR: "1" },
+      }).spawn(),
+    );
+    // `ip netns exec` execs the program, so this pid is the daemon itself.
+    this.rss = new RssPeakSampler(this.child.pid);
+    const enc = new TextEncoder();
+    const pump = async (s: ReadableStream<Uint8Array>) => {
+      for await (const chunk of s) this.#log.writeSync(chunk);
+    };
+    Promise.all([pump(this.child.stdout), pump(this.child.stderr)])
+      .catch(() => {})
+      .finally(() => {
+        this.#log.writeSync(enc.encode("-- end of output\n"));
+      });
+  }
+
+  /** Waits (at most `timeoutS`) for the controller's first statistics row. */
+  async waitForControl(timeoutS: number, logPath: string): Promise<void> {
+    const deadline = Date.now() + timeoutS * 1000;
+    while (Date.now() < deadline) {
+      try {
+        if (Deno.readTextFileSync(this.#statsFile).split("\n").length > 2) return;
+      } catch {
+        // not written yet
+      }
+      const exited = await Promise.race([this.child.status.then(() => true), sleep(250)]);
+      if (exited === true) break;
+    }
+    throw new Error(`daemon wrote no statistics within ${timeoutS} s:\n${tail(logPath)}`);
+  }
+
+  /** SIGTERM, SIGKILL after 5 s; stops the RSS sampler. */
+  async stop(): Promise<void> {
+    this.rss.sample();
+    this.rss.stop();
+    try {
+      this.child.kill("SIGTERM");
+    } catch {
+      // already exited
+    }
+    const killer = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+    }, 5000);
+    await this.child.status;
+    clearTimeout(killer);
+  }
+}
+
+function tail(path: string): string {
+  try {
+    return Deno.readTextFileSync(path).trimEnd().split("\n").slice(-15).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Saturating TCP both ways for `seconds`: iperf3 download (-R) and upload, two servers. */
+async function load(tb: Testbed, seconds: number): Promise<void> {
+  const servers = [5201, 5202].map((port) => {
+    const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-1", "-B", ADDR.server, "-p", `${port}`]);
+    return tb.track(
+      new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn(),
+    );
+  });
+  try {
+    for (let i = 0; i < 50; i++) {
+      const r = await runAsync(tb.exec(tb.ns.server, ["ss", "-Hltn"]), { timeoutMs: 3000 });
+      if (r.stdout.includes(":5201") && r.stdout.includes(":5202")) break;
+      await sleep(100);
+    }
+    const client = (port: number, reverse: boolean) =>
+      runAsync(
+        tb.exec(tb.ns.client, [
+          "iperf3",
+          "-c",
+          ADDR.server,
+          "-p",
+          `${port}`,
+          ...(reverse ? ["-R"] : []),
+          "-P",
+          `${STREAMS}`,
+          "-t",
+          `${seconds}`,
+          "--connect-timeout",
+          "3000",
+        ]),
+        { timeoutMs: (seconds + 10) * 1000 },
+      );
+    const results = await Promise.all([client(5201, true), client(5202, false)]);
+    for (const r of results) {
+      if (r.code !== 0) console.log(`footprint: iperf3 exit ${r.code}: ${r.stderr.trim()}`);
+    }
+  } finally {
+    for (const s of servers) {
+      try {
+        s.kill("SIGKILL");
+      } catch {
+        // exited after its one test
+      }
+      await s.status;
+    }
+  }
+}
+
+/** CPU percent of one core used by the daemon's tree while `during` runs. */
+async function cpuPct(pid: number, during: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  const c0 = treeUsage(pid).cpuS;
+  await during();
+  const c1 = treeUsage(pid).cpuS;
+  const wallS = (performance.now() - t0) / 1000;
+  return (c1 - c0) / wallS * 100;
+}
+
+function describePeak(d: Daemon): string {
+  return [...d.rss.peakByComm].map(([c, b]) => `${c} ${(b / 1e6).toFixed(1)} MB`).join(", ");
+}
+
+const reason = netnsUnavailableReason();
+if (reason !== undefined) {
+  console.log(`footprint: skipped: ${reason}`);
+  Deno.exit(0);
+}
+const stale = removeStaleNamespaces();
+if (stale.length > 0) console.log(`footprint: removed stale namespaces ${stale.join(" ")}`);
+await Deno.mkdir(RUNTIME_DIR, { recursive: true });
+const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "footprint-" });
+// Fill the module cache outside the namespaces (they have no network).
+await runAsync([Deno.execPath(), "cache", "--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`], {
+  timeoutMs: 120_000,
+});
+
+const tb = Testbed.create({
+  shaper: "tbf",
+  ispDownKbit: LINK.downKbit,
+  ispUpKbit: LINK.upKbit,
+  ispBufferMs: 100,
+  routerBufferMs: 20,
+  routerDownKbit: LINK.downKbit,
+  routerUpKbit: LINK.upKbit,
+  tempDir: dir,
+});
+const metrics: string[] = [];
+try {
+  await Deno.writeTextFile(
+    `${dir}/reflectors.csv`,
+    "reflector_ip,ip_version,description\n" +
+      ADDR.reflectors.map((a, i) => `${a},4,footprint reflector ${i + 1}\n`).join(""),
+  );
+  console.log(
+    `footprint: ${PHASE_S} s phases, ${STREAMS}+${STREAMS} TCP streams, ` +
+      `V8 flags: ${V8_FLAGS ?? "(none)"}`,
+  );
+
+  if (RUN_PLAIN) {
+    const d = new Daemon(tb, { dir, name: "plain", extra: [] });
+    try {
+      await d.waitForControl(60, `${dir}/plain.log`);
+      const loadPct = await cpuPct(d.child.pid, () => load(tb, PHASE_S));
+      await sleep(3000); // queues drain, TCP gone
+      const idlePct = await cpuPct(d.child.pid, () => sleep(PHASE_S * 1000));
+      await d.stop();
+      console.log(`footprint: plain peak RSS by process: ${describePeak(d)}`);
+      metrics.push(
+        `metric daemon_cpu_pct_load ${loadPct.toFixed(2)} %`,
+        `metric daemon_cpu_pct_idle ${idlePct.toFixed(2)} %`,
+        `metric daemon_peak_rss_mb ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
+      );
+    } finally {
+      await d.stop();
+      console.log(`footprint: plain daemon log tail:\n${tail(`${dir}/plain.log`)}`);
+    }
+  }
+
+  if (RUN_LUA) {
+    const d = new Daemon(tb, {
+      dir,
+      name: "lua",
+      extra: ["--plugin-scripts", "builtin:delay_tuner"],
+    });
+    try {
+      await d.waitForControl(60, `${dir}/lua.log`);
+      const loadPct = await cpuPct(d.child.pid, () => load(tb, PHASE_S));
+      await d.stop();
+      console.log(`footprint: Lua peak RSS by process: ${describePeak(d)}`);
+      metrics.push(
+        `metric daemon_cpu_pct_load_lua ${loadPct.toFixed(2)} %`,
+        `metric daemon_peak_rss_mb_lua ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
+      );
+    } finally {
+      await d.stop();
+      console.log(`footprint: Lua daemon log tail:\n${tail(`${dir}/lua.log`)}`);
+    }
+  }
+} finally {
+  tb.destroy();
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+for (const m of metrics) console.log(m);
