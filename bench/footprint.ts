@@ -260,8 +260,10 @@ const tb = Testbed.create({
   routerDownKbit: LINK.downKbit,
   routerUpKbit: LINK.upKbit,
   tempDir: dir,
+  namePrefix: "sqmafp-",
 });
-const metrics: string[] = [];
+/** Prints metric lines at once, so a later failure cannot lose them. */
+const metrics = { push: (...lines: string[]) => lines.forEach((l) => console.log(l)) };
 try {
   await Deno.writeTextFile(
     `${dir}/reflectors.csv`,
@@ -317,4 +319,3 @@ try {
   tb.destroy();
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
-for (const m of metrics) console.log(m);

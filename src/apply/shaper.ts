@@ -4,6 +4,7 @@
  */
 import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
 import type { Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
+import { TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 
 /** `tc` failed to change a rate. */
 export class ShaperError extends Error {
@@ -45,6 +46,11 @@ export interface TcShaperOptions {
   netns?: string;
   /** Command runner (default: Deno.Command with a 5 s timeout). */
   runner?: CommandRunner;
+  /**
+   * Rate changes go through this `tc -batch` coprocess (its command must carry the same tc
+   * binary and netns); queries at start still run `tc` once each. Default: none.
+   */
+  batch?: TcBatch;
 }
 
 /** Options of `createShaper`. */
@@ -94,12 +100,14 @@ abstract class TcShaper implements Shaper {
   protected readonly tcPath: string;
   protected readonly netnsArgs: string[];
   protected readonly runner: CommandRunner;
+  readonly #batch?: TcBatch;
 
   constructor(ifname: string, options: TcShaperOptions) {
     this.ifname = ifname;
     this.tcPath = options.tcPath ?? "tc";
     this.netnsArgs = options.netns ? ["-n", options.netns] : [];
     this.runner = options.runner ?? defaultCommandRunner;
+    this.#batch = options.batch;
   }
 
   abstract setRate(kbit: number): Promise<void>;
@@ -113,9 +121,19 @@ abstract class TcShaper implements Shaper {
     return r.stdout;
   }
 
+  /** A rate change: one line to the batch coprocess if there is one, else one tc process. */
+  protected async change(args: string[]): Promise<void> {
+    if (this.#batch === undefined) {
+      await this.tc(args);
+      return;
+    }
+    const r = await this.#batch.run(args);
+    if (r.code !== 0) throw new ShaperError(this.ifname, ["tc", ...args], r.code, r.stderr);
+  }
+
   /** `tc qdisc change root dev IF KIND PARAMS…`: changes only the given parameters. */
   protected async changeRootQdisc(kind: string, params: string[]): Promise<void> {
-    await this.tc(["qdisc", "change", "root", "dev", this.ifname, kind, ...params]);
+    await this.change(["qdisc", "change", "root", "dev", this.ifname, kind, ...params]);
   }
 
   /** The root qdisc as `tc -j qdisc show dev IF` reports it. */
@@ -214,7 +232,7 @@ export class HtbShaper extends TcShaper {
     const ceil = this.#keepCeil && this.#configuredCeil !== undefined
       ? Math.max(kbit, this.#configuredCeil)
       : kbit;
-    await this.tc([
+    await this.change([
       "class",
       "change",
       "dev",
@@ -375,14 +393,29 @@ export function createShaper(
   }
 }
 
-/** The download/upload pair for the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`. */
+/**
+ * The download/upload pair for the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`. Both
+ * change their rates through one shared `tc -batch` coprocess, unless `batch: false`, another
+ * `batch` or a custom `runner` is given; `close()` stops it.
+ */
 export function createShaperPair(
   settings: { shaper: ShaperKind; dl_if: string; ul_if: string; htb_classid: string },
-  options: CreateShaperOptions = {},
+  options: Omit<CreateShaperOptions, "batch"> & {
+    batch?: TcBatch | false;
+    logger?: TcBatchOptions["logger"];
+  } = {},
 ): ShaperPair {
-  const o = { htbClassid: settings.htb_classid, ...options };
+  // A custom runner (a fake, a remote tc) gets no default local coprocess behind its back.
+  const batch = options.batch === false || (options.batch === undefined && options.runner)
+    ? undefined
+    : options.batch ?? new TcBatch({
+      command: [options.tcPath ?? "tc", ...(options.netns ? ["-n", options.netns] : [])],
+      logger: options.logger,
+    });
+  const o = { htbClassid: settings.htb_classid, ...options, batch };
   return {
     dl: createShaper(settings.shaper, settings.dl_if, o),
     ul: createShaper(settings.shaper, settings.ul_if, o),
+    close: async () => await batch?.close(),
   };
 }

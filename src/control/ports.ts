@@ -76,6 +76,8 @@ export interface ShaperPair {
   dl: Shaper;
   /** Shaper of the upload interface. */
   ul: Shaper;
+  /** Stops helper processes (the tc coprocess); call once after the last change. */
+  close?(): Promise<void>;
 }
 
 // --- counters ----------------------------------------------------------------------------

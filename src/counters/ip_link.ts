@@ -5,6 +5,8 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { LinkStats } from "./types.ts";
+import type { Clock } from "../util/clock.ts";
+import { CoprocessSupervisor, type ProcessSpawner } from "../util/coprocess.ts";
 import {
   COMMAND_NOT_RUNNABLE,
   COMMAND_TIMED_OUT,
@@ -46,56 +48,49 @@ export function parseLinkJson(text: string): Map<string, LinkStats> {
   return out;
 }
 
-interface Coprocess {
-  child: Deno.ChildProcess;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  lines: string[];
-  waiter?: (line: string | null) => void;
-  dead: boolean;
-  done: Promise<unknown>;
-}
-
-const encoder = new TextEncoder();
-
 /**
  * A long-lived `ip -force -j -s -batch -` process. Each reading sends `link show` (all links:
  * a missing device then is simply absent, instead of an error on stderr that would have to be
  * matched with stdout) and waits for one JSON line. A process that dies or stops answering is
- * killed, reaped and restarted on the next reading.
+ * killed, reaped and restarted (src/util/coprocess.ts).
  */
 export class IpBatchSource implements LinkStatsSource {
-  readonly #ipPath: string;
-  readonly #args: string[];
   readonly #timeoutMs: number;
   readonly #logger?: Logger;
-  #proc: Coprocess | undefined;
+  readonly #supervisor: CoprocessSupervisor;
   #queue: Promise<unknown> = Promise.resolve();
-  #restarts = 0;
   #closed = false;
 
   /** Creates the source; the process starts on the first reading. */
-  constructor(options: IpSourceOptions = {}) {
-    this.#ipPath = options.ipPath ?? "ip";
-    this.#args = [
+  constructor(options: IpSourceOptions & { spawn?: ProcessSpawner; clock?: Clock } = {}) {
+    const ipPath = options.ipPath ?? "ip";
+    this.#timeoutMs = options.timeoutMs ?? 1000;
+    this.#logger = options.logger;
+    this.#supervisor = new CoprocessSupervisor([
+      ipPath,
       ...(options.netns ? ["-n", options.netns] : []),
       "-force",
       "-j",
       "-s",
       "-batch",
       "-",
-    ];
-    this.#timeoutMs = options.timeoutMs ?? 1000;
-    this.#logger = options.logger;
+    ], {
+      spawn: options.spawn,
+      clock: options.clock,
+      onLine: { stderr: (text) => this.#logger?.debug("ip: {text}", { text }) },
+      onStartError: (e) =>
+        this.#logger?.error("cannot start {ip}: {error}", { ip: ipPath, error: String(e) }),
+    });
   }
 
   /** How many times the coprocess had to be (re)started after the first. */
   get restarts(): number {
-    return this.#restarts;
+    return Math.max(0, this.#supervisor.starts - 1);
   }
 
   /** The running coprocess's pid (tests). */
   get pid(): number | undefined {
-    return this.#proc?.dead === false ? this.#proc.child.pid : undefined;
+    return this.#supervisor.current?.child.pid;
   }
 
   /** Reads every link's statistics once; readings are serialised. */
@@ -116,33 +111,24 @@ export class IpBatchSource implements LinkStatsSource {
 
   async #attempt(): Promise<Map<string, LinkStats> | null | "exited"> {
     if (this.#closed) return null;
-    const proc = this.#ensure();
+    const proc = this.#supervisor.acquire();
     if (proc === undefined) return null;
-    const line = new Promise<string | null>((resolve) => {
-      const queued = proc.lines.shift();
-      if (queued !== undefined) resolve(queued);
-      else proc.waiter = resolve;
-    });
     try {
-      await proc.writer.write(encoder.encode("link show\n"));
+      await proc.write("link show\n");
     } catch (e) {
       this.#logger?.warn("ip coprocess not writable: {error}", { error: String(e) });
-      await this.#kill(proc);
+      await this.#supervisor.fail(proc);
       return "exited";
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.#timeoutMs);
-    });
-    const got = await Promise.race([line, timeout]);
-    clearTimeout(timer);
+    const got = await proc.nextLine("stdout", this.#timeoutMs);
     if (got === "timeout" || got === null) {
       this.#logger?.warn("ip coprocess {what}; restarting it", {
         what: got === null ? "exited" : `did not answer within ${this.#timeoutMs} ms`,
       });
-      await this.#kill(proc);
+      await this.#supervisor.fail(proc);
       return got === null ? "exited" : null;
     }
+    this.#supervisor.succeeded();
     try {
       return parseLinkJson(got);
     } catch (e) {
@@ -151,87 +137,11 @@ export class IpBatchSource implements LinkStatsSource {
     }
   }
 
-  #ensure(): Coprocess | undefined {
-    if (this.#proc !== undefined && !this.#proc.dead) return this.#proc;
-    if (this.#proc !== undefined) this.#restarts++;
-    let child: Deno.ChildProcess;
-    try {
-      child = new Deno.Command(this.#ipPath, {
-        args: this.#args,
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-    } catch (e) {
-      this.#logger?.error("cannot start {ip}: {error}", { ip: this.#ipPath, error: String(e) });
-      this.#proc = undefined;
-      return undefined;
-    }
-    const proc: Coprocess = {
-      child,
-      writer: child.stdin.getWriter(),
-      lines: [],
-      dead: false,
-      done: Promise.resolve(),
-    };
-    const deliver = (line: string | null) => {
-      const w = proc.waiter;
-      proc.waiter = undefined;
-      if (w !== undefined) w(line);
-      else if (line !== null) proc.lines.push(line);
-    };
-    const pumpOut = (async () => {
-      const decoder = new TextDecoder();
-      let buf = "";
-      for await (const chunk of child.stdout) {
-        buf += decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          deliver(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-      }
-    })().catch(() => {});
-    const pumpErr = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) {
-        this.#logger?.debug("ip: {text}", { text: decoder.decode(chunk).trim() });
-      }
-    })().catch(() => {});
-    proc.done = Promise.all([pumpOut, pumpErr, child.status]).finally(() => {
-      proc.dead = true;
-      deliver(null);
-    });
-    this.#proc = proc;
-    return proc;
-  }
-
-  async #kill(proc: Coprocess): Promise<void> {
-    proc.dead = true;
-    try {
-      proc.child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    await proc.writer.close().catch(() => {});
-    await proc.done;
-  }
-
   /** Ends the coprocess (EOF on stdin, SIGKILL after the timeout) and waits for it. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue;
-    const proc = this.#proc;
-    this.#proc = undefined;
-    if (proc === undefined) return;
-    await proc.writer.close().catch(() => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      proc.done.then(() => false),
-      new Promise<boolean>((r) => timer = setTimeout(() => r(true), this.#timeoutMs)),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) await this.#kill(proc);
+    await this.#supervisor.close(this.#timeoutMs);
   }
 }
 

@@ -130,7 +130,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   };
   const ownSignals = deps.shutdown === undefined ? shutdownOnSignals() : undefined;
   const shutdown = deps.shutdown ?? ownSignals!.signal;
-  const shapers = deps.shapers ?? createShaperPair(settings);
+  const shapers = deps.shapers ?? createShaperPair(settings, { logger: stageLogger("apply") });
   const counters = deps.counters ?? createCounterReader(settings, { logger: log });
   const measurement = deps.measurement;
   let measuring = false;
@@ -140,6 +140,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
 
   const cleanup = async (withExitRate: boolean) => {
     if (withExitRate && loop !== undefined) await applyExitRate(settings, loop, log);
+    await shapers.close?.().catch(() => {});
     if (measuring) {
       try {
         await measurement.stop();

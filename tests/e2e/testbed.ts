@@ -78,6 +78,11 @@ export interface TestbedOptions {
   readonly congestionControl?: string;
   /** A temp directory (under /tmp) the watchdog deletes after an interrupted run. */
   readonly tempDir?: string;
+  /**
+   * Namespace name prefix (default {@linkcode NS_PREFIX}); the pid follows. Another prefix keeps
+   * the testbed out of reach of {@linkcode removeStaleNamespaces} in other, older checkouts.
+   */
+  readonly namePrefix?: string;
 }
 
 /** Namespace names of one testbed. */
@@ -213,7 +218,7 @@ export class Testbed {
   #destroyed = false;
 
   private constructor(options: TestbedOptions) {
-    const base = `${NS_PREFIX}${Deno.pid}`;
+    const base = `${options.namePrefix ?? NS_PREFIX}${Deno.pid}`;
     this.ns = {
       client: `${base}-c`,
       router: `${base}-r`,

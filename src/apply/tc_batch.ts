@@ -1,0 +1,168 @@
+/**
+ * Rate changes through one long-lived `tc -force -batch -` per daemon instead of one `tc` process
+ * per change (docs/footprint.md). Each change is one written line. tc reports nothing for a
+ * line that worked and `Command failed -:N` (after its message) for line N that did not, on
+ * stderr; so every change line is followed by a marker line that always fails, and the marker's
+ * report, in order on the same stream, says that the change line is done and whether it failed.
+ * While the coprocess cannot be started, or after it died or stopped answering (it is restarted
+ * with a growing delay), changes run as one spawned `tc` each.
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Clock } from "../util/clock.ts";
+import { type CommandResult, type CommandRunner, defaultCommandRunner } from "../util/command.ts";
+import { CoprocessSupervisor, type LineCoprocess, type ProcessSpawner } from "../util/coprocess.ts";
+
+/** Options of {@linkcode TcBatch}. */
+export interface TcBatchOptions {
+  /**
+   * The tc command without the batch arguments (default `["tc"]`), e.g. `["tc", "-n", "ns"]`,
+   * or `["ssh", "router", "tc"]` for a tc on another host: the coprocess runs
+   * `COMMAND -force -batch -`, a fallback change `COMMAND ARGS…`.
+   */
+  command?: readonly string[];
+  /** Starts the coprocess (default: Deno.Command). */
+  spawn?: ProcessSpawner;
+  /** Runs a fallback change (default: Deno.Command with a 5 s timeout). */
+  runner?: CommandRunner;
+  /** Clock of the restart delays (default: the system clock). */
+  clock?: Clock;
+  /** Longest wait for tc to finish one line, ms (default 2000). */
+  timeoutMs?: number;
+  /** Where coprocess trouble is logged. */
+  logger?: Logger;
+}
+
+/** The line after each change: an unknown tc object, so tc always reports it as failed. */
+export const TC_SYNC_LINE = "sqma-sync";
+const FAILED_LINE = /^Command failed \S*:(\d+)\s*$/;
+/** Characters tc's batch parser would treat specially (quotes, comments) or split on. */
+const UNSAFE_ARG = /[\s"'#\\]/;
+
+/** tc commands through a supervised `tc -force -batch -` coprocess, spawning as the fallback. */
+export class TcBatch {
+  readonly #command: readonly string[];
+  readonly #runner: CommandRunner;
+  readonly #timeoutMs: number;
+  readonly #logger?: Logger;
+  readonly #supervisor: CoprocessSupervisor;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** The process the line numbers count for, and the last line number written to it. */
+  #lineOf: LineCoprocess | undefined;
+  #line = 0;
+  #fallbacks = 0;
+  #degraded = false;
+
+  /** Creates the batch; the coprocess starts with the first change. */
+  constructor(options: TcBatchOptions = {}) {
+    this.#command = [...(options.command ?? ["tc"])];
+    this.#runner = options.runner ?? defaultCommandRunner;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#logger = options.logger;
+    this.#supervisor = new CoprocessSupervisor([...this.#command, "-force", "-batch", "-"], {
+      spawn: options.spawn,
+      clock: options.clock,
+      // tc prints nothing on stdout for changes; drained so it can never block.
+      onLine: { stdout: () => {} },
+      onStartError: (e) =>
+        this.#logger?.warn("cannot start {tc} -batch: {error}", {
+          tc: this.#command.join(" "),
+          error: String(e),
+        }),
+    });
+  }
+
+  /** Changes that ran as a spawned tc because the coprocess was unavailable. */
+  get fallbacks(): number {
+    return this.#fallbacks;
+  }
+
+  /** Coprocesses started so far. */
+  get starts(): number {
+    return this.#supervisor.starts;
+  }
+
+  /** Runs `tc ARGS…` (one change); resolves with tc's verdict and message, never rejects. */
+  run(args: readonly string[]): Promise<CommandResult> {
+    const next = this.#queue.then(() => this.#runOnce(args));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Ends the coprocess (EOF, SIGKILL after the timeout). */
+  async close(): Promise<void> {
+    await this.#queue;
+    await this.#supervisor.close(this.#timeoutMs);
+  }
+
+  async #runOnce(args: readonly string[]): Promise<CommandResult> {
+    if (args.length === 0 || args.some((a) => a === "" || UNSAFE_ARG.test(a))) {
+      return await this.#spawnOne(args);
+    }
+    const proc = this.#supervisor.acquire();
+    if (proc === undefined) return await this.#spawnOne(args);
+    const verdict = await this.#viaBatch(proc, args);
+    if (verdict === "broken") return await this.#spawnOne(args);
+    this.#supervisor.succeeded();
+    if (this.#degraded) {
+      this.#degraded = false;
+      this.#logger?.info("tc -batch coprocess running again");
+    }
+    return verdict;
+  }
+
+  async #viaBatch(proc: LineCoprocess, args: readonly string[]): Promise<CommandResult | "broken"> {
+    if (this.#lineOf !== proc) {
+      this.#lineOf = proc;
+      this.#line = 0;
+    }
+    const changeLine = this.#line + 1;
+    const syncLine = this.#line + 2;
+    this.#line += 2;
+    try {
+      await proc.write(`${args.join(" ")}\n${TC_SYNC_LINE}\n`);
+    } catch (e) {
+      return await this.#broken(proc, `not writable (${String(e)})`);
+    }
+    const messages: string[] = [];
+    let failure: string | undefined;
+    let warnings: string[] = [];
+    for (;;) {
+      const line = await proc.nextLine("stderr", this.#timeoutMs);
+      if (line === "timeout") {
+        return await this.#broken(proc, `no answer within ${this.#timeoutMs} ms`);
+      }
+      if (line === null) return await this.#broken(proc, "exited");
+      const failed = FAILED_LINE.exec(line);
+      if (failed === null) {
+        messages.push(line);
+        continue;
+      }
+      const n = Number(failed[1]);
+      if (n === syncLine) {
+        // Before the marker's report: its own complaint and any warning tc gave the change.
+        warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
+        break;
+      }
+      if (n === changeLine) failure = messages.join("\n");
+      messages.length = 0;
+    }
+    if (failure !== undefined) return { code: 1, stdout: "", stderr: failure };
+    return { code: 0, stdout: "", stderr: warnings.join("\n") };
+  }
+
+  async #broken(proc: LineCoprocess, what: string): Promise<"broken"> {
+    if (!this.#degraded) {
+      this.#logger?.warn("tc -batch coprocess {what}: restarting it, spawning tc meanwhile", {
+        what,
+      });
+    }
+    this.#degraded = true;
+    await this.#supervisor.fail(proc);
+    return "broken";
+  }
+
+  async #spawnOne(args: readonly string[]): Promise<CommandResult> {
+    this.#fallbacks++;
+    return await this.#runner(this.#command[0], [...this.#command.slice(1), ...args]);
+  }
+}

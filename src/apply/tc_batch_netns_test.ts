@@ -1,0 +1,73 @@
+/**
+ * The tc coprocess against real `tc` in a throw-away network namespace: 100 rate changes of a
+ * TBF pair go down one `tc -batch` process (spawns counted), tc's message for a failing line.
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { defaultCommandRunner } from "../util/command.ts";
+import { denoSpawner, type ProcessSpawner } from "../util/coprocess.ts";
+import { createShaperPair, ShaperError } from "./shaper.ts";
+import { TcBatch } from "./tc_batch.ts";
+import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+
+const reason = await netnsSkipReason();
+if (reason !== undefined) console.log(`tc_batch_netns_test: skipped (${reason})`);
+
+Deno.test({
+  name: "real tc -batch: 100 TBF changes through one process, a bad line reports tc's message",
+  ignore: reason !== undefined,
+  fn: () =>
+    withNetns("sqma-tcbatch", async (ns) => {
+      await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
+      for (const dev of ["vdl", "vul"]) {
+        await must("ip", ["-n", ns, "link", "set", dev, "up"]);
+        await must(
+          "tc",
+          ["-n", ns, "qdisc", "add", "dev", dev, "root", "tbf", "rate", "1mbit"]
+            .concat(["burst", "10kb", "latency", "20ms"]),
+        );
+      }
+      let spawns = 0;
+      const spawn: ProcessSpawner = (argv) => {
+        spawns++;
+        return denoSpawner(argv);
+      };
+      let runs = 0;
+      const batch = new TcBatch({
+        command: ["tc", "-n", ns],
+        spawn,
+        runner: (binary, args) => {
+          runs++;
+          return defaultCommandRunner(binary, args);
+        },
+      });
+      const settings = { shaper: "tbf" as const, dl_if: "vdl", ul_if: "vul", htb_classid: "1:1" };
+      const pair = createShaperPair(settings, { netns: ns, batch });
+      try {
+        // Start-up reads the qdiscs with one tc each; from then on nothing is spawned.
+        await pair.dl.check();
+        await pair.ul.check();
+        for (let i = 1; i <= 100; i++) {
+          await pair.dl.setRate(10_000 + i * 100);
+          await pair.ul.setRate(5_000 + i * 50);
+        }
+        assertEquals({ spawns, runs }, { spawns: 1, runs: 0 });
+        assertEquals(await pair.dl.readRate!(), 20_000);
+        assertEquals(await pair.ul.readRate!(), 10_000);
+
+        const missing = createShaperPair({ ...settings, dl_if: "nope" }, { netns: ns, batch });
+        let error: unknown;
+        try {
+          await missing.dl.setRate(1000);
+        } catch (e) {
+          error = e;
+        }
+        assert(error instanceof ShaperError, String(error));
+        assert(/Cannot find device "nope"/.test(error.stderr), error.stderr);
+        await pair.ul.setRate(7_000);
+        assertEquals(await pair.ul.readRate!(), 7_000);
+        assertEquals(spawns, 1, "a failing line does not cost the coprocess");
+      } finally {
+        await pair.close?.();
+      }
+    }),
+});

@@ -1,0 +1,222 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { VirtualClock } from "../util/clock.ts";
+import type { CommandRunner } from "../util/command.ts";
+import type { ProcessSpawner, SpawnedProcess } from "../util/coprocess.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import { EwmaController } from "../ratecontroller/ewma.ts";
+import { ControlLoop } from "../control/loop.ts";
+import { createShaperPair } from "./shaper.ts";
+import { TcBatch } from "./tc_batch.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * An in-process stand-in for `tc -force -batch -`: reads lines, answers like tc on stderr
+ * (nothing for a line that works; its message and `Command failed -:N` for one that fails), and
+ * records the lines. `fail(line)` decides which lines fail; `hang` stops answering.
+ */
+class FakeTcProcess implements SpawnedProcess {
+  static nextPid = 1000;
+  readonly pid = FakeTcProcess.nextPid++;
+  readonly lines: string[] = [];
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly status: Promise<unknown>;
+  hang = false;
+  #err!: ReadableStreamDefaultController<Uint8Array>;
+  #out!: ReadableStreamDefaultController<Uint8Array>;
+  #exit!: () => void;
+  #exited = false;
+
+  constructor(fail: (line: string) => string | undefined) {
+    this.status = new Promise<void>((r) => this.#exit = r);
+    this.stdout = new ReadableStream({ start: (c) => void (this.#out = c) });
+    this.stderr = new ReadableStream({ start: (c) => void (this.#err = c) });
+    const decoder = new TextDecoder();
+    let buf = "";
+    this.stdin = new WritableStream({
+      write: (chunk) => {
+        if (this.#exited) throw new Error("broken pipe");
+        buf += decoder.decode(chunk);
+        let i: number;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          this.lines.push(line);
+          if (this.hang) continue;
+          const message = line === "sqma-sync"
+            ? 'Object "sqma-sync" is unknown, try "tc help".'
+            : fail(line);
+          if (message !== undefined) {
+            this.#err.enqueue(
+              encoder.encode(`${message}\nCommand failed -:${this.lines.length}\n`),
+            );
+          }
+        }
+      },
+      close: () => this.exit(),
+    });
+  }
+
+  kill(): void {
+    this.exit();
+  }
+
+  /** Ends the process (stdout/stderr close, status resolves). */
+  exit(): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    this.#out.close();
+    this.#err.close();
+    this.#exit();
+  }
+}
+
+/** A spawner of fake tc processes that counts spawns; `broken` makes spawning throw. */
+function fakeTc(fail: (line: string) => string | undefined = () => undefined) {
+  const procs: FakeTcProcess[] = [];
+  const argvs: string[][] = [];
+  let broken = false;
+  const spawn: ProcessSpawner = (argv) => {
+    argvs.push([...argv]);
+    if (broken) throw new Error("No such file or directory (os error 2)");
+    const p = new FakeTcProcess(fail);
+    procs.push(p);
+    return p;
+  };
+  const runs: string[][] = [];
+  const runner: CommandRunner = (binary, args) => {
+    runs.push([binary, ...args]);
+    return Promise.resolve({ code: 0, stdout: "", stderr: "" });
+  };
+  return {
+    spawn,
+    runner,
+    procs,
+    argvs,
+    runs,
+    setBroken: (b: boolean) => broken = b,
+  };
+}
+
+Deno.test("TcBatch: one coprocess, one line per change, tc's message for a failing line", async () => {
+  const tc = fakeTc((line) => line.includes("dev nope") ? 'Cannot find device "nope"' : undefined);
+  const batch = new TcBatch({ command: ["tc", "-n", "ns1"], spawn: tc.spawn, runner: tc.runner });
+  const ok = await batch.run([
+    "qdisc",
+    "change",
+    "root",
+    "dev",
+    "wan",
+    "cake",
+    "bandwidth",
+    "5Kbit",
+  ]);
+  assertEquals(ok.code, 0);
+  const bad = await batch.run(["qdisc", "change", "root", "dev", "nope", "cake"]);
+  assertEquals(bad, { code: 1, stdout: "", stderr: 'Cannot find device "nope"' });
+  const again = await batch.run(["class", "change", "dev", "wan", "classid", "1:1", "htb"]);
+  assertEquals(again.code, 0);
+  assertEquals(tc.argvs, [["tc", "-n", "ns1", "-force", "-batch", "-"]]);
+  assertEquals(tc.procs[0].lines, [
+    "qdisc change root dev wan cake bandwidth 5Kbit",
+    "sqma-sync",
+    "qdisc change root dev nope cake",
+    "sqma-sync",
+    "class change dev wan classid 1:1 htb",
+    "sqma-sync",
+  ]);
+  assertEquals(tc.runs, []);
+  await batch.close();
+});
+
+Deno.test("TcBatch: cannot start → spawns per change, retries the coprocess with growing delays", async () => {
+  const tc = fakeTc();
+  const clock = new VirtualClock(0);
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, clock });
+  tc.setBroken(true);
+  const change = ["qdisc", "change", "root", "dev", "wan", "cake", "bandwidth", "1Kbit"];
+  const attemptsAt: number[] = [];
+  for (let t = 0; t <= 8; t += 0.5) {
+    clock.set(t);
+    const before = tc.argvs.length;
+    assertEquals((await batch.run(change)).code, 0);
+    if (tc.argvs.length > before) attemptsAt.push(t);
+  }
+  // At once, at once again, then 1 s, 2 s, 4 s after the previous failure.
+  assertEquals(attemptsAt, [0, 0.5, 1.5, 3.5, 7.5]);
+  assertEquals(tc.runs.length, 17, "every change ran as a spawned tc meanwhile");
+  tc.setBroken(false);
+  clock.set(8 + 8);
+  await batch.run(change);
+  assertEquals(tc.procs.length, 1, "back on the coprocess");
+  assertEquals(tc.runs.length, 17);
+  await batch.close();
+});
+
+Deno.test("TcBatch: a coprocess that dies or hangs is replaced; that change is spawned", async () => {
+  const tc = fakeTc();
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 50 });
+  const change = ["qdisc", "change", "root", "dev", "wan", "cake", "bandwidth", "1Kbit"];
+  await batch.run(change);
+  tc.procs[0].exit();
+  assertEquals((await batch.run(change)).code, 0);
+  assertEquals(tc.runs.length, 1, "the change that found it dead ran as a spawned tc");
+  await batch.run(change);
+  assertEquals(tc.procs.length, 2, "restarted at once after the first failure");
+  assertEquals(tc.runs.length, 1);
+  tc.procs[1].hang = true;
+  assertEquals((await batch.run(change)).code, 0);
+  assertEquals(tc.runs.length, 2, "the unanswered change ran as a spawned tc");
+  await batch.close();
+});
+
+Deno.test("control loop: zero processes spawned in 100 ticks once the tc coprocess runs", async () => {
+  const tc = fakeTc();
+  const settings = settingsWithDefaults({
+    base_dl_rate: 100000,
+    base_ul_rate: 20000,
+    dl_if: "ifb4wan",
+    ul_if: "wan",
+  });
+  const clock = new VirtualClock(100);
+  const peers = ["p1", "p2", "p3", "p4", "p5"];
+  const owd = createOwdState(peers);
+  let bytes = 0;
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, clock });
+  const shapers = createShaperPair({ ...settings, shaper: "cake" }, { batch });
+  const loop = new ControlLoop({
+    settings,
+    clock,
+    owd,
+    reselect: { requestReselect: () => {} },
+    controller: new EwmaController(settings, () => 0.5),
+    counters: {
+      read: () => Promise.resolve({ dlBytes: bytes, ulBytes: bytes, dlIfindex: 1, ulIfindex: 2 }),
+    },
+    shaper: shapers,
+  });
+  await loop.start();
+  const spawnsAtStart = tc.argvs.length + tc.runs.length;
+  let changes = 0;
+  for (let i = 0; i < 100; i++) {
+    clock.advance(0.5);
+    const now = clock.monotonicS();
+    // Full load, and a delay spike every tenth tick: the rate goes up and down.
+    const spike = i % 10 === 9 ? 40 : 0;
+    for (const ip of peers) {
+      owd.baseline.set(ip, { up_ewma: 10, down_ewma: 10, last_receive_time_s: now });
+      owd.recent.set(ip, { up_ewma: 10 + spike, down_ewma: 10 + spike, last_receive_time_s: now });
+    }
+    bytes += 10_000_000;
+    const r = await loop.tick();
+    if (r.applied.dl || r.applied.ul) changes++;
+  }
+  assert(changes >= 50, `the rates changed in ${changes} of 100 ticks`);
+  assertEquals(spawnsAtStart, 1, "one coprocess at start");
+  assertEquals(tc.argvs.length + tc.runs.length, 1, "nothing spawned in 100 ticks");
+  assert(tc.procs[0].lines.length >= 2 * changes, "every change went down the one coprocess");
+  await shapers.close?.();
+});

@@ -1,0 +1,259 @@
+/**
+ * Long-lived line-oriented helper processes (`ip -batch -`, `tc -batch -`): one process answers
+ * many requests written to its stdin, so the daemon spawns nothing per tick. A
+ * {@linkcode LineCoprocess} is one running process with its output split into lines; a
+ * {@linkcode CoprocessSupervisor} owns the current one and restarts it after a failure with a
+ * growing delay (design: docs/footprint.md).
+ */
+import type { Clock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
+
+/** The part of a spawned child a coprocess uses (a `Deno.ChildProcess` is one). */
+export interface SpawnedProcess {
+  /** Process id. */
+  readonly pid: number;
+  /** Its standard input. */
+  readonly stdin: WritableStream<Uint8Array>;
+  /** Its standard output. */
+  readonly stdout: ReadableStream<Uint8Array>;
+  /** Its standard error. */
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** Resolves when it has exited. */
+  readonly status: Promise<unknown>;
+  /** Sends a signal. */
+  kill(signal?: Deno.Signal): void;
+}
+
+/** Starts `argv[0]` with the arguments `argv[1…]`, all three standard streams piped. */
+export type ProcessSpawner = (argv: readonly string[]) => SpawnedProcess;
+
+/** The real spawner. */
+export const denoSpawner: ProcessSpawner = (argv) =>
+  new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+/** Which output stream. */
+export type OutputStream = "stdout" | "stderr";
+
+/** What `nextLine` got: a line, `null` when the process's output ended, or a timeout. */
+export type LineResult = string | null | "timeout";
+
+const encoder = new TextEncoder();
+
+/** Options of {@linkcode LineCoprocess.start}. */
+export interface LineCoprocessOptions {
+  /** Spawner (default: Deno.Command). */
+  spawn?: ProcessSpawner;
+  /** Lines of a stream given here go to the callback instead of being queued for `nextLine`. */
+  onLine?: Partial<Record<OutputStream, (line: string) => void>>;
+}
+
+/** One running helper process whose output is read line by line. */
+export class LineCoprocess {
+  /** The process. */
+  readonly child: SpawnedProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #queued: Record<OutputStream, string[]> = { stdout: [], stderr: [] };
+  readonly #waiter: Record<OutputStream, ((line: string | null) => void) | undefined> = {
+    stdout: undefined,
+    stderr: undefined,
+  };
+  readonly #ended: Record<OutputStream, boolean> = { stdout: false, stderr: false };
+  readonly #done: Promise<void>;
+  #dead = false;
+
+  private constructor(child: SpawnedProcess, options: LineCoprocessOptions) {
+    this.child = child;
+    this.#writer = child.stdin.getWriter();
+    const pumps = (["stdout", "stderr"] as const).map((name) =>
+      this.#pump(name, child[name], options.onLine?.[name])
+    );
+    this.#done = Promise.all([...pumps, child.status.catch(() => {})]).then(() => {
+      this.#dead = true;
+    });
+  }
+
+  /** Spawns `argv`; throws what the spawner throws (e.g. the binary does not exist). */
+  static start(argv: readonly string[], options: LineCoprocessOptions = {}): LineCoprocess {
+    return new LineCoprocess((options.spawn ?? denoSpawner)(argv), options);
+  }
+
+  /** True once the process has exited or was killed. */
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  /** Writes `text` to its stdin; rejects when the process no longer reads it. */
+  async write(text: string): Promise<void> {
+    await this.#writer.write(encoder.encode(text));
+  }
+
+  /** The next line of `stream` (queued lines first), `null` at its end, or "timeout". */
+  nextLine(stream: OutputStream, timeoutMs: number): Promise<LineResult> {
+    const queued = this.#queued[stream].shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.#ended[stream]) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiter[stream] = undefined;
+        resolve("timeout");
+      }, timeoutMs);
+      this.#waiter[stream] = (line) => {
+        clearTimeout(timer);
+        resolve(line);
+      };
+    });
+  }
+
+  /** Kills it (SIGKILL) and waits until it is reaped. */
+  async kill(): Promise<void> {
+    this.#dead = true;
+    try {
+      this.child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.#writer.close().catch(() => {});
+    await this.#done;
+  }
+
+  /** Closes its stdin (a batch tool then exits) and waits; kills it after `timeoutMs`. */
+  async close(timeoutMs: number): Promise<void> {
+    await this.#writer.close().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      this.#done.then(() => false),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(true), timeoutMs)),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await this.kill();
+  }
+
+  #deliver(stream: OutputStream, line: string | null): void {
+    const w = this.#waiter[stream];
+    this.#waiter[stream] = undefined;
+    if (w !== undefined) w(line);
+    else if (line !== null) this.#queued[stream].push(line);
+  }
+
+  async #pump(
+    stream: OutputStream,
+    source: ReadableStream<Uint8Array>,
+    onLine: ((line: string) => void) | undefined,
+  ): Promise<void> {
+    const emit = onLine ?? ((line: string) => this.#deliver(stream, line));
+    const decoder = new TextDecoder();
+    let buf = "";
+    try {
+      for await (const chunk of source) {
+        buf += decoder.decode(chunk, { stream: true });
+        let i: number;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          emit(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      }
+    } catch {
+      // The stream broke (process killed): same as its end.
+    }
+    this.#ended[stream] = true;
+    this.#deliver(stream, null);
+  }
+}
+
+/** Options of {@linkcode CoprocessSupervisor}. */
+export interface CoprocessSupervisorOptions extends LineCoprocessOptions {
+  /** Clock for the restart delays (default: the system clock). */
+  clock?: Clock;
+  /** First restart delay after a failure, s (default 1); doubles per failure in a row. */
+  minBackoffS?: number;
+  /** Longest restart delay, s (default 60). */
+  maxBackoffS?: number;
+  /** Told when a process cannot be started (the spawner threw). */
+  onStartError?: (error: unknown) => void;
+}
+
+/**
+ * Keeps at most one {@linkcode LineCoprocess} of `argv` running. A failed process is killed and
+ * a new one is started on demand, at once after the first failure and then after delays that
+ * double (1 s, 2 s, 4 s … 60 s) until one works again (`succeeded()` resets the delay).
+ */
+export class CoprocessSupervisor {
+  readonly #argv: readonly string[];
+  readonly #options: CoprocessSupervisorOptions;
+  readonly #clock: Clock;
+  #proc: LineCoprocess | undefined;
+  #failures = 0;
+  #notBeforeS = -Infinity;
+  #starts = 0;
+
+  /** Supervises `argv`; nothing starts before the first `acquire()`. */
+  constructor(argv: readonly string[], options: CoprocessSupervisorOptions = {}) {
+    this.#argv = [...argv];
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** How many processes were started (the first included). */
+  get starts(): number {
+    return this.#starts;
+  }
+
+  /** The running process, if any (tests). */
+  get current(): LineCoprocess | undefined {
+    return this.#proc?.dead === false ? this.#proc : undefined;
+  }
+
+  /** The running process, a new one if none runs and no restart delay is pending, else none. */
+  acquire(): LineCoprocess | undefined {
+    if (this.#proc !== undefined && !this.#proc.dead) return this.#proc;
+    if (this.#proc !== undefined) this.#noteFailure();
+    this.#proc = undefined;
+    if (this.#clock.monotonicS() < this.#notBeforeS) return undefined;
+    try {
+      this.#starts++;
+      this.#proc = LineCoprocess.start(this.#argv, this.#options);
+    } catch (e) {
+      this.#options.onStartError?.(e);
+      this.#noteFailure();
+      return undefined;
+    }
+    return this.#proc;
+  }
+
+  /** The process answered properly: the next failure restarts at once again. */
+  succeeded(): void {
+    this.#failures = 0;
+    this.#notBeforeS = -Infinity;
+  }
+
+  /** The process misbehaved (no answer, broken pipe): kills it; the restart waits its delay. */
+  async fail(proc: LineCoprocess): Promise<void> {
+    if (this.#proc === proc) {
+      this.#proc = undefined;
+      this.#noteFailure();
+    }
+    await proc.kill();
+  }
+
+  /** Stops the process (EOF, then SIGKILL after `timeoutMs`). */
+  async close(timeoutMs: number): Promise<void> {
+    const proc = this.#proc;
+    this.#proc = undefined;
+    this.#notBeforeS = Infinity;
+    await proc?.close(timeoutMs);
+  }
+
+  #noteFailure(): void {
+    const min = this.#options.minBackoffS ?? 1;
+    const max = this.#options.maxBackoffS ?? 60;
+    // First failure: restart at once (a process killed from outside, OOM); then back off.
+    const delay = this.#failures === 0 ? 0 : Math.min(max, min * 2 ** (this.#failures - 1));
+    this.#failures++;
+    this.#notBeforeS = this.#clock.monotonicS() + delay;
+  }
+}
