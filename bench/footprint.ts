@@ -11,7 +11,8 @@
  * otherwise. The machine may be shared: CPU-seconds are the process tree's own, but a busy
  * machine still slows everything.
  *
- *   deno run -A bench/footprint.ts   # /proc is readable only with --allow-all [--seconds N] [--v8-flags=FLAGS] [--only-lua|--no-lua]
+ *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F] [--entry OTHER/main.ts] \
+ *     [--only-lua|--no-lua]        # -A: Deno reads /proc only with --allow-all [--seconds N] [--v8-flags=FLAGS] [--only-lua|--no-lua]
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`.
@@ -39,6 +40,9 @@ function argValue(name: string): string | undefined {
 
 const PHASE_S = Number(argValue("--seconds") ?? 30);
 const V8_FLAGS = argValue("--v8-flags");
+/** The daemon's entry script (another checkout's main.ts measures it side by side). */
+const ENTRY = argValue("--entry") ?? `${ROOT}/main.ts`;
+const ENTRY_CONFIG = `${ENTRY.replace(/\/[^/]*$/, "")}/deno.json`;
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
 const LINK = { downKbit: 20_000, upKbit: 10_000 };
@@ -87,8 +91,8 @@ class Daemon {
       "-P=daemon",
       ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
       "--config",
-      `${ROOT}/deno.json`,
-      `${ROOT}/main.ts`,
+      ENTRY_CONFIG,
+      ENTRY,
       "run",
       ...daemonFlags(options.dir, options.extra),
     ]);
@@ -247,9 +251,7 @@ if (stale.length > 0) console.log(`footprint: removed stale namespaces ${stale.j
 await Deno.mkdir(RUNTIME_DIR, { recursive: true });
 const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "footprint-" });
 // Fill the module cache outside the namespaces (they have no network).
-await runAsync([Deno.execPath(), "cache", "--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`], {
-  timeoutMs: 120_000,
-});
+await runAsync([Deno.execPath(), "cache", "--config", ENTRY_CONFIG, ENTRY], { timeoutMs: 120_000 });
 
 const tb = Testbed.create({
   shaper: "tbf",
@@ -271,7 +273,7 @@ try {
       ADDR.reflectors.map((a, i) => `${a},4,footprint reflector ${i + 1}\n`).join(""),
   );
   console.log(
-    `footprint: ${PHASE_S} s phases, ${STREAMS}+${STREAMS} TCP streams, ` +
+    `footprint: ${ENTRY}, ${PHASE_S} s phases, ${STREAMS}+${STREAMS} TCP streams, ` +
       `V8 flags: ${V8_FLAGS ?? "(none)"}`,
   );
 
