@@ -5,6 +5,7 @@
 import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
 import type { Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
 import { TcBatch, type TcBatchOptions } from "./tc_batch.ts";
+import { hardClampRate } from "../control/rate_bounds.ts";
 
 /** `tc` failed to change a rate. */
 export class ShaperError extends Error {
@@ -186,9 +187,9 @@ export class CakeShaper extends TcShaper {
     super(ifname, options);
   }
 
-  /** Changes the CAKE bandwidth. */
+  /** Changes the CAKE bandwidth (hard-clamped: never 0, which CAKE reads as unlimited). */
   async setRate(kbit: number): Promise<void> {
-    await this.changeRootQdisc("cake", ["bandwidth", formatKbit(kbit)]);
+    await this.changeRootQdisc("cake", ["bandwidth", formatKbit(hardClampRate(kbit))]);
   }
 
   /** The root qdisc must be CAKE. */
@@ -228,7 +229,8 @@ export class HtbShaper extends TcShaper {
    * follows the rate so the class cannot borrow past what the controller chose; with
    * `keepCeil` a higher ceil configured at start is kept.
    */
-  async setRate(kbit: number): Promise<void> {
+  async setRate(requested: number): Promise<void> {
+    const kbit = hardClampRate(requested);
     const ceil = this.#keepCeil && this.#configuredCeil !== undefined
       ? Math.max(kbit, this.#configuredCeil)
       : kbit;
@@ -324,7 +326,8 @@ export class TbfShaper extends TcShaper {
   }
 
   /** Changes the TBF rate, burst and (kept) latency. */
-  async setRate(kbit: number): Promise<void> {
+  async setRate(requested: number): Promise<void> {
+    const kbit = hardClampRate(requested);
     if (this.#latencyUs === undefined) {
       try {
         await this.check();

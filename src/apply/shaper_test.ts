@@ -105,3 +105,13 @@ Deno.test("parseTcRate: tc's units", () => {
   assertEquals(parseTcRate("1.5Gbit"), 1500000);
   assertEquals(parseTcRate("fast"), undefined);
 });
+
+Deno.test("cake: a rate of 0 (CAKE's 'unlimited') or 1e300 never reaches tc as such", async () => {
+  const tc = fakeTc(() => ({}));
+  const s = new CakeShaper("wan", { runner: tc.runner });
+  await s.setRate(0);
+  await s.setRate(1e300);
+  assertEquals(tc.calls.map((c) => c.at(-1)), ["1Kbit", "100000000Kbit"]);
+  await assertRejects(() => s.setRate(NaN), RangeError);
+  assertEquals(tc.calls.length, 2);
+});

@@ -127,7 +127,7 @@ export const SETTINGS_TABLE = {
     uci: ["network", "upload_max_kbits"],
     flag: "upload-max-kbits",
     unit: "kbit/s",
-    description: "Optional cap on the upload rate (0 = no cap, as upstream).",
+    description: "Cap on the upload rate (0 = 10 x the base rate; see docs/rate_bounds.md).",
   },
   max_dl_rate: {
     kind: "integer",
@@ -138,7 +138,7 @@ export const SETTINGS_TABLE = {
     uci: ["network", "download_max_kbits"],
     flag: "download-max-kbits",
     unit: "kbit/s",
-    description: "Optional cap on the download rate (0 = no cap, as upstream).",
+    description: "Cap on the download rate (0 = 10 x the base rate; see docs/rate_bounds.md).",
   },
   // --- output (upstream) ---
   log_level: {

@@ -26,6 +26,7 @@ import type {
   TickReadings,
 } from "./ratecontroller_port.ts";
 import { stageLogger } from "../log/mod.ts";
+import { clampRate, clampThreshold, type RateBounds, rateBounds } from "./rate_bounds.ts";
 
 /** Bytes → kbit (×8 bit/byte ÷ 1000 bit/kbit), upstream's `8/1000`. */
 const KBIT_PER_BYTE = 8 / 1000;
@@ -100,15 +101,6 @@ export interface ControlLoopState {
   shaperFailures: number;
 }
 
-/** Rounds a proposal into `[min, cap]` and floors it; a non-finite proposal keeps `fallback`. */
-export function clampRate(next: number, min: number, cap: number, fallback: number): number {
-  if (!Number.isFinite(next)) return fallback;
-  // A zero rate means "unlimited" to CAKE, so never go below 1 kbit/s.
-  const lo = Math.max(1, min);
-  const hi = cap > 0 ? Math.max(cap, lo) : Infinity;
-  return Math.floor(Math.min(hi, Math.max(lo, next)));
-}
-
 function validNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v) && v >= 0;
 }
@@ -125,6 +117,8 @@ export class ControlLoop {
   readonly #counters: CounterReader;
   readonly #shapers: ShaperPair;
   readonly #stats?: StatsSink;
+  readonly #boundsDl: RateBounds;
+  readonly #boundsUl: RateBounds;
 
   #curDl = 0;
   #curUl = 0;
@@ -158,6 +152,8 @@ export class ControlLoop {
     this.#stats = options.stats;
     this.#thrDl = options.settings.dl_max_delta_owd;
     this.#thrUl = options.settings.ul_max_delta_owd;
+    this.#boundsDl = rateBounds(options.settings, "dl");
+    this.#boundsUl = rateBounds(options.settings, "ul");
   }
 
   /** The current state (a copy). */
@@ -188,8 +184,8 @@ export class ControlLoop {
     this.#lastDumpS = now - SPEED_HISTORY_PERIOD_S - 10;
     const dl = options.initialDlRate ?? Math.round(0.6 * s.base_dl_rate);
     const ul = options.initialUlRate ?? Math.round(0.6 * s.base_ul_rate);
-    const nextDl = clampRate(dl, s.min_dl_rate, s.max_dl_rate, dl);
-    const nextUl = clampRate(ul, s.min_ul_rate, s.max_ul_rate, ul);
+    const nextDl = clampRate(dl, this.#boundsDl, this.#boundsDl.min);
+    const nextUl = clampRate(ul, this.#boundsUl, this.#boundsUl.min);
     this.#curDl = nextDl;
     this.#curUl = nextUl;
     // Forced: the shapers' state is unknown before the first successful change.
@@ -280,8 +276,8 @@ export class ControlLoop {
       this.#tPrev = now;
     }
 
-    nextDl = clampRate(nextDl, s.min_dl_rate, s.max_dl_rate, this.#curDl);
-    nextUl = clampRate(nextUl, s.min_ul_rate, s.max_ul_rate, this.#curUl);
+    nextDl = clampRate(nextDl, this.#boundsDl, this.#curDl);
+    nextUl = clampRate(nextUl, this.#boundsUl, this.#curUl);
     if (nextDl !== this.#curDl || nextUl !== this.#curUl) {
       this.#log.info("next_ul_rate {ul} next_dl_rate {dl}", { ul: nextUl, dl: nextDl });
     }
@@ -311,11 +307,19 @@ export class ControlLoop {
     return { path, next_dl_rate: nextDl, next_ul_rate: nextUl, applied, readings };
   }
 
-  /** Sets both shapers now (startup minimum, exit rate); failures are logged. */
+  /**
+   * Sets both shapers now (startup minimum, exit rate), through the same clamp as every tick;
+   * failures are logged.
+   */
   async setRates(dl: number, ul: number): Promise<{ dl: boolean; ul: boolean }> {
     this.#dirtyDl = true;
     this.#dirtyUl = true;
-    return await this.#apply(dl, ul);
+    const fallbackDl = this.#curDl > 0 ? this.#curDl : this.#boundsDl.min;
+    const fallbackUl = this.#curUl > 0 ? this.#curUl : this.#boundsUl.min;
+    return await this.#apply(
+      clampRate(dl, this.#boundsDl, fallbackDl),
+      clampRate(ul, this.#boundsUl, fallbackUl),
+    );
   }
 
   async #readCounters(): Promise<CounterReading | null> {
@@ -408,24 +412,31 @@ export class ControlLoop {
       }
       if (r === null || typeof r !== "object") continue;
       const changes: string[] = [];
-      const take = (key: keyof Adjustment, old: number, digits: number): number => {
-        const v = r[key];
-        if (v === undefined || v === old) return old;
-        if (!validNumber(v)) {
+      const take = (
+        key: keyof Adjustment,
+        old: number,
+        digits: number,
+        bound: (v: number) => number,
+      ): number => {
+        const raw = r[key];
+        if (raw === undefined || raw === old) return old;
+        if (!validNumber(raw)) {
           this.#log.warning("adjuster {name} returned invalid {key} {value}: ignored", {
             name: a.name,
             key,
-            value: String(v),
+            value: String(raw),
           });
           return old;
         }
+        const v = bound(raw);
+        if (v === old) return old;
         changes.push(`${key}: ${old.toFixed(digits)} -> ${v.toFixed(digits)}`);
         return v;
       };
-      this.#thrUl = take("ul_max_delta_owd", this.#thrUl, 1);
-      this.#thrDl = take("dl_max_delta_owd", this.#thrDl, 1);
-      ul = take("next_ul_rate", ul, 0);
-      dl = take("next_dl_rate", dl, 0);
+      this.#thrUl = take("ul_max_delta_owd", this.#thrUl, 1, (v) => clampThreshold(v, this.#thrUl));
+      this.#thrDl = take("dl_max_delta_owd", this.#thrDl, 1, (v) => clampThreshold(v, this.#thrDl));
+      ul = take("next_ul_rate", ul, 0, (v) => clampRate(v, this.#boundsUl, ul));
+      dl = take("next_dl_rate", dl, 0, (v) => clampRate(v, this.#boundsDl, dl));
       if (changes.length > 0) {
         this.#log.info("settings changed by plugin {name}:\n{changes}", {
           name: a.name,

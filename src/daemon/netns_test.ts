@@ -2,99 +2,59 @@
  * The daemon against real `tc` and `ip` in a throw-away network namespace: TBF on both ends of
  * a veth pair, real counters through the ip coprocess, a fake measurement, real timers.
  */
-import { assertEquals } from "../util/assert.ts";
-import { settingsWithDefaults } from "../config/defaults.ts";
-import { createOwdState } from "../baseline/owd_state.ts";
-import type { MeasurementService } from "../control/ports.ts";
-import { createShaperPair } from "../apply/shaper.ts";
-import { createCounterReader } from "../counters/mod.ts";
-import { systemClock } from "../util/clock.ts";
+import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import { runDaemon } from "./mod.ts";
-import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { withDaemonNetns } from "./netns_fixture.ts";
 
 const reason = await netnsSkipReason();
 if (reason !== undefined) console.log(`daemon netns_test: skipped (${reason})`);
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test({
   name: "daemon in a netns: min → 60 % of base → exit rate on real TBF qdiscs",
   ignore: reason !== undefined,
   fn: () =>
-    withNetns("sqma-daemon", async (ns) => {
-      const settings = settingsWithDefaults({
-        dl_if: "vdl",
-        ul_if: "vul",
-        base_dl_rate: 50000,
-        base_ul_rate: 10000,
-        shaper: "tbf",
-        suppress_statistics: true,
-        min_change_interval: 0.1,
-      });
-      const counters = createCounterReader(settings, { netns: ns });
-      try {
-        await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
-        for (const dev of ["vdl", "vul"]) {
-          await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-          await must("tc", [
-            "-n",
-            ns,
-            "qdisc",
-            "add",
-            "dev",
-            dev,
-            "root",
-            "tbf",
-            "rate",
-            "1mbit",
-            "burst",
-            "10kb",
-            "latency",
-            "20ms",
-          ]);
-        }
-        const rateOf = async (dev: string) =>
-          JSON.parse(await must("tc", ["-n", ns, "-j", "qdisc", "show", "dev", dev]))[0].options
-            .rate * 8 / 1000;
+    withNetns("sqma-daemon", (ns) =>
+      withDaemonNetns(ns, {}, async (d) => {
         const seen: number[] = [];
-        const owd = createOwdState(["r1", "r2", "r3", "r4", "r5"]);
-        let timer: ReturnType<typeof setInterval> | undefined;
-        const measurement: MeasurementService = {
-          owd,
-          reselect: { requestReselect: () => {} },
-          start: async () => {
-            seen.push(await rateOf("vdl")); // minimum while measuring the first baselines
-            const feed = () => {
-              const t = systemClock.monotonicS();
-              for (const ip of owd.peers) {
-                owd.baseline.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: t });
-                owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: t });
-              }
-            };
-            feed();
-            timer = setInterval(feed, 50);
-          },
-          stop: () => {
-            clearInterval(timer);
-            return Promise.resolve();
-          },
-        };
-        const ac = new AbortController();
-        const daemon = runDaemon(settings, {
-          measurement,
-          shapers: createShaperPair(settings, { netns: ns }),
-          counters,
-          shutdown: ac.signal,
-          timing: { settleS: 0.1, baselineWaitS: 1 },
-        });
+        // The minimum while measuring the first baselines.
+        d.onMeasurementStart = async () => void seen.push((await d.tbf("vdl")).rateKbit);
+        const daemon = d.start();
         // Let it control for a moment, then read the rate in force.
-        await new Promise((r) => setTimeout(r, 600));
-        seen.push(await rateOf("vdl"), await rateOf("vul"));
-        ac.abort();
-        assertEquals(await daemon, ExitCode.OK);
-        seen.push(await rateOf("vdl"), await rateOf("vul"));
+        await pause(600);
+        seen.push((await d.tbf("vdl")).rateKbit, (await d.tbf("vul")).rateKbit);
+        assertEquals(await daemon.stop(), ExitCode.OK);
+        seen.push((await d.tbf("vdl")).rateKbit, (await d.tbf("vul")).rateKbit);
         assertEquals(seen, [10000, 30000, 6000, 50000, 10000]);
-      } finally {
-        await counters.close();
-      }
-    }),
+      })),
+});
+
+Deno.test({
+  name: "daemon in a netns: a plugin returning 1e300 kbit/s is clamped; exit rate applies",
+  ignore: reason !== undefined,
+  fn: () =>
+    withNetns("sqma-clamp", (ns) =>
+      withDaemonNetns(ns, { max_ul_rate: 12000 }, async (d) => {
+        const daemon = d.start({
+          adjusters: [{
+            name: "wild",
+            adjust: () => ({ next_dl_rate: 1e300, next_ul_rate: 10_000_000 }),
+          }],
+        });
+        let dl = await d.tbf("vdl");
+        for (let i = 0; i < 100 && dl.rateKbit <= 30000; i++) {
+          await pause(50); // start-up: minimum, settle, baselines, 60 % of base, first tick
+          dl = await d.tbf("vdl");
+        }
+        const ul = await d.tbf("vul");
+        // 10 × base without a max setting, the max setting with one.
+        assertEquals([dl.rateKbit, ul.rateKbit], [500000, 12000]);
+        assertEquals(await daemon.stop(), ExitCode.OK);
+        const after = await d.tbf("vdl");
+        assertEquals(after.rateKbit, 50000);
+        // 5 ms at the highest rate ever set: the burst never shrinks, so it stays bounded too.
+        assert(after.burst <= 500000 * 125 * 0.005 + 1, `burst ${after.burst}`);
+      })),
 });
