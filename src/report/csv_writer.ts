@@ -2,7 +2,8 @@
  * A buffered CSV file with a header, rotated at a size limit: when the next write would pass
  * the limit, the file becomes `<path>.1` (replacing an older one) and a new file with the
  * header starts. Write errors are logged once per burst and never thrown (reporting must not
- * stop the control loop).
+ * stop the control loop); after one, writing resumes by appending to what is there (the header
+ * is only written to a missing or empty file), never by truncating earlier rows.
  */
 import type { Logger } from "@logtape/logtape";
 import type { FileStore } from "./store.ts";
@@ -32,6 +33,7 @@ export class RotatingCsvWriter {
   #pending: string[] = [];
   #size = 0;
   #opened = false;
+  #reopen = false;
   #failing = false;
   #chain: Promise<void> = Promise.resolve();
 
@@ -67,9 +69,16 @@ export class RotatingCsvWriter {
   async #write(rows: string[]): Promise<void> {
     try {
       if (!this.#opened) {
-        await this.#store.writeNew(this.#path, this.#header);
-        this.#size = encoder.encode(this.#header).length;
+        // First open: a fresh file. After a failure: keep what was written, if anything.
+        const existing = this.#reopen ? await this.#store.size(this.#path) : null;
+        if (existing === null || existing === 0) {
+          await this.#store.writeNew(this.#path, this.#header);
+          this.#size = encoder.encode(this.#header).length;
+        } else {
+          this.#size = existing;
+        }
         this.#opened = true;
+        this.#reopen = false;
       }
       let chunk = "";
       let chunkBytes = 0;
@@ -95,8 +104,9 @@ export class RotatingCsvWriter {
         });
       }
       this.#failing = true;
-      // Re-create the file on the next attempt (it may have been deleted).
+      // Check the file again on the next attempt (it may have been deleted or filled up).
       this.#opened = false;
+      this.#reopen = true;
     }
   }
 

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { RotatingCsvWriter } from "./csv_writer.ts";
-import { MemoryFileStore } from "./store.ts";
+import { denoFileStore, MemoryFileStore } from "./store.ts";
 import {
   createStatsSink,
   FileStatsSink,
@@ -88,6 +88,7 @@ Deno.test("csv writer: a failing store is logged, not thrown, and recovers", asy
       fail ? Promise.reject(new Error("EROFS")) : store.writeNew(p, t),
     append: (p: string, t: string) => store.append(p, t),
     rename: (a: string, b: string) => store.rename(a, b),
+    size: (p: string) => store.size(p),
   };
   const w = new RotatingCsvWriter("/m/f.csv", "h", { store: flaky, maxBytes: 0 });
   w.writeRow("lost");
@@ -148,6 +149,62 @@ Deno.test("FileStatsSink: rotates the real stats file at stats_max_kbytes", asyn
         `${row.times + n - 1},0,0.500000,0.500000,1.000000,1.000000,50000,10000`,
       ),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("csv writer: after a failed append it keeps appending, earlier rows are never truncated", async () => {
+  const store = new MemoryFileStore();
+  let fail = false;
+  const flaky = {
+    writeNew: (p: string, t: string) => store.writeNew(p, t),
+    append: (p: string, t: string) =>
+      fail ? Promise.reject(new Error("ENOSPC")) : store.append(p, t),
+    rename: (a: string, b: string) => store.rename(a, b),
+    size: (p: string) => store.size(p),
+  };
+  const w = new RotatingCsvWriter("/m/k.csv", "h", { store: flaky, maxBytes: 0 });
+  w.writeRow("1");
+  await w.flush();
+  fail = true;
+  w.writeRow("lost");
+  await w.flush();
+  fail = false;
+  w.writeRow("2");
+  await w.flush();
+  assertEquals(store.files.get("/m/k.csv"), "h\n1\n2\n");
+  // A file deleted meanwhile is re-created with its header.
+  fail = true;
+  w.writeRow("lost");
+  await w.flush();
+  store.files.delete("/m/k.csv");
+  fail = false;
+  w.writeRow("3");
+  await w.flush();
+  assertEquals(store.files.get("/m/k.csv"), "h\n3\n");
+});
+
+Deno.test("csv writer: a real file keeps its rows across a write error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/s.csv`;
+    let fail = false;
+    const real = denoFileStore;
+    const store = {
+      ...real,
+      append: (p: string, t: string) => fail ? Promise.reject(new Error("EIO")) : real.append(p, t),
+    };
+    const w = new RotatingCsvWriter(path, "h", { store, maxBytes: 0 });
+    w.writeRow("a");
+    await w.flush();
+    fail = true;
+    w.writeRow("x");
+    await w.flush();
+    fail = false;
+    w.writeRow("b");
+    await w.flush();
+    assertEquals(await Deno.readTextFile(path), "h\na\nb\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

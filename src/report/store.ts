@@ -11,6 +11,8 @@ export interface FileStore {
   append(path: string, text: string): Promise<void>;
   /** Renames `from` to `to`, replacing `to`. */
   rename(from: string, to: string): Promise<void>;
+  /** Size of `path` in bytes, or null when it does not exist. */
+  size(path: string): Promise<number | null>;
 }
 
 /** The real file system through Deno APIs. */
@@ -18,6 +20,14 @@ export const denoFileStore: FileStore = {
   writeNew: (path, text) => Deno.writeTextFile(path, text),
   append: (path, text) => Deno.writeTextFile(path, text, { append: true }),
   rename: (from, to) => Deno.rename(from, to),
+  size: async (path) => {
+    try {
+      return (await Deno.stat(path)).size;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+  },
 };
 
 /** An in-memory file store (tests, simulator). */
@@ -44,5 +54,11 @@ export class MemoryFileStore implements FileStore {
     this.files.delete(from);
     this.files.set(to, text);
     return Promise.resolve();
+  }
+
+  /** Size in bytes (UTF-8), or null for a missing file. */
+  size(path: string): Promise<number | null> {
+    const text = this.files.get(path);
+    return Promise.resolve(text === undefined ? null : new TextEncoder().encode(text).length);
   }
 }
