@@ -73,6 +73,9 @@ function daemonFlags(dir: string, extra: readonly string[]): string[] {
     `${dir}/stats.csv`,
     "--speed-hist-file",
     `${dir}/speedhist.csv`,
+    // Interface locks of this run only: parallel runs reuse the interface names in their netns.
+    "--state-dir",
+    dir,
     ...extra,
   ];
 }

@@ -46,5 +46,6 @@ export async function runAction(cmd: Command): Promise<number> {
     measurement: createMeasurement(settings),
     luaFactory: (context) => createLuaRatecontroller(context, { pluginSections }),
     adjusters,
+    stateDir: settings.state_dir,
   });
 }

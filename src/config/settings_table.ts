@@ -365,6 +365,15 @@ export const SETTINGS_TABLE = {
     flag: "exit-rate",
     description: "Shaper rate set on SIGINT/SIGTERM: base, min, or leave as is.",
   },
+  state_dir: {
+    kind: "path",
+    default: "/tmp/sqm-autorate/",
+    env: ["SQMA_STATE_DIR"],
+    uci: ["advanced_settings", "state_dir"],
+    flag: "state-dir",
+    description:
+      "Directory of the per-interface lock files that keep a second daemon off the same interfaces.",
+  },
   pinger: {
     kind: "enum",
     default: "auto",

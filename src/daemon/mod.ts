@@ -28,6 +28,7 @@ import { collectDeltas } from "../control/deltas.ts";
 import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_port.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { runControlLoop } from "../control/driver.ts";
+import { acquireInstanceLock, type InstanceLock, InstanceLockedError } from "./instance_lock.ts";
 
 /** Start-up timing (defaults: Lua's 12 × 5 s interface wait, Rust's 2 s settle and 10 s wait). */
 export interface StartupTiming {
@@ -69,6 +70,8 @@ export interface DaemonDeps {
   logger?: Logger;
   /** Start-up timing. */
   timing?: StartupTiming;
+  /** Directory of the per-interface locks (setting `state_dir`); absent = no lock (tests). */
+  stateDir?: string;
 }
 
 /** An AbortSignal fired by SIGINT or SIGTERM, and a function to remove the listeners. */
@@ -137,6 +140,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   let controller: Ratecontroller | undefined;
   let stats: StatsSink | undefined;
   let loop: ControlLoop | undefined;
+  let lock: InstanceLock | undefined;
 
   const cleanup = async (withExitRate: boolean) => {
     if (withExitRate && loop !== undefined) await applyExitRate(settings, loop, log);
@@ -153,9 +157,34 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     for (const a of deps.adjusters ?? []) a.close?.();
     controller?.close?.();
     ownSignals?.dispose();
+    await lock?.release().catch(() => {});
   };
 
   try {
+    // 0. One daemon per interface (docs/operation.md).
+    if (deps.stateDir !== undefined) {
+      try {
+        lock = await acquireInstanceLock(deps.stateDir, {
+          interfaces: [settings.dl_if, settings.ul_if],
+        });
+        for (const pid of lock.takenOverFrom) {
+          log.info("took over the interface lock of PID {pid}, which is no longer running", {
+            pid,
+          });
+        }
+      } catch (e) {
+        if (e instanceof InstanceLockedError) {
+          log.fatal("{message}", { message: e.message });
+          await cleanup(false);
+          return ExitCode.LOCKED;
+        }
+        log.error("cannot lock the interfaces in {dir} (running without the lock): {error}", {
+          dir: deps.stateDir,
+          error: String(e),
+        });
+      }
+    }
+
     // 1. Interfaces, shapers and counters (Lua: 12 attempts, 5 s apart).
     for (let attempt = 1;; attempt++) {
       const r = await interfacesReady(shapers, counters);

@@ -10,6 +10,8 @@ export const ExitCode = {
   DATA: 65,
   /** Interfaces, shaper or counters unavailable after the start-up retries. */
   UNAVAILABLE: 69,
+  /** Another daemon holds the lock of an interface (EX_TEMPFAIL: try again once it stopped). */
+  LOCKED: 75,
   /** Internal error (a bug). */
   SOFTWARE: 70,
   /** Invalid configuration (a setting, the UCI file). */

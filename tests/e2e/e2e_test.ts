@@ -95,6 +95,9 @@ export function daemonFlags(dir: string): string[] {
     `${dir}/stats.csv`,
     "--speed-hist-file",
     `${dir}/speedhist.csv`,
+    // Interface locks of this run only: parallel runs reuse the interface names in their netns.
+    "--state-dir",
+    dir,
     "--log-level",
     "INFO",
   ];

@@ -1,0 +1,98 @@
+/**
+ * One daemon per interface: an exclusive advisory lock (flock) on `<state_dir>/<ifname>.lock` for
+ * each shaped interface, holding the owner's PID. Two daemons on the same interface would fight
+ * over its rate and interleave one statistics file. The kernel drops the lock when its holder
+ * dies, so a lock left by a killed daemon (a stale PID in the file) is simply taken over.
+ */
+
+/** Another process holds the lock of an interface. */
+export class InstanceLockedError extends Error {
+  /** The interface whose lock is held. */
+  readonly ifname: string;
+  /** The lock file. */
+  readonly path: string;
+  /** The holder's PID as written in the lock file (null when unreadable). */
+  readonly holderPid: number | null;
+
+  /** Builds the message naming the interface, the holder's PID and the lock file. */
+  constructor(ifname: string, path: string, holderPid: number | null) {
+    super(
+      `another sqm-autorate (PID ${holderPid ?? "unknown"}) already controls interface ` +
+        `${ifname} (lock ${path}); stop it first`,
+    );
+    this.name = "InstanceLockedError";
+    this.ifname = ifname;
+    this.path = path;
+    this.holderPid = holderPid;
+  }
+}
+
+/** Locks held by this process. */
+export interface InstanceLock {
+  /** The lock files held. */
+  readonly paths: readonly string[];
+  /** PIDs of dead holders whose locks were taken over (for the log). */
+  readonly takenOverFrom: readonly number[];
+  /** Clears the PIDs and releases the locks (the files stay: see `acquireInstanceLock`). */
+  release(): Promise<void>;
+}
+
+/** The lock file of `ifname` in `dir`. */
+export function lockPath(dir: string, ifname: string): string {
+  return `${dir.replace(/\/+$/, "")}/${encodeURIComponent(ifname)}.lock`;
+}
+
+/**
+ * Locks every interface in `interfaces` (deduplicated, in sorted order) under `dir`, creating the
+ * directory. Rejects with `InstanceLockedError` when another process holds one (locks already
+ * taken are released first). Lock files are never deleted: removing one while another process
+ * has it open could let two processes lock two different files of the same name.
+ */
+export async function acquireInstanceLock(
+  dir: string,
+  options: { interfaces: readonly string[]; pid?: number },
+): Promise<InstanceLock> {
+  const pid = options.pid ?? Deno.pid;
+  await Deno.mkdir(dir, { recursive: true });
+  const held: { path: string; file: Deno.FsFile }[] = [];
+  const takenOverFrom: number[] = [];
+  const releaseAll = async () => {
+    for (const h of held.splice(0)) {
+      try {
+        await h.file.truncate(0);
+        await h.file.unlock();
+      } finally {
+        h.file.close();
+      }
+    }
+  };
+  try {
+    for (const ifname of [...new Set(options.interfaces)].sort()) {
+      const path = lockPath(dir, ifname);
+      const file = await Deno.open(path, { read: true, write: true, create: true });
+      if (!(await file.tryLock(true))) {
+        const holder = await readPid(file);
+        file.close();
+        throw new InstanceLockedError(ifname, path, holder);
+      }
+      held.push({ path, file });
+      const previous = await readPid(file);
+      if (previous !== null && previous !== pid) takenOverFrom.push(previous);
+      await file.truncate(0);
+      await file.seek(0, Deno.SeekMode.Start);
+      await file.write(new TextEncoder().encode(`${pid}\n`));
+    }
+  } catch (e) {
+    await releaseAll();
+    throw e;
+  }
+  return { paths: held.map((h) => h.path), takenOverFrom, release: releaseAll };
+}
+
+async function readPid(file: Deno.FsFile): Promise<number | null> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const buf = new Uint8Array(32);
+  const n = await file.read(buf);
+  const text = new TextDecoder().decode(buf.subarray(0, n ?? 0)).trim();
+  return /^[0-9]+$/.test(text) ? Number(text) : null;
+}

@@ -1,0 +1,107 @@
+import { assert, assertEquals, assertRejects } from "../util/assert.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+import { acquireInstanceLock, InstanceLockedError, lockPath } from "./instance_lock.ts";
+
+const HOLDER = new URL("./testdata/hold_lock.ts", import.meta.url).pathname;
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-lock-" });
+  try {
+    await fn(`${dir}/state`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Starts a process holding the lock of `ifname`; resolves once it holds it. */
+async function holder(dir: string, ifname: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=dev", HOLDER, dir, ifname],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  assertEquals(new TextDecoder().decode(value).trim(), "locked");
+  reader.releaseLock();
+  return child;
+}
+
+Deno.test("instance lock: a second holder is refused with the first one's PID; release frees it", async () => {
+  await withTempDir(async (dir) => {
+    const a = await acquireInstanceLock(dir, { interfaces: ["wan", "ifb4wan"] });
+    assertEquals(a.paths, [lockPath(dir, "ifb4wan"), lockPath(dir, "wan")]);
+    assertEquals(await Deno.readTextFile(lockPath(dir, "wan")), `${Deno.pid}\n`);
+    // Any overlap counts: a daemon on another pair that shares `wan` would fight too.
+    const e = await assertRejects(
+      () => acquireInstanceLock(dir, { interfaces: ["wan", "ifb4lan"], pid: 4242 }),
+      InstanceLockedError,
+    );
+    assertEquals([e.ifname, e.holderPid], ["wan", Deno.pid]);
+    assert(e.message.includes(`PID ${Deno.pid}`), e.message);
+    // The refused attempt released what it had taken (ifb4lan comes first in order).
+    await (await acquireInstanceLock(dir, { interfaces: ["ifb4lan"] })).release();
+    await a.release();
+    const b = await acquireInstanceLock(dir, { interfaces: ["wan"] });
+    assertEquals(b.takenOverFrom, []);
+    await b.release();
+  });
+});
+
+Deno.test("instance lock: the lock of a killed holder (stale PID) is taken over", async () => {
+  await withTempDir(async (dir) => {
+    const child = await holder(dir, "wan");
+    const e = await assertRejects(
+      () => acquireInstanceLock(dir, { interfaces: ["wan"] }),
+      InstanceLockedError,
+    );
+    assertEquals(e.holderPid, child.pid);
+    child.kill("SIGKILL");
+    await child.status;
+    // The PID is still in the file, but the kernel dropped the dead process's lock.
+    assertEquals(await Deno.readTextFile(lockPath(dir, "wan")), `${child.pid}\n`);
+    const lock = await acquireInstanceLock(dir, { interfaces: ["wan"] });
+    assertEquals(lock.takenOverFrom, [child.pid]);
+    assertEquals(await Deno.readTextFile(lockPath(dir, "wan")), `${Deno.pid}\n`);
+    await lock.release();
+  });
+});
+
+Deno.test("run: a second daemon on the same interfaces exits 75 naming the first one's PID", async () => {
+  await withTempDir(async (dir) => {
+    const args = (extra: string[]) => [
+      "run",
+      "-P=dev",
+      MAIN,
+      "run",
+      ...["--upload-interface", "sqma-nx-ul", "--download-interface", "sqma-nx-dl"],
+      ...["--upload-base-kbits", "1000", "--download-base-kbits", "1000"],
+      ...["--state-dir", dir, "--no-statistics", ...extra],
+    ];
+    // The first waits for its (missing) interfaces, holding the locks meanwhile.
+    const first = new Deno.Command(Deno.execPath(), {
+      args: args([]),
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      for (let i = 0; i < 300; i++) {
+        const text = await Deno.readTextFile(lockPath(dir, "sqma-nx-ul")).catch(() => "");
+        if (text.trim() === String(first.pid)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const second = await new Deno.Command(Deno.execPath(), {
+        args: args([]),
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(second.stderr);
+      assertEquals(second.code, ExitCode.LOCKED, err);
+      assert(err.includes(`PID ${first.pid}`), err);
+    } finally {
+      first.kill("SIGTERM");
+      await first.status;
+    }
+  });
+});
