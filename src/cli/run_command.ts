@@ -2,7 +2,10 @@ import type { Command } from "commander";
 import { settingsFromCommand } from "./settings_options.ts";
 import { configureLogging, stageLogger } from "../log/mod.ts";
 import { uciSectionOptions } from "../config/uci.ts";
-import { runDaemon } from "../daemon/mod.ts";
+import { runDaemon, shutdownOnSignals } from "../daemon/mod.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+import type { Settings } from "../config/types.ts";
+import type { ResolvedSettings } from "../config/resolve.ts";
 import { createMeasurement } from "../measure/mod.ts";
 import { createLuaRatecontroller, createPluginManager } from "../lua/mod.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
@@ -12,15 +15,67 @@ import { DAEMON_MANIFEST } from "../release/manifest.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
- * pipeline, the plugins and the controller, and runs the daemon until SIGINT/SIGTERM. Returns
- * the daemon's exit code; children are stopped before it returns.
+ * pipeline, the plugins and the controller, and runs the daemon until SIGINT/SIGTERM. SIGHUP
+ * re-reads the configuration: a valid one restarts the daemon in place with it, an invalid one
+ * is logged and changes nothing (docs/operation.md). Returns the daemon's exit code; children are
+ * stopped before it returns.
  */
 export async function runAction(cmd: Command): Promise<number> {
-  const resolved = settingsFromCommand(cmd, { requireDaemon: true });
+  let resolved = settingsFromCommand(cmd, { requireDaemon: true });
+  const stop = shutdownOnSignals();
+  let onHangup = () => {};
+  const hangup = () => onHangup();
+  Deno.addSignalListener("SIGHUP", hangup);
+  try {
+    for (let round = 1;; round++) {
+      const restart = new AbortController();
+      const onStop = () => restart.abort();
+      stop.signal.addEventListener("abort", onStop, { once: true });
+      let next: ResolvedSettings | undefined;
+      onHangup = () => {
+        const log = stageLogger("main");
+        try {
+          next = settingsFromCommand(cmd, { requireDaemon: true });
+        } catch (e) {
+          log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {
+            error: String((e as Error).message ?? e).replaceAll("\n", " "),
+          });
+          return;
+        }
+        const changed = changedSettings(resolved.settings, next.settings);
+        log.info("SIGHUP: configuration re-read ({changed}); restarting with it", {
+          changed: changed.length > 0 ? `changed: ${changed.join(", ")}` : "no change",
+        });
+        restart.abort();
+      };
+      const code = await runWith(resolved, restart.signal, { first: round === 1 });
+      stop.signal.removeEventListener("abort", onStop);
+      if (next === undefined || stop.signal.aborted || code !== ExitCode.OK) return code;
+      resolved = next;
+    }
+  } finally {
+    Deno.removeSignalListener("SIGHUP", hangup);
+    stop.dispose();
+  }
+}
+
+/** Names of the settings whose values differ. */
+function changedSettings(a: Settings, b: Settings): string[] {
+  return (Object.keys(b) as (keyof Settings)[]).filter((k) =>
+    JSON.stringify(a[k]) !== JSON.stringify(b[k])
+  );
+}
+
+/** One daemon run with `resolved` until `shutdown` fires. */
+async function runWith(
+  resolved: ResolvedSettings,
+  shutdown: AbortSignal,
+  options: { first: boolean },
+): Promise<number> {
   const settings = resolved.settings;
   configureLogging(settings.log_level, { format: settings.log_format });
   const log = stageLogger("main");
-  log.info("Starting sqm-autorate {version}", { version: denoJson.version });
+  if (options.first) log.info("Starting sqm-autorate {version}", { version: denoJson.version });
   for (const w of resolved.warnings) log.warning(w);
   // Not fatal: from a checkout (`-P=dev`) other paths work; under the release manifest they
   // would fail later, so say so now.
@@ -47,5 +102,6 @@ export async function runAction(cmd: Command): Promise<number> {
     luaFactory: (context) => createLuaRatecontroller(context, { pluginSections }),
     adjusters,
     stateDir: settings.state_dir,
+    shutdown,
   });
 }

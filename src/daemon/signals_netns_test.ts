@@ -1,0 +1,112 @@
+/**
+ * The real daemon process (`main.ts run`) against real `tc` in a throw-away network namespace:
+ * SIGHUP re-reads the UCI file and restarts in place; a broken file changes nothing; SIGTERM
+ * applies the exit rate.
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+
+const reason = await netnsSkipReason();
+if (reason !== undefined) console.log(`daemon signals_netns_test: skipped (${reason})`);
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+function uci(downloadBase: number, extra = ""): string {
+  return [
+    "config network",
+    "\toption upload_interface 'vul'",
+    "\toption download_interface 'vdl'",
+    "\toption upload_base_kbits '10000'",
+    `\toption download_base_kbits '${downloadBase}'`,
+    "config output",
+    "\toption log_level 'INFO'",
+    "\toption suppress_statistics '1'",
+    "config advanced_settings",
+    "\toption shaper 'tbf'",
+    extra,
+    "",
+  ].join("\n");
+}
+
+/** Polls `read` every 50 ms until `ok` holds for its value; fails after `ms`. */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms: number, what: string) {
+  const end = Date.now() + ms;
+  let v = await read();
+  while (!ok(v)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${v})`);
+    await new Promise((r) => setTimeout(r, 50));
+    v = await read();
+  }
+  return v;
+}
+
+Deno.test({
+  name:
+    "daemon process in a netns: SIGHUP reloads the UCI file, a broken one is refused, SIGTERM exits",
+  ignore: reason !== undefined,
+  fn: () =>
+    withNetns("sqma-hup", async (ns) => {
+      const dir = await Deno.makeTempDir({ prefix: "sqma-hup-" });
+      const config = `${dir}/sqm-autorate`;
+      await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
+      for (const dev of ["vdl", "vul"]) {
+        await must("ip", ["-n", ns, "link", "set", dev, "up"]);
+        await must("tc", [
+          ...["-n", ns, "qdisc", "add", "dev", dev, "root"],
+          ...["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"],
+        ]);
+      }
+      const rate = async () =>
+        JSON.parse(await must("tc", ["-n", ns, "-j", "qdisc", "show", "dev", "vdl"]))[0].options
+          .rate * 8 / 1000;
+      await Deno.writeTextFile(config, uci(50000));
+      const child = new Deno.Command("ip", {
+        args: [
+          ...["netns", "exec", ns, Deno.execPath(), "run", "-P=dev", MAIN, "run"],
+          ...["--config", config, "--state-dir", `${dir}/state`],
+        ],
+        stdout: "null",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const stderr: string[] = [];
+      const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+        new WritableStream({ write: (chunk) => void stderr.push(chunk) }),
+      );
+      let code: number | undefined;
+      try {
+        // Start-up sets the minimum rate: 20 % of 50 000.
+        await until(rate, (r) => r === 10000, 20_000, "the first minimum rate");
+        await Deno.writeTextFile(config, uci(80000));
+        child.kill("SIGHUP");
+        // The restart sets the exit rate (old base) and then the new minimum: 20 % of 80 000.
+        await until(rate, (r) => r === 16000, 20_000, "the minimum of the new configuration");
+        assert(stderr.join("").includes("changed: base_dl_rate"), stderr.join(""));
+
+        await Deno.writeTextFile(config, uci(80000, "\toption exit_rate 'sometimes'"));
+        child.kill("SIGHUP");
+        await until(
+          () => Promise.resolve(stderr.join("")),
+          (t) => t.includes("keeping the running one"),
+          10_000,
+          "the refusal of the broken configuration",
+        );
+        child.kill("SIGTERM");
+        code = (await child.status).code;
+      } finally {
+        if (code === undefined) {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* already gone */ }
+          await child.status;
+        }
+        await collecting.catch(() => {});
+        await Deno.remove(dir, { recursive: true });
+      }
+      const log = stderr.join("");
+      assertEquals(code, ExitCode.OK, log);
+      // The exit rate of the configuration in force: the reloaded base, not the broken file.
+      assertEquals(await rate(), 80000, log);
+    }),
+});
