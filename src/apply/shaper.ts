@@ -24,11 +24,19 @@ export class ShaperError extends Error {
 }
 
 /** Why a shaper check failed. */
-export type ShaperCheckReason = "missing-interface" | "wrong-kind" | "missing-class" | "tc-failed";
+export type ShaperCheckReason =
+  | "missing-interface"
+  | "unreachable"
+  | "wrong-kind"
+  | "missing-class"
+  | "tc-failed";
 
 /** The shaper a setting asks for is not there. */
 export class ShaperCheckError extends Error {
-  /** Machine-readable reason (the daemon retries only `missing-interface`). */
+  /**
+   * Machine-readable reason (the daemon retries `missing-interface` and `unreachable`, a remote
+   * router that does not answer yet).
+   */
   readonly reason: ShaperCheckReason;
 
   /** Builds the error. */

@@ -7,6 +7,7 @@ import { checkScripts } from "../lua/mod.ts";
 import { manifestConfigCheck } from "../release/manifest_check.ts";
 import { uciSectionOptions } from "../config/uci.ts";
 import { settingsFromCommand } from "./settings_options.ts";
+import { checkRemoteSetup } from "../remote/mod.ts";
 import type { ConfigCheck } from "../config/check.ts";
 
 /** Every configured Lua script (plugins, a Lua rate_controller) must load. */
@@ -17,8 +18,14 @@ const luaScriptsCheck: ConfigCheck = async (resolved) => ({
   exitCode: ExitCode.DATA,
 });
 
+/** With `remote` set, the router answers over ssh and has the shapers and counters. */
+const remoteCheck: ConfigCheck = async (resolved) => ({
+  problems: await checkRemoteSetup(resolved.settings),
+  exitCode: ExitCode.UNAVAILABLE,
+});
+
 /** The checks `check-config` runs after the settings resolve. */
-const checks: readonly ConfigCheck[] = [luaScriptsCheck, manifestConfigCheck];
+const checks: readonly ConfigCheck[] = [luaScriptsCheck, manifestConfigCheck, remoteCheck];
 
 function show(value: unknown): string {
   if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";

@@ -236,6 +236,7 @@ export function resolveSettings(
   }
   if (problems.length === 0) {
     crossCheck(values as TableSettings, sources, problems);
+    checkRemoteHost(values as TableSettings, sources, problems);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Every given value once more through the derived zod schema: a last guard that the table and
@@ -269,4 +270,26 @@ function crossCheck(
       });
     }
   }
+}
+
+/**
+ * `remote` is handed to ssh as its destination: `[user@]host` with nothing ssh could read as an
+ * option (a leading `-`) or split (whitespace).
+ */
+function checkRemoteHost(
+  v: TableSettings,
+  sources: Record<SettingName, SettingSource>,
+  problems: SettingProblem[],
+): void {
+  if (
+    v.remote === "" || /^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9_.:-]+$/.test(v.remote) &&
+      !/^-|@-/.test(v.remote)
+  ) return;
+  problems.push({
+    setting: "remote",
+    source: sources.remote,
+    value: v.remote,
+    message: "expected [user@]host (e.g. root@192.168.1.1): letters, digits, '.', '-', '_', ':' " +
+      "and one '@', not starting with '-'",
+  });
 }

@@ -84,6 +84,8 @@ export class LinkCounterReader implements CounterReader {
 export interface CounterReaderOptions extends IpSourceOptions {
   /** `batch` (default): one supervised `ip -batch` coprocess; `spawn`: one process per read. */
   mode?: "batch" | "spawn";
+  /** Another statistics source instead of `ip` (remote mode); `mode` is then ignored. */
+  source?: LinkStatsSource;
 }
 
 /** The daemon's counter reader for the settings `dl_if`, `ul_if`, `dl_counter`, `ul_counter`. */
@@ -97,7 +99,8 @@ export function createCounterReader(
   options: CounterReaderOptions = {},
 ): LinkCounterReader {
   const sides = counterDirections(settings);
-  const source = options.mode === "spawn" ? new IpSpawnSource(options) : new IpBatchSource(options);
+  const source = options.source ??
+    (options.mode === "spawn" ? new IpSpawnSource(options) : new IpBatchSource(options));
   return new LinkCounterReader(source, {
     dlIf: settings.dl_if,
     ulIf: settings.ul_if,

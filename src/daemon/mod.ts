@@ -27,6 +27,7 @@ import {
 import { collectDeltas } from "../control/deltas.ts";
 import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_port.ts";
 import { ControlLoop } from "../control/loop.ts";
+import { createRemoteAdapters, isRemote } from "../remote/mod.ts";
 import { runControlLoop } from "../control/driver.ts";
 import { acquireInstanceLock, type InstanceLock, InstanceLockedError } from "./instance_lock.ts";
 
@@ -97,7 +98,10 @@ async function interfacesReady(
     try {
       await sh.check();
     } catch (e) {
-      if (e instanceof ShaperCheckError && e.reason === "missing-interface") {
+      if (
+        e instanceof ShaperCheckError &&
+        (e.reason === "missing-interface" || e.reason === "unreachable")
+      ) {
         return { ready: false, fatal: false, message: e.message };
       }
       return { ready: false, fatal: true, message: (e as Error).message };
@@ -133,8 +137,16 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   };
   const ownSignals = deps.shutdown === undefined ? shutdownOnSignals() : undefined;
   const shutdown = deps.shutdown ?? ownSignals!.signal;
-  const shapers = deps.shapers ?? createShaperPair(settings, { logger: stageLogger("apply") });
-  const counters = deps.counters ?? createCounterReader(settings, { logger: log });
+  const remote = isRemote(settings) && (deps.shapers === undefined || deps.counters === undefined)
+    ? createRemoteAdapters(settings, { logger: log })
+    : undefined;
+  if (remote !== undefined) {
+    log.info("remote mode: shaping {host} over ssh", { host: settings.remote });
+  }
+  const shapers = deps.shapers ?? remote?.shapers ??
+    createShaperPair(settings, { logger: stageLogger("apply") });
+  const counters = deps.counters ?? remote?.counters ??
+    createCounterReader(settings, { logger: log });
   const measurement = deps.measurement;
   let measuring = false;
   let controller: Ratecontroller | undefined;

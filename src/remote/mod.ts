@@ -1,0 +1,135 @@
+/**
+ * Remote mode (docs/remote.md): the shapers and byte counters of a router reached over SSH, for
+ * a router that cannot run this program. Pingers stay local: their probes cross the router's
+ * queues just as the router's own would.
+ */
+import type { Logger } from "@logtape/logtape";
+import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
+import { createCounterReader } from "../counters/mod.ts";
+import type { CounterReader, Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
+import type { CommandRunner } from "../util/command.ts";
+import {
+  explainSshFailure,
+  isRemote,
+  type RemoteSettings,
+  sshCommandRunner,
+  sshFailureKind,
+} from "./ssh.ts";
+import { SysfsSshSource } from "./sysfs_counters.ts";
+
+export { isRemote, type RemoteSettings, shellQuote, sshArgv } from "./ssh.ts";
+
+/** The settings the remote adapters are built from. */
+export interface RemoteAdapterSettings extends RemoteSettings {
+  shaper: ShaperKind;
+  dl_if: string;
+  ul_if: string;
+  htb_classid: string;
+  dl_counter: "auto" | "rx" | "tx";
+  ul_counter: "auto" | "rx" | "tx";
+}
+
+/** Options of `createRemoteAdapters`. */
+export interface RemoteAdapterOptions {
+  /** Logger for connection trouble. */
+  logger?: Logger;
+  /** ssh binary (default `ssh`). */
+  sshPath?: string;
+  /** Runs commands on the router (default: one ssh per command). */
+  runner?: CommandRunner;
+}
+
+/**
+ * Checks that the router answers over ssh and has `tc`. An unreachable router is `unreachable`
+ * (the daemon retries); an unknown host key, a refused key or a missing tc is `tc-failed` (fatal).
+ */
+export async function checkRouter(
+  settings: RemoteSettings,
+  runner: CommandRunner,
+): Promise<void> {
+  const r = await runner("tc", ["-V"]);
+  if (r.code === 0) return;
+  const why = explainSshFailure(r, settings) ?? r.stderr.trim();
+  if (sshFailureKind(r) === "unreachable") throw new ShaperCheckError("unreachable", why);
+  throw new ShaperCheckError(
+    "tc-failed",
+    sshFailureKind(r) === undefined
+      ? `tc does not run on ${settings.remote} (exit ${r.code}: ${why}): install it there ` +
+        `(OpenWrt: tc-tiny or tc-full)`
+      : why,
+  );
+}
+
+/** A shaper whose check first makes sure the router answers (once per successful start). */
+function afterRouterCheck(shaper: Shaper, routerCheck: () => Promise<void>): Shaper {
+  return {
+    kind: shaper.kind,
+    ifname: shaper.ifname,
+    setRate: (kbit) => shaper.setRate(kbit),
+    check: async () => {
+      await routerCheck();
+      await shaper.check();
+    },
+    readRate: shaper.readRate?.bind(shaper),
+  };
+}
+
+/** The router's shapers (tc over ssh) and counters (sysfs over one ssh session). */
+export function createRemoteAdapters(
+  settings: RemoteAdapterSettings,
+  options: RemoteAdapterOptions = {},
+): { shapers: ShaperPair; counters: CounterReader } {
+  const runner = options.runner ?? sshCommandRunner(settings, { sshPath: options.sshPath });
+  let checked: Promise<void> | undefined;
+  const routerCheck = () => {
+    checked ??= checkRouter(settings, runner).catch((e) => {
+      checked = undefined; // try again on the next start-up attempt
+      throw e;
+    });
+    return checked;
+  };
+  const pair = createShaperPair(settings, { runner });
+  return {
+    shapers: {
+      dl: afterRouterCheck(pair.dl, routerCheck),
+      ul: afterRouterCheck(pair.ul, routerCheck),
+    },
+    counters: createCounterReader(settings, {
+      logger: options.logger,
+      source: new SysfsSshSource(settings, { sshPath: options.sshPath, logger: options.logger }),
+    }),
+  };
+}
+
+/**
+ * `check-config`'s remote check: with `remote` set, the router must answer over ssh, have `tc`
+ * and the configured shaper on both interfaces, and readable counters. Problems carry exit 69,
+ * as the daemon's start-up would.
+ */
+export async function checkRemoteSetup(
+  settings: RemoteAdapterSettings,
+  options: RemoteAdapterOptions = {},
+): Promise<string[]> {
+  if (!isRemote(settings)) return [];
+  const { shapers, counters } = createRemoteAdapters(settings, options);
+  const problems: string[] = [];
+  try {
+    for (const shaper of [shapers.dl, shapers.ul]) {
+      try {
+        await shaper.check();
+      } catch (e) {
+        problems.push(`remote ${settings.remote}: ${(e as Error).message}`);
+        if (e instanceof ShaperCheckError && e.reason !== "wrong-kind") return problems;
+      }
+    }
+    if (await counters.read() === null) {
+      problems.push(
+        `remote ${settings.remote}: cannot read the byte counters of ${settings.dl_if} and ` +
+          `${settings.ul_if} in /sys/class/net`,
+      );
+    }
+    return problems;
+  } finally {
+    await counters.close?.();
+  }
+}

@@ -1,0 +1,148 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { resolveSettings } from "../config/resolve.ts";
+import { explainSshFailure, shellQuote, sshArgv, sshCommandRunner } from "./ssh.ts";
+import { parseSysfsAnswer, SYSFS_READER_SCRIPT, SysfsSshSource } from "./sysfs_counters.ts";
+import type { CommandRunner } from "../util/command.ts";
+import { ShaperCheckError } from "../apply/shaper.ts";
+import { checkRouter } from "./mod.ts";
+
+const REMOTE = {
+  remote: "root@192.168.1.1",
+  remote_port: 2222,
+  remote_identity: "/etc/sqm-autorate/id_ed25519",
+  remote_known_hosts: "/etc/sqm-autorate/known_hosts",
+};
+
+Deno.test("sshArgv: never asks, never accepts an unknown host key, keepalives, destination last", () => {
+  const argv = sshArgv(REMOTE);
+  assertEquals(argv[0], "ssh");
+  assertEquals(argv.at(-1), "root@192.168.1.1");
+  assertEquals(argv.at(-2), "--");
+  const opts = argv.filter((_, i) => argv[i - 1] === "-o");
+  for (
+    const o of [
+      "BatchMode=yes",
+      "StrictHostKeyChecking=yes",
+      "ServerAliveInterval=5",
+      "UserKnownHostsFile=/etc/sqm-autorate/known_hosts",
+      "IdentitiesOnly=yes",
+    ]
+  ) assert(opts.includes(o), `missing -o ${o} in ${argv.join(" ")}`);
+  assertEquals(argv[argv.indexOf("-p") + 1], "2222");
+  assertEquals(argv[argv.indexOf("-i") + 1], "/etc/sqm-autorate/id_ed25519");
+  const plain = sshArgv({ ...REMOTE, remote_identity: "", remote_known_hosts: "" });
+  assert(!plain.includes("-i") && !plain.some((a) => a.startsWith("UserKnownHostsFile")));
+});
+
+Deno.test("shellQuote: every word reaches the remote shell unchanged", async () => {
+  const words = ["plain", "with space", "it's", "$HOME", "a;b", "`x`", "*", ""];
+  const script = `printf '%s\\n' ${words.map(shellQuote).join(" ")}`;
+  const out = await new Deno.Command("sh", { args: ["-c", script] }).output();
+  assertEquals(new TextDecoder().decode(out.stdout), words.map((w) => `${w}\n`).join(""));
+});
+
+Deno.test("sshCommandRunner: one quoted command line after the destination; ssh failures explained", async () => {
+  const calls: string[][] = [];
+  const local: CommandRunner = (binary, args) => {
+    calls.push([binary, ...args]);
+    return Promise.resolve({ code: 255, stdout: "", stderr: "Host key verification failed.\n" });
+  };
+  const run = sshCommandRunner(REMOTE, { local });
+  const r = await run("tc", ["-j", "qdisc", "show", "dev", "eth 0"]);
+  assertEquals(calls[0].at(-1), "tc -j qdisc show dev 'eth 0'");
+  assertEquals(calls[0].at(-2), "root@192.168.1.1");
+  assertEquals(r.code, 255);
+  assert(/host key of root@192\.168\.1\.1 port 2222 is unknown/.test(r.stderr), r.stderr);
+  assert(r.stderr.includes("remote_known_hosts"), r.stderr);
+});
+
+Deno.test("explainSshFailure: the remote command's own failure is left alone", () => {
+  assertEquals(explainSshFailure({ code: 2, stdout: "", stderr: "RTNETLINK" }, REMOTE), undefined);
+  const denied = explainSshFailure(
+    { code: 255, stdout: "", stderr: "root@x: Permission denied (publickey)." },
+    REMOTE,
+  );
+  assert(denied?.includes("remote_identity"), denied);
+  const down = explainSshFailure(
+    { code: 255, stdout: "", stderr: "connect to host x port 22: Connection refused" },
+    REMOTE,
+  );
+  assert(down?.startsWith("cannot reach root@192.168.1.1 port 2222"), down);
+});
+
+Deno.test("parseSysfsAnswer: interfaces in order, garbage refused", () => {
+  assertEquals(
+    parseSysfsAnswer("OK wan 2 100 200 ifb4wan 9 5 6"),
+    new Map([["wan", { ifindex: 2, rx: 100, tx: 200 }], ["ifb4wan", { ifindex: 9, rx: 5, tx: 6 }]]),
+  );
+  assertEquals(parseSysfsAnswer("OK"), new Map());
+  assertEquals(parseSysfsAnswer("OK wan 2 100"), null);
+  assertEquals(parseSysfsAnswer("sh: read: not found"), null);
+  assertEquals(parseSysfsAnswer("OK wan x 1 2"), null);
+});
+
+Deno.test("SysfsSshSource: the router-side loop reads /sys with the shell alone (run locally)", async () => {
+  const source = new SysfsSshSource(REMOTE, { argv: ["sh", "-c", SYSFS_READER_SCRIPT] });
+  try {
+    const got = await source.stats(["lo", "sqma-absent0", "bad name"]);
+    assert(got !== null);
+    assertEquals([...got.keys()], ["lo"]);
+    const lo = got.get("lo")!;
+    assertEquals(lo.ifindex, 1); // lo is always the first interface of a namespace
+    assert(lo.rx >= 0 && lo.tx >= 0);
+    // The same session answers again (no process per reading).
+    assert((await source.stats(["lo"]))?.has("lo"));
+    assertEquals(source.restarts, 0);
+  } finally {
+    await source.close();
+  }
+});
+
+Deno.test("SysfsSshSource: an unreachable router gives no reading, and is not redialled at once", async () => {
+  const source = new SysfsSshSource(REMOTE, { argv: ["sh", "-c", "exit 255"] });
+  try {
+    assertEquals(await source.stats(["lo"]), null);
+    // Within the back-off the session is not started again.
+    assertEquals(await source.stats(["lo"]), null);
+    assertEquals(source.restarts, 0);
+  } finally {
+    await source.close();
+  }
+});
+
+Deno.test("remote setting: [user@]host only; nothing ssh could take as an option", () => {
+  for (const ok of ["root@192.168.1.1", "router.lan", "admin@fe80::1"]) {
+    assertEquals(resolveSettings({ flags: { remote: ok } }).settings.remote, ok);
+  }
+  for (const bad of ["-oProxyCommand=sh", "root@-x", "root@host name", "a@b@c"]) {
+    let message = "";
+    try {
+      resolveSettings({ flags: { remote: bad } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert(message.includes("remote (flag --remote)"), `${bad}: ${message}`);
+  }
+});
+
+Deno.test("checkRouter: unreachable is retried, a host key or missing tc is fatal with advice", async () => {
+  const answering = (code: number, stderr: string): CommandRunner => () =>
+    Promise.resolve({ code, stdout: "", stderr });
+  const reasonOf = async (runner: CommandRunner) => {
+    try {
+      await checkRouter(REMOTE, runner);
+      return "ok";
+    } catch (e) {
+      assert(e instanceof ShaperCheckError, String(e));
+      return `${e.reason}: ${e.message}`;
+    }
+  };
+  assertEquals(await reasonOf(answering(0, "")), "ok");
+  const down = await reasonOf(answering(255, "ssh: connect to host x port 22: No route to host"));
+  assert(down.startsWith("unreachable: cannot reach"), down);
+  const key = await reasonOf(answering(255, "Host key verification failed."));
+  assert(key.startsWith("tc-failed: the host key") && key.includes("remote_known_hosts"), key);
+  const noTc = await reasonOf(answering(127, "sh: tc: not found"));
+  assert(noTc.startsWith("tc-failed: tc does not run on root@192.168.1.1"), noTc);
+  assert(noTc.includes("tc-tiny"), noTc);
+});

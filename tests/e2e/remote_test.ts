@@ -1,0 +1,340 @@
+/**
+ * Remote mode end to end (docs/remote.md): a real OpenSSH server in the testbed's router
+ * namespace with tbf shapers, and the real daemon (`-P=daemon`) in the LAN client namespace
+ * shaping the router over ssh while download load runs. Checks: the router's rates follow the
+ * daemon's decisions, a killed and restarted sshd is survived, SIGTERM sets the exit rate on the
+ * router, and a wrong host key or a missing shaper exits 69 with a message saying so.
+ */
+import { assert, assertEquals } from "../../src/util/assert.ts";
+import { mustSync, runAsync, runSync, sleep } from "./cmd.ts";
+import { parseStatsCsv } from "./probes.ts";
+import { DAEMON_IFACES, startIperfServer, waitIperfServer } from "./scenario.ts";
+import { ADDR, netnsUnavailableReason, removeStaleNamespaces, Testbed } from "./testbed.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+const RUNTIME_DIR = "/tmp/sqm-autorate";
+const SSH_PORT = 2222;
+/**
+ * The router's address on a separate, unshaped client–router link. On a real router download is
+ * shaped on the WAN's ingress (ifb), so LAN–router traffic such as the daemon's ssh sessions never
+ * queues behind the load; the testbed shapes download on the router's LAN egress instead, so the
+ * ssh sessions get a link of their own here, as they would have on a real router.
+ */
+const MGMT = { router: "10.213.9.1", client: "10.213.9.2" } as const;
+const DOWN_KBIT = 20_000;
+const UP_KBIT = 10_000;
+
+const sshdPath = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+const reason = netnsUnavailableReason() ??
+  (sshdPath === undefined ? "OpenSSH server (sshd) not installed" : undefined) ??
+  (runSync(["ssh", "-V"]).code !== 0 ? "OpenSSH client (ssh) not installed" : undefined);
+
+/** Throw-away keys, sshd config and known_hosts files in `dir`. */
+function sshFiles(dir: string): { knownHosts: string; wrongKnownHosts: string; identity: string } {
+  for (const k of ["host", "user", "other"]) {
+    mustSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${dir}/${k}key`]);
+  }
+  Deno.copyFileSync(`${dir}/userkey.pub`, `${dir}/authorized_keys`);
+  const known = (k: string) =>
+    `[${MGMT.router}]:${SSH_PORT} ${
+      Deno.readTextFileSync(`${dir}/${k}key.pub`).split(" ").slice(0, 2).join(" ")
+    }\n`;
+  Deno.writeTextFileSync(`${dir}/known_hosts`, known("host"));
+  Deno.writeTextFileSync(`${dir}/wrong_known_hosts`, known("other"));
+  Deno.writeTextFileSync(
+    `${dir}/sshd_config`,
+    [
+      `Port ${SSH_PORT}`,
+      `ListenAddress ${MGMT.router}`,
+      `HostKey ${dir}/hostkey`,
+      `AuthorizedKeysFile ${dir}/authorized_keys`,
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "UsePAM no",
+      "StrictModes no",
+      `PidFile ${dir}/sshd.pid`,
+    ].join("\n") + "\n",
+  );
+  return {
+    knownHosts: `${dir}/known_hosts`,
+    wrongKnownHosts: `${dir}/wrong_known_hosts`,
+    identity: `${dir}/userkey`,
+  };
+}
+
+/** Adds the unshaped management link between the client and router namespaces. */
+function addManagementLink(tb: Testbed): void {
+  mustSync([
+    "ip",
+    "-n",
+    tb.ns.router,
+    "link",
+    "add",
+    "mgmt0",
+    "type",
+    "veth",
+    "peer",
+    "name",
+    "mgmt1",
+    "netns",
+    tb.ns.client,
+  ]);
+  mustSync(["ip", "-n", tb.ns.router, "addr", "add", `${MGMT.router}/30`, "dev", "mgmt0"]);
+  mustSync(["ip", "-n", tb.ns.client, "addr", "add", `${MGMT.client}/30`, "dev", "mgmt1"]);
+  mustSync(["ip", "-n", tb.ns.router, "link", "set", "mgmt0", "up"]);
+  mustSync(["ip", "-n", tb.ns.client, "link", "set", "mgmt1", "up"]);
+}
+
+/** Starts sshd in the router namespace (it daemonises) and waits until it listens. */
+async function startSshd(tb: Testbed, dir: string): Promise<void> {
+  Deno.mkdirSync("/run/sshd", { recursive: true }); // privilege separation directory
+  mustSync(tb.exec(tb.ns.router, [sshdPath!, "-f", `${dir}/sshd_config`, "-E", `${dir}/sshd.log`]));
+  for (let i = 0; i < 50; i++) {
+    const r = runSync(tb.exec(tb.ns.router, ["ss", "-ltn", `sport = :${SSH_PORT}`]));
+    if (r.stdout.includes(`:${SSH_PORT}`)) return;
+    await sleep(100);
+  }
+  throw new Error(`sshd did not listen: ${Deno.readTextFileSync(`${dir}/sshd.log`)}`);
+}
+
+/** Kills every sshd of the router namespace: the listener and the daemon's sessions. */
+function killSshd(tb: Testbed): void {
+  const pids = runSync(["ip", "netns", "pids", tb.ns.router]).stdout.split(/\s+/).filter((p) => p);
+  for (const pid of pids) {
+    let comm = "";
+    try {
+      comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+    } catch {
+      continue;
+    }
+    if (comm === "sshd") runSync(["kill", "-KILL", pid]);
+  }
+}
+
+function daemonArgv(tb: Testbed, dir: string, extra: { knownHosts: string; identity: string }) {
+  return tb.exec(tb.ns.client, [
+    Deno.execPath(),
+    "run",
+    "-P=daemon",
+    "--config",
+    `${ROOT}/deno.json`,
+    `${ROOT}/main.ts`,
+    "run",
+    "--remote",
+    `root@${MGMT.router}`,
+    "--remote-port",
+    String(SSH_PORT),
+    "--remote-identity",
+    extra.identity,
+    "--remote-known-hosts",
+    extra.knownHosts,
+    "--upload-interface",
+    DAEMON_IFACES.upload,
+    "--download-interface",
+    DAEMON_IFACES.download,
+    "--upload-base-kbits",
+    String(UP_KBIT),
+    "--download-base-kbits",
+    String(DOWN_KBIT),
+    "--download-counter",
+    "tx",
+    "--upload-counter",
+    "tx",
+    "--shaper",
+    "tbf",
+    "--pinger",
+    "fping",
+    "--download-delay-ms",
+    "7.5",
+    "--upload-delay-ms",
+    "7.5",
+    "--reflector-list-file",
+    `${dir}/reflectors.csv`,
+    "--stats-file",
+    `${dir}/stats.csv`,
+    "--speed-hist-file",
+    `${dir}/speedhist.csv`,
+  ]);
+}
+
+function statsRows(dir: string) {
+  try {
+    return parseStatsCsv(Deno.readTextFileSync(`${dir}/stats.csv`));
+  } catch {
+    return [];
+  }
+}
+
+async function waitFor(what: string, timeoutS: number, ok: () => boolean): Promise<void> {
+  const until = Date.now() + timeoutS * 1000;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutS} s waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+Deno.test({
+  name: `e2e remote: the daemon shapes a router over ssh${reason ? ` (ignored: ${reason})` : ""}`,
+  ignore: reason !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async (t) => {
+  removeStaleNamespaces();
+  await Deno.mkdir(RUNTIME_DIR, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "e2e-remote-" });
+  let tb: Testbed | undefined;
+  try {
+    tb = Testbed.create({
+      shaper: "tbf",
+      ispDownKbit: DOWN_KBIT,
+      ispUpKbit: UP_KBIT,
+      ispBufferMs: 300,
+      routerBufferMs: 20,
+      routerDownKbit: 1_000_000,
+      routerUpKbit: 1_000_000,
+      tempDir: dir,
+      congestionControl: "cubic,reno",
+    });
+    const bed = tb;
+    await Deno.writeTextFile(
+      `${dir}/reflectors.csv`,
+      "reflector_ip,ip_version,description\n" +
+        ADDR.reflectors.map((a, i) => `${a},4,e2e reflector ${i + 1}\n`).join(""),
+    );
+    const keys = sshFiles(dir);
+    addManagementLink(bed);
+    await startSshd(bed, dir);
+    const decoder = new TextDecoder();
+
+    await t.step("a wrong host key exits 69 and says so", async () => {
+      const r = await runAsync(
+        daemonArgv(bed, dir, { ...keys, knownHosts: keys.wrongKnownHosts }),
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      assertEquals(r.code, 69, r.stderr);
+      assert(/host key/i.test(r.stderr), `no host-key message: ${r.stderr}`);
+    });
+
+    await t.step("a missing shaper on the router exits 69 naming the interface", async () => {
+      const argv = daemonArgv(bed, dir, keys);
+      argv[argv.indexOf("--shaper") + 1] = "htb";
+      const r = await runAsync(argv, { timeoutMs: 60_000 });
+      assertEquals(r.code, 69, r.stderr);
+      assert(r.stderr.includes(DAEMON_IFACES.download), `interface not named: ${r.stderr}`);
+    });
+
+    await t.step(
+      "rates on the router follow the daemon; sshd restart survived; exit rate",
+      async () => {
+        const cmd = daemonArgv(bed, dir, keys);
+        const daemon = bed.track(
+          new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "piped", stderr: "piped" })
+            .spawn(),
+        );
+        let log = "";
+        const logDone = (async () => {
+          for await (const c of daemon.stderr) log += decoder.decode(c);
+        })();
+        const outDone = daemon.stdout.pipeTo(new WritableStream());
+        const server = bed.track(startIperfServer(bed));
+        await waitIperfServer(bed);
+        const load = (seconds: number) =>
+          bed.track(
+            new Deno.Command("ip", {
+              args: bed.exec(bed.ns.client, [
+                "iperf3",
+                "-c",
+                ADDR.server,
+                "-R",
+                "-P",
+                "4",
+                "-t",
+                String(seconds),
+              ]).slice(1),
+              stdout: "null",
+              stderr: "null",
+            }).spawn(),
+          );
+        try {
+          await waitFor("the first statistics rows", 60, () => statsRows(dir).length >= 4);
+          const first = load(12);
+          await waitFor("a rate change under load", 20, () => {
+            const rows = statsRows(dir);
+            return new Set(rows.slice(-10).map((r) => r.dlrate)).size > 1;
+          });
+          // The router's rate equals one the daemon decided recently (decisions go out at once).
+          const assertFollows = (when: string) => {
+            const decided = new Set(statsRows(dir).slice(-6).map((r) => Math.round(r.dlrate)));
+            const onRouter = Math.round(bed.routerRate("down"));
+            assert(
+              [...decided].some((d) => Math.abs(d - onRouter) <= 1),
+              `${when}: router down rate ${onRouter} not among the daemon's last decisions ` +
+                `${[...decided]}`,
+            );
+          };
+          assertFollows("under load");
+          await first.status;
+
+          killSshd(bed);
+          await sleep(3000);
+          const exited = await Promise.race([
+            daemon.status.then(() => true),
+            sleep(1).then(() => false),
+          ]);
+          assert(!exited, `the daemon exited when sshd died:\n${log.slice(-2000)}`);
+          const rowsBefore = statsRows(dir).length;
+          await startSshd(bed, dir);
+          const second = load(15);
+          await waitFor("rates to move again after sshd came back", 40, () => {
+            const rows = statsRows(dir).slice(rowsBefore);
+            return new Set(rows.map((r) => r.dlrate)).size > 2;
+          });
+          assertFollows("after the sshd restart");
+          await second.status;
+          daemon.kill("SIGTERM");
+          const st = await daemon.status;
+          await Promise.all([logDone, outDone.catch(() => {})]);
+          assertEquals(st.code, 0, log.slice(-2000));
+          assertEquals(
+            Math.round(bed.routerRate("down")),
+            DOWN_KBIT,
+            "exit rate (base) on the router",
+          );
+          assertEquals(Math.round(bed.routerRate("up")), UP_KBIT, "exit rate (base) on the router");
+          const warnings = log.split("\n").filter((l) => /WARN/.test(l) && /counters on/.test(l));
+          assert(warnings.length <= 2, `outage logged more than once:\n${warnings.join("\n")}`);
+        } catch (e) {
+          console.log(
+            `daemon log tail:\n${log.slice(-3000)}\nstats tail: ${
+              JSON.stringify(statsRows(dir).slice(-8))
+            }`,
+          );
+          throw e;
+        } finally {
+          try {
+            daemon.kill("SIGKILL");
+          } catch {
+            // exited
+          }
+          try {
+            server.kill("SIGKILL");
+          } catch {
+            // exited
+          }
+        }
+      },
+    );
+  } finally {
+    tb?.destroy();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
