@@ -5,6 +5,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
+import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import type { CounterReader, Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
 import type { CommandRunner } from "../util/command.ts";
@@ -12,6 +13,7 @@ import {
   explainSshFailure,
   isRemote,
   type RemoteSettings,
+  sshArgv,
   sshCommandRunner,
   sshFailureKind,
 } from "./ssh.ts";
@@ -74,7 +76,10 @@ function afterRouterCheck(shaper: Shaper, routerCheck: () => Promise<void>): Sha
   };
 }
 
-/** The router's shapers (tc over ssh) and counters (sysfs over one ssh session). */
+/**
+ * The router's shapers (changes through one `tc -batch` ssh session, start-up queries one ssh
+ * each) and counters (sysfs through another ssh session).
+ */
 export function createRemoteAdapters(
   settings: RemoteAdapterSettings,
   options: RemoteAdapterOptions = {},
@@ -88,11 +93,18 @@ export function createRemoteAdapters(
     });
     return checked;
   };
-  const pair = createShaperPair(settings, { runner });
+  // Changes: one long-lived `tc -batch` on the router; queries at start: one ssh each.
+  const batch = new TcBatch({
+    command: [...sshArgv(settings, { sshPath: options.sshPath }), "tc"],
+    logger: options.logger,
+    timeoutMs: 10_000, // the first line waits for the connection (ConnectTimeout=10)
+  });
+  const pair = createShaperPair(settings, { runner, batch, logger: options.logger });
   return {
     shapers: {
       dl: afterRouterCheck(pair.dl, routerCheck),
       ul: afterRouterCheck(pair.ul, routerCheck),
+      close: pair.close,
     },
     counters: createCounterReader(settings, {
       logger: options.logger,
@@ -131,5 +143,6 @@ export async function checkRemoteSetup(
     return problems;
   } finally {
     await counters.close?.();
+    await shapers.close?.();
   }
 }

@@ -7,7 +7,8 @@
 import type { Logger } from "@logtape/logtape";
 import type { LinkStatsSource } from "../counters/ip_link.ts";
 import type { LinkStats } from "../counters/types.ts";
-import { LineCoprocess } from "../util/coprocess.ts";
+import { CoprocessSupervisor, type LineCoprocess } from "../util/coprocess.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { type RemoteSettings, shellQuote, sshArgv, type SshArgvOptions } from "./ssh.ts";
 
 /**
@@ -46,42 +47,65 @@ export function parseSysfsAnswer(line: string): Map<string, LinkStats> | null {
 export interface SysfsSshOptions extends SshArgvOptions {
   /** Give up on one reading after this long (default 1000 ms). */
   timeoutMs?: number;
-  /** Wait for the first answer of a new session, connection included (default 5000 ms). */
+  /** Wait for the first answer of a new session, connection included (default 10 000 ms). */
   connectTimeoutMs?: number;
   /** Logger for connection trouble. */
   logger?: Logger;
   /** The full command instead of ssh (tests run the loop in a local `sh`). */
   argv?: readonly string[];
+  /** Clock of the redial delays (default: the system clock). */
+  clock?: Clock;
 }
 
-/** Link statistics read on the router through one SSH session. */
+/**
+ * Link statistics read on the router through one SSH session. A dropped session is dialled again
+ * with the supervisor's growing delay; the outage is logged once when it starts and once when
+ * the router answers again.
+ */
 export class SysfsSshSource implements LinkStatsSource {
-  readonly #proc: LineCoprocess;
+  readonly #supervisor: CoprocessSupervisor;
+  readonly #host: string;
+  readonly #timeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #clock: Clock;
   readonly #logger?: Logger;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** The session that has answered at least once (later answers get the short timeout). */
+  #answered: LineCoprocess | undefined;
+  /** When the current outage began (monotonic s), or undefined while the router answers. */
+  #outageSince: number | undefined;
   #warnedNames = false;
 
   /** The session starts on the first reading. */
   constructor(settings: RemoteSettings, options: SysfsSshOptions = {}) {
     const argv = options.argv ??
       [...sshArgv(settings, options), `sh -c ${shellQuote(SYSFS_READER_SCRIPT)}`];
-    this.#proc = new LineCoprocess(argv, {
-      name: `counters on ${settings.remote || "the router"}`,
-      timeoutMs: options.timeoutMs ?? 1000,
-      startTimeoutMs: options.connectTimeoutMs ?? 5000,
-      backoffMs: 1000,
-      logger: options.logger,
-      onStderr: (text) => options.logger?.debug("ssh (counters): {text}", { text }),
-    });
+    this.#host = settings.remote || "the router";
+    this.#timeoutMs = options.timeoutMs ?? 1000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
+    this.#supervisor = new CoprocessSupervisor(argv, {
+      clock: options.clock,
+      maxBackoffS: 30,
+      onLine: { stderr: (text) => this.#logger?.debug("ssh (counters): {text}", { text }) },
+      onStartError: (e) => this.#outage(`ssh cannot be started (${String(e)})`),
+    });
   }
 
   /** How many times the session was opened again (tests, metrics). */
   get restarts(): number {
-    return this.#proc.restarts;
+    return Math.max(0, this.#supervisor.starts - 1);
   }
 
   /** Reads the named interfaces; names a kernel would not use are reported missing. */
-  async stats(names: readonly string[]): Promise<Map<string, LinkStats> | null> {
+  stats(names: readonly string[]): Promise<Map<string, LinkStats> | null> {
+    const next = this.#queue.then(() => this.#readOnce(names));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #readOnce(names: readonly string[]): Promise<Map<string, LinkStats> | null> {
     const safe = names.filter((n) => SAFE_IFNAME.test(n));
     if (safe.length !== names.length && !this.#warnedNames) {
       this.#warnedNames = true;
@@ -89,19 +113,62 @@ export class SysfsSshSource implements LinkStatsSource {
         names: names.filter((n) => !SAFE_IFNAME.test(n)).join(", "),
       });
     }
-    const answer = await this.#proc.request(safe.join(" "));
-    if (!answer.ok) return null;
-    const parsed = parseSysfsAnswer(answer.line);
+    const proc = this.#supervisor.acquire();
+    if (proc === undefined) return null;
+    try {
+      await proc.write(`${safe.join(" ")}\n`);
+    } catch {
+      await this.#failed(proc, "session closed");
+      return null;
+    }
+    const wait = this.#answered === proc ? this.#timeoutMs : this.#connectTimeoutMs;
+    const got = await proc.nextLine("stdout", wait);
+    if (got === null || got === "timeout") {
+      await this.#failed(proc, got === null ? "session ended" : `no answer within ${wait} ms`);
+      return null;
+    }
+    this.#answered = proc;
+    this.#supervisor.succeeded();
+    if (this.#outageSince !== undefined) {
+      this.#logger?.info("the router {host} answers again after {s} s", {
+        host: this.#host,
+        s: Math.round((this.#clock.monotonicS() - this.#outageSince) * 10) / 10,
+      });
+      this.#outageSince = undefined;
+    }
+    const parsed = parseSysfsAnswer(got);
     if (parsed === null) {
       this.#logger?.warn("unexpected answer from the router's counter reader: {line}", {
-        line: answer.line.slice(0, 200),
+        line: got.slice(0, 200),
       });
     }
     return parsed;
   }
 
+  async #failed(proc: LineCoprocess, what: string): Promise<void> {
+    this.#outage(what);
+    await this.#supervisor.fail(proc);
+  }
+
+  /** Logs the start of an outage once; later failures of the same outage only at DEBUG. */
+  #outage(what: string): void {
+    if (this.#outageSince === undefined) {
+      this.#outageSince = this.#clock.monotonicS();
+      this.#logger?.warn(
+        "counters on {host} unreadable ({what}); holding the rates and redialling",
+        { host: this.#host, what },
+      );
+    } else {
+      this.#logger?.debug("counters on {host} still unreadable ({what})", {
+        host: this.#host,
+        what,
+      });
+    }
+  }
+
   /** Ends the session. */
-  close(): Promise<void> {
-    return this.#proc.close();
+  async close(): Promise<void> {
+    await this.#queue;
+    await this.#supervisor.close(this.#timeoutMs);
   }
 }
