@@ -104,18 +104,19 @@ async function startSshd(tb: Testbed, dir: string): Promise<void> {
   throw new Error(`sshd did not listen: ${Deno.readTextFileSync(`${dir}/sshd.log`)}`);
 }
 
-/** Kills every sshd of the router namespace: the listener and the daemon's sessions. */
-function killSshd(tb: Testbed): void {
+/** Kills every sshd of the router namespace (the listener and the daemon's sessions). */
+function killSshd(tb: Testbed): number {
+  let killed = 0;
   const pids = runSync(["ip", "netns", "pids", tb.ns.router]).stdout.split(/\s+/).filter((p) => p);
   for (const pid of pids) {
-    let comm = "";
-    try {
-      comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-    } catch {
-      continue;
+    // Deno reads /proc only with --allow-all; cat can.
+    const comm = runSync(["cat", `/proc/${pid}/comm`]).stdout.trim();
+    if (comm.startsWith("sshd")) {
+      runSync(["kill", "-KILL", pid]);
+      killed++;
     }
-    if (comm === "sshd") runSync(["kill", "-KILL", pid]);
   }
+  return killed;
 }
 
 function daemonArgv(tb: Testbed, dir: string, extra: { knownHosts: string; identity: string }) {
@@ -284,7 +285,11 @@ Deno.test({
           assertFollows("under load");
           await first.status;
 
-          killSshd(bed);
+          const killed = killSshd(bed);
+          assert(
+            killed >= 3,
+            `killed ${killed} sshd processes: the listener and two sessions expected`,
+          );
           await sleep(3000);
           const exited = await Promise.race([
             daemon.status.then(() => true),
