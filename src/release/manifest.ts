@@ -67,6 +67,8 @@ export const DAEMON_MANIFEST: PermissionManifest = {
     "/bin/ping",
     "/usr/bin/tsping",
     "/usr/local/bin/tsping",
+    "ssh",
+    "/usr/bin/ssh",
   ],
   env: {
     allow: ["SQMA_*"],
