@@ -2,7 +2,8 @@
  * Footprint of the real daemon (`main.ts run` under `-P=daemon`) in the network-namespace testbed
  * of tests/e2e (TBF bottleneck and router shapers, fping to the reflectors):
  *
- * 1. without Lua: 30 s of saturating TCP both ways, then 30 s idle;
+ * 1. without Lua: 30 s of saturating TCP both ways, then 30 s idle (from the moment idle mode,
+ *    here after 15 s of quiet, can have begun);
  * 2. a fresh daemon with a Lua plugin (`builtin:delay_tuner`): 30 s of the same load.
  *
  * CPU is the daemon's and every child's (fping, ip, tc) user + system time from /proc over the
@@ -46,6 +47,8 @@ const ENTRY_CONFIG = `${ENTRY.replace(/\/[^/]*$/, "")}/deno.json`;
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
 const LINK = { downKbit: 20_000, upKbit: 10_000 };
+/** The daemon's idle delay here (s): the idle window starts once idle mode can have begun. */
+const IDLE_DELAY_S = 15;
 const STREAMS = 4;
 
 /** Daemon flags for the testbed (files in `dir`). */
@@ -76,6 +79,8 @@ function daemonFlags(dir: string, extra: readonly string[]): string[] {
     // Interface locks of this run only: parallel runs reuse the interface names in their netns.
     "--state-dir",
     dir,
+    "--idle-delay",
+    String(IDLE_DELAY_S),
     ...extra,
   ];
 }
@@ -285,7 +290,7 @@ try {
     try {
       await d.waitForControl(60, `${dir}/plain.log`);
       const loadPct = await cpuPct(d.child.pid, () => load(tb, PHASE_S));
-      await sleep(3000); // queues drain, TCP gone
+      await sleep((IDLE_DELAY_S + 3) * 1000); // queues drain, then the idle delay passes
       const idlePct = await cpuPct(d.child.pid, () => sleep(PHASE_S * 1000));
       await d.stop();
       console.log(`footprint: plain peak RSS by process: ${describePeak(d)}`);

@@ -73,6 +73,7 @@ export class Baseliner {
   readonly slow: number;
   /** Fast factor (recent). */
   readonly fast: number;
+  readonly #tickS: number;
   readonly #staleGapS: number;
   readonly #outlierMs: number;
   readonly #staleMarkS: number;
@@ -85,11 +86,30 @@ export class Baseliner {
     this.owd = owd;
     this.slow = ewmaFactor(tickS, options.slowHalfLifeS ?? 135);
     this.fast = ewmaFactor(tickS, options.fastHalfLifeS ?? 0.4);
+    this.#tickS = tickS;
     this.#staleGapS = options.staleGapS ?? 30;
     this.#outlierMs = options.outlierMs ?? 5000;
     this.#staleMarkS = options.staleMarkS ?? 60;
     this.#rolloverResetMs = options.rolloverResetMs ?? 3_000_000;
     this.#reselect = options.reselect;
+  }
+
+  /**
+   * Bridges a pause in pinging (idle mode) from `fromS` to `toS`: every entry's receive time
+   * moves forward by the gap, so the first reply afterwards updates the EWMAs instead of
+   * restarting them from that one sample (the stale rule would: a baseline taken under the load
+   * that ended the pause would then hide its delay). The entries stay too old to be fresh, so
+   * the control loop waits for new replies.
+   */
+  bridgeGap(fromS: number, toS: number): void {
+    const gap = toS - fromS;
+    if (!(gap > 0)) return;
+    const notFresh = toS - 2 * this.#tickS;
+    for (const map of [this.owd.baseline, this.owd.recent]) {
+      for (const e of map.values()) {
+        e.last_receive_time_s = Math.min(e.last_receive_time_s + gap, notFresh);
+      }
+    }
   }
 
   /** Sets (or replaces) where outliers send reselect requests. */

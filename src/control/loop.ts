@@ -11,6 +11,7 @@ import type {
   CounterReader,
   CounterReading,
   OwdState,
+  PingControl,
   ReselectRequester,
   ShaperPair,
   StatsSink,
@@ -26,6 +27,7 @@ import type {
   TickReadings,
 } from "./ratecontroller_port.ts";
 import { stageLogger } from "../log/mod.ts";
+import { IdleDetector } from "./idle.ts";
 import { clampRate, clampThreshold, type RateBounds, rateBounds } from "./rate_bounds.ts";
 
 /** Bytes → kbit (×8 bit/byte ÷ 1000 bit/kbit), upstream's `8/1000`. */
@@ -60,10 +62,12 @@ export interface ControlLoopOptions {
   shaper: ShaperPair;
   /** Statistics output; absent when statistics are suppressed. */
   stats?: StatsSink;
+  /** Stops and restarts pinging; idle mode (setting `idle_mode`) needs it. */
+  pinging?: PingControl;
 }
 
 /** Which branch a tick took (docs/algorithm.md §7.4). */
-export type TickPath = "normal" | "hold" | "no-deltas";
+export type TickPath = "normal" | "hold" | "no-deltas" | "idle";
 
 /** The outcome of one tick. */
 export interface TickResult {
@@ -99,6 +103,8 @@ export interface ControlLoopState {
   ticks: number;
   /** Failed shaper changes so far. */
   shaperFailures: number;
+  /** In idle mode (not pinging, shaper held). */
+  idle: boolean;
 }
 
 function validNumber(v: unknown): v is number {
@@ -119,6 +125,11 @@ export class ControlLoop {
   readonly #stats?: StatsSink;
   readonly #boundsDl: RateBounds;
   readonly #boundsUl: RateBounds;
+  readonly #pinging?: PingControl;
+  readonly #idleDetector?: IdleDetector;
+  #idling = false;
+  /** When pinging resumed after idle mode, until fresh deltas are back. */
+  #resumedAtS: number | undefined;
 
   #curDl = 0;
   #curUl = 0;
@@ -154,6 +165,13 @@ export class ControlLoop {
     this.#thrUl = options.settings.ul_max_delta_owd;
     this.#boundsDl = rateBounds(options.settings, "dl");
     this.#boundsUl = rateBounds(options.settings, "ul");
+    this.#pinging = options.pinging;
+    if (options.pinging !== undefined && options.settings.idle_mode) {
+      this.#idleDetector = new IdleDetector({
+        thresholdKbit: options.settings.idle_threshold,
+        delayS: options.settings.idle_delay,
+      });
+    }
   }
 
   /** The current state (a copy). */
@@ -168,6 +186,7 @@ export class ControlLoop {
       fresh: this.#fresh,
       ticks: this.#ticks,
       shaperFailures: this.#shaperFailures,
+      idle: this.#idling,
     };
   }
 
@@ -210,7 +229,15 @@ export class ControlLoop {
 
     const deltas = collectDeltas(this.#owd, now, { tickInterval: s.tick_interval });
     this.#fresh = deltas.fresh;
-    if (deltas.tooFew) {
+    // After idle mode the pinger needs a moment for fresh replies: hold meanwhile (bounded).
+    if (
+      this.#resumedAtS !== undefined &&
+      (!deltas.tooFew || now - this.#resumedAtS >= Math.max(2, 4 * s.tick_interval))
+    ) {
+      this.#resumedAtS = undefined;
+    }
+    const warming = this.#resumedAtS !== undefined;
+    if (deltas.tooFew && !warming && !this.#idling) {
       this.#log.info("only {n} fresh reflectors (need 5): requesting reselection", {
         n: deltas.fresh,
       });
@@ -218,12 +245,17 @@ export class ControlLoop {
     }
 
     const counters = await this.#readCounters();
+    const idle = await this.#idleStep(now, counters);
+    if (idle !== undefined) {
+      this.#lastPath = idle.path;
+      return idle;
+    }
     let path: TickPath;
     let nextDl = this.#curDl;
     let nextUl = this.#curUl;
     let readings: TickReadings | undefined;
 
-    if (counters === null || this.#prev === null) {
+    if (counters === null || this.#prev === null || warming) {
       // Hold. The reference (prev, t_prev) is only moved by a good reading, so the next
       // load covers the whole gap instead of a spike over a short interval.
       path = "hold";
@@ -320,6 +352,64 @@ export class ControlLoop {
       clampRate(dl, this.#boundsDl, fallbackDl),
       clampRate(ul, this.#boundsUl, fallbackUl),
     );
+  }
+
+  /**
+   * Idle mode (docs/footprint.md): enters it after `idle_delay` s of quiet (pinging stops, the
+   * shaper goes to `idle_rate`), leaves it on the first busy reading (pinging resumes in this
+   * tick). Returns the tick's result while idle, `undefined` when the tick runs normally.
+   */
+  async #idleStep(now: number, counters: CounterReading | null): Promise<TickResult | undefined> {
+    if (this.#idleDetector === undefined || this.#pinging === undefined) return undefined;
+    const held = (applied = { dl: false, ul: false }): TickResult => ({
+      path: "idle",
+      next_dl_rate: this.#curDl,
+      next_ul_rate: this.#curUl,
+      applied,
+    });
+    if (counters === null || this.#prev === null) return this.#idling ? held() : undefined;
+    const verdict = this.#idleDetector.observe(this.#prev, counters, {
+      prevS: this.#tPrev,
+      nowS: now,
+    });
+    if (this.#idling) {
+      this.#prev = counters;
+      this.#tPrev = now;
+      if (verdict !== "busy") return held();
+      this.#idling = false;
+      this.#idleDetector.reset();
+      this.#resumedAtS = now;
+      this.#log.info("leaving idle mode: traffic is back, pinging again");
+      await this.#pinging.resume().catch((e) =>
+        this.#log.error("resuming the pinger failed: {error}", { error: String(e) })
+      );
+      return { ...held(), path: "hold" };
+    }
+    if (verdict !== "idle") return undefined;
+    this.#prev = counters;
+    this.#tPrev = now;
+    this.#idling = true;
+    const s = this.#s;
+    const [dl, ul] = s.idle_rate === "leave"
+      ? [this.#curDl, this.#curUl]
+      : s.idle_rate === "min"
+      ? [this.#boundsDl.min, this.#boundsUl.min]
+      : [s.base_dl_rate, s.base_ul_rate];
+    const nextDl = clampRate(dl, this.#boundsDl, this.#curDl);
+    const nextUl = clampRate(ul, this.#boundsUl, this.#curUl);
+    this.#log.info(
+      "entering idle mode: under {threshold} kbit/s both ways for {delay} s; pinging stopped, " +
+        "shaper held at download {dl} kbit/s, upload {ul} kbit/s",
+      { threshold: s.idle_threshold, delay: s.idle_delay, dl: nextDl, ul: nextUl },
+    );
+    await this.#pinging.pause().catch((e) =>
+      this.#log.error("pausing the pinger failed: {error}", { error: String(e) })
+    );
+    return {
+      ...held(await this.#apply(nextDl, nextUl)),
+      next_dl_rate: nextDl,
+      next_ul_rate: nextUl,
+    };
   }
 
   async #readCounters(): Promise<CounterReading | null> {

@@ -49,6 +49,18 @@ export interface MeasurementService {
   start(): Promise<void>;
   /** Stops and reaps every child process. */
   stop(): Promise<void>;
+  /** Stops pinging for idle mode, keeping the reflectors and baselines; `resume()` restarts. */
+  pause?(): Promise<void>;
+  /** Pings again after `pause()`; the baselines bridge the gap (docs/footprint.md). */
+  resume?(): Promise<void>;
+}
+
+/** What idle mode needs of the measurement: stop pinging and start again. */
+export interface PingControl {
+  /** Stops pinging. */
+  pause(): Promise<void>;
+  /** Pings again. */
+  resume(): Promise<void>;
 }
 
 // --- shaper ------------------------------------------------------------------------------

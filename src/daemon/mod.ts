@@ -260,6 +260,9 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       counters,
       shaper: shapers,
       stats,
+      pinging: measurement.pause && measurement.resume
+        ? { pause: () => measurement.pause!(), resume: () => measurement.resume!() }
+        : undefined,
     });
 
     // 3. Minimum rates so the first baselines are measured without bufferbloat; settle.

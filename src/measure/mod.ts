@@ -64,6 +64,10 @@ export interface Measurement extends MeasurementService {
   readonly pinger: Pinger | undefined;
   /** Feeds one reply as if the pinger had produced it (filtered to current peers). */
   ingest(reply: PingReply): void;
+  /** Stops the pinger (idle mode); reflectors, selector and baselines stay. */
+  pause(): Promise<void>;
+  /** Restarts the pinger after `pause()`, bridging the gap in the baselines. */
+  resume(): Promise<void>;
 }
 
 /**
@@ -80,6 +84,8 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
   let pinger: Pinger | undefined = deps.pinger;
   let running = false;
   let stopRequested = false; // stop() during an unfinished start(): do not start afterwards
+  /** Monotonic time of `pause()` while paused (idle mode). */
+  let pausedAtS: number | undefined;
 
   const selector = new ReflectorSelector({
     owd,
@@ -166,6 +172,18 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
       await pinger.start(owd.peers);
       if (stopRequested) return; // stop() is already stopping the pinger
       runner.start();
+    },
+    async pause() {
+      if (!running || pausedAtS !== undefined) return;
+      pausedAtS = clock.monotonicS();
+      // The selector keeps its schedule; a reselection meanwhile takes effect on resume.
+      await pinger?.stop();
+    },
+    async resume() {
+      if (!running || pausedAtS === undefined) return;
+      baseliner.bridgeGap(pausedAtS, clock.monotonicS());
+      pausedAtS = undefined;
+      await pinger?.start(owd.peers);
     },
     async stop() {
       stopRequested = true;
