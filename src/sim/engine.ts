@@ -4,13 +4,14 @@
  * feeds back into the link.
  */
 import { isDue, seededRandom, VirtualClock } from "../util/clock.ts";
-import type { PingReply, ProbeMode } from "../measure/types.ts";
+import type { PingReply } from "../measure/types.ts";
 import type { Settings } from "../config/types.ts";
 import { capacityAt, type CapacityTrace } from "./trace.ts";
 import { LinkDirection, type StepResult } from "./link.ts";
 import { constantBytes, type LoadPlan, ScheduleCursor, TcpSource } from "./load.ts";
 import { makeReflectors, ReflectorField } from "./reflectors.ts";
 import { DirectionRecorder, type DirectionSeries, type DirectionSummary } from "./metrics.ts";
+import { simPingerKind } from "./pinger_kind.ts";
 
 /** Simulation step, seconds. */
 export const SIM_DT_S = 0.01;
@@ -110,6 +111,14 @@ export interface RunResult {
   maxRecoveryS: number | null;
   /** Capacity drops after which delay never got back under the threshold. */
   unrecoveredDrops: number;
+  /** Worst recovery, an unrecovered drop counting as the time it was given (a lower bound), s. */
+  worstRecoveryS: number | null;
+  /** Headline: the worse direction's median ramp-up after a load start, s (null: no start). */
+  medianRampupS: number | null;
+  /** Headline: worst ramp-up after a load start, s (unreached: its load period, a lower bound). */
+  maxRampupS: number | null;
+  /** Load starts after which 90 % of capacity was never reached. */
+  unreachedRampups: number;
   /** Download metrics. */
   down: DirectionSummary;
   /** Upload metrics. */
@@ -139,7 +148,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   });
   const up = new LinkDirection({ dir: "up", bufferBytes: trace.nominal.up * 125 * bufferS });
   const clock = new VirtualClock(0);
-  const mode: ProbeMode = settings.measurement_type === "icmp" ? "echo" : "timestamp";
+  const { mode } = simPingerKind(settings);
   const field = new ReflectorField(
     makeReflectors(options.reflectorCount ?? 10, linkRandom, { maxLoss: options.maxLoss }),
     { random: linkRandom, mode, intervalS: settings.tick_interval },
@@ -290,12 +299,26 @@ function driveDirection(
 
 function headline(d: DirectionSummary, u: DirectionSummary): Pick<
   RunResult,
-  "p95DelayMs" | "utilisationPct" | "maxRecoveryS" | "unrecoveredDrops"
+  | "p95DelayMs"
+  | "utilisationPct"
+  | "maxRecoveryS"
+  | "unrecoveredDrops"
+  | "worstRecoveryS"
+  | "medianRampupS"
+  | "maxRampupS"
+  | "unreachedRampups"
 > {
   const p95 = [d.p95DelayMs, u.p95DelayMs].filter((x): x is number => x !== null);
   const util = [d.utilisationPct, u.utilisationPct].filter((x): x is number => x !== null);
   const rec = [d.maxRecoveryS, u.maxRecoveryS].filter((x): x is number => x !== null);
+  const worstRec = [d.worstRecoveryS, u.worstRecoveryS].filter((x): x is number => x !== null);
+  const medRamp = [d.medianRampupS, u.medianRampupS].filter((x): x is number => x !== null);
+  const maxRamp = [d.maxRampupS, u.maxRampupS].filter((x): x is number => x !== null);
   return {
+    worstRecoveryS: worstRec.length > 0 ? Math.max(...worstRec) : null,
+    medianRampupS: medRamp.length > 0 ? Math.max(...medRamp) : null,
+    maxRampupS: maxRamp.length > 0 ? Math.max(...maxRamp) : null,
+    unreachedRampups: d.unreachedRampups + u.unreachedRampups,
     p95DelayMs: p95.length > 0 ? Math.max(...p95) : null,
     utilisationPct: util.length > 0
       ? Math.round((util.reduce((a, b) => a + b, 0) / util.length) * 100) / 100

@@ -3,7 +3,7 @@
  * for plots.
  */
 import type { CapacityTrace } from "./trace.ts";
-import { percentileOfSorted } from "../util/stats.ts";
+import { median, percentileOfSorted } from "../util/stats.ts";
 
 /** Period of the plot series, seconds. */
 export const SERIES_STEP_S = 0.1;
@@ -13,6 +13,10 @@ const DROP_FRACTION = 0.75;
 const DROP_MERGE_S = 2;
 /** Delay must stay under the threshold this long to count as recovered, seconds. */
 const RECOVERED_HOLD_S = 1;
+/** Ramp-up is reached when the delivered throughput is at least this share of capacity… */
+const RAMPUP_SHARE = 0.9;
+/** …over a window this long (so one lucky step does not count), seconds. */
+const RAMPUP_WINDOW_S = 0.5;
 
 /** Metrics of one direction. Delay figures are `null` when the direction was never loaded. */
 export interface DirectionSummary {
@@ -39,6 +43,23 @@ export interface DirectionSummary {
   maxRecoveryS: number | null;
   /** Drops after which the delay never got back under the threshold before the run ended. */
   unrecoveredDrops: number;
+  /**
+   * Worst recovery, s, an unrecovered drop counting as the time it was given (to the next drop
+   * or the end of the run: a lower bound); null: no drop under load.
+   */
+  worstRecoveryS: number | null;
+  /**
+   * Per load start (idle → loaded): seconds until the delivered throughput first reaches 90 % of
+   * the capacity over a 0.5 s window inside the load period (the time to the window's start);
+   * null when the load period ended before that.
+   */
+  rampupsS: (number | null)[];
+  /** Median ramp-up, s; an unreached one counts as its load period's length (a lower bound). */
+  medianRampupS: number | null;
+  /** Worst ramp-up, s; an unreached one counts as its load period's length (a lower bound). */
+  maxRampupS: number | null;
+  /** Load starts after which 90 % of capacity was never reached before the load stopped. */
+  unreachedRampups: number;
   /** Number of shaper rate changes. */
   rateChanges: number;
 }
@@ -64,6 +85,9 @@ export class DirectionRecorder {
   #n = 0;
   #delay: Float32Array;
   #loaded: Uint8Array;
+  /** Capacity (bytes per step) and delivered bytes per step, for ramp-up. */
+  #capBytes: Float32Array;
+  #delivered: Float32Array;
   #capBytesLoaded = 0;
   #deliveredLoaded = 0;
   #rateChanges = 0;
@@ -79,6 +103,8 @@ export class DirectionRecorder {
     this.#thresholdMs = options.thresholdMs;
     this.#delay = new Float32Array(options.steps);
     this.#loaded = new Uint8Array(options.steps);
+    this.#capBytes = new Float32Array(options.steps);
+    this.#delivered = new Float32Array(options.steps);
     this.#perSeries = Math.max(1, Math.round(SERIES_STEP_S / options.dt));
     const m = Math.ceil(options.steps / this.#perSeries);
     this.series = {
@@ -102,6 +128,8 @@ export class DirectionRecorder {
     if (i >= this.#delay.length) return;
     this.#delay[i] = delayMs;
     this.#loaded[i] = loaded ? 1 : 0;
+    this.#capBytes[i] = capacityKbit * 125 * this.#dt;
+    this.#delivered[i] = deliveredBytes;
     if (loaded) {
       this.#capBytesLoaded += capacityKbit * 125 * this.#dt;
       this.#deliveredLoaded += deliveredBytes;
@@ -141,9 +169,12 @@ export class DirectionRecorder {
       if (this.#delay[i] > this.#thresholdMs) above++;
     }
     const sorted = Float64Array.from(loadedDelays).sort();
-    const recoveries = this.#recoveries(trace, dir, n);
+    const drops = this.#recoveries(trace, dir, n);
+    const recoveries = drops.map((r) => r.s);
     const finite = recoveries.filter((r): r is number => r !== null);
     const any = sorted.length > 0;
+    const rampups = this.#rampups(n);
+    const bounded = rampups.map((r) => r.s ?? r.loadedS);
     return {
       loadedS: round(sorted.length * this.#dt, 2),
       p50DelayMs: any ? round(percentileOfSorted(sorted, 50), 2) : null,
@@ -157,11 +188,55 @@ export class DirectionRecorder {
       recoveriesS: recoveries.map((r) => (r === null ? null : round(r, 2))),
       maxRecoveryS: finite.length === 0 ? null : round(Math.max(...finite), 2),
       unrecoveredDrops: recoveries.length - finite.length,
+      worstRecoveryS: drops.length === 0
+        ? null
+        : round(Math.max(...drops.map((r) => r.s ?? r.givenS)), 2),
+      rampupsS: rampups.map((r) => (r.s === null ? null : round(r.s, 2))),
+      medianRampupS: bounded.length === 0 ? null : round(median(bounded), 2),
+      maxRampupS: bounded.length === 0 ? null : round(Math.max(...bounded), 2),
+      unreachedRampups: rampups.filter((r) => r.s === null).length,
       rateChanges: this.#rateChanges,
     };
   }
 
-  #recoveries(trace: CapacityTrace, dir: "down" | "up", n: number): (number | null)[] {
+  /** Ramp-up after each load start, with the load period's length (for unreached ones). */
+  #rampups(n: number): { s: number | null; loadedS: number }[] {
+    const w = Math.max(1, Math.round(RAMPUP_WINDOW_S / this.#dt));
+    // Prefix sums, so each window is O(1).
+    const cap = new Float64Array(n + 1);
+    const got = new Float64Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      cap[i + 1] = cap[i] + this.#capBytes[i];
+      got[i + 1] = got[i] + this.#delivered[i];
+    }
+    const out: { s: number | null; loadedS: number }[] = [];
+    let i = 0;
+    while (i < n) {
+      if (this.#loaded[i] === 0) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < n && this.#loaded[i] === 1) i++;
+      const end = i; // exclusive
+      let s: number | null = null;
+      for (let j = start; j + w <= end; j++) {
+        if (got[j + w] - got[j] >= RAMPUP_SHARE * (cap[j + w] - cap[j])) {
+          s = (j - start) * this.#dt;
+          break;
+        }
+      }
+      out.push({ s, loadedS: (end - start) * this.#dt });
+    }
+    return out;
+  }
+
+  /** Recovery after each drop under load, with the time it was given (for unrecovered ones). */
+  #recoveries(
+    trace: CapacityTrace,
+    dir: "down" | "up",
+    n: number,
+  ): { s: number | null; givenS: number }[] {
     const cap = dir === "down" ? trace.down : trace.up;
     const window = Math.round(1 / trace.stepS);
     const endS = n * this.#dt;
@@ -176,11 +251,12 @@ export class DirectionRecorder {
       const step = Math.round(t / this.#dt);
       if (step < n) drops.push(step);
     }
-    const out: (number | null)[] = [];
+    const out: { s: number | null; givenS: number }[] = [];
     for (let d = 0; d < drops.length; d++) {
       if (this.#loaded[drops[d]] === 0) continue;
       // A drop must be recovered from before the next one (or the end of the run).
-      out.push(this.#recoveryFrom(drops[d], d + 1 < drops.length ? drops[d + 1] : n));
+      const end = d + 1 < drops.length ? drops[d + 1] : n;
+      out.push({ s: this.#recoveryFrom(drops[d], end), givenS: (end - drops[d]) * this.#dt });
     }
     return out;
   }

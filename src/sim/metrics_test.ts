@@ -73,3 +73,24 @@ Deno.test("recovery: a drop not recovered from before the next drop counts as ne
   assert(Math.abs(s.recoveriesS[1]! - 2) < 0.02, `${s.recoveriesS[1]}`);
   assertEquals(s.unrecoveredDrops, 1);
 });
+
+Deno.test("ramp-up: time from each load start until 0.5 s at >= 90 % of capacity", () => {
+  const rec = new DirectionRecorder({ steps: 2000, dt: 0.01, thresholdMs: 15 });
+  const capStep = 1000 * 125 * 0.01;
+  for (let i = 0; i < 2000; i++) {
+    const t = i * 0.01;
+    // Load 0–8 s (full rate from 1.5 s on), idle 8–10 s, load 10–12 s never above 80 %.
+    const loaded = t < 8 || (t >= 10 && t < 12);
+    const share = t < 8 ? (t < 1.5 ? 0.5 : 0.95) : 0.8;
+    rec.record(loaded, 0, 1000, loaded ? share * capStep : 0, 900);
+  }
+  const s = rec.summary(trace, "down");
+  // The first 0.5 s window averaging >= 90 % starts a few steps before 1.5 s.
+  assertEquals(s.rampupsS.length, 2);
+  assert(s.rampupsS[0]! > 1.4 && s.rampupsS[0]! <= 1.5, `${s.rampupsS[0]}`);
+  assertEquals(s.rampupsS[1], null);
+  assertEquals(s.unreachedRampups, 1);
+  // The unreached one counts as its 2 s load period, a lower bound.
+  assertEquals(s.maxRampupS, 2);
+  assertEquals(s.medianRampupS, Math.round(((s.rampupsS[0]! + 2) / 2) * 100) / 100);
+});

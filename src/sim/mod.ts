@@ -102,6 +102,7 @@ export function formatSummaryTable(runs: readonly RunResult[]): string {
     ["p95 added delay (worst dir)", (r) => v(r.p95DelayMs, " ms")],
     ["utilisation (mean of dirs)", (r) => v(r.utilisationPct, " %")],
     ["worst recovery after drop", (r) => rec(r.maxRecoveryS, r.unrecoveredDrops)],
+    ["ramp-up median/worst", (r) => ramp(r.medianRampupS, r.maxRampupS, r.unreachedRampups)],
     ["download p50/p95/p99 delay", (r) => pct3(r.down)],
     ["download utilisation", (r) => v(r.down.utilisationPct, " %")],
     ["download time above threshold", (r) => v(r.down.aboveThresholdPct, " %")],
@@ -145,6 +146,12 @@ function pct3(d: RunResult["down"]): string {
 function rec(max: number | null, unrecovered: number): string {
   const base = max === null ? "-" : `${max.toFixed(2)} s`;
   return unrecovered > 0 ? `${base} (+${unrecovered} never)` : base;
+}
+
+function ramp(med: number | null, max: number | null, unreached: number): string {
+  if (med === null || max === null) return "-";
+  const base = `${med.toFixed(2)}/${max.toFixed(2)} s`;
+  return unreached > 0 ? `${base} (${unreached} unreached)` : base;
 }
 
 function recList(list: readonly (number | null)[]): string {

@@ -103,3 +103,25 @@ Deno.test("a Lua ratecontroller and plugins run in the simulated pipeline", asyn
   assertEquals(withPlugin.label, "ewma + builtin:log_readings");
   assertEquals(withPlugin.down.rateChanges, ts.down.rateChanges);
 });
+
+Deno.test("RTT-only pinger: an upload queue cuts download too; with timestamps it does not", async () => {
+  const trace = builtinTrace("step", { durationS: 30, seed: 1 });
+  // Upload saturated, download idle: only the upload queue grows.
+  const load = { name: "upload only", down: [], up: [{ start: 0, end: 30, kind: "tcp" as const }] };
+  const lowestDownRate = async (pinger: "fping" | "tsping") => {
+    const [run] = await simulate({
+      settings: settingsWithDefaults({ pinger, base_dl_rate: 20_000, base_ul_rate: 5_000 }),
+      trace,
+      load,
+      durationS: 30,
+      seed: 1,
+      pipeline: (hooks) => daemonPipeline(hooks),
+    });
+    return Math.min(...run.series.down.shaper);
+  };
+  const withTimestamps = await lowestDownRate("tsping");
+  const rttOnly = await lowestDownRate("fping");
+  // Start-up sets 0.6 × base; EWMA only decays toward base while download is idle and calm.
+  assert(withTimestamps >= 0.6 * 20_000 - 1, `tsping: lowest download rate ${withTimestamps}`);
+  assert(rttOnly < 0.5 * 20_000, `fping: lowest download rate ${rttOnly}`);
+});

@@ -24,6 +24,7 @@ import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import { createLuaRatecontroller, createPluginManager, pluginRefs } from "../lua/mod.ts";
 import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
 import type { SimHooks, SimPipeline } from "./engine.ts";
+import { type SimPingerKind, simPingerKind } from "./pinger_kind.ts";
 
 /** Number of initial peers, as upstream's six built-in initial reflectors. */
 const INITIAL_PEER_COUNT = 6;
@@ -153,15 +154,16 @@ export class VirtualTimers implements TimerApi {
  */
 export class SimPinger implements Pinger {
   /** Reported tool. */
-  readonly tool: PingerTool = "tsping";
+  readonly tool: PingerTool;
   /** Probe mode. */
   readonly mode: ProbeMode;
   #reflectors: readonly string[] = [];
   #running = false;
 
-  /** `mode` follows `measurement_type`. */
-  constructor(mode: ProbeMode) {
-    this.mode = mode;
+  /** `kind` follows `pinger` and `measurement_type` (`simPingerKind`). */
+  constructor(kind: SimPingerKind) {
+    this.tool = kind.tool;
+    this.mode = kind.mode;
   }
 
   /** Reflectors being probed. */
@@ -235,7 +237,7 @@ export interface SimMeasurement {
  */
 export async function simMeasurement(hooks: SimHooks): Promise<SimMeasurement> {
   const { settings } = hooks;
-  const pinger = new SimPinger(settings.measurement_type === "icmp" ? "echo" : "timestamp");
+  const pinger = new SimPinger(simPingerKind(settings));
   const timers = new VirtualTimers(hooks.clock);
   const measurement = createMeasurement(settings, {
     clock: hooks.clock,
