@@ -1,38 +1,79 @@
 /**
- * Simulator benchmark: speed (simulated seconds per wall second) and the EWMA controller's
- * delay / utilisation on every built-in trace, saturating load, default settings, seed 1.
+ * Simulator benchmark: speed (simulated seconds per wall second), and the default controller
+ * side by side with EWMA on every built-in trace × seeds 1–5 (median over the seeds), for the
+ * loads `saturate` and `bursty`, default settings otherwise.
+ *
+ * Lines: `sim_<trace>_{p95_delay,utilisation,recovery,rampup}` for the default controller (the
+ * settings table's `rate_controller` default), `_bursty` after the figure for load `bursty`, and
+ * `_ewma` last for EWMA. Recovery and ramp-up are the worst of the run (`worstRecoveryS`,
+ * `maxRampupS`: an unrecovered drop or unreached ramp-up counts as the time it was given).
  */
-import { settingsWithDefaults } from "../src/config/defaults.ts";
-import { BUILTIN_TRACES, builtinTrace, simulate } from "../src/sim/mod.ts";
+import { defaultValue, settingsWithDefaults } from "../src/config/defaults.ts";
+import { BUILTIN_TRACES, builtinTrace, type RunResult, simulate } from "../src/sim/mod.ts";
 import { daemonPipeline } from "../src/sim/pipeline.ts";
+import { median } from "../src/util/stats.ts";
 
 const DURATION_S = 300;
+const SEEDS = [1, 2, 3, 4, 5];
+const LOADS = ["saturate", "bursty"] as const;
+const defaultController = String(defaultValue("rate_controller"));
+const controllers = [
+  { name: defaultController, suffix: "" },
+  { name: "ewma", suffix: "_ewma" },
+];
+
+const FIGURES: { key: string; unit: string; of: (r: RunResult) => number | null }[] = [
+  { key: "p95_delay", unit: "ms", of: (r) => r.p95DelayMs },
+  { key: "utilisation", unit: "pct", of: (r) => r.utilisationPct },
+  { key: "recovery", unit: "s", of: (r) => r.worstRecoveryS },
+  { key: "rampup", unit: "s", of: (r) => r.maxRampupS },
+];
+
 const lines: string[] = [];
+/** Runs per load, trace and controller: while the default is EWMA, it runs once. */
+const done = new Map<string, RunResult[]>();
 let simulated = 0;
 let wallMs = 0;
 
-for (const name of BUILTIN_TRACES) {
-  const trace = builtinTrace(name, { durationS: DURATION_S, seed: 1 });
-  const started = performance.now();
-  const [run] = await simulate({
-    settings: settingsWithDefaults(),
-    trace,
-    load: "saturate",
-    durationS: DURATION_S,
-    seed: 1,
-    pipeline: (hooks) => daemonPipeline(hooks),
-  });
-  const ms = performance.now() - started;
-  simulated += DURATION_S;
-  wallMs += ms;
-  const key = name.replace(/-/g, "_");
-  console.log(
-    `${name}: p95 ${run.p95DelayMs} ms, utilisation ${run.utilisationPct} %, worst recovery ` +
-      `${run.maxRecoveryS} s (${run.unrecoveredDrops} never), ` +
-      `${(DURATION_S / (ms / 1000)).toFixed(0)}x real time`,
-  );
-  lines.push(`metric sim_${key}_p95_delay ${run.p95DelayMs ?? "nan"} ms`);
-  lines.push(`metric sim_${key}_utilisation ${run.utilisationPct ?? "nan"} pct`);
+console.log(`default controller: ${defaultController}; ${DURATION_S} s, seeds ${SEEDS.join(",")}`);
+for (const load of LOADS) {
+  for (const name of BUILTIN_TRACES) {
+    for (const ctl of controllers) {
+      const runs: RunResult[] = done.get(`${load} ${name} ${ctl.name}`) ?? [];
+      for (const seed of runs.length > 0 ? [] : SEEDS) {
+        const trace = builtinTrace(name, { durationS: DURATION_S, seed });
+        const started = performance.now();
+        const [run] = await simulate({
+          settings: settingsWithDefaults({ rate_controller: ctl.name }),
+          trace,
+          load,
+          durationS: DURATION_S,
+          seed,
+          pipeline: (hooks) => daemonPipeline(hooks),
+        });
+        wallMs += performance.now() - started;
+        simulated += DURATION_S;
+        runs.push(run);
+      }
+      done.set(`${load} ${name} ${ctl.name}`, runs);
+      const key = name.replace(/-/g, "_");
+      const loadSuffix = load === "saturate" ? "" : `_${load}`;
+      const medians = FIGURES.map((f) => {
+        const values = runs.map(f.of).filter((x): x is number => x !== null);
+        return values.length === 0 ? NaN : Math.round(median(values) * 100) / 100;
+      });
+      console.log(
+        `${load} ${name} ${ctl.name}: p95 ${medians[0]} ms, utilisation ${medians[1]} %, ` +
+          `worst recovery ${medians[2]} s, worst ramp-up ${
+            medians[3]
+          } s (medians of ${SEEDS.length} seeds)`,
+      );
+      FIGURES.forEach((f, i) => {
+        const value = Number.isNaN(medians[i]) ? "nan" : String(medians[i]);
+        lines.push(`metric sim_${key}_${f.key}${loadSuffix}${ctl.suffix} ${value} ${f.unit}`);
+      });
+    }
+  }
 }
 
 console.log(`metric sim_speedup ${(simulated / (wallMs / 1000)).toFixed(0)} x`);
