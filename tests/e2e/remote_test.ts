@@ -6,120 +6,32 @@
  * router, and a wrong host key or a missing shaper exits 69 with a message saying so.
  */
 import { assert, assertEquals } from "../../src/util/assert.ts";
-import { mustSync, runAsync, runSync, sleep } from "./cmd.ts";
+import { runAsync, sleep } from "./cmd.ts";
 import { parseStatsCsv } from "./probes.ts";
 import { DAEMON_IFACES, startIperfServer, waitIperfServer } from "./scenario.ts";
 import { ADDR, netnsUnavailableReason, removeStaleNamespaces, Testbed } from "./testbed.ts";
+import {
+  killSshd,
+  MGMT,
+  SSH_PORT,
+  type SshRouterFiles,
+  sshUnavailableReason,
+  startSshd,
+  startSshRouter,
+} from "./ssh_router.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
-const SSH_PORT = 2222;
-/**
- * The router's address on a separate, unshaped client–router link. On a real router download is
- * shaped on the WAN's ingress (ifb), so LAN–router traffic such as the daemon's ssh sessions never
- * queues behind the load; the testbed shapes download on the router's LAN egress instead, so the
- * ssh sessions get a link of their own here, as they would have on a real router.
- */
-const MGMT = { router: "10.213.9.1", client: "10.213.9.2" } as const;
 const DOWN_KBIT = 20_000;
 const UP_KBIT = 10_000;
 
-const sshdPath = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
-const reason = netnsUnavailableReason() ??
-  (sshdPath === undefined ? "OpenSSH server (sshd) not installed" : undefined) ??
-  (runSync(["ssh", "-V"]).code !== 0 ? "OpenSSH client (ssh) not installed" : undefined);
+const reason = netnsUnavailableReason() ?? sshUnavailableReason();
 
-/** Throw-away keys, sshd config and known_hosts files in `dir`. */
-function sshFiles(dir: string): { knownHosts: string; wrongKnownHosts: string; identity: string } {
-  for (const k of ["host", "user", "other"]) {
-    mustSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${dir}/${k}key`]);
-  }
-  Deno.copyFileSync(`${dir}/userkey.pub`, `${dir}/authorized_keys`);
-  const known = (k: string) =>
-    `[${MGMT.router}]:${SSH_PORT} ${
-      Deno.readTextFileSync(`${dir}/${k}key.pub`).split(" ").slice(0, 2).join(" ")
-    }\n`;
-  Deno.writeTextFileSync(`${dir}/known_hosts`, known("host"));
-  Deno.writeTextFileSync(`${dir}/wrong_known_hosts`, known("other"));
-  Deno.writeTextFileSync(
-    `${dir}/sshd_config`,
-    [
-      `Port ${SSH_PORT}`,
-      `ListenAddress ${MGMT.router}`,
-      `HostKey ${dir}/hostkey`,
-      `AuthorizedKeysFile ${dir}/authorized_keys`,
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM no",
-      "StrictModes no",
-      `PidFile ${dir}/sshd.pid`,
-    ].join("\n") + "\n",
-  );
-  return {
-    knownHosts: `${dir}/known_hosts`,
-    wrongKnownHosts: `${dir}/wrong_known_hosts`,
-    identity: `${dir}/userkey`,
-  };
-}
-
-/** Adds the unshaped management link between the client and router namespaces. */
-function addManagementLink(tb: Testbed): void {
-  mustSync([
-    "ip",
-    "-n",
-    tb.ns.router,
-    "link",
-    "add",
-    "mgmt0",
-    "type",
-    "veth",
-    "peer",
-    "name",
-    "mgmt1",
-    "netns",
-    tb.ns.client,
-  ]);
-  mustSync(["ip", "-n", tb.ns.router, "addr", "add", `${MGMT.router}/30`, "dev", "mgmt0"]);
-  mustSync(["ip", "-n", tb.ns.client, "addr", "add", `${MGMT.client}/30`, "dev", "mgmt1"]);
-  mustSync(["ip", "-n", tb.ns.router, "link", "set", "mgmt0", "up"]);
-  mustSync(["ip", "-n", tb.ns.client, "link", "set", "mgmt1", "up"]);
-}
-
-/** Starts sshd in the router namespace (it daemonises) and waits until it listens. */
-async function startSshd(tb: Testbed, dir: string): Promise<void> {
-  Deno.mkdirSync("/run/sshd", { recursive: true }); // privilege separation directory
-  mustSync(tb.exec(tb.ns.router, [sshdPath!, "-f", `${dir}/sshd_config`, "-E", `${dir}/sshd.log`]));
-  for (let i = 0; i < 50; i++) {
-    const r = runSync(tb.exec(tb.ns.router, ["ss", "-ltn", `sport = :${SSH_PORT}`]));
-    if (r.stdout.includes(`:${SSH_PORT}`)) return;
-    await sleep(100);
-  }
-  throw new Error(`sshd did not listen: ${Deno.readTextFileSync(`${dir}/sshd.log`)}`);
-}
-
-/** Kills every sshd of the router namespace (the listener and the daemon's sessions). */
-function killSshd(tb: Testbed): number {
-  let killed = 0;
-  const pids = runSync(["ip", "netns", "pids", tb.ns.router]).stdout.split(/\s+/).filter((p) => p);
-  for (const pid of pids) {
-    // Deno reads /proc only with --allow-all; cat can.
-    const comm = runSync(["cat", `/proc/${pid}/comm`]).stdout.trim();
-    if (comm.startsWith("sshd")) {
-      runSync(["kill", "-KILL", pid]);
-      killed++;
-    }
-  }
-  return killed;
-}
-
-function daemonArgv(tb: Testbed, dir: string, extra: { knownHosts: string; identity: string }) {
+function daemonArgv(
+  tb: Testbed,
+  dir: string,
+  extra: Pick<SshRouterFiles, "knownHosts" | "identity">,
+) {
   return tb.exec(tb.ns.client, [
     Deno.execPath(),
     "run",
@@ -209,9 +121,7 @@ Deno.test({
       "reflector_ip,ip_version,description\n" +
         ADDR.reflectors.map((a, i) => `${a},4,e2e reflector ${i + 1}\n`).join(""),
     );
-    const keys = sshFiles(dir);
-    addManagementLink(bed);
-    await startSshd(bed, dir);
+    const keys = await startSshRouter(bed, dir);
     const decoder = new TextDecoder();
 
     await t.step("a wrong host key exits 69 and says so", async () => {
@@ -223,6 +133,20 @@ Deno.test({
       );
       assertEquals(r.code, 69, r.stderr);
       assert(/host key/i.test(r.stderr), `no host-key message: ${r.stderr}`);
+    });
+
+    await t.step("check-config checks the router over ssh", async () => {
+      const checkConfig = (files: Pick<SshRouterFiles, "knownHosts" | "identity">) => {
+        const argv = daemonArgv(bed, dir, files);
+        argv[argv.lastIndexOf("run")] = "check-config";
+        return runAsync(argv, { timeoutMs: 60_000 });
+      };
+      const good = await checkConfig(keys);
+      assertEquals(good.code, 0, good.stderr);
+      assert(good.stdout.includes(`root@${MGMT.router}`), "the remote setting is listed");
+      const bad = await checkConfig({ ...keys, knownHosts: keys.wrongKnownHosts });
+      assertEquals(bad.code, 69, bad.stderr);
+      assert(/host key/.test(bad.stderr), bad.stderr);
     });
 
     await t.step("a missing shaper on the router exits 69 naming the interface", async () => {
