@@ -6,7 +6,8 @@
 --   option <reading>_<op> '<number>' log when the reading compares true; op is one of
 --                                    ge gt le lt eq ne; several conditions are OR-combined,
 --                                    e.g. option down_del_stat_gt '30'
--- Each logged line lists every numeric reading sorted by name, then the delta arrays.
+-- Each logged line lists every reading sorted by name, then the additions (second argument
+-- of process) sorted by name, with the delta arrays last.
 -- Returns no results: it never changes rates or thresholds.
 
 local M = { name = "log_readings" }
@@ -54,20 +55,27 @@ local function list(t)
   return "{" .. table.concat(parts, ",") .. "}"
 end
 
-local function render(readings)
+local function numbers(t, parts)
   local keys = {}
-  for k, v in pairs(readings) do
+  for k, v in pairs(t) do
     if type(v) == "number" then keys[#keys + 1] = k end
   end
   table.sort(keys)
+  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. string.format("%.6g", t[k]) end
+end
+
+local function render(readings, extra)
   local parts = {}
-  for i, k in ipairs(keys) do parts[i] = k .. "=" .. string.format("%.6g", readings[k]) end
-  if type(readings.ul_deltas) == "table" then parts[#parts + 1] = "ul_deltas=" .. list(readings.ul_deltas) end
-  if type(readings.dl_deltas) == "table" then parts[#parts + 1] = "dl_deltas=" .. list(readings.dl_deltas) end
+  numbers(readings, parts)
+  if type(extra) == "table" then
+    numbers(extra, parts)
+    if type(extra.ul_deltas) == "table" then parts[#parts + 1] = "ul_deltas=" .. list(extra.ul_deltas) end
+    if type(extra.dl_deltas) == "table" then parts[#parts + 1] = "dl_deltas=" .. list(extra.dl_deltas) end
+  end
   return table.concat(parts, " ")
 end
 
-function M.process(readings)
+function M.process(readings, extra)
   local fire = nil
   if interval and interval > 0 and (last_logged == nil or readings.now_s - last_logged >= interval) then
     fire = "interval"
@@ -76,13 +84,14 @@ function M.process(readings)
   if not fire then
     for _, t in ipairs(triggers) do
       local v = readings[t.reading]
+      if v == nil and type(extra) == "table" then v = extra[t.reading] end
       if type(v) == "number" and OPS[t.op](v, t.value) then
         fire = t.reading .. "_" .. t.op .. " " .. t.value
         break
       end
     end
   end
-  if fire then util.logger(level, "readings (" .. fire .. "): " .. render(readings)) end
+  if fire then util.logger(level, "readings (" .. fire .. "): " .. render(readings, extra)) end
   return {}
 end
 

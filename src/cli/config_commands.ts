@@ -3,9 +3,8 @@ import { describeSource, SETTING_NAMES } from "../config/mod.ts";
 import type { Settings } from "../config/types.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import type { CliContext } from "./io.ts";
-import { checkScripts } from "../lua/mod.ts";
+import { checkScripts, pluginSectionsFrom } from "../lua/mod.ts";
 import { manifestConfigCheck } from "../release/manifest_check.ts";
-import { uciSectionOptions } from "../config/uci.ts";
 import { settingsFromCommand } from "./settings_options.ts";
 import { checkRemoteSetup } from "../remote/mod.ts";
 import type { ConfigCheck } from "../config/check.ts";
@@ -13,7 +12,7 @@ import type { ConfigCheck } from "../config/check.ts";
 /** Every configured Lua script (plugins, a Lua rate_controller) must load. */
 const luaScriptsCheck: ConfigCheck = async (resolved) => ({
   problems: await checkScripts(resolved.settings, {
-    pluginSections: (type) => uciSectionOptions(resolved.uci, type),
+    pluginSections: pluginSectionsFrom(resolved.uci),
   }),
   exitCode: ExitCode.DATA,
 });

@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { settingsFromCommand } from "./settings_options.ts";
 import { configureLogging, stageLogger } from "../log/mod.ts";
-import { uciSectionOptions } from "../config/uci.ts";
 import { runDaemon, shutdownOnSignals } from "../daemon/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import type { Settings } from "../config/types.ts";
 import type { ResolvedSettings } from "../config/resolve.ts";
 import { createMeasurement } from "../measure/mod.ts";
-import { createLuaRatecontroller, createPluginManager } from "../lua/mod.ts";
+import { createLuaRatecontroller, createPluginManager, pluginSectionsFrom } from "../lua/mod.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
@@ -86,7 +85,7 @@ async function runWith(
   ) {
     log.warning("{message}", { message: issue.message });
   }
-  const pluginSections = (type: string) => uciSectionOptions(resolved.uci, type);
+  const pluginSections = pluginSectionsFrom(resolved.uci);
 
   // Plugins that fail to load are logged and skipped inside the manager: the daemon runs on.
   const adjusters: RateAdjuster[] = [];

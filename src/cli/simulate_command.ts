@@ -25,6 +25,7 @@ import {
   withTraceBaseRates,
 } from "../sim/mod.ts";
 import { daemonPipeline } from "../sim/pipeline.ts";
+import { type PluginSections, pluginSectionsFrom } from "../lua/mod.ts";
 import { writeRunFiles } from "../sim/output.ts";
 import { FileStatsSink } from "../report/mod.ts";
 import { join } from "node:path";
@@ -58,6 +59,19 @@ interface SimulateFlags {
   reflectors: string;
   loss: string;
   bufferMs: string;
+}
+
+/** `settings.plugin(name)` for Lua scripts: the sections of the `--config` file, if any. */
+function pluginSectionsOf(cmd: Command): PluginSections {
+  const configPath: string | undefined = cmd.getOptionValue("config");
+  return pluginSectionsFrom(
+    configPath === undefined ? undefined : readUciFile(configPath, { explicit: true }),
+  );
+}
+
+/** Lua's own `math.random` seed for a run: derived from `--seed`, never drawn from its streams. */
+export function luaSeedOf(seed: number): number {
+  return (Math.imul(seed ^ 0x4c7561, 0x9e3779b1) >>> 0) % 2 ** 31;
 }
 
 function defaultResolve(cmd: Command): Settings {
@@ -146,8 +160,10 @@ export async function simulateAction(
     return ExitCode.USAGE;
   }
   let settings: Settings;
+  let pluginSections: PluginSections;
   try {
     settings = (options.resolveSettings ?? defaultResolve)(cmd);
+    pluginSections = pluginSectionsOf(cmd);
   } catch (e) {
     io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
     return ExitCode.CONFIG;
@@ -170,7 +186,7 @@ export async function simulateAction(
       settings,
       trace,
       flags,
-      { durationS, seed, reflectorCount, bufferMs, maxLoss },
+      { durationS, seed, reflectorCount, bufferMs, maxLoss, pluginSections },
       options,
     );
   } finally {
@@ -188,11 +204,12 @@ async function runAndReport(
     reflectorCount: number;
     bufferMs: number;
     maxLoss: number;
+    pluginSections: PluginSections;
   },
   options: SimulateCommandOptions,
 ): Promise<number> {
   const io = options.io ?? processIo;
-  const { durationS, seed, reflectorCount, bufferMs, maxLoss } = numbers;
+  const { durationS, seed, reflectorCount, bufferMs, maxLoss, pluginSections } = numbers;
   const tty = options.stderrIsTerminal ?? Deno.stderr.isTerminal();
   const progress = tty ? progressBar(io) : undefined;
   let stats: FileStatsSink | undefined;
@@ -219,7 +236,8 @@ async function runAndReport(
       durationS,
       seed,
       compare: flags.compare === true,
-      pipeline: (hooks) => daemonPipeline(hooks, { stats }),
+      pipeline: (hooks) =>
+        daemonPipeline(hooks, { stats, pluginSections, luaSeed: luaSeedOf(seed) }),
       engine: { reflectorCount, bufferMs, maxLoss },
       onProgress: progress,
     });

@@ -215,18 +215,3 @@ export function uciGetAll(
   for (const [k, v] of s.options) out[k] = Array.isArray(v.value) ? [...v.value] : v.value;
   return out;
 }
-
-/**
- * The options of the first section of `type` as strings (lists as arrays) plus `.name` and
- * `.type`, the shape plugins get from `settings.plugin(type)`; undefined without such a section.
- */
-export function uciSectionOptions(
-  file: UciFile | undefined,
-  type: string,
-): Record<string, string | string[]> | undefined {
-  const s = file ? findSection(file, `@${type}[0]`) : undefined;
-  if (!s) return undefined;
-  const out: Record<string, string | string[]> = { ".name": s.name, ".type": s.type };
-  for (const [k, v] of s.options) out[k] = Array.isArray(v.value) ? [...v.value] : v.value;
-  return out;
-}

@@ -7,12 +7,26 @@ import type { OwdState } from "./ports.ts";
 /** Fewer fresh reflectors than this triggers a reselection request (constant upstream). */
 export const MIN_FRESH_REFLECTORS = 5;
 
+/** One fresh reflector's contribution to a tick (peer order). */
+export interface DeltaSample {
+  /** The reflector's address. */
+  reflector: string;
+  /** Upload delta (recent − baseline), ms. */
+  ul_delta: number;
+  /** Download delta (recent − baseline), ms. */
+  dl_delta: number;
+  /** Age of the reflector's latest reply at the tick, s (0 when its clock ran ahead). */
+  age_s: number;
+}
+
 /** The deltas of one tick. */
 export interface CollectedDeltas {
   /** Upload deltas (recent − baseline, ms), ascending. */
   ul: number[];
   /** Download deltas (recent − baseline, ms), ascending. */
   dl: number[];
+  /** The same deltas per reflector, with identity and sample age, in peer order. */
+  samples: DeltaSample[];
   /** Number of fresh peers that contributed (= `ul.length` = `dl.length`). */
   fresh: number;
   /** Fewer than 5 fresh peers: the caller should request a reselection. */
@@ -31,6 +45,7 @@ export function collectDeltas(
   const window = 2 * options.tickInterval;
   const ul: number[] = [];
   const dl: number[] = [];
+  const samples: DeltaSample[] = [];
   for (const ip of owd.peers) {
     const base = owd.baseline.get(ip);
     const recent = owd.recent.get(ip);
@@ -38,12 +53,19 @@ export function collectDeltas(
     // A last time in the future (clock skew between writers) counts as fresh, like Rust's
     // saturating duration_since.
     if (!(nowS - recent.last_receive_time_s < window)) continue;
-    ul.push(recent.up_ewma - base.up_ewma);
-    dl.push(recent.down_ewma - base.down_ewma);
+    const sample = {
+      reflector: ip,
+      ul_delta: recent.up_ewma - base.up_ewma,
+      dl_delta: recent.down_ewma - base.down_ewma,
+      age_s: Math.max(0, nowS - recent.last_receive_time_s),
+    };
+    samples.push(sample);
+    ul.push(sample.ul_delta);
+    dl.push(sample.dl_delta);
   }
   ul.sort((a, b) => a - b);
   dl.sort((a, b) => a - b);
-  return { ul, dl, fresh: ul.length, tooFew: ul.length < MIN_FRESH_REFLECTORS };
+  return { ul, dl, samples, fresh: ul.length, tooFew: ul.length < MIN_FRESH_REFLECTORS };
 }
 
 /**

@@ -297,6 +297,7 @@ export class ControlLoop {
           ul_bytes: ulBytes,
           dl_deltas: deltas.dl,
           ul_deltas: deltas.ul,
+          samples: deltas.samples,
         };
         this.#lastReadings = readings;
         const decision = await this.#decide(readings);

@@ -2,6 +2,7 @@ import type { Clock, RandomSource } from "../util/clock.ts";
 import type { Logger } from "@logtape/logtape";
 import type { OwdState, ReselectRequester } from "./ports.ts";
 import type { Settings } from "../config/types.ts";
+import type { DeltaSample } from "./deltas.ts";
 
 /**
  * What the control loop measured for one tick, before any controller decides. Names follow
@@ -36,6 +37,8 @@ export interface TickReadings {
   dl_deltas: readonly number[];
   /** Sorted (ascending) per-reflector upload deltas, ms. */
   ul_deltas: readonly number[];
+  /** The deltas per reflector (identity, sample age), peer order; absent in older callers. */
+  samples?: readonly DeltaSample[];
 }
 
 /** Everything a controller decides from, for one tick. */

@@ -9,80 +9,117 @@
  *   negative rate is dropped with a warning naming the script and the field.
  */
 import type { Settings } from "../config/types.ts";
-import type { TickInput, TickReadings } from "../control/ratecontroller_port.ts";
+import type { TickReadings } from "../control/ratecontroller_port.ts";
+import { rateBounds } from "../control/rate_bounds.ts";
 import { LuaOther, type LuaResult } from "./engine.ts";
 
-/** Scalar readings every plugin gets, in argument order (upstream keys plus additions). */
-export const READING_FIELDS = [
-  "now_s",
-  "tx_load",
-  "rx_load",
-  "up_del_stat",
-  "down_del_stat",
-  "up_utilisation",
-  "down_utilisation",
-  "cur_ul_rate",
-  "cur_dl_rate",
-  "next_ul_rate",
-  "next_dl_rate",
-  "dt",
-  "ul_bytes",
-  "dl_bytes",
-  "ul_max_delta_owd",
-  "dl_max_delta_owd",
-] as const;
+/** What one call into Lua is built from (a plugin's proposal fields are absent for controllers). */
+export interface BridgeInput {
+  /** This tick's readings. */
+  readings: TickReadings;
+  /** Upload delay threshold in force, ms. */
+  ul_max_delta_owd: number;
+  /** Download delay threshold in force, ms. */
+  dl_max_delta_owd: number;
+  /** Plugins: proposed upload rate after the controller and earlier plugins, kbit/s. */
+  next_ul_rate?: number;
+  /** Plugins: proposed download rate, kbit/s. */
+  next_dl_rate?: number;
+}
 
-/** Scalar fields of a ratecontroller's `calculate(data)`, in argument order. */
-export const CONTROLLER_FIELDS = [
-  "now_s",
-  "tx_load",
-  "rx_load",
-  "up_del_stat",
-  "down_del_stat",
-  "up_utilisation",
-  "down_utilisation",
-  "cur_ul_rate",
-  "cur_dl_rate",
-  "dt",
-  "ul_bytes",
-  "dl_bytes",
-  "ul_max_delta_owd",
-  "dl_max_delta_owd",
-] as const;
+/** Where a plugin gets a field: upstream's `readings` table, or the second argument `extra`. */
+export type PluginPlace = "readings" | "extra";
 
-/** Settings copied into every `calculate(data)` (constant for the controller's lifetime). */
-export const CONTROLLER_CONSTANTS = [
-  "base_ul_rate",
-  "base_dl_rate",
-  "min_ul_rate",
-  "min_dl_rate",
-  "max_ul_rate",
-  "max_dl_rate",
-  "high_load_level",
-  "histsize",
-] as const;
+/** One scalar input crossing into Lua. */
+export interface InputField {
+  /** Lua key. */
+  readonly key: string;
+  /** Unit, as docs/plugins.md prints it. */
+  readonly unit: string;
+  /** What it means, as docs/plugins.md prints it. */
+  readonly meaning: string;
+  /** Where plugins get it; absent: plugins do not. */
+  readonly plugin?: PluginPlace;
+  /** Lua ratecontrollers get it in `calculate(data)`. */
+  readonly controller: boolean;
+  /** Reads the value from the host side. */
+  readonly get: (input: BridgeInput) => number;
+}
+
+/**
+ * THE table of per-call scalar inputs, in argument order. Both directions of the bridge (the
+ * host's argument lists and the Lua half's key lists) and the docs test are derived from it:
+ * adding a field to `calculate(data)` or to plugins is one line here.
+ */
+// deno-fmt-ignore
+export const INPUT_FIELDS: readonly InputField[] = [
+  // upstream's readings (interfaces: process(readings)), in upstream's order
+  { key: "now_s", unit: "s", meaning: "seconds since the controller started (fractional)", plugin: "readings", controller: true, get: (i) => i.readings.now_s },
+  { key: "tx_load", unit: "ratio", meaning: "upload utilisation / current upload rate", plugin: "readings", controller: true, get: (i) => i.readings.tx_load },
+  { key: "rx_load", unit: "ratio", meaning: "download utilisation / current download rate", plugin: "readings", controller: true, get: (i) => i.readings.rx_load },
+  { key: "up_del_stat", unit: "ms", meaning: "upload delay statistic (3rd smallest delta)", plugin: "readings", controller: true, get: (i) => i.readings.up_del_stat },
+  { key: "down_del_stat", unit: "ms", meaning: "download delay statistic (3rd smallest delta)", plugin: "readings", controller: true, get: (i) => i.readings.down_del_stat },
+  { key: "up_utilisation", unit: "kbit/s", meaning: "measured upload throughput", plugin: "readings", controller: true, get: (i) => i.readings.up_utilisation },
+  { key: "down_utilisation", unit: "kbit/s", meaning: "measured download throughput", plugin: "readings", controller: true, get: (i) => i.readings.down_utilisation },
+  { key: "cur_ul_rate", unit: "kbit/s", meaning: "upload rate in force", plugin: "readings", controller: true, get: (i) => i.readings.cur_ul_rate },
+  { key: "cur_dl_rate", unit: "kbit/s", meaning: "download rate in force", plugin: "readings", controller: true, get: (i) => i.readings.cur_dl_rate },
+  { key: "next_ul_rate", unit: "kbit/s", meaning: "proposed upload rate so far (controller, then earlier plugins); not yet clamped", plugin: "readings", controller: false, get: (i) => i.next_ul_rate ?? NaN },
+  { key: "next_dl_rate", unit: "kbit/s", meaning: "proposed download rate so far; not yet clamped", plugin: "readings", controller: false, get: (i) => i.next_dl_rate ?? NaN },
+  // additions
+  { key: "dt", unit: "s", meaning: "time since the previous tick", plugin: "extra", controller: true, get: (i) => i.readings.dt },
+  { key: "ul_bytes", unit: "bytes", meaning: "upload bytes moved in the interval (counter delta)", plugin: "extra", controller: true, get: (i) => i.readings.ul_bytes },
+  { key: "dl_bytes", unit: "bytes", meaning: "download bytes moved in the interval", plugin: "extra", controller: true, get: (i) => i.readings.dl_bytes },
+  { key: "ul_max_delta_owd", unit: "ms", meaning: "upload delay threshold in force (plugins may change it)", plugin: "extra", controller: true, get: (i) => i.ul_max_delta_owd },
+  { key: "dl_max_delta_owd", unit: "ms", meaning: "download delay threshold in force", plugin: "extra", controller: true, get: (i) => i.dl_max_delta_owd },
+];
+
+/** Plugin fields of upstream's `readings` table, in argument order. */
+export const PLUGIN_READING_FIELDS = INPUT_FIELDS.filter((f) => f.plugin === "readings");
+/** Plugin fields of the `extra` table, in argument order (after the readings). */
+export const PLUGIN_EXTRA_FIELDS = INPUT_FIELDS.filter((f) => f.plugin === "extra");
+/** Fields of `calculate(data)`, in argument order. */
+export const CONTROLLER_FIELDS = INPUT_FIELDS.filter((f) => f.controller);
+
+/** Settings-derived constants copied into every `calculate(data)`. */
+// deno-fmt-ignore
+export const CONTROLLER_CONSTANTS: readonly {
+  readonly key: string;
+  readonly unit: string;
+  readonly meaning: string;
+  readonly get: (s: Settings) => number;
+}[] = [
+  { key: "base_ul_rate", unit: "kbit/s", meaning: "upload base rate (setting)", get: (s) => s.base_ul_rate },
+  { key: "base_dl_rate", unit: "kbit/s", meaning: "download base rate (setting)", get: (s) => s.base_dl_rate },
+  { key: "min_ul_rate", unit: "kbit/s", meaning: "upload minimum rate (derived from the min percent)", get: (s) => s.min_ul_rate },
+  { key: "min_dl_rate", unit: "kbit/s", meaning: "download minimum rate", get: (s) => s.min_dl_rate },
+  { key: "max_ul_rate", unit: "kbit/s", meaning: "upload max setting as configured; 0 = none", get: (s) => s.max_ul_rate },
+  { key: "max_dl_rate", unit: "kbit/s", meaning: "download max setting as configured; 0 = none", get: (s) => s.max_dl_rate },
+  { key: "ul_rate_ceiling", unit: "kbit/s", meaning: "highest upload rate the loop applies: max_ul_rate, or 10 x base when it is 0", get: (s) => rateBounds(s, "ul").max },
+  { key: "dl_rate_ceiling", unit: "kbit/s", meaning: "highest download rate the loop applies (as above)", get: (s) => rateBounds(s, "dl").max },
+  { key: "high_load_level", unit: "ratio", meaning: "load above which a rate may grow (setting)", get: (s) => s.high_load_level },
+  { key: "histsize", unit: "count", meaning: "safe rates remembered per direction (setting)", get: (s) => s.histsize },
+];
 
 const luaList = (names: readonly string[]) => `{ ${names.map((n) => `"${n}"`).join(", ")} }`;
+const keys = (fields: readonly { key: string }[]) => luaList(fields.map((f) => f.key));
 
 /**
  * The Lua half of the bridge. Chunk argument: the util module. Returns the entry points the
  * plugin manager and the Lua ratecontroller call ({@link BRIDGE_ENTRY_POINTS}); scripts never
- * see them.
+ * see them. Argument lists: the table's scalars, then {@link pushArrays}' layout.
  */
 export const BRIDGE_LUA = `
 local util = ...
 local type, pairs, setmetatable, rawset, error = type, pairs, setmetatable, rawset, error
 local host_random, plugin_options = sqma.random, sqma.plugin_options
-local R = ${luaList(READING_FIELDS)}
-local C = ${luaList(CONTROLLER_FIELDS)}
-local K = ${luaList(CONTROLLER_CONSTANTS)}
-local NR, NC = #R, #C
+local R = ${keys(PLUGIN_READING_FIELDS)}
+local X = ${keys(PLUGIN_EXTRA_FIELDS)}
+local C = ${keys(CONTROLLER_FIELDS)}
+local K = ${keys(CONTROLLER_CONSTANTS)}
+local NR, NX, NC = #R, #X, #C
 
--- a = { scalars (fields n), #ul, ul..., #dl, dl... }
-local function build(a, fields, n)
-  local t = {}
-  for i = 1, n do t[fields[i]] = a[i] end
-  local k = n + 1
+-- From a[k]: #ul, ul..., #dl, dl..., #samples, (reflector, ul_delta, dl_delta, age_s)...
+local function arrays(t, a, k)
   local c = a[k]
   local ul = {}
   for j = 1, c do ul[j] = a[k + j] end
@@ -90,7 +127,14 @@ local function build(a, fields, n)
   c = a[k]
   local dl = {}
   for j = 1, c do dl[j] = a[k + j] end
-  t.ul_deltas, t.dl_deltas = ul, dl
+  k = k + c + 1
+  c = a[k]
+  local sm = {}
+  for j = 1, c do
+    local b = k + (j - 1) * 4
+    sm[j] = { reflector = a[b + 1], ul_delta = a[b + 2], dl_delta = a[b + 3], age_s = a[b + 4] }
+  end
+  t.ul_deltas, t.dl_deltas, t.samples = ul, dl, sm
   return t
 end
 -- Numbers and nil pass; anything else becomes "<type>" so the host can name it.
@@ -102,12 +146,10 @@ end
 local B = {}
 local requires = { util = util, math = math }
 
-function B.prepare_settings(s, has_sections)
+function B.prepare_settings(s)
   s.log_level = util.loglevel[s.log_level] or util.loglevel.INFO
-  s.plugin = function(name)
-    if not has_sections then return {} end
-    return plugin_options(name)
-  end
+  -- One rule everywhere: the section's table, or an empty table when there is none.
+  s.plugin = function(name) return plugin_options(name) or {} end
   return s
 end
 
@@ -126,8 +168,13 @@ function B.plugin_load(id, chunk, settings)
   if type(name) ~= "string" then name = nil end
   return "ok", name
 end
+-- Upstream's readings table holds upstream's keys only; additions go in a second argument.
 function B.plugin_process(id, ...)
-  local res = plugins[id].process(build({ ... }, R, NR))
+  local a = { ... }
+  local r, x = {}, {}
+  for i = 1, NR do r[R[i]] = a[i] end
+  for i = 1, NX do x[X[i]] = a[NR + i] end
+  local res = plugins[id].process(r, arrays(x, a, NR + NX + 1))
   if type(res) ~= "table" then return "<" .. type(res) .. ">" end
   return true, num(res.next_ul_rate), num(res.next_dl_rate), num(res.ul_max_delta_owd),
     num(res.dl_max_delta_owd)
@@ -145,18 +192,22 @@ local data_mt = {
     end
   end,
 }
-function B.ctrl_load(chunk, settings)
+function B.ctrl_load(chunk, settings, ...)
   local m = chunk()
   if type(m) ~= "table" then return "no_table", type(m) end
   if type(m.calculate) ~= "function" then return "no_calculate" end
-  for _, k in ipairs(K) do consts[k] = settings[k] end
+  local v = { ... }
+  for i = 1, #K do consts[K[i]] = v[i] end
   ctrl = m
   if type(m.configure) == "function" then m.configure(settings) end
   if type(m.name) == "string" then return "ok", m.name end
   return "ok"
 end
 function B.ctrl_calculate(...)
-  local d = build({ ... }, C, NC)
+  local a = { ... }
+  local d = {}
+  for i = 1, NC do d[C[i]] = a[i] end
+  arrays(d, a, NC + 1)
   for k, v in pairs(consts) do d[k] = v end
   setmetatable(d, data_mt)
   local r = ctrl.calculate(d)
@@ -191,70 +242,34 @@ export const BRIDGE_ENTRY_POINTS = [
   "ctrl_history",
 ] as const;
 
-/** Plugin-side inputs: the readings plus the proposal and thresholds as they stand now. */
-export interface PluginInputs {
-  /** This tick's readings. */
-  readings: TickReadings;
-  /** Proposed upload rate after the controller and earlier plugins. */
-  next_ul_rate: number;
-  /** Proposed download rate. */
-  next_dl_rate: number;
-  /** Upload threshold in force. */
-  ul_max_delta_owd: number;
-  /** Download threshold in force. */
-  dl_max_delta_owd: number;
-}
+/** A value of an argument list into Lua. */
+export type ArgValue = number | string;
 
-function pushDeltas(out: number[], readings: TickReadings): number[] {
+/** Appends the delta arrays and the per-reflector samples in the layout the Lua half reads. */
+export function pushArrays(out: ArgValue[], readings: TickReadings): ArgValue[] {
   out.push(readings.ul_deltas.length, ...readings.ul_deltas);
   out.push(readings.dl_deltas.length, ...readings.dl_deltas);
+  const samples = readings.samples ?? [];
+  out.push(samples.length);
+  for (const s of samples) out.push(s.reflector, s.ul_delta, s.dl_delta, s.age_s);
   return out;
 }
 
-/**
- * Arguments of `plugin_process`. `now_s` is whole seconds, as upstream's readings (§4.5).
- */
-export function pluginArgs(p: PluginInputs): number[] {
-  const r = p.readings;
-  return pushDeltas([
-    Math.floor(r.now_s),
-    r.tx_load,
-    r.rx_load,
-    r.up_del_stat,
-    r.down_del_stat,
-    r.up_utilisation,
-    r.down_utilisation,
-    r.cur_ul_rate,
-    r.cur_dl_rate,
-    p.next_ul_rate,
-    p.next_dl_rate,
-    r.dt,
-    r.ul_bytes,
-    r.dl_bytes,
-    p.ul_max_delta_owd,
-    p.dl_max_delta_owd,
-  ], r);
+/** Arguments of `plugin_process` (after the plugin id): readings, extra, arrays. */
+export function pluginArgs(input: BridgeInput): ArgValue[] {
+  const out: ArgValue[] = PLUGIN_READING_FIELDS.map((f) => f.get(input));
+  for (const f of PLUGIN_EXTRA_FIELDS) out.push(f.get(input));
+  return pushArrays(out, input.readings);
 }
 
 /** Arguments of `ctrl_calculate`. */
-export function controllerArgs(input: TickInput): number[] {
-  const r = input.readings;
-  return pushDeltas([
-    Math.floor(r.now_s),
-    r.tx_load,
-    r.rx_load,
-    r.up_del_stat,
-    r.down_del_stat,
-    r.up_utilisation,
-    r.down_utilisation,
-    r.cur_ul_rate,
-    r.cur_dl_rate,
-    r.dt,
-    r.ul_bytes,
-    r.dl_bytes,
-    input.ul_max_delta_owd,
-    input.dl_max_delta_owd,
-  ], r);
+export function controllerArgs(input: BridgeInput): ArgValue[] {
+  return pushArrays(CONTROLLER_FIELDS.map((f) => f.get(input)), input.readings);
+}
+
+/** The constants `ctrl_load` copies into every `calculate(data)`, in {@link CONTROLLER_CONSTANTS} order. */
+export function controllerConstants(settings: Settings): number[] {
+  return CONTROLLER_CONSTANTS.map((c) => c.get(settings));
 }
 
 /** A Lua string literal for `s`. */
@@ -309,27 +324,16 @@ export function settingsToLua(settings: Settings): string {
   return `return ${luaLiteral(s)}`;
 }
 
-/** One UCI section's options as `settings.plugin(name)` returns it (with upstream's meta keys). */
-export type UciSectionOptions = Record<string, string | string[]>;
-
 /**
- * Source of one section for `settings.plugin(type)`: options as strings (lists as arrays),
- * plus libuci's meta keys `.name`, `.type`, `.anonymous` (boolean) and `.index` (number) when
- * the caller did not supply them.
+ * One UCI section as `settings.plugin(name)` returns it: options as strings (lists as arrays)
+ * and libuci's meta keys `.name`, `.type`, `.anonymous` (boolean), `.index` (number), as the
+ * UCI reader's `uciGetAll` gives them.
  */
-export function sectionToLua(type: string, section: UciSectionOptions): string {
-  const t: Record<string, unknown> = {
-    ".name": `@${type}[0]`,
-    ".type": type,
-    ".anonymous": true,
-    ".index": 0,
-  };
-  for (const [k, v] of Object.entries(section)) {
-    if (k === ".anonymous") t[k] = v === "true" || v === "1";
-    else if (k === ".index") t[k] = Number(v);
-    else t[k] = v;
-  }
-  return `return ${luaLiteral(t)}`;
+export type UciSectionOptions = Record<string, string | string[] | boolean | number>;
+
+/** Source of one section for `settings.plugin(type)`. */
+export function sectionToLua(section: UciSectionOptions): string {
+  return `return ${luaLiteral(section)}`;
 }
 
 /** A validated value, or a warning explaining why it was dropped. */

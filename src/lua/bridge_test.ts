@@ -5,8 +5,9 @@ import {
   checkNumber,
   decodeControllerResults,
   luaLiteral,
+  PLUGIN_EXTRA_FIELDS,
+  PLUGIN_READING_FIELDS,
   pluginArgs,
-  READING_FIELDS,
   sectionToLua,
   settingsToLua,
 } from "./bridge.ts";
@@ -50,25 +51,51 @@ Deno.test("bridge: settings carry upstream names; sections carry libuci meta key
   );
   assertEquals(got, [100000, 20000, 0.5, true, "a.lua", 0.8, "INFO"]);
   const section = await evalLua(
-    sectionToLua("log_readings", { interval_seconds: "60", when: ["a", "b"] }),
+    sectionToLua({
+      ".name": "cfg0a1b2c",
+      ".type": "log_readings",
+      ".anonymous": true,
+      ".index": 3,
+      interval_seconds: "60",
+      when: ["a", "b"],
+    }),
     'return t.interval_seconds, t.when[2], t[".type"], t[".anonymous"], t[".index"]',
   );
-  assertEquals(section, ["60", "b", "log_readings", true, 0]);
+  assertEquals(section, ["60", "b", "log_readings", true, 3]);
 });
 
-Deno.test("bridge: plugin arguments follow READING_FIELDS, then both delta arrays", () => {
+Deno.test("bridge: plugin arguments are readings, extra, then deltas and samples", () => {
   const args = pluginArgs({
-    readings: tickReadings({ now_s: 12.7 }),
+    readings: tickReadings({
+      now_s: 12.7,
+      samples: [{ reflector: "192.0.2.9", ul_delta: 1, dl_delta: 2, age_s: 0.25 }],
+    }),
     next_ul_rate: 1,
     next_dl_rate: 2,
     ul_max_delta_owd: 3,
     dl_max_delta_owd: 4,
   });
-  const n = READING_FIELDS.length;
-  assertEquals(args[READING_FIELDS.indexOf("now_s")], 12);
-  assertEquals(args[READING_FIELDS.indexOf("next_dl_rate")], 2);
-  assertEquals(args[READING_FIELDS.indexOf("dl_max_delta_owd")], 4);
-  assertEquals(args.slice(n), [5, 0.5, 1.0, 1.5, 2.0, 4.0, 5, 0.4, 1.2, 2.5, 3.1, 9.8]);
+  const n = PLUGIN_READING_FIELDS.length + PLUGIN_EXTRA_FIELDS.length;
+  assertEquals(args[0], 12.7);
+  assertEquals(args.slice(n), [
+    5,
+    0.5,
+    1.0,
+    1.5,
+    2.0,
+    4.0,
+    5,
+    0.4,
+    1.2,
+    2.5,
+    3.1,
+    9.8,
+    1,
+    "192.0.2.9",
+    1,
+    2,
+    0.25,
+  ]);
 });
 
 Deno.test("bridge: only finite numbers pass; messages name script and field", () => {

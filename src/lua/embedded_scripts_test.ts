@@ -32,13 +32,27 @@ Deno.test("script references: builtin:, paths, module names", async () => {
   const readTextFile = (p: string) =>
     files[p] === undefined ? Promise.reject(new Error("No such file")) : Promise.resolve(files[p]);
   const b = await resolveScript("builtin:ewma");
-  assertEquals([b.display, b.chunkname], ["builtin:ewma", "@builtin:ewma"]);
+  assertEquals(b.display, "builtin:ewma");
   const m = await resolveScript("mine", { readTextFile });
   assertEquals([m.display, m.source], ["/etc/sqm-autorate/mine.lua", "return {}"]);
   const upstreamName = await resolveScript("log_readings", { readTextFile });
   assertEquals(upstreamName.display, "builtin:log_readings");
   const p = await resolveScript("/etc/sqm-autorate/mine.lua", { readTextFile });
-  assertEquals(p.chunkname, "@/etc/sqm-autorate/mine.lua");
+  assertEquals(p.display, "/etc/sqm-autorate/mine.lua");
+  // Upstream's install directory is searched after /etc/sqm-autorate.
+  files["/usr/lib/sqm-autorate/delay_histogram.lua"] = "return { upstream = true }";
+  const u = await resolveScript("delay_histogram", { readTextFile });
+  assertEquals(u.display, "/usr/lib/sqm-autorate/delay_histogram.lua");
+  files["/etc/sqm-autorate/delay_histogram.lua"] = "return {}";
+  assertEquals(
+    (await resolveScript("delay_histogram", { readTextFile })).display,
+    "/etc/sqm-autorate/delay_histogram.lua",
+  );
   const e = await resolveScript("delay-histogram", { readTextFile }).catch((e) => e);
-  assert(String(e).includes("Could not find configured plugin: delay-histogram"), String(e));
+  assertEquals(
+    String(e),
+    "ScriptNotFoundError: Could not find configured plugin: delay-histogram (tried " +
+      "/etc/sqm-autorate/delay-histogram.lua, /usr/lib/sqm-autorate/delay-histogram.lua " +
+      "and builtin:delay-histogram)",
+  );
 });

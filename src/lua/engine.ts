@@ -11,6 +11,7 @@ import "./cjs_globals.ts"; // before wasmoon: bundled builds lack CommonJS globa
 import fs from "node:fs";
 import { LUA_REGISTRYINDEX, type LuaEngine, LuaFactory } from "wasmoon";
 import { GLUE_WASM_BASE64 } from "./glue_wasm.ts";
+import { COMPAT_LUA } from "./compat_lib.ts";
 
 /** A value Lua can receive from or return to the host. */
 export type LuaScalar = number | string | boolean | null;
@@ -264,6 +265,8 @@ export class LuaSandbox {
   #collect!: LuaRef;
   #count!: LuaRef;
   #closed = false;
+  /** Chunk tokens → the names they stand for (see {@link load}). */
+  readonly #chunkNames = new Map<string, string>();
 
   private constructor(engine: LuaEngine, options: SandboxOptions) {
     this.#engine = engine;
@@ -295,7 +298,7 @@ export class LuaSandbox {
     const global = this.#engine.global;
     const { host } = options;
     global.set("__sqma_log", (level: unknown, text: unknown) => {
-      host.log(String(level), String(text));
+      host.log(String(level), this.#names(String(text)));
     });
     global.set("__sqma_random", () => host.random());
     global.set("__sqma_wall_ms", () => Math.floor(host.wallMs()));
@@ -312,16 +315,26 @@ export class LuaSandbox {
     const res = this.callRefs(chunk, [TIMEOUT_MARK, ...hostFns, options.mathSeed ?? 0], 3);
     [this.#msgh, this.#collect, this.#count] = res;
     for (const r of [chunk, ...hostFns]) this.release(r);
+    const compat = this.load(COMPAT_LUA, "=compat");
+    this.call(compat, [], 0);
+    this.release(compat);
     // The cap counts from here: the libraries themselves are not the scripts' budget.
     global.setMemoryMax(global.getMemoryUsed() + options.memoryLimitMb * 1024 * 1024);
   }
 
   /**
    * Compiles `source` (nothing runs yet). `chunkname` is how messages name it: `@path` gives
-   * `path:line: message`. Throws {@link LuaError} `syntax` naming the file and line.
+   * `path:line: message`, with the whole path (Lua itself cuts names to 60 bytes, so the chunk
+   * gets a short token that messages translate back). Throws {@link LuaError} `syntax` naming
+   * the file and line.
    */
   load(source: string, chunkname: string): LuaRef {
     this.#assertOpen();
+    if (chunkname.startsWith("@")) {
+      const token = `<chunk-${this.#chunkNames.size + 1}>`;
+      this.#chunkNames.set(token, chunkname.slice(1));
+      chunkname = `=${token}`;
+    }
     const api = this.#api;
     const mod = api.module;
     const size = mod.lengthBytesUTF8(source);
@@ -331,7 +344,7 @@ export class LuaSandbox {
       mod.stringToUTF8(source, buffer, size + 1);
       const status = api.luaL_loadbufferx(this.#L, buffer, size, chunkname, null);
       if (status !== 0) {
-        const message = api.luaL_tolstring(this.#L, -1, null);
+        const message = this.#names(api.luaL_tolstring(this.#L, -1, null));
         throw new LuaError(status === LUA_ERRMEM ? "memory" : "syntax", message);
       }
       return new LuaRef(api.luaL_ref(this.#L, LUA_REGISTRYINDEX));
@@ -372,7 +385,7 @@ export class LuaSandbox {
       this.#deadline = Infinity;
     }
     if (status !== 0) {
-      const message = api.luaL_tolstring(L, -1, null) as string;
+      const message = this.#names(api.luaL_tolstring(L, -1, null) as string);
       api.lua_settop(L, base);
       const kind: LuaFailure = status === LUA_ERRMEM
         ? "memory"
@@ -381,6 +394,12 @@ export class LuaSandbox {
         : "error";
       throw new LuaError(kind, kind === "memory" ? `${message} (lua_memory_limit_mb)` : message);
     }
+  }
+
+  /** Replaces chunk tokens in a message by the names they stand for. */
+  #names(message: string): string {
+    if (!message.includes("<chunk-")) return message;
+    return message.replace(/<chunk-\d+>/g, (t) => this.#chunkNames.get(t) ?? t);
   }
 
   /** Calls `fn(args…)` and returns `nresults` values (-1: all) as host values. */

@@ -9,8 +9,14 @@ import type {
   RateDecision,
   TickInput,
 } from "../control/ratecontroller_port.ts";
-import { controllerArgs, decodeControllerResults, decodeHistory } from "./bridge.ts";
+import {
+  controllerArgs,
+  controllerConstants,
+  decodeControllerResults,
+  decodeHistory,
+} from "./bridge.ts";
 import { LuaError } from "./engine.ts";
+import { FailureLog } from "./failure_log.ts";
 import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { resolveScript } from "./scripts.ts";
 
@@ -40,6 +46,7 @@ export class LuaRatecontroller implements Ratecontroller {
   readonly #rt: LuaRuntime;
   readonly #context: RatecontrollerContext;
   readonly #display: string;
+  readonly #failures: FailureLog;
   #lastWarning = "";
 
   /** Use {@link createLuaRatecontroller}. */
@@ -48,37 +55,56 @@ export class LuaRatecontroller implements Ratecontroller {
     this.#context = context;
     this.#display = display;
     this.name = name;
+    this.#failures = new FailureLog({
+      logger: context.logger,
+      nowS: () => context.clock.monotonicS(),
+    });
   }
 
-  /** Calls the script's `calculate(data)`; errors give the minimum rates for this tick. */
+  /**
+   * Calls the script's `calculate(data)`. A table result gives the rates (a missing or invalid
+   * rate holds that direction); `nil` holds both; any other result, an error, a timeout or the
+   * memory cap gives the minimum rates for this tick (docs/plugins.md).
+   */
   decide(input: TickInput): RateDecision {
     const { sandbox, fns } = this.#rt;
-    const { logger, settings } = this.#context;
+    const { settings } = this.#context;
     const minimum = { next_dl_rate: settings.min_dl_rate, next_ul_rate: settings.min_ul_rate };
+    const r = input.readings;
+    const hold = { next_dl_rate: r.cur_dl_rate, next_ul_rate: r.cur_ul_rate };
     let raw;
     try {
       raw = sandbox.call(fns.ctrl_calculate, controllerArgs(input), 4);
     } catch (e) {
       const kind = e instanceof LuaError ? e.kind : "error";
-      logText(
-        logger,
-        "error",
-        `${this.#display}: calculate() failed (${kind}); minimum rates this tick: ${
-          (e as Error).message
-        }`,
+      this.#failures.failure(
+        `${this.#display}: calculate() failed (${kind}); minimum rates`,
+        (e as Error).message,
       );
       return minimum;
     }
+    if (raw[0] === "<nil>") {
+      this.#failures.success(`${this.#display}: calculate()`);
+      return hold;
+    }
     const res = decodeControllerResults(this.#display, raw);
-    const warning = res.warnings.join("\n");
-    if (warning !== "" && warning !== this.#lastWarning) logText(logger, "warn", warning);
+    if (raw[0] !== true) {
+      this.#failures.failure(
+        `${this.#display}: calculate() failed (result); minimum rates`,
+        res.warnings.join("; "),
+      );
+      return minimum;
+    }
+    this.#failures.success(`${this.#display}: calculate()`);
+    const warning = res.warnings.join("; ");
+    if (warning !== "" && warning !== this.#lastWarning) {
+      logText(this.#context.logger, "warn", warning);
+    }
     this.#lastWarning = warning;
-    if (raw[0] !== true) return minimum;
-    const r = input.readings;
     const decision: RateDecision = {
       // A missing or invalid value holds that direction's current rate.
-      next_dl_rate: res.next_dl_rate ?? r.cur_dl_rate,
-      next_ul_rate: res.next_ul_rate ?? r.cur_ul_rate,
+      next_dl_rate: res.next_dl_rate ?? hold.next_dl_rate,
+      next_ul_rate: res.next_ul_rate ?? hold.next_ul_rate,
     };
     if (res.reselect) {
       decision.reselect = true;
@@ -140,8 +166,12 @@ export async function createLuaRatecontroller(
   }
   try {
     rt.setLogSource(src.display);
-    const chunk = rt.sandbox.load(src.source, src.chunkname);
-    const [status, name] = rt.sandbox.call(rt.fns.ctrl_load, [chunk, rt.settings], 2);
+    const chunk = rt.sandbox.load(src.source, `@${src.display}`);
+    const [status, name] = rt.sandbox.call(rt.fns.ctrl_load, [
+      chunk,
+      rt.settings,
+      ...controllerConstants(context.settings),
+    ], 2);
     rt.sandbox.release(chunk);
     if (status === "no_table") {
       throw new Error(`${src.display}: the script must return its module table (got ${name})`);

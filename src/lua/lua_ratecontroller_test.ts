@@ -90,12 +90,14 @@ Deno.test("lua controller: invalid results hold the current rate with a warning"
     [
       `${fixture("ctrl_behaviour.lua")}: calculate(): next_dl_rate is NaN; ignored`,
       `${fixture("ctrl_behaviour.lua")}: calculate(): next_ul_rate is negative (-1); ignored`,
-    ].join("\n"),
+    ].join("; "),
   );
   assertEquals(await c.decide(tick(4)), { next_dl_rate: 60000, next_ul_rate: 12000 });
   assert(warnings().pop()!.includes("next_dl_rate is a string, expected a number"));
+  // A non-table result other than nil is a failure of the tick: minimum rates.
   assertEquals(await c.decide(tick(5)), { next_dl_rate: 20000, next_ul_rate: 4000 });
-  assert(warnings().pop()!.includes("calculate() returned a number, expected a table"));
+  const error = lines.filter((l) => l.level === "error").pop()!.text;
+  assert(error.includes("calculate() returned a number, expected a table"), error);
   c.close?.();
 });
 

@@ -25,14 +25,15 @@ export {
 } from "./lua_ratecontroller.ts";
 export {
   createPluginManager,
-  MAX_CONSECUTIVE_FAILURES,
+  FAILURE_WINDOW_CALLS,
+  MAX_FAILURES,
   PluginManager,
   type PluginManagerOptions,
   pluginRefs,
 } from "./plugin_manager.ts";
 export { LuaError, type LuaFailure, LuaSandbox } from "./engine.ts";
 export type { UciSectionOptions } from "./bridge.ts";
-export type { PluginSections } from "./runtime.ts";
+export { type PluginSections, pluginSectionsFrom } from "./runtime.ts";
 export { builtinNames, MODULE_DIRS, resolveScript, ScriptNotFoundError } from "./scripts.ts";
 
 /** Type-only re-export so callers can name the adjuster the manager implements. */

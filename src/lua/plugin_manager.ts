@@ -6,15 +6,18 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
-import type { Clock, RandomSource } from "../util/clock.ts";
+import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
 import type { AdjusterInput, Adjustment, RateAdjuster } from "../control/ratecontroller_port.ts";
 import { decodePluginResults, pluginArgs } from "./bridge.ts";
 import { LuaError } from "./engine.ts";
+import { FailureLog } from "./failure_log.ts";
 import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { resolveScript } from "./scripts.ts";
 
-/** Consecutive `process()` failures after which a plugin is disabled. */
-export const MAX_CONSECUTIVE_FAILURES = 10;
+/** `process()` failures within {@link FAILURE_WINDOW_CALLS} calls that disable a plugin. */
+export const MAX_FAILURES = 10;
+/** The window of {@link MAX_FAILURES}: a plugin's most recent calls. */
+export const FAILURE_WINDOW_CALLS = 100;
 
 /** Options of {@link createPluginManager} and {@link checkScripts}. */
 export interface PluginManagerOptions {
@@ -24,8 +27,13 @@ export interface PluginManagerOptions {
   logger: Logger;
   /** Injected clock. Default: the system clock. */
   clock?: Clock;
-  /** Injected random source (also seeds Lua's math.random). Default: Math.random. */
+  /** Injected random source (`sqma.random`). Default: Math.random. */
   random?: RandomSource;
+  /**
+   * Seed of Lua's own `math.random`, derived by the caller (the simulator from its seed), so
+   * loading plugins never draws from the shared random source. Default: a fresh random seed.
+   */
+  mathSeed?: number;
   /** UCI sections for `settings.plugin(name)` (from the UCI reader). */
   pluginSections?: PluginSections;
   /** Reads script files. Default: `Deno.readTextFile`. */
@@ -45,13 +53,22 @@ export function pluginRefs(settings: Settings): string[] {
 interface LoadedPlugin {
   id: number;
   name: string;
-  failures: number;
+  /** Calls so far. */
+  calls: number;
+  /** Call numbers of the failures within the window. */
+  failedCalls: number[];
   disabled: boolean;
+  failureLog: FailureLog;
   lastWarning?: string;
 }
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+function firstLine(text: string): string {
+  const i = text.indexOf("\n");
+  return i < 0 ? text : text.slice(0, i);
 }
 
 /** Loads every reference into `rt`; calls `onError(ref, message)` for each one that fails. */
@@ -67,7 +84,7 @@ async function loadPlugins(
     try {
       const src = await resolveScript(ref, options);
       rt.setLogSource(src.display);
-      const chunk = rt.sandbox.load(src.source, src.chunkname);
+      const chunk = rt.sandbox.load(src.source, `@${src.display}`);
       let status: unknown, name: unknown;
       try {
         [status, name] = rt.sandbox.call(rt.fns.plugin_load, [id, chunk, rt.settings], 2);
@@ -85,8 +102,13 @@ async function loadPlugins(
       loaded.push({
         id,
         name: typeof name === "string" ? name : src.display,
-        failures: 0,
+        calls: 0,
+        failedCalls: [],
         disabled: false,
+        failureLog: new FailureLog({
+          logger: options.logger,
+          nowS: () => (options.clock ?? systemClock).monotonicS(),
+        }),
       });
     } catch (e) {
       onError(ref, messageOf(e));
@@ -131,10 +153,11 @@ export class PluginManager implements RateAdjuster {
       if (p.disabled) continue;
       let raw;
       this.#rt.setLogSource(p.name);
+      p.calls++;
       try {
         const args = pluginArgs({ readings: input.readings, ...cur });
         raw = sandbox.call(fns.plugin_process, [p.id, ...args], 5);
-        p.failures = 0;
+        p.failureLog.success(`plugin ${p.name}: process()`);
       } catch (e) {
         this.#fail(p, e);
         continue;
@@ -176,20 +199,20 @@ export class PluginManager implements RateAdjuster {
   }
 
   #fail(p: LoadedPlugin, e: unknown): void {
-    p.failures++;
+    p.failedCalls.push(p.calls);
+    while (p.failedCalls[0] <= p.calls - FAILURE_WINDOW_CALLS) p.failedCalls.shift();
     const kind = e instanceof LuaError ? e.kind : "error";
-    logText(
-      this.#logger,
-      "error",
-      `plugin ${p.name}: process() failed (${kind}, ${p.failures}/${MAX_CONSECUTIVE_FAILURES}); ` +
-        `results ignored this tick: ${messageOf(e)}`,
+    p.failureLog.failure(
+      `plugin ${p.name}: process() failed (${kind}); results ignored this tick`,
+      messageOf(e),
     );
-    if (p.failures >= MAX_CONSECUTIVE_FAILURES) {
+    if (p.failedCalls.length >= MAX_FAILURES) {
       p.disabled = true;
       logText(
         this.#logger,
         "error",
-        `plugin ${p.name} disabled after ${MAX_CONSECUTIVE_FAILURES} consecutive failures`,
+        `plugin ${p.name} disabled after ${MAX_FAILURES} failures in its last ` +
+          `${Math.min(p.calls, FAILURE_WINDOW_CALLS)} calls (last: ${firstLine(messageOf(e))})`,
       );
       try {
         this.#rt.sandbox.call(this.#rt.fns.plugin_drop, [p.id], 0);
@@ -224,7 +247,7 @@ export async function createPluginManager(
   const { logger } = options;
   const rt = await startRuntime({
     ...options,
-    mathSeed: Math.floor((options.random ?? Math.random)() * 2 ** 31),
+    mathSeed: options.mathSeed ?? Math.floor(Math.random() * 2 ** 31),
   });
   const plugins = await loadPlugins(rt, refs, options, (ref, message) => {
     logText(logger, "error", `Lua plugin "${ref}" not loaded: ${message}`);

@@ -14,9 +14,19 @@ import {
 } from "./bridge.ts";
 import { LuaError, type LuaRef, LuaSandbox } from "./engine.ts";
 import { UTIL_LUA } from "./util_lib.ts";
+import { type UciFile, uciGetAll } from "../config/uci.ts";
 
-/** Looks up the first UCI section of a type (the lead's UCI reader provides it). */
+/** Looks up the first UCI section of a type (see {@link pluginSectionsFrom}). */
 export type PluginSections = (type: string) => UciSectionOptions | undefined;
+
+/**
+ * `settings.plugin(name)` for a UCI file: the first section of type `name` with libuci's meta
+ * keys (`uciGetAll("@name[0]")`), or undefined (scripts then get an empty table). The same in
+ * `run`, `check-config` and `simulate`.
+ */
+export function pluginSectionsFrom(uci: UciFile | undefined): PluginSections {
+  return (type) => uci === undefined ? undefined : uciGetAll(uci, `@${type}[0]`);
+}
 
 /** Options of {@link startRuntime}. */
 export interface RuntimeOptions {
@@ -28,7 +38,7 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** Injected random source (`sqma.random`, `data.random`). Default: Math.random. */
   random?: RandomSource;
-  /** UCI sections for `settings.plugin(name)`; without it, plugin() returns an empty table. */
+  /** UCI sections for `settings.plugin(name)`; without one, plugin() returns an empty table. */
   pluginSections?: PluginSections;
   /** Seed of Lua's math.random. Default 0. */
   mathSeed?: number;
@@ -87,7 +97,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LuaRuntime>
       wallMs: () => clock.wallMs(),
       section: (name) => {
         const s = sections?.(name);
-        return s === undefined ? undefined : sectionToLua(name, s);
+        return s === undefined ? undefined : sectionToLua(s);
       },
     },
   });
@@ -101,7 +111,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LuaRuntime>
     ];
     const settingsChunk = sandbox.load(settingsToLua(settings), "=settings");
     const [raw] = sandbox.callRefs(settingsChunk, [], 1);
-    const [table] = sandbox.callRefs(fns.prepare_settings, [raw, sections !== undefined], 1);
+    const [table] = sandbox.callRefs(fns.prepare_settings, [raw], 1);
     // The bridge functions keep what they need as upvalues; drop the loading handles.
     for (const r of [utilChunk, util, bridgeChunk, settingsChunk, raw]) sandbox.release(r);
     return {

@@ -6,11 +6,10 @@
 import { EMBEDDED_SCRIPTS } from "./embedded_scripts.ts";
 
 /**
- * Where module names (`plugin_ratecontrol = log_readings`) are looked up. Upstream installs its
- * plugins in /usr/lib/sqm-autorate, but the daemon's permission manifest may only read
- * /etc/sqm-autorate: copy upstream plugins there.
+ * Where module names (`plugin_ratecontrol = log_readings`) are looked up, in order: the user's
+ * directory, then upstream's install directory (both readable under the daemon's manifest).
  */
-export const MODULE_DIRS: readonly string[] = ["/etc/sqm-autorate"];
+export const MODULE_DIRS: readonly string[] = ["/etc/sqm-autorate", "/usr/lib/sqm-autorate"];
 
 /** A script ready to compile. */
 export interface ScriptSource {
@@ -18,8 +17,6 @@ export interface ScriptSource {
   ref: string;
   /** How messages name it: the path, or `builtin:<name>`. */
   display: string;
-  /** Lua chunk name (`@` + display), so errors read `display:line: message`. */
-  chunkname: string;
   /** The script text. */
   source: string;
 }
@@ -50,7 +47,7 @@ function builtin(ref: string, name: string): ScriptSource | undefined {
   const s = EMBEDDED_SCRIPTS[name];
   if (s === undefined) return undefined;
   const display = `builtin:${name}`;
-  return { ref, display, chunkname: `@${display}`, source: s.source };
+  return { ref, display, source: s.source };
 }
 
 /** Resolves and reads one script reference. Throws {@link ScriptNotFoundError}. */
@@ -71,7 +68,7 @@ export async function resolveScript(
   }
   if (value.includes("/") || value.endsWith(".lua")) {
     try {
-      return { ref, display: value, chunkname: `@${value}`, source: await read(value) };
+      return { ref, display: value, source: await read(value) };
     } catch (e) {
       throw new ScriptNotFoundError(`cannot read Lua script ${value}: ${(e as Error).message}`);
     }
@@ -82,7 +79,7 @@ export async function resolveScript(
   for (const dir of dirs) {
     const path = `${dir}/${rel}`;
     try {
-      return { ref, display: path, chunkname: `@${path}`, source: await read(path) };
+      return { ref, display: path, source: await read(path) };
     } catch {
       // not there (or not readable with the daemon's permissions): try the next place
     }
@@ -90,7 +87,7 @@ export async function resolveScript(
   const shipped = builtin(ref, value) ?? builtin(ref, value.replaceAll("-", "_"));
   if (shipped) return shipped;
   throw new ScriptNotFoundError(
-    `Could not find configured plugin: ${value} (looked for ${
+    `Could not find configured plugin: ${value} (tried ${
       dirs.map((d) => `${d}/${rel}`).join(", ")
     } and builtin:${value})`,
   );

@@ -77,6 +77,7 @@ export const DAEMON_MANIFEST: PermissionManifest = {
   read: [
     "/etc/config/sqm-autorate",
     "/etc/sqm-autorate/",
+    "/usr/lib/sqm-autorate/",
     "/tmp/sqm-autorate/",
     "/tmp/sqm-autorate.csv",
     "/tmp/sqm-autorate.csv.1",

@@ -21,7 +21,12 @@ import { createMeasurement, type Measurement, type Pinger } from "../measure/mod
 import { ControlLoop } from "../control/loop.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
-import { createLuaRatecontroller, createPluginManager, pluginRefs } from "../lua/mod.ts";
+import {
+  createLuaRatecontroller,
+  createPluginManager,
+  pluginRefs,
+  type PluginSections,
+} from "../lua/mod.ts";
 import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
 import type { SimHooks, SimPipeline } from "./engine.ts";
 import { type SimPingerKind, simPingerKind } from "./pinger_kind.ts";
@@ -210,6 +215,13 @@ export class SimPinger implements Pinger {
 export interface DaemonPipelineOptions {
   /** Statistics sink for the control loop (stats CSV, speed history). */
   stats?: StatsSink;
+  /** UCI sections for Lua's `settings.plugin(name)` (`simulate --config FILE`). */
+  pluginSections?: PluginSections;
+  /**
+   * Seed of the Lua plugins' own `math.random`, derived from the run's seed so that loading
+   * plugins never draws from the controller's random stream. Default 0.
+   */
+  luaSeed?: number;
 }
 
 /** The measurement half of the pipeline, on the daemon's own wiring. */
@@ -279,6 +291,8 @@ export async function daemonPipeline(
       shapers: { dl, ul },
       counters: new SimCounterReader(hooks),
       stats: options.stats,
+      pluginSections: options.pluginSections,
+      luaSeed: options.luaSeed ?? 0,
     });
   } catch (e) {
     await m.measurement.stop();
@@ -306,6 +320,8 @@ interface ControlParts {
   shapers: ShaperPair;
   counters: CounterReader;
   stats?: StatsSink;
+  pluginSections?: PluginSections;
+  luaSeed: number;
 }
 
 /** The control loop as the engine drives it. */
@@ -330,7 +346,10 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
     logger,
     owd: parts.owd,
     reselect: parts.reselect,
-  }, { luaFactory: (context) => createLuaRatecontroller(context) });
+  }, {
+    luaFactory: (context) =>
+      createLuaRatecontroller(context, { pluginSections: parts.pluginSections }),
+  });
   let plugins: RateAdjuster | undefined;
   try {
     plugins = await createPluginManager({
@@ -338,6 +357,8 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
       logger: stageLogger("lua"),
       clock: hooks.clock,
       random: hooks.random,
+      pluginSections: parts.pluginSections,
+      mathSeed: parts.luaSeed,
     });
   } catch (e) {
     controller.close?.();

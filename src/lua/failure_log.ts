@@ -1,0 +1,85 @@
+/**
+ * Keeps a failing Lua script from flooding the log: each distinct message is logged in full
+ * (with its traceback) the first time; repeats are only counted, and the count is logged as one
+ * line per period (default a minute) while they go on. Used by the plugin manager and the Lua
+ * ratecontroller (docs/plugins.md, "When a script fails").
+ */
+import type { Logger } from "@logtape/logtape";
+import { logText } from "./runtime.ts";
+
+/** Period of the repeat-count lines, seconds. */
+export const REPEAT_SUMMARY_PERIOD_S = 60;
+/** Distinct messages remembered per script; beyond that every message counts as a repeat. */
+const MAX_DISTINCT = 32;
+
+/** Options of {@link FailureLog}. */
+export interface FailureLogOptions {
+  /** Where lines go. */
+  logger: Logger;
+  /** Monotonic seconds (the injected clock). */
+  nowS: () => number;
+  /** Period of the repeat-count lines, seconds (default {@link REPEAT_SUMMARY_PERIOD_S}). */
+  periodS?: number;
+}
+
+/** One script's failure log. */
+export class FailureLog {
+  readonly #logger: Logger;
+  readonly #nowS: () => number;
+  readonly #periodS: number;
+  readonly #seen = new Set<string>();
+  #repeats = 0;
+  #lastRepeat = "";
+  #periodStart = 0;
+
+  /** Builds an empty log. */
+  constructor(options: FailureLogOptions) {
+    this.#logger = options.logger;
+    this.#nowS = options.nowS;
+    this.#periodS = options.periodS ?? REPEAT_SUMMARY_PERIOD_S;
+  }
+
+  /**
+   * Reports one failure. `head` names the script and what failed (logged every first time);
+   * `message` is the error with its traceback (the identity of the failure).
+   */
+  failure(head: string, message: string): void {
+    const now = this.#nowS();
+    this.#flush(now, head);
+    if (!this.#seen.has(message) && this.#seen.size < MAX_DISTINCT) {
+      this.#seen.add(message);
+      logText(this.#logger, "error", `${head}: ${oneLine(message)}`);
+      return;
+    }
+    if (this.#repeats === 0) this.#periodStart = now;
+    this.#repeats++;
+    this.#lastRepeat = firstLine(message);
+  }
+
+  /** Call after a successful call, so a count is not held back until the next failure. */
+  success(head: string): void {
+    if (this.#repeats > 0) this.#flush(this.#nowS(), head);
+  }
+
+  #flush(now: number, head: string): void {
+    if (this.#repeats === 0 || now - this.#periodStart < this.#periodS) return;
+    logText(
+      this.#logger,
+      "error",
+      `${head}: failed ${this.#repeats} more times in the last ${
+        Math.round(now - this.#periodStart)
+      } s with errors already logged (last: ${this.#lastRepeat})`,
+    );
+    this.#repeats = 0;
+  }
+}
+
+function firstLine(message: string): string {
+  const i = message.indexOf("\n");
+  return i < 0 ? message : message.slice(0, i);
+}
+
+/** A traceback as one log line (issue: multi-line messages become one line). */
+export function oneLine(message: string): string {
+  return message.split("\n").map((l) => l.trim()).filter((l) => l !== "").join(" | ");
+}
