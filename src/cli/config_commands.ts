@@ -4,18 +4,31 @@ import type { Settings } from "../config/types.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import type { CliContext } from "./io.ts";
 import { checkScripts, pluginSectionsFrom } from "../lua/mod.ts";
+import { configureLogging, formatRecord, resetLogging } from "../log/mod.ts";
 import { manifestConfigCheck } from "../release/manifest_check.ts";
 import { settingsFromCommand } from "./settings_options.ts";
 import { checkRemoteSetup } from "../remote/mod.ts";
 import type { ConfigCheck } from "../config/check.ts";
 
-/** Every configured Lua script (plugins, a Lua rate_controller) must load. */
-const luaScriptsCheck: ConfigCheck = async (resolved) => ({
-  problems: await checkScripts(resolved.settings, {
-    pluginSections: pluginSectionsFrom(resolved.uci),
-  }),
-  exitCode: ExitCode.DATA,
-});
+/**
+ * Every configured Lua script (plugins, a Lua rate_controller) must load and survive one
+ * synthetic tick; the scripts' log lines are shown on stderr.
+ */
+const luaScriptsCheck: ConfigCheck = async (resolved, io) => {
+  configureLogging(resolved.settings.log_level, {
+    sink: (record) => io?.err(formatRecord(record)),
+  });
+  try {
+    return {
+      problems: await checkScripts(resolved.settings, {
+        pluginSections: pluginSectionsFrom(resolved.uci),
+      }),
+      exitCode: ExitCode.DATA,
+    };
+  } finally {
+    resetLogging();
+  }
+};
 
 /** With `remote` set, the router answers over ssh and has the shapers and counters. */
 const remoteCheck: ConfigCheck = async (resolved) => ({
@@ -48,7 +61,7 @@ export async function checkConfigAction(cmd: Command, ctx: CliContext): Promise<
   for (const w of resolved.warnings) ctx.io.err(`warning: ${w}\n`);
   let exitCode: number = ExitCode.OK;
   for (const check of checks) {
-    const result = await check(resolved);
+    const result = await check(resolved, ctx.io);
     for (const w of result.warnings ?? []) ctx.io.err(`warning: ${w}\n`);
     for (const p of result.problems) ctx.io.err(`error: ${p}\n`);
     if (result.problems.length > 0 && exitCode === ExitCode.OK) {

@@ -15,5 +15,11 @@ export interface ConfigCheckResult {
   warnings?: string[];
 }
 
-/** One check: returns problems as text; any problem means a non-zero exit. */
-export type ConfigCheck = (resolved: ResolvedSettings) => Promise<ConfigCheckResult>;
+/**
+ * One check: returns problems as text; any problem means a non-zero exit. `io.err` shows what a
+ * check runs (e.g. the Lua scripts' log lines) on check-config's stderr.
+ */
+export type ConfigCheck = (
+  resolved: ResolvedSettings,
+  io?: { err(text: string): void },
+) => Promise<ConfigCheckResult>;

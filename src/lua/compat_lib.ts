@@ -22,7 +22,15 @@ end
 
 unpack = table.unpack
 loadstring = function(s, name) return load(s, name, "t") end
-math.pow = function(x, y) return x ^ y end
+-- 5.1 has one number type and prints 2^10 as 1024: keep exact integer powers integers.
+math.pow = function(x, y)
+  local r = x ^ y
+  if math.type(x) == "integer" and math.type(y) == "integer" and y >= 0 and r == floor(r) and
+      r > -2^53 and r < 2^53 then
+    return floor(r)
+  end
+  return r
+end
 math.mod = math.fmod
 math.log10 = function(x) return math.log(x, 10) end
 math.ldexp = function(m, e) return m * 2.0 ^ e end

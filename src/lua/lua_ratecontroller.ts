@@ -48,6 +48,8 @@ export class LuaRatecontroller implements Ratecontroller {
   readonly #display: string;
   readonly #failures: FailureLog;
   #lastWarning = "";
+  /** While {@link checkTick} runs: the problems of the tick. */
+  #problems: string[] | undefined;
 
   /** Use {@link createLuaRatecontroller}. */
   constructor(rt: LuaRuntime, context: RatecontrollerContext, display: string, name: string) {
@@ -59,6 +61,21 @@ export class LuaRatecontroller implements Ratecontroller {
       logger: context.logger,
       nowS: () => context.clock.monotonicS(),
     });
+  }
+
+  /**
+   * Runs one tick through `calculate(data)` (as `decide`, which logs) and returns its problems:
+   * a failure with file:line, a result that is not a table, or rates that were ignored. For
+   * `check-config`.
+   */
+  checkTick(input: TickInput): string[] {
+    this.#problems = [];
+    try {
+      this.decide(input);
+      return this.#problems;
+    } finally {
+      this.#problems = undefined;
+    }
   }
 
   /**
@@ -77,6 +94,9 @@ export class LuaRatecontroller implements Ratecontroller {
       raw = sandbox.call(fns.ctrl_calculate, controllerArgs(input), 4);
     } catch (e) {
       const kind = e instanceof LuaError ? e.kind : "error";
+      this.#problems?.push(
+        `${this.#display}: calculate() failed (${kind}): ${(e as Error).message}`,
+      );
       this.#failures.failure(
         `${this.#display}: calculate() failed (${kind}); minimum rates`,
         (e as Error).message,
@@ -88,6 +108,7 @@ export class LuaRatecontroller implements Ratecontroller {
       return hold;
     }
     const res = decodeControllerResults(this.#display, raw);
+    if (res.warnings.length > 0) this.#problems?.push(...res.warnings);
     if (raw[0] !== true) {
       this.#failures.failure(
         `${this.#display}: calculate() failed (result); minimum rates`,

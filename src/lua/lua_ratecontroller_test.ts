@@ -24,6 +24,8 @@ function context(overrides: Partial<TableSettings>, seed = 1) {
       dl_if: "ifb4wan",
       base_ul_rate: 20000,
       base_dl_rate: 100000,
+      // Generous unless a test sets it: a loaded machine must not turn a call into a timeout.
+      lua_time_limit_ms: 1000,
       ...overrides,
     }),
     clock: new VirtualClock(0),

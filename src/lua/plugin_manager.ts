@@ -38,6 +38,11 @@ export interface PluginManagerOptions {
   pluginSections?: PluginSections;
   /** Reads script files. Default: `Deno.readTextFile`. */
   readTextFile?: (path: string) => Promise<string>;
+  /**
+   * Called for each plugin that does not load (default: logged at ERROR and skipped).
+   * `check-config` collects them instead.
+   */
+  onLoadError?: (ref: string, message: string) => void;
   /** Module-name search directories (see `MODULE_DIRS`). */
   moduleDirs?: readonly string[];
 }
@@ -126,6 +131,8 @@ export class PluginManager implements RateAdjuster {
   readonly #rt: LuaRuntime;
   readonly #plugins: LoadedPlugin[];
   readonly #logger: Logger;
+  /** While {@link checkTick} runs: the problems of the tick. */
+  #problems: string[] | undefined;
 
   /** Use {@link createPluginManager}. */
   constructor(rt: LuaRuntime, plugins: LoadedPlugin[], logger: Logger) {
@@ -137,6 +144,20 @@ export class PluginManager implements RateAdjuster {
   /** Names of the plugins that are loaded and not disabled, in run order. */
   get active(): string[] {
     return this.#plugins.filter((p) => !p.disabled).map((p) => p.name);
+  }
+
+  /**
+   * Runs one tick through every plugin (as `adjust`, which logs) and returns its problems: a
+   * failed `process()` with file:line, or results that were ignored. For `check-config`.
+   */
+  checkTick(input: AdjusterInput): string[] {
+    this.#problems = [];
+    try {
+      this.adjust(input);
+      return this.#problems;
+    } finally {
+      this.#problems = undefined;
+    }
   }
 
   /** Runs every active plugin in order and returns the changes to this tick's proposal. */
@@ -168,6 +189,7 @@ export class PluginManager implements RateAdjuster {
       const warning = res.warnings.join("\n");
       // A plugin that returns the same bad value every tick would flood the log.
       if (warning !== "" && warning !== p.lastWarning) logText(this.#logger, "warn", warning);
+      if (warning !== "") this.#problems?.push(...res.warnings);
       p.lastWarning = warning;
       const changes: string[] = [];
       for (
@@ -202,6 +224,7 @@ export class PluginManager implements RateAdjuster {
     p.failedCalls.push(p.calls);
     while (p.failedCalls[0] <= p.calls - FAILURE_WINDOW_CALLS) p.failedCalls.shift();
     const kind = e instanceof LuaError ? e.kind : "error";
+    this.#problems?.push(`plugin ${p.name}: process() failed (${kind}): ${messageOf(e)}`);
     p.failureLog.failure(
       `plugin ${p.name}: process() failed (${kind}); results ignored this tick`,
       messageOf(e),
@@ -249,38 +272,18 @@ export async function createPluginManager(
     ...options,
     mathSeed: options.mathSeed ?? Math.floor(Math.random() * 2 ** 31),
   });
-  const plugins = await loadPlugins(rt, refs, options, (ref, message) => {
-    logText(logger, "error", `Lua plugin "${ref}" not loaded: ${message}`);
-  });
+  const plugins = await loadPlugins(
+    rt,
+    refs,
+    options,
+    options.onLoadError ?? ((ref, message) => {
+      logText(logger, "error", `Lua plugin "${ref}" not loaded: ${message}`);
+    }),
+  );
   if (plugins.length === 0) {
     rt.close();
     return undefined;
   }
   for (const p of plugins) logText(logger, "info", `Loaded ratecontrol plugin: ${p.name}`);
   return new PluginManager(rt, plugins, logger);
-}
-
-/**
- * Loads every configured Lua script the way the daemon would (plugins and a Lua
- * `rate_controller`) and returns one message per problem; empty means all load. For
- * `check-config`, which exits non-zero when the list is not empty.
- */
-export async function checkPluginScripts(options: PluginManagerOptions): Promise<string[]> {
-  const refs = pluginRefs(options.settings);
-  if (refs.length === 0) return [];
-  const problems: string[] = [];
-  let rt: LuaRuntime;
-  try {
-    rt = await startRuntime(options);
-  } catch (e) {
-    return [`Lua engine: ${messageOf(e)}`];
-  }
-  try {
-    await loadPlugins(rt, refs, options, (ref, message) => {
-      problems.push(`plugin "${ref}": ${message}`);
-    });
-  } finally {
-    rt.close();
-  }
-  return problems;
 }

@@ -21,6 +21,8 @@ function settings(overrides: Partial<TableSettings>) {
     dl_if: "ifb4wan",
     base_ul_rate: 20000,
     base_dl_rate: 100000,
+    // Generous unless a test sets it: a loaded machine must not turn a call into a timeout.
+    lua_time_limit_ms: 1000,
     ...overrides,
   });
 }

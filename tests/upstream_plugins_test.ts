@@ -1,0 +1,198 @@
+/**
+ * Plugins written the way upstream's own are (tests/fixtures/upstream_plugins: a generic readings
+ * dump, a histogram with decimal options read by tonumber(x, 10), Lua 5.1 idioms) run unmodified
+ * through `check-config`, `simulate` and `run` (real tc, ip and fping in a network namespace),
+ * each getting its UCI section from the same configuration file.
+ */
+import { assert, assertEquals } from "../src/util/assert.ts";
+import { must, netnsSkipReason, withNetns } from "../src/util/netns_testing.ts";
+import { ROOT, runDeno } from "./release/run_deno.ts";
+
+const FIXTURES = `${ROOT}/tests/fixtures/upstream_plugins`;
+
+/**
+ * Copies the fixture plugins and their configuration (plugin paths filled in) into a fresh
+ * directory under /tmp/sqm-autorate/, which the daemon's permission set may read.
+ */
+async function config(): Promise<{ dir: string; path: string }> {
+  await Deno.mkdir("/tmp/sqm-autorate", { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: "/tmp/sqm-autorate", prefix: "upstream-plugins-" });
+  for (const name of ["dump_readings.lua", "histogram.lua", "lua51_idioms.lua"]) {
+    await Deno.copyFile(`${FIXTURES}/${name}`, `${dir}/${name}`);
+  }
+  const text = (await Deno.readTextFile(`${FIXTURES}/sqm-autorate.config.in`))
+    .replaceAll("@DIR@", dir);
+  const path = `${dir}/sqm-autorate`;
+  await Deno.writeTextFile(path, text);
+  return { dir, path };
+}
+
+/** What every run must show: each plugin loaded, got its options, and never failed. */
+function assertPluginsWorked(output: string, what: string): void {
+  assert(output.includes("lua51_idioms: 7,42,1024,1,3,5,61440,7,00ff,3,2"), `${what}:\n${output}`);
+  assert(
+    output.includes(
+      "histogram: cutoff 0.99 low load 0.2 bucket 1.5 ms after 4 samples " +
+        "(section histogram)",
+    ),
+    `${what}:\n${output}`,
+  );
+  const dump = output.split("\n").find((l) => l.includes("dump_readings: cur_dl_rate="));
+  assert(dump !== undefined, `${what}: no readings dump:\n${output}`);
+  // exactly upstream's eleven readings, all printed as numbers
+  const pairs = dump.slice(dump.indexOf("dump_readings:") + 15).trim().split(" ");
+  assertEquals(pairs.map((p) => p.split("=")[0]), [
+    "cur_dl_rate",
+    "cur_ul_rate",
+    "down_del_stat",
+    "down_utilisation",
+    "next_dl_rate",
+    "next_ul_rate",
+    "now_s",
+    "rx_load",
+    "tx_load",
+    "up_del_stat",
+    "up_utilisation",
+  ]);
+  for (const p of pairs) assert(Number.isFinite(Number(p.split("=")[1])), `${what}: ${p}`);
+  for (const bad of ["failed", "not loaded", "disabled", "attempt to"]) {
+    assert(!output.includes(bad), `${what}: "${bad}" in:\n${output}`);
+  }
+}
+
+Deno.test("upstream-style plugins: check-config loads them and runs one tick, with their log lines", async () => {
+  const { dir, path } = await config();
+  try {
+    const r = await runDeno(["run", "-P=dev", "main.ts", "check-config", "--config", path]);
+    assertEquals(r.code, 0, r.stderr);
+    assertPluginsWorked(r.stderr, "check-config");
+    assert(r.stderr.includes("configuration OK"), r.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("upstream-style plugins: a plugin failing at run time fails check-config with file:line (65)", async () => {
+  const { dir, path } = await config();
+  try {
+    // Without its options tonumber(nil, 10) is nil, and process() fails on the first tick.
+    const text = (await Deno.readTextFile(path)).replace(/config histogram\n(\s+option .*\n)+/, "");
+    await Deno.writeTextFile(path, text);
+    const r = await runDeno(["run", "-P=dev", "main.ts", "check-config", "--config", path]);
+    assertEquals(r.code, 65, r.stderr);
+    assert(
+      r.stderr.includes(
+        `error: plugin histogram: process() failed (error): ${dir}/histogram.lua:22:`,
+      ),
+      r.stderr,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("upstream-style plugins: simulate --config runs them with their UCI sections", async () => {
+  const { dir, path } = await config();
+  try {
+    const r = await runDeno([
+      "run",
+      "-P=dev",
+      "main.ts",
+      "simulate",
+      "--config",
+      path,
+      "--duration",
+      "20",
+      "--log-level",
+      "INFO",
+      "--lua-time-limit-ms",
+      "2000",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertPluginsWorked(r.stderr, "simulate");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const reason = await netnsSkipReason();
+
+Deno.test({
+  name: `upstream-style plugins: run in a network namespace (real tc, ip, fping)${
+    reason ? ` — ignored: ${reason}` : ""
+  }`,
+  ignore: reason !== undefined,
+  fn: () =>
+    withNetns("sqma-upplug", async (ns) => {
+      const { dir, path } = await config();
+      try {
+        await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
+        for (const dev of ["vdl", "vul"]) {
+          await must("ip", ["-n", ns, "link", "set", dev, "up"]);
+          await must("tc", [
+            "-n",
+            ns,
+            "qdisc",
+            "add",
+            "dev",
+            dev,
+            "root",
+            "tbf",
+            "rate",
+            "1mbit",
+            "burst",
+            "10kb",
+            "latency",
+            "20ms",
+          ]);
+        }
+        // Loopback answers every 127/8 address: eight reflectors inside the namespace.
+        const list = `${dir}/reflectors.csv`;
+        const rows = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1},4,loopback ${i + 1}`);
+        await Deno.writeTextFile(list, ["reflector_ip,ip_version,description", ...rows].join("\n"));
+        const child = new Deno.Command("ip", {
+          args: [
+            "netns",
+            "exec",
+            ns,
+            Deno.execPath(),
+            "run",
+            "-P=dev",
+            `${ROOT}/main.ts`,
+            "run",
+            "--config",
+            path,
+            "--reflector-list-file",
+            list,
+            "--measurement-type",
+            "icmp",
+            "--pinger",
+            "fping",
+            "--lua-time-limit-ms",
+            "2000",
+          ],
+          cwd: ROOT,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        let output = "";
+        const dec = new TextDecoder();
+        const pump = async (s: ReadableStream<Uint8Array>) => {
+          for await (const chunk of s) output += dec.decode(chunk, { stream: true });
+        };
+        const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+        const deadline = Date.now() + 40_000;
+        while (!output.includes("dump_readings: cur_dl_rate=") && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        child.kill("SIGTERM");
+        const status = await child.status;
+        await pumps;
+        assertEquals(status.code, 0, output);
+        assertPluginsWorked(output, "run");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }),
+});
