@@ -5,7 +5,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
-import type { TickInput, TickReadings } from "../ratecontroller/types.ts";
+import type { TickInput, TickReadings } from "../control/ratecontroller_port.ts";
 import { isLuaRatecontroller } from "../ratecontroller/mod.ts";
 import { systemClock } from "../util/clock.ts";
 import { createOwdState } from "../baseline/owd_state.ts";

@@ -6,7 +6,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { VirtualClock } from "../util/clock.ts";
-import type { TickReadings } from "../ratecontroller/types.ts";
+import type { TickReadings } from "../control/ratecontroller_port.ts";
 import {
   type BridgeInput,
   CONTROLLER_CONSTANTS,
