@@ -126,7 +126,10 @@ Deno.test("reflector list and plugin paths must be readable", () => {
     ["plugin_scripts", "../z.lua", "read"],
     ["rate_controller", "/root/rc.lua", "read"],
   ]);
-  assertStringIncludes(issues[0].message, "a file in /etc/sqm-autorate/ or /usr/lib/sqm-autorate/ or /tmp/sqm-autorate/");
+  assertStringIncludes(
+    issues[0].message,
+    "a file in /etc/sqm-autorate/ or /usr/lib/sqm-autorate/ or /tmp/sqm-autorate/",
+  );
   assert(!issues[0].message.includes(".csv.1"), "stats files are no advice for reading");
   assertStringIncludes(issues[3].message, "absolute path");
 });
