@@ -166,7 +166,14 @@ export class Baseliner {
       this.#reselect?.requestReselect(`outlier from ${ip}`);
       return "outlier";
     }
-    // 5. update
+    // 5. update (the raw sample is kept too, for sample-driven controllers)
+    const latest = this.owd.latest?.get(ip);
+    if (latest === undefined) this.owd.latest?.set(ip, entry(up, down, t));
+    else {
+      latest.up_ewma = up;
+      latest.down_ewma = down;
+      latest.last_receive_time_s = t;
+    }
     const slow = this.slow, fast = this.fast;
     base.up_ewma = base.up_ewma * slow + (1 - slow) * up;
     base.down_ewma = base.down_ewma * slow + (1 - slow) * down;

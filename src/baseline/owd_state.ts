@@ -3,5 +3,5 @@ import type { OwdState } from "../control/ports.ts";
 
 /** Creates an empty shared measurement state with the given initial peers. */
 export function createOwdState(peers: readonly string[] = []): OwdState {
-  return { baseline: new Map(), recent: new Map(), peers };
+  return { baseline: new Map(), recent: new Map(), latest: new Map(), peers };
 }

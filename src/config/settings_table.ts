@@ -249,7 +249,7 @@ export const SETTINGS_TABLE = {
     env: ["SQMA_RATE_CONTROLLER"],
     uci: ["advanced_settings", "rate_controller"],
     flag: "rate-controller",
-    description: "`ewma`, a path to a .lua ratecontroller script, or `builtin:<name>`.",
+    description: "`ewma`, `capacity`, a path to a .lua ratecontroller script, or `builtin:<name>`.",
   },
   reflector_type: {
     kind: "enum",

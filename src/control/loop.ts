@@ -174,6 +174,12 @@ export class ControlLoop {
     }
   }
 
+  /** The decision period: the controller's own, else `min_change_interval` (s). */
+  get intervalS(): number {
+    const own = this.#controller.intervalS;
+    return own !== undefined && own > 0 ? own : this.#s.min_change_interval;
+  }
+
   /** The current state (a copy). */
   get state(): ControlLoopState {
     return {

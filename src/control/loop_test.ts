@@ -436,3 +436,10 @@ Deno.test("driver: ticks every interval in virtual time until aborted", async ()
   assertEquals(tickTimes, [100.5, 101, 101.5, 102]);
   assertEquals(f.loop.state.ticks, 3, "the tick after the abort does not run");
 });
+
+Deno.test("loop: ticks at the controller's own interval, else at min_change_interval", () => {
+  assertEquals(fixture({ min_change_interval: 0.7 }).loop.intervalS, 0.7);
+  const { c } = fixedController(1000, 1000);
+  const paced: Ratecontroller = { ...c, decide: c.decide, intervalS: 0.1 };
+  assertEquals(fixture({}, { controller: paced }).loop.intervalS, 0.1);
+});

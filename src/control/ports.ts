@@ -26,6 +26,11 @@ export interface OwdState {
   readonly baseline: Map<string, OwdEntry>;
   /** Fast EWMA per reflector IP. */
   readonly recent: Map<string, OwdEntry>;
+  /**
+   * The last accepted raw sample per reflector IP (no smoothing), for controllers that act on
+   * single samples (docs/controllers.md). Optional: states built by hand may lack it.
+   */
+  readonly latest?: Map<string, OwdEntry>;
   /** Reflectors currently pinged, in order. Replaced (not mutated) by the selector. */
   peers: readonly string[];
 }

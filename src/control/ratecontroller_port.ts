@@ -65,6 +65,11 @@ export interface RateDecision {
 export interface Ratecontroller {
   /** Display name, e.g. `ewma` or the Lua script's name. */
   readonly name: string;
+  /**
+   * The decision period this controller is designed for, s. Absent: `min_change_interval`
+   * (EWMA and Lua controllers). The capacity controller decides about once per new sample.
+   */
+  readonly intervalS?: number;
   /** Decides the next rates. Must not throw for a Lua script error (the loop guards anyway). */
   decide(input: TickInput): RateDecision | Promise<RateDecision>;
   /** The safe-rate history for the speed-history dump, when the controller keeps one. */

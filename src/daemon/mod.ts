@@ -294,7 +294,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     await runControlLoop(loop, {
       signal: shutdown,
       clock,
-      intervalS: settings.min_change_interval,
+      intervalS: loop.intervalS,
       sleep,
     });
     log.info("shutting down");

@@ -3,8 +3,15 @@
  */
 import { EwmaController } from "./ewma.ts";
 import type { Ratecontroller, RatecontrollerContext } from "../control/ratecontroller_port.ts";
+import { CapacityController } from "./capacity.ts";
 
 export { EwmaController, type EwmaOptions, type EwmaSettings } from "./ewma.ts";
+export {
+  CAPACITY_DEFAULTS,
+  CapacityController,
+  type CapacityParams,
+  type CapacitySettings,
+} from "./capacity.ts";
 
 /** Builds a Lua ratecontroller (provided by `src/lua/mod.ts`). */
 export type LuaRatecontrollerFactory = (context: RatecontrollerContext) => Promise<Ratecontroller>;
@@ -30,7 +37,7 @@ export function isLuaRatecontroller(name: string): boolean {
 }
 
 /**
- * Creates the controller named by `context.settings.rate_controller`: `ewma` (the default)
+ * Creates the controller named by `context.settings.rate_controller`: `ewma`, `capacity`
  * or a Lua script through `registry.luaFactory`.
  */
 export async function createRatecontroller(
@@ -40,6 +47,9 @@ export async function createRatecontroller(
   const name = context.settings.rate_controller.trim();
   if (name === "" || name === "ewma") {
     return new EwmaController(context.settings, context.random);
+  }
+  if (name === "capacity") {
+    return new CapacityController(context.settings, context);
   }
   if (isLuaRatecontroller(name)) {
     if (registry.luaFactory === undefined) {
@@ -51,6 +61,6 @@ export async function createRatecontroller(
     return await registry.luaFactory(context);
   }
   throw new RatecontrollerConfigError(
-    `rate_controller "${name}": unknown; use "ewma", a path ending in .lua, or builtin:<name>`,
+    `rate_controller "${name}": unknown; use "ewma", "capacity", a path ending in .lua, or builtin:<name>`,
   );
 }

@@ -3,7 +3,12 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { stageLogger } from "../log/mod.ts";
 import { systemClock } from "../util/clock.ts";
-import { createRatecontroller, EwmaController, RatecontrollerConfigError } from "./mod.ts";
+import {
+  CapacityController,
+  createRatecontroller,
+  EwmaController,
+  RatecontrollerConfigError,
+} from "./mod.ts";
 import type { Ratecontroller, RatecontrollerContext } from "../control/ratecontroller_port.ts";
 
 function context(rate_controller: string): RatecontrollerContext {
@@ -21,6 +26,13 @@ Deno.test("createRatecontroller: ewma builds the EWMA controller", async () => {
   const c = await createRatecontroller(context("ewma"));
   assert(c instanceof EwmaController);
   assertEquals(c.name, "ewma");
+});
+
+Deno.test("createRatecontroller: capacity builds the capacity controller at its own pace", async () => {
+  const c = await createRatecontroller(context("capacity"));
+  assert(c instanceof CapacityController);
+  assertEquals(c.name, "capacity");
+  assertEquals(c.intervalS, 0.1); // 0.5 s per reflector / 5 reflectors
 });
 
 Deno.test("createRatecontroller: Lua names need the factory; with it the factory is used", async () => {

@@ -55,7 +55,9 @@ export interface SimPipeline {
   onReply(reply: PingReply): void;
   /** Advances timers (selector) to the clock's time; called every step. Optional. */
   advance?(): void | Promise<void>;
-  /** Runs one control tick; the engine calls it every `min_change_interval`. */
+  /** Decision period, s (default `min_change_interval`). */
+  readonly tickIntervalS?: number;
+  /** Runs one control tick; the engine calls it every `tickIntervalS`. */
   tick(): void | Promise<void>;
   /** Reselection requests so far (for the summary). */
   reselects?(): number;
@@ -194,7 +196,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const curUp = new ScheduleCursor(options.load.up);
   const res: StepResult = { delivered: 0, dropped: 0, aqmSignal: false };
   const replies: PingReply[] = [];
-  const tickS = settings.min_change_interval;
+  const tickS = pipeline?.tickIntervalS ?? settings.min_change_interval;
   let nextTick = tickS;
   const progressEvery = Math.max(1, Math.floor(steps / 100));
 

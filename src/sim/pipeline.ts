@@ -303,6 +303,7 @@ export async function daemonPipeline(
     peers: () => m.pinger.reflectors,
     onReply: m.ingest,
     advance: m.advance,
+    tickIntervalS: control.intervalS,
     tick: () => control.tick(),
     reselects: () => m.reselect.count,
     close: async () => {
@@ -327,6 +328,7 @@ interface ControlParts {
 /** The control loop as the engine drives it. */
 interface SimControl {
   name: string;
+  intervalS: number;
   tick(): Promise<void>;
   close(): Promise<void>;
 }
@@ -379,6 +381,7 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
   await loop.start();
   const pluginNames = pluginRefs(hooks.settings).map((r) => r.replace(/^.*[\\/]|\.lua$/g, ""));
   return {
+    intervalS: loop.intervalS,
     name: controller.name + (pluginNames.length > 0 ? ` + ${pluginNames.join(" + ")}` : ""),
     tick: async () => {
       await loop.tick();

@@ -1,0 +1,296 @@
+/**
+ * The capacity controller (`rate_controller = capacity`): sample-driven, it cuts to the
+ * throughput delivered just before a sustained delay rise, holds while the queue drains, then
+ * returns quickly to that capacity estimate and probes gently beyond it. The design, its
+ * parameters and the measurements behind them are in docs/controllers.md.
+ */
+import type { Settings } from "../config/types.ts";
+import type { OwdState } from "../control/ports.ts";
+import type { Clock } from "../util/clock.ts";
+import type {
+  Ratecontroller,
+  RateDecision,
+  TickInput,
+  TickReadings,
+} from "../control/ratecontroller_port.ts";
+import { countAbove, readSamples, type SampleView, secondLargest } from "./sample_view.ts";
+
+/** The settings the capacity controller reads. */
+export type CapacitySettings = Pick<
+  Settings,
+  | "base_dl_rate"
+  | "base_ul_rate"
+  | "min_dl_rate"
+  | "min_ul_rate"
+  | "tick_interval"
+  | "num_reflectors"
+  | "min_change_interval"
+>;
+
+/** Tunables; the defaults are the ones docs/controllers.md measured. */
+export interface CapacityParams {
+  /** Reflectors whose last sample must exceed the threshold before a cut. */
+  votes: number;
+  /** Below this fraction of the threshold a reflector's sample shows no queue. */
+  clearFraction: number;
+  /** The time a cut gives the queue to drain, s; also the hold before a second cut. */
+  drainS: number;
+  /** A cut aims at this fraction of the capacity estimate (before the drain allowance). */
+  margin: number;
+  /** Time constant of the return to the capacity estimate from below, s. */
+  approachS: number;
+  /** Probe speed beyond the estimate right after a queue was seen, fraction of it per s. */
+  probePerS: number;
+  /** The probe speed doubles every this many seconds without a queue. */
+  probeDoubleS: number;
+  /** Highest probe speed, fraction of the estimate per s. */
+  probeMaxPerS: number;
+  /** Load (delivered / rate) at or above which the rate limits the traffic: grow. */
+  highLoad: number;
+  /** Load below which the direction is lightly used: relax toward the estimate and base. */
+  lightLoad: number;
+  /**
+   * While lightly loaded the rate waits at this fraction of the estimate, so the slow start of
+   * the next load fills our shaper's queue (whose AQM slows it) rather than the ISP's.
+   */
+  idleFraction: number;
+  /** Time constant of the estimate's relaxation toward base while lightly loaded, s. */
+  relaxS: number;
+  /** Window of the delivered-throughput average, s. */
+  deliveredWindowS: number;
+  /** No cut goes deeper than this fraction of the current rate at once. */
+  maxCut: number;
+}
+
+/** The measured defaults (docs/controllers.md). */
+export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
+  votes: 2,
+  clearFraction: 0.5,
+  drainS: 0.5,
+  margin: 0.95,
+  approachS: 0.5,
+  probePerS: 0.01,
+  probeDoubleS: 2,
+  probeMaxPerS: 0.5,
+  highLoad: 0.8,
+  lightLoad: 0.5,
+  idleFraction: 0.6,
+  relaxS: 30,
+  deliveredWindowS: 0.3,
+  maxCut: 0.5,
+};
+
+/** Shortest and longest decision period, s. */
+const MIN_INTERVAL_S = 0.05;
+
+/** Per-direction state. */
+class Direction {
+  /** Capacity estimate, kbit/s. */
+  cap: number;
+  /** Time of the last cut (s; −∞: never). */
+  lastCutS = -Infinity;
+  /** Time a queue was last seen (s). */
+  lastQueueS = 0;
+  /** Recent (time, delivered kbit/s) per decision. */
+  readonly delivered: { t: number; kbit: number }[] = [];
+  /** Recent raw samples (time, delta ms) for the delay slope. */
+  readonly samples: { t: number; d: number }[] = [];
+
+  constructor(readonly name: "dl" | "ul", readonly base: number, readonly min: number) {
+    this.cap = base;
+  }
+}
+
+/** What one direction sees in one decision. */
+interface DirectionInput {
+  now: number;
+  dt: number;
+  cur: number;
+  thr: number;
+  threshold: number;
+  deltas: readonly number[];
+  at: readonly number[];
+  /** Whether this direction may be the cause of a rise (RTT-only attribution). */
+  suspect: boolean;
+}
+
+/** The capacity controller. */
+export class CapacityController implements Ratecontroller {
+  /** Display name. */
+  readonly name = "capacity";
+  /** Decision period: about one new sample per decision. */
+  readonly intervalS: number;
+  readonly #p: CapacityParams;
+  readonly #owd: OwdState;
+  readonly #clock: Clock;
+  readonly #freshS: number;
+  readonly #dl: Direction;
+  readonly #ul: Direction;
+  #lastSampleS = -Infinity;
+
+  /** Reads raw samples from `owd`; `params` override the measured defaults (tests, research). */
+  constructor(
+    settings: CapacitySettings,
+    sources: { owd: OwdState; clock: Clock },
+    params: Partial<CapacityParams> = {},
+  ) {
+    this.#p = { ...CAPACITY_DEFAULTS, ...params };
+    this.#owd = sources.owd;
+    this.#clock = sources.clock;
+    this.#freshS = 2 * settings.tick_interval;
+    this.intervalS = Math.min(
+      settings.min_change_interval,
+      Math.max(MIN_INTERVAL_S, settings.tick_interval / Math.max(1, settings.num_reflectors)),
+    );
+    this.#dl = new Direction("dl", settings.base_dl_rate, settings.min_dl_rate);
+    this.#ul = new Direction("ul", settings.base_ul_rate, settings.min_ul_rate);
+    this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
+  }
+
+  /** The capacity estimates, kbit/s (for tests and plots). */
+  get capacity(): { dl: number; ul: number } {
+    return { dl: this.#dl.cap, ul: this.#ul.cap };
+  }
+
+  /** Decides both directions from the last raw samples and the delivered throughput. */
+  decide(input: TickInput): RateDecision {
+    const r = input.readings;
+    // Monotonic time, the clock the sample receive times are on.
+    const now = this.#clock.monotonicS();
+    const view = readSamples(this.#owd, now, this.#freshS);
+    const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, r);
+    const nextDl = this.#direction(this.#dl, {
+      now,
+      dt: r.dt,
+      cur: r.cur_dl_rate,
+      thr: r.down_utilisation,
+      threshold: input.dl_max_delta_owd,
+      deltas: dlDeltas,
+      at: view.at,
+      suspect: dlSuspect,
+    });
+    const nextUl = this.#direction(this.#ul, {
+      now,
+      dt: r.dt,
+      cur: r.cur_ul_rate,
+      thr: r.up_utilisation,
+      threshold: input.ul_max_delta_owd,
+      deltas: ulDeltas,
+      at: view.at,
+      suspect: ulSuspect,
+    });
+    this.#lastSampleS = Math.max(this.#lastSampleS, ...view.at);
+    return { next_dl_rate: nextDl, next_ul_rate: nextUl };
+  }
+
+  #direction(d: Direction, x: DirectionInput): number {
+    const p = this.#p;
+    const { now, cur } = x;
+    // Delivered throughput over the last window (the capacity evidence).
+    d.delivered.push({ t: now, kbit: x.thr });
+    while (d.delivered.length > 1 && d.delivered[0].t < now - p.deliveredWindowS) {
+      d.delivered.shift();
+    }
+    // The most delivered in one decision of the window: when a queue stands at the bottleneck
+    // that is its rate, while the mean would include the ramp of a load that just started.
+    let deliveredKbit = 0;
+    for (const e of d.delivered) if (e.kbit > deliveredKbit) deliveredKbit = e.kbit;
+    // New raw samples for the delay slope.
+    for (let i = 0; i < x.at.length; i++) {
+      if (x.at[i] > this.#lastSampleS) d.samples.push({ t: x.at[i], d: x.deltas[i] });
+    }
+    while (d.samples.length > 0 && d.samples[0].t < now - p.drainS) d.samples.shift();
+
+    const trigger = x.threshold;
+    const clear = x.threshold * p.clearFraction;
+    // A queue the other direction explains (RTT only) neither holds nor cuts this one.
+    const queued = x.suspect && x.deltas.length > 0 &&
+      countAbove(x.deltas, clear) >= Math.min(p.votes, x.deltas.length);
+    if (queued) d.lastQueueS = now;
+    const load = cur > 0 ? x.thr / cur : 0;
+
+    // Cut: enough reflectors, each by its last sample, see more than the threshold; samples
+    // received before the last cut's drain time do not count again.
+    const since = d.lastCutS + p.drainS;
+    let votes = 0;
+    for (let i = 0; i < x.deltas.length; i++) {
+      if (x.at[i] > since && x.deltas[i] > trigger) votes++;
+    }
+    if (x.suspect && votes >= Math.min(p.votes, x.deltas.length) && x.deltas.length > 0) {
+      const queueS = secondLargest(x.deltas) / 1000;
+      let estimate = Math.min(deliveredKbit, cur);
+      // Upload: our shaper is before the bottleneck, so the counters show what we let through,
+      // not what the link carries; the queue's growth rate says how much too much that was.
+      if (d.name === "ul") estimate /= 1 + slope(d.samples) / 1000;
+      estimate = Math.max(estimate, cur * p.maxCut);
+      d.cap = estimate;
+      d.lastCutS = now;
+      d.lastQueueS = now;
+      const drain = Math.max(0.5, 1 - queueS / p.drainS);
+      return Math.max(d.min, Math.min(cur, estimate * p.margin * drain));
+    }
+    if (now - d.lastCutS < p.drainS || queued) return cur;
+
+    if (load >= p.highLoad) {
+      // Uncongested delivery is a lower bound on the capacity.
+      if (deliveredKbit > d.cap) d.cap = deliveredKbit;
+      const quiet = now - d.lastQueueS;
+      const speed = Math.min(p.probeMaxPerS, p.probePerS * 2 ** (quiet / p.probeDoubleS));
+      // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
+      // the longer no queue shows up (the capacity may have grown).
+      const target = d.cap * p.margin;
+      let next = cur + d.cap * speed * x.dt;
+      if (cur < target) next += (target - cur) * Math.min(1, x.dt / p.approachS);
+      return next;
+    }
+    if (load < p.lightLoad) {
+      d.cap += (d.base - d.cap) * Math.min(1, x.dt / p.relaxS);
+      return cur + (d.cap * p.idleFraction - cur) * Math.min(1, x.dt / p.approachS);
+    }
+    return cur;
+  }
+}
+
+/**
+ * Per-direction deltas and which directions may be cut. With OWD both directions have their
+ * own deltas. With RTT only a rise belongs to whichever direction carries load: the RTT delta
+ * (up + down halves) goes to each direction whose load is at least half the busier one's.
+ */
+function attribute(view: SampleView, r: TickReadings): {
+  dlDeltas: number[];
+  ulDeltas: number[];
+  dlSuspect: boolean;
+  ulSuspect: boolean;
+} {
+  if (!view.rttOnly) {
+    return { dlDeltas: view.dl, ulDeltas: view.ul, dlSuspect: true, ulSuspect: true };
+  }
+  const rtt = view.dl.map((v, i) => v + view.ul[i]);
+  const dlLoad = Number.isFinite(r.rx_load) ? r.rx_load : 0;
+  const ulLoad = Number.isFinite(r.tx_load) ? r.tx_load : 0;
+  const busiest = Math.max(dlLoad, ulLoad);
+  return {
+    dlDeltas: rtt,
+    ulDeltas: rtt,
+    dlSuspect: dlLoad >= 0.5 * busiest,
+    ulSuspect: ulLoad >= 0.5 * busiest,
+  };
+}
+
+/** Least-squares slope of (t s, d ms) in ms per s; 0 with fewer than 3 samples or a fall. */
+function slope(samples: readonly { t: number; d: number }[]): number {
+  const n = samples.length;
+  if (n < 3) return 0;
+  let st = 0, sd = 0;
+  for (const s of samples) {
+    st += s.t;
+    sd += s.d;
+  }
+  const mt = st / n, md = sd / n;
+  let num = 0, den = 0;
+  for (const s of samples) {
+    num += (s.t - mt) * (s.d - md);
+    den += (s.t - mt) * (s.t - mt);
+  }
+  return den > 0 ? Math.max(0, Math.min(4000, num / den)) : 0;
+}

@@ -1,0 +1,182 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import { VirtualClock } from "../util/clock.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import type { OwdState } from "../control/ports.ts";
+import { CapacityController } from "./capacity.ts";
+import type { TickInput } from "../control/ratecontroller_port.ts";
+
+const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
+const settings = settingsWithDefaults({ base_dl_rate: 20000, base_ul_rate: 5000 });
+const DT = 0.1;
+
+/** A controller on a hand-driven measurement state: baselines 20 ms each way. */
+class Rig {
+  readonly clock = new VirtualClock(100);
+  readonly owd: OwdState = createOwdState(PEERS);
+  readonly ctl: CapacityController;
+  cur = { dl: 18000, ul: 4500 };
+
+  constructor() {
+    for (const ip of PEERS) {
+      const t = this.clock.monotonicS();
+      this.owd.baseline.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
+      this.owd.recent.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
+      this.owd.latest!.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
+    }
+    this.ctl = new CapacityController(settings, { owd: this.owd, clock: this.clock });
+  }
+
+  /** One raw sample from reflector `i` adding `upMs` / `downMs` to the baselines, received now. */
+  sample(i: number, added: { up?: number; down?: number }): void {
+    const e = this.owd.latest!.get(PEERS[i])!;
+    e.up_ewma = 20 + (added.up ?? 0);
+    e.down_ewma = 20 + (added.down ?? 0);
+    e.last_receive_time_s = this.clock.monotonicS();
+  }
+
+  /** Every reflector answers now with the given added delay. */
+  all(added: { up?: number; down?: number }): void {
+    for (let i = 0; i < PEERS.length; i++) this.sample(i, added);
+  }
+
+  /** One decision with the given delivered throughputs (kbit/s); applies the result. */
+  step(delivered: { dl: number; ul: number }): { dl: number; ul: number } {
+    this.clock.advance(DT);
+    const input: TickInput = {
+      readings: {
+        now_s: this.clock.monotonicS() - 100,
+        dt: DT,
+        rx_load: delivered.dl / this.cur.dl,
+        tx_load: delivered.ul / this.cur.ul,
+        down_del_stat: 0,
+        up_del_stat: 0,
+        down_utilisation: delivered.dl,
+        up_utilisation: delivered.ul,
+        cur_dl_rate: this.cur.dl,
+        cur_ul_rate: this.cur.ul,
+        dl_bytes: delivered.dl * DT * 125,
+        ul_bytes: delivered.ul * DT * 125,
+        dl_deltas: [],
+        ul_deltas: [],
+      },
+      dl_max_delta_owd: 15,
+      ul_max_delta_owd: 15,
+    };
+    const d = this.ctl.decide(input);
+    this.cur = { dl: Math.floor(d.next_dl_rate), ul: Math.floor(d.next_ul_rate) };
+    return this.cur;
+  }
+
+  /** Saturating load: delivered = min(rate, capacity) per direction. */
+  saturate(cap: { dl: number; ul: number }): { dl: number; ul: number } {
+    return this.step({ dl: Math.min(this.cur.dl, cap.dl), ul: Math.min(this.cur.ul, cap.ul) });
+  }
+}
+
+Deno.test("capacity: decides about once per new sample (tick_interval / num_reflectors)", () => {
+  const r = new Rig();
+  assertEquals(r.ctl.intervalS, 0.1);
+});
+
+Deno.test("capacity: a sustained download rise cuts to below the throughput delivered before it", () => {
+  const r = new Rig();
+  r.cur = { dl: 20000, ul: 4500 };
+  // Capacity fell to 12 Mbit/s: the download delivers 12000 and a queue builds.
+  r.step({ dl: 12000, ul: 4500 });
+  r.sample(0, { down: 30 });
+  r.sample(1, { down: 28 });
+  const after = r.step({ dl: 12000, ul: 4500 });
+  assert(after.dl < 12000, `cut below the delivered 12000, got ${after.dl}`);
+  assert(after.dl >= 6000, `no deeper than half the rate, got ${after.dl}`);
+  assert(after.ul >= 4500, `the upload, without a queue, is not cut (${after.ul})`);
+});
+
+Deno.test("capacity: one late reply (or one jittery reflector) does not cut", () => {
+  const r = new Rig();
+  r.cur = { dl: 18000, ul: 4500 };
+  for (let k = 0; k < 10; k++) {
+    r.sample(k % 5, { down: 0 });
+    if (k === 3) r.sample(2, { down: 200, up: 200 }); // one reply 200 ms late
+    const out = r.step({ dl: 17900, ul: 4490 });
+    assert(out.dl >= 17900, `tick ${k}: download was cut to ${out.dl}`);
+    assert(out.ul >= 4490, `tick ${k}: upload was cut to ${out.ul}`);
+  }
+});
+
+Deno.test("capacity: after a cut it holds while the queue drains, then climbs back", () => {
+  const r = new Rig();
+  r.cur = { dl: 20000, ul: 4500 };
+  r.step({ dl: 16000, ul: 4500 });
+  r.all({ down: 40 });
+  const cut = r.step({ dl: 16000, ul: 4500 }).dl;
+  assert(cut < 16000);
+  // The queue is still visible for a while: no increase, and no second cut from the same samples.
+  for (let k = 0; k < 4; k++) {
+    assertEquals(r.saturate({ dl: 16000, ul: 5000 }).dl, cut, `tick ${k} during the drain`);
+  }
+  r.all({ down: 1 });
+  let dl = cut;
+  for (let k = 0; k < 15; k++) dl = r.saturate({ dl: 16000, ul: 5000 }).dl;
+  assert(dl > cut, `climbs back after the queue drained (${cut} → ${dl})`);
+  assert(dl <= 16000 * 1.02, `but stays near the measured capacity, got ${dl}`);
+});
+
+Deno.test("capacity: a rise that persists after the drain time cuts again", () => {
+  const r = new Rig();
+  r.cur = { dl: 20000, ul: 4500 };
+  r.step({ dl: 16000, ul: 4500 });
+  r.all({ down: 40 });
+  const first = r.step({ dl: 16000, ul: 4500 }).dl;
+  let out = first;
+  for (let k = 0; k < 8; k++) {
+    r.all({ down: 40 }); // fresh samples keep showing the queue
+    out = r.step({ dl: 9000, ul: 4500 }).dl;
+  }
+  assert(out < first, `second cut expected (${first} → ${out})`);
+});
+
+Deno.test("capacity: RTT only, an upload queue cuts the upload and leaves the download", () => {
+  // Echo replies: up = down = RTT/2. Upload saturated, download only carries ACKs. A twin
+  // without the queue shows what the download does anyway (it is lightly loaded).
+  const r = new Rig();
+  const calm = new Rig();
+  for (const x of [r, calm]) {
+    x.cur = { dl: 18000, ul: 5000 };
+    x.step({ dl: 200, ul: 5000 });
+  }
+  r.all({ up: 15, down: 15 });
+  calm.all({ up: 0, down: 0 });
+  const out = r.step({ dl: 200, ul: 5000 });
+  const twin = calm.step({ dl: 200, ul: 5000 });
+  assert(out.ul < 5000, `upload cut, got ${out.ul}`);
+  assertEquals(out.dl, twin.dl, "download as without the queue");
+});
+
+Deno.test("capacity: with one-way delays each direction answers only to its own", () => {
+  const r = new Rig();
+  r.cur = { dl: 18000, ul: 5000 };
+  r.step({ dl: 18000, ul: 5000 });
+  r.all({ up: 40, down: 2 });
+  const out = r.step({ dl: 18000, ul: 5000 });
+  assert(out.ul < 5000, `upload cut, got ${out.ul}`);
+  assert(out.dl >= 18000, `download not cut, got ${out.dl}`);
+});
+
+Deno.test("capacity: lightly loaded, the rate settles below the estimate and the estimate decays toward base", () => {
+  const r = new Rig();
+  r.cur = { dl: 20000, ul: 4500 };
+  r.step({ dl: 10000, ul: 4500 });
+  r.all({ down: 40 });
+  r.step({ dl: 10000, ul: 4500 }); // capacity estimate ~10 Mbit/s
+  const low = r.ctl.capacity.dl;
+  assert(low < 11000, `estimate after the cut ${low}`);
+  r.all({ down: 0 });
+  for (let k = 0; k < 600; k++) { // 60 s nearly idle
+    r.sample(k % 5, {});
+    r.step({ dl: 100, ul: 100 });
+  }
+  const est = r.ctl.capacity.dl;
+  assert(est > low + 0.8 * (20000 - low), `estimate decays toward base 20000, got ${est}`);
+  assert(r.cur.dl < est * 0.7, `idle rate waits well below the estimate, got ${r.cur.dl}`);
+});

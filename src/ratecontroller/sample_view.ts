@@ -1,0 +1,60 @@
+/**
+ * What the capacity controller reads from the measurement state each decision: per reflector
+ * the delta of its LAST raw sample against its baseline (not the smoothed EWMA), so one new
+ * reply is seen within one decision, and whether the pinger measures RTT only (up = down).
+ * See docs/controllers.md ("Reading the samples").
+ */
+import type { OwdState } from "../control/ports.ts";
+
+/** The fresh per-reflector deltas of one decision, in peer order. */
+export interface SampleView {
+  /** Download deltas (last sample − baseline, ms). */
+  dl: number[];
+  /** Upload deltas (ms). */
+  ul: number[];
+  /** Receive times of those samples (monotonic s). */
+  at: number[];
+  /** Every fresh reflector reported up = down (RTT/2 from an echo pinger): no direction. */
+  rttOnly: boolean;
+}
+
+/**
+ * Collects the last raw sample of every current peer received within `freshS` of `nowS`
+ * (falls back to the fast EWMA when the state keeps no raw samples).
+ */
+export function readSamples(owd: OwdState, nowS: number, freshS: number): SampleView {
+  const view: SampleView = { dl: [], ul: [], at: [], rttOnly: true };
+  const raw = owd.latest ?? owd.recent;
+  for (const ip of owd.peers) {
+    const base = owd.baseline.get(ip);
+    const last = raw.get(ip);
+    if (base === undefined || last === undefined) continue;
+    if (!(nowS - last.last_receive_time_s < freshS)) continue;
+    view.dl.push(last.down_ewma - base.down_ewma);
+    view.ul.push(last.up_ewma - base.up_ewma);
+    view.at.push(last.last_receive_time_s);
+    if (last.up_ewma !== last.down_ewma) view.rttOnly = false;
+  }
+  if (view.dl.length === 0) view.rttOnly = false;
+  return view;
+}
+
+/** How many of `values` exceed `limit`. */
+export function countAbove(values: readonly number[], limit: number): number {
+  let n = 0;
+  for (const v of values) if (v > limit) n++;
+  return n;
+}
+
+/** The second largest value (the largest with one value; 0 with none): a max that one outlier cannot set. */
+export function secondLargest(values: readonly number[]): number {
+  let a = -Infinity, b = -Infinity;
+  for (const v of values) {
+    if (v > a) {
+      b = a;
+      a = v;
+    } else if (v > b) b = v;
+  }
+  if (values.length === 0) return 0;
+  return values.length === 1 ? a : b;
+}
