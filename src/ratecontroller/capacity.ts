@@ -45,6 +45,8 @@ export interface CapacityParams {
   probeDoubleS: number;
   /** Highest probe speed, fraction of the estimate per s. */
   probeMaxPerS: number;
+  /** A cut this long after the previous one is isolated (its pre-cut level is recalled), s. */
+  recallS: number;
   /** Load (delivered / rate) at or above which the rate limits the traffic: grow. */
   highLoad: number;
   /** Load below which the direction is lightly used: relax toward the estimate and base. */
@@ -72,6 +74,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   probePerS: 0.01,
   probeDoubleS: 2,
   probeMaxPerS: 0.5,
+  recallS: 5,
   highLoad: 0.8,
   lightLoad: 0.5,
   idleFraction: 0.6,
@@ -89,6 +92,8 @@ class Direction {
   cap: number;
   /** Time of the last cut (s; −∞: never). */
   lastCutS = -Infinity;
+  /** The estimate before the last isolated cut: where a transient dip is likely to end. */
+  recall: number;
   /** Time a queue was last seen (s). */
   lastQueueS = 0;
   /** Recent (time, delivered kbit/s) per decision. */
@@ -98,6 +103,7 @@ class Direction {
 
   constructor(readonly name: "dl" | "ul", readonly base: number, readonly min: number) {
     this.cap = base;
+    this.recall = base;
   }
 }
 
@@ -110,6 +116,8 @@ interface DirectionInput {
   threshold: number;
   deltas: readonly number[];
   at: readonly number[];
+  /** When each sample's probe left: receive time minus its queueing part of the RTT. */
+  sent: readonly number[];
   /** Whether this direction may be the cause of a rise (RTT-only attribution). */
   suspect: boolean;
 }
@@ -159,6 +167,7 @@ export class CapacityController implements Ratecontroller {
     const now = this.#clock.monotonicS();
     const view = readSamples(this.#owd, now, this.#freshS);
     const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, r);
+    const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
     const nextDl = this.#direction(this.#dl, {
       now,
       dt: r.dt,
@@ -167,6 +176,7 @@ export class CapacityController implements Ratecontroller {
       threshold: input.dl_max_delta_owd,
       deltas: dlDeltas,
       at: view.at,
+      sent,
       suspect: dlSuspect,
     });
     const nextUl = this.#direction(this.#ul, {
@@ -177,6 +187,7 @@ export class CapacityController implements Ratecontroller {
       threshold: input.ul_max_delta_owd,
       deltas: ulDeltas,
       at: view.at,
+      sent,
       suspect: ulSuspect,
     });
     this.#lastSampleS = Math.max(this.#lastSampleS, ...view.at);
@@ -209,12 +220,12 @@ export class CapacityController implements Ratecontroller {
     if (queued) d.lastQueueS = now;
     const load = cur > 0 ? x.thr / cur : 0;
 
-    // Cut: enough reflectors, each by its last sample, see more than the threshold; samples
-    // received before the last cut's drain time do not count again.
+    // Cut: enough reflectors, each by its last sample, see more than the threshold; probes sent
+    // before the last cut's drain time was over do not count again.
     const since = d.lastCutS + p.drainS;
     let votes = 0;
     for (let i = 0; i < x.deltas.length; i++) {
-      if (x.at[i] > since && x.deltas[i] > trigger) votes++;
+      if (x.sent[i] > since && x.deltas[i] > trigger) votes++;
     }
     if (x.suspect && votes >= Math.min(p.votes, x.deltas.length) && x.deltas.length > 0) {
       const queueS = secondLargest(x.deltas) / 1000;
@@ -223,6 +234,9 @@ export class CapacityController implements Ratecontroller {
       // not what the link carries; the queue's growth rate says how much too much that was.
       if (d.name === "ul") estimate /= 1 + slope(d.samples) / 1000;
       estimate = Math.max(estimate, cur * p.maxCut);
+      // A cut long after the previous one may be a transient dip: remember where we were. A cut
+      // soon after another means the capacity really is lower: forget it.
+      d.recall = now - d.lastCutS > p.recallS ? Math.max(d.cap, estimate) : estimate;
       d.cap = estimate;
       d.lastCutS = now;
       d.lastQueueS = now;
@@ -238,7 +252,7 @@ export class CapacityController implements Ratecontroller {
       const speed = Math.min(p.probeMaxPerS, p.probePerS * 2 ** (quiet / p.probeDoubleS));
       // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
       // the longer no queue shows up (the capacity may have grown).
-      const target = d.cap * p.margin;
+      const target = Math.max(d.cap, d.recall) * p.margin;
       let next = cur + d.cap * speed * x.dt;
       if (cur < target) next += (target - cur) * Math.min(1, x.dt / p.approachS);
       return next;
