@@ -110,6 +110,8 @@ abstract class TcShaper implements Shaper {
   protected readonly netnsArgs: string[];
   protected readonly runner: CommandRunner;
   readonly #batch?: TcBatch;
+  /** Handle of the root qdisc found by `check()` (e.g. `8001:`). */
+  #rootHandle: string | undefined;
 
   constructor(ifname: string, options: TcShaperOptions) {
     this.ifname = ifname;
@@ -140,10 +142,55 @@ abstract class TcShaper implements Shaper {
     if (r.code !== 0) throw new ShaperError(this.ifname, ["tc", ...args], r.code, r.stderr);
   }
 
-  /** `tc qdisc change root dev IF KIND PARAMS…`: changes only the given parameters. */
-  protected async changeRootQdisc(kind: string, params: string[]): Promise<void> {
-    await this.change(["qdisc", "change", "root", "dev", this.ifname, kind, ...params]);
+  /**
+   * `tc qdisc change root handle H: dev IF KIND PARAMS…`: changes only the given parameters of
+   * the root qdisc found by `check()`. The handle matters: without it the kernel replaces a root
+   * qdisc of another kind that an administrator put in place by a new one of ours. With it the
+   * change fails, and we say why (docs/operation.md): a root of another kind holds the rate until
+   * ours is back; a new root of our kind (new handle) is adopted. `params` is called again after
+   * adopting one, so it can use what `onNewRoot` learnt.
+   */
+  protected async changeRootQdisc(kind: string, params: () => string[]): Promise<void> {
+    const args = () => [
+      ...["qdisc", "change", "root"],
+      ...(this.#rootHandle !== undefined ? ["handle", this.#rootHandle] : []),
+      ...["dev", this.ifname, kind],
+      ...params(),
+    ];
+    try {
+      await this.change(args());
+      return;
+    } catch (e) {
+      if (!(e instanceof ShaperError) || this.#rootHandle === undefined) throw e;
+      const root = await this.#rootOrThrow(kind);
+      if (String(root.handle) === this.#rootHandle) throw e; // a genuine failure
+      this.#rootHandle = String(root.handle);
+      this.onNewRoot(root);
+    }
+    await this.change(args());
   }
+
+  /** The root qdisc, or a "wrong-kind" error saying it was replaced by another kind. */
+  async #rootOrThrow(kind: string): Promise<Record<string, unknown>> {
+    const root = await this.rootQdisc();
+    if (root.kind !== kind) {
+      throw new ShaperCheckError(
+        "wrong-kind",
+        `the root qdisc of ${this.ifname} was replaced by ${String(root.kind)}: holding the ` +
+          `rate until a ${kind} root qdisc is back (it is not re-created)`,
+      );
+    }
+    return root;
+  }
+
+  /** Tells why a change failed when the root qdisc is no longer `kind`; else rethrows `e`. */
+  protected async explainFailure(kind: string, e: unknown): Promise<never> {
+    if (e instanceof ShaperError) await this.#rootOrThrow(kind);
+    throw e;
+  }
+
+  /** A root qdisc of our kind with a new handle was adopted (TBF re-reads its options). */
+  protected onNewRoot(_root: Record<string, unknown>): void {}
 
   /** The root qdisc as `tc -j qdisc show dev IF` reports it. */
   protected async rootQdisc(): Promise<Record<string, unknown>> {
@@ -171,7 +218,7 @@ abstract class TcShaper implements Shaper {
     return root as Record<string, unknown>;
   }
 
-  /** Checks the root qdisc kind. */
+  /** Checks the root qdisc kind and remembers its handle. */
   protected async expectRootKind(kind: string): Promise<Record<string, unknown>> {
     const root = await this.rootQdisc();
     if (root.kind !== kind) {
@@ -181,6 +228,7 @@ abstract class TcShaper implements Shaper {
           `(setting shaper=${this.kind})`,
       );
     }
+    if (typeof root.handle === "string" && root.handle !== "") this.#rootHandle = root.handle;
     return root;
   }
 }
@@ -197,7 +245,8 @@ export class CakeShaper extends TcShaper {
 
   /** Changes the CAKE bandwidth (hard-clamped: never 0, which CAKE reads as unlimited). */
   async setRate(kbit: number): Promise<void> {
-    await this.changeRootQdisc("cake", ["bandwidth", formatKbit(hardClampRate(kbit))]);
+    const rate = formatKbit(hardClampRate(kbit));
+    await this.changeRootQdisc("cake", () => ["bandwidth", rate]);
   }
 
   /** The root qdisc must be CAKE. */
@@ -254,7 +303,7 @@ export class HtbShaper extends TcShaper {
       formatKbit(kbit),
       "ceil",
       formatKbit(ceil),
-    ]);
+    ]).catch((e) => this.explainFailure("htb", e));
   }
 
   /** The root qdisc must be HTB and the class must exist. */
@@ -343,7 +392,7 @@ export class TbfShaper extends TcShaper {
         this.#latencyUs = this.#defaultLatencyUs;
       }
     }
-    await this.changeRootQdisc("tbf", [
+    await this.changeRootQdisc("tbf", () => [
       "rate",
       formatKbit(kbit),
       "burst",
@@ -353,15 +402,23 @@ export class TbfShaper extends TcShaper {
     ]);
   }
 
+  /** A new TBF root: keep its latency, and never a burst below its own. */
+  protected override onNewRoot(root: Record<string, unknown>): void {
+    this.#learn(root);
+  }
+
   /** The burst for `kbit`, never below one configured before (see the class comment). */
   #nextBurst(kbit: number): number {
     this.#burstFloor = Math.max(this.#burstFloor, this.burstBytes(kbit));
     return this.#burstFloor;
   }
 
-  /** The root qdisc must be TBF; remembers its latency and burst. */
+  /** The root qdisc must be TBF; remembers its handle, latency and burst. */
   async check(): Promise<void> {
-    const root = await this.expectRootKind("tbf");
+    this.#learn(await this.expectRootKind("tbf"));
+  }
+
+  #learn(root: Record<string, unknown>): void {
     const options = (root.options ?? {}) as Record<string, unknown>;
     const lat = Number(options.lat);
     this.#latencyUs = Number.isFinite(lat) && lat > 0 ? lat : this.#defaultLatencyUs;

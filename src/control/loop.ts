@@ -147,6 +147,8 @@ export class ControlLoop {
   #fresh = 0;
   #ticks = 0;
   #shaperFailures = 0;
+  /** Interfaces whose last rate change failed, with the reason logged. */
+  readonly #failing = new Map<string, string>();
   #countersMissing = false;
 
   /** Builds the loop; nothing runs until `start()`. */
@@ -562,18 +564,31 @@ export class ControlLoop {
     return applied;
   }
 
+  /**
+   * Sets one shaper. A failure keeps the old rate (the loop retries next tick) and is logged once
+   * per distinct reason: a root qdisc replaced by an administrator fails every tick until it is
+   * back (docs/operation.md), and that must not flood the log.
+   */
   async #setOne(shaper: ShaperPair["dl"], kbit: number): Promise<boolean> {
     try {
       await shaper.setRate(kbit);
+      if (this.#failing.delete(shaper.ifname)) {
+        this.#log.warning("rate changes on {ifname} work again (now {kbit} kbit/s)", {
+          ifname: shaper.ifname,
+          kbit,
+        });
+      }
       return true;
     } catch (e) {
       this.#shaperFailures++;
       const stderr = (e as { stderr?: string }).stderr;
-      this.#log.error("setting {ifname} to {kbit} kbit/s failed (retrying next tick): {error}", {
-        ifname: shaper.ifname,
-        kbit,
-        error: stderr?.trim() || String(e),
-      });
+      const error = (stderr?.trim() || (e as Error)?.message || String(e)).replaceAll("\n", " ");
+      const repeated = this.#failing.get(shaper.ifname) === error;
+      this.#failing.set(shaper.ifname, error);
+      const message = "setting {ifname} to {kbit} kbit/s failed (retrying every tick): {error}";
+      const values = { ifname: shaper.ifname, kbit, error };
+      if (repeated) this.#log.debug(message, values);
+      else this.#log.error(message, values);
       return false;
     }
   }

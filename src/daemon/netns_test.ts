@@ -58,3 +58,49 @@ Deno.test({
         assert(after.burst <= 500000 * 125 * 0.005 + 1, `burst ${after.burst}`);
       })),
 });
+
+Deno.test({
+  name: "daemon in a netns: a root qdisc replaced by HTB is held, not re-created; TBF back resumes",
+  ignore: reason !== undefined,
+  fn: () =>
+    withNetns("sqma-swap", (ns) =>
+      withDaemonNetns(ns, {}, async (d) => {
+        // A rate that changes every tick: tc is asked every tick, as under real load.
+        let flip = 0;
+        const daemon = d.start({
+          adjusters: [{ name: "flip", adjust: () => ({ next_dl_rate: 20000 + (flip ^= 1) }) }],
+        });
+        const until = async (ok: () => Promise<boolean>, what: string) => {
+          for (let i = 0; !(await ok()); i++) {
+            if (i > 200) throw new Error(`timed out waiting for ${what}`);
+            await pause(50);
+          }
+        };
+        await until(async () => (await d.tbf("vdl")).rateKbit >= 20000, "control");
+        await d.tc([
+          "qdisc",
+          "replace",
+          "dev",
+          "vdl",
+          "root",
+          "handle",
+          "1:",
+          "htb",
+          "default",
+          "1",
+        ]);
+        await pause(1000); // ten ticks
+        assertEquals((await d.tbf("vdl")).kind, "htb");
+        await d.tc([
+          ...["qdisc", "replace", "dev", "vdl", "root", "handle", "9:"],
+          ...["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"],
+        ]);
+        await until(async () => (await d.tbf("vdl")).rateKbit >= 20000, "the rate on the new TBF");
+        assertEquals(await daemon.stop(), ExitCode.OK);
+        assertEquals(await d.tbf("vdl"), {
+          kind: "tbf",
+          rateKbit: 50000,
+          burst: (await d.tbf("vdl")).burst,
+        });
+      })),
+});
