@@ -1,5 +1,11 @@
 import type { Command } from "commander";
-import { describeSource, SETTING_NAMES } from "../config/mod.ts";
+import {
+  describeSource,
+  howToSet,
+  SETTING_NAMES,
+  SETTINGS_TABLE,
+  type SettingSpec,
+} from "../config/mod.ts";
 import type { Settings } from "../config/types.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import type { CliContext } from "./io.ts";
@@ -9,6 +15,7 @@ import { manifestConfigCheck } from "../release/manifest_check.ts";
 import { settingsFromCommand } from "./settings_options.ts";
 import { checkRemoteSetup } from "../remote/mod.ts";
 import type { ConfigCheck } from "../config/check.ts";
+import { checkReflectorList } from "../reflectors/list_check.ts";
 
 /**
  * Every configured Lua script (plugins, a Lua rate_controller) must load and survive one
@@ -37,7 +44,19 @@ const remoteCheck: ConfigCheck = async (resolved) => ({
 });
 
 /** The checks `check-config` runs after the settings resolve. */
-const checks: readonly ConfigCheck[] = [luaScriptsCheck, manifestConfigCheck, remoteCheck];
+
+/** The reflector list must be readable and hold usable reflectors (`run` checks the same). */
+const reflectorListCheck: ConfigCheck = async (resolved) => {
+  const { problems, warnings } = await checkReflectorList(resolved.settings);
+  return { problems, warnings };
+};
+
+const checks: readonly ConfigCheck[] = [
+  reflectorListCheck,
+  luaScriptsCheck,
+  manifestConfigCheck,
+  remoteCheck,
+];
 
 function show(value: unknown): string {
   if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";
@@ -85,9 +104,20 @@ export function formatShowSettings(settings: Settings): string {
   return entries.map(([k, v]) => `${k}: ${show(v)} (${luaType(v)})`).join("\n") + "\n";
 }
 
-/** `show-settings`: prints the settings as upstream does; 0, or 78 on a bad value. */
+/**
+ * `show-settings`: prints the settings as upstream does; 0, or 78 on a bad value or when a
+ * setting the daemon needs is not set (printed anyway, so the rest can be inspected).
+ */
 export function showSettingsAction(cmd: Command, ctx: CliContext): number {
   const resolved = settingsFromCommand(cmd);
   ctx.io.out(formatShowSettings(resolved.settings));
-  return ExitCode.OK;
+  for (const w of resolved.warnings) ctx.io.err(`warning: ${w}\n`);
+  const missing = SETTING_NAMES.filter((n) => {
+    const spec: SettingSpec = SETTINGS_TABLE[n];
+    return spec.required === true && resolved.sources[n].kind === "default";
+  });
+  for (const n of missing) {
+    ctx.io.err(`error: ${n} is required: set ${howToSet(n)}\n`);
+  }
+  return missing.length > 0 ? ExitCode.CONFIG : ExitCode.OK;
 }

@@ -11,6 +11,9 @@ export function configErrorExit(io: CliIo, error: unknown): number | undefined {
     error instanceof ConfigError || error instanceof UciSyntaxError ||
     error instanceof ConfigFileError
   ) {
+    if (error instanceof ConfigError) {
+      for (const w of error.warnings) io.err(`warning: ${w}\n`);
+    }
     io.err(`sqm-autorate: invalid configuration:\n${error.message}\n`);
     return ExitCode.CONFIG;
   }

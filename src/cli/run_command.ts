@@ -5,7 +5,8 @@ import { runDaemon, shutdownOnSignals } from "../daemon/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import type { Settings } from "../config/types.ts";
 import type { ResolvedSettings } from "../config/resolve.ts";
-import { createMeasurement } from "../measure/mod.ts";
+import { choosePinger, createMeasurement, type PingerChoice } from "../measure/mod.ts";
+import { checkReflectorList } from "../reflectors/list_check.ts";
 import { createLuaRatecontroller, createPluginManager, pluginSectionsFrom } from "../lua/mod.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -85,6 +86,22 @@ async function runWith(
   ) {
     log.warning("{message}", { message: issue.message });
   }
+  // Before anything starts: the reflector list (78) and a pinger that runs (69).
+  const list = await checkReflectorList(settings);
+  for (const w of list.warnings ?? []) log.warning("{w}", { w });
+  if (list.pool === undefined) {
+    for (const p of list.problems) log.fatal("{p}", { p });
+    return ExitCode.CONFIG;
+  }
+  let pingerChoice: PingerChoice;
+  try {
+    pingerChoice = await choosePinger(settings.pinger, {
+      binary: settings.pinger_binary || undefined,
+    });
+  } catch (e) {
+    log.fatal("{error}", { error: (e as Error).message });
+    return ExitCode.UNAVAILABLE;
+  }
   const pluginSections = pluginSectionsFrom(resolved.uci);
 
   // Plugins that fail to load are logged and skipped inside the manager: the daemon runs on.
@@ -97,7 +114,7 @@ async function runWith(
   if (plugins) adjusters.push(plugins);
 
   return await runDaemon(settings, {
-    measurement: createMeasurement(settings),
+    measurement: createMeasurement(settings, { pool: list.pool, pingerChoice }),
     luaFactory: (context) => createLuaRatecontroller(context, { pluginSections }),
     adjusters,
     stateDir: settings.state_dir,

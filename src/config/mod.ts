@@ -60,6 +60,20 @@ export interface LoadSettingsOptions {
   env?: (name: string) => string | undefined;
   /** Require the settings the daemon cannot run without. */
   requireDaemon?: boolean;
+  /** Names of the environment's variables; default: the process environment's. */
+  envNames?: readonly string[];
+}
+
+/**
+ * The process environment's variable names, to warn about unknown `SQMA_*` ones. Empty when
+ * the permissions allow reading single variables only (the daemon's `SQMA_*` manifest).
+ */
+function environmentNames(): string[] {
+  try {
+    return Object.keys(Deno.env.toObject());
+  } catch {
+    return [];
+  }
 }
 
 /** Reads the UCI file and resolves every setting. Throws ConfigError / UciSyntaxError. */
@@ -70,6 +84,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): ResolvedSetting
   return resolveSettings({
     flags: options.flags,
     env: options.env ?? ((name) => Deno.env.get(name)),
+    envNames: options.envNames ?? environmentNames(),
     uci,
   }, { requireDaemon: options.requireDaemon });
 }

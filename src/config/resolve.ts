@@ -9,51 +9,34 @@ import {
 import { defaultValue, deriveSettings } from "./defaults.ts";
 import type { Settings } from "./types.ts";
 import type { UciFile } from "./uci.ts";
+import {
+  describeSource,
+  type FlagValues,
+  type SettingProblem,
+  type SettingsInput,
+  type SettingSource,
+} from "./sources.ts";
+import { sourceWarnings, validateSettings } from "./validate.ts";
+
+export { describeSource };
+export type { FlagValues, SettingProblem, SettingsInput, SettingSource };
 import { uciGet } from "./uci.ts";
-
-/** Where a setting's effective value came from. */
-export type SettingSource =
-  | { kind: "flag"; flag: string }
-  | { kind: "env"; name: string }
-  | { kind: "uci"; path: string; line: number; address: string }
-  | { kind: "default" };
-
-/** One bad value: the setting, where it came from, the value, and what was wrong. */
-export interface SettingProblem {
-  /** Setting name (upstream internal name). */
-  setting: SettingName;
-  /** Source of the bad value. */
-  source: SettingSource;
-  /** The raw value as given. */
-  value: string;
-  /** What is wrong and what is accepted. */
-  message: string;
-}
 
 /** Invalid configuration; the CLI exits 78 (EX_CONFIG) with this message. */
 export class ConfigError extends Error {
   /** Every problem found (all are reported, not just the first). */
   readonly problems: readonly SettingProblem[];
 
+  /** Warnings found on the way (misspelt options, unknown variables), often the cause. */
+  readonly warnings: readonly string[];
+
   /** Builds one line per problem. */
-  constructor(problems: SettingProblem[]) {
+  constructor(problems: SettingProblem[], warnings: readonly string[] = []) {
     super(problems.map(formatProblem).join("\n"));
     this.name = "ConfigError";
     this.problems = problems;
+    this.warnings = warnings;
   }
-}
-
-/** Raw values from the command line, keyed by setting name. */
-export type FlagValues = Partial<Record<SettingName, string | string[] | boolean>>;
-
-/** The inputs of settings resolution. Precedence: flags > env > UCI > default. */
-export interface SettingsInput {
-  /** Values given as CLI flags. */
-  flags?: FlagValues;
-  /** Environment lookup (one variable at a time: the daemon may only read `SQMA_*`). */
-  env?: (name: string) => string | undefined;
-  /** The parsed UCI file, if any. */
-  uci?: UciFile;
 }
 
 /** The effective settings with the source of every value. */
@@ -66,20 +49,6 @@ export interface ResolvedSettings {
   warnings: string[];
   /** The UCI file the settings were read from, kept for plugins' own sections. */
   uci?: UciFile;
-}
-
-/** `flag --x`, `env SQMA_X`, `FILE:LINE (@type[0].option)` or `default`. */
-export function describeSource(source: SettingSource): string {
-  switch (source.kind) {
-    case "flag":
-      return `flag --${source.flag}`;
-    case "env":
-      return `env ${source.name}`;
-    case "uci":
-      return `${source.path}:${source.line} (${source.address})`;
-    default:
-      return "default";
-  }
 }
 
 function formatProblem(p: SettingProblem): string {
@@ -183,7 +152,7 @@ export function convertValue(spec: SettingSpec, raw: Raw): Converted {
 }
 
 /** How a user can set a setting, for "is required" messages. */
-function howToSet(name: SettingName): string {
+export function howToSet(name: SettingName): string {
   const spec: SettingSpec = SETTINGS_TABLE[name];
   const uci = spec.uci ? `, or option ${spec.uci[1]} in \`config ${spec.uci[0]}\`` : "";
   return `--${spec.flag}, ${spec.env[0]}${uci}`;
@@ -234,11 +203,16 @@ export function resolveSettings(
     }
     values[name] = result.value;
   }
+  // Misspellings are reported even when values are bad: they are often the reason.
+  warnings.push(...sourceWarnings(input, { ...defaultsOf(), ...values } as TableSettings));
   if (problems.length === 0) {
     crossCheck(values as TableSettings, sources, problems);
     checkRemoteHost(values as TableSettings, sources, problems);
+    const validation = validateSettings(values as TableSettings, sources, input);
+    problems.push(...validation.problems);
+    warnings.push(...validation.warnings);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, warnings);
   // Every given value once more through the derived zod schema: a last guard that the table and
   // the conversions agree. (Unset required settings keep their 0/"" placeholder defaults.)
   const given = SETTING_NAMES.filter((n) => sources[n].kind !== "default");
@@ -249,6 +223,10 @@ export function resolveSettings(
     warnings,
     uci: input.uci,
   };
+}
+
+function defaultsOf(): Record<string, unknown> {
+  return Object.fromEntries(SETTING_NAMES.map((n) => [n, defaultValue(n)]));
 }
 
 /** Checks between settings: a cap below the minimum rate makes no sense. */

@@ -111,7 +111,8 @@ export function parseUci(text: string, path: string): UciFile {
   const typeCounts = new Map<string, number>();
   let current: UciSection | undefined;
   let anonymousCount = 0;
-  const lines = text.split("\n");
+  // Editors on other systems may save a UTF-8 byte-order mark; it is not part of the text.
+  const lines = text.replace(/^\uFEFF/, "").split("\n");
   for (let n = 0; n < lines.length; n++) {
     const lineNo = n + 1;
     const fail = (message: string): never => {

@@ -86,6 +86,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
   let stopRequested = false; // stop() during an unfinished start(): do not start afterwards
   /** Monotonic time of `pause()` while paused (idle mode). */
   let pausedAtS: number | undefined;
+  let peersChosen = false; // initial peers are chosen once, not again on a restart
 
   const selector = new ReflectorSelector({
     owd,
@@ -143,7 +144,12 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
           owd.peers = initialPeersFor(pool, { count: settings.num_reflectors, random });
           peerSet = new Set(owd.peers);
         }
+      } else if (!deps.initialPeers && !peersChosen) {
+        // A pool loaded by the caller (run checks the list before anything starts).
+        owd.peers = initialPeersFor(deps.pool, { count: settings.num_reflectors, random });
+        peerSet = new Set(owd.peers);
       }
+      peersChosen = true;
       if (!pinger) {
         const choice = deps.pingerChoice ?? await choosePinger(settings.pinger, {
           binary: settings.pinger_binary || undefined,

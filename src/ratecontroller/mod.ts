@@ -2,6 +2,7 @@
  * Rate controllers: the EWMA controller and the factory that picks a controller from `settings.rate_controller`.
  */
 import { EwmaController } from "./ewma.ts";
+import { isLuaRatecontroller, ratecontrollerProblem } from "../config/ratecontroller_names.ts";
 import type { Ratecontroller, RatecontrollerContext } from "../control/ratecontroller_port.ts";
 import { CapacityController } from "./capacity.ts";
 
@@ -31,10 +32,7 @@ export class RatecontrollerConfigError extends Error {
   }
 }
 
-/** True when `rate_controller` names a Lua script (a `.lua` path or `builtin:<name>`). */
-export function isLuaRatecontroller(name: string): boolean {
-  return name.startsWith("builtin:") || name.toLowerCase().endsWith(".lua");
-}
+export { isLuaRatecontroller } from "../config/ratecontroller_names.ts";
 
 /**
  * Creates the controller named by `context.settings.rate_controller`: `ewma`, `capacity`
@@ -60,7 +58,5 @@ export async function createRatecontroller(
     }
     return await registry.luaFactory(context);
   }
-  throw new RatecontrollerConfigError(
-    `rate_controller "${name}": unknown; use "ewma", "capacity", a path ending in .lua, or builtin:<name>`,
-  );
+  throw new RatecontrollerConfigError(`rate_controller: ${ratecontrollerProblem(name)}`);
 }

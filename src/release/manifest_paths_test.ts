@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../util/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../util/assert.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { DAEMON_MANIFEST, type PermissionManifest, STATS_DIR } from "./manifest.ts";
@@ -9,10 +9,6 @@ import {
   programAllowed,
 } from "./manifest_paths.ts";
 import { manifestConfigCheck } from "./manifest_check.ts";
-
-function assertStringIncludes(actual: string, expected: string): void {
-  assert(actual.includes(expected), `expected ${JSON.stringify(actual)} to include ${expected}`);
-}
 
 function settings(overrides: Partial<ManifestPathSettings> = {}): ManifestPathSettings {
   return { ...settingsWithDefaults({}), ...overrides };

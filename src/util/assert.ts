@@ -65,3 +65,10 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Asserts `actual` contains `expected`; the message shows both. */
+export function assertStringIncludes(actual: string, expected: string, message?: string): void {
+  if (!actual.includes(expected)) {
+    throw new Error(message ?? `expected to find ${JSON.stringify(expected)} in:\n${actual}`);
+  }
+}

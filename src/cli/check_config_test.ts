@@ -1,0 +1,222 @@
+/**
+ * `check-config` tells the truth (issue 15 item 9): what `run` would reject is an error here too,
+ * misspellings are warned about with where they are and a suggestion.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../util/assert.ts";
+import { runCli } from "./mod.ts";
+import type { CliIo } from "./io.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+
+function captureIo(): CliIo & { stdout: string; stderr: string } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    out(text: string) {
+      io.stdout += text;
+    },
+    err(text: string) {
+      io.stderr += text;
+    },
+  };
+  return io;
+}
+
+const REQUIRED = [
+  "--upload-interface",
+  "wan",
+  "--download-interface",
+  "ifb4wan",
+  "--upload-base-kbits",
+  "10000",
+  "--download-base-kbits",
+  "50000",
+];
+
+async function check(args: string[], env: Record<string, string> = {}) {
+  const io = captureIo();
+  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+  try {
+    const code = await runCli(["check-config", ...args], io);
+    return { code, stderr: io.stderr, stdout: io.stdout };
+  } finally {
+    for (const k of Object.keys(env)) Deno.env.delete(k);
+  }
+}
+
+async function withFile<T>(name: string, text: string, fn: (path: string) => Promise<T>) {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-check-" });
+  try {
+    await Deno.writeTextFile(`${dir}/${name}`, text);
+    return await fn(`${dir}/${name}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const UCI = `config network
+\toption upload_interface 'wan'
+\toption download_interface 'ifb4wan'
+\toption upload_base_kbits '10000'
+\toption download_base_kbits '50000'
+`;
+
+Deno.test("check-config: unknown rate_controller names are errors, wrong case with a hint", async () => {
+  for (const name of ["foo", "EWMA"]) {
+    const r = await check([...REQUIRED, "--rate-controller", name]);
+    assertEquals(r.code, ExitCode.CONFIG, r.stderr);
+    assertStringIncludes(r.stderr, `"${name}" is not a ratecontroller`);
+  }
+  const r = await check([...REQUIRED, "--rate-controller", "EWMA"]);
+  assertStringIncludes(r.stderr, 'did you mean "ewma"');
+  assertEquals((await check([...REQUIRED, "--rate-controller", "ewma"])).code, ExitCode.OK);
+});
+
+Deno.test("check-config: a missing, empty or garbage reflector list is read and rejected", async () => {
+  const missing = await check([...REQUIRED, "--reflector-list-file", "/nonexistent/r.csv"]);
+  assertEquals(missing.code, ExitCode.CONFIG, missing.stderr);
+  assertStringIncludes(missing.stderr, "/nonexistent/r.csv");
+  await withFile("empty.csv", "", async (path) => {
+    const r = await check([...REQUIRED, "--reflector-list-file", path]);
+    assertEquals(r.code, ExitCode.CONFIG, r.stderr);
+    assertStringIncludes(r.stderr, "no IPv4 reflectors");
+  });
+  await withFile("garbage.csv", "\x00\x01binary\nfoo,bar,baz\n", async (path) => {
+    const r = await check([...REQUIRED, "--reflector-list-file", path]);
+    assertEquals(r.code, ExitCode.CONFIG, r.stderr);
+    assertStringIncludes(r.stderr, `${path}:2:`);
+  });
+  await withFile(
+    "ok.csv",
+    "reflector_ip,ip_version,description\n9.9.9.9,4,q\nx,4,bad\n",
+    (p) =>
+      check([...REQUIRED, "--reflector-list-file", p]).then((r) => {
+        assertEquals(r.code, ExitCode.OK, r.stderr);
+        assertStringIncludes(r.stderr, `warning: ${p}:3:`);
+      }),
+  );
+});
+
+Deno.test("check-config: misspelt UCI options and sections are warned about with file:line", async () => {
+  const text = UCI + "\toption upload_min_percnt '30'\n\nconfig advanced_setting\n" +
+    "\toption upload_delay_ms '20'\n\nconfig delay_histogram\n\toption x '1'\n";
+  await withFile("sqm", text, async (path) => {
+    const r = await check(["--config", path]);
+    assertEquals(r.code, ExitCode.OK, r.stderr);
+    assertStringIncludes(
+      r.stderr,
+      `warning: ${path}:6: option "upload_min_percnt" is not read from \`config network\` ` +
+        '(did you mean "upload_min_percent"?)',
+    );
+    assertStringIncludes(
+      r.stderr,
+      `warning: ${path}:8: section type "advanced_setting" is not read by sqm-autorate ` +
+        '(did you mean "advanced_settings"?)',
+    );
+    // A plugin's own section is none of our business.
+    assert(!r.stderr.includes("delay_histogram"), r.stderr);
+  });
+});
+
+Deno.test("check-config: a misspelt option that leaves a required setting unset is explained", async () => {
+  await withFile("sqm", UCI.replace("upload_interface", "upload_interfce"), async (path) => {
+    const r = await check(["--config", path]);
+    assertEquals(r.code, ExitCode.CONFIG, r.stderr);
+    assertStringIncludes(r.stderr, 'did you mean "upload_interface"');
+    assertStringIncludes(r.stderr, "ul_if (default): is required");
+  });
+});
+
+Deno.test("check-config: unknown SQMA_* variables are warned about with a suggestion", async () => {
+  const r = await check(REQUIRED, { SQMA_DOWNLOAD_DELAY: "20" });
+  assertEquals(r.code, ExitCode.OK, r.stderr);
+  assertStringIncludes(
+    r.stderr,
+    'warning: env SQMA_DOWNLOAD_DELAY: not a setting, ignored (did you mean "SQMA_DOWNLOAD_DELAY_MS"?)',
+  );
+});
+
+Deno.test("check-config: both high-load env aliases set is an error when they differ", async () => {
+  const differ = await check(REQUIRED, {
+    SQMA_HIGH_LOAD_LEVEL: "0.8",
+    SQMA_HIGH_LEVEL_LOAD: "0.9",
+  });
+  assertEquals(differ.code, ExitCode.CONFIG, differ.stderr);
+  assertStringIncludes(differ.stderr, "SQMA_HIGH_LOAD_LEVEL");
+  assertStringIncludes(differ.stderr, "SQMA_HIGH_LEVEL_LOAD");
+  const same = await check(REQUIRED, { SQMA_HIGH_LOAD_LEVEL: "0.9", SQMA_HIGH_LEVEL_LOAD: "0.9" });
+  assertEquals(same.code, ExitCode.OK, same.stderr);
+  assertStringIncludes(same.stderr, "set only one");
+});
+
+Deno.test("check-config: interfaces and files that cannot work", async () => {
+  const cases: [string[], string][] = [
+    [["--download-interface", "wan"], "also the upload interface"],
+    [["--download-interface", "averyveryverylongname0"], "at most 15"],
+    [["--download-interface", "ifb/4"], "cannot be an interface name"],
+    [["--upload-interface", "w an"], "cannot be an interface name"],
+    [
+      ["--stats-file", "/tmp/sqm-autorate/x.csv", "--speed-hist-file", "/tmp/sqm-autorate/x.csv"],
+      "also stats_file",
+    ],
+  ];
+  for (const [args, text] of cases) {
+    const r = await check([...REQUIRED, ...args]);
+    assertEquals(r.code, ExitCode.CONFIG, `${args.join(" ")}: ${r.stderr}`);
+    assertStringIncludes(r.stderr, text);
+  }
+  // With statistics off the two files are never written: no conflict.
+  const off = await check([
+    ...REQUIRED,
+    "--suppress-statistics",
+    "--stats-file",
+    "/tmp/sqm-autorate/x.csv",
+    "--speed-hist-file",
+    "/tmp/sqm-autorate/x.csv",
+  ]);
+  assertEquals(off.code, ExitCode.OK, off.stderr);
+});
+
+Deno.test("check-config: a UTF-8 byte-order mark is accepted", async () => {
+  await withFile("sqm", "\uFEFF" + UCI, async (path) => {
+    const r = await check(["--config", path]);
+    assertEquals(r.code, ExitCode.OK, r.stderr);
+  });
+});
+
+Deno.test("show-settings prints the settings but exits 78 when required ones are missing", async () => {
+  const io = captureIo();
+  const code = await runCli(["show-settings", "--upload-interface", "wan"], io);
+  assertEquals(code, ExitCode.CONFIG, io.stderr);
+  assertStringIncludes(io.stdout, "ul_if: wan (string)");
+  assertStringIncludes(io.stderr, "dl_if is required");
+  assert(!io.stderr.includes("ul_if is required"), io.stderr);
+  const ok = captureIo();
+  assertEquals(await runCli(["show-settings", ...REQUIRED], ok), ExitCode.OK, ok.stderr);
+});
+
+/** `run` in a child process: it configures process-wide logging. */
+async function run(args: string[]) {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=dev", main, "run", ...REQUIRED, "--ll", "info", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test("run rejects what check-config rejects, before anything starts", async () => {
+  const rc = await run(["--rate-controller", "EWMA"]);
+  assertEquals(rc.code, ExitCode.CONFIG, rc.stderr);
+  assertStringIncludes(rc.stderr, '"EWMA" is not a ratecontroller');
+  const list = await run(["--reflector-list-file", "/nonexistent/r.csv"]);
+  assertEquals(list.code, ExitCode.CONFIG, list.stderr);
+  assertStringIncludes(list.stderr, "/nonexistent/r.csv");
+  assert(!list.stderr.includes("waiting for interfaces"), list.stderr);
+});
+
+Deno.test("run without a usable pinger exits 69 before anything starts", async () => {
+  const r = await run(["--pinger", "fping", "--pinger-binary", "/nonexistent/fping"]);
+  assertEquals(r.code, ExitCode.UNAVAILABLE, r.stderr);
+  assert(!r.stderr.includes("waiting for interfaces"), r.stderr);
+});
