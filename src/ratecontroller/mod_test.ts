@@ -61,5 +61,5 @@ Deno.test("createRatecontroller: unknown names are rejected with the setting nam
     () => createRatecontroller(context("pid")),
     RatecontrollerConfigError,
   );
-  assert(e.message.includes('rate_controller "pid"'));
+  assert(e.message.includes("rate_controller") && e.message.includes(`"pid"`), e.message);
 });

@@ -1,14 +1,15 @@
 /**
  * The manifest check in the shape `check-config` registers (`ConfigCheck` in config/check.ts): turns
- * {@linkcode checkPathsAgainstManifest} issues into warnings. They are warnings, not errors: the
- * manifest binds the installed daemon only, and a file checked from a checkout (`-P=dev`) or
- * meant to be copied to the router is fine to check where it is.
+ * {@linkcode checkPathsAgainstManifest} issues into warnings when this process may use the path
+ * (a checkout's `-P=dev`: only the installed daemon would fail, and a file meant to be copied to
+ * the router is fine to check where it is) and into errors when it may not (the installed
+ * daemon's own permissions: it cannot work).
  */
 import { resolve } from "node:path";
 import type { ConfigCheckResult } from "../config/check.ts";
 import type { ResolvedSettings } from "../config/mod.ts";
 import { DAEMON_MANIFEST } from "./manifest.ts";
-import { checkPathsAgainstManifest } from "./manifest_paths.ts";
+import { checkPathsAgainstManifest, type ManifestPathIssue } from "./manifest_paths.ts";
 
 /** `check-config` check: warns about every configured path the installed daemon may not use. */
 export function manifestConfigCheck(resolved: ResolvedSettings): Promise<ConfigCheckResult> {
@@ -17,5 +18,24 @@ export function manifestConfigCheck(resolved: ResolvedSettings): Promise<ConfigC
     // A relative --config is read from the working directory; judge where it really is.
     configPath: configPath === undefined ? undefined : resolve(configPath),
   });
-  return Promise.resolve({ problems: [], warnings: issues.map((i) => i.message) });
+  // Running under permissions that deny the path too (the installed daemon's): it cannot work,
+  // an error. Allowed here (a checkout's -P=dev): only the installed daemon would fail, a warning.
+  const deniedHere = issues.filter((i) => !grantedHere(i));
+  return Promise.resolve({
+    problems: deniedHere.map((i) => i.message),
+    warnings: issues.filter((i) => grantedHere(i)).map((i) => i.message),
+  });
+}
+
+/** Whether this process may use the path of `issue` the way the daemon needs to. */
+function grantedHere(issue: ManifestPathIssue): boolean {
+  const path = issue.setting === "config" ? resolve(issue.value) : issue.value;
+  const descriptor: Deno.PermissionDescriptor = issue.access === "run"
+    ? { name: "run", command: path }
+    : { name: issue.access, path };
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
 }
