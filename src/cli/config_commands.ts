@@ -43,14 +43,13 @@ const remoteCheck: ConfigCheck = async (resolved) => ({
   exitCode: ExitCode.UNAVAILABLE,
 });
 
-/** The checks `check-config` runs after the settings resolve. */
-
 /** The reflector list must be readable and hold usable reflectors (`run` checks the same). */
 const reflectorListCheck: ConfigCheck = async (resolved) => {
   const { problems, warnings } = await checkReflectorList(resolved.settings);
   return { problems, warnings };
 };
 
+/** The checks `check-config` runs after the settings resolve. */
 const checks: readonly ConfigCheck[] = [
   reflectorListCheck,
   luaScriptsCheck,
