@@ -21,6 +21,11 @@ export interface RunDenoOptions {
   clearEnv?: boolean;
   /** Working directory (default: repository root). */
   cwd?: string;
+  /**
+   * The deno to run, with any launcher before it (default: this deno), e.g. an aarch64 deno
+   * under qemu-user (tests/aarch64/).
+   */
+  deno?: readonly string[];
 }
 
 /** Runs `deno <args>` and captures its output. */
@@ -28,8 +33,9 @@ export async function runDeno(args: string[], options: RunDenoOptions = {}): Pro
   const env = options.clearEnv
     ? { PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...options.env }
     : options.env;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
+  const [exe, ...before] = options.deno ?? [Deno.execPath()];
+  const out = await new Deno.Command(exe, {
+    args: [...before, ...args],
     cwd: options.cwd ?? ROOT,
     env,
     clearEnv: options.clearEnv ?? false,
