@@ -11,7 +11,7 @@ import type { MeasurementService } from "../control/ports.ts";
 import { createShaperPair } from "../apply/shaper.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import { systemClock } from "../util/clock.ts";
-import { must } from "../util/netns_testing.ts";
+import { addTbfVethPair, must, rootQdisc } from "../util/netns_testing.ts";
 import { type DaemonDeps, runDaemon } from "./mod.ts";
 
 /** What a test gets inside the namespace. */
@@ -46,29 +46,14 @@ export async function withDaemonNetns<T>(
     min_change_interval: 0.1,
     ...overrides,
   });
-  await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
-  for (const dev of ["vdl", "vul"]) {
-    await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-    await must("tc", [
-      ...["-n", ns, "qdisc", "add", "dev", dev, "root"],
-      ...["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"],
-    ]);
-  }
+  await addTbfVethPair(ns, "vdl", "vul");
   const counters = createCounterReader(settings, { netns: ns });
   const tc = (args: string[]) => must("tc", ["-n", ns, ...args]);
   const d: DaemonNetns = {
     ns,
     settings,
     tc,
-    tbf: async (dev) => {
-      const root = JSON.parse(await tc(["-j", "qdisc", "show", "dev", dev]))
-        .find((q: { root?: boolean }) => q.root === true);
-      return {
-        kind: root.kind,
-        rateKbit: (root.options?.rate ?? 0) * 8 / 1000,
-        burst: root.options?.burst ?? 0,
-      };
-    },
+    tbf: (dev) => rootQdisc(ns, dev),
     start: (deps = {}) => {
       const ac = new AbortController();
       const done = runDaemon(settings, {

@@ -43,3 +43,32 @@ export async function withNetns<T>(prefix: string, fn: (ns: string) => Promise<T
     await sh("ip", ["netns", "del", ns]);
   }
 }
+
+/**
+ * Inside `ns`: a veth pair `a`–`b`, both up, each with a root `tbf` qdisc at 1 Mbit/s — the
+ * shapers a daemon under test then re-tunes.
+ */
+export async function addTbfVethPair(ns: string, a: string, b: string): Promise<void> {
+  await must("ip", ["-n", ns, "link", "add", a, "type", "veth", "peer", "name", b]);
+  for (const dev of [a, b]) {
+    await must("ip", ["-n", ns, "link", "set", dev, "up"]);
+    await must("tc", [
+      ...["-n", ns, "qdisc", "add", "dev", dev, "root"],
+      ...["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"],
+    ]);
+  }
+}
+
+/** The root qdisc of `dev` inside `ns` as tc reports it: rate in kbit/s, burst in bytes. */
+export async function rootQdisc(
+  ns: string,
+  dev: string,
+): Promise<{ kind: string; rateKbit: number; burst: number }> {
+  const root = JSON.parse(await must("tc", ["-n", ns, "-j", "qdisc", "show", "dev", dev]))
+    .find((q: { root?: boolean }) => q.root === true);
+  return {
+    kind: root.kind,
+    rateKbit: (root.options?.rate ?? 0) * 8 / 1000,
+    burst: root.options?.burst ?? 0,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The real daemon on aarch64: the bundle on the aarch64 Deno (qemu-user on x86_64) with exactly
+ * the binary's permission set, inside a throw-away network namespace with TBF shapers on a veth
+ * pair and real fping (reflectors on the namespace's own loopback). It must take over the
+ * shapers with real `tc`, keep re-tuning them, and set the exit rate (the base rate) on SIGTERM.
+ * tc, ip and fping are host executables the emulated daemon spawns.
+ */
+import { assert, assertEquals, waitUntil } from "../../src/util/assert.ts";
+import {
+  addTbfVethPair,
+  netnsSkipReason,
+  rootQdisc,
+  withNetns,
+} from "../../src/util/netns_testing.ts";
+import { daemonRunArgs, exists } from "../release/run_deno.ts";
+import { SETUP, SKIP, testName } from "./setup.ts";
+
+const BASE_DL = 50_000;
+const BASE_UL = 10_000;
+/** The daemon's runtime directory (readable and writable under the manifest). */
+const STATS_DIR = "/tmp/sqm-autorate";
+/** Emulated start-up alone takes tens of seconds on a busy machine. */
+const STEP_TIMEOUT_MS = 300_000;
+
+function fpingMissing(): string | undefined {
+  const dirs = (Deno.env.get("PATH") ?? "").split(":");
+  return dirs.some((d) => exists(`${d}/fping`)) ? undefined : "fping is not installed";
+}
+
+const why = SKIP ?? await netnsSkipReason() ?? fpingMissing();
+if (SKIP === undefined && why !== undefined) console.log(`aarch64 daemon: skipped (${why})`);
+
+Deno.test({
+  name: testName("aarch64 daemon in a netns: takes over TBF with real tc, sets the exit rate") +
+    (SKIP === undefined && why !== undefined ? ` [skipped: ${why}]` : ""),
+  ignore: why !== undefined,
+  fn: () =>
+    withNetns("sqma-a64", async (ns) => {
+      const setup = SETUP!;
+      const statsExisted = exists(STATS_DIR);
+      const dir = `${STATS_DIR}/aarch64-daemon-${Deno.pid}`;
+      await Deno.mkdir(dir, { recursive: true });
+      try {
+        await addTbfVethPair(ns, "vdl", "vul");
+        const reflectors = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"];
+        await Deno.writeTextFile(
+          `${dir}/reflectors.csv`,
+          "reflector_ip,ip_version,description\n" +
+            reflectors.map((ip) => `${ip},4,namespace loopback\n`).join(""),
+        );
+        const flags = [
+          "run",
+          "--download-interface",
+          "vdl",
+          "--upload-interface",
+          "vul",
+          "--download-base-kbits",
+          String(BASE_DL),
+          "--upload-base-kbits",
+          String(BASE_UL),
+          "--shaper",
+          "tbf",
+          "--pinger",
+          "fping",
+          "--reflector-list-file",
+          `${dir}/reflectors.csv`,
+          "--num-reflectors",
+          String(reflectors.length),
+          "--suppress-statistics",
+          "true",
+        ];
+        const [exe, ...before] = setup.deno;
+        const child = new Deno.Command("ip", {
+          args: ["netns", "exec", ns, exe, ...before, ...daemonRunArgs(setup.bundle, flags)],
+          env: setup.env,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const output = child.output();
+        let exited = false;
+        output.finally(() => exited = true);
+
+        // Sample both shapers until the daemon has exited.
+        const seen: [number, number][] = [];
+        const sampler = (async () => {
+          while (!exited) {
+            const now: [number, number] = [
+              (await rootQdisc(ns, "vdl")).rateKbit,
+              (await rootQdisc(ns, "vul")).rateKbit,
+            ];
+            const last = seen.at(-1);
+            if (last === undefined || last[0] !== now[0] || last[1] !== now[1]) seen.push(now);
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        })();
+        const distinct = () => seen.length;
+        try {
+          // Installed 1 mbit, then the daemon's minimum while it measures baselines, then at
+          // least one rate the controller chose.
+          await waitUntil(
+            () => exited || distinct() >= 3,
+            STEP_TIMEOUT_MS,
+            "the daemon to change the shaper rates twice",
+          );
+        } finally {
+          if (!exited) child.kill("SIGTERM");
+        }
+        const beforeTerm = [...seen];
+        const out = await output;
+        await sampler;
+        const final = [
+          (await rootQdisc(ns, "vdl")).rateKbit,
+          (await rootQdisc(ns, "vul")).rateKbit,
+        ];
+        const log = `rates seen ${JSON.stringify(beforeTerm)}\n--- stderr\n` +
+          new TextDecoder().decode(out.stderr);
+        assertEquals(beforeTerm[0], [1000, 1000], log);
+        assert(beforeTerm.length >= 3, log);
+        assertEquals(out.code, 0, log);
+        assertEquals(final, [BASE_DL, BASE_UL], `exit rate: ${log}`);
+        console.log(`aarch64 daemon: rates (dl, ul) ${JSON.stringify(beforeTerm)}, exit ${final}`);
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        if (!statsExisted) await Deno.remove(STATS_DIR).catch(() => {});
+      }
+    }),
+});
