@@ -68,6 +68,9 @@ Deno.test({
           String(reflectors.length),
           "--suppress-statistics",
           "true",
+          // Its own lock directory: other tests' daemons may shape devices of the same names.
+          "--state-dir",
+          dir,
         ];
         const [exe, ...before] = setup.deno;
         const child = new Deno.Command("ip", {
