@@ -220,3 +220,19 @@ Deno.test("run without a usable pinger exits 69 before anything starts", async (
   assertEquals(r.code, ExitCode.UNAVAILABLE, r.stderr);
   assert(!r.stderr.includes("waiting for interfaces"), r.stderr);
 });
+
+Deno.test("error messages name the setting once (no repeated prefixes)", async () => {
+  await withFile(
+    "broken.lua",
+    "local M = {}\nfunction M.calculate(d)\n  return {\nend\n",
+    async (p) => {
+      const r = await check([...REQUIRED, "--rate-controller", p]);
+      assertEquals(r.code, ExitCode.DATA, r.stderr);
+      const line = r.stderr.split("\n").find((l) => l.startsWith("error:")) ?? "";
+      assertEquals(line.split(`rate_controller "${p}"`).length, 2, line);
+    },
+  );
+  const r = await check([...REQUIRED, "--rate-controller", "foo"]);
+  const text = r.stderr.slice(r.stderr.indexOf("invalid configuration"));
+  assertEquals(text.split("rate_controller").length, 2, text);
+});

@@ -4,7 +4,7 @@
  * `deno run -P=dev src/cli/reflectors_command.ts reflectors probe --pinger fping 127.0.0.1`.
  */
 import { Command, CommanderError, Option } from "commander";
-import { choosePinger } from "../measure/backends.ts";
+import { choosePinger, type PingerChoice } from "../measure/backends.ts";
 import { ProcessPinger } from "../measure/pinger.ts";
 import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
 import { embeddedPool, isIpv4, loadPool } from "../reflectors/pool.ts";
@@ -123,6 +123,8 @@ export interface ProbeOptions {
   pinger: "auto" | PingerTool;
   /** Executable override. */
   binary?: string;
+  /** A pinger already chosen (skips detection; `pinger` and `binary` are then unused). */
+  choice?: PingerChoice;
   /** Seconds between probes to one reflector. */
   intervalS: number;
   /** How long to wait for the last replies, s. */
@@ -138,7 +140,7 @@ export async function probeReflectors(
   reflectors: readonly string[],
   options: ProbeOptions,
 ): Promise<ProbeReport> {
-  const choice = await choosePinger(options.pinger, {
+  const choice = options.choice ?? await choosePinger(options.pinger, {
     binary: options.binary,
     commandPrefix: options.commandPrefix,
   });
@@ -191,10 +193,13 @@ interface ProbeFlags {
   json?: boolean;
 }
 
+/** A bad option value: exit 64 like any other command-line mistake. */
+class ProbeUsageError extends Error {}
+
 function positive(name: string, text: string, integer: boolean): number {
   const v = Number(text);
   if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-    throw new Error(
+    throw new ProbeUsageError(
       `--${name} must be a positive ${integer ? "integer" : "number"}, got "${text}"`,
     );
   }
@@ -249,26 +254,47 @@ export function registerReflectorsCommand(
             return;
           }
         }
+        const sampleSize = positive("sample", flags.sample, true);
         let targets = [...new Set(ips)];
         if (targets.length === 0) {
-          const pool = flags.list
-            ? await loadPool(flags.list, { warn: (m) => io.err(`${m}\n`) })
-            : embeddedPool();
-          targets = sample(pool, positive("sample", flags.sample, true));
+          let pool: string[];
+          try {
+            pool = flags.list
+              ? await loadPool(flags.list, { warn: (m) => io.err(`${m}\n`) })
+              : embeddedPool();
+          } catch (e) {
+            io.err(`reflectors probe: ${(e as Error).message}\n`);
+            setExit(ExitCode.CONFIG);
+            return;
+          }
+          targets = sample(pool, sampleSize);
+        }
+        let choice: PingerChoice;
+        try {
+          choice = await choosePinger(flags.pinger, { binary: flags.pingerBinary });
+        } catch (e) {
+          io.err(`reflectors probe: ${(e as Error).message}\n`);
+          setExit(ExitCode.UNAVAILABLE);
+          return;
         }
         const report = await probeReflectors(targets, {
           count,
           pinger: flags.pinger,
-          binary: flags.pingerBinary,
+          choice,
           intervalS,
           waitS,
           mode: flags.echo ? "echo" : "timestamp",
         });
         io.out(flags.json ? JSON.stringify(report, null, 2) + "\n" : formatProbeTable(report));
+        if (report.rows.every((r) => r.replies === 0)) {
+          io.err("reflectors probe: no reflector answered\n");
+          setExit(ExitCode.UNAVAILABLE);
+          return;
+        }
         setExit(ExitCode.OK);
       } catch (e) {
         io.err(`reflectors probe: ${(e as Error).message}\n`);
-        setExit(ExitCode.FAILURE);
+        setExit(e instanceof ProbeUsageError ? ExitCode.USAGE : ExitCode.FAILURE);
       }
     });
 }

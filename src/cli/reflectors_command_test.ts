@@ -125,7 +125,49 @@ Deno.test("reflectors probe rejects a bad address and a bad count", async () => 
   const bad = await runProbe(["300.1.1.1"]);
   assertEquals(bad.code, 64);
   assert(bad.err.includes("300.1.1.1"));
-  const badCount = await runProbe(["--count", "0", "127.0.0.1"]);
-  assertEquals(badCount.code, 1);
-  assert(badCount.err.includes("--count"));
+  for (const option of ["--count", "--interval", "--wait", "--sample"]) {
+    const r = await runProbe([option, "0", "127.0.0.1"]);
+    assertEquals(r.code, 64, `${option}: ${r.err}`);
+    assert(r.err.includes(option), r.err);
+  }
+});
+
+Deno.test("reflectors probe: a bad list is 78, a missing pinger 69", async () => {
+  const list = await runProbe(["--list", "/nonexistent/list.csv"]);
+  assertEquals(list.code, 78, list.err);
+  assert(list.err.includes("/nonexistent/list.csv"), list.err);
+  const pinger = await runProbe(["--pinger", "fping", "--pinger-binary", "/nonexistent/fping"]);
+  assertEquals(pinger.code, 69, pinger.err);
+});
+
+Deno.test("reflectors probe exits 69 when no reflector answers", async () => {
+  // An fping that reports its version and then never answers: the silence of a network where
+  // every reflector is unreachable, without sending anything anywhere.
+  const dir = await Deno.makeTempDir({ prefix: "sqma-probe-" });
+  try {
+    const fping = `${dir}/fping`;
+    await Deno.writeTextFile(
+      fping,
+      '#!/bin/sh\nif [ "$1" = "-v" ]; then echo "fping: Version 5.1"; exit 0; fi\nexec sleep 30\n',
+    );
+    await Deno.chmod(fping, 0o755);
+    const r = await runProbe([
+      "--pinger",
+      "fping",
+      "--pinger-binary",
+      fping,
+      "--count",
+      "1",
+      "--interval",
+      "0.05",
+      "--wait",
+      "0.1",
+      "127.0.0.1",
+    ]);
+    assertEquals(r.code, 69, r.err);
+    assert(r.err.includes("no reflector answered"), r.err);
+    assert(r.out.includes("127.0.0.1"), "the table is still printed: " + r.out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

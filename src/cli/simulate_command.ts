@@ -25,7 +25,13 @@ import {
   withTraceBaseRates,
 } from "../sim/mod.ts";
 import { daemonPipeline } from "../sim/pipeline.ts";
-import { type PluginSections, pluginSectionsFrom } from "../lua/mod.ts";
+import {
+  LuaRatecontrollerError,
+  type PluginSections,
+  pluginSectionsFrom,
+  ScriptNotFoundError,
+} from "../lua/mod.ts";
+import { controllerFailureExitCode, RatecontrollerConfigError } from "../ratecontroller/mod.ts";
 import { writeRunFiles } from "../sim/output.ts";
 import { FileStatsSink } from "../report/mod.ts";
 import { join } from "node:path";
@@ -244,7 +250,10 @@ async function runAndReport(
   } catch (e) {
     progress?.(0, 0, -1);
     io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
-    return ExitCode.FAILURE;
+    // The same codes as the daemon: a broken script 65, a controller name that builds nothing 78.
+    const controllerFailed = e instanceof LuaRatecontrollerError ||
+      e instanceof RatecontrollerConfigError || e instanceof ScriptNotFoundError;
+    return controllerFailed ? controllerFailureExitCode(e) : ExitCode.FAILURE;
   }
   progress?.(0, 0, -1);
   if (flags.out !== undefined) {

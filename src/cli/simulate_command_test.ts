@@ -113,3 +113,18 @@ Deno.test("simulate reads settings from --config when given, flags win", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("simulate exits like the daemon for a broken or unknown Lua ratecontroller (65, 78)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-sim-" });
+  try {
+    const broken = `${dir}/broken.lua`;
+    await Deno.writeTextFile(broken, "local M = {}\nfunction M.calculate(d)\n  return {\nend\n");
+    const r = await run(["--duration", "5", "--rate-controller", broken]);
+    assertEquals(r.code, ExitCode.DATA, r.err);
+    assert(r.err.includes("broken.lua:4"), r.err);
+    const unknown = await run(["--duration", "5", "--rate-controller", "EWMA"]);
+    assertEquals(unknown.code, ExitCode.CONFIG, unknown.err);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

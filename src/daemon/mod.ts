@@ -20,9 +20,9 @@ import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import { createStatsSink } from "../report/stats.ts";
 import {
+  controllerFailureExitCode,
   createRatecontroller,
   type LuaRatecontrollerFactory,
-  RatecontrollerConfigError,
 } from "../ratecontroller/mod.ts";
 import { collectDeltas } from "../control/deltas.ts";
 import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_port.ts";
@@ -245,7 +245,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     } catch (e) {
       log.fatal("cannot create the rate controller: {error}", { error: (e as Error).message });
       await cleanup(false);
-      return e instanceof RatecontrollerConfigError ? ExitCode.CONFIG : ExitCode.DATA;
+      return controllerFailureExitCode(e);
     }
     stats = deps.stats === null
       ? undefined

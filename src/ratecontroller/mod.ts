@@ -2,6 +2,7 @@
  * Rate controllers: the EWMA controller and the factory that picks a controller from `settings.rate_controller`.
  */
 import { EwmaController } from "./ewma.ts";
+import { ExitCode } from "../util/exit_codes.ts";
 import { isLuaRatecontroller, ratecontrollerProblem } from "../config/ratecontroller_names.ts";
 import type { Ratecontroller, RatecontrollerContext } from "../control/ratecontroller_port.ts";
 import { CapacityController } from "./capacity.ts";
@@ -33,6 +34,14 @@ export class RatecontrollerConfigError extends Error {
 }
 
 export { isLuaRatecontroller } from "../config/ratecontroller_names.ts";
+
+/**
+ * The exit code for a controller that could not be created: 78 when `rate_controller` names
+ * nothing buildable, 65 (a broken script) otherwise. The daemon and the simulator use it.
+ */
+export function controllerFailureExitCode(error: unknown): number {
+  return error instanceof RatecontrollerConfigError ? ExitCode.CONFIG : ExitCode.DATA;
+}
 
 /**
  * Creates the controller named by `context.settings.rate_controller`: `ewma`, `capacity`
