@@ -191,6 +191,7 @@ interface ProbeFlags {
   list?: string;
   echo?: boolean;
   json?: boolean;
+  remote?: string;
 }
 
 /** A bad option value: exit 64 like any other command-line mistake. */
@@ -242,8 +243,21 @@ export function registerReflectorsCommand(
     .option("--list <file>", "reflector CSV to sample from (default: the embedded list)")
     .option("--echo", "use ICMP echo even when the pinger supports timestamps")
     .option("--json", "print JSON instead of a table")
+    .option(
+      "--remote <host>",
+      "remote mode's router ([user@]host): the probe still runs here, where the daemon pings from",
+    )
     .action(async (ips: string[], flags: ProbeFlags) => {
       try {
+        // In remote mode the daemon's pings leave from this machine too (docs/remote.md), so a
+        // local probe is the right test of the path; say so rather than reach for the router.
+        const remote = flags.remote ?? Deno.env.get("SQMA_REMOTE");
+        if (remote) {
+          io.err(
+            `reflectors probe: remote mode (${remote}): probing from this machine, as the ` +
+              `daemon does; tc and counters run on the router, the pings do not\n`,
+          );
+        }
         const count = positive("count", flags.count, true);
         const intervalS = positive("interval", flags.interval, false);
         const waitS = positive("wait", flags.wait, false);

@@ -171,3 +171,20 @@ Deno.test("reflectors probe exits 69 when no reflector answers", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("reflectors probe --remote: probes locally and says so", async () => {
+  const { out, err, code } = await runProbe([
+    "--remote",
+    "root@192.0.2.1",
+    "--pinger",
+    "fping",
+    "--count",
+    "2",
+    "--interval",
+    "0.05",
+    "127.0.0.1",
+  ]);
+  assertEquals(code, 0, err);
+  assert(err.includes("remote mode (root@192.0.2.1): probing from this machine"), err);
+  assertEquals(out.trimEnd().split("\n")[2].split(/\s+/).slice(0, 2), ["127.0.0.1", "2/2"]);
+});
