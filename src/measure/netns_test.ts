@@ -7,7 +7,7 @@ import { systemClock } from "../util/clock.ts";
 import { type BindOptions, choosePinger } from "./backends.ts";
 import { ProcessPinger } from "./pinger.ts";
 import type { PingerTool, PingReply } from "./types.ts";
-import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const LIVE = ["10.213.0.1", "10.213.0.2", "10.213.7.9"];
 const DEAD = "10.213.9.9";
@@ -72,14 +72,12 @@ const CASES: [PingerTool, BindOptions][] = [
   ["ping", { iface: "lo" }],
 ];
 
+const reason = await netnsSkipReason();
+
 for (const [tool, bind] of CASES) {
   const label = Object.keys(bind).length ? ` with ${JSON.stringify(bind)}` : "";
-  Deno.test(`netns: ${tool}${label} gets replies from every live address, none from a dead one`, async () => {
-    const reason = await netnsSkipReason();
-    if (reason) {
-      console.log(`skipped: ${reason}`);
-      return;
-    }
+  const name = `netns: ${tool}${label} gets replies from every live address, none from a dead one`;
+  Deno.test(needs(name, reason), async () => {
     await withNetnsHosts(async (ns) => {
       const got = await collect(tool, ns, bind);
       for (const a of LIVE) {
@@ -92,22 +90,19 @@ for (const [tool, bind] of CASES) {
   });
 }
 
-Deno.test("netns: binding to the wrong interface really takes effect (no replies)", async () => {
-  const reason = await netnsSkipReason();
-  if (reason) {
-    console.log(`skipped: ${reason}`);
-    return;
-  }
-  await withNetnsHosts(async (ns) => {
-    for (const tool of ["fping", "ping"] as const) {
-      const got = await collect(tool, ns, { iface: "v0" }, 1200);
-      assertEquals(got.length, 0, `${tool} bound to v0 still got ${got.length} replies`);
-    }
-  });
-});
+Deno.test(
+  needs("netns: binding to the wrong interface really takes effect (no replies)", reason),
+  async () => {
+    await withNetnsHosts(async (ns) => {
+      for (const tool of ["fping", "ping"] as const) {
+        const got = await collect(tool, ns, { iface: "v0" }, 1200);
+        assertEquals(got.length, 0, `${tool} bound to v0 still got ${got.length} replies`);
+      }
+    });
+  },
+);
 
-Deno.test("netns: namespaces are cleaned up", async () => {
-  if (await netnsSkipReason()) return;
+Deno.test(needs("netns: namespaces are cleaned up", reason), async () => {
   const names = (await must("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]);
   assert(!names.includes(`sqma-meas-${Deno.pid}`), names.join(", "));
 });

@@ -72,3 +72,18 @@ export async function rootQdisc(
     burst: root.options?.burst ?? 0,
   };
 }
+
+/**
+ * The name and `ignore` flag of a test that needs something this machine may lack (root,
+ * network namespaces): without it the test is ignored and its name carries the reason, so the
+ * runner's own output shows why. Under CI (`CI=true`, where .ci/run runs as root) nothing is
+ * ignored: the test runs and fails, so a broken environment cannot pass as green.
+ */
+export function needs(
+  name: string,
+  reason: string | undefined,
+): { name: string; ignore: boolean } {
+  if (reason === undefined) return { name, ignore: false };
+  if (Deno.env.get("CI") === "true") return { name, ignore: false };
+  return { name: `${name} (ignored: ${reason})`, ignore: true };
+}
