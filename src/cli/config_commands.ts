@@ -9,7 +9,7 @@ import {
 import type { Settings } from "../config/types.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import type { CliContext } from "./io.ts";
-import { checkScripts, pluginSectionsFrom } from "../lua/mod.ts";
+import { loadLua, pluginSectionsFrom, usesLua } from "../lua/config.ts";
 import { configureLogging, formatRecord, resetLogging } from "../log/mod.ts";
 import { manifestConfigCheck } from "../release/manifest_check.ts";
 import { settingsFromCommand } from "./settings_options.ts";
@@ -22,6 +22,8 @@ import { checkReflectorList } from "../reflectors/list_check.ts";
  * synthetic tick; the scripts' log lines are shown on stderr.
  */
 const luaScriptsCheck: ConfigCheck = async (resolved, io) => {
+  if (!usesLua(resolved.settings)) return { problems: [] };
+  const { checkScripts } = await loadLua();
   configureLogging(resolved.settings.log_level, {
     sink: (record) => io?.err(formatRecord(record)),
   });

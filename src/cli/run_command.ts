@@ -7,7 +7,7 @@ import type { Settings } from "../config/types.ts";
 import type { ResolvedSettings } from "../config/resolve.ts";
 import { choosePinger, createMeasurement, type PingerChoice } from "../measure/mod.ts";
 import { checkReflectorList } from "../reflectors/list_check.ts";
-import { createLuaRatecontroller, createPluginManager, pluginSectionsFrom } from "../lua/mod.ts";
+import { loadLua, pluginSectionsFrom, usesLua } from "../lua/config.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
@@ -104,9 +104,11 @@ async function runWith(
   }
   const pluginSections = pluginSectionsFrom(resolved.uci);
 
+  // The Lua engine (wasmoon and its wasm) is loaded only when Lua scripts are configured.
+  const lua = usesLua(settings) ? await loadLua() : undefined;
   // Plugins that fail to load are logged and skipped inside the manager: the daemon runs on.
   const adjusters: RateAdjuster[] = [];
-  const plugins = await createPluginManager({
+  const plugins = await lua?.createPluginManager({
     settings,
     logger: stageLogger("plugins"),
     pluginSections,
@@ -115,7 +117,7 @@ async function runWith(
 
   return await runDaemon(settings, {
     measurement: createMeasurement(settings, { pool: list.pool, pingerChoice }),
-    luaFactory: (context) => createLuaRatecontroller(context, { pluginSections }),
+    luaFactory: lua && ((context) => lua.createLuaRatecontroller(context, { pluginSections })),
     adjusters,
     stateDir: settings.state_dir,
     shutdown,

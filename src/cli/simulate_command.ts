@@ -25,12 +25,8 @@ import {
   withTraceBaseRates,
 } from "../sim/mod.ts";
 import { daemonPipeline } from "../sim/pipeline.ts";
-import {
-  LuaRatecontrollerError,
-  type PluginSections,
-  pluginSectionsFrom,
-  ScriptNotFoundError,
-} from "../lua/mod.ts";
+import { type PluginSections, pluginSectionsFrom } from "../lua/config.ts";
+import { LuaRatecontrollerError, ScriptNotFoundError } from "../lua/errors.ts";
 import { controllerFailureExitCode, RatecontrollerConfigError } from "../ratecontroller/mod.ts";
 import { writeRunFiles } from "../sim/output.ts";
 import { FileStatsSink } from "../report/mod.ts";

@@ -11,6 +11,7 @@
 import type { Settings } from "../config/types.ts";
 import type { TickReadings } from "../control/ratecontroller_port.ts";
 import { rateBounds } from "../control/rate_bounds.ts";
+import type { UciSectionOptions } from "./config.ts";
 import { LuaOther, type LuaResult } from "./engine.ts";
 
 /** What one call into Lua is built from (a plugin's proposal fields are absent for controllers). */
@@ -323,13 +324,6 @@ export function settingsToLua(settings: Settings): string {
   s.enable_verbose_baseline_output = false;
   return `return ${luaLiteral(s)}`;
 }
-
-/**
- * One UCI section as `settings.plugin(name)` returns it: options as strings (lists as arrays)
- * and libuci's meta keys `.name`, `.type`, `.anonymous` (boolean), `.index` (number), as the
- * UCI reader's `uciGetAll` gives them.
- */
-export type UciSectionOptions = Record<string, string | string[] | boolean | number>;
 
 /** Source of one section for `settings.plugin(type)`. */
 export function sectionToLua(section: UciSectionOptions): string {

@@ -16,6 +16,7 @@ import {
   decodeHistory,
 } from "./bridge.ts";
 import { LuaError } from "./engine.ts";
+import { LuaRatecontrollerError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
 import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { resolveScript } from "./scripts.ts";
@@ -30,14 +31,7 @@ export interface LuaRatecontrollerOptions {
   pluginSections?: PluginSections;
 }
 
-/** A Lua ratecontroller that could not start; the message names the file (and line). */
-export class LuaRatecontrollerError extends Error {
-  /** Builds the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "LuaRatecontrollerError";
-  }
-}
+export { LuaRatecontrollerError };
 
 /** The controller {@link createLuaRatecontroller} builds. */
 export class LuaRatecontroller implements Ratecontroller {

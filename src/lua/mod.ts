@@ -21,11 +21,15 @@ export {
   MAX_FAILURES,
   PluginManager,
   type PluginManagerOptions,
-  pluginRefs,
 } from "./plugin_manager.ts";
 export { LuaError, type LuaFailure, LuaSandbox } from "./engine.ts";
-export type { UciSectionOptions } from "./bridge.ts";
-export { type PluginSections, pluginSectionsFrom } from "./runtime.ts";
+export {
+  pluginRefs,
+  type PluginSections,
+  pluginSectionsFrom,
+  type UciSectionOptions,
+  usesLua,
+} from "./config.ts";
 export { builtinNames, MODULE_DIRS, resolveScript, ScriptNotFoundError } from "./scripts.ts";
 
 /** Type-only re-export so callers can name the adjuster the manager implements. */

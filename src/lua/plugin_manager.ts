@@ -13,6 +13,7 @@ import { LuaError } from "./engine.ts";
 import { FailureLog } from "./failure_log.ts";
 import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { resolveScript } from "./scripts.ts";
+import { pluginRefs } from "./config.ts";
 
 /** `process()` failures within {@link FAILURE_WINDOW_CALLS} calls that disable a plugin. */
 export const MAX_FAILURES = 10;
@@ -45,14 +46,6 @@ export interface PluginManagerOptions {
   onLoadError?: (ref: string, message: string) => void;
   /** Module-name search directories (see `MODULE_DIRS`). */
   moduleDirs?: readonly string[];
-}
-
-/** The configured plugin references in run order: `plugin_ratecontrol` first, then the list. */
-export function pluginRefs(settings: Settings): string[] {
-  const refs: string[] = [];
-  if (settings.plugin_ratecontrol.trim() !== "") refs.push(settings.plugin_ratecontrol.trim());
-  for (const s of settings.plugin_scripts) if (s.trim() !== "") refs.push(s.trim());
-  return refs;
 }
 
 interface LoadedPlugin {

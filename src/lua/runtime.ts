@@ -5,28 +5,12 @@
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
 import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
-import {
-  BRIDGE_ENTRY_POINTS,
-  BRIDGE_LUA,
-  sectionToLua,
-  settingsToLua,
-  type UciSectionOptions,
-} from "./bridge.ts";
+import { BRIDGE_ENTRY_POINTS, BRIDGE_LUA, sectionToLua, settingsToLua } from "./bridge.ts";
 import { LuaError, type LuaRef, LuaSandbox } from "./engine.ts";
 import { UTIL_LUA } from "./util_lib.ts";
-import { type UciFile, uciGetAll } from "../config/uci.ts";
+import type { PluginSections } from "./config.ts";
 
-/** Looks up the first UCI section of a type (see {@link pluginSectionsFrom}). */
-export type PluginSections = (type: string) => UciSectionOptions | undefined;
-
-/**
- * `settings.plugin(name)` for a UCI file: the first section of type `name` with libuci's meta
- * keys (`uciGetAll("@name[0]")`), or undefined (scripts then get an empty table). The same in
- * `run`, `check-config` and `simulate`.
- */
-export function pluginSectionsFrom(uci: UciFile | undefined): PluginSections {
-  return (type) => uci === undefined ? undefined : uciGetAll(uci, `@${type}[0]`);
-}
+export type { PluginSections } from "./config.ts";
 
 /** Options of {@link startRuntime}. */
 export interface RuntimeOptions {

@@ -4,6 +4,7 @@
  * like `require` in upstream's install directories, falling back to a shipped script.
  */
 import { EMBEDDED_SCRIPTS } from "./embedded_scripts.ts";
+import { ScriptNotFoundError } from "./errors.ts";
 
 /**
  * Where module names (`plugin_ratecontrol = log_readings`) are looked up, in order: the user's
@@ -29,14 +30,7 @@ export interface ResolveOptions {
   moduleDirs?: readonly string[];
 }
 
-/** A script reference that names nothing readable. */
-export class ScriptNotFoundError extends Error {
-  /** Builds the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "ScriptNotFoundError";
-  }
-}
+export { ScriptNotFoundError };
 
 /** Names of the shipped scripts (`builtin:<name>`). */
 export function builtinNames(): string[] {

@@ -21,12 +21,7 @@ import { createMeasurement, type Measurement, type Pinger } from "../measure/mod
 import { ControlLoop } from "../control/loop.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
-import {
-  createLuaRatecontroller,
-  createPluginManager,
-  pluginRefs,
-  type PluginSections,
-} from "../lua/mod.ts";
+import { loadLua, pluginRefs, type PluginSections, usesLua } from "../lua/config.ts";
 import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
 import type { SimHooks, SimPipeline } from "./engine.ts";
 import { type SimPingerKind, simPingerKind } from "./pinger_kind.ts";
@@ -341,6 +336,8 @@ interface SimControl {
 async function buildControl(parts: ControlParts): Promise<SimControl> {
   const { hooks } = parts;
   const logger = stageLogger("sim");
+  // The Lua engine is loaded only when a Lua controller or plugin is configured.
+  const lua = usesLua(hooks.settings) ? await loadLua() : undefined;
   const controller = await createRatecontroller({
     settings: hooks.settings,
     clock: hooks.clock,
@@ -349,12 +346,12 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
     owd: parts.owd,
     reselect: parts.reselect,
   }, {
-    luaFactory: (context) =>
-      createLuaRatecontroller(context, { pluginSections: parts.pluginSections }),
+    luaFactory: lua &&
+      ((context) => lua.createLuaRatecontroller(context, { pluginSections: parts.pluginSections })),
   });
   let plugins: RateAdjuster | undefined;
   try {
-    plugins = await createPluginManager({
+    plugins = await lua?.createPluginManager({
       settings: hooks.settings,
       logger: stageLogger("lua"),
       clock: hooks.clock,
