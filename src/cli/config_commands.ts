@@ -9,7 +9,8 @@ import {
 import type { Settings } from "../config/types.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import type { CliContext } from "./io.ts";
-import { loadLua, pluginSectionsFrom, usesLua } from "../lua/config.ts";
+import { pluginSectionsFrom, usesLua } from "../lua/config.ts";
+import { loadLua } from "../lua/load.ts";
 import { configureLogging, formatRecord, resetLogging } from "../log/mod.ts";
 import { manifestConfigCheck } from "../release/manifest_check.ts";
 import { settingsFromCommand } from "./settings_options.ts";

@@ -1,8 +1,8 @@
 /**
  * What the rest of the program asks about Lua without loading the engine: whether Lua scripts
  * are configured at all, which plugins, and the UCI sections scripts read. Importing this file
- * never loads wasmoon; `src/lua/mod.ts` (the engine) is imported dynamically, only when
- * {@link usesLua} says so, so a daemon without Lua keeps wasmoon and its wasm out of memory.
+ * never loads wasmoon; `src/lua/mod.ts` (the engine) is imported dynamically by `load.ts`,
+ * only when {@link usesLua} says so, so a daemon without Lua keeps wasmoon and its wasm out of memory.
  */
 import type { Settings } from "../config/types.ts";
 import { type UciFile, uciGetAll } from "../config/uci.ts";
@@ -38,12 +38,4 @@ export function pluginRefs(settings: Settings): string[] {
 /** True when a Lua ratecontroller or any plugin is configured (the engine is needed). */
 export function usesLua(settings: Settings): boolean {
   return isLuaRatecontroller(settings.rate_controller.trim()) || pluginRefs(settings).length > 0;
-}
-
-/** The Lua engine's module, loaded on first use (see the file comment). */
-export type LuaModule = typeof import("./mod.ts");
-
-/** Imports the Lua engine's module. */
-export function loadLua(): Promise<LuaModule> {
-  return import("./mod.ts");
 }

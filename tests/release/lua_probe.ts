@@ -13,6 +13,8 @@ if (import.meta.main) {
     base_dl_rate: 100000,
     rate_controller: "builtin:ewma",
     plugin_scripts: ["builtin:log_readings"],
+    // This probe is about permissions, not speed: a loaded machine must not time it out.
+    lua_time_limit_ms: 2000,
   });
   const problems = await checkScripts(settings);
   console.log(problems.length === 0 ? "lua ok" : `lua problems: ${problems.join("; ")}`);
