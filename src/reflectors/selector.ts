@@ -39,6 +39,10 @@ export interface SelectorOptions {
   slowdownAfter?: number;
   /** Pool draws per cycle. Default 20. */
   randomPicks?: number;
+  /** Wait after the first cycle in which no candidate answered, s; doubles. Default 5. */
+  quietBackoffS?: number;
+  /** Longest wait between cycles while no candidate answers, s. Default 300. */
+  maxQuietBackoffS?: number;
 }
 
 /** What the selector is doing. */
@@ -102,6 +106,10 @@ export class ReflectorSelector implements ReselectRequester {
   #coalesced = 0;
   #count = 0;
   #candidates: string[] = [];
+  /** Consecutive cycles in which no candidate answered. */
+  #quietCycles = 0;
+  /** While nothing answers: no new cycle before this time (s). */
+  #notBeforeS = -Infinity;
   /** Called when a request arrives, so a runner can wake early. */
   onRequest?: () => void;
 
@@ -132,8 +140,15 @@ export class ReflectorSelector implements ReselectRequester {
 
   /** Absolute time (s) at which `step` has work to do next (Infinity when stopped). */
   get nextWakeS(): number {
-    if (this.#phase === "idle" && this.#pending) return -Infinity;
+    if (this.#phase === "idle") {
+      return Math.max(this.#pending ? -Infinity : this.#wakeAtS, this.#notBeforeS);
+    }
     return this.#wakeAtS;
+  }
+
+  /** Consecutive reselection cycles in which no candidate answered. */
+  get quietCycles(): number {
+    return this.#quietCycles;
   }
 
   /** Starts at `nowS` with the initial settle wait (tick × π). */
@@ -167,7 +182,10 @@ export class ReflectorSelector implements ReselectRequester {
       if (this.#phase === "settling" && isDue(nowS, this.#wakeAtS)) {
         this.#phase = "idle";
         this.#wakeAtS = this.#wakeAtS + this.#sleepS;
-      } else if (this.#phase === "idle" && (this.#pending || isDue(nowS, this.#wakeAtS))) {
+      } else if (
+        this.#phase === "idle" && (this.#pending || isDue(nowS, this.#wakeAtS)) &&
+        isDue(nowS, this.#notBeforeS)
+      ) {
         this.#beginCycle(nowS);
       } else if (this.#phase === "probing" && isDue(nowS, this.#wakeAtS)) {
         this.#finishCycle(nowS);
@@ -209,10 +227,33 @@ export class ReflectorSelector implements ReselectRequester {
     const ranked = rankCandidates(this.#candidates, this.#o.owd, 2 * n);
     let peers: string[];
     if (ranked.length === 0) {
-      // Keep what was pinged before the cycle rather than pinging nothing.
+      // Keep what was pinged before the cycle rather than pinging nothing. Nothing answers (an
+      // outage, a blocked path): every new cycle would only restart the pinger, so back off.
       peers = this.#candidates.slice(0, Math.max(n, 1));
-      log.warning("Reselection found no candidate with data; keeping {p}", { p: peers.join(" ") });
+      this.#quietCycles++;
+      const waitS = Math.min(
+        this.#o.maxQuietBackoffS ?? 300,
+        (this.#o.quietBackoffS ?? 5) * 2 ** (this.#quietCycles - 1),
+      );
+      this.#notBeforeS = nowS + waitS;
+      const values = { p: peers.join(" "), s: Math.round(waitS), n: this.#quietCycles };
+      if (this.#quietCycles === 1) {
+        log.warning(
+          "No reflector answers; keeping {p}; reselecting again in {s} s at the earliest " +
+            "(the wait doubles while nothing answers)",
+          values,
+        );
+      } else {
+        log.debug("Reselection {n} without answers; next in {s} s at the earliest", values);
+      }
     } else {
+      if (this.#quietCycles > 0) {
+        log.info("Reflectors answer again after {n} reselections without answers", {
+          n: this.#quietCycles,
+        });
+      }
+      this.#quietCycles = 0;
+      this.#notBeforeS = -Infinity;
       fisherYates(ranked, this.#o.random);
       peers = ranked.slice(0, Math.min(n, ranked.length)); // limits this cycle only
     }
