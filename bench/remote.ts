@@ -139,6 +139,8 @@ try {
     "--reflector-list-file",
     `${dir}/reflectors.csv`,
     "--suppress-statistics",
+    "--state-dir",
+    dir, // its own lock directory: other testbeds may run daemons on the same names
   ]);
   const daemon = tb.track(
     new Deno.Command(argv[0], { args: argv.slice(1), stdout: "null", stderr: "piped" }).spawn(),

@@ -74,6 +74,8 @@ function daemonArgv(
     `${dir}/stats.csv`,
     "--speed-hist-file",
     `${dir}/speedhist.csv`,
+    "--state-dir",
+    dir, // its own lock directory: other testbeds may run daemons on the same names
   ]);
 }
 
