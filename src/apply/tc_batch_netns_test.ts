@@ -7,7 +7,7 @@ import { defaultCommandRunner } from "../util/command.ts";
 import { denoSpawner, type ProcessSpawner } from "../util/coprocess.ts";
 import { createShaperPair, ShaperError } from "./shaper.ts";
 import { TcBatch } from "./tc_batch.ts";
-import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addTbfVethPair, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
 if (reason !== undefined) console.log(`tc_batch_netns_test: skipped (${reason})`);
@@ -17,15 +17,7 @@ Deno.test({
   ignore: reason !== undefined,
   fn: () =>
     withNetns("sqma-tcbatch", async (ns) => {
-      await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
-      for (const dev of ["vdl", "vul"]) {
-        await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-        await must(
-          "tc",
-          ["-n", ns, "qdisc", "add", "dev", dev, "root", "tbf", "rate", "1mbit"]
-            .concat(["burst", "10kb", "latency", "20ms"]),
-        );
-      }
+      await addTbfVethPair(ns, "vdl", "vul");
       let spawns = 0;
       const spawn: ProcessSpawner = (argv) => {
         spawns++;

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addTbfVethPair, netnsSkipReason, rootQdisc, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
 if (reason !== undefined) console.log(`daemon signals_netns_test: skipped (${reason})`);
@@ -49,17 +49,8 @@ Deno.test({
     withNetns("sqma-hup", async (ns) => {
       const dir = await Deno.makeTempDir({ prefix: "sqma-hup-" });
       const config = `${dir}/sqm-autorate`;
-      await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
-      for (const dev of ["vdl", "vul"]) {
-        await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-        await must("tc", [
-          ...["-n", ns, "qdisc", "add", "dev", dev, "root"],
-          ...["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"],
-        ]);
-      }
-      const rate = async () =>
-        JSON.parse(await must("tc", ["-n", ns, "-j", "qdisc", "show", "dev", "vdl"]))[0].options
-          .rate * 8 / 1000;
+      await addTbfVethPair(ns, "vdl", "vul");
+      const rate = async () => (await rootQdisc(ns, "vdl")).rateKbit;
       await Deno.writeTextFile(config, uci(50000));
       const child = new Deno.Command("ip", {
         args: [
