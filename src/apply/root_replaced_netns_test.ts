@@ -5,15 +5,15 @@
  */
 import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { HtbShaper, ShaperCheckError, TbfShaper } from "./shaper.ts";
-import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
-if (reason !== undefined) console.log(`root_replaced_netns_test: skipped (${reason})`);
 
 Deno.test({
-  name:
+  ...needs(
     "real tc: a root qdisc replaced by another kind is left alone until the configured kind is back",
-  ignore: reason !== undefined,
+    reason,
+  ),
   fn: () =>
     withNetns("sqma-root", async (ns) => {
       const tc = (...args: string[]) => must("tc", ["-n", ns, ...args]);

@@ -7,14 +7,15 @@ import { defaultCommandRunner } from "../util/command.ts";
 import { denoSpawner, type ProcessSpawner } from "../util/coprocess.ts";
 import { createShaperPair, ShaperError } from "./shaper.ts";
 import { TcBatch } from "./tc_batch.ts";
-import { addTbfVethPair, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addTbfVethPair, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
-if (reason !== undefined) console.log(`tc_batch_netns_test: skipped (${reason})`);
 
 Deno.test({
-  name: "real tc -batch: 100 TBF changes through one process, a bad line reports tc's message",
-  ignore: reason !== undefined,
+  ...needs(
+    "real tc -batch: 100 TBF changes through one process, a bad line reports tc's message",
+    reason,
+  ),
   fn: () =>
     withNetns("sqma-tcbatch", async (ns) => {
       await addTbfVethPair(ns, "vdl", "vul");

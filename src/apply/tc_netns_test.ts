@@ -4,14 +4,12 @@
  */
 import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { createShaper, HtbShaper, ShaperCheckError, TbfShaper } from "./shaper.ts";
-import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
-if (reason !== undefined) console.log(`tc_netns_test: skipped (${reason})`);
 
 Deno.test({
-  name: "real tc: TBF and HTB rates are changed and read back in a netns",
-  ignore: reason !== undefined,
+  ...needs("real tc: TBF and HTB rates are changed and read back in a netns", reason),
   fn: () =>
     withNetns("sqma-apply", async (ns) => {
       await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);

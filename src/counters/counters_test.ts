@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { counterDirections, isIfbOrVeth } from "./direction.ts";
 import { IpBatchSource, IpSpawnSource, parseLinkJson } from "./ip_link.ts";
 import { createCounterReader, LinkCounterReader } from "./mod.ts";
-import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 Deno.test("direction: upstream ifb/veth rule (Lua ^ifb.+ / ^veth.+) and overrides", () => {
   const auto = { dl_counter: "auto", ul_counter: "auto" } as const;
@@ -55,7 +55,6 @@ Deno.test("LinkCounterReader: picks sides, null when an interface is missing", a
 });
 
 const skip = await netnsSkipReason();
-if (skip !== undefined) console.log(`counters_test: netns tests skipped (${skip})`);
 
 Deno.test("IpBatchSource: reads lo; coprocess restarted after being killed; closes cleanly", async () => {
   const src = new IpBatchSource();
@@ -96,8 +95,7 @@ Deno.test("IpSpawnSource: reads lo, missing device absent", async () => {
 });
 
 Deno.test({
-  name: "counters: an interface that disappears and returns (netns veth)",
-  ignore: skip !== undefined,
+  ...needs("counters: an interface that disappears and returns (netns veth)", skip),
   fn: () =>
     withNetns("sqma-cnt", async (ns) => {
       const reader = createCounterReader(

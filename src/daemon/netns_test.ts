@@ -4,17 +4,15 @@
  */
 import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import { netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 import { withDaemonNetns } from "./netns_fixture.ts";
 
 const reason = await netnsSkipReason();
-if (reason !== undefined) console.log(`daemon netns_test: skipped (${reason})`);
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test({
-  name: "daemon in a netns: min → 60 % of base → exit rate on real TBF qdiscs",
-  ignore: reason !== undefined,
+  ...needs("daemon in a netns: min → 60 % of base → exit rate on real TBF qdiscs", reason),
   fn: () =>
     withNetns("sqma-daemon", (ns) =>
       withDaemonNetns(ns, {}, async (d) => {
@@ -32,8 +30,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: "daemon in a netns: a plugin returning 1e300 kbit/s is clamped; exit rate applies",
-  ignore: reason !== undefined,
+  ...needs(
+    "daemon in a netns: a plugin returning 1e300 kbit/s is clamped; exit rate applies",
+    reason,
+  ),
   fn: () =>
     withNetns("sqma-clamp", (ns) =>
       withDaemonNetns(ns, { max_ul_rate: 12000 }, async (d) => {
@@ -60,8 +60,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: "daemon in a netns: a root qdisc replaced by HTB is held, not re-created; TBF back resumes",
-  ignore: reason !== undefined,
+  ...needs(
+    "daemon in a netns: a root qdisc replaced by HTB is held, not re-created; TBF back resumes",
+    reason,
+  ),
   fn: () =>
     withNetns("sqma-swap", (ns) =>
       withDaemonNetns(ns, {}, async (d) => {

@@ -5,10 +5,15 @@
  */
 import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import { addTbfVethPair, netnsSkipReason, rootQdisc, withNetns } from "../util/netns_testing.ts";
+import {
+  addTbfVethPair,
+  needs,
+  netnsSkipReason,
+  rootQdisc,
+  withNetns,
+} from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
-if (reason !== undefined) console.log(`daemon signals_netns_test: skipped (${reason})`);
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -42,9 +47,10 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms: numbe
 }
 
 Deno.test({
-  name:
+  ...needs(
     "daemon process in a netns: SIGHUP reloads the UCI file, a broken one is refused, SIGTERM exits",
-  ignore: reason !== undefined,
+    reason,
+  ),
   fn: () =>
     withNetns("sqma-hup", async (ns) => {
       const dir = await Deno.makeTempDir({ prefix: "sqma-hup-" });
