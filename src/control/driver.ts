@@ -2,7 +2,7 @@
 import type { Logger } from "@logtape/logtape";
 import { type Clock, realSleep, type Sleep } from "../util/clock.ts";
 import { stageLogger } from "../log/mod.ts";
-import type { ControlLoop } from "./loop.ts";
+import type { ControlLoop, TickResult } from "./loop.ts";
 
 /** Options of `runControlLoop`. */
 export interface RunControlLoopOptions {
@@ -16,6 +16,8 @@ export interface RunControlLoopOptions {
   sleep?: Sleep;
   /** Logger. */
   logger?: Logger;
+  /** Called after every tick with its result and the clock's time (e.g. a periodic summary). */
+  onTick?: (result: TickResult, nowS: number) => void;
 }
 
 /**
@@ -36,7 +38,8 @@ export async function runControlLoop(
     if (wait > 0) await sleep(wait * 1000, signal);
     if (signal.aborted) break;
     try {
-      await loop.tick();
+      const result = await loop.tick();
+      options.onTick?.(result, clock.monotonicS());
     } catch (e) {
       log.error("control tick failed: {error}", { error: String(e) });
     }

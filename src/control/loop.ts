@@ -28,6 +28,7 @@ import type {
 } from "./ratecontroller_port.ts";
 import { stageLogger } from "../log/mod.ts";
 import { IdleDetector } from "./idle.ts";
+import { OutageLog } from "./outage_log.ts";
 import { clampRate, clampThreshold, type RateBounds, rateBounds } from "./rate_bounds.ts";
 
 /** Bytes → kbit (×8 bit/byte ÷ 1000 bit/kbit), upstream's `8/1000`. */
@@ -147,6 +148,7 @@ export class ControlLoop {
   #fresh = 0;
   #ticks = 0;
   #shaperFailures = 0;
+  readonly #outage: OutageLog;
   /** Interfaces whose last rate change failed, with the reason logged. */
   readonly #failing = new Map<string, string>();
   #countersMissing = false;
@@ -165,6 +167,7 @@ export class ControlLoop {
     this.#stats = options.stats;
     this.#thrDl = options.settings.dl_max_delta_owd;
     this.#thrUl = options.settings.ul_max_delta_owd;
+    this.#outage = new OutageLog(this.#log);
     this.#boundsDl = rateBounds(options.settings, "dl");
     this.#boundsUl = rateBounds(options.settings, "ul");
     this.#pinging = options.pinging;
@@ -246,10 +249,10 @@ export class ControlLoop {
     }
     const warming = this.#resumedAtS !== undefined;
     if (deltas.tooFew && !warming && !this.#idling) {
-      this.#log.info("only {n} fresh reflectors (need 5): requesting reselection", {
-        n: deltas.fresh,
-      });
+      this.#outage.tooFew(now, deltas.fresh);
       this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`);
+    } else if (!deltas.tooFew) {
+      this.#outage.enough(now, deltas.fresh);
     }
 
     const counters = await this.#readCounters();
@@ -320,7 +323,7 @@ export class ControlLoop {
     nextDl = clampRate(nextDl, this.#boundsDl, this.#curDl);
     nextUl = clampRate(nextUl, this.#boundsUl, this.#curUl);
     if (nextDl !== this.#curDl || nextUl !== this.#curUl) {
-      this.#log.info("next_ul_rate {ul} next_dl_rate {dl}", { ul: nextUl, dl: nextDl });
+      this.#log.debug("next_ul_rate {ul} next_dl_rate {dl}", { ul: nextUl, dl: nextDl });
     }
     const applied = await this.#apply(nextDl, nextUl);
     this.#lastPath = path;
@@ -537,10 +540,11 @@ export class ControlLoop {
       ul = take("next_ul_rate", ul, 0, (v) => clampRate(v, this.#boundsUl, ul));
       dl = take("next_dl_rate", dl, 0, (v) => clampRate(v, this.#boundsDl, dl));
       if (changes.length > 0) {
-        this.#log.info("settings changed by plugin {name}:\n{changes}", {
-          name: a.name,
-          changes: changes.join("\n"),
-        });
+        // Rates change every tick (DEBUG, like the controller's); thresholds rarely (INFO).
+        const thresholds = changes.some((c) => c.includes("max_delta_owd"));
+        const values = { name: a.name, changes: changes.join("; ") };
+        if (thresholds) this.#log.info("settings changed by plugin {name}: {changes}", values);
+        else this.#log.debug("settings changed by plugin {name}: {changes}", values);
       } else {
         this.#log.debug("No results were sent by plugin {name}", { name: a.name });
       }

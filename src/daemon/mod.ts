@@ -29,6 +29,7 @@ import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_por
 import { ControlLoop } from "../control/loop.ts";
 import { createRemoteAdapters, isRemote } from "../remote/mod.ts";
 import { runControlLoop } from "../control/driver.ts";
+import { PeriodicSummary } from "../control/summary.ts";
 import { acquireInstanceLock, type InstanceLock, InstanceLockedError } from "./instance_lock.ts";
 
 /** Start-up timing (defaults: Lua's 12 × 5 s interface wait, Rust's 2 s settle and 10 s wait). */
@@ -71,6 +72,8 @@ export interface DaemonDeps {
   logger?: Logger;
   /** Start-up timing. */
   timing?: StartupTiming;
+  /** Period of the one-line INFO summary, s (default 300). */
+  summaryPeriodS?: number;
   /** Directory of the per-interface locks (setting `state_dir`); absent = no lock (tests). */
   stateDir?: string;
 }
@@ -291,12 +294,17 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
 
     // 5. Control from round(0.6 × base) until the signal.
     await loop.start();
+    const summary = new PeriodicSummary((line) => log.info("{summary}", { summary: line }), {
+      periodS: deps.summaryPeriodS,
+    });
     await runControlLoop(loop, {
       signal: shutdown,
       clock,
       intervalS: loop.intervalS,
       sleep,
+      onTick: (result, nowS) => summary.record(nowS, result),
     });
+    summary.flush(clock.monotonicS());
     log.info("shutting down");
     await cleanup(true);
     return ExitCode.OK;

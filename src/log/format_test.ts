@@ -71,3 +71,11 @@ Deno.test("sqm-autorate simulate --log-format json writes json log lines to stde
     assert(typeof obj.time === "string" && typeof obj.message === "string", l);
   }
 });
+
+Deno.test("text log line: a multi-line value (a traceback) becomes one line", () => {
+  const line = formatRecord(record({
+    message: ["plugin failed: ", "bad value\nstack traceback:\n\t[C]: in ?\n", ""],
+  }));
+  assertEquals(line.split("\n").length, 2, line); // the text, then the final newline
+  assert(line.endsWith("plugin failed: bad value | stack traceback: | [C]: in ?\n"), line);
+});

@@ -50,12 +50,21 @@ function messageText(record: LogRecord): string {
   ).join("");
 }
 
+/**
+ * A message on one line: a multi-line value (a Lua traceback, a tool's stderr) has its line
+ * breaks replaced by " | ", so every text record is one line for grep, syslog and rotation.
+ * (JSON lines escape line breaks themselves.)
+ */
+function oneLine(text: string): string {
+  return text.trimEnd().replace(/[ \t]*\r?\n\s*/g, " | ");
+}
+
 /** Renders a record as upstream does: `[LEVEL - YYYYmmddTHH:MM:SS]: message` (local time). */
 export function formatRecord(record: LogRecord): string {
   const d = new Date(record.timestamp);
   const stamp = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T` +
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return `[${TO_UPSTREAM[record.level]} - ${stamp}]: ${messageText(record)}\n`;
+  return `[${TO_UPSTREAM[record.level]} - ${stamp}]: ${oneLine(messageText(record))}\n`;
 }
 
 /**

@@ -172,7 +172,7 @@ export class ReflectorSelector implements ReselectRequester {
       return;
     }
     this.#pending = true;
-    log.info("Reflector reselection requested: {reason}", { reason });
+    log.debug("Reflector reselection requested: {reason}", { reason });
     this.onRequest?.();
   }
 

@@ -1,0 +1,56 @@
+/**
+ * Logs a measurement outage (too few fresh reflectors) once at WARN when it starts and once at
+ * INFO with a summary when it ends, instead of a line every tick (docs/operation.md, "Logging").
+ */
+import type { Logger } from "@logtape/logtape";
+
+/** Tracks one outage at a time. */
+export class OutageLog {
+  readonly #log: Logger;
+  #sinceS: number | undefined;
+  #ticks = 0;
+  #fewest = Infinity;
+
+  /** Logs to `log`. */
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  /** Whether an outage is in progress. */
+  get active(): boolean {
+    return this.#sinceS !== undefined;
+  }
+
+  /** A tick with too few fresh reflectors (`fresh` of the 5 needed). */
+  tooFew(nowS: number, fresh: number): void {
+    this.#ticks++;
+    this.#fewest = Math.min(this.#fewest, fresh);
+    if (this.#sinceS !== undefined) {
+      this.#log.debug("only {n} fresh reflectors (need 5): requesting reselection", { n: fresh });
+      return;
+    }
+    this.#sinceS = nowS;
+    this.#log.warning(
+      "only {n} fresh reflectors (need 5): requesting reselection; rates go to the minimum " +
+        "while none is fresh (logged again when it ends)",
+      { n: fresh },
+    );
+  }
+
+  /** A tick with enough fresh reflectors: ends an outage in progress. */
+  enough(nowS: number, fresh: number): void {
+    if (this.#sinceS === undefined) return;
+    this.#log.info(
+      "{n} fresh reflectors again after {s} s with too few ({ticks} ticks, fewest {fewest})",
+      {
+        n: fresh,
+        s: Math.round((nowS - this.#sinceS) * 10) / 10,
+        ticks: this.#ticks,
+        fewest: this.#fewest,
+      },
+    );
+    this.#sinceS = undefined;
+    this.#ticks = 0;
+    this.#fewest = Infinity;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The periodic one-line summary the daemon logs at INFO (every 5 minutes by default), so a log
+ * read over days shows what the control did without a line per rate change (those are DEBUG).
+ * See docs/operation.md, "Logging".
+ */
+import { percentile } from "../util/stats.ts";
+import type { TickPath, TickResult } from "./loop.ts";
+
+/** Default summary period, seconds. */
+export const SUMMARY_PERIOD_S = 300;
+
+/** Collects ticks and renders one line per period. */
+export class PeriodicSummary {
+  readonly #periodS: number;
+  readonly #emit: (line: string) => void;
+  #startS: number | undefined;
+  #paths: Partial<Record<TickPath, number>> = {};
+  #dl: number[] = [];
+  #ul: number[] = [];
+  #delayDown: number[] = [];
+  #delayUp: number[] = [];
+  #rx: number[] = [];
+  #tx: number[] = [];
+
+  /** `emit` receives each summary line; `periodS` defaults to `SUMMARY_PERIOD_S`. */
+  constructor(emit: (line: string) => void, options: { periodS?: number } = {}) {
+    this.#emit = emit;
+    this.#periodS = options.periodS ?? SUMMARY_PERIOD_S;
+  }
+
+  /** Records one tick at `nowS`; emits the summary when a period has passed. */
+  record(nowS: number, tick: TickResult): void {
+    this.#startS ??= nowS;
+    this.#paths[tick.path] = (this.#paths[tick.path] ?? 0) + 1;
+    this.#dl.push(tick.next_dl_rate);
+    this.#ul.push(tick.next_ul_rate);
+    const r = tick.readings;
+    if (r !== undefined) {
+      this.#delayDown.push(r.down_del_stat);
+      this.#delayUp.push(r.up_del_stat);
+      this.#rx.push(r.rx_load);
+      this.#tx.push(r.tx_load);
+    }
+    if (nowS - this.#startS >= this.#periodS) this.flush(nowS);
+  }
+
+  /** Emits the summary of what was recorded since the last one (nothing when empty). */
+  flush(nowS: number): void {
+    const ticks = this.#dl.length;
+    if (ticks === 0 || this.#startS === undefined) return;
+    const paths = Object.entries(this.#paths).map(([p, n]) => `${n} ${p}`).join(", ");
+    const parts = [
+      `last ${Math.round(nowS - this.#startS)} s: ${ticks} ticks (${paths})`,
+      `download ${range(this.#dl, 0)} kbit/s (now ${this.#dl[ticks - 1]})`,
+      `upload ${range(this.#ul, 0)} kbit/s (now ${this.#ul[ticks - 1]})`,
+    ];
+    if (this.#delayDown.length > 0) {
+      parts.push(
+        `delay down median ${fixed(percentile(this.#delayDown, 50), 1)} / max ` +
+          `${fixed(Math.max(...this.#delayDown), 1)} ms, up median ` +
+          `${fixed(percentile(this.#delayUp, 50), 1)} / max ${
+            fixed(Math.max(...this.#delayUp), 1)
+          } ms`,
+        `load rx ${range(this.#rx, 2)}, tx ${range(this.#tx, 2)}`,
+      );
+    }
+    this.#emit(parts.join("; "));
+    this.#startS = nowS;
+    this.#paths = {};
+    this.#dl = [];
+    this.#ul = [];
+    this.#delayDown = [];
+    this.#delayUp = [];
+    this.#rx = [];
+    this.#tx = [];
+  }
+}
+
+function fixed(v: number, digits: number): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : "n/a";
+}
+
+function range(values: readonly number[], digits: number): string {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo === hi ? fixed(lo, digits) : `${fixed(lo, digits)}–${fixed(hi, digits)}`;
+}
