@@ -4,35 +4,10 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../util/assert.ts";
 import { runCli } from "./mod.ts";
-import type { CliIo } from "./io.ts";
+import { captureIo, REQUIRED } from "./testing.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 
-function captureIo(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-  };
-  return io;
-}
-
-const REQUIRED = [
-  "--upload-interface",
-  "wan",
-  "--download-interface",
-  "ifb4wan",
-  "--upload-base-kbits",
-  "10000",
-  "--download-base-kbits",
-  "50000",
-];
-
-async function check(args: string[], env: Record<string, string> = {}) {
+async function check(args: readonly string[], env: Record<string, string> = {}) {
   const io = captureIo();
   for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
   try {

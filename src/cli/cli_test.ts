@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { runCli } from "./mod.ts";
-import type { CliIo } from "./io.ts";
+import { captureIo, REQUIRED } from "./testing.ts";
 import {
   SETTING_NAMES,
   type SettingName,
@@ -9,31 +9,6 @@ import {
 } from "../config/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { normalizeArgv } from "./settings_options.ts";
-
-function captureIo(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-  };
-  return io;
-}
-
-const REQUIRED = [
-  "--upload-interface",
-  "wan",
-  "--download-interface",
-  "ifb4wan",
-  "--upload-base-kbits",
-  "10000",
-  "--download-base-kbits",
-  "50000",
-];
 
 /** Bad values for one setting: [case name, raw value]. Derived from the table. */
 function badValues(spec: SettingSpec): [string, string][] {
