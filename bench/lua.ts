@@ -10,6 +10,7 @@ import { seededRandom, VirtualClock } from "../src/util/clock.ts";
 import type { TickInput } from "../src/control/ratecontroller_port.ts";
 import { createLuaRatecontroller, createPluginManager } from "../src/lua/mod.ts";
 import { stageLogger } from "../src/log/mod.ts";
+import { median } from "../src/util/stats.ts";
 
 const settings = settingsWithDefaults({
   ul_if: "wan",
@@ -71,8 +72,7 @@ function medianUs(fn: (i: number) => void, batches = 200, perBatch = 50): number
     for (let j = 0; j < perBatch; j++) fn(k++);
     samples.push((performance.now() - t0) * 1000 / perBatch);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return median(samples);
 }
 
 const tickUs = medianUs((i) => controller.decide(inputs[i % inputs.length]));

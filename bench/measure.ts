@@ -8,6 +8,7 @@ import { parseFpingLine, parsePingLine, parseTspingLine } from "../src/measure/p
 import { fisherYates, rankCandidates } from "../src/reflectors/selector.ts";
 import { embeddedPool } from "../src/reflectors/pool.ts";
 import { seededRandom } from "../src/util/clock.ts";
+import { median } from "../src/util/stats.ts";
 
 /** Median per-operation time in µs over `rounds` batches of `batch` calls. */
 function medianUs(fn: (i: number) => void, batch = 20_000, rounds = 25): number {
@@ -18,8 +19,7 @@ function medianUs(fn: (i: number) => void, batch = 20_000, rounds = 25): number 
     for (let i = 0; i < batch; i++) fn(i);
     per.push((performance.now() - t0) * 1000 / batch);
   }
-  per.sort((a, b) => a - b);
-  return per[Math.floor(per.length / 2)];
+  return median(per);
 }
 
 let sink = 0;
