@@ -8,6 +8,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
 import type {
+  ControlObserver,
   CounterReader,
   CounterReading,
   OwdState,
@@ -15,6 +16,7 @@ import type {
   ReselectRequester,
   ShaperPair,
   StatsSink,
+  TickEvent,
 } from "./ports.ts";
 import { type Clock, type RandomSource, wallMsToSecNs } from "../util/clock.ts";
 import { collectDeltas, delayStatistic } from "./deltas.ts";
@@ -65,6 +67,8 @@ export interface ControlLoopOptions {
   stats?: StatsSink;
   /** Stops and restarts pinging; idle mode (setting `idle_mode`) needs it. */
   pinging?: PingControl;
+  /** Told about every tick (metrics, live page, MQTT); see `ControlObserver`. */
+  observers?: readonly ControlObserver[];
 }
 
 /** Which branch a tick took (docs/algorithm.md §7.4). */
@@ -131,6 +135,7 @@ export class ControlLoop {
   #idling = false;
   /** When pinging resumed after idle mode, until fresh deltas are back. */
   #resumedAtS: number | undefined;
+  readonly #observers: readonly ControlObserver[];
 
   #curDl = 0;
   #curUl = 0;
@@ -152,6 +157,8 @@ export class ControlLoop {
   /** Interfaces whose last rate change failed, with the reason logged. */
   readonly #failing = new Map<string, string>();
   #countersMissing = false;
+  /** Failures of the tick in progress, for its observer event. */
+  #tickFaults = { controller: false, adjusters: 0 };
 
   /** Builds the loop; nothing runs until `start()`. */
   constructor(options: ControlLoopOptions) {
@@ -165,6 +172,7 @@ export class ControlLoop {
     this.#counters = options.counters;
     this.#shapers = options.shaper;
     this.#stats = options.stats;
+    this.#observers = options.observers ?? [];
     this.#thrDl = options.settings.dl_max_delta_owd;
     this.#thrUl = options.settings.ul_max_delta_owd;
     this.#outage = new OutageLog(this.#log);
@@ -237,6 +245,7 @@ export class ControlLoop {
     const s = this.#s;
     const now = this.#clock.monotonicS();
     this.#ticks++;
+    this.#tickFaults = { controller: false, adjusters: 0 };
 
     const deltas = collectDeltas(this.#owd, now, { tickInterval: s.tick_interval });
     this.#fresh = deltas.fresh;
@@ -348,7 +357,63 @@ export class ControlLoop {
       }
     }
     this.#maybeDumpSpeedHistory(now);
+    this.#notify({
+      now,
+      path,
+      counterFailure: counters === null,
+      applied,
+      nextDl,
+      nextUl,
+      readings,
+    });
     return { path, next_dl_rate: nextDl, next_ul_rate: nextUl, applied, readings };
+  }
+
+  /** Tells the observers what this tick did; a throwing observer is logged, never fatal. */
+  #notify(t: {
+    now: number;
+    path: TickPath;
+    counterFailure: boolean;
+    applied: { dl: boolean; ul: boolean };
+    nextDl: number;
+    nextUl: number;
+    readings?: TickReadings;
+  }): void {
+    if (this.#observers.length === 0) return;
+    const r = t.readings;
+    const event: TickEvent = {
+      wallMs: this.#clock.wallMs(),
+      durationS: Math.max(0, this.#clock.monotonicS() - t.now),
+      path: t.path,
+      dlRate: this.#curDl,
+      ulRate: this.#curUl,
+      dlThresholdMs: this.#thrDl,
+      ulThresholdMs: this.#thrUl,
+      fresh: this.#fresh,
+      readings: r === undefined ? undefined : {
+        rxLoad: r.rx_load,
+        txLoad: r.tx_load,
+        dlDelayMs: r.down_del_stat,
+        ulDelayMs: r.up_del_stat,
+        dlThroughput: r.down_utilisation,
+        ulThroughput: r.up_utilisation,
+      },
+      counterFailure: t.counterFailure,
+      // A change was attempted (rate differs or dirty) and did not succeed.
+      shaperFailures: {
+        dl: !t.applied.dl && this.#dirtyDl,
+        ul: !t.applied.ul && this.#dirtyUl,
+      },
+      controllerFailure: this.#tickFaults.controller,
+      adjusterFailures: this.#tickFaults.adjusters,
+    };
+    for (const o of this.#observers) {
+      try {
+        o.onTick(event);
+      } catch (e) {
+        this.#log.error("tick observer failed: {error}", { error: String(e) });
+      }
+    }
   }
 
   /**
@@ -469,6 +534,7 @@ export class ControlLoop {
         ul_max_delta_owd: this.#thrUl,
       });
     } catch (e) {
+      this.#tickFaults.controller = true;
       this.#log.error("controller {name} failed, holding rates: {error}", {
         name: this.#controller.name,
         error: String(e),
@@ -482,6 +548,7 @@ export class ControlLoop {
     for (const key of ["next_dl_rate", "next_ul_rate"] as const) {
       if (validNumber(d?.[key])) out[key] = d[key];
       else {
+        this.#tickFaults.controller = true;
         this.#log.warning("controller {name} returned invalid {key} {value}: holding", {
           name: this.#controller.name,
           key,
@@ -509,6 +576,7 @@ export class ControlLoop {
       try {
         r = await a.adjust(input);
       } catch (e) {
+        this.#tickFaults.adjusters++;
         this.#log.error("adjuster {name} failed: {error}", { name: a.name, error: String(e) });
         continue;
       }

@@ -150,3 +150,60 @@ export interface StatsSink {
   /** Writes everything buffered. */
   flush(): Promise<void>;
 }
+
+// --- observers ---------------------------------------------------------------------------
+
+/** What one control tick did, for observers (metrics, the live page, MQTT). */
+export interface TickEvent {
+  /** Wall-clock time of the tick's end, ms since the epoch. */
+  wallMs: number;
+  /** How long the tick took (counters, controller, plugins, tc), s. */
+  durationS: number;
+  /**
+   * Branch taken: `normal`, `hold` (counters unreadable), `no-deltas` or `idle` (idle mode)
+   * (docs/algorithm.md §7.4).
+   */
+  path: "normal" | "hold" | "no-deltas" | "idle";
+  /** Download rate in force after the tick, kbit/s. */
+  dlRate: number;
+  /** Upload rate in force after the tick, kbit/s. */
+  ulRate: number;
+  /** Download delay threshold in force, ms. */
+  dlThresholdMs: number;
+  /** Upload delay threshold in force, ms. */
+  ulThresholdMs: number;
+  /** Fresh reflectors this tick. */
+  fresh: number;
+  /** Values of a normal tick (absent on hold and no-deltas). */
+  readings?: {
+    /** Download load (throughput / rate). */
+    rxLoad: number;
+    /** Upload load. */
+    txLoad: number;
+    /** Download delay statistic, ms. */
+    dlDelayMs: number;
+    /** Upload delay statistic, ms. */
+    ulDelayMs: number;
+    /** Achieved download throughput, kbit/s. */
+    dlThroughput: number;
+    /** Achieved upload throughput, kbit/s. */
+    ulThroughput: number;
+  };
+  /** The byte counters could not be read this tick. */
+  counterFailure: boolean;
+  /** Shaper changes that failed this tick. */
+  shaperFailures: { dl: boolean; ul: boolean };
+  /** The controller threw or returned an invalid rate. */
+  controllerFailure: boolean;
+  /** Adjusters (plugins) that threw this tick. */
+  adjusterFailures: number;
+}
+
+/**
+ * Receives every tick's event. Called synchronously at the end of the tick: it must be cheap and
+ * do no I/O (buffer and hand off instead); an observer that throws is logged and skipped.
+ */
+export interface ControlObserver {
+  /** One tick happened. */
+  onTick(event: TickEvent): void;
+}
