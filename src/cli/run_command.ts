@@ -13,6 +13,10 @@ import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
 import { DAEMON_MANIFEST } from "../release/manifest.ts";
+import { daemonTelemetry, startObservability } from "../daemon/observability.ts";
+import type { Telemetry } from "../report/telemetry.ts";
+import { parseListenAddress } from "../util/listen_address.ts";
+import { parseMqttUrl } from "../report/mqtt_publisher.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
@@ -104,6 +108,21 @@ async function runWith(
     return ExitCode.UNAVAILABLE;
   }
   const pluginSections = pluginSectionsFrom(resolved.uci);
+  // Address syntax is a configuration error (78); whether it may be used is check-config's.
+  for (
+    const [name, value, parse] of [
+      ["metrics_listen", settings.metrics_listen, parseListenAddress],
+      ["mqtt_url", settings.mqtt_url, parseMqttUrl],
+    ] as const
+  ) {
+    if (value.trim() === "") continue;
+    try {
+      parse(value);
+    } catch (e) {
+      log.fatal("{name}: {error}", { name, error: (e as Error).message });
+      return ExitCode.CONFIG;
+    }
+  }
 
   // The Lua engine (wasmoon and its wasm) is loaded only when Lua scripts are configured.
   const lua = usesLua(settings) ? await loadLua() : undefined;
@@ -116,11 +135,32 @@ async function runWith(
   });
   if (plugins) adjusters.push(plugins);
 
-  return await runDaemon(settings, {
-    measurement: createMeasurement(settings, { pool: list.pool, pingerChoice }),
-    luaFactory: lua && ((context) => lua.createLuaRatecontroller(context, { pluginSections })),
-    adjusters,
-    stateDir: settings.state_dir,
-    shutdown,
+  // The telemetry is built after the measurement it reads, but sees its replies from the start.
+  const tap: { telemetry?: Telemetry } = {};
+  const measurement = createMeasurement(settings, {
+    pool: list.pool,
+    pingerChoice,
+    onReply: (r) => tap.telemetry?.onReply(r),
   });
+  const telemetry = tap.telemetry = daemonTelemetry(settings, {
+    measurement,
+    plugins: plugins ? () => plugins.health : undefined,
+  });
+  const observability = await startObservability(settings, {
+    telemetry,
+    logger: stageLogger("report"),
+    version: denoJson.version,
+  });
+  try {
+    return await runDaemon(settings, {
+      measurement,
+      luaFactory: lua && ((context) => lua.createLuaRatecontroller(context, { pluginSections })),
+      adjusters,
+      stateDir: settings.state_dir,
+      shutdown,
+      observers: observability.observers,
+    });
+  } finally {
+    await observability.stop();
+  }
 }

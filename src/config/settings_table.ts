@@ -491,6 +491,35 @@ export const SETTINGS_TABLE = {
     flag: "remote-known-hosts",
     description: "known_hosts file holding the router's host key (empty = ssh's default).",
   },
+  metrics_listen: {
+    kind: "string",
+    default: "",
+    env: ["SQMA_METRICS_LISTEN"],
+    uci: ["output", "metrics_listen"],
+    flag: "metrics-listen",
+    description:
+      "HOST:PORT for Prometheus /metrics and the live page at / (empty = off); e.g. 127.0.0.1:9101.",
+  },
+  mqtt_url: {
+    kind: "string",
+    default: "",
+    env: ["SQMA_MQTT_URL"],
+    uci: ["output", "mqtt_url"],
+    flag: "mqtt-url",
+    description:
+      "MQTT broker for Home Assistant, mqtt://[user:pass@]host[:port] (empty = off); e.g. mqtt://127.0.0.1:1883.",
+  },
+  mqtt_interval: {
+    kind: "number",
+    default: 10,
+    min: 1,
+    max: 3600,
+    env: ["SQMA_MQTT_INTERVAL"],
+    uci: ["output", "mqtt_interval"],
+    flag: "mqtt-interval",
+    unit: "s",
+    description: "Seconds between MQTT state messages.",
+  },
   plugin_ratecontrol: {
     kind: "string",
     default: "",

@@ -6,7 +6,13 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
-import type { CounterReader, MeasurementService, ShaperPair, StatsSink } from "../control/ports.ts";
+import type {
+  ControlObserver,
+  CounterReader,
+  MeasurementService,
+  ShaperPair,
+  StatsSink,
+} from "../control/ports.ts";
 import {
   type Clock,
   type RandomSource,
@@ -66,6 +72,8 @@ export interface DaemonDeps {
   luaFactory?: LuaRatecontrollerFactory;
   /** Plugins / adjusters. */
   adjusters?: RateAdjuster[];
+  /** Told about every control tick (metrics, live page, MQTT). */
+  observers?: ControlObserver[];
   /** Statistics sink; `null` = none; default: files unless `suppress_statistics`. */
   stats?: StatsSink | null;
   /** Logger (default: the `daemon` stage logger). */
@@ -266,6 +274,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       pinging: measurement.pause && measurement.resume
         ? { pause: () => measurement.pause!(), resume: () => measurement.resume!() }
         : undefined,
+      observers: deps.observers,
     });
 
     // 3. Minimum rates so the first baselines are measured without bufferbloat; settle.

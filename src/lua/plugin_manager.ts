@@ -126,6 +126,7 @@ export class PluginManager implements RateAdjuster {
   readonly #logger: Logger;
   /** While {@link checkTick} runs: the problems of the tick. */
   #problems: string[] | undefined;
+  #errors = 0;
 
   /** Use {@link createPluginManager}. */
   constructor(rt: LuaRuntime, plugins: LoadedPlugin[], logger: Logger) {
@@ -151,6 +152,14 @@ export class PluginManager implements RateAdjuster {
     } finally {
       this.#problems = undefined;
     }
+  }
+
+  /** Failed `process()` calls so far, and the plugins disabled for failing (for metrics). */
+  get health(): { errors: number; disabled: string[] } {
+    return {
+      errors: this.#errors,
+      disabled: this.#plugins.filter((p) => p.disabled).map((p) => p.name),
+    };
   }
 
   /** Runs every active plugin in order and returns the changes to this tick's proposal. */
@@ -216,6 +225,7 @@ export class PluginManager implements RateAdjuster {
   #fail(p: LoadedPlugin, e: unknown): void {
     p.failedCalls.push(p.calls);
     while (p.failedCalls[0] <= p.calls - FAILURE_WINDOW_CALLS) p.failedCalls.shift();
+    this.#errors++;
     const kind = e instanceof LuaError ? e.kind : "error";
     this.#problems?.push(`plugin ${p.name}: process() failed (${kind}): ${messageOf(e)}`);
     p.failureLog.failure(

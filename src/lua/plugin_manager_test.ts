@@ -191,6 +191,7 @@ Deno.test("plugins: failing every other tick disables after MAX_FAILURES within 
   }
   assertEquals(m.active, []);
   assertEquals(calls, 2 * MAX_FAILURES - 1);
+  assertEquals(m.health, { errors: MAX_FAILURES, disabled: ["flaky"] });
   const disabled = lines.filter((l) => l.text.includes("disabled"));
   assertEquals(disabled.map((l) => l.text), [
     `plugin flaky disabled after ${MAX_FAILURES} failures in its last ${calls} calls ` +

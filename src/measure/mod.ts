@@ -52,6 +52,8 @@ export interface MeasurementDeps {
   timers?: TimerApi;
   /** Timestamp → echo fallback silence, s. Default 10. */
   fallbackAfterS?: number;
+  /** Sees every reply of a current peer before the baseliner (metrics); must be cheap. */
+  onReply?: (reply: PingReply) => void;
 }
 
 /** The running pipeline, with its parts exposed for diagnostics and the simulator. */
@@ -111,6 +113,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
   const ingest = (reply: PingReply) => {
     // Like upstream's receivers: only current peers count (late lines of an old child do not).
     if (!peerSet.has(reply.reflector)) return;
+    deps.onReply?.(reply);
     baseliner.ingest(reply);
   };
 

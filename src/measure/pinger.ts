@@ -28,6 +28,8 @@ export interface Pinger {
   readonly mode: ProbeMode;
   /** Current reflectors. */
   readonly reflectors: readonly string[];
+  /** Child processes started so far, where the pinger runs children. */
+  readonly starts?: number;
   /** Starts probing `reflectors`. */
   start(reflectors: readonly string[]): Promise<void>;
   /** Replaces the reflector set (restarts the children; no-op when unchanged). */
@@ -73,6 +75,7 @@ export class ProcessPinger implements Pinger {
   #mode: ProbeMode;
   #reflectors: string[] = [];
   #sups = new Map<string, ChildSupervisor>(); // key: "*" (one child) or reflector (ping)
+  #starts = 0;
   readonly #dedup = new ReplyDeduper();
   #running = false;
   #lastActivityS = 0;
@@ -108,6 +111,11 @@ export class ProcessPinger implements Pinger {
   /** Current reflectors. */
   get reflectors(): readonly string[] {
     return this.#reflectors;
+  }
+
+  /** Child processes started so far (the first ones, restarts after exits and new sets). */
+  get starts(): number {
+    return this.#starts;
   }
 
   /** Starts probing. */
@@ -263,6 +271,7 @@ export class ProcessPinger implements Pinger {
       name,
       command: () => this.#command(targets()),
       onStdoutLine: (l) => this.#onLine(l),
+      onSpawn: () => void this.#starts++,
       spawn: o.spawn,
       sleep: o.sleep,
       now: () => o.clock.monotonicS(),

@@ -28,6 +28,11 @@ export interface PermissionManifest {
      */
     readonly ignore: readonly string[];
   };
+  /**
+   * `HOST:PORT` the daemon may listen on (`metrics_listen`, port 9101) or connect to (`mqtt_url`,
+   * a local broker on 1883); Deno's `--allow-net` entries.
+   */
+  readonly net: readonly string[];
   /** Files and directories (trailing `/`) the daemon may read. */
   readonly read: readonly string[];
   /** Files and directories (trailing `/`) the daemon may write. */
@@ -45,7 +50,8 @@ export const UCI_FILE = "/etc/config/sqm-autorate";
 
 /**
  * The embedded copy of deno.json's `permissions.daemon` (same order, same spelling).
- * No net (no networked feature yet), no sys, no ffi, no import. The stats files are readable
+ * Net only for port 9101 (`metrics_listen`) and a local MQTT broker on 1883 (`mqtt_url`), no
+ * sys, no ffi, no import. The stats files are readable
  * too because Deno.stat and Deno.rename (size check and rotation to `.1`) need read access.
  */
 export const DAEMON_MANIFEST: PermissionManifest = {
@@ -74,6 +80,15 @@ export const DAEMON_MANIFEST: PermissionManifest = {
     allow: ["SQMA_*"],
     ignore: ["CLICOLOR_FORCE", "FORCE_COLOR", "NO_COLOR"],
   },
+  net: [
+    "127.0.0.1:9101",
+    "0.0.0.0:9101",
+    "[::1]:9101",
+    "[::]:9101",
+    "127.0.0.1:1883",
+    "localhost:1883",
+    "[::1]:1883",
+  ],
   read: [
     "/etc/config/sqm-autorate",
     "/etc/sqm-autorate/",

@@ -19,11 +19,13 @@ Deno.test("embedded manifest equals deno.json permissions.daemon", () => {
   assertEquals(fromConfig, DAEMON_MANIFEST);
 });
 
-Deno.test("manifest grants no net, sys, ffi or blanket permission", () => {
+Deno.test("manifest grants no sys, ffi or blanket permission; net only metrics and a local MQTT broker", () => {
   const daemon = (denoJson as { permissions: Record<string, Record<string, unknown>> })
     .permissions.daemon;
-  assertEquals(Object.keys(daemon).sort(), ["env", "read", "run", "write"]);
-  for (const kind of ["run", "read", "write"] as const) {
+  assertEquals(Object.keys(daemon).sort(), ["env", "net", "read", "run", "write"]);
+  // Listening on 9101 (metrics_listen) and connecting to a broker on this machine (mqtt_url).
+  for (const entry of DAEMON_MANIFEST.net) assert(/:(9101|1883)$/.test(entry), entry);
+  for (const kind of ["net", "run", "read", "write"] as const) {
     assert(Array.isArray(daemon[kind]), `${kind} must be a list, not true`);
   }
   assertEquals(DAEMON_MANIFEST.env.allow, ["SQMA_*"]);

@@ -1,0 +1,171 @@
+/**
+ * Prometheus text exposition (format 0.0.4) of a telemetry snapshot. Names carry their base
+ * units (`_bits_per_second`, `_seconds`, `_bytes`, `_ratio`, `_total`); the families are listed
+ * in docs/observability.md. Pure: snapshot in, text out.
+ */
+import { type TelemetrySnapshot, TICK_BUCKETS_S } from "./telemetry.ts";
+
+/** The Content-Type of the text format. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+type Labels = Record<string, string>;
+
+/** A sample value in the text format (`NaN`, `+Inf`, `-Inf` spelled as Prometheus does). */
+function value(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v);
+}
+
+function labelText(labels: Labels | undefined): string {
+  if (labels === undefined) return "";
+  const parts = Object.entries(labels).map(([k, v]) =>
+    `${k}="${v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')}"`
+  );
+  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+}
+
+/** Builds the exposition text family by family. */
+class Exposition {
+  readonly lines: string[] = [];
+
+  family(name: string, type: "gauge" | "counter" | "histogram", help: string): this {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    return this;
+  }
+
+  sample(name: string, v: number, labels?: Labels): this {
+    this.lines.push(`${name}${labelText(labels)} ${value(v)}`);
+    return this;
+  }
+}
+
+const DIRS = [["dl", "download"], ["ul", "upload"]] as const;
+
+/** Renders the snapshot in the text exposition format. */
+export function renderPrometheus(s: TelemetrySnapshot): string {
+  const x = new Exposition();
+  x.family("sqm_shaper_rate_bits_per_second", "gauge", "Shaper rate in force.");
+  for (const [k, d] of DIRS) {
+    x.sample("sqm_shaper_rate_bits_per_second", s[k].rateKbit * 1000, { direction: d });
+  }
+  x.family(
+    "sqm_throughput_bits_per_second",
+    "gauge",
+    "Achieved throughput in the last normal tick.",
+  );
+  for (const [k, d] of DIRS) {
+    x.sample("sqm_throughput_bits_per_second", s[k].throughputKbit * 1000, { direction: d });
+  }
+  x.family(
+    "sqm_load_ratio",
+    "gauge",
+    "Throughput divided by the shaper rate in the last normal tick.",
+  );
+  for (const [k, d] of DIRS) x.sample("sqm_load_ratio", s[k].load, { direction: d });
+  x.family(
+    "sqm_delay_seconds",
+    "gauge",
+    "Delay statistic (added one-way delay) in the last normal tick.",
+  );
+  for (const [k, d] of DIRS) x.sample("sqm_delay_seconds", s[k].delayMs / 1000, { direction: d });
+  x.family(
+    "sqm_delay_threshold_seconds",
+    "gauge",
+    "Delay threshold in force (plugins may move it).",
+  );
+  for (const [k, d] of DIRS) {
+    x.sample("sqm_delay_threshold_seconds", s[k].thresholdMs / 1000, { direction: d });
+  }
+  x.family(
+    "sqm_reflectors_fresh",
+    "gauge",
+    "Reflectors with a fresh delay sample in the last tick.",
+  )
+    .sample("sqm_reflectors_fresh", s.fresh);
+
+  x.family(
+    "sqm_reflector_active",
+    "gauge",
+    "1 while the reflector is pinged, 0 for one known from earlier.",
+  );
+  for (const r of s.reflectors) {
+    x.sample("sqm_reflector_active", r.active ? 1 : 0, { reflector: r.ip });
+  }
+  for (
+    const [kind, help] of [["baseline", "Baseline (slow EWMA)"], [
+      "recent",
+      "Recent (fast EWMA)",
+    ]] as const
+  ) {
+    const name = `sqm_reflector_${kind}_owd_seconds`;
+    x.family(name, "gauge", `${help} one-way delay per reflector (RTT/2 in echo mode).`);
+    for (const r of s.reflectors) {
+      const v = r[kind];
+      if (v === undefined) continue;
+      x.sample(name, v.down / 1000, { reflector: r.ip, direction: "download" });
+      x.sample(name, v.up / 1000, { reflector: r.ip, direction: "upload" });
+    }
+  }
+  x.family(
+    "sqm_reflector_loss_ratio",
+    "gauge",
+    "Share of probes without a reply over the last 10 s.",
+  );
+  for (const r of s.reflectors) {
+    if (r.loss !== undefined) x.sample("sqm_reflector_loss_ratio", r.loss, { reflector: r.ip });
+  }
+  x.family("sqm_reflector_replies_total", "counter", "Replies received per reflector.");
+  for (const r of s.reflectors) {
+    x.sample("sqm_reflector_replies_total", r.replies, { reflector: r.ip });
+  }
+
+  x.family("sqm_reflector_reselections_total", "counter", "Times the reflector set was changed.")
+    .sample("sqm_reflector_reselections_total", s.reselections);
+  x.family(
+    "sqm_pinger_starts_total",
+    "counter",
+    "Pinger child processes started: the first, restarts after an exit, and new reflector sets.",
+  ).sample("sqm_pinger_starts_total", s.pingerStarts);
+  x.family("sqm_tc_failures_total", "counter", "Shaper rate changes that tc refused.");
+  for (const [k, d] of DIRS) x.sample("sqm_tc_failures_total", s.tcFailures[k], { direction: d });
+  x.family(
+    "sqm_counter_failures_total",
+    "counter",
+    "Ticks whose byte counters were unreadable (rates held).",
+  )
+    .sample("sqm_counter_failures_total", s.counterFailures);
+  x.family(
+    "sqm_controller_failures_total",
+    "counter",
+    "Controller calls that threw or returned an invalid rate.",
+  )
+    .sample("sqm_controller_failures_total", s.controllerFailures);
+  x.family("sqm_lua_errors_total", "counter", "Failed Lua plugin calls.")
+    .sample("sqm_lua_errors_total", s.luaErrors);
+  x.family("sqm_plugins_disabled", "gauge", "Lua plugins disabled after repeated failures.")
+    .sample("sqm_plugins_disabled", s.pluginsDisabled);
+  x.family(
+    "sqm_controller_decisions_total",
+    "counter",
+    "Control ticks by path: normal, hold (counters unreadable), no-deltas, idle (idle mode).",
+  );
+  for (const path of ["normal", "hold", "no-deltas", "idle"] as const) {
+    x.sample("sqm_controller_decisions_total", s.decisions[path], { path });
+  }
+  x.family(
+    "sqm_tick_duration_seconds",
+    "histogram",
+    "Time one control tick took (counters, controller, plugins, tc).",
+  );
+  TICK_BUCKETS_S.forEach((le, i) =>
+    x.sample("sqm_tick_duration_seconds_bucket", s.tickDuration.buckets[i], { le: String(le) })
+  );
+  x.sample("sqm_tick_duration_seconds_bucket", s.tickDuration.count, { le: "+Inf" });
+  x.sample("sqm_tick_duration_seconds_sum", s.tickDuration.sumS);
+  x.sample("sqm_tick_duration_seconds_count", s.tickDuration.count);
+  x.family("process_resident_memory_bytes", "gauge", "Resident memory size of the daemon.")
+    .sample("process_resident_memory_bytes", s.rssBytes);
+  return x.lines.join("\n") + "\n";
+}

@@ -1,0 +1,136 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import type { TickEvent } from "../control/ports.ts";
+import { Telemetry } from "./telemetry.ts";
+import { renderPrometheus } from "./prometheus.ts";
+import { handleObservabilityRequest } from "./http_server.ts";
+
+function tick(over: Partial<TickEvent> = {}): TickEvent {
+  return {
+    wallMs: 1_700_000_000_000,
+    durationS: 0.003,
+    path: "normal",
+    dlRate: 50_000,
+    ulRate: 10_000,
+    dlThresholdMs: 15,
+    ulThresholdMs: 15,
+    fresh: 5,
+    readings: {
+      rxLoad: 0.9,
+      txLoad: 0.5,
+      dlDelayMs: 4,
+      ulDelayMs: 2,
+      dlThroughput: 45_000,
+      ulThroughput: 5_000,
+    },
+    counterFailure: false,
+    shaperFailures: { dl: false, ul: false },
+    controllerFailure: false,
+    adjusterFailures: 0,
+    ...over,
+  };
+}
+
+/** The value of one sample line, e.g. `sqm_load_ratio{direction="download"}`. */
+function sample(text: string, key: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(key + " "));
+  if (line === undefined) throw new Error(`no sample ${key} in\n${text}`);
+  return Number(line.slice(key.length + 1));
+}
+
+Deno.test("metrics: every family has HELP and TYPE, values follow the ticks", () => {
+  const owd = createOwdState(["9.9.9.9", "1.1.1.1"]);
+  let now = 100;
+  const t = new Telemetry({
+    owd,
+    monotonicS: () => now,
+    tickIntervalS: 0.5,
+    pingerStarts: () => 3,
+    plugins: () => ({ errors: 2, disabled: ["flaky"] }),
+    rssBytes: () => 42e6,
+  });
+  owd.baseline.set("9.9.9.9", { up_ewma: 10, down_ewma: 12, last_receive_time_s: 100 });
+  owd.recent.set("9.9.9.9", { up_ewma: 11, down_ewma: 20, last_receive_time_s: 100 });
+  owd.baseline.set("1.1.1.1", { up_ewma: 10, down_ewma: 12, last_receive_time_s: 90 });
+  t.onTick(tick());
+  t.onTick(tick({ path: "hold", readings: undefined, counterFailure: true, durationS: 0.2 }));
+  t.onTick(
+    tick({ shaperFailures: { dl: true, ul: false }, controllerFailure: true, adjusterFailures: 1 }),
+  );
+  owd.peers = ["9.9.9.9", "8.8.8.8"]; // a reselection
+  // 10 s later: 9.9.9.9 answered 15 of the 20 probes of the window
+  now = 111;
+  for (let i = 0; i < 15; i++) t.onReply({ reflector: "9.9.9.9", receiveTimeS: 101.5 + i * 0.5 });
+  now = 112;
+  const text = renderPrometheus(t.snapshot());
+  // HELP and TYPE before each family's samples, once.
+  const names = new Set(
+    text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) =>
+      l.split(/[{ ]/)[0].replace(/_(bucket|sum|count)$/, "")
+    ),
+  );
+  for (const n of names) {
+    assert(text.includes(`# HELP ${n} `), `HELP of ${n}`);
+    assertEquals(text.split(`# TYPE ${n} `).length, 2, `one TYPE of ${n}`);
+  }
+  assertEquals(sample(text, 'sqm_shaper_rate_bits_per_second{direction="download"}'), 50_000_000);
+  assertEquals(sample(text, 'sqm_throughput_bits_per_second{direction="upload"}'), 5_000_000);
+  assertEquals(sample(text, 'sqm_load_ratio{direction="download"}'), 0.9);
+  assertEquals(sample(text, 'sqm_delay_seconds{direction="download"}'), 0.004);
+  assertEquals(sample(text, 'sqm_controller_decisions_total{path="normal"}'), 2);
+  assertEquals(sample(text, 'sqm_controller_decisions_total{path="hold"}'), 1);
+  assertEquals(sample(text, "sqm_counter_failures_total"), 1);
+  assertEquals(sample(text, 'sqm_tc_failures_total{direction="download"}'), 1);
+  assertEquals(sample(text, "sqm_controller_failures_total"), 1);
+  assertEquals(sample(text, "sqm_lua_errors_total"), 3);
+  assertEquals(sample(text, "sqm_plugins_disabled"), 1);
+  assertEquals(sample(text, "sqm_pinger_starts_total"), 3);
+  assertEquals(sample(text, "sqm_reflector_reselections_total"), 1);
+  assertEquals(
+    sample(text, 'sqm_reflector_recent_owd_seconds{reflector="9.9.9.9",direction="download"}'),
+    0.02,
+  );
+  assertEquals(sample(text, 'sqm_reflector_active{reflector="1.1.1.1"}'), 0);
+  assertEquals(sample(text, 'sqm_reflector_replies_total{reflector="9.9.9.9"}'), 15);
+  assertEquals(sample(text, 'sqm_tick_duration_seconds_bucket{le="0.005"}'), 2);
+  assertEquals(sample(text, 'sqm_tick_duration_seconds_bucket{le="0.1"}'), 2);
+  assertEquals(sample(text, 'sqm_tick_duration_seconds_bucket{le="0.25"}'), 3);
+  assertEquals(sample(text, 'sqm_tick_duration_seconds_bucket{le="+Inf"}'), 3);
+  assertEquals(sample(text, "process_resident_memory_bytes"), 42e6);
+  // 9.9.9.9 is a peer since 100 s: 13 of the 20 probes of (102, 112] were answered.
+  assertEquals(sample(text, 'sqm_reflector_loss_ratio{reflector="9.9.9.9"}'), 0.35);
+  // 8.8.8.8 came with the reselection: no loss figure before it was pinged for a whole window.
+  assert(!text.includes('sqm_reflector_loss_ratio{reflector="8.8.8.8"}'), "no loss yet");
+  now = 122.2;
+  for (let i = 0; i < 20; i++) t.onReply({ reflector: "8.8.8.8", receiveTimeS: 112.5 + i * 0.5 });
+  const later = renderPrometheus(t.snapshot());
+  assertEquals(sample(later, 'sqm_reflector_loss_ratio{reflector="8.8.8.8"}'), 0);
+});
+
+Deno.test("history keeps the last N ticks in order; /api/live returns those after `since`", async () => {
+  const t = new Telemetry({}, { historyTicks: 4 });
+  for (let i = 0; i < 6; i++) {
+    t.onTick(
+      tick({
+        wallMs: 1000 * (i + 1),
+        dlRate: 1000 + i,
+        readings: i === 5 ? undefined : tick().readings,
+      }),
+    );
+  }
+  const h = t.history();
+  assertEquals(h.t, [3, 4, 5, 6]);
+  assertEquals(h.dlRate, [1002, 1003, 1004, 1005]);
+  assertEquals(h.dlDelay, [4, 4, 4, null]);
+  const res = handleObservabilityRequest(new Request("http://x/api/live?since=4"), t);
+  const body = await res.json();
+  assertEquals(body.history.t, [5, 6]);
+  assertEquals(body.now.dl.rateKbit, 1005);
+  assertEquals(body.now.dl.delayMs, 4, "the last normal tick's delay stays shown on a hold");
+  const page = handleObservabilityRequest(new Request("http://x/"), t);
+  assert((await page.text()).includes('<script src="/uplot.js">'));
+  const js = await handleObservabilityRequest(new Request("http://x/uplot.js"), t).text();
+  assert(js.includes("uPlot"), "uPlot is served from the program");
+  assertEquals(handleObservabilityRequest(new Request("http://x/nope"), t).status, 404);
+  await handleObservabilityRequest(new Request("http://x/metrics"), t).body?.cancel();
+});
