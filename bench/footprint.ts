@@ -13,10 +13,12 @@
  * machine still slows everything.
  *
  *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F] [--entry OTHER/main.ts] \
- *     [--only-lua|--no-lua]        # -A: Deno reads /proc only with --allow-all [--seconds N] [--v8-flags=FLAGS] [--only-lua|--no-lua]
+ *     [--only-lua|--no-lua] [--observability]   # -A: Deno reads /proc only with --allow-all
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
- * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`.
+ * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`; with `--observability` (a third daemon with
+ * `--metrics-listen` and `--mqtt-url` set, nobody looking) also `daemon_cpu_pct_load_observability`,
+ * `daemon_cpu_pct_idle_observability`, `daemon_peak_rss_mb_observability`.
  */
 import { runAsync, sleep } from "../tests/e2e/cmd.ts";
 import {
@@ -46,6 +48,8 @@ const ENTRY = argValue("--entry") ?? `${ROOT}/main.ts`;
 const ENTRY_CONFIG = `${ENTRY.replace(/\/[^/]*$/, "")}/deno.json`;
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
+/** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
+const RUN_OBSERVABILITY = Deno.args.includes("--observability");
 const LINK = { downKbit: 20_000, upKbit: 10_000 };
 /** The daemon's idle delay here (s): the idle window starts once idle mode can have begun. */
 const IDLE_DELAY_S = 15;
@@ -302,6 +306,32 @@ try {
     } finally {
       await d.stop();
       console.log(`footprint: plain daemon log tail:\n${tail(`${dir}/plain.log`)}`);
+    }
+  }
+
+  if (RUN_OBSERVABILITY) {
+    // The plain daemon again with /metrics, the live page and an MQTT publisher configured
+    // (no broker: it retries with backoff) and nobody requesting anything: what the
+    // observability costs when no one looks (docs/observability.md).
+    const d = new Daemon(tb, {
+      dir,
+      name: "observability",
+      extra: ["--metrics-listen", "127.0.0.1:9101", "--mqtt-url", "mqtt://127.0.0.1:1883"],
+    });
+    try {
+      await d.waitForControl(60, `${dir}/observability.log`);
+      const loadPct = await cpuPct(d.child.pid, () => load(tb, PHASE_S));
+      await sleep((IDLE_DELAY_S + 3) * 1000);
+      const idlePct = await cpuPct(d.child.pid, () => sleep(PHASE_S * 1000));
+      await d.stop();
+      metrics.push(
+        `metric daemon_cpu_pct_load_observability ${loadPct.toFixed(2)} %`,
+        `metric daemon_cpu_pct_idle_observability ${idlePct.toFixed(2)} %`,
+        `metric daemon_peak_rss_mb_observability ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
+      );
+    } finally {
+      await d.stop();
+      console.log(`footprint: observability daemon log tail:\n${tail(`${dir}/observability.log`)}`);
     }
   }
 
