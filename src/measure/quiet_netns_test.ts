@@ -6,15 +6,15 @@ import { assert } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { createMeasurement } from "./mod.ts";
 import { denoSpawner, type Spawner } from "./supervisor.ts";
-import { must, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
-if (reason !== undefined) console.log(`measure quiet_netns_test: skipped (${reason})`);
 
 Deno.test({
-  name:
+  ...needs(
     "real fping, no reflector answers: reselection backs off, fping is not respawned every cycle",
-  ignore: reason !== undefined,
+    reason,
+  ),
   fn: () =>
     withNetns("sqma-quiet", async (ns) => {
       for (
