@@ -65,8 +65,8 @@ export interface LoadSettingsOptions {
 }
 
 /**
- * The process environment's variable names, to warn about unknown `SQMA_*` ones. Empty when
- * the permissions allow reading single variables only (the daemon's `SQMA_*` manifest).
+ * The process environment's variable names, to warn about unknown `SQMA_*` ones (under the
+ * daemon's `SQMA_*` env permission Deno lists the allowed ones); empty when listing is refused.
  */
 function environmentNames(): string[] {
   try {
