@@ -37,7 +37,8 @@ Deno.test("summariseRtt keeps the window and counts losses", () => {
   assertEquals(r.probes, 4);
   assertEquals(r.lossPct, 25);
   assertEquals(r.p50, 20);
-  assertEquals(r.p95, 30);
+  // util/stats percentile: linear interpolation, position (3 − 1) × 0.95 = 1.9 → 20 + 0.9 × 10.
+  assertEquals(r.p95, 29);
 });
 
 Deno.test("parseIperf3Json takes the receiver sum and reports errors", () => {
