@@ -20,6 +20,7 @@ import {
   renderSvg,
   type RunResult,
   simulate,
+  type SimulateOptions,
   summaryOf,
   TraceParseError,
   withTraceBaseRates,
@@ -28,6 +29,7 @@ import { daemonPipeline } from "../sim/pipeline.ts";
 import { type PluginSections, pluginSectionsFrom } from "../lua/config.ts";
 import { LuaRatecontrollerError, ScriptNotFoundError } from "../lua/errors.ts";
 import { controllerFailureExitCode, RatecontrollerConfigError } from "../ratecontroller/mod.ts";
+import { CONGESTION_CONTROLS, type CongestionControl } from "../sim/tcp.ts";
 import { writeRunFiles } from "../sim/output.ts";
 import { FileStatsSink } from "../report/mod.ts";
 import { join } from "node:path";
@@ -61,6 +63,10 @@ interface SimulateFlags {
   reflectors: string;
   loss: string;
   bufferMs: string;
+  bufferScales?: boolean;
+  flows: string;
+  bulkRttMs: string;
+  tcp: string;
 }
 
 /** `settings.plugin(name)` for Lua scripts: the sections of the `--config` file, if any. */
@@ -111,7 +117,20 @@ export function registerSimulateCommand(
     .option("--json", "print the summary as JSON instead of a table")
     .option("--reflectors <n>", "number of synthetic reflectors", "10")
     .option("--loss <p>", "highest per-reflector probe loss probability (0-1)", "0.01")
-    .option("--buffer-ms <ms>", "ISP buffer, milliseconds at nominal capacity", "250");
+    .option("--buffer-ms <ms>", "ISP buffer, milliseconds at nominal capacity", "250")
+    .option(
+      "--buffer-scales",
+      "the ISP buffer is --buffer-ms at the current capacity (a tbf bottleneck), not at nominal",
+    )
+    .option("--flows <n>", "TCP flows per direction of a bulk load", "4")
+    .option("--bulk-rtt-ms <ms>", "round trip of the bulk TCP flows without queueing", "30")
+    .addOption(
+      new Option(
+        "--tcp <cc>",
+        "congestion control of the bulk flows: " + CONGESTION_CONTROLS.join(", "),
+      )
+        .default("cubic"),
+    );
   addSettingOptions(cmd);
   cmd.action(async (_opts: unknown, command: Command) => {
     const code = await simulateAction(command, options);
@@ -131,6 +150,9 @@ function positive(name: string, text: string, integer: boolean): number {
 
 class UsageError extends Error {}
 
+/** The link and load options given to the engine. */
+type EngineNumbers = Required<Omit<NonNullable<SimulateOptions["engine"]>, "onStep">>;
+
 /** Runs the command; returns the exit code. */
 export async function simulateAction(
   cmd: Command,
@@ -138,7 +160,8 @@ export async function simulateAction(
 ): Promise<number> {
   const io = options.io ?? processIo;
   const flags = cmd.opts<SimulateFlags>();
-  let durationS: number, seed: number, reflectorCount: number, bufferMs: number, maxLoss: number;
+  let durationS: number, seed: number;
+  let engine: EngineNumbers;
   try {
     durationS = positive("duration", flags.duration, false);
     const s = Number(flags.seed);
@@ -146,12 +169,24 @@ export async function simulateAction(
       throw new UsageError(`--seed: expected an integer >= 0, got "${flags.seed}"`);
     }
     seed = s;
-    reflectorCount = positive("reflectors", flags.reflectors, true);
-    bufferMs = positive("buffer-ms", flags.bufferMs, false);
-    maxLoss = Number(flags.loss);
+    const maxLoss = Number(flags.loss);
     if (flags.loss.trim() === "" || !(maxLoss >= 0 && maxLoss <= 1)) {
       throw new UsageError(`--loss: expected a probability from 0 to 1, got "${flags.loss}"`);
     }
+    if (!(CONGESTION_CONTROLS as readonly string[]).includes(flags.tcp)) {
+      throw new UsageError(
+        `--tcp: unknown congestion control "${flags.tcp}"; use ${CONGESTION_CONTROLS.join(", ")}`,
+      );
+    }
+    engine = {
+      reflectorCount: positive("reflectors", flags.reflectors, true),
+      bufferMs: positive("buffer-ms", flags.bufferMs, false),
+      maxLoss,
+      flows: positive("flows", flags.flows, true),
+      bulkRttMs: positive("bulk-rtt-ms", flags.bulkRttMs, false),
+      cc: flags.tcp as CongestionControl,
+      bufferScales: flags.bufferScales === true,
+    };
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(
         `--load: unknown profile "${flags.load}"; use ${LOAD_PROFILES.join(", ")}`,
@@ -188,7 +223,7 @@ export async function simulateAction(
       settings,
       trace,
       flags,
-      { durationS, seed, reflectorCount, bufferMs, maxLoss, pluginSections },
+      { durationS, seed, engine, pluginSections },
       options,
     );
   } finally {
@@ -203,15 +238,13 @@ async function runAndReport(
   numbers: {
     durationS: number;
     seed: number;
-    reflectorCount: number;
-    bufferMs: number;
-    maxLoss: number;
+    engine: EngineNumbers;
     pluginSections: PluginSections;
   },
   options: SimulateCommandOptions,
 ): Promise<number> {
   const io = options.io ?? processIo;
-  const { durationS, seed, reflectorCount, bufferMs, maxLoss, pluginSections } = numbers;
+  const { durationS, seed, engine, pluginSections } = numbers;
   const tty = options.stderrIsTerminal ?? Deno.stderr.isTerminal();
   const progress = tty ? progressBar(io) : undefined;
   let stats: FileStatsSink | undefined;
@@ -240,7 +273,7 @@ async function runAndReport(
       compare: flags.compare === true,
       pipeline: (hooks) =>
         daemonPipeline(hooks, { stats, pluginSections, luaSeed: luaSeedOf(seed) }),
-      engine: { reflectorCount, bufferMs, maxLoss },
+      engine,
       onProgress: progress,
     });
   } catch (e) {

@@ -8,7 +8,8 @@ import type { PingReply } from "../measure/types.ts";
 import type { Settings } from "../config/types.ts";
 import { capacityAt, type CapacityTrace } from "./trace.ts";
 import { LinkDirection, type StepResult } from "./link.ts";
-import { constantBytes, type LoadPlan, ScheduleCursor, TcpSource } from "./load.ts";
+import { constantBytes, type LoadPlan, ScheduleCursor } from "./load.ts";
+import { type CongestionControl, TcpSource } from "./tcp.ts";
 import { makeReflectors, ReflectorField } from "./reflectors.ts";
 import { DirectionRecorder, type DirectionSeries, type DirectionSummary } from "./metrics.ts";
 import { simPingerKind } from "./pinger_kind.ts";
@@ -87,6 +88,19 @@ export interface RunOptions {
   maxLoss?: number;
   /** ISP buffer as milliseconds at nominal capacity (default 250). */
   bufferMs?: number;
+  /** The ISP buffer is `bufferMs` at the current capacity instead (a tbf bottleneck). */
+  bufferScales?: boolean;
+  /** TCP flows per direction of a bulk load (default 4). */
+  flows?: number;
+  /** Round trip of the bulk traffic without queueing, ms (default 30: a server beyond the ISP). */
+  bulkRttMs?: number;
+  /** Congestion control of the bulk flows (default `cubic`). */
+  cc?: CongestionControl;
+  /**
+   * Called every step with the added delay (ms) a sparse packet would see in each direction
+   * (what an independent probe measures; for comparisons with the e2e testbed).
+   */
+  onStep?: (t: number, downMs: number, upMs: number) => void;
   /** Progress callback, fraction 0–1, called about every 1 % of the run. */
   onProgress?: (fraction: number) => void;
 }
@@ -133,8 +147,8 @@ export interface RunResult {
   series: { stepS: number; down: DirectionSeries; up: DirectionSeries };
 }
 
-/** Base RTT of the bulk traffic (server beyond the ISP), seconds. */
-const BULK_BASE_RTT_S = 0.03;
+/** Base RTT of the bulk traffic (server beyond the ISP), ms. */
+const BULK_BASE_RTT_MS = 30;
 
 /** Runs one scenario to the end and returns its metrics. */
 export async function runScenario(options: RunOptions): Promise<RunResult> {
@@ -144,11 +158,20 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const linkRandom = seededRandom(options.seed);
   const ctlRandom = seededRandom(options.seed ^ 0x5eed);
   const bufferS = (options.bufferMs ?? 250) / 1000;
+  // TBF and HTB (with a plain leaf) queue like one FIFO; CAKE isolates sparse flows.
+  const shaperQueue = settings.shaper === "cake" ? "cake" : "fifo";
   const down = new LinkDirection({
     dir: "down",
     bufferBytes: trace.nominal.down * 125 * bufferS,
+    bufferAtCapacityS: options.bufferScales ? bufferS : undefined,
+    shaperQueue,
   });
-  const up = new LinkDirection({ dir: "up", bufferBytes: trace.nominal.up * 125 * bufferS });
+  const up = new LinkDirection({
+    dir: "up",
+    bufferBytes: trace.nominal.up * 125 * bufferS,
+    bufferAtCapacityS: options.bufferScales ? bufferS : undefined,
+    shaperQueue,
+  });
   const clock = new VirtualClock(0);
   const { mode } = simPingerKind(settings);
   const field = new ReflectorField(
@@ -190,8 +213,23 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   const recDown = new DirectionRecorder({ steps, dt, thresholdMs: settings.dl_max_delta_owd });
   const recUp = new DirectionRecorder({ steps, dt, thresholdMs: settings.ul_max_delta_owd });
-  const tcpDown = new TcpSource({ baseRttS: BULK_BASE_RTT_S, dt });
-  const tcpUp = new TcpSource({ baseRttS: BULK_BASE_RTT_S, dt });
+  const baseRttS = (options.bulkRttMs ?? BULK_BASE_RTT_MS) / 1000;
+  const flows = options.flows ?? 4;
+  const cc = options.cc ?? "cubic";
+  const tcpDown = new TcpSource({
+    baseRttS,
+    dt,
+    flows,
+    random: seededRandom(options.seed * 2 + 1),
+    cc,
+  });
+  const tcpUp = new TcpSource({
+    baseRttS,
+    dt,
+    flows,
+    random: seededRandom(options.seed * 2 + 2),
+    cc,
+  });
   const curDown = new ScheduleCursor(options.load.down);
   const curUp = new ScheduleCursor(options.load.up);
   const res: StepResult = { delivered: 0, dropped: 0, aqmSignal: false };
@@ -210,7 +248,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         down.shaperKbit = 0.95 * capDown;
         up.shaperKbit = 0.95 * capUp;
       }
-      const loadedDown = driveDirection(t, dt, down, capDown, tcpDown, curDown, res);
+      const loadedDown = driveDirection(t, dt, down, capDown, tcpDown, curDown, res, baseRttS);
       recDown.record(
         loadedDown,
         down.sparseDelayS(capDown) * 1000,
@@ -218,8 +256,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         res.delivered,
         down.shaperKbit,
       );
-      const loadedUp = driveDirection(t, dt, up, capUp, tcpUp, curUp, res);
+      const loadedUp = driveDirection(t, dt, up, capUp, tcpUp, curUp, res, baseRttS);
       recUp.record(loadedUp, up.sparseDelayS(capUp) * 1000, capUp, res.delivered, up.shaperKbit);
+      options.onStep?.(t, down.sparseDelayS(capDown) * 1000, up.sparseDelayS(capUp) * 1000);
 
       if (pipeline !== undefined) {
         const peers = pipeline.peers();
@@ -276,6 +315,7 @@ function driveDirection(
   tcp: TcpSource,
   cursor: ScheduleCursor,
   res: StepResult,
+  baseRttS: number,
 ): boolean {
   const seg = cursor.at(t);
   let arrivals: number;
@@ -291,10 +331,10 @@ function driveDirection(
       res.delivered,
       res.dropped,
       res.aqmSignal,
-      BULK_BASE_RTT_S + link.bulkDelayS(capKbit),
+      baseRttS + link.bulkDelayS(capKbit),
     );
   } else {
-    tcp.feedback(t, 0, 0, false, BULK_BASE_RTT_S);
+    tcp.feedback(t, 0, 0, false, baseRttS);
   }
   return seg !== undefined;
 }

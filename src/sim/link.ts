@@ -20,12 +20,28 @@ const SHAPER_QUEUE_LIMIT_S = 0.1;
 /** …but never below this many bytes (a few full-size packets). */
 const SHAPER_QUEUE_MIN_BYTES = 15_000;
 
+/** The queue of a FIFO shaper (TBF, HTB with a plain leaf), as time at the shaper rate. */
+export const FIFO_SHAPER_LATENCY_S = 0.02;
+
+/**
+ * How our shaper queues: `cake` (flow isolation for sparse traffic, CoDel-like AQM) or `fifo`
+ * (TBF/HTB: one tail-drop queue of `FIFO_SHAPER_LATENCY_S` that sparse traffic waits in too).
+ */
+export type ShaperQueue = "cake" | "fifo";
+
 /** Options of one direction. */
 export interface DirectionOptions {
   /** `up`: shaper before the bottleneck; `down`: shaper behind it. */
   dir: "up" | "down";
   /** Bottleneck buffer size, bytes. */
   bufferBytes: number;
+  /**
+   * When set, the bottleneck buffer is this many seconds at the current capacity instead of
+   * `bufferBytes` (a `tbf … latency` bottleneck, as in the e2e testbed).
+   */
+  bufferAtCapacityS?: number;
+  /** Our shaper's queue (default `cake`). */
+  shaperQueue?: ShaperQueue;
 }
 
 /** What happened in one direction during one step. */
@@ -44,6 +60,10 @@ export class LinkDirection {
   readonly dir: "up" | "down";
   /** Bottleneck buffer, bytes. */
   readonly bufferBytes: number;
+  /** Our shaper's queue discipline. */
+  readonly shaperQueue: ShaperQueue;
+  /** Bottleneck buffer as time at the current capacity (undefined: `bufferBytes`). */
+  readonly bufferAtCapacityS: number | undefined;
   /** Shaper rate, kbit/s; `Infinity` = no shaper. */
   shaperKbit = Infinity;
   /** Backlog of the shaper queue, bytes. */
@@ -60,22 +80,27 @@ export class LinkDirection {
   constructor(options: DirectionOptions) {
     this.dir = options.dir;
     this.bufferBytes = options.bufferBytes;
+    this.shaperQueue = options.shaperQueue ?? "cake";
+    this.bufferAtCapacityS = options.bufferAtCapacityS;
   }
 
   /**
    * Queueing delay (s) a sparse packet entering now would see: the bottleneck backlog drained
-   * at capacity. (The shaper's flow isolation serves sparse flows first.)
+   * at capacity; with a FIFO shaper also the shaper's backlog (CAKE's flow isolation serves
+   * sparse flows first).
    */
   sparseDelayS(capacityKbit: number): number {
-    return this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
+    const bottle = this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
+    return this.shaperQueue === "fifo" ? bottle + this.#shaperDelayS() : bottle;
+  }
+
+  #shaperDelayS(): number {
+    return this.shaperKbit === Infinity ? 0 : this.shaperQ / (this.shaperKbit * KBIT_TO_BYTES);
   }
 
   /** Queueing delay (s) of the bulk traffic: shaper queue plus bottleneck queue. */
   bulkDelayS(capacityKbit: number): number {
-    const shaper = this.shaperKbit === Infinity
-      ? 0
-      : this.shaperQ / (this.shaperKbit * KBIT_TO_BYTES);
-    return shaper + this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
+    return this.#shaperDelayS() + this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
   }
 
   /**
@@ -88,20 +113,23 @@ export class LinkDirection {
     out.aqmSignal = false;
     if (this.dir === "up") {
       const shaped = this.#shape(now, dt, arrivals, out);
-      out.delivered = this.#bottleneck(shaped, capBytes, out);
+      out.delivered = this.#bottleneck(shaped, capBytes, dt, out);
     } else {
-      const served = this.#bottleneck(arrivals, capBytes, out);
+      const served = this.#bottleneck(arrivals, capBytes, dt, out);
       out.delivered = this.#shape(now, dt, served, out);
     }
   }
 
-  #bottleneck(arrivals: number, capBytes: number, out: StepResult): number {
+  #bottleneck(arrivals: number, capBytes: number, dt: number, out: StepResult): number {
     let q = this.bottleQ + arrivals;
     const served = q < capBytes ? q : capBytes;
     q -= served;
-    if (q > this.bufferBytes) {
-      out.dropped += q - this.bufferBytes;
-      q = this.bufferBytes;
+    const limit = this.bufferAtCapacityS === undefined
+      ? this.bufferBytes
+      : (this.bufferAtCapacityS * capBytes) / dt;
+    if (q > limit) {
+      out.dropped += q - limit;
+      q = limit;
     }
     this.bottleQ = q;
     return served;
@@ -118,13 +146,16 @@ export class LinkDirection {
     const budget = rateBytes * dt;
     const served = q < budget ? q : budget;
     q -= served;
-    const limit = Math.max(SHAPER_QUEUE_MIN_BYTES, rateBytes * SHAPER_QUEUE_LIMIT_S);
+    const fifo = this.shaperQueue === "fifo";
+    const limitS = fifo ? FIFO_SHAPER_LATENCY_S : SHAPER_QUEUE_LIMIT_S;
+    const limit = Math.max(SHAPER_QUEUE_MIN_BYTES, rateBytes * limitS);
     if (q > limit) {
       out.dropped += q - limit;
       q = limit;
     }
     this.shaperQ = q;
     this.counterBytes += served;
+    if (fifo) return served; // tail drop only, no AQM
     // CoDel-like: once the sojourn time has stayed above target for an interval, signal
     // congestion, then more often (interval / sqrt(count)) while it stays above.
     const sojourn = q / rateBytes;

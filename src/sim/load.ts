@@ -4,94 +4,6 @@
 import { type RandomSource, seededRandom } from "../util/clock.ts";
 import { KBIT_TO_BYTES } from "./link.ts";
 
-/** Bytes per full-size segment. */
-const MSS = 1500;
-/** Initial / restart window, segments (RFC 6928). */
-const INITIAL_WINDOW = 10;
-/** Multiplicative decrease on a loss event (CUBIC's beta). */
-const BETA = 0.7;
-/** The sender's own line rate, bytes/s (1 Gbit/s LAN/server): bounds a burst per step. */
-const LINE_RATE_BYTES = 125_000_000;
-/** Pacing gain over cwnd/RTT in slow start and congestion avoidance (Linux TCP pacing). */
-const PACING_SLOW_START = 2;
-const PACING_AVOIDANCE = 1.2;
-
-/**
- * A saturating TCP-like aggregate of `flows` flows in fluid form: a congestion window (bytes),
- * bytes in flight, ACKs returning one base RTT after delivery. Slow start until the first loss,
- * then additive increase of `flows` segments per RTT; one multiplicative decrease per RTT on
- * drops or AQM signals. Window-limited, so growing queueing delay slows it too.
- */
-export class TcpSource {
-  #cwnd = INITIAL_WINDOW * MSS;
-  #ssthresh = Infinity;
-  #inflight = 0;
-  #ring: Float64Array;
-  #idx = 0;
-  #lastReduce = -Infinity;
-  #flows: number;
-  #baseRttS: number;
-  #active = false;
-
-  /** `baseRttS` = round trip without queueing; `dt` = simulation step. */
-  constructor(options: { baseRttS: number; dt: number; flows?: number }) {
-    this.#ring = new Float64Array(Math.max(1, Math.round(options.baseRttS / options.dt)));
-    this.#flows = options.flows ?? 4;
-    this.#baseRttS = options.baseRttS;
-  }
-
-  /** Congestion window, bytes (for tests). */
-  get cwnd(): number {
-    return this.#cwnd;
-  }
-
-  /**
-   * Processes returning ACKs and returns the bytes sent this step (0 when inactive); `rttS` is
-   * the current RTT (pacing).
-   */
-  send(active: boolean, dt: number, rttS: number = this.#baseRttS): number {
-    const acked = this.#ring[this.#idx];
-    this.#ring[this.#idx] = 0;
-    if (acked > 0) {
-      this.#inflight = Math.max(0, this.#inflight - acked);
-      if (this.#cwnd < this.#ssthresh) this.#cwnd += acked;
-      else this.#cwnd += (this.#flows * MSS * acked) / this.#cwnd;
-    }
-    if (active && !this.#active) {
-      // Restart after idle (RFC 5681 §4.1): back to the initial window and slow start.
-      this.#cwnd = Math.min(this.#cwnd, INITIAL_WINDOW * MSS * this.#flows);
-      this.#ssthresh = Infinity;
-    }
-    this.#active = active;
-    if (!active) return 0;
-    let send = this.#cwnd - this.#inflight;
-    if (send <= 0) return 0;
-    // Paced like Linux TCP, so a window is not dumped into the queue in one step.
-    const gain = this.#cwnd < this.#ssthresh ? PACING_SLOW_START : PACING_AVOIDANCE;
-    const paced = (gain * this.#cwnd * dt) / Math.max(rttS, this.#baseRttS);
-    const max = Math.min(paced, LINE_RATE_BYTES * dt);
-    if (send > max) send = max;
-    this.#inflight += send;
-    return send;
-  }
-
-  /**
-   * Reports this step's outcome: `delivered` bytes reach the receiver (ACKed one base RTT
-   * later), `dropped` bytes are lost; a loss or `signal` reduces the window at most once per
-   * RTT (`rttS` = current RTT including queueing).
-   */
-  feedback(now: number, delivered: number, dropped: number, signal: boolean, rttS: number): void {
-    this.#ring[this.#idx] += delivered;
-    this.#idx = this.#idx + 1 === this.#ring.length ? 0 : this.#idx + 1;
-    if (dropped > 0) this.#inflight = Math.max(0, this.#inflight - dropped);
-    if ((dropped > 0 || signal) && now - this.#lastReduce > Math.max(rttS, this.#baseRttS)) {
-      this.#cwnd = Math.max(2 * MSS * this.#flows, this.#cwnd * BETA);
-      this.#ssthresh = this.#cwnd;
-      this.#lastReduce = now;
-    }
-  }
-}
-
 /** What a direction's load is doing during a time segment. */
 export type LoadKind = "idle" | "tcp" | "constant";
 
@@ -108,7 +20,14 @@ export interface LoadSegment {
 }
 
 /** Names of the built-in load profiles. */
-export const LOAD_PROFILES = ["saturate", "bursty", "idle", "mixed", "constant"] as const;
+export const LOAD_PROFILES = [
+  "saturate",
+  "bursty",
+  "idle",
+  "mixed",
+  "constant",
+  "download",
+] as const;
 
 /** A built-in load profile name. */
 export type LoadProfile = (typeof LOAD_PROFILES)[number];
@@ -126,6 +45,7 @@ export interface LoadPlan {
 /**
  * Builds the schedules of a profile:
  * - `saturate`: bulk TCP both ways all the time.
+ * - `download`: bulk TCP downloads all the time, upload idle (the e2e testbed's `iperf3 -R`).
  * - `bursty`: TCP on for 2–8 s, off for 1–5 s, independently per direction.
  * - `idle`: no traffic but the pings.
  * - `constant`: unresponsive constant-rate traffic at 60 % of nominal capacity.
@@ -141,6 +61,8 @@ export function loadPlan(
   switch (profile) {
     case "saturate":
       return { name: profile, down: [tcp(0, d)], up: [tcp(0, d)] };
+    case "download":
+      return { name: profile, down: [tcp(0, d)], up: [] };
     case "idle":
       return { name: profile, down: [], up: [] };
     case "constant":

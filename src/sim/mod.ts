@@ -5,6 +5,7 @@
 import { deriveSettings } from "../config/defaults.ts";
 import type { Settings } from "../config/types.ts";
 import {
+  type RunOptions,
   type RunResult,
   runScenario,
   type ScenarioKind,
@@ -35,8 +36,18 @@ export interface SimulateOptions {
   compare?: boolean;
   /** Builds the controller pipeline (default: the real daemon pipeline). */
   pipeline: (hooks: SimHooks) => SimPipeline | Promise<SimPipeline>;
-  /** Extra engine options (reflectors, buffer). */
-  engine?: { reflectorCount?: number; maxLoss?: number; bufferMs?: number };
+  /** Extra engine options (reflectors, buffer, bulk flows, per-step delay callback). */
+  engine?: Pick<
+    RunOptions,
+    | "reflectorCount"
+    | "maxLoss"
+    | "bufferMs"
+    | "bufferScales"
+    | "flows"
+    | "bulkRttMs"
+    | "cc"
+    | "onStep"
+  >;
   /** Progress: run index, run count, fraction of that run. */
   onProgress?: (run: number, runs: number, fraction: number) => void;
 }

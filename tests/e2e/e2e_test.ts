@@ -6,6 +6,7 @@
  */
 import { assert } from "../../src/util/assert.ts";
 import { needs } from "../../src/util/netns_testing.ts";
+import { defaultValue } from "../../src/config/defaults.ts";
 import { runAsync } from "./cmd.ts";
 import { formatQueueTrace, formatRateTrace, formatResultTable, goodput } from "./report.ts";
 import {
@@ -14,8 +15,14 @@ import {
   longestStuckBacklogMs,
   runScenario,
   type ScenarioResult,
-  type Schedule,
 } from "./scenario.ts";
+import {
+  DELAY_THRESHOLD_MS,
+  ISP_BUFFER_MS,
+  NUM_REFLECTORS,
+  ROUTER_BUFFER_MS,
+  SCHEDULE,
+} from "./setup.ts";
 import {
   ADDR,
   netnsUnavailableReason,
@@ -33,37 +40,40 @@ const DAEMON_ENTRY = Deno.env.get("SQMA_E2E_DAEMON_ENTRY") ?? `${ROOT}/main.ts`;
 /** The daemon's runtime dir in the release permission set (`-P=daemon` reads/writes it). */
 const RUNTIME_DIR = "/tmp/sqm-autorate";
 
-/** Modest rates: the CPU is shared with other tests. */
-const SCHEDULE: Schedule = {
-  loadS: 30,
-  stepDownAtS: 12,
-  stepUpAtS: 20,
-  highDownKbit: 20_000,
-  lowDownKbit: 8_000,
-  upKbit: 10_000,
-  streams: Number(Deno.env.get("SQMA_E2E_STREAMS") ?? 8),
-  probePeriodMs: 100,
-};
-const ISP_BUFFER_MS = Number(Deno.env.get("SQMA_E2E_ISP_BUFFER_MS") ?? 300);
-const ROUTER_BUFFER_MS = Number(Deno.env.get("SQMA_E2E_ROUTER_BUFFER_MS") ?? 20);
 const STATIC_FRACTION = 0.9;
 /** Window of the p95 criterion: steady state (default) or the whole load. */
-/** Per-direction delay threshold given to the daemon (ms; see daemonFlags). */
-const DELAY_THRESHOLD_MS = Number(Deno.env.get("SQMA_E2E_DELAY_MS") ?? 7.5);
 const P95_WINDOW = Deno.env.get("SQMA_E2E_P95") === "full" ? "full" : "steady";
 /** The daemon must be below the new capacity this soon after the step down. */
 const STEP_REACTION_MS = 3000;
-const NUM_REFLECTORS = 5;
 /** TCP congestion control of the load (pinned: namespaces inherit the host's default). */
 // Loss-based TCP (cubic, Linux's default; reno where a namespace may not pick cubic) by default:
 // shaping download behind the bottleneck works by dropping, which BBR largely ignores (with bbr
 // the daemon halves the queueing delay only in some runs; see docs/e2e.md).
 const CONGESTION_CONTROL = Deno.env.get("SQMA_E2E_CC") ?? "cubic,reno";
 const SHAPER: ShaperKind = (Deno.env.get("SQMA_E2E_SHAPER") ?? "tbf") === "htb" ? "htb" : "tbf";
+/** The daemon's default controller (no `--rate-controller` flag), from the settings table. */
+const DEFAULT_CONTROLLER = String(defaultValue("rate_controller"));
+/**
+ * Controllers of the daemon scenario, run one after the other on the same schedule and load:
+ * `default` (no flag) and EWMA by default; `SQMA_E2E_CONTROLLERS=default` runs only the first.
+ */
+const CONTROLLERS = (Deno.env.get("SQMA_E2E_CONTROLLERS") ?? "default,ewma").split(",")
+  .map((c) => c.trim()).filter((c) => c !== "");
+/**
+ * `SQMA_E2E_COMPARE=1`: also assert the default controller's target against EWMA in this run
+ * (load p95 at most 60 % of EWMA's, share of capacity at least EWMA's; issue 11).
+ */
+const COMPARE = Deno.env.get("SQMA_E2E_COMPARE") === "1";
+/** The default controller's load p95 must be at most this share of EWMA's (SQMA_E2E_COMPARE). */
+const COMPARE_P95_RATIO = 0.6;
 
-/** Daemon flags (besides the file paths, which live in the scenario's temp dir). */
-export function daemonFlags(dir: string): string[] {
+/**
+ * Daemon flags (besides the file paths, which live in the scenario's temp dir); `controller`
+ * other than `default` adds `--rate-controller`.
+ */
+export function daemonFlags(dir: string, controller = "default"): string[] {
   return [
+    ...(controller === "default" ? [] : ["--rate-controller", controller]),
     "--upload-interface",
     DAEMON_IFACES.upload,
     "--download-interface",
@@ -105,7 +115,7 @@ export function daemonFlags(dir: string): string[] {
   ];
 }
 
-function daemonLaunch(tb: Testbed): DaemonLaunch {
+function daemonLaunch(tb: Testbed, controller: string): DaemonLaunch {
   return {
     argv: (dir) =>
       tb.exec(tb.ns.router, [
@@ -118,7 +128,7 @@ function daemonLaunch(tb: Testbed): DaemonLaunch {
         `${ROOT}/deno.json`,
         DAEMON_ENTRY,
         "run",
-        ...daemonFlags(dir),
+        ...daemonFlags(dir, controller),
       ]),
     statsFile: (dir) => `${dir}/stats.csv`,
     warmupTimeoutS: 30,
@@ -147,7 +157,7 @@ async function daemonUnavailableReason(): Promise<string | undefined> {
   if (r.code !== 0) {
     return `\`main.ts run --help\` failed (exit ${r.code}): ${help.trim().slice(0, 300)}`;
   }
-  const missing = daemonFlags("/x").filter((a) => a.startsWith("--") && !help.includes(a));
+  const missing = daemonFlags("/x", "ewma").filter((a) => a.startsWith("--") && !help.includes(a));
   if (missing.length > 0) return `\`main.ts run\` lacks the flags ${missing.join(", ")}`;
   return undefined;
 }
@@ -231,54 +241,49 @@ Deno.test({
       assert(goodput(r) > 0, "static: no throughput");
     });
 
-    await t.step({
-      name: `daemon: ${SHAPER} shaper retuned by main.ts run`,
-      fn: async () => {
-        // A broken `run --help` is a failure of this step, not a reason to leave it out.
-        assert(daemonReason === undefined, daemonReason);
-        daemonResult = await runScenario(bed, "daemon", { ...base, daemon: daemonLaunch(bed) });
-        const r = daemonResult;
-        results.push(r);
-        assert(unshaped, "unshaped scenario missing");
-        // Collect every failed check so one run reports all of them.
-        const failures: string[] = [];
-        // Default: steady state (outside the 3 s after each capacity change, whose reaction is
-        // checked separately below); SQMA_E2E_P95=full uses the whole load window. Both are
-        // printed in the table.
-        const pick = (x: ScenarioResult) => (P95_WINDOW === "full" ? x.loaded : x.steady);
-        if (!(pick(r).p95 <= 0.5 * pick(unshaped).p95)) {
-          failures.push(
-            `${P95_WINDOW} p95 ${pick(r).p95} ms > 50 % of unshaped ${pick(unshaped).p95} ms`,
-          );
-        }
-        if (!(goodput(r) >= 0.6 * r.meanCapacityBps)) {
-          failures.push(
-            `throughput ${(goodput(r) / 1e6).toFixed(2)} Mbit/s < 60 % of the bottleneck's ` +
-              `mean ${(r.meanCapacityBps / 1e6).toFixed(2)} Mbit/s`,
-          );
-        }
-        const after = r.stats.filter((s) =>
-          s.timeMs > r.times.stepDown && s.timeMs <= r.times.stepDown + STEP_REACTION_MS
-        );
-        if (!after.some((s) => s.dlrate < SCHEDULE.lowDownKbit)) {
-          failures.push(
-            `download rate not below ${SCHEDULE.lowDownKbit} kbit/s within ` +
-              `${STEP_REACTION_MS / 1000} s of the step down: [${
-                after.map((s) => s.dlrate).join(", ")
-              }]`,
-          );
-        }
-        const stuck = longestStuckBacklogMs(r.queues);
-        if (stuck.ms >= 2000) {
-          failures.push(
-            `download stalled: the router's ${SHAPER} kept a backlog of ${stuck.bytes} bytes ` +
-              `unchanged for ${(stuck.ms / 1000).toFixed(1)} s from ` +
-              `${((stuck.fromMs - r.times.loadStart) / 1000).toFixed(1)} s into the load`,
-          );
-        }
-        assert(failures.length === 0, `daemon: ${failures.join("; ")}`);
-      },
-    });
+    const daemonRuns = new Map<string, ScenarioResult>();
+    for (const controller of CONTROLLERS) {
+      const isDefault = controller === "default";
+      const label = isDefault ? `daemon (${DEFAULT_CONTROLLER})` : `daemon ${controller}`;
+      await t.step({
+        name: `${label}: ${SHAPER} shaper retuned by main.ts run`,
+        fn: async () => {
+          // A broken `run --help` is a failure of this step, not a reason to leave it out.
+          assert(daemonReason === undefined, daemonReason);
+          // Each daemon run gets its own directory (statistics, log, reflector list).
+          const runDir = `${dir}/daemon-${controller.replace(/[^a-z0-9]+/gi, "_")}`;
+          await Deno.mkdir(runDir, { recursive: true });
+          await Deno.copyFile(`${dir}/reflectors.csv`, `${runDir}/reflectors.csv`);
+          const r = await runScenario(bed, "daemon", {
+            ...base,
+            dir: runDir,
+            daemon: daemonLaunch(bed, controller),
+            label,
+          });
+          results.push(r);
+          daemonRuns.set(controller, r);
+          if (isDefault) daemonResult = r;
+          assert(unshaped, "unshaped scenario missing");
+          // The product's criteria hold for the default controller; other controllers run for
+          // the side-by-side comparison and must only keep the link working.
+          const failures = isDefault
+            ? daemonFailures(r, unshaped)
+            : stallFailures(r).concat(goodput(r) > 0 ? [] : ["no throughput"]);
+          assert(failures.length === 0, `${label}: ${failures.join("; ")}`);
+        },
+      });
+    }
+    const def = daemonRuns.get("default");
+    const ewma = daemonRuns.get("ewma");
+    if (def && ewma) {
+      const line = compareLine(def, ewma);
+      console.log(`\ne2e: ${line}`);
+      if (COMPARE) {
+        await t.step("compare: default load p95 <= 60 % of EWMA's, share >= EWMA's", () => {
+          assert(meetsTarget(def, ewma), line);
+        });
+      }
+    }
   } finally {
     tb?.destroy();
     Deno.removeSignalListener("SIGINT", handlers.SIGINT);
@@ -301,7 +306,16 @@ Deno.test({
       }
     }
     const dump = Deno.env.get("SQMA_E2E_DUMP");
-    if (dump) await Deno.writeTextFile(dump, JSON.stringify(results));
+    if (dump) {
+      await Deno.writeTextFile(
+        dump,
+        JSON.stringify({
+          congestionControl: tb?.congestionControl || CONGESTION_CONTROL,
+          defaultController: DEFAULT_CONTROLLER,
+          results,
+        }),
+      );
+    }
     if (daemonResult) {
       console.log(
         `\ndaemon rate trace around the step down (kbit/s):\n` +
@@ -328,3 +342,60 @@ Deno.test({
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+/** The default controller's checks against the unshaped run (all collected, then reported). */
+function daemonFailures(r: ScenarioResult, unshaped: ScenarioResult): string[] {
+  const failures: string[] = [];
+  // Default: steady state (outside the 3 s after each capacity change, whose reaction is
+  // checked separately below); SQMA_E2E_P95=full uses the whole load window. Both are
+  // printed in the table.
+  const pick = (x: ScenarioResult) => (P95_WINDOW === "full" ? x.loaded : x.steady);
+  if (!(pick(r).p95 <= 0.5 * pick(unshaped).p95)) {
+    failures.push(
+      `${P95_WINDOW} p95 ${pick(r).p95} ms > 50 % of unshaped ${pick(unshaped).p95} ms`,
+    );
+  }
+  if (!(goodput(r) >= 0.6 * r.meanCapacityBps)) {
+    failures.push(
+      `throughput ${(goodput(r) / 1e6).toFixed(2)} Mbit/s < 60 % of the bottleneck's ` +
+        `mean ${(r.meanCapacityBps / 1e6).toFixed(2)} Mbit/s`,
+    );
+  }
+  const after = r.stats.filter((s) =>
+    s.timeMs > r.times.stepDown && s.timeMs <= r.times.stepDown + STEP_REACTION_MS
+  );
+  if (!after.some((s) => s.dlrate < SCHEDULE.lowDownKbit)) {
+    failures.push(
+      `download rate not below ${SCHEDULE.lowDownKbit} kbit/s within ` +
+        `${STEP_REACTION_MS / 1000} s of the step down: [${after.map((s) => s.dlrate).join(", ")}]`,
+    );
+  }
+  return failures.concat(stallFailures(r));
+}
+
+/** A router shaper whose backlog stayed unchanged for 2 s or more (a stuck TBF). */
+function stallFailures(r: ScenarioResult): string[] {
+  const stuck = longestStuckBacklogMs(r.queues);
+  if (stuck.ms < 2000) return [];
+  return [
+    `download stalled: the router's ${SHAPER} kept a backlog of ${stuck.bytes} bytes ` +
+    `unchanged for ${(stuck.ms / 1000).toFixed(1)} s from ` +
+    `${((stuck.fromMs - r.times.loadStart) / 1000).toFixed(1)} s into the load`,
+  ];
+}
+
+/** Issue 11's e2e target for the default controller against EWMA in the same run. */
+function meetsTarget(def: ScenarioResult, ewma: ScenarioResult): boolean {
+  return def.loaded.p95 <= COMPARE_P95_RATIO * ewma.loaded.p95 &&
+    goodput(def) / def.meanCapacityBps >= goodput(ewma) / ewma.meanCapacityBps;
+}
+
+function compareLine(def: ScenarioResult, ewma: ScenarioResult): string {
+  const share = (r: ScenarioResult) => (100 * goodput(r)) / r.meanCapacityBps;
+  return `default (${DEFAULT_CONTROLLER}) vs ewma: load p95 ${def.loaded.p95.toFixed(1)} / ` +
+    `${ewma.loaded.p95.toFixed(1)} ms (ratio ${(def.loaded.p95 / ewma.loaded.p95).toFixed(2)}), ` +
+    `steady p95 ${def.steady.p95.toFixed(1)} / ${ewma.steady.p95.toFixed(1)} ms, share ` +
+    `${share(def).toFixed(1)} / ${share(ewma).toFixed(1)} %: ` +
+    (meetsTarget(def, ewma) ? "meets" : "misses") +
+    ` the target (p95 <= ${COMPARE_P95_RATIO * 100} % of EWMA's, share >= EWMA's)`;
+}

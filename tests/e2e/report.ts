@@ -38,7 +38,7 @@ export function formatResultTable(results: readonly ScenarioResult[]): string {
       "router q p95 KB",
     ],
     results.map((r) => [
-      r.kind,
+      r.label,
       ms(r.idle.p50),
       ms(r.loaded.p50),
       ms(r.loaded.p95),

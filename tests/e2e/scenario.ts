@@ -16,6 +16,7 @@ import {
   summariseRtt,
 } from "./probes.ts";
 import { ADDR, IFACE, type Testbed } from "./testbed.ts";
+import { LOAD_SETTLE_MS, TRANSIENT_MS } from "./setup.ts";
 import { percentile } from "../../src/util/stats.ts";
 
 /** Which shaper drives the router in a scenario. */
@@ -59,6 +60,8 @@ export interface ScenarioOptions {
   readonly staticFraction: number;
   /** Daemon launch (daemon scenario). */
   readonly daemon?: DaemonLaunch;
+  /** Name in the result table (default: the kind). */
+  readonly label?: string;
   /** Temp directory for files of this scenario. */
   readonly dir: string;
 }
@@ -67,6 +70,8 @@ export interface ScenarioOptions {
 export interface ScenarioResult {
   /** Scenario kind. */
   readonly kind: ScenarioKind;
+  /** Name in the result table (e.g. `daemon ewma`). */
+  readonly label: string;
   /** RTT before the load started. */
   readonly idle: RttSummary;
   /** RTT under load (from 1 s after load start to load end). */
@@ -319,9 +324,6 @@ export async function waitIperfServer(tb: Testbed): Promise<void> {
   throw new Error("iperf3 -s did not start listening on port 5201 within 5 s");
 }
 
-/** Time after a capacity change that counts as the controller's reaction, not steady state. */
-export const TRANSIENT_MS = 3000;
-
 /** Seconds iperf3 may take beyond its test time (connect + end-of-test exchange). */
 const IPERF_GRACE_S = 8;
 
@@ -502,14 +504,15 @@ export async function runScenario(
     const lowS = (stepUp - stepDown) / 1000;
     return {
       kind,
+      label: options.label ?? kind,
       idle: summariseRtt(probe.samples, idleFrom, loadStart),
-      loaded: summariseRtt(probe.samples, loadStart + 1000, loadEnd),
+      loaded: summariseRtt(probe.samples, loadStart + LOAD_SETTLE_MS, loadEnd),
       steady: summariseRtt(
         probe.samples.filter((p) =>
           !(p.tsMs >= stepDown && p.tsMs < stepDown + TRANSIENT_MS) &&
           !(p.tsMs >= stepUp && p.tsMs < stepUp + TRANSIENT_MS)
         ),
-        loadStart + 1000,
+        loadStart + LOAD_SETTLE_MS,
         loadEnd,
       ),
       probes: probe.samples,
