@@ -7,6 +7,7 @@
  *   deno task sim:e2e                   # simulator only
  *   deno task sim:e2e --testbed 5       # + 5 testbed runs (each about 4 minutes)
  *   deno task sim:e2e --tcp cubic       # the simulated flows' congestion control (default reno)
+ *   deno task sim:e2e --controller capacity   # another controller than the default against EWMA
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
@@ -47,9 +48,12 @@ function usage(message: string): never {
   Deno.exit(64);
 }
 
-function parseArgs(args: string[]): { testbedRuns: number; cc: CongestionControl | undefined } {
+function parseArgs(
+  args: string[],
+): { testbedRuns: number; cc: CongestionControl | undefined; controller: string } {
   let testbedRuns = 0;
   let cc: CongestionControl | undefined;
+  let controller = "default";
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--") continue;
@@ -62,9 +66,12 @@ function parseArgs(args: string[]): { testbedRuns: number; cc: CongestionControl
         usage(`--tcp: expected one of ${CONGESTION_CONTROLS.join(", ")}`);
       }
       cc = v as CongestionControl;
+    } else if (a === "--controller") {
+      controller = args[++i] ?? "";
+      if (controller === "" || controller === "ewma") usage("--controller: a controller but ewma");
     } else usage(`unknown argument ${a}`);
   }
-  return { testbedRuns, cc };
+  return { testbedRuns, cc, controller };
 }
 
 /** The simulator on the testbed's setup: median figures over the seeds. */
@@ -142,13 +149,14 @@ interface Dump {
 /** One testbed run with both controllers; undefined (and the reason printed) if it failed. */
 async function testbedRun(
   i: number,
+  controller: string,
 ): Promise<{ def: Figures; ewma: Figures; cc: string } | undefined> {
   const dump = await Deno.makeTempFile({ prefix: "sqma-e2e-dump-", suffix: ".json" });
   try {
     console.error(`testbed run ${i}: deno test tests/e2e/e2e_test.ts …`);
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["test", "-P=dev", `${ROOT}tests/e2e/e2e_test.ts`],
-      env: { SQMA_E2E_DUMP: dump, SQMA_E2E_CONTROLLERS: "default,ewma", NO_COLOR: "1" },
+      env: { SQMA_E2E_DUMP: dump, SQMA_E2E_CONTROLLERS: `${controller},ewma`, NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -171,7 +179,9 @@ async function testbedRun(
         sharePct: (100 * bps) / r.meanCapacityBps,
       };
     };
-    const def = pick(`daemon (${d.defaultController})`);
+    const def = pick(
+      controller === "default" ? `daemon (${d.defaultController})` : `daemon ${controller}`,
+    );
     const ewma = pick("daemon ewma");
     if (!def || !ewma) {
       console.error(`testbed run ${i}: a daemon scenario is missing (exit ${out.code})`);
@@ -193,10 +203,11 @@ function meets(def: Figures, ewma: Figures): boolean {
   return def.loadP95 <= TARGET_P95_RATIO * ewma.loadP95 && def.sharePct >= ewma.sharePct;
 }
 
-const { testbedRuns, cc: ccArg } = parseArgs(Deno.args);
+const { testbedRuns, cc: ccArg, controller } = parseArgs(Deno.args);
+const name = controller === "default" ? `default (${DEFAULT_CONTROLLER})` : controller;
 const runs: { def: Figures; ewma: Figures; cc: string }[] = [];
 for (let i = 1; i <= testbedRuns; i++) {
-  const r = await testbedRun(i);
+  const r = await testbedRun(i, controller);
   if (r) runs.push(r);
 }
 // The simulated flows follow the testbed's congestion control when it ran (cubic, or reno where
@@ -206,7 +217,7 @@ const cc: CongestionControl = ccArg ??
   ((CONGESTION_CONTROLS as readonly string[]).includes(testbedCc ?? "")
     ? testbedCc as CongestionControl
     : "reno");
-const simDef = await simFigures("default", cc);
+const simDef = await simFigures(controller, cc);
 const simEwma = await simFigures("ewma", cc);
 
 console.log(
@@ -216,23 +227,23 @@ console.log(
     `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}`,
 );
 console.log(`${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %`);
-console.log(row("sim", `default (${DEFAULT_CONTROLLER})`, simDef));
+console.log(row("sim", name, simDef));
 console.log(row("sim", "ewma", simEwma));
 if (runs.length > 0) {
   runs.forEach((r, i) => {
-    console.log(row(`run ${i + 1}`, `default (${DEFAULT_CONTROLLER})`, r.def));
+    console.log(row(`run ${i + 1}`, name, r.def));
     console.log(row(`run ${i + 1}`, "ewma", r.ewma));
   });
   const tbDef = medianFigures(runs.map((r) => r.def));
   const tbEwma = medianFigures(runs.map((r) => r.ewma));
-  console.log(row("testbed", `default (${DEFAULT_CONTROLLER})`, tbDef));
+  console.log(row("testbed", name, tbDef));
   console.log(row("testbed", "ewma", tbEwma));
   const met = runs.filter((r) => meets(r.def, r.ewma)).length;
   console.log(
-    `testbed: the default meets the target (load p95 <= ${TARGET_P95_RATIO * 100} % of ` +
+    `testbed: ${name} meets the target (load p95 <= ${TARGET_P95_RATIO * 100} % of ` +
       `EWMA's, share >= EWMA's) in ${met} of ${runs.length} runs (${testbedRuns} attempted)`,
   );
-  const better = (a: Figures, b: Figures) => a.loadP95 < b.loadP95 ? "default" : "ewma";
+  const better = (a: Figures, b: Figures) => a.loadP95 < b.loadP95 ? controller : "ewma";
   console.log(
     `lower load p95: sim ${better(simDef, simEwma)}, testbed ${better(tbDef, tbEwma)}` +
       (better(simDef, simEwma) === better(tbDef, tbEwma)
@@ -240,4 +251,4 @@ if (runs.length > 0) {
         : " (ranked differently)"),
   );
 }
-console.log(`sim: the default ${meets(simDef, simEwma) ? "meets" : "misses"} the same target`);
+console.log(`sim: ${name} ${meets(simDef, simEwma) ? "meets" : "misses"} the same target`);

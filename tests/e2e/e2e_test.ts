@@ -55,7 +55,8 @@ const SHAPER: ShaperKind = (Deno.env.get("SQMA_E2E_SHAPER") ?? "tbf") === "htb" 
 const DEFAULT_CONTROLLER = String(defaultValue("rate_controller"));
 /**
  * Controllers of the daemon scenario, run one after the other on the same schedule and load:
- * `default` (no flag) and EWMA by default; `SQMA_E2E_CONTROLLERS=default` runs only the first.
+ * `default` (no flag) and EWMA by default; `SQMA_E2E_CONTROLLERS=default` runs only the first,
+ * `capacity,ewma` tries a controller that is not the default yet. The first is compared with EWMA.
  */
 const CONTROLLERS = (Deno.env.get("SQMA_E2E_CONTROLLERS") ?? "default,ewma").split(",")
   .map((c) => c.trim()).filter((c) => c !== "");
@@ -273,7 +274,8 @@ Deno.test({
         },
       });
     }
-    const def = daemonRuns.get("default");
+    // The first controller (normally the default) against EWMA.
+    const def = CONTROLLERS[0] === "ewma" ? undefined : daemonRuns.get(CONTROLLERS[0]);
     const ewma = daemonRuns.get("ewma");
     if (def && ewma) {
       const line = compareLine(def, ewma);
@@ -392,7 +394,7 @@ function meetsTarget(def: ScenarioResult, ewma: ScenarioResult): boolean {
 
 function compareLine(def: ScenarioResult, ewma: ScenarioResult): string {
   const share = (r: ScenarioResult) => (100 * goodput(r)) / r.meanCapacityBps;
-  return `default (${DEFAULT_CONTROLLER}) vs ewma: load p95 ${def.loaded.p95.toFixed(1)} / ` +
+  return `${def.label} vs ewma: load p95 ${def.loaded.p95.toFixed(1)} / ` +
     `${ewma.loaded.p95.toFixed(1)} ms (ratio ${(def.loaded.p95 / ewma.loaded.p95).toFixed(2)}), ` +
     `steady p95 ${def.steady.p95.toFixed(1)} / ${ewma.steady.p95.toFixed(1)} ms, share ` +
     `${share(def).toFixed(1)} / ${share(ewma).toFixed(1)} %: ` +
