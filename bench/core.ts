@@ -11,6 +11,7 @@ import { collectDeltas, delayStatistic } from "../src/control/deltas.ts";
 import type { TickReadings } from "../src/control/ratecontroller_port.ts";
 import { createCounterReader } from "../src/counters/mod.ts";
 import { median } from "../src/util/stats.ts";
+import { benchLoopTick } from "./_loop_tick.ts";
 
 function benchEwmaTick(): number {
   const settings = settingsWithDefaults({ base_dl_rate: 100000, base_ul_rate: 20000 });
@@ -86,11 +87,14 @@ async function benchCounters(mode: "batch" | "spawn", samples: number): Promise<
 }
 
 const ewma = benchEwmaTick();
+const loopTick = await benchLoopTick();
 const batch = await benchCounters("batch", 1000);
 const spawn = await benchCounters("spawn", 100);
 console.log(`EWMA tick (collectDeltas + decide, 5 reflectors): median ${ewma.toFixed(3)} us`);
 console.log(`counters via ip -batch coprocess: median ${batch.toFixed(3)} ms`);
 console.log(`counters via spawned ip (2 processes): median ${spawn.toFixed(3)} ms`);
+console.log(`full control tick (loop.tick, stats row, INFO log): median ${loopTick.toFixed(2)} us`);
 console.log(`metric ewma_tick_median ${ewma.toFixed(3)} us`);
+console.log(`metric control_tick_median ${loopTick.toFixed(2)} us`);
 console.log(`metric counters_read_median ${batch.toFixed(3)} ms`);
 console.log(`metric counters_spawn_read_median ${spawn.toFixed(3)} ms`);

@@ -12,8 +12,9 @@
  * otherwise. The machine may be shared: CPU-seconds are the process tree's own, but a busy
  * machine still slows everything.
  *
- *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F] [--entry OTHER/main.ts] \
- *     [--only-lua|--no-lua] [--observability]   # -A: Deno reads /proc only with --allow-all
+ *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--entry OTHER/main.ts] \
+ *     [--config deno.json] [--only-lua|--no-lua] [--observability]
+ *   (-A: Deno reads /proc only with --allow-all)
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`; with `--observability` (a third daemon with
@@ -28,7 +29,8 @@ import {
   removeStaleNamespaces,
   Testbed,
 } from "../tests/e2e/testbed.ts";
-import { RssPeakSampler, treeUsage } from "./_proc_usage.ts";
+import { CLOCK_TICKS, RssPeakSampler, treeUsage } from "./_proc_usage.ts";
+import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 /** The daemon's runtime dir in the release permission set (it may read and write there). */
@@ -42,10 +44,12 @@ function argValue(name: string): string | undefined {
 }
 
 const PHASE_S = Number(argValue("--seconds") ?? 30);
-const V8_FLAGS = argValue("--v8-flags");
+/** V8 flags of the daemon: the release's by default, `--v8-flags=none` for V8's defaults. */
+const V8_FLAGS_ARG = argValue("--v8-flags") ?? DAEMON_V8_FLAGS.join(",");
+const V8_FLAGS = V8_FLAGS_ARG === "none" ? undefined : V8_FLAGS_ARG;
 /** The daemon's entry script (another checkout's main.ts measures it side by side). */
 const ENTRY = argValue("--entry") ?? `${ROOT}/main.ts`;
-const ENTRY_CONFIG = `${ENTRY.replace(/\/[^/]*$/, "")}/deno.json`;
+const ENTRY_CONFIG = argValue("--config") ?? `${ENTRY.replace(/\/[^/]*$/, "")}/deno.json`;
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
@@ -239,14 +243,26 @@ async function load(tb: Testbed, seconds: number): Promise<void> {
   }
 }
 
-/** CPU percent of one core used by the daemon's tree while `during` runs. */
-async function cpuPct(pid: number, during: () => Promise<void>): Promise<number> {
+/**
+ * CPU percent of one core used by the daemon's tree while `during` runs; prints the share of each
+ * process that lived through the window (`label`).
+ */
+async function cpuPct(pid: number, label: string, during: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
-  const c0 = treeUsage(pid).cpuS;
+  const u0 = treeUsage(pid);
   await during();
-  const c1 = treeUsage(pid).cpuS;
+  const u1 = treeUsage(pid);
   const wallS = (performance.now() - t0) / 1000;
-  return (c1 - c0) / wallS * 100;
+  const before = new Map(u0.procs.map((p) => [p.pid, p.cpuTicks]));
+  const shares = u1.procs.filter((p) => before.has(p.pid)).map((p) =>
+    `${p.comm} ${((p.cpuTicks - before.get(p.pid)!) / CLOCK_TICKS / wallS * 100).toFixed(2)} %`
+  );
+  console.log(
+    `footprint: ${label} CPU by process (the daemon's includes reaped children): ${
+      shares.join(", ")
+    }`,
+  );
+  return (u1.cpuS - u0.cpuS) / wallS * 100;
 }
 
 function describePeak(d: Daemon): string {
@@ -293,9 +309,9 @@ try {
     const d = new Daemon(tb, { dir, name: "plain", extra: [] });
     try {
       await d.waitForControl(60, `${dir}/plain.log`);
-      const loadPct = await cpuPct(d.child.pid, () => load(tb, PHASE_S));
+      const loadPct = await cpuPct(d.child.pid, "load", () => load(tb, PHASE_S));
       await sleep((IDLE_DELAY_S + 3) * 1000); // queues drain, then the idle delay passes
-      const idlePct = await cpuPct(d.child.pid, () => sleep(PHASE_S * 1000));
+      const idlePct = await cpuPct(d.child.pid, "idle", () => sleep(PHASE_S * 1000));
       await d.stop();
       console.log(`footprint: plain peak RSS by process: ${describePeak(d)}`);
       metrics.push(
@@ -343,7 +359,7 @@ try {
     });
     try {
       await d.waitForControl(60, `${dir}/lua.log`);
-      const loadPct = await cpuPct(d.child.pid, () => load(tb, PHASE_S));
+      const loadPct = await cpuPct(d.child.pid, "Lua load", () => load(tb, PHASE_S));
       await d.stop();
       console.log(`footprint: Lua peak RSS by process: ${describePeak(d)}`);
       metrics.push(

@@ -23,11 +23,14 @@
  *   (an included file would need a read grant to be opened). The entry is main.ts (the CommonJS
  *   globals bundled wasmoon expects are defined by src/lua/cjs_globals.ts).
  *   `--no-bundle` compiles main.ts with the plain graph and `--exclude-unused-npm`.
+ * - `--v8-flags=…` (src/release/v8_flags.ts): memory settings chosen by measurement, baked in.
  * - `--no-code-cache` (default; `--code-cache` to keep it): a compiled binary otherwise writes a
  *   V8 code cache into the temp directory on its first run. On routers /tmp is RAM, systemd's
  *   PrivateTmp and reboots discard it, and a daemon starts once and runs for weeks, so the
  *   start-up time it saves is not worth the RAM. The release workflow measures both.
  */
+
+import { v8FlagsArg } from "../src/release/v8_flags.ts";
 
 /** Targets with a Deno build that fit a router (glibc Linux only). */
 export const TARGETS = {
@@ -109,6 +112,7 @@ export function compileArgs(options: CompileOptions): string[] {
   const args = [
     "compile",
     "-P=daemon",
+    v8FlagsArg(),
     "--config",
     "deno.json",
     "--target",

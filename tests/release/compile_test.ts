@@ -58,6 +58,7 @@ Deno.test("compile arguments: manifest, bundle+minify, no code cache by default"
   assertEquals(compileArgs(o), [
     "compile",
     "-P=daemon",
+    "--v8-flags=--max-semi-space-size=1",
     "--config",
     "deno.json",
     "--target",
