@@ -59,6 +59,13 @@ const LINK = { downKbit: 20_000, upKbit: 10_000 };
 const IDLE_DELAY_S = 15;
 const STREAMS = 4;
 
+/** Flags the entry's `run --help` lists (an older checkout measured with --entry lacks some). */
+let knownFlags = "";
+/** `[flag, value]` when the daemon knows the flag, else nothing. */
+function optional(flag: string, value: string): string[] {
+  return knownFlags.includes(flag) ? [flag, value] : [];
+}
+
 /** Daemon flags for the testbed (files in `dir`). */
 function daemonFlags(dir: string, extra: readonly string[]): string[] {
   return [
@@ -85,10 +92,8 @@ function daemonFlags(dir: string, extra: readonly string[]): string[] {
     "--speed-hist-file",
     `${dir}/speedhist.csv`,
     // Interface locks of this run only: parallel runs reuse the interface names in their netns.
-    "--state-dir",
-    dir,
-    "--idle-delay",
-    String(IDLE_DELAY_S),
+    ...optional("--state-dir", dir),
+    ...optional("--idle-delay", String(IDLE_DELAY_S)),
     ...extra,
   ];
 }
@@ -280,6 +285,19 @@ await Deno.mkdir(RUNTIME_DIR, { recursive: true });
 const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "footprint-" });
 // Fill the module cache outside the namespaces (they have no network).
 await runAsync([Deno.execPath(), "cache", "--config", ENTRY_CONFIG, ENTRY], { timeoutMs: 120_000 });
+knownFlags = (await runAsync([
+  Deno.execPath(),
+  "run",
+  "-P=dev",
+  "--config",
+  ENTRY_CONFIG,
+  ENTRY,
+  "run",
+  "--help",
+], { timeoutMs: 120_000 })).stdout;
+for (const f of ["--idle-delay", "--state-dir"]) {
+  if (!knownFlags.includes(f)) console.log(`footprint: ${ENTRY} has no ${f}; run without it`);
+}
 
 const tb = Testbed.create({
   shaper: "tbf",
