@@ -354,9 +354,9 @@ try {
     });
     try {
       await d.waitForControl(60, `${dir}/observability.log`);
-      const loadPct = await cpuPct(d.child.pid, () => load(tb, PHASE_S));
+      const loadPct = await cpuPct(d.child.pid, "observability load", () => load(tb, PHASE_S));
       await sleep((IDLE_DELAY_S + 3) * 1000);
-      const idlePct = await cpuPct(d.child.pid, () => sleep(PHASE_S * 1000));
+      const idlePct = await cpuPct(d.child.pid, "observability idle", () => sleep(PHASE_S * 1000));
       await d.stop();
       metrics.push(
         `metric daemon_cpu_pct_load_observability ${loadPct.toFixed(2)} %`,
