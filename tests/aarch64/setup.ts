@@ -6,6 +6,7 @@
  * permission set).
  */
 import { expectCode, ROOT, runDeno, type RunDenoOptions } from "../release/run_deno.ts";
+import { needs } from "../../src/util/netns_testing.ts";
 import { fetchAarch64Deno } from "./deno_package.ts";
 import { aarch64Launcher } from "./qemu.ts";
 
@@ -64,9 +65,17 @@ export const SETUP: Aarch64Setup | undefined = typeof prepared === "string" ? un
 
 if (SKIP !== undefined) console.log(`aarch64 tests: skipped (${SKIP})`);
 
-/** A test name that carries the skip reason when there is one. */
-export function testName(name: string): string {
-  return SKIP === undefined ? name : `${name} [skipped: ${SKIP}]`;
+/**
+ * Name and `ignore` flag of an aarch64 test: ignored, with the reason in its name, when no
+ * aarch64 Deno can run here (the one skip allowed everywhere, CI included); otherwise
+ * {@linkcode needs} decides about `otherReason` (root, namespaces), which CI never ignores.
+ */
+export function aarch64Test(
+  name: string,
+  otherReason?: string,
+): { name: string; ignore: boolean } {
+  if (SKIP !== undefined) return { name: `${name} (ignored: ${SKIP})`, ignore: true };
+  return needs(name, otherReason);
 }
 
 /** `runDeno` with the aarch64 deno. */

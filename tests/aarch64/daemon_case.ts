@@ -13,7 +13,7 @@ import {
   withNetns,
 } from "../../src/util/netns_testing.ts";
 import { daemonRunArgs, exists } from "../release/run_deno.ts";
-import { SETUP, SKIP, testName } from "./setup.ts";
+import { aarch64Test, SETUP } from "./setup.ts";
 
 const BASE_DL = 50_000;
 const BASE_UL = 10_000;
@@ -27,13 +27,11 @@ function fpingMissing(): string | undefined {
   return dirs.some((d) => exists(`${d}/fping`)) ? undefined : "fping is not installed";
 }
 
-const why = SKIP ?? await netnsSkipReason() ?? fpingMissing();
-if (SKIP === undefined && why !== undefined) console.log(`aarch64 daemon: skipped (${why})`);
-
 Deno.test({
-  name: testName("aarch64 daemon in a netns: takes over TBF with real tc, sets the exit rate") +
-    (SKIP === undefined && why !== undefined ? ` [skipped: ${why}]` : ""),
-  ignore: why !== undefined,
+  ...aarch64Test(
+    "aarch64 daemon in a netns: takes over TBF with real tc, sets the exit rate",
+    await netnsSkipReason() ?? fpingMissing(),
+  ),
   fn: () =>
     withNetns("sqma-a64", async (ns) => {
       const setup = SETUP!;

@@ -10,7 +10,7 @@ import { assert, assertEquals } from "../../src/util/assert.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { parseProbeOutput, probeProblems } from "../release/probe.ts";
 import { daemonRunArgs, exists, ROOT, runDeno, type RunResult } from "../release/run_deno.ts";
-import { runAarch64, SETUP, SKIP, testName } from "./setup.ts";
+import { aarch64Test, runAarch64, SETUP } from "./setup.ts";
 
 /** Simulated seconds: short, the emulator is slow and the machine is shared. */
 const SIM = ["simulate", "--json", "--seed", "7", "--duration", "30"];
@@ -171,11 +171,8 @@ async function withCaseFiles<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 for (const c of CASES) {
-  const why = SKIP ?? c.ignore;
   Deno.test({
-    name: testName(`aarch64 bundle under -P=daemon: ${c.name}`) +
-      (SKIP === undefined && c.ignore !== undefined ? ` [skipped: ${c.ignore}]` : ""),
-    ignore: why !== undefined,
+    ...aarch64Test(`aarch64 bundle under -P=daemon: ${c.name}`, c.ignore),
     fn: () =>
       withCaseFiles(async () => {
         const setup = SETUP!;
