@@ -105,7 +105,12 @@ Deno.test({
         );
         if (!exited) child.kill("SIGTERM");
         const beforeTerm = [...seen];
+        // A daemon that ignores SIGTERM fails below (exit 137) instead of hanging the suite.
+        const killer = setTimeout(() => {
+          if (!exited) child.kill("SIGKILL");
+        }, STEP_TIMEOUT_MS / 2);
         const out = await output;
+        clearTimeout(killer);
         await sampler;
         const final = [
           (await rootQdisc(ns, "vdl")).rateKbit,
