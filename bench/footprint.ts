@@ -166,6 +166,15 @@ class Daemon {
     throw new Error(`daemon wrote no statistics within ${timeoutS} s:\n${tail(logPath)}`);
   }
 
+  /** Statistics rows written so far (header excluded). */
+  statsRows(): number {
+    try {
+      return Deno.readTextFileSync(this.#statsFile).split("\n").filter((l) => l !== "").length - 1;
+    } catch {
+      return 0;
+    }
+  }
+
   /** SIGTERM, SIGKILL after 5 s; stops the RSS sampler. */
   async stop(): Promise<void> {
     this.rss.sample();
@@ -330,6 +339,23 @@ try {
       const loadPct = await cpuPct(d.child.pid, "load", () => load(tb, PHASE_S));
       await sleep((IDLE_DELAY_S + 3) * 1000); // queues drain, then the idle delay passes
       const idlePct = await cpuPct(d.child.pid, "idle", () => sleep(PHASE_S * 1000));
+      // Idle mode must end when traffic returns, and control (statistics rows, which the
+      // writer flushes every 10 rows) must go on.
+      const rowsIdle = d.statsRows();
+      const log = () => Deno.readTextFileSync(`${dir}/plain.log`);
+      const resumeLoad = load(tb, 8);
+      const t0 = Date.now();
+      while (!log().includes("leaving idle mode") && Date.now() - t0 < 8000) await sleep(100);
+      const resumedS = (Date.now() - t0) / 1000;
+      await resumeLoad;
+      await sleep(1000);
+      if (!log().includes("leaving idle mode") || d.statsRows() === rowsIdle) {
+        throw new Error(`no control after the load returned:\n${tail(`${dir}/plain.log`)}`);
+      }
+      console.log(
+        `footprint: load returned after idle: pinging again ${resumedS} s after starting ` +
+          `iperf3 (its start-up included), ${d.statsRows() - rowsIdle} rows since`,
+      );
       await d.stop();
       console.log(`footprint: plain peak RSS by process: ${describePeak(d)}`);
       metrics.push(
