@@ -20,8 +20,8 @@ Deno.test({
         // The minimum while measuring the first baselines.
         d.onMeasurementStart = async () => void seen.push((await d.tbf("vdl")).rateKbit);
         const daemon = d.start();
-        // Let it control for a moment, then read the rate in force.
-        await pause(600);
+        // Wait (bounded) until control has started from 60 % of base, then read the rates.
+        for (let i = 0; i < 100 && (await d.tbf("vdl")).rateKbit <= 10000; i++) await pause(50);
         seen.push((await d.tbf("vdl")).rateKbit, (await d.tbf("vul")).rateKbit);
         assertEquals(await daemon.stop(), ExitCode.OK);
         seen.push((await d.tbf("vdl")).rateKbit, (await d.tbf("vul")).rateKbit);
