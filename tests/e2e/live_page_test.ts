@@ -151,8 +151,8 @@ Deno.test({
     startIperfServer(tb);
     await waitIperfServer(tb);
     const load = runAsync(
-      tb.exec(tb.ns.client, ["iperf3", "-c", ADDR.server, "-R", "-P", "4", "-t", "25"]),
-      { timeoutMs: 45_000 },
+      tb.exec(tb.ns.client, ["iperf3", "-c", ADDR.server, "-R", "-P", "4", "-t", "35"]),
+      { timeoutMs: 60_000 },
     );
     // Chromium needs several seconds to start on a busy machine: both looks fall into the load.
     await sleep(4000);
