@@ -61,6 +61,7 @@ function idleFixture(overrides: Partial<TableSettings> = {}) {
   let reads = 0;
   const events: string[] = [];
   const reselects: string[] = [];
+  const observed: string[] = [];
   let pinging = true;
   let pausedAt = 0;
   const dl = new MemoryShaper("ifb4wan");
@@ -78,6 +79,7 @@ function idleFixture(overrides: Partial<TableSettings> = {}) {
       },
     },
     shaper: { dl, ul },
+    observers: [{ onTick: (e) => observed.push(e.path) }],
     pinging: {
       pause: () => {
         events.push(`pause@${clock.monotonicS()}`);
@@ -115,6 +117,7 @@ function idleFixture(overrides: Partial<TableSettings> = {}) {
     tick,
     events,
     reselects,
+    observed,
     dl,
     ul,
     owd,
@@ -148,6 +151,7 @@ Deno.test("idle mode: enters after the delay, holds base, keeps reading counters
     assertEquals(f.reselects, []);
     assertEquals(f.dl.calls + f.ul.calls, changes);
     assertEquals(f.loop.state.idle, true);
+    assertEquals(f.observed.filter((p) => p === "idle").length, 241, "observers see idle ticks");
 
     // Load returns: pinging resumes in that very tick, the rates are held until replies are in.
     const busy = { dlKbit: 80000, ulKbit: 15000 };

@@ -268,6 +268,14 @@ export class ControlLoop {
     const idle = await this.#idleStep(now, counters);
     if (idle !== undefined) {
       this.#lastPath = idle.path;
+      this.#notify({
+        now,
+        path: idle.path,
+        counterFailure: counters === null,
+        applied: idle.applied,
+        nextDl: idle.next_dl_rate,
+        nextUl: idle.next_ul_rate,
+      });
       return idle;
     }
     let path: TickPath;
