@@ -118,6 +118,9 @@ Deno.test({
       `${dir}/stats.csv`,
       "--speed-hist-file",
       `${dir}/speedhist.csv`,
+      // Its own lock directory: other testbeds may run daemons on the same interface names.
+      "--state-dir",
+      dir,
       "--metrics-listen",
       "127.0.0.1:9101",
       ...(mqttReady ? ["--mqtt-url", "mqtt://127.0.0.1:1883", "--mqtt-interval", "1"] : []),
