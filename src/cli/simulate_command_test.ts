@@ -128,3 +128,29 @@ Deno.test("simulate exits like the daemon for a broken or unknown Lua ratecontro
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("simulate: the testbed-like link and load flags change the run; a bad --tcp is a usage error", async () => {
+  const p95 = async (extra: string[]) => {
+    const r = await run(["--duration", "20", "--json", "--load", "download", ...extra]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    const [ewma] = JSON.parse(r.out);
+    assertEquals(ewma.up.p95DelayMs, null); // `download` leaves the upload idle
+    return ewma.down.p95DelayMs as number;
+  };
+  const base = await p95([]);
+  const testbed = await p95([
+    "--shaper",
+    "tbf",
+    "--buffer-scales",
+    "--flows",
+    "8",
+    "--bulk-rtt-ms",
+    "1",
+    "--tcp",
+    "reno",
+  ]);
+  assert(base !== testbed, `${base} vs ${testbed}`);
+  const bad = await run(["--duration", "5", "--tcp", "bbr"]);
+  assertEquals(bad.code, ExitCode.USAGE);
+  assert(bad.err.includes("--tcp"), bad.err);
+});

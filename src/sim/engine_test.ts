@@ -121,3 +121,47 @@ Deno.test("recovery after a capacity drop: none without shaper, fast with the or
   assertEquals(oracle.down.recoveriesS.length, 1);
   assert(oracle.down.recoveriesS[0] !== null && oracle.down.recoveriesS[0] < 1);
 });
+
+Deno.test("shaper kind: a TBF/HTB FIFO queues the probe too (~20 ms); CAKE isolates it", async () => {
+  const trace = flatTrace(10_000, 8_000);
+  const p95 = async (shaper: "cake" | "tbf") => {
+    // The shaper at 90 % of capacity is the bottleneck: the ISP queue stays empty.
+    const run = await runScenario({
+      scenario: "static",
+      settings: settingsWithDefaults({ base_dl_rate: 9_000, base_ul_rate: 7_200, shaper }),
+      trace,
+      load: loadPlan("saturate", { durationS: 20, seed: 1, nominal: trace.nominal }),
+      durationS: 20,
+      seed: 1,
+    });
+    return run.up.p95DelayMs!;
+  };
+  const cake = await p95("cake");
+  const tbf = await p95("tbf");
+  assert(cake < 1, `cake: upload p95 ${cake} ms`);
+  // 20 ms at 7.2 Mbit/s plus a 3200-byte burst: at most 23.6 ms.
+  assert(tbf > 10 && tbf <= 23.6, `tbf: upload p95 ${tbf} ms`);
+});
+
+Deno.test("--buffer-scales: the ISP buffer is time at the current capacity", async () => {
+  const trace = parseTraceCsv("time_s,down_kbit,up_kbit\n0,10000,2000\n10,4000,800\n", {
+    durationS: 30,
+  });
+  const p99After = async (bufferScales: boolean) => {
+    const run = await runScenario({
+      scenario: "none",
+      settings: settingsFor(10_000, 2_000),
+      trace,
+      load: loadPlan("saturate", { durationS: 30, seed: 1, nominal: trace.nominal }),
+      durationS: 30,
+      seed: 1,
+      bufferMs: 200,
+      bufferScales,
+    });
+    return run.down.p99DelayMs!;
+  };
+  // Fixed bytes: 200 ms at 10 Mbit/s is 500 ms at 4 Mbit/s; scaled: 200 ms at any rate.
+  assert((await p99After(false)) > 400, "fixed buffer");
+  const scaled = await p99After(true);
+  assert(scaled > 150 && scaled <= 201, `scaled buffer p99 ${scaled}`);
+});

@@ -20,8 +20,10 @@ const SHAPER_QUEUE_LIMIT_S = 0.1;
 /** …but never below this many bytes (a few full-size packets). */
 const SHAPER_QUEUE_MIN_BYTES = 15_000;
 
-/** The queue of a FIFO shaper (TBF, HTB with a plain leaf), as time at the shaper rate. */
+/** The queue of a FIFO shaper (TBF, HTB with a plain leaf), as time at the shaper rate… */
 export const FIFO_SHAPER_LATENCY_S = 0.02;
+/** …plus TBF's burst (the daemon's smallest), bytes. */
+const FIFO_SHAPER_BURST_BYTES = 3200;
 
 /**
  * How our shaper queues: `cake` (flow isolation for sparse traffic, CoDel-like AQM) or `fifo`
@@ -147,8 +149,10 @@ export class LinkDirection {
     const served = q < budget ? q : budget;
     q -= served;
     const fifo = this.shaperQueue === "fifo";
-    const limitS = fifo ? FIFO_SHAPER_LATENCY_S : SHAPER_QUEUE_LIMIT_S;
-    const limit = Math.max(SHAPER_QUEUE_MIN_BYTES, rateBytes * limitS);
+    // TBF's limit is rate × latency + burst (the daemon's burst is at least 3200 bytes).
+    const limit = fifo
+      ? rateBytes * FIFO_SHAPER_LATENCY_S + FIFO_SHAPER_BURST_BYTES
+      : Math.max(SHAPER_QUEUE_MIN_BYTES, rateBytes * SHAPER_QUEUE_LIMIT_S);
     if (q > limit) {
       out.dropped += q - limit;
       q = limit;
