@@ -179,19 +179,23 @@ export class Telemetry implements ControlObserver {
     this.#adjusterFailures += e.adjusterFailures;
     this.#fresh = e.fresh;
     const r = e.readings;
+    // A hold or no-deltas tick keeps the last measured values on show; in idle mode nothing is
+    // measured (no pings), so they are unknown rather than stale.
+    const keep = e.path !== "idle";
+    const last = (now: number | undefined, before: number) => now ?? (keep ? before : NaN);
     this.#dl = {
       rateKbit: e.dlRate,
       thresholdMs: e.dlThresholdMs,
-      throughputKbit: r?.dlThroughput ?? this.#dl.throughputKbit,
-      load: r?.rxLoad ?? this.#dl.load,
-      delayMs: r?.dlDelayMs ?? this.#dl.delayMs,
+      throughputKbit: last(r?.dlThroughput, this.#dl.throughputKbit),
+      load: last(r?.rxLoad, this.#dl.load),
+      delayMs: last(r?.dlDelayMs, this.#dl.delayMs),
     };
     this.#ul = {
       rateKbit: e.ulRate,
       thresholdMs: e.ulThresholdMs,
-      throughputKbit: r?.ulThroughput ?? this.#ul.throughputKbit,
-      load: r?.txLoad ?? this.#ul.load,
-      delayMs: r?.ulDelayMs ?? this.#ul.delayMs,
+      throughputKbit: last(r?.ulThroughput, this.#ul.throughputKbit),
+      load: last(r?.txLoad, this.#ul.load),
+      delayMs: last(r?.ulDelayMs, this.#ul.delayMs),
     };
     let b = 0;
     while (b < TICK_BUCKETS_S.length && e.durationS > TICK_BUCKETS_S[b]) b++;

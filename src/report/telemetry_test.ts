@@ -127,6 +127,9 @@ Deno.test("history keeps the last N ticks in order; /api/live returns those afte
   assertEquals(body.history.t, [5, 6]);
   assertEquals(body.now.dl.rateKbit, 1005);
   assertEquals(body.now.dl.delayMs, 4, "the last normal tick's delay stays shown on a hold");
+  t.onTick(tick({ wallMs: 7000, path: "idle", readings: undefined }));
+  assertEquals(t.now.dl.delayMs, NaN, "idle mode measures nothing: unknown, not stale");
+  assertEquals(t.now.dl.rateKbit, 50_000);
   const page = handleObservabilityRequest(new Request("http://x/"), t);
   assert((await page.text()).includes('<script src="/uplot.js">'));
   const js = await handleObservabilityRequest(new Request("http://x/uplot.js"), t).text();
