@@ -7,12 +7,7 @@
 import type { Settings } from "../config/types.ts";
 import type { OwdState } from "../control/ports.ts";
 import type { Clock } from "../util/clock.ts";
-import type {
-  Ratecontroller,
-  RateDecision,
-  TickInput,
-  TickReadings,
-} from "../control/ratecontroller_port.ts";
+import type { Ratecontroller, RateDecision, TickInput } from "../control/ratecontroller_port.ts";
 import { countAbove, readSamples, type SampleView, secondLargest } from "./sample_view.ts";
 
 /** The settings the capacity controller reads. */
@@ -31,6 +26,8 @@ export type CapacitySettings = Pick<
 export interface CapacityParams {
   /** Reflectors whose last sample must exceed the threshold before a cut. */
   votes: number;
+  /** A reflector votes for a cut when its last sample exceeds this fraction of the threshold. */
+  triggerFraction: number;
   /** Below this fraction of the threshold a reflector's sample shows no queue. */
   clearFraction: number;
   /** The time a cut gives the queue to drain, s; also the hold before a second cut. */
@@ -45,6 +42,10 @@ export interface CapacityParams {
   probeDoubleS: number;
   /** Highest probe speed, fraction of the estimate per s. */
   probeMaxPerS: number;
+  /** RTT-only attribution: by load alone, or one direction probing at a time ("token"). */
+  attribution: "load" | "token";
+  /** The probing turn passes to the other direction after this long without a cut, s. */
+  tokenS: number;
   /** A cut this long after the previous one is isolated (its pre-cut level is recalled), s. */
   recallS: number;
   /** Load (delivered / rate) at or above which the rate limits the traffic: grow. */
@@ -67,14 +68,17 @@ export interface CapacityParams {
 /** The measured defaults (docs/controllers.md). */
 export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   votes: 2,
-  clearFraction: 0.5,
+  triggerFraction: 0.5,
+  clearFraction: 0.25,
   drainS: 0.5,
   margin: 0.95,
   approachS: 0.5,
   probePerS: 0.01,
   probeDoubleS: 2,
-  probeMaxPerS: 0.5,
+  probeMaxPerS: 0.15,
   recallS: 5,
+  attribution: "token",
+  tokenS: 3,
   highLoad: 0.8,
   lightLoad: 0.5,
   idleFraction: 0.6,
@@ -113,6 +117,8 @@ interface DirectionInput {
   dt: number;
   cur: number;
   thr: number;
+  /** The most delivered in one decision of the last window, kbit/s. */
+  delivered: number;
   threshold: number;
   deltas: readonly number[];
   at: readonly number[];
@@ -120,6 +126,8 @@ interface DirectionInput {
   sent: readonly number[];
   /** Whether this direction may be the cause of a rise (RTT-only attribution). */
   suspect: boolean;
+  /** Whether it may probe beyond its estimate now (RTT-only: one direction at a time). */
+  mayProbe: boolean;
 }
 
 /** The capacity controller. */
@@ -135,6 +143,9 @@ export class CapacityController implements Ratecontroller {
   readonly #dl: Direction;
   readonly #ul: Direction;
   #lastSampleS = -Infinity;
+  /** Which direction may probe beyond its estimate when both share an RTT-only signal. */
+  #token: "dl" | "ul" = "dl";
+  #tokenSinceS = -Infinity;
 
   /** Reads raw samples from `owd`; `params` override the measured defaults (tests, research). */
   constructor(
@@ -166,13 +177,29 @@ export class CapacityController implements Ratecontroller {
     // Monotonic time, the clock the sample receive times are on.
     const now = this.#clock.monotonicS();
     const view = readSamples(this.#owd, now, this.#freshS);
-    const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, r);
+    const dlDelivered = recordDelivered(this.#dl, now, r.down_utilisation, this.#p);
+    const ulDelivered = recordDelivered(this.#ul, now, r.up_utilisation, this.#p);
+    const dlLoad = r.cur_dl_rate > 0 ? dlDelivered / r.cur_dl_rate : 0;
+    const ulLoad = r.cur_ul_rate > 0 ? ulDelivered / r.cur_ul_rate : 0;
+    // RTT only with both directions busy: one direction at a time probes beyond its estimate,
+    // so a rise it causes is its own (docs/controllers.md, "Direction attribution").
+    const shared = view.rttOnly && this.#p.attribution === "token" &&
+      dlLoad >= this.#p.highLoad && ulLoad >= this.#p.highLoad;
+    if (shared && now - this.#tokenSinceS > this.#p.tokenS) this.#passToken(now);
+    const holder = this.#token === "dl" ? this.#dl : this.#ul;
+    const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, {
+      dlLoad,
+      ulLoad,
+      probing: shared ? this.#token : undefined,
+    });
     const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
     const nextDl = this.#direction(this.#dl, {
       now,
       dt: r.dt,
       cur: r.cur_dl_rate,
       thr: r.down_utilisation,
+      delivered: dlDelivered,
+      mayProbe: !shared || this.#token === "dl",
       threshold: input.dl_max_delta_owd,
       deltas: dlDeltas,
       at: view.at,
@@ -184,6 +211,8 @@ export class CapacityController implements Ratecontroller {
       dt: r.dt,
       cur: r.cur_ul_rate,
       thr: r.up_utilisation,
+      delivered: ulDelivered,
+      mayProbe: !shared || this.#token === "ul",
       threshold: input.ul_max_delta_owd,
       deltas: ulDeltas,
       at: view.at,
@@ -191,28 +220,26 @@ export class CapacityController implements Ratecontroller {
       suspect: ulSuspect,
     });
     this.#lastSampleS = Math.max(this.#lastSampleS, ...view.at);
+    if (shared && holder.lastCutS === now) this.#passToken(now);
     return { next_dl_rate: nextDl, next_ul_rate: nextUl };
+  }
+
+  #passToken(now: number): void {
+    this.#token = this.#token === "dl" ? "ul" : "dl";
+    this.#tokenSinceS = now;
   }
 
   #direction(d: Direction, x: DirectionInput): number {
     const p = this.#p;
     const { now, cur } = x;
-    // Delivered throughput over the last window (the capacity evidence).
-    d.delivered.push({ t: now, kbit: x.thr });
-    while (d.delivered.length > 1 && d.delivered[0].t < now - p.deliveredWindowS) {
-      d.delivered.shift();
-    }
-    // The most delivered in one decision of the window: when a queue stands at the bottleneck
-    // that is its rate, while the mean would include the ramp of a load that just started.
-    let deliveredKbit = 0;
-    for (const e of d.delivered) if (e.kbit > deliveredKbit) deliveredKbit = e.kbit;
+    const deliveredKbit = x.delivered;
     // New raw samples for the delay slope.
     for (let i = 0; i < x.at.length; i++) {
       if (x.at[i] > this.#lastSampleS) d.samples.push({ t: x.at[i], d: x.deltas[i] });
     }
     while (d.samples.length > 0 && d.samples[0].t < now - p.drainS) d.samples.shift();
 
-    const trigger = x.threshold;
+    const trigger = x.threshold * p.triggerFraction;
     const clear = x.threshold * p.clearFraction;
     // A queue the other direction explains (RTT only) neither holds nor cuts this one.
     const queued = x.suspect && x.deltas.length > 0 &&
@@ -253,9 +280,9 @@ export class CapacityController implements Ratecontroller {
       // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
       // the longer no queue shows up (the capacity may have grown).
       const target = Math.max(d.cap, d.recall) * p.margin;
-      let next = cur + d.cap * speed * x.dt;
+      let next = x.mayProbe ? cur + d.cap * speed * x.dt : cur;
       if (cur < target) next += (target - cur) * Math.min(1, x.dt / p.approachS);
-      return next;
+      return x.mayProbe ? next : Math.min(next, Math.max(cur, target));
     }
     if (load < p.lightLoad) {
       d.cap += (d.base - d.cap) * Math.min(1, x.dt / p.relaxS);
@@ -266,11 +293,39 @@ export class CapacityController implements Ratecontroller {
 }
 
 /**
- * Per-direction deltas and which directions may be cut. With OWD both directions have their
- * own deltas. With RTT only a rise belongs to whichever direction carries load: the RTT delta
- * (up + down halves) goes to each direction whose load is at least half the busier one's.
+ * Records this decision's delivered throughput and returns the most delivered in one decision
+ * of the last window: when a queue stands at the bottleneck that is its rate, while the mean
+ * would include the ramp of a load that just started.
  */
-function attribute(view: SampleView, r: TickReadings): {
+function recordDelivered(d: Direction, now: number, kbit: number, p: CapacityParams): number {
+  d.delivered.push({ t: now, kbit: Number.isFinite(kbit) ? kbit : 0 });
+  while (d.delivered.length > 1 && d.delivered[0].t < now - p.deliveredWindowS) {
+    d.delivered.shift();
+  }
+  let max = 0;
+  for (const e of d.delivered) if (e.kbit > max) max = e.kbit;
+  return max;
+}
+
+/** What attribution knows about the two directions. */
+interface Loads {
+  /** Download delivered (window max) / download rate. */
+  dlLoad: number;
+  /** Upload delivered (window max) / upload rate. */
+  ulLoad: number;
+  /** The direction probing beyond its estimate while both are busy (RTT only), if any. */
+  probing: "dl" | "ul" | undefined;
+}
+
+/**
+ * Per-direction deltas and which directions may be cut (docs/controllers.md, "Direction
+ * attribution"). With OWD both directions have their own deltas. With RTT only the RTT delta
+ * goes to each direction that carries load (at least half the busier one's). When both do, the
+ * counters tell more: a download whose bottleneck is before our shaper delivers less than our
+ * rate, and an upload queue needs our upload rate at or beyond its known capacity; a direction
+ * without its signature is spared when the other shows its own.
+ */
+function attribute(view: SampleView, l: Loads): {
   dlDeltas: number[];
   ulDeltas: number[];
   dlSuspect: boolean;
@@ -280,16 +335,20 @@ function attribute(view: SampleView, r: TickReadings): {
     return { dlDeltas: view.dl, ulDeltas: view.ul, dlSuspect: true, ulSuspect: true };
   }
   const rtt = view.dl.map((v, i) => v + view.ul[i]);
-  const dlLoad = Number.isFinite(r.rx_load) ? r.rx_load : 0;
-  const ulLoad = Number.isFinite(r.tx_load) ? r.tx_load : 0;
-  const busiest = Math.max(dlLoad, ulLoad);
-  return {
-    dlDeltas: rtt,
-    ulDeltas: rtt,
-    dlSuspect: dlLoad >= 0.5 * busiest,
-    ulSuspect: ulLoad >= 0.5 * busiest,
-  };
+  const busiest = Math.max(l.dlLoad, l.ulLoad);
+  let dlSuspect = l.dlLoad >= 0.5 * busiest;
+  let ulSuspect = l.ulLoad >= 0.5 * busiest;
+  if (dlSuspect && ulSuspect && l.probing !== undefined) {
+    // The prober is the suspect; the download also when it delivers less than its rate (its
+    // bottleneck is before our shaper: the ISP queue is its own).
+    dlSuspect = l.probing === "dl" || l.dlLoad < UPSTREAM_LOAD;
+    ulSuspect = l.probing === "ul";
+  }
+  return { dlDeltas: rtt, ulDeltas: rtt, dlSuspect, ulSuspect };
 }
+
+/** Below this load the download's bottleneck is before our shaper (its queue is the ISP's). */
+const UPSTREAM_LOAD = 0.97;
 
 /** Least-squares slope of (t s, d ms) in ms per s; 0 with fewer than 3 samples or a fall. */
 function slope(samples: readonly { t: number; d: number }[]): number {
