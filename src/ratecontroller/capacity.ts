@@ -44,6 +44,8 @@ export interface CapacityParams {
   probeMaxPerS: number;
   /** RTT-only attribution: by load alone, or one direction probing at a time ("token"). */
   attribution: "load" | "token";
+  /** While the other direction probes (RTT only), this one waits at this fraction of its estimate. */
+  yieldFraction: number;
   /** The probing turn passes to the other direction after this long without a cut, s. */
   tokenS: number;
   /** A cut this long after the previous one is isolated (its pre-cut level is recalled), s. */
@@ -79,6 +81,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   recallS: 5,
   attribution: "token",
   tokenS: 3,
+  yieldFraction: 0.95,
   highLoad: 0.8,
   lightLoad: 0.5,
   idleFraction: 0.6,
@@ -98,6 +101,8 @@ class Direction {
   lastCutS = -Infinity;
   /** The estimate before the last isolated cut: where a transient dip is likely to end. */
   recall: number;
+  /** The rate the last cut set, kbit/s. */
+  lastCutRate = 0;
   /** Time a queue was last seen (s). */
   lastQueueS = 0;
   /** Recent (time, delivered kbit/s) per decision. */
@@ -261,14 +266,17 @@ export class CapacityController implements Ratecontroller {
       // not what the link carries; the queue's growth rate says how much too much that was.
       if (d.name === "ul") estimate /= 1 + slope(d.samples) / 1000;
       estimate = Math.max(estimate, cur * p.maxCut);
-      // A cut long after the previous one may be a transient dip: remember where we were. A cut
-      // soon after another means the capacity really is lower: forget it.
-      d.recall = now - d.lastCutS > p.recallS ? Math.max(d.cap, estimate) : estimate;
+      // A cut long after the previous one may be a transient dip: remember where we were. More
+      // cuts while still held down keep that memory; a cut soon after the rate had risen again
+      // means the capacity really is lower: forget it.
+      if (now - d.lastCutS > p.recallS) d.recall = Math.max(d.cap, estimate);
+      else if (cur > d.lastCutRate * 1.02) d.recall = estimate;
       d.cap = estimate;
       d.lastCutS = now;
       d.lastQueueS = now;
       const drain = Math.max(0.5, 1 - queueS / p.drainS);
-      return Math.max(d.min, Math.min(cur, estimate * p.margin * drain));
+      d.lastCutRate = Math.max(d.min, Math.min(cur, estimate * p.margin * drain));
+      return d.lastCutRate;
     }
     if (now - d.lastCutS < p.drainS || queued) return cur;
 
@@ -279,10 +287,10 @@ export class CapacityController implements Ratecontroller {
       const speed = Math.min(p.probeMaxPerS, p.probePerS * 2 ** (quiet / p.probeDoubleS));
       // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
       // the longer no queue shows up (the capacity may have grown).
-      const target = Math.max(d.cap, d.recall) * p.margin;
+      const target = Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction);
       let next = x.mayProbe ? cur + d.cap * speed * x.dt : cur;
       if (cur < target) next += (target - cur) * Math.min(1, x.dt / p.approachS);
-      return x.mayProbe ? next : Math.min(next, Math.max(cur, target));
+      return x.mayProbe ? next : Math.min(next, target);
     }
     if (load < p.lightLoad) {
       d.cap += (d.base - d.cap) * Math.min(1, x.dt / p.relaxS);
