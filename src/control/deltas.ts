@@ -17,6 +17,10 @@ export interface DeltaSample {
   dl_delta: number;
   /** Age of the reflector's latest reply at the tick, s (0 when its clock ran ahead). */
   age_s: number;
+  /** Upload delta of that latest reply alone (raw sample − baseline, no smoothing), ms. */
+  ul_last?: number;
+  /** Download delta of that latest reply alone, ms. */
+  dl_last?: number;
 }
 
 /** The deltas of one tick. */
@@ -53,11 +57,14 @@ export function collectDeltas(
     // A last time in the future (clock skew between writers) counts as fresh, like Rust's
     // saturating duration_since.
     if (!(nowS - recent.last_receive_time_s < window)) continue;
+    const last = owd.latest?.get(ip) ?? recent;
     const sample = {
       reflector: ip,
       ul_delta: recent.up_ewma - base.up_ewma,
       dl_delta: recent.down_ewma - base.down_ewma,
       age_s: Math.max(0, nowS - recent.last_receive_time_s),
+      ul_last: last.up_ewma - base.up_ewma,
+      dl_last: last.down_ewma - base.down_ewma,
     };
     samples.push(sample);
     ul.push(sample.ul_delta);

@@ -47,3 +47,17 @@ Deno.test("delayStatistic: 3rd smallest, else smallest, else undefined", () => {
   assertEquals(delayStatistic([4, 7]), 4);
   assertEquals(delayStatistic([]), undefined);
 });
+
+Deno.test("collectDeltas: samples carry the last raw reply's deltas next to the smoothed ones", () => {
+  const owd = createOwdState(["a", "b"]);
+  owd.baseline.set("a", entry(10, 20, 100));
+  owd.recent.set("a", entry(12, 22, 100));
+  owd.latest!.set("a", entry(30, 21, 100)); // a late reply: +20 up, +1 down
+  owd.baseline.set("b", entry(10, 20, 100));
+  owd.recent.set("b", entry(11, 21, 100)); // no raw sample kept: the smoothed value stands in
+  const d = collectDeltas(owd, 100.2, { tickInterval: 0.5 });
+  assertEquals(
+    d.samples.map((s) => [s.reflector, s.ul_delta, s.ul_last, s.dl_delta, s.dl_last]),
+    [["a", 2, 20, 2, 1], ["b", 1, 1, 1, 1]],
+  );
+});

@@ -119,7 +119,7 @@ local C = ${keys(CONTROLLER_FIELDS)}
 local K = ${keys(CONTROLLER_CONSTANTS)}
 local NR, NX, NC = #R, #X, #C
 
--- From a[k]: #ul, ul..., #dl, dl..., #samples, (reflector, ul_delta, dl_delta, age_s)...
+-- From a[k]: #ul, ul..., #dl, dl..., #samples, (reflector, ul_delta, dl_delta, age_s, ul_last, dl_last)...
 local function arrays(t, a, k)
   local c = a[k]
   local ul = {}
@@ -132,8 +132,9 @@ local function arrays(t, a, k)
   c = a[k]
   local sm = {}
   for j = 1, c do
-    local b = k + (j - 1) * 4
-    sm[j] = { reflector = a[b + 1], ul_delta = a[b + 2], dl_delta = a[b + 3], age_s = a[b + 4] }
+    local b = k + (j - 1) * 6
+    sm[j] = { reflector = a[b + 1], ul_delta = a[b + 2], dl_delta = a[b + 3], age_s = a[b + 4],
+      ul_last = a[b + 5], dl_last = a[b + 6] }
   end
   t.ul_deltas, t.dl_deltas, t.samples = ul, dl, sm
   return t
@@ -252,7 +253,10 @@ export function pushArrays(out: ArgValue[], readings: TickReadings): ArgValue[] 
   out.push(readings.dl_deltas.length, ...readings.dl_deltas);
   const samples = readings.samples ?? [];
   out.push(samples.length);
-  for (const s of samples) out.push(s.reflector, s.ul_delta, s.dl_delta, s.age_s);
+  for (const s of samples) {
+    out.push(s.reflector, s.ul_delta, s.dl_delta, s.age_s, s.ul_last ?? s.ul_delta);
+    out.push(s.dl_last ?? s.dl_delta);
+  }
   return out;
 }
 

@@ -68,7 +68,9 @@ Deno.test("bridge: plugin arguments are readings, extra, then deltas and samples
   const args = pluginArgs({
     readings: tickReadings({
       now_s: 12.7,
-      samples: [{ reflector: "192.0.2.9", ul_delta: 1, dl_delta: 2, age_s: 0.25 }],
+      samples: [
+        { reflector: "192.0.2.9", ul_delta: 1, dl_delta: 2, age_s: 0.25, ul_last: 7, dl_last: 8 },
+      ],
     }),
     next_ul_rate: 1,
     next_dl_rate: 2,
@@ -95,6 +97,8 @@ Deno.test("bridge: plugin arguments are readings, extra, then deltas and samples
     1,
     2,
     0.25,
+    7,
+    8,
   ]);
 });
 
