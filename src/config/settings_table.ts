@@ -289,7 +289,8 @@ export const SETTINGS_TABLE = {
     uci: ["advanced_settings", "min_change_interval"],
     flag: "min-change-interval",
     unit: "s",
-    description: "Control loop period: time between rate decisions.",
+    description:
+      "Control loop period: time between rate decisions (`capacity` decides every tick_interval / num_reflectors, at most this).",
   },
   num_reflectors: {
     kind: "integer",
