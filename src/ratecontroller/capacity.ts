@@ -20,6 +20,7 @@ export type CapacitySettings = Pick<
   | "tick_interval"
   | "num_reflectors"
   | "min_change_interval"
+  | "shaper"
 >;
 
 /** Tunables; the defaults are the ones docs/controllers.md measured. */
@@ -48,6 +49,11 @@ export interface CapacityParams {
   yieldFraction: number;
   /** The probing turn passes to the other direction after this long without a cut, s. */
   tokenS: number;
+  /**
+   * The download is only cut while it delivers less than this fraction of its rate (its
+   * bottleneck before our shaper); 1 disables the check.
+   */
+  upstreamLoad: number;
   /** A cut this long after the previous one is isolated (its pre-cut level is recalled), s. */
   recallS: number;
   /** Load (delivered / rate) at or above which the rate limits the traffic: grow. */
@@ -79,6 +85,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   probeDoubleS: 2,
   probeMaxPerS: 0.15,
   recallS: 5,
+  upstreamLoad: 0.97,
   attribution: "token",
   tokenS: 3,
   yieldFraction: 0.95,
@@ -103,6 +110,8 @@ class Direction {
   recall: number;
   /** The rate the last cut set, kbit/s. */
   lastCutRate = 0;
+  /** The last cut wanted to go deeper than the half-rate limit let it. */
+  capped = false;
   /** Time a queue was last seen (s). */
   lastQueueS = 0;
   /** Recent (time, delivered kbit/s) per decision. */
@@ -145,6 +154,8 @@ export class CapacityController implements Ratecontroller {
   readonly #owd: OwdState;
   readonly #clock: Clock;
   readonly #freshS: number;
+  /** The probes wait in our own shaper's queue (tbf, htb). */
+  readonly #sharedQueue: boolean;
   readonly #dl: Direction;
   readonly #ul: Direction;
   #lastSampleS = -Infinity;
@@ -162,6 +173,7 @@ export class CapacityController implements Ratecontroller {
     this.#owd = sources.owd;
     this.#clock = sources.clock;
     this.#freshS = 2 * settings.tick_interval;
+    this.#sharedQueue = settings.shaper !== "cake";
     this.intervalS = Math.min(
       settings.min_change_interval,
       Math.max(MIN_INTERVAL_S, settings.tick_interval / Math.max(1, settings.num_reflectors)),
@@ -259,12 +271,25 @@ export class CapacityController implements Ratecontroller {
     for (let i = 0; i < x.deltas.length; i++) {
       if (x.sent[i] > since && x.deltas[i] > trigger) votes++;
     }
-    if (x.suspect && votes >= Math.min(p.votes, x.deltas.length) && x.deltas.length > 0) {
+    // Download: our shaper sits behind the bottleneck, so a queue a cut can drain means the link
+    // delivers less than our rate. Delivering (on average) our whole rate, the queue is our own
+    // shaper's (a FIFO such as tbf, that the probes wait in) or someone else's; cutting deeper
+    // would only lengthen it.
+    // Only with a shaper whose queue the probes share (tbf, htb: no flow isolation); CAKE
+    // serves the probes first. A cut held back by the half-rate limit may have landed right on
+    // the capacity: then the link delivers all of our rate while the old queue stands, so it
+    // may go on.
+    const ours = !this.#sharedQueue || d.name === "ul" ||
+      meanDelivered(d) < p.upstreamLoad * cur || (d.capped && now - d.lastCutS < p.recallS);
+    if (
+      ours && x.suspect && votes >= Math.min(p.votes, x.deltas.length) && x.deltas.length > 0
+    ) {
       const queueS = secondLargest(x.deltas) / 1000;
       let estimate = Math.min(deliveredKbit, cur);
       // Upload: our shaper is before the bottleneck, so the counters show what we let through,
       // not what the link carries; the queue's growth rate says how much too much that was.
       if (d.name === "ul") estimate /= 1 + slope(d.samples) / 1000;
+      d.capped = estimate < cur * p.maxCut;
       estimate = Math.max(estimate, cur * p.maxCut);
       // A cut long after the previous one may be a transient dip: remember where we were. More
       // cuts while still held down keep that memory; a cut soon after the rate had risen again
@@ -313,6 +338,13 @@ function recordDelivered(d: Direction, now: number, kbit: number, p: CapacityPar
   let max = 0;
   for (const e of d.delivered) if (e.kbit > max) max = e.kbit;
   return max;
+}
+
+/** The mean delivered throughput over the window, kbit/s. */
+function meanDelivered(d: Direction): number {
+  let sum = 0;
+  for (const e of d.delivered) sum += e.kbit;
+  return d.delivered.length > 0 ? sum / d.delivered.length : 0;
 }
 
 /** What attribution knows about the two directions. */

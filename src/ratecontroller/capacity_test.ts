@@ -7,7 +7,8 @@ import { CapacityController } from "./capacity.ts";
 import type { TickInput } from "../control/ratecontroller_port.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
-const settings = settingsWithDefaults({ base_dl_rate: 20000, base_ul_rate: 5000 });
+const settingsFor = (shaper: "cake" | "tbf" = "cake") =>
+  settingsWithDefaults({ base_dl_rate: 20000, base_ul_rate: 5000, shaper });
 const DT = 0.1;
 
 /** A controller on a hand-driven measurement state: baselines 20 ms each way. */
@@ -17,14 +18,14 @@ class Rig {
   readonly ctl: CapacityController;
   cur = { dl: 18000, ul: 4500 };
 
-  constructor() {
+  constructor(shaper: "cake" | "tbf" = "cake") {
     for (const ip of PEERS) {
       const t = this.clock.monotonicS();
       this.owd.baseline.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
       this.owd.recent.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
       this.owd.latest!.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
     }
-    this.ctl = new CapacityController(settings, { owd: this.owd, clock: this.clock });
+    this.ctl = new CapacityController(settingsFor(shaper), { owd: this.owd, clock: this.clock });
   }
 
   /** One raw sample from reflector `i` adding `upMs` / `downMs` to the baselines, received now. */
@@ -200,4 +201,26 @@ Deno.test("capacity: lightly loaded, the rate settles below the estimate and the
   const est = r.ctl.capacity.dl;
   assert(est > low + 0.8 * (20000 - low), `estimate decays toward base 20000, got ${est}`);
   assert(r.cur.dl < est * 0.7, `idle rate waits well below the estimate, got ${r.cur.dl}`);
+});
+
+Deno.test("capacity: with tbf a standing queue while the download delivers its whole rate is the shaper's own: no cut", () => {
+  // tbf: the probes wait in our shaper's FIFO, which a cut would only lengthen. CAKE serves
+  // them first, so there a queue always means the bottleneck's.
+  const owd = (shaper: "tbf" | "cake") => {
+    const r = new Rig(shaper);
+    r.cur = { dl: 16000, ul: 4500 };
+    const before = r.saturate({ dl: 30000, ul: 5000 }).dl; // delivers all of its rate
+    r.all({ down: 20 });
+    return { before, after: r.saturate({ dl: 30000, ul: 5000 }).dl };
+  };
+  const tbf = owd("tbf");
+  assert(tbf.after >= tbf.before, `tbf: not cut (${tbf.before} → ${tbf.after})`);
+  const cake = owd("cake");
+  assert(cake.after < cake.before, `cake: cut (${cake.before} → ${cake.after})`);
+  // With tbf the download is still cut when it delivers less than its rate (the link's queue).
+  const r = new Rig("tbf");
+  r.cur = { dl: 20000, ul: 4500 };
+  r.step({ dl: 12000, ul: 4500 });
+  r.all({ down: 30 });
+  assert(r.step({ dl: 12000, ul: 4500 }).dl < 12000, "cut below the delivered 12000");
 });
