@@ -1,6 +1,7 @@
 /**
- * Lua support benchmark: cost of one Lua ratecontroller tick (builtin:ewma), of one plugin call
- * reading every field, and Lua heap growth over 100 000 ticks of controller + plugin.
+ * Lua support benchmark: cost of one Lua ratecontroller tick (builtin:ewma) and of one plugin call
+ * reading every field, as the daemon makes them (Lua in a worker, one message round trip per
+ * call) and in process, and Lua heap growth over 100 000 ticks of controller + plugin.
  *
  * Run: deno run -P=dev bench/lua.ts
  */
@@ -8,7 +9,12 @@ import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { createOwdState } from "../src/baseline/owd_state.ts";
 import { seededRandom, VirtualClock } from "../src/util/clock.ts";
 import type { TickInput } from "../src/control/ratecontroller_port.ts";
-import { createLuaRatecontroller, createPluginManager } from "../src/lua/mod.ts";
+import {
+  createIsolatedPlugins,
+  createIsolatedRatecontroller,
+  createLuaRatecontroller,
+  createPluginManager,
+} from "../src/lua/mod.ts";
 import { stageLogger } from "../src/log/mod.ts";
 import { median } from "../src/util/stats.ts";
 
@@ -75,6 +81,47 @@ function medianUs(fn: (i: number) => void, batches = 200, perBatch = 50): number
   return median(samples);
 }
 
+/** The same for calls that return a promise (one worker round trip each). */
+async function medianUsAsync(
+  fn: (i: number) => unknown,
+  batches = 100,
+  perBatch = 20,
+): Promise<number> {
+  for (let i = 0; i < 500; i++) await fn(i);
+  const samples: number[] = [];
+  let k = 0;
+  for (let b = 0; b < batches; b++) {
+    const t0 = performance.now();
+    for (let j = 0; j < perBatch; j++) await fn(k++);
+    samples.push((performance.now() - t0) * 1000 / perBatch);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+// As the daemon runs them: in workers.
+const isoController = await createIsolatedRatecontroller({
+  settings,
+  clock: new VirtualClock(0),
+  random: seededRandom(1),
+  logger,
+  owd: createOwdState(),
+  reselect: { requestReselect: () => {} },
+});
+const isoPlugins = await createIsolatedPlugins({
+  settings,
+  logger,
+  clock: new VirtualClock(0),
+  random: seededRandom(2),
+});
+if (!isoPlugins) throw new Error("bench plugin did not load in a worker");
+const isoTickUs = await medianUsAsync((i) => isoController.decide(inputs[i % inputs.length]));
+const isoPluginUs = await medianUsAsync((i) =>
+  isoPlugins.adjust({ ...inputs[i % inputs.length], next_dl_rate: 61000, next_ul_rate: 12100 })
+);
+isoController.close();
+isoPlugins.close();
+
 const tickUs = medianUs((i) => controller.decide(inputs[i % inputs.length]));
 const pluginUs = medianUs((i) => {
   const inp = inputs[i % inputs.length];
@@ -103,6 +150,8 @@ console.log(`100 000 controller+plugin ticks took ${loopS.toFixed(1)} s`);
 console.log(
   `Lua heap after warm-up ${(before / 1024).toFixed(1)} KB, after ${(after / 1024).toFixed(1)} KB`,
 );
-console.log(`metric lua_controller_tick_median ${tickUs.toFixed(1)} us`);
-console.log(`metric plugin_process_median ${pluginUs.toFixed(1)} us`);
+console.log(`metric lua_controller_tick_median ${isoTickUs.toFixed(1)} us`);
+console.log(`metric plugin_process_median ${isoPluginUs.toFixed(1)} us`);
+console.log(`metric lua_controller_tick_inprocess_median ${tickUs.toFixed(1)} us`);
+console.log(`metric plugin_process_inprocess_median ${pluginUs.toFixed(1)} us`);
 console.log(`metric lua_heap_growth_100k_ticks ${((after - before) / 1024).toFixed(1)} KB`);

@@ -196,3 +196,112 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: `run: SIGTERM sets the exit rate within 1 s while a plugin spins in a pattern match${
+    reason ? ` — ignored: ${reason}` : ""
+  }`,
+  ignore: reason !== undefined,
+  fn: () =>
+    withNetns("sqma-spin", async (ns) => {
+      const dir = await Deno.makeTempDir({ dir: "/tmp/sqm-autorate", prefix: "spin-" });
+      try {
+        await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
+        for (const dev of ["vdl", "vul"]) {
+          await must("ip", ["-n", ns, "link", "set", dev, "up"]);
+          await must("tc", [
+            "-n",
+            ns,
+            "qdisc",
+            "add",
+            "dev",
+            dev,
+            "root",
+            "tbf",
+            "rate",
+            "1mbit",
+            "burst",
+            "10kb",
+            "latency",
+            "20ms",
+          ]);
+        }
+        await Deno.copyFile(`${ROOT}/src/lua/testdata/spin.lua`, `${dir}/spin.lua`);
+        const list = `${dir}/reflectors.csv`;
+        const rows = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1},4,loopback ${i + 1}`);
+        await Deno.writeTextFile(list, ["reflector_ip,ip_version,description", ...rows].join("\n"));
+        // A long limit: the pattern match (seconds) is still running when SIGTERM comes.
+        await Deno.writeTextFile(
+          `${dir}/sqm-autorate`,
+          [
+            "config network",
+            "    option upload_interface 'vul'",
+            "    option download_interface 'vdl'",
+            "    option upload_base_kbits '10000'",
+            "    option download_base_kbits '50000'",
+            "config output",
+            "    option suppress_statistics '1'",
+            "config advanced_settings",
+            "    option shaper 'tbf'",
+            "    option lua_time_limit_ms '10000'",
+            "config plugins",
+            `    list plugin_script '${dir}/spin.lua'`,
+            "config spin",
+            "    option length '500'",
+            "",
+          ].join("\n"),
+        );
+        const child = new Deno.Command("ip", {
+          args: [
+            "netns",
+            "exec",
+            ns,
+            Deno.execPath(),
+            "run",
+            "-P=dev",
+            `${ROOT}/main.ts`,
+            "run",
+            "--config",
+            `${dir}/sqm-autorate`,
+            "--reflector-list-file",
+            list,
+            "--measurement-type",
+            "icmp",
+            "--pinger",
+            "fping",
+          ],
+          cwd: ROOT,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        let output = "";
+        const dec = new TextDecoder();
+        const pump = async (s: ReadableStream<Uint8Array>) => {
+          for await (const chunk of s) output += dec.decode(chunk, { stream: true });
+        };
+        const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+        const deadline = Date.now() + 40_000;
+        while (!output.includes("spin: matching 500") && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert(output.includes("spin: matching 500"), output);
+        await new Promise((r) => setTimeout(r, 300)); // well inside the match
+        const rateOf = async (dev: string) =>
+          JSON.parse(await must("tc", ["-n", ns, "-j", "qdisc", "show", "dev", dev]))[0].options
+            .rate * 8 / 1000;
+        const t0 = performance.now();
+        child.kill("SIGTERM");
+        let dl = await rateOf("vdl");
+        while (dl !== 50000 && performance.now() - t0 < 5000) dl = await rateOf("vdl");
+        const took = performance.now() - t0;
+        const status = await child.status;
+        await pumps;
+        assertEquals(dl, 50000, output);
+        assert(took < 1000, `exit rate after ${took.toFixed(0)} ms:\n${output}`);
+        assertEquals(status.code, 0, output);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }),
+});

@@ -9,6 +9,7 @@ import { choosePinger, createMeasurement, type PingerChoice } from "../measure/m
 import { checkReflectorList } from "../reflectors/list_check.ts";
 import { pluginSectionsFrom, usesLua } from "../lua/config.ts";
 import { loadLua } from "../lua/load.ts";
+import { systemClock } from "../util/clock.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
@@ -126,12 +127,15 @@ async function runWith(
 
   // The Lua engine (wasmoon and its wasm) is loaded only when Lua scripts are configured.
   const lua = usesLua(settings) ? await loadLua() : undefined;
-  // Plugins that fail to load are logged and skipped inside the manager: the daemon runs on.
+  // Lua runs in workers (a stuck call is stopped by wall-clock time; the shutdown signal stops
+  // them at once). Plugins that fail to load are logged and skipped: the daemon runs on.
   const adjusters: RateAdjuster[] = [];
-  const plugins = await lua?.createPluginManager({
+  const plugins = await lua?.createIsolatedPlugins({
     settings,
     logger: stageLogger("plugins"),
+    clock: systemClock,
     pluginSections,
+    signal: shutdown,
   });
   if (plugins) adjusters.push(plugins);
 
@@ -154,7 +158,9 @@ async function runWith(
   try {
     return await runDaemon(settings, {
       measurement,
-      luaFactory: lua && ((context) => lua.createLuaRatecontroller(context, { pluginSections })),
+      luaFactory: lua &&
+        ((context) =>
+          lua.createIsolatedRatecontroller(context, { pluginSections, signal: shutdown })),
       adjusters,
       stateDir: settings.state_dir,
       shutdown,

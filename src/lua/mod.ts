@@ -10,6 +10,12 @@ import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 
 export { checkScripts, type CheckScriptsOptions, syntheticTick } from "./check.ts";
 export {
+  createIsolatedPlugins,
+  createIsolatedRatecontroller,
+  IsolatedPlugins,
+  IsolatedRatecontroller,
+} from "./isolated.ts";
+export {
   createLuaRatecontroller,
   LuaRatecontroller,
   LuaRatecontrollerError,

@@ -44,6 +44,8 @@ export interface PluginManagerOptions {
    * `check-config` collects them instead.
    */
   onLoadError?: (ref: string, message: string) => void;
+  /** Called with a plugin's id (its 1-based position) just before each `process()` call. */
+  beforeCall?: (id: number) => void;
   /** Module-name search directories (see `MODULE_DIRS`). */
   moduleDirs?: readonly string[];
 }
@@ -124,15 +126,21 @@ export class PluginManager implements RateAdjuster {
   readonly #rt: LuaRuntime;
   readonly #plugins: LoadedPlugin[];
   readonly #logger: Logger;
+  readonly #beforeCall?: (id: number) => void;
   /** While {@link checkTick} runs: the problems of the tick. */
   #problems: string[] | undefined;
   #errors = 0;
 
   /** Use {@link createPluginManager}. */
-  constructor(rt: LuaRuntime, plugins: LoadedPlugin[], logger: Logger) {
+  constructor(
+    rt: LuaRuntime,
+    plugins: LoadedPlugin[],
+    options: { logger: Logger; beforeCall?: (id: number) => void },
+  ) {
     this.#rt = rt;
     this.#plugins = plugins;
-    this.#logger = logger;
+    this.#logger = options.logger;
+    this.#beforeCall = options.beforeCall;
   }
 
   /** Names of the plugins that are loaded and not disabled, in run order. */
@@ -177,6 +185,7 @@ export class PluginManager implements RateAdjuster {
       let raw;
       this.#rt.setLogSource(p.name);
       p.calls++;
+      this.#beforeCall?.(p.id);
       try {
         const args = pluginArgs({ readings: input.readings, ...cur });
         raw = sandbox.call(fns.plugin_process, [p.id, ...args], 5);
@@ -288,5 +297,5 @@ export async function createPluginManager(
     return undefined;
   }
   for (const p of plugins) logText(logger, "info", `Loaded ratecontrol plugin: ${p.name}`);
-  return new PluginManager(rt, plugins, logger);
+  return new PluginManager(rt, plugins, { logger, beforeCall: options.beforeCall });
 }

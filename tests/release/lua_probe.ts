@@ -1,13 +1,20 @@
 /**
  * Lua probe: loads the shipped Lua ratecontroller and a plugin the way `check-config` does (which
- * starts wasmoon from the embedded wasm), and prints `lua ok` or the problems. Run under
- * `-P=daemon`, as source and bundled, it shows the Lua engine needs no permission beyond the
- * manifest and survives bundling.
+ * starts wasmoon from the embedded wasm), then runs one tick through both in workers as the
+ * daemon does, and prints `lua ok` or the problems. Run under `-P=daemon`, as source and bundled,
+ * it shows the Lua engine and its workers need no permission beyond the manifest and survive
+ * bundling. Bundled, this module is also the workers' entry (as main.ts is for the daemon).
  */
 import { settingsWithDefaults } from "../../src/config/defaults.ts";
-import { checkScripts } from "../../src/lua/mod.ts";
+import { createOwdState } from "../../src/baseline/owd_state.ts";
+import { systemClock } from "../../src/util/clock.ts";
+import { LUA_WORKER_NAME } from "../../src/lua/worker_protocol.ts";
+import { syntheticTick } from "../../src/lua/check.ts";
 
-if (import.meta.main) {
+if ((globalThis as { name?: unknown }).name === LUA_WORKER_NAME) {
+  (await import("../../src/lua/worker_entry.ts")).serveLuaWorker();
+} else if (import.meta.main) {
+  const lua = await import("../../src/lua/mod.ts");
   const settings = settingsWithDefaults({
     base_ul_rate: 20000,
     base_dl_rate: 100000,
@@ -16,7 +23,33 @@ if (import.meta.main) {
     // This probe is about permissions, not speed: a loaded machine must not time it out.
     lua_time_limit_ms: 2000,
   });
-  const problems = await checkScripts(settings);
+  const problems = await lua.checkScripts(settings);
+  const logger = { info() {}, debug() {}, warn() {}, warning() {}, error() {}, trace() {} };
+  try {
+    const controller = await lua.createIsolatedRatecontroller({
+      settings,
+      clock: systemClock,
+      random: Math.random,
+      logger: logger as never,
+      owd: createOwdState(),
+      reselect: { requestReselect: () => {} },
+    });
+    const plugins = await lua.createIsolatedPlugins({
+      settings,
+      clock: systemClock,
+      logger: logger as never,
+    });
+    const tick = syntheticTick(settings);
+    const d = await controller.decide(tick);
+    await plugins?.adjust({ ...tick, ...d });
+    if (!(d.next_dl_rate > 0) || plugins?.active.length !== 1) {
+      problems.push(`workers: decision ${JSON.stringify(d)}, plugins ${plugins?.active}`);
+    }
+    controller.close();
+    plugins?.close();
+  } catch (e) {
+    problems.push(`workers: ${(e as Error).message}`);
+  }
   console.log(problems.length === 0 ? "lua ok" : `lua problems: ${problems.join("; ")}`);
   Deno.exit(problems.length === 0 ? 0 : 1);
 }

@@ -1,0 +1,104 @@
+/**
+ * Lua in a worker: a call stuck in a C function is stopped by wall-clock time (the worker is
+ * terminated and started afresh), and the controller in a worker decides as in process.
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { settingsWithDefaults } from "../config/defaults.ts";
+import type { TableSettings } from "../config/settings_table.ts";
+import { seededRandom, systemClock } from "../util/clock.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import type { RatecontrollerContext } from "../control/ratecontroller_port.ts";
+import { createIsolatedPlugins, createIsolatedRatecontroller } from "./isolated.ts";
+import { createLuaRatecontroller } from "./lua_ratecontroller.ts";
+import { recordingLogger, tickReadings } from "./testing.ts";
+
+const fixture = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;
+
+function settings(overrides: Partial<TableSettings>) {
+  return settingsWithDefaults({
+    ul_if: "wan",
+    dl_if: "ifb4wan",
+    base_ul_rate: 20000,
+    base_dl_rate: 100000,
+    ...overrides,
+  });
+}
+
+const input = (now_s: number) => ({
+  readings: tickReadings({ now_s }),
+  next_ul_rate: 12000,
+  next_dl_rate: 60000,
+  ul_max_delta_owd: 15,
+  dl_max_delta_owd: 15,
+});
+
+Deno.test("isolated plugins: a pattern match spinning in C is stopped within 2x the limit; stuck twice, the plugin is left out", async () => {
+  const limit = 500;
+  const { logger, lines } = recordingLogger();
+  const p = await createIsolatedPlugins({
+    settings: settings({
+      plugin_scripts: [fixture("spin.lua"), fixture("add_one.lua")],
+      lua_time_limit_ms: limit,
+    }),
+    logger,
+    clock: systemClock,
+    // ("a"):rep(400):find(".-.-.-b") runs for seconds
+    pluginSections: (name) => name === "spin" ? { length: "400" } : undefined,
+  });
+  assert(p);
+  try {
+    assertEquals(p.active, ["spin", "add_one"]);
+    assertEquals(await p.adjust(input(1)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    const t0 = performance.now();
+    assertEquals(await p.adjust(input(5)), {});
+    const took = performance.now() - t0;
+    assert(took >= limit && took < 2 * limit, `stopped after ${took.toFixed(0)} ms`);
+    assert(lines.some((l) => l.text === "spin: spin: matching 400"), JSON.stringify(lines));
+    const stopped = lines.find((l) => l.text.includes("stuck in a C function"))?.text ?? "";
+    assert(stopped.startsWith(`plugin ${fixture("spin.lua")}: process() stopped after`), stopped);
+    // A fresh worker: both plugins again, state started over.
+    assertEquals(await p.adjust(input(2)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(p.active, ["spin", "add_one"]);
+    await p.adjust(input(6));
+    assert(lines.some((l) => l.text === `plugin ${fixture("spin.lua")} disabled: stuck 2 times`));
+    assertEquals(await p.adjust(input(7)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(p.active, ["add_one"]);
+  } finally {
+    p.close();
+  }
+});
+
+Deno.test("isolated controller: builtin:ewma in a worker decides exactly as in process", async () => {
+  const ctx = (seed: number): RatecontrollerContext => ({
+    settings: settings({ rate_controller: "builtin:ewma", lua_time_limit_ms: 2000 }),
+    clock: systemClock,
+    random: seededRandom(seed),
+    logger: recordingLogger().logger,
+    owd: createOwdState(),
+    reselect: { requestReselect: () => {} },
+  });
+  const iso = await createIsolatedRatecontroller(ctx(5));
+  const local = await createLuaRatecontroller(ctx(5));
+  try {
+    assertEquals(iso.name, "ewma (lua)");
+    assertEquals(iso.speedHistory(), local.speedHistory());
+    const rnd = seededRandom(9);
+    for (let i = 0; i < 300; i++) {
+      const t = {
+        readings: tickReadings({
+          now_s: i / 2,
+          rx_load: rnd() * 1.1,
+          tx_load: rnd() * 1.1,
+          down_del_stat: rnd() * 30,
+          up_del_stat: rnd() * 30,
+        }),
+        ul_max_delta_owd: 15,
+        dl_max_delta_owd: 15,
+      };
+      assertEquals(await iso.decide(t), local.decide(t), `tick ${i}`);
+    }
+  } finally {
+    iso.close();
+    local.close();
+  }
+});

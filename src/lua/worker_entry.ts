@@ -1,0 +1,122 @@
+/**
+ * The Lua worker: runs one Lua ratecontroller or the plugin manager (the same code as in
+ * process) on its own thread, so the daemon's thread can stop a call that runs too long by
+ * terminating the worker (src/lua/isolated.ts). Log lines, random numbers, UCI sections and
+ * script files cross to the host through messages (src/lua/worker_protocol.ts).
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Clock } from "../util/clock.ts";
+import { createOwdState } from "../baseline/owd_state.ts";
+import type { AdjusterInput, TickInput } from "../control/ratecontroller_port.ts";
+import type { UciSectionOptions } from "./config.ts";
+import { createLuaRatecontroller, type LuaRatecontroller } from "./lua_ratecontroller.ts";
+import { createPluginManager, type PluginManager } from "./plugin_manager.ts";
+import { askHost, type HostMessage, RANDOM_BATCH, type WorkerMessage } from "./worker_protocol.ts";
+
+// deno-lint-ignore no-explicit-any
+const scope = globalThis as any;
+const post = (m: WorkerMessage) => scope.postMessage(m);
+
+const RANK: Record<string, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4, fatal: 5 };
+
+/** Posts log lines at or above `lowest` (an upstream level name); a message per line costs. */
+function postingLogger(lowest: string): Logger {
+  const min = RANK[lowest.toLowerCase()] ?? RANK.info;
+  const at = (level: string) => (message: unknown, props?: { text?: string }) => {
+    if (RANK[level] >= min) post({ op: "log", level, text: props?.text ?? String(message) });
+  };
+  return {
+    trace: at("trace"),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    warning: at("warn"),
+    error: at("error"),
+    fatal: at("fatal"),
+  } as unknown as Logger;
+}
+
+let now = { monoS: 0, wallMs: 0 };
+const clock: Clock = { monotonicS: () => now.monoS, wallMs: () => now.wallMs };
+let controller: LuaRatecontroller | undefined;
+let plugins: PluginManager | undefined;
+
+async function init(m: Extract<HostMessage, { op: "init" }>): Promise<void> {
+  now = { monoS: m.monoS, wallMs: m.wallMs };
+  const ask = (kind: "random" | "section" | "read", arg: string) => askHost(m.rpc, post, kind, arg);
+  const logger = postingLogger(m.settings.log_level);
+  const running = new Int32Array(m.running);
+  // Random numbers come in batches: a round trip per draw would cost more than a tick.
+  let draws: number[] = [];
+  const random = () => {
+    if (draws.length === 0) draws = (ask("random", String(RANDOM_BATCH)) as number[]).reverse();
+    return draws.pop()!;
+  };
+  const pluginSections = (name: string) => ask("section", name) as UciSectionOptions | undefined;
+  const readTextFile = (path: string) => Promise.resolve(ask("read", path) as string);
+  try {
+    if (m.kind === "controller") {
+      controller = await createLuaRatecontroller({
+        settings: m.settings,
+        clock,
+        random,
+        logger,
+        owd: createOwdState(),
+        reselect: { requestReselect: () => {} },
+      }, { pluginSections, readTextFile });
+      post({ op: "ready", name: controller.name });
+    } else {
+      plugins = await createPluginManager({
+        settings: m.settings,
+        logger,
+        clock,
+        random,
+        mathSeed: m.mathSeed,
+        pluginSections,
+        readTextFile,
+        beforeCall: (plugin) => Atomics.store(running, 0, plugin),
+      });
+      post({ op: "ready", name: "lua-plugins", active: plugins?.active ?? [] });
+    }
+  } catch (e) {
+    post({ op: "init-error", errorName: (e as Error).name, message: (e as Error).message });
+  }
+}
+
+function call(
+  method: string,
+  arg: unknown,
+): { value: unknown; active?: string[]; health?: PluginHealth } {
+  if (controller !== undefined) {
+    if (method === "decide") return { value: controller.decide(arg as TickInput) };
+    if (method === "history") return { value: controller.speedHistory() };
+    if (method === "heap") return { value: controller.heapBytes() };
+    if (method === "checkTick") return { value: controller.checkTick(arg as TickInput) };
+  }
+  if (method === "adjust" && plugins === undefined) return { value: {}, active: [] };
+  if (plugins !== undefined) {
+    const active = () => plugins!.active;
+    if (method === "adjust") {
+      return { value: plugins.adjust(arg as AdjusterInput), active: active() };
+    }
+    if (method === "heap") return { value: plugins.heapBytes() };
+    if (method === "checkTick") {
+      return { value: plugins.checkTick(arg as AdjusterInput), active: active() };
+    }
+  }
+  throw new Error(`Lua worker: no method ${method}`);
+}
+
+/** Starts answering the host. */
+export function serveLuaWorker(): void {
+  scope.onmessage = async (ev: MessageEvent<HostMessage>) => {
+    const m = ev.data;
+    if (m.op === "init") return await init(m);
+    now = { monoS: m.monoS, wallMs: m.wallMs };
+    try {
+      post({ op: "result", id: m.id, ...call(m.method, m.arg) });
+    } catch (e) {
+      post({ op: "error", id: m.id, message: (e as Error).message });
+    }
+  };
+}
