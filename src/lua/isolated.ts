@@ -30,6 +30,7 @@ import {
   answerRpc,
   type HostMessage,
   LUA_WORKER_NAME,
+  type PluginHealth,
   RPC_BUFFER_BYTES,
   type WorkerKind,
   type WorkerMessage,
@@ -90,6 +91,8 @@ class LuaWorkerHost {
   name = "";
   /** Active plugins after the last call. */
   active: string[] = [];
+  /** The worker's plugin failure counts after the last call. */
+  health: PluginHealth = { errors: 0, disabled: [] };
 
   constructor(spec: WorkerSpec) {
     this.#spec = spec;
@@ -222,6 +225,7 @@ class LuaWorkerHost {
         clearTimeout(p.timer);
         if (m.op === "result") {
           if (m.active !== undefined) this.active = m.active;
+          if (m.health !== undefined) this.health = m.health;
           p.resolve({ value: m.value, active: m.active });
         } else p.reject(new LuaError("error", m.message));
       }
@@ -386,12 +390,24 @@ export class IsolatedPlugins implements RateAdjuster {
   /** Plugin references the current worker runs, in order (ids are positions + 1). */
   #refs: string[];
   readonly #stuck = new Map<string, number>();
+  #stuckErrors = 0;
+  #errorsBefore = 0;
+  readonly #stuckDisabled: string[] = [];
 
   /** Use {@link createIsolatedPlugins}. */
   constructor(host: LuaWorkerHost, refs: string[], logger: Logger) {
     this.#host = host;
     this.#refs = refs;
     this.#logger = logger;
+  }
+
+  /** Failed `process()` calls so far (stuck ones included), and the disabled plugins (metrics). */
+  get health(): PluginHealth {
+    const h = this.#host.health;
+    return {
+      errors: this.#errorsBefore + h.errors + this.#stuckErrors,
+      disabled: [...this.#stuckDisabled, ...h.disabled],
+    };
   }
 
   /** Names of the active plugins after the last call. */
@@ -405,6 +421,10 @@ export class IsolatedPlugins implements RateAdjuster {
       return (await this.#host.call("adjust", input)).value as Adjustment;
     } catch (e) {
       const id = this.#host.running;
+      this.#stuckErrors++;
+      // The fresh worker counts from zero.
+      this.#errorsBefore += this.#host.health.errors;
+      this.#host.health = { errors: 0, disabled: [] };
       const ref = id === 0 ? undefined : this.#refs[id - 1];
       logText(this.#logger, "error", `plugin ${ref ?? "?"}: process() ${(e as Error).message}`);
       if (ref !== undefined) {
@@ -413,6 +433,7 @@ export class IsolatedPlugins implements RateAdjuster {
         if (n >= MAX_STUCK) {
           this.#refs = this.#refs.filter((_, i) => i !== id! - 1);
           logText(this.#logger, "error", `plugin ${ref} disabled: stuck ${n} times`);
+          this.#stuckDisabled.push(ref);
         }
       }
       // This tick goes on without the plugins' results; the next call waits for the fresh worker.

@@ -11,7 +11,13 @@ import type { AdjusterInput, TickInput } from "../control/ratecontroller_port.ts
 import type { UciSectionOptions } from "./config.ts";
 import { createLuaRatecontroller, type LuaRatecontroller } from "./lua_ratecontroller.ts";
 import { createPluginManager, type PluginManager } from "./plugin_manager.ts";
-import { askHost, type HostMessage, RANDOM_BATCH, type WorkerMessage } from "./worker_protocol.ts";
+import {
+  askHost,
+  type HostMessage,
+  type PluginHealth,
+  RANDOM_BATCH,
+  type WorkerMessage,
+} from "./worker_protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
@@ -97,7 +103,11 @@ function call(
   if (plugins !== undefined) {
     const active = () => plugins!.active;
     if (method === "adjust") {
-      return { value: plugins.adjust(arg as AdjusterInput), active: active() };
+      return {
+        value: plugins.adjust(arg as AdjusterInput),
+        active: active(),
+        health: plugins.health,
+      };
     }
     if (method === "heap") return { value: plugins.heapBytes() };
     if (method === "checkTick") {
