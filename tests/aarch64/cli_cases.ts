@@ -1,6 +1,6 @@
 /**
  * The bundled program on aarch64 Deno (under qemu-user on x86_64) with exactly the binary's
- * permission set, next to the same run on this machine's Deno: the same exit code and the same
+ * permission set and V8 flags, next to the same run on this machine's Deno: the same exit code and the same
  * output wherever the program is deterministic (`simulate --json` with a fixed seed prints the
  * same figures), the Lua engine's wasm included, and the same permission denials.
  * Prints `metric aarch64_bundle_startup_ms` and `metric aarch64_sim_seconds` (trend only: the
@@ -9,7 +9,7 @@
 import { assert, assertEquals } from "../../src/util/assert.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { parseProbeOutput, probeProblems } from "../release/probe.ts";
-import { daemonRunArgs, exists, ROOT, runDeno, type RunResult } from "../release/run_deno.ts";
+import { binaryRunArgs, exists, ROOT, runDeno, type RunResult } from "../release/run_deno.ts";
 import { aarch64Test, runAarch64, SETUP } from "./setup.ts";
 
 /** Simulated seconds: short, the emulator is slow and the machine is shared. */
@@ -177,7 +177,7 @@ for (const c of CASES) {
       withCaseFiles(async () => {
         const setup = SETUP!;
         const file = c.script === "probe" ? setup.probe : setup.bundle;
-        const args = daemonRunArgs(file, [...c.args]);
+        const args = binaryRunArgs(file, [...c.args]);
         const native = await runDeno(args, { env: c.env });
         const started = performance.now();
         const arm = await runAarch64(setup, args, { env: c.env });

@@ -1,7 +1,7 @@
 /**
  * The real daemon on aarch64: the bundle on the aarch64 Deno (qemu-user on x86_64) with exactly
- * the binary's permission set, inside a throw-away network namespace with TBF shapers on a veth
- * pair and real fping (reflectors on the namespace's own loopback). It must take over the
+ * the binary's permission set and V8 flags, inside a throw-away network namespace with TBF
+ * shapers on a veth pair and real fping (reflectors on the namespace's own loopback). It must take over the
  * shapers with real `tc`, keep re-tuning them, and set the exit rate (the base rate) on SIGTERM.
  * tc, ip and fping are host executables the emulated daemon spawns.
  */
@@ -12,7 +12,7 @@ import {
   rootQdisc,
   withNetns,
 } from "../../src/util/netns_testing.ts";
-import { daemonRunArgs, exists } from "../release/run_deno.ts";
+import { binaryRunArgs, exists } from "../release/run_deno.ts";
 import { aarch64Test, SETUP } from "./setup.ts";
 
 const BASE_DL = 50_000;
@@ -72,7 +72,7 @@ Deno.test({
         ];
         const [exe, ...before] = setup.deno;
         const child = new Deno.Command("ip", {
-          args: ["netns", "exec", ns, exe, ...before, ...daemonRunArgs(setup.bundle, flags)],
+          args: ["netns", "exec", ns, exe, ...before, ...binaryRunArgs(setup.bundle, flags)],
           env: setup.env,
           stdin: "null",
           stdout: "piped",

@@ -2,8 +2,8 @@
  * What the aarch64 tests share, prepared once per test process: the aarch64 Deno of this Deno's
  * version (tests/aarch64/deno_package.ts) behind its launcher (tests/aarch64/qemu.ts), and the
  * program bundled by `deno task bundle`, plus the permission probe bundled the same way. Both
- * Denos then run the same files with the same arguments (`daemonRunArgs`: exactly the binary's
- * permission set).
+ * Denos then run the same files with the same arguments (`binaryRunArgs`: exactly the binary's
+ * permission set and V8 flags).
  */
 import { expectCode, ROOT, runDeno, type RunDenoOptions } from "../release/run_deno.ts";
 import { needs } from "../../src/util/netns_testing.ts";

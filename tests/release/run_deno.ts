@@ -1,4 +1,5 @@
 /** Helpers for the release tests: run `deno` subprocesses from the repository root. */
+import { v8FlagsArg } from "../../src/release/v8_flags.ts";
 
 /** Repository root (where deno.json is). */
 export const ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -50,6 +51,15 @@ export async function runDeno(args: string[], options: RunDenoOptions = {}): Pro
 /** `deno run` under exactly the daemon manifest, never prompting. */
 export function daemonRunArgs(script: string, args: string[] = []): string[] {
   return ["run", "-P=daemon", "--no-prompt", "--config", `${ROOT}/deno.json`, script, ...args];
+}
+
+/**
+ * {@linkcode daemonRunArgs} plus the V8 flags `deno task compile` bakes into the binary: the
+ * program runs as the release binary runs it.
+ */
+export function binaryRunArgs(script: string, args: string[] = []): string[] {
+  const [run, ...rest] = daemonRunArgs(script, args);
+  return [run, v8FlagsArg(), ...rest];
 }
 
 /** Throws with both streams when `r.code` is not `want`. */
