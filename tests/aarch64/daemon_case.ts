@@ -1,8 +1,9 @@
 /**
  * The real daemon on aarch64: the bundle on the aarch64 Deno (qemu-user on x86_64) with exactly
  * the binary's permission set and V8 flags, inside a throw-away network namespace with TBF
- * shapers on a veth pair and real fping (reflectors on the namespace's own loopback). It must take over the
- * shapers with real `tc`, keep re-tuning them, and set the exit rate (the base rate) on SIGTERM.
+ * shapers on a veth pair and real fping (reflectors on the namespace's own loopback). It must take
+ * over the shapers with real `tc`, keep re-tuning them, and set the exit rate (the base rate) on
+ * SIGTERM.
  * tc, ip and fping are host executables the emulated daemon spawns.
  */
 import { assert, assertEquals, waitUntil } from "../../src/util/assert.ts";
