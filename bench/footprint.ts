@@ -24,12 +24,12 @@
 import { runAsync, sleep } from "../tests/e2e/cmd.ts";
 import {
   ADDR,
-  IFACE,
   netnsUnavailableReason,
   removeStaleNamespaces,
   Testbed,
 } from "../tests/e2e/testbed.ts";
 import { CLOCK_TICKS, RssPeakSampler, treeUsage } from "./_proc_usage.ts";
+import { testbedDaemonFlags, writeTestbedReflectors } from "../tests/e2e/daemon_flags.ts";
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
@@ -69,30 +69,13 @@ function optional(flag: string, value: string): string[] {
 /** Daemon flags for the testbed (files in `dir`). */
 function daemonFlags(dir: string, extra: readonly string[]): string[] {
   return [
-    "--upload-interface",
-    IFACE.routerWan,
-    "--download-interface",
-    IFACE.routerLan,
-    "--upload-base-kbits",
-    String(LINK.upKbit),
-    "--download-base-kbits",
-    String(LINK.downKbit),
-    "--download-counter",
-    "tx",
-    "--upload-counter",
-    "tx",
-    "--shaper",
-    "tbf",
-    "--pinger",
-    "fping",
-    "--reflector-list-file",
-    `${dir}/reflectors.csv`,
-    "--stats-file",
-    `${dir}/stats.csv`,
-    "--speed-hist-file",
-    `${dir}/speedhist.csv`,
-    // Interface locks of this run only: parallel runs reuse the interface names in their netns.
-    ...optional("--state-dir", dir),
+    ...testbedDaemonFlags({
+      dir,
+      upKbit: LINK.upKbit,
+      downKbit: LINK.downKbit,
+      // An older checkout measured with --entry may lack the flag.
+      stateDir: knownFlags.includes("--state-dir"),
+    }),
     ...optional("--idle-delay", String(IDLE_DELAY_S)),
     ...extra,
   ];
@@ -322,11 +305,7 @@ const tb = Testbed.create({
 /** Prints metric lines at once, so a later failure cannot lose them. */
 const metrics = { push: (...lines: string[]) => lines.forEach((l) => console.log(l)) };
 try {
-  await Deno.writeTextFile(
-    `${dir}/reflectors.csv`,
-    "reflector_ip,ip_version,description\n" +
-      ADDR.reflectors.map((a, i) => `${a},4,footprint reflector ${i + 1}\n`).join(""),
-  );
+  await writeTestbedReflectors(dir);
   console.log(
     `footprint: ${ENTRY}, ${PHASE_S} s phases, ${STREAMS}+${STREAMS} TCP streams, ` +
       `V8 flags: ${V8_FLAGS ?? "(none)"}`,

@@ -24,6 +24,7 @@ import {
 import { startIperfServer, waitIperfServer } from "../tests/e2e/scenario.ts";
 import { MGMT, SSH_PORT, sshUnavailableReason, startSshRouter } from "../tests/e2e/ssh_router.ts";
 import { treeUsage } from "./_proc_usage.ts";
+import { testbedDaemonFlags, writeTestbedReflectors } from "../tests/e2e/daemon_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
@@ -99,11 +100,7 @@ try {
   console.log(`metric remote_apply_median ${median(ms.slice(1)).toFixed(2)} ms`);
 
   // 2. The real daemon in remote mode under load.
-  await Deno.writeTextFile(
-    `${dir}/reflectors.csv`,
-    "reflector_ip,ip_version,description\n" +
-      ADDR.reflectors.map((a, i) => `${a},4,remote bench reflector ${i + 1}\n`).join(""),
-  );
+  await writeTestbedReflectors(dir);
   const argv = tb.exec(tb.ns.client, [
     Deno.execPath(),
     "run",
@@ -120,27 +117,7 @@ try {
     remote.remote_identity,
     "--remote-known-hosts",
     remote.remote_known_hosts,
-    "--upload-interface",
-    IFACE.routerWan,
-    "--download-interface",
-    IFACE.routerLan,
-    "--upload-base-kbits",
-    String(LINK.upKbit),
-    "--download-base-kbits",
-    String(LINK.downKbit),
-    "--download-counter",
-    "tx",
-    "--upload-counter",
-    "tx",
-    "--shaper",
-    "tbf",
-    "--pinger",
-    "fping",
-    "--reflector-list-file",
-    `${dir}/reflectors.csv`,
-    "--suppress-statistics",
-    "--state-dir",
-    dir, // its own lock directory: other testbeds may run daemons on the same names
+    ...testbedDaemonFlags({ dir, upKbit: LINK.upKbit, downKbit: LINK.downKbit, statistics: false }),
   ]);
   const daemon = tb.track(
     new Deno.Command(argv[0], { args: argv.slice(1), stdout: "null", stderr: "piped" }).spawn(),

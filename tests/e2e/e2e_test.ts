@@ -8,9 +8,9 @@ import { assert } from "../../src/util/assert.ts";
 import { needs } from "../../src/util/netns_testing.ts";
 import { defaultValue } from "../../src/config/defaults.ts";
 import { runAsync } from "./cmd.ts";
+import { testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
 import { formatQueueTrace, formatRateTrace, formatResultTable, goodput } from "./report.ts";
 import {
-  DAEMON_IFACES,
   type DaemonLaunch,
   longestStuckBacklogMs,
   runScenario,
@@ -24,7 +24,6 @@ import {
   SCHEDULE,
 } from "./setup.ts";
 import {
-  ADDR,
   netnsUnavailableReason,
   removeStaleNamespaces,
   type ShaperKind,
@@ -75,24 +74,12 @@ const COMPARE_P95_RATIO = 0.6;
 export function daemonFlags(dir: string, controller = "default"): string[] {
   return [
     ...(controller === "default" ? [] : ["--rate-controller", controller]),
-    "--upload-interface",
-    DAEMON_IFACES.upload,
-    "--download-interface",
-    DAEMON_IFACES.download,
-    "--upload-base-kbits",
-    String(SCHEDULE.upKbit),
-    "--download-base-kbits",
-    String(SCHEDULE.highDownKbit),
-    // Shaped traffic leaves the router on both interfaces: download = LAN tx, upload = WAN tx.
-    "--download-counter",
-    "tx",
-    "--upload-counter",
-    "tx",
-    "--shaper",
-    SHAPER,
-    ...(SHAPER === "htb" ? ["--htb-classid", "1:1"] : []),
-    "--pinger",
-    "fping",
+    ...testbedDaemonFlags({
+      dir,
+      upKbit: SCHEDULE.upKbit,
+      downKbit: SCHEDULE.highDownKbit,
+      shaper: SHAPER,
+    }),
     // fping 5.1 measures RTT only, and the daemon takes up = down = RTT/2: a 15 ms per-direction
     // threshold would react only to 30 ms of added RTT. Half of it keeps the reaction at 15 ms of
     // added RTT, what a timestamp pinger's 15 ms one-way threshold reacts to on one direction.
@@ -100,17 +87,8 @@ export function daemonFlags(dir: string, controller = "default"): string[] {
     String(DELAY_THRESHOLD_MS),
     "--upload-delay-ms",
     String(DELAY_THRESHOLD_MS),
-    "--reflector-list-file",
-    `${dir}/reflectors.csv`,
     "--num-reflectors",
     String(NUM_REFLECTORS),
-    "--stats-file",
-    `${dir}/stats.csv`,
-    "--speed-hist-file",
-    `${dir}/speedhist.csv`,
-    // Interface locks of this run only: parallel runs reuse the interface names in their netns.
-    "--state-dir",
-    dir,
     "--log-level",
     "INFO",
   ];
@@ -217,11 +195,7 @@ Deno.test({
       congestionControl: CONGESTION_CONTROL,
     });
     const bed = tb;
-    await Deno.writeTextFile(
-      `${dir}/reflectors.csv`,
-      "reflector_ip,ip_version,description\n" +
-        ADDR.reflectors.map((a, i) => `${a},4,e2e reflector ${i + 1}\n`).join(""),
-    );
+    await writeTestbedReflectors(dir);
     const base = { schedule: SCHEDULE, staticFraction: STATIC_FRACTION, dir };
 
     let unshaped: ScenarioResult | undefined;
@@ -254,7 +228,7 @@ Deno.test({
           // Each daemon run gets its own directory (statistics, log, reflector list).
           const runDir = `${dir}/daemon-${controller.replace(/[^a-z0-9]+/gi, "_")}`;
           await Deno.mkdir(runDir, { recursive: true });
-          await Deno.copyFile(`${dir}/reflectors.csv`, `${runDir}/reflectors.csv`);
+          await writeTestbedReflectors(runDir);
           const r = await runScenario(bed, "daemon", {
             ...base,
             dir: runDir,

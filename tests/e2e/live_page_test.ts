@@ -10,6 +10,7 @@
 import { assert } from "../../src/util/assert.ts";
 import { runAsync } from "./cmd.ts";
 import { startIperfServer, waitIperfServer } from "./scenario.ts";
+import { testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
 import { ADDR, netnsUnavailableReason, removeStaleNamespaces, Testbed } from "./testbed.ts";
 import { CHROMIUM, chromiumUnavailableReason, dumpDom, screenshot, textOfId } from "./chromium.ts";
 
@@ -70,11 +71,7 @@ Deno.test({
       congestionControl: "cubic,reno",
       tempDir: dir,
     });
-    await Deno.writeTextFile(
-      `${dir}/reflectors.csv`,
-      "reflector_ip,ip_version,description\n" +
-        ADDR.reflectors.map((a, i) => `${a},4,live reflector ${i + 1}\n`).join(""),
-    );
+    await writeTestbedReflectors(dir);
     // A real broker in the router namespace for the daemon's MQTT publisher (port 1883 of that
     // namespace's loopback: the release manifest allows it).
     const mqttReady = mosquitto !== undefined;
@@ -96,31 +93,7 @@ Deno.test({
       `${ROOT}/deno.json`,
       `${ROOT}/main.ts`,
       "run",
-      "--upload-interface",
-      "wan",
-      "--download-interface",
-      "lan",
-      "--upload-base-kbits",
-      "10000",
-      "--download-base-kbits",
-      "20000",
-      "--download-counter",
-      "tx",
-      "--upload-counter",
-      "tx",
-      "--shaper",
-      "tbf",
-      "--pinger",
-      "fping",
-      "--reflector-list-file",
-      `${dir}/reflectors.csv`,
-      "--stats-file",
-      `${dir}/stats.csv`,
-      "--speed-hist-file",
-      `${dir}/speedhist.csv`,
-      // Its own lock directory: other testbeds may run daemons on the same interface names.
-      "--state-dir",
-      dir,
+      ...testbedDaemonFlags({ dir, upKbit: 10_000, downKbit: 20_000 }),
       "--metrics-listen",
       "127.0.0.1:9101",
       ...(mqttReady ? ["--mqtt-url", "mqtt://127.0.0.1:1883", "--mqtt-interval", "1"] : []),

@@ -8,7 +8,8 @@
 import { assert, assertEquals } from "../../src/util/assert.ts";
 import { runAsync, sleep } from "./cmd.ts";
 import { parseStatsCsv } from "./probes.ts";
-import { DAEMON_IFACES, startIperfServer, waitIperfServer } from "./scenario.ts";
+import { startIperfServer, waitIperfServer } from "./scenario.ts";
+import { DAEMON_IFACES, testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
 import { ADDR, netnsUnavailableReason, removeStaleNamespaces, Testbed } from "./testbed.ts";
 import {
   killSshd,
@@ -48,34 +49,11 @@ function daemonArgv(
     extra.identity,
     "--remote-known-hosts",
     extra.knownHosts,
-    "--upload-interface",
-    DAEMON_IFACES.upload,
-    "--download-interface",
-    DAEMON_IFACES.download,
-    "--upload-base-kbits",
-    String(UP_KBIT),
-    "--download-base-kbits",
-    String(DOWN_KBIT),
-    "--download-counter",
-    "tx",
-    "--upload-counter",
-    "tx",
-    "--shaper",
-    "tbf",
-    "--pinger",
-    "fping",
+    ...testbedDaemonFlags({ dir, upKbit: UP_KBIT, downKbit: DOWN_KBIT }),
     "--download-delay-ms",
     "7.5",
     "--upload-delay-ms",
     "7.5",
-    "--reflector-list-file",
-    `${dir}/reflectors.csv`,
-    "--stats-file",
-    `${dir}/stats.csv`,
-    "--speed-hist-file",
-    `${dir}/speedhist.csv`,
-    "--state-dir",
-    dir, // its own lock directory: other testbeds may run daemons on the same names
   ]);
 }
 
@@ -118,11 +96,7 @@ Deno.test({
       congestionControl: "cubic,reno",
     });
     const bed = tb;
-    await Deno.writeTextFile(
-      `${dir}/reflectors.csv`,
-      "reflector_ip,ip_version,description\n" +
-        ADDR.reflectors.map((a, i) => `${a},4,e2e reflector ${i + 1}\n`).join(""),
-    );
+    await writeTestbedReflectors(dir);
     const keys = await startSshRouter(bed, dir);
     const decoder = new TextDecoder();
 

@@ -544,6 +544,3 @@ export async function runScenario(
     if (daemon && !daemon.exited) await daemon.stop(3000);
   }
 }
-
-/** Interfaces the daemon is told to use (router namespace). */
-export const DAEMON_IFACES = { upload: IFACE.routerWan, download: IFACE.routerLan } as const;
