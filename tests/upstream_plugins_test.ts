@@ -5,7 +5,7 @@
  * each getting its UCI section from the same configuration file.
  */
 import { assert, assertEquals } from "../src/util/assert.ts";
-import { must, netnsSkipReason, withNetns } from "../src/util/netns_testing.ts";
+import { addTbfVethPair, must, netnsSkipReason, withNetns } from "../src/util/netns_testing.ts";
 import { ROOT, runDeno } from "./release/run_deno.ts";
 
 const FIXTURES = `${ROOT}/tests/fixtures/upstream_plugins`;
@@ -126,26 +126,7 @@ Deno.test({
     withNetns("sqma-upplug", async (ns) => {
       const { dir, path } = await config();
       try {
-        await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
-        for (const dev of ["vdl", "vul"]) {
-          await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-          await must("tc", [
-            "-n",
-            ns,
-            "qdisc",
-            "add",
-            "dev",
-            dev,
-            "root",
-            "tbf",
-            "rate",
-            "1mbit",
-            "burst",
-            "10kb",
-            "latency",
-            "20ms",
-          ]);
-        }
+        await addTbfVethPair(ns, "vdl", "vul");
         // Loopback answers every 127/8 address: eight reflectors inside the namespace.
         const list = `${dir}/reflectors.csv`;
         const rows = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1},4,loopback ${i + 1}`);
@@ -206,26 +187,7 @@ Deno.test({
     withNetns("sqma-spin", async (ns) => {
       const dir = await Deno.makeTempDir({ dir: "/tmp/sqm-autorate", prefix: "spin-" });
       try {
-        await must("ip", ["-n", ns, "link", "add", "vdl", "type", "veth", "peer", "name", "vul"]);
-        for (const dev of ["vdl", "vul"]) {
-          await must("ip", ["-n", ns, "link", "set", dev, "up"]);
-          await must("tc", [
-            "-n",
-            ns,
-            "qdisc",
-            "add",
-            "dev",
-            dev,
-            "root",
-            "tbf",
-            "rate",
-            "1mbit",
-            "burst",
-            "10kb",
-            "latency",
-            "20ms",
-          ]);
-        }
+        await addTbfVethPair(ns, "vdl", "vul");
         await Deno.copyFile(`${ROOT}/src/lua/testdata/spin.lua`, `${dir}/spin.lua`);
         const list = `${dir}/reflectors.csv`;
         const rows = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1},4,loopback ${i + 1}`);
