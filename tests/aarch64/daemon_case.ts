@@ -67,6 +67,12 @@ Deno.test({
           String(reflectors.length),
           "--suppress-statistics",
           "true",
+          // A Lua plugin, so the Lua engine runs in the daemon on aarch64 too; the per-call time
+          // limit is wall time, and the emulator needs far more than the default.
+          "--plugin-scripts",
+          "builtin:log_readings",
+          "--lua-time-limit-ms",
+          "10000",
           // Its own lock directory: other tests' daemons may shape devices of the same names.
           "--state-dir",
           dir,
