@@ -28,6 +28,29 @@ async function config(): Promise<{ dir: string; path: string }> {
 }
 
 /** What every run must show: each plugin loaded, got its options, and never failed. */
+/**
+ * Collects a child's stdout and stderr as one text; `waitFor` polls (bounded, 40 s) until a
+ * marker shows up, `done` resolves with everything once both streams end.
+ */
+function collectOutput(child: Deno.ChildProcess) {
+  let output = "";
+  const dec = new TextDecoder();
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    for await (const chunk of s) output += dec.decode(chunk, { stream: true });
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  return {
+    text: () => output,
+    done: pumps.then(() => output),
+    waitFor: async (marker: string, pollMs: number) => {
+      const deadline = Date.now() + 40_000;
+      while (!output.includes(marker) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+  };
+}
+
 function assertPluginsWorked(output: string, what: string): void {
   assert(output.includes("lua51_idioms: 7,42,1024,1,3,5,61440,7,00ff,3,2"), `${what}:\n${output}`);
   assert(
@@ -157,19 +180,11 @@ Deno.test({
           stdout: "piped",
           stderr: "piped",
         }).spawn();
-        let output = "";
-        const dec = new TextDecoder();
-        const pump = async (s: ReadableStream<Uint8Array>) => {
-          for await (const chunk of s) output += dec.decode(chunk, { stream: true });
-        };
-        const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-        const deadline = Date.now() + 40_000;
-        while (!output.includes("dump_readings: cur_dl_rate=") && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        const out = collectOutput(child);
+        await out.waitFor("dump_readings: cur_dl_rate=", 200);
         child.kill("SIGTERM");
         const status = await child.status;
-        await pumps;
+        const output = await out.done;
         assertEquals(status.code, 0, output);
         assertPluginsWorked(output, "run");
       } finally {
@@ -237,17 +252,9 @@ Deno.test({
           stdout: "piped",
           stderr: "piped",
         }).spawn();
-        let output = "";
-        const dec = new TextDecoder();
-        const pump = async (s: ReadableStream<Uint8Array>) => {
-          for await (const chunk of s) output += dec.decode(chunk, { stream: true });
-        };
-        const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-        const deadline = Date.now() + 40_000;
-        while (!output.includes("spin: matching 500") && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        assert(output.includes("spin: matching 500"), output);
+        const out = collectOutput(child);
+        await out.waitFor("spin: matching 500", 50);
+        assert(out.text().includes("spin: matching 500"), out.text());
         await new Promise((r) => setTimeout(r, 300)); // well inside the match
         const rateOf = async (dev: string) =>
           JSON.parse(await must("tc", ["-n", ns, "-j", "qdisc", "show", "dev", dev]))[0].options
@@ -258,7 +265,7 @@ Deno.test({
         while (dl !== 50000 && performance.now() - t0 < 5000) dl = await rateOf("vdl");
         const took = performance.now() - t0;
         const status = await child.status;
-        await pumps;
+        const output = await out.done;
         assertEquals(dl, 50000, output);
         assert(took < 1000, `exit rate after ${took.toFixed(0)} ms:\n${output}`);
         assertEquals(status.code, 0, output);
