@@ -29,7 +29,11 @@ import {
   Testbed,
 } from "../tests/e2e/testbed.ts";
 import { CLOCK_TICKS, RssPeakSampler, treeUsage } from "./_proc_usage.ts";
-import { testbedDaemonFlags, writeTestbedReflectors } from "../tests/e2e/daemon_flags.ts";
+import {
+  daemonRunArgv,
+  testbedDaemonFlags,
+  writeTestbedReflectors,
+} from "../tests/e2e/daemon_flags.ts";
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
@@ -90,15 +94,9 @@ class Daemon {
 
   constructor(tb: Testbed, options: { dir: string; name: string; extra: readonly string[] }) {
     const argv = tb.exec(tb.ns.router, [
-      Deno.execPath(),
-      "run",
-      "-P=daemon",
-      ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
-      "--config",
-      ENTRY_CONFIG,
-      ENTRY,
-      "run",
-      ...daemonFlags(options.dir, options.extra),
+      ...daemonRunArgv([
+        ...daemonFlags(options.dir, options.extra),
+      ], { entry: ENTRY, config: ENTRY_CONFIG, v8Flags: V8_FLAGS }),
     ]);
     this.#statsFile = `${options.dir}/stats.csv`;
     try {

@@ -24,7 +24,11 @@ import {
 import { startIperfServer, waitIperfServer } from "../tests/e2e/scenario.ts";
 import { MGMT, SSH_PORT, sshUnavailableReason, startSshRouter } from "../tests/e2e/ssh_router.ts";
 import { treeUsage } from "./_proc_usage.ts";
-import { testbedDaemonFlags, writeTestbedReflectors } from "../tests/e2e/daemon_flags.ts";
+import {
+  daemonRunArgv,
+  testbedDaemonFlags,
+  writeTestbedReflectors,
+} from "../tests/e2e/daemon_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
@@ -102,22 +106,22 @@ try {
   // 2. The real daemon in remote mode under load.
   await writeTestbedReflectors(dir);
   const argv = tb.exec(tb.ns.client, [
-    Deno.execPath(),
-    "run",
-    "-P=daemon",
-    "--config",
-    `${ROOT}/deno.json`,
-    `${ROOT}/main.ts`,
-    "run",
-    "--remote",
-    remote.remote,
-    "--remote-port",
-    String(remote.remote_port),
-    "--remote-identity",
-    remote.remote_identity,
-    "--remote-known-hosts",
-    remote.remote_known_hosts,
-    ...testbedDaemonFlags({ dir, upKbit: LINK.upKbit, downKbit: LINK.downKbit, statistics: false }),
+    ...daemonRunArgv([
+      "--remote",
+      remote.remote,
+      "--remote-port",
+      String(remote.remote_port),
+      "--remote-identity",
+      remote.remote_identity,
+      "--remote-known-hosts",
+      remote.remote_known_hosts,
+      ...testbedDaemonFlags({
+        dir,
+        upKbit: LINK.upKbit,
+        downKbit: LINK.downKbit,
+        statistics: false,
+      }),
+    ]),
   ]);
   const daemon = tb.track(
     new Deno.Command(argv[0], { args: argv.slice(1), stdout: "null", stderr: "piped" }).spawn(),

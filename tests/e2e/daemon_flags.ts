@@ -64,3 +64,34 @@ export async function writeTestbedReflectors(dir: string): Promise<void> {
       ADDR.reflectors.map((a, i) => `${a},4,testbed reflector ${i + 1}\n`).join(""),
   );
 }
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Options of {@linkcode daemonRunArgv}. */
+export interface DaemonRunOptions {
+  /** Entry script (default this checkout's main.ts); its folder's deno.json is the config. */
+  readonly entry?: string;
+  /** Config file (default: the entry folder's deno.json). */
+  readonly config?: string;
+  /** `--v8-flags` to pass, if any. */
+  readonly v8Flags?: string;
+}
+
+/**
+ * `deno run -P=daemon … main.ts run FLAGS…`: the real daemon under exactly the release
+ * permission set (the testbed's files lie under /tmp/sqm-autorate/, which it may use).
+ */
+export function daemonRunArgv(flags: readonly string[], o: DaemonRunOptions = {}): string[] {
+  const entry = o.entry ?? `${ROOT}/main.ts`;
+  return [
+    Deno.execPath(),
+    "run",
+    "-P=daemon",
+    ...(o.v8Flags ? [`--v8-flags=${o.v8Flags}`] : []),
+    "--config",
+    o.config ?? `${entry.replace(/\/[^/]*$/, "")}/deno.json`,
+    entry,
+    "run",
+    ...flags,
+  ];
+}

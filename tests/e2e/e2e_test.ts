@@ -8,7 +8,7 @@ import { assert } from "../../src/util/assert.ts";
 import { needs } from "../../src/util/netns_testing.ts";
 import { defaultValue } from "../../src/config/defaults.ts";
 import { runAsync } from "./cmd.ts";
-import { testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
+import { daemonRunArgv, testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
 import { formatQueueTrace, formatRateTrace, formatResultTable, goodput } from "./report.ts";
 import {
   type DaemonLaunch,
@@ -98,16 +98,7 @@ function daemonLaunch(tb: Testbed, controller: string): DaemonLaunch {
   return {
     argv: (dir) =>
       tb.exec(tb.ns.router, [
-        Deno.execPath(),
-        "run",
-        // Exactly the release permission set: the temp dir lies under /tmp/sqm-autorate/, which
-        // it may read and write.
-        "-P=daemon",
-        "--config",
-        `${ROOT}/deno.json`,
-        DAEMON_ENTRY,
-        "run",
-        ...daemonFlags(dir, controller),
+        ...daemonRunArgv(daemonFlags(dir, controller), { entry: DAEMON_ENTRY }),
       ]),
     statsFile: (dir) => `${dir}/stats.csv`,
     warmupTimeoutS: 30,

@@ -10,11 +10,10 @@
 import { assert } from "../../src/util/assert.ts";
 import { runAsync } from "./cmd.ts";
 import { startIperfServer, waitIperfServer } from "./scenario.ts";
-import { testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
+import { daemonRunArgv, testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
 import { ADDR, netnsUnavailableReason, removeStaleNamespaces, Testbed } from "./testbed.ts";
 import { CHROMIUM, chromiumUnavailableReason, dumpDom, screenshot, textOfId } from "./chromium.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
 const ARTIFACT_DIR = Deno.env.get("SQMA_ARTIFACT_DIR") ?? "/tmp/sqm-autorate-artifacts";
 const URL_BASE = "http://127.0.0.1:9101";
@@ -86,17 +85,12 @@ Deno.test({
       );
     }
     const argv = tb.exec(tb.ns.router, [
-      Deno.execPath(),
-      "run",
-      "-P=daemon",
-      "--config",
-      `${ROOT}/deno.json`,
-      `${ROOT}/main.ts`,
-      "run",
-      ...testbedDaemonFlags({ dir, upKbit: 10_000, downKbit: 20_000 }),
-      "--metrics-listen",
-      "127.0.0.1:9101",
-      ...(mqttReady ? ["--mqtt-url", "mqtt://127.0.0.1:1883", "--mqtt-interval", "1"] : []),
+      ...daemonRunArgv([
+        ...testbedDaemonFlags({ dir, upKbit: 10_000, downKbit: 20_000 }),
+        "--metrics-listen",
+        "127.0.0.1:9101",
+        ...(mqttReady ? ["--mqtt-url", "mqtt://127.0.0.1:1883", "--mqtt-interval", "1"] : []),
+      ]),
     ]);
     daemon = tb.track(
       new Deno.Command(argv[0], {

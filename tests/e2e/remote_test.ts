@@ -9,7 +9,12 @@ import { assert, assertEquals } from "../../src/util/assert.ts";
 import { runAsync, sleep } from "./cmd.ts";
 import { parseStatsCsv } from "./probes.ts";
 import { startIperfServer, waitIperfServer } from "./scenario.ts";
-import { DAEMON_IFACES, testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
+import {
+  DAEMON_IFACES,
+  daemonRunArgv,
+  testbedDaemonFlags,
+  writeTestbedReflectors,
+} from "./daemon_flags.ts";
 import { ADDR, netnsUnavailableReason, removeStaleNamespaces, Testbed } from "./testbed.ts";
 import {
   killSshd,
@@ -21,7 +26,6 @@ import {
   startSshRouter,
 } from "./ssh_router.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
 const DOWN_KBIT = 20_000;
 const UP_KBIT = 10_000;
@@ -34,26 +38,21 @@ function daemonArgv(
   extra: Pick<SshRouterFiles, "knownHosts" | "identity">,
 ) {
   return tb.exec(tb.ns.client, [
-    Deno.execPath(),
-    "run",
-    "-P=daemon",
-    "--config",
-    `${ROOT}/deno.json`,
-    `${ROOT}/main.ts`,
-    "run",
-    "--remote",
-    `root@${MGMT.router}`,
-    "--remote-port",
-    String(SSH_PORT),
-    "--remote-identity",
-    extra.identity,
-    "--remote-known-hosts",
-    extra.knownHosts,
-    ...testbedDaemonFlags({ dir, upKbit: UP_KBIT, downKbit: DOWN_KBIT }),
-    "--download-delay-ms",
-    "7.5",
-    "--upload-delay-ms",
-    "7.5",
+    ...daemonRunArgv([
+      "--remote",
+      `root@${MGMT.router}`,
+      "--remote-port",
+      String(SSH_PORT),
+      "--remote-identity",
+      extra.identity,
+      "--remote-known-hosts",
+      extra.knownHosts,
+      ...testbedDaemonFlags({ dir, upKbit: UP_KBIT, downKbit: DOWN_KBIT }),
+      "--download-delay-ms",
+      "7.5",
+      "--upload-delay-ms",
+      "7.5",
+    ]),
   ]);
 }
 
