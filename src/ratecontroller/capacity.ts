@@ -114,6 +114,10 @@ class Direction {
   capped = false;
   /** Time a queue was last seen (s). */
   lastQueueS = 0;
+  /** The queue (largest-but-one sample, ms) at the last cut. */
+  lastCutQueueMs = 0;
+  /** The rate in force when the RTT last showed no queue (RTT only), kbit/s. */
+  rateAtClear = 0;
   /** Recent (time, delivered kbit/s) per decision. */
   readonly delivered: { t: number; kbit: number }[] = [];
   /** Recent raw samples (time, delta ms) for the delay slope. */
@@ -142,6 +146,8 @@ interface DirectionInput {
   suspect: boolean;
   /** Whether it may probe beyond its estimate now (RTT-only: one direction at a time). */
   mayProbe: boolean;
+  /** Probes sent before this time do not vote: the direction's probing turn began then (s). */
+  turnS: number;
 }
 
 /** The capacity controller. */
@@ -204,10 +210,11 @@ export class CapacityController implements Ratecontroller {
       dlLoad >= this.#p.highLoad && ulLoad >= this.#p.highLoad;
     if (shared && now - this.#tokenSinceS > this.#p.tokenS) this.#passToken(now);
     const holder = this.#token === "dl" ? this.#dl : this.#ul;
+    if (view.rttOnly) this.#noteClear(view, input);
     const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, {
       dlLoad,
       ulLoad,
-      probing: shared ? this.#token : undefined,
+      probing: shared && this.#holderRaised(r) ? this.#token : undefined,
     });
     const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
     const nextDl = this.#direction(this.#dl, {
@@ -217,6 +224,7 @@ export class CapacityController implements Ratecontroller {
       thr: r.down_utilisation,
       delivered: dlDelivered,
       mayProbe: !shared || this.#token === "dl",
+      turnS: shared && this.#token === "dl" ? this.#tokenSinceS : -Infinity,
       threshold: input.dl_max_delta_owd,
       deltas: dlDeltas,
       at: view.at,
@@ -230,6 +238,7 @@ export class CapacityController implements Ratecontroller {
       thr: r.up_utilisation,
       delivered: ulDelivered,
       mayProbe: !shared || this.#token === "ul",
+      turnS: shared && this.#token === "ul" ? this.#tokenSinceS : -Infinity,
       threshold: input.ul_max_delta_owd,
       deltas: ulDeltas,
       at: view.at,
@@ -239,6 +248,27 @@ export class CapacityController implements Ratecontroller {
     this.#lastSampleS = Math.max(this.#lastSampleS, ...view.at);
     if (shared && holder.lastCutS === now) this.#passToken(now);
     return { next_dl_rate: nextDl, next_ul_rate: nextUl };
+  }
+
+  /**
+   * RTT only: remembers both rates while no reflector shows a queue, so that a later rise can be
+   * checked against what changed since (docs/controllers.md, "Turn rules").
+   */
+  #noteClear(view: SampleView, input: TickInput): void {
+    const clear = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * this.#p.clearFraction;
+    for (let i = 0; i < view.dl.length; i++) if (view.dl[i] + view.ul[i] > clear) return;
+    this.#dl.rateAtClear = input.readings.cur_dl_rate;
+    this.#ul.rateAtClear = input.readings.cur_ul_rate;
+  }
+
+  /**
+   * Whether the direction holding the probing turn raised its rate since the RTT was last clear:
+   * if not, a rise is not its probe's doing (the other direction's capacity fell), and the rise
+   * is attributed by load as when nobody probes.
+   */
+  #holderRaised(r: TickInput["readings"]): boolean {
+    const [cur, d] = this.#token === "dl" ? [r.cur_dl_rate, this.#dl] : [r.cur_ul_rate, this.#ul];
+    return cur > d.rateAtClear;
   }
 
   #passToken(now: number): void {
@@ -264,13 +294,8 @@ export class CapacityController implements Ratecontroller {
     if (queued) d.lastQueueS = now;
     const load = cur > 0 ? x.thr / cur : 0;
 
-    // Cut: enough reflectors, each by its last sample, see more than the threshold; probes sent
-    // before the last cut's drain time was over do not count again.
-    const since = d.lastCutS + p.drainS;
-    let votes = 0;
-    for (let i = 0; i < x.deltas.length; i++) {
-      if (x.sent[i] > since && x.deltas[i] > trigger) votes++;
-    }
+    // Cut: enough reflectors, each by its last sample, see more than the threshold.
+    const votes = countVotes(d, x, { trigger, drainS: p.drainS });
     // Download: our shaper sits behind the bottleneck, so a queue a cut can drain means the link
     // delivers less than our rate. Delivering (on average) our whole rate, the queue is our own
     // shaper's (a FIFO such as tbf, that the probes wait in) or someone else's; cutting deeper
@@ -299,6 +324,7 @@ export class CapacityController implements Ratecontroller {
       d.cap = estimate;
       d.lastCutS = now;
       d.lastQueueS = now;
+      d.lastCutQueueMs = queueS * 1000;
       const drain = Math.max(0.5, 1 - queueS / p.drainS);
       d.lastCutRate = Math.max(d.min, Math.min(cur, estimate * p.margin * drain));
       return d.lastCutRate;
@@ -338,6 +364,30 @@ function recordDelivered(d: Direction, now: number, kbit: number, p: CapacityPar
   let max = 0;
   for (const e of d.delivered) if (e.kbit > max) max = e.kbit;
   return max;
+}
+
+/**
+ * Reflectors whose last sample votes for a cut: above `trigger`, and sent after the last cut's
+ * drain time (a queue the cut already answered does not count twice) and after the direction's
+ * probing turn began (RTT only: the queue of the previous turn's prober is not its doing). A
+ * sample that exceeds the queue the direction's last cut saw by `trigger` votes whenever it was
+ * sent: the queue grew in spite of the cut, the capacity fell again (docs/controllers.md,
+ * "Turn rules").
+ */
+function countVotes(
+  d: Direction,
+  x: DirectionInput,
+  o: { trigger: number; drainS: number },
+): number {
+  const trigger = o.trigger;
+  const since = Math.max(d.lastCutS + o.drainS, x.turnS);
+  const grown = d.lastCutQueueMs + trigger;
+  let votes = 0;
+  for (let i = 0; i < x.deltas.length; i++) {
+    if (x.deltas[i] <= trigger) continue;
+    if (x.deltas[i] > grown || x.sent[i] > since) votes++;
+  }
+  return votes;
 }
 
 /** The mean delivered throughput over the window, kbit/s. */

@@ -224,3 +224,73 @@ Deno.test("capacity: with tbf a standing queue while the download delivers its w
   r.all({ down: 30 });
   assert(r.step({ dl: 12000, ul: 4500 }).dl < 12000, "cut below the delivered 12000");
 });
+
+Deno.test("capacity: within the drain time, a queue that grew beyond the one the cut saw cuts again", () => {
+  const run = (laterMs: number) => {
+    const r = new Rig();
+    r.cur = { dl: 20000, ul: 4500 };
+    r.step({ dl: 16000, ul: 4500 });
+    r.all({ down: 20 });
+    const first = r.step({ dl: 16000, ul: 4500 }).dl;
+    r.all({ down: laterMs }); // 0.1 s after the cut: well inside its 0.5 s drain time
+    return { first, next: r.step({ dl: 8000, ul: 4500 }).dl };
+  };
+  const grown = run(40);
+  assert(
+    grown.next < grown.first,
+    `capacity fell again: second cut (${grown.first} → ${grown.next})`,
+  );
+  const same = run(22);
+  assertEquals(same.next, same.first, "the queue the cut answered, draining: no second cut");
+});
+
+/** RTT only, both directions saturated: the upload takes the probing turn and probes. */
+function bothBusyRttOnly(): Rig {
+  const r = new Rig();
+  r.cur = { dl: 20000, ul: 4500 };
+  // An earlier download cut, long ago, saw a 30 ms queue.
+  r.step({ dl: 16000, ul: 4500 });
+  r.all({ up: 15, down: 15 });
+  r.step({ dl: 16000, ul: 4500 });
+  for (let k = 0; k < 30; k++) {
+    r.all({ up: 0, down: 0 });
+    r.step({ dl: 100, ul: 100 });
+  }
+  r.cur = { dl: 18000, ul: 4500 };
+  for (let k = 0; k < 3; k++) {
+    r.all({ up: 0, down: 0 });
+    r.saturate({ dl: 30000, ul: 10000 });
+  }
+  return r;
+}
+
+Deno.test("capacity: RTT only, the queue of the previous turn's prober does not cut the next one", () => {
+  const r = bothBusyRttOnly();
+  const ulBefore = r.cur.ul;
+  r.all({ up: 10, down: 10 }); // RTT +20 ms: the probing upload overshot
+  const cut = r.saturate({ dl: 30000, ul: 10000 });
+  assert(cut.ul < ulBefore, `the prober (upload) is cut (${ulBefore} → ${cut.ul})`);
+  assert(cut.dl >= 18000, `the download is not (${cut.dl})`);
+  // The turn passed to the download; replies to probes sent before that still show the queue
+  // (no larger than the one its own last cut saw).
+  r.all({ up: 9, down: 9 });
+  const out = r.saturate({ dl: 30000, ul: 10000 });
+  assert(out.dl >= cut.dl, `the download is not blamed (${cut.dl} → ${out.dl})`);
+});
+
+Deno.test("capacity: RTT only, a rise the turn holder did not probe into is not blamed on it alone", () => {
+  const rise = (holderRaised: boolean) => {
+    const r = bothBusyRttOnly();
+    const ulClear = r.cur.ul;
+    r.all({ up: 0, down: 0 });
+    r.saturate({ dl: 30000, ul: 10000 }); // RTT clear at these rates
+    if (!holderRaised) r.cur = { ...r.cur, ul: ulClear }; // the holder did not raise since
+    const dlBefore = r.cur.dl;
+    r.all({ up: 10, down: 10 });
+    return { dlBefore, dl: r.saturate({ dl: 30000, ul: 10000 }).dl };
+  };
+  const probed = rise(true);
+  assert(probed.dl >= probed.dlBefore, `the upload probed: download kept (${probed.dl})`);
+  const fell = rise(false);
+  assert(fell.dl < fell.dlBefore, `nobody probed: the busy download is cut too (${fell.dl})`);
+});
