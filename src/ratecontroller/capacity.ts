@@ -317,10 +317,12 @@ export class CapacityController implements Ratecontroller {
       d.capped = estimate < cur * p.maxCut;
       estimate = Math.max(estimate, cur * p.maxCut);
       // A cut long after the previous one may be a transient dip: remember where we were. More
-      // cuts while still held down keep that memory; a cut soon after the rate had risen again
-      // means the capacity really is lower: forget it.
+      // cuts while still held down keep that memory; a mild cut soon after the rate had risen
+      // again means the capacity really is lower: forget it.
       if (now - d.lastCutS > p.recallS) d.recall = Math.max(d.cap, estimate);
-      else if (cur > d.lastCutRate * 1.02) d.recall = estimate;
+      // A collapse (a cut held back by the half-rate limit) is a new dip, not a finding that
+      // the level is lower: it keeps the memory (v19, docs/controllers.md).
+      else if (cur > d.lastCutRate * 1.02 && !d.capped) d.recall = estimate;
       d.cap = estimate;
       d.lastCutS = now;
       d.lastQueueS = now;

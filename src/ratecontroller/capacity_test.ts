@@ -294,3 +294,30 @@ Deno.test("capacity: RTT only, a rise the turn holder did not probe into is not 
   const fell = rise(false);
   assert(fell.dl < fell.dlBefore, `nobody probed: the busy download is cut too (${fell.dl})`);
 });
+
+Deno.test("capacity: a collapse soon after a return keeps the remembered level, a mild cut forgets it", () => {
+  // Upload (its estimate divides by the queue's growth rate, so a steep rise is a collapse).
+  const after = (addedMs: number) => {
+    const r = new Rig();
+    r.cur = { dl: 18000, ul: 5000 };
+    r.step({ dl: 18000, ul: 5000 });
+    r.all({ up: 30 });
+    r.step({ dl: 18000, ul: 5000 }); // isolated cut: the level before it (5000) is remembered
+    for (let k = 0; k < 15; k++) {
+      r.all({ up: 0 });
+      r.saturate({ dl: 30000, ul: 10000 }); // back up, under 5 s after the cut
+    }
+    const back = r.cur.ul;
+    r.all({ up: addedMs });
+    r.saturate({ dl: 30000, ul: 10000 }); // the second cut
+    for (let k = 0; k < 20; k++) {
+      r.all({ up: 0 });
+      r.saturate({ dl: 30000, ul: 10000 });
+    }
+    return { back, rate: r.cur.ul };
+  };
+  const collapse = after(600);
+  const mild = after(30);
+  assert(collapse.rate > 4500, `a collapse returns toward the remembered 5000 (${collapse.rate})`);
+  assert(mild.rate < collapse.rate - 300, `a mild cut stays near its estimate (${mild.rate})`);
+});
