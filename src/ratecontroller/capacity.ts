@@ -71,6 +71,14 @@ export interface CapacityParams {
   deliveredWindowS: number;
   /** No cut goes deeper than this fraction of the current rate at once. */
   maxCut: number;
+  /**
+   * For this long after a load start (s), a download whose delivery still grows by more than
+   * `rampGrowth` over the delivered window is ramping (TCP slow start), not held back by an
+   * upstream bottleneck: it is not blamed by delivering less than its rate.
+   */
+  rampGraceS: number;
+  /** Growth over the delivered window that marks a ramping download (fraction). */
+  rampGrowth: number;
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -95,6 +103,8 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   relaxS: 30,
   deliveredWindowS: 0.3,
   maxCut: 0.5,
+  rampGraceS: 1,
+  rampGrowth: 0.03,
 };
 
 /** Shortest and longest decision period, s. */
@@ -114,6 +124,8 @@ class Direction {
   capped = false;
   /** Time a queue was last seen (s). */
   lastQueueS = 0;
+  /** Time the direction was last lightly loaded (or the controller started), s. */
+  lastLightS = 0;
   /** The queue (largest-but-one sample, ms) at the last cut. */
   lastCutQueueMs = 0;
   /** The rate in force when the RTT last showed no queue (RTT only), kbit/s. */
@@ -187,6 +199,7 @@ export class CapacityController implements Ratecontroller {
     this.#dl = new Direction("dl", settings.base_dl_rate, settings.min_dl_rate);
     this.#ul = new Direction("ul", settings.base_ul_rate, settings.min_ul_rate);
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
+    this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
   }
 
   /** The capacity estimates, kbit/s (for tests and plots). */
@@ -204,6 +217,8 @@ export class CapacityController implements Ratecontroller {
     const ulDelivered = recordDelivered(this.#ul, now, r.up_utilisation, this.#p);
     const dlLoad = r.cur_dl_rate > 0 ? dlDelivered / r.cur_dl_rate : 0;
     const ulLoad = r.cur_ul_rate > 0 ? ulDelivered / r.cur_ul_rate : 0;
+    if (dlLoad < this.#p.lightLoad) this.#dl.lastLightS = now;
+    if (ulLoad < this.#p.lightLoad) this.#ul.lastLightS = now;
     // RTT only with both directions busy: one direction at a time probes beyond its estimate,
     // so a rise it causes is its own (docs/controllers.md, "Direction attribution").
     const shared = view.rttOnly && this.#p.attribution === "token" &&
@@ -215,6 +230,8 @@ export class CapacityController implements Ratecontroller {
       dlLoad,
       ulLoad,
       probing: shared && this.#holderRaised(r) ? this.#token : undefined,
+      dlRamping: now - this.#dl.lastLightS < this.#p.rampGraceS &&
+        ramping(this.#dl, this.#p.rampGrowth),
     });
     const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
     const nextDl = this.#direction(this.#dl, {
@@ -392,6 +409,12 @@ function countVotes(
   return votes;
 }
 
+/** Whether the delivery grew by more than `by` (a fraction) over the delivered window. */
+function ramping(d: Direction, by: number): boolean {
+  const n = d.delivered.length;
+  return n >= 2 && d.delivered[n - 1].kbit > (1 + by) * d.delivered[0].kbit;
+}
+
 /** The mean delivered throughput over the window, kbit/s. */
 function meanDelivered(d: Direction): number {
   let sum = 0;
@@ -407,6 +430,8 @@ interface Loads {
   ulLoad: number;
   /** The direction probing beyond its estimate while both are busy (RTT only), if any. */
   probing: "dl" | "ul" | undefined;
+  /** The download's delivery is still growing shortly after a load start (TCP slow start). */
+  dlRamping: boolean;
 }
 
 /**
@@ -432,8 +457,8 @@ function attribute(view: SampleView, l: Loads): {
   let ulSuspect = l.ulLoad >= 0.5 * busiest;
   if (dlSuspect && ulSuspect && l.probing !== undefined) {
     // The prober is the suspect; the download also when it delivers less than its rate (its
-    // bottleneck is before our shaper: the ISP queue is its own).
-    dlSuspect = l.probing === "dl" || l.dlLoad < UPSTREAM_LOAD;
+    // bottleneck is before our shaper: the ISP queue is its own), unless it is still ramping up.
+    dlSuspect = l.probing === "dl" || (l.dlLoad < UPSTREAM_LOAD && !l.dlRamping);
     ulSuspect = l.probing === "ul";
   }
   return { dlDeltas: rtt, ulDeltas: rtt, dlSuspect, ulSuspect };

@@ -321,3 +321,26 @@ Deno.test("capacity: a collapse soon after a return keeps the remembered level, 
   assert(collapse.rate > 4500, `a collapse returns toward the remembered 5000 (${collapse.rate})`);
   assert(mild.rate < collapse.rate - 300, `a mild cut stays near its estimate (${mild.rate})`);
 });
+
+Deno.test("capacity: RTT only, a download still ramping up after a load start is not blamed for the rise", () => {
+  // Both directions busy; the upload's queue raises the RTT while the download delivers less
+  // than its rate. Ramping (slow start) it is innocent; flat it has an upstream bottleneck.
+  const run = (dl: number[]) => {
+    const r = new Rig();
+    r.cur = { dl: 18000, ul: 5000 };
+    for (const d of dl) {
+      r.all({ up: 0, down: 0 });
+      r.step({ dl: d, ul: 5000 });
+    }
+    const before = r.cur.dl;
+    r.all({ up: 10, down: 10 });
+    return { before, after: r.step({ dl: dl[dl.length - 1], ul: 5000 }).dl };
+  };
+  const ramping = run([9000, 11000, 13000, 15000]);
+  assert(
+    ramping.after >= ramping.before,
+    `ramping: not cut (${ramping.before} → ${ramping.after})`,
+  );
+  const flat = run([15000, 15000, 15000, 15000]);
+  assert(flat.after < flat.before, `flat below its rate: cut (${flat.before} → ${flat.after})`);
+});
