@@ -101,6 +101,8 @@ async function simFigures(controller: string, cc: CongestionControl): Promise<Fi
       engine: {
         bufferMs: ISP_BUFFER_MS,
         bufferScales: true,
+        // The router's download shaper is on its LAN egress: the daemon's probes skip it.
+        downShaperOnLan: true,
         flows: SCHEDULE.streams,
         bulkRttMs: TESTBED_BULK_RTT_MS,
         cc,

@@ -64,6 +64,7 @@ interface SimulateFlags {
   loss: string;
   bufferMs: string;
   bufferScales?: boolean;
+  downShaperOnLan?: boolean;
   flows: string;
   bulkRttMs: string;
   tcp: string;
@@ -121,6 +122,10 @@ export function registerSimulateCommand(
     .option(
       "--buffer-scales",
       "the ISP buffer is --buffer-ms at the current capacity (a tbf bottleneck), not at nominal",
+    )
+    .option(
+      "--down-shaper-on-lan",
+      "the download shaper is on the LAN egress: the daemon's probe replies skip its queue",
     )
     .option("--flows <n>", "TCP flows per direction of a bulk load", "4")
     .option("--bulk-rtt-ms <ms>", "round trip of the bulk TCP flows without queueing", "30")
@@ -186,6 +191,7 @@ export async function simulateAction(
       bulkRttMs: positive("bulk-rtt-ms", flags.bulkRttMs, false),
       cc: flags.tcp as CongestionControl,
       bufferScales: flags.bufferScales === true,
+      downShaperOnLan: flags.downShaperOnLan === true,
     };
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(

@@ -90,6 +90,12 @@ export interface RunOptions {
   bufferMs?: number;
   /** The ISP buffer is `bufferMs` at the current capacity instead (a tbf bottleneck). */
   bufferScales?: boolean;
+  /**
+   * The download shaper sits on the router's LAN egress (as in the e2e testbed), so the
+   * daemon's own probe replies, delivered to the router, skip its queue (default: they pass it,
+   * as with ingress shaping on an IFB).
+   */
+  downShaperOnLan?: boolean;
   /** TCP flows per direction of a bulk load (default 4). */
   flows?: number;
   /** Round trip of the bulk traffic without queueing, ms (default 30: a server beyond the ISP). */
@@ -262,7 +268,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
       if (pipeline !== undefined) {
         const peers = pipeline.peers();
-        field.probe(t, peers, up.sparseDelayS(capUp) * 1000, down.sparseDelayS(capDown) * 1000);
+        const probeDownS = options.downShaperOnLan
+          ? down.bottleneckDelayS(capDown)
+          : down.sparseDelayS(capDown);
+        field.probe(t, peers, up.sparseDelayS(capUp) * 1000, probeDownS * 1000);
         field.collect(t, replies);
         for (let i = 0; i < replies.length; i++) pipeline.onReply(replies[i]);
         replies.length = 0;

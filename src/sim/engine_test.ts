@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { runScenario } from "./engine.ts";
+import { median } from "../util/stats.ts";
 import { loadPlan } from "./load.ts";
 import { type CapacityTrace, parseTraceCsv } from "./trace.ts";
 
@@ -164,4 +165,40 @@ Deno.test("--buffer-scales: the ISP buffer is time at the current capacity", asy
   assert((await p99After(false)) > 400, "fixed buffer");
   const scaled = await p99After(true);
   assert(scaled > 150 && scaled <= 201, `scaled buffer p99 ${scaled}`);
+});
+
+Deno.test("--down-shaper-on-lan: the daemon's probe replies skip a tbf download shaper's queue, the sparse probe does not", async () => {
+  const trace = flatTrace(10_000, 8_000);
+  const run = async (downShaperOnLan: boolean) => {
+    const rtts: number[] = [];
+    const sparse: number[] = [];
+    await runScenario({
+      scenario: "controller",
+      settings: settingsWithDefaults({ base_dl_rate: 9_000, base_ul_rate: 7_200, shaper: "tbf" }),
+      trace,
+      load: loadPlan("download", { durationS: 20, seed: 1, nominal: trace.nominal }),
+      durationS: 20,
+      seed: 1,
+      downShaperOnLan,
+      onStep: (t, downMs) => t > 5 && sparse.push(downMs),
+      // A pipeline that only probes and holds the shaper at 90 % of capacity: the shaper is the
+      // bottleneck, its FIFO fills, the ISP's stays empty.
+      pipeline: (hooks) => {
+        hooks.setDlRate(9_000);
+        hooks.setUlRate(7_200);
+        return {
+          name: "probe only",
+          peers: () => ["192.0.2.1"],
+          onReply: (r) => r.receiveTimeS > 5 && rtts.push(r.rttMs),
+          tick: () => {},
+        };
+      },
+    });
+    return { rtt: median(rtts), sparse: median(sparse) };
+  };
+  const through = await run(false);
+  const onLan = await run(true);
+  assert(through.sparse > 15 && onLan.sparse > 15, "the sparse probe waits in the FIFO both times");
+  const skipped = through.rtt - onLan.rtt;
+  assert(skipped > 15 && skipped < 25, `the daemon's replies skip ~20 ms of FIFO (${skipped} ms)`);
 });

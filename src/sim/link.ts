@@ -96,6 +96,15 @@ export class LinkDirection {
     return this.shaperQueue === "fifo" ? bottle + this.#shaperDelayS() : bottle;
   }
 
+  /**
+   * Queueing delay (s) a sparse packet sees when it is delivered to the router itself, before
+   * our shaper: the bottleneck backlog only (the daemon's own probe replies when the download
+   * shaper sits on the LAN egress, as in the e2e testbed).
+   */
+  bottleneckDelayS(capacityKbit: number): number {
+    return this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
+  }
+
   #shaperDelayS(): number {
     return this.shaperKbit === Infinity ? 0 : this.shaperQ / (this.shaperKbit * KBIT_TO_BYTES);
   }

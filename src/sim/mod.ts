@@ -43,6 +43,7 @@ export interface SimulateOptions {
     | "maxLoss"
     | "bufferMs"
     | "bufferScales"
+    | "downShaperOnLan"
     | "flows"
     | "bulkRttMs"
     | "cc"
