@@ -101,8 +101,8 @@ export class ReflectorField {
       if (r === undefined) continue;
       let due = this.#nextProbe.get(ip);
       if (due === undefined) {
-        // Stagger new peers across the interval, as a pinger's round does.
-        due = now + (i / Math.max(1, peers.length)) * this.#intervalS * 0.1;
+        // Spread new peers evenly across the interval, as fping --interval tick/N does.
+        due = now + (i / Math.max(1, peers.length)) * this.#intervalS;
         this.#nextProbe.set(ip, due);
       }
       if (!isDue(now, due)) {

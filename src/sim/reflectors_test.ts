@@ -54,3 +54,18 @@ Deno.test("lossy reflectors lose probes", () => {
     `${field.lost}/${field.sent}`,
   );
 });
+
+Deno.test("probes of the peers are spread evenly across the interval, as fping --interval period/N", () => {
+  const refl = makeReflectors(5, seededRandom(1), { maxLoss: 0 });
+  const field = new ReflectorField(refl, { random: seededRandom(2), mode: "echo", intervalS: 0.5 });
+  const peers = refl.map((r) => r.ip);
+  const sentAt: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const before = field.sent;
+    field.probe(i * 0.01, peers, 0, 0);
+    for (let k = before; k < field.sent; k++) sentAt.push(i * 0.01);
+  }
+  // One probe every 0.1 s, not a burst of five every 0.5 s.
+  const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]);
+  assert(gaps.every((g) => g > 0.085 && g < 0.115), `gaps ${gaps.map((g) => g.toFixed(2))}`);
+});
