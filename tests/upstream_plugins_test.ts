@@ -7,6 +7,7 @@
 import { assert, assertEquals } from "../src/util/assert.ts";
 import { addTbfVethPair, must, netnsSkipReason, withNetns } from "../src/util/netns_testing.ts";
 import { ROOT, runDeno } from "./release/run_deno.ts";
+import { daemonRunArgv } from "./e2e/daemon_flags.ts";
 
 const FIXTURES = `${ROOT}/tests/fixtures/upstream_plugins`;
 
@@ -194,9 +195,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: `run: SIGTERM sets the exit rate within 1 s while a plugin spins in a pattern match${
-    reason ? ` — ignored: ${reason}` : ""
-  }`,
+  name:
+    `run under -P=daemon: the Lua controller and plugins run in one worker; SIGTERM sets the exit rate within 1 s while a plugin spins in a pattern match${
+      reason ? ` — ignored: ${reason}` : ""
+    }`,
   ignore: reason !== undefined,
   fn: () =>
     withNetns("sqma-spin", async (ns) => {
@@ -204,6 +206,11 @@ Deno.test({
       try {
         await addTbfVethPair(ns, "vdl", "vul");
         await Deno.copyFile(`${ROOT}/src/lua/testdata/spin.lua`, `${dir}/spin.lua`);
+        // A Lua controller that says when it is called and holds the rates.
+        await Deno.writeTextFile(
+          `${dir}/hold.lua`,
+          'return { calculate = function() print("hold: calculate") return nil end }\n',
+        );
         const list = `${dir}/reflectors.csv`;
         const rows = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1},4,loopback ${i + 1}`);
         await Deno.writeTextFile(list, ["reflector_ip,ip_version,description", ...rows].join("\n"));
@@ -221,6 +228,7 @@ Deno.test({
             "config advanced_settings",
             "    option shaper 'tbf'",
             "    option lua_time_limit_ms '10000'",
+            `    option rate_controller '${dir}/hold.lua'`,
             "config plugins",
             `    list plugin_script '${dir}/spin.lua'`,
             "config spin",
@@ -228,24 +236,22 @@ Deno.test({
             "",
           ].join("\n"),
         );
+        // The release permission set: the worker must start without reading its own module.
         const child = new Deno.Command("ip", {
           args: [
             "netns",
             "exec",
             ns,
-            Deno.execPath(),
-            "run",
-            "-P=dev",
-            `${ROOT}/main.ts`,
-            "run",
-            "--config",
-            `${dir}/sqm-autorate`,
-            "--reflector-list-file",
-            list,
-            "--measurement-type",
-            "icmp",
-            "--pinger",
-            "fping",
+            ...daemonRunArgv([
+              "--config",
+              `${dir}/sqm-autorate`,
+              "--reflector-list-file",
+              list,
+              "--measurement-type",
+              "icmp",
+              "--pinger",
+              "fping",
+            ]),
           ],
           cwd: ROOT,
           stdin: "null",
@@ -268,6 +274,10 @@ Deno.test({
         const output = await out.done;
         assertEquals(dl, 50000, output);
         assert(took < 1000, `exit rate after ${took.toFixed(0)} ms:\n${output}`);
+        // On the daemon's thread the spinning match would have held SIGTERM for seconds.
+        assert(!output.includes("Lua runs on the daemon's thread"), output);
+        assert(output.includes("Loaded ratecontrol plugin: spin"), output);
+        assert(output.includes("hold: calculate"), output);
         assertEquals(status.code, 0, output);
       } finally {
         await Deno.remove(dir, { recursive: true });

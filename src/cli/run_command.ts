@@ -8,7 +8,7 @@ import type { ResolvedSettings } from "../config/resolve.ts";
 import { choosePinger, createMeasurement, type PingerChoice } from "../measure/mod.ts";
 import { checkReflectorList } from "../reflectors/list_check.ts";
 import { pluginSectionsFrom, usesLua } from "../lua/config.ts";
-import { loadLua } from "../lua/load.ts";
+import { loadLuaHost } from "../lua/load.ts";
 import { systemClock } from "../util/clock.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -125,19 +125,21 @@ async function runWith(
     }
   }
 
-  // The Lua engine (wasmoon and its wasm) is loaded only when Lua scripts are configured.
-  const lua = usesLua(settings) ? await loadLua() : undefined;
-  // Lua runs in workers (a stuck call is stopped by wall-clock time; the shutdown signal stops
-  // them at once). Plugins that fail to load are logged and skipped: the daemon runs on.
-  const adjusters: RateAdjuster[] = [];
-  const plugins = await lua?.createIsolatedPlugins({
-    settings,
-    logger: stageLogger("plugins"),
-    clock: systemClock,
-    pluginSections,
-    signal: shutdown,
-  });
-  if (plugins) adjusters.push(plugins);
+  // Lua runs in one worker for the controller and the plugins, which loads the engine (wasmoon
+  // and its wasm) only when Lua scripts are configured; a stuck call is stopped by wall-clock
+  // time and the shutdown signal stops the worker at once. Plugins that fail to load are logged
+  // and skipped: the daemon runs on.
+  const lua = usesLua(settings)
+    ? await (await loadLuaHost()).startDaemonLua({
+      settings,
+      logger: stageLogger("plugins"),
+      clock: systemClock,
+      pluginSections,
+      signal: shutdown,
+    })
+    : undefined;
+  const plugins = lua?.plugins;
+  const adjusters: RateAdjuster[] = plugins ? [plugins] : [];
 
   // The telemetry is built after the measurement it reads, but sees its replies from the start.
   const tap: { telemetry?: Telemetry } = {};
@@ -158,9 +160,7 @@ async function runWith(
   try {
     return await runDaemon(settings, {
       measurement,
-      luaFactory: lua &&
-        ((context) =>
-          lua.createIsolatedRatecontroller(context, { pluginSections, signal: shutdown })),
+      luaFactory: lua?.ratecontroller,
       adjusters,
       stateDir: settings.state_dir,
       shutdown,

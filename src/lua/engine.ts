@@ -12,6 +12,9 @@ import fs from "node:fs";
 import { LUA_REGISTRYINDEX, type LuaEngine, LuaFactory } from "wasmoon";
 import { GLUE_WASM_BASE64 } from "./glue_wasm.ts";
 import { COMPAT_LUA } from "./compat_lib.ts";
+import { LuaError, type LuaFailure } from "./errors.ts";
+
+export { LuaError, type LuaFailure };
 
 /** A value Lua can receive from or return to the host. */
 export type LuaScalar = number | string | boolean | null;
@@ -38,21 +41,6 @@ export class LuaOther {
 
 /** What a call can return. */
 export type LuaResult = LuaScalar | LuaOther;
-
-/** Why a Lua call failed. */
-export type LuaFailure = "error" | "timeout" | "memory" | "syntax";
-
-/** A failed load or call; the message carries the Lua message and, for runtime errors, traceback. */
-export class LuaError extends Error {
-  /** What went wrong. */
-  readonly kind: LuaFailure;
-  /** Builds the error. */
-  constructor(kind: LuaFailure, message: string) {
-    super(message);
-    this.name = "LuaError";
-    this.kind = kind;
-  }
-}
 
 /** Host functions a sandbox offers to scripts as `sqma.*`. */
 export interface SandboxHost {

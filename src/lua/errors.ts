@@ -20,3 +20,18 @@ export class ScriptNotFoundError extends Error {
     this.name = "ScriptNotFoundError";
   }
 }
+
+/** Why a Lua call failed. */
+export type LuaFailure = "error" | "timeout" | "memory" | "syntax";
+
+/** A failed load or call; the message carries the Lua message and, for runtime errors, traceback. */
+export class LuaError extends Error {
+  /** What went wrong. */
+  readonly kind: LuaFailure;
+  /** Builds the error. */
+  constructor(kind: LuaFailure, message: string) {
+    super(message);
+    this.name = "LuaError";
+    this.kind = kind;
+  }
+}

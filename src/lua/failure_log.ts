@@ -5,7 +5,7 @@
  * ratecontroller (docs/plugins.md, "When a script fails").
  */
 import type { Logger } from "@logtape/logtape";
-import { logText } from "./runtime.ts";
+import { logText } from "./log_text.ts";
 
 /** Period of the repeat-count lines, seconds. */
 export const REPEAT_SUMMARY_PERIOD_S = 60;

@@ -6,10 +6,13 @@
  * - `src/lua/embedded_scripts.ts`: every `lua/*.lua` and `lua/plugins/*.lua` as a string, so the
  *   shipped scripts are inside the binary and addressable as `builtin:<name>`.
  *
- * Run: `deno run -P=dev src/lua/gen_embedded.ts` after changing a script under `lua/` (the test
- * `embedded_scripts_test.ts` fails until you do).
+ * Then it regenerates the Lua worker bundle, which embeds both (src/lua/gen_worker_bundle.ts).
+ *
+ * Run: `deno task gen:lua` after changing a script under `lua/` or the Lua support's code (the
+ * tests `embedded_scripts_test.ts` and `worker_bundle_test.ts` fail until you do).
  */
 import { createRequire } from "node:module";
+import { bundleWorker, renderWorkerBundleModule, WORKER_BUNDLE_OUT } from "./gen_worker_bundle.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const WASM_OUT = new URL("src/lua/glue_wasm.ts", ROOT);
@@ -111,4 +114,6 @@ if (import.meta.main) {
     args: ["fmt", ...outputs.map(([url]) => url.pathname)],
   }).outputSync();
   if (!fmt.success) throw new Error(new TextDecoder().decode(fmt.stderr));
+  await Deno.writeTextFile(WORKER_BUNDLE_OUT, renderWorkerBundleModule(await bundleWorker()));
+  console.log(`wrote ${WORKER_BUNDLE_OUT.pathname}`);
 }

@@ -1,11 +1,16 @@
 /**
- * Lua on its own thread: the Lua ratecontroller and the plugin manager run in a Worker
- * (src/lua/worker_entry.ts) and the daemon's thread waits for each call with a wall-clock
- * watchdog. The engine's own instruction hook stops Lua code at `lua_time_limit_ms`, but not a
- * C function (a pattern match can run for seconds); such a call is stopped by terminating the
- * worker at 1.5 × the limit, and a fresh worker is started with the same scripts (their state
- * starts over). A plugin that gets stuck twice is left out of the fresh worker. The daemon's
- * thread is never blocked by Lua, so signals are handled at once (docs/plugins.md, "Time limit").
+ * Lua on its own thread: one worker per daemon (src/lua/worker_entry.ts) hosts the Lua
+ * ratecontroller and the plugins, each in its own Lua state, and the daemon's thread waits for
+ * each call with a wall-clock watchdog. The engine's own instruction hook stops Lua code at
+ * `lua_time_limit_ms`, but not a C function (a pattern match can run for seconds); such a call is
+ * stopped by terminating the worker at 1.5 × the limit, and a fresh worker is started with every
+ * script again (their state starts over). A plugin that gets stuck twice, or was disabled for
+ * failing, is left out of the fresh worker. The daemon's thread is never blocked by Lua, so
+ * signals are handled at once (docs/plugins.md, "Time limit").
+ *
+ * This module does not load the Lua engine: the worker does. Its code is the source module when
+ * this process may read it (a checkout with read permission), else the embedded worker bundle
+ * (src/lua/worker_bundle.ts) started from a `blob:` URL, which needs no permission at all.
  */
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
@@ -20,20 +25,19 @@ import type {
   TickInput,
 } from "../control/ratecontroller_port.ts";
 import { pluginRefs, type PluginSections } from "./config.ts";
-import { LuaError } from "./engine.ts";
-import { LuaRatecontrollerError } from "./errors.ts";
+import { LuaError, LuaRatecontrollerError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
-import { logText } from "./runtime.ts";
-import { createLuaRatecontroller, type LuaRatecontroller } from "./lua_ratecontroller.ts";
-import { createPluginManager, type PluginManager } from "./plugin_manager.ts";
+import { logText } from "./log_text.ts";
+import type { LuaRatecontroller } from "./lua_ratecontroller.ts";
+import type { PluginManager } from "./plugin_manager.ts";
 import {
   answerRpc,
   type HostMessage,
-  LUA_WORKER_NAME,
+  type PartState,
   type PluginHealth,
   RPC_BUFFER_BYTES,
-  type WorkerKind,
   type WorkerMessage,
+  type WorkerPart,
 } from "./worker_protocol.ts";
 
 /** A call is stopped this many times `lua_time_limit_ms` after it started. */
@@ -46,158 +50,256 @@ const WORKER_UNAVAILABLE = "LuaWorkerUnavailable";
 /** How often the controller's speed history is fetched with a tick, seconds. */
 const HISTORY_REFRESH_S = 60;
 
-/** Where the worker's code is: this module's sibling, or the bundle itself (main.ts serves it). */
-function workerUrl(): string {
+/** Where the worker's code comes from (see the module comment). */
+export type WorkerSource = "module" | "embedded";
+
+let embeddedUrl: string | undefined;
+
+/** The worker's module URL: the source module when readable, else the embedded bundle. */
+async function workerUrl(source?: WorkerSource): Promise<{ url: string; source: WorkerSource }> {
   const here = import.meta.url;
-  return here.endsWith("/src/lua/isolated.ts") ? new URL("./worker_main.ts", here).href : here;
+  const module = new URL("./worker_main.ts", here);
+  if (source !== "embedded" && here.endsWith("/src/lua/isolated.ts")) {
+    const readable = module.protocol === "file:" &&
+      (await Deno.permissions.query({ name: "read", path: module })).state === "granted";
+    if (readable || source === "module") return { url: module.href, source: "module" };
+  }
+  if (embeddedUrl === undefined) {
+    const { LUA_WORKER_BUNDLE } = await import("./worker_bundle.ts");
+    embeddedUrl = URL.createObjectURL(new Blob([LUA_WORKER_BUNDLE], { type: "text/javascript" }));
+  }
+  return { url: embeddedUrl, source: "embedded" };
 }
 
-/** What a worker is started with. */
-interface WorkerSpec {
-  kind: WorkerKind;
-  settings: Settings;
-  clock: Clock;
-  random: RandomSource;
+/** One Lua part the worker hosts, as the host knows it. */
+interface PartSpec {
+  part: WorkerPart;
+  /** The settings the part is (re)loaded with (evaluated at each load). */
+  settings: () => Settings;
   logger: Logger;
+  random: RandomSource;
   pluginSections?: PluginSections;
   readTextFile?: (path: string) => Promise<string>;
   mathSeed?: number;
-  /** Aborts every pending call and stops the worker (the daemon's shutdown). */
-  signal?: AbortSignal;
+  /** Called after every successful (re)load, with what loaded. */
+  onLoad?: (loaded: Loaded) => void;
 }
 
-interface Pending {
-  resolve: (r: { value: unknown; active?: string[] }) => void;
+/** What a loaded part reports. */
+interface Loaded {
+  /** Display name (the controller's) or `lua-plugins`. */
+  name: string;
+  /** Active plugins (plugins only). */
+  active: string[];
+}
+
+interface Waiting<T> {
+  resolve: (v: T) => void;
   reject: (e: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
-/** One worker and its protocol; restarts it after a stuck call. */
-class LuaWorkerHost {
-  readonly #spec: WorkerSpec;
+/** Options of {@link LuaWorker}. */
+export interface LuaWorkerOptions {
+  /** Effective settings (`lua_time_limit_ms`). */
+  settings: Settings;
+  /** Injected clock (the scripts' time). */
+  clock: Clock;
+  /** Stops the worker and fails pending calls at once (the daemon's shutdown signal). */
+  signal?: AbortSignal;
+  /** Where the worker's code comes from (default: the module when readable, else embedded). */
+  source?: WorkerSource;
+}
+
+/**
+ * The daemon's one Lua worker and its protocol. Parts are added once; calls are made one at a
+ * time; a call past its stop time terminates the worker, and the next call (or
+ * {@link restart}) starts a fresh one that loads every part again.
+ */
+export class LuaWorker {
+  readonly #options: LuaWorkerOptions;
   readonly #rpc = new SharedArrayBuffer(RPC_BUFFER_BYTES);
   readonly #running = new Int32Array(new SharedArrayBuffer(4));
-  readonly #pending = new Map<number, Pending>();
+  readonly #parts = new Map<WorkerPart, PartSpec>();
   #worker: Worker | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;
   #closed = false;
-  #ready: Promise<void> | undefined;
-  #onReady: ((m: WorkerMessage) => void) | undefined;
+  /** The running worker has loaded a part (so it can start). */
+  #started = false;
+  #loading: (Waiting<Loaded> & { spec: PartSpec }) | undefined;
+  #pending: (Waiting<{ value: unknown; state?: PartState }> & { id: number }) | undefined;
+  /** Workers started so far (a fresh worker's parts count their failures from zero). */
+  generation = 0;
+  /** Where the running worker's code came from. */
+  source: WorkerSource | undefined;
+
+  /** A worker is started with the first part. */
+  constructor(options: LuaWorkerOptions) {
+    this.#options = options;
+    options.signal?.addEventListener("abort", () => this.close(), { once: true });
+  }
+
   /** Plugin id of the call in progress (plugins only; 0: none yet). */
   get running(): number {
     return Atomics.load(this.#running, 0);
   }
-  /** Display name from the worker. */
-  name = "";
-  /** Active plugins after the last call. */
-  active: string[] = [];
-  /** The worker's plugin failure counts after the last call. */
-  health: PluginHealth = { errors: 0, disabled: [] };
 
-  constructor(spec: WorkerSpec) {
-    this.#spec = spec;
-    spec.signal?.addEventListener("abort", () => this.close(), { once: true });
-  }
-
-  get settings(): Settings {
-    return this.#spec.settings;
-  }
-
-  /** Starts (or restarts) the worker with `settings`; rejects with the worker's start error. */
-  start(settings: Settings = this.#spec.settings): Promise<void> {
-    if (this.#closed) return Promise.reject(new LuaError("error", "Lua engine is closed"));
-    this.#spec.settings = settings;
-    const w = new Worker(workerUrl(), { type: "module", name: LUA_WORKER_NAME });
-    this.#worker = w;
-    w.onmessage = (ev: MessageEvent<WorkerMessage>) => this.#onMessage(ev.data);
-    w.onerror = (ev) => {
-      ev.preventDefault();
-      // Before "ready": the worker could not even start (e.g. no read access to its module).
-      this.#onReady?.({ op: "init-error", errorName: WORKER_UNAVAILABLE, message: ev.message });
-      this.#fail(`Lua worker crashed: ${ev.message}`);
-    };
-    const limit = settings.lua_time_limit_ms;
-    this.#ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#terminate();
-        reject(
-          new LuaError("timeout", `Lua scripts did not start within ${20 * limit + 10000} ms`),
-        );
-      }, 20 * limit + 10000);
-      this.#onReady = (m) => {
-        clearTimeout(timer);
-        this.#onReady = undefined;
-        if (m.op === "ready") {
-          this.name = m.name;
-          this.active = m.active ?? [];
-          resolve();
-        } else if (m.op === "init-error") {
-          this.#terminate();
-          const e = m.errorName === "LuaRatecontrollerError"
-            ? new LuaRatecontrollerError(m.message)
-            : new Error(m.message);
-          e.name = m.errorName;
-          reject(e);
-        }
-      };
-    });
-    this.#post({
-      op: "init",
-      kind: this.#spec.kind,
-      settings,
-      mathSeed: this.#spec.mathSeed,
-      rpc: this.#rpc,
-      running: this.#running.buffer as SharedArrayBuffer,
-      monoS: this.#spec.clock.monotonicS(),
-      wallMs: this.#spec.clock.wallMs(),
-    });
-    return this.#ready;
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /**
-   * Starts a fresh worker soon (a new worker blocks this thread for a moment, so the caller's
-   * tick finishes first); calls made meanwhile wait for it. Start failures are logged.
+   * Loads a part (starting the worker first when none runs). Rejects with the part's load
+   * error, or with a {@link WORKER_UNAVAILABLE} error when no worker can be started at all.
    */
-  restart(settings: Settings = this.#spec.settings): void {
-    if (this.#closed) return;
-    this.#ready = new Promise<void>((resolve) => setTimeout(resolve, 0))
-      .then(() => this.start(settings))
-      .catch((e) => {
-        if (this.#closed) return;
-        logText(this.#spec.logger, "error", `Lua engine restart failed: ${(e as Error).message}`);
-      });
+  add(spec: PartSpec): Promise<Loaded> {
+    return this.#serial(async () => {
+      if (this.#worker === undefined) await this.#spawn();
+      const loaded = await this.#load(spec);
+      this.#parts.set(spec.part, spec);
+      return loaded;
+    });
   }
 
-  /** Calls `method` in the worker; a call past the stop time restarts the worker and throws. */
-  async call(method: string, arg: unknown): Promise<{ value: unknown; active?: string[] }> {
-    if (this.#closed) throw new LuaError("error", "Lua engine is closed");
-    await this.#ready;
-    const id = this.#nextId++;
-    const stopMs = STOP_FACTOR * this.#spec.settings.lua_time_limit_ms;
-    Atomics.store(this.#running, 0, 0);
-    return await new Promise((resolve, reject) => {
+  /** Drops a part; the worker stops with the last one. */
+  remove(part: WorkerPart): void {
+    this.#parts.delete(part);
+    if (this.#parts.size === 0) this.#terminate();
+    else this.#post({ op: "unload", part });
+  }
+
+  /** Calls `method` of `part`; a call past the stop time terminates the worker and throws. */
+  call(part: WorkerPart, method: string, arg: unknown): Promise<{
+    value: unknown;
+    state?: PartState;
+  }> {
+    return this.#serial(async () => {
+      if (this.#worker === undefined) await this.#restartNow();
+      const id = this.#nextId++;
+      const limitMs = this.#options.settings.lua_time_limit_ms;
+      const stopMs = STOP_FACTOR * limitMs;
+      Atomics.store(this.#running, 0, 0);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        return await new Promise((resolve, reject) => {
+          this.#pending = { id, resolve, reject };
+          timer = setTimeout(() => {
+            this.#terminate();
+            reject(
+              new LuaError(
+                "timeout",
+                `stopped after ${Math.round(stopMs)} ms (lua_time_limit_ms ${limitMs}, ` +
+                  "stuck in a C function such as a pattern match); the Lua engine was restarted",
+              ),
+            );
+          }, stopMs);
+          this.#post({
+            op: "call",
+            id,
+            part,
+            method,
+            arg,
+            monoS: this.#options.clock.monotonicS(),
+            wallMs: this.#options.clock.wallMs(),
+          });
+        });
+      } finally {
+        clearTimeout(timer);
+        this.#pending = undefined;
+      }
+    });
+  }
+
+  /**
+   * Starts a fresh worker with every part soon (a new worker blocks this thread for a moment,
+   * so the caller's tick finishes first); calls made meanwhile wait for it.
+   */
+  restart(): void {
+    if (this.#closed) return;
+    void this.#serial(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.#worker === undefined) await this.#restartNow();
+    }).catch(() => {});
+  }
+
+  /** Runs `task` after everything queued before it. */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => {
+      if (this.#closed) throw new LuaError("error", "Lua engine is closed");
+      return task();
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** A fresh worker with every part; a part that fails to load is logged and left out. */
+  async #restartNow(): Promise<void> {
+    this.#terminate();
+    await this.#spawn();
+    for (const spec of [...this.#parts.values()]) {
+      try {
+        await this.#load(spec);
+      } catch (e) {
+        if (this.#closed) return;
+        logText(spec.logger, "error", `Lua engine restart failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async #spawn(): Promise<void> {
+    const { url, source } = await workerUrl(this.#options.source);
+    const w = new Worker(url, { type: "module" });
+    this.#worker = w;
+    this.source = source;
+    this.generation++;
+    this.#started = false;
+    w.onmessage = (ev: MessageEvent<WorkerMessage>) => this.#onMessage(ev.data);
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      // Before any part loaded: the worker could not even start.
+      const e = new Error(`Lua worker crashed: ${ev.message}`);
+      if (!this.#started) e.name = WORKER_UNAVAILABLE;
+      this.#loading?.reject(e);
+      this.#pending?.reject(new LuaError("error", e.message));
+      this.#terminate();
+    };
+  }
+
+  #load(spec: PartSpec): Promise<Loaded> {
+    const settings = spec.settings();
+    const limitMs = 20 * settings.lua_time_limit_ms + 10_000;
+    return new Promise<Loaded>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#pending.delete(id);
         this.#terminate();
-        reject(
-          new LuaError(
-            "timeout",
-            `stopped after ${
-              Math.round(stopMs)
-            } ms (lua_time_limit_ms ${this.#spec.settings.lua_time_limit_ms}, ` +
-              "stuck in a C function such as a pattern match); the Lua engine was restarted",
-          ),
-        );
-      }, stopMs);
-      this.#pending.set(id, { resolve, reject, timer });
+        reject(new LuaError("timeout", `Lua scripts did not start within ${limitMs} ms`));
+      }, limitMs);
+      this.#loading = {
+        spec,
+        resolve: (loaded) => {
+          clearTimeout(timer);
+          this.#loading = undefined;
+          spec.onLoad?.(loaded);
+          resolve(loaded);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.#loading = undefined;
+          reject(e);
+        },
+      };
       this.#post({
-        op: "call",
-        id,
-        method,
-        arg,
-        monoS: this.#spec.clock.monotonicS(),
-        wallMs: this.#spec.clock.wallMs(),
+        op: "load",
+        part: spec.part,
+        settings,
+        mathSeed: spec.mathSeed,
+        rpc: this.#rpc,
+        running: this.#running.buffer as SharedArrayBuffer,
+        monoS: this.#options.clock.monotonicS(),
+        wallMs: this.#options.clock.wallMs(),
       });
+      // A worker that cannot start reports through onerror (which may already have run).
+      if (this.#worker === undefined) this.#loading.reject(new LuaError("error", "no Lua worker"));
     });
   }
 
@@ -205,52 +307,52 @@ class LuaWorkerHost {
     this.#worker?.postMessage(m);
   }
 
+  #spec(part: WorkerPart): PartSpec | undefined {
+    const loading = this.#loading?.spec;
+    return loading?.part === part ? loading : this.#parts.get(part);
+  }
+
   #onMessage(m: WorkerMessage): void {
     switch (m.op) {
-      case "log":
-        logText(this.#spec.logger, m.level as "info", m.text);
+      case "log": {
+        const spec = this.#spec(m.part);
+        if (spec !== undefined) logText(spec.logger, m.level as "info", m.text);
         return;
-      case "rpc":
-        void this.#answer(m.kind, m.arg);
-        return;
-      case "ready":
-      case "init-error":
-        this.#onReady?.(m);
-        return;
-      case "result":
-      case "error": {
-        const p = this.#pending.get(m.id);
-        if (p === undefined) return;
-        this.#pending.delete(m.id);
-        clearTimeout(p.timer);
-        if (m.op === "result") {
-          if (m.active !== undefined) this.active = m.active;
-          if (m.health !== undefined) this.health = m.health;
-          p.resolve({ value: m.value, active: m.active });
-        } else p.reject(new LuaError("error", m.message));
       }
+      case "rpc":
+        void this.#answer(m.part, m.kind, m.arg);
+        return;
+      case "loaded":
+        this.#started = true;
+        this.#loading?.resolve({ name: m.name, active: m.active ?? [] });
+        return;
+      case "load-error": {
+        const e = m.errorName === "LuaRatecontrollerError"
+          ? new LuaRatecontrollerError(m.message)
+          : new Error(m.message);
+        e.name = m.errorName;
+        this.#loading?.reject(e);
+        return;
+      }
+      case "result":
+        if (this.#pending?.id === m.id) this.#pending.resolve({ value: m.value, state: m.state });
+        return;
+      case "error":
+        if (this.#pending?.id === m.id) this.#pending.reject(new LuaError("error", m.message));
     }
   }
 
-  async #answer(kind: "random" | "section" | "read", arg: string): Promise<void> {
+  async #answer(part: WorkerPart, kind: "random" | "section" | "read", arg: string) {
+    const spec = this.#spec(part);
     try {
       let value: unknown;
-      if (kind === "random") value = Array.from({ length: Number(arg) }, this.#spec.random);
-      else if (kind === "section") value = this.#spec.pluginSections?.(arg);
-      else value = await (this.#spec.readTextFile ?? Deno.readTextFile)(arg);
+      if (kind === "random") value = Array.from({ length: Number(arg) }, spec!.random);
+      else if (kind === "section") value = spec?.pluginSections?.(arg);
+      else value = await (spec?.readTextFile ?? Deno.readTextFile)(arg);
       answerRpc(this.#rpc, { value });
     } catch (e) {
       answerRpc(this.#rpc, { error: (e as Error).message });
     }
-  }
-
-  #fail(message: string): void {
-    for (const [id, p] of this.#pending) {
-      clearTimeout(p.timer);
-      this.#pending.delete(id);
-      p.reject(new LuaError("error", message));
-    }
-    this.#terminate();
   }
 
   #terminate(): void {
@@ -262,59 +364,74 @@ class LuaWorkerHost {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#fail("Lua engine closed");
-    this.#onReady?.({ op: "init-error", errorName: "Error", message: "Lua engine closed" });
+    this.#terminate();
+    this.#pending?.reject(new LuaError("error", "Lua engine closed"));
+    this.#loading?.reject(new LuaError("error", "Lua engine closed"));
   }
 }
 
 /** A controller's safe-rate rings. */
 type SpeedHistory = { up: readonly number[]; down: readonly number[] };
 
-/** The Lua ratecontroller, run in a worker. */
+/** The Lua ratecontroller, run in the worker. */
 export class IsolatedRatecontroller implements Ratecontroller {
-  readonly #host: LuaWorkerHost;
+  readonly #worker: LuaWorker;
   readonly #context: RatecontrollerContext;
   readonly #failures: FailureLog;
+  readonly #owned: boolean;
   #history: SpeedHistory = { up: [], down: [] };
   #historyAt = -Infinity;
+  /** The script's display name. */
+  name = "";
 
   /** Use {@link createIsolatedRatecontroller}. */
-  constructor(host: LuaWorkerHost, context: RatecontrollerContext) {
-    this.#host = host;
+  constructor(worker: LuaWorker, context: RatecontrollerContext, owned: boolean) {
+    this.#worker = worker;
     this.#context = context;
+    this.#owned = owned;
     this.#failures = new FailureLog({
       logger: context.logger,
       nowS: () => context.clock.monotonicS(),
     });
   }
 
-  /** The script's display name. */
-  get name(): string {
-    return this.#host.name;
+  /** What the worker loads for this controller. */
+  spec(): PartSpec {
+    const c = this.#context;
+    return {
+      part: "controller",
+      settings: () => c.settings,
+      logger: c.logger,
+      random: c.random,
+      onLoad: (loaded) => {
+        this.name = loaded.name;
+      },
+    };
   }
 
   /** `calculate(data)` in the worker; a stuck call gives the minimum rates and a fresh engine. */
   async decide(input: TickInput): Promise<RateDecision> {
     const s = this.#context.settings;
     try {
-      const d = (await this.#host.call("decide", input)).value as RateDecision;
+      const d = (await this.#worker.call("controller", "decide", input)).value as RateDecision;
       const now = this.#context.clock.monotonicS();
       if (now - this.#historyAt >= HISTORY_REFRESH_S) await this.#refreshHistory(now);
       return d;
     } catch (e) {
+      if (this.#worker.closed) return { next_dl_rate: s.min_dl_rate, next_ul_rate: s.min_ul_rate };
       this.#failures.failure(
         `${this.name}: calculate() failed (${(e as LuaError).kind ?? "error"}); minimum rates`,
         (e as Error).message,
       );
       // The next call waits for the fresh worker.
-      this.#host.restart();
+      this.#worker.restart();
       return { next_dl_rate: s.min_dl_rate, next_ul_rate: s.min_ul_rate };
     }
   }
 
   async #refreshHistory(now: number): Promise<void> {
     this.#historyAt = now;
-    this.#history = (await this.#host.call("history", null)).value as SpeedHistory;
+    this.#history = (await this.#worker.call("controller", "history", null)).value as SpeedHistory;
   }
 
   /** The script's safe-rate history as of the last refresh (at most a minute old). */
@@ -322,9 +439,10 @@ export class IsolatedRatecontroller implements Ratecontroller {
     return this.#history;
   }
 
-  /** Stops the worker. */
+  /** Drops the controller (and stops the worker when it is its own). */
   close(): void {
-    this.#host.close();
+    if (this.#owned) this.#worker.close();
+    else if (!this.#worker.closed) this.#worker.remove("controller");
   }
 
   /** Fetches the history now (start-up). */
@@ -335,11 +453,13 @@ export class IsolatedRatecontroller implements Ratecontroller {
 
 /** Options of {@link createIsolatedRatecontroller}. */
 export interface IsolatedOptions {
+  /** The daemon's shared worker; without one, a worker of its own is started. */
+  worker?: LuaWorker;
   /** UCI sections for `settings.plugin(name)`. */
   pluginSections?: PluginSections;
   /** Reads script files (default `Deno.readTextFile`, on the host). */
   readTextFile?: (path: string) => Promise<string>;
-  /** Stops the worker and fails pending calls at once (the daemon's shutdown signal). */
+  /** Stops an own worker and fails pending calls at once (the daemon's shutdown signal). */
   signal?: AbortSignal;
 }
 
@@ -348,25 +468,24 @@ export async function createIsolatedRatecontroller(
   context: RatecontrollerContext,
   options: IsolatedOptions = {},
 ): Promise<IsolatedRatecontroller | LuaRatecontroller> {
-  const host = new LuaWorkerHost({
-    kind: "controller",
-    settings: context.settings,
-    clock: context.clock,
-    random: context.random,
-    logger: context.logger,
-    ...options,
-  });
+  const worker = options.worker ??
+    new LuaWorker({ settings: context.settings, clock: context.clock, signal: options.signal });
+  const c = new IsolatedRatecontroller(worker, context, options.worker === undefined);
   try {
-    await host.start();
+    await worker.add({
+      ...c.spec(),
+      pluginSections: options.pluginSections,
+      readTextFile: options.readTextFile,
+    });
   } catch (e) {
-    host.close();
+    c.close();
     if ((e as Error).name === WORKER_UNAVAILABLE) {
       warnInProcess(context.logger, e as Error);
+      const { createLuaRatecontroller } = await import("./lua_ratecontroller.ts");
       return await createLuaRatecontroller(context, options);
     }
     throw e instanceof LuaRatecontrollerError ? e : new LuaRatecontrollerError(String(e));
   }
-  const c = new IsolatedRatecontroller(host, context);
   await c.init();
   return c;
 }
@@ -381,74 +500,113 @@ function warnInProcess(logger: Logger, e: Error): void {
   );
 }
 
-/** The plugins, run in a worker. */
+/** The plugins, run in the worker. */
 export class IsolatedPlugins implements RateAdjuster {
   /** Display name. */
   readonly name = "lua-plugins";
-  readonly #host: LuaWorkerHost;
+  readonly #worker: LuaWorker;
   readonly #logger: Logger;
-  /** Plugin references the current worker runs, in order (ids are positions + 1). */
-  #refs: string[];
+  readonly #owned: boolean;
+  /** Every configured plugin reference, in order. */
+  readonly #all: readonly string[];
+  /** References left out of fresh workers: stuck twice or disabled for failing. */
+  readonly #leftOut = new Set<string>();
   readonly #stuck = new Map<string, number>();
-  #stuckErrors = 0;
+  /** References the current worker runs, in order (ids are positions + 1). */
+  #refs: string[];
+  /** References of the load in progress. */
+  #loadingRefs: string[];
+  /** Failures and disabled plugins of earlier workers. */
   #errorsBefore = 0;
-  readonly #stuckDisabled: string[] = [];
+  readonly #disabledBefore: string[] = [];
+  #state: PartState = { active: [], health: { errors: 0, disabled: [] }, disabledIds: [] };
+  #generation = 0;
 
   /** Use {@link createIsolatedPlugins}. */
-  constructor(host: LuaWorkerHost, refs: string[], logger: Logger) {
-    this.#host = host;
-    this.#refs = refs;
-    this.#logger = logger;
+  constructor(worker: LuaWorker, refs: string[], options: { logger: Logger; owned: boolean }) {
+    this.#worker = worker;
+    this.#all = refs;
+    this.#refs = this.#loadingRefs = refs;
+    this.#logger = options.logger;
+    this.#owned = options.owned;
+  }
+
+  /** What the worker loads for the plugins (without the ones left out). */
+  spec(options: IsolatedPluginsOptions): PartSpec {
+    return {
+      part: "plugins",
+      settings: () => {
+        this.#loadingRefs = this.#all.filter((r) => !this.#leftOut.has(r));
+        return { ...options.settings, plugin_ratecontrol: "", plugin_scripts: this.#loadingRefs };
+      },
+      logger: options.logger,
+      random: options.random ?? Math.random,
+      mathSeed: options.mathSeed ?? Math.floor(Math.random() * 2 ** 31),
+      pluginSections: options.pluginSections,
+      readTextFile: options.readTextFile,
+      onLoad: (loaded) => this.#onLoad(loaded),
+    };
+  }
+
+  /** A (fresh) worker loaded the plugins: earlier counts are kept, ids start over. */
+  #onLoad(loaded: Loaded): void {
+    this.#errorsBefore += this.#state.health.errors;
+    this.#disabledBefore.push(...this.#state.health.disabled);
+    this.#refs = this.#loadingRefs;
+    this.#state = { active: loaded.active, health: { errors: 0, disabled: [] }, disabledIds: [] };
+    this.#generation = this.#worker.generation;
   }
 
   /** Failed `process()` calls so far (stuck ones included), and the disabled plugins (metrics). */
   get health(): PluginHealth {
-    const h = this.#host.health;
+    const h = this.#state.health;
     return {
-      errors: this.#errorsBefore + h.errors + this.#stuckErrors,
-      disabled: [...this.#stuckDisabled, ...h.disabled],
+      errors: this.#errorsBefore + h.errors,
+      disabled: [...this.#disabledBefore, ...h.disabled],
     };
   }
 
   /** Names of the active plugins after the last call. */
   get active(): string[] {
-    return this.#host.active;
+    return this.#state.active;
   }
 
   /** Runs the plugins in the worker; a stuck plugin's tick changes nothing. */
   async adjust(input: AdjusterInput): Promise<Adjustment> {
+    if (this.#state.active.length === 0) return {};
     try {
-      return (await this.#host.call("adjust", input)).value as Adjustment;
+      const r = await this.#worker.call("plugins", "adjust", input);
+      if (r.state !== undefined && this.#generation === this.#worker.generation) {
+        this.#state = r.state;
+        // A fresh worker leaves out plugins disabled for failing.
+        for (const id of r.state.disabledIds) this.#leftOut.add(this.#refs[id - 1]);
+      }
+      return r.value as Adjustment;
     } catch (e) {
-      const id = this.#host.running;
-      this.#stuckErrors++;
-      // The fresh worker counts from zero.
-      this.#errorsBefore += this.#host.health.errors;
-      this.#host.health = { errors: 0, disabled: [] };
+      if (this.#worker.closed) return {}; // shutting down
+      const id = this.#worker.running;
+      this.#errorsBefore++;
       const ref = id === 0 ? undefined : this.#refs[id - 1];
       logText(this.#logger, "error", `plugin ${ref ?? "?"}: process() ${(e as Error).message}`);
       if (ref !== undefined) {
         const n = (this.#stuck.get(ref) ?? 0) + 1;
         this.#stuck.set(ref, n);
         if (n >= MAX_STUCK) {
-          this.#refs = this.#refs.filter((_, i) => i !== id! - 1);
+          this.#leftOut.add(ref);
           logText(this.#logger, "error", `plugin ${ref} disabled: stuck ${n} times`);
-          this.#stuckDisabled.push(ref);
+          this.#disabledBefore.push(ref);
         }
       }
       // This tick goes on without the plugins' results; the next call waits for the fresh worker.
-      this.#host.restart({
-        ...this.#host.settings,
-        plugin_ratecontrol: "",
-        plugin_scripts: this.#refs,
-      });
+      this.#worker.restart();
       return {};
     }
   }
 
-  /** Stops the worker. */
+  /** Drops the plugins (and stops the worker when it is their own). */
   close(): void {
-    this.#host.close();
+    if (this.#owned) this.#worker.close();
+    else if (!this.#worker.closed) this.#worker.remove("plugins");
   }
 }
 
@@ -472,23 +630,53 @@ export async function createIsolatedPlugins(
 ): Promise<IsolatedPlugins | PluginManager | undefined> {
   const refs = pluginRefs(options.settings);
   if (refs.length === 0) return undefined;
-  const host = new LuaWorkerHost({
-    kind: "plugins",
-    random: Math.random,
-    ...options,
-    mathSeed: options.mathSeed ?? Math.floor(Math.random() * 2 ** 31),
+  const worker = options.worker ??
+    new LuaWorker({ settings: options.settings, clock: options.clock, signal: options.signal });
+  const p = new IsolatedPlugins(worker, refs, {
+    logger: options.logger,
+    owned: options.worker === undefined,
   });
+  let loaded: Loaded;
   try {
-    await host.start();
+    loaded = await worker.add(p.spec(options));
   } catch (e) {
-    host.close();
+    p.close();
     if ((e as Error).name !== WORKER_UNAVAILABLE) throw e;
     warnInProcess(options.logger, e as Error);
+    const { createPluginManager } = await import("./plugin_manager.ts");
     return await createPluginManager(options);
   }
-  if (host.active.length === 0) {
-    host.close();
+  if (loaded.active.length === 0) {
+    p.close();
     return undefined;
   }
-  return new IsolatedPlugins(host, refs, options.logger);
+  return p;
+}
+
+/**
+ * The daemon's Lua: one worker for the Lua ratecontroller and the plugins. `plugins` is
+ * undefined when none is configured or loads; `ratecontroller` builds the Lua ratecontroller
+ * in the same worker (pass it as `luaFactory`).
+ */
+export async function startDaemonLua(options: IsolatedPluginsOptions): Promise<{
+  plugins: IsolatedPlugins | PluginManager | undefined;
+  ratecontroller: (context: RatecontrollerContext) => Promise<Ratecontroller>;
+}> {
+  const worker = new LuaWorker({
+    settings: options.settings,
+    clock: options.clock,
+    signal: options.signal,
+  });
+  const plugins = await createIsolatedPlugins({ ...options, worker });
+  return {
+    plugins,
+    ratecontroller: (context) =>
+      createIsolatedRatecontroller(context, {
+        // Where the plugins had to run on the daemon's thread, the controller will too.
+        worker: plugins === undefined || plugins instanceof IsolatedPlugins ? worker : undefined,
+        pluginSections: options.pluginSections,
+        readTextFile: options.readTextFile,
+        signal: options.signal,
+      }),
+  };
 }

@@ -8,7 +8,13 @@ import type { TableSettings } from "../config/settings_table.ts";
 import { seededRandom, systemClock } from "../util/clock.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import type { RatecontrollerContext } from "../control/ratecontroller_port.ts";
-import { createIsolatedPlugins, createIsolatedRatecontroller } from "./isolated.ts";
+import {
+  createIsolatedPlugins,
+  createIsolatedRatecontroller,
+  IsolatedPlugins,
+  IsolatedRatecontroller,
+  LuaWorker,
+} from "./isolated.ts";
 import { createLuaRatecontroller } from "./lua_ratecontroller.ts";
 import { recordingLogger, tickReadings } from "./testing.ts";
 
@@ -100,5 +106,67 @@ Deno.test("isolated controller: builtin:ewma in a worker decides exactly as in p
   } finally {
     iso.close();
     local.close();
+  }
+});
+
+Deno.test("one worker for the Lua controller and the plugins: a stuck call restarts both, the stuck plugin counts as failed and is left out the second time", async () => {
+  const limit = 500;
+  const st = settings({
+    rate_controller: fixture("ctrl_spin.lua"),
+    plugin_scripts: [fixture("spin.lua"), fixture("add_one.lua")],
+    lua_time_limit_ms: limit,
+  });
+  const { logger, lines } = recordingLogger();
+  const worker = new LuaWorker({ settings: st, clock: systemClock });
+  const p = await createIsolatedPlugins({
+    settings: st,
+    logger,
+    clock: systemClock,
+    worker,
+    pluginSections: (name) => name === "spin" ? { length: "400" } : undefined,
+  });
+  const c = await createIsolatedRatecontroller({
+    settings: st,
+    clock: systemClock,
+    random: seededRandom(1),
+    logger,
+    owd: createOwdState(),
+    reselect: { requestReselect: () => {} },
+  }, { worker });
+  try {
+    assert(p instanceof IsolatedPlugins && c instanceof IsolatedRatecontroller);
+    assertEquals([c.name, p.active, worker.generation], ["ctrl_spin", ["spin", "add_one"], 1]);
+    const tick = (now_s: number) => ({
+      readings: tickReadings({ now_s }),
+      ul_max_delta_owd: 15,
+      dl_max_delta_owd: 15,
+    });
+    assertEquals((await c.decide(tick(1))).next_dl_rate, 50001);
+    assertEquals((await c.decide(tick(2))).next_dl_rate, 50002);
+    // The controller spins: minimum rates, one fresh worker for both parts.
+    const t0 = performance.now();
+    assertEquals(await c.decide(tick(5)), {
+      next_dl_rate: st.min_dl_rate,
+      next_ul_rate: st.min_ul_rate,
+    });
+    const took = performance.now() - t0;
+    assert(took >= limit && took < 2 * limit, `stopped after ${took.toFixed(0)} ms`);
+    assertEquals((await c.decide(tick(3))).next_dl_rate, 50001, "the controller starts over");
+    assertEquals(worker.generation, 2);
+    assertEquals(await p.adjust(input(1)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    // A plugin spins: that tick changes nothing and counts as a failure; the controller goes on.
+    assertEquals(await p.adjust(input(5)), {});
+    assertEquals(p.health.errors, 1);
+    assertEquals((await c.decide(tick(3))).next_dl_rate, 50001);
+    assertEquals(worker.generation, 3);
+    await p.adjust(input(6));
+    assert(lines.some((l) => l.text === `plugin ${fixture("spin.lua")} disabled: stuck 2 times`));
+    assertEquals(await p.adjust(input(7)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(p.active, ["add_one"]);
+    assertEquals(p.health, { errors: 2, disabled: [fixture("spin.lua")] });
+    // Each stuck call restarted the one worker, the controller's state with it.
+    assertEquals([(await c.decide(tick(4))).next_dl_rate, worker.generation], [50001, 4]);
+  } finally {
+    worker.close();
   }
 });

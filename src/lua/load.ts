@@ -10,3 +10,11 @@ export type LuaModule = typeof import("./mod.ts");
 export function loadLua(): Promise<LuaModule> {
   return import("./mod.ts");
 }
+
+/** The daemon's side of the Lua worker (the engine itself loads in the worker). */
+export type LuaHostModule = typeof import("./isolated.ts");
+
+/** Imports the Lua worker host (src/lua/isolated.ts) without the engine. */
+export function loadLuaHost(): Promise<LuaHostModule> {
+  return import("./isolated.ts");
+}

@@ -14,6 +14,8 @@ export {
   createIsolatedRatecontroller,
   IsolatedPlugins,
   IsolatedRatecontroller,
+  LuaWorker,
+  startDaemonLua,
 } from "./isolated.ts";
 export {
   createLuaRatecontroller,

@@ -170,6 +170,11 @@ export class PluginManager implements RateAdjuster {
     };
   }
 
+  /** 1-based positions (in the configured list) of the plugins disabled for failing. */
+  get disabledIds(): number[] {
+    return this.#plugins.filter((p) => p.disabled).map((p) => p.id);
+  }
+
   /** Runs every active plugin in order and returns the changes to this tick's proposal. */
   adjust(input: AdjusterInput): Adjustment {
     const cur = {

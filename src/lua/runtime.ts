@@ -9,8 +9,10 @@ import { BRIDGE_ENTRY_POINTS, BRIDGE_LUA, sectionToLua, settingsToLua } from "./
 import { LuaError, type LuaRef, LuaSandbox } from "./engine.ts";
 import { UTIL_LUA } from "./util_lib.ts";
 import type { PluginSections } from "./config.ts";
+import { logText } from "./log_text.ts";
 
 export type { PluginSections } from "./config.ts";
+export { logText };
 
 /** Options of {@link startRuntime}. */
 export interface RuntimeOptions {
@@ -40,15 +42,6 @@ export interface LuaRuntime {
   setLogSource(source: string | undefined): void;
   /** Frees the engine. */
   close(): void;
-}
-
-/** Logs `text` verbatim (LogTape would read `{…}` in a message as placeholders). */
-export function logText(
-  logger: Logger,
-  level: "trace" | "debug" | "info" | "warn" | "error" | "fatal",
-  text: string,
-): void {
-  logger[level]("{text}", { text });
 }
 
 const LEVELS: Record<string, "trace" | "debug" | "info" | "warn" | "error" | "fatal"> = {

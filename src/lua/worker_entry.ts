@@ -1,8 +1,9 @@
 /**
- * The Lua worker: runs one Lua ratecontroller or the plugin manager (the same code as in
- * process) on its own thread, so the daemon's thread can stop a call that runs too long by
- * terminating the worker (src/lua/isolated.ts). Log lines, random numbers, UCI sections and
- * script files cross to the host through messages (src/lua/worker_protocol.ts).
+ * The Lua worker: hosts the Lua ratecontroller and the plugin manager (the same code as in
+ * process, each in its own Lua state) on a thread of its own, so the daemon's thread can stop a
+ * call that runs too long by terminating the worker (src/lua/isolated.ts). Log lines, random
+ * numbers, UCI sections and script files cross to the host through messages
+ * (src/lua/worker_protocol.ts).
  */
 import type { Logger } from "@logtape/logtape";
 import type { Clock } from "../util/clock.ts";
@@ -14,9 +15,10 @@ import { createPluginManager, type PluginManager } from "./plugin_manager.ts";
 import {
   askHost,
   type HostMessage,
-  type PluginHealth,
+  type PartState,
   RANDOM_BATCH,
   type WorkerMessage,
+  type WorkerPart,
 } from "./worker_protocol.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -25,11 +27,11 @@ const post = (m: WorkerMessage) => scope.postMessage(m);
 
 const RANK: Record<string, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4, fatal: 5 };
 
-/** Posts log lines at or above `lowest` (an upstream level name); a message per line costs. */
-function postingLogger(lowest: string): Logger {
+/** Posts `part`'s log lines at or above `lowest` (an upstream level name); a message per line costs. */
+function postingLogger(part: WorkerPart, lowest: string): Logger {
   const min = RANK[lowest.toLowerCase()] ?? RANK.info;
   const at = (level: string) => (message: unknown, props?: { text?: string }) => {
-    if (RANK[level] >= min) post({ op: "log", level, text: props?.text ?? String(message) });
+    if (RANK[level] >= min) post({ op: "log", part, level, text: props?.text ?? String(message) });
   };
   return {
     trace: at("trace"),
@@ -47,10 +49,12 @@ const clock: Clock = { monotonicS: () => now.monoS, wallMs: () => now.wallMs };
 let controller: LuaRatecontroller | undefined;
 let plugins: PluginManager | undefined;
 
-async function init(m: Extract<HostMessage, { op: "init" }>): Promise<void> {
+async function load(m: Extract<HostMessage, { op: "load" }>): Promise<void> {
   now = { monoS: m.monoS, wallMs: m.wallMs };
-  const ask = (kind: "random" | "section" | "read", arg: string) => askHost(m.rpc, post, kind, arg);
-  const logger = postingLogger(m.settings.log_level);
+  const { part } = m;
+  const ask = (kind: "random" | "section" | "read", arg: string) =>
+    askHost(m.rpc, post, { part, kind, arg });
+  const logger = postingLogger(part, m.settings.log_level);
   const running = new Int32Array(m.running);
   // Random numbers come in batches: a round trip per draw would cost more than a tick.
   let draws: number[] = [];
@@ -60,8 +64,9 @@ async function init(m: Extract<HostMessage, { op: "init" }>): Promise<void> {
   };
   const pluginSections = (name: string) => ask("section", name) as UciSectionOptions | undefined;
   const readTextFile = (path: string) => Promise.resolve(ask("read", path) as string);
+  unload(part);
   try {
-    if (m.kind === "controller") {
+    if (part === "controller") {
       controller = await createLuaRatecontroller({
         settings: m.settings,
         clock,
@@ -70,7 +75,7 @@ async function init(m: Extract<HostMessage, { op: "init" }>): Promise<void> {
         owd: createOwdState(),
         reselect: { requestReselect: () => {} },
       }, { pluginSections, readTextFile });
-      post({ op: "ready", name: controller.name });
+      post({ op: "loaded", part, name: controller.name });
     } else {
       plugins = await createPluginManager({
         settings: m.settings,
@@ -82,49 +87,59 @@ async function init(m: Extract<HostMessage, { op: "init" }>): Promise<void> {
         readTextFile,
         beforeCall: (plugin) => Atomics.store(running, 0, plugin),
       });
-      post({ op: "ready", name: "lua-plugins", active: plugins?.active ?? [] });
+      post({ op: "loaded", part, name: "lua-plugins", active: plugins?.active ?? [] });
     }
   } catch (e) {
-    post({ op: "init-error", errorName: (e as Error).name, message: (e as Error).message });
+    post({ op: "load-error", part, errorName: (e as Error).name, message: (e as Error).message });
   }
 }
 
+function unload(part: WorkerPart): void {
+  if (part === "controller") controller?.close();
+  else plugins?.close();
+  if (part === "controller") controller = undefined;
+  else plugins = undefined;
+}
+
+function pluginState(p: PluginManager): PartState {
+  return { active: p.active, health: p.health, disabledIds: p.disabledIds };
+}
+
 function call(
+  part: WorkerPart,
   method: string,
   arg: unknown,
-): { value: unknown; active?: string[]; health?: PluginHealth } {
-  if (controller !== undefined) {
+): { value: unknown; state?: PartState } {
+  if (part === "controller" && controller !== undefined) {
     if (method === "decide") return { value: controller.decide(arg as TickInput) };
     if (method === "history") return { value: controller.speedHistory() };
     if (method === "heap") return { value: controller.heapBytes() };
-    if (method === "checkTick") return { value: controller.checkTick(arg as TickInput) };
   }
-  if (method === "adjust" && plugins === undefined) return { value: {}, active: [] };
-  if (plugins !== undefined) {
-    const active = () => plugins!.active;
+  if (part === "plugins" && plugins === undefined && method === "adjust") {
+    // Every plugin left out of this worker.
+    return {
+      value: {},
+      state: { active: [], health: { errors: 0, disabled: [] }, disabledIds: [] },
+    };
+  }
+  if (part === "plugins" && plugins !== undefined) {
     if (method === "adjust") {
-      return {
-        value: plugins.adjust(arg as AdjusterInput),
-        active: active(),
-        health: plugins.health,
-      };
+      return { value: plugins.adjust(arg as AdjusterInput), state: pluginState(plugins) };
     }
     if (method === "heap") return { value: plugins.heapBytes() };
-    if (method === "checkTick") {
-      return { value: plugins.checkTick(arg as AdjusterInput), active: active() };
-    }
   }
-  throw new Error(`Lua worker: no method ${method}`);
+  throw new Error(`Lua worker: no method ${method} of ${part}`);
 }
 
 /** Starts answering the host. */
 export function serveLuaWorker(): void {
   scope.onmessage = async (ev: MessageEvent<HostMessage>) => {
     const m = ev.data;
-    if (m.op === "init") return await init(m);
+    if (m.op === "load") return await load(m);
+    if (m.op === "unload") return unload(m.part);
     now = { monoS: m.monoS, wallMs: m.wallMs };
     try {
-      post({ op: "result", id: m.id, ...call(m.method, m.arg) });
+      post({ op: "result", id: m.id, ...call(m.part, m.method, m.arg) });
     } catch (e) {
       post({ op: "error", id: m.id, message: (e as Error).message });
     }

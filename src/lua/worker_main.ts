@@ -1,4 +1,7 @@
-/** Entry of a Lua worker started from source (a bundle starts main.ts, which serves the same). */
+/**
+ * Entry of the Lua worker: started as a module from a checkout, or as the embedded bundle built
+ * from it (src/lua/gen_worker_bundle.ts).
+ */
 import { serveLuaWorker } from "./worker_entry.ts";
 
 serveLuaWorker();

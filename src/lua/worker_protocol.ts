@@ -1,13 +1,13 @@
 /**
- * The messages between the daemon's thread and the Lua worker (src/lua/isolated.ts and
+ * The messages between the daemon's thread and its Lua worker (src/lua/isolated.ts and
  * src/lua/worker_entry.ts), and the one synchronous channel the worker uses to ask the host
  * something in the middle of a Lua call (a random number, a UCI section, a script file): the
  * worker posts the question and blocks on a SharedArrayBuffer until the host writes the answer.
+ *
+ * One worker hosts every Lua part of a daemon: the Lua ratecontroller and the plugins, each in
+ * its own Lua state within the worker's one Lua engine (docs/plugins.md, "Time limit").
  */
 import type { Settings } from "../config/types.ts";
-
-/** Name given to Lua workers; main.ts recognises a worker by it. */
-export const LUA_WORKER_NAME = "sqm-autorate-lua";
 
 /** Size of the synchronous answer buffer (a script file must fit). */
 export const RPC_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -26,14 +26,14 @@ export interface PluginHealth {
   disabled: string[];
 }
 
-/** What the worker hosts. */
-export type WorkerKind = "controller" | "plugins";
+/** What the worker hosts: the Lua ratecontroller, the plugins, or both. */
+export type WorkerPart = "controller" | "plugins";
 
 /** Host → worker. */
 export type HostMessage =
   | {
-    op: "init";
-    kind: WorkerKind;
+    op: "load";
+    part: WorkerPart;
     settings: Settings;
     mathSeed?: number;
     rpc: SharedArrayBuffer;
@@ -42,16 +42,35 @@ export type HostMessage =
     monoS: number;
     wallMs: number;
   }
-  | { op: "call"; id: number; method: string; arg: unknown; monoS: number; wallMs: number };
+  | { op: "unload"; part: WorkerPart }
+  | {
+    op: "call";
+    id: number;
+    part: WorkerPart;
+    method: string;
+    arg: unknown;
+    monoS: number;
+    wallMs: number;
+  };
+
+/** A loaded part's state after a call (plugins only). */
+export interface PartState {
+  /** Active plugins. */
+  active: string[];
+  /** Failure counts. */
+  health: PluginHealth;
+  /** 1-based positions (in the loaded list) of the plugins disabled for failing. */
+  disabledIds: number[];
+}
 
 /** Worker → host. */
 export type WorkerMessage =
-  | { op: "ready"; name: string; active?: string[] }
-  | { op: "init-error"; errorName: string; message: string }
-  | { op: "result"; id: number; value: unknown; active?: string[]; health?: PluginHealth }
+  | { op: "loaded"; part: WorkerPart; name: string; active?: string[] }
+  | { op: "load-error"; part: WorkerPart; errorName: string; message: string }
+  | { op: "result"; id: number; value: unknown; state?: PartState }
   | { op: "error"; id: number; message: string }
-  | { op: "log"; level: string; text: string }
-  | { op: "rpc"; kind: "random" | "section" | "read"; arg: string };
+  | { op: "log"; part: WorkerPart; level: string; text: string }
+  | { op: "rpc"; part: WorkerPart; kind: "random" | "section" | "read"; arg: string };
 
 /** Writes an answer (JSON) into the buffer and wakes the waiting worker. */
 export function answerRpc(buffer: SharedArrayBuffer, answer: { value?: unknown; error?: string }) {
@@ -70,12 +89,11 @@ export function answerRpc(buffer: SharedArrayBuffer, answer: { value?: unknown; 
 export function askHost(
   buffer: SharedArrayBuffer,
   post: (m: WorkerMessage) => void,
-  kind: "random" | "section" | "read",
-  arg: string,
+  question: { part: WorkerPart; kind: "random" | "section" | "read"; arg: string },
 ): unknown {
   const i32 = new Int32Array(buffer, 0, 2);
   Atomics.store(i32, 0, 0);
-  post({ op: "rpc", kind, arg });
+  post({ op: "rpc", ...question });
   Atomics.wait(i32, 0, 0);
   const n = Atomics.load(i32, 1);
   const text = new TextDecoder().decode(new Uint8Array(buffer, 8, n).slice());
