@@ -10,7 +10,8 @@
 import "./cjs_globals.ts"; // before wasmoon: bundled builds lack CommonJS globals
 import fs from "node:fs";
 import { LUA_REGISTRYINDEX, type LuaEngine, LuaFactory } from "wasmoon";
-import { GLUE_WASM_BASE64 } from "./glue_wasm.ts";
+import { GLUE_WASM_GZIP_BASE64 } from "./glue_wasm.ts";
+import { decodeGzipBase64 } from "./gzip_base64.ts";
 import { COMPAT_LUA } from "./compat_lib.ts";
 import { LuaError, type LuaFailure } from "./errors.ts";
 
@@ -85,13 +86,6 @@ const LUA_TSTRING = 4;
 
 let factoryPromise: Promise<LuaFactory> | undefined;
 
-function decodeWasm(): Uint8Array {
-  const text = atob(GLUE_WASM_BASE64.join(""));
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
 /**
  * The process-wide factory, started from the embedded wasm. wasmoon (emscripten, node mode)
  * loads its wasm with `fs.readFileSync(path)` and offers no way to pass bytes, so while it
@@ -99,7 +93,7 @@ function decodeWasm(): Uint8Array {
  */
 function embeddedFactory(): Promise<LuaFactory> {
   factoryPromise ??= (async () => {
-    const bytes = decodeWasm();
+    const bytes = await decodeGzipBase64(GLUE_WASM_GZIP_BASE64);
     const mutableFs = fs as unknown as { readFileSync: (...args: unknown[]) => unknown };
     const original = mutableFs.readFileSync;
     mutableFs.readFileSync = (...args: unknown[]) =>

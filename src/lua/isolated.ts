@@ -3,7 +3,7 @@
  * ratecontroller and the plugins, each in its own Lua state, and the daemon's thread waits for
  * each call with a wall-clock watchdog. The engine's own instruction hook stops Lua code at
  * `lua_time_limit_ms`, but not a C function (a pattern match can run for seconds); such a call is
- * stopped by terminating the worker at 1.5 × the limit, and a fresh worker is started with every
+ * stopped by terminating the worker at 1.5 × the limit + 250 ms, and a fresh worker is started with every
  * script again (their state starts over). A plugin that gets stuck twice, or was disabled for
  * failing, is left out of the fresh worker. The daemon's thread is never blocked by Lua, so
  * signals are handled at once (docs/plugins.md, "Time limit").
@@ -28,6 +28,7 @@ import { pluginRefs, type PluginSections } from "./config.ts";
 import { LuaError, LuaRatecontrollerError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
 import { logText } from "./log_text.ts";
+import { decodeGzipBase64 } from "./gzip_base64.ts";
 import type { LuaRatecontroller } from "./lua_ratecontroller.ts";
 import type { PluginManager } from "./plugin_manager.ts";
 import {
@@ -40,8 +41,13 @@ import {
   type WorkerPart,
 } from "./worker_protocol.ts";
 
-/** A call is stopped this many times `lua_time_limit_ms` after it started. */
+/** A call is stopped this many times `lua_time_limit_ms` after it started … */
 export const STOP_FACTOR = 1.5;
+/**
+ * … plus this allowance (ms) for the round trip to the worker, which a busy router can deschedule
+ * for a while: a slow call is the instruction hook's to stop; this stop is for a stuck one.
+ */
+export const STOP_GRACE_MS = 250;
 /** Times a plugin may get stuck before the fresh worker leaves it out. */
 export const MAX_STUCK = 2;
 /** Name of the error when no worker can be started at all (the caller falls back). */
@@ -65,8 +71,11 @@ async function workerUrl(source?: WorkerSource): Promise<{ url: string; source: 
     if (readable || source === "module") return { url: module.href, source: "module" };
   }
   if (embeddedUrl === undefined) {
-    const { LUA_WORKER_BUNDLE } = await import("./worker_bundle.ts");
-    embeddedUrl = URL.createObjectURL(new Blob([LUA_WORKER_BUNDLE], { type: "text/javascript" }));
+    const { LUA_WORKER_GZIP_BASE64 } = await import("./worker_bundle.ts");
+    const script = await decodeGzipBase64(LUA_WORKER_GZIP_BASE64);
+    embeddedUrl = URL.createObjectURL(
+      new Blob([script as Uint8Array<ArrayBuffer>], { type: "text/javascript" }),
+    );
   }
   return { url: embeddedUrl, source: "embedded" };
 }
@@ -178,7 +187,7 @@ export class LuaWorker {
       if (this.#worker === undefined) await this.#restartNow();
       const id = this.#nextId++;
       const limitMs = this.#options.settings.lua_time_limit_ms;
-      const stopMs = STOP_FACTOR * limitMs;
+      const stopMs = STOP_FACTOR * limitMs + STOP_GRACE_MS;
       Atomics.store(this.#running, 0, 0);
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
