@@ -9,6 +9,15 @@ import type { OwdState } from "../control/ports.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Ratecontroller, RateDecision, TickInput } from "../control/ratecontroller_port.ts";
 import { countAbove, readSamples, type SampleView, secondLargest } from "./sample_view.ts";
+import {
+  UPSTREAM_DEFAULTS,
+  upstreamCut,
+  upstreamFollowStop,
+  upstreamGrowthCut,
+  type UpstreamInput,
+  type UpstreamParams,
+  upstreamProbe,
+} from "./capacity_upstream.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -122,6 +131,12 @@ class Direction {
   lastCutRate = 0;
   /** The last cut wanted to go deeper than the half-rate limit let it. */
   capped = false;
+  /** Time of the last upstream download cut (s; −∞: never; capacity_upstream.ts). */
+  upstreamCutS = -Infinity;
+  /** The capacity the last cut measured, kbit/s (capacity_upstream.ts). */
+  cutCap = 0;
+  /** Since when the queue has kept growing (s; NaN: it is not; capacity_upstream.ts). */
+  growingSinceS = NaN;
   /** Time a queue was last seen (s). */
   lastQueueS = 0;
   /** Time the direction was last lightly loaded (or the controller started), s. */
@@ -169,6 +184,8 @@ export class CapacityController implements Ratecontroller {
   /** Decision period: about one new sample per decision. */
   readonly intervalS: number;
   readonly #p: CapacityParams;
+  /** Download rules behind the bottleneck with a tbf/htb shaper (capacity_upstream.ts). */
+  readonly #up: UpstreamParams;
   readonly #owd: OwdState;
   readonly #clock: Clock;
   readonly #freshS: number;
@@ -185,9 +202,10 @@ export class CapacityController implements Ratecontroller {
   constructor(
     settings: CapacitySettings,
     sources: { owd: OwdState; clock: Clock },
-    params: Partial<CapacityParams> = {},
+    params: Partial<CapacityParams> & { upstream?: Partial<UpstreamParams> } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
+    this.#up = { ...UPSTREAM_DEFAULTS, ...params.upstream };
     this.#owd = sources.owd;
     this.#clock = sources.clock;
     this.#freshS = 2 * settings.tick_interval;
@@ -288,6 +306,27 @@ export class CapacityController implements Ratecontroller {
     return cur > d.rateAtClear;
   }
 
+  /** What the upstream download rules see in this decision. */
+  #upstreamInput(d: Direction, x: DirectionInput): UpstreamInput {
+    // Samples above the whole threshold, sent after the last cut's drain time.
+    let drainedVotes = 0;
+    for (let i = 0; i < x.deltas.length; i++) {
+      if (x.sent[i] > d.lastCutS + this.#p.drainS && x.deltas[i] > x.threshold) drainedVotes++;
+    }
+    return {
+      now: x.now,
+      cur: x.cur,
+      thr: x.thr,
+      threshold: x.threshold,
+      triggerFraction: this.#p.triggerFraction,
+      votes: this.#p.votes,
+      deltas: x.deltas,
+      sent: x.sent,
+      slopeMsPerS: slope(d.samples),
+      drainedVotes,
+    };
+  }
+
   #passToken(now: number): void {
     this.#token = this.#token === "dl" ? "ul" : "dl";
     this.#tokenSinceS = now;
@@ -313,6 +352,18 @@ export class CapacityController implements Ratecontroller {
 
     // Cut: enough reflectors, each by its last sample, see more than the threshold.
     const votes = countVotes(d, x, { trigger, drainS: p.drainS });
+    // Download behind the bottleneck with a tbf/htb shaper: the counters' own rules first.
+    const up = this.#up.enabled && d.name === "dl" && this.#sharedQueue && x.suspect
+      ? this.#upstreamInput(d, x)
+      : undefined;
+    if (up !== undefined) {
+      const cut = upstreamCut(d, up, this.#up) ?? upstreamGrowthCut(d, up, this.#up);
+      if (cut !== undefined) return cut;
+      if (load >= p.lightLoad) {
+        const stop = upstreamFollowStop(d, { ...up, margin: p.margin }, this.#up);
+        if (stop !== undefined) return stop;
+      }
+    }
     // Download: our shaper sits behind the bottleneck, so a queue a cut can drain means the link
     // delivers less than our rate. Delivering (on average) our whole rate, the queue is our own
     // shaper's (a FIFO such as tbf, that the probes wait in) or someone else's; cutting deeper
@@ -340,7 +391,7 @@ export class CapacityController implements Ratecontroller {
       // A collapse (a cut held back by the half-rate limit) is a new dip, not a finding that
       // the level is lower: it keeps the memory (v19, docs/controllers.md).
       else if (cur > d.lastCutRate * 1.02 && !d.capped) d.recall = estimate;
-      d.cap = estimate;
+      d.cap = d.cutCap = estimate;
       d.lastCutS = now;
       d.lastQueueS = now;
       d.lastCutQueueMs = queueS * 1000;
@@ -360,6 +411,9 @@ export class CapacityController implements Ratecontroller {
       const target = Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction);
       let next = x.mayProbe ? cur + d.cap * speed * x.dt : cur;
       if (cur < target) next += (target - cur) * Math.min(1, x.dt / p.approachS);
+      if (up !== undefined && x.mayProbe) {
+        next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
+      }
       return x.mayProbe ? next : Math.min(next, target);
     }
     if (load < p.lightLoad) {

@@ -344,3 +344,88 @@ Deno.test("capacity: RTT only, a download still ramping up after a load start is
   const flat = run([15000, 15000, 15000, 15000]);
   assert(flat.after < flat.before, `flat below its rate: cut (${flat.before} → ${flat.after})`);
 });
+
+Deno.test("capacity, tbf, upstream cut: a fall of the download capacity cuts at once to well under what it delivers since", () => {
+  const r = new Rig("tbf");
+  r.cur = { dl: 19000, ul: 4500 };
+  for (let k = 0; k < 5; k++) r.saturate({ dl: 20000, ul: 5000 }); // before: delivers its rate
+  const rate = r.cur.dl;
+  // The bottleneck falls to 8 Mbit/s: the next decision delivers 8000 and a queue shows.
+  r.all({ down: 40 });
+  const cut = r.saturate({ dl: 8000, ul: 5000 }).dl;
+  assert(
+    cut <= 0.76 * 8000,
+    `cut to at most 75 % of the 8000 delivered after the fall, got ${cut}`,
+  );
+  assert(cut >= 0.5 * 8000, `no deeper than the half-rate limit allows, got ${cut} (rate ${rate})`);
+  // The same fall with CAKE keeps the regular cut (window maximum, half-rate limit).
+  const c = new Rig("cake");
+  c.cur = { dl: 19000, ul: 4500 };
+  for (let k = 0; k < 5; k++) c.saturate({ dl: 20000, ul: 5000 });
+  c.all({ down: 40 });
+  assert(c.saturate({ dl: 8000, ul: 5000 }).dl > 8000, "cake: the regular first cut");
+});
+
+Deno.test("capacity, tbf, upstream cut: a cut whose decision straddled the fall is followed at once without new samples", () => {
+  const r = new Rig("tbf");
+  r.cur = { dl: 19000, ul: 4500 };
+  for (let k = 0; k < 5; k++) r.saturate({ dl: 20000, ul: 5000 });
+  r.all({ down: 40 });
+  // Half of the decision was before the fall: 13500 delivered, then 8000.
+  const first = r.step({ dl: 13500, ul: 4500 }).dl;
+  assert(first > 8000, `the first cut still lands above the new capacity (${first})`);
+  const second = r.step({ dl: 8000, ul: 4500 }).dl; // no new sample: the counters alone
+  assert(second < 8000, `followed below the 8000 now delivered (${first} → ${second})`);
+  // Below the capacity it delivers its whole rate: no further cut.
+  assertEquals(r.saturate({ dl: 8000, ul: 5000 }).dl, second);
+});
+
+Deno.test("capacity, tbf: a fall the counters measured is not recalled; a grown capacity is found fast and the climb stops under it", () => {
+  const r = new Rig("tbf");
+  r.cur = { dl: 19000, ul: 4500 };
+  for (let k = 0; k < 60; k++) r.saturate({ dl: 20000, ul: 5000 }); // > recall time since a cut
+  r.all({ down: 40 });
+  r.saturate({ dl: 8000, ul: 5000 }); // upstream cut: 8000 measured
+  let peak = 0;
+  for (let k = 0; k < 30; k++) {
+    r.all({ down: 0 });
+    peak = Math.max(peak, r.saturate({ dl: 8000, ul: 5000 }).dl);
+  }
+  assert(peak < 1.1 * 8000, `no climb back toward the old 19000, peak ${peak}`);
+  // The capacity grows to 14 Mbit/s: once the link delivers clearly more than 8000 the probe
+  // is fast, and it stops just under 14000 as soon as the link no longer follows.
+  // (The upload is light here, so the RTT-only samples blame the download alone.)
+  const rates: number[] = [];
+  for (let k = 0; k < 40; k++) {
+    r.all({ down: 0 });
+    rates.push(r.step({ dl: Math.min(r.cur.dl, 14000), ul: 100 }).dl);
+  }
+  const reached = rates.findIndex((v) => v >= 0.9 * 14000);
+  assert(reached >= 0 && reached <= 25, `90 % of 14000 within 2.5 s (decision ${reached})`);
+  const last = rates.slice(-10);
+  assert(Math.max(...last) <= 14000 * 1.08, `not far above 14000: ${Math.max(...last)}`);
+  assert(Math.min(...last) >= 14000 * 0.85, `not far under it: ${Math.min(...last)}`);
+});
+
+Deno.test("capacity, tbf: after an upstream cut a standing queue lowers the rate, never below 80 % of the measured capacity", () => {
+  const r = new Rig("tbf");
+  r.cur = { dl: 19000, ul: 4500 };
+  for (let k = 0; k < 5; k++) r.saturate({ dl: 20000, ul: 5000 });
+  r.all({ down: 40 });
+  r.saturate({ dl: 8000, ul: 5000 }); // upstream cut: 8000 measured
+  for (let k = 0; k < 30; k++) {
+    r.all({ down: 0 });
+    r.saturate({ dl: 8000, ul: 5000 }); // drained: back near 7600
+  }
+  const back = r.cur.dl;
+  assert(back > 0.9 * 8000, `climbed back after the drain, got ${back}`);
+  // Then a queue stands although the download delivers all of its rate (the bottleneck's
+  // bursts, or our own FIFO's delay): the rate steps down, but never below 6400.
+  const rates: number[] = [];
+  for (let k = 0; k < 100; k++) {
+    r.all({ down: 20 });
+    rates.push(r.saturate({ dl: 8000, ul: 5000 }).dl);
+  }
+  assert(Math.min(...rates) >= 0.8 * 8000 - 1, `never below 80 % of 8000: ${Math.min(...rates)}`);
+  assert(rates.at(-1)! < back, `but lower than before the queue (${back} → ${rates.at(-1)})`);
+});

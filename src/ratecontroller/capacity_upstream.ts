@@ -1,0 +1,225 @@
+/**
+ * The capacity controller's download rules for a shaper without flow isolation (tbf, htb) behind
+ * the bottleneck: docs/controllers.md, "Download behind the bottleneck". Our download shaper
+ * sits after the ISP's queue, so (1) the byte counters show within one decision when the link
+ * delivers less than our rate, long before a growing queue reaches the probes, and (2) that
+ * queue drains only once the senders slow down, which needs drops at our shaper: a rate clearly
+ * under the bottleneck's for about the drain time.
+ */
+import { secondLargest } from "./sample_view.ts";
+
+/** Tunables of the rules below (docs/controllers.md measured them on the e2e testbed). */
+export interface UpstreamParams {
+  /** Off: the capacity controller's general rules only (for comparisons). */
+  enabled: boolean;
+  /** A decision that delivered less than this share of the rate shows the bottleneck upstream. */
+  cutLoad: number;
+  /** Within `followS` of an upstream cut, a shortfall below this share of the new rate re-cuts. */
+  followLoad: number;
+  /** How long after an upstream cut the counters alone may cut again, s. */
+  followS: number;
+  /** An upstream cut aims to drain the queue the samples show within this time, s. */
+  drainS: number;
+  /** An upstream cut goes at least this far under what was delivered. */
+  depth: number;
+  /** Never deeper than this share of what was delivered at once. */
+  maxDepth: number;
+  /** A queue growing faster than this (ms/s) while we deliver our rate is the bottleneck's. */
+  growthMsPerS: number;
+  /** The growth must last this long (our own FIFO filling is a step, over within it), s. */
+  growthS: number;
+  /** A growth cut sets the rate to this share of what was delivered. */
+  growthStep: number;
+  /** Delivering our whole rate, a growth cut goes no lower than this share of it. */
+  growthFloor: number;
+  /** Climbing, the rate is at most this much above what the last decision delivered. */
+  climb: number;
+  /** Above the regular target, delivering less than this share of the rate stops the climb. */
+  stopLoad: number;
+  /** Delivering this many times the capacity the last cut measured, probing goes fast. */
+  pass: number;
+  /** Probe speed right after a queue, fraction of the estimate per s. */
+  probePerS: number;
+  /** The probe speed doubles every this many seconds without a queue. */
+  probeDoubleS: number;
+  /** Highest probe speed near the measured capacity, fraction of the estimate per s. */
+  probeNearPerS: number;
+  /** Highest probe speed, fraction of the estimate per s (the climb limit bounds it too). */
+  probeMaxPerS: number;
+}
+
+/** The measured defaults. */
+export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
+  enabled: true,
+  cutLoad: 0.9,
+  followLoad: 0.97,
+  followS: 0.5,
+  drainS: 0.3,
+  depth: 0.75,
+  maxDepth: 0.5,
+  growthMsPerS: 10,
+  growthS: 0.5,
+  growthStep: 0.9,
+  growthFloor: 0.8,
+  climb: 1.08,
+  stopLoad: 0.94,
+  pass: 1.05,
+  probePerS: 0.05,
+  probeDoubleS: 0.5,
+  probeNearPerS: 0.15,
+  probeMaxPerS: 1,
+};
+
+/** The part of the capacity controller's per-direction state these rules read and set. */
+export interface UpstreamState {
+  /** Capacity estimate, kbit/s. */
+  cap: number;
+  /** The level a return after a dip aims at, kbit/s. */
+  recall: number;
+  /** Time of the last cut, s. */
+  lastCutS: number;
+  /** The rate the last cut set, kbit/s. */
+  lastCutRate: number;
+  /** Time a queue was last seen, s. */
+  lastQueueS: number;
+  /** The last cut wanted to go deeper than the half-rate limit let it. */
+  capped: boolean;
+  /** Time of the last upstream cut, s. */
+  upstreamCutS: number;
+  /** The capacity the last cut measured, kbit/s: probing is gentle until it is passed. */
+  cutCap: number;
+  /** Since when the queue has kept growing (s; NaN: it is not). */
+  growingSinceS: number;
+  /** Lowest rate, kbit/s. */
+  readonly min: number;
+}
+
+/** What one decision sees. */
+export interface UpstreamInput {
+  now: number;
+  /** Rate in force during the decision's interval, kbit/s. */
+  cur: number;
+  /** Delivered in this decision, kbit/s. */
+  thr: number;
+  /** Delay threshold, ms. */
+  threshold: number;
+  /** Fraction of the threshold a sample must exceed to vote for a cut. */
+  triggerFraction: number;
+  /** Votes needed (capped at the number of fresh samples). */
+  votes: number;
+  /** Fresh per-reflector deltas, ms. */
+  deltas: readonly number[];
+  /** When each of those probes left, s. */
+  sent: readonly number[];
+  /** Growth rate of the recent samples, ms/s. */
+  slopeMsPerS: number;
+  /** Samples above the whole threshold, sent after the last cut's drain time. */
+  drainedVotes: number;
+}
+
+/**
+ * Upstream cut: the decision delivered clearly less than our rate and fresh samples (sent after
+ * the last cut) show a queue. What was delivered is the capacity (measured after the fall; the
+ * window maximum of the general rule may still hold samples from before it). The rate goes to
+ * `depth` of it or lower, enough to drain the queue the samples show within `drainS`. Right
+ * after such a cut the counters alone re-cut: a decision that straddled the fall measured too
+ * much. The level before the fall is not recalled: a measured shortfall is not a dip.
+ */
+export function upstreamCut(
+  s: UpstreamState,
+  x: UpstreamInput,
+  p: UpstreamParams,
+): number | undefined {
+  if (!p.enabled || x.deltas.length === 0) return undefined;
+  const follow = x.now - s.upstreamCutS < p.followS;
+  if (!(x.thr < (follow ? p.followLoad : p.cutLoad) * x.cur)) return undefined;
+  if (!follow) {
+    const trigger = x.threshold * x.triggerFraction;
+    let votes = 0;
+    for (let i = 0; i < x.deltas.length; i++) {
+      if (x.sent[i] > s.lastCutS && x.deltas[i] > trigger) votes++;
+    }
+    if (votes < Math.min(x.votes, x.deltas.length)) return undefined;
+  }
+  const queueS = secondLargest(x.deltas) / 1000;
+  const factor = Math.max(p.maxDepth, Math.min(p.depth, 1 - queueS / p.drainS));
+  s.cap = s.recall = s.cutCap = x.thr;
+  s.capped = false;
+  s.lastCutS = s.lastQueueS = s.upstreamCutS = x.now;
+  s.lastCutRate = Math.max(s.min, Math.min(x.cur, x.thr * factor));
+  return s.lastCutRate;
+}
+
+/**
+ * Growth or standing cut: delivering (nearly) our whole rate while the samples show a queue
+ * above the threshold that keeps growing for `growthS`, or that stands while the rate is near
+ * the capacity the last cut measured. Our own FIFO's delay is bounded: filling it is a step,
+ * flat afterwards. A queue that keeps growing is the bottleneck's, our rate just above its
+ * capacity (within the few per cent the general rule lets pass as our own queue); one standing
+ * near a measured capacity is the bottleneck's too (its senders' bursts). The rate goes a step
+ * under what was delivered, never below `growthFloor` of it (of the measured capacity), so it
+ * cannot spiral down on our own FIFO's delay.
+ */
+export function upstreamGrowthCut(
+  s: UpstreamState,
+  x: UpstreamInput,
+  p: UpstreamParams,
+): number | undefined {
+  if (!p.enabled || x.deltas.length === 0) return undefined;
+  if (!(x.slopeMsPerS > p.growthMsPerS)) s.growingSinceS = NaN;
+  else if (Number.isNaN(s.growingSinceS)) s.growingSinceS = x.now;
+  if (x.drainedVotes < Math.min(x.votes, x.deltas.length)) return undefined;
+  const growing = x.now - s.growingSinceS >= p.growthS;
+  // Standing near the capacity the last cut measured: the bottleneck's senders' bursts.
+  const standing = s.cutCap > 0 && x.cur > p.growthFloor * s.cutCap * 1.01;
+  if (!growing && !standing) return undefined;
+  const measured = growing ? x.thr : s.cutCap;
+  const next = Math.max(p.growthFloor * measured, Math.min(x.cur, x.thr) * p.growthStep);
+  if (!(next < x.cur)) return undefined;
+  s.cap = Math.min(s.cap, x.thr);
+  // A growing queue measured the capacity; a standing one keeps the measurement it is near.
+  if (growing) s.cutCap = s.cap;
+  s.recall = Math.min(s.recall, s.cap);
+  s.lastCutS = s.lastQueueS = x.now;
+  s.growingSinceS = NaN;
+  s.lastCutRate = Math.max(s.min, next);
+  return s.lastCutRate;
+}
+
+/**
+ * Follow stop: above the regular target (climbing back or probing beyond the estimate), a
+ * decision that delivered clearly less than the rate has found the bottleneck. Stop just under
+ * what was delivered: that is the capacity now.
+ */
+export function upstreamFollowStop(
+  s: UpstreamState,
+  x: UpstreamInput & { margin: number },
+  p: UpstreamParams,
+): number | undefined {
+  if (!p.enabled) return undefined;
+  // At the minimum rate there is nothing to stop (and the estimate may sit under it).
+  if (!(x.cur > s.min * 1.02 && x.cur > s.cap * x.margin * 1.02)) return undefined;
+  if (!(x.thr < p.stopLoad * x.cur)) return undefined;
+  s.cap = s.recall = s.cutCap = x.thr;
+  s.lastQueueS = x.now;
+  return Math.max(s.min, x.thr * x.margin);
+}
+
+/**
+ * Guarded probe: the next rate of a climb, never more than `climb` above what the last decision
+ * delivered (the counters catch an overshoot within a decision). Near the capacity the last cut
+ * measured its speed doubles every `probeDoubleS` without a queue, up to `probeNearPerS`; once
+ * the link delivers more than `pass` times that capacity (it has grown) it is `probeMaxPerS`.
+ */
+export function upstreamProbe(
+  s: UpstreamState,
+  x: { cur: number; thr: number; dt: number; quietS: number; next: number },
+  p: UpstreamParams,
+): number {
+  const far = x.thr > p.pass * s.cutCap;
+  const speed = far
+    ? p.probeMaxPerS
+    : Math.min(p.probeNearPerS, p.probePerS * 2 ** (x.quietS / p.probeDoubleS));
+  const next = Math.max(x.next, x.cur + s.cap * speed * x.dt);
+  return Math.min(next, Math.max(x.cur, x.thr * p.climb));
+}
