@@ -108,6 +108,10 @@ export function treeUsage(root: number): { cpuS: number; rssBytes: number; procs
 export class RssPeakSampler {
   /** Largest summed RSS seen, bytes. */
   peakBytes = 0;
+  /** The root's own RSS in the sample with the largest sum, bytes (the rest: its children). */
+  peakRootBytes = 0;
+  /** How the root's RSS divided in that sample (`exeBytes` not read: 0). */
+  peakRoot: MemorySplit | undefined;
   /** Largest RSS seen per command name, bytes. */
   readonly peakByComm = new Map<string, number>();
   readonly #timer: ReturnType<typeof setInterval>;
@@ -123,7 +127,12 @@ export class RssPeakSampler {
   /** Takes one sample now. */
   sample(): void {
     const { rssBytes, procs } = treeUsage(this.#root);
-    this.peakBytes = Math.max(this.peakBytes, rssBytes);
+    if (rssBytes > this.peakBytes) {
+      this.peakBytes = rssBytes;
+      const root = procs.find((p) => p.pid === this.#root);
+      this.peakRootBytes = root?.rssBytes ?? 0;
+      this.peakRoot = memorySplit(this.#root, { exe: false }) ?? this.peakRoot;
+    }
     for (const p of procs) {
       this.peakByComm.set(p.comm, Math.max(this.peakByComm.get(p.comm) ?? 0, p.rssBytes));
     }
@@ -132,5 +141,51 @@ export class RssPeakSampler {
   /** Stops sampling. */
   stop(): void {
     clearInterval(this.#timer);
+  }
+}
+
+/** How a process's resident memory divides (bytes), from /proc/PID/status and smaps. */
+export interface MemorySplit {
+  /** Anonymous pages: JavaScript heap, native heap, stacks: the program's own memory. */
+  readonly anonBytes: number;
+  /** File-backed pages: the executable, shared libraries, mapped caches. */
+  readonly fileBytes: number;
+  /** The part of `fileBytes` that is the process's own executable (e.g. the deno binary). */
+  readonly exeBytes: number;
+}
+
+/** Parses `RssAnon`/`RssFile` (kB) of a /proc/PID/status text. */
+export function parseStatusSplit(text: string): { anonBytes: number; fileBytes: number } {
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+  return { anonBytes: kb("RssAnon") * 1024, fileBytes: kb("RssFile") * 1024 };
+}
+
+/** Sums the `Rss:` of the mappings of `path` in a /proc/PID/smaps text (bytes). */
+export function mappedRss(smaps: string, path: string): number {
+  let inside = false;
+  let kb = 0;
+  for (const line of smaps.split("\n")) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      inside = line.trimEnd().endsWith(` ${path}`);
+    } else if (inside && line.startsWith("Rss:")) {
+      kb += Number(/(\d+)/.exec(line)?.[1] ?? 0);
+    }
+  }
+  return kb * 1024;
+}
+
+/**
+ * The memory split of `pid` now; `undefined` when it has exited. `exe: false` skips the
+ * executable's share (smaps is long; `exeBytes` is then 0).
+ */
+export function memorySplit(pid: number, options: { exe?: boolean } = {}): MemorySplit | undefined {
+  try {
+    const status = parseStatusSplit(Deno.readTextFileSync(`/proc/${pid}/status`));
+    if (options.exe === false) return { ...status, exeBytes: 0 };
+    const exe = Deno.readLinkSync(`/proc/${pid}/exe`);
+    const exeBytes = mappedRss(Deno.readTextFileSync(`/proc/${pid}/smaps`), exe);
+    return { ...status, exeBytes };
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,11 @@
 import { assertEquals } from "../src/util/assert.ts";
-import { parseProcStat, type ProcStat, subtree } from "./_proc_usage.ts";
+import {
+  mappedRss,
+  parseProcStat,
+  parseStatusSplit,
+  type ProcStat,
+  subtree,
+} from "./_proc_usage.ts";
 
 Deno.test("parseProcStat: a command with spaces and parentheses, CPU and RSS fields", () => {
   const text = "4242 (my (odd) cmd) S 17 4242 4242 0 -1 4194560 1 0 0 0 " +
@@ -25,4 +31,27 @@ Deno.test("subtree: the root and all its descendants, not its siblings or parent
   const all = [p(1, 0), p(10, 1), p(11, 10), p(12, 11), p(13, 1), p(14, 10)];
   assertEquals(subtree(all, 10).map((x) => x.pid).sort(), [10, 11, 12, 14]);
   assertEquals(subtree(all, 99), []);
+});
+
+Deno.test("parseStatusSplit: RssAnon and RssFile in bytes; absent keys are 0", () => {
+  const text = "Name:\tdeno\nVmRSS:\t   70712 kB\nRssAnon:\t   30600 kB\nRssFile:\t   40112 kB\n";
+  assertEquals(parseStatusSplit(text), { anonBytes: 30600 * 1024, fileBytes: 40112 * 1024 });
+  assertEquals(parseStatusSplit("Name:\tx\n"), { anonBytes: 0, fileBytes: 0 });
+});
+
+Deno.test("mappedRss: sums the Rss of one file's mappings only", () => {
+  const smaps = [
+    "00400000-00500000 r--p 00000000 08:01 12 /usr/bin/deno",
+    "Size:               1024 kB",
+    "Rss:                 300 kB",
+    "00500000-00600000 r-xp 00100000 08:01 12 /usr/bin/deno",
+    "Rss:                 200 kB",
+    "7f000000-7f100000 rw-p 00000000 00:00 0 ",
+    "Rss:                5000 kB",
+    "7f200000-7f300000 r-xp 00000000 08:01 99 /usr/lib/libc.so.6",
+    "Rss:                 100 kB",
+  ].join("\n");
+  assertEquals(mappedRss(smaps, "/usr/bin/deno"), 500 * 1024);
+  assertEquals(mappedRss(smaps, "/usr/lib/libc.so.6"), 100 * 1024);
+  assertEquals(mappedRss(smaps, "/nothing"), 0);
 });

@@ -28,7 +28,13 @@ import {
   removeStaleNamespaces,
   Testbed,
 } from "../tests/e2e/testbed.ts";
-import { CLOCK_TICKS, RssPeakSampler, treeUsage } from "./_proc_usage.ts";
+import {
+  CLOCK_TICKS,
+  type MemorySplit,
+  memorySplit,
+  RssPeakSampler,
+  treeUsage,
+} from "./_proc_usage.ts";
 import {
   daemonRunArgv,
   testbedDaemonFlags,
@@ -156,10 +162,14 @@ class Daemon {
     }
   }
 
+  /** The daemon's own memory split just before it was stopped (executable share included). */
+  atStop: MemorySplit | undefined;
+
   /** SIGTERM, SIGKILL after 5 s; stops the RSS sampler. */
   async stop(): Promise<void> {
     this.rss.sample();
     this.rss.stop();
+    this.atStop ??= memorySplit(this.child.pid);
     try {
       this.child.kill("SIGTERM");
     } catch {
@@ -264,6 +274,28 @@ function describePeak(d: Daemon): string {
   return [...d.rss.peakByComm].map(([c, b]) => `${c} ${(b / 1e6).toFixed(1)} MB`).join(", ");
 }
 
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+/**
+ * Where the peak went: the daemon's anonymous pages (its own heaps) against file pages (mostly
+ * the runtime executable, shared with every process running it, and a smaller runtime when
+ * compiled), and its children. Also as metric lines `daemon_rss_anon_mb…`, `daemon_rss_exe_mb…`.
+ */
+function memoryLines(d: Daemon, suffix: string): string[] {
+  const peak = d.rss.peakRoot;
+  const exe = d.atStop?.exeBytes ?? 0;
+  if (peak === undefined) return [];
+  console.log(
+    `footprint: peak ${mb(d.rss.peakBytes)} MB = daemon ${mb(d.rss.peakRootBytes)} MB (anonymous ` +
+      `${mb(peak.anonBytes)}, file-backed ${mb(peak.fileBytes)}; the executable's pages at stop ` +
+      `${mb(exe)}) + children ${mb(d.rss.peakBytes - d.rss.peakRootBytes)} MB`,
+  );
+  return [
+    `metric daemon_rss_anon_mb${suffix} ${mb(peak.anonBytes)} MB`,
+    `metric daemon_rss_exe_mb${suffix} ${mb(exe)} MB`,
+  ];
+}
+
 const reason = netnsUnavailableReason();
 if (reason !== undefined) {
   console.log(`footprint: skipped: ${reason}`);
@@ -339,6 +371,7 @@ try {
         `metric daemon_cpu_pct_load ${loadPct.toFixed(2)} %`,
         `metric daemon_cpu_pct_idle ${idlePct.toFixed(2)} %`,
         `metric daemon_peak_rss_mb ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
+        ...memoryLines(d, ""),
       );
     } finally {
       await d.stop();
@@ -386,6 +419,7 @@ try {
       metrics.push(
         `metric daemon_cpu_pct_load_lua ${loadPct.toFixed(2)} %`,
         `metric daemon_peak_rss_mb_lua ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
+        ...memoryLines(d, "_lua"),
       );
     } finally {
       await d.stop();

@@ -6,6 +6,7 @@
  */
 import { stageLogger } from "../log/mod.ts";
 import { realSleep, type Sleep } from "../util/clock.ts";
+import { readLines } from "../util/line_reader.ts";
 
 const log = stageLogger("measure");
 
@@ -65,8 +66,6 @@ export async function pumpLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffer = "";
   const emit = (line: string) => {
     try {
       onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
@@ -74,24 +73,9 @@ export async function pumpLines(
       log.error("Line handler failed: {e}", { e: String(e) });
     }
   };
-  try {
-    for await (const chunk of stream) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        emit(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-      }
-      while (buffer.length > MAX_LINE) {
-        emit(buffer.slice(0, MAX_LINE));
-        buffer = buffer.slice(MAX_LINE);
-      }
-    }
-  } catch (e) {
-    log.debug("Stream ended with {e}", { e: String(e) });
-  }
-  buffer += decoder.decode();
-  if (buffer !== "") emit(buffer);
+  const end = await readLines(stream, emit, { maxLine: MAX_LINE });
+  if (end.error !== undefined) log.debug("Stream ended with {e}", { e: String(end.error) });
+  if (end.rest !== "") emit(end.rest);
 }
 
 /** Options of a `ChildSupervisor`. */

@@ -7,6 +7,7 @@
  */
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
+import { readLines } from "./line_reader.ts";
 
 /** The part of a spawned child a coprocess uses (a `Deno.ChildProcess` is one). */
 export interface SpawnedProcess {
@@ -145,21 +146,8 @@ export class LineCoprocess {
     source: ReadableStream<Uint8Array>,
     onLine: ((line: string) => void) | undefined,
   ): Promise<void> {
-    const emit = onLine ?? ((line: string) => this.#deliver(stream, line));
-    const decoder = new TextDecoder();
-    let buf = "";
-    try {
-      for await (const chunk of source) {
-        buf += decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          emit(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-      }
-    } catch {
-      // The stream broke (process killed): same as its end.
-    }
+    // A broken stream (process killed) counts as its end; an unterminated rest is no answer.
+    await readLines(source, onLine ?? ((line: string) => this.#deliver(stream, line)));
     this.#ended[stream] = true;
     this.#deliver(stream, null);
   }
