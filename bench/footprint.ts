@@ -13,7 +13,7 @@
  * machine still slows everything.
  *
  *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--entry OTHER/main.ts] \
- *     [--config deno.json] [--only-lua|--no-lua] [--observability]
+ *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"]
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
@@ -60,6 +60,8 @@ const V8_FLAGS = V8_FLAGS_ARG === "none" ? undefined : V8_FLAGS_ARG;
 /** The daemon's entry script (another checkout's main.ts measures it side by side). */
 const ENTRY = argValue("--entry") ?? `${ROOT}/main.ts`;
 const ENTRY_CONFIG = argValue("--config") ?? `${ENTRY.replace(/\/[^/]*$/, "")}/deno.json`;
+/** More daemon flags for every daemon, e.g. `--daemon-args "--rate-controller capacity"`. */
+const DAEMON_ARGS = (argValue("--daemon-args") ?? "").split(/\s+/).filter((a) => a !== "");
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
@@ -87,6 +89,7 @@ function daemonFlags(dir: string, extra: readonly string[]): string[] {
       stateDir: knownFlags.includes("--state-dir"),
     }),
     ...optional("--idle-delay", String(IDLE_DELAY_S)),
+    ...DAEMON_ARGS,
     ...extra,
   ];
 }
@@ -338,7 +341,7 @@ try {
   await writeTestbedReflectors(dir);
   console.log(
     `footprint: ${ENTRY}, ${PHASE_S} s phases, ${STREAMS}+${STREAMS} TCP streams, ` +
-      `V8 flags: ${V8_FLAGS ?? "(none)"}`,
+      `V8 flags: ${V8_FLAGS ?? "(none)"}, daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}`,
   );
 
   if (RUN_PLAIN) {

@@ -10,8 +10,8 @@ export interface RunControlLoopOptions {
   signal: AbortSignal;
   /** Clock used for the schedule. */
   clock: Clock;
-  /** Tick period in seconds (`min_change_interval`). */
-  intervalS: number;
+  /** Tick period in seconds (`min_change_interval`), or asked before each wait (idle mode). */
+  intervalS: number | (() => number);
   /** Sleep function (default: real timers). */
   sleep?: Sleep;
   /** Logger. */
@@ -31,8 +31,11 @@ export async function runControlLoop(
 ): Promise<void> {
   const sleep = options.sleep ?? realSleep;
   const log = options.logger ?? stageLogger("control");
-  const { clock, signal, intervalS } = options;
-  let due = clock.monotonicS() + intervalS;
+  const { clock, signal } = options;
+  const interval = typeof options.intervalS === "number"
+    ? () => options.intervalS as number
+    : options.intervalS;
+  let due = clock.monotonicS() + interval();
   while (!signal.aborted) {
     const wait = due - clock.monotonicS();
     if (wait > 0) await sleep(wait * 1000, signal);
@@ -43,6 +46,7 @@ export async function runControlLoop(
     } catch (e) {
       log.error("control tick failed: {error}", { error: String(e) });
     }
+    const intervalS = interval();
     due += intervalS;
     const now = clock.monotonicS();
     if (due <= now) due = now + intervalS;

@@ -10,6 +10,7 @@ import { configureLogging, resetLogging } from "../log/mod.ts";
 import type { CounterReading } from "./ports.ts";
 import { IdleDetector } from "./idle.ts";
 import { ControlLoop, type TickResult } from "./loop.ts";
+import type { Ratecontroller } from "./ratecontroller_port.ts";
 
 const reading = (dl: number, ul: number): CounterReading => ({
   dlBytes: dl,
@@ -44,8 +45,14 @@ Deno.test("IdleDetector: idle after the delay of quiet both ways; busy or a rese
   assertEquals(step(0, 0, { ...reading(0, 0), dlIfindex: 7 }), "busy", "a new interface");
 });
 
+/** `c` deciding at its own period `intervalS` (like the capacity controller), if given. */
+function paced(c: Ratecontroller, intervalS: number | undefined): Ratecontroller {
+  if (intervalS === undefined) return c;
+  return { name: c.name, intervalS, decide: (input) => c.decide(input) };
+}
+
 /** A loop with idle mode, fake counters, a pinger port that records pause/resume. */
-function idleFixture(overrides: Partial<TableSettings> = {}) {
+function idleFixture(overrides: Partial<TableSettings> = {}, options: { intervalS?: number } = {}) {
   const settings = settingsWithDefaults({
     base_dl_rate: 100000,
     base_ul_rate: 20000,
@@ -71,7 +78,7 @@ function idleFixture(overrides: Partial<TableSettings> = {}) {
     clock,
     owd,
     reselect: { requestReselect: (r) => reselects.push(r) },
-    controller: new EwmaController(settings, () => 0.5),
+    controller: paced(new EwmaController(settings, () => 0.5), options.intervalS),
     counters: {
       read: () => {
         reads++;
@@ -204,4 +211,16 @@ Deno.test("Baseliner.bridgeGap: without it a pause longer than 30 s restarts the
     const base = owd.baseline.get("r")!.down_ewma;
     assert(bridged ? base < 11 : base === 60, `bridged=${bridged}: baseline ${base}`);
   }
+});
+
+Deno.test("idle mode: a faster controller's loop ticks at min_change_interval while idle only", async () => {
+  const f = idleFixture({ min_change_interval: 0.5 }, { intervalS: 0.1 });
+  await f.loop.start();
+  assertEquals(f.loop.nextIntervalS, 0.1, "controlling: the controller's own period");
+  const quiet = { dlKbit: 50, ulKbit: 10 };
+  while (!f.loop.state.idle) await f.tick(quiet);
+  assertEquals(f.loop.nextIntervalS, 0.5, "idle: no samples to decide on, counters at the tick");
+  await f.tick({ dlKbit: 80000, ulKbit: 15000 });
+  assertEquals(f.loop.state.idle, false);
+  assertEquals(f.loop.nextIntervalS, 0.1, "traffic is back: the controller's period again");
 });

@@ -193,6 +193,17 @@ export class ControlLoop {
     return own !== undefined && own > 0 ? own : this.#s.min_change_interval;
   }
 
+  /**
+   * The wait before the next tick (s): `intervalS`, but while idle at least
+   * `min_change_interval`. A faster controller (capacity: every 0.1 s) has no samples to decide
+   * on while the pinger is paused; the counter readings that end idle mode come at the normal
+   * tick cadence (docs/footprint.md).
+   */
+  get nextIntervalS(): number {
+    const own = this.intervalS;
+    return this.#idling ? Math.max(own, this.#s.min_change_interval) : own;
+  }
+
   /** The current state (a copy). */
   get state(): ControlLoopState {
     return {

@@ -437,6 +437,27 @@ Deno.test("driver: ticks every interval in virtual time until aborted", async ()
   assertEquals(f.loop.state.ticks, 3, "the tick after the abort does not run");
 });
 
+Deno.test("driver: an interval function is asked before each wait (idle mode slows the loop)", async () => {
+  const { c } = fixedController(50000, 10000);
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  const ac = new AbortController();
+  const tickTimes: number[] = [];
+  await runControlLoop(f.loop, {
+    signal: ac.signal,
+    clock: f.clock,
+    intervalS: () => (tickTimes.length < 2 ? 0.5 : 2),
+    sleep: (ms) => {
+      f.clock.advance(ms / 1000);
+      setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+      tickTimes.push(f.clock.monotonicS());
+      if (tickTimes.length === 4) ac.abort();
+      return Promise.resolve();
+    },
+  });
+  assertEquals(tickTimes, [100.5, 101, 103, 105]);
+});
+
 Deno.test("loop: ticks at the controller's own interval, else at min_change_interval", () => {
   assertEquals(fixture({ min_change_interval: 0.7 }).loop.intervalS, 0.7);
   const { c } = fixedController(1000, 1000);

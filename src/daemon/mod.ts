@@ -306,10 +306,11 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     const summary = new PeriodicSummary((line) => log.info("{summary}", { summary: line }), {
       periodS: deps.summaryPeriodS,
     });
-    await runControlLoop(loop, {
+    const control = loop;
+    await runControlLoop(control, {
       signal: shutdown,
       clock,
-      intervalS: loop.intervalS,
+      intervalS: () => control.nextIntervalS,
       sleep,
       onTick: (result, nowS) => summary.record(nowS, result),
     });
