@@ -1,6 +1,7 @@
 /**
- * Footprint of the real daemon (`main.ts run` under `-P=daemon`) in the network-namespace testbed
- * of tests/e2e (TBF bottleneck and router shapers, fping to the reflectors):
+ * Footprint of the real daemon (`run` under `-P=daemon`; by default a fresh bundle of main.ts, the
+ * form users get, or `--entry main.ts` from source) in the network-namespace testbed of tests/e2e
+ * (TBF bottleneck and router shapers, fping to the reflectors):
  *
  * 1. without Lua: 30 s of saturating TCP both ways, then 30 s idle (from the moment idle mode,
  *    here after 15 s of quiet, can have begun);
@@ -17,7 +18,9 @@
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
- * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`; with `--observability` (a third daemon with
+ * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`, and how the daemon's own part of each peak
+ * divides (`daemon_rss_anon_mb[_lua]`: its heaps; `daemon_rss_exe_mb[_lua]`: the runtime
+ * executable's pages); with `--observability` (a third daemon with
  * `--metrics-listen` and `--mqtt-url` set, nobody looking) also `daemon_cpu_pct_load_observability`,
  * `daemon_cpu_pct_idle_observability`, `daemon_peak_rss_mb_observability`.
  */
@@ -58,8 +61,16 @@ const PHASE_S = Number(argValue("--seconds") ?? 30);
 const V8_FLAGS_ARG = argValue("--v8-flags") ?? DAEMON_V8_FLAGS.join(",");
 const V8_FLAGS = V8_FLAGS_ARG === "none" ? undefined : V8_FLAGS_ARG;
 /** The daemon's entry script (another checkout's main.ts measures it side by side). */
-const ENTRY = argValue("--entry") ?? `${ROOT}/main.ts`;
-const ENTRY_CONFIG = argValue("--config") ?? `${ENTRY.replace(/\/[^/]*$/, "")}/deno.json`;
+/**
+ * What users run is the bundle (`deno task bundle`, the graph `deno task compile` embeds and
+ * `deno task daemon` runs), so by default the daemon runs a fresh bundle of this checkout;
+ * `--entry main.ts` measures the program from source instead.
+ */
+const ENTRY_ARG = argValue("--entry");
+const ENTRY_CONFIG = argValue("--config") ??
+  (ENTRY_ARG === undefined
+    ? `${ROOT}/deno.json`
+    : `${ENTRY_ARG.replace(/\/[^/]*$/, "")}/deno.json`);
 /** More daemon flags for every daemon, e.g. `--daemon-args "--rate-controller capacity"`. */
 const DAEMON_ARGS = (argValue("--daemon-args") ?? "").split(/\s+/).filter((a) => a !== "");
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
@@ -308,7 +319,16 @@ const stale = removeStaleNamespaces();
 if (stale.length > 0) console.log(`footprint: removed stale namespaces ${stale.join(" ")}`);
 await Deno.mkdir(RUNTIME_DIR, { recursive: true });
 const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "footprint-" });
-// Fill the module cache outside the namespaces (they have no network).
+const ENTRY = ENTRY_ARG ?? `${dir}/sqm-autorate.js`;
+if (ENTRY_ARG === undefined) {
+  const r = await runAsync(
+    [Deno.execPath(), "bundle", "--platform", "deno", "--minify", "-o", ENTRY, `${ROOT}/main.ts`],
+    { timeoutMs: 120_000 },
+  );
+  if (r.code !== 0) throw new Error(`deno bundle failed: ${r.stderr}`);
+}
+// Fill the module cache outside the namespaces (they have no network); the `run --help` below
+// also leaves V8's code cache of the entry, so no daemon pays for writing it.
 await runAsync([Deno.execPath(), "cache", "--config", ENTRY_CONFIG, ENTRY], { timeoutMs: 120_000 });
 knownFlags = (await runAsync([
   Deno.execPath(),

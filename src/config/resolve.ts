@@ -1,3 +1,4 @@
+import * as z from "zod/mini";
 import { acceptedText, schemaOf, tableSchema } from "./schema.ts";
 import {
   SETTING_NAMES,
@@ -216,7 +217,7 @@ export function resolveSettings(
   // Every given value once more through the derived zod schema: a last guard that the table and
   // the conversions agree. (Unset required settings keep their 0/"" placeholder defaults.)
   const given = SETTING_NAMES.filter((n) => sources[n].kind !== "default");
-  tableSchema.partial().parse(Object.fromEntries(given.map((n) => [n, values[n]])));
+  z.partial(tableSchema).parse(Object.fromEntries(given.map((n) => [n, values[n]])));
   return {
     settings: deriveSettings(values as TableSettings),
     sources,
