@@ -88,6 +88,13 @@ export interface CapacityParams {
   rampGraceS: number;
   /** Growth over the delivered window that marks a ramping download (fraction). */
   rampGrowth: number;
+  /**
+   * Above the estimate the last cut measured, the return toward a remembered level climbs at
+   * most this many times `returnUnit` per s: the remembered level may be stale.
+   */
+  returnMaxPerS: number;
+  /** Unit of that limit: max(rate, this fraction of the remembered level), kbit/s. */
+  returnUnit: number;
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -114,6 +121,8 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   maxCut: 0.5,
   rampGraceS: 1,
   rampGrowth: 0.03,
+  returnMaxPerS: 1,
+  returnUnit: 0.5,
 };
 
 /** Shortest and longest decision period, s. */
@@ -410,7 +419,7 @@ export class CapacityController implements Ratecontroller {
       // the longer no queue shows up (the capacity may have grown).
       const target = Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction);
       let next = x.mayProbe ? cur + d.cap * speed * x.dt : cur;
-      if (cur < target) next += (target - cur) * Math.min(1, x.dt / p.approachS);
+      if (cur < target) next += returnStep(d, { cur, target, dt: x.dt }, p);
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
       }
@@ -467,6 +476,25 @@ function countVotes(
 function ramping(d: Direction, by: number): boolean {
   const n = d.delivered.length;
   return n >= 2 && d.delivered[n - 1].kbit > (1 + by) * d.delivered[0].kbit;
+}
+
+/**
+ * One decision's step toward `target` from below: a time constant of `approachS`, and above the
+ * estimate the last cut measured (a level known to fit) no faster than `returnMaxPerS` ×
+ * max(rate, `returnUnit` × the remembered level) per s, so a return to a remembered level that
+ * no longer holds (a lasting drop, a lower level after a handover) overshoots by little
+ * (docs/controllers.md, v22).
+ */
+function returnStep(
+  d: Direction,
+  x: { cur: number; target: number; dt: number },
+  p: CapacityParams,
+): number {
+  const step = (x.target - x.cur) * Math.min(1, x.dt / p.approachS);
+  const known = d.cap * p.margin;
+  if (d.lastCutS === -Infinity || x.cur + step <= known) return step;
+  const limit = Math.max(x.cur, p.returnUnit * d.recall) * p.returnMaxPerS * x.dt;
+  return Math.max(known - x.cur, Math.min(step, limit));
 }
 
 /** The mean delivered throughput over the window, kbit/s. */

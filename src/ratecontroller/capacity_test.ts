@@ -429,3 +429,23 @@ Deno.test("capacity, tbf: after an upstream cut a standing queue lowers the rate
   assert(Math.min(...rates) >= 0.8 * 8000 - 1, `never below 80 % of 8000: ${Math.min(...rates)}`);
   assert(rates.at(-1)! < back, `but lower than before the queue (${back} → ${rates.at(-1)})`);
 });
+
+Deno.test("capacity: above the measured estimate the return to a remembered level is gradual", () => {
+  const r = new Rig();
+  r.cur = { dl: 20000, ul: 4500 };
+  r.step({ dl: 8000, ul: 4500 });
+  r.all({ down: 40 });
+  r.step({ dl: 8000, ul: 4500 }); // a dip: the level before it (20000) is remembered
+  const estimate = r.ctl.capacity.dl;
+  let prev = r.cur.dl;
+  let steepest = 0;
+  for (let k = 0; k < 40; k++) {
+    r.all({ down: 0 });
+    const dl = r.saturate({ dl: 30000, ul: 5000 }).dl;
+    if (prev >= 0.95 * estimate) steepest = Math.max(steepest, (dl - prev) / Math.max(prev, 10000));
+    prev = dl;
+  }
+  // At most 100 % per second of max(rate, half the remembered level): 10 % per 0.1 s decision.
+  assert(steepest <= 0.1 + 1e-9, `steepest step ${(100 * steepest).toFixed(1)} % per decision`);
+  assert(prev >= 0.9 * 20000, `back near the remembered level within 4 s (${prev})`);
+});
