@@ -250,7 +250,10 @@ export class CapacityController implements Ratecontroller {
     // so a rise it causes is its own (docs/controllers.md, "Direction attribution").
     const shared = view.rttOnly && this.#p.attribution === "token" &&
       dlLoad >= this.#p.highLoad && ulLoad >= this.#p.highLoad;
-    if (shared && now - this.#tokenSinceS > this.#p.tokenS) this.#passToken(now);
+    if (shared && now - this.#tokenSinceS > this.#p.tokenS) {
+      this.#keepTurnGain(r);
+      this.#passToken(now);
+    }
     const holder = this.#token === "dl" ? this.#dl : this.#ul;
     if (view.rttOnly) this.#noteClear(view, input);
     const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, {
@@ -336,6 +339,16 @@ export class CapacityController implements Ratecontroller {
     };
   }
 
+  /**
+   * A probing turn that ends without a cut proved the holder's rate free of queue: its estimate
+   * rises so that waiting (at `yieldFraction` of it) keeps that rate instead of giving back part of
+   * the turn's gain (v23, docs/controllers.md).
+   */
+  #keepTurnGain(r: TickInput["readings"]): void {
+    const [cur, d] = this.#token === "dl" ? [r.cur_dl_rate, this.#dl] : [r.cur_ul_rate, this.#ul];
+    if (d.lastCutS < this.#tokenSinceS) d.cap = Math.max(d.cap, cur / this.#p.yieldFraction);
+  }
+
   #passToken(now: number): void {
     this.#token = this.#token === "dl" ? "ul" : "dl";
     this.#tokenSinceS = now;
@@ -356,7 +369,12 @@ export class CapacityController implements Ratecontroller {
     // A queue the other direction explains (RTT only) neither holds nor cuts this one.
     const queued = x.suspect && x.deltas.length > 0 &&
       countAbove(x.deltas, clear) >= Math.min(p.votes, x.deltas.length);
-    if (queued) d.lastQueueS = now;
+    // The probe's acceleration restarts only after a queue at the trigger level: with RTT only,
+    // two directions' jitter often lifts two reflectors over the clear level (v23).
+    const risen = countAbove(x.deltas, trigger) >= Math.min(p.votes, x.deltas.length);
+    if (x.suspect && x.deltas.length > 0 && risen) {
+      d.lastQueueS = now;
+    }
     const load = cur > 0 ? x.thr / cur : 0;
 
     // Cut: enough reflectors, each by its last sample, see more than the threshold.

@@ -449,3 +449,36 @@ Deno.test("capacity: above the measured estimate the return to a remembered leve
   assert(steepest <= 0.1 + 1e-9, `steepest step ${(100 * steepest).toFixed(1)} % per decision`);
   assert(prev >= 0.9 * 20000, `back near the remembered level within 4 s (${prev})`);
 });
+
+Deno.test("capacity: a queue below the trigger level does not restart the probe's acceleration", () => {
+  // Ten seconds of probing without a queue, except that every half second two reflectors show
+  // 5 ms (jitter: above the clear level, under the trigger at 7.5 ms).
+  const r = new Rig();
+  r.cur = { dl: 10000, ul: 4500 };
+  for (let k = 0; k < 100; k++) {
+    r.all({ down: 0 });
+    if (k % 5 === 0) {
+      r.sample(0, { down: 5 });
+      r.sample(1, { down: 5 });
+    }
+    r.saturate({ dl: 1e6, ul: 5000 });
+  }
+  r.all({ down: 0 });
+  const before = r.cur.dl;
+  const after = r.saturate({ dl: 1e6, ul: 5000 }).dl;
+  // After 10 s without a queue the probe runs at (nearly) its highest speed: 15 % per s.
+  assert(after - before >= 0.01 * before, `probe step ${after - before} at ${before}`);
+});
+
+Deno.test("capacity: RTT only, a probing turn that ends without a cut keeps its gain", () => {
+  const r = new Rig();
+  r.cur = { dl: 18000, ul: 4500 };
+  let worst = Infinity;
+  for (let k = 0; k < 80; k++) { // 8 s: the turn passes at least twice
+    r.all({ up: 0, down: 0 });
+    const before = { ...r.cur };
+    const out = r.saturate({ dl: 1e6, ul: 1e6 });
+    worst = Math.min(worst, out.dl / before.dl, out.ul / before.ul);
+  }
+  assert(worst >= 0.999, `no direction gives back rate at a turn change (worst ${worst})`);
+});
