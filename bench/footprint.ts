@@ -14,13 +14,16 @@
  * machine still slows everything.
  *
  *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--entry OTHER/main.ts] \
- *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"]
+ *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
+ *     [--lua-modes worker,none]
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`, and how the daemon's own part of each peak
  * divides (`daemon_rss_anon_mb[_lua]`: its heaps; `daemon_rss_exe_mb[_lua]`: the runtime
- * executable's pages); with `--observability` (a third daemon with
+ * executable's pages); with `--lua-modes M,…` also `daemon_cpu_pct_load_lua_M`,
+ * `daemon_peak_rss_mb_lua_M` (and their memory lines) for each `lua_isolation` M; with
+ * `--observability` (a third daemon with
  * `--metrics-listen` and `--mqtt-url` set, nobody looking) also `daemon_cpu_pct_load_observability`,
  * `daemon_cpu_pct_idle_observability`, `daemon_peak_rss_mb_observability`.
  */
@@ -75,6 +78,11 @@ const ENTRY_CONFIG = argValue("--config") ??
 const DAEMON_ARGS = (argValue("--daemon-args") ?? "").split(/\s+/).filter((a) => a !== "");
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
+/**
+ * Lua daemons to measure: `default` (the official `_lua` metrics) and, with `--lua-modes`, each
+ * `lua_isolation` named there (`daemon_cpu_pct_load_lua_worker`, `…_lua_none`, …).
+ */
+const LUA_MODES = ["default", ...(argValue("--lua-modes")?.split(",").filter((m) => m) ?? [])];
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
 const RUN_OBSERVABILITY = Deno.args.includes("--observability");
 const LINK = { downKbit: 20_000, upKbit: 10_000 };
@@ -340,7 +348,7 @@ knownFlags = (await runAsync([
   "run",
   "--help",
 ], { timeoutMs: 120_000 })).stdout;
-for (const f of ["--idle-delay", "--state-dir"]) {
+for (const f of ["--idle-delay", "--state-dir", "--lua-isolation"]) {
   if (!knownFlags.includes(f)) console.log(`footprint: ${ENTRY} has no ${f}; run without it`);
 }
 
@@ -428,25 +436,32 @@ try {
     }
   }
 
-  if (RUN_LUA) {
+  for (const mode of RUN_LUA ? LUA_MODES : []) {
+    // `default`: the daemon's default lua_isolation (the official metrics); a mode named with
+    // --lua-modes is measured as well, with its own metric names (docs/footprint.md, "Lua").
+    const name = mode === "default" ? "lua" : `lua_${mode}`;
     const d = new Daemon(tb, {
       dir,
-      name: "lua",
-      extra: ["--plugin-scripts", "builtin:delay_tuner"],
+      name,
+      extra: [
+        "--plugin-scripts",
+        "builtin:delay_tuner",
+        ...(mode === "default" ? [] : optional("--lua-isolation", mode)),
+      ],
     });
     try {
-      await d.waitForControl(60, `${dir}/lua.log`);
-      const loadPct = await cpuPct(d.child.pid, "Lua load", () => load(tb, PHASE_S));
+      await d.waitForControl(60, `${dir}/${name}.log`);
+      const loadPct = await cpuPct(d.child.pid, `${name} load`, () => load(tb, PHASE_S));
       await d.stop();
-      console.log(`footprint: Lua peak RSS by process: ${describePeak(d)}`);
+      console.log(`footprint: ${name} peak RSS by process: ${describePeak(d)}`);
       metrics.push(
-        `metric daemon_cpu_pct_load_lua ${loadPct.toFixed(2)} %`,
-        `metric daemon_peak_rss_mb_lua ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
-        ...memoryLines(d, "_lua"),
+        `metric daemon_cpu_pct_load_${name} ${loadPct.toFixed(2)} %`,
+        `metric daemon_peak_rss_mb_${name} ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
+        ...memoryLines(d, `_${name}`),
       );
     } finally {
       await d.stop();
-      console.log(`footprint: Lua daemon log tail:\n${tail(`${dir}/lua.log`)}`);
+      console.log(`footprint: ${name} daemon log tail:\n${tail(`${dir}/${name}.log`)}`);
     }
   }
 } finally {

@@ -228,6 +228,7 @@ Deno.test({
             "config advanced_settings",
             "    option shaper 'tbf'",
             "    option lua_time_limit_ms '10000'",
+            "    option lua_isolation 'worker'",
             `    option rate_controller '${dir}/hold.lua'`,
             "config plugins",
             `    list plugin_script '${dir}/spin.lua'`,

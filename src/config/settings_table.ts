@@ -559,6 +559,17 @@ export const SETTINGS_TABLE = {
     unit: "MB",
     description: "Memory cap per Lua engine.",
   },
+  // Default by measurement (docs/footprint.md, "Lua"): the worker costs ~15-20 MB and ~0.5 % CPU.
+  lua_isolation: {
+    kind: "enum",
+    default: "none",
+    choices: ["none", "worker"],
+    env: ["SQMA_LUA_ISOLATION"],
+    uci: ["advanced_settings", "lua_isolation"],
+    flag: "lua-isolation",
+    description:
+      "Where the daemon runs Lua: none (its own thread) or worker (stops a call stuck in C; more memory).",
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 /** The name of a setting in the table. */

@@ -6,7 +6,8 @@
  */
 import type { Settings } from "../config/types.ts";
 import { type UciFile, uciGetAll } from "../config/uci.ts";
-import { isLuaRatecontroller } from "../ratecontroller/mod.ts";
+import { isLuaRatecontroller } from "../config/ratecontroller_names.ts";
+import { pluginRefs } from "./plugin_refs.ts";
 
 /**
  * One UCI section as `settings.plugin(name)` returns it: options as strings (lists as arrays)
@@ -27,13 +28,7 @@ export function pluginSectionsFrom(uci: UciFile | undefined): PluginSections {
   return (type) => uci === undefined ? undefined : uciGetAll(uci, `@${type}[0]`);
 }
 
-/** The configured plugin references in run order: `plugin_ratecontrol` first, then the list. */
-export function pluginRefs(settings: Settings): string[] {
-  const refs: string[] = [];
-  if (settings.plugin_ratecontrol.trim() !== "") refs.push(settings.plugin_ratecontrol.trim());
-  for (const s of settings.plugin_scripts) if (s.trim() !== "") refs.push(s.trim());
-  return refs;
-}
+export { pluginRefs };
 
 /** True when a Lua ratecontroller or any plugin is configured (the engine is needed). */
 export function usesLua(settings: Settings): boolean {

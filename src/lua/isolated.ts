@@ -24,7 +24,8 @@ import type {
   RateDecision,
   TickInput,
 } from "../control/ratecontroller_port.ts";
-import { pluginRefs, type PluginSections } from "./config.ts";
+import type { PluginSections } from "./config.ts";
+import { pluginRefs } from "./plugin_refs.ts";
 import { LuaError, LuaRatecontrollerError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
 import { logText } from "./log_text.ts";
@@ -663,14 +664,23 @@ export async function createIsolatedPlugins(
 }
 
 /**
- * The daemon's Lua: one worker for the Lua ratecontroller and the plugins. `plugins` is
+ * The daemon's Lua: one worker for the Lua ratecontroller and the plugins, or, with
+ * `lua_isolation` `none`, both on the daemon's thread (instruction limit only). `plugins` is
  * undefined when none is configured or loads; `ratecontroller` builds the Lua ratecontroller
- * in the same worker (pass it as `luaFactory`).
+ * (pass it as `luaFactory`).
  */
 export async function startDaemonLua(options: IsolatedPluginsOptions): Promise<{
   plugins: IsolatedPlugins | PluginManager | undefined;
   ratecontroller: (context: RatecontrollerContext) => Promise<Ratecontroller>;
 }> {
+  if (options.settings.lua_isolation === "none") {
+    const { createPluginManager } = await import("./plugin_manager.ts");
+    const { createLuaRatecontroller } = await import("./lua_ratecontroller.ts");
+    return {
+      plugins: await createPluginManager(options),
+      ratecontroller: (context) => createLuaRatecontroller(context, options),
+    };
+  }
   const worker = new LuaWorker({
     settings: options.settings,
     clock: options.clock,

@@ -14,6 +14,7 @@ import {
   IsolatedPlugins,
   IsolatedRatecontroller,
   LuaWorker,
+  startDaemonLua,
   STOP_FACTOR,
   STOP_GRACE_MS,
 } from "./isolated.ts";
@@ -179,5 +180,38 @@ Deno.test("one worker for the Lua controller and the plugins: a stuck call resta
     assertEquals([(await c.decide(tick(4))).next_dl_rate, worker.generation], [50001, 4]);
   } finally {
     worker.close();
+  }
+});
+
+Deno.test("startDaemonLua: lua_isolation none runs Lua on this thread, worker in the one worker", async () => {
+  for (const mode of ["none", "worker"] as const) {
+    const st = settings({
+      rate_controller: "builtin:ewma",
+      plugin_scripts: [fixture("add_one.lua")],
+      lua_isolation: mode,
+      lua_time_limit_ms: 2000,
+    });
+    const { logger } = recordingLogger();
+    const lua = await startDaemonLua({ settings: st, logger, clock: systemClock });
+    const c = await lua.ratecontroller({
+      settings: st,
+      clock: systemClock,
+      random: seededRandom(1),
+      logger,
+      owd: createOwdState(),
+      reselect: { requestReselect: () => {} },
+    });
+    try {
+      assertEquals(lua.plugins instanceof IsolatedPlugins, mode === "worker", mode);
+      assertEquals(c instanceof IsolatedRatecontroller, mode === "worker", mode);
+      assertEquals(await lua.plugins?.adjust(input(1)), {
+        next_ul_rate: 12001,
+        next_dl_rate: 60001,
+      });
+      assertEquals(c.name, "ewma (lua)");
+    } finally {
+      lua.plugins?.close?.();
+      c.close?.();
+    }
   }
 });

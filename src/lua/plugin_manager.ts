@@ -13,7 +13,7 @@ import { LuaError } from "./engine.ts";
 import { FailureLog } from "./failure_log.ts";
 import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { resolveScript } from "./scripts.ts";
-import { pluginRefs } from "./config.ts";
+import { pluginRefs } from "./plugin_refs.ts";
 
 /** `process()` failures within {@link FAILURE_WINDOW_CALLS} calls that disable a plugin. */
 export const MAX_FAILURES = 10;

@@ -19,6 +19,7 @@ if (import.meta.main) {
     plugin_scripts: ["builtin:log_readings"],
     // This probe is about permissions, not speed: a loaded machine must not time it out.
     lua_time_limit_ms: 2000,
+    lua_isolation: "worker",
   });
   const problems = await lua.checkScripts(settings);
   const warnings: string[] = [];
