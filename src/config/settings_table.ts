@@ -559,7 +559,7 @@ export const SETTINGS_TABLE = {
     unit: "MB",
     description: "Memory cap per Lua engine.",
   },
-  // Default by measurement (docs/footprint.md, "Lua"): the worker costs ~15-20 MB and ~0.5 % CPU.
+  // Default by measurement (docs/footprint.md, "Lua"): a worker costs 20-25 MB and ~0.5 % CPU.
   lua_isolation: {
     kind: "enum",
     default: "none",
