@@ -41,6 +41,8 @@ export interface SettingSpec {
   readonly description: string;
 }
 
+import { DELTA_OWD_BOUNDS_MS } from "./threshold_bounds.ts";
+
 const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] as const;
 
 /** Every setting, keyed by upstream's internal name. Order is the order of `--help`. */
@@ -211,8 +213,8 @@ export const SETTINGS_TABLE = {
   ul_max_delta_owd: {
     kind: "number",
     default: 15,
-    min: 0.1,
-    max: 10_000,
+    min: DELTA_OWD_BOUNDS_MS.min,
+    max: DELTA_OWD_BOUNDS_MS.max,
     env: ["SQMA_UPLOAD_DELAY_MS"],
     uci: ["advanced_settings", "upload_delay_ms"],
     flag: "upload-delay-ms",
@@ -223,8 +225,8 @@ export const SETTINGS_TABLE = {
   dl_max_delta_owd: {
     kind: "number",
     default: 15,
-    min: 0.1,
-    max: 10_000,
+    min: DELTA_OWD_BOUNDS_MS.min,
+    max: DELTA_OWD_BOUNDS_MS.max,
     env: ["SQMA_DOWNLOAD_DELAY_MS"],
     uci: ["advanced_settings", "download_delay_ms"],
     flag: "download-delay-ms",

@@ -4,7 +4,7 @@
  * shaper, and the `tc` shapers pass it through `hardClampRate` once more (docs/rate_bounds.md).
  */
 import type { Settings } from "../config/types.ts";
-import { SETTINGS_TABLE } from "../config/settings_table.ts";
+import { DELTA_OWD_BOUNDS_MS } from "../config/threshold_bounds.ts";
 
 /** Lowest rate ever set, kbit/s: CAKE reads a bandwidth of 0 as "unlimited". */
 export const MIN_RATE_KBIT = 1;
@@ -63,8 +63,8 @@ export function hardClampRate(kbit: number): number {
 
 /** Inclusive bounds of a delay threshold (ms): the range the settings accept. */
 export const THRESHOLD_BOUNDS_MS: { min: number; max: number } = {
-  min: SETTINGS_TABLE.dl_max_delta_owd.min!,
-  max: SETTINGS_TABLE.dl_max_delta_owd.max!,
+  min: DELTA_OWD_BOUNDS_MS.min,
+  max: DELTA_OWD_BOUNDS_MS.max,
 };
 
 /** Puts a delay threshold (ms) into `THRESHOLD_BOUNDS_MS`; a non-finite one keeps `fallback`. */
