@@ -215,3 +215,35 @@ Deno.test("startDaemonLua: lua_isolation none runs Lua on this thread, worker in
     }
   }
 });
+
+Deno.test("one worker: failure counts and a plugin disabled for failing survive a restart; it stays out of the fresh worker", async () => {
+  const st = settings({
+    plugin_scripts: [fixture("flaky.lua"), fixture("spin.lua"), fixture("add_one.lua")],
+    lua_time_limit_ms: 500,
+  });
+  const { logger, lines } = recordingLogger();
+  const p = await createIsolatedPlugins({
+    settings: st,
+    logger,
+    clock: systemClock,
+    pluginSections: (name) => name === "spin" ? { length: "400" } : undefined,
+  });
+  assert(p instanceof IsolatedPlugins);
+  try {
+    // flaky fails on odd ticks: ten failures disable it.
+    for (let i = 0; i < 10; i++) await p.adjust(input(1 + 2 * (i % 2)));
+    assertEquals(p.active, ["spin", "add_one"]);
+    assertEquals(p.health, { errors: 10, disabled: ["flaky"] });
+    // spin gets stuck: a fresh worker, counts kept, flaky not loaded again.
+    assertEquals(await p.adjust(input(5)), {});
+    assertEquals(p.health, { errors: 11, disabled: ["flaky"] });
+    assertEquals(await p.adjust(input(2)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(p.active, ["spin", "add_one"]);
+    assertEquals(p.health, { errors: 11, disabled: ["flaky"] });
+    const loads = (name: string) =>
+      lines.filter((l) => l.text === `Loaded ratecontrol plugin: ${name}`).length;
+    assertEquals([loads("flaky"), loads("spin")], [1, 2]);
+  } finally {
+    p.close();
+  }
+});
