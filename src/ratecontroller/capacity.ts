@@ -144,6 +144,8 @@ class Direction {
   upstreamCutS = -Infinity;
   /** The capacity the last cut measured, kbit/s (capacity_upstream.ts). */
   cutCap = 0;
+  /** What the last upstream cut measured after a fall, kbit/s (capacity_upstream.ts). */
+  fallCap = 0;
   /** Since when the queue has kept growing (s; NaN: it is not; capacity_upstream.ts). */
   growingSinceS = NaN;
   /** Time a queue was last seen (s). */

@@ -401,7 +401,7 @@ Deno.test("capacity, tbf: a fall the counters measured is not recalled; a grown 
     rates.push(r.step({ dl: Math.min(r.cur.dl, 14000), ul: 100 }).dl);
   }
   const reached = rates.findIndex((v) => v >= 0.9 * 14000);
-  assert(reached >= 0 && reached <= 25, `90 % of 14000 within 2.5 s (decision ${reached})`);
+  assert(reached >= 0 && reached <= 40, `90 % of 14000 within 4 s (decision ${reached})`);
   const last = rates.slice(-10);
   assert(Math.max(...last) <= 14000 * 1.08, `not far above 14000: ${Math.max(...last)}`);
   assert(Math.min(...last) >= 14000 * 0.85, `not far under it: ${Math.min(...last)}`);

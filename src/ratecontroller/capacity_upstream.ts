@@ -36,15 +36,15 @@ export interface UpstreamParams {
   climb: number;
   /** Above the regular target, delivering less than this share of the rate stops the climb. */
   stopLoad: number;
-  /** Delivering this many times the capacity the last cut measured, probing goes fast. */
+  /** Delivering this many times what an upstream cut measured, the capacity has come back. */
   pass: number;
-  /** Probe speed right after a queue, fraction of the estimate per s. */
+  /** After a fall, probe speed right after a queue, fraction of the estimate per s. */
   probePerS: number;
-  /** The probe speed doubles every this many seconds without a queue. */
+  /** After a fall, the probe speed doubles every this many seconds without a queue. */
   probeDoubleS: number;
-  /** Highest probe speed near the measured capacity, fraction of the estimate per s. */
+  /** After a fall, highest probe speed under `pass` times its measure. */
   probeNearPerS: number;
-  /** Highest probe speed, fraction of the estimate per s (the climb limit bounds it too). */
+  /** Probe speed once the capacity has come back (the climb limit bounds it too). */
   probeMaxPerS: number;
 }
 
@@ -63,7 +63,7 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   growthFloor: 0.8,
   climb: 1.08,
   stopLoad: 0.94,
-  pass: 1.05,
+  pass: 1.1,
   probePerS: 0.05,
   probeDoubleS: 0.5,
   probeNearPerS: 0.15,
@@ -86,8 +86,10 @@ export interface UpstreamState {
   capped: boolean;
   /** Time of the last upstream cut, s. */
   upstreamCutS: number;
-  /** The capacity the last cut measured, kbit/s: probing is gentle until it is passed. */
+  /** The capacity the last cut measured, kbit/s. */
   cutCap: number;
+  /** What the last upstream cut measured after a fall, kbit/s (0: a later cut found more). */
+  fallCap: number;
   /** Since when the queue has kept growing (s; NaN: it is not). */
   growingSinceS: number;
   /** Lowest rate, kbit/s. */
@@ -143,7 +145,11 @@ export function upstreamCut(
   }
   const queueS = secondLargest(x.deltas) / 1000;
   const factor = Math.max(p.maxDepth, Math.min(p.depth, 1 - queueS / p.drainS));
-  s.cap = s.recall = s.cutCap = x.thr;
+  s.cap =
+    s.recall =
+    s.cutCap =
+    s.fallCap =
+      x.thr;
   s.capped = false;
   s.lastCutS = s.lastQueueS = s.upstreamCutS = x.now;
   s.lastCutRate = Math.max(s.min, Math.min(x.cur, x.thr * factor));
@@ -207,19 +213,26 @@ export function upstreamFollowStop(
 
 /**
  * Guarded probe: the next rate of a climb, never more than `climb` above what the last decision
- * delivered (the counters catch an overshoot within a decision). Near the capacity the last cut
- * measured its speed doubles every `probeDoubleS` without a queue, up to `probeNearPerS`; once
- * the link delivers more than `pass` times that capacity (it has grown) it is `probeMaxPerS`.
+ * delivered (the counters catch an overshoot within a decision). At the general rule's speed,
+ * except after a fall the counters measured (an upstream cut, until a cut finds the capacity
+ * clearly above that measure again): then the speed
+ * doubles every `probeDoubleS` without a queue up to `probeNearPerS`, and once the link delivers
+ * more than `pass` times what that cut measured (the capacity has come back: a step up) it is
+ * `probeMaxPerS`.
  */
 export function upstreamProbe(
   s: UpstreamState,
   x: { cur: number; thr: number; dt: number; quietS: number; next: number },
   p: UpstreamParams,
 ): number {
-  const far = x.thr > p.pass * s.cutCap;
-  const speed = far
-    ? p.probeMaxPerS
-    : Math.min(p.probeNearPerS, p.probePerS * 2 ** (x.quietS / p.probeDoubleS));
-  const next = Math.max(x.next, x.cur + s.cap * speed * x.dt);
+  let next = x.next;
+  // A later cut well above the fall's measure found the capacity back: the fall is over.
+  if (s.cutCap > p.pass * s.fallCap) s.fallCap = 0;
+  if (s.fallCap > 0) {
+    const speed = x.thr > p.pass * s.fallCap
+      ? p.probeMaxPerS
+      : Math.min(p.probeNearPerS, p.probePerS * 2 ** (x.quietS / p.probeDoubleS));
+    next = Math.max(next, x.cur + s.cap * speed * x.dt);
+  }
   return Math.min(next, Math.max(x.cur, x.thr * p.climb));
 }
