@@ -15,7 +15,7 @@
  *
  *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--entry OTHER/main.ts] \
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
- *     [--lua-modes worker,none]
+ *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]…
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
@@ -76,6 +76,12 @@ const ENTRY_CONFIG = argValue("--config") ??
     : `${ENTRY_ARG.replace(/\/[^/]*$/, "")}/deno.json`);
 /** More daemon flags for every daemon, e.g. `--daemon-args "--rate-controller capacity"`. */
 const DAEMON_ARGS = (argValue("--daemon-args") ?? "").split(/\s+/).filter((a) => a !== "");
+/** Environment of every daemon beyond PATH, e.g. `--daemon-env MALLOC_ARENA_MAX=1` (repeatable). */
+const DAEMON_ENV: Record<string, string> = Object.fromEntries(
+  Deno.args.flatMap((a, i) =>
+    a.startsWith("--daemon-env=") ? [a.slice(13)] : a === "--daemon-env" ? [Deno.args[i + 1]] : []
+  ).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
 /**
@@ -144,7 +150,11 @@ class Daemon {
         stdout: "piped",
         stderr: "piped",
         clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin", NO_COLOR: "1" },
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+          NO_COLOR: "1",
+          ...DAEMON_ENV,
+        },
       }).spawn(),
     );
     // `ip netns exec` execs the program, so this pid is the daemon itself.

@@ -5,11 +5,15 @@
  */
 
 /**
- * `--max-semi-space-size=1`: V8's young generation grows to 2 × 16 MB semi-spaces by default; the
- * daemon's per-tick garbage is tiny, so 1 MB semi-spaces cut the resident size by about 28 MB at
- * no measurable CPU cost (more, cheaper scavenges).
+ * - `--max-semi-space-size=1`: V8's young generation grows to 2 × 16 MB semi-spaces by default;
+ *   the daemon's per-tick garbage is tiny, so 1 MB semi-spaces cut the resident size by about
+ *   28 MB at no measurable CPU cost (more, cheaper scavenges).
+ * - `--max-opt=0`: JavaScript stays in V8's bytecode interpreter (no baseline or optimizing
+ *   compiler; WebAssembly, i.e. the Lua engine, is compiled as before). A control tick is tens
+ *   of microseconds of JavaScript, so optimizing it buys nothing measurable, while the compilers'
+ *   code and output took about 5–6 MB of the daemon's resident size.
  */
-export const DAEMON_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+export const DAEMON_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--max-opt=0"];
 
 /** The flags as one `--v8-flags=` argument for deno. */
 export function v8FlagsArg(flags: readonly string[] = DAEMON_V8_FLAGS): string {

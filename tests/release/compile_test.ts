@@ -58,7 +58,7 @@ Deno.test("compile arguments: manifest, bundle+minify, no code cache by default"
   assertEquals(compileArgs(o), [
     "compile",
     "-P=daemon",
-    "--v8-flags=--max-semi-space-size=1",
+    "--v8-flags=--max-semi-space-size=1,--max-opt=0",
     "--config",
     "deno.json",
     "--target",
