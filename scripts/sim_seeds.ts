@@ -1,0 +1,141 @@
+/**
+ * A controller over many seeds, with the simulator's own noise beside it (docs/controllers.md,
+ * "How much of a difference is noise"): every built-in trace × loads saturate and bursty × seeds,
+ * 300 s each, default settings; prints per trace and load the median p95 added delay, the median
+ * utilisation, the median and worst of the per-seed worst recovery and ramp-up.
+ *
+ * With `--null` the same runs are repeated with both base rates 1 kbit/s above and below the
+ * trace's nominal capacity — a change no link could notice, which moves the controller's path
+ * chaotically — and each figure is followed by the range those two runs gave: a variant whose
+ * figure lies inside that band has not shown a difference.
+ *
+ *   deno run -P=dev scripts/sim_seeds.ts                          # capacity, seeds 1–100
+ *   deno run -P=dev scripts/sim_seeds.ts --controller ewma --seeds 1-20 --null
+ */
+import { settingsWithDefaults } from "../src/config/defaults.ts";
+import type { TableSettings } from "../src/config/settings_table.ts";
+import {
+  BUILTIN_TRACES,
+  builtinTrace,
+  type LoadProfile,
+  type RunResult,
+  simulate,
+} from "../src/sim/mod.ts";
+import { daemonPipeline } from "../src/sim/pipeline.ts";
+import { ExitCode } from "../src/util/exit_codes.ts";
+import { median } from "../src/util/stats.ts";
+
+const DURATION_S = 300;
+const LOADS: readonly LoadProfile[] = ["saturate", "bursty"];
+/** The null perturbations of both base rates, kbit/s. */
+const NULL_DELTAS = [1, -1];
+
+/** Command-line options. */
+interface Options {
+  controller: string;
+  seeds: number[];
+  withNull: boolean;
+}
+
+/** Parses `--controller NAME`, `--seeds A-B` (or a comma list) and `--null`. */
+function parseArgs(args: readonly string[]): Options {
+  const options: Options = { controller: "capacity", seeds: range(1, 100), withNull: false };
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--controller") options.controller = args[++i];
+    else if (args[i] === "--seeds") options.seeds = parseSeeds(args[++i] ?? "");
+    else if (args[i] === "--null") options.withNull = true;
+    else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
+  }
+  return options;
+}
+
+function parseSeeds(text: string): number[] {
+  const m = text.match(/^(\d+)-(\d+)$/);
+  const seeds = m ? range(Number(m[1]), Number(m[2])) : text.split(",").map(Number);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s))) {
+    throw new Error(`sim_seeds: --seeds "${text}": want A-B or a comma list of integers`);
+  }
+  return seeds;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+/** The figures of one trace and load over the seeds. */
+type Figures = Record<(typeof FIGURES)[number]["key"], number>;
+
+const FIGURES = [
+  { key: "p95", label: "p95 ms", of: (r: RunResult) => r.p95DelayMs, pick: median },
+  { key: "util", label: "util %", of: (r: RunResult) => r.utilisationPct, pick: median },
+  { key: "recMed", label: "recovery med s", of: (r: RunResult) => r.worstRecoveryS, pick: median },
+  { key: "recMax", label: "max", of: (r: RunResult) => r.worstRecoveryS, pick: max },
+  { key: "rampMed", label: "ramp-up med s", of: (r: RunResult) => r.maxRampupS, pick: median },
+  { key: "rampMax", label: "max", of: (r: RunResult) => r.maxRampupS, pick: max },
+] as const;
+
+function max(values: readonly number[]): number {
+  return Math.max(...values);
+}
+
+async function figures(
+  o: Options,
+  x: { trace: (typeof BUILTIN_TRACES)[number]; load: LoadProfile; baseDelta: number },
+): Promise<Figures> {
+  const runs: RunResult[] = [];
+  for (const seed of o.seeds) {
+    const trace = builtinTrace(x.trace, { durationS: DURATION_S, seed });
+    const overrides: Partial<TableSettings> = { rate_controller: o.controller };
+    if (x.baseDelta !== 0) {
+      overrides.base_dl_rate = trace.nominal.down + x.baseDelta;
+      overrides.base_ul_rate = trace.nominal.up + x.baseDelta;
+    }
+    const [run] = await simulate({
+      settings: settingsWithDefaults(overrides),
+      trace,
+      load: x.load,
+      durationS: DURATION_S,
+      seed,
+      pipeline: (hooks) => daemonPipeline(hooks),
+    });
+    runs.push(run);
+  }
+  const out = {} as Figures;
+  for (const f of FIGURES) {
+    const values = runs.map(f.of).filter((v): v is number => v !== null);
+    out[f.key] = values.length > 0 ? f.pick(values) : NaN;
+  }
+  return out;
+}
+
+function show(value: number, band: readonly number[]): string {
+  const v = Number.isNaN(value) ? "–" : value.toFixed(2);
+  if (band.length === 0 || band.some(Number.isNaN)) return v;
+  const lo = Math.min(...band), hi = Math.max(...band);
+  return `${v} [${lo.toFixed(2)}–${hi.toFixed(2)}]`;
+}
+
+let options: Options;
+try {
+  options = parseArgs(Deno.args);
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  Deno.exit(ExitCode.USAGE);
+}
+console.log(
+  `${options.controller}, seeds ${options.seeds[0]}–${options.seeds.at(-1)} ` +
+    `(${options.seeds.length}), ${DURATION_S} s` +
+    (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
+);
+for (const load of LOADS) {
+  for (const trace of BUILTIN_TRACES) {
+    const ref = await figures(options, { trace, load, baseDelta: 0 });
+    const nulls = options.withNull
+      ? await Promise.all(
+        NULL_DELTAS.map((baseDelta) => figures(options, { trace, load, baseDelta })),
+      )
+      : [];
+    const cells = FIGURES.map((f) => `${f.label} ${show(ref[f.key], nulls.map((n) => n[f.key]))}`);
+    console.log(`${load} ${trace}: ${cells.join(", ")}`);
+  }
+}
