@@ -146,6 +146,8 @@ class Direction {
   cutCap = 0;
   /** What the last upstream cut measured after a fall, kbit/s (capacity_upstream.ts). */
   fallCap = 0;
+  /** The estimate before that fall, kbit/s (capacity_upstream.ts). */
+  fallFrom = 0;
   /** Since when the queue has kept growing (s; NaN: it is not; capacity_upstream.ts). */
   growingSinceS = NaN;
   /** Time a queue was last seen (s). */
@@ -337,6 +339,7 @@ export class CapacityController implements Ratecontroller {
       deltas: x.deltas,
       sent: x.sent,
       slopeMsPerS: slope(d.samples),
+      prevThr: d.delivered.length >= 2 ? d.delivered[d.delivered.length - 2].kbit : x.thr,
       drainedVotes,
     };
   }

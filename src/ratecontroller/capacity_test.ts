@@ -350,8 +350,9 @@ Deno.test("capacity, tbf, upstream cut: a fall of the download capacity cuts at 
   r.cur = { dl: 19000, ul: 4500 };
   for (let k = 0; k < 5; k++) r.saturate({ dl: 20000, ul: 5000 }); // before: delivers its rate
   const rate = r.cur.dl;
-  // The bottleneck falls to 8 Mbit/s: the next decision delivers 8000 and a queue shows.
+  // The bottleneck falls to 8 Mbit/s: the next decisions deliver 8000 and a queue shows.
   r.all({ down: 40 });
+  r.saturate({ dl: 8000, ul: 5000 });
   const cut = r.saturate({ dl: 8000, ul: 5000 }).dl;
   assert(
     cut <= 0.76 * 8000,
@@ -364,6 +365,14 @@ Deno.test("capacity, tbf, upstream cut: a fall of the download capacity cuts at 
   for (let k = 0; k < 5; k++) c.saturate({ dl: 20000, ul: 5000 });
   c.all({ down: 40 });
   assert(c.saturate({ dl: 8000, ul: 5000 }).dl > 8000, "cake: the regular first cut");
+  // One decision that reads low (a short counter interval) and then its whole rate: no cut.
+  const j = new Rig("tbf");
+  j.cur = { dl: 19000, ul: 4500 };
+  for (let k = 0; k < 5; k++) j.saturate({ dl: 20000, ul: 5000 });
+  j.all({ down: 40 });
+  j.step({ dl: 10000, ul: 4500 });
+  const after = j.step({ dl: 21000, ul: 4500 }).dl;
+  assert(after > 0.75 * 10000, `no upstream cut to 75 % of the one low reading (${after})`);
 });
 
 Deno.test("capacity, tbf, upstream cut: a cut whose decision straddled the fall is followed at once without new samples", () => {
@@ -371,8 +380,9 @@ Deno.test("capacity, tbf, upstream cut: a cut whose decision straddled the fall 
   r.cur = { dl: 19000, ul: 4500 };
   for (let k = 0; k < 5; k++) r.saturate({ dl: 20000, ul: 5000 });
   r.all({ down: 40 });
-  // Half of the decision was before the fall: 13500 delivered, then 8000.
-  const first = r.step({ dl: 13500, ul: 4500 }).dl;
+  // The fall in the middle of a decision: 16000 delivered, then 12000, then 8000.
+  r.step({ dl: 16000, ul: 4500 });
+  const first = r.step({ dl: 12000, ul: 4500 }).dl;
   assert(first > 8000, `the first cut still lands above the new capacity (${first})`);
   const second = r.step({ dl: 8000, ul: 4500 }).dl; // no new sample: the counters alone
   assert(second < 8000, `followed below the 8000 now delivered (${first} → ${second})`);
@@ -385,6 +395,7 @@ Deno.test("capacity, tbf: a fall the counters measured is not recalled; a grown 
   r.cur = { dl: 19000, ul: 4500 };
   for (let k = 0; k < 60; k++) r.saturate({ dl: 20000, ul: 5000 }); // > recall time since a cut
   r.all({ down: 40 });
+  r.saturate({ dl: 8000, ul: 5000 });
   r.saturate({ dl: 8000, ul: 5000 }); // upstream cut: 8000 measured
   let peak = 0;
   for (let k = 0; k < 30; k++) {
@@ -412,6 +423,7 @@ Deno.test("capacity, tbf: after an upstream cut a standing queue lowers the rate
   r.cur = { dl: 19000, ul: 4500 };
   for (let k = 0; k < 5; k++) r.saturate({ dl: 20000, ul: 5000 });
   r.all({ down: 40 });
+  r.saturate({ dl: 8000, ul: 5000 });
   r.saturate({ dl: 8000, ul: 5000 }); // upstream cut: 8000 measured
   for (let k = 0; k < 30; k++) {
     r.all({ down: 0 });

@@ -46,6 +46,8 @@ export interface UpstreamParams {
   probeNearPerS: number;
   /** Probe speed once the capacity has come back (the climb limit bounds it too). */
   probeMaxPerS: number;
+  /** The fast probe goes up to this share of the estimate before the fall. */
+  fastUpTo: number;
 }
 
 /** The measured defaults. */
@@ -68,6 +70,7 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   probeDoubleS: 0.5,
   probeNearPerS: 0.15,
   probeMaxPerS: 1,
+  fastUpTo: 0.85,
 };
 
 /** The part of the capacity controller's per-direction state these rules read and set. */
@@ -90,6 +93,8 @@ export interface UpstreamState {
   cutCap: number;
   /** What the last upstream cut measured after a fall, kbit/s (0: a later cut found more). */
   fallCap: number;
+  /** The estimate before that fall, kbit/s. */
+  fallFrom: number;
   /** Since when the queue has kept growing (s; NaN: it is not). */
   growingSinceS: number;
   /** Lowest rate, kbit/s. */
@@ -113,6 +118,8 @@ export interface UpstreamInput {
   deltas: readonly number[];
   /** When each of those probes left, s. */
   sent: readonly number[];
+  /** Delivered in the decision before this one, kbit/s. */
+  prevThr: number;
   /** Growth rate of the recent samples, ms/s. */
   slopeMsPerS: number;
   /** Samples above the whole threshold, sent after the last cut's drain time. */
@@ -120,7 +127,7 @@ export interface UpstreamInput {
 }
 
 /**
- * Upstream cut: the decision delivered clearly less than our rate and fresh samples (sent after
+ * Upstream cut: two decisions in a row delivered clearly less than our rate and fresh samples (sent after
  * the last cut) show a queue. What was delivered is the capacity (measured after the fall; the
  * window maximum of the general rule may still hold samples from before it). The rate goes to
  * `depth` of it or lower, enough to drain the queue the samples show within `drainS`. Right
@@ -142,9 +149,13 @@ export function upstreamCut(
       if (x.sent[i] > s.lastCutS && x.deltas[i] > trigger) votes++;
     }
     if (votes < Math.min(x.votes, x.deltas.length)) return undefined;
+    // Two decisions in a row: one short counter interval (a late tick) reads low, then high.
+    // The first holds the rate (no general cut either) until the next one confirms.
+    if (!(x.prevThr < p.cutLoad * x.cur)) return x.cur;
   }
   const queueS = secondLargest(x.deltas) / 1000;
   const factor = Math.max(p.maxDepth, Math.min(p.depth, 1 - queueS / p.drainS));
+  if (!follow) s.fallFrom = s.cap;
   s.cap =
     s.recall =
     s.cutCap =
@@ -218,7 +229,9 @@ export function upstreamFollowStop(
  * clearly above that measure again): then the speed
  * doubles every `probeDoubleS` without a queue up to `probeNearPerS`, and once the link delivers
  * more than `pass` times what that cut measured (the capacity has come back: a step up) it is
- * `probeMaxPerS`.
+ * `probeMaxPerS` up to `fastUpTo` of the estimate before the fall (then gently again: a tbf rate
+ * passes a few per cent more than it is set to, so the counters cannot see an overshoot near the
+ * old level).
  */
 export function upstreamProbe(
   s: UpstreamState,
@@ -229,7 +242,9 @@ export function upstreamProbe(
   // A later cut well above the fall's measure found the capacity back: the fall is over.
   if (s.cutCap > p.pass * s.fallCap) s.fallCap = 0;
   if (s.fallCap > 0) {
-    const speed = x.thr > p.pass * s.fallCap
+    // Fast while far from the level before the fall, gently near it.
+    const back = x.thr > p.pass * s.fallCap && x.cur < p.fastUpTo * s.fallFrom;
+    const speed = back
       ? p.probeMaxPerS
       : Math.min(p.probeNearPerS, p.probePerS * 2 ** (x.quietS / p.probeDoubleS));
     next = Math.max(next, x.cur + s.cap * speed * x.dt);
