@@ -55,7 +55,7 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   enabled: true,
   cutLoad: 0.9,
   followLoad: 0.97,
-  followS: 0.5,
+  followS: 0,
   drainS: 0.3,
   depth: 0.75,
   maxDepth: 0.5,
