@@ -8,7 +8,13 @@ import type { Settings } from "../config/types.ts";
 import type { OwdState } from "../control/ports.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Ratecontroller, RateDecision, TickInput } from "../control/ratecontroller_port.ts";
-import { countAbove, readSamples, type SampleView, secondLargest } from "./sample_view.ts";
+import {
+  countAbove,
+  countAboveSince,
+  readSamples,
+  type SampleView,
+  secondLargest,
+} from "./sample_view.ts";
 import {
   UPSTREAM_DEFAULTS,
   upstreamCut,
@@ -140,8 +146,6 @@ class Direction {
   lastCutRate = 0;
   /** The last cut wanted to go deeper than the half-rate limit let it. */
   capped = false;
-  /** Time of the last upstream download cut (s; −∞: never; capacity_upstream.ts). */
-  upstreamCutS = -Infinity;
   /** The capacity the last cut measured, kbit/s (capacity_upstream.ts). */
   cutCap = 0;
   /** What the last upstream cut measured after a fall, kbit/s (capacity_upstream.ts). */
@@ -258,7 +262,7 @@ export class CapacityController implements Ratecontroller {
       this.#keepTurnGain(r);
       this.#passToken(now);
     }
-    const holder = this.#token === "dl" ? this.#dl : this.#ul;
+    const holder = this.#holder(r).d;
     if (view.rttOnly) this.#noteClear(view, input);
     const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, {
       dlLoad,
@@ -318,17 +322,19 @@ export class CapacityController implements Ratecontroller {
    * is attributed by load as when nobody probes.
    */
   #holderRaised(r: TickInput["readings"]): boolean {
-    const [cur, d] = this.#token === "dl" ? [r.cur_dl_rate, this.#dl] : [r.cur_ul_rate, this.#ul];
+    const { cur, d } = this.#holder(r);
     return cur > d.rateAtClear;
+  }
+
+  /** The direction holding the probing turn and its rate in force. */
+  #holder(r: TickInput["readings"]): { cur: number; d: Direction } {
+    return this.#token === "dl"
+      ? { cur: r.cur_dl_rate, d: this.#dl }
+      : { cur: r.cur_ul_rate, d: this.#ul };
   }
 
   /** What the upstream download rules see in this decision. */
   #upstreamInput(d: Direction, x: DirectionInput): UpstreamInput {
-    // Samples above the whole threshold, sent after the last cut's drain time.
-    let drainedVotes = 0;
-    for (let i = 0; i < x.deltas.length; i++) {
-      if (x.sent[i] > d.lastCutS + this.#p.drainS && x.deltas[i] > x.threshold) drainedVotes++;
-    }
     return {
       now: x.now,
       cur: x.cur,
@@ -340,7 +346,11 @@ export class CapacityController implements Ratecontroller {
       sent: x.sent,
       slopeMsPerS: slope(d.samples),
       prevThr: d.delivered.length >= 2 ? d.delivered[d.delivered.length - 2].kbit : x.thr,
-      drainedVotes,
+      // Samples above the whole threshold, sent after the last cut's drain time.
+      drainedVotes: countAboveSince(x.deltas, x.sent, {
+        above: x.threshold,
+        since: d.lastCutS + this.#p.drainS,
+      }),
     };
   }
 
@@ -350,7 +360,7 @@ export class CapacityController implements Ratecontroller {
    * the turn's gain (v23, docs/controllers.md).
    */
   #keepTurnGain(r: TickInput["readings"]): void {
-    const [cur, d] = this.#token === "dl" ? [r.cur_dl_rate, this.#dl] : [r.cur_ul_rate, this.#ul];
+    const { cur, d } = this.#holder(r);
     if (d.lastCutS < this.#tokenSinceS) d.cap = Math.max(d.cap, cur / this.#p.yieldFraction);
   }
 

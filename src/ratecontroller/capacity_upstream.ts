@@ -6,7 +6,7 @@
  * queue drains only once the senders slow down, which needs drops at our shaper: a rate clearly
  * under the bottleneck's for about the drain time.
  */
-import { secondLargest } from "./sample_view.ts";
+import { countAboveSince, secondLargest } from "./sample_view.ts";
 
 /** Tunables of the rules below (docs/controllers.md measured them on the e2e testbed). */
 export interface UpstreamParams {
@@ -14,10 +14,6 @@ export interface UpstreamParams {
   enabled: boolean;
   /** A decision that delivered less than this share of the rate shows the bottleneck upstream. */
   cutLoad: number;
-  /** Within `followS` of an upstream cut, a shortfall below this share of the new rate re-cuts. */
-  followLoad: number;
-  /** How long after an upstream cut the counters alone may cut again, s. */
-  followS: number;
   /** An upstream cut aims to drain the queue the samples show within this time, s. */
   drainS: number;
   /** An upstream cut goes at least this far under what was delivered. */
@@ -54,8 +50,6 @@ export interface UpstreamParams {
 export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   enabled: true,
   cutLoad: 0.9,
-  followLoad: 0.97,
-  followS: 0,
   drainS: 0.3,
   depth: 0.75,
   maxDepth: 0.5,
@@ -87,8 +81,6 @@ export interface UpstreamState {
   lastQueueS: number;
   /** The last cut wanted to go deeper than the half-rate limit let it. */
   capped: boolean;
-  /** Time of the last upstream cut, s. */
-  upstreamCutS: number;
   /** The capacity the last cut measured, kbit/s. */
   cutCap: number;
   /** What the last upstream cut measured after a fall, kbit/s (0: a later cut found more). */
@@ -127,12 +119,11 @@ export interface UpstreamInput {
 }
 
 /**
- * Upstream cut: two decisions in a row delivered clearly less than our rate and fresh samples (sent after
- * the last cut) show a queue. What was delivered is the capacity (measured after the fall; the
- * window maximum of the general rule may still hold samples from before it). The rate goes to
- * `depth` of it or lower, enough to drain the queue the samples show within `drainS`. Right
- * after such a cut the counters alone re-cut: a decision that straddled the fall measured too
- * much. The level before the fall is not recalled: a measured shortfall is not a dip.
+ * Upstream cut: two decisions in a row delivered clearly less than our rate and fresh samples (sent
+ * after the last cut) show a queue. What was delivered is the capacity (measured after the fall;
+ * the window maximum of the general rule may still hold samples from before it). The rate goes to
+ * `depth` of it or lower, enough to drain the queue the samples show within `drainS`. The level
+ * before the fall is not recalled: a measured shortfall is not a dip.
  */
 export function upstreamCut(
   s: UpstreamState,
@@ -140,29 +131,23 @@ export function upstreamCut(
   p: UpstreamParams,
 ): number | undefined {
   if (!p.enabled || x.deltas.length === 0) return undefined;
-  const follow = x.now - s.upstreamCutS < p.followS;
-  if (!(x.thr < (follow ? p.followLoad : p.cutLoad) * x.cur)) return undefined;
-  if (!follow) {
-    const trigger = x.threshold * x.triggerFraction;
-    let votes = 0;
-    for (let i = 0; i < x.deltas.length; i++) {
-      if (x.sent[i] > s.lastCutS && x.deltas[i] > trigger) votes++;
-    }
-    if (votes < Math.min(x.votes, x.deltas.length)) return undefined;
-    // Two decisions in a row: one short counter interval (a late tick) reads low, then high.
-    // The first holds the rate (no general cut either) until the next one confirms.
-    if (!(x.prevThr < p.cutLoad * x.cur)) return x.cur;
-  }
+  if (!(x.thr < p.cutLoad * x.cur)) return undefined;
+  const trigger = x.threshold * x.triggerFraction;
+  const votes = countAboveSince(x.deltas, x.sent, { above: trigger, since: s.lastCutS });
+  if (votes < Math.min(x.votes, x.deltas.length)) return undefined;
+  // Two decisions in a row: one short counter interval (a late tick) reads low, then high.
+  // The first holds the rate (no general cut either) until the next one confirms.
+  if (!(x.prevThr < p.cutLoad * x.cur)) return x.cur;
   const queueS = secondLargest(x.deltas) / 1000;
   const factor = Math.max(p.maxDepth, Math.min(p.depth, 1 - queueS / p.drainS));
-  if (!follow) s.fallFrom = s.cap;
+  s.fallFrom = s.cap;
   s.cap =
     s.recall =
     s.cutCap =
     s.fallCap =
       x.thr;
   s.capped = false;
-  s.lastCutS = s.lastQueueS = s.upstreamCutS = x.now;
+  s.lastCutS = s.lastQueueS = x.now;
   s.lastCutRate = Math.max(s.min, Math.min(x.cur, x.thr * factor));
   return s.lastCutRate;
 }

@@ -46,6 +46,20 @@ export function countAbove(values: readonly number[], limit: number): number {
   return n;
 }
 
+/**
+ * How many samples exceed `above` among the probes sent after `since` (s): a reflector's vote
+ * for a cut, not counted again for a queue an earlier cut already answered.
+ */
+export function countAboveSince(
+  deltas: readonly number[],
+  sent: readonly number[],
+  o: { above: number; since: number },
+): number {
+  let n = 0;
+  for (let i = 0; i < deltas.length; i++) if (sent[i] > o.since && deltas[i] > o.above) n++;
+  return n;
+}
+
 /** The second largest value (the largest with one value; 0 with none): a max that one outlier cannot set. */
 export function secondLargest(values: readonly number[]): number {
   let a = -Infinity, b = -Infinity;
