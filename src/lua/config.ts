@@ -28,8 +28,6 @@ export function pluginSectionsFrom(uci: UciFile | undefined): PluginSections {
   return (type) => uci === undefined ? undefined : uciGetAll(uci, `@${type}[0]`);
 }
 
-export { pluginRefs };
-
 /** True when a Lua ratecontroller or any plugin is configured (the engine is needed). */
 export function usesLua(settings: Settings): boolean {
   return isLuaRatecontroller(settings.rate_controller.trim()) || pluginRefs(settings).length > 0;

@@ -15,8 +15,6 @@ import { decodeGzipBase64 } from "./gzip_base64.ts";
 import { COMPAT_LUA } from "./compat_lib.ts";
 import { LuaError, type LuaFailure } from "./errors.ts";
 
-export { LuaError, type LuaFailure };
-
 /** A value Lua can receive from or return to the host. */
 export type LuaScalar = number | string | boolean | null;
 

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
-import { LuaError, LuaSandbox } from "./engine.ts";
+import { LuaSandbox } from "./engine.ts";
+import { LuaError } from "./errors.ts";
 
 function sandbox(options: { timeLimitMs?: number; memoryLimitMb?: number } = {}) {
   const logs: string[] = [];

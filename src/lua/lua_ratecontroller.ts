@@ -15,10 +15,11 @@ import {
   decodeControllerResults,
   decodeHistory,
 } from "./bridge.ts";
-import { LuaError } from "./engine.ts";
+import { LuaError } from "./errors.ts";
 import { LuaRatecontrollerError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
-import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
+import { type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
+import { logText } from "./log_text.ts";
 import { resolveScript } from "./scripts.ts";
 
 /** Options of {@link createLuaRatecontroller}. */

@@ -30,9 +30,10 @@ export {
   PluginManager,
   type PluginManagerOptions,
 } from "./plugin_manager.ts";
-export { LuaError, type LuaFailure, LuaSandbox } from "./engine.ts";
+export { LuaSandbox } from "./engine.ts";
+export { LuaError, type LuaFailure } from "./errors.ts";
+export { pluginRefs } from "./plugin_refs.ts";
 export {
-  pluginRefs,
   type PluginSections,
   pluginSectionsFrom,
   type UciSectionOptions,

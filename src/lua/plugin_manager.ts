@@ -9,9 +9,10 @@ import type { Settings } from "../config/types.ts";
 import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
 import type { AdjusterInput, Adjustment, RateAdjuster } from "../control/ratecontroller_port.ts";
 import { decodePluginResults, pluginArgs } from "./bridge.ts";
-import { LuaError } from "./engine.ts";
+import { LuaError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
-import { logText, type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
+import { type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
+import { logText } from "./log_text.ts";
 import { resolveScript } from "./scripts.ts";
 import { pluginRefs } from "./plugin_refs.ts";
 

@@ -5,7 +5,8 @@ import { seededRandom, VirtualClock } from "../util/clock.ts";
 import type { AdjusterInput } from "../control/ratecontroller_port.ts";
 import { checkScripts } from "./mod.ts";
 import { createPluginManager, FAILURE_WINDOW_CALLS, MAX_FAILURES } from "./plugin_manager.ts";
-import { pluginRefs, type UciSectionOptions } from "./config.ts";
+import type { UciSectionOptions } from "./config.ts";
+import { pluginRefs } from "./plugin_refs.ts";
 import { recordingLogger, tickReadings } from "./testing.ts";
 
 const fixture = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;

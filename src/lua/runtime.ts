@@ -6,13 +6,13 @@ import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
 import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
 import { BRIDGE_ENTRY_POINTS, BRIDGE_LUA, sectionToLua, settingsToLua } from "./bridge.ts";
-import { LuaError, type LuaRef, LuaSandbox } from "./engine.ts";
+import { type LuaRef, LuaSandbox } from "./engine.ts";
+import { LuaError } from "./errors.ts";
 import { UTIL_LUA } from "./util_lib.ts";
 import type { PluginSections } from "./config.ts";
 import { logText } from "./log_text.ts";
 
 export type { PluginSections } from "./config.ts";
-export { logText };
 
 /** Options of {@link startRuntime}. */
 export interface RuntimeOptions {

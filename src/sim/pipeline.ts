@@ -21,7 +21,8 @@ import { createMeasurement, type Measurement, type Pinger } from "../measure/mod
 import { ControlLoop } from "../control/loop.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
 import type { RateAdjuster } from "../control/ratecontroller_port.ts";
-import { pluginRefs, type PluginSections, usesLua } from "../lua/config.ts";
+import { type PluginSections, usesLua } from "../lua/config.ts";
+import { pluginRefs } from "../lua/plugin_refs.ts";
 import { loadLua } from "../lua/load.ts";
 import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
 import type { SimHooks, SimPipeline } from "./engine.ts";
