@@ -34,6 +34,7 @@ import type { LuaRatecontroller } from "./lua_ratecontroller.ts";
 import type { PluginManager } from "./plugin_manager.ts";
 import {
   answerRpc,
+  emptyPartState,
   type HostMessage,
   type PartState,
   type PluginHealth,
@@ -428,14 +429,15 @@ export class IsolatedRatecontroller implements Ratecontroller {
       if (now - this.#historyAt >= HISTORY_REFRESH_S) await this.#refreshHistory(now);
       return d;
     } catch (e) {
-      if (this.#worker.closed) return { next_dl_rate: s.min_dl_rate, next_ul_rate: s.min_ul_rate };
+      const minimum = { next_dl_rate: s.min_dl_rate, next_ul_rate: s.min_ul_rate };
+      if (this.#worker.closed) return minimum;
       this.#failures.failure(
         `${this.name}: calculate() failed (${(e as LuaError).kind ?? "error"}); minimum rates`,
         (e as Error).message,
       );
       // The next call waits for the fresh worker.
       this.#worker.restart();
-      return { next_dl_rate: s.min_dl_rate, next_ul_rate: s.min_ul_rate };
+      return minimum;
     }
   }
 
@@ -529,7 +531,7 @@ export class IsolatedPlugins implements RateAdjuster {
   /** Failures and disabled plugins of earlier workers. */
   #errorsBefore = 0;
   readonly #disabledBefore: string[] = [];
-  #state: PartState = { active: [], health: { errors: 0, disabled: [] }, disabledIds: [] };
+  #state: PartState = emptyPartState();
   #generation = 0;
 
   /** Use {@link createIsolatedPlugins}. */
@@ -563,7 +565,7 @@ export class IsolatedPlugins implements RateAdjuster {
     this.#errorsBefore += this.#state.health.errors;
     this.#disabledBefore.push(...this.#state.health.disabled);
     this.#refs = this.#loadingRefs;
-    this.#state = { active: loaded.active, health: { errors: 0, disabled: [] }, disabledIds: [] };
+    this.#state = { ...emptyPartState(), active: loaded.active };
     this.#generation = this.#worker.generation;
   }
 

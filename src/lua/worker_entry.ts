@@ -14,6 +14,7 @@ import { createLuaRatecontroller, type LuaRatecontroller } from "./lua_ratecontr
 import { createPluginManager, type PluginManager } from "./plugin_manager.ts";
 import {
   askHost,
+  emptyPartState,
   type HostMessage,
   type PartState,
   RANDOM_BATCH,
@@ -95,10 +96,13 @@ async function load(m: Extract<HostMessage, { op: "load" }>): Promise<void> {
 }
 
 function unload(part: WorkerPart): void {
-  if (part === "controller") controller?.close();
-  else plugins?.close();
-  if (part === "controller") controller = undefined;
-  else plugins = undefined;
+  if (part === "controller") {
+    controller?.close();
+    controller = undefined;
+  } else {
+    plugins?.close();
+    plugins = undefined;
+  }
 }
 
 function pluginState(p: PluginManager): PartState {
@@ -117,10 +121,7 @@ function call(
   }
   if (part === "plugins" && plugins === undefined && method === "adjust") {
     // Every plugin left out of this worker.
-    return {
-      value: {},
-      state: { active: [], health: { errors: 0, disabled: [] }, disabledIds: [] },
-    };
+    return { value: {}, state: emptyPartState() };
   }
   if (part === "plugins" && plugins !== undefined) {
     if (method === "adjust") {

@@ -63,6 +63,11 @@ export interface PartState {
   disabledIds: number[];
 }
 
+/** The state of a part with no plugin running (none loaded yet, or every one left out). */
+export function emptyPartState(): PartState {
+  return { active: [], health: { errors: 0, disabled: [] }, disabledIds: [] };
+}
+
 /** Worker → host. */
 export type WorkerMessage =
   | { op: "loaded"; part: WorkerPart; name: string; active?: string[] }
