@@ -10,9 +10,8 @@
  * `maxRampupS`: an unrecovered drop or unreached ramp-up counts as the time it was given).
  */
 import { defaultValue, settingsWithDefaults } from "../src/config/defaults.ts";
-import { BUILTIN_TRACES, builtinTrace, type RunResult, simulate } from "../src/sim/mod.ts";
-import { daemonPipeline } from "../src/sim/pipeline.ts";
-import { median } from "../src/util/stats.ts";
+import { BUILTIN_TRACES, type RunResult } from "../src/sim/mod.ts";
+import { figureOver, seedRuns } from "../src/sim/seed_runs.ts";
 
 const DURATION_S = 300;
 const SEEDS = [1, 2, 3, 4, 5];
@@ -43,29 +42,21 @@ console.log(`default controller: ${defaultController}; ${DURATION_S} s, seeds ${
 for (const load of LOADS) {
   for (const name of BUILTIN_TRACES) {
     for (const ctl of controllers) {
-      const runs: RunResult[] = done.get(`${load} ${name} ${ctl.name}`) ?? [];
-      for (const seed of runs.length > 0 ? [] : SEEDS) {
-        const trace = builtinTrace(name, { durationS: DURATION_S, seed });
-        const started = performance.now();
-        const [run] = await simulate({
-          settings: settingsWithDefaults({ rate_controller: ctl.name }),
-          trace,
-          load,
-          durationS: DURATION_S,
-          seed,
-          pipeline: (hooks) => daemonPipeline(hooks),
-        });
-        wallMs += performance.now() - started;
-        simulated += DURATION_S;
-        runs.push(run);
-      }
+      const runs: RunResult[] = done.get(`${load} ${name} ${ctl.name}`) ?? await seedRuns({
+        trace: name,
+        load,
+        seeds: SEEDS,
+        durationS: DURATION_S,
+        settings: () => settingsWithDefaults({ rate_controller: ctl.name }),
+        onWallMs: (ms) => {
+          wallMs += ms;
+          simulated += DURATION_S;
+        },
+      });
       done.set(`${load} ${name} ${ctl.name}`, runs);
       const key = name.replace(/-/g, "_");
       const loadSuffix = load === "saturate" ? "" : `_${load}`;
-      const medians = FIGURES.map((f) => {
-        const values = runs.map(f.of).filter((x): x is number => x !== null);
-        return values.length === 0 ? NaN : Math.round(median(values) * 100) / 100;
-      });
+      const medians = FIGURES.map((f) => Math.round(figureOver(runs, f.of) * 100) / 100);
       console.log(
         `${load} ${name} ${ctl.name}: p95 ${medians[0]} ms, utilisation ${medians[1]} %, ` +
           `worst recovery ${medians[2]} s, worst ramp-up ${

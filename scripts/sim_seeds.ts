@@ -14,14 +14,8 @@
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import type { TableSettings } from "../src/config/settings_table.ts";
-import {
-  BUILTIN_TRACES,
-  builtinTrace,
-  type LoadProfile,
-  type RunResult,
-  simulate,
-} from "../src/sim/mod.ts";
-import { daemonPipeline } from "../src/sim/pipeline.ts";
+import { BUILTIN_TRACES, type LoadProfile, type RunResult } from "../src/sim/mod.ts";
+import { figureOver, seedRuns } from "../src/sim/seed_runs.ts";
 import { ExitCode } from "../src/util/exit_codes.ts";
 import { median } from "../src/util/stats.ts";
 
@@ -82,29 +76,22 @@ async function figures(
   o: Options,
   x: { trace: (typeof BUILTIN_TRACES)[number]; load: LoadProfile; baseDelta: number },
 ): Promise<Figures> {
-  const runs: RunResult[] = [];
-  for (const seed of o.seeds) {
-    const trace = builtinTrace(x.trace, { durationS: DURATION_S, seed });
-    const overrides: Partial<TableSettings> = { rate_controller: o.controller };
-    if (x.baseDelta !== 0) {
-      overrides.base_dl_rate = trace.nominal.down + x.baseDelta;
-      overrides.base_ul_rate = trace.nominal.up + x.baseDelta;
-    }
-    const [run] = await simulate({
-      settings: settingsWithDefaults(overrides),
-      trace,
-      load: x.load,
-      durationS: DURATION_S,
-      seed,
-      pipeline: (hooks) => daemonPipeline(hooks),
-    });
-    runs.push(run);
-  }
+  const runs = await seedRuns({
+    trace: x.trace,
+    load: x.load,
+    seeds: o.seeds,
+    durationS: DURATION_S,
+    settings: (trace) => {
+      const overrides: Partial<TableSettings> = { rate_controller: o.controller };
+      if (x.baseDelta !== 0) {
+        overrides.base_dl_rate = trace.nominal.down + x.baseDelta;
+        overrides.base_ul_rate = trace.nominal.up + x.baseDelta;
+      }
+      return settingsWithDefaults(overrides);
+    },
+  });
   const out = {} as Figures;
-  for (const f of FIGURES) {
-    const values = runs.map(f.of).filter((v): v is number => v !== null);
-    out[f.key] = values.length > 0 ? f.pick(values) : NaN;
-  }
+  for (const f of FIGURES) out[f.key] = figureOver(runs, f.of, f.pick);
   return out;
 }
 
