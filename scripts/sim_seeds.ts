@@ -2,7 +2,8 @@
  * A controller over many seeds, with the simulator's own noise beside it (docs/controllers.md,
  * "How much of a difference is noise"): every built-in trace × loads saturate and bursty × seeds,
  * 300 s each, default settings; prints per trace and load the median p95 added delay, the median
- * utilisation, the median and worst of the per-seed worst recovery and ramp-up.
+ * utilisation, the median and worst of the per-seed worst recovery and ramp-up, and per direction
+ * the mean over the seeds of each run's mean climb after a capacity rise (docs/simulator.md).
  *
  * With `--null` the same runs are repeated with both base rates 1 kbit/s above and below the
  * trace's nominal capacity — a change no link could notice, which moves the controller's path
@@ -17,7 +18,7 @@ import type { TableSettings } from "../src/config/settings_table.ts";
 import { BUILTIN_TRACES, type LoadProfile, type RunResult } from "../src/sim/mod.ts";
 import { figureOver, seedRuns } from "../src/sim/seed_runs.ts";
 import { ExitCode } from "../src/util/exit_codes.ts";
-import { median } from "../src/util/stats.ts";
+import { mean, median } from "../src/util/stats.ts";
 
 const DURATION_S = 300;
 const LOADS: readonly LoadProfile[] = ["saturate", "bursty"];
@@ -66,6 +67,8 @@ const FIGURES = [
   { key: "recMax", label: "max", of: (r: RunResult) => r.worstRecoveryS, pick: max },
   { key: "rampMed", label: "ramp-up med s", of: (r: RunResult) => r.maxRampupS, pick: median },
   { key: "rampMax", label: "max", of: (r: RunResult) => r.maxRampupS, pick: max },
+  { key: "climbDl", label: "climb dl s", of: (r: RunResult) => r.down.meanClimbS, pick: mean },
+  { key: "climbUl", label: "ul", of: (r: RunResult) => r.up.meanClimbS, pick: mean },
 ] as const;
 
 function max(values: readonly number[]): number {

@@ -3,14 +3,16 @@
  * for plots.
  */
 import type { CapacityTrace } from "./trace.ts";
-import { median, percentileOfSorted } from "../util/stats.ts";
+import { mean, median, percentileOfSorted } from "../util/stats.ts";
 
 /** Period of the plot series, seconds. */
 export const SERIES_STEP_S = 0.1;
 /** A capacity drop: capacity below this fraction of its maximum over the last second. */
 const DROP_FRACTION = 0.75;
-/** Drops closer together than this count as one, seconds. */
+/** Drops (and rises) closer together than this count as one, seconds. */
 const DROP_MERGE_S = 2;
+/** A capacity rise: capacity above its minimum over the last second by more than this factor. */
+const RISE_FACTOR = 1 / DROP_FRACTION;
 /** Delay must stay under the threshold this long to count as recovered, seconds. */
 const RECOVERED_HOLD_S = 1;
 /** Ramp-up is reached when the delivered throughput is at least this share of capacity… */
@@ -60,6 +62,18 @@ export interface DirectionSummary {
   maxRampupS: number | null;
   /** Load starts after which 90 % of capacity was never reached before the load stopped. */
   unreachedRampups: number;
+  /**
+   * Per capacity rise while loaded (the capacity above its minimum of the last second by a third
+   * or more): seconds until the delivered throughput first reaches 90 % of the capacity over a
+   * 0.5 s window, as for ramp-up; null when the next rise, drop or the load's end came first.
+   */
+  climbsS: (number | null)[];
+  /** Mean climb, s; an unreached one counts as the time it had (a lower bound); null: no rise. */
+  meanClimbS: number | null;
+  /** Worst climb, s, counted the same way; null: no rise under load. */
+  maxClimbS: number | null;
+  /** Rises after which 90 % of capacity was not reached in the time they had. */
+  unreachedClimbs: number;
   /** Number of shaper rate changes. */
   rateChanges: number;
 }
@@ -175,6 +189,8 @@ export class DirectionRecorder {
     const any = sorted.length > 0;
     const rampups = this.#rampups(n);
     const bounded = rampups.map((r) => r.s ?? r.loadedS);
+    const climbs = this.#climbs(trace, dir, n);
+    const climbBounded = climbs.map((c) => c.s ?? c.givenS);
     return {
       loadedS: round(sorted.length * this.#dt, 2),
       p50DelayMs: any ? round(percentileOfSorted(sorted, 50), 2) : null,
@@ -195,20 +211,42 @@ export class DirectionRecorder {
       medianRampupS: bounded.length === 0 ? null : round(median(bounded), 2),
       maxRampupS: bounded.length === 0 ? null : round(Math.max(...bounded), 2),
       unreachedRampups: rampups.filter((r) => r.s === null).length,
+      climbsS: climbs.map((c) => (c.s === null ? null : round(c.s, 2))),
+      meanClimbS: climbBounded.length === 0 ? null : round(mean(climbBounded), 2),
+      maxClimbS: climbBounded.length === 0 ? null : round(Math.max(...climbBounded), 2),
+      unreachedClimbs: climbs.filter((c) => c.s === null).length,
       rateChanges: this.#rateChanges,
     };
   }
 
-  /** Ramp-up after each load start, with the load period's length (for unreached ones). */
-  #rampups(n: number): { s: number | null; loadedS: number }[] {
-    const w = Math.max(1, Math.round(RAMPUP_WINDOW_S / this.#dt));
-    // Prefix sums, so each window is O(1).
+  /** Prefix sums of capacity and delivered bytes, so each window is O(1). */
+  #prefixSums(n: number): { cap: Float64Array; got: Float64Array } {
     const cap = new Float64Array(n + 1);
     const got = new Float64Array(n + 1);
     for (let i = 0; i < n; i++) {
       cap[i + 1] = cap[i] + this.#capBytes[i];
       got[i + 1] = got[i] + this.#delivered[i];
     }
+    return { cap, got };
+  }
+
+  /**
+   * Seconds from step `start` to the first 0.5 s window inside [start, end) whose delivered
+   * bytes reach 90 % of its capacity; null if none does.
+   */
+  #reached(sums: { cap: Float64Array; got: Float64Array }, start: number, end: number) {
+    const w = Math.max(1, Math.round(RAMPUP_WINDOW_S / this.#dt));
+    for (let j = start; j + w <= end; j++) {
+      if (sums.got[j + w] - sums.got[j] >= RAMPUP_SHARE * (sums.cap[j + w] - sums.cap[j])) {
+        return (j - start) * this.#dt;
+      }
+    }
+    return null;
+  }
+
+  /** Ramp-up after each load start, with the load period's length (for unreached ones). */
+  #rampups(n: number): { s: number | null; loadedS: number }[] {
+    const sums = this.#prefixSums(n);
     const out: { s: number | null; loadedS: number }[] = [];
     let i = 0;
     while (i < n) {
@@ -219,14 +257,61 @@ export class DirectionRecorder {
       const start = i;
       while (i < n && this.#loaded[i] === 1) i++;
       const end = i; // exclusive
-      let s: number | null = null;
-      for (let j = start; j + w <= end; j++) {
-        if (got[j + w] - got[j] >= RAMPUP_SHARE * (cap[j + w] - cap[j])) {
-          s = (j - start) * this.#dt;
+      out.push({ s: this.#reached(sums, start, end), loadedS: (end - start) * this.#dt });
+    }
+    return out;
+  }
+
+  /**
+   * Climb after each capacity rise under load, with the time it had (to the next rise or drop
+   * or the load's end; for unreached ones).
+   */
+  #climbs(
+    trace: CapacityTrace,
+    dir: "down" | "up",
+    n: number,
+  ): { s: number | null; givenS: number }[] {
+    const rises = this.#changes(trace, dir, n, "rise");
+    const bounds = [...rises, ...this.#changes(trace, dir, n, "drop")].sort((a, b) => a - b);
+    const sums = this.#prefixSums(n);
+    const out: { s: number | null; givenS: number }[] = [];
+    for (const start of rises) {
+      if (this.#loaded[start] === 0) continue;
+      let end = bounds.find((b) => b > start) ?? n;
+      for (let i = start; i < end; i++) {
+        if (this.#loaded[i] === 0) {
+          end = i;
           break;
         }
       }
-      out.push({ s, loadedS: (end - start) * this.#dt });
+      out.push({ s: this.#reached(sums, start, end), givenS: (end - start) * this.#dt });
+    }
+    return out;
+  }
+
+  /**
+   * Steps at which the capacity drops (below 75 % of its maximum over the last second) or rises
+   * (above its minimum over the last second by a third); changes closer together than 2 s count
+   * as one.
+   */
+  #changes(trace: CapacityTrace, dir: "down" | "up", n: number, kind: "drop" | "rise"): number[] {
+    const cap = dir === "down" ? trace.down : trace.up;
+    const window = Math.round(1 / trace.stepS);
+    const endS = n * this.#dt;
+    const out: number[] = [];
+    let last = -Infinity;
+    for (let i = 1; i < cap.length && i * trace.stepS < endS; i++) {
+      let lo = Infinity, hi = 0;
+      for (let k = Math.max(0, i - window); k < i; k++) {
+        if (cap[k] > hi) hi = cap[k];
+        if (cap[k] < lo) lo = cap[k];
+      }
+      const t = i * trace.stepS;
+      const changed = kind === "drop" ? cap[i] < DROP_FRACTION * hi : cap[i] > RISE_FACTOR * lo;
+      if (!changed || t - last < DROP_MERGE_S) continue;
+      last = t;
+      const step = Math.round(t / this.#dt);
+      if (step < n) out.push(step);
     }
     return out;
   }
@@ -237,20 +322,7 @@ export class DirectionRecorder {
     dir: "down" | "up",
     n: number,
   ): { s: number | null; givenS: number }[] {
-    const cap = dir === "down" ? trace.down : trace.up;
-    const window = Math.round(1 / trace.stepS);
-    const endS = n * this.#dt;
-    const drops: number[] = []; // step indices
-    let lastDrop = -Infinity;
-    for (let i = 1; i < cap.length && i * trace.stepS < endS; i++) {
-      let max = 0;
-      for (let k = Math.max(0, i - window); k < i; k++) if (cap[k] > max) max = cap[k];
-      const t = i * trace.stepS;
-      if (cap[i] >= DROP_FRACTION * max || t - lastDrop < DROP_MERGE_S) continue;
-      lastDrop = t;
-      const step = Math.round(t / this.#dt);
-      if (step < n) drops.push(step);
-    }
+    const drops = this.#changes(trace, dir, n, "drop");
     const out: { s: number | null; givenS: number }[] = [];
     for (let d = 0; d < drops.length; d++) {
       if (this.#loaded[drops[d]] === 0) continue;

@@ -94,3 +94,30 @@ Deno.test("ramp-up: time from each load start until 0.5 s at >= 90 % of capacity
   assertEquals(s.maxRampupS, 2);
   assertEquals(s.medianRampupS, Math.round(((s.rampupsS[0]! + 2) / 2) * 100) / 100);
 });
+
+Deno.test("climb: time from each capacity rise under load until 0.5 s at >= 90 % of it", () => {
+  // 1000 → 500 at 5 s, back to 1000 at 10 s (a rise), 500 at 15 s, 1000 at 18 s (a rise).
+  const upDown = parseTraceCsv(
+    "time_s,down_kbit,up_kbit\n0,1000,1000\n5,500,500\n10,1000,1000\n15,500,500\n18,1000,1000\n",
+    { durationS: 20 },
+  );
+  const rec = new DirectionRecorder({ steps: 2000, dt: 0.01, thresholdMs: 15 });
+  for (let i = 0; i < 2000; i++) {
+    const t = i * 0.01;
+    const cap = t < 5 || (t >= 10 && t < 15) || t >= 18 ? 1000 : 500;
+    // Delivers 500 until 13 s (3 s after the first rise), then all of it except 18–20 s.
+    const got = t < 13 ? 500 : t < 18 ? cap : 700;
+    rec.record(true, 0, cap, got * 125 * 0.01, 900);
+  }
+  const s = rec.summary(upDown, "down");
+  assertEquals(s.climbsS.length, 2);
+  // The first window averaging >= 90 % starts a little before 13 s.
+  assert(s.climbsS[0]! >= 2.85 && s.climbsS[0]! <= 3, `${s.climbsS[0]}`);
+  // The second rise is never climbed: it had until the end of the run (2 s).
+  assertEquals(s.climbsS[1], null);
+  assertEquals(s.unreachedClimbs, 1);
+  assertEquals(s.maxClimbS, s.climbsS[0]);
+  assertEquals(s.meanClimbS, Math.round(((s.climbsS[0]! + 2) / 2) * 100) / 100);
+  // Drops are found as before: two.
+  assertEquals(s.recoveriesS.length, 2);
+});

@@ -28,3 +28,10 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) throw new Error("median of an empty list");
   return percentile(values, 50);
 }
+
+/** Arithmetic mean; `NaN` if empty. */
+export function mean(values: readonly number[]): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
