@@ -158,20 +158,24 @@ Deno.test("cli: check-config without interfaces exits 78 and says how to set the
 });
 
 Deno.test("cli: upstream aliases and --show-settings map onto our flags", async () => {
-  assertEquals(normalizeArgv(["--ul", "wan", "--db=5", "-s", "--ns"]), [
+  assertEquals(normalizeArgv(["--", "--ul", "wan", "-s", "-v", "--", "-s"]), [
     "show-settings",
-    "--upload-interface",
+    "--ul",
     "wan",
-    "--download-base-kbits=5",
-    "--suppress-statistics",
+    "--version",
+    "--",
+    "-s",
   ]);
   const io = captureIo();
-  const code = await runCli(["--show-settings", ...REQUIRED, "--ns", "--ll", "debug"], io);
+  const code = await runCli(
+    ["--show-settings", ...REQUIRED, "--ns", "--ll=debug", "--db", "5000"],
+    io,
+  );
   assertEquals(code, ExitCode.OK, io.stderr);
   const lines = io.stdout.trim().split("\n");
   assert(lines.includes("suppress_statistics: true (boolean)"), io.stdout);
   assert(lines.includes("log_level: DEBUG (string)"), io.stdout);
-  assert(lines.includes("base_dl_rate: 50000 (number)"), io.stdout);
+  assert(lines.includes("base_dl_rate: 5000 (number)"), io.stdout);
   assert(lines.includes("plugin_scripts: (none) (table)"), io.stdout);
   const names = lines.map((l) => l.split(":")[0]);
   assertEquals(names, [...names].sort());

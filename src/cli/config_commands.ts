@@ -1,4 +1,3 @@
-import type { Command } from "commander";
 import {
   describeSource,
   howToSet,
@@ -13,7 +12,8 @@ import { pluginSectionsFrom, usesLua } from "../lua/config.ts";
 import { loadLua } from "../lua/load.ts";
 import { configureLogging, formatRecord, resetLogging } from "../log/mod.ts";
 import { manifestConfigCheck } from "../release/manifest_check.ts";
-import { settingsFromCommand } from "./settings_options.ts";
+import { settingsFromArgs } from "./settings_options.ts";
+import type { ParsedArgs } from "./args.ts";
 import { checkRemoteSetup } from "../remote/mod.ts";
 import type { ConfigCheck } from "../config/check.ts";
 import { checkReflectorList } from "../reflectors/list_check.ts";
@@ -67,9 +67,9 @@ function show(value: unknown): string {
 }
 
 /** `check-config`: prints every effective setting with its source; 0 or 78 (or a check's code). */
-export async function checkConfigAction(cmd: Command, ctx: CliContext): Promise<number> {
+export async function checkConfigAction(args: ParsedArgs, ctx: CliContext): Promise<number> {
   // A configuration error propagates to runCli, which prints it and exits 78.
-  const resolved = settingsFromCommand(cmd, { requireDaemon: true });
+  const resolved = settingsFromArgs(args, { requireDaemon: true });
   const rows = SETTING_NAMES.map((
     n,
   ) => [n, show(resolved.settings[n]), describeSource(resolved.sources[n])]);
@@ -110,8 +110,8 @@ export function formatShowSettings(settings: Settings): string {
  * `show-settings`: prints the settings as upstream does; 0, or 78 on a bad value or when a
  * setting the daemon needs is not set (printed anyway, so the rest can be inspected).
  */
-export function showSettingsAction(cmd: Command, ctx: CliContext): number {
-  const resolved = settingsFromCommand(cmd);
+export function showSettingsAction(args: ParsedArgs, ctx: CliContext): number {
+  const resolved = settingsFromArgs(args);
   ctx.io.out(formatShowSettings(resolved.settings));
   for (const w of resolved.warnings) ctx.io.err(`warning: ${w}\n`);
   const missing = SETTING_NAMES.filter((n) => {

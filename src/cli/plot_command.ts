@@ -3,10 +3,10 @@
  * statistics files (and the rotated `.1` copy) for post-mortems. Thresholds come from the usual
  * settings (flags, env, UCI file), so on the router the picture marks the configured ones.
  */
-import type { Command } from "commander";
 import { ExitCode } from "../util/exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
-import { addSettingOptions, settingsFromCommand } from "./settings_options.ts";
+import { SETTING_OPTIONS, settingsFromArgs } from "./settings_options.ts";
+import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import {
   readSpeedHistoryFile,
   readStatsFiles,
@@ -15,39 +15,42 @@ import {
 } from "../report/stats_reader.ts";
 import { renderStatsPlot } from "../report/stats_plot.ts";
 
-/** Options of `registerPlotCommand`. */
+/** Options of `plotCommand`. */
 export interface PlotCommandOptions {
   /** Output channels (default: the process's stdout / stderr). */
   io?: CliIo;
-  /** Receives the exit code. */
-  setExitCode?: (code: number) => void;
 }
 
-/** Adds `plot` to the program. */
-export function registerPlotCommand(program: Command, options: PlotCommandOptions = {}): void {
+/** `plot`'s own options; the settings' options follow them. */
+const PLOT_OPTIONS: readonly OptionSpec[] = [
+  { long: "out", value: "file.svg", required: true, help: "SVG file to write" },
+  {
+    long: "speed-hist",
+    value: "file",
+    help: "speed-history CSV (speedhist_file): adds its last dump",
+  },
+];
+
+/** The `plot` command. */
+export function plotCommand(options: PlotCommandOptions = {}): CommandSpec {
   const io = options.io ?? processIo;
-  const setExit = options.setExitCode ?? (() => {});
-  addSettingOptions(
-    program.command("plot")
-      .description(
-        "draw a statistics CSV (and its rotated .1 copy) as an SVG: rates, loads and delay " +
-          "over time with the thresholds marked",
-      )
-      .argument("<stats>", "statistics CSV written by the daemon (stats_file)")
-      .requiredOption("--out <file.svg>", "SVG file to write")
-      .option("--speed-hist <file>", "speed-history CSV (speedhist_file): adds its last dump"),
-  ).action(async (stats: string, flags: { out: string; speedHist?: string }, cmd: Command) => {
-    setExit(await plotAction(stats, flags, { io, cmd }));
-  });
+  return {
+    name: "plot",
+    description: "draw a statistics CSV (and its rotated .1 copy) as an SVG: rates, loads and " +
+      "delay over time with the thresholds marked",
+    arguments: [
+      { name: "stats", required: true, help: "statistics CSV written by the daemon (stats_file)" },
+    ],
+    options: [...PLOT_OPTIONS, ...SETTING_OPTIONS],
+    run: (args) => plotAction(args, io),
+  };
 }
 
-async function plotAction(
-  statsPath: string,
-  flags: { out: string; speedHist?: string },
-  ctx: { io: CliIo; cmd: Command },
-): Promise<number> {
-  const { io } = ctx;
-  const settings = settingsFromCommand(ctx.cmd).settings;
+async function plotAction(args: ParsedArgs, io: CliIo): Promise<number> {
+  const statsPath = args.positionals[0];
+  const out = args.string("out")!;
+  const speedHist = args.string("speed-hist");
+  const settings = settingsFromArgs(args).settings;
   let speedHistory: SpeedHistoryDump[] | undefined;
   let svg: string;
   let summary: string;
@@ -56,7 +59,7 @@ async function plotAction(
     for (const f of data.partial) {
       io.err(`sqm-autorate plot: ${f}: the last line is incomplete and was left out\n`);
     }
-    if (flags.speedHist !== undefined) speedHistory = await readSpeedHistoryFile(flags.speedHist);
+    if (speedHist !== undefined) speedHistory = await readSpeedHistoryFile(speedHist);
     svg = renderStatsPlot(data.rows, {
       source: data.files.map((f) => f.split("/").pop()).join(" + "),
       thresholds: {
@@ -73,11 +76,11 @@ async function plotAction(
     return ExitCode.DATA;
   }
   try {
-    await Deno.writeTextFile(flags.out, svg);
+    await Deno.writeTextFile(out, svg);
   } catch (e) {
-    io.err(`sqm-autorate plot: cannot write ${flags.out}: ${(e as Error).message}\n`);
+    io.err(`sqm-autorate plot: cannot write ${out}: ${(e as Error).message}\n`);
     return ExitCode.FAILURE;
   }
-  io.out(`wrote ${flags.out}: ${summary}\n`);
+  io.out(`wrote ${out}: ${summary}\n`);
   return ExitCode.OK;
 }

@@ -3,7 +3,6 @@
  * prints replies, loss and delays per reflector. Try it locally with
  * `deno run -P=dev src/cli/reflectors_command.ts reflectors probe --pinger fping 127.0.0.1`.
  */
-import { Command, CommanderError, Option } from "commander";
 import { choosePinger, type PingerChoice } from "../measure/backends.ts";
 import { ProcessPinger } from "../measure/pinger.ts";
 import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
@@ -11,14 +10,14 @@ import { embeddedPool, isIpv4, loadPool } from "../reflectors/pool.ts";
 import { systemClock } from "../util/clock.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
+import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
+import { runCommand } from "./dispatch.ts";
 import { median } from "../util/stats.ts";
 
-/** Options of `registerReflectorsCommand`. */
+/** Options of `reflectorsCommand`. */
 export interface ReflectorsCommandOptions {
   /** Output channels (default: the process's stdout / stderr). */
   io?: CliIo;
-  /** Receives the exit code. */
-  setExitCode?: (code: number) => void;
 }
 
 /** Per-reflector result of a probe run. */
@@ -181,18 +180,44 @@ export async function probeReflectors(
   };
 }
 
-interface ProbeFlags {
-  count: string;
-  pinger: "auto" | PingerTool;
-  pingerBinary?: string;
-  interval: string;
-  wait: string;
-  sample: string;
-  list?: string;
-  echo?: boolean;
-  json?: boolean;
-  remote?: string;
-}
+/** `reflectors probe`'s options. */
+const PROBE_OPTIONS: readonly OptionSpec[] = [
+  { long: "count", short: "c", value: "n", default: "5", help: "probes per reflector" },
+  {
+    long: "pinger",
+    value: "tool",
+    default: "auto",
+    choices: ["auto", "tsping", "fping", "ping"],
+    help: "pinger tool",
+  },
+  { long: "pinger-binary", value: "path", help: "pinger executable (default: from PATH)" },
+  {
+    long: "interval",
+    value: "s",
+    default: "0.2",
+    help: "seconds between probes to one reflector",
+  },
+  { long: "wait", value: "s", default: "1", help: "seconds to wait for late replies" },
+  {
+    long: "sample",
+    value: "n",
+    default: "5",
+    help: "pool reflectors to probe when no IP is given",
+  },
+  {
+    long: "list",
+    value: "file",
+    help: "reflector CSV to sample from (default: the embedded list)",
+  },
+  { long: "echo", help: "use ICMP echo even when the pinger supports timestamps" },
+  { long: "json", help: "print JSON instead of a table" },
+  {
+    long: "remote",
+    value: "host",
+    help:
+      "remote mode's router ([user@]host): the probe still runs here, where the daemon pings from",
+  },
+];
 
 /** A bad option value: exit 64 like any other command-line mistake. */
 class ProbeUsageError extends Error {}
@@ -217,111 +242,93 @@ function sample(pool: readonly string[], k: number, random: () => number = Math.
   return out;
 }
 
-/** Adds `reflectors probe` to `program`. */
-export function registerReflectorsCommand(
-  program: Command,
-  options: ReflectorsCommandOptions = {},
-): void {
+/** `reflectors` with its subcommand `probe`. */
+export function reflectorsCommand(options: ReflectorsCommandOptions = {}): CommandSpec {
   const io = options.io ?? processIo;
-  const setExit = options.setExitCode ?? (() => {});
-  const reflectors = program.command("reflectors").description("reflector tools");
-  reflectors.command("probe")
-    .description(
-      "ping reflectors (the given IPv4 addresses, or a random sample of the pool) and print " +
-        "replies, loss and delays per reflector",
-    )
-    .argument("[ip...]", "reflector IPv4 addresses")
-    .option("-c, --count <n>", "probes per reflector", "5")
-    .addOption(
-      new Option("--pinger <tool>", "pinger tool").choices(["auto", "tsping", "fping", "ping"])
-        .default("auto"),
-    )
-    .option("--pinger-binary <path>", "pinger executable (default: from PATH)")
-    .option("--interval <s>", "seconds between probes to one reflector", "0.2")
-    .option("--wait <s>", "seconds to wait for late replies", "1")
-    .option("--sample <n>", "pool reflectors to probe when no IP is given", "5")
-    .option("--list <file>", "reflector CSV to sample from (default: the embedded list)")
-    .option("--echo", "use ICMP echo even when the pinger supports timestamps")
-    .option("--json", "print JSON instead of a table")
-    .option(
-      "--remote <host>",
-      "remote mode's router ([user@]host): the probe still runs here, where the daemon pings from",
-    )
-    .action(async (ips: string[], flags: ProbeFlags) => {
+  return {
+    name: "reflectors",
+    description: "reflector tools",
+    subcommands: [{
+      name: "probe",
+      description: "ping reflectors (the given IPv4 addresses, or a random sample of the pool) " +
+        "and print replies, loss and delays per reflector",
+      arguments: [{ name: "ip", variadic: true, help: "reflector IPv4 addresses" }],
+      options: PROBE_OPTIONS,
+      run: (args) => probeAction(args, io),
+    }],
+  };
+}
+
+/** Runs `reflectors probe`; returns the exit code. */
+async function probeAction(args: ParsedArgs, io: CliIo): Promise<number> {
+  const ips = args.positionals;
+  const text = (long: string) => args.string(long)!;
+  const pinger = text("pinger") as "auto" | PingerTool;
+  try {
+    // In remote mode the daemon's pings leave from this machine too (docs/remote.md), so a
+    // local probe is the right test of the path; say so rather than reach for the router.
+    const remote = args.string("remote") ?? Deno.env.get("SQMA_REMOTE");
+    if (remote) {
+      io.err(
+        `reflectors probe: remote mode (${remote}): probing from this machine, as the ` +
+          `daemon does; tc and counters run on the router, the pings do not\n`,
+      );
+    }
+    const count = positive("count", text("count"), true);
+    const intervalS = positive("interval", text("interval"), false);
+    const waitS = positive("wait", text("wait"), false);
+    for (const ip of ips) {
+      if (!isIpv4(ip)) {
+        io.err(`reflectors probe: "${ip}" is not an IPv4 address\n`);
+        return ExitCode.USAGE;
+      }
+    }
+    const sampleSize = positive("sample", text("sample"), true);
+    let targets = [...new Set(ips)];
+    if (targets.length === 0) {
+      const list = args.string("list");
+      let pool: string[];
       try {
-        // In remote mode the daemon's pings leave from this machine too (docs/remote.md), so a
-        // local probe is the right test of the path; say so rather than reach for the router.
-        const remote = flags.remote ?? Deno.env.get("SQMA_REMOTE");
-        if (remote) {
-          io.err(
-            `reflectors probe: remote mode (${remote}): probing from this machine, as the ` +
-              `daemon does; tc and counters run on the router, the pings do not\n`,
-          );
-        }
-        const count = positive("count", flags.count, true);
-        const intervalS = positive("interval", flags.interval, false);
-        const waitS = positive("wait", flags.wait, false);
-        for (const ip of ips) {
-          if (!isIpv4(ip)) {
-            io.err(`reflectors probe: "${ip}" is not an IPv4 address\n`);
-            setExit(ExitCode.USAGE);
-            return;
-          }
-        }
-        const sampleSize = positive("sample", flags.sample, true);
-        let targets = [...new Set(ips)];
-        if (targets.length === 0) {
-          let pool: string[];
-          try {
-            pool = flags.list
-              ? await loadPool(flags.list, { warn: (m) => io.err(`${m}\n`) })
-              : embeddedPool();
-          } catch (e) {
-            io.err(`reflectors probe: ${(e as Error).message}\n`);
-            setExit(ExitCode.CONFIG);
-            return;
-          }
-          targets = sample(pool, sampleSize);
-        }
-        let choice: PingerChoice;
-        try {
-          choice = await choosePinger(flags.pinger, { binary: flags.pingerBinary });
-        } catch (e) {
-          io.err(`reflectors probe: ${(e as Error).message}\n`);
-          setExit(ExitCode.UNAVAILABLE);
-          return;
-        }
-        const report = await probeReflectors(targets, {
-          count,
-          pinger: flags.pinger,
-          choice,
-          intervalS,
-          waitS,
-          mode: flags.echo ? "echo" : "timestamp",
-        });
-        io.out(flags.json ? JSON.stringify(report, null, 2) + "\n" : formatProbeTable(report));
-        if (report.rows.every((r) => r.replies === 0)) {
-          io.err("reflectors probe: no reflector answered\n");
-          setExit(ExitCode.UNAVAILABLE);
-          return;
-        }
-        setExit(ExitCode.OK);
+        pool = list ? await loadPool(list, { warn: (m) => io.err(`${m}\n`) }) : embeddedPool();
       } catch (e) {
         io.err(`reflectors probe: ${(e as Error).message}\n`);
-        setExit(e instanceof ProbeUsageError ? ExitCode.USAGE : ExitCode.FAILURE);
+        return ExitCode.CONFIG;
       }
+      targets = sample(pool, sampleSize);
+    }
+    let choice: PingerChoice;
+    try {
+      choice = await choosePinger(pinger, { binary: args.string("pinger-binary") });
+    } catch (e) {
+      io.err(`reflectors probe: ${(e as Error).message}\n`);
+      return ExitCode.UNAVAILABLE;
+    }
+    const report = await probeReflectors(targets, {
+      count,
+      pinger,
+      choice,
+      intervalS,
+      waitS,
+      mode: args.flag("echo") ? "echo" : "timestamp",
     });
+    io.out(args.flag("json") ? JSON.stringify(report, null, 2) + "\n" : formatProbeTable(report));
+    if (report.rows.every((r) => r.replies === 0)) {
+      io.err("reflectors probe: no reflector answered\n");
+      return ExitCode.UNAVAILABLE;
+    }
+    return ExitCode.OK;
+  } catch (e) {
+    io.err(`reflectors probe: ${(e as Error).message}\n`);
+    return e instanceof ProbeUsageError ? ExitCode.USAGE : ExitCode.FAILURE;
+  }
 }
 
 if (import.meta.main) {
   // A tiny local entry for trying the command without the full CLI.
-  let code: number = ExitCode.OK;
-  const program = new Command("sqm-autorate").exitOverride();
-  registerReflectorsCommand(program, { setExitCode: (c) => code = c });
-  try {
-    await program.parseAsync(Deno.args, { from: "user" });
-  } catch (e) {
-    code = e instanceof CommanderError && e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
-  }
-  Deno.exit(code);
+  const program: CommandSpec = {
+    name: "sqm-autorate",
+    description: "reflector tools only",
+    subcommands: [reflectorsCommand()],
+  };
+  Deno.exit(await runCommand(program, Deno.args, processIo));
 }

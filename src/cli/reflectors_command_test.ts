@@ -1,12 +1,12 @@
-import { Command } from "commander";
 import { assert, assertEquals } from "../util/assert.ts";
 import {
   formatProbeTable,
   type ProbeReport,
-  registerReflectorsCommand,
+  reflectorsCommand,
   summarise,
 } from "./reflectors_command.ts";
 import type { PingReply } from "../measure/types.ts";
+import { runSubcommand } from "./testing.ts";
 
 function rep(reflector: string, rttMs: number, upMs = rttMs / 2): PingReply {
   return { reflector, seq: 0, rttMs, upMs, downMs: rttMs - upMs, receiveTimeS: 0 };
@@ -58,16 +58,8 @@ Deno.test("formatProbeTable: one row per reflector, the pinger named", () => {
   assertEquals(lines[3].split(/\s+/).slice(0, 3), ["1.1.1.1", "0/1", "100"]);
 });
 
-async function runProbe(args: string[]) {
-  let out = "", err = "";
-  let code = -1;
-  const program = new Command("t").exitOverride();
-  registerReflectorsCommand(program, {
-    io: { out: (t) => out += t, err: (t) => err += t },
-    setExitCode: (c) => code = c,
-  });
-  await program.parseAsync(["reflectors", "probe", ...args], { from: "user" });
-  return { out, err, code };
+function runProbe(args: string[]) {
+  return runSubcommand((io) => reflectorsCommand({ io }), ["probe", ...args]);
 }
 
 Deno.test("reflectors probe --pinger fping on loopback: two rows with 0 % loss", async () => {

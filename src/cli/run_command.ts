@@ -1,5 +1,5 @@
-import type { Command } from "commander";
-import { settingsFromCommand } from "./settings_options.ts";
+import type { ParsedArgs } from "./args.ts";
+import { settingsFromArgs } from "./settings_options.ts";
 import { configureLogging, stageLogger } from "../log/mod.ts";
 import { runDaemon, shutdownOnSignals } from "../daemon/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
@@ -26,8 +26,8 @@ import { parseMqttUrl } from "../report/mqtt_publisher.ts";
  * is logged and changes nothing (docs/operation.md). Returns the daemon's exit code; children are
  * stopped before it returns.
  */
-export async function runAction(cmd: Command): Promise<number> {
-  let resolved = settingsFromCommand(cmd, { requireDaemon: true });
+export async function runAction(args: ParsedArgs): Promise<number> {
+  let resolved = settingsFromArgs(args, { requireDaemon: true });
   const stop = shutdownOnSignals();
   let onHangup = () => {};
   const hangup = () => onHangup();
@@ -41,7 +41,7 @@ export async function runAction(cmd: Command): Promise<number> {
       onHangup = () => {
         const log = stageLogger("main");
         try {
-          next = settingsFromCommand(cmd, { requireDaemon: true });
+          next = settingsFromArgs(args, { requireDaemon: true });
         } catch (e) {
           log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {
             error: String((e as Error).message ?? e).replaceAll("\n", " "),

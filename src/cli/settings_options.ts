@@ -1,4 +1,4 @@
-import { type Command, Option } from "commander";
+import type { OptionSpec, ParsedArgs } from "./args.ts";
 import {
   type FlagValues,
   loadSettings,
@@ -9,83 +9,76 @@ import {
 } from "../config/mod.ts";
 import { defaultText, uciText } from "../config/help.ts";
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** The commander `Option` for one setting, derived from its table row. */
-function optionFor(spec: SettingSpec): Option {
+/** The option of one setting, derived from its row of the settings table. */
+function optionFor(spec: SettingSpec): OptionSpec {
   const help = `${spec.description} [default ${defaultText(spec)}; env ${spec.env.join("|")}; ` +
     `uci ${uciText(spec)}]`;
-  if (spec.kind === "boolean") return new Option(`--${spec.flag} [bool]`, help);
-  if (spec.kind === "list") {
-    return new Option(`--${spec.flag} <path>`, `${help} (repeatable)`).argParser(collect);
-  }
-  return new Option(`--${spec.flag} <value>`, help);
+  const common = { long: spec.flag, aliases: spec.aliases, help };
+  if (spec.kind === "boolean") return { ...common, value: "bool", optionalValue: true };
+  if (spec.kind === "list") return { ...common, value: "path", repeatable: true };
+  return { ...common, value: spec.kind === "enum" ? "choice" : spec.kind };
 }
 
-/** Adds `--config FILE` and one option per setting to a (sub)command. */
-export function addSettingOptions(cmd: Command): Command {
-  cmd.option("--config <file>", "UCI configuration file (default /etc/config/sqm-autorate)");
-  for (const name of SETTING_NAMES) cmd.addOption(optionFor(SETTINGS_TABLE[name]));
-  return cmd;
-}
+/** `--config FILE`, the UCI file the settings come from. */
+const CONFIG_OPTION: OptionSpec = {
+  long: "config",
+  value: "file",
+  help: "UCI configuration file (default /etc/config/sqm-autorate)",
+};
 
-/** The setting values a user gave as flags on `cmd` (not defaults). */
-export function flagValuesFrom(cmd: Command): FlagValues {
+/** `--config` and one option per setting: the options of every command that reads settings. */
+export const SETTING_OPTIONS: readonly OptionSpec[] = [
+  CONFIG_OPTION,
+  ...SETTING_NAMES.map((name) => optionFor(SETTINGS_TABLE[name])),
+];
+
+/** The setting values a user gave as flags (not defaults). */
+export function flagValuesFrom(args: ParsedArgs): FlagValues {
   const flags: FlagValues = {};
   for (const name of SETTING_NAMES) {
-    const attr = new Option(`--${SETTINGS_TABLE[name].flag} <v>`).attributeName();
-    if (cmd.getOptionValueSource(attr) !== "cli") continue;
-    flags[name] = cmd.getOptionValue(attr);
+    const value = args.raw(SETTINGS_TABLE[name].flag);
+    if (value !== undefined) flags[name] = value;
   }
   return flags;
 }
 
+/** `--config FILE` when given. */
+export function configPathFrom(args: ParsedArgs): string | undefined {
+  return args.string(CONFIG_OPTION.long);
+}
+
 /** Resolves the settings for a command from its flags, the env and the UCI file. */
-export function settingsFromCommand(
-  cmd: Command,
+export function settingsFromArgs(
+  args: ParsedArgs,
   options: { requireDaemon?: boolean } = {},
 ): ResolvedSettings {
   return loadSettings({
-    flags: flagValuesFrom(cmd),
-    configPath: cmd.getOptionValue("config"),
+    flags: flagValuesFrom(args),
+    configPath: configPathFrom(args),
     requireDaemon: options.requireDaemon,
   });
 }
 
 /**
- * Rewrites upstream's extra long aliases (`--ul`, `--db`, `--ns`, …) to the canonical flags, and
- * upstream's `-s/--show-settings` and `-v` to our subcommand and `--version`; a leading `--` is
- * dropped.
+ * Rewrites upstream's `-s/--show-settings` and `-v` to our subcommand and `--version`; a leading
+ * `--` is dropped. (Upstream's long aliases, `--ul` and the like, are the options' aliases.)
  */
 export function normalizeArgv(argv: readonly string[]): string[] {
-  const aliases = new Map<string, string>();
-  for (const name of SETTING_NAMES) {
-    const spec: SettingSpec = SETTINGS_TABLE[name];
-    for (const a of spec.aliases ?? []) aliases.set(`--${a}`, `--${spec.flag}`);
-  }
   let showSettings = false;
   const out: string[] = [];
   // `deno task start -- ARGS` hands its own `--` on to the program (Deno 2.9): drop it.
   const args = argv[0] === "--" ? argv.slice(1) : argv;
-  for (const arg of args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
     if (arg === "--") {
-      out.push(...args.slice(args.indexOf(arg)));
+      out.push(...args.slice(i));
       break;
     }
     if (arg === "-s" || arg === "--show-settings") {
       showSettings = true;
       continue;
     }
-    if (arg === "-v") {
-      out.push("--version");
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const head = eq > 0 ? arg.slice(0, eq) : arg;
-    const canonical = aliases.get(head);
-    out.push(canonical ? canonical + (eq > 0 ? arg.slice(eq) : "") : arg);
+    out.push(arg === "-v" ? "--version" : arg);
   }
   return showSettings ? ["show-settings", ...out] : out;
 }

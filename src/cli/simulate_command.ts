@@ -2,10 +2,10 @@
  * `sqm-autorate simulate`: runs the real control pipeline against a modelled link in virtual
  * time. Needs no interfaces, no root and no pinger tools.
  */
-import { type Command, Option } from "commander";
 import type { Settings } from "../config/types.ts";
-import { readUciFile, resolveSettings as resolveFromInput } from "../config/mod.ts";
-import { addSettingOptions, flagValuesFrom } from "./settings_options.ts";
+import { readUciFile, resolveSettings as resolveFromInput, SETTINGS_TABLE } from "../config/mod.ts";
+import { configPathFrom, flagValuesFrom, SETTING_OPTIONS } from "./settings_options.ts";
+import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
 import { configureLogging, formatterOf, resetLogging } from "../log/mod.ts";
@@ -32,20 +32,18 @@ import { controllerFailureExitCode, RatecontrollerConfigError } from "../ratecon
 import { CONGESTION_CONTROLS, type CongestionControl } from "../sim/tcp.ts";
 import { writeRunFiles } from "../sim/output.ts";
 import { FileStatsSink } from "../report/mod.ts";
-import { join } from "node:path";
+import { join } from "../util/posix_path.ts";
 
-/** Options of `registerSimulateCommand`. */
+/** Options of `simulateCommand`. */
 export interface SimulateCommandOptions {
   /**
    * Resolves the settings from the subcommand's setting flags. Default: the flags over the
    * UCI file given with `--config` over the table defaults (no environment and no implicit
    * /etc/config file: a simulation should not depend on the machine it runs on).
    */
-  resolveSettings?: (cmd: Command) => Settings;
+  resolveSettings?: (args: ParsedArgs) => Settings;
   /** Output channels (default: the process's stdout / stderr). */
   io?: CliIo;
-  /** Receives the exit code (default: ignored; errors are thrown as messages on stderr). */
-  setExitCode?: (code: number) => void;
   /** Whether stderr is a terminal (progress bar). Default: `Deno.stderr.isTerminal()`. */
   stderrIsTerminal?: boolean;
 }
@@ -53,26 +51,77 @@ export interface SimulateCommandOptions {
 /** The parsed `simulate` flags. */
 interface SimulateFlags {
   trace: string;
-  duration: string;
-  seed: string;
   load: string;
-  compare?: boolean;
+  compare: boolean;
   out?: string;
   svg?: string;
-  json?: boolean;
-  reflectors: string;
-  loss: string;
-  bufferMs: string;
-  bufferScales?: boolean;
-  downShaperOnLan?: boolean;
-  flows: string;
-  bulkRttMs: string;
-  tcp: string;
+  json: boolean;
 }
 
+/** `simulate`'s own options; the settings' options follow them. */
+const SIMULATE_OPTIONS: readonly OptionSpec[] = [
+  {
+    long: "trace",
+    value: "name|file",
+    default: "step",
+    help: `capacity trace: ${BUILTIN_TRACES.join(", ")}, or a CSV file time_s,down_kbit,up_kbit`,
+  },
+  { long: "duration", value: "seconds", default: "120", help: "simulated seconds" },
+  { long: "seed", value: "n", default: "1", help: "random seed (same seed, same result)" },
+  {
+    long: "load",
+    value: "profile",
+    default: "saturate",
+    help: "traffic: " + LOAD_PROFILES.join(", "),
+  },
+  { long: "compare", help: "also run: no shaper, a static shaper at the base rate, an oracle" },
+  {
+    long: "out",
+    value: "dir",
+    help: "write per-run stats CSV (upstream format), series CSV and plot.svg",
+  },
+  { long: "svg", value: "file", help: "write only the SVG plot to this file (e.g. docs/demo.svg)" },
+  { long: "json", help: "print the summary as JSON instead of a table" },
+  { long: "reflectors", value: "n", default: "10", help: "number of synthetic reflectors" },
+  {
+    long: "loss",
+    value: "p",
+    default: "0.01",
+    help: "highest per-reflector probe loss probability (0-1)",
+  },
+  {
+    long: "buffer-ms",
+    value: "ms",
+    default: "250",
+    help: "ISP buffer, milliseconds at nominal capacity",
+  },
+  {
+    long: "buffer-scales",
+    help:
+      "the ISP buffer is --buffer-ms at the current capacity (a tbf bottleneck), not at nominal",
+  },
+  {
+    long: "down-shaper-on-lan",
+    help: "the download shaper is on the LAN egress: the daemon's probe replies skip its queue",
+  },
+  { long: "flows", value: "n", default: "4", help: "TCP flows per direction of a bulk load" },
+  {
+    long: "bulk-rtt-ms",
+    value: "ms",
+    default: "30",
+    help: "round trip of the bulk TCP flows without queueing",
+  },
+  {
+    long: "tcp",
+    value: "cc",
+    default: "cubic",
+    help: "congestion control of the bulk flows: " + CONGESTION_CONTROLS.join(", "),
+  },
+];
+
 /** `settings.plugin(name)` for Lua scripts: the sections of the `--config` file, if any. */
-function pluginSectionsOf(cmd: Command): PluginSections {
-  const configPath: string | undefined = cmd.getOptionValue("config");
+function pluginSectionsOf(args: ParsedArgs): PluginSections {
+  const configPath = configPathFrom(args);
   return pluginSectionsFrom(
     configPath === undefined ? undefined : readUciFile(configPath, { explicit: true }),
   );
@@ -83,64 +132,25 @@ export function luaSeedOf(seed: number): number {
   return (Math.imul(seed ^ 0x4c7561, 0x9e3779b1) >>> 0) % 2 ** 31;
 }
 
-function defaultResolve(cmd: Command): Settings {
-  const configPath: string | undefined = cmd.getOptionValue("config");
+function defaultResolve(args: ParsedArgs): Settings {
+  const configPath = configPathFrom(args);
   const uci = configPath === undefined ? undefined : readUciFile(configPath, { explicit: true });
-  return resolveFromInput({ flags: flagValuesFrom(cmd), uci }).settings;
+  return resolveFromInput({ flags: flagValuesFrom(args), uci }).settings;
 }
 
 /**
- * Adds `simulate` to `program`, with every setting flag (`--rate-controller`,
- * `--plugin-scripts`, thresholds, …) plus the simulator's own flags.
+ * The `simulate` command, with every setting flag (`--rate-controller`, `--plugin-scripts`,
+ * thresholds, …) plus the simulator's own flags.
  */
-export function registerSimulateCommand(
-  program: Command,
-  options: SimulateCommandOptions = {},
-): void {
-  const cmd = program.command("simulate")
-    .description(
+export function simulateCommand(options: SimulateCommandOptions = {}): CommandSpec {
+  return {
+    name: "simulate",
+    description:
       "run the controller against a simulated link in virtual time (no root, no interfaces); " +
-        "prints a summary, optionally writes stats CSV and an SVG plot",
-    )
-    .option(
-      "--trace <name|file>",
-      `capacity trace: ${BUILTIN_TRACES.join(", ")}, or a CSV file time_s,down_kbit,up_kbit`,
-      "step",
-    )
-    .option("--duration <seconds>", "simulated seconds", "120")
-    .option("--seed <n>", "random seed (same seed, same result)", "1")
-    .addOption(
-      new Option("--load <profile>", "traffic: " + LOAD_PROFILES.join(", ")).default("saturate"),
-    )
-    .option("--compare", "also run: no shaper, a static shaper at the base rate, an oracle")
-    .option("--out <dir>", "write per-run stats CSV (upstream format), series CSV and plot.svg")
-    .option("--svg <file>", "write only the SVG plot to this file (e.g. docs/demo.svg)")
-    .option("--json", "print the summary as JSON instead of a table")
-    .option("--reflectors <n>", "number of synthetic reflectors", "10")
-    .option("--loss <p>", "highest per-reflector probe loss probability (0-1)", "0.01")
-    .option("--buffer-ms <ms>", "ISP buffer, milliseconds at nominal capacity", "250")
-    .option(
-      "--buffer-scales",
-      "the ISP buffer is --buffer-ms at the current capacity (a tbf bottleneck), not at nominal",
-    )
-    .option(
-      "--down-shaper-on-lan",
-      "the download shaper is on the LAN egress: the daemon's probe replies skip its queue",
-    )
-    .option("--flows <n>", "TCP flows per direction of a bulk load", "4")
-    .option("--bulk-rtt-ms <ms>", "round trip of the bulk TCP flows without queueing", "30")
-    .addOption(
-      new Option(
-        "--tcp <cc>",
-        "congestion control of the bulk flows: " + CONGESTION_CONTROLS.join(", "),
-      )
-        .default("cubic"),
-    );
-  addSettingOptions(cmd);
-  cmd.action(async (_opts: unknown, command: Command) => {
-    const code = await simulateAction(command, options);
-    options.setExitCode?.(code);
-  });
+      "prints a summary, optionally writes stats CSV and an SVG plot",
+    options: [...SIMULATE_OPTIONS, ...SETTING_OPTIONS],
+    run: (args) => simulateAction(args, options),
+  };
 }
 
 function positive(name: string, text: string, integer: boolean): number {
@@ -160,38 +170,47 @@ type EngineNumbers = Required<Omit<NonNullable<SimulateOptions["engine"]>, "onSt
 
 /** Runs the command; returns the exit code. */
 export async function simulateAction(
-  cmd: Command,
+  args: ParsedArgs,
   options: SimulateCommandOptions = {},
 ): Promise<number> {
   const io = options.io ?? processIo;
-  const flags = cmd.opts<SimulateFlags>();
+  const text = (long: string) => args.string(long)!;
+  const flags: SimulateFlags = {
+    trace: text("trace"),
+    load: text("load"),
+    compare: args.flag("compare"),
+    out: args.string("out"),
+    svg: args.string("svg"),
+    json: args.flag("json"),
+  };
   let durationS: number, seed: number;
   let engine: EngineNumbers;
   try {
-    durationS = positive("duration", flags.duration, false);
-    const s = Number(flags.seed);
+    durationS = positive("duration", text("duration"), false);
+    const s = Number(text("seed"));
     if (!Number.isInteger(s) || s < 0) {
-      throw new UsageError(`--seed: expected an integer >= 0, got "${flags.seed}"`);
+      throw new UsageError(`--seed: expected an integer >= 0, got "${text("seed")}"`);
     }
     seed = s;
-    const maxLoss = Number(flags.loss);
-    if (flags.loss.trim() === "" || !(maxLoss >= 0 && maxLoss <= 1)) {
-      throw new UsageError(`--loss: expected a probability from 0 to 1, got "${flags.loss}"`);
+    const maxLoss = Number(text("loss"));
+    if (text("loss").trim() === "" || !(maxLoss >= 0 && maxLoss <= 1)) {
+      throw new UsageError(`--loss: expected a probability from 0 to 1, got "${text("loss")}"`);
     }
-    if (!(CONGESTION_CONTROLS as readonly string[]).includes(flags.tcp)) {
+    const tcp = text("tcp");
+    if (!(CONGESTION_CONTROLS as readonly string[]).includes(tcp)) {
       throw new UsageError(
-        `--tcp: unknown congestion control "${flags.tcp}"; use ${CONGESTION_CONTROLS.join(", ")}`,
+        `--tcp: unknown congestion control "${tcp}"; use ${CONGESTION_CONTROLS.join(", ")}`,
       );
     }
     engine = {
-      reflectorCount: positive("reflectors", flags.reflectors, true),
-      bufferMs: positive("buffer-ms", flags.bufferMs, false),
+      reflectorCount: positive("reflectors", text("reflectors"), true),
+      bufferMs: positive("buffer-ms", text("buffer-ms"), false),
       maxLoss,
-      flows: positive("flows", flags.flows, true),
-      bulkRttMs: positive("bulk-rtt-ms", flags.bulkRttMs, false),
-      cc: flags.tcp as CongestionControl,
-      bufferScales: flags.bufferScales === true,
-      downShaperOnLan: flags.downShaperOnLan === true,
+      flows: positive("flows", text("flows"), true),
+      bulkRttMs: positive("bulk-rtt-ms", text("bulk-rtt-ms"), false),
+      cc: tcp as CongestionControl,
+      bufferScales: args.flag("buffer-scales"),
+      downShaperOnLan: args.flag("down-shaper-on-lan"),
     };
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(
@@ -205,8 +224,8 @@ export async function simulateAction(
   let settings: Settings;
   let pluginSections: PluginSections;
   try {
-    settings = (options.resolveSettings ?? defaultResolve)(cmd);
-    pluginSections = pluginSectionsOf(cmd);
+    settings = (options.resolveSettings ?? defaultResolve)(args);
+    pluginSections = pluginSectionsOf(args);
   } catch (e) {
     io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
     return ExitCode.CONFIG;
@@ -221,7 +240,7 @@ export async function simulateAction(
   settings = withTraceBaseRates(settings, trace);
   // Quiet by default (one INFO line per rate change would flood the terminal): warnings and
   // errors only, unless --log-level asks for more. Record times are wall-clock, not virtual.
-  const level = cmd.getOptionValueSource("logLevel") === "cli" ? settings.log_level : "WARN";
+  const level = args.given(SETTINGS_TABLE.log_level.flag) ? settings.log_level : "WARN";
   const format = formatterOf(settings.log_format);
   configureLogging(level, { sink: (record) => io.err(format(record)) });
   try {
@@ -276,7 +295,7 @@ async function runAndReport(
       load: flags.load as LoadProfile,
       durationS,
       seed,
-      compare: flags.compare === true,
+      compare: flags.compare,
       pipeline: (hooks) =>
         daemonPipeline(hooks, { stats, pluginSections, luaSeed: luaSeedOf(seed) }),
       engine,

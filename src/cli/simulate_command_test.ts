@@ -1,18 +1,10 @@
-import { Command } from "commander";
 import { assert, assertEquals } from "../util/assert.ts";
-import { registerSimulateCommand } from "./simulate_command.ts";
+import { simulateCommand } from "./simulate_command.ts";
+import { runSubcommand } from "./testing.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "", code = -1;
-  const program = new Command("sqm-autorate").exitOverride();
-  registerSimulateCommand(program, {
-    io: { out: (t) => void (out += t), err: (t) => void (err += t) },
-    setExitCode: (c) => (code = c),
-    stderrIsTerminal: false,
-  });
-  await program.parseAsync(["simulate", ...args], { from: "user" });
-  return { code, out, err };
+function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runSubcommand((io) => simulateCommand({ io, stderrIsTerminal: false }), args);
 }
 
 Deno.test("simulate prints a summary table", async () => {

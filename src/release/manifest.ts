@@ -23,8 +23,8 @@ export interface PermissionManifest {
     /** Readable variables (a trailing `*` is a prefix wildcard). */
     readonly allow: readonly string[];
     /**
-     * Variables that read as unset instead of failing: commander probes these for colour
-     * support even for `--help`; their values stay invisible.
+     * Variables that read as unset instead of failing: colour switches that libraries probe
+     * (the CLI parser used to, for `--help`); their values stay invisible.
      */
     readonly ignore: readonly string[];
   };

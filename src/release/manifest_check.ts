@@ -5,7 +5,7 @@
  * the router is fine to check where it is) and into errors when it may not (the installed
  * daemon's own permissions: it cannot work).
  */
-import { resolve } from "node:path";
+import { resolve } from "../util/posix_path.ts";
 import type { ConfigCheckResult } from "../config/check.ts";
 import type { ResolvedSettings } from "../config/mod.ts";
 import { DAEMON_MANIFEST } from "./manifest.ts";

@@ -3,7 +3,7 @@
  * manifest lets it use, so a misconfigured path fails at `check-config` with advice instead of as
  * a NotCapable error in the running daemon. Pure: no file system access.
  */
-import { posix } from "node:path";
+import * as posix from "../util/posix_path.ts";
 import { SETTINGS_TABLE } from "../config/settings_table.ts";
 import type { Settings } from "../config/types.ts";
 import { DAEMON_MANIFEST, type PermissionManifest } from "./manifest.ts";

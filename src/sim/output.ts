@@ -1,5 +1,5 @@
 /** Files of a simulation: per-run time series CSV and the SVG plot. */
-import { join } from "node:path";
+import { join } from "../util/posix_path.ts";
 import type { RunResult } from "./engine.ts";
 
 /** A file-name-safe form of a run label. */

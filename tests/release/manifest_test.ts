@@ -162,7 +162,7 @@ Deno.test("deno task bundle: the bundle runs under exactly the manifest", async 
     expectCode(r, 0, "bundle simulate");
     assert(r.stdout.trim().length > 0, "prints a summary");
   });
-  await t.step("--help (commander probes colour env vars: ignored, not fatal)", async () => {
+  await t.step("--help with colour env vars set (ignored, not fatal)", async () => {
     const r = await runDeno(daemonRunArgs(bundle, ["--help"]), { env: { FORCE_COLOR: "1" } });
     expectCode(r, 0, "bundle --help");
     assert(r.stdout.includes("simulate") && r.stdout.includes("check-config"), r.stdout);
