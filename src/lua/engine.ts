@@ -7,9 +7,8 @@
  * scalar arguments only (tables are built on the Lua side by the bridge), no chunk re-evaluation.
  * Values cross the boundary only through `src/lua/bridge.ts`.
  */
-import "./cjs_globals.ts"; // before wasmoon: bundled builds lack CommonJS globals
-import fs from "node:fs";
-import { LUA_REGISTRYINDEX, type LuaEngine, LuaFactory } from "wasmoon";
+import type { LuaEngine, LuaFactory } from "wasmoon";
+import { loadWasmoon } from "./wasmoon_load.ts";
 import { GLUE_WASM_GZIP_BASE64 } from "./glue_wasm.ts";
 import { decodeGzipBase64 } from "./gzip_base64.ts";
 import { COMPAT_LUA } from "./compat_lib.ts";
@@ -71,7 +70,8 @@ export interface SandboxOptions {
 /** The marker the time-limit hook raises; the sandbox's pcall variants re-raise it. */
 export const TIMEOUT_MARK = "sqm-autorate: Lua time limit exceeded";
 
-const SENTINEL_WASM_PATH = "/sqm-autorate-embedded/glue.wasm";
+/** Lua 5.4's `LUA_REGISTRYINDEX` (engine_test.ts compares it with wasmoon's). */
+export const LUA_REGISTRYINDEX = -1001000;
 /** After a timeout fires, the hook waits this long before firing again (host cleanup code). */
 const GRACE_MS = 5;
 const HOOK_COUNT = 1000;
@@ -85,24 +85,16 @@ const LUA_TSTRING = 4;
 let factoryPromise: Promise<LuaFactory> | undefined;
 
 /**
- * The process-wide factory, started from the embedded wasm. wasmoon (emscripten, node mode)
- * loads its wasm with `fs.readFileSync(path)` and offers no way to pass bytes, so while it
- * starts we answer that one read of a sentinel path from memory; every other read is untouched.
+ * The process-wide factory: wasmoon from its embedded bundle (src/lua/wasmoon_load.ts), started
+ * from the embedded wasm.
  */
 function embeddedFactory(): Promise<LuaFactory> {
   factoryPromise ??= (async () => {
-    const bytes = await decodeGzipBase64(GLUE_WASM_GZIP_BASE64);
-    const mutableFs = fs as unknown as { readFileSync: (...args: unknown[]) => unknown };
-    const original = mutableFs.readFileSync;
-    mutableFs.readFileSync = (...args: unknown[]) =>
-      args[0] === SENTINEL_WASM_PATH ? bytes : original.apply(fs, args);
-    try {
-      const factory = new LuaFactory(SENTINEL_WASM_PATH);
-      await factory.getLuaModule();
-      return factory;
-    } finally {
-      mutableFs.readFileSync = original;
-    }
+    const [wasmoon, bytes] = await Promise.all([
+      loadWasmoon(),
+      decodeGzipBase64(GLUE_WASM_GZIP_BASE64),
+    ]);
+    return await wasmoon.startFactory(bytes);
   })();
   return factoryPromise;
 }

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
-import { LuaSandbox } from "./engine.ts";
+import { LUA_REGISTRYINDEX, LuaSandbox } from "./engine.ts";
+import { LUA_REGISTRYINDEX as WASMOON_REGISTRYINDEX } from "wasmoon";
 import { LuaError } from "./errors.ts";
 
 function sandbox(options: { timeLimitMs?: number; memoryLimitMb?: number } = {}) {
@@ -139,4 +140,8 @@ Deno.test("engine: no host filesystem, processes, environment or module loading"
   sb.call(sb.load("io.write('to the log\\n'); io.stderr:write('also')", "=w"), [], 0);
   assertEquals(logs, ["INFO to the log", "INFO also"]);
   sb.close();
+});
+
+Deno.test("engine: Lua's registry index is wasmoon's", () => {
+  assertEquals(LUA_REGISTRYINDEX, WASMOON_REGISTRYINDEX);
 });

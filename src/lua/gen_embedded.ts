@@ -6,14 +6,15 @@
  * - `src/lua/embedded_scripts.ts`: every `lua/*.lua` and `lua/plugins/*.lua` as a string, so the
  *   shipped scripts are inside the binary and addressable as `builtin:<name>`.
  *
- * Then it regenerates the Lua worker bundle, which embeds both (src/lua/gen_worker_bundle.ts).
+ * Then it regenerates the wasmoon bundle and the Lua worker bundle, which embeds the wasmoon bundle,
+ * the wasm and the scripts (src/lua/gen_worker_bundle.ts).
  *
  * Run: `deno task gen:lua` after changing a script under `lua/` or the Lua support's code (the
  * tests `embedded_scripts_test.ts` and `worker_bundle_test.ts` fail until you do).
  */
 import { createRequire } from "node:module";
 import { encodeGzipBase64, renderChunks } from "./gzip_base64.ts";
-import { bundleWorker, renderWorkerBundleModule, WORKER_BUNDLE_OUT } from "./gen_worker_bundle.ts";
+import { writeEmbeddedBundles } from "./gen_worker_bundle.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const WASM_OUT = new URL("src/lua/glue_wasm.ts", ROOT);
@@ -101,6 +102,5 @@ if (import.meta.main) {
     args: ["fmt", ...outputs.map(([url]) => url.pathname)],
   }).outputSync();
   if (!fmt.success) throw new Error(new TextDecoder().decode(fmt.stderr));
-  await Deno.writeTextFile(WORKER_BUNDLE_OUT, await renderWorkerBundleModule(await bundleWorker()));
-  console.log(`wrote ${WORKER_BUNDLE_OUT.pathname}`);
+  await writeEmbeddedBundles();
 }

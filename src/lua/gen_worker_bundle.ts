@@ -1,9 +1,13 @@
 /**
- * Regenerates `src/lua/worker_bundle.ts`: the Lua worker (src/lua/worker_main.ts and everything
- * it imports, wasmoon and the embedded glue.wasm included) bundled into one script, as a string.
- * The daemon starts it from a `blob:` URL, which needs no read permission, so Lua runs in its
- * worker under the release permission set whether the program runs from a checkout, the bundle
- * or the compiled binary (src/lua/isolated.ts).
+ * Regenerates the two embedded bundles of the Lua support, each one module bundled into one
+ * script, stored as a string and started from a `blob:` URL, which needs no read permission (so
+ * it works from a checkout, the bundle and the compiled binary under the release permissions):
+ *
+ * - `src/lua/wasmoon_bundle.ts`: wasmoon and its starter (src/lua/wasmoon_entry.ts), imported by
+ *   src/lua/wasmoon_load.ts only when a Lua engine starts, so a daemon without Lua never loads
+ *   wasmoon's code or the `node:` modules its glue needs (docs/footprint.md);
+ * - `src/lua/worker_bundle.ts`: the Lua worker (src/lua/worker_main.ts and everything it imports,
+ *   the wasmoon bundle and the embedded glue.wasm included), started by src/lua/isolated.ts.
  *
  * A module started from a `blob:` URL has that URL as `import.meta.url`, from which the bundle's
  * CommonJS `require` cannot be made; the bundle gets a fixed `file:` URL there instead (nothing is
@@ -14,27 +18,54 @@
  */
 import { decodeGzipBase64, encodeGzipBase64, renderChunks } from "./gzip_base64.ts";
 
-/** The generated module. */
-export const WORKER_BUNDLE_OUT = new URL("./worker_bundle.ts", import.meta.url);
-const ENTRY = new URL("./worker_main.ts", import.meta.url).pathname;
+/** One embedded bundle: the module bundled, the generated file and its constant. */
+export interface EmbeddedBundle {
+  /** Entry module. */
+  readonly entry: URL;
+  /** Generated module. */
+  readonly out: URL;
+  /** Name of the exported chunk array. */
+  readonly name: string;
+  /** Doc comment of the constant. */
+  readonly doc: string;
+}
+
+/** wasmoon and its starter (loaded by src/lua/wasmoon_load.ts). */
+export const WASMOON_BUNDLE: EmbeddedBundle = {
+  entry: new URL("./wasmoon_entry.ts", import.meta.url),
+  out: new URL("./wasmoon_bundle.ts", import.meta.url),
+  name: "WASMOON_GZIP_BASE64",
+  doc: "wasmoon with its starter as one module, gzip, base64 in chunks (src/lua/wasmoon_load.ts).",
+};
+
+/** The Lua worker (started by src/lua/isolated.ts); it embeds the wasmoon bundle. */
+export const WORKER_BUNDLE: EmbeddedBundle = {
+  entry: new URL("./worker_main.ts", import.meta.url),
+  out: new URL("./worker_bundle.ts", import.meta.url),
+  name: "LUA_WORKER_GZIP_BASE64",
+  doc: "The Lua worker as one script, gzip, base64 in chunks (started by src/lua/isolated.ts).",
+};
+
+/** The generated worker module. */
+export const WORKER_BUNDLE_OUT: URL = WORKER_BUNDLE.out;
 const REQUIRE_FROM_HERE = "__deno_internal_createRequire(import.meta.url)";
 const REQUIRE_FIXED = '__deno_internal_createRequire("file:///sqm-autorate-lua-worker.js")';
 
-/** Bundles the worker (minified) and fixes its `require`. */
-export async function bundleWorker(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "sqma-lua-worker-" });
+/** Bundles `bundle`'s entry (minified) and fixes its `require`, if it has one. */
+export async function bundleScript(bundle: EmbeddedBundle): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-lua-bundle-" });
   try {
-    const out = `${dir}/worker.js`;
+    const out = `${dir}/bundle.js`;
     const r = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--platform", "deno", "--minify", "-q", "-o", out, ENTRY],
+      args: ["bundle", "--platform", "deno", "--minify", "-q", "-o", out, bundle.entry.pathname],
       stdout: "piped",
       stderr: "piped",
     }).output();
     if (!r.success) throw new Error(`deno bundle failed: ${new TextDecoder().decode(r.stderr)}`);
     const js = await Deno.readTextFile(out);
     const parts = js.split(REQUIRE_FROM_HERE);
-    if (parts.length !== 2 || js.split("import.meta").length !== 2) {
-      throw new Error(`expected one ${REQUIRE_FROM_HERE} and no other import.meta in the bundle`);
+    if (parts.length > 2 || js.split("import.meta").length !== parts.length) {
+      throw new Error(`expected at most one ${REQUIRE_FROM_HERE} and no other import.meta`);
     }
     return parts.join(REQUIRE_FIXED);
   } finally {
@@ -42,16 +73,38 @@ export async function bundleWorker(): Promise<string> {
   }
 }
 
-/** Source text of the generated module. */
-export async function renderWorkerBundleModule(js: string): Promise<string> {
+/** Bundles the worker. */
+export function bundleWorker(): Promise<string> {
+  return bundleScript(WORKER_BUNDLE);
+}
+
+/** Source text of the generated module for `bundle`. */
+export async function renderBundleModule(bundle: EmbeddedBundle, js: string): Promise<string> {
   const chunks = await encodeGzipBase64(new TextEncoder().encode(js));
+  const from = bundle.entry.pathname.replace(/^.*\/src\//, "src/");
   return [
-    "// Generated by src/lua/gen_worker_bundle.ts from src/lua/worker_main.ts. Do not edit.",
+    `// Generated by src/lua/gen_worker_bundle.ts from ${from}. Do not edit.`,
     "",
-    "/** The Lua worker as one script, gzip, base64 in chunks (started by src/lua/isolated.ts). */",
-    ...renderChunks("LUA_WORKER_GZIP_BASE64", chunks),
+    `/** ${bundle.doc} */`,
+    ...renderChunks(bundle.name, chunks),
     "",
   ].join("\n");
+}
+
+/** Source text of the generated worker module. */
+export function renderWorkerBundleModule(js: string): Promise<string> {
+  return renderBundleModule(WORKER_BUNDLE, js);
+}
+
+/** Regenerates the wasmoon bundle, then the worker bundle that embeds it. */
+export async function writeEmbeddedBundles(): Promise<void> {
+  for (const bundle of [WASMOON_BUNDLE, WORKER_BUNDLE]) {
+    await Deno.writeTextFile(
+      bundle.out,
+      await renderBundleModule(bundle, await bundleScript(bundle)),
+    );
+    console.log(`wrote ${bundle.out.pathname}`);
+  }
 }
 
 /** The worker script a generated module holds. */
@@ -60,6 +113,5 @@ export async function embeddedWorkerScript(chunks: readonly string[]): Promise<s
 }
 
 if (import.meta.main) {
-  await Deno.writeTextFile(WORKER_BUNDLE_OUT, await renderWorkerBundleModule(await bundleWorker()));
-  console.log(`wrote ${WORKER_BUNDLE_OUT.pathname}`);
+  await writeEmbeddedBundles();
 }

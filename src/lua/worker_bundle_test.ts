@@ -1,6 +1,12 @@
 import { assert, assertEquals } from "../util/assert.ts";
-import { bundleWorker, embeddedWorkerScript } from "./gen_worker_bundle.ts";
+import {
+  bundleScript,
+  bundleWorker,
+  embeddedWorkerScript,
+  WASMOON_BUNDLE,
+} from "./gen_worker_bundle.ts";
 import { LUA_WORKER_GZIP_BASE64 } from "./worker_bundle.ts";
+import { WASMOON_GZIP_BASE64 } from "./wasmoon_bundle.ts";
 
 Deno.test("worker_bundle.ts is the current Lua worker bundled (run deno task gen:lua when not)", async () => {
   const embedded = await embeddedWorkerScript(LUA_WORKER_GZIP_BASE64);
@@ -8,4 +14,11 @@ Deno.test("worker_bundle.ts is the current Lua worker bundled (run deno task gen
   // Compared by length first: a 300 kB diff says nothing more.
   assertEquals(embedded.length, fresh.length, "worker_bundle.ts is stale: run deno task gen:lua");
   assert(embedded === fresh, "worker_bundle.ts is stale: run deno task gen:lua");
+});
+
+Deno.test("wasmoon_bundle.ts is wasmoon_entry.ts bundled (run deno task gen:lua when not)", async () => {
+  const embedded = await embeddedWorkerScript(WASMOON_GZIP_BASE64);
+  const fresh = await bundleScript(WASMOON_BUNDLE);
+  assertEquals(embedded.length, fresh.length, "wasmoon_bundle.ts is stale: run deno task gen:lua");
+  assert(embedded === fresh, "wasmoon_bundle.ts is stale: run deno task gen:lua");
 });

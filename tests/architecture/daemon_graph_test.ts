@@ -1,0 +1,112 @@
+/**
+ * What the daemon loads when no Lua is configured: no `node:` module (Deno's Node compatibility
+ * layer costs several MB of resident memory, docs/footprint.md) and no npm package beyond zod and
+ * LogTape. Checked twice: on the source graph (`deno info`, static imports from main.ts; the Lua
+ * engine is imported dynamically) and on the bundle users run, where a bundler inlines dynamic
+ * imports and hoists every `node:` import of the inlined code to the top.
+ */
+import { assert, assertEquals } from "../../src/util/assert.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** npm packages the daemon may load without Lua. */
+const NPM_ALLOWED = ["zod", "@logtape/logtape"];
+
+/**
+ * `node:` modules the bundle may import at its top, with the reason. LogTape's formatter imports
+ * `node:util` for `inspect` (its package picks the Node build under Deno's `node` condition);
+ * measured side by side it costs about 0.3 MB, inside the noise (docs/footprint.md).
+ */
+const BUNDLE_NODE_ALLOWED = new Map([["node:util", "@logtape/logtape's formatter (inspect)"]]);
+
+interface InfoDependency {
+  specifier: string;
+  code?: { specifier: string };
+  isDynamic?: boolean;
+}
+interface InfoModule {
+  specifier: string;
+  kind: string;
+  npmPackage?: string;
+  dependencies?: InfoDependency[];
+}
+
+async function denoInfo(entry: string): Promise<InfoModule[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", `${ROOT}deno.json`, `${ROOT}${entry}`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout)).modules;
+}
+
+/** Modules reached from `root` by static code imports, each with the chain that reaches it. */
+function staticReach(modules: InfoModule[], root: string): Map<string, string[]> {
+  const bySpecifier = new Map(modules.map((m) => [m.specifier, m]));
+  const reached = new Map<string, string[]>([[root, [root]]]);
+  const queue = [root];
+  while (queue.length > 0) {
+    const from = queue.shift()!;
+    for (const dep of bySpecifier.get(from)?.dependencies ?? []) {
+      const to = dep.code?.specifier;
+      if (to === undefined || dep.isDynamic || reached.has(to)) continue;
+      reached.set(to, [...reached.get(from)!, to]);
+      queue.push(to);
+    }
+  }
+  return reached;
+}
+
+function packageName(m: InfoModule): string {
+  const id = m.npmPackage ?? "";
+  return id.slice(0, id.lastIndexOf("@"));
+}
+
+const short = (chain: string[]) => chain.map((s) => s.replace(`file://${ROOT}`, "")).join(" → ");
+
+Deno.test("daemon graph: main.ts reaches no node: module and no npm package but zod and LogTape statically", async () => {
+  const modules = await denoInfo("main.ts");
+  const root = `file://${ROOT}main.ts`;
+  const reached = staticReach(modules, root);
+  const bySpecifier = new Map(modules.map((m) => [m.specifier, m]));
+  // The walk can fail: the daemon's modules are in it, and the Lua engine is left out only
+  // because it is imported dynamically.
+  for (const file of ["src/cli/run_command.ts", "src/daemon/mod.ts", "src/lua/load.ts"]) {
+    assert(reached.has(`file://${ROOT}${file}`), `${file} not reached`);
+  }
+  assert(!reached.has(`file://${ROOT}src/lua/engine.ts`), "the Lua engine is imported statically");
+  assert(modules.some((m) => m.specifier === "node:fs"), "deno info lists no node: module at all");
+  const offending = [...reached].filter(([specifier]) => {
+    const m = bySpecifier.get(specifier);
+    if (specifier.startsWith("node:")) return true;
+    return m?.kind === "npm" && !NPM_ALLOWED.includes(packageName(m));
+  });
+  assertEquals(offending.map(([, chain]) => short(chain)), []);
+});
+
+Deno.test("daemon graph: the bundle imports no node: module at its top but LogTape's node:util, and no CommonJS", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-graph-" });
+  try {
+    const out = `${dir}/sqm-autorate.js`;
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--platform", "deno", "--minify", "-q", "-o", out, `${ROOT}main.ts`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(r.success, new TextDecoder().decode(r.stderr));
+    const js = await Deno.readTextFile(out);
+    // Static imports only (`import x from"node:fs"`, `import"node:fs"`); `import("node:…")` is
+    // dynamic and loads nothing until it runs.
+    const statics = [
+      ...js.matchAll(/\bimport\s*(?:[\w$*{},\s]+?\s*from\s*)?["'](node:[^"']+)["']/g),
+    ]
+      .map((m) => m[1]);
+    assertEquals([...new Set(statics)].filter((s) => !BUNDLE_NODE_ALLOWED.has(s)), []);
+    // A CommonJS package (commander was one) makes the bundler load node:module for `require`.
+    assert(!js.includes("__deno_internal_createRequire"), "the bundle carries CommonJS code");
+    assert(js.includes("Usage: "), "the bundle is the program");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
