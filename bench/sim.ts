@@ -7,7 +7,9 @@
  * settings table's `rate_controller` default), `_bursty` after the figure for load `bursty`, and
  * `_ewma` last for EWMA; while the default is not `capacity`, the same lines with `_capacity` for it
  * (the candidate default of docs/controllers.md), so its progress shows in every bench run. Recovery and ramp-up are the worst of the run (`worstRecoveryS`,
- * `maxRampupS`: an unrecovered drop or unreached ramp-up counts as the time it was given).
+ * `maxRampupS`: an unrecovered drop or unreached ramp-up counts as the time it was given);
+ * `sim_<trace>_climb` is the slower direction's mean climb after a capacity rise (`meanClimbS`,
+ * docs/simulator.md; `nan` on a trace without rises).
  */
 import { defaultValue, settingsWithDefaults } from "../src/config/defaults.ts";
 import { BUILTIN_TRACES, type RunResult } from "../src/sim/mod.ts";
@@ -30,7 +32,14 @@ const FIGURES: { key: string; unit: string; of: (r: RunResult) => number | null 
   { key: "utilisation", unit: "pct", of: (r) => r.utilisationPct },
   { key: "recovery", unit: "s", of: (r) => r.worstRecoveryS },
   { key: "rampup", unit: "s", of: (r) => r.maxRampupS },
+  { key: "climb", unit: "s", of: slowerClimb },
 ];
+
+/** The slower direction's mean climb after a capacity rise, s; null without rises under load. */
+function slowerClimb(r: RunResult): number | null {
+  const climbs = [r.down.meanClimbS, r.up.meanClimbS].filter((c): c is number => c !== null);
+  return climbs.length === 0 ? null : Math.max(...climbs);
+}
 
 const lines: string[] = [];
 /** Runs per load, trace and controller: a controller listed twice (the default) runs once. */
@@ -59,8 +68,8 @@ for (const load of LOADS) {
       const medians = FIGURES.map((f) => Math.round(figureOver(runs, f.of) * 100) / 100);
       console.log(
         `${load} ${name} ${ctl.name}: p95 ${medians[0]} ms, utilisation ${medians[1]} %, ` +
-          `worst recovery ${medians[2]} s, worst ramp-up ${
-            medians[3]
+          `worst recovery ${medians[2]} s, worst ramp-up ${medians[3]} s, climb ${
+            medians[4]
           } s (medians of ${SEEDS.length} seeds)`,
       );
       FIGURES.forEach((f, i) => {
