@@ -2,6 +2,7 @@ import { assertEquals } from "../src/util/assert.ts";
 import {
   mappedRss,
   parseProcStat,
+  parseSchedstat,
   parseStatusSplit,
   type ProcStat,
   subtree,
@@ -54,4 +55,9 @@ Deno.test("mappedRss: sums the Rss of one file's mappings only", () => {
   assertEquals(mappedRss(smaps, "/usr/bin/deno"), 500 * 1024);
   assertEquals(mappedRss(smaps, "/usr/lib/libc.so.6"), 100 * 1024);
   assertEquals(mappedRss(smaps, "/nothing"), 0);
+});
+
+Deno.test("parseSchedstat: run time in ns and timeslices; not a schedstat text: undefined", () => {
+  assertEquals(parseSchedstat("73094113 2211 188\n"), { runNs: 73094113, slices: 188 });
+  assertEquals(parseSchedstat("garbage"), undefined);
 });

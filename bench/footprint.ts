@@ -16,7 +16,13 @@
  *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--entry OTHER/main.ts] \
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
  *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]…
+ *   deno run -A bench/footprint.ts --idle-only [--rounds N] [--compare OTHER_CHECKOUT] [--seconds N]
  *   (-A: Deno reads /proc only with --allow-all)
+ *
+ * `--idle-only` measures only the idle phase (no load: the daemon goes idle after its idle delay
+ * of quiet), `--rounds` times, each round also a bundle of `--compare`'s main.ts if given
+ * (interleaved A/B: `daemon_cpu_pct_idle_compare`); the metric is the median of the rounds. It
+ * also prints each round's nanosecond figure from schedstat and the wake-ups per second.
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`, and how the daemon's own part of each peak
@@ -39,6 +45,7 @@ import {
   type MemorySplit,
   memorySplit,
   RssPeakSampler,
+  treeSched,
   treeUsage,
 } from "./_proc_usage.ts";
 import {
@@ -89,6 +96,11 @@ const RUN_LUA = !Deno.args.includes("--no-lua");
  * `lua_isolation` named there (`daemon_cpu_pct_load_lua_worker`, `…_lua_none`, …).
  */
 const LUA_MODES = ["default", ...(argValue("--lua-modes")?.split(",").filter((m) => m) ?? [])];
+/** Only the idle phase, `ROUNDS` times (docs/footprint.md, "Idle CPU"). */
+const IDLE_ONLY = Deno.args.includes("--idle-only");
+const ROUNDS = Math.max(1, Number(argValue("--rounds") ?? 1));
+/** Another checkout whose bundle is measured in the same rounds (`--idle-only`). */
+const COMPARE = argValue("--compare")?.replace(/\/$/, "");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
 const RUN_OBSERVABILITY = Deno.args.includes("--observability");
 const LINK = { downKbit: 20_000, upKbit: 10_000 };
@@ -126,11 +138,24 @@ class Daemon {
   readonly #log: Deno.FsFile;
   readonly #statsFile: string;
 
-  constructor(tb: Testbed, options: { dir: string; name: string; extra: readonly string[] }) {
+  constructor(
+    tb: Testbed,
+    options: {
+      dir: string;
+      name: string;
+      extra: readonly string[];
+      /** Entry and its config (default: the measured one). */
+      entry?: { path: string; config: string };
+    },
+  ) {
     const argv = tb.exec(tb.ns.router, [
       ...daemonRunArgv([
         ...daemonFlags(options.dir, options.extra),
-      ], { entry: ENTRY, config: ENTRY_CONFIG, v8Flags: V8_FLAGS }),
+      ], {
+        entry: options.entry?.path ?? ENTRY,
+        config: options.entry?.config ?? ENTRY_CONFIG,
+        v8Flags: V8_FLAGS,
+      }),
     ]);
     this.#statsFile = `${options.dir}/stats.csv`;
     try {
@@ -302,6 +327,46 @@ async function cpuPct(pid: number, label: string, during: () => Promise<void>): 
   return (u1.cpuS - u0.cpuS) / wallS * 100;
 }
 
+/**
+ * Idle CPU of one daemon over `PHASE_S` (after its idle delay): percent of one core from clock
+ * ticks (the metric's source, as in the full run) and from schedstat, and wake-ups per second.
+ */
+async function idleRound(
+  tb: Testbed,
+  name: string,
+  entry: { path: string; config: string },
+): Promise<{ pct: number; precisePct: number }> {
+  const d = new Daemon(tb, { dir, name, extra: [], entry });
+  try {
+    await d.waitForControl(60, `${dir}/${name}.log`);
+    await sleep((IDLE_DELAY_S + 3) * 1000);
+    const s0 = treeSched(d.child.pid);
+    const pct = await cpuPct(d.child.pid, `${name} idle`, () => sleep(PHASE_S * 1000));
+    const s1 = treeSched(d.child.pid);
+    const precisePct = (s1.runNs - s0.runNs) / 1e7 / PHASE_S;
+    const parts = [...s1.byPid].filter(([pid]) => s0.byPid.has(pid)).map(([pid, [comm, ns, n]]) => {
+      const [, ns0, n0] = s0.byPid.get(pid)!;
+      return `${comm} ${((ns - ns0) / 1e6 / PHASE_S).toFixed(2)} ms/s ` +
+        `${((n - n0) / PHASE_S).toFixed(1)} wake-ups/s`;
+    });
+    console.log(
+      `footprint: ${name} idle ${pct.toFixed(2)} % (ticks), ${precisePct.toFixed(3)} % ` +
+        `(schedstat): ${parts.join(", ")}`,
+    );
+    if (!Deno.readTextFileSync(`${dir}/${name}.log`).includes("entering idle mode")) {
+      throw new Error(`${name} never went idle:\n${tail(`${dir}/${name}.log`)}`);
+    }
+    return { pct, precisePct };
+  } finally {
+    await d.stop();
+  }
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 function describePeak(d: Daemon): string {
   return [...d.rss.peakByComm].map(([c, b]) => `${c} ${(b / 1e6).toFixed(1)} MB`).join(", ");
 }
@@ -345,6 +410,26 @@ if (ENTRY_ARG === undefined) {
   );
   if (r.code !== 0) throw new Error(`deno bundle failed: ${r.stderr}`);
 }
+const COMPARE_ENTRY = COMPARE === undefined ? undefined : {
+  path: `${dir}/compare.js`,
+  config: `${COMPARE}/deno.json`,
+};
+if (COMPARE_ENTRY !== undefined) {
+  const r = await runAsync(
+    [
+      Deno.execPath(),
+      "bundle",
+      "--platform",
+      "deno",
+      "--minify",
+      "-o",
+      COMPARE_ENTRY.path,
+      `${COMPARE}/main.ts`,
+    ],
+    { timeoutMs: 120_000 },
+  );
+  if (r.code !== 0) throw new Error(`deno bundle of ${COMPARE} failed: ${r.stderr}`);
+}
 // Fill the module cache outside the namespaces (they have no network); the `run --help` below
 // also leaves V8's code cache of the entry, so no daemon pays for writing it.
 await runAsync([Deno.execPath(), "cache", "--config", ENTRY_CONFIG, ENTRY], { timeoutMs: 120_000 });
@@ -382,7 +467,28 @@ try {
       `V8 flags: ${V8_FLAGS ?? "(none)"}, daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}`,
   );
 
-  if (RUN_PLAIN) {
+  if (IDLE_ONLY) {
+    // A/B interleaved: this checkout and the other one in turns, so both see the same machine.
+    const own = { path: ENTRY, config: ENTRY_CONFIG };
+    const a: { pct: number; precisePct: number }[] = [];
+    const b: { pct: number; precisePct: number }[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      a.push(await idleRound(tb, `idle${round}`, own));
+      if (COMPARE_ENTRY !== undefined) {
+        b.push(await idleRound(tb, `compare${round}`, COMPARE_ENTRY));
+      }
+    }
+    const show = (rs: typeof a) =>
+      `median ${median(rs.map((r) => r.precisePct)).toFixed(3)} % (schedstat; rounds ` +
+      `${rs.map((r) => r.precisePct.toFixed(3)).join(" ")})`;
+    console.log(`footprint: idle ${show(a)}`);
+    if (b.length > 0) console.log(`footprint: compare idle ${show(b)}`);
+    const pct = (rs: typeof a) => median(rs.map((r) => r.pct)).toFixed(2);
+    metrics.push(`metric daemon_cpu_pct_idle ${pct(a)} %`);
+    if (b.length > 0) metrics.push(`metric daemon_cpu_pct_idle_compare ${pct(b)} %`);
+  }
+
+  if (RUN_PLAIN && !IDLE_ONLY) {
     const d = new Daemon(tb, { dir, name: "plain", extra: [] });
     try {
       await d.waitForControl(60, `${dir}/plain.log`);
@@ -420,7 +526,7 @@ try {
     }
   }
 
-  if (RUN_OBSERVABILITY) {
+  if (RUN_OBSERVABILITY && !IDLE_ONLY) {
     // The plain daemon again with /metrics, the live page and an MQTT publisher configured
     // (no broker: it retries with backoff) and nobody requesting anything: what the
     // observability costs when no one looks (docs/observability.md).
@@ -446,7 +552,7 @@ try {
     }
   }
 
-  for (const mode of RUN_LUA ? LUA_MODES : []) {
+  for (const mode of RUN_LUA && !IDLE_ONLY ? LUA_MODES : []) {
     // `default`: the daemon's default lua_isolation (the official metrics); a mode named with
     // --lua-modes is measured as well, with its own metric names (docs/footprint.md, "Lua").
     const name = mode === "default" ? "lua" : `lua_${mode}`;

@@ -2,6 +2,7 @@ import type { ParsedArgs } from "./args.ts";
 import { settingsFromArgs } from "./settings_options.ts";
 import { configureLogging, stageLogger } from "../log/mod.ts";
 import { runDaemon, shutdownOnSignals } from "../daemon/mod.ts";
+import { blockingSleep } from "../util/blocking_sleep.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import type { Settings } from "../config/types.ts";
 import type { ResolvedSettings } from "../config/resolve.ts";
@@ -165,6 +166,9 @@ async function runWith(
       stateDir: settings.state_dir,
       shutdown,
       observers: observability.observers,
+      // Idle, the loop's thread may block between ticks (one wake-up instead of two) unless a
+      // listener or publisher needs it meanwhile (docs/footprint.md, "Idle CPU").
+      idleSleep: observability.usesThread ? undefined : blockingSleep(),
     });
   } finally {
     await observability.stop();

@@ -14,6 +14,11 @@ export interface RunControlLoopOptions {
   intervalS: number | (() => number);
   /** Sleep function (default: real timers). */
   sleep?: Sleep;
+  /**
+   * Sleep after a tick that found the loop idle (default: `sleep`). The daemon passes a blocking
+   * one when nothing else needs the thread (src/util/blocking_sleep.ts, docs/footprint.md).
+   */
+  idleSleep?: Sleep;
   /** Logger. */
   logger?: Logger;
   /** Called after every tick with its result and the clock's time (e.g. a periodic summary). */
@@ -35,13 +40,16 @@ export async function runControlLoop(
   const interval = typeof options.intervalS === "number"
     ? () => options.intervalS as number
     : options.intervalS;
+  const idleSleep = options.idleSleep ?? sleep;
+  let idle = false;
   let due = clock.monotonicS() + interval();
   while (!signal.aborted) {
     const wait = due - clock.monotonicS();
-    if (wait > 0) await sleep(wait * 1000, signal);
+    if (wait > 0) await (idle ? idleSleep : sleep)(wait * 1000, signal);
     if (signal.aborted) break;
     try {
       const result = await loop.tick();
+      idle = result.path === "idle";
       options.onTick?.(result, clock.monotonicS());
     } catch (e) {
       log.error("control tick failed: {error}", { error: String(e) });

@@ -10,6 +10,7 @@ import { configureLogging, resetLogging } from "../log/mod.ts";
 import type { CounterReading } from "./ports.ts";
 import { IdleDetector } from "./idle.ts";
 import { ControlLoop, type TickResult } from "./loop.ts";
+import { runControlLoop } from "./driver.ts";
 import type { Ratecontroller } from "./ratecontroller_port.ts";
 
 const reading = (dl: number, ul: number): CounterReading => ({
@@ -66,6 +67,8 @@ function idleFixture(overrides: Partial<TableSettings> = {}, options: { interval
   const baseliner = new Baseliner(owd, { tickS: settings.tick_interval });
   let counters = reading(0, 0);
   let reads = 0;
+  /** Whether each reading was asked for as an idle one. */
+  const idleReads: boolean[] = [];
   const events: string[] = [];
   const reselects: string[] = [];
   const observed: string[] = [];
@@ -80,8 +83,9 @@ function idleFixture(overrides: Partial<TableSettings> = {}, options: { interval
     reselect: { requestReselect: (r) => reselects.push(r) },
     controller: paced(new EwmaController(settings, () => 0.5), options.intervalS),
     counters: {
-      read: () => {
+      read: (o) => {
         reads++;
+        idleReads.push(o?.idle === true);
         return Promise.resolve({ ...counters });
       },
     },
@@ -103,9 +107,9 @@ function idleFixture(overrides: Partial<TableSettings> = {}, options: { interval
       },
     },
   });
-  /** One tick 0.5 s later: replies (delay `rttMs`) arrive only while pinging. */
-  const tick = async (load: { dlKbit: number; ulKbit: number }, rttMs = 20) => {
-    clock.advance(0.5);
+  /** Time passes under `load`: replies (delay `rttMs`) arrive only while pinging. */
+  const advance = (seconds: number, load: { dlKbit: number; ulKbit: number }, rttMs = 20) => {
+    clock.advance(seconds);
     const now = clock.monotonicS();
     if (pinging) {
       for (const ip of peers) {
@@ -113,15 +117,22 @@ function idleFixture(overrides: Partial<TableSettings> = {}, options: { interval
       }
     }
     counters = reading(
-      counters.dlBytes + load.dlKbit * 1000 / 8 * 0.5,
-      counters.ulBytes + load.ulKbit * 1000 / 8 * 0.5,
+      counters.dlBytes + load.dlKbit * 1000 / 8 * seconds,
+      counters.ulBytes + load.ulKbit * 1000 / 8 * seconds,
     );
+  };
+  /** One tick 0.5 s later. */
+  const tick = async (load: { dlKbit: number; ulKbit: number }, rttMs = 20) => {
+    advance(0.5, load, rttMs);
     return await loop.tick();
   };
   return {
     settings,
+    clock,
     loop,
+    advance,
     tick,
+    idleReads,
     events,
     reselects,
     observed,
@@ -223,4 +234,51 @@ Deno.test("idle mode: a faster controller's loop ticks at min_change_interval wh
   await f.tick({ dlKbit: 80000, ulKbit: 15000 });
   assertEquals(f.loop.state.idle, false);
   assertEquals(f.loop.nextIntervalS, 0.1, "traffic is back: the controller's period again");
+});
+
+Deno.test("idle mode: readings are marked idle only while idle (the reader may block briefly)", async () => {
+  const f = idleFixture();
+  await f.loop.start();
+  const quiet = { dlKbit: 50, ulKbit: 10 };
+  while (!f.loop.state.idle) await f.tick(quiet);
+  const entered = f.idleReads.length; // the reading that entered idle mode was taken before it
+  for (let i = 0; i < 5; i++) await f.tick(quiet);
+  await f.tick({ dlKbit: 80000, ulKbit: 15000 }); // read idle, then leaves idle mode
+  await f.tick({ dlKbit: 80000, ulKbit: 15000 });
+  assertEquals(f.idleReads.slice(0, entered).includes(true), false);
+  assertEquals(f.idleReads.slice(entered), [true, true, true, true, true, true, false]);
+});
+
+Deno.test("driver: sleeps with idleSleep after idle ticks only, resumes within one tick", async () => {
+  const f = idleFixture();
+  await f.loop.start();
+  const ac = new AbortController();
+  let load = { dlKbit: 50, ulKbit: 10 };
+  const sleeps: string[] = [];
+  const sleeper = (kind: string) => (ms: number) => {
+    sleeps.push(kind);
+    if (sleeps.length === 30) load = { dlKbit: 80000, ulKbit: 15000 };
+    f.advance(ms / 1000, load);
+    if (sleeps.length === 33) ac.abort();
+    return Promise.resolve();
+  };
+  const paths: string[] = [];
+  await runControlLoop(f.loop, {
+    signal: ac.signal,
+    clock: f.clock,
+    intervalS: () => f.loop.nextIntervalS,
+    sleep: sleeper("timer"),
+    idleSleep: sleeper("blocking"),
+    onTick: (r) => paths.push(r.path),
+  });
+  const firstIdle = paths.indexOf("idle");
+  assert(firstIdle > 0 && firstIdle < 29, paths.join(" "));
+  // Sleep i comes before tick i (the first sleep before any tick): after an idle tick, blocking.
+  for (let i = 1; i < sleeps.length; i++) {
+    assertEquals(sleeps[i], paths[i - 1] === "idle" ? "blocking" : "timer", `sleep ${i}`);
+  }
+  // The load came during sleep 30: tick 30 (index 29) sees it and leaves idle mode.
+  assertEquals(paths[29], "hold");
+  assertEquals(f.loop.state.idle, false);
+  assertEquals(sleeps.slice(firstIdle + 1, 30).every((k) => k === "blocking"), true);
 });

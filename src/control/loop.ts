@@ -511,7 +511,7 @@ export class ControlLoop {
   async #readCounters(): Promise<CounterReading | null> {
     let r: CounterReading | null;
     try {
-      r = await this.#counters.read();
+      r = await this.#counters.read({ idle: this.#idling });
     } catch (e) {
       this.#log.warning("reading the byte counters failed: {error}", { error: String(e) });
       r = null;

@@ -114,9 +114,18 @@ export interface CounterReading {
 /** Reads the byte counters; `null` when an interface is missing or unreadable. Never throws. */
 export interface CounterReader {
   /** One reading of both interfaces. */
-  read(): Promise<CounterReading | null>;
+  read(options?: CounterReadOptions): Promise<CounterReading | null>;
   /** Stops helper processes (reaps them). */
   close?(): Promise<void>;
+}
+
+/** How a reading is taken. */
+export interface CounterReadOptions {
+  /**
+   * The loop is idle: nothing else waits on the thread, so the reader may block it briefly to take
+   * a helper's answer in one piece instead of waking for each part (docs/footprint.md).
+   */
+  idle?: boolean;
 }
 
 // --- statistics --------------------------------------------------------------------------

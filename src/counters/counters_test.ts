@@ -74,6 +74,43 @@ Deno.test("IpBatchSource: reads lo; coprocess restarted after being killed; clos
   }
 });
 
+Deno.test("IpBatchSource: an idle reading blocks settleMs after its request, others never", async () => {
+  const blocks: { ms: number; running: boolean }[] = [];
+  const src: IpBatchSource = new IpBatchSource({
+    settleMs: 4,
+    // The request is out when it blocks: the coprocess runs (started by this reading).
+    block: (ms) => blocks.push({ ms, running: src.pid !== undefined }),
+  });
+  try {
+    const busy = await src.stats(["lo"]);
+    assert(busy !== null && busy.has("lo"));
+    assertEquals(blocks, []);
+    const idle = await src.stats(["lo"], { idle: true });
+    assert(idle !== null && idle.has("lo"), "the answer is read after the block");
+    assertEquals(blocks, [{ ms: 4, running: true }]);
+    await src.stats(["lo"], { idle: false });
+    assertEquals(blocks.length, 1);
+  } finally {
+    await src.close();
+  }
+});
+
+Deno.test("LinkCounterReader: passes the idle hint to its source", async () => {
+  const hints: (boolean | undefined)[] = [];
+  const links = new Map([["a", { ifindex: 1, rx: 1, tx: 2 }], ["b", { ifindex: 2, rx: 3, tx: 4 }]]);
+  const source = {
+    stats: (_: readonly string[], o?: { idle?: boolean }) => {
+      hints.push(o?.idle);
+      return Promise.resolve(links);
+    },
+    close: () => Promise.resolve(),
+  };
+  const r = new LinkCounterReader(source, { dlIf: "a", ulIf: "b", dlSide: "rx", ulSide: "tx" });
+  await r.read({ idle: true });
+  await r.read();
+  assertEquals(hints, [true, undefined]);
+});
+
 Deno.test("IpBatchSource: a hung ip is killed after the timeout and reported as null", async () => {
   const dir = await Deno.makeTempDir();
   const fake = `${dir}/ip`;

@@ -10,7 +10,7 @@ import {
   type LinkStatsSource,
 } from "./ip_link.ts";
 import type { CounterSide } from "./types.ts";
-import type { CounterReader, CounterReading } from "../control/ports.ts";
+import type { CounterReader, CounterReading, CounterReadOptions } from "../control/ports.ts";
 
 export * from "./types.ts";
 export * from "./direction.ts";
@@ -46,10 +46,10 @@ export class LinkCounterReader implements CounterReader {
   }
 
   /** One reading; `null` (logged once per outage) when an interface is missing. */
-  async read(): Promise<CounterReading | null> {
+  async read(options: CounterReadOptions = {}): Promise<CounterReading | null> {
     let stats;
     try {
-      stats = await this.#source.stats([this.#dlIf, this.#ulIf]);
+      stats = await this.#source.stats([this.#dlIf, this.#ulIf], options);
     } catch {
       stats = null;
     }

@@ -60,6 +60,11 @@ export interface DaemonDeps {
   random?: RandomSource;
   /** Sleep (default: real timers); must resolve early when the signal aborts. */
   sleep?: Sleep;
+  /**
+   * Sleep between idle ticks (default `sleep`): a blocking one (src/util/blocking_sleep.ts) when
+   * nothing else needs the thread while idle, i.e. no metrics listener and no MQTT publisher.
+   */
+  idleSleep?: Sleep;
   /** Fires on shutdown (default: SIGINT/SIGTERM). */
   shutdown?: AbortSignal;
   /** Shapers (default from the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`). */
@@ -312,6 +317,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       clock,
       intervalS: () => control.nextIntervalS,
       sleep,
+      idleSleep: deps.idleSleep,
       onTick: (result, nowS) => summary.record(nowS, result),
     });
     summary.flush(clock.monotonicS());

@@ -18,6 +18,8 @@ import { systemClock } from "../util/clock.ts";
 export interface Observability {
   /** Control-loop observers. */
   observers: ControlObserver[];
+  /** A listener or publisher runs on the daemon's thread between ticks (it must not block). */
+  usesThread: boolean;
   /** Stops the listener. */
   stop(): Promise<void>;
 }
@@ -79,6 +81,7 @@ export async function startObservability(
   }
   return {
     observers: [telemetry],
+    usesThread: server !== undefined || mqtt !== undefined,
     stop: async () => {
       await mqtt?.stop().catch(() => {});
       await server?.shutdown().catch(() => {});

@@ -107,3 +107,65 @@ Deno.test({
       assertEquals(await rate(), 80000, log);
     }),
 });
+
+Deno.test({
+  ...needs(
+    "daemon process in a netns: SIGTERM while idle (thread blocked between ticks) exits at once",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-idle", async (ns) => {
+      const dir = await Deno.makeTempDir({ prefix: "sqma-idle-" });
+      const config = `${dir}/sqm-autorate`;
+      await addTbfVethPair(ns, "vdl", "vul");
+      const rate = async () => (await rootQdisc(ns, "vdl")).rateKbit;
+      // No traffic: idle after 1 s of control, held at base (50 000); exit at min (10 000).
+      await Deno.writeTextFile(
+        config,
+        uci(50000, "\toption idle_delay '1'\n\toption exit_rate 'min'"),
+      );
+      const child = new Deno.Command("ip", {
+        args: [
+          ...["netns", "exec", ns, Deno.execPath(), "run", "-P=dev", MAIN, "run"],
+          ...["--config", config, "--state-dir", `${dir}/state`],
+        ],
+        stdout: "null",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const stderr: string[] = [];
+      const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+        new WritableStream({ write: (chunk) => void stderr.push(chunk) }),
+      );
+      let code: number | undefined;
+      let exitMs = 0;
+      try {
+        await until(
+          () => Promise.resolve(stderr.join("")),
+          (t) => t.includes("entering idle mode"),
+          40_000,
+          "idle mode",
+        );
+        assertEquals(await rate(), 50000);
+        await new Promise((r) => setTimeout(r, 1500)); // a few idle ticks
+        const t0 = Date.now();
+        child.kill("SIGTERM");
+        code = (await child.status).code;
+        exitMs = Date.now() - t0;
+      } finally {
+        if (code === undefined) {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* already gone */ }
+          await child.status;
+        }
+        await collecting.catch(() => {});
+        await Deno.remove(dir, { recursive: true });
+      }
+      const log = stderr.join("");
+      assertEquals(code, ExitCode.OK, log);
+      assertEquals(await rate(), 10000, `the exit rate was set:\n${log}`);
+      // At most one blocked wait (min_change_interval, 0.5 s) plus the shutdown itself.
+      assert(exitMs < 5000, `exit took ${exitMs} ms`);
+    }),
+});
