@@ -145,3 +145,13 @@ Deno.test("engine: no host filesystem, processes, environment or module loading"
 Deno.test("engine: Lua's registry index is wasmoon's", () => {
   assertEquals(LUA_REGISTRYINDEX, WASMOON_REGISTRYINDEX);
 });
+
+Deno.test("engine: starting wasmoon in web mode leaves process and window as they were", async () => {
+  const g = globalThis as Record<string, unknown>;
+  const process = g.process;
+  const { sb } = await sandbox();
+  assertEquals(sb.call(sb.load("return 6 * 7", "=t"), [], 1), [42]);
+  sb.close();
+  assert(g.process === process, "process changed");
+  assertEquals("window" in g, false);
+});

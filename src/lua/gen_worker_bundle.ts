@@ -9,9 +9,10 @@
  * - `src/lua/worker_bundle.ts`: the Lua worker (src/lua/worker_main.ts and everything it imports,
  *   the wasmoon bundle and the embedded glue.wasm included), started by src/lua/isolated.ts.
  *
- * A module started from a `blob:` URL has that URL as `import.meta.url`, from which the bundle's
- * CommonJS `require` cannot be made; the bundle gets a fixed `file:` URL there instead (nothing is
- * read through it: node built-ins only).
+ * wasmoon is CommonJS, for which the bundler makes a `require` from `node:module`; the wasmoon
+ * bundle gets a stub instead that serves the one module wasmoon's glue asks for in web mode, so
+ * loading it loads no `node:` module (a module started from a `blob:` URL could not make a real
+ * `require` from its `import.meta.url` anyway).
  *
  * Run: `deno task gen:lua` after changing the Lua support's code (the test
  * `worker_bundle_test.ts` fails until you do).
@@ -48,10 +49,19 @@ export const WORKER_BUNDLE: EmbeddedBundle = {
 
 /** The generated worker module. */
 export const WORKER_BUNDLE_OUT: URL = WORKER_BUNDLE.out;
+/** How the bundler gives bundled CommonJS code (wasmoon) its `require`. */
+const REQUIRE_IMPORT = 'import{createRequire as __deno_internal_createRequire} from "node:module";';
 const REQUIRE_FROM_HERE = "__deno_internal_createRequire(import.meta.url)";
-const REQUIRE_FIXED = '__deno_internal_createRequire("file:///sqm-autorate-lua-worker.js")';
+/**
+ * The `require` the bundle gets instead: wasmoon's glue asks it only for `url` (to turn
+ * `__filename` into a URL while its module is evaluated) as long as it runs in web mode
+ * (src/lua/wasmoon_entry.ts), so nothing loads `node:module`.
+ */
+const REQUIRE_STUB = '(()=>(id)=>{if(id==="node:url"||id==="url")' +
+  'return{pathToFileURL:(p)=>new URL("file://"+p)};' +
+  'throw new Error("sqm-autorate: "+id+" is not available to the Lua engine")})()';
 
-/** Bundles `bundle`'s entry (minified) and fixes its `require`, if it has one. */
+/** Bundles `bundle`'s entry (minified) and replaces its `require`, if it has one. */
 export async function bundleScript(bundle: EmbeddedBundle): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "sqma-lua-bundle-" });
   try {
@@ -64,10 +74,14 @@ export async function bundleScript(bundle: EmbeddedBundle): Promise<string> {
     if (!r.success) throw new Error(`deno bundle failed: ${new TextDecoder().decode(r.stderr)}`);
     const js = await Deno.readTextFile(out);
     const parts = js.split(REQUIRE_FROM_HERE);
-    if (parts.length > 2 || js.split("import.meta").length !== parts.length) {
+    const imports = js.split(REQUIRE_IMPORT).length - 1;
+    if (
+      parts.length > 2 || imports !== parts.length - 1 ||
+      js.split("import.meta").length !== parts.length
+    ) {
       throw new Error(`expected at most one ${REQUIRE_FROM_HERE} and no other import.meta`);
     }
-    return parts.join(REQUIRE_FIXED);
+    return parts.join(REQUIRE_STUB).replace(REQUIRE_IMPORT, "");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

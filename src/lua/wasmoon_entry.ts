@@ -1,33 +1,49 @@
 /**
  * wasmoon, started from wasm bytes held in memory: the entry of the embedded wasmoon bundle
  * (src/lua/wasmoon_bundle.ts, made by src/lua/gen_worker_bundle.ts). Only src/lua/wasmoon_load.ts
- * loads it, from a `blob:` URL, so that wasmoon and the `node:` modules its emscripten glue needs
- * (`node:fs`, `node:module`) are not part of the program's own module graph and stay out of a
- * daemon that runs no Lua (docs/footprint.md).
+ * loads it, from a `blob:` URL, so that wasmoon is not part of the program's own module graph and
+ * stays out of a daemon that runs no Lua (docs/footprint.md).
+ *
+ * wasmoon's emscripten glue runs in Node mode wherever it sees a Node-like `process` (Deno has
+ * one), and Node mode loads `node:module`, `node:fs`, `node:path` and `node:url`, several MB of
+ * Deno's Node compatibility layer. While the engine starts, it is shown a browser window instead:
+ * in web mode the glue fetches its wasm from a URL, here a `blob:` URL of the embedded bytes.
  */
 import "./cjs_globals.ts"; // before wasmoon: bundled builds lack CommonJS globals
-import fs from "node:fs";
 import { LUA_REGISTRYINDEX, LuaFactory } from "wasmoon";
 
 export { LUA_REGISTRYINDEX };
 
-const SENTINEL_WASM_PATH = "/sqm-autorate-embedded/glue.wasm";
-
-/**
- * A factory started from `wasm` (glue.wasm's bytes). wasmoon (emscripten, node mode) loads its
- * wasm with `fs.readFileSync(path)` and offers no way to pass bytes, so while it starts we answer
- * that one read of a sentinel path from memory; every other read is untouched.
- */
+/** A factory started from `wasm` (glue.wasm's bytes) in the glue's web mode. */
 export async function startFactory(wasm: Uint8Array): Promise<LuaFactory> {
-  const mutableFs = fs as unknown as { readFileSync: (...args: unknown[]) => unknown };
-  const original = mutableFs.readFileSync;
-  mutableFs.readFileSync = (...args: unknown[]) =>
-    args[0] === SENTINEL_WASM_PATH ? wasm : original.apply(fs, args);
+  const url = URL.createObjectURL(
+    new Blob([wasm as Uint8Array<ArrayBuffer>], { type: "application/wasm" }),
+  );
   try {
-    const factory = new LuaFactory(SENTINEL_WASM_PATH);
+    const factory = asBrowser(() => new LuaFactory(url));
     await factory.getLuaModule();
     return factory;
   } finally {
-    mutableFs.readFileSync = original;
+    URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * Runs `start` while `window` is defined and `process` is not. The glue decides its mode
+ * synchronously when the factory is constructed, so both are restored before anything else runs.
+ */
+function asBrowser<T>(start: () => T): T {
+  const g = globalThis as Record<string, unknown>;
+  const process = Object.getOwnPropertyDescriptor(g, "process");
+  const window = Object.getOwnPropertyDescriptor(g, "window");
+  Object.defineProperty(g, "process", { value: undefined, configurable: true, writable: true });
+  Object.defineProperty(g, "window", { value: g, configurable: true, writable: true });
+  try {
+    return start();
+  } finally {
+    if (process !== undefined) Object.defineProperty(g, "process", process);
+    else delete g.process;
+    if (window !== undefined) Object.defineProperty(g, "window", window);
+    else delete g.window;
   }
 }

@@ -22,3 +22,19 @@ Deno.test("wasmoon_bundle.ts is wasmoon_entry.ts bundled (run deno task gen:lua 
   assertEquals(embedded.length, fresh.length, "wasmoon_bundle.ts is stale: run deno task gen:lua");
   assert(embedded === fresh, "wasmoon_bundle.ts is stale: run deno task gen:lua");
 });
+
+Deno.test("the embedded bundles import no node: module statically (wasmoon's glue in web mode)", async () => {
+  for (
+    const [name, chunks] of [
+      ["wasmoon", WASMOON_GZIP_BASE64],
+      ["worker", LUA_WORKER_GZIP_BASE64],
+    ] as const
+  ) {
+    const js = await embeddedWorkerScript(chunks);
+    const statics = [
+      ...js.matchAll(/\bimport\s*(?:[\w$*{},\s]+?\s*from\s*)?["'](node:[^"']+)["']/g),
+    ];
+    assertEquals(statics.map((m) => m[1]), [], `${name} bundle`);
+    assert(!js.includes("__deno_internal_createRequire"), `${name} bundle makes a real require`);
+  }
+});
