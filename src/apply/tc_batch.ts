@@ -10,7 +10,12 @@
 import type { Logger } from "@logtape/logtape";
 import type { Clock } from "../util/clock.ts";
 import { type CommandResult, type CommandRunner, defaultCommandRunner } from "../util/command.ts";
-import { CoprocessSupervisor, type LineCoprocess, type ProcessSpawner } from "../util/coprocess.ts";
+import {
+  BATCH_FAILED_LINE,
+  CoprocessSupervisor,
+  type LineCoprocess,
+  type ProcessSpawner,
+} from "../util/coprocess.ts";
 
 /** Options of {@linkcode TcBatch}. */
 export interface TcBatchOptions {
@@ -34,7 +39,6 @@ export interface TcBatchOptions {
 
 /** The line after each change: an unknown tc object, so tc always reports it as failed. */
 export const TC_SYNC_LINE = "sqma-sync";
-const FAILED_LINE = /^Command failed \S*:(\d+)\s*$/;
 /** Characters tc's batch parser would treat specially (quotes, comments) or split on. */
 const UNSAFE_ARG = /[\s"'#\\]/;
 
@@ -132,7 +136,7 @@ export class TcBatch {
         return await this.#broken(proc, `no answer within ${this.#timeoutMs} ms`);
       }
       if (line === null) return await this.#broken(proc, "exited");
-      const failed = FAILED_LINE.exec(line);
+      const failed = BATCH_FAILED_LINE.exec(line);
       if (failed === null) {
         messages.push(line);
         continue;

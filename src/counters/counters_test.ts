@@ -3,6 +3,67 @@ import { counterDirections, isIfbOrVeth } from "./direction.ts";
 import { IpBatchSource, IpSpawnSource, parseLinkJson } from "./ip_link.ts";
 import { createCounterReader, LinkCounterReader } from "./mod.ts";
 import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import type { SpawnedProcess } from "../util/coprocess.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * An in-process stand-in for `ip -force -j -s -batch -` answering `link show dev X` for the links
+ * it has: one JSON line on stdout, or for a missing one its message and `Command failed -:N` on
+ * stderr. With `stdoutLast`, each write's stdout comes after its stderr (the two pipes are read
+ * independently, so a reader may see them in either order).
+ */
+class FakeIp implements SpawnedProcess {
+  readonly pid = 4242;
+  readonly lines: string[] = [];
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly status: Promise<unknown>;
+  #out!: ReadableStreamDefaultController<Uint8Array>;
+  #err!: ReadableStreamDefaultController<Uint8Array>;
+  #exit!: () => void;
+
+  constructor(links: Record<string, number>, stdoutLast: boolean) {
+    this.status = new Promise<void>((r) => this.#exit = r);
+    this.stdout = new ReadableStream({ start: (c) => void (this.#out = c) });
+    this.stderr = new ReadableStream({ start: (c) => void (this.#err = c) });
+    const decoder = new TextDecoder();
+    this.stdin = new WritableStream({
+      write: (chunk) => {
+        const out: string[] = [];
+        for (const line of decoder.decode(chunk).split("\n").filter((l) => l !== "")) {
+          this.lines.push(line);
+          const dev = /^link show dev (\S+)$/.exec(line)?.[1] ?? "";
+          if (dev in links) {
+            const bytes = links[dev];
+            out.push(
+              `[{"ifindex":${this.lines.length},"ifname":"${dev}",` +
+                `"stats64":{"rx":{"bytes":${bytes}},"tx":{"bytes":${bytes + 1}}}}]\n`,
+            );
+            if (!stdoutLast) this.#out.enqueue(encoder.encode(out.pop()!));
+          } else {
+            this.#err.enqueue(encoder.encode(
+              `Device "${dev}" does not exist.\nCommand failed -:${this.lines.length}\n`,
+            ));
+          }
+        }
+        for (const o of out) this.#out.enqueue(encoder.encode(o));
+      },
+      close: () => this.kill(),
+    });
+  }
+
+  kill(): void {
+    try {
+      this.#out.close();
+      this.#err.close();
+    } catch {
+      // closed already
+    }
+    this.#exit();
+  }
+}
 
 Deno.test("direction: upstream ifb/veth rule (Lua ^ifb.+ / ^veth.+) and overrides", () => {
   const auto = { dl_counter: "auto", ul_counter: "auto" } as const;
@@ -90,6 +151,53 @@ Deno.test("IpBatchSource: an idle reading blocks settleMs after its request, oth
     assertEquals(blocks, [{ ms: 4, running: true }]);
     await src.stats(["lo"], { idle: false });
     assertEquals(blocks.length, 1);
+  } finally {
+    await src.close();
+  }
+});
+
+Deno.test("IpBatchSource: one `link show dev` per interface; a missing one is absent, at once", async () => {
+  for (const stdoutLast of [false, true]) {
+    const procs: FakeIp[] = [];
+    const src = new IpBatchSource({
+      timeoutMs: 60_000, // a wait for an answer that never comes would hang the test
+      spawn: () => {
+        procs.push(new FakeIp({ wan: 100, lan: 200 }, stdoutLast));
+        return procs.at(-1)!;
+      },
+    });
+    try {
+      const both = await src.stats(["wan", "lan", "wan"]);
+      assertEquals(both?.get("wan")?.rx, 100);
+      assertEquals(both?.get("lan")?.tx, 201);
+      const one = await src.stats(["wan", "pppoe-wan"]);
+      assertEquals([...one!.keys()], ["wan"], `stdoutLast ${stdoutLast}`);
+      assertEquals((await src.stats(["gone0", "gone1"]))?.size, 0, "none there: empty, not null");
+      assertEquals((await src.stats(["lan"]))?.get("lan")?.rx, 200, "line numbers still match");
+      assertEquals(procs.length, 1, "no restart: nothing timed out");
+      assertEquals(procs[0].lines, [
+        "link show dev wan",
+        "link show dev lan",
+        "link show dev wan",
+        "link show dev pppoe-wan",
+        "link show dev gone0",
+        "link show dev gone1",
+        "link show dev lan",
+      ]);
+    } finally {
+      await src.close();
+    }
+  }
+});
+
+Deno.test("IpBatchSource: the real ip: lo and a missing device in one reading", async () => {
+  const src = new IpBatchSource();
+  try {
+    for (let i = 0; i < 3; i++) {
+      const m = await src.stats(["lo", "nosuchdev0"]);
+      assert(m !== null && m.has("lo") && !m.has("nosuchdev0"));
+    }
+    assertEquals(src.restarts, 0);
   } finally {
     await src.close();
   }

@@ -6,7 +6,12 @@
 import type { Logger } from "@logtape/logtape";
 import type { LinkStats } from "./types.ts";
 import type { Clock } from "../util/clock.ts";
-import { CoprocessSupervisor, type ProcessSpawner } from "../util/coprocess.ts";
+import {
+  BATCH_FAILED_LINE,
+  CoprocessSupervisor,
+  type LineCoprocess,
+  type ProcessSpawner,
+} from "../util/coprocess.ts";
 import { type BlockThread, blockThread } from "../util/blocking_sleep.ts";
 import type { CounterReadOptions } from "../control/ports.ts";
 import {
@@ -61,10 +66,15 @@ export function parseLinkJson(text: string): Map<string, LinkStats> {
  */
 export const IDLE_SETTLE_MS = 3;
 
+/** A name `ip -batch` would split or read specially (quotes, comments): asked for with all links. */
+const UNSAFE_NAME = /[\s"'#\\]/;
+
 /**
- * A long-lived `ip -force -j -s -batch -` process. Each reading sends `link show` (all links:
- * a missing device then is simply absent, instead of an error on stderr that would have to be
- * matched with stdout) and waits for one JSON line. A process that dies or stops answering is
+ * A long-lived `ip -force -j -s -batch -` process. Each reading sends one `link show dev NAME`
+ * per interface (not `link show`: `ip` then dumps, formats and flushes every link of the router,
+ * and the daemon parses them all) and takes one JSON line per interface from stdout; a missing
+ * interface is reported on stderr instead (its message, then `Command failed -:N` for its line N),
+ * which ends the wait for it, so it is simply absent. A process that dies or stops answering is
  * killed, reaped and restarted (src/util/coprocess.ts). While the loop is idle a reading blocks
  * the thread for `settleMs` after its request (docs/footprint.md, "Idle CPU").
  */
@@ -76,6 +86,13 @@ export class IpBatchSource implements LinkStatsSource {
   readonly #block: BlockThread;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The process the line numbers count for, and the last line number written to it. */
+  #lineOf: LineCoprocess | undefined;
+  #line = 0;
+  /** The reading in progress: its batch lines, their answers so far and those `ip` failed. */
+  #pending:
+    | { proc: LineCoprocess; first: number; last: number; answered: number; failed: number }
+    | undefined;
 
   /** Creates the source; the process starts on the first reading. */
   constructor(
@@ -104,7 +121,7 @@ export class IpBatchSource implements LinkStatsSource {
     ], {
       spawn: options.spawn,
       clock: options.clock,
-      onLine: { stderr: (text) => this.#logger?.debug("ip: {text}", { text }) },
+      onLine: { stderr: (text) => this.#onStderr(text) },
       onStartError: (e) =>
         this.#logger?.error("cannot start {ip}: {error}", { ip: ipPath, error: String(e) }),
     });
@@ -120,52 +137,106 @@ export class IpBatchSource implements LinkStatsSource {
     return this.#supervisor.current?.child.pid;
   }
 
-  /** Reads every link's statistics once; readings are serialised. */
+  /** Reads the statistics of `names` once; readings are serialised. */
   stats(
-    _names: readonly string[],
+    names: readonly string[],
     options: CounterReadOptions = {},
   ): Promise<Map<string, LinkStats> | null> {
-    const next = this.#queue.then(() => this.#readOnce(options.idle === true));
+    const unique = [...new Set(names)];
+    const request = unique.length === 0 || unique.some((n) => n === "" || UNSAFE_NAME.test(n))
+      ? ["link show"]
+      : unique.map((n) => `link show dev ${n}`);
+    const next = this.#queue.then(() => this.#readOnce(request, options.idle === true));
     this.#queue = next.catch(() => {});
     return next;
   }
 
-  async #readOnce(idle: boolean): Promise<Map<string, LinkStats> | null> {
-    const first = await this.#attempt(idle);
+  async #readOnce(
+    request: readonly string[],
+    idle: boolean,
+  ): Promise<Map<string, LinkStats> | null> {
+    const first = await this.#attempt(request, idle);
     // A coprocess that died since the last reading (killed, OOM) is only noticed now: one
     // immediate retry with a fresh process avoids holding the rates for a tick.
     if (first !== "exited") return first;
-    const second = await this.#attempt(idle);
+    const second = await this.#attempt(request, idle);
     return second === "exited" ? null : second;
   }
 
-  async #attempt(idle: boolean): Promise<Map<string, LinkStats> | null | "exited"> {
+  async #attempt(
+    request: readonly string[],
+    idle: boolean,
+  ): Promise<Map<string, LinkStats> | null | "exited"> {
     if (this.#closed) return null;
     const proc = this.#supervisor.acquire();
     if (proc === undefined) return null;
+    if (this.#lineOf !== proc) {
+      this.#lineOf = proc;
+      this.#line = 0;
+    }
+    const pending = {
+      proc,
+      first: this.#line + 1,
+      last: this.#line + request.length,
+      answered: 0,
+      failed: 0,
+    };
+    this.#line = pending.last;
+    this.#pending = pending;
     try {
-      await proc.write("link show\n");
-    } catch (e) {
-      this.#logger?.warn("ip coprocess not writable: {error}", { error: String(e) });
-      await this.#supervisor.fail(proc);
-      return "exited";
+      try {
+        await proc.write(`${request.join("\n")}\n`);
+      } catch (e) {
+        this.#logger?.warn("ip coprocess not writable: {error}", { error: String(e) });
+        await this.#supervisor.fail(proc);
+        return "exited";
+      }
+      if (idle) this.#block(this.#settleMs);
+      const lines: string[] = [];
+      while (pending.answered + pending.failed < request.length) {
+        const got = await proc.nextLine("stdout", this.#timeoutMs);
+        if (got === "timeout" && pending.answered + pending.failed >= request.length) break;
+        if (got === "timeout" || got === null) {
+          this.#logger?.warn("ip coprocess {what}; restarting it", {
+            what: got === null ? "exited" : `did not answer within ${this.#timeoutMs} ms`,
+          });
+          await this.#supervisor.fail(proc);
+          return got === null ? "exited" : null;
+        }
+        lines.push(got);
+        pending.answered++;
+      }
+      this.#supervisor.succeeded();
+      try {
+        const out = new Map<string, LinkStats>();
+        for (const line of lines) for (const [k, v] of parseLinkJson(line)) out.set(k, v);
+        return out;
+      } catch (e) {
+        this.#logger?.warn("unparsable ip output: {error}", { error: (e as Error).message });
+        return null;
+      }
+    } finally {
+      this.#pending = undefined;
     }
-    if (idle) this.#block(this.#settleMs);
-    const got = await proc.nextLine("stdout", this.#timeoutMs);
-    if (got === "timeout" || got === null) {
-      this.#logger?.warn("ip coprocess {what}; restarting it", {
-        what: got === null ? "exited" : `did not answer within ${this.#timeoutMs} ms`,
-      });
-      await this.#supervisor.fail(proc);
-      return got === null ? "exited" : null;
+  }
+
+  /**
+   * `ip`'s stderr: a failed line of the reading in progress (a missing interface) means one answer
+   * less to wait for; once none is left, the wait for stdout ends.
+   */
+  #onStderr(text: string): void {
+    const failed = BATCH_FAILED_LINE.exec(text);
+    const p = this.#pending;
+    if (failed === null || p === undefined) {
+      this.#logger?.debug("ip: {text}", { text });
+      return;
     }
-    this.#supervisor.succeeded();
-    try {
-      return parseLinkJson(got);
-    } catch (e) {
-      this.#logger?.warn("unparsable ip output: {error}", { error: (e as Error).message });
-      return null;
-    }
+    const n = Number(failed[1]);
+    if (n < p.first || n > p.last) return;
+    p.failed++;
+    // The others' answers may still be on their way (stdout is another pipe): the wait ends only
+    // once every line is accounted for.
+    if (p.answered + p.failed > p.last - p.first) p.proc.cancelWait("stdout");
   }
 
   /** Ends the coprocess (EOF on stdin, SIGKILL after the timeout) and waits for it. */

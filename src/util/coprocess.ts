@@ -43,6 +43,15 @@ export type OutputStream = "stdout" | "stderr";
 /** What `nextLine` got: a line, `null` when the process's output ended, or a timeout. */
 export type LineResult = string | null | "timeout";
 
+/**
+ * iproute2's report of batch line N that failed (`tc`, `ip` with `-force`), on stderr after the
+ * command's own message; `-` is the name of standard input.
+ */
+export const BATCH_FAILED_LINE = /^Command failed \S*:(\d+)\s*$/;
+
+/** Ends a `nextLine` wait with what it got. */
+type Waiter = (result: LineResult) => void;
+
 const encoder = new TextEncoder();
 
 /** Options of {@linkcode LineCoprocess.start}. */
@@ -59,7 +68,7 @@ export class LineCoprocess {
   readonly child: SpawnedProcess;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #queued: Record<OutputStream, string[]> = { stdout: [], stderr: [] };
-  readonly #waiter: Record<OutputStream, ((line: string | null) => void) | undefined> = {
+  readonly #waiter: Record<OutputStream, Waiter | undefined> = {
     stdout: undefined,
     stderr: undefined,
   };
@@ -108,6 +117,16 @@ export class LineCoprocess {
         resolve(line);
       };
     });
+  }
+
+  /**
+   * Ends a `nextLine` wait on `stream` at once, as if it had timed out (a caller that learnt from
+   * the other stream that no line will come); without a wait, nothing happens.
+   */
+  cancelWait(stream: OutputStream): void {
+    const w = this.#waiter[stream];
+    this.#waiter[stream] = undefined;
+    w?.("timeout");
   }
 
   /** Kills it (SIGKILL) and waits until it is reaped. */
