@@ -62,7 +62,10 @@ export interface CapacityParams {
   attribution: "load" | "token";
   /** While the other direction probes (RTT only), this one waits at this fraction of its estimate. */
   yieldFraction: number;
-  /** The probing turn passes to the other direction after this long without a cut, s. */
+  /**
+   * The probing turn passes to the other direction after this long, s; after a cut of the turn
+   * holder it passes once that cut's drain time is over (v26, docs/controllers.md).
+   */
   tokenS: number;
   /**
    * The download is only cut while it delivers less than this fraction of its rate (its
@@ -101,6 +104,11 @@ export interface CapacityParams {
   returnMaxPerS: number;
   /** Unit of that limit: max(rate, this fraction of the remembered level), kbit/s. */
   returnUnit: number;
+  /**
+   * Below this multiple of the minimum rate the probe's unit is max(estimate, base rate), not the
+   * estimate: an estimate at the minimum would otherwise climb at 1 %/s of the minimum (v26).
+   */
+  lowProbe: number;
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -117,7 +125,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   recallS: 5,
   upstreamLoad: 0.97,
   attribution: "token",
-  tokenS: 3,
+  tokenS: 5,
   yieldFraction: 0.95,
   highLoad: 0.8,
   lightLoad: 0.5,
@@ -129,6 +137,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   rampGrowth: 0.03,
   returnMaxPerS: 1,
   returnUnit: 0.5,
+  lowProbe: 1.5,
 };
 
 /** Shortest and longest decision period, s. */
@@ -214,6 +223,8 @@ export class CapacityController implements Ratecontroller {
   /** Which direction may probe beyond its estimate when both share an RTT-only signal. */
   #token: "dl" | "ul" = "dl";
   #tokenSinceS = -Infinity;
+  /** When the turn passes early: the drain time after the holder's cut (s; ∞: no cut). */
+  #passAtS = Infinity;
 
   /** Reads raw samples from `owd`; `params` override the measured defaults (tests, research). */
   constructor(
@@ -242,6 +253,11 @@ export class CapacityController implements Ratecontroller {
     return { dl: this.#dl.cap, ul: this.#ul.cap };
   }
 
+  /** The direction whose turn it is to probe beyond its estimate (RTT only, both busy; tests). */
+  get probingTurn(): "dl" | "ul" {
+    return this.#token;
+  }
+
   /** Decides both directions from the last raw samples and the delivered throughput. */
   decide(input: TickInput): RateDecision {
     const r = input.readings;
@@ -258,7 +274,7 @@ export class CapacityController implements Ratecontroller {
     // so a rise it causes is its own (docs/controllers.md, "Direction attribution").
     const shared = view.rttOnly && this.#p.attribution === "token" &&
       dlLoad >= this.#p.highLoad && ulLoad >= this.#p.highLoad;
-    if (shared && now - this.#tokenSinceS > this.#p.tokenS) {
+    if (shared && (now - this.#tokenSinceS > this.#p.tokenS || now > this.#passAtS)) {
       this.#keepTurnGain(r);
       this.#passToken(now);
     }
@@ -267,7 +283,9 @@ export class CapacityController implements Ratecontroller {
     const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, {
       dlLoad,
       ulLoad,
-      probing: shared && this.#holderRaised(r) ? this.#token : undefined,
+      probing: shared && (this.#holderRaised(r) || this.#holderDraining(r, view))
+        ? this.#token
+        : undefined,
       dlRamping: now - this.#dl.lastLightS < this.#p.rampGraceS &&
         ramping(this.#dl, this.#p.rampGrowth),
     });
@@ -301,8 +319,25 @@ export class CapacityController implements Ratecontroller {
       suspect: ulSuspect,
     });
     this.#lastSampleS = Math.max(this.#lastSampleS, ...view.at);
-    if (shared && holder.lastCutS === now) this.#passToken(now);
+    // The turn passes once the holder's cut has drained its queue: passed at once, the next
+    // holder's probe would start on top of that queue and be blamed for it (v26).
+    if (shared && holder.lastCutS === now) {
+      this.#passAtS = Math.min(this.#passAtS, now + this.#p.drainS);
+    }
     return { next_dl_rate: nextDl, next_ul_rate: nextUl };
+  }
+
+  /**
+   * RTT only, both busy: within its drain time after a cut, a queue no larger than the one that
+   * cut saw is still the turn holder's own, draining; it is not the other direction's (v26).
+   */
+  #holderDraining(r: TickInput["readings"], view: SampleView): boolean {
+    const d = this.#holder(r).d;
+    if (this.#clock.monotonicS() - d.lastCutS >= this.#p.drainS) return false;
+    for (let i = 0; i < view.dl.length; i++) {
+      if (view.dl[i] + view.ul[i] > d.lastCutQueueMs) return false;
+    }
+    return true;
   }
 
   /**
@@ -367,6 +402,7 @@ export class CapacityController implements Ratecontroller {
   #passToken(now: number): void {
     this.#token = this.#token === "dl" ? "ul" : "dl";
     this.#tokenSinceS = now;
+    this.#passAtS = Infinity;
   }
 
   #direction(d: Direction, x: DirectionInput): number {
@@ -451,7 +487,8 @@ export class CapacityController implements Ratecontroller {
       // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
       // the longer no queue shows up (the capacity may have grown).
       const target = Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction);
-      let next = x.mayProbe ? cur + d.cap * speed * x.dt : cur;
+      const unit = cur < p.lowProbe * d.min ? Math.max(d.cap, d.base) : d.cap;
+      let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
       if (cur < target) next += returnStep(d, { cur, target, dt: x.dt }, p);
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);

@@ -3,12 +3,12 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { VirtualClock } from "../util/clock.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import type { OwdState } from "../control/ports.ts";
-import { CapacityController } from "./capacity.ts";
+import { CAPACITY_DEFAULTS, CapacityController, type CapacityParams } from "./capacity.ts";
+import type { TableSettings } from "../config/settings_table.ts";
 import type { TickInput } from "../control/ratecontroller_port.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
-const settingsFor = (shaper: "cake" | "tbf" = "cake") =>
-  settingsWithDefaults({ base_dl_rate: 20000, base_ul_rate: 5000, shaper });
+const BASE_RATES = { base_dl_rate: 20000, base_ul_rate: 5000 };
 const DT = 0.1;
 
 /** A controller on a hand-driven measurement state: baselines 20 ms each way. */
@@ -18,14 +18,21 @@ class Rig {
   readonly ctl: CapacityController;
   cur = { dl: 18000, ul: 4500 };
 
-  constructor(shaper: "cake" | "tbf" = "cake") {
+  constructor(
+    shaper: "cake" | "tbf" = "cake",
+    o: { settings?: Partial<TableSettings>; params?: Partial<CapacityParams> } = {},
+  ) {
     for (const ip of PEERS) {
       const t = this.clock.monotonicS();
       this.owd.baseline.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
       this.owd.recent.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
       this.owd.latest!.set(ip, { up_ewma: 20, down_ewma: 20, last_receive_time_s: t });
     }
-    this.ctl = new CapacityController(settingsFor(shaper), { owd: this.owd, clock: this.clock });
+    this.ctl = new CapacityController(
+      settingsWithDefaults({ ...BASE_RATES, shaper, ...o.settings }),
+      { owd: this.owd, clock: this.clock },
+      o.params,
+    );
   }
 
   /** One raw sample from reflector `i` adding `upMs` / `downMs` to the baselines, received now. */
@@ -257,10 +264,18 @@ function bothBusyRttOnly(): Rig {
     r.step({ dl: 100, ul: 100 });
   }
   r.cur = { dl: 18000, ul: 4500 };
-  for (let k = 0; k < 3; k++) {
+  // Busy until the upload holds the probing turn, then three more decisions (its probe).
+  const busy = () => {
     r.all({ up: 0, down: 0 });
     r.saturate({ dl: 30000, ul: 10000 });
-  }
+  };
+  let k = 0;
+  do {
+    assert(k++ < 100, "the upload never got the probing turn");
+    busy();
+  } while (r.ctl.probingTurn !== "ul");
+  for (let k = 0; k < 3; k++) busy();
+  assertEquals(r.ctl.probingTurn, "ul");
   return r;
 }
 
@@ -276,6 +291,36 @@ Deno.test("capacity: RTT only, the queue of the previous turn's prober does not 
   r.all({ up: 9, down: 9 });
   const out = r.saturate({ dl: 30000, ul: 10000 });
   assert(out.dl >= cut.dl, `the download is not blamed (${cut.dl} → ${out.dl})`);
+});
+
+Deno.test("capacity: RTT only, after the turn holder's cut the turn passes once the drain time is over", () => {
+  const r = bothBusyRttOnly();
+  r.all({ up: 10, down: 10 }); // the probing upload overshot
+  const cutAt = r.clock.monotonicS() + DT;
+  assert(r.saturate({ dl: 30000, ul: 10000 }).ul < 4500, "the upload is cut");
+  r.all({ up: 0, down: 0 });
+  while (r.clock.monotonicS() + DT <= cutAt + CAPACITY_DEFAULTS.drainS) {
+    r.saturate({ dl: 30000, ul: 10000 });
+    assertEquals(
+      r.ctl.probingTurn,
+      "ul",
+      `still the upload's turn at +${r.clock.monotonicS() - cutAt}`,
+    );
+  }
+  r.saturate({ dl: 30000, ul: 10000 });
+  assertEquals(r.ctl.probingTurn, "dl", "the download's turn after the drain time");
+});
+
+Deno.test("capacity: RTT only, within the holder's drain time a queue larger than its cut saw cuts the other too", () => {
+  const r = bothBusyRttOnly();
+  r.all({ up: 10, down: 10 });
+  const cut = r.saturate({ dl: 30000, ul: 10000 });
+  assert(cut.dl >= 18000, `the download is not cut with the prober (${cut.dl})`);
+  // The RTT keeps growing past the queue the upload's cut saw (20 ms) by the trigger and more:
+  // not the draining queue of that cut, and the download is busy.
+  r.all({ up: 16, down: 16 });
+  const out = r.saturate({ dl: 30000, ul: 10000 });
+  assert(out.dl < cut.dl, `the download is cut (${cut.dl} → ${out.dl})`);
 });
 
 Deno.test("capacity: RTT only, a rise the turn holder did not probe into is not blamed on it alone", () => {
@@ -491,4 +536,29 @@ Deno.test("capacity: RTT only, a probing turn that ends without a cut keeps its 
     worst = Math.min(worst, out.dl / before.dl, out.ul / before.ul);
   }
   assert(worst >= 0.999, `no direction gives back rate at a turn change (worst ${worst})`);
+});
+
+Deno.test("capacity: near its minimum rate the probe climbs in units of the base rate", () => {
+  // Minimum 8 Mbit/s of 20; two cuts in a row find 10 Mbit/s and forget the level before them.
+  const climb = (lowProbe: number) => {
+    const r = new Rig("cake", { settings: { dl_min_percent: 40 }, params: { lowProbe } });
+    r.cur = { dl: 20000, ul: 4500 };
+    const light = { dl: 10000, ul: 100 };
+    r.step(light);
+    r.all({ down: 30, up: 0 });
+    r.step(light); // first cut: the level before it (20 Mbit/s) is remembered
+    r.all({ down: 0, up: 0 });
+    for (let k = 0; k < 8; k++) r.step({ dl: Math.min(r.cur.dl, 10500), ul: 100 });
+    r.all({ down: 30, up: 0 });
+    r.step({ dl: 10000, ul: 100 }); // soon after the return began: the level is forgotten
+    assert(r.ctl.capacity.dl <= 10500, `estimate ${r.ctl.capacity.dl}`);
+    r.all({ down: 0, up: 0 });
+    for (let k = 0; k < 30; k++) r.step({ dl: r.cur.dl, ul: 100 }); // 3 s without a queue
+    return r.cur.dl;
+  };
+  const byEstimate = climb(0), byBase = climb(1.5);
+  assert(
+    byBase > byEstimate * 1.02,
+    `base-rate unit ${byBase} against estimate unit ${byEstimate}`,
+  );
 });
