@@ -7,7 +7,8 @@
  * timer wheel keeps a deadline more than 64 ms away in a coarse slot and wakes at the start of that
  * slot to move it to a finer one, then once more at the deadline. A thread blocked in
  * `Atomics.wait` wakes once, at the deadline. While it is blocked nothing else on the thread runs:
- * I/O, signals and timers wait until it returns (a SIGTERM is handled at the end of the wait).
+ * I/O, signals and timers wait until it returns (a SIGTERM is handled at the end of the wait, at
+ * most 1 s later).
  */
 import type { Sleep } from "./clock.ts";
 import { realSleep } from "./clock.ts";
@@ -23,8 +24,9 @@ export const blockThread: BlockThread = (ms) => {
 };
 
 /**
- * Longest single block, ms. A longer wait is cut into blocks with a turn of the event loop in
- * between (one timer wake-up), so a shutdown signal waits at most this long.
+ * Longest wait that blocks, ms. A longer one (`min_change_interval` above 1 s) goes to the timer:
+ * cut into blocks with turns of the event loop between them it would wake more often than a timer
+ * does, and a shutdown signal would wait longer.
  */
 export const MAX_BLOCK_MS = 1000;
 
@@ -32,29 +34,26 @@ export const MAX_BLOCK_MS = 1000;
 export interface BlockingSleepOptions {
   /** Blocks the thread (default {@linkcode blockThread}); tests record instead. */
   block?: BlockThread;
-  /** Lets the event loop run between blocks (default: a 0 ms timer). */
-  yieldToLoop?: () => Promise<void>;
-  /** Longest single block, ms (default {@linkcode MAX_BLOCK_MS}). */
+  /** The sleep for longer waits (default: the timer, `realSleep`). */
+  longSleep?: Sleep;
+  /** Longest wait that blocks, ms (default {@linkcode MAX_BLOCK_MS}). */
   maxBlockMs?: number;
 }
 
 /**
- * A {@linkcode Sleep} that blocks the thread instead of arming a timer: one wake-up per block
- * instead of two. Only for a thread that has nothing else to do meanwhile (the idle control loop
- * without a metrics listener or MQTT publisher). Returns early when `signal` has fired.
+ * A {@linkcode Sleep} that blocks the thread instead of arming a timer: one wake-up instead of two.
+ * Only for a thread that has nothing else to do meanwhile (the idle control loop without a metrics
+ * listener or MQTT publisher); signals and I/O are handled when it returns. Waits longer than
+ * `maxBlockMs` use the timer. Returns at once when `signal` has fired.
  */
 export function blockingSleep(options: BlockingSleepOptions = {}): Sleep {
   const block = options.block ?? blockThread;
-  const yieldToLoop = options.yieldToLoop ?? (() => realSleep(0));
+  const longSleep = options.longSleep ?? realSleep;
   const maxBlockMs = options.maxBlockMs ?? MAX_BLOCK_MS;
-  return async (ms, signal) => {
-    let left = ms;
-    while (left > 0 && signal?.aborted !== true) {
-      const step = Math.min(left, maxBlockMs);
-      block(step);
-      left -= step;
-      // Signals and I/O that arrived meanwhile are handled here, before the next block.
-      if (left > 0) await yieldToLoop();
-    }
+  return (ms, signal) => {
+    if (signal?.aborted === true || ms <= 0) return Promise.resolve();
+    if (ms > maxBlockMs) return longSleep(ms, signal);
+    block(ms);
+    return Promise.resolve();
   };
 }
