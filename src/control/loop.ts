@@ -116,6 +116,15 @@ function validNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v) && v >= 0;
 }
 
+/** The decision period of `controller`: its own, else `min_change_interval` (s). */
+export function decisionPeriodS(
+  controller: Pick<Ratecontroller, "intervalS">,
+  settings: Pick<Settings, "min_change_interval">,
+): number {
+  const own = controller.intervalS;
+  return own !== undefined && own > 0 ? own : settings.min_change_interval;
+}
+
 /** The control loop. Call `start()` once, then `tick()` every `min_change_interval`. */
 export class ControlLoop {
   readonly #s: Settings;
@@ -189,8 +198,7 @@ export class ControlLoop {
 
   /** The decision period: the controller's own, else `min_change_interval` (s). */
   get intervalS(): number {
-    const own = this.#controller.intervalS;
-    return own !== undefined && own > 0 ? own : this.#s.min_change_interval;
+    return decisionPeriodS(this.#controller, this.#s);
   }
 
   /**

@@ -24,7 +24,7 @@ import { stageLogger } from "../log/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { createCounterReader } from "../counters/mod.ts";
-import { createStatsSink } from "../report/stats.ts";
+import { createStatsSink, statsRowsPerFlush } from "../report/stats.ts";
 import {
   controllerFailureExitCode,
   createRatecontroller,
@@ -32,7 +32,7 @@ import {
 } from "../ratecontroller/mod.ts";
 import { collectDeltas } from "../control/deltas.ts";
 import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_port.ts";
-import { ControlLoop } from "../control/loop.ts";
+import { ControlLoop, decisionPeriodS } from "../control/loop.ts";
 import { createRemoteAdapters, isRemote } from "../remote/mod.ts";
 import { runControlLoop } from "../control/driver.ts";
 import { PeriodicSummary } from "../control/summary.ts";
@@ -65,6 +65,11 @@ export interface DaemonDeps {
    * nothing else needs the thread while idle, i.e. no metrics listener and no MQTT publisher.
    */
   idleSleep?: Sleep;
+  /**
+   * Sleep between busy ticks (default `sleep`): a blocking one that takes in the pinger's output
+   * after each block when nothing else needs the thread (docs/footprint.md, "CPU under load").
+   */
+  busySleep?: Sleep;
   /** Fires on shutdown (default: SIGINT/SIGTERM). */
   shutdown?: AbortSignal;
   /** Shapers (default from the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`). */
@@ -263,9 +268,10 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       await cleanup(false);
       return controllerFailureExitCode(e);
     }
-    stats = deps.stats === null
-      ? undefined
-      : deps.stats ?? await createStatsSink(settings, { logger: stageLogger("report") });
+    stats = deps.stats === null ? undefined : deps.stats ?? await createStatsSink(settings, {
+      logger: stageLogger("report"),
+      flushEveryRows: statsRowsPerFlush(decisionPeriodS(controller, settings)),
+    });
     loop = new ControlLoop({
       settings,
       clock,
@@ -316,7 +322,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       signal: shutdown,
       clock,
       intervalS: () => control.nextIntervalS,
-      sleep,
+      sleep: deps.busySleep ?? sleep,
       idleSleep: deps.idleSleep,
       onTick: (result, nowS) => summary.record(nowS, result),
     });

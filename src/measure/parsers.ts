@@ -128,6 +128,18 @@ export function parseTspingLine(line: string, mode: ProbeMode = "timestamp"): Pa
   return skip("unknown");
 }
 
+/** `[1700000000.123456] …` (fping `-D`, ping `-D`) or `1700000000.123456,…` (tsping). */
+const LINE_WALL_TIME = /^\s*\[?(\d{9,11}\.\d+)[\],]/;
+
+/**
+ * The wall-clock time (s since the epoch) a pinger printed at the start of a reply line, if any:
+ * when the tool received the reply, however long the line then waited in the pipe.
+ */
+export function lineWallTimeS(line: string): number | undefined {
+  const m = LINE_WALL_TIME.exec(line);
+  return m === null ? undefined : Number(m[1]);
+}
+
 /** The parser for a tool in a mode. */
 export function parserFor(tool: "tsping" | "fping" | "ping", mode: ProbeMode): LineParser {
   switch (tool) {

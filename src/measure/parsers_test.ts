@@ -1,6 +1,7 @@
 import { assert, assertAlmostEquals, assertEquals } from "../util/assert.ts";
 import { seededRandom } from "../util/clock.ts";
 import {
+  lineWallTimeS,
   parseFpingLine,
   parsePingLine,
   parserFor,
@@ -264,4 +265,21 @@ Deno.test("parsers never throw on 10 000 seeded garbage lines", () => {
   }
   // Garbage must essentially never look like a reply.
   assert(replyCount < 10, `too many garbage replies: ${replyCount}`);
+});
+
+Deno.test("lineWallTimeS: the time fping -D, ping -D and tsping print before a reply", () => {
+  assertEquals(
+    lineWallTimeS("[1700000000.12345] 9.9.9.9 : [1], 64 bytes, 20.1 ms (20.1 avg, 0% loss)"),
+    1700000000.12345,
+  );
+  assertEquals(
+    lineWallTimeS("[1700000000.123456] 64 bytes from 9.9.9.9: icmp_seq=1 ttl=57 time=20.1 ms"),
+    1700000000.123456,
+  );
+  assertEquals(
+    lineWallTimeS("1700000000.123456,9.9.9.9,12,80000102,1,2,3,21,10,11"),
+    1700000000.123456,
+  );
+  assertEquals(lineWallTimeS("9.9.9.9 : [1], 64 bytes, 20.1 ms (20.1 avg, 0% loss)"), undefined);
+  assertEquals(lineWallTimeS("9.9.9.9,12,80000102,80000113,80000113,80000123,21,10,11"), undefined);
 });

@@ -13,10 +13,19 @@ import {
   pingArgs,
   tspingArgs,
 } from "./backends.ts";
-import { emptySkipCounts, parserFor, ReplyDeduper, type SkipCounts } from "./parsers.ts";
+import {
+  emptySkipCounts,
+  lineWallTimeS,
+  parserFor,
+  ReplyDeduper,
+  type SkipCounts,
+} from "./parsers.ts";
 import { ChildSupervisor, type Spawner } from "./supervisor.ts";
 import { realSleep, type Sleep } from "../util/clock.ts";
 import type { PingerTool, PingReply, ProbeMode } from "./types.ts";
+
+/** Longest wait of a reply line in the pipe that is corrected for (s); longer is a clock step. */
+const MAX_LINE_AGE_S = 1;
 
 const log = stageLogger("measure");
 
@@ -235,6 +244,20 @@ export class ProcessPinger implements Pinger {
     return { cmd: prefix[0], args: [...prefix.slice(1), binary, ...cl.args] };
   }
 
+  /**
+   * How long ago the tool received the reply of `line` (s): its printed wall time against ours,
+   * within [0, MAX_LINE_AGE_S]. The daemon may read its pinger's output in batches (the control
+   * loop's thread can block between ticks, docs/footprint.md "CPU under load"): the receive time
+   * is still the reply's own. A line without a time, or one from a clock that stepped, counts as
+   * received now.
+   */
+  #lineAgeS(line: string): number {
+    const printed = lineWallTimeS(line);
+    if (printed === undefined) return 0;
+    const age = this.#o.clock.wallMs() / 1000 - printed;
+    return age > 0 && age <= MAX_LINE_AGE_S ? age : 0;
+  }
+
   #onLine(line: string): void {
     const r = parserFor(this.tool, this.#mode)(line);
     if (r.kind === "skip") {
@@ -250,7 +273,7 @@ export class ProcessPinger implements Pinger {
     }
     const now = this.#o.clock.monotonicS();
     this.#lastActivityS = now;
-    const reply: PingReply = { ...r.reply, receiveTimeS: now };
+    const reply: PingReply = { ...r.reply, receiveTimeS: now - this.#lineAgeS(line) };
     this.replyCount++;
     try {
       this.#o.onReply?.(reply);

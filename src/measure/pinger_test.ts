@@ -142,3 +142,45 @@ Deno.test("echo-only tools ignore the timestamp request; fping 5.3 would use it"
     "echo",
   );
 });
+
+Deno.test("a reply line read late keeps the receive time the tool printed (within 1 s)", async () => {
+  const clock = new VirtualClock(100);
+  const wallS = clock.wallMs() / 1000;
+  const lines = [
+    // Printed 0.3 s ago (the daemon's thread was blocked meanwhile): received then.
+    `[${(wallS - 0.3).toFixed(5)}] 9.9.9.9 : [1], 64 bytes, 20.0 ms (20.0 avg, 0% loss)`,
+    // Printed "5 s ago": a clock step, not a wait in the pipe: received now.
+    `[${(wallS - 5).toFixed(5)}] 9.9.9.9 : [2], 64 bytes, 21.0 ms (20.5 avg, 0% loss)`,
+    // Printed "in the future" (the wall clock stepped back): now.
+    `[${(wallS + 2).toFixed(5)}] 9.9.9.9 : [3], 64 bytes, 22.0 ms (21.0 avg, 0% loss)`,
+    // No time printed: now.
+    `9.9.9.9 : [4], 64 bytes, 23.0 ms (21.5 avg, 0% loss)`,
+  ];
+  const spawn = (): ChildHandle => {
+    const enc = new TextEncoder();
+    const status = new Promise<ChildStatus>(() => {});
+    return {
+      pid: 1,
+      stdout: new ReadableStream({
+        start: (c) => c.enqueue(enc.encode(lines.map((l) => l + "\n").join(""))),
+      }),
+      stderr: new ReadableStream(),
+      status,
+      kill: () => {},
+    };
+  };
+  const got: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool: "fping",
+    tickS: 0.5,
+    clock,
+    spawn,
+    fping: fpingFeaturesFromVersion("fping: Version 5.1"),
+    onReply: (r) => got.push(r),
+  });
+  await p.start(["9.9.9.9"]);
+  await waitUntil(() => got.length === 4, 2000, "four replies");
+  const ages = got.map((r) => Math.round((100 - r.receiveTimeS) * 1000) / 1000);
+  assertEquals(ages, [0.3, 0, 0, 0]);
+  assertEquals(got.map((r) => r.rttMs), [20, 21, 22, 23]);
+});

@@ -16,7 +16,10 @@ export interface PingReply {
   upMs: number;
   /** Download one-way delay, ms (rtt/2 in echo mode). */
   downMs: number;
-  /** Injected monotonic clock (s) when the line was read. */
+  /**
+   * Injected monotonic clock (s) when the reply was received: when its line was read, less how
+   * long it waited in the pipe by the time the tool printed on it (src/measure/pinger.ts).
+   */
   receiveTimeS: number;
 }
 

@@ -14,7 +14,7 @@ export interface CsvWriterOptions {
   store: FileStore;
   /** Rotate when the file would exceed this many bytes (0 = never). */
   maxBytes: number;
-  /** Write the buffer out once it holds this many rows. Default 10 (5 s of ticks). */
+  /** Write the buffer out once it holds this many rows. Default 10 (5 s of 0.5 s ticks). */
   flushEveryRows?: number;
   /** Where write failures are reported. */
   logger?: Logger;

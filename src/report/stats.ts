@@ -54,6 +54,17 @@ export function formatSpeedHistoryRow(timeS: number, i: number, up: number, down
   return `${formatF(timeS)},${formatD(i)},${formatF(up)},${formatF(down)}`;
 }
 
+/** The stats file is written about this often (s): every tenth row at EWMA's 0.5 s. */
+export const STATS_FLUSH_S = 5;
+
+/**
+ * Rows buffered per write for a decision period of `periodS` (s): a controller that decides every
+ * 0.1 s opens the file every 5 s too, not every second (docs/footprint.md, "CPU under load").
+ */
+export function statsRowsPerFlush(periodS: number): number {
+  return Math.max(1, Math.round(STATS_FLUSH_S / periodS));
+}
+
 /** Options of the file statistics sink. */
 export interface FileStatsOptions {
   /** File operations (default: the real file system). */

@@ -10,6 +10,7 @@ import {
   formatStatsRow,
   SPEED_HISTORY_HEADER,
   STATS_HEADER,
+  statsRowsPerFlush,
 } from "./stats.ts";
 import { wallMsToSecNs } from "../util/clock.ts";
 
@@ -208,4 +209,10 @@ Deno.test("csv writer: a real file keeps its rows across a write error", async (
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("statsRowsPerFlush: the file is written about every 5 s whatever the decision period", () => {
+  assertEquals(statsRowsPerFlush(0.5), 10, "EWMA at min_change_interval: every tenth row");
+  assertEquals(statsRowsPerFlush(0.1), 50, "capacity at 0.1 s: every 50th row, not every 10th");
+  assertEquals(statsRowsPerFlush(10), 1, "a slow loop writes every row");
 });
