@@ -169,9 +169,10 @@ async function runWith(
       // Idle, the loop's thread may block between ticks (one wake-up instead of two) unless a
       // listener or publisher needs it meanwhile (docs/footprint.md, "Idle CPU").
       idleSleep: observability.usesThread ? undefined : blockingSleep(),
-      // Under load too: one wake-up per tick, the pinger's lines taken in batches after each
-      // block with their own receive times (docs/footprint.md, "CPU under load").
-      busySleep: observability.usesThread ? undefined : blockingSleep({ takeInput: true }),
+      // Under load too: one wake-up per tick; the pinger's lines that arrived meanwhile are taken
+      // in together, in the tick's first turn of the event loop, with their own receive times
+      // (docs/footprint.md, "CPU under load").
+      busySleep: observability.usesThread ? undefined : blockingSleep(),
     });
   } finally {
     await observability.stop();

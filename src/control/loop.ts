@@ -1,7 +1,8 @@
 /**
  * THE control loop (docs/algorithm.md §7), used by the daemon, the simulator and the tests. One
- * `tick()` = one decision in Lua's order: collect deltas (and ask for a reselection when fewer
- * than 5 are fresh), read the counters, then hold (counters unreadable), drop to the minimum
+ * `tick()` = one decision in Lua's order, except that the counters are read first (both belong to
+ * the same instant; see the comment in `tick`): read the counters, collect deltas (and ask for a
+ * reselection when fewer than 5 are fresh), then hold (counters unreadable), drop to the minimum
  * (no deltas) or decide (controller, then adjusters), clamp and floor, apply on change
  * (download first), write the stats row. Time, randomness and I/O are all injected.
  */
@@ -266,6 +267,10 @@ export class ControlLoop {
     this.#ticks++;
     this.#tickFaults = { controller: false, adjusters: 0 };
 
+    // The counters first: their reading is the tick's first turn of the event loop, in which the
+    // pinger's lines that arrived while the thread was blocked (the daemon's busy wait, docs/
+    // footprint.md "CPU under load") are taken in, so the deltas below include them.
+    const counters = await this.#readCounters();
     const deltas = collectDeltas(this.#owd, now, { tickInterval: s.tick_interval });
     this.#fresh = deltas.fresh;
     // After idle mode the pinger needs a moment for fresh replies: hold meanwhile (bounded).
@@ -283,7 +288,6 @@ export class ControlLoop {
       this.#outage.enough(now, deltas.fresh);
     }
 
-    const counters = await this.#readCounters();
     const idle = await this.#idleStep(now, counters);
     if (idle !== undefined) {
       this.#lastPath = idle.path;

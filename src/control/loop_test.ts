@@ -123,6 +123,24 @@ Deno.test("loop: docs/algorithm.md §9 worked example end to end (rates, tc orde
   assertEquals(f.reselects, []);
 });
 
+Deno.test("loop: replies taken in while the counters are read count in the same tick", async () => {
+  // The daemon's busy wait blocks the thread; the replies that arrived meanwhile are read in the
+  // tick's first turn of the event loop, the counter reading (docs/footprint.md, "CPU under load").
+  const f = fixture();
+  await f.loop.start();
+  f.clock.advance(0.5);
+  const read = f.counters.read.bind(f.counters);
+  f.counters.read = () => {
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    return read();
+  };
+  f.counters.add(3_000_000, 500_000);
+  const r = await f.loop.tick();
+  assertEquals(r.path, "normal", "the fresh replies are seen, not 'no-deltas'");
+  assertEquals(f.loop.state.fresh, 5);
+  assertEquals(f.reselects, []);
+});
+
 Deno.test("loop: rates are applied only when they change", async () => {
   const { c } = fixedController(50000, 10000);
   const f = fixture({}, { controller: c });

@@ -46,37 +46,3 @@ Deno.test("blockThread: really blocks the thread (no timer or I/O runs meanwhile
   clearTimeout(timer);
   assertEquals(timerRan, true);
 });
-
-Deno.test("blockingSleep takeInput: two turns of the event loop after the last block", async () => {
-  const events: string[] = [];
-  const sleep = blockingSleep({
-    block: (ms) => events.push(`block ${ms}`),
-    yieldToLoop: () => {
-      events.push("yield");
-      return Promise.resolve();
-    },
-    takeInput: true,
-  });
-  await sleep(100);
-  assertEquals(events, ["block 100", "yield", "yield"]);
-});
-
-Deno.test("blockingSleep takeInput: a child's output written during the block is read before it returns", async () => {
-  const child = new Deno.Command("sh", {
-    args: ["-c", "sleep 0.05; echo one; echo two; exec sleep 5"],
-    stdout: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) lines.push(...decoder.decode(chunk).split("\n"));
-  })();
-  try {
-    await blockingSleep({ takeInput: true })(300);
-    assertEquals(lines.filter((l) => l !== ""), ["one", "two"]);
-  } finally {
-    child.kill();
-    await child.status;
-    await reading;
-  }
-});
