@@ -66,8 +66,9 @@ export interface DaemonDeps {
    */
   idleSleep?: Sleep;
   /**
-   * Sleep between busy ticks (default `sleep`): a blocking one that takes in the pinger's output
-   * after each block when nothing else needs the thread (docs/footprint.md, "CPU under load").
+   * Sleep between busy ticks (default `sleep`): a blocking one when nothing else needs the thread;
+   * the pinger's lines that arrived meanwhile are read during the tick's counter reading, before
+   * the deltas are collected (docs/footprint.md, "CPU under load").
    */
   busySleep?: Sleep;
   /** Fires on shutdown (default: SIGINT/SIGTERM). */

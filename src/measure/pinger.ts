@@ -24,8 +24,11 @@ import { ChildSupervisor, type Spawner } from "./supervisor.ts";
 import { realSleep, type Sleep } from "../util/clock.ts";
 import type { PingerTool, PingReply, ProbeMode } from "./types.ts";
 
-/** Longest wait of a reply line in the pipe that is corrected for (s); longer is a clock step. */
-const MAX_LINE_AGE_S = 1;
+/**
+ * Longest wait of a reply line in the pipe that is corrected for (s): a blocked wait lasts at most
+ * 1 s at a time (src/util/blocking_sleep.ts); an older printed time is a clock step.
+ */
+const MAX_LINE_AGE_S = 2;
 
 const log = stageLogger("measure");
 

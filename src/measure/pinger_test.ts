@@ -143,12 +143,12 @@ Deno.test("echo-only tools ignore the timestamp request; fping 5.3 would use it"
   );
 });
 
-Deno.test("a reply line read late keeps the receive time the tool printed (within 1 s)", async () => {
+Deno.test("a reply line read late keeps the receive time the tool printed (within 2 s)", async () => {
   const clock = new VirtualClock(100);
   const wallS = clock.wallMs() / 1000;
   const lines = [
-    // Printed 0.3 s ago (the daemon's thread was blocked meanwhile): received then.
-    `[${(wallS - 0.3).toFixed(5)}] 9.9.9.9 : [1], 64 bytes, 20.0 ms (20.0 avg, 0% loss)`,
+    // Printed 1.3 s ago (the daemon's thread was blocked meanwhile): received then.
+    `[${(wallS - 1.3).toFixed(5)}] 9.9.9.9 : [1], 64 bytes, 20.0 ms (20.0 avg, 0% loss)`,
     // Printed "5 s ago": a clock step, not a wait in the pipe: received now.
     `[${(wallS - 5).toFixed(5)}] 9.9.9.9 : [2], 64 bytes, 21.0 ms (20.5 avg, 0% loss)`,
     // Printed "in the future" (the wall clock stepped back): now.
@@ -181,6 +181,6 @@ Deno.test("a reply line read late keeps the receive time the tool printed (withi
   await p.start(["9.9.9.9"]);
   await waitUntil(() => got.length === 4, 2000, "four replies");
   const ages = got.map((r) => Math.round((100 - r.receiveTimeS) * 1000) / 1000);
-  assertEquals(ages, [0.3, 0, 0, 0]);
+  assertEquals(ages, [1.3, 0, 0, 0]);
   assertEquals(got.map((r) => r.rttMs), [20, 21, 22, 23]);
 });
