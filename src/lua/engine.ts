@@ -9,7 +9,7 @@
  */
 import type { LuaEngine, LuaFactory } from "wasmoon";
 import { loadWasmoon } from "./wasmoon_load.ts";
-import { GLUE_WASM_GZIP_BASE64 } from "./glue_wasm.ts";
+import { enginePayload } from "./engine_payload.ts";
 import { decodeGzipBase64 } from "./gzip_base64.ts";
 import { COMPAT_LUA } from "./compat_lib.ts";
 import { LuaError, type LuaFailure } from "./errors.ts";
@@ -90,9 +90,10 @@ let factoryPromise: Promise<LuaFactory> | undefined;
  */
 function embeddedFactory(): Promise<LuaFactory> {
   factoryPromise ??= (async () => {
+    const payload = await enginePayload();
     const [wasmoon, bytes] = await Promise.all([
-      loadWasmoon(),
-      decodeGzipBase64(GLUE_WASM_GZIP_BASE64),
+      loadWasmoon(payload.wasmoon),
+      decodeGzipBase64(payload.glueWasm),
     ]);
     return await wasmoon.startFactory(bytes);
   })();

@@ -6,8 +6,9 @@
  * - `src/lua/wasmoon_bundle.ts`: wasmoon and its starter (src/lua/wasmoon_entry.ts), imported by
  *   src/lua/wasmoon_load.ts only when a Lua engine starts, so a daemon without Lua never loads
  *   wasmoon's code or the `node:` modules its glue needs (docs/footprint.md);
- * - `src/lua/worker_bundle.ts`: the Lua worker (src/lua/worker_main.ts and everything it imports,
- *   the wasmoon bundle and the embedded glue.wasm included), started by src/lua/isolated.ts.
+ * - `src/lua/worker_bundle.ts`: the Lua worker (src/lua/worker_main.ts and everything it imports
+ *   but the wasmoon bundle and glue.wasm, which its host hands it: src/lua/engine_payload.ts),
+ *   started by src/lua/isolated.ts.
  *
  * wasmoon is CommonJS, for which the bundler makes a `require` from `node:module`; the wasmoon
  * bundle gets a stub instead that serves the one module wasmoon's glue asks for in web mode, so
@@ -29,6 +30,8 @@ export interface EmbeddedBundle {
   readonly name: string;
   /** Doc comment of the constant. */
   readonly doc: string;
+  /** Imports left out of the bundle (`deno bundle --external`). */
+  readonly external?: readonly string[];
 }
 
 /** wasmoon and its starter (loaded by src/lua/wasmoon_load.ts). */
@@ -45,6 +48,8 @@ export const WORKER_BUNDLE: EmbeddedBundle = {
   out: new URL("./worker_bundle.ts", import.meta.url),
   name: "LUA_WORKER_GZIP_BASE64",
   doc: "The Lua worker as one script, gzip, base64 in chunks (started by src/lua/isolated.ts).",
+  // Its host hands it these with its first load (src/lua/engine_payload.ts): no second copy.
+  external: ["./glue_wasm.ts", "./wasmoon_bundle.ts"],
 };
 
 /** The generated worker module. */
@@ -67,7 +72,17 @@ export async function bundleScript(bundle: EmbeddedBundle): Promise<string> {
   try {
     const out = `${dir}/bundle.js`;
     const r = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--platform", "deno", "--minify", "-q", "-o", out, bundle.entry.pathname],
+      args: [
+        "bundle",
+        "--platform",
+        "deno",
+        "--minify",
+        "-q",
+        ...(bundle.external ?? []).flatMap((e) => ["--external", e]),
+        "-o",
+        out,
+        bundle.entry.pathname,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -30,6 +30,7 @@ import { LuaError, LuaRatecontrollerError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
 import { logText } from "./log_text.ts";
 import { decodeGzipBase64 } from "./gzip_base64.ts";
+import { type EnginePayload, enginePayload } from "./engine_payload.ts";
 import type { LuaRatecontroller } from "./lua_ratecontroller.ts";
 import type { PluginManager } from "./plugin_manager.ts";
 import {
@@ -129,6 +130,8 @@ export interface LuaWorkerOptions {
 export class LuaWorker {
   readonly #options: LuaWorkerOptions;
   readonly #rpc = new SharedArrayBuffer(RPC_BUFFER_BYTES);
+  /** The engine's payloads, handed to each fresh worker with its first load (it has no copy). */
+  #payload: EnginePayload | undefined;
   readonly #running = new Int32Array(new SharedArrayBuffer(4));
   readonly #parts = new Map<WorkerPart, PartSpec>();
   #worker: Worker | undefined;
@@ -260,8 +263,10 @@ export class LuaWorker {
 
   async #spawn(): Promise<void> {
     const { url, source } = await workerUrl(this.#options.source);
+    const payload = await enginePayload();
     const w = new Worker(url, { type: "module" });
     this.#worker = w;
+    this.#payload = payload;
     this.source = source;
     this.generation++;
     this.#started = false;
@@ -308,7 +313,9 @@ export class LuaWorker {
         running: this.#running.buffer as SharedArrayBuffer,
         monoS: this.#options.clock.monotonicS(),
         wallMs: this.#options.clock.wallMs(),
+        payload: this.#payload,
       });
+      this.#payload = undefined;
       // A worker that cannot start reports through onerror (which may already have run).
       if (this.#worker === undefined) this.#loading.reject(new LuaError("error", "no Lua worker"));
     });

@@ -12,11 +12,10 @@ export type WasmoonModule = typeof import("./wasmoon_entry.ts");
 
 let loaded: Promise<WasmoonModule> | undefined;
 
-/** wasmoon and its starter, imported on first use. */
-export function loadWasmoon(): Promise<WasmoonModule> {
+/** wasmoon and its starter from `chunks` (the embedded bundle), imported on first use. */
+export function loadWasmoon(chunks: readonly string[]): Promise<WasmoonModule> {
   loaded ??= (async () => {
-    const { WASMOON_GZIP_BASE64 } = await import("./wasmoon_bundle.ts");
-    const script = await decodeGzipBase64(WASMOON_GZIP_BASE64);
+    const script = await decodeGzipBase64(chunks);
     const url = URL.createObjectURL(
       new Blob([script as Uint8Array<ArrayBuffer>], { type: "text/javascript" }),
     );

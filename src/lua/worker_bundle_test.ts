@@ -38,3 +38,9 @@ Deno.test("the embedded bundles import no node: module statically (wasmoon's glu
     assert(!js.includes("__deno_internal_createRequire"), `${name} bundle makes a real require`);
   }
 });
+
+Deno.test("the worker bundle carries no copy of glue.wasm or the wasmoon bundle (its host sends them)", async () => {
+  const worker = await embeddedWorkerScript(LUA_WORKER_GZIP_BASE64);
+  assert(!worker.includes("H4sI"), "a gzip payload is embedded in the worker bundle");
+  assert(worker.length < 100_000, `worker bundle ${worker.length} characters`);
+});

@@ -8,6 +8,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Clock } from "../util/clock.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
+import { provideEnginePayload } from "./engine_payload.ts";
 import type { AdjusterInput, TickInput } from "../control/ratecontroller_port.ts";
 import type { UciSectionOptions } from "./config.ts";
 import { createLuaRatecontroller, type LuaRatecontroller } from "./lua_ratecontroller.ts";
@@ -51,6 +52,7 @@ let controller: LuaRatecontroller | undefined;
 let plugins: PluginManager | undefined;
 
 async function load(m: Extract<HostMessage, { op: "load" }>): Promise<void> {
+  if (m.payload !== undefined) provideEnginePayload(m.payload);
   now = { monoS: m.monoS, wallMs: m.wallMs };
   const { part } = m;
   const ask = (kind: "random" | "section" | "read", arg: string) =>

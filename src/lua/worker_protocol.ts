@@ -8,6 +8,7 @@
  * its own Lua state within the worker's one Lua engine (docs/plugins.md, "Time limit").
  */
 import type { Settings } from "../config/types.ts";
+import type { EnginePayload } from "./engine_payload.ts";
 
 /** Size of the synchronous answer buffer (a script file must fit). */
 export const RPC_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -41,6 +42,8 @@ export type HostMessage =
     running: SharedArrayBuffer;
     monoS: number;
     wallMs: number;
+    /** glue.wasm and the wasmoon bundle, with the first load of a worker (it has no copy). */
+    payload?: EnginePayload;
   }
   | { op: "unload"; part: WorkerPart }
   | {
