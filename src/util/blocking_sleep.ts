@@ -1,9 +1,8 @@
 /**
  * Waiting without the event loop, for the idle daemon (docs/footprint.md, "Idle CPU").
  *
- * Each time the daemon's thread wakes costs the same fixed amount of CPU on small machines
- * (about 0.4 ms on the development VM), and an idle tick has almost nothing else to do, so
- * wake-ups are most of the idle CPU. A timer (`setTimeout`) wakes the thread twice: the runtime's
+ * Each time the daemon's thread wakes costs CPU however little it then does, and an idle tick has
+ * little else to do, so wake-ups are a large part of the idle CPU. A timer (`setTimeout`) wakes the thread twice: the runtime's
  * timer wheel keeps a deadline more than 64 ms away in a coarse slot and wakes at the start of that
  * slot to move it to a finer one, then once more at the deadline. A thread blocked in
  * `Atomics.wait` wakes once, at the deadline. While it is blocked nothing else on the thread runs:
