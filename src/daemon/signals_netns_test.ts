@@ -46,6 +46,52 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms: numbe
   return v;
 }
 
+/** The daemon started in `ns` on `config`, its stderr collected as it comes. */
+interface RunningDaemon {
+  child: Deno.ChildProcess;
+  /** Everything written to stderr so far. */
+  log: () => string;
+  /** Sends SIGTERM and returns the exit code. */
+  stop: () => Promise<number>;
+  /** Kills the daemon unless `stop` already ended it; waits for its stderr. */
+  cleanup: () => Promise<void>;
+}
+
+function startDaemon(ns: string, options: { config: string; dir: string }): RunningDaemon {
+  const child = new Deno.Command("ip", {
+    args: [
+      ...["netns", "exec", ns, Deno.execPath(), "run", "-P=dev", MAIN, "run"],
+      ...["--config", options.config, "--state-dir", `${options.dir}/state`],
+    ],
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderr: string[] = [];
+  const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void stderr.push(chunk) }),
+  );
+  let code: number | undefined;
+  return {
+    child,
+    log: () => stderr.join(""),
+    stop: async () => {
+      child.kill("SIGTERM");
+      code = (await child.status).code;
+      return code;
+    },
+    cleanup: async () => {
+      if (code === undefined) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+        await child.status;
+      }
+      await collecting.catch(() => {});
+    },
+  };
+}
+
 Deno.test({
   ...needs(
     "daemon process in a netns: SIGHUP reloads the UCI file, a broken one is refused, SIGTERM exits",
@@ -58,50 +104,31 @@ Deno.test({
       await addTbfVethPair(ns, "vdl", "vul");
       const rate = async () => (await rootQdisc(ns, "vdl")).rateKbit;
       await Deno.writeTextFile(config, uci(50000));
-      const child = new Deno.Command("ip", {
-        args: [
-          ...["netns", "exec", ns, Deno.execPath(), "run", "-P=dev", MAIN, "run"],
-          ...["--config", config, "--state-dir", `${dir}/state`],
-        ],
-        stdout: "null",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
-      const stderr: string[] = [];
-      const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({ write: (chunk) => void stderr.push(chunk) }),
-      );
+      const daemon = startDaemon(ns, { config, dir });
       let code: number | undefined;
       try {
         // Start-up sets the minimum rate: 20 % of 50 000.
         await until(rate, (r) => r === 10000, 20_000, "the first minimum rate");
         await Deno.writeTextFile(config, uci(80000));
-        child.kill("SIGHUP");
+        daemon.child.kill("SIGHUP");
         // The restart sets the exit rate (old base) and then the new minimum: 20 % of 80 000.
         await until(rate, (r) => r === 16000, 20_000, "the minimum of the new configuration");
-        assert(stderr.join("").includes("changed: base_dl_rate"), stderr.join(""));
+        assert(daemon.log().includes("changed: base_dl_rate"), daemon.log());
 
         await Deno.writeTextFile(config, uci(80000, "\toption exit_rate 'sometimes'"));
-        child.kill("SIGHUP");
+        daemon.child.kill("SIGHUP");
         await until(
-          () => Promise.resolve(stderr.join("")),
+          () => Promise.resolve(daemon.log()),
           (t) => t.includes("keeping the running one"),
           10_000,
           "the refusal of the broken configuration",
         );
-        child.kill("SIGTERM");
-        code = (await child.status).code;
+        code = await daemon.stop();
       } finally {
-        if (code === undefined) {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* already gone */ }
-          await child.status;
-        }
-        await collecting.catch(() => {});
+        await daemon.cleanup();
         await Deno.remove(dir, { recursive: true });
       }
-      const log = stderr.join("");
+      const log = daemon.log();
       assertEquals(code, ExitCode.OK, log);
       // The exit rate of the configuration in force: the reloaded base, not the broken file.
       assertEquals(await rate(), 80000, log);
@@ -124,24 +151,12 @@ Deno.test({
         config,
         uci(50000, "\toption idle_delay '1'\n\toption exit_rate 'min'"),
       );
-      const child = new Deno.Command("ip", {
-        args: [
-          ...["netns", "exec", ns, Deno.execPath(), "run", "-P=dev", MAIN, "run"],
-          ...["--config", config, "--state-dir", `${dir}/state`],
-        ],
-        stdout: "null",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
-      const stderr: string[] = [];
-      const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({ write: (chunk) => void stderr.push(chunk) }),
-      );
+      const daemon = startDaemon(ns, { config, dir });
       let code: number | undefined;
       let exitMs = 0;
       try {
         await until(
-          () => Promise.resolve(stderr.join("")),
+          () => Promise.resolve(daemon.log()),
           (t) => t.includes("entering idle mode"),
           40_000,
           "idle mode",
@@ -149,20 +164,13 @@ Deno.test({
         assertEquals(await rate(), 50000);
         await new Promise((r) => setTimeout(r, 1500)); // a few idle ticks
         const t0 = Date.now();
-        child.kill("SIGTERM");
-        code = (await child.status).code;
+        code = await daemon.stop();
         exitMs = Date.now() - t0;
       } finally {
-        if (code === undefined) {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* already gone */ }
-          await child.status;
-        }
-        await collecting.catch(() => {});
+        await daemon.cleanup();
         await Deno.remove(dir, { recursive: true });
       }
-      const log = stderr.join("");
+      const log = daemon.log();
       assertEquals(code, ExitCode.OK, log);
       assertEquals(await rate(), 10000, `the exit rate was set:\n${log}`);
       // At most one blocked wait (min_change_interval, 0.5 s) plus the shutdown itself.
