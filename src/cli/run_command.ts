@@ -158,6 +158,7 @@ async function runWith(
     logger: stageLogger("report"),
     version: denoJson.version,
   });
+  const tickSleep = observability.usesThread ? undefined : blockingSleep();
   try {
     return await runDaemon(settings, {
       measurement,
@@ -166,13 +167,12 @@ async function runWith(
       stateDir: settings.state_dir,
       shutdown,
       observers: observability.observers,
-      // Idle, the loop's thread may block between ticks (one wake-up instead of two) unless a
-      // listener or publisher needs it meanwhile (docs/footprint.md, "Idle CPU").
-      idleSleep: observability.usesThread ? undefined : blockingSleep(),
-      // Under load too: one wake-up per tick; the pinger's lines that arrived meanwhile are taken
-      // in together, in the tick's first turn of the event loop, with their own receive times
-      // (docs/footprint.md, "CPU under load").
-      busySleep: observability.usesThread ? undefined : blockingSleep(),
+      // Idle and under load, the loop's thread blocks between ticks (one wake-up instead of two)
+      // unless a listener or publisher needs it meanwhile; the pinger's lines that arrived are
+      // taken in together with their own receive times (docs/footprint.md, "Idle CPU" and "CPU
+      // under load").
+      idleSleep: tickSleep,
+      busySleep: tickSleep,
     });
   } finally {
     await observability.stop();

@@ -1,14 +1,21 @@
 import { assertEquals } from "./assert.ts";
-import { blockingSleep, blockThread } from "./blocking_sleep.ts";
+import { blockingSleep, type BlockingSleepOptions, blockThread } from "./blocking_sleep.ts";
 
-Deno.test("blockingSleep: a wait up to maxBlockMs blocks once; a longer one goes to the timer", async () => {
-  const events: string[] = [];
-  const sleep = blockingSleep({
+/** A block and a long sleep that only record what they were asked for. */
+function recording(events: string[]): Pick<BlockingSleepOptions, "block" | "longSleep"> {
+  return {
     block: (ms) => events.push(`block ${ms}`),
     longSleep: (ms) => {
       events.push(`timer ${ms}`);
       return Promise.resolve();
     },
+  };
+}
+
+Deno.test("blockingSleep: a wait up to maxBlockMs blocks once; a longer one goes to the timer", async () => {
+  const events: string[] = [];
+  const sleep = blockingSleep({
+    ...recording(events),
     maxBlockMs: 1000,
   });
   await sleep(300);
@@ -22,11 +29,7 @@ Deno.test("blockingSleep: does not wait at all once the signal has fired", async
   const ac = new AbortController();
   const events: string[] = [];
   const sleep = blockingSleep({
-    block: (ms) => events.push(`block ${ms}`),
-    longSleep: (ms) => {
-      events.push(`timer ${ms}`);
-      return Promise.resolve();
-    },
+    ...recording(events),
   });
   ac.abort();
   await sleep(500, ac.signal);
