@@ -24,6 +24,7 @@ import {
   type UpstreamParams,
   upstreamProbe,
 } from "./capacity_upstream.ts";
+import { Recurrence, type RecurrenceParams } from "./recurrence.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -109,6 +110,19 @@ export interface CapacityParams {
    * estimate: an estimate at the minimum would otherwise climb at 1 %/s of the minimum (v26).
    */
   lowProbe: number;
+  /**
+   * Learned recurrence (v28): a cut on a queue above this multiple of the threshold marks a
+   * collapse, whose onset is noted for the period search (recurrence.ts); 0 turns the rule off.
+   */
+  collapseQueue: number;
+  /** Directions lowered ahead of a predicted collapse (v28: the upload only). */
+  preemptDirs: "ul" | "both";
+  /** A busy direction is lowered this long before the predicted onset, s. */
+  preemptLeadS: number;
+  /** It then holds (no increase) until this long after the predicted onset, s. */
+  preemptHoldS: number;
+  /** It is lowered to this fraction of its rate. */
+  preemptFraction: number;
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -138,6 +152,11 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   returnMaxPerS: 1,
   returnUnit: 0.5,
   lowProbe: 1.5,
+  collapseQueue: 2,
+  preemptDirs: "ul",
+  preemptLeadS: 0.4,
+  preemptHoldS: 0.3,
+  preemptFraction: 0.3,
 };
 
 /** Shortest and longest decision period, s. */
@@ -173,6 +192,10 @@ class Direction {
   rateAtClear = 0;
   /** Recent (time, delivered kbit/s) per decision. */
   readonly delivered: { t: number; kbit: number }[] = [];
+  /** No increase before this time (s): a hold ahead of a predicted collapse (v28). */
+  holdUntilS = -Infinity;
+  /** The predicted onset the last pre-emptive cut answered (s). */
+  preemptedOnsetS = -Infinity;
   /** Recent raw samples (time, delta ms) for the delay slope. */
   readonly samples: { t: number; d: number }[] = [];
 
@@ -197,6 +220,8 @@ interface DirectionInput {
   sent: readonly number[];
   /** Whether this direction may be the cause of a rise (RTT-only attribution). */
   suspect: boolean;
+  /** A collapse is predicted to begin at this time (s; undefined: none predicted). */
+  predictedS: number | undefined;
   /** Whether it may probe beyond its estimate now (RTT-only: one direction at a time). */
   mayProbe: boolean;
   /** Probes sent before this time do not vote: the direction's probing turn began then (s). */
@@ -225,14 +250,20 @@ export class CapacityController implements Ratecontroller {
   #tokenSinceS = -Infinity;
   /** When the turn passes early: the drain time after the holder's cut (s; ∞: no cut). */
   #passAtS = Infinity;
+  /** Onsets of the collapses seen, and their period if stable (v28). */
+  readonly #recurrence: Recurrence;
 
   /** Reads raw samples from `owd`; `params` override the measured defaults (tests, research). */
   constructor(
     settings: CapacitySettings,
     sources: { owd: OwdState; clock: Clock },
-    params: Partial<CapacityParams> & { upstream?: Partial<UpstreamParams> } = {},
+    params: Partial<CapacityParams> & {
+      upstream?: Partial<UpstreamParams>;
+      recurrence?: Partial<RecurrenceParams>;
+    } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
+    this.#recurrence = new Recurrence(params.recurrence);
     this.#up = { ...UPSTREAM_DEFAULTS, ...params.upstream };
     this.#owd = sources.owd;
     this.#clock = sources.clock;
@@ -290,6 +321,9 @@ export class CapacityController implements Ratecontroller {
         ramping(this.#dl, this.#p.rampGrowth),
     });
     const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
+    const predictedS = this.#p.collapseQueue > 0
+      ? this.#recurrence.next(now, this.#p.preemptHoldS)
+      : undefined;
     const nextDl = this.#direction(this.#dl, {
       now,
       dt: r.dt,
@@ -303,6 +337,7 @@ export class CapacityController implements Ratecontroller {
       at: view.at,
       sent,
       suspect: dlSuspect,
+      predictedS: this.#p.preemptDirs === "both" ? predictedS : undefined,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -317,7 +352,22 @@ export class CapacityController implements Ratecontroller {
       at: view.at,
       sent,
       suspect: ulSuspect,
+      predictedS,
     });
+    if (this.#p.collapseQueue > 0) {
+      this.#noteCollapse(this.#dl, {
+        now,
+        deltas: dlDeltas,
+        sent,
+        threshold: input.dl_max_delta_owd,
+      });
+      this.#noteCollapse(this.#ul, {
+        now,
+        deltas: ulDeltas,
+        sent,
+        threshold: input.ul_max_delta_owd,
+      });
+    }
     this.#lastSampleS = Math.max(this.#lastSampleS, ...view.at);
     // The turn passes once the holder's cut has drained its queue: passed at once, the next
     // holder's probe would start on top of that queue and be blamed for it (v26).
@@ -325,6 +375,24 @@ export class CapacityController implements Ratecontroller {
       this.#passAtS = Math.min(this.#passAtS, now + this.#p.drainS);
     }
     return { next_dl_rate: nextDl, next_ul_rate: nextUl };
+  }
+
+  /**
+   * A cut made in this decision on a queue above `collapseQueue` times the threshold marks a
+   * collapse: its onset (the earliest send time of the samples above the threshold) is noted for
+   * the period search (v28, docs/controllers.md).
+   */
+  #noteCollapse(
+    d: Direction,
+    x: { now: number; deltas: readonly number[]; sent: readonly number[]; threshold: number },
+  ): void {
+    if (d.lastCutS !== x.now) return;
+    if (secondLargest(x.deltas) < this.#p.collapseQueue * x.threshold) return;
+    let onset = x.now;
+    for (let i = 0; i < x.deltas.length; i++) {
+      if (x.deltas[i] > x.threshold && x.sent[i] < onset) onset = x.sent[i];
+    }
+    this.#recurrence.note(onset);
   }
 
   /**
@@ -366,6 +434,23 @@ export class CapacityController implements Ratecontroller {
     return this.#token === "dl"
       ? { cur: r.cur_dl_rate, d: this.#dl }
       : { cur: r.cur_ul_rate, d: this.#ul };
+  }
+
+  /**
+   * Ahead of a predicted collapse (v28): once per predicted onset, from `preemptLeadS` before it,
+   * a busy direction drops to `preemptFraction` of its rate and holds until `preemptHoldS` after
+   * it; the estimate is kept, so the return afterwards goes straight back toward it.
+   */
+  #preempt(d: Direction, x: DirectionInput): number | undefined {
+    const p = this.#p;
+    const at = x.predictedS;
+    if (at === undefined || d.preemptedOnsetS === at) return undefined;
+    if (x.now < at - p.preemptLeadS || x.now > at) return undefined;
+    if (!(x.cur > 0 && x.thr / x.cur >= p.highLoad)) return undefined;
+    d.preemptedOnsetS = at;
+    d.holdUntilS = at + p.preemptHoldS;
+    d.recall = Math.max(d.recall, d.cap);
+    return Math.max(d.min, x.cur * p.preemptFraction);
   }
 
   /** What the upstream download rules see in this decision. */
@@ -417,6 +502,8 @@ export class CapacityController implements Ratecontroller {
 
     const trigger = x.threshold * p.triggerFraction;
     const clear = x.threshold * p.clearFraction;
+    const pre = this.#preempt(d, x);
+    if (pre !== undefined) return pre;
     // A queue the other direction explains (RTT only) neither holds nor cuts this one.
     const queued = x.suspect && x.deltas.length > 0 &&
       countAbove(x.deltas, clear) >= Math.min(p.votes, x.deltas.length);
@@ -477,7 +564,7 @@ export class CapacityController implements Ratecontroller {
       d.lastCutRate = Math.max(d.min, Math.min(cur, estimate * p.margin * drain));
       return d.lastCutRate;
     }
-    if (now - d.lastCutS < p.drainS || queued) return cur;
+    if (now - d.lastCutS < p.drainS || queued || now < d.holdUntilS) return cur;
 
     if (load >= p.highLoad) {
       // Uncongested delivery is a lower bound on the capacity.

@@ -562,3 +562,47 @@ Deno.test("capacity: near its minimum rate the probe climbs in units of the base
     `base-rate unit ${byBase} against estimate unit ${byEstimate}`,
   );
 });
+
+/**
+ * An upload that collapses for 0.3 s at each of `onsets` (s after the start): its samples show
+ * a 60 ms queue, otherwise a queue only while the rate exceeds 5 Mbit/s. Returns both rates of every decision from `from` to `to` (s
+ * after the start).
+ */
+function collapses(onsets: readonly number[], window: { from: number; to: number }) {
+  const r = new Rig("cake");
+  r.cur = { dl: 18000, ul: 4500 };
+  const seen: { t: number; ul: number; dl: number }[] = [];
+  for (let k = 1; k * DT <= window.to + 1e-9; k++) {
+    const t = k * DT;
+    const inCollapse = onsets.some((o) => t > o && t <= o + 0.3 + 1e-9);
+    // Above the 5 Mbit/s capacity a queue builds: 1 ms per 1 % of overshoot.
+    r.all({ up: inCollapse ? 60 : Math.max(0, (r.cur.ul / 5000 - 1) * 100) });
+    // The upload's counters show what our shaper lets through, whatever the link carries.
+    const out = r.step({ dl: Math.min(r.cur.dl, 19000), ul: r.cur.ul });
+    if (t >= window.from - 1e-9) seen.push({ t, ...out });
+  }
+  return seen;
+}
+
+Deno.test("capacity: collapses at a stable period lower the upload just before the next one (v28)", () => {
+  const beat = [5, 20, 35, 50, 65];
+  // Before the sixth collapse (80 s): the samples are clear, yet the upload drops ahead of it.
+  const seen = collapses(beat, { from: 78.5, to: 80 });
+  const before = seen[0].ul;
+  const lowest = Math.min(...seen.map((s) => s.ul));
+  assert(
+    lowest <= 0.3 * before + 1,
+    `lowered ahead of the predicted collapse (${before} → ${lowest})`,
+  );
+  const dropAt = seen.find((s) => s.ul === lowest)!.t;
+  assert(dropAt >= 79.5 && dropAt <= 80, `within the lead before the predicted onset (${dropAt})`);
+  assert(seen.every((s) => s.dl >= 18000), "the download is not lowered");
+});
+
+Deno.test("capacity: irregular collapses lower nothing ahead of time (v28 off-state)", () => {
+  const irregular = [5, 16, 33.5, 46.9, 70.2];
+  const seen = collapses(irregular, { from: 72, to: 140 });
+  const top = Math.max(...seen.map((s) => s.ul));
+  const lowest = Math.min(...seen.filter((s) => s.t > 75).map((s) => s.ul));
+  assert(lowest >= 0.9 * top, `no drop without a queue (${top} → ${lowest})`);
+});
