@@ -379,8 +379,8 @@ export class CapacityController implements Ratecontroller {
 
   /**
    * A cut made in this decision on a queue above `collapseQueue` times the threshold marks a
-   * collapse: its onset (the earliest send time of the samples above the threshold) is noted for
-   * the period search (v28, docs/controllers.md).
+   * collapse: its onset (the earliest send time of the samples at that level) is noted for the
+   * period search (v28, docs/controllers.md).
    */
   #noteCollapse(
     d: Direction,
@@ -388,9 +388,12 @@ export class CapacityController implements Ratecontroller {
   ): void {
     if (d.lastCutS !== x.now) return;
     if (secondLargest(x.deltas) < this.#p.collapseQueue * x.threshold) return;
+    // Dated by the samples at the collapse's level: one a little above the threshold may
+    // be an earlier, smaller queue (an overshoot) and date the onset too early (v28).
+    const level = this.#p.collapseQueue * x.threshold;
     let onset = x.now;
     for (let i = 0; i < x.deltas.length; i++) {
-      if (x.deltas[i] > x.threshold && x.sent[i] < onset) onset = x.sent[i];
+      if (x.deltas[i] > level && x.sent[i] < onset) onset = x.sent[i];
     }
     this.#recurrence.note(onset);
   }
