@@ -123,6 +123,11 @@ export interface CapacityParams {
   preemptHoldS: number;
   /** It is lowered to this fraction of its rate. */
   preemptFraction: number;
+  /**
+   * A cut from `preemptLeadS` before a predicted onset to this long after it keeps the estimate
+   * it found (either direction): it measured the collapse, not the level after it (v28p), s.
+   */
+  collapseKeepS: number;
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -157,6 +162,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   preemptLeadS: 0.4,
   preemptHoldS: 0.3,
   preemptFraction: 0.3,
+  collapseKeepS: 1,
 };
 
 /** Shortest and longest decision period, s. */
@@ -324,6 +330,7 @@ export class CapacityController implements Ratecontroller {
     const predictedS = this.#p.collapseQueue > 0
       ? this.#recurrence.next(now, this.#p.preemptHoldS)
       : undefined;
+    const kept = this.#collapseNow(now) ? { dl: this.#dl.cap, ul: this.#ul.cap } : undefined;
     const nextDl = this.#direction(this.#dl, {
       now,
       dt: r.dt,
@@ -354,6 +361,12 @@ export class CapacityController implements Ratecontroller {
       suspect: ulSuspect,
       predictedS,
     });
+    if (kept !== undefined) {
+      // A cut within a predicted collapse measured the collapse: the estimate stays, so the
+      // return after it is not limited as toward a level that may no longer hold (v28p).
+      if (this.#dl.lastCutS === now) this.#dl.cap = Math.max(this.#dl.cap, kept.dl);
+      if (this.#ul.lastCutS === now) this.#ul.cap = Math.max(this.#ul.cap, kept.ul);
+    }
     if (this.#p.collapseQueue > 0) {
       this.#noteCollapse(this.#dl, {
         now,
@@ -375,6 +388,13 @@ export class CapacityController implements Ratecontroller {
       this.#passAtS = Math.min(this.#passAtS, now + this.#p.drainS);
     }
     return { next_dl_rate: nextDl, next_ul_rate: nextUl };
+  }
+
+  /** Whether `now` lies in a predicted collapse: from `preemptLeadS` before its onset to `collapseKeepS` after. */
+  #collapseNow(now: number): boolean {
+    if (!(this.#p.collapseQueue > 0)) return false;
+    const at = this.#recurrence.next(now, this.#p.collapseKeepS);
+    return at !== undefined && now >= at - this.#p.preemptLeadS;
   }
 
   /**

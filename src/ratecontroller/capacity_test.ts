@@ -568,10 +568,14 @@ Deno.test("capacity: near its minimum rate the probe climbs in units of the base
  * a 60 ms queue, otherwise a queue only while the rate exceeds 5 Mbit/s. Returns both rates of every decision from `from` to `to` (s
  * after the start).
  */
-function collapses(onsets: readonly number[], window: { from: number; to: number }) {
-  const r = new Rig("cake");
+function collapses(
+  onsets: readonly number[],
+  window: { from: number; to: number },
+  params: Partial<CapacityParams> = {},
+) {
+  const r = new Rig("cake", { params });
   r.cur = { dl: 18000, ul: 4500 };
-  const seen: { t: number; ul: number; dl: number }[] = [];
+  const seen: { t: number; ul: number; dl: number; ulEstimate: number }[] = [];
   for (let k = 1; k * DT <= window.to + 1e-9; k++) {
     const t = k * DT;
     const inCollapse = onsets.some((o) => t > o && t <= o + 0.3 + 1e-9);
@@ -579,7 +583,7 @@ function collapses(onsets: readonly number[], window: { from: number; to: number
     r.all({ up: inCollapse ? 60 : Math.max(0, (r.cur.ul / 5000 - 1) * 100) });
     // The upload's counters show what our shaper lets through, whatever the link carries.
     const out = r.step({ dl: Math.min(r.cur.dl, 19000), ul: r.cur.ul });
-    if (t >= window.from - 1e-9) seen.push({ t, ...out });
+    if (t >= window.from - 1e-9) seen.push({ t, ...out, ulEstimate: r.ctl.capacity.ul });
   }
   return seen;
 }
@@ -605,4 +609,20 @@ Deno.test("capacity: irregular collapses lower nothing ahead of time (v28 off-st
   const top = Math.max(...seen.map((s) => s.ul));
   const lowest = Math.min(...seen.filter((s) => s.t > 75).map((s) => s.ul));
   assert(lowest >= 0.9 * top, `no drop without a queue (${top} → ${lowest})`);
+});
+
+Deno.test("capacity: a cut within a predicted collapse keeps the estimate from before it (v28p)", () => {
+  const beat = [5, 20, 35, 50, 65, 80];
+  // The sixth collapse (80 s) is predicted: its cut measures the collapse, not the level after it.
+  const estimates = (params: Partial<CapacityParams>) => {
+    const seen = collapses(beat, { from: 79, to: 81.5 }, params);
+    return { before: seen[0].ulEstimate, after: Math.min(...seen.map((s) => s.ulEstimate)) };
+  };
+  const kept = estimates({});
+  assert(kept.after >= kept.before, `kept (${kept.before} → ${kept.after})`);
+  const measured = estimates({ collapseKeepS: 0 });
+  assert(
+    measured.after < 0.8 * measured.before,
+    `without the rule the cut lowers it (${measured.before} → ${measured.after})`,
+  );
 });
