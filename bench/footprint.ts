@@ -15,14 +15,18 @@
  *
  *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--entry OTHER/main.ts] \
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
- *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]…
+ *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT]
  *   deno run -A bench/footprint.ts --idle-only [--rounds N] [--compare OTHER_CHECKOUT] [--seconds N]
  *   (-A: Deno reads /proc only with --allow-all)
  *
+ * `--rounds N` repeats the measurement N times, each round also with a bundle of `--compare`'s
+ * main.ts if given (interleaved A/B: every metric again with the suffix `_compare`, e.g.
+ * `daemon_peak_rss_mb_compare`); each metric is then the median of the rounds, and each round's
+ * figure is printed. The other checkout is bundled the way it bundles itself (with its
+ * src/release/bundle.ts when it has one, else into one file as before code splitting).
  * `--idle-only` measures only the idle phase (no load: the daemon goes idle after its idle delay
- * of quiet), `--rounds` times, each round also a bundle of `--compare`'s main.ts if given
- * (interleaved A/B: `daemon_cpu_pct_idle_compare`); the metric is the median of the rounds. It
- * also prints each round's nanosecond figure from schedstat and the wake-ups per second.
+ * of quiet), and also prints each round's nanosecond figure from schedstat and the wake-ups per
+ * second.
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`, and how the daemon's own part of each peak
@@ -54,6 +58,7 @@ import {
   writeTestbedReflectors,
 } from "../tests/e2e/daemon_flags.ts";
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
+import { bundleProgram } from "../src/release/bundle.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 /** The daemon's runtime dir in the release permission set (it may read and write there). */
@@ -96,10 +101,11 @@ const RUN_LUA = !Deno.args.includes("--no-lua");
  * `lua_isolation` named there (`daemon_cpu_pct_load_lua_worker`, `…_lua_none`, …).
  */
 const LUA_MODES = ["default", ...(argValue("--lua-modes")?.split(",").filter((m) => m) ?? [])];
-/** Only the idle phase, `ROUNDS` times (docs/footprint.md, "Idle CPU"). */
+/** Only the idle phase (docs/footprint.md, "Idle CPU"). */
 const IDLE_ONLY = Deno.args.includes("--idle-only");
+/** Rounds; each metric is the median of the rounds. */
 const ROUNDS = Math.max(1, Number(argValue("--rounds") ?? 1));
-/** Another checkout whose bundle is measured in the same rounds (`--idle-only`). */
+/** Another checkout whose bundle is measured in the same rounds. */
 const COMPARE = argValue("--compare")?.replace(/\/$/, "");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
 const RUN_OBSERVABILITY = Deno.args.includes("--observability");
@@ -373,24 +379,133 @@ function describePeak(d: Daemon): string {
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 
+/** Each metric's figures, one per round, in the order first reported. */
+const results = new Map<string, { unit: string; values: number[] }>();
+
+const fmt = (value: number, unit: string) => value.toFixed(unit === "%" ? 2 : 1);
+
+/**
+ * Records one figure of a metric: printed at once as a metric line with one round (so a later
+ * failure cannot lose it), else as the round's figure and, at the end, the median.
+ */
+function report(name: string, value: number, unit: string): void {
+  const r = results.get(name) ?? { unit, values: [] };
+  r.values.push(value);
+  results.set(name, r);
+  if (ROUNDS === 1) console.log(`metric ${name} ${fmt(value, unit)} ${unit}`);
+  else console.log(`footprint: round ${r.values.length}: ${name} ${fmt(value, unit)} ${unit}`);
+}
+
+/** With rounds: each metric's figures and median, after the last round. */
+function reportMedians(): void {
+  if (ROUNDS === 1) return;
+  for (const [name, { unit, values }] of results) {
+    console.log(`footprint: ${name} rounds ${values.map((v) => fmt(v, unit)).join(" ")} ${unit}`);
+  }
+  for (const [name, { unit, values }] of results) {
+    console.log(`metric ${name} ${fmt(median(values), unit)} ${unit}`);
+  }
+}
+
 /**
  * Where the peak went: the daemon's anonymous pages (its own heaps) against file pages (mostly
  * the runtime executable, shared with every process running it, and a smaller runtime when
- * compiled), and its children. Also as metric lines `daemon_rss_anon_mb…`, `daemon_rss_exe_mb…`.
+ * compiled), and its children. Also as metrics `daemon_rss_anon_mb…`, `daemon_rss_exe_mb…`.
  */
-function memoryLines(d: Daemon, suffix: string): string[] {
+function reportMemory(d: Daemon, suffix: string): void {
   const peak = d.rss.peakRoot;
   const exe = d.atStop?.exeBytes ?? 0;
-  if (peak === undefined) return [];
+  if (peak === undefined) return;
   console.log(
     `footprint: peak ${mb(d.rss.peakBytes)} MB = daemon ${mb(d.rss.peakRootBytes)} MB (anonymous ` +
       `${mb(peak.anonBytes)}, file-backed ${mb(peak.fileBytes)}; the executable's pages at stop ` +
       `${mb(exe)}) + children ${mb(d.rss.peakBytes - d.rss.peakRootBytes)} MB`,
   );
-  return [
-    `metric daemon_rss_anon_mb${suffix} ${mb(peak.anonBytes)} MB`,
-    `metric daemon_rss_exe_mb${suffix} ${mb(exe)} MB`,
-  ];
+  report(`daemon_rss_anon_mb${suffix}`, peak.anonBytes / 1e6, "MB");
+  report(`daemon_rss_exe_mb${suffix}`, exe / 1e6, "MB");
+}
+
+/** A bundle to run and its config. */
+interface Entry {
+  path: string;
+  config: string;
+}
+
+/**
+ * The plain daemon: `PHASE_S` of load, then `PHASE_S` idle after its idle delay, then load again
+ * (idle mode must end and control go on). Metrics with `suffix` (`_compare`).
+ */
+async function plainRun(tb: Testbed, name: string, entry: Entry, suffix: string): Promise<void> {
+  const d = new Daemon(tb, { dir, name, extra: [], entry });
+  const logPath = `${dir}/${name}.log`;
+  try {
+    await d.waitForControl(60, logPath);
+    const loadPct = await cpuPct(d.child.pid, `${name} load`, () => load(tb, PHASE_S));
+    await sleep((IDLE_DELAY_S + 3) * 1000); // queues drain, then the idle delay passes
+    const idlePct = await cpuPct(d.child.pid, `${name} idle`, () => sleep(PHASE_S * 1000));
+    // Idle mode must end when traffic returns, and control (statistics rows, which the
+    // writer flushes every 10 rows) must go on.
+    const rowsIdle = d.statsRows();
+    const log = () => Deno.readTextFileSync(logPath);
+    const resumeLoad = load(tb, 8);
+    const t0 = Date.now();
+    while (!log().includes("leaving idle mode") && Date.now() - t0 < 8000) await sleep(100);
+    const resumedS = (Date.now() - t0) / 1000;
+    await resumeLoad;
+    await sleep(1000);
+    if (!log().includes("leaving idle mode") || d.statsRows() === rowsIdle) {
+      throw new Error(`no control after the load returned:\n${tail(logPath)}`);
+    }
+    console.log(
+      `footprint: load returned after idle: pinging again ${resumedS} s after starting ` +
+        `iperf3 (its start-up included), ${d.statsRows() - rowsIdle} rows since`,
+    );
+    await d.stop();
+    console.log(`footprint: ${name} peak RSS by process: ${describePeak(d)}`);
+    report(`daemon_cpu_pct_load${suffix}`, loadPct, "%");
+    report(`daemon_cpu_pct_idle${suffix}`, idlePct, "%");
+    report(`daemon_peak_rss_mb${suffix}`, d.rss.peakBytes / 1e6, "MB");
+    reportMemory(d, suffix);
+  } finally {
+    await d.stop();
+    console.log(`footprint: ${name} daemon log tail:\n${tail(logPath)}`);
+  }
+}
+
+/**
+ * A daemon with a Lua plugin under `PHASE_S` of load. `mode` `default` is the daemon's default
+ * lua_isolation (the official `_lua` metrics); a mode named with --lua-modes is measured as well,
+ * with its own metric names (docs/footprint.md, "Lua").
+ */
+async function luaRun(
+  tb: Testbed,
+  options: { mode: string; round: number; entry: Entry; suffix: string },
+): Promise<void> {
+  const { mode, entry, suffix } = options;
+  const kind = mode === "default" ? "lua" : `lua_${mode}`;
+  const name = `${kind}${suffix}${options.round}`;
+  const d = new Daemon(tb, {
+    dir,
+    name,
+    extra: [
+      "--plugin-scripts",
+      "builtin:delay_tuner",
+      ...(mode === "default" ? [] : optional("--lua-isolation", mode)),
+    ],
+    entry,
+  });
+  try {
+    await d.waitForControl(60, `${dir}/${name}.log`);
+    const loadPct = await cpuPct(d.child.pid, `${name} load`, () => load(tb, PHASE_S));
+    await d.stop();
+    console.log(`footprint: ${name} peak RSS by process: ${describePeak(d)}`);
+    report(`daemon_cpu_pct_load_${kind}${suffix}`, loadPct, "%");
+    report(`daemon_peak_rss_mb_${kind}${suffix}`, d.rss.peakBytes / 1e6, "MB");
+    reportMemory(d, `_${kind}${suffix}`);
+  } finally {
+    await d.stop();
+    console.log(`footprint: ${name} daemon log tail:\n${tail(`${dir}/${name}.log`)}`);
+  }
 }
 
 const reason = netnsUnavailableReason();
@@ -402,37 +517,51 @@ const stale = removeStaleNamespaces();
 if (stale.length > 0) console.log(`footprint: removed stale namespaces ${stale.join(" ")}`);
 await Deno.mkdir(RUNTIME_DIR, { recursive: true });
 const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "footprint-" });
-const ENTRY = ENTRY_ARG ?? `${dir}/sqm-autorate.js`;
-if (ENTRY_ARG === undefined) {
+
+/**
+ * Bundles `checkout`'s main.ts into `outdir` the way that checkout bundles itself: with its
+ * src/release/bundle.ts when it has one (code splitting), else into one file, as `deno task
+ * bundle` did before.
+ */
+async function bundleCheckout(checkout: string, outdir: string): Promise<string> {
+  const recipe = `${checkout}/src/release/bundle.ts`;
+  let bundle: typeof bundleProgram | undefined;
+  try {
+    Deno.statSync(recipe);
+    bundle = checkout === ROOT
+      ? bundleProgram
+      : (await import(`file://${recipe}`)).bundleProgram as typeof bundleProgram;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  if (bundle !== undefined) {
+    return await bundle({ entry: `${checkout}/main.ts`, outdir, cwd: checkout });
+  }
+  const out = `${outdir}.js`;
   const r = await runAsync(
-    [Deno.execPath(), "bundle", "--platform", "deno", "--minify", "-o", ENTRY, `${ROOT}/main.ts`],
+    [Deno.execPath(), "bundle", "--platform", "deno", "--minify", "-o", out, `${checkout}/main.ts`],
     { timeoutMs: 120_000 },
   );
-  if (r.code !== 0) throw new Error(`deno bundle failed: ${r.stderr}`);
+  if (r.code !== 0) throw new Error(`deno bundle of ${checkout} failed: ${r.stderr}`);
+  return out;
 }
-const COMPARE_ENTRY = COMPARE === undefined ? undefined : {
-  path: `${dir}/compare.js`,
+
+const ENTRY = ENTRY_ARG ?? await bundleCheckout(ROOT, `${dir}/bundle`);
+const OWN_ENTRY: Entry = { path: ENTRY, config: ENTRY_CONFIG };
+const COMPARE_ENTRY: Entry | undefined = COMPARE === undefined ? undefined : {
+  path: await bundleCheckout(COMPARE, `${dir}/compare`),
   config: `${COMPARE}/deno.json`,
 };
-if (COMPARE_ENTRY !== undefined) {
-  const r = await runAsync(
-    [
-      Deno.execPath(),
-      "bundle",
-      "--platform",
-      "deno",
-      "--minify",
-      "-o",
-      COMPARE_ENTRY.path,
-      `${COMPARE}/main.ts`,
-    ],
-    { timeoutMs: 120_000 },
-  );
-  if (r.code !== 0) throw new Error(`deno bundle of ${COMPARE} failed: ${r.stderr}`);
+/** The entries of each round, with their metrics' suffix. */
+const ENTRIES: [string, Entry][] = [
+  ["", OWN_ENTRY],
+  ...(COMPARE_ENTRY === undefined ? [] : [["_compare", COMPARE_ENTRY] as [string, Entry]]),
+];
+for (const [, e] of ENTRIES) {
+  // Fill the module cache outside the namespaces (they have no network); the `run --help` below
+  // also leaves V8's code cache of the entry, so no daemon pays for writing it.
+  await runAsync([Deno.execPath(), "cache", "--config", e.config, e.path], { timeoutMs: 120_000 });
 }
-// Fill the module cache outside the namespaces (they have no network); the `run --help` below
-// also leaves V8's code cache of the entry, so no daemon pays for writing it.
-await runAsync([Deno.execPath(), "cache", "--config", ENTRY_CONFIG, ENTRY], { timeoutMs: 120_000 });
 knownFlags = (await runAsync([
   Deno.execPath(),
   "run",
@@ -446,6 +575,21 @@ knownFlags = (await runAsync([
 for (const f of ["--idle-delay", "--state-dir", "--lua-isolation"]) {
   if (!knownFlags.includes(f)) console.log(`footprint: ${ENTRY} has no ${f}; run without it`);
 }
+// The same for the modules a daemon loads on first use (the chunks of a split bundle): check-config
+// with a plugin starts the Lua engine.
+for (const [, e] of RUN_LUA && !IDLE_ONLY ? ENTRIES : []) {
+  const r = await runAsync([
+    Deno.execPath(),
+    "run",
+    "-P=dev",
+    "--config",
+    e.config,
+    e.path,
+    "check-config",
+    ...daemonFlags(dir, ["--plugin-scripts", "builtin:delay_tuner"]),
+  ], { timeoutMs: 120_000 });
+  if (r.code !== 0) console.log(`footprint: Lua warm-up of ${e.path} failed: ${r.stderr.trim()}`);
+}
 
 const tb = Testbed.create({
   shaper: "tbf",
@@ -458,128 +602,75 @@ const tb = Testbed.create({
   tempDir: dir,
   namePrefix: "sqmafp-",
 });
-/** Prints metric lines at once, so a later failure cannot lose them. */
-const metrics = { push: (...lines: string[]) => lines.forEach((l) => console.log(l)) };
 try {
   await writeTestbedReflectors(dir);
   console.log(
-    `footprint: ${ENTRY}, ${PHASE_S} s phases, ${STREAMS}+${STREAMS} TCP streams, ` +
-      `V8 flags: ${V8_FLAGS ?? "(none)"}, daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}`,
+    `footprint: ${ENTRIES.map(([, e]) => e.path).join(" vs ")}, ${PHASE_S} s phases, ` +
+      `${ROUNDS} round(s), ${STREAMS}+${STREAMS} TCP streams, V8 flags: ${V8_FLAGS ?? "(none)"}, ` +
+      `daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}`,
   );
 
   if (IDLE_ONLY) {
     // A/B interleaved: this checkout and the other one in turns, so both see the same machine.
-    const own = { path: ENTRY, config: ENTRY_CONFIG };
-    const a: { pct: number; precisePct: number }[] = [];
-    const b: { pct: number; precisePct: number }[] = [];
+    const figures = new Map<string, { pct: number; precisePct: number }[]>();
     for (let round = 1; round <= ROUNDS; round++) {
-      a.push(await idleRound(tb, `idle${round}`, own));
-      if (COMPARE_ENTRY !== undefined) {
-        b.push(await idleRound(tb, `compare${round}`, COMPARE_ENTRY));
+      for (const [suffix, e] of ENTRIES) {
+        const name = suffix === "" ? `idle${round}` : `compare${round}`;
+        const r = await idleRound(tb, name, e);
+        figures.set(suffix, [...figures.get(suffix) ?? [], r]);
+        report(`daemon_cpu_pct_idle${suffix}`, r.pct, "%");
       }
     }
-    const show = (rs: typeof a) =>
-      `median ${median(rs.map((r) => r.precisePct)).toFixed(3)} % (schedstat; rounds ` +
-      `${rs.map((r) => r.precisePct.toFixed(3)).join(" ")})`;
-    console.log(`footprint: idle ${show(a)}`);
-    if (b.length > 0) console.log(`footprint: compare idle ${show(b)}`);
-    const pct = (rs: typeof a) => median(rs.map((r) => r.pct)).toFixed(2);
-    metrics.push(`metric daemon_cpu_pct_idle ${pct(a)} %`);
-    if (b.length > 0) metrics.push(`metric daemon_cpu_pct_idle_compare ${pct(b)} %`);
-  }
-
-  if (RUN_PLAIN && !IDLE_ONLY) {
-    const d = new Daemon(tb, { dir, name: "plain", extra: [] });
-    try {
-      await d.waitForControl(60, `${dir}/plain.log`);
-      const loadPct = await cpuPct(d.child.pid, "load", () => load(tb, PHASE_S));
-      await sleep((IDLE_DELAY_S + 3) * 1000); // queues drain, then the idle delay passes
-      const idlePct = await cpuPct(d.child.pid, "idle", () => sleep(PHASE_S * 1000));
-      // Idle mode must end when traffic returns, and control (statistics rows, which the
-      // writer flushes every 10 rows) must go on.
-      const rowsIdle = d.statsRows();
-      const log = () => Deno.readTextFileSync(`${dir}/plain.log`);
-      const resumeLoad = load(tb, 8);
-      const t0 = Date.now();
-      while (!log().includes("leaving idle mode") && Date.now() - t0 < 8000) await sleep(100);
-      const resumedS = (Date.now() - t0) / 1000;
-      await resumeLoad;
-      await sleep(1000);
-      if (!log().includes("leaving idle mode") || d.statsRows() === rowsIdle) {
-        throw new Error(`no control after the load returned:\n${tail(`${dir}/plain.log`)}`);
-      }
+    for (const [suffix, rs] of figures) {
       console.log(
-        `footprint: load returned after idle: pinging again ${resumedS} s after starting ` +
-          `iperf3 (its start-up included), ${d.statsRows() - rowsIdle} rows since`,
+        `footprint: idle${suffix} median ${
+          median(rs.map((r) => r.precisePct)).toFixed(3)
+        } % (schedstat; rounds ${rs.map((r) => r.precisePct.toFixed(3)).join(" ")})`,
       );
-      await d.stop();
-      console.log(`footprint: plain peak RSS by process: ${describePeak(d)}`);
-      metrics.push(
-        `metric daemon_cpu_pct_load ${loadPct.toFixed(2)} %`,
-        `metric daemon_cpu_pct_idle ${idlePct.toFixed(2)} %`,
-        `metric daemon_peak_rss_mb ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
-        ...memoryLines(d, ""),
-      );
-    } finally {
-      await d.stop();
-      console.log(`footprint: plain daemon log tail:\n${tail(`${dir}/plain.log`)}`);
     }
   }
 
-  if (RUN_OBSERVABILITY && !IDLE_ONLY) {
-    // The plain daemon again with /metrics, the live page and an MQTT publisher configured
-    // (no broker: it retries with backoff) and nobody requesting anything: what the
-    // observability costs when no one looks (docs/observability.md).
-    const d = new Daemon(tb, {
-      dir,
-      name: "observability",
-      extra: ["--metrics-listen", "127.0.0.1:9101", "--mqtt-url", "mqtt://127.0.0.1:1883"],
-    });
-    try {
-      await d.waitForControl(60, `${dir}/observability.log`);
-      const loadPct = await cpuPct(d.child.pid, "observability load", () => load(tb, PHASE_S));
-      await sleep((IDLE_DELAY_S + 3) * 1000);
-      const idlePct = await cpuPct(d.child.pid, "observability idle", () => sleep(PHASE_S * 1000));
-      await d.stop();
-      metrics.push(
-        `metric daemon_cpu_pct_load_observability ${loadPct.toFixed(2)} %`,
-        `metric daemon_cpu_pct_idle_observability ${idlePct.toFixed(2)} %`,
-        `metric daemon_peak_rss_mb_observability ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
-      );
-    } finally {
-      await d.stop();
-      console.log(`footprint: observability daemon log tail:\n${tail(`${dir}/observability.log`)}`);
+  for (let round = 1; round <= ROUNDS && !IDLE_ONLY; round++) {
+    // A/B interleaved: each daemon of this checkout, then the same of the other one.
+    for (const [suffix, e] of RUN_PLAIN ? ENTRIES : []) {
+      await plainRun(tb, `plain${suffix}${round}`, e, suffix);
+    }
+    if (RUN_OBSERVABILITY && round === 1) {
+      // The plain daemon again with /metrics, the live page and an MQTT publisher configured
+      // (no broker: it retries with backoff) and nobody requesting anything: what the
+      // observability costs when no one looks (docs/observability.md).
+      const d = new Daemon(tb, {
+        dir,
+        name: "observability",
+        extra: ["--metrics-listen", "127.0.0.1:9101", "--mqtt-url", "mqtt://127.0.0.1:1883"],
+      });
+      try {
+        await d.waitForControl(60, `${dir}/observability.log`);
+        const loadPct = await cpuPct(d.child.pid, "observability load", () => load(tb, PHASE_S));
+        await sleep((IDLE_DELAY_S + 3) * 1000);
+        const idlePct = await cpuPct(
+          d.child.pid,
+          "observability idle",
+          () => sleep(PHASE_S * 1000),
+        );
+        await d.stop();
+        console.log(`metric daemon_cpu_pct_load_observability ${loadPct.toFixed(2)} %`);
+        console.log(`metric daemon_cpu_pct_idle_observability ${idlePct.toFixed(2)} %`);
+        console.log(
+          `metric daemon_peak_rss_mb_observability ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
+        );
+      } finally {
+        await d.stop();
+        console.log(
+          `footprint: observability daemon log tail:\n${tail(`${dir}/observability.log`)}`,
+        );
+      }
+    }
+    for (const mode of RUN_LUA ? LUA_MODES : []) {
+      for (const [suffix, entry] of ENTRIES) await luaRun(tb, { mode, round, entry, suffix });
     }
   }
-
-  for (const mode of RUN_LUA && !IDLE_ONLY ? LUA_MODES : []) {
-    // `default`: the daemon's default lua_isolation (the official metrics); a mode named with
-    // --lua-modes is measured as well, with its own metric names (docs/footprint.md, "Lua").
-    const name = mode === "default" ? "lua" : `lua_${mode}`;
-    const d = new Daemon(tb, {
-      dir,
-      name,
-      extra: [
-        "--plugin-scripts",
-        "builtin:delay_tuner",
-        ...(mode === "default" ? [] : optional("--lua-isolation", mode)),
-      ],
-    });
-    try {
-      await d.waitForControl(60, `${dir}/${name}.log`);
-      const loadPct = await cpuPct(d.child.pid, `${name} load`, () => load(tb, PHASE_S));
-      await d.stop();
-      console.log(`footprint: ${name} peak RSS by process: ${describePeak(d)}`);
-      metrics.push(
-        `metric daemon_cpu_pct_load_${name} ${loadPct.toFixed(2)} %`,
-        `metric daemon_peak_rss_mb_${name} ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
-        ...memoryLines(d, `_${name}`),
-      );
-    } finally {
-      await d.stop();
-      console.log(`footprint: ${name} daemon log tail:\n${tail(`${dir}/${name}.log`)}`);
-    }
-  }
+  reportMedians();
 } finally {
   tb.destroy();
   await Deno.remove(dir, { recursive: true }).catch(() => {});

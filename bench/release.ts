@@ -1,17 +1,20 @@
 /**
- * Release figures: runs `deno task bundle` and measures the bundle (the same graph
- * `deno compile --bundle --minify` embeds in the binary), its start-up under exactly the daemon
- * manifest, and the payload `deno compile` appends to the runtime (built on a stand-in runtime,
- * since denort cannot be downloaded here; the payload does not depend on the runtime).
+ * Release figures: runs `deno task bundle` and measures the bundle (the modules `deno task
+ * compile` embeds in the binary), its start-up under exactly the daemon manifest, and the payload
+ * `deno compile` appends to the runtime (built on a stand-in runtime, since denort cannot be
+ * downloaded here; the payload does not depend on the runtime).
  *
  *   deno run -P=dev bench/release.ts
  *
- * Ends with `metric bundle_size <MB> MB`.
+ * Ends with `metric bundle_size <MB> MB` (every file of the bundle) and `metric
+ * bundle_loaded_size <MB> MB` (the entry module and the chunks it loads at start: what a daemon
+ * without Lua and observability loads).
  */
 import { median } from "../src/util/stats.ts";
+import { BUNDLE_DIR, BUNDLE_ENTRY, bundleFiles, loadedWithEntry } from "../src/release/bundle.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const BUNDLE = `${ROOT}dist/sqm-autorate.js`;
+const BUNDLE = `${ROOT}${BUNDLE_ENTRY}`;
 
 async function deno(args: string[], env?: Record<string, string>): Promise<void> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -30,8 +33,15 @@ async function deno(args: string[], env?: Record<string, string>): Promise<void>
 const t0 = performance.now();
 await deno(["task", "bundle"]);
 const bundleMs = performance.now() - t0;
-const bundleBytes = (await Deno.stat(BUNDLE)).size;
-console.log(`deno task bundle: ${bundleMs.toFixed(0)} ms, ${bundleBytes} bytes`);
+const outdir = `${ROOT}${BUNDLE_DIR}`;
+const size = (files: string[]) =>
+  files.reduce((sum, f) => sum + Deno.statSync(`${outdir}/${f}`).size, 0);
+const bundleBytes = size(bundleFiles(outdir));
+const loadedBytes = size(loadedWithEntry(outdir, BUNDLE.slice(outdir.length + 1)));
+console.log(
+  `deno task bundle: ${bundleMs.toFixed(0)} ms, ${bundleBytes} bytes, ${loadedBytes} of them ` +
+    `loaded at start`,
+);
 
 // Start-up of the bundle under the manifest (deno run, so it includes the CLI's own start-up).
 const runArgs = ["run", "-P=daemon", "--no-prompt", "--config", `${ROOT}deno.json`, BUNDLE];
@@ -65,4 +75,5 @@ console.log(`metric bundle_startup_median ${median(startups).toFixed(0)} ms`);
 if (payloadBytes !== undefined) {
   console.log(`metric compile_payload_size ${(payloadBytes / 1e6).toFixed(3)} MB`);
 }
+console.log(`metric bundle_loaded_size ${(loadedBytes / 1e6).toFixed(3)} MB`);
 console.log(`metric bundle_size ${(bundleBytes / 1e6).toFixed(3)} MB`);

@@ -14,15 +14,22 @@
  *
  * Flags passed to deno compile, and why:
  * - `-P=daemon`: the permission manifest in deno.json, baked into the binary (it never prompts).
- * - `--bundle --minify`: esbuild bundles the graph into one module instead of embedding the npm
- *   node_modules tree (payload about 1.2 MB instead of about 9.8 MB, zod alone is 5.9 MB), and
- *   nothing CommonJS is left to analyse at run time. Safe here because the graph is statically
- *   resolvable (`deno task bundle` and tests/release run the bundle, Lua engine included, under
- *   the manifest) and the Lua wasm and scripts are embedded as modules (src/lua/glue_wasm.ts,
- *   src/lua/embedded_scripts.ts) rather than read from disk, so no `--include lua/` is needed
- *   (an included file would need a read grant to be opened). The entry is main.ts (the CommonJS
- *   globals bundled wasmoon expects are defined by src/lua/cjs_globals.ts).
- *   `--no-bundle` compiles main.ts with the plain graph and `--exclude-unused-npm`.
+ * - the entry is the bundle of `deno task bundle` (src/release/bundle.ts: esbuild with code
+ *   splitting into dist/sqm-autorate/, built first by this script): the main module plus a chunk
+ *   for each module the program imports dynamically (the Lua engine and its payloads, the
+ *   observability listener, the MQTT publisher), so that the daemon's main module carries only
+ *   what it runs (docs/footprint.md, "Code splitting"). deno compile embeds the entry's module
+ *   graph, and a chunk is in it as a static import or an `import("./chunk.js")` of a literal
+ *   specifier, which deno follows: every chunk is embedded without `--include` (a test checks each
+ *   one byte for byte) and loads without a read grant. `deno compile --bundle` instead inlines
+ *   every dynamic import into one module. Bundling rather than embedding the npm node_modules tree
+ *   keeps the payload at about 0.6 MB instead of about 9.8 MB (zod alone is 5.9 MB), and nothing
+ *   CommonJS is left to analyse at run time. The Lua wasm and scripts are embedded as modules
+ *   (src/lua/glue_wasm.ts, src/lua/embedded_scripts.ts) rather than read from disk, so no
+ *   `--include lua/` is needed (an included file would need a read grant to be opened).
+ *   `--no-bundle` compiles main.ts with the plain graph.
+ * - `--exclude-unused-npm`: only npm packages the graph reaches (none in the bundle) are embedded,
+ *   not the lockfile's whole snapshot.
  * - `--v8-flags=…` (src/release/v8_flags.ts): memory settings chosen by measurement, baked in.
  * - `--no-code-cache` (default; `--code-cache` to keep it): a compiled binary otherwise writes a
  *   V8 code cache into the temp directory on its first run. On routers /tmp is RAM, systemd's
@@ -31,6 +38,7 @@
  */
 
 import { v8FlagsArg } from "../src/release/v8_flags.ts";
+import { BUNDLE_DIR, BUNDLE_ENTRY, bundleArgs, bundleProgram } from "../src/release/bundle.ts";
 
 /** Targets with a Deno build that fit a router (glibc Linux only). */
 export const TARGETS = {
@@ -49,7 +57,7 @@ export interface CompileOptions {
   output: string;
   /** Keep V8's code cache (default false: `--no-code-cache`). */
   codeCache: boolean;
-  /** Bundle with esbuild (default true). */
+  /** Compile the bundle of `deno task bundle` (default true) instead of main.ts's graph. */
   bundle: boolean;
 }
 
@@ -107,6 +115,11 @@ export function parseArgs(args: readonly string[]): CompileOptions & { print: bo
   return { target: t, output: output ?? defaultOutput(t), codeCache, bundle, print };
 }
 
+/** The `deno bundle` arguments run before compiling (none without the bundle). */
+export function bundleStep(options: CompileOptions): string[] | undefined {
+  return options.bundle ? bundleArgs({ entry: "main.ts", outdir: BUNDLE_DIR }) : undefined;
+}
+
 /** The `deno compile` arguments for a build (without the `deno` executable). */
 export function compileArgs(options: CompileOptions): string[] {
   const args = [
@@ -119,11 +132,10 @@ export function compileArgs(options: CompileOptions): string[] {
     options.target,
     "--output",
     options.output,
+    "--exclude-unused-npm",
   ];
-  if (options.bundle) args.push("--bundle", "--minify");
-  else args.push("--exclude-unused-npm");
   if (!options.codeCache) args.push("--no-code-cache");
-  args.push("main.ts");
+  args.push(options.bundle ? BUNDLE_ENTRY : "main.ts");
   return args;
 }
 
@@ -186,7 +198,9 @@ async function main(args: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const args2 = compileArgs(options);
+  const bundle = bundleStep(options);
   if (options.print) {
+    if (bundle !== undefined) console.log(["deno", ...bundle].join(" "));
     console.log(["deno", ...args2].join(" "));
     return 0;
   }
@@ -197,6 +211,14 @@ async function main(args: readonly string[]): Promise<number> {
     return EXIT_NO_DENORT;
   }
   await Deno.mkdir(new URL("dist/", ROOT), { recursive: true });
+  if (bundle !== undefined) {
+    console.error(`deno ${bundle.join(" ")}`);
+    await bundleProgram({
+      entry: "main.ts",
+      outdir: new URL(BUNDLE_DIR, ROOT).pathname,
+      cwd: new URL(".", ROOT).pathname,
+    });
+  }
   console.error(`DENORT_BIN=${denortBin} deno ${args2.join(" ")}`);
   const child = new Deno.Command(Deno.execPath(), {
     args: args2,

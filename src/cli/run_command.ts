@@ -18,7 +18,7 @@ import { DAEMON_MANIFEST } from "../release/manifest.ts";
 import { daemonTelemetry, startObservability } from "../daemon/observability.ts";
 import type { Telemetry } from "../report/telemetry.ts";
 import { parseListenAddress } from "../util/listen_address.ts";
-import { parseMqttUrl } from "../report/mqtt_publisher.ts";
+import { parseMqttUrl } from "../report/mqtt_url.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement

@@ -2,16 +2,19 @@
  * Wires the observability outputs of a running daemon: the telemetry collector (a control-loop
  * observer fed with replies and read-only views of measurement and plugins), the HTTP listener
  * when `metrics_listen` is set, and the MQTT publisher when `mqtt_url` is set. See
- * docs/observability.md.
+ * docs/observability.md. The listener (with the live page's embedded uPlot) and the publisher are
+ * imported only when configured, so that they stay out of the daemon's main module otherwise
+ * (docs/footprint.md, "Code splitting").
  */
 import type { Logger } from "@logtape/logtape";
 import type { Settings } from "../config/types.ts";
 import type { ControlObserver } from "../control/ports.ts";
 import type { Measurement } from "../measure/mod.ts";
 import { Telemetry } from "../report/telemetry.ts";
-import { type ObservabilityServer, startObservabilityServer } from "../report/http_server.ts";
+import type { ObservabilityServer } from "../report/http_server.ts";
 import { parseListenAddress } from "../util/listen_address.ts";
-import { MqttPublisher, parseMqttUrl } from "../report/mqtt_publisher.ts";
+import type { MqttPublisher } from "../report/mqtt_publisher.ts";
+import { parseMqttUrl } from "../report/mqtt_url.ts";
 import { systemClock } from "../util/clock.ts";
 
 /** What the daemon gets: observers for the loop, and a stop function. */
@@ -57,6 +60,7 @@ export async function startObservability(
   if (settings.metrics_listen.trim() !== "") {
     const address = parseListenAddress(settings.metrics_listen);
     try {
+      const { startObservabilityServer } = await import("../report/http_server.ts");
       server = await startObservabilityServer(address, { telemetry, logger });
     } catch (e) {
       logger.error("cannot listen on {address} for metrics and the live page: {error}", {
@@ -68,6 +72,7 @@ export async function startObservability(
   let mqtt: MqttPublisher | undefined;
   if (settings.mqtt_url.trim() !== "") {
     // Reads the telemetry on its own timer: the control loop never waits for the broker.
+    const { MqttPublisher } = await import("../report/mqtt_publisher.ts");
     mqtt = new MqttPublisher({
       target: parseMqttUrl(settings.mqtt_url),
       source: telemetry,

@@ -4,7 +4,7 @@
  * allowed ones instead of as a NotCapable error in the running daemon. Pure.
  */
 import { parseListenAddress } from "../util/listen_address.ts";
-import { parseMqttUrl } from "../report/mqtt_publisher.ts";
+import { parseMqttUrl } from "../report/mqtt_url.ts";
 import type { PermissionManifest } from "./manifest.ts";
 
 function outside(setting: string, text: string, manifest: PermissionManifest): string {

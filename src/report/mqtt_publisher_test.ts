@@ -3,7 +3,8 @@
  * loopback port, read back with mosquitto_sub. Skips with the reason when mosquitto is missing.
  */
 import { assert, assertEquals, waitUntil } from "../util/assert.ts";
-import { discoveryMessages, MqttPublisher, mqttTopics, parseMqttUrl } from "./mqtt_publisher.ts";
+import { discoveryMessages, MqttPublisher, mqttTopics } from "./mqtt_publisher.ts";
+import { parseMqttUrl } from "./mqtt_url.ts";
 import {
   connectPacket,
   encodeRemainingLength,

@@ -9,6 +9,7 @@ import { expectCode, ROOT, runDeno, type RunDenoOptions } from "../release/run_d
 import { needs } from "../../src/util/netns_testing.ts";
 import { fetchAarch64Deno } from "./deno_package.ts";
 import { aarch64Launcher } from "./qemu.ts";
+import { BUNDLE_DIR, BUNDLE_ENTRY, bundleFiles } from "../../src/release/bundle.ts";
 
 /** The prepared aarch64 Deno and the files it runs. */
 export interface Aarch64Setup {
@@ -18,7 +19,7 @@ export interface Aarch64Setup {
   readonly env: Readonly<Record<string, string>>;
   /** Per-run directory (removed when the test process ends). */
   readonly dir: string;
-  /** The program as `deno task bundle` writes it (a copy). */
+  /** The program's entry module as `deno task bundle` writes it (a copy, chunks beside it). */
   readonly bundle: string;
   /** tests/release/probe.ts, bundled. */
   readonly probe: string;
@@ -41,8 +42,13 @@ async function prepare(): Promise<Aarch64Setup | string> {
       `${fetched.cached ? ", cached" : ""}) under ${launcher.prefix.join(" ") || "no emulator"}`,
   );
   expectCode(await runDeno(["task", "bundle"]), 0, "deno task bundle");
-  const bundle = `${dir}/sqm-autorate.js`;
-  await Deno.copyFile(`${ROOT}/dist/sqm-autorate.js`, bundle);
+  // The whole directory: the entry module loads its chunks (the Lua engine among them) from beside
+  // it on first use.
+  await Deno.mkdir(`${dir}/sqm-autorate`);
+  for (const f of bundleFiles(`${ROOT}/${BUNDLE_DIR}`)) {
+    await Deno.copyFile(`${ROOT}/${BUNDLE_DIR}/${f}`, `${dir}/sqm-autorate/${f}`);
+  }
+  const bundle = `${dir}/sqm-autorate/${BUNDLE_ENTRY.slice(BUNDLE_DIR.length + 1)}`;
   const probe = `${dir}/probe.js`;
   const b = await runDeno(["bundle", "--platform", "deno", "-o", probe, "tests/release/probe.ts"]);
   expectCode(b, 0, "bundle the permission probe");

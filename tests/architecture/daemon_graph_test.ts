@@ -2,10 +2,18 @@
  * What the daemon loads when no Lua is configured: no `node:` module (Deno's Node compatibility
  * layer costs several MB of resident memory, docs/footprint.md) and no npm package beyond zod and
  * LogTape. Checked twice: on the source graph (`deno info`, static imports from main.ts; the Lua
- * engine is imported dynamically) and on the bundle users run, where a bundler inlines dynamic
- * imports and hoists every `node:` import of the inlined code to the top.
+ * engine is imported dynamically) and on the bundle users run (src/release/bundle.ts), where the
+ * bundler hoists every `node:` import of a module to the top of the chunk that carries it, and
+ * where the modules imported on first use (the Lua engine and its payloads, the observability
+ * listener with uPlot, the MQTT publisher) must stay out of what the main module loads.
  */
 import { assert, assertEquals } from "../../src/util/assert.ts";
+import {
+  bundleFiles,
+  bundleProgram,
+  loadedWithEntry,
+  staticImports,
+} from "../../src/release/bundle.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -92,27 +100,42 @@ Deno.test("daemon graph: main.ts reaches no node: module and no npm package but 
   assertEquals(offending.map(([, chain]) => short(chain)), []);
 });
 
-Deno.test("daemon graph: the bundle imports no node: module at its top but LogTape's node:util, and no CommonJS", async () => {
+/**
+ * Modules the daemon imports on first use, each a chunk of its own named after it (esbuild names
+ * the chunk of a dynamic import after its module), with what it carries.
+ */
+const ON_FIRST_USE = new Map([
+  ["glue_wasm", "the Lua engine's wasm"],
+  ["wasmoon_bundle", "wasmoon"],
+  ["worker_bundle", "the Lua worker's script"],
+  ["mod", "the Lua engine (src/lua/mod.ts)"],
+  ["http_server", "the observability listener and uPlot"],
+  ["mqtt_publisher", "the MQTT publisher"],
+]);
+
+Deno.test("daemon graph: the bundle's main module loads no node: module but LogTape's node:util, no CommonJS and no module used on first use", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sqma-graph-" });
   try {
-    const out = `${dir}/sqm-autorate.js`;
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--platform", "deno", "--minify", "-q", "-o", out, `${ROOT}main.ts`],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert(r.success, new TextDecoder().decode(r.stderr));
-    const js = await Deno.readTextFile(out);
-    // Static imports only (`import x from"node:fs"`, `import"node:fs"`); `import("node:…")` is
-    // dynamic and loads nothing until it runs.
-    const statics = [
-      ...js.matchAll(/\bimport\s*(?:[\w$*{},\s]+?\s*from\s*)?["'](node:[^"']+)["']/g),
-    ]
-      .map((m) => m[1]);
-    assertEquals([...new Set(statics)].filter((s) => !BUNDLE_NODE_ALLOWED.has(s)), []);
+    const entry = await bundleProgram({ entry: `${ROOT}main.ts`, outdir: dir });
+    const files = bundleFiles(dir);
+    const text = new Map(files.map((f) => [f, Deno.readTextFileSync(`${dir}/${f}`)]));
+    // What loads with the main module: its static imports, transitively.
+    const loaded = new Set(loadedWithEntry(dir, entry.slice(dir.length + 1)));
+    // Static `node:` imports only; `import("node:…")` is dynamic and loads nothing until it runs.
+    const nodeImports = [...loaded].flatMap((f) =>
+      staticImports(text.get(f)!).filter((s) => s.startsWith("node:"))
+    );
+    assertEquals([...new Set(nodeImports)].filter((s) => !BUNDLE_NODE_ALLOWED.has(s)), []);
     // A CommonJS package (commander was one) makes the bundler load node:module for `require`.
-    assert(!js.includes("__deno_internal_createRequire"), "the bundle carries CommonJS code");
-    assert(js.includes("Usage: "), "the bundle is the program");
+    for (const [f, js] of text) {
+      assert(!js.includes("__deno_internal_createRequire"), `${f} carries CommonJS code`);
+    }
+    assert(text.get("main.js")!.includes("Usage: "), "the bundle is the program");
+    for (const [module, what] of ON_FIRST_USE) {
+      const chunk = files.find((f) => f.startsWith(`${module}-`));
+      assert(chunk !== undefined, `${what} (${module}) is not a chunk of its own: ${files}`);
+      assert(!loaded.has(chunk), `${what} loads with the main module`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,11 +1,14 @@
 /**
  * `deno task compile`: fails clearly without a denort runtime, and with a stand-in runtime (any
  * x86_64 ELF file; the result cannot run) shows what `deno compile` bakes into the binary: the
- * daemon manifest, no net/sys/ffi, no code cache, one bundled module.
+ * daemon manifest, no net/sys/ffi, no code cache, and every module of `deno task bundle`'s output
+ * (the entry and its chunks).
  */
 import { assert, assertEquals, assertThrows } from "../../src/util/assert.ts";
 import { DAEMON_MANIFEST } from "../../src/release/manifest.ts";
+import { BUNDLE_DIR, bundleArgs, bundleFiles } from "../../src/release/bundle.ts";
 import {
+  bundleStep,
   compileArgs,
   defaultOutput,
   elfMachine,
@@ -52,7 +55,7 @@ Deno.test("DENORT_BIN that is missing, the deno CLI, or the wrong architecture i
   }
 });
 
-Deno.test("compile arguments: manifest, bundle+minify, no code cache by default", () => {
+Deno.test("compile arguments: manifest, the code-split bundle, no code cache by default", () => {
   const o = parseArgs(["--target", "aarch64-unknown-linux-gnu"]);
   assertEquals(o.output, defaultOutput("aarch64-unknown-linux-gnu"));
   assertEquals(compileArgs(o), [
@@ -65,11 +68,12 @@ Deno.test("compile arguments: manifest, bundle+minify, no code cache by default"
     "aarch64-unknown-linux-gnu",
     "--output",
     "dist/sqm-autorate-aarch64-linux",
-    "--bundle",
-    "--minify",
+    "--exclude-unused-npm",
     "--no-code-cache",
-    "main.ts",
+    "dist/sqm-autorate/main.js",
   ]);
+  // The bundle compiled is the one `deno task bundle` writes (src/release/bundle_test.ts).
+  assertEquals(bundleStep(o), bundleArgs({ entry: "main.ts", outdir: BUNDLE_DIR }));
   const plain = parseArgs([
     "--",
     "--target=x86_64-unknown-linux-gnu",
@@ -78,6 +82,7 @@ Deno.test("compile arguments: manifest, bundle+minify, no code cache by default"
   ]);
   const args = compileArgs(plain);
   assert(args.includes("--exclude-unused-npm") && !args.includes("--bundle"), args.join(" "));
+  assertEquals(bundleStep(plain), undefined);
   assert(!args.includes("--no-code-cache"), args.join(" "));
   assertEquals(args.at(-1), "main.ts");
   assert(assertThrows(() => parseArgs([]), Error).message.includes("--target is required"));
@@ -143,16 +148,22 @@ Deno.test({
       for (const kind of ["allow_sys", "allow_ffi"]) {
         assertEquals(metadataField(text, kind), null, kind);
       }
-      assert(text.includes(".deno_compile_bundle_"), "the graph is embedded as one bundle");
-      // The embedded module is byte for byte what `deno task bundle` writes, so the bundle tests
-      // under -P=daemon (manifest_test.ts) run exactly the code the binary runs.
-      expectCode(await runDeno(["task", "bundle"]), 0, "deno task bundle");
-      const bundle = await Deno.readTextFile(`${ROOT}/dist/sqm-autorate.js`);
-      assert(bundle.length > 100_000, "bundle has the whole program");
+      // Every module of the bundle the task built (the entry and each chunk, Lua payloads
+      // included) is embedded byte for byte: deno compile follows the chunks' static and literal
+      // dynamic imports, so the bundle tests under -P=daemon (manifest_test.ts) run exactly the
+      // code the binary runs, and a Lua daemon finds its chunks.
+      const outdir = `${ROOT}/${BUNDLE_DIR}`;
+      const files = bundleFiles(outdir);
       assert(
-        new TextDecoder().decode(await Deno.readFile(out)).includes(bundle),
-        "bundle embedded",
+        files.includes("main.js") && files.some((f) => f.startsWith("glue_wasm-")),
+        `${files}`,
       );
+      const binary = new TextDecoder().decode(await Deno.readFile(out));
+      for (const f of files) {
+        const js = await Deno.readTextFile(`${outdir}/${f}`);
+        assert(binary.includes(js), `${f} embedded`);
+      }
+      assert(!text.includes(".deno_compile_bundle_"), "deno compile bundled again");
       assertEquals(metadataField(text, "code_cache_key"), null);
       const cached = await build(`${dir}/sqm-autorate-cc`, ["--code-cache"]);
       assert(metadataField(cached, "code_cache_key") !== null, "--code-cache keeps a cache key");

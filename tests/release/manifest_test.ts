@@ -7,6 +7,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { parseProbeOutput, probeProblems } from "./probe.ts";
 import { daemonRunArgs, exists, expectCode, ROOT, runDeno } from "./run_deno.ts";
 import { needs } from "../../src/util/netns_testing.ts";
+import { BUNDLE_DIR, BUNDLE_ENTRY, bundleFiles, bundleProgram } from "../../src/release/bundle.ts";
 
 const STATS_DIR = "/tmp/sqm-autorate";
 
@@ -136,10 +137,23 @@ Deno.test("main.ts simulate --duration 5 under -P=daemon", async () => {
 Deno.test("deno task bundle: the bundle runs under exactly the manifest", async (t) => {
   const b = await runDeno(["task", "bundle"]);
   expectCode(b, 0, "deno task bundle");
-  const bundle = `${ROOT}/dist/sqm-autorate.js`;
-  const text = await Deno.readTextFile(bundle);
-  // Statically resolved: no import of project files or npm packages is left to resolve.
-  assert(!/from\s*["'](\.\.?\/|npm:)/.test(text), "bundle still imports modules");
+  const bundle = `${ROOT}/${BUNDLE_ENTRY}`;
+  // Statically resolved: no import of project files or npm packages is left to resolve, only
+  // the bundle's own chunks, side by side (imported without a read grant).
+  const files = bundleFiles(`${ROOT}/${BUNDLE_DIR}`);
+  for (const f of files) {
+    const text = await Deno.readTextFile(`${ROOT}/${BUNDLE_DIR}/${f}`);
+    const specifiers = [
+      ...text.matchAll(
+        /(?:\bfrom|\bimport)\s*\(?\s*(["'])((?:\.{1,2}\/|\/|npm:|jsr:|https?:|file:)[^"'\s]*)\1/g,
+      ),
+    ].map((m) => m[2]);
+    assert(f !== "main.js" || specifiers.length > 0, "main.js imports no chunk");
+    const outside = specifiers.filter((s) =>
+      !/^\.\/[\w-]+\.js$/.test(s) || !files.includes(s.slice(2))
+    );
+    assertEquals(outside, [], `${f} imports modules outside the bundle`);
+  }
   await t.step("--version", async () => {
     const r = await runDeno(daemonRunArgs(bundle, ["--version"]));
     expectCode(r, 0, "bundle --version");
@@ -175,16 +189,10 @@ Deno.test("Lua engine (embedded wasm) loads under -P=daemon, from source and bun
   assertEquals(source.stdout.trim(), "lua ok");
   const dir = await Deno.makeTempDir({ prefix: "sqma-lua-bundle-" });
   try {
-    const out = `${dir}/lua_probe.js`;
-    const b = await runDeno([
-      "bundle",
-      "--platform",
-      "deno",
-      "-o",
-      out,
-      "tests/release/lua_probe.ts",
-    ]);
-    expectCode(b, 0, "bundle lua probe");
+    // Bundled as the program is: the engine, its payloads and the worker's script are chunks
+    // loaded on first use.
+    const out = await bundleProgram({ entry: `${ROOT}/tests/release/lua_probe.ts`, outdir: dir });
+    assert(bundleFiles(dir).some((f) => f.startsWith("glue_wasm-")), bundleFiles(dir).join());
     const bundled = await runDeno(daemonRunArgs(out));
     expectCode(bundled, 0, "bundled lua probe");
     assertEquals(bundled.stdout.trim(), "lua ok");
