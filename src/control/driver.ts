@@ -41,12 +41,16 @@ export async function runControlLoop(
     ? () => options.intervalS as number
     : options.intervalS;
   const idleSleep = options.idleSleep ?? sleep;
+  // A flag instead of `signal.aborted` (a checked getter) at every turn: an idle tick has little
+  // else to do (docs/footprint.md, "Idle CPU").
+  let stopped = signal.aborted;
+  signal.addEventListener("abort", () => stopped = true, { once: true });
   let idle = false;
   let due = clock.monotonicS() + interval();
-  while (!signal.aborted) {
+  while (!stopped) {
     const wait = due - clock.monotonicS();
     if (wait > 0) await (idle ? idleSleep : sleep)(wait * 1000, signal);
-    if (signal.aborted) break;
+    if (stopped) break;
     try {
       const result = await loop.tick();
       idle = result.path === "idle";

@@ -69,6 +69,37 @@ export const IDLE_SETTLE_MS = 3;
 /** A name `ip -batch` would split or read specially (quotes, comments): asked for with all links. */
 const UNSAFE_NAME = /[\s"'#\\]/;
 
+/** The batch lines of one reading, and their bytes as written. */
+interface BatchRequest {
+  /** The names asked for (the key: the counter reader asks for the same two every tick). */
+  readonly names: readonly string[];
+  /** Number of batch lines. */
+  readonly lines: number;
+  /** The lines, UTF-8, each ended by a newline. */
+  readonly bytes: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/** The request for `names`: one `link show dev NAME` per distinct name, or all links. */
+function batchRequest(names: readonly string[]): BatchRequest {
+  const unique = [...new Set(names)];
+  const lines = unique.length === 0 || unique.some((n) => n === "" || UNSAFE_NAME.test(n))
+    ? ["link show"]
+    : unique.map((n) => `link show dev ${n}`);
+  return {
+    names: [...names],
+    lines: lines.length,
+    bytes: encoder.encode(`${lines.join("\n")}\n`),
+  };
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * A long-lived `ip -force -j -s -batch -` process. Each reading sends one `link show dev NAME`
  * per interface (not `link show`: `ip` then dumps, formats and flushes every link of the router,
@@ -86,6 +117,8 @@ export class IpBatchSource implements LinkStatsSource {
   readonly #block: BlockThread;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The last request built: reused while the same names are asked for (every tick). */
+  #request: BatchRequest | undefined;
   /** The process the line numbers count for, and the last line number written to it. */
   #lineOf: LineCoprocess | undefined;
   #line = 0;
@@ -142,17 +175,18 @@ export class IpBatchSource implements LinkStatsSource {
     names: readonly string[],
     options: CounterReadOptions = {},
   ): Promise<Map<string, LinkStats> | null> {
-    const unique = [...new Set(names)];
-    const request = unique.length === 0 || unique.some((n) => n === "" || UNSAFE_NAME.test(n))
-      ? ["link show"]
-      : unique.map((n) => `link show dev ${n}`);
-    const next = this.#queue.then(() => this.#readOnce(request, options.idle === true));
+    let request = this.#request;
+    if (request === undefined || !sameNames(request.names, names)) {
+      request = this.#request = batchRequest(names);
+    }
+    const r = request;
+    const next = this.#queue.then(() => this.#readOnce(r, options.idle === true));
     this.#queue = next.catch(() => {});
     return next;
   }
 
   async #readOnce(
-    request: readonly string[],
+    request: BatchRequest,
     idle: boolean,
   ): Promise<Map<string, LinkStats> | null> {
     const first = await this.#attempt(request, idle);
@@ -164,7 +198,7 @@ export class IpBatchSource implements LinkStatsSource {
   }
 
   async #attempt(
-    request: readonly string[],
+    request: BatchRequest,
     idle: boolean,
   ): Promise<Map<string, LinkStats> | null | "exited"> {
     if (this.#closed) return null;
@@ -177,7 +211,7 @@ export class IpBatchSource implements LinkStatsSource {
     const pending = {
       proc,
       first: this.#line + 1,
-      last: this.#line + request.length,
+      last: this.#line + request.lines,
       answered: 0,
       failed: 0,
     };
@@ -185,7 +219,7 @@ export class IpBatchSource implements LinkStatsSource {
     this.#pending = pending;
     try {
       try {
-        await proc.write(`${request.join("\n")}\n`);
+        await proc.write(request.bytes);
       } catch (e) {
         this.#logger?.warn("ip coprocess not writable: {error}", { error: String(e) });
         await this.#supervisor.fail(proc);
@@ -193,9 +227,9 @@ export class IpBatchSource implements LinkStatsSource {
       }
       if (idle) this.#block(this.#settleMs);
       const lines: string[] = [];
-      while (pending.answered + pending.failed < request.length) {
+      while (pending.answered + pending.failed < request.lines) {
         const got = await proc.nextLine("stdout", this.#timeoutMs);
-        if (got === "timeout" && pending.answered + pending.failed >= request.length) break;
+        if (got === "timeout" && pending.answered + pending.failed >= request.lines) break;
         if (got === "timeout" || got === null) {
           this.#logger?.warn("ip coprocess {what}; restarting it", {
             what: got === null ? "exited" : `did not answer within ${this.#timeoutMs} ms`,

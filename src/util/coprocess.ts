@@ -8,6 +8,7 @@
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import { readLines } from "./line_reader.ts";
+import { RearmableTimeout, type TimeoutTimers } from "./rearmable_timeout.ts";
 
 /** The part of a spawned child a coprocess uses (a `Deno.ChildProcess` is one). */
 export interface SpawnedProcess {
@@ -60,6 +61,8 @@ export interface LineCoprocessOptions {
   spawn?: ProcessSpawner;
   /** Lines of a stream given here go to the callback instead of being queued for `nextLine`. */
   onLine?: Partial<Record<OutputStream, (line: string) => void>>;
+  /** Timers of the `nextLine` timeouts (tests). */
+  timers?: TimeoutTimers;
 }
 
 /** One running helper process whose output is read line by line. */
@@ -73,17 +76,24 @@ export class LineCoprocess {
     stderr: undefined,
   };
   readonly #ended: Record<OutputStream, boolean> = { stdout: false, stderr: false };
+  /** Each stream's `nextLine` timeout: one timer restarted per wait (rearmable_timeout.ts). */
+  readonly #timeout: Record<OutputStream, RearmableTimeout>;
   readonly #done: Promise<void>;
   #dead = false;
 
   private constructor(child: SpawnedProcess, options: LineCoprocessOptions) {
     this.child = child;
     this.#writer = child.stdin.getWriter();
+    const timeout = (stream: OutputStream) =>
+      new RearmableTimeout(() => this.cancelWait(stream), { timers: options.timers });
+    this.#timeout = { stdout: timeout("stdout"), stderr: timeout("stderr") };
     const pumps = (["stdout", "stderr"] as const).map((name) =>
       this.#pump(name, child[name], options.onLine?.[name])
     );
     this.#done = Promise.all([...pumps, child.status.catch(() => {})]).then(() => {
       this.#dead = true;
+      this.#timeout.stdout.dispose();
+      this.#timeout.stderr.dispose();
     });
   }
 
@@ -97,9 +107,12 @@ export class LineCoprocess {
     return this.#dead;
   }
 
-  /** Writes `text` to its stdin; rejects when the process no longer reads it. */
-  async write(text: string): Promise<void> {
-    await this.#writer.write(encoder.encode(text));
+  /**
+   * Writes `data` (text, or its UTF-8 bytes: a request sent every tick is encoded once by its
+   * owner) to its stdin; rejects when the process no longer reads it.
+   */
+  async write(data: string | Uint8Array): Promise<void> {
+    await this.#writer.write(typeof data === "string" ? encoder.encode(data) : data);
   }
 
   /** The next line of `stream` (queued lines first), `null` at its end, or "timeout". */
@@ -108,14 +121,8 @@ export class LineCoprocess {
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.#ended[stream]) return Promise.resolve(null);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiter[stream] = undefined;
-        resolve("timeout");
-      }, timeoutMs);
-      this.#waiter[stream] = (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      };
+      this.#waiter[stream] = resolve;
+      this.#timeout[stream].start(timeoutMs);
     });
   }
 
@@ -126,6 +133,7 @@ export class LineCoprocess {
   cancelWait(stream: OutputStream): void {
     const w = this.#waiter[stream];
     this.#waiter[stream] = undefined;
+    this.#timeout[stream].stop();
     w?.("timeout");
   }
 
@@ -156,8 +164,10 @@ export class LineCoprocess {
   #deliver(stream: OutputStream, line: string | null): void {
     const w = this.#waiter[stream];
     this.#waiter[stream] = undefined;
-    if (w !== undefined) w(line);
-    else if (line !== null) this.#queued[stream].push(line);
+    if (w !== undefined) {
+      this.#timeout[stream].stop();
+      w(line);
+    } else if (line !== null) this.#queued[stream].push(line);
   }
 
   async #pump(
