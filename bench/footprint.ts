@@ -15,7 +15,8 @@
  *
  *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--entry OTHER/main.ts] \
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
- *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT]
+ *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT] \
+ *     [--code-cache]
  *   deno run -A bench/footprint.ts --idle-only [--rounds N] [--compare OTHER_CHECKOUT] [--seconds N]
  *   (-A: Deno reads /proc only with --allow-all)
  *
@@ -24,6 +25,9 @@
  * `daemon_peak_rss_mb_compare`); each metric is then the median of the rounds, and each round's
  * figure is printed. The other checkout is bundled the way it bundles itself (with its
  * src/release/bundle.ts when it has one, else into one file as before code splitting).
+ * Every daemon runs with `--no-code-cache`, as the compiled binary (scripts/compile.ts) and `deno
+ * task daemon` run: V8's code cache costs the running daemon about 1 MB (docs/footprint.md, "Code
+ * cache"); `--code-cache` measures with it.
  * `--idle-only` measures only the idle phase (no load: the daemon goes idle after its idle delay
  * of quiet), and also prints each round's nanosecond figure from schedstat and the wake-ups per
  * second.
@@ -86,6 +90,8 @@ const ENTRY_CONFIG = argValue("--config") ??
   (ENTRY_ARG === undefined
     ? `${ROOT}/deno.json`
     : `${ENTRY_ARG.replace(/\/[^/]*$/, "")}/deno.json`);
+/** Run the daemons with V8's code cache (`--code-cache`), unlike the binary. */
+const CODE_CACHE = Deno.args.includes("--code-cache");
 /** More daemon flags for every daemon, e.g. `--daemon-args "--rate-controller capacity"`. */
 const DAEMON_ARGS = (argValue("--daemon-args") ?? "").split(/\s+/).filter((a) => a !== "");
 /** Environment of every daemon beyond PATH, e.g. `--daemon-env MALLOC_ARENA_MAX=1` (repeatable). */
@@ -161,6 +167,7 @@ class Daemon {
         entry: options.entry?.path ?? ENTRY,
         config: options.entry?.config ?? ENTRY_CONFIG,
         v8Flags: V8_FLAGS,
+        codeCache: CODE_CACHE,
       }),
     ]);
     this.#statsFile = `${options.dir}/stats.csv`;
@@ -558,8 +565,7 @@ const ENTRIES: [string, Entry][] = [
   ...(COMPARE_ENTRY === undefined ? [] : [["_compare", COMPARE_ENTRY] as [string, Entry]]),
 ];
 for (const [, e] of ENTRIES) {
-  // Fill the module cache outside the namespaces (they have no network); the `run --help` below
-  // also leaves V8's code cache of the entry, so no daemon pays for writing it.
+  // Fill the module cache outside the namespaces (they have no network).
   await runAsync([Deno.execPath(), "cache", "--config", e.config, e.path], { timeoutMs: 120_000 });
 }
 knownFlags = (await runAsync([
@@ -575,9 +581,10 @@ knownFlags = (await runAsync([
 for (const f of ["--idle-delay", "--state-dir", "--lua-isolation"]) {
   if (!knownFlags.includes(f)) console.log(`footprint: ${ENTRY} has no ${f}; run without it`);
 }
-// The same for the modules a daemon loads on first use (the chunks of a split bundle): check-config
-// with a plugin starts the Lua engine.
-for (const [, e] of RUN_LUA && !IDLE_ONLY ? ENTRIES : []) {
+// With `--code-cache`, V8's code cache of every module a daemon loads, written beforehand so that
+// no daemon pays for writing it: check-config with a plugin also starts the Lua engine (the chunks
+// of a split bundle).
+for (const [, e] of CODE_CACHE ? ENTRIES : []) {
   const r = await runAsync([
     Deno.execPath(),
     "run",
@@ -586,9 +593,9 @@ for (const [, e] of RUN_LUA && !IDLE_ONLY ? ENTRIES : []) {
     e.config,
     e.path,
     "check-config",
-    ...daemonFlags(dir, ["--plugin-scripts", "builtin:delay_tuner"]),
+    ...daemonFlags(dir, RUN_LUA && !IDLE_ONLY ? ["--plugin-scripts", "builtin:delay_tuner"] : []),
   ], { timeoutMs: 120_000 });
-  if (r.code !== 0) console.log(`footprint: Lua warm-up of ${e.path} failed: ${r.stderr.trim()}`);
+  if (r.code !== 0) console.log(`footprint: warm-up of ${e.path} failed: ${r.stderr.trim()}`);
 }
 
 const tb = Testbed.create({
@@ -607,7 +614,8 @@ try {
   console.log(
     `footprint: ${ENTRIES.map(([, e]) => e.path).join(" vs ")}, ${PHASE_S} s phases, ` +
       `${ROUNDS} round(s), ${STREAMS}+${STREAMS} TCP streams, V8 flags: ${V8_FLAGS ?? "(none)"}, ` +
-      `daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}`,
+      `daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}, ` +
+      `V8 code cache: ${CODE_CACHE ? "yes" : "no (as the binary)"}`,
   );
 
   if (IDLE_ONLY) {

@@ -2,13 +2,16 @@ import { assert, assertEquals } from "../util/assert.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { BUNDLE_DIR, BUNDLE_ENTRY, bundleArgs, bundledEntry, bundleProgram } from "./bundle.ts";
 
-Deno.test("bundle: the bundle and daemon tasks build and run the bundle of src/release/bundle.ts", () => {
+Deno.test("bundle: the bundle and daemon tasks build and run the bundle of src/release/bundle.ts as the binary runs", () => {
   const args = bundleArgs({ entry: "main.ts", outdir: BUNDLE_DIR });
   assertEquals(denoJson.tasks.bundle, `rm -rf ${BUNDLE_DIR} && deno ${args.join(" ")}`);
   assert(args.includes("--code-splitting"), args.join(" "));
   const daemon = denoJson.tasks.daemon.split(/\s+/);
   assertEquals(daemon.slice(0, 4), ["deno", "task", "bundle", "&&"]);
   assertEquals(daemon.at(-1), BUNDLE_ENTRY);
+  // Run as the compiled binary runs (scripts/compile.ts): without V8's code cache, which costs the
+  // running daemon about 1 MB (docs/footprint.md, "Code cache").
+  assert(daemon.includes("--no-code-cache"), denoJson.tasks.daemon);
   assertEquals(bundledEntry({ entry: "main.ts", outdir: BUNDLE_DIR }), BUNDLE_ENTRY);
   assertEquals(
     bundledEntry({ entry: "tests/release/lua_probe.ts", outdir: "/t/" }),

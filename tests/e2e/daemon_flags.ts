@@ -75,6 +75,11 @@ export interface DaemonRunOptions {
   readonly config?: string;
   /** `--v8-flags` to pass, if any. */
   readonly v8Flags?: string;
+  /**
+   * V8's code cache (default true, deno's default); false runs with `--no-code-cache`, as the
+   * compiled binary and `deno task daemon` do (docs/footprint.md, "Code cache").
+   */
+  readonly codeCache?: boolean;
 }
 
 /**
@@ -87,6 +92,7 @@ export function daemonRunArgv(flags: readonly string[], o: DaemonRunOptions = {}
     Deno.execPath(),
     "run",
     "-P=daemon",
+    ...(o.codeCache === false ? ["--no-code-cache"] : []),
     ...(o.v8Flags ? [`--v8-flags=${o.v8Flags}`] : []),
     "--config",
     o.config ?? `${entry.replace(/\/[^/]*$/, "")}/deno.json`,
