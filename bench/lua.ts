@@ -25,7 +25,7 @@ const settings = settingsWithDefaults({
   base_dl_rate: 100000,
   plugin_scripts: [new URL("../src/lua/testdata/read_all.lua", import.meta.url).pathname],
 });
-// LogTape unconfigured, as the daemon with debug output off: log calls cost what they cost.
+// Logging unconfigured, as the daemon with debug output off: log calls cost what they cost.
 const logger = stageLogger("lua");
 const controller = await createLuaRatecontroller({
   settings,

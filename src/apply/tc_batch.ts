@@ -7,7 +7,7 @@
  * While the coprocess cannot be started, or after it died or stopped answering (it is restarted
  * with a growing delay), changes run as one spawned `tc` each.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../util/clock.ts";
 import { type CommandResult, type CommandRunner, defaultCommandRunner } from "../util/command.ts";
 import {

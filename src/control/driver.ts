@@ -1,5 +1,5 @@
 /** Runs a control loop periodically in real time until an AbortSignal fires. */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import { type Clock, realSleep, type Sleep } from "../util/clock.ts";
 import { stageLogger } from "../log/mod.ts";
 import type { ControlLoop, TickResult } from "./loop.ts";

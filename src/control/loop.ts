@@ -6,7 +6,7 @@
  * (no deltas) or decide (controller, then adjusters), clamp and floor, apply on change
  * (download first), write the stats row. Time, randomness and I/O are all injected.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import type {
   ControlObserver,

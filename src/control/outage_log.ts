@@ -2,7 +2,7 @@
  * Logs a measurement outage (too few fresh reflectors) once at WARN when it starts and once at
  * INFO with a summary when it ends, instead of a line every tick (docs/operation.md, "Logging").
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 
 /** Tracks one outage at a time. */
 export class OutageLog {

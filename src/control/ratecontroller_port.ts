@@ -1,5 +1,5 @@
 import type { Clock, RandomSource } from "../util/clock.ts";
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { OwdState, ReselectRequester } from "./ports.ts";
 import type { Settings } from "../config/types.ts";
 import type { DeltaSample } from "./deltas.ts";

@@ -1,4 +1,4 @@
-import type { LogRecord } from "@logtape/logtape";
+import type { LogRecord } from "../log/logger.ts";
 import { assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { createOwdState } from "../baseline/owd_state.ts";

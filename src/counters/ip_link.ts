@@ -3,7 +3,7 @@
  * /sys or /proc. Two sources: a supervised long-lived `ip -force -j -s -batch -` coprocess
  * (the default, ~0.5 ms per read) and one `ip` process per read (~3 ms, the fallback).
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { LinkStats } from "./types.ts";
 import type { Clock } from "../util/clock.ts";
 import {

@@ -1,7 +1,7 @@
 /**
  * Interface byte counters through iproute2, with upstream's direction rule and overrides.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import { counterDirections } from "./direction.ts";
 import {
   IpBatchSource,

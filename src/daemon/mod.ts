@@ -4,7 +4,7 @@
  * shutdown on SIGINT/SIGTERM (exit rate, stop measurement, flush files). Everything with side
  * effects is injectable so the whole sequence runs in virtual time in tests.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import type {
   ControlObserver,

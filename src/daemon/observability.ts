@@ -6,7 +6,7 @@
  * imported only when configured, so that they stay out of the daemon's main module otherwise
  * (docs/footprint.md, "Code splitting").
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import type { ControlObserver } from "../control/ports.ts";
 import type { Measurement } from "../measure/mod.ts";

@@ -1,4 +1,4 @@
-import type { LogRecord } from "@logtape/logtape";
+import type { LogRecord } from "./logger.ts";
 import { assert, assertEquals } from "../util/assert.ts";
 import { formatRecord, formatRecordJson } from "./mod.ts";
 

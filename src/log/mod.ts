@@ -1,12 +1,17 @@
+/**
+ * Logging setup and the record formats (docs/formats.md §5, docs/observability.md); the loggers
+ * themselves are src/log/logger.ts.
+ */
 import {
-  configureSync,
+  configureLoggers,
   getLogger,
   type Logger,
   type LogLevel,
   type LogRecord,
-  resetSync,
   type Sink,
-} from "@logtape/logtape";
+} from "./logger.ts";
+
+export type { Logger, LogLevel, LogRecord, Sink };
 
 /** Returns the logger of one stage, e.g. `stageLogger("control")`. */
 export function stageLogger(stage: string): Logger {
@@ -34,7 +39,7 @@ const TO_UPSTREAM: Record<LogLevel, UpstreamLevel> = {
   fatal: "FATAL",
 };
 
-/** Maps an upstream level name to LogTape's. */
+/** Maps an upstream level name to the loggers' (src/log/logger.ts). */
 export function toLogtapeLevel(level: UpstreamLevel): LogLevel {
   return TO_LOGTAPE[level];
 }
@@ -120,17 +125,13 @@ export function configureLogging(
   level: UpstreamLevel,
   options: { sink?: Sink; format?: LogFormat } = {},
 ): void {
-  configureSync({
-    reset: true,
+  configureLoggers({
     sinks: { main: options.sink ?? stderrSinkOf(options.format ?? "text") },
-    loggers: [
-      { category: ["sqm-autorate"], lowestLevel: TO_LOGTAPE[level], sinks: ["main"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
-    ],
+    loggers: [{ category: ["sqm-autorate"], lowestLevel: TO_LOGTAPE[level], sinks: ["main"] }],
   });
 }
 
 /** Removes the logging configuration (tests). */
 export function resetLogging(): void {
-  resetSync();
+  configureLoggers({ sinks: {}, loggers: [] });
 }

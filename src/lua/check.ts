@@ -3,7 +3,7 @@
  * then one synthetic tick goes through the Lua ratecontroller and every plugin, so runtime faults
  * (an error in `process`, a result of the wrong type) show up before the daemon runs.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import type { TickInput, TickReadings } from "../control/ratecontroller_port.ts";
 import { isLuaRatecontroller } from "../ratecontroller/mod.ts";

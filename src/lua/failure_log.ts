@@ -4,7 +4,7 @@
  * line per period (default a minute) while they go on. Used by the plugin manager and the Lua
  * ratecontroller (docs/plugins.md, "When a script fails").
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import { logText } from "./log_text.ts";
 
 /** Period of the repeat-count lines, seconds. */

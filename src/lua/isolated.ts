@@ -12,7 +12,7 @@
  * this process may read it (a checkout with read permission), else the embedded worker bundle
  * (src/lua/worker_bundle.ts) started from a `blob:` URL, which needs no permission at all.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import type { Clock, RandomSource } from "../util/clock.ts";
 import type {

@@ -4,7 +4,7 @@
  * A plugin that fails to load is skipped; one that keeps failing is disabled; none can stop the
  * control loop.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
 import type { AdjusterInput, Adjustment, RateAdjuster } from "../control/ratecontroller_port.ts";

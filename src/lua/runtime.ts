@@ -2,7 +2,7 @@
  * One started Lua engine with the util module, the bridge entry points and upstream's settings
  * table loaded: the common base of the plugin manager and the Lua ratecontroller.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
 import { BRIDGE_ENTRY_POINTS, BRIDGE_LUA, sectionToLua, settingsToLua } from "./bridge.ts";

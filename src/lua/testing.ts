@@ -1,7 +1,7 @@
 /**
  * Test helpers of the Lua support: a logger that records lines, and readings.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { TickReadings } from "../control/ratecontroller_port.ts";
 
 /** One recorded log line. */
@@ -12,7 +12,7 @@ export interface LoggedLine {
   text: string;
 }
 
-/** A LogTape-shaped logger that keeps every line (our code always logs `"{text}", {text}`). */
+/** A logger (src/log/logger.ts) that keeps every line (our code always logs `"{text}", {text}`). */
 export function recordingLogger(): { logger: Logger; lines: LoggedLine[] } {
   const lines: LoggedLine[] = [];
   const at = (level: string) => (message: unknown, props?: { text?: string }) => {

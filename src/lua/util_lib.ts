@@ -1,6 +1,6 @@
 /**
  * Upstream's utility module (`requires.util`, docs/plugins.md, `requires`) written in Lua for the sandbox.
- * Logging goes to the daemon's LogTape logger through `sqma.log`; time comes from the injected
+ * Logging goes to the daemon's logger (src/log/logger.ts) through `sqma.log`; time comes from the injected
  * clock; nothing sleeps. The chunk receives the initial log level name and returns the module.
  */
 export const UTIL_LUA = `

@@ -5,7 +5,7 @@
  * numbers, UCI sections and script files cross to the host through messages
  * (src/lua/worker_protocol.ts).
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../util/clock.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { provideEnginePayload } from "./engine_payload.ts";

@@ -3,7 +3,7 @@
  * a router that cannot run this program. Pingers stay local: their probes cross the router's
  * queues just as the router's own would.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader } from "../counters/mod.ts";

@@ -4,7 +4,7 @@
  * shell loop on the router reads it with the shell's own `read` (no process per reading there
  * either) and answers each request line with one line.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { LinkStatsSource } from "../counters/ip_link.ts";
 import type { LinkStats } from "../counters/types.ts";
 import { CoprocessSupervisor, type LineCoprocess } from "../util/coprocess.ts";

@@ -5,7 +5,7 @@
  * stop the control loop); after one, writing resumes by appending to what is there (the header
  * is only written to a missing or empty file), never by truncating earlier rows.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { FileStore } from "./store.ts";
 
 /** Options of a rotating CSV writer. */

@@ -3,7 +3,7 @@
  * with its embedded uPlot, and `/api/live` for the page. Reads the telemetry only; a request
  * never touches the control loop. Errors while serving are answered with 500 and logged once.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { ListenAddress } from "../util/listen_address.ts";
 import type { Telemetry } from "./telemetry.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";

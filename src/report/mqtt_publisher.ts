@@ -6,7 +6,7 @@
  * the publisher skip state messages rather than queue them. Reconnects with exponential backoff
  * (1 s doubling to 60 s). See docs/observability.md.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import { realSleep, type Sleep } from "../util/clock.ts";
 import type { DirectionNow } from "./telemetry.ts";
 import {

@@ -2,7 +2,7 @@
  * The upstream statistics files (docs/formats.md §2–§3): the per-tick stats CSV and the speed-history
  * CSV, in Lua's number formats.
  */
-import type { Logger } from "@logtape/logtape";
+import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import type { StatsRow, StatsSink } from "../control/ports.ts";
 import { RotatingCsvWriter } from "./csv_writer.ts";

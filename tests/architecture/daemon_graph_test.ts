@@ -1,7 +1,7 @@
 /**
  * What the daemon loads when no Lua is configured: no `node:` module (Deno's Node compatibility
- * layer costs several MB of resident memory, docs/footprint.md) and no npm package beyond zod and
- * LogTape. Checked twice: on the source graph (`deno info`, static imports from main.ts; the Lua
+ * layer costs several MB of resident memory, docs/footprint.md) and no npm package beyond zod.
+ * Checked twice: on the source graph (`deno info`, static imports from main.ts; the Lua
  * engine is imported dynamically) and on the bundle users run (src/release/bundle.ts), where the
  * bundler hoists every `node:` import of a module to the top of the chunk that carries it, and
  * where the modules imported on first use (the Lua engine and its payloads, the observability
@@ -18,14 +18,7 @@ import {
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** npm packages the daemon may load without Lua. */
-const NPM_ALLOWED = ["zod", "@logtape/logtape"];
-
-/**
- * `node:` modules the bundle may import at its top, with the reason. LogTape's formatter imports
- * `node:util` for `inspect` (its package picks the Node build under Deno's `node` condition);
- * measured side by side it costs about 0.3 MB, inside the noise (docs/footprint.md).
- */
-const BUNDLE_NODE_ALLOWED = new Map([["node:util", "@logtape/logtape's formatter (inspect)"]]);
+const NPM_ALLOWED = ["zod"];
 
 interface InfoDependency {
   specifier: string;
@@ -73,7 +66,7 @@ function packageName(m: InfoModule): string {
 
 const short = (chain: string[]) => chain.map((s) => s.replace(`file://${ROOT}`, "")).join(" → ");
 
-Deno.test("daemon graph: main.ts reaches no node: module and no npm package but zod and LogTape statically", async () => {
+Deno.test("daemon graph: main.ts reaches no node: module and no npm package but zod statically", async () => {
   const modules = await denoInfo("main.ts");
   const root = `file://${ROOT}main.ts`;
   const reached = staticReach(modules, root);
@@ -113,7 +106,7 @@ const ON_FIRST_USE = new Map([
   ["mqtt_publisher", "the MQTT publisher"],
 ]);
 
-Deno.test("daemon graph: the bundle's main module loads no node: module but LogTape's node:util, no CommonJS and no module used on first use", async () => {
+Deno.test("daemon graph: the bundle's main module loads no node: module, no CommonJS and no module used on first use", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sqma-graph-" });
   try {
     const entry = await bundleProgram({ entry: `${ROOT}main.ts`, outdir: dir });
@@ -125,7 +118,7 @@ Deno.test("daemon graph: the bundle's main module loads no node: module but LogT
     const nodeImports = [...loaded].flatMap((f) =>
       staticImports(text.get(f)!).filter((s) => s.startsWith("node:"))
     );
-    assertEquals([...new Set(nodeImports)].filter((s) => !BUNDLE_NODE_ALLOWED.has(s)), []);
+    assertEquals([...new Set(nodeImports)], []);
     // A CommonJS package (commander was one) makes the bundler load node:module for `require`.
     for (const [f, js] of text) {
       assert(!js.includes("__deno_internal_createRequire"), `${f} carries CommonJS code`);
