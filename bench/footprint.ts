@@ -545,10 +545,18 @@ async function bundleCheckout(checkout: string, outdir: string): Promise<string>
     return await bundle({ entry: `${checkout}/main.ts`, outdir, cwd: checkout });
   }
   const out = `${outdir}.js`;
-  const r = await runAsync(
-    [Deno.execPath(), "bundle", "--platform", "deno", "--minify", "-o", out, `${checkout}/main.ts`],
-    { timeoutMs: 120_000 },
-  );
+  const r = await runAsync([
+    Deno.execPath(),
+    "bundle",
+    "--config",
+    `${checkout}/deno.json`,
+    "--platform",
+    "deno",
+    "--minify",
+    "-o",
+    out,
+    `${checkout}/main.ts`,
+  ], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`deno bundle of ${checkout} failed: ${r.stderr}`);
   return out;
 }
