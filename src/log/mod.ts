@@ -21,7 +21,7 @@ export function stageLogger(stage: string): Logger {
 /** Upstream's level names (docs/formats.md §5). */
 export type UpstreamLevel = "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL";
 
-const TO_LOGTAPE: Record<UpstreamLevel, LogLevel> = {
+const TO_LEVEL: Record<UpstreamLevel, LogLevel> = {
   TRACE: "trace",
   DEBUG: "debug",
   INFO: "info",
@@ -38,11 +38,6 @@ const TO_UPSTREAM: Record<LogLevel, UpstreamLevel> = {
   error: "ERROR",
   fatal: "FATAL",
 };
-
-/** Maps an upstream level name to the loggers' (src/log/logger.ts). */
-export function toLogtapeLevel(level: UpstreamLevel): LogLevel {
-  return TO_LOGTAPE[level];
-}
 
 function pad(n: number): string {
   return String(n).padStart(2, "0");
@@ -127,7 +122,7 @@ export function configureLogging(
 ): void {
   configureLoggers({
     sinks: { main: options.sink ?? stderrSinkOf(options.format ?? "text") },
-    loggers: [{ category: ["sqm-autorate"], lowestLevel: TO_LOGTAPE[level], sinks: ["main"] }],
+    loggers: [{ category: ["sqm-autorate"], lowestLevel: TO_LEVEL[level], sinks: ["main"] }],
   });
 }
 
