@@ -13,7 +13,8 @@
  * otherwise. The machine may be shared: CPU-seconds are the process tree's own, but a busy
  * machine still slows everything.
  *
- *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--entry OTHER/main.ts] \
+ *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--compare-v8-flags=F|none] \
+ *     [--entry OTHER/main.ts] \
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
  *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT] \
  *     [--code-cache]
@@ -76,9 +77,17 @@ function argValue(name: string): string | undefined {
 }
 
 const PHASE_S = Number(argValue("--seconds") ?? 30);
-/** V8 flags of the daemon: the release's by default, `--v8-flags=none` for V8's defaults. */
-const V8_FLAGS_ARG = argValue("--v8-flags") ?? DAEMON_V8_FLAGS.join(",");
-const V8_FLAGS = V8_FLAGS_ARG === "none" ? undefined : V8_FLAGS_ARG;
+/**
+ * V8 flags of every daemon (`--v8-flags=F`, `none` for V8's defaults). Without it each checkout's
+ * daemon runs with that checkout's release flags (its src/release/v8_flags.ts), as its `deno task
+ * daemon` and binary would; `--compare-v8-flags=F` sets the other checkout's alone.
+ */
+const V8_FLAGS_ARG = argValue("--v8-flags");
+const COMPARE_V8_FLAGS_ARG = argValue("--compare-v8-flags") ?? V8_FLAGS_ARG;
+/** `F` of a flags argument, `undefined` for `none`. */
+function v8FlagsOf(arg: string): string | undefined {
+  return arg === "none" ? undefined : arg;
+}
 /** The daemon's entry script (another checkout's main.ts measures it side by side). */
 /**
  * What users run is the bundle (`deno task bundle`, the graph `deno task compile` embeds and
@@ -156,8 +165,8 @@ class Daemon {
       dir: string;
       name: string;
       extra: readonly string[];
-      /** Entry and its config (default: the measured one). */
-      entry?: { path: string; config: string };
+      /** Entry, its config and V8 flags (default: the measured one). */
+      entry?: Entry;
     },
   ) {
     const argv = tb.exec(tb.ns.router, [
@@ -166,7 +175,7 @@ class Daemon {
       ], {
         entry: options.entry?.path ?? ENTRY,
         config: options.entry?.config ?? ENTRY_CONFIG,
-        v8Flags: V8_FLAGS,
+        v8Flags: (options.entry ?? OWN_ENTRY).v8Flags,
         codeCache: CODE_CACHE,
       }),
     ]);
@@ -347,7 +356,7 @@ async function cpuPct(pid: number, label: string, during: () => Promise<void>): 
 async function idleRound(
   tb: Testbed,
   name: string,
-  entry: { path: string; config: string },
+  entry: Entry,
 ): Promise<{ pct: number; precisePct: number }> {
   const d = new Daemon(tb, { dir, name, extra: [], entry });
   try {
@@ -432,10 +441,11 @@ function reportMemory(d: Daemon, suffix: string): void {
   report(`daemon_rss_exe_mb${suffix}`, exe / 1e6, "MB");
 }
 
-/** A bundle to run and its config. */
+/** A bundle to run, its config and the daemon's V8 flags. */
 interface Entry {
   path: string;
   config: string;
+  v8Flags: string | undefined;
 }
 
 /**
@@ -562,10 +572,29 @@ async function bundleCheckout(checkout: string, outdir: string): Promise<string>
 }
 
 const ENTRY = ENTRY_ARG ?? await bundleCheckout(ROOT, `${dir}/bundle`);
-const OWN_ENTRY: Entry = { path: ENTRY, config: ENTRY_CONFIG };
+/**
+ * The release V8 flags of `checkout` (its src/release/v8_flags.ts; an older checkout without one
+ * gets this one's).
+ */
+async function releaseV8Flags(checkout: string): Promise<string> {
+  if (checkout === ROOT) return DAEMON_V8_FLAGS.join(",");
+  try {
+    const m = await import(`file://${checkout}/src/release/v8_flags.ts`);
+    return (m.DAEMON_V8_FLAGS as readonly string[]).join(",");
+  } catch {
+    return DAEMON_V8_FLAGS.join(",");
+  }
+}
+
+const OWN_ENTRY: Entry = {
+  path: ENTRY,
+  config: ENTRY_CONFIG,
+  v8Flags: v8FlagsOf(V8_FLAGS_ARG ?? DAEMON_V8_FLAGS.join(",")),
+};
 const COMPARE_ENTRY: Entry | undefined = COMPARE === undefined ? undefined : {
   path: await bundleCheckout(COMPARE, `${dir}/compare`),
   config: `${COMPARE}/deno.json`,
+  v8Flags: v8FlagsOf(COMPARE_V8_FLAGS_ARG ?? await releaseV8Flags(COMPARE)),
 };
 /** The entries of each round, with their metrics' suffix. */
 const ENTRIES: [string, Entry][] = [
@@ -621,7 +650,8 @@ try {
   await writeTestbedReflectors(dir);
   console.log(
     `footprint: ${ENTRIES.map(([, e]) => e.path).join(" vs ")}, ${PHASE_S} s phases, ` +
-      `${ROUNDS} round(s), ${STREAMS}+${STREAMS} TCP streams, V8 flags: ${V8_FLAGS ?? "(none)"}, ` +
+      `${ROUNDS} round(s), ${STREAMS}+${STREAMS} TCP streams, V8 flags: ` +
+      `${ENTRIES.map(([, e]) => e.v8Flags ?? "(none)").join(" vs ")}, ` +
       `daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}, ` +
       `V8 code cache: ${CODE_CACHE ? "yes" : "no (as the binary)"}`,
   );

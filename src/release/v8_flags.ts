@@ -12,8 +12,16 @@
  *   compiler; WebAssembly, i.e. the Lua engine, is compiled as before). A control tick is tens
  *   of microseconds of JavaScript, so optimizing it buys nothing measurable, while the compilers'
  *   code and output took about 5–6 MB of the daemon's resident size.
+ * - `--liftoff-only`: WebAssembly (the Lua engine, only when Lua is configured) stays in V8's
+ *   baseline compiler's code; its optimizing compiler would recompile the hot parts of the Lua
+ *   VM while the daemon runs, which cost about 5 MB of the peak with a Lua plugin and no CPU
+ *   measurable (docs/footprint.md, "Lua").
  */
-export const DAEMON_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--max-opt=0"];
+export const DAEMON_V8_FLAGS: readonly string[] = [
+  "--max-semi-space-size=1",
+  "--max-opt=0",
+  "--liftoff-only",
+];
 
 /** The flags as one `--v8-flags=` argument for deno. */
 export function v8FlagsArg(flags: readonly string[] = DAEMON_V8_FLAGS): string {
