@@ -61,6 +61,12 @@ export interface CapacityParams {
   probeMaxPerS: number;
   /** RTT-only attribution: by load alone, or one direction probing at a time ("token"). */
   attribution: "load" | "token";
+  /**
+   * RTT only, both busy: once neither direction has seen a queue for this long (s), both probe at
+   * once and a rise is attributed by load; one at a time halved each one's climb after a capacity
+   * rise (v29a, docs/controllers.md). Infinity: always one at a time.
+   */
+  bothProbeQuietS: number;
   /** While the other direction probes (RTT only), this one waits at this fraction of its estimate. */
   yieldFraction: number;
   /**
@@ -145,6 +151,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   upstreamLoad: 0.97,
   attribution: "token",
   tokenS: 5,
+  bothProbeQuietS: 5,
   yieldFraction: 0.95,
   highLoad: 0.8,
   lightLoad: 0.5,
@@ -316,11 +323,14 @@ export class CapacityController implements Ratecontroller {
       this.#passToken(now);
     }
     const holder = this.#holder(r).d;
+    // Far from any queue (the capacity may have grown), both probe: a rise is then blamed by load.
+    const both = shared && now - this.#dl.lastQueueS >= this.#p.bothProbeQuietS &&
+      now - this.#ul.lastQueueS >= this.#p.bothProbeQuietS;
     if (view.rttOnly) this.#noteClear(view, input);
     const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, {
       dlLoad,
       ulLoad,
-      probing: shared && (this.#holderRaised(r) || this.#holderDraining(r, view))
+      probing: shared && !both && (this.#holderRaised(r) || this.#holderDraining(r, view))
         ? this.#token
         : undefined,
       dlRamping: now - this.#dl.lastLightS < this.#p.rampGraceS &&
@@ -337,7 +347,7 @@ export class CapacityController implements Ratecontroller {
       cur: r.cur_dl_rate,
       thr: r.down_utilisation,
       delivered: dlDelivered,
-      mayProbe: !shared || this.#token === "dl",
+      mayProbe: !shared || both || this.#token === "dl",
       turnS: shared && this.#token === "dl" ? this.#tokenSinceS : -Infinity,
       threshold: input.dl_max_delta_owd,
       deltas: dlDeltas,
@@ -352,7 +362,7 @@ export class CapacityController implements Ratecontroller {
       cur: r.cur_ul_rate,
       thr: r.up_utilisation,
       delivered: ulDelivered,
-      mayProbe: !shared || this.#token === "ul",
+      mayProbe: !shared || both || this.#token === "ul",
       turnS: shared && this.#token === "ul" ? this.#tokenSinceS : -Infinity,
       threshold: input.ul_max_delta_owd,
       deltas: ulDeltas,

@@ -253,7 +253,9 @@ Deno.test("capacity: within the drain time, a queue that grew beyond the one the
 
 /** RTT only, both directions saturated: the upload takes the probing turn and probes. */
 function bothBusyRttOnly(): Rig {
-  const r = new Rig();
+  // The turn rules apply once a queue was seen; the long quiet this set-up needs would otherwise
+  // let both probe at once (v29a, tested on its own below).
+  const r = new Rig("cake", { params: { bothProbeQuietS: Infinity } });
   r.cur = { dl: 20000, ul: 4500 };
   // An earlier download cut, long ago, saw a 30 ms queue.
   r.step({ dl: 16000, ul: 4500 });
@@ -625,4 +627,42 @@ Deno.test("capacity: a cut within a predicted collapse keeps the estimate from b
     measured.after < 0.8 * measured.before,
     `without the rule the cut lowers it (${measured.before} → ${measured.after})`,
   );
+});
+
+Deno.test("capacity: RTT only, both busy and long without a queue, both directions probe at once (v29a)", () => {
+  // Both saturated on a link far above the rates, RTT clear throughout: how many decisions
+  // raised both rates together, before and after `bothProbeQuietS` without a queue.
+  const together = (bothProbeQuietS: number) => {
+    const r = new Rig("cake", { params: { bothProbeQuietS } });
+    r.cur = { dl: 19000, ul: 4750 }; // at their targets (95 % of the base-rate estimates)
+    const start = r.clock.monotonicS();
+    let early = 0, late = 0;
+    for (let k = 0; k < 80; k++) {
+      r.all({ up: 0, down: 0 });
+      const before = { ...r.cur };
+      const out = r.saturate({ dl: 1e6, ul: 1e6 });
+      if (out.dl > before.dl && out.ul > before.ul) {
+        if (r.clock.monotonicS() - start < bothProbeQuietS) early++;
+        else late++;
+      }
+    }
+    return { early, late };
+  };
+  const v29a = together(5);
+  assertEquals(v29a.early, 0, "within 5 s of the last queue one direction probes at a time");
+  assert(v29a.late >= 25, `after 5 s both probe in (nearly) every decision (${v29a.late} of 30)`);
+  assertEquals(together(Infinity).late, 0, "with the rule off never both");
+});
+
+Deno.test("capacity: RTT only, a rise while both probe cuts both (v29a)", () => {
+  const r = new Rig("cake", { params: { bothProbeQuietS: 5 } });
+  r.cur = { dl: 18000, ul: 4500 };
+  for (let k = 0; k < 60; k++) {
+    r.all({ up: 0, down: 0 });
+    r.saturate({ dl: 1e6, ul: 1e6 });
+  }
+  const before = { ...r.cur };
+  r.all({ up: 10, down: 10 }); // RTT +20 ms: either probe may have overshot
+  const out = r.saturate({ dl: 1e6, ul: 1e6 });
+  assert(out.dl < before.dl && out.ul < before.ul, `both cut (${JSON.stringify(out)})`);
 });
