@@ -1,19 +1,20 @@
 /**
  * Regenerates the two embedded bundles of the Lua support, each one module bundled into one
- * script, stored as a string and started from a `blob:` URL, which needs no read permission (so
- * it works from a checkout, the bundle and the compiled binary under the release permissions):
+ * script and stored as a string, which needs no read permission to start (so it works from a
+ * checkout, the bundle and the compiled binary under the release permissions):
  *
- * - `src/lua/wasmoon_bundle.ts`: wasmoon and its starter (src/lua/wasmoon_entry.ts), imported by
- *   src/lua/wasmoon_load.ts only when a Lua engine starts, so a daemon without Lua never loads
- *   wasmoon's code or the `node:` modules its glue needs (docs/footprint.md);
+ * - `src/lua/wasmoon_bundle.ts`: wasmoon and its starter (src/lua/wasmoon_entry.ts) as the body of
+ *   a function, evaluated by src/lua/wasmoon_load.ts only when a Lua engine starts, so a daemon
+ *   without Lua never loads wasmoon's code or the `node:` modules its glue needs
+ *   (docs/footprint.md);
  * - `src/lua/worker_bundle.ts`: the Lua worker (src/lua/worker_main.ts and everything it imports
  *   but the wasmoon bundle and glue.wasm, which its host hands it: src/lua/engine_payload.ts),
- *   started by src/lua/isolated.ts.
+ *   started by src/lua/isolated.ts from a `blob:` URL.
  *
  * wasmoon is CommonJS, for which the bundler makes a `require` from `node:module`; the wasmoon
  * bundle gets a stub instead that serves the one module wasmoon's glue asks for in web mode, so
- * loading it loads no `node:` module (a module started from a `blob:` URL could not make a real
- * `require` from its `import.meta.url` anyway).
+ * loading it loads no `node:` module (code without a module URL of its own could not make a real
+ * `require` anyway).
  *
  * Run: `deno task gen:lua` after changing the Lua support's code (the test
  * `worker_bundle_test.ts` fails until you do).
@@ -32,6 +33,12 @@ export interface EmbeddedBundle {
   readonly doc: string;
   /** Imports left out of the bundle (`deno bundle --external`). */
   readonly external?: readonly string[];
+  /**
+   * Store the module as the body of a function returning its exports (`"use strict"; … return
+   * {…}`) instead of as a module, for {@link evaluateFunctionBody}: importing it as a module from
+   * a `blob:` URL left about 3 MB more anonymous memory (docs/footprint.md, "Lua").
+   */
+  readonly functionBody?: boolean;
 }
 
 /** wasmoon and its starter (loaded by src/lua/wasmoon_load.ts). */
@@ -39,7 +46,9 @@ export const WASMOON_BUNDLE: EmbeddedBundle = {
   entry: new URL("./wasmoon_entry.ts", import.meta.url),
   out: new URL("./wasmoon_bundle.ts", import.meta.url),
   name: "WASMOON_GZIP_BASE64",
-  doc: "wasmoon with its starter as one module, gzip, base64 in chunks (src/lua/wasmoon_load.ts).",
+  doc: "wasmoon with its starter as a function body, gzip, base64 in chunks " +
+    "(src/lua/wasmoon_load.ts).",
+  functionBody: true,
 };
 
 /** The Lua worker (started by src/lua/isolated.ts); it embeds the wasmoon bundle. */
@@ -96,10 +105,29 @@ export async function bundleScript(bundle: EmbeddedBundle): Promise<string> {
     ) {
       throw new Error(`expected at most one ${REQUIRE_FROM_HERE} and no other import.meta`);
     }
-    return parts.join(REQUIRE_STUB).replace(REQUIRE_IMPORT, "");
+    const script = parts.join(REQUIRE_STUB).replace(REQUIRE_IMPORT, "");
+    return bundle.functionBody ? moduleAsFunctionBody(script) : script;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * A bundled module as a function body returning its exports: its closing `export{…}` becomes
+ * `return{…}`. Throws if that is not the end of the module or anything else is not valid in a
+ * function body (an `import` or `export` statement elsewhere).
+ */
+export function moduleAsFunctionBody(js: string): string {
+  const m = /export\s*\{([^}]*)\};?\s*$/.exec(js);
+  if (m === null) throw new Error("expected the bundle to end with one export{…}");
+  const props = m[1].split(",").map((spec) => {
+    const [local, exported = local] = spec.trim().split(/\s+as\s+/);
+    return `${exported}:${local}`;
+  });
+  const body = `"use strict";${js.slice(0, m.index)}return{${props.join(",")}};\n`;
+  // Compiled, not run: a SyntaxError here names what a function body cannot hold.
+  new Function(body);
+  return body;
 }
 
 /** Bundles the worker. */

@@ -1,8 +1,8 @@
 /**
  * wasmoon, started from wasm bytes held in memory: the entry of the embedded wasmoon bundle
  * (src/lua/wasmoon_bundle.ts, made by src/lua/gen_worker_bundle.ts). Only src/lua/wasmoon_load.ts
- * loads it, from a `blob:` URL, so that wasmoon is not part of the program's own module graph and
- * stays out of a daemon that runs no Lua (docs/footprint.md).
+ * loads it, as the body of a function, so that wasmoon is not part of the program's own module
+ * graph and stays out of a daemon that runs no Lua (docs/footprint.md).
  *
  * wasmoon's emscripten glue runs in Node mode wherever it sees a Node-like `process` (Deno has
  * one), and Node mode loads `node:module`, `node:fs`, `node:path` and `node:url`, several MB of

@@ -1,8 +1,9 @@
-import { assert, assertEquals } from "../util/assert.ts";
+import { assert, assertEquals, assertThrows } from "../util/assert.ts";
 import {
   bundleScript,
   bundleWorker,
   embeddedWorkerScript,
+  moduleAsFunctionBody,
   WASMOON_BUNDLE,
 } from "./gen_worker_bundle.ts";
 import { LUA_WORKER_GZIP_BASE64 } from "./worker_bundle.ts";
@@ -43,4 +44,22 @@ Deno.test("the worker bundle carries no copy of glue.wasm or the wasmoon bundle 
   const worker = await embeddedWorkerScript(LUA_WORKER_GZIP_BASE64);
   assert(!worker.includes("H4sI"), "a gzip payload is embedded in the worker bundle");
   assert(worker.length < 100_000, `worker bundle ${worker.length} characters`);
+});
+
+Deno.test("moduleAsFunctionBody: the closing export becomes the returned object; other imports refuse", () => {
+  const body = moduleAsFunctionBody("var a=1;function b(){return a+1}export{a as A,b};\n");
+  assertEquals(body, '"use strict";var a=1;function b(){return a+1}return{A:a,b:b};\n');
+  const m = new Function(body)() as { A: number; b: () => number };
+  assertEquals([m.A, m.b()], [1, 2]);
+  assertThrows(() => moduleAsFunctionBody('import x from "y";export{x};'), SyntaxError);
+  const e = assertThrows(() => moduleAsFunctionBody("var a=1;"), Error);
+  assert(e.message.includes("export{"), e.message);
+});
+
+Deno.test("the wasmoon bundle is stored as a function body that gives the entry's exports", async () => {
+  const body = await embeddedWorkerScript(WASMOON_GZIP_BASE64);
+  assert(body.startsWith('"use strict";'), body.slice(0, 40));
+  assert(!/\bexport\s*\{/.test(body.slice(-300)), body.slice(-300));
+  const exports = new Function(body)() as Record<string, unknown>;
+  assertEquals(Object.keys(exports).sort(), ["LUA_REGISTRYINDEX", "startFactory"]);
 });
