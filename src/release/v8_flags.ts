@@ -16,11 +16,15 @@
  *   baseline compiler's code; its optimizing compiler would recompile the hot parts of the Lua
  *   VM while the daemon runs, which cost about 5 MB of the peak with a Lua plugin and no CPU
  *   measurable (docs/footprint.md, "Lua").
+ * - `--wasm-wrapper-tiering-budget=2147483647` (the largest): calls between JavaScript and
+ *   WebAssembly keep going through V8's generic wrapper instead of one compiled per signature
+ *   after 1000 calls, which used the optimizing compiler too: about 2 MB less with Lua.
  */
 export const DAEMON_V8_FLAGS: readonly string[] = [
   "--max-semi-space-size=1",
   "--max-opt=0",
   "--liftoff-only",
+  "--wasm-wrapper-tiering-budget=2147483647",
 ];
 
 /** The flags as one `--v8-flags=` argument for deno. */
