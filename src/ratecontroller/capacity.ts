@@ -134,6 +134,14 @@ export interface CapacityParams {
    * it found (either direction): it measured the collapse, not the level after it (v28p), s.
    */
   collapseKeepS: number;
+  /**
+   * After a predicted collapse the level is new, as often higher as lower: from `preemptHoldS`
+   * after its onset until this long after it (s), both directions probe at once (RTT only, a
+   * rise is blamed by load), at least at `discoverPerS` (v29b, docs/controllers.md). 0: off.
+   */
+  discoverS: number;
+  /** Lowest probe speed in that time, fraction of the estimate per s, per direction. */
+  discoverPerS: { dl: number; ul: number };
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -170,6 +178,8 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   preemptHoldS: 0.3,
   preemptFraction: 0.3,
   collapseKeepS: 1,
+  discoverS: 3,
+  discoverPerS: { dl: 0.4, ul: 0.25 },
 };
 
 /** Shortest and longest decision period, s. */
@@ -239,6 +249,8 @@ interface DirectionInput {
   mayProbe: boolean;
   /** Probes sent before this time do not vote: the direction's probing turn began then (s). */
   turnS: number;
+  /** Just after a predicted collapse: probe at least at `discoverPerS` (v29b). */
+  discovering: boolean;
 }
 
 /** The capacity controller. */
@@ -323,9 +335,12 @@ export class CapacityController implements Ratecontroller {
       this.#passToken(now);
     }
     const holder = this.#holder(r).d;
-    // Far from any queue (the capacity may have grown), both probe: a rise is then blamed by load.
-    const both = shared && now - this.#dl.lastQueueS >= this.#p.bothProbeQuietS &&
-      now - this.#ul.lastQueueS >= this.#p.bothProbeQuietS;
+    // Far from any queue (the capacity may have grown) or just after a predicted collapse (the
+    // level is new), both probe: a rise is then blamed by load (v29a, v29b).
+    const discovering = this.#discovering(now);
+    const both = shared && (discovering ||
+      now - this.#dl.lastQueueS >= this.#p.bothProbeQuietS &&
+        now - this.#ul.lastQueueS >= this.#p.bothProbeQuietS);
     if (view.rttOnly) this.#noteClear(view, input);
     const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, {
       dlLoad,
@@ -355,6 +370,7 @@ export class CapacityController implements Ratecontroller {
       sent,
       suspect: dlSuspect,
       predictedS: this.#p.preemptDirs === "both" ? predictedS : undefined,
+      discovering,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -370,6 +386,7 @@ export class CapacityController implements Ratecontroller {
       sent,
       suspect: ulSuspect,
       predictedS,
+      discovering,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -398,6 +415,16 @@ export class CapacityController implements Ratecontroller {
       this.#passAtS = Math.min(this.#passAtS, now + this.#p.drainS);
     }
     return { next_dl_rate: nextDl, next_ul_rate: nextUl };
+  }
+
+  /**
+   * Whether `now` lies from `preemptHoldS` to `discoverS` after a predicted (or noted) collapse
+   * onset: the level after it is new (v29b).
+   */
+  #discovering(now: number): boolean {
+    if (!(this.#p.collapseQueue > 0 && this.#p.discoverS > 0)) return false;
+    const at = this.#recurrence.recent(now, this.#p.discoverS);
+    return at !== undefined && now >= at + this.#p.preemptHoldS;
   }
 
   /** Whether `now` lies in a predicted collapse: from `preemptLeadS` before its onset to `collapseKeepS` after. */
@@ -603,7 +630,9 @@ export class CapacityController implements Ratecontroller {
       // Uncongested delivery is a lower bound on the capacity.
       if (deliveredKbit > d.cap) d.cap = deliveredKbit;
       const quiet = now - d.lastQueueS;
-      const speed = Math.min(p.probeMaxPerS, p.probePerS * 2 ** (quiet / p.probeDoubleS));
+      let speed = Math.min(p.probeMaxPerS, p.probePerS * 2 ** (quiet / p.probeDoubleS));
+      // After a predicted collapse the level is new: look for it quickly (v29b).
+      if (x.discovering) speed = Math.max(speed, p.discoverPerS[d.name]);
       // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
       // the longer no queue shows up (the capacity may have grown).
       const target = Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction);

@@ -574,6 +574,8 @@ function collapses(
   onsets: readonly number[],
   window: { from: number; to: number },
   params: Partial<CapacityParams> = {},
+  /** RTT only (an echo pinger), and outside the collapses both directions have room to grow. */
+  o: { rttOnlyRoomy?: boolean } = {},
 ) {
   const r = new Rig("cake", { params });
   r.cur = { dl: 18000, ul: 4500 };
@@ -582,9 +584,10 @@ function collapses(
     const t = k * DT;
     const inCollapse = onsets.some((o) => t > o && t <= o + 0.3 + 1e-9);
     // Above the 5 Mbit/s capacity a queue builds: 1 ms per 1 % of overshoot.
-    r.all({ up: inCollapse ? 60 : Math.max(0, (r.cur.ul / 5000 - 1) * 100) });
+    if (o.rttOnlyRoomy) r.all({ up: inCollapse ? 30 : 0, down: inCollapse ? 30 : 0 });
+    else r.all({ up: inCollapse ? 60 : Math.max(0, (r.cur.ul / 5000 - 1) * 100) });
     // The upload's counters show what our shaper lets through, whatever the link carries.
-    const out = r.step({ dl: Math.min(r.cur.dl, 19000), ul: r.cur.ul });
+    const out = r.step({ dl: o.rttOnlyRoomy ? r.cur.dl : Math.min(r.cur.dl, 19000), ul: r.cur.ul });
     if (t >= window.from - 1e-9) seen.push({ t, ...out, ulEstimate: r.ctl.capacity.ul });
   }
   return seen;
@@ -665,4 +668,37 @@ Deno.test("capacity: RTT only, a rise while both probe cuts both (v29a)", () => 
   r.all({ up: 10, down: 10 }); // RTT +20 ms: either probe may have overshot
   const out = r.saturate({ dl: 1e6, ul: 1e6 });
   assert(out.dl < before.dl && out.ul < before.ul, `both cut (${JSON.stringify(out)})`);
+});
+
+Deno.test("capacity: just after a predicted collapse the upload looks for its new level quickly (v29b)", () => {
+  const beat = [5, 20, 35, 50, 65, 80];
+  // The link's upload capacity stays 5 Mbit/s: after the sixth collapse (80 s, predicted) the
+  // upload returns to 95 % of its estimate; how soon does its probe pass 99 % of the capacity?
+  const reached = (params: Partial<CapacityParams>) => {
+    const seen = collapses(beat, { from: 80.3, to: 84 }, params);
+    return seen.find((s) => s.ul >= 4950)?.t ?? Infinity;
+  };
+  const v29b = reached({});
+  assert(v29b <= 82, `within 1.7 s of the hold's end (${v29b})`);
+  const off = reached({ discoverS: 0 });
+  assert(off > v29b + 1, `without the rule the probe is slow (${off} against ${v29b})`);
+});
+
+Deno.test("capacity: RTT only, just after a predicted collapse both directions probe at once (v29b)", () => {
+  // Collapses every 5 s; the sixth (30 s) is predicted. Between them both directions have room.
+  const beat = [5, 10, 15, 20, 25, 30];
+  const together = (params: Partial<CapacityParams>) => {
+    // From 1.5 s after the onset (the return to the levels before it is mostly over): decisions
+    // that raised both rates by at least 1.5 % (15 % per s), i.e. both probing, and fast.
+    const seen = collapses(beat, { from: 31.4, to: 33 }, params, { rttOnlyRoomy: true });
+    let n = 0;
+    for (let i = 1; i < seen.length; i++) {
+      const a = seen[i - 1], b = seen[i];
+      if (b.ul >= 1.015 * a.ul && b.dl >= 1.015 * a.dl) n++;
+    }
+    return n;
+  };
+  const v29b = together({});
+  assert(v29b >= 8, `both raised fast together in ${v29b} of 15 decisions`);
+  assertEquals(together({ discoverS: 0 }), 0, "without the rule one at a time, slowly");
 });

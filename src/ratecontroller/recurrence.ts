@@ -83,6 +83,20 @@ export class Recurrence {
   }
 
   /**
+   * The latest onset, predicted or noted, at most `windowS` before `nowS`, or undefined: no
+   * trusted period, none that recent, or the onset it was found at is more than `horizon`
+   * periods old.
+   */
+  recent(nowS: number, windowS: number): number | undefined {
+    const p = this.#periodS;
+    if (Number.isNaN(p)) return undefined;
+    const k = Math.floor((nowS - this.#anchorS) / p);
+    if (k < 0 || k > this.#p.horizon) return undefined;
+    const at = this.#anchorS + k * p;
+    return nowS - at <= windowS ? at : undefined;
+  }
+
+  /**
    * The predicted onset of the next collapse at or after `nowS - windowS` (so that a window
    * around it can still be in force), or undefined: no trusted period, or the onset it was
    * found at is more than `horizon` periods old.
