@@ -18,7 +18,8 @@
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
  *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT] \
  *     [--code-cache]
- *   deno run -A bench/footprint.ts --idle-only [--rounds N] [--compare OTHER_CHECKOUT] [--seconds N]
+ *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare OTHER_CHECKOUT] \
+ *     [--seconds N] [--daemon-args "FLAGS"]
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * `--rounds N` repeats the measurement N times, each round also with a bundle of `--compare`'s
@@ -31,7 +32,7 @@
  * cache"); `--code-cache` measures with it.
  * `--idle-only` measures only the idle phase (no load: the daemon goes idle after its idle delay
  * of quiet), and also prints each round's nanosecond figure from schedstat and the wake-ups per
- * second.
+ * second; `--load-only` does the same for the load phase alone.
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`, and how the daemon's own part of each peak
@@ -118,6 +119,8 @@ const RUN_LUA = !Deno.args.includes("--no-lua");
 const LUA_MODES = ["default", ...(argValue("--lua-modes")?.split(",").filter((m) => m) ?? [])];
 /** Only the idle phase (docs/footprint.md, "Idle CPU"). */
 const IDLE_ONLY = Deno.args.includes("--idle-only");
+/** Only the load phase, with schedstat per process (docs/footprint.md, "CPU under load"). */
+const LOAD_ONLY = Deno.args.includes("--load-only");
 /** Rounds; each metric is the median of the rounds. */
 const ROUNDS = Math.max(1, Number(argValue("--rounds") ?? 1));
 /** Another checkout whose bundle is measured in the same rounds. */
@@ -350,20 +353,26 @@ async function cpuPct(pid: number, label: string, during: () => Promise<void>): 
 }
 
 /**
- * Idle CPU of one daemon over `PHASE_S` (after its idle delay): percent of one core from clock
- * ticks (the metric's source, as in the full run) and from schedstat, and wake-ups per second.
+ * CPU of one daemon over `PHASE_S`, idle (after its idle delay) or under load: percent of one core
+ * from clock ticks (the metric's source, as in the full run) and from schedstat, and each
+ * process's ms of CPU and wake-ups per second.
  */
-async function idleRound(
+async function phaseRound(
   tb: Testbed,
   name: string,
-  entry: Entry,
+  options: { entry: Entry; phase: "idle" | "load" },
 ): Promise<{ pct: number; precisePct: number }> {
+  const { entry, phase } = options;
   const d = new Daemon(tb, { dir, name, extra: [], entry });
   try {
     await d.waitForControl(60, `${dir}/${name}.log`);
-    await sleep((IDLE_DELAY_S + 3) * 1000);
+    if (phase === "idle") await sleep((IDLE_DELAY_S + 3) * 1000);
     const s0 = treeSched(d.child.pid);
-    const pct = await cpuPct(d.child.pid, `${name} idle`, () => sleep(PHASE_S * 1000));
+    const pct = await cpuPct(
+      d.child.pid,
+      `${name} ${phase}`,
+      () => phase === "idle" ? sleep(PHASE_S * 1000) : load(tb, PHASE_S),
+    );
     const s1 = treeSched(d.child.pid);
     const precisePct = (s1.runNs - s0.runNs) / 1e7 / PHASE_S;
     const parts = [...s1.byPid].filter(([pid]) => s0.byPid.has(pid)).map(([pid, [comm, ns, n]]) => {
@@ -372,10 +381,13 @@ async function idleRound(
         `${((n - n0) / PHASE_S).toFixed(1)} wake-ups/s`;
     });
     console.log(
-      `footprint: ${name} idle ${pct.toFixed(2)} % (ticks), ${precisePct.toFixed(3)} % ` +
+      `footprint: ${name} ${phase} ${pct.toFixed(2)} % (ticks), ${precisePct.toFixed(3)} % ` +
         `(schedstat): ${parts.join(", ")}`,
     );
-    if (!Deno.readTextFileSync(`${dir}/${name}.log`).includes("entering idle mode")) {
+    if (
+      phase === "idle" &&
+      !Deno.readTextFileSync(`${dir}/${name}.log`).includes("entering idle mode")
+    ) {
       throw new Error(`${name} never went idle:\n${tail(`${dir}/${name}.log`)}`);
     }
     return { pct, precisePct };
@@ -630,7 +642,10 @@ for (const [, e] of CODE_CACHE ? ENTRIES : []) {
     e.config,
     e.path,
     "check-config",
-    ...daemonFlags(dir, RUN_LUA && !IDLE_ONLY ? ["--plugin-scripts", "builtin:delay_tuner"] : []),
+    ...daemonFlags(
+      dir,
+      RUN_LUA && !IDLE_ONLY && !LOAD_ONLY ? ["--plugin-scripts", "builtin:delay_tuner"] : [],
+    ),
   ], { timeoutMs: 120_000 });
   if (r.code !== 0) console.log(`footprint: warm-up of ${e.path} failed: ${r.stderr.trim()}`);
 }
@@ -656,27 +671,28 @@ try {
       `V8 code cache: ${CODE_CACHE ? "yes" : "no (as the binary)"}`,
   );
 
-  if (IDLE_ONLY) {
+  const onlyPhase = IDLE_ONLY ? "idle" : LOAD_ONLY ? "load" : undefined;
+  if (onlyPhase !== undefined) {
     // A/B interleaved: this checkout and the other one in turns, so both see the same machine.
     const figures = new Map<string, { pct: number; precisePct: number }[]>();
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [suffix, e] of ENTRIES) {
-        const name = suffix === "" ? `idle${round}` : `compare${round}`;
-        const r = await idleRound(tb, name, e);
+        const name = `${suffix === "" ? onlyPhase : "compare"}${round}`;
+        const r = await phaseRound(tb, name, { entry: e, phase: onlyPhase });
         figures.set(suffix, [...figures.get(suffix) ?? [], r]);
-        report(`daemon_cpu_pct_idle${suffix}`, r.pct, "%");
+        report(`daemon_cpu_pct_${onlyPhase}${suffix}`, r.pct, "%");
       }
     }
     for (const [suffix, rs] of figures) {
       console.log(
-        `footprint: idle${suffix} median ${
+        `footprint: ${onlyPhase}${suffix} median ${
           median(rs.map((r) => r.precisePct)).toFixed(3)
         } % (schedstat; rounds ${rs.map((r) => r.precisePct.toFixed(3)).join(" ")})`,
       );
     }
   }
 
-  for (let round = 1; round <= ROUNDS && !IDLE_ONLY; round++) {
+  for (let round = 1; round <= ROUNDS && onlyPhase === undefined; round++) {
     // A/B interleaved: each daemon of this checkout, then the same of the other one.
     for (const [suffix, e] of RUN_PLAIN ? ENTRIES : []) {
       await plainRun(tb, `plain${suffix}${round}`, e, suffix);
