@@ -65,6 +65,7 @@ import {
 } from "../tests/e2e/daemon_flags.ts";
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 import { bundleProgram } from "../src/release/bundle.ts";
+import { median } from "../src/util/stats.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 /** The daemon's runtime dir in the release permission set (it may read and write there). */
@@ -394,11 +395,6 @@ async function phaseRound(
   } finally {
     await d.stop();
   }
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function describePeak(d: Daemon): string {

@@ -9,7 +9,15 @@
 /** Severity, lowest first. */
 export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
 
-const LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
+/** Each level's rank, lowest first. */
+const RANK: Readonly<Record<LogLevel, number>> = {
+  trace: 0,
+  debug: 1,
+  info: 2,
+  warning: 3,
+  error: 4,
+  fatal: 5,
+};
 
 /** One log event. */
 export interface LogRecord {
@@ -110,6 +118,8 @@ class CategoryLogger implements Logger {
   readonly category: readonly string[];
   #generation = -1;
   #routes: { lowest: number; sinks: Sink[] }[] = [];
+  /** The lowest rank any route writes: a call below it returns at once, allocating nothing. */
+  #lowest = Infinity;
 
   constructor(category: readonly string[]) {
     this.category = category;
@@ -122,18 +132,19 @@ class CategoryLogger implements Logger {
         l.category.every((c, i) => this.category[i] === c)
       )
         .map((l) => ({
-          lowest: LEVELS.indexOf(l.lowestLevel ?? "trace"),
+          lowest: RANK[l.lowestLevel ?? "trace"],
           sinks: l.sinks.flatMap((name) => config.sinks[name] ?? []),
         }));
+      this.#lowest = Math.min(...this.#routes.map((r) => r.lowest));
       this.#generation = generation;
     }
     return this.#routes;
   }
 
   #log(level: LogLevel, message: string, properties?: LogProperties): void {
-    const rank = LEVELS.indexOf(level);
-    const routes = this.#current().filter((r) => rank >= r.lowest);
-    if (routes.length === 0) return;
+    const rank = RANK[level];
+    const routes = this.#current();
+    if (rank < this.#lowest) return;
     const props = typeof properties === "function" ? properties() : properties ?? {};
     const record: LogRecord = {
       category: this.category,
@@ -143,7 +154,9 @@ class CategoryLogger implements Logger {
       timestamp: Date.now(),
       properties: props,
     };
-    for (const r of routes) for (const sink of r.sinks) sink(record);
+    for (const r of routes) {
+      if (rank >= r.lowest) { for (const sink of r.sinks) sink(record); }
+    }
   }
 
   trace(message: string, properties?: LogProperties): void {
