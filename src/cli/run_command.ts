@@ -171,7 +171,8 @@ async function runWith(
       // unless a listener or publisher needs it meanwhile; the pinger's lines that arrived are
       // taken in together with their own receive times (docs/footprint.md, "Idle CPU" and "CPU
       // under load").
-      tickSleep,
+      idleSleep: tickSleep,
+      busySleep: tickSleep,
     });
   } finally {
     await observability.stop();
