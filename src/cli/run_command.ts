@@ -171,8 +171,7 @@ async function runWith(
       // unless a listener or publisher needs it meanwhile; the pinger's lines that arrived are
       // taken in together with their own receive times (docs/footprint.md, "Idle CPU" and "CPU
       // under load").
-      idleSleep: tickSleep,
-      busySleep: tickSleep,
+      tickSleep,
     });
   } finally {
     await observability.stop();

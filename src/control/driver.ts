@@ -12,13 +12,11 @@ export interface RunControlLoopOptions {
   clock: Clock;
   /** Tick period in seconds (`min_change_interval`), or asked before each wait (idle mode). */
   intervalS: number | (() => number);
-  /** Sleep function (default: real timers). */
-  sleep?: Sleep;
   /**
-   * Sleep after a tick that found the loop idle (default: `sleep`). The daemon passes a blocking
-   * one when nothing else needs the thread (src/util/blocking_sleep.ts, docs/footprint.md).
+   * Sleep between ticks (default: real timers). The daemon passes a blocking one when nothing
+   * else needs the thread (src/util/blocking_sleep.ts, docs/footprint.md).
    */
-  idleSleep?: Sleep;
+  sleep?: Sleep;
   /** Logger. */
   logger?: Logger;
   /** Called after every tick with its result and the clock's time (e.g. a periodic summary). */
@@ -40,20 +38,17 @@ export async function runControlLoop(
   const interval = typeof options.intervalS === "number"
     ? () => options.intervalS as number
     : options.intervalS;
-  const idleSleep = options.idleSleep ?? sleep;
   // A flag instead of `signal.aborted` (a checked getter) at every turn: an idle tick has little
   // else to do (docs/footprint.md, "Idle CPU").
   let stopped = signal.aborted;
   signal.addEventListener("abort", () => stopped = true, { once: true });
-  let idle = false;
   let due = clock.monotonicS() + interval();
   while (!stopped) {
     const wait = due - clock.monotonicS();
-    if (wait > 0) await (idle ? idleSleep : sleep)(wait * 1000, signal);
+    if (wait > 0) await sleep(wait * 1000, signal);
     if (stopped) break;
     try {
       const result = await loop.tick();
-      idle = result.path === "idle";
       options.onTick?.(result, clock.monotonicS());
     } catch (e) {
       log.error("control tick failed: {error}", { error: String(e) });

@@ -143,8 +143,12 @@ export class ControlLoop {
   readonly #pinging?: PingControl;
   readonly #idleDetector?: IdleDetector;
   #idling = false;
-  /** When pinging resumed after idle mode, until fresh deltas are back. */
-  #resumedAtS: number | undefined;
+  /**
+   * From the start of control or the end of idle mode until 5 reflectors are fresh (bounded):
+   * too few is no outage then. After idle mode the rates are held (the baselines are old); at
+   * the start the controller decides on the replies already in (docs/algorithm.md §5).
+   */
+  #warming: { sinceS: number; hold: boolean } | undefined;
   readonly #observers: readonly ControlObserver[];
 
   #curDl = 0;
@@ -251,6 +255,7 @@ export class ControlLoop {
     this.#dirtyUl = true;
     await this.#apply(nextDl, nextUl);
     this.#prev = await this.#readCounters();
+    this.#warming = { sinceS: now, hold: false };
     this.#started = true;
     this.#log.info("control started at download {dl} kbit/s, upload {ul} kbit/s", {
       dl: this.#curDl,
@@ -273,15 +278,17 @@ export class ControlLoop {
     const counters = await this.#readCounters();
     const deltas = collectDeltas(this.#owd, now, { tickInterval: s.tick_interval });
     this.#fresh = deltas.fresh;
-    // After idle mode the pinger needs a moment for fresh replies: hold meanwhile (bounded).
+    // At the start and after idle mode the pinger needs a moment for fresh replies from every
+    // reflector. A controller deciding every 0.1 s (capacity) would otherwise request a
+    // reselection before the first round of replies is in.
     if (
-      this.#resumedAtS !== undefined &&
-      (!deltas.tooFew || now - this.#resumedAtS >= Math.max(2, 4 * s.tick_interval))
+      this.#warming !== undefined &&
+      (!deltas.tooFew || now - this.#warming.sinceS >= Math.max(2, 4 * s.tick_interval))
     ) {
-      this.#resumedAtS = undefined;
+      this.#warming = undefined;
     }
-    const warming = this.#resumedAtS !== undefined;
-    if (deltas.tooFew && !warming && !this.#idling) {
+    const warming = this.#warming;
+    if (deltas.tooFew && warming === undefined && !this.#idling) {
       this.#outage.tooFew(now, deltas.fresh);
       this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`);
     } else if (!deltas.tooFew) {
@@ -306,7 +313,8 @@ export class ControlLoop {
     let nextUl = this.#curUl;
     let readings: TickReadings | undefined;
 
-    if (counters === null || this.#prev === null || warming) {
+    const holdWarming = warming !== undefined && (warming.hold || deltas.ul.length === 0);
+    if (counters === null || this.#prev === null || holdWarming) {
       // Hold. The reference (prev, t_prev) is only moved by a good reading, so the next
       // load covers the whole gap instead of a spike over a short interval.
       path = "hold";
@@ -486,7 +494,7 @@ export class ControlLoop {
       if (verdict !== "busy") return held();
       this.#idling = false;
       this.#idleDetector.reset();
-      this.#resumedAtS = now;
+      this.#warming = { sinceS: now, hold: true };
       this.#log.info("leaving idle mode: traffic is back, pinging again");
       await this.#pinging.resume().catch((e) =>
         this.#log.error("resuming the pinger failed: {error}", { error: String(e) })

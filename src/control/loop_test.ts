@@ -160,6 +160,10 @@ Deno.test("loop: no fresh deltas → both minimum, reselection asked, no stats r
   const f = fixture();
   await f.loop.start();
   f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  f.counters.add(1000, 1000);
+  assertEquals((await f.loop.tick()).path, "normal");
+  f.clock.advance(5);
   setDeltas(f.owd, f.clock.monotonicS(), [1, 1], [1, 1], ["p1", "p2"]);
   f.counters.add(1000, 1000);
   const few = await f.loop.tick();
@@ -175,9 +179,50 @@ Deno.test("loop: no fresh deltas → both minimum, reselection asked, no stats r
   await f.stats.flush();
   assertEquals(
     f.store.files.get(f.settings.stats_file)!.trim().split("\n").length,
-    2,
-    "header + the normal tick only",
+    3,
+    "header + the two normal ticks only",
   );
+});
+
+Deno.test("loop: at the start, reflectors yet to answer are no outage (bounded); none at all holds", async () => {
+  const f = fixture();
+  await f.loop.start();
+  const startRates = [f.dl.rate, f.ul.rate];
+  // 0.1 s in, no reply yet: hold the start rates instead of the no-delta path's minimum.
+  f.clock.advance(0.1);
+  f.counters.add(1000, 1000);
+  assertEquals((await f.loop.tick()).path, "hold");
+  assertEquals([f.dl.rate, f.ul.rate], startRates);
+  // Two reflectors have answered: decide on them, ask for no reselection.
+  f.clock.advance(0.1);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1], [1, 1], ["p1", "p2"]);
+  f.counters.add(1000, 1000);
+  assertEquals((await f.loop.tick()).path, "normal");
+  assertEquals(f.reselects.length, 0);
+  // All five answered once: from now on too few is an outage again.
+  f.clock.advance(0.1);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  f.counters.add(1000, 1000);
+  await f.loop.tick();
+  f.clock.advance(1.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1], [1, 1], ["p1", "p2"]);
+  f.counters.add(1000, 1000);
+  await f.loop.tick();
+  assertEquals(f.reselects.length, 1);
+
+  // Reflectors that never all answer: after the bound (2 s here) it is an outage as usual.
+  const g = fixture();
+  await g.loop.start();
+  g.clock.advance(1.9);
+  setDeltas(g.owd, g.clock.monotonicS(), [1, 1], [1, 1], ["p1", "p2"]);
+  g.counters.add(1000, 1000);
+  await g.loop.tick();
+  assertEquals(g.reselects.length, 0);
+  g.clock.advance(0.1);
+  setDeltas(g.owd, g.clock.monotonicS(), [1, 1], [1, 1], ["p1", "p2"]);
+  g.counters.add(1000, 1000);
+  assertEquals((await g.loop.tick()).path, "normal");
+  assertEquals(g.reselects.length, 1);
 });
 
 Deno.test("loop: a decision below the minimum is clamped to it; above the cap to the cap", async () => {

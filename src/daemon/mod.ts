@@ -61,16 +61,12 @@ export interface DaemonDeps {
   /** Sleep (default: real timers); must resolve early when the signal aborts. */
   sleep?: Sleep;
   /**
-   * Sleep between idle ticks (default `sleep`): a blocking one (src/util/blocking_sleep.ts) when
-   * nothing else needs the thread while idle, i.e. no metrics listener and no MQTT publisher.
+   * Sleep between control ticks (default `sleep`): a blocking one (src/util/blocking_sleep.ts)
+   * when nothing else needs the thread, i.e. no metrics listener and no MQTT publisher; the
+   * pinger's lines that arrived meanwhile are read during the tick's counter reading, before the
+   * deltas are collected (docs/footprint.md, "Idle CPU" and "CPU under load").
    */
-  idleSleep?: Sleep;
-  /**
-   * Sleep between busy ticks (default `sleep`): a blocking one when nothing else needs the thread;
-   * the pinger's lines that arrived meanwhile are read during the tick's counter reading, before
-   * the deltas are collected (docs/footprint.md, "CPU under load").
-   */
-  busySleep?: Sleep;
+  tickSleep?: Sleep;
   /** Fires on shutdown (default: SIGINT/SIGTERM). */
   shutdown?: AbortSignal;
   /** Shapers (default from the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`). */
@@ -323,8 +319,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       signal: shutdown,
       clock,
       intervalS: () => control.nextIntervalS,
-      sleep: deps.busySleep ?? sleep,
-      idleSleep: deps.idleSleep,
+      sleep: deps.tickSleep ?? sleep,
       onTick: (result, nowS) => summary.record(nowS, result),
     });
     summary.flush(clock.monotonicS());
