@@ -8,7 +8,7 @@ function run(args: string[]): Promise<{ code: number; out: string; err: string }
 }
 
 Deno.test("simulate prints a summary table", async () => {
-  const r = await run(["--duration", "20"]);
+  const r = await run(["--duration", "20", "--rate-controller", "ewma"]);
   assertEquals(r.code, ExitCode.OK);
   assert(r.out.includes("trace step, load saturate, 20 s, seed 1"), r.out);
   assert(r.out.includes("ewma") && r.out.includes("p95 added delay"), r.out);
@@ -16,7 +16,16 @@ Deno.test("simulate prints a summary table", async () => {
 });
 
 Deno.test("simulate --json --compare gives four runs with metrics", async () => {
-  const r = await run(["--duration", "20", "--json", "--compare", "--seed", "3"]);
+  const r = await run([
+    "--duration",
+    "20",
+    "--json",
+    "--compare",
+    "--seed",
+    "3",
+    "--rate-controller",
+    "ewma",
+  ]);
   assertEquals(r.code, ExitCode.OK);
   const runs = JSON.parse(r.out);
   assertEquals(runs.map((x: { label: string }) => x.label), [

@@ -6,7 +6,7 @@ import { daemonPipeline } from "./pipeline.ts";
 async function ewmaOnStep(seed: number, durationS = 120) {
   const trace = builtinTrace("step", { durationS, seed });
   const [run] = await simulate({
-    settings: settingsWithDefaults(),
+    settings: settingsWithDefaults({ rate_controller: "ewma" }),
     trace,
     load: "saturate",
     durationS,
@@ -61,7 +61,7 @@ Deno.test("EWMA on the step trace: the rate follows the capacity drop and the re
 Deno.test("compare runs the four scenarios on the same trace and seed", async () => {
   const trace = builtinTrace("step", { durationS: 30, seed: 2 });
   const runs = await simulate({
-    settings: settingsWithDefaults(),
+    settings: settingsWithDefaults({ rate_controller: "ewma" }),
     trace,
     load: "saturate",
     durationS: 30,
@@ -85,7 +85,11 @@ Deno.test("a Lua ratecontroller and plugins run in the simulated pipeline", asyn
   const once = async (overrides: Parameters<typeof settingsWithDefaults>[0]) =>
     (await simulate({
       // A generous Lua time limit: a timeout on a loaded machine would change the run.
-      settings: settingsWithDefaults({ lua_time_limit_ms: 2000, ...overrides }),
+      settings: settingsWithDefaults({
+        rate_controller: "ewma",
+        lua_time_limit_ms: 2000,
+        ...overrides,
+      }),
       trace,
       load: "saturate",
       durationS: 40,
@@ -115,7 +119,12 @@ Deno.test("RTT-only pinger: an upload queue cuts download too; with timestamps i
   const load = { name: "upload only", down: [], up: [{ start: 0, end: 30, kind: "tcp" as const }] };
   const lowestDownRate = async (pinger: "fping" | "tsping") => {
     const [run] = await simulate({
-      settings: settingsWithDefaults({ pinger, base_dl_rate: 20_000, base_ul_rate: 5_000 }),
+      settings: settingsWithDefaults({
+        rate_controller: "ewma",
+        pinger,
+        base_dl_rate: 20_000,
+        base_ul_rate: 5_000,
+      }),
       trace,
       load,
       durationS: 30,
