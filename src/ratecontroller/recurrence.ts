@@ -127,12 +127,18 @@ export class Recurrence {
     return beat;
   }
 
-  /** Whether `t` lies within the tolerance of a whole number of trusted periods after the anchor. */
+  /**
+   * Whether `t` lies within the tolerance (up to twice it before) of a whole number of trusted
+   * periods after the anchor.
+   */
   #onBeat(t: number): boolean {
     if (Number.isNaN(this.#periodS)) return false;
     const k = Math.round((t - this.#anchorS) / this.#periodS);
-    return k >= 1 && k <= this.#horizon() &&
-      Math.abs(t - this.#anchorS - k * this.#periodS) <= this.#p.toleranceS;
+    // Early by up to twice the tolerance: a collapse that a pre-emption answered can only be
+    // dated late, so one dated early shows that the beat itself is late (v30c).
+    const off = t - this.#anchorS - k * this.#periodS;
+    return k >= 1 && k <= this.#horizon() && off <= this.#p.toleranceS &&
+      off >= -2 * this.#p.toleranceS;
   }
 
   /**

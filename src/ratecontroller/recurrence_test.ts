@@ -86,3 +86,15 @@ Deno.test("recurrence: an unconfirmed quick trust lapses; a collapse off its bea
   // Three onsets with more than 0.15 s of jitter are not trusted quickly.
   assert(Number.isNaN(noted([12, 27.2, 42, 57.1]).periodS));
 });
+
+Deno.test("recurrence: an onset up to twice the tolerance early moves the beat; as late does not (v30c)", () => {
+  // A collapse that a pre-emption answered can only be dated late: one dated 0.5 s early shows
+  // that the beat itself is late.
+  const early = noted([10, 25, 40, 55, 70, 84.5]);
+  assertAlmostEquals(early.next(86, 0.3)!, 99.5, 1e-9);
+  const late = noted([10, 25, 40, 55, 70, 85.5]);
+  assertAlmostEquals(late.next(86, 0.3)!, 100, 1e-9);
+  // Further than twice the tolerance early, it is a collapse of another kind.
+  const other = noted([10, 25, 40, 55, 70, 84.3]);
+  assertAlmostEquals(other.next(86, 0.3)!, 100, 1e-9);
+});
