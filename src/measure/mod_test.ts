@@ -4,7 +4,9 @@ import { seededRandom, VirtualClock } from "../util/clock.ts";
 import { createMeasurement, fpingFeaturesFromVersion, type PingReply } from "./mod.ts";
 
 Deno.test("createMeasurement: fping → baseliner → OwdState, reselection switches the pinger", async () => {
-  const settings = settingsWithDefaults({ tick_interval: 0.05, num_reflectors: 2 });
+  // A reselection cycle pings its candidates for tick × π: 0.25 s gives a busy machine 0.79 s
+  // for fping's restart and first replies (0.05 s, 0.16 s, failed now and then in CI-like load).
+  const settings = settingsWithDefaults({ tick_interval: 0.25, num_reflectors: 2 });
   const m = createMeasurement(settings, {
     initialPeers: ["127.0.0.1", "127.0.0.2"],
     pool: ["127.0.0.3", "127.0.0.4", "127.0.0.5"],
