@@ -25,6 +25,7 @@ import {
   upstreamProbe,
 } from "./capacity_upstream.ts";
 import { Recurrence, type RecurrenceParams } from "./recurrence.ts";
+import { SETTLE_DEFAULTS, type SettleParams, settling } from "./capacity_settle.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -277,6 +278,8 @@ export class CapacityController implements Ratecontroller {
   #passAtS = Infinity;
   /** Onsets of the collapses seen, and their period if stable (v28). */
   readonly #recurrence: Recurrence;
+  /** Settling after a lasting drop (capacity_settle.ts). */
+  readonly #settle: SettleParams;
 
   /** Reads raw samples from `owd`; `params` override the measured defaults (tests, research). */
   constructor(
@@ -285,9 +288,11 @@ export class CapacityController implements Ratecontroller {
     params: Partial<CapacityParams> & {
       upstream?: Partial<UpstreamParams>;
       recurrence?: Partial<RecurrenceParams>;
+      settle?: Partial<SettleParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
+    this.#settle = { ...SETTLE_DEFAULTS, ...params.settle };
     this.#recurrence = new Recurrence(params.recurrence);
     this.#up = { ...UPSTREAM_DEFAULTS, ...params.upstream };
     this.#owd = sources.owd;
@@ -638,7 +643,10 @@ export class CapacityController implements Ratecontroller {
       const target = Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction);
       const unit = cur < p.lowProbe * d.min ? Math.max(d.cap, d.base) : d.cap;
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
-      if (cur < target) next += returnStep(d, { cur, target, dt: x.dt }, p);
+      if (cur < target) {
+        const settled = settling(d, now, this.#settle);
+        next += returnStep(d, { cur, target, dt: x.dt, settled }, p);
+      }
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
       }
@@ -702,16 +710,17 @@ function ramping(d: Direction, by: number): boolean {
  * estimate the last cut measured (a level known to fit) no faster than `returnMaxPerS` ×
  * max(rate, `returnUnit` × the remembered level) per s, so a return to a remembered level that
  * no longer holds (a lasting drop, a lower level after a handover) overshoots by little
- * (docs/controllers.md, v22).
+ * (docs/controllers.md, v22); while `settled` (capacity_settle.ts) not above that estimate.
  */
 function returnStep(
   d: Direction,
-  x: { cur: number; target: number; dt: number },
+  x: { cur: number; target: number; dt: number; settled: boolean },
   p: CapacityParams,
 ): number {
   const step = (x.target - x.cur) * Math.min(1, x.dt / p.approachS);
   const known = d.cap * p.margin;
   if (d.lastCutS === -Infinity || x.cur + step <= known) return step;
+  if (x.settled) return Math.max(0, known - x.cur);
   const limit = Math.max(x.cur, p.returnUnit * d.recall) * p.returnMaxPerS * x.dt;
   return Math.max(known - x.cur, Math.min(step, limit));
 }

@@ -6,6 +6,7 @@ import type { OwdState } from "../control/ports.ts";
 import { CAPACITY_DEFAULTS, CapacityController, type CapacityParams } from "./capacity.ts";
 import type { TableSettings } from "../config/settings_table.ts";
 import type { TickInput } from "../control/ratecontroller_port.ts";
+import type { SettleParams } from "./capacity_settle.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
 const BASE_RATES = { base_dl_rate: 20000, base_ul_rate: 5000 };
@@ -20,7 +21,10 @@ class Rig {
 
   constructor(
     shaper: "cake" | "tbf" = "cake",
-    o: { settings?: Partial<TableSettings>; params?: Partial<CapacityParams> } = {},
+    o: {
+      settings?: Partial<TableSettings>;
+      params?: Partial<CapacityParams> & { settle?: Partial<SettleParams> };
+    } = {},
   ) {
     for (const ip of PEERS) {
       const t = this.clock.monotonicS();
@@ -701,4 +705,45 @@ Deno.test("capacity: RTT only, just after a predicted collapse both directions p
   const v29b = together({});
   assert(v29b >= 8, `both raised fast together in ${v29b} of 15 decisions`);
   assertEquals(together({ discoverS: 0 }), 0, "without the rule one at a time, slowly");
+});
+
+Deno.test("capacity: after a lasting-looking upload drop the return stays at the measured level until 1 s without a queue", () => {
+  const run = (settle: Partial<SettleParams>) => {
+    const r = new Rig("cake", { params: { settle } });
+    r.cur = { dl: 18000, ul: 5000 };
+    for (let k = 0; k < 30; k++) {
+      r.all({ up: 0 });
+      r.saturate({ dl: 18000, ul: 5000 }); // loaded for 3 s at 5000
+    }
+    for (let k = 0; k < 3; k++) {
+      // The drop: the queue grows before the probes show it above the trigger.
+      r.all({ up: 5 });
+      r.saturate({ dl: 18000, ul: 3000 });
+    }
+    r.all({ up: 100 });
+    r.saturate({ dl: 18000, ul: 3000 }); // a queue of 100 ms: the upload is cut
+    const known = r.ctl.capacity.ul * CAPACITY_DEFAULTS.margin;
+    r.all({ up: 40 });
+    r.saturate({ dl: 18000, ul: 3000 }); // still draining
+    const lastQueueS = r.clock.monotonicS();
+    const path: { t: number; ul: number }[] = [];
+    for (let k = 0; k < 20; k++) {
+      r.all({ up: 0 });
+      // Room above the rate, so only the controller's rules bound the return.
+      const ul = r.saturate({ dl: 18000, ul: 10000 }).ul;
+      path.push({ t: r.clock.monotonicS() - lastQueueS, ul });
+    }
+    return { known, path };
+  };
+  const on = run({});
+  for (const { t, ul } of on.path.filter((p) => p.t < 0.99)) {
+    // The probe beyond the estimate (1 %/s of it right after a queue) still runs.
+    assert(ul <= on.known + 60, `${t.toFixed(1)} s after the queue: ${ul} above ${on.known}`);
+  }
+  assert(on.path.some((p) => p.t < 0.99 && p.ul >= on.known - 1), "back at the measured level");
+  const later = on.path.find((p) => p.t > 1.25)!;
+  assert(later.ul > on.known + 100, `the return climbs after the wait (${later.ul})`);
+  const off = run({ clearS: 0 });
+  const early = off.path.find((p) => p.t > 0.95)!;
+  assert(early.ul > off.known + 100, `without the rule it climbs sooner (${early.ul})`);
 });
