@@ -26,6 +26,7 @@ import {
 } from "./capacity_upstream.ts";
 import { Recurrence, type RecurrenceParams } from "./recurrence.ts";
 import { SETTLE_DEFAULTS, type SettleParams, settling } from "./capacity_settle.ts";
+import { DeepDip, type DeepDipParams } from "./deep_dip.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -222,11 +223,25 @@ class Direction {
   preemptedOnsetS = -Infinity;
   /** Recent raw samples (time, delta ms) for the delay slope. */
   readonly samples: { t: number; d: number }[] = [];
+  /** Deep dips below the minimum rate (v32, deep_dip.ts). */
+  readonly dip: DeepDip;
 
-  constructor(readonly name: "dl" | "ul", readonly base: number, readonly min: number) {
-    this.cap = base;
-    this.recall = base;
+  constructor(
+    readonly name: "dl" | "ul",
+    rates: { base: number; min: number },
+    dip: Partial<DeepDipParams> = {},
+  ) {
+    this.base = rates.base;
+    this.min = rates.min;
+    this.cap = rates.base;
+    this.recall = rates.base;
+    this.dip = new DeepDip(dip);
   }
+
+  /** Base rate, kbit/s. */
+  readonly base: number;
+  /** Minimum rate, kbit/s. */
+  readonly min: number;
 }
 
 /** What one direction sees in one decision. */
@@ -252,6 +267,8 @@ interface DirectionInput {
   turnS: number;
   /** Just after a predicted collapse: probe at least at `discoverPerS` (v29b). */
   discovering: boolean;
+  /** Within a predicted collapse (v28p): its cuts are not deep dips (v32). */
+  inCollapse: boolean;
 }
 
 /** The capacity controller. */
@@ -289,6 +306,7 @@ export class CapacityController implements Ratecontroller {
       upstream?: Partial<UpstreamParams>;
       recurrence?: Partial<RecurrenceParams>;
       settle?: Partial<SettleParams>;
+      deepDip?: Partial<DeepDipParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -303,8 +321,16 @@ export class CapacityController implements Ratecontroller {
       settings.min_change_interval,
       Math.max(MIN_INTERVAL_S, settings.tick_interval / Math.max(1, settings.num_reflectors)),
     );
-    this.#dl = new Direction("dl", settings.base_dl_rate, settings.min_dl_rate);
-    this.#ul = new Direction("ul", settings.base_ul_rate, settings.min_ul_rate);
+    this.#dl = new Direction(
+      "dl",
+      { base: settings.base_dl_rate, min: settings.min_dl_rate },
+      params.deepDip,
+    );
+    this.#ul = new Direction(
+      "ul",
+      { base: settings.base_ul_rate, min: settings.min_ul_rate },
+      params.deepDip,
+    );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
     this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
   }
@@ -376,6 +402,7 @@ export class CapacityController implements Ratecontroller {
       suspect: dlSuspect,
       predictedS: this.#p.preemptDirs === "both" ? predictedS : undefined,
       discovering,
+      inCollapse: kept !== undefined,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -392,6 +419,7 @@ export class CapacityController implements Ratecontroller {
       suspect: ulSuspect,
       predictedS,
       discovering,
+      inCollapse: kept !== undefined,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -617,18 +645,30 @@ export class CapacityController implements Ratecontroller {
       // A cut long after the previous one may be a transient dip: remember where we were. More
       // cuts while still held down keep that memory; a mild cut soon after the rate had risen
       // again means the capacity really is lower: forget it.
+      const drain = Math.max(0.5, 1 - queueS / p.drainS);
+      d.dip.cut(now, {
+        lastCutS: d.lastCutS,
+        level: Math.max(d.cap, d.recall),
+        belowMin: estimate * p.margin * drain < d.min,
+        predicted: x.inCollapse,
+      });
       if (now - d.lastCutS > p.recallS) d.recall = Math.max(d.cap, estimate);
       // A collapse (a cut held back by the half-rate limit) is a new dip, not a finding that
-      // the level is lower: it keeps the memory (v19, docs/controllers.md).
-      else if (cur > d.lastCutRate * 1.02 && !d.capped) d.recall = estimate;
+      // the level is lower: it keeps the memory (v19, docs/controllers.md); so does any cut soon
+      // after a deep dip below the minimum rate (v32, deep_dip.ts).
+      else if (cur > d.lastCutRate * 1.02 && !d.capped && !d.dip.keepsMemory(now)) {
+        d.recall = estimate;
+      }
       d.cap = d.cutCap = estimate;
       d.lastCutS = now;
       d.lastQueueS = now;
       d.lastCutQueueMs = queueS * 1000;
-      const drain = Math.max(0.5, 1 - queueS / p.drainS);
       d.lastCutRate = Math.max(d.min, Math.min(cur, estimate * p.margin * drain));
       return d.lastCutRate;
     }
+    // A queue still standing a while after a cut to the minimum rate: a deep dip (v32).
+    const level = d.dip.check(now, { queued, atMin: cur <= d.min * 1.01 });
+    if (level !== undefined) d.recall = Math.max(d.recall, level);
     if (now - d.lastCutS < p.drainS || queued || now < d.holdUntilS) return cur;
 
     if (load >= p.highLoad) {

@@ -747,3 +747,48 @@ Deno.test("capacity: after a lasting-looking upload drop the return stays at the
   const early = off.path.find((p) => p.t > 0.95)!;
   assert(early.ul > off.known + 100, `without the rule it climbs sooner (${early.ul})`);
 });
+
+/**
+ * A download dip to 2 Mbit/s (under its 4 Mbit/s minimum) for `dipS` whose tail, 2 s at 6 Mbit/s,
+ * the return overshoots (a mild cut after a rise), then the capacity back at 20 Mbit/s; returns
+ * the download rate 3 s after the dip's end.
+ */
+function afterDeepDip(
+  dipS: number,
+  params: Partial<CapacityParams> & { deepDip?: { confirmS: number } } = {},
+): number {
+  const r = new Rig("cake", { params });
+  r.cur = { dl: 19000, ul: 4500 };
+  for (let k = 0; k < 20; k++) {
+    r.all({});
+    r.saturate({ dl: 20000, ul: 5000 });
+  }
+  // The dip: the ISP queue (at most 250 ms) grows while the rate is above the capacity.
+  let queue = 0;
+  const phase = (cap: number, steps: number) => {
+    for (let k = 0; k < steps; k++) {
+      queue = Math.min(250, Math.max(0, queue + (r.cur.dl / cap - 1) * DT * 1000));
+      r.all({ down: queue });
+      r.saturate({ dl: cap, ul: 5000 });
+    }
+  };
+  phase(2000, Math.round(dipS / DT));
+  phase(6000, 20);
+  phase(20000, 30);
+  return r.cur.dl;
+}
+
+Deno.test("capacity: after a deep dip under the minimum rate the return aims at the level before it (v32)", () => {
+  const on = afterDeepDip(3);
+  const off = afterDeepDip(3, { deepDip: { confirmS: 0 } });
+  assert(on > 17000, `back near 19 Mbit/s, got ${on}`);
+  assert(off < 12000, `without the rule the dip's tail is taken for the level, got ${off}`);
+});
+
+Deno.test("capacity: a dip whose queue is gone soon after the cut to the minimum is no deep dip (v32)", () => {
+  // The cut to the minimum comes 1 s into the dip; 0.2 s later the tail drains the queue.
+  const on = afterDeepDip(1.2);
+  const off = afterDeepDip(1.2, { deepDip: { confirmS: 0 } });
+  assertEquals(on, off);
+  assert(on < 12000, `the tail's level is taken as the new one, got ${on}`);
+});
