@@ -580,24 +580,26 @@ async function bundleCheckout(checkout: string, outdir: string): Promise<string>
 }
 
 const ENTRY = ENTRY_ARG ?? await bundleCheckout(ROOT, `${dir}/bundle`);
+/** This checkout's release V8 flags as one `F`. */
+const OWN_V8_FLAGS = DAEMON_V8_FLAGS.join(",");
+
 /**
- * The release V8 flags of `checkout` (its src/release/v8_flags.ts; an older checkout without one
- * gets this one's).
+ * The release V8 flags of another checkout (its src/release/v8_flags.ts; an older checkout
+ * without one gets this one's).
  */
 async function releaseV8Flags(checkout: string): Promise<string> {
-  if (checkout === ROOT) return DAEMON_V8_FLAGS.join(",");
   try {
     const m = await import(`file://${checkout}/src/release/v8_flags.ts`);
     return (m.DAEMON_V8_FLAGS as readonly string[]).join(",");
   } catch {
-    return DAEMON_V8_FLAGS.join(",");
+    return OWN_V8_FLAGS;
   }
 }
 
 const OWN_ENTRY: Entry = {
   path: ENTRY,
   config: ENTRY_CONFIG,
-  v8Flags: v8FlagsOf(V8_FLAGS_ARG ?? DAEMON_V8_FLAGS.join(",")),
+  v8Flags: v8FlagsOf(V8_FLAGS_ARG ?? OWN_V8_FLAGS),
 };
 const COMPARE_ENTRY: Entry | undefined = COMPARE === undefined ? undefined : {
   path: await bundleCheckout(COMPARE, `${dir}/compare`),

@@ -225,6 +225,10 @@ class Direction {
   readonly samples: { t: number; d: number }[] = [];
   /** Deep dips below the minimum rate (v32, deep_dip.ts). */
   readonly dip: DeepDip;
+  /** Base rate, kbit/s. */
+  readonly base: number;
+  /** Minimum rate, kbit/s. */
+  readonly min: number;
 
   constructor(
     readonly name: "dl" | "ul",
@@ -237,11 +241,6 @@ class Direction {
     this.recall = rates.base;
     this.dip = new DeepDip(dip);
   }
-
-  /** Base rate, kbit/s. */
-  readonly base: number;
-  /** Minimum rate, kbit/s. */
-  readonly min: number;
 }
 
 /** What one direction sees in one decision. */
