@@ -12,6 +12,7 @@
  *
  *   deno run -P=dev scripts/sim_seeds.ts                          # capacity, seeds 1–100
  *   deno run -P=dev scripts/sim_seeds.ts --controller ewma --seeds 1-20 --null
+ *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --seeds 1-20    # a FIFO shaper
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import type { TableSettings } from "../src/config/settings_table.ts";
@@ -30,15 +31,27 @@ interface Options {
   controller: string;
   seeds: number[];
   withNull: boolean;
+  /** The `shaper` setting (default cake). */
+  shaper: string;
+  /** tbf/htb with an fq_codel leaf (`simulate --shaper-fq`). */
+  shaperFq: boolean;
 }
 
-/** Parses `--controller NAME`, `--seeds A-B` (or a comma list) and `--null`. */
+/** Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq` and `--null`. */
 function parseArgs(args: readonly string[]): Options {
-  const options: Options = { controller: "capacity", seeds: range(1, 100), withNull: false };
+  const options: Options = {
+    controller: "capacity",
+    seeds: range(1, 100),
+    withNull: false,
+    shaper: "cake",
+    shaperFq: false,
+  };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--controller") options.controller = args[++i];
     else if (args[i] === "--seeds") options.seeds = parseSeeds(args[++i] ?? "");
     else if (args[i] === "--null") options.withNull = true;
+    else if (args[i] === "--shaper") options.shaper = args[++i];
+    else if (args[i] === "--shaper-fq") options.shaperFq = true;
     else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
@@ -84,8 +97,12 @@ async function figures(
     load: x.load,
     seeds: o.seeds,
     durationS: DURATION_S,
+    engine: o.shaperFq ? { shaperFq: true } : undefined,
     settings: (trace) => {
-      const overrides: Partial<TableSettings> = { rate_controller: o.controller };
+      const overrides: Partial<TableSettings> = {
+        rate_controller: o.controller,
+        shaper: o.shaper as TableSettings["shaper"],
+      };
       if (x.baseDelta !== 0) {
         overrides.base_dl_rate = trace.nominal.down + x.baseDelta;
         overrides.base_ul_rate = trace.nominal.up + x.baseDelta;
@@ -115,6 +132,8 @@ try {
 console.log(
   `${options.controller}, seeds ${options.seeds[0]}–${options.seeds.at(-1)} ` +
     `(${options.seeds.length}), ${DURATION_S} s` +
+    (options.shaper !== "cake" ? `, shaper ${options.shaper}` : "") +
+    (options.shaperFq ? " with an fq_codel leaf" : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );
 for (const load of LOADS) {

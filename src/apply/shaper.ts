@@ -3,7 +3,8 @@
  * rate) and TBF (root qdisc rate with a burst sized for the rate).
  */
 import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
-import type { Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
+import type { Shaper, ShaperKind, ShaperPair, ShaperQueue } from "../control/ports.ts";
+import { htbQueue, tbfQueue } from "./shaper_queue.ts";
 import { TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 import { hardClampRate } from "../control/rate_bounds.ts";
 
@@ -112,6 +113,10 @@ abstract class TcShaper implements Shaper {
   readonly #batch?: TcBatch;
   /** Handle of the root qdisc found by `check()` (e.g. `8001:`). */
   #rootHandle: string | undefined;
+  /** How it queues, as the last `check()` found it. */
+  queue: ShaperQueue | undefined;
+  /** The device's qdiscs as the last `rootQdisc()` listed them. */
+  protected qdiscs: readonly unknown[] = [];
 
   constructor(ifname: string, options: TcShaperOptions) {
     this.ifname = ifname;
@@ -209,9 +214,10 @@ abstract class TcShaper implements Shaper {
     } catch {
       throw new ShaperCheckError("tc-failed", `tc -j qdisc show dev ${this.ifname}: not JSON`);
     }
-    const root = Array.isArray(list)
-      ? list.find((q) => typeof q === "object" && q !== null && q.root === true)
-      : undefined;
+    this.qdiscs = Array.isArray(list) ? list : [];
+    const root = this.qdiscs.find((q) =>
+      typeof q === "object" && q !== null && (q as { root?: unknown }).root === true
+    );
     if (root === undefined) {
       throw new ShaperCheckError("wrong-kind", `${this.ifname} has no root qdisc`);
     }
@@ -249,9 +255,10 @@ export class CakeShaper extends TcShaper {
     await this.changeRootQdisc("cake", () => ["bandwidth", rate]);
   }
 
-  /** The root qdisc must be CAKE. */
+  /** The root qdisc must be CAKE (which isolates flows). */
   async check(): Promise<void> {
     await this.expectRootKind("cake");
+    this.queue = { isolating: true, leaves: [] };
   }
 
   /** CAKE's bandwidth (bytes/s in tc's JSON) in kbit/s. */
@@ -306,11 +313,12 @@ export class HtbShaper extends TcShaper {
     ]).catch((e) => this.explainFailure("htb", e));
   }
 
-  /** The root qdisc must be HTB and the class must exist. */
+  /** The root qdisc must be HTB and the class must exist; learns its leaves' queue. */
   async check(): Promise<void> {
     await this.expectRootKind("htb");
     const cls = await this.#readClass();
     this.#configuredCeil = cls.ceil;
+    this.queue = htbQueue(this.qdiscs, { classText: cls.text, classid: this.#classid });
   }
 
   /** The class's current rate (kbit/s). */
@@ -318,11 +326,14 @@ export class HtbShaper extends TcShaper {
     return (await this.#readClass()).rate;
   }
 
-  /** Reads the class (tc 6.1 prints HTB classes as text even with -j, so we parse text). */
-  async #readClass(): Promise<{ rate: number; ceil: number }> {
+  /**
+   * Reads the device's classes, one process (tc 6.1 prints HTB classes as text even with -j, so
+   * we parse text): the class's rate and ceil, and the whole text for its subtree.
+   */
+  async #readClass(): Promise<{ rate: number; ceil: number; text: string }> {
     let out: string;
     try {
-      out = await this.tc(["class", "show", "dev", this.ifname, "classid", this.#classid]);
+      out = await this.tc(["class", "show", "dev", this.ifname]);
     } catch (e) {
       if (e instanceof ShaperError && isMissingDevice(e.stderr)) {
         throw new ShaperCheckError("missing-interface", `interface ${this.ifname} does not exist`);
@@ -341,7 +352,7 @@ export class HtbShaper extends TcShaper {
     if (rate === undefined) {
       throw new ShaperCheckError("tc-failed", `cannot parse the HTB class line: ${line}`);
     }
-    return { rate, ceil: ceil ?? rate };
+    return { rate, ceil: ceil ?? rate, text: out };
   }
 }
 
@@ -413,9 +424,10 @@ export class TbfShaper extends TcShaper {
     return this.#burstFloor;
   }
 
-  /** The root qdisc must be TBF; remembers its handle, latency and burst. */
+  /** The root qdisc must be TBF; remembers its handle, latency and burst, and its leaf's queue. */
   async check(): Promise<void> {
     this.#learn(await this.expectRootKind("tbf"));
+    this.queue = tbfQueue(this.qdiscs);
   }
 
   #learn(root: Record<string, unknown>): void {

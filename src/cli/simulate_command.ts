@@ -104,6 +104,10 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     long: "down-shaper-on-lan",
     help: "the download shaper is on the LAN egress: the daemon's probe replies skip its queue",
   },
+  {
+    long: "shaper-fq",
+    help: "tbf/htb with an fq_codel leaf (sqm-scripts' setup): flow isolation as with cake",
+  },
   { long: "flows", value: "n", default: "4", help: "TCP flows per direction of a bulk load" },
   {
     long: "bulk-rtt-ms",
@@ -211,6 +215,7 @@ export async function simulateAction(
       cc: tcp as CongestionControl,
       bufferScales: args.flag("buffer-scales"),
       downShaperOnLan: args.flag("down-shaper-on-lan"),
+      shaperFq: args.flag("shaper-fq"),
     };
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(

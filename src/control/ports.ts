@@ -85,6 +85,32 @@ export interface Shaper {
   check(): Promise<void>;
   /** Reads the rate currently configured (kbit/s). */
   readRate?(): Promise<number>;
+  /** How it queues, as the last `check()` found it (undefined: not known). */
+  readonly queue?: ShaperQueue;
+}
+
+/**
+ * How a shaper queues the traffic it holds back (docs/controllers.md, "Shapers without flow
+ * isolation").
+ */
+export interface ShaperQueue {
+  /**
+   * Sparse flows such as the daemon's probes are served ahead of the bulk queue: CAKE, or an
+   * fq-type leaf (fq_codel, fq, fq_pie, sfq, cake) under tbf/htb. Else one FIFO holds all.
+   */
+  isolating: boolean;
+  /** The leaf qdiscs' kinds (tbf/htb: a built-in one is named as tc would, bfifo/pfifo). */
+  leaves: string[];
+  /** A FIFO's size, when it is one queue of a known limit (tbf, htb with one bfifo leaf). */
+  fifo?: FifoSize;
+}
+
+/** The size of a FIFO shaper's queue: its longest delay at rate R is `latencyS + bytes / R`. */
+export interface FifoSize {
+  /** The part that scales with the rate (TBF's `latency`), s. */
+  latencyS: number;
+  /** The fixed part (TBF's burst, a bfifo's limit), bytes. */
+  bytes: number;
 }
 
 /** A download/upload shaper pair. */

@@ -1,6 +1,6 @@
 import type { Clock, RandomSource } from "../util/clock.ts";
 import type { Logger } from "../log/logger.ts";
-import type { OwdState, ReselectRequester } from "./ports.ts";
+import type { OwdState, ReselectRequester, ShaperQueue } from "./ports.ts";
 import type { Settings } from "../config/types.ts";
 import type { DeltaSample } from "./deltas.ts";
 
@@ -92,6 +92,24 @@ export interface RatecontrollerContext {
   owd: OwdState;
   /** Reselection requests. */
   reselect: ReselectRequester;
+  /** What the start-up check learnt of the shapers' queues (absent: from `settings.shaper`). */
+  shaperQueues?: ShaperQueues;
+}
+
+/**
+ * How the shapers queue the daemon's probes (docs/controllers.md, "Shapers without flow
+ * isolation").
+ */
+export interface ShaperQueues {
+  /** The download shaper's queue (undefined: not known). */
+  dl?: ShaperQueue;
+  /** The upload shaper's queue (undefined: not known). */
+  ul?: ShaperQueue;
+  /**
+   * The daemon's own probe replies pass the download shaper: ingress shaping on an IFB (the
+   * usual setup). False when it shapes the LAN egress, as in the e2e testbed.
+   */
+  dlCarriesProbes: boolean;
 }
 
 /** What an adjuster (the plugin manager) sees: the readings and the controller's proposal. */

@@ -23,6 +23,7 @@ import {
 import { stageLogger } from "../log/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
+import { describeShaperQueues, shaperQueues } from "../apply/shaper_queue.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import { createStatsSink, statsRowsPerFlush } from "../report/stats.ts";
 import {
@@ -251,6 +252,15 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     }
 
     // 2. The controller (a bad Lua script should fail before we touch the shaper).
+    const queues = shaperQueues(shapers, settings.dl_if);
+    const described = describeShaperQueues(queues, settings.rate_controller.trim());
+    log.info("{message}", { message: described.message });
+    if (described.warn) {
+      log.warning(
+        "rate_controller capacity: the download FIFO carries the probes and its size is unknown; " +
+          "it needs a flow-isolating leaf (fq_codel) or a tbf/bfifo queue (docs/controllers.md)",
+      );
+    }
     try {
       controller = deps.controller ?? await createRatecontroller({
         settings,
@@ -259,6 +269,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
         logger: stageLogger("ratecontroller"),
         owd: measurement.owd,
         reselect: measurement.reselect,
+        shaperQueues: queues,
       }, { luaFactory: deps.luaFactory });
     } catch (e) {
       log.fatal("cannot create the rate controller: {error}", { error: (e as Error).message });

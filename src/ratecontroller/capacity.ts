@@ -5,9 +5,14 @@
  * parameters and the measurements behind them are in docs/controllers.md.
  */
 import type { Settings } from "../config/types.ts";
-import type { OwdState } from "../control/ports.ts";
+import type { FifoSize, OwdState } from "../control/ports.ts";
 import type { Clock } from "../util/clock.ts";
-import type { Ratecontroller, RateDecision, TickInput } from "../control/ratecontroller_port.ts";
+import type {
+  Ratecontroller,
+  RateDecision,
+  ShaperQueues,
+  TickInput,
+} from "../control/ratecontroller_port.ts";
 import {
   countAbove,
   countAboveSince,
@@ -144,6 +149,13 @@ export interface CapacityParams {
   discoverS: number;
   /** Lowest probe speed in that time, fraction of the estimate per s, per direction. */
   discoverPerS: { dl: number; ul: number };
+  /**
+   * With a FIFO shaper the probes wait in (ingress tbf on an IFB): this fraction of its longest
+   * delay is taken off each sample while the direction is busy (load ≥ `highLoad`), since a
+   * busy FIFO is full at any rate and its delay says nothing about the link (docs/controllers.md,
+   * "Shapers without flow isolation").
+   */
+  ownFifoFraction: number;
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -182,6 +194,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   collapseKeepS: 1,
   discoverS: 3,
   discoverPerS: { dl: 0.4, ul: 0.25 },
+  ownFifoFraction: 0.75,
 };
 
 /** Shortest and longest decision period, s. */
@@ -282,8 +295,13 @@ export class CapacityController implements Ratecontroller {
   readonly #owd: OwdState;
   readonly #clock: Clock;
   readonly #freshS: number;
-  /** The probes wait in our own shaper's queue (tbf, htb). */
+  /**
+   * The download shaper is a FIFO (tbf, htb without an fq leaf) whose delay is not discounted:
+   * the download-behind-the-bottleneck rules (capacity_upstream.ts) apply.
+   */
   readonly #sharedQueue: boolean;
+  /** Our own FIFOs the probes wait in, whose delay is discounted (docs/controllers.md). */
+  readonly #ownFifo: { dl?: FifoSize; ul?: FifoSize };
   readonly #dl: Direction;
   readonly #ul: Direction;
   #lastSampleS = -Infinity;
@@ -300,7 +318,7 @@ export class CapacityController implements Ratecontroller {
   /** Reads raw samples from `owd`; `params` override the measured defaults (tests, research). */
   constructor(
     settings: CapacitySettings,
-    sources: { owd: OwdState; clock: Clock },
+    sources: { owd: OwdState; clock: Clock; shaperQueues?: ShaperQueues },
     params: Partial<CapacityParams> & {
       upstream?: Partial<UpstreamParams>;
       recurrence?: Partial<RecurrenceParams>;
@@ -315,7 +333,15 @@ export class CapacityController implements Ratecontroller {
     this.#owd = sources.owd;
     this.#clock = sources.clock;
     this.#freshS = 2 * settings.tick_interval;
-    this.#sharedQueue = settings.shaper !== "cake";
+    const q = sources.shaperQueues;
+    // A FIFO whose size is known and that the probes wait in: its delay is discounted
+    // (ownFifoAllowance), and the download is then treated as behind a flow-isolating shaper.
+    this.#ownFifo = {
+      dl: q?.dl?.isolating === false && q.dlCarriesProbes ? q.dl.fifo : undefined,
+      ul: q?.ul?.isolating === false ? q.ul.fifo : undefined,
+    };
+    this.#sharedQueue = (q?.dl === undefined ? settings.shaper !== "cake" : !q.dl.isolating) &&
+      this.#ownFifo.dl === undefined;
     this.intervalS = Math.min(
       settings.min_change_interval,
       Math.max(MIN_INTERVAL_S, settings.tick_interval / Math.max(1, settings.num_reflectors)),
@@ -354,6 +380,10 @@ export class CapacityController implements Ratecontroller {
     const ulDelivered = recordDelivered(this.#ul, now, r.up_utilisation, this.#p);
     const dlLoad = r.cur_dl_rate > 0 ? dlDelivered / r.cur_dl_rate : 0;
     const ulLoad = r.cur_ul_rate > 0 ? ulDelivered / r.cur_ul_rate : 0;
+    ownFifoAllowance(view, {
+      dl: dlLoad >= this.#p.highLoad ? fifoMs(this.#ownFifo.dl, r.cur_dl_rate) : 0,
+      ul: ulLoad >= this.#p.highLoad ? fifoMs(this.#ownFifo.ul, r.cur_ul_rate) : 0,
+    }, this.#p.ownFifoFraction);
     if (dlLoad < this.#p.lightLoad) this.#dl.lastLightS = now;
     if (ulLoad < this.#p.lightLoad) this.#ul.lastLightS = now;
     // RTT only with both directions busy: one direction at a time probes beyond its estimate,
@@ -811,6 +841,33 @@ function attribute(view: SampleView, l: Loads): {
     ulSuspect = l.probing === "ul";
   }
   return { dlDeltas: rtt, ulDeltas: rtt, dlSuspect, ulSuspect };
+}
+
+/** The longest delay of a FIFO at `kbit`, ms (0: no FIFO known). */
+function fifoMs(fifo: FifoSize | undefined, kbit: number): number {
+  if (fifo === undefined || !(kbit > 0)) return 0;
+  return fifo.latencyS * 1000 + fifo.bytes * 8 / kbit;
+}
+
+/**
+ * Takes `fraction` of our own busy FIFOs' delay (ms per direction) off each sample, in place:
+ * from each direction's delta with one-way delays, from the RTT (split evenly) with RTT only.
+ */
+function ownFifoAllowance(
+  view: SampleView,
+  fifo: { dl: number; ul: number },
+  fraction: number,
+): void {
+  if (fifo.dl === 0 && fifo.ul === 0) return;
+  const dl = fifo.dl * fraction, ul = fifo.ul * fraction;
+  for (let i = 0; i < view.dl.length; i++) {
+    if (view.rttOnly) {
+      view.dl[i] = view.ul[i] = Math.max(0, view.dl[i] + view.ul[i] - dl - ul) / 2;
+    } else {
+      view.dl[i] = Math.max(0, view.dl[i] - dl);
+      view.ul[i] = Math.max(0, view.ul[i] - ul);
+    }
+  }
 }
 
 /** Below this load the download's bottleneck is before our shaper (its queue is the ISP's). */

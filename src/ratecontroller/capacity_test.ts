@@ -5,7 +5,7 @@ import { createOwdState } from "../baseline/owd_state.ts";
 import type { OwdState } from "../control/ports.ts";
 import { CAPACITY_DEFAULTS, CapacityController, type CapacityParams } from "./capacity.ts";
 import type { TableSettings } from "../config/settings_table.ts";
-import type { TickInput } from "../control/ratecontroller_port.ts";
+import type { ShaperQueues, TickInput } from "../control/ratecontroller_port.ts";
 import type { SettleParams } from "./capacity_settle.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
@@ -24,6 +24,7 @@ class Rig {
     o: {
       settings?: Partial<TableSettings>;
       params?: Partial<CapacityParams> & { settle?: Partial<SettleParams> };
+      queues?: ShaperQueues;
     } = {},
   ) {
     for (const ip of PEERS) {
@@ -34,7 +35,7 @@ class Rig {
     }
     this.ctl = new CapacityController(
       settingsWithDefaults({ ...BASE_RATES, shaper, ...o.settings }),
-      { owd: this.owd, clock: this.clock },
+      { owd: this.owd, clock: this.clock, shaperQueues: o.queues },
       o.params,
     );
   }
@@ -234,6 +235,42 @@ Deno.test("capacity: with tbf a standing queue while the download delivers its w
   r.step({ dl: 12000, ul: 4500 });
   r.all({ down: 30 });
   assert(r.step({ dl: 12000, ul: 4500 }).dl < 12000, "cut below the delivered 12000");
+});
+
+Deno.test("capacity: tbf with an fq leaf (learnt from tc) is treated as CAKE: a standing queue cuts", () => {
+  const fq = { isolating: true, leaves: ["fq_codel"] };
+  const r = new Rig("tbf", { queues: { dl: fq, ul: fq, dlCarriesProbes: true } });
+  r.cur = { dl: 16000, ul: 4500 };
+  const before = r.saturate({ dl: 30000, ul: 5000 }).dl; // delivers all of its rate
+  r.all({ down: 20 });
+  const after = r.saturate({ dl: 30000, ul: 5000 }).dl;
+  assert(after < before, `cut like CAKE (${before} → ${after})`);
+});
+
+Deno.test("capacity: an ingress FIFO the probes wait in: its own delay neither cuts nor holds, more cuts", () => {
+  // 20 ms + 3200 bytes: at 16 Mbit/s its longest delay is 21.6 ms, of which 75 % is discounted.
+  const fifo = { isolating: false, leaves: ["bfifo"], fifo: { latencyS: 0.02, bytes: 3200 } };
+  const run = (downMs: number, queues?: ShaperQueues) => {
+    const r = new Rig("tbf", { queues });
+    r.cur = { dl: 16000, ul: 4500 };
+    const before = r.step({ dl: 16000, ul: 100 }).dl;
+    let after = before;
+    for (let k = 0; k < 10; k++) {
+      r.all({ down: downMs });
+      after = r.step({ dl: after, ul: 100 }).dl; // delivers all of its rate
+    }
+    return { before, after };
+  };
+  const ingress = { dl: fifo, ul: fifo, dlCarriesProbes: true };
+  const own = run(15, ingress);
+  assert(own.after > own.before, `own FIFO's delay: climbs (${own.before} → ${own.after})`);
+  const old = run(15, undefined); // shaper tbf, nothing learnt: the standing queue holds
+  assertEquals(old.after, old.before);
+  const beyond = run(40, ingress);
+  assert(beyond.after < beyond.before, `beyond the FIFO: cut (${beyond.before} → ${beyond.after})`);
+  // On the LAN egress the probes skip the download FIFO: nothing is discounted there.
+  const lan = run(15, { ...ingress, dlCarriesProbes: false });
+  assertEquals(lan.after, lan.before);
 });
 
 Deno.test("capacity: within the drain time, a queue that grew beyond the one the cut saw cuts again", () => {

@@ -73,6 +73,9 @@ function afterRouterCheck(shaper: Shaper, routerCheck: () => Promise<void>): Sha
       await shaper.check();
     },
     readRate: shaper.readRate?.bind(shaper),
+    get queue() {
+      return shaper.queue;
+    },
   };
 }
 

@@ -7,7 +7,14 @@ import { isDue, seededRandom, VirtualClock } from "../util/clock.ts";
 import type { PingReply } from "../measure/types.ts";
 import type { Settings } from "../config/types.ts";
 import { capacityAt, type CapacityTrace } from "./trace.ts";
-import { LinkDirection, type StepResult } from "./link.ts";
+import {
+  FIFO_SHAPER_BURST_BYTES,
+  FIFO_SHAPER_LATENCY_S,
+  LinkDirection,
+  type ShaperQueue,
+  type StepResult,
+} from "./link.ts";
+import type { ShaperQueues } from "../control/ratecontroller_port.ts";
 import { constantBytes, type LoadPlan, ScheduleCursor } from "./load.ts";
 import { type CongestionControl, TcpSource } from "./tcp.ts";
 import { makeReflectors, ReflectorField } from "./reflectors.ts";
@@ -44,6 +51,8 @@ export interface SimHooks {
   setDlRate(kbit: number): void;
   /** Sets the upload shaper rate, kbit/s. */
   setUlRate(kbit: number): void;
+  /** What the daemon's start-up check would learn of the shapers' queues. */
+  shaperQueues: ShaperQueues;
 }
 
 /** A control pipeline driven by the engine (the real daemon pieces behind an adapter). */
@@ -96,6 +105,11 @@ export interface RunOptions {
    * as with ingress shaping on an IFB).
    */
   downShaperOnLan?: boolean;
+  /**
+   * A tbf/htb shaper has an fq_codel leaf (sqm-scripts' usual setup): it queues like CAKE (flow
+   * isolation, CoDel), and the daemon learns so from `tc` (default: a plain FIFO).
+   */
+  shaperFq?: boolean;
   /** TCP flows per direction of a bulk load (default 4). */
   flows?: number;
   /** Round trip of the bulk traffic without queueing, ms (default 30: a server beyond the ISP). */
@@ -164,8 +178,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const linkRandom = seededRandom(options.seed);
   const ctlRandom = seededRandom(options.seed ^ 0x5eed);
   const bufferS = (options.bufferMs ?? 250) / 1000;
-  // TBF and HTB (with a plain leaf) queue like one FIFO; CAKE isolates sparse flows.
-  const shaperQueue = settings.shaper === "cake" ? "cake" : "fifo";
+  // TBF and HTB (with a plain leaf) queue like one FIFO; CAKE (or an fq_codel leaf) isolates
+  // sparse flows.
+  const shaperQueue = settings.shaper === "cake" || options.shaperFq ? "cake" : "fifo";
   const down = new LinkDirection({
     dir: "down",
     bufferBytes: trace.nominal.down * 125 * bufferS,
@@ -199,6 +214,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         counters: { dlBytes: () => down.counterBytes, ulBytes: () => up.counterBytes },
         setDlRate: (kbit) => (down.shaperKbit = kbit),
         setUlRate: (kbit) => (up.shaperKbit = kbit),
+        shaperQueues: simShaperQueues(shaperQueue, options.downShaperOnLan ?? false),
       });
       label = pipeline.name;
       break;
@@ -377,4 +393,14 @@ function headline(d: DirectionSummary, u: DirectionSummary): Pick<
     maxRecoveryS: rec.length > 0 ? Math.max(...rec) : null,
     unrecoveredDrops: d.unrecoveredDrops + u.unrecoveredDrops,
   };
+}
+
+/** What `tc` would show the daemon of the simulated shapers (link.ts's FIFO, or CAKE-like). */
+function simShaperQueues(queue: ShaperQueue, downShaperOnLan: boolean): ShaperQueues {
+  const one = queue === "cake" ? { isolating: true, leaves: [] } : {
+    isolating: false,
+    leaves: ["bfifo"],
+    fifo: { latencyS: FIFO_SHAPER_LATENCY_S, bytes: FIFO_SHAPER_BURST_BYTES },
+  };
+  return { dl: one, ul: one, dlCarriesProbes: !downShaperOnLan };
 }

@@ -23,7 +23,7 @@ const SHAPER_QUEUE_MIN_BYTES = 15_000;
 /** The queue of a FIFO shaper (TBF, HTB with a plain leaf), as time at the shaper rate… */
 export const FIFO_SHAPER_LATENCY_S = 0.02;
 /** …plus TBF's burst (the daemon's smallest), bytes. */
-const FIFO_SHAPER_BURST_BYTES = 3200;
+export const FIFO_SHAPER_BURST_BYTES = 3200;
 
 /**
  * How our shaper queues: `cake` (flow isolation for sparse traffic, CoDel-like AQM) or `fifo`

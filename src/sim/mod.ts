@@ -44,6 +44,7 @@ export interface SimulateOptions {
     | "bufferMs"
     | "bufferScales"
     | "downShaperOnLan"
+    | "shaperFq"
     | "flows"
     | "bulkRttMs"
     | "cc"

@@ -347,6 +347,7 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
     logger,
     owd: parts.owd,
     reselect: parts.reselect,
+    shaperQueues: hooks.shaperQueues,
   }, {
     luaFactory: lua &&
       ((context) => lua.createLuaRatecontroller(context, { pluginSections: parts.pluginSections })),

@@ -3,7 +3,7 @@
  * benchmark and the controller research scripts compare controllers with (docs/controllers.md).
  */
 import type { Settings } from "../config/types.ts";
-import { simulate } from "./mod.ts";
+import { simulate, type SimulateOptions } from "./mod.ts";
 import type { RunResult } from "./engine.ts";
 import type { LoadProfile } from "./load.ts";
 import { builtinTrace, type BuiltinTraceName, type CapacityTrace } from "./trace.ts";
@@ -22,6 +22,8 @@ export interface SeedRunsOptions {
   durationS: number;
   /** The settings of a run on `trace` (its seed's trace: base rates may follow its nominal). */
   settings: (trace: CapacityTrace) => Settings;
+  /** Extra engine options (e.g. `shaperFq`). */
+  engine?: SimulateOptions["engine"];
   /** Called with the wall time of each simulation (ms), not counting the trace's generation. */
   onWallMs?: (ms: number) => void;
 }
@@ -39,6 +41,7 @@ export async function seedRuns(options: SeedRunsOptions): Promise<RunResult[]> {
       durationS: options.durationS,
       seed,
       pipeline: (hooks) => daemonPipeline(hooks),
+      engine: options.engine,
     });
     options.onWallMs?.(performance.now() - started);
     runs.push(run);
