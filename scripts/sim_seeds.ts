@@ -10,13 +10,19 @@
  * chaotically — and each figure is followed by the range those two runs gave: a variant whose
  * figure lies inside that band has not shown a difference.
  *
+ * `--trace NAME` and `--load NAME` (each a comma list) restrict the runs; `--per-seed` follows
+ * each line with one line per seed (the nominal run's p95, utilisation, worst recovery with each
+ * direction's, worst and median ramp-up, load starts that never reached 90 %) and a line of the
+ * load starts' figures over the seeds: which seeds make a median or a worst.
+ *
  *   deno run -P=dev scripts/sim_seeds.ts                          # capacity, seeds 1–100
  *   deno run -P=dev scripts/sim_seeds.ts --controller ewma --seeds 1-20 --null
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --seeds 1-20    # a FIFO shaper
+ *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import type { TableSettings } from "../src/config/settings_table.ts";
-import { BUILTIN_TRACES, type LoadProfile, type RunResult } from "../src/sim/mod.ts";
+import { BUILTIN_TRACES, LOAD_PROFILES, type LoadProfile, type RunResult } from "../src/sim/mod.ts";
 import { figureOver, seedRuns } from "../src/sim/seed_runs.ts";
 import { ExitCode } from "../src/util/exit_codes.ts";
 import { mean, median } from "../src/util/stats.ts";
@@ -25,6 +31,8 @@ const DURATION_S = 300;
 const LOADS: readonly LoadProfile[] = ["saturate", "bursty"];
 /** The null perturbations of both base rates, kbit/s. */
 const NULL_DELTAS = [1, -1];
+
+type Trace = (typeof BUILTIN_TRACES)[number];
 
 /** Command-line options. */
 interface Options {
@@ -35,9 +43,15 @@ interface Options {
   shaper: string;
   /** tbf/htb with an fq_codel leaf (`simulate --shaper-fq`). */
   shaperFq: boolean;
+  traces: readonly Trace[];
+  loads: readonly LoadProfile[];
+  perSeed: boolean;
 }
 
-/** Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq` and `--null`. */
+/**
+ * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
+ * `--null`, `--trace` and `--load` (comma lists) and `--per-seed`.
+ */
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
     controller: "capacity",
@@ -45,6 +59,9 @@ function parseArgs(args: readonly string[]): Options {
     withNull: false,
     shaper: "cake",
     shaperFq: false,
+    traces: BUILTIN_TRACES,
+    loads: LOADS,
+    perSeed: false,
   };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--controller") options.controller = args[++i];
@@ -52,9 +69,22 @@ function parseArgs(args: readonly string[]): Options {
     else if (args[i] === "--null") options.withNull = true;
     else if (args[i] === "--shaper") options.shaper = args[++i];
     else if (args[i] === "--shaper-fq") options.shaperFq = true;
+    else if (args[i] === "--trace") options.traces = parseList(args[++i], BUILTIN_TRACES);
+    else if (args[i] === "--load") options.loads = parseList(args[++i], LOAD_PROFILES);
+    else if (args[i] === "--per-seed") options.perSeed = true;
     else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
+}
+
+function parseList<T extends string>(text: string | undefined, known: readonly T[]): T[] {
+  const items = (text ?? "").split(",");
+  for (const item of items) {
+    if (!(known as readonly string[]).includes(item)) {
+      throw new Error(`sim_seeds: "${item}" is none of ${known.join(", ")}`);
+    }
+  }
+  return items as T[];
 }
 
 function parseSeeds(text: string): number[] {
@@ -90,8 +120,8 @@ function max(values: readonly number[]): number {
 
 async function figures(
   o: Options,
-  x: { trace: (typeof BUILTIN_TRACES)[number]; load: LoadProfile; baseDelta: number },
-): Promise<Figures> {
+  x: { trace: Trace; load: LoadProfile; baseDelta: number },
+): Promise<{ figures: Figures; runs: RunResult[] }> {
   const runs = await seedRuns({
     trace: x.trace,
     load: x.load,
@@ -112,7 +142,30 @@ async function figures(
   });
   const out = {} as Figures;
   for (const f of FIGURES) out[f.key] = figureOver(runs, f.of, f.pick);
-  return out;
+  return { figures: out, runs };
+}
+
+/** One run's figures, for `--per-seed`. */
+function seedLine(r: RunResult): string {
+  const n = (v: number | null) => (v === null ? "–" : v.toFixed(2));
+  return `  seed ${r.seed}: p95 ms ${n(r.p95DelayMs)}, util % ${n(r.utilisationPct)}, ` +
+    `recovery s ${n(r.worstRecoveryS)} (dl ${n(r.down.worstRecoveryS)}, ` +
+    `ul ${n(r.up.worstRecoveryS)}), ramp-up max s ${n(r.maxRampupS)}, ` +
+    `median s ${n(r.medianRampupS)}, unreached ${r.unreachedRampups}`;
+}
+
+/**
+ * For `--per-seed`: the load starts' figures the worst ramp-up hides (under `bursty` the worst is
+ * mostly the length of the longest burst that never reached 90 %; docs/controllers.md, "Do the
+ * recovery and ramp-up metrics measure what the issue means?").
+ */
+function startsLine(runs: readonly RunResult[]): string {
+  const med = figureOver(runs, (r) => r.medianRampupS);
+  const unreached = mean(runs.map((r) => r.unreachedRampups));
+  const starts = mean(runs.map((r) => Math.max(r.down.rampupsS.length, r.up.rampupsS.length)));
+  return `  over the seeds: ramp-up median of the runs' medians ${med.toFixed(2)} s, ` +
+    `unreached starts per run ${unreached.toFixed(1)} (mean; of about ${starts.toFixed(0)} ` +
+    `per direction)`;
 }
 
 function show(value: number, band: readonly number[]): string {
@@ -136,15 +189,19 @@ console.log(
     (options.shaperFq ? " with an fq_codel leaf" : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );
-for (const load of LOADS) {
-  for (const trace of BUILTIN_TRACES) {
-    const ref = await figures(options, { trace, load, baseDelta: 0 });
+for (const load of options.loads) {
+  for (const trace of options.traces) {
+    const { figures: ref, runs } = await figures(options, { trace, load, baseDelta: 0 });
     const nulls = options.withNull
-      ? await Promise.all(
+      ? (await Promise.all(
         NULL_DELTAS.map((baseDelta) => figures(options, { trace, load, baseDelta })),
-      )
+      )).map((n) => n.figures)
       : [];
     const cells = FIGURES.map((f) => `${f.label} ${show(ref[f.key], nulls.map((n) => n[f.key]))}`);
     console.log(`${load} ${trace}: ${cells.join(", ")}`);
+    if (options.perSeed) {
+      for (const run of runs) console.log(seedLine(run));
+      console.log(startsLine(runs));
+    }
   }
 }
