@@ -194,10 +194,15 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     shaperQueue,
   });
   const clock = new VirtualClock(0);
-  const { mode } = simPingerKind(settings);
+  const { mode, tool } = simPingerKind(settings);
   const field = new ReflectorField(
     makeReflectors(options.reflectorCount ?? 10, linkRandom, { maxLoss: options.maxLoss }),
-    { random: linkRandom, mode, intervalS: settings.tick_interval },
+    {
+      random: linkRandom,
+      mode,
+      intervalS: settings.tick_interval,
+      schedule: tool === "ping" ? "per-reflector" : "restart",
+    },
   );
   const pool = field.reflectors.map((r) => r.ip);
 

@@ -52,6 +52,14 @@ interface Pending {
 }
 
 /**
+ * How the pinger's probe schedule follows a change of the peer set: `restart` (fping, tsping:
+ * one process for all peers, restarted with the new set, whose first round spreads the probes
+ * evenly from the restart) or `per-reflector` (iputils ping: one process per peer; kept peers
+ * keep their phase, new ones start spread over one interval).
+ */
+export type ProbeSchedule = "restart" | "per-reflector";
+
+/**
  * Sends probes to the current peers, one per reflector every `intervalS` (staggered), and
  * hands back replies when they arrive. Timestamp mode gives integer up/down OWDs including
  * the reflector's clock offset (as ICMP timestamps do); echo mode gives rtt/2 both ways.
@@ -62,7 +70,9 @@ export class ReflectorField {
   #seq = new Map<string, number>();
   #pending: Pending[] = [];
   #lastPeers: readonly string[] | undefined;
+  #lastSet = new Set<string>();
   #earliestDue = -Infinity;
+  #schedule: ProbeSchedule;
   #random: RandomSource;
   #mode: ProbeMode;
   #intervalS: number;
@@ -76,9 +86,16 @@ export class ReflectorField {
   /** Builds the field. */
   constructor(
     reflectors: readonly SimReflector[],
-    options: { random: RandomSource; mode: ProbeMode; intervalS: number },
+    options: {
+      random: RandomSource;
+      mode: ProbeMode;
+      intervalS: number;
+      /** Default `restart` (fping). */
+      schedule?: ProbeSchedule;
+    },
   ) {
     this.reflectors = reflectors;
+    this.#schedule = options.schedule ?? "restart";
     for (const r of reflectors) this.#byIp.set(r.ip, r);
     this.#random = options.random;
     this.#mode = options.mode;
@@ -93,18 +110,14 @@ export class ReflectorField {
   probe(now: number, peers: readonly string[], queueUpMs: number, queueDownMs: number): void {
     // Fast path: same peer list and nothing due yet (most 10 ms steps).
     if (peers === this.#lastPeers && !isDue(now, this.#earliestDue)) return;
+    if (peers !== this.#lastPeers) this.#follow(now, peers);
     this.#lastPeers = peers;
     let earliest = Infinity;
     for (let i = 0; i < peers.length; i++) {
       const ip = peers[i];
       const r = this.#byIp.get(ip);
       if (r === undefined) continue;
-      let due = this.#nextProbe.get(ip);
-      if (due === undefined) {
-        // Spread new peers evenly across the interval, as fping --interval tick/N does.
-        due = now + (i / Math.max(1, peers.length)) * this.#intervalS;
-        this.#nextProbe.set(ip, due);
-      }
+      const due = this.#nextProbe.get(ip) ?? now;
       if (!isDue(now, due)) {
         if (due < earliest) earliest = due;
         continue;
@@ -155,10 +168,23 @@ export class ReflectorField {
     if (n > 0) this.#pending.splice(0, n);
   }
 
-  /** Forgets the probe schedule of reflectors that are no longer peers. */
-  retain(peers: readonly string[]): void {
-    const keep = new Set(peers);
-    for (const ip of [...this.#nextProbe.keys()]) if (!keep.has(ip)) this.#nextProbe.delete(ip);
+  /**
+   * A new peer list: when the set changed, the schedule follows the pinger (`ProbeSchedule`).
+   * Re-entering peers used to keep a stale due time and all fire at once, so after the
+   * selector's cycles the probes went out in bursts (docs/simulator.md, "Reflectors").
+   */
+  #follow(now: number, peers: readonly string[]): void {
+    const set = new Set(peers);
+    if (set.size === this.#lastSet.size && peers.every((ip) => this.#lastSet.has(ip))) return;
+    this.#lastSet = set;
+    if (this.#schedule === "restart") this.#nextProbe.clear();
+    for (const ip of [...this.#nextProbe.keys()]) if (!set.has(ip)) this.#nextProbe.delete(ip);
+    const added = peers.filter((ip) => !this.#nextProbe.has(ip));
+    // Spread evenly across the interval, as fping --interval tick/N does (and the daemon's
+    // stagger of new ping processes).
+    for (let k = 0; k < added.length; k++) {
+      this.#nextProbe.set(added[k], now + (k / added.length) * this.#intervalS);
+    }
   }
 
   #jitter(r: SimReflector): number {

@@ -69,3 +69,56 @@ Deno.test("probes of the peers are spread evenly across the interval, as fping -
   const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]);
   assert(gaps.every((g) => g > 0.085 && g < 0.115), `gaps ${gaps.map((g) => g.toFixed(2))}`);
 });
+
+/** Send times per reflector while `peersAt(t)` gives the peer list. */
+function sendTimes(
+  schedule: "restart" | "per-reflector",
+  peersAt: (t: number) => readonly string[],
+  steps: number,
+): { ip: string; t: number }[] {
+  const refl = makeReflectors(10, seededRandom(1), { maxLoss: 0 });
+  const field = new ReflectorField(refl, {
+    random: seededRandom(2),
+    mode: "echo",
+    intervalS: 0.5,
+    schedule,
+  });
+  const out: { ip: string; t: number }[] = [];
+  const replies: PingReply[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = Math.round(i * 100) / 10000;
+    field.probe(t, peersAt(t), 0, 0);
+    field.collect(t + 1, replies);
+    for (const r of replies.splice(0)) {
+      out.push({ ip: r.reflector, t: r.receiveTimeS - r.rttMs / 1000 });
+    }
+  }
+  return out;
+}
+
+Deno.test("after a new peer set (a reselection) the probes are spread again, also those of re-entering peers", () => {
+  const ips = makeReflectors(10, seededRandom(1)).map((r) => r.ip);
+  const first = ips.slice(0, 5), all = [...ips], second = [ips[0], ips[6], ips[7], ips[8], ips[9]];
+  // 0–2 s the first five, 2–3 s all ten (the selector's candidates), then five of them, three of
+  // which were probed before: as fping restarted with each set, one probe every 0.1 s.
+  const lists = [first, all, second];
+  const at = (t: number) => (t < 2 ? lists[0] : t < 3 ? lists[1] : lists[2]);
+  const sent = sendTimes("restart", at, 500).filter((s) => s.t >= 3.2).map((s) => s.t);
+  const gaps = sent.slice(1).map((t, i) => t - sent[i]);
+  assert(gaps.every((g) => g > 0.085 && g < 0.115), `gaps ${gaps.map((g) => g.toFixed(2))}`);
+});
+
+Deno.test("per-reflector pingers: kept peers keep their phase, new ones start spread over one interval", () => {
+  const ips = makeReflectors(10, seededRandom(1)).map((r) => r.ip);
+  const first = ips.slice(0, 5), second = [ips[0], ips[1], ips[7], ips[8], ips[9]];
+  const at = (t: number) => (t < 2.05 ? first : second);
+  const sent = sendTimes("per-reflector", at, 400);
+  const phases = (ip: string) =>
+    new Set(sent.filter((s) => s.ip === ip).map((s) => Math.round(s.t * 100) % 50));
+  // Kept: one phase before and after the change.
+  assertEquals([phases(ips[0]).size, phases(ips[1]).size], [1, 1]);
+  // New: probed from the change on, 0.5 / 3 s apart.
+  const starts = [ips[7], ips[8], ips[9]].map((ip) => sent.find((s) => s.ip === ip)!.t);
+  // (the steps are 10 ms: 2.05, 2.2167 → 2.22, 2.3833 → 2.39)
+  assertEquals(starts.map((t) => Math.round((t - 2.05) * 100) / 100), [0, 0.17, 0.34]);
+});
