@@ -831,9 +831,12 @@ function attribute(view: SampleView, l: Loads): {
     return { dlDeltas: view.dl, ulDeltas: view.ul, dlSuspect: true, ulSuspect: true };
   }
   const rtt = view.dl.map((v, i) => v + view.ul[i]);
-  const busiest = Math.max(l.dlLoad, l.ulLoad);
-  let dlSuspect = l.dlLoad >= 0.5 * busiest;
-  let ulSuspect = l.ulLoad >= 0.5 * busiest;
+  // A load above 1 is the delivered window's memory of the rate before a cut, not a busier
+  // direction: counted as such, it spared the other direction's queue (docs/controllers.md, T2).
+  const dlLoad = Math.min(1, l.dlLoad), ulLoad = Math.min(1, l.ulLoad);
+  const busiest = Math.max(dlLoad, ulLoad);
+  let dlSuspect = dlLoad >= 0.5 * busiest;
+  let ulSuspect = ulLoad >= 0.5 * busiest;
   if (dlSuspect && ulSuspect && l.probing !== undefined) {
     // The prober is the suspect; the download also when it delivers less than its rate (its
     // bottleneck is before our shaper: the ISP queue is its own), unless it is still ramping up.

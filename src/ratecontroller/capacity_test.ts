@@ -383,6 +383,27 @@ Deno.test("capacity: RTT only, a rise the turn holder did not probe into is not 
   assert(fell.dl < fell.dlBefore, `nobody probed: the busy download is cut too (${fell.dl})`);
 });
 
+Deno.test("capacity: RTT only, a direction whose rate was just cut does not count as busier than fully loaded", () => {
+  // The upload, busy, is cut for its queue while the download is lightly used. For its delivered
+  // window (0.3 s) the upload then shows more than its new rate. When the download, delivering a
+  // little over half of its rate, is the one whose queue grows, it is a suspect all the same: a
+  // load above 1 is the window's memory of the rate before the cut, not a busier direction
+  // (docs/controllers.md, "Tails", T2).
+  const r = new Rig();
+  r.cur = { dl: 18000, ul: 4500 };
+  for (let k = 0; k < 5; k++) {
+    r.all({});
+    r.step({ dl: 5000, ul: 4500 });
+  }
+  r.all({ up: 10, down: 10 });
+  const ulCut = r.step({ dl: 5000, ul: 4500 }).ul;
+  assert(ulCut < 4000, `the busy upload is cut for the queue (${ulCut})`);
+  const dlBefore = r.cur.dl;
+  r.all({ up: 20, down: 20 }); // the queue grew past the one the upload's cut saw
+  const out = r.step({ dl: 0.55 * dlBefore, ul: 4500 });
+  assert(out.dl < dlBefore, `the download is cut (${dlBefore} → ${out.dl})`);
+});
+
 Deno.test("capacity: a collapse soon after a return keeps the remembered level, a mild cut forgets it", () => {
   // Upload (its estimate divides by the queue's growth rate, so a steep rise is a collapse).
   const after = (addedMs: number) => {
