@@ -192,7 +192,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   preemptHoldS: 0.3,
   preemptFraction: 0.3,
   collapseKeepS: 1,
-  discoverS: 3,
+  discoverS: 5,
   discoverPerS: { dl: 0.4, ul: 0.25 },
   ownFifoFraction: 0.75,
 };
