@@ -427,7 +427,7 @@ export class TbfShaper extends TcShaper {
   /** The root qdisc must be TBF; remembers its handle, latency and burst, and its leaf's queue. */
   async check(): Promise<void> {
     this.#learn(await this.expectRootKind("tbf"));
-    this.queue = tbfQueue(this.qdiscs);
+    this.queue = tbfQueue(this.qdiscs, { burstS: this.#burstSeconds });
   }
 
   #learn(root: Record<string, unknown>): void {

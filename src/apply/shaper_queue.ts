@@ -43,9 +43,10 @@ function bfifoSize(q: QdiscEntry | undefined): FifoSize | undefined {
 
 /**
  * A root TBF's queue from the device's `tc -j qdisc show` list: the qdisc attached under the
- * root (parent `H:`); none is TBF's built-in bfifo, of rate × latency + burst bytes.
+ * root (parent `H:`); none is TBF's built-in bfifo, of rate × latency + burst bytes, whose burst
+ * the daemon raises to `burstS` seconds at the rate it sets (TbfShaper).
  */
-export function tbfQueue(qdiscs: readonly unknown[]): ShaperQueue {
+export function tbfQueue(qdiscs: readonly unknown[], o: { burstS?: number } = {}): ShaperQueue {
   const list = entries(qdiscs);
   const root = list.find((q) => (q as { root?: boolean }).root === true);
   const major = root?.handle?.split(":")[0];
@@ -56,7 +57,9 @@ export function tbfQueue(qdiscs: readonly unknown[]): ShaperQueue {
   if (child !== undefined) return queueOf([child.kind], bfifoSize(child));
   // TBF's own queue: its limit is rate × latency + burst.
   const lat = Number(root?.options?.lat), burst = Number(root?.options?.burst);
-  const own = lat > 0 && burst > 0 ? { latencyS: lat / 1e6, bytes: burst } : undefined;
+  const own = lat > 0 && burst > 0
+    ? { latencyS: lat / 1e6, bytes: burst, ...(o.burstS !== undefined ? { burstS: o.burstS } : {}) }
+    : undefined;
   return queueOf(["bfifo"], own);
 }
 

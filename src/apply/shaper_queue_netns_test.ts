@@ -26,7 +26,7 @@ Deno.test({
       assertEquals(tbf.queue, {
         isolating: false,
         leaves: ["bfifo"],
-        fifo: { latencyS: 0.02, bytes: 5000 },
+        fifo: { latencyS: 0.02, bytes: 5000, burstS: 0.005 },
       });
       await tc(ns, "qdisc add dev va parent 1: handle 10: bfifo limit 30000");
       await tbf.check();

@@ -38,6 +38,12 @@ Deno.test("shaper queue: a plain tbf is one FIFO of rate × latency + burst", ()
     leaves: ["bfifo"],
     fifo: { latencyS: 0.3, bytes: 12500 },
   });
+  // The daemon's TbfShaper raises the burst with the rate: that part of the delay is kept too.
+  assertEquals(tbfQueue([TBF_ROOT], { burstS: 0.005 }).fifo, {
+    latencyS: 0.3,
+    bytes: 12500,
+    burstS: 0.005,
+  });
   for (const kind of ["fq", "fq_pie", "sfq", "cake"]) {
     assert(tbfQueue([TBF_ROOT, { kind, handle: "10:", parent: "1:" }]).isolating, kind);
   }

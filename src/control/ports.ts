@@ -105,12 +105,17 @@ export interface ShaperQueue {
   fifo?: FifoSize;
 }
 
-/** The size of a FIFO shaper's queue: its longest delay at rate R is `latencyS + bytes / R`. */
+/**
+ * The size of a FIFO shaper's queue: its longest delay at rate R is
+ * `latencyS + max(bytes / R, burstS)`.
+ */
 export interface FifoSize {
   /** The part that scales with the rate (TBF's `latency`), s. */
   latencyS: number;
   /** The fixed part (TBF's burst, a bfifo's limit), bytes. */
   bytes: number;
+  /** TBF: the burst the daemon sets grows with the rate, to this many seconds of it. */
+  burstS?: number;
 }
 
 /** A download/upload shaper pair. */

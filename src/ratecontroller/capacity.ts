@@ -849,7 +849,7 @@ function attribute(view: SampleView, l: Loads): {
 /** The longest delay of a FIFO at `kbit`, ms (0: no FIFO known). */
 function fifoMs(fifo: FifoSize | undefined, kbit: number): number {
   if (fifo === undefined || !(kbit > 0)) return 0;
-  return fifo.latencyS * 1000 + fifo.bytes * 8 / kbit;
+  return fifo.latencyS * 1000 + Math.max(fifo.bytes * 8 / kbit, (fifo.burstS ?? 0) * 1000);
 }
 
 /**
