@@ -94,9 +94,10 @@ export interface CapacityParams {
   lightLoad: number;
   /**
    * While lightly loaded the rate waits at this fraction of the estimate, so the slow start of
-   * the next load fills our shaper's queue (whose AQM slows it) rather than the ISP's.
+   * the next load fills our shaper's queue (whose AQM slows it) rather than the ISP's; lower for
+   * the upload, whose overshoot at a load start the counters cannot show (v33).
    */
-  idleFraction: number;
+  idleFraction: { dl: number; ul: number };
   /** Time constant of the estimate's relaxation toward base while lightly loaded, s. */
   relaxS: number;
   /** Window of the delivered-throughput average, s. */
@@ -177,7 +178,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   yieldFraction: 0.95,
   highLoad: 0.8,
   lightLoad: 0.5,
-  idleFraction: 0.6,
+  idleFraction: { dl: 0.6, ul: 0.4 },
   relaxS: 30,
   deliveredWindowS: 0.3,
   maxCut: 0.5,
@@ -723,7 +724,7 @@ export class CapacityController implements Ratecontroller {
     }
     if (load < p.lightLoad) {
       d.cap += (d.base - d.cap) * Math.min(1, x.dt / p.relaxS);
-      return cur + (d.cap * p.idleFraction - cur) * Math.min(1, x.dt / p.approachS);
+      return cur + (d.cap * p.idleFraction[d.name] - cur) * Math.min(1, x.dt / p.approachS);
     }
     return cur;
   }

@@ -215,6 +215,19 @@ Deno.test("capacity: lightly loaded, the rate settles below the estimate and the
   assert(r.cur.dl < est * 0.7, `idle rate waits well below the estimate, got ${r.cur.dl}`);
 });
 
+Deno.test("capacity: lightly loaded, the upload waits lower under its estimate than the download (v33)", () => {
+  const r = new Rig();
+  r.cur = { dl: 18000, ul: 4500 };
+  for (let k = 0; k < 100; k++) { // 10 s nearly idle both ways, no queue
+    r.sample(k % 5, {});
+    r.step({ dl: 100, ul: 100 });
+  }
+  const dl = r.cur.dl / r.ctl.capacity.dl;
+  const ul = r.cur.ul / r.ctl.capacity.ul;
+  assert(dl > 0.55 && dl < 0.65, `download waits at about 60 % of its estimate, got ${dl}`);
+  assert(ul > 0.35 && ul < 0.45, `upload waits at about 40 % of its estimate, got ${ul}`);
+});
+
 Deno.test("capacity: with tbf a standing queue while the download delivers its whole rate is the shaper's own: no cut", () => {
   // tbf: the probes wait in our shaper's FIFO, which a cut would only lengthen. CAKE serves
   // them first, so there a queue always means the bottleneck's.
