@@ -477,13 +477,7 @@ export class ControlLoop {
    */
   async #idleStep(now: number, counters: CounterReading | null): Promise<TickResult | undefined> {
     if (this.#idleDetector === undefined || this.#pinging === undefined) return undefined;
-    const held = (applied = { dl: false, ul: false }): TickResult => ({
-      path: "idle",
-      next_dl_rate: this.#curDl,
-      next_ul_rate: this.#curUl,
-      applied,
-    });
-    if (counters === null || this.#prev === null) return this.#idling ? held() : undefined;
+    if (counters === null || this.#prev === null) return this.#idling ? this.#held() : undefined;
     const verdict = this.#idleDetector.observe(this.#prev, counters, {
       prevS: this.#tPrev,
       nowS: now,
@@ -491,7 +485,7 @@ export class ControlLoop {
     if (this.#idling) {
       this.#prev = counters;
       this.#tPrev = now;
-      if (verdict !== "busy") return held();
+      if (verdict !== "busy") return this.#held();
       this.#idling = false;
       this.#idleDetector.reset();
       this.#warming = { sinceS: now, hold: true };
@@ -499,7 +493,7 @@ export class ControlLoop {
       await this.#pinging.resume().catch((e) =>
         this.#log.error("resuming the pinger failed: {error}", { error: String(e) })
       );
-      return { ...held(), path: "hold" };
+      return { ...this.#held(), path: "hold" };
     }
     if (verdict !== "idle") return undefined;
     this.#prev = counters;
@@ -522,10 +516,15 @@ export class ControlLoop {
       this.#log.error("pausing the pinger failed: {error}", { error: String(e) })
     );
     return {
-      ...held(await this.#apply(nextDl, nextUl)),
+      ...this.#held(await this.#apply(nextDl, nextUl)),
       next_dl_rate: nextDl,
       next_ul_rate: nextUl,
     };
+  }
+
+  /** An idle tick's result: the rates held. */
+  #held(applied = { dl: false, ul: false }): TickResult {
+    return { path: "idle", next_dl_rate: this.#curDl, next_ul_rate: this.#curUl, applied };
   }
 
   async #readCounters(): Promise<CounterReading | null> {
@@ -564,7 +563,6 @@ export class ControlLoop {
   }
 
   async #decide(readings: TickReadings): Promise<RateDecision> {
-    const hold = { next_dl_rate: this.#curDl, next_ul_rate: this.#curUl };
     let d: RateDecision;
     try {
       d = await this.#controller.decide({
@@ -578,24 +576,34 @@ export class ControlLoop {
         name: this.#controller.name,
         error: String(e),
       });
-      return hold;
+      return { next_dl_rate: this.#curDl, next_ul_rate: this.#curUl };
     }
     if (d?.reselect === true) {
       this.#reselect.requestReselect(`controller ${this.#controller.name} asked`);
     }
-    const out = { ...hold };
-    for (const key of ["next_dl_rate", "next_ul_rate"] as const) {
-      if (validNumber(d?.[key])) out[key] = d[key];
-      else {
-        this.#tickFaults.controller = true;
-        this.#log.warning("controller {name} returned invalid {key} {value}: holding", {
-          name: this.#controller.name,
-          key,
-          value: String(d?.[key]),
-        });
-      }
-    }
-    return out;
+    if (validNumber(d?.next_dl_rate) && validNumber(d.next_ul_rate)) return d;
+    // An invalid rate is held (the usual case above builds nothing: it runs every decision).
+    return {
+      next_dl_rate: this.#validRate(d, "next_dl_rate", this.#curDl),
+      next_ul_rate: this.#validRate(d, "next_ul_rate", this.#curUl),
+    };
+  }
+
+  /** The controller's `key` if valid, else `hold` (logged, counted as a controller failure). */
+  #validRate(
+    d: RateDecision | undefined,
+    key: keyof Pick<RateDecision, "next_dl_rate" | "next_ul_rate">,
+    hold: number,
+  ): number {
+    const v = d?.[key];
+    if (validNumber(v)) return v;
+    this.#tickFaults.controller = true;
+    this.#log.warning("controller {name} returned invalid {key} {value}: holding", {
+      name: this.#controller.name,
+      key,
+      value: String(v),
+    });
+    return hold;
   }
 
   async #runAdjusters(

@@ -44,9 +44,14 @@ export interface IpSourceOptions {
   logger?: Logger;
 }
 
-/** Parses `ip -j -s link` output into stats by name (entries without stats64 are skipped). */
-export function parseLinkJson(text: string): Map<string, LinkStats> {
-  const out = new Map<string, LinkStats>();
+/**
+ * Parses `ip -j -s link` output into stats by name (entries without stats64 are skipped), added
+ * to `out` when given (one map per reading, not one per line and a copy).
+ */
+export function parseLinkJson(
+  text: string,
+  out: Map<string, LinkStats> = new Map(),
+): Map<string, LinkStats> {
   const list = JSON.parse(text);
   if (!Array.isArray(list)) throw new Error("ip -j link: expected a JSON array");
   for (const l of list) {
@@ -243,7 +248,7 @@ export class IpBatchSource implements LinkStatsSource {
       this.#supervisor.succeeded();
       try {
         const out = new Map<string, LinkStats>();
-        for (const line of lines) for (const [k, v] of parseLinkJson(line)) out.set(k, v);
+        for (const line of lines) parseLinkJson(line, out);
         return out;
       } catch (e) {
         this.#logger?.warn("unparsable ip output: {error}", { error: (e as Error).message });
@@ -310,7 +315,7 @@ export class IpSpawnSource implements LinkStatsSource {
       // `ip` missing or hung: no reading at all; a missing link is just absent.
       if (r.code === COMMAND_NOT_RUNNABLE || r.code === COMMAND_TIMED_OUT) return null;
       if (r.code !== 0) continue;
-      for (const [k, v] of parseLinkJson(r.stdout)) out.set(k, v);
+      parseLinkJson(r.stdout, out);
     }
     return out;
   }

@@ -80,6 +80,15 @@ export class RotatingCsvWriter {
         this.#opened = true;
         this.#reopen = false;
       }
+      // All rows at once unless they may pass the limit (≤ 3 bytes per UTF-16 unit): one
+      // encoding per write instead of one per row (docs/footprint.md, "CPU under load").
+      const all = rows.join("");
+      if (this.#maxBytes <= 0 || this.#size + 3 * all.length <= this.#maxBytes) {
+        if (all !== "") await this.#store.append(this.#path, all);
+        this.#size += encoder.encode(all).length;
+        this.#failing = false;
+        return;
+      }
       let chunk = "";
       let chunkBytes = 0;
       for (const row of rows) {

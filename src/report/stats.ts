@@ -32,21 +32,16 @@ export function formatF(x: number): string {
 /** C's `%d` for a number Lua passes (truncated toward zero). */
 export function formatD(x: number): string {
   if (!Number.isFinite(x)) return "0";
-  return Math.trunc(x).toFixed(0);
+  // The same text as toFixed(0) for an integer (also for -0 and from 1e21 on), for less.
+  return String(Math.trunc(x));
 }
 
 /** Lua's stats row `%d,%d,%f,%f,%f,%f,%d,%d`. */
 export function formatStatsRow(r: StatsRow): string {
-  return [
-    formatD(r.times),
-    formatD(r.timens),
-    formatF(r.rxload),
-    formatF(r.txload),
-    formatF(r.deltadelaydown),
-    formatF(r.deltadelayup),
-    formatD(r.dlrate),
-    formatD(r.uprate),
-  ].join(",");
+  // One template, not an array joined: a row is built every decision (docs/footprint.md).
+  return `${formatD(r.times)},${formatD(r.timens)},${formatF(r.rxload)},${formatF(r.txload)},` +
+    `${formatF(r.deltadelaydown)},${formatF(r.deltadelayup)},${formatD(r.dlrate)},` +
+    `${formatD(r.uprate)}`;
 }
 
 /** Lua's speed-history row `%f,%d,%f,%f`. */
