@@ -113,31 +113,50 @@ function defaultClass(root: QdiscEntry | undefined): string | undefined {
 }
 
 /**
- * What the start-up check learnt of both shapers, for the controller. The download shaper
- * carries the daemon's own probe replies when it shapes an IFB (ingress shaping, sqm-scripts'
- * `ifb4IF`), not when it shapes the LAN egress; this is read from the interface's name.
+ * Whether the download shaper carries the daemon's own probe replies: it does when it shapes an
+ * IFB (ingress shaping), not when it shapes the LAN egress. Told by the link kind `ip` reports
+ * (src/apply/link_kind.ts); when that could not be read (`kind` undefined: BusyBox `ip`, remote
+ * mode), by the name sqm-scripts gives its IFB, `ifb4IF`.
  */
+export function dlCarriesProbes(
+  dl: { ifname: string; kind?: string },
+): { carries: boolean; by: "link kind" | "name" } {
+  return dl.kind === undefined
+    ? { carries: /^ifb/.test(dl.ifname), by: "name" }
+    : { carries: dl.kind === "ifb", by: "link kind" };
+}
+
+/** What the start-up check learnt of both shapers, for the controller (see `dlCarriesProbes`). */
 export function shaperQueues(
   pair: { dl: { queue?: ShaperQueue }; ul: { queue?: ShaperQueue } },
-  dlIf: string,
+  dl: { ifname: string; kind?: string },
 ): ShaperQueues {
-  return { dl: pair.dl.queue, ul: pair.ul.queue, dlCarriesProbes: /^ifb/.test(dlIf) };
+  return { dl: pair.dl.queue, ul: pair.ul.queue, dlCarriesProbes: dlCarriesProbes(dl).carries };
 }
 
 /**
- * The start-up log line on how the probes queue, and whether it needs a warning: the capacity
- * controller with a download FIFO that carries the probes and whose size is unknown keeps
- * cutting on its own queue's delay (docs/controllers.md, "Shapers without flow isolation").
+ * The start-up log line on how the probes queue (with `probesBy`: how the IFB was told, see
+ * `dlCarriesProbes`), and whether it needs a warning: the capacity controller with a download
+ * FIFO that carries the probes and whose size is unknown keeps cutting on its own queue's delay
+ * (docs/controllers.md, "Shapers without flow isolation").
  */
 export function describeShaperQueues(
   q: ShaperQueues,
   controller: string,
+  o: { probesBy?: string } = {},
 ): { message: string; warn: boolean } {
   const one = (s: ShaperQueue | undefined) =>
     s === undefined ? "unknown" : `${s.isolating ? "flow-isolating" : "one FIFO"}` +
       (s.leaves.length > 0 ? ` (${s.leaves.join(", ")})` : "");
-  const message = `shaper queues: download ${one(q.dl)}` +
-    `${q.dlCarriesProbes ? ", carrying the daemon's probes" : ""}; upload ${one(q.ul)}`;
+  const by = o.probesBy === undefined
+    ? ""
+    : ` (${q.dlCarriesProbes ? "an" : "not an"} IFB by its ${o.probesBy})`;
+  const probes = q.dlCarriesProbes
+    ? `, carrying the daemon's probes${by}`
+    : by === ""
+    ? ""
+    : `, not carrying the daemon's probes${by}`;
+  const message = `shaper queues: download ${one(q.dl)}${probes}; upload ${one(q.ul)}`;
   const warn = controller === "capacity" && q.dl?.isolating === false && q.dlCarriesProbes &&
     q.dl.fifo === undefined;
   return { message, warn };

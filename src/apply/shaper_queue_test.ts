@@ -108,13 +108,25 @@ Deno.test("shaper queue: htb leaves without an fq qdisc are a FIFO; one bfifo le
 Deno.test("shaper queue: the download carries the probes on an IFB; capacity warns without a known FIFO", () => {
   const fifo = { isolating: false, leaves: ["pfifo"] };
   const sized = { ...fifo, fifo: { latencyS: 0.02, bytes: 3200 } };
-  const q = shaperQueues({ dl: { queue: fifo }, ul: { queue: sized } }, "ifb4eth0");
+  const q = shaperQueues({ dl: { queue: fifo }, ul: { queue: sized } }, { ifname: "ifb4eth0" });
   assertEquals(q.dlCarriesProbes, true);
-  assertEquals(shaperQueues({ dl: {}, ul: {} }, "br-lan").dlCarriesProbes, false);
+  assertEquals(shaperQueues({ dl: {}, ul: {} }, { ifname: "br-lan" }).dlCarriesProbes, false);
   const d = describeShaperQueues(q, "capacity");
   assert(d.warn);
   assert(d.message.includes("download one FIFO (pfifo), carrying the daemon's probes"), d.message);
   assertEquals(describeShaperQueues(q, "ewma").warn, false);
   assertEquals(describeShaperQueues({ ...q, dl: sized }, "capacity").warn, false);
   assertEquals(describeShaperQueues({ ...q, dlCarriesProbes: false }, "capacity").warn, false);
+  // How the IFB was told, when the caller says.
+  assert(
+    describeShaperQueues(q, "capacity", { probesBy: "link kind" }).message.includes(
+      "carrying the daemon's probes (an IFB by its link kind); upload",
+    ),
+  );
+  assert(
+    describeShaperQueues({ ...q, dlCarriesProbes: false }, "ewma", { probesBy: "name" }).message
+      .includes(
+        "download one FIFO (pfifo), not carrying the daemon's probes (not an IFB by its name)",
+      ),
+  );
 });

@@ -23,7 +23,8 @@ import {
 import { stageLogger } from "../log/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
-import { describeShaperQueues, shaperQueues } from "../apply/shaper_queue.ts";
+import { describeShaperQueues, dlCarriesProbes, shaperQueues } from "../apply/shaper_queue.ts";
+import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import { createStatsSink, statsRowsPerFlush } from "../report/stats.ts";
 import {
@@ -72,6 +73,12 @@ export interface DaemonDeps {
   shutdown?: AbortSignal;
   /** Shapers (default from the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`). */
   shapers?: ShaperPair;
+  /**
+   * Reads the download interface's link kind once at start-up, to tell an IFB (default: local
+   * `ip` when the daemon builds its own local shapers; with injected shapers or in remote mode
+   * none, and the interface's name decides; docs/controllers.md, "Shapers without flow isolation").
+   */
+  linkKind?: LinkKindReader;
   /** Byte counters (default: `ip` coprocess with the direction settings). */
   counters?: CounterReader;
   /** The controller (default: from `rate_controller`). */
@@ -252,8 +259,13 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     }
 
     // 2. The controller (a bad Lua script should fail before we touch the shaper).
-    const queues = shaperQueues(shapers, settings.dl_if);
-    const described = describeShaperQueues(queues, settings.rate_controller.trim());
+    const ownLocalShapers = deps.shapers === undefined && remote === undefined;
+    const readKind = deps.linkKind ?? (ownLocalShapers ? readLinkKind : undefined);
+    const dl = { ifname: settings.dl_if, kind: await readKind?.(settings.dl_if) };
+    const queues = shaperQueues(shapers, dl);
+    const described = describeShaperQueues(queues, settings.rate_controller.trim(), {
+      probesBy: dlCarriesProbes(dl).by,
+    });
     log.info("{message}", { message: described.message });
     if (described.warn) {
       log.warning(

@@ -10,6 +10,8 @@ import { FileStatsSink } from "../report/stats.ts";
 import { MemoryFileStore } from "../report/store.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { runDaemon } from "./mod.ts";
+import type { LogRecord } from "../log/logger.ts";
+import { configureLogging, formatRecord, resetLogging } from "../log/mod.ts";
 
 const PEERS = ["a", "b", "c", "d", "e"];
 
@@ -114,6 +116,29 @@ Deno.test("daemon: start sequence (min, settle, measure, control at 60 %) and ex
   assert(t.counters.closed);
   const rows = t.store.files.get(t.settings.stats_file)!.trim().split("\n");
   assert(rows.length > 10, "stats rows were written and flushed at shutdown");
+});
+
+Deno.test("daemon: the download's link kind, read once at start, decides whether it carries the probes", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const asked: string[] = [];
+    const veth = setup({}, { stopAfterS: 3 });
+    const linkKind = (ifname: string) => {
+      asked.push(ifname);
+      return Promise.resolve("veth");
+    };
+    assertEquals(await runDaemon(veth.settings, { ...veth.deps, linkKind }), ExitCode.OK);
+    assertEquals(asked, ["ifb4wan"]);
+    const byName = setup({}, { stopAfterS: 3 });
+    assertEquals(await runDaemon(byName.settings, byName.deps), ExitCode.OK);
+    const lines = records.map(formatRecord).filter((l) => l.includes("shaper queues: "));
+    assertEquals(lines.length, 2, lines.join(""));
+    assert(lines[0].includes("not carrying the daemon's probes (not an IFB by its link kind)"));
+    assert(lines[1].includes("carrying the daemon's probes (an IFB by its name)"), lines[1]);
+  } finally {
+    resetLogging();
+  }
 });
 
 Deno.test("daemon: exit_rate min and leave", async () => {

@@ -8,6 +8,7 @@ import type { TableSettings } from "../config/settings_table.ts";
 import type { Settings } from "../config/types.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import type { MeasurementService } from "../control/ports.ts";
+import { readLinkKind } from "../apply/link_kind.ts";
 import { createShaperPair } from "../apply/shaper.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import { systemClock } from "../util/clock.ts";
@@ -59,6 +60,7 @@ export async function withDaemonNetns<T>(
       const done = runDaemon(settings, {
         measurement: freshMeasurement(() => d.onMeasurementStart?.()),
         shapers: createShaperPair(settings, { netns: ns }),
+        linkKind: (ifname) => readLinkKind(ifname, { netns: ns }),
         counters,
         shutdown: ac.signal,
         timing: { settleS: 0.1, baselineWaitS: 1 },
