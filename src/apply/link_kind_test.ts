@@ -34,7 +34,7 @@ Deno.test("link kind: an IFB with any name is an IFB; an ifb-named veth is not",
   assertEquals(ifb.calls, [["ip", "-d", "-j", "link", "show", "dev", "wan-in"]]);
   assertEquals(dlCarriesProbes({ ifname: "wan-in", kind }), { carries: true, by: "link kind" });
   assertEquals(
-    shaperQueues({ dl: {}, ul: {} }, { ifname: "wan-in", kind }).dlCarriesProbes,
+    shaperQueues({ dl: {}, ul: {} }, dlCarriesProbes({ ifname: "wan-in", kind })).dlCarriesProbes,
     true,
   );
 

@@ -104,6 +104,12 @@ function isMissingDevice(stderr: string): boolean {
 }
 
 /** Common plumbing of the tc shapers. */
+/** The root qdisc of a device and the list it came in (`tc -j qdisc show`). */
+interface RootAndQdiscs {
+  root: Record<string, unknown>;
+  qdiscs: readonly unknown[];
+}
+
 abstract class TcShaper implements Shaper {
   abstract readonly kind: ShaperKind;
   readonly ifname: string;
@@ -115,8 +121,6 @@ abstract class TcShaper implements Shaper {
   #rootHandle: string | undefined;
   /** How it queues, as the last `check()` found it. */
   queue: ShaperQueue | undefined;
-  /** The device's qdiscs as the last `rootQdisc()` listed them. */
-  protected qdiscs: readonly unknown[] = [];
 
   constructor(ifname: string, options: TcShaperOptions) {
     this.ifname = ifname;
@@ -177,7 +181,7 @@ abstract class TcShaper implements Shaper {
 
   /** The root qdisc, or a "wrong-kind" error saying it was replaced by another kind. */
   async #rootOrThrow(kind: string): Promise<Record<string, unknown>> {
-    const root = await this.rootQdisc();
+    const { root } = await this.qdiscs();
     if (root.kind !== kind) {
       throw new ShaperCheckError(
         "wrong-kind",
@@ -197,8 +201,8 @@ abstract class TcShaper implements Shaper {
   /** A root qdisc of our kind with a new handle was adopted (TBF re-reads its options). */
   protected onNewRoot(_root: Record<string, unknown>): void {}
 
-  /** The root qdisc as `tc -j qdisc show dev IF` reports it. */
-  protected async rootQdisc(): Promise<Record<string, unknown>> {
+  /** The device's qdiscs as `tc -j qdisc show dev IF` reports them, and the root among them. */
+  protected async qdiscs(): Promise<RootAndQdiscs> {
     let out: string;
     try {
       out = await this.tc(["-j", "qdisc", "show", "dev", this.ifname]);
@@ -214,19 +218,20 @@ abstract class TcShaper implements Shaper {
     } catch {
       throw new ShaperCheckError("tc-failed", `tc -j qdisc show dev ${this.ifname}: not JSON`);
     }
-    this.qdiscs = Array.isArray(list) ? list : [];
-    const root = this.qdiscs.find((q) =>
+    const qdiscs = Array.isArray(list) ? list : [];
+    const root = qdiscs.find((q) =>
       typeof q === "object" && q !== null && (q as { root?: unknown }).root === true
     );
     if (root === undefined) {
       throw new ShaperCheckError("wrong-kind", `${this.ifname} has no root qdisc`);
     }
-    return root as Record<string, unknown>;
+    return { root: root as Record<string, unknown>, qdiscs };
   }
 
   /** Checks the root qdisc kind and remembers its handle. */
-  protected async expectRootKind(kind: string): Promise<Record<string, unknown>> {
-    const root = await this.rootQdisc();
+  protected async expectRootKind(kind: string): Promise<RootAndQdiscs> {
+    const found = await this.qdiscs();
+    const root = found.root;
     if (root.kind !== kind) {
       throw new ShaperCheckError(
         "wrong-kind",
@@ -235,7 +240,7 @@ abstract class TcShaper implements Shaper {
       );
     }
     if (typeof root.handle === "string" && root.handle !== "") this.#rootHandle = root.handle;
-    return root;
+    return found;
   }
 }
 
@@ -263,7 +268,7 @@ export class CakeShaper extends TcShaper {
 
   /** CAKE's bandwidth (bytes/s in tc's JSON) in kbit/s. */
   async readRate(): Promise<number> {
-    const root = await this.expectRootKind("cake");
+    const { root } = await this.expectRootKind("cake");
     const options = (root.options ?? {}) as Record<string, unknown>;
     const bw = Number(options.bandwidth);
     return Number.isFinite(bw) ? bw * 8 / 1000 : 0;
@@ -315,10 +320,10 @@ export class HtbShaper extends TcShaper {
 
   /** The root qdisc must be HTB and the class must exist; learns its leaves' queue. */
   async check(): Promise<void> {
-    await this.expectRootKind("htb");
+    const { qdiscs } = await this.expectRootKind("htb");
     const cls = await this.#readClass();
     this.#configuredCeil = cls.ceil;
-    this.queue = htbQueue(this.qdiscs, { classText: cls.text, classid: this.#classid });
+    this.queue = htbQueue(qdiscs, { classText: cls.text, classid: this.#classid });
   }
 
   /** The class's current rate (kbit/s). */
@@ -426,8 +431,9 @@ export class TbfShaper extends TcShaper {
 
   /** The root qdisc must be TBF; remembers its handle, latency and burst, and its leaf's queue. */
   async check(): Promise<void> {
-    this.#learn(await this.expectRootKind("tbf"));
-    this.queue = tbfQueue(this.qdiscs, { burstS: this.#burstSeconds });
+    const { root, qdiscs } = await this.expectRootKind("tbf");
+    this.#learn(root);
+    this.queue = tbfQueue(qdiscs, { burstS: this.#burstSeconds });
   }
 
   #learn(root: Record<string, unknown>): void {
@@ -440,7 +446,7 @@ export class TbfShaper extends TcShaper {
 
   /** TBF's rate (bytes/s in tc's JSON) in kbit/s. */
   async readRate(): Promise<number> {
-    const root = await this.expectRootKind("tbf");
+    const { root } = await this.expectRootKind("tbf");
     const rate = Number(((root.options ?? {}) as Record<string, unknown>).rate);
     return Number.isFinite(rate) ? rate * 8 / 1000 : 0;
   }

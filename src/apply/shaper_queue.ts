@@ -126,12 +126,15 @@ export function dlCarriesProbes(
     : { carries: dl.kind === "ifb", by: "link kind" };
 }
 
-/** What the start-up check learnt of both shapers, for the controller (see `dlCarriesProbes`). */
+/**
+ * What the start-up check learnt of both shapers, for the controller, with whether the download
+ * shaper carries the probes (`dlCarriesProbes`).
+ */
 export function shaperQueues(
   pair: { dl: { queue?: ShaperQueue }; ul: { queue?: ShaperQueue } },
-  dl: { ifname: string; kind?: string },
+  probes: { carries: boolean },
 ): ShaperQueues {
-  return { dl: pair.dl.queue, ul: pair.ul.queue, dlCarriesProbes: dlCarriesProbes(dl).carries };
+  return { dl: pair.dl.queue, ul: pair.ul.queue, dlCarriesProbes: probes.carries };
 }
 
 /**

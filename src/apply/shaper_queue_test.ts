@@ -3,7 +3,13 @@
  * fq_codel; shaper_queue_netns_test.ts runs the FIFO cases on real tc).
  */
 import { assert, assertEquals } from "../util/assert.ts";
-import { describeShaperQueues, htbQueue, shaperQueues, tbfQueue } from "./shaper_queue.ts";
+import {
+  describeShaperQueues,
+  dlCarriesProbes,
+  htbQueue,
+  shaperQueues,
+  tbfQueue,
+} from "./shaper_queue.ts";
 
 const TBF_ROOT = {
   kind: "tbf",
@@ -108,9 +114,15 @@ Deno.test("shaper queue: htb leaves without an fq qdisc are a FIFO; one bfifo le
 Deno.test("shaper queue: the download carries the probes on an IFB; capacity warns without a known FIFO", () => {
   const fifo = { isolating: false, leaves: ["pfifo"] };
   const sized = { ...fifo, fifo: { latencyS: 0.02, bytes: 3200 } };
-  const q = shaperQueues({ dl: { queue: fifo }, ul: { queue: sized } }, { ifname: "ifb4eth0" });
+  const q = shaperQueues(
+    { dl: { queue: fifo }, ul: { queue: sized } },
+    dlCarriesProbes({ ifname: "ifb4eth0" }),
+  );
   assertEquals(q.dlCarriesProbes, true);
-  assertEquals(shaperQueues({ dl: {}, ul: {} }, { ifname: "br-lan" }).dlCarriesProbes, false);
+  assertEquals(
+    shaperQueues({ dl: {}, ul: {} }, dlCarriesProbes({ ifname: "br-lan" })).dlCarriesProbes,
+    false,
+  );
   const d = describeShaperQueues(q, "capacity");
   assert(d.warn);
   assert(d.message.includes("download one FIFO (pfifo), carrying the daemon's probes"), d.message);

@@ -261,10 +261,13 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     // 2. The controller (a bad Lua script should fail before we touch the shaper).
     const ownLocalShapers = deps.shapers === undefined && remote === undefined;
     const readKind = deps.linkKind ?? (ownLocalShapers ? readLinkKind : undefined);
-    const dl = { ifname: settings.dl_if, kind: await readKind?.(settings.dl_if) };
-    const queues = shaperQueues(shapers, dl);
+    const probes = dlCarriesProbes({
+      ifname: settings.dl_if,
+      kind: await readKind?.(settings.dl_if),
+    });
+    const queues = shaperQueues(shapers, probes);
     const described = describeShaperQueues(queues, settings.rate_controller.trim(), {
-      probesBy: dlCarriesProbes(dl).by,
+      probesBy: probes.by,
     });
     log.info("{message}", { message: described.message });
     if (described.warn) {
