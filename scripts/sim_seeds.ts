@@ -21,7 +21,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
-import type { TableSettings } from "../src/config/settings_table.ts";
+import { SETTINGS_TABLE, type TableSettings } from "../src/config/settings_table.ts";
 import { BUILTIN_TRACES, LOAD_PROFILES, type LoadProfile, type RunResult } from "../src/sim/mod.ts";
 import { figureOver, seedRuns } from "../src/sim/seed_runs.ts";
 import { ExitCode } from "../src/util/exit_codes.ts";
@@ -40,7 +40,7 @@ interface Options {
   seeds: number[];
   withNull: boolean;
   /** The `shaper` setting (default cake). */
-  shaper: string;
+  shaper: TableSettings["shaper"];
   /** tbf/htb with an fq_codel leaf (`simulate --shaper-fq`). */
   shaperFq: boolean;
   traces: readonly Trace[];
@@ -67,8 +67,11 @@ function parseArgs(args: readonly string[]): Options {
     if (args[i] === "--controller") options.controller = args[++i];
     else if (args[i] === "--seeds") options.seeds = parseSeeds(args[++i] ?? "");
     else if (args[i] === "--null") options.withNull = true;
-    else if (args[i] === "--shaper") options.shaper = args[++i];
-    else if (args[i] === "--shaper-fq") options.shaperFq = true;
+    else if (args[i] === "--shaper") {
+      const shapers = parseList(args[++i], SETTINGS_TABLE.shaper.choices);
+      if (shapers.length !== 1) throw new Error("sim_seeds: --shaper takes one kind");
+      options.shaper = shapers[0];
+    } else if (args[i] === "--shaper-fq") options.shaperFq = true;
     else if (args[i] === "--trace") options.traces = parseList(args[++i], BUILTIN_TRACES);
     else if (args[i] === "--load") options.loads = parseList(args[++i], LOAD_PROFILES);
     else if (args[i] === "--per-seed") options.perSeed = true;
@@ -131,7 +134,7 @@ async function figures(
     settings: (trace) => {
       const overrides: Partial<TableSettings> = {
         rate_controller: o.controller,
-        shaper: o.shaper as TableSettings["shaper"],
+        shaper: o.shaper,
       };
       if (x.baseDelta !== 0) {
         overrides.base_dl_rate = trace.nominal.down + x.baseDelta;
