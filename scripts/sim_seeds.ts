@@ -115,6 +115,19 @@ const FIGURES = [
   { key: "rampMax", label: "max", of: (r: RunResult) => r.maxRampupS, pick: max },
   { key: "climbDl", label: "climb dl s", of: (r: RunResult) => r.down.meanClimbS, pick: mean },
   { key: "climbUl", label: "ul", of: (r: RunResult) => r.up.meanClimbS, pick: mean },
+  // Each rate change is one `tc` call: the daemon's CPU under load (docs/footprint.md).
+  {
+    key: "changesDl",
+    label: "changes/s dl",
+    of: (r: RunResult) => r.down.rateChanges / r.durationS,
+    pick: median,
+  },
+  {
+    key: "changesUl",
+    label: "ul",
+    of: (r: RunResult) => r.up.rateChanges / r.durationS,
+    pick: median,
+  },
 ] as const;
 
 function max(values: readonly number[]): number {

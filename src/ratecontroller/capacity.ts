@@ -32,6 +32,7 @@ import {
 import { Recurrence, type RecurrenceParams } from "./recurrence.ts";
 import { SETTLE_DEFAULTS, type SettleParams, settling } from "./capacity_settle.ts";
 import { DeepDip, type DeepDipParams } from "./deep_dip.ts";
+import { StepGate } from "./step_gate.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -157,6 +158,12 @@ export interface CapacityParams {
    * "Shapers without flow isolation").
    */
   ownFifoFraction: number;
+  /**
+   * Rate increases smaller than this fraction of the rate in force are held back until they add up
+   * (decreases never are): each change is one `tc` call (step_gate.ts, docs/controllers.md "Step
+   * gate").
+   */
+  minStep: number;
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -196,6 +203,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   discoverS: 5,
   discoverPerS: { dl: 0.4, ul: 0.25 },
   ownFifoFraction: 0.75,
+  minStep: 0.01,
 };
 
 /** Shortest and longest decision period, s. */
@@ -239,6 +247,8 @@ class Direction {
   readonly samples: { t: number; d: number }[] = [];
   /** Deep dips below the minimum rate (v32, deep_dip.ts). */
   readonly dip: DeepDip;
+  /** Holds small rate changes back until they add up (step_gate.ts). */
+  readonly gate: StepGate;
   /** Base rate, kbit/s. */
   readonly base: number;
   /** Minimum rate, kbit/s. */
@@ -246,7 +256,7 @@ class Direction {
 
   constructor(
     readonly name: "dl" | "ul",
-    rates: { base: number; min: number },
+    rates: { base: number; min: number; minStep: number },
     dip: Partial<DeepDipParams> = {},
   ) {
     this.base = rates.base;
@@ -254,6 +264,7 @@ class Direction {
     this.cap = rates.base;
     this.recall = rates.base;
     this.dip = new DeepDip(dip);
+    this.gate = new StepGate(rates.minStep);
   }
 }
 
@@ -261,7 +272,10 @@ class Direction {
 interface DirectionInput {
   now: number;
   dt: number;
+  /** The controller's own rate, kbit/s: the rate in force plus any increase held back. */
   cur: number;
+  /** The rate in force, kbit/s. */
+  inForce: number;
   thr: number;
   /** The most delivered in one decision of the last window, kbit/s. */
   delivered: number;
@@ -349,12 +363,12 @@ export class CapacityController implements Ratecontroller {
     );
     this.#dl = new Direction(
       "dl",
-      { base: settings.base_dl_rate, min: settings.min_dl_rate },
+      { base: settings.base_dl_rate, min: settings.min_dl_rate, minStep: this.#p.minStep },
       params.deepDip,
     );
     this.#ul = new Direction(
       "ul",
-      { base: settings.base_ul_rate, min: settings.min_ul_rate },
+      { base: settings.base_ul_rate, min: settings.min_ul_rate, minStep: this.#p.minStep },
       params.deepDip,
     );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
@@ -420,7 +434,8 @@ export class CapacityController implements Ratecontroller {
     const nextDl = this.#direction(this.#dl, {
       now,
       dt: r.dt,
-      cur: r.cur_dl_rate,
+      cur: this.#dl.gate.from(r.cur_dl_rate),
+      inForce: r.cur_dl_rate,
       thr: r.down_utilisation,
       delivered: dlDelivered,
       mayProbe: !shared || both || this.#token === "dl",
@@ -437,7 +452,8 @@ export class CapacityController implements Ratecontroller {
     const nextUl = this.#direction(this.#ul, {
       now,
       dt: r.dt,
-      cur: r.cur_ul_rate,
+      cur: this.#ul.gate.from(r.cur_ul_rate),
+      inForce: r.cur_ul_rate,
       thr: r.up_utilisation,
       delivered: ulDelivered,
       mayProbe: !shared || both || this.#token === "ul",
@@ -613,7 +629,14 @@ export class CapacityController implements Ratecontroller {
     this.#passAtS = Infinity;
   }
 
+  /** One direction's rate for the loop: its aim, small increases held back (step_gate.ts). */
   #direction(d: Direction, x: DirectionInput): number {
+    const next = this.#aim(d, x);
+    return d.gate.pass(x.inForce, next);
+  }
+
+  /** The rate one direction aims at, from its own rate `x.cur`. */
+  #aim(d: Direction, x: DirectionInput): number {
     const p = this.#p;
     const { now, cur } = x;
     const deliveredKbit = x.delivered;

@@ -447,8 +447,10 @@ Deno.test("capacity: a collapse soon after a return keeps the remembered level, 
 Deno.test("capacity: RTT only, a download still ramping up after a load start is not blamed for the rise", () => {
   // Both directions busy; the upload's queue raises the RTT while the download delivers less
   // than its rate. Ramping (slow start) it is innocent; flat it has an upstream bottleneck.
+  // Every step handed on (no step gate): the upload, holding the probing turn, must have raised
+  // its rate in force for its probe to be the suspect.
   const run = (dl: number[]) => {
-    const r = new Rig();
+    const r = new Rig("cake", { params: { minStep: 0 } });
     r.cur = { dl: 18000, ul: 5000 };
     for (const d of dl) {
       r.all({ up: 0, down: 0 });
@@ -563,7 +565,8 @@ Deno.test("capacity, tbf: after an upstream cut a standing queue lowers the rate
 });
 
 Deno.test("capacity: above the measured estimate the return to a remembered level is gradual", () => {
-  const r = new Rig();
+  // Per decision, so without the step gate (which would hand on two decisions' steps as one).
+  const r = new Rig("cake", { params: { minStep: 0 } });
   r.cur = { dl: 20000, ul: 4500 };
   r.step({ dl: 8000, ul: 4500 });
   r.all({ down: 40 });
@@ -711,7 +714,8 @@ Deno.test("capacity: RTT only, both busy and long without a queue, both directio
   // Both saturated on a link far above the rates, RTT clear throughout: how many decisions
   // raised both rates together, before and after `bothProbeQuietS` without a queue.
   const together = (bothProbeQuietS: number) => {
-    const r = new Rig("cake", { params: { bothProbeQuietS } });
+    // Per decision, so without the step gate (which holds the first 1 % of a probe back).
+    const r = new Rig("cake", { params: { bothProbeQuietS, minStep: 0 } });
     r.cur = { dl: 19000, ul: 4750 }; // at their targets (95 % of the base-rate estimates)
     const start = r.clock.monotonicS();
     let early = 0, late = 0;
@@ -862,4 +866,31 @@ Deno.test("capacity: a dip whose queue is gone soon after the cut to the minimum
   const off = afterDeepDip(1.2, { deepDip: { confirmS: 0 } });
   assertEquals(on, off);
   assert(on < 12000, `the tail's level is taken as the new one, got ${on}`);
+});
+
+Deno.test("capacity: a gentle probe reaches the shaper in steps of at least 1 % (step gate)", () => {
+  // Saturated, no queue anywhere: the probe starts at 1 %/s of the estimate, 0.1 % a decision.
+  const changes = (minStep: number) => {
+    const r = new Rig("cake", { params: { minStep } });
+    r.cur = { dl: 19000, ul: 4750 };
+    let n = 0, smallest = Infinity;
+    for (let k = 0; k < 30; k++) {
+      r.all({ up: 0, down: 0 });
+      const before = r.cur.dl;
+      const dl = r.saturate({ dl: 1e6, ul: 1e6 }).dl;
+      if (dl !== before) {
+        n++;
+        smallest = Math.min(smallest, (dl - before) / before);
+      }
+    }
+    return { n, smallest, end: r.cur.dl };
+  };
+  const gated = changes(0.01);
+  const every = changes(0);
+  assert(gated.smallest >= 0.01, `every change ≥ 1 % (${(100 * gated.smallest).toFixed(2)} %)`);
+  assert(gated.n <= every.n / 3, `far fewer changes: ${gated.n} against ${every.n}`);
+  assert(
+    gated.end >= every.end * 0.99,
+    `the probe is not slowed (${gated.end} against ${every.end})`,
+  );
 });
