@@ -74,9 +74,10 @@ export interface DaemonDeps {
   /** Shapers (default from the settings `shaper`, `dl_if`, `ul_if`, `htb_classid`). */
   shapers?: ShaperPair;
   /**
-   * Reads the download interface's link kind once at start-up, to tell an IFB (default: local
-   * `ip` when the daemon builds its own local shapers; with injected shapers or in remote mode
-   * none, and the interface's name decides; docs/controllers.md, "Shapers without flow isolation").
+   * Reads the download interface's link kind once at start-up, to tell an IFB (default: `ip`
+   * where the daemon builds its own shapers, locally or on the router in remote mode; with
+   * injected shapers none, and the interface's name decides; docs/controllers.md, "Shapers
+   * without flow isolation").
    */
   linkKind?: LinkKindReader;
   /** Byte counters (default: `ip` coprocess with the direction settings). */
@@ -259,8 +260,9 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     }
 
     // 2. The controller (a bad Lua script should fail before we touch the shaper).
-    const ownLocalShapers = deps.shapers === undefined && remote === undefined;
-    const readKind = deps.linkKind ?? (ownLocalShapers ? readLinkKind : undefined);
+    // Asked where the daemon built the shapers: on this host, or on the router over ssh.
+    const readKind = deps.linkKind ??
+      (deps.shapers === undefined ? remote?.linkKind ?? readLinkKind : undefined);
     const probes = dlCarriesProbes({
       ifname: settings.dl_if,
       kind: await readKind?.(settings.dl_if),

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
+import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
 import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import type { CounterReader, Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
@@ -81,12 +82,13 @@ function afterRouterCheck(shaper: Shaper, routerCheck: () => Promise<void>): Sha
 
 /**
  * The router's shapers (changes through one `tc -batch` ssh session, start-up queries one ssh
- * each) and counters (sysfs through another ssh session).
+ * each), counters (sysfs through another ssh session) and the link kind of its interfaces (one
+ * ssh with `ip -d -j`; undefined where the router's `ip` has no `-j`, BusyBox's).
  */
 export function createRemoteAdapters(
   settings: RemoteAdapterSettings,
   options: RemoteAdapterOptions = {},
-): { shapers: ShaperPair; counters: CounterReader } {
+): { shapers: ShaperPair; counters: CounterReader; linkKind: LinkKindReader } {
   const runner = options.runner ?? sshCommandRunner(settings, { sshPath: options.sshPath });
   let checked: Promise<void> | undefined;
   const routerCheck = () => {
@@ -113,6 +115,7 @@ export function createRemoteAdapters(
       logger: options.logger,
       source: new SysfsSshSource(settings, { sshPath: options.sshPath, logger: options.logger }),
     }),
+    linkKind: (ifname) => readLinkKind(ifname, { runner }),
   };
 }
 

@@ -4,7 +4,7 @@ import { explainSshFailure, shellQuote, sshArgv, sshCommandRunner } from "./ssh.
 import { parseSysfsAnswer, SYSFS_READER_SCRIPT, SysfsSshSource } from "./sysfs_counters.ts";
 import type { CommandRunner } from "../util/command.ts";
 import { ShaperCheckError } from "../apply/shaper.ts";
-import { checkRouter } from "./mod.ts";
+import { checkRouter, createRemoteAdapters } from "./mod.ts";
 
 const REMOTE = {
   remote: "root@192.168.1.1",
@@ -144,4 +144,30 @@ Deno.test("checkRouter: unreachable is retried, a host key or missing tc is fata
   const noTc = await reasonOf(answering(127, "sh: tc: not found"));
   assert(noTc.startsWith("tc-failed: tc does not run on root@192.168.1.1"), noTc);
   assert(noTc.includes("tc-tiny"), noTc);
+});
+
+Deno.test("remote adapters: the download's link kind is asked of the router's ip; BusyBox's gives none", async () => {
+  const settings = {
+    ...REMOTE,
+    shaper: "cake" as const,
+    dl_if: "ifb4wan",
+    ul_if: "wan",
+    htb_classid: "1:10",
+    dl_counter: "auto" as const,
+    ul_counter: "auto" as const,
+  };
+  const asked: string[] = [];
+  const answer = (stdout: string, code = 0): CommandRunner => (cmd, args) => {
+    asked.push([cmd, ...args].join(" "));
+    return Promise.resolve({ code, stdout, stderr: code === 0 ? "" : "ip: invalid option -- 'j'" });
+  };
+  const ifb = createRemoteAdapters(settings, {
+    runner: answer('[{"ifname":"ifb4wan","linkinfo":{"info_kind":"ifb"}}]'),
+  });
+  assertEquals(await ifb.linkKind("ifb4wan"), "ifb");
+  assertEquals(asked, ["ip -d -j link show dev ifb4wan"]);
+  const busybox = createRemoteAdapters(settings, { runner: answer("", 1) });
+  assertEquals(await busybox.linkKind("ifb4wan"), undefined, "the name decides then");
+  await ifb.shapers.close?.();
+  await busybox.shapers.close?.();
 });

@@ -166,6 +166,11 @@ Deno.test({
           );
         try {
           await waitFor("the first statistics rows", 60, () => statsRows(dir).length >= 4);
+          // The router's own `ip` tells its LAN veth from an IFB (not the interface's name).
+          assert(
+            log.includes("not carrying the daemon's probes (not an IFB by its link kind)"),
+            `start-up line on the shaper queues:\n${log.slice(0, 3000)}`,
+          );
           const first = load(12);
           await waitFor("a rate change under load", 20, () => {
             const rows = statsRows(dir);
