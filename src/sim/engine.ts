@@ -195,6 +195,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   });
   const clock = new VirtualClock(0);
   const { mode, tool } = simPingerKind(settings);
+  // The FIFO queues a probe crosses (docs/simulator.md, "Probes through the link"): a FIFO
+  // shaper's too, the download one unless it sits on the LAN egress behind the router.
+  const fifo = shaperQueue === "fifo";
+  const downShaperOnLan = options.downShaperOnLan ?? false;
   const field = new ReflectorField(
     makeReflectors(options.reflectorCount ?? 10, linkRandom, { maxLoss: options.maxLoss }),
     {
@@ -202,6 +206,11 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       mode,
       intervalS: settings.tick_interval,
       schedule: tool === "ping" ? "per-reflector" : "restart",
+      queues: {
+        up: fifo ? [up.shaper, up.bottleneck] : [up.bottleneck],
+        down: fifo && !downShaperOnLan ? [down.bottleneck, down.shaper] : [down.bottleneck],
+        stepS: dt,
+      },
     },
   );
   const pool = field.reflectors.map((r) => r.ip);
@@ -219,7 +228,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         counters: { dlBytes: () => down.counterBytes, ulBytes: () => up.counterBytes },
         setDlRate: (kbit) => (down.shaperKbit = kbit),
         setUlRate: (kbit) => (up.shaperKbit = kbit),
-        shaperQueues: simShaperQueues(shaperQueue, options.downShaperOnLan ?? false),
+        shaperQueues: simShaperQueues(shaperQueue, downShaperOnLan),
       });
       label = pipeline.name;
       break;
@@ -287,12 +296,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       recUp.record(loadedUp, up.sparseDelayS(capUp) * 1000, capUp, res.delivered, up.shaperKbit);
       options.onStep?.(t, down.sparseDelayS(capDown) * 1000, up.sparseDelayS(capUp) * 1000);
 
+      field.advance(t);
       if (pipeline !== undefined) {
-        const peers = pipeline.peers();
-        const probeDownS = options.downShaperOnLan
-          ? down.bottleneckDelayS(capDown)
-          : down.sparseDelayS(capDown);
-        field.probe(t, peers, up.sparseDelayS(capUp) * 1000, probeDownS * 1000);
+        field.probe(t, pipeline.peers());
         field.collect(t, replies);
         for (let i = 0; i < replies.length; i++) pipeline.onReply(replies[i]);
         replies.length = 0;
@@ -305,7 +311,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         }
       } else {
         // Baselines without a controller still probe, so probe counts compare.
-        field.probe(t, staticPeers, 0, 0);
+        field.probe(t, staticPeers);
         field.collect(t, replies);
         replies.length = 0;
       }

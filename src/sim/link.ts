@@ -6,7 +6,9 @@
  * Traffic is a byte fluid advanced in fixed steps; queueing delay of a queue is
  * backlog / service rate. Sparse flows (pings, interactive traffic) bypass the shaper's bulk
  * queue as with CAKE's flow isolation, so the delay they see is the bottleneck queue only.
+ * Probes cross the FIFO queues in order (`bottleneck`, `shaper`; src/sim/fifo_crossing.ts).
  */
+import { beginStep, emptyQueue, type FluidQueue } from "./fifo_crossing.ts";
 
 /** Kbit/s → bytes per second. */
 export const KBIT_TO_BYTES = 125;
@@ -68,12 +70,10 @@ export class LinkDirection {
   readonly bufferAtCapacityS: number | undefined;
   /** Shaper rate, kbit/s; `Infinity` = no shaper. */
   shaperKbit = Infinity;
-  /** Backlog of the shaper queue, bytes. */
-  shaperQ = 0;
-  /** Backlog of the bottleneck queue, bytes. */
-  bottleQ = 0;
-  /** Bytes that crossed the shaper (what `ip -s link` reports on the shaped interface). */
-  counterBytes = 0;
+  /** Our shaper's queue: bytes served (`counterBytes`) and backlog. */
+  readonly shaper: FluidQueue = emptyQueue();
+  /** The ISP bottleneck queue: bytes served, backlog. */
+  readonly bottleneck: FluidQueue = emptyQueue();
   #aboveSince = -1;
   #nextSignal = 0;
   #signalCount = 0;
@@ -86,32 +86,30 @@ export class LinkDirection {
     this.bufferAtCapacityS = options.bufferAtCapacityS;
   }
 
+  /** Bytes that crossed the shaper (what `ip -s link` reports on the shaped interface). */
+  get counterBytes(): number {
+    return this.shaper.served;
+  }
+
   /**
    * Queueing delay (s) a sparse packet entering now would see: the bottleneck backlog drained
    * at capacity; with a FIFO shaper also the shaper's backlog (CAKE's flow isolation serves
    * sparse flows first).
    */
   sparseDelayS(capacityKbit: number): number {
-    const bottle = this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
+    const bottle = this.bottleneck.backlog / (capacityKbit * KBIT_TO_BYTES);
     return this.shaperQueue === "fifo" ? bottle + this.#shaperDelayS() : bottle;
   }
 
-  /**
-   * Queueing delay (s) a sparse packet sees when it is delivered to the router itself, before
-   * our shaper: the bottleneck backlog only (the daemon's own probe replies when the download
-   * shaper sits on the LAN egress, as in the e2e testbed).
-   */
-  bottleneckDelayS(capacityKbit: number): number {
-    return this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
-  }
-
   #shaperDelayS(): number {
-    return this.shaperKbit === Infinity ? 0 : this.shaperQ / (this.shaperKbit * KBIT_TO_BYTES);
+    return this.shaperKbit === Infinity
+      ? 0
+      : this.shaper.backlog / (this.shaperKbit * KBIT_TO_BYTES);
   }
 
   /** Queueing delay (s) of the bulk traffic: shaper queue plus bottleneck queue. */
   bulkDelayS(capacityKbit: number): number {
-    return this.#shaperDelayS() + this.bottleQ / (capacityKbit * KBIT_TO_BYTES);
+    return this.#shaperDelayS() + this.bottleneck.backlog / (capacityKbit * KBIT_TO_BYTES);
   }
 
   /**
@@ -132,9 +130,12 @@ export class LinkDirection {
   }
 
   #bottleneck(arrivals: number, capBytes: number, dt: number, out: StepResult): number {
-    let q = this.bottleQ + arrivals;
+    const queue = this.bottleneck;
+    beginStep(queue);
+    let q = queue.backlog + arrivals;
     const served = q < capBytes ? q : capBytes;
     q -= served;
+    queue.served += served;
     const limit = this.bufferAtCapacityS === undefined
       ? this.bufferBytes
       : (this.bufferAtCapacityS * capBytes) / dt;
@@ -142,18 +143,20 @@ export class LinkDirection {
       out.dropped += q - limit;
       q = limit;
     }
-    this.bottleQ = q;
+    queue.backlog = q;
     return served;
   }
 
   #shape(now: number, dt: number, arrivals: number, out: StepResult): number {
+    const queue = this.shaper;
+    beginStep(queue);
     if (this.shaperKbit === Infinity) {
-      this.shaperQ = 0;
-      this.counterBytes += arrivals;
+      queue.backlog = 0;
+      queue.served += arrivals;
       return arrivals;
     }
     const rateBytes = this.shaperKbit * KBIT_TO_BYTES;
-    let q = this.shaperQ + arrivals;
+    let q = queue.backlog + arrivals;
     const budget = rateBytes * dt;
     const served = q < budget ? q : budget;
     q -= served;
@@ -166,8 +169,8 @@ export class LinkDirection {
       out.dropped += q - limit;
       q = limit;
     }
-    this.shaperQ = q;
-    this.counterBytes += served;
+    queue.backlog = q;
+    queue.served += served;
     if (fifo) return served; // tail drop only, no AQM
     // CoDel-like: once the sojourn time has stayed above target for an interval, signal
     // congestion, then more often (interval / sqrt(count)) while it stays above.

@@ -5,6 +5,7 @@
  */
 import { isDue, type RandomSource } from "../util/clock.ts";
 import type { PingReply, ProbeMode } from "../measure/types.ts";
+import { FifoCrossing, type FluidQueue } from "./fifo_crossing.ts";
 
 /** Properties of one synthetic reflector. */
 export interface SimReflector {
@@ -51,6 +52,33 @@ interface Pending {
   reply: PingReply;
 }
 
+/** A probe on its way: through our link's upload queues, to the reflector and back. */
+interface Flight {
+  r: SimReflector;
+  seq: number;
+  /** Send time, s. */
+  sentS: number;
+  /** Path jitter each way, ms (drawn at send, so the random stream does not depend on queues). */
+  jitterUpMs: number;
+  jitterDownMs: number;
+  /** When the reflector answered, s. */
+  atReflectorS: number;
+}
+
+/**
+ * The FIFO queues of our link a probe crosses, in order: `up` from the router to the ISP (a
+ * FIFO shaper's, then the ISP's), `down` from the ISP to the router (the ISP's, then a FIFO
+ * shaper's when the probes pass it). A queue that isolates sparse flows (CAKE) is left out.
+ */
+export interface ProbeQueues {
+  /** Upload queues, in crossing order. */
+  up: readonly FluidQueue[];
+  /** Download queues, in crossing order. */
+  down: readonly FluidQueue[];
+  /** The link's step, s (`advance` is called at the end of each). */
+  stepS: number;
+}
+
 /**
  * How the pinger's probe schedule follows a change of the peer set: `restart` (fping, tsping:
  * one process for all peers, restarted with the new set, whose first round spreads the probes
@@ -61,14 +89,26 @@ export type ProbeSchedule = "restart" | "per-reflector";
 
 /**
  * Sends probes to the current peers, one per reflector every `intervalS` (staggered), and
- * hands back replies when they arrive. Timestamp mode gives integer up/down OWDs including
- * the reflector's clock offset (as ICMP timestamps do); echo mode gives rtt/2 both ways.
+ * hands back replies when they arrive. A probe crosses our link's queues in FIFO order as it
+ * reaches each (`ProbeQueues`; `advance` moves them every step). Timestamp mode gives integer
+ * up/down OWDs including the reflector's clock offset (as ICMP timestamps do); echo mode gives
+ * rtt/2 both ways.
  */
 export class ReflectorField {
   #byIp = new Map<string, SimReflector>();
   #nextProbe = new Map<string, number>();
   #seq = new Map<string, number>();
   #pending: Pending[] = [];
+  /** Replies on their way to the download queues, by arrival time. */
+  #toDown: { at: number; flight: Flight }[] = [];
+  #up: FifoCrossing<Flight>[];
+  #down: FifoCrossing<Flight>[];
+  #onUp: ((f: Flight, t: number) => void)[];
+  #onDown: ((f: Flight, t: number) => void)[];
+  /** Probes sent through the queues and not yet read; `advance` has nothing to do at 0. */
+  #inFlight = 0;
+  /** Time of the current `advance`. */
+  #now = 0;
   #lastPeers: readonly string[] | undefined;
   #lastSet = new Set<string>();
   #earliestDue = -Infinity;
@@ -92,6 +132,8 @@ export class ReflectorField {
       intervalS: number;
       /** Default `restart` (fping). */
       schedule?: ProbeSchedule;
+      /** Our link's queues the probes cross (default none: path delay and jitter only). */
+      queues?: ProbeQueues;
     },
   ) {
     this.reflectors = reflectors;
@@ -100,14 +142,40 @@ export class ReflectorField {
     this.#random = options.random;
     this.#mode = options.mode;
     this.#intervalS = options.intervalS;
+    const stepS = options.queues?.stepS ?? 0;
+    this.#up = (options.queues?.up ?? []).map((q) => new FifoCrossing<Flight>(q, stepS));
+    this.#down = (options.queues?.down ?? []).map((q) => new FifoCrossing<Flight>(q, stepS));
+    this.#onUp = this.#up.map((_, i) => (f: Flight, t: number) => {
+      if (i + 1 < this.#up.length) this.#up[i + 1].enter(this.#now, t, f);
+      else this.#reachReflector(f, t);
+    });
+    this.#onDown = this.#down.map((_, i) => (f: Flight, t: number) => {
+      if (i + 1 < this.#down.length) this.#down[i + 1].enter(this.#now, t, f);
+      else this.#receive(f, t);
+    });
   }
 
   /**
-   * Sends the probes due at `now` to `peers`; `queueUpMs` / `queueDownMs` are the queueing
-   * delays our link adds right now (sampled at send time, the probe's reply follows within
-   * one RTT).
+   * Moves the probes in flight to `now`; call after every step of the link (ending at `now`),
+   * before `probe`. A probe leaves a queue when the bytes ahead of it have been served
+   * (`FifoCrossing`).
    */
-  probe(now: number, peers: readonly string[], queueUpMs: number, queueDownMs: number): void {
+  advance(now: number): void {
+    if (this.#inFlight === 0) return;
+    this.#now = now;
+    for (let i = 0; i < this.#up.length; i++) this.#up[i].leave(now, this.#onUp[i]);
+    let n = 0;
+    while (n < this.#toDown.length && this.#toDown[n].at <= now) {
+      const { at, flight } = this.#toDown[n++];
+      if (this.#down.length > 0) this.#down[0].enter(now, at, flight);
+      else this.#receive(flight, at);
+    }
+    if (n > 0) this.#toDown.splice(0, n);
+    for (let i = 0; i < this.#down.length; i++) this.#down[i].leave(now, this.#onDown[i]);
+  }
+
+  /** Sends the probes due at `now` to `peers` (after `advance(now)`). */
+  probe(now: number, peers: readonly string[]): void {
     // Fast path: same peer list and nothing due yet (most 10 ms steps).
     if (peers === this.#lastPeers && !isDue(now, this.#earliestDue)) return;
     if (peers !== this.#lastPeers) this.#follow(now, peers);
@@ -133,29 +201,59 @@ export class ReflectorField {
         this.lost++;
         continue;
       }
-      const up = r.baseUpMs + queueUpMs + this.#jitter(r);
-      const down = r.baseDownMs + queueDownMs + this.#jitter(r);
-      const rtt = up + down;
-      const reply: PingReply = this.#mode === "timestamp"
-        ? {
-          reflector: ip,
-          seq,
-          rttMs: rtt,
-          upMs: Math.floor(up + r.clockOffsetMs),
-          downMs: Math.floor(down - r.clockOffsetMs),
-          receiveTimeS: now + rtt / 1000,
-        }
-        : {
-          reflector: ip,
-          seq,
-          rttMs: rtt,
-          upMs: rtt / 2,
-          downMs: rtt / 2,
-          receiveTimeS: now + rtt / 1000,
-        };
-      this.#insert({ at: reply.receiveTimeS, reply });
+      const flight: Flight = {
+        r,
+        seq,
+        sentS: now,
+        jitterUpMs: this.#jitter(r),
+        jitterDownMs: this.#jitter(r),
+        atReflectorS: now,
+      };
+      if (this.#up.length > 0 || this.#down.length > 0) this.#inFlight++;
+      if (this.#up.length > 0) this.#up[0].enter(now, now, flight);
+      else this.#reachReflector(flight, now);
     }
     this.#earliestDue = earliest;
+  }
+
+  /** The probe left our link's upload queues at `t`: it reaches the reflector, which answers. */
+  #reachReflector(f: Flight, t: number): void {
+    f.atReflectorS = t + (f.r.baseUpMs + f.jitterUpMs) / 1000;
+    const at = f.atReflectorS + (f.r.baseDownMs + f.jitterDownMs) / 1000;
+    if (this.#down.length === 0) {
+      this.#receive(f, at);
+      return;
+    }
+    let i = this.#toDown.length;
+    while (i > 0 && this.#toDown[i - 1].at > at) i--;
+    this.#toDown.splice(i, 0, { at, flight: f });
+  }
+
+  /** The reply has left our link's download queues at `t`: the pinger reads it. */
+  #receive(f: Flight, t: number): void {
+    if (this.#up.length > 0 || this.#down.length > 0) this.#inFlight--;
+    const { r } = f;
+    const up = (f.atReflectorS - f.sentS) * 1000;
+    const down = (t - f.atReflectorS) * 1000;
+    const rtt = up + down;
+    const reply: PingReply = this.#mode === "timestamp"
+      ? {
+        reflector: r.ip,
+        seq: f.seq,
+        rttMs: rtt,
+        upMs: Math.floor(up + r.clockOffsetMs),
+        downMs: Math.floor(down - r.clockOffsetMs),
+        receiveTimeS: t,
+      }
+      : {
+        reflector: r.ip,
+        seq: f.seq,
+        rttMs: rtt,
+        upMs: rtt / 2,
+        downMs: rtt / 2,
+        receiveTimeS: t,
+      };
+    this.#insert({ at: t, reply });
   }
 
   /** Removes and returns (in arrival order) the replies that have arrived by `now`. */

@@ -2,15 +2,37 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { seededRandom } from "../util/clock.ts";
 import type { PingReply } from "../measure/types.ts";
 import { makeReflectors, ReflectorField } from "./reflectors.ts";
+import { beginStep, emptyQueue, type FluidQueue } from "./fifo_crossing.ts";
+
+/** A queue served at 1 MB/s that always holds `delayMs` of backlog; `at` ends a step at `t`. */
+function standingQueue(delayMs: number): FluidQueue & { at(t: number): void } {
+  return {
+    ...emptyQueue(),
+    backlog: 1e3 * delayMs,
+    at(t: number) {
+      beginStep(this);
+      this.served = 1e6 * t;
+    },
+  };
+}
 
 function drive(mode: "timestamp" | "echo", queueUpMs: number, queueDownMs: number) {
   const refl = makeReflectors(3, seededRandom(1), { maxLoss: 0 });
-  const field = new ReflectorField(refl, { random: seededRandom(2), mode, intervalS: 0.5 });
+  const up = standingQueue(queueUpMs), down = standingQueue(queueDownMs);
+  const field = new ReflectorField(refl, {
+    random: seededRandom(2),
+    mode,
+    intervalS: 0.5,
+    queues: { up: [up], down: [down], stepS: 0.01 },
+  });
   const replies: PingReply[] = [];
   const peers = refl.map((r) => r.ip);
   for (let i = 0; i < 1000; i++) {
     const t = i * 0.01;
-    field.probe(t, peers, queueUpMs, queueDownMs);
+    up.at(t);
+    down.at(t);
+    field.advance(t);
+    field.probe(t, peers);
     field.collect(t, replies);
   }
   return { refl, field, replies };
@@ -48,7 +70,7 @@ Deno.test("timestamp mode: separate up/down OWD with the clock offset; echo mode
 Deno.test("lossy reflectors lose probes", () => {
   const refl = makeReflectors(2, seededRandom(1), { maxLoss: 0 }).map((r) => ({ ...r, loss: 0.5 }));
   const field = new ReflectorField(refl, { random: seededRandom(3), mode: "echo", intervalS: 0.5 });
-  for (let i = 0; i < 2000; i++) field.probe(i * 0.01, refl.map((r) => r.ip), 0, 0);
+  for (let i = 0; i < 2000; i++) field.probe(i * 0.01, refl.map((r) => r.ip));
   assert(
     field.lost > field.sent * 0.35 && field.lost < field.sent * 0.65,
     `${field.lost}/${field.sent}`,
@@ -62,7 +84,7 @@ Deno.test("probes of the peers are spread evenly across the interval, as fping -
   const sentAt: number[] = [];
   for (let i = 0; i < 100; i++) {
     const before = field.sent;
-    field.probe(i * 0.01, peers, 0, 0);
+    field.probe(i * 0.01, peers);
     for (let k = before; k < field.sent; k++) sentAt.push(i * 0.01);
   }
   // One probe every 0.1 s, not a burst of five every 0.5 s.
@@ -87,7 +109,7 @@ function sendTimes(
   const replies: PingReply[] = [];
   for (let i = 0; i < steps; i++) {
     const t = Math.round(i * 100) / 10000;
-    field.probe(t, peersAt(t), 0, 0);
+    field.probe(t, peersAt(t));
     field.collect(t + 1, replies);
     for (const r of replies.splice(0)) {
       out.push({ ip: r.reflector, t: r.receiveTimeS - r.rttMs / 1000 });
