@@ -585,7 +585,7 @@ export class CapacityController implements Ratecontroller {
     const at = x.predictedS;
     if (at === undefined || d.preemptedOnsetS === at) return undefined;
     if (x.now < at - p.preemptLeadS || x.now > at) return undefined;
-    if (!(x.cur > 0 && x.thr / x.cur >= p.highLoad)) return undefined;
+    if (!(x.inForce > 0 && x.thr / x.inForce >= p.highLoad)) return undefined;
     d.preemptedOnsetS = at;
     d.holdUntilS = at + p.preemptHoldS;
     d.recall = Math.max(d.recall, d.cap);
@@ -596,7 +596,7 @@ export class CapacityController implements Ratecontroller {
   #upstreamInput(d: Direction, x: DirectionInput): UpstreamInput {
     return {
       now: x.now,
-      cur: x.cur,
+      cur: x.inForce,
       thr: x.thr,
       threshold: x.threshold,
       triggerFraction: this.#p.triggerFraction,
@@ -659,7 +659,8 @@ export class CapacityController implements Ratecontroller {
     if (x.suspect && x.deltas.length > 0 && risen) {
       d.lastQueueS = now;
     }
-    const load = cur > 0 ? x.thr / cur : 0;
+    // Delivered against the rate in force: the rate that let it through (step_gate.ts).
+    const load = x.inForce > 0 ? x.thr / x.inForce : 0;
 
     // Cut: enough reflectors, each by its last sample, see more than the threshold.
     const votes = countVotes(d, x, { trigger, drainS: p.drainS });
@@ -684,12 +685,12 @@ export class CapacityController implements Ratecontroller {
     // the capacity: then the link delivers all of our rate while the old queue stands, so it
     // may go on.
     const ours = !this.#sharedQueue || d.name === "ul" ||
-      meanDelivered(d) < p.upstreamLoad * cur || (d.capped && now - d.lastCutS < p.recallS);
+      meanDelivered(d) < p.upstreamLoad * x.inForce || (d.capped && now - d.lastCutS < p.recallS);
     if (
       ours && x.suspect && votes >= Math.min(p.votes, x.deltas.length) && x.deltas.length > 0
     ) {
       const queueS = secondLargest(x.deltas) / 1000;
-      let estimate = Math.min(deliveredKbit, cur);
+      let estimate = Math.min(deliveredKbit, x.inForce);
       // Upload: our shaper is before the bottleneck, so the counters show what we let through,
       // not what the link carries; the queue's growth rate says how much too much that was.
       if (d.name === "ul") estimate /= 1 + slope(d.samples) / 1000;
