@@ -18,6 +18,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts                          # capacity, seeds 1–100
  *   deno run -P=dev scripts/sim_seeds.ts --controller ewma --seeds 1-20 --null
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --seeds 1-20    # a FIFO shaper
+ *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
@@ -46,11 +47,14 @@ interface Options {
   traces: readonly Trace[];
   loads: readonly LoadProfile[];
   perSeed: boolean;
+  /** Both minimum rates, % of base (the settings' default 20 when undefined). */
+  minPercent?: number;
 }
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
- * `--null`, `--trace` and `--load` (comma lists) and `--per-seed`.
+ * `--null`, `--trace` and `--load` (comma lists), `--per-seed` and `--min-percent N` (both
+ * minimum rates, % of base).
  */
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -75,9 +79,20 @@ function parseArgs(args: readonly string[]): Options {
     else if (args[i] === "--trace") options.traces = parseList(args[++i], BUILTIN_TRACES);
     else if (args[i] === "--load") options.loads = parseList(args[++i], LOAD_PROFILES);
     else if (args[i] === "--per-seed") options.perSeed = true;
+    else if (args[i] === "--min-percent") options.minPercent = parseMinPercent(args[++i]);
     else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
+}
+
+/** `--min-percent`: within the settings' range for both minimum rates. */
+function parseMinPercent(text: string | undefined): number {
+  const { min, max } = SETTINGS_TABLE.dl_min_percent;
+  const v = Number(text);
+  if (text === undefined || !Number.isFinite(v) || v < min! || v > max!) {
+    throw new Error(`sim_seeds: --min-percent "${text}": want a number from ${min} to ${max}`);
+  }
+  return v;
 }
 
 function parseList<T extends string>(text: string | undefined, known: readonly T[]): T[] {
@@ -149,6 +164,9 @@ async function figures(
         rate_controller: o.controller,
         shaper: o.shaper,
       };
+      if (o.minPercent !== undefined) {
+        overrides.dl_min_percent = overrides.ul_min_percent = o.minPercent;
+      }
       if (x.baseDelta !== 0) {
         overrides.base_dl_rate = trace.nominal.down + x.baseDelta;
         overrides.base_ul_rate = trace.nominal.up + x.baseDelta;
@@ -203,6 +221,7 @@ console.log(
     `(${options.seeds.length}), ${DURATION_S} s` +
     (options.shaper !== "cake" ? `, shaper ${options.shaper}` : "") +
     (options.shaperFq ? " with an fq_codel leaf" : "") +
+    (options.minPercent !== undefined ? `, minimum rates ${options.minPercent} % of base` : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );
 for (const load of options.loads) {
