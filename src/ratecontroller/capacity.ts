@@ -99,6 +99,15 @@ export interface CapacityParams {
    * the upload, whose overshoot at a load start the counters cannot show (v33).
    */
   idleFraction: { dl: number; ul: number };
+  /**
+   * For this long after a deep dip (either direction, deep_dip.ts) an idle upload, delivering
+   * under `fadeIdleLoad` of its minimum rate, waits at its minimum instead: a link that fell
+   * below the floor can fade again, and an upload load starting in a fade fills the ISP's queue
+   * from whatever rate it starts at (v34, docs/controllers.md), s. 0: off.
+   */
+  fadeIdleS: number;
+  /** Below this fraction of its minimum rate delivered, the upload is idle (v34). */
+  fadeIdleLoad: number;
   /** Time constant of the estimate's relaxation toward base while lightly loaded, s. */
   relaxS: number;
   /** Window of the delivered-throughput average, s. */
@@ -186,6 +195,8 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   highLoad: 0.8,
   lightLoad: 0.5,
   idleFraction: { dl: 0.6, ul: 0.4 },
+  fadeIdleS: 60,
+  fadeIdleLoad: 0.5,
   relaxS: 30,
   deliveredWindowS: 0.3,
   maxCut: 0.5,
@@ -592,6 +603,13 @@ export class CapacityController implements Ratecontroller {
     return Math.max(d.min, x.cur * p.preemptFraction);
   }
 
+  /** Whether either direction confirmed a deep dip within `fadeIdleS` (v34). */
+  #fadedWithin(now: number): boolean {
+    return this.#p.fadeIdleS > 0 &&
+      (this.#dl.dip.confirmedWithin(now, this.#p.fadeIdleS) ||
+        this.#ul.dip.confirmedWithin(now, this.#p.fadeIdleS));
+  }
+
   /** What the upstream download rules see in this decision. */
   #upstreamInput(d: Direction, x: DirectionInput): UpstreamInput {
     return {
@@ -748,6 +766,9 @@ export class CapacityController implements Ratecontroller {
     }
     if (load < p.lightLoad) {
       d.cap += (d.base - d.cap) * Math.min(1, x.dt / p.relaxS);
+      if (d.name === "ul" && deliveredKbit < p.fadeIdleLoad * d.min && this.#fadedWithin(now)) {
+        return d.min;
+      }
       return cur + (d.cap * p.idleFraction[d.name] - cur) * Math.min(1, x.dt / p.approachS);
     }
     return cur;

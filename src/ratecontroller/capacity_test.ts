@@ -894,3 +894,45 @@ Deno.test("capacity: a gentle probe reaches the shaper in steps of at least 1 % 
     `the probe is not slowed (${gated.end} against ${every.end})`,
   );
 });
+
+/**
+ * A download dip to 2 Mbit/s (under its 4 Mbit/s minimum) for 3 s, then 5 s at 20 Mbit/s with
+ * the upload idle (100 kbit/s of ACKs); returns the upload's rate and its minimum.
+ */
+function idleUploadAfterDeepDip(params: Partial<CapacityParams> = {}): { ul: number; min: number } {
+  const r = new Rig("cake", { params });
+  r.cur = { dl: 19000, ul: 4500 };
+  for (let k = 0; k < 20; k++) {
+    r.all({});
+    r.saturate({ dl: 20000, ul: 5000 });
+  }
+  let queue = 0;
+  for (let k = 0; k < 30; k++) {
+    queue = Math.min(250, Math.max(0, queue + (r.cur.dl / 2000 - 1) * DT * 1000));
+    r.all({ down: queue });
+    r.saturate({ dl: 2000, ul: 5000 });
+  }
+  for (let k = 0; k < 50; k++) {
+    r.all({});
+    r.step({ dl: Math.min(r.cur.dl, 20000), ul: 100 });
+  }
+  return { ul: r.cur.ul, min: settingsWithDefaults(BASE_RATES).min_ul_rate };
+}
+
+Deno.test("capacity: after a deep dip an idle upload waits at its minimum rate (v34)", () => {
+  const on = idleUploadAfterDeepDip();
+  assertEquals(on.ul, on.min);
+  const off = idleUploadAfterDeepDip({ fadeIdleS: 0 });
+  assert(off.ul > 1.5 * off.min, `without the rule it waits at 40 % of its estimate, ${off.ul}`);
+});
+
+Deno.test("capacity: without a deep dip an idle upload waits at 40 % of its estimate (v34 off-state)", () => {
+  const r = new Rig();
+  r.cur = { dl: 18000, ul: 4500 };
+  for (let k = 0; k < 50; k++) {
+    r.all({});
+    r.step({ dl: 17900, ul: 100 });
+  }
+  const ul = r.cur.ul / r.ctl.capacity.ul;
+  assert(ul > 0.35 && ul < 0.45, `upload waits at about 40 % of its estimate, got ${ul}`);
+});

@@ -72,6 +72,11 @@ export class DeepDip {
     return this.#burstLevel;
   }
 
+  /** Whether a deep dip was confirmed within the last `s` seconds. */
+  confirmedWithin(now: number, s: number): boolean {
+    return now - this.#confirmedS < s;
+  }
+
   /** Whether a cut now keeps the remembered level: within `memoryS` of a confirmed deep dip. */
   keepsMemory(now: number): boolean {
     return now - this.#confirmedS < this.#p.memoryS;
