@@ -23,6 +23,7 @@
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { SETTINGS_TABLE, type TableSettings } from "../src/config/settings_table.ts";
+import { convertValue } from "../src/config/resolve.ts";
 import { BUILTIN_TRACES, LOAD_PROFILES, type LoadProfile, type RunResult } from "../src/sim/mod.ts";
 import { figureOver, seedRuns } from "../src/sim/seed_runs.ts";
 import { ExitCode } from "../src/util/exit_codes.ts";
@@ -85,14 +86,18 @@ function parseArgs(args: readonly string[]): Options {
   return options;
 }
 
-/** `--min-percent`: within the settings' range for both minimum rates. */
+/**
+ * `--min-percent`: converted as the settings are (`convertValue`); a value the daemon would clamp
+ * is refused here, so a run never measures another floor than the one asked for.
+ */
 function parseMinPercent(text: string | undefined): number {
-  const { min, max } = SETTINGS_TABLE.dl_min_percent;
-  const v = Number(text);
-  if (text === undefined || !Number.isFinite(v) || v < min! || v > max!) {
-    throw new Error(`sim_seeds: --min-percent "${text}": want a number from ${min} to ${max}`);
+  const c = convertValue(SETTINGS_TABLE.dl_min_percent, text ?? "");
+  if (!c.ok || c.warning !== undefined) {
+    // The clamp warning's first clause names the range ("0.5 is outside 1…80").
+    const why = c.ok ? c.warning!.split(";")[0] : c.message;
+    throw new Error(`sim_seeds: --min-percent: ${why}`);
   }
-  return v;
+  return c.value as number;
 }
 
 function parseList<T extends string>(text: string | undefined, known: readonly T[]): T[] {

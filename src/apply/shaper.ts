@@ -103,13 +103,13 @@ function isMissingDevice(stderr: string): boolean {
   return /cannot find device/i.test(stderr);
 }
 
-/** Common plumbing of the tc shapers. */
 /** The root qdisc of a device and the list it came in (`tc -j qdisc show`). */
 interface RootAndQdiscs {
   root: Record<string, unknown>;
   qdiscs: readonly unknown[];
 }
 
+/** Common plumbing of the tc shapers. */
 abstract class TcShaper implements Shaper {
   abstract readonly kind: ShaperKind;
   readonly ifname: string;

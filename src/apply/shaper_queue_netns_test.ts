@@ -4,7 +4,7 @@
  */
 import { assertEquals } from "../util/assert.ts";
 import { createShaper } from "./shaper.ts";
-import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addVethPair, must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
 
@@ -17,9 +17,7 @@ Deno.test({
   ...needs("real tc: tbf and htb report a FIFO, with its size when tc shows it", reason),
   fn: () =>
     withNetns("sqma-queue", async (ns) => {
-      await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
-      await must("ip", ["-n", ns, "link", "set", "va", "up"]);
-      await must("ip", ["-n", ns, "link", "set", "vb", "up"]);
+      await addVethPair(ns, "va", "vb");
       await tc(ns, "qdisc add dev va root handle 1: tbf rate 10mbit burst 5000 latency 20ms");
       const tbf = createShaper("tbf", "va", { netns: ns });
       await tbf.check();

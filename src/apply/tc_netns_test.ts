@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { createShaper, HtbShaper, ShaperCheckError, TbfShaper } from "./shaper.ts";
-import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addVethPair, must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
 
@@ -12,9 +12,7 @@ Deno.test({
   ...needs("real tc: TBF and HTB rates are changed and read back in a netns", reason),
   fn: () =>
     withNetns("sqma-apply", async (ns) => {
-      await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
-      await must("ip", ["-n", ns, "link", "set", "va", "up"]);
-      await must("ip", ["-n", ns, "link", "set", "vb", "up"]);
+      await addVethPair(ns, "va", "vb");
       await must("tc", [
         "-n",
         ns,

@@ -85,6 +85,22 @@ class Rig {
   saturate(cap: { dl: number; ul: number }): { dl: number; ul: number } {
     return this.step({ dl: Math.min(this.cur.dl, cap.dl), ul: Math.min(this.cur.ul, cap.ul) });
   }
+
+  /** `n` decisions with every reflector clear, each delivering `delivered` (kbit/s). */
+  clearSteps(n: number, delivered: { dl: number; ul: number }): void {
+    for (let k = 0; k < n; k++) {
+      this.all({});
+      this.step(delivered);
+    }
+  }
+
+  /** `n` decisions with every reflector clear under a saturating load (`saturate`). */
+  clearSaturate(n: number, cap: { dl: number; ul: number }): void {
+    for (let k = 0; k < n; k++) {
+      this.all({});
+      this.saturate(cap);
+    }
+  }
 }
 
 Deno.test("capacity: decides about once per new sample (tick_interval / num_reflectors)", () => {
@@ -315,10 +331,7 @@ function bothBusyRttOnly(): Rig {
   r.step({ dl: 16000, ul: 4500 });
   r.all({ up: 15, down: 15 });
   r.step({ dl: 16000, ul: 4500 });
-  for (let k = 0; k < 30; k++) {
-    r.all({ up: 0, down: 0 });
-    r.step({ dl: 100, ul: 100 });
-  }
+  r.clearSteps(30, { dl: 100, ul: 100 });
   r.cur = { dl: 18000, ul: 4500 };
   // Busy until the upload holds the probing turn, then three more decisions (its probe).
   const busy = () => {
@@ -404,10 +417,7 @@ Deno.test("capacity: RTT only, a direction whose rate was just cut does not coun
   // (docs/controllers.md, "Tails", T2).
   const r = new Rig();
   r.cur = { dl: 18000, ul: 4500 };
-  for (let k = 0; k < 5; k++) {
-    r.all({});
-    r.step({ dl: 5000, ul: 4500 });
-  }
+  r.clearSteps(5, { dl: 5000, ul: 4500 });
   r.all({ up: 10, down: 10 });
   const ulCut = r.step({ dl: 5000, ul: 4500 }).ul;
   assert(ulCut < 4000, `the busy upload is cut for the queue (${ulCut})`);
@@ -739,10 +749,7 @@ Deno.test("capacity: RTT only, both busy and long without a queue, both directio
 Deno.test("capacity: RTT only, a rise while both probe cuts both (v29a)", () => {
   const r = new Rig("cake", { params: { bothProbeQuietS: 5 } });
   r.cur = { dl: 18000, ul: 4500 };
-  for (let k = 0; k < 60; k++) {
-    r.all({ up: 0, down: 0 });
-    r.saturate({ dl: 1e6, ul: 1e6 });
-  }
+  r.clearSaturate(60, { dl: 1e6, ul: 1e6 });
   const before = { ...r.cur };
   r.all({ up: 10, down: 10 }); // RTT +20 ms: either probe may have overshot
   const out = r.saturate({ dl: 1e6, ul: 1e6 });
@@ -834,10 +841,7 @@ function afterDeepDip(
 ): number {
   const r = new Rig("cake", { params });
   r.cur = { dl: 19000, ul: 4500 };
-  for (let k = 0; k < 20; k++) {
-    r.all({});
-    r.saturate({ dl: 20000, ul: 5000 });
-  }
+  r.clearSaturate(20, { dl: 20000, ul: 5000 });
   // The dip: the ISP queue (at most 250 ms) grows while the rate is above the capacity.
   let queue = 0;
   const phase = (cap: number, steps: number) => {
@@ -902,10 +906,7 @@ Deno.test("capacity: a gentle probe reaches the shaper in steps of at least 1 % 
 function idleUploadAfterDeepDip(params: Partial<CapacityParams> = {}): { ul: number; min: number } {
   const r = new Rig("cake", { params });
   r.cur = { dl: 19000, ul: 4500 };
-  for (let k = 0; k < 20; k++) {
-    r.all({});
-    r.saturate({ dl: 20000, ul: 5000 });
-  }
+  r.clearSaturate(20, { dl: 20000, ul: 5000 });
   let queue = 0;
   for (let k = 0; k < 30; k++) {
     queue = Math.min(250, Math.max(0, queue + (r.cur.dl / 2000 - 1) * DT * 1000));
@@ -929,10 +930,7 @@ Deno.test("capacity: after a deep dip an idle upload waits at its minimum rate (
 Deno.test("capacity: without a deep dip an idle upload waits at 40 % of its estimate (v34 off-state)", () => {
   const r = new Rig();
   r.cur = { dl: 18000, ul: 4500 };
-  for (let k = 0; k < 50; k++) {
-    r.all({});
-    r.step({ dl: 17900, ul: 100 });
-  }
+  r.clearSteps(50, { dl: 17900, ul: 100 });
   const ul = r.cur.ul / r.ctl.capacity.ul;
   assert(ul > 0.35 && ul < 0.45, `upload waits at about 40 % of its estimate, got ${ul}`);
 });

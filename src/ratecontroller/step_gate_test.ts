@@ -1,8 +1,9 @@
 import { assertEquals } from "../util/assert.ts";
 import { StepGate } from "./step_gate.ts";
+import { hardClampRate } from "../control/rate_bounds.ts";
 
-/** The loop's part: it floors the handed rate to whole kbit/s, as `clampRate` does. */
-const inForce = (handed: number): number => Math.floor(handed);
+/** The loop's part: the handed rate in force, floored to whole kbit/s by the rate clamp. */
+const inForce = (handed: number): number => hardClampRate(handed);
 
 Deno.test("step gate: steps under 1 % are held back until they add up, then handed on together", () => {
   const g = new StepGate(0.01);

@@ -44,14 +44,19 @@ export async function withNetns<T>(prefix: string, fn: (ns: string) => Promise<T
   }
 }
 
+/** Inside `ns`: a veth pair `a`–`b`, both up. */
+export async function addVethPair(ns: string, a: string, b: string): Promise<void> {
+  await must("ip", ["-n", ns, "link", "add", a, "type", "veth", "peer", "name", b]);
+  for (const dev of [a, b]) await must("ip", ["-n", ns, "link", "set", dev, "up"]);
+}
+
 /**
  * Inside `ns`: a veth pair `a`–`b`, both up, each with a root `tbf` qdisc at 1 Mbit/s — the
  * shapers a daemon under test then re-tunes.
  */
 export async function addTbfVethPair(ns: string, a: string, b: string): Promise<void> {
-  await must("ip", ["-n", ns, "link", "add", a, "type", "veth", "peer", "name", b]);
+  await addVethPair(ns, a, b);
   for (const dev of [a, b]) {
-    await must("ip", ["-n", ns, "link", "set", dev, "up"]);
     await must("tc", [
       ...["-n", ns, "qdisc", "add", "dev", dev, "root"],
       ...["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"],
