@@ -9,7 +9,11 @@
  * (the candidate default of docs/controllers.md), so its progress shows in every bench run. Recovery and ramp-up are the worst of the run (`worstRecoveryS`,
  * `maxRampupS`: an unrecovered drop or unreached ramp-up counts as the time it was given);
  * `sim_<trace>_climb` is the slower direction's mean climb after a capacity rise (`meanClimbS`,
- * docs/simulator.md; `nan` on a trace without rises).
+ * docs/simulator.md; `nan` on a trace without rises). Beside the worst ramp-up, which under `bursty`
+ * is the length of the longest burst that never reached 90 % of capacity, `sim_<trace>_rampup_median`
+ * (the worse direction's median, `medianRampupS`) and `sim_<trace>_rampup_unreached` (load starts
+ * of the run, both directions, that never reached 90 %, `unreachedRampups`) say how often and how
+ * fast a load start reaches it (docs/simulator.md, "Ramp-up under bursts").
  */
 import { defaultValue, settingsWithDefaults } from "../src/config/defaults.ts";
 import { BUILTIN_TRACES, type RunResult } from "../src/sim/mod.ts";
@@ -33,6 +37,8 @@ const FIGURES: { key: string; unit: string; of: (r: RunResult) => number | null 
   { key: "recovery", unit: "s", of: (r) => r.worstRecoveryS },
   { key: "rampup", unit: "s", of: (r) => r.maxRampupS },
   { key: "climb", unit: "s", of: slowerClimb },
+  { key: "rampup_median", unit: "s", of: (r) => r.medianRampupS },
+  { key: "rampup_unreached", unit: "starts", of: (r) => r.unreachedRampups },
 ];
 
 /** The slower direction's mean climb after a capacity rise, s; null without rises under load. */
@@ -70,7 +76,8 @@ for (const load of LOADS) {
         `${load} ${name} ${ctl.name}: p95 ${medians[0]} ms, utilisation ${medians[1]} %, ` +
           `worst recovery ${medians[2]} s, worst ramp-up ${medians[3]} s, climb ${
             medians[4]
-          } s (medians of ${SEEDS.length} seeds)`,
+          } s, median ramp-up ${medians[5]} s, unreached starts ${medians[6]} ` +
+          `(medians of ${SEEDS.length} seeds)`,
       );
       FIGURES.forEach((f, i) => {
         const value = Number.isNaN(medians[i]) ? "nan" : String(medians[i]);
