@@ -11,10 +11,12 @@
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
- * share = delivered / capacity over the load.
+ * share = delivered / capacity over the load. The simulated daemon decides for 6 s before the
+ * load, its reflectors have the testbed's small jitter and its flows learn of a loss one round
+ * trip later (docs/controllers.md, "In the e2e testbed").
  */
 import { defaultValue, settingsWithDefaults } from "../src/config/defaults.ts";
-import { loadTrace, simulate } from "../src/sim/mod.ts";
+import { type CapacityTrace, loadTrace, simulate } from "../src/sim/mod.ts";
 import { daemonPipeline } from "../src/sim/pipeline.ts";
 import { CONGESTION_CONTROLS, type CongestionControl } from "../src/sim/tcp.ts";
 import { median, percentile } from "../src/util/stats.ts";
@@ -32,6 +34,13 @@ const TRACE = `${ROOT}data/traces/e2e.csv`;
 const SEEDS = [1, 2, 3, 4, 5];
 /** Base RTT of the testbed's bulk flows: veth pairs in namespaces, no added delay. */
 const TESTBED_BULK_RTT_MS = 1;
+/**
+ * The testbed's daemon decides for about 6 s before the load starts (its first statistics row;
+ * it starts about 8 s before): the load start finds its delivered window idle.
+ */
+const TESTBED_LEAD_S = 6;
+/** The testbed's reflectors answer from namespaces on the same machine: almost no jitter. */
+const TESTBED_REFLECTOR_JITTER = 0.05;
 const DEFAULT_CONTROLLER = String(defaultValue("rate_controller"));
 /** Issue 11's e2e target: default load p95 <= 60 % of EWMA's with a share >= EWMA's. */
 const TARGET_P95_RATIO = 0.6;
@@ -74,9 +83,24 @@ function parseArgs(
   return { testbedRuns, cc, controller };
 }
 
+/** `trace` with `leadS` seconds of its first capacity before it. */
+function withLead(trace: CapacityTrace, leadS: number): CapacityTrace {
+  const n = Math.round(leadS / trace.stepS);
+  const pad = (a: Float64Array) => {
+    const out = new Float64Array(a.length + n);
+    out.fill(a[0], 0, n);
+    out.set(a, n);
+    return out;
+  };
+  return { ...trace, down: pad(trace.down), up: pad(trace.up) };
+}
+
 /** The simulator on the testbed's setup: median figures over the seeds. */
 async function simFigures(controller: string, cc: CongestionControl): Promise<Figures> {
-  const trace = await loadTrace(TRACE, { durationS: SCHEDULE.loadS, seed: 1 });
+  const trace = withLead(
+    await loadTrace(TRACE, { durationS: SCHEDULE.loadS, seed: 1 }),
+    TESTBED_LEAD_S,
+  );
   const perSeed: Figures[] = [];
   for (const seed of SEEDS) {
     const settings = settingsWithDefaults({
@@ -90,12 +114,16 @@ async function simFigures(controller: string, cc: CongestionControl): Promise<Fi
       num_reflectors: NUM_REFLECTORS,
     });
     const rtt: { t: number; ms: number }[] = [];
-    let nextProbe = LOAD_SETTLE_MS / 1000;
+    let nextProbe = TESTBED_LEAD_S + LOAD_SETTLE_MS / 1000;
     const [run] = await simulate({
       settings,
       trace,
-      load: "download",
-      durationS: SCHEDULE.loadS,
+      load: {
+        name: "download",
+        down: [{ start: TESTBED_LEAD_S, end: TESTBED_LEAD_S + SCHEDULE.loadS, kind: "tcp" }],
+        up: [],
+      },
+      durationS: TESTBED_LEAD_S + SCHEDULE.loadS,
       seed,
       pipeline: (hooks) => daemonPipeline(hooks),
       engine: {
@@ -106,11 +134,15 @@ async function simFigures(controller: string, cc: CongestionControl): Promise<Fi
         flows: SCHEDULE.streams,
         bulkRttMs: TESTBED_BULK_RTT_MS,
         cc,
+        reflectorJitter: TESTBED_REFLECTOR_JITTER,
+        // Real senders learn of a loss one round trip later; with the testbed's ~1 ms base RTT
+        // that is the queues' delay, and a load start's slow start fills the ISP's queue for it.
+        lossAfterRtt: true,
         // A probe every 100 ms, as the testbed's fping: its RTT is both directions' added delay.
         onStep: (t, downMs, upMs) => {
           if (t + 1e-9 < nextProbe) return;
           nextProbe += SCHEDULE.probePeriodMs / 1000;
-          rtt.push({ t, ms: downMs + upMs });
+          rtt.push({ t: t - TESTBED_LEAD_S, ms: downMs + upMs });
         },
       },
     });

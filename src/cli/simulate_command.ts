@@ -90,6 +90,12 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     help: "highest per-reflector probe loss probability (0-1)",
   },
   {
+    long: "reflector-jitter",
+    value: "scale",
+    default: "1",
+    help: "scale of the reflectors' jitter (0.2-1.5 ms mean per direction at 1)",
+  },
+  {
     long: "buffer-ms",
     value: "ms",
     default: "250",
@@ -120,6 +126,10 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     value: "cc",
     default: "cubic",
     help: "congestion control of the bulk flows: " + CONGESTION_CONTROLS.join(", "),
+  },
+  {
+    long: "loss-after-rtt",
+    help: "the bulk flows learn of a loss one round trip after it (default: in its step)",
   },
 ];
 
@@ -210,12 +220,14 @@ export async function simulateAction(
       reflectorCount: positive("reflectors", text("reflectors"), true),
       bufferMs: positive("buffer-ms", text("buffer-ms"), false),
       maxLoss,
+      reflectorJitter: positive("reflector-jitter", text("reflector-jitter"), false),
       flows: positive("flows", text("flows"), true),
       bulkRttMs: positive("bulk-rtt-ms", text("bulk-rtt-ms"), false),
       cc: tcp as CongestionControl,
       bufferScales: args.flag("buffer-scales"),
       downShaperOnLan: args.flag("down-shaper-on-lan"),
       shaperFq: args.flag("shaper-fq"),
+      lossAfterRtt: args.flag("loss-after-rtt"),
     };
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(

@@ -95,6 +95,11 @@ export interface RunOptions {
   reflectorCount?: number;
   /** Highest per-reflector loss probability (default 0.01). */
   maxLoss?: number;
+  /**
+   * Scale of the reflectors' jitter (default 1: a mean of 0.2–1.5 ms per direction, internet
+   * reflectors; the e2e testbed's, in namespaces on one machine, show a few hundredths of that).
+   */
+  reflectorJitter?: number;
   /** ISP buffer as milliseconds at nominal capacity (default 250). */
   bufferMs?: number;
   /** The ISP buffer is `bufferMs` at the current capacity instead (a tbf bottleneck). */
@@ -116,6 +121,8 @@ export interface RunOptions {
   bulkRttMs?: number;
   /** Congestion control of the bulk flows (default `cubic`). */
   cc?: CongestionControl;
+  /** The bulk flows learn of a loss one round trip after it (tcp.ts; default: at once). */
+  lossAfterRtt?: boolean;
   /**
    * Called every step with the added delay (ms) a sparse packet would see in each direction
    * (what an independent probe measures; for comparisons with the e2e testbed).
@@ -200,7 +207,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const fifo = shaperQueue === "fifo";
   const downShaperOnLan = options.downShaperOnLan ?? false;
   const field = new ReflectorField(
-    makeReflectors(options.reflectorCount ?? 10, linkRandom, { maxLoss: options.maxLoss }),
+    makeReflectors(options.reflectorCount ?? 10, linkRandom, {
+      maxLoss: options.maxLoss,
+      jitterScale: options.reflectorJitter,
+    }),
     {
       random: linkRandom,
       mode,
@@ -258,6 +268,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     flows,
     random: seededRandom(options.seed * 2 + 1),
     cc,
+    lossAfterRtt: options.lossAfterRtt,
   });
   const tcpUp = new TcpSource({
     baseRttS,
@@ -265,6 +276,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     flows,
     random: seededRandom(options.seed * 2 + 2),
     cc,
+    lossAfterRtt: options.lossAfterRtt,
   });
   const curDown = new ScheduleCursor(options.load.down);
   const curUp = new ScheduleCursor(options.load.up);

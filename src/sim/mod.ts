@@ -41,6 +41,7 @@ export interface SimulateOptions {
     RunOptions,
     | "reflectorCount"
     | "maxLoss"
+    | "reflectorJitter"
     | "bufferMs"
     | "bufferScales"
     | "downShaperOnLan"
@@ -48,6 +49,7 @@ export interface SimulateOptions {
     | "flows"
     | "bulkRttMs"
     | "cc"
+    | "lossAfterRtt"
     | "onStep"
   >;
   /** Progress: run index, run count, fraction of that run. */

@@ -24,13 +24,14 @@ export interface SimReflector {
 }
 
 /**
- * Makes `count` reflectors with varied base delays (5–30 ms each way), jitter (0.2–1.5 ms),
- * loss (0–`maxLoss`) and clock offsets (±400 ms). Addresses are 192.0.2.x / 198.51.100.x.
+ * Makes `count` reflectors with varied base delays (5–30 ms each way), jitter (0.2–1.5 ms, times
+ * `jitterScale`), loss (0–`maxLoss`) and clock offsets (±400 ms). Addresses are 192.0.2.x /
+ * 198.51.100.x.
  */
 export function makeReflectors(
   count: number,
   random: RandomSource,
-  options: { maxLoss?: number } = {},
+  options: { maxLoss?: number; jitterScale?: number } = {},
 ): SimReflector[] {
   const out: SimReflector[] = [];
   for (let i = 0; i < count; i++) {
@@ -39,7 +40,7 @@ export function makeReflectors(
       ip: i < 200 ? `192.0.2.${i + 1}` : `198.51.100.${i - 199}`,
       baseUpMs: base + random() * 5,
       baseDownMs: base + random() * 5,
-      jitterMs: 0.2 + random() * 1.3,
+      jitterMs: (0.2 + random() * 1.3) * (options.jitterScale ?? 1),
       loss: random() * (options.maxLoss ?? 0.01),
       clockOffsetMs: Math.round((random() - 0.5) * 800),
     });

@@ -39,6 +39,11 @@ export interface TcpSourceOptions {
   random?: RandomSource;
   /** Congestion control (default `cubic`). */
   cc?: CongestionControl;
+  /**
+   * A flow learns of its loss one round trip after it (the duplicate ACKs of the packets behind
+   * it) and grows its window until then (default: in the step of the loss).
+   */
+  lossAfterRtt?: boolean;
 }
 
 /** Loss-based congestion controls the simulator models. */
@@ -55,8 +60,9 @@ export type CongestionControl = (typeof CONGESTION_CONTROLS)[number];
  * or by HyStart when the RTT has grown by an eighth of its minimum, 4–16 ms), then the cubic
  * curve around the window of the last loss, never slower than the Reno-friendly rate. A drop of
  * `n` packets hits each flow with probability 1 − (1 − share)^n, an AQM signal one flow; a hit
- * flow cuts its window to 0.7× at most once per RTT. Being window-limited, the aggregate also
- * slows when the queueing delay grows. After idle, each window restarts from the initial window.
+ * flow cuts its window to 0.7× at most once per RTT (with `lossAfterRtt`, one round trip after
+ * the loss). Being window-limited, the aggregate also slows when the queueing delay grows. After
+ * idle, each window restarts from the initial window.
  */
 export class TcpSource {
   readonly #n: number;
@@ -69,6 +75,9 @@ export class TcpSource {
   readonly #wEst: Float64Array;
   readonly #epoch: Float64Array;
   readonly #lastReduce: Float64Array;
+  /** When each flow learns of its pending loss (s; Infinity: none pending; `lossAfterRtt`). */
+  readonly #lossAt: Float64Array;
+  readonly #lossAfterRtt: boolean;
   #inflight = 0;
   #ring: Float64Array;
   #idx = 0;
@@ -96,6 +105,8 @@ export class TcpSource {
     this.#wEst = new Float64Array(this.#n);
     this.#epoch = new Float64Array(this.#n);
     this.#lastReduce = new Float64Array(this.#n).fill(-Infinity);
+    this.#lossAt = new Float64Array(this.#n).fill(Infinity);
+    this.#lossAfterRtt = options.lossAfterRtt ?? false;
   }
 
   /** Sum of the flows' congestion windows, bytes. */
@@ -160,6 +171,13 @@ export class TcpSource {
     if (rttS < this.#minRttS) this.#minRttS = rttS;
     this.#ring[this.#idx] += delivered;
     this.#idx = this.#idx + 1 === this.#ring.length ? 0 : this.#idx + 1;
+    if (this.#lossAfterRtt) {
+      for (let i = 0; i < this.#n; i++) {
+        if (this.#lossAt[i] > now) continue;
+        this.#lossAt[i] = Infinity;
+        this.#reduce(i, now, rttS);
+      }
+    }
     if (dropped <= 0 && !signal) return;
     if (dropped > 0) this.#inflight = Math.max(0, this.#inflight - dropped);
     const total = this.cwnd;
@@ -176,7 +194,9 @@ export class TcpSource {
           signalled = true;
         }
       }
-      if (hit) this.#reduce(i, now, rttS);
+      if (!hit) continue;
+      if (!this.#lossAfterRtt) this.#reduce(i, now, rttS);
+      else if (this.#lossAt[i] === Infinity) this.#lossAt[i] = now + rttS;
     }
   }
 

@@ -46,6 +46,23 @@ Deno.test("TCP: Reno halves on a loss and grows about one segment per RTT", () =
   assert(perRtt > 1000 && perRtt < 2000, `growth per RTT ${perRtt}`);
 });
 
+Deno.test("TCP: with lossAfterRtt a flow learns of its loss one round trip later, growing until then", () => {
+  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, cc: "reno", lossAfterRtt: true });
+  let t = run(tcp, 0, 12);
+  assert(tcp.inSlowStart);
+  const s = tcp.send(true, DT);
+  const atLoss = tcp.cwnd;
+  const rtt = 0.05; // the base RTT plus a queue
+  tcp.feedback(t, 0, s + 30_000, false, rtt);
+  assertEquals(tcp.cwnd, atLoss, "not yet known");
+  t = run(tcp, t + DT, 4, rtt); // 40 ms: still within the round trip
+  assert(tcp.inSlowStart && tcp.cwnd > atLoss, `grows until it knows (${tcp.cwnd})`);
+  const grown = tcp.cwnd;
+  run(tcp, t, 1, rtt); // the round trip is over: halved (from a window one step larger)
+  assert(!tcp.inSlowStart, "left slow start");
+  assert(tcp.cwnd < 0.7 * grown, `halved from about ${grown}: ${tcp.cwnd}`);
+});
+
 Deno.test("TCP: CUBIC's HyStart leaves slow start when the RTT grows, before any loss", () => {
   const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1 });
   run(tcp, 0, 10); // min RTT 30 ms seen
