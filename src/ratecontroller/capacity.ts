@@ -307,6 +307,8 @@ interface DirectionInput {
   discovering: boolean;
   /** Within a predicted collapse (v28p): its cuts are not deep dips (v32). */
   inCollapse: boolean;
+  /** The download, still ramping up shortly after a load start (TCP slow start). */
+  ramping: boolean;
 }
 
 /** The capacity controller. */
@@ -428,14 +430,15 @@ export class CapacityController implements Ratecontroller {
       now - this.#dl.lastQueueS >= this.#p.bothProbeQuietS &&
         now - this.#ul.lastQueueS >= this.#p.bothProbeQuietS);
     if (view.rttOnly) this.#noteClear(view, input);
+    const dlRamping = now - this.#dl.lastLightS < this.#p.rampGraceS &&
+      ramping(this.#dl, this.#p.rampGrowth);
     const { dlDeltas, ulDeltas, dlSuspect, ulSuspect } = attribute(view, {
       dlLoad,
       ulLoad,
       probing: shared && !both && (this.#holderRaised(r) || this.#holderDraining(r, view))
         ? this.#token
         : undefined,
-      dlRamping: now - this.#dl.lastLightS < this.#p.rampGraceS &&
-        ramping(this.#dl, this.#p.rampGrowth),
+      dlRamping,
     });
     const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
     const predictedS = this.#p.collapseQueue > 0
@@ -459,6 +462,7 @@ export class CapacityController implements Ratecontroller {
       predictedS: this.#p.preemptDirs === "both" ? predictedS : undefined,
       discovering,
       inCollapse: kept !== undefined,
+      ramping: dlRamping,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -477,6 +481,7 @@ export class CapacityController implements Ratecontroller {
       predictedS,
       discovering,
       inCollapse: kept !== undefined,
+      ramping: false,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -701,9 +706,12 @@ export class CapacityController implements Ratecontroller {
     // Only with a shaper whose queue the probes share (tbf, htb: no flow isolation); CAKE
     // serves the probes first. A cut held back by the half-rate limit may have landed right on
     // the capacity: then the link delivers all of our rate while the old queue stands, so it
-    // may go on.
+    // may go on. A download still ramping after a load start delivers less than its rate over
+    // a window that holds the idle decisions before it: that is its slow start, not a bottleneck
+    // before our shaper (docs/controllers.md, "In the e2e testbed").
     const ours = !this.#sharedQueue || d.name === "ul" ||
-      meanDelivered(d) < p.upstreamLoad * x.inForce || (d.capped && now - d.lastCutS < p.recallS);
+      (meanDelivered(d) < p.upstreamLoad * x.inForce && !x.ramping) ||
+      (d.capped && now - d.lastCutS < p.recallS);
     if (
       ours && x.suspect && votes >= Math.min(p.votes, x.deltas.length) && x.deltas.length > 0
     ) {

@@ -7,6 +7,7 @@ import { CAPACITY_DEFAULTS, CapacityController, type CapacityParams } from "./ca
 import type { TableSettings } from "../config/settings_table.ts";
 import type { ShaperQueues, TickInput } from "../control/ratecontroller_port.ts";
 import type { SettleParams } from "./capacity_settle.ts";
+import { UPSTREAM_DEFAULTS, upstreamGrowthCut } from "./capacity_upstream.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
 const BASE_RATES = { base_dl_rate: 20000, base_ul_rate: 5000 };
@@ -574,6 +575,42 @@ Deno.test("capacity, tbf: after an upstream cut a standing queue lowers the rate
   assert(rates.at(-1)! < back, `but lower than before the queue (${back} → ${rates.at(-1)})`);
 });
 
+Deno.test("capacity, tbf: a standing queue steps the rate down only near the capacity the last cut measured", () => {
+  // Well above that measure (the capacity came back) it no longer describes the link: the
+  // senders' bursts at the ISP are left to the growth cut and the follow stop.
+  const standing = (cur: number) => {
+    const s = {
+      cap: 8000,
+      recall: 8000,
+      lastCutS: 0,
+      lastCutRate: 6000,
+      lastQueueS: 0,
+      capped: false,
+      cutCap: 8000,
+      fallCap: 8000,
+      fallFrom: 20000,
+      growingSinceS: NaN,
+      min: 4000,
+    };
+    return upstreamGrowthCut(s, {
+      now: 10,
+      cur,
+      thr: cur,
+      threshold: 7.5,
+      triggerFraction: 0.5,
+      votes: 2,
+      deltas: [20, 20, 0, 0, 0],
+      sent: [9.9, 9.9, 9.9, 9.9, 9.9],
+      prevThr: cur,
+      slopeMsPerS: 0,
+      drainedVotes: 2,
+    }, UPSTREAM_DEFAULTS);
+  };
+  const near = standing(8500);
+  assert(near !== undefined && near < 8500, `near 8000: stepped down (${near})`);
+  assertEquals(standing(1.2 * 8000), undefined, "well above it: no step");
+});
+
 Deno.test("capacity: above the measured estimate the return to a remembered level is gradual", () => {
   // Per decision, so without the step gate (which would hand on two decisions' steps as one).
   const r = new Rig("cake", { params: { minStep: 0 } });
@@ -933,4 +970,23 @@ Deno.test("capacity: without a deep dip an idle upload waits at 40 % of its esti
   r.clearSteps(50, { dl: 17900, ul: 100 });
   const ul = r.cur.ul / r.ctl.capacity.ul;
   assert(ul > 0.35 && ul < 0.45, `upload waits at about 40 % of its estimate, got ${ul}`);
+});
+
+Deno.test("capacity, tbf: a download's load start after idle is not cut for its slow start's queue upstream", () => {
+  // The delivered window still holds the idle decisions, so its mean is under the rate: that is
+  // the ramp, not a bottleneck before our shaper (docs/controllers.md, "In the e2e testbed").
+  const start = (ramp: number[]) => {
+    const r = new Rig("tbf");
+    r.cur = { dl: 12000, ul: 4500 };
+    r.clearSteps(30, { dl: 0, ul: 50 });
+    const before = r.cur.dl;
+    const rates: number[] = [];
+    for (const f of ramp) {
+      r.all({ down: 25 }); // the slow start's burst in the ISP's queue
+      rates.push(r.step({ dl: f * r.cur.dl, ul: 50 }).dl);
+    }
+    return { before, lowest: Math.min(...rates) };
+  };
+  const s = start([0.96, 1.02, 1.0]);
+  assert(s.lowest >= s.before, `not cut at the load start (${s.before} → ${s.lowest})`);
 });

@@ -28,6 +28,8 @@ export interface UpstreamParams {
   growthStep: number;
   /** Delivering our whole rate, a growth cut goes no lower than this share of it. */
   growthFloor: number;
+  /** A standing queue cuts only while the rate is under this many times the measured capacity. */
+  standingNear: number;
   /** Climbing, the rate is at most this much above what the last decision delivered. */
   climb: number;
   /** Above the regular target, delivering less than this share of the rate stops the climb. */
@@ -57,6 +59,7 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   growthS: 0.5,
   growthStep: 0.9,
   growthFloor: 0.8,
+  standingNear: 1.1,
   climb: 1.08,
   stopLoad: 0.94,
   pass: 1.1,
@@ -173,7 +176,8 @@ export function upstreamGrowthCut(
   if (x.drainedVotes < Math.min(x.votes, x.deltas.length)) return undefined;
   const growing = x.now - s.growingSinceS >= p.growthS;
   // Standing near the capacity the last cut measured: the bottleneck's senders' bursts.
-  const standing = s.cutCap > 0 && x.cur > p.growthFloor * s.cutCap * 1.01;
+  const standing = s.cutCap > 0 && x.cur > p.growthFloor * s.cutCap * 1.01 &&
+    x.cur < p.standingNear * s.cutCap;
   if (!growing && !standing) return undefined;
   const measured = growing ? x.thr : s.cutCap;
   const next = Math.max(p.growthFloor * measured, Math.min(x.cur, x.thr) * p.growthStep);
