@@ -32,6 +32,7 @@ import {
 import { Recurrence, type RecurrenceParams } from "./recurrence.ts";
 import { SETTLE_DEFAULTS, type SettleParams, settling } from "./capacity_settle.ts";
 import { DeepDip, type DeepDipParams } from "./deep_dip.ts";
+import { Drain, type DrainParams } from "./drain.ts";
 import { StepGate } from "./step_gate.ts";
 
 /** The settings the capacity controller reads. */
@@ -258,6 +259,8 @@ class Direction {
   readonly samples: { t: number; d: number }[] = [];
   /** Deep dips below the minimum rate (v32, deep_dip.ts). */
   readonly dip: DeepDip;
+  /** The drain batch at a deep dip's end (v36, drain.ts). */
+  readonly drain: Drain;
   /** Holds small rate changes back until they add up (step_gate.ts). */
   readonly gate: StepGate;
   /** Base rate, kbit/s. */
@@ -268,13 +271,14 @@ class Direction {
   constructor(
     readonly name: "dl" | "ul",
     rates: { base: number; min: number; minStep: number },
-    dip: Partial<DeepDipParams> = {},
+    rules: { deepDip?: Partial<DeepDipParams>; drain?: Partial<DrainParams> } = {},
   ) {
     this.base = rates.base;
     this.min = rates.min;
     this.cap = rates.base;
     this.recall = rates.base;
-    this.dip = new DeepDip(dip);
+    this.dip = new DeepDip(rules.deepDip);
+    this.drain = new Drain(rules.drain);
     this.gate = new StepGate(rates.minStep);
   }
 }
@@ -352,6 +356,7 @@ export class CapacityController implements Ratecontroller {
       recurrence?: Partial<RecurrenceParams>;
       settle?: Partial<SettleParams>;
       deepDip?: Partial<DeepDipParams>;
+      drain?: Partial<DrainParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -377,12 +382,12 @@ export class CapacityController implements Ratecontroller {
     this.#dl = new Direction(
       "dl",
       { base: settings.base_dl_rate, min: settings.min_dl_rate, minStep: this.#p.minStep },
-      params.deepDip,
+      { deepDip: params.deepDip, drain: params.drain },
     );
     this.#ul = new Direction(
       "ul",
       { base: settings.base_ul_rate, min: settings.min_ul_rate, minStep: this.#p.minStep },
-      params.deepDip,
+      { deepDip: params.deepDip, drain: params.drain },
     );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
     this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
@@ -608,6 +613,19 @@ export class CapacityController implements Ratecontroller {
     return Math.max(d.min, x.cur * p.preemptFraction);
   }
 
+  /**
+   * Within a deep dip's context (a candidate cut at least `candidateS` old, or the memory of a
+   * confirmed one), looks for a drain batch in this decision's samples; returns the deltas with
+   * the replies sent up to the last batch taken as clear (v36, drain.ts).
+   */
+  #drained(d: Direction, x: DirectionInput): readonly number[] {
+    const p = d.drain.params;
+    if (!d.drain.enabled) return x.deltas;
+    if (!(d.dip.keepsMemory(x.now) || d.dip.candidateAge(x.now) >= p.candidateS)) return x.deltas;
+    d.drain.see(x.now, x);
+    return d.drain.fresh(x.deltas, x.sent);
+  }
+
   /** Whether either direction confirmed a deep dip within `fadeIdleS` (v34). */
   #fadedWithin(now: number): boolean {
     return this.#p.fadeIdleS > 0 &&
@@ -673,6 +691,10 @@ export class CapacityController implements Ratecontroller {
     const clear = x.threshold * p.clearFraction;
     const pre = this.#preempt(d, x);
     if (pre !== undefined) return pre;
+    // After a deep dip, a drain batch shows the capacity back: the queue its replies (and older
+    // ones) show has gone (v36, drain.ts).
+    const drained = this.#drained(d, x);
+    if (drained !== x.deltas) x = { ...x, deltas: drained };
     // A queue the other direction explains (RTT only) neither holds nor cuts this one.
     const queued = x.suspect && x.deltas.length > 0 &&
       countAbove(x.deltas, clear) >= Math.min(p.votes, x.deltas.length);
@@ -746,10 +768,19 @@ export class CapacityController implements Ratecontroller {
       d.lastCutRate = Math.max(d.min, Math.min(cur, estimate * p.margin * drain));
       return d.lastCutRate;
     }
-    // A queue still standing a while after a cut to the minimum rate: a deep dip (v32).
-    const level = d.dip.check(now, { queued, atMin: cur <= d.min * 1.01 });
+    // A queue still standing a while after a cut to the minimum rate: a deep dip (v32); a drain
+    // batch after such a cut shows that its queue stood until then (v36).
+    const level = d.drain.after(now) && d.dip.candidateAge(now) >= d.drain.params.candidateS
+      ? d.dip.confirmNow(now)
+      : d.dip.check(now, { queued, atMin: cur <= d.min * 1.01 });
     if (level !== undefined) d.recall = Math.max(d.recall, level);
-    if (now - d.lastCutS < p.drainS || queued || now < d.holdUntilS) return cur;
+    const quick = d.drain.quick(now, {
+      lastCutS: d.lastCutS,
+      cur,
+      level: Math.max(d.cap, d.recall),
+    });
+    const held = now - d.lastCutS < p.drainS && !d.drain.after(d.lastCutS);
+    if (held || queued || now < d.holdUntilS) return cur;
 
     if (load >= p.highLoad) {
       // Uncongested delivery is a lower bound on the capacity.
@@ -765,7 +796,10 @@ export class CapacityController implements Ratecontroller {
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
       if (cur < target) {
         const settled = settling(d, now, this.#settle);
-        next += returnStep(d, { cur, target, dt: x.dt, settled }, p);
+        // After a drain the capacity is back far above the rate: no wait for the level (v36).
+        next += quick
+          ? (target - cur) * Math.min(1, x.dt / d.drain.params.approachS)
+          : returnStep(d, { cur, target, dt: x.dt, settled }, p);
       }
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);

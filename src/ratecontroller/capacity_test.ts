@@ -990,3 +990,40 @@ Deno.test("capacity, tbf: a download's load start after idle is not cut for its 
   const s = start([0.96, 1.02, 1.0]);
   assert(s.lowest >= s.before, `not cut at the load start (${s.before} → ${s.lowest})`);
 });
+
+/**
+ * A download dip to 2 Mbit/s (under its 4 Mbit/s minimum) for 3 s, then the capacity back at
+ * 20 Mbit/s: the replies queued in the dip arrive together in the order sent (a drain batch), and
+ * after it one reflector a decision answers clear; returns the download rate 0.5 s and 1 s after
+ * the dip's end.
+ */
+function afterDrain(params: Partial<CapacityParams> & { drain?: { candidateS: number } } = {}): {
+  half: number;
+  one: number;
+} {
+  const r = new Rig("cake", { params });
+  r.cur = { dl: 19000, ul: 4500 };
+  r.clearSaturate(20, { dl: 20000, ul: 5000 });
+  let queue = 0;
+  for (let k = 0; k < 30; k++) {
+    queue = Math.min(250, Math.max(0, queue + (r.cur.dl / 2000 - 1) * DT * 1000));
+    r.all({ down: queue });
+    r.saturate({ dl: 2000, ul: 5000 });
+  }
+  // The batch: sent 0.1 s apart over the dip's last 0.4 s, received within this decision.
+  for (let i = 0; i < 5; i++) r.sample(i, { down: 400 - 95 * i });
+  const path: number[] = [];
+  for (let k = 0; k < 10; k++) {
+    path.push(r.saturate({ dl: 20000, ul: 5000 }).dl);
+    r.sample(k % 5, {});
+  }
+  return { half: path[4], one: path[9] };
+}
+
+Deno.test("capacity: a drain batch at a deep dip's end starts a quick return toward the level before it (v36)", () => {
+  const on = afterDrain();
+  const off = afterDrain({ drain: { candidateS: 0 } });
+  assert(on.half > 15000, `0.5 s after the dip near the level of 19 Mbit/s, got ${on.half}`);
+  assert(off.half < 8000, `without the rule still waiting for clear samples, got ${off.half}`);
+  assert(on.one > off.one + 3000, `ahead after 1 s too: ${on.one} against ${off.one}`);
+});

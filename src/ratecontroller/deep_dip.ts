@@ -72,6 +72,22 @@ export class DeepDip {
     return this.#burstLevel;
   }
 
+  /** Seconds since the cut that wanted a rate under the minimum, not yet confirmed (NaN: none). */
+  candidateAge(now: number): number {
+    return now - this.#candidateS;
+  }
+
+  /**
+   * Confirms the pending candidate at once (v36, drain.ts: a drain batch after it shows that its
+   * queue stood until now); returns the level to recall, or undefined when none is pending.
+   */
+  confirmNow(now: number): number | undefined {
+    if (Number.isNaN(this.#candidateS)) return undefined;
+    this.#candidateS = NaN;
+    this.#confirmedS = now;
+    return this.#burstLevel;
+  }
+
   /** Whether a deep dip was confirmed within the last `s` seconds. */
   confirmedWithin(now: number, s: number): boolean {
     return now - this.#confirmedS < s;

@@ -1,0 +1,141 @@
+/**
+ * The drain after a deep dip (v36, docs/controllers.md): when the link's capacity comes back, the
+ * probes that queued in the dip leave the FIFO together, in the order sent. A batch of replies
+ * that arrives within a short time although its probes were sent far apart shows a queue draining
+ * far faster than it filled: the capacity is well above our rate again. Those replies (and every
+ * older one) show a queue that is gone, and the return toward the level before the dip need not
+ * wait for clear samples nor climb at the limited speed of a return to a level that may be stale.
+ */
+
+/** Tunables of the drain rule. */
+export interface DrainParams {
+  /** Replies received within this long of the newest one form the batch, s. */
+  batchS: number;
+  /** The batch's probes were sent at least this far apart (oldest to newest), s. */
+  minSpanS: number;
+  /**
+   * The batch arrived within this fraction of its send spacing: the queue drained at least
+   * 1 / (this) times as fast as it grew (a FIFO draining at capacity C while we send R has an RTT
+   * falling by 1 − R / C per second of send time).
+   */
+  ratio: number;
+  /** Fewest replies in the batch (one late reply is no drain). */
+  minReplies: number;
+  /**
+   * A drain counts for a direction whose deep-dip candidate (deep_dip.ts: a cut that wanted a
+   * rate under the minimum) is at least this old, or within a confirmed deep dip's memory; a drain
+   * then also confirms the candidate, s. 0: the rule is off.
+   */
+  candidateS: number;
+  /** Time constant of the return after a drain, s. */
+  approachS: number;
+  /** The quick return lasts until the next cut, at most this long after the drain, s. */
+  returnS: number;
+  /** Only a rate under this fraction of the level it returns to starts a quick return. */
+  farBelow: number;
+}
+
+/** The measured defaults (docs/controllers.md, "v36"). */
+export const DRAIN_DEFAULTS: Readonly<DrainParams> = {
+  batchS: 0.15,
+  minSpanS: 0.15,
+  ratio: 0.4,
+  minReplies: 3,
+  candidateS: 1,
+  approachS: 0.2,
+  returnS: 2,
+  farBelow: 0.6,
+};
+
+/** The samples of one decision: queueing delay (ms), receive time and send time (s). */
+export interface DrainSamples {
+  deltas: readonly number[];
+  at: readonly number[];
+  sent: readonly number[];
+}
+
+/**
+ * The send time of the newest-sent reply of a drain batch among `x`, or undefined when the
+ * samples show none: among the replies received within `batchS` of the newest one (at least
+ * `minReplies`), the oldest-sent and the newest-sent were sent `minSpanS` or more apart and
+ * arrived within `ratio` of that spacing.
+ */
+export function drainSignature(x: DrainSamples, p: DrainParams): number | undefined {
+  let newest = -Infinity;
+  for (const t of x.at) newest = Math.max(newest, t);
+  let n = 0, oldestSent = -1, newestSent = -1;
+  for (let i = 0; i < x.at.length; i++) {
+    if (x.at[i] < newest - p.batchS) continue;
+    n++;
+    if (oldestSent < 0 || x.sent[i] < x.sent[oldestSent]) oldestSent = i;
+    if (newestSent < 0 || x.sent[i] > x.sent[newestSent]) newestSent = i;
+  }
+  if (n < p.minReplies) return undefined;
+  const span = x.sent[newestSent] - x.sent[oldestSent];
+  if (span < p.minSpanS) return undefined;
+  if (x.at[newestSent] - x.at[oldestSent] > p.ratio * span) return undefined;
+  return x.sent[newestSent];
+}
+
+/** One direction's drain state. */
+export class Drain {
+  readonly #p: DrainParams;
+  /** Send time of the newest reply of the last drain batch: replies sent up to it are stale (s). */
+  #sentS = -Infinity;
+  /** When the last drain was seen (s). */
+  #atS = -Infinity;
+  /** A quick return is under way. */
+  #returning = false;
+
+  /** `params` override the measured defaults. */
+  constructor(params: Partial<DrainParams> = {}) {
+    this.#p = { ...DRAIN_DEFAULTS, ...params };
+  }
+
+  /** The tunables in force. */
+  get params(): Readonly<DrainParams> {
+    return this.#p;
+  }
+
+  /** Whether the rule is on. */
+  get enabled(): boolean {
+    return this.#p.candidateS > 0;
+  }
+
+  /**
+   * Looks for a drain batch in this decision's samples (only called in a deep dip's context);
+   * returns whether a new one was seen.
+   */
+  see(now: number, x: DrainSamples): boolean {
+    const sent = drainSignature(x, this.#p);
+    if (sent === undefined || sent <= this.#sentS) return false;
+    this.#sentS = sent;
+    this.#atS = now;
+    return true;
+  }
+
+  /**
+   * The samples with every reply sent up to the last drain batch's newest one taken as clear
+   * (the queue it shows has gone); the same array when none is.
+   */
+  fresh(deltas: readonly number[], sent: readonly number[]): readonly number[] {
+    if (!sent.some((t, i) => t <= this.#sentS && deltas[i] > 0)) return deltas;
+    return deltas.map((v, i) => (sent[i] <= this.#sentS ? Math.min(v, 0) : v));
+  }
+
+  /** Whether a drain was seen after the cut at `lastCutS`: the hold after that cut is over. */
+  after(lastCutS: number): boolean {
+    return this.#atS >= lastCutS;
+  }
+
+  /**
+   * Whether the return goes quickly (time constant `approachS`, no limit): from a drain seen after
+   * the last cut, with the rate under `farBelow` of `level`, until the next cut or `returnS`.
+   */
+  quick(now: number, x: { lastCutS: number; cur: number; level: number }): boolean {
+    const live = this.#atS >= x.lastCutS && now - this.#atS < this.#p.returnS;
+    if (!live) this.#returning = false;
+    else if (x.cur < this.#p.farBelow * x.level) this.#returning = true;
+    return this.#returning;
+  }
+}

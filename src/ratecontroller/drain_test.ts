@@ -1,0 +1,78 @@
+import { assert, assertEquals } from "../util/assert.ts";
+import { Drain, DRAIN_DEFAULTS, drainSignature } from "./drain.ts";
+
+/** Replies received at `at` (s) with the given queueing delays (ms): sent = at − delay. */
+function replies(list: readonly { at: number; ms: number }[]) {
+  return {
+    deltas: list.map((r) => r.ms),
+    at: list.map((r) => r.at),
+    sent: list.map((r) => r.at - r.ms / 1000),
+  };
+}
+
+Deno.test("drain: a batch sent 0.4 s apart that arrives within 50 ms is a drain", () => {
+  // A FIFO releasing the probes that queued in a dip: the RTT falls by about the send spacing.
+  const x = replies([
+    { at: 58.83, ms: 418 },
+    { at: 58.85, ms: 307 },
+    { at: 58.86, ms: 222 },
+    { at: 58.86, ms: 144 },
+    { at: 58.88, ms: 61 },
+  ]);
+  const sent = drainSignature(x, DRAIN_DEFAULTS);
+  assert(sent !== undefined && Math.abs(sent - 58.819) < 1e-6, `newest send time, got ${sent}`);
+});
+
+Deno.test("drain: a standing or slowly draining queue is no drain", () => {
+  // Replies spaced as they were sent (a queue of 300 ms that stands) …
+  const standing = replies([0, 1, 2, 3, 4].map((k) => ({ at: 10 + 0.1 * k, ms: 300 })));
+  assertEquals(drainSignature(standing, DRAIN_DEFAULTS), undefined);
+  // … or a queue that drains by 0.2 of the send spacing (our rate 20 % under the capacity): sent
+  // 50 ms apart, the replies arrive 40 ms apart.
+  const slow = replies(
+    [0, 1, 2, 3, 4, 5].map((k) => ({ at: 10.3 + 0.04 * k, ms: 300 - 10 * k })),
+  );
+  assertEquals(drainSignature(slow, DRAIN_DEFAULTS), undefined);
+});
+
+Deno.test("drain: two replies, or a batch sent close together, are no drain", () => {
+  const two = replies([{ at: 5.0, ms: 400 }, { at: 5.01, ms: 10 }]);
+  assertEquals(drainSignature(two, DRAIN_DEFAULTS), undefined);
+  const close = replies([{ at: 5.0, ms: 110 }, { at: 5.0, ms: 60 }, { at: 5.01, ms: 20 }]);
+  assertEquals(drainSignature(close, DRAIN_DEFAULTS), undefined);
+});
+
+Deno.test("drain: replies sent up to the batch read as clear, later ones as they are", () => {
+  const d = new Drain();
+  const batch = replies([
+    { at: 20.0, ms: 400 },
+    { at: 20.02, ms: 250 },
+    { at: 20.04, ms: 90 },
+  ]);
+  assert(d.see(20.05, batch), "the batch is seen");
+  assert(!d.see(20.15, batch), "the same batch is not seen twice");
+  const later = {
+    deltas: [...batch.deltas, 30],
+    sent: [...batch.sent, 20.1],
+  };
+  assertEquals(d.fresh(later.deltas, later.sent), [0, 0, 0, 30]);
+  assert(d.after(19.9), "the hold after a cut before the drain is over");
+  assert(!d.after(20.1), "a cut after it holds as usual");
+});
+
+Deno.test("drain: the quick return runs from a rate far under the level until a cut or 2 s", () => {
+  const d = new Drain();
+  d.see(30, replies([{ at: 30, ms: 400 }, { at: 30, ms: 250 }, { at: 30.01, ms: 90 }]));
+  assert(!d.quick(30.1, { lastCutS: 29, cur: 20, level: 30 }), "not from near the level");
+  assert(d.quick(30.1, { lastCutS: 29, cur: 6, level: 30 }), "from the floor");
+  assert(d.quick(30.5, { lastCutS: 29, cur: 25, level: 30 }), "it goes on once started");
+  assert(!d.quick(30.6, { lastCutS: 30.55, cur: 25, level: 30 }), "a cut ends it");
+  d.see(40, replies([{ at: 40, ms: 400 }, { at: 40, ms: 250 }, { at: 40.01, ms: 90 }]));
+  assert(d.quick(40.1, { lastCutS: 39, cur: 6, level: 30 }), "a new drain, a new return");
+  assert(!d.quick(42.1, { lastCutS: 39, cur: 10, level: 30 }), "over after 2 s");
+});
+
+Deno.test("drain: candidateS 0 turns the rule off", () => {
+  assert(new Drain().enabled);
+  assert(!new Drain({ candidateS: 0 }).enabled);
+});
