@@ -65,7 +65,7 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   pass: 1.1,
   probePerS: 0.05,
   probeDoubleS: 0.5,
-  probeNearPerS: 0.15,
+  probeNearPerS: 0.3,
   probeMaxPerS: 1,
   fastUpTo: 0.85,
 };
