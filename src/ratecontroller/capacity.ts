@@ -774,11 +774,6 @@ export class CapacityController implements Ratecontroller {
       ? d.dip.confirmNow(now)
       : d.dip.check(now, { queued, atMin: cur <= d.min * 1.01 });
     if (level !== undefined) d.recall = Math.max(d.recall, level);
-    const quick = d.drain.quick(now, {
-      lastCutS: d.lastCutS,
-      cur,
-      level: Math.max(d.cap, d.recall),
-    });
     const held = now - d.lastCutS < p.drainS && !d.drain.after(d.lastCutS);
     if (held || queued || now < d.holdUntilS) return cur;
 
@@ -796,10 +791,7 @@ export class CapacityController implements Ratecontroller {
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
       if (cur < target) {
         const settled = settling(d, now, this.#settle);
-        // After a drain the capacity is back far above the rate: no wait for the level (v36).
-        next += quick
-          ? (target - cur) * Math.min(1, x.dt / d.drain.params.approachS)
-          : returnStep(d, { cur, target, dt: x.dt, settled }, p);
+        next += returnStep(d, { cur, target, dt: x.dt, settled }, p);
       }
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);

@@ -1020,10 +1020,16 @@ function afterDrain(params: Partial<CapacityParams> & { drain?: { candidateS: nu
   return { half: path[4], one: path[9] };
 }
 
-Deno.test("capacity: a drain batch at a deep dip's end starts a quick return toward the level before it (v36)", () => {
+Deno.test("capacity: a drain batch at a deep dip's end ends the wait for clear samples (v36)", () => {
   const on = afterDrain();
   const off = afterDrain({ drain: { candidateS: 0 } });
-  assert(on.half > 15000, `0.5 s after the dip near the level of 19 Mbit/s, got ${on.half}`);
-  assert(off.half < 8000, `without the rule still waiting for clear samples, got ${off.half}`);
+  assert(
+    off.half <= 4000,
+    `without the rule still at the 4 Mbit/s minimum after 0.5 s, got ${off.half}`,
+  );
+  assert(
+    on.half > 2 * off.half,
+    `the return under way 0.5 s after the dip: ${on.half} against ${off.half}`,
+  );
   assert(on.one > off.one + 3000, `ahead after 1 s too: ${on.one} against ${off.one}`);
 });

@@ -3,8 +3,8 @@
  * probes that queued in the dip leave the FIFO together, in the order sent. A batch of replies
  * that arrives within a short time although its probes were sent far apart shows a queue draining
  * far faster than it filled: the capacity is well above our rate again. Those replies (and every
- * older one) show a queue that is gone, and the return toward the level before the dip need not
- * wait for clear samples nor climb at the limited speed of a return to a level that may be stale.
+ * older one) show a queue that is gone: the return toward the level before the dip need not wait
+ * for clear samples, and the hold after the last cut is over.
  */
 
 /** Tunables of the drain rule. */
@@ -27,12 +27,6 @@ export interface DrainParams {
    * then also confirms the candidate, s. 0: the rule is off.
    */
   candidateS: number;
-  /** Time constant of the return after a drain, s. */
-  approachS: number;
-  /** The quick return lasts until the next cut, at most this long after the drain, s. */
-  returnS: number;
-  /** Only a rate under this fraction of the level it returns to starts a quick return. */
-  farBelow: number;
 }
 
 /** The measured defaults (docs/controllers.md, "v36"). */
@@ -42,9 +36,6 @@ export const DRAIN_DEFAULTS: Readonly<DrainParams> = {
   ratio: 0.4,
   minReplies: 3,
   candidateS: 1,
-  approachS: 0.2,
-  returnS: 2,
-  farBelow: 0.6,
 };
 
 /** The samples of one decision: queueing delay (ms), receive time and send time (s). */
@@ -84,8 +75,6 @@ export class Drain {
   #sentS = -Infinity;
   /** When the last drain was seen (s). */
   #atS = -Infinity;
-  /** A quick return is under way. */
-  #returning = false;
 
   /** `params` override the measured defaults. */
   constructor(params: Partial<DrainParams> = {}) {
@@ -126,16 +115,5 @@ export class Drain {
   /** Whether a drain was seen after the cut at `lastCutS`: the hold after that cut is over. */
   after(lastCutS: number): boolean {
     return this.#atS >= lastCutS;
-  }
-
-  /**
-   * Whether the return goes quickly (time constant `approachS`, no limit): from a drain seen after
-   * the last cut, with the rate under `farBelow` of `level`, until the next cut or `returnS`.
-   */
-  quick(now: number, x: { lastCutS: number; cur: number; level: number }): boolean {
-    const live = this.#atS >= x.lastCutS && now - this.#atS < this.#p.returnS;
-    if (!live) this.#returning = false;
-    else if (x.cur < this.#p.farBelow * x.level) this.#returning = true;
-    return this.#returning;
   }
 }

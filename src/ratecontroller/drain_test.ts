@@ -60,18 +60,6 @@ Deno.test("drain: replies sent up to the batch read as clear, later ones as they
   assert(!d.after(20.1), "a cut after it holds as usual");
 });
 
-Deno.test("drain: the quick return runs from a rate far under the level until a cut or 2 s", () => {
-  const d = new Drain();
-  d.see(30, replies([{ at: 30, ms: 400 }, { at: 30, ms: 250 }, { at: 30.01, ms: 90 }]));
-  assert(!d.quick(30.1, { lastCutS: 29, cur: 20, level: 30 }), "not from near the level");
-  assert(d.quick(30.1, { lastCutS: 29, cur: 6, level: 30 }), "from the floor");
-  assert(d.quick(30.5, { lastCutS: 29, cur: 25, level: 30 }), "it goes on once started");
-  assert(!d.quick(30.6, { lastCutS: 30.55, cur: 25, level: 30 }), "a cut ends it");
-  d.see(40, replies([{ at: 40, ms: 400 }, { at: 40, ms: 250 }, { at: 40.01, ms: 90 }]));
-  assert(d.quick(40.1, { lastCutS: 39, cur: 6, level: 30 }), "a new drain, a new return");
-  assert(!d.quick(42.1, { lastCutS: 39, cur: 10, level: 30 }), "over after 2 s");
-});
-
 Deno.test("drain: candidateS 0 turns the rule off", () => {
   assert(new Drain().enabled);
   assert(!new Drain({ candidateS: 0 }).enabled);
