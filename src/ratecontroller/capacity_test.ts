@@ -937,10 +937,12 @@ Deno.test("capacity: a gentle probe reaches the shaper in steps of at least 1 % 
 });
 
 /**
- * A download dip to 2 Mbit/s (under its 4 Mbit/s minimum) for 3 s, then 5 s at 20 Mbit/s with
- * the upload idle (100 kbit/s of ACKs); returns the upload's rate and its minimum.
+ * A rig after 2 s of both directions saturated and clear, then a download dip to 2 Mbit/s (under
+ * its 4 Mbit/s minimum) for 3 s, its queue growing at the rate in force.
  */
-function idleUploadAfterDeepDip(params: Partial<CapacityParams> = {}): { ul: number; min: number } {
+function afterDeepDownloadDip(
+  params: Partial<CapacityParams> & { drain?: { candidateS: number } },
+): Rig {
   const r = new Rig("cake", { params });
   r.cur = { dl: 19000, ul: 4500 };
   r.clearSaturate(20, { dl: 20000, ul: 5000 });
@@ -950,6 +952,15 @@ function idleUploadAfterDeepDip(params: Partial<CapacityParams> = {}): { ul: num
     r.all({ down: queue });
     r.saturate({ dl: 2000, ul: 5000 });
   }
+  return r;
+}
+
+/**
+ * A download dip to 2 Mbit/s (under its 4 Mbit/s minimum) for 3 s, then 5 s at 20 Mbit/s with
+ * the upload idle (100 kbit/s of ACKs); returns the upload's rate and its minimum.
+ */
+function idleUploadAfterDeepDip(params: Partial<CapacityParams> = {}): { ul: number; min: number } {
+  const r = afterDeepDownloadDip(params);
   for (let k = 0; k < 50; k++) {
     r.all({});
     r.step({ dl: Math.min(r.cur.dl, 20000), ul: 100 });
@@ -1001,15 +1012,7 @@ function afterDrain(params: Partial<CapacityParams> & { drain?: { candidateS: nu
   half: number;
   one: number;
 } {
-  const r = new Rig("cake", { params });
-  r.cur = { dl: 19000, ul: 4500 };
-  r.clearSaturate(20, { dl: 20000, ul: 5000 });
-  let queue = 0;
-  for (let k = 0; k < 30; k++) {
-    queue = Math.min(250, Math.max(0, queue + (r.cur.dl / 2000 - 1) * DT * 1000));
-    r.all({ down: queue });
-    r.saturate({ dl: 2000, ul: 5000 });
-  }
+  const r = afterDeepDownloadDip(params);
   // The batch: sent 0.1 s apart over the dip's last 0.4 s, received within this decision.
   for (let i = 0; i < 5; i++) r.sample(i, { down: 400 - 95 * i });
   const path: number[] = [];
