@@ -868,18 +868,19 @@ Deno.test("capacity: after a lasting-looking upload drop the return stays at the
 });
 
 /**
- * A download dip to 2 Mbit/s (under its 4 Mbit/s minimum) for `dipS` whose tail, 2 s at 6 Mbit/s,
- * the return overshoots (a mild cut after a rise), then the capacity back at 20 Mbit/s; returns
- * the download rate 3 s after the dip's end.
+ * A rig after 2 s of both directions saturated and clear, and `phase(cap, steps)`: `steps`
+ * saturated decisions at a download capacity of `cap` kbit/s, the ISP queue (at most 250 ms)
+ * growing while the rate is above the capacity and draining while it is under.
  */
-function afterDeepDip(
-  dipS: number,
-  params: Partial<CapacityParams> & { deepDip?: { confirmS: number } } = {},
-): number {
+function downloadPhases(
+  params: Partial<CapacityParams> & {
+    deepDip?: { confirmS: number };
+    drain?: { candidateS: number };
+  },
+): { r: Rig; phase: (cap: number, steps: number) => void } {
   const r = new Rig("cake", { params });
   r.cur = { dl: 19000, ul: 4500 };
   r.clearSaturate(20, { dl: 20000, ul: 5000 });
-  // The dip: the ISP queue (at most 250 ms) grows while the rate is above the capacity.
   let queue = 0;
   const phase = (cap: number, steps: number) => {
     for (let k = 0; k < steps; k++) {
@@ -888,6 +889,19 @@ function afterDeepDip(
       r.saturate({ dl: cap, ul: 5000 });
     }
   };
+  return { r, phase };
+}
+
+/**
+ * A download dip to 2 Mbit/s (under its 4 Mbit/s minimum) for `dipS` whose tail, 2 s at 6 Mbit/s,
+ * the return overshoots (a mild cut after a rise), then the capacity back at 20 Mbit/s; returns
+ * the download rate 3 s after the dip's end.
+ */
+function afterDeepDip(
+  dipS: number,
+  params: Partial<CapacityParams> & { deepDip?: { confirmS: number } } = {},
+): number {
+  const { r, phase } = downloadPhases(params);
   phase(2000, Math.round(dipS / DT));
   phase(6000, 20);
   phase(20000, 30);
@@ -936,22 +950,12 @@ Deno.test("capacity: a gentle probe reaches the shaper in steps of at least 1 % 
   );
 });
 
-/**
- * A rig after 2 s of both directions saturated and clear, then a download dip to 2 Mbit/s (under
- * its 4 Mbit/s minimum) for 3 s, its queue growing at the rate in force.
- */
+/** A rig after a download dip to 2 Mbit/s (under its 4 Mbit/s minimum) for 3 s. */
 function afterDeepDownloadDip(
   params: Partial<CapacityParams> & { drain?: { candidateS: number } },
 ): Rig {
-  const r = new Rig("cake", { params });
-  r.cur = { dl: 19000, ul: 4500 };
-  r.clearSaturate(20, { dl: 20000, ul: 5000 });
-  let queue = 0;
-  for (let k = 0; k < 30; k++) {
-    queue = Math.min(250, Math.max(0, queue + (r.cur.dl / 2000 - 1) * DT * 1000));
-    r.all({ down: queue });
-    r.saturate({ dl: 2000, ul: 5000 });
-  }
+  const { r, phase } = downloadPhases(params);
+  phase(2000, 30);
   return r;
 }
 

@@ -106,6 +106,8 @@ export class ReflectorField {
   #down: FifoCrossing<Flight>[];
   #onUp: ((f: Flight, t: number) => void)[];
   #onDown: ((f: Flight, t: number) => void)[];
+  /** Whether the probes cross any of our link's queues (`ProbeQueues`). */
+  readonly #crossing: boolean;
   /** Probes sent through the queues and not yet read; `advance` has nothing to do at 0. */
   #inFlight = 0;
   /** Time of the current `advance`. */
@@ -146,6 +148,7 @@ export class ReflectorField {
     const stepS = options.queues?.stepS ?? 0;
     this.#up = (options.queues?.up ?? []).map((q) => new FifoCrossing<Flight>(q, stepS));
     this.#down = (options.queues?.down ?? []).map((q) => new FifoCrossing<Flight>(q, stepS));
+    this.#crossing = this.#up.length > 0 || this.#down.length > 0;
     this.#onUp = this.#up.map((_, i) => (f: Flight, t: number) => {
       if (i + 1 < this.#up.length) this.#up[i + 1].enter(this.#now, t, f);
       else this.#reachReflector(f, t);
@@ -210,7 +213,7 @@ export class ReflectorField {
         jitterDownMs: this.#jitter(r),
         atReflectorS: now,
       };
-      if (this.#up.length > 0 || this.#down.length > 0) this.#inFlight++;
+      if (this.#crossing) this.#inFlight++;
       if (this.#up.length > 0) this.#up[0].enter(now, now, flight);
       else this.#reachReflector(flight, now);
     }
@@ -232,7 +235,7 @@ export class ReflectorField {
 
   /** The reply has left our link's download queues at `t`: the pinger reads it. */
   #receive(f: Flight, t: number): void {
-    if (this.#up.length > 0 || this.#down.length > 0) this.#inFlight--;
+    if (this.#crossing) this.#inFlight--;
     const { r } = f;
     const up = (f.atReflectorS - f.sentS) * 1000;
     const down = (t - f.atReflectorS) * 1000;
