@@ -116,6 +116,13 @@ export interface CapacityParams {
   /** No cut goes deeper than this fraction of the current rate at once. */
   maxCut: number;
   /**
+   * A cut whose decision delivered less than this fraction of the rate in force (and at least
+   * `maxCut` of it: no collapse) takes that delivery, not the window's largest, as the link's
+   * rate: right after a fall the window still holds what passed before it (v38,
+   * docs/controllers.md). 0: off.
+   */
+  linkNowLoad: number;
+  /**
    * For this long after a load start (s), a download whose delivery still grows by more than
    * `rampGrowth` over the delivered window is ramping (TCP slow start), not held back by an
    * upstream bottleneck: it is not blamed by delivering less than its rate.
@@ -201,6 +208,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   relaxS: 30,
   deliveredWindowS: 0.3,
   maxCut: 0.5,
+  linkNowLoad: 0.97,
   rampGraceS: 1,
   rampGrowth: 0.03,
   returnMaxPerS: 1,
@@ -738,7 +746,11 @@ export class CapacityController implements Ratecontroller {
       ours && x.suspect && votes >= Math.min(p.votes, x.deltas.length) && x.deltas.length > 0
     ) {
       const queueS = secondLargest(x.deltas) / 1000;
-      let estimate = Math.min(deliveredKbit, x.inForce);
+      // The link, not our shaper, limited this decision, and did not collapse: what it delivers
+      // now is its rate. The window's largest may still hold our own queue draining at the old
+      // rate (download) or the senders' old pace (upload) just after a fall (v38).
+      const linkNow = x.thr < p.linkNowLoad * x.inForce && x.thr >= p.maxCut * x.inForce;
+      let estimate = Math.min(linkNow ? x.thr : deliveredKbit, x.inForce);
       // Upload: our shaper is before the bottleneck, so the counters show what we let through,
       // not what the link carries; the queue's growth rate says how much too much that was.
       if (d.name === "ul") estimate /= 1 + slope(d.samples) / 1000;

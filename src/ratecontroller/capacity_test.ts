@@ -173,6 +173,33 @@ Deno.test("capacity: on a link that lost capacity for good it settles just under
   assert(queued <= 10, `queue above the threshold in ${queued} of the last 100 decisions`);
 });
 
+Deno.test("capacity: a cut just after a fall measures what the link delivers now, not the window's largest (v38)", () => {
+  // The link falls from above 19 to 10 Mbit/s: the first decision after it still carries our own
+  // queue draining at the old rate (11 Mbit/s), the next ones what the link delivers; then two
+  // reflectors show the queue. `delivered` is what the link passes from the second decision on.
+  const cutAfterFall = (delivered: number, params: Partial<CapacityParams> = {}) => {
+    const r = new Rig("cake", { params });
+    r.cur = { dl: 19000, ul: 4500 };
+    r.clearSteps(5, { dl: 19000, ul: 4500 });
+    r.all({});
+    r.step({ dl: 11000, ul: 4500 });
+    r.step({ dl: delivered, ul: 4500 });
+    r.sample(0, { down: 80 });
+    r.sample(1, { down: 90 });
+    const rate = r.step({ dl: delivered, ul: 4500 }).dl;
+    return { rate, estimate: r.ctl.capacity.dl };
+  };
+  const fall = cutAfterFall(10000);
+  assertEquals(fall.estimate, 10000);
+  assert(fall.rate < 10000, `the cut goes under the link's 10000 (${fall.rate})`);
+  // Off: the window's largest (the decision before the fall) is the estimate.
+  const off = cutAfterFall(10000, { linkNowLoad: 0 });
+  assert(off.estimate > 11000, `without the rule the window's largest (${off.estimate})`);
+  // A collapse (under half the rate) measures the dip, not a level: the window's largest stays.
+  const collapse = cutAfterFall(5000);
+  assert(collapse.estimate > 11000, `a collapse keeps the window's largest (${collapse.estimate})`);
+});
+
 Deno.test("capacity: a rise that persists after the drain time cuts again", () => {
   const r = new Rig();
   r.cur = { dl: 20000, ul: 4500 };
