@@ -18,7 +18,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts                          # capacity, seeds 1–100
  *   deno run -P=dev scripts/sim_seeds.ts --controller ewma --seeds 1-20 --null
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --seeds 1-20    # a FIFO shaper
- *   deno run -P=dev scripts/sim_seeds.ts --loss-after-rtt            # TCP learns of a loss an RTT late
+ *   deno run -P=dev scripts/sim_seeds.ts --loss-in-step              # TCP learns of a loss at once
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  */
@@ -46,8 +46,8 @@ interface Options {
   shaper: TableSettings["shaper"];
   /** tbf/htb with an fq_codel leaf (`simulate --shaper-fq`). */
   shaperFq: boolean;
-  /** The bulk flows learn of a loss one RTT after it (`simulate --loss-after-rtt`). */
-  lossAfterRtt: boolean;
+  /** The bulk flows learn of a loss at once (`simulate --loss-in-step`), not one RTT after it. */
+  lossInStep: boolean;
   traces: readonly Trace[];
   loads: readonly LoadProfile[];
   perSeed: boolean;
@@ -57,7 +57,7 @@ interface Options {
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
- * `--loss-after-rtt`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and `--min-percent N` (both
+ * `--loss-in-step`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and `--min-percent N` (both
  * minimum rates, % of base).
  */
 function parseArgs(args: readonly string[]): Options {
@@ -67,7 +67,7 @@ function parseArgs(args: readonly string[]): Options {
     withNull: false,
     shaper: "cake",
     shaperFq: false,
-    lossAfterRtt: false,
+    lossInStep: false,
     traces: BUILTIN_TRACES,
     loads: LOADS,
     perSeed: false,
@@ -81,7 +81,7 @@ function parseArgs(args: readonly string[]): Options {
       if (shapers.length !== 1) throw new Error("sim_seeds: --shaper takes one kind");
       options.shaper = shapers[0];
     } else if (args[i] === "--shaper-fq") options.shaperFq = true;
-    else if (args[i] === "--loss-after-rtt") options.lossAfterRtt = true;
+    else if (args[i] === "--loss-in-step") options.lossInStep = true;
     else if (args[i] === "--trace") options.traces = parseList(args[++i], BUILTIN_TRACES);
     else if (args[i] === "--load") options.loads = parseList(args[++i], LOAD_PROFILES);
     else if (args[i] === "--per-seed") options.perSeed = true;
@@ -168,7 +168,7 @@ async function figures(
     load: x.load,
     seeds: o.seeds,
     durationS: DURATION_S,
-    engine: { shaperFq: o.shaperFq, lossAfterRtt: o.lossAfterRtt },
+    engine: { shaperFq: o.shaperFq, lossAfterRtt: !o.lossInStep },
     settings: (trace) => {
       const overrides: Partial<TableSettings> = {
         rate_controller: o.controller,
@@ -231,7 +231,7 @@ console.log(
     `(${options.seeds.length}), ${DURATION_S} s` +
     (options.shaper !== "cake" ? `, shaper ${options.shaper}` : "") +
     (options.shaperFq ? " with an fq_codel leaf" : "") +
-    (options.lossAfterRtt ? ", TCP learns of a loss one RTT later" : "") +
+    (options.lossInStep ? ", TCP learns of a loss at once" : "") +
     (options.minPercent !== undefined ? `, minimum rates ${options.minPercent} % of base` : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );

@@ -128,8 +128,9 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     help: "congestion control of the bulk flows: " + CONGESTION_CONTROLS.join(", "),
   },
   {
-    long: "loss-after-rtt",
-    help: "the bulk flows learn of a loss one round trip after it (default: in its step)",
+    long: "loss-in-step",
+    help:
+      "the bulk flows learn of a loss at once (default: one round trip after it, as real senders)",
   },
 ];
 
@@ -227,7 +228,7 @@ export async function simulateAction(
       bufferScales: args.flag("buffer-scales"),
       downShaperOnLan: args.flag("down-shaper-on-lan"),
       shaperFq: args.flag("shaper-fq"),
-      lossAfterRtt: args.flag("loss-after-rtt"),
+      lossAfterRtt: !args.flag("loss-in-step"),
     };
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(

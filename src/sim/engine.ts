@@ -121,7 +121,10 @@ export interface RunOptions {
   bulkRttMs?: number;
   /** Congestion control of the bulk flows (default `cubic`). */
   cc?: CongestionControl;
-  /** The bulk flows learn of a loss one round trip after it (tcp.ts; default: at once). */
+  /**
+   * The bulk flows learn of a loss one round trip after it, as real senders do (tcp.ts; default
+   * true; false: in the step of the loss, the model before 2026-12-05).
+   */
   lossAfterRtt?: boolean;
   /**
    * Called every step with the added delay (ms) a sparse packet would see in each direction
@@ -262,13 +265,14 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const baseRttS = (options.bulkRttMs ?? BULK_BASE_RTT_MS) / 1000;
   const flows = options.flows ?? 4;
   const cc = options.cc ?? "cubic";
+  const lossAfterRtt = options.lossAfterRtt ?? true;
   const tcpDown = new TcpSource({
     baseRttS,
     dt,
     flows,
     random: seededRandom(options.seed * 2 + 1),
     cc,
-    lossAfterRtt: options.lossAfterRtt,
+    lossAfterRtt,
   });
   const tcpUp = new TcpSource({
     baseRttS,
@@ -276,7 +280,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     flows,
     random: seededRandom(options.seed * 2 + 2),
     cc,
-    lossAfterRtt: options.lossAfterRtt,
+    lossAfterRtt,
   });
   const curDown = new ScheduleCursor(options.load.down);
   const curUp = new ScheduleCursor(options.load.up);
