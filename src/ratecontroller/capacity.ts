@@ -630,7 +630,13 @@ export class CapacityController implements Ratecontroller {
     const p = d.drain.params;
     if (!d.drain.enabled) return x.deltas;
     if (!(d.dip.keepsMemory(x.now) || d.dip.candidateAge(x.now) >= p.candidateS)) return x.deltas;
-    d.drain.see(x.now, x);
+    if (d.drain.see(x.now, x) && p.levelFraction[d.name] > 0) {
+      // The batch's spacing measures the capacity back after the dip: the level the return aims
+      // at is at least a fraction of it (v39: the remembered one is under 0.71 of the capacity
+      // at a quarter of lte's drains; the upload's smaller fraction keeps lte's p95).
+      const shown = p.levelFraction[d.name] * d.drain.capacityShown(x.inForce);
+      d.recall = Math.max(d.recall, Math.min(d.base, shown));
+    }
     return d.drain.fresh(x.deltas, x.sent);
   }
 

@@ -902,7 +902,7 @@ Deno.test("capacity: after a lasting-looking upload drop the return stays at the
 function downloadPhases(
   params: Partial<CapacityParams> & {
     deepDip?: { confirmS: number };
-    drain?: { candidateS: number };
+    drain?: { candidateS: number; levelFraction?: { dl: number; ul: number } };
   },
 ): { r: Rig; phase: (cap: number, steps: number) => void } {
   const r = new Rig("cake", { params });
@@ -1066,4 +1066,32 @@ Deno.test("capacity: a drain batch at a deep dip's end ends the wait for clear s
     `the return under way 0.5 s after the dip: ${on.half} against ${off.half}`,
   );
   assert(on.one > off.one + 3000, `ahead after 1 s too: ${on.one} against ${off.one}`);
+});
+
+/**
+ * The download at a level of 9.5 Mbit/s (two cuts there), then a dip to 2 Mbit/s (under its
+ * 4 Mbit/s minimum) for 3 s, then the capacity back at 20 Mbit/s with the replies queued in the
+ * dip arriving together (a drain batch); returns the download rate 1 s and 2 s after the dip.
+ */
+function afterDrainFromLowLevel(drain: { levelFraction?: { dl: number; ul: number } } = {}): {
+  one: number;
+  two: number;
+} {
+  const { r, phase } = downloadPhases({ drain: { candidateS: 1, ...drain } });
+  phase(9500, 80);
+  phase(2000, 30);
+  for (let i = 0; i < 5; i++) r.sample(i, { down: 400 - 95 * i });
+  const path: number[] = [];
+  for (let k = 0; k < 20; k++) {
+    path.push(r.saturate({ dl: 20000, ul: 5000 }).dl);
+    r.sample(k % 5, {});
+  }
+  return { one: path[9], two: path[19] };
+}
+
+Deno.test("capacity: a drain batch lifts the level the return aims at to a fraction of the capacity it shows (v39)", () => {
+  const on = afterDrainFromLowLevel();
+  const off = afterDrainFromLowLevel({ levelFraction: { dl: 0, ul: 0 } });
+  assert(off.two < 10000, `without the rule back to the level before the dip, got ${off.two}`);
+  assert(on.two > off.two + 3000, `the return goes on past it: ${on.two} against ${off.two}`);
 });

@@ -4,7 +4,8 @@
  * that arrives within a short time although its probes were sent far apart shows a queue draining
  * far faster than it filled: the capacity is well above our rate again. Those replies (and every
  * older one) show a queue that is gone: the return toward the level before the dip need not wait
- * for clear samples, and the hold after the last cut is over.
+ * for clear samples, and the hold after the last cut is over. Its spacing also measures the
+ * capacity that drained it, a floor under the level the return aims at (v39).
  */
 
 /** Tunables of the drain rule. */
@@ -27,15 +28,26 @@ export interface DrainParams {
    * then also confirms the candidate, s. 0: the rule is off.
    */
   candidateS: number;
+  /**
+   * A batch also measures the capacity that drains it: a FIFO draining at C while R arrives
+   * delivers the batch in R / C of its send spacing, so C ≈ our rate in force / (arrival span /
+   * send span). This fraction of it (at most the base rate) lifts the level the return aims at,
+   * per direction (v39, docs/controllers.md). 0: off.
+   */
+  levelFraction: { dl: number; ul: number };
+  /** The arrival / send spacing taken as at least this (a batch that arrives at once), 0–1. */
+  levelRatioFloor: number;
 }
 
-/** The measured defaults (docs/controllers.md, "v36"). */
+/** The measured defaults (docs/controllers.md, "v36", "v39"). */
 export const DRAIN_DEFAULTS: Readonly<DrainParams> = {
   batchS: 0.15,
   minSpanS: 0.15,
   ratio: 0.4,
   minReplies: 3,
   candidateS: 1,
+  levelFraction: { dl: 0.7, ul: 0.4 },
+  levelRatioFloor: 0.05,
 };
 
 /** The samples of one decision: queueing delay (ms), receive time and send time (s). */
@@ -52,6 +64,17 @@ export interface DrainSamples {
  * arrived within `ratio` of that spacing.
  */
 export function drainSignature(x: DrainSamples, p: DrainParams): number | undefined {
+  return drainBatch(x, p)?.sent;
+}
+
+/**
+ * The drain batch among `x` (see {@link drainSignature}): the send time of its newest-sent reply
+ * and its arrival spacing over its send spacing (oldest-sent to newest-sent reply).
+ */
+export function drainBatch(
+  x: DrainSamples,
+  p: DrainParams,
+): { sent: number; ratio: number } | undefined {
   let newest = -Infinity;
   for (const t of x.at) newest = Math.max(newest, t);
   let n = 0, oldestSent = -1, newestSent = -1;
@@ -64,8 +87,9 @@ export function drainSignature(x: DrainSamples, p: DrainParams): number | undefi
   if (n < p.minReplies) return undefined;
   const span = x.sent[newestSent] - x.sent[oldestSent];
   if (span < p.minSpanS) return undefined;
-  if (x.at[newestSent] - x.at[oldestSent] > p.ratio * span) return undefined;
-  return x.sent[newestSent];
+  const arrival = x.at[newestSent] - x.at[oldestSent];
+  if (arrival > p.ratio * span) return undefined;
+  return { sent: x.sent[newestSent], ratio: arrival / span };
 }
 
 /** One direction's drain state. */
@@ -75,6 +99,8 @@ export class Drain {
   #sentS = -Infinity;
   /** When the last drain was seen (s). */
   #atS = -Infinity;
+  /** The last batch's arrival spacing over its send spacing. */
+  #ratio = 1;
 
   /** `params` override the measured defaults. */
   constructor(params: Partial<DrainParams> = {}) {
@@ -96,11 +122,20 @@ export class Drain {
    * returns whether a new one was seen.
    */
   see(now: number, x: DrainSamples): boolean {
-    const sent = drainSignature(x, this.#p);
-    if (sent === undefined || sent <= this.#sentS) return false;
-    this.#sentS = sent;
+    const batch = drainBatch(x, this.#p);
+    if (batch === undefined || batch.sent <= this.#sentS) return false;
+    this.#sentS = batch.sent;
     this.#atS = now;
+    this.#ratio = batch.ratio;
     return true;
+  }
+
+  /**
+   * The capacity the last batch seen shows, for `rate` arriving while it drained (the rate in
+   * force): `rate` / its arrival over send spacing (at least `levelRatioFloor`).
+   */
+  capacityShown(rate: number): number {
+    return rate / Math.max(this.#ratio, this.#p.levelRatioFloor);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../util/assert.ts";
-import { Drain, DRAIN_DEFAULTS, drainSignature } from "./drain.ts";
+import { Drain, DRAIN_DEFAULTS, drainBatch, drainSignature } from "./drain.ts";
 
 /** Replies received at `at` (s) with the given queueing delays (ms): sent = at − delay. */
 function replies(list: readonly { at: number; ms: number }[]) {
@@ -63,4 +63,28 @@ Deno.test("drain: replies sent up to the batch read as clear, later ones as they
 Deno.test("drain: candidateS 0 turns the rule off", () => {
   assert(new Drain().enabled);
   assert(!new Drain({ candidateS: 0 }).enabled);
+});
+
+Deno.test("drain: a batch measures the capacity that drained it (v39)", () => {
+  // Sent 0.407 s apart, the batch arrives within 50 ms: drained at about 8 times what arrived.
+  const x = replies([
+    { at: 58.83, ms: 418 },
+    { at: 58.85, ms: 307 },
+    { at: 58.86, ms: 222 },
+    { at: 58.86, ms: 144 },
+    { at: 58.88, ms: 61 },
+  ]);
+  const batch = drainBatch(x, DRAIN_DEFAULTS);
+  assert(
+    batch !== undefined && Math.abs(batch.ratio - 0.05 / 0.407) < 1e-6,
+    `ratio ${batch?.ratio}`,
+  );
+  const d = new Drain();
+  assert(d.see(58.9, x));
+  const shown = d.capacityShown(2000);
+  assert(Math.abs(shown - 2000 * 0.407 / 0.05) < 1e-6, `capacity shown ${shown}`);
+  // A batch that arrives at once shows at most 1 / levelRatioFloor times the rate.
+  const atOnce = new Drain();
+  assert(atOnce.see(20.05, replies([0, 1, 2].map((k) => ({ at: 20.0, ms: 400 - 150 * k })))));
+  assertEquals(atOnce.capacityShown(2000), 2000 / DRAIN_DEFAULTS.levelRatioFloor);
 });
