@@ -58,18 +58,10 @@ export interface DrainSamples {
 }
 
 /**
- * The send time of the newest-sent reply of a drain batch among `x`, or undefined when the
- * samples show none: among the replies received within `batchS` of the newest one (at least
- * `minReplies`), the oldest-sent and the newest-sent were sent `minSpanS` or more apart and
- * arrived within `ratio` of that spacing.
- */
-export function drainSignature(x: DrainSamples, p: DrainParams): number | undefined {
-  return drainBatch(x, p)?.sent;
-}
-
-/**
- * The drain batch among `x` (see {@link drainSignature}): the send time of its newest-sent reply
- * and its arrival spacing over its send spacing (oldest-sent to newest-sent reply).
+ * The drain batch among `x`, or undefined when the samples show none: among the replies received
+ * within `batchS` of the newest one (at least `minReplies`), the oldest-sent and the newest-sent
+ * were sent `minSpanS` or more apart and arrived within `ratio` of that spacing. Returns the send
+ * time of its newest-sent reply and its arrival spacing over its send spacing.
  */
 export function drainBatch(
   x: DrainSamples,

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../util/assert.ts";
-import { Drain, DRAIN_DEFAULTS, drainBatch, drainSignature } from "./drain.ts";
+import { Drain, DRAIN_DEFAULTS, drainBatch } from "./drain.ts";
 
 /** Replies received at `at` (s) with the given queueing delays (ms): sent = at − delay. */
 function replies(list: readonly { at: number; ms: number }[]) {
@@ -19,27 +19,27 @@ Deno.test("drain: a batch sent 0.4 s apart that arrives within 50 ms is a drain"
     { at: 58.86, ms: 144 },
     { at: 58.88, ms: 61 },
   ]);
-  const sent = drainSignature(x, DRAIN_DEFAULTS);
+  const sent = drainBatch(x, DRAIN_DEFAULTS)?.sent;
   assert(sent !== undefined && Math.abs(sent - 58.819) < 1e-6, `newest send time, got ${sent}`);
 });
 
 Deno.test("drain: a standing or slowly draining queue is no drain", () => {
   // Replies spaced as they were sent (a queue of 300 ms that stands) …
   const standing = replies([0, 1, 2, 3, 4].map((k) => ({ at: 10 + 0.1 * k, ms: 300 })));
-  assertEquals(drainSignature(standing, DRAIN_DEFAULTS), undefined);
+  assertEquals(drainBatch(standing, DRAIN_DEFAULTS), undefined);
   // … or a queue that drains by 0.2 of the send spacing (our rate 20 % under the capacity): sent
   // 50 ms apart, the replies arrive 40 ms apart.
   const slow = replies(
     [0, 1, 2, 3, 4, 5].map((k) => ({ at: 10.3 + 0.04 * k, ms: 300 - 10 * k })),
   );
-  assertEquals(drainSignature(slow, DRAIN_DEFAULTS), undefined);
+  assertEquals(drainBatch(slow, DRAIN_DEFAULTS), undefined);
 });
 
 Deno.test("drain: two replies, or a batch sent close together, are no drain", () => {
   const two = replies([{ at: 5.0, ms: 400 }, { at: 5.01, ms: 10 }]);
-  assertEquals(drainSignature(two, DRAIN_DEFAULTS), undefined);
+  assertEquals(drainBatch(two, DRAIN_DEFAULTS), undefined);
   const close = replies([{ at: 5.0, ms: 110 }, { at: 5.0, ms: 60 }, { at: 5.01, ms: 20 }]);
-  assertEquals(drainSignature(close, DRAIN_DEFAULTS), undefined);
+  assertEquals(drainBatch(close, DRAIN_DEFAULTS), undefined);
 });
 
 Deno.test("drain: replies sent up to the batch read as clear, later ones as they are", () => {
