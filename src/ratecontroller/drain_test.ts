@@ -10,15 +10,20 @@ function replies(list: readonly { at: number; ms: number }[]) {
   };
 }
 
-Deno.test("drain: a batch sent 0.4 s apart that arrives within 50 ms is a drain", () => {
-  // A FIFO releasing the probes that queued in a dip: the RTT falls by about the send spacing.
-  const x = replies([
+/** lte seed 1 at a dip's end: replies sent 0.407 s apart arrive within 50 ms. */
+function dipEnd() {
+  return replies([
     { at: 58.83, ms: 418 },
     { at: 58.85, ms: 307 },
     { at: 58.86, ms: 222 },
     { at: 58.86, ms: 144 },
     { at: 58.88, ms: 61 },
   ]);
+}
+
+Deno.test("drain: a batch sent 0.4 s apart that arrives within 50 ms is a drain", () => {
+  // A FIFO releasing the probes that queued in a dip: the RTT falls by about the send spacing.
+  const x = dipEnd();
   const sent = drainBatch(x, DRAIN_DEFAULTS)?.sent;
   assert(sent !== undefined && Math.abs(sent - 58.819) < 1e-6, `newest send time, got ${sent}`);
 });
@@ -67,13 +72,7 @@ Deno.test("drain: candidateS 0 turns the rule off", () => {
 
 Deno.test("drain: a batch measures the capacity that drained it (v39)", () => {
   // Sent 0.407 s apart, the batch arrives within 50 ms: drained at about 8 times what arrived.
-  const x = replies([
-    { at: 58.83, ms: 418 },
-    { at: 58.85, ms: 307 },
-    { at: 58.86, ms: 222 },
-    { at: 58.86, ms: 144 },
-    { at: 58.88, ms: 61 },
-  ]);
+  const x = dipEnd();
   const batch = drainBatch(x, DRAIN_DEFAULTS);
   assert(
     batch !== undefined && Math.abs(batch.ratio - 0.05 / 0.407) < 1e-6,
