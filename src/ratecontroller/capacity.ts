@@ -323,6 +323,14 @@ interface DirectionInput {
   ramping: boolean;
 }
 
+/**
+ * Whether the direction's unconfirmed deep-dip candidate is old enough for a drain batch to
+ * speak for it (`candidateS`; v36, drain.ts).
+ */
+function dipCandidateOld(d: Direction, now: number): boolean {
+  return d.dip.candidateAge(now) >= d.drain.params.candidateS;
+}
+
 /** The capacity controller. */
 export class CapacityController implements Ratecontroller {
   /** Display name. */
@@ -629,7 +637,7 @@ export class CapacityController implements Ratecontroller {
   #drained(d: Direction, x: DirectionInput): readonly number[] {
     const p = d.drain.params;
     if (!d.drain.enabled) return x.deltas;
-    if (!(d.dip.keepsMemory(x.now) || d.dip.candidateAge(x.now) >= p.candidateS)) return x.deltas;
+    if (!(d.dip.keepsMemory(x.now) || dipCandidateOld(d, x.now))) return x.deltas;
     if (d.drain.see(x.now, x) && p.levelFraction[d.name] > 0) {
       // The batch's spacing measures the capacity back after the dip: the level the return aims
       // at is at least a fraction of it (v39: the remembered one is under 0.71 of the capacity
@@ -788,7 +796,7 @@ export class CapacityController implements Ratecontroller {
     }
     // A queue still standing a while after a cut to the minimum rate: a deep dip (v32); a drain
     // batch after such a cut shows that its queue stood until then (v36).
-    const level = d.drain.after(now) && d.dip.candidateAge(now) >= d.drain.params.candidateS
+    const level = d.drain.after(now) && dipCandidateOld(d, now)
       ? d.dip.confirmNow(now)
       : d.dip.check(now, { queued, atMin: cur <= d.min * 1.01 });
     if (level !== undefined) d.recall = Math.max(d.recall, level);

@@ -1043,15 +1043,23 @@ function afterDrain(params: Partial<CapacityParams> & { drain?: { candidateS: nu
   half: number;
   one: number;
 } {
-  const r = afterDeepDownloadDip(params);
-  // The batch: sent 0.1 s apart over the dip's last 0.4 s, received within this decision.
+  const path = drainThenReturn(afterDeepDownloadDip(params), 10);
+  return { half: path[4], one: path[9] };
+}
+
+/**
+ * The drain batch (five replies sent 0.1 s apart over the dip's last 0.4 s, received within this
+ * decision), then `decisions` saturated decisions at 20 / 5 Mbit/s with clear replies; returns
+ * the download rate of each.
+ */
+function drainThenReturn(r: Rig, decisions: number): number[] {
   for (let i = 0; i < 5; i++) r.sample(i, { down: 400 - 95 * i });
   const path: number[] = [];
-  for (let k = 0; k < 10; k++) {
+  for (let k = 0; k < decisions; k++) {
     path.push(r.saturate({ dl: 20000, ul: 5000 }).dl);
     r.sample(k % 5, {});
   }
-  return { half: path[4], one: path[9] };
+  return path;
 }
 
 Deno.test("capacity: a drain batch at a deep dip's end ends the wait for clear samples (v36)", () => {
@@ -1080,12 +1088,7 @@ function afterDrainFromLowLevel(drain: { levelFraction?: { dl: number; ul: numbe
   const { r, phase } = downloadPhases({ drain: { candidateS: 1, ...drain } });
   phase(9500, 80);
   phase(2000, 30);
-  for (let i = 0; i < 5; i++) r.sample(i, { down: 400 - 95 * i });
-  const path: number[] = [];
-  for (let k = 0; k < 20; k++) {
-    path.push(r.saturate({ dl: 20000, ul: 5000 }).dl);
-    r.sample(k % 5, {});
-  }
+  const path = drainThenReturn(r, 20);
   return { one: path[9], two: path[19] };
 }
 

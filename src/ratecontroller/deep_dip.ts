@@ -66,10 +66,9 @@ export class DeepDip {
     if (Number.isNaN(this.#candidateS) || now - this.#candidateS < this.#p.confirmS) {
       return undefined;
     }
+    if (x.queued && x.atMin) return this.confirmNow(now);
     this.#candidateS = NaN;
-    if (!(x.queued && x.atMin)) return undefined;
-    this.#confirmedS = now;
-    return this.#burstLevel;
+    return undefined;
   }
 
   /** Seconds since the cut that wanted a rate under the minimum, not yet confirmed (NaN: none). */

@@ -41,9 +41,10 @@ export interface TcpSourceOptions {
   cc?: CongestionControl;
   /**
    * A flow learns of its loss one round trip after it (the duplicate ACKs of the packets behind
-   * it) and grows its window until then (default: in the step of the loss).
+   * it) and grows its window until then; false: in the step of the loss. No default here: the
+   * engine's `lossAfterRtt` is the simulator's one.
    */
-  lossAfterRtt?: boolean;
+  lossAfterRtt: boolean;
 }
 
 /** Loss-based congestion controls the simulator models. */
@@ -106,7 +107,7 @@ export class TcpSource {
     this.#epoch = new Float64Array(this.#n);
     this.#lastReduce = new Float64Array(this.#n).fill(-Infinity);
     this.#lossAt = new Float64Array(this.#n).fill(Infinity);
-    this.#lossAfterRtt = options.lossAfterRtt ?? false;
+    this.#lossAfterRtt = options.lossAfterRtt;
   }
 
   /** Sum of the flows' congestion windows, bytes. */

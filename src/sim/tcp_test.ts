@@ -13,7 +13,7 @@ function run(tcp: TcpSource, t0: number, steps: number, rttS = RTT): number {
 }
 
 Deno.test("TCP: slow start, then CUBIC cuts a flow to 0.7x once per RTT on a loss", () => {
-  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1 });
+  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, lossAfterRtt: false });
   let t = run(tcp, 0, 12);
   assert(tcp.cwnd > 15_000 * 3 && tcp.inSlowStart, `slow start ${tcp.cwnd}`);
   const s = tcp.send(true, DT); // also takes this step's ACKs
@@ -34,7 +34,7 @@ Deno.test("TCP: slow start, then CUBIC cuts a flow to 0.7x once per RTT on a los
 });
 
 Deno.test("TCP: Reno halves on a loss and grows about one segment per RTT", () => {
-  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, cc: "reno" });
+  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, cc: "reno", lossAfterRtt: false });
   const t = run(tcp, 0, 30);
   const s = tcp.send(true, DT);
   const grown = tcp.cwnd;
@@ -64,12 +64,12 @@ Deno.test("TCP: with lossAfterRtt a flow learns of its loss one round trip later
 });
 
 Deno.test("TCP: CUBIC's HyStart leaves slow start when the RTT grows, before any loss", () => {
-  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1 });
+  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, lossAfterRtt: false });
   run(tcp, 0, 10); // min RTT 30 ms seen
   assert(tcp.inSlowStart);
   run(tcp, 0.1, 10, RTT + 0.01); // +10 ms > max(4 ms, 30/8 ms)
   assert(!tcp.inSlowStart, "still in slow start");
-  const reno = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, cc: "reno" });
+  const reno = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, cc: "reno", lossAfterRtt: false });
   run(reno, 0, 10);
   run(reno, 0.1, 10, RTT + 0.01);
   assert(reno.inSlowStart, "Reno has no HyStart");
@@ -77,7 +77,7 @@ Deno.test("TCP: CUBIC's HyStart leaves slow start when the RTT grows, before any
 
 Deno.test("TCP: one lost packet cuts one of 8 flows, not the aggregate; an AQM signal too", () => {
   const flows = 8;
-  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows });
+  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows, lossAfterRtt: false });
   let t = run(tcp, 0, 40);
   let w = tcp.cwnd;
   tcp.send(true, DT);
@@ -94,7 +94,7 @@ Deno.test("TCP: one lost packet cuts one of 8 flows, not the aggregate; an AQM s
 });
 
 Deno.test("TCP: inactive sends nothing; after idle the windows restart from 10 segments", () => {
-  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 2 });
+  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 2, lossAfterRtt: false });
   run(tcp, 0, 40);
   assert(tcp.cwnd > 2 * 15_000);
   assertEquals(tcp.send(false, DT), 0);
