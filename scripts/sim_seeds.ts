@@ -19,6 +19,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --controller ewma --seeds 1-20 --null
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --seeds 1-20    # a FIFO shaper
  *   deno run -P=dev scripts/sim_seeds.ts --loss-in-step              # TCP learns of a loss at once
+ *   deno run -P=dev scripts/sim_seeds.ts --ack-path                  # ACKs cross the other queue
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  */
@@ -48,6 +49,8 @@ interface Options {
   shaperFq: boolean;
   /** The bulk flows learn of a loss at once (`simulate --loss-in-step`), not one RTT after it. */
   lossInStep: boolean;
+  /** The bulk flows' ACKs wait in the opposite direction's queues (`simulate --ack-path`). */
+  ackPath: boolean;
   traces: readonly Trace[];
   loads: readonly LoadProfile[];
   perSeed: boolean;
@@ -57,8 +60,8 @@ interface Options {
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
- * `--loss-in-step`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and `--min-percent N` (both
- * minimum rates, % of base).
+ * `--loss-in-step`, `--ack-path`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
+ * `--min-percent N` (both minimum rates, % of base).
  */
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -68,6 +71,7 @@ function parseArgs(args: readonly string[]): Options {
     shaper: "cake",
     shaperFq: false,
     lossInStep: false,
+    ackPath: false,
     traces: BUILTIN_TRACES,
     loads: LOADS,
     perSeed: false,
@@ -82,6 +86,7 @@ function parseArgs(args: readonly string[]): Options {
       options.shaper = shapers[0];
     } else if (args[i] === "--shaper-fq") options.shaperFq = true;
     else if (args[i] === "--loss-in-step") options.lossInStep = true;
+    else if (args[i] === "--ack-path") options.ackPath = true;
     else if (args[i] === "--trace") options.traces = parseList(args[++i], BUILTIN_TRACES);
     else if (args[i] === "--load") options.loads = parseList(args[++i], LOAD_PROFILES);
     else if (args[i] === "--per-seed") options.perSeed = true;
@@ -168,7 +173,7 @@ async function figures(
     load: x.load,
     seeds: o.seeds,
     durationS: DURATION_S,
-    engine: { shaperFq: o.shaperFq, lossAfterRtt: !o.lossInStep },
+    engine: { shaperFq: o.shaperFq, lossAfterRtt: !o.lossInStep, ackPath: o.ackPath },
     settings: (trace) => {
       const overrides: Partial<TableSettings> = {
         rate_controller: o.controller,
@@ -232,6 +237,7 @@ console.log(
     (options.shaper !== "cake" ? `, shaper ${options.shaper}` : "") +
     (options.shaperFq ? " with an fq_codel leaf" : "") +
     (options.lossInStep ? ", TCP learns of a loss at once" : "") +
+    (options.ackPath ? ", ACKs through the opposite queues" : "") +
     (options.minPercent !== undefined ? `, minimum rates ${options.minPercent} % of base` : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );

@@ -8,6 +8,7 @@
  *   deno task sim:e2e --testbed 5       # + 5 testbed runs (each about 4 minutes)
  *   deno task sim:e2e --tcp cubic       # the simulated flows' congestion control (default reno)
  *   deno task sim:e2e --controller capacity   # another controller than the default against EWMA
+ *   deno task sim:e2e --ack-path        # the simulated ACKs wait in the upload's queues
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
@@ -59,8 +60,14 @@ function usage(message: string): never {
 
 function parseArgs(
   args: string[],
-): { testbedRuns: number; cc: CongestionControl | undefined; controller: string } {
+): {
+  testbedRuns: number;
+  cc: CongestionControl | undefined;
+  controller: string;
+  ackPath: boolean;
+} {
   let testbedRuns = 0;
+  let ackPath = false;
   let cc: CongestionControl | undefined;
   let controller = "default";
   for (let i = 0; i < args.length; i++) {
@@ -78,9 +85,10 @@ function parseArgs(
     } else if (a === "--controller") {
       controller = args[++i] ?? "";
       if (controller === "" || controller === "ewma") usage("--controller: a controller but ewma");
-    } else usage(`unknown argument ${a}`);
+    } else if (a === "--ack-path") ackPath = true;
+    else usage(`unknown argument ${a}`);
   }
-  return { testbedRuns, cc, controller };
+  return { testbedRuns, cc, controller, ackPath };
 }
 
 /** `trace` with `leadS` seconds of its first capacity before it. */
@@ -96,7 +104,10 @@ function withLead(trace: CapacityTrace, leadS: number): CapacityTrace {
 }
 
 /** The simulator on the testbed's setup: median figures over the seeds. */
-async function simFigures(controller: string, cc: CongestionControl): Promise<Figures> {
+async function simFigures(
+  controller: string,
+  o: { cc: CongestionControl; ackPath: boolean },
+): Promise<Figures> {
   const trace = withLead(
     await loadTrace(TRACE, { durationS: SCHEDULE.loadS, seed: 1 }),
     TESTBED_LEAD_S,
@@ -133,7 +144,8 @@ async function simFigures(controller: string, cc: CongestionControl): Promise<Fi
         downShaperOnLan: true,
         flows: SCHEDULE.streams,
         bulkRttMs: TESTBED_BULK_RTT_MS,
-        cc,
+        cc: o.cc,
+        ackPath: o.ackPath,
         reflectorJitter: TESTBED_REFLECTOR_JITTER,
         // Real senders learn of a loss one round trip later; with the testbed's ~1 ms base RTT
         // that is the queues' delay, and a load start's slow start fills the ISP's queue for it.
@@ -237,7 +249,7 @@ function meets(def: Figures, ewma: Figures): boolean {
   return def.loadP95 <= TARGET_P95_RATIO * ewma.loadP95 && def.sharePct >= ewma.sharePct;
 }
 
-const { testbedRuns, cc: ccArg, controller } = parseArgs(Deno.args);
+const { testbedRuns, cc: ccArg, controller, ackPath } = parseArgs(Deno.args);
 const name = controller === "default" ? `default (${DEFAULT_CONTROLLER})` : controller;
 const runs: { def: Figures; ewma: Figures; cc: string }[] = [];
 for (let i = 1; i <= testbedRuns; i++) {
@@ -251,14 +263,15 @@ const cc: CongestionControl = ccArg ??
   ((CONGESTION_CONTROLS as readonly string[]).includes(testbedCc ?? "")
     ? testbedCc as CongestionControl
     : "reno");
-const simDef = await simFigures(controller, cc);
-const simEwma = await simFigures("ewma", cc);
+const simDef = await simFigures(controller, { cc, ackPath });
+const simEwma = await simFigures("ewma", { cc, ackPath });
 
 console.log(
   `e2e schedule ${SCHEDULE.highDownKbit / 1000}→${SCHEDULE.lowDownKbit / 1000}→` +
     `${SCHEDULE.highDownKbit / 1000} Mbit/s down, ${SCHEDULE.streams} ${cc} flows, ` +
     `ISP buffer ${ISP_BUFFER_MS} ms, router tbf, fping (RTT only), thresholds ` +
-    `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}`,
+    `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}` +
+    (ackPath ? "; simulated ACKs through the upload's queues" : ""),
 );
 console.log(`${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %`);
 console.log(row("sim", name, simDef));

@@ -132,6 +132,11 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     help:
       "the bulk flows learn of a loss at once (default: one round trip after it, as real senders)",
   },
+  {
+    long: "ack-path",
+    help:
+      "the bulk flows' ACKs wait in the opposite direction's queues (default: they return one base RTT after delivery)",
+  },
 ];
 
 /** `settings.plugin(name)` for Lua scripts: the sections of the `--config` file, if any. */
@@ -229,6 +234,7 @@ export async function simulateAction(
       downShaperOnLan: args.flag("down-shaper-on-lan"),
       shaperFq: args.flag("shaper-fq"),
       lossAfterRtt: !args.flag("loss-in-step"),
+      ackPath: args.flag("ack-path"),
     };
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(

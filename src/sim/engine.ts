@@ -127,6 +127,12 @@ export interface RunOptions {
    */
   lossAfterRtt?: boolean;
   /**
+   * The ACKs of each direction's bulk flows wait in the opposite direction's queues (the delay a
+   * sparse packet entering them sees), so their RTT and ACK clock include it; default false: ACKs
+   * return one base RTT after delivery (docs/simulator.md, "Load").
+   */
+  ackPath?: boolean;
+  /**
    * Called every step with the added delay (ms) a sparse packet would see in each direction
    * (what an independent probe measures; for comparisons with the e2e testbed).
    */
@@ -289,6 +295,28 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const tickS = pipeline?.tickIntervalS ?? settings.min_change_interval;
   let nextTick = tickS;
   const progressEvery = Math.max(1, Math.floor(steps / 100));
+  const ackPath = options.ackPath ?? false;
+  const driveDown: Drive = {
+    dt,
+    link: down,
+    tcp: tcpDown,
+    cursor: curDown,
+    res,
+    baseRttS,
+    capKbit: 0,
+    ackDelayS: 0,
+  };
+  const driveUp: Drive = {
+    dt,
+    link: up,
+    tcp: tcpUp,
+    cursor: curUp,
+    res,
+    baseRttS,
+    capKbit: 0,
+    ackDelayS: 0,
+  };
+  let upDelayS = 0;
 
   try {
     for (let k = 0; k < steps; k++) {
@@ -300,17 +328,20 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         down.shaperKbit = 0.95 * capDown;
         up.shaperKbit = 0.95 * capUp;
       }
-      const loadedDown = driveDirection(t, dt, down, capDown, tcpDown, curDown, res, baseRttS);
-      recDown.record(
-        loadedDown,
-        down.sparseDelayS(capDown) * 1000,
-        capDown,
-        res.delivered,
-        down.shaperKbit,
-      );
-      const loadedUp = driveDirection(t, dt, up, capUp, tcpUp, curUp, res, baseRttS);
-      recUp.record(loadedUp, up.sparseDelayS(capUp) * 1000, capUp, res.delivered, up.shaperKbit);
-      options.onStep?.(t, down.sparseDelayS(capDown) * 1000, up.sparseDelayS(capUp) * 1000);
+      // Each direction's sparse delay, once per step: the metric, the probe's view (onStep) and,
+      // with the ACK path, the wait of the other direction's ACKs (the download's ACKs take the
+      // upload's delay of the step before, as the download moves first).
+      driveDown.capKbit = capDown;
+      driveDown.ackDelayS = ackPath ? upDelayS : 0;
+      const loadedDown = driveDirection(t, driveDown);
+      const downDelayS = down.sparseDelayS(capDown);
+      recDown.record(loadedDown, downDelayS * 1000, capDown, res.delivered, down.shaperKbit);
+      driveUp.capKbit = capUp;
+      driveUp.ackDelayS = ackPath ? downDelayS : 0;
+      const loadedUp = driveDirection(t, driveUp);
+      upDelayS = up.sparseDelayS(capUp);
+      recUp.record(loadedUp, upDelayS * 1000, capUp, res.delivered, up.shaperKbit);
+      options.onStep?.(t, downDelayS * 1000, upDelayS * 1000);
 
       field.advance(t);
       if (pipeline !== undefined) {
@@ -358,18 +389,25 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   };
 }
 
+/** One direction as `driveDirection` moves it; `capKbit` and `ackDelayS` change every step. */
+interface Drive {
+  dt: number;
+  link: LinkDirection;
+  tcp: TcpSource;
+  cursor: ScheduleCursor;
+  /** Receives the link's step. */
+  res: StepResult;
+  baseRttS: number;
+  /** The bottleneck's capacity this step, kbit/s. */
+  capKbit: number;
+  /** The wait of this direction's ACKs in the opposite queues, s (0 without the ACK path). */
+  ackDelayS: number;
+}
+
 /** Moves one direction's traffic by one step; returns whether it was loaded. */
-function driveDirection(
-  t: number,
-  dt: number,
-  link: LinkDirection,
-  capKbit: number,
-  tcp: TcpSource,
-  cursor: ScheduleCursor,
-  res: StepResult,
-  baseRttS: number,
-): boolean {
-  const seg = cursor.at(t);
+function driveDirection(t: number, d: Drive): boolean {
+  const { dt, link, tcp, res, capKbit } = d;
+  const seg = d.cursor.at(t);
   let arrivals: number;
   if (seg?.kind === "constant") {
     arrivals = constantBytes(seg.rateKbit ?? 0, dt) + tcp.send(false, dt);
@@ -377,16 +415,17 @@ function driveDirection(
     arrivals = tcp.send(seg !== undefined, dt);
   }
   link.step(t, dt, arrivals, capKbit, res);
+  tcp.ackDelayS = d.ackDelayS;
   if (seg?.kind !== "constant") {
     tcp.feedback(
       t,
       res.delivered,
       res.dropped,
       res.aqmSignal,
-      baseRttS + link.bulkDelayS(capKbit),
+      d.baseRttS + link.bulkDelayS(capKbit) + d.ackDelayS,
     );
   } else {
-    tcp.feedback(t, 0, 0, false, baseRttS);
+    tcp.feedback(t, 0, 0, false, d.baseRttS);
   }
   return seg !== undefined;
 }

@@ -202,3 +202,34 @@ Deno.test("--down-shaper-on-lan: the daemon's probe replies skip a tbf download 
   const skipped = through.rtt - onLan.rtt;
   assert(skipped > 15 && skipped < 25, `the daemon's replies skip ~20 ms of FIFO (${skipped} ms)`);
 });
+
+Deno.test("ACK path: a download starting against a standing upload queue ramps up later; an idle upload changes nothing", async () => {
+  const trace = flatTrace(20_000, 10_000);
+  const run = (ackPath: boolean, upload: boolean) =>
+    runScenario({
+      scenario: "none", // no shaper: the upload's ISP FIFO keeps a standing queue
+      settings: settingsFor(20_000, 10_000),
+      trace,
+      load: {
+        name: "late download",
+        down: [{ start: 10, end: 30, kind: "tcp" }],
+        up: upload ? [{ start: 0, end: 30, kind: "tcp" }] : [],
+      },
+      durationS: 30,
+      seed: 1,
+      ackPath,
+    });
+  const [off, on] = [await run(false, true), await run(true, true)];
+  const rampOff = off.down.rampupsS[0]!, rampOn = on.down.rampupsS[0]!;
+  // The upload's queue (~200 ms) is in the download's RTT: slow start and the window's growth
+  // take that much longer per round trip (seed 1: 0 → 5.85 s, 99.97 → 74.65 %).
+  assert(on.up.p50DelayMs! > 100, `upload queue ${on.up.p50DelayMs} ms`);
+  assert(rampOn > rampOff + 2, `ramp-up ${rampOn} s with the ACK path, ${rampOff} s without`);
+  assert(
+    on.down.utilisationPct! < off.down.utilisationPct! - 10,
+    `download ${on.down.utilisationPct} % with the ACK path, ${off.down.utilisationPct} % without`,
+  );
+  const { series: _a, ...idleOff } = await run(false, false);
+  const { series: _b, ...idleOn } = await run(true, false);
+  assertEquals(idleOn, idleOff);
+});

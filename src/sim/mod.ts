@@ -50,6 +50,7 @@ export interface SimulateOptions {
     | "bulkRttMs"
     | "cc"
     | "lossAfterRtt"
+    | "ackPath"
     | "onStep"
   >;
   /** Progress: run index, run count, fraction of that run. */

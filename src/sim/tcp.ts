@@ -29,7 +29,10 @@ const PACING_AVOIDANCE = 1.2;
 
 /** Options of {@linkcode TcpSource}. */
 export interface TcpSourceOptions {
-  /** Round trip without queueing, s (ACKs return this long after delivery). */
+  /**
+   * Round trip without queueing, s (ACKs return this long after delivery, plus `ackDelayS` when
+   * the engine models the ACK path).
+   */
   baseRttS: number;
   /** Simulation step, s. */
   dt: number;
@@ -56,8 +59,8 @@ export type CongestionControl = (typeof CONGESTION_CONTROLS)[number];
 /**
  * A saturating aggregate of `flows` TCP flows sharing one path, in fluid form (CUBIC, or Reno:
  * one segment per RTT, halving on a loss, no HyStart). Bytes in flight
- * are shared; ACKs return one base RTT after delivery and are credited to the flows in
- * proportion to their windows. Each flow runs its own CUBIC window: slow start (left on a loss,
+ * are shared; ACKs return one base RTT after delivery (plus `ackDelayS`, the engine's ACK path)
+ * and are credited to the flows in proportion to their windows. Each flow runs its own CUBIC window: slow start (left on a loss,
  * or by HyStart when the RTT has grown by an eighth of its minimum, 4–16 ms), then the cubic
  * curve around the window of the last loss, never slower than the Reno-friendly rate. A drop of
  * `n` packets hits each flow with probability 1 − (1 − share)^n, an AQM signal one flow; a hit
@@ -80,8 +83,15 @@ export class TcpSource {
   readonly #lossAt: Float64Array;
   readonly #lossAfterRtt: boolean;
   #inflight = 0;
+  /** ACKed bytes by the step they return in: `#ring[#idx]` returns in this step. */
   #ring: Float64Array;
   #idx = 0;
+  /** Steps from delivery to ACK without queueing on the way back. */
+  readonly #baseSteps: number;
+  /** Steps from the last step's deliveries to their ACKs (ACKs keep their order). */
+  #lastAckSteps = 0;
+  /** The wait of the ACKs of this step's deliveries in the opposite direction's queues, s. */
+  #ackDelayS = 0;
   #baseRttS: number;
   #minRttS = Infinity;
   #rttS: number;
@@ -89,10 +99,13 @@ export class TcpSource {
   #active = false;
   #random: RandomSource;
   #reno: boolean;
+  readonly #dt: number;
 
   /** Builds an idle aggregate. */
   constructor(options: TcpSourceOptions) {
-    this.#ring = new Float64Array(Math.max(1, Math.round(options.baseRttS / options.dt)));
+    this.#baseSteps = Math.max(1, Math.round(options.baseRttS / options.dt));
+    this.#ring = new Float64Array(this.#baseSteps);
+    this.#dt = options.dt;
     this.#n = Math.max(1, options.flows ?? 4);
     this.#baseRttS = options.baseRttS;
     this.#rttS = options.baseRttS;
@@ -115,6 +128,15 @@ export class TcpSource {
     let sum = 0;
     for (let i = 0; i < this.#n; i++) sum += this.#cwnd[i];
     return sum;
+  }
+
+  /**
+   * The time the ACKs of the next deliveries wait in the opposite direction's queues, s (the
+   * engine's ACK path, docs/simulator.md "Load"; 0: they return one base RTT after delivery).
+   * Set before `feedback`; the `rttS` given to it includes it.
+   */
+  set ackDelayS(s: number) {
+    this.#ackDelayS = s;
   }
 
   /** Whether any flow is still in slow start (for tests). */
@@ -162,15 +184,15 @@ export class TcpSource {
   }
 
   /**
-   * Reports this step's outcome: `delivered` bytes reach the receiver (ACKed one base RTT
-   * later), `dropped` bytes are lost, `signal` is an AQM drop/mark; `rttS` = current RTT
-   * including queueing.
+   * Reports this step's outcome: `delivered` bytes reach the receiver (ACKed one base RTT plus
+   * `ackDelayS` later), `dropped` bytes are lost, `signal` is an AQM drop/mark; `rttS` = current
+   * RTT including queueing (both directions' with the ACK path).
    */
   feedback(now: number, delivered: number, dropped: number, signal: boolean, rttS: number): void {
     this.#now = now;
     this.#rttS = rttS;
     if (rttS < this.#minRttS) this.#minRttS = rttS;
-    this.#ring[this.#idx] += delivered;
+    this.#ack(delivered);
     this.#idx = this.#idx + 1 === this.#ring.length ? 0 : this.#idx + 1;
     if (this.#lossAfterRtt) {
       for (let i = 0; i < this.#n; i++) {
@@ -199,6 +221,41 @@ export class TcpSource {
       if (!this.#lossAfterRtt) this.#reduce(i, now, rttS);
       else if (this.#lossAt[i] === Infinity) this.#lossAt[i] = now + rttS;
     }
+  }
+
+  /**
+   * Schedules the ACKs of `delivered` bytes: one base RTT plus `ackDelayS` from now, never before
+   * the ACKs of an earlier step (the opposite queue is a FIFO), split between the two steps
+   * around a fractional time.
+   */
+  #ack(delivered: number): void {
+    if (this.#ackDelayS === 0 && this.#lastAckSteps <= this.#baseSteps + 1) {
+      // No ACK path (or none any more): as before, exactly one base RTT.
+      this.#lastAckSteps = this.#baseSteps;
+      const len = this.#ring.length;
+      this.#ring[len === this.#baseSteps ? this.#idx : (this.#idx + this.#baseSteps) % len] +=
+        delivered;
+      return;
+    }
+    const steps = Math.max(this.#baseSteps + this.#ackDelayS / this.#dt, this.#lastAckSteps - 1);
+    this.#lastAckSteps = steps;
+    const whole = Math.floor(steps);
+    const frac = steps - whole;
+    if (whole + (frac > 0 ? 1 : 0) > this.#ring.length) this.#growRing(whole + 1);
+    const len = this.#ring.length;
+    // Slot idx + k returns k steps from now (idx itself: `len` steps, it was read this step).
+    this.#ring[(this.#idx + whole) % len] += delivered * (1 - frac);
+    if (frac > 0) this.#ring[(this.#idx + whole + 1) % len] += delivered * frac;
+  }
+
+  /** Makes room for ACKs `steps` steps ahead, keeping the pending ones in order. */
+  #growRing(steps: number): void {
+    const old = this.#ring, len = old.length;
+    const ring = new Float64Array(Math.max(steps, 2 * len));
+    // Pending ACKs are 1 … len − 1 steps ahead; this step's slot was read and cleared.
+    for (let k = 1; k < len; k++) ring[k] = old[(this.#idx + k) % len];
+    this.#ring = ring;
+    this.#idx = 0;
   }
 
   /** One flow's window growth for `acked` bytes. */

@@ -101,3 +101,34 @@ Deno.test("TCP: inactive sends nothing; after idle the windows restart from 10 s
   tcp.send(true, DT);
   assertEquals(tcp.cwnd, 2 * 10 * 1500);
 });
+
+Deno.test("TCP: with an ACK delay the ACKs return that much later, in order, the ring growing for long waits", () => {
+  // One step's window (10 segments) delivered at once; when does the window grow?
+  const grownAt = (ackDelayS: number) => {
+    const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, lossAfterRtt: false });
+    tcp.ackDelayS = ackDelayS;
+    tcp.feedback(0, tcp.send(true, DT), 0, false, RTT + ackDelayS);
+    for (let k = 1; k < 100; k++) {
+      tcp.send(true, DT);
+      if (tcp.cwnd > 15_000) return k;
+      tcp.feedback(k * DT, 0, 0, false, RTT + ackDelayS);
+    }
+    return Infinity;
+  };
+  assertEquals(grownAt(0), 3); // one base RTT
+  assertEquals(grownAt(0.05), 8); // 5 steps more
+  assertEquals(grownAt(0.5), 53); // beyond the base RTT's ring
+  // ACKs keep their order: a wait that falls by 100 ms returns the later ACKs with the earlier.
+  const tcp = new TcpSource({ baseRttS: RTT, dt: DT, flows: 1, lossAfterRtt: false });
+  tcp.ackDelayS = 0.1;
+  tcp.feedback(0, tcp.send(true, DT), 0, false, RTT + 0.1);
+  tcp.ackDelayS = 0;
+  const acked: number[] = [];
+  for (let k = 1; k < 30; k++) {
+    const before = tcp.cwnd;
+    tcp.send(false, DT);
+    if (tcp.cwnd > before) acked.push(k);
+    tcp.feedback(k * DT, k === 1 ? 3000 : 0, 0, false, RTT);
+  }
+  assertEquals(acked, [13], "both steps' ACKs together, 130 ms after the first delivery");
+});
