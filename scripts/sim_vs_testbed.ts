@@ -9,10 +9,14 @@
  *   deno task sim:e2e --tcp cubic       # the simulated flows' congestion control (default reno)
  *   deno task sim:e2e --controller capacity   # another controller than the default against EWMA
  *   deno task sim:e2e --ack-path        # the simulated ACKs wait in the upload's queues
+ *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
- * share = delivered / capacity over the load. The simulated daemon decides for 6 s before the
+ * share = delivered / capacity over the load. With `--two-way` as many upload flows as download
+ * ones run over the same 30 s (the testbed's second iperf3, docs/e2e.md), and the upload's share
+ * (of its constant capacity) is reported too; the probe's RTT crosses both directions' queues.
+ * The simulated daemon decides for 6 s before the
  * load, its reflectors have the testbed's small jitter and its flows learn of a loss one round
  * trip later (docs/controllers.md, "In the e2e testbed").
  */
@@ -51,6 +55,8 @@ interface Figures {
   loadP95: number;
   steadyP95: number;
   sharePct: number;
+  /** The upload's share of its capacity, % (two-way load; NaN otherwise). */
+  upSharePct: number;
 }
 
 function usage(message: string): never {
@@ -65,9 +71,11 @@ function parseArgs(
   cc: CongestionControl | undefined;
   controller: string;
   ackPath: boolean;
+  twoWay: boolean;
 } {
   let testbedRuns = 0;
   let ackPath = false;
+  let twoWay = false;
   let cc: CongestionControl | undefined;
   let controller = "default";
   for (let i = 0; i < args.length; i++) {
@@ -86,9 +94,10 @@ function parseArgs(
       controller = args[++i] ?? "";
       if (controller === "" || controller === "ewma") usage("--controller: a controller but ewma");
     } else if (a === "--ack-path") ackPath = true;
+    else if (a === "--two-way") twoWay = true;
     else usage(`unknown argument ${a}`);
   }
-  return { testbedRuns, cc, controller, ackPath };
+  return { testbedRuns, cc, controller, ackPath, twoWay };
 }
 
 /** `trace` with `leadS` seconds of its first capacity before it. */
@@ -106,7 +115,7 @@ function withLead(trace: CapacityTrace, leadS: number): CapacityTrace {
 /** The simulator on the testbed's setup: median figures over the seeds. */
 async function simFigures(
   controller: string,
-  o: { cc: CongestionControl; ackPath: boolean },
+  o: { cc: CongestionControl; ackPath: boolean; twoWay: boolean },
 ): Promise<Figures> {
   const trace = withLead(
     await loadTrace(TRACE, { durationS: SCHEDULE.loadS, seed: 1 }),
@@ -126,14 +135,15 @@ async function simFigures(
     });
     const rtt: { t: number; ms: number }[] = [];
     let nextProbe = TESTBED_LEAD_S + LOAD_SETTLE_MS / 1000;
+    const bulk = {
+      start: TESTBED_LEAD_S,
+      end: TESTBED_LEAD_S + SCHEDULE.loadS,
+      kind: "tcp",
+    } as const;
     const [run] = await simulate({
       settings,
       trace,
-      load: {
-        name: "download",
-        down: [{ start: TESTBED_LEAD_S, end: TESTBED_LEAD_S + SCHEDULE.loadS, kind: "tcp" }],
-        up: [],
-      },
+      load: { name: o.twoWay ? "two-way" : "download", down: [bulk], up: o.twoWay ? [bulk] : [] },
       durationS: TESTBED_LEAD_S + SCHEDULE.loadS,
       seed,
       pipeline: (hooks) => daemonPipeline(hooks),
@@ -165,6 +175,7 @@ async function simFigures(
       loadP95: percentile(rtt.map((s) => s.ms), 95),
       steadyP95: percentile(rtt.filter((s) => !transient(s.t)).map((s) => s.ms), 95),
       sharePct: run.down.utilisationPct ?? NaN,
+      upSharePct: o.twoWay ? run.up.utilisationPct ?? NaN : NaN,
     });
   }
   return medianFigures(perSeed);
@@ -175,6 +186,7 @@ function medianFigures(list: readonly Figures[]): Figures {
     loadP95: median(list.map((f) => f.loadP95)),
     steadyP95: median(list.map((f) => f.steadyP95)),
     sharePct: median(list.map((f) => f.sharePct)),
+    upSharePct: median(list.map((f) => f.upSharePct)),
   };
 }
 
@@ -189,20 +201,26 @@ interface Dump {
     throughputBps: number;
     counterBps: number;
     meanCapacityBps: number;
+    upload?: { throughputBps: number; counterBps: number; capacityBps: number };
   }[];
 }
 
 /** One testbed run with both controllers; undefined (and the reason printed) if it failed. */
 async function testbedRun(
   i: number,
-  controller: string,
+  o: { controller: string; twoWay: boolean },
 ): Promise<{ def: Figures; ewma: Figures; cc: string } | undefined> {
   const dump = await Deno.makeTempFile({ prefix: "sqma-e2e-dump-", suffix: ".json" });
   try {
     console.error(`testbed run ${i}: deno test tests/e2e/e2e_test.ts …`);
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["test", "-P=dev", `${ROOT}tests/e2e/e2e_test.ts`],
-      env: { SQMA_E2E_DUMP: dump, SQMA_E2E_CONTROLLERS: `${controller},ewma`, NO_COLOR: "1" },
+      env: {
+        SQMA_E2E_DUMP: dump,
+        SQMA_E2E_CONTROLLERS: `${o.controller},ewma`,
+        SQMA_E2E_TWO_WAY: o.twoWay ? "1" : "0",
+        NO_COLOR: "1",
+      },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -216,17 +234,20 @@ async function testbedRun(
     const pick = (label: string): Figures | undefined => {
       const r = d.results.find((x) => x.label === label);
       if (!r) return undefined;
-      const bps = Number.isFinite(r.throughputBps) && r.throughputBps !== null
-        ? r.throughputBps
-        : r.counterBps;
+      // JSON turns iperf3's NaN (no result) into null: the interface counter then.
+      const bps = (x: { throughputBps: number | null; counterBps: number }) =>
+        x.throughputBps !== null && Number.isFinite(x.throughputBps)
+          ? x.throughputBps
+          : x.counterBps;
       return {
         loadP95: r.loaded.p95,
         steadyP95: r.steady.p95,
-        sharePct: (100 * bps) / r.meanCapacityBps,
+        sharePct: (100 * bps(r)) / r.meanCapacityBps,
+        upSharePct: r.upload ? (100 * bps(r.upload)) / r.upload.capacityBps : NaN,
       };
     };
     const def = pick(
-      controller === "default" ? `daemon (${d.defaultController})` : `daemon ${controller}`,
+      o.controller === "default" ? `daemon (${d.defaultController})` : `daemon ${o.controller}`,
     );
     const ewma = pick("daemon ewma");
     if (!def || !ewma) {
@@ -242,18 +263,19 @@ async function testbedRun(
 
 function row(where: string, name: string, f: Figures): string {
   return `${where.padEnd(8)} ${name.padEnd(16)} ${f.loadP95.toFixed(1).padStart(11)} ` +
-    `${f.steadyP95.toFixed(1).padStart(13)} ${f.sharePct.toFixed(1).padStart(7)}`;
+    `${f.steadyP95.toFixed(1).padStart(13)} ${f.sharePct.toFixed(1).padStart(7)}` +
+    (twoWay ? ` ${f.upSharePct.toFixed(1).padStart(10)}` : "");
 }
 
 function meets(def: Figures, ewma: Figures): boolean {
   return def.loadP95 <= TARGET_P95_RATIO * ewma.loadP95 && def.sharePct >= ewma.sharePct;
 }
 
-const { testbedRuns, cc: ccArg, controller, ackPath } = parseArgs(Deno.args);
+const { testbedRuns, cc: ccArg, controller, ackPath, twoWay } = parseArgs(Deno.args);
 const name = controller === "default" ? `default (${DEFAULT_CONTROLLER})` : controller;
 const runs: { def: Figures; ewma: Figures; cc: string }[] = [];
 for (let i = 1; i <= testbedRuns; i++) {
-  const r = await testbedRun(i, controller);
+  const r = await testbedRun(i, { controller, twoWay });
   if (r) runs.push(r);
 }
 // The simulated flows follow the testbed's congestion control when it ran (cubic, or reno where
@@ -263,17 +285,21 @@ const cc: CongestionControl = ccArg ??
   ((CONGESTION_CONTROLS as readonly string[]).includes(testbedCc ?? "")
     ? testbedCc as CongestionControl
     : "reno");
-const simDef = await simFigures(controller, { cc, ackPath });
-const simEwma = await simFigures("ewma", { cc, ackPath });
+const simDef = await simFigures(controller, { cc, ackPath, twoWay });
+const simEwma = await simFigures("ewma", { cc, ackPath, twoWay });
 
 console.log(
   `e2e schedule ${SCHEDULE.highDownKbit / 1000}→${SCHEDULE.lowDownKbit / 1000}→` +
-    `${SCHEDULE.highDownKbit / 1000} Mbit/s down, ${SCHEDULE.streams} ${cc} flows, ` +
+    `${SCHEDULE.highDownKbit / 1000} Mbit/s down, ${SCHEDULE.streams} ${cc} flows` +
+    (twoWay ? ` each way (${SCHEDULE.upKbit / 1000} Mbit/s up), ` : ", ") +
     `ISP buffer ${ISP_BUFFER_MS} ms, router tbf, fping (RTT only), thresholds ` +
     `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}` +
     (ackPath ? "; simulated ACKs through the upload's queues" : ""),
 );
-console.log(`${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %`);
+console.log(
+  `${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %` +
+    (twoWay ? " up share %" : ""),
+);
 console.log(row("sim", name, simDef));
 console.log(row("sim", "ewma", simEwma));
 if (runs.length > 0) {

@@ -260,15 +260,21 @@ Deno.test({
       `\ne2e results (ISP ${SCHEDULE.highDownKbit / 1000}→${SCHEDULE.lowDownKbit / 1000}→` +
         `${SCHEDULE.highDownKbit / 1000} Mbit/s down at ${SCHEDULE.stepDownAtS}/` +
         `${SCHEDULE.stepUpAtS} s of ${SCHEDULE.loadS} s, ${ISP_BUFFER_MS} ms buffer; ` +
-        `router ${SHAPER}; ${SCHEDULE.streams} iperf3 -R streams, ${
-          tb?.congestionControl || CONGESTION_CONTROL
-        })\n` +
+        `router ${SHAPER}; ${SCHEDULE.streams} iperf3 -R streams` +
+        (SCHEDULE.twoWay ? ` and ${SCHEDULE.streams} upload streams, ` : ", ") +
+        `${tb?.congestionControl || CONGESTION_CONTROL})\n` +
         formatResultTable(results),
     );
     for (const r of results) {
       if (r.iperfError) {
         console.log(
           `e2e: ${r.kind}: iperf3 gave no result, using the interface counter: ${r.iperfError}`,
+        );
+      }
+      if (r.upload?.iperfError) {
+        console.log(
+          `e2e: ${r.kind}: the upload's iperf3 gave no result, using the interface counter: ` +
+            r.upload.iperfError,
         );
       }
     }

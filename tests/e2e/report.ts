@@ -20,8 +20,26 @@ export function goodput(r: ScenarioResult): number {
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
 
-/** One row per scenario: RTT idle/under load, loss, throughput and its share of capacity. */
+/** The upload flows' goodput (two-way load), iperf3's or the interface counter's; else NaN. */
+export function uploadGoodput(r: ScenarioResult): number {
+  const u = r.upload;
+  if (!u) return NaN;
+  return Number.isFinite(u.throughputBps) ? u.throughputBps : u.counterBps;
+}
+
+/**
+ * One row per scenario: RTT idle/under load, loss, throughput and its share of capacity; with a
+ * two-way load also the upload's goodput and share of its capacity.
+ */
 export function formatResultTable(results: readonly ScenarioResult[]): string {
+  const twoWay = results.some((r) => r.upload !== undefined);
+  const upCells = (r: ScenarioResult) =>
+    twoWay
+      ? [
+        Number.isFinite(uploadGoodput(r)) ? (uploadGoodput(r) / 1e6).toFixed(2) : "-",
+        r.upload ? ((100 * uploadGoodput(r)) / r.upload.capacityBps).toFixed(0) : "-",
+      ]
+      : [];
   return table(
     [
       "scenario",
@@ -36,6 +54,7 @@ export function formatResultTable(results: readonly ScenarioResult[]): string {
       "share %",
       "ISP q p50/p95 ms",
       "router q p95 KB",
+      ...(twoWay ? ["up Mbit/s", "up share %"] : []),
     ],
     results.map((r) => [
       r.label,
@@ -50,6 +69,7 @@ export function formatResultTable(results: readonly ScenarioResult[]): string {
       ((100 * goodput(r)) / r.meanCapacityBps).toFixed(0),
       `${r.ispQueueMs.p50.toFixed(0)}/${r.ispQueueMs.p95.toFixed(0)}`,
       (r.routerQueueP95Bytes / 1000).toFixed(1),
+      ...upCells(r),
     ]),
   );
 }

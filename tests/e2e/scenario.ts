@@ -1,10 +1,10 @@
 /**
  * One end-to-end scenario on a {@linkcode Testbed}: set the router shaper (very high rate,
- * a fixed rate, or the real daemon), put a multi-stream iperf3 download through the testbed while
- * the ISP capacity steps down and up again, and measure RTT with an independent fping from the
- * client namespace.
+ * a fixed rate, or the real daemon), put a multi-stream iperf3 download (two-way: and as many
+ * upload streams) through the testbed while the ISP capacity steps down and up again, and
+ * measure RTT with an independent fping from the client namespace.
  */
-import { runAsync, sleep } from "./cmd.ts";
+import { type CmdResult, runAsync, sleep } from "./cmd.ts";
 import {
   forEachLine,
   type FpingSample,
@@ -38,6 +38,11 @@ export interface Schedule {
   readonly upKbit: number;
   /** Parallel iperf3 streams. */
   readonly streams: number;
+  /**
+   * Two-way load: as many saturating upload streams as download ones, same timing (a second
+   * `iperf3` without `-R`, its own server on {@linkcode UPLOAD_PORT}).
+   */
+  readonly twoWay: boolean;
   /** Probe period of the independent fping, ms. */
   readonly probePeriodMs: number;
 }
@@ -84,6 +89,8 @@ export interface ScenarioResult {
   readonly counterBps: number;
   /** Time-weighted mean ISP download capacity over the load, bit/s. */
   readonly meanCapacityBps: number;
+  /** The upload flows' figures (two-way load only). */
+  readonly upload?: UploadResult;
   /** Wall-clock ms of load start, step down, step up, load end. */
   readonly times: { loadStart: number; stepDown: number; stepUp: number; loadEnd: number };
   /** ISP download queue delay (backlog ÷ capacity) under load, ms, sampled every 200 ms. */
@@ -105,6 +112,21 @@ export interface ScenarioResult {
   /** Tail of the daemon's output (daemon scenario). */
   readonly daemonLogTail: string;
 }
+
+/** What the upload flows of a two-way load measured. */
+export interface UploadResult {
+  /** iperf3 receiver goodput, bit/s (`NaN` when iperf3 failed, see `iperfError`). */
+  readonly throughputBps: number;
+  /** Why iperf3 gave no result (empty when it did). */
+  readonly iperfError: string;
+  /** Bytes sent by the client interface during the load window, bit/s (cross-check). */
+  readonly counterBps: number;
+  /** ISP upload capacity (constant), bit/s. */
+  readonly capacityBps: number;
+}
+
+/** Port of the upload flows' iperf3 server (the download's has iperf3's default, 5201). */
+export const UPLOAD_PORT = 5202;
 
 /** The fping probe running in the client namespace. */
 class RttProbe {
@@ -297,10 +319,10 @@ class DaemonProcess {
 }
 
 /** Starts a one-test `iperf3 -s` in the server namespace (tracked by the testbed). */
-export function startIperfServer(tb: Testbed): Deno.ChildProcess {
+export function startIperfServer(tb: Testbed, port = 5201): Deno.ChildProcess {
   // One test per server (-1): a client killed after a hang cannot leave the next scenario with a
   // busy server.
-  const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-1", "-B", ADDR.server]);
+  const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-1", "-B", ADDR.server, "-p", `${port}`]);
   return tb.track(
     new Deno.Command(argv[0], {
       args: argv.slice(1),
@@ -312,32 +334,82 @@ export function startIperfServer(tb: Testbed): Deno.ChildProcess {
 }
 
 /** Waits (bounded) until `iperf3 -s` accepts connections. */
-export async function waitIperfServer(tb: Testbed): Promise<void> {
+export async function waitIperfServer(tb: Testbed, port = 5201): Promise<void> {
   for (let i = 0; i < 50; i++) {
     const r = await runAsync(
-      tb.exec(tb.ns.server, ["ss", "-Hltn", `sport = :5201`]),
+      tb.exec(tb.ns.server, ["ss", "-Hltn", `sport = :${port}`]),
       { timeoutMs: 3000 },
     );
-    if (r.code === 0 && r.stdout.includes("5201")) return;
+    if (r.code === 0 && r.stdout.includes(`${port}`)) return;
     await sleep(100);
   }
-  throw new Error("iperf3 -s did not start listening on port 5201 within 5 s");
+  throw new Error(`iperf3 -s did not start listening on port ${port} within 5 s`);
 }
 
 /** Seconds iperf3 may take beyond its test time (connect + end-of-test exchange). */
 const IPERF_GRACE_S = 8;
 
-/** Received bytes of the client's LAN interface (`ip -j -s link`). */
-async function clientRxBytes(tb: Testbed): Promise<number> {
+/** Received and sent bytes of the client's LAN interface (`ip -j -s link`). */
+async function clientBytes(tb: Testbed): Promise<{ rx: number; tx: number }> {
   const r = await runAsync(
     tb.exec(tb.ns.client, ["ip", "-j", "-s", "link", "show", "dev", IFACE.clientLan]),
     { timeoutMs: 3000 },
   );
   if (r.code !== 0) throw new Error(`ip -s link in the client namespace failed: ${r.stderr}`);
-  const rows = JSON.parse(r.stdout) as { stats64?: { rx?: { bytes?: number } } }[];
-  const bytes = rows[0]?.stats64?.rx?.bytes;
-  if (typeof bytes !== "number") throw new Error("no rx byte counter for the client interface");
-  return bytes;
+  const rows = JSON.parse(r.stdout) as {
+    stats64?: { rx?: { bytes?: number }; tx?: { bytes?: number } };
+  }[];
+  const rx = rows[0]?.stats64?.rx?.bytes;
+  const tx = rows[0]?.stats64?.tx?.bytes;
+  if (typeof rx !== "number" || typeof tx !== "number") {
+    throw new Error("no rx/tx byte counters for the client interface");
+  }
+  return { rx, tx };
+}
+
+/** `iperf3 -J` in the client namespace for the load's length: download (`-R`) or upload. */
+function runIperfClient(
+  tb: Testbed,
+  sch: Schedule,
+  o: { reverse: boolean; port: number },
+): Promise<CmdResult> {
+  return runAsync(
+    tb.exec(tb.ns.client, [
+      "iperf3",
+      "-c",
+      ADDR.server,
+      "-p",
+      `${o.port}`,
+      ...(o.reverse ? ["-R"] : []),
+      "-P",
+      String(sch.streams),
+      "-t",
+      String(sch.loadS),
+      "-J",
+      "--connect-timeout",
+      "3000",
+    ]),
+    { timeoutMs: (sch.loadS + IPERF_GRACE_S) * 1000 },
+  );
+}
+
+/** iperf3's receiver goodput from its exit and JSON output, or why there is none. */
+function iperfOutcome(ip: CmdResult, sch: Schedule): { bps: number; error: string } {
+  try {
+    if (ip.code !== 0) {
+      throw new Error(
+        `iperf3 client failed (exit ${ip.code}${
+          ip.code === 137
+            ? ", killed after " +
+              `${sch.loadS + IPERF_GRACE_S} s`
+            : ""
+        }): ${ip.stderr.trim()} ${ip.stdout.slice(0, 300)}`,
+      );
+    }
+    return { bps: parseIperf3Json(ip.stdout).receivedBps, error: "" };
+  } catch (e) {
+    return { bps: NaN, error: (e as Error).message };
+  }
 }
 
 /** Sleeps until wall-clock `tMs` (no-op if already past). */
@@ -381,6 +453,7 @@ export async function runScenario(
     }
   };
   const server = startIperfServer(tb);
+  const upServer = sch.twoWay ? startIperfServer(tb, UPLOAD_PORT) : undefined;
   const probe = new RttProbe(tb, sch.probePeriodMs);
   let sampler: QueueSampler | undefined;
   try {
@@ -413,26 +486,15 @@ export async function runScenario(
     }
 
     await waitIperfServer(tb);
+    if (upServer) await waitIperfServer(tb, UPLOAD_PORT);
     const idleFrom = Date.now() - 1000;
     sampler = new QueueSampler(tb, 200);
-    const rx0 = await clientRxBytes(tb);
+    const bytes0 = await clientBytes(tb);
     const loadStart = Date.now();
-    const iperf = runAsync(
-      tb.exec(tb.ns.client, [
-        "iperf3",
-        "-c",
-        ADDR.server,
-        "-R",
-        "-P",
-        String(sch.streams),
-        "-t",
-        String(sch.loadS),
-        "-J",
-        "--connect-timeout",
-        "3000",
-      ]),
-      { timeoutMs: (sch.loadS + IPERF_GRACE_S) * 1000 },
-    );
+    const iperf = runIperfClient(tb, sch, { reverse: true, port: 5201 });
+    const iperfUp = upServer
+      ? runIperfClient(tb, sch, { reverse: false, port: UPLOAD_PORT })
+      : undefined;
     await sleepUntil(loadStart + sch.stepDownAtS * 1000);
     tb.setIspRate("down", sch.lowDownKbit);
     const stepDown = Date.now();
@@ -441,7 +503,7 @@ export async function runScenario(
     const stepUp = Date.now();
     await sleepUntil(loadStart + sch.loadS * 1000);
     const loadEnd = Date.now();
-    const rx1 = await clientRxBytes(tb);
+    const bytes1 = await clientBytes(tb);
     await sampler.stop();
     // Diagnostics for iperf3's end-of-test hang: its sockets as seen 3 s after the test time.
     let iperfDone = false;
@@ -465,24 +527,10 @@ export async function runScenario(
         hangInfo += `\n[tc -s qdisc ${dev}]\n${q.stdout.trim()}`;
       }
     }
-    const ip = await iperf;
-    let iperfBps = NaN;
-    let iperfError = "";
-    try {
-      if (ip.code !== 0) {
-        throw new Error(
-          `iperf3 client failed (exit ${ip.code}${
-            ip.code === 137
-              ? ", killed after " +
-                `${sch.loadS + IPERF_GRACE_S} s`
-              : ""
-          }): ${ip.stderr.trim()} ${ip.stdout.slice(0, 300)}`,
-        );
-      }
-      iperfBps = parseIperf3Json(ip.stdout).receivedBps;
-    } catch (e) {
-      iperfError = (e as Error).message + hangInfo;
-    }
+    const down = iperfOutcome(await iperf, sch);
+    const iperfBps = down.bps;
+    const iperfError = down.error === "" ? "" : down.error + hangInfo;
+    const up = iperfUp ? iperfOutcome(await iperfUp, sch) : undefined;
     if (daemon?.exited) throw new Error(`daemon died during the load:\n${daemon.logTail(20)}`);
     await probe.stop();
 
@@ -518,8 +566,14 @@ export async function runScenario(
       probes: probe.samples,
       throughputBps: iperfBps,
       iperfError,
-      counterBps: ((rx1 - rx0) * 8 * 1000) / (loadEnd - loadStart),
+      counterBps: ((bytes1.rx - bytes0.rx) * 8 * 1000) / (loadEnd - loadStart),
       meanCapacityBps: (hi * (total - lowS) + lo * lowS) / total,
+      upload: up && {
+        throughputBps: up.bps,
+        iperfError: up.error,
+        counterBps: ((bytes1.tx - bytes0.tx) * 8 * 1000) / (loadEnd - loadStart),
+        capacityBps: sch.upKbit * 1000,
+      },
       times: { loadStart, stepDown, stepUp, loadEnd },
       warmupS,
       ispQueueMs: {
@@ -533,12 +587,14 @@ export async function runScenario(
       daemonLogHead,
     };
   } finally {
-    try {
-      server.kill("SIGKILL");
-    } catch {
-      // already exited after its one test
+    for (const s of upServer ? [server, upServer] : [server]) {
+      try {
+        s.kill("SIGKILL");
+      } catch {
+        // already exited after its one test
+      }
+      await s.status;
     }
-    await server.status;
     await sampler?.stop();
     await probe.stop();
     if (daemon && !daemon.exited) await daemon.stop(3000);

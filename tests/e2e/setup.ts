@@ -14,6 +14,8 @@ export const SCHEDULE: Schedule = {
   lowDownKbit: 8_000,
   upKbit: 10_000,
   streams: Number(Deno.env.get("SQMA_E2E_STREAMS") ?? 8),
+  // SQMA_E2E_TWO_WAY=1: saturating uploads too (`deno task sim:e2e --two-way`; docs/e2e.md).
+  twoWay: Deno.env.get("SQMA_E2E_TWO_WAY") === "1",
   probePeriodMs: 100,
 };
 /** ISP (bottleneck) buffer: `tbf … latency`, so milliseconds at the current rate. */
