@@ -18,21 +18,25 @@
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
  *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT] \
  *     [--code-cache]
- *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare OTHER_CHECKOUT] \
- *     [--seconds N] [--daemon-args "FLAGS"]
+ *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare CHECKOUT[,…]] \
+ *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR]
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * `--rounds N` repeats the measurement N times, each round also with a bundle of `--compare`'s
  * main.ts if given (interleaved A/B: every metric again with the suffix `_compare`, e.g.
- * `daemon_peak_rss_mb_compare`); each metric is then the median of the rounds, and each round's
- * figure is printed. The other checkout is bundled the way it bundles itself (with its
+ * `daemon_peak_rss_mb_compare`; with `--idle-only`/`--load-only` several checkouts may be named,
+ * comma-separated, the second one's suffix `_compare2` and so on); each metric is then the median
+ * of the rounds, and each round's figure is printed. The other checkout is bundled the way it bundles itself (with its
  * src/release/bundle.ts when it has one, else into one file as before code splitting).
  * Every daemon runs with `--no-code-cache`, as the compiled binary (scripts/compile.ts) and `deno
  * task daemon` run: V8's code cache costs the running daemon about 1 MB (docs/footprint.md, "Code
  * cache"); `--code-cache` measures with it.
  * `--idle-only` measures only the idle phase (no load: the daemon goes idle after its idle delay
  * of quiet), and also prints each round's nanosecond figure from schedstat and the wake-ups per
- * second; `--load-only` does the same for the load phase alone.
+ * second; `--load-only` does the same for the load phase alone, and reports what each direction
+ * delivered (iperf3's receiver sums: `load_down_mbit`, `load_up_mbit`). `--keep-stats DIR` keeps
+ * each of those daemons' statistics CSV as DIR/NAME.csv (e.g. `load3.csv`, `compare3.csv`,
+ * `compare2_3.csv`).
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`, and how the daemon's own part of each peak
@@ -125,7 +129,14 @@ const LOAD_ONLY = Deno.args.includes("--load-only");
 /** Rounds; each metric is the median of the rounds. */
 const ROUNDS = Math.max(1, Number(argValue("--rounds") ?? 1));
 /** Another checkout whose bundle is measured in the same rounds. */
-const COMPARE = argValue("--compare")?.replace(/\/$/, "");
+/**
+ * Other checkouts (comma-separated) whose bundles are measured in the same rounds: the first with
+ * the suffix `_compare`, the next ones `_compare2`, `_compare3`, …
+ */
+const COMPARES = (argValue("--compare") ?? "").split(",").filter((c) => c !== "")
+  .map((c) => c.replace(/\/$/, ""));
+/** A directory to keep each `--idle-only`/`--load-only` daemon's statistics in (`NAME.csv`). */
+const KEEP_STATS = argValue("--keep-stats")?.replace(/\/$/, "");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
 const RUN_OBSERVABILITY = Deno.args.includes("--observability");
 const LINK = { downKbit: 20_000, upKbit: 10_000 };
@@ -278,8 +289,26 @@ function tail(path: string): string {
   }
 }
 
-/** Saturating TCP both ways for `seconds`: iperf3 download (-R) and upload, two servers. */
-async function load(tb: Testbed, seconds: number): Promise<void> {
+/** Delivered throughput of one load phase (iperf3's receiver sums), Mbit/s; `NaN` if unread. */
+interface Delivered {
+  downMbit: number;
+  upMbit: number;
+}
+
+/** The receiver's `[SUM]` (or, with one stream, only) line of iperf3's text summary, Mbit/s. */
+function receiverMbit(stdout: string): number {
+  const lines = stdout.split("\n").filter((l) => /bits\/sec.*receiver/.test(l));
+  const line = lines.find((l) => l.includes("[SUM]")) ?? lines.at(-1);
+  const m = line?.match(/([\d.]+) ([KMG]?)bits\/sec/);
+  if (m === undefined || m === null) return NaN;
+  return Number(m[1]) * ({ "": 1e-6, K: 1e-3, M: 1, G: 1e3 }[m[2]] ?? NaN);
+}
+
+/**
+ * Saturating TCP both ways for `seconds`: iperf3 download (-R) and upload, two servers. Returns
+ * what each direction delivered (docs/controllers.md, "Two-way load through FIFO shapers").
+ */
+async function load(tb: Testbed, seconds: number): Promise<Delivered> {
   const servers = [5201, 5202].map((port) => {
     const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-1", "-B", ADDR.server, "-p", `${port}`]);
     return tb.track(
@@ -319,6 +348,7 @@ async function load(tb: Testbed, seconds: number): Promise<void> {
     for (const r of results) {
       if (r.code !== 0) console.log(`footprint: iperf3 exit ${r.code}: ${r.stderr.trim()}`);
     }
+    return { downMbit: receiverMbit(results[0].stdout), upMbit: receiverMbit(results[1].stdout) };
   } finally {
     for (const s of servers) {
       try {
@@ -335,7 +365,7 @@ async function load(tb: Testbed, seconds: number): Promise<void> {
  * CPU percent of one core used by the daemon's tree while `during` runs; prints the share of each
  * process that lived through the window (`label`).
  */
-async function cpuPct(pid: number, label: string, during: () => Promise<void>): Promise<number> {
+async function cpuPct(pid: number, label: string, during: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   const u0 = treeUsage(pid);
   await during();
@@ -362,9 +392,10 @@ async function phaseRound(
   tb: Testbed,
   name: string,
   options: { entry: Entry; phase: "idle" | "load" },
-): Promise<{ pct: number; precisePct: number }> {
+): Promise<{ pct: number; precisePct: number; delivered?: Delivered }> {
   const { entry, phase } = options;
   const d = new Daemon(tb, { dir, name, extra: [], entry });
+  let delivered: Delivered | undefined;
   try {
     await d.waitForControl(60, `${dir}/${name}.log`);
     if (phase === "idle") await sleep((IDLE_DELAY_S + 3) * 1000);
@@ -372,7 +403,10 @@ async function phaseRound(
     const pct = await cpuPct(
       d.child.pid,
       `${name} ${phase}`,
-      () => phase === "idle" ? sleep(PHASE_S * 1000) : load(tb, PHASE_S),
+      async () => {
+        if (phase === "idle") await sleep(PHASE_S * 1000);
+        else delivered = await load(tb, PHASE_S);
+      },
     );
     const s1 = treeSched(d.child.pid);
     const precisePct = (s1.runNs - s0.runNs) / 1e7 / PHASE_S;
@@ -391,9 +425,12 @@ async function phaseRound(
     ) {
       throw new Error(`${name} never went idle:\n${tail(`${dir}/${name}.log`)}`);
     }
-    return { pct, precisePct };
+    return { pct, precisePct, delivered };
   } finally {
     await d.stop();
+    if (KEEP_STATS !== undefined) {
+      await Deno.copyFile(`${dir}/stats.csv`, `${KEEP_STATS}/${name}.csv`).catch(() => {});
+    }
   }
 }
 
@@ -406,7 +443,7 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 /** Each metric's figures, one per round, in the order first reported. */
 const results = new Map<string, { unit: string; values: number[] }>();
 
-const fmt = (value: number, unit: string) => value.toFixed(unit === "%" ? 2 : 1);
+const fmt = (value: number, unit: string) => value.toFixed(unit === "MB" ? 1 : 2);
 
 /**
  * Records one figure of a metric: printed at once as a metric line with one round (so a later
@@ -601,16 +638,16 @@ const OWN_ENTRY: Entry = {
   config: ENTRY_CONFIG,
   v8Flags: v8FlagsOf(V8_FLAGS_ARG ?? OWN_V8_FLAGS),
 };
-const COMPARE_ENTRY: Entry | undefined = COMPARE === undefined ? undefined : {
-  path: await bundleCheckout(COMPARE, `${dir}/compare`),
-  config: `${COMPARE}/deno.json`,
-  v8Flags: v8FlagsOf(COMPARE_V8_FLAGS_ARG ?? await releaseV8Flags(COMPARE)),
-};
 /** The entries of each round, with their metrics' suffix. */
-const ENTRIES: [string, Entry][] = [
-  ["", OWN_ENTRY],
-  ...(COMPARE_ENTRY === undefined ? [] : [["_compare", COMPARE_ENTRY] as [string, Entry]]),
-];
+const ENTRIES: [string, Entry][] = [["", OWN_ENTRY]];
+for (const [i, checkout] of COMPARES.entries()) {
+  const suffix = `_compare${i === 0 ? "" : i + 1}`;
+  ENTRIES.push([suffix, {
+    path: await bundleCheckout(checkout, `${dir}/${suffix.slice(1)}`),
+    config: `${checkout}/deno.json`,
+    v8Flags: v8FlagsOf(COMPARE_V8_FLAGS_ARG ?? await releaseV8Flags(checkout)),
+  }]);
+}
 for (const [, e] of ENTRIES) {
   // Fill the module cache outside the namespaces (they have no network).
   await runAsync([Deno.execPath(), "cache", "--config", e.config, e.path], { timeoutMs: 120_000 });
@@ -675,10 +712,18 @@ try {
     const figures = new Map<string, { pct: number; precisePct: number }[]>();
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [suffix, e] of ENTRIES) {
-        const name = `${suffix === "" ? onlyPhase : "compare"}${round}`;
+        const name = suffix === ""
+          ? `${onlyPhase}${round}`
+          : suffix === "_compare"
+          ? `compare${round}`
+          : `${suffix.slice(1)}_${round}`;
         const r = await phaseRound(tb, name, { entry: e, phase: onlyPhase });
         figures.set(suffix, [...figures.get(suffix) ?? [], r]);
         report(`daemon_cpu_pct_${onlyPhase}${suffix}`, r.pct, "%");
+        if (r.delivered !== undefined) {
+          report(`load_down_mbit${suffix}`, r.delivered.downMbit, "Mbit/s");
+          report(`load_up_mbit${suffix}`, r.delivered.upMbit, "Mbit/s");
+        }
       }
     }
     for (const [suffix, rs] of figures) {
