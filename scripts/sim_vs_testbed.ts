@@ -16,9 +16,9 @@
  * share = delivered / capacity over the load. With `--two-way` as many upload flows as download
  * ones run over the same 30 s (the testbed's second iperf3, docs/e2e.md), and the upload's share
  * (of its constant capacity) is reported too; the probe's RTT crosses both directions' queues.
- * The simulated daemon decides for 6 s before the
- * load, its reflectors have the testbed's small jitter and its flows learn of a loss one round
- * trip later (docs/controllers.md, "In the e2e testbed").
+ * The simulated daemon decides for 6 s before the load, its reflectors have the testbed's small
+ * jitter and its flows learn of a loss one round trip later (docs/controllers.md, "In the e2e
+ * testbed").
  */
 import { defaultValue, settingsWithDefaults } from "../src/config/defaults.ts";
 import { type CapacityTrace, loadTrace, simulate } from "../src/sim/mod.ts";
