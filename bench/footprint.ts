@@ -48,12 +48,7 @@
  * `daemon_cpu_pct_idle_observability`, `daemon_peak_rss_mb_observability`.
  */
 import { runAsync, sleep } from "../tests/e2e/cmd.ts";
-import {
-  ADDR,
-  netnsUnavailableReason,
-  removeStaleNamespaces,
-  Testbed,
-} from "../tests/e2e/testbed.ts";
+import { netnsUnavailableReason, removeStaleNamespaces, Testbed } from "../tests/e2e/testbed.ts";
 import {
   CLOCK_TICKS,
   type MemorySplit,
@@ -67,6 +62,14 @@ import {
   testbedDaemonFlags,
   writeTestbedReflectors,
 } from "../tests/e2e/daemon_flags.ts";
+import {
+  DOWNLOAD_PORT,
+  iperfOutcome,
+  runIperfClient,
+  startIperfServer,
+  UPLOAD_PORT,
+  waitIperfServer,
+} from "../tests/e2e/scenario.ts";
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 import { bundleProgram } from "../src/release/bundle.ts";
 import { median } from "../src/util/stats.ts";
@@ -295,60 +298,22 @@ interface Delivered {
   upMbit: number;
 }
 
-/** The receiver's `[SUM]` (or, with one stream, only) line of iperf3's text summary, Mbit/s. */
-function receiverMbit(stdout: string): number {
-  const lines = stdout.split("\n").filter((l) => /bits\/sec.*receiver/.test(l));
-  const line = lines.find((l) => l.includes("[SUM]")) ?? lines.at(-1);
-  const m = line?.match(/([\d.]+) ([KMG]?)bits\/sec/);
-  if (m === undefined || m === null) return NaN;
-  return Number(m[1]) * ({ "": 1e-6, K: 1e-3, M: 1, G: 1e3 }[m[2]] ?? NaN);
-}
-
 /**
  * Saturating TCP both ways for `seconds`: iperf3 download (-R) and upload, two servers. Returns
  * what each direction delivered (docs/controllers.md, "Two-way load through FIFO shapers").
  */
 async function load(tb: Testbed, seconds: number): Promise<Delivered> {
-  const servers = [5201, 5202].map((port) => {
-    const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-1", "-B", ADDR.server, "-p", `${port}`]);
-    return tb.track(
-      new Deno.Command(argv[0], {
-        args: argv.slice(1),
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn(),
-    );
-  });
+  const servers = [DOWNLOAD_PORT, UPLOAD_PORT].map((port) => startIperfServer(tb, port));
   try {
-    for (let i = 0; i < 50; i++) {
-      const r = await runAsync(tb.exec(tb.ns.server, ["ss", "-Hltn"]), { timeoutMs: 3000 });
-      if (r.stdout.includes(":5201") && r.stdout.includes(":5202")) break;
-      await sleep(100);
-    }
-    const client = (port: number, reverse: boolean) =>
-      runAsync(
-        tb.exec(tb.ns.client, [
-          "iperf3",
-          "-c",
-          ADDR.server,
-          "-p",
-          `${port}`,
-          ...(reverse ? ["-R"] : []),
-          "-P",
-          `${STREAMS}`,
-          "-t",
-          `${seconds}`,
-          "--connect-timeout",
-          "3000",
-        ]),
-        { timeoutMs: (seconds + 10) * 1000 },
-      );
-    const results = await Promise.all([client(5201, true), client(5202, false)]);
-    for (const r of results) {
-      if (r.code !== 0) console.log(`footprint: iperf3 exit ${r.code}: ${r.stderr.trim()}`);
-    }
-    return { downMbit: receiverMbit(results[0].stdout), upMbit: receiverMbit(results[1].stdout) };
+    for (const port of [DOWNLOAD_PORT, UPLOAD_PORT]) await waitIperfServer(tb, port);
+    const flows = { streams: STREAMS, seconds };
+    const results = await Promise.all([
+      runIperfClient(tb, { reverse: true, port: DOWNLOAD_PORT, ...flows }),
+      runIperfClient(tb, { reverse: false, port: UPLOAD_PORT, ...flows }),
+    ]);
+    const [down, up] = results.map((r) => iperfOutcome(r, seconds));
+    for (const o of [down, up]) if (o.error !== "") console.log(`footprint: ${o.error}`);
+    return { downMbit: down.bps / 1e6, upMbit: up.bps / 1e6 };
   } finally {
     for (const s of servers) {
       try {

@@ -125,7 +125,9 @@ export interface UploadResult {
   readonly capacityBps: number;
 }
 
-/** Port of the upload flows' iperf3 server (the download's has iperf3's default, 5201). */
+/** Port of the download flows' iperf3 server (iperf3's default). */
+export const DOWNLOAD_PORT = 5201;
+/** Port of the upload flows' iperf3 server. */
 export const UPLOAD_PORT = 5202;
 
 /** The fping probe running in the client namespace. */
@@ -319,7 +321,7 @@ class DaemonProcess {
 }
 
 /** Starts a one-test `iperf3 -s` in the server namespace (tracked by the testbed). */
-export function startIperfServer(tb: Testbed, port = 5201): Deno.ChildProcess {
+export function startIperfServer(tb: Testbed, port = DOWNLOAD_PORT): Deno.ChildProcess {
   // One test per server (-1): a client killed after a hang cannot leave the next scenario with a
   // busy server.
   const argv = tb.exec(tb.ns.server, ["iperf3", "-s", "-1", "-B", ADDR.server, "-p", `${port}`]);
@@ -334,7 +336,7 @@ export function startIperfServer(tb: Testbed, port = 5201): Deno.ChildProcess {
 }
 
 /** Waits (bounded) until `iperf3 -s` accepts connections. */
-export async function waitIperfServer(tb: Testbed, port = 5201): Promise<void> {
+export async function waitIperfServer(tb: Testbed, port = DOWNLOAD_PORT): Promise<void> {
   for (let i = 0; i < 50; i++) {
     const r = await runAsync(
       tb.exec(tb.ns.server, ["ss", "-Hltn", `sport = :${port}`]),
@@ -367,11 +369,13 @@ async function clientBytes(tb: Testbed): Promise<{ rx: number; tx: number }> {
   return { rx, tx };
 }
 
-/** `iperf3 -J` in the client namespace for the load's length: download (`-R`) or upload. */
-function runIperfClient(
+/**
+ * `iperf3 -J` with `streams` streams in the client namespace for `seconds`: download (`-R`) or
+ * upload, against the server on `port`.
+ */
+export function runIperfClient(
   tb: Testbed,
-  sch: Schedule,
-  o: { reverse: boolean; port: number },
+  o: { reverse: boolean; port: number; streams: number; seconds: number },
 ): Promise<CmdResult> {
   return runAsync(
     tb.exec(tb.ns.client, [
@@ -382,26 +386,29 @@ function runIperfClient(
       `${o.port}`,
       ...(o.reverse ? ["-R"] : []),
       "-P",
-      String(sch.streams),
+      String(o.streams),
       "-t",
-      String(sch.loadS),
+      String(o.seconds),
       "-J",
       "--connect-timeout",
       "3000",
     ]),
-    { timeoutMs: (sch.loadS + IPERF_GRACE_S) * 1000 },
+    { timeoutMs: (o.seconds + IPERF_GRACE_S) * 1000 },
   );
 }
 
-/** iperf3's receiver goodput from its exit and JSON output, or why there is none. */
-function iperfOutcome(ip: CmdResult, sch: Schedule): { bps: number; error: string } {
+/**
+ * iperf3's receiver goodput from the exit and JSON output of a `runIperfClient` of `seconds`, or
+ * why there is none.
+ */
+export function iperfOutcome(ip: CmdResult, seconds: number): { bps: number; error: string } {
   try {
     if (ip.code !== 0) {
       throw new Error(
         `iperf3 client failed (exit ${ip.code}${
           ip.code === 137
             ? ", killed after " +
-              `${sch.loadS + IPERF_GRACE_S} s`
+              `${seconds + IPERF_GRACE_S} s`
             : ""
         }): ${ip.stderr.trim()} ${ip.stdout.slice(0, 300)}`,
       );
@@ -491,9 +498,10 @@ export async function runScenario(
     sampler = new QueueSampler(tb, 200);
     const bytes0 = await clientBytes(tb);
     const loadStart = Date.now();
-    const iperf = runIperfClient(tb, sch, { reverse: true, port: 5201 });
+    const flows = { streams: sch.streams, seconds: sch.loadS };
+    const iperf = runIperfClient(tb, { reverse: true, port: DOWNLOAD_PORT, ...flows });
     const iperfUp = upServer
-      ? runIperfClient(tb, sch, { reverse: false, port: UPLOAD_PORT })
+      ? runIperfClient(tb, { reverse: false, port: UPLOAD_PORT, ...flows })
       : undefined;
     await sleepUntil(loadStart + sch.stepDownAtS * 1000);
     tb.setIspRate("down", sch.lowDownKbit);
@@ -513,7 +521,11 @@ export async function runScenario(
     if (!iperfDone) {
       for (const ns of [tb.ns.client, tb.ns.server]) {
         const ss = await runAsync(
-          tb.exec(ns, ["ss", "-tnio", "( sport = :5201 or dport = :5201 )"]),
+          tb.exec(ns, [
+            "ss",
+            "-tnio",
+            `( sport = :${DOWNLOAD_PORT} or dport = :${DOWNLOAD_PORT} )`,
+          ]),
         );
         hangInfo += `\n[ss -tnio in ${ns}]\n${ss.stdout.trim().slice(0, 1500)}`;
       }
@@ -527,10 +539,10 @@ export async function runScenario(
         hangInfo += `\n[tc -s qdisc ${dev}]\n${q.stdout.trim()}`;
       }
     }
-    const down = iperfOutcome(await iperf, sch);
+    const down = iperfOutcome(await iperf, sch.loadS);
     const iperfBps = down.bps;
     const iperfError = down.error === "" ? "" : down.error + hangInfo;
-    const up = iperfUp ? iperfOutcome(await iperfUp, sch) : undefined;
+    const up = iperfUp ? iperfOutcome(await iperfUp, sch.loadS) : undefined;
     if (daemon?.exited) throw new Error(`daemon died during the load:\n${daemon.logTail(20)}`);
     await probe.stop();
 
