@@ -229,14 +229,7 @@ export class TcpSource {
    * around a fractional time.
    */
   #ack(delivered: number): void {
-    if (this.#ackDelayS === 0 && this.#lastAckSteps <= this.#baseSteps + 1) {
-      // No ACK path (or none any more): as before, exactly one base RTT.
-      this.#lastAckSteps = this.#baseSteps;
-      const len = this.#ring.length;
-      this.#ring[len === this.#baseSteps ? this.#idx : (this.#idx + this.#baseSteps) % len] +=
-        delivered;
-      return;
-    }
+    // Without the ACK path this is exactly one base RTT (a whole number of steps).
     const steps = Math.max(this.#baseSteps + this.#ackDelayS / this.#dt, this.#lastAckSteps - 1);
     this.#lastAckSteps = steps;
     const whole = Math.floor(steps);
