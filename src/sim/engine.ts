@@ -296,26 +296,18 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let nextTick = tickS;
   const progressEvery = Math.max(1, Math.floor(steps / 100));
   const ackPath = options.ackPath ?? false;
-  const driveDown: Drive = {
+  const drive = (link: LinkDirection, tcp: TcpSource, cursor: ScheduleCursor): Drive => ({
     dt,
-    link: down,
-    tcp: tcpDown,
-    cursor: curDown,
+    link,
+    tcp,
+    cursor,
     res,
     baseRttS,
     capKbit: 0,
     ackDelayS: 0,
-  };
-  const driveUp: Drive = {
-    dt,
-    link: up,
-    tcp: tcpUp,
-    cursor: curUp,
-    res,
-    baseRttS,
-    capKbit: 0,
-    ackDelayS: 0,
-  };
+  });
+  const driveDown = drive(down, tcpDown, curDown);
+  const driveUp = drive(up, tcpUp, curUp);
   let upDelayS = 0;
 
   try {
