@@ -23,6 +23,7 @@
 import { defaultValue, settingsWithDefaults } from "../src/config/defaults.ts";
 import { type CapacityTrace, loadTrace, simulate } from "../src/sim/mod.ts";
 import { daemonPipeline } from "../src/sim/pipeline.ts";
+import { goodput } from "../tests/e2e/report.ts";
 import { CONGESTION_CONTROLS, type CongestionControl } from "../src/sim/tcp.ts";
 import { median, percentile } from "../src/util/stats.ts";
 import {
@@ -198,10 +199,11 @@ interface Dump {
     label: string;
     loaded: { p95: number };
     steady: { p95: number };
-    throughputBps: number;
+    /** null: iperf3 gave no result (its NaN through JSON). */
+    throughputBps: number | null;
     counterBps: number;
     meanCapacityBps: number;
-    upload?: { throughputBps: number; counterBps: number; capacityBps: number };
+    upload?: { throughputBps: number | null; counterBps: number; capacityBps: number };
   }[];
 }
 
@@ -234,16 +236,11 @@ async function testbedRun(
     const pick = (label: string): Figures | undefined => {
       const r = d.results.find((x) => x.label === label);
       if (!r) return undefined;
-      // JSON turns iperf3's NaN (no result) into null: the interface counter then.
-      const bps = (x: { throughputBps: number | null; counterBps: number }) =>
-        x.throughputBps !== null && Number.isFinite(x.throughputBps)
-          ? x.throughputBps
-          : x.counterBps;
       return {
         loadP95: r.loaded.p95,
         steadyP95: r.steady.p95,
-        sharePct: (100 * bps(r)) / r.meanCapacityBps,
-        upSharePct: r.upload ? (100 * bps(r.upload)) / r.upload.capacityBps : NaN,
+        sharePct: (100 * goodput(r)) / r.meanCapacityBps,
+        upSharePct: r.upload ? (100 * goodput(r.upload)) / r.upload.capacityBps : NaN,
       };
     };
     const def = pick(

@@ -13,18 +13,23 @@ function table(header: readonly string[], rows: readonly string[][]): string {
   return lines.join("\n");
 }
 
-/** iperf3's goodput, or the interface counter's rate when iperf3 gave no result. */
-export function goodput(r: ScenarioResult): number {
-  return Number.isFinite(r.throughputBps) ? r.throughputBps : r.counterBps;
+/**
+ * iperf3's goodput, or the interface counter's rate when iperf3 gave no result (NaN, or null once
+ * the result went through JSON); of a scenario's download or of its upload.
+ */
+export function goodput(
+  r: { readonly throughputBps: number | null; readonly counterBps: number },
+): number {
+  return r.throughputBps !== null && Number.isFinite(r.throughputBps)
+    ? r.throughputBps
+    : r.counterBps;
 }
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
 
 /** The upload flows' goodput (two-way load), iperf3's or the interface counter's; else NaN. */
 export function uploadGoodput(r: ScenarioResult): number {
-  const u = r.upload;
-  if (!u) return NaN;
-  return Number.isFinite(u.throughputBps) ? u.throughputBps : u.counterBps;
+  return r.upload ? goodput(r.upload) : NaN;
 }
 
 /**
