@@ -10,12 +10,15 @@
  *   deno task sim:e2e --controller capacity   # another controller than the default against EWMA
  *   deno task sim:e2e --ack-path        # the simulated ACKs wait in the upload's queues
  *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
+ *   deno task sim:e2e --testbed 5 --keep-dumps DIR   # keep each run's SQMA_E2E_DUMP as DIR/run-N.json
+ *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 4 → 10 Mbit/s under a
+ *                                       # two-way load (SQMA_E2E_SCHEDULE in the testbed)
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
  * share = delivered / capacity over the load. With `--two-way` as many upload flows as download
  * ones run over the same 30 s (the testbed's second iperf3, docs/e2e.md), and the upload's share
- * (of its constant capacity) is reported too; the probe's RTT crosses both directions' queues.
+ * (of its mean capacity) is reported too, and for each testbed run the ISP upload queue's delay; the probe's RTT crosses both directions' queues.
  * The simulated daemon decides for 6 s before the load, its reflectors have the testbed's small
  * jitter and its flows learn of a loss one round trip later (docs/controllers.md, "In the e2e
  * testbed").
@@ -28,15 +31,20 @@ import { CONGESTION_CONTROLS, type CongestionControl } from "../src/sim/tcp.ts";
 import { median, percentile } from "../src/util/stats.ts";
 import {
   DELAY_THRESHOLD_MS,
+  describeSchedule,
   ISP_BUFFER_MS,
   LOAD_SETTLE_MS,
+  namedSchedule,
   NUM_REFLECTORS,
   SCHEDULE,
+  SCHEDULE_NAMES,
+  type ScheduleName,
+  scheduleName,
   TRANSIENT_MS,
 } from "../tests/e2e/setup.ts";
+import type { Schedule } from "../tests/e2e/scenario.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const TRACE = `${ROOT}data/traces/e2e.csv`;
 const SEEDS = [1, 2, 3, 4, 5];
 /** Base RTT of the testbed's bulk flows: veth pairs in namespaces, no added delay. */
 const TESTBED_BULK_RTT_MS = 1;
@@ -58,6 +66,8 @@ interface Figures {
   sharePct: number;
   /** The upload's share of its capacity, % (two-way load; NaN otherwise). */
   upSharePct: number;
+  /** Testbed, two-way load: the ISP upload queue's median delay between the steps, ms. */
+  ispUpQueueMs?: number;
 }
 
 function usage(message: string): never {
@@ -73,8 +83,12 @@ function parseArgs(
   controller: string;
   ackPath: boolean;
   twoWay: boolean;
+  schedule: ScheduleName;
+  keepDumps: string | undefined;
 } {
+  let keepDumps: string | undefined;
   let testbedRuns = 0;
+  let schedule: ScheduleName = "download-step";
   let ackPath = false;
   let twoWay = false;
   let cc: CongestionControl | undefined;
@@ -96,9 +110,18 @@ function parseArgs(
       if (controller === "" || controller === "ewma") usage("--controller: a controller but ewma");
     } else if (a === "--ack-path") ackPath = true;
     else if (a === "--two-way") twoWay = true;
-    else usage(`unknown argument ${a}`);
+    else if (a === "--schedule") {
+      try {
+        schedule = scheduleName(args[++i]);
+      } catch {
+        usage(`--schedule: expected one of ${SCHEDULE_NAMES.join(", ")}`);
+      }
+    } else if (a === "--keep-dumps") {
+      keepDumps = args[++i];
+      if (!keepDumps) usage("--keep-dumps: expected a directory");
+    } else usage(`unknown argument ${a}`);
   }
-  return { testbedRuns, cc, controller, ackPath, twoWay };
+  return { testbedRuns, cc, controller, ackPath, twoWay, schedule, keepDumps };
 }
 
 /** `trace` with `leadS` seconds of its first capacity before it. */
@@ -119,15 +142,15 @@ async function simFigures(
   o: { cc: CongestionControl; ackPath: boolean; twoWay: boolean },
 ): Promise<Figures> {
   const trace = withLead(
-    await loadTrace(TRACE, { durationS: SCHEDULE.loadS, seed: 1 }),
+    await loadTrace(TRACE, { durationS: SCH.loadS, seed: 1 }),
     TESTBED_LEAD_S,
   );
   const perSeed: Figures[] = [];
   for (const seed of SEEDS) {
     const settings = settingsWithDefaults({
       ...(controller === "default" ? {} : { rate_controller: controller }),
-      base_dl_rate: SCHEDULE.highDownKbit,
-      base_ul_rate: SCHEDULE.upKbit,
+      base_dl_rate: SCH.highDownKbit,
+      base_ul_rate: SCH.upKbit,
       shaper: "tbf",
       pinger: "fping",
       dl_max_delta_owd: DELAY_THRESHOLD_MS,
@@ -138,14 +161,14 @@ async function simFigures(
     let nextProbe = TESTBED_LEAD_S + LOAD_SETTLE_MS / 1000;
     const bulk = {
       start: TESTBED_LEAD_S,
-      end: TESTBED_LEAD_S + SCHEDULE.loadS,
+      end: TESTBED_LEAD_S + SCH.loadS,
       kind: "tcp",
     } as const;
     const [run] = await simulate({
       settings,
       trace,
       load: { name: o.twoWay ? "two-way" : "download", down: [bulk], up: o.twoWay ? [bulk] : [] },
-      durationS: TESTBED_LEAD_S + SCHEDULE.loadS,
+      durationS: TESTBED_LEAD_S + SCH.loadS,
       seed,
       pipeline: (hooks) => daemonPipeline(hooks),
       engine: {
@@ -153,7 +176,7 @@ async function simFigures(
         bufferScales: true,
         // The router's download shaper is on its LAN egress: the daemon's probes skip it.
         downShaperOnLan: true,
-        flows: SCHEDULE.streams,
+        flows: SCH.streams,
         bulkRttMs: TESTBED_BULK_RTT_MS,
         cc: o.cc,
         ackPath: o.ackPath,
@@ -164,14 +187,14 @@ async function simFigures(
         // A probe every 100 ms, as the testbed's fping: its RTT is both directions' added delay.
         onStep: (t, downMs, upMs) => {
           if (t + 1e-9 < nextProbe) return;
-          nextProbe += SCHEDULE.probePeriodMs / 1000;
+          nextProbe += SCH.probePeriodMs / 1000;
           rtt.push({ t: t - TESTBED_LEAD_S, ms: downMs + upMs });
         },
       },
     });
     const transient = (t: number) =>
-      (t >= SCHEDULE.stepDownAtS && t < SCHEDULE.stepDownAtS + TRANSIENT_MS / 1000) ||
-      (t >= SCHEDULE.stepUpAtS && t < SCHEDULE.stepUpAtS + TRANSIENT_MS / 1000);
+      (t >= SCH.stepDownAtS && t < SCH.stepDownAtS + TRANSIENT_MS / 1000) ||
+      (t >= SCH.stepUpAtS && t < SCH.stepUpAtS + TRANSIENT_MS / 1000);
     perSeed.push({
       loadP95: percentile(rtt.map((s) => s.ms), 95),
       steadyP95: percentile(rtt.filter((s) => !transient(s.t)).map((s) => s.ms), 95),
@@ -204,13 +227,14 @@ interface Dump {
     counterBps: number;
     meanCapacityBps: number;
     upload?: { throughputBps: number | null; counterBps: number; capacityBps: number };
+    ispUpQueueMs?: { betweenStepsP50: number | null };
   }[];
 }
 
 /** One testbed run with both controllers; undefined (and the reason printed) if it failed. */
 async function testbedRun(
   i: number,
-  o: { controller: string; twoWay: boolean },
+  o: { controller: string; twoWay: boolean; schedule: ScheduleName; keepDumps?: string },
 ): Promise<{ def: Figures; ewma: Figures; cc: string } | undefined> {
   const dump = await Deno.makeTempFile({ prefix: "sqma-e2e-dump-", suffix: ".json" });
   try {
@@ -221,6 +245,7 @@ async function testbedRun(
         SQMA_E2E_DUMP: dump,
         SQMA_E2E_CONTROLLERS: `${o.controller},ewma`,
         SQMA_E2E_TWO_WAY: o.twoWay ? "1" : "0",
+        SQMA_E2E_SCHEDULE: o.schedule,
         NO_COLOR: "1",
       },
       stdout: "piped",
@@ -232,6 +257,7 @@ async function testbedRun(
       console.error(`testbed run ${i}: no results (exit ${out.code}):\n${tail}`);
       return undefined;
     }
+    if (o.keepDumps) await Deno.writeTextFile(`${o.keepDumps}/run-${i}.json`, text);
     const d = JSON.parse(text) as Dump;
     const pick = (label: string): Figures | undefined => {
       const r = d.results.find((x) => x.label === label);
@@ -241,6 +267,7 @@ async function testbedRun(
         steadyP95: r.steady.p95,
         sharePct: (100 * goodput(r)) / r.meanCapacityBps,
         upSharePct: r.upload ? (100 * goodput(r.upload)) / r.upload.capacityBps : NaN,
+        ispUpQueueMs: r.ispUpQueueMs?.betweenStepsP50 ?? undefined,
       };
     };
     const def = pick(
@@ -261,18 +288,30 @@ async function testbedRun(
 function row(where: string, name: string, f: Figures): string {
   return `${where.padEnd(8)} ${name.padEnd(16)} ${f.loadP95.toFixed(1).padStart(11)} ` +
     `${f.steadyP95.toFixed(1).padStart(13)} ${f.sharePct.toFixed(1).padStart(7)}` +
-    (twoWay ? ` ${f.upSharePct.toFixed(1).padStart(10)}` : "");
+    (twoWay ? ` ${f.upSharePct.toFixed(1).padStart(10)}` : "") +
+    (f.ispUpQueueMs !== undefined ? ` ${f.ispUpQueueMs.toFixed(0).padStart(17)}` : "");
 }
 
 function meets(def: Figures, ewma: Figures): boolean {
   return def.loadP95 <= TARGET_P95_RATIO * ewma.loadP95 && def.sharePct >= ewma.sharePct;
 }
 
-const { testbedRuns, cc: ccArg, controller, ackPath, twoWay } = parseArgs(Deno.args);
+const args = parseArgs(Deno.args);
+const { testbedRuns, cc: ccArg, controller, ackPath } = args;
+const { schedule: SCH, trace: TRACE }: { schedule: Schedule; trace: string } = namedSchedule(
+  args.schedule,
+  { streams: SCHEDULE.streams, twoWay: args.twoWay },
+);
+const twoWay = SCH.twoWay;
 const name = controller === "default" ? `default (${DEFAULT_CONTROLLER})` : controller;
 const runs: { def: Figures; ewma: Figures; cc: string }[] = [];
 for (let i = 1; i <= testbedRuns; i++) {
-  const r = await testbedRun(i, { controller, twoWay });
+  const r = await testbedRun(i, {
+    controller,
+    twoWay,
+    schedule: args.schedule,
+    keepDumps: args.keepDumps,
+  });
   if (r) runs.push(r);
 }
 // The simulated flows follow the testbed's congestion control when it ran (cubic, or reno where
@@ -286,16 +325,15 @@ const simDef = await simFigures(controller, { cc, ackPath, twoWay });
 const simEwma = await simFigures("ewma", { cc, ackPath, twoWay });
 
 console.log(
-  `e2e schedule ${SCHEDULE.highDownKbit / 1000}→${SCHEDULE.lowDownKbit / 1000}→` +
-    `${SCHEDULE.highDownKbit / 1000} Mbit/s down, ${SCHEDULE.streams} ${cc} flows` +
-    (twoWay ? ` each way (${SCHEDULE.upKbit / 1000} Mbit/s up), ` : ", ") +
+  `e2e schedule ${args.schedule}: ${describeSchedule(SCH)}, ${SCH.streams} ${cc} flows` +
+    (twoWay ? " each way, " : ", ") +
     `ISP buffer ${ISP_BUFFER_MS} ms, router tbf, fping (RTT only), thresholds ` +
     `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}` +
     (ackPath ? "; simulated ACKs through the upload's queues" : ""),
 );
 console.log(
   `${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %` +
-    (twoWay ? " up share %" : ""),
+    (twoWay ? " up share % ISP up q ms (steps)" : ""),
 );
 console.log(row("sim", name, simDef));
 console.log(row("sim", "ewma", simEwma));

@@ -18,6 +18,7 @@ import {
 } from "./scenario.ts";
 import {
   DELAY_THRESHOLD_MS,
+  describeSchedule,
   ISP_BUFFER_MS,
   NUM_REFLECTORS,
   ROUTER_BUFFER_MS,
@@ -257,9 +258,7 @@ Deno.test({
     Deno.removeSignalListener("SIGTERM", handlers.SIGTERM);
     globalThis.removeEventListener("unload", onUnload);
     console.log(
-      `\ne2e results (ISP ${SCHEDULE.highDownKbit / 1000}→${SCHEDULE.lowDownKbit / 1000}→` +
-        `${SCHEDULE.highDownKbit / 1000} Mbit/s down at ${SCHEDULE.stepDownAtS}/` +
-        `${SCHEDULE.stepUpAtS} s of ${SCHEDULE.loadS} s, ${ISP_BUFFER_MS} ms buffer; ` +
+      `\ne2e results (${describeSchedule(SCHEDULE)}, ${ISP_BUFFER_MS} ms buffer; ` +
         `router ${SHAPER}; ${SCHEDULE.streams} iperf3 -R streams` +
         (SCHEDULE.twoWay ? ` and ${SCHEDULE.streams} upload streams, ` : ", ") +
         `${tb?.congestionControl || CONGESTION_CONTROL})\n` +
@@ -337,10 +336,16 @@ function daemonFailures(r: ScenarioResult, unshaped: ScenarioResult): string[] {
   const after = r.stats.filter((s) =>
     s.timeMs > r.times.stepDown && s.timeMs <= r.times.stepDown + STEP_REACTION_MS
   );
-  if (!after.some((s) => s.dlrate < SCHEDULE.lowDownKbit)) {
+  // The step reaction of each direction whose capacity steps down.
+  const stepped = [
+    { what: "download", low: SCHEDULE.lowDownKbit, high: SCHEDULE.highDownKbit, key: "dlrate" },
+    { what: "upload", low: SCHEDULE.lowUpKbit, high: SCHEDULE.upKbit, key: "uprate" },
+  ] as const;
+  for (const { what, low, high, key } of stepped) {
+    if (low === high || after.some((s) => s[key] < low)) continue;
     failures.push(
-      `download rate not below ${SCHEDULE.lowDownKbit} kbit/s within ` +
-        `${STEP_REACTION_MS / 1000} s of the step down: [${after.map((s) => s.dlrate).join(", ")}]`,
+      `${what} rate not below ${low} kbit/s within ${STEP_REACTION_MS / 1000} s of the ` +
+        `step down: [${after.map((s) => s[key]).join(", ")}]`,
     );
   }
   return failures.concat(stallFailures(r));

@@ -43,6 +43,8 @@ export function formatResultTable(results: readonly ScenarioResult[]): string {
       ? [
         Number.isFinite(uploadGoodput(r)) ? (uploadGoodput(r) / 1e6).toFixed(2) : "-",
         r.upload ? ((100 * uploadGoodput(r)) / r.upload.capacityBps).toFixed(0) : "-",
+        r.ispUpQueueMs ? `${r.ispUpQueueMs.p50.toFixed(0)}/${r.ispUpQueueMs.p95.toFixed(0)}` : "-",
+        r.ispUpQueueMs ? r.ispUpQueueMs.betweenStepsP50.toFixed(0) : "-",
       ]
       : [];
   return table(
@@ -59,7 +61,7 @@ export function formatResultTable(results: readonly ScenarioResult[]): string {
       "share %",
       "ISP q p50/p95 ms",
       "router q p95 KB",
-      ...(twoWay ? ["up Mbit/s", "up share %"] : []),
+      ...(twoWay ? ["up Mbit/s", "up share %", "ISP up q p50/p95 ms", "… between steps"] : []),
     ],
     results.map((r) => [
       r.label,
@@ -102,7 +104,10 @@ export function formatRateTrace(
   );
 }
 
-/** Queue samples between `fromS` and `toS` relative to `refMs` (ISP and router backlog, KB). */
+/**
+ * Queue samples between `fromS` and `toS` relative to `refMs` (ISP and router backlog, KB; the
+ * upload's too when sampled).
+ */
 export function formatQueueTrace(
   samples: readonly QueueSample[],
   refMs: number,
@@ -111,12 +116,15 @@ export function formatQueueTrace(
   const picked = samples.filter((q) =>
     q.tMs >= refMs + window.fromS * 1000 && q.tMs <= refMs + window.toS * 1000
   );
+  const upload = picked.some((q) => q.ispUpBytes !== undefined);
+  const kb = (b: number | undefined) => (b === undefined ? "-" : (b / 1000).toFixed(1));
   return table(
-    ["t-step s", "ISP KB", "router KB"],
+    ["t-step s", "ISP KB", "router KB", ...(upload ? ["ISP up KB", "router up KB"] : [])],
     picked.map((q) => [
       ((q.tMs - refMs) / 1000).toFixed(2),
-      (q.ispBytes / 1000).toFixed(1),
-      (q.routerBytes / 1000).toFixed(1),
+      kb(q.ispBytes),
+      kb(q.routerBytes),
+      ...(upload ? [kb(q.ispUpBytes), kb(q.routerUpBytes)] : []),
     ]),
   );
 }

@@ -34,8 +34,10 @@ export interface Schedule {
   readonly highDownKbit: number;
   /** Low ISP download capacity, kbit/s. */
   readonly lowDownKbit: number;
-  /** ISP upload capacity, kbit/s (constant). */
+  /** ISP upload capacity outside the steps, kbit/s. */
   readonly upKbit: number;
+  /** ISP upload capacity between the steps, kbit/s (`upKbit` for a constant upload). */
+  readonly lowUpKbit: number;
   /** Parallel iperf3 streams. */
   readonly streams: number;
   /**
@@ -95,6 +97,11 @@ export interface ScenarioResult {
   readonly times: { loadStart: number; stepDown: number; stepUp: number; loadEnd: number };
   /** ISP download queue delay (backlog ÷ capacity) under load, ms, sampled every 200 ms. */
   readonly ispQueueMs: { p50: number; p95: number };
+  /**
+   * ISP upload queue delay (backlog ÷ capacity) under load, ms, and its median between the steps
+   * (from 1 s after the step down): two-way load only.
+   */
+  readonly ispUpQueueMs?: { p50: number; p95: number; betweenStepsP50: number };
   /** Router download shaper backlog p95 under load, bytes. */
   readonly routerQueueP95Bytes: number;
   /** RTT under load excluding the 3 s after each capacity change (steady state). */
@@ -121,7 +128,7 @@ export interface UploadResult {
   readonly iperfError: string;
   /** Bytes sent by the client interface during the load window, bit/s (cross-check). */
   readonly counterBps: number;
-  /** ISP upload capacity (constant), bit/s. */
+  /** Time-weighted mean ISP upload capacity over the load, bit/s. */
   readonly capacityBps: number;
 }
 
@@ -172,7 +179,10 @@ class RttProbe {
   }
 }
 
-/** One queue-length sample: backlog in bytes of the ISP download and router download queues. */
+/**
+ * One queue-length sample: backlog in bytes of the ISP download and router download queues (and,
+ * under a two-way load, of the upload ones).
+ */
 export interface QueueSample {
   /** Wall-clock ms. */
   readonly tMs: number;
@@ -180,6 +190,10 @@ export interface QueueSample {
   readonly ispBytes: number;
   /** Router download shaper backlog, bytes. */
   readonly routerBytes: number;
+  /** ISP upload backlog, bytes (two-way load only). */
+  readonly ispUpBytes?: number;
+  /** Router upload shaper backlog, bytes (two-way load only). */
+  readonly routerUpBytes?: number;
 }
 
 /**
@@ -206,13 +220,17 @@ export function longestStuckBacklogMs(samples: readonly QueueSample[]): {
   return best;
 }
 
-/** Samples both download queues every `periodMs` until stopped (diagnostics). */
+/**
+ * Samples both download queues every `periodMs` until stopped (diagnostics); with `upload` the
+ * upload ones too (two-way load).
+ */
 class QueueSampler {
   readonly samples: QueueSample[] = [];
   #stopped = false;
   readonly #loop: Promise<void>;
 
-  constructor(tb: Testbed, periodMs: number) {
+  constructor(tb: Testbed, o: { periodMs: number; upload: boolean }) {
+    const { periodMs } = o;
     const backlog = async (ns: string, dev: string): Promise<number> => {
       const r = await runAsync(tb.exec(ns, ["tc", "-s", "-j", "qdisc", "show", "dev", dev]), {
         timeoutMs: 2000,
@@ -229,7 +247,15 @@ class QueueSampler {
           backlog(tb.ns.isp, IFACE.ispCpe),
           backlog(tb.ns.router, IFACE.routerLan),
         ]);
-        this.samples.push({ tMs, ispBytes, routerBytes });
+        if (!o.upload) {
+          this.samples.push({ tMs, ispBytes, routerBytes });
+        } else {
+          const [ispUpBytes, routerUpBytes] = await Promise.all([
+            backlog(tb.ns.isp, IFACE.ispSrv),
+            backlog(tb.ns.router, IFACE.routerWan),
+          ]);
+          this.samples.push({ tMs, ispBytes, routerBytes, ispUpBytes, routerUpBytes });
+        }
         await sleep(Math.max(0, tMs + periodMs - Date.now()));
       }
     })();
@@ -419,6 +445,31 @@ export function iperfOutcome(ip: CmdResult, seconds: number): { bps: number; err
   }
 }
 
+/**
+ * The ISP upload queue's delay (backlog ÷ the upload capacity at the sample's time), ms: p50 and p95
+ * of `samples`, and the median of those from 1 s after the step down to the step up (where the
+ * `upload-step` schedule's queue should be full: its buffer's delay, docs/e2e.md).
+ */
+export function ispUpQueueDelays(
+  samples: readonly QueueSample[],
+  o: { stepDown: number; stepUp: number; schedule: Schedule },
+): { p50: number; p95: number; betweenStepsP50: number } {
+  const between = (tMs: number) => tMs >= o.stepDown && tMs < o.stepUp;
+  const delays = samples.filter((q) => Number.isFinite(q.ispUpBytes)).map((q) => ({
+    tMs: q.tMs,
+    ms: ((q.ispUpBytes ?? NaN) * 8) /
+      (between(q.tMs) ? o.schedule.lowUpKbit : o.schedule.upKbit),
+  }));
+  return {
+    p50: percentile(delays.map((d) => d.ms), 50),
+    p95: percentile(delays.map((d) => d.ms), 95),
+    betweenStepsP50: percentile(
+      delays.filter((d) => d.tMs >= o.stepDown + 1000 && d.tMs < o.stepUp).map((d) => d.ms),
+      50,
+    ),
+  };
+}
+
 /** Sleeps until wall-clock `tMs` (no-op if already past). */
 function sleepUntil(tMs: number): Promise<void> {
   return sleep(Math.max(0, tMs - Date.now()));
@@ -495,7 +546,7 @@ export async function runScenario(
     await waitIperfServer(tb);
     if (upServer) await waitIperfServer(tb, UPLOAD_PORT);
     const idleFrom = Date.now() - 1000;
-    sampler = new QueueSampler(tb, 200);
+    sampler = new QueueSampler(tb, { periodMs: 200, upload: sch.twoWay });
     const bytes0 = await clientBytes(tb);
     const loadStart = Date.now();
     const flows = { streams: sch.streams, seconds: sch.loadS };
@@ -504,10 +555,12 @@ export async function runScenario(
       ? runIperfClient(tb, { reverse: false, port: UPLOAD_PORT, ...flows })
       : undefined;
     await sleepUntil(loadStart + sch.stepDownAtS * 1000);
-    tb.setIspRate("down", sch.lowDownKbit);
+    if (sch.lowDownKbit !== sch.highDownKbit) tb.setIspRate("down", sch.lowDownKbit);
+    if (sch.lowUpKbit !== sch.upKbit) tb.setIspRate("up", sch.lowUpKbit);
     const stepDown = Date.now();
     await sleepUntil(loadStart + sch.stepUpAtS * 1000);
-    tb.setIspRate("down", sch.highDownKbit);
+    if (sch.lowDownKbit !== sch.highDownKbit) tb.setIspRate("down", sch.highDownKbit);
+    if (sch.lowUpKbit !== sch.upKbit) tb.setIspRate("up", sch.upKbit);
     const stepUp = Date.now();
     await sleepUntil(loadStart + sch.loadS * 1000);
     const loadEnd = Date.now();
@@ -558,10 +611,10 @@ export async function runScenario(
       (tMs >= stepDown && tMs < stepUp ? sch.lowDownKbit : sch.highDownKbit) * 1000;
     const queueMs = (bytes: number, tMs: number) => (bytes * 8 * 1000) / capacityAt(tMs);
     const qs = sampler.samples.filter((q) => q.tMs >= loadStart + 1000);
-    const hi = sch.highDownKbit * 1000;
-    const lo = sch.lowDownKbit * 1000;
     const total = (loadEnd - loadStart) / 1000;
     const lowS = (stepUp - stepDown) / 1000;
+    const meanBps = (hiKbit: number, loKbit: number) =>
+      (hiKbit * 1000 * (total - lowS) + loKbit * 1000 * lowS) / total;
     return {
       kind,
       label: options.label ?? kind,
@@ -579,12 +632,12 @@ export async function runScenario(
       throughputBps: iperfBps,
       iperfError,
       counterBps: ((bytes1.rx - bytes0.rx) * 8 * 1000) / (loadEnd - loadStart),
-      meanCapacityBps: (hi * (total - lowS) + lo * lowS) / total,
+      meanCapacityBps: meanBps(sch.highDownKbit, sch.lowDownKbit),
       upload: up && {
         throughputBps: up.bps,
         iperfError: up.error,
         counterBps: ((bytes1.tx - bytes0.tx) * 8 * 1000) / (loadEnd - loadStart),
-        capacityBps: sch.upKbit * 1000,
+        capacityBps: meanBps(sch.upKbit, sch.lowUpKbit),
       },
       times: { loadStart, stepDown, stepUp, loadEnd },
       warmupS,
@@ -593,6 +646,9 @@ export async function runScenario(
         p95: percentile(qs.map((q) => queueMs(q.ispBytes, q.tMs)), 95),
       },
       routerQueueP95Bytes: percentile(qs.map((q) => q.routerBytes), 95),
+      ispUpQueueMs: sch.twoWay
+        ? ispUpQueueDelays(qs, { stepDown, stepUp, schedule: sch })
+        : undefined,
       queues: sampler.samples,
       stats,
       daemonLogTail,

@@ -1,18 +1,41 @@
-import { assertEquals } from "../../src/util/assert.ts";
+import { assertEquals, assertThrows } from "../../src/util/assert.ts";
 import { capacityAt, loadTrace } from "../../src/sim/trace.ts";
-import { SCHEDULE } from "./setup.ts";
+import { namedSchedule, SCHEDULE_NAMES, scheduleName } from "./setup.ts";
 
-const TRACE = new URL("../../data/traces/e2e.csv", import.meta.url).pathname;
+for (const name of SCHEDULE_NAMES) {
+  Deno.test(`the ${name} schedule's trace is the testbed's capacity schedule`, async () => {
+    const { schedule: s, trace: path } = namedSchedule(name, { streams: 8, twoWay: false });
+    const trace = await loadTrace(path, { durationS: s.loadS, seed: 1 });
+    const at = (dir: "down" | "up", t: number) => capacityAt(trace, dir, t);
+    const { stepDownAtS: down, stepUpAtS: up } = s;
+    for (
+      const [dir, hi, lo] of [["down", s.highDownKbit, s.lowDownKbit], [
+        "up",
+        s.upKbit,
+        s.lowUpKbit,
+      ]] as const
+    ) {
+      assertEquals(at(dir, 0), hi);
+      assertEquals(at(dir, down - 0.05), hi);
+      assertEquals(at(dir, down + 0.05), lo);
+      assertEquals(at(dir, up - 0.05), lo);
+      assertEquals(at(dir, up + 0.05), hi);
+      assertEquals(at(dir, s.loadS - 0.05), hi);
+    }
+  });
+}
 
-Deno.test("data/traces/e2e.csv is the testbed's capacity schedule", async () => {
-  const trace = await loadTrace(TRACE, { durationS: SCHEDULE.loadS, seed: 1 });
-  const at = (dir: "down" | "up", t: number) => capacityAt(trace, dir, t);
-  const { stepDownAtS: down, stepUpAtS: up } = SCHEDULE;
-  assertEquals(at("down", 0), SCHEDULE.highDownKbit);
-  assertEquals(at("down", down - 0.05), SCHEDULE.highDownKbit);
-  assertEquals(at("down", down + 0.05), SCHEDULE.lowDownKbit);
-  assertEquals(at("down", up - 0.05), SCHEDULE.lowDownKbit);
-  assertEquals(at("down", up + 0.05), SCHEDULE.highDownKbit);
-  assertEquals(at("down", SCHEDULE.loadS - 0.05), SCHEDULE.highDownKbit);
-  for (const t of [0, down + 1, up + 1]) assertEquals(at("up", t), SCHEDULE.upKbit);
+Deno.test("the upload-step schedule steps only the upload and loads both directions", () => {
+  const { schedule: s } = namedSchedule("upload-step", { streams: 8, twoWay: false });
+  assertEquals(s.lowDownKbit, s.highDownKbit);
+  assertEquals(s.lowUpKbit < s.upKbit, true);
+  assertEquals(s.twoWay, true);
+  const d = namedSchedule("download-step", { streams: 8, twoWay: false }).schedule;
+  assertEquals([d.lowUpKbit, d.twoWay], [d.upKbit, false]);
+});
+
+Deno.test("SQMA_E2E_SCHEDULE: the default, a name, and an unknown name", () => {
+  assertEquals(scheduleName(undefined), "download-step");
+  assertEquals(scheduleName("upload-step"), "upload-step");
+  assertThrows(() => scheduleName("up"), Error);
 });
