@@ -11,7 +11,7 @@
  *   deno task sim:e2e --ack-path        # the simulated ACKs wait in the upload's queues
  *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
  *   deno task sim:e2e --testbed 5 --keep-dumps DIR   # keep each run's SQMA_E2E_DUMP as DIR/run-N.json
- *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 4 → 10 Mbit/s under a
+ *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 1.5 → 10 Mbit/s under a
  *                                       # two-way load (SQMA_E2E_SCHEDULE in the testbed)
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s

@@ -15,9 +15,10 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 
 /**
  * The schedule `name` and its trace for the simulator. `download-step` (the default): ISP
- * download 20 → 8 → 20 Mbit/s, upload 10 Mbit/s. `upload-step`: download 20 Mbit/s, upload 10 → 4
- * → 10 Mbit/s under a two-way load, so the ISP's upload queue fills with the download's ACKs in
- * it (docs/controllers.md, "An ISP upload queue that fills").
+ * download 20 → 8 → 20 Mbit/s, upload 10 Mbit/s. `upload-step`: download 20 Mbit/s, upload 10 →
+ * 1.5 → 10 Mbit/s under a two-way load: the dip lies below the daemon's upload floor (20 % of the
+ * 10 Mbit/s base), so the ISP's upload queue fills whatever the controller does and the download's
+ * ACKs wait in it (docs/controllers.md, "An ISP upload queue that fills").
  */
 export function namedSchedule(
   name: ScheduleName,
@@ -35,7 +36,7 @@ export function namedSchedule(
   };
   return name === "upload-step"
     ? {
-      schedule: { ...common, lowDownKbit: 20_000, lowUpKbit: 4_000, twoWay: true },
+      schedule: { ...common, lowDownKbit: 20_000, lowUpKbit: 1_500, twoWay: true },
       trace: `${ROOT}data/traces/e2e_upload_step.csv`,
     }
     : {
