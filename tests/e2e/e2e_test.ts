@@ -6,7 +6,7 @@
  */
 import { assert } from "../../src/util/assert.ts";
 import { needs } from "../../src/util/netns_testing.ts";
-import { defaultValue } from "../../src/config/defaults.ts";
+import { defaultValue, settingsWithDefaults } from "../../src/config/defaults.ts";
 import { runAsync } from "./cmd.ts";
 import { daemonRunArgv, testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
 import { formatQueueTrace, formatRateTrace, formatResultTable, goodput } from "./report.ts";
@@ -336,16 +336,33 @@ function daemonFailures(r: ScenarioResult, unshaped: ScenarioResult): string[] {
   const after = r.stats.filter((s) =>
     s.timeMs > r.times.stepDown && s.timeMs <= r.times.stepDown + STEP_REACTION_MS
   );
-  // The step reaction of each direction whose capacity steps down.
+  // The step reaction of each direction whose capacity steps down: below the new capacity, or at
+  // the daemon's floor when the new capacity lies below it (the upload-step schedule).
+  const floors = settingsWithDefaults({
+    base_dl_rate: SCHEDULE.highDownKbit,
+    base_ul_rate: SCHEDULE.upKbit,
+  });
   const stepped = [
-    { what: "download", low: SCHEDULE.lowDownKbit, high: SCHEDULE.highDownKbit, key: "dlrate" },
-    { what: "upload", low: SCHEDULE.lowUpKbit, high: SCHEDULE.upKbit, key: "uprate" },
+    {
+      what: "download",
+      low: SCHEDULE.lowDownKbit,
+      high: SCHEDULE.highDownKbit,
+      floor: floors.min_dl_rate,
+      key: "dlrate",
+    },
+    {
+      what: "upload",
+      low: SCHEDULE.lowUpKbit,
+      high: SCHEDULE.upKbit,
+      floor: floors.min_ul_rate,
+      key: "uprate",
+    },
   ] as const;
-  for (const { what, low, high, key } of stepped) {
-    if (low === high || after.some((s) => s[key] < low)) continue;
+  for (const { what, low, high, floor, key } of stepped) {
+    if (low === high || after.some((s) => s[key] < low || s[key] <= floor)) continue;
     failures.push(
-      `${what} rate not below ${low} kbit/s within ${STEP_REACTION_MS / 1000} s of the ` +
-        `step down: [${after.map((s) => s[key]).join(", ")}]`,
+      `${what} rate not below ${low} kbit/s (or at its floor ${floor}) within ` +
+        `${STEP_REACTION_MS / 1000} s of the step down: [${after.map((s) => s[key]).join(", ")}]`,
     );
   }
   return failures.concat(stallFailures(r));
