@@ -18,7 +18,9 @@
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
  * share = delivered / capacity over the load. With `--two-way` as many upload flows as download
  * ones run over the same 30 s (the testbed's second iperf3, docs/e2e.md), and the upload's share
- * (of its mean capacity) is reported too, and for each testbed run the ISP upload queue's delay; the probe's RTT crosses both directions' queues.
+ * (of its mean capacity) is reported too, and for each testbed run the ISP upload queue's delay
+ * between the steps; below the table, the download's mean rate and delivery before, between and
+ * after the steps; the probe's RTT crosses both directions' queues.
  * The simulated daemon decides for 6 s before the load, its reflectors have the testbed's small
  * jitter and its flows learn of a loss one round trip later (docs/controllers.md, "In the e2e
  * testbed").
@@ -26,7 +28,7 @@
 import { defaultValue, settingsWithDefaults } from "../src/config/defaults.ts";
 import { type CapacityTrace, loadTrace, simulate } from "../src/sim/mod.ts";
 import { daemonPipeline } from "../src/sim/pipeline.ts";
-import { goodput } from "../tests/e2e/report.ts";
+import { goodput, phaseMeans, PHASES, type RatePoint } from "../tests/e2e/report.ts";
 import { CONGESTION_CONTROLS, type CongestionControl } from "../src/sim/tcp.ts";
 import { median, percentile } from "../src/util/stats.ts";
 import {
@@ -68,6 +70,11 @@ interface Figures {
   upSharePct: number;
   /** Testbed, two-way load: the ISP upload queue's median delay between the steps, ms. */
   ispUpQueueMs?: number;
+  /**
+   * The download's mean rate and delivery (kbit/s) before, between and after the steps: the
+   * simulator's series; the testbed daemon's statistics (rate, rate × load).
+   */
+  phases: { rate: number; delivered: number }[];
 }
 
 function usage(message: string): never {
@@ -195,7 +202,14 @@ async function simFigures(
     const transient = (t: number) =>
       (t >= SCH.stepDownAtS && t < SCH.stepDownAtS + TRANSIENT_MS / 1000) ||
       (t >= SCH.stepUpAtS && t < SCH.stepUpAtS + TRANSIENT_MS / 1000);
+    const ser = run.series;
+    const points: RatePoint[] = Array.from(ser.down.shaper, (rate, i) => ({
+      tS: i * ser.stepS - TESTBED_LEAD_S,
+      rate,
+      delivered: ser.down.throughput[i],
+    }));
     perSeed.push({
+      phases: phaseMeans(points, SCH),
       loadP95: percentile(rtt.map((s) => s.ms), 95),
       steadyP95: percentile(rtt.filter((s) => !transient(s.t)).map((s) => s.ms), 95),
       sharePct: run.down.utilisationPct ?? NaN,
@@ -211,6 +225,10 @@ function medianFigures(list: readonly Figures[]): Figures {
     steadyP95: median(list.map((f) => f.steadyP95)),
     sharePct: median(list.map((f) => f.sharePct)),
     upSharePct: median(list.map((f) => f.upSharePct)),
+    phases: PHASES.map((_, i) => ({
+      rate: median(list.map((f) => f.phases[i].rate)),
+      delivered: median(list.map((f) => f.phases[i].delivered)),
+    })),
   };
 }
 
@@ -228,6 +246,8 @@ interface Dump {
     meanCapacityBps: number;
     upload?: { throughputBps: number | null; counterBps: number; capacityBps: number };
     ispUpQueueMs?: { betweenStepsP50: number | null };
+    times: { loadStart: number };
+    stats: { timeMs: number; dlrate: number; rxload: number }[];
   }[];
 }
 
@@ -268,6 +288,14 @@ async function testbedRun(
         sharePct: (100 * goodput(r)) / r.meanCapacityBps,
         upSharePct: r.upload ? (100 * goodput(r.upload)) / r.upload.capacityBps : NaN,
         ispUpQueueMs: r.ispUpQueueMs?.betweenStepsP50 ?? undefined,
+        phases: phaseMeans(
+          r.stats.map((x) => ({
+            tS: (x.timeMs - r.times.loadStart) / 1000,
+            rate: x.dlrate,
+            delivered: x.dlrate * x.rxload,
+          })),
+          SCH,
+        ),
       };
     };
     const def = pick(
@@ -360,3 +388,16 @@ if (runs.length > 0) {
   );
 }
 console.log(`sim: ${name} ${meets(simDef, simEwma) ? "meets" : "misses"} the same target`);
+console.log(`download rate / delivered, Mbit/s (means; ${PHASES.join(" | ")}):`);
+const phaseRow = (where: string, who: string, f: Figures) =>
+  console.log(
+    `${where.padEnd(8)} ${who.padEnd(16)} ` +
+      f.phases.map((p) => `${(p.rate / 1000).toFixed(1)} / ${(p.delivered / 1000).toFixed(1)}`)
+        .join(" | "),
+  );
+phaseRow("sim", name, simDef);
+phaseRow("sim", "ewma", simEwma);
+if (runs.length > 0) {
+  phaseRow("testbed", name, medianFigures(runs.map((r) => r.def)));
+  phaseRow("testbed", "ewma", medianFigures(runs.map((r) => r.ewma)));
+}

@@ -128,3 +128,30 @@ export function formatQueueTrace(
     ]),
   );
 }
+
+/** A download rate and what was delivered at one time of a run, kbit/s (`tS`: s from load start). */
+export interface RatePoint {
+  readonly tS: number;
+  readonly rate: number;
+  readonly delivered: number;
+}
+
+/**
+ * Mean rate and delivery before the step down, between the steps and after the step up (of the
+ * `loadS` load), in the order of `PHASES`; NaN for a phase without points.
+ */
+export function phaseMeans(
+  points: readonly RatePoint[],
+  s: { stepDownAtS: number; stepUpAtS: number; loadS: number },
+): { rate: number; delivered: number }[] {
+  const bounds = [[0, s.stepDownAtS], [s.stepDownAtS, s.stepUpAtS], [s.stepUpAtS, s.loadS]];
+  return bounds.map(([from, to]) => {
+    const inside = points.filter((p) => p.tS >= from && p.tS < to);
+    const mean = (f: (p: RatePoint) => number) =>
+      inside.length === 0 ? NaN : inside.reduce((a, p) => a + f(p), 0) / inside.length;
+    return { rate: mean((p) => p.rate), delivered: mean((p) => p.delivered) };
+  });
+}
+
+/** Names of {@linkcode phaseMeans}'s phases. */
+export const PHASES = ["before the steps", "between the steps", "after the steps"] as const;
