@@ -8,6 +8,11 @@ import { htbQueue, tbfQueue } from "./shaper_queue.ts";
 import { TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 import { hardClampRate } from "../control/rate_bounds.ts";
 
+/** TBF: seconds of traffic at the rate the daemon's burst holds (default of `tbfBurstSeconds`). */
+export const TBF_BURST_SECONDS = 0.005;
+/** TBF: the daemon's smallest burst, bytes (about two full-size frames). */
+export const TBF_MIN_BURST_BYTES = 3200;
+
 /** `tc` failed to change a rate. */
 export class ShaperError extends Error {
   /** `tc`'s standard error. */
@@ -388,8 +393,8 @@ export class TbfShaper extends TcShaper {
     } = {},
   ) {
     super(ifname, options);
-    this.#burstSeconds = options.burstSeconds ?? 0.005;
-    this.#minBurst = options.minBurstBytes ?? 3200;
+    this.#burstSeconds = options.burstSeconds ?? TBF_BURST_SECONDS;
+    this.#minBurst = options.minBurstBytes ?? TBF_MIN_BURST_BYTES;
     this.#defaultLatencyUs = options.defaultLatencyUs ?? 50_000;
   }
 

@@ -133,6 +133,12 @@ export interface RunOptions {
    */
   ackPath?: boolean;
   /**
+   * With the `tbf` shaper, model its token bucket: the daemon's burst, refilled by every rate
+   * change (link.ts, `tbfBucket`; docs/simulator.md, "Shaper"). Default true; false: the shaper
+   * serves exactly its rate (the model before 2026-12-05). No effect with other shapers.
+   */
+  tbfBucket?: boolean;
+  /**
    * Called every step with the added delay (ms) a sparse packet would see in each direction
    * (what an independent probe measures; for comparisons with the e2e testbed).
    */
@@ -197,17 +203,20 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   // TBF and HTB (with a plain leaf) queue like one FIFO; CAKE (or an fq_codel leaf) isolates
   // sparse flows.
   const shaperQueue = settings.shaper === "cake" || options.shaperFq ? "cake" : "fifo";
+  const tbfBucket = settings.shaper === "tbf" && (options.tbfBucket ?? true);
   const down = new LinkDirection({
     dir: "down",
     bufferBytes: trace.nominal.down * 125 * bufferS,
     bufferAtCapacityS: options.bufferScales ? bufferS : undefined,
     shaperQueue,
+    tbfBucket,
   });
   const up = new LinkDirection({
     dir: "up",
     bufferBytes: trace.nominal.up * 125 * bufferS,
     bufferAtCapacityS: options.bufferScales ? bufferS : undefined,
     shaperQueue,
+    tbfBucket,
   });
   const clock = new VirtualClock(0);
   const { mode, tool } = simPingerKind(settings);

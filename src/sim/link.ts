@@ -9,6 +9,7 @@
  * Probes cross the FIFO queues in order (`bottleneck`, `shaper`; src/sim/fifo_crossing.ts).
  */
 import { beginStep, emptyQueue, type FluidQueue } from "./fifo_crossing.ts";
+import { TBF_BURST_SECONDS, TBF_MIN_BURST_BYTES } from "../apply/shaper.ts";
 
 /** Kbit/s → bytes per second. */
 export const KBIT_TO_BYTES = 125;
@@ -25,7 +26,7 @@ const SHAPER_QUEUE_MIN_BYTES = 15_000;
 /** The queue of a FIFO shaper (TBF, HTB with a plain leaf), as time at the shaper rate… */
 export const FIFO_SHAPER_LATENCY_S = 0.02;
 /** …plus TBF's burst (the daemon's smallest), bytes. */
-export const FIFO_SHAPER_BURST_BYTES = 3200;
+export const FIFO_SHAPER_BURST_BYTES = TBF_MIN_BURST_BYTES;
 
 /**
  * How our shaper queues: `cake` (flow isolation for sparse traffic, CoDel-like AQM) or `fifo`
@@ -46,6 +47,14 @@ export interface DirectionOptions {
   bufferAtCapacityS?: number;
   /** Our shaper's queue (default `cake`). */
   shaperQueue?: ShaperQueue;
+  /**
+   * A `fifo` shaper is a TBF with the daemon's burst (src/apply/shaper.ts: 5 ms at the rate, at
+   * least 3200 bytes, never shrinking): its token bucket fills while the queue is short of work,
+   * and every rate change refills it (Linux's tbf_change), so after a change a backlog leaves a
+   * burst above the rate (docs/simulator.md, "Shaper"). Default false: the shaper serves exactly
+   * its rate and its queue limit uses the smallest burst.
+   */
+  tbfBucket?: boolean;
 }
 
 /** What happened in one direction during one step. */
@@ -74,6 +83,13 @@ export class LinkDirection {
   readonly shaper: FluidQueue = emptyQueue();
   /** The ISP bottleneck queue: bytes served, backlog. */
   readonly bottleneck: FluidQueue = emptyQueue();
+  readonly #tbfBucket: boolean;
+  /** TBF: the rate its bucket was last refilled for (a change refills it), kbit/s. */
+  #tbfKbit = NaN;
+  /** TBF: the burst in force (the largest the daemon has set), bytes. */
+  #tbfBurst: number = FIFO_SHAPER_BURST_BYTES;
+  /** TBF: tokens beyond this step's rate, bytes. */
+  #tbfTokens = 0;
   #aboveSince = -1;
   #nextSignal = 0;
   #signalCount = 0;
@@ -84,6 +100,7 @@ export class LinkDirection {
     this.bufferBytes = options.bufferBytes;
     this.shaperQueue = options.shaperQueue ?? "cake";
     this.bufferAtCapacityS = options.bufferAtCapacityS;
+    this.#tbfBucket = (options.tbfBucket ?? false) && this.shaperQueue === "fifo";
   }
 
   /** Bytes that crossed the shaper (what `ip -s link` reports on the shaped interface). */
@@ -157,13 +174,26 @@ export class LinkDirection {
     }
     const rateBytes = this.shaperKbit * KBIT_TO_BYTES;
     let q = queue.backlog + arrivals;
-    const budget = rateBytes * dt;
+    let budget = rateBytes * dt;
+    if (this.#tbfBucket) {
+      if (this.shaperKbit !== this.#tbfKbit) {
+        // `tc qdisc change` sets the burst (never shrinking) and refills the bucket.
+        this.#tbfKbit = this.shaperKbit;
+        this.#tbfBurst = Math.max(
+          this.#tbfBurst,
+          Math.ceil(this.shaperKbit * KBIT_TO_BYTES * TBF_BURST_SECONDS),
+        );
+        this.#tbfTokens = this.#tbfBurst;
+      }
+      budget += this.#tbfTokens;
+    }
     const served = q < budget ? q : budget;
     q -= served;
+    if (this.#tbfBucket) this.#tbfTokens = Math.min(this.#tbfBurst, budget - served);
     const fifo = this.shaperQueue === "fifo";
     // TBF's limit is rate × latency + burst (the daemon's burst is at least 3200 bytes).
     const limit = fifo
-      ? rateBytes * FIFO_SHAPER_LATENCY_S + FIFO_SHAPER_BURST_BYTES
+      ? rateBytes * FIFO_SHAPER_LATENCY_S + this.#tbfBurst
       : Math.max(SHAPER_QUEUE_MIN_BYTES, rateBytes * SHAPER_QUEUE_LIMIT_S);
     if (q > limit) {
       out.dropped += q - limit;
