@@ -20,6 +20,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --seeds 1-20    # a FIFO shaper
  *   deno run -P=dev scripts/sim_seeds.ts --loss-in-step              # TCP learns of a loss at once
  *   deno run -P=dev scripts/sim_seeds.ts --ack-path                  # ACKs cross the other queue
+ *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --no-tbf-bucket  # TBF without its bucket
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  */
@@ -51,6 +52,8 @@ interface Options {
   lossInStep: boolean;
   /** The bulk flows' ACKs wait in the opposite direction's queues (`simulate --ack-path`). */
   ackPath: boolean;
+  /** With `--shaper tbf`, no token bucket (`simulate --no-tbf-bucket`). */
+  noTbfBucket: boolean;
   traces: readonly Trace[];
   loads: readonly LoadProfile[];
   perSeed: boolean;
@@ -60,7 +63,7 @@ interface Options {
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
- * `--loss-in-step`, `--ack-path`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
+ * `--loss-in-step`, `--ack-path`, `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
  * `--min-percent N` (both minimum rates, % of base).
  */
 function parseArgs(args: readonly string[]): Options {
@@ -72,6 +75,7 @@ function parseArgs(args: readonly string[]): Options {
     shaperFq: false,
     lossInStep: false,
     ackPath: false,
+    noTbfBucket: false,
     traces: BUILTIN_TRACES,
     loads: LOADS,
     perSeed: false,
@@ -87,6 +91,7 @@ function parseArgs(args: readonly string[]): Options {
     } else if (args[i] === "--shaper-fq") options.shaperFq = true;
     else if (args[i] === "--loss-in-step") options.lossInStep = true;
     else if (args[i] === "--ack-path") options.ackPath = true;
+    else if (args[i] === "--no-tbf-bucket") options.noTbfBucket = true;
     else if (args[i] === "--trace") options.traces = parseList(args[++i], BUILTIN_TRACES);
     else if (args[i] === "--load") options.loads = parseList(args[++i], LOAD_PROFILES);
     else if (args[i] === "--per-seed") options.perSeed = true;
@@ -173,7 +178,12 @@ async function figures(
     load: x.load,
     seeds: o.seeds,
     durationS: DURATION_S,
-    engine: { shaperFq: o.shaperFq, lossAfterRtt: !o.lossInStep, ackPath: o.ackPath },
+    engine: {
+      shaperFq: o.shaperFq,
+      lossAfterRtt: !o.lossInStep,
+      ackPath: o.ackPath,
+      tbfBucket: !o.noTbfBucket,
+    },
     settings: (trace) => {
       const overrides: Partial<TableSettings> = {
         rate_controller: o.controller,
@@ -238,6 +248,7 @@ console.log(
     (options.shaperFq ? " with an fq_codel leaf" : "") +
     (options.lossInStep ? ", TCP learns of a loss at once" : "") +
     (options.ackPath ? ", ACKs through the opposite queues" : "") +
+    (options.noTbfBucket ? ", TBF without its bucket" : "") +
     (options.minPercent !== undefined ? `, minimum rates ${options.minPercent} % of base` : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );

@@ -9,6 +9,7 @@
  *   deno task sim:e2e --tcp cubic       # the simulated flows' congestion control (default reno)
  *   deno task sim:e2e --controller capacity   # another controller than the default against EWMA
  *   deno task sim:e2e --ack-path        # the simulated ACKs wait in the upload's queues
+ *   deno task sim:e2e --no-tbf-bucket   # the simulated tbf serves exactly its rate (no bucket)
  *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
  *   deno task sim:e2e --testbed 5 --keep-dumps DIR   # keep each run's SQMA_E2E_DUMP as DIR/run-N.json
  *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 1.5 → 10 Mbit/s under a
@@ -89,6 +90,7 @@ function parseArgs(
   cc: CongestionControl | undefined;
   controller: string;
   ackPath: boolean;
+  tbfBucket: boolean;
   twoWay: boolean;
   schedule: ScheduleName;
   keepDumps: string | undefined;
@@ -97,6 +99,7 @@ function parseArgs(
   let testbedRuns = 0;
   let schedule: ScheduleName = "download-step";
   let ackPath = false;
+  let tbfBucket = true;
   let twoWay = false;
   let cc: CongestionControl | undefined;
   let controller = "default";
@@ -116,6 +119,7 @@ function parseArgs(
       controller = args[++i] ?? "";
       if (controller === "" || controller === "ewma") usage("--controller: a controller but ewma");
     } else if (a === "--ack-path") ackPath = true;
+    else if (a === "--no-tbf-bucket") tbfBucket = false;
     else if (a === "--two-way") twoWay = true;
     else if (a === "--schedule") {
       try {
@@ -128,7 +132,7 @@ function parseArgs(
       if (!keepDumps) usage("--keep-dumps: expected a directory");
     } else usage(`unknown argument ${a}`);
   }
-  return { testbedRuns, cc, controller, ackPath, twoWay, schedule, keepDumps };
+  return { testbedRuns, cc, controller, ackPath, tbfBucket, twoWay, schedule, keepDumps };
 }
 
 /** `trace` with `leadS` seconds of its first capacity before it. */
@@ -146,7 +150,7 @@ function withLead(trace: CapacityTrace, leadS: number): CapacityTrace {
 /** The simulator on the testbed's setup: median figures over the seeds. */
 async function simFigures(
   controller: string,
-  o: { cc: CongestionControl; ackPath: boolean; twoWay: boolean },
+  o: { cc: CongestionControl; ackPath: boolean; tbfBucket: boolean; twoWay: boolean },
 ): Promise<Figures> {
   const trace = withLead(
     await loadTrace(TRACE, { durationS: SCH.loadS, seed: 1 }),
@@ -187,6 +191,7 @@ async function simFigures(
         bulkRttMs: TESTBED_BULK_RTT_MS,
         cc: o.cc,
         ackPath: o.ackPath,
+        tbfBucket: o.tbfBucket,
         reflectorJitter: TESTBED_REFLECTOR_JITTER,
         // Real senders learn of a loss one round trip later; with the testbed's ~1 ms base RTT
         // that is the queues' delay, and a load start's slow start fills the ISP's queue for it.
@@ -325,7 +330,7 @@ function meets(def: Figures, ewma: Figures): boolean {
 }
 
 const args = parseArgs(Deno.args);
-const { testbedRuns, cc: ccArg, controller, ackPath } = args;
+const { testbedRuns, cc: ccArg, controller, ackPath, tbfBucket } = args;
 const { schedule: SCH, trace: TRACE }: { schedule: Schedule; trace: string } = namedSchedule(
   args.schedule,
   { streams: SCHEDULE.streams, twoWay: args.twoWay },
@@ -349,15 +354,16 @@ const cc: CongestionControl = ccArg ??
   ((CONGESTION_CONTROLS as readonly string[]).includes(testbedCc ?? "")
     ? testbedCc as CongestionControl
     : "reno");
-const simDef = await simFigures(controller, { cc, ackPath, twoWay });
-const simEwma = await simFigures("ewma", { cc, ackPath, twoWay });
+const simDef = await simFigures(controller, { cc, ackPath, tbfBucket, twoWay });
+const simEwma = await simFigures("ewma", { cc, ackPath, tbfBucket, twoWay });
 
 console.log(
   `e2e schedule ${args.schedule}: ${describeSchedule(SCH)}, ${SCH.streams} ${cc} flows` +
     (twoWay ? " each way, " : ", ") +
     `ISP buffer ${ISP_BUFFER_MS} ms, router tbf, fping (RTT only), thresholds ` +
     `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}` +
-    (ackPath ? "; simulated ACKs through the upload's queues" : ""),
+    (ackPath ? "; simulated ACKs through the upload's queues" : "") +
+    (tbfBucket ? "" : "; simulated tbf without its bucket"),
 );
 console.log(
   `${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %` +

@@ -137,6 +137,11 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     help:
       "the bulk flows' ACKs wait in the opposite direction's queues (default: they return one base RTT after delivery)",
   },
+  {
+    long: "no-tbf-bucket",
+    help:
+      "with --shaper tbf, the shaper serves exactly its rate (default: its token bucket, refilled by every rate change)",
+  },
 ];
 
 /** `settings.plugin(name)` for Lua scripts: the sections of the `--config` file, if any. */
@@ -235,6 +240,7 @@ export async function simulateAction(
       shaperFq: args.flag("shaper-fq"),
       lossAfterRtt: !args.flag("loss-in-step"),
       ackPath: args.flag("ack-path"),
+      tbfBucket: !args.flag("no-tbf-bucket"),
     };
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(

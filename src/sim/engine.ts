@@ -6,7 +6,7 @@
 import { isDue, seededRandom, VirtualClock } from "../util/clock.ts";
 import type { PingReply } from "../measure/types.ts";
 import type { Settings } from "../config/types.ts";
-import { capacityAt, type CapacityTrace } from "./trace.ts";
+import { capacityAt, type CapacityTrace, drainS } from "./trace.ts";
 import {
   FIFO_SHAPER_BURST_BYTES,
   FIFO_SHAPER_LATENCY_S,
@@ -318,6 +318,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const driveDown = drive(down, tcpDown, curDown);
   const driveUp = drive(up, tcpUp, curUp);
   let upDelayS = 0;
+  /** The wait of the download's ACKs in the upload's queues (the ACK path), s. */
+  let upAckWaitS = 0;
 
   try {
     for (let k = 0; k < steps; k++) {
@@ -333,14 +335,21 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       // with the ACK path, the wait of the other direction's ACKs (the download's ACKs take the
       // upload's delay of the step before, as the download moves first).
       driveDown.capKbit = capDown;
-      driveDown.ackDelayS = ackPath ? upDelayS : 0;
+      driveDown.ackDelayS = ackPath ? upAckWaitS : 0;
       const loadedDown = driveDirection(t, driveDown);
       const downDelayS = down.sparseDelayS(capDown);
       recDown.record(loadedDown, downDelayS * 1000, capDown, res.delivered, down.shaperKbit);
       driveUp.capKbit = capUp;
-      driveUp.ackDelayS = ackPath ? downDelayS : 0;
+      // The ACKs wait for what lies ahead of them at the capacity to come: a rise drains them
+      // early, as the probes (fifo_crossing.ts).
+      driveUp.ackDelayS = ackPath
+        ? down.sparseWaitS((bytes) => drainS(trace, { dir: "down", t: t + dt, bytes }))
+        : 0;
       const loadedUp = driveDirection(t, driveUp);
       upDelayS = up.sparseDelayS(capUp);
+      if (ackPath) {
+        upAckWaitS = up.sparseWaitS((bytes) => drainS(trace, { dir: "up", t: t + dt, bytes }));
+      }
       recUp.record(loadedUp, upDelayS * 1000, capUp, res.delivered, up.shaperKbit);
       options.onStep?.(t, downDelayS * 1000, upDelayS * 1000);
 

@@ -118,6 +118,15 @@ export class LinkDirection {
     return this.shaperQueue === "fifo" ? bottle + this.#shaperDelayS() : bottle;
   }
 
+  /**
+   * How long a sparse packet entering now waits (s), as `sparseDelayS` but with the bottleneck's
+   * backlog served in `bottleneckDrainS` (the capacity to come; the ACK path, engine.ts).
+   */
+  sparseWaitS(bottleneckDrainS: (bytes: number) => number): number {
+    const bottle = bottleneckDrainS(this.bottleneck.backlog);
+    return this.shaperQueue === "fifo" ? bottle + this.#shaperDelayS() : bottle;
+  }
+
   #shaperDelayS(): number {
     return this.shaperKbit === Infinity
       ? 0

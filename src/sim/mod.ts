@@ -51,6 +51,7 @@ export interface SimulateOptions {
     | "cc"
     | "lossAfterRtt"
     | "ackPath"
+    | "tbfBucket"
     | "onStep"
   >;
   /** Progress: run index, run count, fraction of that run. */

@@ -37,6 +37,31 @@ export function capacityAt(trace: CapacityTrace, dir: "down" | "up", t: number):
   return arr[i];
 }
 
+/**
+ * Seconds a FIFO at the trace's capacity takes from `t` to serve `bytes` (what lies ahead of a
+ * packet entering it then): the capacity of each later sample applies, so a packet waits less when
+ * the capacity rises behind it (the ACK path, docs/simulator.md "Load"). Infinity if it never does.
+ */
+export function drainS(
+  trace: CapacityTrace,
+  o: { dir: "down" | "up"; t: number; bytes: number },
+): number {
+  if (!(o.bytes > 0)) return 0;
+  const arr = o.dir === "down" ? trace.down : trace.up;
+  let i = Math.max(0, Math.floor(o.t / trace.stepS));
+  let at = Math.max(0, o.t);
+  let left = o.bytes;
+  for (; i < arr.length - 1; i++) {
+    const rate = arr[i] * 125;
+    const end = (i + 1) * trace.stepS;
+    if (rate > 0 && left <= rate * (end - at)) return at + left / rate - o.t;
+    if (rate > 0) left -= rate * (end - at);
+    at = end;
+  }
+  const last = arr[arr.length - 1] * 125;
+  return last > 0 ? at + left / last - o.t : Infinity;
+}
+
 /** Options for building a built-in trace. */
 export interface BuiltinTraceOptions {
   /** Length of the trace, seconds. */
