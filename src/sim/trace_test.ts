@@ -1,8 +1,10 @@
-import { assert, assertEquals, assertThrows } from "../util/assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../util/assert.ts";
 import {
   BUILTIN_TRACES,
   builtinTrace,
   capacityAt,
+  type CapacityTrace,
+  drainS,
   parseTraceCsv,
   TraceParseError,
 } from "./trace.ts";
@@ -67,4 +69,26 @@ Deno.test("built-in traces: deterministic per seed, positive, with their documen
   const lte2 = builtinTrace("lte", { durationS: 120, seed: 2 });
   assert(lte1.down.some((x, i) => x !== lte2.down[i]), "seed changes lte");
   assert(Math.min(...lte1.down) < 0.35 * lte1.nominal.down, "lte has deep dips");
+});
+
+Deno.test("drainS serves a backlog at the capacity to come: a rise drains it early", () => {
+  // Upload 1.5 Mbit/s (187.5 kB/s) until 1 s, then 10 Mbit/s (1.25 MB/s).
+  const trace: CapacityTrace = {
+    name: "t",
+    nominal: { down: 20_000, up: 10_000 },
+    stepS: 0.5,
+    down: new Float64Array([20_000, 20_000, 20_000]),
+    up: new Float64Array([1_500, 1_500, 10_000]),
+  };
+  // 56.25 kB at 1.5 Mbit/s is 300 ms when the capacity holds…
+  assertAlmostEquals(drainS(trace, { dir: "up", t: 0.2, bytes: 56_250 }), 0.3, 1e-9);
+  // …but from 0.9 s only 0.1 s of it (18.75 kB) drains slowly, the rest at 10 Mbit/s.
+  assertAlmostEquals(
+    drainS(trace, { dir: "up", t: 0.9, bytes: 56_250 }),
+    0.1 + 37_500 / 1_250_000,
+    1e-9,
+  );
+  // Past the trace's end its last sample holds; nothing ahead waits nothing.
+  assertAlmostEquals(drainS(trace, { dir: "up", t: 5, bytes: 125_000 }), 0.1, 1e-9);
+  assertEquals(drainS(trace, { dir: "down", t: 0, bytes: 0 }), 0);
 });
