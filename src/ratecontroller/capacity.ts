@@ -131,6 +131,12 @@ export interface CapacityParams {
   /** Growth over the delivered window that marks a ramping download (fraction). */
   rampGrowth: number;
   /**
+   * tbf/htb download behind the bottleneck: a download climbing with the link keeping up (this
+   * decision delivered its rate, the delivery grew by `rampGrowth`) is not taken for one behind a
+   * bottleneck by its window mean (v43).
+   */
+  climbExempt: boolean;
+  /**
    * Above the estimate the last cut measured, the return toward a remembered level climbs at
    * most this many times `returnUnit` per s: the remembered level may be stale.
    */
@@ -211,6 +217,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   linkNowLoad: 0.97,
   rampGraceS: 1,
   rampGrowth: 0.03,
+  climbExempt: true,
   returnMaxPerS: 1,
   returnUnit: 0.5,
   lowProbe: 1.5,
@@ -754,7 +761,8 @@ export class CapacityController implements Ratecontroller {
     // a window that holds the idle decisions before it: that is its slow start, not a bottleneck
     // before our shaper (docs/controllers.md, "In the e2e testbed").
     const ours = !this.#sharedQueue || d.name === "ul" ||
-      (meanDelivered(d) < p.upstreamLoad * x.inForce && !x.ramping) ||
+      (meanDelivered(d) < p.upstreamLoad * x.inForce && !x.ramping &&
+        !climbing(d, { thr: x.thr, inForce: x.inForce }, p)) ||
       (d.capped && now - d.lastCutS < p.recallS);
     if (
       ours && x.suspect && votes >= Math.min(p.votes, x.deltas.length) && x.deltas.length > 0
@@ -898,6 +906,20 @@ function returnStep(
   if (x.settled) return Math.max(0, known - x.cur);
   const limit = Math.max(x.cur, p.returnUnit * d.recall) * p.returnMaxPerS * x.dt;
   return Math.max(known - x.cur, Math.min(step, limit));
+}
+
+/**
+ * Whether the download is climbing with the link keeping up: this decision delivered (nearly)
+ * the whole rate in force and the delivery grew over the window. Its window mean then trails
+ * its rate because the rate rose, not because a bottleneck before our shaper held it (v43: after
+ * an opposite queue drained, such a mean cut the download's return and ended its fast probe).
+ */
+function climbing(
+  d: Direction,
+  x: { thr: number; inForce: number },
+  p: CapacityParams,
+): boolean {
+  return p.climbExempt && x.thr >= p.upstreamLoad * x.inForce && ramping(d, p.rampGrowth);
 }
 
 /** The mean delivered throughput over the window, kbit/s. */

@@ -7,7 +7,7 @@ import { CAPACITY_DEFAULTS, CapacityController, type CapacityParams } from "./ca
 import type { TableSettings } from "../config/settings_table.ts";
 import type { ShaperQueues, TickInput } from "../control/ratecontroller_port.ts";
 import type { SettleParams } from "./capacity_settle.ts";
-import { UPSTREAM_DEFAULTS, upstreamGrowthCut } from "./capacity_upstream.ts";
+import { UPSTREAM_DEFAULTS, upstreamCut, upstreamGrowthCut } from "./capacity_upstream.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
 const BASE_RATES = { base_dl_rate: 20000, base_ul_rate: 5000 };
@@ -1097,4 +1097,61 @@ Deno.test("capacity: a drain batch lifts the level the return aims at to a fract
   const off = afterDrainFromLowLevel({ levelFraction: { dl: 0, ul: 0 } });
   assert(off.two < 10000, `without the rule back to the level before the dip, got ${off.two}`);
   assert(on.two > off.two + 3000, `the return goes on past it: ${on.two} against ${off.two}`);
+});
+
+Deno.test("capacity, tbf: an upstream cut at the floor within a fall keeps the level before the fall", () => {
+  // The upload's ISP queue holds the download's ACKs: at its floor the download delivers under
+  // its rate again and again; each such cut measures the floor, not a level to come back to.
+  const cutAt = (cur: number, floorKeep: number) => {
+    const s = {
+      cap: 3500,
+      recall: 3500,
+      lastCutS: 0,
+      lastCutRate: 4000,
+      lastQueueS: 0,
+      capped: false,
+      cutCap: 3500,
+      fallCap: 3500,
+      fallFrom: 20000,
+      growingSinceS: NaN,
+      min: 4000,
+    };
+    upstreamCut(s, {
+      now: 10,
+      cur,
+      thr: 0.7 * cur,
+      threshold: 7.5,
+      triggerFraction: 0.5,
+      votes: 2,
+      deltas: [200, 200, 200, 200, 200],
+      sent: [9.9, 9.9, 9.9, 9.9, 9.9],
+      prevThr: 0.7 * cur,
+      slopeMsPerS: 0,
+      drainedVotes: 5,
+    }, { ...UPSTREAM_DEFAULTS, floorKeep });
+    return s.fallFrom;
+  };
+  assertEquals(cutAt(4000, UPSTREAM_DEFAULTS.floorKeep), 20000, "at the floor: kept");
+  assertEquals(cutAt(4000, 0), 3500, "without the rule: the estimate before the cut");
+  assertEquals(cutAt(8000, UPSTREAM_DEFAULTS.floorKeep), 3500, "above the floor: a new level");
+});
+
+Deno.test("capacity, tbf: a download climbing with the link keeping up is not cut by its window mean", () => {
+  // The upload's queue still drains (two reflectors over half the threshold, under the whole
+  // one) while the download climbs back and the link delivers every decision's rate.
+  const next = (climbExempt: boolean) => {
+    const r = new Rig("tbf", { params: { climbExempt } });
+    r.cur = { dl: 9000, ul: 100 };
+    r.clearSteps(20, { dl: 9000, ul: 100 });
+    for (const rate of [9500, 10000]) {
+      r.cur.dl = rate;
+      r.all({});
+      r.step({ dl: rate, ul: 100 });
+    }
+    r.cur.dl = 10500;
+    r.all({ down: 10 });
+    return r.step({ dl: 10500, ul: 100 }).dl;
+  };
+  assert(next(true) >= 10500, `not cut (${next(true)})`);
+  assert(next(false) < 10500, `cut without the rule (${next(false)})`);
 });

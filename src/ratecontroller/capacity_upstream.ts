@@ -46,6 +46,11 @@ export interface UpstreamParams {
   probeMaxPerS: number;
   /** The fast probe goes up to this share of the estimate before the fall. */
   fastUpTo: number;
+  /**
+   * A further upstream cut with the rate within this multiple of the minimum, while a fall is
+   * open, keeps the level before that fall (v43); 0: every cut takes the estimate before it.
+   */
+  floorKeep: number;
 }
 
 /** The measured defaults. */
@@ -68,6 +73,7 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   probeNearPerS: 0.3,
   probeMaxPerS: 1,
   fastUpTo: 0.85,
+  floorKeep: 1.01,
 };
 
 /** The part of the capacity controller's per-direction state these rules read and set. */
@@ -126,7 +132,8 @@ export interface UpstreamInput {
  * after the last cut) show a queue. What was delivered is the capacity (measured after the fall;
  * the window maximum of the general rule may still hold samples from before it). The rate goes to
  * `depth` of it or lower, enough to drain the queue the samples show within `drainS`. The level
- * before the fall is not recalled: a measured shortfall is not a dip.
+ * before the fall is not recalled: a measured shortfall is not a dip. Further cuts at the floor
+ * within the fall keep the level before it for the fast probe (`floorKeep`).
  */
 export function upstreamCut(
   s: UpstreamState,
@@ -143,7 +150,11 @@ export function upstreamCut(
   if (!(x.prevThr < p.cutLoad * x.cur)) return x.cur;
   const queueS = secondLargest(x.deltas) / 1000;
   const factor = Math.max(p.maxDepth, Math.min(p.depth, 1 - queueS / p.drainS));
-  s.fallFrom = s.cap;
+  // At the floor within a fall, the counters measure the link at the floor (an opposite queue
+  // holding the ACKs, a dip below the floor), not a level to come back to: the level before the
+  // fall stays what the fast probe climbs back to (docs/controllers.md, v43).
+  const atFloor = s.fallCap > 0 && x.cur <= p.floorKeep * s.min;
+  s.fallFrom = atFloor ? Math.max(s.fallFrom, s.cap) : s.cap;
   s.cap =
     s.recall =
     s.cutCap =
