@@ -19,7 +19,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --controller ewma --seeds 1-20 --null
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --seeds 1-20    # a FIFO shaper
  *   deno run -P=dev scripts/sim_seeds.ts --loss-in-step              # TCP learns of a loss at once
- *   deno run -P=dev scripts/sim_seeds.ts --ack-path                  # ACKs cross the other queue
+ *   deno run -P=dev scripts/sim_seeds.ts --no-ack-path               # ACKs skip the other queue
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --no-tbf-bucket  # TBF without its bucket
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
@@ -50,7 +50,7 @@ interface Options {
   shaperFq: boolean;
   /** The bulk flows learn of a loss at once (`simulate --loss-in-step`), not one RTT after it. */
   lossInStep: boolean;
-  /** The bulk flows' ACKs wait in the opposite direction's queues (`simulate --ack-path`). */
+  /** The bulk flows' ACKs wait in the opposite direction's queues (default; `--no-ack-path`). */
   ackPath: boolean;
   /** With `--shaper tbf`, no token bucket (`simulate --no-tbf-bucket`). */
   noTbfBucket: boolean;
@@ -63,7 +63,7 @@ interface Options {
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
- * `--loss-in-step`, `--ack-path`, `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
+ * `--loss-in-step`, `--no-ack-path` (`--ack-path`, the default), `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
  * `--min-percent N` (both minimum rates, % of base).
  */
 function parseArgs(args: readonly string[]): Options {
@@ -74,7 +74,7 @@ function parseArgs(args: readonly string[]): Options {
     shaper: "cake",
     shaperFq: false,
     lossInStep: false,
-    ackPath: false,
+    ackPath: true,
     noTbfBucket: false,
     traces: BUILTIN_TRACES,
     loads: LOADS,
@@ -91,6 +91,7 @@ function parseArgs(args: readonly string[]): Options {
     } else if (args[i] === "--shaper-fq") options.shaperFq = true;
     else if (args[i] === "--loss-in-step") options.lossInStep = true;
     else if (args[i] === "--ack-path") options.ackPath = true;
+    else if (args[i] === "--no-ack-path") options.ackPath = false;
     else if (args[i] === "--no-tbf-bucket") options.noTbfBucket = true;
     else if (args[i] === "--trace") options.traces = parseList(args[++i], BUILTIN_TRACES);
     else if (args[i] === "--load") options.loads = parseList(args[++i], LOAD_PROFILES);
@@ -247,7 +248,7 @@ console.log(
     (options.shaper !== "cake" ? `, shaper ${options.shaper}` : "") +
     (options.shaperFq ? " with an fq_codel leaf" : "") +
     (options.lossInStep ? ", TCP learns of a loss at once" : "") +
-    (options.ackPath ? ", ACKs through the opposite queues" : "") +
+    (options.ackPath ? "" : ", ACKs skip the opposite queues (--no-ack-path)") +
     (options.noTbfBucket ? ", TBF without its bucket" : "") +
     (options.minPercent !== undefined ? `, minimum rates ${options.minPercent} % of base` : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),

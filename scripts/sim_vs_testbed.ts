@@ -8,7 +8,7 @@
  *   deno task sim:e2e --testbed 5       # + 5 testbed runs (each about 4 minutes)
  *   deno task sim:e2e --tcp cubic       # the simulated flows' congestion control (default reno)
  *   deno task sim:e2e --controller capacity   # another controller than the default against EWMA
- *   deno task sim:e2e --ack-path        # the simulated ACKs wait in the upload's queues
+ *   deno task sim:e2e --no-ack-path     # the simulated ACKs skip the upload's queues (default: wait)
  *   deno task sim:e2e --no-tbf-bucket   # the simulated tbf serves exactly its rate (no bucket)
  *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
  *   deno task sim:e2e --testbed 5 --keep-dumps DIR   # keep each run's SQMA_E2E_DUMP as DIR/run-N.json
@@ -98,7 +98,7 @@ function parseArgs(
   let keepDumps: string | undefined;
   let testbedRuns = 0;
   let schedule: ScheduleName = "download-step";
-  let ackPath = false;
+  let ackPath = true;
   let tbfBucket = true;
   let twoWay = false;
   let cc: CongestionControl | undefined;
@@ -119,6 +119,7 @@ function parseArgs(
       controller = args[++i] ?? "";
       if (controller === "" || controller === "ewma") usage("--controller: a controller but ewma");
     } else if (a === "--ack-path") ackPath = true;
+    else if (a === "--no-ack-path") ackPath = false;
     else if (a === "--no-tbf-bucket") tbfBucket = false;
     else if (a === "--two-way") twoWay = true;
     else if (a === "--schedule") {
@@ -362,7 +363,7 @@ console.log(
     (twoWay ? " each way, " : ", ") +
     `ISP buffer ${ISP_BUFFER_MS} ms, router tbf, fping (RTT only), thresholds ` +
     `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}` +
-    (ackPath ? "; simulated ACKs through the upload's queues" : "") +
+    (ackPath ? "" : "; simulated ACKs skip the upload's queues (--no-ack-path)") +
     (tbfBucket ? "" : "; simulated tbf without its bucket"),
 );
 console.log(

@@ -134,8 +134,12 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   },
   {
     long: "ack-path",
+    help: "the bulk flows' ACKs wait in the opposite direction's queues (the default)",
+  },
+  {
+    long: "no-ack-path",
     help:
-      "the bulk flows' ACKs wait in the opposite direction's queues (default: they return one base RTT after delivery)",
+      "the bulk flows' ACKs return one base RTT after delivery, whatever the opposite queues hold (the model before 2026-12-05)",
   },
   {
     long: "no-tbf-bucket",
@@ -239,9 +243,12 @@ export async function simulateAction(
       downShaperOnLan: args.flag("down-shaper-on-lan"),
       shaperFq: args.flag("shaper-fq"),
       lossAfterRtt: !args.flag("loss-in-step"),
-      ackPath: args.flag("ack-path"),
+      ackPath: !args.flag("no-ack-path"),
       tbfBucket: !args.flag("no-tbf-bucket"),
     };
+    if (args.flag("ack-path") && args.flag("no-ack-path")) {
+      throw new UsageError("--ack-path and --no-ack-path: give one of them");
+    }
     if (!isLoadProfile(flags.load)) {
       throw new UsageError(
         `--load: unknown profile "${flags.load}"; use ${LOAD_PROFILES.join(", ")}`,

@@ -128,8 +128,9 @@ export interface RunOptions {
   lossAfterRtt?: boolean;
   /**
    * The ACKs of each direction's bulk flows wait in the opposite direction's queues (the delay a
-   * sparse packet entering them sees), so their RTT and ACK clock include it; default false: ACKs
-   * return one base RTT after delivery (docs/simulator.md, "Load").
+   * sparse packet entering them sees), so their RTT and ACK clock include it. Default true (since
+   * 2026-12-05, docs/controllers.md "An ISP upload queue that fills"); false: ACKs return one base
+   * RTT after delivery, the model before (docs/simulator.md, "Load").
    */
   ackPath?: boolean;
   /**
@@ -304,7 +305,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const tickS = pipeline?.tickIntervalS ?? settings.min_change_interval;
   let nextTick = tickS;
   const progressEvery = Math.max(1, Math.floor(steps / 100));
-  const ackPath = options.ackPath ?? false;
+  const ackPath = options.ackPath ?? true;
   const drive = (link: LinkDirection, tcp: TcpSource, cursor: ScheduleCursor): Drive => ({
     dt,
     link,
