@@ -137,6 +137,15 @@ export interface CapacityParams {
    */
   climbExempt: boolean;
   /**
+   * RTT only, both busy: a download cut while it delivers under `upstreamLoad` of its rate and the
+   * upload's rate in force is above its rate when the RTT was last clear is a starved cut (its
+   * ACKs may wait in the upload's ISP queue); it keeps the remembered level, and the return then
+   * stays at the measured level until no queue for `settle.clearS` whatever the gap. Not when
+   * the download holds the turn and raised its rate outside the both-probe time: it is the
+   * prober (v43f, docs/controllers.md).
+   */
+  starvedCut: boolean;
+  /**
    * Above the estimate the last cut measured, the return toward a remembered level climbs at
    * most this many times `returnUnit` per s: the remembered level may be stale.
    */
@@ -218,6 +227,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   rampGraceS: 1,
   rampGrowth: 0.03,
   climbExempt: true,
+  starvedCut: true,
   returnMaxPerS: 1,
   returnUnit: 0.5,
   lowProbe: 1.5,
@@ -264,6 +274,8 @@ class Direction {
   lastCutQueueMs = 0;
   /** The rate in force when the RTT last showed no queue (RTT only), kbit/s. */
   rateAtClear = 0;
+  /** The last cut was a starved cut (v43f): the return waits as after a drop (capacity_settle.ts). */
+  starvedCut = false;
   /** Recent (time, delivered kbit/s) per decision. */
   readonly delivered: { t: number; kbit: number }[] = [];
   /** No increase before this time (s): a hold ahead of a predicted collapse (v28). */
@@ -328,6 +340,11 @@ interface DirectionInput {
   inCollapse: boolean;
   /** The download, still ramping up shortly after a load start (TCP slow start). */
   ramping: boolean;
+  /**
+   * A cut now, delivering under `upstreamLoad` of the rate, is a starved cut (v43f): RTT only,
+   * both busy, the upload raised since the RTT was clear, the download not the prober.
+   */
+  starvable: boolean;
 }
 
 /**
@@ -491,6 +508,8 @@ export class CapacityController implements Ratecontroller {
       discovering,
       inCollapse: kept !== undefined,
       ramping: dlRamping,
+      starvable: this.#p.starvedCut && shared && r.cur_ul_rate > this.#ul.rateAtClear &&
+        !(this.#token === "dl" && !both && r.cur_dl_rate > this.#dl.rateAtClear),
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -510,6 +529,7 @@ export class CapacityController implements Ratecontroller {
       discovering,
       inCollapse: kept !== undefined,
       ramping: false,
+      starvable: false,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -744,7 +764,10 @@ export class CapacityController implements Ratecontroller {
       : undefined;
     if (up !== undefined) {
       const cut = upstreamCut(d, up, this.#up) ?? upstreamGrowthCut(d, up, this.#up);
-      if (cut !== undefined) return cut;
+      if (cut !== undefined) {
+        d.starvedCut = false;
+        return cut;
+      }
       if (load >= p.lightLoad) {
         const stop = upstreamFollowStop(d, { ...up, margin: p.margin }, this.#up);
         if (stop !== undefined) return stop;
@@ -788,7 +811,11 @@ export class CapacityController implements Ratecontroller {
         belowMin: estimate * p.margin * drain < d.min,
         predicted: x.inCollapse,
       });
+      // A starved cut may have measured the ACKs' wait in the upload's queue, not the link:
+      // it keeps the remembered level, at least the estimate before it (v43f).
+      const starved = x.starvable && x.thr < p.upstreamLoad * x.inForce;
       if (now - d.lastCutS > p.recallS) d.recall = Math.max(d.cap, estimate);
+      else if (starved) d.recall = Math.max(d.recall, d.cap);
       // A collapse (a cut held back by the half-rate limit) is a new dip, not a finding that
       // the level is lower: it keeps the memory (v19, docs/controllers.md); so does any cut soon
       // after a deep dip below the minimum rate (v32, deep_dip.ts).
@@ -796,6 +823,7 @@ export class CapacityController implements Ratecontroller {
         d.recall = estimate;
       }
       d.cap = d.cutCap = estimate;
+      d.starvedCut = starved;
       d.lastCutS = now;
       d.lastQueueS = now;
       d.lastCutQueueMs = queueS * 1000;

@@ -42,18 +42,25 @@ export interface SettleState {
   lastLightS: number;
   /** Minimum rate, kbit/s. */
   readonly min: number;
+  /**
+   * The last cut was a starved cut (capacity.ts, v43f): its measure may be the ACKs' wait, not the
+   * link, so the wait applies whatever the gap.
+   */
+  starvedCut?: boolean;
 }
 
 /**
  * Whether the return toward the remembered level must not go above the measured level at `now`:
  * the last cut, made under a load running for `loadedS`, set a rate above the floor and measured
- * a level at most 1 / `gap` of the remembered one, and a queue was seen less than `clearS` ago.
+ * a level at most 1 / `gap` of the remembered one (any level after a starved cut, v43f), and a
+ * queue was seen less than `clearS` ago.
  * A transient dip (a handover) and a lasting drop look alike until the return probes the old
  * level; the wait makes that probe come after the drop's queue has been gone for `clearS`.
  */
 export function settling(d: SettleState, now: number, p: SettleParams): boolean {
   if (!(p.clearS > 0) || d.lastCutS === -Infinity) return false;
   if (now - Math.max(d.lastCutS, d.lastQueueS) >= p.clearS) return false;
-  return d.recall >= p.gap * d.cap && d.lastCutRate > p.aboveMin * d.min &&
+  return (d.starvedCut === true || d.recall >= p.gap * d.cap) &&
+    d.lastCutRate > p.aboveMin * d.min &&
     d.lastCutS - d.lastLightS >= p.loadedS;
 }
