@@ -41,3 +41,10 @@ Deno.test("settle: a small gap, a cut to the floor or a load start do not wait",
   }
   assertEquals(settling(dropped(), at, { ...SETTLE_DEFAULTS, clearS: 0 }), false, "0: off");
 });
+
+Deno.test("settle: after a starved cut (v43f) the return waits whatever the gap", () => {
+  const small = { ...dropped(), recall: 3500 };
+  assert(!settling(small, 100.5, SETTLE_DEFAULTS), "an ordinary cut with a small gap");
+  assert(settling({ ...small, starvedCut: true }, 100.5, SETTLE_DEFAULTS), "a starved one");
+  assert(!settling({ ...small, starvedCut: true }, 101.3, SETTLE_DEFAULTS), "1 s without a queue");
+});

@@ -1155,3 +1155,85 @@ Deno.test("capacity, tbf: a download climbing with the link keeping up is not cu
   assert(next(true) >= 10500, `not cut (${next(true)})`);
   assert(next(false) < 10500, `cut without the rule (${next(false)})`);
 });
+
+/**
+ * RTT only, both busy and probing at once (`bothProbeQuietS` 0), every step handed on: two
+ * download cuts 2.5 s apart, each after `short` decisions (default 1: the window's largest keeps
+ * it busy) delivering `fraction` of its rate,
+ * the upload raising its rate all along unless `ulHeld` (then its rate is put back to the one at
+ * the last clear decision before each rise). Returns the download's rate per decision (time
+ * from the last queue seen) after each cut.
+ */
+function twoCuts(
+  o: { starvedCut: boolean; fraction: number; ulHeld?: boolean; short?: number },
+): { t: number; dl: number }[][] {
+  const r = new Rig("cake", {
+    params: { starvedCut: o.starvedCut, bothProbeQuietS: 0, minStep: 0 },
+  });
+  r.cur = { dl: 18000, ul: 4500 };
+  const full = () => r.step({ dl: r.cur.dl, ul: r.cur.ul });
+  for (let k = 0; k < 30; k++) {
+    r.all({});
+    full();
+  }
+  const paths: { t: number; dl: number }[][] = [];
+  for (const n of [25, 40]) {
+    let ulClear = r.cur.ul;
+    for (let k = 0; k < (o.short ?? 1); k++) {
+      r.all({});
+      ulClear = r.cur.ul;
+      r.step({ dl: o.fraction * r.cur.dl, ul: r.cur.ul });
+    }
+    if (o.ulHeld) r.cur = { ...r.cur, ul: ulClear };
+    r.all({ up: 10, down: 10 });
+    r.step({ dl: o.fraction * r.cur.dl, ul: r.cur.ul });
+    const queueS = r.clock.monotonicS();
+    const path: { t: number; dl: number }[] = [];
+    for (let k = 0; k < n; k++) {
+      r.all({});
+      path.push({ t: r.clock.monotonicS() - queueS, dl: full().dl });
+    }
+    paths.push(path);
+  }
+  return paths;
+}
+
+Deno.test("capacity: RTT only, a starved download cut keeps the remembered level (v43f)", () => {
+  // The second cut comes 2.5 s after the first, after the return rose: without the rule it
+  // replaces the remembered level by its starved measure.
+  const on = twoCuts({ starvedCut: true, fraction: 0.7 });
+  const off = twoCuts({ starvedCut: false, fraction: 0.7 });
+  const endOn = on[1][on[1].length - 1].dl, endOff = off[1][off[1].length - 1].dl;
+  assert(endOn >= 0.9 * 18000, `4 s after the starved cut back near the level (${endOn})`);
+  assert(endOff < 0.8 * endOn, `without the rule it stays near the starved measure (${endOff})`);
+});
+
+Deno.test("capacity: RTT only, after a starved cut the return waits for 1 s without a queue (v43f)", () => {
+  // The first cut measured 0.7 of the remembered level: a gap under R24's 1.5, no wait without
+  // the rule.
+  const [on] = twoCuts({ starvedCut: true, fraction: 0.7 });
+  const [off] = twoCuts({ starvedCut: false, fraction: 0.7 });
+  const held = on.filter((p) => p.t < 0.99).map((p) => p.dl);
+  const level = held[held.length - 1];
+  assert(Math.max(...held) <= level + 60, `within 1 s only the probe: ${held.join(", ")}`);
+  const later = on.find((p) => p.t > 1.25)!.dl;
+  assert(later > level + 500, `the return climbs after the wait (${level} → ${later})`);
+  const early = off.find((p) => p.t > 0.95)!.dl;
+  assert(early > level + 500, `without the rule it climbs sooner (${early})`);
+});
+
+Deno.test("capacity: RTT only, a cut that is not starved is the same with the rule on or off (v43f)", () => {
+  const cases: [string, Parameters<typeof twoCuts>[0]][] = [
+    ["the download delivered its whole rate: its own queue", { starvedCut: true, fraction: 1 }],
+    ["the upload did not raise its rate since the RTT was clear", {
+      starvedCut: true,
+      fraction: 0.7,
+      ulHeld: true,
+    }],
+  ];
+  for (const [why, o] of cases) {
+    const paths = twoCuts(o);
+    assert(paths.every((p) => p[0].dl < p[8].dl), `${why}: both are cuts, then returns`);
+    assertEquals(paths, twoCuts({ ...o, starvedCut: false }), why);
+  }
+});
