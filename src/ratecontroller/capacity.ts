@@ -146,12 +146,16 @@ export interface CapacityParams {
    */
   starvedCut: boolean;
   /**
-   * RTT only, both busy, the upload the prober (its turn, raised since the RTT was clear or its
-   * cut's queue draining): a rise cuts the upload only; the download's shortfall there may be its
-   * ACKs waiting in the upload's queue, and it is cut only if the queue outlasts the upload's
-   * drain time (v44, docs/controllers.md).
+   * RTT only, in the both-probe time with the upload's rate raised since the RTT was last clear:
+   * a rise while the download delivers under this fraction of its rate in the decision cuts the
+   * upload only, its probe's overshoot may hold the download's ACKs (v44, docs/controllers.md;
+   * 0: off). The download is cut if the queue outlasts `proberFirstHoldS`.
    */
-  proberFirst: boolean;
+  proberFirstLoad: number;
+  /** How long a download spared by `proberFirstLoad` stays spared, s. */
+  proberFirstHoldS: number;
+  /** A download cut this long after it was last spared is a starved cut (`starvedCut`), s. */
+  proberFirstKeepS: number;
   /**
    * Above the estimate the last cut measured, the return toward a remembered level climbs at
    * most this many times `returnUnit` per s: the remembered level may be stale.
@@ -235,7 +239,9 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   rampGrowth: 0.03,
   climbExempt: true,
   starvedCut: true,
-  proberFirst: Deno.env.get("SQMA_V44") !== undefined && Deno.env.get("SQMA_V44") !== "off",
+  proberFirstLoad: 0.85,
+  proberFirstHoldS: 1,
+  proberFirstKeepS: 2,
   returnMaxPerS: 1,
   returnUnit: 0.5,
   lowProbe: 1.5,
@@ -390,9 +396,9 @@ export class CapacityController implements Ratecontroller {
   #tokenSinceS = -Infinity;
   /** When the turn passes early: the drain time after the holder's cut (s; ∞: no cut). */
   #passAtS = Infinity;
-  /** When the download's shortfall last waited for the upload (the prober) to be cut (v44). */
-  #dlDeferredS = -Infinity;
-  #deferFromS = -Infinity;
+  /** The download was last spared for the upload's overshoot (v44), and since when (s). */
+  #sparedS = -Infinity;
+  #sparedFromS = -Infinity;
   /** Onsets of the collapses seen, and their period if stable (v28). */
   readonly #recurrence: Recurrence;
   /** Settling after a lasting drop (capacity_settle.ts). */
@@ -488,19 +494,20 @@ export class CapacityController implements Ratecontroller {
     if (view.rttOnly) this.#noteClear(view, input);
     const dlRamping = now - this.#dl.lastLightS < this.#p.rampGraceS &&
       ramping(this.#dl, this.#p.rampGrowth);
-    let { dlDeltas, ulDeltas, dlSuspect, ulSuspect, dlDeferred } = attribute(view, {
+    const attributed = attribute(view, {
       dlLoad,
       ulLoad,
       probing: shared && !both && (this.#holderRaised(r) || this.#holderDraining(r, view))
         ? this.#token
         : undefined,
       dlRamping,
-      proberFirst: this.#p.proberFirst,
-      ulBoth: V44_BOTH && both && r.cur_ul_rate > this.#ul.rateAtClear,
     });
-    if (dlDeferred && now - this.#dlDeferredS > V44_HOLD_S) this.#deferFromS = now;
-    if (dlDeferred) this.#dlDeferredS = now;
-    if (this.#p.proberFirst && now - this.#deferFromS < V44_HOLD_S) dlSuspect = false;
+    const { dlDeltas, ulDeltas, ulSuspect } = attributed;
+    const dlSuspect = attributed.dlSuspect && !this.#spareDownload(r, {
+      now,
+      both,
+      suspect: attributed.dlSuspect && ulSuspect && dlLoad < this.#p.upstreamLoad && !dlRamping,
+    });
     const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
     const predictedS = this.#p.collapseQueue > 0
       ? this.#recurrence.next(now, this.#p.preemptHoldS)
@@ -525,7 +532,7 @@ export class CapacityController implements Ratecontroller {
       inCollapse: kept !== undefined,
       ramping: dlRamping,
       starvable: this.#p.starvedCut && shared &&
-        (r.cur_ul_rate > this.#ul.rateAtClear || now - this.#dlDeferredS <= V44_KEEP_S) &&
+        (r.cur_ul_rate > this.#ul.rateAtClear || now - this.#sparedS <= this.#p.proberFirstKeepS) &&
         !(this.#token === "dl" && !both && r.cur_dl_rate > this.#dl.rateAtClear),
     });
     const nextUl = this.#direction(this.#ul, {
@@ -626,6 +633,27 @@ export class CapacityController implements Ratecontroller {
       if (view.dl[i] + view.ul[i] > d.lastCutQueueMs) return false;
     }
     return true;
+  }
+
+  /**
+   * In the both-probe time, a rise while the upload has raised its rate since the RTT was clear
+   * and the download delivers well under its rate: the upload's overshoot may hold the download's
+   * ACKs, so only the upload is cut; the download is spared for `proberFirstHoldS` from the first
+   * such decision, and cut if the queue outlasts that (v44, docs/controllers.md).
+   */
+  #spareDownload(
+    r: TickInput["readings"],
+    x: { now: number; both: boolean; suspect: boolean },
+  ): boolean {
+    const p = this.#p;
+    const spare = p.proberFirstLoad > 0 && x.both && x.suspect &&
+      r.cur_ul_rate > this.#ul.rateAtClear &&
+      r.down_utilisation < p.proberFirstLoad * r.cur_dl_rate;
+    if (spare) {
+      if (x.now - this.#sparedS > p.proberFirstHoldS) this.#sparedFromS = x.now;
+      this.#sparedS = x.now;
+    }
+    return x.now - this.#sparedFromS < p.proberFirstHoldS;
   }
 
   /**
@@ -839,7 +867,6 @@ export class CapacityController implements Ratecontroller {
       else if (cur > d.lastCutRate * 1.02 && !d.capped && !d.dip.keepsMemory(now)) {
         d.recall = estimate;
       }
-      if (Deno.env.get("SQMA_LOG")) console.error(`CUT ${now.toFixed(1)} ${d.name} cur=${cur.toFixed(0)} load=${(x.thr / x.inForce).toFixed(2)} est=${estimate.toFixed(0)} starved=${starved} recall=${d.recall.toFixed(0)} turnS=${x.turnS} mayProbe=${x.mayProbe}`);
       d.cap = d.cutCap = estimate;
       d.starvedCut = starved;
       d.lastCutS = now;
@@ -985,9 +1012,6 @@ interface Loads {
   probing: "dl" | "ul" | undefined;
   /** The download's delivery is still growing shortly after a load start (TCP slow start). */
   dlRamping: boolean;
-  /** The upload as the prober is cut first, the download's shortfall not (v44). */
-  proberFirst: boolean;
-  ulBoth: boolean;
 }
 
 /**
@@ -1003,16 +1027,9 @@ function attribute(view: SampleView, l: Loads): {
   ulDeltas: number[];
   dlSuspect: boolean;
   ulSuspect: boolean;
-  dlDeferred: boolean;
 } {
   if (!view.rttOnly) {
-    return {
-      dlDeltas: view.dl,
-      ulDeltas: view.ul,
-      dlSuspect: true,
-      ulSuspect: true,
-      dlDeferred: false,
-    };
+    return { dlDeltas: view.dl, ulDeltas: view.ul, dlSuspect: true, ulSuspect: true };
   }
   const rtt = view.dl.map((v, i) => v + view.ul[i]);
   // A load above 1 is the delivered window's memory of the rate before a cut, not a busier
@@ -1021,18 +1038,13 @@ function attribute(view: SampleView, l: Loads): {
   const busiest = Math.max(dlLoad, ulLoad);
   let dlSuspect = dlLoad >= 0.5 * busiest;
   let ulSuspect = ulLoad >= 0.5 * busiest;
-  let dlDeferred = false;
   if (dlSuspect && ulSuspect && l.probing !== undefined) {
-    dlDeferred = l.proberFirst && l.probing === "ul" && l.dlLoad < UPSTREAM_LOAD && !l.dlRamping;
     // The prober is the suspect; the download also when it delivers less than its rate (its
     // bottleneck is before our shaper: the ISP queue is its own), unless it is still ramping up.
-    dlSuspect = l.probing === "dl" ||
-      (l.dlLoad < UPSTREAM_LOAD && !l.dlRamping && !(l.proberFirst && l.probing === "ul"));
+    dlSuspect = l.probing === "dl" || (l.dlLoad < UPSTREAM_LOAD && !l.dlRamping);
     ulSuspect = l.probing === "ul";
-  } else if (dlSuspect && ulSuspect && l.proberFirst && l.ulBoth) {
-    dlDeferred = l.dlLoad < UPSTREAM_LOAD && !l.dlRamping;
   }
-  return { dlDeltas: rtt, ulDeltas: rtt, dlSuspect, ulSuspect, dlDeferred };
+  return { dlDeltas: rtt, ulDeltas: rtt, dlSuspect, ulSuspect };
 }
 
 /** The longest delay of a FIFO at `kbit`, ms (0: no FIFO known). */
@@ -1061,10 +1073,6 @@ function ownFifoAllowance(
     }
   }
 }
-
-const V44_HOLD_S = Number(Deno.env.get("SQMA_V44_HOLD") ?? "0");
-const V44_BOTH = Deno.env.get("SQMA_V44") === "both";
-const V44_KEEP_S = Number(Deno.env.get("SQMA_V44_KEEP") ?? "0");
 
 /** Below this load the download's bottleneck is before our shaper (its queue is the ISP's). */
 const UPSTREAM_LOAD = 0.97;
