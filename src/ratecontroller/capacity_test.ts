@@ -1168,7 +1168,7 @@ function twoCuts(
   o: { starvedCut: boolean; fraction: number; ulHeld?: boolean; short?: number },
 ): { t: number; dl: number }[][] {
   const r = new Rig("cake", {
-    params: { starvedCut: o.starvedCut, bothProbeQuietS: 0, minStep: 0 },
+    params: { starvedCut: o.starvedCut, bothProbeQuietS: 0, minStep: 0, proberFirstLoad: 0 },
   });
   r.cur = { dl: 18000, ul: 4500 };
   const full = () => r.step({ dl: r.cur.dl, ul: r.cur.ul });
@@ -1236,4 +1236,53 @@ Deno.test("capacity: RTT only, a cut that is not starved is the same with the ru
     assert(paths.every((p) => p[0].dl < p[8].dl), `${why}: both are cuts, then returns`);
     assertEquals(paths, twoCuts({ ...o, starvedCut: false }), why);
   }
+});
+
+/**
+ * RTT only, both busy and probing at once (`bothProbeQuietS` 0), the upload raising its rate: after
+ * four clear decisions delivering 0.9 of the download's rate, then `n` with a queue delivering
+ * `fraction` of it (at least `highLoad`: both stay busy). Returns both rates before the first
+ * queue and after each of those decisions.
+ */
+function overshoot(
+  o: { proberFirstLoad: number; fraction: number; n: number },
+): { dl: number; ul: number }[] {
+  const r = new Rig("cake", {
+    params: { proberFirstLoad: o.proberFirstLoad, bothProbeQuietS: 0, minStep: 0 },
+  });
+  r.cur = { dl: 18000, ul: 4500 };
+  for (let k = 0; k < 30; k++) {
+    r.all({});
+    r.step({ dl: r.cur.dl, ul: r.cur.ul });
+  }
+  // The ACKs wait before the RTT shows the queue: the window's largest delivery falls first, under
+  // the 97 % a download behind the bottleneck shows.
+  for (let k = 0; k < 4; k++) {
+    r.all({});
+    r.step({ dl: 0.9 * r.cur.dl, ul: r.cur.ul });
+  }
+  const out: { dl: number; ul: number }[] = [{ ...r.cur }];
+  for (let k = 0; k < o.n; k++) {
+    r.all({ up: 10, down: 10 });
+    out.push(r.step({ dl: o.fraction * r.cur.dl, ul: r.cur.ul }));
+  }
+  return out;
+}
+
+Deno.test("capacity: RTT only, the upload's overshoot cuts the upload first (v44)", () => {
+  const [before, on] = overshoot({ proberFirstLoad: 0.85, fraction: 0.82, n: 1 });
+  const [, off] = overshoot({ proberFirstLoad: 0, fraction: 0.82, n: 1 });
+  assert(on.ul < 0.95 * before.ul, `the upload is cut (${before.ul} → ${on.ul})`);
+  assert(on.dl >= before.dl, `the download is spared (${before.dl} → ${on.dl})`);
+  assert(off.dl < 0.9 * before.dl, `without the rule the download is cut (${off.dl})`);
+  const [, shallow] = overshoot({ proberFirstLoad: 0.85, fraction: 0.88, n: 1 });
+  assert(shallow.dl < 0.95 * before.dl, `delivering 0.88 of its rate it is cut (${shallow.dl})`);
+});
+
+Deno.test("capacity: RTT only, a queue that outlasts the upload's cut by 1 s cuts the download (v44)", () => {
+  const path = overshoot({ proberFirstLoad: 0.85, fraction: 0.82, n: 15 });
+  const cut = path.findIndex((p, k) => k > 0 && p.dl < 0.9 * path[k - 1].dl);
+  // Spared for 1 s from the first queued decision (decisions of 0.1 s), cut right after.
+  const rates = path.map((p) => Math.round(p.dl)).join(", ");
+  assert(cut >= 11 && cut <= 12, `the download is cut 1 s after the first queue: ${rates}`);
 });
