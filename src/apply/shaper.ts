@@ -13,6 +13,20 @@ export const TBF_BURST_SECONDS = 0.005;
 /** TBF: the daemon's smallest burst, bytes (about two full-size frames). */
 export const TBF_MIN_BURST_BYTES = 3200;
 
+/**
+ * TBF: the burst in bytes for a rate, `seconds` of traffic at it and at least `minBytes` (the
+ * daemon's defaults; the simulator's tbf shaper uses the same, src/sim/link.ts).
+ */
+export function tbfBurstBytes(
+  kbit: number,
+  o: { seconds: number; minBytes: number } = {
+    seconds: TBF_BURST_SECONDS,
+    minBytes: TBF_MIN_BURST_BYTES,
+  },
+): number {
+  return Math.max(o.minBytes, Math.ceil(kbit * 125 * o.seconds));
+}
+
 /** `tc` failed to change a rate. */
 export class ShaperError extends Error {
   /** `tc`'s standard error. */
@@ -400,7 +414,7 @@ export class TbfShaper extends TcShaper {
 
   /** Burst in bytes for a rate: `burstSeconds` of traffic, at least the minimum. */
   burstBytes(kbit: number): number {
-    return Math.max(this.#minBurst, Math.ceil(kbit * 125 * this.#burstSeconds));
+    return tbfBurstBytes(kbit, { seconds: this.#burstSeconds, minBytes: this.#minBurst });
   }
 
   /** Changes the TBF rate, burst and (kept) latency. */

@@ -318,7 +318,6 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   });
   const driveDown = drive(down, tcpDown, curDown);
   const driveUp = drive(up, tcpUp, curUp);
-  let upDelayS = 0;
   /** The wait of the download's ACKs in the upload's queues (the ACK path), s. */
   let upAckWaitS = 0;
 
@@ -332,22 +331,21 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         down.shaperKbit = 0.95 * capDown;
         up.shaperKbit = 0.95 * capUp;
       }
-      // Each direction's sparse delay, once per step: the metric, the probe's view (onStep) and,
-      // with the ACK path, the wait of the other direction's ACKs (the download's ACKs take the
-      // upload's delay of the step before, as the download moves first).
+      // Each direction's sparse delay, once per step: the metric and the probe's view (onStep).
+      // With the ACK path the other direction's ACKs wait for what lies ahead of them at the
+      // capacity to come, so a rise drains them early, as the probes (fifo_crossing.ts); the
+      // download's ACKs take the upload's wait of the step before, as the download moves first.
       driveDown.capKbit = capDown;
       driveDown.ackDelayS = ackPath ? upAckWaitS : 0;
       const loadedDown = driveDirection(t, driveDown);
       const downDelayS = down.sparseDelayS(capDown);
       recDown.record(loadedDown, downDelayS * 1000, capDown, res.delivered, down.shaperKbit);
       driveUp.capKbit = capUp;
-      // The ACKs wait for what lies ahead of them at the capacity to come: a rise drains them
-      // early, as the probes (fifo_crossing.ts).
       driveUp.ackDelayS = ackPath
         ? down.sparseWaitS((bytes) => drainS(trace, { dir: "down", t: t + dt, bytes }))
         : 0;
       const loadedUp = driveDirection(t, driveUp);
-      upDelayS = up.sparseDelayS(capUp);
+      const upDelayS = up.sparseDelayS(capUp);
       if (ackPath) {
         upAckWaitS = up.sparseWaitS((bytes) => drainS(trace, { dir: "up", t: t + dt, bytes }));
       }

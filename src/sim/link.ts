@@ -9,7 +9,7 @@
  * Probes cross the FIFO queues in order (`bottleneck`, `shaper`; src/sim/fifo_crossing.ts).
  */
 import { beginStep, emptyQueue, type FluidQueue } from "./fifo_crossing.ts";
-import { TBF_BURST_SECONDS, TBF_MIN_BURST_BYTES } from "../apply/shaper.ts";
+import { TBF_MIN_BURST_BYTES, tbfBurstBytes } from "../apply/shaper.ts";
 
 /** Kbit/s → bytes per second. */
 export const KBIT_TO_BYTES = 125;
@@ -114,8 +114,7 @@ export class LinkDirection {
    * sparse flows first).
    */
   sparseDelayS(capacityKbit: number): number {
-    const bottle = this.bottleneck.backlog / (capacityKbit * KBIT_TO_BYTES);
-    return this.shaperQueue === "fifo" ? bottle + this.#shaperDelayS() : bottle;
+    return this.#withShaperS(this.bottleneck.backlog / (capacityKbit * KBIT_TO_BYTES));
   }
 
   /**
@@ -123,8 +122,12 @@ export class LinkDirection {
    * backlog served in `bottleneckDrainS` (the capacity to come; the ACK path, engine.ts).
    */
   sparseWaitS(bottleneckDrainS: (bytes: number) => number): number {
-    const bottle = bottleneckDrainS(this.bottleneck.backlog);
-    return this.shaperQueue === "fifo" ? bottle + this.#shaperDelayS() : bottle;
+    return this.#withShaperS(bottleneckDrainS(this.bottleneck.backlog));
+  }
+
+  /** `bottleneckS` plus, with a FIFO shaper, its backlog's delay (CAKE serves sparse flows first). */
+  #withShaperS(bottleneckS: number): number {
+    return this.shaperQueue === "fifo" ? bottleneckS + this.#shaperDelayS() : bottleneckS;
   }
 
   #shaperDelayS(): number {
@@ -188,10 +191,7 @@ export class LinkDirection {
       if (this.shaperKbit !== this.#tbfKbit) {
         // `tc qdisc change` sets the burst (never shrinking) and refills the bucket.
         this.#tbfKbit = this.shaperKbit;
-        this.#tbfBurst = Math.max(
-          this.#tbfBurst,
-          Math.ceil(this.shaperKbit * KBIT_TO_BYTES * TBF_BURST_SECONDS),
-        );
+        this.#tbfBurst = Math.max(this.#tbfBurst, tbfBurstBytes(this.shaperKbit));
         this.#tbfTokens = this.#tbfBurst;
       }
       budget += this.#tbfTokens;
