@@ -446,19 +446,25 @@ export function iperfOutcome(ip: CmdResult, seconds: number): { bps: number; err
 }
 
 /**
- * The ISP upload queue's delay (backlog ÷ the upload capacity at the sample's time), ms: p50 and p95
- * of `samples`, and the median of those from 1 s after the step down to the step up (where the
- * `upload-step` schedule's queue should be full: its buffer's delay, docs/e2e.md).
+ * An ISP queue's delay (backlog ÷ its capacity at the sample's time: `lowKbit` between the steps,
+ * else `highKbit`), ms: p50 and p95 of the samples `bytes` picks, and the median of those from 1 s
+ * after the step down to the step up (where the `upload-step` schedule's upload queue should be
+ * full: its buffer's delay, docs/e2e.md).
  */
-export function ispUpQueueDelays(
+export function ispQueueDelays(
   samples: readonly QueueSample[],
-  o: { stepDown: number; stepUp: number; schedule: Schedule },
+  o: {
+    bytes: (q: QueueSample) => number | undefined;
+    stepDown: number;
+    stepUp: number;
+    highKbit: number;
+    lowKbit: number;
+  },
 ): { p50: number; p95: number; betweenStepsP50: number } {
   const between = (tMs: number) => tMs >= o.stepDown && tMs < o.stepUp;
-  const delays = samples.filter((q) => Number.isFinite(q.ispUpBytes)).map((q) => ({
+  const delays = samples.filter((q) => Number.isFinite(o.bytes(q))).map((q) => ({
     tMs: q.tMs,
-    ms: ((q.ispUpBytes ?? NaN) * 8) /
-      (between(q.tMs) ? o.schedule.lowUpKbit : o.schedule.upKbit),
+    ms: ((o.bytes(q) ?? NaN) * 8 * 1000) / ((between(q.tMs) ? o.lowKbit : o.highKbit) * 1000),
   }));
   return {
     p50: percentile(delays.map((d) => d.ms), 50),
@@ -607,10 +613,14 @@ export async function runScenario(
       daemonLogTail = daemon.logTail(6);
       daemonLogHead = daemon.logHead(12);
     }
-    const capacityAt = (tMs: number) =>
-      (tMs >= stepDown && tMs < stepUp ? sch.lowDownKbit : sch.highDownKbit) * 1000;
-    const queueMs = (bytes: number, tMs: number) => (bytes * 8 * 1000) / capacityAt(tMs);
     const qs = sampler.samples.filter((q) => q.tMs >= loadStart + 1000);
+    const ispDown = ispQueueDelays(qs, {
+      bytes: (q) => q.ispBytes,
+      stepDown,
+      stepUp,
+      highKbit: sch.highDownKbit,
+      lowKbit: sch.lowDownKbit,
+    });
     const total = (loadEnd - loadStart) / 1000;
     const lowS = (stepUp - stepDown) / 1000;
     const meanBps = (hiKbit: number, loKbit: number) =>
@@ -641,13 +651,16 @@ export async function runScenario(
       },
       times: { loadStart, stepDown, stepUp, loadEnd },
       warmupS,
-      ispQueueMs: {
-        p50: percentile(qs.map((q) => queueMs(q.ispBytes, q.tMs)), 50),
-        p95: percentile(qs.map((q) => queueMs(q.ispBytes, q.tMs)), 95),
-      },
+      ispQueueMs: { p50: ispDown.p50, p95: ispDown.p95 },
       routerQueueP95Bytes: percentile(qs.map((q) => q.routerBytes), 95),
       ispUpQueueMs: sch.twoWay
-        ? ispUpQueueDelays(qs, { stepDown, stepUp, schedule: sch })
+        ? ispQueueDelays(qs, {
+          bytes: (q) => q.ispUpBytes,
+          stepDown,
+          stepUp,
+          highKbit: sch.upKbit,
+          lowKbit: sch.lowUpKbit,
+        })
         : undefined,
       queues: sampler.samples,
       stats,
