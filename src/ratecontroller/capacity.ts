@@ -503,9 +503,13 @@ export class CapacityController implements Ratecontroller {
       dlRamping,
     });
     const { dlDeltas, ulDeltas, ulSuspect } = attributed;
+    // RTT only: the upload raised its rate since the RTT was last clear (its probe may have made
+    // the queue that holds the download's ACKs: v43f, v44).
+    const ulRaised = r.cur_ul_rate > this.#ul.rateAtClear;
     const dlSuspect = attributed.dlSuspect && !this.#spareDownload(r, {
       now,
       both,
+      ulRaised,
       suspect: attributed.dlSuspect && ulSuspect && dlLoad < this.#p.upstreamLoad && !dlRamping,
     });
     const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
@@ -532,7 +536,7 @@ export class CapacityController implements Ratecontroller {
       inCollapse: kept !== undefined,
       ramping: dlRamping,
       starvable: this.#p.starvedCut && shared &&
-        (r.cur_ul_rate > this.#ul.rateAtClear || now - this.#sparedS <= this.#p.proberFirstKeepS) &&
+        (ulRaised || now - this.#sparedS <= this.#p.proberFirstKeepS) &&
         !(this.#token === "dl" && !both && r.cur_dl_rate > this.#dl.rateAtClear),
     });
     const nextUl = this.#direction(this.#ul, {
@@ -643,11 +647,10 @@ export class CapacityController implements Ratecontroller {
    */
   #spareDownload(
     r: TickInput["readings"],
-    x: { now: number; both: boolean; suspect: boolean },
+    x: { now: number; both: boolean; ulRaised: boolean; suspect: boolean },
   ): boolean {
     const p = this.#p;
-    const spare = p.proberFirstLoad > 0 && x.both && x.suspect &&
-      r.cur_ul_rate > this.#ul.rateAtClear &&
+    const spare = p.proberFirstLoad > 0 && x.both && x.suspect && x.ulRaised &&
       r.down_utilisation < p.proberFirstLoad * r.cur_dl_rate;
     if (spare) {
       if (x.now - this.#sparedS > p.proberFirstHoldS) this.#sparedFromS = x.now;
