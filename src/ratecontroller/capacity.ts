@@ -34,6 +34,7 @@ import { SETTLE_DEFAULTS, type SettleParams, settling } from "./capacity_settle.
 import { DeepDip, type DeepDipParams } from "./deep_dip.ts";
 import { Drain, type DrainParams } from "./drain.ts";
 import { StepGate } from "./step_gate.ts";
+import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -403,6 +404,13 @@ export class CapacityController implements Ratecontroller {
   readonly #recurrence: Recurrence;
   /** Settling after a lasting drop (capacity_settle.ts). */
   readonly #settle: SettleParams;
+  /** The upload's ceiling after its own overshoot (upload_ceiling.ts). */
+  readonly #ulCeiling: UploadCeiling;
+  /**
+   * RTT only with the download loaded: the upload's ISP queue holds the download's ACKs and the
+   * RTT cannot tell whose queue it is, so the upload's ceiling applies (v45u).
+   */
+  #ulCeilingOn = false;
 
   /** Reads raw samples from `owd`; `params` override the measured defaults (tests, research). */
   constructor(
@@ -414,6 +422,7 @@ export class CapacityController implements Ratecontroller {
       settle?: Partial<SettleParams>;
       deepDip?: Partial<DeepDipParams>;
       drain?: Partial<DrainParams>;
+      uploadCeiling?: Partial<UploadCeilingParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -448,6 +457,7 @@ export class CapacityController implements Ratecontroller {
     );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
     this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
+    this.#ulCeiling = new UploadCeiling(params.uploadCeiling, this.#clock.monotonicS());
   }
 
   /** The capacity estimates, kbit/s (for tests and plots). */
@@ -475,7 +485,10 @@ export class CapacityController implements Ratecontroller {
       ul: ulLoad >= this.#p.highLoad ? fifoMs(this.#ownFifo.ul, r.cur_ul_rate) : 0,
     }, this.#p.ownFifoFraction);
     if (dlLoad < this.#p.lightLoad) this.#dl.lastLightS = now;
-    if (ulLoad < this.#p.lightLoad) this.#ul.lastLightS = now;
+    if (ulLoad < this.#p.lightLoad) {
+      this.#ulCeiling.light(now, this.intervalS);
+      this.#ul.lastLightS = now;
+    }
     // RTT only with both directions busy: one direction at a time probes beyond its estimate,
     // so a rise it causes is its own (docs/controllers.md, "Direction attribution").
     const shared = view.rttOnly && this.#p.attribution === "token" &&
@@ -485,6 +498,7 @@ export class CapacityController implements Ratecontroller {
       this.#passToken(now);
     }
     const holder = this.#holder(r).d;
+    this.#ulCeilingOn = view.rttOnly && dlLoad >= this.#p.lightLoad;
     // Far from any queue (the capacity may have grown) or just after a predicted collapse (the
     // level is new), both probe: a rise is then blamed by load (v29a, v29b).
     const discovering = this.#discovering(now);
@@ -767,6 +781,24 @@ export class CapacityController implements Ratecontroller {
     this.#passAtS = Infinity;
   }
 
+  /**
+   * An upload cut that is no collapse and keeps the rate at or above the minimum may have
+   * measured the capacity its own return or probe overshot (v45u, upload_ceiling.ts). Called
+   * before the cut changes the estimate.
+   */
+  #noteCeiling(
+    d: Direction,
+    x: { now: number; cur: number; estimate: number; rate: number },
+  ): void {
+    if (d.name !== "ul" || !this.#ulCeilingOn || d.capped || x.rate < d.min) return;
+    this.#ulCeiling.cut({
+      now: x.now,
+      cur: x.cur,
+      known: d.cap * this.#p.margin,
+      estimate: x.estimate,
+    });
+  }
+
   /** One direction's rate for the loop: its aim, small increases held back (step_gate.ts). */
   #direction(d: Direction, x: DirectionInput): number {
     const next = this.#aim(d, x);
@@ -853,6 +885,7 @@ export class CapacityController implements Ratecontroller {
       // cuts while still held down keep that memory; a mild cut soon after the rate had risen
       // again means the capacity really is lower: forget it.
       const drain = Math.max(0.5, 1 - queueS / p.drainS);
+      this.#noteCeiling(d, { now, cur, estimate, rate: estimate * p.margin * drain });
       d.dip.cut(now, {
         lastCutS: d.lastCutS,
         level: Math.max(d.cap, d.recall),
@@ -883,7 +916,10 @@ export class CapacityController implements Ratecontroller {
     const level = d.drain.after(now) && dipCandidateOld(d, now)
       ? d.dip.confirmNow(now)
       : d.dip.check(now, { queued, atMin: cur <= d.min * 1.01 });
-    if (level !== undefined) d.recall = Math.max(d.recall, level);
+    if (level !== undefined) {
+      d.recall = Math.max(d.recall, level);
+      if (d.name === "ul") this.#ulCeiling.clear();
+    }
     const held = now - d.lastCutS < p.drainS && !d.drain.after(d.lastCutS);
     if (held || queued || now < d.holdUntilS) return cur;
 
@@ -896,7 +932,13 @@ export class CapacityController implements Ratecontroller {
       if (x.discovering) speed = Math.max(speed, p.discoverPerS[d.name]);
       // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
       // the longer no queue shows up (the capacity may have grown).
-      const target = Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction);
+      // After the upload's own overshoot, the return stops just under what it measured (v45u).
+      const target = Math.min(
+        Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction),
+        d.name === "ul" && this.#ulCeilingOn
+          ? this.#ulCeiling.target(now, { thr: x.thr, margin: p.margin })
+          : Infinity,
+      );
       const unit = cur < p.lowProbe * d.min ? Math.max(d.cap, d.base) : d.cap;
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
       if (cur < target) {
@@ -909,6 +951,7 @@ export class CapacityController implements Ratecontroller {
       return x.mayProbe ? next : Math.min(next, target);
     }
     if (load < p.lightLoad) {
+      if (d.name === "ul") this.#ulCeiling.clear();
       d.cap += (d.base - d.cap) * Math.min(1, x.dt / p.relaxS);
       if (d.name === "ul" && deliveredKbit < p.fadeIdleLoad * d.min && this.#fadedWithin(now)) {
         return d.min;

@@ -1286,3 +1286,56 @@ Deno.test("capacity: RTT only, a queue that outlasts the upload's cut by 1 s cut
   const rates = path.map((p) => Math.round(p.dl)).join(", ");
   assert(cut >= 11 && cut <= 12, `the download is cut 1 s after the first queue: ${rates}`);
 });
+
+/**
+ * A saturating load on both directions from the controller's start, RTT only: the upload's
+ * capacity (4 Mbit/s) is under its base rate (5 Mbit/s), the download's (30 Mbit/s) above its
+ * rate; the ISP's upload queue (at most 250 ms) grows while the upload's rate is above its
+ * capacity. Counts, over the first 5 s, the decisions with that queue above the trigger (7.5 ms)
+ * and each direction's cuts (decreases).
+ */
+function uploadOvershoots(
+  params: Partial<CapacityParams> & { uploadCeiling?: { keepS: number } } = {},
+): { queued: number; ulCuts: number; dlCuts: number } {
+  const r = new Rig("cake", { params });
+  r.cur = { dl: 18000, ul: 2000 }; // the upload's idle level, 40 % of its estimate
+  let queue = 0;
+  const n = { queued: 0, ulCuts: 0, dlCuts: 0 };
+  for (let k = 0; k < 50; k++) {
+    queue = Math.min(250, Math.max(0, queue + (r.cur.ul / 4000 - 1) * DT * 1000));
+    r.all({ up: queue / 2, down: queue / 2 });
+    const before = { ...r.cur };
+    r.saturate({ dl: 30000, ul: 4000 });
+    if (queue > 7.5) n.queued++;
+    if (r.cur.ul < before.ul) n.ulCuts++;
+    if (r.cur.dl < before.dl) n.dlCuts++;
+  }
+  return n;
+}
+
+Deno.test("capacity: RTT only, after the upload's first overshoot its return stops under what the cut measured (v45u)", () => {
+  const on = uploadOvershoots();
+  const off = uploadOvershoots({ uploadCeiling: { keepS: 0 } });
+  // Without the ceiling the return toward the base rate overshoots again 1.4 s after the first
+  // cut, and the download is cut with it.
+  assertEquals(on, { queued: 1, ulCuts: 1, dlCuts: 0 });
+  assert(off.ulCuts >= 2 && off.dlCuts >= 1 && off.queued >= 2, JSON.stringify(off));
+});
+
+Deno.test("capacity: with one-way delays the upload's ceiling does not apply (v45u)", () => {
+  // The same link with a timestamp pinger: the rule is for RTT only, where the upload's queue
+  // cannot be told from the download's; every figure as with the rule off.
+  const run = (params: Partial<CapacityParams> & { uploadCeiling?: { keepS: number } }) => {
+    const r = new Rig("cake", { params });
+    r.cur = { dl: 18000, ul: 2000 };
+    let queue = 0;
+    const path: number[] = [];
+    for (let k = 0; k < 50; k++) {
+      queue = Math.min(250, Math.max(0, queue + (r.cur.ul / 4000 - 1) * DT * 1000));
+      r.all({ up: queue, down: 0 });
+      path.push(r.saturate({ dl: 30000, ul: 4000 }).ul);
+    }
+    return path;
+  };
+  assertEquals(run({}), run({ uploadCeiling: { keepS: 0 } }));
+});

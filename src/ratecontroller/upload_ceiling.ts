@@ -1,0 +1,115 @@
+/**
+ * The upload's ceiling after its own overshoot (v45u, docs/controllers.md "v45u"). A cut of the
+ * upload that came while its rate was above the level its last cut measured (the return toward a
+ * remembered level, or the probe beyond it) or at the first climb after a load start (toward an
+ * estimate nobody measured) has found the link's rate: for a while the return climbs no higher
+ * than just under it, and only the gentle probe goes beyond. The return toward the remembered
+ * level (100 %/s of half of it, v22) otherwise crossed the capacity again within a second, every
+ * ~2 s on `lte` after a deep dip, and each such queue held the download's ACKs.
+ */
+
+/** Tunables of the rule (docs/controllers.md, "v45u", measured them over seeds 1–100). */
+export interface UploadCeilingParams {
+  /** The ceiling holds this long after the cut that measured it, s; 0: the rule is off. */
+  keepS: number;
+  /** Cuts within this long of the one that measured the ceiling measure the drain: not kept, s. */
+  burstS: number;
+  /** The upload delivering this many times the ceiling, the capacity has grown: it goes. */
+  pass: number;
+  /** A cut with the rate above this multiple of the level the last cut measured is an overshoot. */
+  above: number;
+  /** A cut this long after a load start is the first climb's overshoot, s. */
+  startS: number;
+  /** ... if the light load before that start lasted at least this long (not a dip's trough), s. */
+  idleS: number;
+  /** ... and the rate had climbed to this multiple of the known level (not a cut far under it). */
+  startNear: number;
+}
+
+/** The measured defaults. */
+export const UPLOAD_CEILING_DEFAULTS: Readonly<UploadCeilingParams> = {
+  keepS: 5,
+  burstS: 1,
+  pass: 1.03,
+  above: 1.02,
+  startS: 5,
+  idleS: 1,
+  startNear: 0.8,
+};
+
+/** What the rule needs to know about an upload cut. */
+export interface CeilingCut {
+  now: number;
+  /** The upload's rate before the cut (the controller's own), kbit/s. */
+  cur: number;
+  /** The level the previous cut measured, times the cut margin: where the return is known to fit, kbit/s. */
+  known: number;
+  /** The capacity this cut measured, kbit/s. */
+  estimate: number;
+}
+
+/** The upload's ceiling: the capacity its last own overshoot measured. */
+export class UploadCeiling {
+  readonly p: UploadCeilingParams;
+  /** The ceiling, kbit/s (NaN: none). */
+  #kbit = NaN;
+  /** When it was measured, s. */
+  #atS = -Infinity;
+  /** When the last light-load period began, and when it was last seen, s. */
+  #lightFromS = -Infinity;
+  #lightS = -Infinity;
+
+  /**
+   * `params` override the measured defaults; `startS`: the controller's start, taken as the end of
+   * a long light load (the first load's climb is a load start's).
+   */
+  constructor(params: Partial<UploadCeilingParams> = {}, startS = 0) {
+    this.p = { ...UPLOAD_CEILING_DEFAULTS, ...params };
+    this.#lightS = startS;
+  }
+
+  /**
+   * Called in every decision with the upload lightly loaded (`gapS`: the decision period): tracks
+   * how long that light period has lasted.
+   */
+  light(now: number, gapS: number): void {
+    if (now - this.#lightS > 1.5 * gapS) this.#lightFromS = now;
+    this.#lightS = now;
+  }
+
+  /**
+   * Called at an upload cut that is neither a collapse nor a cut under the minimum rate: an
+   * overshoot (the rate above `above` × the known level, or the first climb within `startS` of a
+   * load start after `idleS` of light load) notes the ceiling, unless one was noted within
+   * `burstS` (the burst's later cuts measure the drain, not the level).
+   */
+  cut(x: CeilingCut): void {
+    const p = this.p;
+    if (!(p.keepS > 0)) return;
+    const overshoot = x.cur > p.above * x.known ||
+      (x.now - this.#lightS < p.startS && x.cur >= p.startNear * x.known &&
+        this.#lightS - this.#lightFromS >= p.idleS);
+    if (!overshoot) return;
+    if (!Number.isNaN(this.#kbit) && x.now - this.#atS < p.burstS) return;
+    this.#kbit = x.estimate;
+    this.#atS = x.now;
+  }
+
+  /**
+   * The highest level the return may aim at now, kbit/s (Infinity: no ceiling): `margin` × the
+   * ceiling, until `keepS` has passed or the upload delivers (`thr`) `pass` × the ceiling.
+   */
+  target(now: number, x: { thr: number; margin: number }): number {
+    if (Number.isNaN(this.#kbit)) return Infinity;
+    if (now - this.#atS > this.p.keepS || x.thr > this.p.pass * this.#kbit) {
+      this.#kbit = NaN;
+      return Infinity;
+    }
+    return this.#kbit * x.margin;
+  }
+
+  /** Forgets the ceiling (light load; a deep dip confirmed: the level before it is recalled). */
+  clear(): void {
+    this.#kbit = NaN;
+  }
+}
