@@ -20,7 +20,11 @@ export interface UploadCeilingParams {
   above: number;
   /** A cut this long after a load start is the first climb's overshoot, s. */
   startS: number;
-  /** ... if the light load before that start lasted at least this long (not a dip's trough), s. */
+  /**
+   * ... if the light load before that start lasted at least this long, s: not a dip's trough, and
+   * not a short pause, after which the climb goes back to a level just measured (v45u: 1 s cost
+   * `bursty` step and cable-evening 0.3–0.4 points of utilisation).
+   */
   idleS: number;
   /** ... and the rate had climbed to this multiple of the known level (not a cut far under it). */
   startNear: number;
@@ -33,7 +37,7 @@ export const UPLOAD_CEILING_DEFAULTS: Readonly<UploadCeilingParams> = {
   pass: 1.03,
   above: 1.02,
   startS: 5,
-  idleS: 1,
+  idleS: 5,
   startNear: 0.8,
 };
 

@@ -42,9 +42,12 @@ Deno.test("upload ceiling: the first climb after a long light load is an oversho
   trough.cut({ now: 51, cur: 5000, known: 6000, estimate: 4000 });
   assertEquals(trough.target(51.5, { thr: 4000, ...M }), Infinity);
   const idle = new UploadCeiling({}, -100);
-  for (let t = 50; t <= 51.5; t += 0.1) idle.light(t, 0.1);
-  idle.cut({ now: 52, cur: 5000, known: 6000, estimate: 4000 });
-  assertEquals(idle.target(52.5, { thr: 4000, ...M }), 4000 * 0.95);
+  for (let t = 50; t <= 53; t += 0.1) idle.light(t, 0.1);
+  idle.cut({ now: 54, cur: 5000, known: 6000, estimate: 4000 });
+  assertEquals(idle.target(54.5, { thr: 4000, ...M }), Infinity, "a pause of 3 s is too short");
+  for (let t = 60; t <= 65.5; t += 0.1) idle.light(t, 0.1);
+  idle.cut({ now: 66, cur: 5000, known: 6000, estimate: 4000 });
+  assertEquals(idle.target(66.5, { thr: 4000, ...M }), 4000 * 0.95);
 });
 
 Deno.test("upload ceiling: keepS 0 turns the rule off", () => {
