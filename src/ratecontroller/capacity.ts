@@ -32,6 +32,7 @@ import {
 import { Recurrence, type RecurrenceParams } from "./recurrence.ts";
 import { SETTLE_DEFAULTS, type SettleParams, settling } from "./capacity_settle.ts";
 import { DeepDip, type DeepDipParams } from "./deep_dip.ts";
+import { Bystander, type BystanderParams } from "./bystander.ts";
 import { Drain, type DrainParams } from "./drain.ts";
 import { StepGate } from "./step_gate.ts";
 import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
@@ -303,6 +304,8 @@ class Direction {
   readonly dip: DeepDip;
   /** The drain batch at a deep dip's end (v36, drain.ts). */
   readonly drain: Drain;
+  /** A download cut at the upload's overshoot (v45d, bystander.ts). */
+  readonly bystander: Bystander;
   /** Holds small rate changes back until they add up (step_gate.ts). */
   readonly gate: StepGate;
   /** Base rate, kbit/s. */
@@ -313,7 +316,11 @@ class Direction {
   constructor(
     readonly name: "dl" | "ul",
     rates: { base: number; min: number; minStep: number },
-    rules: { deepDip?: Partial<DeepDipParams>; drain?: Partial<DrainParams> } = {},
+    rules: {
+      deepDip?: Partial<DeepDipParams>;
+      drain?: Partial<DrainParams>;
+      bystander?: Partial<BystanderParams>;
+    } = {},
   ) {
     this.base = rates.base;
     this.min = rates.min;
@@ -321,6 +328,7 @@ class Direction {
     this.recall = rates.base;
     this.dip = new DeepDip(rules.deepDip);
     this.drain = new Drain(rules.drain);
+    this.bystander = new Bystander(rules.bystander);
     this.gate = new StepGate(rates.minStep);
   }
 }
@@ -360,6 +368,8 @@ interface DirectionInput {
    * both busy, the upload raised since the RTT was clear, the download not the prober.
    */
   starvable: boolean;
+  /** A cut now would be a bystander's (v45d, bystander.ts): RTT only, the download only. */
+  bystander: boolean;
 }
 
 /**
@@ -423,6 +433,7 @@ export class CapacityController implements Ratecontroller {
       deepDip?: Partial<DeepDipParams>;
       drain?: Partial<DrainParams>;
       uploadCeiling?: Partial<UploadCeilingParams>;
+      bystander?: Partial<BystanderParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -448,12 +459,12 @@ export class CapacityController implements Ratecontroller {
     this.#dl = new Direction(
       "dl",
       { base: settings.base_dl_rate, min: settings.min_dl_rate, minStep: this.#p.minStep },
-      { deepDip: params.deepDip, drain: params.drain },
+      { deepDip: params.deepDip, drain: params.drain, bystander: params.bystander },
     );
     this.#ul = new Direction(
       "ul",
       { base: settings.base_ul_rate, min: settings.min_ul_rate, minStep: this.#p.minStep },
-      { deepDip: params.deepDip, drain: params.drain },
+      { deepDip: params.deepDip, drain: params.drain, bystander: params.bystander },
     );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
     this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
@@ -552,6 +563,12 @@ export class CapacityController implements Ratecontroller {
       starvable: this.#p.starvedCut && shared &&
         (ulRaised || now - this.#sparedS <= this.#p.proberFirstKeepS) &&
         !(this.#token === "dl" && !both && r.cur_dl_rate > this.#dl.rateAtClear),
+      bystander: shared && this.#dl.bystander.test(now, {
+        uploadCutS: this.#ul.lastCutS,
+        thr: r.down_utilisation,
+        inForce: r.cur_dl_rate,
+        recall: this.#dl.recall,
+      }),
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -572,6 +589,7 @@ export class CapacityController implements Ratecontroller {
       inCollapse: kept !== undefined,
       ramping: false,
       starvable: false,
+      bystander: false,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -719,6 +737,19 @@ export class CapacityController implements Ratecontroller {
   }
 
   /**
+   * One decision's return toward `target`: after a bystander's cut quickly up to what the download
+   * carried without a queue before it (v45d, bystander.ts), otherwise as `returnStep`.
+   */
+  #returnStep(d: Direction, x: { now: number; cur: number; target: number; dt: number }): number {
+    const quickTo = d.bystander.quickTo(x.cur);
+    if (quickTo !== undefined) {
+      const p = { ...this.#p, approachS: d.bystander.params.approachS };
+      return returnStep(d, { ...x, target: Math.min(x.target, quickTo), settled: false }, p);
+    }
+    return returnStep(d, { ...x, settled: settling(d, x.now, this.#settle) }, this.#p);
+  }
+
+  /**
    * Within a deep dip's context (a candidate cut at least `candidateS` old, or the memory of a
    * confirmed one), looks for a drain batch in this decision's samples; returns the deltas with
    * the replies sent up to the last batch taken as clear (v36, drain.ts).
@@ -835,6 +866,9 @@ export class CapacityController implements Ratecontroller {
     }
     // Delivered against the rate in force: the rate that let it through (step_gate.ts).
     const load = x.inForce > 0 ? x.thr / x.inForce : 0;
+    if (x.thr >= p.upstreamLoad * x.inForce && load >= p.highLoad && !risen) {
+      d.bystander.noteClear(now, Math.min(x.thr, d.base));
+    }
 
     // Cut: enough reflectors, each by its last sample, see more than the threshold.
     const votes = countVotes(d, x, { trigger, drainS: p.drainS });
@@ -895,14 +929,16 @@ export class CapacityController implements Ratecontroller {
       // A starved cut may have measured the ACKs' wait in the upload's queue, not the link:
       // it keeps the remembered level, at least the estimate before it (v43f).
       const starved = x.starvable && x.thr < p.upstreamLoad * x.inForce;
+      // So does a bystander's cut at the upload's overshoot (v45d, bystander.ts).
       if (now - d.lastCutS > p.recallS) d.recall = Math.max(d.cap, estimate);
-      else if (starved) d.recall = Math.max(d.recall, d.cap);
+      else if (starved || x.bystander) d.recall = Math.max(d.recall, d.cap);
       // A collapse (a cut held back by the half-rate limit) is a new dip, not a finding that
       // the level is lower: it keeps the memory (v19, docs/controllers.md); so does any cut soon
       // after a deep dip below the minimum rate (v32, deep_dip.ts).
       else if (cur > d.lastCutRate * 1.02 && !d.capped && !d.dip.keepsMemory(now)) {
         d.recall = estimate;
       }
+      d.bystander.cut(now, { bystander: x.bystander, starved });
       d.cap = d.cutCap = estimate;
       d.starvedCut = starved;
       d.lastCutS = now;
@@ -941,10 +977,7 @@ export class CapacityController implements Ratecontroller {
       );
       const unit = cur < p.lowProbe * d.min ? Math.max(d.cap, d.base) : d.cap;
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
-      if (cur < target) {
-        const settled = settling(d, now, this.#settle);
-        next += returnStep(d, { cur, target, dt: x.dt, settled }, p);
-      }
+      if (cur < target) next += this.#returnStep(d, { now, cur, target, dt: x.dt });
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
       }
