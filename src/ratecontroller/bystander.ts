@@ -35,7 +35,7 @@ export const BYSTANDER_DEFAULTS: Readonly<BystanderParams> = {
   enabled: true,
   afterUploadCutS: 0.5,
   minLoad: 0.6,
-  peakS: 5,
+  peakS: 2,
   gap: 3,
   approachS: 0.15,
 };

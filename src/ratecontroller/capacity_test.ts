@@ -1339,3 +1339,50 @@ Deno.test("capacity: with one-way delays the upload's ceiling does not apply (v4
   };
   assertEquals(run({}), run({ uploadCeiling: { keepS: 0 } }));
 });
+
+/**
+ * RTT only, both busy (the download's base rate above the rates it reaches), the upload probing
+ * in its turn: its overshoot cuts it, and 0.1 s later the queue, grown past the one that cut saw,
+ * cuts the download by load while it delivers its whole rate. Returns the download's rate before
+ * the overshoot and after the cut and each of `n` clear decisions that follow.
+ */
+function bystanderCut(
+  params: Partial<CapacityParams> & { bystander?: { enabled: boolean } },
+  o: { n: number },
+): { before: number; path: number[] } {
+  const r = new Rig("cake", {
+    params: { bothProbeQuietS: Infinity, ...params },
+    settings: { base_dl_rate: 40000 },
+  });
+  r.cur = { dl: 30000, ul: 4500 };
+  const cap = { dl: 50000, ul: 10000 };
+  const clear = () => {
+    r.all({});
+    return r.saturate(cap).dl;
+  };
+  for (let k = 0; k < 40; k++) clear();
+  let k = 0;
+  while (r.ctl.probingTurn !== "ul") {
+    assert(k++ < 100, "the upload never got the probing turn");
+    clear();
+  }
+  for (let k = 0; k < 3; k++) clear();
+  const before = r.cur.dl, ulBefore = r.cur.ul;
+  r.all({ up: 10, down: 10 });
+  assert(r.saturate(cap).ul < ulBefore, "the upload is cut");
+  r.all({ up: 16, down: 16 });
+  const path = [r.saturate(cap).dl];
+  assert(path[0] < before, `the download is cut too (${before} → ${path[0]})`);
+  for (let k = 0; k < o.n; k++) path.push(clear());
+  return { before, path };
+}
+
+Deno.test("capacity: RTT only, after a bystander's cut the download returns quickly to what it carried (v45d)", () => {
+  const on = bystanderCut({}, { n: 12 });
+  const off = bystanderCut({ bystander: { enabled: false } }, { n: 12 });
+  assertEquals(on.path[0], off.path[0], "the cut itself is the same");
+  // The hold after the cut (0.5 s), then 0.2 s of return.
+  const show = (p: number[]) => p.map(Math.round).join(", ");
+  assert(on.path[7] >= 0.97 * on.before, `back near ${on.before} quickly (${show(on.path)})`);
+  assert(off.path[7] < 0.95 * off.before, `without the rule still lower (${show(off.path)})`);
+});
