@@ -26,7 +26,9 @@ export interface BystanderParams {
    * the download carried lately (from before a drop) is not one to come back to quickly.
    */
   gap: number;
-  /** Time constant of the quick return up to that peak, s. */
+  /** The quick return climbs to this fraction of that peak (the link may have drifted lower). */
+  peakFraction: number;
+  /** Time constant of the quick return, s. */
   approachS: number;
 }
 
@@ -37,6 +39,7 @@ export const BYSTANDER_DEFAULTS: Readonly<BystanderParams> = {
   minLoad: 0.6,
   peakS: 2,
   gap: 3,
+  peakFraction: 0.95,
   approachS: 0.15,
 };
 
@@ -45,9 +48,9 @@ export class Bystander {
   readonly params: BystanderParams;
   /** Decisions that delivered the whole rate without a queue since the last ordinary cut. */
   readonly #clear: { t: number; kbit: number }[] = [];
-  /** The last cut was a bystander's: the return goes quickly up to `#peakAtCut`. */
+  /** The last cut was a bystander's: the return goes quickly up to `#quickTo`. */
   #cut = false;
-  #peakAtCut = 0;
+  #quickTo = 0;
 
   constructor(params: Partial<BystanderParams> = {}) {
     this.params = { ...BYSTANDER_DEFAULTS, ...params };
@@ -85,18 +88,18 @@ export class Bystander {
   }
 
   /**
-   * Notes a cut: a bystander's remembers the peak for the quick return; an ordinary one (not
+   * Notes a cut: a bystander's sets the quick return's level from the peak; an ordinary one (not
    * starved either) may have measured a lower level, so what was carried before it no longer
    * counts.
    */
   cut(now: number, x: { bystander: boolean; starved: boolean }): void {
     this.#cut = x.bystander;
-    if (x.bystander) this.#peakAtCut = this.peak(now);
+    if (x.bystander) this.#quickTo = this.params.peakFraction * this.peak(now);
     else if (!x.starved) this.#clear.length = 0;
   }
 
   /** The level the quick return climbs to from `cur` (undefined: the usual return). */
   quickTo(cur: number): number | undefined {
-    return this.#cut && cur < this.#peakAtCut ? this.#peakAtCut : undefined;
+    return this.#cut && cur < this.#quickTo ? this.#quickTo : undefined;
   }
 }

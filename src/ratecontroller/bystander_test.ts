@@ -35,12 +35,12 @@ Deno.test("bystander: an ordinary cut forgets what was carried before it, a star
   assert(starved.test(10.5, AT), "after a starved cut");
 });
 
-Deno.test("bystander: after a bystander's cut the quick return climbs to what was carried, then stops", () => {
+Deno.test("bystander: after a bystander's cut the quick return climbs to near what was carried, then stops", () => {
   const b = carried();
   b.noteClear(10.1, 18000);
   b.cut(10.5, { bystander: true, starved: false });
-  assertEquals(b.quickTo(17000), 20000);
-  assertEquals(b.quickTo(20000), undefined);
+  assertEquals(b.quickTo(17000), 0.95 * 20000, "0.95 of the most it carried");
+  assertEquals(b.quickTo(19000), undefined);
   b.cut(11, { bystander: false, starved: true });
   assertEquals(b.quickTo(17000), undefined, "after another cut, the usual return");
 });
