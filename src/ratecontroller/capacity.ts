@@ -159,6 +159,12 @@ export interface CapacityParams {
   /** A download cut this long after it was last spared is a starved cut (`starvedCut`), s. */
   proberFirstKeepS: number;
   /**
+   * The same sparing within this long after the download's load start (s; 0: off), whoever may
+   * probe: the upload's first climb overshoots while the download's ACKs wait (v45dq,
+   * docs/controllers.md "v45d").
+   */
+  proberFirstStartS: number;
+  /**
    * Above the estimate the last cut measured, the return toward a remembered level climbs at
    * most this many times `returnUnit` per s: the remembered level may be stale.
    */
@@ -244,6 +250,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   proberFirstLoad: 0.85,
   proberFirstHoldS: 1,
   proberFirstKeepS: 2,
+  proberFirstStartS: 1,
   returnMaxPerS: 1,
   returnUnit: 0.5,
   lowProbe: 1.5,
@@ -672,17 +679,19 @@ export class CapacityController implements Ratecontroller {
   }
 
   /**
-   * In the both-probe time, a rise while the upload has raised its rate since the RTT was clear
-   * and the download delivers well under its rate: the upload's overshoot may hold the download's
-   * ACKs, so only the upload is cut; the download is spared for `proberFirstHoldS` from the first
-   * such decision, and cut if the queue outlasts that (v44, docs/controllers.md).
+   * In the both-probe time (or within `proberFirstStartS` of the download's load start, v45dq), a
+   * rise while the upload has raised its rate since the RTT was clear and the download delivers
+   * well under its rate: the upload's overshoot may hold the download's ACKs, so only the upload is
+   * cut; the download is spared for `proberFirstHoldS` from the first such decision, and cut if the
+   * queue outlasts that (v44, docs/controllers.md).
    */
   #spareDownload(
     r: TickInput["readings"],
     x: { now: number; both: boolean; ulRaised: boolean; suspect: boolean },
   ): boolean {
     const p = this.#p;
-    const spare = p.proberFirstLoad > 0 && x.both && x.suspect && x.ulRaised &&
+    const started = x.now - this.#dl.lastLightS < p.proberFirstStartS;
+    const spare = p.proberFirstLoad > 0 && (x.both || started) && x.suspect && x.ulRaised &&
       r.down_utilisation < p.proberFirstLoad * r.cur_dl_rate;
     if (spare) {
       if (x.now - this.#sparedS > p.proberFirstHoldS) this.#sparedFromS = x.now;

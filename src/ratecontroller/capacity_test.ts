@@ -1388,3 +1388,32 @@ Deno.test("capacity: RTT only, after a bystander's cut the download returns quic
   assert(on.path[7] >= 0.97 * on.before, `back near ${on.before} quickly (${show(on.path)})`);
   assert(off.path[7] < 0.95 * off.before, `without the rule still lower (${show(off.path)})`);
 });
+
+/**
+ * RTT only, a load start after idle: three clear decisions in which the download delivers 0.6 of
+ * its rate (its ACKs wait behind the upload's first climb, which the RTT does not show yet), then
+ * the upload raised and the RTT up. Returns both rates before and after that decision.
+ */
+function startOvershoot(
+  proberFirstStartS: number,
+): { before: { dl: number; ul: number }; after: { dl: number; ul: number } } {
+  const r = new Rig("cake", { params: { proberFirstStartS, minStep: 0 } });
+  r.clearSteps(30, { dl: 100, ul: 100 });
+  r.cur = { dl: 18000, ul: 4500 };
+  for (let k = 0; k < 3; k++) {
+    r.all({});
+    r.step({ dl: 0.6 * r.cur.dl, ul: r.cur.ul });
+  }
+  r.cur = { ...r.cur, ul: Math.round(1.2 * r.cur.ul) };
+  const before = { ...r.cur };
+  r.all({ up: 10, down: 10 });
+  return { before, after: r.step({ dl: 0.6 * r.cur.dl, ul: r.cur.ul }) };
+}
+
+Deno.test("capacity: RTT only, within 1 s of a load start the upload's overshoot cuts the upload only (v45dq)", () => {
+  const on = startOvershoot(1);
+  assert(on.after.ul < on.before.ul, `the upload is cut (${on.before.ul} → ${on.after.ul})`);
+  assert(on.after.dl >= on.before.dl, `the download is spared (${on.before.dl} → ${on.after.dl})`);
+  const off = startOvershoot(0);
+  assert(off.after.dl < 0.9 * off.before.dl, `without the rule it is cut (${off.after.dl})`);
+});
