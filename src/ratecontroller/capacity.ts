@@ -541,6 +541,7 @@ export class CapacityController implements Ratecontroller {
     const dlSuspect = attributed.dlSuspect && !this.#spareDownload(r, {
       now,
       both,
+      rttOnly: view.rttOnly,
       ulRaised,
       suspect: attributed.dlSuspect && ulSuspect && dlLoad < this.#p.upstreamLoad && !dlRamping,
     });
@@ -687,10 +688,10 @@ export class CapacityController implements Ratecontroller {
    */
   #spareDownload(
     r: TickInput["readings"],
-    x: { now: number; both: boolean; ulRaised: boolean; suspect: boolean },
+    x: { now: number; both: boolean; rttOnly: boolean; ulRaised: boolean; suspect: boolean },
   ): boolean {
     const p = this.#p;
-    const started = x.now - this.#dl.lastLightS < p.proberFirstStartS;
+    const started = x.rttOnly && x.now - this.#dl.lastLightS < p.proberFirstStartS;
     const spare = p.proberFirstLoad > 0 && (x.both || started) && x.suspect && x.ulRaised &&
       r.down_utilisation < p.proberFirstLoad * r.cur_dl_rate;
     if (spare) {
