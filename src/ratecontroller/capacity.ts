@@ -517,6 +517,11 @@ export class CapacityController implements Ratecontroller {
     }
     const holder = this.#holder(r).d;
     this.#ulCeilingOn = view.rttOnly && dlLoad >= this.#p.lightLoad;
+    if (view.rttOnly) {
+      // No fresh sample is no evidence that the RTT is clear.
+      const clear = view.dl.length > 0 && this.#rttClear(view, input);
+      this.#ulCeiling.observe(now, { clear, thr: r.up_utilisation });
+    }
     // Far from any queue (the capacity may have grown) or just after a predicted collapse (the
     // level is new), both probe: a rise is then blamed by load (v29a, v29b).
     const discovering = this.#discovering(now);
@@ -706,10 +711,16 @@ export class CapacityController implements Ratecontroller {
    * checked against what changed since (docs/controllers.md, "Turn rules").
    */
   #noteClear(view: SampleView, input: TickInput): void {
-    const clear = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * this.#p.clearFraction;
-    for (let i = 0; i < view.dl.length; i++) if (view.dl[i] + view.ul[i] > clear) return;
+    if (!this.#rttClear(view, input)) return;
     this.#dl.rateAtClear = input.readings.cur_dl_rate;
     this.#ul.rateAtClear = input.readings.cur_ul_rate;
+  }
+
+  /** Whether every reflector's last RTT sample is under the clear level (none: clear). */
+  #rttClear(view: SampleView, input: TickInput): boolean {
+    const clear = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * this.#p.clearFraction;
+    for (let i = 0; i < view.dl.length; i++) if (view.dl[i] + view.ul[i] > clear) return false;
+    return true;
   }
 
   /**

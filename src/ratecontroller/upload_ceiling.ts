@@ -6,6 +6,11 @@
  * than just under it, and only the gentle probe goes beyond. The return toward the remembered
  * level (100 %/s of half of it, v22) otherwise crossed the capacity again within a second, every
  * ~2 s on `lte` after a deep dip, and each such queue held the download's ACKs.
+ *
+ * v45w: only a cut that measured a real excess notes a ceiling (one whose estimate is within a few
+ * per cent of the rate ran no queue of the upload's own worth capping, most often the download's
+ * queue blamed by RTT), and the ceiling follows the upload up: what it delivers while the RTT is
+ * clear fits, so the most of that over the last second raises the ceiling in place of a release.
  */
 
 /** Tunables of the rule (docs/controllers.md, "v45u", measured them over seeds 1–100). */
@@ -28,6 +33,16 @@ export interface UploadCeilingParams {
   idleS: number;
   /** ... and the rate had climbed to this multiple of the known level (not a cut far under it). */
   startNear: number;
+  /**
+   * Only a cut whose estimate is at most this multiple of the rate at the cut measured an excess
+   * worth a ceiling (v45w; 1: any).
+   */
+  excess: number;
+  /**
+   * The ceiling rises to the most the upload delivered with the RTT clear over this long, s (v45w;
+   * 0: it stays at the cut's measure).
+   */
+  followS: number;
 }
 
 /** The measured defaults. */
@@ -39,6 +54,8 @@ export const UPLOAD_CEILING_DEFAULTS: Readonly<UploadCeilingParams> = {
   startS: 5,
   idleS: 5,
   startNear: 0.8,
+  excess: 0.97,
+  followS: 1,
 };
 
 /** What the rule needs to know about an upload cut. */
@@ -62,6 +79,8 @@ export class UploadCeiling {
   /** When the last light-load period began, and when it was last seen, s. */
   #lightFromS = -Infinity;
   #lightS = -Infinity;
+  /** The upload's delivery in the decisions with the RTT clear within `followS`, kbit/s. */
+  #clearDelivered: { t: number; kbit: number }[] = [];
 
   /**
    * `params` override the measured defaults; `startS`: the controller's start, taken as the end of
@@ -84,8 +103,9 @@ export class UploadCeiling {
   /**
    * Called at an upload cut that is neither a collapse nor a cut under the minimum rate: an
    * overshoot (the rate above `above` × the known level, or the first climb within `startS` of a
-   * load start after `idleS` of light load) notes the ceiling, unless one was noted within
-   * `burstS` (the burst's later cuts measure the drain, not the level).
+   * load start after `idleS` of light load) that measured an excess (the estimate at most
+   * `excess` × the rate) notes the ceiling, unless one was noted within `burstS` (the burst's
+   * later cuts measure the drain, not the level).
    */
   cut(x: CeilingCut): void {
     const p = this.p;
@@ -93,7 +113,7 @@ export class UploadCeiling {
     const overshoot = x.cur > p.above * x.known ||
       (x.now - this.#lightS < p.startS && x.cur >= p.startNear * x.known &&
         this.#lightS - this.#lightFromS >= p.idleS);
-    if (!overshoot) return;
+    if (!overshoot || x.estimate > p.excess * x.cur) return;
     if (!Number.isNaN(this.#kbit) && x.now - this.#atS < p.burstS) return;
     this.#kbit = x.estimate;
     this.#atS = x.now;
@@ -112,8 +132,25 @@ export class UploadCeiling {
     return this.#kbit * x.margin;
   }
 
+  /**
+   * Called in every RTT-only decision with the upload's delivery (`thr`, kbit/s) and whether every
+   * reflector's RTT was clear: with a ceiling in force, the most delivered at a clear RTT within
+   * `followS` raises it (v45w).
+   */
+  observe(now: number, x: { clear: boolean; thr: number }): void {
+    const window = this.#clearDelivered;
+    if (Number.isNaN(this.#kbit) || !(this.p.followS > 0)) {
+      window.length = 0;
+      return;
+    }
+    if (x.clear) window.push({ t: now, kbit: x.thr });
+    while (window.length > 0 && window[0].t < now - this.p.followS) window.shift();
+    for (const e of window) if (e.kbit > this.#kbit) this.#kbit = e.kbit;
+  }
+
   /** Forgets the ceiling (light load; a deep dip confirmed: the level before it is recalled). */
   clear(): void {
     this.#kbit = NaN;
+    this.#clearDelivered.length = 0;
   }
 }

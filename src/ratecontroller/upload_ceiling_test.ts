@@ -55,3 +55,26 @@ Deno.test("upload ceiling: keepS 0 turns the rule off", () => {
   c.cut({ now: 10, cur: 7000, known: 6000, estimate: 6400 });
   assertEquals(c.target(11, { thr: 6000, ...M }), Infinity);
 });
+
+Deno.test("upload ceiling: a cut whose estimate is within 3 % of the rate measured no excess and notes nothing", () => {
+  const c = new UploadCeiling({}, -100);
+  c.cut({ now: 10, cur: 3660, known: 3400, estimate: 3580 });
+  assertEquals(c.target(11, { thr: 3400, ...M }), Infinity);
+  c.cut({ now: 12, cur: 3660, known: 3400, estimate: 3500 });
+  assertEquals(c.target(12.5, { thr: 3400, ...M }), 3500 * 0.95, "4 % under the rate is one");
+});
+
+Deno.test("upload ceiling: it follows what the upload delivers at a clear RTT, not under a queue", () => {
+  const c = new UploadCeiling({}, -100);
+  c.cut({ now: 10, cur: 7000, known: 6000, estimate: 6400 });
+  c.observe(10.5, { clear: false, thr: 6550 });
+  assertEquals(c.target(10.5, { thr: 6550, ...M }), 6400 * 0.95, "a queue stands: no evidence");
+  c.observe(11, { clear: true, thr: 6550 });
+  assertEquals(c.target(11, { thr: 6550, ...M }), 6550 * 0.95);
+  c.observe(11.5, { clear: true, thr: 6200 });
+  assertEquals(c.target(11.5, { thr: 6200, ...M }), 6550 * 0.95, "the most within followS");
+  const off = new UploadCeiling({ followS: 0 }, -100);
+  off.cut({ now: 10, cur: 7000, known: 6000, estimate: 6400 });
+  off.observe(11, { clear: true, thr: 6550 });
+  assertEquals(off.target(11, { thr: 6550, ...M }), 6400 * 0.95);
+});
