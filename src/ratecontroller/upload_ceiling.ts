@@ -54,7 +54,7 @@ export const UPLOAD_CEILING_DEFAULTS: Readonly<UploadCeilingParams> = {
   startS: 5,
   idleS: 5,
   startNear: 0.8,
-  excess: 0.97,
+  excess: 0.96,
   followS: 1,
 };
 
