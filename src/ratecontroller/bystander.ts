@@ -10,6 +10,7 @@
  * remembered level, and the return goes back quickly to the most the download delivered without
  * a queue just before.
  */
+import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
 
 /** Tunables (docs/controllers.md measured them over seeds 1–100). */
 export interface BystanderParams {
@@ -47,7 +48,7 @@ export const BYSTANDER_DEFAULTS: Readonly<BystanderParams> = {
 export class Bystander {
   readonly params: BystanderParams;
   /** Decisions that delivered the whole rate without a queue since the last ordinary cut. */
-  readonly #clear: { t: number; kbit: number }[] = [];
+  readonly #clear: RateSample[] = [];
   /** The last cut was a bystander's: the return goes quickly up to `#quickTo`. */
   #cut = false;
   #quickTo = 0;
@@ -58,17 +59,12 @@ export class Bystander {
 
   /** Notes a decision that delivered `kbit`, the whole rate, without a queue. */
   noteClear(now: number, kbit: number): void {
-    this.#clear.push({ t: now, kbit });
-    while (this.#clear.length > 0 && this.#clear[0].t < now - this.params.peakS) {
-      this.#clear.shift();
-    }
+    pushTimed(this.#clear, { t: now, kbit }, { spanS: this.params.peakS });
   }
 
   /** The most delivered without a queue within `peakS`, kbit/s (0: none). */
   peak(now: number): number {
-    let max = 0;
-    for (const e of this.#clear) if (e.t >= now - this.params.peakS && e.kbit > max) max = e.kbit;
-    return max;
+    return maxSince(this.#clear, now - this.params.peakS);
   }
 
   /**

@@ -36,6 +36,7 @@ import { Bystander, type BystanderParams } from "./bystander.ts";
 import { Drain, type DrainParams } from "./drain.ts";
 import { StepGate } from "./step_gate.ts";
 import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
+import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -300,7 +301,7 @@ class Direction {
   /** The last cut was a starved cut (v43f): the return waits as after a drop (capacity_settle.ts). */
   starvedCut = false;
   /** Recent (time, delivered kbit/s) per decision. */
-  readonly delivered: { t: number; kbit: number }[] = [];
+  readonly delivered: RateSample[] = [];
   /** No increase before this time (s): a hold ahead of a predicted collapse (v28). */
   holdUntilS = -Infinity;
   /** The predicted onset the last pre-emptive cut answered (s). */
@@ -764,8 +765,12 @@ export class CapacityController implements Ratecontroller {
   #returnStep(d: Direction, x: { now: number; cur: number; target: number; dt: number }): number {
     const quickTo = d.bystander.quickTo(x.cur);
     if (quickTo !== undefined) {
-      const p = { ...this.#p, approachS: d.bystander.params.approachS };
-      return returnStep(d, { ...x, target: Math.min(x.target, quickTo), settled: false }, p);
+      const approachS = d.bystander.params.approachS;
+      return returnStep(
+        d,
+        { ...x, target: Math.min(x.target, quickTo), settled: false, approachS },
+        this.#p,
+      );
     }
     return returnStep(d, { ...x, settled: settling(d, x.now, this.#settle) }, this.#p);
   }
@@ -1022,13 +1027,9 @@ export class CapacityController implements Ratecontroller {
  * would include the ramp of a load that just started.
  */
 function recordDelivered(d: Direction, now: number, kbit: number, p: CapacityParams): number {
-  d.delivered.push({ t: now, kbit: Number.isFinite(kbit) ? kbit : 0 });
-  while (d.delivered.length > 1 && d.delivered[0].t < now - p.deliveredWindowS) {
-    d.delivered.shift();
-  }
-  let max = 0;
-  for (const e of d.delivered) if (e.kbit > max) max = e.kbit;
-  return max;
+  const sample = { t: now, kbit: Number.isFinite(kbit) ? kbit : 0 };
+  pushTimed(d.delivered, sample, { spanS: p.deliveredWindowS, keep: 1 });
+  return maxSince(d.delivered);
 }
 
 /**
@@ -1062,7 +1063,7 @@ function ramping(d: Direction, by: number): boolean {
 }
 
 /**
- * One decision's step toward `target` from below: a time constant of `approachS`, and above the
+ * One decision's step toward `target` from below: a time constant of `approachS` (or `x.approachS`), and above the
  * estimate the last cut measured (a level known to fit) no faster than `returnMaxPerS` ×
  * max(rate, `returnUnit` × the remembered level) per s, so a return to a remembered level that
  * no longer holds (a lasting drop, a lower level after a handover) overshoots by little
@@ -1070,10 +1071,10 @@ function ramping(d: Direction, by: number): boolean {
  */
 function returnStep(
   d: Direction,
-  x: { cur: number; target: number; dt: number; settled: boolean },
+  x: { cur: number; target: number; dt: number; settled: boolean; approachS?: number },
   p: CapacityParams,
 ): number {
-  const step = (x.target - x.cur) * Math.min(1, x.dt / p.approachS);
+  const step = (x.target - x.cur) * Math.min(1, x.dt / (x.approachS ?? p.approachS));
   const known = d.cap * p.margin;
   if (d.lastCutS === -Infinity || x.cur + step <= known) return step;
   if (x.settled) return Math.max(0, known - x.cur);

@@ -12,6 +12,7 @@
  * queue blamed by RTT), and the ceiling follows the upload up: what it delivers while the RTT is
  * clear fits, so the most of that over the last second raises the ceiling in place of a release.
  */
+import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
 
 /** Tunables of the rule (docs/controllers.md, "v45u", measured them over seeds 1–100). */
 export interface UploadCeilingParams {
@@ -80,7 +81,7 @@ export class UploadCeiling {
   #lightFromS = -Infinity;
   #lightS = -Infinity;
   /** The upload's delivery in the decisions with the RTT clear within `followS`, kbit/s. */
-  #clearDelivered: { t: number; kbit: number }[] = [];
+  readonly #clearDelivered: RateSample[] = [];
 
   /**
    * `params` override the measured defaults; `startS`: the controller's start, taken as the end of
@@ -143,9 +144,8 @@ export class UploadCeiling {
       window.length = 0;
       return;
     }
-    if (x.clear) window.push({ t: now, kbit: x.thr });
-    while (window.length > 0 && window[0].t < now - this.p.followS) window.shift();
-    for (const e of window) if (e.kbit > this.#kbit) this.#kbit = e.kbit;
+    if (x.clear) pushTimed(window, { t: now, kbit: x.thr }, { spanS: this.p.followS });
+    this.#kbit = Math.max(this.#kbit, maxSince(window, now - this.p.followS));
   }
 
   /** Forgets the ceiling (light load; a deep dip confirmed: the level before it is recalled). */

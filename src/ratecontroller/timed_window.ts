@@ -1,0 +1,34 @@
+/**
+ * A direction's throughput over the last few seconds: the windows the capacity controller and its
+ * rules keep of what was delivered (docs/controllers.md), one definition of how they age and of
+ * their maximum.
+ */
+
+/** What one decision delivered, kbit/s, at `t` s. */
+export interface RateSample {
+  /** When, s (the controller's monotonic clock). */
+  t: number;
+  /** Delivered throughput, kbit/s. */
+  kbit: number;
+}
+
+/**
+ * Appends `sample` and drops the samples older than `spanS` before it, keeping at least `keep`
+ * (the newest ones).
+ */
+export function pushTimed(
+  window: RateSample[],
+  sample: RateSample,
+  x: { spanS: number; keep?: number },
+): void {
+  window.push(sample);
+  const keep = x.keep ?? 0;
+  while (window.length > keep && window[0].t < sample.t - x.spanS) window.shift();
+}
+
+/** The most of `window` at or after `sinceS`, kbit/s (0: none). */
+export function maxSince(window: readonly RateSample[], sinceS = -Infinity): number {
+  let max = 0;
+  for (const e of window) if (e.t >= sinceS && e.kbit > max) max = e.kbit;
+  return max;
+}
