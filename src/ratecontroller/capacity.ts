@@ -312,8 +312,10 @@ class Direction {
   readonly dip: DeepDip;
   /** The drain batch at a deep dip's end (v36, drain.ts). */
   readonly drain: Drain;
-  /** A download cut at the upload's overshoot (v45d, bystander.ts). */
-  readonly bystander: Bystander;
+  /** The download only: its cuts at the upload's overshoot (v45d, bystander.ts). */
+  readonly bystander?: Bystander;
+  /** The upload only: its ceiling after its own overshoot (v45u, upload_ceiling.ts). */
+  readonly ceiling?: UploadCeiling;
   /** Holds small rate changes back until they add up (step_gate.ts). */
   readonly gate: StepGate;
   /** Base rate, kbit/s. */
@@ -327,7 +329,8 @@ class Direction {
     rules: {
       deepDip?: Partial<DeepDipParams>;
       drain?: Partial<DrainParams>;
-      bystander?: Partial<BystanderParams>;
+      bystander?: Bystander;
+      ceiling?: UploadCeiling;
     } = {},
   ) {
     this.base = rates.base;
@@ -336,7 +339,8 @@ class Direction {
     this.recall = rates.base;
     this.dip = new DeepDip(rules.deepDip);
     this.drain = new Drain(rules.drain);
-    this.bystander = new Bystander(rules.bystander);
+    this.bystander = rules.bystander;
+    this.ceiling = rules.ceiling;
     this.gate = new StepGate(rates.minStep);
   }
 }
@@ -422,8 +426,6 @@ export class CapacityController implements Ratecontroller {
   readonly #recurrence: Recurrence;
   /** Settling after a lasting drop (capacity_settle.ts). */
   readonly #settle: SettleParams;
-  /** The upload's ceiling after its own overshoot (upload_ceiling.ts). */
-  readonly #ulCeiling: UploadCeiling;
   /**
    * RTT only with the download loaded: the upload's ISP queue holds the download's ACKs and the
    * RTT cannot tell whose queue it is, so the upload's ceiling applies (v45u).
@@ -467,16 +469,23 @@ export class CapacityController implements Ratecontroller {
     this.#dl = new Direction(
       "dl",
       { base: settings.base_dl_rate, min: settings.min_dl_rate, minStep: this.#p.minStep },
-      { deepDip: params.deepDip, drain: params.drain, bystander: params.bystander },
+      {
+        deepDip: params.deepDip,
+        drain: params.drain,
+        bystander: new Bystander(params.bystander),
+      },
     );
     this.#ul = new Direction(
       "ul",
       { base: settings.base_ul_rate, min: settings.min_ul_rate, minStep: this.#p.minStep },
-      { deepDip: params.deepDip, drain: params.drain, bystander: params.bystander },
+      {
+        deepDip: params.deepDip,
+        drain: params.drain,
+        ceiling: new UploadCeiling(params.uploadCeiling, this.#clock.monotonicS()),
+      },
     );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
     this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
-    this.#ulCeiling = new UploadCeiling(params.uploadCeiling, this.#clock.monotonicS());
   }
 
   /** The capacity estimates, kbit/s (for tests and plots). */
@@ -505,7 +514,7 @@ export class CapacityController implements Ratecontroller {
     }, this.#p.ownFifoFraction);
     if (dlLoad < this.#p.lightLoad) this.#dl.lastLightS = now;
     if (ulLoad < this.#p.lightLoad) {
-      this.#ulCeiling.light(now, this.intervalS);
+      this.#ul.ceiling?.light(now, this.intervalS);
       this.#ul.lastLightS = now;
     }
     // RTT only with both directions busy: one direction at a time probes beyond its estimate,
@@ -519,9 +528,10 @@ export class CapacityController implements Ratecontroller {
     const holder = this.#holder(r).d;
     this.#ulCeilingOn = view.rttOnly && dlLoad >= this.#p.lightLoad;
     if (view.rttOnly) {
+      const clear = rttClear(view, input, this.#p.clearFraction);
+      if (clear) this.#noteClear(r);
       // No fresh sample is no evidence that the RTT is clear.
-      const clear = view.dl.length > 0 && this.#rttClear(view, input);
-      this.#ulCeiling.observe(now, { clear, thr: r.up_utilisation });
+      this.#ul.ceiling?.observe(now, { clear: clear && view.dl.length > 0, thr: r.up_utilisation });
     }
     // Far from any queue (the capacity may have grown) or just after a predicted collapse (the
     // level is new), both probe: a rise is then blamed by load (v29a, v29b).
@@ -529,7 +539,6 @@ export class CapacityController implements Ratecontroller {
     const both = shared && (discovering ||
       now - this.#dl.lastQueueS >= this.#p.bothProbeQuietS &&
         now - this.#ul.lastQueueS >= this.#p.bothProbeQuietS);
-    if (view.rttOnly) this.#noteClear(view, input);
     const dlRamping = now - this.#dl.lastLightS < this.#p.rampGraceS &&
       ramping(this.#dl, this.#p.rampGrowth);
     const attributed = attribute(view, {
@@ -577,12 +586,12 @@ export class CapacityController implements Ratecontroller {
       starvable: this.#p.starvedCut && shared &&
         (ulRaised || now - this.#sparedS <= this.#p.proberFirstKeepS) &&
         !(this.#token === "dl" && !both && r.cur_dl_rate > this.#dl.rateAtClear),
-      bystander: shared && this.#dl.bystander.test(now, {
-        uploadCutS: this.#ul.lastCutS,
-        thr: r.down_utilisation,
-        inForce: r.cur_dl_rate,
-        recall: this.#dl.recall,
-      }),
+      bystander: shared && this.#dl.bystander?.test(now, {
+            uploadCutS: this.#ul.lastCutS,
+            thr: r.down_utilisation,
+            inForce: r.cur_dl_rate,
+            recall: this.#dl.recall,
+          }) === true,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -708,20 +717,12 @@ export class CapacityController implements Ratecontroller {
   }
 
   /**
-   * RTT only: remembers both rates while no reflector shows a queue, so that a later rise can be
+   * RTT only, no reflector showing a queue: remembers both rates, so that a later rise can be
    * checked against what changed since (docs/controllers.md, "Turn rules").
    */
-  #noteClear(view: SampleView, input: TickInput): void {
-    if (!this.#rttClear(view, input)) return;
-    this.#dl.rateAtClear = input.readings.cur_dl_rate;
-    this.#ul.rateAtClear = input.readings.cur_ul_rate;
-  }
-
-  /** Whether every reflector's last RTT sample is under the clear level (none: clear). */
-  #rttClear(view: SampleView, input: TickInput): boolean {
-    const clear = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * this.#p.clearFraction;
-    for (let i = 0; i < view.dl.length; i++) if (view.dl[i] + view.ul[i] > clear) return false;
-    return true;
+  #noteClear(r: TickInput["readings"]): void {
+    this.#dl.rateAtClear = r.cur_dl_rate;
+    this.#ul.rateAtClear = r.cur_ul_rate;
   }
 
   /**
@@ -763,8 +764,8 @@ export class CapacityController implements Ratecontroller {
    * carried without a queue before it (v45d, bystander.ts), otherwise as `returnStep`.
    */
   #returnStep(d: Direction, x: { now: number; cur: number; target: number; dt: number }): number {
-    const quickTo = d.bystander.quickTo(x.cur);
-    if (quickTo !== undefined) {
+    const quickTo = d.bystander?.quickTo(x.cur);
+    if (d.bystander !== undefined && quickTo !== undefined) {
       const approachS = d.bystander.params.approachS;
       return returnStep(
         d,
@@ -847,8 +848,8 @@ export class CapacityController implements Ratecontroller {
     d: Direction,
     x: { now: number; cur: number; estimate: number; rate: number },
   ): void {
-    if (d.name !== "ul" || !this.#ulCeilingOn || d.capped || x.rate < d.min) return;
-    this.#ulCeiling.cut({
+    if (d.ceiling === undefined || !this.#ulCeilingOn || d.capped || x.rate < d.min) return;
+    d.ceiling.cut({
       now: x.now,
       cur: x.cur,
       known: d.cap * this.#p.margin,
@@ -892,7 +893,10 @@ export class CapacityController implements Ratecontroller {
     }
     // Delivered against the rate in force: the rate that let it through (step_gate.ts).
     const load = x.inForce > 0 ? x.thr / x.inForce : 0;
-    if (x.thr >= p.upstreamLoad * x.inForce && load >= p.highLoad && !risen) {
+    if (
+      d.bystander !== undefined && x.thr >= p.upstreamLoad * x.inForce && load >= p.highLoad &&
+      !risen
+    ) {
       d.bystander.noteClear(now, Math.min(x.thr, d.base));
     }
 
@@ -964,7 +968,7 @@ export class CapacityController implements Ratecontroller {
       else if (cur > d.lastCutRate * 1.02 && !d.capped && !d.dip.keepsMemory(now)) {
         d.recall = estimate;
       }
-      d.bystander.cut(now, { bystander: x.bystander, starved });
+      d.bystander?.cut(now, { bystander: x.bystander, starved });
       d.cap = d.cutCap = estimate;
       d.starvedCut = starved;
       d.lastCutS = now;
@@ -980,7 +984,7 @@ export class CapacityController implements Ratecontroller {
       : d.dip.check(now, { queued, atMin: cur <= d.min * 1.01 });
     if (level !== undefined) {
       d.recall = Math.max(d.recall, level);
-      if (d.name === "ul") this.#ulCeiling.clear();
+      d.ceiling?.clear();
     }
     const held = now - d.lastCutS < p.drainS && !d.drain.after(d.lastCutS);
     if (held || queued || now < d.holdUntilS) return cur;
@@ -997,8 +1001,8 @@ export class CapacityController implements Ratecontroller {
       // After the upload's own overshoot, the return stops just under what it measured (v45u).
       const target = Math.min(
         Math.max(d.cap, d.recall) * (x.mayProbe ? p.margin : p.yieldFraction),
-        d.name === "ul" && this.#ulCeilingOn
-          ? this.#ulCeiling.target(now, { thr: x.thr, margin: p.margin })
+        this.#ulCeilingOn && d.ceiling !== undefined
+          ? d.ceiling.target(now, { thr: x.thr, margin: p.margin })
           : Infinity,
       );
       const unit = cur < p.lowProbe * d.min ? Math.max(d.cap, d.base) : d.cap;
@@ -1010,7 +1014,7 @@ export class CapacityController implements Ratecontroller {
       return x.mayProbe ? next : Math.min(next, target);
     }
     if (load < p.lightLoad) {
-      if (d.name === "ul") this.#ulCeiling.clear();
+      d.ceiling?.clear();
       d.cap += (d.base - d.cap) * Math.min(1, x.dt / p.relaxS);
       if (d.name === "ul" && deliveredKbit < p.fadeIdleLoad * d.min && this.#fadedWithin(now)) {
         return d.min;
@@ -1146,6 +1150,13 @@ function attribute(view: SampleView, l: Loads): {
     ulSuspect = l.probing === "ul";
   }
   return { dlDeltas: rtt, ulDeltas: rtt, dlSuspect, ulSuspect };
+}
+
+/** Whether every reflector's last RTT sample is under the clear level (no sample: clear). */
+function rttClear(view: SampleView, input: TickInput, clearFraction: number): boolean {
+  const clear = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * clearFraction;
+  for (let i = 0; i < view.dl.length; i++) if (view.dl[i] + view.ul[i] > clear) return false;
+  return true;
 }
 
 /** The longest delay of a FIFO at `kbit`, ms (0: no FIFO known). */
