@@ -1,6 +1,7 @@
 /** Plain-text tables for the end-to-end results. */
 import type { StatsRow } from "./probes.ts";
 import type { QueueSample, ScenarioResult } from "./scenario.ts";
+import { mean } from "../../src/util/stats.ts";
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
@@ -147,9 +148,10 @@ export function phaseMeans(
   const bounds = [[0, s.stepDownAtS], [s.stepDownAtS, s.stepUpAtS], [s.stepUpAtS, s.loadS]];
   return bounds.map(([from, to]) => {
     const inside = points.filter((p) => p.tS >= from && p.tS < to);
-    const mean = (f: (p: RatePoint) => number) =>
-      inside.length === 0 ? NaN : inside.reduce((a, p) => a + f(p), 0) / inside.length;
-    return { rate: mean((p) => p.rate), delivered: mean((p) => p.delivered) };
+    return {
+      rate: mean(inside.map((p) => p.rate)),
+      delivered: mean(inside.map((p) => p.delivered)),
+    };
   });
 }
 
