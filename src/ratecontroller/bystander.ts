@@ -53,6 +53,7 @@ export class Bystander {
   #cut = false;
   #quickTo = 0;
 
+  /** `params` override the measured defaults. */
   constructor(params: Partial<BystanderParams> = {}) {
     this.params = { ...BYSTANDER_DEFAULTS, ...params };
   }

@@ -61,6 +61,7 @@ export const UPLOAD_CEILING_DEFAULTS: Readonly<UploadCeilingParams> = {
 
 /** What the rule needs to know about an upload cut. */
 export interface CeilingCut {
+  /** When, s (the controller's monotonic clock). */
   now: number;
   /** The upload's rate before the cut (the controller's own), kbit/s. */
   cur: number;
@@ -72,6 +73,7 @@ export interface CeilingCut {
 
 /** The upload's ceiling: the capacity its last own overshoot measured. */
 export class UploadCeiling {
+  /** The rule's tunables in force. */
   readonly p: UploadCeilingParams;
   /** The ceiling, kbit/s (NaN: none). */
   #kbit = NaN;
