@@ -82,6 +82,13 @@ export interface CapacityParams {
   /** While the other direction probes (RTT only), this one waits at this fraction of its estimate. */
   yieldFraction: number;
   /**
+   * RTT only, both busy, the download holding the probing turn: a rise that neither direction
+   * raised its rate into (turn rule 1 then blames by load) while the download still delivers its
+   * whole rate (`upstreamLoad`) cuts the download only; the upload, waiting at its target, is not
+   * blamed (v46, docs/controllers.md).
+   */
+  spareWaitingUpload: boolean;
+  /**
    * The probing turn passes to the other direction after this long, s; after a cut of the turn
    * holder it passes once that cut's drain time is over (v26, docs/controllers.md).
    */
@@ -235,6 +242,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   tokenS: 5,
   bothProbeQuietS: 5,
   yieldFraction: 0.95,
+  spareWaitingUpload: true,
   highLoad: 0.8,
   lightLoad: 0.5,
   idleFraction: { dl: 0.6, ul: 0.4 },
@@ -548,6 +556,8 @@ export class CapacityController implements Ratecontroller {
         ? this.#token
         : undefined,
       dlRamping,
+      uploadWaits: this.#p.spareWaitingUpload && shared && !both && this.#token === "dl" &&
+        r.cur_ul_rate <= this.#ul.rateAtClear,
     });
     const { dlDeltas, ulDeltas, ulSuspect } = attributed;
     // RTT only: the upload raised its rate since the RTT was last clear (its probe may have made
@@ -1117,6 +1127,11 @@ interface Loads {
   probing: "dl" | "ul" | undefined;
   /** The download's delivery is still growing shortly after a load start (TCP slow start). */
   dlRamping: boolean;
+  /**
+   * RTT only, both busy: the download holds the probing turn and the upload has not raised its
+   * rate since the RTT was last clear (v46).
+   */
+  uploadWaits: boolean;
 }
 
 /**
@@ -1148,6 +1163,12 @@ function attribute(view: SampleView, l: Loads): {
     // bottleneck is before our shaper: the ISP queue is its own), unless it is still ramping up.
     dlSuspect = l.probing === "dl" || (l.dlLoad < UPSTREAM_LOAD && !l.dlRamping);
     ulSuspect = l.probing === "ul";
+  } else if (dlSuspect && ulSuspect && l.uploadWaits && l.dlLoad >= UPSTREAM_LOAD) {
+    // Nobody probed into the rise (turn rule 1), and the download, whose turn it is, delivers its
+    // whole rate: its ACKs do not wait in an upload queue (v44's signature), and the upload waits
+    // where the RTT was clear. The download's own queue (its rate at a capacity that wavers) used
+    // to cut the waiting upload too, once every few seconds on starlink (v46, docs/controllers.md).
+    ulSuspect = false;
   }
   return { dlDeltas: rtt, ulDeltas: rtt, dlSuspect, ulSuspect };
 }

@@ -438,6 +438,68 @@ Deno.test("capacity: RTT only, a rise the turn holder did not probe into is not 
   assert(fell.dl < fell.dlBefore, `nobody probed: the busy download is cut too (${fell.dl})`);
 });
 
+/** Both busy, RTT only, until the download holds the probing turn again (after the upload's). */
+function downloadTurnRttOnly(params: Partial<CapacityParams> = {}): Rig {
+  const r = new Rig("cake", { params: { bothProbeQuietS: Infinity, ...params } });
+  r.cur = { dl: 18000, ul: 4500 };
+  const busy = () => {
+    r.all({ up: 0, down: 0 });
+    r.saturate({ dl: 30000, ul: 10000 });
+  };
+  for (const turn of ["ul", "dl"]) {
+    let k = 0;
+    do {
+      assert(k++ < 100, `the ${turn} never got the probing turn`);
+      busy();
+    } while (r.ctl.probingTurn !== turn);
+  }
+  for (let k = 0; k < 3; k++) busy();
+  assertEquals(r.ctl.probingTurn, "dl");
+  return r;
+}
+
+/**
+ * The download holds the turn; the RTT was clear at the rates in force and neither direction
+ * raised its rate since; then the RTT rises while the download delivers `dlLoad` of its rate.
+ */
+function riseNobodyProbed(
+  x: { dlLoad: number; ulRaised?: boolean; params?: Partial<CapacityParams> },
+): { before: { dl: number; ul: number }; after: { dl: number; ul: number } } {
+  const r = downloadTurnRttOnly(x.params);
+  const clear = { ...r.cur };
+  // The RTT clear at these rates, the download delivering `dlLoad` of its rate over the whole
+  // delivered window (0.3 s).
+  for (let k = 0; k < 4; k++) {
+    r.all({ up: 0, down: 0 });
+    r.step({ dl: x.dlLoad * clear.dl, ul: clear.ul });
+    r.cur = { ...clear };
+  }
+  if (x.ulRaised) r.cur.ul = Math.floor(clear.ul * 1.02);
+  const before = { ...r.cur };
+  r.all({ up: 10, down: 10 });
+  const after = r.step({ dl: x.dlLoad * r.cur.dl, ul: r.cur.ul });
+  return { before, after };
+}
+
+Deno.test("capacity: RTT only, the download's turn, a rise nobody raised into while it delivers its rate spares the waiting upload (v46)", () => {
+  const on = riseNobodyProbed({ dlLoad: 1 });
+  assert(on.after.dl < on.before.dl, `the download is cut (${on.before.dl} → ${on.after.dl})`);
+  assert(on.after.ul >= on.before.ul, `the upload is not (${on.before.ul} → ${on.after.ul})`);
+  const off = riseNobodyProbed({ dlLoad: 1, params: { spareWaitingUpload: false } });
+  assert(off.after.ul < 0.97 * off.before.ul, `rule off: the upload is cut too (${off.after.ul})`);
+});
+
+Deno.test("capacity: RTT only, the download's turn, the upload is still cut when it raised or the download delivers under its rate (v46)", () => {
+  const raised = riseNobodyProbed({ dlLoad: 1, ulRaised: true });
+  assert(raised.after.ul < 0.97 * raised.before.ul, `the upload raised: cut (${raised.after.ul})`);
+  // Under 97 % of its rate the download may be waiting for its ACKs in an upload queue (v44).
+  const starved = riseNobodyProbed({ dlLoad: 0.9 });
+  assert(
+    starved.after.ul < 0.97 * starved.before.ul,
+    `download under its rate: upload cut (${starved.after.ul})`,
+  );
+});
+
 Deno.test("capacity: RTT only, a direction whose rate was just cut does not count as busier than fully loaded", () => {
   // The upload, busy, is cut for its queue while the download is lightly used. For its delivered
   // window (0.3 s) the upload then shows more than its new rate. When the download, delivering a
