@@ -31,6 +31,12 @@ export interface BystanderParams {
   peakFraction: number;
   /** Time constant of the quick return, s. */
   approachS: number;
+  /**
+   * A download cut delivering under this fraction of that peak (and at least `minLoad` of its rate)
+   * is a bystander's too, with or without an upload cut before it: its ACKs wait in the upload's
+   * queue (v49s, docs/controllers.md "v49"; 0: off).
+   */
+  shortfall: number;
 }
 
 /** The measured defaults. */
@@ -42,6 +48,7 @@ export const BYSTANDER_DEFAULTS: Readonly<BystanderParams> = {
   gap: 3,
   peakFraction: 0.95,
   approachS: 0.15,
+  shortfall: 0.85,
 };
 
 /** Per-direction memory of what the direction carried without a queue, and of its last cut. */
@@ -69,18 +76,21 @@ export class Bystander {
   }
 
   /**
-   * Whether a cut now would be a bystander's: the upload was cut within `afterUploadCutS`, the
-   * download delivers at least `minLoad` of its rate, and its remembered level lies within `gap` of
-   * what it carried without a queue lately.
+   * Whether a cut now would be a bystander's: the upload was cut within `afterUploadCutS` or the
+   * download delivers under `shortfall` of what it carried without a queue lately (v49s), it
+   * delivers at least `minLoad` of its rate, and its remembered level lies within `gap` of what it
+   * carried without a queue lately.
    */
   test(
     now: number,
     x: { uploadCutS: number; thr: number; inForce: number; recall: number },
   ): boolean {
     const p = this.params;
-    if (!p.enabled || now - x.uploadCutS > p.afterUploadCutS) return false;
+    if (!p.enabled) return false;
     if (!(x.inForce > 0 && x.thr >= p.minLoad * x.inForce)) return false;
     const peak = this.peak(now);
+    const short = x.thr < p.shortfall * peak;
+    if (now - x.uploadCutS > p.afterUploadCutS && !short) return false;
     return peak > 0 && x.recall <= p.gap * peak;
   }
 

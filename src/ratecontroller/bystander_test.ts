@@ -44,3 +44,14 @@ Deno.test("bystander: after a bystander's cut the quick return climbs to near wh
   b.cut(11, { bystander: false, starved: true });
   assertEquals(b.quickTo(17000), undefined, "after another cut, the usual return");
 });
+
+Deno.test("bystander: a cut delivering under 0.85 of what was carried is a bystander's without an upload cut (v49s)", () => {
+  const late = { ...AT, uploadCutS: 5 };
+  assert(carried().test(10.5, { ...late, thr: 16000 }), "0.8 of what it carried");
+  assert(!carried().test(10.5, { ...late, thr: 17500 }), "0.875 of it: an ordinary cut");
+  assert(!carried().test(10.5, { ...late, thr: 11000 }), "under 0.6 of its rate: a collapse");
+  assert(!new Bystander().test(10.5, { ...late, thr: 16000 }), "without a clear load before it");
+  const off = new Bystander({ shortfall: 0 });
+  off.noteClear(10, 20000);
+  assert(!off.test(10.5, { ...late, thr: 16000 }), "off");
+});

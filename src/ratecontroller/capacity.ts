@@ -37,6 +37,7 @@ import { Drain, type DrainParams } from "./drain.ts";
 import { StepGate } from "./step_gate.ts";
 import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
 import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
+import { probeUnit } from "./probe_unit.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -185,6 +186,11 @@ export interface CapacityParams {
    */
   lowProbe: number;
   /**
+   * The same with an RTT-only pinger and both directions busy, outside the search after a collapse
+   * (v49p, probe_unit.ts).
+   */
+  lowProbeShared: number;
+  /**
    * Learned recurrence (v28): a cut on a queue above this multiple of the threshold marks a
    * collapse, whose onset is noted for the period search (recurrence.ts); 0 turns the rule off.
    */
@@ -263,6 +269,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   returnMaxPerS: 1,
   returnUnit: 0.5,
   lowProbe: 1.5,
+  lowProbeShared: 3.5,
   collapseQueue: 2,
   preemptDirs: "ul",
   preemptLeadS: 0.4,
@@ -390,6 +397,8 @@ interface DirectionInput {
   starvable: boolean;
   /** A cut now would be a bystander's (v45d, bystander.ts): RTT only, the download only. */
   bystander: boolean;
+  /** RTT only with both directions busy: one probes beyond its estimate at a time (the turn). */
+  shared: boolean;
 }
 
 /**
@@ -602,6 +611,7 @@ export class CapacityController implements Ratecontroller {
             inForce: r.cur_dl_rate,
             recall: this.#dl.recall,
           }) === true,
+      shared,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -623,6 +633,7 @@ export class CapacityController implements Ratecontroller {
       ramping: false,
       starvable: false,
       bystander: false,
+      shared,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -1015,7 +1026,14 @@ export class CapacityController implements Ratecontroller {
           ? d.ceiling.target(now, { thr: x.thr, margin: p.margin })
           : Infinity,
       );
-      const unit = cur < p.lowProbe * d.min ? Math.max(d.cap, d.base) : d.cap;
+      const unit = probeUnit({
+        cur,
+        cap: d.cap,
+        base: d.base,
+        min: d.min,
+        shared: x.shared,
+        discovering: x.discovering,
+      }, p);
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
       if (cur < target) next += this.#returnStep(d, { now, cur, target, dt: x.dt });
       if (up !== undefined && x.mayProbe) {

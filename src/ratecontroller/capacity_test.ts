@@ -25,7 +25,10 @@ class Rig {
     shaper: "cake" | "tbf" = "cake",
     o: {
       settings?: Partial<TableSettings>;
-      params?: Partial<CapacityParams> & { settle?: Partial<SettleParams> };
+      params?: Partial<CapacityParams> & {
+        settle?: Partial<SettleParams>;
+        bystander?: Partial<BystanderParams>;
+      };
       queues?: ShaperQueues;
     } = {},
   ) {
@@ -760,7 +763,10 @@ Deno.test("capacity: RTT only, a probing turn that ends without a cut keeps its 
 Deno.test("capacity: near its minimum rate the probe climbs in units of the base rate", () => {
   // Minimum 8 Mbit/s of 20; two cuts in a row find 10 Mbit/s and forget the level before them.
   const climb = (lowProbe: number) => {
-    const r = new Rig("cake", { settings: { dl_min_percent: 40 }, params: { lowProbe } });
+    const r = new Rig("cake", {
+      settings: { dl_min_percent: 40 },
+      params: { lowProbe, lowProbeShared: lowProbe },
+    });
     r.cur = { dl: 20000, ul: 4500 };
     const light = { dl: 10000, ul: 100 };
     r.step(light);
@@ -1230,10 +1236,23 @@ Deno.test("capacity, tbf: a download climbing with the link keeping up is not cu
  * from the last queue seen) after each cut.
  */
 function twoCuts(
-  o: { starvedCut: boolean; fraction: number; ulHeld?: boolean; short?: number },
+  o: {
+    starvedCut: boolean;
+    fraction: number;
+    ulHeld?: boolean;
+    short?: number;
+    shortfall?: number;
+  },
 ): { t: number; dl: number }[][] {
+  // v49s would take a download delivering 0.7 of what it carried for a bystander: off unless asked.
   const r = new Rig("cake", {
-    params: { starvedCut: o.starvedCut, bothProbeQuietS: 0, minStep: 0, proberFirstLoad: 0 },
+    params: {
+      starvedCut: o.starvedCut,
+      bothProbeQuietS: 0,
+      minStep: 0,
+      proberFirstLoad: 0,
+      bystander: { shortfall: o.shortfall ?? 0 },
+    },
   });
   r.cur = { dl: 18000, ul: 4500 };
   const full = () => r.step({ dl: r.cur.dl, ul: r.cur.ul });
@@ -1285,6 +1304,16 @@ Deno.test("capacity: RTT only, after a starved cut the return waits for 1 s with
   assert(later > level + 500, `the return climbs after the wait (${level} → ${later})`);
   const early = off.find((p) => p.t > 0.95)!.dl;
   assert(early > level + 500, `without the rule it climbs sooner (${early})`);
+});
+
+Deno.test("capacity: RTT only, a download cut delivering 0.7 of what it carried returns quickly (v49s)", () => {
+  // The same starved cut taken for a bystander's (bystander.ts): it keeps the remembered level and
+  // the return goes up within 1 s, without v43f's wait.
+  const [on] = twoCuts({ starvedCut: true, fraction: 0.7, shortfall: 0.85 });
+  const [off] = twoCuts({ starvedCut: true, fraction: 0.7 });
+  const at = (p: { t: number; dl: number }[]) => p.find((q) => q.t > 0.95)!.dl;
+  assert(at(on) > at(off) + 500, `back up within 1 s (${at(on)} against ${at(off)})`);
+  assert(at(on) >= 0.9 * 18000, `near the level it carried (${at(on)})`);
 });
 
 Deno.test("capacity: RTT only, a cut that is not starved is the same with the rule on or off (v43f)", () => {
@@ -1480,4 +1509,43 @@ Deno.test("capacity: RTT only, within 1 s of a load start the upload's overshoot
   assert(on.after.dl >= on.before.dl, `the download is spared (${on.before.dl} → ${on.after.dl})`);
   const off = startOvershoot(0);
   assert(off.after.dl < 0.9 * off.before.dl, `without the rule it is cut (${off.after.dl})`);
+});
+
+/**
+ * Both directions busy; two download queues 1 s apart cut the download to about 9 Mbit/s
+ * (minimum 4 of 20) and forget the level before them, then the capacity is 30 Mbit/s and no queue
+ * shows for `s` seconds. Returns the download's rate. `owd`: one-way delays (the upload's a little
+ * apart from the download's), else RTT only.
+ */
+function climbFromCut(lowProbeShared: number, o: { owd: boolean; s: number }): number {
+  const r = new Rig("cake", { params: { bothProbeQuietS: Infinity, lowProbeShared } });
+  r.cur = { dl: 10000, ul: 4500 };
+  const clear = o.owd ? { up: 1, down: 0 } : {};
+  const queue = o.owd ? { up: 1, down: 20 } : { up: 10, down: 10 };
+  const busy = (s: number, dl: number) => {
+    for (let k = 0; k < s * 10; k++) {
+      r.all(clear);
+      r.saturate({ dl, ul: 10000 });
+    }
+  };
+  busy(1, 10000);
+  for (let cut = 0; cut < 2; cut++) {
+    r.all(queue);
+    r.saturate({ dl: 9000, ul: 10000 });
+    busy(1, 9500);
+  }
+  assert(r.ctl.capacity.dl < 10000, `the estimate is down (${r.ctl.capacity.dl})`);
+  busy(o.s, 30000);
+  return r.cur.dl;
+}
+
+Deno.test("capacity: RTT only, both busy, far under base the probe climbs in units of the base rate (v49p)", () => {
+  const byBase = climbFromCut(3.5, { owd: false, s: 6 });
+  const byEstimate = climbFromCut(1.5, { owd: false, s: 6 });
+  assert(byBase > byEstimate * 1.1, `base-rate unit ${byBase} against ${byEstimate}`);
+  assertEquals(
+    climbFromCut(3.5, { owd: true, s: 6 }),
+    climbFromCut(1.5, { owd: true, s: 6 }),
+    "with one-way delays the unit is the estimate whatever the limit",
+  );
 });
