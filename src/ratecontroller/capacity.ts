@@ -38,6 +38,7 @@ import { StepGate } from "./step_gate.ts";
 import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
 import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
 import { probeUnit } from "./probe_unit.ts";
+import { StartProbe, type StartProbeParams } from "./start_probe.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -431,8 +432,11 @@ export class CapacityController implements Ratecontroller {
   readonly #dl: Direction;
   readonly #ul: Direction;
   #lastSampleS = -Infinity;
-  /** Which direction may probe beyond its estimate when both share an RTT-only signal. */
-  #token: "dl" | "ul" = "dl";
+  /**
+   * Which direction may probe beyond its estimate when both share an RTT-only signal. The first
+   * shared decision passes it (`#tokenSinceS` −∞), to the download with v47's `downloadFirst`.
+   */
+  #token: "dl" | "ul";
   #tokenSinceS = -Infinity;
   /** When the turn passes early: the drain time after the holder's cut (s; ∞: no cut). */
   #passAtS = Infinity;
@@ -443,6 +447,8 @@ export class CapacityController implements Ratecontroller {
   readonly #recurrence: Recurrence;
   /** Settling after a lasting drop (capacity_settle.ts). */
   readonly #settle: SettleParams;
+  /** The fast probe before the first queue (v47, start_probe.ts). */
+  readonly #start: StartProbe;
   /**
    * RTT only with the download loaded: the upload's ISP queue holds the download's ACKs and the
    * RTT cannot tell whose queue it is, so the upload's ceiling applies (v45u).
@@ -461,6 +467,7 @@ export class CapacityController implements Ratecontroller {
       drain?: Partial<DrainParams>;
       uploadCeiling?: Partial<UploadCeilingParams>;
       bystander?: Partial<BystanderParams>;
+      startProbe?: Partial<StartProbeParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -503,6 +510,8 @@ export class CapacityController implements Ratecontroller {
     );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
     this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
+    this.#start = new StartProbe(params.startProbe, this.#clock.monotonicS());
+    this.#token = this.#start.params.downloadFirst ? "ul" : "dl";
   }
 
   /** The capacity estimates, kbit/s (for tests and plots). */
@@ -1017,6 +1026,9 @@ export class CapacityController implements Ratecontroller {
       let speed = Math.min(p.probeMaxPerS, p.probePerS * 2 ** (quiet / p.probeDoubleS));
       // After a predicted collapse the level is new: look for it quickly (v29b).
       if (x.discovering) speed = Math.max(speed, p.discoverPerS[d.name]);
+      // Before its first queue the estimate is the unmeasured base rate: far from any known
+      // capacity, the download probes fast (v47).
+      speed = this.#start.speed(d, speed);
       // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
       // the longer no queue shows up (the capacity may have grown).
       // After the upload's own overshoot, the return stops just under what it measured (v45u).

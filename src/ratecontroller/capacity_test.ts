@@ -8,11 +8,14 @@ import type { TableSettings } from "../config/settings_table.ts";
 import type { ShaperQueues, TickInput } from "../control/ratecontroller_port.ts";
 import type { SettleParams } from "./capacity_settle.ts";
 import type { BystanderParams } from "./bystander.ts";
+import { START_PROBE_DEFAULTS, type StartProbeParams } from "./start_probe.ts";
 import { UPSTREAM_DEFAULTS, upstreamCut, upstreamGrowthCut } from "./capacity_upstream.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
 const BASE_RATES = { base_dl_rate: 20000, base_ul_rate: 5000 };
 const DT = 0.1;
+/** v47 off: the gentle probe from the start, the upload's turn first. */
+const V47_OFF: StartProbeParams = { perS: { dl: 0, ul: 0 }, downloadFirst: false };
 
 /** A controller on a hand-driven measurement state: baselines 20 ms each way. */
 class Rig {
@@ -28,6 +31,7 @@ class Rig {
       params?: Partial<CapacityParams> & {
         settle?: Partial<SettleParams>;
         bystander?: Partial<BystanderParams>;
+        startProbe?: Partial<StartProbeParams>;
       };
       queues?: ShaperQueues;
     } = {},
@@ -41,7 +45,9 @@ class Rig {
     this.ctl = new CapacityController(
       settingsWithDefaults({ ...BASE_RATES, shaper, ...o.settings }),
       { owd: this.owd, clock: this.clock, shaperQueues: o.queues },
-      o.params,
+      // The rules below were written for a start that probes gently, the upload first: v47's
+      // fast start is off unless a test turns it on (its own tests, at the end).
+      { startProbe: V47_OFF, ...o.params },
     );
   }
 
@@ -1548,4 +1554,48 @@ Deno.test("capacity: RTT only, both busy, far under base the probe climbs in uni
     climbFromCut(1.5, { owd: true, s: 6 }),
     "with one-way delays the unit is the estimate whatever the limit",
   );
+});
+
+/** How far the download climbs in 1 s from its target, both saturated far below capacity. */
+function startClimb(
+  params: Partial<CapacityParams> & { startProbe?: Partial<StartProbeParams> } = {},
+): number {
+  // Per decision, so without the step gate (which holds the first 1 % of a probe back).
+  const r = new Rig("cake", {
+    params: { minStep: 0, startProbe: START_PROBE_DEFAULTS, ...params },
+  });
+  r.cur = { dl: 19000, ul: 4750 }; // at their targets (95 % of the base-rate estimates)
+  r.clearSaturate(10, { dl: 1e6, ul: 1e6 });
+  return r.cur.dl / 19000;
+}
+
+Deno.test("capacity: before its first queue the download probes beyond the base rate at 15 %/s (v47)", () => {
+  const fast = startClimb();
+  assert(fast >= 1.12, `about 15 % in the first second (×${fast.toFixed(3)})`);
+  const gentle = startClimb({ startProbe: { ...START_PROBE_DEFAULTS, perS: { dl: 0, ul: 0 } } });
+  assert(gentle < 1.02, `off: 1 %/s (×${gentle.toFixed(3)})`);
+});
+
+Deno.test("capacity: after its first queue the download probes gently again (v47)", () => {
+  const r = new Rig("cake", { params: { minStep: 0, startProbe: START_PROBE_DEFAULTS } });
+  r.cur = { dl: 19000, ul: 4750 };
+  r.all({ down: 10, up: 10 }); // RTT +20 ms: both suspected, both cut
+  r.saturate({ dl: 19000, ul: 4750 });
+  r.clearSaturate(10, { dl: 1e6, ul: 1e6 }); // the hold, the drain, the return
+  const before = r.cur.dl;
+  r.clearSaturate(5, { dl: 1e6, ul: 1e6 });
+  assert(r.cur.dl / before < 1.03, `${before} → ${r.cur.dl} in 0.5 s`);
+});
+
+Deno.test("capacity: RTT only, the download holds the first probing turn (v47)", () => {
+  const first = (downloadFirst: boolean) => {
+    const r = new Rig("cake", {
+      params: { startProbe: { ...START_PROBE_DEFAULTS, downloadFirst } },
+    });
+    r.cur = { dl: 19000, ul: 4750 };
+    r.clearSaturate(1, { dl: 1e6, ul: 1e6 });
+    return r.ctl.probingTurn;
+  };
+  assertEquals(first(true), "dl");
+  assertEquals(first(false), "ul", "off: the upload's first, as before");
 });
