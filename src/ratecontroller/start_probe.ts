@@ -1,7 +1,7 @@
 /**
  * The start, before anything was measured (v47, docs/controllers.md "v47"). The estimate a
  * direction starts from is the configured base rate, which nobody measured: on `lte` the capacity
- * at the start lies 5–18 % above it on about half the seeds, and the download had to reach 90 % of
+ * at the start lies 3–18 % above it on about half the seeds, and the download had to reach 90 % of
  * it by the gentle probe (1 % of the estimate per second, doubling every 2 s without a queue) after
  * waiting for its probing turn, which the upload held first (RTT only, both busy). Far from any
  * known capacity the probe may be fast ("probe gently near the last known capacity and fast far from
