@@ -39,6 +39,7 @@ import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
 import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
 import { probeUnit } from "./probe_unit.ts";
 import { StartProbe, type StartProbeParams } from "./start_probe.ts";
+import { WaitClimb, type WaitClimbParams } from "./wait_climb.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -449,6 +450,10 @@ export class CapacityController implements Ratecontroller {
   readonly #settle: SettleParams;
   /** The fast probe before the first queue (v47, start_probe.ts). */
   readonly #start: StartProbe;
+  /** The waiting direction's climb back toward what it carried without a queue (v51). */
+  readonly #wait: { dl: WaitClimb; ul: WaitClimb };
+  /** RTT only: this decision's RTT shows no queue (the waiting direction may climb, v51). */
+  #clearNow = false;
   /**
    * RTT only with the download loaded: the upload's ISP queue holds the download's ACKs and the
    * RTT cannot tell whose queue it is, so the upload's ceiling applies (v45u).
@@ -468,6 +473,8 @@ export class CapacityController implements Ratecontroller {
       uploadCeiling?: Partial<UploadCeilingParams>;
       bystander?: Partial<BystanderParams>;
       startProbe?: Partial<StartProbeParams>;
+      /** v51, wait_climb.ts. */
+      waitClimb?: Partial<WaitClimbParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -511,6 +518,7 @@ export class CapacityController implements Ratecontroller {
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
     this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
     this.#start = new StartProbe(params.startProbe, this.#clock.monotonicS());
+    this.#wait = { dl: new WaitClimb(params.waitClimb), ul: new WaitClimb(params.waitClimb) };
     this.#token = this.#start.params.downloadFirst ? "ul" : "dl";
   }
 
@@ -553,9 +561,11 @@ export class CapacityController implements Ratecontroller {
     }
     const holder = this.#holder(r).d;
     this.#ulCeilingOn = view.rttOnly && dlLoad >= this.#p.lightLoad;
+    this.#clearNow = false;
     if (view.rttOnly) {
       const clear = rttClear(view, input, this.#p.clearFraction);
       if (clear) this.#noteClear(r);
+      this.#clearNow = clear;
       // No fresh sample is no evidence that the RTT is clear.
       this.#ul.ceiling?.observe(now, { clear: clear && view.dl.length > 0, thr: r.up_utilisation });
     }
@@ -929,6 +939,10 @@ export class CapacityController implements Ratecontroller {
     ) {
       d.bystander.noteClear(now, Math.min(x.thr, d.base));
     }
+    // What the direction carries without a queue: where its wait may climb back to (v51).
+    if (x.thr >= p.upstreamLoad * x.inForce && load >= p.highLoad && !risen) {
+      this.#wait[d.name].noteClear(now, x.thr);
+    }
 
     // Cut: enough reflectors, each by its last sample, see more than the threshold.
     const votes = countVotes(d, x, { trigger, drainS: p.drainS });
@@ -1051,7 +1065,15 @@ export class CapacityController implements Ratecontroller {
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
       }
-      return x.mayProbe ? next : Math.min(next, target);
+      if (x.mayProbe) return next;
+      // Under what it carried without a queue lately, a waiting direction climbs gently all the
+      // same while the RTT is clear (v51, wait_climb.ts).
+      const climbed = x.shared
+        ? this.#wait[d.name].climb(now, { cur, dt: x.dt, clear: this.#clearNow })
+        : undefined;
+      return climbed === undefined
+        ? Math.min(next, target)
+        : Math.max(Math.min(next, target), climbed);
     }
     if (load < p.lightLoad) {
       d.ceiling?.clear();
