@@ -333,6 +333,8 @@ class Direction {
   readonly bystander?: Bystander;
   /** The upload only: its ceiling after its own overshoot (v45u, upload_ceiling.ts). */
   readonly ceiling?: UploadCeiling;
+  /** Its climb while it waits for the probing turn (v51, wait_climb.ts). */
+  readonly wait: WaitClimb;
   /** Holds small rate changes back until they add up (step_gate.ts). */
   readonly gate: StepGate;
   /** Base rate, kbit/s. */
@@ -348,6 +350,7 @@ class Direction {
       drain?: Partial<DrainParams>;
       bystander?: Bystander;
       ceiling?: UploadCeiling;
+      waitClimb?: Partial<WaitClimbParams>;
     } = {},
   ) {
     this.base = rates.base;
@@ -358,6 +361,7 @@ class Direction {
     this.drain = new Drain(rules.drain);
     this.bystander = rules.bystander;
     this.ceiling = rules.ceiling;
+    this.wait = new WaitClimb(rules.waitClimb);
     this.gate = new StepGate(rates.minStep);
   }
 }
@@ -401,6 +405,8 @@ interface DirectionInput {
   bystander: boolean;
   /** RTT only with both directions busy: one probes beyond its estimate at a time (the turn). */
   shared: boolean;
+  /** RTT only: this decision's RTT shows no queue. */
+  clear: boolean;
 }
 
 /**
@@ -450,10 +456,6 @@ export class CapacityController implements Ratecontroller {
   readonly #settle: SettleParams;
   /** The fast probe before the first queue (v47, start_probe.ts). */
   readonly #start: StartProbe;
-  /** The waiting direction's climb back toward what it carried without a queue (v51). */
-  readonly #wait: { dl: WaitClimb; ul: WaitClimb };
-  /** RTT only: this decision's RTT shows no queue (the waiting direction may climb, v51). */
-  #clearNow = false;
   /**
    * RTT only with the download loaded: the upload's ISP queue holds the download's ACKs and the
    * RTT cannot tell whose queue it is, so the upload's ceiling applies (v45u).
@@ -504,6 +506,7 @@ export class CapacityController implements Ratecontroller {
         deepDip: params.deepDip,
         drain: params.drain,
         bystander: new Bystander(params.bystander),
+        waitClimb: params.waitClimb,
       },
     );
     this.#ul = new Direction(
@@ -513,12 +516,12 @@ export class CapacityController implements Ratecontroller {
         deepDip: params.deepDip,
         drain: params.drain,
         ceiling: new UploadCeiling(params.uploadCeiling, this.#clock.monotonicS()),
+        waitClimb: params.waitClimb,
       },
     );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
     this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
     this.#start = new StartProbe(params.startProbe, this.#clock.monotonicS());
-    this.#wait = { dl: new WaitClimb(params.waitClimb), ul: new WaitClimb(params.waitClimb) };
     this.#token = this.#start.params.downloadFirst ? "ul" : "dl";
   }
 
@@ -561,11 +564,10 @@ export class CapacityController implements Ratecontroller {
     }
     const holder = this.#holder(r).d;
     this.#ulCeilingOn = view.rttOnly && dlLoad >= this.#p.lightLoad;
-    this.#clearNow = false;
+    // RTT only: this decision's RTT shows no queue (a waiting direction may climb, v51).
+    const clear = view.rttOnly && rttClear(view, input, this.#p.clearFraction);
     if (view.rttOnly) {
-      const clear = rttClear(view, input, this.#p.clearFraction);
       if (clear) this.#noteClear(r);
-      this.#clearNow = clear;
       // No fresh sample is no evidence that the RTT is clear.
       this.#ul.ceiling?.observe(now, { clear: clear && view.dl.length > 0, thr: r.up_utilisation });
     }
@@ -631,6 +633,7 @@ export class CapacityController implements Ratecontroller {
             recall: this.#dl.recall,
           }) === true,
       shared,
+      clear,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -653,6 +656,7 @@ export class CapacityController implements Ratecontroller {
       starvable: false,
       bystander: false,
       shared,
+      clear,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -933,15 +937,11 @@ export class CapacityController implements Ratecontroller {
     }
     // Delivered against the rate in force: the rate that let it through (step_gate.ts).
     const load = x.inForce > 0 ? x.thr / x.inForce : 0;
-    if (
-      d.bystander !== undefined && x.thr >= p.upstreamLoad * x.inForce && load >= p.highLoad &&
-      !risen
-    ) {
-      d.bystander.noteClear(now, Math.min(x.thr, d.base));
-    }
-    // What the direction carries without a queue: where its wait may climb back to (v51).
+    // Its whole rate delivered without a queue: what the bystander's return (v45d) and the wait's
+    // climb (v51) may go back to.
     if (x.thr >= p.upstreamLoad * x.inForce && load >= p.highLoad && !risen) {
-      this.#wait[d.name].noteClear(now, x.thr);
+      d.bystander?.noteClear(now, Math.min(x.thr, d.base));
+      d.wait.noteClear(now, x.thr);
     }
 
     // Cut: enough reflectors, each by its last sample, see more than the threshold.
@@ -1068,9 +1068,7 @@ export class CapacityController implements Ratecontroller {
       if (x.mayProbe) return next;
       // Under what it carried without a queue lately, a waiting direction climbs gently all the
       // same while the RTT is clear (v51, wait_climb.ts).
-      const climbed = x.shared
-        ? this.#wait[d.name].climb(now, { cur, dt: x.dt, clear: this.#clearNow })
-        : undefined;
+      const climbed = x.shared ? d.wait.climb(now, { cur, dt: x.dt, clear: x.clear }) : undefined;
       return climbed === undefined
         ? Math.min(next, target)
         : Math.max(Math.min(next, target), climbed);

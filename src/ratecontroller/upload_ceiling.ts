@@ -124,7 +124,8 @@ export class UploadCeiling {
 
   /**
    * The highest level the return may aim at now, kbit/s (Infinity: no ceiling): `margin` × the
-   * ceiling, until `keepS` has passed or the upload delivers (`thr`) `pass` × the ceiling.
+   * ceiling, until `keepS` has passed or the upload delivers (`thr`) `pass` × the ceiling. Not a
+   * pure query: a ceiling past either end is forgotten here (the controller asks once per decision).
    */
   target(now: number, x: { thr: number; margin: number }): number {
     if (Number.isNaN(this.#kbit)) return Infinity;
