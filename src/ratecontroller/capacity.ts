@@ -808,12 +808,13 @@ export class CapacityController implements Ratecontroller {
    * carried without a queue before it (v45d, bystander.ts), otherwise as `returnStep`.
    */
   #returnStep(d: Direction, x: { now: number; cur: number; target: number; dt: number }): number {
-    const quickTo = d.bystander?.quickTo(x.cur);
-    if (d.bystander !== undefined && quickTo !== undefined) {
-      const approachS = d.bystander.params.approachS;
+    const b = d.bystander;
+    const quickTo = b?.quickTo(x.cur);
+    if (b !== undefined && quickTo !== undefined) {
+      const target = Math.min(x.target, quickTo);
       return returnStep(
         d,
-        { ...x, target: Math.min(x.target, quickTo), settled: false, approachS },
+        { ...x, target, settled: false, approachS: b.params.approachS },
         this.#p,
       );
     }
@@ -1127,11 +1128,12 @@ function ramping(d: Direction, by: number): boolean {
 }
 
 /**
- * One decision's step toward `target` from below: a time constant of `approachS` (or `x.approachS`), and above the
- * estimate the last cut measured (a level known to fit) no faster than `returnMaxPerS` ×
- * max(rate, `returnUnit` × the remembered level) per s, so a return to a remembered level that
- * no longer holds (a lasting drop, a lower level after a handover) overshoots by little
- * (docs/controllers.md, v22); while `settled` (capacity_settle.ts) not above that estimate.
+ * One decision's step toward `target` from below: a time constant of `approachS` (or
+ * `x.approachS`), and above the estimate the last cut measured (a level known to fit) no faster
+ * than `returnMaxPerS` × max(rate, `returnUnit` × the remembered level) per s, so a return to a
+ * remembered level that no longer holds (a lasting drop, a lower level after a handover) overshoots
+ * by little (docs/controllers.md, v22); while `settled` (capacity_settle.ts) not above that
+ * estimate.
  */
 function returnStep(
   d: Direction,
