@@ -39,7 +39,7 @@ import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
 import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
 import { probeUnit } from "./probe_unit.ts";
 import { StartProbe, type StartProbeParams } from "./start_probe.ts";
-import { WaitClimb, type WaitClimbParams } from "./wait_climb.ts";
+import { holderClimbs, WaitClimb, type WaitClimbParams } from "./wait_climb.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -407,6 +407,11 @@ interface DirectionInput {
   shared: boolean;
   /** RTT only: this decision's RTT shows no queue. */
   clear: boolean;
+  /**
+   * RTT only, both busy for a while, a deep dip lately: the turn holder, too, climbs toward what it
+   * carried without a queue (v52, wait_climb.ts).
+   */
+  holderClimb: boolean;
 }
 
 /**
@@ -577,6 +582,7 @@ export class CapacityController implements Ratecontroller {
     const both = shared && (discovering ||
       now - this.#dl.lastQueueS >= this.#p.bothProbeQuietS &&
         now - this.#ul.lastQueueS >= this.#p.bothProbeQuietS);
+    const holderClimb = shared && this.#holderClimbs(now);
     const dlRamping = now - this.#dl.lastLightS < this.#p.rampGraceS &&
       ramping(this.#dl, this.#p.rampGrowth);
     const attributed = attribute(view, {
@@ -634,6 +640,7 @@ export class CapacityController implements Ratecontroller {
           }) === true,
       shared,
       clear,
+      holderClimb,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -657,6 +664,7 @@ export class CapacityController implements Ratecontroller {
       bystander: false,
       shared,
       clear,
+      holderClimb,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -685,6 +693,19 @@ export class CapacityController implements Ratecontroller {
       this.#passAtS = Math.min(this.#passAtS, now + this.#p.drainS);
     }
     return { next_dl_rate: nextDl, next_ul_rate: nextUl };
+  }
+
+  /**
+   * Whether the turn holder climbs as a waiting direction does (v52, wait_climb.ts): a deep dip was
+   * confirmed in either direction within `holderDipS` (the link fades below its floor: bystander
+   * cuts keep taking each direction's estimate down) and neither direction was lightly loaded
+   * within `holderBusyS` (sustained two-way load, not a burst).
+   */
+  #holderClimbs(now: number): boolean {
+    return holderClimbs(this.#dl.wait.params, {
+      sinceDipS: Math.min(this.#dl.dip.sinceConfirmed(now), this.#ul.dip.sinceConfirmed(now)),
+      busyS: now - Math.max(this.#dl.lastLightS, this.#ul.lastLightS),
+    });
   }
 
   /**
@@ -1066,7 +1087,14 @@ export class CapacityController implements Ratecontroller {
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
       }
-      if (x.mayProbe) return next;
+      if (x.mayProbe) {
+        // Far under what it carried without a queue after a deep dip, the turn holder climbs back
+        // faster than its probe while the RTT is clear (v52, wait_climb.ts).
+        const climbed = x.holderClimb
+          ? d.wait.climb(now, { cur, dt: x.dt, clear: x.clear, perS: d.wait.params.holderPerS })
+          : undefined;
+        return climbed === undefined ? next : Math.max(next, climbed);
+      }
       // Under what it carried without a queue lately, a waiting direction climbs gently all the
       // same while the RTT is clear (v51, wait_climb.ts).
       const climbed = x.shared ? d.wait.climb(now, { cur, dt: x.dt, clear: x.clear }) : undefined;

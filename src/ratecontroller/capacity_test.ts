@@ -8,6 +8,7 @@ import type { TableSettings } from "../config/settings_table.ts";
 import type { ShaperQueues, TickInput } from "../control/ratecontroller_port.ts";
 import type { SettleParams } from "./capacity_settle.ts";
 import type { BystanderParams } from "./bystander.ts";
+import type { WaitClimbParams } from "./wait_climb.ts";
 import { START_PROBE_DEFAULTS, type StartProbeParams } from "./start_probe.ts";
 import { UPSTREAM_DEFAULTS, upstreamCut, upstreamGrowthCut } from "./capacity_upstream.ts";
 
@@ -32,6 +33,7 @@ class Rig {
         settle?: Partial<SettleParams>;
         bystander?: Partial<BystanderParams>;
         startProbe?: Partial<StartProbeParams>;
+        waitClimb?: Partial<WaitClimbParams>;
       };
       queues?: ShaperQueues;
     } = {},
@@ -1598,4 +1600,55 @@ Deno.test("capacity: RTT only, the download holds the first probing turn (v47)",
   };
   assertEquals(first(true), "dl");
   assertEquals(first(false), "ul", "off: the upload's first, as before");
+});
+
+/**
+ * RTT only, both directions saturated (20 / 5 Mbit/s): 12 s clear, `dip` (3 s at 2 / 0.5 Mbit/s,
+ * under both minimum rates: a deep dip) or 3 s more of the same, 25 s clear, then two falls of
+ * the download (1 s at 10 Mbit/s, 1 s back, 1 s at 15.5 Mbit/s) that leave it and the upload
+ * under what they carried; returns both rates `afterS` into the clear load that follows. The RTT
+ * queue grows by the larger relative excess of the two rates over their capacities.
+ */
+function holderAfterDip(
+  o: { dip: boolean; holderPerS: number; afterS: number },
+): { dl: number; ul: number; turn: "dl" | "ul" } {
+  const r = new Rig("cake", {
+    params: { bothProbeQuietS: Infinity, waitClimb: { holderPerS: o.holderPerS } },
+  });
+  r.cur = { dl: 18000, ul: 4500 };
+  let q = 0;
+  const phase = (cap: { dl: number; ul: number }, steps: number) => {
+    for (let k = 0; k < steps; k++) {
+      const excess = Math.max(r.cur.dl / cap.dl - 1, r.cur.ul / cap.ul - 1);
+      q = Math.min(300, Math.max(0, q + excess * DT * 1000));
+      r.all({ up: q / 2, down: q / 2 }); // echo replies: the RTT only
+      r.saturate(cap);
+    }
+  };
+  const full = { dl: 20000, ul: 5000 };
+  phase(full, 120);
+  phase(o.dip ? { dl: 2000, ul: 500 } : full, 30);
+  q = 0;
+  phase(full, 250);
+  phase({ dl: 10000, ul: 5000 }, 10);
+  phase(full, 10);
+  phase({ dl: 15500, ul: 5000 }, 10);
+  phase(full, Math.round(o.afterS / DT));
+  return { ...r.cur, turn: r.ctl.probingTurn };
+}
+
+Deno.test("capacity: RTT only, after a deep dip the turn holder climbs back faster (v52)", () => {
+  const on = holderAfterDip({ dip: true, holderPerS: 0.1, afterS: 2.5 });
+  const off = holderAfterDip({ dip: true, holderPerS: 0, afterS: 2.5 });
+  assertEquals(on.turn, "ul");
+  assert(
+    on.ul > off.ul + 400,
+    `the upload holding the turn climbs faster: ${on.ul} against ${off.ul}`,
+  );
+});
+
+Deno.test("capacity: RTT only, without a deep dip the turn holder probes as before (v52 off-state)", () => {
+  const on = holderAfterDip({ dip: false, holderPerS: 0.1, afterS: 2.5 });
+  const off = holderAfterDip({ dip: false, holderPerS: 0, afterS: 2.5 });
+  assertEquals(on, off);
 });

@@ -87,9 +87,14 @@ export class DeepDip {
     return this.#burstLevel;
   }
 
+  /** Seconds since the last confirmed deep dip (∞: none). */
+  sinceConfirmed(now: number): number {
+    return now - this.#confirmedS;
+  }
+
   /** Whether a deep dip was confirmed within the last `s` seconds. */
   confirmedWithin(now: number, s: number): boolean {
-    return now - this.#confirmedS < s;
+    return this.sinceConfirmed(now) < s;
   }
 
   /** Whether a cut now keeps the remembered level: within `memoryS` of a confirmed deep dip. */

@@ -8,6 +8,11 @@
  * `fraction` of the most it delivered without a queue within `windowS` (its whole rate delivered,
  * no rise blamed on it). Gated on the RTT being clear: without it a climb toward a level the link
  * no longer carries (`starlink`'s handovers, `cable-evening`'s sag) cost p95 and utilisation there.
+ *
+ * v52 (docs/controllers.md "v52"): on a link that faded below its floor lately (a deep dip,
+ * deep_dip.ts) and under sustained two-way load, the direction holding the turn climbs the same
+ * way, faster: its own probe climbs at 1 %/s of an estimate that bystander cuts took down, and
+ * restarts at every rise of the other direction's queue.
  */
 import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
 
@@ -21,6 +26,15 @@ export interface WaitClimbParams {
   perS: number;
   /** Only in a decision whose RTT shows no queue. */
   onlyClear: boolean;
+  /**
+   * The direction holding the probing turn climbs toward the same level at this speed, fraction of
+   * the peak per s (v52; 0: off) ...
+   */
+  holderPerS: number;
+  /** ... within this long of a deep dip confirmed in either direction (deep_dip.ts), s ... */
+  holderDipS: number;
+  /** ... with neither direction lightly loaded within this long, s (not `bursty`'s bursts). */
+  holderBusyS: number;
 }
 
 /** The measured defaults. */
@@ -29,7 +43,20 @@ export const WAIT_CLIMB_DEFAULTS: Readonly<WaitClimbParams> = {
   fraction: 0.9,
   perS: 0.05,
   onlyClear: true,
+  holderPerS: 0.1,
+  holderDipS: 120,
+  holderBusyS: 8,
 };
+
+/**
+ * Whether the direction holding the probing turn climbs too (v52; RTT only with both directions
+ * busy, capacity.ts): the rule is on, a deep dip was confirmed in either direction within
+ * `holderDipS` (`sinceDipS`: the time since the latest), and neither direction was lightly loaded
+ * within `holderBusyS` (`busyS`: the shorter of the two busy spells).
+ */
+export function holderClimbs(p: WaitClimbParams, x: { sinceDipS: number; busyS: number }): boolean {
+  return p.holderPerS > 0 && x.sinceDipS < p.holderDipS && x.busyS >= p.holderBusyS;
+}
 
 /** One direction's memory of what it carried without a queue. */
 export class WaitClimb {
@@ -56,14 +83,18 @@ export class WaitClimb {
   /**
    * The rate a waiting direction at `cur` may reach by its own climb in a decision of `dt` s
    * (kbit/s), or `undefined` when it may not climb: the rule is off, the RTT shows a queue
-   * (`clear` false, with `onlyClear`), or `cur` is at or above `fraction` of the peak.
+   * (`clear` false, with `onlyClear`), or `cur` is at or above `fraction` of the peak. `perS`:
+   * the speed, if not the waiting direction's (the turn holder's, v52).
    */
-  climb(now: number, x: { cur: number; dt: number; clear: boolean }): number | undefined {
+  climb(
+    now: number,
+    x: { cur: number; dt: number; clear: boolean; perS?: number },
+  ): number | undefined {
     const p = this.params;
     if (!(p.windowS > 0) || (p.onlyClear && !x.clear)) return undefined;
     const peak = this.peak(now);
     const limit = p.fraction * peak;
     if (!(x.cur < limit)) return undefined;
-    return Math.min(limit, x.cur + peak * p.perS * x.dt);
+    return Math.min(limit, x.cur + peak * (x.perS ?? p.perS) * x.dt);
   }
 }

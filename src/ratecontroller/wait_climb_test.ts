@@ -1,5 +1,5 @@
-import { assertAlmostEquals, assertEquals } from "../util/assert.ts";
-import { WaitClimb } from "./wait_climb.ts";
+import { assert, assertAlmostEquals, assertEquals } from "../util/assert.ts";
+import { holderClimbs, WAIT_CLIMB_DEFAULTS, WaitClimb } from "./wait_climb.ts";
 
 Deno.test("wait climb: climbs toward fraction of the clear peak at perS of it", () => {
   const w = new WaitClimb({ windowS: 30, fraction: 0.9, perS: 0.05 });
@@ -37,4 +37,24 @@ Deno.test("wait climb: windowS 0 turns the rule off", () => {
   const w = new WaitClimb({ windowS: 0 });
   w.noteClear(0, 20_000);
   assertEquals(w.climb(1, { cur: 1_000, dt: 0.1, clear: true }), undefined);
+});
+
+Deno.test("wait climb: the turn holder's climb runs at its own speed (v52)", () => {
+  const w = new WaitClimb({ windowS: 30, fraction: 0.9, perS: 0.05, holderPerS: 0.1 });
+  w.noteClear(10, 20_000);
+  // 10 % of 20 Mbit/s per s over 0.1 s: +200 kbit/s, twice the waiting direction's step.
+  assertAlmostEquals(w.climb(12, { cur: 8_000, dt: 0.1, clear: true, perS: 0.1 })!, 8_200, 1e-9);
+  assertAlmostEquals(w.climb(12, { cur: 8_000, dt: 0.1, clear: true })!, 8_100, 1e-9);
+  // The same limit and the same gate on the RTT.
+  assertEquals(w.climb(12, { cur: 17_900, dt: 0.1, clear: true, perS: 0.1 }), 18_000);
+  assertEquals(w.climb(12, { cur: 8_000, dt: 0.1, clear: false, perS: 0.1 }), undefined);
+});
+
+Deno.test("wait climb: the turn holder climbs only after a deep dip under sustained load (v52)", () => {
+  const p = { ...WAIT_CLIMB_DEFAULTS, holderDipS: 120, holderBusyS: 8 };
+  assert(holderClimbs(p, { sinceDipS: 30, busyS: 20 }));
+  assert(!holderClimbs(p, { sinceDipS: 130, busyS: 20 }), "the dip is too long ago");
+  assert(!holderClimbs(p, { sinceDipS: Infinity, busyS: 20 }), "no deep dip");
+  assert(!holderClimbs(p, { sinceDipS: 30, busyS: 5 }), "a burst, not sustained load");
+  assert(!holderClimbs({ ...p, holderPerS: 0 }, { sinceDipS: 30, busyS: 20 }), "off");
 });
