@@ -40,6 +40,7 @@ import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
 import { probeUnit } from "./probe_unit.ts";
 import { StartProbe, type StartProbeParams } from "./start_probe.ts";
 import { holderClimbs, WaitClimb, type WaitClimbParams } from "./wait_climb.ts";
+import { LoadStart, type LoadStartParams } from "./load_start.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -335,6 +336,8 @@ class Direction {
   readonly ceiling?: UploadCeiling;
   /** Its climb while it waits for the probing turn (v51, wait_climb.ts). */
   readonly wait: WaitClimb;
+  /** Its load after a pause (v53, load_start.ts). */
+  readonly start: LoadStart;
   /** Holds small rate changes back until they add up (step_gate.ts). */
   readonly gate: StepGate;
   /** Base rate, kbit/s. */
@@ -351,6 +354,8 @@ class Direction {
       bystander?: Bystander;
       ceiling?: UploadCeiling;
       waitClimb?: Partial<WaitClimbParams>;
+      loadStart?: Partial<LoadStartParams>;
+      startS?: number;
     } = {},
   ) {
     this.base = rates.base;
@@ -362,6 +367,7 @@ class Direction {
     this.bystander = rules.bystander;
     this.ceiling = rules.ceiling;
     this.wait = new WaitClimb(rules.waitClimb);
+    this.start = new LoadStart(rules.loadStart, rules.startS);
     this.gate = new StepGate(rates.minStep);
   }
 }
@@ -412,6 +418,13 @@ interface DirectionInput {
    * carried without a queue (v52, wait_climb.ts).
    */
   holderClimb: boolean;
+  /**
+   * RTT only, both busy outside the both-probe time, and nobody raised into a rise: a cut now is
+   * blamed by load (v53 keeps the remembered level at such a cut after a load start).
+   */
+  byLoad: boolean;
+  /** A cut now is at the direction's own overshoot: one-way delays, the prober, or the other light. */
+  own: boolean;
 }
 
 /**
@@ -482,6 +495,8 @@ export class CapacityController implements Ratecontroller {
       startProbe?: Partial<StartProbeParams>;
       /** v51, wait_climb.ts. */
       waitClimb?: Partial<WaitClimbParams>;
+      /** v53, load_start.ts. */
+      loadStart?: Partial<LoadStartParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -512,6 +527,8 @@ export class CapacityController implements Ratecontroller {
         drain: params.drain,
         bystander: new Bystander(params.bystander),
         waitClimb: params.waitClimb,
+        loadStart: params.loadStart,
+        startS: this.#clock.monotonicS(),
       },
     );
     this.#ul = new Direction(
@@ -522,6 +539,8 @@ export class CapacityController implements Ratecontroller {
         drain: params.drain,
         ceiling: new UploadCeiling(params.uploadCeiling, this.#clock.monotonicS()),
         waitClimb: params.waitClimb,
+        loadStart: params.loadStart,
+        startS: this.#clock.monotonicS(),
       },
     );
     this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
@@ -554,6 +573,16 @@ export class CapacityController implements Ratecontroller {
       dl: dlLoad >= this.#p.highLoad ? fifoMs(this.#ownFifo.dl, r.cur_dl_rate) : 0,
       ul: ulLoad >= this.#p.highLoad ? fifoMs(this.#ownFifo.ul, r.cur_ul_rate) : 0,
     }, this.#p.ownFifoFraction);
+    this.#dl.start.observe(now, {
+      light: dlLoad < this.#p.lightLoad,
+      delivered: dlDelivered,
+      min: this.#dl.min,
+    });
+    this.#ul.start.observe(now, {
+      light: ulLoad < this.#p.lightLoad,
+      delivered: ulDelivered,
+      min: this.#ul.min,
+    });
     if (dlLoad < this.#p.lightLoad) this.#dl.lastLightS = now;
     if (ulLoad < this.#p.lightLoad) {
       this.#ul.ceiling?.light(now, this.intervalS);
@@ -585,12 +614,13 @@ export class CapacityController implements Ratecontroller {
     const holderClimb = shared && this.#holderClimbs(now);
     const dlRamping = now - this.#dl.lastLightS < this.#p.rampGraceS &&
       ramping(this.#dl, this.#p.rampGrowth);
+    const probing = shared && !both && (this.#holderRaised(r) || this.#holderDraining(r, view))
+      ? this.#token
+      : undefined;
     const attributed = attribute(view, {
       dlLoad,
       ulLoad,
-      probing: shared && !both && (this.#holderRaised(r) || this.#holderDraining(r, view))
-        ? this.#token
-        : undefined,
+      probing,
       dlRamping,
       uploadWaits: this.#p.spareWaitingUpload && shared && !both && this.#token === "dl" &&
         r.cur_ul_rate <= this.#ul.rateAtClear,
@@ -641,6 +671,8 @@ export class CapacityController implements Ratecontroller {
       shared,
       clear,
       holderClimb,
+      byLoad: shared && !both && probing === undefined,
+      own: !view.rttOnly || probing === "dl" || ulLoad < this.#p.lightLoad,
     });
     const nextUl = this.#direction(this.#ul, {
       now,
@@ -665,6 +697,8 @@ export class CapacityController implements Ratecontroller {
       shared,
       clear,
       holderClimb,
+      byLoad: shared && !both && probing === undefined,
+      own: !view.rttOnly || probing === "ul" || dlLoad < this.#p.lightLoad,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
@@ -1025,15 +1059,20 @@ export class CapacityController implements Ratecontroller {
       // A starved cut may have measured the ACKs' wait in the upload's queue, not the link:
       // it keeps the remembered level, at least the estimate before it (v43f).
       const starved = x.starvable && x.thr < p.upstreamLoad * x.inForce;
-      // So does a bystander's cut at the upload's overshoot (v45d, bystander.ts).
+      // So does a bystander's cut at the upload's overshoot (v45d, bystander.ts), and within a
+      // load's first seconds after a pause a cut blamed by load under the level: that level is what
+      // earlier loads left, and the other direction's queue says nothing of this one's (v53).
+      const keep = x.byLoad && d.start.within(now) &&
+        cur < d.start.params.keepUnder * Math.max(d.cap, d.recall);
       if (now - d.lastCutS > p.recallS) d.recall = Math.max(d.cap, estimate);
-      else if (starved || x.bystander) d.recall = Math.max(d.recall, d.cap);
+      else if (starved || x.bystander || keep) d.recall = Math.max(d.recall, d.cap);
       // A collapse (a cut held back by the half-rate limit) is a new dip, not a finding that
       // the level is lower: it keeps the memory (v19, docs/controllers.md); so does any cut soon
       // after a deep dip below the minimum rate (v32, deep_dip.ts).
       else if (cur > d.lastCutRate * 1.02 && !d.capped && !d.dip.keepsMemory(now)) {
         d.recall = estimate;
       }
+      if (x.own) d.start.ownCut();
       d.bystander?.cut(now, { bystander: x.bystander, starved });
       d.cap = d.cutCap = estimate;
       d.starvedCut = starved;
@@ -1065,6 +1104,9 @@ export class CapacityController implements Ratecontroller {
       // Before its first queue the estimate is the unmeasured base rate: far from any known
       // capacity, the download probes fast (v47).
       speed = this.#start.speed(d, speed);
+      // After a pause, until its own overshoot is cut, far from any known level (v53).
+      const fast = d.start.probe(now, { speed, perS: p.probePerS, maxPerS: p.probeMaxPerS });
+      speed = fast.speed;
       // Quickly back to just under the estimate, then probe beyond it: gently at first, faster
       // the longer no queue shows up (the capacity may have grown).
       // After the upload's own overshoot, the return stops just under what it measured (v45u).
@@ -1074,7 +1116,7 @@ export class CapacityController implements Ratecontroller {
           ? d.ceiling.target(now, { thr: x.thr, margin: p.margin })
           : Infinity,
       );
-      const unit = probeUnit({
+      const unit = fast.far ? Math.max(d.cap, d.base) : probeUnit({
         cur,
         cap: d.cap,
         base: d.base,

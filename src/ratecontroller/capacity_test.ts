@@ -10,6 +10,7 @@ import type { SettleParams } from "./capacity_settle.ts";
 import type { BystanderParams } from "./bystander.ts";
 import type { WaitClimbParams } from "./wait_climb.ts";
 import { START_PROBE_DEFAULTS, type StartProbeParams } from "./start_probe.ts";
+import type { LoadStartParams } from "./load_start.ts";
 import { UPSTREAM_DEFAULTS, upstreamCut, upstreamGrowthCut } from "./capacity_upstream.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
@@ -34,6 +35,7 @@ class Rig {
         bystander?: Partial<BystanderParams>;
         startProbe?: Partial<StartProbeParams>;
         waitClimb?: Partial<WaitClimbParams>;
+        loadStart?: Partial<LoadStartParams>;
       };
       queues?: ShaperQueues;
     } = {},
@@ -1651,4 +1653,84 @@ Deno.test("capacity: RTT only, without a deep dip the turn holder probes as befo
   const on = holderAfterDip({ dip: false, holderPerS: 0.1, afterS: 2.5 });
   const off = holderAfterDip({ dip: false, holderPerS: 0, afterS: 2.5 });
   assertEquals(on, off);
+});
+
+/**
+ * The download cut twice by a queue of the link (one-way delays) to about half its 20 Mbit/s base,
+ * the level before them forgotten; then a pause of 2 s and a download load on a 30 Mbit/s link.
+ * Returns the download's rate after `s` seconds of that load.
+ */
+function afterPause(loadStart: Partial<LoadStartParams>, s: number): number {
+  const r = new Rig("cake", { params: { minStep: 0, loadStart } });
+  r.cur = { dl: 20000, ul: 4500 };
+  const light = { dl: 10000, ul: 100 };
+  r.step(light);
+  r.all({ down: 30, up: 0 });
+  r.step(light); // first cut: the level before it is remembered
+  r.all({ down: 0, up: 0 });
+  for (let k = 0; k < 8; k++) r.step({ dl: Math.min(r.cur.dl, 10500), ul: 100 });
+  r.all({ down: 30, up: 0 });
+  r.step({ dl: 10000, ul: 100 }); // soon after the return began: the level is forgotten
+  r.all({ down: 0, up: 0 });
+  for (let k = 0; k < 20; k++) r.step({ dl: 100, ul: 100 }); // the pause
+  assert(r.ctl.capacity.dl < 11000, `the estimate is down (${r.ctl.capacity.dl})`);
+  for (let k = 0; k < s * 10; k++) r.step({ dl: Math.min(r.cur.dl, 30000), ul: 100 });
+  return r.cur.dl;
+}
+
+Deno.test("capacity: after a pause the probe climbs fast, in units of the base rate (v53)", () => {
+  const fast = afterPause({}, 4), gentle = afterPause({ windowS: 0 }, 4);
+  assert(fast > 1.15 * gentle, `after a pause ${fast} against ${gentle} without the rule`);
+  assert(fast < 30000, `still under the capacity after 4 s (${fast})`);
+});
+
+Deno.test("capacity: a cut at the direction's own overshoot ends the fast probe (v53)", () => {
+  // One-way delays: every cut is the direction's own. After the load start's first second a queue
+  // cuts the download; 1.5 s later (hold, drain, return) it climbs at the usual gentle speed.
+  const r = new Rig("cake", { params: { minStep: 0 } });
+  r.cur = { dl: 10000, ul: 4500 };
+  r.all({ down: 0, up: 0 });
+  for (let k = 0; k < 20; k++) r.step({ dl: 100, ul: 100 }); // the pause
+  for (let k = 0; k < 10; k++) r.step({ dl: Math.min(r.cur.dl, 30000), ul: 100 });
+  r.all({ down: 30, up: 0 });
+  r.step({ dl: r.cur.dl, ul: 100 });
+  r.all({ down: 0, up: 0 });
+  for (let k = 0; k < 15; k++) r.step({ dl: r.cur.dl, ul: 100 });
+  const before = r.cur.dl;
+  for (let k = 0; k < 10; k++) r.step({ dl: r.cur.dl, ul: 100 });
+  assert(r.cur.dl < 1.05 * before, `${before} → ${r.cur.dl} in 1 s after the cut`);
+});
+
+/**
+ * RTT only, both busy: the upload busy all along and holding the probing turn without raising its
+ * rate, the download loaded after a 2 s pause; two rises that nobody raised into cut both by load
+ * while the download is still returning toward its level, 0.3 s into the load and 0.8 s after that
+ * (the second soon after its rate rose: it would forget the level). Returns the download's rate
+ * 2 s after the second cut.
+ */
+function cutByLoadAfterPause(keepUnder: number): number {
+  const r = new Rig("cake", { params: { bothProbeQuietS: Infinity, loadStart: { keepUnder } } });
+  r.cur = { dl: 18000, ul: 4500 };
+  const ul = 4500;
+  const step = (dl: number, added: number) => {
+    r.all({ up: added, down: added });
+    r.step({ dl, ul });
+    r.cur = { ...r.cur, ul }; // the upload holds its rate: it never raises
+  };
+  for (let k = 0; k < 20; k++) step(100, 0); // the download's pause
+  for (const clear of [3, 8]) {
+    for (let k = 0; k < clear; k++) step(r.cur.dl, 0);
+    // Neither direction raised its rate since the RTT was last clear: the rise is blamed by load.
+    const dl = r.cur.dl;
+    step(dl, 0);
+    r.cur = { ...r.cur, dl };
+    step(dl, 10);
+  }
+  for (let k = 0; k < 20; k++) step(r.cur.dl, 0);
+  return r.cur.dl;
+}
+
+Deno.test("capacity: RTT only, after a load start a cut blamed by load keeps the remembered level (v53)", () => {
+  const kept = cutByLoadAfterPause(0.9), forgotten = cutByLoadAfterPause(0);
+  assert(kept > 1.1 * forgotten, `kept ${kept} against ${forgotten} without the rule`);
 });
