@@ -31,7 +31,7 @@ export interface TcBatchOptions {
   runner?: CommandRunner;
   /** Clock of the restart delays (default: the system clock). */
   clock?: Clock;
-  /** Longest wait for tc to finish one line, ms (default 2000). */
+  /** Wait for tc to finish one line, ms, at most twice that (default 2000). */
   timeoutMs?: number;
   /** Where coprocess trouble is logged. */
   logger?: Logger;

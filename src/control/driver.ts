@@ -42,20 +42,25 @@ export async function runControlLoop(
   // else to do (docs/footprint.md, "Idle CPU").
   let stopped = signal.aborted;
   signal.addEventListener("abort", () => stopped = true, { once: true });
-  let due = clock.monotonicS() + interval();
+  // One clock reading per tick, after it, serves the summary, the schedule and the next wait (a
+  // reading is an op call, about 4,000 instructions in the interpreter; docs/footprint.md, "CPU
+  // under load").
+  let now = clock.monotonicS();
+  let due = now + interval();
   while (!stopped) {
-    const wait = due - clock.monotonicS();
+    const wait = due - now;
     if (wait > 0) await sleep(wait * 1000, signal);
     if (stopped) break;
     try {
       const result = await loop.tick();
-      options.onTick?.(result, clock.monotonicS());
+      now = clock.monotonicS();
+      options.onTick?.(result, now);
     } catch (e) {
+      now = clock.monotonicS();
       log.error("control tick failed: {error}", { error: String(e) });
     }
     const intervalS = interval();
     due += intervalS;
-    const now = clock.monotonicS();
     if (due <= now) due = now + intervalS;
   }
 }

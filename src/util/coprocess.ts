@@ -115,7 +115,10 @@ export class LineCoprocess {
     await this.#writer.write(typeof data === "string" ? encoder.encode(data) : data);
   }
 
-  /** The next line of `stream` (queued lines first), `null` at its end, or "timeout". */
+  /**
+   * The next line of `stream` (queued lines first), `null` at its end, or "timeout" after
+   * `timeoutMs` to twice that (src/util/rearmable_timeout.ts).
+   */
   nextLine(stream: OutputStream, timeoutMs: number): Promise<LineResult> {
     const queued = this.#queued[stream].shift();
     if (queued !== undefined) return Promise.resolve(queued);

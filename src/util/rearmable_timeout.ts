@@ -1,35 +1,24 @@
 /**
- * A timeout restarted for every wait instead of a timer created and cleared per wait.
+ * A timeout for waits that nearly always end at once, without touching a timer per wait.
  *
- * A helper process's answer is awaited with a timeout several times a second, and the answer
- * almost always comes within a millisecond. Creating and clearing a timer for each wait was one
- * of the larger parts of an idle tick's JavaScript (Deno's `setTimeout` builds a Node-style
- * `Timeout` object each time: about 10 µs hot, far more on an idle daemon's cold caches); restarting
- * one long-lived timer (`refresh()`) costs a few percent of that (docs/footprint.md, "Idle CPU").
- * A wait that ends just stops the countdown: the timer stays armed, and when it fires with no
- * countdown running it does nothing and is not re-armed.
+ * A helper process's answer is awaited with a timeout several times a second (ten decisions a
+ * second under load with `capacity`), and the answer almost always comes within a millisecond.
+ * Creating and clearing a timer for each wait was one of the larger parts of an idle tick's
+ * JavaScript (Deno's `setTimeout` builds a Node-style `Timeout` each time), and restarting one
+ * long-lived timer (`refresh()`, with the clock read for the deadline) still cost about 11,000
+ * instructions a wait (docs/footprint.md, "CPU under load"). So a wait only counts itself: one
+ * timer of the wait's duration stays armed while waits come, and a wait that was already running
+ * when the timer last fired (or was armed) has run a full period and expires. A countdown of `ms`
+ * therefore expires between `ms` and `2 × ms` after its start. A timer that fires with no wait
+ * running is not re-armed; the next wait arms it.
  */
 
 /** The timer functions used (injectable for tests). */
 export interface TimeoutTimers {
-  /** Like `setTimeout`; a returned object with a `refresh()` method is restarted through it. */
+  /** Like `setTimeout`. */
   setTimeout(fn: () => void, ms: number): unknown;
   /** Like `clearTimeout`. */
   clearTimeout(timer: unknown): void;
-  /** Monotonic milliseconds. */
-  nowMs(): number;
-}
-
-/** What Deno's `setTimeout` returns at run time (a Node-style `Timeout`), as far as used here. */
-interface RefreshableTimer {
-  refresh(): unknown;
-}
-
-function refreshable(timer: unknown): RefreshableTimer | undefined {
-  const t = timer as Partial<RefreshableTimer> | null;
-  return typeof t === "object" && t !== null && typeof t.refresh === "function"
-    ? t as RefreshableTimer
-    : undefined;
 }
 
 /**
@@ -39,21 +28,23 @@ function refreshable(timer: unknown): RefreshableTimer | undefined {
 export const realTimeoutTimers: TimeoutTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (timer) => clearTimeout(timer as number),
-  nowMs: () => performance.now(),
 };
 
 /**
- * Calls `onExpire` once a countdown started with `start(ms)` runs out, unless `stop()` or
- * another `start()` came first. One countdown at a time.
+ * Calls `onExpire` once a countdown started with `start(ms)` has run for at least `ms` (at most
+ * `2 × ms`), unless `stop()` or another `start()` came first. One countdown at a time.
  */
 export class RearmableTimeout {
   readonly #onExpire: () => void;
   readonly #timers: TimeoutTimers;
   #timer: unknown;
-  /** The armed timer's duration (what `refresh()` restarts it with). */
+  /** The armed timer's duration. */
   #timerMs = NaN;
-  /** End of the running countdown (monotonic ms); Infinity when none runs. */
-  #deadlineMs = Infinity;
+  /** Countdowns started so far: the running one, if any, is the last. */
+  #started = 0;
+  #running = false;
+  /** The last countdown started when the timer was last armed: it has run a full period since. */
+  #seen = 0;
 
   /** `onExpire` runs when a countdown ends. */
   constructor(onExpire: () => void, options: { timers?: TimeoutTimers } = {}) {
@@ -63,30 +54,25 @@ export class RearmableTimeout {
 
   /** True while a countdown runs. */
   get running(): boolean {
-    return this.#deadlineMs !== Infinity;
+    return this.#running;
   }
 
   /** Starts a countdown of `ms` from now (a running one is replaced). */
   start(ms: number): void {
-    this.#deadlineMs = this.#timers.nowMs() + ms;
-    if (this.#timer !== undefined && this.#timerMs === ms) {
-      const r = refreshable(this.#timer);
-      if (r !== undefined) {
-        r.refresh();
-        return;
-      }
-    }
-    this.#arm(ms);
+    this.#started++;
+    this.#running = true;
+    // An armed timer of this duration sees this countdown at its next firing.
+    if (this.#timer === undefined || this.#timerMs !== ms) this.#arm(ms);
   }
 
   /** Stops the running countdown (the timer itself stays armed and ignores its firing). */
   stop(): void {
-    this.#deadlineMs = Infinity;
+    this.#running = false;
   }
 
   /** Stops and clears the timer (the owner is done with it). */
   dispose(): void {
-    this.#deadlineMs = Infinity;
+    this.#running = false;
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
@@ -94,19 +80,19 @@ export class RearmableTimeout {
   #arm(ms: number): void {
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timerMs = ms;
+    this.#seen = this.#started;
     this.#timer = this.#timers.setTimeout(() => this.#fired(), ms);
   }
 
   #fired(): void {
     this.#timer = undefined;
-    if (this.#deadlineMs === Infinity) return; // no countdown: stay unarmed until the next start
-    const left = this.#deadlineMs - this.#timers.nowMs();
-    if (left > 0) {
-      // Armed for an earlier, shorter countdown than the running one.
-      this.#arm(left);
+    if (!this.#running) return; // no countdown: stay unarmed until the next start
+    if (this.#started !== this.#seen) {
+      // Started since the timer was armed: it has run less than a period.
+      this.#arm(this.#timerMs);
       return;
     }
-    this.#deadlineMs = Infinity;
+    this.#running = false;
     this.#onExpire();
   }
 }

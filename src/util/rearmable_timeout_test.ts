@@ -1,30 +1,16 @@
 import { assertEquals } from "./assert.ts";
-import { realTimeoutTimers, RearmableTimeout, type TimeoutTimers } from "./rearmable_timeout.ts";
+import { RearmableTimeout, type TimeoutTimers } from "./rearmable_timeout.ts";
 
-/** Timers in virtual time: `advance` fires what is due; `refreshable` timers count refreshes. */
+/** Timers in virtual time: `advance` fires what is due. */
 class FakeTimers implements TimeoutTimers {
   now = 0;
   created = 0;
   cleared = 0;
-  refreshed = 0;
-  readonly #armed = new Set<{ at: number; ms: number; fn: () => void; refresh?: () => void }>();
-
-  constructor(readonly refreshable: boolean) {}
+  readonly #armed = new Set<{ at: number; ms: number; fn: () => void }>();
 
   setTimeout(fn: () => void, ms: number): unknown {
     this.created++;
-    const t: { at: number; ms: number; fn: () => void; refresh?: () => void } = {
-      at: this.now + ms,
-      ms,
-      fn,
-    };
-    if (this.refreshable) {
-      t.refresh = () => {
-        this.refreshed++;
-        t.at = this.now + t.ms;
-        this.#armed.add(t); // a fired timer is re-armed by refresh, as Deno's are
-      };
-    }
+    const t = { at: this.now + ms, ms, fn };
     this.#armed.add(t);
     return t;
   }
@@ -32,10 +18,6 @@ class FakeTimers implements TimeoutTimers {
   clearTimeout(timer: unknown): void {
     this.cleared++;
     this.#armed.delete(timer as { at: number; ms: number; fn: () => void });
-  }
-
-  nowMs(): number {
-    return this.now;
   }
 
   get armed(): number {
@@ -55,8 +37,8 @@ class FakeTimers implements TimeoutTimers {
   }
 }
 
-Deno.test("RearmableTimeout: expires once a countdown runs out, not when stopped first", () => {
-  const timers = new FakeTimers(true);
+Deno.test("RearmableTimeout: a countdown that arms the timer expires when it runs out", () => {
+  const timers = new FakeTimers();
   let expired = 0;
   const t = new RearmableTimeout(() => expired++, { timers });
   t.start(100);
@@ -72,67 +54,75 @@ Deno.test("RearmableTimeout: expires once a countdown runs out, not when stopped
   assertEquals(expired, 1);
 });
 
-Deno.test("RearmableTimeout: successive waits restart one timer instead of creating one each", () => {
-  const timers = new FakeTimers(true);
+Deno.test("RearmableTimeout: a countdown started on an armed timer expires within ms to 2 ms", () => {
+  const timers = new FakeTimers();
   let expired = 0;
   const t = new RearmableTimeout(() => expired++, { timers });
-  for (let i = 0; i < 10; i++) {
+  t.start(100); // arms the timer, due at 100
+  timers.advance(1);
+  t.stop();
+  timers.advance(39);
+  t.start(100); // at 40: seen by the firing at 100, which re-arms for 200
+  timers.advance(99); // 139: ran 99 ms
+  assertEquals(expired, 0);
+  timers.advance(60); // 199
+  assertEquals(expired, 0);
+  timers.advance(1); // 200: ran 160 ms, a full period since the firing that saw it
+  assertEquals(expired, 1);
+});
+
+Deno.test("RearmableTimeout: successive waits touch no timer until it fires", () => {
+  const timers = new FakeTimers();
+  let expired = 0;
+  const t = new RearmableTimeout(() => expired++, { timers });
+  for (let i = 0; i < 20; i++) {
     t.start(1000);
     timers.advance(1); // the answer comes
     t.stop();
-    timers.advance(499); // the next tick
+    timers.advance(99); // the next decision
   }
-  assertEquals({ created: timers.created, cleared: timers.cleared, refreshed: timers.refreshed }, {
-    created: 1,
+  // 2 s of waits ten a second: the timer was armed by the first wait, fired at 1000 with no wait
+  // running, was armed by the next one and fired at 2000, again with none running.
+  assertEquals({ created: timers.created, cleared: timers.cleared, armed: timers.armed }, {
+    created: 2,
     cleared: 0,
-    refreshed: 9,
+    armed: 0,
   });
   assertEquals(expired, 0);
-  // Left alone, the armed timer fires once, finds no countdown and is not re-armed.
-  timers.advance(5000);
-  assertEquals([expired, timers.armed], [0, 0]);
   // The next wait arms a timer again and still times out.
   t.start(1000);
   timers.advance(1000);
   assertEquals(expired, 1);
 });
 
-Deno.test("RearmableTimeout: a countdown longer than the armed timer's is waited out in full", () => {
-  const timers = new FakeTimers(true);
+Deno.test("RearmableTimeout: a wait running when the timer fires is re-armed for, not expired", () => {
+  const timers = new FakeTimers();
+  let expired = 0;
+  const t = new RearmableTimeout(() => expired++, { timers });
+  t.start(1000);
+  t.stop();
+  timers.advance(999);
+  t.start(1000); // at 999, still waiting at the firing (1000)
+  timers.advance(1);
+  assertEquals([expired, t.running, timers.armed], [0, true, 1]);
+  t.stop();
+  timers.advance(5000);
+  assertEquals(expired, 0);
+});
+
+Deno.test("RearmableTimeout: another duration arms a new timer; dispose clears it", () => {
+  const timers = new FakeTimers();
   let expired = 0;
   const t = new RearmableTimeout(() => expired++, { timers });
   t.start(100);
   t.stop();
-  t.start(300); // another duration: a new timer
+  t.start(300); // another duration: a new timer, the countdown waited out in full
   timers.advance(299);
   assertEquals(expired, 0);
   timers.advance(1);
-  assertEquals(expired, 1);
-});
-
-Deno.test("RearmableTimeout: without refresh() each countdown re-creates the timer; dispose clears it", () => {
-  const timers = new FakeTimers(false);
-  let expired = 0;
-  const t = new RearmableTimeout(() => expired++, { timers });
-  t.start(100);
-  t.stop();
-  t.start(100);
-  timers.advance(100);
   assertEquals([expired, timers.created, timers.cleared], [1, 2, 1]);
   t.start(100);
   t.dispose();
   timers.advance(1000);
   assertEquals([expired, timers.armed], [1, 0]);
-});
-
-Deno.test("RearmableTimeout: Deno's timers can be restarted through refresh()", () => {
-  // The saving depends on what setTimeout returns at run time; if that changes, the fallback
-  // (clear and create per wait) still works, and this test says so. That real countdowns expire
-  // is shown by the coprocess tests with a hung helper (src/counters/counters_test.ts).
-  const timer = realTimeoutTimers.setTimeout(() => {}, 60_000);
-  try {
-    assertEquals(typeof (timer as { refresh?: unknown }).refresh, "function");
-  } finally {
-    realTimeoutTimers.clearTimeout(timer);
-  }
 });
