@@ -10,7 +10,7 @@
  * remembered level, and the return goes back quickly to the most the download delivered without
  * a queue just before.
  */
-import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
+import { TimedMax } from "./timed_max.ts";
 
 /** Tunables (docs/controllers.md measured them over seeds 1–100). */
 export interface BystanderParams {
@@ -55,7 +55,7 @@ export const BYSTANDER_DEFAULTS: Readonly<BystanderParams> = {
 export class Bystander {
   readonly params: BystanderParams;
   /** Decisions that delivered the whole rate without a queue since the last ordinary cut. */
-  readonly #clear: RateSample[] = [];
+  readonly #clear = new TimedMax();
   /** The last cut was a bystander's: the return goes quickly up to `#quickTo`. */
   #cut = false;
   #quickTo = 0;
@@ -67,12 +67,12 @@ export class Bystander {
 
   /** Notes a decision that delivered `kbit`, the whole rate, without a queue. */
   noteClear(now: number, kbit: number): void {
-    pushTimed(this.#clear, { t: now, kbit }, { spanS: this.params.peakS });
+    this.#clear.push(now, kbit, this.params.peakS);
   }
 
   /** The most delivered without a queue within `peakS`, kbit/s (0: none). */
   peak(now: number): number {
-    return maxSince(this.#clear, now - this.params.peakS);
+    return this.#clear.maxSince(now - this.params.peakS);
   }
 
   /**
@@ -102,7 +102,7 @@ export class Bystander {
   cut(now: number, x: { bystander: boolean; starved: boolean }): void {
     this.#cut = x.bystander;
     if (x.bystander) this.#quickTo = this.params.peakFraction * this.peak(now);
-    else if (!x.starved) this.#clear.length = 0;
+    else if (!x.starved) this.#clear.clear();
   }
 
   /** The level the quick return climbs to from `cur` (undefined: the usual return). */

@@ -12,7 +12,7 @@
  * queue blamed by RTT), and the ceiling follows the upload up: what it delivers while the RTT is
  * clear fits, so the most of that over the last second raises the ceiling in place of a release.
  */
-import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
+import { TimedMax } from "./timed_max.ts";
 
 /** Tunables of the rule (docs/controllers.md, "v45u", measured them over seeds 1–100). */
 export interface UploadCeilingParams {
@@ -83,7 +83,7 @@ export class UploadCeiling {
   #lightFromS = -Infinity;
   #lightS = -Infinity;
   /** The upload's delivery in the decisions with the RTT clear within `followS`, kbit/s. */
-  readonly #clearDelivered: RateSample[] = [];
+  readonly #clearDelivered = new TimedMax();
 
   /**
    * `params` override the measured defaults; `startS`: the controller's start, taken as the end of
@@ -144,16 +144,16 @@ export class UploadCeiling {
   observe(now: number, x: { clear: boolean; thr: number }): void {
     const window = this.#clearDelivered;
     if (Number.isNaN(this.#kbit) || !(this.p.followS > 0)) {
-      window.length = 0;
+      window.clear();
       return;
     }
-    if (x.clear) pushTimed(window, { t: now, kbit: x.thr }, { spanS: this.p.followS });
-    this.#kbit = Math.max(this.#kbit, maxSince(window, now - this.p.followS));
+    if (x.clear) window.push(now, x.thr, this.p.followS);
+    this.#kbit = Math.max(this.#kbit, window.maxSince(now - this.p.followS));
   }
 
   /** Forgets the ceiling (light load; a deep dip confirmed: the level before it is recalled). */
   clear(): void {
     this.#kbit = NaN;
-    this.#clearDelivered.length = 0;
+    this.#clearDelivered.clear();
   }
 }

@@ -14,7 +14,7 @@
  * way, faster: its own probe climbs at 1 %/s of an estimate that bystander cuts took down, and
  * restarts at every rise of the other direction's queue.
  */
-import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
+import { TimedMax } from "./timed_max.ts";
 
 /** Tunables (docs/controllers.md measured them over seeds 1–300). */
 export interface WaitClimbParams {
@@ -62,7 +62,7 @@ export function holderClimbs(p: WaitClimbParams, x: { sinceDipS: number; busyS: 
 export class WaitClimb {
   /** The parameters in force. */
   readonly params: WaitClimbParams;
-  readonly #clear: RateSample[] = [];
+  readonly #clear = new TimedMax();
 
   /** `params` override the measured defaults. */
   constructor(params: Partial<WaitClimbParams> = {}) {
@@ -72,12 +72,12 @@ export class WaitClimb {
   /** Notes a decision that delivered `kbit`, the direction's whole rate, without a queue. */
   noteClear(now: number, kbit: number): void {
     if (!(this.params.windowS > 0)) return;
-    pushTimed(this.#clear, { t: now, kbit }, { spanS: this.params.windowS });
+    this.#clear.push(now, kbit, this.params.windowS);
   }
 
   /** The most delivered without a queue within `windowS` before `now`, kbit/s (0: none). */
   peak(now: number): number {
-    return maxSince(this.#clear, now - this.params.windowS);
+    return this.#clear.maxSince(now - this.params.windowS);
   }
 
   /**
