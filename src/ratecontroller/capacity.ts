@@ -617,6 +617,8 @@ export class CapacityController implements Ratecontroller {
     const probing = shared && !both && (this.#holderRaised(r) || this.#holderDraining(r, view))
       ? this.#token
       : undefined;
+    // Both directions' cuts blamed by load (nobody probes alone, v53's keep).
+    const byLoad = shared && !both && probing === undefined;
     const attributed = attribute(view, {
       dlLoad,
       ulLoad,
@@ -671,7 +673,7 @@ export class CapacityController implements Ratecontroller {
       shared,
       clear,
       holderClimb,
-      byLoad: shared && !both && probing === undefined,
+      byLoad,
       own: !view.rttOnly || probing === "dl" || ulLoad < this.#p.lightLoad,
     });
     const nextUl = this.#direction(this.#ul, {
@@ -697,7 +699,7 @@ export class CapacityController implements Ratecontroller {
       shared,
       clear,
       holderClimb,
-      byLoad: shared && !both && probing === undefined,
+      byLoad,
       own: !view.rttOnly || probing === "ul" || dlLoad < this.#p.lightLoad,
     });
     if (kept !== undefined) {
@@ -1116,14 +1118,7 @@ export class CapacityController implements Ratecontroller {
           ? d.ceiling.target(now, { thr: x.thr, margin: p.margin })
           : Infinity,
       );
-      const unit = fast.far ? Math.max(d.cap, d.base) : probeUnit({
-        cur,
-        cap: d.cap,
-        base: d.base,
-        min: d.min,
-        shared: x.shared,
-        discovering: x.discovering,
-      }, p);
+      const unit = fast.far ? Math.max(d.cap, d.base) : probeUnit(d, x, p);
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
       if (cur < target) next += this.#returnStep(d, { now, cur, target, dt: x.dt });
       if (up !== undefined && x.mayProbe) {

@@ -26,16 +26,23 @@ export interface ProbeUnitParams {
   lowProbeShared: number;
 }
 
-/** What the unit depends on in one decision. */
-export interface ProbeUnitInput {
-  /** The direction's rate, kbit/s. */
-  cur: number;
+/** The direction's levels the unit depends on (the controller passes its direction as is). */
+export interface ProbeLevels {
   /** Its capacity estimate, kbit/s. */
   cap: number;
   /** Its base rate, kbit/s. */
   base: number;
   /** Its minimum rate, kbit/s. */
   min: number;
+}
+
+/**
+ * What else the unit depends on in one decision (the controller passes its decision's input as
+ * is: no object is built per decision, docs/footprint.md "v57").
+ */
+export interface ProbeUnitInput {
+  /** The direction's rate, kbit/s. */
+  cur: number;
   /** RTT only with both directions busy: one probes at a time (capacity.ts, the turn). */
   shared: boolean;
   /** The search for the level after a predicted collapse (v29b) is on. */
@@ -43,7 +50,7 @@ export interface ProbeUnitInput {
 }
 
 /** The unit the probe climbs in this decision, kbit/s. */
-export function probeUnit(x: ProbeUnitInput, p: ProbeUnitParams): number {
+export function probeUnit(d: ProbeLevels, x: ProbeUnitInput, p: ProbeUnitParams): number {
   const low = x.shared && !x.discovering ? Math.max(p.lowProbe, p.lowProbeShared) : p.lowProbe;
-  return x.cur < low * x.min ? Math.max(x.cap, x.base) : x.cap;
+  return x.cur < low * d.min ? Math.max(d.cap, d.base) : d.cap;
 }
