@@ -596,7 +596,7 @@ export class CapacityController implements Ratecontroller {
       this.#keepTurnGain(r);
       this.#passToken(now);
     }
-    const holder = this.#holder(r).d;
+    const holder = this.#holder();
     this.#ulCeilingOn = view.rttOnly && dlLoad >= this.#p.lightLoad;
     // RTT only: this decision's RTT shows no queue (a waiting direction may climb, v51).
     const clear = view.rttOnly && rttClear(view, input, this.#p.clearFraction);
@@ -614,7 +614,7 @@ export class CapacityController implements Ratecontroller {
     const holderClimb = shared && this.#holderClimbs(now);
     const dlRamping = now - this.#dl.lastLightS < this.#p.rampGraceS &&
       ramping(this.#dl, this.#p.rampGrowth);
-    const probing = shared && !both && (this.#holderRaised(r) || this.#holderDraining(r, view))
+    const probing = shared && !both && (this.#holderRaised(r) || this.#holderDraining(now, view))
       ? this.#token
       : undefined;
     // Both directions' cuts blamed by load (nobody probes alone, v53's keep).
@@ -708,13 +708,16 @@ export class CapacityController implements Ratecontroller {
       if (this.#dl.lastCutS === now) this.#dl.cap = Math.max(this.#dl.cap, kept.dl);
       if (this.#ul.lastCutS === now) this.#ul.cap = Math.max(this.#ul.cap, kept.ul);
     }
-    if (this.#p.collapseQueue > 0) {
+    // Only a cut made in this decision can mark a collapse.
+    if (this.#p.collapseQueue > 0 && this.#dl.lastCutS === now) {
       this.#noteCollapse(this.#dl, {
         now,
         deltas: dlDeltas,
         sent,
         threshold: input.dl_max_delta_owd,
       });
+    }
+    if (this.#p.collapseQueue > 0 && this.#ul.lastCutS === now) {
       this.#noteCollapse(this.#ul, {
         now,
         deltas: ulDeltas,
@@ -722,7 +725,11 @@ export class CapacityController implements Ratecontroller {
         threshold: input.ul_max_delta_owd,
       });
     }
-    this.#lastSampleS = Math.max(this.#lastSampleS, ...view.at);
+    // An index loop, not `Math.max(...view.at)`: the interpreter pays for a spread call and for
+    // for-of's iterator (docs/footprint.md, "v57").
+    for (let i = 0; i < view.at.length; i++) {
+      this.#lastSampleS = Math.max(this.#lastSampleS, view.at[i]);
+    }
     // The turn passes once the holder's cut has drained its queue: passed at once, the next
     // holder's probe would start on top of that queue and be blamed for it (v26).
     if (shared && holder.lastCutS === now) {
@@ -764,13 +771,12 @@ export class CapacityController implements Ratecontroller {
   /**
    * A cut made in this decision on a queue above `collapseQueue` times the threshold marks a
    * collapse: its onset (the earliest send time of the samples at that level) is noted for the
-   * period search (v28, docs/controllers.md).
+   * period search (v28, docs/controllers.md). Called for a direction that cut in this decision.
    */
   #noteCollapse(
     d: Direction,
     x: { now: number; deltas: readonly number[]; sent: readonly number[]; threshold: number },
   ): void {
-    if (d.lastCutS !== x.now) return;
     if (secondLargest(x.deltas) < this.#p.collapseQueue * x.threshold) return;
     // Dated by the samples at the collapse's level: one a little above the threshold may
     // be an earlier, smaller queue (an overshoot) and date the onset too early (v28).
@@ -786,9 +792,9 @@ export class CapacityController implements Ratecontroller {
    * RTT only, both busy: within its drain time after a cut, a queue no larger than the one that
    * cut saw is still the turn holder's own, draining; it is not the other direction's (v26).
    */
-  #holderDraining(r: TickInput["readings"], view: SampleView): boolean {
-    const d = this.#holder(r).d;
-    if (this.#clock.monotonicS() - d.lastCutS >= this.#p.drainS) return false;
+  #holderDraining(now: number, view: SampleView): boolean {
+    const d = this.#holder();
+    if (now - d.lastCutS >= this.#p.drainS) return false;
     for (let i = 0; i < view.dl.length; i++) {
       if (view.dl[i] + view.ul[i] > d.lastCutQueueMs) return false;
     }
@@ -832,15 +838,17 @@ export class CapacityController implements Ratecontroller {
    * is attributed by load as when nobody probes.
    */
   #holderRaised(r: TickInput["readings"]): boolean {
-    const { cur, d } = this.#holder(r);
-    return cur > d.rateAtClear;
+    return this.#holderRate(r) > this.#holder().rateAtClear;
   }
 
-  /** The direction holding the probing turn and its rate in force. */
-  #holder(r: TickInput["readings"]): { cur: number; d: Direction } {
-    return this.#token === "dl"
-      ? { cur: r.cur_dl_rate, d: this.#dl }
-      : { cur: r.cur_ul_rate, d: this.#ul };
+  /** The direction holding the probing turn. */
+  #holder(): Direction {
+    return this.#token === "dl" ? this.#dl : this.#ul;
+  }
+
+  /** The rate in force of the direction holding the probing turn. */
+  #holderRate(r: TickInput["readings"]): number {
+    return this.#token === "dl" ? r.cur_dl_rate : r.cur_ul_rate;
   }
 
   /**
@@ -931,8 +939,10 @@ export class CapacityController implements Ratecontroller {
    * the turn's gain (v23, docs/controllers.md).
    */
   #keepTurnGain(r: TickInput["readings"]): void {
-    const { cur, d } = this.#holder(r);
-    if (d.lastCutS < this.#tokenSinceS) d.cap = Math.max(d.cap, cur / this.#p.yieldFraction);
+    const d = this.#holder();
+    if (d.lastCutS < this.#tokenSinceS) {
+      d.cap = Math.max(d.cap, this.#holderRate(r) / this.#p.yieldFraction);
+    }
   }
 
   #passToken(now: number): void {
@@ -1230,7 +1240,7 @@ function climbing(
 /** The mean delivered throughput over the window, kbit/s. */
 function meanDelivered(d: Direction): number {
   let sum = 0;
-  for (const e of d.delivered) sum += e.kbit;
+  for (let i = 0; i < d.delivered.length; i++) sum += d.delivered[i].kbit;
   return d.delivered.length > 0 ? sum / d.delivered.length : 0;
 }
 
@@ -1332,13 +1342,14 @@ function slope(samples: readonly { t: number; d: number }[]): number {
   const n = samples.length;
   if (n < 3) return 0;
   let st = 0, sd = 0;
-  for (const s of samples) {
-    st += s.t;
-    sd += s.d;
+  for (let i = 0; i < n; i++) {
+    st += samples[i].t;
+    sd += samples[i].d;
   }
   const mt = st / n, md = sd / n;
   let num = 0, den = 0;
-  for (const s of samples) {
+  for (let i = 0; i < n; i++) {
+    const s = samples[i];
     num += (s.t - mt) * (s.d - md);
     den += (s.t - mt) * (s.t - mt);
   }

@@ -68,7 +68,7 @@ export function drainBatch(
   p: DrainParams,
 ): { sent: number; ratio: number } | undefined {
   let newest = -Infinity;
-  for (const t of x.at) newest = Math.max(newest, t);
+  for (let i = 0; i < x.at.length; i++) newest = Math.max(newest, x.at[i]);
   let n = 0, oldestSent = -1, newestSent = -1;
   for (let i = 0; i < x.at.length; i++) {
     if (x.at[i] < newest - p.batchS) continue;

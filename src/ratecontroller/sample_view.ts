@@ -25,7 +25,10 @@ export interface SampleView {
 export function readSamples(owd: OwdState, nowS: number, freshS: number): SampleView {
   const view: SampleView = { dl: [], ul: [], at: [], rttOnly: true };
   const raw = owd.latest ?? owd.recent;
-  for (const ip of owd.peers) {
+  // Index loops here and below: for-of's iterator costs the interpreter more, in every decision
+  // (docs/footprint.md, "v57").
+  for (let p = 0; p < owd.peers.length; p++) {
+    const ip = owd.peers[p];
     const base = owd.baseline.get(ip);
     const last = raw.get(ip);
     if (base === undefined || last === undefined) continue;
@@ -42,7 +45,7 @@ export function readSamples(owd: OwdState, nowS: number, freshS: number): Sample
 /** How many of `values` exceed `limit`. */
 export function countAbove(values: readonly number[], limit: number): number {
   let n = 0;
-  for (const v of values) if (v > limit) n++;
+  for (let i = 0; i < values.length; i++) if (values[i] > limit) n++;
   return n;
 }
 
@@ -63,7 +66,8 @@ export function countAboveSince(
 /** The second largest value (the largest with one value; 0 with none): a max that one outlier cannot set. */
 export function secondLargest(values: readonly number[]): number {
   let a = -Infinity, b = -Infinity;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (v > a) {
       b = a;
       a = v;

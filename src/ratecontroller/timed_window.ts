@@ -29,6 +29,9 @@ export function pushTimed(
 /** The most of `window` at or after `sinceS`, kbit/s (0: none). */
 export function maxSince(window: readonly RateSample[], sinceS = -Infinity): number {
   let max = 0;
-  for (const e of window) if (e.t >= sinceS && e.kbit > max) max = e.kbit;
+  for (let i = 0; i < window.length; i++) {
+    const e = window[i];
+    if (e.t >= sinceS && e.kbit > max) max = e.kbit;
+  }
   return max;
 }
