@@ -710,7 +710,7 @@ export class CapacityController implements Ratecontroller {
     }
     // Only a cut made in this decision can mark a collapse.
     if (this.#p.collapseQueue > 0 && this.#dl.lastCutS === now) {
-      this.#noteCollapse(this.#dl, {
+      this.#noteCollapse({
         now,
         deltas: dlDeltas,
         sent,
@@ -718,7 +718,7 @@ export class CapacityController implements Ratecontroller {
       });
     }
     if (this.#p.collapseQueue > 0 && this.#ul.lastCutS === now) {
-      this.#noteCollapse(this.#ul, {
+      this.#noteCollapse({
         now,
         deltas: ulDeltas,
         sent,
@@ -774,7 +774,6 @@ export class CapacityController implements Ratecontroller {
    * period search (v28, docs/controllers.md). Called for a direction that cut in this decision.
    */
   #noteCollapse(
-    d: Direction,
     x: { now: number; deltas: readonly number[]; sent: readonly number[]; threshold: number },
   ): void {
     if (secondLargest(x.deltas) < this.#p.collapseQueue * x.threshold) return;
