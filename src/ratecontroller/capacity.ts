@@ -561,59 +561,61 @@ export class CapacityController implements Ratecontroller {
 
   /** Decides both directions from the last raw samples and the delivered throughput. */
   decide(input: TickInput): RateDecision {
+    // Read once: each `this.#field` is a keyed load for the interpreter (docs/footprint.md, "v57").
+    const p = this.#p, dl = this.#dl, ul = this.#ul;
     const r = input.readings;
     // Monotonic time, the clock the sample receive times are on.
     const now = this.#clock.monotonicS();
     const view = readSamples(this.#owd, now, this.#freshS);
-    const dlDelivered = recordDelivered(this.#dl, now, r.down_utilisation, this.#p);
-    const ulDelivered = recordDelivered(this.#ul, now, r.up_utilisation, this.#p);
+    const dlDelivered = recordDelivered(dl, now, r.down_utilisation, p);
+    const ulDelivered = recordDelivered(ul, now, r.up_utilisation, p);
     const dlLoad = r.cur_dl_rate > 0 ? dlDelivered / r.cur_dl_rate : 0;
     const ulLoad = r.cur_ul_rate > 0 ? ulDelivered / r.cur_ul_rate : 0;
     ownFifoAllowance(view, {
-      dl: dlLoad >= this.#p.highLoad ? fifoMs(this.#ownFifo.dl, r.cur_dl_rate) : 0,
-      ul: ulLoad >= this.#p.highLoad ? fifoMs(this.#ownFifo.ul, r.cur_ul_rate) : 0,
-    }, this.#p.ownFifoFraction);
-    this.#dl.start.observe(now, {
-      light: dlLoad < this.#p.lightLoad,
+      dl: dlLoad >= p.highLoad ? fifoMs(this.#ownFifo.dl, r.cur_dl_rate) : 0,
+      ul: ulLoad >= p.highLoad ? fifoMs(this.#ownFifo.ul, r.cur_ul_rate) : 0,
+    }, p.ownFifoFraction);
+    dl.start.observe(now, {
+      light: dlLoad < p.lightLoad,
       delivered: dlDelivered,
-      min: this.#dl.min,
+      min: dl.min,
     });
-    this.#ul.start.observe(now, {
-      light: ulLoad < this.#p.lightLoad,
+    ul.start.observe(now, {
+      light: ulLoad < p.lightLoad,
       delivered: ulDelivered,
-      min: this.#ul.min,
+      min: ul.min,
     });
-    if (dlLoad < this.#p.lightLoad) this.#dl.lastLightS = now;
-    if (ulLoad < this.#p.lightLoad) {
-      this.#ul.ceiling?.light(now, this.intervalS);
-      this.#ul.lastLightS = now;
+    if (dlLoad < p.lightLoad) dl.lastLightS = now;
+    if (ulLoad < p.lightLoad) {
+      ul.ceiling?.light(now, this.intervalS);
+      ul.lastLightS = now;
     }
     // RTT only with both directions busy: one direction at a time probes beyond its estimate,
     // so a rise it causes is its own (docs/controllers.md, "Direction attribution").
-    const shared = view.rttOnly && this.#p.attribution === "token" &&
-      dlLoad >= this.#p.highLoad && ulLoad >= this.#p.highLoad;
-    if (shared && (now - this.#tokenSinceS > this.#p.tokenS || now > this.#passAtS)) {
+    const shared = view.rttOnly && p.attribution === "token" &&
+      dlLoad >= p.highLoad && ulLoad >= p.highLoad;
+    if (shared && (now - this.#tokenSinceS > p.tokenS || now > this.#passAtS)) {
       this.#keepTurnGain(r);
       this.#passToken(now);
     }
     const holder = this.#holder();
-    this.#ulCeilingOn = view.rttOnly && dlLoad >= this.#p.lightLoad;
+    this.#ulCeilingOn = view.rttOnly && dlLoad >= p.lightLoad;
     // RTT only: this decision's RTT shows no queue (a waiting direction may climb, v51).
-    const clear = view.rttOnly && rttClear(view, input, this.#p.clearFraction);
+    const clear = view.rttOnly && rttClear(view, input, p.clearFraction);
     if (view.rttOnly) {
       if (clear) this.#noteClear(r);
       // No fresh sample is no evidence that the RTT is clear.
-      this.#ul.ceiling?.observe(now, { clear: clear && view.dl.length > 0, thr: r.up_utilisation });
+      ul.ceiling?.observe(now, { clear: clear && view.dl.length > 0, thr: r.up_utilisation });
     }
     // Far from any queue (the capacity may have grown) or just after a predicted collapse (the
     // level is new), both probe: a rise is then blamed by load (v29a, v29b).
     const discovering = this.#discovering(now);
     const both = shared && (discovering ||
-      now - this.#dl.lastQueueS >= this.#p.bothProbeQuietS &&
-        now - this.#ul.lastQueueS >= this.#p.bothProbeQuietS);
+      now - dl.lastQueueS >= p.bothProbeQuietS &&
+        now - ul.lastQueueS >= p.bothProbeQuietS);
     const holderClimb = shared && this.#holderClimbs(now);
-    const dlRamping = now - this.#dl.lastLightS < this.#p.rampGraceS &&
-      ramping(this.#dl, this.#p.rampGrowth);
+    const dlRamping = now - dl.lastLightS < p.rampGraceS &&
+      ramping(dl, p.rampGrowth);
     const probing = shared && !both && (this.#holderRaised(r) || this.#holderDraining(now, view))
       ? this.#token
       : undefined;
@@ -624,29 +626,27 @@ export class CapacityController implements Ratecontroller {
       ulLoad,
       probing,
       dlRamping,
-      uploadWaits: this.#p.spareWaitingUpload && shared && !both && this.#token === "dl" &&
-        r.cur_ul_rate <= this.#ul.rateAtClear,
+      uploadWaits: p.spareWaitingUpload && shared && !both && this.#token === "dl" &&
+        r.cur_ul_rate <= ul.rateAtClear,
     });
     const { dlDeltas, ulDeltas, ulSuspect } = attributed;
     // RTT only: the upload raised its rate since the RTT was last clear (its probe may have made
     // the queue that holds the download's ACKs: v43f, v44).
-    const ulRaised = r.cur_ul_rate > this.#ul.rateAtClear;
+    const ulRaised = r.cur_ul_rate > ul.rateAtClear;
     const dlSuspect = attributed.dlSuspect && !this.#spareDownload(r, {
       now,
       both,
       rttOnly: view.rttOnly,
       ulRaised,
-      suspect: attributed.dlSuspect && ulSuspect && dlLoad < this.#p.upstreamLoad && !dlRamping,
+      suspect: attributed.dlSuspect && ulSuspect && dlLoad < p.upstreamLoad && !dlRamping,
     });
     const sent = view.at.map((t, i) => t - Math.max(0, view.dl[i] + view.ul[i]) / 1000);
-    const predictedS = this.#p.collapseQueue > 0
-      ? this.#recurrence.next(now, this.#p.preemptHoldS)
-      : undefined;
-    const kept = this.#collapseNow(now) ? { dl: this.#dl.cap, ul: this.#ul.cap } : undefined;
-    const nextDl = this.#direction(this.#dl, {
+    const predictedS = p.collapseQueue > 0 ? this.#recurrence.next(now, p.preemptHoldS) : undefined;
+    const kept = this.#collapseNow(now) ? { dl: dl.cap, ul: ul.cap } : undefined;
+    const nextDl = this.#direction(dl, {
       now,
       dt: r.dt,
-      cur: this.#dl.gate.from(r.cur_dl_rate),
+      cur: dl.gate.from(r.cur_dl_rate),
       inForce: r.cur_dl_rate,
       thr: r.down_utilisation,
       delivered: dlDelivered,
@@ -657,29 +657,29 @@ export class CapacityController implements Ratecontroller {
       at: view.at,
       sent,
       suspect: dlSuspect,
-      predictedS: this.#p.preemptDirs === "both" ? predictedS : undefined,
+      predictedS: p.preemptDirs === "both" ? predictedS : undefined,
       discovering,
       inCollapse: kept !== undefined,
       ramping: dlRamping,
-      starvable: this.#p.starvedCut && shared &&
-        (ulRaised || now - this.#sparedS <= this.#p.proberFirstKeepS) &&
-        !(this.#token === "dl" && !both && r.cur_dl_rate > this.#dl.rateAtClear),
-      bystander: shared && this.#dl.bystander?.test(now, {
-            uploadCutS: this.#ul.lastCutS,
+      starvable: p.starvedCut && shared &&
+        (ulRaised || now - this.#sparedS <= p.proberFirstKeepS) &&
+        !(this.#token === "dl" && !both && r.cur_dl_rate > dl.rateAtClear),
+      bystander: shared && dl.bystander?.test(now, {
+            uploadCutS: ul.lastCutS,
             thr: r.down_utilisation,
             inForce: r.cur_dl_rate,
-            recall: this.#dl.recall,
+            recall: dl.recall,
           }) === true,
       shared,
       clear,
       holderClimb,
       byLoad,
-      own: !view.rttOnly || probing === "dl" || ulLoad < this.#p.lightLoad,
+      own: !view.rttOnly || probing === "dl" || ulLoad < p.lightLoad,
     });
-    const nextUl = this.#direction(this.#ul, {
+    const nextUl = this.#direction(ul, {
       now,
       dt: r.dt,
-      cur: this.#ul.gate.from(r.cur_ul_rate),
+      cur: ul.gate.from(r.cur_ul_rate),
       inForce: r.cur_ul_rate,
       thr: r.up_utilisation,
       delivered: ulDelivered,
@@ -700,16 +700,16 @@ export class CapacityController implements Ratecontroller {
       clear,
       holderClimb,
       byLoad,
-      own: !view.rttOnly || probing === "ul" || dlLoad < this.#p.lightLoad,
+      own: !view.rttOnly || probing === "ul" || dlLoad < p.lightLoad,
     });
     if (kept !== undefined) {
       // A cut within a predicted collapse measured the collapse: the estimate stays, so the
       // return after it is not limited as toward a level that may no longer hold (v28p).
-      if (this.#dl.lastCutS === now) this.#dl.cap = Math.max(this.#dl.cap, kept.dl);
-      if (this.#ul.lastCutS === now) this.#ul.cap = Math.max(this.#ul.cap, kept.ul);
+      if (dl.lastCutS === now) dl.cap = Math.max(dl.cap, kept.dl);
+      if (ul.lastCutS === now) ul.cap = Math.max(ul.cap, kept.ul);
     }
     // Only a cut made in this decision can mark a collapse.
-    if (this.#p.collapseQueue > 0 && this.#dl.lastCutS === now) {
+    if (p.collapseQueue > 0 && dl.lastCutS === now) {
       this.#noteCollapse({
         now,
         deltas: dlDeltas,
@@ -717,7 +717,7 @@ export class CapacityController implements Ratecontroller {
         threshold: input.dl_max_delta_owd,
       });
     }
-    if (this.#p.collapseQueue > 0 && this.#ul.lastCutS === now) {
+    if (p.collapseQueue > 0 && ul.lastCutS === now) {
       this.#noteCollapse({
         now,
         deltas: ulDeltas,
@@ -733,7 +733,7 @@ export class CapacityController implements Ratecontroller {
     // The turn passes once the holder's cut has drained its queue: passed at once, the next
     // holder's probe would start on top of that queue and be blamed for it (v26).
     if (shared && holder.lastCutS === now) {
-      this.#passAtS = Math.min(this.#passAtS, now + this.#p.drainS);
+      this.#passAtS = Math.min(this.#passAtS, now + p.drainS);
     }
     return { next_dl_rate: nextDl, next_ul_rate: nextUl };
   }
