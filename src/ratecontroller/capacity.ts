@@ -308,10 +308,10 @@ class Direction {
   fallFrom = 0;
   /** Since when the queue has kept growing (s; NaN: it is not; capacity_upstream.ts). */
   growingSinceS = NaN;
-  /** Time a queue was last seen (s). */
-  lastQueueS = 0;
+  /** Time a queue was last seen (s; the controller's start until the first one). */
+  lastQueueS: number;
   /** Time the direction was last lightly loaded (or the controller started), s. */
-  lastLightS = 0;
+  lastLightS: number;
   /** The queue (largest-but-one sample, ms) at the last cut. */
   lastCutQueueMs = 0;
   /** The rate in force when the RTT last showed no queue (RTT only), kbit/s. */
@@ -347,7 +347,7 @@ class Direction {
 
   constructor(
     readonly name: "dl" | "ul",
-    rates: { base: number; min: number; minStep: number },
+    rates: { base: number; min: number; minStep: number; startS: number },
     rules: {
       deepDip?: Partial<DeepDipParams>;
       drain?: Partial<DrainParams>;
@@ -355,19 +355,19 @@ class Direction {
       ceiling?: UploadCeiling;
       waitClimb?: Partial<WaitClimbParams>;
       loadStart?: Partial<LoadStartParams>;
-      startS?: number;
     } = {},
   ) {
     this.base = rates.base;
     this.min = rates.min;
     this.cap = rates.base;
     this.recall = rates.base;
+    this.lastQueueS = this.lastLightS = rates.startS;
     this.dip = new DeepDip(rules.deepDip);
     this.drain = new Drain(rules.drain);
     this.bystander = rules.bystander;
     this.ceiling = rules.ceiling;
     this.wait = new WaitClimb(rules.waitClimb);
-    this.start = new LoadStart(rules.loadStart, rules.startS);
+    this.start = new LoadStart(rules.loadStart, rates.startS);
     this.gate = new StepGate(rates.minStep);
   }
 }
@@ -519,33 +519,32 @@ export class CapacityController implements Ratecontroller {
       settings.min_change_interval,
       Math.max(MIN_INTERVAL_S, settings.tick_interval / Math.max(1, settings.num_reflectors)),
     );
+    // One start time for every rule that counts from the controller's start.
+    const startS = this.#clock.monotonicS();
+    const minStep = this.#p.minStep;
     this.#dl = new Direction(
       "dl",
-      { base: settings.base_dl_rate, min: settings.min_dl_rate, minStep: this.#p.minStep },
+      { base: settings.base_dl_rate, min: settings.min_dl_rate, minStep, startS },
       {
         deepDip: params.deepDip,
         drain: params.drain,
         bystander: new Bystander(params.bystander),
         waitClimb: params.waitClimb,
         loadStart: params.loadStart,
-        startS: this.#clock.monotonicS(),
       },
     );
     this.#ul = new Direction(
       "ul",
-      { base: settings.base_ul_rate, min: settings.min_ul_rate, minStep: this.#p.minStep },
+      { base: settings.base_ul_rate, min: settings.min_ul_rate, minStep, startS },
       {
         deepDip: params.deepDip,
         drain: params.drain,
-        ceiling: new UploadCeiling(params.uploadCeiling, this.#clock.monotonicS()),
+        ceiling: new UploadCeiling(params.uploadCeiling, startS),
         waitClimb: params.waitClimb,
         loadStart: params.loadStart,
-        startS: this.#clock.monotonicS(),
       },
     );
-    this.#dl.lastQueueS = this.#ul.lastQueueS = this.#clock.monotonicS();
-    this.#dl.lastLightS = this.#ul.lastLightS = this.#clock.monotonicS();
-    this.#start = new StartProbe(params.startProbe, this.#clock.monotonicS());
+    this.#start = new StartProbe(params.startProbe, startS);
     this.#token = this.#start.params.downloadFirst ? "ul" : "dl";
   }
 
