@@ -37,7 +37,7 @@ import { Drain, type DrainParams } from "./drain.ts";
 import { StepGate } from "./step_gate.ts";
 import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
 import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
-import { probeUnit } from "./probe_unit.ts";
+import { farUnit, probeUnit } from "./probe_unit.ts";
 import { StartProbe, type StartProbeParams } from "./start_probe.ts";
 import { holderClimbs, WaitClimb, type WaitClimbParams } from "./wait_climb.ts";
 import { LoadStart, type LoadStartParams } from "./load_start.ts";
@@ -1126,26 +1126,27 @@ export class CapacityController implements Ratecontroller {
           ? d.ceiling.target(now, { thr: x.thr, margin: p.margin })
           : Infinity,
       );
-      const unit = fast.far ? Math.max(d.cap, d.base) : probeUnit(d, x, p);
+      const unit = fast.far ? farUnit(d) : probeUnit(d, x, p);
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
       if (cur < target) next += this.#returnStep(d, { now, cur, target, dt: x.dt });
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
       }
-      if (x.mayProbe) {
-        // Far under what it carried without a queue after a deep dip, the turn holder climbs back
-        // faster than its probe while the RTT is clear (v52, wait_climb.ts).
-        const climbed = x.holderClimb
-          ? d.wait.climb(now, { cur, dt: x.dt, clear: x.clear, perS: d.wait.params.holderPerS })
-          : undefined;
-        return climbed === undefined ? next : Math.max(next, climbed);
-      }
-      // Under what it carried without a queue lately, a waiting direction climbs gently all the
-      // same while the RTT is clear (v51, wait_climb.ts).
-      const climbed = x.shared ? d.wait.climb(now, { cur, dt: x.dt, clear: x.clear }) : undefined;
-      return climbed === undefined
-        ? Math.min(next, target)
-        : Math.max(Math.min(next, target), climbed);
+      // The turn holder probes beyond the target; a waiting direction stops at it.
+      const aimed = x.mayProbe ? next : Math.min(next, target);
+      // Under what it carried without a queue lately, a direction climbs all the same while the
+      // RTT is clear: a waiting one gently (v51), the turn holder after a deep dip faster than its
+      // probe (v52; wait_climb.ts).
+      const climbs = x.mayProbe ? x.holderClimb : x.shared;
+      const climbed = climbs
+        ? d.wait.climb(now, {
+          cur,
+          dt: x.dt,
+          clear: x.clear,
+          perS: x.mayProbe ? d.wait.params.holderPerS : undefined,
+        })
+        : undefined;
+      return climbed === undefined ? aimed : Math.max(aimed, climbed);
     }
     if (load < p.lightLoad) {
       d.ceiling?.clear();

@@ -49,8 +49,16 @@ export interface ProbeUnitInput {
   discovering: boolean;
 }
 
+/**
+ * The unit far from any known level, kbit/s: max(estimate, base rate). Far under the link's scale
+ * (below) and in a load's first seconds after a pause (v53, load_start.ts).
+ */
+export function farUnit(d: Pick<ProbeLevels, "cap" | "base">): number {
+  return Math.max(d.cap, d.base);
+}
+
 /** The unit the probe climbs in this decision, kbit/s. */
 export function probeUnit(d: ProbeLevels, x: ProbeUnitInput, p: ProbeUnitParams): number {
   const low = x.shared && !x.discovering ? Math.max(p.lowProbe, p.lowProbeShared) : p.lowProbe;
-  return x.cur < low * d.min ? Math.max(d.cap, d.base) : d.cap;
+  return x.cur < low * d.min ? farUnit(d) : d.cap;
 }
