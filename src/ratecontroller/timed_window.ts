@@ -1,7 +1,9 @@
 /**
- * A direction's throughput over the last few seconds: the windows the capacity controller and its
- * rules keep of what was delivered (docs/controllers.md), one definition of how they age and of
- * their maximum.
+ * A direction's throughput over its last decisions, kept as a sequence: the capacity controller's
+ * delivered window (docs/controllers.md), read for its maximum, its first and last entries and its
+ * mean. The long windows whose maximum alone is read (v45d, v45w, v51) are TimedMax
+ * (timed_max.ts), which answers as `pushTimed` and `maxSince` here do (its test checks it against
+ * them).
  */
 
 /** What one decision delivered, kbit/s, at `t` s. */
