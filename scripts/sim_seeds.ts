@@ -23,6 +23,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --no-tbf-bucket  # TBF without its bucket
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
+ *   deno run -P=dev scripts/sim_seeds.ts --trace lte --scale 0.05   # lte at 1.5/0.4 Mbit/s
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { SETTINGS_TABLE, type TableSettings } from "../src/config/settings_table.ts";
@@ -59,12 +60,15 @@ interface Options {
   perSeed: boolean;
   /** Both minimum rates, % of base (the settings' default 20 when undefined). */
   minPercent?: number;
+  /** Every trace's samples and nominal (so the base rates) multiplied by this (`--scale F`). */
+  scale?: number;
 }
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
  * `--loss-in-step`, `--no-ack-path` (`--ack-path`, the default), `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
- * `--min-percent N` (both minimum rates, % of base).
+ * `--min-percent N` (both minimum rates, % of base) and `--scale F` (each trace's capacity and
+ * nominal × F: docs/controllers.md, "Across link rates").
  */
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -97,6 +101,7 @@ function parseArgs(args: readonly string[]): Options {
     else if (args[i] === "--load") options.loads = parseList(args[++i], LOAD_PROFILES);
     else if (args[i] === "--per-seed") options.perSeed = true;
     else if (args[i] === "--min-percent") options.minPercent = parseMinPercent(args[++i]);
+    else if (args[i] === "--scale") options.scale = parseScale(args[++i]);
     else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
@@ -114,6 +119,15 @@ function parseMinPercent(text: string | undefined): number {
     throw new Error(`sim_seeds: --min-percent: ${why}`);
   }
   return c.value as number;
+}
+
+/** `--scale`: a finite factor above 0. */
+function parseScale(text: string | undefined): number {
+  const f = Number(text);
+  if (!(f > 0) || !Number.isFinite(f)) {
+    throw new Error(`sim_seeds: --scale "${text ?? ""}": want a number above 0 (e.g. 0.05 or 25)`);
+  }
+  return f;
 }
 
 function parseList<T extends string>(text: string | undefined, known: readonly T[]): T[] {
@@ -181,6 +195,7 @@ async function figures(
     load: x.load,
     seeds: o.seeds,
     durationS: DURATION_S,
+    scale: o.scale,
     engine: {
       shaperFq: o.shaperFq,
       lossAfterRtt: !o.lossInStep,
@@ -253,6 +268,7 @@ console.log(
     (options.ackPath ? "" : ", ACKs skip the opposite queues (--no-ack-path)") +
     (options.noTbfBucket ? ", TBF without its bucket" : "") +
     (options.minPercent !== undefined ? `, minimum rates ${options.minPercent} % of base` : "") +
+    (options.scale !== undefined ? `, capacity and base rates × ${options.scale}` : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );
 for (const load of options.loads) {

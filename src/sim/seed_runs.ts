@@ -6,7 +6,7 @@ import type { Settings } from "../config/types.ts";
 import { simulate, type SimulateOptions } from "./mod.ts";
 import type { RunResult } from "./engine.ts";
 import type { LoadProfile } from "./load.ts";
-import { builtinTrace, type BuiltinTraceName, type CapacityTrace } from "./trace.ts";
+import { builtinTrace, type BuiltinTraceName, type CapacityTrace, scaledTrace } from "./trace.ts";
 import { daemonPipeline } from "./pipeline.ts";
 import { median } from "../util/stats.ts";
 
@@ -22,6 +22,8 @@ export interface SeedRunsOptions {
   durationS: number;
   /** The settings of a run on `trace` (its seed's trace: base rates may follow its nominal). */
   settings: (trace: CapacityTrace) => Settings;
+  /** Every capacity sample and the nominal multiplied by this (default 1: the trace as built). */
+  scale?: number;
   /** Extra engine options (e.g. `shaperFq`). */
   engine?: SimulateOptions["engine"];
   /** Called with the wall time of each simulation (ms), not counting the trace's generation. */
@@ -32,7 +34,8 @@ export interface SeedRunsOptions {
 export async function seedRuns(options: SeedRunsOptions): Promise<RunResult[]> {
   const runs: RunResult[] = [];
   for (const seed of options.seeds) {
-    const trace = builtinTrace(options.trace, { durationS: options.durationS, seed });
+    const built = builtinTrace(options.trace, { durationS: options.durationS, seed });
+    const trace = options.scale === undefined ? built : scaledTrace(built, options.scale);
     const started = performance.now();
     const [run] = await simulate({
       settings: options.settings(trace),

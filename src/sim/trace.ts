@@ -62,6 +62,24 @@ export function drainS(
   return last > 0 ? at + left / last - o.t : Infinity;
 }
 
+/**
+ * `trace` with every sample and its nominal multiplied by `factor`: the same link shape at another
+ * rate (docs/controllers.md, "Across link rates"). The ISP buffer, sized in time at the nominal,
+ * scales with it.
+ */
+export function scaledTrace(trace: CapacityTrace, factor: number): CapacityTrace {
+  if (!(factor > 0) || !Number.isFinite(factor)) {
+    throw new RangeError(`trace scale ${factor}: want a finite number above 0`);
+  }
+  return {
+    name: trace.name,
+    nominal: { down: trace.nominal.down * factor, up: trace.nominal.up * factor },
+    stepS: trace.stepS,
+    down: trace.down.map((v) => v * factor),
+    up: trace.up.map((v) => v * factor),
+  };
+}
+
 /** Options for building a built-in trace. */
 export interface BuiltinTraceOptions {
   /** Length of the trace, seconds. */

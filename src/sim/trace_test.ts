@@ -6,6 +6,7 @@ import {
   type CapacityTrace,
   drainS,
   parseTraceCsv,
+  scaledTrace,
   TraceParseError,
 } from "./trace.ts";
 
@@ -91,4 +92,16 @@ Deno.test("drainS serves a backlog at the capacity to come: a rise drains it ear
   // Past the trace's end its last sample holds; nothing ahead waits nothing.
   assertAlmostEquals(drainS(trace, { dir: "up", t: 5, bytes: 125_000 }), 0.1, 1e-9);
   assertEquals(drainS(trace, { dir: "down", t: 0, bytes: 0 }), 0);
+});
+
+Deno.test("scaledTrace multiplies every sample and the nominal, and refuses a factor of 0", () => {
+  const t = builtinTrace("lte", { durationS: 30, seed: 2 });
+  const s = scaledTrace(t, 0.05);
+  assertEquals(s.nominal, { down: t.nominal.down * 0.05, up: t.nominal.up * 0.05 });
+  assertEquals(s.down.length, t.down.length);
+  for (let i = 0; i < t.down.length; i += 37) {
+    assertAlmostEquals(s.down[i], t.down[i] * 0.05, 1e-9);
+    assertAlmostEquals(s.up[i], t.up[i] * 0.05, 1e-9);
+  }
+  assert(assertThrows(() => scaledTrace(t, 0), RangeError).message.includes("above 0"));
 });
