@@ -9,8 +9,8 @@
  * forced GC (needs `--v8-flags=--expose-gc`; the task `bench:soak` gives it).
  *
  * It ends with `metric` lines per controller, each the worst over the traces (and per trace):
- * `soak_<ctl>_heap_growth_kb_per_h` (least-squares slope of the heap from the end of the first
- * loaded hour on),
+ * `soak_<ctl>_heap_growth_kb_per_h` (least-squares slope of the heap at the ends of the idle hours
+ * after the first load, or of the days' last hours when the run has two or more),
  * `soak_<ctl>_util_first_vs_last_h_pct` and `soak_<ctl>_p95_first_vs_last_h_ms` (the last
  * saturated hour, TCP both ways, minus the first: 22–23 h against 13–14 h in a day),
  * `soak_<ctl>_decide_median_us` (median over the run), and `soak_wall_s`.
@@ -195,11 +195,13 @@ for (const ctl of controllers) {
         }  ${fmt(r.decideUs, 2).padStart(9)}  ${fmt(r.heapBytes / 2 ** 20, 2).padStart(7)}`,
       );
     }
-    // From the end of the first loaded hour on: before it the code of the loaded paths was not
-    // compiled yet, nor the controller's load state built.
+    // Compared at like moments: the ends of idle hours after the first load (the controller's
+    // load state built, its code compiled); over several days, the last hour of each day alone.
     const firstLoaded = rows.find((r) => r.p95Ms !== null)?.hour ?? 0;
-    const later = rows.filter((r) => r.hour >= firstLoaded);
-    const heapKbPerH = slope(later.map((r) => r.hour), later.map((r) => r.heapBytes / 1024));
+    const idle = rows.filter((r) => r.hour > firstLoaded && r.p95Ms === null);
+    const nights = rows.filter((r) => r.hour % 24 === 23);
+    const like = nights.length >= 2 ? nights : idle;
+    const heapKbPerH = slope(like.map((r) => r.hour), like.map((r) => r.heapBytes / 1024));
     const saturated = rows.filter((r) => DAY_HOURS[r.hour % 24].every((l) => l === "tcp"));
     const first = saturated[0], last = saturated[saturated.length - 1];
     const two = saturated.length >= 2;
