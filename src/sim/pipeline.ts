@@ -311,6 +311,7 @@ export async function daemonPipeline(
     onReply: m.ingest,
     advance: m.advance,
     tickIntervalS: control.intervalS,
+    nextTickS: () => control.nextIntervalS(),
     tick: () => control.tick(),
     reselects: () => m.reselect.count,
     close: async () => {
@@ -338,6 +339,8 @@ interface ControlParts {
 interface SimControl {
   name: string;
   intervalS: number;
+  /** The wait after the last tick, s (longer in idle mode). */
+  nextIntervalS(): number;
   tick(): Promise<void>;
   close(): Promise<void>;
 }
@@ -395,6 +398,7 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
   const pluginNames = pluginRefs(hooks.settings).map((r) => r.replace(/^.*[\\/]|\.lua$/g, ""));
   return {
     intervalS: loop.intervalS,
+    nextIntervalS: () => loop.nextIntervalS,
     name: controller.name + (pluginNames.length > 0 ? ` + ${pluginNames.join(" + ")}` : ""),
     tick: async () => {
       await loop.tick();

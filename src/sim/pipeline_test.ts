@@ -156,3 +156,35 @@ Deno.test("the daemon pipeline's idle mode stops probing in a quiet stretch and 
   // Back under load, the controller runs on fresh samples again: the link is used.
   assert(util["true"] > 50, `utilisation after idle mode ${util["true"]} %`);
 });
+
+Deno.test("in idle mode the simulated loop ticks every min_change_interval, as the daemon's driver", async () => {
+  const trace = parseTraceCsv("time_s,down_kbit,up_kbit\n0,10000,2000\n", { durationS: 200 });
+  const load = {
+    name: "quiet-then-load",
+    down: [{ start: 150, end: 200, kind: "tcp" as const }],
+    up: [{ start: 150, end: 200, kind: "tcp" as const }],
+  };
+  // capacity decides every tick_interval / num_reflectors (0.1 s) while it has samples.
+  const settings = settingsWithDefaults({
+    base_dl_rate: 10_000,
+    base_ul_rate: 2_000,
+    rate_controller: "capacity",
+  });
+  const ticks: number[] = [];
+  await runScenario({
+    scenario: "controller",
+    settings,
+    trace,
+    load,
+    durationS: 200,
+    seed: 1,
+    pipeline: async (hooks) => {
+      const p = await daemonPipeline(hooks);
+      return { ...p, tick: () => (ticks.push(hooks.clock.monotonicS()), p.tick()) };
+    },
+  });
+  const within = (a: number, b: number) => ticks.filter((t) => t >= a && t < b).length;
+  assert(Math.abs(within(10, 40) - 300) <= 2, `before idle: ${within(10, 40)} ticks in 30 s`);
+  assert(Math.abs(within(100, 140) - 80) <= 2, `idle: ${within(100, 140)} ticks in 40 s`);
+  assert(Math.abs(within(160, 190) - 300) <= 2, `after idle: ${within(160, 190)} ticks in 30 s`);
+});
