@@ -34,6 +34,7 @@ import { SETTLE_DEFAULTS, type SettleParams, settling } from "./capacity_settle.
 import { DeepDip, type DeepDipParams } from "./deep_dip.ts";
 import { Bystander, type BystanderParams } from "./bystander.ts";
 import { Drain, type DrainParams } from "./drain.ts";
+import { FedOvershoot, type FedOvershootParams } from "./fed_overshoot.ts";
 import { StepGate } from "./step_gate.ts";
 import { UploadCeiling, type UploadCeilingParams } from "./upload_ceiling.ts";
 import { maxSince, pushTimed, type RateSample } from "./timed_window.ts";
@@ -332,6 +333,8 @@ class Direction {
   readonly drain: Drain;
   /** The download only: its cuts at the upload's overshoot (v45d, bystander.ts). */
   readonly bystander?: Bystander;
+  /** The download only: its watch for a fed overshoot (v59, fed_overshoot.ts). */
+  readonly fed?: FedOvershoot;
   /** The upload only: its ceiling after its own overshoot (v45u, upload_ceiling.ts). */
   readonly ceiling?: UploadCeiling;
   /** Its climb while it waits for the probing turn (v51, wait_climb.ts). */
@@ -352,6 +355,7 @@ class Direction {
       deepDip?: Partial<DeepDipParams>;
       drain?: Partial<DrainParams>;
       bystander?: Bystander;
+      fed?: FedOvershoot;
       ceiling?: UploadCeiling;
       waitClimb?: Partial<WaitClimbParams>;
       loadStart?: Partial<LoadStartParams>;
@@ -365,6 +369,7 @@ class Direction {
     this.dip = new DeepDip(rules.deepDip);
     this.drain = new Drain(rules.drain);
     this.bystander = rules.bystander;
+    this.fed = rules.fed;
     this.ceiling = rules.ceiling;
     this.wait = new WaitClimb(rules.waitClimb);
     this.start = new LoadStart(rules.loadStart, rates.startS);
@@ -497,6 +502,8 @@ export class CapacityController implements Ratecontroller {
       waitClimb?: Partial<WaitClimbParams>;
       /** v53, load_start.ts. */
       loadStart?: Partial<LoadStartParams>;
+      /** v59, fed_overshoot.ts. */
+      fedOvershoot?: Partial<FedOvershootParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -529,6 +536,7 @@ export class CapacityController implements Ratecontroller {
         deepDip: params.deepDip,
         drain: params.drain,
         bystander: new Bystander(params.bystander),
+        fed: new FedOvershoot(params.fedOvershoot),
         waitClimb: params.waitClimb,
         loadStart: params.loadStart,
       },
@@ -1082,6 +1090,17 @@ export class CapacityController implements Ratecontroller {
       else if (cur > d.lastCutRate * 1.02 && !d.capped && !d.dip.keepsMemory(now)) {
         d.recall = estimate;
       }
+      // A return's overshoot that our own backlog fed (v59, fed_overshoot.ts): the download.
+      d.fed?.cut(now, {
+        rose: cur > d.lastCutRate * 1.02 && !d.capped && now - d.lastCutS <= p.recallS &&
+          cur > d.cutCap * p.margin,
+        from: d.cutCap,
+        sinceLastS: now - d.lastCutS,
+        queueMs: queueS * 1000,
+        thresholdMs: x.threshold,
+        full: x.thr >= p.upstreamLoad * x.inForce,
+        cur,
+      });
       if (x.own) d.start.ownCut();
       d.bystander?.cut(now, { bystander: x.bystander, starved });
       d.cap = d.cutCap = estimate;
@@ -1110,7 +1129,11 @@ export class CapacityController implements Ratecontroller {
       const quiet = now - d.lastQueueS;
       let speed = Math.min(p.probeMaxPerS, p.probePerS * 2 ** (quiet / p.probeDoubleS));
       // After a predicted collapse the level is new: look for it quickly (v29b).
-      if (x.discovering) speed = Math.max(speed, p.discoverPerS[d.name]);
+      // Not for a while after a fed overshoot: at 1–2 Mbit/s each fast climb past the capacity
+      // costs our shaper's backlog as queue (v59, fed_overshoot.ts).
+      if (x.discovering && !d.fed?.blocksDiscovery(now)) {
+        speed = Math.max(speed, p.discoverPerS[d.name]);
+      }
       // Before its first queue the estimate is the unmeasured base rate: far from any known
       // capacity, the download probes fast (v47).
       speed = this.#start.speed(d, speed);

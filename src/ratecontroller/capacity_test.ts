@@ -11,6 +11,7 @@ import type { BystanderParams } from "./bystander.ts";
 import type { WaitClimbParams } from "./wait_climb.ts";
 import { START_PROBE_DEFAULTS, type StartProbeParams } from "./start_probe.ts";
 import type { LoadStartParams } from "./load_start.ts";
+import type { FedOvershootParams } from "./fed_overshoot.ts";
 import { UPSTREAM_DEFAULTS, upstreamCut, upstreamGrowthCut } from "./capacity_upstream.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
@@ -36,6 +37,7 @@ class Rig {
         startProbe?: Partial<StartProbeParams>;
         waitClimb?: Partial<WaitClimbParams>;
         loadStart?: Partial<LoadStartParams>;
+        fedOvershoot?: Partial<FedOvershootParams>;
       };
       queues?: ShaperQueues;
     } = {},
@@ -806,7 +808,7 @@ Deno.test("capacity: near its minimum rate the probe climbs in units of the base
 function collapses(
   onsets: readonly number[],
   window: { from: number; to: number },
-  params: Partial<CapacityParams> = {},
+  params: Partial<CapacityParams> & { fedOvershoot?: Partial<FedOvershootParams> } = {},
   /** RTT only (an echo pinger), and outside the collapses both directions have room to grow. */
   o: { rttOnlyRoomy?: boolean } = {},
 ) {
@@ -915,23 +917,40 @@ Deno.test("capacity: just after a predicted collapse the upload looks for its ne
   assert(off > v29b + 1, `without the rule the probe is slow (${off} against ${v29b})`);
 });
 
+/**
+ * Collapses every 5 s, the sixth (30 s) predicted, both directions with room between them (RTT
+ * only): from 1.5 s after that onset (the return to the levels before it is mostly over), the
+ * decisions that raised both rates by at least 1.5 % (15 % per s), i.e. both probing, and fast.
+ */
+function bothFast(
+  params: Partial<CapacityParams> & { fedOvershoot?: Partial<FedOvershootParams> },
+): number {
+  const seen = collapses([5, 10, 15, 20, 25, 30], { from: 31.4, to: 33 }, params, {
+    rttOnlyRoomy: true,
+  });
+  let n = 0;
+  for (let i = 1; i < seen.length; i++) {
+    const a = seen[i - 1], b = seen[i];
+    if (b.ul >= 1.015 * a.ul && b.dl >= 1.015 * a.dl) n++;
+  }
+  return n;
+}
+
 Deno.test("capacity: RTT only, just after a predicted collapse both directions probe at once (v29b)", () => {
-  // Collapses every 5 s; the sixth (30 s) is predicted. Between them both directions have room.
-  const beat = [5, 10, 15, 20, 25, 30];
-  const together = (params: Partial<CapacityParams>) => {
-    // From 1.5 s after the onset (the return to the levels before it is mostly over): decisions
-    // that raised both rates by at least 1.5 % (15 % per s), i.e. both probing, and fast.
-    const seen = collapses(beat, { from: 31.4, to: 33 }, params, { rttOnlyRoomy: true });
-    let n = 0;
-    for (let i = 1; i < seen.length; i++) {
-      const a = seen[i - 1], b = seen[i];
-      if (b.ul >= 1.015 * a.ul && b.dl >= 1.015 * a.dl) n++;
-    }
-    return n;
-  };
-  const v29b = together({});
+  // The rig's download delivers its whole rate through each collapse's 30 ms queue: v59's fed
+  // overshoot, which would turn the discovery speed off (next test).
+  const fedOff = { fedOvershoot: { offS: 0 } };
+  const v29b = bothFast(fedOff);
   assert(v29b >= 8, `both raised fast together in ${v29b} of 15 decisions`);
-  assertEquals(together({ discoverS: 0 }), 0, "without the rule one at a time, slowly");
+  assertEquals(bothFast({ ...fedOff, discoverS: 0 }), 0, "without the rule one at a time, slowly");
+});
+
+Deno.test("capacity: a repeated fed overshoot turns the download's discovery speed off (v59)", () => {
+  // Each collapse's queue stands above the threshold while the download delivers its whole rate,
+  // raised since the previous cut: our own backlog feeding it, every 5 s.
+  const v59 = bothFast({});
+  const off = bothFast({ fedOvershoot: { offS: 0 } });
+  assert(v59 === 0 && off >= 8, `both fast together: ${v59} with v59, ${off} without`);
 });
 
 Deno.test("capacity: after a lasting-looking upload drop the return stays at the measured level until 1 s without a queue", () => {
