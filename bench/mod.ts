@@ -1,16 +1,20 @@
 /**
  * `deno task bench`: runs every bench script in this folder (each in its own process, with the
  * dev permission set unless listed in PERMISSIONS) and repeats all their `metric <name> <value> <unit>` lines at the end, so
- * figures can be compared across runs.
+ * figures can be compared across runs. Scripts in SLOW run only when named (`deno task bench soak`).
  */
 const here = new URL(".", import.meta.url).pathname;
 const only = Deno.args;
+/** Scripts of several minutes, left out of a plain `deno task bench` (each has its own task). */
+const SLOW = ["soak.ts"];
+/** Extra flags a script needs (the soak bench forces GCs to read the heap). */
+const V8_FLAGS: Record<string, string> = { "soak.ts": "--v8-flags=--expose-gc" };
 const scripts = [...Deno.readDirSync(here)]
   .map((e) => e.name)
   .filter((n) =>
     n.endsWith(".ts") && n !== "mod.ts" && !n.startsWith("_") && !n.endsWith("_test.ts")
   )
-  .filter((n) => only.length === 0 || only.some((o) => n.includes(o)))
+  .filter((n) => only.some((o) => n.includes(o)) || (only.length === 0 && !SLOW.includes(n)))
   .sort();
 
 /**
@@ -25,7 +29,12 @@ for (const script of scripts) {
   console.log(`== bench/${script}`);
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", PERMISSIONS[script] ?? "-P=dev", `${here}${script}`],
+    args: [
+      "run",
+      PERMISSIONS[script] ?? "-P=dev",
+      ...(V8_FLAGS[script] === undefined ? [] : [V8_FLAGS[script]]),
+      `${here}${script}`,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

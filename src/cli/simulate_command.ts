@@ -67,6 +67,11 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     help: `capacity trace: ${BUILTIN_TRACES.join(", ")}, or a CSV file time_s,down_kbit,up_kbit`,
   },
   { long: "duration", value: "seconds", default: "120", help: "simulated seconds" },
+  {
+    long: "trace-period",
+    value: "seconds",
+    help: "step and cable-evening repeat their shape this often (default: once over the run)",
+  },
   { long: "seed", value: "n", default: "1", help: "random seed (same seed, same result)" },
   {
     long: "load",
@@ -212,10 +217,12 @@ export async function simulateAction(
     svg: args.string("svg"),
     json: args.flag("json"),
   };
-  let durationS: number, seed: number;
+  let durationS: number, seed: number, periodS: number | undefined;
   let engine: EngineNumbers;
   try {
     durationS = positive("duration", text("duration"), false);
+    const period = args.string("trace-period");
+    periodS = period === undefined ? undefined : positive("trace-period", period, false);
     const s = Number(text("seed"));
     if (!Number.isInteger(s) || s < 0) {
       throw new UsageError(`--seed: expected an integer >= 0, got "${text("seed")}"`);
@@ -269,7 +276,7 @@ export async function simulateAction(
   }
   let trace: CapacityTrace;
   try {
-    trace = await loadTrace(flags.trace, { durationS, seed });
+    trace = await loadTrace(flags.trace, { durationS, seed, periodS });
   } catch (e) {
     io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
     return e instanceof TraceParseError ? ExitCode.DATA : ExitCode.USAGE;

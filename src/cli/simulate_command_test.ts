@@ -83,9 +83,29 @@ Deno.test("simulate reports bad trace lines and bad flags", async () => {
     const loss = await run(["--loss", "1.5"]);
     assertEquals(loss.code, ExitCode.USAGE);
     assert(loss.err.includes("--loss"), loss.err);
+    const period = await run(["--trace-period", "0"]);
+    assertEquals(period.code, ExitCode.USAGE);
+    assert(period.err.includes("--trace-period"), period.err);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("simulate --trace-period repeats the step trace's drop", async () => {
+  // 30 s at a 10 s period: three drops, each a capacity drop under load, where one run has one.
+  const once = await run(["--duration", "30", "--json", "--rate-controller", "ewma"]);
+  const thrice = await run([
+    "--duration",
+    "30",
+    "--trace-period",
+    "10",
+    "--json",
+    "--rate-controller",
+    "ewma",
+  ]);
+  const drops = (out: string) => JSON.parse(out)[0].down.recoveriesS.length;
+  assertEquals(drops(once.out), 1);
+  assertEquals(drops(thrice.out), 3);
 });
 
 Deno.test("simulate is quiet by default and logs with --log-level", async () => {

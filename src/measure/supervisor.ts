@@ -108,6 +108,9 @@ export interface SupervisorOptions {
   killGraceMs?: number;
 }
 
+/** Restart delays `ChildSupervisor.backoffHistory` keeps (the newest). */
+export const BACKOFF_HISTORY_KEEP = 32;
+
 /** Keeps one child running until stopped. */
 export class ChildSupervisor {
   readonly #o: SupervisorOptions;
@@ -123,7 +126,11 @@ export class ChildSupervisor {
   #spawns = 0;
   /** Why the child last stopped, with its last stderr lines (diagnostics). */
   lastExitReason: string | undefined;
-  /** Restart delays used so far, ms (for tests and diagnostics). */
+  /**
+   * The last restart delays, ms (for tests and diagnostics): at most `BACKOFF_HISTORY_KEEP`, as a
+   * child failing every 30 s for months would otherwise add one number per restart
+   * (docs/footprint.md, "Long runs").
+   */
   readonly backoffHistory: number[] = [];
 
   /** See `SupervisorOptions`. */
@@ -251,6 +258,7 @@ export class ChildSupervisor {
       if (this.#now() - startedAt >= healthy) this.#backoffMs = initial;
       const delay = this.#backoffMs;
       this.backoffHistory.push(delay);
+      if (this.backoffHistory.length > BACKOFF_HISTORY_KEEP) this.backoffHistory.shift();
       log.warning("{name} {reason}; restarting in {s} s", {
         name: this.#o.name,
         reason: reason!,

@@ -1,5 +1,11 @@
 import { assert, assertEquals } from "../util/assert.ts";
-import { type ChildHandle, type ChildStatus, ChildSupervisor, pumpLines } from "./supervisor.ts";
+import {
+  BACKOFF_HISTORY_KEEP,
+  type ChildHandle,
+  type ChildStatus,
+  ChildSupervisor,
+  pumpLines,
+} from "./supervisor.ts";
 import type { Sleep } from "../util/clock.ts";
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
@@ -157,4 +163,33 @@ Deno.test("backoff resets after a healthy run; restart() respawns at once; spawn
   await sup.stop();
   assertEquals(sup.backoffHistory, [1000, 2000, 1000, 2000, 4000, 8000]);
   assert(sleeps.length > sup.backoffHistory.length); // plus kill grace periods
+});
+
+Deno.test("a child failing for months of virtual time: the backoff history stays bounded", async () => {
+  const restarts = 5000; // ~42 h of a child failing every 30 s
+  let sup: ChildSupervisor | undefined = undefined;
+  let stopping: Promise<void> | undefined;
+  let spawned = 0;
+  const spawn = () => {
+    const c = fakeChild(++spawned);
+    queueMicrotask(() => c.exit({ code: 1, signal: null })); // exits at once, every time
+    return c.handle;
+  };
+  sup = new ChildSupervisor({
+    name: "failing",
+    command: () => ({ cmd: "x", args: [] }),
+    onStdoutLine: () => {},
+    spawn,
+    sleep: () => {
+      if (spawned === restarts && stopping === undefined) stopping = sup!.stop();
+      return Promise.resolve();
+    },
+    now: () => 0,
+  });
+  sup.start();
+  while (stopping === undefined) await new Promise((r) => setTimeout(r, 0));
+  await stopping;
+  assertEquals(sup.spawns, restarts);
+  assertEquals(sup.backoffHistory.length, BACKOFF_HISTORY_KEEP);
+  assert(sup.backoffHistory.every((ms) => ms === 30_000), "the newest delays are kept");
 });

@@ -88,7 +88,7 @@ export function renderPrometheus(s: TelemetrySnapshot): string {
   x.family(
     "sqm_reflector_active",
     "gauge",
-    "1 while the reflector is pinged, 0 for one known from earlier.",
+    "1 while the reflector is pinged, 0 for one that answered in the last 15 minutes.",
   );
   for (const r of s.reflectors) {
     x.sample("sqm_reflector_active", r.active ? 1 : 0, { reflector: r.ip });

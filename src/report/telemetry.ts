@@ -15,6 +15,14 @@ export const HISTORY_S = 600;
 /** Window over which a reflector's loss is estimated, s. */
 const LOSS_WINDOW_S = 10;
 
+/**
+ * A reflector that is no longer a peer is listed while its last reply is at most this old, s (15
+ * minutes, the default reselection period: the candidates of the last cycle). The baselines keep
+ * every reflector ever probed, which after an hour is most of the pool (~300 of the embedded list)
+ * and made each scrape ~140 kB (docs/footprint.md, "Long runs").
+ */
+export const EARLIER_REFLECTORS_S = 900;
+
 /** Views of other stages, read when figures are requested (not per tick). */
 export interface TelemetrySources {
   /** The shared measurement state (baselines, recent values, peers). */
@@ -307,7 +315,12 @@ export class Telemetry implements ControlObserver {
     const now = this.#src.monotonicS?.();
     const tick = this.#src.tickIntervalS;
     const active = new Set(owd.peers);
-    const ips = [...owd.peers, ...[...owd.baseline.keys()].filter((ip) => !active.has(ip))];
+    const heardSince = now === undefined ? -Infinity : now - EARLIER_REFLECTORS_S;
+    const earlier: string[] = [];
+    for (const [ip, b] of owd.baseline) {
+      if (!active.has(ip) && b.last_receive_time_s >= heardSince) earlier.push(ip);
+    }
+    const ips = [...owd.peers, ...earlier];
     return ips.map((ip) => {
       const b = owd.baseline.get(ip);
       const r = owd.recent.get(ip);

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import type { TickEvent } from "../control/ports.ts";
-import { Telemetry } from "./telemetry.ts";
+import { EARLIER_REFLECTORS_S, Telemetry } from "./telemetry.ts";
 import { renderPrometheus } from "./prometheus.ts";
 import { handleObservabilityRequest } from "./http_server.ts";
 
@@ -136,4 +136,26 @@ Deno.test("history keeps the last N ticks in order; /api/live returns those afte
   assert(js.includes("uPlot"), "uPlot is served from the program");
   assertEquals(handleObservabilityRequest(new Request("http://x/nope"), t).status, 404);
   await handleObservabilityRequest(new Request("http://x/metrics"), t).body?.cancel();
+});
+
+Deno.test("metrics list the peers and the reflectors heard in the last 15 minutes, not the whole pool", () => {
+  // A day of reselections: 300 reflectors of the pool were probed, the last one now, each 200 s
+  // before the next; the peers are the first five (however old: peers are always listed).
+  const pool = Array.from({ length: 300 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+  const owd = createOwdState(pool.slice(0, 5));
+  const now = 86_400;
+  pool.forEach((ip, i) => {
+    const e = { up_ewma: 10, down_ewma: 12, last_receive_time_s: now - (299 - i) * 200 };
+    owd.baseline.set(ip, { ...e });
+    owd.recent.set(ip, { ...e });
+  });
+  const t = new Telemetry({ owd, monotonicS: () => now, tickIntervalS: 0.5 });
+  const listed = t.snapshot().reflectors;
+  assertEquals(listed.filter((r) => r.active).map((r) => r.ip), pool.slice(0, 5));
+  // Heard at most 900 s ago: 0, 200, 400, 600 and 800 s ago.
+  assertEquals(listed.filter((r) => !r.active).map((r) => r.ip), pool.slice(295));
+  assertEquals(EARLIER_REFLECTORS_S, 900);
+  const text = renderPrometheus(t.snapshot());
+  assert(!text.includes(`reflector="${pool[294]}"`), "one last heard 1000 s ago is not listed");
+  assertEquals(sample(text, `sqm_reflector_active{reflector="${pool[295]}"}`), 0);
 });

@@ -67,7 +67,12 @@ export interface SimPipeline {
   advance?(): void | Promise<void>;
   /** Decision period, s (default `min_change_interval`). */
   readonly tickIntervalS?: number;
-  /** Runs one control tick; the engine calls it every `tickIntervalS`. */
+  /**
+   * The wait after the tick just run, s (default `tickIntervalS`): the daemon's loop waits longer
+   * in idle mode (`ControlLoop.nextIntervalS`), and its driver asks after each tick.
+   */
+  nextTickS?(): number;
+  /** Runs one control tick; the engine calls it every `tickIntervalS` (or `nextTickS()`). */
   tick(): void | Promise<void>;
   /** Reselection requests so far (for the summary). */
   reselects?(): number;
@@ -362,8 +367,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         const advanced = pipeline.advance?.();
         if (advanced instanceof Promise) await advanced;
         if (isDue(t, nextTick)) {
-          nextTick += tickS;
           await pipeline.tick();
+          nextTick += pipeline.nextTickS?.() ?? tickS;
         }
       } else {
         // Baselines without a controller still probe, so probe counts compare.

@@ -27,6 +27,7 @@ export const LOAD_PROFILES = [
   "mixed",
   "constant",
   "download",
+  "day",
 ] as const;
 
 /** A built-in load profile name. */
@@ -51,6 +52,10 @@ export interface LoadPlan {
  * - `constant`: unresponsive constant-rate traffic at 60 % of nominal capacity.
  * - `mixed`: 15 % idle, then download TCP with upload constant 20 %, then TCP both ways,
  *   then bursts both ways (last 20 %).
+ * - `day`: a household's day in hours of virtual time, whatever the run's length ({@link DAY_HOURS};
+ *   repeats every 24 h): nights and parts of the day idle (the daemon's idle mode), bursty
+ *   browsing, a download and saturated stretches both ways. For runs of many hours
+ *   (docs/simulator.md, "Long runs").
  */
 export function loadPlan(
   profile: LoadProfile,
@@ -85,7 +90,65 @@ export function loadPlan(
         ],
       };
     }
+    case "day":
+      return dayPlan(d, random);
   }
+}
+
+/** What one hour of the `day` profile carries in one direction. */
+export type DayHourLoad = "idle" | "bursty" | "tcp";
+
+/**
+ * The `day` profile, hour by hour from midnight (download, upload): idle 00–07, bursts 07–09,
+ * idle 09–12, bursts 12–13, TCP both ways 13–14, idle 14–17, bursts 17–18, a download with the
+ * upload idle 18–19, bursts 19–20, TCP both ways 20–21, bursts 21–22, TCP both ways 22–23, idle
+ * 23–24.
+ */
+export const DAY_HOURS: readonly (readonly [DayHourLoad, DayHourLoad])[] = [
+  ...Array.from({ length: 7 }, () => ["idle", "idle"] as const),
+  ["bursty", "bursty"],
+  ["bursty", "bursty"],
+  ["idle", "idle"],
+  ["idle", "idle"],
+  ["idle", "idle"],
+  ["bursty", "bursty"],
+  ["tcp", "tcp"],
+  ["idle", "idle"],
+  ["idle", "idle"],
+  ["idle", "idle"],
+  ["bursty", "bursty"],
+  ["tcp", "idle"],
+  ["bursty", "bursty"],
+  ["tcp", "tcp"],
+  ["bursty", "bursty"],
+  ["tcp", "tcp"],
+  ["idle", "idle"],
+];
+
+function dayPlan(durationS: number, random: RandomSource): LoadPlan {
+  const down: LoadSegment[] = [];
+  const up: LoadSegment[] = [];
+  for (let h = 0; h * 3600 < durationS; h++) {
+    const [dl, ul] = DAY_HOURS[h % 24];
+    const start = h * 3600, end = Math.min(durationS, start + 3600);
+    for (const [kind, out] of [[dl, down], [ul, up]] as const) {
+      if (kind === "tcp") out.push(tcp(start, end));
+      else if (kind === "bursty") out.push(...bursts(start, end, random));
+    }
+  }
+  return { name: "day", down: merged(down), up: merged(up) };
+}
+
+/** Joins touching TCP segments (a TCP hour after a TCP hour is one load period, not two). */
+function merged(segments: LoadSegment[]): LoadSegment[] {
+  const out: LoadSegment[] = [];
+  for (const s of segments) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.kind === s.kind && last.end === s.start && s.kind === "tcp") {
+      last.end = s.end;
+    } else out.push({ ...s });
+  }
+  return out;
 }
 
 function tcp(start: number, end: number): LoadSegment {

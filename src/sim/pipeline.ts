@@ -9,6 +9,7 @@ import type {
   CounterReader,
   CounterReading,
   OwdState,
+  PingControl,
   ReselectRequester,
   Shaper,
   ShaperKind,
@@ -20,7 +21,7 @@ import { isDue } from "../util/clock.ts";
 import { createMeasurement, type Measurement, type Pinger } from "../measure/mod.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
-import type { RateAdjuster } from "../control/ratecontroller_port.ts";
+import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_port.ts";
 import { type PluginSections, usesLua } from "../lua/config.ts";
 import { pluginRefs } from "../lua/plugin_refs.ts";
 import { loadLua } from "../lua/load.ts";
@@ -219,6 +220,8 @@ export interface DaemonPipelineOptions {
    * plugins never draws from the controller's random stream. Default 0.
    */
   luaSeed?: number;
+  /** Wraps the controller before the loop gets it (bench/soak.ts times each `decide` so). */
+  wrapController?: (controller: Ratecontroller) => Ratecontroller;
 }
 
 /** The measurement half of the pipeline, on the daemon's own wiring. */
@@ -290,6 +293,12 @@ export async function daemonPipeline(
       stats: options.stats,
       pluginSections: options.pluginSections,
       luaSeed: options.luaSeed ?? 0,
+      wrapController: options.wrapController,
+      // Idle mode (setting `idle_mode`) pauses and resumes the measurement, as in the daemon.
+      pinging: {
+        pause: () => m.measurement.pause?.() ?? Promise.resolve(),
+        resume: () => m.measurement.resume?.() ?? Promise.resolve(),
+      },
     });
   } catch (e) {
     await m.measurement.stop();
@@ -297,10 +306,12 @@ export async function daemonPipeline(
   }
   return {
     name: control.name,
-    peers: () => m.pinger.reflectors,
+    // A stopped pinger probes nothing, whatever the selector handed it meanwhile.
+    peers: () => (m.pinger.running ? m.pinger.reflectors : []),
     onReply: m.ingest,
     advance: m.advance,
     tickIntervalS: control.intervalS,
+    nextTickS: () => control.nextIntervalS(),
     tick: () => control.tick(),
     reselects: () => m.reselect.count,
     close: async () => {
@@ -320,12 +331,16 @@ interface ControlParts {
   stats?: StatsSink;
   pluginSections?: PluginSections;
   luaSeed: number;
+  wrapController?: (controller: Ratecontroller) => Ratecontroller;
+  pinging: PingControl;
 }
 
 /** The control loop as the engine drives it. */
 interface SimControl {
   name: string;
   intervalS: number;
+  /** The wait after the last tick, s (longer in idle mode). */
+  nextIntervalS(): number;
   tick(): Promise<void>;
   close(): Promise<void>;
 }
@@ -372,16 +387,18 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
     random: hooks.random,
     owd: parts.owd,
     reselect: parts.reselect,
-    controller,
+    controller: parts.wrapController?.(controller) ?? controller,
     adjusters: plugins === undefined ? [] : [plugins],
     counters: parts.counters,
     shaper: parts.shapers,
     stats: parts.stats,
+    pinging: parts.pinging,
   });
   await loop.start();
   const pluginNames = pluginRefs(hooks.settings).map((r) => r.replace(/^.*[\\/]|\.lua$/g, ""));
   return {
     intervalS: loop.intervalS,
+    nextIntervalS: () => loop.nextIntervalS,
     name: controller.name + (pluginNames.length > 0 ? ` + ${pluginNames.join(" + ")}` : ""),
     tick: async () => {
       await loop.tick();

@@ -3,7 +3,13 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { collectDeltas, delayStatistic } from "../control/deltas.ts";
 import { runScenario, type SimHooks, type SimPipeline } from "./engine.ts";
 import { parseTraceCsv } from "./trace.ts";
-import { SimCounterReader, simMeasurement, SimShaper, VirtualTimers } from "./pipeline.ts";
+import {
+  daemonPipeline,
+  SimCounterReader,
+  simMeasurement,
+  SimShaper,
+  VirtualTimers,
+} from "./pipeline.ts";
 
 /**
  * A pipeline with the real measurement half and no controller: the shaper stays where the
@@ -117,4 +123,68 @@ Deno.test("virtual timers fire in time order when the clock reaches them", () =>
   }
   assertEquals(fired, ["a", "c", "b"]);
   assertEquals(at, { a: 1, c: 1.5, b: 2 });
+});
+
+Deno.test("the daemon pipeline's idle mode stops probing in a quiet stretch and resumes on load", async () => {
+  const trace = parseTraceCsv("time_s,down_kbit,up_kbit\n0,10000,2000\n", { durationS: 240 });
+  const load = {
+    name: "quiet-then-load",
+    down: [{ start: 180, end: 240, kind: "tcp" as const }],
+    up: [{ start: 180, end: 240, kind: "tcp" as const }],
+  };
+  const sent: Record<string, number> = {};
+  const util: Record<string, number> = {};
+  for (const idle_mode of [true, false]) {
+    const settings = settingsWithDefaults({ base_dl_rate: 10_000, base_ul_rate: 2_000, idle_mode });
+    const run = await runScenario({
+      scenario: "controller",
+      settings,
+      trace,
+      load,
+      durationS: 240,
+      seed: 1,
+      pipeline: (hooks) => daemonPipeline(hooks),
+    });
+    sent[String(idle_mode)] = run.probes.sent;
+    util[String(idle_mode)] = run.down.utilisationPct ?? 0;
+  }
+  // Without idle mode: ~10 probes/s for 240 s. With it: pinging stops after ~60 s of quiet and
+  // comes back with the load at 180 s (~60 s + ~60 s of probes).
+  assert(sent["false"] > 2000, `probes without idle mode ${sent["false"]}`);
+  assert(sent["true"] < 0.65 * sent["false"], `probes with idle mode ${sent["true"]}`);
+  assert(sent["true"] > 0.35 * sent["false"], `probing resumed: ${sent["true"]}`);
+  // Back under load, the controller runs on fresh samples again: the link is used.
+  assert(util["true"] > 50, `utilisation after idle mode ${util["true"]} %`);
+});
+
+Deno.test("in idle mode the simulated loop ticks every min_change_interval, as the daemon's driver", async () => {
+  const trace = parseTraceCsv("time_s,down_kbit,up_kbit\n0,10000,2000\n", { durationS: 200 });
+  const load = {
+    name: "quiet-then-load",
+    down: [{ start: 150, end: 200, kind: "tcp" as const }],
+    up: [{ start: 150, end: 200, kind: "tcp" as const }],
+  };
+  // capacity decides every tick_interval / num_reflectors (0.1 s) while it has samples.
+  const settings = settingsWithDefaults({
+    base_dl_rate: 10_000,
+    base_ul_rate: 2_000,
+    rate_controller: "capacity",
+  });
+  const ticks: number[] = [];
+  await runScenario({
+    scenario: "controller",
+    settings,
+    trace,
+    load,
+    durationS: 200,
+    seed: 1,
+    pipeline: async (hooks) => {
+      const p = await daemonPipeline(hooks);
+      return { ...p, tick: () => (ticks.push(hooks.clock.monotonicS()), p.tick()) };
+    },
+  });
+  const within = (a: number, b: number) => ticks.filter((t) => t >= a && t < b).length;
+  assert(Math.abs(within(10, 40) - 300) <= 2, `before idle: ${within(10, 40)} ticks in 30 s`);
+  assert(Math.abs(within(100, 140) - 80) <= 2, `idle: ${within(100, 140)} ticks in 40 s`);
+  assert(Math.abs(within(160, 190) - 300) <= 2, `after idle: ${within(160, 190)} ticks in 30 s`);
 });

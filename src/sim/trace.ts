@@ -86,41 +86,62 @@ export interface BuiltinTraceOptions {
   durationS: number;
   /** Seed for the random parts (lte, starlink, cable-evening noise). */
   seed: number;
+  /**
+   * `step` and `cable-evening` repeat their shape every this many seconds (default: the run's
+   * length, so the shape comes once): a run of hours then sees the drop and the sag as often as
+   * a 300 s run does per 300 s (docs/simulator.md, "Long runs"). `lte` and `starlink` have no
+   * run-long shape and ignore it.
+   */
+  periodS?: number;
 }
 
 /**
  * Builds a built-in trace.
- * - `step`: 20/5 Mbit/s; capacity halves at 1/3 of the run and recovers at 2/3.
+ * - `step`: 20/5 Mbit/s; capacity halves at 1/3 of the run (or of `periodS`) and recovers at 2/3.
  * - `lte`: 30/8 Mbit/s; log-space random walk (30–120 %) with deep dips (10–30 % for 1–4 s)
  *   about every 20 s.
  * - `starlink`: 100/15 Mbit/s; the level changes every 15 s (satellite handover at
  *   :12/:27/:42/:57 s of each minute) with a 0.3–0.8 s dip to ~30 % at each handover.
- * - `cable-evening`: 100/10 Mbit/s; a slow sag to ~45 % in mid-run and back, small noise.
+ * - `cable-evening`: 100/10 Mbit/s; a slow sag to ~45 % in mid-run (or mid-period) and back, small
+ *   noise.
  */
 export function builtinTrace(name: BuiltinTraceName, options: BuiltinTraceOptions): CapacityTrace {
   const n = Math.max(1, Math.ceil(options.durationS / TRACE_STEP_S) + 1);
   // Each trace gets its own stream so adding a trace never changes the others.
   const random = seededRandom(options.seed * 7919 + name.length * 104729 + 17);
+  const period = options.periodS;
+  if (period !== undefined && !(period > 0 && Number.isFinite(period))) {
+    throw new RangeError(`trace period ${period}: want a finite number of seconds above 0`);
+  }
+  /** Time within the shape's period (the run itself without `periodS`). */
+  const phase = period === undefined ? (t: number) => t : (t: number) => t % period;
+  const shapeS = period ?? options.durationS;
   switch (name) {
     case "step":
-      return stepTrace(n, options.durationS);
+      return stepTrace(n, { shapeS, phase });
     case "lte":
       return lteTrace(n, random);
     case "starlink":
       return starlinkTrace(n, random);
     case "cable-evening":
-      return cableTrace(n, options.durationS, random);
+      return cableTrace(n, { shapeS, phase, random });
   }
 }
 
-function stepTrace(n: number, durationS: number): CapacityTrace {
+/** The length of a trace's shape, s, and the time within it of a time of the run. */
+interface Shape {
+  shapeS: number;
+  phase: (t: number) => number;
+}
+
+function stepTrace(n: number, shape: Shape): CapacityTrace {
   const nominal = { down: 20_000, up: 5_000 };
   const down = new Float64Array(n);
   const up = new Float64Array(n);
-  const dropAt = durationS / 3;
-  const recoverAt = (2 * durationS) / 3;
+  const dropAt = shape.shapeS / 3;
+  const recoverAt = (2 * shape.shapeS) / 3;
   for (let i = 0; i < n; i++) {
-    const t = i * TRACE_STEP_S;
+    const t = shape.phase(i * TRACE_STEP_S);
     const f = t >= dropAt && t < recoverAt ? 0.5 : 1;
     down[i] = nominal.down * f;
     up[i] = nominal.up * f;
@@ -178,13 +199,17 @@ function starlinkTrace(n: number, random: RandomSource): CapacityTrace {
   return { name: "starlink", nominal, stepS: TRACE_STEP_S, down, up };
 }
 
-function cableTrace(n: number, durationS: number, random: RandomSource): CapacityTrace {
+function cableTrace(
+  n: number,
+  o: Shape & { random: RandomSource },
+): CapacityTrace {
+  const { random } = o;
   const nominal = { down: 100_000, up: 10_000 };
   const down = new Float64Array(n);
   const up = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const t = i * TRACE_STEP_S;
-    const s = Math.sin((Math.PI * t) / Math.max(durationS, 1));
+    const t = o.phase(i * TRACE_STEP_S);
+    const s = Math.sin((Math.PI * t) / Math.max(o.shapeS, 1));
     const sag = 1 - 0.55 * s * s;
     down[i] = nominal.down * sag * (1 + (random() - 0.5) * 0.04);
     up[i] = nominal.up * (1 - 0.3 * s * s) * (1 + (random() - 0.5) * 0.04);

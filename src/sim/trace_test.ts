@@ -72,6 +72,25 @@ Deno.test("built-in traces: deterministic per seed, positive, with their documen
   assert(Math.min(...lte1.down) < 0.35 * lte1.nominal.down, "lte has deep dips");
 });
 
+Deno.test("builtinTrace periodS: step and cable-evening repeat their shape, lte does not change", () => {
+  const step = builtinTrace("step", { durationS: 3600, seed: 1, periodS: 300 });
+  for (const k of [0, 5, 11]) {
+    assertEquals(capacityAt(step, "down", k * 300 + 50), 20000);
+    assertEquals(capacityAt(step, "down", k * 300 + 150), 10000);
+    assertEquals(capacityAt(step, "down", k * 300 + 250), 20000);
+  }
+  const cable = builtinTrace("cable-evening", { durationS: 3600, seed: 1, periodS: 300 });
+  assert(capacityAt(cable, "down", 3450) < 0.6 * capacityAt(cable, "down", 3301));
+  // The period of a run's own length is the trace without it.
+  for (const name of BUILTIN_TRACES) {
+    const a = builtinTrace(name, { durationS: 600, seed: 2 });
+    assertEquals(builtinTrace(name, { durationS: 600, seed: 2, periodS: 600 }).down, a.down, name);
+  }
+  const lte = builtinTrace("lte", { durationS: 600, seed: 2 });
+  assertEquals(builtinTrace("lte", { durationS: 600, seed: 2, periodS: 60 }).up, lte.up);
+  assertThrows(() => builtinTrace("step", { durationS: 60, seed: 1, periodS: 0 }), RangeError);
+});
+
 Deno.test("drainS serves a backlog at the capacity to come: a rise drains it early", () => {
   // Upload 1.5 Mbit/s (187.5 kB/s) until 1 s, then 10 Mbit/s (1.25 MB/s).
   const trace: CapacityTrace = {
