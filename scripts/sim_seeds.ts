@@ -24,6 +24,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --scale 0.05   # lte at 1.5/0.4 Mbit/s
+ *   deno run -P=dev scripts/sim_seeds.ts --trace step --scale 50 --flows 16  # 16 flows a direction
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { SETTINGS_TABLE, type TableSettings } from "../src/config/settings_table.ts";
@@ -62,13 +63,16 @@ interface Options {
   minPercent?: number;
   /** Every trace's samples and nominal (so the base rates) multiplied by this (`--scale F`). */
   scale?: number;
+  /** TCP flows per direction of a bulk load (`simulate --flows`; the engine's default 4). */
+  flows?: number;
 }
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
  * `--loss-in-step`, `--no-ack-path` (`--ack-path`, the default), `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
- * `--min-percent N` (both minimum rates, % of base) and `--scale F` (each trace's capacity and
- * nominal × F: docs/controllers.md, "Across link rates").
+ * `--min-percent N` (both minimum rates, % of base), `--scale F` (each trace's capacity and
+ * nominal × F: docs/controllers.md, "Across link rates") and `--flows N` (bulk TCP flows per
+ * direction).
  */
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -102,6 +106,7 @@ function parseArgs(args: readonly string[]): Options {
     else if (args[i] === "--per-seed") options.perSeed = true;
     else if (args[i] === "--min-percent") options.minPercent = parseMinPercent(args[++i]);
     else if (args[i] === "--scale") options.scale = parseScale(args[++i]);
+    else if (args[i] === "--flows") options.flows = parseFlows(args[++i]);
     else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
@@ -128,6 +133,15 @@ function parseScale(text: string | undefined): number {
     throw new Error(`sim_seeds: --scale "${text ?? ""}": want a number above 0 (e.g. 0.05 or 25)`);
   }
   return f;
+}
+
+/** `--flows`: a whole number of flows, at least 1. */
+function parseFlows(text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`sim_seeds: --flows "${text ?? ""}": want a whole number of at least 1`);
+  }
+  return n;
 }
 
 function parseList<T extends string>(text: string | undefined, known: readonly T[]): T[] {
@@ -201,6 +215,7 @@ async function figures(
       lossAfterRtt: !o.lossInStep,
       ackPath: o.ackPath,
       tbfBucket: !o.noTbfBucket,
+      flows: o.flows,
     },
     settings: (trace) => {
       const overrides: Partial<TableSettings> = {
@@ -269,6 +284,7 @@ console.log(
     (options.noTbfBucket ? ", TBF without its bucket" : "") +
     (options.minPercent !== undefined ? `, minimum rates ${options.minPercent} % of base` : "") +
     (options.scale !== undefined ? `, capacity and base rates × ${options.scale}` : "") +
+    (options.flows !== undefined ? `, ${options.flows} flows a direction` : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );
 for (const load of options.loads) {
