@@ -24,7 +24,11 @@
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --scale 0.05   # lte at 1.5/0.4 Mbit/s
- *   deno run -P=dev scripts/sim_seeds.ts --trace step --scale 50 --flows 16  # 16 flows a direction
+ *   deno run -P=dev scripts/sim_seeds.ts --reflector-faults late:2   # faulty reflectors, + cuts
+ *
+ * With `--reflector-faults LIST` (as `simulate`'s) or `--cuts`, each line ends with the mean per
+ * run of the cuts under load (both directions) and of those with no queue on our link
+ * (src/sim/cut_audit.ts; docs/simulator.md, "Faulty reflectors").
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { SETTINGS_TABLE, type TableSettings } from "../src/config/settings_table.ts";
@@ -32,6 +36,11 @@ import { convertValue } from "../src/config/resolve.ts";
 import { BUILTIN_TRACES, LOAD_PROFILES, type LoadProfile, type RunResult } from "../src/sim/mod.ts";
 import { figureOver, seedRuns } from "../src/sim/seed_runs.ts";
 import { ExitCode } from "../src/util/exit_codes.ts";
+import {
+  formatReflectorFaults,
+  parseReflectorFaults,
+  type ReflectorFault,
+} from "../src/sim/reflector_faults.ts";
 import { mean, median } from "../src/util/stats.ts";
 
 const DURATION_S = 300;
@@ -63,16 +72,17 @@ interface Options {
   minPercent?: number;
   /** Every trace's samples and nominal (so the base rates) multiplied by this (`--scale F`). */
   scale?: number;
-  /** TCP flows per direction of a bulk load (`simulate --flows`; the engine's default 4). */
-  flows?: number;
+  /** Faulty reflectors (`--reflector-faults`). */
+  faults: ReflectorFault[];
+  /** Print the cut counts (`--cuts`, or any `--reflector-faults`). */
+  cuts: boolean;
 }
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
  * `--loss-in-step`, `--no-ack-path` (`--ack-path`, the default), `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
- * `--min-percent N` (both minimum rates, % of base), `--scale F` (each trace's capacity and
- * nominal × F: docs/controllers.md, "Across link rates") and `--flows N` (bulk TCP flows per
- * direction).
+ * `--min-percent N` (both minimum rates, % of base) and `--scale F` (each trace's capacity and
+ * nominal × F: docs/controllers.md, "Across link rates"), `--reflector-faults LIST` and `--cuts`.
  */
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -87,6 +97,8 @@ function parseArgs(args: readonly string[]): Options {
     traces: BUILTIN_TRACES,
     loads: LOADS,
     perSeed: false,
+    faults: [],
+    cuts: false,
   };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--controller") options.controller = args[++i];
@@ -106,7 +118,10 @@ function parseArgs(args: readonly string[]): Options {
     else if (args[i] === "--per-seed") options.perSeed = true;
     else if (args[i] === "--min-percent") options.minPercent = parseMinPercent(args[++i]);
     else if (args[i] === "--scale") options.scale = parseScale(args[++i]);
-    else if (args[i] === "--flows") options.flows = parseFlows(args[++i]);
+    else if (args[i] === "--reflector-faults") {
+      options.faults = parseReflectorFaults(args[++i] ?? "");
+      options.cuts = true;
+    } else if (args[i] === "--cuts") options.cuts = true;
     else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
@@ -133,15 +148,6 @@ function parseScale(text: string | undefined): number {
     throw new Error(`sim_seeds: --scale "${text ?? ""}": want a number above 0 (e.g. 0.05 or 25)`);
   }
   return f;
-}
-
-/** `--flows`: a whole number of flows, at least 1. */
-function parseFlows(text: string | undefined): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`sim_seeds: --flows "${text ?? ""}": want a whole number of at least 1`);
-  }
-  return n;
 }
 
 function parseList<T extends string>(text: string | undefined, known: readonly T[]): T[] {
@@ -196,6 +202,12 @@ const FIGURES = [
   },
 ] as const;
 
+/** The cut counts (`--cuts`): means per run over the seeds, both directions. */
+const CUT_FIGURES = [
+  { label: "cuts/run", of: (r: RunResult) => r.cuts.down.all + r.cuts.up.all },
+  { label: "no-queue cuts/run", of: (r: RunResult) => r.cuts.down.noQueue + r.cuts.up.noQueue },
+] as const;
+
 function max(values: readonly number[]): number {
   return Math.max(...values);
 }
@@ -215,7 +227,7 @@ async function figures(
       lossAfterRtt: !o.lossInStep,
       ackPath: o.ackPath,
       tbfBucket: !o.noTbfBucket,
-      flows: o.flows,
+      reflectorFaults: o.faults,
     },
     settings: (trace) => {
       const overrides: Partial<TableSettings> = {
@@ -284,7 +296,9 @@ console.log(
     (options.noTbfBucket ? ", TBF without its bucket" : "") +
     (options.minPercent !== undefined ? `, minimum rates ${options.minPercent} % of base` : "") +
     (options.scale !== undefined ? `, capacity and base rates × ${options.scale}` : "") +
-    (options.flows !== undefined ? `, ${options.flows} flows a direction` : "") +
+    (options.faults.length > 0
+      ? `, reflector faults ${formatReflectorFaults(options.faults)}`
+      : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );
 for (const load of options.loads) {
@@ -296,6 +310,9 @@ for (const load of options.loads) {
       )).map((n) => n.figures)
       : [];
     const cells = FIGURES.map((f) => `${f.label} ${show(ref[f.key], nulls.map((n) => n[f.key]))}`);
+    if (options.cuts) {
+      for (const f of CUT_FIGURES) cells.push(`${f.label} ${mean(runs.map(f.of)).toFixed(1)}`);
+    }
     console.log(`${load} ${trace}: ${cells.join(", ")}`);
     if (options.perSeed) {
       for (const run of runs) console.log(seedLine(run));

@@ -26,6 +26,7 @@ import {
   withTraceBaseRates,
 } from "../sim/mod.ts";
 import { daemonPipeline } from "../sim/pipeline.ts";
+import { parseReflectorFaults, type ReflectorFault } from "../sim/reflector_faults.ts";
 import { type PluginSections, pluginSectionsFrom } from "../lua/config.ts";
 import { LuaRatecontrollerError, ScriptNotFoundError } from "../lua/errors.ts";
 import { controllerFailureExitCode, RatecontrollerConfigError } from "../ratecontroller/mod.ts";
@@ -101,11 +102,9 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     help: "scale of the reflectors' jitter (0.2-1.5 ms mean per direction at 1)",
   },
   {
-    long: "counter-scale",
-    value: "f",
-    default: "1",
-    help:
-      "the download counter reports this share of the shaper's bytes (0-1; the e2e testbed's GSO packets at 150 Mbit/s: 0.962)",
+    long: "reflector-faults",
+    value: "list",
+    help: "faulty reflectors, KIND[:COUNT[:P]],...: late, jitter, dies, route (docs/simulator.md)",
   },
   {
     long: "buffer-ms",
@@ -250,6 +249,7 @@ export async function simulateAction(
       bufferMs: positive("buffer-ms", text("buffer-ms"), false),
       maxLoss,
       reflectorJitter: positive("reflector-jitter", text("reflector-jitter"), false),
+      reflectorFaults: faultsOf(args.string("reflector-faults")),
       flows: positive("flows", text("flows"), true),
       bulkRttMs: positive("bulk-rtt-ms", text("bulk-rtt-ms"), false),
       cc: tcp as CongestionControl,
@@ -259,11 +259,7 @@ export async function simulateAction(
       lossAfterRtt: !args.flag("loss-in-step"),
       ackPath: !args.flag("no-ack-path"),
       tbfBucket: !args.flag("no-tbf-bucket"),
-      downCounterScale: positive("counter-scale", text("counter-scale"), false),
     };
-    if (engine.downCounterScale > 1) {
-      throw new UsageError(`--counter-scale: expected at most 1, got "${text("counter-scale")}"`);
-    }
     if (args.flag("ack-path") && args.flag("no-ack-path")) {
       throw new UsageError("--ack-path and --no-ack-path: give one of them");
     }
@@ -391,6 +387,16 @@ async function runAndReport(
     io.out(formatSummaryTable(results));
   }
   return ExitCode.OK;
+}
+
+/** `--reflector-faults`: none when not given; a bad list is a usage error. */
+function faultsOf(text: string | undefined): ReflectorFault[] {
+  if (text === undefined) return [];
+  try {
+    return parseReflectorFaults(text);
+  } catch (e) {
+    throw new UsageError(`--reflector-faults: ${(e as Error).message}`);
+  }
 }
 
 /** A one-line progress bar redrawn on stderr; fraction < 0 clears it. */

@@ -20,6 +20,8 @@ import { type CongestionControl, TcpSource } from "./tcp.ts";
 import { makeReflectors, ReflectorField } from "./reflectors.ts";
 import { DirectionRecorder, type DirectionSeries, type DirectionSummary } from "./metrics.ts";
 import { simPingerKind } from "./pinger_kind.ts";
+import { assignFaults, type ReflectorFault } from "./reflector_faults.ts";
+import { CutAudit, type CutCount } from "./cut_audit.ts";
 
 /** Simulation step, seconds. */
 export const SIM_DT_S = 0.01;
@@ -105,6 +107,11 @@ export interface RunOptions {
    * reflectors; the e2e testbed's, in namespaces on one machine, show a few hundredths of that).
    */
   reflectorJitter?: number;
+  /**
+   * Faulty reflectors (`late`, `jitter`, `dies`, `route`), given to the first reflectors of the
+   * pool (default none; reflector_faults.ts, docs/simulator.md "Faulty reflectors").
+   */
+  reflectorFaults?: readonly ReflectorFault[];
   /** ISP buffer as milliseconds at nominal capacity (default 250). */
   bufferMs?: number;
   /** The ISP buffer is `bufferMs` at the current capacity instead (a tbf bottleneck). */
@@ -144,13 +151,6 @@ export interface RunOptions {
    * serves exactly its rate (the model before 2026-12-05). No effect with other shapers.
    */
   tbfBucket?: boolean;
-  /**
-   * The share of the download shaper's bytes that its interface's counter reports (default 1).
-   * The e2e testbed's veth counts a GSO packet's bytes once where tbf counts every segment's
-   * headers: 0.96 of the rate at 150 Mbit/s, 0.985 at 15 (docs/controllers.md, "Simulator against
-   * the testbed").
-   */
-  downCounterScale?: number;
   /**
    * Called every step with the added delay (ms) a sparse packet would see in each direction
    * (what an independent probe measures; for comparisons with the e2e testbed).
@@ -196,8 +196,10 @@ export interface RunResult {
   up: DirectionSummary;
   /** Reselection requests by the pipeline. */
   reselects: number;
-  /** Probes sent / lost. */
+  /** Probes sent / lost (a dead reflector's count as lost). */
   probes: { sent: number; lost: number };
+  /** Cuts under load, and those with no queue on our link (cut_audit.ts). */
+  cuts: { down: CutCount; up: CutCount };
   /** Plot series. */
   series: { stepS: number; down: DirectionSeries; up: DirectionSeries };
 }
@@ -237,13 +239,17 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   // shaper's too, the download one unless it sits on the LAN egress behind the router.
   const fifo = shaperQueue === "fifo";
   const downShaperOnLan = options.downShaperOnLan ?? false;
+  const reflectors = makeReflectors(options.reflectorCount ?? 10, linkRandom, {
+    maxLoss: options.maxLoss,
+    jitterScale: options.reflectorJitter,
+  });
+  const faultRandom = seededRandom(options.seed ^ 0xfa17);
+  assignFaults(reflectors, options.reflectorFaults ?? [], faultRandom);
   const field = new ReflectorField(
-    makeReflectors(options.reflectorCount ?? 10, linkRandom, {
-      maxLoss: options.maxLoss,
-      jitterScale: options.reflectorJitter,
-    }),
+    reflectors,
     {
       random: linkRandom,
+      faultRandom,
       mode,
       intervalS: settings.tick_interval,
       schedule: tool === "ping" ? "per-reflector" : "restart",
@@ -266,10 +272,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         clock,
         random: ctlRandom,
         pool,
-        counters: {
-          dlBytes: () => down.counterBytes * (options.downCounterScale ?? 1),
-          ulBytes: () => up.counterBytes,
-        },
+        counters: { dlBytes: () => down.counterBytes, ulBytes: () => up.counterBytes },
         setDlRate: (kbit) => (down.shaperKbit = kbit),
         setUlRate: (kbit) => (up.shaperKbit = kbit),
         shaperQueues: simShaperQueues(shaperQueue, downShaperOnLan),
@@ -293,6 +296,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   const recDown = new DirectionRecorder({ steps, dt, thresholdMs: settings.dl_max_delta_owd });
   const recUp = new DirectionRecorder({ steps, dt, thresholdMs: settings.ul_max_delta_owd });
+  const audit = new CutAudit({
+    thresholdMs: Math.min(settings.dl_max_delta_owd, settings.ul_max_delta_owd),
+    stepS: dt,
+  });
   const baseRttS = (options.bulkRttMs ?? BULK_BASE_RTT_MS) / 1000;
   const flows = options.flows ?? 4;
   const cc = options.cc ?? "cubic";
@@ -366,6 +373,11 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       }
       recUp.record(loadedUp, upDelayS * 1000, capUp, res.delivered, up.shaperKbit);
       options.onStep?.(t, downDelayS * 1000, upDelayS * 1000);
+      audit.record(
+        { down: down.shaperKbit, up: up.shaperKbit },
+        { down: loadedDown, up: loadedUp },
+        { down: downDelayS * 1000, up: upDelayS * 1000 },
+      );
 
       field.advance(t);
       if (pipeline !== undefined) {
@@ -409,6 +421,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     up: sUp,
     reselects: pipeline?.reselects?.() ?? 0,
     probes: { sent: field.sent, lost: field.lost },
+    cuts: { down: audit.down, up: audit.up },
     series: { stepS: 0.1, down: recDown.series, up: recUp.series },
   };
 }

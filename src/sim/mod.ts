@@ -42,6 +42,7 @@ export interface SimulateOptions {
     | "reflectorCount"
     | "maxLoss"
     | "reflectorJitter"
+    | "reflectorFaults"
     | "bufferMs"
     | "bufferScales"
     | "downShaperOnLan"
@@ -52,7 +53,6 @@ export interface SimulateOptions {
     | "lossAfterRtt"
     | "ackPath"
     | "tbfBucket"
-    | "downCounterScale"
     | "onStep"
   >;
   /** Progress: run index, run count, fraction of that run. */
@@ -126,11 +126,13 @@ export function formatSummaryTable(runs: readonly RunResult[]): string {
     ["download time above threshold", (r) => v(r.down.aboveThresholdPct, " %")],
     ["download recoveries", (r) => recList(r.down.recoveriesS)],
     ["download rate changes", (r) => String(r.down.rateChanges)],
+    ["download cuts (no queue)", (r) => `${r.cuts.down.all} (${r.cuts.down.noQueue})`],
     ["upload p50/p95/p99 delay", (r) => pct3(r.up)],
     ["upload utilisation", (r) => v(r.up.utilisationPct, " %")],
     ["upload time above threshold", (r) => v(r.up.aboveThresholdPct, " %")],
     ["upload recoveries", (r) => recList(r.up.recoveriesS)],
     ["upload rate changes", (r) => String(r.up.rateChanges)],
+    ["upload cuts (no queue)", (r) => `${r.cuts.up.all} (${r.cuts.up.noQueue})`],
     ["reselection requests", (r) => (r.scenario === "controller" ? String(r.reselects) : "-")],
   ];
   const header = ["", ...runs.map((r) => r.label)];

@@ -6,6 +6,7 @@
 import { isDue, type RandomSource } from "../util/clock.ts";
 import type { PingReply, ProbeMode } from "../measure/types.ts";
 import { FifoCrossing, type FluidQueue } from "./fifo_crossing.ts";
+import { type FaultPlan, REFLECTOR_FAULT_DEFAULTS, routeExtraMs } from "./reflector_faults.ts";
 
 /** Properties of one synthetic reflector. */
 export interface SimReflector {
@@ -21,6 +22,8 @@ export interface SimReflector {
   loss: number;
   /** Reflector clock offset for timestamp mode, ms (up gains it, down loses it). */
   clockOffsetMs: number;
+  /** What is wrong with it (`--reflector-faults`; reflector_faults.ts), if anything. */
+  fault?: FaultPlan;
 }
 
 /**
@@ -62,6 +65,8 @@ interface Flight {
   /** Path jitter each way, ms (drawn at send, so the random stream does not depend on queues). */
   jitterUpMs: number;
   jitterDownMs: number;
+  /** How long the reflector holds the request before it answers (a `late` fault), ms. */
+  holdMs: number;
   /** When the reflector answered, s. */
   atReflectorS: number;
 }
@@ -117,6 +122,8 @@ export class ReflectorField {
   #earliestDue = -Infinity;
   #schedule: ProbeSchedule;
   #random: RandomSource;
+  /** Draws of the faults (`late`), a stream apart from the link's. */
+  #faultRandom: RandomSource;
   #mode: ProbeMode;
   #intervalS: number;
   /** Every reflector, the pool the selector may choose from. */
@@ -137,12 +144,15 @@ export class ReflectorField {
       schedule?: ProbeSchedule;
       /** Our link's queues the probes cross (default none: path delay and jitter only). */
       queues?: ProbeQueues;
+      /** Randomness of the reflectors' faults (`late` replies; default `random`). */
+      faultRandom?: RandomSource;
     },
   ) {
     this.reflectors = reflectors;
     this.#schedule = options.schedule ?? "restart";
     for (const r of reflectors) this.#byIp.set(r.ip, r);
     this.#random = options.random;
+    this.#faultRandom = options.faultRandom ?? options.random;
     this.#mode = options.mode;
     this.#intervalS = options.intervalS;
     const stepS = options.queues?.stepS ?? 0;
@@ -211,8 +221,14 @@ export class ReflectorField {
         sentS: now,
         jitterUpMs: this.#jitter(r),
         jitterDownMs: this.#jitter(r),
+        holdMs: r.fault?.lateP !== undefined ? this.#hold(r.fault.lateP) : 0,
         atReflectorS: now,
       };
+      // A dead reflector: drawn as the others, so the link's random stream is not shifted.
+      if (r.fault?.diesAtS !== undefined && now >= r.fault.diesAtS) {
+        this.lost++;
+        continue;
+      }
       if (this.#crossing) this.#inFlight++;
       if (this.#up.length > 0) this.#up[0].enter(now, now, flight);
       else this.#reachReflector(flight, now);
@@ -222,8 +238,13 @@ export class ReflectorField {
 
   /** The probe left our link's upload queues at `t`: it reaches the reflector, which answers. */
   #reachReflector(f: Flight, t: number): void {
-    f.atReflectorS = t + (f.r.baseUpMs + f.jitterUpMs) / 1000;
-    const at = f.atReflectorS + (f.r.baseDownMs + f.jitterDownMs) / 1000;
+    const { r } = f;
+    // A `late` hold counts on the upload's OWD: the reflector stamps a timestamp reply when it
+    // answers. A route change adds to one direction's path delay while it lasts.
+    f.atReflectorS = t +
+      (r.baseUpMs + routeExtraMs(r.fault, "up", t) + f.jitterUpMs + f.holdMs) / 1000;
+    const at = f.atReflectorS +
+      (r.baseDownMs + routeExtraMs(r.fault, "down", f.atReflectorS) + f.jitterDownMs) / 1000;
     if (this.#down.length === 0) {
       this.#receive(f, at);
       return;
@@ -287,6 +308,13 @@ export class ReflectorField {
     for (let k = 0; k < added.length; k++) {
       this.#nextProbe.set(added[k], now + (k / added.length) * this.#intervalS);
     }
+  }
+
+  /** A `late` reflector's hold: with probability `p` uniform in 20–300 ms, else 0. */
+  #hold(p: number): number {
+    if (!(this.#faultRandom() < p)) return 0;
+    const d = REFLECTOR_FAULT_DEFAULTS;
+    return d.lateMinMs + this.#faultRandom() * (d.lateMaxMs - d.lateMinMs);
   }
 
   #jitter(r: SimReflector): number {
