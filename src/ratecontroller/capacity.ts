@@ -20,6 +20,7 @@ import {
   type SampleView,
   secondLargest,
 } from "./sample_view.ts";
+import { ReflectorTrust } from "./reflector_trust.ts";
 import {
   UPSTREAM_DEFAULTS,
   upstreamCut,
@@ -62,6 +63,11 @@ export interface CapacityParams {
   votes: number;
   /** A reflector votes for a cut when its last sample exceeds this fraction of the threshold. */
   triggerFraction: number;
+  /**
+   * Reflectors whose high samples the others do not confirm stop voting (v61a,
+   * `reflector_trust.ts`).
+   */
+  reflectorTrust: boolean;
   /** Below this fraction of the threshold a reflector's sample shows no queue. */
   clearFraction: number;
   /** The time a cut gives the queue to drain, s; also the hold before a second cut. */
@@ -239,6 +245,7 @@ export interface CapacityParams {
 export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   votes: 2,
   triggerFraction: 0.5,
+  reflectorTrust: true,
   clearFraction: 0.25,
   drainS: 0.5,
   margin: 0.95,
@@ -315,8 +322,6 @@ class Direction {
   lastLightS: number;
   /** The queue (largest-but-one sample, ms) at the last cut. */
   lastCutQueueMs = 0;
-  /** When it last jumped to its target in a slow start at the start (s; −∞: never; v60). */
-  jumpS = -Infinity;
   /** The rate in force when the RTT last showed no queue (RTT only), kbit/s. */
   rateAtClear = 0;
   /** The last cut was a starved cut (v43f): the return waits as after a drop (capacity_settle.ts). */
@@ -454,6 +459,7 @@ export class CapacityController implements Ratecontroller {
   readonly #owd: OwdState;
   readonly #clock: Clock;
   readonly #freshS: number;
+  readonly #trust = new ReflectorTrust();
   /**
    * The download shaper is a FIFO (tbf, htb without an fq leaf) whose delay is not discounted:
    * the download-behind-the-bottleneck rules (capacity_upstream.ts) apply.
@@ -584,6 +590,7 @@ export class CapacityController implements Ratecontroller {
       dl: dlLoad >= p.highLoad ? fifoMs(this.#ownFifo.dl, r.cur_dl_rate) : 0,
       ul: ulLoad >= p.highLoad ? fifoMs(this.#ownFifo.ul, r.cur_ul_rate) : 0,
     }, p.ownFifoFraction);
+    if (p.reflectorTrust) this.#trust.filter(view, { now, high: highSamples(view, input, p) });
     dl.start.observe(now, {
       light: dlLoad < p.lightLoad,
       delivered: dlDelivered,
@@ -1003,9 +1010,8 @@ export class CapacityController implements Ratecontroller {
     const drained = this.#drained(d, x);
     if (drained !== x.deltas) x = { ...x, deltas: drained };
     // A queue the other direction explains (RTT only) neither holds nor cuts this one.
-    const aboveClear = x.deltas.length > 0 &&
+    const queued = x.suspect && x.deltas.length > 0 &&
       countAbove(x.deltas, clear) >= Math.min(p.votes, x.deltas.length);
-    const queued = x.suspect && aboveClear;
     // The probe's acceleration restarts only after a queue at the trigger level: with RTT only,
     // two directions' jitter often lifts two reflectors over the clear level (v23).
     const risen = countAbove(x.deltas, trigger) >= Math.min(p.votes, x.deltas.length);
@@ -1126,15 +1132,7 @@ export class CapacityController implements Ratecontroller {
     const held = now - d.lastCutS < p.drainS && !d.drain.after(d.lastCutS);
     if (held || queued || now < d.holdUntilS) return cur;
 
-    // Still in a slow start that spans decisions at the start: to the target at once (v60).
-    const jump = this.#start.jumps(d, {
-      ramping: x.ramping,
-      load,
-      lightLoad: p.lightLoad,
-      highLoad: p.highLoad,
-      queue: aboveClear,
-    });
-    if (load >= p.highLoad || jump) {
+    if (load >= p.highLoad) {
       // Uncongested delivery is a lower bound on the capacity.
       if (deliveredKbit > d.cap) d.cap = deliveredKbit;
       const quiet = now - d.lastQueueS;
@@ -1162,10 +1160,7 @@ export class CapacityController implements Ratecontroller {
       );
       const unit = fast.far ? farUnit(d) : probeUnit(d, x, p);
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
-      if (jump) d.jumpS = now;
-      if (cur < target) {
-        next += jump ? target - cur : this.#returnStep(d, { now, cur, target, dt: x.dt });
-      }
+      if (cur < target) next += this.#returnStep(d, { now, cur, target, dt: x.dt });
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
       }
@@ -1337,6 +1332,16 @@ function attribute(view: SampleView, l: Loads): {
 }
 
 /** Whether every reflector's last RTT sample is under the clear level (no sample: clear). */
+/** Whether each sample of `view` is above the trigger (with RTT only, the RTT's rise). */
+function highSamples(view: SampleView, input: TickInput, p: Readonly<CapacityParams>): boolean[] {
+  const dlT = input.dl_max_delta_owd * p.triggerFraction;
+  const ulT = input.ul_max_delta_owd * p.triggerFraction;
+  const rttT = Math.min(dlT, ulT);
+  return view.dl.map((dl, i) =>
+    view.rttOnly ? dl + view.ul[i] > rttT : dl > dlT || view.ul[i] > ulT
+  );
+}
+
 function rttClear(view: SampleView, input: TickInput, clearFraction: number): boolean {
   const clear = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * clearFraction;
   for (let i = 0; i < view.dl.length; i++) if (view.dl[i] + view.ul[i] > clear) return false;

@@ -14,6 +14,8 @@ export interface SampleView {
   ul: number[];
   /** Receive times of those samples (monotonic s). */
   at: number[];
+  /** The reflectors of those samples. */
+  ip: string[];
   /** Every fresh reflector reported up = down (RTT/2 from an echo pinger): no direction. */
   rttOnly: boolean;
 }
@@ -23,7 +25,7 @@ export interface SampleView {
  * (falls back to the fast EWMA when the state keeps no raw samples).
  */
 export function readSamples(owd: OwdState, nowS: number, freshS: number): SampleView {
-  const view: SampleView = { dl: [], ul: [], at: [], rttOnly: true };
+  const view: SampleView = { dl: [], ul: [], at: [], ip: [], rttOnly: true };
   const raw = owd.latest ?? owd.recent;
   // Index loops here and below: for-of's iterator costs the interpreter more, in every decision
   // (docs/footprint.md, "v57").
@@ -36,6 +38,7 @@ export function readSamples(owd: OwdState, nowS: number, freshS: number): Sample
     view.dl.push(last.down_ewma - base.down_ewma);
     view.ul.push(last.up_ewma - base.up_ewma);
     view.at.push(last.last_receive_time_s);
+    view.ip.push(ip);
     if (last.up_ewma !== last.down_ewma) view.rttOnly = false;
   }
   if (view.dl.length === 0) view.rttOnly = false;
