@@ -10,6 +10,9 @@
  *   empty list); fewer candidates than `num_reflectors` limit this cycle only (Rust).
  * - The selector runs whatever the pool size (Rust never runs it when the pool is not larger
  *   than `num_reflectors`).
+ * - When at least `num_reflectors` candidates answered during the cycle, only those are ranked:
+ *   Rust ranks by the recent RTT of any age, so a peer that stopped answering, its last RTT low,
+ *   was drawn again and again (docs/controllers.md, "v61: faulty reflectors").
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
@@ -106,6 +109,8 @@ export class ReflectorSelector implements ReselectRequester {
   #coalesced = 0;
   #count = 0;
   #candidates: string[] = [];
+  /** When the current cycle began probing its candidates, s. */
+  #cycleStartS = -Infinity;
   /** Consecutive cycles in which no candidate answered. */
   #quietCycles = 0;
   /** While nothing answers: no new cycle before this time (s). */
@@ -218,13 +223,21 @@ export class ReflectorSelector implements ReselectRequester {
       c: this.#candidates.length,
     });
     this.#publish([...this.#candidates], "candidates");
+    this.#cycleStartS = nowS;
     this.#phase = "probing";
     this.#wakeAtS = nowS + this.#settleS;
   }
 
   #finishCycle(nowS: number): void {
     const n = this.#o.numReflectors;
-    const ranked = rankCandidates(this.#candidates, this.#o.owd, 2 * n);
+    const answered = this.#candidates.filter((ip) =>
+      (this.#o.owd.recent.get(ip)?.last_receive_time_s ?? -Infinity) >= this.#cycleStartS
+    );
+    const ranked = rankCandidates(
+      answered.length >= n ? answered : this.#candidates,
+      this.#o.owd,
+      2 * n,
+    );
     let peers: string[];
     if (ranked.length === 0) {
       // Keep what was pinged before the cycle rather than pinging nothing. Nothing answers (an

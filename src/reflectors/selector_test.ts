@@ -184,6 +184,22 @@ Deno.test("virtual time: a silent initial peer is replaced by answering pool ref
   assert(w.owd.peers.every((p) => fastest.includes(p)));
 });
 
+Deno.test("virtual time: a peer that stops answering is not drawn again (pool of 2 x num_reflectors)", () => {
+  // With a pool of 6 and 3 peers every candidate is among the 2 x 3 kept: ranked by its recent
+  // RTT of any age (Rust), the silent one, fastest before it stopped, was drawn again.
+  const pool = ["a", "b", "c", "d", "e", "f"];
+  const w = world(pool, ["a", "b", "c"], 3);
+  w.selector.start(0);
+  const rtt = (ip: string, t: number) => (ip === "a" && t >= 5 ? undefined : ip === "a" ? 5 : 20);
+  run(w, SETTLE + 30, rtt);
+  for (let k = 0; k < 10; k++) {
+    w.selector.requestReselect("too few fresh");
+    run(w, w.clock.monotonicS() + 2 * SETTLE, rtt);
+    assert(!w.owd.peers.includes("a"), `cycle ${k}: the silent peer again: ${w.owd.peers}`);
+    assertEquals(w.owd.peers.length, 3);
+  }
+});
+
 Deno.test("virtual time: an outlier triggers a reselection at once and the reflector is dropped", () => {
   const pool = Array.from({ length: 30 }, (_, i) => `10.0.1.${i + 1}`);
   const w = world(pool, ["10.0.1.1", "10.0.1.2", "10.0.1.3"], 3);
