@@ -24,6 +24,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --min-percent 5  # lower minimum rates
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --load saturate --per-seed
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --scale 0.05   # lte at 1.5/0.4 Mbit/s
+ *   deno run -P=dev scripts/sim_seeds.ts --trace step --scale 50 --flows 16  # 16 flows a direction
  *   deno run -P=dev scripts/sim_seeds.ts --reflector-faults late:2   # faulty reflectors, + cuts
  *
  * With `--reflector-faults LIST` (as `simulate`'s) or `--cuts`, each line ends with the mean per
@@ -76,13 +77,16 @@ interface Options {
   faults: ReflectorFault[];
   /** Print the cut counts (`--cuts`, or any `--reflector-faults`). */
   cuts: boolean;
+  /** TCP flows per direction of a bulk load (`simulate --flows`; the engine's default 4). */
+  flows?: number;
 }
 
 /**
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
  * `--loss-in-step`, `--no-ack-path` (`--ack-path`, the default), `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
- * `--min-percent N` (both minimum rates, % of base) and `--scale F` (each trace's capacity and
- * nominal × F: docs/controllers.md, "Across link rates"), `--reflector-faults LIST` and `--cuts`.
+ * `--min-percent N` (both minimum rates, % of base), `--scale F` (each trace's capacity and
+ * nominal × F: docs/controllers.md, "Across link rates"), `--flows N` (bulk TCP flows per
+ * direction), `--reflector-faults LIST` and `--cuts`.
  */
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -122,6 +126,7 @@ function parseArgs(args: readonly string[]): Options {
       options.faults = parseReflectorFaults(args[++i] ?? "");
       options.cuts = true;
     } else if (args[i] === "--cuts") options.cuts = true;
+    else if (args[i] === "--flows") options.flows = parseFlows(args[++i]);
     else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
@@ -148,6 +153,15 @@ function parseScale(text: string | undefined): number {
     throw new Error(`sim_seeds: --scale "${text ?? ""}": want a number above 0 (e.g. 0.05 or 25)`);
   }
   return f;
+}
+
+/** `--flows`: a whole number of flows, at least 1. */
+function parseFlows(text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`sim_seeds: --flows "${text ?? ""}": want a whole number of at least 1`);
+  }
+  return n;
 }
 
 function parseList<T extends string>(text: string | undefined, known: readonly T[]): T[] {
@@ -228,6 +242,7 @@ async function figures(
       ackPath: o.ackPath,
       tbfBucket: !o.noTbfBucket,
       reflectorFaults: o.faults,
+      flows: o.flows,
     },
     settings: (trace) => {
       const overrides: Partial<TableSettings> = {
@@ -299,6 +314,7 @@ console.log(
     (options.faults.length > 0
       ? `, reflector faults ${formatReflectorFaults(options.faults)}`
       : "") +
+    (options.flows !== undefined ? `, ${options.flows} flows a direction` : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );
 for (const load of options.loads) {

@@ -10,10 +10,13 @@
  *   deno task sim:e2e --controller capacity   # another controller than the default against EWMA
  *   deno task sim:e2e --no-ack-path     # the simulated ACKs skip the upload's queues (default: wait)
  *   deno task sim:e2e --no-tbf-bucket   # the simulated tbf serves exactly its rate (no bucket)
+ *   deno task sim:e2e --counter-scale F # the simulated download counter reports F of the shaper's
+ *                                       # bytes (the testbed's GSO packets: 0.962 at 150 Mbit/s)
  *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
  *   deno task sim:e2e --testbed 5 --keep-dumps DIR   # keep each run's SQMA_E2E_DUMP as DIR/run-N.json
  *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 1.5 → 10 Mbit/s under a
  *                                       # two-way load (SQMA_E2E_SCHEDULE in the testbed)
+ *   deno task sim:e2e --schedule fast-step    # download-step at ten times the rates (200 → 80 → 200)
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
@@ -94,7 +97,9 @@ function parseArgs(
   twoWay: boolean;
   schedule: ScheduleName;
   keepDumps: string | undefined;
+  counterScale: number;
 } {
+  let counterScale = 1;
   let keepDumps: string | undefined;
   let testbedRuns = 0;
   let schedule: ScheduleName = "download-step";
@@ -128,12 +133,25 @@ function parseArgs(
       } catch {
         usage(`--schedule: expected one of ${SCHEDULE_NAMES.join(", ")}`);
       }
+    } else if (a === "--counter-scale") {
+      counterScale = Number(args[++i]);
+      if (!(counterScale > 0 && counterScale <= 1)) usage("--counter-scale: expected 0 < F <= 1");
     } else if (a === "--keep-dumps") {
       keepDumps = args[++i];
       if (!keepDumps) usage("--keep-dumps: expected a directory");
     } else usage(`unknown argument ${a}`);
   }
-  return { testbedRuns, cc, controller, ackPath, tbfBucket, twoWay, schedule, keepDumps };
+  return {
+    testbedRuns,
+    cc,
+    controller,
+    ackPath,
+    tbfBucket,
+    twoWay,
+    schedule,
+    keepDumps,
+    counterScale,
+  };
 }
 
 /** `trace` with `leadS` seconds of its first capacity before it. */
@@ -151,7 +169,13 @@ function withLead(trace: CapacityTrace, leadS: number): CapacityTrace {
 /** The simulator on the testbed's setup: median figures over the seeds. */
 async function simFigures(
   controller: string,
-  o: { cc: CongestionControl; ackPath: boolean; tbfBucket: boolean; twoWay: boolean },
+  o: {
+    cc: CongestionControl;
+    ackPath: boolean;
+    tbfBucket: boolean;
+    twoWay: boolean;
+    counterScale: number;
+  },
 ): Promise<Figures> {
   const trace = withLead(
     await loadTrace(TRACE, { durationS: SCH.loadS, seed: 1 }),
@@ -193,6 +217,7 @@ async function simFigures(
         cc: o.cc,
         ackPath: o.ackPath,
         tbfBucket: o.tbfBucket,
+        downCounterScale: o.counterScale,
         reflectorJitter: TESTBED_REFLECTOR_JITTER,
         // Real senders learn of a loss one round trip later; with the testbed's ~1 ms base RTT
         // that is the queues' delay, and a load start's slow start fills the ISP's queue for it.
@@ -331,7 +356,7 @@ function meets(def: Figures, ewma: Figures): boolean {
 }
 
 const args = parseArgs(Deno.args);
-const { testbedRuns, cc: ccArg, controller, ackPath, tbfBucket } = args;
+const { testbedRuns, cc: ccArg, controller, ackPath, tbfBucket, counterScale } = args;
 const { schedule: SCH, trace: TRACE }: { schedule: Schedule; trace: string } = namedSchedule(
   args.schedule,
   { streams: SCHEDULE.streams, twoWay: args.twoWay },
@@ -355,8 +380,9 @@ const cc: CongestionControl = ccArg ??
   ((CONGESTION_CONTROLS as readonly string[]).includes(testbedCc ?? "")
     ? testbedCc as CongestionControl
     : "reno");
-const simDef = await simFigures(controller, { cc, ackPath, tbfBucket, twoWay });
-const simEwma = await simFigures("ewma", { cc, ackPath, tbfBucket, twoWay });
+const simOptions = { cc, ackPath, tbfBucket, twoWay, counterScale };
+const simDef = await simFigures(controller, simOptions);
+const simEwma = await simFigures("ewma", simOptions);
 
 console.log(
   `e2e schedule ${args.schedule}: ${describeSchedule(SCH)}, ${SCH.streams} ${cc} flows` +
@@ -364,7 +390,8 @@ console.log(
     `ISP buffer ${ISP_BUFFER_MS} ms, router tbf, fping (RTT only), thresholds ` +
     `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}` +
     (ackPath ? "" : "; simulated ACKs skip the upload's queues (--no-ack-path)") +
-    (tbfBucket ? "" : "; simulated tbf without its bucket"),
+    (tbfBucket ? "" : "; simulated tbf without its bucket") +
+    (counterScale === 1 ? "" : `; simulated download counter × ${counterScale}`),
 );
 console.log(
   `${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %` +

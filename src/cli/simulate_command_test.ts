@@ -175,3 +175,19 @@ Deno.test("simulate: the testbed-like link and load flags change the run; a bad 
   assertEquals(bad.code, ExitCode.USAGE);
   assert(bad.err.includes("--tcp"), bad.err);
 });
+
+Deno.test("simulate --counter-scale: the controller sees less of the download; above 1 is a usage error", async () => {
+  const util = async (extra: string[]) => {
+    const r = await run(["--duration", "20", "--json", "--load", "download", ...extra]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    return JSON.parse(r.out)[0].down.utilisationPct as number;
+  };
+  const full = await util([]);
+  assertEquals(await util(["--counter-scale", "1"]), full);
+  // A counter reading half the delivery looks like a half-loaded link: the rate stays lower.
+  const half = await util(["--counter-scale", "0.5"]);
+  assert(half < full, `${half} vs ${full}`);
+  const bad = await run(["--duration", "5", "--counter-scale", "1.5"]);
+  assertEquals(bad.code, ExitCode.USAGE);
+  assert(bad.err.includes("--counter-scale"), bad.err);
+});

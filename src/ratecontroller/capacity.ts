@@ -322,6 +322,8 @@ class Direction {
   lastLightS: number;
   /** The queue (largest-but-one sample, ms) at the last cut. */
   lastCutQueueMs = 0;
+  /** When it last jumped to its target in a slow start at the start (s; −∞: never; v60). */
+  jumpS = -Infinity;
   /** The rate in force when the RTT last showed no queue (RTT only), kbit/s. */
   rateAtClear = 0;
   /** The last cut was a starved cut (v43f): the return waits as after a drop (capacity_settle.ts). */
@@ -1010,8 +1012,9 @@ export class CapacityController implements Ratecontroller {
     const drained = this.#drained(d, x);
     if (drained !== x.deltas) x = { ...x, deltas: drained };
     // A queue the other direction explains (RTT only) neither holds nor cuts this one.
-    const queued = x.suspect && x.deltas.length > 0 &&
+    const aboveClear = x.deltas.length > 0 &&
       countAbove(x.deltas, clear) >= Math.min(p.votes, x.deltas.length);
+    const queued = x.suspect && aboveClear;
     // The probe's acceleration restarts only after a queue at the trigger level: with RTT only,
     // two directions' jitter often lifts two reflectors over the clear level (v23).
     const risen = countAbove(x.deltas, trigger) >= Math.min(p.votes, x.deltas.length);
@@ -1132,7 +1135,15 @@ export class CapacityController implements Ratecontroller {
     const held = now - d.lastCutS < p.drainS && !d.drain.after(d.lastCutS);
     if (held || queued || now < d.holdUntilS) return cur;
 
-    if (load >= p.highLoad) {
+    // Still in a slow start that spans decisions at the start: to the target at once (v60).
+    const jump = this.#start.jumps(d, {
+      ramping: x.ramping,
+      load,
+      lightLoad: p.lightLoad,
+      highLoad: p.highLoad,
+      queue: aboveClear,
+    });
+    if (load >= p.highLoad || jump) {
       // Uncongested delivery is a lower bound on the capacity.
       if (deliveredKbit > d.cap) d.cap = deliveredKbit;
       const quiet = now - d.lastQueueS;
@@ -1160,7 +1171,10 @@ export class CapacityController implements Ratecontroller {
       );
       const unit = fast.far ? farUnit(d) : probeUnit(d, x, p);
       let next = x.mayProbe ? cur + unit * speed * x.dt : cur;
-      if (cur < target) next += this.#returnStep(d, { now, cur, target, dt: x.dt });
+      if (jump) d.jumpS = now;
+      if (cur < target) {
+        next += jump ? target - cur : this.#returnStep(d, { now, cur, target, dt: x.dt });
+      }
       if (up !== undefined && x.mayProbe) {
         next = upstreamProbe(d, { cur, thr: x.thr, dt: x.dt, quietS: quiet, next }, this.#up);
       }

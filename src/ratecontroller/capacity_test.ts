@@ -18,7 +18,11 @@ const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
 const BASE_RATES = { base_dl_rate: 20000, base_ul_rate: 5000 };
 const DT = 0.1;
 /** v47 off: the gentle probe from the start, the upload's turn first. */
-const V47_OFF: StartProbeParams = { perS: { dl: 0, ul: 0 }, downloadFirst: false };
+const V47_OFF: StartProbeParams = {
+  perS: { dl: 0, ul: 0 },
+  downloadFirst: false,
+  jump: false,
+};
 
 /** A controller on a hand-driven measurement state: baselines 20 ms each way. */
 class Rig {
@@ -1621,6 +1625,33 @@ Deno.test("capacity: RTT only, the download holds the first probing turn (v47)",
   };
   assertEquals(first(true), "dl");
   assertEquals(first(false), "ul", "off: the upload's first, as before");
+});
+
+/**
+ * The download's first second at a slow start that spans decisions (a gigabit path): idle at its
+ * wait level, then delivering 0.3 and 0.65 of its rate (`queueMs`: with that much added delay on
+ * every reflector). Returns the rate after it.
+ */
+function slowStart(o: { jump: boolean; queueMs?: number }): number {
+  const r = new Rig("cake", {
+    params: { minStep: 0, startProbe: { ...START_PROBE_DEFAULTS, jump: o.jump } },
+  });
+  r.cur = { dl: 12000, ul: 2000 }; // 0.6 and 0.4 of the base-rate estimates
+  r.clearSteps(5, { dl: 0, ul: 0 });
+  r.clearSteps(1, { dl: 0.3 * r.cur.dl, ul: 0 });
+  const q = o.queueMs ?? 0;
+  r.all({ down: q, up: q }); // echo replies: the RTT only
+  r.step({ dl: 0.65 * r.cur.dl, ul: 0 });
+  return r.cur.dl;
+}
+
+Deno.test("capacity: an unmeasured download in a slow start under its wait level jumps to its target (v60)", () => {
+  const on = slowStart({ jump: true });
+  assert(on >= 18900, `to 0.95 of the base rate at once (${on})`);
+  const off = slowStart({ jump: false });
+  assert(off < 13000, `off: held in the middle band (${off})`);
+  const queued = slowStart({ jump: true, queueMs: 2.5 }); // RTT +5 ms: over the clear level
+  assert(queued < 13000, `not while the RTT shows a queue (${queued})`);
 });
 
 /**

@@ -10,6 +10,13 @@
  * decision (our shaper sits behind its bottleneck and delivers less than its rate), while the
  * upload's shows only in the RTT and, with RTT only, holds the download's ACKs (v43). For the same
  * reason the download holds the first probing turn (`downloadFirst`).
+ *
+ * Still unmeasured, a download whose delivery grows across decisions while under `highLoad` of its
+ * rate is in TCP slow start beyond one decision (a path whose BDP is hundreds of packets: a gigabit
+ * link), and that slow start is about to end at the rate in force, the light-load wait at 0.6 of
+ * the estimate, where HyStart leaves it; from there CUBIC regrows its windows for seconds. So it
+ * jumps to its target at once (`jump`; v60, docs/controllers.md "v60"), once per load start and
+ * only while the RTT shows no queue, and the slow start ends there instead.
  */
 
 /** Tunables (docs/controllers.md measured them over seeds 1–100). */
@@ -18,12 +25,15 @@ export interface StartProbeParams {
   perS: { dl: number; ul: number };
   /** RTT only, both busy: the download holds the first probing turn (else the upload). */
   downloadFirst: boolean;
+  /** An unmeasured download still in its slow start under its target jumps to it (v60). */
+  jump: boolean;
 }
 
 /** The measured defaults. */
 export const START_PROBE_DEFAULTS: Readonly<StartProbeParams> = {
   perS: { dl: 0.15, ul: 0 },
   downloadFirst: true,
+  jump: true,
 };
 
 /** What the start probe reads of a direction. */
@@ -34,6 +44,28 @@ export interface StartProbeState {
   readonly lastQueueS: number;
   /** When it was last cut (s; −∞: never). */
   readonly lastCutS: number;
+}
+
+/** What the jump (v60) reads of a direction besides {@link StartProbeState}. */
+export interface StartJumpState extends StartProbeState {
+  /** When it was last lightly loaded (s): the current load started after. */
+  readonly lastLightS: number;
+  /** When it last jumped (s; −∞: never). */
+  readonly jumpS: number;
+}
+
+/** One decision of a direction, for the jump (v60). */
+export interface StartJumpInput {
+  /** Its delivery grew over the delivered window shortly after a load start (slow start). */
+  ramping: boolean;
+  /** Delivered / the rate in force. */
+  load: number;
+  /** The controller's light load fraction. */
+  lightLoad: number;
+  /** The controller's high load fraction. */
+  highLoad: number;
+  /** The RTT shows a queue (2 reflectors above the clear level). */
+  queue: boolean;
 }
 
 /** The start probe of one controller (both directions). */
@@ -51,6 +83,12 @@ export class StartProbe {
   /** Whether `d` has not seen a queue since the start: its estimate is the unmeasured base rate. */
   unmeasured(d: StartProbeState): boolean {
     return d.lastCutS === -Infinity && d.lastQueueS <= this.#startS;
+  }
+
+  /** Whether `d` jumps to its target now: unmeasured, in a slow start that spans decisions. */
+  jumps(d: StartJumpState, x: StartJumpInput): boolean {
+    return this.params.jump && d.name === "dl" && this.unmeasured(d) && x.ramping && !x.queue &&
+      d.jumpS < d.lastLightS && x.load >= x.lightLoad && x.load < x.highLoad;
   }
 
   /** The probe speed of `d` (fraction of the estimate per s): at least `perS` while unmeasured. */

@@ -53,6 +53,7 @@ export interface SimulateOptions {
     | "lossAfterRtt"
     | "ackPath"
     | "tbfBucket"
+    | "downCounterScale"
     | "onStep"
   >;
   /** Progress: run index, run count, fraction of that run. */

@@ -6,7 +6,7 @@
 import type { Schedule } from "./scenario.ts";
 
 /** The testbed's capacity schedules; `SQMA_E2E_SCHEDULE` picks one (docs/e2e.md, "Schedules"). */
-export const SCHEDULE_NAMES = ["download-step", "upload-step"] as const;
+export const SCHEDULE_NAMES = ["download-step", "upload-step", "fast-step"] as const;
 
 /** A schedule's name. */
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
@@ -18,7 +18,9 @@ const ROOT = new URL("../../", import.meta.url).pathname;
  * download 20 → 8 → 20 Mbit/s, upload 10 Mbit/s. `upload-step`: download 20 Mbit/s, upload 10 →
  * 1.5 → 10 Mbit/s under a two-way load: the dip lies below the daemon's upload floor (20 % of the
  * 10 Mbit/s base), so the ISP's upload queue fills whatever the controller does and the download's
- * ACKs wait in it (docs/controllers.md, "An ISP upload queue that fills").
+ * ACKs wait in it (docs/controllers.md, "An ISP upload queue that fills"). `fast-step`:
+ * `download-step` at ten times the rates, 200 → 80 → 200 Mbit/s down, 100 Mbit/s up
+ * (docs/controllers.md, "Simulator against the testbed").
  */
 export function namedSchedule(
   name: ScheduleName,
@@ -34,15 +36,30 @@ export function namedSchedule(
     streams: o.streams,
     probePeriodMs: 100,
   };
-  return name === "upload-step"
-    ? {
-      schedule: { ...common, lowDownKbit: 20_000, lowUpKbit: 1_500, twoWay: true },
-      trace: `${ROOT}data/traces/e2e_upload_step.csv`,
-    }
-    : {
-      schedule: { ...common, lowDownKbit: 8_000, lowUpKbit: 10_000, twoWay: o.twoWay },
-      trace: `${ROOT}data/traces/e2e.csv`,
-    };
+  switch (name) {
+    case "upload-step":
+      return {
+        schedule: { ...common, lowDownKbit: 20_000, lowUpKbit: 1_500, twoWay: true },
+        trace: `${ROOT}data/traces/e2e_upload_step.csv`,
+      };
+    case "fast-step":
+      return {
+        schedule: {
+          ...common,
+          highDownKbit: 200_000,
+          lowDownKbit: 80_000,
+          upKbit: 100_000,
+          lowUpKbit: 100_000,
+          twoWay: o.twoWay,
+        },
+        trace: `${ROOT}data/traces/e2e_fast_step.csv`,
+      };
+    case "download-step":
+      return {
+        schedule: { ...common, lowDownKbit: 8_000, lowUpKbit: 10_000, twoWay: o.twoWay },
+        trace: `${ROOT}data/traces/e2e.csv`,
+      };
+  }
 }
 
 /** The schedule's name from `SQMA_E2E_SCHEDULE` (default `download-step`); throws on others. */

@@ -34,8 +34,26 @@ Deno.test("the upload-step schedule steps only the upload and loads both directi
   assertEquals([d.lowUpKbit, d.twoWay], [d.upKbit, false]);
 });
 
+Deno.test("the fast-step schedule is download-step at ten times the rates", () => {
+  const d = namedSchedule("download-step", { streams: 8, twoWay: false }).schedule;
+  const f = namedSchedule("fast-step", { streams: 8, twoWay: false }).schedule;
+  assertEquals(
+    [f.highDownKbit, f.lowDownKbit, f.upKbit, f.lowUpKbit],
+    [d.highDownKbit, d.lowDownKbit, d.upKbit, d.lowUpKbit].map((k) => 10 * k),
+  );
+  assertEquals({ ...f, highDownKbit: 0, lowDownKbit: 0, upKbit: 0, lowUpKbit: 0 }, {
+    ...d,
+    highDownKbit: 0,
+    lowDownKbit: 0,
+    upKbit: 0,
+    lowUpKbit: 0,
+  });
+  assertEquals(namedSchedule("fast-step", { streams: 8, twoWay: true }).schedule.twoWay, true);
+});
+
 Deno.test("SQMA_E2E_SCHEDULE: the default, a name, and an unknown name", () => {
   assertEquals(scheduleName(undefined), "download-step");
   assertEquals(scheduleName("upload-step"), "upload-step");
+  assertEquals(scheduleName("fast-step"), "fast-step");
   assertThrows(() => scheduleName("up"), Error);
 });

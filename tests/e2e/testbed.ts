@@ -253,10 +253,23 @@ export class Testbed {
     return child;
   }
 
-  /** Sets the ISP bottleneck rate of one direction (buffer depth in ms stays the same). */
+  /**
+   * Sets the ISP bottleneck rate of one direction (buffer depth in ms stays the same). The burst
+   * stays the one of the initial rate when `kbit` is lower: TBF never sends a queued (GSO) packet
+   * larger than a later, smaller burst, and a step down from 200 to 80 Mbit/s (50 kB → 20 kB)
+   * wedged the ISP's queue for the whole dip (docs/e2e.md, "Schedules").
+   */
   setIspRate(dir: Direction, kbit: number): void {
     const dev = dir === "down" ? IFACE.ispCpe : IFACE.ispSrv;
-    mustSync(this.exec(this.ns.isp, this.#tbfArgs("change", dev, kbit, this.options.ispBufferMs)));
+    const initial = dir === "down" ? this.options.ispDownKbit : this.options.ispUpKbit;
+    mustSync(this.exec(
+      this.ns.isp,
+      this.#tbfArgs("change", dev, {
+        kbit,
+        latencyMs: this.options.ispBufferMs,
+        burstKbit: Math.max(kbit, initial),
+      }),
+    ));
   }
 
   /** Sets the router shaper rate of one direction (what the daemon would do). */
@@ -264,7 +277,10 @@ export class Testbed {
     const dev = dir === "down" ? IFACE.routerLan : IFACE.routerWan;
     if (this.options.shaper === "tbf") {
       mustSync(
-        this.exec(this.ns.router, this.#tbfArgs("change", dev, kbit, this.options.routerBufferMs)),
+        this.exec(
+          this.ns.router,
+          this.#tbfArgs("change", dev, { kbit, latencyMs: this.options.routerBufferMs }),
+        ),
       );
     } else {
       mustSync(this.exec(this.ns.router, ["tc", ...htbClassArgs("change", dev, kbit)]));
@@ -310,7 +326,13 @@ export class Testbed {
     }
   }
 
-  #tbfArgs(verb: "add" | "change", dev: string, kbit: number, latencyMs: number): string[] {
+  /** `tc … tbf` at `kbit` with the burst for `burstKbit` (default `kbit`). */
+  #tbfArgs(
+    verb: "add" | "change",
+    dev: string,
+    o: { kbit: number; latencyMs: number; burstKbit?: number },
+  ): string[] {
+    const { kbit, latencyMs, burstKbit = kbit } = o;
     return [
       "tc",
       "qdisc",
@@ -322,7 +344,7 @@ export class Testbed {
       "rate",
       `${kbit}kbit`,
       "burst",
-      String(burstBytes(kbit)),
+      String(burstBytes(burstKbit)),
       "latency",
       `${latencyMs}ms`,
     ];
@@ -405,11 +427,17 @@ export class Testbed {
     // server.
     mustSync(this.exec(
       ns.isp,
-      this.#tbfArgs("add", IFACE.ispCpe, options.ispDownKbit, options.ispBufferMs),
+      this.#tbfArgs("add", IFACE.ispCpe, {
+        kbit: options.ispDownKbit,
+        latencyMs: options.ispBufferMs,
+      }),
     ));
     mustSync(this.exec(
       ns.isp,
-      this.#tbfArgs("add", IFACE.ispSrv, options.ispUpKbit, options.ispBufferMs),
+      this.#tbfArgs("add", IFACE.ispSrv, {
+        kbit: options.ispUpKbit,
+        latencyMs: options.ispBufferMs,
+      }),
     ));
 
     // Router shaper: download on the LAN egress, upload on the WAN egress.
@@ -419,7 +447,12 @@ export class Testbed {
     ];
     for (const [dev, kbit, refKbit] of shaped) {
       if (options.shaper === "tbf") {
-        mustSync(this.exec(ns.router, this.#tbfArgs("add", dev, kbit, options.routerBufferMs)));
+        mustSync(
+          this.exec(
+            ns.router,
+            this.#tbfArgs("add", dev, { kbit, latencyMs: options.routerBufferMs }),
+          ),
+        );
       } else {
         const tc = (...args: string[]) => mustSync(this.exec(ns.router, ["tc", ...args]));
         tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
