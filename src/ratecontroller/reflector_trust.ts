@@ -17,6 +17,14 @@ export const TRUST_DEFAULTS = {
   lone: 0.1,
   /** …and this many times the median share of the fresh reflectors. */
   relative: 3,
+  /**
+   * A reflector is judged only once this many of its samples were (about the share's window):
+   * in the first seconds a few lone samples in a row would otherwise put a sound reflector over
+   * `lone` while every other share is still 0.
+   */
+  minJudged: 40,
+  /** A reflector without a sample for this long is forgotten (reselections replace peers), s. */
+  forgetS: 60,
 } as const;
 
 /** One reflector's record. */
@@ -25,6 +33,8 @@ interface Record {
   lastAt: number;
   /** Share of its samples that were high and not confirmed (EWMA over samples). */
   share: number;
+  /** How many of its samples were judged (counted up to `minJudged`). */
+  judged: number;
   /** Its high samples not yet judged (receive times, s). */
   pending: number[];
 }
@@ -52,6 +62,11 @@ export class ReflectorTrust {
     return this.#by.get(ip)?.share ?? 0;
   }
 
+  /** How many reflectors are followed (tests: forgotten ones are not). */
+  get followed(): number {
+    return this.#by.size;
+  }
+
   /**
    * Takes in the view's new samples (`high[i]`: sample i is above the trigger), judges those old
    * enough, and removes the reflectors not trusted from `view` in place.
@@ -63,7 +78,7 @@ export class ReflectorTrust {
       const ip = view.ip[i];
       let r = this.#by.get(ip);
       if (r === undefined) {
-        r = { lastAt: -Infinity, share: 0, pending: [] };
+        r = { lastAt: -Infinity, share: 0, judged: 0, pending: [] };
         this.#by.set(ip, r);
       }
       if (view.at[i] === r.lastAt) continue;
@@ -71,19 +86,25 @@ export class ReflectorTrust {
       if (o.high[i]) {
         r.pending.push(view.at[i]);
         this.#highs.push({ ip, at: view.at[i] });
-      } else r.share += p.weight * (0 - r.share);
+      } else this.#judge(r, false);
     }
     const judgeBefore = o.now - p.confirmS;
     for (const [ip, r] of this.#by) {
       while (r.pending.length > 0 && r.pending[0] <= judgeBefore) {
-        const lone = !this.#confirmed(ip, r.pending.shift()!);
-        r.share += p.weight * ((lone ? 1 : 0) - r.share);
+        this.#judge(r, !this.#confirmed(ip, r.pending.shift()!));
       }
+      if (r.pending.length === 0 && r.lastAt < o.now - p.forgetS) this.#by.delete(ip);
     }
     let k = 0;
     while (k < this.#highs.length && this.#highs[k].at < judgeBefore - p.confirmS) k++;
     if (k > 0) this.#highs.splice(0, k);
     this.#drop(view);
+  }
+
+  /** One more judged sample of `r`: lone (high, unconfirmed) or not. */
+  #judge(r: Record, lone: boolean): void {
+    r.share += this.#p.weight * ((lone ? 1 : 0) - r.share);
+    if (r.judged < this.#p.minJudged) r.judged++;
   }
 
   /** Half of the other fresh reflectors (at least one) had a high sample within `confirmS`. */
@@ -96,10 +117,20 @@ export class ReflectorTrust {
     return seen.size >= need;
   }
 
+  /** A reflector's share when it may be judged (enough samples), else 0. */
+  #judgedShare(ip: string): number {
+    const r = this.#by.get(ip);
+    return r !== undefined && r.judged >= this.#p.minJudged ? r.share : 0;
+  }
+
   #drop(view: SampleView): void {
     const n = view.ip.length;
     if (n < 3) return;
-    const shares = view.ip.map((ip) => this.share(ip));
+    // Nearly always nobody is over `lone`: decide that without building arrays.
+    let any = false;
+    for (let i = 0; i < n && !any; i++) any = this.#judgedShare(view.ip[i]) > this.#p.lone;
+    if (!any) return;
+    const shares = view.ip.map((ip) => this.#judgedShare(ip));
     const sorted = [...shares].sort((a, b) => a - b);
     const med = sorted[Math.floor(n / 2)];
     const limit = Math.max(this.#p.lone, this.#p.relative * med);

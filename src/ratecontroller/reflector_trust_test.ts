@@ -62,3 +62,31 @@ Deno.test("reflector trust: two lone reflectors go; three of five lone, none", (
   const three = drive(new ReflectorTrust(), 60, (ip, k) => (k % 6 === slot[ip] ? 20 : 1));
   assertEquals(three, IPS);
 });
+
+Deno.test("reflector trust: a few lone samples at the start do not drop a reflector", () => {
+  // "a" is high on its own for its first six samples (3 s), then quiet: its share passes `lone`
+  // while every other share is 0, but six samples are too few to judge it on.
+  const left = drive(new ReflectorTrust(), 3.5, (ip, k) => (ip === "a" && k < 6 ? 20 : 1));
+  assertEquals(left, IPS);
+});
+
+Deno.test("reflector trust: a reflector not heard from for forgetS is forgotten", () => {
+  const trust = new ReflectorTrust();
+  const view = (ips: string[], now: number): SampleView => ({
+    dl: ips.map(() => 1),
+    ul: ips.map(() => 1),
+    at: ips.map(() => now),
+    ip: [...ips],
+    rttOnly: true,
+  });
+  for (let now = 0; now < 1; now += 0.1) {
+    trust.filter(view(["a", "b", "c"], now), { now, high: [false, false, false] });
+  }
+  assertEquals(trust.followed, 3);
+  // A reselection replaced "a" with "d": after a minute "a" is no longer followed.
+  for (let now = 1; now < 62; now += 0.1) {
+    trust.filter(view(["b", "c", "d"], now), { now, high: [false, false, false] });
+  }
+  assertEquals(trust.followed, 3);
+  assertEquals(trust.share("a"), 0);
+});
