@@ -26,6 +26,10 @@
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --scale 0.05   # lte at 1.5/0.4 Mbit/s
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --scale 50 --flows 16  # 16 flows a direction
  *   deno run -P=dev scripts/sim_seeds.ts --reflector-faults late:2   # faulty reflectors, + cuts
+ *   deno run -P=dev scripts/sim_seeds.ts --counter-scale 0.96        # the download counter reads low
+ *   deno run -P=dev scripts/sim_seeds.ts --up-counter-scale 0.96     # the upload counter reads low
+ *   deno run -P=dev scripts/sim_seeds.ts --counter-lag-ms 10         # per-decision counter scatter
+ *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --down-shaper-on-lan  # as the e2e testbed
  *
  * With `--reflector-faults LIST` (as `simulate`'s) or `--cuts`, each line ends with the mean per
  * run of the cuts under load (both directions) and of those with no queue on our link
@@ -79,6 +83,14 @@ interface Options {
   cuts: boolean;
   /** TCP flows per direction of a bulk load (`simulate --flows`; the engine's default 4). */
   flows?: number;
+  /** The share of the download shaper's bytes its counter reports (`--counter-scale F`). */
+  downCounterScale?: number;
+  /** The same for the upload (`--up-counter-scale F`). */
+  upCounterScale?: number;
+  /** Each counter read lags by up to this many ms of the rate (`--counter-lag-ms MS`). */
+  counterLagMs?: number;
+  /** The download shaper sits on the LAN side: the probes skip its queue (`simulate`'s flag). */
+  downShaperOnLan: boolean;
 }
 
 /**
@@ -86,7 +98,10 @@ interface Options {
  * `--loss-in-step`, `--no-ack-path` (`--ack-path`, the default), `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
  * `--min-percent N` (both minimum rates, % of base), `--scale F` (each trace's capacity and
  * nominal × F: docs/controllers.md, "Across link rates"), `--flows N` (bulk TCP flows per
- * direction), `--reflector-faults LIST` and `--cuts`.
+ * direction), `--reflector-faults LIST`, `--cuts`, and `--counter-scale F` / `--up-counter-scale F`
+ * (the download / upload counter reports F of the shaper's bytes: docs/controllers.md, "v62") and
+ * `--counter-lag-ms MS` (each counter read lags by a random 0 to MS ms of the rate) and
+ * `--down-shaper-on-lan` (the probes skip the download shaper's queue, as in the e2e testbed).
  */
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -103,6 +118,7 @@ function parseArgs(args: readonly string[]): Options {
     perSeed: false,
     faults: [],
     cuts: false,
+    downShaperOnLan: false,
   };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--controller") options.controller = args[++i];
@@ -127,7 +143,16 @@ function parseArgs(args: readonly string[]): Options {
       options.cuts = true;
     } else if (args[i] === "--cuts") options.cuts = true;
     else if (args[i] === "--flows") options.flows = parseFlows(args[++i]);
-    else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
+    else if (args[i] === "--counter-scale") {
+      options.downCounterScale = parseCounterScale("--counter-scale", args[++i]);
+    } else if (args[i] === "--up-counter-scale") {
+      options.upCounterScale = parseCounterScale("--up-counter-scale", args[++i]);
+    } else if (args[i] === "--down-shaper-on-lan") options.downShaperOnLan = true;
+    else if (args[i] === "--counter-lag-ms") {
+      const ms = Number(args[++i]);
+      if (!(ms >= 0 && ms < 1000)) throw new Error("sim_seeds: --counter-lag-ms: want 0 to 1000");
+      options.counterLagMs = ms;
+    } else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
 }
@@ -151,6 +176,15 @@ function parseScale(text: string | undefined): number {
   const f = Number(text);
   if (!(f > 0) || !Number.isFinite(f)) {
     throw new Error(`sim_seeds: --scale "${text ?? ""}": want a number above 0 (e.g. 0.05 or 25)`);
+  }
+  return f;
+}
+
+/** `--counter-scale`, `--up-counter-scale`: a factor above 0, at most 1 (as `simulate`'s). */
+function parseCounterScale(flag: string, text: string | undefined): number {
+  const f = Number(text);
+  if (!(f > 0 && f <= 1)) {
+    throw new Error(`sim_seeds: ${flag} "${text ?? ""}": want a number above 0, at most 1`);
   }
   return f;
 }
@@ -243,6 +277,10 @@ async function figures(
       tbfBucket: !o.noTbfBucket,
       reflectorFaults: o.faults,
       flows: o.flows,
+      downCounterScale: o.downCounterScale,
+      upCounterScale: o.upCounterScale,
+      counterLagMs: o.counterLagMs,
+      downShaperOnLan: o.downShaperOnLan,
     },
     settings: (trace) => {
       const overrides: Partial<TableSettings> = {
@@ -315,6 +353,12 @@ console.log(
       ? `, reflector faults ${formatReflectorFaults(options.faults)}`
       : "") +
     (options.flows !== undefined ? `, ${options.flows} flows a direction` : "") +
+    (options.downCounterScale !== undefined
+      ? `, download counter × ${options.downCounterScale}`
+      : "") +
+    (options.upCounterScale !== undefined ? `, upload counter × ${options.upCounterScale}` : "") +
+    (options.counterLagMs !== undefined ? `, counter reads lag 0–${options.counterLagMs} ms` : "") +
+    (options.downShaperOnLan ? ", download shaper on the LAN side" : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );
 for (const load of options.loads) {

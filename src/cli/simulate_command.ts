@@ -114,6 +114,19 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
       "the download counter reports this share of the shaper's bytes (0-1; the e2e testbed's GSO packets at 150 Mbit/s: 0.962)",
   },
   {
+    long: "up-counter-scale",
+    value: "f",
+    default: "1",
+    help: "the upload counter reports this share of the shaper's bytes (0-1)",
+  },
+  {
+    long: "counter-lag-ms",
+    value: "ms",
+    default: "0",
+    help:
+      "each counter read lags by a random 0 to MS ms of the shaper's rate (per-decision scatter)",
+  },
+  {
     long: "buffer-ms",
     value: "ms",
     default: "250",
@@ -210,6 +223,14 @@ function positive(name: string, text: string, integer: boolean): number {
   return v;
 }
 
+function nonNegative(name: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < 0) {
+    throw new UsageError(`--${name}: expected a number of at least 0, got "${text}"`);
+  }
+  return v;
+}
+
 class UsageError extends Error {}
 
 /** The link and load options given to the engine. */
@@ -267,9 +288,13 @@ export async function simulateAction(
       ackPath: !args.flag("no-ack-path"),
       tbfBucket: !args.flag("no-tbf-bucket"),
       downCounterScale: positive("counter-scale", text("counter-scale"), false),
+      upCounterScale: positive("up-counter-scale", text("up-counter-scale"), false),
+      counterLagMs: nonNegative("counter-lag-ms", text("counter-lag-ms")),
     };
-    if (engine.downCounterScale > 1) {
-      throw new UsageError(`--counter-scale: expected at most 1, got "${text("counter-scale")}"`);
+    for (const flag of ["counter-scale", "up-counter-scale"]) {
+      if (Number(text(flag)) > 1) {
+        throw new UsageError(`--${flag}: expected at most 1, got "${text(flag)}"`);
+      }
     }
     if (args.flag("ack-path") && args.flag("no-ack-path")) {
       throw new UsageError("--ack-path and --no-ack-path: give one of them");

@@ -152,7 +152,7 @@ Deno.test("simulate exits like the daemon for a broken or unknown Lua ratecontro
 
 Deno.test("simulate: the testbed-like link and load flags change the run; a bad --tcp is a usage error", async () => {
   const p95 = async (extra: string[]) => {
-    const r = await run(["--duration", "20", "--json", "--load", "download", ...extra]);
+    const r = await run(["--duration", "60", "--json", "--load", "download", ...extra]);
     assertEquals(r.code, ExitCode.OK, r.err);
     const [ewma] = JSON.parse(r.out);
     assertEquals(ewma.up.p95DelayMs, null); // `download` leaves the upload idle
@@ -187,6 +187,12 @@ Deno.test("simulate --counter-scale: the controller sees less of the download; a
   // A counter reading half the delivery looks like a half-loaded link: the rate stays lower.
   const half = await util(["--counter-scale", "0.5"]);
   assert(half < full, `${half} vs ${full}`);
+  // capacity learns the counter's ratio to a full shaper's rate (v62): a counter reading 95 %
+  // costs it under half a point (without the ratio, 94.58 -> 91.92 %).
+  const cap = (f: string) =>
+    util(["--rate-controller", "capacity", "--trace", "cable-evening", "--counter-scale", f]);
+  const capFull = await cap("1"), capLow = await cap("0.95");
+  assert(capLow > capFull - 0.5, `${capLow} vs ${capFull}`);
   const bad = await run(["--duration", "5", "--counter-scale", "1.5"]);
   assertEquals(bad.code, ExitCode.USAGE);
   assert(bad.err.includes("--counter-scale"), bad.err);

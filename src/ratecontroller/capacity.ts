@@ -43,6 +43,7 @@ import { farUnit, probeUnit } from "./probe_unit.ts";
 import { StartProbe, type StartProbeParams } from "./start_probe.ts";
 import { holderClimbs, WaitClimb, type WaitClimbParams } from "./wait_climb.ts";
 import { LoadStart, type LoadStartParams } from "./load_start.ts";
+import { CounterRatio } from "./counter_ratio.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -239,6 +240,11 @@ export interface CapacityParams {
    * gate").
    */
   minStep: number;
+  /**
+   * Each direction's counter reading is divided by its learned ratio to the rate (v62,
+   * counter_ratio.ts): a counter that reads low while the shaper is full.
+   */
+  counterRatio: boolean;
 }
 
 /** The measured defaults (docs/controllers.md). */
@@ -291,6 +297,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   discoverPerS: { dl: 0.4, ul: 0.25 },
   ownFifoFraction: 0.75,
   minStep: 0.01,
+  counterRatio: true,
 };
 
 /** Shortest and longest decision period, s. */
@@ -462,6 +469,8 @@ export class CapacityController implements Ratecontroller {
   readonly #clock: Clock;
   readonly #freshS: number;
   readonly #trust = new ReflectorTrust();
+  /** Each direction's counter against its rate (v62, counter_ratio.ts). */
+  readonly #counter = { dl: new CounterRatio(), ul: new CounterRatio() };
   /**
    * The download shaper is a FIFO (tbf, htb without an fq leaf) whose delay is not discounted:
    * the download-behind-the-bottleneck rules (capacity_upstream.ts) apply.
@@ -580,7 +589,7 @@ export class CapacityController implements Ratecontroller {
   decide(input: TickInput): RateDecision {
     // Read once: each `this.#field` is a keyed load for the interpreter (docs/footprint.md, "v57").
     const p = this.#p, dl = this.#dl, ul = this.#ul;
-    const r = input.readings;
+    const r = p.counterRatio ? this.#corrected(input.readings) : input.readings;
     // Monotonic time, the clock the sample receive times are on.
     const now = this.#clock.monotonicS();
     const view = readSamples(this.#owd, now, this.#freshS);
@@ -620,6 +629,7 @@ export class CapacityController implements Ratecontroller {
     this.#ulCeilingOn = view.rttOnly && dlLoad >= p.lightLoad;
     // RTT only: this decision's RTT shows no queue (a waiting direction may climb, v51).
     const clear = view.rttOnly && rttClear(view, input, p.clearFraction);
+    if (p.counterRatio) this.#learnCounters(input, view);
     if (view.rttOnly) {
       if (clear) this.#noteClear(r);
       // No fresh sample is no evidence that the RTT is clear.
@@ -838,6 +848,32 @@ export class CapacityController implements Ratecontroller {
       this.#sparedS = x.now;
     }
     return x.now - this.#sparedFromS < p.proberFirstHoldS;
+  }
+
+  /** The readings with each counter divided by its learned ratio to the rate (v62). */
+  #corrected(raw: TickInput["readings"]): TickInput["readings"] {
+    const dl = this.#counter.dl.ratio, ul = this.#counter.ul.ratio;
+    if (dl === 1 && ul === 1) return raw;
+    return {
+      ...raw,
+      down_utilisation: raw.down_utilisation / dl,
+      up_utilisation: raw.up_utilisation / ul,
+    };
+  }
+
+  /** Feeds each counter's learner this decision's raw reading and whether it saw a queue (v62). */
+  #learnCounters(input: TickInput, view: SampleView): void {
+    const raw = input.readings, f = this.#p.clearFraction;
+    this.#counter.dl.observe({
+      thr: raw.down_utilisation,
+      rate: raw.cur_dl_rate,
+      clear: dirClear(view, "dl", input.dl_max_delta_owd * f),
+    });
+    this.#counter.ul.observe({
+      thr: raw.up_utilisation,
+      rate: raw.cur_ul_rate,
+      clear: dirClear(view, "ul", input.ul_max_delta_owd * f),
+    });
   }
 
   /**
@@ -1359,6 +1395,19 @@ function highSamples(view: SampleView, input: TickInput, p: Readonly<CapacityPar
 function rttClear(view: SampleView, input: TickInput, clearFraction: number): boolean {
   const clear = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * clearFraction;
   for (let i = 0; i < view.dl.length; i++) if (view.dl[i] + view.ul[i] > clear) return false;
+  return true;
+}
+
+/**
+ * Whether a direction's fresh samples show no queue: each under `below` ms (RTT only: each whole
+ * RTT); false without a fresh sample.
+ */
+function dirClear(view: SampleView, dir: "dl" | "ul", below: number): boolean {
+  if (view.dl.length === 0) return false;
+  const d = view[dir];
+  for (let i = 0; i < d.length; i++) {
+    if ((view.rttOnly ? view.dl[i] + view.ul[i] : d[i]) > below) return false;
+  }
   return true;
 }
 

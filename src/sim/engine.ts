@@ -159,6 +159,19 @@ export interface RunOptions {
    */
   downCounterScale?: number;
   /**
+   * The same for the upload shaper's interface (default 1): a counter that misses per-packet
+   * overhead the shaper accounts (CAKE's overhead compensation) reads low the same way
+   * (docs/controllers.md, "v62").
+   */
+  upCounterScale?: number;
+  /**
+   * Each read of either counter lags the bytes by a uniform random 0 to this many ms of the
+   * shaper's rate (default 0: exact). Per-decision delivery then scatters with a standard
+   * deviation of `lag / √6` of the decision's length, as the e2e testbed's did (sd 2–5 % of the
+   * rate at 0.1 s: docs/controllers.md, "v62"); the long-run count stays exact.
+   */
+  counterLagMs?: number;
+  /**
    * Called every step with the added delay (ms) a sparse packet would see in each direction
    * (what an independent probe measures; for comparisons with the e2e testbed).
    */
@@ -269,6 +282,22 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   );
   const pool = field.reflectors.map((r) => r.ip);
 
+  const lagS = (options.counterLagMs ?? 0) / 1000;
+  // Its own stream, drawn from only with a lag: the other streams stay as without one.
+  const lagRandom = lagS > 0 ? seededRandom(options.seed ^ 0xc0de) : undefined;
+  const counter = (link: { counterBytes: number; shaperKbit: number }, scale: number) => {
+    let last = 0;
+    return (): number => {
+      const lag = lagRandom === undefined || !Number.isFinite(link.shaperKbit)
+        ? 0
+        : lagRandom() * lagS * link.shaperKbit * 125;
+      // A counter never runs backwards.
+      last = Math.max(last, (link.counterBytes - lag) * scale);
+      return last;
+    };
+  };
+  const dlCounter = counter(down, options.downCounterScale ?? 1);
+  const ulCounter = counter(up, options.upCounterScale ?? 1);
   let pipeline: SimPipeline | undefined;
   let label: string;
   switch (options.scenario) {
@@ -280,8 +309,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         random: ctlRandom,
         pool,
         counters: {
-          dlBytes: () => down.counterBytes * (options.downCounterScale ?? 1),
-          ulBytes: () => up.counterBytes,
+          dlBytes: dlCounter,
+          ulBytes: ulCounter,
         },
         setDlRate: (kbit) => (down.shaperKbit = kbit),
         setUlRate: (kbit) => (up.shaperKbit = kbit),

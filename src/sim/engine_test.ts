@@ -275,3 +275,50 @@ Deno.test("ACK path: the download's ACKs queued in an upload dip return when the
   assert(dip < 5_000, `download ${dip} kbit/s in the dip`);
   assert(after > 3 * dip, `download ${after} kbit/s at 12.1–12.3 s, ${dip} in the dip`);
 });
+
+Deno.test("counter scale and lag: the upload counter reads its share; a lag scatters each read, never the count", async () => {
+  const trace = flatTrace(10_000, 5_000);
+  const run = async (o: { upCounterScale?: number; counterLagMs?: number }) => {
+    const reads: { t: number; dl: number; ul: number }[] = [];
+    let now = 0;
+    await runScenario({
+      scenario: "controller",
+      settings: settingsFor(9_000, 4_500),
+      trace,
+      load: loadPlan("saturate", { durationS: 20, seed: 1, nominal: trace.nominal }),
+      durationS: 20,
+      seed: 1,
+      ...o,
+      onStep: (t) => (now = t),
+      // Holds both shapers at 90 % of capacity and reads the counters every tick.
+      pipeline: (hooks) => {
+        hooks.setDlRate(9_000);
+        hooks.setUlRate(4_500);
+        return {
+          name: "counter reader",
+          peers: () => ["192.0.2.1"],
+          onReply: () => {},
+          tick: () => {
+            reads.push({ t: now, dl: hooks.counters.dlBytes(), ul: hooks.counters.ulBytes() });
+          },
+        };
+      },
+    });
+    return reads;
+  };
+  const exact = await run({}),
+    scaled = await run({ upCounterScale: 0.9 }),
+    lagged = await run({ counterLagMs: 10 });
+  const last = exact.length - 1;
+  assertEquals(scaled[last].dl, exact[last].dl);
+  assert(Math.abs(scaled[last].ul / exact[last].ul - 0.9) < 1e-9);
+  // The lag is at most 10 ms of the rate behind; the reads stay monotonic.
+  const lagBytes = 0.01 * 9_000 * 125;
+  assert(exact[last].dl - lagged[last].dl <= lagBytes + 1, `${exact[last].dl - lagged[last].dl}`);
+  let behind = 0;
+  for (let i = 1; i < lagged.length; i++) {
+    assert(lagged[i].dl >= lagged[i - 1].dl && lagged[i].ul >= lagged[i - 1].ul);
+    if (lagged[i].dl < exact[i].dl) behind++;
+  }
+  assert(behind > lagged.length / 2, `${behind} of ${lagged.length} reads behind`);
+});

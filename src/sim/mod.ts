@@ -54,6 +54,8 @@ export interface SimulateOptions {
     | "ackPath"
     | "tbfBucket"
     | "downCounterScale"
+    | "upCounterScale"
+    | "counterLagMs"
     | "onStep"
   >;
   /** Progress: run index, run count, fraction of that run. */
