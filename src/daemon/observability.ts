@@ -96,7 +96,7 @@ export async function startObservability(
 
 /** The telemetry of a daemon: reads reflector state, pinger starts, plugin health and RSS. */
 export function daemonTelemetry(
-  settings: Pick<Settings, "tick_interval">,
+  settings: Pick<Settings, "tick_interval" | "peer_reselection_time">,
   inputs: ObservabilityInputs,
 ): Telemetry {
   const m = inputs.measurement;
@@ -107,5 +107,6 @@ export function daemonTelemetry(
     rssBytes: () => Deno.memoryUsage().rss,
     monotonicS: () => systemClock.monotonicS(),
     tickIntervalS: settings.tick_interval,
+    reselectionS: settings.peer_reselection_time * 60,
   });
 }

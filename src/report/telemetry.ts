@@ -4,6 +4,7 @@
  * read-only views of other stages (reflector state, pinger, plugins) asked at read time. Pure
  * bookkeeping: no I/O, no timers; one tick costs a few array writes (docs/observability.md).
  */
+import { defaultValue } from "../config/defaults.ts";
 import type { ControlObserver, OwdState, TickEvent } from "../control/ports.ts";
 
 /** Upper bounds (s) of the tick-duration histogram buckets. */
@@ -16,12 +17,13 @@ export const HISTORY_S = 600;
 const LOSS_WINDOW_S = 10;
 
 /**
- * A reflector that is no longer a peer is listed while its last reply is at most this old, s (15
- * minutes, the default reselection period: the candidates of the last cycle). The baselines keep
- * every reflector ever probed, which after an hour is most of the pool (~300 of the embedded list)
- * and made each scrape ~140 kB (docs/footprint.md, "Long runs").
+ * A reflector that is no longer a peer is listed while its last reply is at most one reselection
+ * period old (the candidates of the last cycle), s: `peer_reselection_time`'s default unless the
+ * sources give the setting in force. The baselines keep every reflector ever probed, which after
+ * an hour is most of the pool (~300 of the embedded list) and made each scrape ~140 kB
+ * (docs/footprint.md, "Long runs").
  */
-export const EARLIER_REFLECTORS_S = 900;
+export const EARLIER_REFLECTORS_S = Number(defaultValue("peer_reselection_time")) * 60;
 
 /** Views of other stages, read when figures are requested (not per tick). */
 export interface TelemetrySources {
@@ -37,6 +39,8 @@ export interface TelemetrySources {
   monotonicS?: () => number;
   /** Ping period per reflector, s (for the expected reply count). */
   tickIntervalS?: number;
+  /** The reselection period in force, s (default `EARLIER_REFLECTORS_S`). */
+  reselectionS?: number;
 }
 
 /** One direction's latest values. */
@@ -315,7 +319,9 @@ export class Telemetry implements ControlObserver {
     const now = this.#src.monotonicS?.();
     const tick = this.#src.tickIntervalS;
     const active = new Set(owd.peers);
-    const heardSince = now === undefined ? -Infinity : now - EARLIER_REFLECTORS_S;
+    const heardSince = now === undefined
+      ? -Infinity
+      : now - (this.#src.reselectionS ?? EARLIER_REFLECTORS_S);
     const earlier: string[] = [];
     for (const [ip, b] of owd.baseline) {
       if (!active.has(ip) && b.last_receive_time_s >= heardSince) earlier.push(ip);
