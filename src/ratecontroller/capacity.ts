@@ -1130,18 +1130,19 @@ export class CapacityController implements Ratecontroller {
       // earlier loads left, and the other direction's queue says nothing of this one's (v53).
       const keep = x.byLoad && d.start.within(now) &&
         cur < d.start.params.keepUnder * Math.max(d.cap, d.recall);
+      // The rate had risen past the last cut's (no collapse since): the cut may find the level lower.
+      const rose = cur > d.lastCutRate * 1.02 && !d.capped;
       if (now - d.lastCutS > p.recallS) d.recall = Math.max(d.cap, estimate);
       else if (starved || x.bystander || keep) d.recall = Math.max(d.recall, d.cap);
       // A collapse (a cut held back by the half-rate limit) is a new dip, not a finding that
       // the level is lower: it keeps the memory (v19, docs/controllers.md); so does any cut soon
       // after a deep dip below the minimum rate (v32, deep_dip.ts).
-      else if (cur > d.lastCutRate * 1.02 && !d.capped && !d.dip.keepsMemory(now)) {
+      else if (rose && !d.dip.keepsMemory(now)) {
         d.recall = estimate;
       }
       // A return's overshoot that our own backlog fed (v59, fed_overshoot.ts): the download.
       d.fed?.cut(now, {
-        rose: cur > d.lastCutRate * 1.02 && !d.capped && now - d.lastCutS <= p.recallS &&
-          cur > d.cutCap * p.margin,
+        rose: rose && now - d.lastCutS <= p.recallS && cur > d.cutCap * p.margin,
         from: d.cutCap,
         sinceLastS: now - d.lastCutS,
         queueMs: queueS * 1000,
