@@ -35,6 +35,7 @@
  * run of the cuts under load (both directions) and of those with no queue on our link
  * (src/sim/cut_audit.ts; docs/simulator.md, "Faulty reflectors").
  */
+import { counterScale, nonNegative } from "../src/cli/simulate_command.ts";
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { SETTINGS_TABLE, type TableSettings } from "../src/config/settings_table.ts";
 import { convertValue } from "../src/config/resolve.ts";
@@ -144,14 +145,12 @@ function parseArgs(args: readonly string[]): Options {
     } else if (args[i] === "--cuts") options.cuts = true;
     else if (args[i] === "--flows") options.flows = parseFlows(args[++i]);
     else if (args[i] === "--counter-scale") {
-      options.downCounterScale = parseCounterScale("--counter-scale", args[++i]);
+      options.downCounterScale = counterScale("counter-scale", args[++i] ?? "");
     } else if (args[i] === "--up-counter-scale") {
-      options.upCounterScale = parseCounterScale("--up-counter-scale", args[++i]);
+      options.upCounterScale = counterScale("up-counter-scale", args[++i] ?? "");
     } else if (args[i] === "--down-shaper-on-lan") options.downShaperOnLan = true;
     else if (args[i] === "--counter-lag-ms") {
-      const ms = Number(args[++i]);
-      if (!(ms >= 0 && ms < 1000)) throw new Error("sim_seeds: --counter-lag-ms: want 0 to 1000");
-      options.counterLagMs = ms;
+      options.counterLagMs = nonNegative("counter-lag-ms", args[++i] ?? "");
     } else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
@@ -176,15 +175,6 @@ function parseScale(text: string | undefined): number {
   const f = Number(text);
   if (!(f > 0) || !Number.isFinite(f)) {
     throw new Error(`sim_seeds: --scale "${text ?? ""}": want a number above 0 (e.g. 0.05 or 25)`);
-  }
-  return f;
-}
-
-/** `--counter-scale`, `--up-counter-scale`: a factor above 0, at most 1 (as `simulate`'s). */
-function parseCounterScale(flag: string, text: string | undefined): number {
-  const f = Number(text);
-  if (!(f > 0 && f <= 1)) {
-    throw new Error(`sim_seeds: ${flag} "${text ?? ""}": want a number above 0, at most 1`);
   }
   return f;
 }

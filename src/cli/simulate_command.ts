@@ -223,7 +223,18 @@ function positive(name: string, text: string, integer: boolean): number {
   return v;
 }
 
-function nonNegative(name: string, text: string): number {
+/**
+ * `--counter-scale`, `--up-counter-scale`: the share of the shaper's bytes a counter reports, above
+ * 0 and at most 1 (also `scripts/sim_seeds.ts`).
+ */
+export function counterScale(name: string, text: string): number {
+  const v = positive(name, text, false);
+  if (v > 1) throw new UsageError(`--${name}: expected at most 1, got "${text}"`);
+  return v;
+}
+
+/** `--counter-lag-ms` and other amounts of at least 0 (also `scripts/sim_seeds.ts`). */
+export function nonNegative(name: string, text: string): number {
   const v = Number(text);
   if (!Number.isFinite(v) || v < 0) {
     throw new UsageError(`--${name}: expected a number of at least 0, got "${text}"`);
@@ -287,15 +298,10 @@ export async function simulateAction(
       lossAfterRtt: !args.flag("loss-in-step"),
       ackPath: !args.flag("no-ack-path"),
       tbfBucket: !args.flag("no-tbf-bucket"),
-      downCounterScale: positive("counter-scale", text("counter-scale"), false),
-      upCounterScale: positive("up-counter-scale", text("up-counter-scale"), false),
+      downCounterScale: counterScale("counter-scale", text("counter-scale")),
+      upCounterScale: counterScale("up-counter-scale", text("up-counter-scale")),
       counterLagMs: nonNegative("counter-lag-ms", text("counter-lag-ms")),
     };
-    for (const flag of ["counter-scale", "up-counter-scale"]) {
-      if (Number(text(flag)) > 1) {
-        throw new UsageError(`--${flag}: expected at most 1, got "${text(flag)}"`);
-      }
-    }
     if (args.flag("ack-path") && args.flag("no-ack-path")) {
       throw new UsageError("--ack-path and --no-ack-path: give one of them");
     }
