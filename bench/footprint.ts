@@ -73,17 +73,11 @@ import {
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 import { bundleProgram } from "../src/release/bundle.ts";
 import { median } from "../src/util/stats.ts";
+import { argValue } from "./_args.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 /** The daemon's runtime dir in the release permission set (it may read and write there). */
 const RUNTIME_DIR = "/tmp/sqm-autorate";
-
-function argValue(name: string): string | undefined {
-  const a = Deno.args.find((x) => x.startsWith(`${name}=`));
-  if (a !== undefined) return a.slice(name.length + 1);
-  const i = Deno.args.indexOf(name);
-  return i >= 0 ? Deno.args[i + 1] : undefined;
-}
 
 const PHASE_S = Number(argValue("--seconds") ?? 30);
 /**

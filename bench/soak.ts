@@ -25,7 +25,8 @@ import { DAY_HOURS, loadPlan, ScheduleCursor } from "../src/sim/load.ts";
 import { SIM_DT_S } from "../src/sim/engine.ts";
 import { SERIES_STEP_S } from "../src/sim/metrics.ts";
 import { daemonPipeline } from "../src/sim/pipeline.ts";
-import { median, percentileOfSorted } from "../src/util/stats.ts";
+import { mean, median, percentileOfSorted } from "../src/util/stats.ts";
+import { argValue } from "./_args.ts";
 
 const SEED = 1;
 /** The shape `step` and `cable-evening` repeat (the benchmark's run length). */
@@ -48,15 +49,10 @@ interface HourRow {
   heapBytes: number;
 }
 
-function option(name: string): string | undefined {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : undefined;
-}
-
-const hours = Number(option("hours") ?? "24");
+const hours = Number(argValue("--hours") ?? "24");
 if (!(Number.isInteger(hours) && hours > 0)) throw new Error(`--hours: want an integer > 0`);
-const traces = (option("trace")?.split(",") ?? [...BUILTIN_TRACES]) as BuiltinTraceName[];
-const controllers = option("controller")?.split(",") ?? ["capacity", "ewma"];
+const traces = (argValue("--trace")?.split(",") ?? [...BUILTIN_TRACES]) as BuiltinTraceName[];
+const controllers = argValue("--controller")?.split(",") ?? ["capacity", "ewma"];
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) console.log("no --expose-gc: heap figures are NaN");
 
@@ -143,7 +139,7 @@ async function soak(ctl: string, name: BuiltinTraceName): Promise<HourRow[]> {
       }
       if (cap > 0) utils.push((100 * got) / cap);
     }
-    row.utilPct = utils.length > 0 ? utils.reduce((a, b) => a + b, 0) / utils.length : null;
+    row.utilPct = utils.length > 0 ? mean(utils) : null;
     row.dlPct = (100 * run.series.down.shaper[to - 1]) / base.down;
     row.ulPct = (100 * run.series.up.shaper[to - 1]) / base.up;
   }
@@ -160,7 +156,7 @@ function loadOf(hour: number): string {
 function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
   if (n < 2) return NaN;
-  const mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
+  const mx = mean(xs), my = mean(ys);
   let num = 0, den = 0;
   for (let i = 0; i < n; i++) {
     num += (xs[i] - mx) * (ys[i] - my);
