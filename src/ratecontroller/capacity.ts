@@ -628,7 +628,12 @@ export class CapacityController implements Ratecontroller {
     const holder = this.#holder();
     this.#ulCeilingOn = view.rttOnly && dlLoad >= p.lightLoad;
     // RTT only: this decision's RTT shows no queue (a waiting direction may climb, v51).
-    const clear = view.rttOnly && rttClear(view, input, p.clearFraction);
+    // (A view with RTT only is never empty: readSamples, and the trust rule keeps a majority.)
+    const clear = view.rttOnly && dirClear(
+      view,
+      "dl",
+      Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * p.clearFraction,
+    );
     if (p.counterRatio) this.#learnCounters(input, view);
     if (view.rttOnly) {
       if (clear) this.#noteClear(r);
@@ -1391,12 +1396,6 @@ function highSamples(view: SampleView, input: TickInput, p: Readonly<CapacityPar
   return view.dl.map((dl, i) =>
     view.rttOnly ? dl + view.ul[i] > rttT : dl > dlT || view.ul[i] > ulT
   );
-}
-
-function rttClear(view: SampleView, input: TickInput, clearFraction: number): boolean {
-  const clear = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * clearFraction;
-  for (let i = 0; i < view.dl.length; i++) if (view.dl[i] + view.ul[i] > clear) return false;
-  return true;
 }
 
 /**
