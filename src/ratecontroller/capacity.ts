@@ -1178,7 +1178,8 @@ export class CapacityController implements Ratecontroller {
     if (held || queued || now < d.holdUntilS) return cur;
 
     // Still in a slow start that spans decisions at the start: to the target at once (v60).
-    const jump = this.#start.jumps(d, {
+    // (Tested under `highLoad` first: a saturated decision, most of them, builds no input for it.)
+    const jump = load < p.highLoad && this.#start.jumps(d, {
       ramping: x.ramping,
       load,
       lightLoad: p.lightLoad,
