@@ -21,7 +21,11 @@ const scripts = [...Deno.readDirSync(here)]
  * Scripts that need more than the dev permission set: Deno reads /proc only with --allow-all, and
  * the footprint benchmark measures the daemon's CPU and memory there.
  */
-const PERMISSIONS: Record<string, string> = { "footprint.ts": "-A", "remote.ts": "-A" };
+const PERMISSIONS: Record<string, string> = {
+  "footprint.ts": "-A",
+  "remote.ts": "-A",
+  "tc_memory.ts": "-A",
+};
 
 const metrics: string[] = [];
 let failures = 0;

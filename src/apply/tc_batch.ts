@@ -5,7 +5,9 @@
  * stderr; so every change line is followed by a marker line that always fails, and the marker's
  * report, in order on the same stream, says that the change line is done and whether it failed.
  * While the coprocess cannot be started, or after it died or stopped answering (it is restarted
- * with a growing delay), changes run as one spawned `tc` each.
+ * with a growing delay), changes run as one spawned `tc` each. tc keeps about 4 kB per change it
+ * made for as long as it runs (docs/footprint.md, "tc -batch over months"), so a coprocess is
+ * replaced by a fresh one after a number of changes.
  */
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../util/clock.ts";
@@ -35,7 +37,16 @@ export interface TcBatchOptions {
   timeoutMs?: number;
   /** Where coprocess trouble is logged. */
   logger?: Logger;
+  /** Changes one coprocess makes before a fresh one replaces it (default {@linkcode TC_CHANGES_PER_PROCESS}). */
+  changesPerProcess?: number;
 }
+
+/**
+ * Changes per `tc -batch` process: tc 6.1 keeps about 4 kB per `qdisc change` or `class change`
+ * until it exits, so this bounds its growth to about 2 MB; a new tc every 500 changes (every two
+ * minutes or more under load) costs a few ms of CPU.
+ */
+export const TC_CHANGES_PER_PROCESS = 500;
 
 /** The line after each change: an unknown tc object, so tc always reports it as failed. */
 export const TC_SYNC_LINE = "sqma-sync";
@@ -55,6 +66,9 @@ export class TcBatch {
   #line = 0;
   #fallbacks = 0;
   #degraded = false;
+  readonly #changesPerProcess: number;
+  /** The replaced coprocess's exit, awaited by `close()`. */
+  #retiring: Promise<void> = Promise.resolve();
 
   /** Creates the batch; the coprocess starts with the first change. */
   constructor(options: TcBatchOptions = {}) {
@@ -62,6 +76,7 @@ export class TcBatch {
     this.#runner = options.runner ?? defaultCommandRunner;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#logger = options.logger;
+    this.#changesPerProcess = options.changesPerProcess ?? TC_CHANGES_PER_PROCESS;
     this.#supervisor = new CoprocessSupervisor([...this.#command, "-force", "-batch", "-"], {
       spawn: options.spawn,
       clock: options.clock,
@@ -95,6 +110,7 @@ export class TcBatch {
   /** Ends the coprocess (EOF, SIGKILL after the timeout). */
   async close(): Promise<void> {
     await this.#queue;
+    await this.#retiring;
     await this.#supervisor.close(this.#timeoutMs);
   }
 
@@ -110,6 +126,11 @@ export class TcBatch {
     if (this.#degraded) {
       this.#degraded = false;
       this.#logger?.info("tc -batch coprocess running again");
+    }
+    // Two lines per change (the change and its marker).
+    if (this.#line >= 2 * this.#changesPerProcess) {
+      const retired = this.#supervisor.retire(proc, this.#timeoutMs);
+      this.#retiring = Promise.all([this.#retiring, retired]).then(() => {});
     }
     return verdict;
   }

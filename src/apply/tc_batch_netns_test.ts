@@ -64,3 +64,39 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  ...needs("real tc -batch: replaced by a fresh process every changesPerProcess changes", reason),
+  fn: () =>
+    withNetns("sqma-tcrenew", async (ns) => {
+      await addTbfVethPair(ns, "vdl", "vul");
+      let spawns = 0;
+      const spawn: ProcessSpawner = (argv) => {
+        spawns++;
+        return denoSpawner(argv);
+      };
+      let runs = 0;
+      const batch = new TcBatch({
+        command: ["tc", "-n", ns],
+        spawn,
+        runner: (binary, args) => {
+          runs++;
+          return defaultCommandRunner(binary, args);
+        },
+        changesPerProcess: 50,
+      });
+      const settings = { shaper: "tbf" as const, dl_if: "vdl", ul_if: "vul", htb_classid: "1:1" };
+      const pair = createShaperPair(settings, { netns: ns, batch });
+      try {
+        await pair.dl.check();
+        for (let i = 1; i <= 120; i++) {
+          await pair.dl.setRate(10_000 + i * 100);
+          // Every change is in place when its promise resolves, across the replacements too.
+          if (i % 50 <= 1) assertEquals(await pair.dl.readRate!(), 10_000 + i * 100);
+        }
+        assertEquals({ spawns, runs }, { spawns: 3, runs: 0 });
+      } finally {
+        await pair.close?.();
+      }
+    }),
+});

@@ -220,3 +220,19 @@ Deno.test("control loop: zero processes spawned in 100 ticks once the tc coproce
   assert(tc.procs[0].lines.length >= 2 * changes, "every change went down the one coprocess");
   await shapers.close?.();
 });
+
+Deno.test("TcBatch: a fresh coprocess after changesPerProcess changes, not counted as a failure", async () => {
+  const tc = fakeTc();
+  const clock = new VirtualClock(0);
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, clock, changesPerProcess: 3 });
+  const change = (kbit: number) => ["qdisc", "change", "root", "dev", "wan", "tbf", `${kbit}Kbit`];
+  for (let i = 1; i <= 7; i++) assertEquals((await batch.run(change(i))).code, 0);
+  // The clock never moves: a replacement counted as a failure would wait 1 s the second time
+  // and run that change as a spawned tc.
+  assertEquals(tc.runs, []);
+  assertEquals(tc.procs.map((p) => p.lines.filter((l) => l !== "sqma-sync").length), [3, 3, 1]);
+  assertEquals(tc.procs[2].lines[0], "qdisc change root dev wan tbf 7Kbit");
+  // The two replaced processes got EOF; the third runs until close().
+  await batch.close();
+  assertEquals(batch.starts, 3);
+});

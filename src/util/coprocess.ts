@@ -260,6 +260,15 @@ export class CoprocessSupervisor {
     await proc.kill();
   }
 
+  /**
+   * Ends a process that works but should be replaced (EOF, SIGKILL after `timeoutMs`): not a
+   * failure, so the next `acquire()` starts a new one at once.
+   */
+  async retire(proc: LineCoprocess, timeoutMs: number): Promise<void> {
+    if (this.#proc === proc) this.#proc = undefined;
+    await proc.close(timeoutMs);
+  }
+
   /** Stops the process (EOF, then SIGKILL after `timeoutMs`). */
   async close(timeoutMs: number): Promise<void> {
     const proc = this.#proc;
