@@ -24,7 +24,7 @@ const scripts = [...Deno.readDirSync(here)]
 const PERMISSIONS: Record<string, string> = {
   "footprint.ts": "-A",
   "remote.ts": "-A",
-  "tc_memory.ts": "-A",
+  "helper_memory.ts": "-A",
 };
 
 const metrics: string[] = [];

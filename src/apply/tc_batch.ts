@@ -6,7 +6,7 @@
  * report, in order on the same stream, says that the change line is done and whether it failed.
  * While the coprocess cannot be started, or after it died or stopped answering (it is restarted
  * with a growing delay), changes run as one spawned `tc` each. tc keeps about 4 kB per change it
- * made for as long as it runs (docs/footprint.md, "tc -batch over months"), so a coprocess is
+ * made for as long as it runs (docs/footprint.md, "Helpers over months"), so a coprocess is
  * replaced by a fresh one after a number of changes.
  */
 import type { Logger } from "../log/logger.ts";

@@ -77,8 +77,20 @@ export interface ProcessPingerOptions extends BindOptions {
   /** Sleep (backoff, stagger, kill grace). */
   sleep?: Sleep;
   /** Supervisor tuning passed through (tests). */
-  supervisor?: { initialBackoffMs?: number; maxBackoffMs?: number; killGraceMs?: number };
+  supervisor?: {
+    initialBackoffMs?: number;
+    maxBackoffMs?: number;
+    killGraceMs?: number;
+    maxAgeS?: number;
+  };
 }
+
+/**
+ * A pinger process is replaced by a fresh one after this long, s: fping 5.1 in loop mode grows by
+ * about 14 bytes per probe while it runs (docs/footprint.md, "Helpers over months"), which a fixed
+ * reflector list and a link that is never idle would let run for months.
+ */
+export const PINGER_MAX_AGE_S = 3600;
 
 /** Pinger backed by child processes under `ChildSupervisor`s. */
 export class ProcessPinger implements Pinger {
@@ -301,6 +313,9 @@ export class ProcessPinger implements Pinger {
       spawn: o.spawn,
       sleep: o.sleep,
       now: () => o.clock.monotonicS(),
+      // A fresh child restarts its sequence numbers at 0; after an hour the deduper's window of
+      // recent ones holds none of those, so it needs no clearing.
+      maxAgeS: PINGER_MAX_AGE_S,
       ...o.supervisor,
     });
   }

@@ -106,6 +106,11 @@ export interface SupervisorOptions {
   healthyAfterS?: number;
   /** Time between SIGTERM and SIGKILL on stop, ms. Default 1000. */
   killGraceMs?: number;
+  /**
+   * A child that has run this long is replaced by a fresh one, as `restart()` does (no backoff);
+   * for tools whose memory grows while they run. Default: never.
+   */
+  maxAgeS?: number;
 }
 
 /** Restart delays `ChildSupervisor.backoffHistory` keeps (the newest). */
@@ -196,6 +201,23 @@ export class ChildSupervisor {
     await child.status.catch(() => undefined);
   }
 
+  /** Restarts `child` once it has run `maxAgeS`, unless the returned controller aborts first. */
+  #renewWhenAged(child: ChildHandle): AbortController {
+    const aged = new AbortController();
+    const maxAgeS = this.#o.maxAgeS;
+    if (maxAgeS === undefined) return aged;
+    void this.#sleep(maxAgeS * 1000, aged.signal).then(() => {
+      if (aged.signal.aborted || this.#child !== child) return;
+      log.debug("Replacing {name} (pid {pid}) after {s} s", {
+        name: this.#o.name,
+        pid: child.pid,
+        s: maxAgeS,
+      });
+      return this.restart();
+    });
+    return aged;
+  }
+
   async #run(): Promise<void> {
     const initial = this.#o.initialBackoffMs ?? 1000;
     const max = this.#o.maxBackoffMs ?? 30_000;
@@ -234,6 +256,7 @@ export class ChildSupervisor {
           args: args.join(" "),
         });
         this.#o.onSpawn?.(child.pid);
+        const aged = this.#renewWhenAged(child);
         const pumps = Promise.all([
           pumpLines(child.stdout, this.#o.onStdoutLine),
           pumpLines(child.stderr, onErr),
@@ -244,6 +267,7 @@ export class ChildSupervisor {
         } catch (e) {
           status = { code: -1, signal: String(e) };
         }
+        aged.abort();
         await pumps;
         this.#child = undefined;
         this.#o.onExit?.(status);

@@ -193,3 +193,44 @@ Deno.test("a child failing for months of virtual time: the backoff history stays
   assertEquals(sup.backoffHistory.length, BACKOFF_HISTORY_KEEP);
   assert(sup.backoffHistory.every((ms) => ms === 30_000), "the newest delays are kept");
 });
+
+Deno.test("maxAgeS: a child that ran that long is replaced at once; an exited child's timer does nothing", async () => {
+  const children: ReturnType<typeof fakeChild>[] = [];
+  /** The pending age timers, resolved by the test (they also end on their abort signal). */
+  const ageTimers: (() => void)[] = [];
+  const sup = new ChildSupervisor({
+    name: "fake",
+    command: () => ({ cmd: "x", args: [] }),
+    onStdoutLine: () => {},
+    spawn: () => {
+      const c = fakeChild(children.length + 1);
+      children.push(c);
+      return c.handle;
+    },
+    sleep: (ms, signal) => {
+      if (ms !== 3_600_000) return Promise.resolve(); // backoff, kill grace
+      return new Promise<void>((resolve) => {
+        ageTimers.push(resolve);
+        signal?.addEventListener("abort", () => resolve(), { once: true });
+      });
+    },
+    now: () => 0,
+    maxAgeS: 3600,
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  sup.start();
+  await tick();
+  assertEquals(children.length, 1);
+  ageTimers[0](); // an hour has passed
+  for (let i = 0; i < 3; i++) await tick();
+  assertEquals(children.length, 2, "replaced");
+  assertEquals(sup.backoffHistory, [], "a replacement, not a failure: no backoff");
+  children[1].exit({ code: 1, signal: null }); // the second one fails on its own
+  for (let i = 0; i < 3; i++) await tick();
+  assertEquals(children.length, 3);
+  ageTimers[1](); // the failed child's timer (already aborted) must not restart the third
+  for (let i = 0; i < 3; i++) await tick();
+  assertEquals(children.length, 3);
+  assertEquals(sup.backoffHistory, [1000]);
+  await sup.stop();
+});
