@@ -32,8 +32,9 @@
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --down-shaper-on-lan  # as the e2e testbed
  *
  * With `--reflector-faults LIST` (as `simulate`'s) or `--cuts`, each line ends with the mean per
- * run of the cuts under load (both directions) and of those with no queue on our link
- * (src/sim/cut_audit.ts; docs/simulator.md, "Faulty reflectors").
+ * run of the cuts under load (both directions), of those with no queue on our link
+ * (src/sim/cut_audit.ts; docs/simulator.md, "Faulty reflectors") and, per direction, of those on
+ * the other direction's queue (docs/controllers.md, "v64").
  */
 import { counterScale, nonNegative } from "../src/cli/simulate_command.ts";
 import { settingsWithDefaults } from "../src/config/defaults.ts";
@@ -244,6 +245,8 @@ const FIGURES = [
 const CUT_FIGURES = [
   { label: "cuts/run", of: (r: RunResult) => r.cuts.down.all + r.cuts.up.all },
   { label: "no-queue cuts/run", of: (r: RunResult) => r.cuts.down.noQueue + r.cuts.up.noQueue },
+  { label: "other-queue cuts/run dl", of: (r: RunResult) => r.cuts.down.otherQueue },
+  { label: "ul", of: (r: RunResult) => r.cuts.up.otherQueue },
 ] as const;
 
 function max(values: readonly number[]): number {

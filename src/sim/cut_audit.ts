@@ -10,6 +10,11 @@ export const CUT_FRACTION = 0.03;
 export const NO_QUEUE_SHARE = 0.25;
 /** …over this long before the cut, s (the probes that decide a cut were sent within it). */
 export const NO_QUEUE_WINDOW_S = 1;
+/**
+ * The other direction's queue: with a queue on our link, the cut direction's own largest delay over
+ * the same window stayed under this share of the link's largest (docs/controllers.md, "v64").
+ */
+export const OTHER_QUEUE_SHARE = 0.4;
 
 /** Cuts of one direction. */
 export interface CutCount {
@@ -17,25 +22,30 @@ export interface CutCount {
   all: number;
   /** Of those, cuts with no queue on our link over the second before. */
   noQueue: number;
+  /** Of the others, cuts on the other direction's queue (`OTHER_QUEUE_SHARE`). */
+  otherQueue: number;
 }
 
 /** Follows both directions' shaper rates and the link's added delay, one step at a time. */
 export class CutAudit {
-  readonly #window: Float32Array;
+  /** The added delay of each direction over the last `NO_QUEUE_WINDOW_S`, ms. */
+  readonly #down: Float32Array;
+  readonly #up: Float32Array;
   #k = 0;
   readonly #limitMs: number;
   /** Each direction's shaper rate at the previous step, kbit/s. */
   #lastDown = NaN;
   #lastUp = NaN;
   /** Cuts so far. */
-  readonly down: CutCount = { all: 0, noQueue: 0 };
+  readonly down: CutCount = { all: 0, noQueue: 0, otherQueue: 0 };
   /** Cuts so far. */
-  readonly up: CutCount = { all: 0, noQueue: 0 };
+  readonly up: CutCount = { all: 0, noQueue: 0, otherQueue: 0 };
 
   /** `thresholdMs`: the smaller delay threshold; `stepS`: the simulation step. */
   constructor(options: { thresholdMs: number; stepS: number }) {
-    this.#window = new Float32Array(Math.max(1, Math.round(NO_QUEUE_WINDOW_S / options.stepS)));
-    this.#window.fill(Infinity);
+    const n = Math.max(1, Math.round(NO_QUEUE_WINDOW_S / options.stepS));
+    this.#down = new Float32Array(n).fill(Infinity);
+    this.#up = new Float32Array(n).fill(Infinity);
     this.#limitMs = NO_QUEUE_SHARE * options.thresholdMs;
   }
 
@@ -48,19 +58,31 @@ export class CutAudit {
     loaded: { down: boolean; up: boolean },
     delayMs: { down: number; up: number },
   ): void {
-    this.#window[this.#k++ % this.#window.length] = delayMs.down + delayMs.up;
+    const k = this.#k++ % this.#down.length;
+    this.#down[k] = delayMs.down;
+    this.#up[k] = delayMs.up;
     // Plain comparisons, no object per direction: this runs in every 10 ms step.
-    if (loaded.down && rates.down < (1 - CUT_FRACTION) * this.#lastDown) this.#count(this.down);
-    if (loaded.up && rates.up < (1 - CUT_FRACTION) * this.#lastUp) this.#count(this.up);
+    if (loaded.down && rates.down < (1 - CUT_FRACTION) * this.#lastDown) {
+      this.#count(this.down, this.#down);
+    }
+    if (loaded.up && rates.up < (1 - CUT_FRACTION) * this.#lastUp) this.#count(this.up, this.#up);
     this.#lastDown = rates.down;
     this.#lastUp = rates.up;
   }
 
-  /** One cut under load: also a no-queue one when the window's largest delay is small. */
-  #count(c: CutCount): void {
+  /**
+   * One cut under load of the direction whose delays are `own`: also a no-queue one when the
+   * link's largest delay over the window is small, or one on the other direction's queue when its
+   * own stayed under `OTHER_QUEUE_SHARE` of the link's.
+   */
+  #count(c: CutCount, own: Float32Array): void {
     c.all++;
-    let worst = 0;
-    for (let i = 0; i < this.#window.length; i++) worst = Math.max(worst, this.#window[i]);
+    let worst = 0, worstOwn = 0;
+    for (let i = 0; i < own.length; i++) {
+      worst = Math.max(worst, this.#down[i] + this.#up[i]);
+      worstOwn = Math.max(worstOwn, own[i]);
+    }
     if (worst < this.#limitMs) c.noQueue++;
+    else if (worstOwn < OTHER_QUEUE_SHARE * worst) c.otherQueue++;
   }
 }
