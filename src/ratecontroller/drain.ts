@@ -23,6 +23,14 @@ export interface DrainParams {
   /** Fewest replies in the batch (one late reply is no drain). */
   minReplies: number;
   /**
+   * The batch's newest-sent reply shows a queue at least this fraction smaller than its
+   * oldest-sent one (v63, docs/controllers.md): the first batch of a 1–2 s queue's drain, at 1–2
+   * Mbit/s, shows it fallen by 7–20 %, and a return started there keeps most of that queue
+   * standing. Any batch of a queue under 0.45 s meets it (the arrival rule alone asks a fall of 0.6
+   * × `minSpanS`, 90 ms). 0: off.
+   */
+  minFall: number;
+  /**
    * A drain counts for a direction whose deep-dip candidate (deep_dip.ts: a cut that wanted a
    * rate under the minimum) is at least this old, or within a confirmed deep dip's memory; a drain
    * then also confirms the candidate, s. 0: the rule is off.
@@ -39,12 +47,13 @@ export interface DrainParams {
   levelRatioFloor: number;
 }
 
-/** The measured defaults (docs/controllers.md, "v36", "v39"). */
+/** The measured defaults (docs/controllers.md, "v36", "v39", "v63"). */
 export const DRAIN_DEFAULTS: Readonly<DrainParams> = {
   batchS: 0.15,
   minSpanS: 0.15,
   ratio: 0.4,
   minReplies: 3,
+  minFall: 0.2,
   candidateS: 1,
   levelFraction: { dl: 0.7, ul: 0.4 },
   levelRatioFloor: 0.05,
@@ -60,7 +69,8 @@ export interface DrainSamples {
 /**
  * The drain batch among `x`, or undefined when the samples show none: among the replies received
  * within `batchS` of the newest one (at least `minReplies`), the oldest-sent and the newest-sent
- * were sent `minSpanS` or more apart and arrived within `ratio` of that spacing. Returns the send
+ * were sent `minSpanS` or more apart and arrived within `ratio` of that spacing, and the newest-sent
+ * shows the queue smaller by `minFall` of the oldest-sent's. Returns the send
  * time of its newest-sent reply and its arrival spacing over its send spacing.
  */
 export function drainBatch(
@@ -81,6 +91,7 @@ export function drainBatch(
   if (span < p.minSpanS) return undefined;
   const arrival = x.at[newestSent] - x.at[oldestSent];
   if (arrival > p.ratio * span) return undefined;
+  if (x.deltas[newestSent] > (1 - p.minFall) * x.deltas[oldestSent]) return undefined;
   return { sent: x.sent[newestSent], ratio: arrival / span };
 }
 

@@ -47,6 +47,29 @@ Deno.test("drain: two replies, or a batch sent close together, are no drain", ()
   assertEquals(drainBatch(close, DRAIN_DEFAULTS), undefined);
 });
 
+Deno.test("drain: a batch that shows a 1–2 s queue fallen by under a fifth is no drain yet (v63)", () => {
+  // lte × 0.05, seed 3, 142.3 s: the capacity is back and the upload's FIFO (1.9 s) begins to
+  // drain; replies sent 0.17 s apart arrive within 40 ms, but the newest still shows 93 % of the
+  // oldest's queue.
+  const first = replies([
+    { at: 142.262, ms: 1864 },
+    { at: 142.26, ms: 1823 },
+    { at: 142.29, ms: 1777 },
+    { at: 142.299, ms: 1734 },
+  ]);
+  assertEquals(drainBatch(first, DRAIN_DEFAULTS), undefined);
+  assert(drainBatch(first, { ...DRAIN_DEFAULTS, minFall: 0 }) !== undefined, "a drain without v63");
+  // Half a second later the newest shows 30 % of it: a drain.
+  const later = replies([
+    { at: 142.75, ms: 1250 },
+    { at: 142.8, ms: 800 },
+    { at: 142.85, ms: 380 },
+  ]);
+  assert(drainBatch(later, DRAIN_DEFAULTS) !== undefined, "the drain is seen");
+  // A queue under 0.45 s that meets the arrival rule always meets it (the fall is 90 ms or more).
+  assert(drainBatch(dipEnd(), DRAIN_DEFAULTS) !== undefined);
+});
+
 Deno.test("drain: replies sent up to the batch read as clear, later ones as they are", () => {
   const d = new Drain();
   const batch = replies([
