@@ -10,6 +10,7 @@ import type { Settings } from "../config/types.ts";
 import { stageLogger } from "../log/mod.ts";
 import { INITIAL_PEERS, initialPeersFor, loadPool } from "../reflectors/pool.ts";
 import { ReflectorSelector, SelectorRunner, type TimerApi } from "../reflectors/selector.ts";
+import { ReflectorSpread } from "../reflectors/spread.ts";
 import { type Clock, type RandomSource, type Sleep, systemClock } from "../util/clock.ts";
 import { choosePinger, type PingerChoice, type Probe } from "./backends.ts";
 import { type Pinger, ProcessPinger } from "./pinger.ts";
@@ -90,8 +91,13 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
   let pausedAtS: number | undefined;
   let peersChosen = false; // initial peers are chosen once, not again on a restart
 
+  const spread = new ReflectorSpread(owd, {
+    tickS: settings.tick_interval,
+    reselect: { requestReselect: (reason) => selector.requestReselect(reason) },
+  });
   const selector = new ReflectorSelector({
     owd,
+    avoid: (ip) => spread.avoided(ip),
     pool: deps.pool ?? [],
     numReflectors: settings.num_reflectors,
     tickS: settings.tick_interval,
@@ -115,6 +121,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     if (!peerSet.has(reply.reflector)) return;
     deps.onReply?.(reply);
     baseliner.ingest(reply);
+    spread.observe(reply.reflector, reply.receiveTimeS);
   };
 
   const reselect: ReselectRequester = {

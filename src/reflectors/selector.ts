@@ -13,6 +13,8 @@
  * - When at least `num_reflectors` candidates answered during the cycle, only those are ranked:
  *   Rust ranks by the recent RTT of any age, so a peer that stopped answering, its last RTT low,
  *   was drawn again and again (docs/controllers.md, "v61: faulty reflectors").
+ * - Candidates given as `avoid` (reflectors often well above the other peers) are left out when
+ *   at least `num_reflectors` others answered (docs/controllers.md, "v65").
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
@@ -46,6 +48,11 @@ export interface SelectorOptions {
   quietBackoffS?: number;
   /** Longest wait between cycles while no candidate answers, s. Default 300. */
   maxQuietBackoffS?: number;
+  /**
+   * Candidates to leave out when at least `numReflectors` others answered (`ReflectorSpread`:
+   * reflectors often well above the other peers; docs/controllers.md, "v65"). Default none.
+   */
+  avoid?: (ip: string) => boolean;
 }
 
 /** What the selector is doing. */
@@ -233,11 +240,10 @@ export class ReflectorSelector implements ReselectRequester {
     const answered = this.#candidates.filter((ip) =>
       (this.#o.owd.recent.get(ip)?.last_receive_time_s ?? -Infinity) >= this.#cycleStartS
     );
-    const ranked = rankCandidates(
-      answered.length >= n ? answered : this.#candidates,
-      this.#o.owd,
-      2 * n,
-    );
+    const eligible = answered.length >= n ? answered : this.#candidates;
+    const avoid = this.#o.avoid;
+    const sound = avoid === undefined ? eligible : eligible.filter((ip) => !avoid(ip));
+    const ranked = rankCandidates(sound.length >= n ? sound : eligible, this.#o.owd, 2 * n);
     let peers: string[];
     if (ranked.length === 0) {
       // Keep what was pinged before the cycle rather than pinging nothing. Nothing answers (an

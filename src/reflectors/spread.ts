@@ -1,0 +1,144 @@
+/**
+ * Which reflectors the selector should avoid (v65; docs/controllers.md, "v65: a majority of
+ * faulty reflectors"). A queue on our link raises every reflector's delay at once; a jittery
+ * reflector, or one whose route stepped up, sits above the others on its own. So each sample's
+ * RTT delta (last sample − baseline) is compared with the lowest delta among the other current
+ * peers' samples of the last tick: a reflector whose samples are often well above the lowest
+ * peer's is avoided at the next reselection. The lowest, not the median: three or four jittery
+ * peers of five would set a median (and confirm each other's high samples, which the controller's
+ * trust rule, v61a, cannot tell from a queue); one sound peer is enough to set a minimum.
+ */
+import type { OwdState, ReselectRequester } from "../control/ports.ts";
+
+/** Constants of the rule (times in s, delays in ms, shares of a reflector's samples). */
+export const SPREAD_DEFAULTS = {
+  /** A sample whose RTT delta lies more than this above the lowest peer's is spread, ms. */
+  aboveMs: 4,
+  /**
+   * Samples are judged only while the lowest other peer's delta is at most this (no queue on our
+   * link: a queue that grows or drains between two peers' samples would set them apart), ms.
+   */
+  quietMs: 2,
+  /** Weight of one sample in a reflector's share of spread samples (~20 samples, 10 s). */
+  weight: 1 / 20,
+  /** A reflector whose share of spread samples exceeds this is avoided. */
+  avoid: 0.5,
+  /** A reflector is judged once this many of its samples were. */
+  minJudged: 20,
+  /**
+   * A reflector's delta is compared only from this many samples after its baseline (re)started
+   * (its baseline is its first sample until then), samples.
+   */
+  settle: 10,
+  /** A gap without samples after which the baseliner restarts a reflector's baseline, s. */
+  staleGapS: 30,
+  /** A reflector not judged for this long is forgotten (and may be drawn again), s. */
+  forgetS: 600,
+} as const;
+
+/** How often the records are swept for forgotten ones, s. */
+const SWEEP_S = 10;
+
+/** One reflector's record. */
+interface Record {
+  /** Receive time of its last sample seen, s. */
+  lastAt: number;
+  /** Its RTT delta at that sample, ms. */
+  delta: number;
+  /** Samples since its baseline (re)started (counted up to `settle`). */
+  run: number;
+  /** Share of its judged samples that were spread (EWMA over samples). */
+  share: number;
+  /** How many of its samples were judged (counted up to `minJudged`). */
+  judged: number;
+  /** When it was last judged, s. */
+  judgedAt: number;
+}
+
+/** Follows every reflector's share of samples well above the lowest current peer's. */
+export class ReflectorSpread {
+  readonly #p: typeof SPREAD_DEFAULTS;
+  readonly #owd: OwdState;
+  readonly #tickS: number;
+  readonly #by = new Map<string, Record>();
+  /** When the records were last swept for forgotten ones, s. */
+  #sweptAt = -Infinity;
+  readonly #reselect?: ReselectRequester;
+
+  /** Reads `owd` (after the baseliner took each sample); `tickS` is the ping period, s. */
+  constructor(
+    owd: OwdState,
+    o: { tickS: number; p?: typeof SPREAD_DEFAULTS; reselect?: ReselectRequester },
+  ) {
+    this.#owd = owd;
+    this.#tickS = o.tickS;
+    this.#p = o.p ?? SPREAD_DEFAULTS;
+    this.#reselect = o.reselect;
+  }
+
+  /** A reflector's share of spread samples (0 when unknown). */
+  share(ip: string): number {
+    return this.#by.get(ip)?.share ?? 0;
+  }
+
+  /** How many reflectors are followed (tests: forgotten ones are not). */
+  get followed(): number {
+    return this.#by.size;
+  }
+
+  /** Whether the selector should leave `ip` out when it has enough others. */
+  avoided(ip: string): boolean {
+    const r = this.#by.get(ip);
+    return r !== undefined && r.judged >= this.#p.minJudged && r.share > this.#p.avoid;
+  }
+
+  /** Takes in `ip`'s sample received at `at` (s), once the baseliner has. */
+  observe(ip: string, at: number): void {
+    const p = this.#p;
+    const base = this.#owd.baseline.get(ip);
+    const last = (this.#owd.latest ?? this.#owd.recent).get(ip);
+    if (base === undefined || last === undefined || last.last_receive_time_s !== at) return;
+    let r = this.#by.get(ip);
+    if (r === undefined) {
+      r = { lastAt: -Infinity, delta: 0, run: 0, share: 0, judged: 0, judgedAt: at };
+      this.#by.set(ip, r);
+    }
+    if (at - r.lastAt > p.staleGapS) r.run = 0;
+    r.lastAt = at;
+    r.delta = last.up_ewma + last.down_ewma - base.up_ewma - base.down_ewma;
+    if (r.run < p.settle) r.run++;
+    if (r.run >= p.settle) {
+      const lowest = this.#lowestOther(ip, at);
+      if (lowest !== undefined && lowest <= p.quietMs) {
+        const was = this.avoided(ip);
+        this.#judge(r, { spread: r.delta - lowest > p.aboveMs, at });
+        if (!was && this.avoided(ip) && this.#owd.peers.includes(ip)) {
+          this.#reselect?.requestReselect(`${ip} is often above the other reflectors`);
+        }
+      }
+    }
+    if (at - this.#sweptAt > SWEEP_S) {
+      this.#sweptAt = at;
+      for (const [other, o] of this.#by) if (at - o.judgedAt > p.forgetS) this.#by.delete(other);
+    }
+  }
+
+  /** The lowest delta of the other settled peers' samples within one tick of `at`. */
+  #lowestOther(ip: string, at: number): number | undefined {
+    let lowest: number | undefined;
+    const peers = this.#owd.peers;
+    for (let i = 0; i < peers.length; i++) {
+      if (peers[i] === ip) continue;
+      const o = this.#by.get(peers[i]);
+      if (o === undefined || o.run < this.#p.settle || !(at - o.lastAt <= this.#tickS)) continue;
+      if (lowest === undefined || o.delta < lowest) lowest = o.delta;
+    }
+    return lowest;
+  }
+
+  #judge(r: Record, o: { spread: boolean; at: number }): void {
+    r.share += this.#p.weight * ((o.spread ? 1 : 0) - r.share);
+    if (r.judged < this.#p.minJudged) r.judged++;
+    r.judgedAt = o.at;
+  }
+}
