@@ -52,7 +52,12 @@ interface World {
   published: { t: number; peers: readonly string[]; phase: string }[];
 }
 
-function world(pool: string[], peers: string[], numReflectors = 3): World {
+function world(
+  pool: string[],
+  peers: string[],
+  numReflectors = 3,
+  avoid?: (ip: string) => boolean,
+): World {
   const clock = new VirtualClock(0);
   const owd = createOwdState(peers);
   const published: World["published"] = [];
@@ -64,6 +69,7 @@ function world(pool: string[], peers: string[], numReflectors = 3): World {
     peerReselectionTimeMin: 15,
     random: seededRandom(7),
     onPeers: (p, phase) => published.push({ t: clock.monotonicS(), peers: p, phase }),
+    avoid,
   });
   const baseliner = new Baseliner(owd, { tickS: TICK, reselect: selector });
   return { clock, owd, selector, baseliner, published };
@@ -214,6 +220,28 @@ Deno.test("virtual time: an outlier triggers a reselection at once and the refle
   assertEquals(cycles.length, 1);
   assert(cycles[0].t >= jumpAt && cycles[0].t < jumpAt + 0.2, `cycle at ${cycles[0].t}`);
   assert(!w.owd.peers.includes(bad), `outlier still selected: ${w.owd.peers}`);
+});
+
+Deno.test("avoid: left out while enough others answered, drawn when too few did (v65)", () => {
+  // A pool of 2 × num_reflectors: every candidate is among the 2 × 3 kept, so only `avoid` can
+  // keep the three bad ones out.
+  const pool = ["a", "b", "c", "d", "e", "f"];
+  const bad = new Set(["a", "b", "c"]);
+  const w = world(pool, ["a", "b", "c"], 3, (ip) => bad.has(ip));
+  w.selector.start(0);
+  const rtt = () => 20;
+  run(w, SETTLE + 1, rtt);
+  for (let k = 0; k < 10; k++) {
+    w.selector.requestReselect("go");
+    run(w, w.clock.monotonicS() + 2 * SETTLE, rtt);
+    assertEquals([...w.owd.peers].sort(), ["d", "e", "f"], `cycle ${k}`);
+  }
+  // Only two sound reflectors answer: the cycle ranks every candidate, as without `avoid`.
+  const fewer = (ip: string) => (ip === "f" ? undefined : 20);
+  w.selector.requestReselect("go");
+  run(w, w.clock.monotonicS() + 40 + 2 * SETTLE, fewer);
+  assertEquals(w.owd.peers.length, 3);
+  assert(w.owd.peers.some((ip) => bad.has(ip)), `${w.owd.peers}`);
 });
 
 Deno.test("SelectorRunner: timer-driven and woken by requests (fake timers)", () => {
