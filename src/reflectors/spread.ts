@@ -112,7 +112,7 @@ export class ReflectorSpread {
       if (lowest !== undefined && lowest <= p.quietMs) {
         const was = this.avoided(ip);
         this.#judge(r, { spread: r.delta - lowest > p.aboveMs, at });
-        if (!was && this.avoided(ip) && this.#owd.peers.includes(ip)) {
+        if (!was && this.avoided(ip) && this.#owd.peers.includes(ip) && this.#someSound()) {
           this.#reselect?.requestReselect(`${ip} is often above the other reflectors`);
         }
       }
@@ -121,6 +121,22 @@ export class ReflectorSpread {
       this.#sweptAt = at;
       for (const [other, o] of this.#by) if (at - o.judgedAt > p.forgetS) this.#by.delete(other);
     }
+  }
+
+  /**
+   * Whether some judged current peer's share is under half the `avoid` limit: the spread is then
+   * a few reflectors' own. A delay every probe meets at random on our link (a radio's
+   * scheduling) would spread every reflector, and new peers would be no better: no request then.
+   */
+  #someSound(): boolean {
+    const peers = this.#owd.peers;
+    for (let i = 0; i < peers.length; i++) {
+      const r = this.#by.get(peers[i]);
+      if (r !== undefined && r.judged >= this.#p.minJudged && r.share < this.#p.avoid / 2) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The lowest delta of the other settled peers' samples within one tick of `at`. */
