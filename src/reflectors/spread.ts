@@ -86,10 +86,14 @@ export class ReflectorSpread {
     return this.#by.size;
   }
 
-  /** Whether the selector should leave `ip` out when it has enough others. */
+  /**
+   * Whether the selector should leave `ip` out when it has enough others: its share is over the
+   * limit while some current peer's is low (v65e; not when every reflector is spread).
+   */
   avoided(ip: string): boolean {
     const r = this.#by.get(ip);
-    return r !== undefined && r.judged >= this.#p.minJudged && r.share > this.#p.avoid;
+    const over = r !== undefined && r.judged >= this.#p.minJudged && r.share > this.#p.avoid;
+    return over && this.#someSound();
   }
 
   /** Takes in `ip`'s sample received at `at` (s), once the baseliner has. */
@@ -112,7 +116,7 @@ export class ReflectorSpread {
       if (lowest !== undefined && lowest <= p.quietMs) {
         const was = this.avoided(ip);
         this.#judge(r, { spread: r.delta - lowest > p.aboveMs, at });
-        if (!was && this.avoided(ip) && this.#owd.peers.includes(ip) && this.#someSound()) {
+        if (!was && this.avoided(ip) && this.#owd.peers.includes(ip)) {
           this.#reselect?.requestReselect(`${ip} is often above the other reflectors`);
         }
       }
@@ -126,7 +130,8 @@ export class ReflectorSpread {
   /**
    * Whether some judged current peer's share is under half the `avoid` limit: the spread is then
    * a few reflectors' own. A delay every probe meets at random on our link (a radio's
-   * scheduling) would spread every reflector, and new peers would be no better: no request then.
+   * scheduling; at 0.4 Mbit/s a 1500-byte packet ahead of a probe holds it 30 ms) spreads every
+   * reflector, and other peers would be no better: none is avoided then.
    */
   #someSound(): boolean {
     const peers = this.#owd.peers;
