@@ -3,12 +3,20 @@
  * dev permission set unless listed in PERMISSIONS) and repeats all their `metric <name> <value> <unit>` lines at the end, so
  * figures can be compared across runs. Scripts in SLOW run only when named (`deno task bench soak`).
  */
+import { DAEMON_V8_FLAGS, v8FlagsArg } from "../src/release/v8_flags.ts";
+
 const here = new URL(".", import.meta.url).pathname;
 const only = Deno.args;
 /** Scripts of several minutes, left out of a plain `deno task bench` (each has its own task). */
 const SLOW = ["soak.ts"];
-/** Extra flags a script needs (the soak bench forces GCs to read the heap). */
-const V8_FLAGS: Record<string, string> = { "soak.ts": "--v8-flags=--expose-gc" };
+/**
+ * Extra flags a script needs (the soak and churn benches force GCs to read the heap; churn runs
+ * with the daemon's own V8 flags, whose young generation decides much of the resident set).
+ */
+const V8_FLAGS: Record<string, string> = {
+  "soak.ts": "--v8-flags=--expose-gc",
+  "churn.ts": v8FlagsArg(["--expose-gc", ...DAEMON_V8_FLAGS]),
+};
 const scripts = [...Deno.readDirSync(here)]
   .map((e) => e.name)
   .filter((n) =>
@@ -25,6 +33,7 @@ const PERMISSIONS: Record<string, string> = {
   "footprint.ts": "-A",
   "remote.ts": "-A",
   "helper_memory.ts": "-A",
+  "churn.ts": "-A",
 };
 
 const metrics: string[] = [];
