@@ -25,11 +25,12 @@
  * `--expose-gc`: with V8's default young generation the resident set alone grows by tens of MB
  * over the first thousands of starts (V8 keeps the pages the streams' garbage needed).
  *
- * Ends with `metric churn_<kind>_heap_kb_per_1000`, `churn_<kind>_fds_per_1000` (over the measured
- * replacements), `churn_<kind>_rss_kb_per_1000` (over their second half: the resident set settles
- * over the first thousand or so starts) and `churn_<kind>_zombies` (left at the end) lines; and
- * exits with an error when a kind leaks: more than `HEAP_LIMIT_KB_PER_1000` of heap, or more than
- * `FD_SLACK` fds or zombies (a child being replaced at the moment of the reading).
+ * Ends with `metric churn_<kind>_heap_kb_per_1000`, `churn_<kind>_rss_kb_per_1000` and
+ * `churn_<kind>_fds_per_1000` (each over the second half of the measured replacements: the resident
+ * set settles over the first thousand or so starts) and `churn_<kind>_zombies` (left at the end);
+ * it prints each kind's readings at every quarter of its run, and exits with an error when a kind
+ * leaks: more than `HEAP_LIMIT_KB_PER_1000` of heap, or more than `FD_SLACK` fds or zombies (a
+ * child being replaced at the moment of the reading).
  */
 import { TcBatch } from "../src/apply/tc_batch.ts";
 import { IpBatchSource } from "../src/counters/ip_link.ts";
@@ -275,7 +276,7 @@ const KINDS: Record<string, (n: number) => Promise<KindResult | undefined>> = {
   ip: ipKind,
 };
 
-const n = Number(argValue("--replacements") ?? 1000);
+const n = Number(argValue("--replacements") ?? 2000);
 if (!Number.isInteger(n) || n < 100) {
   throw new Error("churn: --replacements wants a whole number of at least 100");
 }
@@ -300,19 +301,18 @@ let leaks = 0;
 const per1000 = (d: number, replacements: number) => d / replacements * 1000;
 for (const r of results) {
   const p = `metric churn_${r.kind}`;
-  const heapKb = (r.after.heap - r.before.heap) / 1024;
-  // The resident set settles over the first thousand or so starts (allocator, V8's heap pages):
-  // its slope is taken over the second half.
-  const rssKb = (r.after.rss - r.middle.rss) / 1024;
-  console.log(`${p}_heap_kb_per_1000 ${per1000(heapKb, r.replacements).toFixed(1)} kB`);
-  console.log(`${p}_rss_kb_per_1000 ${per1000(rssKb, r.replacements - r.middleAt).toFixed(0)} kB`);
-  console.log(
-    `${p}_fds_per_1000 ${per1000(r.after.fds - r.before.fds, r.replacements).toFixed(1)} fds`,
-  );
+  // Slopes over the second half: the first settles what settles once (the resident set over the
+  // first thousand or so starts, a lazily opened fd, V8's feedback).
+  const n = r.replacements - r.middleAt;
+  const heapKb = per1000((r.after.heap - r.middle.heap) / 1024, n);
+  const rssKb = per1000((r.after.rss - r.middle.rss) / 1024, n);
+  const fds = r.after.fds - r.middle.fds;
+  console.log(`${p}_heap_kb_per_1000 ${heapKb.toFixed(1)} kB`);
+  console.log(`${p}_rss_kb_per_1000 ${rssKb.toFixed(0)} kB`);
+  console.log(`${p}_fds_per_1000 ${per1000(fds, n).toFixed(1)} fds`);
   console.log(`${p}_zombies ${r.after.zombies} processes`);
   if (
-    per1000(heapKb, r.replacements) > HEAP_LIMIT_KB_PER_1000 ||
-    r.after.fds - r.before.fds > FD_SLACK || r.after.zombies > FD_SLACK
+    heapKb > HEAP_LIMIT_KB_PER_1000 || fds > FD_SLACK || r.after.zombies > FD_SLACK
   ) {
     console.log(`!! churn: ${r.kind} leaks`);
     leaks++;
