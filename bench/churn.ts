@@ -7,12 +7,17 @@
  *
  * - `tc`: `TcBatch` with one change per coprocess, TBF rate changes in a throw-away network
  *   namespace (each change starts a tc and retires the previous one); needs root.
+ * - `tc_kill`: the same coprocess killed (SIGKILL) after every change, so the next change finds it
+ *   dead (the failure path: reaped, that change spawned as its own tc, a fresh coprocess next).
  * - `fping_restart`: `ProcessPinger` (fping, loopback targets) given a new reflector set each time,
  *   which restarts the child through `ChildSupervisor.restart()` (a reselection).
  * - `fping_aged`: the same pinger with a tiny `maxAgeS`, replaced by the supervisor's age timer (the
  *   hourly renewal).
+ * - `fping_pause`: the pinger stopped and started again (idle mode's pause and resume).
  * - `ip`: `IpBatchSource` reading `lo`, its coprocess killed (SIGKILL) after every reading, so the
  *   next reading notices and restarts it.
+ *
+ * Kinds whose tool is missing (no root for the namespace, no fping) are skipped.
  *
  * After a warm-up, it reads the JS heap after forced GCs (needs `--v8-flags=--expose-gc`; else NaN),
  * the resident set, the open fds (/proc/self/fd) and the zombie children (/proc/N/stat in state Z
@@ -267,12 +272,36 @@ async function ipKind(n: number): Promise<KindResult> {
   }
 }
 
+/** Why fping cannot run here, or undefined when it can. */
+async function fpingSkipReason(): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command("fping", { args: ["-v"], stdout: "null", stderr: "null" })
+      .output();
+    return out.success ? undefined : `fping -v exited with ${out.code}`;
+  } catch (e) {
+    return String(e);
+  }
+}
+
+/** `kind` unless fping cannot run here. */
+function withFping(
+  kind: string,
+  run: (n: number) => Promise<KindResult>,
+): (n: number) => Promise<KindResult | undefined> {
+  return async (n) => {
+    const skip = await fpingSkipReason();
+    if (skip === undefined) return await run(n);
+    console.log(`${kind}: skipped (${skip})`);
+    return undefined;
+  };
+}
+
 const KINDS: Record<string, (n: number) => Promise<KindResult | undefined>> = {
   tc: (n) => tcKind(n, "tc"),
   tc_kill: (n) => tcKind(n, "tc_kill"),
-  fping_restart: fpingRestartKind,
-  fping_aged: fpingAgedKind,
-  fping_pause: fpingPauseKind,
+  fping_restart: withFping("fping_restart", fpingRestartKind),
+  fping_aged: withFping("fping_aged", fpingAgedKind),
+  fping_pause: withFping("fping_pause", fpingPauseKind),
   ip: ipKind,
 };
 
