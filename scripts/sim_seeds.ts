@@ -34,7 +34,9 @@
  * With `--reflector-faults LIST` (as `simulate`'s) or `--cuts`, each line ends with the mean per
  * run of the cuts under load (both directions), of those with no queue on our link
  * (src/sim/cut_audit.ts; docs/simulator.md, "Faulty reflectors") and, per direction, of those on
- * the other direction's queue (docs/controllers.md, "v64").
+ * the other direction's queue (docs/controllers.md, "v64"), then the mean per run of the control
+ * loop's reselection requests and of the pinger's switches to another reflector set (two per
+ * reselection: the candidates, then the peers; docs/controllers.md, "v66").
  */
 import { counterScale, nonNegative } from "../src/cli/simulate_command.ts";
 import { settingsWithDefaults } from "../src/config/defaults.ts";
@@ -247,6 +249,8 @@ const CUT_FIGURES = [
   { label: "no-queue cuts/run", of: (r: RunResult) => r.cuts.down.noQueue + r.cuts.up.noQueue },
   { label: "other-queue cuts/run dl", of: (r: RunResult) => r.cuts.down.otherQueue },
   { label: "ul", of: (r: RunResult) => r.cuts.up.otherQueue },
+  { label: "reselection requests/run", of: (r: RunResult) => r.reselects },
+  { label: "pinger switches/run", of: (r: RunResult) => r.pingerSwitches },
 ] as const;
 
 function max(values: readonly number[]): number {

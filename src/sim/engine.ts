@@ -78,6 +78,8 @@ export interface SimPipeline {
   tick(): void | Promise<void>;
   /** Reselection requests so far (for the summary). */
   reselects?(): number;
+  /** Times the pinger was switched to another set of reflectors so far (for the summary). */
+  pingerSwitches?(): number;
   /** Releases resources. */
   close?(): void | Promise<void>;
 }
@@ -216,6 +218,8 @@ export interface RunResult {
   up: DirectionSummary;
   /** Reselection requests by the pipeline. */
   reselects: number;
+  /** Times the pinger switched reflectors (two per reselection cycle: candidates, then peers). */
+  pingerSwitches: number;
   /** Probes sent / lost (a dead reflector's count as lost). */
   probes: { sent: number; lost: number };
   /** Cuts under load, and those with no queue on our link (cut_audit.ts). */
@@ -459,6 +463,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     down: sDown,
     up: sUp,
     reselects: pipeline?.reselects?.() ?? 0,
+    pingerSwitches: pipeline?.pingerSwitches?.() ?? 0,
     probes: { sent: field.sent, lost: field.lost },
     cuts: { down: audit.down, up: audit.up },
     series: { stepS: 0.1, down: recDown.series, up: recUp.series },

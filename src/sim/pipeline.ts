@@ -162,6 +162,8 @@ export class SimPinger implements Pinger {
   readonly mode: ProbeMode;
   #reflectors: readonly string[] = [];
   #running = false;
+  /** Times the probed set was switched (`setReflectors`): a new fping on a router. */
+  switches = 0;
 
   /** `kind` follows `pinger` and `measurement_type` (`simPingerKind`). */
   constructor(kind: SimPingerKind) {
@@ -183,6 +185,7 @@ export class SimPinger implements Pinger {
 
   /** Switches to new reflectors. */
   setReflectors(reflectors: readonly string[]): Promise<void> {
+    this.switches++;
     this.#reflectors = [...reflectors];
     return Promise.resolve();
   }
@@ -314,6 +317,7 @@ export async function daemonPipeline(
     nextTickS: () => control.nextIntervalS(),
     tick: () => control.tick(),
     reselects: () => m.reselect.count,
+    pingerSwitches: () => m.pinger.switches,
     close: async () => {
       await m.measurement.stop();
       await control.close();
