@@ -20,7 +20,8 @@ import type {
   TickEvent,
 } from "./ports.ts";
 import { type Clock, type RandomSource, wallMsToSecNs } from "../util/clock.ts";
-import { collectDeltas, delayStatistic } from "./deltas.ts";
+import { collectDeltas, delayStatistic, MIN_FRESH_REFLECTORS } from "./deltas.ts";
+import { lateReflectors } from "./late_reflectors.ts";
 import type {
   AdjusterInput,
   Adjustment,
@@ -289,8 +290,12 @@ export class ControlLoop {
     }
     const warming = this.#warming;
     if (deltas.tooFew && warming === undefined && !this.#idling) {
-      this.#outage.tooFew(now, deltas.fresh);
-      this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`);
+      // Peers late behind a queue on our own link are not replaced (docs/controllers.md, "v66").
+      const late = lateReflectors(this.#owd, now, { tickInterval: s.tick_interval });
+      this.#outage.tooFew(now, deltas.fresh, late);
+      if (deltas.fresh + late < MIN_FRESH_REFLECTORS) {
+        this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`);
+      }
     } else if (!deltas.tooFew) {
       this.#outage.enough(now, deltas.fresh);
     }

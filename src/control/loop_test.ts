@@ -527,3 +527,24 @@ Deno.test("loop: ticks at the controller's own interval, else at min_change_inte
   const paced: Ratecontroller = { ...c, decide: c.decide, intervalS: 0.1 };
   assertEquals(fixture({}, { controller: paced }).loop.intervalS, 0.1);
 });
+
+Deno.test("loop: peers late behind a queue on our link are not replaced; a dead one is", async () => {
+  const f = fixture();
+  await f.loop.start();
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+  f.counters.add(1000, 1000);
+  await f.loop.tick();
+  // 1.5 s later only p1 and p2 answered, 600 ms late each way: the others' replies are queued.
+  f.clock.advance(1.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [600, 600], [600, 600], ["p1", "p2"]);
+  f.counters.add(1000, 1000);
+  await f.loop.tick();
+  assertEquals(f.reselects.length, 0);
+  // Replies without a queue while p3–p5 stay silent: they are gone, reselect.
+  f.clock.advance(0.5);
+  setDeltas(f.owd, f.clock.monotonicS(), [1, 1], [1, 1], ["p1", "p2"]);
+  f.counters.add(1000, 1000);
+  await f.loop.tick();
+  assertEquals(f.reselects.length, 1);
+});

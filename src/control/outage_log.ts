@@ -3,6 +3,7 @@
  * INFO with a summary when it ends, instead of a line every tick (docs/operation.md, "Logging").
  */
 import type { Logger } from "../log/logger.ts";
+import { MIN_FRESH_REFLECTORS } from "./deltas.ts";
 
 /** Tracks one outage at a time. */
 export class OutageLog {
@@ -21,19 +22,25 @@ export class OutageLog {
     return this.#sinceS !== undefined;
   }
 
-  /** A tick with too few fresh reflectors (`fresh` of the 5 needed). */
-  tooFew(nowS: number, fresh: number): void {
+  /**
+   * A tick with too few fresh reflectors (`fresh` of the 5 needed), `late` more of them late
+   * behind a queue on our link (late_reflectors.ts): no reselection while the two make 5.
+   */
+  tooFew(nowS: number, fresh: number, late = 0): void {
     this.#ticks++;
     this.#fewest = Math.min(this.#fewest, fresh);
+    const action = fresh + late < MIN_FRESH_REFLECTORS
+      ? "requesting reselection"
+      : `${late} more late behind a queue on our link: no reselection`;
     if (this.#sinceS !== undefined) {
-      this.#log.debug("only {n} fresh reflectors (need 5): requesting reselection", { n: fresh });
+      this.#log.debug("only {n} fresh reflectors (need 5): {action}", { n: fresh, action });
       return;
     }
     this.#sinceS = nowS;
     this.#log.warning(
-      "only {n} fresh reflectors (need 5): requesting reselection; rates go to the minimum " +
+      "only {n} fresh reflectors (need 5): {action}; rates go to the minimum " +
         "while none is fresh (logged again when it ends)",
-      { n: fresh },
+      { n: fresh, action },
     );
   }
 
