@@ -300,7 +300,8 @@ export class ControlLoop {
       this.#outage.enough(now, deltas.fresh);
     }
 
-    const idle = await this.#idleStep(now, counters);
+    const stepped = this.#idleStep(now, counters);
+    const idle = stepped instanceof Promise ? await stepped : stepped;
     if (idle !== undefined) {
       this.#lastPath = idle.path;
       this.#notify({
@@ -364,10 +365,15 @@ export class ControlLoop {
           samples: deltas.samples,
         };
         this.#lastReadings = readings;
-        const decision = await this.#decide(readings);
+        // A controller that decides synchronously (the TypeScript ones) and a loop without
+        // adjusters cost no await each (docs/footprint.md, "Fourteenth session").
+        const decided = this.#decide(readings);
+        const decision = decided instanceof Promise ? await decided : decided;
         nextDl = decision.next_dl_rate;
         nextUl = decision.next_ul_rate;
-        [nextDl, nextUl] = await this.#runAdjusters(readings, nextDl, nextUl);
+        if (this.#adjusters.length > 0) {
+          [nextDl, nextUl] = await this.#runAdjusters(readings, nextDl, nextUl);
+        }
       }
       this.#prev = counters;
       this.#tPrev = now;
@@ -378,7 +384,10 @@ export class ControlLoop {
     if (nextDl !== this.#curDl || nextUl !== this.#curUl) {
       this.#log.debug("next_ul_rate {ul} next_dl_rate {dl}", { ul: nextUl, dl: nextDl });
     }
-    const applied = await this.#apply(nextDl, nextUl);
+    // Most busy decisions change at most one rate, many none: nothing to await then.
+    const applied = this.#applyNeeded(nextDl, nextUl)
+      ? await this.#apply(nextDl, nextUl)
+      : { dl: false, ul: false };
     this.#lastPath = path;
 
     if (path === "normal" && readings !== undefined && this.#stats !== undefined) {
@@ -478,9 +487,13 @@ export class ControlLoop {
   /**
    * Idle mode (docs/footprint.md): enters it after `idle_delay` s of quiet (pinging stops, the
    * shaper goes to `idle_rate`), leaves it on the first busy reading (pinging resumes in this
-   * tick). Returns the tick's result while idle, `undefined` when the tick runs normally.
+   * tick). Returns the tick's result while idle, `undefined` when the tick runs normally; a
+   * promise only when it enters or leaves idle mode (a busy tick costs no await here).
    */
-  async #idleStep(now: number, counters: CounterReading | null): Promise<TickResult | undefined> {
+  #idleStep(
+    now: number,
+    counters: CounterReading | null,
+  ): TickResult | undefined | Promise<TickResult | undefined> {
     if (this.#idleDetector === undefined || this.#pinging === undefined) return undefined;
     if (counters === null || this.#prev === null) return this.#idling ? this.#held() : undefined;
     const verdict = this.#idleDetector.observe(this.#prev, counters, {
@@ -491,16 +504,26 @@ export class ControlLoop {
       this.#prev = counters;
       this.#tPrev = now;
       if (verdict !== "busy") return this.#held();
-      this.#idling = false;
-      this.#idleDetector.reset();
-      this.#warming = { sinceS: now, hold: true };
-      this.#log.info("leaving idle mode: traffic is back, pinging again");
-      await this.#pinging.resume().catch((e) =>
-        this.#log.error("resuming the pinger failed: {error}", { error: String(e) })
-      );
-      return { ...this.#held(), path: "hold" };
+      return this.#leaveIdle(now);
     }
     if (verdict !== "idle") return undefined;
+    return this.#enterIdle(now, counters);
+  }
+
+  /** Leaves idle mode: pinging resumes, the next ticks hold until fresh samples are in. */
+  async #leaveIdle(now: number): Promise<TickResult> {
+    this.#idling = false;
+    this.#idleDetector?.reset();
+    this.#warming = { sinceS: now, hold: true };
+    this.#log.info("leaving idle mode: traffic is back, pinging again");
+    await this.#pinging?.resume().catch((e) =>
+      this.#log.error("resuming the pinger failed: {error}", { error: String(e) })
+    );
+    return { ...this.#held(), path: "hold" };
+  }
+
+  /** Enters idle mode: pinging stops, the shaper goes to `idle_rate`. */
+  async #enterIdle(now: number, counters: CounterReading): Promise<TickResult> {
     this.#prev = counters;
     this.#tPrev = now;
     this.#idling = true;
@@ -517,7 +540,7 @@ export class ControlLoop {
         "shaper held at download {dl} kbit/s, upload {ul} kbit/s",
       { threshold: s.idle_threshold, delay: s.idle_delay, dl: nextDl, ul: nextUl },
     );
-    await this.#pinging.pause().catch((e) =>
+    await this.#pinging?.pause().catch((e) =>
       this.#log.error("pausing the pinger failed: {error}", { error: String(e) })
     );
     return {
@@ -567,22 +590,39 @@ export class ControlLoop {
     return d;
   }
 
-  async #decide(readings: TickReadings): Promise<RateDecision> {
-    let d: RateDecision;
+  /**
+   * The controller's decision, checked; a promise only when the controller answered with one (a
+   * Lua controller), so a synchronous decision costs no await.
+   */
+  #decide(readings: TickReadings): RateDecision | Promise<RateDecision> {
+    let d: RateDecision | Promise<RateDecision>;
     try {
-      d = await this.#controller.decide({
+      d = this.#controller.decide({
         readings,
         dl_max_delta_owd: this.#thrDl,
         ul_max_delta_owd: this.#thrUl,
       });
     } catch (e) {
-      this.#tickFaults.controller = true;
-      this.#log.error("controller {name} failed, holding rates: {error}", {
-        name: this.#controller.name,
-        error: String(e),
-      });
-      return { next_dl_rate: this.#curDl, next_ul_rate: this.#curUl };
+      return this.#controllerFailed(e);
     }
+    if (isThenable(d)) {
+      return Promise.resolve(d).then((v) => this.#checked(v), (e) => this.#controllerFailed(e));
+    }
+    return this.#checked(d);
+  }
+
+  /** A controller that threw or rejected: the rates are held. */
+  #controllerFailed(e: unknown): RateDecision {
+    this.#tickFaults.controller = true;
+    this.#log.error("controller {name} failed, holding rates: {error}", {
+      name: this.#controller.name,
+      error: String(e),
+    });
+    return { next_dl_rate: this.#curDl, next_ul_rate: this.#curUl };
+  }
+
+  /** A controller's answer: its reselection request taken, an invalid rate held. */
+  #checked(d: RateDecision): RateDecision {
     if (d?.reselect === true) {
       this.#reselect.requestReselect(`controller ${this.#controller.name} asked`);
     }
@@ -672,6 +712,11 @@ export class ControlLoop {
     return [dl, ul];
   }
 
+  /** Whether `#apply` has anything to do: a rate differs, or the last change of one failed. */
+  #applyNeeded(dl: number, ul: number): boolean {
+    return dl !== this.#curDl || this.#dirtyDl || ul !== this.#curUl || this.#dirtyUl;
+  }
+
   /** Applies changed rates, download first; a failure keeps the old rate and retries later. */
   async #apply(dl: number, ul: number): Promise<{ dl: boolean; ul: boolean }> {
     const applied = { dl: false, ul: false };
@@ -728,4 +773,9 @@ export class ControlLoop {
       this.#log.error("speed-history dump failed: {error}", { error: String(e) });
     }
   }
+}
+
+/** A promise or any object with a `then` method (what `await` would wait for). */
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
 }

@@ -111,8 +111,10 @@ export class LineCoprocess {
    * Writes `data` (text, or its UTF-8 bytes: a request sent every tick is encoded once by its
    * owner) to its stdin; rejects when the process no longer reads it.
    */
-  async write(data: string | Uint8Array): Promise<void> {
-    await this.#writer.write(typeof data === "string" ? encoder.encode(data) : data);
+  write(data: string | Uint8Array): Promise<void> {
+    // The writer's own promise: no async frame of its own (a write per counter reading and per
+    // rate change; docs/footprint.md, "Fourteenth session").
+    return this.#writer.write(typeof data === "string" ? encoder.encode(data) : data);
   }
 
   /**

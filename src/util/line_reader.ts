@@ -10,6 +10,8 @@
 
 /** Bytes read at most per read; a longer line simply takes several reads. */
 const BUFFER_BYTES = 16 * 1024;
+/** The decoder's options for every chunk (one object, not one per chunk). */
+const STREAM: TextDecodeOptions = { stream: true };
 
 /** Options of {@linkcode readLines}. */
 export interface ReadLinesOptions {
@@ -39,7 +41,7 @@ export async function readLines(
   const decoder = new TextDecoder();
   let buffer = "";
   const take = (bytes: Uint8Array) => {
-    buffer += decoder.decode(bytes, { stream: true });
+    buffer += decoder.decode(bytes, STREAM);
     let nl: number;
     while ((nl = buffer.indexOf("\n")) >= 0) {
       onLine(buffer.slice(0, nl));
