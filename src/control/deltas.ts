@@ -37,6 +37,9 @@ export interface CollectedDeltas {
   tooFew: boolean;
 }
 
+/** Numeric order for `Array.prototype.sort`. */
+const ascending = (a: number, b: number): number => a - b;
+
 /**
  * Collects `recent − baseline` per direction for every current peer (in peer order) that has
  * both entries and whose recent sample is fresher than 2 × `tickInterval` seconds.
@@ -50,7 +53,12 @@ export function collectDeltas(
   const ul: number[] = [];
   const dl: number[] = [];
   const samples: DeltaSample[] = [];
-  for (const ip of owd.peers) {
+  // An index loop and one module-level comparator: this runs every decision, interpreted (the
+  // release flags), where `for…of` runs the iterator protocol per peer and each arrow function
+  // written here would be a new closure (docs/footprint.md, "Fourteenth session").
+  const peers = owd.peers;
+  for (let i = 0; i < peers.length; i++) {
+    const ip = peers[i];
     const base = owd.baseline.get(ip);
     const recent = owd.recent.get(ip);
     if (base === undefined || recent === undefined) continue;
@@ -70,8 +78,8 @@ export function collectDeltas(
     ul.push(sample.ul_delta);
     dl.push(sample.dl_delta);
   }
-  ul.sort((a, b) => a - b);
-  dl.sort((a, b) => a - b);
+  ul.sort(ascending);
+  dl.sort(ascending);
   return { ul, dl, samples, fresh: ul.length, tooFew: ul.length < MIN_FRESH_REFLECTORS };
 }
 

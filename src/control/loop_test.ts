@@ -7,7 +7,12 @@ import type { CounterReading, OwdState } from "./ports.ts";
 import { VirtualClock } from "../util/clock.ts";
 import { MemoryShaper } from "../apply/memory.ts";
 import { EwmaController } from "../ratecontroller/ewma.ts";
-import type { RateAdjuster, Ratecontroller, TickInput } from "./ratecontroller_port.ts";
+import type {
+  RateAdjuster,
+  Ratecontroller,
+  RateDecision,
+  TickInput,
+} from "./ratecontroller_port.ts";
 import { FileStatsSink } from "../report/stats.ts";
 import { MemoryFileStore } from "../report/store.ts";
 import { ControlLoop } from "./loop.ts";
@@ -382,6 +387,40 @@ Deno.test("loop: a throwing or invalid controller holds the rates", async () => 
   setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
   const r2 = await f.loop.tick();
   assertEquals([r2.next_dl_rate, r2.next_ul_rate], [60000, 9000]);
+});
+
+Deno.test("loop: a controller answering with a promise or a thenable is awaited; a rejection holds", async () => {
+  // A synchronous decision is taken without an await (docs/footprint.md, "Fourteenth session");
+  // the other forms a controller may answer with must still work the same.
+  let mode = "promise";
+  const c: Ratecontroller = {
+    name: "async",
+    decide: (): RateDecision | Promise<RateDecision> => {
+      const d = { next_dl_rate: 50000, next_ul_rate: 10000, reselect: true };
+      if (mode === "promise") return Promise.resolve(d);
+      if (mode === "reject") return Promise.reject(new Error("boom"));
+      // A thenable that is not a Promise (what `await` accepts as well).
+      return {
+        then: (ok: (v: RateDecision) => void) => ok({ ...d, next_dl_rate: 55000 }),
+      } as unknown as Promise<RateDecision>;
+    },
+  };
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  const tick = async () => {
+    f.clock.advance(0.5);
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    return await f.loop.tick();
+  };
+  const r1 = await tick();
+  assertEquals([r1.next_dl_rate, r1.next_ul_rate], [50000, 10000]);
+  assertEquals(f.reselects.length, 1, "the asynchronous decision's reselection request is taken");
+  mode = "thenable";
+  const r2 = await tick();
+  assertEquals([r2.next_dl_rate, r2.next_ul_rate], [55000, 10000]);
+  mode = "reject";
+  const r3 = await tick();
+  assertEquals([r3.next_dl_rate, r3.next_ul_rate], [55000, 10000], "held");
 });
 
 Deno.test("loop: speed history dumped at start (time 0) and then every 300 s", async () => {
