@@ -70,8 +70,8 @@ export interface DrainSamples {
  * The drain batch among `x`, or undefined when the samples show none: among the replies received
  * within `batchS` of the newest one (at least `minReplies`), the oldest-sent and the newest-sent
  * were sent `minSpanS` or more apart and arrived within `ratio` of that spacing, and the newest-sent
- * shows the queue smaller by `minFall` of the oldest-sent's. Returns the send
- * time of its newest-sent reply and its arrival spacing over its send spacing.
+ * shows the queue smaller by `minFall` of the oldest-sent's. Returns the send time of its
+ * newest-sent reply and its arrival spacing over its send spacing.
  */
 export function drainBatch(
   x: DrainSamples,

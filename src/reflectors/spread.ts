@@ -40,7 +40,7 @@ export const SPREAD_DEFAULTS = {
 const SWEEP_S = 10;
 
 /** One reflector's record. */
-interface Record {
+interface SpreadRecord {
   /** Receive time of its last sample seen, s. */
   lastAt: number;
   /** Its RTT delta at that sample, ms. */
@@ -60,7 +60,7 @@ export class ReflectorSpread {
   readonly #p: typeof SPREAD_DEFAULTS;
   readonly #owd: OwdState;
   readonly #tickS: number;
-  readonly #by = new Map<string, Record>();
+  readonly #by = new Map<string, SpreadRecord>();
   /** When the records were last swept for forgotten ones, s. */
   #sweptAt = -Infinity;
   readonly #reselect?: ReselectRequester;
@@ -157,7 +157,7 @@ export class ReflectorSpread {
     return lowest;
   }
 
-  #judge(r: Record, o: { spread: boolean; at: number }): void {
+  #judge(r: SpreadRecord, o: { spread: boolean; at: number }): void {
     r.share += this.#p.weight * ((o.spread ? 1 : 0) - r.share);
     if (r.judged < this.#p.minJudged) r.judged++;
     r.judgedAt = o.at;
