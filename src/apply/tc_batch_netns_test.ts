@@ -11,6 +11,25 @@ import { addTbfVethPair, needs, netnsSkipReason, withNetns } from "../util/netns
 
 const reason = await netnsSkipReason();
 
+/** A batch on `ns`'s tc that counts the coprocesses it starts and the changes it spawns alone. */
+function countingBatch(ns: string, options: { changesPerProcess?: number } = {}) {
+  const count = { spawns: 0, runs: 0 };
+  const spawn: ProcessSpawner = (argv) => {
+    count.spawns++;
+    return denoSpawner(argv);
+  };
+  const batch = new TcBatch({
+    command: ["tc", "-n", ns],
+    spawn,
+    runner: (binary, args) => {
+      count.runs++;
+      return defaultCommandRunner(binary, args);
+    },
+    changesPerProcess: options.changesPerProcess,
+  });
+  return { batch, count };
+}
+
 Deno.test({
   ...needs(
     "real tc -batch: 100 TBF changes through one process, a bad line reports tc's message",
@@ -19,20 +38,7 @@ Deno.test({
   fn: () =>
     withNetns("sqma-tcbatch", async (ns) => {
       await addTbfVethPair(ns, "vdl", "vul");
-      let spawns = 0;
-      const spawn: ProcessSpawner = (argv) => {
-        spawns++;
-        return denoSpawner(argv);
-      };
-      let runs = 0;
-      const batch = new TcBatch({
-        command: ["tc", "-n", ns],
-        spawn,
-        runner: (binary, args) => {
-          runs++;
-          return defaultCommandRunner(binary, args);
-        },
-      });
+      const { batch, count } = countingBatch(ns);
       const settings = { shaper: "tbf" as const, dl_if: "vdl", ul_if: "vul", htb_classid: "1:1" };
       const pair = createShaperPair(settings, { netns: ns, batch });
       try {
@@ -43,7 +49,7 @@ Deno.test({
           await pair.dl.setRate(10_000 + i * 100);
           await pair.ul.setRate(5_000 + i * 50);
         }
-        assertEquals({ spawns, runs }, { spawns: 1, runs: 0 });
+        assertEquals(count, { spawns: 1, runs: 0 });
         assertEquals(await pair.dl.readRate!(), 20_000);
         assertEquals(await pair.ul.readRate!(), 10_000);
 
@@ -58,7 +64,7 @@ Deno.test({
         assert(/Cannot find device "nope"/.test(error.stderr), error.stderr);
         await pair.ul.setRate(7_000);
         assertEquals(await pair.ul.readRate!(), 7_000);
-        assertEquals(spawns, 1, "a failing line does not cost the coprocess");
+        assertEquals(count.spawns, 1, "a failing line does not cost the coprocess");
       } finally {
         await pair.close?.();
       }
@@ -70,21 +76,7 @@ Deno.test({
   fn: () =>
     withNetns("sqma-tcrenew", async (ns) => {
       await addTbfVethPair(ns, "vdl", "vul");
-      let spawns = 0;
-      const spawn: ProcessSpawner = (argv) => {
-        spawns++;
-        return denoSpawner(argv);
-      };
-      let runs = 0;
-      const batch = new TcBatch({
-        command: ["tc", "-n", ns],
-        spawn,
-        runner: (binary, args) => {
-          runs++;
-          return defaultCommandRunner(binary, args);
-        },
-        changesPerProcess: 50,
-      });
+      const { batch, count } = countingBatch(ns, { changesPerProcess: 50 });
       const settings = { shaper: "tbf" as const, dl_if: "vdl", ul_if: "vul", htb_classid: "1:1" };
       const pair = createShaperPair(settings, { netns: ns, batch });
       try {
@@ -94,7 +86,7 @@ Deno.test({
           // Every change is in place when its promise resolves, across the replacements too.
           if (i % 50 <= 1) assertEquals(await pair.dl.readRate!(), 10_000 + i * 100);
         }
-        assertEquals({ spawns, runs }, { spawns: 3, runs: 0 });
+        assertEquals(count, { spawns: 3, runs: 0 });
       } finally {
         await pair.close?.();
       }
