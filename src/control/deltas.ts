@@ -2,10 +2,18 @@
  * Per-tick delta collection and the delay statistic (docs/algorithm.md §5). Shared by every
  * controller and by the control loop.
  */
-import type { OwdState } from "./ports.ts";
+import type { OwdEntry, OwdState } from "./ports.ts";
 
 /** Fewer fresh reflectors than this triggers a reselection request (constant upstream). */
 export const MIN_FRESH_REFLECTORS = 5;
+
+/**
+ * The round-trip delay `sample` adds over `baseline`, ms: both directions' deltas together (with
+ * an RTT-only pinger each direction holds half of it).
+ */
+export function rttDeltaMs(sample: OwdEntry, baseline: OwdEntry): number {
+  return sample.up_ewma + sample.down_ewma - baseline.up_ewma - baseline.down_ewma;
+}
 
 /** One fresh reflector's contribution to a tick (peer order). */
 export interface DeltaSample {

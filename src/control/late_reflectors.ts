@@ -8,6 +8,7 @@
  * silent while the replies show no queue (a dead reflector, a lost route), is not.
  */
 import type { OwdEntry, OwdState } from "./ports.ts";
+import { rttDeltaMs } from "./deltas.ts";
 
 /** What makes a stale peer late rather than gone. */
 export interface LateParams {
@@ -40,7 +41,7 @@ export function lateReflectors(
     const last: OwdEntry = owd.latest?.get(ip) ?? recent;
     peers.push({
       ageS: nowS - recent.last_receive_time_s,
-      delayMs: last.up_ewma + last.down_ewma - base.up_ewma - base.down_ewma,
+      delayMs: rttDeltaMs(last, base),
     });
   }
   if (peers.length === 0) return 0;

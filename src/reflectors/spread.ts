@@ -9,6 +9,7 @@
  * trust rule, v61a, cannot tell from a queue); one sound peer is enough to set a minimum.
  */
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
+import { rttDeltaMs } from "../control/deltas.ts";
 
 /** Constants of the rule (times in s, delays in ms, shares of a reflector's samples). */
 export const SPREAD_DEFAULTS = {
@@ -109,7 +110,7 @@ export class ReflectorSpread {
     }
     if (at - r.lastAt > p.staleGapS) r.run = 0;
     r.lastAt = at;
-    r.delta = last.up_ewma + last.down_ewma - base.up_ewma - base.down_ewma;
+    r.delta = rttDeltaMs(last, base);
     if (r.run < p.settle) r.run++;
     if (r.run >= p.settle) {
       const lowest = this.#lowestOther(ip, at);
