@@ -292,10 +292,9 @@ export class ControlLoop {
     if (deltas.tooFew && warming === undefined && !this.#idling) {
       // Peers late behind a queue on our own link are not replaced (docs/controllers.md, "v66").
       const late = lateReflectors(this.#owd, now, { tickInterval: s.tick_interval });
-      this.#outage.tooFew(now, deltas.fresh, late);
-      if (deltas.fresh + late < MIN_FRESH_REFLECTORS) {
-        this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`);
-      }
+      const reselect = deltas.fresh + late < MIN_FRESH_REFLECTORS;
+      this.#outage.tooFew(now, deltas.fresh, reselect ? undefined : { late });
+      if (reselect) this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`);
     } else if (!deltas.tooFew) {
       this.#outage.enough(now, deltas.fresh);
     }

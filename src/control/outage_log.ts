@@ -3,7 +3,6 @@
  * INFO with a summary when it ends, instead of a line every tick (docs/operation.md, "Logging").
  */
 import type { Logger } from "../log/logger.ts";
-import { MIN_FRESH_REFLECTORS } from "./deltas.ts";
 
 /** Tracks one outage at a time. */
 export class OutageLog {
@@ -23,15 +22,16 @@ export class OutageLog {
   }
 
   /**
-   * A tick with too few fresh reflectors (`fresh` of the 5 needed), `late` more of them late
-   * behind a queue on our link (late_reflectors.ts): no reselection while the two make 5.
+   * A tick with too few fresh reflectors (`fresh` of the 5 needed); `heldBack` when the loop asks
+   * for no reselection because `late` more are late behind a queue on our link
+   * (late_reflectors.ts).
    */
-  tooFew(nowS: number, fresh: number, late = 0): void {
+  tooFew(nowS: number, fresh: number, heldBack?: { late: number }): void {
     this.#ticks++;
     this.#fewest = Math.min(this.#fewest, fresh);
-    const action = fresh + late < MIN_FRESH_REFLECTORS
+    const action = heldBack === undefined
       ? "requesting reselection"
-      : `${late} more late behind a queue on our link: no reselection`;
+      : `${heldBack.late} more late behind a queue on our link: no reselection`;
     if (this.#sinceS !== undefined) {
       this.#log.debug("only {n} fresh reflectors (need 5): {action}", { n: fresh, action });
       return;
