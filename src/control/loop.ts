@@ -713,18 +713,28 @@ export class ControlLoop {
 
   /** Whether `#apply` has anything to do: a rate differs, or the last change of one failed. */
   #applyNeeded(dl: number, ul: number): boolean {
-    return dl !== this.#curDl || this.#dirtyDl || ul !== this.#curUl || this.#dirtyUl;
+    return this.#dlPending(dl) || this.#ulPending(ul);
+  }
+
+  /** The download shaper needs `dl`: it differs from the rate in place, or the last change failed. */
+  #dlPending(dl: number): boolean {
+    return dl !== this.#curDl || this.#dirtyDl;
+  }
+
+  /** The same for the upload shaper. */
+  #ulPending(ul: number): boolean {
+    return ul !== this.#curUl || this.#dirtyUl;
   }
 
   /** Applies changed rates, download first; a failure keeps the old rate and retries later. */
   async #apply(dl: number, ul: number): Promise<{ dl: boolean; ul: boolean }> {
     const applied = { dl: false, ul: false };
-    if (dl !== this.#curDl || this.#dirtyDl) {
+    if (this.#dlPending(dl)) {
       applied.dl = await this.#setOne(this.#shapers.dl, dl);
       if (applied.dl) this.#curDl = dl;
       this.#dirtyDl = !applied.dl;
     }
-    if (ul !== this.#curUl || this.#dirtyUl) {
+    if (this.#ulPending(ul)) {
       applied.ul = await this.#setOne(this.#shapers.ul, ul);
       if (applied.ul) this.#curUl = ul;
       this.#dirtyUl = !applied.ul;
