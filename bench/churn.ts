@@ -40,6 +40,7 @@
 import { TcBatch } from "../src/apply/tc_batch.ts";
 import { IpBatchSource } from "../src/counters/ip_link.ts";
 import { ProcessPinger } from "../src/measure/pinger.ts";
+import { choosePinger } from "../src/measure/backends.ts";
 import { systemClock } from "../src/util/clock.ts";
 import { denoSpawner } from "../src/util/coprocess.ts";
 import { addTbfVethPair, netnsSkipReason, withNetns } from "../src/util/netns_testing.ts";
@@ -272,14 +273,13 @@ async function ipKind(n: number): Promise<KindResult> {
   }
 }
 
-/** Why fping cannot run here, or undefined when it can. */
+/** Why fping cannot run here (the daemon's own pinger check), or undefined when it can. */
 async function fpingSkipReason(): Promise<string | undefined> {
   try {
-    const out = await new Deno.Command("fping", { args: ["-v"], stdout: "null", stderr: "null" })
-      .output();
-    return out.success ? undefined : `fping -v exited with ${out.code}`;
+    await choosePinger("fping");
+    return undefined;
   } catch (e) {
-    return String(e);
+    return (e as Error).message;
   }
 }
 
