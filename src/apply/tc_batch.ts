@@ -37,7 +37,10 @@ export interface TcBatchOptions {
   timeoutMs?: number;
   /** Where coprocess trouble is logged. */
   logger?: Logger;
-  /** Changes one coprocess makes before a fresh one replaces it (default {@linkcode TC_CHANGES_PER_PROCESS}). */
+  /**
+   * Changes one coprocess makes before a fresh one replaces it (default
+   * {@linkcode TC_CHANGES_PER_PROCESS}).
+   */
   changesPerProcess?: number;
 }
 

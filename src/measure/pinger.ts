@@ -87,7 +87,7 @@ export interface ProcessPingerOptions extends BindOptions {
 
 /**
  * A pinger process is replaced by a fresh one after this long, s: fping 5.1 in loop mode grows by
- * about 14 bytes per probe while it runs (docs/footprint.md, "Helpers over months"), which a fixed
+ * about 13 bytes per probe while it runs (docs/footprint.md, "Helpers over months"), which a fixed
  * reflector list and a link that is never idle would let run for months.
  */
 export const PINGER_MAX_AGE_S = 3600;
