@@ -241,6 +241,13 @@ const FIGURES = [
     of: (r: RunResult) => r.up.rateChanges / r.durationS,
     pick: median,
   },
+  // Each decision is a wake-up, a counter reading and an event-loop turn (docs/footprint.md).
+  {
+    key: "decisions",
+    label: "decisions/s",
+    of: (r: RunResult) => r.decisions / r.durationS,
+    pick: median,
+  },
 ] as const;
 
 /** The cut counts (`--cuts`): means per run over the seeds, both directions. */

@@ -220,6 +220,8 @@ export interface RunResult {
   reselects: number;
   /** Times the pinger switched reflectors (two per reselection cycle: candidates, then peers). */
   pingerSwitches: number;
+  /** Control decisions (ticks) the pipeline ran: the daemon's wake-ups under load (docs/footprint.md). */
+  decisions: number;
   /** Probes sent / lost (a dead reflector's count as lost). */
   probes: { sent: number; lost: number };
   /** Cuts under load, and those with no queue on our link (cut_audit.ts). */
@@ -369,6 +371,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const replies: PingReply[] = [];
   const tickS = pipeline?.tickIntervalS ?? settings.min_change_interval;
   let nextTick = tickS;
+  let decisions = 0;
   const progressEvery = Math.max(1, Math.floor(steps / 100));
   const ackPath = options.ackPath ?? true;
   const drive = (link: LinkDirection, tcp: TcpSource, cursor: ScheduleCursor): Drive => ({
@@ -433,6 +436,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         if (advanced instanceof Promise) await advanced;
         if (isDue(t, nextTick)) {
           await pipeline.tick();
+          decisions++;
           nextTick += pipeline.nextTickS?.() ?? tickS;
         }
       } else {
@@ -464,6 +468,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     up: sUp,
     reselects: pipeline?.reselects?.() ?? 0,
     pingerSwitches: pipeline?.pingerSwitches?.() ?? 0,
+    decisions,
     probes: { sent: field.sent, lost: field.lost },
     cuts: { down: audit.down, up: audit.up },
     series: { stepS: 0.1, down: recDown.series, up: recUp.series },
