@@ -171,7 +171,7 @@ Deno.test("in idle mode the simulated loop ticks every min_change_interval, as t
     rate_controller: "capacity",
   });
   const ticks: number[] = [];
-  await runScenario({
+  const run = await runScenario({
     scenario: "controller",
     settings,
     trace,
@@ -187,4 +187,6 @@ Deno.test("in idle mode the simulated loop ticks every min_change_interval, as t
   assert(Math.abs(within(10, 40) - 300) <= 2, `before idle: ${within(10, 40)} ticks in 30 s`);
   assert(Math.abs(within(100, 140) - 80) <= 2, `idle: ${within(100, 140)} ticks in 40 s`);
   assert(Math.abs(within(160, 190) - 300) <= 2, `after idle: ${within(160, 190)} ticks in 30 s`);
+  // The run counts them (sim_seeds' decisions/s: the daemon's wake-ups, docs/footprint.md).
+  assertEquals(run.decisions, ticks.length);
 });
