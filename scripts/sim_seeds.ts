@@ -53,6 +53,7 @@ import {
   type ReflectorFault,
 } from "../src/sim/reflector_faults.ts";
 import { mean, median } from "../src/util/stats.ts";
+import { EARLY_S } from "../src/sim/cut_audit.ts";
 
 const DURATION_S = 300;
 const LOADS: readonly LoadProfile[] = ["saturate", "bursty"];
@@ -256,11 +257,37 @@ const FIGURES = [
 const CUT_FIGURES = [
   { label: "cuts/run", of: (r: RunResult) => r.cuts.down.all + r.cuts.up.all },
   { label: "no-queue cuts/run", of: (r: RunResult) => r.cuts.down.noQueue + r.cuts.up.noQueue },
+  {
+    label: `of them in the first ${EARLY_S} s`,
+    of: (r: RunResult) => r.cuts.down.noQueueEarly + r.cuts.up.noQueueEarly,
+  },
+  { label: `util % first ${EARLY_S} s`, of: (r: RunResult) => utilisationBetween(r, 0, EARLY_S) },
+  { label: "after", of: (r: RunResult) => utilisationBetween(r, EARLY_S, Infinity) },
   { label: "other-queue cuts/run dl", of: (r: RunResult) => r.cuts.down.otherQueue },
   { label: "ul", of: (r: RunResult) => r.cuts.up.otherQueue },
   { label: "reselection requests/run", of: (r: RunResult) => r.reselects },
   { label: "pinger switches/run", of: (r: RunResult) => r.pingerSwitches },
 ] as const;
+
+/**
+ * The mean of the loaded directions' utilisation between `fromS` and `toS`, from the run's 0.1 s
+ * series (the headline's figure over a window; NaN when neither direction was loaded in it).
+ */
+function utilisationBetween(r: RunResult, fromS: number, toS: number): number {
+  const shares: number[] = [];
+  for (const s of [r.series.down, r.series.up]) {
+    let got = 0, cap = 0;
+    const from = Math.round(fromS / r.series.stepS);
+    const to = Math.min(s.capacity.length, Math.round(toS / r.series.stepS));
+    for (let j = from; j < to; j++) {
+      if (s.loaded[j] === 0) continue;
+      got += s.throughput[j];
+      cap += s.capacity[j];
+    }
+    if (cap > 0) shares.push((100 * got) / cap);
+  }
+  return shares.length === 0 ? NaN : mean(shares);
+}
 
 function max(values: readonly number[]): number {
   return Math.max(...values);

@@ -15,6 +15,8 @@ export const NO_QUEUE_WINDOW_S = 1;
  * the same window stayed under this share of the link's largest (docs/controllers.md, "v64").
  */
 export const OTHER_QUEUE_SHARE = 0.4;
+/** A run's first seconds, before the reflectors are judged (docs/controllers.md, "v70"). */
+export const EARLY_S = 30;
 
 /** Cuts of one direction. */
 export interface CutCount {
@@ -24,6 +26,8 @@ export interface CutCount {
   noQueue: number;
   /** Of the others, cuts on the other direction's queue (`OTHER_QUEUE_SHARE`). */
   otherQueue: number;
+  /** Of the no-queue cuts, those in the run's first `EARLY_S`. */
+  noQueueEarly: number;
 }
 
 /** Follows both directions' shaper rates and the link's added delay, one step at a time. */
@@ -33,13 +37,15 @@ export class CutAudit {
   readonly #up: Float32Array;
   #k = 0;
   readonly #limitMs: number;
+  /** The steps in `EARLY_S`. */
+  readonly #earlySteps: number;
   /** Each direction's shaper rate at the previous step, kbit/s. */
   #lastDown = NaN;
   #lastUp = NaN;
   /** Cuts so far. */
-  readonly down: CutCount = { all: 0, noQueue: 0, otherQueue: 0 };
+  readonly down: CutCount = { all: 0, noQueue: 0, otherQueue: 0, noQueueEarly: 0 };
   /** Cuts so far. */
-  readonly up: CutCount = { all: 0, noQueue: 0, otherQueue: 0 };
+  readonly up: CutCount = { all: 0, noQueue: 0, otherQueue: 0, noQueueEarly: 0 };
 
   /** `thresholdMs`: the smaller delay threshold; `stepS`: the simulation step. */
   constructor(options: { thresholdMs: number; stepS: number }) {
@@ -47,6 +53,7 @@ export class CutAudit {
     this.#down = new Float32Array(n).fill(Infinity);
     this.#up = new Float32Array(n).fill(Infinity);
     this.#limitMs = NO_QUEUE_SHARE * options.thresholdMs;
+    this.#earlySteps = Math.round(EARLY_S / options.stepS);
   }
 
   /**
@@ -82,7 +89,9 @@ export class CutAudit {
       worst = Math.max(worst, this.#down[i] + this.#up[i]);
       worstOwn = Math.max(worstOwn, own[i]);
     }
-    if (worst < this.#limitMs) c.noQueue++;
-    else if (worstOwn < OTHER_QUEUE_SHARE * worst) c.otherQueue++;
+    if (worst < this.#limitMs) {
+      c.noQueue++;
+      if (this.#k <= this.#earlySteps) c.noQueueEarly++;
+    } else if (worstOwn < OTHER_QUEUE_SHARE * worst) c.otherQueue++;
   }
 }
