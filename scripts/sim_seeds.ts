@@ -38,7 +38,9 @@
  * (src/sim/cut_audit.ts; docs/simulator.md, "Faulty reflectors") and, per direction, of those on
  * the other direction's queue (docs/controllers.md, "v64"), then the mean per run of the control
  * loop's reselection requests and of the pinger's switches to another reflector set (two per
- * reselection: the candidates, then the peers; docs/controllers.md, "v66").
+ * reselection: the candidates, then the peers; docs/controllers.md, "v66"); the no-queue cuts of
+ * a run's first 30 s and the utilisation before and after 30 s (the run's 0.1 s series; before
+ * the reflectors are judged, docs/controllers.md, "v70") and the probes sent a second.
  */
 import { counterScale, nonNegative } from "../src/cli/simulate_command.ts";
 import { settingsWithDefaults } from "../src/config/defaults.ts";
@@ -267,6 +269,7 @@ const CUT_FIGURES = [
   { label: "ul", of: (r: RunResult) => r.cuts.up.otherQueue },
   { label: "reselection requests/run", of: (r: RunResult) => r.reselects },
   { label: "pinger switches/run", of: (r: RunResult) => r.pingerSwitches },
+  { label: "probes/s", of: (r: RunResult) => r.probes.sent / r.durationS },
 ] as const;
 
 /**

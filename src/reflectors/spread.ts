@@ -159,7 +159,10 @@ export class ReflectorSpread {
   }
 
   #judge(r: SpreadRecord, o: { spread: boolean; at: number }): void {
-    r.share += this.#p.weight * ((o.spread ? 1 : 0) - r.share);
+    // The mean of its judged samples until 1/weight were, then the EWMA (v70a): an EWMA from 0
+    // would read a 0.6 share as 0.38 at the 20th sample.
+    const w = Math.max(this.#p.weight, 1 / (r.judged + 1));
+    r.share += w * ((o.spread ? 1 : 0) - r.share);
     if (r.judged < this.#p.minJudged) r.judged++;
     r.judgedAt = o.at;
   }

@@ -88,3 +88,14 @@ Deno.test("spread: every reflector spread (our link's own per-probe delay): none
   assert(PEERS.every((ip) => !w.spread.avoided(ip)));
   assertEquals(w.requests, []);
 });
+
+Deno.test("spread: a share judged on its first samples is their mean, not an EWMA from 0 (v70a)", () => {
+  const w = world();
+  // Three samples in five 12 ms late: a share of 0.6, over the limit once 20 samples are judged
+  // (an EWMA of weight 1/20 from 0 would read it as 0.38 then, and cross 0.5 only after ~35).
+  const extra = (ip: string, k: number) => (ip === "a" && k % 5 < 3 ? 12 : 0);
+  run(w, { fromS: 0, toS: 15, extra });
+  assert(w.spread.share("a") > SPREAD_DEFAULTS.avoid, String(w.spread.share("a")));
+  assert(w.spread.avoided("a"));
+  assertEquals(w.requests.length, 1);
+});
