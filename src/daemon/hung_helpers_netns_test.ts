@@ -1,0 +1,209 @@
+/**
+ * The daemon against helpers that hang (alive but silent: SIGSTOP), with the real tools in a
+ * throw-away network namespace: the `tc -batch` coprocess, the `ip -batch` counter coprocess and
+ * the pinger. Each fault must be logged once, the helper replaced, control must go on, and the
+ * kernel's rate must be the daemon's last applied one (docs/operation.md, "Its helper
+ * processes").
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+import type { LogRecord } from "../log/logger.ts";
+import { configureLogging, formatRecord, resetLogging, stageLogger } from "../log/mod.ts";
+import type { TickEvent } from "../control/ports.ts";
+import { createShaperPair } from "../apply/shaper.ts";
+import { TcBatch } from "../apply/tc_batch.ts";
+import { createCounterReader, IpBatchSource } from "../counters/mod.ts";
+import { denoSpawner } from "../util/coprocess.ts";
+import { must, needs, netnsSkipReason, sh, withNetns } from "../util/netns_testing.ts";
+import { type DaemonNetns, withDaemonNetns } from "./netns_fixture.ts";
+
+const reason = await netnsSkipReason();
+
+/** A helper's wait for an answer in these tests, ms (the daemon's defaults are 1–2 s). */
+const TIMEOUT_MS = 200;
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (polling, at most `ms`) until `ok()` holds. */
+async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await pause(20);
+  }
+}
+
+/** This process's children: pid, command name and state (`T` stopped, `Z` zombie), from ps. */
+async function children(): Promise<{ pid: number; comm: string; state: string }[]> {
+  const out = await must("ps", ["-o", "pid=,stat=,comm=", "--ppid", String(Deno.pid)]);
+  return out.trim().split("\n").filter((l) => l.trim() !== "").map((l) => {
+    const [pid, stat, comm] = l.trim().split(/\s+/);
+    return { pid: Number(pid), comm, state: stat[0] };
+  }).filter((c) => c.comm !== "ps");
+}
+
+/** True while `pid` exists (running, stopped or a zombie). */
+async function exists(pid: number): Promise<boolean> {
+  return (await sh("ps", ["-o", "pid=", "-p", String(pid)])).ok;
+}
+
+/** Sends `signal` to `pid`; a process already gone is fine. */
+function signal(pid: number, sig: Deno.Signal): void {
+  try {
+    Deno.kill(pid, sig);
+  } catch {
+    // Already reaped.
+  }
+}
+
+/** Runs `fn` with every INFO+ record of the process collected. */
+async function withLogs<T>(fn: (records: LogRecord[]) => Promise<T>): Promise<T> {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    return await fn(records);
+  } finally {
+    resetLogging();
+  }
+}
+
+/** Records of `records` whose template matches `re`. */
+const matching = (records: LogRecord[], re: RegExp) => records.filter((r) => re.test(r.rawMessage));
+
+/**
+ * A daemon on `d` whose download rate flips every tick (tc is asked every tick, as under load)
+ * until `hold(kbit)` makes it constant; `ticks` are its tick events.
+ */
+function flippingDaemon(d: DaemonNetns, deps: Parameters<DaemonNetns["start"]>[0]) {
+  let flip = 0;
+  let held: number | undefined;
+  const ticks: TickEvent[] = [];
+  const daemon = d.start({
+    adjusters: [{ name: "flip", adjust: () => ({ next_dl_rate: held ?? 20000 + (flip ^= 1) }) }],
+    observers: [{ onTick: (e) => void ticks.push(e) }],
+    ...deps,
+  });
+  return {
+    ...daemon,
+    ticks,
+    /** The download rate the daemon last reported in force. */
+    lastRate: () => ticks.at(-1)?.dlRate,
+    hold: (kbit: number) => void (held = kbit),
+  };
+}
+
+/**
+ * Once the daemon runs again: a new distinct rate is applied and, a while later, the kernel
+ * has it (no stale change from the stopped process landed), the old helper is reaped and no
+ * child is stopped or a zombie.
+ */
+async function assertRecovered(
+  d: DaemonNetns,
+  daemon: ReturnType<typeof flippingDaemon>,
+  old: number,
+) {
+  const ticksBefore = daemon.ticks.length;
+  await until(() => daemon.ticks.length >= ticksBefore + 10, "ten more ticks");
+  daemon.hold(33333);
+  await until(() => daemon.lastRate() === 33333, "the daemon to apply 33333 kbit/s");
+  await pause(500);
+  assertEquals((await d.tbf("vdl")).rateKbit, 33333);
+  assertEquals(daemon.lastRate(), 33333);
+  await until(async () => !(await exists(old)), `the stopped helper ${old} to be reaped`);
+  await until(
+    async () => (await children()).every((c) => c.state !== "T" && c.state !== "Z"),
+    "no stopped or zombie child",
+  );
+}
+
+for (const resume of ["stopped for 1 s more", "SIGCONT just after"] as const) {
+  Deno.test({
+    ...needs(
+      `hung helper (netns): tc -batch SIGSTOPped past its timeout (${resume}): logged once, ` +
+        "replaced, the kernel has the last applied rate",
+      reason,
+    ),
+    fn: () =>
+      withLogs((records) =>
+        withNetns("sqma-hangtc", (ns) =>
+          withDaemonNetns(ns, {}, async (d) => {
+            const pids: number[] = [];
+            const batch = new TcBatch({
+              command: ["tc", "-n", ns],
+              timeoutMs: TIMEOUT_MS,
+              logger: stageLogger("apply"),
+              spawn: (argv) => {
+                const child = denoSpawner(argv);
+                pids.push(child.pid);
+                return child;
+              },
+            });
+            const daemon = flippingDaemon(d, {
+              shapers: createShaperPair(d.settings, { netns: ns, batch }),
+            });
+            try {
+              await until(async () => (await d.tbf("vdl")).rateKbit >= 20000, "control");
+              assertEquals(pids.length, 1);
+              const old = pids[0];
+              signal(old, "SIGSTOP");
+              const fault = /tc -batch coprocess .*restarting/;
+              await until(() => matching(records, fault).length > 0, "the fault's log line");
+              if (resume === "stopped for 1 s more") await pause(1000);
+              signal(old, "SIGCONT");
+              await assertRecovered(d, daemon, old);
+              assert(pids.length >= 2, `coprocesses ${pids}`);
+              const text = records.map(formatRecord).join("");
+              assertEquals(matching(records, fault).length, 1, text);
+              assertEquals(matching(records, /failed/).length, 0, text);
+              assertEquals(await daemon.stop(), ExitCode.OK);
+              assertEquals((await d.tbf("vdl")).rateKbit, 50000);
+            } finally {
+              await daemon.stop();
+            }
+            assertEquals((await children()).filter((c) => c.comm === "tc"), []);
+          }))
+      ),
+  });
+
+  Deno.test({
+    ...needs(
+      `hung helper (netns): ip -batch SIGSTOPped past its timeout (${resume}): logged once, ` +
+        "rates held, replaced, control goes on",
+      reason,
+    ),
+    fn: () =>
+      withLogs((records) =>
+        withNetns("sqma-hangip", (ns) =>
+          withDaemonNetns(ns, {}, async (d) => {
+            const source = new IpBatchSource({
+              netns: ns,
+              timeoutMs: TIMEOUT_MS,
+              logger: stageLogger("counters"),
+            });
+            const counters = createCounterReader(d.settings, { source });
+            const daemon = flippingDaemon(d, { counters });
+            try {
+              await until(async () => (await d.tbf("vdl")).rateKbit >= 20000, "control");
+              const old = source.pid!;
+              signal(old, "SIGSTOP");
+              const fault = /ip coprocess/;
+              await until(() => matching(records, fault).length > 0, "the fault's log line");
+              if (resume === "stopped for 1 s more") await pause(1000);
+              signal(old, "SIGCONT");
+              await assertRecovered(d, daemon, old);
+              assert(source.pid !== undefined && source.pid !== old, `pid ${source.pid}`);
+              assertEquals(source.restarts, 1);
+              const text = records.map(formatRecord).join("");
+              assertEquals(matching(records, fault).length, 1, text);
+              assertEquals(matching(records, /byte counters unreadable/).length, 1, text);
+              assertEquals(matching(records, /byte counters readable again/).length, 1, text);
+              assertEquals(await daemon.stop(), ExitCode.OK);
+            } finally {
+              await daemon.stop();
+              await counters.close();
+            }
+            assertEquals((await children()).filter((c) => c.comm === "ip"), []);
+          }))
+      ),
+  });
+}
