@@ -123,6 +123,8 @@ export class ChildSupervisor {
   readonly #sleep: Sleep;
   readonly #now: () => number;
   #child: ChildHandle | undefined;
+  /** Kills under way, by child. */
+  readonly #killing = new WeakMap<ChildHandle, Promise<void>>();
   #loop: Promise<void> | undefined;
   #stopped = false;
   #abort = new AbortController();
@@ -183,7 +185,20 @@ export class ChildSupervisor {
     this.#loop = undefined;
   }
 
-  async #kill(child: ChildHandle): Promise<void> {
+  /**
+   * Ends `child` (SIGTERM, SIGKILL after the grace); a kill already under way is joined, so a
+   * child that hangs gets one SIGKILL and one warning however many restarts ask meanwhile.
+   */
+  #kill(child: ChildHandle): Promise<void> {
+    let killing = this.#killing.get(child);
+    if (killing === undefined) {
+      killing = this.#killOnce(child);
+      this.#killing.set(child, killing);
+    }
+    return killing;
+  }
+
+  async #killOnce(child: ChildHandle): Promise<void> {
     child.kill("SIGTERM");
     const grace = new AbortController();
     const exited = await Promise.race([

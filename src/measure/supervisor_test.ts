@@ -234,3 +234,48 @@ Deno.test("maxAgeS: a child that ran that long is replaced at once; an exited ch
   assertEquals(sup.backoffHistory, [1000]);
   await sup.stop();
 });
+
+Deno.test("a hung child asked to restart twice during its kill grace gets one SIGKILL", async () => {
+  const signals: string[] = [];
+  const children: ChildHandle[] = [];
+  const graces: (() => void)[] = [];
+  const spawn = () => {
+    // Stopped (SIGSTOP): a SIGTERM stays pending, only SIGKILL ends it.
+    let exit!: (s: ChildStatus) => void;
+    const status = new Promise<ChildStatus>((r) => exit = r);
+    const handle: ChildHandle = {
+      pid: children.length + 1,
+      stdout: streamOf(),
+      stderr: streamOf(),
+      status,
+      kill: (signal) => {
+        signals.push(`${handle.pid} ${signal}`);
+        if (signal === "SIGKILL") exit({ code: 137, signal });
+      },
+    };
+    children.push(handle);
+    return handle;
+  };
+  const sup = new ChildSupervisor({
+    name: "fake",
+    command: () => ({ cmd: "x", args: [] }),
+    onStdoutLine: () => {},
+    spawn,
+    sleep: () => new Promise<void>((r) => graces.push(r)),
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  sup.start();
+  await tick();
+  const first = sup.restart();
+  const second = sup.restart();
+  await tick();
+  for (const r of graces.splice(0)) r();
+  await Promise.all([first, second]);
+  await tick();
+  assertEquals(signals, ["1 SIGTERM", "1 SIGKILL"]);
+  assertEquals(children.length, 2);
+  const stopping = sup.stop();
+  await tick();
+  for (const r of graces.splice(0)) r();
+  await stopping;
+});
