@@ -14,6 +14,7 @@ import { createShaperPair } from "../apply/shaper.ts";
 import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader, IpBatchSource } from "../counters/mod.ts";
 import { denoSpawner } from "../util/coprocess.ts";
+import { createMeasurement } from "../measure/mod.ts";
 import { must, needs, netnsSkipReason, sh, withNetns } from "../util/netns_testing.ts";
 import { type DaemonNetns, withDaemonNetns } from "./netns_fixture.ts";
 
@@ -204,6 +205,70 @@ for (const resume of ["stopped for 1 s more", "SIGCONT just after"] as const) {
             }
             assertEquals((await children()).filter((c) => c.comm === "ip"), []);
           }))
+      ),
+  });
+}
+
+/** Reflectors that answer inside any namespace (its `lo`). */
+const LOOPBACK_POOL = Array.from({ length: 12 }, (_, i) => `127.0.0.${i + 1}`);
+
+/** Pinger, pool size: with 5 (= num_reflectors) a reselection can only set the same peers again. */
+const PINGER_CASES = [["fping", 12], ["fping", 5], ["ping", 12], ["ping", 5]] as const;
+
+for (const [tool, poolSize] of PINGER_CASES) {
+  Deno.test({
+    ...needs(
+      `hung helper (netns): ${tool} SIGSTOPped (a pool of ${poolSize}): its reflectors go stale, ` +
+        "it is replaced, control goes on",
+      reason,
+    ),
+    fn: () =>
+      withLogs((records) =>
+        withNetns(
+          "sqma-hangping",
+          (ns) =>
+            withDaemonNetns(ns, { measurement_type: "icmp" }, async (d) => {
+              const measurement = createMeasurement(d.settings, {
+                pool: LOOPBACK_POOL.slice(0, poolSize),
+                initialPeers: LOOPBACK_POOL.slice(0, 5),
+                commandPrefix: ["ip", "netns", "exec", ns],
+                pingerChoice: { tool, binary: tool },
+              });
+              const daemon = flippingDaemon(d, { measurement });
+              const pingers = async () =>
+                (await children()).filter((c) => c.comm === tool).map((c) => c.pid);
+              try {
+                await until(() => daemon.ticks.some((t) => t.fresh >= 5), "five fresh reflectors");
+                const [old] = await pingers();
+                assert(old !== undefined);
+                signal(old, "SIGSTOP");
+                const stalled = daemon.ticks.length;
+                await until(
+                  () => daemon.ticks.slice(stalled).some((t) => t.fresh < 5),
+                  "stale reflectors",
+                );
+                await until(async () => !(await exists(old)), `the stopped ${tool} to be reaped`);
+                const back = daemon.ticks.length;
+                await until(
+                  () => daemon.ticks.slice(back).some((t) => t.fresh >= 5),
+                  "fresh reflectors again",
+                  10000,
+                );
+                assertEquals((await pingers()).length, tool === "fping" ? 1 : 5);
+                await assertRecovered(d, daemon, old);
+                const text = records.map(formatRecord).join("");
+                assertEquals(matching(records, /fresh reflectors \(need 5\)/).length, 1, text);
+                assertEquals(matching(records, /fresh reflectors again/).length, 1, text);
+                assertEquals(matching(records, /ignored SIGTERM/).length, 1, text);
+                // Only the same set again needs the silence rule (src/measure/pinger.ts).
+                assert(matching(records, /printed no reply/).length <= 1, text);
+                assertEquals(await daemon.stop(), ExitCode.OK);
+              } finally {
+                await daemon.stop();
+              }
+              assertEquals(await pingers(), []);
+            }),
+        )
       ),
   });
 }

@@ -92,6 +92,12 @@ export interface ProcessPingerOptions extends BindOptions {
  */
 export const PINGER_MAX_AGE_S = 3600;
 
+/**
+ * A child without a reply for this many ticks is restarted when its reflectors are set again
+ * unchanged: the control loop's window of fresh replies (src/control/deltas.ts).
+ */
+export const SILENT_RESTART_TICKS = 2;
+
 /** Pinger backed by child processes under `ChildSupervisor`s. */
 export class ProcessPinger implements Pinger {
   readonly tool: PingerTool;
@@ -105,6 +111,10 @@ export class ProcessPinger implements Pinger {
   #lastActivityS = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #warned = new Set<string>();
+  /** Per child (key of `#sups`): when it last printed a reply or was started (monotonic s). */
+  #heardS = new Map<string, number>();
+  /** Children whose silence was logged at WARN since their last reply. */
+  #silentWarned = new Set<string>();
   #queue: PingReply[] = [];
   #waiters: ((r: IteratorResult<PingReply>) => void)[] = [];
   /** Replies delivered so far. */
@@ -288,6 +298,9 @@ export class ProcessPinger implements Pinger {
     }
     const now = this.#o.clock.monotonicS();
     this.#lastActivityS = now;
+    const key = this.tool === "ping" ? r.reply.reflector : "*";
+    this.#heardS.set(key, now);
+    this.#silentWarned.delete(key);
     const reply: PingReply = { ...r.reply, receiveTimeS: now - this.#lineAgeS(line) };
     this.replyCount++;
     try {
@@ -303,13 +316,16 @@ export class ProcessPinger implements Pinger {
     }
   }
 
-  #supervisor(name: string, targets: () => readonly string[]): ChildSupervisor {
+  #supervisor(key: string, name: string, targets: () => readonly string[]): ChildSupervisor {
     const o = this.#o;
     return new ChildSupervisor({
       name,
       command: () => this.#command(targets()),
       onStdoutLine: (l) => this.#onLine(l),
-      onSpawn: () => void this.#starts++,
+      onSpawn: () => {
+        this.#starts++;
+        this.#heardS.set(key, o.clock.monotonicS());
+      },
       spawn: o.spawn,
       sleep: o.sleep,
       now: () => o.clock.monotonicS(),
@@ -326,6 +342,7 @@ export class ProcessPinger implements Pinger {
     const same = new Set(next).size === current.size && next.every((ip) => current.has(ip));
     if (same && !first) {
       this.#reflectors = next;
+      await this.#restartSilent();
       return;
     }
     const previous = this.#reflectors;
@@ -341,10 +358,34 @@ export class ProcessPinger implements Pinger {
     this.#dedup.clear(); // a new child restarts its sequence numbers
     if (sup) await sup.restart();
     else {
-      const s = this.#supervisor(this.tool, () => this.#reflectors);
+      const s = this.#supervisor("*", this.tool, () => this.#reflectors);
       this.#sups.set("*", s);
       s.start();
     }
+  }
+
+  /**
+   * Restarts the children that printed no reply for {@linkcode SILENT_RESTART_TICKS} ticks. The
+   * set given again unchanged means the selector found nothing better (a pool no larger than the
+   * set); a child that is alive but silent (stopped, stuck) would otherwise stay so for good
+   * (docs/operation.md, "Its helper processes"). Logged at WARN once until the child replies.
+   */
+  async #restartSilent(): Promise<void> {
+    const now = this.#o.clock.monotonicS();
+    const limitS = SILENT_RESTART_TICKS * this.#o.tickS;
+    const silent = [...this.#sups].filter(([key]) =>
+      now - (this.#heardS.get(key) ?? -Infinity) >= limitS
+    );
+    if (silent.length === 0) return;
+    for (const [key, sup] of silent) {
+      const values = { name: key === "*" ? this.tool : `ping ${key}`, pid: sup.pid, s: limitS };
+      const message = "{name} (pid {pid}) printed no reply for {s} s; restarting it";
+      if (this.#silentWarned.has(key)) log.debug(message, values);
+      else log.warning(message, values);
+      this.#silentWarned.add(key);
+    }
+    this.#dedup.clear(); // a new child restarts its sequence numbers
+    await Promise.all(silent.map(([, sup]) => sup.restart()));
   }
 
   async #applyPerReflector(previous: readonly string[], next: readonly string[]): Promise<void> {
@@ -354,6 +395,8 @@ export class ProcessPinger implements Pinger {
       const s = this.#sups.get(ip);
       if (s && !keep.has(ip)) {
         this.#sups.delete(ip);
+        this.#heardS.delete(ip);
+        this.#silentWarned.delete(ip);
         stopping.push(s.stop());
       }
     }
@@ -366,7 +409,7 @@ export class ProcessPinger implements Pinger {
       if (k > 0) await sleep(gapMs);
       const ip = added[k];
       if (!this.#running || this.#sups.has(ip) || !this.#reflectors.includes(ip)) continue;
-      const s = this.#supervisor(`ping ${ip}`, () => [ip]);
+      const s = this.#supervisor(ip, `ping ${ip}`, () => [ip]);
       this.#sups.set(ip, s);
       s.start();
     }

@@ -184,3 +184,52 @@ Deno.test("a reply line read late keeps the receive time the tool printed (withi
   assertEquals(ages, [1.3, 0, 0, 0]);
   assertEquals(got.map((r) => r.rttMs), [20, 21, 22, 23]);
 });
+
+Deno.test("the same set again restarts a child silent for two ticks, not one that replies", async () => {
+  const clock = new VirtualClock(0);
+  const spawned: ChildHandle[] = [];
+  const print: ((line: string) => void)[] = [];
+  const spawn = (): ChildHandle => {
+    let exit!: (s: ChildStatus) => void;
+    const status = new Promise<ChildStatus>((r) => exit = r);
+    const enc = new TextEncoder();
+    const stdout = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        print.push((line) => c.enqueue(enc.encode(`${line}\n`)));
+        void status.then(() => c.close());
+      },
+    });
+    const stderr = new ReadableStream<Uint8Array>({
+      start: (c) => void status.then(() => c.close()),
+    });
+    const child = { pid: spawned.length + 1, stdout, stderr, status, kill: () => {} };
+    // Alive but silent (stopped) until killed.
+    child.kill = (signal?: Deno.Signal) => exit({ code: 143, signal: signal ?? null });
+    spawned.push(child);
+    return child;
+  };
+  const replies: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool: "fping",
+    tickS: 0.5,
+    clock,
+    spawn,
+    onReply: (r) => replies.push(r),
+  });
+  await p.start(["9.9.9.9", "1.1.1.1"]);
+  await waitUntil(() => spawned.length === 1, 2000, "the first child");
+  clock.advance(0.9);
+  await p.setReflectors(["1.1.1.1", "9.9.9.9"]);
+  assertEquals(spawned.length, 1, "silent for less than two ticks");
+  clock.advance(0.2);
+  await p.setReflectors(["9.9.9.9", "1.1.1.1"]);
+  await waitUntil(() => spawned.length === 2, 2000, "the silent child replaced");
+  // The new one replies: the same set again leaves it running, however long after.
+  clock.advance(5);
+  print[1]("9.9.9.9 : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)");
+  await waitUntil(() => replies.length === 1, 2000, "a reply");
+  clock.advance(0.9);
+  await p.setReflectors(["9.9.9.9", "1.1.1.1"]);
+  assertEquals(spawned.length, 2);
+  await p.stop();
+});
