@@ -4,6 +4,9 @@ import { IpBatchSource, IpSpawnSource, parseLinkJson } from "./ip_link.ts";
 import { createCounterReader, LinkCounterReader } from "./mod.ts";
 import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 import type { SpawnedProcess } from "../util/coprocess.ts";
+import type { LogRecord } from "../log/logger.ts";
+import { configureLogging, resetLogging, stageLogger } from "../log/mod.ts";
+import { VirtualClock } from "../util/clock.ts";
 
 const encoder = new TextEncoder();
 
@@ -229,6 +232,42 @@ Deno.test("IpBatchSource: a hung ip is killed after the timeout and reported as 
     assertEquals(await src.stats(["lo"]), null);
     assertEquals(src.pid, undefined, "the hung process was killed");
   } finally {
+    await src.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("IpBatchSource: an ip that keeps hanging is logged at WARN once, again when it answers", async () => {
+  const dir = await Deno.makeTempDir();
+  const fake = `${dir}/ip`;
+  await Deno.writeTextFile(fake, "#!/bin/sh\nexec sleep 30\n");
+  await Deno.chmod(fake, 0o755);
+  const records: LogRecord[] = [];
+  configureLogging("DEBUG", { sink: (r) => void records.push(r) });
+  const clock = new VirtualClock(0);
+  const src = new IpBatchSource({
+    ipPath: fake,
+    timeoutMs: 50,
+    clock,
+    logger: stageLogger("counters"),
+  });
+  try {
+    for (let i = 0; i < 3; i++) {
+      assertEquals(await src.stats(["lo"]), null);
+      clock.advance(100); // past the restart delay
+    }
+    await Deno.writeTextFile(fake, '#!/bin/sh\nexec ip "$@"\n');
+    assert((await src.stats(["lo"]))?.has("lo"));
+    const seen = records.filter((r) => /ip coprocess/.test(r.rawMessage))
+      .map((r) => `${r.level} ${r.rawMessage}`);
+    assertEquals(seen, [
+      "warning ip coprocess {what}; restarting it",
+      "debug ip coprocess {what}; restarting it",
+      "debug ip coprocess {what}; restarting it",
+      "info ip coprocess answering again",
+    ]);
+  } finally {
+    resetLogging();
     await src.close();
     await Deno.remove(dir, { recursive: true });
   }

@@ -139,6 +139,8 @@ export class IpBatchSource implements LinkStatsSource {
   readonly #block: BlockThread;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** A fault was logged at WARN and no reading has worked since (later ones go to DEBUG). */
+  #degraded = false;
   /** The last request built: reused while the same names are asked for (every tick). */
   #request: BatchRequest | undefined;
   /** The process the line numbers count for, and the last line number written to it. */
@@ -243,7 +245,7 @@ export class IpBatchSource implements LinkStatsSource {
       try {
         await proc.write(request.bytes);
       } catch (e) {
-        this.#logger?.warn("ip coprocess not writable: {error}", { error: String(e) });
+        this.#fault("ip coprocess not writable: {error}", { error: String(e) });
         await this.#supervisor.fail(proc);
         return "exited";
       }
@@ -253,7 +255,7 @@ export class IpBatchSource implements LinkStatsSource {
         const got = await proc.nextLine("stdout", this.#timeoutMs);
         if (got === "timeout" && pending.answered + pending.failed >= request.lines) break;
         if (got === "timeout" || got === null) {
-          this.#logger?.warn("ip coprocess {what}; restarting it", {
+          this.#fault("ip coprocess {what}; restarting it", {
             what: got === null ? "exited" : `did not answer within ${this.#timeoutMs} ms`,
           });
           await this.#supervisor.fail(proc);
@@ -263,6 +265,10 @@ export class IpBatchSource implements LinkStatsSource {
         pending.answered++;
       }
       this.#supervisor.succeeded();
+      if (this.#degraded) {
+        this.#degraded = false;
+        this.#logger?.info("ip coprocess answering again");
+      }
       try {
         const out = new Map<string, LinkStats>();
         for (const line of lines) parseLinkJson(line, out);
@@ -274,6 +280,16 @@ export class IpBatchSource implements LinkStatsSource {
     } finally {
       this.#pending = undefined;
     }
+  }
+
+  /**
+   * Logs a fault of the coprocess: at WARN the first time, then at DEBUG until a reading works
+   * again (one that keeps hanging is restarted with a growing delay; docs/operation.md).
+   */
+  #fault(message: string, properties: Record<string, unknown>): void {
+    if (this.#degraded) this.#logger?.debug(message, properties);
+    else this.#logger?.warn(message, properties);
+    this.#degraded = true;
   }
 
   /**

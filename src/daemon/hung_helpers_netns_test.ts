@@ -187,7 +187,7 @@ for (const resume of ["stopped for 1 s more", "SIGCONT just after"] as const) {
               await until(async () => (await d.tbf("vdl")).rateKbit >= 20000, "control");
               const old = source.pid!;
               signal(old, "SIGSTOP");
-              const fault = /ip coprocess/;
+              const fault = /ip coprocess .*restarting/;
               await until(() => matching(records, fault).length > 0, "the fault's log line");
               if (resume === "stopped for 1 s more") await pause(1000);
               signal(old, "SIGCONT");
@@ -196,6 +196,7 @@ for (const resume of ["stopped for 1 s more", "SIGCONT just after"] as const) {
               assertEquals(source.restarts, 1);
               const text = records.map(formatRecord).join("");
               assertEquals(matching(records, fault).length, 1, text);
+              assertEquals(matching(records, /ip coprocess answering again/).length, 1, text);
               assertEquals(matching(records, /byte counters unreadable/).length, 1, text);
               assertEquals(matching(records, /byte counters readable again/).length, 1, text);
               assertEquals(await daemon.stop(), ExitCode.OK);
