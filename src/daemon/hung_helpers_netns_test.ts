@@ -288,3 +288,50 @@ for (const [tool, poolSize] of PINGER_CASES) {
       ),
   });
 }
+
+Deno.test({
+  ...needs(
+    "hung helper (netns): tc, ip and fping all SIGSTOPped, then the daemon is stopped: it exits " +
+      "within seconds with the exit rates in the kernel and no child left",
+    reason,
+  ),
+  fn: () =>
+    withLogs(() =>
+      withNetns(
+        "sqma-hangall",
+        (ns) =>
+          withDaemonNetns(ns, { measurement_type: "icmp" }, async (d) => {
+            const source = new IpBatchSource({ netns: ns, timeoutMs: TIMEOUT_MS });
+            const counters = createCounterReader(d.settings, { source });
+            const batch = new TcBatch({ command: ["tc", "-n", ns], timeoutMs: TIMEOUT_MS });
+            const measurement = createMeasurement(d.settings, {
+              pool: LOOPBACK_POOL,
+              initialPeers: LOOPBACK_POOL.slice(0, 5),
+              commandPrefix: ["ip", "netns", "exec", ns],
+              pingerChoice: { tool: "fping", binary: "fping" },
+            });
+            const daemon = flippingDaemon(d, {
+              measurement,
+              counters,
+              shapers: createShaperPair(d.settings, { netns: ns, batch }),
+            });
+            try {
+              await until(() => daemon.ticks.some((t) => t.fresh >= 5), "five fresh reflectors");
+              const helpers = await children();
+              assertEquals(helpers.map((c) => c.comm).sort(), ["fping", "ip", "tc"]);
+              for (const c of helpers) signal(c.pid, "SIGSTOP");
+              const started = Date.now();
+              assertEquals(await daemon.stop(), ExitCode.OK);
+              const tookMs = Date.now() - started;
+              assert(tookMs < 6000, `stopping took ${tookMs} ms`);
+              assertEquals((await d.tbf("vdl")).rateKbit, 50000);
+              assertEquals((await d.tbf("vul")).rateKbit, 10000);
+            } finally {
+              await daemon.stop();
+              await counters.close();
+            }
+            assertEquals(await children(), []);
+          }),
+      )
+    ),
+});
