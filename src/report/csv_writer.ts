@@ -3,7 +3,10 @@
  * the limit, the file becomes `<path>.1` (replacing an older one) and a new file with the
  * header starts. Write errors are logged once per burst and never thrown (reporting must not
  * stop the control loop); after one, writing resumes by appending to what is there (the header
- * is only written to a missing or empty file), never by truncating earlier rows.
+ * is only written to a missing or empty file), never by truncating earlier rows, and the
+ * resumption is logged with the rows dropped meanwhile. A file deleted or moved away while
+ * running is started again with its header (docs/operation.md, "Statistics files on a full or
+ * read-only /tmp").
  */
 import type { Logger } from "../log/logger.ts";
 import type { FileStore } from "./store.ts";
@@ -35,6 +38,8 @@ export class RotatingCsvWriter {
   #opened = false;
   #reopen = false;
   #failing = false;
+  /** Rows given to writes that failed since the last successful one. */
+  #dropped = 0;
   #chain: Promise<void> = Promise.resolve();
 
   /** `header` is the first line without the newline. */
@@ -67,6 +72,8 @@ export class RotatingCsvWriter {
   }
 
   async #write(rows: string[]): Promise<void> {
+    // Only a write that reached the file ends a failure: an empty flush proves nothing.
+    let wrote = false;
     try {
       if (!this.#opened) {
         // First open: a fresh file. After a failure: keep what was written, if anything.
@@ -74,6 +81,7 @@ export class RotatingCsvWriter {
         if (existing === null || existing === 0) {
           await this.#store.writeNew(this.#path, this.#header);
           this.#size = encoder.encode(this.#header).length;
+          wrote = true;
         } else {
           this.#size = existing;
         }
@@ -84,9 +92,12 @@ export class RotatingCsvWriter {
       // encoding per write instead of one per row (docs/footprint.md, "CPU under load").
       const all = rows.join("");
       if (this.#maxBytes <= 0 || this.#size + 3 * all.length <= this.#maxBytes) {
-        if (all !== "") await this.#store.append(this.#path, all);
+        if (all !== "") {
+          await this.#append(all);
+          wrote = true;
+        }
         this.#size += encoder.encode(all).length;
-        this.#failing = false;
+        if (wrote) this.#succeeded();
         return;
       }
       let chunk = "";
@@ -94,7 +105,7 @@ export class RotatingCsvWriter {
       for (const row of rows) {
         const n = encoder.encode(row).length;
         if (this.#maxBytes > 0 && this.#size + chunkBytes + n > this.#maxBytes) {
-          if (chunk !== "") await this.#store.append(this.#path, chunk);
+          if (chunk !== "") await this.#append(chunk);
           await this.#rotate();
           chunk = "";
           chunkBytes = 0;
@@ -102,9 +113,9 @@ export class RotatingCsvWriter {
         chunk += row;
         chunkBytes += n;
       }
-      if (chunk !== "") await this.#store.append(this.#path, chunk);
+      if (chunk !== "") await this.#append(chunk);
       this.#size += chunkBytes;
-      this.#failing = false;
+      this.#succeeded();
     } catch (e) {
       if (!this.#failing) {
         this.#logger?.error("cannot write {path}: {error}", {
@@ -113,14 +124,48 @@ export class RotatingCsvWriter {
         });
       }
       this.#failing = true;
+      this.#dropped += rows.length;
       // Check the file again on the next attempt (it may have been deleted or filled up).
       this.#opened = false;
       this.#reopen = true;
     }
   }
 
+  /**
+   * Appends `text`; a file deleted or moved away since the last write is started again with the
+   * header (appending would create it without one), and `#size` counts that header.
+   */
+  async #append(text: string): Promise<void> {
+    try {
+      await this.#store.append(this.#path, text);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await this.#store.writeNew(this.#path, this.#header + text);
+      this.#size = encoder.encode(this.#header).length;
+      this.#logger?.info("{path} was removed or moved away: started it again", {
+        path: this.#path,
+      });
+    }
+  }
+
+  #succeeded(): void {
+    if (this.#failing) {
+      this.#logger?.info("writing {path} again ({rows} rows dropped while it failed)", {
+        path: this.#path,
+        rows: this.#dropped,
+      });
+    }
+    this.#failing = false;
+    this.#dropped = 0;
+  }
+
   async #rotate(): Promise<void> {
-    await this.#store.rename(this.#path, this.#path + ".1");
+    try {
+      await this.#store.rename(this.#path, this.#path + ".1");
+    } catch (e) {
+      // Deleted or moved away: nothing to keep, the new file starts below.
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
     await this.#store.writeNew(this.#path, this.#header);
     this.#size = encoder.encode(this.#header).length;
   }

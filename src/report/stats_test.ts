@@ -13,6 +13,16 @@ import {
   statsRowsPerFlush,
 } from "./stats.ts";
 import { wallMsToSecNs } from "../util/clock.ts";
+import type { Logger } from "../log/logger.ts";
+
+/** A logger keeping each line with its `{name}` placeholders filled in. */
+function recorder(): { logger: Logger; lines: { level: string; text: string }[] } {
+  const lines: { level: string; text: string }[] = [];
+  const at = (level: string) => (message: string, props: Record<string, unknown> = {}) =>
+    lines.push({ level, text: message.replace(/\{(\w+)\}/g, (_, k) => String(props[k])) });
+  const logger = { info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
+  return { logger: logger as unknown as Logger, lines };
+}
 
 Deno.test("stats row: Lua %d/%f text of the docs/algorithm.md §9 example", () => {
   const row = formatStatsRow({
@@ -215,4 +225,52 @@ Deno.test("statsRowsPerFlush: the file is written about every 5 s whatever the d
   assertEquals(statsRowsPerFlush(0.5), 10, "EWMA at min_change_interval: every tenth row");
   assertEquals(statsRowsPerFlush(0.1), 50, "capacity at 0.1 s: every 50th row, not every 10th");
   assertEquals(statsRowsPerFlush(10), 1, "a slow loop writes every row");
+});
+
+Deno.test("csv writer: a file deleted while running starts again with its header, logged once", async () => {
+  const store = new MemoryFileStore();
+  const { logger, lines } = recorder();
+  const w = new RotatingCsvWriter("/m/d.csv", "h", { store, maxBytes: 14, logger });
+  w.writeRow("1");
+  await w.flush();
+  store.files.delete("/m/d.csv");
+  w.writeRow("2");
+  await w.flush();
+  assertEquals(store.files.get("/m/d.csv"), "h\n2\n", "not a file without its header");
+  // Deleted just before a rotation: nothing to keep as .1, the new file has its header.
+  store.files.delete("/m/d.csv");
+  w.writeRow("1234567890");
+  await w.flush();
+  assertEquals([...store.files.entries()], [["/m/d.csv", "h\n1234567890\n"]]);
+  assertEquals(lines.map((l) => l.level), ["info"]);
+});
+
+Deno.test("csv writer: a fault is logged once, its end once with the rows dropped", async () => {
+  const store = new MemoryFileStore();
+  const { logger, lines } = recorder();
+  let fail = false;
+  const flaky = {
+    ...store,
+    writeNew: (p: string, t: string) => store.writeNew(p, t),
+    append: (p: string, t: string) =>
+      fail ? Promise.reject(new Error("ENOSPC")) : store.append(p, t),
+    rename: (a: string, b: string) => store.rename(a, b),
+    size: (p: string) => store.size(p),
+  };
+  const w = new RotatingCsvWriter("/m/e.csv", "h", { store: flaky, maxBytes: 0, logger });
+  await w.flush();
+  fail = true;
+  for (let i = 0; i < 5; i++) {
+    w.writeRow("lost");
+    await w.flush();
+    await w.flush(); // an empty flush writes nothing: it does not end the fault
+  }
+  fail = false;
+  w.writeRow("back");
+  await w.flush();
+  assertEquals(store.files.get("/m/e.csv"), "h\nback\n");
+  assertEquals(lines, [
+    { level: "error", text: "cannot write /m/e.csv: ENOSPC" },
+    { level: "info", text: "writing /m/e.csv again (5 rows dropped while it failed)" },
+  ]);
 });

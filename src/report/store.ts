@@ -3,11 +3,18 @@
  * daemon writes the real ones.
  */
 
-/** Minimal file operations the CSV writers need. */
+/**
+ * Minimal file operations the CSV writers need. A write either lands whole or not at all, so a
+ * full file system never leaves half a row for the next write to run on from (docs/operation.md,
+ * "Statistics files on a full or read-only /tmp").
+ */
 export interface FileStore {
-  /** Creates or truncates `path` and writes `text`. */
+  /** Creates or truncates `path` and writes `text`; on failure the file is left empty. */
   writeNew(path: string, text: string): Promise<void>;
-  /** Appends `text` to `path` (creating it if missing). */
+  /**
+   * Appends `text` to an existing `path`; on failure the file keeps its previous length. A missing
+   * file rejects with `Deno.errors.NotFound` (it is not created: it would lack its header).
+   */
   append(path: string, text: string): Promise<void>;
   /** Renames `from` to `to`, replacing `to`. */
   rename(from: string, to: string): Promise<void>;
@@ -15,10 +22,41 @@ export interface FileStore {
   size(path: string): Promise<number | null>;
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * Writes `text` at the end of the open `file`, which was `before` bytes long; when a write fails
+ * part-way (ENOSPC after the bytes that fitted) the file is cut back to `before` and the error
+ * rethrown.
+ */
+async function writeWhole(file: Deno.FsFile, text: string, before: number): Promise<void> {
+  const bytes = encoder.encode(text);
+  try {
+    for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
+  } catch (e) {
+    await file.truncate(before).catch(() => {});
+    throw e;
+  }
+}
+
 /** The real file system through Deno APIs. */
 export const denoFileStore: FileStore = {
-  writeNew: (path, text) => Deno.writeTextFile(path, text),
-  append: (path, text) => Deno.writeTextFile(path, text, { append: true }),
+  writeNew: async (path, text) => {
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    try {
+      await writeWhole(file, text, 0);
+    } finally {
+      file.close();
+    }
+  },
+  append: async (path, text) => {
+    const file = await Deno.open(path, { append: true });
+    try {
+      await writeWhole(file, text, (await file.stat()).size);
+    } finally {
+      file.close();
+    }
+  },
   rename: (from, to) => Deno.rename(from, to),
   size: async (path) => {
     try {
@@ -41,16 +79,20 @@ export class MemoryFileStore implements FileStore {
     return Promise.resolve();
   }
 
-  /** Appends to a file. */
+  /** Appends to a file; a missing file rejects like the real one. */
   append(path: string, text: string): Promise<void> {
-    this.files.set(path, (this.files.get(path) ?? "") + text);
+    const old = this.files.get(path);
+    if (old === undefined) return Promise.reject(new Deno.errors.NotFound(`${path}: no such file`));
+    this.files.set(path, old + text);
     return Promise.resolve();
   }
 
   /** Renames a file; renaming a missing file rejects like the real one. */
   rename(from: string, to: string): Promise<void> {
     const text = this.files.get(from);
-    if (text === undefined) return Promise.reject(new Error(`${from}: no such file`));
+    if (text === undefined) {
+      return Promise.reject(new Deno.errors.NotFound(`${from}: no such file`));
+    }
     this.files.delete(from);
     this.files.set(to, text);
     return Promise.resolve();
