@@ -33,6 +33,12 @@ export interface InstanceLock {
   readonly paths: readonly string[];
   /** PIDs of dead holders whose locks were taken over (for the log). */
   readonly takenOverFrom: readonly number[];
+  /**
+   * Lock files held without our PID in them, with why (a full /tmp): the lock holds all the same;
+   * a second daemon is refused with "PID unknown" (docs/operation.md, "Statistics files on a full
+   * or read-only /tmp").
+   */
+  readonly pidNotWritten: readonly string[];
   /** Clears the PIDs and releases the locks (the files stay: see `acquireInstanceLock`). */
   release(): Promise<void>;
 }
@@ -56,6 +62,7 @@ export async function acquireInstanceLock(
   await Deno.mkdir(dir, { recursive: true });
   const held: { path: string; file: Deno.FsFile }[] = [];
   const takenOverFrom: number[] = [];
+  const pidNotWritten: string[] = [];
   const releaseAll = async () => {
     for (const h of held.splice(0)) {
       try {
@@ -78,15 +85,21 @@ export async function acquireInstanceLock(
       held.push({ path, file });
       const previous = await readPid(file);
       if (previous !== null && previous !== pid) takenOverFrom.push(previous);
-      await file.truncate(0);
-      await file.seek(0, Deno.SeekMode.Start);
-      await file.write(new TextEncoder().encode(`${pid}\n`));
+      try {
+        await file.truncate(0);
+        await file.seek(0, Deno.SeekMode.Start);
+        await file.write(new TextEncoder().encode(`${pid}\n`));
+      } catch (e) {
+        // The PID only names the holder; the flock is what keeps a second daemon out.
+        pidNotWritten.push(`${path}: ${(e as Error).message}`);
+        await file.truncate(0).catch(() => {});
+      }
     }
   } catch (e) {
     await releaseAll();
     throw e;
   }
-  return { paths: held.map((h) => h.path), takenOverFrom, release: releaseAll };
+  return { paths: held.map((h) => h.path), takenOverFrom, pidNotWritten, release: releaseAll };
 }
 
 async function readPid(file: Deno.FsFile): Promise<number | null> {

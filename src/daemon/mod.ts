@@ -206,6 +206,11 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
         lock = await acquireInstanceLock(deps.stateDir, {
           interfaces: [settings.dl_if, settings.ul_if],
         });
+        for (const why of lock.pidNotWritten) {
+          log.warn("cannot write the PID into {why} (the interface is locked all the same)", {
+            why,
+          });
+        }
         for (const pid of lock.takenOverFrom) {
           log.info("took over the interface lock of PID {pid}, which is no longer running", {
             pid,
