@@ -11,7 +11,10 @@ import { MemoryFileStore } from "../report/store.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { runDaemon } from "./mod.ts";
 import type { LogRecord } from "../log/logger.ts";
-import { configureLogging, formatRecord, resetLogging } from "../log/mod.ts";
+import { configureLogging, formatRecord, resetLogging, stageLogger } from "../log/mod.ts";
+import { needs } from "../util/netns_testing.ts";
+import { fillUp, tmpfsSkipReason, withTmpfs } from "../util/tmpfs_testing.ts";
+import { parseStatsCsv } from "../report/stats_reader.ts";
 
 const PEERS = ["a", "b", "c", "d", "e"];
 
@@ -212,4 +215,59 @@ Deno.test("daemon: real timers and a real abort resolve promptly", async () => {
   assertEquals(code, ExitCode.OK);
   assert(performance.now() - started < 1000, "resolved within 1 s of the signal");
   assertEquals(t.dl.history.at(-1), 100000);
+});
+
+Deno.test({
+  ...needs(
+    "daemon: stats on a tmpfs that fills up mid-run: control goes on, one ERROR, resumes",
+    tmpfsSkipReason(),
+  ),
+  fn: () =>
+    withTmpfs(64, async (dir) => {
+      const records: LogRecord[] = [];
+      configureLogging("INFO", { sink: (r) => void records.push(r) });
+      try {
+        const t = setup({ stats_file: `${dir}/s.csv`, speedhist_file: `${dir}/h.csv` }, {
+          stopAfterS: 60,
+        });
+        const stats = new FileStatsSink(t.settings, { logger: stageLogger("report") });
+        const changesAt: number[] = [];
+        let bytes = 0;
+        let seen = 0;
+        const sleep = t.deps.sleep;
+        const deps = {
+          ...t.deps,
+          stats,
+          sleep: async (ms: number) => {
+            const before = t.clock.monotonicS();
+            // Virtual time runs ahead of the real writes: let them land before each change.
+            if (before < 10 && before + ms / 1000 >= 10) {
+              await stats.flush().then(() => fillUp(dir));
+            }
+            if (before < 40 && before + ms / 1000 >= 40) {
+              await stats.flush().then(() => Deno.remove(`${dir}/filler`));
+            }
+            // 80 Mbit/s both ways, idle every other 5 s: the rates keep moving.
+            if (Math.floor(before / 5) % 2 === 0) bytes += ms * 10_000;
+            t.setCounters({ dlBytes: bytes, ulBytes: bytes });
+            // Rates applied since the previous sleep (the tick runs between two sleeps).
+            if (t.dl.history.length > seen) changesAt.push(before);
+            seen = t.dl.history.length;
+            await sleep(ms);
+          },
+        };
+        assertEquals(await runDaemon(t.settings, deps), ExitCode.OK);
+        assert(changesAt.some((s) => s > 11 && s < 39), `rates applied while full: ${changesAt}`);
+        const lines = records.map(formatRecord);
+        const errors = lines.filter((l) => l.includes("cannot write") && l.includes("/s.csv"));
+        assertEquals(errors.length, 1, errors.join(""));
+        assertEquals(lines.filter((l) => l.includes("writing ") && l.includes(" again")).length, 1);
+        const text = await Deno.readTextFile(`${dir}/s.csv`);
+        assert(text.endsWith("\n"));
+        const times = parseStatsCsv(text, "s.csv").rows.map((r) => r.times);
+        assert(times.length > 20, `rows before and after the fault (${times.length})`);
+      } finally {
+        resetLogging();
+      }
+    }),
 });
