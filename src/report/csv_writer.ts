@@ -4,8 +4,8 @@
  * header starts. Write errors are logged once per burst and never thrown (reporting must not
  * stop the control loop); after one, writing resumes by appending to what is there (the header
  * is only written to a missing or empty file), never by truncating earlier rows, and the
- * resumption is logged with the rows dropped meanwhile. A file deleted or moved away while
- * running is started again with its header (docs/operation.md, "Statistics files on a full or
+ * resumption is logged with the rows dropped meanwhile. A file deleted, moved away or emptied
+ * while running is started again with its header (docs/operation.md, "Statistics files on a full or
  * read-only /tmp").
  */
 import type { Logger } from "../log/logger.ts";
@@ -132,17 +132,13 @@ export class RotatingCsvWriter {
   }
 
   /**
-   * Appends `text`; a file deleted or moved away since the last write is started again with the
-   * header (appending would create it without one), and `#size` counts that header.
+   * Appends `text`; a file deleted, moved away or emptied since the last write is started again
+   * with the header (by the store), and `#size` counts that header.
    */
   async #append(text: string): Promise<void> {
-    try {
-      await this.#store.append(this.#path, text);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      await this.#store.writeNew(this.#path, this.#header + text);
+    if (await this.#store.append(this.#path, text, this.#header)) {
       this.#size = encoder.encode(this.#header).length;
-      this.#logger?.info("{path} was removed or moved away: started it again", {
+      this.#logger?.info("{path} was missing or empty: started it again with its header", {
         path: this.#path,
       });
     }

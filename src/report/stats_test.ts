@@ -97,7 +97,7 @@ Deno.test("csv writer: a failing store is logged, not thrown, and recovers", asy
   const flaky = {
     writeNew: (p: string, t: string) =>
       fail ? Promise.reject(new Error("EROFS")) : store.writeNew(p, t),
-    append: (p: string, t: string) => store.append(p, t),
+    append: (p: string, t: string, h: string) => store.append(p, t, h),
     rename: (a: string, b: string) => store.rename(a, b),
     size: (p: string) => store.size(p),
   };
@@ -170,8 +170,8 @@ Deno.test("csv writer: after a failed append it keeps appending, earlier rows ar
   let fail = false;
   const flaky = {
     writeNew: (p: string, t: string) => store.writeNew(p, t),
-    append: (p: string, t: string) =>
-      fail ? Promise.reject(new Error("ENOSPC")) : store.append(p, t),
+    append: (p: string, t: string, h: string) =>
+      fail ? Promise.reject(new Error("ENOSPC")) : store.append(p, t, h),
     rename: (a: string, b: string) => store.rename(a, b),
     size: (p: string) => store.size(p),
   };
@@ -204,7 +204,8 @@ Deno.test("csv writer: a real file keeps its rows across a write error", async (
     const real = denoFileStore;
     const store = {
       ...real,
-      append: (p: string, t: string) => fail ? Promise.reject(new Error("EIO")) : real.append(p, t),
+      append: (p: string, t: string, h: string) =>
+        fail ? Promise.reject(new Error("EIO")) : real.append(p, t, h),
     };
     const w = new RotatingCsvWriter(path, "h", { store, maxBytes: 0 });
     w.writeRow("a");
@@ -227,7 +228,7 @@ Deno.test("statsRowsPerFlush: the file is written about every 5 s whatever the d
   assertEquals(statsRowsPerFlush(10), 1, "a slow loop writes every row");
 });
 
-Deno.test("csv writer: a file deleted while running starts again with its header, logged once", async () => {
+Deno.test("csv writer: a file deleted or emptied while running starts again with its header", async () => {
   const store = new MemoryFileStore();
   const { logger, lines } = recorder();
   const w = new RotatingCsvWriter("/m/d.csv", "h", { store, maxBytes: 14, logger });
@@ -237,12 +238,16 @@ Deno.test("csv writer: a file deleted while running starts again with its header
   w.writeRow("2");
   await w.flush();
   assertEquals(store.files.get("/m/d.csv"), "h\n2\n", "not a file without its header");
+  store.files.set("/m/d.csv", ""); // `: > file`
+  w.writeRow("3");
+  await w.flush();
+  assertEquals(store.files.get("/m/d.csv"), "h\n3\n");
   // Deleted just before a rotation: nothing to keep as .1, the new file has its header.
   store.files.delete("/m/d.csv");
   w.writeRow("1234567890");
   await w.flush();
   assertEquals([...store.files.entries()], [["/m/d.csv", "h\n1234567890\n"]]);
-  assertEquals(lines.map((l) => l.level), ["info"]);
+  assertEquals(lines.map((l) => l.level), ["info", "info"]);
 });
 
 Deno.test("csv writer: a fault is logged once, its end once with the rows dropped", async () => {
@@ -252,8 +257,8 @@ Deno.test("csv writer: a fault is logged once, its end once with the rows droppe
   const flaky = {
     ...store,
     writeNew: (p: string, t: string) => store.writeNew(p, t),
-    append: (p: string, t: string) =>
-      fail ? Promise.reject(new Error("ENOSPC")) : store.append(p, t),
+    append: (p: string, t: string, h: string) =>
+      fail ? Promise.reject(new Error("ENOSPC")) : store.append(p, t, h),
     rename: (a: string, b: string) => store.rename(a, b),
     size: (p: string) => store.size(p),
   };

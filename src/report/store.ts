@@ -12,10 +12,11 @@ export interface FileStore {
   /** Creates or truncates `path` and writes `text`; on failure the file is left empty. */
   writeNew(path: string, text: string): Promise<void>;
   /**
-   * Appends `text` to an existing `path`; on failure the file keeps its previous length. A missing
-   * file rejects with `Deno.errors.NotFound` (it is not created: it would lack its header).
+   * Appends `text` to `path`; on failure the file keeps its previous length. When the file is
+   * missing or empty (deleted, moved away or emptied by hand) `header` goes first and the result
+   * is true: a file never starts without its header.
    */
-  append(path: string, text: string): Promise<void>;
+  append(path: string, text: string, header: string): Promise<boolean>;
   /** Renames `from` to `to`, replacing `to`. */
   rename(from: string, to: string): Promise<void>;
   /** Size of `path` in bytes, or null when it does not exist. */
@@ -49,10 +50,12 @@ export const denoFileStore: FileStore = {
       file.close();
     }
   },
-  append: async (path, text) => {
-    const file = await Deno.open(path, { append: true });
+  append: async (path, text, header) => {
+    const file = await Deno.open(path, { append: true, create: true });
     try {
-      await writeWhole(file, text, (await file.stat()).size);
+      const before = (await file.stat()).size;
+      await writeWhole(file, before === 0 ? header + text : text, before);
+      return before === 0;
     } finally {
       file.close();
     }
@@ -79,12 +82,11 @@ export class MemoryFileStore implements FileStore {
     return Promise.resolve();
   }
 
-  /** Appends to a file; a missing file rejects like the real one. */
-  append(path: string, text: string): Promise<void> {
-    const old = this.files.get(path);
-    if (old === undefined) return Promise.reject(new Deno.errors.NotFound(`${path}: no such file`));
-    this.files.set(path, old + text);
-    return Promise.resolve();
+  /** Appends to a file, after `header` when it is missing or empty (true then). */
+  append(path: string, text: string, header: string): Promise<boolean> {
+    const old = this.files.get(path) ?? "";
+    this.files.set(path, (old === "" ? header : old) + text);
+    return Promise.resolve(old === "");
   }
 
   /** Renames a file; renaming a missing file rejects like the real one. */
