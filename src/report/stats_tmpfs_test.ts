@@ -36,12 +36,12 @@ function row(i: number): StatsRow {
   };
 }
 
-/** A sink over `dir` writing every 10 rows, large rotation limit. */
-function sinkIn(dir: string, logger: Logger): FileStatsSink {
+/** A sink over `dir` writing every 10 rows, rotating at `kib` KiB. */
+function sinkIn(dir: string, logger: Logger, kib = 1024): FileStatsSink {
   const settings = settingsWithDefaults({
     stats_file: `${dir}/stats.csv`,
     speedhist_file: `${dir}/hist.csv`,
-    stats_max_kbytes: 1024,
+    stats_max_kbytes: kib,
   });
   return new FileStatsSink(settings, { logger, flushEveryRows: 10 });
 }
@@ -144,5 +144,36 @@ Deno.test({
       assertEquals(await readBack(dir), [...Array(10).keys()].map((i) => 50 + i));
       assertEquals(count(lines, "info", "missing or empty"), 3);
       assertEquals(count(lines, "error", ""), 0, JSON.stringify(lines));
+    }),
+});
+
+Deno.test({
+  ...needs(
+    "tmpfs: a rotating file on a full file system: logged once, both files whole, resumes",
+    reason,
+  ),
+  fn: () =>
+    withTmpfs(64, async (dir) => {
+      const { logger, lines } = recorder();
+      const sink = sinkIn(dir, logger, 8);
+      // ~18 KiB of rows: rotated twice, the current file within its first page (4 KiB). A full
+      // file system then stops it at the end of that page, short of its next rotation.
+      await run(sink, 0, 250);
+      assert((await Deno.stat(`${dir}/stats.csv`)).size < 4096);
+      await fillUp(dir);
+      await run(sink, 250, 2000);
+      await Deno.remove(`${dir}/filler`);
+      await run(sink, 2000, 2300);
+      const old = parseStatsCsv(await Deno.readTextFile(`${dir}/stats.csv.1`), "stats.csv.1");
+      assertEquals(old.droppedPartialLine, false);
+      const cur = await readBack(dir);
+      const rows = [...old.rows.map((r) => r.dlrate - 50000), ...cur];
+      for (let i = 1; i < rows.length; i++) assert(rows[i] > rows[i - 1], "in order");
+      assertEquals(rows.at(-1), 2299);
+      for (const f of ["stats.csv", "stats.csv.1"]) {
+        assert((await Deno.stat(`${dir}/${f}`)).size <= 8 * 1024);
+      }
+      assertEquals(count(lines, "error", "stats.csv"), 1, JSON.stringify(lines));
+      assertEquals(count(lines, "info", "stats.csv"), 1, JSON.stringify(lines));
     }),
 });
