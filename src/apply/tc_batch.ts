@@ -7,7 +7,9 @@
  * While the coprocess cannot be started, or after it died or stopped answering (it is restarted
  * with a growing delay), changes run as one spawned `tc` each. tc keeps about 4 kB per change it
  * made for as long as it runs (docs/footprint.md, "Helpers over months"), so a coprocess is
- * replaced by a fresh one after a number of changes.
+ * replaced by a fresh one after a number of changes. A change given to a coprocess that was then
+ * abandoned may still land after a newer one (docs/remote.md, "Start-up and faults"), so the
+ * last change of every target is made once more a while later.
  */
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../util/clock.ts";
@@ -18,6 +20,7 @@ import {
   type LineCoprocess,
   type ProcessSpawner,
 } from "../util/coprocess.ts";
+import { realTimeoutTimers, type TimeoutTimers } from "../util/rearmable_timeout.ts";
 
 /** Options of {@linkcode TcBatch}. */
 export interface TcBatchOptions {
@@ -42,6 +45,13 @@ export interface TcBatchOptions {
    * {@linkcode TC_CHANGES_PER_PROCESS}).
    */
   changesPerProcess?: number;
+  /**
+   * Delay from abandoning a coprocess with a change in flight to making the last change of every
+   * target once more, ms (default three times `timeoutMs`).
+   */
+  reapplyAfterMs?: number;
+  /** Timers of that re-apply (default: the real ones; tests). */
+  reapplyTimers?: TimeoutTimers;
 }
 
 /**
@@ -72,6 +82,13 @@ export class TcBatch {
   readonly #changesPerProcess: number;
   /** The replaced coprocess's exit, awaited by `close()`. */
   #retiring: Promise<void> = Promise.resolve();
+  /** The last change of every target (object, device, class), for the re-apply. */
+  readonly #latest = new Map<string, readonly string[]>();
+  readonly #reapplyAfterMs: number;
+  readonly #timers: TimeoutTimers;
+  /** The pending re-apply's timer. */
+  #reapplyTimer: unknown;
+  #closed = false;
 
   /** Creates the batch; the coprocess starts with the first change. */
   constructor(options: TcBatchOptions = {}) {
@@ -80,6 +97,8 @@ export class TcBatch {
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#logger = options.logger;
     this.#changesPerProcess = options.changesPerProcess ?? TC_CHANGES_PER_PROCESS;
+    this.#reapplyAfterMs = options.reapplyAfterMs ?? 3 * this.#timeoutMs;
+    this.#timers = options.reapplyTimers ?? realTimeoutTimers;
     this.#supervisor = new CoprocessSupervisor([...this.#command, "-force", "-batch", "-"], {
       spawn: options.spawn,
       clock: options.clock,
@@ -105,13 +124,16 @@ export class TcBatch {
 
   /** Runs `tc ARGS…` (one change); resolves with tc's verdict and message, never rejects. */
   run(args: readonly string[]): Promise<CommandResult> {
+    this.#latest.set(targetOf(args), args);
     const next = this.#queue.then(() => this.#runOnce(args));
     this.#queue = next.catch(() => {});
     return next;
   }
 
-  /** Ends the coprocess (EOF, SIGKILL after the timeout). */
+  /** Ends the coprocess (EOF, SIGKILL after the timeout); a pending re-apply is dropped. */
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#cancelReapply();
     await this.#queue;
     await this.#retiring;
     await this.#supervisor.close(this.#timeoutMs);
@@ -186,11 +208,49 @@ export class TcBatch {
     }
     this.#degraded = true;
     await this.#supervisor.fail(proc);
+    this.#scheduleReapply();
     return "broken";
+  }
+
+  /**
+   * The change just written to an abandoned coprocess may still be made by its tc (on a router,
+   * the remote tc outlives the killed ssh until it has read its input), after a newer change of
+   * the same target: so the last change of every target is made once more `reapplyAfterMs`
+   * later (a later abandonment moves it). docs/remote.md, "Start-up and faults".
+   */
+  #scheduleReapply(): void {
+    if (this.#closed) return;
+    this.#cancelReapply();
+    this.#reapplyTimer = this.#timers.setTimeout(() => {
+      this.#reapplyTimer = undefined;
+      if (this.#closed) return;
+      this.#logger?.debug("making the last change of {n} tc targets once more", {
+        n: this.#latest.size,
+      });
+      for (const args of this.#latest.values()) void this.run(args);
+    }, this.#reapplyAfterMs);
+  }
+
+  #cancelReapply(): void {
+    if (this.#reapplyTimer === undefined) return;
+    this.#timers.clearTimeout(this.#reapplyTimer);
+    this.#reapplyTimer = undefined;
   }
 
   async #spawnOne(args: readonly string[]): Promise<CommandResult> {
     this.#fallbacks++;
     return await this.#runner(this.#command[0], [...this.#command.slice(1), ...args]);
   }
+}
+
+/**
+ * What a change line changes: its object (`qdisc`, `class`), device and class; a later change of
+ * the same target overrides it.
+ */
+function targetOf(args: readonly string[]): string {
+  const after = (word: string) => {
+    const i = args.indexOf(word);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  return `${args[0]} ${after("dev")} ${after("classid")}`;
 }

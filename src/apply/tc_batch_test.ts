@@ -14,7 +14,8 @@ const encoder = new TextEncoder();
 /**
  * An in-process stand-in for `tc -force -batch -`: reads lines, answers like tc on stderr
  * (nothing for a line that works; its message and `Command failed -:N` for one that fails), and
- * records the lines. `fail(line)` decides which lines fail; `hang` stops answering.
+ * records the lines. `fail(line)` decides which lines fail; `hang` stops answering; `die` takes
+ * the lines without answering and exits (an ssh whose connection dropped).
  */
 class FakeTcProcess implements SpawnedProcess {
   static nextPid = 1000;
@@ -25,6 +26,7 @@ class FakeTcProcess implements SpawnedProcess {
   readonly stderr: ReadableStream<Uint8Array>;
   readonly status: Promise<unknown>;
   hang = false;
+  die = false;
   #err!: ReadableStreamDefaultController<Uint8Array>;
   #out!: ReadableStreamDefaultController<Uint8Array>;
   #exit!: () => void;
@@ -45,7 +47,8 @@ class FakeTcProcess implements SpawnedProcess {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
           this.lines.push(line);
-          if (this.hang) continue;
+          if (this.die) queueMicrotask(() => this.exit());
+          if (this.hang || this.die) continue;
           const message = line === "sqma-sync"
             ? 'Object "sqma-sync" is unknown, try "tc help".'
             : fail(line);
@@ -235,4 +238,102 @@ Deno.test("TcBatch: a fresh coprocess after changesPerProcess changes, not count
   // The two replaced processes got EOF; the third runs until close().
   await batch.close();
   assertEquals(batch.starts, 3);
+});
+
+/** Timers that fire only when the test says so. */
+function manualTimers() {
+  const pending = new Map<number, { fn: () => void; ms: number }>();
+  let next = 1;
+  return {
+    pending,
+    timers: {
+      setTimeout: (fn: () => void, ms: number) => {
+        pending.set(next, { fn, ms });
+        return next++;
+      },
+      clearTimeout: (id: unknown) => void pending.delete(id as number),
+    },
+    /** Fires every pending timer. */
+    fireAll: () => {
+      const due = [...pending.values()];
+      pending.clear();
+      for (const t of due) t.fn();
+    },
+  };
+}
+
+Deno.test("TcBatch: a change of an abandoned coprocess that lands late is overridden by a re-apply", async () => {
+  // The router's shapers: what each device's last applied change set.
+  const rates = new Map<string, string>();
+  const apply = (line: string) => {
+    const w = line.split(" ");
+    rates.set(w[w.indexOf("dev") + 1], w.at(-1)!);
+  };
+  const tc = fakeTc((line) => void apply(line));
+  const runner: CommandRunner = (binary, args) => {
+    apply(args.join(" "));
+    return tc.runner(binary, args);
+  };
+  const timers = manualTimers();
+  const batch = new TcBatch({
+    spawn: tc.spawn,
+    runner,
+    reapplyTimers: timers.timers,
+    timeoutMs: 1000,
+  });
+  const change = (
+    dev: string,
+    kbit: number,
+  ) => ["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`];
+  await batch.run(change("ifb4wan", 50000));
+  await batch.run(change("wan", 10000));
+  assertEquals(timers.pending.size, 0, "nothing to re-apply while the coprocess answers");
+  // The session drops with the 20000 change delivered but unanswered: it runs as a spawned tc.
+  tc.procs[0].die = true;
+  assertEquals((await batch.run(change("wan", 20000))).code, 0);
+  assertEquals(tc.runs.length, 1);
+  assertEquals([...timers.pending.values()].map((t) => t.ms), [3000]);
+  // A newer rate through a fresh coprocess; then the old session's tc makes the 20000 change.
+  assertEquals((await batch.run(change("wan", 30000))).code, 0);
+  assertEquals(tc.procs.length, 2);
+  apply(tc.procs[0].lines.at(-2)!);
+  assertEquals(rates.get("wan"), "20000Kbit", "the stale change landed last");
+  timers.fireAll();
+  await batch.close();
+  assertEquals(rates.get("wan"), "30000Kbit", "the newest rate is in force again");
+  assertEquals(rates.get("ifb4wan"), "50000Kbit");
+  assertEquals(tc.procs[1].lines.filter((l) => l !== "sqma-sync"), [
+    "qdisc change root dev wan cake bandwidth 30000Kbit",
+    "qdisc change root dev ifb4wan cake bandwidth 50000Kbit",
+    "qdisc change root dev wan cake bandwidth 30000Kbit",
+  ]);
+  assertEquals(timers.pending.size, 0);
+});
+
+Deno.test("TcBatch: close() drops a pending re-apply; targets are object, device and class", async () => {
+  const tc = fakeTc();
+  const timers = manualTimers();
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, reapplyTimers: timers.timers });
+  const htb = (
+    classid: string,
+    kbit: number,
+  ) => ["class", "change", "dev", "wan", "classid", classid, "htb", "rate", `${kbit}Kbit`];
+  await batch.run(htb("1:1", 1));
+  await batch.run(htb("1:2", 2));
+  await batch.run(htb("1:1", 3));
+  tc.procs[0].die = true;
+  await batch.run(htb("1:2", 4));
+  assertEquals(timers.pending.size, 1);
+  timers.fireAll();
+  await batch.run(htb("1:1", 5)); // queued after the re-apply
+  assertEquals(tc.procs[1].lines.filter((l) => l !== "sqma-sync"), [
+    "class change dev wan classid 1:1 htb rate 3Kbit",
+    "class change dev wan classid 1:2 htb rate 4Kbit",
+    "class change dev wan classid 1:1 htb rate 5Kbit",
+  ]);
+  tc.procs[1].die = true;
+  await batch.run(htb("1:1", 6));
+  assertEquals(timers.pending.size, 1, "a new abandonment schedules one more");
+  await batch.close();
+  assertEquals(timers.pending.size, 0, "dropped by close()");
 });
