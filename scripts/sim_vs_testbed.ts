@@ -17,6 +17,9 @@
  *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 1.5 → 10 Mbit/s under a
  *                                       # two-way load (SQMA_E2E_SCHEDULE in the testbed)
  *   deno task sim:e2e --schedule fast-step    # download-step at ten times the rates (200 → 80 → 200)
+ *   deno task sim:e2e --shaper htb-icmp # the testbed router's shaper (SQMA_E2E_SHAPER: tbf, htb,
+ *                                       # htb-icmp: ICMP served ahead of our FIFO); the simulated
+ *                                       # shaper stays tbf, its probe skips our FIFOs with htb-icmp
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
@@ -49,6 +52,7 @@ import {
   TRANSIENT_MS,
 } from "../tests/e2e/setup.ts";
 import type { Schedule } from "../tests/e2e/scenario.ts";
+import { SHAPER_KINDS, type ShaperKind, shaperKind } from "../tests/e2e/testbed.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SEEDS = [1, 2, 3, 4, 5];
@@ -96,11 +100,13 @@ function parseArgs(
   tbfBucket: boolean;
   twoWay: boolean;
   schedule: ScheduleName;
+  shaper: ShaperKind;
   keepDumps: string | undefined;
   counterScale: number;
 } {
   let counterScale = 1;
   let keepDumps: string | undefined;
+  let shaper: ShaperKind = "tbf";
   let testbedRuns = 0;
   let schedule: ScheduleName = "download-step";
   let ackPath = true;
@@ -133,6 +139,12 @@ function parseArgs(
       } catch {
         usage(`--schedule: expected one of ${SCHEDULE_NAMES.join(", ")}`);
       }
+    } else if (a === "--shaper") {
+      try {
+        shaper = shaperKind(args[++i]);
+      } catch {
+        usage(`--shaper: expected one of ${SHAPER_KINDS.join(", ")}`);
+      }
     } else if (a === "--counter-scale") {
       counterScale = Number(args[++i]);
       if (!(counterScale > 0 && counterScale <= 1)) usage("--counter-scale: expected 0 < F <= 1");
@@ -151,6 +163,7 @@ function parseArgs(
     schedule,
     keepDumps,
     counterScale,
+    shaper,
   };
 }
 
@@ -175,6 +188,8 @@ async function simFigures(
     tbfBucket: boolean;
     twoWay: boolean;
     counterScale: number;
+    /** The probe skips our shapers' FIFOs (the testbed's `htb-icmp`). */
+    probeSkipsFifos: boolean;
   },
 ): Promise<Figures> {
   const trace = withLead(
@@ -223,10 +238,11 @@ async function simFigures(
         // that is the queues' delay, and a load start's slow start fills the ISP's queue for it.
         lossAfterRtt: true,
         // A probe every 100 ms, as the testbed's fping: its RTT is both directions' added delay.
-        onStep: (t, downMs, upMs) => {
+        onStep: (t, downMs, upMs, ours) => {
           if (t + 1e-9 < nextProbe) return;
           nextProbe += SCH.probePeriodMs / 1000;
-          rtt.push({ t: t - TESTBED_LEAD_S, ms: downMs + upMs });
+          const skipped = o.probeSkipsFifos ? ours.downMs + ours.upMs : 0;
+          rtt.push({ t: t - TESTBED_LEAD_S, ms: downMs + upMs - skipped });
         },
       },
     });
@@ -285,7 +301,13 @@ interface Dump {
 /** One testbed run with both controllers; undefined (and the reason printed) if it failed. */
 async function testbedRun(
   i: number,
-  o: { controller: string; twoWay: boolean; schedule: ScheduleName; keepDumps?: string },
+  o: {
+    controller: string;
+    twoWay: boolean;
+    schedule: ScheduleName;
+    shaper: ShaperKind;
+    keepDumps?: string;
+  },
 ): Promise<{ def: Figures; ewma: Figures; cc: string } | undefined> {
   const dump = await Deno.makeTempFile({ prefix: "sqma-e2e-dump-", suffix: ".json" });
   try {
@@ -297,6 +319,7 @@ async function testbedRun(
         SQMA_E2E_CONTROLLERS: `${o.controller},ewma`,
         SQMA_E2E_TWO_WAY: o.twoWay ? "1" : "0",
         SQMA_E2E_SCHEDULE: o.schedule,
+        SQMA_E2E_SHAPER: o.shaper,
         NO_COLOR: "1",
       },
       stdout: "piped",
@@ -369,6 +392,7 @@ for (let i = 1; i <= testbedRuns; i++) {
     controller,
     twoWay,
     schedule: args.schedule,
+    shaper: args.shaper,
     keepDumps: args.keepDumps,
   });
   if (r) runs.push(r);
@@ -380,14 +404,25 @@ const cc: CongestionControl = ccArg ??
   ((CONGESTION_CONTROLS as readonly string[]).includes(testbedCc ?? "")
     ? testbedCc as CongestionControl
     : "reno");
-const simOptions = { cc, ackPath, tbfBucket, twoWay, counterScale };
+const simOptions = {
+  cc,
+  ackPath,
+  tbfBucket,
+  twoWay,
+  counterScale,
+  probeSkipsFifos: args.shaper === "htb-icmp",
+};
 const simDef = await simFigures(controller, simOptions);
 const simEwma = await simFigures("ewma", simOptions);
 
 console.log(
   `e2e schedule ${args.schedule}: ${describeSchedule(SCH)}, ${SCH.streams} ${cc} flows` +
     (twoWay ? " each way, " : ", ") +
-    `ISP buffer ${ISP_BUFFER_MS} ms, router tbf, fping (RTT only), thresholds ` +
+    `ISP buffer ${ISP_BUFFER_MS} ms, router tbf` +
+    (args.shaper === "tbf" ? "" : ` (testbed: ${args.shaper}`) +
+    (args.shaper === "htb-icmp" ? "; the simulated probe skips our FIFOs)" : "") +
+    (args.shaper === "htb" ? ")" : "") +
+    `, fping (RTT only), thresholds ` +
     `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}` +
     (ackPath ? "" : "; simulated ACKs skip the upload's queues (--no-ack-path)") +
     (tbfBucket ? "" : "; simulated tbf without its bucket") +

@@ -175,9 +175,16 @@ export interface RunOptions {
   counterLagMs?: number;
   /**
    * Called every step with the added delay (ms) a sparse packet would see in each direction
-   * (what an independent probe measures; for comparisons with the e2e testbed).
+   * (what an independent probe measures; for comparisons with the e2e testbed), and the part of
+   * each spent in our shapers' FIFOs (`ours`; 0 with CAKE): a probe that skips them, as the
+   * testbed's `htb-icmp` serves ICMP, sees the difference.
    */
-  onStep?: (t: number, downMs: number, upMs: number) => void;
+  onStep?: (
+    t: number,
+    downMs: number,
+    upMs: number,
+    ours: { downMs: number; upMs: number },
+  ) => void;
   /** Progress callback, fraction 0–1, called about every 1 % of the run. */
   onProgress?: (fraction: number) => void;
 }
@@ -418,7 +425,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         upAckWaitS = up.sparseWaitS((bytes) => drainS(trace, { dir: "up", t: t + dt, bytes }));
       }
       recUp.record(loadedUp, upDelayS * 1000, capUp, res.delivered, up.shaperKbit);
-      options.onStep?.(t, downDelayS * 1000, upDelayS * 1000);
+      options.onStep?.(t, downDelayS * 1000, upDelayS * 1000, {
+        downMs: down.sparseShaperS() * 1000,
+        upMs: up.sparseShaperS() * 1000,
+      });
       audit.record(
         { down: down.shaperKbit, up: up.shaperKbit },
         { down: loadedDown, up: loadedUp },

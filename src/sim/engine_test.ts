@@ -206,6 +206,39 @@ Deno.test("--down-shaper-on-lan: the daemon's probe replies skip a tbf download 
   assert(skipped > 15 && skipped < 25, `the daemon's replies skip ~20 ms of FIFO (${skipped} ms)`);
 });
 
+Deno.test("onStep's ours: the sparse delay spent in a full tbf FIFO; none with CAKE", async () => {
+  const trace = flatTrace(10_000, 8_000);
+  const run = async (shaper: "tbf" | "cake") => {
+    const total: number[] = [];
+    const ours: number[] = [];
+    await runScenario({
+      scenario: "controller",
+      settings: settingsWithDefaults({ base_dl_rate: 9_000, base_ul_rate: 7_200, shaper }),
+      trace,
+      load: loadPlan("download", { durationS: 20, seed: 1, nominal: trace.nominal }),
+      durationS: 20,
+      seed: 1,
+      downShaperOnLan: true,
+      onStep: (t, downMs, _upMs, o) => {
+        if (t <= 5) return;
+        total.push(downMs);
+        ours.push(o.downMs);
+      },
+      // The shaper held at 90 % of capacity: its FIFO fills, the ISP's stays empty.
+      pipeline: (hooks) => {
+        hooks.setDlRate(9_000);
+        hooks.setUlRate(7_200);
+        return { name: "hold", peers: () => ["192.0.2.1"], onReply: () => {}, tick: () => {} };
+      },
+    });
+    return { total: median(total), ours: median(ours) };
+  };
+  const tbf = await run("tbf");
+  assert(tbf.ours > 15 && tbf.total - tbf.ours < 2, `tbf: ${JSON.stringify(tbf)}`);
+  const cake = await run("cake");
+  assertEquals(cake.ours, 0);
+});
+
 Deno.test("ACK path: a download starting against a standing upload queue ramps up later; an idle upload changes nothing", async () => {
   const trace = flatTrace(20_000, 10_000);
   const run = (ackPath: boolean, upload: boolean) =>

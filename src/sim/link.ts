@@ -127,7 +127,12 @@ export class LinkDirection {
 
   /** `bottleneckS` plus, with a FIFO shaper, its backlog's delay (CAKE serves sparse flows first). */
   #withShaperS(bottleneckS: number): number {
-    return this.shaperQueue === "fifo" ? bottleneckS + this.#shaperDelayS() : bottleneckS;
+    return bottleneckS + this.sparseShaperS();
+  }
+
+  /** The part of `sparseDelayS` spent in our shaper: its backlog's delay with a FIFO, else 0. */
+  sparseShaperS(): number {
+    return this.shaperQueue === "fifo" ? this.#shaperDelayS() : 0;
   }
 
   #shaperDelayS(): number {

@@ -25,9 +25,11 @@ import {
   SCHEDULE,
 } from "./setup.ts";
 import {
+  daemonShaper,
   netnsUnavailableReason,
   removeStaleNamespaces,
   type ShaperKind,
+  shaperKind,
   Testbed,
 } from "./testbed.ts";
 
@@ -50,7 +52,8 @@ const STEP_REACTION_MS = 3000;
 // shaping download behind the bottleneck works by dropping, which BBR largely ignores (with bbr
 // the daemon halves the queueing delay only in some runs; see docs/e2e.md).
 const CONGESTION_CONTROL = Deno.env.get("SQMA_E2E_CC") ?? "cubic,reno";
-const SHAPER: ShaperKind = (Deno.env.get("SQMA_E2E_SHAPER") ?? "tbf") === "htb" ? "htb" : "tbf";
+/** The router's shaper: `tbf` (default), `htb` or `htb-icmp` (docs/e2e.md, "Topology"). */
+const SHAPER: ShaperKind = shaperKind(Deno.env.get("SQMA_E2E_SHAPER"));
 /** The daemon's default controller (no `--rate-controller` flag), from the settings table. */
 const DEFAULT_CONTROLLER = String(defaultValue("rate_controller"));
 /**
@@ -79,7 +82,7 @@ export function daemonFlags(dir: string, controller = "default"): string[] {
       dir,
       upKbit: SCHEDULE.upKbit,
       downKbit: SCHEDULE.highDownKbit,
-      shaper: SHAPER,
+      shaper: daemonShaper(SHAPER),
     }),
     // fping 5.1 measures RTT only, and the daemon takes up = down = RTT/2: a 15 ms per-direction
     // threshold would react only to 30 ms of added RTT. Half of it keeps the reaction at 15 ms of

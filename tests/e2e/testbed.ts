@@ -7,7 +7,9 @@
  * - isp: a `tbf` bottleneck per direction with a deep buffer (bufferbloat); its rate is changed
  *   on a schedule by the scenarios.
  * - router: the shaper the daemon controls, on the WAN egress (upload) and the LAN egress
- *   (download); `tbf` root qdiscs or an `htb` class 1:1 with a `bfifo` leaf.
+ *   (download); `tbf` root qdiscs or an `htb` class 1:1 with a `bfifo` leaf; `htb-icmp` is `htb`
+ *   with ICMP in a child class of its own under 1:1, served first (CAKE's sparse-flow priority,
+ *   approximately: the probes skip the router's FIFO).
  * - server: answers ICMP on several /32 reflector addresses and runs `iperf3 -s`.
  *
  * Cleanup is synchronous so it also works from signal and unload handlers.
@@ -48,8 +50,25 @@ export const IFACE = {
 /** Prefix of every namespace this harness creates; the pid follows. */
 export const NS_PREFIX = "sqmae2e-";
 
+/** Router shaper flavours (docs/e2e.md, "Topology"). */
+export const SHAPER_KINDS = ["tbf", "htb", "htb-icmp"] as const;
+
 /** Router shaper flavour. */
-export type ShaperKind = "tbf" | "htb";
+export type ShaperKind = (typeof SHAPER_KINDS)[number];
+
+/** The shaper the daemon is told of: `htb-icmp` is an HTB whose class 1:1 the daemon sets. */
+export function daemonShaper(kind: ShaperKind): "tbf" | "htb" {
+  return kind === "tbf" ? "tbf" : "htb";
+}
+
+/** `SQMA_E2E_SHAPER`'s value (default `tbf`); throws on others. */
+export function shaperKind(value: string | undefined): ShaperKind {
+  const kind = value ?? "tbf";
+  if (!(SHAPER_KINDS as readonly string[]).includes(kind)) {
+    throw new Error(`SQMA_E2E_SHAPER: expected one of ${SHAPER_KINDS.join(", ")}`);
+  }
+  return kind as ShaperKind;
+}
 
 /** Traffic direction. */
 export type Direction = "down" | "up";
@@ -186,6 +205,23 @@ export function netnsUnavailableReason(): string | undefined {
   return undefined;
 }
 
+/** The router's HTB class that the daemon sets. */
+const HTB_CLASSID = "1:1";
+/** `htb-icmp`: the child class of ICMP under 1:1. */
+const HTB_ICMP_CLASSID = "1:10";
+/** `htb-icmp`: the child class of everything else (the root's default), with the bfifo. */
+const HTB_BULK_CLASSID = "1:20";
+/** `htb-icmp`: the children's ceil, above any rate the daemon sets on 1:1. */
+const HTB_CHILD_CEIL = "2gbit";
+
+/** The rate (kbit/s) of HTB class `classid` in `tc class show` text, e.g. `rate 200Mbit`. */
+export function htbRateKbit(text: string, classid: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`class htb ${classid} `));
+  const m = / rate (\d+(?:\.\d+)?)([KMG]?)bit /.exec(line ?? "");
+  if (m === null) return undefined;
+  return Number(m[1]) * { "": 1e-3, K: 1, M: 1e3, G: 1e6 }[m[2] as "" | "K" | "M" | "G"];
+}
+
 /** `tc` arguments for the router's HTB class 1:1 at `kbit` (rate = ceil). */
 function htbClassArgs(verb: "add" | "change", dev: string, kbit: number): string[] {
   const rate = `${kbit}kbit`;
@@ -197,7 +233,7 @@ function htbClassArgs(verb: "add" | "change", dev: string, kbit: number): string
     "parent",
     "1:",
     "classid",
-    "1:1",
+    HTB_CLASSID,
     "htb",
     "rate",
     rate,
@@ -287,19 +323,20 @@ export class Testbed {
     }
   }
 
-  /** Current router shaper rate of one direction in kbit/s, read back from `tc -j`. */
+  /** Current router shaper rate of one direction in kbit/s, read back from `tc`. */
   routerRate(dir: Direction): number {
     const dev = dir === "down" ? IFACE.routerLan : IFACE.routerWan;
-    const what = this.options.shaper === "tbf" ? "qdisc" : "class";
-    const out = mustSync(this.exec(this.ns.router, ["tc", "-j", what, "show", "dev", dev]));
-    const rows = JSON.parse(out) as {
-      kind?: string;
-      class?: string;
-      options?: { rate?: number };
-    }[];
-    const row = rows.find((r) => (r.kind ?? r.class) === this.options.shaper);
-    const rate = row?.options?.rate;
-    if (typeof rate !== "number") throw new Error(`no ${this.options.shaper} rate on ${dev}`);
+    if (daemonShaper(this.options.shaper) === "htb") {
+      // tc 6.1 prints HTB classes as text even with -j.
+      const out = mustSync(this.exec(this.ns.router, ["tc", "class", "show", "dev", dev]));
+      const kbit = htbRateKbit(out, HTB_CLASSID);
+      if (kbit === undefined) throw new Error(`no htb class ${HTB_CLASSID} rate on ${dev}`);
+      return kbit;
+    }
+    const out = mustSync(this.exec(this.ns.router, ["tc", "-j", "qdisc", "show", "dev", dev]));
+    const rows = JSON.parse(out) as { kind?: string; options?: { rate?: number } }[];
+    const rate = rows.find((r) => r.kind === "tbf")?.options?.rate;
+    if (typeof rate !== "number") throw new Error(`no tbf rate on ${dev}`);
     return (rate * 8) / 1000; // tc -j reports bytes/s
   }
 
@@ -348,6 +385,49 @@ export class Testbed {
       "latency",
       `${latencyMs}ms`,
     ];
+  }
+
+  /**
+   * The router's HTB on `dev`: class 1:1 at `kbit` (the one the daemon sets) with a `bfifo` of
+   * `limit` bytes; with `icmpClass` the bfifo hangs under a child 1:20 (the root's default) and
+   * ICMP goes to a child 1:10 served first (prio 0, within its assured rate) with HTB's own pfifo,
+   * so the probes skip the bulk FIFO as CAKE's sparse flows do. The daemon reads one bfifo leaf
+   * either way (a leaf without a qdisc counts only when it is the default: shaper_queue.ts).
+   */
+  #addHtb(dev: string, o: { kbit: number; limit: number; icmpClass: boolean }): void {
+    const tc = (...args: string[]) => mustSync(this.exec(this.ns.router, ["tc", ...args]));
+    const fifoParent = o.icmpClass ? HTB_BULK_CLASSID : HTB_CLASSID;
+    tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", fifoParent.slice(2));
+    tc(...htbClassArgs("add", dev, o.kbit));
+    if (o.icmpClass) {
+      // Children borrow all they send beyond a token rate from 1:1, whose rate = ceil bounds
+      // them; their ceil stays above any rate the daemon sets.
+      const child = (classid: string, rate: string, prio: number) =>
+        tc(
+          ...["class", "add", "dev", dev, "parent", HTB_CLASSID, "classid", classid, "htb"],
+          ...["rate", rate, "ceil", HTB_CHILD_CEIL, "cburst", "64k"],
+          ...["prio", String(prio), "quantum", "1514"],
+        );
+      child(HTB_ICMP_CLASSID, "1mbit", 0);
+      child(HTB_BULK_CLASSID, "8kbit", 1);
+      tc(
+        ...["filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", "1"],
+        ...["u32", "match", "ip", "protocol", "1", "0xff", "flowid", HTB_ICMP_CLASSID],
+      );
+    }
+    tc(
+      "qdisc",
+      "add",
+      "dev",
+      dev,
+      "parent",
+      fifoParent,
+      "handle",
+      "10:",
+      "bfifo",
+      "limit",
+      String(o.limit),
+    );
   }
 
   #build(): void {
@@ -454,27 +534,12 @@ export class Testbed {
           ),
         );
       } else {
-        const tc = (...args: string[]) => mustSync(this.exec(ns.router, ["tc", ...args]));
-        tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
-        tc(...htbClassArgs("add", dev, kbit));
         // A fixed byte queue: routerBufferMs worth of data at the ISP's initial capacity.
         const limit = Math.max(
           15_000,
           Math.round((refKbit * 1000 / 8) * options.routerBufferMs / 1000),
         );
-        tc(
-          "qdisc",
-          "add",
-          "dev",
-          dev,
-          "parent",
-          "1:1",
-          "handle",
-          "10:",
-          "bfifo",
-          "limit",
-          String(limit),
-        );
+        this.#addHtb(dev, { kbit, limit, icmpClass: options.shaper === "htb-icmp" });
       }
     }
   }
