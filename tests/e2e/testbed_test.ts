@@ -114,6 +114,7 @@ Deno.test({
   const fifo = await probeUnderLoad("htb");
   const icmp = await probeUnderLoad("htb-icmp");
   const msg = `htb ${JSON.stringify(fifo)}, htb-icmp ${JSON.stringify(icmp)}`;
+  console.log(msg);
   // Both FIFOs stand full (bfifo of 50 kB: 100 ms at 4 Mbit/s); only htb's probes wait in it.
   assert(fifo.backlog > 20_000 && icmp.backlog > 20_000, `the router FIFO was not full: ${msg}`);
   assert(fifo.rttMs > 40, `htb's probes should wait in the FIFO: ${msg}`);
