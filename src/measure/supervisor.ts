@@ -130,6 +130,8 @@ export class ChildSupervisor {
   #abort = new AbortController();
   #restartNow = false;
   #backoffMs: number;
+  /** The exit reason last logged at WARN, until a child runs healthy again. */
+  #warnedReason: string | undefined;
   #spawns = 0;
   /** Why the child last stopped, with its last stderr lines (diagnostics). */
   lastExitReason: string | undefined;
@@ -294,15 +296,20 @@ export class ChildSupervisor {
       this.lastExitReason = reason!;
       if (this.#stopped) break;
       if (this.#restartNow) continue; // a deliberate restart (new targets): no backoff
-      if (this.#now() - startedAt >= healthy) this.#backoffMs = initial;
+      if (this.#now() - startedAt >= healthy) {
+        this.#backoffMs = initial;
+        this.#warnedReason = undefined;
+      }
       const delay = this.#backoffMs;
       this.backoffHistory.push(delay);
       if (this.backoffHistory.length > BACKOFF_HISTORY_KEEP) this.backoffHistory.shift();
-      log.warning("{name} {reason}; restarting in {s} s", {
-        name: this.#o.name,
-        reason: reason!,
-        s: delay / 1000,
-      });
+      // A child that keeps failing the same way (e.g. `ping: connect: Network is unreachable`
+      // for as long as a route is gone) is logged at WARN once, until one runs healthy.
+      const values = { name: this.#o.name, reason: reason!, s: delay / 1000 };
+      const message = "{name} {reason}; restarting in {s} s";
+      if (reason! === this.#warnedReason) log.debug(message, values);
+      else log.warning(message, values);
+      this.#warnedReason = reason!;
       this.#backoffMs = Math.min(max, this.#backoffMs * 2);
       await this.#sleep(delay, this.#abort.signal);
     }

@@ -7,6 +7,8 @@ import {
   pumpLines,
 } from "./supervisor.ts";
 import type { Sleep } from "../util/clock.ts";
+import type { LogRecord } from "../log/logger.ts";
+import { configureLogging, resetLogging } from "../log/mod.ts";
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
@@ -278,4 +280,49 @@ Deno.test("a hung child asked to restart twice during its kill grace gets one SI
   await tick();
   for (const r of graces.splice(0)) r();
   await stopping;
+});
+
+Deno.test("a child failing the same way again and again is logged at WARN once, until one runs healthy", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  let now = 0;
+  let stderr = "ping: connect: Network is unreachable";
+  const children: ReturnType<typeof fakeChild>[] = [];
+  const spawn = () => {
+    const c = fakeChild(children.length + 1);
+    children.push(c);
+    return { ...c.handle, stderr: streamOf(`${stderr}\n`) };
+  };
+  const sup = new ChildSupervisor({
+    name: "ping 192.0.2.1",
+    command: () => ({ cmd: "x", args: [] }),
+    onStdoutLine: () => {},
+    spawn,
+    sleep: () => Promise.resolve(),
+    now: () => now,
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  const warnings = () => records.filter((r) => /restarting in/.test(r.rawMessage)).length;
+  try {
+    sup.start();
+    for (let i = 0; i < 6; i++) {
+      await tick();
+      children.at(-1)!.exit({ code: 2, signal: null }); // a route is gone: exits at once
+    }
+    await tick();
+    assertEquals(warnings(), 1);
+    stderr = "ping: connect: No route to host"; // another reason: logged
+    children.at(-1)!.exit({ code: 2, signal: null });
+    await tick();
+    children.at(-1)!.exit({ code: 2, signal: null });
+    await tick();
+    assertEquals(warnings(), 2);
+    now += 31; // the route is back: a healthy run, then the same failure is a new fault
+    children.at(-1)!.exit({ code: 2, signal: null });
+    await tick();
+    assertEquals(warnings(), 3);
+    await sup.stop();
+  } finally {
+    resetLogging();
+  }
 });
