@@ -120,6 +120,8 @@ export class ReflectorSelector implements ReselectRequester {
   #cycleStartS = -Infinity;
   /** Consecutive cycles in which no candidate answered. */
   #quietCycles = 0;
+  /** The last selected set (sorted, space-separated), for logging a change only. */
+  #lastSelected = "";
   /** While nothing answers: no new cycle before this time (s). */
   #notBeforeS = -Infinity;
   /** Called when a request arrives, so a runner can wake early. */
@@ -276,7 +278,13 @@ export class ReflectorSelector implements ReselectRequester {
       fisherYates(ranked, this.#o.random);
       peers = ranked.slice(0, Math.min(n, ranked.length)); // limits this cycle only
     }
-    log.info("Selected reflectors: {p}", { p: peers.join(" ") });
+    // The same set again (a pool no larger than it, an outage where the old ones rank first) is
+    // no news: at INFO it would repeat every few seconds for as long as the outage lasts.
+    const key = [...peers].sort().join(" ");
+    const selected = { p: peers.join(" ") };
+    if (key === this.#lastSelected) log.debug("Selected the same reflectors again: {p}", selected);
+    else log.info("Selected reflectors: {p}", selected);
+    this.#lastSelected = key;
     this.#publish(peers, "selected");
     this.#phase = "idle";
     this.#wakeAtS = nowS + this.#sleepS;

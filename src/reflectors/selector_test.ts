@@ -3,6 +3,8 @@ import { Baseliner } from "../baseline/baseliner.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import type { OwdState } from "../control/ports.ts";
 import { seededRandom, VirtualClock } from "../util/clock.ts";
+import type { LogRecord } from "../log/logger.ts";
+import { configureLogging, resetLogging } from "../log/mod.ts";
 import {
   buildCandidates,
   fisherYates,
@@ -288,4 +290,24 @@ Deno.test("SelectorRunner: timer-driven and woken by requests (fake timers)", ()
   assertEquals(selector.phase, "probing");
   runner.stop();
   assertEquals(timers.length, 0);
+});
+
+Deno.test("the same set selected again is logged at INFO once (an outage with a pool of num_reflectors)", () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const w = world(["a", "b", "c"], ["a", "b", "c"], 3);
+    w.selector.start(0);
+    run(w, 10, () => 20);
+    // Nothing answers from 10 s on; the loop asks again and again.
+    for (let t = 10; t < 60; t += 0.5) {
+      w.selector.requestReselect("only 0 fresh reflectors");
+      w.selector.step(t);
+    }
+    const selected = records.filter((r) => /^Selected reflectors/.test(r.rawMessage));
+    assert(w.selector.reselectionCount > 5, `${w.selector.reselectionCount} reselections`);
+    assertEquals(selected.length, 1, records.map((r) => r.rawMessage).join("\n"));
+  } finally {
+    resetLogging();
+  }
 });
