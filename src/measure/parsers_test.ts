@@ -283,3 +283,28 @@ Deno.test("lineWallTimeS: the time fping -D, ping -D and tsping print before a r
   assertEquals(lineWallTimeS("9.9.9.9 : [1], 64 bytes, 20.1 ms (20.1 avg, 0% loss)"), undefined);
   assertEquals(lineWallTimeS("9.9.9.9,12,80000102,80000113,80000113,80000123,21,10,11"), undefined);
 });
+
+Deno.test("lines printed while a reflector cannot be reached are skipped by kind, none as unknown", () => {
+  // Captured in a netns with the next hop gone and a router answering with an unreachable route
+  // (fping 5.1 stdout and stderr, iputils 20221126 `ping -D -n -i 1`). With the route itself gone
+  // (unreachable, prohibit, blackhole, link down) both tools print nothing at all while running,
+  // and ping started then exits with `ping: connect: …` on stderr.
+  const fping = [
+    "[1796507117.49367] 10.8.6.6 : [0], timed out (NaN avg, 100% loss)",
+    "ICMP Host Unreachable from 10.8.0.2 for ICMP Echo sent to 10.8.6.6",
+  ];
+  assertEquals(fping.map((l) => parseFpingLine(l)), [
+    { kind: "skip", reason: "timeout" },
+    { kind: "skip", reason: "icmp-error" },
+  ]);
+  const ping = [
+    "PING 10.8.6.6 (10.8.6.6) 56(84) bytes of data.",
+    "[1796507144.155030] From 10.8.0.2 icmp_seq=1 Destination Host Unreachable",
+    "ping: connect: Network is unreachable",
+  ];
+  assertEquals(ping.map(parsePingLine), [
+    { kind: "skip", reason: "header" },
+    { kind: "skip", reason: "icmp-error" },
+    { kind: "skip", reason: "error" },
+  ]);
+});

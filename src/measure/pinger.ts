@@ -379,6 +379,12 @@ export class ProcessPinger implements Pinger {
     if (silent.length === 0) return;
     for (const [key, sup] of silent) {
       const values = { name: key === "*" ? this.tool : `ping ${key}`, pid: sup.pid, s: limitS };
+      if (sup.pid === undefined) {
+        // Not running: it failed (its exit is logged) and waits out its backoff, which is cut
+        // short so that it is back as soon as its reflector can be reached again.
+        log.debug("{name} is waiting to be restarted after a failure; restarting it now", values);
+        continue;
+      }
       const message = "{name} (pid {pid}) printed no reply for {s} s; restarting it";
       if (this.#silentWarned.has(key)) log.debug(message, values);
       else log.warning(message, values);

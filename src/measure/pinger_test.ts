@@ -4,6 +4,8 @@ import { fpingFeaturesFromVersion } from "./backends.ts";
 import { ProcessPinger } from "./pinger.ts";
 import type { ChildHandle, ChildStatus } from "./supervisor.ts";
 import type { PingReply } from "./types.ts";
+import type { LogRecord } from "../log/logger.ts";
+import { configureLogging, resetLogging } from "../log/mod.ts";
 
 /** Resolves when `cond()` holds, polling; fails after `ms` (events, not a fixed sleep). */
 Deno.test("fping backend: replies from both targets, restart on a new set, stop reaps", async () => {
@@ -232,4 +234,84 @@ Deno.test("the same set again restarts a child silent for two ticks, not one tha
   await p.setReflectors(["9.9.9.9", "1.1.1.1"]);
   assertEquals(spawned.length, 2);
   await p.stop();
+});
+
+/** A fake child printing `lines` (stdout) and `errors` (stderr) at once, then alive until killed. */
+function talkingChild(pid: number, lines: string[], errors: string[]): ChildHandle {
+  let exit!: (s: ChildStatus) => void;
+  const status = new Promise<ChildStatus>((r) => exit = r);
+  const enc = new TextEncoder();
+  const stream = (text: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start: (c) => {
+        for (const l of text) c.enqueue(enc.encode(`${l}\n`));
+        void status.then(() => c.close());
+      },
+    });
+  return {
+    pid,
+    stdout: stream(lines),
+    stderr: stream(errors),
+    status,
+    kill: (signal) => exit({ code: 143, signal: signal ?? null }),
+  };
+}
+
+Deno.test("lines that are no replies (timeouts, ICMP errors) neither keep a child from the silence restart nor the timestamp fallback", async () => {
+  const clock = new VirtualClock(0);
+  // What fping 5.1 prints while the next hop of its targets is gone (captured in a netns).
+  const out = [
+    "[1796507042.75885] 10.9.0.7 : [0], timed out (NaN avg, 100% loss)",
+    "[1796507043.76112] 10.9.0.7 : [1], timed out (NaN avg, 100% loss)",
+  ];
+  const err = Array(4).fill("ICMP Host Unreachable from 10.9.0.1 for ICMP Echo sent to 10.9.0.7");
+  const spawned: ChildHandle[] = [];
+  const spawn = (): ChildHandle => {
+    const c = talkingChild(spawned.length + 1, out, err);
+    spawned.push(c);
+    return c;
+  };
+  const fping = fpingFeaturesFromVersion("fping: Version 5.3");
+  const p = new ProcessPinger({ tool: "fping", tickS: 0.5, clock, spawn, fping });
+  await p.start(["10.9.0.7"]);
+  await waitUntil(() => p.skipped.timeout === 2, 2000, "the timeout lines");
+  assertEquals(p.replyCount, 0);
+  clock.advance(1);
+  await p.setReflectors(["10.9.0.7"]);
+  await waitUntil(() => spawned.length === 2, 2000, "the silent child replaced");
+  clock.advance(10);
+  assertEquals(p.checkFallback(), true);
+  await p.stop();
+});
+
+Deno.test("the same set again: a ping waiting out its backoff is restarted at once, without a silence warning", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  const clock = new VirtualClock(0);
+  let spawned = 0;
+  // The route is gone: iputils ping exits at once (seen with the real one in a netns).
+  const spawn = (): ChildHandle => {
+    const c = talkingChild(++spawned, [], ["ping: connect: Network is unreachable"]);
+    queueMicrotask(() => c.kill("SIGTERM"));
+    return { ...c, status: c.status.then(() => ({ code: 2, signal: null })) };
+  };
+  // Backoff sleeps last until cut short.
+  const sleep = (_ms: number, signal?: AbortSignal) =>
+    new Promise<void>((r) => signal?.addEventListener("abort", () => r()));
+  const p = new ProcessPinger({ tool: "ping", tickS: 0.5, clock, spawn, sleep });
+  try {
+    await p.start(["192.0.2.1"]);
+    await waitUntil(
+      () => records.some((r) => /restarting in/.test(r.rawMessage)),
+      2000,
+      "exit",
+    );
+    clock.advance(1);
+    await p.setReflectors(["192.0.2.1"]);
+    await waitUntil(() => spawned === 2, 2000, "the backoff cut short");
+    assertEquals(records.filter((r) => /printed no reply/.test(r.rawMessage)).length, 0);
+    await p.stop();
+  } finally {
+    resetLogging();
+  }
 });
