@@ -115,6 +115,12 @@ export class ProcessPinger implements Pinger {
   #heardS = new Map<string, number>();
   /** Children whose silence was logged at WARN since their last reply. */
   #silentWarned = new Set<string>();
+  /**
+   * Exit reasons of any child logged at WARN since the last reply: a route that is gone makes
+   * every `ping` (and every new one a reselection starts) exit the same way at once; it is
+   * logged once per outage (docs/operation.md, "Its helper processes").
+   */
+  readonly #warnedExits = new Set<string>();
   #queue: PingReply[] = [];
   #waiters: ((r: IteratorResult<PingReply>) => void)[] = [];
   /** Replies delivered so far. */
@@ -301,6 +307,7 @@ export class ProcessPinger implements Pinger {
     const key = this.tool === "ping" ? r.reply.reflector : "*";
     this.#heardS.set(key, now);
     this.#silentWarned.delete(key);
+    this.#warnedExits.clear();
     const reply: PingReply = { ...r.reply, receiveTimeS: now - this.#lineAgeS(line) };
     this.replyCount++;
     try {
@@ -332,6 +339,7 @@ export class ProcessPinger implements Pinger {
       // A fresh child restarts its sequence numbers at 0; after an hour the deduper's window of
       // recent ones holds none of those, so it needs no clearing.
       maxAgeS: PINGER_MAX_AGE_S,
+      warnedExits: this.#warnedExits,
       ...o.supervisor,
     });
   }

@@ -284,20 +284,28 @@ Deno.test("lines that are no replies (timeouts, ICMP errors) neither keep a chil
   await p.stop();
 });
 
-Deno.test("the same set again: a ping waiting out its backoff is restarted at once, without a silence warning", async () => {
+Deno.test("pings failing at once (route gone): backoff cut short by the same set again, one WARN per outage", async () => {
   const records: LogRecord[] = [];
   configureLogging("INFO", { sink: (r) => void records.push(r) });
   const clock = new VirtualClock(0);
   let spawned = 0;
+  let routeGone = true;
   // The route is gone: iputils ping exits at once (seen with the real one in a netns).
-  const spawn = (): ChildHandle => {
+  const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
+    if (!routeGone) {
+      const ip = args.at(-1);
+      return talkingChild(++spawned, [`64 bytes from ${ip}: icmp_seq=1 ttl=64 time=1.0 ms`], []);
+    }
     const c = talkingChild(++spawned, [], ["ping: connect: Network is unreachable"]);
     queueMicrotask(() => c.kill("SIGTERM"));
     return { ...c, status: c.status.then(() => ({ code: 2, signal: null })) };
   };
-  // Backoff sleeps last until cut short.
+  const exits = () => records.filter((r) => /restarting in/.test(r.rawMessage)).length;
+  // Backoff sleeps last until cut short; the stagger of new pings takes no time.
   const sleep = (_ms: number, signal?: AbortSignal) =>
-    new Promise<void>((r) => signal?.addEventListener("abort", () => r()));
+    signal === undefined
+      ? Promise.resolve()
+      : new Promise<void>((r) => signal.addEventListener("abort", () => r()));
   const p = new ProcessPinger({ tool: "ping", tickS: 0.5, clock, spawn, sleep });
   try {
     await p.start(["192.0.2.1"]);
@@ -310,6 +318,17 @@ Deno.test("the same set again: a ping waiting out its backoff is restarted at on
     await p.setReflectors(["192.0.2.1"]);
     await waitUntil(() => spawned === 2, 2000, "the backoff cut short");
     assertEquals(records.filter((r) => /printed no reply/.test(r.rawMessage)).length, 0);
+    // A reselection's new reflectors fail the same way: still one WARN for the outage.
+    await p.setReflectors(["192.0.2.2", "192.0.2.3"]);
+    await waitUntil(() => spawned === 4, 2000, "the new reflectors' pings");
+    assertEquals(exits(), 1);
+    // The route is back: a reply ends the outage, the next failure is logged again.
+    routeGone = false;
+    await p.setReflectors(["192.0.2.4"]);
+    await waitUntil(() => p.replyCount === 1, 2000, "a reply");
+    routeGone = true;
+    await p.setReflectors(["192.0.2.5"]);
+    await waitUntil(() => exits() === 2, 2000, "the new outage logged");
     await p.stop();
   } finally {
     resetLogging();

@@ -111,6 +111,13 @@ export interface SupervisorOptions {
    * for tools whose memory grows while they run. Default: never.
    */
   maxAgeS?: number;
+  /**
+   * Exit reasons already logged at WARN: the same reason again is logged at DEBUG (a child that
+   * keeps failing the same way, e.g. `ping: connect: Network is unreachable` while a route is
+   * gone). Cleared when a child ran `healthyAfterS`; may be shared by several supervisors and
+   * cleared by their owner. Default: this supervisor's own.
+   */
+  warnedExits?: Set<string>;
 }
 
 /** Restart delays `ChildSupervisor.backoffHistory` keeps (the newest). */
@@ -130,8 +137,8 @@ export class ChildSupervisor {
   #abort = new AbortController();
   #restartNow = false;
   #backoffMs: number;
-  /** The exit reason last logged at WARN, until a child runs healthy again. */
-  #warnedReason: string | undefined;
+  /** Exit reasons logged at WARN (`SupervisorOptions.warnedExits`). */
+  readonly #warned: Set<string>;
   #spawns = 0;
   /** Why the child last stopped, with its last stderr lines (diagnostics). */
   lastExitReason: string | undefined;
@@ -149,6 +156,7 @@ export class ChildSupervisor {
     this.#sleep = options.sleep ?? realSleep;
     this.#now = options.now ?? (() => performance.now() / 1000);
     this.#backoffMs = options.initialBackoffMs ?? 1000;
+    this.#warned = options.warnedExits ?? new Set();
   }
 
   /** Number of successful spawns so far. */
@@ -295,11 +303,10 @@ export class ChildSupervisor {
       }
       this.lastExitReason = reason!;
       if (this.#stopped) break;
+      const ranHealthy = this.#now() - startedAt >= healthy;
+      if (ranHealthy) this.#warned.clear(); // a fault after a healthy run is news again
       if (this.#restartNow) continue; // a deliberate restart (new targets): no backoff
-      if (this.#now() - startedAt >= healthy) {
-        this.#backoffMs = initial;
-        this.#warnedReason = undefined;
-      }
+      if (ranHealthy) this.#backoffMs = initial;
       const delay = this.#backoffMs;
       this.backoffHistory.push(delay);
       if (this.backoffHistory.length > BACKOFF_HISTORY_KEEP) this.backoffHistory.shift();
@@ -307,9 +314,9 @@ export class ChildSupervisor {
       // for as long as a route is gone) is logged at WARN once, until one runs healthy.
       const values = { name: this.#o.name, reason: reason!, s: delay / 1000 };
       const message = "{name} {reason}; restarting in {s} s";
-      if (reason! === this.#warnedReason) log.debug(message, values);
+      if (this.#warned.has(reason!)) log.debug(message, values);
       else log.warning(message, values);
-      this.#warnedReason = reason!;
+      this.#warned.add(reason!);
       this.#backoffMs = Math.min(max, this.#backoffMs * 2);
       await this.#sleep(delay, this.#abort.signal);
     }

@@ -321,6 +321,13 @@ Deno.test("a child failing the same way again and again is logged at WARN once, 
     children.at(-1)!.exit({ code: 2, signal: null });
     await tick();
     assertEquals(warnings(), 3);
+    await tick();
+    now += 31; // a healthy run ended by a deliberate restart (the route goes again)
+    await sup.restart();
+    await tick();
+    children.at(-1)!.exit({ code: 2, signal: null });
+    await tick();
+    assertEquals(warnings(), 4, `${children.length} ${records.map((r) => r.rawMessage)}`);
     await sup.stop();
   } finally {
     resetLogging();
