@@ -177,16 +177,26 @@ Deno.test({
             return new Set(rows.slice(-10).map((r) => r.dlrate)).size > 1;
           });
           // The router's rate equals one the daemon decided recently (decisions go out at once).
-          const assertFollows = (when: string) => {
-            const decided = new Set(statsRows(dir).slice(-6).map((r) => Math.round(r.dlrate)));
+          // The stats file is written every tenth row (STATS_FLUSH_S), so a rate read now may be
+          // newer than its last row: the next write must hold it.
+          const assertFollows = async (when: string) => {
             const onRouter = Math.round(bed.routerRate("down"));
+            const rowsBefore = statsRows(dir).length;
+            await waitFor(
+              `the next statistics write (${when})`,
+              15,
+              () => statsRows(dir).length > rowsBefore,
+            );
+            const decided = new Set(
+              statsRows(dir).slice(Math.max(0, rowsBefore - 6)).map((r) => Math.round(r.dlrate)),
+            );
             assert(
               [...decided].some((d) => Math.abs(d - onRouter) <= 1),
               `${when}: router down rate ${onRouter} not among the daemon's last decisions ` +
                 `${[...decided]}`,
             );
           };
-          assertFollows("under load");
+          await assertFollows("under load");
           await first.status;
 
           const killed = killSshd(bed);
@@ -207,7 +217,7 @@ Deno.test({
             const rows = statsRows(dir).slice(rowsBefore);
             return new Set(rows.map((r) => r.dlrate)).size > 2;
           });
-          assertFollows("after the sshd restart");
+          await assertFollows("after the sshd restart");
           await second.status;
           daemon.kill("SIGTERM");
           const st = await daemon.status;
