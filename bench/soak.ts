@@ -102,8 +102,8 @@ async function soak(ctl: string, name: BuiltinTraceName): Promise<HourRow[]> {
     seed: SEED,
     pipeline: (hooks) => daemonPipeline(hooks, { wrapController: (c) => timed(c, times) }),
     engine: {
-      onStep: (t, downMs, upMs) => {
-        const ms = [downMs, upMs];
+      onStep: (t, d) => {
+        const ms = [d.downMs, d.upMs];
         for (let d = 0; d < 2; d++) if (dirs[d].at(t)) delays[d][counts[d]++] = ms[d];
         if (++k % stepsPerHour !== 0) return;
         const p95 = [0, 1].filter((d) => counts[d] > 0).map((d) =>

@@ -238,11 +238,11 @@ async function simFigures(
         // that is the queues' delay, and a load start's slow start fills the ISP's queue for it.
         lossAfterRtt: true,
         // A probe every 100 ms, as the testbed's fping: its RTT is both directions' added delay.
-        onStep: (t, downMs, upMs, ours) => {
+        onStep: (t, d) => {
           if (t + 1e-9 < nextProbe) return;
           nextProbe += SCH.probePeriodMs / 1000;
-          const skipped = o.probeSkipsFifos ? ours.downMs + ours.upMs : 0;
-          rtt.push({ t: t - TESTBED_LEAD_S, ms: downMs + upMs - skipped });
+          const skipped = o.probeSkipsFifos ? d.oursDownMs + d.oursUpMs : 0;
+          rtt.push({ t: t - TESTBED_LEAD_S, ms: d.downMs + d.upMs - skipped });
         },
       },
     });

@@ -173,20 +173,23 @@ export interface RunOptions {
    * rate at 0.1 s: docs/controllers.md, "v62"); the long-run count stays exact.
    */
   counterLagMs?: number;
-  /**
-   * Called every step with the added delay (ms) a sparse packet would see in each direction
-   * (what an independent probe measures; for comparisons with the e2e testbed), and the part of
-   * each spent in our shapers' FIFOs (`ours`; 0 with CAKE): a probe that skips them, as the
-   * testbed's `htb-icmp` serves ICMP, sees the difference.
-   */
-  onStep?: (
-    t: number,
-    downMs: number,
-    upMs: number,
-    ours: { downMs: number; upMs: number },
-  ) => void;
+  /** Called every step (`t`, s) with what a sparse packet would see ({@linkcode StepDelay}). */
+  onStep?: (t: number, delay: StepDelay) => void;
   /** Progress callback, fraction 0–1, called about every 1 % of the run. */
   onProgress?: (fraction: number) => void;
+}
+
+/**
+ * The added delay (ms) a sparse packet would see in each direction at one step (what an
+ * independent probe measures; for comparisons with the e2e testbed), and the part of each spent in
+ * our shapers' FIFOs (0 with CAKE): a probe that skips them, as the testbed's `htb-icmp` serves
+ * ICMP, sees the difference.
+ */
+export interface StepDelay {
+  downMs: number;
+  upMs: number;
+  oursDownMs: number;
+  oursUpMs: number;
 }
 
 /** The result of one run. */
@@ -425,9 +428,11 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         upAckWaitS = up.sparseWaitS((bytes) => drainS(trace, { dir: "up", t: t + dt, bytes }));
       }
       recUp.record(loadedUp, upDelayS * 1000, capUp, res.delivered, up.shaperKbit);
-      options.onStep?.(t, downDelayS * 1000, upDelayS * 1000, {
-        downMs: down.sparseShaperS() * 1000,
-        upMs: up.sparseShaperS() * 1000,
+      options.onStep?.(t, {
+        downMs: downDelayS * 1000,
+        upMs: upDelayS * 1000,
+        oursDownMs: down.sparseShaperS() * 1000,
+        oursUpMs: up.sparseShaperS() * 1000,
       });
       audit.record(
         { down: down.shaperKbit, up: up.shaperKbit },

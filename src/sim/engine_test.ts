@@ -183,7 +183,7 @@ Deno.test("--down-shaper-on-lan: the daemon's probe replies skip a tbf download 
       durationS: 20,
       seed: 1,
       downShaperOnLan,
-      onStep: (t, downMs) => t > 5 && sparse.push(downMs),
+      onStep: (t, d) => t > 5 && sparse.push(d.downMs),
       // A pipeline that only probes and holds the shaper at 90 % of capacity: the shaper is the
       // bottleneck, its FIFO fills, the ISP's stays empty.
       pipeline: (hooks) => {
@@ -219,10 +219,10 @@ Deno.test("onStep's ours: the sparse delay spent in a full tbf FIFO; none with C
       durationS: 20,
       seed: 1,
       downShaperOnLan: true,
-      onStep: (t, downMs, _upMs, o) => {
+      onStep: (t, d) => {
         if (t <= 5) return;
-        total.push(downMs);
-        ours.push(o.downMs);
+        total.push(d.downMs);
+        ours.push(d.oursDownMs);
       },
       // The shaper held at 90 % of capacity: its FIFO fills, the ISP's stays empty.
       pipeline: (hooks) => {
