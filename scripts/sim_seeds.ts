@@ -2,8 +2,9 @@
  * A controller over many seeds, with the simulator's own noise beside it (docs/controllers.md,
  * "How much of a difference is noise"): every built-in trace × loads saturate and bursty × seeds,
  * 300 s each, default settings; prints per trace and load the median p95 added delay, the median
- * utilisation (of both directions, then of each), the median and worst of the per-seed worst recovery and ramp-up, per direction
- * the mean over the seeds of each run's mean climb after a capacity rise (docs/simulator.md), the
+ * utilisation (of both directions, then of each), the median and worst of the per-seed worst
+ * recovery and ramp-up, per direction the mean over the seeds of each run's mean climb after a
+ * capacity rise (docs/simulator.md), the
  * median rate changes a second per direction and the median control decisions a second (each a
  * wake-up of the daemon: docs/footprint.md, "CPU under load").
  *

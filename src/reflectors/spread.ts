@@ -160,7 +160,8 @@ export class ReflectorSpread {
 
   #judge(r: SpreadRecord, o: { spread: boolean; at: number }): void {
     // The mean of its judged samples until 1/weight were, then the EWMA (v70a): an EWMA from 0
-    // would read a 0.6 share as 0.38 at the 20th sample.
+    // would read a 0.6 share as 0.38 at the 20th sample. (`judged` stops at `minJudged`, so this
+    // needs minJudged + 1 >= 1/weight, as the defaults have: 20 and 1/20.)
     const w = Math.max(this.#p.weight, 1 / (r.judged + 1));
     r.share += w * ((o.spread ? 1 : 0) - r.share);
     if (r.judged < this.#p.minJudged) r.judged++;
