@@ -45,6 +45,11 @@ export interface CollectedDeltas {
   tooFew: boolean;
 }
 
+/** How recent a peer's last reply must be to count as fresh: 2 × `tick_interval` (s). */
+export function freshWindowS(tickInterval: number): number {
+  return 2 * tickInterval;
+}
+
 /** Numeric order for `Array.prototype.sort`. */
 const ascending = (a: number, b: number): number => a - b;
 
@@ -57,7 +62,7 @@ export function collectDeltas(
   nowS: number,
   options: { tickInterval: number },
 ): CollectedDeltas {
-  const window = 2 * options.tickInterval;
+  const window = freshWindowS(options.tickInterval);
   const ul: number[] = [];
   const dl: number[] = [];
   const samples: DeltaSample[] = [];

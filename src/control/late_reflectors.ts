@@ -8,7 +8,7 @@
  * silent while the replies show no queue (a dead reflector, a lost route), is not.
  */
 import type { OwdEntry, OwdState } from "./ports.ts";
-import { rttDeltaMs } from "./deltas.ts";
+import { freshWindowS, rttDeltaMs } from "./deltas.ts";
 
 /** What makes a stale peer late rather than gone. */
 export interface LateParams {
@@ -22,7 +22,7 @@ export interface LateParams {
 export const LATE_DEFAULTS: LateParams = { minDelayMs: 250, ageFactor: 2 };
 
 /**
- * The number of current peers that are stale (last reply at least 2 × `tickInterval` old) but
+ * The number of current peers that are stale (last reply at least `freshWindowS` old) but
  * late behind the queue the newest replies show: the largest added round-trip delay of the fresh
  * peers' last replies, or of the newest reply when none is fresh.
  */
@@ -32,7 +32,7 @@ export function lateReflectors(
   options: { tickInterval: number; params?: LateParams },
 ): number {
   const p = options.params ?? LATE_DEFAULTS;
-  const window = 2 * options.tickInterval;
+  const window = freshWindowS(options.tickInterval);
   const peers: { ageS: number; delayMs: number }[] = [];
   for (const ip of owd.peers) {
     const base = owd.baseline.get(ip);

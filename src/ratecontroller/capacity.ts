@@ -6,6 +6,7 @@
  */
 import type { Settings } from "../config/types.ts";
 import type { FifoSize, OwdState } from "../control/ports.ts";
+import { freshWindowS } from "../control/deltas.ts";
 import type { Clock } from "../util/clock.ts";
 import type {
   Ratecontroller,
@@ -531,7 +532,7 @@ export class CapacityController implements Ratecontroller {
     this.#up = { ...UPSTREAM_DEFAULTS, ...params.upstream };
     this.#owd = sources.owd;
     this.#clock = sources.clock;
-    this.#freshS = 2 * settings.tick_interval;
+    this.#freshS = freshWindowS(settings.tick_interval);
     const q = sources.shaperQueues;
     // A FIFO whose size is known and that the probes wait in: its delay is discounted
     // (ownFifoAllowance), and the download is then treated as behind a flow-isolating shaper.
