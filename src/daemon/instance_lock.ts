@@ -39,7 +39,10 @@ export interface InstanceLock {
    * or read-only /tmp").
    */
   readonly pidNotWritten: readonly string[];
-  /** Clears the PIDs and releases the locks (the files stay: see `acquireInstanceLock`). */
+  /**
+   * Clears the PIDs and releases the locks (the files stay: see `acquireInstanceLock`). Every
+   * lock is released even when a PID cannot be cleared; the first such error rejects afterwards.
+   */
   release(): Promise<void>;
 }
 
@@ -63,15 +66,16 @@ export async function acquireInstanceLock(
   const held: { path: string; file: Deno.FsFile }[] = [];
   const takenOverFrom: number[] = [];
   const pidNotWritten: string[] = [];
+  // Every lock is released even when clearing a PID fails: a file system the kernel turned
+  // read-only under a running daemon refuses the truncate, and closing drops the flock anyway.
   const releaseAll = async () => {
+    let failure: unknown;
     for (const h of held.splice(0)) {
-      try {
-        await h.file.truncate(0);
-        await h.file.unlock();
-      } finally {
-        h.file.close();
-      }
+      await h.file.truncate(0).catch((e) => failure ??= e);
+      await h.file.unlock().catch((e) => failure ??= e);
+      h.file.close();
     }
+    if (failure !== undefined) throw failure;
   };
   try {
     for (const ifname of [...new Set(options.interfaces)].sort()) {
@@ -96,7 +100,7 @@ export async function acquireInstanceLock(
       }
     }
   } catch (e) {
-    await releaseAll();
+    await releaseAll().catch(() => {}); // the cause is `e`
     throw e;
   }
   return { paths: held.map((h) => h.path), takenOverFrom, pidNotWritten, release: releaseAll };

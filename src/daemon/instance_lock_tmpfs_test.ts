@@ -5,7 +5,15 @@
  */
 import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { needs } from "../util/netns_testing.ts";
-import { fillUp, remount, tmpfsSkipReason, withTmpfs } from "../util/tmpfs_testing.ts";
+import {
+  ext4Error,
+  ext4SkipReason,
+  fillUp,
+  remount,
+  tmpfsSkipReason,
+  withExt4,
+  withTmpfs,
+} from "../util/tmpfs_testing.ts";
 import { acquireInstanceLock, InstanceLockedError } from "./instance_lock.ts";
 
 const reason = tmpfsSkipReason();
@@ -55,5 +63,30 @@ Deno.test({
       } finally {
         await remount(dir, false);
       }
+    }),
+});
+
+Deno.test({
+  ...needs(
+    "ext4: a state dir the kernel turns read-only under held locks: release frees every lock",
+    await ext4SkipReason(),
+  ),
+  fn: () =>
+    withExt4(1024, async (dir) => {
+      const lock = await acquireInstanceLock(dir, { interfaces });
+      await ext4Error(dir);
+      const e = await assertRejects(() => lock.release(), Error);
+      assert(String(e).includes("Read-only"), String(e));
+      for (const path of lock.paths) {
+        // flock is per open file: a second open of the file locks only once ours is gone.
+        const f = await Deno.open(path, { read: true });
+        try {
+          assert(await f.tryLock(true), `${path} is free`);
+        } finally {
+          f.close();
+        }
+      }
+      const again = await assertRejects(() => acquireInstanceLock(dir, { interfaces }), Error);
+      assert(!(again instanceof InstanceLockedError), String(again));
     }),
 });

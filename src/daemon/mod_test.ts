@@ -13,7 +13,14 @@ import { runDaemon } from "./mod.ts";
 import type { LogRecord } from "../log/logger.ts";
 import { configureLogging, formatRecord, resetLogging, stageLogger } from "../log/mod.ts";
 import { needs } from "../util/netns_testing.ts";
-import { fillUp, tmpfsSkipReason, withTmpfs } from "../util/tmpfs_testing.ts";
+import {
+  ext4Error,
+  ext4SkipReason,
+  fillUp,
+  tmpfsSkipReason,
+  withExt4,
+  withTmpfs,
+} from "../util/tmpfs_testing.ts";
 import { parseStatsCsv } from "../report/stats_reader.ts";
 
 const PEERS = ["a", "b", "c", "d", "e"];
@@ -266,6 +273,63 @@ Deno.test({
         assert(text.endsWith("\n"));
         const times = parseStatsCsv(text, "s.csv").rows.map((r) => r.times);
         assert(times.length > 20, `rows before and after the fault (${times.length})`);
+      } finally {
+        resetLogging();
+      }
+    }),
+});
+
+Deno.test({
+  ...needs(
+    "daemon: state and stats on an ext4 the kernel turns read-only mid-run: control and exit go on",
+    await ext4SkipReason(),
+  ),
+  fn: () =>
+    withExt4(1024, async (dir) => {
+      const records: LogRecord[] = [];
+      configureLogging("INFO", { sink: (r) => void records.push(r) });
+      try {
+        const t = setup({ stats_file: `${dir}/s.csv`, speedhist_file: `${dir}/h.csv` }, {
+          stopAfterS: 30,
+        });
+        const stats = new FileStatsSink(t.settings, { logger: stageLogger("report") });
+        const changesAt: number[] = [];
+        let bytes = 0;
+        let seen = 0;
+        const sleep = t.deps.sleep;
+        const deps = {
+          ...t.deps,
+          stats,
+          stateDir: `${dir}/state`,
+          sleep: async (ms: number) => {
+            const before = t.clock.monotonicS();
+            if (before < 10 && before + ms / 1000 >= 10) {
+              await stats.flush().then(() => ext4Error(dir));
+            }
+            // 80 Mbit/s both ways, idle every other 5 s: the rates keep moving.
+            if (Math.floor(before / 5) % 2 === 0) bytes += ms * 10_000;
+            t.setCounters({ dlBytes: bytes, ulBytes: bytes });
+            if (t.dl.history.length > seen) changesAt.push(before);
+            seen = t.dl.history.length;
+            await sleep(ms);
+          },
+        };
+        assertEquals(await runDaemon(t.settings, deps), ExitCode.OK);
+        assert(changesAt.some((s) => s > 11), `rates applied after the fault: ${changesAt}`);
+        assertEquals(t.dl.history.at(-1), 100000, "the exit rate is set");
+        const lines = records.map(formatRecord);
+        const errors = lines.filter((l) => l.includes("cannot write") && l.includes("/s.csv"));
+        assertEquals(errors.length, 1, errors.join(""));
+        const times = parseStatsCsv(await Deno.readTextFile(`${dir}/s.csv`), "s.csv").rows;
+        assert(times.length > 5, `the rows before the fault are kept (${times.length})`);
+        for (const ifname of ["ifb4wan", "wan"]) {
+          const f = await Deno.open(`${dir}/state/${ifname}.lock`, { read: true });
+          try {
+            assert(await f.tryLock(true), `the lock of ${ifname} is released`);
+          } finally {
+            f.close();
+          }
+        }
       } finally {
         resetLogging();
       }

@@ -222,6 +222,28 @@ Deno.test("csv writer: a real file keeps its rows across a write error", async (
   }
 });
 
+Deno.test("file store: a torn last row (a failed write not cut back) is cut off before appending", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/s.csv`;
+    const long = "x".repeat(5000); // a torn tail longer than one 4 KiB read back
+    const cases: [string, string, boolean][] = [
+      ["h\na\nb,1", "h\na\nc\n", false],
+      [`h\na\n${long}`, "h\na\nc\n", false],
+      [`${long}\nb,1`, `${long}\nc\n`, false],
+      ["b,1", "h\nc\n", true], // no whole row at all: started again with its header
+      ["h\na\n", "h\na\nc\n", false],
+    ];
+    for (const [before, after, headed] of cases) {
+      await Deno.writeTextFile(path, before);
+      assertEquals(await denoFileStore.append(path, "c\n", "h\n"), headed);
+      assertEquals(await Deno.readTextFile(path), after);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("statsRowsPerFlush: the file is written about every 5 s whatever the decision period", () => {
   assertEquals(statsRowsPerFlush(0.5), 10, "EWMA at min_change_interval: every tenth row");
   assertEquals(statsRowsPerFlush(0.1), 50, "capacity at 0.1 s: every 50th row, not every 10th");

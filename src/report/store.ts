@@ -12,8 +12,8 @@ export interface FileStore {
   /** Creates or truncates `path` and writes `text`; on failure the file is left empty. */
   writeNew(path: string, text: string): Promise<void>;
   /**
-   * Appends `text` to `path`; on failure the file keeps its previous length. When the file is
-   * missing or empty (deleted, moved away or emptied by hand) `header` goes first and the result
+   * Appends `text` to `path`; on failure the file keeps its previous length. A torn last row (one
+   * a failed write left behind) is cut off first. When the file is missing or empty (deleted, moved away or emptied by hand) `header` goes first and the result
    * is true: a file never starts without its header.
    */
   append(path: string, text: string, header: string): Promise<boolean>;
@@ -40,6 +40,36 @@ async function writeWhole(file: Deno.FsFile, text: string, before: number): Prom
   }
 }
 
+/**
+ * The length of the open `file` (`size` bytes) without a torn last row: when the file does not
+ * end in a newline it is cut back to just after its last one (to 0 when it has none). A tail is
+ * torn only when a failed write could not be cut back (the file system turned read-only between
+ * the two); the next row would otherwise run on from it.
+ */
+async function wholeRowsLength(file: Deno.FsFile, size: number): Promise<number> {
+  const chunk = new Uint8Array(4096);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    await file.seek(start, Deno.SeekMode.Start);
+    const view = chunk.subarray(0, end - start);
+    for (let got = 0; got < view.length;) {
+      const n = await file.read(view.subarray(got));
+      if (n === null) throw new Error(`short read at ${start + got} of ${size}`);
+      got += n;
+    }
+    const nl = view.lastIndexOf(10);
+    if (nl === view.length - 1 && end === size) return size;
+    if (nl >= 0) {
+      end = start + nl + 1;
+      break;
+    }
+    end = start;
+  }
+  await file.truncate(end);
+  return end;
+}
+
 /** The real file system through Deno APIs. */
 export const denoFileStore: FileStore = {
   writeNew: async (path, text) => {
@@ -51,9 +81,10 @@ export const denoFileStore: FileStore = {
     }
   },
   append: async (path, text, header) => {
-    const file = await Deno.open(path, { append: true, create: true });
+    const file = await Deno.open(path, { read: true, append: true, create: true });
     try {
-      const before = (await file.stat()).size;
+      const size = (await file.stat()).size;
+      const before = size === 0 ? 0 : await wholeRowsLength(file, size);
       await writeWhole(file, before === 0 ? header + text : text, before);
       return before === 0;
     } finally {

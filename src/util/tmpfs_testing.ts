@@ -10,6 +10,15 @@ export function tmpfsSkipReason(): string | undefined {
   return Deno.uid() === 0 ? undefined : "not root";
 }
 
+/** Why ext4 image tests cannot run here ({@linkcode withExt4}), or undefined when they can. */
+export async function ext4SkipReason(): Promise<string | undefined> {
+  if (Deno.uid() !== 0) return "not root";
+  if (!(await sh("sh", ["-c", "command -v mkfs.ext4 && test -e /dev/loop-control"])).ok) {
+    return "no mkfs.ext4 or loop devices";
+  }
+  return undefined;
+}
+
 /** Mounts a `kib` KiB tmpfs on a fresh directory, runs `fn` with it, always unmounts it. */
 export async function withTmpfs<T>(kib: number, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: `sqma-tmpfs-${Deno.pid}-` });
@@ -41,4 +50,39 @@ export async function fillUp(dir: string): Promise<void> {
   } finally {
     f.close();
   }
+}
+
+/**
+ * Mounts a fresh `kib` KiB ext4 image (loop device, `errors=remount-ro`) on a fresh directory,
+ * runs `fn` with it, always unmounts it and deletes the image. Unlike a tmpfs, the kernel itself
+ * turns it read-only on an error ({@linkcode ext4Error}), even with files open for writing, as a
+ * router's flash or SD card does when its file system is damaged.
+ */
+export async function withExt4<T>(kib: number, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: `sqma-ext4-${Deno.pid}-` });
+  const image = `${dir}.img`;
+  try {
+    await must("truncate", ["-s", `${kib}K`, image]);
+    await must("mkfs.ext4", ["-q", "-F", image]);
+    await must("mount", ["-o", "loop,errors=remount-ro", image, dir]);
+    try {
+      return await fn(dir);
+    } finally {
+      if (!(await sh("umount", [dir])).ok) await sh("umount", ["-l", dir]);
+    }
+  } finally {
+    await Deno.remove(dir);
+    await Deno.remove(image).catch(() => {});
+  }
+}
+
+/**
+ * Makes the kernel report an error on the ext4 file system mounted at `dir` (its
+ * `trigger_fs_error` knob), which `errors=remount-ro` turns into a read-only file system at once.
+ */
+export async function ext4Error(dir: string): Promise<void> {
+  const source = (await must("findmnt", ["-n", "-o", "SOURCE", dir])).trim();
+  const device = source.replace(/^\/dev\//, "");
+  // Deno opens nothing under /sys without --allow-all: a shell writes it.
+  await must("sh", ["-c", `echo sqma-test > /sys/fs/ext4/${device}/trigger_fs_error`]);
 }
