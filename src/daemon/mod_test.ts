@@ -224,6 +224,59 @@ Deno.test("daemon: real timers and a real abort resolve promptly", async () => {
   assertEquals(t.dl.history.at(-1), 100000);
 });
 
+/**
+ * Runs a daemon for `stopAfterS` virtual seconds with its statistics files (and `stateDir`, when
+ * given) in `dir`, on a load that keeps the rates moving. `faults` maps a virtual time to an action
+ * on the file system, run after the rows so far have landed (virtual time runs ahead of the real
+ * writes). Returns the log lines and the virtual times at which rates were applied.
+ */
+async function runOnFileSystem(
+  dir: string,
+  options: { stopAfterS: number; stateDir?: string; faults: [number, () => Promise<void>][] },
+) {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const t = setup({ stats_file: `${dir}/s.csv`, speedhist_file: `${dir}/h.csv` }, {
+      stopAfterS: options.stopAfterS,
+    });
+    const stats = new FileStatsSink(t.settings, { logger: stageLogger("report") });
+    const changesAt: number[] = [];
+    let bytes = 0;
+    let seen = 0;
+    const sleep = t.deps.sleep;
+    const deps = {
+      ...t.deps,
+      stats,
+      stateDir: options.stateDir,
+      sleep: async (ms: number) => {
+        const before = t.clock.monotonicS();
+        for (const [at, fault] of options.faults) {
+          if (before < at && before + ms / 1000 >= at) await stats.flush().then(fault);
+        }
+        // 80 Mbit/s both ways, idle every other 5 s: the rates keep moving.
+        if (Math.floor(before / 5) % 2 === 0) bytes += ms * 10_000;
+        t.setCounters({ dlBytes: bytes, ulBytes: bytes });
+        // Rates applied since the previous sleep (the tick runs between two sleeps).
+        if (t.dl.history.length > seen) changesAt.push(before);
+        seen = t.dl.history.length;
+        await sleep(ms);
+      },
+    };
+    const code = await runDaemon(t.settings, deps);
+    return { code, t, changesAt, lines: records.map(formatRecord) };
+  } finally {
+    resetLogging();
+  }
+}
+
+/** The rows of the stats file in `dir` (it must end in a whole row). */
+async function statsRows(dir: string) {
+  const text = await Deno.readTextFile(`${dir}/s.csv`);
+  assert(text.endsWith("\n"));
+  return parseStatsCsv(text, "s.csv").rows;
+}
+
 Deno.test({
   ...needs(
     "daemon: stats on a tmpfs that fills up mid-run: control goes on, one ERROR, resumes",
@@ -231,51 +284,17 @@ Deno.test({
   ),
   fn: () =>
     withTmpfs(64, async (dir) => {
-      const records: LogRecord[] = [];
-      configureLogging("INFO", { sink: (r) => void records.push(r) });
-      try {
-        const t = setup({ stats_file: `${dir}/s.csv`, speedhist_file: `${dir}/h.csv` }, {
-          stopAfterS: 60,
-        });
-        const stats = new FileStatsSink(t.settings, { logger: stageLogger("report") });
-        const changesAt: number[] = [];
-        let bytes = 0;
-        let seen = 0;
-        const sleep = t.deps.sleep;
-        const deps = {
-          ...t.deps,
-          stats,
-          sleep: async (ms: number) => {
-            const before = t.clock.monotonicS();
-            // Virtual time runs ahead of the real writes: let them land before each change.
-            if (before < 10 && before + ms / 1000 >= 10) {
-              await stats.flush().then(() => fillUp(dir));
-            }
-            if (before < 40 && before + ms / 1000 >= 40) {
-              await stats.flush().then(() => Deno.remove(`${dir}/filler`));
-            }
-            // 80 Mbit/s both ways, idle every other 5 s: the rates keep moving.
-            if (Math.floor(before / 5) % 2 === 0) bytes += ms * 10_000;
-            t.setCounters({ dlBytes: bytes, ulBytes: bytes });
-            // Rates applied since the previous sleep (the tick runs between two sleeps).
-            if (t.dl.history.length > seen) changesAt.push(before);
-            seen = t.dl.history.length;
-            await sleep(ms);
-          },
-        };
-        assertEquals(await runDaemon(t.settings, deps), ExitCode.OK);
-        assert(changesAt.some((s) => s > 11 && s < 39), `rates applied while full: ${changesAt}`);
-        const lines = records.map(formatRecord);
-        const errors = lines.filter((l) => l.includes("cannot write") && l.includes("/s.csv"));
-        assertEquals(errors.length, 1, errors.join(""));
-        assertEquals(lines.filter((l) => l.includes("writing ") && l.includes(" again")).length, 1);
-        const text = await Deno.readTextFile(`${dir}/s.csv`);
-        assert(text.endsWith("\n"));
-        const times = parseStatsCsv(text, "s.csv").rows.map((r) => r.times);
-        assert(times.length > 20, `rows before and after the fault (${times.length})`);
-      } finally {
-        resetLogging();
-      }
+      const { code, changesAt, lines } = await runOnFileSystem(dir, {
+        stopAfterS: 60,
+        faults: [[10, () => fillUp(dir)], [40, () => Deno.remove(`${dir}/filler`)]],
+      });
+      assertEquals(code, ExitCode.OK);
+      assert(changesAt.some((s) => s > 11 && s < 39), `rates applied while full: ${changesAt}`);
+      const errors = lines.filter((l) => l.includes("cannot write") && l.includes("/s.csv"));
+      assertEquals(errors.length, 1, errors.join(""));
+      assertEquals(lines.filter((l) => l.includes("writing ") && l.includes(" again")).length, 1);
+      const rows = await statsRows(dir);
+      assert(rows.length > 20, `rows before and after the fault (${rows.length})`);
     }),
 });
 
@@ -286,52 +305,25 @@ Deno.test({
   ),
   fn: () =>
     withExt4(1024, async (dir) => {
-      const records: LogRecord[] = [];
-      configureLogging("INFO", { sink: (r) => void records.push(r) });
-      try {
-        const t = setup({ stats_file: `${dir}/s.csv`, speedhist_file: `${dir}/h.csv` }, {
-          stopAfterS: 30,
-        });
-        const stats = new FileStatsSink(t.settings, { logger: stageLogger("report") });
-        const changesAt: number[] = [];
-        let bytes = 0;
-        let seen = 0;
-        const sleep = t.deps.sleep;
-        const deps = {
-          ...t.deps,
-          stats,
-          stateDir: `${dir}/state`,
-          sleep: async (ms: number) => {
-            const before = t.clock.monotonicS();
-            if (before < 10 && before + ms / 1000 >= 10) {
-              await stats.flush().then(() => ext4Error(dir));
-            }
-            // 80 Mbit/s both ways, idle every other 5 s: the rates keep moving.
-            if (Math.floor(before / 5) % 2 === 0) bytes += ms * 10_000;
-            t.setCounters({ dlBytes: bytes, ulBytes: bytes });
-            if (t.dl.history.length > seen) changesAt.push(before);
-            seen = t.dl.history.length;
-            await sleep(ms);
-          },
-        };
-        assertEquals(await runDaemon(t.settings, deps), ExitCode.OK);
-        assert(changesAt.some((s) => s > 11), `rates applied after the fault: ${changesAt}`);
-        assertEquals(t.dl.history.at(-1), 100000, "the exit rate is set");
-        const lines = records.map(formatRecord);
-        const errors = lines.filter((l) => l.includes("cannot write") && l.includes("/s.csv"));
-        assertEquals(errors.length, 1, errors.join(""));
-        const times = parseStatsCsv(await Deno.readTextFile(`${dir}/s.csv`), "s.csv").rows;
-        assert(times.length > 5, `the rows before the fault are kept (${times.length})`);
-        for (const ifname of ["ifb4wan", "wan"]) {
-          const f = await Deno.open(`${dir}/state/${ifname}.lock`, { read: true });
-          try {
-            assert(await f.tryLock(true), `the lock of ${ifname} is released`);
-          } finally {
-            f.close();
-          }
+      const { code, t, changesAt, lines } = await runOnFileSystem(dir, {
+        stopAfterS: 30,
+        stateDir: `${dir}/state`,
+        faults: [[10, () => ext4Error(dir)]],
+      });
+      assertEquals(code, ExitCode.OK);
+      assert(changesAt.some((s) => s > 11), `rates applied after the fault: ${changesAt}`);
+      assertEquals(t.dl.history.at(-1), 100000, "the exit rate is set");
+      const errors = lines.filter((l) => l.includes("cannot write") && l.includes("/s.csv"));
+      assertEquals(errors.length, 1, errors.join(""));
+      const rows = await statsRows(dir);
+      assert(rows.length > 5, `the rows before the fault are kept (${rows.length})`);
+      for (const ifname of ["ifb4wan", "wan"]) {
+        const f = await Deno.open(`${dir}/state/${ifname}.lock`, { read: true });
+        try {
+          assert(await f.tryLock(true), `the lock of ${ifname} is released`);
+        } finally {
+          f.close();
         }
-      } finally {
-        resetLogging();
       }
     }),
 });
