@@ -318,6 +318,24 @@ Deno.test({
         const back = await reader.read();
         assert(back !== null);
         assert(back.dlIfindex !== first.dlIfindex, "recreated interface has a new index");
+        // Deleted and created again between two readings (a PPPoE session, sqm-scripts' IFB):
+        // `ip -batch` would answer [{}] by the old index; a fresh process reads the new link.
+        await must("ip", ["-n", ns, "link", "del", "vetha"]);
+        await must("ip", [
+          "-n",
+          ns,
+          "link",
+          "add",
+          "vetha",
+          "type",
+          "veth",
+          "peer",
+          "name",
+          "vethb",
+        ]);
+        const again = await reader.read();
+        assert(again !== null, "the new link read at once");
+        assert(again.dlIfindex !== back.dlIfindex, "and it is the new one");
       } finally {
         await reader.close();
       }

@@ -88,6 +88,13 @@ export function parseLinkJson(
  */
 export const IDLE_SETTLE_MS = 3;
 
+/**
+ * `ip -batch`'s answer to `link show dev NAME` once NAME's device was deleted and created again:
+ * the process keeps the index it looked the name up by, and the kernel has no link by that index
+ * any more. A fresh process looks the name up again (the reading is retried with one at once).
+ */
+export const STALE_ANSWER = "[{}]";
+
 /** A name `ip -batch` would split or read specially (quotes, comments): asked for with all links. */
 const UNSAFE_NAME = /[\s"'#\\]/;
 
@@ -265,6 +272,13 @@ export class IpBatchSource implements LinkStatsSource {
         pending.answered++;
       }
       this.#supervisor.succeeded();
+      if (lines.includes(STALE_ANSWER)) {
+        this.#logger?.info("ip answered {answer} for a link created again; restarting it", {
+          answer: STALE_ANSWER,
+        });
+        await this.#supervisor.retire(proc, this.#timeoutMs);
+        return "exited";
+      }
       if (this.#degraded) {
         this.#degraded = false;
         this.#logger?.info("ip coprocess answering again");
