@@ -36,7 +36,7 @@
  * second; `--load-only` does the same for the load phase alone, and reports what each direction
  * delivered (iperf3's receiver sums: `load_down_mbit`, `load_up_mbit`). `--keep-stats DIR` keeps
  * each of those daemons' statistics CSV as DIR/NAME.csv (e.g. `load3.csv`, `compare3.csv`,
- * `compare2_3.csv`). `--counters-dir-compare` (with `--idle-only`/`--load-only`) measures in each
+ * `compare2_3.csv`) and its output as DIR/NAME.log. `--counters-dir-compare` (with `--idle-only`/`--load-only`) measures in each
  * round this checkout's daemon a second time with `--counters-dir` (suffix `_sysfs`): the bench
  * bind-mounts the router namespace's /sys/class/net/IF read-only at DIR/sys/IF, as
  * packaging/sqm-autorate-counters does on a router, and fails the round if that daemon warns that
@@ -400,6 +400,7 @@ async function phaseRound(
     await d.stop();
     if (KEEP_STATS !== undefined) {
       await Deno.copyFile(`${dir}/stats.csv`, `${KEEP_STATS}/${name}.csv`).catch(() => {});
+      await Deno.copyFile(`${dir}/${name}.log`, `${KEEP_STATS}/${name}.log`).catch(() => {});
     }
   }
 }
