@@ -38,6 +38,11 @@ export interface TcBatchOptions {
   clock?: Clock;
   /** Wait for tc to finish one line, ms, at most twice that (default 2000). */
   timeoutMs?: number;
+  /**
+   * The same wait for the first line of a new coprocess (default `timeoutMs`): through ssh it
+   * includes the connection.
+   */
+  firstAnswerTimeoutMs?: number;
   /** Where coprocess trouble is logged. */
   logger?: Logger;
   /**
@@ -52,7 +57,18 @@ export interface TcBatchOptions {
   reapplyAfterMs?: number;
   /** Timers of that re-apply (default: the real ones; tests). */
   reapplyTimers?: TimeoutTimers;
+  /**
+   * How long `close()` lets changes still queued finish, ms (default
+   * {@linkcode TC_CLOSE_GRACE_MS}); then it kills the coprocess and gives them up.
+   */
+  closeGraceMs?: number;
 }
+
+/**
+ * `close()`'s wait for changes still queued (the exit rate, which the daemon already gave its
+ * budget): after it, a tc or router that does not answer is given up (docs/remote.md).
+ */
+export const TC_CLOSE_GRACE_MS = 1000;
 
 /**
  * Changes per `tc -batch` process: tc 6.1 keeps about 4 kB per `qdisc change` or `class change`
@@ -63,6 +79,9 @@ export const TC_CHANGES_PER_PROCESS = 500;
 
 /** The line after each change: an unknown tc object, so tc always reports it as failed. */
 export const TC_SYNC_LINE = "sqma-sync";
+/** The verdict of a change given up by `close()`. */
+const GIVEN_UP: CommandResult = { code: 1, stdout: "", stderr: "given up: tc -batch closed" };
+
 /** Characters tc's batch parser would treat specially (quotes, comments) or split on. */
 const UNSAFE_ARG = /[\s"'#\\]/;
 
@@ -74,6 +93,9 @@ export class TcBatch {
   readonly #logger?: Logger;
   readonly #supervisor: CoprocessSupervisor;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #firstAnswerTimeoutMs: number;
+  /** The coprocess that has confirmed a change (later lines get the shorter wait). */
+  #answeredBy: LineCoprocess | undefined;
   /** The process the line numbers count for, and the last line number written to it. */
   #lineOf: LineCoprocess | undefined;
   #line = 0;
@@ -89,16 +111,21 @@ export class TcBatch {
   /** The pending re-apply's timer. */
   #reapplyTimer: unknown;
   #closed = false;
+  /** Set when `close()` gave up on changes still unanswered: the rest fail at once. */
+  #abandoned = false;
+  readonly #closeGraceMs: number;
 
   /** Creates the batch; the coprocess starts with the first change. */
   constructor(options: TcBatchOptions = {}) {
     this.#command = [...(options.command ?? ["tc"])];
     this.#runner = options.runner ?? defaultCommandRunner;
     this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#firstAnswerTimeoutMs = options.firstAnswerTimeoutMs ?? this.#timeoutMs;
     this.#logger = options.logger;
     this.#changesPerProcess = options.changesPerProcess ?? TC_CHANGES_PER_PROCESS;
     this.#reapplyAfterMs = options.reapplyAfterMs ?? 3 * this.#timeoutMs;
     this.#timers = options.reapplyTimers ?? realTimeoutTimers;
+    this.#closeGraceMs = options.closeGraceMs ?? TC_CLOSE_GRACE_MS;
     this.#supervisor = new CoprocessSupervisor([...this.#command, "-force", "-batch", "-"], {
       spawn: options.spawn,
       clock: options.clock,
@@ -130,23 +157,40 @@ export class TcBatch {
     return next;
   }
 
-  /** Ends the coprocess (EOF, SIGKILL after the timeout); a pending re-apply is dropped. */
+  /**
+   * Ends the coprocess (EOF, SIGKILL after the timeout); a pending re-apply is dropped. Changes
+   * still queued get `closeGraceMs`; then the coprocess is killed and they fail without a
+   * fallback, so a router that stopped answering cannot hold the daemon's exit (a fallback
+   * already running still ends by its runner's timeout).
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#cancelReapply();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const drained = await Promise.race([
+      this.#queue.then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), this.#closeGraceMs)),
+    ]);
+    clearTimeout(timer);
+    if (!drained) {
+      this.#abandoned = true;
+      const proc = this.#supervisor.current;
+      if (proc !== undefined) await this.#supervisor.fail(proc);
+    }
     await this.#queue;
     await this.#retiring;
     await this.#supervisor.close(this.#timeoutMs);
   }
 
   async #runOnce(args: readonly string[]): Promise<CommandResult> {
+    if (this.#abandoned) return GIVEN_UP;
     if (args.length === 0 || args.some((a) => a === "" || UNSAFE_ARG.test(a))) {
       return await this.#spawnOne(args);
     }
     const proc = this.#supervisor.acquire();
     if (proc === undefined) return await this.#spawnOne(args);
     const verdict = await this.#viaBatch(proc, args);
-    if (verdict === "broken") return await this.#spawnOne(args);
+    if (verdict === "broken") return this.#abandoned ? GIVEN_UP : await this.#spawnOne(args);
     this.#supervisor.succeeded();
     if (this.#degraded) {
       this.#degraded = false;
@@ -176,11 +220,10 @@ export class TcBatch {
     const messages: string[] = [];
     let failure: string | undefined;
     let warnings: string[] = [];
+    const wait = this.#answeredBy === proc ? this.#timeoutMs : this.#firstAnswerTimeoutMs;
     for (;;) {
-      const line = await proc.nextLine("stderr", this.#timeoutMs);
-      if (line === "timeout") {
-        return await this.#broken(proc, `no answer within ${this.#timeoutMs} ms`);
-      }
+      const line = await proc.nextLine("stderr", wait);
+      if (line === "timeout") return await this.#broken(proc, `no answer within ${wait} ms`);
       if (line === null) return await this.#broken(proc, "exited");
       const failed = BATCH_FAILED_LINE.exec(line);
       if (failed === null) {
@@ -189,6 +232,7 @@ export class TcBatch {
       }
       const n = Number(failed[1]);
       if (n === syncLine) {
+        this.#answeredBy = proc;
         // Before the marker's report: its own complaint and any warning tc gave the change.
         warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
         break;

@@ -15,7 +15,8 @@ const encoder = new TextEncoder();
  * An in-process stand-in for `tc -force -batch -`: reads lines, answers like tc on stderr
  * (nothing for a line that works; its message and `Command failed -:N` for one that fails), and
  * records the lines. `fail(line)` decides which lines fail; `hang` stops answering; `die` takes
- * the lines without answering and exits (an ssh whose connection dropped).
+ * the lines without answering and exits (an ssh whose connection dropped); `lateMs` delays the
+ * answers.
  */
 class FakeTcProcess implements SpawnedProcess {
   static nextPid = 1000;
@@ -27,6 +28,8 @@ class FakeTcProcess implements SpawnedProcess {
   readonly status: Promise<unknown>;
   hang = false;
   die = false;
+  /** Answers this late, ms (a connection being set up). */
+  lateMs = 0;
   #err!: ReadableStreamDefaultController<Uint8Array>;
   #out!: ReadableStreamDefaultController<Uint8Array>;
   #exit!: () => void;
@@ -53,9 +56,9 @@ class FakeTcProcess implements SpawnedProcess {
             ? 'Object "sqma-sync" is unknown, try "tc help".'
             : fail(line);
           if (message !== undefined) {
-            this.#err.enqueue(
-              encoder.encode(`${message}\nCommand failed -:${this.lines.length}\n`),
-            );
+            const answer = encoder.encode(`${message}\nCommand failed -:${this.lines.length}\n`);
+            if (this.lateMs === 0) this.#err.enqueue(answer);
+            else setTimeout(() => this.#exited || this.#err.enqueue(answer), this.lateMs);
           }
         }
       },
@@ -336,4 +339,49 @@ Deno.test("TcBatch: close() drops a pending re-apply; targets are object, device
   assertEquals(timers.pending.size, 1, "a new abandonment schedules one more");
   await batch.close();
   assertEquals(timers.pending.size, 0, "dropped by close()");
+});
+
+Deno.test("TcBatch: close() gives a change that gets no answer the grace, then kills and gives it up without a fallback", async () => {
+  const tc = fakeTc();
+  const batch = new TcBatch({
+    spawn: tc.spawn,
+    runner: tc.runner,
+    timeoutMs: 60_000,
+    closeGraceMs: 20,
+  });
+  const change = ["qdisc", "change", "root", "dev", "wan", "cake", "bandwidth", "1Kbit"];
+  await batch.run(change);
+  tc.procs[0].hang = true;
+  const exitRate = batch.run(change);
+  const queued = batch.run(change);
+  const started = Date.now();
+  await batch.close();
+  assert(Date.now() - started < 5000, "close() did not wait for the answer timeout");
+  assertEquals((await exitRate).code, 1);
+  assertEquals((await queued).code, 1);
+  assertEquals(tc.runs, [], "no fallback tc after close() gave up");
+  assertEquals(tc.procs.length, 1, "no new coprocess either");
+});
+
+Deno.test("TcBatch: a new coprocess's first change may take firstAnswerTimeoutMs (the connection); later ones only timeoutMs", async () => {
+  const tc = fakeTc();
+  const batch = new TcBatch({
+    spawn: (argv) => {
+      const p = tc.spawn(argv) as FakeTcProcess;
+      p.lateMs = 100;
+      return p;
+    },
+    runner: tc.runner,
+    timeoutMs: 20,
+    firstAnswerTimeoutMs: 5000,
+  });
+  const change = ["qdisc", "change", "root", "dev", "wan", "cake", "bandwidth", "1Kbit"];
+  assertEquals((await batch.run(change)).code, 0);
+  assertEquals(tc.runs.length, 0, "the slow first answer was waited for");
+  tc.procs[0].hang = true;
+  const started = Date.now();
+  await batch.run(change);
+  assert(Date.now() - started < 1000, "a later change gets the short wait");
+  assertEquals(tc.runs.length, 1);
+  await batch.close();
 });

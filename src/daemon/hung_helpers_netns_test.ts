@@ -7,117 +7,30 @@
  */
 import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import type { LogRecord } from "../log/logger.ts";
-import { configureLogging, formatRecord, resetLogging, stageLogger } from "../log/mod.ts";
-import type { TickEvent } from "../control/ports.ts";
+import { formatRecord, stageLogger } from "../log/mod.ts";
 import { createShaperPair } from "../apply/shaper.ts";
 import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader, IpBatchSource } from "../counters/mod.ts";
 import { denoSpawner } from "../util/coprocess.ts";
 import { createMeasurement } from "../measure/mod.ts";
-import { must, needs, netnsSkipReason, sh, withNetns } from "../util/netns_testing.ts";
-import { type DaemonNetns, withDaemonNetns } from "./netns_fixture.ts";
+import { needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { withDaemonNetns } from "./netns_fixture.ts";
+import {
+  assertRecovered,
+  children,
+  exists,
+  flippingDaemon,
+  matching,
+  pause,
+  signal,
+  until,
+  withLogs,
+} from "./hung_testing.ts";
 
 const reason = await netnsSkipReason();
 
 /** A helper's wait for an answer in these tests, ms (the daemon's defaults are 1–2 s). */
 const TIMEOUT_MS = 200;
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits (polling, at most `ms`) until `ok()` holds. */
-async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await pause(20);
-  }
-}
-
-/** This process's children: pid, command name and state (`T` stopped, `Z` zombie), from ps. */
-async function children(): Promise<{ pid: number; comm: string; state: string }[]> {
-  const out = await must("ps", ["-o", "pid=,stat=,comm=", "--ppid", String(Deno.pid)]);
-  return out.trim().split("\n").filter((l) => l.trim() !== "").map((l) => {
-    const [pid, stat, comm] = l.trim().split(/\s+/);
-    return { pid: Number(pid), comm, state: stat[0] };
-  }).filter((c) => c.comm !== "ps");
-}
-
-/** True while `pid` exists (running, stopped or a zombie). */
-async function exists(pid: number): Promise<boolean> {
-  return (await sh("ps", ["-o", "pid=", "-p", String(pid)])).ok;
-}
-
-/** Sends `signal` to `pid`; a process already gone is fine. */
-function signal(pid: number, sig: Deno.Signal): void {
-  try {
-    Deno.kill(pid, sig);
-  } catch {
-    // Already reaped.
-  }
-}
-
-/** Runs `fn` with every INFO+ record of the process collected. */
-async function withLogs<T>(fn: (records: LogRecord[]) => Promise<T>): Promise<T> {
-  const records: LogRecord[] = [];
-  configureLogging("INFO", { sink: (r) => void records.push(r) });
-  try {
-    return await fn(records);
-  } finally {
-    resetLogging();
-  }
-}
-
-/** Records of `records` whose template matches `re`. */
-const matching = (records: LogRecord[], re: RegExp) => records.filter((r) => re.test(r.rawMessage));
-
-/**
- * A daemon on `d` whose download rate flips every tick (tc is asked every tick, as under load)
- * until `hold(kbit)` makes it constant; `ticks` are its tick events.
- */
-function flippingDaemon(d: DaemonNetns, deps: Parameters<DaemonNetns["start"]>[0]) {
-  let flip = 0;
-  let held: number | undefined;
-  const ticks: TickEvent[] = [];
-  const daemon = d.start({
-    adjusters: [{ name: "flip", adjust: () => ({ next_dl_rate: held ?? 20000 + (flip ^= 1) }) }],
-    observers: [{ onTick: (e) => void ticks.push(e) }],
-    ...deps,
-  });
-  return {
-    ...daemon,
-    ticks,
-    /** The download rate the daemon last reported in force. */
-    lastRate: () => ticks.at(-1)?.dlRate,
-    hold: (kbit: number) => void (held = kbit),
-  };
-}
-
-/**
- * Once the daemon runs again: a new distinct rate is applied and, a while later, the kernel
- * has it (no stale change from the stopped process landed), the old helper is reaped and no
- * child is stopped or a zombie.
- */
-async function assertRecovered(
-  d: DaemonNetns,
-  daemon: ReturnType<typeof flippingDaemon>,
-  old: number | undefined,
-) {
-  const ticksBefore = daemon.ticks.length;
-  await until(() => daemon.ticks.length >= ticksBefore + 10, "ten more ticks");
-  daemon.hold(33333);
-  await until(() => daemon.lastRate() === 33333, "the daemon to apply 33333 kbit/s");
-  await pause(500);
-  assertEquals((await d.tbf("vdl")).rateKbit, 33333);
-  assertEquals(daemon.lastRate(), 33333);
-  if (old !== undefined) {
-    await until(async () => !(await exists(old)), `the stopped helper ${old} to be reaped`);
-  }
-  await until(
-    async () => (await children()).every((c) => c.state !== "T" && c.state !== "Z"),
-    "no stopped or zombie child",
-  );
-}
 
 /** How a stopped helper goes on: stopped past the timeout, resumed just after it or before it. */
 const RESUMES = [
@@ -168,7 +81,7 @@ for (const resume of RESUMES) {
               const old = pids[0];
               const fault = /tc -batch coprocess .*restarting/;
               await hang(old, resume, () => matching(records, fault).length > 0);
-              await assertRecovered(d, daemon, short ? undefined : old);
+              await assertRecovered(d, daemon, { old: short ? undefined : old });
               assert(short ? pids.length === 1 : pids.length >= 2, `coprocesses ${pids}`);
               const text = records.map(formatRecord).join("");
               assertEquals(matching(records, fault).length, short ? 0 : 1, text);
@@ -205,7 +118,7 @@ for (const resume of RESUMES) {
               const old = source.pid!;
               const fault = /ip coprocess .*restarting/;
               await hang(old, resume, () => matching(records, fault).length > 0);
-              await assertRecovered(d, daemon, short ? undefined : old);
+              await assertRecovered(d, daemon, { old: short ? undefined : old });
               assertEquals(source.pid === old, short, `pid ${source.pid}`);
               assertEquals(source.restarts, short ? 0 : 1);
               const text = records.map(formatRecord).join("");
@@ -271,7 +184,7 @@ for (const [tool, poolSize] of PINGER_CASES) {
                   10000,
                 );
                 assertEquals((await pingers()).length, tool === "fping" ? 1 : 5);
-                await assertRecovered(d, daemon, old);
+                await assertRecovered(d, daemon, { old });
                 const text = records.map(formatRecord).join("");
                 assertEquals(matching(records, /fresh reflectors \(need 5\)/).length, 1, text);
                 assertEquals(matching(records, /fresh reflectors again/).length, 1, text);

@@ -50,7 +50,20 @@ export interface StartupTiming {
   settleS?: number;
   /** Longest wait for 5 fresh baselines before control starts anyway. */
   baselineWaitS?: number;
+  /**
+   * Longest wait for the exit rate on shutdown, s (default {@linkcode EXIT_RATE_BUDGET_S}; real
+   * time, whatever `sleep` is).
+   */
+  exitRateBudgetS?: number;
 }
+
+/**
+ * The exit rate's budget on shutdown, s: a router that stopped answering (remote mode, a silent
+ * link) must not hold the exit past the service manager's stop timeout (15 s); the shapers'
+ * close and the pingers' stop follow within a few seconds (docs/remote.md, "Start-up and
+ * faults").
+ */
+export const EXIT_RATE_BUDGET_S = 6;
 
 /** What the daemon is built from; everything but `measurement` has a real default. */
 export interface DaemonDeps {
@@ -161,6 +174,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     retryDelayS: deps.timing?.retryDelayS ?? 5,
     settleS: deps.timing?.settleS ?? 2,
     baselineWaitS: deps.timing?.baselineWaitS ?? 10,
+    exitRateBudgetS: deps.timing?.exitRateBudgetS ?? EXIT_RATE_BUDGET_S,
   };
   const ownSignals = deps.shutdown === undefined ? shutdownOnSignals() : undefined;
   const shutdown = deps.shutdown ?? ownSignals!.signal;
@@ -182,7 +196,9 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   let lock: InstanceLock | undefined;
 
   const cleanup = async (withExitRate: boolean) => {
-    if (withExitRate && loop !== undefined) await applyExitRate(settings, loop, log);
+    if (withExitRate && loop !== undefined) {
+      await applyExitRate(settings, loop, { log, budgetS: timing.exitRateBudgetS });
+    }
     await shapers.close?.().catch(() => {});
     if (measuring) {
       try {
@@ -366,16 +382,33 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   }
 }
 
-/** Sets the `exit_rate` (base, min or leave) on both shapers. */
-async function applyExitRate(settings: Settings, loop: ControlLoop, log: Logger): Promise<void> {
+/**
+ * Sets the `exit_rate` (base, min or leave) on both shapers, waiting at most `budgetS` for it
+ * (what is still unconfirmed then is given up by the shapers' close).
+ */
+async function applyExitRate(
+  settings: Settings,
+  loop: ControlLoop,
+  options: { log: Logger; budgetS: number },
+): Promise<void> {
   if (settings.exit_rate === "leave") return;
   const [dl, ul] = settings.exit_rate === "min"
     ? [settings.min_dl_rate, settings.min_ul_rate]
     : [settings.base_dl_rate, settings.base_ul_rate];
-  log.info("setting exit rate ({kind}): download {dl} kbit/s, upload {ul} kbit/s", {
+  options.log.info("setting exit rate ({kind}): download {dl} kbit/s, upload {ul} kbit/s", {
     kind: settings.exit_rate,
     dl,
     ul,
   });
-  await loop.setRates(dl, ul);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const inTime = await Promise.race([
+    loop.setRates(dl, ul).then(() => true, () => true),
+    new Promise<boolean>((r) => timer = setTimeout(() => r(false), options.budgetS * 1000)),
+  ]);
+  clearTimeout(timer);
+  if (!inTime) {
+    options.log.warn("exit rate not confirmed within {s} s; exiting without it", {
+      s: options.budgetS,
+    });
+  }
 }

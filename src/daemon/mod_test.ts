@@ -327,3 +327,18 @@ Deno.test({
       }
     }),
 });
+
+Deno.test("daemon: an exit rate that gets no answer is given up after the budget", async () => {
+  const t = setup({}, { stopAfterS: 5 });
+  const setRate = t.dl.setRate.bind(t.dl);
+  t.dl.setRate = (kbit) => t.ac.signal.aborted ? new Promise(() => {}) : setRate(kbit);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const code = await Promise.race([
+    runDaemon(t.settings, { ...t.deps, timing: { exitRateBudgetS: 0.05 } }),
+    new Promise((r) => timer = setTimeout(() => r("hung"), 3000)),
+  ]);
+  clearTimeout(timer);
+  assertEquals(code, ExitCode.OK);
+  assertEquals(t.measurement.events.at(-1)?.startsWith("stop@"), true, "the pingers stopped");
+  assertEquals(t.counters.closed, true);
+});

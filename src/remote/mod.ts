@@ -43,6 +43,18 @@ export interface RemoteAdapterOptions {
 }
 
 /**
+ * Waits of the router's `tc -batch` session, ms: the first change of a session waits for the
+ * connection too (ssh's ConnectTimeout=10); later ones get the local tc's 2 s (a hung router
+ * holds a tick 2–4 s, not 10–20); a change left in an abandoned session is made again after
+ * 30 s (docs/remote.md, "Start-up and faults").
+ */
+export const REMOTE_TC_WAITS = {
+  firstAnswerTimeoutMs: 10_000,
+  timeoutMs: 2000,
+  reapplyAfterMs: 30_000,
+} as const;
+
+/**
  * Checks that the router answers over ssh and has `tc`. An unreachable router is `unreachable`
  * (the daemon retries); an unknown host key, a refused key or a missing tc is `tc-failed` (fatal).
  */
@@ -102,7 +114,7 @@ export function createRemoteAdapters(
   const batch = new TcBatch({
     command: [...sshArgv(settings, { sshPath: options.sshPath }), "tc"],
     logger: options.logger,
-    timeoutMs: 10_000, // the first line waits for the connection (ConnectTimeout=10)
+    ...REMOTE_TC_WAITS,
   });
   const pair = createShaperPair(settings, { runner, batch, logger: options.logger });
   return {

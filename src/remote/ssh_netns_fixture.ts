@@ -1,0 +1,194 @@
+/**
+ * For remote-mode tests against a real OpenSSH server: two throw-away network namespaces, the
+ * "router" (sshd with throw-away keys, a veth pair `vdl`/`vul` with root TBFs) and the "client"
+ * the daemon's ssh runs in, joined by a management veth link that a test can cut. The daemon
+ * runs in this process; its ssh is a wrapper that enters the client namespace.
+ */
+import type { TableSettings } from "../config/settings_table.ts";
+import { must, sh, withNetns } from "../util/netns_testing.ts";
+import { type DaemonNetns, withDaemonNetns } from "../daemon/netns_fixture.ts";
+
+/** The router's and the client's addresses on the management link. */
+export const SSH_ROUTER_ADDR = { router: "10.77.0.1", client: "10.77.0.2" } as const;
+
+/** Why these tests cannot run here (no sshd, ssh or ssh-keygen), or undefined. */
+export async function sshdSkipReason(): Promise<string | undefined> {
+  if (sshdPath === undefined) return "OpenSSH server (sshd) not installed";
+  if (!(await sh("ssh", ["-V"])).ok) return "OpenSSH client (ssh) not installed";
+  return undefined;
+}
+
+const sshdPath = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+
+/** What a remote-mode test gets. */
+export interface SshRouterNetns {
+  /** The router side: its namespace is `d.ns`; `d.settings` are remote ones. */
+  d: DaemonNetns;
+  /** The client namespace (where the daemon's ssh runs). */
+  client: string;
+  /** The ssh the daemon must use (a wrapper entering the client namespace). */
+  sshPath: string;
+  /** Starts sshd in the router namespace and waits until it listens. */
+  startSshd(): Promise<void>;
+  /** Kills every sshd of the router namespace (listener and sessions); returns how many. */
+  killSshd(): Promise<number>;
+  /** Processes in the router namespace: pid and command name. */
+  routerProcesses(): Promise<{ pid: number; comm: string; state: string }[]>;
+  /**
+   * Cuts the management link (`down`: the client's end down; `drop`: frames silently lost both
+   * ways) or restores it (`up`, `pass`).
+   */
+  link(how: "down" | "up" | "drop" | "pass"): Promise<void>;
+}
+
+/** Sets up both namespaces, keys, sshd and the wrapper, runs `fn`, and removes it all. */
+export function withSshRouterNetns<T>(
+  prefix: string,
+  overrides: Partial<TableSettings>,
+  fn: (r: SshRouterNetns) => Promise<T>,
+): Promise<T> {
+  return withNetns(`${prefix}-r`, (routerNs) =>
+    withNetns(`${prefix}-c`, async (client) => {
+      const dir = await Deno.makeTempDir({ prefix: "sqma-sshr-" });
+      try {
+        await must("ip", [
+          ...["-n", routerNs, "link", "add", "mgmt0", "type", "veth"],
+          ...["peer", "name", "mgmt1", "netns", client],
+        ]);
+        await must("ip", [
+          "-n",
+          routerNs,
+          "addr",
+          "add",
+          `${SSH_ROUTER_ADDR.router}/30`,
+          "dev",
+          "mgmt0",
+        ]);
+        await must("ip", [
+          "-n",
+          client,
+          "addr",
+          "add",
+          `${SSH_ROUTER_ADDR.client}/30`,
+          "dev",
+          "mgmt1",
+        ]);
+        await must("ip", ["-n", routerNs, "link", "set", "mgmt0", "up"]);
+        await must("ip", ["-n", client, "link", "set", "mgmt1", "up"]);
+        const files = await sshFiles(dir);
+        const sshPath = `${dir}/ssh`;
+        await Deno.writeTextFile(sshPath, `#!/bin/sh\nexec ip netns exec ${client} ssh "$@"\n`);
+        await Deno.chmod(sshPath, 0o755);
+        const processes = async () => {
+          const pids = (await sh("ip", ["netns", "pids", routerNs])).out.split(/\s+/)
+            .filter((p) => p !== "");
+          const out: { pid: number; comm: string; state: string }[] = [];
+          for (const pid of pids) {
+            const stat = await sh("ps", ["-o", "stat=,comm=", "-p", pid]);
+            if (!stat.ok) continue;
+            const [state, comm] = stat.out.trim().split(/\s+/);
+            out.push({ pid: Number(pid), comm, state: state[0] });
+          }
+          return out;
+        };
+        const killAll = async (which: (comm: string) => boolean) => {
+          let killed = 0;
+          for (const p of await processes()) {
+            if (!which(p.comm)) continue;
+            await sh("kill", ["-KILL", String(p.pid)]);
+            killed++;
+          }
+          return killed;
+        };
+        const r: SshRouterNetns = {
+          d: undefined as unknown as DaemonNetns,
+          client,
+          sshPath,
+          startSshd: async () => {
+            await Deno.mkdir("/run/sshd", { recursive: true }); // privilege separation directory
+            await must("ip", [
+              ...["netns", "exec", routerNs, sshdPath!],
+              ...["-f", `${dir}/sshd_config`, "-E", `${dir}/sshd.log`],
+            ]);
+            for (let i = 0; i < 50; i++) {
+              const ss = await sh("ip", ["netns", "exec", routerNs, "ss", "-ltn", "sport = :22"]);
+              if (ss.out.includes(":22")) return;
+              await new Promise((res) => setTimeout(res, 100));
+            }
+            throw new Error(`sshd did not listen: ${await Deno.readTextFile(`${dir}/sshd.log`)}`);
+          },
+          killSshd: () => killAll((comm) => comm.startsWith("sshd")),
+          routerProcesses: processes,
+          link: async (how) => {
+            if (how === "down" || how === "up") {
+              await must("ip", ["-n", client, "link", "set", "mgmt1", how]);
+            } else {
+              // Frames to a MAC that is not the peer's: it drops them, nothing says why.
+              for (
+                const [ns, dev, to] of [
+                  [client, "mgmt1", SSH_ROUTER_ADDR.router],
+                  [routerNs, "mgmt0", SSH_ROUTER_ADDR.client],
+                ]
+              ) {
+                await must("ip", [
+                  ...["-n", ns, "neigh", how === "drop" ? "replace" : "del", to],
+                  ...(how === "drop" ? ["lladdr", "02:00:00:00:00:01", "nud", "permanent"] : []),
+                  ...["dev", dev],
+                ]);
+              }
+            }
+          },
+        };
+        await r.startSshd();
+        try {
+          return await withDaemonNetns(routerNs, {
+            remote: `root@${SSH_ROUTER_ADDR.router}`,
+            remote_port: 22,
+            remote_identity: files.identity,
+            remote_known_hosts: files.knownHosts,
+            ...overrides,
+          }, (d) => fn({ ...r, d }));
+        } finally {
+          // Processes outlive their namespace's name: end every one of both.
+          await killAll(() => true);
+          for (const p of (await sh("ip", ["netns", "pids", client])).out.split(/\s+/)) {
+            if (p !== "") await sh("kill", ["-KILL", p]);
+          }
+        }
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    }));
+}
+
+/** Throw-away host and user keys, known_hosts and the sshd config in `dir`. */
+async function sshFiles(dir: string): Promise<{ identity: string; knownHosts: string }> {
+  for (const k of ["host", "user"]) {
+    await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/${k}key`]);
+  }
+  await Deno.copyFile(`${dir}/userkey.pub`, `${dir}/authorized_keys`);
+  const hostKey = (await Deno.readTextFile(`${dir}/hostkey.pub`)).split(" ").slice(0, 2).join(" ");
+  await Deno.writeTextFile(`${dir}/known_hosts`, `${SSH_ROUTER_ADDR.router} ${hostKey}\n`);
+  await Deno.writeTextFile(
+    `${dir}/sshd_config`,
+    [
+      "Port 22",
+      `ListenAddress ${SSH_ROUTER_ADDR.router}`,
+      `HostKey ${dir}/hostkey`,
+      `AuthorizedKeysFile ${dir}/authorized_keys`,
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "UsePAM no",
+      "StrictModes no",
+      `PidFile ${dir}/sshd.pid`,
+    ].join("\n") + "\n",
+  );
+  return { identity: `${dir}/userkey`, knownHosts: `${dir}/known_hosts` };
+}
