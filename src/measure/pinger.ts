@@ -113,8 +113,14 @@ export class ProcessPinger implements Pinger {
   #warned = new Set<string>();
   /** Per child (key of `#sups`): when it last printed a reply or was started (monotonic s). */
   #heardS = new Map<string, number>();
-  /** Children whose silence was logged at WARN since their last reply. */
+  /** Children whose silence was logged (WARN or DEBUG) since their last reply. */
   #silentWarned = new Set<string>();
+  /**
+   * When the silence WARN of this outage was logged (none while undefined). Like the exit
+   * reasons below, it is logged once until a reply arrives: an uplink gone makes every `ping`
+   * silent at once (docs/operation.md, "Its helper processes").
+   */
+  #silenceLogged: { sinceS: number } | undefined;
   /**
    * Exit reasons of any child logged at WARN since the last reply: a route that is gone makes
    * every `ping` (and every new one a reselection starts) exit the same way at once; it is
@@ -306,8 +312,19 @@ export class ProcessPinger implements Pinger {
     this.#lastActivityS = now;
     const key = this.tool === "ping" ? r.reply.reflector : "*";
     this.#heardS.set(key, now);
-    this.#silentWarned.delete(key);
+    const wasSilent = this.#silentWarned.delete(key);
     this.#warnedExits.clear();
+    if (this.#silenceLogged !== undefined) {
+      // From a child that was silent too (an outage); live ones beside a dead reflector are no
+      // news.
+      if (wasSilent) {
+        log.info("{tool} replies again after {s} s of silence", {
+          tool: this.tool,
+          s: Math.round((now - this.#silenceLogged.sinceS) * 10) / 10,
+        });
+      }
+      this.#silenceLogged = undefined;
+    }
     const reply: PingReply = { ...r.reply, receiveTimeS: now - this.#lineAgeS(line) };
     this.replyCount++;
     try {
@@ -376,7 +393,9 @@ export class ProcessPinger implements Pinger {
    * Restarts the children that printed no reply for {@linkcode SILENT_RESTART_TICKS} ticks. The
    * set given again unchanged means the selector found nothing better (a pool no larger than the
    * set); a child that is alive but silent (stopped, stuck) would otherwise stay so for good
-   * (docs/operation.md, "Its helper processes"). Logged at WARN once until the child replies.
+   * (docs/operation.md, "Its helper processes"). Logged at WARN once per outage: one line for
+   * the children newly silent, then DEBUG until a reply arrives, and a child's silence only once
+   * until it replies.
    */
   async #restartSilent(): Promise<void> {
     const now = this.#o.clock.monotonicS();
@@ -385,6 +404,7 @@ export class ProcessPinger implements Pinger {
       now - (this.#heardS.get(key) ?? -Infinity) >= limitS
     );
     if (silent.length === 0) return;
+    const fresh: string[] = [];
     for (const [key, sup] of silent) {
       const values = { name: key === "*" ? this.tool : `ping ${key}`, pid: sup.pid, s: limitS };
       if (sup.pid === undefined) {
@@ -393,10 +413,17 @@ export class ProcessPinger implements Pinger {
         log.debug("{name} is waiting to be restarted after a failure; restarting it now", values);
         continue;
       }
-      const message = "{name} (pid {pid}) printed no reply for {s} s; restarting it";
-      if (this.#silentWarned.has(key)) log.debug(message, values);
-      else log.warning(message, values);
+      log.debug("{name} (pid {pid}) printed no reply for {s} s; restarting it", values);
+      if (!this.#silentWarned.has(key)) fresh.push(values.name);
       this.#silentWarned.add(key);
+    }
+    // One WARN for the children newly silent, none more until a reply arrives.
+    if (fresh.length > 0 && this.#silenceLogged === undefined) {
+      this.#silenceLogged = { sinceS: now };
+      log.warning("{names} printed no reply for {s} s; restarting", {
+        names: fresh.join(", "),
+        s: limitS,
+      });
     }
     this.#dedup.clear(); // a new child restarts its sequence numbers
     await Promise.all(silent.map(([, sup]) => sup.restart()));

@@ -334,3 +334,63 @@ Deno.test("pings failing at once (route gone): backoff cut short by the same set
     resetLogging();
   }
 });
+
+Deno.test("ping: every child silent (uplink gone) is one WARN per outage, one INFO when replies come back", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  const clock = new VirtualClock(0);
+  const print = new Map<string, (line: string) => void>();
+  let spawned = 0;
+  // Alive but silent until told to print (a ping whose replies are lost).
+  const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
+    const c = talkingChild(++spawned, [], []);
+    const enc = new TextEncoder();
+    let out!: ReadableStreamDefaultController<Uint8Array>;
+    const stdout = new ReadableStream<Uint8Array>({
+      start: (ctl) => {
+        out = ctl;
+        void c.status.then(() => ctl.close());
+      },
+    });
+    print.set(args.at(-1)!, (line) => out.enqueue(enc.encode(`${line}\n`)));
+    return { ...c, stdout };
+  };
+  // The stagger of new pings takes no time; other sleeps last until cut short.
+  const sleep = (_ms: number, signal?: AbortSignal) =>
+    signal === undefined
+      ? Promise.resolve()
+      : new Promise<void>((r) => signal.addEventListener("abort", () => r()));
+  const count = (re: RegExp) => records.filter((r) => re.test(r.rawMessage)).length;
+  const reflectors = ["192.0.2.1", "192.0.2.2", "192.0.2.3"];
+  const p = new ProcessPinger({ tool: "ping", tickS: 0.5, clock, spawn, sleep });
+  try {
+    await p.start(reflectors);
+    await waitUntil(() => spawned === 3, 2000, "three pings");
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1);
+      await p.setReflectors(reflectors);
+    }
+    await waitUntil(() => spawned === 12, 2000, "three restarts of each");
+    assertEquals(count(/printed no reply/), 1, "one WARN for the three, once per outage");
+    assertEquals(count(/replies again/), 0);
+    print.get("192.0.2.2")!("64 bytes from 192.0.2.2: icmp_seq=1 ttl=64 time=1.0 ms");
+    await waitUntil(() => p.replyCount === 1, 2000, "a reply");
+    assertEquals(count(/replies again/), 1);
+    // 192.0.2.3, silent all along, was named already; once it replied, its silence alone among
+    // live ones is news again, and the others' replies are no "again".
+    print.get("192.0.2.3")!("64 bytes from 192.0.2.3: icmp_seq=1 ttl=64 time=1.0 ms");
+    await waitUntil(() => p.replyCount === 2, 2000, "a reply");
+    clock.advance(1);
+    print.get("192.0.2.1")!("64 bytes from 192.0.2.1: icmp_seq=1 ttl=64 time=1.0 ms");
+    print.get("192.0.2.2")!("64 bytes from 192.0.2.2: icmp_seq=2 ttl=64 time=1.0 ms");
+    await waitUntil(() => p.replyCount === 4, 2000, "two replies");
+    await p.setReflectors(reflectors);
+    assertEquals(count(/printed no reply/), 2);
+    print.get("192.0.2.1")!("64 bytes from 192.0.2.1: icmp_seq=2 ttl=64 time=1.0 ms");
+    await waitUntil(() => p.replyCount === 5, 2000, "a reply");
+    assertEquals(count(/replies again/), 1, "no INFO: the others were never silent");
+  } finally {
+    await p.stop();
+    resetLogging();
+  }
+});
