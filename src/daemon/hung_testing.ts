@@ -1,8 +1,7 @@
 /**
  * Helpers of the daemon tests against real helpers that hang or lose their peer
- * (src/daemon/hung_helpers_netns_test.ts, src/remote/faults_netns_test.ts): polling waits, this
- * process's children from `ps`, signals, collected log records, and a daemon whose rate moves
- * every tick.
+ * (hung_helpers_netns_test.ts, remote_faults_netns_test.ts): polling waits, this process's
+ * children from `ps`, signals, collected log records, and a daemon whose rate moves every tick.
  */
 import { assertEquals } from "../util/assert.ts";
 import type { LogRecord } from "../log/logger.ts";

@@ -6,7 +6,7 @@
  */
 import type { TableSettings } from "../config/settings_table.ts";
 import { must, sh, withNetns } from "../util/netns_testing.ts";
-import { type DaemonNetns, withDaemonNetns } from "../daemon/netns_fixture.ts";
+import { type DaemonNetns, withDaemonNetns } from "./netns_fixture.ts";
 
 /** The router's and the client's addresses on the management link. */
 export const SSH_ROUTER_ADDR = { router: "10.77.0.1", client: "10.77.0.2" } as const;

@@ -22,8 +22,8 @@ import {
   signal,
   until,
   withLogs,
-} from "../daemon/hung_testing.ts";
-import { createRemoteAdapters, REMOTE_TC_WAITS } from "./mod.ts";
+} from "./hung_testing.ts";
+import { createRemoteAdapters, REMOTE_TC_WAITS } from "../remote/mod.ts";
 import { sshdSkipReason, type SshRouterNetns, withSshRouterNetns } from "./ssh_netns_fixture.ts";
 
 const reason = (await netnsSkipReason()) ?? (await sshdSkipReason());
