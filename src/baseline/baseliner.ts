@@ -13,6 +13,9 @@ export function ewmaFactor(tickS: number, halfLifeS: number): number {
   return Math.exp(Math.log(0.5) / (halfLifeS / tickS));
 }
 
+/** Gap after which a reflector's EWMAs restart from its next sample, s (upstream's). */
+export const STALE_GAP_S = 30;
+
 /** One sample for the baseliner (a subset of `PingReply`). */
 export interface OwdSample {
   /** Reflector IP. */
@@ -87,7 +90,7 @@ export class Baseliner {
     this.slow = ewmaFactor(tickS, options.slowHalfLifeS ?? 135);
     this.fast = ewmaFactor(tickS, options.fastHalfLifeS ?? 0.4);
     this.#tickS = tickS;
-    this.#staleGapS = options.staleGapS ?? 30;
+    this.#staleGapS = options.staleGapS ?? STALE_GAP_S;
     this.#outlierMs = options.outlierMs ?? 5000;
     this.#staleMarkS = options.staleMarkS ?? 60;
     this.#rolloverResetMs = options.rolloverResetMs ?? 3_000_000;

@@ -22,6 +22,7 @@ import {
   secondLargest,
 } from "./sample_view.ts";
 import { ReflectorTrust } from "./reflector_trust.ts";
+import { JoinedBaseline } from "./joined_baseline.ts";
 import {
   UPSTREAM_DEFAULTS,
   upstreamCut,
@@ -70,6 +71,11 @@ export interface CapacityParams {
    * `reflector_trust.ts`).
    */
   reflectorTrust: boolean;
+  /**
+   * A reflector whose baseline began inside a queue the established ones showed gets that queue
+   * added back to its deltas (v73, `joined_baseline.ts`).
+   */
+  joinedBaseline: boolean;
   /** Below this fraction of the threshold a reflector's sample shows no queue. */
   clearFraction: number;
   /** The time a cut gives the queue to drain, s; also the hold before a second cut. */
@@ -253,6 +259,7 @@ export const CAPACITY_DEFAULTS: Readonly<CapacityParams> = {
   votes: 2,
   triggerFraction: 0.5,
   reflectorTrust: true,
+  joinedBaseline: true,
   clearFraction: 0.25,
   drainS: 0.5,
   margin: 0.95,
@@ -470,6 +477,7 @@ export class CapacityController implements Ratecontroller {
   readonly #clock: Clock;
   readonly #freshS: number;
   readonly #trust = new ReflectorTrust();
+  readonly #joined = new JoinedBaseline();
   /** Each direction's counter against its rate (v62, counter_ratio.ts). */
   readonly #counter = { dl: new CounterRatio(), ul: new CounterRatio() };
   /**
@@ -594,6 +602,10 @@ export class CapacityController implements Ratecontroller {
     // Monotonic time, the clock the sample receive times are on.
     const now = this.#clock.monotonicS();
     const view = readSamples(this.#owd, now, this.#freshS);
+    if (p.joinedBaseline) {
+      const clearMs = Math.min(input.dl_max_delta_owd, input.ul_max_delta_owd) * p.triggerFraction;
+      this.#joined.correct(view, { owd: this.#owd, now, clearMs });
+    }
     const dlDelivered = recordDelivered(dl, now, r.down_utilisation, p);
     const ulDelivered = recordDelivered(ul, now, r.up_utilisation, p);
     const dlLoad = r.cur_dl_rate > 0 ? dlDelivered / r.cur_dl_rate : 0;
