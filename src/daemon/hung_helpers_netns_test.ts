@@ -248,3 +248,54 @@ Deno.test({
       )
     ),
 });
+
+Deno.test({
+  ...needs(
+    "hung helper (netns): tc -batch SIGSTOPped with the daemon's own 2 s wait: decisions stop " +
+      "for one tick of 2-4 s, then go on",
+    reason,
+  ),
+  fn: () =>
+    withLogs((records) =>
+      withNetns("sqma-hangtick", (ns) =>
+        withDaemonNetns(ns, {}, async (d) => {
+          const pids: number[] = [];
+          const batch = new TcBatch({
+            command: ["tc", "-n", ns],
+            logger: stageLogger("apply"),
+            spawn: (argv) => {
+              const child = denoSpawner(argv);
+              pids.push(child.pid);
+              return child;
+            },
+          });
+          const daemon = flippingDaemon(d, {
+            shapers: createShaperPair(d.settings, { netns: ns, batch }),
+          });
+          try {
+            await until(() => daemon.ticks.length >= 5, "five ticks");
+            const before = daemon.ticks.length;
+            signal(pids[0], "SIGSTOP");
+            await until(
+              () => matching(records, /tc -batch coprocess/).length > 0,
+              "the fault",
+              10_000,
+            );
+            signal(pids[0], "SIGCONT");
+            await until(() => daemon.ticks.length >= before + 20, "twenty more ticks", 10_000);
+            const ticks = daemon.ticks.slice(before - 1);
+            const gaps = ticks.slice(1).map((t, i) => t.wallMs - ticks[i].wallMs);
+            const longest = Math.max(...gaps);
+            const usual = gaps.toSorted((a, b) => a - b)[Math.floor(gaps.length / 2)];
+            console.log(
+              `decisions stopped for ${longest} ms (usual gap ${usual} ms, longest tick ` +
+                `${Math.max(...ticks.map((t) => t.durationS)).toFixed(2)} s)`,
+            );
+            assert(longest >= 2000 && longest <= 4000 + 2 * usual + 500, `gap ${longest} ms`);
+            assertEquals(gaps.filter((g) => g > 1000).length, 1, `gaps ${gaps}`);
+          } finally {
+            await daemon.stop();
+          }
+        }))
+    ),
+});
