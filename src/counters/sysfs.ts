@@ -83,6 +83,8 @@ export class SysfsLinkSource implements LinkStatsSource {
   #warned = false;
   /** When the files are tried again (after a failure) or checked against `ip` (while working). */
   #nextS = -Infinity;
+  /** Files were opened since the last check against `ip`. */
+  #unchecked = false;
   #closed = false;
 
   /** Reads the interfaces' files under `dir`; nothing is opened before the first reading. */
@@ -110,7 +112,7 @@ export class SysfsLinkSource implements LinkStatsSource {
     let fromIp: Map<string, LinkStats> | null | undefined;
     try {
       const out = this.#readFiles(names);
-      if (this.#working && !isDue(now, this.#nextS)) return out;
+      if (this.#working && !this.#unchecked && !isDue(now, this.#nextS)) return out;
       // Opened now, or time for the periodic check: the files must be `ip`'s devices.
       fromIp = await this.#fallback.stats(names, options);
       if (fromIp === null) return null;
@@ -125,6 +127,7 @@ export class SysfsLinkSource implements LinkStatsSource {
         }
       }
       this.#nextS = now + this.#retryS;
+      this.#unchecked = false;
       if (!this.#working && this.#warned) {
         this.#logger?.info("counters read from {dir} again", { dir: this.#dir });
       }
@@ -167,6 +170,7 @@ export class SysfsLinkSource implements LinkStatsSource {
     }
     const files = { rx, tx, ifindex };
     this.#files.set(name, files);
+    this.#unchecked = true;
     return files;
   }
 

@@ -125,6 +125,14 @@ Deno.test("SysfsLinkSource: the files' counters, checked against ip on opening a
     clock.advance(SYSFS_RETRY_S);
     await source.stats(NAMES);
     assertEquals(ip.calls, 2, "the periodic ifindex check");
+    // A name not read before: its files are checked at once, not 30 s later.
+    set("lan", { ifindex: 4, rx: 1, tx: 2 });
+    clock.advance(0.1);
+    await source.stats([...NAMES, "lan"]);
+    assertEquals(ip.calls, 3, "the new files checked against ip");
+    clock.advance(0.1);
+    await source.stats([...NAMES, "lan"]);
+    assertEquals(ip.calls, 3);
     assertEquals(log.lines, []);
   });
 });
