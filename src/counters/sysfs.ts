@@ -11,12 +11,23 @@
  * {@linkcode SYSFS_RETRY_S} seconds while they work, a reading is also taken from `ip` and the
  * files' ifindex must be the one `ip` gives for the name (a mount of another or an old device is
  * refused).
+ *
+ * A reading from the files takes one turn of the event loop (a 0 ms timer) before it answers, as a
+ * reading from `ip` does while it waits for the answer: the control loop relies on that turn to take
+ * in the pinger's lines that arrived while the thread was blocked (src/control/loop.ts, `tick`).
+ * Without it the deltas missed them, reflectors looked stale and were reselected every few seconds
+ * (docs/footprint.md, "Sixteenth session").
  */
 import type { Logger } from "../log/logger.ts";
 import type { CounterReadOptions } from "../control/ports.ts";
 import { type Clock, isDue, systemClock } from "../util/clock.ts";
 import type { LinkStatsSource } from "./ip_link.ts";
 import type { LinkStats } from "./types.ts";
+
+/** One turn of the event loop: timers and ready I/O (the pinger's lines) are taken in. */
+export function eventLoopTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 /** Seconds between attempts to use the files again after a failure, and between ifindex checks. */
 export const SYSFS_RETRY_S = 30;
@@ -27,6 +38,8 @@ export interface SysfsSourceOptions {
   fallback: LinkStatsSource;
   /** Time of the retries (default the system clock). */
   clock?: Clock;
+  /** The turn of the event loop a reading from the files takes (default {@linkcode eventLoopTurn}). */
+  turn?: () => Promise<void>;
   /** Seconds between retries and ifindex checks (default {@linkcode SYSFS_RETRY_S}). */
   retryS?: number;
   /** WARN when the files fail, INFO when they work again. */
@@ -75,6 +88,7 @@ export class SysfsLinkSource implements LinkStatsSource {
   readonly #clock: Clock;
   readonly #retryS: number;
   readonly #logger?: Logger;
+  readonly #turn: () => Promise<void>;
   readonly #files = new Map<string, LinkFiles>();
   readonly #buf = new Uint8Array(32);
   /** The files gave the last reading (checked against `ip` when they were opened). */
@@ -94,6 +108,7 @@ export class SysfsLinkSource implements LinkStatsSource {
     this.#clock = options.clock ?? systemClock;
     this.#retryS = options.retryS ?? SYSFS_RETRY_S;
     this.#logger = options.logger;
+    this.#turn = options.turn ?? eventLoopTurn;
   }
 
   /** Whether the last reading came from the files (tests, benchmarks). */
@@ -112,7 +127,10 @@ export class SysfsLinkSource implements LinkStatsSource {
     let fromIp: Map<string, LinkStats> | null | undefined;
     try {
       const out = this.#readFiles(names);
-      if (this.#working && !this.#unchecked && !isDue(now, this.#nextS)) return out;
+      if (this.#working && !this.#unchecked && !isDue(now, this.#nextS)) {
+        await this.#turn();
+        return out;
+      }
       // Opened now, or time for the periodic check: the files must be `ip`'s devices.
       fromIp = await this.#fallback.stats(names, options);
       if (fromIp === null) return null;

@@ -137,6 +137,19 @@ Deno.test("SysfsLinkSource: the files' counters, checked against ip on opening a
   });
 });
 
+Deno.test("SysfsLinkSource: a reading from the files takes a turn of the event loop, as ip's does", async () => {
+  await withFixture(async ({ source }) => {
+    await source.stats(NAMES);
+    // What the pinger's lines are to the control loop: a callback of the event loop, not a
+    // microtask, which a reading must let run before it answers (src/control/loop.ts, tick).
+    let pingerLine = false;
+    setTimeout(() => pingerLine = true, 0);
+    await source.stats(NAMES);
+    assert(source.usingFiles);
+    assert(pingerLine, "the reading answered without a turn of the event loop");
+  });
+});
+
 Deno.test("SysfsLinkSource: a failing file hands that reading to ip at once, warns once, retries every 30 s, INFO on recovery", async () => {
   await withFixture(async ({ dir, ip, clock, log, source, set }) => {
     await source.stats(NAMES);
