@@ -5,7 +5,7 @@
 import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
 import type { Shaper, ShaperKind, ShaperPair, ShaperQueue } from "../control/ports.ts";
 import { htbQueue, tbfQueue } from "./shaper_queue.ts";
-import { TcBatch, type TcBatchOptions } from "./tc_batch.ts";
+import { givenUp, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 import { hardClampRate } from "../control/rate_bounds.ts";
 
 /** TBF: seconds of traffic at the rate the daemon's burst holds (default of `tbfBurstSeconds`). */
@@ -167,6 +167,9 @@ abstract class TcShaper implements Shaper {
       return;
     }
     const r = await this.#batch.run(args);
+    // Given up on shutdown: no query of the root qdisc after it (an ssh to a router that
+    // stopped answering would outlive the daemon).
+    if (givenUp(r)) throw new Error(`${this.ifname}: ${r.stderr}`);
     if (r.code !== 0) throw new ShaperError(this.ifname, ["tc", ...args], r.code, r.stderr);
   }
 

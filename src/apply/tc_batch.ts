@@ -82,6 +82,11 @@ export const TC_SYNC_LINE = "sqma-sync";
 /** The verdict of a change given up by `close()`. */
 const GIVEN_UP: CommandResult = { code: 1, stdout: "", stderr: "given up: tc -batch closed" };
 
+/** True for the verdict of a change that `close()` gave up (nothing is known about it). */
+export function givenUp(result: CommandResult): boolean {
+  return result === GIVEN_UP;
+}
+
 /** Characters tc's batch parser would treat specially (quotes, comments) or split on. */
 const UNSAFE_ARG = /[\s"'#\\]/;
 

@@ -6,7 +6,7 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { EwmaController } from "../ratecontroller/ewma.ts";
 import { ControlLoop } from "../control/loop.ts";
-import { createShaperPair } from "./shaper.ts";
+import { CakeShaper, createShaperPair } from "./shaper.ts";
 import { TcBatch } from "./tc_batch.ts";
 
 const encoder = new TextEncoder();
@@ -384,4 +384,30 @@ Deno.test("TcBatch: a new coprocess's first change may take firstAnswerTimeoutMs
   assert(Date.now() - started < 1000, "a later change gets the short wait");
   assertEquals(tc.runs.length, 1);
   await batch.close();
+});
+
+Deno.test("TcBatch: a change given up by close() is no reason to query the root qdisc", async () => {
+  const tc = fakeTc();
+  const batch = new TcBatch({
+    spawn: tc.spawn,
+    runner: tc.runner,
+    timeoutMs: 60_000,
+    closeGraceMs: 20,
+  });
+  const queries: string[][] = [];
+  const shaper = new CakeShaper("wan", {
+    batch,
+    runner: (binary, args) => {
+      queries.push([binary, ...args]);
+      const root = '[{"kind":"cake","handle":"8001:","root":true,"options":{"bandwidth":125000}}]';
+      return Promise.resolve({ code: 0, stdout: root, stderr: "" });
+    },
+  });
+  await shaper.check();
+  await shaper.setRate(1000);
+  tc.procs[0].hang = true;
+  const exitRate = shaper.setRate(2000).then(() => "set", (e) => String(e));
+  await batch.close();
+  assert((await exitRate).includes("given up"), await exitRate);
+  assertEquals(queries.length, 1, "only check()'s query");
 });

@@ -109,6 +109,35 @@ Deno.test("SysfsSshSource: an unreachable router gives no reading, and is not re
   }
 });
 
+Deno.test("SysfsSshSource: a session dialled again does not hold a reading for its connection", async () => {
+  const dir = await Deno.makeTempDir();
+  // The first session answers one request and ends (a dropped connection); the next ones take
+  // 1.5 s to connect.
+  const script =
+    `if [ -e ${dir}/dialled ]; then sleep 1.5; exec sh -c '${SYSFS_READER_SCRIPT}'; fi; ` +
+    `touch ${dir}/dialled; read -r names; echo OK`;
+  const source = new SysfsSshSource(REMOTE, {
+    argv: ["sh", "-c", script],
+    timeoutMs: 100,
+    connectTimeoutMs: 5000,
+  });
+  try {
+    assert(await source.stats(["lo"]) !== null);
+    assertEquals(await source.stats(["lo"]), null, "the session ended");
+    const started = Date.now();
+    assertEquals(await source.stats(["lo"]), null, "still connecting");
+    assertEquals(await source.stats(["lo"]), null, "still connecting");
+    assert(Date.now() - started < 1000, `the redial held the readings ${Date.now() - started} ms`);
+    await new Promise((r) => setTimeout(r, 1700));
+    const got = await source.stats(["lo"]);
+    assert(got?.has("lo"), "a fresh reading once connected");
+    assertEquals(source.restarts, 1);
+  } finally {
+    await source.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("remote setting: [user@]host only; nothing ssh could take as an option", () => {
   for (const ok of ["root@192.168.1.1", "router.lan", "admin@fe80::1"]) {
     assertEquals(resolveSettings({ flags: { remote: ok } }).settings.remote, ok);

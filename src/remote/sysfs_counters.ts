@@ -72,6 +72,8 @@ export class SysfsSshSource implements LinkStatsSource {
   #queue: Promise<unknown> = Promise.resolve();
   /** The session that has answered at least once (later answers get the short timeout). */
   #answered: LineCoprocess | undefined;
+  /** A redialled session whose first answer is awaited across ticks, and since when (s). */
+  #dialling: { proc: LineCoprocess; sinceS: number } | undefined;
   /** When the current outage began (monotonic s), or undefined while the router answers. */
   #outageSince: number | undefined;
   #warnedNames = false;
@@ -115,6 +117,9 @@ export class SysfsSshSource implements LinkStatsSource {
     }
     const proc = this.#supervisor.acquire();
     if (proc === undefined) return null;
+    if (this.#answered !== undefined && this.#answered !== proc) {
+      if (!(await this.#redialled(proc, safe))) return null;
+    }
     try {
       await proc.write(`${safe.join(" ")}\n`);
     } catch {
@@ -145,7 +150,42 @@ export class SysfsSshSource implements LinkStatsSource {
     return parsed;
   }
 
+  /**
+   * A session dialled again after one that worked: its first answer waits for the connection,
+   * up to `connectTimeoutMs`, but each reading waits only `timeoutMs` of that (no reading while
+   * it connects), so a router that silently drops every frame does not hold a tick for ssh's
+   * ConnectTimeout (docs/remote.md, "Start-up and faults"). True once it has answered; its first
+   * answer, to a request of an earlier tick, is dropped and the caller asks afresh.
+   */
+  async #redialled(proc: LineCoprocess, names: readonly string[]): Promise<boolean> {
+    const first = this.#dialling?.proc !== proc;
+    if (first) {
+      try {
+        await proc.write(`${names.join(" ")}\n`);
+      } catch {
+        await this.#failed(proc, "session closed");
+        return false;
+      }
+      this.#dialling = { proc, sinceS: this.#clock.monotonicS() };
+    }
+    const got = await proc.nextLine("stdout", first ? this.#timeoutMs : 0);
+    if (got === "timeout") {
+      const waitedMs = (this.#clock.monotonicS() - this.#dialling!.sinceS) * 1000;
+      if (waitedMs < this.#connectTimeoutMs) return false;
+      await this.#failed(proc, `no answer within ${this.#connectTimeoutMs} ms`);
+      return false;
+    }
+    this.#dialling = undefined;
+    if (got === null) {
+      await this.#failed(proc, "session ended");
+      return false;
+    }
+    this.#answered = proc;
+    return true;
+  }
+
   async #failed(proc: LineCoprocess, what: string): Promise<void> {
+    if (this.#dialling?.proc === proc) this.#dialling = undefined;
     this.#outage(what);
     await this.#supervisor.fail(proc);
   }
