@@ -14,11 +14,14 @@
  *   Rust ranks by the recent RTT of any age, so a peer that stopped answering, its last RTT low,
  *   was drawn again and again (docs/controllers.md, "v61: faulty reflectors").
  * - Candidates given as `avoid` (reflectors often well above the other peers) are left out when
- *   at least `num_reflectors` others answered (docs/controllers.md, "v65").
+ *   at least `num_reflectors` others answered (docs/controllers.md, "v65"); a cycle does not
+ *   probe the avoided ones it drew anew unless fewer than `num_reflectors` others answered
+ *   (`avoided_draws.ts`, "v72").
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
 import { isDue, type RandomSource } from "../util/clock.ts";
+import { holdAvoidedDraws } from "./avoided_draws.ts";
 
 const log = stageLogger("reflectors");
 
@@ -50,7 +53,8 @@ export interface SelectorOptions {
   maxQuietBackoffS?: number;
   /**
    * Candidates to leave out when at least `numReflectors` others answered (`ReflectorSpread`:
-   * reflectors often well above the other peers; docs/controllers.md, "v65"). Default none.
+   * reflectors often well above the other peers; docs/controllers.md, "v65"); new draws among
+   * them are probed only when too few others answered (v72). Default none.
    */
   avoid?: (ip: string) => boolean;
 }
@@ -116,6 +120,8 @@ export class ReflectorSelector implements ReselectRequester {
   #coalesced = 0;
   #count = 0;
   #candidates: string[] = [];
+  /** Avoided new draws the current cycle has not probed (v72, `avoided_draws.ts`). */
+  #held: string[] = [];
   /** When the current cycle began probing its candidates, s. */
   #cycleStartS = -Infinity;
   /** Consecutive cycles in which no candidate answered. */
@@ -227,6 +233,13 @@ export class ReflectorSelector implements ReselectRequester {
       this.#picks,
       this.#o.random,
     );
+    this.#held = [];
+    const avoid = this.#o.avoid;
+    if (avoid !== undefined) {
+      const split = holdAvoidedDraws(this.#candidates, { peers: this.#o.owd.peers, avoid });
+      this.#candidates = split.probe;
+      this.#held = split.held;
+    }
     log.debug("Reselection {n}: probing {c} candidates", {
       n: this.#count,
       c: this.#candidates.length,
@@ -242,6 +255,18 @@ export class ReflectorSelector implements ReselectRequester {
     const answered = this.#candidates.filter((ip) =>
       (this.#o.owd.recent.get(ip)?.last_receive_time_s ?? -Infinity) >= this.#cycleStartS
     );
+    if (answered.length < n && this.#held.length > 0) {
+      // Too few answered: the avoided draws held back are probed too before deciding (v72).
+      this.#candidates.push(...this.#held);
+      this.#held = [];
+      log.debug("Reselection {n}: too few answered, probing {c} candidates", {
+        n: this.#count,
+        c: this.#candidates.length,
+      });
+      this.#publish([...this.#candidates], "candidates");
+      this.#wakeAtS = nowS + this.#settleS;
+      return;
+    }
     const eligible = answered.length >= n ? answered : this.#candidates;
     const avoid = this.#o.avoid;
     const sound = avoid === undefined ? eligible : eligible.filter((ip) => !avoid(ip));

@@ -246,6 +246,41 @@ Deno.test("avoid: left out while enough others answered, drawn when too few did 
   assert(w.owd.peers.some((ip) => bad.has(ip)), `${w.owd.peers}`);
 });
 
+Deno.test("avoided draws: not probed while enough others answer (v72a)", () => {
+  // Pool of 2 × num_reflectors, three avoided: without the rule every cycle probes all six.
+  const pool = ["a", "b", "c", "d", "e", "f"];
+  const bad = new Set(["a", "b", "c"]);
+  const w = world(pool, ["d", "e", "f"], 3, (ip) => bad.has(ip));
+  w.selector.start(0);
+  run(w, SETTLE + 1, () => 20);
+  for (let k = 0; k < 5; k++) {
+    w.selector.requestReselect("go");
+    run(w, w.clock.monotonicS() + 2 * SETTLE, () => 20);
+    assertEquals([...w.owd.peers].sort(), ["d", "e", "f"], `cycle ${k}`);
+  }
+  const probed = w.published.filter((p) => p.phase === "candidates").flatMap((p) => p.peers);
+  assert(!probed.some((ip) => bad.has(ip)), `avoided ones probed: ${probed}`);
+});
+
+Deno.test("avoided draws: probed when too few others answer, dead ones never selected (v72a)", () => {
+  // e and f stop answering; d is the only sound one left. Held back, the avoided ones would not
+  // show that they answer, the cycle would rank every candidate and select e and f again (the
+  // loop then asks at once: a cycle every tick × π).
+  const pool = ["a", "b", "c", "d", "e", "f"];
+  const bad = new Set(["a", "b", "c"]);
+  const w = world(pool, ["d", "e", "f"], 3, (ip) => bad.has(ip));
+  w.selector.start(0);
+  const rtt = (ip: string, t: number) => ((ip === "e" || ip === "f") && t > 2 ? undefined : 20);
+  run(w, SETTLE + 1, rtt);
+  for (let k = 0; k < 5; k++) {
+    w.selector.requestReselect("too few fresh");
+    run(w, w.clock.monotonicS() + 3 * SETTLE, rtt);
+    assertEquals(w.selector.phase, "idle", `cycle ${k}`);
+    assert(!w.owd.peers.some((ip) => ip === "e" || ip === "f"), `cycle ${k}: ${w.owd.peers}`);
+    assertEquals(w.owd.peers.length, 3);
+  }
+});
+
 Deno.test("SelectorRunner: timer-driven and woken by requests (fake timers)", () => {
   const clock = new VirtualClock(0);
   const timers: { at: number; fn: () => void; id: number }[] = [];
