@@ -98,6 +98,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
   const selector = new ReflectorSelector({
     owd,
     avoid: (ip) => spread.avoided(ip),
+    prefer: (ip) => spread.preferred(ip),
     pool: deps.pool ?? [],
     numReflectors: settings.num_reflectors,
     tickS: settings.tick_interval,

@@ -16,12 +16,14 @@
  * - Candidates given as `avoid` (reflectors often well above the other peers) are left out when
  *   at least `num_reflectors` others answered (docs/controllers.md, "v65"); a cycle does not
  *   probe the avoided ones it drew anew unless fewer than `num_reflectors` others answered
- *   (`avoided_draws.ts`, "v72").
+ *   (`avoided_draws.ts`, "v72"); while the pool is known to hold bad reflectors, a draw takes
+ *   those judged sound first (`sound_first.ts`).
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
 import { isDue, type RandomSource } from "../util/clock.ts";
 import { holdAvoidedDraws } from "./avoided_draws.ts";
+import { soundFirst } from "./sound_first.ts";
 
 const log = stageLogger("reflectors");
 
@@ -57,6 +59,11 @@ export interface SelectorOptions {
    * them are probed only when too few others answered (v72). Default none.
    */
   avoid?: (ip: string) => boolean;
+  /**
+   * Candidates a draw takes before the others (`ReflectorSpread.preferred`: judged sound while
+   * the pool holds bad ones; docs/controllers.md, "v72"). Default none.
+   */
+  prefer?: (ip: string) => boolean;
 }
 
 /** What the selector is doing. */
@@ -270,7 +277,7 @@ export class ReflectorSelector implements ReselectRequester {
     const eligible = answered.length >= n ? answered : this.#candidates;
     const avoid = this.#o.avoid;
     const sound = avoid === undefined ? eligible : eligible.filter((ip) => !avoid(ip));
-    const ranked = rankCandidates(sound.length >= n ? sound : eligible, this.#o.owd, 2 * n);
+    let ranked = rankCandidates(sound.length >= n ? sound : eligible, this.#o.owd, 2 * n);
     let peers: string[];
     if (ranked.length === 0) {
       // Keep what was pinged before the cycle rather than pinging nothing. Nothing answers (an
@@ -301,6 +308,7 @@ export class ReflectorSelector implements ReselectRequester {
       this.#quietCycles = 0;
       this.#notBeforeS = -Infinity;
       fisherYates(ranked, this.#o.random);
+      if (this.#o.prefer !== undefined) ranked = soundFirst(ranked, this.#o.prefer);
       peers = ranked.slice(0, Math.min(n, ranked.length)); // limits this cycle only
     }
     // The same set again (a pool no larger than it, an outage where the old ones rank first) is

@@ -59,6 +59,7 @@ function world(
   peers: string[],
   numReflectors = 3,
   avoid?: (ip: string) => boolean,
+  prefer?: (ip: string) => boolean,
 ): World {
   const clock = new VirtualClock(0);
   const owd = createOwdState(peers);
@@ -72,6 +73,7 @@ function world(
     random: seededRandom(7),
     onPeers: (p, phase) => published.push({ t: clock.monotonicS(), peers: p, phase }),
     avoid,
+    prefer,
   });
   const baseliner = new Baseliner(owd, { tickS: TICK, reselect: selector });
   return { clock, owd, selector, baseliner, published };
@@ -278,6 +280,33 @@ Deno.test("avoided draws: probed when too few others answer, dead ones never sel
     assertEquals(w.selector.phase, "idle", `cycle ${k}`);
     assert(!w.owd.peers.some((ip) => ip === "e" || ip === "f"), `cycle ${k}: ${w.owd.peers}`);
     assertEquals(w.owd.peers.length, 3);
+  }
+});
+
+Deno.test("prefer: a draw takes the preferred reflectors first (v72c)", () => {
+  // Pool of 2 × num_reflectors, all answering: without `prefer` the draws are the shuffle's and
+  // take some of the three not preferred.
+  const pool = ["a", "b", "c", "d", "e", "f"];
+  const sound = new Set(["d", "e", "f"]);
+  for (const withRule of [true, false]) {
+    const w = world(
+      pool,
+      ["a", "b", "c"],
+      3,
+      undefined,
+      withRule ? (ip) => sound.has(ip) : undefined,
+    );
+    w.selector.start(0);
+    run(w, SETTLE + 1, () => 20);
+    let others = 0;
+    for (let k = 0; k < 10; k++) {
+      w.selector.requestReselect("go");
+      run(w, w.clock.monotonicS() + 2 * SETTLE, () => 20);
+      assertEquals(w.owd.peers.length, 3);
+      others += w.owd.peers.filter((ip) => !sound.has(ip)).length;
+    }
+    if (withRule) assertEquals(others, 0);
+    else assert(others > 0);
   }
 });
 

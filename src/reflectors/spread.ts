@@ -97,6 +97,22 @@ export class ReflectorSpread {
     return over && this.#someSound();
   }
 
+  /**
+   * Whether a reselection's draw should take `ip` first (v72c, `sound_first.ts`): it was judged
+   * sound (its share under half the `avoid` limit) while some reflector followed is judged over
+   * the limit, i.e. the pool is known to hold bad ones.
+   */
+  preferred(ip: string): boolean {
+    const r = this.#by.get(ip);
+    if (r === undefined || r.judged < this.#p.minJudged || r.share >= this.#p.avoid / 2) {
+      return false;
+    }
+    for (const o of this.#by.values()) {
+      if (o.judged >= this.#p.minJudged && o.share > this.#p.avoid) return true;
+    }
+    return false;
+  }
+
   /** Takes in `ip`'s sample received at `at` (s), once the baseliner has. */
   observe(ip: string, at: number): void {
     const p = this.#p;

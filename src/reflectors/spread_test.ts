@@ -99,3 +99,14 @@ Deno.test("spread: a share judged on its first samples is their mean, not an EWM
   assert(w.spread.avoided("a"));
   assertEquals(w.requests.length, 1);
 });
+
+Deno.test("spread: judged sound ones preferred only while some reflector is over the limit (v72c)", () => {
+  const w = world();
+  run(w, { fromS: 0, toS: 30, extra: () => 0 });
+  // A clean pool: nothing says it holds bad reflectors, so the draw is left alone.
+  assert(PEERS.every((ip) => !w.spread.preferred(ip)));
+  run(w, { fromS: 30, toS: 60, extra: (ip, k) => (ip === "a" ? jittery(k) : 0) });
+  assert(w.spread.share("a") > SPREAD_DEFAULTS.avoid);
+  assertEquals(PEERS.filter((ip) => w.spread.preferred(ip)), ["b", "c", "d", "e"]);
+  assert(!w.spread.preferred("z"), "not judged");
+});
