@@ -2,11 +2,16 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { seededRandom } from "../util/clock.ts";
 import { ReflectorSelector } from "./selector.ts";
+import type { LogRecord } from "../log/logger.ts";
+import { configureLogging, resetLogging } from "../log/mod.ts";
 
 const TICK = 0.5;
 
-/** Drives a selector in virtual time with a reselect request every tick (what the loop does). */
-function outage(options: { answerFromS?: number; untilS: number }) {
+/**
+ * Drives a selector in virtual time with a reselect request every tick (what the loop does).
+ * All answer before `answerUntilS` and from `answerFromS` (default: never).
+ */
+function outage(options: { answerFromS?: number; answerUntilS?: number; untilS: number }) {
   const owd = createOwdState(["a", "b", "c"]);
   const cycles: number[] = [];
   const selector = new ReflectorSelector({
@@ -21,7 +26,7 @@ function outage(options: { answerFromS?: number; untilS: number }) {
   let now = 0;
   selector.start(now);
   for (; now <= options.untilS; now = Math.round((now + 0.05) * 100) / 100) {
-    if (options.answerFromS !== undefined && now >= options.answerFromS) {
+    if (now < (options.answerUntilS ?? 0) || now >= (options.answerFromS ?? Infinity)) {
       for (const ip of ["a", "b", "c", "d", "e", "f"]) {
         owd.recent.set(ip, { up_ewma: 5, down_ewma: 5, last_receive_time_s: now });
       }
@@ -49,4 +54,24 @@ Deno.test("selector: answers end the back-off at once", () => {
   // Quiet cycles at about 1.6, 8.7 and 20.3 s; the one after 30 s finds data and requests are
   // then served as soon as they come (one cycle per settle period).
   assert(cycles.filter((t) => t > 30).length >= 8, cycles.join(" "));
+});
+
+Deno.test("selector: an outage after answers backs off too (the old peers still rank); one WARN, one INFO", () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    // Everyone answers for 10 s, then nothing until 150 s.
+    const { cycles, selector } = outage({ answerUntilS: 10, answerFromS: 150, untilS: 200 });
+    const quiet = cycles.filter((t) => t > 10 && t < 150);
+    assertEquals(quiet.length, 5, cycles.join(" "));
+    const gaps = quiet.slice(1).map((t, i) => Math.round(t - quiet[i]));
+    assertEquals(gaps, [7, 12, 22, 42]);
+    assertEquals(selector.quietCycles, 0);
+    const messages = records.map((r) => `${r.level} ${r.rawMessage}`);
+    const warned = messages.filter((m) => m.startsWith("warning No reflector answers"));
+    assertEquals(warned.length, 1, messages.join("\n"));
+    assertEquals(messages.filter((m) => m.startsWith("info Reflectors answer again")).length, 1);
+  } finally {
+    resetLogging();
+  }
 });

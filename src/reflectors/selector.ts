@@ -280,9 +280,16 @@ export class ReflectorSelector implements ReselectRequester {
     let ranked = rankCandidates(sound.length >= n ? sound : eligible, this.#o.owd, 2 * n);
     let peers: string[];
     if (ranked.length === 0) {
-      // Keep what was pinged before the cycle rather than pinging nothing. Nothing answers (an
-      // outage, a blocked path): every new cycle would only restart the pinger, so back off.
+      // Keep what was pinged before the cycle rather than pinging nothing.
       peers = this.#candidates.slice(0, Math.max(n, 1));
+    } else {
+      fisherYates(ranked, this.#o.random);
+      if (this.#o.prefer !== undefined) ranked = soundFirst(ranked, this.#o.prefer);
+      peers = ranked.slice(0, Math.min(n, ranked.length)); // limits this cycle only
+    }
+    if (answered.length === 0) {
+      // Nothing answers (an outage, a blocked path), whether or not these answered before it:
+      // every new cycle would only restart the pinger, so back off.
       this.#quietCycles++;
       const waitS = Math.min(
         this.#o.maxQuietBackoffS ?? 300,
@@ -307,9 +314,6 @@ export class ReflectorSelector implements ReselectRequester {
       }
       this.#quietCycles = 0;
       this.#notBeforeS = -Infinity;
-      fisherYates(ranked, this.#o.random);
-      if (this.#o.prefer !== undefined) ranked = soundFirst(ranked, this.#o.prefer);
-      peers = ranked.slice(0, Math.min(n, ranked.length)); // limits this cycle only
     }
     // The same set again (a pool no larger than it, an outage where the old ones rank first) is
     // no news: at INFO it would repeat every few seconds for as long as the outage lasts.

@@ -369,7 +369,8 @@ Deno.test("the same set selected again is logged at INFO once (an outage with a 
       w.selector.step(t);
     }
     const selected = records.filter((r) => /^Selected reflectors/.test(r.rawMessage));
-    assert(w.selector.reselectionCount > 5, `${w.selector.reselectionCount} reselections`);
+    // The first at 10 s, then 5, 10, 20 s apart (the wait while nothing answers).
+    assert(w.selector.reselectionCount >= 4, `${w.selector.reselectionCount} reselections`);
     assertEquals(selected.length, 1, records.map((r) => r.rawMessage).join("\n"));
   } finally {
     resetLogging();
