@@ -331,6 +331,8 @@ class Direction {
   fallFrom = 0;
   /** Since when the queue has kept growing (s; NaN: it is not; capacity_upstream.ts). */
   growingSinceS = NaN;
+  /** When a follow stop's first decision was held (s; NaN: none; follow_confirm.ts). */
+  stopLowS = NaN;
   /** Time a queue was last seen (s; the controller's start until the first one). */
   lastQueueS: number;
   /** Time the direction was last lightly loaded (or the controller started), s. */

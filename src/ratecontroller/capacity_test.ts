@@ -12,7 +12,12 @@ import type { WaitClimbParams } from "./wait_climb.ts";
 import { START_PROBE_DEFAULTS, type StartProbeParams } from "./start_probe.ts";
 import type { LoadStartParams } from "./load_start.ts";
 import type { FedOvershootParams } from "./fed_overshoot.ts";
-import { UPSTREAM_DEFAULTS, upstreamCut, upstreamGrowthCut } from "./capacity_upstream.ts";
+import {
+  UPSTREAM_DEFAULTS,
+  upstreamCut,
+  upstreamGrowthCut,
+  type UpstreamParams,
+} from "./capacity_upstream.ts";
 
 const PEERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
 const BASE_RATES = { base_dl_rate: 20000, base_ul_rate: 5000 };
@@ -42,6 +47,7 @@ class Rig {
         waitClimb?: Partial<WaitClimbParams>;
         loadStart?: Partial<LoadStartParams>;
         fedOvershoot?: Partial<FedOvershootParams>;
+        upstream?: Partial<UpstreamParams>;
       };
       queues?: ShaperQueues;
     } = {},
@@ -701,6 +707,7 @@ Deno.test("capacity, tbf: a standing queue steps the rate down only near the cap
       fallCap: 8000,
       fallFrom: 20000,
       growingSinceS: NaN,
+      stopLowS: NaN,
       min: 4000,
     };
     return upstreamGrowthCut(s, {
@@ -1218,6 +1225,7 @@ Deno.test("capacity, tbf: an upstream cut at the floor within a fall keeps the l
       fallCap: 3500,
       fallFrom: 20000,
       growingSinceS: NaN,
+      stopLowS: NaN,
       min: 4000,
     };
     upstreamCut(s, {
@@ -1238,6 +1246,75 @@ Deno.test("capacity, tbf: an upstream cut at the floor within a fall keeps the l
   assertEquals(cutAt(4000, UPSTREAM_DEFAULTS.floorKeep), 20000, "at the floor: kept");
   assertEquals(cutAt(4000, 0), 3500, "without the rule: the estimate before the cut");
   assertEquals(cutAt(8000, UPSTREAM_DEFAULTS.floorKeep), 3500, "above the floor: a new level");
+});
+
+Deno.test("capacity, tbf: a cut in the dip above a fall's low first measure keeps the fall: the step up is climbed fast (v74a)", () => {
+  // 20 → 8 → 20 Mbit/s; the fall's transient reads 7000 (the counters at high rates read low),
+  // the dip's own climbs find 8000, more than 1.1 × 7000. Decisions to 90 % of 20000 after the
+  // step up.
+  const climb = (refineFall: boolean) => {
+    const r = new Rig("tbf", { params: { upstream: { refineFall, stopConfirmS: 0 } } });
+    r.cur = { dl: 19000, ul: 4500 };
+    for (let k = 0; k < 60; k++) r.saturate({ dl: 20000, ul: 5000 });
+    r.all({ down: 40 });
+    r.step({ dl: 7000, ul: 4500 });
+    r.step({ dl: 7000, ul: 4500 }); // upstream cut: 7000 measured
+    for (let k = 0; k < 50; k++) {
+      r.all({ down: 0 });
+      r.saturate({ dl: 8000, ul: 100 }); // the dip: climbs to 8000, stops under it
+    }
+    for (let k = 0; k < 100; k++) {
+      r.all({ down: 0 });
+      if (r.saturate({ dl: 20000, ul: 100 }).dl >= 18000) return k;
+    }
+    return Infinity;
+  };
+  const kept = climb(true);
+  const ended = climb(false);
+  assert(kept <= 30, `the fall kept: 90 % within 3 s (decision ${kept})`);
+  assert(ended > kept + 20, `the fall ended in the dip: the general probe (${ended} vs ${kept})`);
+});
+
+Deno.test("capacity, tbf: one decision that reads low above the target holds the climb, two stop it (v74b)", () => {
+  // After a fall measured at 8000 the capacity grows to 14000; in the climb one decision's counter
+  // reads 10 % low (scatter), the next its whole rate.
+  const run = (stopConfirmS: number, lowTwice: boolean) => {
+    const r = new Rig("tbf", { params: { upstream: { stopConfirmS } } });
+    r.cur = { dl: 19000, ul: 4500 };
+    for (let k = 0; k < 60; k++) r.saturate({ dl: 20000, ul: 5000 });
+    r.all({ down: 40 });
+    r.saturate({ dl: 8000, ul: 5000 });
+    r.saturate({ dl: 8000, ul: 5000 }); // upstream cut: 8000 measured
+    for (let k = 0; k < 30; k++) {
+      r.all({ down: 0 });
+      r.saturate({ dl: 8000, ul: 100 });
+    }
+    while (r.cur.dl < 11000) {
+      r.all({ down: 0 });
+      r.saturate({ dl: 14000, ul: 100 });
+    }
+    const before = r.cur.dl;
+    r.all({ down: 0 });
+    r.step({ dl: 0.9 * r.cur.dl, ul: 100 });
+    r.all({ down: 0 });
+    const after = r.step({ dl: (lowTwice ? 0.9 : 1) * r.cur.dl, ul: 100 }).dl;
+    return { before, after };
+  };
+  const scatter = run(UPSTREAM_DEFAULTS.stopConfirmS, false);
+  assert(
+    scatter.after >= scatter.before,
+    `one low reading: no stop (${scatter.before} → ${scatter.after})`,
+  );
+  const real = run(UPSTREAM_DEFAULTS.stopConfirmS, true);
+  assert(
+    real.after < 0.95 * real.before,
+    `two low readings: stopped (${real.before} → ${real.after})`,
+  );
+  const old = run(0, false);
+  assert(
+    old.after < 0.95 * old.before,
+    `without the rule one stops (${old.before} → ${old.after})`,
+  );
 });
 
 Deno.test("capacity, tbf: a download climbing with the link keeping up is not cut by its window mean", () => {

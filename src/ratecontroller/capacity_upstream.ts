@@ -7,6 +7,8 @@
  * under the bottleneck's for about the drain time.
  */
 import { countAboveSince, secondLargest } from "./sample_view.ts";
+import { updateFall } from "./fall_measure.ts";
+import { followVerdict } from "./follow_confirm.ts";
 
 /** Tunables of the rules below (docs/controllers.md measured them on the e2e testbed). */
 export interface UpstreamParams {
@@ -51,6 +53,16 @@ export interface UpstreamParams {
    * open, keeps the level before that fall (v43); 0: every cut takes the estimate before it.
    */
   floorKeep: number;
+  /**
+   * A later cut above `pass` times the fall's measure but under `fastUpTo` of the level before
+   * the fall refines the measure instead of ending the fall (v74a, fall_measure.ts).
+   */
+  refineFall: boolean;
+  /**
+   * A follow stop needs a second decision under `stopLoad` within this long of the first, which
+   * holds the rate, s; 0: one decision stops (v74b, follow_confirm.ts).
+   */
+  stopConfirmS: number;
 }
 
 /** The measured defaults. */
@@ -74,6 +86,8 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   probeMaxPerS: 1,
   fastUpTo: 0.85,
   floorKeep: 1.01,
+  refineFall: true,
+  stopConfirmS: 0.25,
 };
 
 /** The part of the capacity controller's per-direction state these rules read and set. */
@@ -98,6 +112,8 @@ export interface UpstreamState {
   fallFrom: number;
   /** Since when the queue has kept growing (s; NaN: it is not). */
   growingSinceS: number;
+  /** When a follow stop's first decision was held (s; NaN: none; follow_confirm.ts). */
+  stopLowS: number;
   /** Lowest rate, kbit/s. */
   readonly min: number;
 }
@@ -206,7 +222,8 @@ export function upstreamGrowthCut(
 /**
  * Follow stop: above the regular target (climbing back or probing beyond the estimate), a
  * decision that delivered clearly less than the rate has found the bottleneck. Stop just under
- * what was delivered: that is the capacity now.
+ * what was delivered: that is the capacity now. The first such decision holds the rate and the
+ * next one confirms it: one counter reading alone scatters (v74b, follow_confirm.ts).
  */
 export function upstreamFollowStop(
   s: UpstreamState,
@@ -215,8 +232,11 @@ export function upstreamFollowStop(
 ): number | undefined {
   if (!p.enabled) return undefined;
   // At the minimum rate there is nothing to stop (and the estimate may sit under it).
-  if (!(x.cur > s.min * 1.02 && x.cur > s.cap * x.margin * 1.02)) return undefined;
-  if (!(x.thr < p.stopLoad * x.cur)) return undefined;
+  const above = x.cur > s.min * 1.02 && x.cur > s.cap * x.margin * 1.02;
+  const low = above && x.thr < p.stopLoad * x.cur;
+  const verdict = followVerdict(s, x.now, { low, p: { confirmS: p.stopConfirmS } });
+  if (verdict === "none") return undefined;
+  if (verdict === "hold") return x.cur;
   s.cap = s.recall = s.cutCap = x.thr;
   s.lastQueueS = x.now;
   return Math.max(s.min, x.thr * x.margin);
@@ -226,7 +246,7 @@ export function upstreamFollowStop(
  * Guarded probe: the next rate of a climb, never more than `climb` above what the last decision
  * delivered (the counters catch an overshoot within a decision). At the general rule's speed,
  * except after a fall the counters measured (an upstream cut, until a cut finds the capacity
- * clearly above that measure again): then the speed
+ * near the level before the fall; fall_measure.ts): then the speed
  * doubles every `probeDoubleS` without a queue up to `probeNearPerS`, and once the link delivers
  * more than `pass` times what that cut measured (the capacity has come back: a step up) it is
  * `probeMaxPerS` up to `fastUpTo` of the estimate before the fall (then gently again: a tbf rate
@@ -239,8 +259,9 @@ export function upstreamProbe(
   p: UpstreamParams,
 ): number {
   let next = x.next;
-  // A later cut well above the fall's measure found the capacity back: the fall is over.
-  if (s.cutCap > p.pass * s.fallCap) s.fallCap = 0;
+  // A later cut near the level before the fall found the capacity back: the fall is over; one
+  // above the fall's measure but still far under that level refines the measure (v74a).
+  updateFall(s, { pass: p.pass, fastUpTo: p.fastUpTo, refine: p.refineFall });
   if (s.fallCap > 0) {
     // Fast while far from the level before the fall, gently near it.
     const back = x.thr > p.pass * s.fallCap && x.cur < p.fastUpTo * s.fallFrom;
