@@ -2,9 +2,7 @@
  * Control-core benchmarks: one EWMA tick (collectDeltas + decision, 5 reflectors), one
  * capacity-controller decision, and one
  * counter reading of both interfaces through `ip` (long-lived batch coprocess, compared with
- * spawning `ip` per reading), and as root also from a bind mount of /sys/class/net/lo
- * (`counters_dir`; with this process's own CPU per reading for both, `ip`'s not included).
- * Run: deno run -P=dev bench/core.ts
+ * spawning `ip` per reading). Run: deno run -P=dev bench/core.ts
  */
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { createOwdState } from "../src/baseline/owd_state.ts";
@@ -15,7 +13,6 @@ import type { TickReadings } from "../src/control/ratecontroller_port.ts";
 import { createCounterReader } from "../src/counters/mod.ts";
 import { median } from "../src/util/stats.ts";
 import { benchLoopTick } from "./_loop_tick.ts";
-import process from "node:process";
 
 function benchEwmaTick(): number {
   const settings = settingsWithDefaults({ base_dl_rate: 100000, base_ul_rate: 20000 });
@@ -124,86 +121,33 @@ function benchCapacityDecide(): number {
   return median(perOp.slice(50)); // skip JIT warm-up
 }
 
-/** Median ms per reading; with `cpu`, also this process's mean CPU µs per reading. */
-async function benchCounters(
-  mode: "batch" | "spawn",
-  samples: number,
-  options: { countersDir?: string; cpu?: { us: number } } = {},
-): Promise<number> {
+async function benchCounters(mode: "batch" | "spawn", samples: number): Promise<number> {
   const reader = createCounterReader(
-    {
-      dl_if: "lo",
-      ul_if: "lo",
-      dl_counter: "auto",
-      ul_counter: "auto",
-      counters_dir: options.countersDir,
-    },
+    { dl_if: "lo", ul_if: "lo", dl_counter: "auto", ul_counter: "auto" },
     { mode },
   );
   try {
     const times: number[] = [];
-    let cpu0 = process.cpuUsage();
     for (let i = 0; i < samples + 20; i++) {
-      if (i === 20) cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await reader.read();
       const dt = performance.now() - t0;
       if (r === null) throw new Error(`counter read failed (${mode})`);
       if (i >= 20) times.push(dt);
     }
-    const cpu = process.cpuUsage(cpu0);
-    if (options.cpu) options.cpu.us = (cpu.user + cpu.system) / samples;
     return median(times);
   } finally {
     await reader.close();
   }
 }
 
-/**
- * Readings from a read-only bind mount of /sys/class/net/lo (needs root and `mount`): median ms
- * and this process's CPU µs per reading; `undefined` when the mount cannot be made.
- */
-async function benchCountersDir(
-  samples: number,
-): Promise<{ ms: number; cpuUs: number } | undefined> {
-  const dir = await Deno.makeTempDir({ prefix: "sqma-core-sys-" });
-  const at = `${dir}/lo`;
-  await Deno.mkdir(at);
-  const run = (args: string[]) => new Deno.Command("mount", { args, stderr: "null" }).output();
-  try {
-    if (!(await run(["--bind", "/sys/class/net/lo", at])).success) return undefined;
-    try {
-      await run(["-o", "remount,bind,ro", at]);
-      const cpu = { us: 0 };
-      const ms = await benchCounters("batch", samples, { countersDir: dir, cpu });
-      return { ms, cpuUs: cpu.us };
-    } finally {
-      await new Deno.Command("umount", { args: ["-l", at] }).output();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-}
-
 const ewma = benchEwmaTick();
 const loopTick = await benchLoopTick();
 const capacity = benchCapacityDecide();
-const batchCpu = { us: 0 };
-const batch = await benchCounters("batch", 1000, { cpu: batchCpu });
-const fromDir = await benchCountersDir(1000);
+const batch = await benchCounters("batch", 1000);
 const spawn = await benchCounters("spawn", 100);
 console.log(`EWMA tick (collectDeltas + decide, 5 reflectors): median ${ewma.toFixed(3)} us`);
-console.log(
-  `counters via ip -batch coprocess: median ${batch.toFixed(3)} ms, this process's CPU ` +
-    `${batchCpu.us.toFixed(1)} us per reading (ip's not included)`,
-);
-console.log(
-  fromDir === undefined
-    ? "counters via counters_dir: skipped (no bind mount: needs root)"
-    : `counters via counters_dir (bind mount of /sys/class/net/lo): median ${
-      fromDir.ms.toFixed(3)
-    } ms, this process's CPU ${fromDir.cpuUs.toFixed(1)} us per reading`,
-);
+console.log(`counters via ip -batch coprocess: median ${batch.toFixed(3)} ms`);
 console.log(`counters via spawned ip (2 processes): median ${spawn.toFixed(3)} ms`);
 console.log(`full control tick (loop.tick, stats row, INFO log): median ${loopTick.toFixed(2)} us`);
 console.log(`capacity decide (5 reflectors, one new sample): median ${capacity.toFixed(3)} us`);
@@ -212,8 +156,3 @@ console.log(`metric control_tick_median ${loopTick.toFixed(2)} us`);
 console.log(`metric capacity_decide_median ${capacity.toFixed(3)} us`);
 console.log(`metric counters_read_median ${batch.toFixed(3)} ms`);
 console.log(`metric counters_spawn_read_median ${spawn.toFixed(3)} ms`);
-if (fromDir !== undefined) {
-  console.log(`metric counters_dir_read_median ${fromDir.ms.toFixed(3)} ms`);
-  console.log(`metric counters_dir_read_cpu ${fromDir.cpuUs.toFixed(1)} us`);
-  console.log(`metric counters_read_cpu ${batchCpu.us.toFixed(1)} us`);
-}

@@ -19,7 +19,7 @@
  *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT] \
  *     [--code-cache]
  *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare CHECKOUT[,…]] \
- *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR] [--counters-dir-compare]
+ *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR]
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * `--rounds N` repeats the measurement N times, each round also with a bundle of `--compare`'s
@@ -36,11 +36,7 @@
  * second; `--load-only` does the same for the load phase alone, and reports what each direction
  * delivered (iperf3's receiver sums: `load_down_mbit`, `load_up_mbit`). `--keep-stats DIR` keeps
  * each of those daemons' statistics CSV as DIR/NAME.csv (e.g. `load3.csv`, `compare3.csv`,
- * `compare2_3.csv`) and its output as DIR/NAME.log. `--counters-dir-compare` (with `--idle-only`/`--load-only`) measures in each
- * round this checkout's daemon a second time with `--counters-dir` (suffix `_sysfs`): the bench
- * bind-mounts the router namespace's /sys/class/net/IF read-only at DIR/sys/IF, as
- * packaging/sqm-autorate-counters does on a router, and fails the round if that daemon warns that
- * it could not read them (docs/footprint.md, "The counters from /sys").
+ * `compare2_3.csv`) and its output as DIR/NAME.log.
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`, and how the daemon's own part of each peak
@@ -62,7 +58,6 @@ import {
   treeUsage,
 } from "./_proc_usage.ts";
 import {
-  DAEMON_IFACES,
   daemonRunArgv,
   testbedDaemonFlags,
   writeTestbedReflectors,
@@ -139,8 +134,6 @@ const COMPARES = (argValue("--compare") ?? "").split(",").filter((c) => c !== ""
   .map((c) => c.replace(/\/$/, ""));
 /** A directory to keep each `--idle-only`/`--load-only` daemon's statistics in (`NAME.csv`). */
 const KEEP_STATS = argValue("--keep-stats")?.replace(/\/$/, "");
-/** Each round also this checkout with `--counters-dir` on bind mounts of the router's /sys. */
-const COUNTERS_DIR_COMPARE = Deno.args.includes("--counters-dir-compare");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
 const RUN_OBSERVABILITY = Deno.args.includes("--observability");
 const LINK = { downKbit: 20_000, upKbit: 10_000 };
@@ -190,7 +183,7 @@ class Daemon {
   ) {
     const argv = tb.exec(tb.ns.router, [
       ...daemonRunArgv([
-        ...daemonFlags(options.dir, [...options.entry?.args ?? [], ...options.extra]),
+        ...daemonFlags(options.dir, options.extra),
       ], {
         entry: options.entry?.path ?? ENTRY,
         config: options.entry?.config ?? ENTRY_CONFIG,
@@ -381,14 +374,10 @@ async function phaseRound(
       return `${comm} ${((ns - ns0) / 1e6 / PHASE_S).toFixed(2)} ms/s ` +
         `${((n - n0) / PHASE_S).toFixed(1)} wake-ups/s`;
     });
-    const loadavg = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
     console.log(
       `footprint: ${name} ${phase} ${pct.toFixed(2)} % (ticks), ${precisePct.toFixed(3)} % ` +
-        `(schedstat): ${parts.join(", ")}; load average ${loadavg}`,
+        `(schedstat): ${parts.join(", ")}`,
     );
-    if (Deno.readTextFileSync(`${dir}/${name}.log`).includes("cannot read the counters from")) {
-      throw new Error(`${name} did not read the mounted counters:\n${tail(`${dir}/${name}.log`)}`);
-    }
     if (
       phase === "idle" &&
       !Deno.readTextFileSync(`${dir}/${name}.log`).includes("entering idle mode")
@@ -462,8 +451,6 @@ interface Entry {
   path: string;
   config: string;
   v8Flags: string | undefined;
-  /** More daemon flags of this entry's daemons. */
-  args?: readonly string[];
 }
 
 /**
@@ -621,11 +608,6 @@ for (const [i, checkout] of COMPARES.entries()) {
     v8Flags: v8FlagsOf(COMPARE_V8_FLAGS_ARG ?? await releaseV8Flags(checkout)),
   }]);
 }
-/** Where `--counters-dir-compare` mounts the router's interfaces (DIR/IF). */
-const COUNTERS_DIR = `${dir}/sys`;
-if (COUNTERS_DIR_COMPARE) {
-  ENTRIES.push(["_sysfs", { ...OWN_ENTRY, args: ["--counters-dir", COUNTERS_DIR] }]);
-}
 for (const [, e] of ENTRIES) {
   // Fill the module cache outside the namespaces (they have no network).
   await runAsync([Deno.execPath(), "cache", "--config", e.config, e.path], { timeoutMs: 120_000 });
@@ -674,37 +656,7 @@ const tb = Testbed.create({
   tempDir: dir,
   namePrefix: "sqmafp-",
 });
-/** The bind mounts of `--counters-dir-compare`, unmounted before the temp dir goes. */
-const counterMounts: string[] = [];
-
-/**
- * Mounts the router namespace's /sys/class/net/IF read-only at COUNTERS_DIR/IF for both of the
- * daemon's interfaces: a sysfs mounted from inside the namespace shows its devices, and a bind
- * mount of it is seen by `ip netns exec` (which copies the mounts into its own namespace).
- */
-async function mountRouterCounters(router: string): Promise<void> {
-  const sysfs = `${dir}/sysfs-router`;
-  await Deno.mkdir(sysfs, { recursive: true });
-  const must = async (argv: string[]) => {
-    const r = await runAsync(argv, { timeoutMs: 10_000 });
-    if (r.code !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr.trim()}`);
-  };
-  await must(["nsenter", `--net=/run/netns/${router}`, "mount", "-t", "sysfs", "sysfs", sysfs]);
-  try {
-    for (const ifname of Object.values(DAEMON_IFACES)) {
-      const at = `${COUNTERS_DIR}/${ifname}`;
-      await Deno.mkdir(at, { recursive: true });
-      await must(["mount", "--bind", `${sysfs}/class/net/${ifname}`, at]);
-      counterMounts.push(at);
-      await must(["mount", "-o", "remount,bind,ro", at]);
-    }
-  } finally {
-    await must(["umount", "-l", sysfs]);
-  }
-}
-
 try {
-  if (COUNTERS_DIR_COMPARE) await mountRouterCounters(tb.ns.router);
   await writeTestbedReflectors(dir);
   console.log(
     `footprint: ${ENTRIES.map(([, e]) => e.path).join(" vs ")}, ${PHASE_S} s phases, ` +
@@ -785,10 +737,6 @@ try {
   }
   reportMedians();
 } finally {
-  for (const at of counterMounts) await runAsync(["umount", "-l", at], { timeoutMs: 10_000 });
   tb.destroy();
-  // Never recurse into a mount that is still there.
-  if (counterMounts.every((at) => !Deno.readTextFileSync("/proc/self/mountinfo").includes(at))) {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
 }

@@ -152,25 +152,3 @@ Deno.test("resolve: a rate cap below the minimum rate is rejected", () => {
   assertEquals(e.problems[0].setting, "max_dl_rate");
   assert(e.message.includes("below the minimum rate 10000"), e.message);
 });
-
-Deno.test("resolve: counters_dir must be absolute, and is refused in remote mode", () => {
-  const ok = resolveSettings({
-    flags: { ...REQUIRED_FLAGS },
-    env: envOf({ SQMA_COUNTERS_DIR: "/tmp/sqm-autorate/sys/" }),
-  });
-  assertEquals(ok.settings.counters_dir, "/tmp/sqm-autorate/sys/");
-  const relative = assertThrows(
-    () => resolveSettings({ flags: { ...REQUIRED_FLAGS, counters_dir: "sys" } }),
-    ConfigError,
-  );
-  assertEquals(relative.problems.map((p) => p.setting), ["counters_dir"]);
-  assert(relative.message.includes("must be an absolute path"), relative.message);
-  const remote = assertThrows(
-    () =>
-      resolveSettings({
-        flags: { ...REQUIRED_FLAGS, counters_dir: "/tmp/sqm-autorate/sys", remote: "root@r" },
-      }),
-    ConfigError,
-  );
-  assert(remote.message.includes("in remote mode"), remote.message);
-});

@@ -359,16 +359,6 @@ export const SETTINGS_TABLE = {
     flag: "upload-counter",
     description: "Counter of the upload interface that measures upload (auto: upstream rule).",
   },
-  counters_dir: {
-    kind: "path",
-    default: "",
-    env: ["SQMA_COUNTERS_DIR"],
-    uci: ["advanced_settings", "counters_dir"],
-    flag: "counters-dir",
-    description: "Directory where the service bind-mounts /sys/class/net/IF as IF for both " +
-      "interfaces (e.g. /tmp/sqm-autorate/sys/): counters read from there instead of ip, " +
-      "which is used whenever they fail; empty = ip only.",
-  },
   exit_rate: {
     kind: "enum",
     default: "base",

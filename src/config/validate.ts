@@ -185,21 +185,6 @@ export function validateSettings(
       `"${v.speedhist_file}" is also stats_file; the two CSV files need different paths`,
     );
   }
-  if (v.counters_dir !== "" && !v.counters_dir.startsWith("/")) {
-    problem(
-      "counters_dir",
-      v.counters_dir,
-      `"${v.counters_dir}" must be an absolute path: the service mounts /sys/class/net/IF at ` +
-        "counters_dir/IF and the daemon runs in /",
-    );
-  } else if (v.counters_dir !== "" && v.remote !== "") {
-    problem(
-      "counters_dir",
-      v.counters_dir,
-      "counters_dir reads this machine's interfaces; in remote mode the counters are the " +
-        "router's, read over ssh (leave counters_dir empty)",
-    );
-  }
   envAliasProblems(input, problems, warnings);
   return { problems, warnings };
 }

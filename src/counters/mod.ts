@@ -9,15 +9,12 @@ import {
   IpSpawnSource,
   type LinkStatsSource,
 } from "./ip_link.ts";
-import { SysfsLinkSource } from "./sysfs.ts";
 import type { CounterSide } from "./types.ts";
-import type { Clock } from "../util/clock.ts";
 import type { CounterReader, CounterReading, CounterReadOptions } from "../control/ports.ts";
 
 export * from "./types.ts";
 export * from "./direction.ts";
 export * from "./ip_link.ts";
-export * from "./sysfs.ts";
 
 /** Counters of the download and upload interfaces from a link statistics source. */
 export class LinkCounterReader implements CounterReader {
@@ -87,41 +84,23 @@ export class LinkCounterReader implements CounterReader {
 export interface CounterReaderOptions extends IpSourceOptions {
   /** `batch` (default): one supervised `ip -batch` coprocess; `spawn`: one process per read. */
   mode?: "batch" | "spawn";
-  /**
-   * Another statistics source instead of `ip` (remote mode); `mode` and `counters_dir` are then
-   * ignored.
-   */
+  /** Another statistics source instead of `ip` (remote mode); `mode` is then ignored. */
   source?: LinkStatsSource;
-  /** Time of the `counters_dir` source's retries (default the system clock). */
-  clock?: Clock;
 }
 
-/**
- * The daemon's counter reader for the settings `dl_if`, `ul_if`, `dl_counter`, `ul_counter` and
- * `counters_dir` (when set, the files under it first, `ip` whenever they fail).
- */
+/** The daemon's counter reader for the settings `dl_if`, `ul_if`, `dl_counter`, `ul_counter`. */
 export function createCounterReader(
   settings: {
     dl_if: string;
     ul_if: string;
     dl_counter: "auto" | "rx" | "tx";
     ul_counter: "auto" | "rx" | "tx";
-    counters_dir?: string;
   },
   options: CounterReaderOptions = {},
 ): LinkCounterReader {
   const sides = counterDirections(settings);
-  let source = options.source;
-  if (source === undefined) {
-    source = options.mode === "spawn" ? new IpSpawnSource(options) : new IpBatchSource(options);
-    if (settings.counters_dir) {
-      source = new SysfsLinkSource(settings.counters_dir, {
-        fallback: source,
-        clock: options.clock,
-        logger: options.logger,
-      });
-    }
-  }
+  const source = options.source ??
+    (options.mode === "spawn" ? new IpSpawnSource(options) : new IpBatchSource(options));
   return new LinkCounterReader(source, {
     dlIf: settings.dl_if,
     ulIf: settings.ul_if,

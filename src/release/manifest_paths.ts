@@ -15,7 +15,6 @@ export type ManifestPathSettings = Pick<
   | "speedhist_file"
   | "suppress_statistics"
   | "reflector_list_file"
-  | "counters_dir"
   | "pinger_binary"
   | "plugin_ratecontrol"
   | "plugin_scripts"
@@ -96,7 +95,7 @@ function looksLikePath(value: string): boolean {
  *
  * Checked: `stats_file` and `speedhist_file` with their rotated `.1` copies (read + write, since
  * rotation stats and renames them; skipped when `suppress_statistics` is true because the files
- * are then never opened), `reflector_list_file` and `counters_dir` (read), Lua script paths in `plugin_ratecontrol`,
+ * are then never opened), `reflector_list_file` (read), Lua script paths in `plugin_ratecontrol`,
  * `plugin_scripts` and `rate_controller` (read; bare names such as `ewma`, `builtin:ewma` or a
  * module name are not paths), `pinger_binary` (run), and the
  * `--config` file (read). Relative paths are rejected: the daemon's working directory is `/`
@@ -160,7 +159,6 @@ export function checkPathsAgainstManifest(
   if (settings.reflector_list_file !== "") {
     needRead("reflector_list_file", settings.reflector_list_file);
   }
-  if (settings.counters_dir !== "") needRead("counters_dir", settings.counters_dir);
   if (settings.plugin_ratecontrol !== "" && looksLikePath(settings.plugin_ratecontrol)) {
     needRead("plugin_ratecontrol", settings.plugin_ratecontrol);
   }
