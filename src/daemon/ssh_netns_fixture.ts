@@ -6,6 +6,7 @@
  */
 import type { TableSettings } from "../config/settings_table.ts";
 import { must, sh, withNetns } from "../util/netns_testing.ts";
+import { knownHostsLine, sshdConfig, sshdPath } from "../util/sshd_testing.ts";
 import { type DaemonNetns, withDaemonNetns } from "./netns_fixture.ts";
 
 /** The router's and the client's addresses on the management link. */
@@ -17,14 +18,6 @@ export async function sshdSkipReason(): Promise<string | undefined> {
   if (!(await sh("ssh", ["-V"])).ok) return "OpenSSH client (ssh) not installed";
   return undefined;
 }
-
-const sshdPath = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
 
 /** What a remote-mode test gets. */
 export interface SshRouterNetns {
@@ -173,22 +166,11 @@ async function sshFiles(dir: string): Promise<{ identity: string; knownHosts: st
     await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/${k}key`]);
   }
   await Deno.copyFile(`${dir}/userkey.pub`, `${dir}/authorized_keys`);
-  const hostKey = (await Deno.readTextFile(`${dir}/hostkey.pub`)).split(" ").slice(0, 2).join(" ");
-  await Deno.writeTextFile(`${dir}/known_hosts`, `${SSH_ROUTER_ADDR.router} ${hostKey}\n`);
+  const hostKey = await Deno.readTextFile(`${dir}/hostkey.pub`);
+  await Deno.writeTextFile(`${dir}/known_hosts`, knownHostsLine(SSH_ROUTER_ADDR.router, hostKey));
   await Deno.writeTextFile(
     `${dir}/sshd_config`,
-    [
-      "Port 22",
-      `ListenAddress ${SSH_ROUTER_ADDR.router}`,
-      `HostKey ${dir}/hostkey`,
-      `AuthorizedKeysFile ${dir}/authorized_keys`,
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM no",
-      "StrictModes no",
-      `PidFile ${dir}/sshd.pid`,
-    ].join("\n") + "\n",
+    sshdConfig(dir, { listen: SSH_ROUTER_ADDR.router, port: 22 }),
   );
   return { identity: `${dir}/userkey`, knownHosts: `${dir}/known_hosts` };
 }

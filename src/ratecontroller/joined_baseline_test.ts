@@ -43,28 +43,31 @@ function view(owd: OwdState, rule: JoinedBaseline, t: number): Record<string, nu
   return Object.fromEntries(v.ip.map((ip, i) => [ip, Math.round(v.dl[i])]));
 }
 
-Deno.test("a reflector whose baseline began in a standing queue gets the others' queue back", () => {
+/**
+ * The established reflectors seen from 0 s, showing `queueMs` from 5 s; at 5.1 s a reselection
+ * draws NEW, whose first sample (its baseline, `baseMs`) lies in that queue.
+ */
+function joinDuring(queueMs: number, baseMs: number): { owd: OwdState; rule: JoinedBaseline } {
   const owd = createOwdState(OLD);
   const rule = new JoinedBaseline();
   established(owd, rule, 0, 0);
-  established(owd, rule, 5, 800);
-  // A reselection draws a new reflector: its baseline is its first sample, 800 ms in the queue.
+  established(owd, rule, 5, queueMs);
   owd.peers = [...OLD, NEW];
-  put(owd, NEW, { t: 5.1, base: 820, added: 0 });
-  for (const ip of OLD) put(owd, ip, { t: 5.1, added: 800 });
+  put(owd, NEW, { t: 5.1, base: baseMs, added: 0 });
+  for (const ip of OLD) put(owd, ip, { t: 5.1, added: queueMs });
+  return { owd, rule };
+}
+
+Deno.test("a reflector whose baseline began in a standing queue gets the others' queue back", () => {
+  // A reselection draws a new reflector: its baseline is its first sample, 800 ms in the queue.
+  const { owd, rule } = joinDuring(800, 820);
   // Without the rule it would read 0 ms, a queue gone.
   assertEquals(view(owd, rule, 5.1)[NEW], 800);
   assertEquals(rule.offset(NEW, owd), { dl: 800, ul: 800 });
 });
 
 Deno.test("the correction shrinks as the new reflector's own baseline falls to the path's floor", () => {
-  const owd = createOwdState(OLD);
-  const rule = new JoinedBaseline();
-  established(owd, rule, 0, 0);
-  established(owd, rule, 5, 800);
-  owd.peers = [...OLD, NEW];
-  put(owd, NEW, { t: 5.1, base: 820, added: 0 });
-  for (const ip of OLD) put(owd, ip, { t: 5.1, added: 800 });
+  const { owd, rule } = joinDuring(800, 820);
   view(owd, rule, 5.1);
   // The queue drains halfway: the new reflector's sample falls under its baseline, which the
   // baseliner's minimum follows down by 400 ms.
@@ -77,36 +80,18 @@ Deno.test("the correction shrinks as the new reflector's own baseline falls to t
 });
 
 Deno.test("no correction for a reflector that joins while the others show no queue", () => {
-  const owd = createOwdState(OLD);
-  const rule = new JoinedBaseline();
-  established(owd, rule, 0, 0);
-  established(owd, rule, 5, 3);
-  owd.peers = [...OLD, NEW];
-  put(owd, NEW, { t: 5.1, base: 40, added: 0 });
-  for (const ip of OLD) put(owd, ip, { t: 5.1, added: 3 });
+  const { owd, rule } = joinDuring(3, 40);
   assertEquals(view(owd, rule, 5.1)[NEW], 0);
 });
 
 Deno.test("no correction in a queue under a standing one (lte's native queues under load)", () => {
-  const owd = createOwdState(OLD);
-  const rule = new JoinedBaseline();
-  established(owd, rule, 0, 0);
   // 2 × 100 ms: a round trip of 200 ms.
-  established(owd, rule, 5, 100);
-  owd.peers = [...OLD, NEW];
-  put(owd, NEW, { t: 5.1, base: 120, added: 0 });
-  for (const ip of OLD) put(owd, ip, { t: 5.1, added: 100 });
+  const { owd, rule } = joinDuring(100, 120);
   assertEquals(view(owd, rule, 5.1)[NEW], 0);
 });
 
 Deno.test("the correction ends when the established reflectors show no queue", () => {
-  const owd = createOwdState(OLD);
-  const rule = new JoinedBaseline();
-  established(owd, rule, 0, 0);
-  established(owd, rule, 5, 800);
-  owd.peers = [...OLD, NEW];
-  put(owd, NEW, { t: 5.1, base: 820, added: 0 });
-  for (const ip of OLD) put(owd, ip, { t: 5.1, added: 800 });
+  const { owd, rule } = joinDuring(800, 820);
   view(owd, rule, 5.1);
   // Their view predated the queue's drain: the new baseline was not taken in the queue.
   for (const ip of OLD) put(owd, ip, { t: 5.5, added: 0 });

@@ -19,11 +19,18 @@ export async function ext4SkipReason(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Mounts a `kib` KiB tmpfs on a fresh directory, runs `fn` with it, always unmounts it. */
-export async function withTmpfs<T>(kib: number, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: `sqma-tmpfs-${Deno.pid}-` });
+/**
+ * Runs `mount(dir)` on a fresh directory named after `kind`, then `fn` with it; always unmounts
+ * it and removes the directory.
+ */
+async function withMounted<T>(
+  kind: string,
+  mount: (dir: string) => Promise<unknown>,
+  fn: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: `sqma-${kind}-${Deno.pid}-` });
   try {
-    await must("mount", ["-t", "tmpfs", "-o", `size=${kib}k`, "tmpfs", dir]);
+    await mount(dir);
     try {
       return await fn(dir);
     } finally {
@@ -32,6 +39,15 @@ export async function withTmpfs<T>(kib: number, fn: (dir: string) => Promise<T>)
   } finally {
     await Deno.remove(dir);
   }
+}
+
+/** Mounts a `kib` KiB tmpfs on a fresh directory, runs `fn` with it, always unmounts it. */
+export function withTmpfs<T>(kib: number, fn: (dir: string) => Promise<T>): Promise<T> {
+  return withMounted(
+    "tmpfs",
+    (dir) => must("mount", ["-t", "tmpfs", "-o", `size=${kib}k`, "tmpfs", dir]),
+    fn,
+  );
 }
 
 /** Remounts the tmpfs at `dir` read-only (`ro = true`) or read-write. */
@@ -59,20 +75,17 @@ export async function fillUp(dir: string): Promise<void> {
  * router's flash or SD card does when its file system is damaged.
  */
 export async function withExt4<T>(kib: number, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: `sqma-ext4-${Deno.pid}-` });
-  const image = `${dir}.img`;
+  const image = await Deno.makeTempFile({ prefix: `sqma-ext4-${Deno.pid}-`, suffix: ".img" });
   try {
     await must("truncate", ["-s", `${kib}K`, image]);
     await must("mkfs.ext4", ["-q", "-F", image]);
-    await must("mount", ["-o", "loop,errors=remount-ro", image, dir]);
-    try {
-      return await fn(dir);
-    } finally {
-      if (!(await sh("umount", [dir])).ok) await sh("umount", ["-l", dir]);
-    }
+    return await withMounted(
+      "ext4",
+      (dir) => must("mount", ["-o", "loop,errors=remount-ro", image, dir]),
+      fn,
+    );
   } finally {
-    await Deno.remove(dir);
-    await Deno.remove(image).catch(() => {});
+    await Deno.remove(image);
   }
 }
 

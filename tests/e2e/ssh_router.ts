@@ -5,6 +5,7 @@
  */
 import { mustSync, runSync, sleep } from "./cmd.ts";
 import type { Testbed } from "./testbed.ts";
+import { knownHostsLine, sshdConfig, sshdPath } from "../../src/util/sshd_testing.ts";
 
 /** Port of the test sshd. */
 export const SSH_PORT = 2222;
@@ -15,15 +16,6 @@ export const SSH_PORT = 2222;
  * ssh sessions get a link of their own here, as they would have on a real router.
  */
 export const MGMT = { router: "10.213.9.1", client: "10.213.9.2" } as const;
-
-/** The sshd binary, if installed. */
-export const sshdPath = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
 
 /** Why an SSH router cannot be set up here (no sshd or ssh), or undefined. */
 export function sshUnavailableReason(): string | undefined {
@@ -60,25 +52,12 @@ function sshFiles(dir: string): SshRouterFiles {
   }
   Deno.copyFileSync(`${dir}/userkey.pub`, `${dir}/authorized_keys`);
   const known = (k: string) =>
-    `[${MGMT.router}]:${SSH_PORT} ${
-      Deno.readTextFileSync(`${dir}/${k}key.pub`).split(" ").slice(0, 2).join(" ")
-    }\n`;
+    knownHostsLine(`[${MGMT.router}]:${SSH_PORT}`, Deno.readTextFileSync(`${dir}/${k}key.pub`));
   Deno.writeTextFileSync(`${dir}/known_hosts`, known("host"));
   Deno.writeTextFileSync(`${dir}/wrong_known_hosts`, known("other"));
   Deno.writeTextFileSync(
     `${dir}/sshd_config`,
-    [
-      `Port ${SSH_PORT}`,
-      `ListenAddress ${MGMT.router}`,
-      `HostKey ${dir}/hostkey`,
-      `AuthorizedKeysFile ${dir}/authorized_keys`,
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM no",
-      "StrictModes no",
-      `PidFile ${dir}/sshd.pid`,
-    ].join("\n") + "\n",
+    sshdConfig(dir, { listen: MGMT.router, port: SSH_PORT }),
   );
   return {
     knownHosts: `${dir}/known_hosts`,
