@@ -21,6 +21,7 @@ import {
   type ProcessSpawner,
 } from "../util/coprocess.ts";
 import { realTimeoutTimers, type TimeoutTimers } from "../util/rearmable_timeout.ts";
+import { settledWithin } from "../util/settled_within.ts";
 
 /** Options of {@linkcode TcBatch}. */
 export interface TcBatchOptions {
@@ -171,13 +172,7 @@ export class TcBatch {
   async close(): Promise<void> {
     this.#closed = true;
     this.#cancelReapply();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const drained = await Promise.race([
-      this.#queue.then(() => true),
-      new Promise<boolean>((r) => timer = setTimeout(() => r(false), this.#closeGraceMs)),
-    ]);
-    clearTimeout(timer);
-    if (!drained) {
+    if (!(await settledWithin(this.#queue, this.#closeGraceMs))) {
       this.#abandoned = true;
       const proc = this.#supervisor.current;
       if (proc !== undefined) await this.#supervisor.fail(proc);

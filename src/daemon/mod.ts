@@ -22,6 +22,7 @@ import {
 } from "../util/clock.ts";
 import { stageLogger } from "../log/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
+import { settledWithin } from "../util/settled_within.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { describeShaperQueues, dlCarriesProbes, shaperQueues } from "../apply/shaper_queue.ts";
 import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
@@ -400,13 +401,7 @@ async function applyExitRate(
     dl,
     ul,
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const inTime = await Promise.race([
-    loop.setRates(dl, ul).then(() => true, () => true),
-    new Promise<boolean>((r) => timer = setTimeout(() => r(false), options.budgetS * 1000)),
-  ]);
-  clearTimeout(timer);
-  if (!inTime) {
+  if (!(await settledWithin(loop.setRates(dl, ul), options.budgetS * 1000))) {
     options.log.warn("exit rate not confirmed within {s} s; exiting without it", {
       s: options.budgetS,
     });

@@ -9,6 +9,7 @@ import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import { readLines } from "./line_reader.ts";
 import { RearmableTimeout, type TimeoutTimers } from "./rearmable_timeout.ts";
+import { settledWithin } from "./settled_within.ts";
 
 /** The part of a spawned child a coprocess uses (a `Deno.ChildProcess` is one). */
 export interface SpawnedProcess {
@@ -157,13 +158,7 @@ export class LineCoprocess {
   /** Closes its stdin (a batch tool then exits) and waits; kills it after `timeoutMs`. */
   async close(timeoutMs: number): Promise<void> {
     await this.#writer.close().catch(() => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      this.#done.then(() => false),
-      new Promise<boolean>((r) => timer = setTimeout(() => r(true), timeoutMs)),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) await this.kill();
+    if (!(await settledWithin(this.#done, timeoutMs))) await this.kill();
   }
 
   #deliver(stream: OutputStream, line: string | null): void {
