@@ -47,19 +47,17 @@ async function writeWhole(file: Deno.FsFile, text: string, before: number): Prom
  * the two); the next row would otherwise run on from it.
  */
 async function wholeRowsLength(file: Deno.FsFile, size: number): Promise<number> {
+  // Every append asks, so the usual answer costs one byte read.
+  const last = new Uint8Array(1);
+  await readAt(file, size - 1, last);
+  if (last[0] === NEWLINE) return size;
   const chunk = new Uint8Array(4096);
-  let end = size;
+  let end = size - 1;
   while (end > 0) {
     const start = Math.max(0, end - chunk.length);
-    await file.seek(start, Deno.SeekMode.Start);
     const view = chunk.subarray(0, end - start);
-    for (let got = 0; got < view.length;) {
-      const n = await file.read(view.subarray(got));
-      if (n === null) throw new Error(`short read at ${start + got} of ${size}`);
-      got += n;
-    }
-    const nl = view.lastIndexOf(10);
-    if (nl === view.length - 1 && end === size) return size;
+    await readAt(file, start, view);
+    const nl = view.lastIndexOf(NEWLINE);
     if (nl >= 0) {
       end = start + nl + 1;
       break;
@@ -68,6 +66,18 @@ async function wholeRowsLength(file: Deno.FsFile, size: number): Promise<number>
   }
   await file.truncate(end);
   return end;
+}
+
+const NEWLINE = 10;
+
+/** Fills `buf` from `file` at byte `start`. */
+async function readAt(file: Deno.FsFile, start: number, buf: Uint8Array): Promise<void> {
+  await file.seek(start, Deno.SeekMode.Start);
+  for (let got = 0; got < buf.length;) {
+    const n = await file.read(buf.subarray(got));
+    if (n === null) throw new Error(`short read at ${start + got}`);
+    got += n;
+  }
 }
 
 /** The real file system through Deno APIs. */
