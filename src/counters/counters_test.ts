@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { counterDirections, isIfbOrVeth } from "./direction.ts";
 import { IpBatchSource, IpSpawnSource, parseLinkJson } from "./ip_link.ts";
 import { createCounterReader, LinkCounterReader } from "./mod.ts";
-import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addVethPair, must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 import type { SpawnedProcess } from "../util/coprocess.ts";
 import type { LogRecord } from "../log/logger.ts";
 import { configureLogging, resetLogging, stageLogger } from "../log/mod.ts";
@@ -287,52 +287,19 @@ Deno.test({
         { netns: ns },
       );
       try {
-        await must("ip", [
-          "-n",
-          ns,
-          "link",
-          "add",
-          "vetha",
-          "type",
-          "veth",
-          "peer",
-          "name",
-          "vethb",
-        ]);
+        await addVethPair(ns, "vetha", "vethb");
         const first = await reader.read();
         assert(first !== null);
         await must("ip", ["-n", ns, "link", "del", "vetha"]);
         assertEquals(await reader.read(), null);
-        await must("ip", [
-          "-n",
-          ns,
-          "link",
-          "add",
-          "vetha",
-          "type",
-          "veth",
-          "peer",
-          "name",
-          "vethb",
-        ]);
+        await addVethPair(ns, "vetha", "vethb");
         const back = await reader.read();
         assert(back !== null);
         assert(back.dlIfindex !== first.dlIfindex, "recreated interface has a new index");
         // Deleted and created again between two readings (a PPPoE session, sqm-scripts' IFB):
         // `ip -batch` would answer [{}] by the old index; a fresh process reads the new link.
         await must("ip", ["-n", ns, "link", "del", "vetha"]);
-        await must("ip", [
-          "-n",
-          ns,
-          "link",
-          "add",
-          "vetha",
-          "type",
-          "veth",
-          "peer",
-          "name",
-          "vethb",
-        ]);
+        await addVethPair(ns, "vetha", "vethb");
         const again = await reader.read();
         assert(again !== null, "the new link read at once");
         assert(again.dlIfindex !== back.dlIfindex, "and it is the new one");

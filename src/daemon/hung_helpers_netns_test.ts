@@ -11,8 +11,6 @@ import { formatRecord, stageLogger } from "../log/mod.ts";
 import { createShaperPair } from "../apply/shaper.ts";
 import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader, IpBatchSource } from "../counters/mod.ts";
-import { denoSpawner } from "../util/coprocess.ts";
-import { createMeasurement } from "../measure/mod.ts";
 import { needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 import { withDaemonNetns } from "./netns_fixture.ts";
 import {
@@ -20,8 +18,10 @@ import {
   children,
   exists,
   flippingDaemon,
+  loopbackMeasurement,
   matching,
   pause,
+  recordedTcBatch,
   signal,
   until,
   withLogs,
@@ -62,16 +62,7 @@ for (const resume of RESUMES) {
         withNetns("sqma-hangtc", (ns) =>
           withDaemonNetns(ns, {}, async (d) => {
             const pids: number[] = [];
-            const batch = new TcBatch({
-              command: ["tc", "-n", ns],
-              timeoutMs: short ? 1000 : TIMEOUT_MS,
-              logger: stageLogger("apply"),
-              spawn: (argv) => {
-                const child = denoSpawner(argv);
-                pids.push(child.pid);
-                return child;
-              },
-            });
+            const batch = recordedTcBatch(ns, pids, { timeoutMs: short ? 1000 : TIMEOUT_MS });
             const daemon = flippingDaemon(d, {
               shapers: createShaperPair(d.settings, { netns: ns, batch }),
             });
@@ -138,9 +129,6 @@ for (const resume of RESUMES) {
   });
 }
 
-/** Reflectors that answer inside any namespace (its `lo`). */
-const LOOPBACK_POOL = Array.from({ length: 12 }, (_, i) => `127.0.0.${i + 1}`);
-
 /** Pinger, pool size: with 5 (= num_reflectors) a reselection can only set the same peers again. */
 const PINGER_CASES = [["fping", 12], ["fping", 5], ["ping", 12], ["ping", 5]] as const;
 
@@ -157,12 +145,7 @@ for (const [tool, poolSize] of PINGER_CASES) {
           "sqma-hangping",
           (ns) =>
             withDaemonNetns(ns, { measurement_type: "icmp" }, async (d) => {
-              const measurement = createMeasurement(d.settings, {
-                pool: LOOPBACK_POOL.slice(0, poolSize),
-                initialPeers: LOOPBACK_POOL.slice(0, 5),
-                commandPrefix: ["ip", "netns", "exec", ns],
-                pingerChoice: { tool, binary: tool },
-              });
+              const measurement = loopbackMeasurement(d, { tool, poolSize });
               const daemon = flippingDaemon(d, { measurement });
               const pingers = async () =>
                 (await children()).filter((c) => c.comm === tool).map((c) => c.pid);
@@ -217,12 +200,7 @@ Deno.test({
             const source = new IpBatchSource({ netns: ns, timeoutMs: TIMEOUT_MS });
             const counters = createCounterReader(d.settings, { source });
             const batch = new TcBatch({ command: ["tc", "-n", ns], timeoutMs: TIMEOUT_MS });
-            const measurement = createMeasurement(d.settings, {
-              pool: LOOPBACK_POOL,
-              initialPeers: LOOPBACK_POOL.slice(0, 5),
-              commandPrefix: ["ip", "netns", "exec", ns],
-              pingerChoice: { tool: "fping", binary: "fping" },
-            });
+            const measurement = loopbackMeasurement(d, { tool: "fping" });
             const daemon = flippingDaemon(d, {
               measurement,
               counters,
@@ -260,15 +238,7 @@ Deno.test({
       withNetns("sqma-hangtick", (ns) =>
         withDaemonNetns(ns, {}, async (d) => {
           const pids: number[] = [];
-          const batch = new TcBatch({
-            command: ["tc", "-n", ns],
-            logger: stageLogger("apply"),
-            spawn: (argv) => {
-              const child = denoSpawner(argv);
-              pids.push(child.pid);
-              return child;
-            },
-          });
+          const batch = recordedTcBatch(ns, pids);
           const daemon = flippingDaemon(d, {
             shapers: createShaperPair(d.settings, { netns: ns, batch }),
           });

@@ -1,12 +1,19 @@
 /**
  * Helpers of the daemon tests against real helpers that hang or lose their peer
  * (hung_helpers_netns_test.ts, remote_faults_netns_test.ts): polling waits, this process's
- * children from `ps`, signals, collected log records, and a daemon whose rate moves every tick.
+ * children from `ps`, signals, collected log records, a daemon whose rate moves every tick, a
+ * measurement of loopback reflectors and a `tc -batch` whose coprocesses are recorded (also
+ * unreachable_netns_test.ts).
  */
 import { assertEquals } from "../util/assert.ts";
 import type { LogRecord } from "../log/logger.ts";
 import { configureLogging, resetLogging } from "../log/mod.ts";
 import type { TickEvent } from "../control/ports.ts";
+import { TcBatch } from "../apply/tc_batch.ts";
+import { denoSpawner } from "../util/coprocess.ts";
+import { createMeasurement } from "../measure/mod.ts";
+import type { PingerTool } from "../measure/types.ts";
+import { stageLogger } from "../log/mod.ts";
 import { must, sh } from "../util/netns_testing.ts";
 import type { DaemonNetns } from "./netns_fixture.ts";
 
@@ -138,4 +145,41 @@ export async function assertRecovered(
     async () => (await children()).every((c) => c.state !== "T" && c.state !== "Z"),
     "no stopped or zombie child",
   );
+}
+
+/** Reflectors that answer inside any namespace (its `lo`). */
+export const LOOPBACK_POOL = Array.from({ length: 12 }, (_, i) => `127.0.0.${i + 1}`);
+
+/**
+ * The daemon's measurement run inside `d`'s namespace with `tool`, over the first `poolSize`
+ * loopback reflectors (default all 12), the first five as the initial peers.
+ */
+export function loopbackMeasurement(
+  d: DaemonNetns,
+  o: { tool: PingerTool; poolSize?: number },
+): ReturnType<typeof createMeasurement> {
+  return createMeasurement(d.settings, {
+    pool: LOOPBACK_POOL.slice(0, o.poolSize ?? LOOPBACK_POOL.length),
+    initialPeers: LOOPBACK_POOL.slice(0, 5),
+    commandPrefix: ["ip", "netns", "exec", d.ns],
+    pingerChoice: { tool: o.tool, binary: o.tool },
+  });
+}
+
+/** A `tc -batch` in namespace `ns` that pushes the PID of each coprocess it starts to `pids`. */
+export function recordedTcBatch(
+  ns: string,
+  pids: number[],
+  o: { timeoutMs?: number } = {},
+): TcBatch {
+  return new TcBatch({
+    command: ["tc", "-n", ns],
+    timeoutMs: o.timeoutMs,
+    logger: stageLogger("apply"),
+    spawn: (argv) => {
+      const child = denoSpawner(argv);
+      pids.push(child.pid);
+      return child;
+    },
+  });
 }

@@ -14,22 +14,25 @@ import type { TickEvent } from "../control/ports.ts";
 import { createMeasurement } from "../measure/mod.ts";
 import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 import { withDaemonNetns } from "./netns_fixture.ts";
+import { loopbackMeasurement, matching, pause, until } from "./hung_testing.ts";
 
 const reason = await netnsSkipReason();
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits (polling, at most `ms`) until `ok()` holds. */
-async function until(ok: () => boolean, what: string, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await pause(20);
-  }
+/**
+ * Once the cut is in place: waits until every reflector is stale, keeps the outage `holdMs`, runs
+ * `heal` and waits until five are fresh again.
+ */
+async function outageAndBack(
+  ticks: TickEvent[],
+  o: { holdMs: number; heal: () => Promise<unknown> },
+): Promise<void> {
+  const stalled = ticks.length;
+  await until(() => ticks.slice(stalled).some((t) => t.fresh === 0), "stale reflectors");
+  await pause(o.holdMs);
+  await o.heal();
+  const back = ticks.length;
+  await until(() => ticks.slice(back).some((t) => t.fresh >= 5), "fresh reflectors again", 10000);
 }
-
-/** Reflectors that answer inside any namespace (its `lo`). */
-const LOOPBACK_POOL = Array.from({ length: 12 }, (_, i) => `127.0.0.${i + 1}`);
 
 /** Pinger, pool size: with 5 (= num_reflectors) a reselection can only set the same peers again. */
 const CASES = [["fping", 12], ["ping", 5], ["ping", 12]] as const;
@@ -52,12 +55,7 @@ for (const [tool, poolSize] of CASES) {
               // Move the local table behind a free preference so that a rule can cut 127.0.0.0/24.
               await must("ip", ["-n", ns, "rule", "add", "pref", "100", "lookup", "local"]);
               await must("ip", ["-n", ns, "rule", "del", "pref", "0"]);
-              const measurement = createMeasurement(d.settings, {
-                pool: LOOPBACK_POOL.slice(0, poolSize),
-                initialPeers: LOOPBACK_POOL.slice(0, 5),
-                commandPrefix: ["ip", "netns", "exec", ns],
-                pingerChoice: { tool, binary: tool },
-              });
+              const measurement = loopbackMeasurement(d, { tool, poolSize });
               const ticks: TickEvent[] = [];
               const daemon = d.start({
                 measurement,
@@ -67,21 +65,12 @@ for (const [tool, poolSize] of CASES) {
                 await until(() => ticks.some((t) => t.fresh >= 5), "five fresh reflectors");
                 const cut = ["rule", "add", "pref", "1", "to", "127.0.0.0/24", "unreachable"];
                 await must("ip", ["-n", ns, ...cut]);
-                const stalled = ticks.length;
-                await until(
-                  () => ticks.slice(stalled).some((t) => t.fresh === 0),
-                  "stale reflectors",
-                );
-                await pause(4000); // several reselections and restarts
-                await must("ip", ["-n", ns, "rule", "del", "pref", "1"]);
-                const back = ticks.length;
-                await until(
-                  () => ticks.slice(back).some((t) => t.fresh >= 5),
-                  "fresh reflectors again",
-                  10000,
-                );
+                await outageAndBack(ticks, {
+                  holdMs: 4000, // several reselections and restarts
+                  heal: () => must("ip", ["-n", ns, "rule", "del", "pref", "1"]),
+                });
                 const text = records.map(formatRecord).join("");
-                const count = (re: RegExp) => records.filter((r) => re.test(r.rawMessage)).length;
+                const count = (re: RegExp) => matching(records, re).length;
                 assertEquals(count(/fresh reflectors \(need 5\)/), 1, text);
                 assertEquals(count(/fresh reflectors again/), 1, text);
                 assert(count(/restarting in/) <= 1, text); // a ping exiting at once, per outage
@@ -152,21 +141,12 @@ for (const poolSize of [5, 12]) {
                     ...["-n", ns, "neigh", "replace", "10.78.0.2"],
                     ...["lladdr", "02:00:00:00:00:01", "nud", "permanent", "dev", "up0"],
                   ]);
-                  const stalled = ticks.length;
-                  await until(
-                    () => ticks.slice(stalled).some((t) => t.fresh === 0),
-                    "stale reflectors",
-                  );
-                  await pause(8000); // several reselections and silence restarts
-                  await must("ip", ["-n", ns, "neigh", "del", ...gw]);
-                  const back = ticks.length;
-                  await until(
-                    () => ticks.slice(back).some((t) => t.fresh >= 5),
-                    "fresh reflectors again",
-                    10000,
-                  );
+                  await outageAndBack(ticks, {
+                    holdMs: 8000, // several reselections and silence restarts
+                    heal: () => must("ip", ["-n", ns, "neigh", "del", ...gw]),
+                  });
                   const text = records.map(formatRecord).join("");
-                  const count = (re: RegExp) => records.filter((r) => re.test(r.rawMessage)).length;
+                  const count = (re: RegExp) => matching(records, re).length;
                   console.log(
                     `silence WARN ${count(/printed no reply/)}, replies again ${
                       count(/replies again/)
