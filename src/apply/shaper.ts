@@ -167,8 +167,8 @@ abstract class TcShaper implements Shaper {
       return;
     }
     const r = await this.#batch.run(args);
-    // Given up on shutdown: no query of the root qdisc after it (an ssh to a router that
-    // stopped answering would outlive the daemon).
+    // Given up on shutdown or not tried while the router does not answer: no query of the root
+    // qdisc after it (an ssh to a router that stopped answering would outlive the daemon).
     if (givenUp(r)) throw new Error(`${this.ifname}: ${r.stderr}`);
     if (r.code !== 0) throw new ShaperError(this.ifname, ["tc", ...args], r.code, r.stderr);
   }
@@ -525,5 +525,6 @@ export function createShaperPair(
     dl: createShaper(settings.shaper, settings.dl_if, o),
     ul: createShaper(settings.shaper, settings.ul_if, o),
     close: async () => await batch?.close(),
+    stopping: () => batch?.stopping(),
   };
 }

@@ -63,6 +63,12 @@ export interface TcBatchOptions {
    * {@linkcode TC_CLOSE_GRACE_MS}); then it kills the coprocess and gives them up.
    */
   closeGraceMs?: number;
+  /**
+   * While it returns true (remote mode: the router's counter session gets no answer), changes
+   * are not tried: each resolves at once as not made (no session, no spawned tc), and
+   * `resume()` makes the last change of every target (default: never).
+   */
+  deferWhile?: () => boolean;
 }
 
 /**
@@ -83,9 +89,19 @@ export const TC_SYNC_LINE = "sqma-sync";
 /** The verdict of a change given up by `close()`. */
 const GIVEN_UP: CommandResult = { code: 1, stdout: "", stderr: "given up: tc -batch closed" };
 
-/** True for the verdict of a change that `close()` gave up (nothing is known about it). */
+/** The verdict of a change not tried while `deferWhile` holds. */
+const DEFERRED: CommandResult = {
+  code: 1,
+  stdout: "",
+  stderr: "not tried while the router does not answer: made once it answers again",
+};
+
+/**
+ * True for the verdict of a change that was given up by `close()` or not tried (`deferWhile`):
+ * nothing is known about the shaper, so it is no reason to query it.
+ */
 export function givenUp(result: CommandResult): boolean {
-  return result === GIVEN_UP;
+  return result === GIVEN_UP || result === DEFERRED;
 }
 
 /** Characters tc's batch parser would treat specially (quotes, comments) or split on. */
@@ -120,6 +136,11 @@ export class TcBatch {
   /** Set when `close()` gave up on changes still unanswered: the rest fail at once. */
   #abandoned = false;
   readonly #closeGraceMs: number;
+  readonly #deferWhile: () => boolean;
+  /** A change was not tried (`deferWhile`): `resume()` makes the last ones. */
+  #owed = false;
+  /** Set by `stopping()`: the exit rate is tried whatever `deferWhile` says. */
+  #stopping = false;
 
   /** Creates the batch; the coprocess starts with the first change. */
   constructor(options: TcBatchOptions = {}) {
@@ -132,6 +153,7 @@ export class TcBatch {
     this.#reapplyAfterMs = options.reapplyAfterMs ?? 3 * this.#timeoutMs;
     this.#timers = options.reapplyTimers ?? realTimeoutTimers;
     this.#closeGraceMs = options.closeGraceMs ?? TC_CLOSE_GRACE_MS;
+    this.#deferWhile = options.deferWhile ?? (() => false);
     this.#supervisor = new CoprocessSupervisor([...this.#command, "-force", "-batch", "-"], {
       spawn: options.spawn,
       clock: options.clock,
@@ -164,6 +186,22 @@ export class TcBatch {
   }
 
   /**
+   * The router answers again (after `deferWhile` held): the last change of every target is made
+   * now, if one was not tried meanwhile.
+   */
+  resume(): void {
+    if (!this.#owed || this.#closed) return;
+    this.#owed = false;
+    this.#logger?.debug("making the last change of {n} tc targets now", { n: this.#latest.size });
+    for (const args of this.#latest.values()) void this.run(args);
+  }
+
+  /** The daemon is stopping: the next changes (the exit rate) are tried whatever `deferWhile`. */
+  stopping(): void {
+    this.#stopping = true;
+  }
+
+  /**
    * Ends the coprocess (EOF, SIGKILL after the timeout); a pending re-apply is dropped. Changes
    * still queued get `closeGraceMs`; then the coprocess is killed and they fail without a
    * fallback, so a router that stopped answering cannot hold the daemon's exit (a fallback
@@ -184,13 +222,19 @@ export class TcBatch {
 
   async #runOnce(args: readonly string[]): Promise<CommandResult> {
     if (this.#abandoned) return GIVEN_UP;
+    if (this.#deferred()) return DEFERRED;
     if (args.length === 0 || args.some((a) => a === "" || UNSAFE_ARG.test(a))) {
       return await this.#spawnOne(args);
     }
     const proc = this.#supervisor.acquire();
     if (proc === undefined) return await this.#spawnOne(args);
     const verdict = await this.#viaBatch(proc, args);
-    if (verdict === "broken") return this.#abandoned ? GIVEN_UP : await this.#spawnOne(args);
+    if (verdict === "broken") {
+      if (this.#abandoned) return GIVEN_UP;
+      // The router went away meanwhile (its counter session noticed first): no `ssh … tc`.
+      if (this.#deferred()) return DEFERRED;
+      return await this.#spawnOne(args);
+    }
     this.#supervisor.succeeded();
     if (this.#degraded) {
       this.#degraded = false;
@@ -281,9 +325,21 @@ export class TcBatch {
     this.#reapplyTimer = undefined;
   }
 
+  /** True (and the change owed to `resume()`) while changes are not tried. */
+  #deferred(): boolean {
+    if (this.#stopping || !this.#deferWhile()) return false;
+    this.#owed = true;
+    return true;
+  }
+
+  /**
+   * One spawned tc. When it fails and `deferWhile` now holds (its runner found the router
+   * silent), the change is owed to `resume()` instead: its failure says nothing about the shaper.
+   */
   async #spawnOne(args: readonly string[]): Promise<CommandResult> {
     this.#fallbacks++;
-    return await this.#runner(this.#command[0], [...this.#command.slice(1), ...args]);
+    const r = await this.#runner(this.#command[0], [...this.#command.slice(1), ...args]);
+    return r.code !== 0 && this.#deferred() ? DEFERRED : r;
   }
 }
 

@@ -7,7 +7,7 @@ import { createOwdState } from "../baseline/owd_state.ts";
 import { EwmaController } from "../ratecontroller/ewma.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { CakeShaper, createShaperPair } from "./shaper.ts";
-import { TcBatch } from "./tc_batch.ts";
+import { givenUp, TcBatch } from "./tc_batch.ts";
 
 const encoder = new TextEncoder();
 
@@ -410,4 +410,51 @@ Deno.test("TcBatch: a change given up by close() is no reason to query the root 
   await batch.close();
   assert((await exitRate).includes("given up"), await exitRate);
   assertEquals(queries.length, 1, "only check()'s query");
+});
+
+Deno.test("TcBatch: while deferWhile holds nothing is tried, not even the re-apply; resume() makes the last change of each target; stopping() tries the exit rate anyway", async () => {
+  const tc = fakeTc();
+  const timers = manualTimers();
+  let away = false;
+  const batch = new TcBatch({
+    spawn: tc.spawn,
+    runner: tc.runner,
+    reapplyTimers: timers.timers,
+    timeoutMs: 50,
+    deferWhile: () => away,
+  });
+  const change = (dev: string, kbit: number) => [
+    ...["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`],
+  ];
+  await batch.run(change("wan", 1));
+  // The router goes away with a change in flight: its counter session notices first.
+  tc.procs[0].hang = true;
+  const inFlight = batch.run(change("wan", 2)).then((r) => r);
+  await new Promise((r) => setTimeout(r, 10));
+  assertEquals(tc.procs[0].lines.at(-2), "qdisc change root dev wan cake bandwidth 2Kbit");
+  away = true;
+  assert(givenUp(await inFlight), "no ssh … tc after the session broke");
+  for (let i = 0; i < 50; i++) assert(givenUp(await batch.run(change("ifb4wan", 10 + i))));
+  timers.fireAll(); // the re-apply after the abandonment
+  await batch.run(change("ifb4wan", 60));
+  assertEquals(tc.runs, [], "no spawned tc");
+  assertEquals(tc.procs.length, 1, "no new session");
+  batch.resume();
+  assertEquals(tc.procs.length, 1, "nothing while it is still away");
+  away = false;
+  batch.resume();
+  await batch.run(change("wan", 3));
+  assertEquals(tc.procs[1].lines.filter((l) => l !== "sqma-sync"), [
+    "qdisc change root dev wan cake bandwidth 2Kbit",
+    "qdisc change root dev ifb4wan cake bandwidth 60Kbit",
+    "qdisc change root dev wan cake bandwidth 3Kbit",
+  ]);
+  batch.resume(); // nothing owed
+  assertEquals(tc.procs[1].lines.length, 6);
+  away = true;
+  assert(givenUp(await batch.run(change("wan", 4))));
+  batch.stopping();
+  assertEquals((await batch.run(change("wan", 5))).code, 0, "the exit rate is tried");
+  await batch.close();
+  assertEquals(tc.procs[1].lines.at(-2), "qdisc change root dev wan cake bandwidth 5Kbit");
 });

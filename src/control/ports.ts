@@ -126,6 +126,8 @@ export interface ShaperPair {
   ul: Shaper;
   /** Stops helper processes (the tc coprocess); call once after the last change. */
   close?(): Promise<void>;
+  /** The daemon is stopping: the exit rate comes next (called once, on the shutdown signal). */
+  stopping?(): void;
 }
 
 // --- counters ----------------------------------------------------------------------------

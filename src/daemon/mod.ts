@@ -189,6 +189,9 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     createShaperPair(settings, { logger: stageLogger("apply") });
   const counters = deps.counters ?? remote?.counters ??
     createCounterReader(settings, { logger: log });
+  // The exit rate is tried even while a router does not answer (docs/remote.md).
+  if (shutdown.aborted) shapers.stopping?.();
+  else shutdown.addEventListener("abort", () => shapers.stopping?.(), { once: true });
   const measurement = deps.measurement;
   let measuring = false;
   let controller: Ratecontroller | undefined;

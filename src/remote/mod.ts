@@ -9,7 +9,7 @@ import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
 import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import type { CounterReader, Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
-import type { CommandRunner } from "../util/command.ts";
+import { COMMAND_TIMED_OUT, type CommandRunner, defaultCommandRunner } from "../util/command.ts";
 import {
   explainSshFailure,
   isRemote,
@@ -18,6 +18,7 @@ import {
   sshCommandRunner,
   sshFailureKind,
 } from "./ssh.ts";
+import { RouterLink } from "./router_link.ts";
 import { SysfsSshSource } from "./sysfs_counters.ts";
 
 export { isRemote, type RemoteSettings, shellQuote, sshArgv } from "./ssh.ts";
@@ -110,22 +111,37 @@ export function createRemoteAdapters(
     });
     return checked;
   };
-  // Changes: one long-lived `tc -batch` on the router; queries at start: one ssh each.
+  // Changes: one long-lived `tc -batch` on the router; queries at start: one ssh each. While
+  // the counter session gets no answer, its redials are the only attempts (docs/remote.md).
+  const link = new RouterLink();
   const batch = new TcBatch({
     command: [...sshArgv(settings, { sshPath: options.sshPath }), "tc"],
     logger: options.logger,
+    // A spawned `ssh … tc` the router did not answer: taken as away until the counters answer.
+    runner: async (binary, args) => {
+      const r = await defaultCommandRunner(binary, args);
+      if (r.code === COMMAND_TIMED_OUT || sshFailureKind(r) === "unreachable") link.lost();
+      return r;
+    },
+    deferWhile: () => !link.answers,
     ...REMOTE_TC_WAITS,
   });
+  link.onBack(() => batch.resume());
   const pair = createShaperPair(settings, { runner, batch, logger: options.logger });
   return {
     shapers: {
       dl: afterRouterCheck(pair.dl, routerCheck),
       ul: afterRouterCheck(pair.ul, routerCheck),
       close: pair.close,
+      stopping: pair.stopping,
     },
     counters: createCounterReader(settings, {
       logger: options.logger,
-      source: new SysfsSshSource(settings, { sshPath: options.sshPath, logger: options.logger }),
+      source: new SysfsSshSource(settings, {
+        sshPath: options.sshPath,
+        logger: options.logger,
+        link,
+      }),
     }),
     linkKind: (ifname) => readLinkKind(ifname, { runner }),
   };

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { resolveSettings } from "../config/resolve.ts";
 import { explainSshFailure, shellQuote, sshArgv, sshCommandRunner } from "./ssh.ts";
 import { parseSysfsAnswer, SYSFS_READER_SCRIPT, SysfsSshSource } from "./sysfs_counters.ts";
+import { RouterLink } from "./router_link.ts";
 import type { CommandRunner } from "../util/command.ts";
 import { ShaperCheckError } from "../apply/shaper.ts";
 import { checkRouter, createRemoteAdapters } from "./mod.ts";
@@ -109,21 +110,27 @@ Deno.test("SysfsSshSource: an unreachable router gives no reading, and is not re
   }
 });
 
-Deno.test("SysfsSshSource: a session dialled again does not hold a reading for its connection", async () => {
+Deno.test("SysfsSshSource: a session dialled again does not hold a reading for its connection; the router link is lost meanwhile and back on its answer", async () => {
   const dir = await Deno.makeTempDir();
   // The first session answers one request and ends (a dropped connection); the next ones take
   // 1.5 s to connect.
   const script =
     `if [ -e ${dir}/dialled ]; then sleep 1.5; exec sh -c '${SYSFS_READER_SCRIPT}'; fi; ` +
     `touch ${dir}/dialled; read -r names; echo OK`;
+  const link = new RouterLink();
+  let back = 0;
+  link.onBack(() => back++);
   const source = new SysfsSshSource(REMOTE, {
     argv: ["sh", "-c", script],
     timeoutMs: 100,
     connectTimeoutMs: 5000,
+    link,
   });
   try {
     assert(await source.stats(["lo"]) !== null);
+    assert(link.answers);
     assertEquals(await source.stats(["lo"]), null, "the session ended");
+    assert(!link.answers, "the router is away for the shaper changes");
     const started = Date.now();
     assertEquals(await source.stats(["lo"]), null, "still connecting");
     assertEquals(await source.stats(["lo"]), null, "still connecting");
@@ -132,6 +139,8 @@ Deno.test("SysfsSshSource: a session dialled again does not hold a reading for i
     const got = await source.stats(["lo"]);
     assert(got?.has("lo"), "a fresh reading once connected");
     assertEquals(source.restarts, 1);
+    assert(link.answers);
+    assertEquals(back, 1, "the shaper changes are made again at once");
   } finally {
     await source.close();
     await Deno.remove(dir, { recursive: true });

@@ -9,6 +9,7 @@ import type { LinkStatsSource } from "../counters/ip_link.ts";
 import type { LinkStats } from "../counters/types.ts";
 import { CoprocessSupervisor, type LineCoprocess } from "../util/coprocess.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
+import type { RouterLink } from "./router_link.ts";
 import { type RemoteSettings, shellQuote, sshArgv, type SshArgvOptions } from "./ssh.ts";
 
 /**
@@ -55,6 +56,8 @@ export interface SysfsSshOptions extends SshArgvOptions {
   argv?: readonly string[];
   /** Clock of the redial delays (default: the system clock). */
   clock?: Clock;
+  /** Told when the router stops answering and when it answers again (remote mode). */
+  link?: RouterLink;
 }
 
 /**
@@ -69,6 +72,7 @@ export class SysfsSshSource implements LinkStatsSource {
   readonly #connectTimeoutMs: number;
   readonly #clock: Clock;
   readonly #logger?: Logger;
+  readonly #link?: RouterLink;
   #queue: Promise<unknown> = Promise.resolve();
   /** The session that has answered at least once (later answers get the short timeout). */
   #answered: LineCoprocess | undefined;
@@ -87,6 +91,7 @@ export class SysfsSshSource implements LinkStatsSource {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
+    this.#link = options.link;
     this.#supervisor = new CoprocessSupervisor(argv, {
       clock: options.clock,
       maxBackoffS: 30,
@@ -134,6 +139,7 @@ export class SysfsSshSource implements LinkStatsSource {
     }
     this.#answered = proc;
     this.#supervisor.succeeded();
+    this.#link?.answered();
     if (this.#outageSince !== undefined) {
       this.#logger?.info("the router {host} answers again after {s} s", {
         host: this.#host,
@@ -192,6 +198,7 @@ export class SysfsSshSource implements LinkStatsSource {
 
   /** Logs the start of an outage once; later failures of the same outage only at DEBUG. */
   #outage(what: string): void {
+    this.#link?.lost();
     if (this.#outageSince === undefined) {
       this.#outageSince = this.#clock.monotonicS();
       this.#logger?.warn(
