@@ -87,7 +87,7 @@ export const TC_CHANGES_PER_PROCESS = 500;
 /** The line after each change: an unknown tc object, so tc always reports it as failed. */
 export const TC_SYNC_LINE = "sqma-sync";
 /** The verdict of a change given up by `close()`. */
-const GIVEN_UP: CommandResult = { code: 1, stdout: "", stderr: "given up: tc -batch closed" };
+const GIVEN_UP: CommandResult = { code: 1, stdout: "", stderr: "given up: the daemon is stopping" };
 
 /** The verdict of a change not tried while `deferWhile` holds. */
 const DEFERRED: CommandResult = {
@@ -141,6 +141,8 @@ export class TcBatch {
   #owed = false;
   /** Set by `stopping()`: the exit rate is tried whatever `deferWhile` says. */
   #stopping = false;
+  /** Aborted to give up the change running now (`stopping()`, `close()`). */
+  #giveUp = new AbortController();
 
   /** Creates the batch; the coprocess starts with the first change. */
   constructor(options: TcBatchOptions = {}) {
@@ -180,7 +182,9 @@ export class TcBatch {
   /** Runs `tc ARGS…` (one change); resolves with tc's verdict and message, never rejects. */
   run(args: readonly string[]): Promise<CommandResult> {
     this.#latest.set(targetOf(args), args);
-    const next = this.#queue.then(() => this.#runOnce(args));
+    // Given up by a `stopping()` or `close()` that comes after it, not by an earlier one.
+    const giveUp = this.#giveUp.signal;
+    const next = this.#queue.then(() => this.#runOnce(args, giveUp));
     this.#queue = next.catch(() => {});
     return next;
   }
@@ -196,22 +200,28 @@ export class TcBatch {
     for (const args of this.#latest.values()) void this.run(args);
   }
 
-  /** The daemon is stopping: the next changes (the exit rate) are tried whatever `deferWhile`. */
+  /**
+   * The daemon is stopping: a change still running after `closeGraceMs` (an unanswered line, a
+   * spawned tc or `ssh … tc` that hangs) is given up, its process killed, so that the exit rate
+   * does not wait for it; the next changes (the exit rate) are tried whatever `deferWhile` says.
+   * docs/operation.md, "Stopping while the router does not answer".
+   */
   stopping(): void {
+    if (this.#stopping) return;
     this.#stopping = true;
+    this.#giveUpAfterGrace();
   }
 
   /**
    * Ends the coprocess (EOF, SIGKILL after the timeout); a pending re-apply is dropped. Changes
-   * still queued get `closeGraceMs`; then the coprocess is killed and they fail without a
-   * fallback, so a router that stopped answering cannot hold the daemon's exit (a fallback
-   * already running still ends by its runner's timeout).
+   * still queued get `closeGraceMs`; then the coprocess, or the spawned tc running, is killed and
+   * they fail without a fallback, so a router that stopped answering cannot hold the daemon's
+   * exit.
    */
   async close(): Promise<void> {
     this.#closed = true;
     this.#cancelReapply();
-    if (!(await settledWithin(this.#queue, this.#closeGraceMs))) {
-      this.#abandoned = true;
+    if (!(await this.#giveUpAfterGrace())) {
       const proc = this.#supervisor.current;
       if (proc !== undefined) await this.#supervisor.fail(proc);
     }
@@ -220,20 +230,20 @@ export class TcBatch {
     await this.#supervisor.close(this.#timeoutMs);
   }
 
-  async #runOnce(args: readonly string[]): Promise<CommandResult> {
-    if (this.#abandoned) return GIVEN_UP;
+  async #runOnce(args: readonly string[], giveUp: AbortSignal): Promise<CommandResult> {
+    if (this.#abandoned || giveUp.aborted) return GIVEN_UP;
     if (this.#deferred()) return DEFERRED;
     if (args.length === 0 || args.some((a) => a === "" || UNSAFE_ARG.test(a))) {
-      return await this.#spawnOne(args);
+      return await this.#spawnOne(args, giveUp);
     }
     const proc = this.#supervisor.acquire();
-    if (proc === undefined) return await this.#spawnOne(args);
-    const verdict = await this.#viaBatch(proc, args);
+    if (proc === undefined) return await this.#spawnOne(args, giveUp);
+    const verdict = await this.#viaBatch(proc, args, giveUp);
     if (verdict === "broken") {
-      if (this.#abandoned) return GIVEN_UP;
+      if (this.#abandoned || giveUp.aborted) return GIVEN_UP;
       // The router went away meanwhile (its counter session noticed first): no `ssh … tc`.
       if (this.#deferred()) return DEFERRED;
-      return await this.#spawnOne(args);
+      return await this.#spawnOne(args, giveUp);
     }
     this.#supervisor.succeeded();
     if (this.#degraded) {
@@ -248,7 +258,11 @@ export class TcBatch {
     return verdict;
   }
 
-  async #viaBatch(proc: LineCoprocess, args: readonly string[]): Promise<CommandResult | "broken"> {
+  async #viaBatch(
+    proc: LineCoprocess,
+    args: readonly string[],
+    giveUp: AbortSignal,
+  ): Promise<CommandResult | "broken"> {
     if (this.#lineOf !== proc) {
       this.#lineOf = proc;
       this.#line = 0;
@@ -265,8 +279,13 @@ export class TcBatch {
     let failure: string | undefined;
     let warnings: string[] = [];
     const wait = this.#answeredBy === proc ? this.#timeoutMs : this.#firstAnswerTimeoutMs;
+    const givenUp = abortion(giveUp);
     for (;;) {
-      const line = await proc.nextLine("stderr", wait);
+      const line = await Promise.race([proc.nextLine("stderr", wait), givenUp]);
+      if (line === "given up") {
+        await this.#supervisor.fail(proc);
+        return "broken";
+      }
       if (line === "timeout") return await this.#broken(proc, `no answer within ${wait} ms`);
       if (line === null) return await this.#broken(proc, "exited");
       const failed = BATCH_FAILED_LINE.exec(line);
@@ -336,11 +355,41 @@ export class TcBatch {
    * One spawned tc. When it fails and `deferWhile` now holds (its runner found the router
    * silent), the change is owed to `resume()` instead: its failure says nothing about the shaper.
    */
-  async #spawnOne(args: readonly string[]): Promise<CommandResult> {
+  async #spawnOne(args: readonly string[], giveUp: AbortSignal): Promise<CommandResult> {
     this.#fallbacks++;
-    const r = await this.#runner(this.#command[0], [...this.#command.slice(1), ...args]);
-    return r.code !== 0 && this.#deferred() ? DEFERRED : r;
+    const r = await this.#runner(this.#command[0], [...this.#command.slice(1), ...args], {
+      signal: giveUp,
+    });
+    if (r.code === 0) return r;
+    // Killed by `stopping()` or `close()`, or the router did not answer while the daemon stops:
+    // no query of the root qdisc after it either.
+    if (giveUp.aborted || (this.#stopping && this.#deferWhile())) return GIVEN_UP;
+    return this.#deferred() ? DEFERRED : r;
   }
+
+  /**
+   * Gives up the changes queued now that are still running after `closeGraceMs` (the change
+   * running then is killed); true when they all finished within it.
+   */
+  async #giveUpAfterGrace(): Promise<boolean> {
+    const giveUp = this.#giveUp;
+    this.#giveUp = new AbortController();
+    const done = await settledWithin(this.#queue, this.#closeGraceMs);
+    if (!done) {
+      // Those queued behind it fail at once, without a fallback, once closed.
+      if (this.#closed) this.#abandoned = true;
+      giveUp.abort();
+    }
+    return done;
+  }
+}
+
+/** Resolves with "given up" when `signal` aborts (never when it does not). */
+function abortion(signal: AbortSignal): Promise<"given up"> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve("given up");
+    else signal.addEventListener("abort", () => resolve("given up"), { once: true });
+  });
 }
 
 /**

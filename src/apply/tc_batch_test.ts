@@ -458,3 +458,81 @@ Deno.test("TcBatch: while deferWhile holds nothing is tried, not even the re-app
   await batch.close();
   assertEquals(tc.procs[1].lines.at(-2), "qdisc change root dev wan cake bandwidth 5Kbit");
 });
+
+/** A runner whose tc hangs until its signal aborts it (a spawned `ssh … tc` to a silent router). */
+function hangingRunner() {
+  const runs: string[][] = [];
+  let aborted = 0;
+  const runner: CommandRunner = (binary, args, o) => {
+    runs.push([binary, ...args]);
+    return new Promise((resolve) => {
+      o?.signal?.addEventListener("abort", () => {
+        aborted++;
+        resolve({ code: 124, stdout: "", stderr: "tc: given up" });
+      }, { once: true });
+    });
+  };
+  return { runner, runs, aborted: () => aborted };
+}
+
+Deno.test("TcBatch: stopping() gives up a spawned tc that hangs after the grace, with no query of the root qdisc, and tries the exit rate", async () => {
+  const tc = fakeTc();
+  const hanging = hangingRunner();
+  const batch = new TcBatch({
+    spawn: tc.spawn,
+    runner: hanging.runner,
+    timeoutMs: 20,
+    closeGraceMs: 50,
+  });
+  const queries: string[][] = [];
+  const shaper = new CakeShaper("wan", {
+    batch,
+    runner: (binary, args) => {
+      queries.push([binary, ...args]);
+      const root = '[{"kind":"cake","handle":"8001:","root":true,"options":{"bandwidth":125000}}]';
+      return Promise.resolve({ code: 0, stdout: root, stderr: "" });
+    },
+  });
+  await shaper.check();
+  await shaper.setRate(1000);
+  tc.procs[0].hang = true;
+  const hung = shaper.setRate(2000).then(() => "set", (e) => String(e));
+  await new Promise((r) => setTimeout(r, 100)); // the session timed out: the spawned tc hangs
+  assertEquals(hanging.runs.length, 1);
+  const started = Date.now();
+  batch.stopping();
+  assert((await hung).includes("given up"), await hung);
+  assert(Date.now() - started < 1000, "given up after the grace, not at a timeout");
+  assertEquals(hanging.aborted(), 1, "its process killed");
+  assertEquals(queries.length, 1, "only check()'s query");
+  // The exit rate: a fresh coprocess.
+  tc.procs.at(-1)!.hang = false;
+  await shaper.setRate(3000);
+  assertEquals(
+    tc.procs.at(-1)!.lines.at(-2),
+    "qdisc change root handle 8001: dev wan cake bandwidth 3000Kbit",
+  );
+  await batch.close();
+});
+
+Deno.test("TcBatch: close() kills a spawned tc that hangs after the grace instead of waiting for its timeout", async () => {
+  const tc = fakeTc();
+  tc.setBroken(true); // no coprocess: every change is spawned
+  const hanging = hangingRunner();
+  const batch = new TcBatch({ spawn: tc.spawn, runner: hanging.runner, closeGraceMs: 50 });
+  const exitRate = batch.run([
+    "qdisc",
+    "change",
+    "root",
+    "dev",
+    "wan",
+    "cake",
+    "bandwidth",
+    "1Kbit",
+  ]);
+  const started = Date.now();
+  await batch.close();
+  assert(Date.now() - started < 1000, `close() took ${Date.now() - started} ms`);
+  assert(givenUp(await exitRate));
+  assertEquals(hanging.aborted(), 1);
+});

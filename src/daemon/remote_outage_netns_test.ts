@@ -117,3 +117,67 @@ Deno.test({
       })
     ),
 });
+
+Deno.test({
+  ...needs(
+    "remote (netns, sshd): SIGTERM while an ssh … tc hangs (the link dropping frames): the " +
+      "exit rate is tried without waiting for it, and the daemon exits within a few seconds",
+    reason,
+  ),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withLogs((records) =>
+      withSshRouterNetns("sqma-rstop", {}, async (r) => {
+        const dir = await Deno.makeTempDir({ prefix: "sqma-rstop-" });
+        const log = `${dir}/ssh.log`;
+        const wrapper = `${dir}/ssh`;
+        await Deno.writeTextFile(
+          wrapper,
+          `#!/bin/sh\necho "$(date +%s.%N) $*" >> ${log}\nexec ${r.sshPath} "$@"\n`,
+        );
+        await Deno.chmod(wrapper, 0o755);
+        const adapters = createRemoteAdapters(r.d.settings, {
+          sshPath: wrapper,
+          logger: stageLogger("remote"),
+        });
+        const daemon = flippingDaemon(r.d, adapters);
+        const text = () => records.map(formatRecord).join("");
+        const lines = async () => (await Deno.readTextFile(log)).trim().split("\n");
+        try {
+          await until(async () => (await r.d.tbf("vdl")).rateKbit >= 20000, "control", 30_000);
+          const tcs = (await r.routerProcesses()).filter((p) => p.comm === "tc");
+          for (const p of tcs) signal(p.pid, "SIGSTOP");
+          daemon.hold(28000);
+          await pause(300);
+          await r.link("drop");
+          for (const p of tcs) signal(p.pid, "SIGCONT");
+          // The session gets no answer: the change runs as an ssh … tc, which hangs.
+          await until(
+            async () => (await lines()).some((l) => / tc qdisc change .*28000Kbit/.test(l)),
+            "the spawned ssh … tc",
+            10_000,
+          );
+          await pause(200);
+          const started = Date.now();
+          assertEquals(await daemon.stop(), ExitCode.OK, text());
+          const tookMs = Date.now() - started;
+          const after = (await lines()).filter((l) => Number(l.split(" ")[0]) * 1000 >= started);
+          console.log(
+            `SIGTERM to exit with an ssh … tc hanging: ${tookMs} ms; ssh started after it:\n` +
+              after.map((l) => l.slice(-70)).join("\n"),
+          );
+          // Through a fresh session (the rate on its stdin) or as an ssh … tc.
+          assert(
+            after.some((l) => /-batch -$|50000Kbit/.test(l)),
+            `the exit rate was tried\n${text()}`,
+          );
+          assert(tookMs < 12_000, `stopping took ${tookMs} ms\n${text()}`);
+        } finally {
+          await daemon.stop();
+          await adapters.counters.close?.();
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
+        }
+      })
+    ),
+});

@@ -118,8 +118,8 @@ export function createRemoteAdapters(
     command: [...sshArgv(settings, { sshPath: options.sshPath }), "tc"],
     logger: options.logger,
     // A spawned `ssh … tc` the router did not answer: taken as away until the counters answer.
-    runner: async (binary, args) => {
-      const r = await defaultCommandRunner(binary, args);
+    runner: async (binary, args, run) => {
+      const r = await defaultCommandRunner(binary, args, run);
       if (r.code === COMMAND_TIMED_OUT || sshFailureKind(r) === "unreachable") link.lost();
       return r;
     },

@@ -10,8 +10,15 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs `binary` with `args` and collects its output. Injected so tests can fake `tc`. */
-export type CommandRunner = (binary: string, args: readonly string[]) => Promise<CommandResult>;
+/**
+ * Runs `binary` with `args` and collects its output. Injected so tests can fake `tc`. `signal`
+ * kills the program early (the real runner then reports it as timed out).
+ */
+export type CommandRunner = (
+  binary: string,
+  args: readonly string[],
+  options?: { signal?: AbortSignal },
+) => Promise<CommandResult>;
 
 /** Exit code the runner reports when the program could not be started (as shells do). */
 export const COMMAND_NOT_RUNNABLE = 127;
@@ -24,8 +31,9 @@ const decoder = new TextDecoder();
 /** Builds the real runner; a command running longer than `timeoutMs` is killed. */
 export function denoCommandRunner(options: { timeoutMs?: number } = {}): CommandRunner {
   const timeoutMs = options.timeoutMs ?? 5000;
-  return async (binary, args) => {
-    const signal = AbortSignal.timeout(timeoutMs);
+  return async (binary, args, run = {}) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = run.signal ? AbortSignal.any([timeout, run.signal]) : timeout;
     try {
       const out = await new Deno.Command(binary, {
         args: [...args],
@@ -39,7 +47,9 @@ export function denoCommandRunner(options: { timeoutMs?: number } = {}): Command
         return {
           code: COMMAND_TIMED_OUT,
           stdout: "",
-          stderr: `${binary}: timed out after ${timeoutMs} ms`,
+          stderr: timeout.aborted
+            ? `${binary}: timed out after ${timeoutMs} ms`
+            : `${binary}: given up`,
         };
       }
       return { code: out.code, stdout: decoder.decode(out.stdout), stderr };
