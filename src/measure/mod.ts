@@ -104,9 +104,9 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     tickS: settings.tick_interval,
     peerReselectionTimeMin: settings.peer_reselection_time,
     random,
-    onPeers: (peers) => {
+    onPeers: (peers, _phase, periodS) => {
       peerSet = new Set(peers);
-      pinger?.setReflectors(peers).catch((e) =>
+      pinger?.setReflectors(peers, { periodS }).catch((e) =>
         log.error("Could not switch the pinger to new reflectors: {e}", { e: String(e) })
       );
     },

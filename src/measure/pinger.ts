@@ -44,8 +44,12 @@ export interface Pinger {
   readonly starts?: number;
   /** Starts probing `reflectors`. */
   start(reflectors: readonly string[]): Promise<void>;
-  /** Replaces the reflector set (restarts the children; no-op when unchanged). */
-  setReflectors(reflectors: readonly string[]): Promise<void>;
+  /**
+   * Replaces the reflector set (restarts the children; no-op when unchanged). `periodS`, the
+   * probe period per reflector, defaults to the tick (a short set is probed faster:
+   * `src/reflectors/short_pool.ts`).
+   */
+  setReflectors(reflectors: readonly string[], options?: { periodS?: number }): Promise<void>;
   /** Stops and reaps every child. */
   stop(): Promise<void>;
   /** Replies as an async iterable (ends on stop). */
@@ -108,6 +112,8 @@ export class ProcessPinger implements Pinger {
   #starts = 0;
   readonly #dedup = new ReplyDeduper();
   #running = false;
+  /** Probe period per reflector of the current set, s (the tick but for a short set). */
+  #periodS: number;
   #lastActivityS = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #warned = new Set<string>();
@@ -138,6 +144,7 @@ export class ProcessPinger implements Pinger {
   constructor(options: ProcessPingerOptions) {
     this.tool = options.tool;
     this.#o = options;
+    this.#periodS = options.tickS;
     const wanted = options.mode ?? "timestamp";
     const canTimestamp = options.tool === "tsping" ||
       (options.tool === "fping" && options.fping?.icmpTimestamp === true);
@@ -175,13 +182,22 @@ export class ProcessPinger implements Pinger {
     await this.#apply([...reflectors], true);
   }
 
-  /** Replaces the reflector set. */
-  async setReflectors(reflectors: readonly string[]): Promise<void> {
+  /**
+   * Replaces the reflector set; another `periodS` (default the tick) restarts the children even
+   * for the same set (a short set is probed faster: `src/reflectors/short_pool.ts`).
+   */
+  async setReflectors(
+    reflectors: readonly string[],
+    options?: { periodS?: number },
+  ): Promise<void> {
+    const periodS = options?.periodS ?? this.#o.tickS;
+    const newPeriod = periodS !== this.#periodS;
+    this.#periodS = periodS;
     if (!this.#running) {
       this.#reflectors = [...reflectors];
       return;
     }
-    await this.#apply([...reflectors], false);
+    await this.#apply([...reflectors], false, newPeriod);
   }
 
   /** Stops everything and ends `replies()`. */
@@ -257,7 +273,7 @@ export class ProcessPinger implements Pinger {
 
   #command(targets: readonly string[]): { cmd: string; args: string[] } {
     const o = this.#o;
-    const bind = { iface: o.iface, source: o.source, fwmark: o.fwmark, tickS: o.tickS };
+    const bind = { iface: o.iface, source: o.source, fwmark: o.fwmark, tickS: this.#periodS };
     let cl: CommandLine;
     switch (this.tool) {
       case "fping":
@@ -361,11 +377,11 @@ export class ProcessPinger implements Pinger {
     });
   }
 
-  async #apply(next: string[], first: boolean): Promise<void> {
-    // Order does not matter to the tools: the same set needs no restart.
+  async #apply(next: string[], first: boolean, newPeriod = false): Promise<void> {
+    // Order does not matter to the tools: the same set at the same period needs no restart.
     const current = new Set(this.#reflectors);
     const same = new Set(next).size === current.size && next.every((ip) => current.has(ip));
-    if (same && !first) {
+    if (same && !first && !newPeriod) {
       this.#reflectors = next;
       await this.#restartSilent();
       return;
@@ -373,7 +389,17 @@ export class ProcessPinger implements Pinger {
     const previous = this.#reflectors;
     this.#reflectors = next;
     this.#lastActivityS = this.#o.clock.monotonicS();
-    if (this.tool === "ping") return this.#applyPerReflector(previous, next);
+    if (this.tool === "ping") {
+      if (newPeriod) {
+        // The kept peers' `ping -i` changes too.
+        const keep = new Set(next);
+        this.#dedup.clear();
+        await Promise.all(
+          [...this.#sups].filter(([ip]) => keep.has(ip)).map(([, s]) => s.restart()),
+        );
+      }
+      return this.#applyPerReflector(previous, next);
+    }
     const sup = this.#sups.get("*");
     if (next.length === 0) {
       this.#sups.delete("*");
@@ -444,7 +470,7 @@ export class ProcessPinger implements Pinger {
     const added = next.filter((ip) => !this.#sups.has(ip));
     // Stagger the new processes over one tick so their probes are spread (cake-autorate).
     const sleep = this.#o.sleep ?? realSleep;
-    const gapMs = this.#o.tickS * 1000 / Math.max(1, added.length);
+    const gapMs = this.#periodS * 1000 / Math.max(1, added.length);
     for (let k = 0; k < added.length; k++) {
       if (!this.#running) break;
       if (k > 0) await sleep(gapMs);

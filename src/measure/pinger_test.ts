@@ -394,3 +394,24 @@ Deno.test("ping: every child silent (uplink gone) is one WARN per outage, one IN
     resetLogging();
   }
 });
+
+Deno.test("a short set's probe period reaches fping's command line, and restarts it for the same set (v76)", async () => {
+  const args: (readonly string[])[] = [];
+  const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
+    args.push(a);
+    return talkingChild(args.length, [], []);
+  };
+  const p = new ProcessPinger({ tool: "fping", tickS: 0.5, clock: new VirtualClock(0), spawn });
+  const period = (i: number) => args[i][args[i].indexOf("--period") + 1];
+  const interval = (i: number) => args[i][args[i].indexOf("--interval") + 1];
+  await p.start(["9.9.9.9", "1.1.1.1"]);
+  await waitUntil(() => args.length === 1, 2000, "the first child");
+  assertEquals([period(0), interval(0)], ["500", "250"]);
+  await p.setReflectors(["1.1.1.1", "9.9.9.9"], { periodS: 0.25 });
+  await waitUntil(() => args.length === 2, 2000, "restarted at the new period");
+  assertEquals([period(1), interval(1)], ["250", "125"]);
+  await p.setReflectors(["1.1.1.1", "8.8.8.8"]);
+  await waitUntil(() => args.length === 3, 2000, "back to the tick");
+  assertEquals(period(2), "500");
+  await p.stop();
+});

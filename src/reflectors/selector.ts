@@ -24,6 +24,7 @@ import type { OwdState, ReselectRequester } from "../control/ports.ts";
 import { isDue, type RandomSource } from "../util/clock.ts";
 import { holdAvoidedDraws } from "./avoided_draws.ts";
 import { soundFirst } from "./sound_first.ts";
+import { shortSetPeriodS } from "./short_pool.ts";
 
 const log = stageLogger("reflectors");
 
@@ -41,8 +42,15 @@ export interface SelectorOptions {
   peerReselectionTimeMin: number;
   /** Uniform [0, 1) source for pool draws and the shuffle. */
   random: RandomSource;
-  /** Called after every publication of `owd.peers` (e.g. to restart the pinger). */
-  onPeers?: (peers: readonly string[], phase: "candidates" | "selected") => void;
+  /**
+   * Called after every publication of `owd.peers` (e.g. to restart the pinger), with the probe
+   * period per reflector for that set, s (`tickS` but for a short set: `short_pool.ts`).
+   */
+  onPeers?: (
+    peers: readonly string[],
+    phase: "candidates" | "selected",
+    periodS: number,
+  ) => void;
   /** Timer before the first 40 reselections, s. Default 30. */
   initialSleepS?: number;
   /** Reselections before the timer becomes `peer_reselection_time`. Default 40. */
@@ -133,6 +141,8 @@ export class ReflectorSelector implements ReselectRequester {
   #cycleStartS = -Infinity;
   /** Consecutive cycles in which no candidate answered. */
   #quietCycles = 0;
+  /** Consecutive cycles in which some, but fewer than `numReflectors`, answered (v76). */
+  #shortCycles = 0;
   /** The last selected set (sorted, space-separated), for logging a change only. */
   #lastSelected = "";
   /** While nothing answers: no new cycle before this time (s). */
@@ -221,9 +231,14 @@ export class ReflectorSelector implements ReselectRequester {
     return this.nextWakeS;
   }
 
-  #publish(peers: readonly string[], phase: "candidates" | "selected"): void {
+  /** Wait before the next cycle after the `k`-th cycle in a row without (enough) answers, s. */
+  #backoffS(k: number): number {
+    return Math.min(this.#o.maxQuietBackoffS ?? 300, (this.#o.quietBackoffS ?? 5) * 2 ** (k - 1));
+  }
+
+  #publish(peers: readonly string[], phase: "candidates" | "selected", periodS?: number): void {
     this.#o.owd.peers = peers;
-    this.#o.onPeers?.(peers, phase);
+    this.#o.onPeers?.(peers, phase, periodS ?? this.#o.tickS);
   }
 
   #beginCycle(nowS: number): void {
@@ -274,10 +289,18 @@ export class ReflectorSelector implements ReselectRequester {
       this.#wakeAtS = nowS + this.#settleS;
       return;
     }
+    // Some but fewer than n answered (a short list with dead reflectors): exactly those are
+    // kept, probed faster, and the next cycle waits (v76, `short_pool.ts`).
+    const short = answered.length > 0 && answered.length < n;
+    const periodS = short
+      ? shortSetPeriodS(this.#o.tickS, { peers: answered.length, numReflectors: n })
+      : this.#o.tickS;
     const eligible = answered.length >= n ? answered : this.#candidates;
     const avoid = this.#o.avoid;
     const sound = avoid === undefined ? eligible : eligible.filter((ip) => !avoid(ip));
-    let ranked = rankCandidates(sound.length >= n ? sound : eligible, this.#o.owd, 2 * n);
+    let ranked = short
+      ? [...answered]
+      : rankCandidates(sound.length >= n ? sound : eligible, this.#o.owd, 2 * n);
     let peers: string[];
     if (ranked.length === 0) {
       // Keep what was pinged before the cycle rather than pinging nothing.
@@ -285,16 +308,14 @@ export class ReflectorSelector implements ReselectRequester {
     } else {
       fisherYates(ranked, this.#o.random);
       if (this.#o.prefer !== undefined) ranked = soundFirst(ranked, this.#o.prefer);
-      peers = ranked.slice(0, Math.min(n, ranked.length)); // limits this cycle only
+      // Fewer candidates than n limit this cycle only.
+      peers = short ? ranked : ranked.slice(0, Math.min(n, ranked.length));
     }
     if (answered.length === 0) {
       // Nothing answers (an outage, a blocked path), whether or not these answered before it:
       // every new cycle would only restart the pinger, so back off.
       this.#quietCycles++;
-      const waitS = Math.min(
-        this.#o.maxQuietBackoffS ?? 300,
-        (this.#o.quietBackoffS ?? 5) * 2 ** (this.#quietCycles - 1),
-      );
+      const waitS = this.#backoffS(this.#quietCycles);
       this.#notBeforeS = nowS + waitS;
       const values = { p: peers.join(" "), s: Math.round(waitS), n: this.#quietCycles };
       if (this.#quietCycles === 1) {
@@ -313,7 +334,40 @@ export class ReflectorSelector implements ReselectRequester {
         });
       }
       this.#quietCycles = 0;
-      this.#notBeforeS = -Infinity;
+      if (short) {
+        this.#shortCycles++;
+        const waitS = this.#backoffS(this.#shortCycles);
+        this.#notBeforeS = nowS + waitS;
+        const values = {
+          k: peers.length,
+          n,
+          p: peers.join(" "),
+          ms: Math.round(periodS * 1000),
+          s: Math.round(waitS),
+        };
+        if (this.#shortCycles === 1) {
+          log.warning(
+            "Only {k} reflectors answer (num_reflectors {n}); keeping {p}, each probed every " +
+              "{ms} ms; reselecting again in {s} s at the earliest (the wait doubles while too " +
+              "few answer)",
+            values,
+          );
+        } else {
+          log.debug(
+            "Only {k} reflectors answer; next reselection in {s} s at the earliest",
+            values,
+          );
+        }
+      } else {
+        if (this.#shortCycles > 0) {
+          log.info("{n} reflectors answer again after {c} reselections with too few", {
+            n: answered.length,
+            c: this.#shortCycles,
+          });
+        }
+        this.#shortCycles = 0;
+        this.#notBeforeS = -Infinity;
+      }
     }
     // The same set again (a pool no larger than it, an outage where the old ones rank first) is
     // no news: at INFO it would repeat every few seconds for as long as the outage lasts.
@@ -322,7 +376,7 @@ export class ReflectorSelector implements ReselectRequester {
     if (key === this.#lastSelected) log.debug("Selected the same reflectors again: {p}", selected);
     else log.info("Selected reflectors: {p}", selected);
     this.#lastSelected = key;
-    this.#publish(peers, "selected");
+    this.#publish(peers, "selected", periodS);
     this.#phase = "idle";
     this.#wakeAtS = nowS + this.#sleepS;
   }

@@ -159,13 +159,15 @@ Deno.test("fewer candidates with data than num_reflectors limits this cycle only
   w.owd.recent.set("a", { up_ewma: 1, down_ewma: 1, last_receive_time_s: 3 });
   w.selector.step(2 * SETTLE);
   assertEquals(w.owd.peers, ["a"]);
-  // next cycle: enough data again → back to 3
+  // the next cycle waits 5 s after a short one (v76); enough data again → back to 3
   w.selector.requestReselect("again");
-  w.selector.step(2 * SETTLE);
+  w.selector.step(2 * SETTLE + 4.9);
+  assertEquals(w.selector.phase, "idle");
+  w.selector.step(2 * SETTLE + 5);
   for (const ip of w.owd.peers) {
-    w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: 4 });
+    w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: 9 });
   }
-  w.selector.step(3 * SETTLE);
+  w.selector.step(3 * SETTLE + 5);
   assertEquals(w.owd.peers.length, 3);
 });
 

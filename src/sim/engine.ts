@@ -63,6 +63,8 @@ export interface SimPipeline {
   readonly name: string;
   /** Reflectors to probe right now. */
   peers(): readonly string[];
+  /** Their probe period each, s (default the tick: `ReflectorField`'s interval). */
+  probePeriodS?(): number | undefined;
   /** Feeds one ping reply (at its receive time) to the baseliner. */
   onReply(reply: PingReply): void;
   /** Advances timers (selector) to the clock's time; called every step. Optional. */
@@ -442,7 +444,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
       field.advance(t);
       if (pipeline !== undefined) {
-        field.probe(t, pipeline.peers());
+        field.probe(t, pipeline.peers(), pipeline.probePeriodS?.());
         field.collect(t, replies);
         for (let i = 0; i < replies.length; i++) pipeline.onReply(replies[i]);
         replies.length = 0;

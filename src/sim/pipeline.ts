@@ -183,10 +183,14 @@ export class SimPinger implements Pinger {
     return Promise.resolve();
   }
 
+  /** Probe period per reflector, s; undefined: the tick. */
+  periodS: number | undefined;
+
   /** Switches to new reflectors. */
-  setReflectors(reflectors: readonly string[]): Promise<void> {
+  setReflectors(reflectors: readonly string[], options?: { periodS?: number }): Promise<void> {
     this.switches++;
     this.#reflectors = [...reflectors];
+    this.periodS = options?.periodS;
     return Promise.resolve();
   }
 
@@ -311,6 +315,7 @@ export async function daemonPipeline(
     name: control.name,
     // A stopped pinger probes nothing, whatever the selector handed it meanwhile.
     peers: () => (m.pinger.running ? m.pinger.reflectors : []),
+    probePeriodS: () => m.pinger.periodS,
     onReply: m.ingest,
     advance: m.advance,
     tickIntervalS: control.intervalS,

@@ -125,6 +125,8 @@ export class ReflectorField {
   /** Draws of the faults (`late`), a stream apart from the link's. */
   #faultRandom: RandomSource;
   #mode: ProbeMode;
+  /** The tick: the probe period per reflector unless `probe` is given another. */
+  readonly #tickS: number;
   #intervalS: number;
   /** Every reflector, the pool the selector may choose from. */
   readonly reflectors: readonly SimReflector[];
@@ -154,6 +156,7 @@ export class ReflectorField {
     this.#random = options.random;
     this.#faultRandom = options.faultRandom ?? options.random;
     this.#mode = options.mode;
+    this.#tickS = options.intervalS;
     this.#intervalS = options.intervalS;
     const stepS = options.queues?.stepS ?? 0;
     this.#up = (options.queues?.up ?? []).map((q) => new FifoCrossing<Flight>(q, stepS));
@@ -188,11 +191,14 @@ export class ReflectorField {
     for (let i = 0; i < this.#down.length; i++) this.#down[i].leave(now, this.#onDown[i]);
   }
 
-  /** Sends the probes due at `now` to `peers` (after `advance(now)`). */
-  probe(now: number, peers: readonly string[]): void {
+  /**
+   * Sends the probes due at `now` to `peers` (after `advance(now)`), each every `periodS`
+   * (default the tick; a short set is probed faster, `src/reflectors/short_pool.ts`).
+   */
+  probe(now: number, peers: readonly string[], periodS?: number): void {
     // Fast path: same peer list and nothing due yet (most 10 ms steps).
     if (peers === this.#lastPeers && !isDue(now, this.#earliestDue)) return;
-    if (peers !== this.#lastPeers) this.#follow(now, peers);
+    if (peers !== this.#lastPeers) this.#follow(now, peers, periodS ?? this.#tickS);
     this.#lastPeers = peers;
     let earliest = Infinity;
     for (let i = 0; i < peers.length; i++) {
@@ -296,11 +302,16 @@ export class ReflectorField {
    * Re-entering peers used to keep a stale due time and all fire at once, so after the
    * selector's cycles the probes went out in bursts (docs/simulator.md, "Reflectors").
    */
-  #follow(now: number, peers: readonly string[]): void {
+  #follow(now: number, peers: readonly string[], periodS: number): void {
     const set = new Set(peers);
-    if (set.size === this.#lastSet.size && peers.every((ip) => this.#lastSet.has(ip))) return;
+    const newPeriod = periodS !== this.#intervalS;
+    if (
+      !newPeriod && set.size === this.#lastSet.size && peers.every((ip) => this.#lastSet.has(ip))
+    ) return;
     this.#lastSet = set;
-    if (this.#schedule === "restart") this.#nextProbe.clear();
+    this.#intervalS = periodS;
+    // Another period restarts every process (iputils ping's `-i` too).
+    if (this.#schedule === "restart" || newPeriod) this.#nextProbe.clear();
     for (const ip of [...this.#nextProbe.keys()]) if (!set.has(ip)) this.#nextProbe.delete(ip);
     const added = peers.filter((ip) => !this.#nextProbe.has(ip));
     // Spread evenly across the interval, as fping --interval tick/N does (and the daemon's
