@@ -30,6 +30,7 @@ for (let i = 0; i < 1200; i++) {
   for (const ip of reflectors) telemetry.onReply({ reflector: ip, receiveTimeS: now });
   telemetry.onTick({
     wallMs: 1_700_000_000_000 + i * 500,
+    monotonicS: now,
     durationS: 0.002,
     path: "normal",
     dlRate: 50_000,

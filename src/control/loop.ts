@@ -433,9 +433,11 @@ export class ControlLoop {
   }): void {
     if (this.#observers.length === 0) return;
     const r = t.readings;
+    const end = this.#clock.monotonicS();
     const event: TickEvent = {
       wallMs: this.#clock.wallMs(),
-      durationS: Math.max(0, this.#clock.monotonicS() - t.now),
+      monotonicS: end,
+      durationS: Math.max(0, end - t.now),
       path: t.path,
       dlRate: this.#curDl,
       ulRate: this.#curUl,

@@ -199,6 +199,11 @@ export interface StatsSink {
 export interface TickEvent {
   /** Wall-clock time of the tick's end, ms since the epoch. */
   wallMs: number;
+  /**
+   * Monotonic time of the tick's end, s: what intervals are measured with (the wall clock can
+   * be stepped by months: docs/operation.md, "Wall-clock steps").
+   */
+  monotonicS: number;
   /** How long the tick took (counters, controller, plugins, tc), s. */
   durationS: number;
   /**

@@ -63,6 +63,7 @@ const PAGE_SCRIPT = `
 const WINDOW_S = 600;
 const cols = { t: [], dlRate: [], ulRate: [], dlThroughput: [], ulThroughput: [], dlDelay: [], ulDelay: [] };
 let since = 0;
+let clockSteps = null;
 const mbit = (k) => (k === null ? null : k / 1000);
 const times = (v, f) => (v === null || v === undefined ? null : v * f);
 const fmt = (v, unit, digits) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits) + " " + unit);
@@ -106,6 +107,13 @@ async function poll() {
     const r = await fetch("/api/live?since=" + since, { cache: "no-store" });
     const live = await r.json();
     const h = live.history;
+    if (clockSteps !== null && live.now.clockSteps !== clockSteps) {
+      // The daemon's wall clock was stepped: every time moved with it; take the history afresh.
+      for (const k of Object.keys(cols)) cols[k].length = 0;
+      since = 0;
+      for (const k of Object.keys(h)) h[k].length = 0;
+    }
+    clockSteps = live.now.clockSteps;
     for (const k of Object.keys(cols)) cols[k].push(...h[k]);
     if (h.t.length > 0) since = h.t[h.t.length - 1];
     const cut = cols.t.findIndex((t) => t >= since - WINDOW_S);

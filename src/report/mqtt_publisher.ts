@@ -7,7 +7,7 @@
  * (1 s doubling to 60 s). See docs/observability.md.
  */
 import type { Logger } from "../log/logger.ts";
-import { realSleep, type Sleep } from "../util/clock.ts";
+import { type Clock, realSleep, type Sleep, systemClock } from "../util/clock.ts";
 import type { DirectionNow } from "./telemetry.ts";
 import {
   connectPacket,
@@ -45,6 +45,11 @@ export interface MqttPublisherOptions {
   connect?: (hostname: string, port: number) => Promise<Deno.Conn>;
   /** Sleep (default real timers). */
   sleep?: Sleep;
+  /**
+   * Clock of the keepalive (its monotonic time; default the system clock): a wall clock stepped
+   * back by NTP must not stop the pings (docs/operation.md, "Wall-clock steps").
+   */
+  clock?: Clock;
   /** First reconnect delay, ms (default 1000; doubles up to `maxBackoffMs`). */
   initialBackoffMs?: number;
   /** Longest reconnect delay, ms (default 60 000). */
@@ -261,7 +266,8 @@ export class MqttPublisher {
       () => void (ended = true),
       () => void (ended = true),
     );
-    let lastSend = Date.now();
+    const clock = o.clock ?? systemClock;
+    let lastSend = clock.monotonicS();
     while (!signal.aborted && !ended) {
       if (this.#o.source.now.ticks > 0) {
         if (this.#writing) {
@@ -269,12 +275,12 @@ export class MqttPublisher {
         } else {
           void this.#write(publishPacket(t.state, statePayload(o.source.now), { retain: false }))
             .then(() => void this.statesSent++, () => this.#close());
-          lastSend = Date.now();
+          lastSend = clock.monotonicS();
         }
       }
-      if (Date.now() - lastSend > (keepAliveS * 1000) / 2 && !this.#writing) {
+      if (clock.monotonicS() - lastSend > keepAliveS / 2 && !this.#writing) {
         void this.#write(pingPacket()).catch(() => this.#close());
-        lastSend = Date.now();
+        lastSend = clock.monotonicS();
       }
       await Promise.race([this.#sleep(o.intervalS * 1000, signal), end]);
     }

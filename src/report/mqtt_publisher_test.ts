@@ -181,3 +181,44 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: `mqtt against a real mosquitto: the wall clock stepped back a year (NTP on a router ` +
+    `without RTC) before any state: keepalive pings go on, the broker keeps the session${
+      missing ? ` (skipped: ${missing})` : ""
+    }`,
+  ignore: missing !== undefined,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma_mqtt_" });
+  const port = freePort();
+  const broker = await startBroker(dir, port);
+  // No tick yet (the daemon still starting): no state message keeps the connection busy.
+  const now = { dl: direction(50_000), ul: direction(10_000), ticks: 0 };
+  const publisher = new MqttPublisher({
+    target: parseMqttUrl(`mqtt://127.0.0.1:${port}`),
+    source: { now },
+    nodeId: "wan_step",
+    deviceName: "sqm-autorate wan",
+    version: "0.0.0-test",
+    intervalS: 0.2, // keepalive 30 s: the broker ends a silent session after 45 s
+    logger: stageLogger("mqtt-test"),
+  });
+  const topics = mqttTopics("wan_step");
+  const realNow = Date.now;
+  try {
+    publisher.start();
+    await waitUntil(() => publisher.connects === 1, 10_000, "connected");
+    const availability = subscribe(port, topics.availability, 50);
+    Date.now = () => realNow() - 365 * 86400_000;
+    await new Promise((r) => setTimeout(r, 50_000));
+    Date.now = realNow;
+    assertEquals(await availability, [`${topics.availability} online`], "no will, no reconnect");
+    assertEquals(publisher.connects, 1);
+  } finally {
+    Date.now = realNow;
+    await publisher.stop();
+    broker.kill("SIGTERM");
+    await broker.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

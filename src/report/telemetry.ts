@@ -25,6 +25,12 @@ const LOSS_WINDOW_S = 10;
  */
 export const EARLIER_REFLECTORS_S = Number(defaultValue("peer_reselection_time")) * 60;
 
+/**
+ * A change of the wall clock against the monotonic one between two ticks larger than this, s, is
+ * a step (NTP on a router without a real-time clock): the live page then reloads its history.
+ */
+export const CLOCK_STEP_S = 1;
+
 /** Views of other stages, read when figures are requested (not per tick). */
 export interface TelemetrySources {
   /** The shared measurement state (baselines, recent values, peers). */
@@ -111,7 +117,10 @@ export interface TelemetrySnapshot {
 
 /** The history ring's columns, oldest first, as the live page draws them. */
 export interface TelemetryHistory {
-  /** Wall-clock seconds. */
+  /**
+   * Wall-clock seconds: each tick's monotonic time on the wall clock as the last tick read it,
+   * so always ascending and spaced by the time that passed, across wall-clock steps.
+   */
   t: number[];
   /** Download shaper rate, kbit/s. */
   dlRate: number[];
@@ -146,7 +155,11 @@ function emptyDirection(): DirectionNow {
 export class Telemetry implements ControlObserver {
   readonly #src: TelemetrySources;
   readonly #cap: number;
-  readonly #t: Float64Array;
+  /** Monotonic s of each tick in the ring. */
+  readonly #mono: Float64Array;
+  /** Wall minus monotonic clock at the last tick, s; and the steps of it seen. */
+  #wallOffsetS = 0;
+  #clockSteps = 0;
   readonly #cols: Record<Column, Float64Array>;
   #head = 0;
   #size = 0;
@@ -173,7 +186,7 @@ export class Telemetry implements ControlObserver {
   constructor(sources: TelemetrySources = {}, options: { historyTicks?: number } = {}) {
     this.#src = sources;
     this.#cap = options.historyTicks ?? 1200;
-    this.#t = new Float64Array(this.#cap);
+    this.#mono = new Float64Array(this.#cap);
     this.#cols = Object.fromEntries(
       HISTORY_COLUMNS.map((c) => [c, new Float64Array(this.#cap)]),
     ) as Record<Column, Float64Array>;
@@ -183,6 +196,9 @@ export class Telemetry implements ControlObserver {
   onTick(e: TickEvent): void {
     this.#ticks++;
     this.#lastWallMs = e.wallMs;
+    const offset = e.wallMs / 1000 - e.monotonicS;
+    if (this.#ticks > 1 && Math.abs(offset - this.#wallOffsetS) > CLOCK_STEP_S) this.#clockSteps++;
+    this.#wallOffsetS = offset;
     this.#decisions[e.path]++;
     if (e.shaperFailures.dl) this.#tc.dl++;
     if (e.shaperFailures.ul) this.#tc.ul++;
@@ -216,7 +232,7 @@ export class Telemetry implements ControlObserver {
     this.#notePeers();
     // History ring.
     const i = this.#head;
-    this.#t[i] = e.wallMs / 1000;
+    this.#mono[i] = e.monotonicS;
     this.#cols.dlRate[i] = e.dlRate;
     this.#cols.ulRate[i] = e.ulRate;
     this.#cols.dlThroughput[i] = r?.dlThroughput ?? NaN;
@@ -251,12 +267,19 @@ export class Telemetry implements ControlObserver {
   }
 
   /** The latest values per direction (live page, MQTT). */
-  get now(): { dl: DirectionNow; ul: DirectionNow; ticks: number; lastTickWallMs: number } {
+  get now(): {
+    dl: DirectionNow;
+    ul: DirectionNow;
+    ticks: number;
+    lastTickWallMs: number;
+    clockSteps: number;
+  } {
     return {
       dl: { ...this.#dl },
       ul: { ...this.#ul },
       ticks: this.#ticks,
       lastTickWallMs: this.#lastWallMs,
+      clockSteps: this.#clockSteps,
     };
   }
 
@@ -275,8 +298,9 @@ export class Telemetry implements ControlObserver {
     const nullable = (v: number) => (Number.isNaN(v) ? null : v);
     for (let k = 0; k < this.#size; k++) {
       const i = (start + k) % this.#cap;
-      if (!(this.#t[i] > sinceS)) continue;
-      out.t.push(this.#t[i]);
+      const t = this.#mono[i] + this.#wallOffsetS;
+      if (!(t > sinceS)) continue;
+      out.t.push(t);
       out.dlRate.push(this.#cols.dlRate[i]);
       out.ulRate.push(this.#cols.ulRate[i]);
       out.dlThroughput.push(nullable(this.#cols.dlThroughput[i]));

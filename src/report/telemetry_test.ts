@@ -8,6 +8,7 @@ import { handleObservabilityRequest } from "./http_server.ts";
 function tick(over: Partial<TickEvent> = {}): TickEvent {
   return {
     wallMs: 1_700_000_000_000,
+    monotonicS: 100,
     durationS: 0.003,
     path: "normal",
     dlRate: 50_000,
@@ -113,6 +114,7 @@ Deno.test("history keeps the last N ticks in order; /api/live returns those afte
     t.onTick(
       tick({
         wallMs: 1000 * (i + 1),
+        monotonicS: i + 1,
         dlRate: 1000 + i,
         readings: i === 5 ? undefined : tick().readings,
       }),
@@ -127,7 +129,7 @@ Deno.test("history keeps the last N ticks in order; /api/live returns those afte
   assertEquals(body.history.t, [5, 6]);
   assertEquals(body.now.dl.rateKbit, 1005);
   assertEquals(body.now.dl.delayMs, 4, "the last normal tick's delay stays shown on a hold");
-  t.onTick(tick({ wallMs: 7000, path: "idle", readings: undefined }));
+  t.onTick(tick({ wallMs: 7000, monotonicS: 7, path: "idle", readings: undefined }));
   assertEquals(t.now.dl.delayMs, NaN, "idle mode measures nothing: unknown, not stale");
   assertEquals(t.now.dl.rateKbit, 50_000);
   const page = handleObservabilityRequest(new Request("http://x/"), t);
@@ -158,4 +160,46 @@ Deno.test("metrics list the peers and the reflectors heard in the last 15 minute
   const text = renderPrometheus(t.snapshot());
   assert(!text.includes(`reflector="${pool[294]}"`), "one last heard 1000 s ago is not listed");
   assertEquals(sample(text, `sqm_reflector_active{reflector="${pool[295]}"}`), 0);
+});
+
+Deno.test("history across wall-clock steps (NTP on a router without RTC): ascending, spaced by the time that passed, on the clock of the last tick; /api/live counts the steps", async () => {
+  const t = new Telemetry({}, { historyTicks: 100 });
+  const year = 365 * 86400;
+  const boot = 1_600_000_000; // the wall clock a router without RTC boots with
+  let mono = 50;
+  let wallS = boot;
+  const step = () => {
+    t.onTick(tick({ wallMs: wallS * 1000, monotonicS: mono }));
+    mono += 0.5;
+    wallS += 0.5;
+  };
+  for (let i = 0; i < 4; i++) step();
+  const before = await (await handleObservabilityRequest(new Request("http://x/api/live"), t))
+    .json();
+  assertEquals(before.now.clockSteps, 0);
+  const since = before.history.t.at(-1);
+  wallS += year; // NTP steps forward by a year
+  for (let i = 0; i < 4; i++) step();
+  wallS -= 30 * 86400; // and back by a month
+  for (let i = 0; i < 4; i++) step();
+  const h = t.history();
+  assertEquals(h.t.length, 12);
+  for (let i = 1; i < h.t.length; i++) assertEquals(h.t[i] - h.t[i - 1], 0.5);
+  assertEquals(h.t.at(-1), wallS - 0.5, "the newest tick at the wall time it was made");
+  // A page that polls with the old clock's `since` sees the step count change and reloads.
+  const after = await (
+    await handleObservabilityRequest(new Request(`http://x/api/live?since=${since}`), t)
+  ).json();
+  assertEquals(after.now.clockSteps, 2);
+  assertEquals(
+    (await (await handleObservabilityRequest(new Request("http://x/api/live?since=0"), t)).json())
+      .history.t,
+    h.t,
+  );
+  // Slow drift (NTP slewing, 500 ppm) is no step.
+  for (let i = 0; i < 20; i++) {
+    wallS += 0.0005;
+    step();
+  }
+  assertEquals(t.now.clockSteps, 2);
 });
