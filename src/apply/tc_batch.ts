@@ -279,29 +279,34 @@ export class TcBatch {
     let failure: string | undefined;
     let warnings: string[] = [];
     const wait = this.#answeredBy === proc ? this.#timeoutMs : this.#firstAnswerTimeoutMs;
+    // The listener goes with the change: the signal lives as long as the daemon runs.
     const givenUp = abortion(giveUp);
-    for (;;) {
-      const line = await Promise.race([proc.nextLine("stderr", wait), givenUp]);
-      if (line === "given up") {
-        await this.#supervisor.fail(proc);
-        return "broken";
+    try {
+      for (;;) {
+        const line = await Promise.race([proc.nextLine("stderr", wait), givenUp.promise]);
+        if (line === "given up") {
+          await this.#supervisor.fail(proc);
+          return "broken";
+        }
+        if (line === "timeout") return await this.#broken(proc, `no answer within ${wait} ms`);
+        if (line === null) return await this.#broken(proc, "exited");
+        const failed = BATCH_FAILED_LINE.exec(line);
+        if (failed === null) {
+          messages.push(line);
+          continue;
+        }
+        const n = Number(failed[1]);
+        if (n === syncLine) {
+          this.#answeredBy = proc;
+          // Before the marker's report: its own complaint and any warning tc gave the change.
+          warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
+          break;
+        }
+        if (n === changeLine) failure = messages.join("\n");
+        messages.length = 0;
       }
-      if (line === "timeout") return await this.#broken(proc, `no answer within ${wait} ms`);
-      if (line === null) return await this.#broken(proc, "exited");
-      const failed = BATCH_FAILED_LINE.exec(line);
-      if (failed === null) {
-        messages.push(line);
-        continue;
-      }
-      const n = Number(failed[1]);
-      if (n === syncLine) {
-        this.#answeredBy = proc;
-        // Before the marker's report: its own complaint and any warning tc gave the change.
-        warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
-        break;
-      }
-      if (n === changeLine) failure = messages.join("\n");
-      messages.length = 0;
+    } finally {
+      givenUp.dispose();
     }
     if (failure !== undefined) return { code: 1, stdout: "", stderr: failure };
     return { code: 0, stdout: "", stderr: warnings.join("\n") };
@@ -384,12 +389,16 @@ export class TcBatch {
   }
 }
 
-/** Resolves with "given up" when `signal` aborts (never when it does not). */
-function abortion(signal: AbortSignal): Promise<"given up"> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve("given up");
-    else signal.addEventListener("abort", () => resolve("given up"), { once: true });
-  });
+/**
+ * A promise that resolves with "given up" when `signal` aborts (never when it does not), and
+ * `dispose` to remove its listener once the wait is over.
+ */
+function abortion(signal: AbortSignal): { promise: Promise<"given up">; dispose: () => void } {
+  if (signal.aborted) return { promise: Promise.resolve("given up"), dispose: () => {} };
+  let listener = () => {};
+  const promise = new Promise<"given up">((resolve) => listener = () => resolve("given up"));
+  signal.addEventListener("abort", listener, { once: true });
+  return { promise, dispose: () => signal.removeEventListener("abort", listener) };
 }
 
 /**

@@ -536,3 +536,41 @@ Deno.test("TcBatch: close() kills a spawned tc that hangs after the grace instea
   assert(givenUp(await exitRate));
   assertEquals(hanging.aborted(), 1);
 });
+
+Deno.test("TcBatch: a change leaves no listener on the long-lived give-up signal (months of changes)", async () => {
+  // Counts the abort listeners that stay on signals: each change waits for a give-up, and the
+  // batch's signal lives as long as the daemon, so one left per change would grow without end.
+  let live = 0;
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+  EventTarget.prototype.addEventListener = function (this: EventTarget, type, l, o) {
+    if (this instanceof AbortSignal && type === "abort") live++;
+    return add.call(this, type, l, o);
+  };
+  EventTarget.prototype.removeEventListener = function (this: EventTarget, type, l, o) {
+    if (this instanceof AbortSignal && type === "abort") live--;
+    return remove.call(this, type, l, o);
+  };
+  const tc = fakeTc();
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
+  try {
+    for (let i = 0; i < 200; i++) {
+      const r = await batch.run([
+        "qdisc",
+        "change",
+        "root",
+        "dev",
+        "wan",
+        "cake",
+        "bandwidth",
+        `${i}Kbit`,
+      ]);
+      assertEquals(r.code, 0);
+    }
+    assert(live <= 2, `${live} abort listeners left after 200 changes`);
+  } finally {
+    EventTarget.prototype.addEventListener = add;
+    EventTarget.prototype.removeEventListener = remove;
+    await batch.close();
+  }
+});
