@@ -46,6 +46,7 @@ import { StartProbe, type StartProbeParams } from "./start_probe.ts";
 import { holderClimbs, WaitClimb, type WaitClimbParams } from "./wait_climb.ts";
 import { LoadStart, type LoadStartParams } from "./load_start.ts";
 import { CounterRatio } from "./counter_ratio.ts";
+import { NearReturn, type NearReturnParams } from "./near_return.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -363,6 +364,8 @@ class Direction {
   readonly fed?: FedOvershoot;
   /** The upload only: its ceiling after its own overshoot (v45u, upload_ceiling.ts). */
   readonly ceiling?: UploadCeiling;
+  /** Its return near the last overshoot cut's level (v75, near_return.ts). */
+  readonly near: NearReturn;
   /** Its climb while it waits for the probing turn (v51, wait_climb.ts). */
   readonly wait: WaitClimb;
   /** Its load after a pause (v53, load_start.ts). */
@@ -385,6 +388,7 @@ class Direction {
       ceiling?: UploadCeiling;
       waitClimb?: Partial<WaitClimbParams>;
       loadStart?: Partial<LoadStartParams>;
+      nearReturn?: Partial<NearReturnParams>;
     } = {},
   ) {
     this.base = rates.base;
@@ -400,6 +404,7 @@ class Direction {
     this.wait = new WaitClimb(rules.waitClimb);
     this.start = new LoadStart(rules.loadStart, rates.startS);
     this.gate = new StepGate(rates.minStep);
+    this.near = new NearReturn(rules.nearReturn);
   }
 }
 
@@ -534,6 +539,8 @@ export class CapacityController implements Ratecontroller {
       loadStart?: Partial<LoadStartParams>;
       /** v59, fed_overshoot.ts. */
       fedOvershoot?: Partial<FedOvershootParams>;
+      /** v75, near_return.ts. */
+      nearReturn?: Partial<NearReturnParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -569,6 +576,7 @@ export class CapacityController implements Ratecontroller {
         fed: new FedOvershoot(params.fedOvershoot),
         waitClimb: params.waitClimb,
         loadStart: params.loadStart,
+        nearReturn: params.nearReturn,
       },
     );
     this.#ul = new Direction(
@@ -580,6 +588,7 @@ export class CapacityController implements Ratecontroller {
         ceiling: new UploadCeiling(params.uploadCeiling, startS),
         waitClimb: params.waitClimb,
         loadStart: params.loadStart,
+        nearReturn: params.nearReturn,
       },
     );
     this.#start = new StartProbe(params.startProbe, startS);
@@ -943,7 +952,8 @@ export class CapacityController implements Ratecontroller {
 
   /**
    * One decision's return toward `target`: after a bystander's cut quickly up to what the download
-   * carried without a queue before it (v45d, bystander.ts), otherwise as `returnStep`.
+   * carried without a queue before it (v45d, bystander.ts), otherwise as `returnStep`, slowed near
+   * the level the last overshoot cut measured (v75, near_return.ts).
    */
   #returnStep(d: Direction, x: { now: number; cur: number; target: number; dt: number }): number {
     const b = d.bystander;
@@ -956,7 +966,8 @@ export class CapacityController implements Ratecontroller {
         this.#p,
       );
     }
-    return returnStep(d, { ...x, settled: settling(d, x.now, this.#settle) }, this.#p);
+    const step = returnStep(d, { ...x, settled: settling(d, x.now, this.#settle) }, this.#p);
+    return d.near.limit(x.now, { cur: x.cur, step, dt: x.dt });
   }
 
   /**
@@ -1160,15 +1171,23 @@ export class CapacityController implements Ratecontroller {
       else if (rose && !d.dip.keepsMemory(now)) {
         d.recall = estimate;
       }
-      // A return's overshoot that our own backlog fed (v59, fed_overshoot.ts): the download.
+      // A return's overshoot: the rate rose past what the previous cut measured, soon after it.
+      const overshoot = rose && now - d.lastCutS <= p.recallS && cur > d.cutCap * p.margin;
+      // One that our own backlog fed (v59, fed_overshoot.ts): the download.
       d.fed?.cut(now, {
-        rose: rose && now - d.lastCutS <= p.recallS && cur > d.cutCap * p.margin,
+        rose: overshoot,
         from: d.cutCap,
         sinceLastS: now - d.lastCutS,
         queueMs: queueS * 1000,
         thresholdMs: x.threshold,
         full: x.thr >= p.upstreamLoad * x.inForce,
         cur,
+      });
+      // An overshoot cut (not in a load's first seconds after a pause, v53): the return after it
+      // slows near what it measured (v75, near_return.ts).
+      d.near.cut(now, {
+        overshoot: overshoot && !d.start.within(now),
+        level: estimate,
       });
       if (x.own) d.start.ownCut();
       d.bystander?.cut(now, { bystander: x.bystander, starved });
@@ -1254,6 +1273,7 @@ export class CapacityController implements Ratecontroller {
     }
     if (load < p.lightLoad) {
       d.ceiling?.clear();
+      d.near.forget();
       d.cap += (d.base - d.cap) * Math.min(1, x.dt / p.relaxS);
       if (d.name === "ul" && deliveredKbit < p.fadeIdleLoad * d.min && this.#fadedWithin(now)) {
         return d.min;

@@ -12,6 +12,7 @@ import type { WaitClimbParams } from "./wait_climb.ts";
 import { START_PROBE_DEFAULTS, type StartProbeParams } from "./start_probe.ts";
 import type { LoadStartParams } from "./load_start.ts";
 import type { FedOvershootParams } from "./fed_overshoot.ts";
+import type { NearReturnParams } from "./near_return.ts";
 import {
   UPSTREAM_DEFAULTS,
   upstreamCut,
@@ -48,6 +49,7 @@ class Rig {
         loadStart?: Partial<LoadStartParams>;
         fedOvershoot?: Partial<FedOvershootParams>;
         upstream?: Partial<UpstreamParams>;
+        nearReturn?: Partial<NearReturnParams>;
       };
       queues?: ShaperQueues;
     } = {},
@@ -1014,6 +1016,7 @@ function downloadPhases(
   params: Partial<CapacityParams> & {
     deepDip?: { confirmS: number };
     drain?: { candidateS: number; levelFraction?: { dl: number; ul: number } };
+    nearReturn?: Partial<NearReturnParams>;
   },
 ): { r: Rig; phase: (cap: number, steps: number) => void } {
   const r = new Rig("cake", { params });
@@ -1051,6 +1054,45 @@ Deno.test("capacity: after a deep dip under the minimum rate the return aims at 
   const off = afterDeepDip(3, { deepDip: { confirmS: 0 } });
   assert(on > 17000, `back near 19 Mbit/s, got ${on}`);
   assert(off < 12000, `without the rule the dip's tail is taken for the level, got ${off}`);
+});
+
+/**
+ * A download at 1.5 Mbit/s after a deep dip to 0.3 (its memory at 1.45, v32): for 12 s the capacity
+ * is 1.2 Mbit/s and every return toward the memory passes it; the probes show the ISP queue
+ * (at most 1 s) 0.3 s late, the round trip of the flows. Returns the decisions of the last 8 s
+ * whose queue was over the 15 ms threshold and the download's cuts among them.
+ */
+function returnsOverLevel(
+  nearReturn: Partial<NearReturnParams> = {},
+): { over: number; cuts: number } {
+  const r = new Rig("cake", {
+    settings: { base_dl_rate: 1500, base_ul_rate: 400 },
+    params: { nearReturn },
+  });
+  r.cur = { dl: 1450, ul: 380 };
+  r.clearSaturate(20, { dl: 1500, ul: 400 });
+  const shown: number[] = [0, 0, 0];
+  let queue = 0, over = 0, cuts = 0;
+  for (let k = 0; k < 150; k++) {
+    const cap = k < 30 ? 300 : 1200;
+    queue = Math.min(1000, Math.max(0, queue + (r.cur.dl / cap - 1) * DT * 1000));
+    shown.push(queue);
+    r.all({ down: shown.shift() });
+    const before = r.cur.dl;
+    r.saturate({ dl: cap, ul: 400 });
+    if (k < 70) continue;
+    if (queue > 15) over++;
+    if (r.cur.dl < before) cuts++;
+  }
+  return { over, cuts };
+}
+
+Deno.test("capacity: after an overshoot cut the return slows near what the cut measured (v75)", () => {
+  const on = returnsOverLevel();
+  const off = returnsOverLevel({ below: 0 });
+  // 10 decisions over the threshold and 7 cuts, against 16 and 13.
+  assert(on.over < off.over, `fewer decisions over the threshold: ${on.over} against ${off.over}`);
+  assert(on.cuts < off.cuts, `fewer cuts: ${on.cuts} against ${off.cuts}`);
 });
 
 Deno.test("capacity: a dip whose queue is gone soon after the cut to the minimum is no deep dip (v32)", () => {
@@ -1196,7 +1238,11 @@ function afterDrainFromLowLevel(drain: { levelFraction?: { dl: number; ul: numbe
   one: number;
   two: number;
 } {
-  const { r, phase } = downloadPhases({ drain: { candidateS: 1, ...drain } });
+  // v75 off: it would slow the return near the 9.5 Mbit/s its cuts measured for 1.5 s.
+  const { r, phase } = downloadPhases({
+    drain: { candidateS: 1, ...drain },
+    nearReturn: { below: 0 },
+  });
   phase(9500, 80);
   phase(2000, 30);
   const path = drainThenReturn(r, 20);
@@ -1742,7 +1788,12 @@ function holderAfterDip(
   o: { dip: boolean; holderPerS: number; afterS: number },
 ): { dl: number; ul: number; turn: "dl" | "ul" } {
   const r = new Rig("cake", {
-    params: { bothProbeQuietS: Infinity, waitClimb: { holderPerS: o.holderPerS } },
+    // v75 off: its slower return after the 15.5 Mbit/s phase's overshoot cut is not v52's subject.
+    params: {
+      bothProbeQuietS: Infinity,
+      waitClimb: { holderPerS: o.holderPerS },
+      nearReturn: { below: 0 },
+    },
   });
   r.cur = { dl: 18000, ul: 4500 };
   let q = 0;
