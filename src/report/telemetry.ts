@@ -179,7 +179,11 @@ export class Telemetry implements ControlObserver {
   readonly #buckets = new Array<number>(TICK_BUCKETS_S.length).fill(0);
   #durSum = 0;
   readonly #replies = new Map<string, number>();
-  /** Receive times of the replies in the loss window, per reflector. */
+  /**
+   * Receive times of the replies in the loss window, per peer: dropped when a reflector leaves the
+   * peers (its loss is shown only while it is one, from a window started when it joined), else
+   * each reflector ever followed would keep up to 200 times (docs/footprint.md, "Long runs").
+   */
   readonly #recent = new Map<string, number[]>();
 
   /** `historyTicks`: ring size (default: 10 minutes at 2 ticks/s). */
@@ -261,9 +265,16 @@ export class Telemetry implements ControlObserver {
     if (this.#peers !== undefined) this.#reselections++;
     for (const ip of owd.peers) if (!this.#peerSince.has(ip)) this.#peerSince.set(ip, now);
     for (const ip of [...this.#peerSince.keys()]) {
-      if (!owd.peers.includes(ip)) this.#peerSince.delete(ip);
+      if (owd.peers.includes(ip)) continue;
+      this.#peerSince.delete(ip);
+      this.#recent.delete(ip);
     }
     this.#peers = owd.peers;
+  }
+
+  /** Reflectors whose recent reply times are kept (the peers heard since they joined; tests). */
+  get recentKept(): number {
+    return this.#recent.size;
   }
 
   /** The latest values per direction (live page, MQTT). */

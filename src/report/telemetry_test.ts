@@ -203,3 +203,27 @@ Deno.test("history across wall-clock steps (NTP on a router without RTC): ascend
   }
   assertEquals(t.now.clockSteps, 2);
 });
+
+Deno.test("the loss window's reply times are kept for the peers only: a day of reselections through the pool keeps five, with the replies counted and the loss still shown", () => {
+  // Each reflector of a 300-strong pool is followed once (five at a time, 40 replies each);
+  // without the eviction all 300 keep their times (up to 200 each, about 2 KB a reflector).
+  const pool = Array.from({ length: 300 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+  const owd = createOwdState(pool.slice(0, 5));
+  let now = 100;
+  const t = new Telemetry({ owd, monotonicS: () => now, tickIntervalS: 0.5 });
+  for (let k = 0; k < pool.length; k += 5) {
+    owd.peers = pool.slice(k, k + 5);
+    t.onTick(tick({ monotonicS: now }));
+    for (let r = 0; r < 40; r++) {
+      now += 0.5;
+      for (const ip of owd.peers) t.onReply({ reflector: ip, receiveTimeS: now });
+    }
+  }
+  t.onTick(tick({ monotonicS: now }));
+  assertEquals(t.recentKept, 5);
+  const peers = t.snapshot().reflectors.filter((r) => r.active);
+  assertEquals(peers.map((r) => r.ip), pool.slice(295));
+  assertEquals(peers.map((r) => r.loss), [0, 0, 0, 0, 0]);
+  const text = renderPrometheus(t.snapshot());
+  assertEquals(sample(text, `sqm_reflector_replies_total{reflector="${pool[299]}"}`), 40);
+});
