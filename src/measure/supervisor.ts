@@ -115,13 +115,21 @@ export interface SupervisorOptions {
    * Exit reasons already logged at WARN: the same reason again is logged at DEBUG (a child that
    * keeps failing the same way, e.g. `ping: connect: Network is unreachable` while a route is
    * gone). Cleared when a child ran `healthyAfterS`; may be shared by several supervisors and
-   * cleared by their owner. Default: this supervisor's own.
+   * cleared by their owner; the last {@linkcode WARNED_EXITS_KEEP} are kept. Default: this
+   * supervisor's own.
    */
   warnedExits?: Set<string>;
 }
 
 /** Restart delays `ChildSupervisor.backoffHistory` keeps (the newest). */
 export const BACKOFF_HISTORY_KEEP = 32;
+
+/**
+ * Exit reasons remembered as logged (`SupervisorOptions.warnedExits`): the most recent. A reason
+ * carries the child's last stderr lines, so a child failing with a different message each time
+ * would otherwise add one for as long as it fails (docs/footprint.md, "Long runs").
+ */
+export const WARNED_EXITS_KEEP = 32;
 
 /** Keeps one child running until stopped. */
 export class ChildSupervisor {
@@ -316,7 +324,12 @@ export class ChildSupervisor {
       const message = "{name} {reason}; restarting in {s} s";
       if (this.#warned.has(reason!)) log.debug(message, values);
       else log.warning(message, values);
+      // The most recent last (a Set iterates in insertion order): the oldest goes first.
+      this.#warned.delete(reason!);
       this.#warned.add(reason!);
+      if (this.#warned.size > WARNED_EXITS_KEEP) {
+        this.#warned.delete(this.#warned.values().next().value!);
+      }
       this.#backoffMs = Math.min(max, this.#backoffMs * 2);
       await this.#sleep(delay, this.#abort.signal);
     }

@@ -5,6 +5,7 @@ import {
   type ChildStatus,
   ChildSupervisor,
   pumpLines,
+  WARNED_EXITS_KEEP,
 } from "./supervisor.ts";
 import type { Sleep } from "../util/clock.ts";
 import type { LogRecord } from "../log/logger.ts";
@@ -332,4 +333,42 @@ Deno.test("a child failing the same way again and again is logged at WARN once, 
   } finally {
     resetLogging();
   }
+});
+
+Deno.test("a child failing with a different message each time for months: the exit reasons remembered stay bounded", async () => {
+  // fping's or ping's last stderr lines are part of the reason: one that names a sequence number
+  // or a time differs every failure (without the bound: one reason more per failure, 5000).
+  const restarts = 5000;
+  const warned = new Set<string>();
+  let sup: ChildSupervisor | undefined = undefined;
+  let stopping: Promise<void> | undefined;
+  let spawned = 0;
+  const spawn = () => {
+    const c = fakeChild(++spawned);
+    queueMicrotask(() => c.exit({ code: 1, signal: null }));
+    return { ...c.handle, stderr: streamOf(`fping: send error ${spawned}\n`) };
+  };
+  sup = new ChildSupervisor({
+    name: "fping",
+    command: () => ({ cmd: "x", args: [] }),
+    onStdoutLine: () => {},
+    spawn,
+    sleep: () => {
+      if (spawned === restarts && stopping === undefined) stopping = sup!.stop();
+      return Promise.resolve();
+    },
+    now: () => 0,
+    warnedExits: warned,
+  });
+  configureLogging("FATAL", { sink: () => {} });
+  try {
+    sup.start();
+    while (stopping === undefined) await new Promise((r) => setTimeout(r, 0));
+    await stopping;
+  } finally {
+    resetLogging();
+  }
+  assertEquals(sup.spawns, restarts);
+  assertEquals(warned.size, WARNED_EXITS_KEEP);
+  assert([...warned].at(-1)!.includes(`send error ${restarts}`), [...warned].at(-1));
 });
