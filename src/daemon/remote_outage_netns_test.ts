@@ -17,6 +17,29 @@ import { sshdSkipReason, withSshRouterNetns } from "./ssh_netns_fixture.ts";
 const reason = (await netnsSkipReason()) ?? (await sshdSkipReason());
 const OUTAGE_S = Number(Deno.env.get("SQMA_OUTAGE_S") ?? "45");
 
+/**
+ * Remote adapters whose ssh is a wrapper logging each run's arguments (with its time) to `log`,
+ * in a temporary `dir` the caller removes.
+ */
+async function loggedSshAdapters(
+  r: { sshPath: string; d: { settings: Parameters<typeof createRemoteAdapters>[0] } },
+  prefix: string,
+) {
+  const dir = await Deno.makeTempDir({ prefix });
+  const log = `${dir}/ssh.log`;
+  const wrapper = `${dir}/ssh`;
+  await Deno.writeTextFile(
+    wrapper,
+    `#!/bin/sh\necho "$(date +%s.%N) $*" >> ${log}\nexec ${r.sshPath} "$@"\n`,
+  );
+  await Deno.chmod(wrapper, 0o755);
+  const adapters = createRemoteAdapters(r.d.settings, {
+    sshPath: wrapper,
+    logger: stageLogger("remote"),
+  });
+  return { dir, log, adapters };
+}
+
 /** Counts the daemon's ssh runs by what they run, from a wrapper's log of their arguments. */
 function sshRuns(lines: string[]): { session: number; tc: number; counters: number } {
   const n = { session: 0, tc: 0, counters: 0 };
@@ -39,18 +62,7 @@ Deno.test({
   fn: () =>
     withLogs((records) =>
       withSshRouterNetns("sqma-rlong", {}, async (r) => {
-        const dir = await Deno.makeTempDir({ prefix: "sqma-rlong-" });
-        const log = `${dir}/ssh.log`;
-        const wrapper = `${dir}/ssh`;
-        await Deno.writeTextFile(
-          wrapper,
-          `#!/bin/sh\necho "$(date +%s.%N) $*" >> ${log}\nexec ${r.sshPath} "$@"\n`,
-        );
-        await Deno.chmod(wrapper, 0o755);
-        const adapters = createRemoteAdapters(r.d.settings, {
-          sshPath: wrapper,
-          logger: stageLogger("remote"),
-        });
+        const { dir, log, adapters } = await loggedSshAdapters(r, "sqma-rlong-");
         const daemon = flippingDaemon(r.d, adapters);
         const text = () => records.map(formatRecord).join("");
         try {
@@ -129,18 +141,7 @@ Deno.test({
   fn: () =>
     withLogs((records) =>
       withSshRouterNetns("sqma-rstop", {}, async (r) => {
-        const dir = await Deno.makeTempDir({ prefix: "sqma-rstop-" });
-        const log = `${dir}/ssh.log`;
-        const wrapper = `${dir}/ssh`;
-        await Deno.writeTextFile(
-          wrapper,
-          `#!/bin/sh\necho "$(date +%s.%N) $*" >> ${log}\nexec ${r.sshPath} "$@"\n`,
-        );
-        await Deno.chmod(wrapper, 0o755);
-        const adapters = createRemoteAdapters(r.d.settings, {
-          sshPath: wrapper,
-          logger: stageLogger("remote"),
-        });
+        const { dir, log, adapters } = await loggedSshAdapters(r, "sqma-rstop-");
         const daemon = flippingDaemon(r.d, adapters);
         const text = () => records.map(formatRecord).join("");
         const lines = async () => (await Deno.readTextFile(log)).trim().split("\n");
