@@ -107,6 +107,20 @@ function fakeTc(fail: (line: string) => string | undefined = () => undefined) {
   };
 }
 
+/** A cake shaper on `wan` changed through `batch`, whose root-qdisc queries are recorded. */
+function recordingCake(batch: TcBatch): { shaper: CakeShaper; queries: string[][] } {
+  const queries: string[][] = [];
+  const shaper = new CakeShaper("wan", {
+    batch,
+    runner: (binary, args) => {
+      queries.push([binary, ...args]);
+      const root = '[{"kind":"cake","handle":"8001:","root":true,"options":{"bandwidth":125000}}]';
+      return Promise.resolve({ code: 0, stdout: root, stderr: "" });
+    },
+  });
+  return { shaper, queries };
+}
+
 Deno.test("TcBatch: one coprocess, one line per change, tc's message for a failing line", async () => {
   const tc = fakeTc((line) => line.includes("dev nope") ? 'Cannot find device "nope"' : undefined);
   const batch = new TcBatch({ command: ["tc", "-n", "ns1"], spawn: tc.spawn, runner: tc.runner });
@@ -394,15 +408,7 @@ Deno.test("TcBatch: a change given up by close() is no reason to query the root 
     timeoutMs: 60_000,
     closeGraceMs: 20,
   });
-  const queries: string[][] = [];
-  const shaper = new CakeShaper("wan", {
-    batch,
-    runner: (binary, args) => {
-      queries.push([binary, ...args]);
-      const root = '[{"kind":"cake","handle":"8001:","root":true,"options":{"bandwidth":125000}}]';
-      return Promise.resolve({ code: 0, stdout: root, stderr: "" });
-    },
-  });
+  const { shaper, queries } = recordingCake(batch);
   await shaper.check();
   await shaper.setRate(1000);
   tc.procs[0].hang = true;
@@ -484,15 +490,7 @@ Deno.test("TcBatch: stopping() gives up a spawned tc that hangs after the grace,
     timeoutMs: 20,
     closeGraceMs: 50,
   });
-  const queries: string[][] = [];
-  const shaper = new CakeShaper("wan", {
-    batch,
-    runner: (binary, args) => {
-      queries.push([binary, ...args]);
-      const root = '[{"kind":"cake","handle":"8001:","root":true,"options":{"bandwidth":125000}}]';
-      return Promise.resolve({ code: 0, stdout: root, stderr: "" });
-    },
-  });
+  const { shaper, queries } = recordingCake(batch);
   await shaper.check();
   await shaper.setRate(1000);
   tc.procs[0].hang = true;

@@ -112,6 +112,23 @@ function direction(rate: number): DirectionNow {
   return { rateKbit: rate, throughputKbit: rate * 0.8, load: 0.8, delayMs: 3.25, thresholdMs: 15 };
 }
 
+/** A publisher to the broker on `port` with the tests' device fields; `o` sets the rest. */
+function testPublisher(
+  port: number,
+  o: Omit<
+    ConstructorParameters<typeof MqttPublisher>[0],
+    "target" | "deviceName" | "version" | "logger"
+  >,
+): MqttPublisher {
+  return new MqttPublisher({
+    target: parseMqttUrl(`mqtt://127.0.0.1:${port}`),
+    deviceName: "sqm-autorate wan",
+    version: "0.0.0-test",
+    logger: stageLogger("mqtt-test"),
+    ...o,
+  });
+}
+
 Deno.test({
   name:
     `mqtt against a real mosquitto: discovery, state, reconnect after a broker restart, offline on stop${
@@ -123,14 +140,10 @@ Deno.test({
   const port = freePort();
   let broker = await startBroker(dir, port);
   const now = { dl: direction(50_000), ul: direction(10_000), ticks: 1 };
-  const publisher = new MqttPublisher({
-    target: parseMqttUrl(`mqtt://127.0.0.1:${port}`),
+  const publisher = testPublisher(port, {
     source: { now },
     nodeId: "wan_test",
-    deviceName: "sqm-autorate wan",
-    version: "0.0.0-test",
     intervalS: 0.2,
-    logger: stageLogger("mqtt-test"),
     initialBackoffMs: 100,
     maxBackoffMs: 400,
   });
@@ -195,14 +208,10 @@ Deno.test({
   const broker = await startBroker(dir, port);
   // No tick yet (the daemon still starting): no state message keeps the connection busy.
   const now = { dl: direction(50_000), ul: direction(10_000), ticks: 0 };
-  const publisher = new MqttPublisher({
-    target: parseMqttUrl(`mqtt://127.0.0.1:${port}`),
+  const publisher = testPublisher(port, {
     source: { now },
     nodeId: "wan_step",
-    deviceName: "sqm-autorate wan",
-    version: "0.0.0-test",
     intervalS: 0.2, // keepalive 30 s: the broker ends a silent session after 45 s
-    logger: stageLogger("mqtt-test"),
   });
   const topics = mqttTopics("wan_step");
   const realNow = Date.now;
@@ -236,14 +245,10 @@ Deno.test({
   const broker = await startBroker(dir, port);
   let brokerUp = true;
   const signals: AbortSignal[] = [];
-  const publisher = new MqttPublisher({
-    target: parseMqttUrl(`mqtt://127.0.0.1:${port}`),
+  const publisher = testPublisher(port, {
     source: { now: { dl: direction(50_000), ul: direction(10_000), ticks: 1 } },
     nodeId: "wan_wake",
-    deviceName: "sqm-autorate wan",
-    version: "0.0.0-test",
     intervalS: 3600, // asleep for the whole test unless woken
-    logger: stageLogger("mqtt-test"),
     sleep: (ms, signal) => {
       if (signal !== undefined) signals.push(signal);
       return realSleep(ms, signal);
