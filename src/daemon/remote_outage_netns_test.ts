@@ -10,9 +10,17 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { formatRecord, stageLogger } from "../log/mod.ts";
 import { needs, netnsSkipReason } from "../util/netns_testing.ts";
-import { flippingDaemon, matching, pause, signal, until, withLogs } from "./hung_testing.ts";
+import {
+  type FlippingDaemon,
+  flippingDaemon,
+  matching,
+  pause,
+  signal,
+  until,
+  withLogs,
+} from "./hung_testing.ts";
 import { createRemoteAdapters } from "../remote/mod.ts";
-import { sshdSkipReason, withSshRouterNetns } from "./ssh_netns_fixture.ts";
+import { sshdSkipReason, type SshRouterNetns, withSshRouterNetns } from "./ssh_netns_fixture.ts";
 
 const reason = (await netnsSkipReason()) ?? (await sshdSkipReason());
 const OUTAGE_S = Number(Deno.env.get("SQMA_OUTAGE_S") ?? "45");
@@ -21,10 +29,7 @@ const OUTAGE_S = Number(Deno.env.get("SQMA_OUTAGE_S") ?? "45");
  * Remote adapters whose ssh is a wrapper logging each run's arguments (with its time) to `log`,
  * in a temporary `dir` the caller removes.
  */
-async function loggedSshAdapters(
-  r: { sshPath: string; d: { settings: Parameters<typeof createRemoteAdapters>[0] } },
-  prefix: string,
-) {
+async function loggedSshAdapters(r: SshRouterNetns, prefix: string) {
   const dir = await Deno.makeTempDir({ prefix });
   const log = `${dir}/ssh.log`;
   const wrapper = `${dir}/ssh`;
@@ -38,6 +43,21 @@ async function loggedSshAdapters(
     logger: stageLogger("remote"),
   });
   return { dir, log, adapters };
+}
+
+/**
+ * A change (28000 kbit/s) in flight when the link starts dropping every frame: the router's tc
+ * stopped while the change is written, resumed after the cut. Returns the cut's time, s.
+ */
+async function dropWithChangeInFlight(r: SshRouterNetns, daemon: FlippingDaemon): Promise<number> {
+  const tcs = (await r.routerProcesses()).filter((p) => p.comm === "tc");
+  for (const p of tcs) signal(p.pid, "SIGSTOP");
+  daemon.hold(28000);
+  await pause(300);
+  await r.link("drop");
+  const cutAt = Date.now() / 1000;
+  for (const p of tcs) signal(p.pid, "SIGCONT");
+  return cutAt;
 }
 
 /** Counts the daemon's ssh runs by what they run, from a wrapper's log of their arguments. */
@@ -69,13 +89,7 @@ Deno.test({
           await until(async () => (await r.d.tbf("vdl")).rateKbit >= 20000, "control", 30_000);
           // A change in flight when the router goes away: its tc stopped, the change written,
           // then the link cut.
-          const tcs = (await r.routerProcesses()).filter((p) => p.comm === "tc");
-          for (const p of tcs) signal(p.pid, "SIGSTOP");
-          daemon.hold(28000);
-          await pause(300);
-          await r.link("drop");
-          const cutAt = Date.now() / 1000;
-          for (const p of tcs) signal(p.pid, "SIGCONT");
+          const cutAt = await dropWithChangeInFlight(r, daemon);
           daemon.hold(29000); // decided once the counters answer again
           await until(
             () => matching(records, /counters on .* unreadable/).length > 0,
@@ -147,12 +161,7 @@ Deno.test({
         const lines = async () => (await Deno.readTextFile(log)).trim().split("\n");
         try {
           await until(async () => (await r.d.tbf("vdl")).rateKbit >= 20000, "control", 30_000);
-          const tcs = (await r.routerProcesses()).filter((p) => p.comm === "tc");
-          for (const p of tcs) signal(p.pid, "SIGSTOP");
-          daemon.hold(28000);
-          await pause(300);
-          await r.link("drop");
-          for (const p of tcs) signal(p.pid, "SIGCONT");
+          await dropWithChangeInFlight(r, daemon);
           // The session gets no answer: the change runs as an ssh … tc, which hangs.
           await until(
             async () => (await lines()).some((l) => / tc qdisc change .*28000Kbit/.test(l)),
