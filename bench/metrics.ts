@@ -23,7 +23,7 @@ const telemetry = new Telemetry({
   tickIntervalS: 0.5,
   pingerStarts: () => 1,
   plugins: () => ({ errors: 0, disabled: [] }),
-  rssBytes: () => Deno.memoryUsage().rss,
+  memory: () => Deno.memoryUsage(),
 });
 for (let i = 0; i < 1200; i++) {
   now += 0.5;

@@ -13,6 +13,7 @@ export const SUMMARY_PERIOD_S = 300;
 export class PeriodicSummary {
   readonly #periodS: number;
   readonly #emit: (line: string) => void;
+  readonly #memory: (() => Deno.MemoryUsage) | undefined;
   #startS: number | undefined;
   #paths: Partial<Record<TickPath, number>> = {};
   #dl: number[] = [];
@@ -22,10 +23,18 @@ export class PeriodicSummary {
   #rx: number[] = [];
   #tx: number[] = [];
 
-  /** `emit` receives each summary line; `periodS` defaults to `SUMMARY_PERIOD_S`. */
-  constructor(emit: (line: string) => void, options: { periodS?: number } = {}) {
+  /**
+   * `emit` receives each summary line; `periodS` defaults to `SUMMARY_PERIOD_S`; `memory`, when
+   * given, is read once per line and its resident set and JS heap used end the line (a slow leak
+   * shows over days of logs).
+   */
+  constructor(
+    emit: (line: string) => void,
+    options: { periodS?: number; memory?: () => Deno.MemoryUsage } = {},
+  ) {
     this.#emit = emit;
     this.#periodS = options.periodS ?? SUMMARY_PERIOD_S;
+    this.#memory = options.memory;
   }
 
   /** Records one tick at `nowS`; emits the summary when a period has passed. */
@@ -64,6 +73,8 @@ export class PeriodicSummary {
         `load rx ${range(this.#rx, 2)}, tx ${range(this.#tx, 2)}`,
       );
     }
+    const m = this.#memory?.();
+    if (m !== undefined) parts.push(`memory rss ${mb(m.rss)} MB, JS heap ${mb(m.heapUsed)} MB`);
     this.#emit(parts.join("; "));
     this.#startS = nowS;
     this.#paths = {};
@@ -78,6 +89,10 @@ export class PeriodicSummary {
 
 function fixed(v: number, digits: number): string {
   return Number.isFinite(v) ? v.toFixed(digits) : "n/a";
+}
+
+function mb(bytes: number): string {
+  return fixed(bytes / 1e6, 1);
 }
 
 function range(values: readonly number[], digits: number): string {

@@ -50,3 +50,20 @@ Deno.test("summary: one line per period with rate, delay and load ranges", () =>
   s.flush(14);
   assertEquals(lines.length, 2, "nothing recorded, nothing logged");
 });
+
+Deno.test("summary: the process's memory ends the line when a source is given", () => {
+  const lines: string[] = [];
+  let reads = 0;
+  const memory = () => {
+    reads++;
+    return { rss: 31_234_567, heapUsed: 14_049_999, heapTotal: 16e6, external: 1e6 };
+  };
+  const s = new PeriodicSummary((l) => lines.push(l), { periodS: 10, memory });
+  for (let t = 0; t <= 10; t += 2) s.record(t, tick(60000, 11000));
+  assertEquals(reads, 1, "read once per line, not per tick");
+  assertEquals(
+    lines[0],
+    "last 10 s: 6 ticks (6 no-deltas); download 60000 kbit/s (now 60000); " +
+      "upload 11000 kbit/s (now 11000); memory rss 31.2 MB, JS heap 14.0 MB",
+  );
+});

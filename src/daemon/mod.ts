@@ -366,6 +366,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     await loop.start();
     const summary = new PeriodicSummary((line) => log.info("{summary}", { summary: line }), {
       periodS: deps.summaryPeriodS,
+      memory: () => Deno.memoryUsage(),
     });
     const control = loop;
     await runControlLoop(control, {

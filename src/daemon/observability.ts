@@ -94,7 +94,7 @@ export async function startObservability(
   };
 }
 
-/** The telemetry of a daemon: reads reflector state, pinger starts, plugin health and RSS. */
+/** The telemetry of a daemon: reads reflector state, pinger starts, plugin health and memory. */
 export function daemonTelemetry(
   settings: Pick<Settings, "tick_interval" | "peer_reselection_time">,
   inputs: ObservabilityInputs,
@@ -104,7 +104,7 @@ export function daemonTelemetry(
     owd: m.owd,
     pingerStarts: () => m.pinger?.starts ?? 0,
     plugins: inputs.plugins,
-    rssBytes: () => Deno.memoryUsage().rss,
+    memory: () => Deno.memoryUsage(),
     monotonicS: () => systemClock.monotonicS(),
     tickIntervalS: settings.tick_interval,
     reselectionS: settings.peer_reselection_time * 60,

@@ -165,7 +165,20 @@ export function renderPrometheus(s: TelemetrySnapshot): string {
   x.sample("sqm_tick_duration_seconds_bucket", s.tickDuration.count, { le: "+Inf" });
   x.sample("sqm_tick_duration_seconds_sum", s.tickDuration.sumS);
   x.sample("sqm_tick_duration_seconds_count", s.tickDuration.count);
+  const m = s.memory;
   x.family("process_resident_memory_bytes", "gauge", "Resident memory size of the daemon.")
-    .sample("process_resident_memory_bytes", s.rssBytes);
+    .sample("process_resident_memory_bytes", m.rss);
+  x.family(
+    "sqm_js_heap_used_bytes",
+    "gauge",
+    "V8 heap used by the daemon's JavaScript (live objects and garbage not yet collected).",
+  ).sample("sqm_js_heap_used_bytes", m.heapUsed);
+  x.family("sqm_js_heap_total_bytes", "gauge", "V8 heap reserved by the daemon (used and free).")
+    .sample("sqm_js_heap_total_bytes", m.heapTotal);
+  x.family(
+    "sqm_js_external_memory_bytes",
+    "gauge",
+    "Memory outside the V8 heap held by JavaScript objects (buffers).",
+  ).sample("sqm_js_external_memory_bytes", m.external);
   return x.lines.join("\n") + "\n";
 }

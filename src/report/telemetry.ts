@@ -39,8 +39,11 @@ export interface TelemetrySources {
   pingerStarts?: () => number;
   /** Lua plugin failures so far and the plugins disabled. */
   plugins?: () => { errors: number; disabled: readonly string[] };
-  /** Resident set size of the process, bytes. */
-  rssBytes?: () => number;
+  /**
+   * The process's memory (`Deno.memoryUsage()`: resident set, V8 heap used and total, external),
+   * bytes; read once per snapshot, ~13 µs.
+   */
+  memory?: () => Deno.MemoryUsage;
   /** Monotonic seconds (for reply ages and loss windows). */
   monotonicS?: () => number;
   /** Ping period per reflector, s (for the expected reply count). */
@@ -111,8 +114,11 @@ export interface TelemetrySnapshot {
   tickDuration: { buckets: number[]; sumS: number; count: number };
   /** Per reflector (active first). */
   reflectors: ReflectorFigures[];
-  /** Resident set size, bytes (NaN when unknown). */
-  rssBytes: number;
+  /**
+   * The process's memory, bytes (each NaN when unknown): resident set; the main isolate's V8 heap
+   * used and reserved; memory outside it held by JS objects (buffers).
+   */
+  memory: Deno.MemoryUsage;
 }
 
 /** The history ring's columns, oldest first, as the live page draws them. */
@@ -146,6 +152,8 @@ const HISTORY_COLUMNS = [
   "dlDelay",
   "ulDelay",
 ] as const;
+
+const UNKNOWN_MEMORY: Deno.MemoryUsage = { rss: NaN, heapTotal: NaN, heapUsed: NaN, external: NaN };
 
 function emptyDirection(): DirectionNow {
   return { rateKbit: 0, throughputKbit: NaN, load: NaN, delayMs: NaN, thresholdMs: NaN };
@@ -344,7 +352,7 @@ export class Telemetry implements ControlObserver {
       pingerStarts: this.#src.pingerStarts?.() ?? 0,
       tickDuration: { buckets, sumS: this.#durSum, count: this.#ticks },
       reflectors: this.#reflectors(),
-      rssBytes: this.#src.rssBytes?.() ?? NaN,
+      memory: this.#src.memory?.() ?? UNKNOWN_MEMORY,
     };
   }
 

@@ -48,7 +48,7 @@ Deno.test("metrics: every family has HELP and TYPE, values follow the ticks", ()
     tickIntervalS: 0.5,
     pingerStarts: () => 3,
     plugins: () => ({ errors: 2, disabled: ["flaky"] }),
-    rssBytes: () => 42e6,
+    memory: () => ({ rss: 42e6, heapUsed: 9e6, heapTotal: 12e6, external: 1e6 }),
   });
   owd.baseline.set("9.9.9.9", { up_ewma: 10, down_ewma: 12, last_receive_time_s: 100 });
   owd.recent.set("9.9.9.9", { up_ewma: 11, down_ewma: 20, last_receive_time_s: 100 });
@@ -98,6 +98,9 @@ Deno.test("metrics: every family has HELP and TYPE, values follow the ticks", ()
   assertEquals(sample(text, 'sqm_tick_duration_seconds_bucket{le="0.25"}'), 3);
   assertEquals(sample(text, 'sqm_tick_duration_seconds_bucket{le="+Inf"}'), 3);
   assertEquals(sample(text, "process_resident_memory_bytes"), 42e6);
+  assertEquals(sample(text, "sqm_js_heap_used_bytes"), 9e6);
+  assertEquals(sample(text, "sqm_js_heap_total_bytes"), 12e6);
+  assertEquals(sample(text, "sqm_js_external_memory_bytes"), 1e6);
   // 9.9.9.9 is a peer since 100 s: 13 of the 20 probes of (102, 112] were answered.
   assertEquals(sample(text, 'sqm_reflector_loss_ratio{reflector="9.9.9.9"}'), 0.35);
   // 8.8.8.8 came with the reselection: no loss figure before it was pinged for a whole window.

@@ -175,6 +175,7 @@ Deno.test({
         'sqm_reflector_baseline_owd_seconds{reflector="10.213.100.1"',
         "sqm_tick_duration_seconds_bucket",
         "process_resident_memory_bytes",
+        "sqm_js_heap_used_bytes",
       ]
     ) {
       assert(metrics.includes(name.replaceAll('"', "&quot;")) || metrics.includes(name), name);
