@@ -17,48 +17,81 @@ import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
 import { DAEMON_MANIFEST } from "../release/manifest.ts";
 import { daemonTelemetry, startObservability } from "../daemon/observability.ts";
 import type { Telemetry } from "../report/telemetry.ts";
-import { parseListenAddress } from "../util/listen_address.ts";
-import { parseMqttUrl } from "../report/mqtt_url.ts";
+import { addressProblems, reloadProblems } from "./reload_check.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
  * pipeline, the plugins and the controller, and runs the daemon until SIGINT/SIGTERM. SIGHUP
- * re-reads the configuration: a valid one restarts the daemon in place with it, an invalid one
- * is logged and changes nothing (docs/operation.md). Returns the daemon's exit code; children are
- * stopped before it returns.
+ * re-reads the configuration: a valid one that passes {@linkcode reloadProblems} restarts the
+ * daemon in place with it; an invalid one is logged and changes nothing; one whose restart still
+ * fails to start (a Lua script that does not load, an interface locked by another daemon) is
+ * replaced by the configuration in force before it (docs/operation.md, "A configuration re-read
+ * on SIGHUP"). Returns the daemon's exit code; children are stopped before it returns.
  */
 export async function runAction(args: ParsedArgs): Promise<number> {
   let resolved = settingsFromArgs(args, { requireDaemon: true });
+  /** The configuration that ran before the last reload, until the reload's start-up passes. */
+  let previous: ResolvedSettings | undefined;
+  /** A re-read configuration that passed its checks, waiting for the round to end. */
+  let pending: ResolvedSettings | undefined;
   const stop = shutdownOnSignals();
-  let onHangup = () => {};
-  const hangup = () => onHangup();
+  let restart = new AbortController();
+  // Only the latest SIGHUP's checks decide (a storm of them re-reads the file each time).
+  let hangups = 0;
+  const onHangup = async (mine: number) => {
+    const log = stageLogger("main");
+    let next: ResolvedSettings;
+    try {
+      next = settingsFromArgs(args, { requireDaemon: true });
+    } catch (e) {
+      log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {
+        error: String((e as Error).message ?? e).replaceAll("\n", " "),
+      });
+      return;
+    }
+    const problems = await reloadProblems(next.settings);
+    if (mine !== hangups || stop.signal.aborted) return;
+    if (problems.length > 0) {
+      log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {
+        error: problems.join("; ").replaceAll("\n", " "),
+      });
+      return;
+    }
+    const changed = changedSettings((pending ?? resolved).settings, next.settings);
+    log.info("SIGHUP: configuration re-read ({changed}); restarting with it", {
+      changed: changed.length > 0 ? `changed: ${changed.join(", ")}` : "no change",
+    });
+    pending = next;
+    restart.abort();
+  };
+  const hangup = () => void onHangup(++hangups);
   Deno.addSignalListener("SIGHUP", hangup);
   try {
     for (let round = 1;; round++) {
-      const restart = new AbortController();
+      restart = new AbortController();
       const onStop = () => restart.abort();
       stop.signal.addEventListener("abort", onStop, { once: true });
-      let next: ResolvedSettings | undefined;
-      onHangup = () => {
-        const log = stageLogger("main");
-        try {
-          next = settingsFromArgs(args, { requireDaemon: true });
-        } catch (e) {
-          log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {
-            error: String((e as Error).message ?? e).replaceAll("\n", " "),
-          });
-          return;
-        }
-        const changed = changedSettings(resolved.settings, next.settings);
-        log.info("SIGHUP: configuration re-read ({changed}); restarting with it", {
-          changed: changed.length > 0 ? `changed: ${changed.join(", ")}` : "no change",
-        });
-        restart.abort();
-      };
       const code = await runWith(resolved, restart.signal, { first: round === 1 });
       stop.signal.removeEventListener("abort", onStop);
-      if (next === undefined || stop.signal.aborted || code !== ExitCode.OK) return code;
-      resolved = next;
+      if (stop.signal.aborted) return code;
+      if (pending !== undefined) {
+        if (code === ExitCode.OK) previous = resolved;
+        resolved = pending;
+        pending = undefined;
+        continue;
+      }
+      if (code !== ExitCode.OK && previous !== undefined && code !== ExitCode.FAILURE) {
+        // The re-read configuration did not start: the one before it runs again.
+        stageLogger("main").error(
+          "SIGHUP: the re-read configuration did not start (exit code {code}); " +
+            "restarting with the one in force before it",
+          { code },
+        );
+        resolved = previous;
+        previous = undefined;
+        continue;
+      }
+      return code;
     }
   } finally {
     Deno.removeSignalListener("SIGHUP", hangup);
@@ -111,20 +144,9 @@ async function runWith(
   }
   const pluginSections = pluginSectionsFrom(resolved.uci);
   // Address syntax is a configuration error (78); whether it may be used is check-config's.
-  for (
-    const [name, value, parse] of [
-      ["metrics_listen", settings.metrics_listen, parseListenAddress],
-      ["mqtt_url", settings.mqtt_url, parseMqttUrl],
-    ] as const
-  ) {
-    if (value.trim() === "") continue;
-    try {
-      parse(value);
-    } catch (e) {
-      log.fatal("{name}: {error}", { name, error: (e as Error).message });
-      return ExitCode.CONFIG;
-    }
-  }
+  const badAddresses = addressProblems(settings);
+  for (const p of badAddresses) log.fatal("{p}", { p });
+  if (badAddresses.length > 0) return ExitCode.CONFIG;
 
   // Lua runs in one worker for the controller and the plugins, which loads the engine (wasmoon
   // and its wasm) only when Lua scripts are configured; a stuck call is stopped by wall-clock

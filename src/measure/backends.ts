@@ -168,7 +168,13 @@ function toolFromBinary(binary: string): PingerTool | undefined {
  */
 export async function choosePinger(
   pinger: "auto" | PingerTool,
-  options: { binary?: string; probe?: Probe; commandPrefix?: readonly string[] } = {},
+  options: {
+    binary?: string;
+    probe?: Probe;
+    commandPrefix?: readonly string[];
+    /** Log the choice at DEBUG only (a SIGHUP's check: the restart logs it). */
+    quiet?: boolean;
+  } = {},
 ): Promise<PingerChoice> {
   const probe = options.probe ?? denoProbe;
   const prefix = options.commandPrefix ?? [];
@@ -194,7 +200,7 @@ export async function choosePinger(
     }
     const choice: PingerChoice = { tool, binary };
     if (tool === "fping") choice.fping = fpingFeaturesFromVersion(out);
-    log.info("Using pinger {tool} ({binary}{v})", {
+    (options.quiet ? log.debug : log.info).call(log, "Using pinger {tool} ({binary}{v})", {
       tool,
       binary,
       v: choice.fping?.version ? `, version ${choice.fping.version.join(".")}` : "",

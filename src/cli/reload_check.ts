@@ -1,0 +1,86 @@
+/**
+ * What a SIGHUP checks of a re-read configuration before the running daemon is stopped for it
+ * (docs/operation.md, "A configuration re-read on SIGHUP"): what `run` would otherwise find
+ * wrong only after the old configuration's shapers were given up. Each problem names its
+ * setting; any problem keeps the configuration in force.
+ */
+import type { Settings } from "../config/types.ts";
+import { checkReflectorList } from "../reflectors/list_check.ts";
+import { choosePinger } from "../measure/mod.ts";
+import { parseListenAddress } from "../util/listen_address.ts";
+import { parseMqttUrl } from "../report/mqtt_url.ts";
+import { createShaperPair } from "../apply/shaper.ts";
+import { isRemote } from "../remote/mod.ts";
+import type { ShaperPair } from "../control/ports.ts";
+
+/**
+ * The listen and MQTT addresses that do not parse, as `setting: why` (a configuration error:
+ * `run` exits 78 on them at start).
+ */
+export function addressProblems(settings: Settings): string[] {
+  const problems: string[] = [];
+  for (
+    const [name, value, parse] of [
+      ["metrics_listen", settings.metrics_listen, parseListenAddress],
+      ["mqtt_url", settings.mqtt_url, parseMqttUrl],
+    ] as const
+  ) {
+    if (value.trim() === "") continue;
+    try {
+      parse(value);
+    } catch (e) {
+      problems.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/** Options of {@linkcode reloadProblems}. */
+export interface ReloadCheckOptions {
+  /** Builds the shapers to check (default: local `tc`, as the daemon builds them). */
+  shapers?: (settings: Settings) => ShaperPair;
+}
+
+/**
+ * Everything that would stop `settings` from starting that can be seen without touching the
+ * running daemon: the reflector list, the pinger, the addresses and (locally; in remote mode
+ * the router is asked only by the restart) both interfaces with the configured shaper's root
+ * qdisc or class. A Lua script that does not load is found by the restart itself, which then
+ * goes back to the configuration in force (src/cli/run_command.ts).
+ */
+export async function reloadProblems(
+  settings: Settings,
+  options: ReloadCheckOptions = {},
+): Promise<string[]> {
+  const problems: string[] = [];
+  const list = await checkReflectorList(settings);
+  problems.push(...list.problems.map((p) => `reflector_list_file: ${p}`));
+  try {
+    await choosePinger(settings.pinger, {
+      binary: settings.pinger_binary || undefined,
+      quiet: true,
+    });
+  } catch (e) {
+    problems.push(`pinger: ${(e as Error).message}`);
+  }
+  problems.push(...addressProblems(settings));
+  if (options.shapers === undefined && isRemote(settings)) return problems;
+  const shapers = (options.shapers ?? ((s) => createShaperPair(s, { batch: false })))(settings);
+  try {
+    for (
+      const [name, shaper] of [
+        ["download_interface", shapers.dl],
+        ["upload_interface", shapers.ul],
+      ] as const
+    ) {
+      try {
+        await shaper.check();
+      } catch (e) {
+        problems.push(`${name}: ${(e as Error).message}`);
+      }
+    }
+  } finally {
+    await shapers.close?.().catch(() => {});
+  }
+  return problems;
+}

@@ -1,0 +1,155 @@
+/**
+ * SIGHUP under the release permission set (`-P=daemon`) against real `tc` and fping in a
+ * throw-away network namespace: a re-read configuration that cannot start (an interface that
+ * does not exist, a Lua ratecontroller that does not load) leaves the one in force running, and a
+ * storm of SIGHUPs ends in the last valid configuration (docs/operation.md, "A configuration
+ * re-read on SIGHUP").
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+import {
+  addTbfVethPair,
+  needs,
+  netnsSkipReason,
+  rootQdisc,
+  withNetns,
+} from "../util/netns_testing.ts";
+
+const reason = await netnsSkipReason();
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+/** The manifest lets the daemon read and write only here. */
+const RUNTIME_DIR = "/tmp/sqm-autorate";
+
+function uci(dir: string, options: { dl: string; base: number; extra?: string }): string {
+  return [
+    "config network",
+    "\toption upload_interface 'vrul'",
+    `\toption download_interface '${options.dl}'`,
+    "\toption upload_base_kbits '10000'",
+    `\toption download_base_kbits '${options.base}'`,
+    "config output",
+    "\toption log_level 'INFO'",
+    "\toption suppress_statistics '1'",
+    "config advanced_settings",
+    "\toption shaper 'tbf'",
+    "\toption pinger 'fping'",
+    `\toption state_dir '${dir}'`,
+    `\toption reflector_list_file '${dir}/reflectors.csv'`,
+    options.extra ?? "",
+    "",
+  ].join("\n");
+}
+
+/** Polls `read` every 100 ms until `ok` holds for its value; fails after `ms`. */
+async function until<T>(
+  read: () => T | Promise<T>,
+  ok: (v: T) => boolean,
+  ms: number,
+  what: string,
+) {
+  const end = Date.now() + ms;
+  let v = await read();
+  while (!ok(v)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${v})`);
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
+
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+Deno.test({
+  ...needs(
+    "daemon under -P=daemon in a netns: a SIGHUP config that cannot start keeps the running one",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-reload", async (ns) => {
+      await addTbfVethPair(ns, "vrdl", "vrul");
+      await Deno.mkdir(RUNTIME_DIR, { recursive: true });
+      const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "reload-" });
+      await Deno.writeTextFile(
+        `${dir}/reflectors.csv`,
+        "reflector_ip,ip_version,description\n" +
+          [1, 2, 3, 4, 5, 6].map((i) => `127.0.0.${i},4,loopback ${i}\n`).join(""),
+      );
+      const config = `${dir}/sqm-autorate`;
+      await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 50000 }));
+      const rate = async () => (await rootQdisc(ns, "vrdl")).rateKbit;
+      const child = new Deno.Command("ip", {
+        args: [
+          ...["netns", "exec", ns, Deno.execPath(), "run", "-P=daemon", "--no-prompt"],
+          ...["--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`, "run", "--config", config],
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const chunks: string[] = [];
+      const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+        new WritableStream({ write: (c) => void chunks.push(c) }),
+      );
+      const log = () => chunks.join("");
+      let exited: number | undefined;
+      void child.status.then((s) => exited = s.code);
+      const started = (n: number) =>
+        until(log, (t) => count(t, "control started") >= n, 30_000, `control start ${n}`);
+      let code: number | undefined;
+      try {
+        await started(1);
+        assertEquals(await rate(), 30000); // 60 % of base, held without load
+
+        // An interface that does not exist: refused before the running daemon is touched.
+        await Deno.writeTextFile(config, uci(dir, { dl: "nosuch", base: 50000 }));
+        child.kill("SIGHUP");
+        await until(log, (t) => t.includes("keeping the running one"), 10_000, "the refusal");
+        assert(log().includes("download_interface: interface nosuch does not exist"), log());
+        await new Promise((r) => setTimeout(r, 1000));
+        assert(!log().includes("shutting down"), log());
+        assertEquals(await rate(), 30000, log());
+
+        // A Lua ratecontroller that does not load: the restart fails, the old one runs again.
+        await Deno.writeTextFile(`${dir}/broken.lua`, "this is not lua (\n");
+        await Deno.writeTextFile(
+          config,
+          uci(dir, {
+            dl: "vrdl",
+            base: 50000,
+            extra: `\toption rate_controller '${dir}/broken.lua'`,
+          }),
+        );
+        child.kill("SIGHUP");
+        await until(log, (t) => t.includes("the one in force before it"), 20_000, "the fallback");
+        await started(2);
+        assertEquals(exited, undefined, log());
+
+        // Ten SIGHUPs within a second, the file valid throughout: the last one is in force.
+        await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 80000 }));
+        for (let i = 0; i < 10; i++) {
+          child.kill("SIGHUP");
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await until(log, (t) => t.includes("control started at download 48000"), 40_000, "80000");
+        await new Promise((r) => setTimeout(r, 2000));
+        assertEquals(exited, undefined, log());
+        assertEquals(await rate(), 48000, log());
+        child.kill("SIGTERM");
+        code = (await child.status).code;
+      } finally {
+        if (exited === undefined && code === undefined) child.kill("SIGKILL");
+        await child.status;
+        await collecting.catch(() => {});
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+      assertEquals(code, ExitCode.OK, log());
+      // The exit rate of the configuration in force: base 80 000.
+      assertEquals(await rate(), 80000, log());
+      console.log(
+        `SIGHUP storm: ${count(log(), "restarting with it")} restarts, ` +
+          `${count(log(), "control started")} control starts`,
+      );
+    }),
+});
