@@ -2,7 +2,7 @@
  * Keeps a failing Lua script from flooding the log: each distinct message is logged in full
  * (with its traceback) the first time; repeats are only counted, and the count is logged as one
  * line per period (default a minute) while they go on. Used by the plugin manager and the Lua
- * ratecontroller (docs/plugins.md, "When a script fails").
+ * ratecontroller (docs/plugins.md, "When a plugin fails").
  */
 import type { Logger } from "../log/logger.ts";
 import { logText } from "./log_text.ts";

@@ -2,7 +2,7 @@
  * What the capacity controller reads from the measurement state each decision: per reflector
  * the delta of its LAST raw sample against its baseline (not the smoothed EWMA), so one new
  * reply is seen within one decision, and whether the pinger measures RTT only (up = down).
- * See docs/controllers.md ("Reading the samples").
+ * See docs/controllers.md ("Design").
  */
 import type { OwdState } from "../control/ports.ts";
 

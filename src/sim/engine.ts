@@ -151,8 +151,9 @@ export interface RunOptions {
   ackPath?: boolean;
   /**
    * With the `tbf` shaper, model its token bucket: the daemon's burst, refilled by every rate
-   * change (link.ts, `tbfBucket`; docs/simulator.md, "Shaper"). Default true; false: the shaper
-   * serves exactly its rate (the model before 2026-12-05). No effect with other shapers.
+   * change (link.ts, `tbfBucket`; docs/simulator.md, "Link, per direction"). Default true;
+   * false: the shaper serves exactly its rate (the model before 2026-12-05). No effect with other
+   * shapers.
    */
   tbfBucket?: boolean;
   /**

@@ -51,8 +51,8 @@ export interface DirectionOptions {
    * A `fifo` shaper is a TBF with the daemon's burst (src/apply/shaper.ts: 5 ms at the rate, at
    * least 3200 bytes, never shrinking): its token bucket fills while the queue is short of work,
    * and every rate change refills it (Linux's tbf_change), so after a change a backlog leaves a
-   * burst above the rate (docs/simulator.md, "Shaper"). Default false: the shaper serves exactly
-   * its rate and its queue limit uses the smallest burst.
+   * burst above the rate (docs/simulator.md, "Link, per direction"). Default false: the shaper
+   * serves exactly its rate and its queue limit uses the smallest burst.
    */
   tbfBucket?: boolean;
 }

@@ -23,6 +23,44 @@ function sections(doc: string): Set<string> {
   return new Set([...text.matchAll(/^#{2,4} (\d+(?:\.\d+)*)\.? /gm)].map((m) => m[1]));
 }
 
+/**
+ * The names a doc's quoted citations may use: its headings (`## v62: counters that read low`),
+ * and the bold names that open its paragraphs and list items (`- **Turn rules** (…)`).
+ */
+function names(doc: string): { headings: string[]; bold: string[] } {
+  const text = Deno.readTextFileSync(`${ROOT}docs/${doc}`);
+  return {
+    headings: [...text.matchAll(/^#{1,6} (.*)$/gm)].map((m) => m[1]),
+    bold: [...text.matchAll(/\*\*([^*]+)\*\*/g)].map((m) => m[1]),
+  };
+}
+
+/**
+ * The quoted names a file cites a doc by: `docs/controllers.md, "v62"`, `docs/controllers.md "v74"`,
+ * `docs/controllers.md ("Design")`, `docs/controllers.md, "v36", "v39"`, also across comment
+ * lines.
+ */
+function quotedCitations(source: string): { doc: string; name: string }[] {
+  const text = source.replace(/\n\s*(?:\*|\/\/|--)\s?/g, " ");
+  const out: { doc: string; name: string }[] = [];
+  for (const m of text.matchAll(/docs\/([\w-]+\.md)(?:[,;]\s*|\s+\(?)((?:"[^"\n]+"(?:,\s*)?)+)/g)) {
+    for (const q of m[2].matchAll(/"([^"]+)"/g)) out.push({ doc: m[1], name: q[1] });
+  }
+  return out;
+}
+
+Deno.test("quotedCitations reads the forms the code uses", () => {
+  assertEquals(
+    quotedCitations('x (docs/controllers.md, "v36", "v39").\n * see docs/a.md\n * ("B c")'),
+    [{ doc: "controllers.md", name: "v36" }, { doc: "controllers.md", name: "v39" }, {
+      doc: "a.md",
+      name: "B c",
+    }],
+  );
+  // A string literal that ends at the doc's name is no citation.
+  assertEquals(quotedCitations('new URL("../docs/plugins.md", import.meta.url); f("x")'), []);
+});
+
 Deno.test("sourceFiles helper sees the docs' subjects", () => {
   // Guards the scan below against silently scanning nothing.
   assertEquals(sourceFiles(ROOT, "src").includes("src/control/loop.ts"), true);
@@ -61,6 +99,30 @@ Deno.test("code cites only docs that exist, and only sections they have", () => 
         }
       }
     });
+  }
+  assertEquals(problems, []);
+});
+
+Deno.test("code cites only headings and bold names the docs have", () => {
+  const problems: string[] = [];
+  const known = new Map<string, { headings: string[]; bold: string[] }>();
+  for (const file of filesToScan()) {
+    if (file === "tests/architecture/doc_refs_test.ts") continue;
+    for (const c of quotedCitations(Deno.readTextFileSync(`${ROOT}${file}`))) {
+      let n = known.get(c.doc);
+      if (n === undefined) {
+        try {
+          n = names(c.doc);
+        } catch {
+          continue; // the test above reports a missing doc
+        }
+        known.set(c.doc, n);
+      }
+      // "v62" cites "v62: counters that read low"; "Turn rules" the bold "Turn rules".
+      const found = n.headings.some((h) => h.startsWith(c.name)) ||
+        n.bold.some((b) => b.startsWith(c.name));
+      if (!found) problems.push(`${file}: docs/${c.doc} has no heading "${c.name}"`);
+    }
   }
   assertEquals(problems, []);
 });
