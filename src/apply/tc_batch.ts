@@ -107,6 +107,12 @@ export function givenUp(result: CommandResult): boolean {
 /** Characters tc's batch parser would treat specially (quotes, comments) or split on. */
 const UNSAFE_ARG = /[\s"'#\\]/;
 
+/**
+ * A change's failure from a coprocess whose cached index of the device is stale (the device was
+ * deleted and created again); a fresh tc says "Cannot find device" for one that is gone.
+ */
+const STALE_DEVICE = /No such device/i;
+
 /** tc commands through a supervised `tc -force -batch -` coprocess, spawning as the fallback. */
 export class TcBatch {
   readonly #command: readonly string[];
@@ -230,7 +236,11 @@ export class TcBatch {
     await this.#supervisor.close(this.#timeoutMs);
   }
 
-  async #runOnce(args: readonly string[], giveUp: AbortSignal): Promise<CommandResult> {
+  async #runOnce(
+    args: readonly string[],
+    giveUp: AbortSignal,
+    options: { again?: boolean } = {},
+  ): Promise<CommandResult> {
     if (this.#abandoned || giveUp.aborted) return GIVEN_UP;
     if (this.#deferred()) return DEFERRED;
     if (args.length === 0 || args.some((a) => a === "" || UNSAFE_ARG.test(a))) {
@@ -250,12 +260,25 @@ export class TcBatch {
       this.#degraded = false;
       this.#logger?.info("tc -batch coprocess running again");
     }
-    // Two lines per change (the change and its marker).
-    if (this.#line >= 2 * this.#changesPerProcess) {
-      const retired = this.#supervisor.retire(proc, this.#timeoutMs);
-      this.#retiring = Promise.all([this.#retiring, retired]).then(() => {});
+    if (verdict.code !== 0 && STALE_DEVICE.test(verdict.stderr) && !options.again) {
+      // tc looks a device up by name once and keeps its index: one deleted and created again
+      // (sqm-scripts' IFB, pppoe-wan) is "No such device" to this coprocess for good, while a
+      // fresh tc finds it (or says "Cannot find device" when it is really gone).
+      this.#logger?.info("tc answered {error} for a link created again: replacing the coprocess", {
+        error: JSON.stringify(verdict.stderr.trim()),
+      });
+      this.#retire(proc);
+      return await this.#runOnce(args, giveUp, { again: true });
     }
+    // Two lines per change (the change and its marker).
+    if (this.#line >= 2 * this.#changesPerProcess) this.#retire(proc);
     return verdict;
+  }
+
+  /** Replaces a working coprocess: the next change starts a new one; `close()` awaits its end. */
+  #retire(proc: LineCoprocess): void {
+    const retired = this.#supervisor.retire(proc, this.#timeoutMs);
+    this.#retiring = Promise.all([this.#retiring, retired]).then(() => {});
   }
 
   async #viaBatch(

@@ -7,7 +7,7 @@ import { defaultCommandRunner } from "../util/command.ts";
 import { denoSpawner, type ProcessSpawner } from "../util/coprocess.ts";
 import { createShaperPair, ShaperError } from "./shaper.ts";
 import { TcBatch } from "./tc_batch.ts";
-import { addTbfVethPair, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addTbfVethPair, must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
 
@@ -87,6 +87,46 @@ Deno.test({
           if (i % 50 <= 1) assertEquals(await pair.dl.readRate!(), 10_000 + i * 100);
         }
         assertEquals(count, { spawns: 3, runs: 0 });
+      } finally {
+        await pair.close?.();
+      }
+    }),
+});
+
+Deno.test({
+  ...needs(
+    "real tc -batch: an IFB deleted and created again (new root handle) takes the next change",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-tcifb", async (ns) => {
+      const addIfb = async () => {
+        await must("ip", ["-n", ns, "link", "add", "ifbt", "type", "ifb"]);
+        await must("ip", ["-n", ns, "link", "set", "ifbt", "up"]);
+        await must("tc", [
+          ...["-n", ns, "qdisc", "add", "dev", "ifbt", "root"],
+          ...["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"],
+        ]);
+      };
+      await addIfb();
+      await addTbfVethPair(ns, "vdl", "vul");
+      const { batch, count } = countingBatch(ns);
+      const settings = { shaper: "tbf" as const, dl_if: "ifbt", ul_if: "vul", htb_classid: "1:1" };
+      const pair = createShaperPair(settings, { netns: ns, batch });
+      try {
+        await pair.dl.check();
+        await pair.dl.setRate(20_000);
+        await pair.ul.setRate(5_000);
+        // sqm-scripts restarting: the IFB goes and comes back with a new TBF (new handle).
+        await must("ip", ["-n", ns, "link", "del", "ifbt"]);
+        await addIfb();
+        // The coprocess still has the old device's index ("No such device"): it is replaced.
+        await pair.dl.setRate(30_000);
+        assertEquals(await pair.dl.readRate!(), 30_000);
+        await pair.ul.setRate(6_000);
+        await pair.dl.setRate(31_000);
+        assertEquals(await pair.dl.readRate!(), 31_000);
+        assertEquals(count.spawns, 2, "one replacement of the coprocess");
       } finally {
         await pair.close?.();
       }
