@@ -182,3 +182,22 @@ Deno.test("fields: docs/plugins.md documents every field with the table's unit",
     for (const f of fields) assertEquals(doc.get(f.key), f.unit, `${table}: ${f.key}`);
   }
 });
+
+Deno.test("fields: docs/plugins.md documents no field the bridge does not give", async () => {
+  // The arrays and `random` are built in Lua (bridge.ts), not listed in INPUT_FIELDS.
+  const arrays = ["ul_deltas", "dl_deltas", "samples"];
+  const cases: [string, string[]][] = [
+    ["plugin-readings", PLUGIN_READING_FIELDS.map((f) => f.key)],
+    ["plugin-extra", [...PLUGIN_EXTRA_FIELDS.map((f) => f.key), ...arrays]],
+    ["controller", [
+      ...CONTROLLER_FIELDS.map((f) => f.key),
+      ...CONTROLLER_CONSTANTS.map((f) => f.key),
+      ...arrays,
+      "random",
+    ]],
+  ];
+  for (const [table, keys] of cases) {
+    const extra = [...(await docTable(table)).keys()].filter((k) => !keys.includes(k));
+    assertEquals(extra, [], `${table}: documented but not given`);
+  }
+});
