@@ -18,6 +18,9 @@
  *   probe the avoided ones it drew anew unless fewer than `num_reflectors` others answered
  *   (`avoided_draws.ts`, "v72"); while the pool is known to hold bad reflectors, a draw takes
  *   those judged sound first (`sound_first.ts`).
+ * - A cycle in which some but fewer than `num_reflectors` candidates answered keeps exactly those,
+ *   probed faster, and backs off as after a cycle without answers (`short_pool.ts`,
+ *   docs/algorithm.md §8.3 step 5; docs/controllers.md, "v76").
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
