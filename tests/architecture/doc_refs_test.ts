@@ -126,3 +126,30 @@ Deno.test("code cites only headings and bold names the docs have", () => {
   }
   assertEquals(problems, []);
 });
+
+/**
+ * The research versions docs/controllers.md names in a heading (`#### v44: …`, `v25a–v25j`) or in
+ * its design section (`**Limited return** (v22)`), as numbers: `v43f` is under `v43`.
+ */
+function controllerVersions(): Set<string> {
+  const text = Deno.readTextFileSync(`${ROOT}docs/controllers.md`);
+  const design = text.slice(text.indexOf("### Design"), text.indexOf("### Measurements"));
+  const headings = [...text.matchAll(/^#{2,6} .*$/gm)].map((m) => m[0]).join("\n");
+  return new Set([...`${headings}\n${design}`.matchAll(/\bv(\d+)/g)].map((m) => m[1]));
+}
+
+Deno.test("code cites only research versions docs/controllers.md has", () => {
+  const known = controllerVersions();
+  const problems: string[] = [];
+  for (const file of filesToScan()) {
+    const lines = Deno.readTextFileSync(`${ROOT}${file}`).split("\n");
+    lines.forEach((line, i) => {
+      // Only a line that cites the doc: `(v44, docs/controllers.md)`, `docs/controllers.md "v74"`.
+      if (!line.includes("docs/controllers.md")) return;
+      for (const m of line.matchAll(/\bv(\d+)[a-z]*\d*\b/g)) {
+        if (!known.has(m[1])) problems.push(`${file}:${i + 1}: docs/controllers.md has no ${m[0]}`);
+      }
+    });
+  }
+  assertEquals(problems, []);
+});
