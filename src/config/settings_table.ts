@@ -251,7 +251,9 @@ export const SETTINGS_TABLE = {
     env: ["SQMA_RATE_CONTROLLER"],
     uci: ["advanced_settings", "rate_controller"],
     flag: "rate-controller",
-    description: "`ewma`, `capacity`, a path to a .lua ratecontroller script, or `builtin:<name>`.",
+    description: "`ewma` (upstream's rules), `capacity` (sample-driven: cuts to the throughput " +
+      "delivered before a delay rise; docs/controllers.md), a path to a .lua ratecontroller " +
+      "script, or `builtin:<name>`.",
   },
   reflector_type: {
     kind: "enum",
