@@ -9,7 +9,7 @@ import { EwmaController } from "../ratecontroller/ewma.ts";
 import { configureLogging, resetLogging } from "../log/mod.ts";
 import type { CounterReading } from "./ports.ts";
 import { IdleDetector } from "./idle.ts";
-import { ControlLoop, type TickResult } from "./loop.ts";
+import { ControlLoop, SHAPER_REFRESH_S, type TickResult } from "./loop.ts";
 import { runControlLoop } from "./driver.ts";
 import type { Ratecontroller } from "./ratecontroller_port.ts";
 
@@ -161,13 +161,17 @@ Deno.test("idle mode: enters after the delay, holds base, keeps reading counters
     assertEquals([f.dl.history.at(-1), f.ul.history.at(-1)], [100000, 20000], "held at base");
     assert(lines.some((l) => l.startsWith("entering idle mode")), lines.join("\n"));
 
-    // A long idle stretch: counters still read every tick, no reselection, no rate change.
+    // A long idle stretch: counters still read every tick, no reselection, no rate change; the
+    // rates in place are only set again as they are every SHAPER_REFRESH_S (a qdisc changed by
+    // someone else is put right).
     const readsBefore = f.reads;
     const changes = f.dl.calls + f.ul.calls;
     for (let i = 0; i < 240; i++) assertEquals((await f.tick(quiet)).path, "idle");
     assertEquals(f.reads - readsBefore, 240);
     assertEquals(f.reselects, []);
-    assertEquals(f.dl.calls + f.ul.calls, changes);
+    assertEquals(f.dl.calls + f.ul.calls - changes, 2 * Math.floor(120 / SHAPER_REFRESH_S));
+    assertEquals(new Set(f.dl.history.slice(-12)), new Set([100000]));
+    assertEquals(new Set(f.ul.history.slice(-12)), new Set([20000]));
     assertEquals(f.loop.state.idle, true);
     assertEquals(f.observed.filter((p) => p === "idle").length, 241, "observers see idle ticks");
 

@@ -40,6 +40,14 @@ const KBIT_PER_BYTE = 8 / 1000;
 /** Speed-history dump period (s). */
 const SPEED_HISTORY_PERIOD_S = 300;
 
+/**
+ * After this many seconds without a change the rates in place are set again as they are, so a
+ * root qdisc deleted, re-created or given another rate by someone else is seen and put right
+ * within it, idle or not (docs/operation.md, "An interface or its qdisc changed under the
+ * daemon").
+ */
+export const SHAPER_REFRESH_S = 10;
+
 /** What the loop is built from. */
 export interface ControlLoopOptions {
   /** Effective settings (rates, thresholds, tick interval, caps). */
@@ -156,6 +164,8 @@ export class ControlLoop {
   #curUl = 0;
   #dirtyDl = false;
   #dirtyUl = false;
+  /** When the shapers were last asked for a change (monotonic s). */
+  #lastApplyS = -Infinity;
   #thrDl: number;
   #thrUl: number;
   #prev: CounterReading | null = null;
@@ -383,6 +393,7 @@ export class ControlLoop {
     if (nextDl !== this.#curDl || nextUl !== this.#curUl) {
       this.#log.debug("next_ul_rate {ul} next_dl_rate {dl}", { ul: nextUl, dl: nextDl });
     }
+    this.#refreshDue(now);
     // Most busy decisions change at most one rate, many none: nothing to await then.
     const applied = this.#applyNeeded(nextDl, nextUl)
       ? await this.#apply(nextDl, nextUl)
@@ -504,7 +515,11 @@ export class ControlLoop {
     if (this.#idling) {
       this.#prev = counters;
       this.#tPrev = now;
-      if (verdict !== "busy") return this.#held();
+      if (verdict !== "busy") {
+        return this.#refreshDue(now)
+          ? this.#apply(this.#curDl, this.#curUl).then((a) => this.#held(a))
+          : this.#held();
+      }
       return this.#leaveIdle(now);
     }
     if (verdict !== "idle") return undefined;
@@ -728,8 +743,20 @@ export class ControlLoop {
     return ul !== this.#curUl || this.#dirtyUl;
   }
 
+  /**
+   * Marks both rates to be set again when no change was asked for {@linkcode SHAPER_REFRESH_S};
+   * true when it did.
+   */
+  #refreshDue(now: number): boolean {
+    if (now - this.#lastApplyS < SHAPER_REFRESH_S) return false;
+    this.#dirtyDl = true;
+    this.#dirtyUl = true;
+    return true;
+  }
+
   /** Applies changed rates, download first; a failure keeps the old rate and retries later. */
   async #apply(dl: number, ul: number): Promise<{ dl: boolean; ul: boolean }> {
+    this.#lastApplyS = this.#clock.monotonicS();
     const applied = { dl: false, ul: false };
     if (this.#dlPending(dl)) {
       applied.dl = await this.#setOne(this.#shapers.dl, dl);
