@@ -161,6 +161,24 @@ Deno.test("loop: rates are applied only when they change", async () => {
   assertEquals(f.dl.calls, 2);
 });
 
+Deno.test("loop: a steady rate is set again as it is every SHAPER_REFRESH_S", async () => {
+  const { c } = fixedController(50000, 10000);
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  const refreshed: number[] = [];
+  for (let i = 1; i <= 50; i++) {
+    f.clock.advance(0.5);
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    const r = await f.loop.tick();
+    if (i > 1 && r.applied.dl) refreshed.push(i * 0.5);
+    assertEquals(r.applied.dl, r.applied.ul);
+  }
+  // Set at 0.5 s; then again 10 s after each setting, at the same rates.
+  assertEquals(refreshed, [10.5, 20.5]);
+  assertEquals(f.dl.history, [60000, 50000, 50000, 50000]);
+  assertEquals(f.ul.history, [12000, 10000, 10000, 10000]);
+});
+
 Deno.test("loop: no fresh deltas → both minimum, reselection asked, no stats row", async () => {
   const f = fixture();
   await f.loop.start();
