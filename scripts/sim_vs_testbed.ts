@@ -12,6 +12,9 @@
  *   deno task sim:e2e --no-tbf-bucket   # the simulated tbf serves exactly its rate (no bucket)
  *   deno task sim:e2e --counter-scale F # the simulated download counter reports F of the shaper's
  *                                       # bytes (the testbed's GSO packets: 0.962 at 150 Mbit/s)
+ *   deno task sim:e2e --counter-lag-ms MS  # each simulated counter read lags by a random 0 to MS
+ *                                       # ms of the rate: the testbed's per-decision scatter
+ *                                       # (docs/controllers.md, "v74", "v80")
  *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
  *   deno task sim:e2e --testbed 5 --keep-dumps DIR   # keep each run's SQMA_E2E_DUMP as DIR/run-N.json
  *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 1.5 → 10 Mbit/s under a
@@ -19,7 +22,9 @@
  *   deno task sim:e2e --schedule fast-step    # download-step at ten times the rates (200 → 80 → 200)
  *   deno task sim:e2e --shaper htb-icmp # the testbed router's shaper (SQMA_E2E_SHAPER: tbf, htb,
  *                                       # htb-icmp: ICMP served ahead of our FIFO); the simulated
- *                                       # shaper stays tbf, its probe skips our FIFOs with htb-icmp
+ *                                       # shaper is the daemon's (tbf, or htb: no token bucket that a
+ *                                       # rate change refills, docs/controllers.md "v80"), its probe
+ *                                       # skips our FIFOs with htb-icmp
  *
  * Figures as the testbed reports them: load p95 = RTT of a sparse probe every 100 ms from 1 s
  * after the load start; steady p95 = the same without the 3 s after each capacity change;
@@ -52,7 +57,7 @@ import {
   TRANSIENT_MS,
 } from "../tests/e2e/setup.ts";
 import type { Schedule } from "../tests/e2e/scenario.ts";
-import { SHAPER_KINDS, type ShaperKind, shaperKind } from "../tests/e2e/testbed.ts";
+import { daemonShaper, SHAPER_KINDS, type ShaperKind, shaperKind } from "../tests/e2e/testbed.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SEEDS = [1, 2, 3, 4, 5];
@@ -103,8 +108,10 @@ function parseArgs(
   shaper: ShaperKind;
   keepDumps: string | undefined;
   counterScale: number;
+  counterLagMs: number;
 } {
   let counterScale = 1;
+  let counterLagMs = 0;
   let keepDumps: string | undefined;
   let shaper: ShaperKind = "tbf";
   let testbedRuns = 0;
@@ -148,6 +155,9 @@ function parseArgs(
     } else if (a === "--counter-scale") {
       counterScale = Number(args[++i]);
       if (!(counterScale > 0 && counterScale <= 1)) usage("--counter-scale: expected 0 < F <= 1");
+    } else if (a === "--counter-lag-ms") {
+      counterLagMs = Number(args[++i]);
+      if (!(counterLagMs >= 0)) usage("--counter-lag-ms: expected MS >= 0");
     } else if (a === "--keep-dumps") {
       keepDumps = args[++i];
       if (!keepDumps) usage("--keep-dumps: expected a directory");
@@ -163,6 +173,7 @@ function parseArgs(
     schedule,
     keepDumps,
     counterScale,
+    counterLagMs,
     shaper,
   };
 }
@@ -188,8 +199,12 @@ async function simFigures(
     tbfBucket: boolean;
     twoWay: boolean;
     counterScale: number;
+    /** Each counter read lags by up to this many ms of the rate (the testbed's scatter). */
+    counterLagMs: number;
     /** The probe skips our shapers' FIFOs (the testbed's `htb-icmp`). */
     probeSkipsFifos: boolean;
+    /** The testbed router's shaper: the simulated daemon's is the one the daemon is told of. */
+    shaper: ShaperKind;
   },
 ): Promise<Figures> {
   const trace = withLead(
@@ -202,7 +217,7 @@ async function simFigures(
       ...(controller === "default" ? {} : { rate_controller: controller }),
       base_dl_rate: SCH.highDownKbit,
       base_ul_rate: SCH.upKbit,
-      shaper: "tbf",
+      shaper: daemonShaper(o.shaper),
       pinger: "fping",
       dl_max_delta_owd: DELAY_THRESHOLD_MS,
       ul_max_delta_owd: DELAY_THRESHOLD_MS,
@@ -233,6 +248,7 @@ async function simFigures(
         ackPath: o.ackPath,
         tbfBucket: o.tbfBucket,
         downCounterScale: o.counterScale,
+        counterLagMs: o.counterLagMs,
         reflectorJitter: TESTBED_REFLECTOR_JITTER,
         // Real senders learn of a loss one round trip later; with the testbed's ~1 ms base RTT
         // that is the queues' delay, and a load start's slow start fills the ISP's queue for it.
@@ -379,7 +395,7 @@ function meets(def: Figures, ewma: Figures): boolean {
 }
 
 const args = parseArgs(Deno.args);
-const { testbedRuns, cc: ccArg, controller, ackPath, tbfBucket, counterScale } = args;
+const { testbedRuns, cc: ccArg, controller, ackPath, tbfBucket, counterScale, counterLagMs } = args;
 const { schedule: SCH, trace: TRACE }: { schedule: Schedule; trace: string } = namedSchedule(
   args.schedule,
   { streams: SCHEDULE.streams, twoWay: args.twoWay },
@@ -410,7 +426,9 @@ const simOptions = {
   tbfBucket,
   twoWay,
   counterScale,
+  counterLagMs,
   probeSkipsFifos: args.shaper === "htb-icmp",
+  shaper: args.shaper,
 };
 const simDef = await simFigures(controller, simOptions);
 const simEwma = await simFigures("ewma", simOptions);
@@ -418,15 +436,16 @@ const simEwma = await simFigures("ewma", simOptions);
 console.log(
   `e2e schedule ${args.schedule}: ${describeSchedule(SCH)}, ${SCH.streams} ${cc} flows` +
     (twoWay ? " each way, " : ", ") +
-    `ISP buffer ${ISP_BUFFER_MS} ms, router tbf` +
-    (args.shaper === "tbf" ? "" : ` (testbed: ${args.shaper}`) +
-    (args.shaper === "htb-icmp" ? "; the simulated probe skips our FIFOs)" : "") +
-    (args.shaper === "htb" ? ")" : "") +
+    `ISP buffer ${ISP_BUFFER_MS} ms, router ${daemonShaper(args.shaper)}` +
+    (args.shaper === "htb-icmp"
+      ? " (testbed: htb-icmp; the simulated probe skips our FIFOs)"
+      : "") +
     `, fping (RTT only), thresholds ` +
     `${DELAY_THRESHOLD_MS} ms; default controller: ${DEFAULT_CONTROLLER}` +
     (ackPath ? "" : "; simulated ACKs skip the upload's queues (--no-ack-path)") +
-    (tbfBucket ? "" : "; simulated tbf without its bucket") +
-    (counterScale === 1 ? "" : `; simulated download counter × ${counterScale}`),
+    (tbfBucket || args.shaper !== "tbf" ? "" : "; simulated tbf without its bucket") +
+    (counterScale === 1 ? "" : `; simulated download counter × ${counterScale}`) +
+    (counterLagMs === 0 ? "" : `; simulated counter reads lag 0–${counterLagMs} ms`),
 );
 console.log(
   `${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %` +

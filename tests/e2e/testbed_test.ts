@@ -10,6 +10,7 @@ import { runAsync } from "./cmd.ts";
 import { runIperfClient, startIperfServer, waitIperfServer } from "./scenario.ts";
 import {
   ADDR,
+  daemonShaper,
   htbRateKbit,
   IFACE,
   netnsUnavailableReason,
@@ -25,6 +26,14 @@ Deno.test("htbRateKbit reads a class's rate from tc's text", () => {
   assertEquals(htbRateKbit(text, "1:10"), 1000);
   assertEquals(htbRateKbit(text, "1:20"), undefined);
   assertEquals(htbRateKbit("class htb 1:1 root rate 2Gbit ceil 2Gbit ", "1:1"), 2_000_000);
+});
+
+Deno.test("daemonShaper: htb and htb-icmp are an HTB class (tbf's bucket, refilled at each rate change, is not)", () => {
+  // sim:e2e simulates the daemon's shaper by it (docs/controllers.md, "v80"): with tbf a backlog
+  // leaves a burst above the rate after each change, with HTB's 1600-byte burst it does not.
+  assertEquals(daemonShaper("tbf"), "tbf");
+  assertEquals(daemonShaper("htb"), "htb");
+  assertEquals(daemonShaper("htb-icmp"), "htb");
 });
 
 Deno.test("shaperKind: tbf by default, the three kinds, nothing else", () => {
