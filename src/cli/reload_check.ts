@@ -12,6 +12,11 @@ import { parseMqttUrl } from "../report/mqtt_url.ts";
 import { createShaperPair } from "../apply/shaper.ts";
 import { isRemote } from "../remote/mod.ts";
 import type { ShaperPair } from "../control/ports.ts";
+import type { ResolvedSettings } from "../config/resolve.ts";
+import { pluginSectionsFrom, usesLua } from "../lua/config.ts";
+import { loadLua } from "../lua/load.ts";
+import { stageLogger } from "../log/mod.ts";
+import type { Logger } from "../log/logger.ts";
 
 /**
  * The listen and MQTT addresses that do not parse, as `setting: why` (a configuration error:
@@ -42,17 +47,29 @@ export interface ReloadCheckOptions {
 }
 
 /**
- * Everything that would stop `settings` from starting that can be seen without touching the
- * running daemon: the reflector list, the pinger, the addresses and (locally; in remote mode
- * the router is asked only by the restart) both interfaces with the configured shaper's root
- * qdisc or class. A Lua script that does not load is found by the restart itself, which then
- * goes back to the configuration in force (src/cli/run_command.ts).
+ * Everything that would stop `resolved` from starting that can be seen without touching the
+ * running daemon: the reflector list, the pinger, the addresses, (locally; in remote mode the
+ * router is asked only by the restart) both interfaces with the configured shaper's root qdisc or
+ * class, and every Lua script (a Lua ratecontroller, the plugins) loaded and run through one
+ * synthetic tick as `check-config` does. What is still found only by the restart (an interface
+ * locked by another daemon) makes it go back to the configuration in force
+ * (src/cli/run_command.ts).
  */
 export async function reloadProblems(
-  settings: Settings,
+  resolved: ResolvedSettings,
   options: ReloadCheckOptions = {},
 ): Promise<string[]> {
+  const settings = resolved.settings;
   const problems: string[] = [];
+  if (usesLua(settings)) {
+    const { checkScripts } = await loadLua();
+    problems.push(
+      ...await checkScripts(settings, {
+        pluginSections: pluginSectionsFrom(resolved.uci),
+        logger: debugOnly(stageLogger("lua")),
+      }),
+    );
+  }
   const list = await checkReflectorList(settings);
   problems.push(...list.problems.map((p) => `reflector_list_file: ${p}`));
   try {
@@ -83,4 +100,20 @@ export async function reloadProblems(
     await shapers.close?.().catch(() => {});
   }
   return problems;
+}
+
+/** `logger` with every record at DEBUG: the scripts' own lines during a SIGHUP's check. */
+function debugOnly(logger: Logger): Logger {
+  const debug = (message: string, properties?: Parameters<Logger["debug"]>[1]) =>
+    logger.debug(message, properties);
+  return {
+    category: logger.category,
+    trace: (message, properties) => logger.trace(message, properties),
+    debug,
+    info: debug,
+    warn: debug,
+    warning: debug,
+    error: debug,
+    fatal: debug,
+  };
 }

@@ -49,7 +49,7 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       });
       return;
     }
-    const problems = await reloadProblems(next.settings);
+    const problems = await reloadProblems(next);
     if (mine !== hangups || stop.signal.aborted) return;
     if (problems.length > 0) {
       log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {

@@ -1,8 +1,9 @@
 /**
  * SIGHUP under the release permission set (`-P=daemon`) against real `tc` and fping in a
  * throw-away network namespace: a re-read configuration that cannot start (an interface that
- * does not exist, a Lua ratecontroller that does not load) leaves the one in force running, and a
- * storm of SIGHUPs ends in the last valid configuration (docs/operation.md, "A configuration
+ * does not exist, a Lua ratecontroller or plugin that does not load, an interface locked by
+ * another daemon) leaves the one in force running, and a storm of SIGHUPs ends in the last valid
+ * configuration (docs/operation.md, "A configuration
  * re-read on SIGHUP").
  */
 import { assert, assertEquals } from "../util/assert.ts";
@@ -60,6 +61,15 @@ async function until<T>(
 
 const count = (text: string, part: string) => text.split(part).length - 1;
 
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 Deno.test({
   ...needs(
     "daemon under -P=daemon in a netns: a SIGHUP config that cannot start keeps the running one",
@@ -68,6 +78,7 @@ Deno.test({
   fn: () =>
     withNetns("sqma-reload", async (ns) => {
       await addTbfVethPair(ns, "vrdl", "vrul");
+      await addTbfVethPair(ns, "vrdl2", "vrpeer2");
       await Deno.mkdir(RUNTIME_DIR, { recursive: true });
       const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "reload-" });
       await Deno.writeTextFile(
@@ -111,20 +122,40 @@ Deno.test({
         assert(!log().includes("shutting down"), log());
         assertEquals(await rate(), 30000, log());
 
-        // A Lua ratecontroller that does not load: the restart fails, the old one runs again.
+        // A Lua ratecontroller or plugin that does not load: refused the same way.
         await Deno.writeTextFile(`${dir}/broken.lua`, "this is not lua (\n");
-        await Deno.writeTextFile(
-          config,
-          uci(dir, {
-            dl: "vrdl",
-            base: 50000,
-            extra: `\toption rate_controller '${dir}/broken.lua'`,
-          }),
-        );
-        child.kill("SIGHUP");
-        await until(log, (t) => t.includes("the one in force before it"), 20_000, "the fallback");
-        await started(2);
-        assertEquals(exited, undefined, log());
+        for (
+          const [n, extra] of [
+            [2, `\toption rate_controller '${dir}/broken.lua'`],
+            [3, `config plugins\n\toption ratecontrol '${dir}/broken.lua'`],
+          ] as const
+        ) {
+          await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 50000, extra }));
+          child.kill("SIGHUP");
+          await until(log, (t) => count(t, "keeping the running one") >= n, 20_000, `refusal ${n}`);
+        }
+        assert(/running one: rate_controller "[^"]*broken\.lua": .*:1: syntax/.test(log()), log());
+        assert(/running one: plugin "[^"]*broken\.lua": .*:1: syntax/.test(log()), log());
+        assert(!log().includes("shutting down"), log());
+        assertEquals(await rate(), 30000, log());
+
+        // An interface locked by another daemon is found only by the restart: back to the old one.
+        const holder = new Deno.Command("flock", {
+          args: ["-x", `${dir}/vrdl2.lock`, "sleep", "60"],
+          stdin: "null",
+        }).spawn();
+        try {
+          await until(() => exists(`${dir}/vrdl2.lock`), (e) => e, 5_000, "the other lock");
+          await Deno.writeTextFile(config, uci(dir, { dl: "vrdl2", base: 50000 }));
+          child.kill("SIGHUP");
+          await until(log, (t) => t.includes("the one in force before it"), 20_000, "the fallback");
+          await started(2);
+          assertEquals(exited, undefined, log());
+          assertEquals(await rate(), 30000, log());
+        } finally {
+          holder.kill("SIGKILL");
+          await holder.status;
+        }
 
         // Ten SIGHUPs within a second, the file valid throughout: the last one is in force.
         await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 80000 }));
