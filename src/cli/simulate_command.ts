@@ -104,7 +104,8 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   {
     long: "reflector-faults",
     value: "list",
-    help: "faulty reflectors, KIND[:COUNT[:P]],...: late, jitter, dies, route (docs/simulator.md)",
+    help:
+      "faulty reflectors, KIND[:COUNT[:P]],...: late, jitter, dies, outage, route (docs/simulator.md)",
   },
   {
     long: "counter-scale",

@@ -1,13 +1,14 @@
 /**
  * Faulty reflectors for the simulator (docs/simulator.md, "Faulty reflectors"): public reflectors
  * de-prioritise ICMP (a reply now and then 20–300 ms late), some jitter heavily, some stop
- * answering, some change route (their path delay steps up for minutes). Issue 11 asks that none
+ * answering (for good, or for minutes and then answer again), some change route (their path delay
+ * steps up for minutes). Issue 11 asks that none
  * of these cause a cut; `simulate --reflector-faults` and `scripts/sim_seeds.ts` measure it.
  */
 import type { RandomSource } from "../util/clock.ts";
 
 /** The fault kinds. */
-export const REFLECTOR_FAULT_KINDS = ["late", "jitter", "dies", "route"] as const;
+export const REFLECTOR_FAULT_KINDS = ["late", "jitter", "dies", "outage", "route"] as const;
 
 /** One fault kind. */
 export type ReflectorFaultKind = (typeof REFLECTOR_FAULT_KINDS)[number];
@@ -34,6 +35,12 @@ export const REFLECTOR_FAULT_DEFAULTS = {
   /** `dies`: the reflector stops answering at a time uniform in this range, s. */
   diesFromS: 20,
   diesToS: 150,
+  /** `outage`: the reflector stops answering at a time uniform in this range, s… */
+  outageFromS: 20,
+  outageToS: 100,
+  /** …and answers again after this long (uniform), s. */
+  outageMinS: 60,
+  outageMaxS: 120,
   /** `route`: the step starts at a time uniform in this range, s… */
   routeFromS: 20,
   routeToS: 100,
@@ -51,6 +58,8 @@ export interface FaultPlan {
   lateP?: number;
   /** From this time on the reflector answers nothing (`dies`), s. */
   diesAtS?: number;
+  /** From `fromS` to `toS` the reflector answers nothing, then again (`outage`), s. */
+  outage?: { fromS: number; toS: number };
   /** A route change (`route`): `addMs` on `dir`'s path delay from `fromS` to `toS`. */
   route?: { fromS: number; toS: number; addMs: number; dir: "up" | "down" };
 }
@@ -96,6 +105,11 @@ export function assignFaults(
         case "dies":
           plan.diesAtS = uniform(d.diesFromS, d.diesToS);
           break;
+        case "outage": {
+          const fromS = uniform(d.outageFromS, d.outageToS);
+          plan.outage = { fromS, toS: fromS + uniform(d.outageMinS, d.outageMaxS) };
+          break;
+        }
         case "route": {
           const fromS = uniform(d.routeFromS, d.routeToS);
           plan.route = {
@@ -110,6 +124,14 @@ export function assignFaults(
       r.fault = plan;
     }
   }
+}
+
+/** Whether the reflector answers nothing at `t` (`dies`, `outage`). */
+export function silentAt(plan: FaultPlan | undefined, t: number): boolean {
+  if (plan === undefined) return false;
+  if (plan.diesAtS !== undefined && t >= plan.diesAtS) return true;
+  const o = plan.outage;
+  return o !== undefined && t >= o.fromS && t < o.toS;
 }
 
 /** The route change's extra path delay on `dir` at `t`, ms (0 without one). */

@@ -73,6 +73,22 @@ Deno.test("reflector faults: a dead reflector answers nothing after its time", (
   assert(field.lost > 0);
 });
 
+Deno.test("reflector faults: an outage silences a reflector for its minutes, then it answers again", () => {
+  const clean = run([]), out = run([{ kind: "outage", count: 1 }]);
+  const d = REFLECTOR_FAULT_DEFAULTS;
+  const { fromS, toS } = out.refl[0].fault!.outage!;
+  assert(fromS >= d.outageFromS && fromS <= d.outageToS, `from ${fromS} s`);
+  assert(toS - fromS >= d.outageMinS && toS - fromS <= d.outageMaxS, `lasts ${toS - fromS} s`);
+  const times = out.of(0).map((r) => r.receiveTimeS);
+  // Nothing is received for the outage (a probe sent just before it may still arrive)…
+  assertEquals(times.filter((t) => t > fromS + 0.2 && t < toS).length, 0);
+  // …and afterwards every probe is answered as in the clean run.
+  const after = (rs: PingReply[]) => rs.filter((r) => r.receiveTimeS >= toS + 0.2);
+  assert(after(out.of(0)).length > 100, `${after(out.of(0)).length} replies after the outage`);
+  assertEquals(after(out.of(0)).map((r) => r.rttMs), after(clean.of(0)).map((r) => r.rttMs));
+  assertEquals(out.of(1).length, clean.of(1).length);
+});
+
 Deno.test("reflector faults: a route change raises one direction's delay for its minutes, then not", () => {
   const clean = run([]), route = run([{ kind: "route", count: 1 }]);
   const plan = route.refl[0].fault!.route!;

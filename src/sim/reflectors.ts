@@ -6,7 +6,12 @@
 import { isDue, type RandomSource } from "../util/clock.ts";
 import type { PingReply, ProbeMode } from "../measure/types.ts";
 import { FifoCrossing, type FluidQueue } from "./fifo_crossing.ts";
-import { type FaultPlan, REFLECTOR_FAULT_DEFAULTS, routeExtraMs } from "./reflector_faults.ts";
+import {
+  type FaultPlan,
+  REFLECTOR_FAULT_DEFAULTS,
+  routeExtraMs,
+  silentAt,
+} from "./reflector_faults.ts";
 
 /** Properties of one synthetic reflector. */
 export interface SimReflector {
@@ -230,8 +235,9 @@ export class ReflectorField {
         holdMs: r.fault?.lateP !== undefined ? this.#hold(r.fault.lateP) : 0,
         atReflectorS: now,
       };
-      // A dead reflector: drawn as the others, so the link's random stream is not shifted.
-      if (r.fault?.diesAtS !== undefined && now >= r.fault.diesAtS) {
+      // A dead or silent reflector: drawn as the others, so the link's random stream is not
+      // shifted.
+      if (silentAt(r.fault, now)) {
         this.lost++;
         continue;
       }
