@@ -11,6 +11,7 @@ import { stageLogger } from "../log/mod.ts";
 import { INITIAL_PEERS, initialPeersFor, loadPool } from "../reflectors/pool.ts";
 import { ReflectorSelector, SelectorRunner, type TimerApi } from "../reflectors/selector.ts";
 import { ReflectorSpread } from "../reflectors/spread.ts";
+import { HurriedStart } from "../reflectors/hurried_start.ts";
 import { type Clock, type RandomSource, type Sleep, systemClock } from "../util/clock.ts";
 import { choosePinger, type PingerChoice, type Probe } from "./backends.ts";
 import { type Pinger, ProcessPinger } from "./pinger.ts";
@@ -112,6 +113,12 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     },
   });
   const baseliner = new Baseliner(owd, { tickS: settings.tick_interval, reselect: selector });
+  const hurried = new HurriedStart({
+    tickS: settings.tick_interval,
+    peers: () => owd.peers,
+    suspected: (ip, judged) => spread.suspected(ip, judged),
+    hurry: (periodS) => selector.hurryInitial(periodS),
+  });
   const runner = new SelectorRunner(selector, {
     now: () => clock.monotonicS(),
     timers: deps.timers,
@@ -123,6 +130,9 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     deps.onReply?.(reply);
     baseliner.ingest(reply);
     spread.observe(reply.reflector, reply.receiveTimeS);
+    if (selector.reselectionCount === 0 && hurried.observe()) {
+      log.info("Some initial reflectors look faulty: probing the initial peers faster");
+    }
   };
 
   const reselect: ReselectRequester = {

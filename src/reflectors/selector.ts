@@ -150,6 +150,8 @@ export class ReflectorSelector implements ReselectRequester {
   #lastSelected = "";
   /** While nothing answers: no new cycle before this time (s). */
   #notBeforeS = -Infinity;
+  /** Whether `hurryInitial` published its period. */
+  #hurried = false;
   /** Called when a request arrives, so a runner can wake early. */
   onRequest?: () => void;
 
@@ -201,6 +203,17 @@ export class ReflectorSelector implements ReselectRequester {
   stop(): void {
     this.#phase = "stopped";
     this.#wakeAtS = Infinity;
+  }
+
+  /**
+   * Before the first reselection only, and once: publishes the current peers again with the probe
+   * period `periodS` (the initial peers look faulty: `hurried_start.ts`). Returns whether it did.
+   */
+  hurryInitial(periodS: number): boolean {
+    if (this.#count > 0 || this.#hurried || this.#phase === "stopped") return false;
+    this.#hurried = true;
+    this.#publish([...this.#o.owd.peers], "selected", periodS);
+    return true;
   }
 
   /** Asks for a reselection. Pending requests are coalesced into one cycle. */

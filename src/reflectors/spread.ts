@@ -98,6 +98,15 @@ export class ReflectorSpread {
   }
 
   /**
+   * Whether `ip`'s first `judged` judged samples (or more) were mostly spread: a suspicion before
+   * the judgement (`hurried_start.ts`, docs/controllers.md, "v79").
+   */
+  suspected(ip: string, judged: number): boolean {
+    const r = this.#by.get(ip);
+    return r !== undefined && r.judged >= judged && r.share > this.#p.avoid;
+  }
+
+  /**
    * Whether a reselection's draw should take `ip` first (v72c, `sound_first.ts`): it was judged
    * sound (its share under half the `avoid` limit) while some reflector followed is judged over
    * the limit, i.e. the pool is known to hold bad ones.
