@@ -21,6 +21,8 @@
  * - A cycle in which some but fewer than `num_reflectors` candidates answered keeps exactly those,
  *   probed faster, and backs off as after a cycle without answers (`short_pool.ts`,
  *   docs/algorithm.md §8.3 step 5; docs/controllers.md, "v76").
+ * - Before the first cycle, initial peers that mostly look faulty are probed faster
+ *   (`hurryInitial`, `hurried_start.ts`; docs/controllers.md, "v79").
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
