@@ -24,6 +24,7 @@ import { sshdSkipReason, type SshRouterNetns, withSshRouterNetns } from "./ssh_n
 
 const reason = (await netnsSkipReason()) ?? (await sshdSkipReason());
 const OUTAGE_S = Number(Deno.env.get("SQMA_OUTAGE_S") ?? "45");
+const CUT = Deno.env.get("SQMA_OUTAGE_CUT") === "down" ? "down" : "drop";
 
 /**
  * Remote adapters whose ssh is a wrapper logging each run's arguments (with its time) to `log`,
@@ -46,15 +47,19 @@ async function loggedSshAdapters(r: SshRouterNetns, prefix: string) {
 }
 
 /**
- * A change (28000 kbit/s) in flight when the link starts dropping every frame: the router's tc
+ * A change (28000 kbit/s) in flight when the link is cut (`drop` by default): the router's tc
  * stopped while the change is written, resumed after the cut. Returns the cut's time, s.
  */
-async function dropWithChangeInFlight(r: SshRouterNetns, daemon: FlippingDaemon): Promise<number> {
+async function dropWithChangeInFlight(
+  r: SshRouterNetns,
+  daemon: FlippingDaemon,
+  cut: "drop" | "down" = "drop",
+): Promise<number> {
   const tcs = (await r.routerProcesses()).filter((p) => p.comm === "tc");
   for (const p of tcs) signal(p.pid, "SIGSTOP");
   daemon.hold(28000);
   await pause(300);
-  await r.link("drop");
+  await r.link(cut);
   const cutAt = Date.now() / 1000;
   for (const p of tcs) signal(p.pid, "SIGCONT");
   return cutAt;
@@ -89,7 +94,7 @@ Deno.test({
           await until(async () => (await r.d.tbf("vdl")).rateKbit >= 20000, "control", 30_000);
           // A change in flight when the router goes away: its tc stopped, the change written,
           // then the link cut.
-          const cutAt = await dropWithChangeInFlight(r, daemon);
+          const cutAt = await dropWithChangeInFlight(r, daemon, CUT);
           daemon.hold(29000); // decided once the counters answer again
           await until(
             () => matching(records, /counters on .* unreadable/).length > 0,
@@ -100,7 +105,7 @@ Deno.test({
           const steadyFrom = Date.now() / 1000 + 15;
           await pause(OUTAGE_S * 1000);
           const backAt = Date.now() / 1000;
-          await r.link("pass");
+          await r.link(CUT === "down" ? "up" : "pass");
           await until(
             async () => daemon.lastRate() === 29000 && (await r.d.tbf("vdl")).rateKbit === 29000,
             "the rate made after the outage",
@@ -128,6 +133,9 @@ Deno.test({
           );
           assertEquals(runs.session + runs.tc, 0, `ssh for tc while away:\n${during.join("\n")}`);
           assert(runs.counters <= minutes * 2 + 2, `counter redials: ${runs.counters}`);
+          // A dialling ssh sends a SYN at least every 4 s (ConnectTimeout 10 s: SYNs at 0, 1, 3
+          // and 7 s of each attempt, the next attempt 1 s after its timeout).
+          assert(answered - backAt < 8, `answered ${answered - backAt} s after the return`);
           assert(madeAt - answered < 4, `made ${madeAt - answered} s after the answer`);
           assertEquals(matching(records, /counters on .* unreadable/).length, 1, text());
           assertEquals(matching(records, /answers again/).length, 1, text());

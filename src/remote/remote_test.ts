@@ -1,9 +1,15 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { resolveSettings } from "../config/resolve.ts";
 import { explainSshFailure, shellQuote, sshArgv, sshCommandRunner } from "./ssh.ts";
-import { parseSysfsAnswer, SYSFS_READER_SCRIPT, SysfsSshSource } from "./sysfs_counters.ts";
+import {
+  COUNTER_DIAL_ATTEMPTS,
+  parseSysfsAnswer,
+  SYSFS_READER_SCRIPT,
+  SysfsSshSource,
+} from "./sysfs_counters.ts";
 import { RouterLink } from "./router_link.ts";
 import type { CommandRunner } from "../util/command.ts";
+import type { Logger } from "../log/logger.ts";
 import { ShaperCheckError } from "../apply/shaper.ts";
 import { checkRouter, createRemoteAdapters } from "./mod.ts";
 
@@ -33,6 +39,24 @@ Deno.test("sshArgv: never asks, never accepts an unknown host key, keepalives, d
   assertEquals(argv[argv.indexOf("-i") + 1], "/etc/sqm-autorate/id_ed25519");
   const plain = sshArgv({ ...REMOTE, remote_identity: "", remote_known_hosts: "" });
   assert(!plain.includes("-i") && !plain.some((a) => a.startsWith("UserKnownHostsFile")));
+});
+
+Deno.test("the counter session's ssh keeps dialling (ConnectionAttempts); a one-off ssh tries once", async () => {
+  assert(!sshArgv(REMOTE).some((a) => a.startsWith("ConnectionAttempts")), "ssh … tc: once");
+  const dir = await Deno.makeTempDir();
+  const fakeSsh = `${dir}/ssh`;
+  await Deno.writeTextFile(fakeSsh, `#!/bin/sh\necho "$@" > ${dir}/args\nexit 255\n`);
+  await Deno.chmod(fakeSsh, 0o755);
+  const source = new SysfsSshSource(REMOTE, { sshPath: fakeSsh, timeoutMs: 100 });
+  try {
+    assertEquals(await source.stats(["lo"]), null);
+    const args = await Deno.readTextFile(`${dir}/args`);
+    assert(args.includes(`ConnectionAttempts=${COUNTER_DIAL_ATTEMPTS} `), args);
+    assert(args.includes("ConnectTimeout=10 "), args);
+  } finally {
+    await source.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("shellQuote: every word reaches the remote shell unchanged", async () => {
@@ -141,6 +165,44 @@ Deno.test("SysfsSshSource: a session dialled again does not hold a reading for i
     assertEquals(source.restarts, 1);
     assert(link.answers);
     assertEquals(back, 1, "the shaper changes are made again at once");
+  } finally {
+    await source.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SysfsSshSource: a session that ended by itself starts the outage at once, while its redial still dials", async () => {
+  const dir = await Deno.makeTempDir();
+  // The first session answers once and exits (sshd gone); the redial keeps dialling (2 s).
+  const script =
+    `if [ -e ${dir}/dialled ]; then sleep 2; exec sh -c '${SYSFS_READER_SCRIPT}'; fi; ` +
+    `touch ${dir}/dialled; read -r names; echo OK`;
+  const link = new RouterLink();
+  const warned: string[] = [];
+  const none = () => {};
+  const logger: Logger = {
+    category: ["remote"],
+    trace: none,
+    debug: none,
+    info: none,
+    warn: (m) => void warned.push(m),
+    warning: none,
+    error: none,
+    fatal: none,
+  };
+  const source = new SysfsSshSource(REMOTE, {
+    argv: ["sh", "-c", script],
+    timeoutMs: 100,
+    link,
+    logger,
+  });
+  try {
+    assert(await source.stats(["lo"]) !== null);
+    await new Promise((r) => setTimeout(r, 300)); // the first session has exited
+    assertEquals(await source.stats(["lo"]), null, "dialling");
+    assertEquals(source.restarts, 1, "redialled");
+    assert(!link.answers, "the router is away for the shaper changes");
+    assertEquals(warned.length, 1, "the outage logged");
   } finally {
     await source.close();
     await Deno.remove(dir, { recursive: true });

@@ -31,6 +31,11 @@ export interface SshArgvOptions {
   keepaliveS?: number;
   /** Connect timeout (s, default 10). */
   connectTimeoutS?: number;
+  /**
+   * TCP connection attempts of one ssh, 1 s apart, each up to `connectTimeoutS` (default: ssh's
+   * own, 1): a dialling ssh that keeps trying sees a router come back within seconds.
+   */
+  connectionAttempts?: number;
 }
 
 /** True when the settings ask for remote mode. */
@@ -60,6 +65,9 @@ export function sshArgv(settings: RemoteSettings, options: SshArgvOptions = {}):
     ...o("BatchMode", "yes"),
     ...o("StrictHostKeyChecking", "yes"),
     ...o("ConnectTimeout", options.connectTimeoutS ?? 10),
+    ...(options.connectionAttempts !== undefined
+      ? o("ConnectionAttempts", options.connectionAttempts)
+      : []),
     ...o("ServerAliveInterval", options.keepaliveS ?? 5),
     ...o("ServerAliveCountMax", 3),
     ...o("LogLevel", "ERROR"),

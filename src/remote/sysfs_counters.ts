@@ -28,6 +28,15 @@ export const SYSFS_READER_SCRIPT = [
   "done",
 ].join(" ");
 
+/**
+ * TCP connection attempts of one redial's ssh (`ConnectionAttempts`, 1 s apart, each up to
+ * `ConnectTimeout`): one ssh keeps trying for 30 s (each attempt failing at once: refused,
+ * network unreachable) to ~5.5 min (no answer at all: switched off, frames dropped), and sees the
+ * router answer within seconds of its return instead of at the next redial (docs/operation.md,
+ * "A router that stays away").
+ */
+export const COUNTER_DIAL_ATTEMPTS = 30;
+
 /** Interface names the reader sends to the router's shell: what a kernel name normally uses. */
 const SAFE_IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 
@@ -50,6 +59,12 @@ export interface SysfsSshOptions extends SshArgvOptions {
   timeoutMs?: number;
   /** Wait for the first answer of a new session, connection included (default 10 000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * Give up on a redial (a session dialled again after one that answered) without an answer
+   * after this long (default: ssh's own attempts, `COUNTER_DIAL_ATTEMPTS` × (ConnectTimeout + 1
+   * s), plus one ConnectTimeout); an ssh that gave up ends sooner by itself.
+   */
+  redialTimeoutMs?: number;
   /** Logger for connection trouble. */
   logger?: Logger;
   /** The full command instead of ssh (tests run the loop in a local `sh`). */
@@ -62,14 +77,16 @@ export interface SysfsSshOptions extends SshArgvOptions {
 
 /**
  * Link statistics read on the router through one SSH session. A dropped session is dialled again
- * with the supervisor's growing delay; the outage is logged once when it starts and once when
- * the router answers again.
+ * at once by an ssh that keeps dialling, then with the supervisor's growing delay counted from
+ * each dial's start; the outage is logged once when it starts and once when the router answers
+ * again.
  */
 export class SysfsSshSource implements LinkStatsSource {
   readonly #supervisor: CoprocessSupervisor;
   readonly #host: string;
   readonly #timeoutMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #redialTimeoutMs: number;
   readonly #clock: Clock;
   readonly #logger?: Logger;
   readonly #link?: RouterLink;
@@ -84,17 +101,25 @@ export class SysfsSshSource implements LinkStatsSource {
 
   /** The session starts on the first reading. */
   constructor(settings: RemoteSettings, options: SysfsSshOptions = {}) {
-    const argv = options.argv ??
-      [...sshArgv(settings, options), `sh -c ${shellQuote(SYSFS_READER_SCRIPT)}`];
+    const attempts = options.connectionAttempts ?? COUNTER_DIAL_ATTEMPTS;
+    const argv = options.argv ?? [
+      ...sshArgv(settings, { ...options, connectionAttempts: attempts }),
+      `sh -c ${shellQuote(SYSFS_READER_SCRIPT)}`,
+    ];
+    const connectS = options.connectTimeoutS ?? 10;
     this.#host = settings.remote || "the router";
     this.#timeoutMs = options.timeoutMs ?? 1000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#redialTimeoutMs = options.redialTimeoutMs ??
+      (attempts * (connectS + 1) + connectS) * 1000;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#link = options.link;
     this.#supervisor = new CoprocessSupervisor(argv, {
       clock: options.clock,
       maxBackoffS: 30,
+      // A redial that kept dialling for 30 s or more is followed by the next at once.
+      delayFromStart: true,
       onLine: { stderr: (text) => this.#logger?.debug("ssh (counters): {text}", { text }) },
       onStartError: (e) => this.#outage(`ssh cannot be started (${String(e)})`),
     });
@@ -120,6 +145,9 @@ export class SysfsSshSource implements LinkStatsSource {
         names: names.filter((n) => !SAFE_IFNAME.test(n)).join(", "),
       });
     }
+    // A session that ended by itself (sshd gone, connection closed) is the start of an outage:
+    // its redial may now keep dialling for minutes before it ends (COUNTER_DIAL_ATTEMPTS).
+    if (this.#answered?.dead && this.#outageSince === undefined) this.#outage("session ended");
     const proc = this.#supervisor.acquire();
     if (proc === undefined) return null;
     if (this.#answered !== undefined && this.#answered !== proc) {
@@ -158,10 +186,11 @@ export class SysfsSshSource implements LinkStatsSource {
 
   /**
    * A session dialled again after one that worked: its first answer waits for the connection,
-   * up to `connectTimeoutMs`, but each reading waits only `timeoutMs` of that (no reading while
-   * it connects), so a router that silently drops every frame does not hold a tick for ssh's
-   * ConnectTimeout (docs/remote.md, "Start-up and faults"). True once it has answered; its first
-   * answer, to a request of an earlier tick, is dropped and the caller asks afresh.
+   * while ssh keeps trying (`COUNTER_DIAL_ATTEMPTS`) up to `redialTimeoutMs`, but each reading
+   * waits only `timeoutMs` of that (no reading while it connects), so a router that silently
+   * drops every frame does not hold a tick for ssh's ConnectTimeout (docs/remote.md, "Start-up and
+   * faults"). True once it has answered; its first answer, to a request of an earlier tick, is
+   * dropped and the caller asks afresh.
    */
   async #redialled(proc: LineCoprocess, names: readonly string[]): Promise<boolean> {
     const first = this.#dialling?.proc !== proc;
@@ -177,8 +206,8 @@ export class SysfsSshSource implements LinkStatsSource {
     const got = await proc.nextLine("stdout", first ? this.#timeoutMs : 0);
     if (got === "timeout") {
       const waitedMs = (this.#clock.monotonicS() - this.#dialling!.sinceS) * 1000;
-      if (waitedMs < this.#connectTimeoutMs) return false;
-      await this.#failed(proc, `no answer within ${this.#connectTimeoutMs} ms`);
+      if (waitedMs < this.#redialTimeoutMs) return false;
+      await this.#failed(proc, `no answer within ${this.#redialTimeoutMs} ms`);
       return false;
     }
     this.#dialling = undefined;
@@ -213,9 +242,9 @@ export class SysfsSshSource implements LinkStatsSource {
     }
   }
 
-  /** Ends the session. */
+  /** Ends the session (at once when it is still dialling: nothing to finish then). */
   async close(): Promise<void> {
     await this.#queue;
-    await this.#supervisor.close(this.#timeoutMs);
+    await this.#supervisor.close(this.#outageSince === undefined ? this.#timeoutMs : 0);
   }
 }

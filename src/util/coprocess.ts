@@ -190,6 +190,12 @@ export interface CoprocessSupervisorOptions extends LineCoprocessOptions {
   minBackoffS?: number;
   /** Longest restart delay, s (default 60). */
   maxBackoffS?: number;
+  /**
+   * Count each restart delay from the failed process's start instead of its failure: a process
+   * that already spent the delay trying (an ssh dialling again and again) is replaced at once,
+   * one that failed fast still waits (default false).
+   */
+  delayFromStart?: boolean;
   /** Told when a process cannot be started (the spawner threw). */
   onStartError?: (error: unknown) => void;
 }
@@ -207,6 +213,8 @@ export class CoprocessSupervisor {
   #failures = 0;
   #notBeforeS = -Infinity;
   #starts = 0;
+  /** Monotonic s when the current (or last) process was started. */
+  #startedS = -Infinity;
 
   /** Supervises `argv`; nothing starts before the first `acquire()`. */
   constructor(argv: readonly string[], options: CoprocessSupervisorOptions = {}) {
@@ -233,6 +241,7 @@ export class CoprocessSupervisor {
     if (this.#clock.monotonicS() < this.#notBeforeS) return undefined;
     try {
       this.#starts++;
+      this.#startedS = this.#clock.monotonicS();
       this.#proc = LineCoprocess.start(this.#argv, this.#options);
     } catch (e) {
       this.#options.onStartError?.(e);
@@ -280,6 +289,7 @@ export class CoprocessSupervisor {
     // First failure: restart at once (a process killed from outside, OOM); then back off.
     const delay = this.#failures === 0 ? 0 : Math.min(max, min * 2 ** (this.#failures - 1));
     this.#failures++;
-    this.#notBeforeS = this.#clock.monotonicS() + delay;
+    const from = this.#options.delayFromStart ? this.#startedS : this.#clock.monotonicS();
+    this.#notBeforeS = from + delay;
   }
 }

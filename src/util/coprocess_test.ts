@@ -1,0 +1,51 @@
+import { assert, assertEquals } from "./assert.ts";
+import { VirtualClock } from "./clock.ts";
+import { CoprocessSupervisor } from "./coprocess.ts";
+
+/** A supervisor of `sleep 60` on a virtual clock, delays 1, 2, 4 … 30 s. */
+function sleeper(delayFromStart: boolean) {
+  const clock = new VirtualClock();
+  const supervisor = new CoprocessSupervisor(["sleep", "60"], {
+    clock,
+    maxBackoffS: 30,
+    delayFromStart,
+  });
+  return { clock, supervisor };
+}
+
+Deno.test("CoprocessSupervisor: with delayFromStart a process that tried for longer than its delay is replaced at once, one that failed fast still waits", async () => {
+  const { clock, supervisor } = sleeper(true);
+  try {
+    await supervisor.fail(supervisor.acquire()!); // the first failure: at once
+    const dialling = supervisor.acquire()!;
+    clock.advance(40); // an ssh that kept dialling for 40 s, then gave up
+    await supervisor.fail(dialling);
+    const next = supervisor.acquire();
+    assert(next !== undefined, "the 1 s delay had passed since it started");
+    clock.advance(0.5); // this one fails fast: 2 s from its start
+    await supervisor.fail(next);
+    assertEquals(supervisor.acquire(), undefined);
+    clock.advance(1.4);
+    assertEquals(supervisor.acquire(), undefined);
+    clock.advance(0.1);
+    assert(supervisor.acquire() !== undefined, "2 s after the last start");
+    assertEquals(supervisor.starts, 4);
+  } finally {
+    await supervisor.close(100);
+  }
+});
+
+Deno.test("CoprocessSupervisor: by default the delay counts from the failure", async () => {
+  const { clock, supervisor } = sleeper(false);
+  try {
+    await supervisor.fail(supervisor.acquire()!);
+    const dialling = supervisor.acquire()!;
+    clock.advance(40);
+    await supervisor.fail(dialling);
+    assertEquals(supervisor.acquire(), undefined);
+    clock.advance(1);
+    assert(supervisor.acquire() !== undefined);
+  } finally {
+    await supervisor.close(100);
+  }
+});
