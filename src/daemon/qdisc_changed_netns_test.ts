@@ -12,6 +12,7 @@ import {
   must,
   needs,
   netnsSkipReason,
+  pollUntil,
   rootQdisc,
   sh,
   withNetns,
@@ -24,16 +25,9 @@ const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
 const TBF = ["tbf", "rate", "3mbit", "burst", "10kb", "latency", "20ms"];
 
-/** Polls `read` every 200 ms until `ok` holds; returns the seconds it took, fails after `s`. */
+/** `pollUntil` every 200 ms for at most `s` seconds; the seconds it took. */
 async function within<T>(read: () => Promise<T>, ok: (v: T) => boolean, s: number, what: string) {
-  const t0 = Date.now();
-  let v = await read();
-  while (!ok(v)) {
-    if (Date.now() - t0 > s * 1000) throw new Error(`not ${what} within ${s} s (last: ${v})`);
-    await new Promise((r) => setTimeout(r, 200));
-    v = await read();
-  }
-  return (Date.now() - t0) / 1000;
+  return (await pollUntil(read, ok, { ms: s * 1000, what, everyMs: 200 })).seconds;
 }
 
 Deno.test({

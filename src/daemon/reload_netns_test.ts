@@ -12,6 +12,7 @@ import {
   addTbfVethPair,
   needs,
   netnsSkipReason,
+  pollUntil,
   rootQdisc,
   withNetns,
 } from "../util/netns_testing.ts";
@@ -42,21 +43,14 @@ function uci(dir: string, options: { dl: string; base: number; extra?: string })
   ].join("\n");
 }
 
-/** Polls `read` every 100 ms until `ok` holds for its value; fails after `ms`. */
+/** `pollUntil` every 100 ms; the value that held. */
 async function until<T>(
   read: () => T | Promise<T>,
   ok: (v: T) => boolean,
   ms: number,
   what: string,
 ) {
-  const end = Date.now() + ms;
-  let v = await read();
-  while (!ok(v)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${v})`);
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
+  return (await pollUntil(read, ok, { ms, what })).value;
 }
 
 const count = (text: string, part: string) => text.split(part).length - 1;

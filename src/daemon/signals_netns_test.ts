@@ -9,6 +9,7 @@ import {
   addTbfVethPair,
   needs,
   netnsSkipReason,
+  pollUntil,
   rootQdisc,
   withNetns,
 } from "../util/netns_testing.ts";
@@ -34,16 +35,9 @@ function uci(downloadBase: number, extra = ""): string {
   ].join("\n");
 }
 
-/** Polls `read` every 50 ms until `ok` holds for its value; fails after `ms`. */
+/** `pollUntil` every 50 ms; the value that held. */
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms: number, what: string) {
-  const end = Date.now() + ms;
-  let v = await read();
-  while (!ok(v)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${v})`);
-    await new Promise((r) => setTimeout(r, 50));
-    v = await read();
-  }
-  return v;
+  return (await pollUntil(read, ok, { ms, what, everyMs: 50 })).value;
 }
 
 /** The daemon started in `ns` on `config`, its stderr collected as it comes. */

@@ -92,3 +92,24 @@ export function needs(
   if (Deno.env.get("CI") === "true") return { name, ignore: false };
   return { name: `${name} (ignored: ${reason})`, ignore: true };
 }
+
+/**
+ * Polls `read` every `everyMs` (default 100) until `ok` holds for its value; fails after `ms`
+ * naming `what` and the last value read. Returns that value and the seconds it took.
+ */
+export async function pollUntil<T>(
+  read: () => T | Promise<T>,
+  ok: (value: T) => boolean,
+  options: { ms: number; what: string; everyMs?: number },
+): Promise<{ value: T; seconds: number }> {
+  const t0 = Date.now();
+  let value = await read();
+  while (!ok(value)) {
+    if (Date.now() - t0 > options.ms) {
+      throw new Error(`timed out waiting for ${options.what} (last: ${value})`);
+    }
+    await new Promise((r) => setTimeout(r, options.everyMs ?? 100));
+    value = await read();
+  }
+  return { value, seconds: (Date.now() - t0) / 1000 };
+}
