@@ -18,6 +18,7 @@ import { DAEMON_MANIFEST } from "../release/manifest.ts";
 import { daemonTelemetry, startObservability } from "../daemon/observability.ts";
 import type { Telemetry } from "../report/telemetry.ts";
 import { addressProblems, reloadProblems } from "./reload_check.ts";
+import { ReloadRounds } from "./reload_rounds.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
@@ -29,11 +30,7 @@ import { addressProblems, reloadProblems } from "./reload_check.ts";
  * on SIGHUP"). Returns the daemon's exit code; children are stopped before it returns.
  */
 export async function runAction(args: ParsedArgs): Promise<number> {
-  let resolved = settingsFromArgs(args, { requireDaemon: true });
-  /** The configuration that ran before the last reload, until the reload's start-up passes. */
-  let previous: ResolvedSettings | undefined;
-  /** A re-read configuration that passed its checks, waiting for the round to end. */
-  let pending: ResolvedSettings | undefined;
+  const rounds = new ReloadRounds(settingsFromArgs(args, { requireDaemon: true }));
   const stop = shutdownOnSignals();
   let restart = new AbortController();
   // Only the latest SIGHUP's checks decide (a storm of them re-reads the file each time).
@@ -57,11 +54,11 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       });
       return;
     }
-    const changed = changedSettings((pending ?? resolved).settings, next.settings);
+    const changed = changedSettings(rounds.newest.settings, next.settings);
     log.info("SIGHUP: configuration re-read ({changed}); restarting with it", {
       changed: changed.length > 0 ? `changed: ${changed.join(", ")}` : "no change",
     });
-    pending = next;
+    rounds.reloaded(next);
     restart.abort();
   };
   const hangup = () => void onHangup(++hangups);
@@ -71,26 +68,21 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       restart = new AbortController();
       const onStop = () => restart.abort();
       stop.signal.addEventListener("abort", onStop, { once: true });
-      const code = await runWith(resolved, restart.signal, { first: round === 1 });
+      const code = await runWith(rounds.current, restart.signal, {
+        first: round === 1,
+        onStarted: () => rounds.started(),
+      });
       stop.signal.removeEventListener("abort", onStop);
       if (stop.signal.aborted) return code;
-      if (pending !== undefined) {
-        if (code === ExitCode.OK) previous = resolved;
-        resolved = pending;
-        pending = undefined;
-        continue;
-      }
-      if (code !== ExitCode.OK && previous !== undefined && code !== ExitCode.FAILURE) {
-        // The re-read configuration did not start: the one before it runs again.
+      const end = rounds.ended(code);
+      if (end === "fallback") {
         stageLogger("main").error(
           "SIGHUP: the re-read configuration did not start (exit code {code}); " +
             "restarting with the one in force before it",
           { code },
         );
-        resolved = previous;
-        previous = undefined;
-        continue;
       }
+      if (end !== "exit") continue;
       return code;
     }
   } finally {
@@ -110,7 +102,7 @@ function changedSettings(a: Settings, b: Settings): string[] {
 async function runWith(
   resolved: ResolvedSettings,
   shutdown: AbortSignal,
-  options: { first: boolean },
+  options: { first: boolean; onStarted?: () => void },
 ): Promise<number> {
   const settings = resolved.settings;
   configureLogging(settings.log_level, { format: settings.log_format });
@@ -194,6 +186,7 @@ async function runWith(
       // taken in together with their own receive times (docs/footprint.md, "Idle CPU" and "CPU
       // under load").
       tickSleep,
+      onControlStarted: options.onStarted,
     });
   } finally {
     await observability.stop();

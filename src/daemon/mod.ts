@@ -114,6 +114,12 @@ export interface DaemonDeps {
   summaryPeriodS?: number;
   /** Directory of the per-interface locks (setting `state_dir`); absent = no lock (tests). */
   stateDir?: string;
+  /**
+   * Told once control has started (after the start-up checks and the initial selection): a
+   * SIGHUP's re-read configuration is then no longer one that "did not start"
+   * (src/cli/reload_rounds.ts).
+   */
+  onControlStarted?: () => void;
 }
 
 /** An AbortSignal fired by SIGINT or SIGTERM, and a function to remove the listeners. */
@@ -364,6 +370,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
 
     // 5. Control from round(0.6 × base) until the signal.
     await loop.start();
+    deps.onControlStarted?.();
     const summary = new PeriodicSummary((line) => log.info("{summary}", { summary: line }), {
       periodS: deps.summaryPeriodS,
       memory: () => Deno.memoryUsage(),
