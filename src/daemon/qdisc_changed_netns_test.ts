@@ -9,6 +9,7 @@ import { assert } from "../util/assert.ts";
 import { SHAPER_REFRESH_S } from "../control/loop.ts";
 import {
   addTbfVethPair,
+  daemonRuntimeDir,
   must,
   needs,
   netnsSkipReason,
@@ -21,8 +22,6 @@ import {
 const reason = await netnsSkipReason();
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-/** The manifest lets the daemon read and write only here. */
-const RUNTIME_DIR = "/tmp/sqm-autorate";
 const TBF = ["tbf", "rate", "3mbit", "burst", "10kb", "latency", "20ms"];
 
 /** `pollUntil` every 200 ms for at most `s` seconds; the seconds it took. */
@@ -44,13 +43,7 @@ Deno.test({
       };
       await addIfb();
       await addTbfVethPair(ns, "vqul", "vqpeer");
-      await Deno.mkdir(RUNTIME_DIR, { recursive: true });
-      const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "qdisc-" });
-      await Deno.writeTextFile(
-        `${dir}/reflectors.csv`,
-        "reflector_ip,ip_version,description\n" +
-          [1, 2, 3, 4, 5, 6].map((i) => `127.0.0.${i},4,loopback ${i}\n`).join(""),
-      );
+      const dir = await daemonRuntimeDir("qdisc-");
       const child = new Deno.Command("ip", {
         args: [
           ...["netns", "exec", ns, Deno.execPath(), "run", "-P=daemon", "--no-prompt"],

@@ -10,6 +10,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import {
   addTbfVethPair,
+  daemonRuntimeDir,
   needs,
   netnsSkipReason,
   pollUntil,
@@ -20,8 +21,6 @@ import {
 const reason = await netnsSkipReason();
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-/** The manifest lets the daemon read and write only here. */
-const RUNTIME_DIR = "/tmp/sqm-autorate";
 
 function uci(dir: string, options: { dl: string; base: number; extra?: string }): string {
   return [
@@ -73,13 +72,7 @@ Deno.test({
     withNetns("sqma-reload", async (ns) => {
       await addTbfVethPair(ns, "vrdl", "vrul");
       await addTbfVethPair(ns, "vrdl2", "vrpeer2");
-      await Deno.mkdir(RUNTIME_DIR, { recursive: true });
-      const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "reload-" });
-      await Deno.writeTextFile(
-        `${dir}/reflectors.csv`,
-        "reflector_ip,ip_version,description\n" +
-          [1, 2, 3, 4, 5, 6].map((i) => `127.0.0.${i},4,loopback ${i}\n`).join(""),
-      );
+      const dir = await daemonRuntimeDir("reload-");
       const config = `${dir}/sqm-autorate`;
       await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 50000 }));
       const rate = async () => (await rootQdisc(ns, "vrdl")).rateKbit;

@@ -3,6 +3,7 @@
  * a unique name and is deleted afterwards, whatever happens; traffic stays inside it.
  */
 import { defaultCommandRunner } from "./command.ts";
+import { STATS_DIR } from "../release/manifest.ts";
 
 /** Runs a command; `ok` is a zero exit. */
 export async function sh(
@@ -112,4 +113,20 @@ export async function pollUntil<T>(
     value = await read();
   }
   return { value, seconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * A fresh directory for a daemon run under the release permission set (inside the manifest's
+ * `STATS_DIR`, the one it may write), holding `reflectors.csv` with six loopback reflectors (the
+ * namespace's own loopback answers the pinger). The caller removes it.
+ */
+export async function daemonRuntimeDir(prefix: string): Promise<string> {
+  await Deno.mkdir(STATS_DIR, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: STATS_DIR, prefix });
+  await Deno.writeTextFile(
+    `${dir}/reflectors.csv`,
+    "reflector_ip,ip_version,description\n" +
+      [1, 2, 3, 4, 5, 6].map((i) => `127.0.0.${i},4,loopback ${i}\n`).join(""),
+  );
+  return dir;
 }

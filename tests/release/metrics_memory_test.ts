@@ -7,15 +7,13 @@
 import { assert } from "../../src/util/assert.ts";
 import {
   addTbfVethPair,
+  daemonRuntimeDir,
   needs,
   netnsSkipReason,
   sh,
   withNetns,
 } from "../../src/util/netns_testing.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-/** The manifest lets the daemon read and write only here. */
-const RUNTIME_DIR = "/tmp/sqm-autorate";
+import { daemonRunArgs, ROOT } from "./run_deno.ts";
 
 const reason = await netnsSkipReason();
 
@@ -44,17 +42,11 @@ Deno.test({
   fn: () =>
     withNetns("sqma-memgauge", async (ns) => {
       await addTbfVethPair(ns, "vmup", "vmdn");
-      await Deno.mkdir(RUNTIME_DIR, { recursive: true });
-      const dir = await Deno.makeTempDir({ dir: RUNTIME_DIR, prefix: "memgauge-" });
-      await Deno.writeTextFile(
-        `${dir}/reflectors.csv`,
-        "reflector_ip,ip_version,description\n" +
-          [1, 2, 3, 4, 5, 6].map((i) => `127.0.0.${i},4,loopback ${i}\n`).join(""),
-      );
+      const dir = await daemonRuntimeDir("memgauge-");
       const daemon = new Deno.Command("ip", {
         args: [
-          ...["netns", "exec", ns, Deno.execPath(), "run", "-P=daemon"],
-          ...["--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`, "run"],
+          ...["netns", "exec", ns, Deno.execPath()],
+          ...daemonRunArgs(`${ROOT}/main.ts`, ["run"]),
           ...["--upload-interface", "vmup", "--download-interface", "vmdn"],
           ...["--upload-base-kbits", "10000", "--download-base-kbits", "50000"],
           ...["--pinger", "fping", "--reflector-list-file", `${dir}/reflectors.csv`],
