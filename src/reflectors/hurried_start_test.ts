@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { Baseliner } from "../baseline/baseliner.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { seededRandom } from "../util/clock.ts";
+import type { OwdState } from "../control/ports.ts";
 import { hurriedPeriodS, HurriedStart, HURRY_JUDGED } from "./hurried_start.ts";
 import { ReflectorSelector } from "./selector.ts";
 import { ReflectorSpread } from "./spread.ts";
@@ -9,6 +10,19 @@ import { ReflectorSpread } from "./spread.ts";
 const TICK = 0.5;
 const INITIAL = ["a", "b", "c", "d", "e", "f"];
 const POOL = [...INITIAL, "g", "h", "i", "j"];
+
+/** The selector of the tests' pool over `owd`, telling `onPeriod` each set's probe period. */
+function selectorOf(owd: OwdState, onPeriod: (periodS: number) => void): ReflectorSelector {
+  return new ReflectorSelector({
+    owd,
+    pool: POOL,
+    numReflectors: 5,
+    tickS: TICK,
+    peerReselectionTimeMin: 15,
+    random: seededRandom(3),
+    onPeers: (_peers, _phase, periodS) => onPeriod(periodS),
+  });
+}
 
 /**
  * The daemon's start for 20 s: six initial peers answer once a tick each, staggered, 20 ms, and
@@ -20,15 +34,7 @@ function start(jittery: ReadonlySet<string>) {
   const spread = new ReflectorSpread(owd, { tickS: TICK });
   const published: { t: number; periodS: number }[] = [];
   let now = 0;
-  const selector = new ReflectorSelector({
-    owd,
-    pool: POOL,
-    numReflectors: 5,
-    tickS: TICK,
-    peerReselectionTimeMin: 15,
-    random: seededRandom(3),
-    onPeers: (_peers, _phase, periodS) => published.push({ t: now, periodS }),
-  });
+  const selector = selectorOf(owd, (periodS) => published.push({ t: now, periodS }));
   const hurried = new HurriedStart({
     tickS: TICK,
     peers: () => owd.peers,
@@ -72,15 +78,7 @@ Deno.test("hurried start: clean initial peers, or two jittery ones, are probed a
 Deno.test("hurried start: not once a reselection has begun (v79)", () => {
   const owd = createOwdState(INITIAL);
   const periods: number[] = [];
-  const selector = new ReflectorSelector({
-    owd,
-    pool: POOL,
-    numReflectors: 5,
-    tickS: TICK,
-    peerReselectionTimeMin: 15,
-    random: seededRandom(3),
-    onPeers: (_p, _phase, periodS) => periods.push(periodS),
-  });
+  const selector = selectorOf(owd, (periodS) => periods.push(periodS));
   selector.start(0);
   selector.requestReselect("test");
   selector.step(2);
