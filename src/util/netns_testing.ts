@@ -3,7 +3,6 @@
  * a unique name and is deleted afterwards, whatever happens; traffic stays inside it.
  */
 import { defaultCommandRunner } from "./command.ts";
-import { STATS_DIR } from "../release/manifest.ts";
 
 /** Runs a command; `ok` is a zero exit. */
 export async function sh(
@@ -116,13 +115,20 @@ export async function pollUntil<T>(
 }
 
 /**
- * A fresh directory for a daemon run under the release permission set (inside the manifest's
- * `STATS_DIR`, the one it may write), holding `reflectors.csv` with six loopback reflectors (the
+ * The directory the release permission set lets the daemon write: src/release/manifest.ts's
+ * `STATS_DIR`, spelt here because src/util sits below src/release (tests/architecture's import
+ * graph); tests/release/manifest_test.ts checks the two agree.
+ */
+export const DAEMON_RUNTIME_DIR = "/tmp/sqm-autorate/";
+
+/**
+ * A fresh directory for a daemon run under the release permission set (inside
+ * `DAEMON_RUNTIME_DIR`), holding `reflectors.csv` with six loopback reflectors (the
  * namespace's own loopback answers the pinger). The caller removes it.
  */
 export async function daemonRuntimeDir(prefix: string): Promise<string> {
-  await Deno.mkdir(STATS_DIR, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: STATS_DIR, prefix });
+  await Deno.mkdir(DAEMON_RUNTIME_DIR, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: DAEMON_RUNTIME_DIR, prefix });
   await Deno.writeTextFile(
     `${dir}/reflectors.csv`,
     "reflector_ip,ip_version,description\n" +

@@ -6,7 +6,8 @@ import { assert, assertEquals } from "../../src/util/assert.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { parseProbeOutput, probeProblems } from "./probe.ts";
 import { daemonRunArgs, exists, expectCode, ROOT, runDeno } from "./run_deno.ts";
-import { needs } from "../../src/util/netns_testing.ts";
+import { DAEMON_RUNTIME_DIR, needs } from "../../src/util/netns_testing.ts";
+import { STATS_DIR as MANIFEST_STATS_DIR } from "../../src/release/manifest.ts";
 import { BUNDLE_DIR, BUNDLE_ENTRY, bundleFiles, bundleProgram } from "../../src/release/bundle.ts";
 
 const STATS_DIR = "/tmp/sqm-autorate";
@@ -199,4 +200,8 @@ Deno.test("Lua engine (embedded wasm) loads under -P=daemon, from source and bun
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the netns tests' daemon directory is the one the release manifest lets it write", () => {
+  assertEquals(DAEMON_RUNTIME_DIR, MANIFEST_STATS_DIR);
 });
