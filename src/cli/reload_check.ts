@@ -11,6 +11,7 @@ import { parseListenAddress } from "../util/listen_address.ts";
 import { parseMqttUrl } from "../report/mqtt_url.ts";
 import { createShaperPair } from "../apply/shaper.ts";
 import { isRemote } from "../remote/mod.ts";
+import { type RemoteShaperCheckOptions, remoteShaperProblems } from "../remote/shaper_check.ts";
 import type { ShaperPair } from "../control/ports.ts";
 import type { ResolvedSettings } from "../config/resolve.ts";
 import { pluginSectionsFrom, usesLua } from "../lua/config.ts";
@@ -44,13 +45,18 @@ export function addressProblems(settings: Settings): string[] {
 export interface ReloadCheckOptions {
   /** Builds the shapers to check (default: local `tc`, as the daemon builds them). */
   shapers?: (settings: Settings) => ShaperPair;
+  /**
+   * Remote mode: how the router is asked (default: one `ssh … tc …` each, within
+   * `REMOTE_RELOAD_CHECK_MS`); `signal` ends the check early (a newer SIGHUP).
+   */
+  remote?: RemoteShaperCheckOptions;
 }
 
 /**
  * Everything that would stop `resolved` from starting that can be seen without touching the
- * running daemon: the reflector list, the pinger, the addresses, (locally; in remote mode the
- * router is asked only by the restart) both interfaces with the configured shaper's root qdisc or
- * class, and every Lua script (a Lua ratecontroller, the plugins) loaded and run through one
+ * running daemon: the reflector list, the pinger, the addresses, both interfaces with the
+ * configured shaper's root qdisc or class (in remote mode asked of the router over ssh; a router
+ * that does not answer is a problem too: src/remote/shaper_check.ts), and every Lua script (a Lua ratecontroller, the plugins) loaded and run through one
  * synthetic tick as `check-config` does. What is still found only by the restart (an interface
  * locked by another daemon) makes it go back to the configuration in force
  * (src/cli/run_command.ts).
@@ -81,7 +87,10 @@ export async function reloadProblems(
     problems.push(`pinger: ${(e as Error).message}`);
   }
   problems.push(...addressProblems(settings));
-  if (options.shapers === undefined && isRemote(settings)) return problems;
+  if (options.shapers === undefined && isRemote(settings)) {
+    problems.push(...await remoteShaperProblems(settings, options.remote));
+    return problems;
+  }
   const shapers = (options.shapers ?? ((s) => createShaperPair(s, { batch: false })))(settings);
   try {
     for (

@@ -35,6 +35,8 @@ export async function runAction(args: ParsedArgs): Promise<number> {
   let restart = new AbortController();
   // Only the latest SIGHUP's checks decide (a storm of them re-reads the file each time).
   let hangups = 0;
+  // A newer SIGHUP ends the check of the one before (in remote mode its ssh to the router).
+  let checking = new AbortController();
   const onHangup = async (mine: number) => {
     const log = stageLogger("main");
     let next: ResolvedSettings;
@@ -46,7 +48,11 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       });
       return;
     }
-    const problems = await reloadProblems(next);
+    checking.abort();
+    checking = new AbortController();
+    const problems = await reloadProblems(next, {
+      remote: { signal: AbortSignal.any([checking.signal, stop.signal]) },
+    });
     if (mine !== hangups || stop.signal.aborted) return;
     if (problems.length > 0) {
       log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {

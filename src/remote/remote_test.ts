@@ -244,6 +244,14 @@ Deno.test("checkRouter: unreachable is retried, a host key or missing tc is fata
   const noTc = await reasonOf(answering(127, "sh: tc: not found"));
   assert(noTc.startsWith("tc-failed: tc does not run on root@192.168.1.1"), noTc);
   assert(noTc.includes("tc-tiny"), noTc);
+  // Killed at the runner's timeout (every frame dropped): retried, not "tc does not run".
+  const silent = await reasonOf(answering(124, "/usr/bin/ssh: timed out after 10000 ms"));
+  assert(silent.startsWith("unreachable: cannot reach root@192.168.1.1 port 2222"), silent);
+  // Through sshCommandRunner (already explained): said once.
+  const twice = await reasonOf(sshCommandRunner(REMOTE, {
+    local: answering(255, "ssh: connect to host x port 22: No route to host"),
+  }));
+  assertEquals(twice.split("cannot reach").length, 2, twice);
 });
 
 Deno.test("remote adapters: the download's link kind is asked of the router's ip; BusyBox's gives none", async () => {

@@ -6,6 +6,7 @@
  */
 import {
   COMMAND_NOT_RUNNABLE,
+  COMMAND_TIMED_OUT,
   type CommandResult,
   type CommandRunner,
   denoCommandRunner,
@@ -91,8 +92,13 @@ export const SSH_FAILED = 255;
 /** What went wrong with ssh itself. */
 export type SshFailureKind = "no-ssh" | "host-key" | "refused-key" | "unreachable";
 
-/** Classifies a failed ssh run, or undefined when the failure was the remote command's own. */
+/**
+ * Classifies a failed ssh run, or undefined when the failure was the remote command's own. An
+ * ssh the local runner killed at its timeout (a router that drops every frame answers nothing
+ * before ssh's own `ConnectTimeout` ends it) is `unreachable` too.
+ */
 export function sshFailureKind(result: CommandResult): SshFailureKind | undefined {
+  if (result.code === COMMAND_TIMED_OUT && /^\S*ssh: /.test(result.stderr)) return "unreachable";
   // 127 is also what the router's shell answers for a missing tool; the local runner's own
   // message starts with the ssh program's name.
   if (result.code === COMMAND_NOT_RUNNABLE && /^\S*ssh: /.test(result.stderr)) return "no-ssh";
@@ -116,6 +122,14 @@ export function explainSshFailure(
   if (kind === undefined) return undefined;
   const err = result.stderr.trim();
   const where = `${settings.remote} port ${settings.remote_port}`;
+  // Already explained (by sshCommandRunner): as it is.
+  const explained = [
+    "cannot run ssh (",
+    `the host key of ${where} `,
+    `${where} refused the key`,
+    `cannot reach ${where} over ssh: `,
+  ];
+  if (explained.some((p) => err.startsWith(p))) return err;
   switch (kind) {
     case "no-ssh":
       return `cannot run ssh (${err}): install the OpenSSH client`;
@@ -150,8 +164,8 @@ export function sshCommandRunner(
 ): CommandRunner {
   const [ssh, ...args] = sshArgv(settings, options);
   const local = options.local ?? denoCommandRunner({ timeoutMs: options.timeoutMs ?? 10_000 });
-  return async (binary, toolArgs) => {
-    const r = await local(ssh, [...args, [binary, ...toolArgs].map(shellQuote).join(" ")]);
+  return async (binary, toolArgs, run) => {
+    const r = await local(ssh, [...args, [binary, ...toolArgs].map(shellQuote).join(" ")], run);
     const why = explainSshFailure(r, settings);
     return why === undefined ? r : { ...r, stderr: why };
   };
