@@ -200,6 +200,27 @@ Deno.test("cli: --help lists every setting with its env var and UCI option", asy
   }
 });
 
+Deno.test("cli: --help and run --help name each setting's value alike, with its accepted range", async () => {
+  const top = captureIo();
+  assertEquals(await runCli(["--help"], top), ExitCode.OK);
+  const run = captureIo();
+  assertEquals(await runCli(["run", "--help"], run), ExitCode.OK);
+  const flat = (text: string) => text.replace(/\s+/g, " ");
+  for (
+    const [label, accepted] of [
+      ["--upload-base-kbits, --ub <integer>", "an integer from 10 to 100000000 kbit/s"],
+      ["--idle-mode [bool]", "a boolean (1/true/yes/y/on or 0/false/no/n/off)"],
+      ["--log-level, --ll <choice>", "one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"],
+      ["--plugin-scripts <path>", "a list of non-empty paths"],
+    ]
+  ) {
+    for (const [name, io] of [["--help", top], ["run --help", run]] as const) {
+      assert(io.stdout.includes(label), `${name}: ${label} missing`);
+      assert(flat(io.stdout).includes(accepted), `${name}: "${accepted}" missing`);
+    }
+  }
+});
+
 Deno.test("cli: SQMA_DOWNLOAD_BASE_KBITS=abc deno task start -- check-config exits 78", async () => {
   const root = new URL("../../", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {

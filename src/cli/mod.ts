@@ -43,7 +43,9 @@ export function programSpec(io: CliIo): CommandSpec {
       },
       {
         name: "check-config",
-        description: "print the effective settings with their sources; exit 0, or 78 on any error",
+        description:
+          "print the effective settings with their sources; exit 0, 78 on a configuration " +
+          "error, 65 on a broken Lua script",
         options: SETTING_OPTIONS,
         run: (args) => checkConfigAction(args, ctx),
       },

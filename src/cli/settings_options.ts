@@ -7,16 +7,19 @@ import {
   SETTINGS_TABLE,
   type SettingSpec,
 } from "../config/mod.ts";
-import { defaultText, uciText } from "../config/help.ts";
+import { settingDetails, valueName } from "../config/help.ts";
 
-/** The option of one setting, derived from its row of the settings table. */
+/** The option of one setting, derived from its row of the settings table (as `--help` shows it). */
 function optionFor(spec: SettingSpec): OptionSpec {
-  const help = `${spec.description} [default ${defaultText(spec)}; env ${spec.env.join("|")}; ` +
-    `uci ${uciText(spec)}]`;
-  const common = { long: spec.flag, aliases: spec.aliases, help };
-  if (spec.kind === "boolean") return { ...common, value: "bool", optionalValue: true };
-  if (spec.kind === "list") return { ...common, value: "path", repeatable: true };
-  return { ...common, value: spec.kind === "enum" ? "choice" : spec.kind };
+  const value = valueName(spec);
+  return {
+    long: spec.flag,
+    aliases: spec.aliases,
+    help: `${spec.description} [${settingDetails(spec)}]`,
+    value: value.name,
+    ...(value.optional ? { optionalValue: true } : {}),
+    ...(spec.kind === "list" ? { repeatable: true } : {}),
+  };
 }
 
 /** `--config FILE`, the UCI file the settings come from. */

@@ -20,17 +20,32 @@ export function uciText(spec: SettingSpec): string {
   return spec.uci ? `@${spec.uci[0]}[0].${spec.uci[1]}` : "–";
 }
 
-/** Plain-text list of every setting for `--help`: flag, default, env var, UCI option. */
+/**
+ * The name of a setting's flag value in help texts (`<integer>`, `[bool]`: a boolean flag may
+ * stand alone), the same in `--help` and in every command's help.
+ */
+export function valueName(spec: SettingSpec): { name: string; optional: boolean } {
+  if (spec.kind === "boolean") return { name: "bool", optional: true };
+  if (spec.kind === "list") return { name: "path", optional: false };
+  return { name: spec.kind === "enum" ? "choice" : spec.kind, optional: false };
+}
+
+/** Default, accepted values, env var and UCI option of a setting, as its help shows them. */
+export function settingDetails(spec: SettingSpec): string {
+  return `default ${defaultText(spec)}; ${acceptedText(spec)}; env ${spec.env.join(" or ")}; ` +
+    `uci ${uciText(spec)}`;
+}
+
+/** Plain-text list of every setting for `--help`: flag, default, accepted, env var, UCI option. */
 export function settingsHelpText(): string {
   const lines = ["Settings (precedence: flag > env > UCI file > default):", ""];
   for (const name of SETTING_NAMES) {
     const spec: SettingSpec = SETTINGS_TABLE[name];
-    lines.push(`  ${flagsText(spec)} <${spec.kind}>`);
+    const value = valueName(spec);
+    const label = value.optional ? `[${value.name}]` : `<${value.name}>`;
+    lines.push(`  ${flagsText(spec)} ${label}`);
     lines.push(`      ${spec.description}`);
-    lines.push(
-      `      default ${defaultText(spec)}; env ${spec.env.join(" or ")}; uci ${uciText(spec)}; ` +
-        `${acceptedText(spec)}`,
-    );
+    lines.push(`      ${settingDetails(spec)}`);
   }
   return lines.join("\n");
 }

@@ -186,7 +186,7 @@ export const SETTINGS_TABLE = {
     uci: ["output", "suppress_statistics"],
     flag: "suppress-statistics",
     aliases: ["no-statistics", "ns"],
-    description: "Do not write the statistics files (1/true/yes/y or 0/false/no/n).",
+    description: "Do not write the statistics files.",
   },
   stats_max_kbytes: {
     kind: "integer",
