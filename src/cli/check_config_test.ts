@@ -92,6 +92,38 @@ Deno.test("check-config: misspelt UCI options and sections are warned about with
   });
 });
 
+Deno.test("check-config: upstream's older option names and misplaced options name the one to use", async () => {
+  const text = "config network\n\toption transmit_interface 'wan'\n" +
+    "\toption receive_interface 'ifb4wan'\n\toption transmit_kbits_base '10000'\n" +
+    "\toption receive_kbits_base '50000'\n\toption transmit_kbits_min '1500'\n" +
+    "\toption tick_interval '0.4'\n\nconfig output\n\toption hist_size '50'\n";
+  await withFile("sqm", text, async (path) => {
+    const r = await check(["--config", path]);
+    assertEquals(r.code, ExitCode.CONFIG, r.stderr); // the new names are required
+    const read = (line: number, option: string, section: string) =>
+      `warning: ${path}:${line}: option "${option}" is not read from \`config ${section}\`: `;
+    assertStringIncludes(
+      r.stderr,
+      read(2, "transmit_interface", "network") + `upstream's older name of "upload_interface"`,
+    );
+    assertStringIncludes(
+      r.stderr,
+      read(6, "transmit_kbits_min", "network") +
+        `upstream's older minimum in kbit/s; now "upload_min_percent", a percentage of ` +
+        "upload_base_kbits (1-80): 1500 of 10000 kbit/s is upload_min_percent '15'",
+    );
+    assertStringIncludes(
+      r.stderr,
+      read(7, "tick_interval", "network") + "it is read from `config advanced_settings`",
+    );
+    assertStringIncludes(
+      r.stderr,
+      read(10, "hist_size", "output") +
+        `upstream's older name of "speed_hist_size", read from \`config advanced_settings\``,
+    );
+  });
+});
+
 Deno.test("check-config: a misspelt option that leaves a required setting unset is explained", async () => {
   await withFile("sqm", UCI.replace("upload_interface", "upload_interfce"), async (path) => {
     const r = await check(["--config", path]);

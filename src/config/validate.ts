@@ -12,6 +12,7 @@ import {
 import type { SettingProblem, SettingsInput, SettingSource } from "./sources.ts";
 import { ratecontrollerProblem } from "./ratecontroller_names.ts";
 import { didYouMean } from "../util/suggest.ts";
+import { misplacedOptionHint, renamedOptionHint } from "./uci_renamed.ts";
 
 /** Options other tools read from the UCI file (the init script's `use_syslog`). */
 const FOREIGN_OPTIONS: Readonly<Record<string, readonly string[]>> = { output: ["use_syslog"] };
@@ -93,9 +94,13 @@ function uciWarnings(input: SettingsInput, v: TableSettings): string[] {
     }
     for (const [option, value] of section.options) {
       if (options.has(option)) continue;
+      const at = `${uci.path}:${value.line}: option "${option}"`;
+      const hint = renamedOptionHint(section, option) ??
+        misplacedOptionHint(option, section.type, known);
       warnings.push(
-        `${uci.path}:${value.line}: option "${option}" is not read from \`config ` +
-          `${section.type}\`${didYouMean(option, options)}`,
+        hint !== undefined
+          ? `${at} is not read from \`config ${section.type}\`: ${hint}`
+          : `${at} is not read from \`config ${section.type}\`${didYouMean(option, options)}`,
       );
     }
   }

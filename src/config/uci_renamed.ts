@@ -1,0 +1,79 @@
+/**
+ * UCI options upstream sqm-autorate read under other names before its `upload_*`/`download_*`
+ * ones (its setup script renamed them in place), and options written into the wrong section: the
+ * warning `check-config` and `run` print for such an option names the one to use instead
+ * (docs/formats.md, "1.2 Sections and options"). Pure.
+ */
+import type { UciSection } from "./uci.ts";
+
+/** An old option and what replaced it, by section type and option name. */
+interface Renamed {
+  /** Section type of the replacement. */
+  readonly section: string;
+  /** Option name of the replacement. */
+  readonly option: string;
+  /** For the old absolute minimum rates: the base rate option (old and new name) it relates to. */
+  readonly percentOf?: readonly [string, string];
+}
+
+/** Upstream's older option names (kbit/s minimums became percentages of the base rate). */
+const RENAMED: Readonly<Record<string, Readonly<Record<string, Renamed>>>> = {
+  network: {
+    transmit_interface: { section: "network", option: "upload_interface" },
+    receive_interface: { section: "network", option: "download_interface" },
+    transmit_kbits_base: { section: "network", option: "upload_base_kbits" },
+    receive_kbits_base: { section: "network", option: "download_base_kbits" },
+    transmit_kbits_min: {
+      section: "network",
+      option: "upload_min_percent",
+      percentOf: ["transmit_kbits_base", "upload_base_kbits"],
+    },
+    receive_kbits_min: {
+      section: "network",
+      option: "download_min_percent",
+      percentOf: ["receive_kbits_base", "download_base_kbits"],
+    },
+    reflector_type: { section: "advanced_settings", option: "reflector_type" },
+    reflector_list_icmp: { section: "advanced_settings", option: "reflector_list_file" },
+  },
+  output: { hist_size: { section: "advanced_settings", option: "speed_hist_size" } },
+};
+
+function scalar(section: UciSection, option: string): number | undefined {
+  const v = section.options.get(option)?.value;
+  const n = typeof v === "string" ? Number(v) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** The replacement advice for an old option name, or undefined when it is not one. */
+export function renamedOptionHint(section: UciSection, option: string): string | undefined {
+  const r = RENAMED[section.type]?.[option];
+  if (r === undefined) return undefined;
+  if (r.percentOf === undefined) {
+    return r.section === section.type
+      ? `upstream's older name of "${r.option}": rename it`
+      : `upstream's older name of "${r.option}", read from \`config ${r.section}\`: move it ` +
+        "there under that name";
+  }
+  const min = scalar(section, option);
+  const base = scalar(section, r.percentOf[0]) ?? scalar(section, r.percentOf[1]);
+  const example = min !== undefined && base !== undefined
+    ? `: ${min} of ${base} kbit/s is ${r.option} '${Math.round((min / base) * 100)}'`
+    : "";
+  return `upstream's older minimum in kbit/s; now "${r.option}", a percentage of ` +
+    `${r.percentOf[1]} (1-80)${example}`;
+}
+
+/** The section type that reads `option` when it is not `sectionType` (a misplaced option). */
+export function misplacedOptionHint(
+  option: string,
+  sectionType: string,
+  known: ReadonlyMap<string, ReadonlySet<string>>,
+): string | undefined {
+  for (const [type, options] of known) {
+    if (type !== sectionType && options.has(option)) {
+      return `it is read from \`config ${type}\`: move it there`;
+    }
+  }
+  return undefined;
+}
