@@ -5,10 +5,12 @@
  * stop the control loop); after one, writing resumes by appending to what is there (the header
  * is only written to a missing or empty file), never by truncating earlier rows, and the
  * resumption is logged with the rows dropped meanwhile. A file deleted, moved away or emptied
- * while running is started again with its header (docs/operation.md, "Statistics files on a full or
+ * while running is started again with its header, and a missing directory is made (like
+ * `mkdir -p`), at start as when it vanishes (docs/operation.md, "Statistics files on a full or
  * read-only /tmp").
  */
 import type { Logger } from "../log/logger.ts";
+import * as posix from "../util/posix_path.ts";
 import type { FileStore } from "./store.ts";
 
 /** Options of a rotating CSV writer. */
@@ -21,6 +23,8 @@ export interface CsvWriterOptions {
   flushEveryRows?: number;
   /** Where write failures are reported. */
   logger?: Logger;
+  /** The setting naming the file, for messages (e.g. `stats_file`). Default: the path alone. */
+  setting?: string;
 }
 
 const encoder = new TextEncoder();
@@ -33,6 +37,7 @@ export class RotatingCsvWriter {
   readonly #maxBytes: number;
   readonly #flushEveryRows: number;
   readonly #logger?: Logger;
+  readonly #setting: string;
   #pending: string[] = [];
   #size = 0;
   #opened = false;
@@ -50,6 +55,7 @@ export class RotatingCsvWriter {
     this.#maxBytes = options.maxBytes;
     this.#flushEveryRows = Math.max(1, options.flushEveryRows ?? 10);
     this.#logger = options.logger;
+    this.#setting = options.setting ?? "the file";
   }
 
   /** The file path. */
@@ -71,7 +77,8 @@ export class RotatingCsvWriter {
     return this.#chain;
   }
 
-  async #write(rows: string[]): Promise<void> {
+  /** `retry`: a write that finds the directory missing makes it and tries once more. */
+  async #write(rows: string[], retry = true): Promise<void> {
     // Only a write that reached the file ends a failure: an empty flush proves nothing.
     let wrote = false;
     try {
@@ -117,17 +124,52 @@ export class RotatingCsvWriter {
       this.#size += chunkBytes;
       this.#succeeded();
     } catch (e) {
-      if (!this.#failing) {
-        this.#logger?.error("cannot write {path}: {error}", {
-          path: this.#path,
-          error: (e as Error).message,
-        });
-      }
-      this.#failing = true;
-      this.#dropped += rows.length;
       // Check the file again on the next attempt (it may have been deleted or filled up).
       this.#opened = false;
       this.#reopen = true;
+      if (e instanceof Deno.errors.NotFound && retry) {
+        const made = await this.#makeDir();
+        if (made !== undefined) return this.#write(rows, false);
+      } else this.#failed(e as Error);
+      this.#dropped += rows.length;
+    }
+  }
+
+  /** Logs the first failure of a fault (once, until a write works again). */
+  #failed(e: Error, message = "cannot write {path}: {error}", dir?: string): void {
+    if (!this.#failing) {
+      const error = e instanceof Deno.errors.NotCapable
+        ? `${this.#setting} is outside what the daemon's permissions let it write`
+        : e.message;
+      this.#logger?.error(message, { path: this.#path, error, dir, setting: this.#setting });
+    }
+    this.#failing = true;
+  }
+
+  /**
+   * Makes the file's missing directory (`mkdir -p`): true when made here (one INFO), false when it
+   * is there (made meanwhile, e.g. by the other statistics file's writer), undefined when it
+   * cannot be made (one ERROR naming the setting, the file and the directory).
+   */
+  async #makeDir(): Promise<boolean | undefined> {
+    const dir = posix.dirname(this.#path);
+    try {
+      const made = await this.#store.makeDir?.(dir) ?? false;
+      if (made) {
+        this.#logger?.info("made the missing directory {dir} of {setting} {path}", {
+          dir,
+          setting: this.#setting,
+          path: this.#path,
+        });
+      }
+      return made;
+    } catch (e) {
+      this.#failed(
+        e as Error,
+        "cannot make the missing directory {dir} of {setting} {path}: {error}",
+        dir,
+      );
+      return undefined;
     }
   }
 

@@ -86,8 +86,14 @@ export class FileStatsSink implements StatsSink {
       logger: options.logger,
       flushEveryRows: options.flushEveryRows,
     };
-    this.#stats = new RotatingCsvWriter(settings.stats_file, STATS_HEADER, common);
-    this.#hist = new RotatingCsvWriter(settings.speedhist_file, SPEED_HISTORY_HEADER, common);
+    this.#stats = new RotatingCsvWriter(settings.stats_file, STATS_HEADER, {
+      ...common,
+      setting: "stats_file",
+    });
+    this.#hist = new RotatingCsvWriter(settings.speedhist_file, SPEED_HISTORY_HEADER, {
+      ...common,
+      setting: "speedhist_file",
+    });
   }
 
   /** Queues one stats row. */

@@ -301,3 +301,101 @@ Deno.test("csv writer: a fault is logged once, its end once with the rows droppe
     { level: "info", text: "writing /m/e.csv again (5 rows dropped while it failed)" },
   ]);
 });
+
+Deno.test("stats files in a missing directory: made at start and when it vanishes, one INFO each (real directory)", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const dir = `${tmp}/stats/sub`;
+    const settings = settingsWithDefaults({
+      stats_file: `${dir}/s.csv`,
+      speedhist_file: `${dir}/h.csv`,
+    });
+    const { logger, lines } = recorder();
+    const sink = (await createStatsSink(settings, { logger, flushEveryRows: 100 }))!;
+    assertEquals(await Deno.readTextFile(`${dir}/s.csv`), STATS_HEADER + "\n");
+    assertEquals(await Deno.readTextFile(`${dir}/h.csv`), SPEED_HISTORY_HEADER + "\n");
+    const made = (setting: string, file: string) => ({
+      level: "info",
+      text: `made the missing directory ${dir} of ${setting} ${dir}/${file}`,
+    });
+    // The two files' writers flush together: one of them makes the directory.
+    assertEquals(lines.length, 1);
+    assert(
+      [made("stats_file", "s.csv"), made("speedhist_file", "h.csv")].some((l) =>
+        l.text === lines[0].text && l.level === lines[0].level
+      ),
+    );
+    const row = {
+      times: 1,
+      timens: 2,
+      rxload: 0,
+      txload: 0,
+      deltadelaydown: 0,
+      deltadelayup: 0,
+      dlrate: 3,
+      uprate: 4,
+    };
+    for (let round = 0; round < 2; round++) {
+      await Deno.remove(`${tmp}/stats`, { recursive: true });
+      sink.statsRow(row);
+      await sink.flush();
+      assertEquals(
+        await Deno.readTextFile(`${dir}/s.csv`),
+        `${STATS_HEADER}\n${formatStatsRow(row)}\n`,
+        "no row lost",
+      );
+      assertEquals(lines.length, 2 + round);
+      assertEquals(lines.at(-1)!.level, "info");
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("csv writer: a missing directory that may not be made is one ERROR naming the setting, until it can be", async () => {
+  const store = new MemoryFileStore();
+  const { logger, lines } = recorder();
+  let dirThere = false;
+  let mayMake = false;
+  const dirs = {
+    ...store,
+    writeNew: (p: string, t: string) =>
+      dirThere ? store.writeNew(p, t) : Promise.reject(new Deno.errors.NotFound("no dir")),
+    append: (p: string, t: string, h: string) =>
+      dirThere ? store.append(p, t, h) : Promise.reject(new Deno.errors.NotFound("no dir")),
+    rename: (a: string, b: string) => store.rename(a, b),
+    size: (p: string) => store.size(p),
+    makeDir: (_: string) => {
+      if (!mayMake) {
+        // What Deno throws for a path outside the permission set.
+        return Promise.reject(new Deno.errors.NotCapable("Requires write access"));
+      }
+      const made = !dirThere;
+      dirThere = true;
+      return Promise.resolve(made);
+    },
+  };
+  const w = new RotatingCsvWriter("/r/d/e.csv", "h", {
+    store: dirs,
+    maxBytes: 0,
+    logger,
+    setting: "stats_file",
+  });
+  for (let i = 0; i < 3; i++) {
+    w.writeRow("lost");
+    await w.flush();
+  }
+  assertEquals(lines, [{
+    level: "error",
+    text: "cannot make the missing directory /r/d of stats_file /r/d/e.csv: stats_file is " +
+      "outside what the daemon's permissions let it write",
+  }]);
+  mayMake = true;
+  w.writeRow("kept");
+  await w.flush();
+  assertEquals(store.files.get("/r/d/e.csv"), "h\nkept\n");
+  assertEquals(lines.slice(1), [
+    { level: "info", text: "made the missing directory /r/d of stats_file /r/d/e.csv" },
+    { level: "info", text: "writing /r/d/e.csv again (3 rows dropped while it failed)" },
+  ]);
+});

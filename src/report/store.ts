@@ -21,7 +21,15 @@ export interface FileStore {
   rename(from: string, to: string): Promise<void>;
   /** Size of `path` in bytes, or null when it does not exist. */
   size(path: string): Promise<number | null>;
+  /**
+   * Makes the directory `path` with any missing parents (`mkdir -p`); true when this call made
+   * it, false when it was there already (of two racing calls one gets true). Absent in a store
+   * without directories (in memory).
+   */
+  makeDir?(path: string): Promise<boolean>;
 }
+
+import * as posix from "../util/posix_path.ts";
 
 const encoder = new TextEncoder();
 
@@ -107,6 +115,25 @@ export const denoFileStore: FileStore = {
       return (await Deno.stat(path)).size;
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+  },
+  makeDir: async (path) => {
+    try {
+      await Deno.mkdir(path);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) return false;
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    // A parent is missing too: the parents first, then the directory itself again, so that only
+    // one of two racing calls reports having made it.
+    await Deno.mkdir(posix.dirname(path), { recursive: true });
+    try {
+      await Deno.mkdir(path);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) return false;
       throw e;
     }
   },

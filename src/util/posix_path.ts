@@ -56,3 +56,15 @@ export function basename(path: string): string {
   if (trimmed === "/") return "";
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
 }
+
+/** All but the last component, trailing slashes ignored (`"."` when there is no slash). */
+export function dirname(path: string): string {
+  if (path === "") return ".";
+  let end = path.length;
+  while (end > 1 && path[end - 1] === "/") end--;
+  const slash = path.lastIndexOf("/", end - 1);
+  if (slash < 1) return isAbsolute(path) ? "/" : ".";
+  // A path starting with exactly two slashes keeps them, as POSIX allows (and node:path does).
+  if (slash === 1 && isAbsolute(path)) return "//";
+  return path.slice(0, slash);
+}
