@@ -14,6 +14,7 @@ import {
   StatsFileError,
 } from "../report/stats_reader.ts";
 import { renderStatsPlot } from "../report/stats_plot.ts";
+import { errorText } from "../util/error_text.ts";
 
 /** Options of `plotCommand`. */
 export interface PlotCommandOptions {
@@ -78,7 +79,7 @@ async function plotAction(args: ParsedArgs, io: CliIo): Promise<number> {
   try {
     await Deno.writeTextFile(out, svg);
   } catch (e) {
-    io.err(`sqm-autorate plot: cannot write ${out}: ${(e as Error).message}\n`);
+    io.err(`sqm-autorate plot: cannot write ${out}: ${errorText(e)}\n`);
     return ExitCode.FAILURE;
   }
   io.out(`wrote ${out}: ${summary}\n`);

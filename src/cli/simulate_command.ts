@@ -34,6 +34,7 @@ import { CONGESTION_CONTROLS, type CongestionControl } from "../sim/tcp.ts";
 import { writeRunFiles } from "../sim/output.ts";
 import { FileStatsSink } from "../report/mod.ts";
 import { join } from "../util/posix_path.ts";
+import { errorText } from "../util/error_text.ts";
 
 /** Options of `simulateCommand`. */
 export interface SimulateCommandOptions {
@@ -371,7 +372,7 @@ async function runAndReport(
     try {
       await Deno.mkdir(flags.out, { recursive: true });
     } catch (e) {
-      io.err(`sqm-autorate simulate: cannot create ${flags.out}: ${(e as Error).message}
+      io.err(`sqm-autorate simulate: cannot create ${flags.out}: ${errorText(e)}
 `);
       return ExitCode.FAILURE;
     }
@@ -411,7 +412,7 @@ async function runAndReport(
       written.unshift(join(flags.out, "stats.csv"), join(flags.out, "speedhist.csv"));
       if (!flags.json) io.err(`wrote ${written.join(", ")}\n`);
     } catch (e) {
-      io.err(`sqm-autorate simulate: cannot write to ${flags.out}: ${(e as Error).message}\n`);
+      io.err(`sqm-autorate simulate: cannot write to ${flags.out}: ${errorText(e)}\n`);
       return ExitCode.FAILURE;
     }
   }
@@ -420,7 +421,7 @@ async function runAndReport(
       await Deno.writeTextFile(flags.svg, renderSvg(results));
       if (!flags.json) io.err(`wrote ${flags.svg}\n`);
     } catch (e) {
-      io.err(`sqm-autorate simulate: cannot write ${flags.svg}: ${(e as Error).message}\n`);
+      io.err(`sqm-autorate simulate: cannot write ${flags.svg}: ${errorText(e)}\n`);
       return ExitCode.FAILURE;
     }
   }

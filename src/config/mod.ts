@@ -5,6 +5,7 @@
  */
 import { parseUci, type UciFile, UciSyntaxError } from "./uci.ts";
 import { type FlagValues, type ResolvedSettings, resolveSettings } from "./resolve.ts";
+import { errorText } from "../util/error_text.ts";
 
 export * from "./settings_table.ts";
 export * from "./resolve.ts";
@@ -42,7 +43,7 @@ export function readUciFile(
       if (!options.explicit) return undefined;
       throw new ConfigFileError(
         path,
-        "not readable (the daemon may only read /etc/config/sqm-autorate and /etc/sqm-autorate/)",
+        `not readable: ${errorText(e)}; put it in /etc/sqm-autorate/ (or /etc/config/sqm-autorate)`,
       );
     }
     throw new ConfigFileError(path, (e as Error).message);

@@ -5,6 +5,7 @@
  */
 import { EMBEDDED_SCRIPTS } from "./embedded_scripts.ts";
 import { ScriptNotFoundError } from "./errors.ts";
+import { errorText } from "../util/error_text.ts";
 
 /**
  * Where module names (`plugin_ratecontrol = log_readings`) are looked up, in order: the user's
@@ -64,7 +65,7 @@ export async function resolveScript(
     try {
       return { ref, display: value, source: await read(value) };
     } catch (e) {
-      throw new ScriptNotFoundError(`cannot read Lua script ${value}: ${(e as Error).message}`);
+      throw new ScriptNotFoundError(`cannot read Lua script ${value}: ${errorText(e)}`);
     }
   }
   // An upstream module name: dots are directory separators, as for require.

@@ -3,6 +3,7 @@
  * (docs/algorithm.md §8.1).
  */
 import { EMBEDDED_REFLECTORS_CSV } from "./embedded_list.ts";
+import { errorText } from "../util/error_text.ts";
 
 /** Upstream's initial peers, in upstream's order (also in the shipped list). */
 export const INITIAL_PEERS: readonly string[] = [
@@ -111,7 +112,7 @@ export async function loadPool(
     text = await read(reflectorListFile);
   } catch (e) {
     throw new Error(
-      `reflector_list_file ${reflectorListFile}: cannot read (${(e as Error).message})`,
+      `reflector_list_file ${reflectorListFile}: cannot read (${errorText(e)})`,
     );
   }
   const parsed = parseReflectorCsv(text);

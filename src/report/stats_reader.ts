@@ -5,6 +5,7 @@
  */
 import { SPEED_HISTORY_HEADER, STATS_HEADER } from "./stats.ts";
 import type { StatsRow } from "../control/ports.ts";
+import { errorText } from "../util/error_text.ts";
 
 /** A statistics file that cannot be read as one: names the file and line. */
 export class StatsFileError extends Error {
@@ -144,7 +145,7 @@ async function readText(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : errorText(e);
     throw new StatsFileError(path, `cannot read: ${why}`);
   }
 }

@@ -129,6 +129,26 @@ Deno.test("main.ts check-config under -P=daemon: stats file outside the manifest
   );
 });
 
+Deno.test("main.ts plot and simulate under -P=daemon: a denied path names the permission set, not a flag", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-release-" });
+  try {
+    const plot = await runDeno(
+      daemonRunArgs("main.ts", ["plot", `${dir}/stats.csv`, "--out", `${dir}/p.svg`]),
+    );
+    expectCode(plot, 65, "plot");
+    const sim = await runDeno(
+      daemonRunArgs("main.ts", ["simulate", "--duration", "5", "--out", `${dir}/sim`]),
+    );
+    expectCode(sim, 1, "simulate --out");
+    for (const r of [plot, sim]) {
+      assert(!r.stderr.includes("--allow-"), r.stderr); // the binary takes no such flag
+      assert(r.stderr.includes("docs/install.md"), r.stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("main.ts simulate --duration 5 under -P=daemon", async () => {
   const r = await runDeno(daemonRunArgs("main.ts", ["simulate", "--duration", "5"]));
   expectCode(r, 0, "simulate");
