@@ -32,6 +32,7 @@ import type {
 } from "./ratecontroller_port.ts";
 import { stageLogger } from "../log/mod.ts";
 import { IdleDetector } from "./idle.ts";
+import { counterDelta } from "./counter_delta.ts";
 import { OutageLog } from "./outage_log.ts";
 import { clampRate, clampThreshold, type RateBounds, rateBounds } from "./rate_bounds.ts";
 
@@ -208,6 +209,7 @@ export class ControlLoop {
       this.#idleDetector = new IdleDetector({
         thresholdKbit: options.settings.idle_threshold,
         delayS: options.settings.idle_delay,
+        maxKbit: { dl: this.#boundsDl.max, ul: this.#boundsUl.max },
       });
     }
   }
@@ -338,15 +340,19 @@ export class ControlLoop {
         this.#tPrev = now;
       }
     } else {
+      const dt = now - this.#tPrev;
       const dlBytes = this.#bytesSince(counters.dlBytes, this.#prev.dlBytes, {
         direction: "download",
         reset: counters.dlIfindex !== this.#prev.dlIfindex,
+        dtS: dt,
+        maxKbit: this.#boundsDl.max,
       });
       const ulBytes = this.#bytesSince(counters.ulBytes, this.#prev.ulBytes, {
         direction: "upload",
         reset: counters.ulIfindex !== this.#prev.ulIfindex,
+        dtS: dt,
+        maxKbit: this.#boundsUl.max,
       });
-      const dt = now - this.#tPrev;
       if (deltas.ul.length === 0 || deltas.dl.length === 0) {
         path = "no-deltas";
         nextDl = s.min_dl_rate;
@@ -588,14 +594,17 @@ export class ControlLoop {
     return r;
   }
 
-  /** Bytes moved since `prev`; a decrease or a new interface index is a reset → 0 bytes. */
+  /**
+   * Bytes moved since `prev`, across a 32-bit wrap (`counterDelta`); another decrease or a new
+   * interface index is a reset → 0 bytes.
+   */
   #bytesSince(
     cur: number,
     prev: number,
-    options: { direction: string; reset: boolean },
+    options: { direction: string; reset: boolean; dtS: number; maxKbit: number },
   ): number {
-    const d = cur - prev;
-    if (options.reset || d < 0 || !Number.isFinite(d)) {
+    const d = options.reset ? undefined : counterDelta(prev, cur, options);
+    if (d === undefined) {
       this.#log.info("{direction} byte counter was reset ({prev} → {cur}): counting 0 bytes", {
         direction: options.direction,
         prev,

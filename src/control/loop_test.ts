@@ -17,6 +17,7 @@ import { FileStatsSink } from "../report/stats.ts";
 import { MemoryFileStore } from "../report/store.ts";
 import { ControlLoop } from "./loop.ts";
 import { runControlLoop } from "./driver.ts";
+import { configureLogging, resetLogging } from "../log/mod.ts";
 
 const PEERS = ["p1", "p2", "p3", "p4", "p5"];
 
@@ -338,6 +339,39 @@ Deno.test("loop: a counter reset (decrease or new ifindex) counts as 0 bytes, no
   setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
   await f.loop.tick();
   assertEquals(inputs[1].readings.dl_bytes, 62500, "counting resumes from the new value");
+});
+
+Deno.test("loop: a 32-bit counter that wraps counts the bytes across it; a reset still counts 0", async () => {
+  const { c, inputs } = fixedController(60000, 12000);
+  const f = fixture({}, { controller: c });
+  const lines: string[] = [];
+  configureLogging("DEBUG", { sink: (r) => lines.push(r.message.join("")) });
+  try {
+    f.counters.value = {
+      dlBytes: 2 ** 32 - 50_000,
+      ulBytes: 2 ** 32 - 100,
+      dlIfindex: 1,
+      ulIfindex: 2,
+    };
+    await f.loop.start();
+    // 62 500 bytes each way in 0.5 s (1 Mbit/s) across the wrap, as a 32-bit driver reports it.
+    f.counters.value = { dlBytes: 12_500, ulBytes: 62_400, dlIfindex: 1, ulIfindex: 2 };
+    f.clock.advance(0.5);
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    await f.loop.tick();
+    assertEquals([inputs[0].readings.dl_bytes, inputs[0].readings.ul_bytes], [62_500, 62_500]);
+    assertEquals(inputs[0].readings.down_utilisation, 1000);
+    assertEquals(lines.filter((l) => l.includes("counter was reset")), [], "a wrap is no reset");
+    // Zeroed far below the top (a driver's reset): no wrap could move 4 GB in 0.5 s here.
+    f.counters.value = { dlBytes: 1_000, ulBytes: 62_400, dlIfindex: 1, ulIfindex: 2 };
+    f.clock.advance(0.5);
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    await f.loop.tick();
+    assertEquals(inputs[1].readings.dl_bytes, 0);
+    assertEquals(lines.filter((l) => l.includes("download byte counter was reset")).length, 1);
+  } finally {
+    resetLogging();
+  }
 });
 
 Deno.test("loop: adjusters chain, thresholds persist into the next tick, bad results ignored", async () => {

@@ -91,6 +91,12 @@ Deno.test("fping: error reports and unknown lines", () => {
     parseFpingLine("[1.00000] 1.2.3.4 : [0], 64 bytes, 1e+06 ms (1e+06 avg, 0% loss)").kind,
     "skip",
   );
+  // The clock stepped back while a probe was out: fping prints its negative RTT with `%.2g`
+  // (docs/operation.md, "Wall-clock steps"); no sample.
+  for (const rtt of ["-3e+05", "-20", "-0.5"]) {
+    const line = `[1.00000] 1.2.3.4 : [0], 64 bytes, ${rtt} ms (648 avg, 0% loss)`;
+    assertEquals(parseFpingLine(line), { kind: "skip", reason: "unknown" });
+  }
 });
 
 Deno.test("fping --icmp-timestamp (5.3 format): OWDs from the timestamps, Localreceive unused", () => {
