@@ -150,6 +150,8 @@ export class ReflectorSelector implements ReselectRequester {
   #shortCycles = 0;
   /** The last selected set (sorted, space-separated), for logging a change only. */
   #lastSelected = "";
+  /** Whether the cycle in progress was asked for (`requestReselect`), not due by the timer. */
+  #cycleRequested = false;
   /** While nothing answers: no new cycle before this time (s). */
   #notBeforeS = -Infinity;
   /** Whether `hurryInitial` published its period. */
@@ -263,6 +265,7 @@ export class ReflectorSelector implements ReselectRequester {
     if (this.#pending && this.#coalesced > 0) {
       log.debug("Starting one reselection for {n} coalesced requests", { n: this.#coalesced + 1 });
     }
+    this.#cycleRequested = this.#pending;
     this.#pending = false;
     this.#coalesced = 0;
     this.#count++;
@@ -388,11 +391,15 @@ export class ReflectorSelector implements ReselectRequester {
       }
     }
     // The same set again (a pool no larger than it, an outage where the old ones rank first) is
-    // no news: at INFO it would repeat every few seconds for as long as the outage lasts.
+    // no news: at INFO it would repeat every few seconds for as long as the outage lasts. Nor is
+    // a timed reselection after the first: one INFO line every 30 s for the first 40
+    // (docs/operation.md, "Logging"); a requested one answers a fault.
     const key = [...peers].sort().join(" ");
     const selected = { p: peers.join(" ") };
     if (key === this.#lastSelected) log.debug("Selected the same reflectors again: {p}", selected);
-    else log.info("Selected reflectors: {p}", selected);
+    else if (this.#count > 1 && !this.#cycleRequested) {
+      log.debug("Selected reflectors: {p}", selected);
+    } else log.info("Selected reflectors: {p}", selected);
     this.#lastSelected = key;
     this.#publish(peers, "selected", periodS);
     this.#phase = "idle";

@@ -358,6 +358,26 @@ Deno.test("SelectorRunner: timer-driven and woken by requests (fake timers)", ()
   assertEquals(timers.length, 0);
 });
 
+Deno.test("timed reselections after the first log their set at DEBUG, requested ones at INFO", () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const pool = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    const w = world(pool, ["r0", "r1", "r2"], 3);
+    w.selector.start(0);
+    // Ten minutes of timed cycles (every 30 s), each picking a new set from a pool of 40.
+    run(w, 600, (ip) => 10 + Number(ip.slice(1)) % 7);
+    assert(w.selector.reselectionCount >= 15, `${w.selector.reselectionCount} reselections`);
+    const selected = () => records.filter((r) => /^Selected reflectors/.test(r.rawMessage));
+    assertEquals(selected().length, 1, records.map((r) => r.rawMessage).join("\n"));
+    w.selector.requestReselect("only 2 fresh reflectors");
+    run(w, 610, (ip) => 10 + Number(ip.slice(1)) % 5);
+    assertEquals(selected().length, 2, records.map((r) => r.rawMessage).join("\n"));
+  } finally {
+    resetLogging();
+  }
+});
+
 Deno.test("the same set selected again is logged at INFO once (an outage with a pool of num_reflectors)", () => {
   const records: LogRecord[] = [];
   configureLogging("INFO", { sink: (r) => void records.push(r) });
