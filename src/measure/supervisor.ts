@@ -35,13 +35,17 @@ export interface ChildHandle {
 /** Starts a child; throws (e.g. `Deno.errors.NotFound`) when it cannot. */
 export type Spawner = (cmd: string, args: readonly string[]) => ChildHandle;
 
-/** Spawns with `Deno.Command`: stdin closed, stdout and stderr piped. */
+/**
+ * Spawns with `Deno.Command`: stdin closed, stdout and stderr piped, in a session of its own so
+ * that only the daemon gets a signal sent to its process group (src/util/coprocess.ts).
+ */
 export const denoSpawner: Spawner = (cmd, args) => {
   const child = new Deno.Command(cmd, {
     args: [...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    detached: true,
   }).spawn();
   return {
     pid: child.pid,

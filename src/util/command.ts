@@ -41,6 +41,9 @@ export function denoCommandRunner(options: { timeoutMs?: number } = {}): Command
         stdout: "piped",
         stderr: "piped",
         signal,
+        // Its own session, as the helpers' (src/util/coprocess.ts): a `tc` setting the exit rate
+        // must not be ended by the Ctrl-C that asked for it.
+        detached: true,
       }).output();
       const stderr = decoder.decode(out.stderr);
       if (signal.aborted) {

@@ -30,13 +30,18 @@ export interface SpawnedProcess {
 /** Starts `argv[0]` with the arguments `argv[1…]`, all three standard streams piped. */
 export type ProcessSpawner = (argv: readonly string[]) => SpawnedProcess;
 
-/** The real spawner. */
+/**
+ * The real spawner. The child runs in a session of its own (`detached`, setsid): Ctrl-C in a
+ * terminal and a signal to the daemon's process group reach the daemon alone, which stops its
+ * helpers itself after setting the exit rate through them (docs/operation.md, "Signals").
+ */
 export const denoSpawner: ProcessSpawner = (argv) =>
   new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
+    detached: true,
   }).spawn();
 
 /** Which output stream. */
