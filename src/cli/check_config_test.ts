@@ -124,6 +124,13 @@ Deno.test("check-config: upstream's older option names and misplaced options nam
   });
 });
 
+Deno.test("check-config: an interface missing here is a warning saying what run would do", async () => {
+  const r = await check([...REQUIRED, "--upload-interface", "sqmanone0"]);
+  assertEquals(r.code, ExitCode.OK, r.stderr); // the file may be meant for another machine
+  assertStringIncludes(r.stderr, 'warning: ul_if "sqmanone0": ');
+  assertStringIncludes(r.stderr, "then exits 69");
+});
+
 Deno.test("check-config: a misspelt option that leaves a required setting unset is explained", async () => {
   await withFile("sqm", UCI.replace("upload_interface", "upload_interfce"), async (path) => {
     const r = await check(["--config", path]);

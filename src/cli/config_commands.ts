@@ -17,6 +17,9 @@ import type { ParsedArgs } from "./args.ts";
 import { checkRemoteSetup } from "../remote/mod.ts";
 import type { ConfigCheck } from "../config/check.ts";
 import { checkReflectorList } from "../reflectors/list_check.ts";
+import { isRemote } from "../remote/mod.ts";
+import { localShaperWarnings } from "../apply/shaper_check.ts";
+import { INTERFACE_WAIT } from "../daemon/mod.ts";
 
 /**
  * Every configured Lua script (plugins, a Lua rate_controller) must load and survive one
@@ -46,6 +49,17 @@ const remoteCheck: ConfigCheck = async (resolved) => ({
   exitCode: ExitCode.UNAVAILABLE,
 });
 
+/**
+ * Without `remote`, the interfaces and root qdiscs `run` would shape here: warnings (the file may
+ * be meant for another machine), each saying what `run` would do.
+ */
+const localShapersCheck: ConfigCheck = async (resolved) => ({
+  problems: [],
+  warnings: isRemote(resolved.settings)
+    ? []
+    : await localShaperWarnings(resolved.settings, INTERFACE_WAIT),
+});
+
 /** The reflector list must be readable and hold usable reflectors (`run` checks the same). */
 const reflectorListCheck: ConfigCheck = async (resolved) => {
   const { problems, warnings } = await checkReflectorList(resolved.settings);
@@ -58,6 +72,7 @@ const checks: readonly ConfigCheck[] = [
   luaScriptsCheck,
   manifestConfigCheck,
   remoteCheck,
+  localShapersCheck,
 ];
 
 function show(value: unknown): string {

@@ -137,10 +137,15 @@ export function shutdownOnSignals(): { signal: AbortSignal; dispose: () => void 
 }
 
 /** Which interfaces are missing: checks counters and both shapers. */
+/** How long start-up waits for missing interfaces: upstream's 12 attempts, 5 s apart. */
+export const INTERFACE_WAIT = { attempts: 12, retryDelayS: 5 } as const;
+
 async function interfacesReady(
   shapers: ShaperPair,
   counters: CounterReader,
 ): Promise<{ ready: true } | { ready: false; fatal: boolean; message: string }> {
+  // Both shapers are checked, so the message names every missing interface at once.
+  const waiting: string[] = [];
   for (const sh of [shapers.dl, shapers.ul]) {
     try {
       await sh.check();
@@ -149,11 +154,13 @@ async function interfacesReady(
         e instanceof ShaperCheckError &&
         (e.reason === "missing-interface" || e.reason === "unreachable")
       ) {
-        return { ready: false, fatal: false, message: e.message };
+        if (!waiting.includes(e.message)) waiting.push(e.message);
+        continue;
       }
       return { ready: false, fatal: true, message: (e as Error).message };
     }
   }
+  if (waiting.length > 0) return { ready: false, fatal: false, message: waiting.join("; ") };
   let reading = null;
   try {
     reading = await counters.read();
@@ -177,8 +184,8 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   const random = deps.random ?? Math.random;
   const sleep = deps.sleep ?? realSleep;
   const timing = {
-    attempts: deps.timing?.attempts ?? 12,
-    retryDelayS: deps.timing?.retryDelayS ?? 5,
+    attempts: deps.timing?.attempts ?? INTERFACE_WAIT.attempts,
+    retryDelayS: deps.timing?.retryDelayS ?? INTERFACE_WAIT.retryDelayS,
     settleS: deps.timing?.settleS ?? 2,
     baselineWaitS: deps.timing?.baselineWaitS ?? 10,
     exitRateBudgetS: deps.timing?.exitRateBudgetS ?? EXIT_RATE_BUDGET_S,
@@ -255,7 +262,9 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       }
     }
 
-    // 1. Interfaces, shapers and counters (Lua: 12 attempts, 5 s apart).
+    // 1. Interfaces, shapers and counters (Lua: 12 attempts, 5 s apart). The wait is logged at
+    // WARN when it starts and when its reason changes, each unchanged attempt at DEBUG.
+    let waitingFor = "";
     for (let attempt = 1;; attempt++) {
       const r = await interfacesReady(shapers, counters);
       if (r.ready) break;
@@ -278,11 +287,16 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
         await cleanup(false);
         return ExitCode.UNAVAILABLE;
       }
-      log.warning("waiting for interfaces (attempt {attempt}/{n}): {message}", {
+      const waitValues = {
         attempt,
         n: timing.attempts,
+        s: timing.retryDelayS,
         message: r.message,
-      });
+      };
+      const waitMessage = "waiting for interfaces (attempt {attempt}/{n}, every {s} s): {message}";
+      if (r.message === waitingFor) log.debug(waitMessage, waitValues);
+      else log.warning(waitMessage, waitValues);
+      waitingFor = r.message;
       await sleep(timing.retryDelayS * 1000, shutdown);
       if (shutdown.aborted) {
         await cleanup(false);

@@ -186,6 +186,25 @@ Deno.test("daemon: interfaces that appear during the retries are used", async ()
   assertEquals(t.dl.history[0], 20000);
 });
 
+Deno.test("daemon: missing interfaces: one WARN naming both, repeats at DEBUG, then FATAL", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const t = setup();
+    t.dl.present = false;
+    t.ul.present = false;
+    assertEquals(await runDaemon(t.settings, t.deps), ExitCode.UNAVAILABLE);
+    assertEquals(t.sleeps, Array(11).fill(5000));
+    const text = records.map(formatRecord).join("");
+    const waits = records.filter((r) => r.rawMessage.startsWith("waiting for interfaces"));
+    assertEquals(waits.length, 1, text);
+    assert(/ifb4wan does not exist; .*wan does not exist/.test(text), text);
+    assertEquals(records.filter((r) => r.level === "fatal").length, 1, text);
+  } finally {
+    resetLogging();
+  }
+});
+
 Deno.test("daemon: a wrong qdisc kind fails at once", async () => {
   const t = setup();
   t.ul.check = () =>

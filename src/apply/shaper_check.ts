@@ -1,0 +1,56 @@
+/**
+ * `check-config`'s look at the local shapers: the interfaces `run` would shape and their root
+ * qdiscs, asked of `tc` once, as `run` asks at start. Warnings only: a configuration is often
+ * checked away from the router it is meant for (docs/install.md), and sqm-scripts may create an
+ * IFB only after it is checked. Each says what `run` would do about it.
+ */
+import { createShaperPair, ShaperCheckError } from "./shaper.ts";
+import type { ShaperKind } from "../control/ports.ts";
+import type { CommandRunner } from "../util/command.ts";
+
+/** The settings the check reads. */
+export interface LocalShaperSettings {
+  readonly shaper: ShaperKind;
+  readonly dl_if: string;
+  readonly ul_if: string;
+  readonly htb_classid: string;
+}
+
+/** Options of {@linkcode localShaperWarnings}. */
+export interface LocalShaperCheckOptions {
+  /** `run`'s wait for a missing interface: attempts (src/daemon/mod.ts, `INTERFACE_WAIT`). */
+  readonly attempts: number;
+  /** Seconds between attempts. */
+  readonly retryDelayS: number;
+  /** Command runner (tests; default Deno.Command). */
+  readonly runner?: CommandRunner;
+}
+
+/** One warning per shaper `run` could not use here now, naming the setting and the outcome. */
+export async function localShaperWarnings(
+  settings: LocalShaperSettings,
+  options: LocalShaperCheckOptions,
+): Promise<string[]> {
+  const { attempts, retryDelayS: delayS } = options;
+  const pair = createShaperPair(settings, { batch: false, runner: options.runner });
+  const warnings: string[] = [];
+  for (const [setting, shaper] of [["dl_if", pair.dl], ["ul_if", pair.ul]] as const) {
+    try {
+      await shaper.check();
+    } catch (e) {
+      const message = (e as Error).message;
+      if (e instanceof ShaperCheckError && e.reason === "missing-interface") {
+        warnings.push(
+          `${setting} "${settings[setting]}": ${message} here now; run waits for it ` +
+            `(${attempts} attempts, ${delayS} s apart), then exits 69`,
+        );
+      } else if (e instanceof ShaperCheckError && e.reason !== "tc-failed") {
+        warnings.push(`${setting} "${settings[setting]}": ${message}; run would exit 69 at once`);
+      } else {
+        warnings.push(`${setting} "${settings[setting]}": shaper not checked here (${message})`);
+      }
+    }
+  }
+  await pair.close?.();
+  return warnings;
+}
