@@ -1,4 +1,4 @@
-/** Command-line values of the bench scripts. */
+/** Command-line values of the bench and developer scripts. */
 
 /** The value of `name` (e.g. `--hours`) given as `name=V` or `name V`; undefined when absent. */
 export function argValue(name: string): string | undefined {
@@ -6,4 +6,25 @@ export function argValue(name: string): string | undefined {
   if (a !== undefined) return a.slice(name.length + 1);
   const i = Deno.args.indexOf(name);
   return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
+/**
+ * The usage a script's header comment gives: the text of its first `/** … *\/` block without the
+ * leading ` * `, or undefined when it has none.
+ */
+export function headerUsage(source: string): string | undefined {
+  const block = source.match(/\/\*\*([\s\S]*?)\*\//);
+  if (block === null) return undefined;
+  return block[1].split("\n").map((line) => line.replace(/^\s*\*( |$)/, "")).join("\n").trim();
+}
+
+/**
+ * With `--help` or `-h` among `args`: prints the script's header comment (its usage) and exits 0,
+ * so asking a bench or developer script for help never starts a run (several take minutes and the
+ * testbed's network namespaces).
+ */
+export function exitOnHelp(scriptUrl: string, args: readonly string[] = Deno.args): void {
+  if (!args.includes("--help") && !args.includes("-h")) return;
+  console.log(headerUsage(Deno.readTextFileSync(new URL(scriptUrl))) ?? "(no usage written)");
+  Deno.exit(0);
 }

@@ -44,7 +44,9 @@ import { choosePinger } from "../src/measure/backends.ts";
 import { systemClock } from "../src/util/clock.ts";
 import { denoSpawner } from "../src/util/coprocess.ts";
 import { addTbfVethPair, netnsSkipReason, withNetns } from "../src/util/netns_testing.ts";
-import { argValue } from "./_args.ts";
+import { argValue, exitOnHelp } from "./_args.ts";
+
+exitOnHelp(import.meta.url);
 
 /** The daemon process's state that could grow per replacement. */
 interface Snapshot {

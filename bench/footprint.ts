@@ -73,7 +73,9 @@ import {
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 import { bundleProgram } from "../src/release/bundle.ts";
 import { median } from "../src/util/stats.ts";
-import { argValue } from "./_args.ts";
+import { argValue, exitOnHelp } from "./_args.ts";
+
+exitOnHelp(import.meta.url);
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 /** The daemon's runtime dir in the release permission set (it may read and write there). */
@@ -91,7 +93,6 @@ const COMPARE_V8_FLAGS_ARG = argValue("--compare-v8-flags") ?? V8_FLAGS_ARG;
 function v8FlagsOf(arg: string): string | undefined {
   return arg === "none" ? undefined : arg;
 }
-/** The daemon's entry script (another checkout's main.ts measures it side by side). */
 /**
  * What users run is the bundle (`deno task bundle`, the graph `deno task compile` embeds and
  * `deno task daemon` runs), so by default the daemon runs a fresh bundle of this checkout;
@@ -125,7 +126,6 @@ const IDLE_ONLY = Deno.args.includes("--idle-only");
 const LOAD_ONLY = Deno.args.includes("--load-only");
 /** Rounds; each metric is the median of the rounds. */
 const ROUNDS = Math.max(1, Number(argValue("--rounds") ?? 1));
-/** Another checkout whose bundle is measured in the same rounds. */
 /**
  * Other checkouts (comma-separated) whose bundles are measured in the same rounds: the first with
  * the suffix `_compare`, the next ones `_compare2`, `_compare3`, …

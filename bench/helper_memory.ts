@@ -23,10 +23,12 @@ import { TcBatch } from "../src/apply/tc_batch.ts";
 import { denoSpawner, type ProcessSpawner } from "../src/util/coprocess.ts";
 import { addTbfVethPair, netnsSkipReason, withNetns } from "../src/util/netns_testing.ts";
 import { parseProcStat } from "./_proc_usage.ts";
-import { argValue } from "./_args.ts";
+import { argValue, exitOnHelp } from "./_args.ts";
 import { fpingArgs } from "../src/measure/backends.ts";
 import { PINGER_MAX_AGE_S } from "../src/measure/pinger.ts";
 import { settingsWithDefaults } from "../src/config/defaults.ts";
+
+exitOnHelp(import.meta.url);
 
 const SAMPLE_EVERY = 100;
 

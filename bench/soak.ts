@@ -26,7 +26,9 @@ import { SIM_DT_S } from "../src/sim/engine.ts";
 import { SERIES_STEP_S } from "../src/sim/metrics.ts";
 import { daemonPipeline } from "../src/sim/pipeline.ts";
 import { mean, median, percentileOfSorted } from "../src/util/stats.ts";
-import { argValue } from "./_args.ts";
+import { argValue, exitOnHelp } from "./_args.ts";
+
+exitOnHelp(import.meta.url);
 
 const SEED = 1;
 /** The shape `step` and `cable-evening` repeat (the benchmark's run length). */

@@ -39,6 +39,9 @@
 
 import { v8FlagsArg } from "../src/release/v8_flags.ts";
 import { BUNDLE_DIR, BUNDLE_ENTRY, bundleArgs, bundleProgram } from "../src/release/bundle.ts";
+import { exitOnHelp } from "../bench/_args.ts";
+
+exitOnHelp(import.meta.url);
 
 /** Targets with a Deno build that fit a router (glibc Linux only). */
 export const TARGETS = {

@@ -9,6 +9,9 @@
  *     [--runs 15] BINARY...
  */
 import { median } from "../src/util/stats.ts";
+import { exitOnHelp } from "../bench/_args.ts";
+
+exitOnHelp(import.meta.url);
 
 /** Figures for one binary. */
 export interface StartupFigures {

@@ -57,6 +57,9 @@ import {
 } from "../src/sim/reflector_faults.ts";
 import { mean, median } from "../src/util/stats.ts";
 import { EARLY_S } from "../src/sim/cut_audit.ts";
+import { exitOnHelp } from "../bench/_args.ts";
+
+exitOnHelp(import.meta.url);
 
 const DURATION_S = 300;
 const LOADS: readonly LoadProfile[] = ["saturate", "bursty"];

@@ -58,6 +58,9 @@ import {
 } from "../tests/e2e/setup.ts";
 import type { Schedule } from "../tests/e2e/scenario.ts";
 import { daemonShaper, SHAPER_KINDS, type ShaperKind, shaperKind } from "../tests/e2e/testbed.ts";
+import { exitOnHelp } from "../bench/_args.ts";
+
+exitOnHelp(import.meta.url);
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SEEDS = [1, 2, 3, 4, 5];

@@ -1,0 +1,46 @@
+import { assert, assertEquals } from "../src/util/assert.ts";
+import { headerUsage } from "./_args.ts";
+
+Deno.test("headerUsage: the first doc comment's text without its leading stars", () => {
+  const source = [
+    "/**",
+    " * Measures a thing.",
+    " *",
+    " *   deno run bench/x.ts [--n N]",
+    " */",
+    'import { y } from "./y.ts";',
+    "/** Not this one. */",
+  ].join("\n");
+  assertEquals(headerUsage(source), "Measures a thing.\n\n  deno run bench/x.ts [--n N]");
+  assertEquals(headerUsage("const x = 1;"), undefined);
+});
+
+/** Scripts that take arguments; several run minutes or the testbed's namespaces when started. */
+const SCRIPTS = [
+  "bench/churn.ts",
+  "bench/footprint.ts",
+  "bench/helper_memory.ts",
+  "bench/soak.ts",
+  "scripts/compile.ts",
+  "scripts/measure_startup.ts",
+  "scripts/sim_seeds.ts",
+  "scripts/sim_vs_testbed.ts",
+];
+
+Deno.test("--help prints a script's usage and exits 0 without starting a run", async () => {
+  const root = new URL("../", import.meta.url);
+  for (const script of SCRIPTS) {
+    const url = new URL(script, root);
+    // -A: what the scripts are run with; a run started by mistake is stopped at the timeout.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", url.pathname, "--help"],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    const expected = headerUsage(await Deno.readTextFile(url))?.split("\n")[0];
+    assertEquals(out.code, 0, `${script} --help: ${new TextDecoder().decode(out.stderr)}`);
+    assert(expected !== undefined && text.startsWith(expected), `${script} --help printed ${text}`);
+  }
+});
