@@ -203,7 +203,9 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     async pause() {
       if (!running || pausedAtS !== undefined) return;
       pausedAtS = clock.monotonicS();
-      // The selector keeps its schedule; a reselection meanwhile takes effect on resume.
+      // No reselection while nothing is pinged: each would find no reflector answering (a WARN
+      // and a growing backoff). One due meanwhile runs after resume.
+      runner.pause();
       await pinger?.stop();
     },
     async resume() {
@@ -211,6 +213,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
       baseliner.bridgeGap(pausedAtS, clock.monotonicS());
       pausedAtS = undefined;
       await pinger?.start(owd.peers);
+      runner.resume();
     },
     async stop() {
       stopRequested = true;

@@ -43,6 +43,39 @@ Deno.test("createMeasurement: fping → baseliner → OwdState, reselection swit
   }
 });
 
+Deno.test("createMeasurement: no reselection while paused (idle mode); a requested one runs after resume", async () => {
+  const settings = settingsWithDefaults({ tick_interval: 0.25, num_reflectors: 2 });
+  const m = createMeasurement(settings, {
+    initialPeers: ["127.0.0.1", "127.0.0.2"],
+    pool: ["127.0.0.3", "127.0.0.4"],
+    random: seededRandom(3),
+    pingerChoice: {
+      tool: "fping",
+      binary: "fping",
+      fping: fpingFeaturesFromVersion("fping: Version 5.1"),
+    },
+  });
+  try {
+    await m.start();
+    await waitUntil(() => m.owd.recent.has("127.0.0.2"), 5000, "owd");
+    await m.pause();
+    m.reselect.requestReselect("test");
+    // Two cycle windows (tick × π = 0.79 s each): before, a cycle ran with the pinger stopped and
+    // found no reflector answering.
+    await new Promise((r) => setTimeout(r, 1600));
+    assertEquals(m.selector.reselectionCount, 0);
+    await m.resume();
+    await waitUntil(
+      () => m.selector.reselectionCount === 1 && m.selector.phase === "idle",
+      5000,
+      "the cycle after resume",
+    );
+    assertEquals(m.selector.quietCycles, 0, "its candidates answered");
+  } finally {
+    await m.stop();
+  }
+});
+
 Deno.test("createMeasurement: ingest filters to current peers; bad list file names the file", async () => {
   const clock = new VirtualClock(10);
   const m = createMeasurement(settingsWithDefaults(), { clock, initialPeers: ["1.1.1.1"] });

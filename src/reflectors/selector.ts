@@ -152,6 +152,8 @@ export class ReflectorSelector implements ReselectRequester {
   #lastSelected = "";
   /** Whether the cycle in progress was asked for (`requestReselect`), not due by the timer. */
   #cycleRequested = false;
+  /** While suspended (idle mode: nothing is pinged) no cycle starts or ends. */
+  #suspended = false;
   /** While nothing answers: no new cycle before this time (s). */
   #notBeforeS = -Infinity;
   /** Whether `hurryInitial` published its period. */
@@ -184,8 +186,9 @@ export class ReflectorSelector implements ReselectRequester {
     return this.#count;
   }
 
-  /** Absolute time (s) at which `step` has work to do next (Infinity when stopped). */
+  /** Absolute time (s) at which `step` has work to do next (Infinity when stopped or suspended). */
   get nextWakeS(): number {
+    if (this.#suspended) return Infinity;
     if (this.#phase === "idle") {
       return Math.max(this.#pending ? -Infinity : this.#wakeAtS, this.#notBeforeS);
     }
@@ -220,6 +223,30 @@ export class ReflectorSelector implements ReselectRequester {
     return true;
   }
 
+  /**
+   * Idle mode stops the pinger: no cycle may start or judge answers meanwhile (every one would
+   * find no reflector answering). Requests wait for `resume`.
+   */
+  suspend(): void {
+    this.#suspended = true;
+  }
+
+  /**
+   * Pinging again at `nowS`: a cycle that was probing gets a fresh window for answers, and one
+   * that fell due meanwhile starts one settle time (tick × π) after the pinger restarted.
+   */
+  resume(nowS: number): void {
+    if (!this.#suspended) return;
+    this.#suspended = false;
+    if (this.#phase === "probing") {
+      this.#cycleStartS = nowS;
+      this.#wakeAtS = nowS + this.#settleS;
+    } else if (this.#phase === "idle") {
+      this.#wakeAtS = Math.max(this.#wakeAtS, nowS + this.#settleS);
+      this.#notBeforeS = Math.max(this.#notBeforeS, nowS + this.#settleS);
+    }
+  }
+
   /** Asks for a reselection. Pending requests are coalesced into one cycle. */
   requestReselect(reason: string): void {
     if (this.#phase === "stopped") return;
@@ -235,6 +262,7 @@ export class ReflectorSelector implements ReselectRequester {
 
   /** Does everything due at `nowS`; returns the next wake time (absolute s). */
   step(nowS: number): number {
+    if (this.#suspended) return Infinity;
     for (let guard = 0; guard < 4; guard++) {
       if (this.#phase === "settling" && isDue(nowS, this.#wakeAtS)) {
         this.#phase = "idle";
@@ -443,6 +471,19 @@ export class SelectorRunner {
     this.#running = true;
     this.#selector.onRequest = () => this.#arm(0);
     this.#selector.start(this.#now());
+    this.#arm();
+  }
+
+  /** Idle mode: no timer, no cycle until `resume` (`ReflectorSelector.suspend`). */
+  pause(): void {
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#selector.suspend();
+  }
+
+  /** Pinging again: the selector resumes now and the timer is armed again. */
+  resume(): void {
+    this.#selector.resume(this.#now());
     this.#arm();
   }
 

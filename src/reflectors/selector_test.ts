@@ -124,6 +124,48 @@ Deno.test("timing: settle tick×π, 30 s timer, 40 cycles, then peer_reselection
   assertEquals(w.selector.reselectionCount, 42);
 });
 
+Deno.test("suspended (idle mode): no cycle while nothing is pinged, a due one runs after resume", () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const w = world(["p1", "p2", "p3", "p4"], ["p1", "p2", "p3"]);
+    w.selector.start(0);
+    const answer = (ip: string) => ip === "p4" ? undefined : 10;
+    run(w, 40, answer); // the first cycle at settle + 30 s
+    assertEquals(w.selector.reselectionCount, 1);
+    w.selector.suspend();
+    w.selector.requestReselect("only 0 fresh reflectors"); // the loop sees no replies
+    run(w, 300, () => undefined); // nothing answers: the pinger is stopped
+    assertEquals(w.selector.reselectionCount, 1, "no cycle while suspended");
+    assertEquals(w.selector.nextWakeS, Infinity);
+    w.selector.resume(300);
+    assertEquals(w.selector.nextWakeS, 300 + SETTLE, "the pending request, one settle later");
+    run(w, 310, answer);
+    assertEquals(w.selector.reselectionCount, 2);
+    const text = records.map((r) => r.rawMessage).join("\n");
+    assert(!/No reflector answers|Only \d+ reflectors answer/.test(text), text);
+  } finally {
+    resetLogging();
+  }
+});
+
+Deno.test("suspended while probing: the cycle gets a fresh window for answers after resume", () => {
+  const w = world(["p1", "p2", "p3", "p4"], ["p1", "p2", "p3"]);
+  w.selector.start(0);
+  w.selector.step(SETTLE + 30); // a cycle starts: probing
+  assertEquals(w.selector.phase, "probing");
+  w.selector.suspend();
+  w.selector.step(500);
+  assertEquals(w.selector.phase, "probing", "nothing judged while suspended");
+  w.selector.resume(500);
+  for (const ip of w.owd.peers) {
+    w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: 501 });
+  }
+  w.selector.step(500 + SETTLE);
+  assertEquals(w.selector.phase, "idle");
+  assertEquals(w.owd.peers.length, 3, "answers after resume count");
+});
+
 Deno.test("requests: coalesced, start a cycle at once, wait for settling", () => {
   const w = world(["p1", "p2", "p3", "p4"], ["p1"]);
   w.selector.start(0);
