@@ -69,6 +69,14 @@ export interface TcBatchOptions {
    * `resume()` makes the last change of every target (default: never).
    */
   deferWhile?: () => boolean;
+  /**
+   * With it, `resume()` starts a fresh coprocess at once (its first line a marker, no change),
+   * and until that one answers, changes are made through this instead (remote mode: the counter
+   * session that just answered, while the `tc -batch` session's ssh connects); `undefined` from
+   * it: the change waits for the coprocess (docs/operation.md, "A router that stays away").
+   * Default: none.
+   */
+  whileConnecting?: (args: readonly string[]) => Promise<CommandResult | undefined>;
 }
 
 /**
@@ -149,6 +157,9 @@ export class TcBatch {
   #stopping = false;
   /** Aborted to give up the change running now (`stopping()`, `close()`). */
   #giveUp = new AbortController();
+  readonly #whileConnecting?: (args: readonly string[]) => Promise<CommandResult | undefined>;
+  /** A coprocess started by `resume()` whose first answer is awaited, and that wait. */
+  #connecting: { proc: LineCoprocess; done: Promise<void> } | undefined;
 
   /** Creates the batch; the coprocess starts with the first change. */
   constructor(options: TcBatchOptions = {}) {
@@ -162,6 +173,7 @@ export class TcBatch {
     this.#timers = options.reapplyTimers ?? realTimeoutTimers;
     this.#closeGraceMs = options.closeGraceMs ?? TC_CLOSE_GRACE_MS;
     this.#deferWhile = options.deferWhile ?? (() => false);
+    this.#whileConnecting = options.whileConnecting;
     this.#supervisor = new CoprocessSupervisor([...this.#command, "-force", "-batch", "-"], {
       spawn: options.spawn,
       clock: options.clock,
@@ -197,15 +209,49 @@ export class TcBatch {
 
   /**
    * The router answers again (after `deferWhile` held): the last change of every target is made
-   * now, if one was not tried meanwhile.
+   * now, if one was not tried meanwhile; with `whileConnecting`, a fresh coprocess is started
+   * first and these changes, and any until it answers, go through `whileConnecting`.
    */
   resume(): void {
     if (!this.#owed || this.#closed) return;
     this.#owed = false;
     this.#logger?.debug("making the last change of {n} tc targets now", { n: this.#latest.size });
+    if (this.#whileConnecting !== undefined) this.#connect();
     for (const args of this.#latest.values()) void this.run(args);
   }
 
+  /**
+   * Starts the coprocess ahead of any change (unless the one running has answered, or the
+   * restart delay holds): its first line is the marker alone, and its answer makes it the one
+   * changes go to.
+   */
+  #connect(): void {
+    if (this.#connecting !== undefined) return;
+    const proc = this.#supervisor.acquire();
+    // Not one that has answered, nor one a change was written to (its line numbers are taken).
+    if (proc === undefined || proc === this.#answeredBy || proc === this.#lineOf) return;
+    this.#lineOf = proc;
+    this.#line = 1;
+    const done = (async () => {
+      try {
+        await proc.write(`${TC_SYNC_LINE}\n`);
+        for (;;) {
+          const line = await proc.nextLine("stderr", this.#firstAnswerTimeoutMs);
+          if (line === "timeout" || line === null) break;
+          if (BATCH_FAILED_LINE.exec(line)?.[1] === "1") {
+            this.#answeredBy = proc;
+            return;
+          }
+        }
+      } catch {
+        // Not writable: failed below.
+      }
+      if (this.#closed) return;
+      this.#logger?.debug("the tc -batch session did not answer its first line");
+      await this.#supervisor.fail(proc);
+    })().finally(() => this.#connecting = undefined);
+    this.#connecting = { proc, done };
+  }
   /**
    * The daemon is stopping: a change still running after `closeGraceMs` (an unanswered line, a
    * spawned tc or `ssh … tc` that hangs) is given up, its process killed, so that the exit rate
@@ -234,6 +280,7 @@ export class TcBatch {
     await this.#queue;
     await this.#retiring;
     await this.#supervisor.close(this.#timeoutMs);
+    await this.#connecting?.done;
   }
 
   async #runOnce(
@@ -245,6 +292,15 @@ export class TcBatch {
     if (this.#deferred()) return DEFERRED;
     if (args.length === 0 || args.some((a) => a === "" || UNSAFE_ARG.test(a))) {
       return await this.#spawnOne(args, giveUp);
+    }
+    const connecting = this.#connecting;
+    if (connecting !== undefined) {
+      const r = await this.#whileConnecting!(args);
+      if (r !== undefined) return r;
+      const givenUp = abortion(giveUp);
+      await Promise.race([connecting.done, givenUp.promise]);
+      givenUp.dispose();
+      if (giveUp.aborted) return GIVEN_UP;
     }
     const proc = this.#supervisor.acquire();
     if (proc === undefined) return await this.#spawnOne(args, giveUp);

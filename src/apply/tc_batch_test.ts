@@ -465,6 +465,78 @@ Deno.test("TcBatch: while deferWhile holds nothing is tried, not even the re-app
   assertEquals(tc.procs[1].lines.at(-2), "qdisc change root dev wan cake bandwidth 5Kbit");
 });
 
+Deno.test("TcBatch: with whileConnecting, resume() starts a session at once and the changes go through whileConnecting until it answers", async () => {
+  const tc = fakeTc();
+  let away = false;
+  let connectMs = 0;
+  const via: string[] = [];
+  let viaAnswers = true;
+  const batch = new TcBatch({
+    // A session whose first answer takes `connectMs` (its ssh connecting).
+    spawn: (argv) => {
+      const p = tc.spawn(argv) as FakeTcProcess;
+      p.lateMs = connectMs;
+      return p;
+    },
+    runner: tc.runner,
+    timeoutMs: 1000,
+    deferWhile: () => away,
+    whileConnecting: (args) => {
+      via.push(args.join(" "));
+      return Promise.resolve(viaAnswers ? { code: 0, stdout: "", stderr: "" } : undefined);
+    },
+  });
+  const change = (dev: string, kbit: number) => [
+    ...["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`],
+  ];
+  await batch.run(change("wan", 1));
+  assertEquals(via, [], "not while its session answers");
+  tc.procs[0].exit(); // the session ends with the router
+  await new Promise((r) => setTimeout(r, 10)); // its end seen
+  away = true;
+  assert(givenUp(await batch.run(change("wan", 2))));
+  assert(givenUp(await batch.run(change("ifb4wan", 3))));
+  away = false;
+  connectMs = 200;
+  batch.resume();
+  assertEquals(tc.procs.length, 2, "its own session started at once");
+  const started = Date.now();
+  assertEquals((await batch.run(change("wan", 4))).code, 0);
+  assert(Date.now() - started < 150, "made without waiting for the session");
+  assertEquals(via, [
+    "qdisc change root dev wan cake bandwidth 2Kbit",
+    "qdisc change root dev ifb4wan cake bandwidth 3Kbit",
+    "qdisc change root dev wan cake bandwidth 4Kbit",
+  ]);
+  await new Promise((r) => setTimeout(r, 300));
+  assertEquals(tc.procs[1].lines, ["sqma-sync"], "its first line: the marker alone");
+  tc.procs[1].lateMs = 0;
+  // Answered now: the next change goes to it.
+  await batch.run(change("wan", 5));
+  assertEquals(via.length, 3);
+  assertEquals(tc.procs[1].lines.slice(1), [
+    "qdisc change root dev wan cake bandwidth 5Kbit",
+    "sqma-sync",
+  ]);
+  // whileConnecting cannot (the counter session not answering): the change waits for the session.
+  tc.procs[1].exit();
+  await new Promise((r) => setTimeout(r, 10)); // its end seen
+  away = true;
+  assert(givenUp(await batch.run(change("wan", 6))));
+  away = false;
+  viaAnswers = false;
+  connectMs = 50;
+  batch.resume();
+  await batch.run(change("wan", 7));
+  assertEquals(via.length, 4, "tried by the first, which then waited for the session");
+  assertEquals(tc.procs[2].lines.filter((l) => l !== "sqma-sync"), [
+    "qdisc change root dev wan cake bandwidth 6Kbit",
+    "qdisc change root dev ifb4wan cake bandwidth 3Kbit",
+    "qdisc change root dev wan cake bandwidth 7Kbit",
+  ]);
+  await batch.close();
+});
+
 /** A runner whose tc hangs until its signal aborts it (a spawned `ssh … tc` to a silent router). */
 function hangingRunner() {
   const runs: string[][] = [];

@@ -104,6 +104,9 @@ Deno.test({
           const noticed = Date.now() / 1000 - cutAt;
           const steadyFrom = Date.now() / 1000 + 15;
           await pause(OUTAGE_S * 1000);
+          const accepted = async () =>
+            (await r.sshdLog()).split("\n").filter((l) => l.includes("Accepted publickey")).length;
+          const acceptedBefore = await accepted();
           const backAt = Date.now() / 1000;
           await r.link(CUT === "down" ? "up" : "pass");
           await until(
@@ -112,12 +115,20 @@ Deno.test({
             60_000,
           );
           const madeAt = Date.now() / 1000;
+          const connections = await accepted() - acceptedBefore;
           const answered = matching(records, /answers again/)[0].timestamp / 1000;
           const during = (await Deno.readTextFile(log)).trim().split("\n").filter((l) => {
             const t = Number(l.split(" ")[0]);
             return t >= steadyFrom && t < backAt;
           });
           const runs = sshRuns(during);
+          const after = (await Deno.readTextFile(log)).trim().split("\n").filter((l) =>
+            Number(l.split(" ")[0]) >= backAt
+          ).map((l) => {
+            const [t, ...rest] = l.split(" ");
+            return `${(Number(t) - backAt).toFixed(2)} s ${rest.join(" ").slice(-60)}`;
+          });
+          console.log(`ssh started after the link was back:\n${after.join("\n")}`);
           const minutes = (backAt - steadyFrom) / 60;
           console.log(
             `noticed ${
@@ -128,7 +139,8 @@ Deno.test({
                 (runs.tc / minutes).toFixed(1)
               }; ` +
               `the router answered the counters ${(answered - backAt).toFixed(1)} s after the ` +
-              `link was back, the rate was made ${(madeAt - answered).toFixed(1)} s after that; ` +
+              `link was back, the rate was made ${(madeAt - answered).toFixed(1)} s after that ` +
+              `(${connections} ssh connection(s) to the router meanwhile); ` +
               `${records.length} log lines`,
           );
           assertEquals(runs.session + runs.tc, 0, `ssh for tc while away:\n${during.join("\n")}`);
@@ -136,7 +148,9 @@ Deno.test({
           // A dialling ssh sends a SYN at least every 4 s (ConnectTimeout 10 s: SYNs at 0, 1, 3
           // and 7 s of each attempt, the next attempt 1 s after its timeout).
           assert(answered - backAt < 8, `answered ${answered - backAt} s after the return`);
-          assert(madeAt - answered < 4, `made ${madeAt - answered} s after the answer`);
+          // Through the counter session that just answered, not a tc session's connection (1.9–3.7
+          // s after the answer before: docs/operation.md, "A router that stays away").
+          assert(madeAt - answered < 1.5, `made ${madeAt - answered} s after the answer`);
           assertEquals(matching(records, /counters on .* unreadable/).length, 1, text());
           assertEquals(matching(records, /answers again/).length, 1, text());
           assert(matching(records, /tc -batch coprocess .*restarting/).length <= 1, text());

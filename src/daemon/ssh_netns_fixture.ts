@@ -31,6 +31,8 @@ export interface SshRouterNetns {
   startSshd(): Promise<void>;
   /** Kills every sshd of the router namespace (listener and sessions); returns how many. */
   killSshd(): Promise<number>;
+  /** sshd's log so far (a line `Accepted publickey …` per connection). */
+  sshdLog(): Promise<string>;
   /** Processes in the router namespace: pid and command name. */
   routerProcesses(): Promise<{ pid: number; comm: string; state: string }[]>;
   /**
@@ -117,6 +119,7 @@ export function withSshRouterNetns<T>(
             throw new Error(`sshd did not listen: ${await Deno.readTextFile(`${dir}/sshd.log`)}`);
           },
           killSshd: () => killAll((comm) => comm.startsWith("sshd")),
+          sshdLog: () => Deno.readTextFile(`${dir}/sshd.log`),
           routerProcesses: processes,
           link: async (how) => {
             if (how === "down" || how === "up") {

@@ -114,6 +114,11 @@ export function createRemoteAdapters(
   // Changes: one long-lived `tc -batch` on the router; queries at start: one ssh each. While
   // the counter session gets no answer, its redials are the only attempts (docs/remote.md).
   const link = new RouterLink();
+  const source = new SysfsSshSource(settings, {
+    sshPath: options.sshPath,
+    logger: options.logger,
+    link,
+  });
   const batch = new TcBatch({
     command: [...sshArgv(settings, { sshPath: options.sshPath }), "tc"],
     logger: options.logger,
@@ -124,6 +129,9 @@ export function createRemoteAdapters(
       return r;
     },
     deferWhile: () => !link.answers,
+    // When the router answers again, changes go through the counter session, which is up
+    // already, while the batch's own session connects (docs/operation.md).
+    whileConnecting: (args) => source.tc(args, REMOTE_TC_WAITS.timeoutMs),
     ...REMOTE_TC_WAITS,
   });
   link.onBack(() => batch.resume());
@@ -135,14 +143,7 @@ export function createRemoteAdapters(
       close: pair.close,
       stopping: pair.stopping,
     },
-    counters: createCounterReader(settings, {
-      logger: options.logger,
-      source: new SysfsSshSource(settings, {
-        sshPath: options.sshPath,
-        logger: options.logger,
-        link,
-      }),
-    }),
+    counters: createCounterReader(settings, { logger: options.logger, source }),
     linkKind: (ifname) => readLinkKind(ifname, { runner }),
   };
 }

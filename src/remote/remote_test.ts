@@ -4,6 +4,7 @@ import { explainSshFailure, shellQuote, sshArgv, sshCommandRunner } from "./ssh.
 import {
   COUNTER_DIAL_ATTEMPTS,
   parseSysfsAnswer,
+  parseTcAnswer,
   SYSFS_READER_SCRIPT,
   SysfsSshSource,
 } from "./sysfs_counters.ts";
@@ -120,6 +121,46 @@ Deno.test("SysfsSshSource: the router-side loop reads /sys with the shell alone 
     assertEquals(source.restarts, 0);
   } finally {
     await source.close();
+  }
+});
+
+Deno.test("SysfsSshSource: a tc line runs tc in the same session (plain words only), answers its code and message", async () => {
+  const dir = await Deno.makeTempDir();
+  // A stand-in tc on the router: records its words, fails on "nosuch" as tc would.
+  await Deno.writeTextFile(
+    `${dir}/tc`,
+    `#!/bin/sh\necho "$@" >> ${dir}/tc.log\ncase "$*" in *nosuch*) ` +
+      `echo 'Cannot find device "nosuch"' >&2; echo second line >&2; exit 1;; esac\n`,
+  );
+  await Deno.chmod(`${dir}/tc`, 0o755);
+  await Deno.writeTextFile(`${dir}/glob-me`, "");
+  const source = new SysfsSshSource(REMOTE, {
+    argv: ["sh", "-c", `cd ${dir}; PATH=${dir}:$PATH; ${SYSFS_READER_SCRIPT}`],
+  });
+  try {
+    assertEquals(await source.tc(["qdisc", "show"], 1000), undefined, "no answering session yet");
+    assert((await source.stats(["lo"]))?.has("lo"));
+    const ok = ["qdisc", "change", "root", "dev", "ifb4wan", "cake", "bandwidth", "20000Kbit"];
+    assertEquals(await source.tc(ok, 2000), { code: 0, stdout: "", stderr: "" });
+    assertEquals(await source.tc(["class", "change", "dev", "nosuch"], 2000), {
+      code: 1,
+      stdout: "",
+      stderr: 'Cannot find device "nosuch" second line',
+    });
+    assertEquals(await source.tc(["qdisc", "glob-*"], 2000), undefined, "not a plain word");
+    assertEquals(await source.tc(["a;reboot"], 2000), undefined, "not a plain word");
+    // Readings go on in the same session.
+    assert((await source.stats(["lo"]))?.has("lo"));
+    assertEquals(source.restarts, 0);
+    assertEquals((await Deno.readTextFile(`${dir}/tc.log`)).trim().split("\n"), [
+      ok.join(" "),
+      "class change dev nosuch",
+    ]);
+    assertEquals(parseTcAnswer("TC 2"), { code: 2, stdout: "", stderr: "" });
+    assertEquals(parseTcAnswer("OK lo 1 2 3"), null);
+  } finally {
+    await source.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

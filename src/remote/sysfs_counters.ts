@@ -9,15 +9,22 @@ import type { LinkStatsSource } from "../counters/ip_link.ts";
 import type { LinkStats } from "../counters/types.ts";
 import { CoprocessSupervisor, type LineCoprocess } from "../util/coprocess.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
+import type { CommandResult } from "../util/command.ts";
 import type { RouterLink } from "./router_link.ts";
 import { type RemoteSettings, shellQuote, sshArgv, type SshArgvOptions } from "./ssh.ts";
 
 /**
  * The router-side loop: reads interface names from a line, answers `OK` followed by
- * `name ifindex rx_bytes tx_bytes` for each interface that exists.
+ * `name ifindex rx_bytes tx_bytes` for each interface that exists. A line `tc ARGS…` (plain words
+ * only, split but never globbed) runs that tc instead and answers `TC code message`: the changes
+ * owed when the router answers again are made through this session, already up, instead of
+ * waiting for a `tc -batch` session's connection (docs/operation.md, "A router that stays away").
  */
 export const SYSFS_READER_SCRIPT = [
+  "set -f;",
   "while read -r names; do",
+  'case $names in "tc "*) e=$($names 2>&1 >/dev/null); rc=$?;',
+  'printf "TC %s" "$rc"; printf " %s" $e; echo; continue;; esac;',
   "out=OK;",
   "for n in $names; do",
   "d=/sys/class/net/$n;",
@@ -39,6 +46,15 @@ export const COUNTER_DIAL_ATTEMPTS = 30;
 
 /** Interface names the reader sends to the router's shell: what a kernel name normally uses. */
 const SAFE_IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+/** The words of a `tc` line the reader sends (rates, handles, device and class names). */
+const SAFE_TC_WORD = /^[A-Za-z0-9_.:\/+-]+$/;
+
+/** Parses the answer to a `tc` line: `TC code message`. */
+export function parseTcAnswer(line: string): CommandResult | null {
+  const m = /^TC (\d+)(?: (.*))?$/.exec(line);
+  return m === null ? null : { code: Number(m[1]), stdout: "", stderr: (m[2] ?? "").trim() };
+}
 
 /** Parses one answer line of `SYSFS_READER_SCRIPT`. */
 export function parseSysfsAnswer(line: string): Map<string, LinkStats> | null {
@@ -135,6 +151,47 @@ export class SysfsSshSource implements LinkStatsSource {
     const next = this.#queue.then(() => this.#readOnce(names));
     this.#queue = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Runs `tc ARGS…` on the router through this session while it answers (its shell runs it, one
+   * process there, none here): undefined when it does not answer now (dialling, away), when a
+   * word is not plain, or when no answer came within `timeoutMs` (the session is then given up as
+   * after a reading without an answer).
+   */
+  tc(args: readonly string[], timeoutMs: number): Promise<CommandResult | undefined> {
+    const next = this.#queue.then(() => this.#tcOnce(args, timeoutMs));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #tcOnce(args: readonly string[], timeoutMs: number): Promise<CommandResult | undefined> {
+    const proc = this.#answered;
+    if (
+      proc === undefined || proc.dead || proc !== this.#supervisor.current ||
+      this.#outageSince !== undefined || args.length === 0 ||
+      !args.every((a) => SAFE_TC_WORD.test(a))
+    ) return undefined;
+    try {
+      await proc.write(`tc ${args.join(" ")}\n`);
+    } catch {
+      await this.#failed(proc, "session closed");
+      return undefined;
+    }
+    const got = await proc.nextLine("stdout", timeoutMs);
+    const answer = typeof got === "string" ? parseTcAnswer(got) : null;
+    if (answer === null) {
+      await this.#failed(
+        proc,
+        got === null
+          ? "session ended"
+          : got === "timeout"
+          ? `tc gave no answer within ${timeoutMs} ms`
+          : `unexpected answer to tc: ${got.slice(0, 100)}`,
+      );
+      return undefined;
+    }
+    return answer;
   }
 
   async #readOnce(names: readonly string[]): Promise<Map<string, LinkStats> | null> {
