@@ -5,7 +5,6 @@
  * options in one table (src/cli/args.ts); the settings' options come from the settings table.
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { settingsHelpText } from "../config/help.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { type CliContext, type CliIo, processIo } from "./io.ts";
 import { configErrorExit } from "./errors.ts";
@@ -14,7 +13,7 @@ import { runCommand } from "./dispatch.ts";
 
 export type { CliContext, CliIo };
 export { processIo };
-import { normalizeArgv, SETTING_OPTIONS } from "./settings_options.ts";
+import { normalizeArgv, SETTING_OPTIONS, settingsHelp } from "./settings_options.ts";
 import { checkConfigAction, showSettingsAction } from "./config_commands.ts";
 import { runAction } from "./run_command.ts";
 import { simulateCommand } from "./simulate_command.ts";
@@ -33,7 +32,7 @@ export function programSpec(io: CliIo): CommandSpec {
       "rate from one-way delay and load.",
     version: `sqm-autorate ${VERSION}`,
     defaultSubcommand: "run",
-    helpAfter: settingsHelpText,
+    helpAfter: settingsHelp,
     subcommands: [
       {
         name: "run",

@@ -1,4 +1,4 @@
-import type { OptionSpec, ParsedArgs } from "./args.ts";
+import { optionLabel, type OptionSpec, type ParsedArgs } from "./args.ts";
 import {
   type FlagValues,
   loadSettings,
@@ -7,7 +7,7 @@ import {
   SETTINGS_TABLE,
   type SettingSpec,
 } from "../config/mod.ts";
-import { settingDetails, valueName } from "../config/help.ts";
+import { settingDetails, settingsHelpText, valueName } from "../config/help.ts";
 
 /** The option of one setting, derived from its row of the settings table (as `--help` shows it). */
 function optionFor(spec: SettingSpec): OptionSpec {
@@ -28,6 +28,11 @@ const CONFIG_OPTION: OptionSpec = {
   value: "file",
   help: "UCI configuration file (default /etc/config/sqm-autorate)",
 };
+
+/** The settings part of the program's `--help`, `--config` first. */
+export function settingsHelp(): string {
+  return settingsHelpText([[optionLabel(CONFIG_OPTION), CONFIG_OPTION.help]]);
+}
 
 /** `--config` and one option per setting: the options of every command that reads settings. */
 export const SETTING_OPTIONS: readonly OptionSpec[] = [

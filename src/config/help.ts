@@ -36,9 +36,17 @@ export function settingDetails(spec: SettingSpec): string {
     `uci ${uciText(spec)}`;
 }
 
-/** Plain-text list of every setting for `--help`: flag, default, accepted, env var, UCI option. */
-export function settingsHelpText(): string {
-  const lines = ["Settings (precedence: flag > env > UCI file > default):", ""];
+/**
+ * Plain-text list of every setting for `--help`: flag, default, accepted, env var, UCI option;
+ * `before` lists options to show first as `[label, help]` (the UCI file's `--config`).
+ */
+export function settingsHelpText(before: readonly (readonly [string, string])[] = []): string {
+  const lines = [
+    "Settings of run, check-config and show-settings (precedence: flag > env > UCI file > " +
+    "default):",
+    "",
+  ];
+  for (const [label, help] of before) lines.push(`  ${label}`, `      ${help}`);
   for (const name of SETTING_NAMES) {
     const spec: SettingSpec = SETTINGS_TABLE[name];
     const value = valueName(spec);
