@@ -208,6 +208,7 @@ Deno.test("cli: --help and run --help name each setting's value alike, with its 
   const flat = (text: string) => text.replace(/\s+/g, " ");
   for (
     const [label, accepted] of [
+      ["--config <file>", "UCI configuration file (default /etc/config/sqm-autorate)"],
       ["--upload-base-kbits, --ub <integer>", "an integer from 10 to 100000000 kbit/s"],
       ["--idle-mode [bool]", "a boolean (1/true/yes/y/on or 0/false/no/n/off)"],
       ["--log-level, --ll <choice>", "one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"],
