@@ -62,26 +62,28 @@ const FALSE_WORDS = ["0", "false", "no", "n", "off"];
 
 type Raw = string | string[] | boolean;
 
-/** Finds the raw value of one setting, by precedence, with its source. */
-function lookupRaw(
+/** Every raw value given for one setting, highest precedence first, with its source. */
+function rawValues(
   name: SettingName,
   spec: SettingSpec,
   input: SettingsInput,
-): { raw: Raw; source: SettingSource } | undefined {
+): { raw: Raw; source: SettingSource }[] {
+  const found: { raw: Raw; source: SettingSource }[] = [];
   const flag = input.flags?.[name];
-  if (flag !== undefined) return { raw: flag, source: { kind: "flag", flag: spec.flag } };
+  if (flag !== undefined) found.push({ raw: flag, source: { kind: "flag", flag: spec.flag } });
   for (const envName of spec.env) {
     const v = input.env?.(envName);
     if (v !== undefined) {
       const raw = spec.kind === "list" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v;
-      return { raw, source: { kind: "env", name: envName } };
+      found.push({ raw, source: { kind: "env", name: envName } });
+      break; // a second alias is envAliasProblems' business (validate.ts)
     }
   }
   if (input.uci && spec.uci) {
     const address = `@${spec.uci[0]}[0]`;
     const v = uciGet(input.uci, address, spec.uci[1]);
     if (v) {
-      return {
+      found.push({
         raw: v.value,
         source: {
           kind: "uci",
@@ -89,10 +91,28 @@ function lookupRaw(
           line: v.line,
           address: `${address}.${spec.uci[1]}`,
         },
-      };
+      });
     }
   }
-  return undefined;
+  return found;
+}
+
+/**
+ * A value a higher-precedence source overrides is not used, but if it is invalid it will stop
+ * the daemon the day the override goes (a flag dropped from a service file): a warning.
+ */
+function shadowedWarnings(
+  name: SettingName,
+  spec: SettingSpec,
+  given: readonly { raw: Raw; source: SettingSource }[],
+): string[] {
+  return given.slice(1).flatMap((g) => {
+    const r = convertValue(spec, g.raw);
+    return r.ok ? [] : [
+      `${name} (${describeSource(g.source)}): ${r.message}; overridden by ` +
+      `${describeSource(given[0].source)}, but used without it`,
+    ];
+  });
 }
 
 type Converted = { ok: true; value: unknown; warning?: string } | { ok: false; message: string };
@@ -174,7 +194,9 @@ export function resolveSettings(
   const warnings: string[] = [];
   for (const name of SETTING_NAMES) {
     const spec: SettingSpec = SETTINGS_TABLE[name];
-    const found = lookupRaw(name, spec, input);
+    const given = rawValues(name, spec, input);
+    const found = given[0];
+    warnings.push(...shadowedWarnings(name, spec, given));
     if (!found) {
       values[name] = defaultValue(name);
       sources[name] = { kind: "default" };

@@ -152,3 +152,22 @@ Deno.test("resolve: a rate cap below the minimum rate is rejected", () => {
   assertEquals(e.problems[0].setting, "max_dl_rate");
   assert(e.message.includes("below the minimum rate 10000"), e.message);
 });
+
+Deno.test("resolve: an invalid value a flag or env var overrides is warned about, not used", () => {
+  const uci = parseUci(
+    "config network\n  option upload_base_kbits 'abc'\n  option download_base_kbits '2000'\n",
+    "/etc/config/sqm-autorate",
+  );
+  const r = resolveSettings({
+    flags: { ...REQUIRED_FLAGS },
+    env: envOf({ SQMA_UPLOAD_BASE_KBITS: "5" }),
+    uci,
+  }, { requireDaemon: true });
+  assertEquals(r.settings.base_ul_rate, 10000);
+  const shadowed = r.warnings.filter((w) => w.includes("overridden by flag --upload-base-kbits"));
+  assertEquals(shadowed.length, 2, r.warnings.join("\n"));
+  assert(shadowed[0].startsWith("base_ul_rate (env SQMA_UPLOAD_BASE_KBITS): 5 is out of range"));
+  assert(shadowed[1].includes('@network[0].upload_base_kbits)): "abc" is not an integer'));
+  // A valid overridden value is no news.
+  assert(!r.warnings.some((w) => w.startsWith("base_dl_rate")), r.warnings.join("\n"));
+});
