@@ -38,7 +38,8 @@ export function acceptedText(spec: SettingSpec): string {
     case "number":
     case "integer": {
       const what = spec.kind === "integer" ? "an integer" : "a number";
-      return `${what} from ${spec.min} to ${spec.max}${unit}`;
+      const clamped = spec.clamp ? " (one outside is clamped, as upstream does)" : "";
+      return `${what} from ${spec.min} to ${spec.max}${unit}${clamped}`;
     }
     case "boolean":
       return "a boolean (1/true/yes/y/on or 0/false/no/n/off)";

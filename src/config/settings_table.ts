@@ -105,7 +105,7 @@ export const SETTINGS_TABLE = {
     flag: "upload-min-percent",
     aliases: ["up"],
     unit: "%",
-    description: "Minimum upload rate as a percentage of the base rate (clamped to 1-80).",
+    description: "Minimum upload rate as a percentage of the base rate.",
   },
   dl_min_percent: {
     kind: "number",
@@ -118,7 +118,7 @@ export const SETTINGS_TABLE = {
     flag: "download-min-percent",
     aliases: ["dp"],
     unit: "%",
-    description: "Minimum download rate as a percentage of the base rate (clamped to 1-80).",
+    description: "Minimum download rate as a percentage of the base rate.",
   },
   max_ul_rate: {
     kind: "integer",
@@ -243,7 +243,7 @@ export const SETTINGS_TABLE = {
     env: ["SQMA_HIGH_LOAD_LEVEL", "SQMA_HIGH_LEVEL_LOAD"],
     uci: ["advanced_settings", "high_load_level"],
     flag: "high-load-level",
-    description: "Load ratio above which the rate may grow (clamped to 0.67-0.95).",
+    description: "Load ratio above which the rate may grow.",
   },
   rate_controller: {
     kind: "string",
