@@ -42,6 +42,11 @@ export interface Pinger {
   readonly reflectors: readonly string[];
   /** Child processes started so far, where the pinger runs children. */
   readonly starts?: number;
+  /**
+   * Whether a switch of children is under way (killed, the next not yet spawned), where the pinger
+   * runs children: its steps need turns of the event loop (`ChildSupervisor.restarting`).
+   */
+  readonly switching?: boolean;
   /** Starts probing `reflectors`. */
   start(reflectors: readonly string[]): Promise<void>;
   /**
@@ -169,6 +174,12 @@ export class ProcessPinger implements Pinger {
   /** Child processes started so far (the first ones, restarts after exits and new sets). */
   get starts(): number {
     return this.#starts;
+  }
+
+  /** Whether a child is being replaced (`ChildSupervisor.restarting`). */
+  get switching(): boolean {
+    for (const s of this.#sups.values()) if (s.restarting) return true;
+    return false;
   }
 
   /** Starts probing. */

@@ -2,6 +2,7 @@ import { assert, assertEquals, waitUntil } from "../util/assert.ts";
 import { systemClock, VirtualClock } from "../util/clock.ts";
 import { fpingFeaturesFromVersion } from "./backends.ts";
 import { ProcessPinger } from "./pinger.ts";
+import { blockingSleep } from "../util/blocking_sleep.ts";
 import type { ChildHandle, ChildStatus } from "./supervisor.ts";
 import type { PingReply } from "./types.ts";
 import type { LogRecord } from "../log/logger.ts";
@@ -413,5 +414,50 @@ Deno.test("a short set's probe period reaches fping's command line, and restarts
   await p.setReflectors(["1.1.1.1", "8.8.8.8"]);
   await waitUntil(() => args.length === 3, 2000, "back to the tick");
   assertEquals(period(2), "500");
+  await p.stop();
+});
+
+Deno.test("a switch begun before the tick's wait completes during it: the wait turns the event loop while the pinger switches", async () => {
+  const clock = new VirtualClock(0);
+  let spawned = 0;
+  const spawn = (): ChildHandle => {
+    spawned++;
+    let exit!: (s: ChildStatus) => void;
+    const status = new Promise<ChildStatus>((r) => exit = r);
+    const ended = () =>
+      new ReadableStream<Uint8Array>({ start: (c) => void status.then(() => c.close()) });
+    return {
+      pid: spawned,
+      stdout: ended(),
+      stderr: ended(),
+      status,
+      // As a real child's exit, seen at a later turn of the event loop.
+      kill: (signal) => void setTimeout(() => exit({ code: 143, signal }), 0),
+    };
+  };
+  const p = new ProcessPinger({ tool: "fping", tickS: 0.5, clock, spawn });
+  await p.start(["9.9.9.9", "1.1.1.1"]);
+  assertEquals([spawned, p.switching], [1, false]);
+  // The daemon's tick wait (src/cli/run_command.ts): the thread blocks unless the pinger switches.
+  const waits: string[] = [];
+  const tickSleep = blockingSleep({
+    block: (ms) => waits.push(`block ${ms}`),
+    longSleep: async (ms) => {
+      waits.push(`timer ${ms}`);
+      // A timer's wait: the event loop turns meanwhile (one turn here per 10 ms of it).
+      for (let t = 0; t < ms; t += 10) await new Promise((r) => setTimeout(r, 0));
+    },
+    needsTurns: () => p.switching,
+  });
+  // The selector switches in the tick's last turn; the tick ends, its wait follows.
+  const switched = p.setReflectors(["8.8.8.8", "1.1.1.1"]);
+  assertEquals(p.switching, true);
+  await tickSleep(90);
+  assertEquals(waits, ["timer 90"]);
+  assertEquals(spawned, 2, "the new child spawned during the wait, not at the next tick");
+  assertEquals(p.switching, false);
+  await switched;
+  await tickSleep(90);
+  assertEquals(waits, ["timer 90", "block 90"]);
   await p.stop();
 });

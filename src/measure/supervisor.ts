@@ -148,6 +148,8 @@ export class ChildSupervisor {
   #stopped = false;
   #abort = new AbortController();
   #restartNow = false;
+  /** A restart asked for and its next spawn not yet tried (`restarting`). */
+  #restarting = false;
   #backoffMs: number;
   /** Exit reasons logged at WARN (`SupervisorOptions.warnedExits`). */
   readonly #warned: Set<string>;
@@ -181,6 +183,17 @@ export class ChildSupervisor {
     return this.#child?.pid;
   }
 
+  /**
+   * Whether a restart is under way: from `restart()` until the next child is spawned (or its spawn
+   * failed, or the supervisor stopped). Each step between (the old child's exit, the end of its
+   * streams, the spawn) waits for a turn of the event loop, so a caller whose thread may block
+   * lets it turn meanwhile (docs/footprint.md, "Nineteenth session: a pinger switch within its
+   * tick").
+   */
+  get restarting(): boolean {
+    return this.#restarting;
+  }
+
   /** Starts the supervision loop (idempotent). */
   start(): void {
     if (this.#loop) return;
@@ -191,6 +204,7 @@ export class ChildSupervisor {
   /** Kills the current child; the loop starts a new one at once (no backoff). */
   async restart(): Promise<void> {
     if (!this.#loop || this.#stopped) return;
+    this.#restarting = true;
     this.#restartNow = true;
     this.#abort.abort(); // cut a pending backoff sleep short
     const child = this.#child;
@@ -200,6 +214,7 @@ export class ChildSupervisor {
   /** Stops: no more restarts; kills and reaps the child. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#restarting = false;
     this.#abort.abort();
     const child = this.#child;
     if (child) await this.#kill(child);
@@ -283,6 +298,7 @@ export class ChildSupervisor {
       } catch (e) {
         reason = `could not be started (${(e as Error).message})`;
       }
+      this.#restarting = false;
       if (child) {
         this.#child = child;
         this.#spawns++;

@@ -283,6 +283,55 @@ Deno.test("a hung child asked to restart twice during its kill grace gets one SI
   await stopping;
 });
 
+Deno.test("restarting: from restart() until the next spawn (or a failed spawn, or stop)", async () => {
+  const children: ReturnType<typeof fakeChild>[] = [];
+  let failNext = false;
+  const spawn = () => {
+    if (failNext) {
+      failNext = false;
+      throw new Deno.errors.NotFound("no such binary");
+    }
+    const c = fakeChild(children.length + 1);
+    children.push(c);
+    return c.handle;
+  };
+  const sup = new ChildSupervisor({
+    name: "fake",
+    command: () => ({ cmd: "x", args: [] }),
+    onStdoutLine: () => {},
+    spawn,
+    // A backoff (and a kill grace) lasts until cut short.
+    sleep: (_ms, signal) =>
+      new Promise<void>((r) => signal?.addEventListener("abort", () => r(), { once: true })),
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  assertEquals(sup.restarting, false);
+  await sup.restart(); // not started: nothing to restart
+  assertEquals(sup.restarting, false);
+  sup.start();
+  assertEquals(sup.restarting, false);
+  const restarted = sup.restart();
+  assertEquals(sup.restarting, true, "the old child killed, the next not yet spawned");
+  await restarted;
+  await tick();
+  assertEquals(children.length, 2);
+  assertEquals(sup.restarting, false, "the next child spawned");
+  failNext = true;
+  void sup.restart();
+  await tick();
+  assertEquals(children.length, 2);
+  assertEquals(sup.restarting, false, "the spawn failed: a backoff, no restart under way");
+  void sup.restart(); // cuts the backoff short
+  assertEquals(sup.restarting, true);
+  await tick();
+  assertEquals(children.length, 3);
+  assertEquals(sup.restarting, false);
+  void sup.restart();
+  const stopping = sup.stop();
+  assertEquals(sup.restarting, false, "stopped: no spawn follows");
+  await stopping;
+});
+
 Deno.test("a child failing the same way again and again is logged at WARN once, until one runs healthy", async () => {
   const records: LogRecord[] = [];
   configureLogging("INFO", { sink: (r) => void records.push(r) });

@@ -37,21 +37,30 @@ export interface BlockingSleepOptions {
   longSleep?: Sleep;
   /** Longest wait that blocks, ms (default {@linkcode MAX_BLOCK_MS}). */
   maxBlockMs?: number;
+  /**
+   * Asked before each wait: true while work begun on the thread needs turns of the event loop to
+   * finish (a pinger switch: the old child's exit, its streams' end, the next spawn); that wait
+   * then goes to the timer, so the work completes during it instead of at the next tick's turns
+   * (docs/footprint.md, "Nineteenth session: a pinger switch within its tick"). Default: never.
+   */
+  needsTurns?: () => boolean;
 }
 
 /**
  * A {@linkcode Sleep} that blocks the thread instead of arming a timer: one wake-up instead of two.
  * Only for a thread that has nothing else to do meanwhile (the idle control loop without a metrics
  * listener or MQTT publisher); signals and I/O are handled when it returns. Waits longer than
- * `maxBlockMs` use the timer. Returns at once when `signal` has fired.
+ * `maxBlockMs` use the timer, as do waits while `needsTurns` says so. Returns at once when
+ * `signal` has fired.
  */
 export function blockingSleep(options: BlockingSleepOptions = {}): Sleep {
   const block = options.block ?? blockThread;
   const longSleep = options.longSleep ?? realSleep;
   const maxBlockMs = options.maxBlockMs ?? MAX_BLOCK_MS;
+  const needsTurns = options.needsTurns;
   return (ms, signal) => {
     if (signal?.aborted === true || ms <= 0) return Promise.resolve();
-    if (ms > maxBlockMs) return longSleep(ms, signal);
+    if (ms > maxBlockMs || needsTurns?.() === true) return longSleep(ms, signal);
     block(ms);
     return Promise.resolve();
   };

@@ -49,3 +49,13 @@ Deno.test("blockThread: really blocks the thread (no timer or I/O runs meanwhile
   clearTimeout(timer);
   assertEquals(timerRan, true);
 });
+
+Deno.test("blockingSleep: a wait while needsTurns holds goes to the timer, the next one blocks again", async () => {
+  const events: string[] = [];
+  let turns = true;
+  const sleep = blockingSleep({ ...recording(events), needsTurns: () => turns });
+  await sleep(90);
+  turns = false;
+  await sleep(95);
+  assertEquals(events, ["timer 90", "block 95"]);
+});
