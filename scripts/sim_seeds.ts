@@ -32,6 +32,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --counter-scale 0.96        # the download counter reads low
  *   deno run -P=dev scripts/sim_seeds.ts --up-counter-scale 0.96     # the upload counter reads low
  *   deno run -P=dev scripts/sim_seeds.ts --counter-lag-ms 10         # per-decision counter scatter
+ *   deno run -P=dev scripts/sim_seeds.ts --counter-scatter testbed   # the testbed's counter reads
  *   deno run -P=dev scripts/sim_seeds.ts --shaper tbf --down-shaper-on-lan  # as the e2e testbed
  *
  * With `--reflector-faults LIST` (as `simulate`'s) or `--cuts`, each line ends with the mean per
@@ -43,7 +44,8 @@
  * a run's first 30 s and the utilisation before and after 30 s (the run's 0.1 s series; before
  * the reflectors are judged, docs/controllers.md, "v70") and the probes sent a second.
  */
-import { counterScale, nonNegative } from "../src/cli/simulate_command.ts";
+import { counterReadOf, counterScale, nonNegative } from "../src/cli/simulate_command.ts";
+import { type CounterRead, formatCounterRead } from "../src/sim/counter_read.ts";
 import { settingsWithDefaults } from "../src/config/defaults.ts";
 import { SETTINGS_TABLE, type TableSettings } from "../src/config/settings_table.ts";
 import { convertValue } from "../src/config/resolve.ts";
@@ -102,6 +104,8 @@ interface Options {
   upCounterScale?: number;
   /** Each counter read lags by up to this many ms of the rate (`--counter-lag-ms MS`). */
   counterLagMs?: number;
+  /** Each counter read samples the bytes a random delay after its tick (`--counter-scatter`). */
+  counterRead?: CounterRead;
   /** The download shaper sits on the LAN side: the probes skip its queue (`simulate`'s flag). */
   downShaperOnLan: boolean;
 }
@@ -113,7 +117,9 @@ interface Options {
  * nominal × F: docs/controllers.md, "Across link rates"), `--flows N` (bulk TCP flows per
  * direction), `--reflector-faults LIST`, `--cuts`, and `--counter-scale F` / `--up-counter-scale F`
  * (the download / upload counter reports F of the shaper's bytes: docs/controllers.md, "v62") and
- * `--counter-lag-ms MS` (each counter read lags by a random 0 to MS ms of the rate) and
+ * `--counter-lag-ms MS` (each counter read lags by a random 0 to MS ms of the rate),
+ * `--counter-scatter SPEC` (each read samples the bytes a random delay after its tick: `testbed`
+ * or MEAN[:SHARE:TAILMEAN] ms, src/sim/counter_read.ts) and
  * `--down-shaper-on-lan` (the probes skip the download shaper's queue, as in the e2e testbed).
  */
 function parseArgs(args: readonly string[]): Options {
@@ -163,6 +169,8 @@ function parseArgs(args: readonly string[]): Options {
     } else if (args[i] === "--down-shaper-on-lan") options.downShaperOnLan = true;
     else if (args[i] === "--counter-lag-ms") {
       options.counterLagMs = nonNegative("counter-lag-ms", args[++i] ?? "");
+    } else if (args[i] === "--counter-scatter") {
+      options.counterRead = counterReadOf(args[++i] ?? "");
     } else throw new Error(`sim_seeds: unknown argument "${args[i]}"`);
   }
   return options;
@@ -320,6 +328,7 @@ async function figures(
       downCounterScale: o.downCounterScale,
       upCounterScale: o.upCounterScale,
       counterLagMs: o.counterLagMs,
+      counterRead: o.counterRead,
       downShaperOnLan: o.downShaperOnLan,
     },
     settings: (trace) => {
@@ -398,6 +407,9 @@ console.log(
       : "") +
     (options.upCounterScale !== undefined ? `, upload counter × ${options.upCounterScale}` : "") +
     (options.counterLagMs !== undefined ? `, counter reads lag 0–${options.counterLagMs} ms` : "") +
+    (options.counterRead !== undefined
+      ? `, counter reads delayed ${formatCounterRead(options.counterRead)} ms`
+      : "") +
     (options.downShaperOnLan ? ", download shaper on the LAN side" : "") +
     (options.withNull ? "; [null band: base rates ±1 kbit/s]" : ""),
 );

@@ -15,6 +15,10 @@
  *   deno task sim:e2e --counter-lag-ms MS  # each simulated counter read lags by a random 0 to MS
  *                                       # ms of the rate: the testbed's per-decision scatter
  *                                       # (docs/controllers.md, "v74", "v80")
+ *   deno task sim:e2e --counter-scatter SPEC  # each simulated counter read samples the bytes a
+ *                                       # random delay after its tick: testbed (the default: the
+ *                                       # testbed's reads, docs/controllers.md "v81"),
+ *                                       # MEAN[:SHARE:TAILMEAN] ms, or exact (the model before v81)
  *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
  *   deno task sim:e2e --testbed 5 --keep-dumps DIR   # keep each run's SQMA_E2E_DUMP as DIR/run-N.json
  *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 1.5 → 10 Mbit/s under a
@@ -58,6 +62,12 @@ import {
 } from "../tests/e2e/setup.ts";
 import type { Schedule } from "../tests/e2e/scenario.ts";
 import { daemonShaper, SHAPER_KINDS, type ShaperKind, shaperKind } from "../tests/e2e/testbed.ts";
+import {
+  type CounterRead,
+  formatCounterRead,
+  parseCounterRead,
+  TESTBED_COUNTER_READ,
+} from "../src/sim/counter_read.ts";
 import { exitOnHelp } from "../bench/_args.ts";
 
 exitOnHelp(import.meta.url);
@@ -112,7 +122,9 @@ function parseArgs(
   keepDumps: string | undefined;
   counterScale: number;
   counterLagMs: number;
+  counterRead: CounterRead | undefined;
 } {
+  let counterRead: CounterRead | undefined = { ...TESTBED_COUNTER_READ };
   let counterScale = 1;
   let counterLagMs = 0;
   let keepDumps: string | undefined;
@@ -161,6 +173,13 @@ function parseArgs(
     } else if (a === "--counter-lag-ms") {
       counterLagMs = Number(args[++i]);
       if (!(counterLagMs >= 0)) usage("--counter-lag-ms: expected MS >= 0");
+    } else if (a === "--counter-scatter") {
+      const spec = args[++i] ?? "";
+      try {
+        counterRead = spec === "exact" ? undefined : parseCounterRead(spec);
+      } catch (e) {
+        usage(`--counter-scatter: ${(e as Error).message}`);
+      }
     } else if (a === "--keep-dumps") {
       keepDumps = args[++i];
       if (!keepDumps) usage("--keep-dumps: expected a directory");
@@ -177,6 +196,7 @@ function parseArgs(
     keepDumps,
     counterScale,
     counterLagMs,
+    counterRead,
     shaper,
   };
 }
@@ -204,6 +224,8 @@ async function simFigures(
     counterScale: number;
     /** Each counter read lags by up to this many ms of the rate (the testbed's scatter). */
     counterLagMs: number;
+    /** Each counter read samples the bytes a random delay after its tick (counter_read.ts). */
+    counterRead: CounterRead | undefined;
     /** The probe skips our shapers' FIFOs (the testbed's `htb-icmp`). */
     probeSkipsFifos: boolean;
     /** The testbed router's shaper: the simulated daemon's is the one the daemon is told of. */
@@ -252,6 +274,7 @@ async function simFigures(
         tbfBucket: o.tbfBucket,
         downCounterScale: o.counterScale,
         counterLagMs: o.counterLagMs,
+        counterRead: o.counterRead,
         reflectorJitter: TESTBED_REFLECTOR_JITTER,
         // Real senders learn of a loss one round trip later; with the testbed's ~1 ms base RTT
         // that is the queues' delay, and a load start's slow start fills the ISP's queue for it.
@@ -399,6 +422,7 @@ function meets(def: Figures, ewma: Figures): boolean {
 
 const args = parseArgs(Deno.args);
 const { testbedRuns, cc: ccArg, controller, ackPath, tbfBucket, counterScale, counterLagMs } = args;
+const { counterRead } = args;
 const { schedule: SCH, trace: TRACE }: { schedule: Schedule; trace: string } = namedSchedule(
   args.schedule,
   { streams: SCHEDULE.streams, twoWay: args.twoWay },
@@ -430,6 +454,7 @@ const simOptions = {
   twoWay,
   counterScale,
   counterLagMs,
+  counterRead,
   probeSkipsFifos: args.shaper === "htb-icmp",
   shaper: args.shaper,
 };
@@ -448,7 +473,10 @@ console.log(
     (ackPath ? "" : "; simulated ACKs skip the upload's queues (--no-ack-path)") +
     (tbfBucket || args.shaper !== "tbf" ? "" : "; simulated tbf without its bucket") +
     (counterScale === 1 ? "" : `; simulated download counter × ${counterScale}`) +
-    (counterLagMs === 0 ? "" : `; simulated counter reads lag 0–${counterLagMs} ms`),
+    (counterLagMs === 0 ? "" : `; simulated counter reads lag 0–${counterLagMs} ms`) +
+    (counterRead === undefined
+      ? "; simulated counter reads exact"
+      : `; simulated counter reads delayed ${formatCounterRead(counterRead)} ms`),
 );
 console.log(
   `${"".padEnd(8)} ${"controller".padEnd(16)} load p95 ms steady p95 ms share %` +

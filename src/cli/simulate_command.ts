@@ -35,6 +35,7 @@ import { writeRunFiles } from "../sim/output.ts";
 import { FileStatsSink } from "../report/mod.ts";
 import { join } from "../util/posix_path.ts";
 import { errorText } from "../util/error_text.ts";
+import { type CounterRead, parseCounterRead } from "../sim/counter_read.ts";
 
 /** Options of `simulateCommand`. */
 export interface SimulateCommandOptions {
@@ -127,6 +128,12 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     default: "0",
     help:
       "each counter read lags by a random 0 to MS ms of the shaper's rate (per-decision scatter)",
+  },
+  {
+    long: "counter-scatter",
+    value: "spec",
+    help:
+      "each counter read samples the bytes a random delay after its tick: testbed (the e2e testbed's), or MEAN[:SHARE:TAILMEAN] (ms, exponential; SHARE of reads TAILMEAN more)",
   },
   {
     long: "buffer-ms",
@@ -244,10 +251,22 @@ export function nonNegative(name: string, text: string): number {
   return v;
 }
 
+/** `--counter-scatter` (also `scripts/sim_seeds.ts`); undefined when not given. */
+export function counterReadOf(text: string | undefined): CounterRead | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseCounterRead(text);
+  } catch (e) {
+    throw new UsageError(`--counter-scatter: ${errorText(e)}`);
+  }
+}
+
 class UsageError extends Error {}
 
 /** The link and load options given to the engine. */
-type EngineNumbers = Required<Omit<NonNullable<SimulateOptions["engine"]>, "onStep">>;
+type EngineNumbers =
+  & Required<Omit<NonNullable<SimulateOptions["engine"]>, "onStep" | "counterRead">>
+  & Pick<NonNullable<SimulateOptions["engine"]>, "counterRead">;
 
 /** Runs the command; returns the exit code. */
 export async function simulateAction(
@@ -303,6 +322,7 @@ export async function simulateAction(
       downCounterScale: counterScale("counter-scale", text("counter-scale")),
       upCounterScale: counterScale("up-counter-scale", text("up-counter-scale")),
       counterLagMs: nonNegative("counter-lag-ms", text("counter-lag-ms")),
+      counterRead: counterReadOf(args.string("counter-scatter")),
     };
     if (args.flag("ack-path") && args.flag("no-ack-path")) {
       throw new UsageError("--ack-path and --no-ack-path: give one of them");

@@ -22,6 +22,7 @@ import { DirectionRecorder, type DirectionSeries, type DirectionSummary } from "
 import { simPingerKind } from "./pinger_kind.ts";
 import { assignFaults, type ReflectorFault } from "./reflector_faults.ts";
 import { CutAudit, type CutCount } from "./cut_audit.ts";
+import { type CounterRead, counterReadDelayS } from "./counter_read.ts";
 
 /** Simulation step, seconds. */
 export const SIM_DT_S = 0.01;
@@ -176,6 +177,14 @@ export interface RunOptions {
    * rate at 0.1 s: docs/controllers.md, "v62"); the long-run count stays exact.
    */
   counterLagMs?: number;
+  /**
+   * Each read of either counter samples the bytes a random delay after its tick, as the daemon's
+   * `ip` coprocess does on a busy machine (counter_read.ts; default none: exact). Each decision's
+   * load is then off by the difference of two delays over its length, anti-correlated from one
+   * decision to the next as on the e2e testbed (docs/controllers.md, "v81"). Takes the place of
+   * `counterLagMs` when both are given.
+   */
+  counterRead?: CounterRead;
   /** Called every step (`t`, s) with what a sparse packet would see ({@linkcode StepDelay}). */
   onStep?: (t: number, delay: StepDelay) => void;
   /** Progress callback, fraction 0–1, called about every 1 % of the run. */
@@ -302,14 +311,24 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const pool = field.reflectors.map((r) => r.ip);
 
   const lagS = (options.counterLagMs ?? 0) / 1000;
-  // Its own stream, drawn from only with a lag: the other streams stay as without one.
-  const lagRandom = lagS > 0 ? seededRandom(options.seed ^ 0xc0de) : undefined;
+  const read = options.counterRead;
+  // Its own stream, drawn from only with a lag or read delays: the others stay as without them.
+  const lagRandom = read !== undefined
+    ? seededRandom(options.seed ^ 0x5ca7)
+    : lagS > 0
+    ? seededRandom(options.seed ^ 0xc0de)
+    : undefined;
+  // A lag reads bytes from before the tick; a read's delay (counter_read.ts) bytes from after
+  // it, taken at the shaper's rate: a late sample reads high, the next one low.
+  const lagOf = read !== undefined
+    ? (random: () => number) => -counterReadDelayS(random, read)
+    : (random: () => number) => random() * lagS;
   const counter = (link: { counterBytes: number; shaperKbit: number }, scale: number) => {
     let last = 0;
     return (): number => {
       const lag = lagRandom === undefined || !Number.isFinite(link.shaperKbit)
         ? 0
-        : lagRandom() * lagS * link.shaperKbit * 125;
+        : lagOf(lagRandom) * link.shaperKbit * 125;
       // A counter never runs backwards.
       last = Math.max(last, (link.counterBytes - lag) * scale);
       return last;

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
+import { TESTBED_COUNTER_READ } from "./counter_read.ts";
 import { runScenario } from "./engine.ts";
 import { median } from "../util/stats.ts";
 import { loadPlan } from "./load.ts";
@@ -354,4 +355,45 @@ Deno.test("counter scale and lag: the upload counter reads its share; a lag scat
     if (lagged[i].dl < exact[i].dl) behind++;
   }
   assert(behind > lagged.length / 2, `${behind} of ${lagged.length} reads behind`);
+});
+
+Deno.test("counter reads delayed after the tick (v81): each decision's load scatters, anti-correlated from one to the next", async () => {
+  const trace = flatTrace(10_000, 5_000);
+  const reads: number[] = [];
+  await runScenario({
+    scenario: "controller",
+    settings: settingsFor(9_000, 4_500),
+    trace,
+    load: loadPlan("saturate", { durationS: 60, seed: 1, nominal: trace.nominal }),
+    durationS: 60,
+    seed: 1,
+    counterRead: TESTBED_COUNTER_READ,
+    pipeline: (hooks) => {
+      hooks.setDlRate(9_000);
+      hooks.setUlRate(4_500);
+      return {
+        name: "counter reader",
+        peers: () => ["192.0.2.1"],
+        onReply: () => {},
+        tick: () => void reads.push(hooks.counters.dlBytes()),
+      };
+    },
+  });
+  // Per-decision load against the rate, from 5 s on (the shaper full).
+  const tickS = settingsFor(9_000, 4_500).min_change_interval;
+  const loads: number[] = [];
+  for (let i = Math.round(5 / tickS); i < reads.length; i++) {
+    loads.push((reads[i] - reads[i - 1]) / (9_000 * 125 * tickS));
+  }
+  const m = loads.reduce((a, b) => a + b, 0) / loads.length;
+  const dev = loads.map((x) => x - m);
+  const sd = Math.sqrt(dev.reduce((a, b) => a + b * b, 0) / dev.length);
+  let c1 = 0;
+  for (let i = 1; i < dev.length; i++) c1 += dev[i] * dev[i - 1];
+  const acf1 = c1 / (sd * sd * dev.length);
+  // A late read lifts one decision and lowers the next: mean kept, sd of about 4 ms over the
+  // decision, lag-1 ≈ −0.5.
+  assert(Math.abs(m - 1) < 0.01, `mean load ${m}`);
+  assert(sd > 0.002 / tickS && sd < 0.006 / tickS, `sd ${sd}`);
+  assert(acf1 < -0.3, `lag-1 autocorrelation ${acf1}`);
 });

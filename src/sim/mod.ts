@@ -56,6 +56,7 @@ export interface SimulateOptions {
     | "downCounterScale"
     | "upCounterScale"
     | "counterLagMs"
+    | "counterRead"
     | "onStep"
   >;
   /** Progress: run index, run count, fraction of that run. */

@@ -1,0 +1,55 @@
+/**
+ * When a simulated counter read samples the bytes: the daemon takes its tick's time, then asks
+ * its `ip` coprocess for the counters (src/counters/ip_link.ts), which samples them a moment later
+ * (the coprocess's wake-up on a busy machine). The load divides the bytes between two samples by
+ * the time between two ticks, so each decision's load is off by the difference of two such delays
+ * over the decision's length: scatter around the delivery, anti-correlated from one decision to
+ * the next (a late sample lifts one decision and lowers the next). The e2e testbed's figures
+ * (docs/controllers.md, "v81"): a delay of mean 0.9 ms, and in 15 % of the reads 5 ms more.
+ */
+
+/** The delay of each counter read after its tick: exponential, plus a rarer longer one. */
+export interface CounterRead {
+  /** Mean of every read's delay, ms (exponential). */
+  meanMs: number;
+  /** Share of reads with an extra delay (0–1). */
+  tailShare: number;
+  /** Mean of that extra delay, ms (exponential). */
+  tailMeanMs: number;
+}
+
+/** The e2e testbed's counter reads at 20 and 200 Mbit/s (docs/controllers.md, "v81"). */
+export const TESTBED_COUNTER_READ: Readonly<CounterRead> = {
+  meanMs: 0.9,
+  tailShare: 0.15,
+  tailMeanMs: 5,
+};
+
+/** One read's delay, s, drawn from `random` (two or three draws). */
+export function counterReadDelayS(random: () => number, read: CounterRead): number {
+  const exp = (meanMs: number) => -meanMs * Math.log(1 - random());
+  let ms = exp(read.meanMs);
+  if (random() < read.tailShare) ms += exp(read.tailMeanMs);
+  return ms / 1000;
+}
+
+/**
+ * Parses `testbed` or `MEAN[:SHARE:TAILMEAN]` (ms, 0–1, ms; `--counter-scatter`). Throws on
+ * anything else.
+ */
+export function parseCounterRead(text: string): CounterRead {
+  if (text === "testbed") return { ...TESTBED_COUNTER_READ };
+  const parts = text.trim() === "" ? [NaN] : text.split(":").map(Number);
+  const [meanMs, tailShare = 0, tailMeanMs = 0] = parts;
+  const ok = (parts.length === 1 || parts.length === 3) && meanMs >= 0 &&
+    tailShare >= 0 && tailShare <= 1 && tailMeanMs >= 0 && parts.every(Number.isFinite);
+  if (!ok) {
+    throw new Error(`counter scatter: expected "testbed" or MEAN[:SHARE:TAILMEAN], got "${text}"`);
+  }
+  return { meanMs, tailShare, tailMeanMs };
+}
+
+/** `MEAN:SHARE:TAILMEAN` as `parseCounterRead` takes it back. */
+export function formatCounterRead(read: CounterRead): string {
+  return `${read.meanMs}:${read.tailShare}:${read.tailMeanMs}`;
+}
