@@ -20,6 +20,7 @@ import {
   ReplyDeduper,
   type SkipCounts,
 } from "./parsers.ts";
+import { probeOrder } from "./probe_order.ts";
 import { ChildSupervisor, type Spawner } from "./supervisor.ts";
 import { realSleep, type Sleep } from "../util/clock.ts";
 import type { PingerTool, PingReply, ProbeMode } from "./types.ts";
@@ -124,6 +125,8 @@ export class ProcessPinger implements Pinger {
   #warned = new Set<string>();
   /** Per child (key of `#sups`): when it last printed a reply or was started (monotonic s). */
   #heardS = new Map<string, number>();
+  /** The receive time of each current target's last reply (`probeOrder`). */
+  readonly #lastReplyS = new Map<string, number>();
   /** Children whose silence was logged (WARN or DEBUG) since their last reply. */
   #silentWarned = new Set<string>();
   /**
@@ -288,14 +291,14 @@ export class ProcessPinger implements Pinger {
     let cl: CommandLine;
     switch (this.tool) {
       case "fping":
-        cl = fpingArgs(targets, {
+        cl = fpingArgs(this.#probeOrder(targets), {
           ...bind,
           mode: this.#mode,
           features: o.fping ?? { icmpTimestamp: false, fwmark: false },
         });
         break;
       case "tsping":
-        cl = tspingArgs(targets, { ...bind, mode: this.#mode });
+        cl = tspingArgs(this.#probeOrder(targets), { ...bind, mode: this.#mode });
         break;
       case "ping":
         cl = pingArgs(targets[0], bind);
@@ -306,6 +309,17 @@ export class ProcessPinger implements Pinger {
     const prefix = o.commandPrefix ?? [];
     if (prefix.length === 0) return { cmd: binary, args: cl.args };
     return { cmd: prefix[0], args: [...prefix.slice(1), binary, ...cl.args] };
+  }
+
+  /**
+   * `targets` in the order a new child probes them: the oldest last reply first
+   * (src/measure/probe_order.ts). Replies of other reflectors are forgotten: only the targets'
+   * are kept, so the map stays as small as a set.
+   */
+  #probeOrder(targets: readonly string[]): string[] {
+    const wanted = new Set(targets);
+    for (const ip of this.#lastReplyS.keys()) if (!wanted.has(ip)) this.#lastReplyS.delete(ip);
+    return probeOrder(targets, this.#lastReplyS);
   }
 
   /**
@@ -353,6 +367,7 @@ export class ProcessPinger implements Pinger {
       this.#silenceLogged = undefined;
     }
     const reply: PingReply = { ...r.reply, receiveTimeS: now - this.#lineAgeS(line) };
+    this.#lastReplyS.set(reply.reflector, reply.receiveTimeS);
     this.replyCount++;
     try {
       this.#o.onReply?.(reply);

@@ -461,3 +461,52 @@ Deno.test("a switch begun before the tick's wait completes during it: the wait t
   assertEquals(waits, ["timer 90", "block 90"]);
   await p.stop();
 });
+
+Deno.test("a new fping child probes the kept peers oldest reply first, new targets last", async () => {
+  const clock = new VirtualClock(0);
+  const args: (readonly string[])[] = [];
+  const print: ((line: string) => void)[] = [];
+  const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
+    args.push(a);
+    let exit!: (s: ChildStatus) => void;
+    const status = new Promise<ChildStatus>((r) => exit = r);
+    const enc = new TextEncoder();
+    const stdout = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        print.push((line) => c.enqueue(enc.encode(`${line}\n`)));
+        void status.then(() => c.close());
+      },
+    });
+    const stderr = new ReadableStream<Uint8Array>({
+      start: (c) => void status.then(() => c.close()),
+    });
+    return {
+      pid: args.length,
+      stdout,
+      stderr,
+      status,
+      kill: (s) => exit({ code: 143, signal: s }),
+    };
+  };
+  const replies: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool: "fping",
+    tickS: 0.5,
+    clock,
+    spawn,
+    onReply: (r) => replies.push(r),
+  });
+  const set = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
+  await p.start(set);
+  // The old child's replies, one every 0.1 s in its own order: .1 is the oldest, .4 the newest.
+  for (const [i, ip] of set.entries()) {
+    clock.advance(0.1);
+    print[0](`${ip} : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`);
+    await waitUntil(() => replies.length === i + 1, 2000, `reply ${i + 1}`);
+  }
+  await p.setReflectors(["10.0.0.4", "10.0.0.9", "10.0.0.2", "10.0.0.1"]);
+  await waitUntil(() => args.length === 2, 2000, "the new child");
+  assertEquals(args[0].slice(-4), set, "the first child: as given");
+  assertEquals(args[1].slice(-4), ["10.0.0.1", "10.0.0.2", "10.0.0.4", "10.0.0.9"]);
+  await p.stop();
+});
