@@ -13,6 +13,7 @@ import { type CliIo, processIo } from "./io.ts";
 import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import { runCommand } from "./dispatch.ts";
 import { median } from "../util/stats.ts";
+import { SETTINGS_TABLE } from "../config/settings_table.ts";
 
 /** Options of `reflectorsCommand`. */
 export interface ReflectorsCommandOptions {
@@ -184,10 +185,11 @@ export async function probeReflectors(
 const PROBE_OPTIONS: readonly OptionSpec[] = [
   { long: "count", short: "c", value: "n", default: "5", help: "probes per reflector" },
   {
+    // The daemon's `pinger` setting's choices and default (src/config/settings_table.ts).
     long: "pinger",
     value: "tool",
-    default: "auto",
-    choices: ["auto", "tsping", "fping", "ping"],
+    default: String(SETTINGS_TABLE.pinger.default),
+    choices: SETTINGS_TABLE.pinger.choices,
     help: "pinger tool",
   },
   { long: "pinger-binary", value: "path", help: "pinger executable (default: from PATH)" },
