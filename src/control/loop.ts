@@ -123,6 +123,12 @@ export interface ControlLoopState {
   idle: boolean;
 }
 
+/** A counter reading and the time it is taken to stand for (the read's midpoint, s). */
+interface TimedReading {
+  counters: CounterReading | null;
+  readS: number;
+}
+
 function validNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v) && v >= 0;
 }
@@ -255,7 +261,6 @@ export class ControlLoop {
     const s = this.#s;
     const now = this.#clock.monotonicS();
     this.#startS = now;
-    this.#tPrev = now;
     this.#lastDumpS = now - SPEED_HISTORY_PERIOD_S - 10;
     const dl = options.initialDlRate ?? Math.round(0.6 * s.base_dl_rate);
     const ul = options.initialUlRate ?? Math.round(0.6 * s.base_ul_rate);
@@ -267,7 +272,9 @@ export class ControlLoop {
     this.#dirtyDl = true;
     this.#dirtyUl = true;
     await this.#apply(nextDl, nextUl);
-    this.#prev = await this.#readCounters();
+    const first = await this.#readCounters();
+    this.#prev = first.counters;
+    this.#tPrev = first.readS;
     this.#warming = { sinceS: now, hold: false };
     this.#started = true;
     this.#log.info("control started at download {dl} kbit/s, upload {ul} kbit/s", {
@@ -288,7 +295,8 @@ export class ControlLoop {
     // The counters first: their reading is the tick's first turn of the event loop, in which the
     // pinger's lines that arrived while the thread was blocked (the daemon's busy wait, docs/
     // footprint.md "CPU under load") are taken in, so the deltas below include them.
-    const counters = await this.#readCounters();
+    // Each load is timed by its reading, not by the tick (docs/controllers.md, "v84").
+    const { counters, readS } = await this.#readCounters(now);
     const deltas = collectDeltas(this.#owd, now, { tickInterval: s.tick_interval });
     this.#fresh = deltas.fresh;
     // At the start and after idle mode the pinger needs a moment for fresh replies from every
@@ -311,7 +319,7 @@ export class ControlLoop {
       this.#outage.enough(now, deltas.fresh);
     }
 
-    const stepped = this.#idleStep(now, counters);
+    const stepped = this.#idleStep(now, { counters, readS });
     const idle = stepped instanceof Promise ? await stepped : stepped;
     if (idle !== undefined) {
       this.#lastPath = idle.path;
@@ -337,10 +345,10 @@ export class ControlLoop {
       path = "hold";
       if (counters !== null) {
         this.#prev = counters;
-        this.#tPrev = now;
+        this.#tPrev = readS;
       }
     } else {
-      const dt = now - this.#tPrev;
+      const dt = readS - this.#tPrev;
       const dlBytes = this.#bytesSince(counters.dlBytes, this.#prev.dlBytes, {
         direction: "download",
         reset: counters.dlIfindex !== this.#prev.dlIfindex,
@@ -391,7 +399,7 @@ export class ControlLoop {
         }
       }
       this.#prev = counters;
-      this.#tPrev = now;
+      this.#tPrev = readS;
     }
 
     nextDl = clampRate(nextDl, this.#boundsDl, this.#curDl);
@@ -510,17 +518,18 @@ export class ControlLoop {
    */
   #idleStep(
     now: number,
-    counters: CounterReading | null,
+    read: TimedReading,
   ): TickResult | undefined | Promise<TickResult | undefined> {
     if (this.#idleDetector === undefined || this.#pinging === undefined) return undefined;
+    const { counters, readS } = read;
     if (counters === null || this.#prev === null) return this.#idling ? this.#held() : undefined;
     const verdict = this.#idleDetector.observe(this.#prev, counters, {
       prevS: this.#tPrev,
-      nowS: now,
+      nowS: readS,
     });
     if (this.#idling) {
       this.#prev = counters;
-      this.#tPrev = now;
+      this.#tPrev = readS;
       if (verdict !== "busy") {
         return this.#refreshDue(now)
           ? this.#apply(this.#curDl, this.#curUl).then((a) => this.#held(a))
@@ -529,7 +538,7 @@ export class ControlLoop {
       return this.#leaveIdle(now);
     }
     if (verdict !== "idle") return undefined;
-    return this.#enterIdle(now, counters);
+    return this.#enterIdle(now, { counters, readS });
   }
 
   /** Leaves idle mode: pinging resumes, the next ticks hold until fresh samples are in. */
@@ -545,9 +554,12 @@ export class ControlLoop {
   }
 
   /** Enters idle mode: pinging stops, the shaper goes to `idle_rate`. */
-  async #enterIdle(now: number, counters: CounterReading): Promise<TickResult> {
-    this.#prev = counters;
-    this.#tPrev = now;
+  async #enterIdle(
+    now: number,
+    read: { counters: CounterReading; readS: number },
+  ): Promise<TickResult> {
+    this.#prev = read.counters;
+    this.#tPrev = read.readS;
     this.#idling = true;
     const s = this.#s;
     const [dl, ul] = s.idle_rate === "leave"
@@ -577,7 +589,19 @@ export class ControlLoop {
     return { path: "idle", next_dl_rate: this.#curDl, next_ul_rate: this.#curUl, applied };
   }
 
-  async #readCounters(): Promise<CounterReading | null> {
+  /**
+   * Reads the counters, timed at the midpoint of the clock before (`beforeS`, the tick's time)
+   * and after the read: the reader samples the kernel's counters somewhere in between
+   * (docs/controllers.md, "v84"). One clock read per tick.
+   */
+  async #readCounters(
+    beforeS = this.#clock.monotonicS(),
+  ): Promise<TimedReading> {
+    const counters = await this.#readCountersOnly();
+    return { counters, readS: (beforeS + this.#clock.monotonicS()) / 2 };
+  }
+
+  async #readCountersOnly(): Promise<CounterReading | null> {
     let r: CounterReading | null;
     try {
       r = await this.#counters.read({ idle: this.#idling });

@@ -322,6 +322,42 @@ Deno.test("loop: unreadable counters hold the rates; the next load spans the who
   assertEquals(r.readings?.down_utilisation, 6000); // 0.008 × 750000 / 1 s
 });
 
+Deno.test("loop: each load is timed by its read, the midpoint of the clock around it (v84)", async () => {
+  // The reader samples the counters halfway through a read that takes a varying time, as the
+  // daemon's `ip` coprocess on a busy machine (docs/controllers.md, "v84"). A steady 10 MB/s
+  // download then reads 80000 kbit/s in every decision; timed by the tick alone, a slow read
+  // lifts one load and lowers the next. A hold in between (unreadable counters) and the idle
+  // detector's interval move with the same reference.
+  const { c, inputs } = fixedController(60000, 12000);
+  const f = fixture({}, { controller: c });
+  const bytesPerS = 10_000_000;
+  let delayS = 0;
+  let unreadable = false;
+  f.counters.read = () => {
+    f.clock.advance(delayS);
+    const at = f.clock.monotonicS() - 100;
+    f.clock.advance(delayS);
+    return Promise.resolve(
+      unreadable
+        ? null
+        : { dlBytes: Math.round(at * bytesPerS), ulBytes: 0, dlIfindex: 1, ulIfindex: 2 },
+    );
+  };
+  await f.loop.start();
+  const delaysMs = [0, 6, 0.5, 9, 1, 0, 4, NaN, 2, 7]; // NaN: unreadable
+  for (const ms of delaysMs) {
+    unreadable = Number.isNaN(ms);
+    delayS = unreadable ? 0.003 : ms / 1000;
+    f.clock.advance(0.5);
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    const r = await f.loop.tick();
+    assertEquals(r.path, unreadable ? "hold" : "normal");
+    const kbit = r.readings?.down_utilisation ?? 80000;
+    assert(Math.abs(kbit / 80000 - 1) < 1e-5, `${ms} ms: ${kbit} kbit/s`);
+  }
+  assertEquals(inputs.length, delaysMs.length - 1);
+});
+
 Deno.test("loop: a counter reset (decrease or new ifindex) counts as 0 bytes, not a huge load", async () => {
   const { c, inputs } = fixedController(60000, 12000);
   const f = fixture({}, { controller: c });
