@@ -538,7 +538,7 @@ export class ControlLoop {
       return this.#leaveIdle(now);
     }
     if (verdict !== "idle") return undefined;
-    return this.#enterIdle(now, { counters, readS });
+    return this.#enterIdle({ counters, readS });
   }
 
   /** Leaves idle mode: pinging resumes, the next ticks hold until fresh samples are in. */
@@ -554,10 +554,7 @@ export class ControlLoop {
   }
 
   /** Enters idle mode: pinging stops, the shaper goes to `idle_rate`. */
-  async #enterIdle(
-    now: number,
-    read: { counters: CounterReading; readS: number },
-  ): Promise<TickResult> {
+  async #enterIdle(read: { counters: CounterReading; readS: number }): Promise<TickResult> {
     this.#prev = read.counters;
     this.#tPrev = read.readS;
     this.#idling = true;

@@ -36,6 +36,13 @@ export interface SimCounters {
   dlBytes(): number;
   /** Bytes that crossed the upload shaper. */
   ulBytes(): number;
+  /**
+   * Starts one read of both counters with `counterRead` (absent: exact reads): draws when the
+   * reader samples them (`sampleS` after the tick; `dlBytes`/`ulBytes` then count to that
+   * moment) and when its answer is back (`doneS`, a second delay as long on average later;
+   * counter_read.ts).
+   */
+  beginRead?(): { sampleS: number; doneS: number };
 }
 
 /** What the engine gives a control pipeline to build itself on. */
@@ -182,7 +189,8 @@ export interface RunOptions {
    * `ip` coprocess does on a busy machine (counter_read.ts; default none: exact). Each decision's
    * load is then off by the difference of two delays over its length, anti-correlated from one
    * decision to the next as on the e2e testbed (docs/controllers.md, "v81"). Takes the place of
-   * `counterLagMs` when both are given.
+   * `counterLagMs` when both are given. Both counters are sampled at once and the control loop's
+   * clock reads the read's end (docs/controllers.md, "v84").
    */
   counterRead?: CounterRead;
   /** Called every step (`t`, s) with what a sparse packet would see ({@linkcode StepDelay}). */
@@ -319,10 +327,14 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     ? seededRandom(options.seed ^ 0xc0de)
     : undefined;
   // A lag reads bytes from before the tick; a read's delay (counter_read.ts) bytes from after
-  // it, taken at the shaper's rate: a late sample reads high, the next one low.
-  const lagOf = read !== undefined
-    ? (random: () => number) => -counterReadDelayS(random, read)
-    : (random: () => number) => random() * lagS;
+  // it, taken at the shaper's rate: a late sample reads high, the next one low. One read samples
+  // both counters at once (`beginRead`).
+  let sampleS = 0;
+  const beginRead = read === undefined || lagRandom === undefined ? undefined : () => {
+    sampleS = counterReadDelayS(lagRandom, read);
+    return { sampleS, doneS: sampleS + counterReadDelayS(lagRandom, read) };
+  };
+  const lagOf = read !== undefined ? () => -sampleS : (random: () => number) => random() * lagS;
   const counter = (link: { counterBytes: number; shaperKbit: number }, scale: number) => {
     let last = 0;
     return (): number => {
@@ -349,6 +361,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         counters: {
           dlBytes: dlCounter,
           ulBytes: ulCounter,
+          beginRead,
         },
         setDlRate: (kbit) => (down.shaperKbit = kbit),
         setUlRate: (kbit) => (up.shaperKbit = kbit),

@@ -360,6 +360,7 @@ Deno.test("counter scale and lag: the upload counter reads its share; a lag scat
 Deno.test("counter reads delayed after the tick (v81): each decision's load scatters, anti-correlated from one to the next", async () => {
   const trace = flatTrace(10_000, 5_000);
   const reads: number[] = [];
+  const mids: number[] = [];
   await runScenario({
     scenario: "controller",
     settings: settingsFor(9_000, 4_500),
@@ -375,7 +376,12 @@ Deno.test("counter reads delayed after the tick (v81): each decision's load scat
         name: "counter reader",
         peers: () => ["192.0.2.1"],
         onReply: () => {},
-        tick: () => void reads.push(hooks.counters.dlBytes()),
+        tick: () => {
+          const read = hooks.counters.beginRead?.();
+          reads.push(hooks.counters.dlBytes());
+          // The loop's estimate of the sampling moment (docs/controllers.md, "v84").
+          mids.push(hooks.clock.monotonicS() + (read?.doneS ?? NaN) / 2);
+        },
       };
     },
   });
@@ -396,4 +402,13 @@ Deno.test("counter reads delayed after the tick (v81): each decision's load scat
   assert(Math.abs(m - 1) < 0.01, `mean load ${m}`);
   assert(sd > 0.002 / tickS && sd < 0.006 / tickS, `sd ${sd}`);
   assert(acf1 < -0.3, `lag-1 autocorrelation ${acf1}`);
+  // Timed at the middle of each read (the sample and the answer's return drawn alike), the
+  // error is half the difference of two delays: its sd about √2 smaller.
+  const timed: number[] = [];
+  for (let i = Math.round(5 / tickS); i < reads.length; i++) {
+    timed.push((reads[i] - reads[i - 1]) / (9_000 * 125 * (mids[i] - mids[i - 1])));
+  }
+  const tm = timed.reduce((a, b) => a + b, 0) / timed.length;
+  const tsd = Math.sqrt(timed.reduce((a, b) => a + (b - tm) ** 2, 0) / timed.length);
+  assert(tsd < 0.85 * sd && tsd > 0.5 * sd, `sd ${tsd} timed by the read, ${sd} by the tick`);
 });

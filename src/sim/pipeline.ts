@@ -17,7 +17,7 @@ import type {
   StatsSink,
 } from "../control/ports.ts";
 import type { TimerApi } from "../reflectors/selector.ts";
-import { isDue } from "../util/clock.ts";
+import { type Clock, isDue } from "../util/clock.ts";
 import { createMeasurement, type Measurement, type Pinger } from "../measure/mod.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
@@ -71,17 +71,51 @@ export class SimShaper implements Shaper {
   }
 }
 
+/**
+ * The control loop's view of the virtual clock: a delayed counter read (`SimCounters.beginRead`)
+ * answers some time after the tick, and the loop's clock reads that end until the engine's time
+ * passes it (never backwards), as the daemon's clock goes on while its `ip` coprocess answers.
+ */
+export class SimReadClock implements Clock {
+  readonly #base: Clock;
+  #doneS = -Infinity;
+
+  /** Over the engine's clock. */
+  constructor(base: Clock) {
+    this.#base = base;
+  }
+
+  /** The engine's time, or the last read's end while that is later. */
+  monotonicS(): number {
+    return Math.max(this.#base.monotonicS(), this.#doneS);
+  }
+
+  /** Wall time moved as `monotonicS`. */
+  wallMs(): number {
+    return this.#base.wallMs() + 1000 * (this.monotonicS() - this.#base.monotonicS());
+  }
+
+  /** A read started now ends `delayS` later. */
+  readTakes(delayS: number): void {
+    this.#doneS = this.#base.monotonicS() + delayS;
+  }
+}
+
 /** A `CounterReader` over the simulated link's shaper byte counters. */
 export class SimCounterReader implements CounterReader {
   readonly #hooks: Pick<SimHooks, "counters">;
+  readonly #clock: SimReadClock | undefined;
 
-  /** Reads from the engine's counters. */
-  constructor(hooks: Pick<SimHooks, "counters">) {
+  /** Reads from the engine's counters; a delayed read moves `clock` to its end. */
+  constructor(hooks: Pick<SimHooks, "counters">, clock?: SimReadClock) {
     this.#hooks = hooks;
+    this.#clock = clock;
   }
 
   /** Both counters, as `ip -j -s link` would give them. */
   read(): Promise<CounterReading | null> {
+    const read = this.#hooks.counters.beginRead?.();
+    if (read !== undefined) this.#clock?.readTakes(read.doneS);
     return Promise.resolve({
       dlBytes: Math.floor(this.#hooks.counters.dlBytes()),
       ulBytes: Math.floor(this.#hooks.counters.ulBytes()),
@@ -289,6 +323,10 @@ export async function daemonPipeline(
   const m = await simMeasurement(hooks);
   const dl = new SimShaper("sim-dl", hooks.setDlRate);
   const ul = new SimShaper("sim-ul", hooks.setUlRate);
+  // Delayed counter reads move the loop's clock (docs/controllers.md, "v84").
+  const loopClock = hooks.counters.beginRead === undefined
+    ? undefined
+    : new SimReadClock(hooks.clock);
   let control: SimControl;
   try {
     control = await buildControl({
@@ -296,7 +334,8 @@ export async function daemonPipeline(
       owd: m.owd,
       reselect: m.reselect,
       shapers: { dl, ul },
-      counters: new SimCounterReader(hooks),
+      counters: new SimCounterReader(hooks, loopClock),
+      loopClock,
       stats: options.stats,
       pluginSections: options.pluginSections,
       luaSeed: options.luaSeed ?? 0,
@@ -337,6 +376,8 @@ interface ControlParts {
   reselect: ReselectRequester;
   shapers: ShaperPair;
   counters: CounterReader;
+  /** The loop's clock when counter reads take time (`SimReadClock`); default the engine's. */
+  loopClock?: Clock;
   stats?: StatsSink;
   pluginSections?: PluginSections;
   luaSeed: number;
@@ -392,7 +433,7 @@ async function buildControl(parts: ControlParts): Promise<SimControl> {
   }
   const loop = new ControlLoop({
     settings: hooks.settings,
-    clock: hooks.clock,
+    clock: parts.loopClock ?? hooks.clock,
     random: hooks.random,
     owd: parts.owd,
     reselect: parts.reselect,

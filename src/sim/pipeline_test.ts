@@ -3,10 +3,12 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { collectDeltas, delayStatistic } from "../control/deltas.ts";
 import { runScenario, type SimHooks, type SimPipeline } from "./engine.ts";
 import { parseTraceCsv } from "./trace.ts";
+import { VirtualClock } from "../util/clock.ts";
 import {
   daemonPipeline,
   SimCounterReader,
   simMeasurement,
+  SimReadClock,
   SimShaper,
   VirtualTimers,
 } from "./pipeline.ts";
@@ -98,6 +100,26 @@ Deno.test("SimShaper and SimCounterReader talk to the engine hooks", async () =>
   const reader = new SimCounterReader({ counters: { dlBytes: () => 10.7, ulBytes: () => 3 } });
   const r = await reader.read();
   assertEquals([r?.dlBytes, r?.ulBytes], [10, 3]);
+});
+
+Deno.test("a delayed counter read moves the loop's clock to its end until the engine passes it (v84)", async () => {
+  const engine = new VirtualClock(10);
+  const clock = new SimReadClock(engine);
+  const reader = new SimCounterReader({
+    counters: {
+      dlBytes: () => 1,
+      ulBytes: () => 2,
+      beginRead: () => ({ sampleS: 0.001, doneS: 0.004 }),
+    },
+  }, clock);
+  assertEquals(clock.monotonicS(), 10);
+  await reader.read();
+  assertEquals(clock.monotonicS(), 10.004);
+  assert(Math.abs(clock.wallMs() - engine.wallMs() - 4) < 1e-6);
+  engine.set(10.002);
+  assertEquals(clock.monotonicS(), 10.004); // never backwards
+  engine.set(10.01);
+  assertEquals(clock.monotonicS(), 10.01);
 });
 
 Deno.test("virtual timers fire in time order when the clock reaches them", () => {
