@@ -42,7 +42,8 @@
  * loop's reselection requests and of the pinger's switches to another reflector set (two per
  * reselection: the candidates, then the peers; docs/controllers.md, "v66"); the no-queue cuts of
  * a run's first 30 s and the utilisation before and after 30 s (the run's 0.1 s series; before
- * the reflectors are judged, docs/controllers.md, "v70") and the probes sent a second.
+ * the reflectors are judged, docs/controllers.md, "v70") and the probes sent a second, then the
+ * most sent in one second of any run (issue 11 allows 20).
  */
 import { counterReadOf, counterScale, nonNegative } from "../src/cli/simulate_command.ts";
 import { type CounterRead, formatCounterRead } from "../src/sim/counter_read.ts";
@@ -424,6 +425,7 @@ for (const load of options.loads) {
     const cells = FIGURES.map((f) => `${f.label} ${show(ref[f.key], nulls.map((n) => n[f.key]))}`);
     if (options.cuts) {
       for (const f of CUT_FIGURES) cells.push(`${f.label} ${mean(runs.map(f.of)).toFixed(1)}`);
+      cells.push(`max ${max(runs.map((r) => r.probes.peakPerS))}`);
     }
     console.log(`${load} ${trace}: ${cells.join(", ")}`);
     if (options.perSeed) {

@@ -105,9 +105,9 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     tickS: settings.tick_interval,
     peerReselectionTimeMin: settings.peer_reselection_time,
     random,
-    onPeers: (peers, _phase, periodS) => {
+    onPeers: (peers, _phase, probes) => {
       peerSet = new Set(peers);
-      pinger?.setReflectors(peers, { periodS }).catch((e) =>
+      pinger?.setReflectors(peers, probes).catch((e) =>
         log.error("Could not switch the pinger to new reflectors: {e}", { e: String(e) })
       );
     },

@@ -23,7 +23,7 @@ import {
 import { probeOrder } from "./probe_order.ts";
 import { ChildSupervisor, type Spawner } from "./supervisor.ts";
 import { realSleep, type Sleep } from "../util/clock.ts";
-import type { PingerTool, PingReply, ProbeMode } from "./types.ts";
+import type { PingerTool, PingReply, ProbeMode, ProbePlan, SlowProbes } from "./types.ts";
 
 /**
  * Longest wait of a reply line in the pipe that is corrected for (s): a blocked wait lasts at most
@@ -55,7 +55,7 @@ export interface Pinger {
    * probe period per reflector, defaults to the tick (a short set is probed faster:
    * `src/reflectors/short_pool.ts`).
    */
-  setReflectors(reflectors: readonly string[], options?: { periodS?: number }): Promise<void>;
+  setReflectors(reflectors: readonly string[], options?: ProbePlan): Promise<void>;
   /** Stops and reaps every child. */
   stop(): Promise<void>;
   /** Replies as an async iterable (ends on stop). */
@@ -108,18 +108,34 @@ export const PINGER_MAX_AGE_S = 3600;
  */
 export const SILENT_RESTART_TICKS = 2;
 
+/** The key of fping's or tsping's child for the slow group (`ProbePlan.slow`). */
+const SLOW_KEY = "slow";
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(b);
+  return new Set(a).size === set.size && a.every((ip) => set.has(ip));
+}
+
+function sameSlow(a: SlowProbes | undefined, b: SlowProbes | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.periodS === b.periodS && sameMembers(a.reflectors, b.reflectors);
+}
+
 /** Pinger backed by child processes under `ChildSupervisor`s. */
 export class ProcessPinger implements Pinger {
   readonly tool: PingerTool;
   readonly #o: ProcessPingerOptions;
   #mode: ProbeMode;
   #reflectors: string[] = [];
-  #sups = new Map<string, ChildSupervisor>(); // key: "*" (one child) or reflector (ping)
+  /** Key: "*" (one child), `SLOW_KEY` (fping/tsping's slow group) or reflector (ping). */
+  #sups = new Map<string, ChildSupervisor>();
   #starts = 0;
   readonly #dedup = new ReplyDeduper();
   #running = false;
   /** Probe period per reflector of the current set, s (the tick but for a short set). */
   #periodS: number;
+  /** Reflectors of the set probed apart at a slower period (`ProbePlan.slow`). */
+  #slow: SlowProbes | undefined;
   #lastActivityS = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #warned = new Set<string>();
@@ -198,20 +214,26 @@ export class ProcessPinger implements Pinger {
 
   /**
    * Replaces the reflector set; another `periodS` (default the tick) restarts the children even
-   * for the same set (a short set is probed faster: `src/reflectors/short_pool.ts`).
+   * for the same set (a short set is probed faster: `src/reflectors/short_pool.ts`). The
+   * reflectors of `slow` are probed by children of their own at their period (fping and tsping:
+   * one more child), so that a change of them leaves the others' children running.
    */
-  async setReflectors(
-    reflectors: readonly string[],
-    options?: { periodS?: number },
-  ): Promise<void> {
+  async setReflectors(reflectors: readonly string[], options?: ProbePlan): Promise<void> {
     const periodS = options?.periodS ?? this.#o.tickS;
-    const newPeriod = periodS !== this.#periodS;
+    const slow = options?.slow?.reflectors.length ? options.slow : undefined;
+    const previous = { periodS: this.#periodS, slow: this.#slow };
     this.#periodS = periodS;
+    this.#slow = slow;
     if (!this.#running) {
       this.#reflectors = [...reflectors];
       return;
     }
-    await this.#apply([...reflectors], false, newPeriod);
+    await this.#apply([...reflectors], false, previous);
+  }
+
+  /** The probe period of `ip` under `plan`, s. */
+  #periodOf(ip: string, plan: { periodS: number; slow?: SlowProbes }): number {
+    return plan.slow?.reflectors.includes(ip) ? plan.slow.periodS : plan.periodS;
   }
 
   /** Stops everything and ends `replies()`. */
@@ -285,9 +307,9 @@ export class ProcessPinger implements Pinger {
     return cl;
   }
 
-  #command(targets: readonly string[]): { cmd: string; args: string[] } {
+  #command(targets: readonly string[], periodS: number): { cmd: string; args: string[] } {
     const o = this.#o;
-    const bind = { iface: o.iface, source: o.source, fwmark: o.fwmark, tickS: this.#periodS };
+    const bind = { iface: o.iface, source: o.source, fwmark: o.fwmark, tickS: periodS };
     let cl: CommandLine;
     switch (this.tool) {
       case "fping":
@@ -336,7 +358,7 @@ export class ProcessPinger implements Pinger {
     return age > 0 && age <= MAX_LINE_AGE_S ? age : 0;
   }
 
-  #onLine(line: string): void {
+  #onLine(line: string, child: string): void {
     const r = parserFor(this.tool, this.#mode)(line);
     if (r.kind === "skip") {
       this.skipped[r.reason]++;
@@ -351,7 +373,7 @@ export class ProcessPinger implements Pinger {
     }
     const now = this.#o.clock.monotonicS();
     this.#lastActivityS = now;
-    const key = this.tool === "ping" ? r.reply.reflector : "*";
+    const key = this.tool === "ping" ? r.reply.reflector : child;
     this.#heardS.set(key, now);
     const wasSilent = this.#silentWarned.delete(key);
     this.#warnedExits.clear();
@@ -382,12 +404,16 @@ export class ProcessPinger implements Pinger {
     }
   }
 
-  #supervisor(key: string, name: string, targets: () => readonly string[]): ChildSupervisor {
+  #supervisor(
+    key: string,
+    name: string,
+    child: { targets: () => readonly string[]; periodS: () => number },
+  ): ChildSupervisor {
     const o = this.#o;
     return new ChildSupervisor({
       name,
-      command: () => this.#command(targets()),
-      onStdoutLine: (l) => this.#onLine(l),
+      command: () => this.#command(child.targets(), child.periodS()),
+      onStdoutLine: (l) => this.#onLine(l, key),
       onSpawn: () => {
         this.#starts++;
         this.#heardS.set(key, o.clock.monotonicS());
@@ -403,40 +429,69 @@ export class ProcessPinger implements Pinger {
     });
   }
 
-  async #apply(next: string[], first: boolean, newPeriod = false): Promise<void> {
+  async #apply(
+    next: string[],
+    first: boolean,
+    previous: { periodS: number; slow?: SlowProbes } = { periodS: this.#periodS, slow: this.#slow },
+  ): Promise<void> {
+    const current = { periodS: this.#periodS, slow: this.#slow };
+    const newPeriod = previous.periodS !== current.periodS;
+    const slowSame = sameSlow(previous.slow, current.slow);
     // Order does not matter to the tools: the same set at the same period needs no restart.
-    const current = new Set(this.#reflectors);
-    const same = new Set(next).size === current.size && next.every((ip) => current.has(ip));
-    if (same && !first && !newPeriod) {
+    const same = sameMembers(next, this.#reflectors);
+    if (same && !first && !newPeriod && slowSame) {
       this.#reflectors = next;
       await this.#restartSilent();
       return;
     }
-    const previous = this.#reflectors;
+    const before = this.#reflectors;
     this.#reflectors = next;
     this.#lastActivityS = this.#o.clock.monotonicS();
     if (this.tool === "ping") {
-      if (newPeriod) {
-        // The kept peers' `ping -i` changes too.
-        const keep = new Set(next);
+      // The kept peers whose period changed restart with their new `ping -i`.
+      const keep = new Set(next);
+      const changed = [...this.#sups].filter(([ip]) =>
+        keep.has(ip) && this.#periodOf(ip, previous) !== this.#periodOf(ip, current)
+      );
+      if (changed.length > 0) {
         this.#dedup.clear();
-        await Promise.all(
-          [...this.#sups].filter(([ip]) => keep.has(ip)).map(([, s]) => s.restart()),
-        );
+        await Promise.all(changed.map(([, s]) => s.restart()));
       }
-      return this.#applyPerReflector(previous, next);
+      return this.#applyPerReflector(before, next);
     }
-    const sup = this.#sups.get("*");
-    if (next.length === 0) {
-      this.#sups.delete("*");
+    const main = () => this.#reflectors.filter((ip) => !this.#slow?.reflectors.includes(ip));
+    const mainBefore = before.filter((ip) => !previous.slow?.reflectors.includes(ip));
+    const work: Promise<void>[] = [];
+    if (first || newPeriod || !sameMembers(main(), mainBefore)) {
+      work.push(this.#applyChild("*", { targets: main, periodS: () => this.#periodS }));
+    }
+    if (first || !slowSame) {
+      work.push(this.#applyChild(SLOW_KEY, {
+        targets: () => this.#slow?.reflectors ?? [],
+        periodS: () => this.#slow?.periodS ?? this.#periodS,
+      }));
+    }
+    await Promise.all(work);
+  }
+
+  /** Starts, restarts or (without targets) stops the child `key` of fping or tsping. */
+  async #applyChild(
+    key: string,
+    o: { targets: () => readonly string[]; periodS: () => number },
+  ): Promise<void> {
+    const sup = this.#sups.get(key);
+    if (o.targets().length === 0) {
+      this.#sups.delete(key);
+      this.#heardS.delete(key);
+      this.#silentWarned.delete(key);
       await sup?.stop();
       return;
     }
     this.#dedup.clear(); // a new child restarts its sequence numbers
     if (sup) await sup.restart();
     else {
-      const s = this.#supervisor("*", this.tool, () => this.#reflectors);
-      this.#sups.set("*", s);
+      const s = this.#supervisor(key, key === SLOW_KEY ? `${this.tool} (slow)` : this.tool, o);
+      this.#sups.set(key, s);
       s.start();
     }
   }
@@ -452,8 +507,10 @@ export class ProcessPinger implements Pinger {
   async #restartSilent(): Promise<void> {
     const now = this.#o.clock.monotonicS();
     const limitS = SILENT_RESTART_TICKS * this.#o.tickS;
+    // The slow group is probed because it was silent (`ProbePlan.slow`): no news.
+    const expected = new Set([SLOW_KEY, ...(this.#slow?.reflectors ?? [])]);
     const silent = [...this.#sups].filter(([key]) =>
-      now - (this.#heardS.get(key) ?? -Infinity) >= limitS
+      !expected.has(key) && now - (this.#heardS.get(key) ?? -Infinity) >= limitS
     );
     if (silent.length === 0) return;
     const fresh: string[] = [];
@@ -502,7 +559,10 @@ export class ProcessPinger implements Pinger {
       if (k > 0) await sleep(gapMs);
       const ip = added[k];
       if (!this.#running || this.#sups.has(ip) || !this.#reflectors.includes(ip)) continue;
-      const s = this.#supervisor(ip, `ping ${ip}`, () => [ip]);
+      const s = this.#supervisor(ip, `ping ${ip}`, {
+        targets: () => [ip],
+        periodS: () => this.#periodOf(ip, { periodS: this.#periodS, slow: this.#slow }),
+      });
       this.#sups.set(ip, s);
       s.start();
     }

@@ -508,5 +508,56 @@ Deno.test("a new fping child probes the kept peers oldest reply first, new targe
   await waitUntil(() => args.length === 2, 2000, "the new child");
   assertEquals(args[0].slice(-4), set, "the first child: as given");
   assertEquals(args[1].slice(-4), ["10.0.0.1", "10.0.0.2", "10.0.0.4", "10.0.0.9"]);
+
+Deno.test("a slow group runs in a child of its own at its period; a change of it leaves the others' child running (v82)", async () => {
+  const args: (readonly string[])[] = [];
+  const killed: number[] = [];
+  const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
+    args.push(a);
+    const child = talkingChild(args.length, [], []);
+    const pid = args.length;
+    return { ...child, kill: (s) => (killed.push(pid), child.kill(s)) };
+  };
+  const p = new ProcessPinger({ tool: "fping", tickS: 0.5, clock: new VirtualClock(0), spawn });
+  const period = (i: number) => args[i][args[i].indexOf("--period") + 1];
+  const targets = (i: number) => args[i].filter((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x)).sort();
+  await p.start(["9.9.9.9", "1.1.1.1"]);
+  await p.setReflectors(["1.1.1.1", "9.9.9.9"], { periodS: 0.4 });
+  await waitUntil(() => args.length === 2, 2000, "the kept peers at their period");
+  const slow = { reflectors: ["8.8.8.8", "8.8.4.4"], periodS: 2 };
+  await p.setReflectors(["1.1.1.1", "9.9.9.9", "8.8.8.8", "8.8.4.4"], { periodS: 0.4, slow });
+  await waitUntil(() => args.length === 3, 2000, "a child for the slow group");
+  assertEquals([targets(2), period(2)], [["8.8.4.4", "8.8.8.8"], "2000"]);
+  assertEquals(killed, [1], "the kept peers' child was not restarted");
+  await p.setReflectors(["1.1.1.1", "9.9.9.9", "8.8.8.8", "8.8.4.4"], { periodS: 0.4, slow });
+  await p.setReflectors(["1.1.1.1", "9.9.9.9"], { periodS: 0.4 });
+  await waitUntil(() => killed.length === 2, 2000, "the slow child stopped");
+  assertEquals([args.length, killed], [3, [1, 3]], "only the slow child stopped");
+  await p.stop();
+});
+
+Deno.test("ping: a slow group's reflectors get their own -i (v82)", async () => {
+  const args: (readonly string[])[] = [];
+  const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
+    args.push(a);
+    return talkingChild(args.length, [], []);
+  };
+  const p = new ProcessPinger({
+    tool: "ping",
+    tickS: 0.5,
+    clock: new VirtualClock(0),
+    spawn,
+    sleep: (_ms, signal) =>
+      signal === undefined
+        ? Promise.resolve()
+        : new Promise<void>((r) => signal.addEventListener("abort", () => r())),
+  });
+  await p.start(["1.1.1.1"]);
+  await p.setReflectors(["1.1.1.1", "8.8.8.8"], {
+    slow: { reflectors: ["8.8.8.8"], periodS: 2 },
+  });
+  await waitUntil(() => args.length === 2, 2000, "one more ping");
+  const interval = (i: number) => args[i][args[i].indexOf("-i") + 1];
+  assertEquals([args[1].at(-1), interval(1), interval(0)], ["8.8.8.8", "2", "0.5"]);
   await p.stop();
 });

@@ -44,3 +44,22 @@ export type ParseResult =
 
 /** A pure line parser for one tool and mode. Never throws. */
 export type LineParser = (line: string) => ParseResult;
+
+/**
+ * Reflectors of a set probed at their own, slower period, apart from the others (a short pool's
+ * new draws: src/reflectors/short_pool.ts; docs/algorithm.md §8.3).
+ */
+export interface SlowProbes {
+  /** The reflectors, each one of the set. */
+  readonly reflectors: readonly string[];
+  /** Their probe period each, s. */
+  readonly periodS: number;
+}
+
+/** How a reflector set is probed. */
+export interface ProbePlan {
+  /** Probe period per reflector, s (default the tick; a short set's is shorter). */
+  readonly periodS?: number;
+  /** Some of the set probed apart at a slower period. */
+  readonly slow?: SlowProbes;
+}

@@ -8,7 +8,7 @@
  * 20 probes a second in all (the issue's limit), at most twice the tick's rate each, until the
  * first cycle publishes its set with its own period.
  */
-import { MAX_PROBE_SPEEDUP } from "./short_pool.ts";
+import { MAX_PROBE_SPEEDUP, MAX_PROBES_PER_S } from "./short_pool.ts";
 
 /** Judged samples a suspicion needs (the spread rule's judgement needs 20). */
 export const HURRY_JUDGED = 6;
@@ -18,9 +18,6 @@ export const HURRY_JUDGED = 6;
  * which the controller's trust in its peers cannot outvote (docs/controllers.md, "v65", "v79").
  */
 export const HURRY_SUSPECTS = 3;
-/** The most probes a second the daemon sends (issue 11). */
-export const MAX_PROBES_PER_S = 20;
-
 /** The probe period per reflector of a hurried start with `peers` peers, s. */
 export function hurriedPeriodS(tickS: number, peers: number): number {
   return Math.max(peers / MAX_PROBES_PER_S, tickS / MAX_PROBE_SPEEDUP);

@@ -20,7 +20,7 @@ function selectorOf(owd: OwdState, onPeriod: (periodS: number) => void): Reflect
     tickS: TICK,
     peerReselectionTimeMin: 15,
     random: seededRandom(3),
-    onPeers: (_peers, _phase, periodS) => onPeriod(periodS),
+    onPeers: (_peers, _phase, { periodS }) => onPeriod(periodS),
   });
 }
 

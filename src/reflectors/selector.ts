@@ -30,6 +30,16 @@ import { isDue, type RandomSource } from "../util/clock.ts";
 import { holdAvoidedDraws } from "./avoided_draws.ts";
 import { soundFirst } from "./sound_first.ts";
 import { shortSetPeriodS } from "./short_pool.ts";
+import { SilentWatch, slowDrawsPeriodS } from "./silent_watch.ts";
+import type { SlowProbes } from "../measure/types.ts";
+
+/** How a published set is probed: each every `periodS`, but `slow` apart at its own period. */
+export interface PeerProbes {
+  /** Probe period per reflector, s (the tick but for a short set: `short_pool.ts`). */
+  periodS: number;
+  /** A short pool's new draws or silent candidates, probed slowly (`silent_watch.ts`). */
+  slow?: SlowProbes;
+}
 
 const log = stageLogger("reflectors");
 
@@ -48,13 +58,13 @@ export interface SelectorOptions {
   /** Uniform [0, 1) source for pool draws and the shuffle. */
   random: RandomSource;
   /**
-   * Called after every publication of `owd.peers` (e.g. to restart the pinger), with the probe
-   * period per reflector for that set, s (`tickS` but for a short set: `short_pool.ts`).
+   * Called after every publication of `owd.peers` (e.g. to restart the pinger), with how that
+   * set is probed.
    */
   onPeers?: (
     peers: readonly string[],
     phase: "candidates" | "selected",
-    periodS: number,
+    probes: PeerProbes,
   ) => void;
   /** Timer before the first 40 reselections, s. Default 30. */
   initialSleepS?: number;
@@ -156,6 +166,12 @@ export class ReflectorSelector implements ReselectRequester {
   #suspended = false;
   /** While nothing answers: no new cycle before this time (s). */
   #notBeforeS = -Infinity;
+  /** While too few answer: the peers kept by the last short cycle (v82). */
+  #kept: readonly string[] = [];
+  /** While too few answer: the last short cycle's silent candidates, probed slowly (v82). */
+  readonly #watch = new SilentWatch();
+  /** The probe period of the last published set, s. */
+  #periodS: number;
   /** Whether `hurryInitial` published its period. */
   #hurried = false;
   /** Called when a request arrives, so a runner can wake early. */
@@ -169,6 +185,7 @@ export class ReflectorSelector implements ReselectRequester {
     this.#sleepS = options.initialSleepS ?? 30;
     this.#slowdownAfter = options.slowdownAfter ?? 40;
     this.#picks = options.randomPicks ?? 20;
+    this.#periodS = options.tickS;
   }
 
   /** Replaces the pool (e.g. once the reflector list file is loaded). */
@@ -190,7 +207,10 @@ export class ReflectorSelector implements ReselectRequester {
   get nextWakeS(): number {
     if (this.#suspended) return Infinity;
     if (this.#phase === "idle") {
-      return Math.max(this.#pending ? -Infinity : this.#wakeAtS, this.#notBeforeS);
+      return Math.min(
+        Math.max(this.#pending ? -Infinity : this.#wakeAtS, this.#notBeforeS),
+        this.#watch.nextCheckS,
+      );
     }
     return this.#wakeAtS;
   }
@@ -219,7 +239,7 @@ export class ReflectorSelector implements ReselectRequester {
   hurryInitial(periodS: number): boolean {
     if (this.#count > 0 || this.#hurried || this.#phase === "stopped") return false;
     this.#hurried = true;
-    this.#publish([...this.#o.owd.peers], "selected", periodS);
+    this.#publish([...this.#o.owd.peers], "selected", { periodS });
     return true;
   }
 
@@ -267,6 +287,8 @@ export class ReflectorSelector implements ReselectRequester {
       if (this.#phase === "settling" && isDue(nowS, this.#wakeAtS)) {
         this.#phase = "idle";
         this.#wakeAtS = this.#wakeAtS + this.#sleepS;
+      } else if (this.#phase === "idle" && isDue(nowS, this.#watch.nextCheckS)) {
+        this.#checkWatched(nowS);
       } else if (
         this.#phase === "idle" && (this.#pending || isDue(nowS, this.#wakeAtS)) &&
         isDue(nowS, this.#notBeforeS)
@@ -279,14 +301,32 @@ export class ReflectorSelector implements ReselectRequester {
     return this.nextWakeS;
   }
 
+  /** A watched candidate that answers ends the back-off: a cycle at once (v82). */
+  #checkWatched(nowS: number): void {
+    const recent = this.#o.owd.recent;
+    const back = this.#watch.check(
+      nowS,
+      (ip) => recent.get(ip)?.last_receive_time_s ?? -Infinity,
+    );
+    if (back === undefined) return;
+    log.info("Reflector {ip} answers again; reselecting", { ip: back });
+    this.#pending = true;
+    this.#notBeforeS = -Infinity;
+  }
+
   /** Wait before the next cycle after the `k`-th cycle in a row without (enough) answers, s. */
   #backoffS(k: number): number {
     return Math.min(this.#o.maxQuietBackoffS ?? 300, (this.#o.quietBackoffS ?? 5) * 2 ** (k - 1));
   }
 
-  #publish(peers: readonly string[], phase: "candidates" | "selected", periodS?: number): void {
+  #publish(
+    peers: readonly string[],
+    phase: "candidates" | "selected",
+    o: { periodS?: number; slow?: SlowProbes } = {},
+  ): void {
     this.#o.owd.peers = peers;
-    this.#o.onPeers?.(peers, phase, periodS ?? this.#o.tickS);
+    this.#periodS = o.periodS ?? this.#o.tickS;
+    this.#o.onPeers?.(peers, phase, { periodS: this.#periodS, slow: o.slow });
   }
 
   #beginCycle(nowS: number): void {
@@ -305,6 +345,8 @@ export class ReflectorSelector implements ReselectRequester {
       this.#o.random,
     );
     this.#held = [];
+    const watchPerS = this.#watch.perS;
+    this.#watch.clear();
     const avoid = this.#o.avoid;
     if (avoid !== undefined) {
       const split = holdAvoidedDraws(this.#candidates, { peers: this.#o.owd.peers, avoid });
@@ -315,7 +357,20 @@ export class ReflectorSelector implements ReselectRequester {
       n: this.#count,
       c: this.#candidates.length,
     });
-    this.#publish([...this.#candidates], "candidates");
+    if (this.#shortCycles > 0) {
+      // A short pool's cycle: the kept peers keep their period, the new draws are probed apart
+      // within the probe budget (v82, `silent_watch.ts`).
+      const kept = new Set(this.#kept);
+      const draws = this.#candidates.filter((ip) => !kept.has(ip));
+      const slow = {
+        reflectors: draws,
+        periodS: slowDrawsPeriodS(this.#o.tickS, {
+          draws: draws.length,
+          otherPerS: kept.size / this.#periodS + watchPerS,
+        }),
+      };
+      this.#publish([...this.#candidates], "candidates", { periodS: this.#periodS, slow });
+    } else this.#publish([...this.#candidates], "candidates");
     this.#cycleStartS = nowS;
     this.#phase = "probing";
     this.#wakeAtS = nowS + this.#settleS;
@@ -360,6 +415,7 @@ export class ReflectorSelector implements ReselectRequester {
       // Fewer candidates than n limit this cycle only.
       peers = short ? ranked : ranked.slice(0, Math.min(n, ranked.length));
     }
+    let slow: SlowProbes | undefined;
     if (answered.length === 0) {
       // Nothing answers (an outage, a blocked path), whether or not these answered before it:
       // every new cycle would only restart the pinger, so back off.
@@ -387,18 +443,25 @@ export class ReflectorSelector implements ReselectRequester {
         this.#shortCycles++;
         const waitS = this.#backoffS(this.#shortCycles);
         this.#notBeforeS = nowS + waitS;
+        this.#kept = peers;
+        // Its silent candidates are probed slowly until the next cycle; the first that answers
+        // starts it (v82).
+        const got = new Set(answered);
+        slow = this.#watch.begin(this.#candidates.filter((ip) => !got.has(ip)), nowS);
         const values = {
           k: peers.length,
           n,
           p: peers.join(" "),
           ms: Math.round(periodS * 1000),
           s: Math.round(waitS),
+          w: slow?.reflectors.length ?? 0,
+          ws: slow?.periodS ?? 0,
         };
         if (this.#shortCycles === 1) {
           log.warning(
             "Only {k} reflectors answer (num_reflectors {n}); keeping {p}, each probed every " +
               "{ms} ms; reselecting again in {s} s at the earliest (the wait doubles while too " +
-              "few answer)",
+              "few answer), or as soon as one of the {w} silent ones, probed every {ws} s, answers",
             values,
           );
         } else {
@@ -416,6 +479,7 @@ export class ReflectorSelector implements ReselectRequester {
         }
         this.#shortCycles = 0;
         this.#notBeforeS = -Infinity;
+        this.#kept = [];
       }
     }
     // The same set again (a pool no larger than it, an outage where the old ones rank first) is
@@ -429,7 +493,10 @@ export class ReflectorSelector implements ReselectRequester {
       log.debug("Selected reflectors: {p}", selected);
     } else log.info("Selected reflectors: {p}", selected);
     this.#lastSelected = key;
-    this.#publish(peers, "selected", periodS);
+    this.#publish(slow === undefined ? peers : [...peers, ...slow.reflectors], "selected", {
+      periodS,
+      slow,
+    });
     this.#phase = "idle";
     this.#wakeAtS = nowS + this.#sleepS;
   }

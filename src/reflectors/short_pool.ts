@@ -26,3 +26,6 @@ export function shortSetPeriodS(
   if (o.peers <= 0 || o.peers >= o.numReflectors) return tickS;
   return tickS * Math.max(o.peers / o.numReflectors, 1 / MAX_PROBE_SPEEDUP);
 }
+
+/** The most probes a second the daemon sends (issue 11). */
+export const MAX_PROBES_PER_S = 20;

@@ -4,7 +4,7 @@
  * feeds back into the link.
  */
 import { isDue, seededRandom, VirtualClock } from "../util/clock.ts";
-import type { PingReply } from "../measure/types.ts";
+import type { PingReply, ProbePlan } from "../measure/types.ts";
 import type { Settings } from "../config/types.ts";
 import { capacityAt, type CapacityTrace, drainS } from "./trace.ts";
 import {
@@ -71,8 +71,8 @@ export interface SimPipeline {
   readonly name: string;
   /** Reflectors to probe right now. */
   peers(): readonly string[];
-  /** Their probe period each, s (default the tick: `ReflectorField`'s interval). */
-  probePeriodS?(): number | undefined;
+  /** How they are probed (default each every tick: `ReflectorField`'s interval). */
+  probePlan?(): ProbePlan | undefined;
   /** Feeds one ping reply (at its receive time) to the baseliner. */
   onReply(reply: PingReply): void;
   /** Advances timers (selector) to the clock's time; called every step. Optional. */
@@ -253,7 +253,8 @@ export interface RunResult {
   /** Control decisions (ticks) the pipeline ran: the daemon's wake-ups under load (docs/footprint.md). */
   decisions: number;
   /** Probes sent / lost (a dead reflector's count as lost). */
-  probes: { sent: number; lost: number };
+  /** Probes sent and lost; `peakPerS`: the most sent in one second of the run (issue 11: ≤ 20). */
+  probes: { sent: number; lost: number; peakPerS: number };
   /** Cuts under load, and those with no queue on our link (cut_audit.ts). */
   cuts: { down: CutCount; up: CutCount };
   /** Plot series. */
@@ -477,7 +478,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
       field.advance(t);
       if (pipeline !== undefined) {
-        field.probe(t, pipeline.peers(), pipeline.probePeriodS?.());
+        field.probe(t, pipeline.peers(), pipeline.probePlan?.());
         field.collect(t, replies);
         for (let i = 0; i < replies.length; i++) pipeline.onReply(replies[i]);
         replies.length = 0;
@@ -519,7 +520,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     reselects: pipeline?.reselects?.() ?? 0,
     pingerSwitches: pipeline?.pingerSwitches?.() ?? 0,
     decisions,
-    probes: { sent: field.sent, lost: field.lost },
+    probes: { sent: field.sent, lost: field.lost, peakPerS: field.peakPerS },
     cuts: { down: audit.down, up: audit.up },
     series: { stepS: 0.1, down: recDown.series, up: recUp.series },
   };

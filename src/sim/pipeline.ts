@@ -25,7 +25,7 @@ import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_por
 import { type PluginSections, usesLua } from "../lua/config.ts";
 import { pluginRefs } from "../lua/plugin_refs.ts";
 import { loadLua } from "../lua/load.ts";
-import type { PingerTool, PingReply, ProbeMode } from "../measure/types.ts";
+import type { PingerTool, PingReply, ProbeMode, ProbePlan } from "../measure/types.ts";
 import type { SimHooks, SimPipeline } from "./engine.ts";
 import { type SimPingerKind, simPingerKind } from "./pinger_kind.ts";
 
@@ -217,14 +217,14 @@ export class SimPinger implements Pinger {
     return Promise.resolve();
   }
 
-  /** Probe period per reflector, s; undefined: the tick. */
-  periodS: number | undefined;
+  /** How the reflectors are probed; undefined: each every tick. */
+  plan: ProbePlan | undefined;
 
   /** Switches to new reflectors. */
-  setReflectors(reflectors: readonly string[], options?: { periodS?: number }): Promise<void> {
+  setReflectors(reflectors: readonly string[], options?: ProbePlan): Promise<void> {
     this.switches++;
     this.#reflectors = [...reflectors];
-    this.periodS = options?.periodS;
+    this.plan = options;
     return Promise.resolve();
   }
 
@@ -354,7 +354,7 @@ export async function daemonPipeline(
     name: control.name,
     // A stopped pinger probes nothing, whatever the selector handed it meanwhile.
     peers: () => (m.pinger.running ? m.pinger.reflectors : []),
-    probePeriodS: () => m.pinger.periodS,
+    probePlan: () => m.pinger.plan,
     onReply: m.ingest,
     advance: m.advance,
     tickIntervalS: control.intervalS,

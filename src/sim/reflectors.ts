@@ -4,7 +4,7 @@
  * read.
  */
 import { isDue, type RandomSource } from "../util/clock.ts";
-import type { PingReply, ProbeMode } from "../measure/types.ts";
+import type { PingReply, ProbeMode, ProbePlan } from "../measure/types.ts";
 import { FifoCrossing, type FluidQueue } from "./fifo_crossing.ts";
 import {
   type FaultPlan,
@@ -133,12 +133,24 @@ export class ReflectorField {
   /** The tick: the probe period per reflector unless `probe` is given another. */
   readonly #tickS: number;
   #intervalS: number;
+  /** Peers probed at `#slowS` instead (`ProbePlan.slow`). */
+  #slowSet = new Set<string>();
+  #slowS = 0;
   /** Every reflector, the pool the selector may choose from. */
   readonly reflectors: readonly SimReflector[];
   /** Probes sent. */
   sent = 0;
   /** Probes lost. */
   lost = 0;
+  /** Second of the run (floor of the time) whose probes `#inSecond` counts. */
+  #second = 0;
+  #inSecond = 0;
+  #peakPerS = 0;
+
+  /** The most probes sent within one second of the run (from one whole second to the next). */
+  get peakPerS(): number {
+    return Math.max(this.#peakPerS, this.#inSecond);
+  }
 
   /** Builds the field. */
   constructor(
@@ -200,10 +212,10 @@ export class ReflectorField {
    * Sends the probes due at `now` to `peers` (after `advance(now)`), each every `periodS`
    * (default the tick; a short set is probed faster, `src/reflectors/short_pool.ts`).
    */
-  probe(now: number, peers: readonly string[], periodS?: number): void {
+  probe(now: number, peers: readonly string[], plan?: ProbePlan): void {
     // Fast path: same peer list and nothing due yet (most 10 ms steps).
     if (peers === this.#lastPeers && !isDue(now, this.#earliestDue)) return;
-    if (peers !== this.#lastPeers) this.#follow(now, peers, periodS ?? this.#tickS);
+    if (peers !== this.#lastPeers) this.#follow(now, peers, plan);
     this.#lastPeers = peers;
     let earliest = Infinity;
     for (let i = 0; i < peers.length; i++) {
@@ -216,12 +228,20 @@ export class ReflectorField {
         continue;
       }
       // A reflector that left the peers and came back starts a fresh schedule.
-      const next = due + this.#intervalS < now ? now + this.#intervalS : due + this.#intervalS;
+      const every = this.#slowSet.has(ip) ? this.#slowS : this.#intervalS;
+      const next = due + every < now ? now + every : due + every;
       this.#nextProbe.set(ip, next);
       if (next < earliest) earliest = next;
       const seq = (this.#seq.get(ip) ?? -1) + 1;
       this.#seq.set(ip, seq);
       this.sent++;
+      const second = Math.floor(now);
+      if (second !== this.#second) {
+        if (this.#inSecond > this.#peakPerS) this.#peakPerS = this.#inSecond;
+        this.#second = second;
+        this.#inSecond = 0;
+      }
+      this.#inSecond++;
       if (this.#random() < r.loss) {
         this.lost++;
         continue;
@@ -308,18 +328,37 @@ export class ReflectorField {
    * Re-entering peers used to keep a stale due time and all fire at once, so after the
    * selector's cycles the probes went out in bursts (docs/simulator.md, "Reflectors").
    */
-  #follow(now: number, peers: readonly string[], periodS: number): void {
-    const set = new Set(peers);
+  #follow(now: number, peers: readonly string[], plan: ProbePlan | undefined): void {
+    const periodS = plan?.periodS ?? this.#tickS;
+    const slowSet = new Set(plan?.slow?.reflectors ?? []);
+    const slowS = plan?.slow?.periodS ?? 0;
+    const main = slowSet.size === 0 ? peers : peers.filter((ip) => !slowSet.has(ip));
+    const set = new Set(main);
     const newPeriod = periodS !== this.#intervalS;
-    if (
-      !newPeriod && set.size === this.#lastSet.size && peers.every((ip) => this.#lastSet.has(ip))
-    ) return;
+    const mainSame = !newPeriod && sameSet(set, this.#lastSet);
+    const slowSame = slowS === this.#slowS && sameSet(slowSet, this.#slowSet);
+    if (mainSame && slowSame) return;
+    const oldSlow = this.#slowSet;
+    this.#slowSet = slowSet;
+    this.#slowS = slowS;
+    if (!slowSame) {
+      // The slow group is a pinger of its own (`SlowProbes`): a change restarts it only.
+      for (const ip of oldSlow) this.#nextProbe.delete(ip);
+      for (const ip of slowSet) this.#nextProbe.delete(ip);
+      const slow = [...slowSet];
+      for (let k = 0; k < slow.length; k++) {
+        this.#nextProbe.set(slow[k], now + (k / slow.length) * slowS);
+      }
+    }
+    if (mainSame) return;
     this.#lastSet = set;
     this.#intervalS = periodS;
     // Another period restarts every process (iputils ping's `-i` too).
-    if (this.#schedule === "restart" || newPeriod) this.#nextProbe.clear();
-    for (const ip of [...this.#nextProbe.keys()]) if (!set.has(ip)) this.#nextProbe.delete(ip);
-    const added = peers.filter((ip) => !this.#nextProbe.has(ip));
+    const restart = this.#schedule === "restart" || newPeriod;
+    for (const ip of [...this.#nextProbe.keys()]) {
+      if (!slowSet.has(ip) && (restart || !set.has(ip))) this.#nextProbe.delete(ip);
+    }
+    const added = main.filter((ip) => !this.#nextProbe.has(ip));
     // Spread evenly across the interval, as fping --interval tick/N does (and the daemon's
     // stagger of new ping processes).
     for (let k = 0; k < added.length; k++) {
@@ -344,4 +383,10 @@ export class ReflectorField {
     while (i > 0 && this.#pending[i - 1].at > p.at) i--;
     this.#pending.splice(i, 0, p);
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }

@@ -144,3 +144,34 @@ Deno.test("per-reflector pingers: kept peers keep their phase, new ones start sp
   // (the steps are 10 ms: 2.05, 2.2167 → 2.22, 2.3833 → 2.39)
   assertEquals(starts.map((t) => Math.round((t - 2.05) * 100) / 100), [0, 0.17, 0.34]);
 });
+
+Deno.test("a slow group is probed at its own period and leaves the others' schedule alone (v82)", () => {
+  const refl = makeReflectors(6, seededRandom(1), { maxLoss: 0 });
+  const ips = refl.map((r) => r.ip);
+  const field = new ReflectorField(refl, { random: seededRandom(2), mode: "echo", intervalS: 0.5 });
+  const kept = ips.slice(0, 4), silent = ips.slice(4);
+  const sends = new Map<string, number[]>();
+  const replies: PingReply[] = [];
+  const withSlow = [...kept, ...silent];
+  const plan = { periodS: 0.4, slow: { reflectors: silent, periodS: 3 } };
+  for (let i = 0; i < 1000; i++) {
+    const t = i / 100;
+    // 0–2 s the kept four alone, then the slow two beside them (the same list object: no switch).
+    if (t < 2) field.probe(t, kept, { periodS: 0.4 });
+    else field.probe(t, withSlow, plan);
+    field.collect(t + 1, replies);
+    for (const r of replies.splice(0)) {
+      const at = Math.round((r.receiveTimeS - r.rttMs / 1000) * 100) / 100;
+      sends.set(r.reflector, [...(sends.get(r.reflector) ?? []), at]);
+    }
+  }
+  const gaps = (ip: string) => sends.get(ip)!.slice(1).map((t, i) => t - sends.get(ip)![i]);
+  for (const ip of kept) {
+    assert(gaps(ip).every((g) => Math.abs(g - 0.4) < 0.011), `${ip}: ${gaps(ip)}`);
+  }
+  for (const ip of silent) {
+    assertEquals(sends.get(ip)!.length, 3, "at 2 s (or within 3 s), then every 3 s to 10 s");
+    assert(gaps(ip).every((g) => Math.abs(g - 3) < 0.011), `${ip}: ${gaps(ip)}`);
+  }
+  assertEquals(field.peakPerS, 4 / 0.4 + 1);
+});

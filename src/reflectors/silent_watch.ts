@@ -1,0 +1,79 @@
+/**
+ * A short pool's silent candidates (docs/controllers.md, "v82"). A cycle in which fewer than
+ * `num_reflectors` candidates answered keeps those and backs off (`short_pool.ts`, v76), so a
+ * reflector that answers again was seen only at the next cycle, up to 300 s later, and every
+ * cycle probed the kept peers at the tick's rate beside its candidates. Now, while the back-off
+ * runs, the cycle's silent candidates are probed apart at a slow period (`SilentWatch`), and the
+ * first that answers starts a cycle; a cycle begun while short probes its new draws apart
+ * (`slowDrawsPeriodS`) and the kept peers at their own period. Both stay within the issue's 20
+ * probes a second.
+ */
+import type { SlowProbes } from "../measure/types.ts";
+import { MAX_PROBES_PER_S } from "./short_pool.ts";
+
+/** Each watched candidate's probe period, s: 6 silent ones send 2 probes a second in all. */
+export const WATCH_PERIOD_S = 3;
+
+/** The most probes a second of the watched candidates in all (a large pool's many draws). */
+export const WATCH_MAX_PER_S = 5;
+
+/** The probe period of each of `silent` watched candidates, s. */
+export function watchPeriodS(silent: number): number {
+  return Math.max(WATCH_PERIOD_S, silent / WATCH_MAX_PER_S);
+}
+
+/**
+ * The probe period of each of `draws` new draws of a cycle begun while short, probed beside
+ * probes that send `otherPerS` a second (the kept peers, and the watch that probed until the
+ * cycle began): the rest of `MAX_PROBES_PER_S`, but no faster than once a tick each.
+ */
+export function slowDrawsPeriodS(tickS: number, o: { draws: number; otherPerS: number }): number {
+  const room = Math.max(1, MAX_PROBES_PER_S - o.otherPerS);
+  return Math.max(tickS, o.draws / room);
+}
+
+/** The silent candidates of the last short cycle, watched until the next cycle begins. */
+export class SilentWatch {
+  #watched: readonly string[] = [];
+  #sinceS = Infinity;
+  #atS = Infinity;
+  #everyS = Infinity;
+
+  /** When the next check is due, s (Infinity while nothing is watched). */
+  get nextCheckS(): number {
+    return this.#atS;
+  }
+
+  /** Probes a second the watch sends. */
+  get perS(): number {
+    return this.#watched.length === 0 ? 0 : this.#watched.length / this.#everyS;
+  }
+
+  /** Watches `silent` from `nowS`; returns how to probe them (undefined for none). */
+  begin(silent: readonly string[], nowS: number): SlowProbes | undefined {
+    this.clear();
+    if (silent.length === 0) return undefined;
+    this.#watched = silent;
+    this.#everyS = watchPeriodS(silent.length);
+    this.#sinceS = nowS;
+    this.#atS = nowS + this.#everyS;
+    return { reflectors: silent, periodS: this.#everyS };
+  }
+
+  /** Ends the watch. */
+  clear(): void {
+    this.#watched = [];
+    this.#sinceS = this.#atS = this.#everyS = Infinity;
+  }
+
+  /**
+   * At a due check (`nextCheckS`): the first watched reflector whose last reply (`lastReceiveS`,
+   * s) came after the watch began (no more checks: the cycle it starts ends the watch); else
+   * undefined, and the next check is a period later.
+   */
+  check(nowS: number, lastReceiveS: (ip: string) => number): string | undefined {
+    const back = this.#watched.find((ip) => lastReceiveS(ip) >= this.#sinceS);
+    this.#atS = back === undefined ? nowS + this.#everyS : Infinity;
+    return back;
+  }
+}
