@@ -1,3 +1,5 @@
+import type { SlowProbes } from "../reflectors/silent_watch.ts";
+
 /** The pinger tools this project can drive (docs/algorithm.md §3). */
 export type PingerTool = "tsping" | "fping" | "ping";
 
@@ -45,16 +47,7 @@ export type ParseResult =
 /** A pure line parser for one tool and mode. Never throws. */
 export type LineParser = (line: string) => ParseResult;
 
-/**
- * Reflectors of a set probed at their own, slower period, apart from the others (a short pool's
- * new draws: src/reflectors/short_pool.ts; docs/algorithm.md §8.3).
- */
-export interface SlowProbes {
-  /** The reflectors, each one of the set. */
-  readonly reflectors: readonly string[];
-  /** Their probe period each, s. */
-  readonly periodS: number;
-}
+export type { SlowProbes };
 
 /** How a reflector set is probed. */
 export interface ProbePlan {

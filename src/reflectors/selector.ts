@@ -30,8 +30,7 @@ import { isDue, type RandomSource } from "../util/clock.ts";
 import { holdAvoidedDraws } from "./avoided_draws.ts";
 import { soundFirst } from "./sound_first.ts";
 import { shortSetPeriodS } from "./short_pool.ts";
-import { SilentWatch, slowDrawsPeriodS } from "./silent_watch.ts";
-import type { SlowProbes } from "../measure/types.ts";
+import { SilentWatch, slowDrawsPeriodS, type SlowProbes } from "./silent_watch.ts";
 
 /** How a published set is probed: each every `periodS`, but `slow` apart at its own period. */
 export interface PeerProbes {

@@ -8,8 +8,18 @@
  * (`slowDrawsPeriodS`) and the kept peers at their own period. Both stay within the issue's 20
  * probes a second.
  */
-import type { SlowProbes } from "../measure/types.ts";
 import { MAX_PROBES_PER_S } from "./short_pool.ts";
+
+/**
+ * Reflectors of a published set probed at their own, slower period, apart from the others (a
+ * short pool's silent candidates or new draws; docs/algorithm.md §8.3).
+ */
+export interface SlowProbes {
+  /** The reflectors, each one of the set. */
+  readonly reflectors: readonly string[];
+  /** Their probe period each, s. */
+  readonly periodS: number;
+}
 
 /** Each watched candidate's probe period, s: 6 silent ones send 2 probes a second in all. */
 export const WATCH_PERIOD_S = 3;

@@ -1,10 +1,15 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { seededRandom } from "../util/clock.ts";
-import type { SlowProbes } from "../measure/types.ts";
 import { ReflectorSelector } from "./selector.ts";
 import { MAX_PROBES_PER_S } from "./short_pool.ts";
-import { SilentWatch, slowDrawsPeriodS, WATCH_PERIOD_S, watchPeriodS } from "./silent_watch.ts";
+import {
+  SilentWatch,
+  slowDrawsPeriodS,
+  type SlowProbes,
+  WATCH_PERIOD_S,
+  watchPeriodS,
+} from "./silent_watch.ts";
 
 const TICK = 0.5;
 const POOL = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
