@@ -321,11 +321,14 @@ export class ReflectorSelector implements ReselectRequester {
   #publish(
     peers: readonly string[],
     phase: "candidates" | "selected",
-    o: { periodS?: number; slow?: SlowProbes } = {},
+    o: { periodS?: number; slow?: SlowProbes; watched?: boolean } = {},
   ): void {
     this.#o.owd.peers = peers;
     this.#periodS = o.periodS ?? this.#o.tickS;
-    this.#o.onPeers?.(peers, phase, { periodS: this.#periodS, slow: o.slow });
+    // Watched candidates are probed but are no peers: none of their old records may count as a
+    // peer's (the spread rule's sound peers, v82).
+    const probed = o.watched && o.slow !== undefined ? [...peers, ...o.slow.reflectors] : peers;
+    this.#o.onPeers?.(probed, phase, { periodS: this.#periodS, slow: o.slow });
   }
 
   #beginCycle(nowS: number): void {
@@ -337,8 +340,9 @@ export class ReflectorSelector implements ReselectRequester {
     this.#coalesced = 0;
     this.#count++;
     if (this.#count > this.#slowdownAfter) this.#sleepS = this.#o.peerReselectionTimeMin * 60;
+    // The watched candidates are candidates again (the one that answered among them).
     this.#candidates = buildCandidates(
-      this.#o.owd.peers,
+      [...this.#o.owd.peers, ...this.#watch.watched],
       this.#pool,
       this.#picks,
       this.#o.random,
@@ -492,10 +496,7 @@ export class ReflectorSelector implements ReselectRequester {
       log.debug("Selected reflectors: {p}", selected);
     } else log.info("Selected reflectors: {p}", selected);
     this.#lastSelected = key;
-    this.#publish(slow === undefined ? peers : [...peers, ...slow.reflectors], "selected", {
-      periodS,
-      slow,
-    });
+    this.#publish(peers, "selected", { periodS, slow, watched: true });
     this.#phase = "idle";
     this.#wakeAtS = nowS + this.#sleepS;
   }

@@ -49,6 +49,11 @@ export class SilentWatch {
   #atS = Infinity;
   #everyS = Infinity;
 
+  /** The watched candidates. */
+  get watched(): readonly string[] {
+    return this.#watched;
+  }
+
   /** When the next check is due, s (Infinity while nothing is watched). */
   get nextCheckS(): number {
     return this.#atS;

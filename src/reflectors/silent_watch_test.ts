@@ -47,6 +47,7 @@ Deno.test("selector: a short pool's silent candidates are watched, and one that 
   const selected: { t: number; peers: readonly string[]; periodS: number; slow?: SlowProbes }[] =
     [];
   let now = 0;
+  let probed: readonly string[] = owd.peers;
   const selector = new ReflectorSelector({
     owd,
     pool: POOL,
@@ -54,8 +55,10 @@ Deno.test("selector: a short pool's silent candidates are watched, and one that 
     tickS: TICK,
     peerReselectionTimeMin: 15,
     random: seededRandom(7),
-    onPeers: (peers, phase, probes) =>
-      (phase === "candidates" ? cycles : selected).push({ t: now, peers, ...probes }),
+    onPeers: (peers, phase, probes) => {
+      probed = peers;
+      (phase === "candidates" ? cycles : selected).push({ t: now, peers, ...probes });
+    },
   });
   for (const ip of POOL) {
     owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: -100 });
@@ -63,7 +66,8 @@ Deno.test("selector: a short pool's silent candidates are watched, and one that 
   selector.start(now);
   const run = (untilS: number) => {
     for (; now <= untilS; now = Math.round((now + 0.05) * 100) / 100) {
-      for (const ip of owd.peers) {
+      // Replies of what the pinger probes, whether a peer or watched.
+      for (const ip of probed) {
         if (alive.has(ip)) {
           owd.recent.set(ip, { up_ewma: 5, down_ewma: 5, last_receive_time_s: now });
         }
@@ -79,6 +83,7 @@ Deno.test("selector: a short pool's silent candidates are watched, and one that 
   const dead = POOL.filter((ip) => !alive.has(ip));
   assertEquals([...last.slow!.reflectors].sort(), dead, "the silent candidates are watched");
   assertEquals([last.periodS, last.slow!.periodS], [0.4, WATCH_PERIOD_S]);
+  assertEquals([...owd.peers].sort(), [...alive].sort(), "the watched ones are probed, no peers");
   // A cycle begun while short: the kept peers at their period, the draws apart, ≤ 20/s in all.
   const short = cycles.filter((c) => c.slow !== undefined);
   assert(short.length >= 2, cycles.map((c) => c.t).join(" "));
