@@ -508,6 +508,8 @@ Deno.test("a new fping child probes the kept peers oldest reply first, new targe
   await waitUntil(() => args.length === 2, 2000, "the new child");
   assertEquals(args[0].slice(-4), set, "the first child: as given");
   assertEquals(args[1].slice(-4), ["10.0.0.1", "10.0.0.2", "10.0.0.4", "10.0.0.9"]);
+  await p.stop();
+});
 
 Deno.test("a slow group runs in a child of its own at its period; a change of it leaves the others' child running (v82)", async () => {
   const args: (readonly string[])[] = [];
