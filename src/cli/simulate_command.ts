@@ -133,7 +133,7 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     long: "counter-scatter",
     value: "spec",
     help:
-      "each counter read samples the bytes a random delay after its tick: testbed (the e2e testbed's), or MEAN[:SHARE:TAILMEAN] (ms, exponential; SHARE of reads TAILMEAN more)",
+      "each counter read samples the bytes a random delay after its tick: testbed (the e2e testbed's), or MEAN[:SHARE:TAILMEAN][:read] (ms, exponential; SHARE of reads TAILMEAN more; :read: inside the read, the loop's clock sees it)",
   },
   {
     long: "buffer-ms",

@@ -16,6 +16,13 @@ export interface CounterRead {
   tailShare: number;
   /** Mean of that extra delay, ms (exponential). */
   tailMeanMs: number;
+  /**
+   * Whether the delay lies inside the read, so that the control loop's clock sees the read's end
+   * (a second delay drawn alike later) and its midpoint timing corrects most of it; absent or
+   * false: in the counters' own advance, which no clock sees, as on the e2e testbed, whose reads
+   * are far shorter than its scatter (docs/controllers.md, "v84").
+   */
+  seen?: boolean;
 }
 
 /** The e2e testbed's counter reads at 20 and 200 Mbit/s (docs/controllers.md, "v81"). */
@@ -34,22 +41,24 @@ export function counterReadDelayS(random: () => number, read: CounterRead): numb
 }
 
 /**
- * Parses `testbed` or `MEAN[:SHARE:TAILMEAN]` (ms, 0–1, ms; `--counter-scatter`). Throws on
- * anything else.
+ * Parses `testbed` or `MEAN[:SHARE:TAILMEAN][:read]` (ms, 0–1, ms; `:read`: `seen`;
+ * `--counter-scatter`). Throws on anything else.
  */
 export function parseCounterRead(text: string): CounterRead {
   if (text === "testbed") return { ...TESTBED_COUNTER_READ };
-  const parts = text.trim() === "" ? [NaN] : text.split(":").map(Number);
+  const seen = text.endsWith(":read");
+  const body = seen ? text.slice(0, -":read".length) : text;
+  const parts = body.trim() === "" ? [NaN] : body.split(":").map(Number);
   const [meanMs, tailShare = 0, tailMeanMs = 0] = parts;
   const ok = (parts.length === 1 || parts.length === 3) && meanMs >= 0 &&
     tailShare >= 0 && tailShare <= 1 && tailMeanMs >= 0 && parts.every(Number.isFinite);
   if (!ok) {
     throw new Error(`counter scatter: expected "testbed" or MEAN[:SHARE:TAILMEAN], got "${text}"`);
   }
-  return { meanMs, tailShare, tailMeanMs };
+  return seen ? { meanMs, tailShare, tailMeanMs, seen } : { meanMs, tailShare, tailMeanMs };
 }
 
-/** `MEAN:SHARE:TAILMEAN` as `parseCounterRead` takes it back. */
+/** `MEAN:SHARE:TAILMEAN[:read]` as `parseCounterRead` takes it back. */
 export function formatCounterRead(read: CounterRead): string {
-  return `${read.meanMs}:${read.tailShare}:${read.tailMeanMs}`;
+  return `${read.meanMs}:${read.tailShare}:${read.tailMeanMs}${read.seen === true ? ":read" : ""}`;
 }

@@ -11,6 +11,15 @@ Deno.test("counter read: testbed, MEAN and MEAN:SHARE:TAILMEAN parse; anything e
   assertEquals(parseCounterRead("testbed"), { ...TESTBED_COUNTER_READ });
   assertEquals(parseCounterRead("1.2"), { meanMs: 1.2, tailShare: 0, tailMeanMs: 0 });
   assertEquals(parseCounterRead("1:0.1:6"), { meanMs: 1, tailShare: 0.1, tailMeanMs: 6 });
+  const seen = { meanMs: 1, tailShare: 0.1, tailMeanMs: 6, seen: true };
+  assertEquals(parseCounterRead("1:0.1:6:read"), seen);
+  assertEquals(parseCounterRead(formatCounterRead(seen)), seen);
+  assertEquals(parseCounterRead("1.2:read"), {
+    meanMs: 1.2,
+    tailShare: 0,
+    tailMeanMs: 0,
+    seen: true,
+  });
   assertEquals(parseCounterRead(formatCounterRead(TESTBED_COUNTER_READ)), {
     ...TESTBED_COUNTER_READ,
   });

@@ -189,7 +189,7 @@ export interface RunOptions {
    * `ip` coprocess does on a busy machine (counter_read.ts; default none: exact). Each decision's
    * load is then off by the difference of two delays over its length, anti-correlated from one
    * decision to the next as on the e2e testbed (docs/controllers.md, "v81"). Takes the place of
-   * `counterLagMs` when both are given. Both counters are sampled at once and the control loop's
+   * `counterLagMs` when both are given. Both counters are sampled at once; with `seen` the control loop's
    * clock reads the read's end (docs/controllers.md, "v84").
    */
   counterRead?: CounterRead;
@@ -333,7 +333,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let sampleS = 0;
   const beginRead = read === undefined || lagRandom === undefined ? undefined : () => {
     sampleS = counterReadDelayS(lagRandom, read);
-    return { sampleS, doneS: sampleS + counterReadDelayS(lagRandom, read) };
+    const doneS = sampleS + counterReadDelayS(lagRandom, read);
+    // A delay in the counters' own advance (`seen` false, the testbed's) moves no clock.
+    return { sampleS, doneS: read.seen === true ? doneS : 0 };
   };
   const lagOf = read !== undefined ? () => -sampleS : (random: () => number) => random() * lagS;
   const counter = (link: { counterBytes: number; shaperKbit: number }, scale: number) => {

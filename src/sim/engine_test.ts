@@ -368,7 +368,7 @@ Deno.test("counter reads delayed after the tick (v81): each decision's load scat
     load: loadPlan("saturate", { durationS: 60, seed: 1, nominal: trace.nominal }),
     durationS: 60,
     seed: 1,
-    counterRead: TESTBED_COUNTER_READ,
+    counterRead: { ...TESTBED_COUNTER_READ, seen: true },
     pipeline: (hooks) => {
       hooks.setDlRate(9_000);
       hooks.setUlRate(4_500);
