@@ -154,9 +154,16 @@ export class ProcessPinger implements Pinger {
   /**
    * Exit reasons of any child logged at WARN since the last reply: a route that is gone makes
    * every `ping` (and every new one a reselection starts) exit the same way at once; it is
-   * logged once per outage (docs/operation.md, "Its helper processes").
+   * logged once per outage (docs/operation.md, "Its helper processes"). The outage ends with a
+   * reply from a child that exited since its last one, or after every child was silent for
+   * {@linkcode SILENT_RESTART_TICKS} ticks: live ones beside a `ping` that keeps failing (a slow
+   * reflector without a route) are no news.
    */
   readonly #warnedExits = new Set<string>();
+  /** Children (keys of `#sups`) that exited since their last reply. */
+  readonly #exited = new Set<string>();
+  /** When any child last printed a reply (monotonic s). */
+  #anyReplyS = -Infinity;
   #queue: PingReply[] = [];
   #waiters: ((r: IteratorResult<PingReply>) => void)[] = [];
   /** Replies delivered so far. */
@@ -376,7 +383,11 @@ export class ProcessPinger implements Pinger {
     const key = this.tool === "ping" ? r.reply.reflector : child;
     this.#heardS.set(key, now);
     const wasSilent = this.#silentWarned.delete(key);
-    this.#warnedExits.clear();
+    const exited = this.#exited.delete(key);
+    if (exited || now - this.#anyReplyS >= SILENT_RESTART_TICKS * this.#o.tickS) {
+      this.#warnedExits.clear();
+    }
+    this.#anyReplyS = now;
     if (this.#silenceLogged !== undefined) {
       // From a child that was silent too (an outage); live ones beside a dead reflector are no
       // news.
@@ -418,6 +429,7 @@ export class ProcessPinger implements Pinger {
         this.#starts++;
         this.#heardS.set(key, o.clock.monotonicS());
       },
+      onExit: () => void this.#exited.add(key),
       spawn: o.spawn,
       sleep: o.sleep,
       now: () => o.clock.monotonicS(),
@@ -485,6 +497,7 @@ export class ProcessPinger implements Pinger {
       this.#heardS.delete(key);
       this.#silentWarned.delete(key);
       await sup?.stop();
+      this.#exited.delete(key);
       return;
     }
     this.#dedup.clear(); // a new child restarts its sequence numbers
@@ -547,7 +560,7 @@ export class ProcessPinger implements Pinger {
         this.#sups.delete(ip);
         this.#heardS.delete(ip);
         this.#silentWarned.delete(ip);
-        stopping.push(s.stop());
+        stopping.push(s.stop().then(() => void this.#exited.delete(ip)));
       }
     }
     const added = next.filter((ip) => !this.#sups.has(ip));

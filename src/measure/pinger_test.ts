@@ -396,6 +396,64 @@ Deno.test("ping: every child silent (uplink gone) is one WARN per outage, one IN
   }
 });
 
+Deno.test("ping: a slow reflector without a route beside live ones is one WARN, not one per exit (v82)", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  const clock = new VirtualClock(0);
+  const enc = new TextEncoder();
+  let print!: (line: string) => void;
+  let spawned = 0;
+  // 192.0.2.1 answers when told to; 192.0.2.9's ping exits at once (seen in
+  // src/measure/slow_netns_test.ts).
+  const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
+    if (args.at(-1) === "192.0.2.1") {
+      const c = talkingChild(++spawned, [], []);
+      const stdout = new ReadableStream<Uint8Array>({
+        start: (ctl) => {
+          print = (line) => ctl.enqueue(enc.encode(`${line}\n`));
+          void c.status.then(() => ctl.close());
+        },
+      });
+      return { ...c, stdout };
+    }
+    const c = talkingChild(++spawned, [], ["ping: connect: Network is unreachable"]);
+    queueMicrotask(() => c.kill("SIGTERM"));
+    return { ...c, status: c.status.then(() => ({ code: 2, signal: null })) };
+  };
+  // Each backoff lasts until the test lets it end; the others (a child's age) until cut short.
+  const backoffs: (() => void)[] = [];
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    signal === undefined ? Promise.resolve() : new Promise<void>((r) => {
+      if (ms <= 30_000) backoffs.push(r);
+      signal.addEventListener("abort", () => r());
+    });
+  const warns = () => records.filter((r) => r.level === "warning").map((r) => r.rawMessage);
+  const p = new ProcessPinger({ tool: "ping", tickS: 0.5, clock, spawn, sleep });
+  let seq = 0;
+  const reply = async () => {
+    const n = p.replyCount;
+    print(`64 bytes from 192.0.2.1: icmp_seq=${++seq} ttl=64 time=1.0 ms`);
+    await waitUntil(() => p.replyCount === n + 1, 2000, "a reply");
+  };
+  try {
+    await p.start(["192.0.2.1"]);
+    await waitUntil(() => spawned === 1, 2000, "the main ping");
+    await reply();
+    const slow = { reflectors: ["192.0.2.9"], periodS: 3 };
+    await p.setReflectors(["192.0.2.1", "192.0.2.9"], { slow });
+    for (let i = 1; i <= 4; i++) {
+      await waitUntil(() => backoffs.length === i, 2000, `exit ${i}`);
+      clock.advance(0.1);
+      await reply(); // the main set's replies go on between the slow ping's exits
+      backoffs[i - 1]();
+    }
+    assertEquals(warns().length, 1, warns().join("\n"));
+  } finally {
+    await p.stop();
+    resetLogging();
+  }
+});
+
 Deno.test("a short set's probe period reaches fping's command line, and restarts it for the same set (v76)", async () => {
   const args: (readonly string[])[] = [];
   const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {

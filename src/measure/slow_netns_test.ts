@@ -205,7 +205,7 @@ for (const tool of ["fping", "ping"] as const) {
 
   for (const [kind, ip] of [["routed, nobody answers", DEAD], ["without a route", UNROUTED]]) {
     Deno.test(
-      needs(`netns: ${tool}, a slow reflector ${kind} logs no WARN`, reason),
+      needs(`netns: ${tool}, a slow reflector ${kind} logs no WARN flood`, reason),
       () =>
         withHosts(async (ns) => {
           const records: LogRecord[] = [];
@@ -230,7 +230,13 @@ for (const tool of ["fping", "ping"] as const) {
           // Routed: the tool waits for replies that never come (no exit, nothing restarted);
           // without a route `ping` exits at once and is started again, with a growing delay.
           if (ip === DEAD) assertEquals(p.starts, starts, "a child was restarted");
-          assertEquals(warns.map((r) => r.message.join("")), []);
+          // At most the first exit (a route missing is news once), none per restart after it:
+          // the main set's replies do not end that failure.
+          const text = warns.map((r) => r.message.join(""));
+          assert(
+            text.length <= (ip === DEAD ? 0 : 1) && text.every((t) => /unreachable/i.test(t)),
+            text.join("\n"),
+          );
         }),
     );
   }
