@@ -7,7 +7,14 @@ import { systemClock } from "../util/clock.ts";
 import { type BindOptions, choosePinger } from "./backends.ts";
 import { ProcessPinger } from "./pinger.ts";
 import type { PingerTool, PingReply } from "./types.ts";
-import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import {
+  addLoopbackHosts,
+  addSilentRoute,
+  must,
+  needs,
+  netnsSkipReason,
+  withNetns,
+} from "../util/netns_testing.ts";
 
 const LIVE = ["10.213.0.1", "10.213.0.2", "10.213.7.9"];
 const DEAD = "10.213.9.9";
@@ -15,17 +22,8 @@ const DEAD = "10.213.9.9";
 /** A namespace where LIVE answer on lo and DEAD is routed out of a veth nobody answers on. */
 function withNetnsHosts(fn: (name: string) => Promise<void>): Promise<void> {
   return withNetns("sqma-meas", async (name) => {
-    for (const a of LIVE) await must("ip", ["-n", name, "addr", "add", `${a}/32`, "dev", "lo"]);
-    for (
-      const args of [
-        ["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
-        ["link", "set", "v0", "up"],
-        ["link", "set", "v1", "up"],
-        ["route", "add", "10.213.9.0/24", "dev", "v0"],
-      ]
-    ) {
-      await must("ip", ["-n", name, ...args]);
-    }
+    await addLoopbackHosts(name, LIVE);
+    await addSilentRoute(name, "10.213.9.0/24");
     await fn(name);
   });
 }

@@ -6,7 +6,7 @@ import { assert } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { createMeasurement } from "./mod.ts";
 import { denoSpawner, type Spawner } from "./supervisor.ts";
-import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addSilentRoute, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
 
@@ -17,16 +17,7 @@ Deno.test({
   ),
   fn: () =>
     withNetns("sqma-quiet", async (ns) => {
-      for (
-        const args of [
-          ["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
-          ["link", "set", "v0", "up"],
-          ["link", "set", "v1", "up"],
-          ["route", "add", "10.213.9.0/24", "dev", "v0"],
-        ]
-      ) {
-        await must("ip", ["-n", ns, ...args]);
-      }
+      await addSilentRoute(ns, "10.213.9.0/24");
       const settings = settingsWithDefaults({ pinger: "fping", tick_interval: 0.2 });
       const spawns: number[] = [];
       const t0 = performance.now();

@@ -11,7 +11,16 @@ import { configureLogging, resetLogging } from "../log/mod.ts";
 import { choosePinger } from "./backends.ts";
 import { ProcessPinger } from "./pinger.ts";
 import type { PingerTool, PingReply, ProbePlan } from "./types.ts";
-import { must, needs, netnsSkipReason, pollUntil, sh, withNetns } from "../util/netns_testing.ts";
+import {
+  addLoopbackHosts,
+  addSilentRoute,
+  must,
+  needs,
+  netnsSkipReason,
+  pollUntil,
+  sh,
+  withNetns,
+} from "../util/netns_testing.ts";
 
 /** Answer on the namespace's lo. */
 const MAIN = ["10.213.0.1", "10.213.0.2"];
@@ -27,19 +36,8 @@ const SLOW_PERIOD_S = 1;
 /** A namespace where MAIN and the SLOW_LIVE addresses answer on lo and DEAD never does. */
 function withHosts(fn: (ns: string) => Promise<void>): Promise<void> {
   return withNetns("sqma-slow", async (ns) => {
-    for (const a of [...MAIN, SLOW_LIVE, SLOW_LIVE_2]) {
-      await must("ip", ["-n", ns, "addr", "add", `${a}/32`, "dev", "lo"]);
-    }
-    for (
-      const args of [
-        ["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
-        ["link", "set", "v0", "up"],
-        ["link", "set", "v1", "up"],
-        ["route", "add", "10.213.9.0/24", "dev", "v0"],
-      ]
-    ) {
-      await must("ip", ["-n", ns, ...args]);
-    }
+    await addLoopbackHosts(ns, [...MAIN, SLOW_LIVE, SLOW_LIVE_2]);
+    await addSilentRoute(ns, "10.213.9.0/24");
     await fn(ns);
   });
 }

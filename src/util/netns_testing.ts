@@ -50,6 +50,20 @@ export async function addVethPair(ns: string, a: string, b: string): Promise<voi
   for (const dev of [a, b]) await must("ip", ["-n", ns, "link", "set", dev, "up"]);
 }
 
+/** Inside `ns`: each of `addresses` (IPv4) on `lo`, so that pings to them are answered. */
+export async function addLoopbackHosts(ns: string, addresses: readonly string[]): Promise<void> {
+  for (const a of addresses) await must("ip", ["-n", ns, "addr", "add", `${a}/32`, "dev", "lo"]);
+}
+
+/**
+ * Inside `ns`: `cidr` routed out of a veth (`v0`–`v1`) nobody answers on, so that pings to it are
+ * sent and never answered (unlike an address without a route, which the tools fail to send to).
+ */
+export async function addSilentRoute(ns: string, cidr: string): Promise<void> {
+  await addVethPair(ns, "v0", "v1");
+  await must("ip", ["-n", ns, "route", "add", cidr, "dev", "v0"]);
+}
+
 /**
  * Inside `ns`: a veth pair `a`–`b`, both up, each with a root `tbf` qdisc at 1 Mbit/s — the
  * shapers a daemon under test then re-tunes.
