@@ -9,6 +9,19 @@
 import { settingsWithDefaults } from "../../src/config/defaults.ts";
 import { createStatsSink } from "../../src/report/stats.ts";
 import type { Logger } from "../../src/log/logger.ts";
+import type { StatsRow } from "../../src/control/ports.ts";
+
+/** The one row the probe writes (the test expects it in the stats file). */
+export const PROBE_ROW: StatsRow = {
+  times: 1,
+  timens: 2,
+  rxload: 0,
+  txload: 0,
+  deltadelaydown: 0,
+  deltadelayup: 0,
+  dlrate: 3,
+  uprate: 4,
+};
 
 if (import.meta.main) {
   const base = Deno.args[0];
@@ -18,16 +31,6 @@ if (import.meta.main) {
     lines.push(`${level} ${message.replace(/\{(\w+)\}/g, (_, k) => String(props[k]))}`);
   const logger = { info: at("INFO"), warn: at("WARN"), error: at("ERROR"), debug: at("DEBUG") };
   const options = { logger: logger as unknown as Logger, flushEveryRows: 100 };
-  const row = {
-    times: 1,
-    timens: 2,
-    rxload: 0,
-    txload: 0,
-    deltadelaydown: 0,
-    deltadelayup: 0,
-    dlrate: 3,
-    uprate: 4,
-  };
   const sink = (await createStatsSink(
     settingsWithDefaults({
       stats_file: `${base}/stats/sub/s.csv`,
@@ -36,13 +39,13 @@ if (import.meta.main) {
     options,
   ))!;
   await Deno.remove(`${base}/stats`, { recursive: true });
-  sink.statsRow(row);
+  sink.statsRow(PROBE_ROW);
   await sink.flush();
   const denied = (await createStatsSink(
     settingsWithDefaults({ stats_file: `${outside}/s.csv`, speedhist_file: `${outside}/h.csv` }),
     options,
   ))!;
-  denied.statsRow(row);
+  denied.statsRow(PROBE_ROW);
   await denied.flush();
   const stats = await Deno.readTextFile(`${base}/stats/sub/s.csv`);
   console.log(JSON.stringify({ lines, stats }));

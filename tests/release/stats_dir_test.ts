@@ -7,6 +7,7 @@ import { assertEquals } from "../../src/util/assert.ts";
 import { daemonRuntimeDir } from "../../src/util/netns_testing.ts";
 import { formatStatsRow, STATS_HEADER } from "../../src/report/stats.ts";
 import { daemonRunArgs, expectCode, runDeno } from "./run_deno.ts";
+import { PROBE_ROW } from "./stats_dir_probe.ts";
 
 Deno.test("-P=daemon: a missing statistics directory is made at start and when removed; outside the set one ERROR", async () => {
   const base = await daemonRuntimeDir("stats-dir-");
@@ -26,16 +27,7 @@ Deno.test("-P=daemon: a missing statistics directory is made at start and when r
         "is outside what the daemon's permissions let it write"
       ),
     );
-    const row = formatStatsRow({
-      times: 1,
-      timens: 2,
-      rxload: 0,
-      txload: 0,
-      deltadelaydown: 0,
-      deltadelayup: 0,
-      dlrate: 3,
-      uprate: 4,
-    });
+    const row = formatStatsRow(PROBE_ROW);
     assertEquals(stats, `${STATS_HEADER}\n${row}\n`);
   } finally {
     await Deno.remove(base, { recursive: true });
