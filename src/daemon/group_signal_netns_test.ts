@@ -9,6 +9,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import {
   addTbfVethPair,
+  collectStderr,
   daemonRuntimeDir,
   must,
   needs,
@@ -43,11 +44,7 @@ Deno.test({
         stderr: "piped",
         env: { NO_COLOR: "1" },
       }).spawn();
-      const stderr: string[] = [];
-      const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({ write: (chunk) => void stderr.push(chunk) }),
-      );
-      const log = () => stderr.join("");
+      const { log, done: collecting } = collectStderr(child);
       let code: number | undefined;
       try {
         await pollUntil(() => Promise.resolve(log()), (t) => t.includes("control started"), {
@@ -66,7 +63,7 @@ Deno.test({
           } catch { /* gone */ }
           await child.status;
         }
-        await collecting.catch(() => {});
+        await collecting;
         await Deno.remove(dir, { recursive: true });
       }
       assertEquals(code, ExitCode.OK, log());

@@ -9,6 +9,7 @@ import { assert } from "../util/assert.ts";
 import { SHAPER_REFRESH_S } from "../control/loop.ts";
 import {
   addTbfVethPair,
+  collectStderr,
   daemonRuntimeDir,
   must,
   needs,
@@ -59,11 +60,7 @@ Deno.test({
         stderr: "piped",
         env: { NO_COLOR: "1" },
       }).spawn();
-      const chunks: string[] = [];
-      const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({ write: (c) => void chunks.push(c) }),
-      );
-      const log = () => chunks.join("");
+      const { log, done: collecting } = collectStderr(child);
       const qdisc = async () => {
         const r = await sh("tc", ["-n", ns, "-j", "qdisc", "show", "dev", "ifbq", "root"]);
         return r.ok ? (await rootQdisc(ns, "ifbq").catch(() => undefined))?.rateKbit ?? 0 : -1;
@@ -107,7 +104,7 @@ Deno.test({
           child.kill("SIGTERM");
         } catch { /* already gone */ }
         await child.status;
-        await collecting.catch(() => {});
+        await collecting;
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
     }),

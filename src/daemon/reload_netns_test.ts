@@ -10,6 +10,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import {
   addTbfVethPair,
+  collectStderr,
   daemonRuntimeDir,
   needs,
   netnsSkipReason,
@@ -86,11 +87,7 @@ Deno.test({
         stderr: "piped",
         env: { NO_COLOR: "1" },
       }).spawn();
-      const chunks: string[] = [];
-      const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-        new WritableStream({ write: (c) => void chunks.push(c) }),
-      );
-      const log = () => chunks.join("");
+      const { log, done: collecting } = collectStderr(child);
       let exited: number | undefined;
       void child.status.then((s) => exited = s.code);
       const started = (n: number) =>
@@ -159,7 +156,7 @@ Deno.test({
       } finally {
         if (exited === undefined && code === undefined) child.kill("SIGKILL");
         await child.status;
-        await collecting.catch(() => {});
+        await collecting;
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
       assertEquals(code, ExitCode.OK, log());

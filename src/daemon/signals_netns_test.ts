@@ -7,6 +7,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import {
   addTbfVethPair,
+  collectStderr,
   needs,
   netnsSkipReason,
   pollUntil,
@@ -61,14 +62,11 @@ function startDaemon(ns: string, options: { config: string; dir: string }): Runn
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).spawn();
-  const stderr: string[] = [];
-  const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void stderr.push(chunk) }),
-  );
+  const { log, done: collecting } = collectStderr(child);
   let code: number | undefined;
   return {
     child,
-    log: () => stderr.join(""),
+    log,
     stop: async () => {
       child.kill("SIGTERM");
       code = (await child.status).code;
@@ -81,7 +79,7 @@ function startDaemon(ns: string, options: { config: string; dir: string }): Runn
         } catch { /* already gone */ }
         await child.status;
       }
-      await collecting.catch(() => {});
+      await collecting;
     },
   };
 }

@@ -50,6 +50,20 @@ export async function addVethPair(ns: string, a: string, b: string): Promise<voi
   for (const dev of [a, b]) await must("ip", ["-n", ns, "link", "set", dev, "up"]);
 }
 
+/**
+ * A spawned child's piped stderr collected as text: `log()` is what came so far; `done` settles
+ * when the stream ends (never rejects), for a test to await before its last look at `log()`.
+ */
+export function collectStderr(
+  child: Deno.ChildProcess,
+): { log: () => string; done: Promise<void> } {
+  const chunks: string[] = [];
+  const done = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void chunks.push(chunk) }),
+  ).catch(() => {});
+  return { log: () => chunks.join(""), done };
+}
+
 /** Inside `ns`: each of `addresses` (IPv4) on `lo`, so that pings to them are answered. */
 export async function addLoopbackHosts(ns: string, addresses: readonly string[]): Promise<void> {
   for (const a of addresses) await must("ip", ["-n", ns, "addr", "add", `${a}/32`, "dev", "lo"]);
