@@ -188,26 +188,36 @@ Deno.test("a reply line read late keeps the receive time the tool printed (withi
   assertEquals(got.map((r) => r.rttMs), [20, 21, 22, 23]);
 });
 
+/**
+ * A fake child, alive until killed (then code 143 with the signal), whose stdout prints each line
+ * given to `print`; both its streams end at its exit.
+ */
+function printingChild(pid: number): { child: ChildHandle; print: (line: string) => void } {
+  let exit!: (s: ChildStatus) => void;
+  const status = new Promise<ChildStatus>((r) => exit = r);
+  const enc = new TextEncoder();
+  let print!: (line: string) => void;
+  const stdout = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      print = (line) => c.enqueue(enc.encode(`${line}\n`));
+      void status.then(() => c.close());
+    },
+  });
+  const stderr = new ReadableStream<Uint8Array>({
+    start: (c) => void status.then(() => c.close()),
+  });
+  const kill = (signal?: Deno.Signal) => exit({ code: 143, signal: signal ?? null });
+  return { child: { pid, stdout, stderr, status, kill }, print };
+}
+
 Deno.test("the same set again restarts a child silent for two ticks, not one that replies", async () => {
   const clock = new VirtualClock(0);
   const spawned: ChildHandle[] = [];
   const print: ((line: string) => void)[] = [];
   const spawn = (): ChildHandle => {
-    let exit!: (s: ChildStatus) => void;
-    const status = new Promise<ChildStatus>((r) => exit = r);
-    const enc = new TextEncoder();
-    const stdout = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        print.push((line) => c.enqueue(enc.encode(`${line}\n`)));
-        void status.then(() => c.close());
-      },
-    });
-    const stderr = new ReadableStream<Uint8Array>({
-      start: (c) => void status.then(() => c.close()),
-    });
-    const child = { pid: spawned.length + 1, stdout, stderr, status, kill: () => {} };
     // Alive but silent (stopped) until killed.
-    child.kill = (signal?: Deno.Signal) => exit({ code: 143, signal: signal ?? null });
+    const { child, print: printOf } = printingChild(spawned.length + 1);
+    print.push(printOf);
     spawned.push(child);
     return child;
   };
@@ -526,25 +536,9 @@ Deno.test("a new fping child probes the kept peers oldest reply first, new targe
   const print: ((line: string) => void)[] = [];
   const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
     args.push(a);
-    let exit!: (s: ChildStatus) => void;
-    const status = new Promise<ChildStatus>((r) => exit = r);
-    const enc = new TextEncoder();
-    const stdout = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        print.push((line) => c.enqueue(enc.encode(`${line}\n`)));
-        void status.then(() => c.close());
-      },
-    });
-    const stderr = new ReadableStream<Uint8Array>({
-      start: (c) => void status.then(() => c.close()),
-    });
-    return {
-      pid: args.length,
-      stdout,
-      stderr,
-      status,
-      kill: (s) => exit({ code: 143, signal: s }),
-    };
+    const { child, print: printOf } = printingChild(args.length);
+    print.push(printOf);
+    return child;
   };
   const replies: PingReply[] = [];
   const p = new ProcessPinger({
