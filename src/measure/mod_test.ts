@@ -3,6 +3,13 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { seededRandom, VirtualClock } from "../util/clock.ts";
 import { createMeasurement, fpingFeaturesFromVersion, type PingReply } from "./mod.ts";
 
+/** The fping these tests run (the machine's 5.1: no ICMP timestamps). */
+const FPING_5_1 = {
+  tool: "fping",
+  binary: "fping",
+  fping: fpingFeaturesFromVersion("fping: Version 5.1"),
+} as const;
+
 Deno.test("createMeasurement: fping → baseliner → OwdState, reselection switches the pinger", async () => {
   // A reselection cycle pings its candidates for tick × π: 0.25 s gives a busy machine 0.79 s
   // for fping's restart and first replies (0.05 s, 0.16 s, failed now and then in CI-like load).
@@ -11,11 +18,7 @@ Deno.test("createMeasurement: fping → baseliner → OwdState, reselection swit
     initialPeers: ["127.0.0.1", "127.0.0.2"],
     pool: ["127.0.0.3", "127.0.0.4", "127.0.0.5"],
     random: seededRandom(3),
-    pingerChoice: {
-      tool: "fping",
-      binary: "fping",
-      fping: fpingFeaturesFromVersion("fping: Version 5.1"),
-    },
+    pingerChoice: FPING_5_1,
   });
   try {
     await m.start();
@@ -49,11 +52,7 @@ Deno.test("createMeasurement: no reselection while paused (idle mode); a request
     initialPeers: ["127.0.0.1", "127.0.0.2"],
     pool: ["127.0.0.3", "127.0.0.4"],
     random: seededRandom(3),
-    pingerChoice: {
-      tool: "fping",
-      binary: "fping",
-      fping: fpingFeaturesFromVersion("fping: Version 5.1"),
-    },
+    pingerChoice: FPING_5_1,
   });
   try {
     await m.start();
@@ -125,11 +124,7 @@ Deno.test("createMeasurement: a custom list that lacks upstream's peers starts f
     {
       readTextFile: () => Promise.resolve(list),
       random: seededRandom(1),
-      pingerChoice: {
-        tool: "fping",
-        binary: "fping",
-        fping: fpingFeaturesFromVersion("fping: Version 5.1"),
-      },
+      pingerChoice: FPING_5_1,
     },
   );
   try {
