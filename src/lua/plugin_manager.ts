@@ -225,9 +225,11 @@ export class PluginManager implements RateAdjuster {
         out[key] = v;
       }
       if (changes.length > 0) {
+        // DEBUG: a plugin may change the rates every tick; the loop logs a threshold change at
+        // INFO once for all plugins (docs/operation.md, "Logging").
         logText(
           this.#logger,
-          "info",
+          "debug",
           `settings changed by plugin ${p.name}:\n${changes.join("\n")}`,
         );
       } else if (Object.keys(res.values).length === 0 && warning === "") {
