@@ -143,6 +143,11 @@ Deno.test("args: help lists the usage, arguments, each option with its value, de
   assert(lines.includes("  --script <path>      scripts (repeatable)"), text);
   assert(lines.includes("  -h, --help           print this help and exit"), text);
   assert(lines.every((l) => l.length <= 80), "wrapped at 80");
+  // A required argument says so in its row, as a required option does.
+  const plotLines = helpText(plot, ["prog", "plot"]).split("\n");
+  assertEquals(plotLines[0], "Usage: prog plot [options] <stats>");
+  assert(plotLines.includes("  stats         the file (required)"), plotLines.join("\n"));
+  assert(plotLines.includes("  --out <file>  where (required)"), plotLines.join("\n"));
   const rootHelp = helpText(root, ["prog"]);
   assert(rootHelp.includes("  probe (default)  probe things"), rootHelp);
   assert(rootHelp.includes("-V, --version"), rootHelp);

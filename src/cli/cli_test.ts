@@ -222,6 +222,27 @@ Deno.test("cli: --help and run --help name each setting's value alike, with its 
   }
 });
 
+Deno.test("cli: plot --help and simulate --help call required only what they require", async () => {
+  const flat = (text: string) => text.replace(/\s+/g, " ");
+  const help = async (argv: string[]) => {
+    const io = captureIo();
+    assertEquals(await runCli(argv, io), ExitCode.OK);
+    return flat(io.stdout);
+  };
+  const run = await help(["run", "--help"]);
+  assert(run.includes("(e.g. wan). [default (required);"), "run needs the interfaces");
+  const plot = await help(["plot", "--help"]);
+  assert(plot.includes("statistics CSV written by the daemon (stats_file) (required)"), plot);
+  assert(plot.includes("SVG file to write (required)"), plot);
+  assert(plot.includes("(e.g. wan). [default (not needed);"), plot);
+  const simulate = await help(["simulate", "--help"]);
+  assert(!simulate.includes("required"), simulate);
+  assert(simulate.includes("[default the trace's nominal capacity;"), simulate);
+  // simulate reads flags and an explicit --config only: neither SQMA_* nor /etc/config.
+  assert(!simulate.includes("SQMA_"), simulate);
+  assert(simulate.includes("--config <file> UCI configuration file (default: none)"), simulate);
+});
+
 Deno.test("cli: SQMA_DOWNLOAD_BASE_KBITS=abc deno task start -- check-config exits 78", async () => {
   const root = new URL("../../", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {

@@ -73,7 +73,10 @@ function usageTail(command: CommandSpec): string {
 export function helpText(command: CommandSpec, path: readonly string[]): string {
   const out = [`Usage: ${path.join(" ")} ${usageTail(command)}`, ""];
   out.push(...wrap(command.description, WIDTH), "");
-  const argumentRows: [string, string][] = (command.arguments ?? []).map((a) => [a.name, a.help]);
+  // "(required)" as an option's notes say it; the usage line shows it as `<name>` too.
+  const argumentRows: [string, string][] = (command.arguments ?? []).map((
+    a,
+  ) => [a.name, a.required ? `${a.help} (required)` : a.help]);
   const optionRows: [string, string][] = (command.options ?? []).map(optionRow);
   if (command.version !== undefined) {
     optionRows.push(["-V, --version", "print the version and exit"]);

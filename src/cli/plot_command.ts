@@ -5,7 +5,7 @@
  */
 import { ExitCode } from "../util/exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
-import { SETTING_OPTIONS, settingsFromArgs } from "./settings_options.ts";
+import { settingOptions, settingsFromArgs } from "./settings_options.ts";
 import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import {
   readSpeedHistoryFile,
@@ -42,7 +42,8 @@ export function plotCommand(options: PlotCommandOptions = {}): CommandSpec {
     arguments: [
       { name: "stats", required: true, help: "statistics CSV written by the daemon (stats_file)" },
     ],
-    options: [...PLOT_OPTIONS, ...SETTING_OPTIONS],
+    // Only the thresholds are drawn: the interfaces and base rates are not needed.
+    options: [...PLOT_OPTIONS, ...settingOptions({ unrequired: () => "(not needed)" })],
     run: (args) => plotAction(args, io),
   };
 }

@@ -4,18 +4,36 @@ import {
   loadSettings,
   type ResolvedSettings,
   SETTING_NAMES,
+  type SettingName,
   SETTINGS_TABLE,
   type SettingSpec,
 } from "../config/mod.ts";
 import { settingDetails, settingsHelpText, valueName } from "../config/help.ts";
 
+/**
+ * How a command uses the settings, for its `--help` (what it parses is the same everywhere):
+ * `run`, `check-config` and `show-settings` need the settings the daemon needs and read the
+ * env and the UCI file; `plot` and `simulate` do not need them, and `simulate` reads neither.
+ */
+export interface SettingsUse {
+  /** The default shown for a setting marked `required` in the table (default `(required)`). */
+  unrequired?: (name: SettingName) => string;
+  /** The settings come from flags and an explicit `--config FILE` only (no env, no default file). */
+  flagsAndConfigOnly?: boolean;
+}
+
 /** The option of one setting, derived from its row of the settings table (as `--help` shows it). */
-function optionFor(spec: SettingSpec): OptionSpec {
+function optionFor(name: SettingName, use: SettingsUse): OptionSpec {
+  const spec: SettingSpec = SETTINGS_TABLE[name];
   const value = valueName(spec);
+  const details = settingDetails(spec, {
+    default: spec.required && use.unrequired !== undefined ? use.unrequired(name) : undefined,
+    env: !use.flagsAndConfigOnly,
+  });
   return {
     long: spec.flag,
     aliases: spec.aliases,
-    help: `${spec.description} [${settingDetails(spec)}]`,
+    help: `${spec.description} [${details}]`,
     value: value.name,
     ...(value.optional ? { optionalValue: true } : {}),
     ...(spec.kind === "list" ? { repeatable: true } : {}),
@@ -34,11 +52,16 @@ export function settingsHelp(): string {
   return settingsHelpText([[optionLabel(CONFIG_OPTION), CONFIG_OPTION.help]]);
 }
 
-/** `--config` and one option per setting: the options of every command that reads settings. */
-export const SETTING_OPTIONS: readonly OptionSpec[] = [
-  CONFIG_OPTION,
-  ...SETTING_NAMES.map((name) => optionFor(SETTINGS_TABLE[name])),
-];
+/** `--config` and one option per setting, as a command that uses them as `use` says shows them. */
+export function settingOptions(use: SettingsUse = {}): readonly OptionSpec[] {
+  const config = use.flagsAndConfigOnly
+    ? { ...CONFIG_OPTION, help: "UCI configuration file (default: none)" }
+    : CONFIG_OPTION;
+  return [config, ...SETTING_NAMES.map((name) => optionFor(name, use))];
+}
+
+/** The options of `run`, `check-config` and `show-settings`: `--config` and every setting. */
+export const SETTING_OPTIONS: readonly OptionSpec[] = settingOptions();
 
 /** The setting values a user gave as flags (not defaults). */
 export function flagValuesFrom(args: ParsedArgs): FlagValues {

@@ -4,7 +4,12 @@
  */
 import type { Settings } from "../config/types.ts";
 import { readUciFile, resolveSettings as resolveFromInput, SETTINGS_TABLE } from "../config/mod.ts";
-import { configPathFrom, flagValuesFrom, SETTING_OPTIONS } from "./settings_options.ts";
+import {
+  configPathFrom,
+  flagValuesFrom,
+  settingOptions,
+  type SettingsUse,
+} from "./settings_options.ts";
 import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { type CliIo, processIo } from "./io.ts";
@@ -208,6 +213,19 @@ function defaultResolve(args: ParsedArgs): Settings {
 }
 
 /**
+ * How `simulate` uses the settings (its `--help`): flags and `--config FILE` only
+ * (`defaultResolve`); no interface is needed and the base rates default to the trace's nominal
+ * capacity (`withTraceBaseRates`).
+ */
+const SIMULATE_SETTINGS_USE: SettingsUse = {
+  flagsAndConfigOnly: true,
+  unrequired: (name) =>
+    name === "base_ul_rate" || name === "base_dl_rate"
+      ? "the trace's nominal capacity"
+      : "(not needed)",
+};
+
+/**
  * The `simulate` command, with every setting flag (`--rate-controller`, `--plugin-scripts`,
  * thresholds, …) plus the simulator's own flags.
  */
@@ -217,7 +235,7 @@ export function simulateCommand(options: SimulateCommandOptions = {}): CommandSp
     description:
       "run the controller against a simulated link in virtual time (no root, no interfaces); " +
       "prints a summary, optionally writes stats CSV and an SVG plot",
-    options: [...SIMULATE_OPTIONS, ...SETTING_OPTIONS],
+    options: [...SIMULATE_OPTIONS, ...settingOptions(SIMULATE_SETTINGS_USE)],
     run: (args) => simulateAction(args, options),
   };
 }

@@ -30,9 +30,18 @@ export function valueName(spec: SettingSpec): { name: string; optional: boolean 
   return { name: spec.kind === "enum" ? "choice" : spec.kind, optional: false };
 }
 
+/** How a command's help shows its settings (see `settingDetails`). */
+export interface SettingDetailsOptions {
+  /** The default to show instead of `defaultText` (a command that does not need the setting). */
+  default?: string;
+  /** Whether the command reads the `SQMA_*` variable (default true). */
+  env?: boolean;
+}
+
 /** Default, accepted values, env var and UCI option of a setting, as its help shows them. */
-export function settingDetails(spec: SettingSpec): string {
-  return `default ${defaultText(spec)}; ${acceptedText(spec)}; env ${spec.env.join(" or ")}; ` +
+export function settingDetails(spec: SettingSpec, options: SettingDetailsOptions = {}): string {
+  const env = options.env === false ? "" : `env ${spec.env.join(" or ")}; `;
+  return `default ${options.default ?? defaultText(spec)}; ${acceptedText(spec)}; ${env}` +
     `uci ${uciText(spec)}`;
 }
 
