@@ -7,10 +7,35 @@ import { parseListenAddress } from "../util/listen_address.ts";
 import { parseMqttUrl } from "../report/mqtt_url.ts";
 import type { PermissionManifest } from "./manifest.ts";
 
-function outside(setting: string, text: string, manifest: PermissionManifest): string {
+/**
+ * The port of the metrics listener in the manifest: `metrics_listen` may use only the manifest's
+ * entries on it, and the MQTT broker only the others. Deno's net permission does not tell
+ * listening from connecting, so without this split `metrics_listen` 127.0.0.1:1883 passed and took
+ * a local broker's port (started after the daemon, the broker could not bind; the daemon's own
+ * publisher then talked MQTT to its HTTP listener), and `mqtt_url` mqtt://127.0.0.1:9101 pointed
+ * the publisher at that listener.
+ */
+export const METRICS_PORT = 9101;
+
+/** The port of a `HOST:PORT` manifest entry (`[::1]:9101` too). */
+function portOf(entry: string): number {
+  return Number(entry.slice(entry.lastIndexOf(":") + 1));
+}
+
+/** The manifest's entries `metrics_listen` may use: those on {@link METRICS_PORT}. */
+export function listenEntries(manifest: PermissionManifest): string[] {
+  return manifest.net.filter((e) => portOf(e) === METRICS_PORT);
+}
+
+/** The manifest's entries the MQTT broker may be at: all but the metrics listener's. */
+export function brokerEntries(manifest: PermissionManifest): string[] {
+  return manifest.net.filter((e) => portOf(e) !== METRICS_PORT);
+}
+
+function outside(setting: string, text: string, allowed: readonly string[]): string {
   return `${setting}: ${text} is outside the daemon's permission manifest, which allows only ` +
-    `${manifest.net.join(", ")}; use one of those (or widen permissions.daemon.net in deno.json ` +
-    `and rebuild)`;
+    `${allowed.join(", ")} for it; use one of those (or widen permissions.daemon.net in ` +
+    `deno.json and rebuild)`;
 }
 
 /** The problem with `metrics_listen` under `manifest`, or undefined when it is fine or empty. */
@@ -22,7 +47,8 @@ export function listenProblem(listen: string, manifest: PermissionManifest): str
   } catch (e) {
     return `metrics_listen: ${(e as Error).message}`;
   }
-  return manifest.net.includes(text) ? undefined : outside("metrics_listen", text, manifest);
+  const allowed = listenEntries(manifest);
+  return allowed.includes(text) ? undefined : outside("metrics_listen", text, allowed);
 }
 
 /** The problem with `mqtt_url` under `manifest`, or undefined when it is fine or empty. */
@@ -34,5 +60,6 @@ export function mqttProblem(url: string, manifest: PermissionManifest): string |
   } catch (e) {
     return `mqtt_url: ${(e as Error).message}`;
   }
-  return manifest.net.includes(text) ? undefined : outside("mqtt_url", text, manifest);
+  const allowed = brokerEntries(manifest);
+  return allowed.includes(text) ? undefined : outside("mqtt_url", text, allowed);
 }

@@ -16,6 +16,12 @@ Deno.test("metrics_listen: empty and the manifest's addresses pass; others are n
   const bad = listenProblem("localhost", DAEMON_MANIFEST);
   assert(bad?.includes('"localhost" is not HOST:PORT'), bad);
   assert(listenProblem("127.0.0.1:70000", DAEMON_MANIFEST)?.includes("not 1-65535"));
+  // The manifest's broker entries are not listen addresses: listening there takes a local
+  // broker's port (and the publisher would talk to the daemon's own HTTP listener).
+  const broker = listenProblem("127.0.0.1:1883", DAEMON_MANIFEST);
+  assert(broker?.startsWith("metrics_listen: 127.0.0.1:1883 is outside"), broker);
+  assert(broker?.includes("allows only 127.0.0.1:9101, 0.0.0.0:9101, [::1]:9101, [::]:9101 for"));
+  assert(listenProblem("localhost:1883", DAEMON_MANIFEST)?.includes("is outside"));
 });
 
 Deno.test("mqtt_url: a local broker on 1883 passes; another host, port or scheme is named", () => {
@@ -28,6 +34,10 @@ Deno.test("mqtt_url: a local broker on 1883 passes; another host, port or scheme
   const tls = mqttProblem("mqtts://127.0.0.1:8883", DAEMON_MANIFEST);
   assert(tls?.includes("only mqtt:// is supported"), tls);
   assert(mqttProblem("127.0.0.1:1883", DAEMON_MANIFEST)?.includes("is not a URL like mqtt://"));
+  // The metrics listener's entries are not a broker: the publisher would talk to the daemon.
+  const own = mqttProblem("mqtt://127.0.0.1:9101", DAEMON_MANIFEST);
+  assert(own?.startsWith("mqtt_url: 127.0.0.1:9101 is outside"), own);
+  assert(own?.includes("127.0.0.1:1883, localhost:1883, [::1]:1883 for it"), own);
 });
 
 Deno.test("check-config rejects a metrics_listen outside the manifest (exit 78)", async () => {
