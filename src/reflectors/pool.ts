@@ -24,6 +24,8 @@ export interface CsvProblem {
   line: number;
   /** What is wrong. */
   message: string;
+  /** The line was used all the same (a first line of data without the header). */
+  kept?: boolean;
 }
 
 /** Result of parsing a reflector CSV. */
@@ -54,7 +56,11 @@ export function parseReflectorCsv(text: string): ReflectorCsv {
   const header = (lines[0] ?? "").trim().replace(/^\uFEFF/, "");
   let start = 1;
   if (header !== REFLECTOR_CSV_HEADER) {
-    problems.push({ line: 1, message: `expected header "${REFLECTOR_CSV_HEADER}"` });
+    problems.push({
+      line: 1,
+      message: `expected header "${REFLECTOR_CSV_HEADER}"`,
+      kept: isIpv4(header.split(",")[0].trim()),
+    });
     // Without a header the first line may already be data.
     start = 0;
   }
@@ -117,7 +123,8 @@ export async function loadPool(
   }
   const parsed = parseReflectorCsv(text);
   for (const p of parsed.problems) {
-    options.warn?.(`${reflectorListFile}:${p.line}: ${p.message}; line skipped`);
+    const what = p.kept ? "read as data" : "line skipped";
+    options.warn?.(`${reflectorListFile}:${p.line}: ${p.message}; ${what}`);
   }
   if (parsed.reflectors.length === 0) {
     throw new Error(`reflector_list_file ${reflectorListFile}: no IPv4 reflectors found`);

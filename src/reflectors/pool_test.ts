@@ -60,6 +60,8 @@ Deno.test("loadPool: file overrides, warnings name file and line, errors name th
   const files: Record<string, string> = {
     "/x.csv": "reflector_ip,ip_version,description\n10.0.0.1,4,a\nbad,4,b",
     "/empty.csv": "reflector_ip,ip_version,description\n",
+    "/bare.csv": "10.0.0.2,4,a\n10.0.0.3,4,b",
+    "/other.csv": "ip,version\n10.0.0.4,4,a",
   };
   const readTextFile = (p: string) =>
     p in files ? Promise.resolve(files[p]) : Promise.reject(new Error("No such file"));
@@ -68,6 +70,16 @@ Deno.test("loadPool: file overrides, warnings name file and line, errors name th
     ["10.0.0.1"],
   );
   assertEquals(warnings, ['/x.csv:3: "bad" is not an IPv4 address; line skipped']);
+  // Without the header a first line of data is used, and the warning says so.
+  warnings.length = 0;
+  const warn = (m: string) => warnings.push(m);
+  assertEquals(await loadPool("/bare.csv", { readTextFile, warn }), ["10.0.0.2", "10.0.0.3"]);
+  assertEquals(await loadPool("/other.csv", { readTextFile, warn }), ["10.0.0.4"]);
+  const header = 'expected header "reflector_ip,ip_version,description"';
+  assertEquals(warnings, [
+    `/bare.csv:1: ${header}; read as data`,
+    `/other.csv:1: ${header}; line skipped`,
+  ]);
   for (const f of ["/empty.csv", "/missing.csv"]) {
     try {
       await loadPool(f, { readTextFile });
