@@ -102,5 +102,7 @@ function range(values: readonly number[], digits: number): string {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  return lo === hi ? fixed(lo, digits) : `${fixed(lo, digits)}–${fixed(hi, digits)}`;
+  // Compared as printed: loads of 0.001 and 0.003 are "0.00", not "0.00–0.00".
+  const [a, b] = [fixed(lo, digits), fixed(hi, digits)];
+  return a === b ? a : `${a}–${b}`;
 }

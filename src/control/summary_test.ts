@@ -1,4 +1,4 @@
-import { assertEquals } from "../util/assert.ts";
+import { assert, assertEquals } from "../util/assert.ts";
 import { PeriodicSummary } from "./summary.ts";
 import type { TickResult } from "./loop.ts";
 
@@ -49,6 +49,16 @@ Deno.test("summary: one line per period with rate, delay and load ranges", () =>
   );
   s.flush(14);
   assertEquals(lines.length, 2, "nothing recorded, nothing logged");
+});
+
+Deno.test("summary: a range that prints as one value is shown once (docs/operation.md's example)", () => {
+  const lines: string[] = [];
+  const s = new PeriodicSummary((l) => lines.push(l), { periodS: 10 });
+  // Idle loads of 0.1 % and 0.3 %: both print as 0.00.
+  s.record(0, tick(100, 60, 1));
+  s.record(5, tick(300, 60, 1));
+  s.flush(10);
+  assert(lines[0].endsWith("load rx 0.00, tx 0.00"), lines[0]);
 });
 
 Deno.test("summary: the process's memory ends the line when a source is given", () => {
