@@ -1,7 +1,7 @@
 /**
  * The README's two pictures are what its commands draw today: `deno task demo` (docs/demo.svg)
  * and the simulate + plot pair under "Seeing what it does" (docs/plot-example.svg). Run as the
- * README shows them, in a subprocess with TZ=UTC (the plot's time axis is local time).
+ * README shows them, in a subprocess with TZ=UTC (the plot's axis is UTC already; log lines are local).
  */
 import { assert } from "../util/assert.ts";
 
