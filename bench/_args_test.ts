@@ -23,6 +23,7 @@ const SCRIPTS = [
   "bench/soak.ts",
   "scripts/compile.ts",
   "scripts/measure_startup.ts",
+  "scripts/probe_rate.ts",
   "scripts/sim_seeds.ts",
   "scripts/sim_vs_testbed.ts",
 ];

@@ -29,6 +29,7 @@
  *   deno run -P=dev scripts/sim_seeds.ts --trace lte --scale 0.05   # lte at 1.5/0.4 Mbit/s
  *   deno run -P=dev scripts/sim_seeds.ts --trace step --scale 50 --flows 16  # 16 flows a direction
  *   deno run -P=dev scripts/sim_seeds.ts --reflector-faults late:2   # faulty reflectors, + cuts
+ *   deno run -P=dev scripts/sim_seeds.ts --reflectors 40 --cuts     # a pool of 40 (cycles of ~25)
  *   deno run -P=dev scripts/sim_seeds.ts --counter-scale 0.96        # the download counter reads low
  *   deno run -P=dev scripts/sim_seeds.ts --up-counter-scale 0.96     # the upload counter reads low
  *   deno run -P=dev scripts/sim_seeds.ts --counter-lag-ms 10         # per-decision counter scatter
@@ -97,6 +98,8 @@ interface Options {
   faults: ReflectorFault[];
   /** Print the cut counts (`--cuts`, or any `--reflector-faults`). */
   cuts: boolean;
+  /** Synthetic reflectors in the pool (`simulate --reflectors`; the engine's default 10). */
+  reflectors?: number;
   /** TCP flows per direction of a bulk load (`simulate --flows`; the engine's default 4). */
   flows?: number;
   /** The share of the download shaper's bytes its counter reports (`--counter-scale F`). */
@@ -115,7 +118,8 @@ interface Options {
  * Parses `--controller NAME`, `--seeds A-B` (or a comma list), `--shaper KIND`, `--shaper-fq`,
  * `--loss-in-step`, `--no-ack-path` (`--ack-path`, the default), `--no-tbf-bucket`, `--null`, `--trace` and `--load` (comma lists), `--per-seed` and
  * `--min-percent N` (both minimum rates, % of base), `--scale F` (each trace's capacity and
- * nominal × F: docs/controllers.md, "Across link rates"), `--flows N` (bulk TCP flows per
+ * nominal × F: docs/controllers.md, "Across link rates"), `--reflectors N` (the pool's size),
+ * `--flows N` (bulk TCP flows per
  * direction), `--reflector-faults LIST`, `--cuts`, and `--counter-scale F` / `--up-counter-scale F`
  * (the download / upload counter reports F of the shaper's bytes: docs/controllers.md, "v62") and
  * `--counter-lag-ms MS` (each counter read lags by a random 0 to MS ms of the rate),
@@ -162,8 +166,10 @@ function parseArgs(args: readonly string[]): Options {
       options.faults = parseReflectorFaults(args[++i] ?? "");
       options.cuts = true;
     } else if (args[i] === "--cuts") options.cuts = true;
-    else if (args[i] === "--flows") options.flows = parseFlows(args[++i]);
-    else if (args[i] === "--counter-scale") {
+    else if (args[i] === "--flows") options.flows = parseWhole("--flows", args[++i]);
+    else if (args[i] === "--reflectors") {
+      options.reflectors = parseWhole("--reflectors", args[++i]);
+    } else if (args[i] === "--counter-scale") {
       options.downCounterScale = counterScale("counter-scale", args[++i] ?? "");
     } else if (args[i] === "--up-counter-scale") {
       options.upCounterScale = counterScale("up-counter-scale", args[++i] ?? "");
@@ -200,11 +206,11 @@ function parseScale(text: string | undefined): number {
   return f;
 }
 
-/** `--flows`: a whole number of flows, at least 1. */
-function parseFlows(text: string | undefined): number {
+/** `--flows`, `--reflectors`: a whole number, at least 1. */
+function parseWhole(flag: string, text: string | undefined): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`sim_seeds: --flows "${text ?? ""}": want a whole number of at least 1`);
+    throw new Error(`sim_seeds: ${flag} "${text ?? ""}": want a whole number of at least 1`);
   }
   return n;
 }
@@ -326,6 +332,7 @@ async function figures(
       tbfBucket: !o.noTbfBucket,
       reflectorFaults: o.faults,
       flows: o.flows,
+      reflectorCount: o.reflectors,
       downCounterScale: o.downCounterScale,
       upCounterScale: o.upCounterScale,
       counterLagMs: o.counterLagMs,

@@ -23,6 +23,9 @@
  *   docs/algorithm.md §8.3 step 5; docs/controllers.md, "v76").
  * - Before the first cycle, initial peers that mostly look faulty are probed faster
  *   (`hurryInitial`, `hurried_start.ts`; docs/controllers.md, "v79").
+ * - A cycle whose candidates at the tick would send more than 20 probes a second (the embedded
+ *   list) probes its new draws apart within the 20, for longer, and its candidates count beside
+ *   the new peers for 2 ticks after it (`cycle_budget.ts`; docs/controllers.md, "v86").
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester } from "../control/ports.ts";
@@ -31,6 +34,7 @@ import { holdAvoidedDraws } from "./avoided_draws.ts";
 import { soundFirst } from "./sound_first.ts";
 import { shortSetPeriodS } from "./short_pool.ts";
 import { SilentWatch, slowDrawsPeriodS, type SlowProbes } from "./silent_watch.ts";
+import { cycleProbes } from "./cycle_budget.ts";
 
 /** How a published set is probed: each every `periodS`, but `slow` apart at its own period. */
 export interface PeerProbes {
@@ -153,6 +157,17 @@ export class ReflectorSelector implements ReselectRequester {
   #held: string[] = [];
   /** When the current cycle began probing its candidates, s. */
   #cycleStartS = -Infinity;
+  /** The peers before the current cycle (`cycle_budget.ts`). */
+  #cyclePeers: readonly string[] = [];
+  /** How long the current cycle probes, s: tick × π, longer for draws probed apart (v86). */
+  #cycleWindowS: number;
+  /**
+   * After a cycle whose draws were probed apart, until this time (s) its candidates still count
+   * beside the new peers (`owd.peers`), which wait for their first replies from the peers' child;
+   * then `owd.peers` becomes `#handoverPeers` (v86).
+   */
+  #handoverUntilS = Infinity;
+  #handoverPeers: readonly string[] = [];
   /** Consecutive cycles in which no candidate answered. */
   #quietCycles = 0;
   /** Consecutive cycles in which some, but fewer than `numReflectors`, answered (v76). */
@@ -181,6 +196,7 @@ export class ReflectorSelector implements ReselectRequester {
     this.#o = options;
     this.#pool = options.pool;
     this.#settleS = options.tickS * Math.PI;
+    this.#cycleWindowS = this.#settleS;
     this.#sleepS = options.initialSleepS ?? 30;
     this.#slowdownAfter = options.slowdownAfter ?? 40;
     this.#picks = options.randomPicks ?? 20;
@@ -209,9 +225,10 @@ export class ReflectorSelector implements ReselectRequester {
       return Math.min(
         Math.max(this.#pending ? -Infinity : this.#wakeAtS, this.#notBeforeS),
         this.#watch.nextCheckS,
+        this.#handoverUntilS,
       );
     }
-    return this.#wakeAtS;
+    return Math.min(this.#wakeAtS, this.#handoverUntilS);
   }
 
   /** Consecutive reselection cycles in which no candidate answered. */
@@ -259,7 +276,7 @@ export class ReflectorSelector implements ReselectRequester {
     this.#suspended = false;
     if (this.#phase === "probing") {
       this.#cycleStartS = nowS;
-      this.#wakeAtS = nowS + this.#settleS;
+      this.#wakeAtS = nowS + this.#cycleWindowS;
     } else if (this.#phase === "idle") {
       this.#wakeAtS = Math.max(this.#wakeAtS, nowS + this.#settleS);
       this.#notBeforeS = Math.max(this.#notBeforeS, nowS + this.#settleS);
@@ -282,6 +299,7 @@ export class ReflectorSelector implements ReselectRequester {
   /** Does everything due at `nowS`; returns the next wake time (absolute s). */
   step(nowS: number): number {
     if (this.#suspended) return Infinity;
+    if (isDue(nowS, this.#handoverUntilS)) this.#endHandover();
     for (let guard = 0; guard < 4; guard++) {
       if (this.#phase === "settling" && isDue(nowS, this.#wakeAtS)) {
         this.#phase = "idle";
@@ -332,6 +350,7 @@ export class ReflectorSelector implements ReselectRequester {
   }
 
   #beginCycle(nowS: number): void {
+    if (this.#handoverUntilS !== Infinity) this.#endHandover();
     if (this.#pending && this.#coalesced > 0) {
       log.debug("Starting one reselection for {n} coalesced requests", { n: this.#coalesced + 1 });
     }
@@ -348,6 +367,8 @@ export class ReflectorSelector implements ReselectRequester {
       this.#o.random,
     );
     this.#held = [];
+    this.#cyclePeers = this.#o.owd.peers;
+    this.#cycleWindowS = this.#settleS;
     const watchPerS = this.#watch.perS;
     this.#watch.clear();
     const avoid = this.#o.avoid;
@@ -373,10 +394,47 @@ export class ReflectorSelector implements ReselectRequester {
         }),
       };
       this.#publish([...this.#candidates], "candidates", { periodS: this.#periodS, slow });
-    } else this.#publish([...this.#candidates], "candidates");
+    } else this.#publishCandidates();
     this.#cycleStartS = nowS;
     this.#phase = "probing";
-    this.#wakeAtS = nowS + this.#settleS;
+    this.#wakeAtS = nowS + this.#cycleWindowS;
+  }
+
+  /**
+   * After a cycle whose draws were probed apart (v86): the new peers' last replies are up to a
+   * draw period old, so the control loop would find too few fresh and ask for a cycle at once.
+   * The cycle's candidates, as fresh as during it, count beside them (`owd.peers`) for
+   * `2 × tick`, in which the peers' child probes the new ones first (`probe_order.ts`) and the
+   * others' replies age out of the loop's window.
+   */
+  #beginHandover(nowS: number): void {
+    const selected = this.#o.owd.peers;
+    const chosen = new Set(selected);
+    const others = this.#candidates.filter((ip) => !chosen.has(ip));
+    if (others.length === 0) return;
+    this.#handoverPeers = selected;
+    this.#o.owd.peers = [...selected, ...others];
+    this.#handoverUntilS = nowS + 2 * this.#o.tickS;
+  }
+
+  /** The handover's end: only the selected peers count. */
+  #endHandover(): void {
+    this.#handoverUntilS = Infinity;
+    // A cycle begun meanwhile published its own set.
+    if (this.#phase === "idle") this.#o.owd.peers = this.#handoverPeers;
+  }
+
+  /**
+   * Publishes a cycle's candidates, within the 20 probes a second: more than fit at the tick
+   * probe the new draws apart, and the cycle probes longer (v86, `cycle_budget.ts`).
+   */
+  #publishCandidates(): void {
+    const plan = cycleProbes(this.#candidates, {
+      peers: this.#cyclePeers,
+      tickS: this.#o.tickS,
+    });
+    this.#cycleWindowS = plan.windowS;
+    this.#publish([...this.#candidates], "candidates", plan);
   }
 
   #finishCycle(nowS: number): void {
@@ -392,8 +450,8 @@ export class ReflectorSelector implements ReselectRequester {
         n: this.#count,
         c: this.#candidates.length,
       });
-      this.#publish([...this.#candidates], "candidates");
-      this.#wakeAtS = nowS + this.#settleS;
+      this.#publishCandidates();
+      this.#wakeAtS = nowS + this.#cycleWindowS;
       return;
     }
     // Some but fewer than n answered (a short list with dead reflectors): exactly those are
@@ -497,6 +555,8 @@ export class ReflectorSelector implements ReselectRequester {
     } else log.info("Selected reflectors: {p}", selected);
     this.#lastSelected = key;
     this.#publish(peers, "selected", { periodS, slow, watched: true });
+    // A short set is too few anyway, and its watched candidates must not count (v82).
+    if (this.#cycleWindowS > this.#settleS && !short) this.#beginHandover(nowS);
     this.#phase = "idle";
     this.#wakeAtS = nowS + this.#sleepS;
   }

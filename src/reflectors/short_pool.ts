@@ -29,3 +29,10 @@ export function shortSetPeriodS(
 
 /** The most probes a second the daemon sends (issue 11). */
 export const MAX_PROBES_PER_S = 20;
+
+/**
+ * The probes one pinger child may send above its nominal rate within a 1 s window: fping's
+ * `--interval` is the period / N in whole ms, and rounded down (500 / 6 → 83 ms) it bunches each
+ * round, so that six targets every 500 ms sent 13 in a window (docs/controllers.md, "v86").
+ */
+export const CHILD_JITTER_PROBES = 1;

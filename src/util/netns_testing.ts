@@ -164,3 +164,94 @@ export async function daemonRuntimeDir(prefix: string): Promise<string> {
   );
   return dir;
 }
+
+/**
+ * Inside `ns`: every IPv4 address local (a `local` default route on `lo`), so that pings to any
+ * reflector, the embedded list's public ones too, are answered by the namespace itself.
+ */
+export async function addAnyIpHosts(ns: string): Promise<void> {
+  await must("ip", ["-n", ns, "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "local"]);
+}
+
+/**
+ * Inside `ns` (after `addAnyIpHosts`): each of `addresses` (IPv4) sent out of a veth `s0`–`s1` to
+ * a next hop that does not exist, so that probes to them leave on the wire and are never answered
+ * (a device route without a neighbour would leave only ARP requests).
+ */
+export async function addSilentHosts(ns: string, addresses: readonly string[]): Promise<void> {
+  await addVethPair(ns, "s0", "s1");
+  await must("ip", ["-n", ns, "addr", "add", "10.213.254.1/30", "dev", "s0"]);
+  await must("ip", [
+    ...["-n", ns, "neigh", "add", "10.213.254.2", "lladdr", "02:00:00:00:00:02", "dev", "s0"],
+    ...["nud", "permanent"],
+  ]);
+  for (const a of addresses) {
+    await must("ip", [
+      ...["-n", ns, "route", "add", `${a}/32`, "via", "10.213.254.2", "dev", "s0"],
+      ...["table", "local"],
+    ]);
+  }
+}
+
+/** A running capture of the ICMP echo requests sent inside a namespace (`captureEchoRequests`). */
+export interface EchoCapture {
+  /** The send times captured so far (s, the kernel's wall clock, ascending). */
+  times(): number[];
+  /** The destination of each captured request, in order. */
+  destinations(): string[];
+  /** Stops tcpdump and returns every send time. */
+  stop(): Promise<number[]>;
+}
+
+/**
+ * Captures, with `tcpdump` on every interface of `ns`, the ICMP echo requests sent: those to a
+ * local address (on `lo`) and those leaving by a veth, each once (a veth peer's copy is left out).
+ * Resolves once tcpdump listens. Counted on the wire, not from the sender's own account.
+ */
+export async function captureEchoRequests(ns: string): Promise<EchoCapture> {
+  const child = new Deno.Command("ip", {
+    args: [
+      ...["netns", "exec", ns, "tcpdump", "-i", "any", "-n", "-tt", "-l", "-Q", "inout"],
+      "icmp[icmptype] == icmp-echo",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const times: number[] = [];
+  const destinations: string[] = [];
+  let rest = "";
+  const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({
+      write: (chunk) => {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) {
+          // "1796555646.690122 v0    Out IP 10.213.8.1 > 10.213.9.9: ICMP echo request, …"
+          const m = /^(\d+\.\d+) (\S+)\s+(\S+)\s+IP \S+ > ([\d.]+):/.exec(line);
+          // A frame for another host ("P") is the veth peer's copy of one sent.
+          if (m === null || m[3] === "P") continue;
+          times.push(Number(m[1]));
+          destinations.push(m[4]);
+        }
+      },
+    }),
+  ).catch(() => {});
+  const err = collectStderr(child);
+  await pollUntil(err.log, (t) => t.includes("listening on"), {
+    ms: 10_000,
+    what: "tcpdump listening",
+    everyMs: 20,
+  });
+  return {
+    times: () => [...times],
+    destinations: () => [...destinations],
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+      await reading;
+      await err.done;
+      return [...times];
+    },
+  };
+}

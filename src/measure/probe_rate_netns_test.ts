@@ -1,0 +1,39 @@
+/**
+ * Issue 11's 20 probes a second, counted on the wire: the real daemon with fping and the embedded
+ * reflector list in a private network namespace (root) where every address answers but two of the
+ * initial peers, so that it reselects at once; tcpdump counts the echo requests it sends. A cycle
+ * probing the 6 peers and 20 new draws at the tick sent 52 in a second (docs/controllers.md,
+ * "v86"); the draws are now probed apart within the 20.
+ */
+import { assert } from "../util/assert.ts";
+import { needs, netnsSkipReason } from "../util/netns_testing.ts";
+import { probeRateRun } from "../util/probe_rate_testing.ts";
+import { INITIAL_PEERS } from "../reflectors/pool.ts";
+import { MAX_PROBES_PER_S } from "../reflectors/short_pool.ts";
+
+const reason = (await netnsSkipReason()) ??
+  ((await new Deno.Command("sh", { args: ["-c", "command -v tcpdump"], stdout: "null" }).output())
+      .success
+    ? undefined
+    : "no tcpdump");
+
+Deno.test(
+  needs(
+    "netns: a reselection with the embedded list sends at most 20 echo requests in any 1 s",
+    reason,
+  ),
+  async () => {
+    const r = await probeRateRun({
+      prefix: "sqma-rate",
+      seconds: 40,
+      silence: INITIAL_PEERS.slice(0, 2),
+      // The cycle's end, and the new peers' first seconds.
+      stopWhen: { log: (t) => /Reselection 1:[\s\S]*Selected reflectors/.test(t), tailS: 2 },
+    });
+    assert(/Reselection 1: probing (2\d) candidates/.test(r.log), r.log);
+    assert(r.log.includes("Selected reflectors"), r.log);
+    const where = r.over.map((w) => `${w.count} at ${w.atS} s: ${w.probed}`).join("\n");
+    assert(r.window <= MAX_PROBES_PER_S, `${r.window} in a 1 s window:\n${where}`);
+    console.log(`${r.sent} echo requests, the most in a 1 s window ${r.window}`);
+  },
+);

@@ -1,0 +1,47 @@
+/**
+ * A reselection cycle's probes within issue 11's 20 a second (docs/controllers.md, "v86"). A cycle
+ * probes the current peers and up to 20 new draws from the pool; probing them all every tick, as
+ * upstream does, sent 52 echo requests a second for tick × π with the embedded list (26
+ * candidates at 0.5 s). When the candidates at the tick would exceed `MAX_PROBES_PER_S`, the
+ * current peers keep their child and the tick (the control loop's samples are untouched), and the
+ * new draws are probed apart at the rest of the 20 a second less one probe a child for fping's
+ * rounding (`slowDrawsPeriodS`, as a short pool's cycle since v82), for one of their periods more
+ * than tick × π: each draw is probed once at least; the cycle's candidates count beside the new
+ * peers for 2 ticks after it (`ReflectorSelector`).
+ */
+import { CHILD_JITTER_PROBES, MAX_PROBES_PER_S } from "./short_pool.ts";
+import { slowDrawsPeriodS, type SlowProbes } from "./silent_watch.ts";
+
+/** How a cycle's candidates are probed, and for how long. */
+export interface CycleProbes {
+  /** Probe period of the candidates not in `slow`, s: the tick. */
+  readonly periodS: number;
+  /** The new draws probed apart (none while the candidates fit in the 20 a second). */
+  readonly slow?: SlowProbes;
+  /** How long the cycle probes before it ranks, s: tick × π, and the draws' period if apart. */
+  readonly windowS: number;
+}
+
+/**
+ * The probes of a cycle over `candidates` (the current `peers` first, then the new draws) at
+ * tick `tickS`: all at the tick for tick × π while that is at most `MAX_PROBES_PER_S` (one fping
+ * child, its interval the period / N: 10 at 0.5 s send at most 20 in any 1 s on the wire); else
+ * the peers at the tick and the draws apart within the rest (two children, each allowed
+ * `CHILD_JITTER_PROBES`), for tick × π and one draw period.
+ */
+export function cycleProbes(
+  candidates: readonly string[],
+  o: { peers: readonly string[]; tickS: number },
+): CycleProbes {
+  const all = { periodS: o.tickS, windowS: o.tickS * Math.PI };
+  if (candidates.length / o.tickS <= MAX_PROBES_PER_S) return all;
+  const peers = new Set(o.peers);
+  const kept = candidates.filter((ip) => peers.has(ip));
+  const draws = candidates.filter((ip) => !peers.has(ip));
+  if (draws.length === 0) return all;
+  const periodS = slowDrawsPeriodS(o.tickS, {
+    draws: draws.length,
+    otherPerS: kept.length / o.tickS + 2 * CHILD_JITTER_PROBES,
+  });
+  return { periodS: o.tickS, slow: { reflectors: draws, periodS }, windowS: all.windowS + periodS };
+}
