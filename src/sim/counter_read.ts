@@ -10,7 +10,12 @@
 
 /** The delay of each counter read after its tick: exponential, plus a rarer longer one. */
 export interface CounterRead {
-  /** Mean of every read's delay, ms (exponential). */
+  /**
+   * A fixed part of every read's delay, ms (default 0): a management link's one-way delay, as a
+   * `remote` reader's ssh round trip has it (docs/controllers.md, "v87").
+   */
+  fixedMs?: number;
+  /** Mean of every read's delay beyond `fixedMs`, ms (exponential). */
   meanMs: number;
   /** Share of reads with an extra delay (0–1). */
   tailShare: number;
@@ -35,30 +40,44 @@ export const TESTBED_COUNTER_READ: Readonly<CounterRead> = {
 /** One read's delay, s, drawn from `random` (two or three draws). */
 export function counterReadDelayS(random: () => number, read: CounterRead): number {
   const exp = (meanMs: number) => -meanMs * Math.log(1 - random());
-  let ms = exp(read.meanMs);
+  let ms = (read.fixedMs ?? 0) + exp(read.meanMs);
   if (random() < read.tailShare) ms += exp(read.tailMeanMs);
   return ms / 1000;
 }
 
 /**
- * Parses `testbed` or `MEAN[:SHARE:TAILMEAN][:read]` (ms, 0–1, ms; `:read`: `seen`;
+ * Parses `testbed` or `[FIXED+]MEAN[:SHARE:TAILMEAN][:read]` (ms, ms, 0–1, ms; `:read`: `seen`;
  * `--counter-scatter`). Throws on anything else.
  */
 export function parseCounterRead(text: string): CounterRead {
   if (text === "testbed") return { ...TESTBED_COUNTER_READ };
   const seen = text.endsWith(":read");
   const body = seen ? text.slice(0, -":read".length) : text;
-  const parts = body.trim() === "" ? [NaN] : body.split(":").map(Number);
+  const fields = body.split(":");
+  const sum = fields[0].split("+");
+  const num = (t: string) => t.trim() === "" ? NaN : Number(t);
+  const plus = sum.length === 2;
+  const fixedMs = plus ? num(sum[0]) : 0;
+  const parts = [sum.length <= 2 ? num(sum.at(-1)!) : NaN, ...fields.slice(1).map(num)];
   const [meanMs, tailShare = 0, tailMeanMs = 0] = parts;
-  const ok = (parts.length === 1 || parts.length === 3) && meanMs >= 0 &&
-    tailShare >= 0 && tailShare <= 1 && tailMeanMs >= 0 && parts.every(Number.isFinite);
+  const ok = (parts.length === 1 || parts.length === 3) && meanMs >= 0 && fixedMs >= 0 &&
+    tailShare >= 0 && tailShare <= 1 && tailMeanMs >= 0 &&
+    [...parts, fixedMs].every(Number.isFinite);
   if (!ok) {
-    throw new Error(`counter scatter: expected "testbed" or MEAN[:SHARE:TAILMEAN], got "${text}"`);
+    throw new Error(
+      `counter scatter: expected "testbed" or [FIXED+]MEAN[:SHARE:TAILMEAN], got "${text}"`,
+    );
   }
-  return seen ? { meanMs, tailShare, tailMeanMs, seen } : { meanMs, tailShare, tailMeanMs };
+  const read: CounterRead = plus
+    ? { fixedMs, meanMs, tailShare, tailMeanMs }
+    : { meanMs, tailShare, tailMeanMs };
+  return seen ? { ...read, seen } : read;
 }
 
-/** `MEAN:SHARE:TAILMEAN[:read]` as `parseCounterRead` takes it back. */
+/** `[FIXED+]MEAN:SHARE:TAILMEAN[:read]` as `parseCounterRead` takes it back. */
 export function formatCounterRead(read: CounterRead): string {
-  return `${read.meanMs}:${read.tailShare}:${read.tailMeanMs}${read.seen === true ? ":read" : ""}`;
+  const fixed = read.fixedMs !== undefined && read.fixedMs > 0 ? `${read.fixedMs}+` : "";
+  return `${fixed}${read.meanMs}:${read.tailShare}:${read.tailMeanMs}${
+    read.seen === true ? ":read" : ""
+  }`;
 }

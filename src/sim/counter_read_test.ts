@@ -37,3 +37,25 @@ Deno.test("counter read: delays have the mean asked for, tail included", () => {
     TESTBED_COUNTER_READ.tailShare * TESTBED_COUNTER_READ.tailMeanMs;
   assert(Math.abs((sum / n) * 1000 - want) < 0.03 * want, `${(sum / n) * 1000} ms`);
 });
+
+Deno.test("counter read: FIXED+MEAN adds a fixed part to every delay (a remote read's legs)", () => {
+  const remote = { fixedMs: 10, meanMs: 2, tailShare: 0.1, tailMeanMs: 8, seen: true };
+  assertEquals(parseCounterRead("10+2:0.1:8:read"), remote);
+  assertEquals(parseCounterRead(formatCounterRead(remote)), remote);
+  assertEquals(parseCounterRead("10+2"), { fixedMs: 10, meanMs: 2, tailShare: 0, tailMeanMs: 0 });
+  for (const bad of ["+2", "10+", "-1+2", "x+2", "1+2+3", "10+2:0.1"]) {
+    assertThrows(() => parseCounterRead(bad), Error);
+  }
+  const random = seededRandom(7);
+  let min = Infinity;
+  let sum = 0;
+  const n = 100_000;
+  for (let i = 0; i < n; i++) {
+    const ms = counterReadDelayS(random, remote) * 1000;
+    min = Math.min(min, ms);
+    sum += ms;
+  }
+  assert(min >= 10, `${min} ms`);
+  const want = 10 + 2 + 0.1 * 8;
+  assert(Math.abs(sum / n - want) < 0.02 * want, `${sum / n} ms`);
+});
