@@ -3,6 +3,7 @@ import type { Logger } from "../log/logger.ts";
 import { type Clock, realSleep, type Sleep } from "../util/clock.ts";
 import { stageLogger } from "../log/mod.ts";
 import type { ControlLoop, TickResult } from "./loop.ts";
+import { OverrunLog } from "./overrun_log.ts";
 
 /** Options of `runControlLoop`. */
 export interface RunControlLoopOptions {
@@ -24,9 +25,10 @@ export interface RunControlLoopOptions {
 }
 
 /**
- * Ticks `loop` every `intervalS` on a fixed schedule (no drift); when a tick overruns, the
- * schedule restarts from now instead of bursting to catch up. An unexpected error in a tick
- * is logged and the loop goes on.
+ * Ticks `loop` every `intervalS` on a fixed schedule (no drift); a tick that overruns is followed
+ * by the next at once, and the schedule restarts from there instead of bursting to catch up
+ * (docs/controllers.md, "v87"); overruns in a row are logged (`OverrunLog`). An unexpected error
+ * in a tick is logged and the loop goes on.
  */
 export async function runControlLoop(
   loop: ControlLoop,
@@ -47,10 +49,13 @@ export async function runControlLoop(
   // under load").
   let now = clock.monotonicS();
   let due = now + interval();
+  const overruns = new OverrunLog(log);
   while (!stopped) {
     const wait = due - now;
     if (wait > 0) await sleep(wait * 1000, signal);
     if (stopped) break;
+    // The tick starts when the sleep ends (at `due`), or at once after an overrun.
+    const startS = wait > 0 ? due : now;
     try {
       const result = await loop.tick();
       now = clock.monotonicS();
@@ -60,7 +65,10 @@ export async function runControlLoop(
       log.error("control tick failed: {error}", { error: String(e) });
     }
     const intervalS = interval();
+    overruns.tick(now - startS, intervalS);
     due += intervalS;
-    if (due <= now) due = now + intervalS;
+    // Overrun: the next tick now, not a whole interval after this one's end (a remote tick of
+    // 160 ms then decides every 160 ms, not every 260: docs/controllers.md, "v87").
+    if (due <= now) due = now;
   }
 }
