@@ -43,6 +43,12 @@ export interface SimCounters {
    * counter_read.ts).
    */
   beginRead?(): { sampleS: number; doneS: number };
+  /**
+   * With reads inside the read (`:read`, a `remote` router over ssh): one rate change's round
+   * trip to the router's shaper, s, two delays drawn alike (its own random stream, so the reads'
+   * draws stay as without it). The daemon's tick waits for each (docs/controllers.md, "v87").
+   */
+  roundTripS?(): number;
 }
 
 /** What the engine gives a control pipeline to build itself on. */
@@ -86,6 +92,12 @@ export interface SimPipeline {
   nextTickS?(): number;
   /** Runs one control tick; the engine calls it every `tickIntervalS` (or `nextTickS()`). */
   tick(): void | Promise<void>;
+  /**
+   * When the tick just run ended, s (its counter read and rate changes over a remote link,
+   * `SimCounters.roundTripS`); the next tick is not run before, as the daemon's driver runs it at
+   * once after an overrun (docs/controllers.md, "v87"). Absent: ticks take no time.
+   */
+  tickEndS?(): number | undefined;
   /** Reselection requests so far (for the summary). */
   reselects?(): number;
   /** Times the pinger was switched to another set of reflectors so far (for the summary). */
@@ -337,6 +349,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     // A delay in the counters' own advance (`seen` false, the testbed's) moves no clock.
     return { sampleS, doneS: read.seen === true ? doneS : 0 };
   };
+  const tripRandom = read?.seen === true ? seededRandom(options.seed ^ 0x7e1a) : undefined;
+  const roundTripS = read === undefined || tripRandom === undefined
+    ? undefined
+    : () => counterReadDelayS(tripRandom, read) + counterReadDelayS(tripRandom, read);
   const lagOf = read !== undefined ? () => -sampleS : (random: () => number) => random() * lagS;
   const counter = (link: { counterBytes: number; shaperKbit: number }, scale: number) => {
     let last = 0;
@@ -365,6 +381,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
           dlBytes: dlCounter,
           ulBytes: ulCounter,
           beginRead,
+          roundTripS,
         },
         setDlRate: (kbit) => (down.shaperKbit = kbit),
         setUlRate: (kbit) => (up.shaperKbit = kbit),
@@ -491,6 +508,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
           await pipeline.tick();
           decisions++;
           nextTick += pipeline.nextTickS?.() ?? tickS;
+          const end = pipeline.tickEndS?.();
+          if (end !== undefined && nextTick < end) nextTick = end;
         }
       } else {
         // Baselines without a controller still probe, so probe counts compare.

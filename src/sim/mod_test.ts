@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { builtinTrace, formatSummaryTable, simulate, summaryOf } from "./mod.ts";
 import { daemonPipeline } from "./pipeline.ts";
+import type { CounterRead } from "./counter_read.ts";
 
 async function ewmaOnStep(seed: number, durationS = 120) {
   const trace = builtinTrace("step", { durationS, seed });
@@ -138,4 +139,30 @@ Deno.test("RTT-only pinger: an upload queue cuts download too; with timestamps i
   // Start-up sets 0.6 × base; EWMA only decays toward base while download is idle and calm.
   assert(withTimestamps >= 0.6 * 20_000 - 1, `tsping: lowest download rate ${withTimestamps}`);
   assert(rttOnly < 0.5 * 20_000, `fping: lowest download rate ${rttOnly}`);
+});
+
+Deno.test("remote reads and rate changes take their round trips: a tick over its period delays the next (v87)", async () => {
+  const run = async (counterRead?: CounterRead) => {
+    const durationS = 60;
+    const trace = builtinTrace("step", { durationS, seed: 1 });
+    const [r] = await simulate({
+      settings: settingsWithDefaults({ rate_controller: "capacity" }),
+      trace,
+      load: "saturate",
+      durationS,
+      seed: 1,
+      pipeline: (hooks) => daemonPipeline(hooks),
+      engine: { counterRead },
+    });
+    return r.decisions / durationS;
+  };
+  // Legs of 25 ms (a 50 ms round trip): a read and each rate change, 50 ms each.
+  const exact = await run();
+  const remote = await run({ fixedMs: 25, meanMs: 0, tailShare: 0, tailMeanMs: 0, seen: true });
+  // Legs of 5 ms: 30 ms a tick, within the 100 ms period.
+  const near = await run({ fixedMs: 5, meanMs: 0, tailShare: 0, tailMeanMs: 0, seen: true });
+  assert(exact > 9.9, `${exact} decisions/s`);
+  assertEquals(near, exact);
+  // Not every decision changes a rate: 9.2 a second, not 6.7.
+  assert(remote > 6.7 && remote < 9.5, `${remote} decisions/s`);
 });

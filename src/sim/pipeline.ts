@@ -327,6 +327,9 @@ export async function daemonPipeline(
   const loopClock = hooks.counters.beginRead === undefined
     ? undefined
     : new SimReadClock(hooks.clock);
+  // A remote router's reads and rate changes take time: the tick ends after them (v87).
+  const roundTripS = hooks.counters.roundTripS;
+  const tickEnd = roundTripS === undefined || loopClock === undefined ? undefined : { endS: 0 };
   let control: SimControl;
   try {
     control = await buildControl({
@@ -359,7 +362,13 @@ export async function daemonPipeline(
     advance: m.advance,
     tickIntervalS: control.intervalS,
     nextTickS: () => control.nextIntervalS(),
-    tick: () => control.tick(),
+    tick: tickEnd === undefined ? () => control.tick() : async () => {
+      const before = dl.changes + ul.changes;
+      await control.tick();
+      tickEnd.endS = loopClock!.monotonicS();
+      for (let i = before; i < dl.changes + ul.changes; i++) tickEnd.endS += roundTripS!();
+    },
+    tickEndS: () => tickEnd?.endS,
     reselects: () => m.reselect.count,
     pingerSwitches: () => m.pinger.switches,
     close: async () => {
