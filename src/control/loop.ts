@@ -34,6 +34,7 @@ import { stageLogger } from "../log/mod.ts";
 import { IdleDetector } from "./idle.ts";
 import { counterDelta } from "./counter_delta.ts";
 import { OutageLog } from "./outage_log.ts";
+import { ReadSpan } from "./read_span.ts";
 import { clampRate, clampThreshold, type RateBounds, rateBounds } from "./rate_bounds.ts";
 
 /** Bytes → kbit (×8 bit/byte ÷ 1000 bit/kbit), upstream's `8/1000`. */
@@ -127,6 +128,8 @@ export interface ControlLoopState {
 interface TimedReading {
   counters: CounterReading | null;
   readS: number;
+  /** How long the read took, s. */
+  spanS: number;
 }
 
 function validNumber(v: unknown): v is number {
@@ -177,6 +180,8 @@ export class ControlLoop {
   #thrUl: number;
   #prev: CounterReading | null = null;
   #tPrev = 0;
+  /** The time of the last decision's reading (`tPrev` but after an uncertain one), s. */
+  #tLast = 0;
   #startS = 0;
   #lastDumpS = 0;
   #started = false;
@@ -189,6 +194,7 @@ export class ControlLoop {
   /** Interfaces whose last rate change failed, with the reason logged. */
   readonly #failing = new Map<string, string>();
   #countersMissing = false;
+  readonly #readSpan = new ReadSpan();
   /** Failures of the tick in progress, for its observer event. */
   #tickFaults = { controller: false, adjusters: 0 };
 
@@ -273,8 +279,7 @@ export class ControlLoop {
     this.#dirtyUl = true;
     await this.#apply(nextDl, nextUl);
     const first = await this.#readCounters();
-    this.#prev = first.counters;
-    this.#tPrev = first.readS;
+    this.#setReference(first.counters, first.readS);
     this.#warming = { sinceS: now, hold: false };
     this.#started = true;
     this.#log.info("control started at download {dl} kbit/s, upload {ul} kbit/s", {
@@ -296,7 +301,7 @@ export class ControlLoop {
     // pinger's lines that arrived while the thread was blocked (the daemon's busy wait, docs/
     // footprint.md "CPU under load") are taken in, so the deltas below include them.
     // Each load is timed by its reading, not by the tick (docs/controllers.md, "v84").
-    const { counters, readS } = await this.#readCounters(now);
+    const { counters, readS, spanS } = await this.#readCounters(now);
     const deltas = collectDeltas(this.#owd, now, { tickInterval: s.tick_interval });
     this.#fresh = deltas.fresh;
     // At the start and after idle mode the pinger needs a moment for fresh replies from every
@@ -343,22 +348,24 @@ export class ControlLoop {
       // Hold. The reference (prev, t_prev) is only moved by a good reading, so the next
       // load covers the whole gap instead of a spike over a short interval.
       path = "hold";
-      if (counters !== null) {
-        this.#prev = counters;
-        this.#tPrev = readS;
-      }
+      if (counters !== null) this.#setReference(counters, readS);
     } else {
-      const dt = readS - this.#tPrev;
+      // A reading whose moment is uncertain (a slow read's jitter) is decided on but not made
+      // the reference: the load runs from the last certain one, the decision's `dt` from the
+      // last decision (docs/controllers.md, "v87").
+      const uncertain = this.#readSpan.tooUncertain(spanS, readS - this.#tPrev);
+      const span = readS - this.#tPrev;
+      const dt = readS - this.#tLast;
       const dlBytes = this.#bytesSince(counters.dlBytes, this.#prev.dlBytes, {
         direction: "download",
         reset: counters.dlIfindex !== this.#prev.dlIfindex,
-        dtS: dt,
+        dtS: span,
         maxKbit: this.#boundsDl.max,
       });
       const ulBytes = this.#bytesSince(counters.ulBytes, this.#prev.ulBytes, {
         direction: "upload",
         reset: counters.ulIfindex !== this.#prev.ulIfindex,
-        dtS: dt,
+        dtS: span,
         maxKbit: this.#boundsUl.max,
       });
       if (deltas.ul.length === 0 || deltas.dl.length === 0) {
@@ -368,8 +375,8 @@ export class ControlLoop {
       } else {
         path = "normal";
         // Left to right as upstream writes it, to reproduce its floating-point results.
-        const downUtil = dt > 0 ? KBIT_PER_BYTE * dlBytes / dt : 0;
-        const upUtil = dt > 0 ? KBIT_PER_BYTE * ulBytes / dt : 0;
+        const downUtil = span > 0 ? KBIT_PER_BYTE * dlBytes / span : 0;
+        const upUtil = span > 0 ? KBIT_PER_BYTE * ulBytes / span : 0;
         readings = {
           now_s: now - this.#startS,
           dt,
@@ -398,8 +405,8 @@ export class ControlLoop {
           [nextDl, nextUl] = await this.#runAdjusters(readings, nextDl, nextUl);
         }
       }
-      this.#prev = counters;
-      this.#tPrev = readS;
+      if (uncertain) this.#tLast = readS;
+      else this.#setReference(counters, readS);
     }
 
     nextDl = clampRate(nextDl, this.#boundsDl, this.#curDl);
@@ -518,7 +525,7 @@ export class ControlLoop {
    */
   #idleStep(
     now: number,
-    read: TimedReading,
+    read: Omit<TimedReading, "spanS">,
   ): TickResult | undefined | Promise<TickResult | undefined> {
     if (this.#idleDetector === undefined || this.#pinging === undefined) return undefined;
     const { counters, readS } = read;
@@ -528,8 +535,7 @@ export class ControlLoop {
       nowS: readS,
     });
     if (this.#idling) {
-      this.#prev = counters;
-      this.#tPrev = readS;
+      this.#setReference(counters, readS);
       if (verdict !== "busy") {
         return this.#refreshDue(now)
           ? this.#apply(this.#curDl, this.#curUl).then((a) => this.#held(a))
@@ -555,8 +561,7 @@ export class ControlLoop {
 
   /** Enters idle mode: pinging stops, the shaper goes to `idle_rate`. */
   async #enterIdle(read: { counters: CounterReading; readS: number }): Promise<TickResult> {
-    this.#prev = read.counters;
-    this.#tPrev = read.readS;
+    this.#setReference(read.counters, read.readS);
     this.#idling = true;
     const s = this.#s;
     const [dl, ul] = s.idle_rate === "leave"
@@ -586,6 +591,13 @@ export class ControlLoop {
     return { path: "idle", next_dl_rate: this.#curDl, next_ul_rate: this.#curUl, applied };
   }
 
+  /** Makes `counters`, read at `readS`, the reference of the next load and decision. */
+  #setReference(counters: CounterReading | null, readS: number): void {
+    this.#prev = counters;
+    this.#tPrev = readS;
+    this.#tLast = readS;
+  }
+
   /**
    * Reads the counters, timed at the midpoint of the clock before (`beforeS`, the tick's time)
    * and after the read: the reader samples the kernel's counters somewhere in between
@@ -595,7 +607,8 @@ export class ControlLoop {
     beforeS = this.#clock.monotonicS(),
   ): Promise<TimedReading> {
     const counters = await this.#readCountersOnly();
-    return { counters, readS: (beforeS + this.#clock.monotonicS()) / 2 };
+    const afterS = this.#clock.monotonicS();
+    return { counters, readS: (beforeS + afterS) / 2, spanS: afterS - beforeS };
   }
 
   async #readCountersOnly(): Promise<CounterReading | null> {

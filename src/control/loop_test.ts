@@ -358,6 +358,49 @@ Deno.test("loop: each load is timed by its read, the midpoint of the clock aroun
   assertEquals(inputs.length, delaysMs.length - 1);
 });
 
+Deno.test("loop: a reading whose read took long is decided on but is not the next load's reference (v87)", async () => {
+  // Reads of 2 ms, sampled halfway, but every fourth 40 ms with the sample at its start (a
+  // round trip's jitter over a slow management link: docs/controllers.md, "v87"). A steady
+  // 10 MB/s download reads 80000 kbit/s except in the slow read's own decision; the decision
+  // after it measures from the reading before it (main before v87: a second wrong load).
+  const { c, inputs } = fixedController(60000, 12000);
+  const f = fixture({}, { controller: c });
+  const bytesPerS = 10_000_000;
+  let legsS = [0.001, 0.001];
+  f.counters.read = () => {
+    f.clock.advance(legsS[0]);
+    const at = f.clock.monotonicS() - 100;
+    f.clock.advance(legsS[1]);
+    return Promise.resolve({
+      dlBytes: Math.round(at * bytesPerS),
+      ulBytes: 0,
+      dlIfindex: 1,
+      ulIfindex: 2,
+    });
+  };
+  await f.loop.start();
+  const loads: number[] = [];
+  const dts: number[] = [];
+  for (let i = 1; i <= 12; i++) {
+    legsS = i % 4 === 0 ? [0, 0.04] : [0.001, 0.001];
+    f.clock.advance(0.1 - legsS[0] - legsS[1]);
+    setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
+    const r = await f.loop.tick();
+    assertEquals(r.path, "normal");
+    loads.push(Math.round(r.readings!.down_utilisation));
+    dts.push(Math.round(r.readings!.dt * 1000));
+  }
+  assertEquals(inputs.length, 12);
+  // The slow reads' own decisions (4, 8, 12) read low (their reading stands 20 ms late), and the
+  // ones after them exact.
+  for (const [i, kbit] of loads.entries()) {
+    if ((i + 1) % 4 === 0) assert(kbit < 0.9 * 80000, `decision ${i + 1}: ${kbit}`);
+    else assertEquals(kbit, 80000, `decision ${i + 1}: ${loads.join(" ")}`);
+  }
+  // Each decision's own dt still runs from the decision before.
+  assert(dts.every((ms) => ms >= 80 && ms <= 120), dts.join(" "));
+});
+
 Deno.test("loop: a counter reset (decrease or new ifindex) counts as 0 bytes, not a huge load", async () => {
   const { c, inputs } = fixedController(60000, 12000);
   const f = fixture({}, { controller: c });

@@ -1,0 +1,33 @@
+/**
+ * How uncertain a counter reading's moment is: the loop times each reading by the middle of its
+ * read (docs/controllers.md, "v84"), which is off by at most half of what the read took beyond
+ * the shortest recent read (a round trip's jitter over a slow management link: docs/controllers.md,
+ * "v87"). A reading whose uncertainty is large against the time since the last one used is not
+ * made the reference of the next load (docs/controllers.md, "v87").
+ */
+
+/** Reads the shortest is taken over. */
+export const READ_SPAN_WINDOW = 100;
+/** Largest uncertainty of a reading's moment decided on, as a share of the time it closes. */
+export const READ_UNCERTAIN_SHARE = 0.025;
+/** Longest time a decision waits for a reading certain enough, s. */
+export const READ_WAIT_MAX_S = 1;
+
+/** The recent reads' durations and the shortest of them. */
+export class ReadSpan {
+  readonly #spans = new Float64Array(READ_SPAN_WINDOW);
+  #n = 0;
+
+  /**
+   * Records a read of `spanS` and says whether the reading closing `sinceS` since the last one
+   * decided on is too uncertain to decide on (`READ_UNCERTAIN_SHARE`, at most `READ_WAIT_MAX_S`).
+   */
+  tooUncertain(spanS: number, sinceS: number): boolean {
+    this.#spans[this.#n++ % READ_SPAN_WINDOW] = spanS;
+    let shortest = spanS;
+    for (let i = Math.min(this.#n, READ_SPAN_WINDOW) - 1; i >= 0; i--) {
+      if (this.#spans[i] < shortest) shortest = this.#spans[i];
+    }
+    return (spanS - shortest) / 2 > READ_UNCERTAIN_SHARE * sinceS && sinceS < READ_WAIT_MAX_S;
+  }
+}
