@@ -124,7 +124,7 @@ interface Options {
  * (the download / upload counter reports F of the shaper's bytes: docs/controllers.md, "v62") and
  * `--counter-lag-ms MS` (each counter read lags by a random 0 to MS ms of the rate),
  * `--counter-scatter SPEC` (each read samples the bytes a random delay after its tick: `testbed`
- * or MEAN[:SHARE:TAILMEAN][:read] ms, src/sim/counter_read.ts) and
+ * or [FIXED+]MEAN[:SHARE:TAILMEAN][:read] ms, src/sim/counter_read.ts) and
  * `--down-shaper-on-lan` (the probes skip the download shaper's queue, as in the e2e testbed).
  */
 function parseArgs(args: readonly string[]): Options {

@@ -18,7 +18,7 @@
  *   deno task sim:e2e --counter-scatter SPEC  # each simulated counter read samples the bytes a
  *                                       # random delay after its tick: testbed (the default: the
  *                                       # testbed's reads, docs/controllers.md "v81"),
- *                                       # MEAN[:SHARE:TAILMEAN][:read] ms, or exact (the model before v81)
+ *                                       # [FIXED+]MEAN[:SHARE:TAILMEAN][:read] ms, or exact (the model before v81)
  *   deno task sim:e2e --two-way         # saturating uploads too (SQMA_E2E_TWO_WAY=1 in the testbed)
  *   deno task sim:e2e --testbed 5 --keep-dumps DIR   # keep each run's SQMA_E2E_DUMP as DIR/run-N.json
  *   deno task sim:e2e --schedule upload-step  # the ISP's upload steps 10 → 1.5 → 10 Mbit/s under a
