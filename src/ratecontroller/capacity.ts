@@ -47,6 +47,7 @@ import { holderClimbs, WaitClimb, type WaitClimbParams } from "./wait_climb.ts";
 import { LoadStart, type LoadStartParams } from "./load_start.ts";
 import { CounterRatio } from "./counter_ratio.ts";
 import { NearReturn, type NearReturnParams } from "./near_return.ts";
+import { RepeatedLevel, type RepeatedLevelParams } from "./repeated_level.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -366,6 +367,8 @@ class Direction {
   readonly ceiling?: UploadCeiling;
   /** Its return near the last overshoot cut's level (v75, near_return.ts). */
   readonly near: NearReturn;
+  /** Its cuts that find a dip's level twice (v85, repeated_level.ts). */
+  readonly repeated: RepeatedLevel;
   /** Its climb while it waits for the probing turn (v51, wait_climb.ts). */
   readonly wait: WaitClimb;
   /** Its load after a pause (v53, load_start.ts). */
@@ -389,6 +392,7 @@ class Direction {
       waitClimb?: Partial<WaitClimbParams>;
       loadStart?: Partial<LoadStartParams>;
       nearReturn?: Partial<NearReturnParams>;
+      repeatedLevel?: Partial<RepeatedLevelParams>;
     } = {},
   ) {
     this.base = rates.base;
@@ -405,6 +409,7 @@ class Direction {
     this.start = new LoadStart(rules.loadStart, rates.startS);
     this.gate = new StepGate(rates.minStep);
     this.near = new NearReturn(rules.nearReturn);
+    this.repeated = new RepeatedLevel(rules.repeatedLevel);
   }
 }
 
@@ -541,6 +546,8 @@ export class CapacityController implements Ratecontroller {
       fedOvershoot?: Partial<FedOvershootParams>;
       /** v75, near_return.ts. */
       nearReturn?: Partial<NearReturnParams>;
+      /** v85, repeated_level.ts. */
+      repeatedLevel?: Partial<RepeatedLevelParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -577,6 +584,7 @@ export class CapacityController implements Ratecontroller {
         waitClimb: params.waitClimb,
         loadStart: params.loadStart,
         nearReturn: params.nearReturn,
+        repeatedLevel: params.repeatedLevel,
       },
     );
     this.#ul = new Direction(
@@ -589,6 +597,7 @@ export class CapacityController implements Ratecontroller {
         waitClimb: params.waitClimb,
         loadStart: params.loadStart,
         nearReturn: params.nearReturn,
+        repeatedLevel: params.repeatedLevel,
       },
     );
     this.#start = new StartProbe(params.startProbe, startS);
@@ -1189,6 +1198,14 @@ export class CapacityController implements Ratecontroller {
         overshoot: overshoot && !d.start.within(now),
         level: estimate,
       });
+      // A cut after a return that finds the level a cut limited by the link found before: a dip
+      // that lasts; the return after it slows near that level too (v85, repeated_level.ts).
+      const found = d.repeated.cut({
+        delivered: Math.min(x.thr, x.inForce),
+        linkLimited: x.thr < p.upstreamLoad * x.inForce,
+        rose: cur > d.lastCutRate * 1.02 && now - d.lastCutS <= p.recallS,
+      });
+      if (found !== undefined) d.near.cut(now, { overshoot: true, level: found });
       if (x.own) d.start.ownCut();
       d.bystander?.cut(now, { bystander: x.bystander, starved });
       d.cap = d.cutCap = estimate;

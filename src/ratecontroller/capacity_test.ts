@@ -13,6 +13,7 @@ import { START_PROBE_DEFAULTS, type StartProbeParams } from "./start_probe.ts";
 import type { LoadStartParams } from "./load_start.ts";
 import type { FedOvershootParams } from "./fed_overshoot.ts";
 import type { NearReturnParams } from "./near_return.ts";
+import type { RepeatedLevelParams } from "./repeated_level.ts";
 import {
   UPSTREAM_DEFAULTS,
   upstreamCut,
@@ -50,6 +51,7 @@ class Rig {
         fedOvershoot?: Partial<FedOvershootParams>;
         upstream?: Partial<UpstreamParams>;
         nearReturn?: Partial<NearReturnParams>;
+        repeatedLevel?: Partial<RepeatedLevelParams>;
       };
       queues?: ShaperQueues;
     } = {},
@@ -1091,6 +1093,49 @@ Deno.test("capacity: after an overshoot cut the return slows near what the cut m
   const on = returnsOverLevel();
   const off = returnsOverLevel({ below: 0 });
   // 10 decisions over the threshold and 7 cuts, against 16 and 13.
+  assert(on.over < off.over, `fewer decisions over the threshold: ${on.over} against ${off.over}`);
+  assert(on.cuts < off.cuts, `fewer cuts: ${on.cuts} against ${off.cuts}`);
+});
+
+/**
+ * An upload fade that lasts (lte's, v85): 2 s saturated and clear, 1 s idle (the fade meets a
+ * load's first seconds, v53's window, where v75's overshoot cuts do not count), then under load
+ * 2.5 s at 600 kbit/s (under the 1000 kbit/s minimum: a deep dip, whose memory the return aims at)
+ * and 7 s at `levelKbit`; the ISP queue (at most 400 ms) grows while our rate is above the capacity
+ * and drains while under, shown 0.2 s late; the download is saturated at its capacity throughout.
+ * Returns, over the last 7 s, the decisions whose queue was over the 15 ms threshold and the
+ * upload's cuts.
+ */
+function uploadFade(
+  levelKbit: number,
+  repeatedLevel: Partial<RepeatedLevelParams> = {},
+): { over: number; cuts: number } {
+  const r = new Rig("cake", { params: { repeatedLevel } });
+  r.cur = { dl: 19000, ul: 4750 };
+  r.clearSaturate(20, { dl: 20000, ul: 5000 });
+  // A pause of the upload's load: the fade meets a load's first seconds (v53's window).
+  r.clearSteps(10, { dl: 19000, ul: 0 });
+  const shown: number[] = [0, 0];
+  let queue = 0, over = 0, cuts = 0;
+  for (let k = 0; k < 95; k++) {
+    const cap = k < 25 ? 600 : levelKbit;
+    queue = Math.min(400, Math.max(0, queue + (r.cur.ul / cap - 1) * DT * 1000));
+    shown.push(queue);
+    r.all({ up: shown.shift() });
+    const before = r.cur.ul;
+    r.saturate({ dl: 20000, ul: cap });
+    if (k < 25) continue;
+    if (queue > 15) over++;
+    if (r.cur.ul < before) cuts++;
+  }
+  return { over, cuts };
+}
+
+Deno.test("capacity: a dip's level found twice slows the return near it (v85)", () => {
+  const on = uploadFade(2000);
+  const off = uploadFade(2000, { ratio: 0 });
+  // 16 decisions over the threshold and 8 cuts, against 23 and 12: every return after the second
+  // cut at the fade's level slows near it.
   assert(on.over < off.over, `fewer decisions over the threshold: ${on.over} against ${off.over}`);
   assert(on.cuts < off.cuts, `fewer cuts: ${on.cuts} against ${off.cuts}`);
 });
