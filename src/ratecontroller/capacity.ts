@@ -1150,6 +1150,7 @@ export class CapacityController implements Ratecontroller {
       // not what the link carries; the queue's growth rate says how much too much that was.
       if (d.name === "ul") estimate /= 1 + slope(d.samples) / 1000;
       d.capped = estimate < cur * p.maxCut;
+      const before = Math.max(d.cap, d.recall);
       estimate = Math.max(estimate, cur * p.maxCut);
       // A cut long after the previous one may be a transient dip: remember where we were. More
       // cuts while still held down keep that memory; a mild cut soon after the rate had risen
@@ -1204,6 +1205,7 @@ export class CapacityController implements Ratecontroller {
         delivered: Math.min(x.thr, x.inForce),
         linkLimited: x.thr < p.upstreamLoad * x.inForce,
         rose: cur > d.lastCutRate * 1.02 && now - d.lastCutS <= p.recallS,
+        before,
       });
       if (found !== undefined) d.near.cut(now, { overshoot: true, level: found });
       if (x.own) d.start.ownCut();

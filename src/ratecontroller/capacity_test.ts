@@ -1138,6 +1138,8 @@ Deno.test("capacity: a dip's level found twice slows the return near it (v85)", 
   // cut at the fade's level slows near it.
   assert(on.over < off.over, `fewer decisions over the threshold: ${on.over} against ${off.over}`);
   assert(on.cuts < off.cuts, `fewer cuts: ${on.cuts} against ${off.cuts}`);
+  // 2000 kbit/s is 0.4 of the level before the fade (its memory, 5000): not under 0.3 of it.
+  assertEquals(uploadFade(2000, { under: 0.3 }), off, "only a level well under the one before");
 });
 
 Deno.test("capacity: a dip whose queue is gone soon after the cut to the minimum is no deep dip (v32)", () => {

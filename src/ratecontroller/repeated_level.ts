@@ -7,19 +7,27 @@
  * are capped at half the rate, or (the upload) their estimate is taken down by the queue's growth
  * below the level the link delivered. Here a cut made after the rate had risen again since the
  * previous cut, whose decision delivered about what the last cut limited by the link delivered
- * (within `ratio` either way), has found the same level twice: the return after it slows near
- * that level (near_return.ts).
+ * (within `ratio` either way), has found the same level twice; if that level lies under `under` of
+ * the one the direction had before the first cut at it (a dip, not cycles at the capacity), the
+ * return after it slows near that level (near_return.ts).
  */
 
 /** Tunables of the rule. */
 export interface RepeatedLevelParams {
   /** Two deliveries within this ratio of each other (either way) are one level; 0: the rule is off. */
   ratio: number;
+  /**
+   * Only a level under this fraction of the one the direction had before the first cut at it (the
+   * higher of its estimate and remembered level): a dip, not cycles at the capacity (a load's
+   * first cuts at it, v53, or an evening's congested level).
+   */
+  under: number;
 }
 
 /** The measured defaults (docs/controllers.md, "v85"). */
 export const REPEATED_LEVEL_DEFAULTS: Readonly<RepeatedLevelParams> = {
   ratio: 1.3,
+  under: 0.5,
 };
 
 /** What one cut tells the rule. */
@@ -30,6 +38,8 @@ export interface LevelCut {
   linkLimited: boolean;
   /** The rate had risen since the previous cut, within the recall time. */
   rose: boolean;
+  /** The higher of the estimate and the remembered level before this cut, kbit/s. */
+  before: number;
 }
 
 /** One direction's watch for a level found twice. */
@@ -37,6 +47,8 @@ export class RepeatedLevel {
   readonly params: Readonly<RepeatedLevelParams>;
   /** What the last cut limited by the link delivered (0: none yet), kbit/s. */
   #level = 0;
+  /** The level the direction had before the first cut at `#level`, kbit/s. */
+  #above = 0;
 
   /** `params` override the measured defaults. */
   constructor(params: Partial<RepeatedLevelParams> = {}) {
@@ -51,9 +63,12 @@ export class RepeatedLevel {
   cut(x: LevelCut): number | undefined {
     const ratio = this.params.ratio;
     if (!(ratio > 0)) return undefined;
-    const repeated = x.rose && this.#level > 0 && x.delivered <= ratio * this.#level &&
+    const same = this.#level > 0 && x.delivered <= ratio * this.#level &&
       x.delivered * ratio >= this.#level;
+    if (x.linkLimited && !same) this.#above = x.before;
     if (x.linkLimited) this.#level = x.delivered;
-    return repeated ? x.delivered : undefined;
+    return same && x.rose && x.delivered <= this.params.under * this.#above
+      ? x.delivered
+      : undefined;
   }
 }
