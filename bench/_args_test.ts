@@ -26,6 +26,7 @@ const SCRIPTS = [
   "scripts/probe_rate.ts",
   "scripts/sim_seeds.ts",
   "scripts/sim_vs_testbed.ts",
+  "scripts/soak_faults.ts",
 ];
 
 Deno.test("--help prints a script's usage and exits 0 without starting a run", async () => {

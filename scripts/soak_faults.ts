@@ -31,16 +31,22 @@
  *   deno run -A scripts/soak_faults.ts [--minutes N] [--controller ewma|capacity] [--seed S]
  *     [--gap MIN-MAX] [--out PREFIX]
  *
+ * `--only KIND,…` cycles only those faults (e.g. `--only hup_same --gap 4-6 --settle 3`: one kind
+ * repeated many times); `--settle S` (default 15) is the wait before the post-fault check.
  * `--minutes` default 30; `--gap` default 20-60 (s); `--out` default /tmp/soak_faults (writes
  * PREFIX_minutes.tsv, PREFIX_daemon.log and PREFIX_events.txt). Ends with `metric` lines:
- * `soak_rss_growth` (MB: the least-squares slope of the resident set over the minutes after the
- * first five, times the run's length), `soak_heap_growth` (MB, the same), `soak_fd_growth`,
- * `soak_children_max`, `soak_zombies_max`, `soak_threads_growth`, `soak_log_lines_per_min_max`,
+ * `soak_rss_growth` (MB: after a 5-minute warm-up, the median of the second half of the minutes
+ * minus that of the first), `soak_rss_slope` (MB/h, least squares over the same minutes),
+ * `soak_heap_floor_growth` (MB: the lowest heap of the second half minus that of the first; the
+ * heap itself is a sawtooth of several MB between major collections), `soak_fd_growth` and
+ * `soak_threads_growth` (as the resident set), `soak_children_max`, `soak_zombies_max`,
+ * `soak_log_lines_per_min_max`,
  * `soak_shaper_bad_checks` (post-fault checks failed), `soak_exit_rate_ok` and `soak_children_left`.
  */
 import { argValue, exitOnHelp } from "../bench/_args.ts";
 import { DAEMON_V8_FLAGS, v8FlagsArg } from "../src/release/v8_flags.ts";
 import { daemonRuntimeDir, must, sh } from "../src/util/netns_testing.ts";
+import { median } from "../src/util/stats.ts";
 
 exitOnHelp(import.meta.url);
 
@@ -59,7 +65,10 @@ const FAR = "sw1";
 const IFB = "sifb";
 const UP_BASE = 10000;
 const REFLECTORS = Array.from({ length: 8 }, (_, i) => `10.79.0.${i + 1}`);
-const SETTLE_S = 15;
+/** Seconds after a fault ends before the shapers are checked. */
+const SETTLE_S = Number(argValue("--settle") ?? "15");
+/** The fault kinds to cycle (default all). */
+const only = argValue("--only")?.split(",");
 
 /** mulberry32: the faults' order and durations from `--seed`. */
 let rngState = seed >>> 0;
@@ -77,7 +86,8 @@ const t0 = Date.now();
 const elapsed = () => (Date.now() - t0) / 1000;
 const events: string[] = [];
 function event(text: string): void {
-  const line = `${elapsed().toFixed(1).padStart(7)} s  ${text}`;
+  const clock = new Date().toISOString().slice(11, 19);
+  const line = `${elapsed().toFixed(1).padStart(7)} s ${clock}  ${text}`;
   events.push(line);
   console.log(line);
 }
@@ -268,6 +278,22 @@ function fdCount(pid: number): number {
   }
 }
 
+/** The daemon's open fds by kind (`pipe`, `socket`, `anon_inode:[eventpoll]`, a file …), as `kind×n`. */
+function fdKinds(pid: number): string {
+  const kinds = new Map<string, number>();
+  try {
+    for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {
+      let target = "?";
+      try {
+        target = Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`);
+      } catch { /* closed meanwhile */ }
+      const kind = target.replace(/:\[\d+\]$/, "");
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+  } catch { /* gone */ }
+  return [...kinds].sort().map(([k, n]) => `${k}×${n}`).join(",");
+}
+
 /** The daemon's `/metrics`, parsed to `name{labels}` → value; empty when unreadable. */
 async function metrics(): Promise<Map<string, number>> {
   const r = await sh("ip", [
@@ -349,6 +375,7 @@ async function sample(): Promise<Row> {
     row.ulKbit,
     row.load ? 1 : 0,
     lv,
+    fdKinds(pid),
   ].join("\t");
   Deno.writeTextFileSync(`${out}_minutes.tsv`, line + "\n", { append: true });
   console.log(`minute ${line}`);
@@ -484,14 +511,23 @@ const FAULTS: Record<string, () => Promise<string>> = {
   },
 };
 
+for (const k of only ?? []) {
+  if (!(k in FAULTS)) throw new Error(`--only: no fault ${k} (${Object.keys(FAULTS).join(", ")})`);
+}
 const faultCounts = new Map<string, number>();
 const deadline = t0 + minutes * 60_000;
-const running = () => Date.now() < deadline && daemonExit === undefined;
+/** SIGINT (Ctrl-C) ends the run early, through the same end (SIGTERM, checks, clean-up). */
+let interrupted = false;
+Deno.addSignalListener("SIGINT", () => {
+  interrupted = true;
+  event("SIGINT: ending the run at the next step");
+});
+const running = () => Date.now() < deadline && daemonExit === undefined && !interrupted;
 
 async function faultLoop(): Promise<void> {
   await sleep(Math.min(60, minutes * 10)); // control first
   while (running()) {
-    const round = Object.keys(FAULTS).sort(() => rand() - 0.5);
+    const round = (only ?? Object.keys(FAULTS)).sort(() => rand() - 0.5);
     for (const name of round) {
       if (!running()) return;
       const before = messages.size;
@@ -546,7 +582,8 @@ async function loadLoop(): Promise<void> {
 
 async function sampleLoop(): Promise<void> {
   while (running()) {
-    await sleep(Math.min(60, Math.max(1, (deadline - Date.now()) / 1000)));
+    const wake = Date.now() + Math.min(60_000, Math.max(1000, deadline - Date.now()));
+    while (Date.now() < wake && !interrupted) await sleep(1);
     if (daemonExit !== undefined) return;
     await sample();
   }
@@ -580,7 +617,7 @@ try {
   Deno.writeTextFileSync(configPath, uci());
   Deno.writeTextFileSync(
     `${out}_minutes.tsv`,
-    "minute\trss_mb\theap_mb\tfds\tthreads\tchildren\tzombies\tchild_list\tdl_kbit\tul_kbit\tload\tlog_levels_prev_min\n",
+    "minute\trss_mb\theap_mb\tfds\tthreads\tchildren\tzombies\tchild_list\tdl_kbit\tul_kbit\tload\tlog_levels_prev_min\tfd_kinds\n",
   );
   event(`soak: ${minutes} min, controller ${controller}, seed ${seed}, namespaces ${R} ${F}`);
   startDaemon();
@@ -622,17 +659,23 @@ const report = [
   "log messages (normalised), most frequent:",
   ...top.map(([k, v]) => `${String(v).padStart(6)}  ${k}`),
 ];
+// After a 5-minute warm-up: the second half against the first (a slope, not the heap's sawtooth).
 const later = rows.filter((r) => r.minute >= 5);
-const xs = later.map((r) => r.minute);
-const span = minutes;
-const growth = (f: (r: Row) => number) => slope(xs, later.map(f)) * span;
+const half = Math.floor(later.length / 2);
+const [first, second] = [later.slice(0, half), later.slice(half)];
+const growth = (f: (r: Row) => number) => median(second.map(f)) - median(first.map(f));
+const floorGrowth = (f: (r: Row) => number) =>
+  Math.min(...second.map(f)) - Math.min(...first.map(f));
 const perMin = levelsByMinute.map((m) => [...m.values()].reduce((a, b) => a + b, 0));
 report.push(
   `metric soak_minutes ${minutes} min`,
   `metric soak_rss_growth ${growth((r) => r.rssMb).toFixed(2)} MB`,
-  `metric soak_heap_growth ${growth((r) => r.heapMb).toFixed(2)} MB`,
-  `metric soak_fd_growth ${growth((r) => r.fds).toFixed(2)} fds`,
-  `metric soak_threads_growth ${growth((r) => r.threads).toFixed(2)} threads`,
+  `metric soak_rss_slope ${
+    (slope(later.map((r) => r.minute), later.map((r) => r.rssMb)) * 60).toFixed(2)
+  } MB/h`,
+  `metric soak_heap_floor_growth ${floorGrowth((r) => r.heapMb).toFixed(2)} MB`,
+  `metric soak_fd_growth ${growth((r) => r.fds).toFixed(1)} fds`,
+  `metric soak_threads_growth ${growth((r) => r.threads).toFixed(1)} threads`,
   `metric soak_rss_max ${Math.max(...rows.map((r) => r.rssMb)).toFixed(1)} MB`,
   `metric soak_children_max ${Math.max(...rows.map((r) => r.children))} procs`,
   `metric soak_zombies_max ${Math.max(...rows.map((r) => r.zombies))} procs`,

@@ -100,6 +100,10 @@ export class LineCoprocess {
       this.#dead = true;
       this.#timeout.stdout.dispose();
       this.#timeout.stderr.dispose();
+      // Our end of its stdin, once it is gone by itself: an owner that only sees `dead` (as
+      // `CoprocessSupervisor.acquire()` does) would otherwise keep one pipe fd per helper that
+      // died (docs/operation.md, "Months of faults: the soak").
+      void this.#writer.close().catch(() => {});
     });
   }
 

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { VirtualClock } from "./clock.ts";
 import { CoprocessSupervisor } from "./coprocess.ts";
+import { sh } from "./netns_testing.ts";
 
 /** A supervisor of `sleep 60` on a virtual clock, delays 1, 2, 4 … 30 s. */
 function sleeper(delayFromStart: boolean) {
@@ -48,4 +49,42 @@ Deno.test("CoprocessSupervisor: by default the delay counts from the failure", a
   } finally {
     await supervisor.close(100);
   }
+});
+
+/** Our open pipe fds (Deno reads /proc/PID only with all permissions: `ls` reads it). */
+async function openPipes(): Promise<number> {
+  const r = await sh("ls", ["-l", `/proc/${Deno.pid}/fd`]);
+  assert(r.ok, r.err);
+  return r.out.split("\n").filter((l) => l.includes("-> pipe:")).length;
+}
+
+Deno.test({
+  name: "CoprocessSupervisor: a real `ip -batch` killed from outside 20 times leaves no pipe fd " +
+    "behind (the dead one's stdin is closed when it is replaced)",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const supervisor = new CoprocessSupervisor(["ip", "-batch", "-"], { minBackoffS: 0 });
+    const answer = async () => {
+      const proc = supervisor.acquire()!;
+      await proc.write("link show lo\n");
+      const line = await proc.nextLine("stdout", 5000);
+      assert(String(line).includes("lo:"), String(line));
+      return proc;
+    };
+    try {
+      let proc = await answer();
+      const before = await openPipes();
+      for (let i = 0; i < 20; i++) {
+        proc.child.kill("SIGKILL"); // a helper killed by someone else (OOM killer, an admin)
+        await proc.child.status;
+        while (!proc.dead) await new Promise((r) => setTimeout(r, 5));
+        supervisor.succeeded(); // no back-off between the kills
+        proc = await answer();
+      }
+      // Before the fix: 20 more (one write end per dead `ip`).
+      assertEquals(await openPipes() - before, 0);
+    } finally {
+      await supervisor.close(1000);
+    }
+  },
 });
