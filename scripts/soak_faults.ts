@@ -539,7 +539,8 @@ async function faultLoop(): Promise<void> {
       if (daemonExit !== undefined) return;
       await checkShapers(name);
       if (messages.size > before + 0) { /* new kinds of messages are listed at the end */ }
-      await sleep(Math.max(0, between(gapMin, gapMax) - SETTLE_S));
+      const quietUntil = Date.now() + Math.max(0, between(gapMin, gapMax) - SETTLE_S) * 1000;
+      while (running() && Date.now() < quietUntil) await sleep(1); // ends at the deadline
     }
   }
 }
