@@ -691,18 +691,22 @@ Deno.test("driver: an interval function is asked before each wait (idle mode slo
   assertEquals(tickTimes, [100.5, 101, 103, 105]);
 });
 
-Deno.test("driver: a tick longer than the interval is followed at once, not a whole interval later", async () => {
-  const { c } = fixedController(50000, 10000);
-  const f = fixture({}, { controller: c });
-  await f.loop.start();
-  // Each counter read takes 150 ms (a remote read and rate changes over a slow link).
-  const starts: number[] = [];
+/**
+ * Runs the driver over `f` at a 0.1 s interval, each counter read taking `readS(n)` of virtual
+ * time (the n-th read, from 1; `onRead` sees its start), until the `reads`-th read.
+ */
+async function driveWithSlowReads(
+  f: ReturnType<typeof fixture>,
+  options: { reads: number; readS: (n: number) => number; onRead?: (startS: number) => void },
+): Promise<void> {
   const ac = new AbortController();
   const read = f.counters.read.bind(f.counters);
+  let n = 0;
   f.counters.read = () => {
-    starts.push(Math.round(f.clock.monotonicS() * 1000) / 1000);
-    if (starts.length === 5) ac.abort();
-    f.clock.advance(0.15);
+    n++;
+    options.onRead?.(f.clock.monotonicS());
+    if (n === options.reads) ac.abort();
+    f.clock.advance(options.readS(n));
     setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
     return read();
   };
@@ -714,6 +718,19 @@ Deno.test("driver: a tick longer than the interval is followed at once, not a wh
       f.clock.advance(ms / 1000);
       return Promise.resolve();
     },
+  });
+}
+
+Deno.test("driver: a tick longer than the interval is followed at once, not a whole interval later", async () => {
+  const { c } = fixedController(50000, 10000);
+  const f = fixture({}, { controller: c });
+  await f.loop.start();
+  // Each counter read takes 150 ms (a remote read and rate changes over a slow link).
+  const starts: number[] = [];
+  await driveWithSlowReads(f, {
+    reads: 5,
+    readS: () => 0.15,
+    onRead: (t) => starts.push(Math.round(t * 1000) / 1000),
   });
   // Main before v87 waited a whole interval after each: 100.1, 100.35, 100.6, …
   assertEquals(starts, [100.1, 100.25, 100.4, 100.55, 100.7]);
@@ -728,26 +745,8 @@ Deno.test("driver: ticks longer than their period are logged once at WARN, the a
   });
   try {
     await f.loop.start();
-    let reads = 0;
-    const ac = new AbortController();
-    const read = f.counters.read.bind(f.counters);
     // 30 reads of 150 ms, 150 of 20 ms, then 30 of 150 ms again.
-    f.counters.read = () => {
-      reads++;
-      if (reads === 210) ac.abort();
-      f.clock.advance(reads <= 30 || reads > 180 ? 0.15 : 0.02);
-      setDeltas(f.owd, f.clock.monotonicS(), [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
-      return read();
-    };
-    await runControlLoop(f.loop, {
-      signal: ac.signal,
-      clock: f.clock,
-      intervalS: 0.1,
-      sleep: (ms) => {
-        f.clock.advance(ms / 1000);
-        return Promise.resolve();
-      },
-    });
+    await driveWithSlowReads(f, { reads: 210, readS: (n) => n <= 30 || n > 180 ? 0.15 : 0.02 });
     const said = lines.filter((l) => /period of 100 ms/.test(l.text));
     assertEquals(said.map((l) => l.level), ["warning", "info", "warning"]);
     assert(said[0].text.startsWith("decisions take 150 ms"), said[0].text);
