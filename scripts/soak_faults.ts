@@ -33,7 +33,7 @@
  *
  * `--only KIND,…` cycles only those faults (e.g. `--only hup_same --gap 4-6 --settle 3`: one kind
  * repeated many times); `--settle S` (default 15) is the wait before the post-fault check.
- * `--minutes` default 30; `--gap` default 20-60 (s); `--out` default /tmp/soak_faults (writes
+ * `--minutes` default 30 (at least 7); `--gap` default 20-60 (s); `--out` default /tmp/soak_faults (writes
  * PREFIX_minutes.tsv, PREFIX_daemon.log and PREFIX_events.txt). Ends with `metric` lines:
  * `soak_rss_growth` (MB: after a 5-minute warm-up, the median of the second half of the minutes
  * minus that of the first), `soak_rss_slope` (MB/h, least squares over the same minutes),
@@ -45,7 +45,7 @@
  */
 import { argValue, exitOnHelp } from "../bench/_args.ts";
 import { DAEMON_V8_FLAGS, v8FlagsArg } from "../src/release/v8_flags.ts";
-import { daemonRuntimeDir, must, sh } from "../src/util/netns_testing.ts";
+import { daemonRuntimeDir, must, sh, spawnDaemonInNetns } from "../src/util/netns_testing.ts";
 import { median } from "../src/util/stats.ts";
 
 exitOnHelp(import.meta.url);
@@ -55,9 +55,12 @@ const controller = argValue("--controller") ?? "ewma";
 const seed = Number(argValue("--seed") ?? String(Date.now() % 100000));
 const [gapMin, gapMax] = (argValue("--gap") ?? "20-60").split("-").map(Number);
 const out = argValue("--out") ?? "/tmp/soak_faults";
-if (!(minutes > 0) || !(gapMin > 0 && gapMax >= gapMin)) throw new Error("bad --minutes/--gap");
+// The growth figures compare two halves of the minutes after a 5-minute warm-up.
+if (!(minutes >= 7)) {
+  throw new Error(`--minutes: ${minutes} is not 7 or more (a 5-minute warm-up, then two halves)`);
+}
+if (!(gapMin > 0 && gapMax >= gapMin)) throw new Error("bad --gap");
 
-const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const R = `sqma-soak-${Deno.pid}`;
 const F = `sqma-soakfar-${Deno.pid}`;
 const WAN = "sw0";
@@ -197,17 +200,9 @@ function countLine(line: string): void {
 
 function startDaemon(): void {
   logFile = Deno.openSync(`${out}_daemon.log`, { write: true, create: true, truncate: true });
-  daemon = new Deno.Command("ip", {
-    args: [
-      ...["netns", "exec", R, Deno.execPath(), "run", "-P=daemon", "--no-prompt"],
-      ...["--config", `${ROOT}/deno.json`, v8FlagsArg(DAEMON_V8_FLAGS), `${ROOT}/main.ts`],
-      ...["run", "--config", configPath],
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  daemon = spawnDaemonInNetns(R, ["run", "--config", configPath], {
+    denoArgs: [v8FlagsArg(DAEMON_V8_FLAGS)],
+  });
   void daemon.status.then((s) => {
     daemonExit = s.code;
     event(`daemon exited with ${s.code}`);

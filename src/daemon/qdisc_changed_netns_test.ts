@@ -17,12 +17,12 @@ import {
   pollUntil,
   rootQdisc,
   sh,
+  spawnDaemonInNetns,
   withNetns,
 } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
 
-const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const TBF = ["tbf", "rate", "3mbit", "burst", "10kb", "latency", "20ms"];
 
 /** `pollUntil` every 200 ms for at most `s` seconds; the seconds it took. */
@@ -45,21 +45,14 @@ Deno.test({
       await addIfb();
       await addTbfVethPair(ns, "vqul", "vqpeer");
       const dir = await daemonRuntimeDir("qdisc-");
-      const child = new Deno.Command("ip", {
-        args: [
-          ...["netns", "exec", ns, Deno.execPath(), "run", "-P=daemon", "--no-prompt"],
-          ...["--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`, "run"],
-          ...["--upload-interface", "vqul", "--download-interface", "ifbq"],
-          ...["--upload-base-kbits", "10000", "--download-base-kbits", "50000"],
-          ...["--pinger", "fping", "--reflector-list-file", `${dir}/reflectors.csv`],
-          ...["--shaper", "tbf", "--suppress-statistics", "--state-dir", dir],
-          ...["--idle-delay", "1", "--idle-rate", "leave"],
-        ],
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
+      const child = spawnDaemonInNetns(ns, [
+        "run",
+        ...["--upload-interface", "vqul", "--download-interface", "ifbq"],
+        ...["--upload-base-kbits", "10000", "--download-base-kbits", "50000"],
+        ...["--pinger", "fping", "--reflector-list-file", `${dir}/reflectors.csv`],
+        ...["--shaper", "tbf", "--suppress-statistics", "--state-dir", dir],
+        ...["--idle-delay", "1", "--idle-rate", "leave"],
+      ]);
       const { log, done: collecting } = collectStderr(child);
       const qdisc = async () => {
         const r = await sh("tc", ["-n", ns, "-j", "qdisc", "show", "dev", "ifbq", "root"]);

@@ -16,12 +16,11 @@ import {
   netnsSkipReason,
   pollUntil,
   rootQdisc,
+  spawnDaemonInNetns,
   withNetns,
 } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
-
-const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 function uci(dir: string, options: { dl: string; base: number; extra?: string }): string {
   return [
@@ -77,16 +76,7 @@ Deno.test({
       const config = `${dir}/sqm-autorate`;
       await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 50000 }));
       const rate = async () => (await rootQdisc(ns, "vrdl")).rateKbit;
-      const child = new Deno.Command("ip", {
-        args: [
-          ...["netns", "exec", ns, Deno.execPath(), "run", "-P=daemon", "--no-prompt"],
-          ...["--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`, "run", "--config", config],
-        ],
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
+      const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
       const { log, done: collecting } = collectStderr(child);
       let exited: number | undefined;
       void child.status.then((s) => exited = s.code);

@@ -255,3 +255,26 @@ export async function captureEchoRequests(ns: string): Promise<EchoCapture> {
     },
   };
 }
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/**
+ * Starts the daemon from source in `ns` as the release runs it (`main.ts ARGS` under
+ * `-P=daemon`; `denoArgs` before `main.ts`, e.g. V8 flags), its stderr piped, colours off.
+ */
+export function spawnDaemonInNetns(
+  ns: string,
+  args: readonly string[],
+  options: { denoArgs?: readonly string[] } = {},
+): Deno.ChildProcess {
+  return new Deno.Command("ip", {
+    args: [
+      ...["netns", "exec", ns, Deno.execPath(), "run", "-P=daemon", "--no-prompt"],
+      ...["--config", `${ROOT}/deno.json`, ...(options.denoArgs ?? []), `${ROOT}/main.ts`, ...args],
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}

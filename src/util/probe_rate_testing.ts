@@ -11,11 +11,10 @@ import {
   collectStderr,
   daemonRuntimeDir,
   pollUntil,
+  spawnDaemonInNetns,
   withNetns,
 } from "./netns_testing.ts";
 import { mostInWindow, mostPerWholeSecond, windowsOver } from "./window_count.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 /** One run's figures. */
 export interface ProbeRateRun {
@@ -91,16 +90,7 @@ export function probeRateRun(o: ProbeRateOptions): Promise<ProbeRateRun> {
     const config = `${dir}/sqm-autorate`;
     await Deno.writeTextFile(config, uci(dir, list));
     const capture = await captureEchoRequests(ns);
-    const child = new Deno.Command("ip", {
-      args: [
-        ...["netns", "exec", ns, Deno.execPath(), "run", "-P=daemon", "--no-prompt"],
-        ...["--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`, "run", "--config", config],
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+    const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
     const { log, done } = collectStderr(child);
     try {
       await pollUntil(log, (t) => t.includes("control started"), {
