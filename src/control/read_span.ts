@@ -19,8 +19,9 @@ export class ReadSpan {
   #n = 0;
 
   /**
-   * Records a read of `spanS` and says whether the reading closing `sinceS` since the last one
-   * decided on is too uncertain to decide on (`READ_UNCERTAIN_SHARE`, at most `READ_WAIT_MAX_S`).
+   * Records a read of `spanS` and says whether the reading, `sinceS` after the load's reference,
+   * is too uncertain to become the next reference (`READ_UNCERTAIN_SHARE`; never once
+   * `READ_WAIT_MAX_S` have passed). It is decided on either way.
    */
   tooUncertain(spanS: number, sinceS: number): boolean {
     this.#spans[this.#n++ % READ_SPAN_WINDOW] = spanS;
