@@ -12,6 +12,14 @@
 import { CHILD_JITTER_PROBES, MAX_PROBES_PER_S } from "./short_pool.ts";
 import { slowDrawsPeriodS, type SlowProbes } from "./silent_watch.ts";
 
+/**
+ * The longest draw period, s. The default tick leaves the draws 2.5–3.3 s; a shorter tick whose
+ * peers alone fill the 20 a second (0.2 s: 25) would leave them 1 a second, a 15 s cycle in which
+ * the loop finds too few fresh reflectors: such a configuration sends more than 20 a second anyway,
+ * and its cycle stays within tick × π and this (docs/controllers.md, "v86").
+ */
+export const MAX_DRAW_PERIOD_S = 4;
+
 /** How a cycle's candidates are probed, and for how long. */
 export interface CycleProbes {
   /** Probe period of the candidates not in `slow`, s: the tick. */
@@ -39,9 +47,12 @@ export function cycleProbes(
   const kept = candidates.filter((ip) => peers.has(ip));
   const draws = candidates.filter((ip) => !peers.has(ip));
   if (draws.length === 0) return all;
-  const periodS = slowDrawsPeriodS(o.tickS, {
-    draws: draws.length,
-    otherPerS: kept.length / o.tickS + 2 * CHILD_JITTER_PROBES,
-  });
+  const periodS = Math.min(
+    MAX_DRAW_PERIOD_S,
+    slowDrawsPeriodS(o.tickS, {
+      draws: draws.length,
+      otherPerS: kept.length / o.tickS + 2 * CHILD_JITTER_PROBES,
+    }),
+  );
   return { periodS: o.tickS, slow: { reflectors: draws, periodS }, windowS: all.windowS + periodS };
 }

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { seededRandom } from "../util/clock.ts";
-import { cycleProbes } from "./cycle_budget.ts";
+import { cycleProbes, MAX_DRAW_PERIOD_S } from "./cycle_budget.ts";
 import { type PeerProbes, ReflectorSelector } from "./selector.ts";
 import { CHILD_JITTER_PROBES, MAX_PROBES_PER_S } from "./short_pool.ts";
 
@@ -31,6 +31,14 @@ Deno.test("cycleProbes: the embedded list's 6 peers and 20 draws send 20/s, not 
   assertEquals(plan.slow!.periodS, 20 / 6);
   // The draws' first round ends before the tick × π of the cycle does.
   assertEquals(plan.windowS, TICK * Math.PI + plan.slow!.periodS);
+});
+
+Deno.test("cycleProbes: a tick whose peers alone fill the 20/s keeps the cycle short (v86)", () => {
+  // 5 peers at 0.2 s already send 25/s: the draws' rest would be 1/s, a 15 s cycle.
+  const peers = ips("p", 5);
+  const plan = cycleProbes([...peers, ...ips("d", 15)], { peers, tickS: 0.2 });
+  assertEquals(plan.slow?.periodS, MAX_DRAW_PERIOD_S);
+  assertEquals(plan.windowS, 0.2 * Math.PI + MAX_DRAW_PERIOD_S);
 });
 
 Deno.test("selector: a cycle over a pool of 300 probes its draws apart within 20/s, longer, and hands over to the new peers (v86)", () => {
