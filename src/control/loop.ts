@@ -353,8 +353,8 @@ export class ControlLoop {
       // A reading whose moment is uncertain (a slow read's jitter) is decided on but not made
       // the reference: the load runs from the last certain one, the decision's `dt` from the
       // last decision (docs/controllers.md, "v87").
-      const uncertain = this.#readSpan.tooUncertain(spanS, readS - this.#tPrev);
       const span = readS - this.#tPrev;
+      const uncertain = this.#readSpan.tooUncertain(spanS, span);
       const dt = readS - this.#tLast;
       const dlBytes = this.#bytesSince(counters.dlBytes, this.#prev.dlBytes, {
         direction: "download",
