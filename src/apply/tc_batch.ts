@@ -4,6 +4,9 @@
  * line that worked and `Command failed -:N` (after its message) for line N that did not, on
  * stderr; so every change line is followed by a marker line that always fails, and the marker's
  * report, in order on the same stream, says that the change line is done and whether it failed.
+ * Changes asked together (a tick's download and upload) are written in one write and answered
+ * each by its own marker: over ssh one round trip for both (docs/remote.md, "A slow management
+ * link").
  * While the coprocess cannot be started, or after it died or stopped answering (it is restarted
  * with a growing delay), changes run as one spawned `tc` each. tc keeps about 4 kB per change it
  * made for as long as it runs (docs/footprint.md, "Helpers over months"), so a coprocess is
@@ -121,9 +124,20 @@ const UNSAFE_ARG = /[\s"'#\\]/;
  */
 const STALE_DEVICE = /No such device/i;
 
+/** One change asked of `run()`, waiting for its turn. */
+interface Job {
+  args: readonly string[];
+  /** The give-up signal in force when it was asked. */
+  giveUp: AbortSignal;
+  resolve: (r: CommandResult) => void;
+  reject: (e: unknown) => void;
+}
+
 /** tc commands through a supervised `tc -force -batch -` coprocess, spawning as the fallback. */
 export class TcBatch {
   readonly #command: readonly string[];
+  /** Changes asked and not yet taken: those waiting together are written together. */
+  #pending: Job[] = [];
   readonly #runner: CommandRunner;
   readonly #timeoutMs: number;
   readonly #logger?: Logger;
@@ -202,9 +216,32 @@ export class TcBatch {
     this.#latest.set(targetOf(args), args);
     // Given up by a `stopping()` or `close()` that comes after it, not by an earlier one.
     const giveUp = this.#giveUp.signal;
-    const next = this.#queue.then(() => this.#runOnce(args, giveUp));
-    this.#queue = next.catch(() => {});
-    return next;
+    const result = new Promise<CommandResult>((resolve, reject) =>
+      this.#pending.push({ args, giveUp, resolve, reject })
+    );
+    // Each change's turn takes every change asked by then (a later turn may find none left).
+    this.#queue = this.#queue.then(() => this.#runPending()).catch(() => {});
+    return result;
+  }
+
+  /**
+   * Makes the changes waiting now: those asked under the same give-up signal as the first (a
+   * change asked after `stopping()` is not given up with one asked before) go together.
+   */
+  async #runPending(): Promise<void> {
+    const first = this.#pending[0];
+    if (first === undefined) return;
+    let n = 1;
+    while (n < this.#pending.length && this.#pending[n].giveUp === first.giveUp) n++;
+    const jobs = this.#pending.splice(0, n);
+    try {
+      const results = jobs.length === 1
+        ? [await this.#runOnce(first.args, first.giveUp)]
+        : await this.#runTogether(jobs.map((j) => j.args), first.giveUp);
+      jobs.forEach((j, i) => j.resolve(results[i]));
+    } catch (e) {
+      for (const j of jobs) j.reject(e);
+    }
   }
 
   /**
@@ -290,9 +327,7 @@ export class TcBatch {
   ): Promise<CommandResult> {
     if (this.#abandoned || giveUp.aborted) return GIVEN_UP;
     if (this.#deferred()) return DEFERRED;
-    if (args.length === 0 || args.some((a) => a === "" || UNSAFE_ARG.test(a))) {
-      return await this.#spawnOne(args, giveUp);
-    }
+    if (!batchable(args)) return await this.#spawnOne(args, giveUp);
     const connecting = this.#connecting;
     if (connecting !== undefined) {
       const r = await this.#whileConnecting!(args);
@@ -304,7 +339,51 @@ export class TcBatch {
     }
     const proc = this.#supervisor.acquire();
     if (proc === undefined) return await this.#spawnOne(args, giveUp);
-    const verdict = await this.#viaBatch(proc, args, giveUp);
+    const [verdict] = await this.#viaBatch(proc, [args], giveUp);
+    return await this.#settle({ proc, args, verdict, giveUp }, options);
+  }
+
+  /**
+   * Several changes in one write to the coprocess, each answered by its own marker; each verdict
+   * is its own (one that failed or went unanswered is not the others'). When they cannot go
+   * through the coprocess together (it is not running, its session is connecting, an argument
+   * it cannot take), they are made one after the other as `run()` would.
+   */
+  async #runTogether(
+    changes: readonly (readonly string[])[],
+    giveUp: AbortSignal,
+  ): Promise<CommandResult[]> {
+    if (this.#abandoned || giveUp.aborted) return changes.map(() => GIVEN_UP);
+    if (this.#deferred()) return changes.map(() => DEFERRED);
+    const proc = this.#connecting === undefined && changes.every(batchable)
+      ? this.#supervisor.acquire()
+      : undefined;
+    const results: CommandResult[] = [];
+    if (proc === undefined) {
+      for (const args of changes) results.push(await this.#runOnce(args, giveUp));
+      return results;
+    }
+    const verdicts = await this.#viaBatch(proc, changes, giveUp);
+    for (const [i, args] of changes.entries()) {
+      results.push(await this.#settle({ proc, args, verdict: verdicts[i], giveUp }));
+    }
+    return results;
+  }
+
+  /**
+   * What the coprocess's verdict on one change makes of it: unanswered (`broken`), the change is
+   * spawned instead; a stale device index, made again by a fresh coprocess.
+   */
+  async #settle(
+    c: {
+      proc: LineCoprocess;
+      args: readonly string[];
+      verdict: CommandResult | "broken";
+      giveUp: AbortSignal;
+    },
+    options: { again?: boolean } = {},
+  ): Promise<CommandResult> {
+    const { proc, args, verdict, giveUp } = c;
     if (verdict === "broken") {
       if (this.#abandoned || giveUp.aborted) return GIVEN_UP;
       // The router went away meanwhile (its counter session noticed first): no `ssh … tc`.
@@ -327,68 +406,85 @@ export class TcBatch {
       return await this.#runOnce(args, giveUp, { again: true });
     }
     // Two lines per change (the change and its marker).
-    if (this.#line >= 2 * this.#changesPerProcess) this.#retire(proc);
+    if (this.#lineOf === proc && this.#line >= 2 * this.#changesPerProcess) this.#retire(proc);
     return verdict;
   }
 
   /** Replaces a working coprocess: the next change starts a new one; `close()` awaits its end. */
   #retire(proc: LineCoprocess): void {
+    // Once (several changes of one write may each ask).
+    if (this.#supervisor.current !== proc) return;
     const retired = this.#supervisor.retire(proc, this.#timeoutMs);
     this.#retiring = Promise.all([this.#retiring, retired]).then(() => {});
   }
 
+  /**
+   * Writes the changes, each followed by the marker, in one write, and reads their answers in
+   * order: a verdict for each, `broken` for those left unanswered when the coprocess stopped
+   * answering, exited or was given up (the verdicts before stay: those changes were made).
+   */
   async #viaBatch(
     proc: LineCoprocess,
-    args: readonly string[],
+    changes: readonly (readonly string[])[],
     giveUp: AbortSignal,
-  ): Promise<CommandResult | "broken"> {
+  ): Promise<(CommandResult | "broken")[]> {
     if (this.#lineOf !== proc) {
       this.#lineOf = proc;
       this.#line = 0;
     }
-    const changeLine = this.#line + 1;
-    const syncLine = this.#line + 2;
-    this.#line += 2;
+    // Two lines per change: the change, then its marker.
+    const first = this.#line;
+    this.#line += 2 * changes.length;
+    const verdicts: (CommandResult | "broken")[] = [];
+    const unanswered = () => changes.slice(verdicts.length).map(() => "broken" as const);
     try {
-      await proc.write(`${args.join(" ")}\n${TC_SYNC_LINE}\n`);
+      await proc.write(changes.map((args) => `${args.join(" ")}\n${TC_SYNC_LINE}\n`).join(""));
     } catch (e) {
-      return await this.#broken(proc, `not writable (${String(e)})`);
+      await this.#broken(proc, `not writable (${String(e)})`);
+      return unanswered();
     }
     const messages: string[] = [];
     let failure: string | undefined;
-    let warnings: string[] = [];
-    const wait = this.#answeredBy === proc ? this.#timeoutMs : this.#firstAnswerTimeoutMs;
-    // The listener goes with the change: the signal lives as long as the daemon runs.
+    // The listener goes with the changes: the signal lives as long as the daemon runs.
     const givenUp = abortion(giveUp);
     try {
-      for (;;) {
+      while (verdicts.length < changes.length) {
+        const changeLine = first + 2 * verdicts.length + 1;
+        const wait = this.#answeredBy === proc ? this.#timeoutMs : this.#firstAnswerTimeoutMs;
         const line = await Promise.race([proc.nextLine("stderr", wait), givenUp.promise]);
         if (line === "given up") {
           await this.#supervisor.fail(proc);
-          return "broken";
+          return [...verdicts, ...unanswered()];
         }
-        if (line === "timeout") return await this.#broken(proc, `no answer within ${wait} ms`);
-        if (line === null) return await this.#broken(proc, "exited");
+        if (line === "timeout" || line === null) {
+          await this.#broken(proc, line === null ? "exited" : `no answer within ${wait} ms`);
+          return [...verdicts, ...unanswered()];
+        }
         const failed = BATCH_FAILED_LINE.exec(line);
         if (failed === null) {
           messages.push(line);
           continue;
         }
         const n = Number(failed[1]);
-        if (n === syncLine) {
+        if (n === changeLine + 1) {
           this.#answeredBy = proc;
           // Before the marker's report: its own complaint and any warning tc gave the change.
-          warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
-          break;
+          const warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
+          verdicts.push(
+            failure !== undefined
+              ? { code: 1, stdout: "", stderr: failure }
+              : { code: 0, stdout: "", stderr: warnings.join("\n") },
+          );
+          failure = undefined;
+        } else if (n === changeLine) {
+          failure = messages.join("\n");
         }
-        if (n === changeLine) failure = messages.join("\n");
         messages.length = 0;
       }
     } finally {
       givenUp.dispose();
     }
-    if (failure !== undefined) return { code: 1, stdout: "", stderr: failure };
-    return { code: 0, stdout: "", stderr: warnings.join("\n") };
+    return verdicts;
   }
 
   async #broken(proc: LineCoprocess, what: string): Promise<"broken"> {
@@ -478,6 +574,11 @@ function abortion(signal: AbortSignal): { promise: Promise<"given up">; dispose:
   const promise = new Promise<"given up">((resolve) => listener = () => resolve("given up"));
   signal.addEventListener("abort", listener, { once: true });
   return { promise, dispose: () => signal.removeEventListener("abort", listener) };
+}
+
+/** A change the coprocess can take as one line (else it runs as one spawned tc). */
+function batchable(args: readonly string[]): boolean {
+  return args.length > 0 && !args.some((a) => a === "" || UNSAFE_ARG.test(a));
 }
 
 /**

@@ -22,11 +22,15 @@ class FakeTcProcess implements SpawnedProcess {
   static nextPid = 1000;
   readonly pid = FakeTcProcess.nextPid++;
   readonly lines: string[] = [];
+  /** What each write brought (a write of several lines is one entry). */
+  readonly writes: string[] = [];
   readonly stdin: WritableStream<Uint8Array>;
   readonly stdout: ReadableStream<Uint8Array>;
   readonly stderr: ReadableStream<Uint8Array>;
   readonly status: Promise<unknown>;
   hang = false;
+  /** Lines from this one on (1-based) get no answer. */
+  hangFrom = Infinity;
   die = false;
   /** Answers this late, ms (a connection being set up). */
   lateMs = 0;
@@ -44,14 +48,15 @@ class FakeTcProcess implements SpawnedProcess {
     this.stdin = new WritableStream({
       write: (chunk) => {
         if (this.#exited) throw new Error("broken pipe");
-        buf += decoder.decode(chunk);
+        this.writes.push(decoder.decode(chunk));
+        buf += this.writes.at(-1);
         let i: number;
         while ((i = buf.indexOf("\n")) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
           this.lines.push(line);
           if (this.die) queueMicrotask(() => this.exit());
-          if (this.hang || this.die) continue;
+          if (this.hang || this.die || this.lines.length >= this.hangFrom) continue;
           const message = line === "sqma-sync"
             ? 'Object "sqma-sync" is unknown, try "tc help".'
             : fail(line);
@@ -191,6 +196,80 @@ Deno.test("TcBatch: a coprocess that dies or hangs is replaced; that change is s
   assertEquals((await batch.run(change)).code, 0);
   assertEquals(tc.runs.length, 2, "the unanswered change ran as a spawned tc");
   await batch.close();
+});
+
+Deno.test("TcBatch: changes asked together go in one write, each answered by its own marker", async () => {
+  const tc = fakeTc((line) => line.includes("dev nope") ? 'Cannot find device "nope"' : undefined);
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
+  const dl = ["qdisc", "change", "root", "dev", "ifb4wan", "cake", "bandwidth", "9Kbit"];
+  const ul = ["qdisc", "change", "root", "dev", "nope", "cake", "bandwidth", "5Kbit"];
+  const [a, b] = await Promise.all([batch.run(dl), batch.run(ul)]);
+  assertEquals(a, { code: 0, stdout: "", stderr: "" });
+  assertEquals(b, { code: 1, stdout: "", stderr: 'Cannot find device "nope"' });
+  assertEquals(tc.procs[0].writes, [`${dl.join(" ")}\nsqma-sync\n${ul.join(" ")}\nsqma-sync\n`]);
+  // The line numbers go on: a later change is told from the two before.
+  const [c, d] = await Promise.all([batch.run(ul), batch.run(dl)]);
+  assertEquals([c.code, d.code], [1, 0]);
+  assertEquals((await batch.run(dl)).code, 0);
+  assertEquals(tc.procs[0].writes.length, 3);
+  assertEquals(tc.runs, []);
+  await batch.close();
+});
+
+Deno.test("TcBatch: of two changes written together, one answered and one not: the first is made, the second spawned", async () => {
+  const tc = fakeTc();
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 50 });
+  const dl = ["qdisc", "change", "root", "dev", "ifb4wan", "cake", "bandwidth", "9Kbit"];
+  const ul = ["qdisc", "change", "root", "dev", "wan", "cake", "bandwidth", "5Kbit"];
+  await batch.run(dl);
+  // Lines 3 and 4 (the first change written together and its marker) answered, not 5 and 6.
+  tc.procs[0].hangFrom = 5;
+  const [a, b] = await Promise.all([batch.run(dl), batch.run(ul)]);
+  assertEquals([a.code, b.code], [0, 0]);
+  assertEquals(tc.procs[0].writes.length, 2);
+  assertEquals(tc.runs, [["tc", ...ul]], "only the unanswered change ran as a spawned tc");
+  await batch.close();
+});
+
+Deno.test("control loop: a tick that changes both rates writes both changes at once; a failure is its direction's", async () => {
+  const tc = fakeTc((line) =>
+    line.includes("dev wan ") ? "RTNETLINK answers: Invalid argument" : undefined
+  );
+  const settings = settingsWithDefaults({
+    base_dl_rate: 100000,
+    base_ul_rate: 20000,
+    dl_if: "ifb4wan",
+    ul_if: "wan",
+  });
+  const clock = new VirtualClock(100);
+  const peers = ["p1", "p2", "p3", "p4", "p5"];
+  const owd = createOwdState(peers);
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, clock });
+  const shapers = createShaperPair({ ...settings, shaper: "cake" }, { batch });
+  const loop = new ControlLoop({
+    settings,
+    clock,
+    owd,
+    reselect: { requestReselect: () => {} },
+    controller: new EwmaController(settings, () => 0.5),
+    counters: {
+      read: () => Promise.resolve({ dlBytes: 0, ulBytes: 0, dlIfindex: 1, ulIfindex: 2 }),
+    },
+    shaper: shapers,
+  });
+  // Both rates set at start (60 % of the base rates): download made, upload refused.
+  await loop.start();
+  assertEquals(tc.procs[0].writes, [
+    "qdisc change root dev ifb4wan cake bandwidth 60000Kbit\nsqma-sync\n" +
+    "qdisc change root dev wan cake bandwidth 12000Kbit\nsqma-sync\n",
+  ]);
+  clock.advance(0.5);
+  const r = await loop.tick();
+  // The download rate in force is known (made), the upload one is tried again.
+  assertEquals(r.applied.ul, false);
+  assertEquals(loop.state.shaperFailures, 2);
+  assert(tc.procs[0].writes[1].includes("dev wan "), tc.procs[0].writes[1]);
+  await shapers.close?.();
 });
 
 Deno.test("control loop: zero processes spawned in 100 ticks once the tc coprocess runs", async () => {

@@ -797,21 +797,27 @@ export class ControlLoop {
     return true;
   }
 
-  /** Applies changed rates, download first; a failure keeps the old rate and retries later. */
+  /**
+   * Applies changed rates, both asked at once (download first), so that a `tc -batch` session
+   * writes them together: one round trip to a remote router, not two (docs/remote.md, "A slow
+   * management link"). Each direction's outcome is its own: a failure keeps that direction's old
+   * rate and retries it later.
+   */
   async #apply(dl: number, ul: number): Promise<{ dl: boolean; ul: boolean }> {
     this.#lastApplyS = this.#clock.monotonicS();
-    const applied = { dl: false, ul: false };
-    if (this.#dlPending(dl)) {
-      applied.dl = await this.#setOne(this.#shapers.dl, dl);
-      if (applied.dl) this.#curDl = dl;
-      this.#dirtyDl = !applied.dl;
+    const [dlSet, ulSet] = await Promise.all([
+      this.#dlPending(dl) ? this.#setOne(this.#shapers.dl, dl) : undefined,
+      this.#ulPending(ul) ? this.#setOne(this.#shapers.ul, ul) : undefined,
+    ]);
+    if (dlSet !== undefined) {
+      if (dlSet) this.#curDl = dl;
+      this.#dirtyDl = !dlSet;
     }
-    if (this.#ulPending(ul)) {
-      applied.ul = await this.#setOne(this.#shapers.ul, ul);
-      if (applied.ul) this.#curUl = ul;
-      this.#dirtyUl = !applied.ul;
+    if (ulSet !== undefined) {
+      if (ulSet) this.#curUl = ul;
+      this.#dirtyUl = !ulSet;
     }
-    return applied;
+    return { dl: dlSet === true, ul: ulSet === true };
   }
 
   /**

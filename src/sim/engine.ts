@@ -44,9 +44,10 @@ export interface SimCounters {
    */
   beginRead?(): { sampleS: number; doneS: number };
   /**
-   * With reads inside the read (`:read`, a `remote` router over ssh): one rate change's round
-   * trip to the router's shaper, s, two delays drawn alike (its own random stream, so the reads'
-   * draws stay as without it). The daemon's tick waits for each (docs/controllers.md, "v87").
+   * With reads inside the read (`:read`, a `remote` router over ssh): the round trip of a tick's
+   * rate changes to the router's shaper (both directions written together), s, two delays drawn
+   * alike (its own random stream, so the reads' draws stay as without it). The daemon's tick
+   * waits for it (docs/controllers.md, "v87"; docs/remote.md, "A slow management link").
    */
   roundTripS?(): number;
 }

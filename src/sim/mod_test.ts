@@ -141,7 +141,7 @@ Deno.test("RTT-only pinger: an upload queue cuts download too; with timestamps i
   assert(rttOnly < 0.5 * 20_000, `fping: lowest download rate ${rttOnly}`);
 });
 
-Deno.test("remote reads and rate changes take their round trips: a tick over its period delays the next (v87)", async () => {
+Deno.test("remote reads and rate changes take their round trips: a tick over its period delays the next (v87); a tick's two changes take one", async () => {
   const run = async (counterRead?: CounterRead) => {
     const durationS = 60;
     const trace = builtinTrace("step", { durationS, seed: 1 });
@@ -156,13 +156,24 @@ Deno.test("remote reads and rate changes take their round trips: a tick over its
     });
     return r.decisions / durationS;
   };
-  // Legs of 25 ms (a 50 ms round trip): a read and each rate change, 50 ms each.
+  const legs = (ms: number) => ({
+    fixedMs: ms,
+    meanMs: 0,
+    tailShare: 0,
+    tailMeanMs: 0,
+    seen: true,
+  });
   const exact = await run();
-  const remote = await run({ fixedMs: 25, meanMs: 0, tailShare: 0, tailMeanMs: 0, seen: true });
-  // Legs of 5 ms: 30 ms a tick, within the 100 ms period.
-  const near = await run({ fixedMs: 5, meanMs: 0, tailShare: 0, tailMeanMs: 0, seen: true });
+  // Legs of 5 ms: 20 ms a tick, within the 100 ms period.
+  const near = await run(legs(5));
+  // Legs of 25 ms (a 50 ms round trip): the read and the tick's changes, written together, take
+  // 100 ms, within the period (one round trip a change: 150 ms, 9.2 decisions a second).
+  const fits = await run(legs(25));
+  // Legs of 40 ms: 160 ms a tick that changes a rate.
+  const remote = await run(legs(40));
   assert(exact > 9.9, `${exact} decisions/s`);
   assertEquals(near, exact);
-  // Not every decision changes a rate: 9.2 a second, not 6.7.
-  assert(remote > 6.7 && remote < 9.5, `${remote} decisions/s`);
+  assert(fits > 9.9, `${fits} decisions/s`);
+  // Not every decision changes a rate: more than 6.25 a second.
+  assert(remote > 6.25 && remote < 9.5, `${remote} decisions/s`);
 });

@@ -366,7 +366,8 @@ export async function daemonPipeline(
       const before = dl.changes + ul.changes;
       await control.tick();
       tickEnd.endS = loopClock!.monotonicS();
-      for (let i = before; i < dl.changes + ul.changes; i++) tickEnd.endS += roundTripS!();
+      // The tick's changes go together, one round trip (docs/remote.md, "A slow management link").
+      if (dl.changes + ul.changes > before) tickEnd.endS += roundTripS!();
     },
     tickEndS: () => tickEnd?.endS,
     reselects: () => m.reselect.count,
