@@ -231,6 +231,30 @@ Deno.test("TcBatch: of two changes written together, one answered and one not: t
   await batch.close();
 });
 
+Deno.test("TcBatch: two changes written together that get no answer are both given up by stopping(); the exit rates go together to a fresh coprocess", async () => {
+  const tc = fakeTc();
+  const batch = new TcBatch({
+    spawn: tc.spawn,
+    runner: tc.runner,
+    timeoutMs: 60_000,
+    closeGraceMs: 20,
+  });
+  const dl = ["qdisc", "change", "root", "dev", "ifb4wan", "cake", "bandwidth", "9Kbit"];
+  const ul = ["qdisc", "change", "root", "dev", "wan", "cake", "bandwidth", "5Kbit"];
+  await batch.run(dl);
+  tc.procs[0].hang = true;
+  const hung = Promise.all([batch.run(dl), batch.run(ul)]);
+  batch.stopping();
+  const [a, b] = await hung;
+  assert(givenUp(a) && givenUp(b), JSON.stringify([a, b]));
+  assertEquals(tc.runs, [], "no fallback tc for a change given up");
+  const [c, d] = await Promise.all([batch.run(dl), batch.run(ul)]);
+  assertEquals([c.code, d.code], [0, 0]);
+  assertEquals(tc.procs.length, 2);
+  assertEquals(tc.procs[1].writes, [`${dl.join(" ")}\nsqma-sync\n${ul.join(" ")}\nsqma-sync\n`]);
+  await batch.close();
+});
+
 Deno.test("control loop: a tick that changes both rates writes both changes at once; a failure is its direction's", async () => {
   const tc = fakeTc((line) =>
     line.includes("dev wan ") ? "RTNETLINK answers: Invalid argument" : undefined

@@ -10,6 +10,7 @@ import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import type { CounterReader, Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
 import { COMMAND_TIMED_OUT, type CommandRunner, defaultCommandRunner } from "../util/command.ts";
+import type { ProcessSpawner } from "../util/coprocess.ts";
 import {
   explainSshFailure,
   isRemote,
@@ -41,6 +42,8 @@ export interface RemoteAdapterOptions {
   sshPath?: string;
   /** Runs commands on the router (default: one ssh per command). */
   runner?: CommandRunner;
+  /** Starts the `tc -batch` session's ssh (default: Deno.Command); tests record what it is sent. */
+  spawnBatch?: ProcessSpawner;
 }
 
 /**
@@ -121,6 +124,7 @@ export function createRemoteAdapters(
   });
   const batch = new TcBatch({
     command: [...sshArgv(settings, { sshPath: options.sshPath }), "tc"],
+    spawn: options.spawnBatch,
     logger: options.logger,
     // A spawned `ssh … tc` the router did not answer: taken as away until the counters answer.
     runner: async (binary, args, run) => {

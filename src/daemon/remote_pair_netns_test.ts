@@ -1,0 +1,129 @@
+/**
+ * A tick's two rate changes in remote mode, against a real OpenSSH server in a throw-away
+ * "router" namespace (ssh_netns_fixture.ts): they reach the router's `tc -batch` session in one
+ * write (one round trip, not two), and a change the router refuses is its own direction's: the
+ * other is made, the refused one logged once and retried (docs/remote.md, "A slow management
+ * link").
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+import type { TickEvent } from "../control/ports.ts";
+import { formatRecord, stageLogger } from "../log/mod.ts";
+import { denoSpawner, type ProcessSpawner } from "../util/coprocess.ts";
+import { needs, netnsSkipReason } from "../util/netns_testing.ts";
+import { matching, until, withLogs } from "./hung_testing.ts";
+import { createRemoteAdapters } from "../remote/mod.ts";
+import { sshdSkipReason, withSshRouterNetns } from "./ssh_netns_fixture.ts";
+
+const reason = (await netnsSkipReason()) ?? (await sshdSkipReason());
+
+/** The real spawner, recording every write to the child's stdin (one entry per write). */
+function recordingSpawner(writes: string[]): ProcessSpawner {
+  const decoder = new TextDecoder();
+  return (argv) => {
+    const child = denoSpawner(argv);
+    const writer = child.stdin.getWriter();
+    const stdin = new WritableStream<Uint8Array>({
+      write: (chunk) => {
+        writes.push(decoder.decode(chunk));
+        return writer.write(chunk);
+      },
+      close: () => writer.close(),
+      abort: (e) => writer.abort(e),
+    });
+    return {
+      pid: child.pid,
+      stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      status: child.status,
+      kill: (signal) => child.kill(signal),
+    };
+  };
+}
+
+Deno.test({
+  ...needs(
+    "remote (netns, sshd): a tick's two rate changes go to the router in one write; one the " +
+      "router refuses is its own direction's, the other made",
+    reason,
+  ),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withLogs((records) =>
+      withSshRouterNetns("sqma-rpr", {}, async (r) => {
+        const writes: string[] = [];
+        const adapters = createRemoteAdapters(r.d.settings, {
+          sshPath: r.sshPath,
+          logger: stageLogger("remote"),
+          spawnBatch: recordingSpawner(writes),
+        });
+        const ticks: TickEvent[] = [];
+        let flip = 0;
+        let held: { dl: number; ul: number } | undefined;
+        const daemon = r.d.start({
+          shapers: adapters.shapers,
+          counters: adapters.counters,
+          linkKind: adapters.linkKind,
+          // Both rates move every tick (tc is asked for both, as under load in both directions).
+          adjusters: [{
+            name: "flip",
+            adjust: () => {
+              flip ^= 1;
+              return {
+                next_dl_rate: held?.dl ?? 20000 + flip,
+                next_ul_rate: held?.ul ?? 8000 + flip,
+              };
+            },
+          }],
+          observers: [{ onTick: (e) => void ticks.push(e) }],
+        });
+        const text = () => records.map(formatRecord).join("");
+        try {
+          await until(() => ticks.length >= 20, "20 ticks", 30_000);
+          const both = writes.filter((w) => w.includes(" dev vdl ") && w.includes(" dev vul "));
+          const alone = writes.filter((w) => w.includes(" dev vdl ") !== w.includes(" dev vul "));
+          assert(both.length >= 15, `${both.length} writes with both changes: ${writes.join("|")}`);
+          assertEquals(alone, [], "no change written alone");
+
+          // The router's upload shaper replaced by another kind: its changes fail, the download
+          // ones are still made, in the same writes.
+          await r.d.tc(["qdisc", "replace", "dev", "vul", "root", "pfifo"]);
+          const at = ticks.length;
+          await until(() => ticks.length >= at + 15, "15 more ticks", 30_000);
+          const failing = ticks.slice(at + 5);
+          assert(failing.every((t) => t.shaperFailures.ul && !t.shaperFailures.dl));
+          assert(new Set(failing.map((t) => t.dlRate)).size === 2, "download still flips");
+          assertEquals(
+            writes.at(-1)!.split("\n").filter((l) => l.includes(" dev ")).length,
+            2,
+            "the upload change retried alongside the download one",
+          );
+          held = { dl: 30000, ul: 9000 };
+          await until(() => ticks.at(-1)!.dlRate === 30000, "download held at 30000", 10_000);
+          assertEquals((await r.d.tbf("vdl")).rateKbit, 30000, "the download rate in force");
+          // The upload rate in force stays the last one the router made.
+          assertEquals(new Set(ticks.slice(at + 5).map((t) => t.ulRate)).size, 1);
+          const refused = matching(records, /setting \{ifname\} to .* failed/)
+            .filter((x) => x.properties.ifname === "vul");
+          assertEquals(refused.length, 1, text());
+
+          // Back: the upload rate is made and said so.
+          await r.d.tc(["qdisc", "replace", "dev", "vul", "root", ...TBF]);
+          await until(async () => (await r.d.tbf("vul")).rateKbit === 9000, "upload 9000", 10_000);
+          assertEquals(matching(records, /rate changes on \{ifname\} work again/).length, 1);
+          assertEquals(await daemon.stop(), ExitCode.OK, text());
+        } catch (e) {
+          console.log(text());
+          throw e;
+        } finally {
+          await daemon.stop();
+          await adapters.counters.close?.();
+        }
+      })
+    ),
+});
+
+/** A root TBF as the fixture makes it (netns_testing.ts, `addTbfVethPair`). */
+const TBF = ["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"];
