@@ -64,10 +64,13 @@ export interface SimHooks {
   pool: readonly string[];
   /** Byte counters. */
   counters: SimCounters;
-  /** Sets the download shaper rate, kbit/s. */
-  setDlRate(kbit: number): void;
-  /** Sets the upload shaper rate, kbit/s. */
-  setUlRate(kbit: number): void;
+  /**
+   * Sets the download shaper rate, kbit/s: at once, or from the simulated time `atS` on (a remote
+   * router's shaper, reached over ssh; times given in increasing order).
+   */
+  setDlRate(kbit: number, atS?: number): void;
+  /** Sets the upload shaper rate, kbit/s, as `setDlRate`. */
+  setUlRate(kbit: number, atS?: number): void;
   /** What the daemon's start-up check would learn of the shapers' queues. */
   shaperQueues: ShaperQueues;
 }
@@ -366,6 +369,12 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       return last;
     };
   };
+  // Rate changes that land later (`SimHooks.setDlRate`'s `atS`), in the order given.
+  const landing: { atS: number; set: () => void }[] = [];
+  const land = (atS: number | undefined, set: () => void) => {
+    if (atS === undefined) set();
+    else landing.push({ atS, set });
+  };
   const dlCounter = counter(down, options.downCounterScale ?? 1);
   const ulCounter = counter(up, options.upCounterScale ?? 1);
   let pipeline: SimPipeline | undefined;
@@ -384,8 +393,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
           beginRead,
           roundTripS,
         },
-        setDlRate: (kbit) => (down.shaperKbit = kbit),
-        setUlRate: (kbit) => (up.shaperKbit = kbit),
+        setDlRate: (kbit, atS) => land(atS, () => (down.shaperKbit = kbit)),
+        setUlRate: (kbit, atS) => land(atS, () => (up.shaperKbit = kbit)),
         shaperQueues: simShaperQueues(shaperQueue, downShaperOnLan),
       });
       label = pipeline.name;
@@ -459,6 +468,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     for (let k = 0; k < steps; k++) {
       const t = k * dt;
       clock.set(t);
+      while (landing.length > 0 && landing[0].atS <= t) landing.shift()!.set();
       const capDown = capacityAt(trace, "down", t);
       const capUp = capacityAt(trace, "up", t);
       if (options.scenario === "oracle") {

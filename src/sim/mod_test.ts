@@ -177,3 +177,36 @@ Deno.test("remote reads and rate changes take their round trips: a tick over its
   // Not every decision changes a rate: more than 6.25 a second.
   assert(remote > 6.25 && remote < 9.5, `${remote} decisions/s`);
 });
+
+Deno.test("remote rate changes land half their round trip after the tick's read; exact reads land at once", async () => {
+  const run = async (counterRead?: CounterRead) => {
+    const durationS = 20;
+    const landed: { atS?: number; nowS: number }[] = [];
+    await simulate({
+      settings: settingsWithDefaults({ rate_controller: "capacity" }),
+      trace: builtinTrace("step", { durationS, seed: 1 }),
+      load: "saturate",
+      durationS,
+      seed: 1,
+      pipeline: (hooks) =>
+        daemonPipeline({
+          ...hooks,
+          setDlRate: (kbit, atS) => {
+            landed.push({ atS, nowS: hooks.clock.monotonicS() });
+            hooks.setDlRate(kbit, atS);
+          },
+        }),
+      engine: { counterRead },
+    });
+    return landed;
+  };
+  const exact = await run();
+  assert(exact.length > 20 && exact.every((l) => l.atS === undefined));
+  // Legs of 40 ms: the read ends 80 ms after the tick, the change lands 40 ms after that.
+  const remote = await run({ fixedMs: 40, meanMs: 0, tailShare: 0, tailMeanMs: 0, seen: true });
+  const afterStart = remote.slice(1);
+  assert(afterStart.length > 20, `${afterStart.length} changes`);
+  for (const l of afterStart) {
+    assert(l.atS !== undefined && Math.abs(l.atS - l.nowS - 0.12) < 1e-9, JSON.stringify(l));
+  }
+});

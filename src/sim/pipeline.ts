@@ -321,8 +321,6 @@ export async function daemonPipeline(
   options: DaemonPipelineOptions = {},
 ): Promise<SimPipeline> {
   const m = await simMeasurement(hooks);
-  const dl = new SimShaper("sim-dl", hooks.setDlRate);
-  const ul = new SimShaper("sim-ul", hooks.setUlRate);
   // Delayed counter reads move the loop's clock (docs/controllers.md, "v84").
   const loopClock = hooks.counters.beginRead === undefined
     ? undefined
@@ -330,6 +328,11 @@ export async function daemonPipeline(
   // A remote router's reads and rate changes take time: the tick ends after them (v87).
   const roundTripS = hooks.counters.roundTripS;
   const tickEnd = roundTripS === undefined || loopClock === undefined ? undefined : { endS: 0 };
+  // And a tick's changes reach the router's shaper half their round trip after they are written
+  // (docs/simulator.md): owed until the tick ends. The start-up's land at once.
+  const owed: { dl?: number; ul?: number; from?: true } = {};
+  const dl = new SimShaper("sim-dl", (kbit) => owed.from ? owed.dl = kbit : hooks.setDlRate(kbit));
+  const ul = new SimShaper("sim-ul", (kbit) => owed.from ? owed.ul = kbit : hooks.setUlRate(kbit));
   let control: SimControl;
   try {
     control = await buildControl({
@@ -353,6 +356,7 @@ export async function daemonPipeline(
     await m.measurement.stop();
     throw e;
   }
+  if (tickEnd !== undefined) owed.from = true;
   return {
     name: control.name,
     // A stopped pinger probes nothing, whatever the selector handed it meanwhile.
@@ -367,7 +371,14 @@ export async function daemonPipeline(
       await control.tick();
       tickEnd.endS = loopClock!.monotonicS();
       // The tick's changes go together, one round trip (docs/remote.md, "A slow management link").
-      if (dl.changes + ul.changes > before) tickEnd.endS += roundTripS!();
+      if (dl.changes + ul.changes > before) {
+        const tripS = roundTripS!();
+        const landS = tickEnd.endS + tripS / 2;
+        if (owed.dl !== undefined) hooks.setDlRate(owed.dl, landS);
+        if (owed.ul !== undefined) hooks.setUlRate(owed.ul, landS);
+        tickEnd.endS += tripS;
+      }
+      owed.dl = owed.ul = undefined;
     },
     tickEndS: () => tickEnd?.endS,
     reselects: () => m.reselect.count,
