@@ -229,6 +229,29 @@ Deno.test("run rejects what check-config rejects, before anything starts", async
   assert(!list.stderr.includes("waiting for interfaces"), list.stderr);
 });
 
+Deno.test("run rejects a metrics_listen or MQTT broker outside the manifest as check-config does (78)", async () => {
+  // A local broker's port taken by the listener, the publisher pointed at the daemon's own
+  // listener: check-config rejected both, run (under -P=dev, where both are allowed) started.
+  for (
+    const args of [
+      ["--metrics-listen", "127.0.0.1:1883"],
+      ["--mqtt-url", "mqtt://127.0.0.1:9101"],
+    ]
+  ) {
+    const cc = await check([...REQUIRED, ...args]);
+    assertEquals(cc.code, ExitCode.CONFIG, cc.stderr);
+    const message = cc.stderr.split("\n").find((l) => l.includes("is outside"))?.replace(
+      /^.*?((metrics_listen|mqtt_url): )/,
+      "$1",
+    );
+    assert(message !== undefined, cc.stderr);
+    const r = await run(args);
+    assertEquals(r.code, ExitCode.CONFIG, r.stderr);
+    assertStringIncludes(r.stderr, message);
+    assert(!r.stderr.includes("waiting for interfaces"), r.stderr);
+  }
+});
+
 Deno.test("run without a usable pinger exits 69 before anything starts", async () => {
   const r = await run(["--pinger", "fping", "--pinger-binary", "/nonexistent/fping"]);
   assertEquals(r.code, ExitCode.UNAVAILABLE, r.stderr);

@@ -7,8 +7,8 @@
 import type { Settings } from "../config/types.ts";
 import { checkReflectorList } from "../reflectors/list_check.ts";
 import { choosePinger } from "../measure/mod.ts";
-import { parseListenAddress } from "../util/listen_address.ts";
-import { parseMqttUrl } from "../report/mqtt_url.ts";
+import { netProblems } from "../release/manifest_net.ts";
+import { DAEMON_MANIFEST } from "../release/manifest.ts";
 import { createShaperPair } from "../apply/shaper.ts";
 import { isRemote } from "../remote/mod.ts";
 import { type RemoteShaperCheckOptions, remoteShaperProblems } from "../remote/shaper_check.ts";
@@ -18,28 +18,6 @@ import { pluginSectionsFrom, usesLua } from "../lua/config.ts";
 import { loadLua } from "../lua/load.ts";
 import { stageLogger } from "../log/mod.ts";
 import type { Logger } from "../log/logger.ts";
-
-/**
- * The listen and MQTT addresses that do not parse, as `setting: why` (a configuration error:
- * `run` exits 78 on them at start).
- */
-export function addressProblems(settings: Settings): string[] {
-  const problems: string[] = [];
-  for (
-    const [name, value, parse] of [
-      ["metrics_listen", settings.metrics_listen, parseListenAddress],
-      ["mqtt_url", settings.mqtt_url, parseMqttUrl],
-    ] as const
-  ) {
-    if (value.trim() === "") continue;
-    try {
-      parse(value);
-    } catch (e) {
-      problems.push(`${name}: ${(e as Error).message}`);
-    }
-  }
-  return problems;
-}
 
 /** Options of {@linkcode reloadProblems}. */
 export interface ReloadCheckOptions {
@@ -54,7 +32,8 @@ export interface ReloadCheckOptions {
 
 /**
  * Everything that would stop `resolved` from starting that can be seen without touching the
- * running daemon: the reflector list, the pinger, the addresses, both interfaces with the
+ * running daemon: the reflector list, the pinger, the addresses (those `check-config` rejects:
+ * src/release/manifest_net.ts), both interfaces with the
  * configured shaper's root qdisc or class (in remote mode asked of the router over ssh; a router
  * that does not answer is a problem too: src/remote/shaper_check.ts), and every Lua script (a Lua ratecontroller, the plugins) loaded and run through one
  * synthetic tick as `check-config` does. What is still found only by the restart (an interface
@@ -86,7 +65,7 @@ export async function reloadProblems(
   } catch (e) {
     problems.push(`pinger: ${(e as Error).message}`);
   }
-  problems.push(...addressProblems(settings));
+  problems.push(...netProblems(settings, DAEMON_MANIFEST));
   if (options.shapers === undefined && isRemote(settings)) {
     problems.push(...await remoteShaperProblems(settings, options.remote));
     return problems;

@@ -17,7 +17,8 @@ import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
 import { DAEMON_MANIFEST } from "../release/manifest.ts";
 import { daemonTelemetry, startObservability } from "../daemon/observability.ts";
 import type { Telemetry } from "../report/telemetry.ts";
-import { addressProblems, reloadProblems } from "./reload_check.ts";
+import { reloadProblems } from "./reload_check.ts";
+import { netProblems } from "../release/manifest_net.ts";
 import { ReloadRounds } from "./reload_rounds.ts";
 
 /**
@@ -124,7 +125,12 @@ async function runWith(
   ) {
     log.warning("{message}", { message: issue.message });
   }
-  // Before anything starts: the reflector list (78) and a pinger that runs (69).
+  // Before anything starts: a listen address or MQTT broker the manifest does not allow, as
+  // check-config rejects them (78; docs/observability.md, "Permissions"), the reflector list
+  // (78) and a pinger that runs (69).
+  const badAddresses = netProblems(settings, DAEMON_MANIFEST);
+  for (const p of badAddresses) log.fatal("{p}", { p });
+  if (badAddresses.length > 0) return ExitCode.CONFIG;
   const list = await checkReflectorList(settings);
   for (const w of list.warnings ?? []) log.warning("{w}", { w });
   if (list.pool === undefined) {
@@ -141,10 +147,6 @@ async function runWith(
     return ExitCode.UNAVAILABLE;
   }
   const pluginSections = pluginSectionsFrom(resolved.uci);
-  // Address syntax is a configuration error (78); whether it may be used is check-config's.
-  const badAddresses = addressProblems(settings);
-  for (const p of badAddresses) log.fatal("{p}", { p });
-  if (badAddresses.length > 0) return ExitCode.CONFIG;
 
   // Lua runs in one worker for the controller and the plugins, which loads the engine (wasmoon
   // and its wasm) only when Lua scripts are configured; a stuck call is stopped by wall-clock

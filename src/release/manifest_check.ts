@@ -10,7 +10,7 @@ import type { ConfigCheckResult } from "../config/check.ts";
 import type { ResolvedSettings } from "../config/mod.ts";
 import { DAEMON_MANIFEST } from "./manifest.ts";
 import { checkPathsAgainstManifest, type ManifestPathIssue } from "./manifest_paths.ts";
-import { listenProblem, mqttProblem } from "./manifest_net.ts";
+import { netProblems } from "./manifest_net.ts";
 
 /**
  * `check-config` check: warns about every configured path the installed daemon may not use, and
@@ -26,10 +26,7 @@ export function manifestConfigCheck(resolved: ResolvedSettings): Promise<ConfigC
   // an error. Allowed here (a checkout's -P=dev): only the installed daemon would fail, a warning.
   const deniedHere = issues.filter((i) => !grantedHere(i));
   // A listen address or broker outside the manifest: the daemon could not use it at all.
-  const net = [
-    listenProblem(resolved.settings.metrics_listen, DAEMON_MANIFEST),
-    mqttProblem(resolved.settings.mqtt_url, DAEMON_MANIFEST),
-  ].filter((p) => p !== undefined);
+  const net = netProblems(resolved.settings, DAEMON_MANIFEST);
   return Promise.resolve({
     problems: [...deniedHere.map((i) => i.message), ...net],
     warnings: issues.filter((i) => grantedHere(i)).map((i) => i.message),

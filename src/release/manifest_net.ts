@@ -1,10 +1,13 @@
 /**
- * check-config's network check: `metrics_listen` and the broker of `mqtt_url` must be addresses
- * the daemon's permission manifest allows, so a wrong one fails at `check-config` with the
- * allowed ones instead of as a NotCapable error in the running daemon. Pure.
+ * The network check of `check-config`, `run` and a SIGHUP's re-read: `metrics_listen` and the
+ * broker of `mqtt_url` must be addresses the daemon's permission manifest allows, so a wrong one
+ * fails before anything starts (exit 78) with the allowed ones instead of as a NotCapable error
+ * in the running daemon, or, under permissions wider than the manifest's (a checkout's
+ * `-P=dev`), as a listener on a local broker's port. Pure.
  */
 import { parseListenAddress } from "../util/listen_address.ts";
 import { parseMqttUrl } from "../report/mqtt_url.ts";
+import type { Settings } from "../config/types.ts";
 import type { PermissionManifest } from "./manifest.ts";
 
 /**
@@ -62,4 +65,19 @@ export function mqttProblem(url: string, manifest: PermissionManifest): string |
   }
   const allowed = brokerEntries(manifest);
   return allowed.includes(text) ? undefined : outside("mqtt_url", text, allowed);
+}
+
+/**
+ * Every problem of `metrics_listen` and `mqtt_url` under `manifest` (a value that does not parse
+ * included), as `setting: why`; the one check `check-config`, `run` and a SIGHUP's re-read make.
+ */
+export function netProblems(
+  settings: Pick<Settings, "metrics_listen" | "mqtt_url">,
+  manifest: PermissionManifest,
+): string[] {
+  return [
+    listenProblem(settings.metrics_listen, manifest),
+    mqttProblem(settings.mqtt_url, manifest),
+  ]
+    .filter((p) => p !== undefined);
 }
