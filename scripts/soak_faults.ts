@@ -15,7 +15,8 @@
  * - `wan_recreated`: the WAN veth deleted and made again after 3 s (a PPPoE reconnect);
  * - `helper_kill`: a random child of the daemon (tc, ip or fping) killed with SIGKILL;
  * - `helper_stop`: a random child SIGSTOPped for 2–8 s, then SIGCONT;
- * - `hup_changed` / `hup_same`: SIGHUP after the download base rate changed / nothing changed;
+ * - `hup_changed` / `hup_same`: SIGHUP after the download base rate changed (a restart in place) /
+ *   nothing changed (the running daemon kept: docs/operation.md, "A SIGHUP with nothing changed");
  * - `stats_dir`: the statistics files' directory removed.
  *
  * Independently, iperf3 load (two streams, both ways) runs 30–90 s on, 20–60 s off.

@@ -4,7 +4,6 @@ import { configureLogging, stageLogger } from "../log/mod.ts";
 import { runDaemon, shutdownOnSignals } from "../daemon/mod.ts";
 import { blockingSleep } from "../util/blocking_sleep.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import type { Settings } from "../config/types.ts";
 import type { ResolvedSettings } from "../config/resolve.ts";
 import { choosePinger, createMeasurement, type PingerChoice } from "../measure/mod.ts";
 import { checkReflectorList } from "../reflectors/list_check.ts";
@@ -20,18 +19,22 @@ import type { Telemetry } from "../report/telemetry.ts";
 import { reloadProblems } from "./reload_check.ts";
 import { netProblems } from "../release/manifest_net.ts";
 import { ReloadRounds } from "./reload_rounds.ts";
+import { restartChanges, type RestartInputs, restartInputs } from "./restart_inputs.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
  * pipeline, the plugins and the controller, and runs the daemon until SIGINT/SIGTERM. SIGHUP
- * re-reads the configuration: a valid one that passes {@linkcode reloadProblems} restarts the
+ * re-reads the configuration: one that a restart would read exactly as the running daemon did
+ * (settings and files alike: src/cli/restart_inputs.ts) changes nothing and is not checked; a
+ * valid changed one that passes {@linkcode reloadProblems} restarts the
  * daemon in place with it; an invalid one is logged and changes nothing; one whose restart still
  * fails to start (a Lua script that does not load, an interface locked by another daemon) is
  * replaced by the configuration in force before it (docs/operation.md, "A configuration re-read
  * on SIGHUP"). Returns the daemon's exit code; children are stopped before it returns.
  */
 export async function runAction(args: ParsedArgs): Promise<number> {
-  const rounds = new ReloadRounds(settingsFromArgs(args, { requireDaemon: true }));
+  const first = settingsFromArgs(args, { requireDaemon: true });
+  const rounds = new ReloadRounds<Round>({ resolved: first, inputs: restartInputs(first) });
   const stop = shutdownOnSignals();
   let restart = new AbortController();
   // Only the latest SIGHUP's checks decide (a storm of them re-reads the file each time).
@@ -51,6 +54,16 @@ export async function runAction(args: ParsedArgs): Promise<number> {
     }
     checking.abort();
     checking = new AbortController();
+    // Compared with the newest configuration: the running one, or one a restart under way is for.
+    const inputs = await restartInputs(next);
+    const changed = restartChanges(await rounds.newest.inputs, inputs);
+    if (mine !== hangups || stop.signal.aborted) return;
+    if (changed.length === 0) {
+      // A restart would run the same again, at the cost of its start-up (docs/operation.md, "A
+      // SIGHUP with nothing changed"): nothing to check, nothing to do.
+      log.info("SIGHUP: configuration unchanged, keeping the running daemon");
+      return;
+    }
     const problems = await reloadProblems(next, {
       remote: { signal: AbortSignal.any([checking.signal, stop.signal]) },
     });
@@ -61,22 +74,25 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       });
       return;
     }
-    const changed = changedSettings(rounds.newest.settings, next.settings);
-    log.info("SIGHUP: configuration re-read ({changed}); restarting with it", {
-      changed: changed.length > 0 ? `changed: ${changed.join(", ")}` : "no change",
+    log.info("SIGHUP: configuration re-read (changed: {changed}); restarting with it", {
+      changed: changed.join(", "),
     });
-    rounds.reloaded(next);
+    rounds.reloaded({ resolved: next, inputs: Promise.resolve(inputs) });
     restart.abort();
   };
   const hangup = () => void onHangup(++hangups);
   Deno.addSignalListener("SIGHUP", hangup);
   try {
-    for (let round = 1;; round++) {
+    for (let n = 1;; n++) {
       restart = new AbortController();
       const onStop = () => restart.abort();
       stop.signal.addEventListener("abort", onStop, { once: true });
-      const code = await runWith(rounds.current, restart.signal, {
-        first: round === 1,
+      // What this round reads, read just before it does (a SIGHUP compares with it).
+      const current = rounds.current;
+      if (n > 1) current.inputs = restartInputs(current.resolved);
+      await current.inputs;
+      const code = await runWith(current.resolved, restart.signal, {
+        first: n === 1,
         onStarted: () => rounds.started(),
       });
       stop.signal.removeEventListener("abort", onStop);
@@ -98,11 +114,12 @@ export async function runAction(args: ParsedArgs): Promise<number> {
   }
 }
 
-/** Names of the settings whose values differ. */
-function changedSettings(a: Settings, b: Settings): string[] {
-  return (Object.keys(b) as (keyof Settings)[]).filter((k) =>
-    JSON.stringify(a[k]) !== JSON.stringify(b[k])
-  );
+/** One round's configuration and what its start-up reads (src/cli/restart_inputs.ts). */
+interface Round {
+  /** The configuration. */
+  resolved: ResolvedSettings;
+  /** What its start-up reads; read again just before each round with it starts. */
+  inputs: Promise<RestartInputs>;
 }
 
 /** One daemon run with `resolved` until `shutdown` fires. */

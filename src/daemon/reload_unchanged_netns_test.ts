@@ -1,0 +1,141 @@
+/**
+ * A SIGHUP with nothing changed, under the release permission set (`-P=daemon`) against real `tc`
+ * and fping in a throw-away network namespace: the running daemon is kept as it is (no exit rate,
+ * no start-up, the shapers' rates untouched), while the same SIGHUP after a plugin script was
+ * edited restarts it with the new script (docs/operation.md, "A SIGHUP with nothing changed").
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+import {
+  addTbfVethPair,
+  collectStderr,
+  daemonRuntimeDir,
+  needs,
+  netnsSkipReason,
+  pollUntil,
+  rootQdisc,
+  spawnDaemonInNetns,
+  withNetns,
+} from "../util/netns_testing.ts";
+
+const reason = await netnsSkipReason();
+
+function uci(dir: string, comment = ""): string {
+  return [
+    comment,
+    "config network",
+    "\toption upload_interface 'vuul'",
+    "\toption download_interface 'vudl'",
+    "\toption upload_base_kbits '10000'",
+    "\toption download_base_kbits '50000'",
+    "config output",
+    "\toption log_level 'INFO'",
+    "\toption suppress_statistics '1'",
+    "config advanced_settings",
+    "\toption shaper 'tbf'",
+    "\toption pinger 'fping'",
+    `\toption state_dir '${dir}'`,
+    `\toption reflector_list_file '${dir}/reflectors.csv'`,
+    "config plugins",
+    `\toption ratecontrol '${dir}/marker.lua'`,
+    "",
+  ].join("\n");
+}
+
+/** A plugin that changes no rate and says which version of it was loaded. */
+function plugin(version: number): string {
+  return [
+    'local M = { name = "marker" }',
+    "function M.initialise(requires)",
+    `  requires.util.logger(requires.util.loglevel.INFO, "marker version ${version} loaded")`,
+    "  return M",
+    "end",
+    "function M.process() return {} end",
+    "return M",
+    "",
+  ].join("\n");
+}
+
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+Deno.test({
+  ...needs(
+    "daemon under -P=daemon in a netns: a SIGHUP with nothing changed keeps it, an edited plugin restarts it",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-hupsame", async (ns) => {
+      await addTbfVethPair(ns, "vudl", "vuul");
+      const dir = await daemonRuntimeDir("hupsame-");
+      const config = `${dir}/sqm-autorate`;
+      await Deno.writeTextFile(config, uci(dir));
+      await Deno.writeTextFile(`${dir}/marker.lua`, plugin(1));
+      const rates = async () =>
+        `${(await rootQdisc(ns, "vudl")).rateKbit}/${(await rootQdisc(ns, "vuul")).rateKbit}`;
+      const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
+      const { log, done: collecting } = collectStderr(child);
+      let exited: number | undefined;
+      void child.status.then((s) => exited = s.code);
+      const until = async (part: string, n: number, ms: number) =>
+        await pollUntil(log, (t) => count(t, part) >= n, { ms, what: `${n} × "${part}"` });
+      let code: number | undefined;
+      try {
+        await until("control started", 1, 30_000);
+        await until("marker version 1 loaded", 1, 5_000);
+        const before = await rates();
+        assertEquals(before, "30000/6000", log()); // 60 % of base, held without load
+
+        // Nothing changed: the file rewritten with a comment more, the plugin with the same
+        // text (a new mtime), as an editor or `uci commit` of another package leaves them.
+        await Deno.writeTextFile(config, uci(dir, "# saved again"));
+        await Deno.writeTextFile(`${dir}/marker.lua`, plugin(1));
+        const seen = new Set<string>();
+        let sampling = true;
+        const sampler = (async () => {
+          while (sampling) {
+            seen.add(await rates());
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        })();
+        child.kill("SIGHUP");
+        await until("SIGHUP: configuration", 1, 10_000);
+        // A restart's exit rate and minimum rate would show within these 3 s (a start-up holds
+        // the minimum for its settle time).
+        await new Promise((r) => setTimeout(r, 3000));
+        sampling = false;
+        await sampler;
+        assertEquals([...seen], [before], log());
+        assert(
+          log().includes("SIGHUP: configuration unchanged, keeping the running daemon"),
+          log(),
+        );
+        for (const restart of ["setting exit rate", "shutting down", "restarting with it"]) {
+          assertEquals(count(log(), restart), 0, `${restart}: ${log()}`);
+        }
+        assertEquals(count(log(), "control started"), 1, log());
+        assertEquals(count(log(), "marker version 1 loaded"), 1, log());
+        console.log(`unchanged SIGHUP: tc rates ${before} before, ${[...seen].join(", ")} during`);
+
+        // The plugin edited, the settings the same: restarted, with the new script.
+        await Deno.writeTextFile(`${dir}/marker.lua`, plugin(2));
+        child.kill("SIGHUP");
+        await until(`(changed: ${dir}/marker.lua); restarting with it`, 1, 10_000);
+        await until("control started", 2, 30_000);
+        await until("marker version 2 loaded", 1, 5_000);
+        assertEquals(count(log(), "setting exit rate"), 1, log());
+        assertEquals(exited, undefined, log());
+        child.kill("SIGTERM");
+        code = (await child.status).code;
+      } finally {
+        if (exited === undefined && code === undefined) child.kill("SIGKILL");
+        await child.status;
+        await collecting;
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+      assertEquals(code, ExitCode.OK, log());
+      console.log(
+        log().split("\n").filter((l) => /SIGHUP|exit rate|control started|marker version/.test(l))
+          .join("\n"),
+      );
+    }),
+});
