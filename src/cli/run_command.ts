@@ -26,8 +26,8 @@ import { restartChanges, type RestartInputs, restartInputs } from "./restart_inp
  * pipeline, the plugins and the controller, and runs the daemon until SIGINT/SIGTERM. SIGHUP
  * re-reads the configuration: one that a restart would read exactly as the running daemon did
  * (settings and files alike: src/cli/restart_inputs.ts) changes nothing and is not checked; a
- * valid changed one that passes {@linkcode reloadProblems} restarts the
- * daemon in place with it; an invalid one is logged and changes nothing; one whose restart still
+ * changed one that passes {@linkcode reloadProblems} restarts the daemon in place with it; an
+ * invalid one is logged and changes nothing; one whose restart still
  * fails to start (a Lua script that does not load, an interface locked by another daemon) is
  * replaced by the configuration in force before it (docs/operation.md, "A configuration re-read
  * on SIGHUP"). Returns the daemon's exit code; children are stopped before it returns.
