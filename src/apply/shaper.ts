@@ -7,6 +7,7 @@ import type { Shaper, ShaperKind, ShaperPair, ShaperQueue } from "../control/por
 import { htbQueue, tbfQueue } from "./shaper_queue.ts";
 import { givenUp, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 import { hardClampRate } from "../control/rate_bounds.ts";
+import { type Clock, isDue, systemClock } from "../util/clock.ts";
 
 /** TBF: seconds of traffic at the rate the daemon's burst holds (default of `tbfBurstSeconds`). */
 export const TBF_BURST_SECONDS = 0.005;
@@ -80,6 +81,15 @@ export interface TcShaperOptions {
    * binary and netns); queries at start still run `tc` once each. Default: none.
    */
   batch?: TcBatch;
+  /**
+   * Why a change fails (the `tc -j qdisc show` after it) is asked again only this often while it
+   * fails with the same answer: at once, then after `firstS`, doubling up to `maxS`; a change
+   * that works or another answer starts over. Remote mode, where each question is an ssh
+   * connection (docs/remote.md, "A root qdisc replaced on the router"). Default: every failure.
+   */
+  explainBackoff?: { readonly firstS: number; readonly maxS: number };
+  /** Clock of `explainBackoff` (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Options of `createShaper`. */
@@ -140,6 +150,10 @@ abstract class TcShaper implements Shaper {
   #rootHandle: string | undefined;
   /** How it queues, as the last `check()` found it. */
   queue: ShaperQueue | undefined;
+  readonly #explainBackoff: TcShaperOptions["explainBackoff"];
+  readonly #clock: Clock;
+  /** What the last question after a failed change said, and when to ask again. */
+  #explained: { stderr: string; error: unknown; delayS: number; nextS: number } | undefined;
 
   constructor(ifname: string, options: TcShaperOptions) {
     this.ifname = ifname;
@@ -147,6 +161,8 @@ abstract class TcShaper implements Shaper {
     this.netnsArgs = options.netns ? ["-n", options.netns] : [];
     this.runner = options.runner ?? defaultCommandRunner;
     this.#batch = options.batch;
+    this.#explainBackoff = options.explainBackoff;
+    this.#clock = options.clock ?? systemClock;
   }
 
   abstract setRate(kbit: number): Promise<void>;
@@ -164,13 +180,41 @@ abstract class TcShaper implements Shaper {
   protected async change(args: string[]): Promise<void> {
     if (this.#batch === undefined) {
       await this.tc(args);
-      return;
+    } else {
+      const r = await this.#batch.run(args);
+      // Given up on shutdown or not tried while the router does not answer: no query of the root
+      // qdisc after it (an ssh to a router that stopped answering would outlive the daemon).
+      if (givenUp(r)) throw new Error(`${this.ifname}: ${r.stderr}`);
+      if (r.code !== 0) throw new ShaperError(this.ifname, ["tc", ...args], r.code, r.stderr);
     }
-    const r = await this.#batch.run(args);
-    // Given up on shutdown or not tried while the router does not answer: no query of the root
-    // qdisc after it (an ssh to a router that stopped answering would outlive the daemon).
-    if (givenUp(r)) throw new Error(`${this.ifname}: ${r.stderr}`);
-    if (r.code !== 0) throw new ShaperError(this.ifname, ["tc", ...args], r.code, r.stderr);
+    this.#explained = undefined;
+  }
+
+  /**
+   * Explains the failed change `e` by `ask` (a look at the root qdisc): its outcome, or, with
+   * `explainBackoff`, what the last look said about the same failure until the next look is due.
+   */
+  async #explain<T>(e: ShaperError, ask: () => Promise<T>): Promise<T> {
+    const last = this.#explained;
+    const backoff = this.#explainBackoff;
+    const same = last !== undefined && last.stderr === e.stderr;
+    if (backoff !== undefined && same && !isDue(this.#clock.monotonicS(), last.nextS)) {
+      throw last.error;
+    }
+    try {
+      return await ask();
+    } catch (error) {
+      if (backoff !== undefined) {
+        const delayS = same ? Math.min(backoff.maxS, last.delayS * 2) : backoff.firstS;
+        this.#explained = {
+          stderr: e.stderr,
+          error,
+          delayS,
+          nextS: this.#clock.monotonicS() + delayS,
+        };
+      }
+      throw error;
+    }
   }
 
   /**
@@ -193,8 +237,11 @@ abstract class TcShaper implements Shaper {
       return;
     } catch (e) {
       if (!(e instanceof ShaperError) || this.#rootHandle === undefined) throw e;
-      const root = await this.#rootOrThrow(kind);
-      if (String(root.handle) === this.#rootHandle) throw e; // a genuine failure
+      const root = await this.#explain(e, async () => {
+        const root = await this.#rootOrThrow(kind);
+        if (String(root.handle) === this.#rootHandle) throw e; // a genuine failure
+        return root;
+      });
       this.#rootHandle = String(root.handle);
       this.onNewRoot(root);
     }
@@ -216,8 +263,11 @@ abstract class TcShaper implements Shaper {
 
   /** Tells why a change failed when the root qdisc is no longer `kind`; else rethrows `e`. */
   protected async explainFailure(kind: string, e: unknown): Promise<never> {
-    if (e instanceof ShaperError) await this.#rootOrThrow(kind);
-    throw e;
+    if (!(e instanceof ShaperError)) throw e;
+    return await this.#explain(e, async () => {
+      await this.#rootOrThrow(kind);
+      throw e;
+    });
   }
 
   /** A root qdisc of our kind with a new handle was adopted (TBF re-reads its options). */

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import type { CommandRunner } from "../util/command.ts";
+import { VirtualClock } from "../util/clock.ts";
 import {
   CakeShaper,
   createShaper,
@@ -114,4 +115,81 @@ Deno.test("cake: a rate of 0 (CAKE's 'unlimited') or 1e300 never reaches tc as s
   assertEquals(tc.calls.map((c) => c.at(-1)), ["1Kbit", "100000000Kbit"]);
   await assertRejects(() => s.setRate(NaN), RangeError);
   assertEquals(tc.calls.length, 2);
+});
+
+Deno.test("explainBackoff: a replaced root is asked about at once, then at a doubling interval up to maxS; a TBF put back is adopted within maxS", async () => {
+  let root = { kind: "tbf", handle: "8001:" };
+  const tc = fakeTc((args) => {
+    if (args.includes("show")) {
+      const q = { ...root, root: true, options: { rate: 125000, burst: 10240, lat: 20000 } };
+      return { stdout: JSON.stringify([q]) };
+    }
+    return args.includes(root.handle)
+      ? {}
+      : { code: 2, stderr: "Error: NLM_F_REPLACE needed to override." };
+  });
+  const clock = new VirtualClock(100);
+  const s = new TbfShaper("vul", {
+    runner: tc.runner,
+    explainBackoff: { firstS: 1, maxS: 10 },
+    clock,
+  });
+  await s.check();
+  await s.setRate(2000);
+  const shows = () => tc.calls.filter((c) => c.includes("show")).length;
+  const start = shows();
+  root = { kind: "pfifo", handle: "8002:" };
+  const askedAt: number[] = [];
+  const messages = new Set<string>();
+  for (let i = 0; i < 300; i++) { // 30 s of 0.1 s ticks
+    const before = shows();
+    const e = await assertRejects(() => s.setRate(3000 + i % 2), ShaperCheckError);
+    assertEquals(e.reason, "wrong-kind");
+    messages.add(e.message);
+    if (shows() > before) askedAt.push(Math.round((clock.monotonicS() - 100) * 10) / 10);
+    clock.advance(0.1);
+  }
+  assertEquals(askedAt, [0, 1, 3, 7, 15, 25]);
+  assertEquals(shows() - start, 6);
+  assertEquals(messages.size, 1, "the same explanation: the loop logs it once");
+
+  // A TBF put back under a new handle: the next due question adopts it (here at 35 s).
+  root = { kind: "tbf", handle: "8003:" };
+  let failures = 0;
+  for (;;) {
+    try {
+      await s.setRate(4000);
+      break;
+    } catch {
+      failures++;
+      clock.advance(0.1);
+    }
+  }
+  assert(failures <= 100, `${failures} failed ticks`);
+  const last = tc.calls.at(-1)!.join(" ");
+  assert(last.includes("handle 8003:") && last.includes("4000Kbit"), last);
+
+  // Working again starts over: the next failure is asked about at once.
+  root = { kind: "pfifo", handle: "8004:" };
+  const n = shows();
+  await assertRejects(() => s.setRate(5000), ShaperCheckError);
+  assertEquals(shows(), n + 1);
+});
+
+Deno.test("without explainBackoff (the local tc) every failed change is asked about", async () => {
+  let kind = "tbf";
+  const tc = fakeTc((args) =>
+    args.includes("show")
+      ? {
+        stdout: `[{"kind":"${kind}","handle":"${kind === "tbf" ? "8001:" : "8002:"}","root":true}]`,
+      }
+      : kind === "tbf"
+      ? {}
+      : { code: 2, stderr: "Error: NLM_F_REPLACE needed to override." }
+  );
+  const s = new TbfShaper("vul", { runner: tc.runner });
+  await s.check();
+  kind = "pfifo";
+  for (let i = 0; i < 3; i++) await assertRejects(() => s.setRate(3000), ShaperCheckError);
+  assertEquals(tc.calls.filter((c) => c.includes("show")).length, 1 + 3);
 });

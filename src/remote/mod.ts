@@ -20,6 +20,7 @@ import {
   sshFailureKind,
 } from "./ssh.ts";
 import { RouterLink } from "./router_link.ts";
+import { SHAPER_REFRESH_S } from "../control/loop.ts";
 import { SysfsSshSource } from "./sysfs_counters.ts";
 
 export { isRemote, type RemoteSettings, shellQuote, sshArgv } from "./ssh.ts";
@@ -57,6 +58,15 @@ export const REMOTE_TC_WAITS = {
   timeoutMs: 2000,
   reapplyAfterMs: 30_000,
 } as const;
+
+/**
+ * How often the router is asked why a rate change keeps failing (its root qdisc replaced, say):
+ * each question is one `ssh … tc -j qdisc show`, so it is asked at once, again after 1 s, 2 s, …,
+ * then every {@linkcode SHAPER_REFRESH_S} (10 s) while the answer stays the same. A root of the
+ * configured kind put back is thus adopted within 10 s, as the loop's refresh finds a changed one
+ * (docs/remote.md, "A root qdisc replaced on the router").
+ */
+export const REMOTE_EXPLAIN_BACKOFF = { firstS: 1, maxS: SHAPER_REFRESH_S } as const;
 
 /**
  * Checks that the router answers over ssh and has `tc`. An unreachable router is `unreachable`
@@ -139,7 +149,12 @@ export function createRemoteAdapters(
     ...REMOTE_TC_WAITS,
   });
   link.onBack(() => batch.resume());
-  const pair = createShaperPair(settings, { runner, batch, logger: options.logger });
+  const pair = createShaperPair(settings, {
+    runner,
+    batch,
+    logger: options.logger,
+    explainBackoff: REMOTE_EXPLAIN_BACKOFF,
+  });
   return {
     shapers: {
       dl: afterRouterCheck(pair.dl, routerCheck),
