@@ -108,6 +108,17 @@ export const PINGER_MAX_AGE_S = 3600;
  */
 export const SILENT_RESTART_TICKS = 2;
 
+/**
+ * A child kept through a new set (the peers' child of a cycle that probes its new draws apart,
+ * src/reflectors/cycle_budget.ts) without a reply for this many ticks is restarted with the set:
+ * in a tick each of its reflectors was probed once, so a live child printed something unless all
+ * of them were silent. The loop asks for the cycle once one of them is `SILENT_RESTART_TICKS`
+ * stale, when the child's newest reply is at least a tick old: a stopped child kept for the cycle
+ * (4–5 s with the embedded list) left its peers stale until the selection replaced it
+ * (docs/operation.md, "Its helper processes").
+ */
+export const SILENT_KEPT_TICKS = 1;
+
 /** The key of fping's or tsping's child for the slow group (`ProbePlan.slow`). */
 const SLOW_KEY = "slow";
 
@@ -476,7 +487,7 @@ export class ProcessPinger implements Pinger {
     const work: Promise<void>[] = [];
     if (first || newPeriod || !sameMembers(main(), mainBefore)) {
       work.push(this.#applyChild("*", { targets: main, periodS: () => this.#periodS }));
-    }
+    } else work.push(this.#restartSilent({ keys: ["*"], ticks: SILENT_KEPT_TICKS }));
     if (first || !slowSame) {
       work.push(this.#applyChild(SLOW_KEY, {
         targets: () => this.#slow?.reflectors ?? [],
@@ -510,20 +521,22 @@ export class ProcessPinger implements Pinger {
   }
 
   /**
-   * Restarts the children that printed no reply for {@linkcode SILENT_RESTART_TICKS} ticks. The
-   * set given again unchanged means the selector found nothing better (a pool no larger than the
-   * set); a child that is alive but silent (stopped, stuck) would otherwise stay so for good
-   * (docs/operation.md, "Its helper processes"). Logged at WARN once per outage: one line for
-   * the children newly silent, then DEBUG until a reply arrives, and a child's silence only once
-   * until it replies.
+   * Restarts the children (`keys`, default all) that printed no reply for `ticks` ticks (default
+   * {@linkcode SILENT_RESTART_TICKS}). The set given again unchanged means the selector found
+   * nothing better (a pool no larger than the set); a child that is alive but silent (stopped,
+   * stuck) would otherwise stay so for good, and one kept through a new set would stay so until
+   * the next ({@linkcode SILENT_KEPT_TICKS}; docs/operation.md, "Its helper processes"). Logged at
+   * WARN once per outage: one line for the children newly silent, then DEBUG until a reply
+   * arrives, and a child's silence only once until it replies.
    */
-  async #restartSilent(): Promise<void> {
+  async #restartSilent(o: { keys?: readonly string[]; ticks?: number } = {}): Promise<void> {
     const now = this.#o.clock.monotonicS();
-    const limitS = SILENT_RESTART_TICKS * this.#o.tickS;
+    const limitS = (o.ticks ?? SILENT_RESTART_TICKS) * this.#o.tickS;
     // The slow group is probed because it was silent (`ProbePlan.slow`): no news.
     const expected = new Set([SLOW_KEY, ...(this.#slow?.reflectors ?? [])]);
     const silent = [...this.#sups].filter(([key]) =>
-      !expected.has(key) && now - (this.#heardS.get(key) ?? -Infinity) >= limitS
+      (o.keys === undefined || o.keys.includes(key)) && !expected.has(key) &&
+      now - (this.#heardS.get(key) ?? -Infinity) >= limitS
     );
     if (silent.length === 0) return;
     const fresh: string[] = [];

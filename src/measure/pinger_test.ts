@@ -247,6 +247,50 @@ Deno.test("the same set again restarts a child silent for two ticks, not one tha
   await p.stop();
 });
 
+Deno.test("a new set that keeps the peers' child (draws probed apart) restarts it after a tick without a reply, not one that replies", async () => {
+  const clock = new VirtualClock(0);
+  const children: { targets: string[]; print: (line: string) => void; killed: boolean }[] = [];
+  const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
+    // Alive but silent (stopped) until killed.
+    const { child, print } = printingChild(children.length + 1);
+    const c = { targets: args.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)), print, killed: false };
+    children.push(c);
+    return { ...child, kill: (sig) => (c.killed = true, child.kill(sig)) };
+  };
+  const replies: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool: "fping",
+    tickS: 0.5,
+    clock,
+    spawn,
+    onReply: (r) => replies.push(r),
+  });
+  const peers = ["9.9.9.9", "1.1.1.1"];
+  const cycle = (draw: string) => ({ slow: { reflectors: [draw], periodS: 2 } });
+  await p.start(peers);
+  await waitUntil(() => children.length === 1, 2000, "the peers' child");
+  clock.advance(0.4);
+  await p.setReflectors([...peers, "8.8.8.8"], cycle("8.8.8.8"));
+  await waitUntil(() => children.length === 2, 2000, "the draws' child");
+  assertEquals(children[0].killed, false, "silent for less than a tick: kept");
+  clock.advance(0.2);
+  await p.setReflectors([...peers, "8.8.4.4"], cycle("8.8.4.4"));
+  await waitUntil(() => children.length === 4, 2000, "the peers' child replaced");
+  const state = () => children.map((c) => `${c.targets.join(" ")}${c.killed ? " killed" : ""}`);
+  assertEquals(state().slice(2).sort(), ["8.8.4.4", peers.join(" ")]);
+  assertEquals(state().slice(0, 2), [`${peers.join(" ")} killed`, "8.8.8.8 killed"]);
+  // The new one replies: a tick later another cycle keeps it.
+  const fresh = children.find((c, i) => i >= 2 && c.targets.length === 2)!;
+  clock.advance(0.3);
+  fresh.print("9.9.9.9 : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)");
+  await waitUntil(() => replies.length === 1, 2000, "a reply");
+  clock.advance(0.4);
+  await p.setReflectors([...peers, "8.8.8.8"], cycle("8.8.8.8"));
+  await waitUntil(() => children.length === 5, 2000, "the next draws' child");
+  assertEquals(fresh.killed, false, "a child that replied within the tick is kept");
+  await p.stop();
+});
+
 /** A fake child printing `lines` (stdout) and `errors` (stderr) at once, then alive until killed. */
 function talkingChild(pid: number, lines: string[], errors: string[]): ChildHandle {
   let exit!: (s: ChildStatus) => void;
