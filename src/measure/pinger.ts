@@ -110,12 +110,14 @@ export const SILENT_RESTART_TICKS = 2;
 
 /**
  * A child kept through a new set (the peers' child of a cycle that probes its new draws apart,
- * src/reflectors/cycle_budget.ts) without a reply for this many ticks is restarted with the set:
- * in a tick each of its reflectors was probed once, so a live child printed something unless all
- * of them were silent. The loop asks for the cycle once one of them is `SILENT_RESTART_TICKS`
- * stale, when the child's newest reply is at least a tick old: a stopped child kept for the cycle
- * (4–5 s with the embedded list) left its peers stale until the selection replaced it
- * (docs/operation.md, "Its helper processes").
+ * src/reflectors/cycle_budget.ts) that replied since it started and then printed no reply for this
+ * many ticks is restarted with the set: in a tick each of its reflectors was probed once, so a live
+ * child printed something unless all of them fell silent. The loop asks for the cycle once one of
+ * them is `SILENT_RESTART_TICKS` stale, when the child's newest reply is at least a tick old: a
+ * stopped child kept for the cycle (4–5 s with the embedded list) left its peers stale until the
+ * selection replaced it. One that has not replied since it started is kept: started again it would
+ * meet the same silence (an outage: each cycle would restart it twice; docs/operation.md, "Its
+ * helper processes").
  */
 export const SILENT_KEPT_TICKS = 1;
 
@@ -152,6 +154,8 @@ export class ProcessPinger implements Pinger {
   #warned = new Set<string>();
   /** Per child (key of `#sups`): when it last printed a reply or was started (monotonic s). */
   #heardS = new Map<string, number>();
+  /** Children (keys of `#sups`) that printed a reply since they were last started. */
+  readonly #replied = new Set<string>();
   /** The receive time of each current target's last reply (`probeOrder`). */
   readonly #lastReplyS = new Map<string, number>();
   /** Children whose silence was logged (WARN or DEBUG) since their last reply. */
@@ -393,6 +397,7 @@ export class ProcessPinger implements Pinger {
     this.#lastActivityS = now;
     const key = this.tool === "ping" ? r.reply.reflector : child;
     this.#heardS.set(key, now);
+    this.#replied.add(key);
     const wasSilent = this.#silentWarned.delete(key);
     const exited = this.#exited.delete(key);
     if (exited || now - this.#anyReplyS >= SILENT_RESTART_TICKS * this.#o.tickS) {
@@ -439,6 +444,7 @@ export class ProcessPinger implements Pinger {
       onSpawn: () => {
         this.#starts++;
         this.#heardS.set(key, o.clock.monotonicS());
+        this.#replied.delete(key);
       },
       onExit: () => void this.#exited.add(key),
       spawn: o.spawn,
@@ -487,7 +493,9 @@ export class ProcessPinger implements Pinger {
     const work: Promise<void>[] = [];
     if (first || newPeriod || !sameMembers(main(), mainBefore)) {
       work.push(this.#applyChild("*", { targets: main, periodS: () => this.#periodS }));
-    } else work.push(this.#restartSilent({ keys: ["*"], ticks: SILENT_KEPT_TICKS }));
+    } else if (this.#replied.has("*")) {
+      work.push(this.#restartSilent({ keys: ["*"], ticks: SILENT_KEPT_TICKS }));
+    }
     if (first || !slowSame) {
       work.push(this.#applyChild(SLOW_KEY, {
         targets: () => this.#slow?.reflectors ?? [],
@@ -506,6 +514,7 @@ export class ProcessPinger implements Pinger {
     if (o.targets().length === 0) {
       this.#sups.delete(key);
       this.#heardS.delete(key);
+      this.#replied.delete(key);
       this.#silentWarned.delete(key);
       await sup?.stop();
       this.#exited.delete(key);
@@ -572,6 +581,7 @@ export class ProcessPinger implements Pinger {
       if (s && !keep.has(ip)) {
         this.#sups.delete(ip);
         this.#heardS.delete(ip);
+        this.#replied.delete(ip);
         this.#silentWarned.delete(ip);
         stopping.push(s.stop().then(() => void this.#exited.delete(ip)));
       }

@@ -247,13 +247,14 @@ Deno.test("the same set again restarts a child silent for two ticks, not one tha
   await p.stop();
 });
 
-Deno.test("a new set that keeps the peers' child (draws probed apart) restarts it after a tick without a reply, not one that replies", async () => {
+Deno.test("a new set that keeps the peers' child (draws probed apart) restarts it after a tick without a reply, not one that replies or never replied since it started", async () => {
   const clock = new VirtualClock(0);
   const children: { targets: string[]; print: (line: string) => void; killed: boolean }[] = [];
   const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
-    // Alive but silent (stopped) until killed.
+    // Alive but silent (stopped) until killed, printing what the test makes it print.
     const { child, print } = printingChild(children.length + 1);
-    const c = { targets: args.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)), print, killed: false };
+    const targets = args.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+    const c = { targets, print, killed: false };
     children.push(c);
     return { ...child, kill: (sig) => (c.killed = true, child.kill(sig)) };
   };
@@ -267,8 +268,15 @@ Deno.test("a new set that keeps the peers' child (draws probed apart) restarts i
   });
   const peers = ["9.9.9.9", "1.1.1.1"];
   const cycle = (draw: string) => ({ slow: { reflectors: [draw], periodS: 2 } });
+  const reply = async (c: { print: (line: string) => void }) => {
+    const n = replies.length;
+    c.print(`9.9.9.9 : [${n}], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`);
+    await waitUntil(() => replies.length === n + 1, 2000, "a reply");
+  };
+  const state = () => children.map((c) => `${c.targets.join(" ")}${c.killed ? " killed" : ""}`);
   await p.start(peers);
   await waitUntil(() => children.length === 1, 2000, "the peers' child");
+  await reply(children[0]);
   clock.advance(0.4);
   await p.setReflectors([...peers, "8.8.8.8"], cycle("8.8.8.8"));
   await waitUntil(() => children.length === 2, 2000, "the draws' child");
@@ -276,18 +284,20 @@ Deno.test("a new set that keeps the peers' child (draws probed apart) restarts i
   clock.advance(0.2);
   await p.setReflectors([...peers, "8.8.4.4"], cycle("8.8.4.4"));
   await waitUntil(() => children.length === 4, 2000, "the peers' child replaced");
-  const state = () => children.map((c) => `${c.targets.join(" ")}${c.killed ? " killed" : ""}`);
   assertEquals(state().slice(2).sort(), ["8.8.4.4", peers.join(" ")]);
   assertEquals(state().slice(0, 2), [`${peers.join(" ")} killed`, "8.8.8.8 killed"]);
-  // The new one replies: a tick later another cycle keeps it.
-  const fresh = children.find((c, i) => i >= 2 && c.targets.length === 2)!;
-  clock.advance(0.3);
-  fresh.print("9.9.9.9 : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)");
-  await waitUntil(() => replies.length === 1, 2000, "a reply");
-  clock.advance(0.4);
+  // The new one has not replied since it started (as in an outage): kept, however long silent.
+  const again = children.find((c, i) => i >= 2 && c.targets.length === 2)!;
+  clock.advance(5);
   await p.setReflectors([...peers, "8.8.8.8"], cycle("8.8.8.8"));
   await waitUntil(() => children.length === 5, 2000, "the next draws' child");
-  assertEquals(fresh.killed, false, "a child that replied within the tick is kept");
+  assertEquals(again.killed, false, "a child that never replied since it started is kept");
+  // It replies: a tick later, minus a little, another cycle keeps it.
+  await reply(again);
+  clock.advance(0.4);
+  await p.setReflectors([...peers, "8.8.4.4"], cycle("8.8.4.4"));
+  await waitUntil(() => children.length === 6, 2000, "the next draws' child");
+  assertEquals(again.killed, false, "a child that replied within the tick is kept");
   await p.stop();
 });
 
