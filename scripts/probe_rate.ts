@@ -13,7 +13,8 @@
  * `--live N --silent K` use a reflector list file of N answering and K silent reflectors (their
  * probes leave by a veth and are never answered) instead of the embedded list; `--silence IP,…`
  * makes those of the embedded list silent (two of the initial peers: a reselection at once).
- * `--log` prints
+ * `--pinger ping` runs iputils ping (one process a reflector) instead of fping; `--tick S` sets
+ * `tick_interval`. `--log` prints
  * the daemon's log after each run.
  */
 import { argValue, exitOnHelp } from "../bench/_args.ts";
@@ -31,6 +32,8 @@ if (import.meta.main) {
     silent: argValue("--silent") === undefined ? undefined : Number(argValue("--silent")),
     hupAtS: hup === undefined ? undefined : hup.split(",").map(Number),
     silence: argValue("--silence")?.split(","),
+    pinger: argValue("--pinger") === "ping" ? "ping" : "fping",
+    tickS: argValue("--tick") === undefined ? undefined : Number(argValue("--tick")),
   };
   for (let k = 0; k < runs; k++) {
     const r = await probeRateRun(options);

@@ -5,12 +5,12 @@
  * candidates at 0.5 s). When the candidates at the tick would exceed `MAX_PROBES_PER_S`, the
  * current peers keep their child and the tick (the control loop's samples are untouched), and the
  * new draws are probed apart at the rest of the 20 a second less one probe a child for fping's
- * rounding (`slowDrawsPeriodS`, as a short pool's cycle since v82), for one of their periods more
- * than tick × π: each draw is probed once at least; the cycle's candidates count beside the new
- * peers for 2 ticks after it (`ReflectorSelector`).
+ * rounding (`drawsApart`, for a short pool's cycle (v82) too), for one of their periods more than
+ * tick × π: each draw is probed once at least; the cycle's candidates count beside the new peers
+ * for 2 ticks after it (`ReflectorSelector`).
  */
 import { CHILD_JITTER_PROBES, MAX_PROBES_PER_S } from "./short_pool.ts";
-import { slowDrawsPeriodS, type SlowProbes } from "./silent_watch.ts";
+import type { SlowProbes } from "./silent_watch.ts";
 
 /**
  * The longest draw period, s. The default tick leaves the draws 2.5–3.3 s; a shorter tick whose
@@ -19,6 +19,33 @@ import { slowDrawsPeriodS, type SlowProbes } from "./silent_watch.ts";
  * and its cycle stays within tick × π and this (docs/controllers.md, "v86").
  */
 export const MAX_DRAW_PERIOD_S = 4;
+
+/** New draws probed apart, and how long their cycle probes. */
+export interface DrawsApart {
+  /** The draws and their period each. */
+  readonly slow: SlowProbes;
+  /** How long the cycle probes before it ranks, s: tick × π and one draw period. */
+  readonly windowS: number;
+}
+
+/**
+ * The one budget of a cycle's new `draws` probed apart (a cycle beyond the 20 a second, and every
+ * short pool's cycle, v82): beside `otherPerS` probes a second from `otherChildren` pinger children
+ * (the peers', a short pool's watch that probed until the cycle began), each draw is probed at
+ * the rest of `MAX_PROBES_PER_S` less `CHILD_JITTER_PROBES` for every child, the draws' own too;
+ * no faster than once a tick and no slower than `MAX_DRAW_PERIOD_S` (nor than the tick, if
+ * longer). The cycle ranks after tick × π and one draw period: each draw is probed once at least
+ * (docs/controllers.md, "v86, continued").
+ */
+export function drawsApart(
+  draws: readonly string[],
+  o: { tickS: number; otherPerS: number; otherChildren: number },
+): DrawsApart {
+  const jitter = (o.otherChildren + 1) * CHILD_JITTER_PROBES;
+  const room = Math.max(1, MAX_PROBES_PER_S - o.otherPerS - jitter);
+  const periodS = Math.max(o.tickS, Math.min(MAX_DRAW_PERIOD_S, draws.length / room));
+  return { slow: { reflectors: draws, periodS }, windowS: o.tickS * Math.PI + periodS };
+}
 
 /** How a cycle's candidates are probed, and for how long. */
 export interface CycleProbes {
@@ -34,8 +61,7 @@ export interface CycleProbes {
  * The probes of a cycle over `candidates` (the current `peers` first, then the new draws) at
  * tick `tickS`: all at the tick for tick × π while that is at most `MAX_PROBES_PER_S` (one fping
  * child, its interval the period / N: 10 at 0.5 s send at most 20 in any 1 s on the wire); else
- * the peers at the tick and the draws apart within the rest (two children, each allowed
- * `CHILD_JITTER_PROBES`), for tick × π and one draw period.
+ * the peers at the tick in their child and the draws apart (`drawsApart`).
  */
 export function cycleProbes(
   candidates: readonly string[],
@@ -47,12 +73,10 @@ export function cycleProbes(
   const kept = candidates.filter((ip) => peers.has(ip));
   const draws = candidates.filter((ip) => !peers.has(ip));
   if (draws.length === 0) return all;
-  const periodS = Math.min(
-    MAX_DRAW_PERIOD_S,
-    slowDrawsPeriodS(o.tickS, {
-      draws: draws.length,
-      otherPerS: kept.length / o.tickS + 2 * CHILD_JITTER_PROBES,
-    }),
-  );
-  return { periodS: o.tickS, slow: { reflectors: draws, periodS }, windowS: all.windowS + periodS };
+  const apart = drawsApart(draws, {
+    tickS: o.tickS,
+    otherPerS: kept.length / o.tickS,
+    otherChildren: 1,
+  });
+  return { periodS: o.tickS, ...apart };
 }

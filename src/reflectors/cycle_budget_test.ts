@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { seededRandom } from "../util/clock.ts";
-import { cycleProbes, MAX_DRAW_PERIOD_S } from "./cycle_budget.ts";
+import { cycleProbes, drawsApart, MAX_DRAW_PERIOD_S } from "./cycle_budget.ts";
 import { type PeerProbes, ReflectorSelector } from "./selector.ts";
 import { CHILD_JITTER_PROBES, MAX_PROBES_PER_S } from "./short_pool.ts";
 
@@ -83,4 +83,66 @@ Deno.test("selector: a cycle over a pool of 300 probes its draws apart within 20
   assertEquals(selector.nextWakeS, endS + 2 * TICK);
   selector.step(endS + 2 * TICK);
   assertEquals(owd.peers, selected);
+});
+
+Deno.test("drawsApart: one budget for every cycle whose draws go apart, with each child's rounding and the 4 s cap (v86, continued)", () => {
+  // Four kept peers of a short pool at 0.4 s (10/s) and a watch of six (2/s): three children.
+  const draws = ips("d", 6);
+  const short = drawsApart(draws, { tickS: TICK, otherPerS: 12, otherChildren: 2 });
+  assertEquals(short.slow.periodS, 6 / 5);
+  assertEquals(short.windowS, TICK * Math.PI + 6 / 5);
+  assertEquals(
+    drawsApart(ips("d", 2), { tickS: TICK, otherPerS: 10, otherChildren: 1 }).slow
+      .periodS,
+    TICK,
+    "at most once a tick",
+  );
+  // Kept peers that alone fill the 20/s (3 at 0.12 s: 25/s).
+  assertEquals(
+    drawsApart(draws, { tickS: 0.2, otherPerS: 25, otherChildren: 1 }).slow.periodS,
+    MAX_DRAW_PERIOD_S,
+  );
+});
+
+Deno.test("selector: a short pool's cycle at tick 0.2 keeps its draws within 4 s and probes each before it ranks (v86, continued)", () => {
+  const tickS = 0.2;
+  const pool = ips("r", 10);
+  const alive = new Set(pool.slice(0, 3));
+  const owd = createOwdState(pool.slice(0, 6));
+  const published: { t: number; peers: readonly string[]; phase: string; probes: PeerProbes }[] =
+    [];
+  let now = 0;
+  let probed: readonly string[] = owd.peers;
+  const selector = new ReflectorSelector({
+    owd,
+    pool,
+    numReflectors: 5,
+    tickS,
+    peerReselectionTimeMin: 15,
+    random: seededRandom(5),
+    onPeers: (peers, phase, probes) => {
+      probed = peers;
+      published.push({ t: now, peers, phase, probes });
+    },
+  });
+  selector.start(0);
+  for (; now <= 120; now = Math.round((now + 0.05) * 100) / 100) {
+    for (const ip of probed) {
+      if (alive.has(ip)) owd.recent.set(ip, { up_ewma: 5, down_ewma: 5, last_receive_time_s: now });
+    }
+    if (Math.abs(now / tickS - Math.round(now / tickS)) < 1e-9) selector.requestReselect("short");
+    selector.step(now);
+  }
+  const shortCycles = published.filter((p, i) =>
+    p.phase === "candidates" && p.probes.slow !== undefined && i > 0 &&
+    published[i - 1].phase === "selected" && published[i - 1].probes.periodS < tickS
+  );
+  assert(shortCycles.length >= 2, published.map((p) => `${p.t} ${p.phase}`).join("\n"));
+  for (const c of shortCycles) {
+    const periodS = c.probes.slow!.periodS;
+    assert(periodS <= MAX_DRAW_PERIOD_S, `${periodS} s at ${c.t}`);
+    // The cycle ranks after its draws' period: each draw was probed.
+    const end = published.find((p) => p.t > c.t && p.phase === "selected")!;
+    assert(end.t >= c.t + periodS, `${c.t} → ${end.t}, draws every ${periodS} s`);
+  }
 });

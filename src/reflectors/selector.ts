@@ -33,8 +33,8 @@ import { isDue, type RandomSource } from "../util/clock.ts";
 import { holdAvoidedDraws } from "./avoided_draws.ts";
 import { soundFirst } from "./sound_first.ts";
 import { shortSetPeriodS } from "./short_pool.ts";
-import { SilentWatch, slowDrawsPeriodS, type SlowProbes } from "./silent_watch.ts";
-import { cycleProbes } from "./cycle_budget.ts";
+import { SilentWatch, type SlowProbes } from "./silent_watch.ts";
+import { cycleProbes, drawsApart } from "./cycle_budget.ts";
 
 /** How a published set is probed: each every `periodS`, but `slow` apart at its own period. */
 export interface PeerProbes {
@@ -383,17 +383,20 @@ export class ReflectorSelector implements ReselectRequester {
     });
     if (this.#shortCycles > 0) {
       // A short pool's cycle: the kept peers keep their period, the new draws are probed apart
-      // within the probe budget (v82, `silent_watch.ts`).
+      // within the probe budget, the watch's probes until now counted (v82, `silent_watch.ts`;
+      // `cycle_budget.ts`).
       const kept = new Set(this.#kept);
       const draws = this.#candidates.filter((ip) => !kept.has(ip));
-      const slow = {
-        reflectors: draws,
-        periodS: slowDrawsPeriodS(this.#o.tickS, {
-          draws: draws.length,
-          otherPerS: kept.size / this.#periodS + watchPerS,
-        }),
-      };
-      this.#publish([...this.#candidates], "candidates", { periodS: this.#periodS, slow });
+      const apart = drawsApart(draws, {
+        tickS: this.#o.tickS,
+        otherPerS: kept.size / this.#periodS + watchPerS,
+        otherChildren: watchPerS > 0 ? 2 : 1,
+      });
+      this.#cycleWindowS = apart.windowS;
+      this.#publish([...this.#candidates], "candidates", {
+        periodS: this.#periodS,
+        slow: apart.slow,
+      });
     } else this.#publishCandidates();
     this.#cycleStartS = nowS;
     this.#phase = "probing";

@@ -5,10 +5,9 @@
  * cycle probed the kept peers at the tick's rate beside its candidates. Now, while the back-off
  * runs, the cycle's silent candidates are probed apart at a slow period (`SilentWatch`), and the
  * first that answers starts a cycle; a cycle begun while short probes its new draws apart
- * (`slowDrawsPeriodS`) and the kept peers at their own period. Both stay within the issue's 20
- * probes a second.
+ * (`drawsApart` in `cycle_budget.ts`) and the kept peers at their own period. Both stay within the
+ * issue's 20 probes a second.
  */
-import { MAX_PROBES_PER_S } from "./short_pool.ts";
 
 /**
  * Reflectors of a published set probed at their own, slower period, apart from the others (a
@@ -30,16 +29,6 @@ export const WATCH_MAX_PER_S = 5;
 /** The probe period of each of `silent` watched candidates, s. */
 export function watchPeriodS(silent: number): number {
   return Math.max(WATCH_PERIOD_S, silent / WATCH_MAX_PER_S);
-}
-
-/**
- * The probe period of each of `draws` new draws of a cycle begun while short, probed beside
- * probes that send `otherPerS` a second (the kept peers, and the watch that probed until the
- * cycle began): the rest of `MAX_PROBES_PER_S`, but no faster than once a tick each.
- */
-export function slowDrawsPeriodS(tickS: number, o: { draws: number; otherPerS: number }): number {
-  const room = Math.max(1, MAX_PROBES_PER_S - o.otherPerS);
-  return Math.max(tickS, o.draws / room);
 }
 
 /** The silent candidates of the last short cycle, watched until the next cycle begins. */

@@ -48,9 +48,13 @@ export interface ProbeRateOptions {
   stopWhen?: { log: (text: string) => boolean; tailS: number };
   /** Namespace name prefix. */
   prefix?: string;
+  /** Setting `pinger` (default fping). */
+  pinger?: "fping" | "ping";
+  /** Setting `tick_interval`, s (default: the daemon's). */
+  tickS?: number;
 }
 
-function uci(dir: string, list: boolean): string {
+function uci(dir: string, o: { list: boolean; pinger: string; tickS?: number }): string {
   return [
     "config network",
     "\toption upload_interface 'prul'",
@@ -62,9 +66,10 @@ function uci(dir: string, list: boolean): string {
     "\toption suppress_statistics '1'",
     "config advanced_settings",
     "\toption shaper 'tbf'",
-    "\toption pinger 'fping'",
+    `\toption pinger '${o.pinger}'`,
+    o.tickS === undefined ? "" : `\toption tick_interval '${o.tickS}'`,
     `\toption state_dir '${dir}'`,
-    list ? `\toption reflector_list_file '${dir}/reflectors.csv'` : "",
+    o.list ? `\toption reflector_list_file '${dir}/reflectors.csv'` : "",
     "",
   ].join("\n");
 }
@@ -88,7 +93,10 @@ export function probeRateRun(o: ProbeRateOptions): Promise<ProbeRateRun> {
       );
     }
     const config = `${dir}/sqm-autorate`;
-    await Deno.writeTextFile(config, uci(dir, list));
+    await Deno.writeTextFile(
+      config,
+      uci(dir, { list, pinger: o.pinger ?? "fping", tickS: o.tickS }),
+    );
     const capture = await captureEchoRequests(ns);
     const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
     const { log, done } = collectStderr(child);
