@@ -292,6 +292,10 @@ export class ProcessPinger implements Pinger {
   }
 
   #iterating = false;
+  /** `ping`: the period each reflector's child was started with, s. */
+  readonly #childPeriodS = new Map<string, number>();
+  /** `ping`: counts the sets applied; a newer one ends the spreading of an older one. */
+  #spreadGeneration = 0;
 
   /**
    * Falls back from timestamps to echo when no reply arrived for `fallbackAfterS` since the
@@ -476,18 +480,7 @@ export class ProcessPinger implements Pinger {
     const before = this.#reflectors;
     this.#reflectors = next;
     this.#lastActivityS = this.#o.clock.monotonicS();
-    if (this.tool === "ping") {
-      // The kept peers whose period changed restart with their new `ping -i`.
-      const keep = new Set(next);
-      const changed = [...this.#sups].filter(([ip]) =>
-        keep.has(ip) && this.#periodOf(ip, previous) !== this.#periodOf(ip, current)
-      );
-      if (changed.length > 0) {
-        this.#dedup.clear();
-        await Promise.all(changed.map(([, s]) => s.restart()));
-      }
-      return this.#applyPerReflector(before, next);
-    }
+    if (this.tool === "ping") return this.#applyPerReflector(before, next);
     const main = () => this.#reflectors.filter((ip) => !this.#slow?.reflectors.includes(ip));
     const mainBefore = before.filter((ip) => !previous.slow?.reflectors.includes(ip));
     const work: Promise<void>[] = [];
@@ -573,7 +566,17 @@ export class ProcessPinger implements Pinger {
     await Promise.all(silent.map(([, sup]) => sup.restart()));
   }
 
+  /**
+   * `ping`: one process a reflector. The children of reflectors that left are stopped; new ones,
+   * and kept ones whose period changed (their new `ping -i`), are started a group at a time, each
+   * group (the peers, the slow group) spread evenly over its own period: started at once, a
+   * cycle's 20 draws sent 20 requests within a second beside the peers' 12 (29 in a 1 s window,
+   * docs/controllers.md, "v86, continued"), and a group spread so sends like one fping child
+   * (`src/reflectors/cycle_budget.ts` counts each group as one). A newer set ends the spreading
+   * of an older one, which would start its remaining children alongside.
+   */
   async #applyPerReflector(previous: readonly string[], next: readonly string[]): Promise<void> {
+    const generation = ++this.#spreadGeneration;
     const keep = new Set(next);
     const stopping: Promise<void>[] = [];
     for (const ip of previous) {
@@ -583,25 +586,56 @@ export class ProcessPinger implements Pinger {
         this.#heardS.delete(ip);
         this.#replied.delete(ip);
         this.#silentWarned.delete(ip);
+        this.#childPeriodS.delete(ip);
         stopping.push(s.stop().then(() => void this.#exited.delete(ip)));
       }
     }
-    const added = next.filter((ip) => !this.#sups.has(ip));
-    // Stagger the new processes over one tick so their probes are spread (cake-autorate).
+    const plan = { periodS: this.#periodS, slow: this.#slow };
+    const groups = new Map<number, string[]>();
+    for (const ip of next) {
+      const periodS = this.#periodOf(ip, plan);
+      if (this.#sups.has(ip) && this.#childPeriodS.get(ip) === periodS) continue;
+      groups.set(periodS, [...(groups.get(periodS) ?? []), ip]);
+    }
+    const started = await Promise.all(
+      [...groups].map(([periodS, ips]) => this.#spread(ips, { periodS, generation })),
+    );
+    await Promise.all([...stopping, ...started.flat()]);
+  }
+
+  /**
+   * Starts (or restarts at their new period) the children of `ips`, one every `periodS / n`
+   * (cake-autorate staggers its pings over one tick); stops early when a newer set is applied.
+   * Returns the restarts under way.
+   */
+  async #spread(
+    ips: readonly string[],
+    o: { periodS: number; generation: number },
+  ): Promise<Promise<void>[]> {
     const sleep = this.#o.sleep ?? realSleep;
-    const gapMs = this.#periodS * 1000 / Math.max(1, added.length);
-    for (let k = 0; k < added.length; k++) {
-      if (!this.#running) break;
+    const gapMs = o.periodS * 1000 / Math.max(1, ips.length);
+    const restarts: Promise<void>[] = [];
+    for (let k = 0; k < ips.length; k++) {
       if (k > 0) await sleep(gapMs);
-      const ip = added[k];
-      if (!this.#running || this.#sups.has(ip) || !this.#reflectors.includes(ip)) continue;
-      const s = this.#supervisor(ip, `ping ${ip}`, {
-        targets: () => [ip],
-        periodS: () => this.#periodOf(ip, { periodS: this.#periodS, slow: this.#slow }),
-      });
+      if (!this.#running || o.generation !== this.#spreadGeneration) break;
+      const ip = ips[k];
+      if (!this.#reflectors.includes(ip)) continue;
+      const periodS = () => {
+        const p = this.#periodOf(ip, { periodS: this.#periodS, slow: this.#slow });
+        this.#childPeriodS.set(ip, p);
+        return p;
+      };
+      const running = this.#sups.get(ip);
+      if (running !== undefined) {
+        // A kept reflector at a new period: a new child restarts its sequence numbers.
+        this.#dedup.clear();
+        restarts.push(running.restart());
+        continue;
+      }
+      const s = this.#supervisor(ip, `ping ${ip}`, { targets: () => [ip], periodS });
       this.#sups.set(ip, s);
       s.start();
     }
-    await Promise.all(stopping);
+    return restarts;
   }
 }

@@ -5,6 +5,8 @@ import { ProcessPinger } from "./pinger.ts";
 import { blockingSleep } from "../util/blocking_sleep.ts";
 import type { ChildHandle, ChildStatus } from "./supervisor.ts";
 import type { PingReply } from "./types.ts";
+import { mostInWindow } from "../util/window_count.ts";
+import { MAX_PROBES_PER_S } from "../reflectors/short_pool.ts";
 import type { LogRecord } from "../log/logger.ts";
 import { configureLogging, resetLogging } from "../log/mod.ts";
 
@@ -667,5 +669,69 @@ Deno.test("ping: a slow group's reflectors get their own -i (v82)", async () => 
   await waitUntil(() => args.length === 2, 2000, "one more ping");
   const interval = (i: number) => args[i][args[i].indexOf("-i") + 1];
   assertEquals([args[1].at(-1), interval(1), interval(0)], ["8.8.8.8", "2", "0.5"]);
+  await p.stop();
+});
+
+Deno.test("ping: a cycle's new children start spread over their own group's period, within 20 requests in any 1 s (v86, continued)", async () => {
+  // Virtual time: sleeps wake when the test moves the time past them.
+  let nowMs = 0;
+  const timers: { atMs: number; wake: () => void }[] = [];
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((wake) => {
+      timers.push({ atMs: nowMs + ms, wake });
+      signal?.addEventListener("abort", () => wake());
+    });
+  const advanceTo = async (ms: number) => {
+    for (;;) {
+      for (let k = 0; k < 5; k++) await new Promise((r) => setTimeout(r, 0));
+      const due = Math.min(ms, ...timers.map((t) => t.atMs));
+      if (due >= ms && timers.every((t) => t.atMs > ms)) break;
+      nowMs = Math.max(nowMs, due);
+      for (const t of timers.filter((t) => t.atMs <= nowMs)) {
+        timers.splice(timers.indexOf(t), 1);
+        t.wake();
+      }
+    }
+    nowMs = ms;
+  };
+  // Each child sends at its start and every `-i` after until it is killed.
+  const children: { startMs: number; periodMs: number; endMs: number }[] = [];
+  const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
+    const child = {
+      startMs: nowMs,
+      periodMs: Number(a[a.indexOf("-i") + 1]) * 1000,
+      endMs: Infinity,
+    };
+    children.push(child);
+    const handle = talkingChild(children.length, [], []);
+    return { ...handle, kill: (s) => (child.endMs = nowMs, handle.kill(s)) };
+  };
+  const p = new ProcessPinger({
+    tool: "ping",
+    tickS: 0.5,
+    clock: new VirtualClock(0),
+    spawn,
+    sleep,
+    supervisor: { killGraceMs: 0 },
+  });
+  const peers = Array.from({ length: 6 }, (_, i) => `10.0.0.${i + 1}`);
+  const draws = Array.from({ length: 20 }, (_, i) => `10.0.1.${i + 1}`);
+  const started = p.start(peers);
+  await advanceTo(2000);
+  await started;
+  // The embedded list's cycle: the peers at the tick, the 20 draws apart (cycle_budget.ts).
+  const cycle = p.setReflectors([...peers, ...draws], {
+    slow: { reflectors: draws, periodS: 20 / 6 },
+  });
+  await advanceTo(12_000);
+  await cycle;
+  assertEquals(children.length, 26);
+  const sent: number[] = [];
+  for (const c of children) {
+    for (let t = c.startMs; t < Math.min(c.endMs, nowMs); t += c.periodMs) sent.push(t / 1000);
+  }
+  sent.sort((a, b) => a - b);
+  const most = mostInWindow(sent, 1);
+  assert(most <= MAX_PROBES_PER_S, `${most} requests in a 1 s window`);
   await p.stop();
 });
