@@ -567,75 +567,70 @@ export class ProcessPinger implements Pinger {
   }
 
   /**
-   * `ping`: one process a reflector. The children of reflectors that left are stopped; new ones,
-   * and kept ones whose period changed (their new `ping -i`), are started a group at a time, each
-   * group (the peers, the slow group) spread evenly over its own period: started at once, a
-   * cycle's 20 draws sent 20 requests within a second beside the peers' 12 (29 in a 1 s window,
-   * docs/controllers.md, "v86, continued"), and a group spread so sends like one fping child
-   * (`src/reflectors/cycle_budget.ts` counts each group as one). A newer set ends the spreading
-   * of an older one, which would start its remaining children alongside.
+   * `ping`: one process a reflector. The children of reflectors that left are stopped, and so are
+   * kept ones whose period changed (left running until their new start, the old rate lingered
+   * beside the new one: 23 in a 1 s window as a short pool's silent candidates went from the tick
+   * to the watch's 3 s); new ones and those are started a group at a time, each group (the peers,
+   * the slow group) spread evenly over its own period: started at once, a cycle's 20 draws sent
+   * 20 requests within a second beside the peers' 12 (29 in a 1 s window, docs/controllers.md,
+   * "v86, continued"); spread, a group sends as one fping child, which is how
+   * `src/reflectors/cycle_budget.ts` counts it. A newer set ends the spreading of an older one,
+   * which would start its remaining children alongside.
    */
   async #applyPerReflector(previous: readonly string[], next: readonly string[]): Promise<void> {
     const generation = ++this.#spreadGeneration;
+    const plan = { periodS: this.#periodS, slow: this.#slow };
     const keep = new Set(next);
     const stopping: Promise<void>[] = [];
-    for (const ip of previous) {
+    for (const ip of new Set([...previous, ...this.#sups.keys()])) {
       const s = this.#sups.get(ip);
-      if (s && !keep.has(ip)) {
+      const changed = keep.has(ip) && this.#childPeriodS.get(ip) !== this.#periodOf(ip, plan);
+      if (s && (!keep.has(ip) || changed)) {
         this.#sups.delete(ip);
         this.#heardS.delete(ip);
         this.#replied.delete(ip);
         this.#silentWarned.delete(ip);
         this.#childPeriodS.delete(ip);
+        // Its next child restarts the sequence numbers.
+        if (changed) this.#dedup.clear();
         stopping.push(s.stop().then(() => void this.#exited.delete(ip)));
       }
     }
-    const plan = { periodS: this.#periodS, slow: this.#slow };
     const groups = new Map<number, string[]>();
     for (const ip of next) {
+      if (this.#sups.has(ip)) continue;
       const periodS = this.#periodOf(ip, plan);
-      if (this.#sups.has(ip) && this.#childPeriodS.get(ip) === periodS) continue;
       groups.set(periodS, [...(groups.get(periodS) ?? []), ip]);
     }
-    const started = await Promise.all(
-      [...groups].map(([periodS, ips]) => this.#spread(ips, { periodS, generation })),
-    );
-    await Promise.all([...stopping, ...started.flat()]);
+    await Promise.all([
+      ...stopping,
+      ...[...groups].map(([periodS, ips]) => this.#spread(ips, { periodS, generation })),
+    ]);
   }
 
   /**
-   * Starts (or restarts at their new period) the children of `ips`, one every `periodS / n`
-   * (cake-autorate staggers its pings over one tick); stops early when a newer set is applied.
-   * Returns the restarts under way.
+   * Starts the children of `ips`, one every `periodS / n` (cake-autorate staggers its pings over
+   * one tick); stops early when a newer set is applied, which starts the rest.
    */
-  async #spread(
-    ips: readonly string[],
-    o: { periodS: number; generation: number },
-  ): Promise<Promise<void>[]> {
+  async #spread(ips: readonly string[], o: { periodS: number; generation: number }): Promise<void> {
     const sleep = this.#o.sleep ?? realSleep;
     const gapMs = o.periodS * 1000 / Math.max(1, ips.length);
-    const restarts: Promise<void>[] = [];
     for (let k = 0; k < ips.length; k++) {
       if (k > 0) await sleep(gapMs);
       if (!this.#running || o.generation !== this.#spreadGeneration) break;
       const ip = ips[k];
-      if (!this.#reflectors.includes(ip)) continue;
-      const periodS = () => {
-        const p = this.#periodOf(ip, { periodS: this.#periodS, slow: this.#slow });
-        this.#childPeriodS.set(ip, p);
-        return p;
-      };
-      const running = this.#sups.get(ip);
-      if (running !== undefined) {
-        // A kept reflector at a new period: a new child restarts its sequence numbers.
-        this.#dedup.clear();
-        restarts.push(running.restart());
-        continue;
-      }
-      const s = this.#supervisor(ip, `ping ${ip}`, { targets: () => [ip], periodS });
+      if (this.#sups.has(ip) || !this.#reflectors.includes(ip)) continue;
+      const s = this.#supervisor(ip, `ping ${ip}`, {
+        targets: () => [ip],
+        periodS: () => {
+          const p = this.#periodOf(ip, { periodS: this.#periodS, slow: this.#slow });
+          this.#childPeriodS.set(ip, p);
+          return p;
+        },
+      });
       this.#sups.set(ip, s);
+      this.#childPeriodS.set(ip, this.#periodOf(ip, { periodS: this.#periodS, slow: this.#slow }));
       s.start();
     }
-    return restarts;
   }
 }

@@ -672,8 +672,14 @@ Deno.test("ping: a slow group's reflectors get their own -i (v82)", async () => 
   await p.stop();
 });
 
-Deno.test("ping: a cycle's new children start spread over their own group's period, within 20 requests in any 1 s (v86, continued)", async () => {
-  // Virtual time: sleeps wake when the test moves the time past them.
+/**
+ * `ping` children in virtual time (sleeps wake when the test moves the time past them), each
+ * modelled as sending at its start and every `-i` after until killed: `run` sets the reflectors,
+ * the requests' send times come back (s).
+ */
+async function modelPingRequests(
+  run: (p: ProcessPinger, advanceTo: (ms: number) => Promise<void>) => Promise<void>,
+): Promise<{ sent: number[]; children: number }> {
   let nowMs = 0;
   const timers: { atMs: number; wake: () => void }[] = [];
   const sleep = (ms: number, signal?: AbortSignal) =>
@@ -694,7 +700,6 @@ Deno.test("ping: a cycle's new children start spread over their own group's peri
     }
     nowMs = ms;
   };
-  // Each child sends at its start and every `-i` after until it is killed.
   const children: { startMs: number; periodMs: number; endMs: number }[] = [];
   const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
     const child = {
@@ -714,24 +719,53 @@ Deno.test("ping: a cycle's new children start spread over their own group's peri
     sleep,
     supervisor: { killGraceMs: 0 },
   });
-  const peers = Array.from({ length: 6 }, (_, i) => `10.0.0.${i + 1}`);
-  const draws = Array.from({ length: 20 }, (_, i) => `10.0.1.${i + 1}`);
-  const started = p.start(peers);
-  await advanceTo(2000);
-  await started;
-  // The embedded list's cycle: the peers at the tick, the 20 draws apart (cycle_budget.ts).
-  const cycle = p.setReflectors([...peers, ...draws], {
-    slow: { reflectors: draws, periodS: 20 / 6 },
-  });
-  await advanceTo(12_000);
-  await cycle;
-  assertEquals(children.length, 26);
+  await run(p, advanceTo);
   const sent: number[] = [];
   for (const c of children) {
     for (let t = c.startMs; t < Math.min(c.endMs, nowMs); t += c.periodMs) sent.push(t / 1000);
   }
-  sent.sort((a, b) => a - b);
-  const most = mostInWindow(sent, 1);
-  assert(most <= MAX_PROBES_PER_S, `${most} requests in a 1 s window`);
   await p.stop();
+  return { sent: sent.sort((a, b) => a - b), children: children.length };
+}
+
+const hosts = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+
+Deno.test("ping: a cycle's new children start spread over their own group's period, within 20 requests in any 1 s (v86, continued)", async () => {
+  const peers = hosts("10.0.0.", 6);
+  const draws = hosts("10.0.1.", 20);
+  const r = await modelPingRequests(async (p, advanceTo) => {
+    const started = p.start(peers);
+    await advanceTo(2000);
+    await started;
+    // The embedded list's cycle: the peers at the tick, the 20 draws apart (cycle_budget.ts).
+    const cycle = p.setReflectors([...peers, ...draws], {
+      slow: { reflectors: draws, periodS: 20 / 6 },
+    });
+    await advanceTo(12_000);
+    await cycle;
+  });
+  assertEquals(r.children, 26);
+  const most = mostInWindow(r.sent, 1);
+  assert(most <= MAX_PROBES_PER_S, `${most} requests in a 1 s window`);
+});
+
+Deno.test("ping: children whose period changes stop at once and restart spread, not left at the old rate (v86, continued)", async () => {
+  // A short pool's cycle of nine at the tick; three answer: kept at 0.3 s, six watched every 3 s.
+  const kept = hosts("10.0.0.", 3);
+  const silent = hosts("10.0.9.", 6);
+  const r = await modelPingRequests(async (p, advanceTo) => {
+    const started = p.start([...kept, ...silent]);
+    await advanceTo(2000);
+    await started;
+    const short = p.setReflectors([...kept, ...silent], {
+      periodS: 0.3,
+      slow: { reflectors: silent, periodS: 3 },
+    });
+    await advanceTo(10_000);
+    await short;
+  });
+  assertEquals(r.children, 18);
+  const most = mostInWindow(r.sent.filter((t) => t >= 2), 1);
+  assert(most <= MAX_PROBES_PER_S, `${most} requests in a 1 s window`);
 });
