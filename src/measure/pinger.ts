@@ -480,7 +480,7 @@ export class ProcessPinger implements Pinger {
     const before = this.#reflectors;
     this.#reflectors = next;
     this.#lastActivityS = this.#o.clock.monotonicS();
-    if (this.tool === "ping") return this.#applyPerReflector(before, next);
+    if (this.tool === "ping") return this.#applyPerReflector(next);
     const main = () => this.#reflectors.filter((ip) => !this.#slow?.reflectors.includes(ip));
     const mainBefore = before.filter((ip) => !previous.slow?.reflectors.includes(ip));
     const work: Promise<void>[] = [];
@@ -577,15 +577,14 @@ export class ProcessPinger implements Pinger {
    * `src/reflectors/cycle_budget.ts` counts it. A newer set ends the spreading of an older one,
    * which would start its remaining children alongside.
    */
-  async #applyPerReflector(previous: readonly string[], next: readonly string[]): Promise<void> {
+  async #applyPerReflector(next: readonly string[]): Promise<void> {
     const generation = ++this.#spreadGeneration;
     const plan = { periodS: this.#periodS, slow: this.#slow };
     const keep = new Set(next);
     const stopping: Promise<void>[] = [];
-    for (const ip of new Set([...previous, ...this.#sups.keys()])) {
-      const s = this.#sups.get(ip);
+    for (const [ip, s] of [...this.#sups]) {
       const changed = keep.has(ip) && this.#childPeriodS.get(ip) !== this.#periodOf(ip, plan);
-      if (s && (!keep.has(ip) || changed)) {
+      if (!keep.has(ip) || changed) {
         this.#sups.delete(ip);
         this.#heardS.delete(ip);
         this.#replied.delete(ip);
