@@ -742,8 +742,12 @@ Deno.test("ping: a cycle's new children start spread over their own group's peri
     const cycle = p.setReflectors([...peers, ...draws], {
       slow: { reflectors: draws, periodS: 20 / 6 },
     });
+    // Switching while the draws are started: the control loop's waits are timers meanwhile.
+    await advanceTo(3000);
+    assert(p.switching, "switching while started spread");
     await advanceTo(12_000);
     await cycle;
+    assert(!p.switching);
   });
   assertEquals(r.children, 26);
   const most = mostInWindow(r.sent, 1);
