@@ -484,7 +484,7 @@ export class ProcessPinger implements Pinger {
     const before = this.#reflectors;
     this.#reflectors = next;
     this.#lastActivityS = this.#o.clock.monotonicS();
-    if (this.tool === "ping") return this.#applyPerReflector(next);
+    if (this.tool === "ping") return this.#applyPerReflector(next, { newSlow: !slowSame });
     const main = () => this.#reflectors.filter((ip) => !this.#slow?.reflectors.includes(ip));
     const mainBefore = before.filter((ip) => !previous.slow?.reflectors.includes(ip));
     const work: Promise<void>[] = [];
@@ -581,13 +581,17 @@ export class ProcessPinger implements Pinger {
    * `src/reflectors/cycle_budget.ts` counts it. A newer set ends the spreading of an older one,
    * which would start its remaining children alongside.
    */
-  async #applyPerReflector(next: readonly string[]): Promise<void> {
+  async #applyPerReflector(next: readonly string[], o: { newSlow: boolean }): Promise<void> {
     const generation = ++this.#spreadGeneration;
     const plan = { periodS: this.#periodS, slow: this.#slow };
     const keep = new Set(next);
     const stopping: Promise<void>[] = [];
     for (const [ip, s] of [...this.#sups]) {
-      const changed = keep.has(ip) && this.#childPeriodS.get(ip) !== this.#periodOf(ip, plan);
+      // A new slow group is started spread as a whole: members kept from the last one, at their
+      // old phases beside the new spreading, sent 21 in a window on the wire.
+      const changed = keep.has(ip) &&
+        (this.#childPeriodS.get(ip) !== this.#periodOf(ip, plan) ||
+          (o.newSlow && plan.slow?.reflectors.includes(ip) === true));
       if (!keep.has(ip) || changed) {
         this.#sups.delete(ip);
         this.#heardS.delete(ip);
@@ -613,7 +617,10 @@ export class ProcessPinger implements Pinger {
 
   /**
    * Starts the children of `ips`, one every `periodS / n` (cake-autorate staggers its pings over
-   * one tick); stops early when a newer set is applied, which starts the rest. Meanwhile the
+   * one tick), the first one such gap after the switch, as the children it replaces would have
+   * sent next (started at once, each group's first request came beside the old ones' last second:
+   * 21 in a window at a cycle right after a selection); stops early when a newer set is applied,
+   * which starts the rest. Meanwhile the
    * pinger is `switching`: the control loop's thread, blocked between ticks otherwise, lets the
    * waits between the starts end on time (without, one process started a tick, and a cycle of
    * 4.9 s started 11 of its 20 draws).
@@ -634,7 +641,7 @@ export class ProcessPinger implements Pinger {
     const sleep = this.#o.sleep ?? realSleep;
     const gapMs = o.periodS * 1000 / Math.max(1, ips.length);
     for (let k = 0; k < ips.length; k++) {
-      if (k > 0) await sleep(gapMs);
+      await sleep(gapMs);
       if (!this.#running || o.generation !== this.#spreadGeneration) break;
       const ip = ips[k];
       if (this.#sups.has(ip) || !this.#reflectors.includes(ip)) continue;

@@ -773,3 +773,29 @@ Deno.test("ping: children whose period changes stop at once and restart spread, 
   const most = mostInWindow(r.sent.filter((t) => t >= 2), 1);
   assert(most <= MAX_PROBES_PER_S, `${most} requests in a 1 s window`);
 });
+
+Deno.test("ping: a cycle right after a selection (new peers, new draws) starts each group a gap after the switch, within 20 in any 1 s (v86, continued)", async () => {
+  const peers = hosts("10.0.0.", 6);
+  const first = hosts("10.0.1.", 20);
+  const selected = first.slice(0, 5);
+  const second = hosts("10.0.2.", 20);
+  const r = await modelPingRequests(async (p, advanceTo) => {
+    const started = p.start(peers);
+    await advanceTo(2000);
+    await started;
+    const cycles = [
+      p.setReflectors([...peers, ...first], { slow: { reflectors: first, periodS: 20 / 6 } }),
+    ];
+    await advanceTo(6900);
+    // The selection, and at once the next cycle (a request at the first one's start).
+    cycles.push(p.setReflectors(selected));
+    cycles.push(p.setReflectors([...selected, ...second], {
+      slow: { reflectors: second, periodS: 20 / 6 },
+    }));
+    await advanceTo(16_000);
+    await Promise.all(cycles);
+  });
+  // Each group's first process at the switch, beside the last second of the old ones: 21.
+  const most = mostInWindow(r.sent, 1);
+  assert(most <= MAX_PROBES_PER_S, `${most} requests in a 1 s window`);
+});
