@@ -620,10 +620,9 @@ export class ProcessPinger implements Pinger {
    * one tick), the first one such gap after the switch, as the children it replaces would have
    * sent next (started at once, each group's first request came beside the old ones' last second:
    * 21 in a window at a cycle right after a selection); stops early when a newer set is applied,
-   * which starts the rest. Meanwhile the
-   * pinger is `switching`: the control loop's thread, blocked between ticks otherwise, lets the
-   * waits between the starts end on time (without, one process started a tick, and a cycle of
-   * 4.9 s started 11 of its 20 draws).
+   * which starts the rest. Meanwhile the pinger is `switching`: the control loop's thread, blocked
+   * between ticks otherwise, lets the waits between the starts end on time (without, one process
+   * started a tick, and a cycle of 4.9 s started 11 of its 20 draws).
    */
   async #spread(ips: readonly string[], o: { periodS: number; generation: number }): Promise<void> {
     this.#spreading++;
