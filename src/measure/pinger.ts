@@ -640,7 +640,9 @@ export class ProcessPinger implements Pinger {
     const sleep = this.#o.sleep ?? realSleep;
     const gapMs = o.periodS * 1000 / Math.max(1, ips.length);
     for (let k = 0; k < ips.length; k++) {
-      await sleep(gapMs);
+      // The peers' group from the switch on: a new peer must answer within the selection's
+      // handover of 2 ticks (src/reflectors/selector.ts); a slower group a gap after it.
+      if (k > 0 || o.periodS > this.#o.tickS) await sleep(gapMs);
       if (!this.#running || o.generation !== this.#spreadGeneration) break;
       const ip = ips[k];
       if (this.#sups.has(ip) || !this.#reflectors.includes(ip)) continue;
