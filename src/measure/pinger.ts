@@ -617,9 +617,10 @@ export class ProcessPinger implements Pinger {
 
   /**
    * Starts the children of `ips`, one every `periodS / n` (cake-autorate staggers its pings over
-   * one tick), the first one such gap after the switch, as the children it replaces would have
-   * sent next (started at once, each group's first request came beside the old ones' last second:
-   * 21 in a window at a cycle right after a selection); stops early when a newer set is applied,
+   * one tick); a group slower than the tick from one such gap after the switch, as the children it
+   * replaces would have sent next (at once, each group's first request came beside the old ones'
+   * last second: 21 in a window at a cycle right after a selection); stops early when a newer set
+   * is applied,
    * which starts the rest. Meanwhile the pinger is `switching`: the control loop's thread, blocked
    * between ticks otherwise, lets the waits between the starts end on time (without, one process
    * started a tick, and a cycle of 4.9 s started 11 of its 20 draws).
