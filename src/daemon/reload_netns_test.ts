@@ -12,6 +12,7 @@ import {
   addTbfVethPair,
   collectStderr,
   daemonRuntimeDir,
+  daemonUci,
   needs,
   netnsSkipReason,
   pollUntil,
@@ -23,23 +24,12 @@ import {
 const reason = await netnsSkipReason();
 
 function uci(dir: string, options: { dl: string; base: number; extra?: string }): string {
-  return [
-    "config network",
-    "\toption upload_interface 'vrul'",
-    `\toption download_interface '${options.dl}'`,
-    "\toption upload_base_kbits '10000'",
-    `\toption download_base_kbits '${options.base}'`,
-    "config output",
-    "\toption log_level 'INFO'",
-    "\toption suppress_statistics '1'",
-    "config advanced_settings",
-    "\toption shaper 'tbf'",
-    "\toption pinger 'fping'",
-    `\toption state_dir '${dir}'`,
-    `\toption reflector_list_file '${dir}/reflectors.csv'`,
-    options.extra ?? "",
-    "",
-  ].join("\n");
+  return daemonUci(dir, {
+    ul: "vrul",
+    dl: options.dl,
+    dlBaseKbits: options.base,
+    tail: options.extra,
+  });
 }
 
 /** `pollUntil` every 100 ms; the value that held. */

@@ -10,6 +10,7 @@ import {
   addTbfVethPair,
   collectStderr,
   daemonRuntimeDir,
+  daemonUci,
   needs,
   netnsSkipReason,
   pollUntil,
@@ -21,25 +22,13 @@ import {
 const reason = await netnsSkipReason();
 
 function uci(dir: string, comment = ""): string {
-  return [
-    comment,
-    "config network",
-    "\toption upload_interface 'vuul'",
-    "\toption download_interface 'vudl'",
-    "\toption upload_base_kbits '10000'",
-    "\toption download_base_kbits '50000'",
-    "config output",
-    "\toption log_level 'INFO'",
-    "\toption suppress_statistics '1'",
-    "config advanced_settings",
-    "\toption shaper 'tbf'",
-    "\toption pinger 'fping'",
-    `\toption state_dir '${dir}'`,
-    `\toption reflector_list_file '${dir}/reflectors.csv'`,
-    "config plugins",
-    `\toption ratecontrol '${dir}/marker.lua'`,
-    "",
-  ].join("\n");
+  return daemonUci(dir, {
+    ul: "vuul",
+    dl: "vudl",
+    dlBaseKbits: 50000,
+    head: comment,
+    tail: `config plugins\n\toption ratecontrol '${dir}/marker.lua'`,
+  });
 }
 
 /** A plugin that changes no rate and says which version of it was loaded. */

@@ -278,3 +278,33 @@ export function spawnDaemonInNetns(
     env: { NO_COLOR: "1" },
   }).spawn();
 }
+
+/**
+ * The UCI text of a daemon run in a namespace by a reload test: interfaces `ul`/`dl` over `tbf`
+ * shapers (upload base 10000 kbit/s), fping, INFO log without statistics, state and reflector
+ * list in `dir` (from `daemonRuntimeDir`). `head` is a first line (e.g. a comment), `tail` the
+ * sections after `advanced_settings` (e.g. `config plugins`).
+ */
+export function daemonUci(
+  dir: string,
+  options: { ul: string; dl: string; dlBaseKbits: number; head?: string; tail?: string },
+): string {
+  return [
+    ...(options.head === undefined ? [] : [options.head]),
+    "config network",
+    `\toption upload_interface '${options.ul}'`,
+    `\toption download_interface '${options.dl}'`,
+    "\toption upload_base_kbits '10000'",
+    `\toption download_base_kbits '${options.dlBaseKbits}'`,
+    "config output",
+    "\toption log_level 'INFO'",
+    "\toption suppress_statistics '1'",
+    "config advanced_settings",
+    "\toption shaper 'tbf'",
+    "\toption pinger 'fping'",
+    `\toption state_dir '${dir}'`,
+    `\toption reflector_list_file '${dir}/reflectors.csv'`,
+    options.tail ?? "",
+    "",
+  ].join("\n");
+}
