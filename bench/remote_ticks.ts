@@ -22,7 +22,11 @@ import { percentile } from "../src/util/stats.ts";
 import { netnsSkipReason } from "../src/util/netns_testing.ts";
 import type { TickEvent } from "../src/control/ports.ts";
 import { createRemoteAdapters } from "../src/remote/mod.ts";
-import { sshdSkipReason, withSshRouterNetns } from "../src/daemon/ssh_netns_fixture.ts";
+import {
+  sshdSkipReason,
+  startFlippingDaemon,
+  withSshRouterNetns,
+} from "../src/daemon/ssh_netns_fixture.ts";
 
 exitOnHelp(import.meta.url);
 const rtts = (argValue("--rtt") ?? "0,20,50").split(",").map(Number);
@@ -55,20 +59,7 @@ await withSshRouterNetns("sqma-rtk", {}, async (r) => {
       }
       const adapters = createRemoteAdapters(r.d.settings, { sshPath });
       const ticks: TickEvent[] = [];
-      let flip = 0;
-      const daemon = r.d.start({
-        shapers: adapters.shapers,
-        counters: adapters.counters,
-        linkKind: adapters.linkKind,
-        adjusters: [{
-          name: "flip",
-          adjust: () => {
-            flip ^= 1;
-            return { next_dl_rate: 20000 + flip, next_ul_rate: 8000 + flip };
-          },
-        }],
-        observers: [{ onTick: (e) => void ticks.push(e) }],
-      });
+      const daemon = startFlippingDaemon(r, adapters, { ticks });
       try {
         for (let i = 0; ticks.length < 20; i++) {
           if (i === 600) throw new Error("no ticks within 60 s");

@@ -85,6 +85,42 @@ class FakeTcProcess implements SpawnedProcess {
   }
 }
 
+/**
+ * The control loop (EWMA controller, 5 peers, base rates 100000/20000 kbit on ifb4wan/wan) over
+ * cake shapers whose changes go through a TcBatch on `tc`; both counters read `bytes()`.
+ */
+function ewmaCakeLoop(tc: ReturnType<typeof fakeTc>, bytes: () => number) {
+  const settings = settingsWithDefaults({
+    base_dl_rate: 100000,
+    base_ul_rate: 20000,
+    dl_if: "ifb4wan",
+    ul_if: "wan",
+  });
+  const clock = new VirtualClock(100);
+  const peers = ["p1", "p2", "p3", "p4", "p5"];
+  const owd = createOwdState(peers);
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, clock });
+  const shapers = createShaperPair({ ...settings, shaper: "cake" }, { batch });
+  const loop = new ControlLoop({
+    settings,
+    clock,
+    owd,
+    reselect: { requestReselect: () => {} },
+    controller: new EwmaController(settings, () => 0.5),
+    counters: {
+      read: () =>
+        Promise.resolve({ dlBytes: bytes(), ulBytes: bytes(), dlIfindex: 1, ulIfindex: 2 }),
+    },
+    shaper: shapers,
+  });
+  return { clock, peers, owd, loop, shapers };
+}
+
+/** A batch on `tc` whose changes wait for no timeout, only for close()'s or stopping()'s 20 ms grace. */
+function graceBatch(tc: ReturnType<typeof fakeTc>): TcBatch {
+  return new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 60_000, closeGraceMs: 20 });
+}
+
 /** A spawner of fake tc processes that counts spawns; `broken` makes spawning throw. */
 function fakeTc(fail: (line: string) => string | undefined = () => undefined) {
   const procs: FakeTcProcess[] = [];
@@ -233,12 +269,7 @@ Deno.test("TcBatch: of two changes written together, one answered and one not: t
 
 Deno.test("TcBatch: two changes written together that get no answer are both given up by stopping(); the exit rates go together to a fresh coprocess", async () => {
   const tc = fakeTc();
-  const batch = new TcBatch({
-    spawn: tc.spawn,
-    runner: tc.runner,
-    timeoutMs: 60_000,
-    closeGraceMs: 20,
-  });
+  const batch = graceBatch(tc);
   const dl = ["qdisc", "change", "root", "dev", "ifb4wan", "cake", "bandwidth", "9Kbit"];
   const ul = ["qdisc", "change", "root", "dev", "wan", "cake", "bandwidth", "5Kbit"];
   await batch.run(dl);
@@ -259,28 +290,7 @@ Deno.test("control loop: a tick that changes both rates writes both changes at o
   const tc = fakeTc((line) =>
     line.includes("dev wan ") ? "RTNETLINK answers: Invalid argument" : undefined
   );
-  const settings = settingsWithDefaults({
-    base_dl_rate: 100000,
-    base_ul_rate: 20000,
-    dl_if: "ifb4wan",
-    ul_if: "wan",
-  });
-  const clock = new VirtualClock(100);
-  const peers = ["p1", "p2", "p3", "p4", "p5"];
-  const owd = createOwdState(peers);
-  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, clock });
-  const shapers = createShaperPair({ ...settings, shaper: "cake" }, { batch });
-  const loop = new ControlLoop({
-    settings,
-    clock,
-    owd,
-    reselect: { requestReselect: () => {} },
-    controller: new EwmaController(settings, () => 0.5),
-    counters: {
-      read: () => Promise.resolve({ dlBytes: 0, ulBytes: 0, dlIfindex: 1, ulIfindex: 2 }),
-    },
-    shaper: shapers,
-  });
+  const { clock, loop, shapers } = ewmaCakeLoop(tc, () => 0);
   // Both rates set at start (60 % of the base rates): download made, upload refused.
   await loop.start();
   assertEquals(tc.procs[0].writes, [
@@ -298,29 +308,8 @@ Deno.test("control loop: a tick that changes both rates writes both changes at o
 
 Deno.test("control loop: zero processes spawned in 100 ticks once the tc coprocess runs", async () => {
   const tc = fakeTc();
-  const settings = settingsWithDefaults({
-    base_dl_rate: 100000,
-    base_ul_rate: 20000,
-    dl_if: "ifb4wan",
-    ul_if: "wan",
-  });
-  const clock = new VirtualClock(100);
-  const peers = ["p1", "p2", "p3", "p4", "p5"];
-  const owd = createOwdState(peers);
   let bytes = 0;
-  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, clock });
-  const shapers = createShaperPair({ ...settings, shaper: "cake" }, { batch });
-  const loop = new ControlLoop({
-    settings,
-    clock,
-    owd,
-    reselect: { requestReselect: () => {} },
-    controller: new EwmaController(settings, () => 0.5),
-    counters: {
-      read: () => Promise.resolve({ dlBytes: bytes, ulBytes: bytes, dlIfindex: 1, ulIfindex: 2 }),
-    },
-    shaper: shapers,
-  });
+  const { clock, peers, owd, loop, shapers } = ewmaCakeLoop(tc, () => bytes);
   await loop.start();
   const spawnsAtStart = tc.argvs.length + tc.runs.length;
   let changes = 0;
@@ -460,12 +449,7 @@ Deno.test("TcBatch: close() drops a pending re-apply; targets are object, device
 
 Deno.test("TcBatch: close() gives a change that gets no answer the grace, then kills and gives it up without a fallback", async () => {
   const tc = fakeTc();
-  const batch = new TcBatch({
-    spawn: tc.spawn,
-    runner: tc.runner,
-    timeoutMs: 60_000,
-    closeGraceMs: 20,
-  });
+  const batch = graceBatch(tc);
   const change = ["qdisc", "change", "root", "dev", "wan", "cake", "bandwidth", "1Kbit"];
   await batch.run(change);
   tc.procs[0].hang = true;
@@ -505,12 +489,7 @@ Deno.test("TcBatch: a new coprocess's first change may take firstAnswerTimeoutMs
 
 Deno.test("TcBatch: a change given up by close() is no reason to query the root qdisc", async () => {
   const tc = fakeTc();
-  const batch = new TcBatch({
-    spawn: tc.spawn,
-    runner: tc.runner,
-    timeoutMs: 60_000,
-    closeGraceMs: 20,
-  });
+  const batch = graceBatch(tc);
   const { shaper, queries } = recordingCake(batch);
   await shaper.check();
   await shaper.setRate(1000);

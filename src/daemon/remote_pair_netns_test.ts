@@ -13,7 +13,7 @@ import { denoSpawner, type ProcessSpawner } from "../util/coprocess.ts";
 import { needs, netnsSkipReason } from "../util/netns_testing.ts";
 import { matching, until, withLogs } from "./hung_testing.ts";
 import { createRemoteAdapters } from "../remote/mod.ts";
-import { sshdSkipReason, withSshRouterNetns } from "./ssh_netns_fixture.ts";
+import { sshdSkipReason, startFlippingDaemon, withSshRouterNetns } from "./ssh_netns_fixture.ts";
 
 const reason = (await netnsSkipReason()) ?? (await sshdSkipReason());
 
@@ -60,25 +60,9 @@ Deno.test({
           spawnBatch: recordingSpawner(writes),
         });
         const ticks: TickEvent[] = [];
-        let flip = 0;
         let held: { dl: number; ul: number } | undefined;
-        const daemon = r.d.start({
-          shapers: adapters.shapers,
-          counters: adapters.counters,
-          linkKind: adapters.linkKind,
-          // Both rates move every tick (tc is asked for both, as under load in both directions).
-          adjusters: [{
-            name: "flip",
-            adjust: () => {
-              flip ^= 1;
-              return {
-                next_dl_rate: held?.dl ?? 20000 + flip,
-                next_ul_rate: held?.ul ?? 8000 + flip,
-              };
-            },
-          }],
-          observers: [{ onTick: (e) => void ticks.push(e) }],
-        });
+        // Both rates move every tick (tc is asked for both, as under load in both directions).
+        const daemon = startFlippingDaemon(r, adapters, { ticks, held: () => held });
         const text = () => records.map(formatRecord).join("");
         try {
           await until(() => ticks.length >= 20, "20 ticks", 30_000);

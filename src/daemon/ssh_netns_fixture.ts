@@ -7,6 +7,7 @@
 import type { TableSettings } from "../config/settings_table.ts";
 import { must, sh, withNetns } from "../util/netns_testing.ts";
 import { knownHostsLine, sshdConfig, sshdPath } from "../util/sshd_testing.ts";
+import type { TickEvent } from "../control/ports.ts";
 import { type DaemonNetns, withDaemonNetns } from "./netns_fixture.ts";
 
 /** The router's and the client's addresses on the management link. */
@@ -176,4 +177,37 @@ async function sshFiles(dir: string): Promise<{ identity: string; knownHosts: st
     sshdConfig(dir, { listen: SSH_ROUTER_ADDR.router, port: 22 }),
   );
   return { identity: `${dir}/userkey`, knownHosts: `${dir}/known_hosts` };
+}
+
+/** The router's adapters a flipping daemon uses (as `createRemoteAdapters` returns them). */
+type RouterAdapters = Pick<
+  Parameters<DaemonNetns["start"]>[0] & object,
+  "shapers" | "counters" | "linkKind"
+>;
+
+/**
+ * Starts the daemon against the router with an adjuster that moves both rates every tick
+ * (download 20000/20001, upload 8000/8001 in turn; `held()`, when it returns rates, instead),
+ * so tc is asked for both changes each tick, the longest tick there is; its ticks go to `ticks`.
+ */
+export function startFlippingDaemon(
+  r: SshRouterNetns,
+  adapters: RouterAdapters,
+  options: { ticks: TickEvent[]; held?: () => { dl: number; ul: number } | undefined },
+): ReturnType<DaemonNetns["start"]> {
+  let flip = 0;
+  return r.d.start({
+    shapers: adapters.shapers,
+    counters: adapters.counters,
+    linkKind: adapters.linkKind,
+    adjusters: [{
+      name: "flip",
+      adjust: () => {
+        flip ^= 1;
+        const held = options.held?.();
+        return { next_dl_rate: held?.dl ?? 20000 + flip, next_ul_rate: held?.ul ?? 8000 + flip };
+      },
+    }],
+    observers: [{ onTick: (e) => void options.ticks.push(e) }],
+  });
 }

@@ -190,6 +190,22 @@ Deno.test("a reply line read late keeps the receive time the tool printed (withi
   assertEquals(got.map((r) => r.rttMs), [20, 21, 22, 23]);
 });
 
+/** An fping pinger ticking every 0.5 s on `clock` over the fake children of `spawn`; its replies. */
+function fakeFping(
+  clock: VirtualClock,
+  spawn: (cmd: string, args: readonly string[]) => ChildHandle,
+): { p: ProcessPinger; replies: PingReply[] } {
+  const replies: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool: "fping",
+    tickS: 0.5,
+    clock,
+    spawn,
+    onReply: (r) => replies.push(r),
+  });
+  return { p, replies };
+}
+
 /**
  * A fake child, alive until killed (then code 143 with the signal), whose stdout prints each line
  * given to `print`; both its streams end at its exit.
@@ -223,14 +239,7 @@ Deno.test("the same set again restarts a child silent for two ticks, not one tha
     spawned.push(child);
     return child;
   };
-  const replies: PingReply[] = [];
-  const p = new ProcessPinger({
-    tool: "fping",
-    tickS: 0.5,
-    clock,
-    spawn,
-    onReply: (r) => replies.push(r),
-  });
+  const { p, replies } = fakeFping(clock, spawn);
   await p.start(["9.9.9.9", "1.1.1.1"]);
   await waitUntil(() => spawned.length === 1, 2000, "the first child");
   clock.advance(0.9);
@@ -260,14 +269,7 @@ Deno.test("a new set that keeps the peers' child (draws probed apart) restarts i
     children.push(c);
     return { ...child, kill: (sig) => (c.killed = true, child.kill(sig)) };
   };
-  const replies: PingReply[] = [];
-  const p = new ProcessPinger({
-    tool: "fping",
-    tickS: 0.5,
-    clock,
-    spawn,
-    onReply: (r) => replies.push(r),
-  });
+  const { p, replies } = fakeFping(clock, spawn);
   const peers = ["9.9.9.9", "1.1.1.1"];
   const cycle = (draw: string) => ({ slow: { reflectors: [draw], periodS: 2 } });
   const reply = async (c: { print: (line: string) => void }) => {
@@ -596,14 +598,7 @@ Deno.test("a new fping child probes the kept peers oldest reply first, new targe
     print.push(printOf);
     return child;
   };
-  const replies: PingReply[] = [];
-  const p = new ProcessPinger({
-    tool: "fping",
-    tickS: 0.5,
-    clock,
-    spawn,
-    onReply: (r) => replies.push(r),
-  });
+  const { p, replies } = fakeFping(clock, spawn);
   const set = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
   await p.start(set);
   // The old child's replies, one every 0.1 s in its own order: .1 is the oldest, .4 the newest.
