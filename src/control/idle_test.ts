@@ -7,9 +7,9 @@ import { VirtualClock } from "../util/clock.ts";
 import { MemoryShaper } from "../apply/memory.ts";
 import { EwmaController } from "../ratecontroller/ewma.ts";
 import { configureLogging, resetLogging } from "../log/mod.ts";
-import type { CounterReading } from "./ports.ts";
 import { IdleDetector } from "./idle.ts";
-import { ControlLoop, SHAPER_REFRESH_S, type TickResult } from "./loop.ts";
+import { ControlLoop, type TickResult } from "./loop.ts";
+import { type CounterReading, SHAPER_REFRESH_S } from "./ports.ts";
 import { runControlLoop } from "./driver.ts";
 import type { Ratecontroller } from "./ratecontroller_port.ts";
 

@@ -8,16 +8,17 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
-import type {
-  ControlObserver,
-  CounterReader,
-  CounterReading,
-  OwdState,
-  PingControl,
-  ReselectRequester,
-  ShaperPair,
-  StatsSink,
-  TickEvent,
+import {
+  type ControlObserver,
+  type CounterReader,
+  type CounterReading,
+  type OwdState,
+  type PingControl,
+  type ReselectRequester,
+  SHAPER_REFRESH_S,
+  type ShaperPair,
+  type StatsSink,
+  type TickEvent,
 } from "./ports.ts";
 import { type Clock, type RandomSource, wallMsToSecNs } from "../util/clock.ts";
 import { collectDeltas, delayStatistic, MIN_FRESH_REFLECTORS } from "./deltas.ts";
@@ -41,14 +42,6 @@ import { clampRate, clampThreshold, type RateBounds, rateBounds } from "./rate_b
 const KBIT_PER_BYTE = 8 / 1000;
 /** Speed-history dump period (s). */
 const SPEED_HISTORY_PERIOD_S = 300;
-
-/**
- * After this many seconds without a change the rates in place are set again as they are, so a
- * root qdisc deleted, re-created or given another rate by someone else is seen and put right
- * within it, idle or not (docs/operation.md, "An interface or its qdisc changed under the
- * daemon").
- */
-export const SHAPER_REFRESH_S = 10;
 
 /** What the loop is built from. */
 export interface ControlLoopOptions {

@@ -70,6 +70,14 @@ export interface PingControl {
 
 // --- shaper ------------------------------------------------------------------------------
 
+/**
+ * After this many seconds without a change the loop sets the rates in place again as they are, so
+ * a root qdisc deleted, re-created or given another rate by someone else is seen and put right
+ * within it, idle or not (docs/operation.md, "An interface or its qdisc changed under the
+ * daemon"). Part of the shaper port: adapters pace their own look-ups by it (src/remote/mod.ts).
+ */
+export const SHAPER_REFRESH_S = 10;
+
 /** Supported shaper kinds (setting `shaper`). */
 export type ShaperKind = "cake" | "htb" | "tbf";
 

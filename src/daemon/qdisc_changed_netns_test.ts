@@ -6,7 +6,7 @@
  * the daemon").
  */
 import { assert } from "../util/assert.ts";
-import { SHAPER_REFRESH_S } from "../control/loop.ts";
+import { SHAPER_REFRESH_S } from "../control/ports.ts";
 import {
   addTbfVethPair,
   collectStderr,

@@ -8,7 +8,13 @@ import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
 import { TcBatch } from "../apply/tc_batch.ts";
 import { createCounterReader } from "../counters/mod.ts";
-import type { CounterReader, Shaper, ShaperKind, ShaperPair } from "../control/ports.ts";
+import {
+  type CounterReader,
+  type Shaper,
+  SHAPER_REFRESH_S,
+  type ShaperKind,
+  type ShaperPair,
+} from "../control/ports.ts";
 import { COMMAND_TIMED_OUT, type CommandRunner, defaultCommandRunner } from "../util/command.ts";
 import type { ProcessSpawner } from "../util/coprocess.ts";
 import {
@@ -20,7 +26,6 @@ import {
   sshFailureKind,
 } from "./ssh.ts";
 import { RouterLink } from "./router_link.ts";
-import { SHAPER_REFRESH_S } from "../control/loop.ts";
 import { SysfsSshSource } from "./sysfs_counters.ts";
 
 export { isRemote, type RemoteSettings, shellQuote, sshArgv } from "./ssh.ts";

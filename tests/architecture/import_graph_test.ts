@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../src/util/assert.ts";
-import { cycles, importGraph, sourceFiles, stageGraph } from "./import_graph.ts";
+import { cycles, importGraph, sourceFiles, stageGraph, stageOf } from "./import_graph.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const graph = importGraph(ROOT, [...sourceFiles(ROOT, "src"), "main.ts"]);
@@ -28,6 +28,16 @@ Deno.test("no two stages (src/ folders) import each other, directly or around a 
 Deno.test("the control core imports only config, log and util: adapters implement its ports", () => {
   const allowed = new Set(["src/config", "src/log", "src/util"]);
   assertEquals(stages.get("src/control")!.filter((s) => !allowed.has(s)), []);
+});
+
+Deno.test("only the stages that assemble a daemon import the control loop; adapters its ports", () => {
+  // An adapter that needs something of the loop's (SHAPER_REFRESH_S) finds it in ports.ts.
+  const loop = new Set(["src/control/loop.ts", "src/control/driver.ts"]);
+  const assemble = new Set(["src/control", "src/daemon", "src/sim"]);
+  const importers = [...graph].filter(([file, targets]) =>
+    !assemble.has(stageOf(file)) && targets.some((t) => loop.has(t))
+  ).map(([file]) => file);
+  assertEquals(importers, []);
 });
 
 Deno.test("measure/mod.ts exports only the measure stage", () => {
