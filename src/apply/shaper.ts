@@ -84,8 +84,9 @@ export interface TcShaperOptions {
   /**
    * Why a change fails (the `tc -j qdisc show` after it) is asked again only this often while it
    * fails with the same answer: at once, then after `firstS`, doubling up to `maxS`; a change
-   * that works or another answer starts over. Remote mode, where each question is an ssh
-   * connection (docs/remote.md, "A root qdisc replaced on the router"). Default: every failure.
+   * that works or another answer starts over. Remote mode, where each question is a round trip
+   * to the router (one ssh connection when the `tc -batch` session cannot carry it; docs/remote.md,
+   * "A root qdisc replaced on the router"). Default: every failure.
    */
   explainBackoff?: { readonly firstS: number; readonly maxS: number };
   /** Clock of `explainBackoff` (default: the system clock). */
@@ -174,6 +175,15 @@ abstract class TcShaper implements Shaper {
     const r = await this.runner(this.tcPath, full);
     if (r.code !== 0) throw new ShaperError(this.ifname, [this.tcPath, ...full], r.code, r.stderr);
     return r.stdout;
+  }
+
+  /**
+   * `tc -j ARGS…`, a query: through the batch coprocess when it can answer it (no process, no ssh
+   * connection of its own: docs/remote.md, "A root qdisc replaced on the router"), else one tc.
+   */
+  protected async query(args: string[]): Promise<string> {
+    const r = await this.#batch?.query(args);
+    return r !== undefined ? r.stdout : await this.tc(["-j", ...args]);
   }
 
   /** A rate change: one line to the batch coprocess if there is one, else one tc process. */
@@ -277,7 +287,7 @@ abstract class TcShaper implements Shaper {
   protected async qdiscs(): Promise<RootAndQdiscs> {
     let out: string;
     try {
-      out = await this.tc(["-j", "qdisc", "show", "dev", this.ifname]);
+      out = await this.query(["qdisc", "show", "dev", this.ifname]);
     } catch (e) {
       if (e instanceof ShaperError && isMissingDevice(e.stderr)) {
         throw new ShaperCheckError("missing-interface", `interface ${this.ifname} does not exist`);

@@ -13,6 +13,10 @@
  * replaced by a fresh one after a number of changes. A change given to a coprocess that was then
  * abandoned may still land after a newer one (docs/remote.md, "Start-up and faults"), so the
  * last change of every target is made once more a while later.
+ * The coprocess runs with `-j`, so a query (`qdisc show`) asked through it answers one JSON line on
+ * stdout before its marker's report: why a change failed is asked in the session that refused it,
+ * with no process or ssh connection of its own (docs/remote.md, "A root qdisc replaced on the
+ * router").
  */
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../util/clock.ts";
@@ -100,6 +104,16 @@ export const TC_SYNC_LINE = "sqma-sync";
 /** The verdict of a change given up by `close()`. */
 const GIVEN_UP: CommandResult = { code: 1, stdout: "", stderr: "given up: the daemon is stopping" };
 
+/** A query not answered through the coprocess (the caller asks otherwise). */
+const NOT_ASKED: CommandResult = {
+  code: 1,
+  stdout: "",
+  stderr: "not asked in the tc -batch session",
+};
+
+/** Stdout lines kept for queries: tc prints none for changes, one per query. */
+const OUT_LINES_KEPT = 16;
+
 /** The verdict of a change not tried while `deferWhile` holds. */
 const DEFERRED: CommandResult = {
   code: 1,
@@ -124,9 +138,11 @@ const UNSAFE_ARG = /[\s"'#\\]/;
  */
 const STALE_DEVICE = /No such device/i;
 
-/** One change asked of `run()`, waiting for its turn. */
+/** One change asked of `run()` (or query of `query()`), waiting for its turn. */
 interface Job {
   args: readonly string[];
+  /** A query: its stdout line is its answer, and it is no change to make again. */
+  query: boolean;
   /** The give-up signal in force when it was asked. */
   giveUp: AbortSignal;
   resolve: (r: CommandResult) => void;
@@ -174,6 +190,12 @@ export class TcBatch {
   readonly #whileConnecting?: (args: readonly string[]) => Promise<CommandResult | undefined>;
   /** A coprocess started by `resume()` whose first answer is awaited, and that wait. */
   #connecting: { proc: LineCoprocess; done: Promise<void> } | undefined;
+  /** The coprocess's stdout lines not yet taken by a query (a few at most). */
+  readonly #out: string[] = [];
+  /** A query waiting for its stdout line. */
+  #outWaiter: ((line: string | "timeout") => void) | undefined;
+  /** False once a query's answer did not come on stdout: later queries are not asked here. */
+  #queriesAnswer = true;
 
   /** Creates the batch; the coprocess starts with the first change. */
   constructor(options: TcBatchOptions = {}) {
@@ -188,11 +210,12 @@ export class TcBatch {
     this.#closeGraceMs = options.closeGraceMs ?? TC_CLOSE_GRACE_MS;
     this.#deferWhile = options.deferWhile ?? (() => false);
     this.#whileConnecting = options.whileConnecting;
-    this.#supervisor = new CoprocessSupervisor([...this.#command, "-force", "-batch", "-"], {
+    this.#supervisor = new CoprocessSupervisor([...this.#command, "-j", "-force", "-batch", "-"], {
       spawn: options.spawn,
       clock: options.clock,
-      // tc prints nothing on stdout for changes; drained so it can never block.
-      onLine: { stdout: () => {} },
+      // tc prints nothing on stdout for changes, one line for a query; drained so it can never
+      // block.
+      onLine: { stdout: (line) => this.#stdoutLine(line) },
       onStartError: (e) =>
         this.#logger?.warn("cannot start {tc} -batch: {error}", {
           tc: this.#command.join(" "),
@@ -217,9 +240,25 @@ export class TcBatch {
     // Given up by a `stopping()` or `close()` that comes after it, not by an earlier one.
     const giveUp = this.#giveUp.signal;
     const result = new Promise<CommandResult>((resolve, reject) =>
-      this.#pending.push({ args, giveUp, resolve, reject })
+      this.#pending.push({ args, query: false, giveUp, resolve, reject })
     );
     // Each change's turn takes every change asked by then (a later turn may find none left).
+    this.#queue = this.#queue.then(() => this.#runPending()).catch(() => {});
+    return result;
+  }
+
+  /**
+   * Asks `tc -j ARGS…` (a `qdisc show`) through the coprocess, in turn with the changes: its JSON
+   * line as `stdout`. Undefined when it was not answered there: no coprocess that has answered is
+   * running (none started for a query), one is connecting, the router does not answer or the
+   * daemon stops, or tc failed it (the caller asks a tc of its own, whose message is the fresh
+   * one). Queries asked together go in one write.
+   */
+  query(args: readonly string[]): Promise<CommandResult | undefined> {
+    const giveUp = this.#giveUp.signal;
+    const result = new Promise<CommandResult>((resolve, reject) =>
+      this.#pending.push({ args, query: true, giveUp, resolve, reject })
+    ).then((r) => r === NOT_ASKED ? undefined : r);
     this.#queue = this.#queue.then(() => this.#runPending()).catch(() => {});
     return result;
   }
@@ -232,10 +271,13 @@ export class TcBatch {
     const first = this.#pending[0];
     if (first === undefined) return;
     let n = 1;
-    while (n < this.#pending.length && this.#pending[n].giveUp === first.giveUp) n++;
+    const together = (j: Job) => j.giveUp === first.giveUp && j.query === first.query;
+    while (n < this.#pending.length && together(this.#pending[n])) n++;
     const jobs = this.#pending.splice(0, n);
     try {
-      const results = jobs.length === 1
+      const results = first.query
+        ? await this.#queries(jobs.map((j) => j.args), first.giveUp)
+        : jobs.length === 1
         ? [await this.#runOnce(first.args, first.giveUp)]
         : await this.#runTogether(jobs.map((j) => j.args), first.giveUp);
       jobs.forEach((j, i) => j.resolve(results[i]));
@@ -371,6 +413,51 @@ export class TcBatch {
   }
 
   /**
+   * Queries in one write to the coprocess that has answered (none is started for them), each
+   * answered by its stdout line and its marker; `NOT_ASKED` for each that got no answer there.
+   */
+  async #queries(
+    queries: readonly (readonly string[])[],
+    giveUp: AbortSignal,
+  ): Promise<CommandResult[]> {
+    const notAsked = () => queries.map(() => NOT_ASKED);
+    const proc = this.#supervisor.current;
+    if (
+      proc === undefined || proc.dead || proc !== this.#answeredBy || !this.#queriesAnswer ||
+      this.#connecting !== undefined || this.#abandoned || this.#stopping || giveUp.aborted ||
+      this.#deferWhile() || !queries.every(batchable)
+    ) return notAsked();
+    this.#out.length = 0;
+    const verdicts = await this.#viaBatch(proc, queries, giveUp, { answers: true });
+    if (verdicts.some((v) => v !== "broken")) this.#supervisor.succeeded();
+    return verdicts.map((v) => v === "broken" || v.code !== 0 || v.stdout === "" ? NOT_ASKED : v);
+  }
+
+  /** A line of the coprocess's stdout: a query's answer. */
+  #stdoutLine(line: string): void {
+    const waiter = this.#outWaiter;
+    this.#outWaiter = undefined;
+    if (waiter !== undefined) waiter(line);
+    else if (this.#out.length < OUT_LINES_KEPT) this.#out.push(line);
+  }
+
+  /** The next stdout line, or "timeout" after `timeoutMs`. */
+  #nextStdout(timeoutMs: number): Promise<string | "timeout"> {
+    const line = this.#out.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve) => {
+      const timer = realTimeoutTimers.setTimeout(() => {
+        this.#outWaiter = undefined;
+        resolve("timeout");
+      }, timeoutMs);
+      this.#outWaiter = (l) => {
+        realTimeoutTimers.clearTimeout(timer);
+        resolve(l);
+      };
+    });
+  }
+
+  /**
    * What the coprocess's verdict on one change makes of it: unanswered (`broken`), the change is
    * spawned instead; a stale device index, made again by a fresh coprocess.
    */
@@ -427,6 +514,7 @@ export class TcBatch {
     proc: LineCoprocess,
     changes: readonly (readonly string[])[],
     giveUp: AbortSignal,
+    options: { answers?: boolean } = {},
   ): Promise<(CommandResult | "broken")[]> {
     if (this.#lineOf !== proc) {
       this.#lineOf = proc;
@@ -470,10 +558,21 @@ export class TcBatch {
           this.#answeredBy = proc;
           // Before the marker's report: its own complaint and any warning tc gave the change.
           const warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
+          // A query's answer: its line on stdout, printed before tc read the marker (it may
+          // arrive after the marker's report, on the other stream).
+          const stdout = failure === undefined && options.answers && this.#queriesAnswer
+            ? await this.#nextStdout(this.#timeoutMs)
+            : "";
+          if (stdout === "timeout") {
+            this.#queriesAnswer = false;
+            this.#logger?.debug("tc -batch printed no answer to a query: asking tc on its own");
+          }
           verdicts.push(
-            failure !== undefined
-              ? { code: 1, stdout: "", stderr: failure }
-              : { code: 0, stdout: "", stderr: warnings.join("\n") },
+            failure !== undefined ? { code: 1, stdout: "", stderr: failure } : {
+              code: 0,
+              stdout: stdout === "timeout" ? "" : stdout,
+              stderr: warnings.join("\n"),
+            },
           );
           failure = undefined;
         } else if (n === changeLine) {

@@ -16,7 +16,8 @@ const encoder = new TextEncoder();
  * (nothing for a line that works; its message and `Command failed -:N` for one that fails), and
  * records the lines. `fail(line)` decides which lines fail; `hang` stops answering; `die` takes
  * the lines without answering and exits (an ssh whose connection dropped); `lateMs` delays the
- * answers.
+ * answers. `show(line)` is the stdout line a query prints (tc -j's JSON), sent after the marker's
+ * report when `outLate` (the streams are not ordered between them).
  */
 class FakeTcProcess implements SpawnedProcess {
   static nextPid = 1000;
@@ -34,12 +35,17 @@ class FakeTcProcess implements SpawnedProcess {
   die = false;
   /** Answers this late, ms (a connection being set up). */
   lateMs = 0;
+  /** A query's stdout line comes after the marker's report. */
+  outLate = false;
   #err!: ReadableStreamDefaultController<Uint8Array>;
   #out!: ReadableStreamDefaultController<Uint8Array>;
   #exit!: () => void;
   #exited = false;
 
-  constructor(fail: (line: string) => string | undefined) {
+  constructor(
+    fail: (line: string) => string | undefined,
+    show: (line: string) => string | undefined = () => undefined,
+  ) {
     this.status = new Promise<void>((r) => this.#exit = r);
     this.stdout = new ReadableStream({ start: (c) => void (this.#out = c) });
     this.stderr = new ReadableStream({ start: (c) => void (this.#err = c) });
@@ -60,6 +66,12 @@ class FakeTcProcess implements SpawnedProcess {
           const message = line === "sqma-sync"
             ? 'Object "sqma-sync" is unknown, try "tc help".'
             : fail(line);
+          const out = message === undefined ? show(line) : undefined;
+          if (out !== undefined) {
+            const print = () => this.#exited || this.#out.enqueue(encoder.encode(`${out}\n`));
+            if (this.outLate) setTimeout(print, 5);
+            else print();
+          }
           if (message !== undefined) {
             const answer = encoder.encode(`${message}\nCommand failed -:${this.lines.length}\n`);
             if (this.lateMs === 0) this.#err.enqueue(answer);
@@ -122,14 +134,17 @@ function graceBatch(tc: ReturnType<typeof fakeTc>): TcBatch {
 }
 
 /** A spawner of fake tc processes that counts spawns; `broken` makes spawning throw. */
-function fakeTc(fail: (line: string) => string | undefined = () => undefined) {
+function fakeTc(
+  fail: (line: string) => string | undefined = () => undefined,
+  show?: (line: string) => string | undefined,
+) {
   const procs: FakeTcProcess[] = [];
   const argvs: string[][] = [];
   let broken = false;
   const spawn: ProcessSpawner = (argv) => {
     argvs.push([...argv]);
     if (broken) throw new Error("No such file or directory (os error 2)");
-    const p = new FakeTcProcess(fail);
+    const p = new FakeTcProcess(fail, show);
     procs.push(p);
     return p;
   };
@@ -180,7 +195,7 @@ Deno.test("TcBatch: one coprocess, one line per change, tc's message for a faili
   assertEquals(bad, { code: 1, stdout: "", stderr: 'Cannot find device "nope"' });
   const again = await batch.run(["class", "change", "dev", "wan", "classid", "1:1", "htb"]);
   assertEquals(again.code, 0);
-  assertEquals(tc.argvs, [["tc", "-n", "ns1", "-force", "-batch", "-"]]);
+  assertEquals(tc.argvs, [["tc", "-n", "ns1", "-j", "-force", "-batch", "-"]]);
   assertEquals(tc.procs[0].lines, [
     "qdisc change root dev wan cake bandwidth 5Kbit",
     "sqma-sync",
@@ -725,4 +740,64 @@ Deno.test("TcBatch: a change leaves no listener on the long-lived give-up signal
     EventTarget.prototype.removeEventListener = remove;
     await batch.close();
   }
+});
+
+Deno.test("TcBatch: a query goes to the session that answered, its stdout line the answer; none is started for one", async () => {
+  const root = '[{"kind":"pfifo","handle":"8002:","root":true}]';
+  const tc = fakeTc(
+    (line) => line.startsWith("qdisc show dev nope") ? 'Cannot find device "nope"' : undefined,
+    (line) => line.startsWith("qdisc show dev") ? root : undefined,
+  );
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
+  const show = ["qdisc", "show", "dev", "wan"];
+  assertEquals(await batch.query(show), undefined, "no session yet: not asked");
+  assertEquals(tc.argvs.length, 0, "none started for a query");
+  assertEquals((await batch.run(["qdisc", "change", "root", "dev", "wan", "cake"])).code, 0);
+  assertEquals((await batch.query(show))?.stdout, root);
+  // Its answer may come after the marker's report (another stream): it is waited for.
+  tc.procs[0].outLate = true;
+  const [a, b] = await Promise.all([batch.query(show), batch.query(show)]);
+  assertEquals([a?.stdout, b?.stdout], [root, root]);
+  assertEquals(tc.procs[0].writes.at(-1), "qdisc show dev wan\nsqma-sync\n".repeat(2), "one write");
+  // tc's failure: not answered here (the caller's own tc says it afresh).
+  assertEquals(await batch.query(["qdisc", "show", "dev", "nope"]), undefined);
+  assertEquals(tc.runs, [], "nothing spawned");
+  assertEquals(tc.procs.length, 1);
+  await batch.close();
+});
+
+Deno.test("TcBatch: a tc that prints no answer to a query is not asked one again", async () => {
+  const tc = fakeTc();
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 20 });
+  await batch.run(["qdisc", "change", "root", "dev", "wan", "cake"]);
+  assertEquals(await batch.query(["qdisc", "show", "dev", "wan"]), undefined);
+  const lines = tc.procs[0].lines.length;
+  assertEquals(await batch.query(["qdisc", "show", "dev", "wan"]), undefined);
+  assertEquals(tc.procs[0].lines.length, lines, "not written");
+  assertEquals((await batch.run(["qdisc", "change", "root", "dev", "wan", "cake"])).code, 0);
+  await batch.close();
+});
+
+Deno.test("TcShaper with a batch: why a change fails is asked in the session (no tc of its own); a new root of its kind adopted", async () => {
+  let root = '[{"kind":"pfifo","handle":"8002:","root":true}]';
+  const tc = fakeTc(
+    (line) =>
+      line.includes("handle 8001:") ? "Error: NLM_F_REPLACE needed to override." : undefined,
+    (line) => line.startsWith("qdisc show dev wan") ? root : undefined,
+  );
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
+  const { shaper, queries } = recordingCake(batch);
+  await shaper.check();
+  await shaper.setRate(1000).catch(() => {});
+  const failed = await shaper.setRate(2000).then(() => "set", (e) => String(e));
+  assert(failed.includes("replaced by pfifo"), failed);
+  root = '[{"kind":"cake","handle":"8003:","root":true,"options":{"bandwidth":125000}}]';
+  await shaper.setRate(3000);
+  assertEquals(
+    tc.procs[0].lines.at(-2),
+    "qdisc change root handle 8003: dev wan cake bandwidth 3000Kbit",
+  );
+  assertEquals(queries.length, 1, "only check()'s query ran as a tc of its own");
+  assertEquals(tc.runs, []);
+  await batch.close();
 });
