@@ -40,11 +40,27 @@ export interface InstanceLock {
    */
   readonly pidNotWritten: readonly string[];
   /**
+   * Locks again every lock file that no longer exists under its path (`rm -rf` of `state_dir`)
+   * or was replaced by another file: the lock held on the old file keeps nobody out, since a
+   * second daemon would lock a new file of the same name (docs/operation.md, "One daemon per
+   * interface"). Returns what it found, one entry per lock file that was not in place.
+   */
+  renew(): Promise<LockRenewal[]>;
+  /**
    * Clears the PIDs and releases the locks (the files stay: see `acquireInstanceLock`). Every
    * lock is released even when a PID cannot be cleared; the first such error rejects afterwards.
    */
   release(): Promise<void>;
 }
+
+/** A lock file found gone or replaced by {@linkcode InstanceLock.renew}, and what became of it. */
+export type LockRenewal =
+  /** Made again and locked (our PID in it unless `pidNotWritten`). */
+  | { path: string; outcome: "relocked"; pidNotWritten?: string }
+  /** Another process locked the new file meanwhile (its PID as written in it, null if none). */
+  | { path: string; outcome: "taken"; holderPid: number | null }
+  /** It could not be made (the directory or file cannot be created): `error` says why. */
+  | { path: string; outcome: "failed"; error: string };
 
 /** The lock file of `ifname` in `dir`. */
 export function lockPath(dir: string, ifname: string): string {
@@ -80,30 +96,86 @@ export async function acquireInstanceLock(
   try {
     for (const ifname of [...new Set(options.interfaces)].sort()) {
       const path = lockPath(dir, ifname);
-      const file = await Deno.open(path, { read: true, write: true, create: true });
-      if (!(await file.tryLock(true))) {
-        const holder = await readPid(file);
-        file.close();
-        throw new InstanceLockedError(ifname, path, holder);
-      }
-      held.push({ path, file });
-      const previous = await readPid(file);
-      if (previous !== null && previous !== pid) takenOverFrom.push(previous);
-      try {
-        await file.truncate(0);
-        await file.seek(0, Deno.SeekMode.Start);
-        await file.write(new TextEncoder().encode(`${pid}\n`));
-      } catch (e) {
-        // The PID only names the holder; the flock is what keeps a second daemon out.
-        pidNotWritten.push(`${path}: ${(e as Error).message}`);
-        await file.truncate(0).catch(() => {});
-      }
+      const taken = await lockFile(path, pid);
+      if (!taken.locked) throw new InstanceLockedError(ifname, path, taken.holderPid);
+      held.push({ path, file: taken.file });
+      if (taken.previous !== null && taken.previous !== pid) takenOverFrom.push(taken.previous);
+      if (taken.pidNotWritten !== undefined) pidNotWritten.push(taken.pidNotWritten);
     }
   } catch (e) {
     await releaseAll().catch(() => {}); // the cause is `e`
     throw e;
   }
-  return { paths: held.map((h) => h.path), takenOverFrom, pidNotWritten, release: releaseAll };
+  const renew = async () => {
+    const found: LockRenewal[] = [];
+    for (const h of held) {
+      if (await sameFile(h.path, h.file)) continue;
+      let taken: Awaited<ReturnType<typeof lockFile>>;
+      try {
+        await Deno.mkdir(dir, { recursive: true });
+        taken = await lockFile(h.path, pid);
+      } catch (e) {
+        found.push({ path: h.path, outcome: "failed", error: (e as Error).message });
+        continue;
+      }
+      if (!taken.locked) {
+        found.push({ path: h.path, outcome: "taken", holderPid: taken.holderPid });
+        continue;
+      }
+      // The old file (deleted or moved away) keeps nobody out: the new one's lock replaces it.
+      h.file.close();
+      h.file = taken.file;
+      found.push({ path: h.path, outcome: "relocked", pidNotWritten: taken.pidNotWritten });
+    }
+    return found;
+  };
+  return {
+    paths: held.map((h) => h.path),
+    takenOverFrom,
+    pidNotWritten,
+    renew,
+    release: releaseAll,
+  };
+}
+
+/**
+ * Opens (creating) and tries to lock `path`; locked, it holds `pid` (unless `pidNotWritten` says
+ * why not) and `previous` is the PID it held before; not locked, the holder's PID as written.
+ */
+async function lockFile(path: string, pid: number): Promise<
+  | { locked: true; file: Deno.FsFile; previous: number | null; pidNotWritten?: string }
+  | { locked: false; holderPid: number | null }
+> {
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  if (!(await file.tryLock(true))) {
+    const holderPid = await readPid(file);
+    file.close();
+    return { locked: false, holderPid };
+  }
+  const previous = await readPid(file);
+  try {
+    await file.truncate(0);
+    await file.seek(0, Deno.SeekMode.Start);
+    await file.write(new TextEncoder().encode(`${pid}\n`));
+  } catch (e) {
+    // The PID only names the holder; the flock is what keeps a second daemon out.
+    await file.truncate(0).catch(() => {});
+    return { locked: true, file, previous, pidNotWritten: `${path}: ${(e as Error).message}` };
+  }
+  return { locked: true, file, previous };
+}
+
+/**
+ * Whether `path` still names the open `file` (same device and inode); true when that cannot be
+ * told (a path the permissions do not let it look at): only a file seen gone or replaced counts.
+ */
+async function sameFile(path: string, file: Deno.FsFile): Promise<boolean> {
+  try {
+    const [a, b] = await Promise.all([Deno.stat(path), file.stat()]);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch (e) {
+    return !(e instanceof Deno.errors.NotFound);
+  }
 }
 
 async function readPid(file: Deno.FsFile): Promise<number | null> {

@@ -40,6 +40,7 @@ import { createRemoteAdapters, isRemote } from "../remote/mod.ts";
 import { runControlLoop } from "../control/driver.ts";
 import { PeriodicSummary } from "../control/summary.ts";
 import { acquireInstanceLock, type InstanceLock, InstanceLockedError } from "./instance_lock.ts";
+import { LockWatch } from "./lock_watch.ts";
 
 /** Start-up timing (defaults: Lua's 12 × 5 s interface wait, Rust's 2 s settle and 10 s wait). */
 export interface StartupTiming {
@@ -211,6 +212,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   let stats: StatsSink | undefined;
   let loop: ControlLoop | undefined;
   let lock: InstanceLock | undefined;
+  let lockWatch: LockWatch | undefined;
 
   const cleanup = async (withExitRate: boolean) => {
     if (withExitRate && loop !== undefined) {
@@ -229,6 +231,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     for (const a of deps.adjusters ?? []) a.close?.();
     controller?.close?.();
     ownSignals?.dispose();
+    await lockWatch?.idle();
     await lock?.release().catch(() => {});
   };
 
@@ -389,13 +392,18 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       periodS: deps.summaryPeriodS,
       memory: () => Deno.memoryUsage(),
     });
+    // A lock file removed while running is made and locked again (docs/operation.md).
+    lockWatch = lock === undefined ? undefined : new LockWatch(lock, { log });
     const control = loop;
     await runControlLoop(control, {
       signal: shutdown,
       clock,
       intervalS: () => control.nextIntervalS,
       sleep: deps.tickSleep ?? sleep,
-      onTick: (result, nowS) => summary.record(nowS, result),
+      onTick: (result, nowS) => {
+        summary.record(nowS, result);
+        lockWatch?.tick(nowS);
+      },
     });
     summary.flush(clock.monotonicS());
     log.info("shutting down");

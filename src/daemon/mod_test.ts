@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../util/assert.ts";
+import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import type { TableSettings } from "../config/settings_table.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
@@ -12,7 +12,8 @@ import { ExitCode } from "../util/exit_codes.ts";
 import { runDaemon } from "./mod.ts";
 import type { LogRecord } from "../log/logger.ts";
 import { configureLogging, formatRecord, resetLogging, stageLogger } from "../log/mod.ts";
-import { needs } from "../util/netns_testing.ts";
+import { needs, pollUntil } from "../util/netns_testing.ts";
+import { acquireInstanceLock, InstanceLockedError, lockPath } from "./instance_lock.ts";
 import {
   ext4Error,
   ext4SkipReason,
@@ -345,6 +346,42 @@ Deno.test({
         }
       }
     }),
+});
+
+Deno.test("daemon: a lock file removed while running is made and locked again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-relock-" });
+  const state = `${dir}/state`;
+  try {
+    let refused: InstanceLockedError | undefined;
+    const { code, lines } = await runOnFileSystem(dir, {
+      stopAfterS: 80,
+      stateDir: state,
+      faults: [
+        // `rm -rf` of state_dir (where plots and non-default statistics files go too).
+        [10, () => Deno.remove(state, { recursive: true })],
+        [70, async () => {
+          // A second daemon on the same interface, once the look at the locks (every 30 s of
+          // ticks) has had its real time.
+          const made = () => Deno.stat(lockPath(state, "wan")).then(() => true, () => false);
+          await pollUntil(made, (e) => e, {
+            ms: 5000,
+            what: "the lock file made again",
+          });
+          refused = await assertRejects(
+            () => acquireInstanceLock(state, { interfaces: ["wan"], pid: 4242 }),
+            InstanceLockedError,
+          );
+        }],
+      ],
+    });
+    assertEquals(code, ExitCode.OK);
+    assertEquals(refused?.holderPid, Deno.pid);
+    const relocked = lines.filter((l) => l.includes("was removed or replaced"));
+    assertEquals(relocked.length, 2, lines.join("")); // one per interface, once
+    assert(relocked.every((l) => l.startsWith("[WARN")), relocked.join(""));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("daemon: an exit rate that gets no answer is given up after the budget", async () => {
