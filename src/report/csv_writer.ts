@@ -1,7 +1,7 @@
 /**
  * A buffered CSV file with a header, rotated at a size limit: when the next write would pass
  * the limit, the file becomes `<path>.1` (replacing an older one) and a new file with the
- * header starts. Write errors are logged once per burst and never thrown (reporting must not
+ * header starts; optionally so does a file a previous run left (docs/formats.md §3.1). Write errors are logged once per burst and never thrown (reporting must not
  * stop the control loop); after one, writing resumes by appending to what is there (the header
  * is only written to a missing or empty file), never by truncating earlier rows, and the
  * resumption is logged with the rows dropped meanwhile. A file deleted, moved away or emptied
@@ -25,6 +25,11 @@ export interface CsvWriterOptions {
   logger?: Logger;
   /** The setting naming the file, for messages (e.g. `stats_file`). Default: the path alone. */
   setting?: string;
+  /**
+   * A non-empty file there at the first write (a previous run's) becomes `<path>.1`, as at a
+   * rotation, instead of being emptied (the daemon; docs/formats.md §3.1). Default false.
+   */
+  keepPrevious?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -38,6 +43,7 @@ export class RotatingCsvWriter {
   readonly #flushEveryRows: number;
   readonly #logger?: Logger;
   readonly #setting: string;
+  readonly #keepPrevious: boolean;
   #pending: string[] = [];
   #size = 0;
   #opened = false;
@@ -56,6 +62,7 @@ export class RotatingCsvWriter {
     this.#flushEveryRows = Math.max(1, options.flushEveryRows ?? 10);
     this.#logger = options.logger;
     this.#setting = options.setting ?? "the file";
+    this.#keepPrevious = options.keepPrevious ?? false;
   }
 
   /** The file path. */
@@ -83,9 +90,15 @@ export class RotatingCsvWriter {
     let wrote = false;
     try {
       if (!this.#opened) {
-        // First open: a fresh file. After a failure: keep what was written, if anything.
-        const existing = this.#reopen ? await this.#store.size(this.#path) : null;
-        if (existing === null || existing === 0) {
+        // First open: a fresh file (a previous run's kept as `.1` when asked: a daemon restarted
+        // by SIGHUP or after a crash). After a failure: keep what was written, if anything.
+        const existing = this.#reopen || this.#keepPrevious
+          ? await this.#store.size(this.#path)
+          : null;
+        if (!this.#reopen && existing !== null && existing > 0) {
+          await this.#rotate();
+          wrote = true;
+        } else if (existing === null || existing === 0) {
           await this.#store.writeNew(this.#path, this.#header);
           this.#size = encoder.encode(this.#header).length;
           wrote = true;

@@ -68,6 +68,8 @@ export interface FileStatsOptions {
   logger?: Logger;
   /** Rows buffered before a write (default 10). */
   flushEveryRows?: number;
+  /** Keep the files a previous run left as `.1` (as `createStatsSink` does; default: empty them). */
+  keepPrevious?: boolean;
 }
 
 /** The two upstream CSV files, rotated at `stats_max_kbytes` KiB. */
@@ -75,7 +77,7 @@ export class FileStatsSink implements StatsSink {
   readonly #stats: RotatingCsvWriter;
   readonly #hist: RotatingCsvWriter;
 
-  /** Creates (truncates) the files lazily on the first flush. */
+  /** Creates the files lazily on the first flush (see `keepPrevious`). */
   constructor(
     settings: Pick<Settings, "stats_file" | "speedhist_file" | "stats_max_kbytes">,
     options: FileStatsOptions = {},
@@ -85,6 +87,7 @@ export class FileStatsSink implements StatsSink {
       maxBytes: settings.stats_max_kbytes * 1024,
       logger: options.logger,
       flushEveryRows: options.flushEveryRows,
+      keepPrevious: options.keepPrevious,
     };
     this.#stats = new RotatingCsvWriter(settings.stats_file, STATS_HEADER, {
       ...common,
@@ -118,7 +121,9 @@ export class FileStatsSink implements StatsSink {
 
 /**
  * The statistics sink the daemon should use: `undefined` when `suppress_statistics` is set,
- * else the upstream files. The files are created with their headers right away.
+ * else the upstream files. The files are created with their headers right away; those a
+ * previous run left (a restart on SIGHUP, a respawn after a crash) are kept as `.1`, where
+ * upstream emptied them (docs/formats.md §3.1).
  */
 export async function createStatsSink(
   settings: Pick<
@@ -128,7 +133,7 @@ export async function createStatsSink(
   options: FileStatsOptions = {},
 ): Promise<StatsSink | undefined> {
   if (settings.suppress_statistics) return undefined;
-  const sink = new FileStatsSink(settings, options);
+  const sink = new FileStatsSink(settings, { keepPrevious: true, ...options });
   await sink.flush();
   return sink;
 }

@@ -126,6 +126,36 @@ Deno.test("createStatsSink: suppressed → none; else both files with headers", 
   );
 });
 
+Deno.test("createStatsSink: a restart keeps the previous run's rows as .1 (real files)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const settings = settingsWithDefaults({
+      stats_file: `${dir}/s.csv`,
+      speedhist_file: `${dir}/h.csv`,
+    });
+    const row = { times: 1, timens: 0, rxload: 0, txload: 0, deltadelaydown: 0, deltadelayup: 0 };
+    const first = (await createStatsSink(settings))!;
+    first.statsRow({ ...row, dlrate: 111, uprate: 11 });
+    first.speedHistory(0, [1], [2]);
+    await first.flush();
+    const before = await Deno.readTextFile(`${dir}/s.csv`);
+    const histBefore = await Deno.readTextFile(`${dir}/h.csv`);
+    // The daemon restarts (a SIGHUP with a changed file, a respawn after a crash).
+    const second = (await createStatsSink(settings))!;
+    second.statsRow({ ...row, dlrate: 222, uprate: 22 });
+    await second.flush();
+    assertEquals(await Deno.readTextFile(`${dir}/s.csv.1`), before);
+    assertEquals(await Deno.readTextFile(`${dir}/h.csv.1`), histBefore);
+    assertEquals(
+      await Deno.readTextFile(`${dir}/s.csv`),
+      `${STATS_HEADER}\n1,0,0.000000,0.000000,0.000000,0.000000,222,22\n`,
+    );
+    assertEquals(await Deno.readTextFile(`${dir}/h.csv`), `${SPEED_HISTORY_HEADER}\n`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("FileStatsSink: rotates the real stats file at stats_max_kbytes", async () => {
   const dir = await Deno.makeTempDir();
   try {
