@@ -1,0 +1,39 @@
+/**
+ * The shipped systemd units (and the remote one in docs/install.md) restart the daemon after a
+ * failure that may pass, and not after one the next start would meet again: with
+ * `Restart=on-failure` and `RestartSec=5`, systemd's start limit (5 starts in 10 s) never trips,
+ * so an invalid configuration was started again every 5 s for good (docs/install.md, "Run as a
+ * systemd service").
+ */
+import { assertEquals } from "../../src/util/assert.ts";
+import { ExitCode } from "../../src/util/exit_codes.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** The values of `key=` lines in a unit's text. */
+function values(unit: string, key: string): string[] {
+  return unit.split("\n").filter((l) => l.startsWith(`${key}=`)).map((l) =>
+    l.slice(key.length + 1).trim()
+  );
+}
+
+/** The shipped units and the unit block of docs/install.md's remote mode. */
+function units(): [string, string][] {
+  const install = Deno.readTextFileSync(`${ROOT}docs/install.md`);
+  const remote = /```ini\n(\[Unit\][\s\S]*?)```/.exec(install)?.[1] ?? "";
+  return [
+    ...["sqm-autorate.service", "sqm-autorate@.service"].map((name): [string, string] => [
+      name,
+      Deno.readTextFileSync(`${ROOT}packaging/systemd/${name}`),
+    ]),
+    ["docs/install.md (remote)", remote],
+  ];
+}
+
+Deno.test("systemd units: restart on failure, except after a configuration a restart meets again", () => {
+  const fatal = [ExitCode.USAGE, ExitCode.DATA, ExitCode.CONFIG].map(String).join(" ");
+  for (const [name, unit] of units()) {
+    assertEquals(values(unit, "Restart"), ["on-failure"], name);
+    assertEquals(values(unit, "RestartPreventExitStatus"), [fatal], name);
+  }
+});
