@@ -156,6 +156,26 @@ Deno.test("createStatsSink: a restart keeps the previous run's rows as .1 (real 
   }
 });
 
+Deno.test("createStatsSink: a stats_file that is a directory is left where it is, one ERROR", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/s.csv`);
+    await Deno.writeTextFile(`${dir}/s.csv/mine`, "kept");
+    const { logger, lines } = recorder();
+    const settings = settingsWithDefaults({
+      stats_file: `${dir}/s.csv`,
+      speedhist_file: `${dir}/h.csv`,
+    });
+    const sink = (await createStatsSink(settings, { logger }))!;
+    await sink.flush();
+    assertEquals(await Deno.readTextFile(`${dir}/s.csv/mine`), "kept");
+    assertEquals(await Deno.stat(`${dir}/s.csv.1`).catch(() => null), null);
+    assertEquals(lines.filter((l) => l.level === "error").length, 1, JSON.stringify(lines));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("FileStatsSink: rotates the real stats file at stats_max_kbytes", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -19,7 +19,7 @@ export interface FileStore {
   append(path: string, text: string, header: string): Promise<boolean>;
   /** Renames `from` to `to`, replacing `to`. */
   rename(from: string, to: string): Promise<void>;
-  /** Size of `path` in bytes, or null when it does not exist. */
+  /** Size of the regular file `path` in bytes, or null when there is none (missing, a directory). */
   size(path: string): Promise<number | null>;
   /**
    * Makes the directory `path` with any missing parents (`mkdir -p`); true when this call made
@@ -112,7 +112,10 @@ export const denoFileStore: FileStore = {
   rename: (from, to) => Deno.rename(from, to),
   size: async (path) => {
     try {
-      return (await Deno.stat(path)).size;
+      const st = await Deno.stat(path);
+      // Only a regular file has rows to keep: a directory given as the file must never be
+      // renamed to `.1` (its write fails and is logged instead), `/dev/null` is not rotated.
+      return st.isFile ? st.size : null;
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw e;
