@@ -14,7 +14,7 @@ import type { RateAdjuster } from "../control/ratecontroller_port.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { checkPathsAgainstManifest } from "../release/manifest_paths.ts";
 import { DAEMON_MANIFEST } from "../release/manifest.ts";
-import { daemonTelemetry, startObservability } from "../daemon/observability.ts";
+import { daemonTelemetry, startObservability, telemetryRead } from "../daemon/observability.ts";
 import type { Telemetry } from "../report/telemetry.ts";
 import { reloadProblems } from "./reload_check.ts";
 import { netProblems } from "../release/manifest_net.ts";
@@ -181,12 +181,13 @@ async function runWith(
   const plugins = lua?.plugins;
   const adjusters: RateAdjuster[] = plugins ? [plugins] : [];
 
-  // The telemetry is built after the measurement it reads, but sees its replies from the start.
+  // The telemetry is built after the measurement it reads, but sees its replies from the start;
+  // none is fed when nothing reads it (docs/footprint.md, "Twenty-second session").
   const tap: { telemetry?: Telemetry } = {};
   const measurement = createMeasurement(settings, {
     pool: list.pool,
     pingerChoice,
-    onReply: (r) => tap.telemetry?.onReply(r),
+    onReply: telemetryRead(settings) ? (r) => tap.telemetry?.onReply(r) : undefined,
   });
   const telemetry = tap.telemetry = daemonTelemetry(settings, {
     measurement,

@@ -37,8 +37,8 @@ export interface ObservabilityInputs {
 
 /** What `startObservability` publishes and how it logs. */
 export interface ObservabilityOutputs {
-  /** The collector to serve and publish. */
-  telemetry: Telemetry;
+  /** The collector to serve and publish; none when nothing reads it (`telemetryRead`). */
+  telemetry: Telemetry | undefined;
   /** Logger. */
   logger: Logger;
   /** Program version (Home Assistant device entry). */
@@ -57,7 +57,7 @@ export async function startObservability(
 ): Promise<Observability> {
   const { telemetry, logger } = inputs;
   let server: ObservabilityServer | undefined;
-  if (settings.metrics_listen.trim() !== "") {
+  if (telemetry !== undefined && settings.metrics_listen.trim() !== "") {
     const address = parseListenAddress(settings.metrics_listen);
     try {
       const { startObservabilityServer } = await import("../report/http_server.ts");
@@ -70,7 +70,7 @@ export async function startObservability(
     }
   }
   let mqtt: MqttPublisher | undefined;
-  if (settings.mqtt_url.trim() !== "") {
+  if (telemetry !== undefined && settings.mqtt_url.trim() !== "") {
     // Reads the telemetry on its own timer: the control loop never waits for the broker.
     const { MqttPublisher } = await import("../report/mqtt_publisher.ts");
     mqtt = new MqttPublisher({
@@ -85,7 +85,7 @@ export async function startObservability(
     mqtt.start();
   }
   return {
-    observers: [telemetry],
+    observers: telemetry === undefined ? [] : [telemetry],
     usesThread: server !== undefined || mqtt !== undefined,
     stop: async () => {
       await mqtt?.stop().catch(() => {});
@@ -94,11 +94,29 @@ export async function startObservability(
   };
 }
 
-/** The telemetry of a daemon: reads reflector state, pinger starts, plugin health and memory. */
+/**
+ * Whether anything reads the telemetry: the listener (`metrics_listen`) or the MQTT publisher
+ * (`mqtt_url`). Either is set only at start-up (a SIGHUP that changes one restarts the daemon), so
+ * a daemon without both never reads it.
+ */
+export function telemetryRead(settings: Pick<Settings, "metrics_listen" | "mqtt_url">): boolean {
+  return settings.metrics_listen.trim() !== "" || settings.mqtt_url.trim() !== "";
+}
+
+/**
+ * The telemetry of a daemon: reads reflector state, pinger starts, plugin health and memory. None
+ * when nothing reads it (`telemetryRead`): fed every tick and every reply for nobody, it cost the
+ * control loop a tick event and the telemetry's bookkeeping per decision (docs/footprint.md,
+ * "Twenty-second session").
+ */
 export function daemonTelemetry(
-  settings: Pick<Settings, "tick_interval" | "peer_reselection_time">,
+  settings: Pick<
+    Settings,
+    "tick_interval" | "peer_reselection_time" | "metrics_listen" | "mqtt_url"
+  >,
   inputs: ObservabilityInputs,
-): Telemetry {
+): Telemetry | undefined {
+  if (!telemetryRead(settings)) return undefined;
   const m = inputs.measurement;
   return new Telemetry({
     owd: m.owd,
