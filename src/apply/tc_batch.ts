@@ -186,7 +186,9 @@ export class TcBatch {
   /** Set by `stopping()`: the exit rate is tried whatever `deferWhile` says. */
   #stopping = false;
   /** Aborted to give up the change running now (`stopping()`, `close()`). */
-  #giveUp = new AbortController();
+  #giveUp = this.#giveUpController();
+  /** The coprocess whose answer a change waits for, and that change's give-up signal. */
+  #waiting: { proc: LineCoprocess; giveUp: AbortSignal } | undefined;
   readonly #whileConnecting?: (args: readonly string[]) => Promise<CommandResult | undefined>;
   /** A coprocess started by `resume()` whose first answer is awaited, and that wait. */
   #connecting: { proc: LineCoprocess; done: Promise<void> } | undefined;
@@ -533,14 +535,14 @@ export class TcBatch {
     }
     const messages: string[] = [];
     let failure: string | undefined;
-    // The listener goes with the changes: the signal lives as long as the daemon runs.
-    const givenUp = abortion(giveUp);
+    // A give-up (`stopping()`, `close()`) cancels the wait below (`#giveUpController`).
+    this.#waiting = { proc, giveUp };
     try {
       while (verdicts.length < changes.length) {
         const changeLine = first + 2 * verdicts.length + 1;
         const wait = this.#answeredBy === proc ? this.#timeoutMs : this.#firstAnswerTimeoutMs;
-        const line = await Promise.race([proc.nextLine("stderr", wait), givenUp.promise]);
-        if (line === "given up") {
+        const line = giveUp.aborted ? "given up" : await proc.nextLine("stderr", wait);
+        if (line === "given up" || (line === "timeout" && giveUp.aborted)) {
           await this.#supervisor.fail(proc);
           return [...verdicts, ...unanswered()];
         }
@@ -581,7 +583,7 @@ export class TcBatch {
         messages.length = 0;
       }
     } finally {
-      givenUp.dispose();
+      this.#waiting = undefined;
     }
     return verdicts;
   }
@@ -623,6 +625,21 @@ export class TcBatch {
     this.#reapplyTimer = undefined;
   }
 
+  /**
+   * A give-up controller whose abort ends the wait for the coprocess's answer of a change asked
+   * under it: one listener per controller (a controller lasts until the daemon stops), not one
+   * per change and a race per answer line (docs/footprint.md, "Twenty-second session").
+   */
+  #giveUpController(): AbortController {
+    const controller = new AbortController();
+    const signal = controller.signal;
+    signal.addEventListener("abort", () => {
+      const w = this.#waiting;
+      if (w?.giveUp === signal) w.proc.cancelWait("stderr");
+    }, { once: true });
+    return controller;
+  }
+
   /** True (and the change owed to `resume()`) while changes are not tried. */
   #deferred(): boolean {
     if (this.#stopping || !this.#deferWhile()) return false;
@@ -652,7 +669,7 @@ export class TcBatch {
    */
   async #giveUpAfterGrace(): Promise<boolean> {
     const giveUp = this.#giveUp;
-    this.#giveUp = new AbortController();
+    this.#giveUp = this.#giveUpController();
     const done = await settledWithin(this.#queue, this.#closeGraceMs);
     if (!done) {
       // Those queued behind it fail at once, without a fallback, once closed.

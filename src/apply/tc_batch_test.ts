@@ -801,3 +801,39 @@ Deno.test("TcShaper with a batch: why a change fails is asked in the session (no
   assertEquals(tc.runs, []);
   await batch.close();
 });
+
+Deno.test("TcBatch: a change through the coprocess adds no abort listener (one per give-up signal)", async () => {
+  // Each change waited for a give-up with a listener of its own and raced every answer line
+  // against it; the give-up signal's one listener now ends the wait (docs/footprint.md,
+  // "Twenty-second session").
+  let added = 0;
+  const add = EventTarget.prototype.addEventListener;
+  EventTarget.prototype.addEventListener = function (this: EventTarget, type, l, o) {
+    if (this instanceof AbortSignal && type === "abort") added++;
+    return add.call(this, type, l, o);
+  };
+  const tc = fakeTc();
+  let batch: TcBatch | undefined;
+  try {
+    batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
+    const before = added;
+    for (let i = 0; i < 20; i++) {
+      const r = await batch.run([
+        "qdisc",
+        "change",
+        "root",
+        "dev",
+        "wan",
+        "cake",
+        "bandwidth",
+        `${i}Kbit`,
+      ]);
+      assertEquals(r.code, 0);
+    }
+    assertEquals(added - before, 0, "abort listeners added by 20 changes");
+    assertEquals(tc.runs, [], "all through the coprocess");
+  } finally {
+    EventTarget.prototype.addEventListener = add;
+    await batch?.close();
+  }
+});
