@@ -70,6 +70,11 @@ export class RotatingCsvWriter {
     return this.#path;
   }
 
+  /** Rows buffered before a write. */
+  get flushEveryRows(): number {
+    return this.#flushEveryRows;
+  }
+
   /** Queues one row (without the newline); writes out when enough rows are buffered. */
   writeRow(row: string): void {
     this.#pending.push(row + "\n");
