@@ -105,7 +105,13 @@ const encoder = new TextEncoder();
 export function stderrSinkOf(format: LogFormat): Sink {
   const render = formatterOf(format);
   return (record) => {
-    Deno.stderr.writeSync(encoder.encode(render(record)));
+    try {
+      Deno.stderr.writeSync(encoder.encode(render(record)));
+    } catch {
+      // stderr is gone (the terminal of a foreground run closed: EIO; the reader of a pipe
+      // ended: EPIPE). A log line must never stop the daemon: it would end without setting its
+      // exit rate (docs/operation.md, "Logging").
+    }
   };
 }
 
