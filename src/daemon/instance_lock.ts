@@ -44,8 +44,10 @@ export interface InstanceLock {
    * or was replaced by another file: the lock held on the old file keeps nobody out, since a
    * second daemon would lock a new file of the same name (docs/operation.md, "One daemon per
    * interface"). Returns what it found, one entry per lock file that was not in place.
+   * Synchronous (a `stat` per file when all is well): the idle loop's thread gives pending I/O one
+   * turn a tick (src/util/blocking_sleep.ts), which made each step of an async look a tick.
    */
-  renew(): Promise<LockRenewal[]>;
+  renew(): LockRenewal[];
   /**
    * Clears the PIDs and releases the locks (the files stay: see `acquireInstanceLock`). Every
    * lock is released even when a PID cannot be cleared; the first such error rejects afterwards.
@@ -96,7 +98,7 @@ export async function acquireInstanceLock(
   try {
     for (const ifname of [...new Set(options.interfaces)].sort()) {
       const path = lockPath(dir, ifname);
-      const taken = await lockFile(path, pid);
+      const taken = lockFile(path, pid);
       if (!taken.locked) throw new InstanceLockedError(ifname, path, taken.holderPid);
       held.push({ path, file: taken.file });
       if (taken.previous !== null && taken.previous !== pid) takenOverFrom.push(taken.previous);
@@ -106,14 +108,14 @@ export async function acquireInstanceLock(
     await releaseAll().catch(() => {}); // the cause is `e`
     throw e;
   }
-  const renew = async () => {
+  const renew = () => {
     const found: LockRenewal[] = [];
     for (const h of held) {
-      if (await sameFile(h.path, h.file)) continue;
-      let taken: Awaited<ReturnType<typeof lockFile>>;
+      if (sameFile(h.path, h.file)) continue;
+      let taken: ReturnType<typeof lockFile>;
       try {
-        await Deno.mkdir(dir, { recursive: true });
-        taken = await lockFile(h.path, pid);
+        Deno.mkdirSync(dir, { recursive: true });
+        taken = lockFile(h.path, pid);
       } catch (e) {
         found.push({ path: h.path, outcome: "failed", error: (e as Error).message });
         continue;
@@ -142,24 +144,25 @@ export async function acquireInstanceLock(
  * Opens (creating) and tries to lock `path`; locked, it holds `pid` (unless `pidNotWritten` says
  * why not) and `previous` is the PID it held before; not locked, the holder's PID as written.
  */
-async function lockFile(path: string, pid: number): Promise<
+function lockFile(path: string, pid: number):
   | { locked: true; file: Deno.FsFile; previous: number | null; pidNotWritten?: string }
-  | { locked: false; holderPid: number | null }
-> {
-  const file = await Deno.open(path, { read: true, write: true, create: true });
-  if (!(await file.tryLock(true))) {
-    const holderPid = await readPid(file);
+  | { locked: false; holderPid: number | null } {
+  const file = Deno.openSync(path, { read: true, write: true, create: true });
+  if (!file.tryLockSync(true)) {
+    const holderPid = readPid(file);
     file.close();
     return { locked: false, holderPid };
   }
-  const previous = await readPid(file);
+  const previous = readPid(file);
   try {
-    await file.truncate(0);
-    await file.seek(0, Deno.SeekMode.Start);
-    await file.write(new TextEncoder().encode(`${pid}\n`));
+    file.truncateSync(0);
+    file.seekSync(0, Deno.SeekMode.Start);
+    file.writeSync(new TextEncoder().encode(`${pid}\n`));
   } catch (e) {
     // The PID only names the holder; the flock is what keeps a second daemon out.
-    await file.truncate(0).catch(() => {});
+    try {
+      file.truncateSync(0);
+    } catch { /* the cause is `e` */ }
     return { locked: true, file, previous, pidNotWritten: `${path}: ${(e as Error).message}` };
   }
   return { locked: true, file, previous };
@@ -169,19 +172,20 @@ async function lockFile(path: string, pid: number): Promise<
  * Whether `path` still names the open `file` (same device and inode); true when that cannot be
  * told (a path the permissions do not let it look at): only a file seen gone or replaced counts.
  */
-async function sameFile(path: string, file: Deno.FsFile): Promise<boolean> {
+function sameFile(path: string, file: Deno.FsFile): boolean {
   try {
-    const [a, b] = await Promise.all([Deno.stat(path), file.stat()]);
+    const a = Deno.statSync(path);
+    const b = file.statSync();
     return a.dev === b.dev && a.ino === b.ino;
   } catch (e) {
     return !(e instanceof Deno.errors.NotFound);
   }
 }
 
-async function readPid(file: Deno.FsFile): Promise<number | null> {
-  await file.seek(0, Deno.SeekMode.Start);
+function readPid(file: Deno.FsFile): number | null {
+  file.seekSync(0, Deno.SeekMode.Start);
   const buf = new Uint8Array(32);
-  const n = await file.read(buf);
+  const n = file.readSync(buf);
   const text = new TextDecoder().decode(buf.subarray(0, n ?? 0)).trim();
   return /^[0-9]+$/.test(text) ? Number(text) : null;
 }

@@ -71,9 +71,9 @@ Deno.test("instance lock: the lock of a killed holder (stale PID) is taken over"
 Deno.test("instance lock: renew locks a removed lock file again, or names who took it", async () => {
   await withTempDir(async (dir) => {
     const a = await acquireInstanceLock(dir, { interfaces: ["wan", "ifb4wan"] });
-    assertEquals(await a.renew(), [], "both in place: nothing to do");
+    assertEquals(a.renew(), [], "both in place: nothing to do");
     await Deno.remove(dir, { recursive: true });
-    assertEquals(await a.renew(), [
+    assertEquals(a.renew(), [
       { path: lockPath(dir, "ifb4wan"), outcome: "relocked", pidNotWritten: undefined },
       { path: lockPath(dir, "wan"), outcome: "relocked", pidNotWritten: undefined },
     ]);
@@ -85,7 +85,7 @@ Deno.test("instance lock: renew locks a removed lock file again, or names who to
     // Removed again, and another daemon locks the new file before the next look.
     await Deno.remove(lockPath(dir, "wan"));
     const b = await acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4242 });
-    assertEquals(await a.renew(), [
+    assertEquals(a.renew(), [
       { path: lockPath(dir, "wan"), outcome: "taken", holderPid: 4242 },
     ]);
     await b.release();

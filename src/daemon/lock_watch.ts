@@ -16,7 +16,6 @@ export class LockWatch {
   readonly #log: Logger;
   readonly #periodS: number;
   #nextS: number | undefined;
-  #checking: Promise<void> | undefined;
   /** The last problem logged per lock file, so that a lasting one is logged once. */
   readonly #reported = new Map<string, string>();
 
@@ -27,22 +26,16 @@ export class LockWatch {
     this.#periodS = options.periodS ?? LOCK_CHECK_S;
   }
 
-  /** Called after every tick: starts a look when one is due and none is under way. */
+  /** Called after every tick: looks at the lock files when a look is due. */
   tick(nowS: number): void {
     this.#nextS ??= nowS + this.#periodS;
-    if (nowS < this.#nextS || this.#checking !== undefined) return;
+    if (nowS < this.#nextS) return;
     this.#nextS = nowS + this.#periodS;
-    this.#checking = this.#lock.renew()
-      .then((found) => this.#report(found))
-      .catch((e) =>
-        this.#log.debug("looking at the lock files failed: {error}", { error: String(e) })
-      )
-      .finally(() => this.#checking = undefined);
-  }
-
-  /** Resolves when no look is under way (before the locks are released). */
-  async idle(): Promise<void> {
-    await this.#checking;
+    try {
+      this.#report(this.#lock.renew());
+    } catch (e) {
+      this.#log.debug("looking at the lock files failed: {error}", { error: String(e) });
+    }
   }
 
   #report(found: LockRenewal[]): void {

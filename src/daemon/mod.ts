@@ -231,7 +231,6 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     for (const a of deps.adjusters ?? []) a.close?.();
     controller?.close?.();
     ownSignals?.dispose();
-    await lockWatch?.idle();
     await lock?.release().catch(() => {});
   };
 
