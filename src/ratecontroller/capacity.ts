@@ -48,7 +48,6 @@ import { LoadStart, type LoadStartParams } from "./load_start.ts";
 import { CounterRatio } from "./counter_ratio.ts";
 import { NearReturn, type NearReturnParams } from "./near_return.ts";
 import { RepeatedLevel, type RepeatedLevelParams } from "./repeated_level.ts";
-import { SetAsideLevel, type SetAsideParams } from "./set_aside_level.ts";
 
 /** The settings the capacity controller reads. */
 export type CapacitySettings = Pick<
@@ -370,8 +369,6 @@ class Direction {
   readonly near: NearReturn;
   /** Its cuts that find a dip's level twice (v85, repeated_level.ts). */
   readonly repeated: RepeatedLevel;
-  /** The level remembered through a deep dip, set aside at the return's overshoot (v89). */
-  readonly aside: SetAsideLevel;
   /** Its climb while it waits for the probing turn (v51, wait_climb.ts). */
   readonly wait: WaitClimb;
   /** Its load after a pause (v53, load_start.ts). */
@@ -396,7 +393,6 @@ class Direction {
       loadStart?: Partial<LoadStartParams>;
       nearReturn?: Partial<NearReturnParams>;
       repeatedLevel?: Partial<RepeatedLevelParams>;
-      setAside?: Partial<SetAsideParams>;
     } = {},
   ) {
     this.base = rates.base;
@@ -414,7 +410,6 @@ class Direction {
     this.gate = new StepGate(rates.minStep);
     this.near = new NearReturn(rules.nearReturn);
     this.repeated = new RepeatedLevel(rules.repeatedLevel);
-    this.aside = new SetAsideLevel(rules.setAside);
   }
 }
 
@@ -553,8 +548,6 @@ export class CapacityController implements Ratecontroller {
       nearReturn?: Partial<NearReturnParams>;
       /** v85, repeated_level.ts. */
       repeatedLevel?: Partial<RepeatedLevelParams>;
-      /** v89, set_aside_level.ts. */
-      setAside?: Partial<SetAsideParams>;
     } = {},
   ) {
     this.#p = { ...CAPACITY_DEFAULTS, ...params };
@@ -592,7 +585,6 @@ export class CapacityController implements Ratecontroller {
         loadStart: params.loadStart,
         nearReturn: params.nearReturn,
         repeatedLevel: params.repeatedLevel,
-        setAside: params.setAside,
       },
     );
     this.#ul = new Direction(
@@ -606,7 +598,6 @@ export class CapacityController implements Ratecontroller {
         loadStart: params.loadStart,
         nearReturn: params.nearReturn,
         repeatedLevel: params.repeatedLevel,
-        setAside: params.setAside,
       },
     );
     this.#start = new StartProbe(params.startProbe, startS);
@@ -1182,8 +1173,6 @@ export class CapacityController implements Ratecontroller {
         cur < d.start.params.keepUnder * Math.max(d.cap, d.recall);
       // The rate had risen past the last cut's (no collapse since): the cut may find the level lower.
       const rose = cur > d.lastCutRate * 1.02 && !d.capped;
-      // A return's overshoot: the rate rose past what the previous cut measured, soon after it.
-      const overshoot = rose && now - d.lastCutS <= p.recallS && cur > d.cutCap * p.margin;
       if (now - d.lastCutS > p.recallS) d.recall = Math.max(d.cap, estimate);
       else if (starved || x.bystander || keep) d.recall = Math.max(d.recall, d.cap);
       // A collapse (a cut held back by the half-rate limit) is a new dip, not a finding that
@@ -1191,12 +1180,9 @@ export class CapacityController implements Ratecontroller {
       // after a deep dip below the minimum rate (v32, deep_dip.ts).
       else if (rose && !d.dip.keepsMemory(now)) {
         d.recall = estimate;
-      } else if (overshoot && d.aside.enabled) {
-        // Within it, the return's overshoot measured the capacity after the dip: the level before
-        // the dip is set aside until the rate has held a while without a queue (v89).
-        d.aside.setAside(now, d.recall);
-        d.recall = estimate;
       }
+      // A return's overshoot: the rate rose past what the previous cut measured, soon after it.
+      const overshoot = rose && now - d.lastCutS <= p.recallS && cur > d.cutCap * p.margin;
       // One that our own backlog fed (v59, fed_overshoot.ts): the download.
       d.fed?.cut(now, {
         rose: overshoot,
@@ -1207,12 +1193,10 @@ export class CapacityController implements Ratecontroller {
         full: x.thr >= p.upstreamLoad * x.inForce,
         cur,
       });
-      // An overshoot cut (not in a load's first seconds after a pause, v53, unless within a deep
-      // dip's memory, v89: a dip delivering under half the minimum rate looks like a pause): the return
-      // after it slows near what it measured (v75, near_return.ts).
+      // An overshoot cut (not in a load's first seconds after a pause, v53): the return after it
+      // slows near what it measured (v75, near_return.ts).
       d.near.cut(now, {
-        overshoot: overshoot &&
-          (!d.start.within(now) || (d.aside.enabled && d.dip.keepsMemory(now))),
+        overshoot: overshoot && !d.start.within(now),
         level: estimate,
       });
       // A cut after a return that finds the level a cut limited by the link found before: a dip
@@ -1258,10 +1242,6 @@ export class CapacityController implements Ratecontroller {
     if (load >= p.highLoad || jump) {
       // Uncongested delivery is a lower bound on the capacity.
       if (deliveredKbit > d.cap) d.cap = deliveredKbit;
-      // A while without a queue after the return's overshoot in a deep dip's memory: the level
-      // from before the dip again (v89, set_aside_level.ts).
-      const back = d.aside.restore(now, d.lastQueueS);
-      if (back !== undefined) d.recall = Math.max(d.recall, back);
       const quiet = now - d.lastQueueS;
       let speed = Math.min(p.probeMaxPerS, p.probePerS * 2 ** (quiet / p.probeDoubleS));
       // After a predicted collapse the level is new: look for it quickly (v29b).

@@ -14,7 +14,6 @@ import type { LoadStartParams } from "./load_start.ts";
 import type { FedOvershootParams } from "./fed_overshoot.ts";
 import type { NearReturnParams } from "./near_return.ts";
 import type { RepeatedLevelParams } from "./repeated_level.ts";
-import type { SetAsideParams } from "./set_aside_level.ts";
 import {
   UPSTREAM_DEFAULTS,
   upstreamCut,
@@ -53,7 +52,6 @@ class Rig {
         upstream?: Partial<UpstreamParams>;
         nearReturn?: Partial<NearReturnParams>;
         repeatedLevel?: Partial<RepeatedLevelParams>;
-        setAside?: Partial<SetAsideParams>;
       };
       queues?: ShaperQueues;
     } = {},
@@ -1112,8 +1110,7 @@ function uploadFade(
   levelKbit: number,
   repeatedLevel: Partial<RepeatedLevelParams> = {},
 ): { over: number; cuts: number } {
-  // v89 off: the level set aside at the first return's overshoot is not v85's subject.
-  const r = new Rig("cake", { params: { repeatedLevel, setAside: { restoreS: 0 } } });
+  const r = new Rig("cake", { params: { repeatedLevel } });
   r.cur = { dl: 19000, ul: 4750 };
   r.clearSaturate(20, { dl: 20000, ul: 5000 });
   // A pause of the upload's load: the fade meets a load's first seconds (v53's window).
@@ -1143,53 +1140,6 @@ Deno.test("capacity: a dip's level found twice slows the return near it (v85)", 
   assert(on.cuts < off.cuts, `fewer cuts: ${on.cuts} against ${off.cuts}`);
   // 2000 kbit/s is 0.4 of the level before the fade (its memory, 5000): not under 0.3 of it.
   assertEquals(uploadFade(2000, { under: 0.3 }), off, "only a level well under the one before");
-});
-
-/**
- * An upload fade as `uploadFade`'s (a pause, 2.5 s at 600 kbit/s under the 1000 kbit/s minimum,
- * the level before it 5000), then `afterKbit` for 6 s and `backKbit` for 8 s; the ISP queue the
- * same way. Returns the decisions over the 15 ms threshold in the 6 s after the dip, and the
- * upload's mean rate over the last 4 s.
- */
-function uploadFadeBack(
-  x: { afterKbit: number; backKbit: number },
-  setAside: Partial<SetAsideParams> = {},
-): { over: number; meanLast: number } {
-  const r = new Rig("cake", { params: { setAside } });
-  r.cur = { dl: 19000, ul: 4750 };
-  r.clearSaturate(20, { dl: 20000, ul: 5000 });
-  r.clearSteps(10, { dl: 19000, ul: 0 });
-  const shown: number[] = [0, 0];
-  let queue = 0, over = 0, sumLast = 0;
-  for (let k = 0; k < 165; k++) {
-    const cap = k < 25 ? 600 : k < 85 ? x.afterKbit : x.backKbit;
-    queue = Math.min(400, Math.max(0, queue + (r.cur.ul / cap - 1) * DT * 1000));
-    shown.push(queue);
-    r.all({ up: shown.shift() });
-    r.saturate({ dl: 20000, ul: cap });
-    if (k >= 25 && k < 85 && queue > 15) over++;
-    if (k >= 125) sumLast += r.cur.ul;
-  }
-  return { over, meanLast: sumLast / 40 };
-}
-
-Deno.test("capacity: the return's overshoot after a deep dip sets the level before it aside (v89)", () => {
-  // After the dip the capacity is 2600 kbit/s, 0.52 of the level before (v85's rule leaves it).
-  const on = uploadFadeBack({ afterKbit: 2600, backKbit: 2600 });
-  const off = uploadFadeBack({ afterKbit: 2600, backKbit: 2600 }, { restoreS: 0 });
-  // 11 decisions over the threshold against 16: the second return stops near the level found.
-  assert(on.over < off.over, `fewer decisions over the threshold: ${on.over} against ${off.over}`);
-});
-
-Deno.test("capacity: the level set aside after a deep dip comes back once the queue is gone (v89)", () => {
-  // The capacity back at the level before the dip 6 s after it: the return goes there again.
-  const back = uploadFadeBack({ afterKbit: 2600, backKbit: 5000 });
-  const never = uploadFadeBack({ afterKbit: 2600, backKbit: 5000 }, { restoreS: 1e9 });
-  // 4864 kbit/s over the last 4 s against 4198 with the level never given back.
-  assert(
-    back.meanLast > never.meanLast * 1.1,
-    `higher once back: ${back.meanLast.toFixed(0)} against ${never.meanLast.toFixed(0)}`,
-  );
 });
 
 Deno.test("capacity: a dip whose queue is gone soon after the cut to the minimum is no deep dip (v32)", () => {
@@ -1885,13 +1835,11 @@ function holderAfterDip(
   o: { dip: boolean; holderPerS: number; afterS: number },
 ): { dl: number; ul: number; turn: "dl" | "ul" } {
   const r = new Rig("cake", {
-    // v75 and v89 off: the slower return after the 15.5 Mbit/s phase's overshoot cut, and the
-    // level set aside at it, are not v52's subject.
+    // v75 off: its slower return after the 15.5 Mbit/s phase's overshoot cut is not v52's subject.
     params: {
       bothProbeQuietS: Infinity,
       waitClimb: { holderPerS: o.holderPerS },
       nearReturn: { below: 0 },
-      setAside: { restoreS: 0 },
     },
   });
   r.cur = { dl: 18000, ul: 4500 };
