@@ -19,6 +19,7 @@ export type ManifestPathSettings = Pick<
   | "plugin_ratecontrol"
   | "plugin_scripts"
   | "rate_controller"
+  | "state_dir"
 >;
 
 /** The kind of access a path needs. */
@@ -97,7 +98,8 @@ function looksLikePath(value: string): boolean {
  * rotation stats and renames them; skipped when `suppress_statistics` is true because the files
  * are then never opened), `reflector_list_file` (read), Lua script paths in `plugin_ratecontrol`,
  * `plugin_scripts` and `rate_controller` (read; bare names such as `ewma`, `builtin:ewma` or a
- * module name are not paths), `pinger_binary` (run), and the
+ * module name are not paths), `state_dir` (read + write: the interface locks), `pinger_binary`
+ * (run), and the
  * `--config` file (read). Relative paths are rejected: the daemon's working directory is `/`
  * under procd and systemd, so they would not mean what the user expects.
  */
@@ -155,6 +157,27 @@ export function checkPathsAgainstManifest(
   if (!settings.suppress_statistics) {
     needStats("stats_file");
     needStats("speedhist_file");
+  }
+  // The interface locks (src/daemon/instance_lock.ts) are made, read and written in it; where
+  // the daemon may not, it runs without them (one ERROR at start) and keeps no second daemon out.
+  const state = settings.state_dir;
+  if (!posix.isAbsolute(state)) relative("state_dir", state, "write");
+  else {
+    const lockFile = `${state.replace(/\/+$/, "")}/wan.lock`;
+    const ok = [state, lockFile].every((p) =>
+      pathAllowed(p, manifest.write) && pathAllowed(p, manifest.read)
+    );
+    if (!ok) {
+      issues.push({
+        setting: "state_dir",
+        value: state,
+        access: "write",
+        message: `state_dir "${state}" is outside what the installed daemon may write ` +
+          `(permissions.daemon.write): it would run without its interface locks, keeping no ` +
+          `second daemon off them; use ${SETTINGS_TABLE.state_dir.default} (the default) or a ` +
+          `directory in ${manifest.write.filter(isDirEntry).join(" or ")}`,
+      });
+    }
   }
   if (settings.reflector_list_file !== "") {
     needRead("reflector_list_file", settings.reflector_list_file);

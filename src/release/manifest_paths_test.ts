@@ -86,7 +86,8 @@ Deno.test("a stats file whose rotated copy is not writable is rejected", () => {
     settings({ stats_file: "/x/a.csv", suppress_statistics: false }),
     manifest,
   );
-  assertEquals(issues.map((i) => i.setting), ["stats_file", "speedhist_file"]);
+  // (This manifest has no directory for the state either.)
+  assertEquals(issues.map((i) => i.setting), ["stats_file", "speedhist_file", "state_dir"]);
   assertStringIncludes(issues[0].message, "/x/a.csv.1");
 });
 
@@ -178,4 +179,18 @@ Deno.test("manifestConfigCheck reports manifest issues as warnings", async () =>
   assertEquals(result.warnings?.length, 2);
   assertStringIncludes(result.warnings![0], "stats_file");
   assertStringIncludes(result.warnings![1], "/home/x/sqm");
+});
+
+Deno.test("state_dir outside the writable directories, relative or empty is named", () => {
+  // Outside, the installed daemon would run without its interface locks (one ERROR at start).
+  assertEquals(checkPathsAgainstManifest(settings({ state_dir: `${STATS_DIR}wan2/` })), []);
+  const outside = checkPathsAgainstManifest(settings({ state_dir: "/var/run/sqm-autorate" }));
+  assertEquals(outside.map((i) => [i.setting, i.access]), [["state_dir", "write"]]);
+  assertStringIncludes(outside[0].message, "without its interface locks");
+  assertStringIncludes(outside[0].message, STATS_DIR);
+  for (const state_dir of ["", "state"]) {
+    const issues = checkPathsAgainstManifest(settings({ state_dir }));
+    assertEquals(issues.map((i) => i.setting), ["state_dir"], state_dir);
+    assertStringIncludes(issues[0].message, "must be an absolute path");
+  }
 });
