@@ -41,7 +41,13 @@ export interface CollectedDeltas {
   samples: DeltaSample[];
   /** Number of fresh peers that contributed (= `ul.length` = `dl.length`). */
   fresh: number;
-  /** Fewer than 5 fresh peers: the caller should request a reselection. */
+  /** Peers without a fresh reply that are still awaited after a selection (`awaitedUntilS`). */
+  awaited: number;
+  /**
+   * Fewer than 5 peers fresh or awaited: the caller should request a reselection. A new peer is
+   * not missing before its process had its first chance to answer (docs/operation.md, "Its
+   * helper processes").
+   */
   tooFew: boolean;
 }
 
@@ -70,14 +76,21 @@ export function collectDeltas(
   // release flags), where `for…of` runs the iterator protocol per peer and each arrow function
   // written here would be a new closure (docs/footprint.md, "Fourteenth session").
   const peers = owd.peers;
+  const awaitedUntilS = owd.awaitedUntilS;
+  let awaited = 0;
   for (let i = 0; i < peers.length; i++) {
     const ip = peers[i];
     const base = owd.baseline.get(ip);
     const recent = owd.recent.get(ip);
-    if (base === undefined || recent === undefined) continue;
     // A last time in the future (clock skew between writers) counts as fresh, like Rust's
     // saturating duration_since.
-    if (!(nowS - recent.last_receive_time_s < window)) continue;
+    if (
+      base === undefined || recent === undefined ||
+      !(nowS - recent.last_receive_time_s < window)
+    ) {
+      if (awaitedUntilS !== undefined && nowS < (awaitedUntilS.get(ip) ?? -Infinity)) awaited++;
+      continue;
+    }
     const last = owd.latest?.get(ip) ?? recent;
     const sample = {
       reflector: ip,
@@ -93,7 +106,8 @@ export function collectDeltas(
   }
   ul.sort(ascending);
   dl.sort(ascending);
-  return { ul, dl, samples, fresh: ul.length, tooFew: ul.length < MIN_FRESH_REFLECTORS };
+  const tooFew = ul.length + awaited < MIN_FRESH_REFLECTORS;
+  return { ul, dl, samples, fresh: ul.length, awaited, tooFew };
 }
 
 /**

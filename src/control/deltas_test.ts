@@ -61,3 +61,19 @@ Deno.test("collectDeltas: samples carry the last raw reply's deltas next to the 
     [["a", 2, 20, 2, 1], ["b", 1, 1, 1, 1]],
   );
 });
+
+Deno.test("collectDeltas: a stale new peer still awaited after a selection counts toward the five, not as fresh", () => {
+  const owd = createOwdState(["a", "b", "c", "d", "e"]);
+  for (const ip of ["a", "b", "c"]) {
+    owd.baseline.set(ip, entry(0, 0, 10));
+    owd.recent.set(ip, entry(1, 1, 10));
+  }
+  owd.baseline.set("d", entry(0, 0, 9)); // stale
+  owd.recent.set("d", entry(1, 1, 9));
+  // "e" has not answered at all; "a" is awaited too but fresh: counted once.
+  owd.awaitedUntilS = new Map([["a", 11], ["d", 11], ["e", 10.5]]);
+  const at = (t: number) => collectDeltas(owd, t, { tickInterval: 0.5 });
+  assertEquals([at(10.4).fresh, at(10.4).awaited, at(10.4).tooFew], [3, 2, false]);
+  assertEquals([at(10.5).awaited, at(10.5).tooFew], [1, true]);
+  assertEquals(at(10.5).ul, [1, 1, 1]);
+});

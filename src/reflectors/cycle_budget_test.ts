@@ -1,8 +1,9 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
+import { collectDeltas } from "../control/deltas.ts";
 import { seededRandom } from "../util/clock.ts";
 import { cycleProbes, drawsApart, MAX_DRAW_PERIOD_S } from "./cycle_budget.ts";
-import { type PeerProbes, ReflectorSelector } from "./selector.ts";
+import { AWAITED_TICKS, type PeerProbes, ReflectorSelector } from "./selector.ts";
 import { CHILD_JITTER_PROBES, MAX_PROBES_PER_S } from "./short_pool.ts";
 
 const TICK = 0.5;
@@ -145,4 +146,54 @@ Deno.test("selector: a short pool's cycle at tick 0.2 keeps its draws within 4 s
     const end = published.find((p) => p.t > c.t && p.phase === "selected")!;
     assert(end.t >= c.t + periodS, `${c.t} → ${end.t}, draws every ${periodS} s`);
   }
+});
+
+Deno.test("selector: after a cycle with draws apart, a new peer that answers late (ping's spread start) is awaited, not missing, for 3 ticks", () => {
+  // A pool like the netns tests' 12: the peers and the draws at the tick exceed 20/s.
+  const pool = ips("r", 16);
+  const before = pool.slice(0, 5);
+  const owd = createOwdState(before);
+  const answer = (ip: string, o: { atS: number; rtt: number }) => {
+    const half = { up_ewma: o.rtt / 2, down_ewma: o.rtt / 2, last_receive_time_s: o.atS };
+    owd.baseline.set(ip, { ...half });
+    owd.recent.set(ip, { ...half });
+  };
+  const selector = new ReflectorSelector({
+    owd,
+    pool,
+    numReflectors: 5,
+    tickS: TICK,
+    peerReselectionTimeMin: 15,
+    random: seededRandom(5),
+  });
+  selector.start(0);
+  selector.requestReselect("test");
+  selector.step(TICK * Math.PI);
+  const candidates = owd.peers;
+  assert(candidates.length / TICK > MAX_PROBES_PER_S, `${candidates.length} candidates`);
+  const endS = selector.nextWakeS;
+  // The peers answered a tick ago at the latest, each draw (faster: drawn into the new set) most
+  // of its draw period ago.
+  for (const ip of candidates) {
+    const peer = before.includes(ip);
+    answer(ip, { atS: peer ? endS - 0.1 : endS - 0.8, rtt: peer ? 12 : 8 });
+  }
+  selector.step(endS);
+  const chosen = owd.peers.slice(0, 5); // the selected set, then the handover's others
+  const kept = chosen.filter((ip) => before.includes(ip));
+  const [dead, ...late] = chosen.filter((ip) => !before.includes(ip));
+  assert(late.length > 0, `new peers ${dead} ${late}`);
+  // The kept peers answer every tick; the new ones' processes (started over the tick from the
+  // switch, slow under load) answer 1.2 s after it, but one never does.
+  const tooFewAt = (t: number): boolean => {
+    for (const ip of kept) answer(ip, { atS: t - 0.05, rtt: 12 });
+    if (t >= endS + 1.2) { for (const ip of late) answer(ip, { atS: endS + 1.2, rtt: 8 }); }
+    selector.step(t);
+    return collectDeltas(owd, t, { tickInterval: TICK }).tooFew;
+  };
+  const ticks = [1, 2, 3, 4, 5].map((k) => endS + k * TICK);
+  // Awaited until AWAITED_TICKS after the switch; the dead one is missing from then on.
+  assertEquals(AWAITED_TICKS, 3);
+  assertEquals(ticks.map(tooFewAt), [false, false, true, true, true]);
+  assertEquals(owd.peers, chosen, "the handover is over");
 });

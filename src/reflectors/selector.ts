@@ -36,6 +36,15 @@ import { shortSetPeriodS } from "./short_pool.ts";
 import { SilentWatch, type SlowProbes } from "./silent_watch.ts";
 import { cycleProbes, drawsApart } from "./cycle_budget.ts";
 
+/**
+ * How long after a selection that follows a cycle with draws probed apart (`cycle_budget.ts`) a
+ * new peer without a fresh reply counts as awaited, not missing (`OwdState.awaitedUntilS`), in
+ * ticks: `ping` starts its process up to a tick after the switch (src/measure/pinger.ts, spread
+ * over the tick), and from its start it has the loop's window of fresh replies, 2 ticks
+ * (src/control/deltas.ts), as any peer.
+ */
+export const AWAITED_TICKS = 3;
+
 /** How a published set is probed: each every `periodS`, but `slow` apart at its own period. */
 export interface PeerProbes {
   /** Probe period per reflector, s (the tick but for a short set: `short_pool.ts`). */
@@ -408,10 +417,18 @@ export class ReflectorSelector implements ReselectRequester {
    * draw period old, so the control loop would find too few fresh and ask for a cycle at once.
    * The cycle's candidates, as fresh as during it, count beside them (`owd.peers`) for
    * `2 × tick`, in which the peers' child probes the new ones first (`probe_order.ts`) and the
-   * others' replies age out of the loop's window.
+   * others' replies age out of the loop's window. Each new peer (a draw) counts as awaited, not
+   * missing, until it answers or `AWAITED_TICKS` after the switch (`owd.awaitedUntilS`): `ping`
+   * starts its process up to a tick after the switch, and the others' replies, older than that,
+   * may age out before it answers (docs/operation.md, "Its helper processes").
    */
   #beginHandover(nowS: number): void {
     const selected = this.#o.owd.peers;
+    const before = new Set(this.#cyclePeers);
+    const untilS = nowS + AWAITED_TICKS * this.#o.tickS;
+    this.#o.owd.awaitedUntilS = new Map(
+      selected.filter((ip) => !before.has(ip)).map((ip) => [ip, untilS]),
+    );
     const chosen = new Set(selected);
     const others = this.#candidates.filter((ip) => !chosen.has(ip));
     if (others.length === 0) return;
