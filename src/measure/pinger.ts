@@ -641,14 +641,15 @@ export class ProcessPinger implements Pinger {
     const sleep = this.#o.sleep ?? realSleep;
     const gapMs = o.periodS * 1000 / Math.max(1, ips.length);
     for (let k = 0; k < ips.length; k++) {
-      // The peers' group from the switch on: a new peer must answer within the selection's
-      // handover of 2 ticks (src/reflectors/selector.ts); a slower group a gap after it.
+      // The peers' group from the switch on: the loop awaits a new peer's first reply for 3 ticks
+      // after it (`AWAITED_TICKS`, src/reflectors/selector.ts); a slower group a gap after it.
       if (k > 0 || o.periodS > this.#o.tickS) await sleep(gapMs);
       if (!this.#running || o.generation !== this.#spreadGeneration) break;
       const ip = ips[k];
       if (this.#sups.has(ip) || !this.#reflectors.includes(ip)) continue;
       const s = this.#supervisor(ip, `ping ${ip}`, {
         targets: () => [ip],
+        // Recorded as each child is spawned (`start` spawns the first at once, before it returns).
         periodS: () => {
           const p = this.#periodOf(ip, { periodS: this.#periodS, slow: this.#slow });
           this.#childPeriodS.set(ip, p);
@@ -656,7 +657,6 @@ export class ProcessPinger implements Pinger {
         },
       });
       this.#sups.set(ip, s);
-      this.#childPeriodS.set(ip, this.#periodOf(ip, { periodS: this.#periodS, slow: this.#slow }));
       s.start();
     }
   }
