@@ -37,6 +37,15 @@ export class ReloadRounds<T> {
     this.#pending = next;
   }
 
+  /**
+   * A re-read configuration applied to the running daemon without a restart (only its logging
+   * changed): it replaces the newest one, so the next SIGHUP compares with it.
+   */
+  amended(next: T): void {
+    if (this.#pending !== undefined) this.#pending = next;
+    else this.#current = next;
+  }
+
   /** The round's daemon started control: from now on a failure is its configuration's own. */
   started(): void {
     this.#previous = undefined;

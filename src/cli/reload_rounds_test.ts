@@ -30,3 +30,15 @@ Deno.test("reload rounds: a runtime failure (1) and a plain end exit; no reload,
   assertEquals(r.ended(ExitCode.FAILURE), "exit");
   assertEquals(new ReloadRounds("A").ended(ExitCode.CONFIG), "exit");
 });
+
+Deno.test("reload rounds: a configuration applied in place replaces the newest one", () => {
+  const r = new ReloadRounds("A");
+  r.amended("A'");
+  assertEquals([r.current, r.newest], ["A'", "A'"]);
+  assertEquals(r.ended(ExitCode.OK), "exit", "no restart was asked");
+  r.reloaded("B");
+  r.amended("B'"); // a restart under way: it runs the amended one
+  assertEquals([r.current, r.newest], ["A'", "B'"]);
+  assertEquals(r.ended(ExitCode.OK), "reload");
+  assertEquals(r.current, "B'");
+});

@@ -25,8 +25,9 @@ import { restartChanges, type RestartInputs, restartInputs } from "./restart_inp
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
  * pipeline, the plugins and the controller, and runs the daemon until SIGINT/SIGTERM. SIGHUP
  * re-reads the configuration: one that a restart would read exactly as the running daemon did
- * (settings and files alike: src/cli/restart_inputs.ts) changes nothing and is not checked; a
- * changed one that passes {@linkcode reloadProblems} restarts the daemon in place with it; an
+ * (settings and files alike: src/cli/restart_inputs.ts) changes nothing and is not checked; one
+ * that changes only the logging is applied without a restart; another changed one that passes
+ * {@linkcode reloadProblems} restarts the daemon in place with it; an
  * invalid one is logged and changes nothing; one whose restart still
  * fails to start (a Lua script that does not load, an interface locked by another daemon) is
  * replaced by the configuration in force before it (docs/operation.md, "A configuration re-read
@@ -62,6 +63,17 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       // A restart would run the same again, at the cost of its start-up (docs/operation.md, "A
       // SIGHUP with nothing changed"): nothing to check, nothing to do.
       log.info("SIGHUP: configuration unchanged, keeping the running daemon");
+      return;
+    }
+    if (changed.every((c) => LIVE_SETTINGS.has(c)) && !usesLua(next.settings)) {
+      // Only the logging changed (docs/operation.md, "A SIGHUP that changes only the logging"):
+      // a restart would drop the learnt state that more logging is meant to show.
+      log.info("SIGHUP: configuration re-read (changed: {changed}); applied without a restart", {
+        changed: changed.join(", "),
+      });
+      for (const w of next.warnings) log.warning(w);
+      configureLogging(next.settings.log_level, { format: next.settings.log_format });
+      rounds.amended({ resolved: next, inputs: Promise.resolve(inputs) });
       return;
     }
     const problems = await reloadProblems(next, {
@@ -113,6 +125,12 @@ export async function runAction(args: ParsedArgs): Promise<number> {
     stop.dispose();
   }
 }
+
+/**
+ * Settings a SIGHUP applies to the running daemon without a restart, when nothing else changed
+ * and no Lua script runs (a script is given `log_level` at its start).
+ */
+const LIVE_SETTINGS: ReadonlySet<string> = new Set(["log_level", "log_format"]);
 
 /** One round's configuration and what its start-up reads (src/cli/restart_inputs.ts). */
 interface Round {
