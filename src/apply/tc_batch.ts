@@ -499,12 +499,19 @@ export class TcBatch {
     return verdict;
   }
 
-  /** Replaces a working coprocess: the next change starts a new one; `close()` awaits its end. */
+  /**
+   * Replaces a working coprocess: the next change starts a new one; `close()` awaits its end.
+   * With `whileConnecting`, the new one is started now, its first line the marker alone, and the
+   * changes until it answers go through `whileConnecting`: no tick waits for its connection
+   * (remote mode: an ssh handshake every `changesPerProcess` changes; docs/remote.md, "A slow
+   * management link").
+   */
   #retire(proc: LineCoprocess): void {
     // Once (several changes of one write may each ask).
     if (this.#supervisor.current !== proc) return;
     const retired = this.#supervisor.retire(proc, this.#timeoutMs);
     this.#retiring = Promise.all([this.#retiring, retired]).then(() => {});
+    if (this.#whileConnecting !== undefined && !this.#closed) this.#connect();
   }
 
   /**

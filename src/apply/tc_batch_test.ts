@@ -837,3 +837,39 @@ Deno.test("TcBatch: a change through the coprocess adds no abort listener (one p
     await batch?.close();
   }
 });
+
+Deno.test("TcBatch: with whileConnecting, the coprocess replacing one that made changesPerProcess changes is started at once, the changes going through whileConnecting until it answers", async () => {
+  const tc = fakeTc();
+  const via: string[] = [];
+  let connectMs = 0;
+  const batch = new TcBatch({
+    spawn: (argv) => {
+      const p = tc.spawn(argv) as FakeTcProcess;
+      p.lateMs = connectMs;
+      return p;
+    },
+    runner: tc.runner,
+    changesPerProcess: 2,
+    whileConnecting: (args) => {
+      via.push(args.join(" "));
+      return Promise.resolve({ code: 0, stdout: "", stderr: "" });
+    },
+  });
+  const change = (kbit: number) => ["qdisc", "change", "root", "dev", "wan", "tbf", `${kbit}Kbit`];
+  await batch.run(change(1));
+  connectMs = 100; // the next session's ssh connecting
+  await batch.run(change(2));
+  assertEquals(tc.procs.length, 2, "its replacement started with the last change");
+  await batch.run(change(3));
+  assertEquals(via, ["qdisc change root dev wan tbf 3Kbit"], "not waiting for its connection");
+  await new Promise((r) => setTimeout(r, 250)); // it answered its marker
+  await batch.run(change(4));
+  assertEquals(tc.procs[1].lines, [
+    "sqma-sync",
+    "qdisc change root dev wan tbf 4Kbit",
+    "sqma-sync",
+  ]);
+  assertEquals(via.length, 1);
+  assertEquals(tc.runs, []);
+  await batch.close();
+});
