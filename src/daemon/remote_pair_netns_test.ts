@@ -17,15 +17,21 @@ import { sshdSkipReason, startFlippingDaemon, withSshRouterNetns } from "./ssh_n
 
 const reason = (await netnsSkipReason()) ?? (await sshdSkipReason());
 
-/** The real spawner, recording every write to the child's stdin (one entry per write). */
-function recordingSpawner(writes: string[]): ProcessSpawner {
+/**
+ * The real spawner, recording every write to the child's stdin (one entry per write), and each
+ * child's writes in `sessions` (one list per spawn).
+ */
+function recordingSpawner(writes: string[], sessions: string[][] = []): ProcessSpawner {
   const decoder = new TextDecoder();
   return (argv) => {
     const child = denoSpawner(argv);
+    const own: string[] = [];
+    sessions.push(own);
     const writer = child.stdin.getWriter();
     const stdin = new WritableStream<Uint8Array>({
       write: (chunk) => {
         writes.push(decoder.decode(chunk));
+        own.push(writes.at(-1)!);
         return writer.write(chunk);
       },
       close: () => writer.close(),
@@ -122,3 +128,50 @@ Deno.test({
 
 /** A root TBF as the fixture makes it (netns_testing.ts, `addTbfVethPair`). */
 const TBF = ["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"];
+
+Deno.test({
+  ...needs(
+    "remote (netns, sshd): the session replacing one after changesPerProcess changes is started " +
+      "at once, its first line the marker alone; the changes meanwhile go through the counter " +
+      "session, and the router has the last rate",
+    reason,
+  ),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withLogs((records) =>
+      withSshRouterNetns("sqma-rrn", {}, async (r) => {
+        const writes: string[] = [];
+        const sessions: string[][] = [];
+        const adapters = createRemoteAdapters(r.d.settings, {
+          sshPath: r.sshPath,
+          logger: stageLogger("remote"),
+          spawnBatch: recordingSpawner(writes, sessions),
+          changesPerProcess: 10,
+        });
+        const ticks: TickEvent[] = [];
+        let held: { dl: number; ul: number } | undefined;
+        const daemon = startFlippingDaemon(r, adapters, { ticks, held: () => held });
+        const text = () => records.map(formatRecord).join("");
+        try {
+          // Two changes a tick: a fresh session every 5 ticks.
+          await until(() => sessions.length >= 4, "4 tc -batch sessions", 30_000);
+          // Before: the replacement's first write was the next tick's changes, which waited for
+          // its ssh connection (docs/remote.md, "A root qdisc replaced on the router").
+          for (const s of sessions.slice(1, 3)) assertEquals(s[0], "sqma-sync\n", text());
+          held = { dl: 30000, ul: 9000 };
+          await until(() => ticks.at(-1)!.dlRate === 30000, "download held at 30000", 10_000);
+          await until(async () => (await r.d.tbf("vul")).rateKbit === 9000, "upload 9000", 10_000);
+          assertEquals((await r.d.tbf("vdl")).rateKbit, 30000);
+          assertEquals(matching(records, /tc -batch coprocess/).length, 0, text());
+          assertEquals(await daemon.stop(), ExitCode.OK, text());
+        } catch (e) {
+          console.log(text());
+          throw e;
+        } finally {
+          await daemon.stop();
+          await adapters.counters.close?.();
+        }
+      })
+    ),
+});

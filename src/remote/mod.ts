@@ -50,6 +50,8 @@ export interface RemoteAdapterOptions {
   runner?: CommandRunner;
   /** Starts the `tc -batch` session's ssh (default: Deno.Command); tests record what it is sent. */
   spawnBatch?: ProcessSpawner;
+  /** Changes a `tc -batch` session makes before a fresh one replaces it (tests; default 500). */
+  changesPerProcess?: number;
 }
 
 /**
@@ -151,6 +153,7 @@ export function createRemoteAdapters(
     // When the router answers again, changes go through the counter session, which is up
     // already, while the batch's own session connects (docs/operation.md).
     whileConnecting: (args) => source.tc(args, REMOTE_TC_WAITS.timeoutMs),
+    changesPerProcess: options.changesPerProcess,
     ...REMOTE_TC_WAITS,
   });
   link.onBack(() => batch.resume());
