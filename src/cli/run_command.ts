@@ -42,7 +42,18 @@ export async function runAction(args: ParsedArgs): Promise<number> {
   let hangups = 0;
   // A newer SIGHUP ends the check of the one before (in remote mode its ssh to the router).
   let checking = new AbortController();
+  // SIGHUPs whose handling is under way: their steps need turns of the event loop, which the
+  // blocking tick sleep would give them once a tick (docs/operation.md, "Signals").
+  let hangupsBusy = 0;
   const onHangup = async (mine: number) => {
+    hangupsBusy++;
+    try {
+      await handleHangup(mine);
+    } finally {
+      hangupsBusy--;
+    }
+  };
+  const handleHangup = async (mine: number) => {
     const log = stageLogger("main");
     let next: ResolvedSettings;
     try {
@@ -106,6 +117,7 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       const code = await runWith(current.resolved, restart.signal, {
         first: n === 1,
         onStarted: () => rounds.started(),
+        needsTurns: () => hangupsBusy > 0,
       });
       stop.signal.removeEventListener("abort", onStop);
       if (stop.signal.aborted) return code;
@@ -144,7 +156,7 @@ interface Round {
 async function runWith(
   resolved: ResolvedSettings,
   shutdown: AbortSignal,
-  options: { first: boolean; onStarted?: () => void },
+  options: { first: boolean; onStarted?: () => void; needsTurns?: () => boolean },
 ): Promise<number> {
   const settings = resolved.settings;
   configureLogging(settings.log_level, { format: settings.log_format });
@@ -219,9 +231,9 @@ async function runWith(
   // A pinger switch under way (kill, exit, the next spawn: each a turn of the event loop) makes
   // that wait a timer's, so the switch completes within the tick that began it (docs/footprint.md,
   // "Nineteenth session: a pinger switch within its tick").
-  const tickSleep = observability.usesThread
-    ? undefined
-    : blockingSleep({ needsTurns: () => measurement.pinger?.switching === true });
+  const tickSleep = observability.usesThread ? undefined : blockingSleep({
+    needsTurns: () => measurement.pinger?.switching === true || options.needsTurns?.() === true,
+  });
   try {
     return await runDaemon(settings, {
       measurement,
