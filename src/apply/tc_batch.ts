@@ -488,7 +488,7 @@ export class TcBatch {
       // tc looks a device up by name once and keeps its index: one deleted and created again
       // (sqm-scripts' IFB, pppoe-wan) is "No such device" to this coprocess for good, while a
       // fresh tc finds it (or says "Cannot find device" when it is really gone).
-      this.#logger?.info("tc answered {error} for a link created again: replacing the coprocess", {
+      this.#logger?.info("tc answered {error} (link gone or re-created): replacing the coprocess", {
         error: JSON.stringify(verdict.stderr.trim()),
       });
       this.#retire(proc);
