@@ -312,7 +312,11 @@ export class ControlLoop {
       const late = lateReflectors(this.#owd, now, { tickInterval: s.tick_interval });
       const reselect = deltas.fresh + late < MIN_FRESH_REFLECTORS;
       this.#outage.tooFew(now, deltas.fresh, reselect ? undefined : { late });
-      if (reselect) this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`);
+      if (reselect) {
+        this.#reselect.requestReselect(`only ${deltas.fresh} fresh reflectors`, {
+          tooFewFresh: true,
+        });
+      }
     } else if (!deltas.tooFew) {
       this.#outage.enough(now, deltas.fresh);
     }

@@ -43,10 +43,20 @@ export interface OwdState {
   awaitedUntilS?: ReadonlyMap<string, number>;
 }
 
+/** What a reselection request answers (docs/algorithm.md §8.2). */
+export interface ReselectRequestOptions {
+  /**
+   * The control loop found too few fresh reflectors. Such a request made while a cycle that
+   * answers one runs is folded into that cycle: the loop asks again a tick after the selection if
+   * too few are still fresh.
+   */
+  tooFewFresh?: boolean;
+}
+
 /** Something that can be asked to re-choose the reflectors (the selector). */
 export interface ReselectRequester {
   /** Asks for a reselection; `reason` is logged. Requests may be debounced. */
-  requestReselect(reason: string): void;
+  requestReselect(reason: string, options?: ReselectRequestOptions): void;
 }
 
 /**

@@ -136,7 +136,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
   };
 
   const reselect: ReselectRequester = {
-    requestReselect: (reason) => selector.requestReselect(reason),
+    requestReselect: (reason, options) => selector.requestReselect(reason, options),
   };
 
   return {

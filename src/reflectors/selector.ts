@@ -5,7 +5,9 @@
  *
  * Differences from upstream, on purpose:
  * - Reselect requests are coalesced: any number of requests while one is pending cause one
- *   cycle (upstream queues one token per request, so cycles run back-to-back).
+ *   cycle (upstream queues one token per request, so cycles run back-to-back); the control loop's
+ *   "too few fresh" requests made while a cycle that answers one runs are folded into it
+ *   (docs/algorithm.md §8.2).
  * - A cycle in which no candidate has data keeps the previous peers (Rust would publish an
  *   empty list); fewer candidates than `num_reflectors` limit this cycle only (Rust).
  * - The selector runs whatever the pool size (Rust never runs it when the pool is not larger
@@ -28,7 +30,7 @@
  *   the new peers for 2 ticks after it (`cycle_budget.ts`; docs/controllers.md, "v86").
  */
 import { stageLogger } from "../log/mod.ts";
-import type { OwdState, ReselectRequester } from "../control/ports.ts";
+import type { OwdState, ReselectRequester, ReselectRequestOptions } from "../control/ports.ts";
 import { isDue, type RandomSource } from "../util/clock.ts";
 import { holdAvoidedDraws } from "./avoided_draws.ts";
 import { soundFirst } from "./sound_first.ts";
@@ -159,6 +161,8 @@ export class ReflectorSelector implements ReselectRequester {
   #wakeAtS = Infinity;
   #sleepS: number;
   #pending = false;
+  /** Whether a pending request is the control loop's "too few fresh" (`tooFewFresh`). */
+  #pendingTooFew = false;
   #coalesced = 0;
   #count = 0;
   #candidates: string[] = [];
@@ -185,6 +189,11 @@ export class ReflectorSelector implements ReselectRequester {
   #lastSelected = "";
   /** Whether the cycle in progress was asked for (`requestReselect`), not due by the timer. */
   #cycleRequested = false;
+  /**
+   * Whether the cycle in progress answers a "too few fresh" request: later ones made while it
+   * runs are folded into it (docs/algorithm.md §8.2).
+   */
+  #cycleTooFew = false;
   /** While suspended (idle mode: nothing is pinged) no cycle starts or ends. */
   #suspended = false;
   /** While nothing answers: no new cycle before this time (s). */
@@ -292,9 +301,21 @@ export class ReflectorSelector implements ReselectRequester {
     }
   }
 
-  /** Asks for a reselection. Pending requests are coalesced into one cycle. */
-  requestReselect(reason: string): void {
+  /**
+   * Asks for a reselection. Pending requests are coalesced into one cycle; a "too few fresh" one
+   * (`tooFewFresh`) made while a cycle that answers one runs is folded into that cycle: it ranks
+   * only the candidates that answered during it, and if too few are still fresh after its
+   * selection the loop asks again a tick later (docs/algorithm.md §8.2). Other requests made
+   * during a cycle (an outlier from the baseliner, which the ranking does not see) stay pending.
+   */
+  requestReselect(reason: string, options: ReselectRequestOptions = {}): void {
     if (this.#phase === "stopped") return;
+    const tooFew = options.tooFewFresh === true;
+    if (tooFew && this.#phase === "probing" && this.#cycleTooFew) {
+      log.debug("Reselect request folded into the running cycle ({reason})", { reason });
+      return;
+    }
+    if (tooFew) this.#pendingTooFew = true;
     if (this.#pending) {
       this.#coalesced++;
       log.debug("Reselect request coalesced with a pending one ({reason})", { reason });
@@ -364,7 +385,9 @@ export class ReflectorSelector implements ReselectRequester {
       log.debug("Starting one reselection for {n} coalesced requests", { n: this.#coalesced + 1 });
     }
     this.#cycleRequested = this.#pending;
+    this.#cycleTooFew = this.#pending && this.#pendingTooFew;
     this.#pending = false;
+    this.#pendingTooFew = false;
     this.#coalesced = 0;
     this.#count++;
     if (this.#count > this.#slowdownAfter) this.#sleepS = this.#o.peerReselectionTimeMin * 60;

@@ -448,3 +448,52 @@ Deno.test("the same set selected again is logged at INFO once (an outage with a 
     resetLogging();
   }
 });
+
+Deno.test("the loop's too-few-fresh requests during a cycle that answers one are folded into it; an outlier's stays pending", () => {
+  const w = world(["p1", "p2", "p3", "p4"], ["p1"]);
+  const answer = (t: number) => {
+    for (const ip of w.owd.peers) {
+      w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: t });
+    }
+  };
+  w.selector.start(0);
+  w.selector.requestReselect("only 1 fresh reflectors", { tooFewFresh: true });
+  w.selector.step(SETTLE);
+  assertEquals(w.selector.phase, "probing");
+  // The loop asks on every tick of the outage while the cycle runs (docs/algorithm.md §8.2).
+  for (let t = SETTLE + TICK; t < 2 * SETTLE; t += TICK) {
+    w.selector.requestReselect("only 1 fresh reflectors", { tooFewFresh: true });
+  }
+  answer(2);
+  w.selector.step(2 * SETTLE);
+  assertEquals(w.selector.phase, "idle", "no second cycle right after the first");
+  assertEquals(w.selector.reselectionCount, 1);
+  // Still too few after the selection: the loop's next request starts a cycle at once.
+  w.selector.requestReselect("only 2 fresh reflectors", { tooFewFresh: true });
+  w.selector.step(2 * SETTLE + TICK);
+  assertEquals(w.selector.reselectionCount, 2);
+  // An outlier during it is not seen by the ranking: it gives one more cycle right after.
+  w.selector.requestReselect("outlier from p1");
+  w.selector.requestReselect("only 2 fresh reflectors", { tooFewFresh: true });
+  answer(5);
+  w.selector.step(3 * SETTLE + TICK);
+  assertEquals(w.selector.phase, "probing");
+  assertEquals(w.selector.reselectionCount, 3);
+  w.selector.step(4 * SETTLE + TICK);
+  assertEquals(w.selector.phase, "idle");
+});
+
+Deno.test("a too-few-fresh request during a timed cycle stays pending: that cycle may rank a peer that died during it", () => {
+  const w = world(["p1", "p2", "p3", "p4"], ["p1"]);
+  w.selector.start(0);
+  w.selector.step(SETTLE);
+  w.selector.step(SETTLE + 30); // the timer's first cycle
+  assertEquals(w.selector.phase, "probing");
+  w.selector.requestReselect("only 1 fresh reflectors", { tooFewFresh: true });
+  for (const ip of w.owd.peers) {
+    w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: 32 });
+  }
+  w.selector.step(2 * SETTLE + 30);
+  assertEquals(w.selector.phase, "probing");
+  assertEquals(w.selector.reselectionCount, 2);
+});

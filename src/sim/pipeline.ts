@@ -11,6 +11,7 @@ import type {
   OwdState,
   PingControl,
   ReselectRequester,
+  ReselectRequestOptions,
   Shaper,
   ShaperKind,
   ShaperPair,
@@ -129,9 +130,9 @@ export class SimCounterReader implements CounterReader {
 class CountingRequester implements ReselectRequester {
   count = 0;
   constructor(readonly target: ReselectRequester) {}
-  requestReselect(reason: string): void {
+  requestReselect(reason: string, options?: ReselectRequestOptions): void {
     this.count++;
-    this.target.requestReselect(reason);
+    this.target.requestReselect(reason, options);
   }
 }
 
