@@ -80,10 +80,14 @@ export interface TcBatchOptions {
    * With it, `resume()` starts a fresh coprocess at once (its first line a marker, no change),
    * and until that one answers, changes are made through this instead (remote mode: the counter
    * session that just answered, while the `tc -batch` session's ssh connects); `undefined` from
-   * it: the change waits for the coprocess (docs/operation.md, "A router that stays away").
-   * Default: none.
+   * it for a change: that change waits for the coprocess (docs/operation.md, "A router that
+   * stays away"). It is given the changes asked together (a tick's download and upload) at once,
+   * to make in one round trip, and answers a verdict for each (docs/remote.md, "A slow
+   * management link"). Default: none.
    */
-  whileConnecting?: (args: readonly string[]) => Promise<CommandResult | undefined>;
+  whileConnecting?: (
+    changes: readonly (readonly string[])[],
+  ) => Promise<(CommandResult | undefined)[]>;
 }
 
 /**
@@ -189,7 +193,7 @@ export class TcBatch {
   #giveUp = this.#giveUpController();
   /** The coprocess whose answer a change waits for, and that change's give-up signal. */
   #waiting: { proc: LineCoprocess; giveUp: AbortSignal } | undefined;
-  readonly #whileConnecting?: (args: readonly string[]) => Promise<CommandResult | undefined>;
+  readonly #whileConnecting?: TcBatchOptions["whileConnecting"];
   /** A coprocess started by `resume()` whose first answer is awaited, and that wait. */
   #connecting: { proc: LineCoprocess; done: Promise<void> } | undefined;
   /** The coprocess's stdout lines not yet taken by a query (a few at most). */
@@ -367,15 +371,17 @@ export class TcBatch {
   async #runOnce(
     args: readonly string[],
     giveUp: AbortSignal,
-    options: { again?: boolean } = {},
+    options: { again?: boolean; notMadeWhileConnecting?: boolean } = {},
   ): Promise<CommandResult> {
     if (this.#abandoned || giveUp.aborted) return GIVEN_UP;
     if (this.#deferred()) return DEFERRED;
     if (!batchable(args)) return await this.#spawnOne(args, giveUp);
     const connecting = this.#connecting;
     if (connecting !== undefined) {
-      const r = await this.#whileConnecting!(args);
-      if (r !== undefined) return r;
+      if (!options.notMadeWhileConnecting) {
+        const [r] = await this.#whileConnecting!([args]);
+        if (r !== undefined) return r;
+      }
       const givenUp = abortion(giveUp);
       await Promise.race([connecting.done, givenUp.promise]);
       givenUp.dispose();
@@ -389,9 +395,11 @@ export class TcBatch {
 
   /**
    * Several changes in one write to the coprocess, each answered by its own marker; each verdict
-   * is its own (one that failed or went unanswered is not the others'). When they cannot go
-   * through the coprocess together (it is not running, its session is connecting, an argument
-   * it cannot take), they are made one after the other as `run()` would.
+   * is its own (one that failed or went unanswered is not the others'). While a fresh session
+   * connects they go to `whileConnecting` together, in one round trip too; those it did not make
+   * wait for the session as `run()`'s would. When they cannot go through the coprocess together
+   * (it is not running, an argument it cannot take), they are made one after the other as
+   * `run()` would.
    */
   async #runTogether(
     changes: readonly (readonly string[])[],
@@ -399,10 +407,20 @@ export class TcBatch {
   ): Promise<CommandResult[]> {
     if (this.#abandoned || giveUp.aborted) return changes.map(() => GIVEN_UP);
     if (this.#deferred()) return changes.map(() => DEFERRED);
+    const results: CommandResult[] = [];
+    if (this.#connecting !== undefined && changes.every(batchable)) {
+      const made = await this.#whileConnecting!(changes);
+      for (const [i, args] of changes.entries()) {
+        const r = made[i];
+        results.push(
+          r ?? await this.#runOnce(args, giveUp, { notMadeWhileConnecting: true }),
+        );
+      }
+      return results;
+    }
     const proc = this.#connecting === undefined && changes.every(batchable)
       ? this.#supervisor.acquire()
       : undefined;
-    const results: CommandResult[] = [];
     if (proc === undefined) {
       for (const args of changes) results.push(await this.#runOnce(args, giveUp));
       return results;

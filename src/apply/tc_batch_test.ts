@@ -567,6 +567,7 @@ Deno.test("TcBatch: with whileConnecting, resume() starts a session at once and 
   let away = false;
   let connectMs = 0;
   const via: string[] = [];
+  let viaCalls = 0;
   let viaAnswers = true;
   const batch = new TcBatch({
     // A session whose first answer takes `connectMs` (its ssh connecting).
@@ -578,9 +579,12 @@ Deno.test("TcBatch: with whileConnecting, resume() starts a session at once and 
     runner: tc.runner,
     timeoutMs: 1000,
     deferWhile: () => away,
-    whileConnecting: (args) => {
-      via.push(args.join(" "));
-      return Promise.resolve(viaAnswers ? { code: 0, stdout: "", stderr: "" } : undefined);
+    whileConnecting: (changes) => {
+      viaCalls++;
+      via.push(...changes.map((args) => args.join(" ")));
+      return Promise.resolve(
+        changes.map(() => viaAnswers ? { code: 0, stdout: "", stderr: "" } : undefined),
+      );
     },
   });
   const change = (dev: string, kbit: number) => [
@@ -605,12 +609,14 @@ Deno.test("TcBatch: with whileConnecting, resume() starts a session at once and 
     "qdisc change root dev ifb4wan cake bandwidth 3Kbit",
     "qdisc change root dev wan cake bandwidth 4Kbit",
   ]);
+  assertEquals(viaCalls, 1, "resume()'s two changes and the one asked with them: together");
   await new Promise((r) => setTimeout(r, 300));
   assertEquals(tc.procs[1].lines, ["sqma-sync"], "its first line: the marker alone");
   tc.procs[1].lateMs = 0;
   // Answered now: the next change goes to it.
   await batch.run(change("wan", 5));
   assertEquals(via.length, 3);
+  assertEquals(viaCalls, 1);
   assertEquals(tc.procs[1].lines.slice(1), [
     "qdisc change root dev wan cake bandwidth 5Kbit",
     "sqma-sync",
@@ -625,7 +631,7 @@ Deno.test("TcBatch: with whileConnecting, resume() starts a session at once and 
   connectMs = 50;
   batch.resume();
   await batch.run(change("wan", 7));
-  assertEquals(via.length, 4, "tried by the first, which then waited for the session");
+  assertEquals(viaCalls, 2, "tried once for the three asked together, which then waited");
   assertEquals(tc.procs[2].lines.filter((l) => l !== "sqma-sync"), [
     "qdisc change root dev wan cake bandwidth 6Kbit",
     "qdisc change root dev ifb4wan cake bandwidth 3Kbit",
@@ -850,9 +856,9 @@ Deno.test("TcBatch: with whileConnecting, the coprocess replacing one that made 
     },
     runner: tc.runner,
     changesPerProcess: 2,
-    whileConnecting: (args) => {
-      via.push(args.join(" "));
-      return Promise.resolve({ code: 0, stdout: "", stderr: "" });
+    whileConnecting: (changes) => {
+      via.push(...changes.map((args) => args.join(" ")));
+      return Promise.resolve(changes.map(() => ({ code: 0, stdout: "", stderr: "" })));
     },
   });
   const change = (kbit: number) => ["qdisc", "change", "root", "dev", "wan", "tbf", `${kbit}Kbit`];
@@ -870,6 +876,66 @@ Deno.test("TcBatch: with whileConnecting, the coprocess replacing one that made 
     "sqma-sync",
   ]);
   assertEquals(via.length, 1);
+  assertEquals(tc.runs, []);
+  await batch.close();
+});
+
+Deno.test("TcBatch: while the replacing coprocess connects, changes asked together go to whileConnecting in one call, each with its own verdict", async () => {
+  const tc = fakeTc();
+  const calls: string[][] = [];
+  let connectMs = 0;
+  const batch = new TcBatch({
+    spawn: (argv) => {
+      const p = tc.spawn(argv) as FakeTcProcess;
+      p.lateMs = connectMs;
+      return p;
+    },
+    runner: tc.runner,
+    changesPerProcess: 2,
+    // The counter session: one write, one round trip, an answer per change.
+    whileConnecting: (changes) => {
+      calls.push(changes.map((args) => args.join(" ")));
+      return Promise.resolve(
+        changes.map((args) =>
+          args.includes("nosuch")
+            ? { code: 1, stdout: "", stderr: 'Cannot find device "nosuch"' }
+            : args.includes("later")
+            ? undefined // not made there: waits for the session
+            : { code: 0, stdout: "", stderr: "" }
+        ),
+      );
+    },
+  });
+  const change = (dev: string, kbit: number) => [
+    ...["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`],
+  ];
+  await batch.run(change("wan", 1));
+  connectMs = 100; // the next session's ssh connecting
+  await batch.run(change("wan", 2));
+  assertEquals(tc.procs.length, 2, "its replacement started with the last change");
+  // A tick's pair, asked together.
+  const [dl, ul] = await Promise.all([
+    batch.run(change("ifb4wan", 3)),
+    batch.run(change("nosuch", 3)),
+  ]);
+  assertEquals(calls, [[
+    "qdisc change root dev ifb4wan cake bandwidth 3Kbit",
+    "qdisc change root dev nosuch cake bandwidth 3Kbit",
+  ]], "one call (one round trip) for both");
+  assertEquals(dl, { code: 0, stdout: "", stderr: "" });
+  assertEquals(ul, { code: 1, stdout: "", stderr: 'Cannot find device "nosuch"' });
+  // One it did not make waits for the session; the other's verdict stays its own.
+  const [a, b] = await Promise.all([
+    batch.run(change("ifb4wan", 4)),
+    batch.run(change("later", 4)),
+  ]);
+  assertEquals(calls.length, 2);
+  assertEquals([a.code, b.code], [0, 0]);
+  assertEquals(tc.procs[1].lines, [
+    "sqma-sync",
+    "qdisc change root dev later cake bandwidth 4Kbit",
+    "sqma-sync",
+  ]);
   assertEquals(tc.runs, []);
   await batch.close();
 });

@@ -152,7 +152,7 @@ export function createRemoteAdapters(
     deferWhile: () => !link.answers,
     // When the router answers again, changes go through the counter session, which is up
     // already, while the batch's own session connects (docs/operation.md).
-    whileConnecting: (args) => source.tc(args, REMOTE_TC_WAITS.timeoutMs),
+    whileConnecting: (changes) => source.tc(changes, REMOTE_TC_WAITS.timeoutMs),
     changesPerProcess: options.changesPerProcess,
     ...REMOTE_TC_WAITS,
   });

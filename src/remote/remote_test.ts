@@ -138,23 +138,31 @@ Deno.test("SysfsSshSource: a tc line runs tc in the same session (plain words on
     argv: ["sh", "-c", `cd ${dir}; PATH=${dir}:$PATH; ${SYSFS_READER_SCRIPT}`],
   });
   try {
-    assertEquals(await source.tc(["qdisc", "show"], 1000), undefined, "no answering session yet");
+    assertEquals(
+      await source.tc([["qdisc", "show"]], 1000),
+      [undefined],
+      "no answering session yet",
+    );
     assert((await source.stats(["lo"]))?.has("lo"));
     const ok = ["qdisc", "change", "root", "dev", "ifb4wan", "cake", "bandwidth", "20000Kbit"];
-    assertEquals(await source.tc(ok, 2000), { code: 0, stdout: "", stderr: "" });
-    assertEquals(await source.tc(["class", "change", "dev", "nosuch"], 2000), {
-      code: 1,
-      stdout: "",
-      stderr: 'Cannot find device "nosuch" second line',
-    });
-    assertEquals(await source.tc(["qdisc", "glob-*"], 2000), undefined, "not a plain word");
-    assertEquals(await source.tc(["a;reboot"], 2000), undefined, "not a plain word");
+    assertEquals(await source.tc([ok], 2000), [{ code: 0, stdout: "", stderr: "" }]);
+    // Several in one write: each its own answer, in order; a word not plain is not sent.
+    assertEquals(
+      await source.tc([["class", "change", "dev", "nosuch"], ["qdisc", "glob-*"], ok], 2000),
+      [
+        { code: 1, stdout: "", stderr: 'Cannot find device "nosuch" second line' },
+        undefined,
+        { code: 0, stdout: "", stderr: "" },
+      ],
+    );
+    assertEquals(await source.tc([["a;reboot"]], 2000), [undefined], "not a plain word");
     // Readings go on in the same session.
     assert((await source.stats(["lo"]))?.has("lo"));
     assertEquals(source.restarts, 0);
     assertEquals((await Deno.readTextFile(`${dir}/tc.log`)).trim().split("\n"), [
       ok.join(" "),
       "class change dev nosuch",
+      ok.join(" "),
     ]);
     assertEquals(parseTcAnswer("TC 2"), { code: 2, stdout: "", stderr: "" });
     assertEquals(parseTcAnswer("OK lo 1 2 3"), null);

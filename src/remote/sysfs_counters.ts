@@ -154,44 +154,60 @@ export class SysfsSshSource implements LinkStatsSource {
   }
 
   /**
-   * Runs `tc ARGS…` on the router through this session while it answers (its shell runs it, one
-   * process there, none here): undefined when it does not answer now (dialling, away), when a
-   * word is not plain, or when no answer came within `timeoutMs` (the session is then given up as
-   * after a reading without an answer).
+   * Runs each change (`tc ARGS…`) on the router through this session while it answers (its shell
+   * runs them in turn, one process each there, none here): all in one write, so over ssh one
+   * round trip for a tick's pair (docs/remote.md, "A slow management link"), each answered by its
+   * own line. Undefined for a change not made here: the session does not answer now (dialling,
+   * away), a word is not plain, or no answer came within `timeoutMs` (the session is then given
+   * up as after a reading without an answer, and the changes after it are undefined too).
    */
-  tc(args: readonly string[], timeoutMs: number): Promise<CommandResult | undefined> {
-    const next = this.#queue.then(() => this.#tcOnce(args, timeoutMs));
+  tc(
+    changes: readonly (readonly string[])[],
+    timeoutMs: number,
+  ): Promise<(CommandResult | undefined)[]> {
+    const next = this.#queue.then(() => this.#tcOnce(changes, timeoutMs));
     this.#queue = next.catch(() => {});
     return next;
   }
 
-  async #tcOnce(args: readonly string[], timeoutMs: number): Promise<CommandResult | undefined> {
+  async #tcOnce(
+    changes: readonly (readonly string[])[],
+    timeoutMs: number,
+  ): Promise<(CommandResult | undefined)[]> {
+    const results: (CommandResult | undefined)[] = changes.map(() => undefined);
     const proc = this.#answered;
     if (
       proc === undefined || proc.dead || proc !== this.#supervisor.current ||
-      this.#outageSince !== undefined || args.length === 0 ||
-      !args.every((a) => SAFE_TC_WORD.test(a))
-    ) return undefined;
+      this.#outageSince !== undefined
+    ) return results;
+    const plain = (args: readonly string[]) =>
+      args.length > 0 && args.every((a) => SAFE_TC_WORD.test(a));
+    const sent = [...changes.keys()].filter((i) => plain(changes[i]));
+    if (sent.length === 0) return results;
     try {
-      await proc.write(`tc ${args.join(" ")}\n`);
+      await proc.write(sent.map((i) => `tc ${changes[i].join(" ")}\n`).join(""));
     } catch {
       await this.#failed(proc, "session closed");
-      return undefined;
+      return results;
     }
-    const got = await proc.nextLine("stdout", timeoutMs);
-    const answer = typeof got === "string" ? parseTcAnswer(got) : null;
-    if (answer === null) {
-      await this.#failed(
-        proc,
-        got === null
-          ? "session ended"
-          : got === "timeout"
-          ? `tc gave no answer within ${timeoutMs} ms`
-          : `unexpected answer to tc: ${got.slice(0, 100)}`,
-      );
-      return undefined;
+    // The shell answers the lines in the order written.
+    for (const i of sent) {
+      const got = await proc.nextLine("stdout", timeoutMs);
+      const answer = typeof got === "string" ? parseTcAnswer(got) : null;
+      if (answer === null) {
+        await this.#failed(
+          proc,
+          got === null
+            ? "session ended"
+            : got === "timeout"
+            ? `tc gave no answer within ${timeoutMs} ms`
+            : `unexpected answer to tc: ${got.slice(0, 100)}`,
+        );
+        return results;
+      }
+      results[i] = answer;
     }
-    return answer;
+    return results;
   }
 
   async #readOnce(names: readonly string[]): Promise<Map<string, LinkStats> | null> {
