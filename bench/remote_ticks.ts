@@ -7,7 +7,7 @@
  * tick's length (counter reading, decision, rate changes) and the decisions a second.
  *
  *   flock /work/testbed.lock deno run -A bench/remote_ticks.ts [--rtt 0,20,50] [--jitter]
- *     [--seconds 30] [--replaced]
+ *     [--seconds 30] [--replaced] [--changes-per-process N]
  *
  * `--rtt`: round trips in ms (a relay holding each chunk half of it each way; 0: the veth link
  * without a relay); `--jitter`: and an exponential jitter of mean 10 % of the round trip a leg.
@@ -15,6 +15,9 @@
  * sqm-scripts restart or an administrator's tree would (docs/remote.md, "A root qdisc replaced on
  * the router"); prints too the ssh connections a second sshd accepted meanwhile, and how long
  * after a TBF is put back the upload rate is made again.
+ * `--changes-per-process N`: the `tc -batch` session replaced every N changes instead of every
+ * 500 (about one replacement in 30 s at 10 ticks/s), so the ticks during a replacement's
+ * connection are many enough for the percentiles (docs/remote.md, "A slow management link").
  * Needs root, iproute2 and the OpenSSH server and client; prints why it skipped otherwise.
  */
 import { argValue, exitOnHelp } from "./_args.ts";
@@ -33,6 +36,8 @@ const rtts = (argValue("--rtt") ?? "0,20,50").split(",").map(Number);
 const jitter = Deno.args.includes("--jitter");
 const seconds = Number(argValue("--seconds") ?? 30);
 const replaced = Deno.args.includes("--replaced");
+const changesArg = argValue("--changes-per-process");
+const changesPerProcess = changesArg === undefined ? undefined : Number(changesArg);
 /** A root TBF as the fixture makes it (src/util/netns_testing.ts, `addTbfVethPair`). */
 const TBF = ["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"];
 const RELAY = new URL("./_delay_relay.ts", import.meta.url).pathname;
@@ -57,7 +62,7 @@ await withSshRouterNetns("sqma-rtk", {}, async (r) => {
         );
         await Deno.chmod(sshPath, 0o755);
       }
-      const adapters = createRemoteAdapters(r.d.settings, { sshPath });
+      const adapters = createRemoteAdapters(r.d.settings, { sshPath, changesPerProcess });
       const ticks: TickEvent[] = [];
       const daemon = startFlippingDaemon(r, adapters, { ticks });
       try {
@@ -75,7 +80,8 @@ await withSshRouterNetns("sqma-rtk", {}, async (r) => {
         const sshPerS = (await accepted() - acceptedBefore) / seconds;
         const ms = run.map((t) => t.durationS * 1000);
         const spanS = run.at(-1)!.monotonicS - ticks[from - 1].monotonicS;
-        const name = `rtt${rtt}${jitter ? "j" : ""}${replaced ? "_replaced" : ""}`;
+        const name = `rtt${rtt}${jitter ? "j" : ""}${replaced ? "_replaced" : ""}` +
+          (changesPerProcess === undefined ? "" : `_cpp${changesPerProcess}`);
         console.log(
           `${name}: ${run.length} ticks, tick p50 ${percentile(ms, 50).toFixed(1)} ms, ` +
             `p90 ${percentile(ms, 90).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms, ` +

@@ -133,7 +133,7 @@ Deno.test({
   ...needs(
     "remote (netns, sshd): the session replacing one after changesPerProcess changes is started " +
       "at once, its first line the marker alone; the changes meanwhile go through the counter " +
-      "session, and the router has the last rate",
+      "session, a tick's pair in one write, and the router has the last rate",
     reason,
   ),
   sanitizeResources: false,
@@ -143,10 +143,12 @@ Deno.test({
       withSshRouterNetns("sqma-rrn", {}, async (r) => {
         const writes: string[] = [];
         const sessions: string[][] = [];
+        const counterWrites: string[] = [];
         const adapters = createRemoteAdapters(r.d.settings, {
           sshPath: r.sshPath,
           logger: stageLogger("remote"),
           spawnBatch: recordingSpawner(writes, sessions),
+          spawnCounters: recordingSpawner(counterWrites),
           changesPerProcess: 10,
         });
         const ticks: TickEvent[] = [];
@@ -159,6 +161,13 @@ Deno.test({
           // Before: the replacement's first write was the next tick's changes, which waited for
           // its ssh connection (docs/remote.md, "A root qdisc replaced on the router").
           for (const s of sessions.slice(1, 3)) assertEquals(s[0], "sqma-sync\n", text());
+          // While each connected, a tick's download and upload went to the counter session in
+          // one write: one round trip, not two (docs/remote.md, "A slow management link").
+          const tcLines = counterWrites.map((w) =>
+            w.split("\n").filter((l) => l.startsWith("tc ")).length
+          ).filter((n) => n > 0);
+          assert(tcLines.length > 0, "changes through the counter session");
+          assertEquals(tcLines, tcLines.map(() => 2), counterWrites.join(""));
           held = { dl: 30000, ul: 9000 };
           await until(() => ticks.at(-1)!.dlRate === 30000, "download held at 30000", 10_000);
           await until(async () => (await r.d.tbf("vul")).rateKbit === 9000, "upload 9000", 10_000);

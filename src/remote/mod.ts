@@ -50,6 +50,8 @@ export interface RemoteAdapterOptions {
   runner?: CommandRunner;
   /** Starts the `tc -batch` session's ssh (default: Deno.Command); tests record what it is sent. */
   spawnBatch?: ProcessSpawner;
+  /** Starts the counter session (tests: to record its writes; default: Deno.Command). */
+  spawnCounters?: ProcessSpawner;
   /** Changes a `tc -batch` session makes before a fresh one replaces it (tests; default 500). */
   changesPerProcess?: number;
 }
@@ -138,6 +140,7 @@ export function createRemoteAdapters(
     sshPath: options.sshPath,
     logger: options.logger,
     link,
+    spawn: options.spawnCounters,
   });
   const batch = new TcBatch({
     command: [...sshArgv(settings, { sshPath: options.sshPath }), "tc"],

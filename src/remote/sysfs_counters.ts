@@ -7,7 +7,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { LinkStatsSource } from "../counters/ip_link.ts";
 import type { LinkStats } from "../counters/types.ts";
-import { CoprocessSupervisor, type LineCoprocess } from "../util/coprocess.ts";
+import { CoprocessSupervisor, type LineCoprocess, type ProcessSpawner } from "../util/coprocess.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { CommandResult } from "../util/command.ts";
 import type { RouterLink } from "./router_link.ts";
@@ -85,6 +85,8 @@ export interface SysfsSshOptions extends SshArgvOptions {
   logger?: Logger;
   /** The full command instead of ssh (tests run the loop in a local `sh`). */
   argv?: readonly string[];
+  /** Starts the session (default: Deno.Command; tests). */
+  spawn?: ProcessSpawner;
   /** Clock of the redial delays (default: the system clock). */
   clock?: Clock;
   /** Told when the router stops answering and when it answers again (remote mode). */
@@ -132,6 +134,7 @@ export class SysfsSshSource implements LinkStatsSource {
     this.#logger = options.logger;
     this.#link = options.link;
     this.#supervisor = new CoprocessSupervisor(argv, {
+      spawn: options.spawn,
       clock: options.clock,
       maxBackoffS: 30,
       // A redial that kept dialling for 30 s or more is followed by the next at once.
