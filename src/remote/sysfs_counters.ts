@@ -160,9 +160,10 @@ export class SysfsSshSource implements LinkStatsSource {
    * Runs each change (`tc ARGS…`) on the router through this session while it answers (its shell
    * runs them in turn, one process each there, none here): all in one write, so over ssh one
    * round trip for a tick's pair (docs/remote.md, "A slow management link"), each answered by its
-   * own line. Undefined for a change not made here: the session does not answer now (dialling,
-   * away), a word is not plain, or no answer came within `timeoutMs` (the session is then given
-   * up as after a reading without an answer, and the changes after it are undefined too).
+   * own line. Undefined for a change not made here, and for every one after it (they are made
+   * elsewhere in order): the session does not answer now (dialling, away), a word is not plain,
+   * or no answer came within `timeoutMs` (the session is then given up as after a reading without
+   * an answer).
    */
   tc(
     changes: readonly (readonly string[])[],
@@ -185,7 +186,9 @@ export class SysfsSshSource implements LinkStatsSource {
     ) return results;
     const plain = (args: readonly string[]) =>
       args.length > 0 && args.every((a) => SAFE_TC_WORD.test(a));
-    const sent = [...changes.keys()].filter((i) => plain(changes[i]));
+    // Those before the first that is not plain: the rest are made after them, in order, elsewhere.
+    const n = changes.findIndex((args) => !plain(args));
+    const sent = [...changes.keys()].slice(0, n < 0 ? changes.length : n);
     if (sent.length === 0) return results;
     try {
       await proc.write(sent.map((i) => `tc ${changes[i].join(" ")}\n`).join(""));
