@@ -21,9 +21,10 @@ const reason = (await netnsSkipReason()) ??
 
 /**
  * When a run has seen enough, 2 s before its end: the cycle's end and the new peers' first
- * seconds; with `ping`, through the second cycle, which a request at the first one's start begins
- * at once (its draws' processes started within a tick sent 24–29 in a window there, the first
- * cycle's 20–22).
+ * seconds; with `ping`, through the second cycle (its draws' processes started within a tick sent
+ * 24–29 in a window there, the first cycle's 20–22), now the timer's, 30 s after the first, or the
+ * run's end: until the twenty-second session the loop's request at the first one's start began it
+ * at once; now that request is folded into the first (docs/algorithm.md §8.2).
  */
 const SELECTED = {
   fping: /Reselection 1:[\s\S]*Selected reflectors/,
