@@ -11,6 +11,40 @@ import { givenUp, TcBatch } from "./tc_batch.ts";
 
 const encoder = new TextEncoder();
 
+/** `tc` arguments of a change of `dev`'s root CAKE to `kbit`. */
+function cakeChange(dev: string, kbit: number): string[] {
+  return ["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`];
+}
+
+/**
+ * Runs `fn` with the abort listeners put on signals counted: `added` every one added, `live`
+ * those not removed again. The prototype's methods are restored after it.
+ */
+async function countingAbortListeners(
+  fn: (count: { added: number; live: number }) => Promise<void>,
+): Promise<void> {
+  const count = { added: 0, live: 0 };
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+  EventTarget.prototype.addEventListener = function (this: EventTarget, type, l, o) {
+    if (this instanceof AbortSignal && type === "abort") {
+      count.added++;
+      count.live++;
+    }
+    return add.call(this, type, l, o);
+  };
+  EventTarget.prototype.removeEventListener = function (this: EventTarget, type, l, o) {
+    if (this instanceof AbortSignal && type === "abort") count.live--;
+    return remove.call(this, type, l, o);
+  };
+  try {
+    await fn(count);
+  } finally {
+    EventTarget.prototype.addEventListener = add;
+    EventTarget.prototype.removeEventListener = remove;
+  }
+}
+
 /**
  * An in-process stand-in for `tc -force -batch -`: reads lines, answers like tc on stderr
  * (nothing for a line that works; its message and `Command failed -:N` for one that fails), and
@@ -405,20 +439,16 @@ Deno.test("TcBatch: a change of an abandoned coprocess that lands late is overri
     reapplyTimers: timers.timers,
     timeoutMs: 1000,
   });
-  const change = (
-    dev: string,
-    kbit: number,
-  ) => ["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`];
-  await batch.run(change("ifb4wan", 50000));
-  await batch.run(change("wan", 10000));
+  await batch.run(cakeChange("ifb4wan", 50000));
+  await batch.run(cakeChange("wan", 10000));
   assertEquals(timers.pending.size, 0, "nothing to re-apply while the coprocess answers");
   // The session drops with the 20000 change delivered but unanswered: it runs as a spawned tc.
   tc.procs[0].die = true;
-  assertEquals((await batch.run(change("wan", 20000))).code, 0);
+  assertEquals((await batch.run(cakeChange("wan", 20000))).code, 0);
   assertEquals(tc.runs.length, 1);
   assertEquals([...timers.pending.values()].map((t) => t.ms), [3000]);
   // A newer rate through a fresh coprocess; then the old session's tc makes the 20000 change.
-  assertEquals((await batch.run(change("wan", 30000))).code, 0);
+  assertEquals((await batch.run(cakeChange("wan", 30000))).code, 0);
   assertEquals(tc.procs.length, 2);
   apply(tc.procs[0].lines.at(-2)!);
   assertEquals(rates.get("wan"), "20000Kbit", "the stale change landed last");
@@ -526,27 +556,24 @@ Deno.test("TcBatch: while deferWhile holds nothing is tried, not even the re-app
     timeoutMs: 50,
     deferWhile: () => away,
   });
-  const change = (dev: string, kbit: number) => [
-    ...["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`],
-  ];
-  await batch.run(change("wan", 1));
+  await batch.run(cakeChange("wan", 1));
   // The router goes away with a change in flight: its counter session notices first.
   tc.procs[0].hang = true;
-  const inFlight = batch.run(change("wan", 2)).then((r) => r);
+  const inFlight = batch.run(cakeChange("wan", 2)).then((r) => r);
   await new Promise((r) => setTimeout(r, 10));
   assertEquals(tc.procs[0].lines.at(-2), "qdisc change root dev wan cake bandwidth 2Kbit");
   away = true;
   assert(givenUp(await inFlight), "no ssh … tc after the session broke");
-  for (let i = 0; i < 50; i++) assert(givenUp(await batch.run(change("ifb4wan", 10 + i))));
+  for (let i = 0; i < 50; i++) assert(givenUp(await batch.run(cakeChange("ifb4wan", 10 + i))));
   timers.fireAll(); // the re-apply after the abandonment
-  await batch.run(change("ifb4wan", 60));
+  await batch.run(cakeChange("ifb4wan", 60));
   assertEquals(tc.runs, [], "no spawned tc");
   assertEquals(tc.procs.length, 1, "no new session");
   batch.resume();
   assertEquals(tc.procs.length, 1, "nothing while it is still away");
   away = false;
   batch.resume();
-  await batch.run(change("wan", 3));
+  await batch.run(cakeChange("wan", 3));
   assertEquals(tc.procs[1].lines.filter((l) => l !== "sqma-sync"), [
     "qdisc change root dev wan cake bandwidth 2Kbit",
     "qdisc change root dev ifb4wan cake bandwidth 60Kbit",
@@ -555,9 +582,9 @@ Deno.test("TcBatch: while deferWhile holds nothing is tried, not even the re-app
   batch.resume(); // nothing owed
   assertEquals(tc.procs[1].lines.length, 6);
   away = true;
-  assert(givenUp(await batch.run(change("wan", 4))));
+  assert(givenUp(await batch.run(cakeChange("wan", 4))));
   batch.stopping();
-  assertEquals((await batch.run(change("wan", 5))).code, 0, "the exit rate is tried");
+  assertEquals((await batch.run(cakeChange("wan", 5))).code, 0, "the exit rate is tried");
   await batch.close();
   assertEquals(tc.procs[1].lines.at(-2), "qdisc change root dev wan cake bandwidth 5Kbit");
 });
@@ -587,22 +614,19 @@ Deno.test("TcBatch: with whileConnecting, resume() starts a session at once and 
       );
     },
   });
-  const change = (dev: string, kbit: number) => [
-    ...["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`],
-  ];
-  await batch.run(change("wan", 1));
+  await batch.run(cakeChange("wan", 1));
   assertEquals(via, [], "not while its session answers");
   tc.procs[0].exit(); // the session ends with the router
   await new Promise((r) => setTimeout(r, 10)); // its end seen
   away = true;
-  assert(givenUp(await batch.run(change("wan", 2))));
-  assert(givenUp(await batch.run(change("ifb4wan", 3))));
+  assert(givenUp(await batch.run(cakeChange("wan", 2))));
+  assert(givenUp(await batch.run(cakeChange("ifb4wan", 3))));
   away = false;
   connectMs = 200;
   batch.resume();
   assertEquals(tc.procs.length, 2, "its own session started at once");
   const started = Date.now();
-  assertEquals((await batch.run(change("wan", 4))).code, 0);
+  assertEquals((await batch.run(cakeChange("wan", 4))).code, 0);
   assert(Date.now() - started < 150, "made without waiting for the session");
   assertEquals(via, [
     "qdisc change root dev wan cake bandwidth 2Kbit",
@@ -614,7 +638,7 @@ Deno.test("TcBatch: with whileConnecting, resume() starts a session at once and 
   assertEquals(tc.procs[1].lines, ["sqma-sync"], "its first line: the marker alone");
   tc.procs[1].lateMs = 0;
   // Answered now: the next change goes to it.
-  await batch.run(change("wan", 5));
+  await batch.run(cakeChange("wan", 5));
   assertEquals(via.length, 3);
   assertEquals(viaCalls, 1);
   assertEquals(tc.procs[1].lines.slice(1), [
@@ -625,12 +649,12 @@ Deno.test("TcBatch: with whileConnecting, resume() starts a session at once and 
   tc.procs[1].exit();
   await new Promise((r) => setTimeout(r, 10)); // its end seen
   away = true;
-  assert(givenUp(await batch.run(change("wan", 6))));
+  assert(givenUp(await batch.run(cakeChange("wan", 6))));
   away = false;
   viaAnswers = false;
   connectMs = 50;
   batch.resume();
-  await batch.run(change("wan", 7));
+  await batch.run(cakeChange("wan", 7));
   assertEquals(viaCalls, 2, "tried once for the three asked together, which then waited");
   assertEquals(tc.procs[2].lines.filter((l) => l !== "sqma-sync"), [
     "qdisc change root dev wan cake bandwidth 6Kbit",
@@ -713,39 +737,18 @@ Deno.test("TcBatch: close() kills a spawned tc that hangs after the grace instea
 Deno.test("TcBatch: a change leaves no listener on the long-lived give-up signal (months of changes)", async () => {
   // Counts the abort listeners that stay on signals: each change waits for a give-up, and the
   // batch's signal lives as long as the daemon, so one left per change would grow without end.
-  let live = 0;
-  const add = EventTarget.prototype.addEventListener;
-  const remove = EventTarget.prototype.removeEventListener;
-  EventTarget.prototype.addEventListener = function (this: EventTarget, type, l, o) {
-    if (this instanceof AbortSignal && type === "abort") live++;
-    return add.call(this, type, l, o);
-  };
-  EventTarget.prototype.removeEventListener = function (this: EventTarget, type, l, o) {
-    if (this instanceof AbortSignal && type === "abort") live--;
-    return remove.call(this, type, l, o);
-  };
-  const tc = fakeTc();
-  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
-  try {
-    for (let i = 0; i < 200; i++) {
-      const r = await batch.run([
-        "qdisc",
-        "change",
-        "root",
-        "dev",
-        "wan",
-        "cake",
-        "bandwidth",
-        `${i}Kbit`,
-      ]);
-      assertEquals(r.code, 0);
+  await countingAbortListeners(async (count) => {
+    const tc = fakeTc();
+    const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
+    try {
+      for (let i = 0; i < 200; i++) {
+        assertEquals((await batch.run(cakeChange("wan", i))).code, 0);
+      }
+      assert(count.live <= 2, `${count.live} abort listeners left after 200 changes`);
+    } finally {
+      await batch.close();
     }
-    assert(live <= 2, `${live} abort listeners left after 200 changes`);
-  } finally {
-    EventTarget.prototype.addEventListener = add;
-    EventTarget.prototype.removeEventListener = remove;
-    await batch.close();
-  }
+  });
 });
 
 Deno.test("TcBatch: a query goes to the session that answered, its stdout line the answer; none is started for one", async () => {
@@ -812,36 +815,20 @@ Deno.test("TcBatch: a change through the coprocess adds no abort listener (one p
   // Each change waited for a give-up with a listener of its own and raced every answer line
   // against it; the give-up signal's one listener now ends the wait (docs/footprint.md,
   // "Twenty-second session").
-  let added = 0;
-  const add = EventTarget.prototype.addEventListener;
-  EventTarget.prototype.addEventListener = function (this: EventTarget, type, l, o) {
-    if (this instanceof AbortSignal && type === "abort") added++;
-    return add.call(this, type, l, o);
-  };
-  const tc = fakeTc();
-  let batch: TcBatch | undefined;
-  try {
-    batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
-    const before = added;
-    for (let i = 0; i < 20; i++) {
-      const r = await batch.run([
-        "qdisc",
-        "change",
-        "root",
-        "dev",
-        "wan",
-        "cake",
-        "bandwidth",
-        `${i}Kbit`,
-      ]);
-      assertEquals(r.code, 0);
+  await countingAbortListeners(async (count) => {
+    const tc = fakeTc();
+    const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner });
+    try {
+      const before = count.added;
+      for (let i = 0; i < 20; i++) {
+        assertEquals((await batch.run(cakeChange("wan", i))).code, 0);
+      }
+      assertEquals(count.added - before, 0, "abort listeners added by 20 changes");
+      assertEquals(tc.runs, [], "all through the coprocess");
+    } finally {
+      await batch.close();
     }
-    assertEquals(added - before, 0, "abort listeners added by 20 changes");
-    assertEquals(tc.runs, [], "all through the coprocess");
-  } finally {
-    EventTarget.prototype.addEventListener = add;
-    await batch?.close();
-  }
+  });
 });
 
 Deno.test("TcBatch: with whileConnecting, the coprocess replacing one that made changesPerProcess changes is started at once, the changes going through whileConnecting until it answers", async () => {
@@ -906,17 +893,14 @@ Deno.test("TcBatch: while the replacing coprocess connects, changes asked togeth
       );
     },
   });
-  const change = (dev: string, kbit: number) => [
-    ...["qdisc", "change", "root", "dev", dev, "cake", "bandwidth", `${kbit}Kbit`],
-  ];
-  await batch.run(change("wan", 1));
+  await batch.run(cakeChange("wan", 1));
   connectMs = 100; // the next session's ssh connecting
-  await batch.run(change("wan", 2));
+  await batch.run(cakeChange("wan", 2));
   assertEquals(tc.procs.length, 2, "its replacement started with the last change");
   // A tick's pair, asked together.
   const [dl, ul] = await Promise.all([
-    batch.run(change("ifb4wan", 3)),
-    batch.run(change("nosuch", 3)),
+    batch.run(cakeChange("ifb4wan", 3)),
+    batch.run(cakeChange("nosuch", 3)),
   ]);
   assertEquals(calls, [[
     "qdisc change root dev ifb4wan cake bandwidth 3Kbit",
@@ -926,8 +910,8 @@ Deno.test("TcBatch: while the replacing coprocess connects, changes asked togeth
   assertEquals(ul, { code: 1, stdout: "", stderr: 'Cannot find device "nosuch"' });
   // One it did not make waits for the session; the other's verdict stays its own.
   const [a, b] = await Promise.all([
-    batch.run(change("ifb4wan", 4)),
-    batch.run(change("later", 4)),
+    batch.run(cakeChange("ifb4wan", 4)),
+    batch.run(cakeChange("later", 4)),
   ]);
   assertEquals(calls.length, 2);
   assertEquals([a.code, b.code], [0, 0]);

@@ -9,20 +9,19 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import {
   addTbfVethPair,
-  collectStderr,
   daemonRuntimeDir,
   daemonUci,
   needs,
   netnsSkipReason,
+  occurrences,
   pollUntil,
   rootQdisc,
-  spawnDaemonInNetns,
+  sampledWhile,
   withNetns,
+  withSpawnedDaemon,
 } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
-
-const count = (text: string, part: string) => text.split(part).length - 1;
 
 Deno.test({
   ...needs(
@@ -40,58 +39,45 @@ Deno.test({
       await Deno.writeTextFile(config, uci("\toption log_level 'INFO'"));
       const rates = async () =>
         `${(await rootQdisc(ns, "vldl")).rateKbit}/${(await rootQdisc(ns, "vlul")).rateKbit}`;
-      const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
-      const { log, done: collecting } = collectStderr(child);
-      let exited: number | undefined;
-      void child.status.then((s) => exited = s.code);
-      const until = async (part: string, ms: number) =>
-        await pollUntil(log, (t) => t.includes(part), { ms, what: `"${part}"` });
-      let code: number | undefined;
       try {
-        await until("control started", 30_000);
-        const before = await rates();
-        assertEquals(before, "30000/6000", log()); // 60 % of base, held without load
-        // DEBUG and JSON lines: the level and the format of every line after it.
-        const logging = "\toption log_level 'DEBUG'\n\toption log_format 'json'";
-        await Deno.writeTextFile(config, uci(logging));
-        const seen = new Set<string>();
-        let sampling = true;
-        const sampler = (async () => {
-          while (sampling) {
-            seen.add(await rates());
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        })();
-        child.kill("SIGHUP");
-        await until("SIGHUP: configuration re-read (changed: log_level, log_format)", 10_000);
-        // A restart's exit rate and minimum rate would show within these 3 s (a start-up holds
-        // the minimum for its settle time).
-        await new Promise((r) => setTimeout(r, 3000));
-        sampling = false;
-        await sampler;
-        assertEquals([...seen], [before], log());
-        assert(log().includes("applied without a restart"), log());
-        for (const restart of ["setting exit rate", "shutting down", "restarting with it"]) {
-          assertEquals(count(log(), restart), 0, `${restart}: ${log()}`);
-        }
-        assertEquals(count(log(), "control started"), 1, log());
-        // A line after it (a SIGHUP with nothing more changed) comes as JSON: the new logging.
-        child.kill("SIGHUP");
-        await until(
-          '"message":"SIGHUP: configuration unchanged, keeping the running daemon"',
-          10_000,
+        const { code, log } = await withSpawnedDaemon(
+          ns,
+          ["run", "--config", config],
+          async (d) => {
+            const until = async (part: string, ms: number) =>
+              await pollUntil(d.log, (t) => t.includes(part), { ms, what: `"${part}"` });
+            await until("control started", 30_000);
+            const before = await rates();
+            assertEquals(before, "30000/6000", d.log()); // 60 % of base, held without load
+            // DEBUG and JSON lines: the level and the format of every line after it.
+            const logging = "\toption log_level 'DEBUG'\n\toption log_format 'json'";
+            await Deno.writeTextFile(config, uci(logging));
+            const seen = await sampledWhile(rates, async () => {
+              d.kill("SIGHUP");
+              await until("SIGHUP: configuration re-read (changed: log_level, log_format)", 10_000);
+              // A restart's exit rate and minimum rate would show within these 3 s (a start-up
+              // holds the minimum for its settle time).
+              await new Promise((r) => setTimeout(r, 3000));
+            });
+            assertEquals(seen, [before], d.log());
+            assert(d.log().includes("applied without a restart"), d.log());
+            for (const restart of ["setting exit rate", "shutting down", "restarting with it"]) {
+              assertEquals(occurrences(d.log(), restart), 0, `${restart}: ${d.log()}`);
+            }
+            assertEquals(occurrences(d.log(), "control started"), 1, d.log());
+            // A line after it (a SIGHUP with nothing more changed) comes as JSON: the new logging.
+            d.kill("SIGHUP");
+            await until(
+              '"message":"SIGHUP: configuration unchanged, keeping the running daemon"',
+              10_000,
+            );
+          },
         );
-        assertEquals(exited, undefined, log());
-        child.kill("SIGTERM");
-        code = (await child.status).code;
+        assertEquals(code, ExitCode.OK, log);
+        // The exit rate of the configuration in force: base.
+        assertEquals(await rates(), "50000/10000", log);
       } finally {
-        if (exited === undefined && code === undefined) child.kill("SIGKILL");
-        await child.status;
-        await collecting;
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
-      assertEquals(code, ExitCode.OK, log());
-      // The exit rate of the configuration in force: base.
-      assertEquals(await rates(), "50000/10000", log());
     }),
 });

@@ -10,15 +10,15 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import {
   addTbfVethPair,
-  collectStderr,
   daemonRuntimeDir,
   daemonUci,
   needs,
   netnsSkipReason,
+  occurrences,
   pollUntil,
   rootQdisc,
-  spawnDaemonInNetns,
   withNetns,
+  withSpawnedDaemon,
 } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
@@ -42,8 +42,6 @@ async function until<T>(
   return (await pollUntil(read, ok, { ms, what })).value;
 }
 
-const count = (text: string, part: string) => text.split(part).length - 1;
-
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
@@ -66,85 +64,90 @@ Deno.test({
       const config = `${dir}/sqm-autorate`;
       await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 50000 }));
       const rate = async () => (await rootQdisc(ns, "vrdl")).rateKbit;
-      const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
-      const { log, done: collecting } = collectStderr(child);
-      let exited: number | undefined;
-      void child.status.then((s) => exited = s.code);
-      const started = (n: number) =>
-        until(log, (t) => count(t, "control started") >= n, 30_000, `control start ${n}`);
-      let code: number | undefined;
       try {
-        await started(1);
-        assertEquals(await rate(), 30000); // 60 % of base, held without load
+        const stopped = await withSpawnedDaemon(ns, ["run", "--config", config], async (d) => {
+          const log = d.log;
+          const started = (n: number) =>
+            until(log, (t) => occurrences(t, "control started") >= n, 30_000, `control start ${n}`);
+          await started(1);
+          assertEquals(await rate(), 30000); // 60 % of base, held without load
 
-        // An interface that does not exist: refused before the running daemon is touched.
-        await Deno.writeTextFile(config, uci(dir, { dl: "nosuch", base: 50000 }));
-        child.kill("SIGHUP");
-        await until(log, (t) => t.includes("keeping the running one"), 10_000, "the refusal");
-        assert(log().includes("download_interface: interface nosuch does not exist"), log());
-        await new Promise((r) => setTimeout(r, 1000));
-        assert(!log().includes("shutting down"), log());
-        assertEquals(await rate(), 30000, log());
-
-        // A Lua ratecontroller or plugin that does not load: refused the same way.
-        await Deno.writeTextFile(`${dir}/broken.lua`, "this is not lua (\n");
-        for (
-          const [n, extra] of [
-            [2, `\toption rate_controller '${dir}/broken.lua'`],
-            [3, `config plugins\n\toption ratecontrol '${dir}/broken.lua'`],
-          ] as const
-        ) {
-          await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 50000, extra }));
-          child.kill("SIGHUP");
-          await until(log, (t) => count(t, "keeping the running one") >= n, 20_000, `refusal ${n}`);
-        }
-        assert(/running one: rate_controller "[^"]*broken\.lua": .*:1: syntax/.test(log()), log());
-        assert(/running one: plugin "[^"]*broken\.lua": .*:1: syntax/.test(log()), log());
-        assert(!log().includes("shutting down"), log());
-        assertEquals(await rate(), 30000, log());
-
-        // An interface locked by another daemon is found only by the restart: back to the old one.
-        const holder = new Deno.Command("flock", {
-          args: ["-x", `${dir}/vrdl2.lock`, "sleep", "60"],
-          stdin: "null",
-        }).spawn();
-        try {
-          await until(() => exists(`${dir}/vrdl2.lock`), (e) => e, 5_000, "the other lock");
-          await Deno.writeTextFile(config, uci(dir, { dl: "vrdl2", base: 50000 }));
-          child.kill("SIGHUP");
-          await until(log, (t) => t.includes("the one in force before it"), 20_000, "the fallback");
-          await started(2);
-          assertEquals(exited, undefined, log());
+          // An interface that does not exist: refused before the running daemon is touched.
+          await Deno.writeTextFile(config, uci(dir, { dl: "nosuch", base: 50000 }));
+          d.kill("SIGHUP");
+          await until(log, (t) => t.includes("keeping the running one"), 10_000, "the refusal");
+          assert(log().includes("download_interface: interface nosuch does not exist"), log());
+          await new Promise((r) => setTimeout(r, 1000));
+          assert(!log().includes("shutting down"), log());
           assertEquals(await rate(), 30000, log());
-        } finally {
-          holder.kill("SIGKILL");
-          await holder.status;
-        }
 
-        // Ten SIGHUPs within a second, the file valid throughout: the last one is in force.
-        await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 80000 }));
-        for (let i = 0; i < 10; i++) {
-          child.kill("SIGHUP");
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        await until(log, (t) => t.includes("control started at download 48000"), 40_000, "80000");
-        await new Promise((r) => setTimeout(r, 2000));
-        assertEquals(exited, undefined, log());
-        assertEquals(await rate(), 48000, log());
-        child.kill("SIGTERM");
-        code = (await child.status).code;
+          // A Lua ratecontroller or plugin that does not load: refused the same way.
+          await Deno.writeTextFile(`${dir}/broken.lua`, "this is not lua (\n");
+          for (
+            const [n, extra] of [
+              [2, `\toption rate_controller '${dir}/broken.lua'`],
+              [3, `config plugins\n\toption ratecontrol '${dir}/broken.lua'`],
+            ] as const
+          ) {
+            await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 50000, extra }));
+            d.kill("SIGHUP");
+            await until(
+              log,
+              (t) => occurrences(t, "keeping the running one") >= n,
+              20_000,
+              `refusal ${n}`,
+            );
+          }
+          assert(
+            /running one: rate_controller "[^"]*broken\.lua": .*:1: syntax/.test(log()),
+            log(),
+          );
+          assert(/running one: plugin "[^"]*broken\.lua": .*:1: syntax/.test(log()), log());
+          assert(!log().includes("shutting down"), log());
+          assertEquals(await rate(), 30000, log());
+
+          // An interface locked by another daemon is found only by the restart: back to the old one.
+          const holder = new Deno.Command("flock", {
+            args: ["-x", `${dir}/vrdl2.lock`, "sleep", "60"],
+            stdin: "null",
+          }).spawn();
+          try {
+            await until(() => exists(`${dir}/vrdl2.lock`), (e) => e, 5_000, "the other lock");
+            await Deno.writeTextFile(config, uci(dir, { dl: "vrdl2", base: 50000 }));
+            d.kill("SIGHUP");
+            await until(
+              log,
+              (t) => t.includes("the one in force before it"),
+              20_000,
+              "the fallback",
+            );
+            await started(2);
+            assertEquals(d.exited(), undefined, log());
+            assertEquals(await rate(), 30000, log());
+          } finally {
+            holder.kill("SIGKILL");
+            await holder.status;
+          }
+
+          // Ten SIGHUPs within a second, the file valid throughout: the last one is in force.
+          await Deno.writeTextFile(config, uci(dir, { dl: "vrdl", base: 80000 }));
+          for (let i = 0; i < 10; i++) {
+            d.kill("SIGHUP");
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          await until(log, (t) => t.includes("control started at download 48000"), 40_000, "80000");
+          await new Promise((r) => setTimeout(r, 2000));
+          assertEquals(await rate(), 48000, log());
+        });
+        assertEquals(stopped.code, ExitCode.OK, stopped.log);
+        // The exit rate of the configuration in force: base 80 000.
+        assertEquals(await rate(), 80000, stopped.log);
+        console.log(
+          `SIGHUP storm: ${occurrences(stopped.log, "restarting with it")} restarts, ` +
+            `${occurrences(stopped.log, "control started")} control starts`,
+        );
       } finally {
-        if (exited === undefined && code === undefined) child.kill("SIGKILL");
-        await child.status;
-        await collecting;
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
-      assertEquals(code, ExitCode.OK, log());
-      // The exit rate of the configuration in force: base 80 000.
-      assertEquals(await rate(), 80000, log());
-      console.log(
-        `SIGHUP storm: ${count(log(), "restarting with it")} restarts, ` +
-          `${count(log(), "control started")} control starts`,
-      );
     }),
 });

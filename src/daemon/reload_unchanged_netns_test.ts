@@ -8,15 +8,16 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import {
   addTbfVethPair,
-  collectStderr,
   daemonRuntimeDir,
   daemonUci,
   needs,
   netnsSkipReason,
+  occurrences,
   pollUntil,
   rootQdisc,
-  spawnDaemonInNetns,
+  sampledWhile,
   withNetns,
+  withSpawnedDaemon,
 } from "../util/netns_testing.ts";
 
 const reason = await netnsSkipReason();
@@ -45,8 +46,6 @@ function plugin(version: number): string {
   ].join("\n");
 }
 
-const count = (text: string, part: string) => text.split(part).length - 1;
-
 Deno.test({
   ...needs(
     "daemon under -P=daemon in a netns: a SIGHUP with nothing changed keeps it, an edited plugin restarts it",
@@ -61,70 +60,60 @@ Deno.test({
       await Deno.writeTextFile(`${dir}/marker.lua`, plugin(1));
       const rates = async () =>
         `${(await rootQdisc(ns, "vudl")).rateKbit}/${(await rootQdisc(ns, "vuul")).rateKbit}`;
-      const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
-      const { log, done: collecting } = collectStderr(child);
-      let exited: number | undefined;
-      void child.status.then((s) => exited = s.code);
-      const until = async (part: string, n: number, ms: number) =>
-        await pollUntil(log, (t) => count(t, part) >= n, { ms, what: `${n} × "${part}"` });
-      let code: number | undefined;
       try {
-        await until("control started", 1, 30_000);
-        await until("marker version 1 loaded", 1, 5_000);
-        const before = await rates();
-        assertEquals(before, "30000/6000", log()); // 60 % of base, held without load
+        const { code, log } = await withSpawnedDaemon(
+          ns,
+          ["run", "--config", config],
+          async (d) => {
+            const until = async (part: string, n: number, ms: number) =>
+              await pollUntil(d.log, (t) => occurrences(t, part) >= n, {
+                ms,
+                what: `${n} × "${part}"`,
+              });
+            await until("control started", 1, 30_000);
+            await until("marker version 1 loaded", 1, 5_000);
+            const before = await rates();
+            assertEquals(before, "30000/6000", d.log()); // 60 % of base, held without load
 
-        // Nothing changed: the file rewritten with a comment more, the plugin with the same
-        // text (a new mtime), as an editor or `uci commit` of another package leaves them.
-        await Deno.writeTextFile(config, uci(dir, "# saved again"));
-        await Deno.writeTextFile(`${dir}/marker.lua`, plugin(1));
-        const seen = new Set<string>();
-        let sampling = true;
-        const sampler = (async () => {
-          while (sampling) {
-            seen.add(await rates());
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        })();
-        child.kill("SIGHUP");
-        await until("SIGHUP: configuration", 1, 10_000);
-        // A restart's exit rate and minimum rate would show within these 3 s (a start-up holds
-        // the minimum for its settle time).
-        await new Promise((r) => setTimeout(r, 3000));
-        sampling = false;
-        await sampler;
-        assertEquals([...seen], [before], log());
-        assert(
-          log().includes("SIGHUP: configuration unchanged, keeping the running daemon"),
-          log(),
+            // Nothing changed: the file rewritten with a comment more, the plugin with the same
+            // text (a new mtime), as an editor or `uci commit` of another package leaves them.
+            await Deno.writeTextFile(config, uci(dir, "# saved again"));
+            await Deno.writeTextFile(`${dir}/marker.lua`, plugin(1));
+            const seen = await sampledWhile(rates, async () => {
+              d.kill("SIGHUP");
+              await until("SIGHUP: configuration", 1, 10_000);
+              // A restart's exit rate and minimum rate would show within these 3 s (a start-up
+              // holds the minimum for its settle time).
+              await new Promise((r) => setTimeout(r, 3000));
+            });
+            assertEquals(seen, [before], d.log());
+            assert(
+              d.log().includes("SIGHUP: configuration unchanged, keeping the running daemon"),
+              d.log(),
+            );
+            for (const restart of ["setting exit rate", "shutting down", "restarting with it"]) {
+              assertEquals(occurrences(d.log(), restart), 0, `${restart}: ${d.log()}`);
+            }
+            assertEquals(occurrences(d.log(), "control started"), 1, d.log());
+            assertEquals(occurrences(d.log(), "marker version 1 loaded"), 1, d.log());
+            console.log(`unchanged SIGHUP: tc rates ${before} before, ${seen.join(", ")} during`);
+
+            // The plugin edited, the settings the same: restarted, with the new script.
+            await Deno.writeTextFile(`${dir}/marker.lua`, plugin(2));
+            d.kill("SIGHUP");
+            await until(`(changed: ${dir}/marker.lua); restarting with it`, 1, 10_000);
+            await until("control started", 2, 30_000);
+            await until("marker version 2 loaded", 1, 5_000);
+            assertEquals(occurrences(d.log(), "setting exit rate"), 1, d.log());
+          },
         );
-        for (const restart of ["setting exit rate", "shutting down", "restarting with it"]) {
-          assertEquals(count(log(), restart), 0, `${restart}: ${log()}`);
-        }
-        assertEquals(count(log(), "control started"), 1, log());
-        assertEquals(count(log(), "marker version 1 loaded"), 1, log());
-        console.log(`unchanged SIGHUP: tc rates ${before} before, ${[...seen].join(", ")} during`);
-
-        // The plugin edited, the settings the same: restarted, with the new script.
-        await Deno.writeTextFile(`${dir}/marker.lua`, plugin(2));
-        child.kill("SIGHUP");
-        await until(`(changed: ${dir}/marker.lua); restarting with it`, 1, 10_000);
-        await until("control started", 2, 30_000);
-        await until("marker version 2 loaded", 1, 5_000);
-        assertEquals(count(log(), "setting exit rate"), 1, log());
-        assertEquals(exited, undefined, log());
-        child.kill("SIGTERM");
-        code = (await child.status).code;
+        assertEquals(code, ExitCode.OK, log);
+        console.log(
+          log.split("\n").filter((l) => /SIGHUP|exit rate|control started|marker version/.test(l))
+            .join("\n"),
+        );
       } finally {
-        if (exited === undefined && code === undefined) child.kill("SIGKILL");
-        await child.status;
-        await collecting;
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
-      assertEquals(code, ExitCode.OK, log());
-      console.log(
-        log().split("\n").filter((l) => /SIGHUP|exit rate|control started|marker version/.test(l))
-          .join("\n"),
-      );
     }),
 });

@@ -279,6 +279,71 @@ export function spawnDaemonInNetns(
   }).spawn();
 }
 
+/** A daemon run by {@linkcode withSpawnedDaemon}, as its `body` sees it. */
+export interface SpawnedDaemon {
+  /** Its stderr so far. */
+  log(): string;
+  /** Its exit code once it has exited by itself, else undefined. */
+  exited(): number | undefined;
+  /** Sends it a signal. */
+  kill(signal: Deno.Signal): void;
+}
+
+/**
+ * Runs `sqm-autorate ARGS` in `ns` (as {@linkcode spawnDaemonInNetns}) for `body`, then stops it
+ * with SIGTERM. Resolves to that stop's exit code and the whole log; rejects when `body` does, or
+ * when the daemon exited by itself before the SIGTERM (killed then if still running).
+ */
+export async function withSpawnedDaemon(
+  ns: string,
+  args: readonly string[],
+  body: (daemon: SpawnedDaemon) => Promise<void>,
+): Promise<{ code: number; log: string }> {
+  const child = spawnDaemonInNetns(ns, args);
+  const { log, done: collecting } = collectStderr(child);
+  let exited: number | undefined;
+  void child.status.then((s) => exited = s.code);
+  let code: number | undefined;
+  try {
+    await body({ log, exited: () => exited, kill: (signal) => child.kill(signal) });
+    if (exited !== undefined) throw new Error(`the daemon exited by itself (${exited}): ${log()}`);
+    child.kill("SIGTERM");
+    code = (await child.status).code;
+  } finally {
+    if (exited === undefined && code === undefined) child.kill("SIGKILL");
+    await child.status;
+    await collecting;
+  }
+  return { code, log: log() };
+}
+
+/** The distinct values `read` gave, every 50 ms from before `during` until it ended. */
+export async function sampledWhile<T>(
+  read: () => Promise<T>,
+  during: () => Promise<void>,
+): Promise<T[]> {
+  const seen = new Set<T>();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      seen.add(await read());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  try {
+    await during();
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  return [...seen];
+}
+
+/** How often `part` occurs in `text`. */
+export function occurrences(text: string, part: string): number {
+  return text.split(part).length - 1;
+}
+
 /**
  * The UCI text of a daemon run in a namespace by a reload test: interfaces `ul`/`dl` over `tbf`
  * shapers (upload base 10000 kbit/s), fping, INFO log without statistics, state and reflector
