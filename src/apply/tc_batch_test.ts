@@ -7,7 +7,7 @@ import { createOwdState } from "../baseline/owd_state.ts";
 import { EwmaController } from "../ratecontroller/ewma.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { CakeShaper, createShaperPair } from "./shaper.ts";
-import { givenUp, TcBatch } from "./tc_batch.ts";
+import { givenUp, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 
 const encoder = new TextEncoder();
 
@@ -168,6 +168,27 @@ function graceBatch(tc: ReturnType<typeof fakeTc>): TcBatch {
 }
 
 /** A spawner of fake tc processes that counts spawns; `broken` makes spawning throw. */
+/**
+ * A batch over `tc` whose coprocesses answer `connectMs()` late (an ssh connecting), replaced after
+ * every 2 changes, with `whileConnecting`.
+ */
+function connectingBatch(
+  tc: ReturnType<typeof fakeTc>,
+  connectMs: () => number,
+  options: Pick<TcBatchOptions, "whileConnecting">,
+): TcBatch {
+  return new TcBatch({
+    spawn: (argv) => {
+      const p = tc.spawn(argv) as FakeTcProcess;
+      p.lateMs = connectMs();
+      return p;
+    },
+    runner: tc.runner,
+    changesPerProcess: 2,
+    whileConnecting: options.whileConnecting,
+  });
+}
+
 function fakeTc(
   fail: (line: string) => string | undefined = () => undefined,
   show?: (line: string) => string | undefined,
@@ -835,14 +856,7 @@ Deno.test("TcBatch: with whileConnecting, the coprocess replacing one that made 
   const tc = fakeTc();
   const via: string[] = [];
   let connectMs = 0;
-  const batch = new TcBatch({
-    spawn: (argv) => {
-      const p = tc.spawn(argv) as FakeTcProcess;
-      p.lateMs = connectMs;
-      return p;
-    },
-    runner: tc.runner,
-    changesPerProcess: 2,
+  const batch = connectingBatch(tc, () => connectMs, {
     whileConnecting: (changes) => {
       via.push(...changes.map((args) => args.join(" ")));
       return Promise.resolve(changes.map(() => ({ code: 0, stdout: "", stderr: "" })));
@@ -871,14 +885,7 @@ Deno.test("TcBatch: while the replacing coprocess connects, changes asked togeth
   const tc = fakeTc();
   const calls: string[][] = [];
   let connectMs = 0;
-  const batch = new TcBatch({
-    spawn: (argv) => {
-      const p = tc.spawn(argv) as FakeTcProcess;
-      p.lateMs = connectMs;
-      return p;
-    },
-    runner: tc.runner,
-    changesPerProcess: 2,
+  const batch = connectingBatch(tc, () => connectMs, {
     // The counter session: one write, one round trip, an answer per change.
     whileConnecting: (changes) => {
       calls.push(changes.map((args) => args.join(" ")));

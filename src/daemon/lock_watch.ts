@@ -5,6 +5,7 @@
  * the same interface (docs/operation.md, "One daemon per interface").
  */
 import type { Logger } from "../log/logger.ts";
+import { isDue } from "../util/clock.ts";
 import type { InstanceLock, LockRenewal } from "./instance_lock.ts";
 
 /** How often the lock files are looked at, s (one `stat` per interface). */
@@ -29,7 +30,7 @@ export class LockWatch {
   /** Called after every tick: looks at the lock files when a look is due. */
   tick(nowS: number): void {
     this.#nextS ??= nowS + this.#periodS;
-    if (nowS < this.#nextS) return;
+    if (!isDue(nowS, this.#nextS)) return;
     this.#nextS = nowS + this.#periodS;
     try {
       this.#report(this.#lock.renew());

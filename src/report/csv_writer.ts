@@ -1,8 +1,9 @@
 /**
  * A buffered CSV file with a header, rotated at a size limit: when the next write would pass
  * the limit, the file becomes `<path>.1` (replacing an older one) and a new file with the
- * header starts; optionally so does a file a previous run left (docs/formats.md §3.1). Write errors are logged once per burst and never thrown (reporting must not
- * stop the control loop); after one, writing resumes by appending to what is there (the header
+ * header starts; optionally so does a file a previous run left (docs/formats.md §3.1). Write
+ * errors are logged once per burst and never thrown (reporting must not stop the control loop);
+ * after one, writing resumes by appending to what is there (the header
  * is only written to a missing or empty file), never by truncating earlier rows, and the
  * resumption is logged with the rows dropped meanwhile. A file deleted, moved away or emptied
  * while running is started again with its header, and a missing directory is made (like
