@@ -14,8 +14,8 @@ import type { Logger } from "../log/logger.ts";
 import * as posix from "../util/posix_path.ts";
 import type { FileStore } from "./store.ts";
 
-/** Options of a rotating CSV writer. */
-export interface CsvWriterOptions {
+/** Options of a rotating CSV writer of rows `T`. */
+export interface CsvWriterOptions<T = string> {
   /** File operations. */
   store: FileStore;
   /** Rotate when the file would exceed this many bytes (0 = never). */
@@ -31,12 +31,19 @@ export interface CsvWriterOptions {
    * rotation, instead of being emptied (the daemon; docs/formats.md §3.1). Default false.
    */
   keepPrevious?: boolean;
+  /**
+   * Turns a row into its line (without the newline), when its write is due: all rows of a write
+   * together, so the formatting runs warm once per write rather than cold after every decision's
+   * wake-up (docs/footprint.md, "Twenty-second session"). Default: the row is the line (`T` =
+   * string).
+   */
+  format?: (row: T) => string;
 }
 
 const encoder = new TextEncoder();
 
-/** One rotating, buffered CSV file. */
-export class RotatingCsvWriter {
+/** One rotating, buffered CSV file of rows `T`. */
+export class RotatingCsvWriter<T = string> {
   readonly #path: string;
   readonly #header: string;
   readonly #store: FileStore;
@@ -45,7 +52,9 @@ export class RotatingCsvWriter {
   readonly #logger?: Logger;
   readonly #setting: string;
   readonly #keepPrevious: boolean;
-  #pending: string[] = [];
+  readonly #format: (row: T) => string;
+  /** Rows not yet written, kept as given (not copied: callers build a new one per row). */
+  #pending: T[] = [];
   #size = 0;
   #opened = false;
   #reopen = false;
@@ -55,7 +64,7 @@ export class RotatingCsvWriter {
   #chain: Promise<void> = Promise.resolve();
 
   /** `header` is the first line without the newline. */
-  constructor(path: string, header: string, options: CsvWriterOptions) {
+  constructor(path: string, header: string, options: CsvWriterOptions<T>) {
     this.#path = path;
     this.#header = header + "\n";
     this.#store = options.store;
@@ -64,6 +73,7 @@ export class RotatingCsvWriter {
     this.#logger = options.logger;
     this.#setting = options.setting ?? "the file";
     this.#keepPrevious = options.keepPrevious ?? false;
+    this.#format = options.format ?? ((row) => String(row));
   }
 
   /** The file path. */
@@ -71,21 +81,18 @@ export class RotatingCsvWriter {
     return this.#path;
   }
 
-  /** Rows buffered before a write. */
-  get flushEveryRows(): number {
-    return this.#flushEveryRows;
-  }
-
   /** Queues one row (without the newline); writes out when enough rows are buffered. */
-  writeRow(row: string): void {
-    this.#pending.push(row + "\n");
+  writeRow(row: T): void {
+    this.#pending.push(row);
     if (this.#pending.length >= this.#flushEveryRows) void this.flush();
   }
 
   /** Writes every buffered row; resolves when they are on disk (or the failure is logged). */
   flush(): Promise<void> {
-    const rows = this.#pending;
+    const pending = this.#pending;
     this.#pending = [];
+    const rows: string[] = [];
+    for (let i = 0; i < pending.length; i++) rows.push(this.#format(pending[i]) + "\n");
     this.#chain = this.#chain.then(() => this.#write(rows));
     return this.#chain;
   }

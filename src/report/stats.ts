@@ -74,15 +74,8 @@ export interface FileStatsOptions {
 
 /** The two upstream CSV files, rotated at `stats_max_kbytes` KiB. */
 export class FileStatsSink implements StatsSink {
-  readonly #stats: RotatingCsvWriter;
+  readonly #stats: RotatingCsvWriter<StatsRow>;
   readonly #hist: RotatingCsvWriter;
-  /**
-   * Rows not yet formatted: formatted together when a write is due, so the formatting code runs
-   * warm once per write instead of cold after every decision's wake-up (docs/footprint.md,
-   * "Twenty-second session").
-   */
-  #rows: StatsRow[] = [];
-  readonly #rowsPerWrite: number;
 
   /** Creates the files lazily on the first flush (see `keepPrevious`). */
   constructor(
@@ -96,28 +89,20 @@ export class FileStatsSink implements StatsSink {
       flushEveryRows: options.flushEveryRows,
       keepPrevious: options.keepPrevious,
     };
-    this.#stats = new RotatingCsvWriter(settings.stats_file, STATS_HEADER, {
+    this.#stats = new RotatingCsvWriter<StatsRow>(settings.stats_file, STATS_HEADER, {
       ...common,
+      format: formatStatsRow,
       setting: "stats_file",
     });
     this.#hist = new RotatingCsvWriter(settings.speedhist_file, SPEED_HISTORY_HEADER, {
       ...common,
       setting: "speedhist_file",
     });
-    this.#rowsPerWrite = this.#stats.flushEveryRows;
   }
 
   /** Queues one stats row (kept, not copied: the caller builds a new one per row). */
   statsRow(row: StatsRow): void {
-    this.#rows.push(row);
-    if (this.#rows.length >= this.#rowsPerWrite) this.#formatRows();
-  }
-
-  /** Hands the rows kept so far to the writer, formatted (the last one due starts its write). */
-  #formatRows(): void {
-    const rows = this.#rows;
-    this.#rows = [];
-    for (let i = 0; i < rows.length; i++) this.#stats.writeRow(formatStatsRow(rows[i]));
+    this.#stats.writeRow(row);
   }
 
   /** Queues a whole dump and writes it out. */
@@ -131,7 +116,6 @@ export class FileStatsSink implements StatsSink {
 
   /** Writes both files out (also creating them with their headers). */
   async flush(): Promise<void> {
-    this.#formatRows();
     await Promise.all([this.#stats.flush(), this.#hist.flush()]);
   }
 }
