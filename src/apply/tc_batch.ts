@@ -334,7 +334,11 @@ export class TcBatch {
       if (this.#closed) return;
       this.#logger?.debug("the tc -batch session did not answer its first line");
       await this.#supervisor.fail(proc);
-    })().finally(() => this.#connecting = undefined);
+    })().finally(() => {
+      this.#connecting = undefined;
+      // Logged once changes go to it (tests await it).
+      if (this.#answeredBy === proc) this.#logger?.debug("the new tc -batch session answers");
+    });
     this.#connecting = { proc, done };
   }
   /**

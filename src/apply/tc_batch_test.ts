@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { VirtualClock } from "../util/clock.ts";
 import type { CommandRunner } from "../util/command.ts";
+import type { Logger } from "../log/logger.ts";
 import type { ProcessSpawner, SpawnedProcess } from "../util/coprocess.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
@@ -71,6 +72,9 @@ class FakeTcProcess implements SpawnedProcess {
   lateMs = 0;
   /** A query's stdout line comes after the marker's report. */
   outLate = false;
+  /** Stderr answers are held until `release()` (a connection being set up). */
+  holding = false;
+  readonly #held: Uint8Array[] = [];
   #err!: ReadableStreamDefaultController<Uint8Array>;
   #out!: ReadableStreamDefaultController<Uint8Array>;
   #exit!: () => void;
@@ -108,7 +112,8 @@ class FakeTcProcess implements SpawnedProcess {
           }
           if (message !== undefined) {
             const answer = encoder.encode(`${message}\nCommand failed -:${this.lines.length}\n`);
-            if (this.lateMs === 0) this.#err.enqueue(answer);
+            if (this.holding) this.#held.push(answer);
+            else if (this.lateMs === 0) this.#err.enqueue(answer);
             else setTimeout(() => this.#exited || this.#err.enqueue(answer), this.lateMs);
           }
         }
@@ -119,6 +124,12 @@ class FakeTcProcess implements SpawnedProcess {
 
   kill(): void {
     this.exit();
+  }
+
+  /** Sends the answers held so far, and those to come at once (the connection is up). */
+  release(): void {
+    this.holding = false;
+    for (const answer of this.#held.splice(0)) if (!this.#exited) this.#err.enqueue(answer);
   }
 
   /** Ends the process (stdout/stderr close, status resolves). */
@@ -169,24 +180,48 @@ function graceBatch(tc: ReturnType<typeof fakeTc>): TcBatch {
 
 /** A spawner of fake tc processes that counts spawns; `broken` makes spawning throw. */
 /**
- * A batch over `tc` whose coprocesses answer `connectMs()` late (an ssh connecting), replaced after
- * every 2 changes, with `whileConnecting`.
+ * A batch over `tc` whose coprocesses hold their answers while `connecting()` was true when they
+ * started (an ssh connecting: `release()` connects), replaced after every 2 changes, with
+ * `whileConnecting`; `logger` sees its debug lines.
  */
 function connectingBatch(
   tc: ReturnType<typeof fakeTc>,
-  connectMs: () => number,
-  options: Pick<TcBatchOptions, "whileConnecting">,
+  connecting: () => boolean,
+  options: Pick<TcBatchOptions, "whileConnecting" | "logger">,
 ): TcBatch {
   return new TcBatch({
     spawn: (argv) => {
       const p = tc.spawn(argv) as FakeTcProcess;
-      p.lateMs = connectMs();
+      p.holding = connecting();
       return p;
     },
     runner: tc.runner,
     changesPerProcess: 2,
     whileConnecting: options.whileConnecting,
+    logger: options.logger,
   });
+}
+
+/** A logger whose `debugged(text)` resolves at the first debug line containing `text`. */
+function debugWatcher(): { logger: Logger; debugged: (text: string) => Promise<void> } {
+  const waiters: { text: string; resolve: () => void }[] = [];
+  const none = () => {};
+  const logger: Logger = {
+    category: ["tc"],
+    trace: none,
+    debug: (m) => {
+      for (const w of waiters.filter((w) => m.includes(w.text))) w.resolve();
+    },
+    info: none,
+    warn: none,
+    warning: none,
+    error: none,
+    fatal: none,
+  };
+  return {
+    logger,
+    debugged: (text) => new Promise((resolve) => waiters.push({ text, resolve })),
+  };
 }
 
 function fakeTc(
@@ -855,21 +890,25 @@ Deno.test("TcBatch: a change through the coprocess adds no abort listener (one p
 Deno.test("TcBatch: with whileConnecting, the coprocess replacing one that made changesPerProcess changes is started at once, the changes going through whileConnecting until it answers", async () => {
   const tc = fakeTc();
   const via: string[] = [];
-  let connectMs = 0;
-  const batch = connectingBatch(tc, () => connectMs, {
+  let connecting = false;
+  const { logger, debugged } = debugWatcher();
+  const batch = connectingBatch(tc, () => connecting, {
     whileConnecting: (changes) => {
       via.push(...changes.map((args) => args.join(" ")));
       return Promise.resolve(changes.map(() => ({ code: 0, stdout: "", stderr: "" })));
     },
+    logger,
   });
   const change = (kbit: number) => ["qdisc", "change", "root", "dev", "wan", "tbf", `${kbit}Kbit`];
   await batch.run(change(1));
-  connectMs = 100; // the next session's ssh connecting
+  connecting = true; // the next session's ssh connecting
   await batch.run(change(2));
   assertEquals(tc.procs.length, 2, "its replacement started with the last change");
   await batch.run(change(3));
   assertEquals(via, ["qdisc change root dev wan tbf 3Kbit"], "not waiting for its connection");
-  await new Promise((r) => setTimeout(r, 250)); // it answered its marker
+  const answered = debugged("the new tc -batch session answers");
+  tc.procs[1].release(); // it answers its marker
+  await answered;
   await batch.run(change(4));
   assertEquals(tc.procs[1].lines, [
     "sqma-sync",
@@ -884,11 +923,13 @@ Deno.test("TcBatch: with whileConnecting, the coprocess replacing one that made 
 Deno.test("TcBatch: while the replacing coprocess connects, changes asked together go to whileConnecting in one call, each with its own verdict", async () => {
   const tc = fakeTc();
   const calls: string[][] = [];
-  let connectMs = 0;
-  const batch = connectingBatch(tc, () => connectMs, {
+  let connecting = false;
+  const batch = connectingBatch(tc, () => connecting, {
     // The counter session: one write, one round trip, an answer per change.
     whileConnecting: (changes) => {
       calls.push(changes.map((args) => args.join(" ")));
+      // One it does not make waits for the session: which then connects.
+      if (changes.some((args) => args.includes("later"))) tc.procs[1].release();
       return Promise.resolve(
         changes.map((args) =>
           args.includes("nosuch")
@@ -901,7 +942,7 @@ Deno.test("TcBatch: while the replacing coprocess connects, changes asked togeth
     },
   });
   await batch.run(cakeChange("wan", 1));
-  connectMs = 100; // the next session's ssh connecting
+  connecting = true; // the next session's ssh connecting
   await batch.run(cakeChange("wan", 2));
   assertEquals(tc.procs.length, 2, "its replacement started with the last change");
   // A tick's pair, asked together.

@@ -188,16 +188,16 @@ export class SysfsSshSource implements LinkStatsSource {
       args.length > 0 && args.every((a) => SAFE_TC_WORD.test(a));
     // Those before the first that is not plain: the rest are made after them, in order, elsewhere.
     const n = changes.findIndex((args) => !plain(args));
-    const sent = [...changes.keys()].slice(0, n < 0 ? changes.length : n);
+    const sent = n < 0 ? changes : changes.slice(0, n);
     if (sent.length === 0) return results;
     try {
-      await proc.write(sent.map((i) => `tc ${changes[i].join(" ")}\n`).join(""));
+      await proc.write(sent.map((args) => `tc ${args.join(" ")}\n`).join(""));
     } catch {
       await this.#failed(proc, "session closed");
       return results;
     }
     // The shell answers the lines in the order written.
-    for (const i of sent) {
+    for (const i of sent.keys()) {
       const got = await proc.nextLine("stdout", timeoutMs);
       const answer = typeof got === "string" ? parseTcAnswer(got) : null;
       if (answer === null) {
