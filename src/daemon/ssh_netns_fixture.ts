@@ -28,6 +28,11 @@ export interface SshRouterNetns {
   client: string;
   /** The ssh the daemon must use (a wrapper entering the client namespace). */
   sshPath: string;
+  /**
+   * The directory of sshd's `hostkey` and `authorized_keys` and the daemon's `known_hosts`: a
+   * test changes them and restarts sshd (a router's host key changed, the key no longer there).
+   */
+  keysDir: string;
   /** Starts sshd in the router namespace and waits until it listens. */
   startSshd(): Promise<void>;
   /** Kills every sshd of the router namespace (listener and sessions); returns how many. */
@@ -106,6 +111,7 @@ export function withSshRouterNetns<T>(
           d: undefined as unknown as DaemonNetns,
           client,
           sshPath,
+          keysDir: dir,
           startSshd: async () => {
             await Deno.mkdir("/run/sshd", { recursive: true }); // privilege separation directory
             await must("ip", [

@@ -11,7 +11,15 @@ import { CoprocessSupervisor, type LineCoprocess, type ProcessSpawner } from "..
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { CommandResult } from "../util/command.ts";
 import type { RouterLink } from "./router_link.ts";
-import { type RemoteSettings, shellQuote, sshArgv, type SshArgvOptions } from "./ssh.ts";
+import {
+  explainSshFailure,
+  type RemoteSettings,
+  shellQuote,
+  SSH_FAILED,
+  sshArgv,
+  type SshArgvOptions,
+  sshFailureKind,
+} from "./ssh.ts";
 
 /**
  * The router-side loop: reads interface names from a line, answers `OK` followed by
@@ -43,6 +51,9 @@ export const SYSFS_READER_SCRIPT = [
  * "A router that stays away").
  */
 export const COUNTER_DIAL_ATTEMPTS = 30;
+
+/** The last lines ssh wrote on stderr kept for the explanation of a session that ended. */
+const SSH_ERR_LINES_KEPT = 4;
 
 /** Interface names the reader sends to the router's shell: what a kernel name normally uses. */
 const SAFE_IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
@@ -116,6 +127,11 @@ export class SysfsSshSource implements LinkStatsSource {
   /** When the current outage began (monotonic s), or undefined while the router answers. */
   #outageSince: number | undefined;
   #warnedNames = false;
+  readonly #settings: RemoteSettings;
+  /** What the sessions' ssh wrote on stderr lately (its own errors, the router shell's). */
+  readonly #sshErr: string[] = [];
+  /** The refusal last logged (host key, key) in this outage, logged again only when it changes. */
+  #refusal: string | undefined;
 
   /** The session starts on the first reading. */
   constructor(settings: RemoteSettings, options: SysfsSshOptions = {}) {
@@ -125,6 +141,7 @@ export class SysfsSshSource implements LinkStatsSource {
       `sh -c ${shellQuote(SYSFS_READER_SCRIPT)}`,
     ];
     const connectS = options.connectTimeoutS ?? 10;
+    this.#settings = settings;
     this.#host = settings.remote || "the router";
     this.#timeoutMs = options.timeoutMs ?? 1000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
@@ -139,7 +156,13 @@ export class SysfsSshSource implements LinkStatsSource {
       maxBackoffS: 30,
       // A redial that kept dialling for 30 s or more is followed by the next at once.
       delayFromStart: true,
-      onLine: { stderr: (text) => this.#logger?.debug("ssh (counters): {text}", { text }) },
+      onLine: {
+        stderr: (text) => {
+          this.#logger?.debug("ssh (counters): {text}", { text });
+          this.#sshErr.push(text);
+          if (this.#sshErr.length > SSH_ERR_LINES_KEPT) this.#sshErr.shift();
+        },
+      },
       onStartError: (e) => this.#outage(`ssh cannot be started (${String(e)})`),
     });
   }
@@ -247,6 +270,7 @@ export class SysfsSshSource implements LinkStatsSource {
     this.#answered = proc;
     this.#supervisor.succeeded();
     this.#link?.answered();
+    this.#refusal = undefined;
     if (this.#outageSince !== undefined) {
       this.#logger?.info("the router {host} answers again after {s} s", {
         host: this.#host,
@@ -302,6 +326,27 @@ export class SysfsSshSource implements LinkStatsSource {
     if (this.#dialling?.proc === proc) this.#dialling = undefined;
     this.#outage(what);
     await this.#supervisor.fail(proc);
+    // Its stderr is all read once it has ended.
+    this.#explainRefusal();
+  }
+
+  /**
+   * A session that ended because the router refused it (its host key changed, the key no longer
+   * authorized) is logged at ERROR naming the setting to fix, once per refusal and outage: the
+   * outage's WARN cannot say it, and the redials, at most two a minute, go on until it is fixed
+   * (docs/remote.md, "Start-up and faults").
+   */
+  #explainRefusal(): void {
+    const said = { code: SSH_FAILED, stdout: "", stderr: this.#sshErr.join("\n") };
+    this.#sshErr.length = 0;
+    const kind = sshFailureKind(said);
+    if (kind !== "host-key" && kind !== "refused-key") return;
+    if (this.#refusal === kind) return;
+    this.#refusal = kind;
+    this.#logger?.error("counters on {host}: {why}; redialling until it is fixed", {
+      host: this.#host,
+      why: explainSshFailure(said, this.#settings),
+    });
   }
 
   /** Logs the start of an outage once; later failures of the same outage only at DEBUG. */
