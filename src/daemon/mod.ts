@@ -141,6 +141,18 @@ export function shutdownOnSignals(): { signal: AbortSignal; dispose: () => void 
 /** How long start-up waits for missing interfaces: upstream's 12 attempts, 5 s apart. */
 export const INTERFACE_WAIT = { attempts: 12, retryDelayS: 5 } as const;
 
+/**
+ * The names the shaped interfaces are locked by (docs/operation.md, "One daemon per interface"):
+ * in remote mode a router's interface with the router, so that one box shaping two routers whose
+ * interfaces share their names (`wan`, `ifb4wan`) runs a daemon for each.
+ */
+export function lockedInterfaces(
+  settings: Pick<Settings, "dl_if" | "ul_if" | "remote" | "remote_port">,
+): string[] {
+  const on = isRemote(settings) ? ` on ${settings.remote} port ${settings.remote_port}` : "";
+  return [settings.dl_if + on, settings.ul_if + on];
+}
+
 async function interfacesReady(
   shapers: ShaperPair,
   counters: CounterReader,
@@ -238,9 +250,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     // 0. One daemon per interface (docs/operation.md).
     if (deps.stateDir !== undefined) {
       try {
-        lock = await acquireInstanceLock(deps.stateDir, {
-          interfaces: [settings.dl_if, settings.ul_if],
-        });
+        lock = await acquireInstanceLock(deps.stateDir, { interfaces: lockedInterfaces(settings) });
         for (const why of lock.pidNotWritten) {
           log.warn("cannot write the PID into {why} (the interface is locked all the same)", {
             why,

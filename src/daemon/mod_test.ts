@@ -9,7 +9,7 @@ import { ShaperCheckError } from "../apply/shaper.ts";
 import { FileStatsSink } from "../report/stats.ts";
 import { MemoryFileStore } from "../report/store.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import { runDaemon } from "./mod.ts";
+import { lockedInterfaces, runDaemon } from "./mod.ts";
 import type { LogRecord } from "../log/logger.ts";
 import { configureLogging, formatRecord, resetLogging, stageLogger } from "../log/mod.ts";
 import { needs, pollUntil } from "../util/netns_testing.ts";
@@ -397,4 +397,27 @@ Deno.test("daemon: an exit rate that gets no answer is given up after the budget
   assertEquals(code, ExitCode.OK);
   assertEquals(t.measurement.events.at(-1)?.startsWith("stop@"), true, "the pingers stopped");
   assertEquals(t.counters.closed, true);
+});
+
+Deno.test("daemon: in remote mode the interfaces are locked with their router: a daemon for another router whose interfaces have the same names starts, one for the same router is refused", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-rlock-" });
+  try {
+    const first = setup({ remote: "root@192.0.2.1" });
+    const held = await acquireInstanceLock(dir, { interfaces: lockedInterfaces(first.settings) });
+    try {
+      const other = setup({ remote: "root@192.0.2.2" }, { stopAfterS: 5 });
+      assertEquals(await runDaemon(other.settings, { ...other.deps, stateDir: dir }), ExitCode.OK);
+      const same = setup({ remote: "root@192.0.2.1" }, { stopAfterS: 5 });
+      assertEquals(
+        await runDaemon(same.settings, { ...same.deps, stateDir: dir }),
+        ExitCode.LOCKED,
+      );
+      const local = setup({}, { stopAfterS: 5 });
+      assertEquals(await runDaemon(local.settings, { ...local.deps, stateDir: dir }), ExitCode.OK);
+    } finally {
+      await held.release();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
