@@ -3,40 +3,47 @@
  * of `state_dir`, which is also where non-default statistics files and plots go) left its flock on
  * a deleted file, and a second daemon started then locked a new file of the same name and shaped
  * the same interface (docs/operation.md, "One daemon per interface").
+ *
+ * The files are looked at after every tick (a `stat` of each and of the file held, about 5 µs), so a
+ * second daemon can get in only within a tick of the removal; a look every 30 s left it 30 s. A
+ * kernel watch (inotify, `Deno.watchFs`) would be told at the same turn of the event loop, but
+ * Deno cannot watch a path again once its directory was removed, which is the case to cover
+ * (docs/operation.md). A lock another process took, or one that cannot be made, is tried again
+ * every `LOCK_RETRY_S` only: that look opens the file.
  */
 import type { Logger } from "../log/logger.ts";
 import { isDue } from "../util/clock.ts";
 import type { InstanceLock, LockRenewal } from "./instance_lock.ts";
 
-/** How often the lock files are looked at, s (one `stat` per interface). */
-export const LOCK_CHECK_S = 30;
+/** How often a lock file that could not be made and locked again is tried again, s. */
+export const LOCK_RETRY_S = 30;
 
-/** Looks at the lock files every `LOCK_CHECK_S` of the ticks' clock and logs what it finds. */
+/** Looks at the lock files after every tick and logs what it finds. */
 export class LockWatch {
   readonly #lock: InstanceLock;
   readonly #log: Logger;
-  readonly #periodS: number;
-  #nextS: number | undefined;
+  readonly #retryS: number;
+  /** When a lasting problem is tried again (undefined while all locks are in place). */
+  #retryAtS: number | undefined;
   /** The last problem logged per lock file, so that a lasting one is logged once. */
   readonly #reported = new Map<string, string>();
 
-  /** `periodS` defaults to {@linkcode LOCK_CHECK_S}. */
-  constructor(lock: InstanceLock, options: { log: Logger; periodS?: number }) {
+  /** `retryS` defaults to {@linkcode LOCK_RETRY_S}. */
+  constructor(lock: InstanceLock, options: { log: Logger; retryS?: number }) {
     this.#lock = lock;
     this.#log = options.log;
-    this.#periodS = options.periodS ?? LOCK_CHECK_S;
+    this.#retryS = options.retryS ?? LOCK_RETRY_S;
   }
 
-  /** Called after every tick: looks at the lock files when a look is due. */
+  /** Called after every tick: looks at the lock files, or waits for the retry of a problem. */
   tick(nowS: number): void {
-    this.#nextS ??= nowS + this.#periodS;
-    if (!isDue(nowS, this.#nextS)) return;
-    this.#nextS = nowS + this.#periodS;
+    if (this.#retryAtS !== undefined && !isDue(nowS, this.#retryAtS)) return;
     try {
       this.#report(this.#lock.renew());
     } catch (e) {
       this.#log.debug("looking at the lock files failed: {error}", { error: String(e) });
     }
+    this.#retryAtS = this.#reported.size > 0 ? nowS + this.#retryS : undefined;
   }
 
   #report(found: LockRenewal[]): void {
@@ -60,7 +67,7 @@ export class LockWatch {
         ? `another sqm-autorate (PID ${
           r.holderPid ?? "unknown"
         }) locked it after it was removed: two daemons may be shaping this interface; stop one`
-        : `it cannot be made again (${r.error}); retrying every ${this.#periodS} s`;
+        : `it cannot be made again (${r.error}); retrying every ${this.#retryS} s`;
       const values = { path: r.path, problem };
       if (this.#reported.get(r.path) === problem) {
         this.#log.debug("the lock file {path} is not in place: {problem}", values);

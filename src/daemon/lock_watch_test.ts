@@ -1,6 +1,11 @@
-import { assertEquals } from "../util/assert.ts";
+import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import type { Logger } from "../log/logger.ts";
-import type { InstanceLock, LockRenewal } from "./instance_lock.ts";
+import {
+  acquireInstanceLock,
+  type InstanceLock,
+  InstanceLockedError,
+  type LockRenewal,
+} from "./instance_lock.ts";
 import { LockWatch } from "./lock_watch.ts";
 
 /** A logger keeping `LEVEL message` with the `{name}` placeholders filled in. */
@@ -12,26 +17,57 @@ function recorder(): { logger: Logger; lines: string[] } {
   return { logger: logger as unknown as Logger, lines };
 }
 
-Deno.test("lock watch: every 30 s of ticks; a lasting problem logged once, a relock at WARN", () => {
-  const answers: LockRenewal[][] = [
-    [{ path: "/s/wan.lock", outcome: "taken", holderPid: 42 }],
-    [{ path: "/s/wan.lock", outcome: "taken", holderPid: 42 }],
-    [{ path: "/s/wan.lock", outcome: "relocked" }],
-    [],
-    [{ path: "/s/wan.lock", outcome: "failed", error: "Read-only file system" }],
-  ];
-  let asked = 0;
+Deno.test("lock watch: a look every tick; a lasting problem tried again every 30 s and logged once", () => {
+  const taken: LockRenewal = { path: "/s/wan.lock", outcome: "taken", holderPid: 42 };
+  // Looks at 0.5 s (in place), 1 s (taken), 31 s (still taken), 61 s (relocked), then every tick.
+  const answers: Record<number, LockRenewal[]> = {
+    1: [taken],
+    31: [taken],
+    61: [{ path: "/s/wan.lock", outcome: "relocked" }],
+    70: [{ path: "/s/wan.lock", outcome: "failed", error: "Read-only file system" }],
+  };
+  const looks: number[] = [];
+  let now = 0;
   const lock = {
-    renew: () => answers[asked++] ?? [],
+    renew: () => (looks.push(now), answers[now] ?? []),
   } as unknown as InstanceLock;
   const { logger, lines } = recorder();
   const watch = new LockWatch(lock, { log: logger });
-  for (let t = 0; t <= 160; t += 0.5) watch.tick(t);
-  assertEquals(asked, 5, "at 30, 60, 90, 120, 150 s");
+  for (now = 0.5; now <= 72; now += 0.5) watch.tick(now);
+  const expected = [0.5, 1, 31, 61];
+  for (let t = 61.5; t <= 70; t += 0.5) expected.push(t);
+  assertEquals(looks, expected);
   assertEquals(lines.map((l) => l.split(" ")[0]), ["ERROR", "DEBUG", "WARN", "ERROR"]);
   assertEquals(
     lines[0],
     "ERROR the lock file /s/wan.lock is not in place: another sqm-autorate (PID 42) locked it " +
       "after it was removed: two daemons may be shaping this interface; stop one",
   );
+});
+
+Deno.test("lock watch: after rm -rf of the lock directory, a second holder is refused from the next tick on", async () => {
+  const base = await Deno.makeTempDir({ prefix: "sqma-lockwatch-" });
+  const dir = `${base}/state`;
+  const lock = await acquireInstanceLock(dir, { interfaces: ["wan", "ifb4wan"] });
+  const { logger, lines } = recorder();
+  const watch = new LockWatch(lock, { log: logger });
+  try {
+    watch.tick(0.5);
+    // Twice: the second removal is of the directory the first look made again.
+    for (const t of [1, 1.5]) {
+      await Deno.remove(dir, { recursive: true });
+      watch.tick(t); // one tick later (a look every 30 s left a second daemon 30 s to get in)
+      const e = await assertRejects(
+        () => acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4242 }),
+        InstanceLockedError,
+      );
+      assertEquals(e.holderPid, Deno.pid);
+    }
+    const relocked = lines.filter((l) => l.includes("was removed or replaced"));
+    assertEquals(relocked.length, 4, lines.join("\n"));
+    assert(relocked.every((l) => l.startsWith("WARN")), lines.join("\n"));
+  } finally {
+    await lock.release();
+    await Deno.remove(base, { recursive: true });
+  }
 });

@@ -360,8 +360,8 @@ Deno.test("daemon: a lock file removed while running is made and locked again", 
         // `rm -rf` of state_dir (where plots and non-default statistics files go too).
         [10, () => Deno.remove(state, { recursive: true })],
         [70, async () => {
-          // A second daemon on the same interface, once the look at the locks (every 30 s of
-          // ticks) has had its real time.
+          // A second daemon on the same interface, once the look at the locks (after every
+          // tick) has had its real time.
           const made = () => Deno.stat(lockPath(state, "wan")).then(() => true, () => false);
           await pollUntil(made, (e) => e, {
             ms: 5000,

@@ -346,13 +346,21 @@ export function occurrences(text: string, part: string): number {
 
 /**
  * The UCI text of a daemon run in a namespace by a reload test: interfaces `ul`/`dl` over `tbf`
- * shapers (upload base 10000 kbit/s), fping, INFO log without statistics, state and reflector
- * list in `dir` (from `daemonRuntimeDir`). `head` is a first line (e.g. a comment), `tail` the
+ * shapers (upload base 10000 kbit/s), fping, INFO log without statistics, state (unless
+ * `stateDir`) and reflector list in `dir` (from `daemonRuntimeDir`). `head` is a first line (e.g. a comment), `tail` the
  * sections after `advanced_settings` (e.g. `config plugins`).
  */
 export function daemonUci(
   dir: string,
-  options: { ul: string; dl: string; dlBaseKbits: number; head?: string; tail?: string },
+  options: {
+    ul: string;
+    dl: string;
+    dlBaseKbits: number;
+    head?: string;
+    tail?: string;
+    /** `state_dir` (default `dir`). */
+    stateDir?: string;
+  },
 ): string {
   return [
     ...(options.head === undefined ? [] : [options.head]),
@@ -367,7 +375,7 @@ export function daemonUci(
     "config advanced_settings",
     "\toption shaper 'tbf'",
     "\toption pinger 'fping'",
-    `\toption state_dir '${dir}'`,
+    `\toption state_dir '${options.stateDir ?? dir}'`,
     `\toption reflector_list_file '${dir}/reflectors.csv'`,
     options.tail ?? "",
     "",
