@@ -3,53 +3,15 @@
  * UCI lookups, help and README table are derived; resolution with precedence
  * CLI > env > UCI > default.
  */
-import { parseUci, type UciFile, UciSyntaxError } from "./uci.ts";
 import { type FlagValues, type ResolvedSettings, resolveSettings } from "./resolve.ts";
-import { errorText } from "../util/error_text.ts";
+import { DEFAULT_CONFIG_PATH, readUciFile } from "./uci_file.ts";
 
 export * from "./settings_table.ts";
 export * from "./resolve.ts";
 export * from "./uci.ts";
+export * from "./uci_file.ts";
 export type { Settings } from "./types.ts";
 export { deriveSettings, settingsWithDefaults } from "./defaults.ts";
-
-/** Upstream's UCI file. */
-export const DEFAULT_CONFIG_PATH = "/etc/config/sqm-autorate";
-
-/** A config file that could not be read (not a syntax error). */
-export class ConfigFileError extends Error {
-  /** Builds the message naming the file. */
-  constructor(path: string, reason: string) {
-    super(`${path}: ${reason}`);
-    this.name = "ConfigFileError";
-  }
-}
-
-/**
- * Reads a UCI file. A missing file is `undefined` unless it was asked for explicitly (`--config`),
- * in which case it is an error; unreadable and malformed files are errors.
- */
-export function readUciFile(
-  path: string,
-  options: { explicit?: boolean } = {},
-): UciFile | undefined {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound && !options.explicit) return undefined;
-    if (e instanceof Deno.errors.NotFound) throw new ConfigFileError(path, "no such file");
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      if (!options.explicit) return undefined;
-      throw new ConfigFileError(
-        path,
-        `not readable: ${errorText(e)}; put it in /etc/sqm-autorate/ (or /etc/config/sqm-autorate)`,
-      );
-    }
-    throw new ConfigFileError(path, (e as Error).message);
-  }
-  return parseUci(text, path);
-}
 
 /** What `loadSettings` needs. */
 export interface LoadSettingsOptions {
@@ -89,5 +51,3 @@ export function loadSettings(options: LoadSettingsOptions = {}): ResolvedSetting
     uci,
   }, { requireDaemon: options.requireDaemon });
 }
-
-export { UciSyntaxError };
