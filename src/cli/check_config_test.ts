@@ -273,3 +273,74 @@ Deno.test("error messages name the setting once (no repeated prefixes)", async (
   const text = r.stderr.slice(r.stderr.indexOf("invalid configuration"));
   assertEquals(text.split("rate_controller").length, 2, text);
 });
+
+/**
+ * `run` in a child process until it waits for the interfaces (none of REQUIRED's exist here):
+ * what it logged before anything started.
+ */
+async function runUntilWaiting(args: string[]): Promise<string> {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const state = await Deno.makeTempDir({ prefix: "sqma-check-state-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=dev", main, "run", ...REQUIRED, "--state-dir", state, ...args],
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of child.stderr) {
+      text += decoder.decode(chunk, { stream: true });
+      if (text.includes("waiting for interfaces")) break;
+    }
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await Deno.remove(state, { recursive: true });
+  }
+  return text;
+}
+
+Deno.test("check-config and run: a stats_file or speedhist_file that is a directory is named (a warning)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-check-" });
+  try {
+    for (
+      const [flag, setting, file] of [
+        ["--stats-file", "stats_file", "sqm-autorate.csv"],
+        ["--speed-hist-file", "speedhist_file", "sqm-speedhist.csv"],
+      ]
+    ) {
+      // The daemon runs on without statistics (one ERROR at the first write): not an error.
+      const r = await check([...REQUIRED, flag, dir]);
+      assertEquals(r.code, ExitCode.OK, r.stderr);
+      const warning = `warning: ${setting} "${dir}" is a directory: it takes no statistics`;
+      assertStringIncludes(r.stderr, warning);
+      assertStringIncludes(
+        r.stderr,
+        `give a file, e.g. ${dir}/${file}, or set suppress_statistics`,
+      );
+      assertStringIncludes(await runUntilWaiting([flag, dir]), warning.slice("warning: ".length));
+      const off = await check([...REQUIRED, flag, dir, "--suppress-statistics"]);
+      assert(!off.stderr.includes("is a directory"), off.stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check-config and run: a reflector list shorter than num_reflectors is named (a warning)", async () => {
+  const csv = "reflector_ip,ip_version,description\n192.0.2.1,4,a\n192.0.2.2,4,b\n192.0.2.2,4,b\n";
+  await withFile("two.csv", csv, async (path) => {
+    const args = [...REQUIRED, "--reflector-list-file", path, "--num-reflectors", "5"];
+    const r = await check(args);
+    assertEquals(r.code, ExitCode.OK, r.stderr);
+    const warning =
+      `reflector_list_file ${path} holds 2 reflector(s), fewer than num_reflectors (5)`;
+    assertStringIncludes(r.stderr, `warning: ${warning}`);
+    assertStringIncludes(r.stderr, "set num_reflectors to 2");
+    assertStringIncludes(await runUntilWaiting(args.slice(REQUIRED.length)), warning);
+    const enough = await check([...args.slice(0, -1), "2"]);
+    assert(!enough.stderr.includes("fewer than num_reflectors"), enough.stderr);
+  });
+});

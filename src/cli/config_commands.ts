@@ -20,6 +20,7 @@ import { checkReflectorList } from "../reflectors/list_check.ts";
 import { isRemote } from "../remote/mod.ts";
 import { localShaperWarnings } from "../apply/shaper_check.ts";
 import { INTERFACE_WAIT } from "../daemon/mod.ts";
+import { statsPathWarnings } from "../report/stats_paths.ts";
 
 /**
  * Every configured Lua script (plugins, a Lua rate_controller) must load and survive one
@@ -66,9 +67,16 @@ const reflectorListCheck: ConfigCheck = async (resolved) => {
   return { problems, warnings };
 };
 
+/** A statistics file that is a directory takes no rows: a warning (`run` gives the same). */
+const statsPathsCheck: ConfigCheck = async (resolved) => ({
+  problems: [],
+  warnings: await statsPathWarnings(resolved.settings),
+});
+
 /** The checks `check-config` runs after the settings resolve. */
 const checks: readonly ConfigCheck[] = [
   reflectorListCheck,
+  statsPathsCheck,
   luaScriptsCheck,
   manifestConfigCheck,
   remoteCheck,

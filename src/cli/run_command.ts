@@ -19,6 +19,7 @@ import type { Telemetry } from "../report/telemetry.ts";
 import { reloadProblems } from "./reload_check.ts";
 import { netProblems } from "../release/manifest_net.ts";
 import { ReloadRounds } from "./reload_rounds.ts";
+import { statsPathWarnings } from "../report/stats_paths.ts";
 import { restartChanges, type RestartInputs, restartInputs } from "./restart_inputs.ts";
 
 /**
@@ -110,7 +111,10 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       restart = new AbortController();
       const onStop = () => restart.abort();
       stop.signal.addEventListener("abort", onStop, { once: true });
-      // What this round reads, read just before it does (a SIGHUP compares with it).
+      // What this round reads, read just before it does (a SIGHUP compares with it). Not the
+      // reading its SIGHUP took: that one is older by the SIGHUP's checks (an ssh round trip in
+      // remote mode), a fallback's by the whole failed round, and a file edited meanwhile, then
+      // put back, would pass for unchanged while the round runs the edit.
       const current = rounds.current;
       if (n > 1) current.inputs = restartInputs(current.resolved);
       await current.inputs;
@@ -172,6 +176,7 @@ async function runWith(
   ) {
     log.warning("{message}", { message: issue.message });
   }
+  for (const w of await statsPathWarnings(settings)) log.warning("{w}", { w });
   // Before anything starts: a listen address or MQTT broker the manifest does not allow, as
   // check-config rejects them (78; docs/observability.md, "Permissions"), the reflector list
   // (78) and a pinger that runs (69).

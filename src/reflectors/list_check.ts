@@ -13,9 +13,13 @@ export interface ReflectorListCheck extends ConfigCheckResult {
   pool?: string[];
 }
 
-/** Loads `reflector_list_file` (or the embedded list) and reports what is wrong with it. */
+/**
+ * Loads `reflector_list_file` (or the embedded list) and reports what is wrong with it. Fewer
+ * reflectors than `num_reflectors` is a warning: the daemon runs with those it has (a short set,
+ * src/reflectors/short_pool.ts), but none is left to replace one that stops answering.
+ */
 export async function checkReflectorList(
-  settings: Pick<Settings, "reflector_list_file">,
+  settings: Pick<Settings, "reflector_list_file" | "num_reflectors">,
   options: { readTextFile?: (path: string) => Promise<string> } = {},
 ): Promise<ReflectorListCheck> {
   const warnings: string[] = [];
@@ -24,6 +28,17 @@ export async function checkReflectorList(
       readTextFile: options.readTextFile,
       warn: (m) => warnings.push(m),
     });
+    if (pool.length < settings.num_reflectors) {
+      const list = settings.reflector_list_file === ""
+        ? "the embedded reflector list"
+        : `reflector_list_file ${settings.reflector_list_file}`;
+      warnings.push(
+        `${list} holds ${pool.length} reflector(s), fewer than num_reflectors ` +
+          `(${settings.num_reflectors}): the daemon pings those ${pool.length}, each up to twice ` +
+          "as often, with none to replace one that stops answering; list at least " +
+          `${settings.num_reflectors} (more to have spares) or set num_reflectors to ${pool.length}`,
+      );
+    }
     return { problems: [], warnings, pool };
   } catch (e) {
     return { problems: [(e as Error).message], warnings };

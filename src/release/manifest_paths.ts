@@ -7,6 +7,7 @@ import * as posix from "../util/posix_path.ts";
 import { SETTINGS_TABLE } from "../config/settings_table.ts";
 import type { Settings } from "../config/types.ts";
 import { DAEMON_MANIFEST, type PermissionManifest } from "./manifest.ts";
+import { lockPath } from "../daemon/instance_lock.ts";
 
 /** The settings that name files or programs. */
 export type ManifestPathSettings = Pick<
@@ -20,6 +21,8 @@ export type ManifestPathSettings = Pick<
   | "plugin_scripts"
   | "rate_controller"
   | "state_dir"
+  | "dl_if"
+  | "ul_if"
 >;
 
 /** The kind of access a path needs. */
@@ -98,7 +101,8 @@ function looksLikePath(value: string): boolean {
  * rotation stats and renames them; skipped when `suppress_statistics` is true because the files
  * are then never opened), `reflector_list_file` (read), Lua script paths in `plugin_ratecontrol`,
  * `plugin_scripts` and `rate_controller` (read; bare names such as `ewma`, `builtin:ewma` or a
- * module name are not paths), `state_dir` (read + write: the interface locks), `pinger_binary`
+ * module name are not paths), `state_dir` (read + write: it and the lock files of `dl_if` and
+ * `ul_if` in it), `pinger_binary`
  * (run), and the
  * `--config` file (read). Relative paths are rejected: the daemon's working directory is `/`
  * under procd and systemd, so they would not mean what the user expects.
@@ -163,8 +167,8 @@ export function checkPathsAgainstManifest(
   const state = settings.state_dir;
   if (!posix.isAbsolute(state)) relative("state_dir", state, "write");
   else {
-    const lockFile = `${state.replace(/\/+$/, "")}/wan.lock`;
-    const ok = [state, lockFile].every((p) =>
+    const lockFiles = [settings.dl_if, settings.ul_if].map((i) => lockPath(state, i));
+    const ok = [state, ...lockFiles].every((p) =>
       pathAllowed(p, manifest.write) && pathAllowed(p, manifest.read)
     );
     if (!ok) {
