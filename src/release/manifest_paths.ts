@@ -8,6 +8,7 @@ import { SETTINGS_TABLE } from "../config/settings_table.ts";
 import type { Settings } from "../config/types.ts";
 import { DAEMON_MANIFEST, type PermissionManifest } from "./manifest.ts";
 import { lockPath } from "../daemon/instance_lock.ts";
+import { lockedInterfaces } from "../daemon/mod.ts";
 
 /** The settings that name files or programs. */
 export type ManifestPathSettings = Pick<
@@ -23,6 +24,8 @@ export type ManifestPathSettings = Pick<
   | "state_dir"
   | "dl_if"
   | "ul_if"
+  | "remote"
+  | "remote_port"
 >;
 
 /** The kind of access a path needs. */
@@ -101,8 +104,7 @@ function looksLikePath(value: string): boolean {
  * rotation stats and renames them; skipped when `suppress_statistics` is true because the files
  * are then never opened), `reflector_list_file` (read), Lua script paths in `plugin_ratecontrol`,
  * `plugin_scripts` and `rate_controller` (read; bare names such as `ewma`, `builtin:ewma` or a
- * module name are not paths), `state_dir` (read + write: it and the lock files of `dl_if` and
- * `ul_if` in it), `pinger_binary`
+ * module name are not paths), `state_dir` (read + write: it and the interfaces' lock files in it), `pinger_binary`
  * (run), and the
  * `--config` file (read). Relative paths are rejected: the daemon's working directory is `/`
  * under procd and systemd, so they would not mean what the user expects.
@@ -167,7 +169,7 @@ export function checkPathsAgainstManifest(
   const state = settings.state_dir;
   if (!posix.isAbsolute(state)) relative("state_dir", state, "write");
   else {
-    const lockFiles = [settings.dl_if, settings.ul_if].map((i) => lockPath(state, i));
+    const lockFiles = lockedInterfaces(settings).map((i) => lockPath(state, i));
     const ok = [state, ...lockFiles].every((p) =>
       pathAllowed(p, manifest.write) && pathAllowed(p, manifest.read)
     );
