@@ -5,11 +5,20 @@
  * each getting its UCI section from the same configuration file.
  */
 import { assert, assertEquals } from "../src/util/assert.ts";
-import { addTbfVethPair, must, netnsSkipReason, withNetns } from "../src/util/netns_testing.ts";
+import {
+  addTbfVethPair,
+  must,
+  needs,
+  netnsSkipReason,
+  runtimeDirSkipReason,
+  withNetns,
+} from "../src/util/netns_testing.ts";
 import { ROOT, runDeno } from "./release/run_deno.ts";
 import { daemonRunArgv } from "./e2e/daemon_flags.ts";
 
 const FIXTURES = `${ROOT}/tests/fixtures/upstream_plugins`;
+/** Every test here works in a directory under the daemon's runtime directory. */
+const RUNTIME_DIR_REASON = runtimeDirSkipReason();
 
 /**
  * Copies the fixture plugins and their configuration (plugin paths filled in) into a fresh
@@ -84,62 +93,83 @@ function assertPluginsWorked(output: string, what: string): void {
   }
 }
 
-Deno.test("upstream-style plugins: check-config loads them and runs one tick, with their log lines", async () => {
-  const { dir, path } = await config();
-  try {
-    const r = await runDeno(["run", "-P=dev", "main.ts", "check-config", "--config", path]);
-    assertEquals(r.code, 0, r.stderr);
-    assertPluginsWorked(r.stderr, "check-config");
-    assert(r.stderr.includes("configuration OK"), r.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  needs(
+    "upstream-style plugins: check-config loads them and runs one tick, with their log lines",
+    RUNTIME_DIR_REASON,
+  ),
+  async () => {
+    const { dir, path } = await config();
+    try {
+      const r = await runDeno(["run", "-P=dev", "main.ts", "check-config", "--config", path]);
+      assertEquals(r.code, 0, r.stderr);
+      assertPluginsWorked(r.stderr, "check-config");
+      assert(r.stderr.includes("configuration OK"), r.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-Deno.test("upstream-style plugins: a plugin failing at run time fails check-config with file:line (65)", async () => {
-  const { dir, path } = await config();
-  try {
-    // Without its options tonumber(nil, 10) is nil, and process() fails on the first tick.
-    const text = (await Deno.readTextFile(path)).replace(/config histogram\n(\s+option .*\n)+/, "");
-    await Deno.writeTextFile(path, text);
-    const r = await runDeno(["run", "-P=dev", "main.ts", "check-config", "--config", path]);
-    assertEquals(r.code, 65, r.stderr);
-    assert(
-      r.stderr.includes(
-        `error: plugin histogram: process() failed (error): ${dir}/histogram.lua:22:`,
-      ),
-      r.stderr,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  needs(
+    "upstream-style plugins: a plugin failing at run time fails check-config with file:line (65)",
+    RUNTIME_DIR_REASON,
+  ),
+  async () => {
+    const { dir, path } = await config();
+    try {
+      // Without its options tonumber(nil, 10) is nil, and process() fails on the first tick.
+      const text = (await Deno.readTextFile(path)).replace(
+        /config histogram\n(\s+option .*\n)+/,
+        "",
+      );
+      await Deno.writeTextFile(path, text);
+      const r = await runDeno(["run", "-P=dev", "main.ts", "check-config", "--config", path]);
+      assertEquals(r.code, 65, r.stderr);
+      assert(
+        r.stderr.includes(
+          `error: plugin histogram: process() failed (error): ${dir}/histogram.lua:22:`,
+        ),
+        r.stderr,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-Deno.test("upstream-style plugins: simulate --config runs them with their UCI sections", async () => {
-  const { dir, path } = await config();
-  try {
-    const r = await runDeno([
-      "run",
-      "-P=dev",
-      "main.ts",
-      "simulate",
-      "--config",
-      path,
-      "--duration",
-      "20",
-      "--log-level",
-      "INFO",
-      "--lua-time-limit-ms",
-      "2000",
-    ]);
-    assertEquals(r.code, 0, r.stderr);
-    assertPluginsWorked(r.stderr, "simulate");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  needs(
+    "upstream-style plugins: simulate --config runs them with their UCI sections",
+    RUNTIME_DIR_REASON,
+  ),
+  async () => {
+    const { dir, path } = await config();
+    try {
+      const r = await runDeno([
+        "run",
+        "-P=dev",
+        "main.ts",
+        "simulate",
+        "--config",
+        path,
+        "--duration",
+        "20",
+        "--log-level",
+        "INFO",
+        "--lua-time-limit-ms",
+        "2000",
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      assertPluginsWorked(r.stderr, "simulate");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-const reason = await netnsSkipReason();
+const reason = (await netnsSkipReason()) ?? RUNTIME_DIR_REASON;
 
 Deno.test({
   name: `upstream-style plugins: run in a network namespace (real tc, ip, fping)${

@@ -150,6 +150,24 @@ export async function pollUntil<T>(
 export const DAEMON_RUNTIME_DIR = "/tmp/sqm-autorate/";
 
 /**
+ * Why this user cannot make directories in `DAEMON_RUNTIME_DIR`, or undefined when it can (or the
+ * directory does not exist yet, so its first test makes it). It exists and is another user's when
+ * a daemon ran there as root (`sudo deno task daemon run`, docs/install.md): then every test that
+ * runs the daemon under its permission set fails with PermissionDenied. Nothing is made here.
+ */
+export function runtimeDirSkipReason(): string | undefined {
+  try {
+    Deno.removeSync(Deno.makeTempDirSync({ dir: DAEMON_RUNTIME_DIR, prefix: "probe-" }));
+    return undefined;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
+    return `${DAEMON_RUNTIME_DIR} is not writable by uid ${Deno.uid()}: made by another user ` +
+      "(a daemon run as root?); remove it";
+  }
+}
+
+/**
  * A fresh directory for a daemon run under the release permission set (inside
  * `DAEMON_RUNTIME_DIR`), holding `reflectors.csv` with six loopback reflectors (the
  * namespace's own loopback answers the pinger). The caller removes it.

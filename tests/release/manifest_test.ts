@@ -6,7 +6,7 @@ import { assert, assertEquals } from "../../src/util/assert.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { parseProbeOutput, probeProblems } from "./probe.ts";
 import { daemonRunArgs, exists, expectCode, ROOT, runDeno } from "./run_deno.ts";
-import { DAEMON_RUNTIME_DIR, needs } from "../../src/util/netns_testing.ts";
+import { DAEMON_RUNTIME_DIR, needs, runtimeDirSkipReason } from "../../src/util/netns_testing.ts";
 import { STATS_DIR as MANIFEST_STATS_DIR } from "../../src/release/manifest.ts";
 import { BUNDLE_DIR, BUNDLE_ENTRY, bundleFiles, bundleProgram } from "../../src/release/bundle.ts";
 
@@ -39,23 +39,35 @@ async function checkProbe(script: string): Promise<void> {
   });
 }
 
-Deno.test("probe under -P=daemon: secrets, shell, network, env and sys denied; tools allowed", async () => {
-  await checkProbe("tests/release/probe.ts");
-});
+/** The probes write their stats file into the runtime directory. */
+const RUNTIME_DIR_REASON = runtimeDirSkipReason();
 
-Deno.test("the probe's judgement catches a too-wide permission set (-P=dev)", async () => {
-  await withStatsDir(async (dir) => {
-    const args = ["run", "-P=dev", "--no-prompt", "--config", `${ROOT}/deno.json`];
-    const r = await runDeno([...args, "tests/release/probe.ts", dir], {
-      env: { SQMA_PROBE: "1", CLICOLOR_FORCE: "1" },
+Deno.test(
+  needs(
+    "probe under -P=daemon: secrets, shell, network, env and sys denied; tools allowed",
+    RUNTIME_DIR_REASON,
+  ),
+  async () => {
+    await checkProbe("tests/release/probe.ts");
+  },
+);
+
+Deno.test(
+  needs("the probe's judgement catches a too-wide permission set (-P=dev)", RUNTIME_DIR_REASON),
+  async () => {
+    await withStatsDir(async (dir) => {
+      const args = ["run", "-P=dev", "--no-prompt", "--config", `${ROOT}/deno.json`];
+      const r = await runDeno([...args, "tests/release/probe.ts", dir], {
+        env: { SQMA_PROBE: "1", CLICOLOR_FORCE: "1" },
+      });
+      expectCode(r, 0, "probe under dev");
+      const problems = probeProblems(parseProbeOutput(r.stdout), { toolsInstalled: true });
+      assert(problems.includes("read /etc/shadow: allowed, must be denied"), problems.join("\n"));
+      assert(problems.includes("spawn sh: allowed, must be denied"), problems.join("\n"));
+      assert(problems.some((p) => p.startsWith("env all shows only SQMA_*: Error: visible:")));
     });
-    expectCode(r, 0, "probe under dev");
-    const problems = probeProblems(parseProbeOutput(r.stdout), { toolsInstalled: true });
-    assert(problems.includes("read /etc/shadow: allowed, must be denied"), problems.join("\n"));
-    assert(problems.includes("spawn sh: allowed, must be denied"), problems.join("\n"));
-    assert(problems.some((p) => p.startsWith("env all shows only SQMA_*: Error: visible:")));
-  });
-});
+  },
+);
 
 Deno.test("main.ts --version and --help under -P=daemon", async () => {
   const r = await runDeno(daemonRunArgs("main.ts", ["--version"]));
