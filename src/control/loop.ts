@@ -36,6 +36,7 @@ import { IdleDetector } from "./idle.ts";
 import { counterDelta } from "./counter_delta.ts";
 import { OutageLog } from "./outage_log.ts";
 import { ReadSpan } from "./read_span.ts";
+import { loadChanged, type LoadReference, LoadReferences } from "./load_span.ts";
 import { clampRate, clampThreshold, type RateBounds, rateBounds } from "./rate_bounds.ts";
 
 /** Bytes → kbit (×8 bit/byte ÷ 1000 bit/kbit), upstream's `8/1000`. */
@@ -171,9 +172,9 @@ export class ControlLoop {
   #lastApplyS = -Infinity;
   #thrDl: number;
   #thrUl: number;
-  #prev: CounterReading | null = null;
-  #tPrev = 0;
-  /** The time of the last decision's reading (`tPrev` but after an uncertain one), s. */
+  /** The certain readings a load may be measured from; the last is the newest (v87, v96). */
+  readonly #refs = new LoadReferences();
+  /** The time of the last decision's reading (the last reference's but after an uncertain one), s. */
   #tLast = 0;
   #startS = 0;
   #lastDumpS = 0;
@@ -341,7 +342,8 @@ export class ControlLoop {
     let readings: TickReadings | undefined;
 
     const holdWarming = warming !== undefined && (warming.hold || deltas.ul.length === 0);
-    if (counters === null || this.#prev === null || holdWarming) {
+    const last = this.#refs.last;
+    if (counters === null || last === undefined || holdWarming) {
       // Hold. The reference (prev, t_prev) is only moved by a good reading, so the next
       // load covers the whole gap instead of a spike over a short interval.
       path = "hold";
@@ -350,21 +352,11 @@ export class ControlLoop {
       // A reading whose moment is uncertain (a slow read's jitter) is decided on but not made
       // the reference: the load runs from the last certain one, the decision's `dt` from the
       // last decision (docs/controllers.md, "v87").
-      const span = readS - this.#tPrev;
-      const uncertain = this.#readSpan.tooUncertain(spanS, span);
+      const uncertain = this.#readSpan.tooUncertain(spanS, readS - last.readS);
       const dt = readS - this.#tLast;
-      const dlBytes = this.#bytesSince(counters.dlBytes, this.#prev.dlBytes, {
-        direction: "download",
-        reset: counters.dlIfindex !== this.#prev.dlIfindex,
-        dtS: span,
-        maxKbit: this.#boundsDl.max,
-      });
-      const ulBytes = this.#bytesSince(counters.ulBytes, this.#prev.ulBytes, {
-        direction: "upload",
-        reset: counters.ulIfindex !== this.#prev.ulIfindex,
-        dtS: span,
-        maxKbit: this.#boundsUl.max,
-      });
+      const load = this.#load(counters, { readS, last });
+      const dlBytes = load.dl.bytes;
+      const ulBytes = load.ul.bytes;
       if (deltas.ul.length === 0 || deltas.dl.length === 0) {
         path = "no-deltas";
         nextDl = s.min_dl_rate;
@@ -372,8 +364,8 @@ export class ControlLoop {
       } else {
         path = "normal";
         // Left to right as upstream writes it, to reproduce its floating-point results.
-        const downUtil = span > 0 ? KBIT_PER_BYTE * dlBytes / span : 0;
-        const upUtil = span > 0 ? KBIT_PER_BYTE * ulBytes / span : 0;
+        const downUtil = load.dl.spanS > 0 ? KBIT_PER_BYTE * dlBytes / load.dl.spanS : 0;
+        const upUtil = load.ul.spanS > 0 ? KBIT_PER_BYTE * ulBytes / load.ul.spanS : 0;
         readings = {
           now_s: now - this.#startS,
           dt,
@@ -403,7 +395,10 @@ export class ControlLoop {
         }
       }
       if (uncertain) this.#tLast = readS;
-      else this.#setReference(counters, readS);
+      else {
+        this.#refs.add({ counters, readS });
+        this.#tLast = readS;
+      }
     }
 
     nextDl = clampRate(nextDl, this.#boundsDl, this.#curDl);
@@ -526,9 +521,10 @@ export class ControlLoop {
   ): TickResult | undefined | Promise<TickResult | undefined> {
     if (this.#idleDetector === undefined || this.#pinging === undefined) return undefined;
     const { counters, readS } = read;
-    if (counters === null || this.#prev === null) return this.#idling ? this.#held() : undefined;
-    const verdict = this.#idleDetector.observe(this.#prev, counters, {
-      prevS: this.#tPrev,
+    const last = this.#refs.last;
+    if (counters === null || last === undefined) return this.#idling ? this.#held() : undefined;
+    const verdict = this.#idleDetector.observe(last.counters, counters, {
+      prevS: last.readS,
       nowS: readS,
     });
     if (this.#idling) {
@@ -588,11 +584,61 @@ export class ControlLoop {
     return { path: "idle", next_dl_rate: this.#curDl, next_ul_rate: this.#curUl, applied };
   }
 
-  /** Makes `counters`, read at `readS`, the reference of the next load and decision. */
+  /**
+   * Makes `counters`, read at `readS`, the only reference of the next load and decision (after a
+   * hold or in idle mode the next load covers the whole gap).
+   */
   #setReference(counters: CounterReading | null, readS: number): void {
-    this.#prev = counters;
-    this.#tPrev = readS;
+    this.#refs.reset(counters === null ? undefined : { counters, readS });
     this.#tLast = readS;
+  }
+
+  /**
+   * Each direction's bytes and the span they moved in up to `counters`, read at `readS`: from the
+   * reference far enough back for the reads' jitter (`LoadReferences.pick`), unless the load over
+   * the last decision alone shows the load changed (docs/controllers.md, "v96"). Reads that take
+   * no time measure from `last`.
+   */
+  #load(
+    counters: CounterReading,
+    x: { readS: number; last: LoadReference },
+  ): Record<"dl" | "ul", { bytes: number; spanS: number }> {
+    const uncertaintyS = this.#readSpan.uncertaintyS();
+    const ref = this.#refs.pick(x.readS, uncertaintyS);
+    const dl = this.#loadFrom(ref, { counters, readS: x.readS, direction: "download" });
+    const ul = this.#loadFrom(ref, { counters, readS: x.readS, direction: "upload" });
+    if (ref === x.last) return { dl, ul };
+    const shortS = x.readS - x.last.readS;
+    const lastDl = this.#loadFrom(x.last, { counters, readS: x.readS, direction: "download" });
+    const lastUl = this.#loadFrom(x.last, { counters, readS: x.readS, direction: "upload" });
+    const changed = (a: { bytes: number; spanS: number }, b: { bytes: number; spanS: number }) =>
+      loadChanged(a.bytes / a.spanS, b.bytes / b.spanS, { shortS, uncertaintyS });
+    return {
+      dl: changed(lastDl, dl) ? lastDl : dl,
+      ul: changed(lastUl, ul) ? lastUl : ul,
+    };
+  }
+
+  /** One direction's bytes from `ref` to `x.counters`, and their span, s. */
+  #loadFrom(
+    ref: LoadReference,
+    x: { counters: CounterReading; readS: number; direction: "download" | "upload" },
+  ): { bytes: number; spanS: number } {
+    const spanS = x.readS - ref.readS;
+    const dl = x.direction === "download";
+    const bytes = this.#bytesSince(
+      dl ? x.counters.dlBytes : x.counters.ulBytes,
+      dl ? ref.counters.dlBytes : ref.counters.ulBytes,
+      {
+        direction: x.direction,
+        reset: dl
+          ? x.counters.dlIfindex !== ref.counters.dlIfindex
+          : x.counters.ulIfindex !== ref.counters.ulIfindex,
+        dtS: spanS,
+        maxKbit: dl ? this.#boundsDl.max : this.#boundsUl.max,
+      },
+    );
+    return { bytes, spanS };
   }
 
   /**

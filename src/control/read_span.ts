@@ -3,7 +3,8 @@
  * read (docs/controllers.md, "v84"), which is off by at most half of what the read took beyond
  * the shortest recent read (a round trip's jitter over a slow management link: docs/controllers.md,
  * "v87"). A reading whose uncertainty is large against the time since the last one used is not
- * made the reference of the next load (docs/controllers.md, "v87").
+ * made the reference of the next load (docs/controllers.md, "v87"); how uncertain the recent
+ * readings are sets how far back a load is measured from (src/control/load_span.ts, "v96").
  */
 
 /** Reads the shortest is taken over. */
@@ -17,6 +18,7 @@ export const READ_WAIT_MAX_S = 1;
 export class ReadSpan {
   readonly #spans = new Float64Array(READ_SPAN_WINDOW);
   #n = 0;
+  #shortest = 0;
 
   /**
    * Records a read of `spanS` and says whether the reading, `sinceS` after the load's reference,
@@ -29,6 +31,19 @@ export class ReadSpan {
     for (let i = Math.min(this.#n, READ_SPAN_WINDOW) - 1; i >= 0; i--) {
       if (this.#spans[i] < shortest) shortest = this.#spans[i];
     }
+    this.#shortest = shortest;
     return (spanS - shortest) / 2 > READ_UNCERTAIN_SHARE * sinceS && sinceS < READ_WAIT_MAX_S;
+  }
+
+  /**
+   * How uncertain a reading's moment is, s: the recorded reads' mean half-excess over the
+   * shortest (docs/controllers.md, "v96"); 0 for reads that take no time, as the simulator's
+   * exact reads.
+   */
+  uncertaintyS(): number {
+    const n = Math.min(this.#n, READ_SPAN_WINDOW);
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += this.#spans[i] - this.#shortest;
+    return n === 0 ? 0 : sum / n / 2;
   }
 }
