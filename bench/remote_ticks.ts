@@ -18,11 +18,15 @@
  * `--changes-per-process N`: the `tc -batch` session replaced every N changes instead of every
  * 500 (about one replacement in 30 s at 10 ticks/s), so the ticks during a replacement's
  * connection are many enough for the percentiles (docs/remote.md, "A slow management link").
+ * `--traffic`: UDP sent out of both router links faster than their TBFs pass it (the flipping
+ * daemon holds them at about 20 and 8 Mbit/s), so each decision's load should read the TBF's rate;
+ * prints how far the decisions' loads scatter around their median (rms and p90, %): the error a
+ * jittery counter read puts in a load (docs/remote.md, "Why jitter costs the upload at 50 ms").
  * Needs root, iproute2 and the OpenSSH server and client; prints why it skipped otherwise.
  */
 import { argValue, exitOnHelp } from "./_args.ts";
 import { percentile } from "../src/util/stats.ts";
-import { netnsSkipReason } from "../src/util/netns_testing.ts";
+import { must, netnsSkipReason } from "../src/util/netns_testing.ts";
 import type { TickEvent } from "../src/control/ports.ts";
 import { createRemoteAdapters } from "../src/remote/mod.ts";
 import {
@@ -38,6 +42,7 @@ const seconds = Number(argValue("--seconds") ?? 30);
 const replaced = Deno.args.includes("--replaced");
 const changesArg = argValue("--changes-per-process");
 const changesPerProcess = changesArg === undefined ? undefined : Number(changesArg);
+const traffic = Deno.args.includes("--traffic");
 /** A root TBF as the fixture makes it (src/util/netns_testing.ts, `addTbfVethPair`). */
 const TBF = ["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"];
 const RELAY = new URL("./_delay_relay.ts", import.meta.url).pathname;
@@ -65,6 +70,7 @@ await withSshRouterNetns("sqma-rtk", {}, async (r) => {
       const adapters = createRemoteAdapters(r.d.settings, { sshPath, changesPerProcess });
       const ticks: TickEvent[] = [];
       const daemon = startFlippingDaemon(r, adapters, { ticks });
+      const pings = traffic ? await startTraffic(r.d.ns) : [];
       try {
         for (let i = 0; ticks.length < 20; i++) {
           if (i === 600) throw new Error("no ticks within 60 s");
@@ -81,7 +87,8 @@ await withSshRouterNetns("sqma-rtk", {}, async (r) => {
         const ms = run.map((t) => t.durationS * 1000);
         const spanS = run.at(-1)!.monotonicS - ticks[from - 1].monotonicS;
         const name = `rtt${rtt}${jitter ? "j" : ""}${replaced ? "_replaced" : ""}` +
-          (changesPerProcess === undefined ? "" : `_cpp${changesPerProcess}`);
+          (changesPerProcess === undefined ? "" : `_cpp${changesPerProcess}`) +
+          (traffic ? "_traffic" : "");
         console.log(
           `${name}: ${run.length} ticks, tick p50 ${percentile(ms, 50).toFixed(1)} ms, ` +
             `p90 ${percentile(ms, 90).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms, ` +
@@ -94,6 +101,28 @@ await withSshRouterNetns("sqma-rtk", {}, async (r) => {
         console.log(`metric remote_tick_max_${name} ${Math.max(...ms).toFixed(1)} ms`);
         console.log(`metric remote_decisions_${name} ${(run.length / spanS).toFixed(2)} /s`);
         console.log(`metric remote_ssh_spawns_${name} ${sshPerS.toFixed(2)} /s`);
+        if (traffic) {
+          for (const dir of ["dl", "ul"] as const) {
+            const kbit = run.flatMap((t) =>
+              t.readings === undefined
+                ? []
+                : [dir === "dl" ? t.readings.dlThroughput : t.readings.ulThroughput]
+            );
+            const median = percentile(kbit, 50);
+            const off = kbit.map((k) => 100 * Math.abs(k / median - 1));
+            const rms = Math.sqrt(off.reduce((sum, x) => sum + x * x, 0) / off.length);
+            console.log(
+              `${name}: ${dir} load ${median.toFixed(0)} kbit/s median over ${kbit.length} ` +
+                `decisions, off it rms ${rms.toFixed(2)} %, p90 ${
+                  percentile(off, 90).toFixed(2)
+                } %`,
+            );
+            console.log(`metric remote_load_rms_${dir}_${name} ${rms.toFixed(2)} pct`);
+            console.log(
+              `metric remote_load_p90_${dir}_${name} ${percentile(off, 90).toFixed(2)} pct`,
+            );
+          }
+        }
         if (replaced) {
           const t0 = performance.now();
           await r.d.tc(["qdisc", "replace", "dev", "vul", "root", ...TBF]);
@@ -105,6 +134,10 @@ await withSshRouterNetns("sqma-rtk", {}, async (r) => {
           console.log(`metric remote_put_back_made_${name} ${backS.toFixed(2)} s`);
         }
       } finally {
+        for (const p of pings) {
+          p.kill("SIGKILL");
+          await p.status;
+        }
         await daemon.stop();
         await adapters.counters.close?.();
         if (replaced) await r.d.tc(["qdisc", "replace", "dev", "vul", "root", ...TBF]);
@@ -114,3 +147,38 @@ await withSshRouterNetns("sqma-rtk", {}, async (r) => {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+/**
+ * UDP datagrams sent out of each router link to an address routed there with the other end's MAC
+ * (dropped there, counted by both ends), 1400 bytes, about 45 Mbit/s out of `vdl` and 18 out of
+ * `vul`: more than the TBFs pass, so their rates set the loads. (ping sends too few when nothing
+ * answers.)
+ */
+async function startTraffic(ns: string): Promise<Deno.ChildProcess[]> {
+  const mac = async (dev: string) =>
+    JSON.parse(await must("ip", ["-n", ns, "-j", "link", "show", "dev", dev]))[0].address;
+  const to = { vdl: "10.79.2.9", vul: "10.79.1.9" };
+  for (const [dev, peer] of [["vdl", "vul"], ["vul", "vdl"]] as const) {
+    await must("ip", ["-n", ns, "route", "replace", `${to[dev]}/32`, "dev", dev]);
+    await must("ip", [
+      ...["-n", ns, "neigh", "replace", to[dev], "lladdr", await mac(peer)],
+      ...["nud", "permanent", "dev", dev],
+    ]);
+  }
+  // A send the TBF drops may fail (ENOBUFS): the next is sent anyway.
+  const code = `const c = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
+const b = new Uint8Array(1400);
+const send = (hostname) => c.send(b, { transport: "udp", hostname, port: 9 }).catch(() => {});
+for (;;) {
+  for (let i = 0; i < 10; i++) send("${to.vdl}");
+  for (let i = 0; i < 4; i++) send("${to.vul}");
+  await new Promise((r) => setTimeout(r, 1));
+}`;
+  return [
+    new Deno.Command("ip", {
+      args: ["netns", "exec", ns, Deno.execPath(), "eval", "--unstable-net", code],
+      stdout: "null",
+      stderr: "null",
+    }).spawn(),
+  ];
+}

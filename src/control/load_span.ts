@@ -48,8 +48,8 @@ export class LoadReferences {
 
   /**
    * The reference of a load read at `readS` whose moments are `uncertaintyS` uncertain each: the
-   * newest at least `uncertaintyS / LOAD_UNCERTAIN_SHARE` before it, else the oldest kept; the
-   * older ones are dropped. With no uncertainty, `last`. Call only with a reference kept.
+   * newest at least `uncertaintyS / LOAD_UNCERTAIN_SHARE` before it, else the oldest kept. With
+   * no uncertainty, `last`. Call only with a reference kept.
    */
   pick(readS: number, uncertaintyS: number): LoadReference {
     const refs = this.#refs;
@@ -57,8 +57,6 @@ export class LoadReferences {
     if (uncertaintyS > 0) {
       const needS = uncertaintyS / LOAD_UNCERTAIN_SHARE;
       while (i > 0 && readS - refs[i].readS < needS) i--;
-      if (i > 0) refs.splice(0, i);
-      i = 0;
     }
     return refs[i];
   }

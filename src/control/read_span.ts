@@ -18,7 +18,7 @@ export const READ_WAIT_MAX_S = 1;
 export class ReadSpan {
   readonly #spans = new Float64Array(READ_SPAN_WINDOW);
   #n = 0;
-  #shortest = 0;
+  #uncertainty = 0;
 
   /**
    * Records a read of `spanS` and says whether the reading, `sinceS` after the load's reference,
@@ -28,22 +28,22 @@ export class ReadSpan {
   tooUncertain(spanS: number, sinceS: number): boolean {
     this.#spans[this.#n++ % READ_SPAN_WINDOW] = spanS;
     let shortest = spanS;
-    for (let i = Math.min(this.#n, READ_SPAN_WINDOW) - 1; i >= 0; i--) {
+    let sum = 0;
+    const n = Math.min(this.#n, READ_SPAN_WINDOW);
+    for (let i = n - 1; i >= 0; i--) {
       if (this.#spans[i] < shortest) shortest = this.#spans[i];
+      sum += this.#spans[i];
     }
-    this.#shortest = shortest;
+    this.#uncertainty = Math.max(0, sum / n - shortest) / 2;
     return (spanS - shortest) / 2 > READ_UNCERTAIN_SHARE * sinceS && sinceS < READ_WAIT_MAX_S;
   }
 
   /**
    * How uncertain a reading's moment is, s: the recorded reads' mean half-excess over the
-   * shortest (docs/controllers.md, "v96"); 0 for reads that take no time, as the simulator's
-   * exact reads.
+   * shortest, as of the last `tooUncertain` (docs/controllers.md, "v96"); 0 for reads that take no
+   * time, as the simulator's exact reads.
    */
   uncertaintyS(): number {
-    const n = Math.min(this.#n, READ_SPAN_WINDOW);
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += this.#spans[i] - this.#shortest;
-    return n === 0 ? 0 : sum / n / 2;
+    return this.#uncertainty;
   }
 }
