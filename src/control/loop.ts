@@ -344,8 +344,8 @@ export class ControlLoop {
     const holdWarming = warming !== undefined && (warming.hold || deltas.ul.length === 0);
     const last = this.#refs.last;
     if (counters === null || last === undefined || holdWarming) {
-      // Hold. The reference (prev, t_prev) is only moved by a good reading, so the next
-      // load covers the whole gap instead of a spike over a short interval.
+      // Hold. The reference (the last certain reading) is only moved by a good reading, so the
+      // next load covers the whole gap instead of a spike over a short interval.
       path = "hold";
       if (counters !== null) this.#setReference(counters, readS);
     } else {
@@ -605,9 +605,11 @@ export class ControlLoop {
   ): Record<"dl" | "ul", { bytes: number; spanS: number }> {
     const uncertaintyS = this.#readSpan.uncertaintyS();
     const ref = this.#refs.pick(x.readS, uncertaintyS);
-    const dl = this.#loadFrom(ref, { counters, readS: x.readS, direction: "download" });
-    const ul = this.#loadFrom(ref, { counters, readS: x.readS, direction: "upload" });
-    if (ref === x.last) return { dl, ul };
+    // A counter reset is logged once, by the load from the last reading.
+    const quiet = ref !== x.last;
+    const dl = this.#loadFrom(ref, { counters, readS: x.readS, direction: "download", quiet });
+    const ul = this.#loadFrom(ref, { counters, readS: x.readS, direction: "upload", quiet });
+    if (!quiet) return { dl, ul };
     const shortS = x.readS - x.last.readS;
     const lastDl = this.#loadFrom(x.last, { counters, readS: x.readS, direction: "download" });
     const lastUl = this.#loadFrom(x.last, { counters, readS: x.readS, direction: "upload" });
@@ -619,10 +621,15 @@ export class ControlLoop {
     };
   }
 
-  /** One direction's bytes from `ref` to `x.counters`, and their span, s. */
+  /** One direction's bytes from `ref` to `x.counters`, and their span, s (`quiet`: a reset unlogged). */
   #loadFrom(
     ref: LoadReference,
-    x: { counters: CounterReading; readS: number; direction: "download" | "upload" },
+    x: {
+      counters: CounterReading;
+      readS: number;
+      direction: "download" | "upload";
+      quiet?: boolean;
+    },
   ): { bytes: number; spanS: number } {
     const spanS = x.readS - ref.readS;
     const dl = x.direction === "download";
@@ -636,6 +643,7 @@ export class ControlLoop {
           : x.counters.ulIfindex !== ref.counters.ulIfindex,
         dtS: spanS,
         maxKbit: dl ? this.#boundsDl.max : this.#boundsUl.max,
+        quiet: x.quiet,
       },
     );
     return { bytes, spanS };
@@ -678,10 +686,11 @@ export class ControlLoop {
   #bytesSince(
     cur: number,
     prev: number,
-    options: { direction: string; reset: boolean; dtS: number; maxKbit: number },
+    options: { direction: string; reset: boolean; dtS: number; maxKbit: number; quiet?: boolean },
   ): number {
     const d = options.reset ? undefined : counterDelta(prev, cur, options);
     if (d === undefined) {
+      if (options.quiet === true) return 0;
       this.#log.info("{direction} byte counter was reset ({prev} → {cur}): counting 0 bytes", {
         direction: options.direction,
         prev,
