@@ -92,8 +92,11 @@ Deno.test({
         supervisor.succeeded(); // no back-off between the kills
         proc = await answer();
       }
-      // Before the fix: 20 more (one write end per dead `ip`).
-      assertEquals(await openPipes() - before, 0);
+      // Before the fix: 20 more (one write end per dead `ip`). Fewer is no leak: `deno test` runs
+      // every test file in this process, and a pipe of an earlier file's closing meanwhile
+      // lowers the count (-2 once in a full `deno task test` run as a non-root user).
+      const more = await openPipes() - before;
+      assert(more <= 0, `${more} pipe fds more after 20 kills`);
     } finally {
       await supervisor.close(1000);
     }
