@@ -302,6 +302,13 @@ Deno.test("checkRouter: unreachable is retried, a host key or missing tc is fata
     local: answering(255, "ssh: connect to host x port 22: No route to host"),
   }));
   assertEquals(twice.split("cannot reach").length, 2, twice);
+  // Killed at its timeout through sshCommandRunner (a SIGHUP's check of a silent router): still
+  // unreachable, not "tc does not run … install it there".
+  const silentTwice = await reasonOf(sshCommandRunner(REMOTE, {
+    local: answering(124, "/usr/bin/ssh: timed out after 10000 ms"),
+  }));
+  assert(silentTwice.startsWith("unreachable: cannot reach root@192.168.1.1"), silentTwice);
+  assertEquals(silentTwice.split("cannot reach").length, 2, silentTwice);
 });
 
 Deno.test("remote adapters: the download's link kind is asked of the router's ip; BusyBox's gives none", async () => {

@@ -89,6 +89,9 @@ export function shellQuote(word: string): string {
 /** Exit code ssh uses for its own failures (connection, authentication, host key). */
 export const SSH_FAILED = 255;
 
+/** The stderr of an ssh the local runner killed at its timeout, as it is or as explained. */
+const UNREACHABLE_SAID = /^(\S*ssh: |cannot reach \S+ port \d+ over ssh: )/;
+
 /** What went wrong with ssh itself. */
 export type SshFailureKind = "no-ssh" | "host-key" | "refused-key" | "unreachable";
 
@@ -98,7 +101,11 @@ export type SshFailureKind = "no-ssh" | "host-key" | "refused-key" | "unreachabl
  * before ssh's own `ConnectTimeout` ends it) is `unreachable` too.
  */
 export function sshFailureKind(result: CommandResult): SshFailureKind | undefined {
-  if (result.code === COMMAND_TIMED_OUT && /^\S*ssh: /.test(result.stderr)) return "unreachable";
+  // Killed at the timeout: the local runner's words, or sshCommandRunner's explanation of them
+  // (a check through it took a silent router for one without tc: "install it there").
+  if (result.code === COMMAND_TIMED_OUT && UNREACHABLE_SAID.test(result.stderr)) {
+    return "unreachable";
+  }
   // 127 is also what the router's shell answers for a missing tool; the local runner's own
   // message starts with the ssh program's name.
   if (result.code === COMMAND_NOT_RUNNABLE && /^\S*ssh: /.test(result.stderr)) return "no-ssh";
