@@ -41,6 +41,7 @@ import { runControlLoop } from "../control/driver.ts";
 import { PeriodicSummary } from "../control/summary.ts";
 import { acquireInstanceLock, type InstanceLock, InstanceLockedError } from "./instance_lock.ts";
 import { LockWatch } from "./lock_watch.ts";
+import { gatedForStop } from "./stop_gate.ts";
 
 /** Start-up timing (defaults: Lua's 12 × 5 s interface wait, Rust's 2 s settle and 10 s wait). */
 export interface StartupTiming {
@@ -226,8 +227,13 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   let lock: InstanceLock | undefined;
   let lockWatch: LockWatch | undefined;
 
+  // Set when the exit rate is asked: until then, after the shutdown signal, a tick's change is not
+  // made (src/daemon/stop_gate.ts).
+  let exiting = false;
+
   const cleanup = async (withExitRate: boolean) => {
     if (withExitRate && loop !== undefined) {
+      exiting = true;
       await applyExitRate(settings, loop, { log, budgetS: timing.exitRateBudgetS });
     }
     await shapers.close?.().catch(() => {});
@@ -362,7 +368,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       controller,
       adjusters: deps.adjusters,
       counters,
-      shaper: shapers,
+      shaper: gatedForStop(shapers, () => shutdown.aborted && !exiting),
       stats,
       pinging: measurement.pause && measurement.resume
         ? { pause: () => measurement.pause!(), resume: () => measurement.resume!() }

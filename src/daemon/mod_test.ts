@@ -421,3 +421,28 @@ Deno.test("daemon: in remote mode the interfaces are locked with their router: a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("daemon: a tick under way when the shutdown signal comes makes no change, the exit rate follows", async () => {
+  const t = setup({}, {});
+  let reads = 0;
+  const read = t.counters.read.bind(t.counters);
+  // The signal comes during a tick's counter reading: the daemon's sleep between ticks may block
+  // its thread, so a SIGTERM that came then is seen there (a router away held this change 20 s).
+  t.counters.read = () => {
+    if (++reads === 20) t.ac.abort();
+    return read();
+  };
+  const code = await runDaemon(t.settings, {
+    ...t.deps,
+    adjusters: [{
+      name: "moves once stopping",
+      adjust: () => t.ac.signal.aborted ? { next_dl_rate: 77000, next_ul_rate: 17000 } : {},
+    }],
+  });
+  assertEquals(code, ExitCode.OK);
+  assert(reads >= 20, `the signal came in a tick (${reads} readings)`);
+  assertEquals(t.dl.history.at(-1), 100000, "the exit rate");
+  assertEquals(t.ul.history.at(-1), 20000, "the exit rate");
+  assert(!t.dl.history.includes(77000), `no change after the signal: ${t.dl.history}`);
+  assert(!t.ul.history.includes(17000), `no change after the signal: ${t.ul.history}`);
+});
