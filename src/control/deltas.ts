@@ -44,9 +44,9 @@ export interface CollectedDeltas {
   /** Peers without a fresh reply that are still awaited after a selection (`awaitedUntilS`). */
   awaited: number;
   /**
-   * Fewer than 5 peers fresh or awaited: the caller should request a reselection. A new peer is
-   * not missing before its process had its first chance to answer (docs/operation.md, "Its
-   * helper processes").
+   * Fewer than 5 peers fresh or awaited: the caller should request a reselection. A peer of a new
+   * set is not missing before its process had its first chance to answer (docs/operation.md,
+   * "Its helper processes").
    */
   tooFew: boolean;
 }

@@ -6,8 +6,8 @@
  * current peers keep their child and the tick (the control loop's samples are untouched), and the
  * new draws are probed apart at the rest of the 20 a second less one probe a child for fping's
  * rounding (`drawsApart`, for a short pool's cycle (v82) too), for one of their periods more than
- * tick × π: each draw is probed once at least; the cycle's candidates count beside the new peers
- * for 2 ticks after it (`ReflectorSelector`).
+ * tick × π: each draw is probed once at least; the selected peers are awaited, not missing, for 3
+ * ticks after it (`AWAITED_TICKS`, `ReflectorSelector`).
  */
 import { CHILD_JITTER_PROBES, MAX_PROBES_PER_S } from "./short_pool.ts";
 import type { SlowProbes } from "./silent_watch.ts";

@@ -26,8 +26,9 @@
  * - Before the first cycle, initial peers that mostly look faulty are probed faster
  *   (`hurryInitial`, `hurried_start.ts`; docs/controllers.md, "v79").
  * - A cycle whose candidates at the tick would send more than 20 probes a second (the embedded
- *   list) probes its new draws apart within the 20, for longer, and its candidates count beside
- *   the new peers for 2 ticks after it (`cycle_budget.ts`; docs/controllers.md, "v86").
+ *   list) probes its new draws apart within the 20, for longer, and its selected peers are
+ *   awaited, not missing, for `AWAITED_TICKS` after it (`cycle_budget.ts`; docs/controllers.md,
+ *   "v86").
  */
 import { stageLogger } from "../log/mod.ts";
 import type { OwdState, ReselectRequester, ReselectRequestOptions } from "../control/ports.ts";
@@ -40,10 +41,11 @@ import { cycleProbes, drawsApart } from "./cycle_budget.ts";
 
 /**
  * How long after a selection that follows a cycle with draws probed apart (`cycle_budget.ts`) a
- * new peer without a fresh reply counts as awaited, not missing (`OwdState.awaitedUntilS`), in
- * ticks: `ping` starts its process up to a tick after the switch (src/measure/pinger.ts, spread
- * over the tick), and from its start it has the loop's window of fresh replies, 2 ticks
- * (src/control/deltas.ts), as any peer.
+ * peer without a fresh reply counts as awaited, not missing (`OwdState.awaitedUntilS`), in ticks:
+ * `ping` starts a new peer's process up to a tick after the switch (src/measure/pinger.ts, spread
+ * over the tick), fping restarts its child for the new set, probing the kept peers last
+ * (src/measure/probe_order.ts), and from then on each has the loop's window of fresh replies, 2
+ * ticks (src/control/deltas.ts), as any peer.
  */
 export const AWAITED_TICKS = 3;
 
@@ -174,13 +176,6 @@ export class ReflectorSelector implements ReselectRequester {
   #cyclePeers: readonly string[] = [];
   /** How long the current cycle probes, s: tick × π, longer for draws probed apart (v86). */
   #cycleWindowS: number;
-  /**
-   * After a cycle whose draws were probed apart, until this time (s) its candidates still count
-   * beside the new peers (`owd.peers`), which wait for their first replies from the peers' child;
-   * then `owd.peers` becomes `#handoverPeers` (v86).
-   */
-  #handoverUntilS = Infinity;
-  #handoverPeers: readonly string[] = [];
   /** Consecutive cycles in which no candidate answered. */
   #quietCycles = 0;
   /** Consecutive cycles in which some, but fewer than `numReflectors`, answered (v76). */
@@ -243,10 +238,9 @@ export class ReflectorSelector implements ReselectRequester {
       return Math.min(
         Math.max(this.#pending ? -Infinity : this.#wakeAtS, this.#notBeforeS),
         this.#watch.nextCheckS,
-        this.#handoverUntilS,
       );
     }
-    return Math.min(this.#wakeAtS, this.#handoverUntilS);
+    return this.#wakeAtS;
   }
 
   /** Consecutive reselection cycles in which no candidate answered. */
@@ -329,7 +323,6 @@ export class ReflectorSelector implements ReselectRequester {
   /** Does everything due at `nowS`; returns the next wake time (absolute s). */
   step(nowS: number): number {
     if (this.#suspended) return Infinity;
-    if (isDue(nowS, this.#handoverUntilS)) this.#endHandover();
     for (let guard = 0; guard < 4; guard++) {
       if (this.#phase === "settling" && isDue(nowS, this.#wakeAtS)) {
         this.#phase = "idle";
@@ -380,7 +373,6 @@ export class ReflectorSelector implements ReselectRequester {
   }
 
   #beginCycle(nowS: number): void {
-    if (this.#handoverUntilS !== Infinity) this.#endHandover();
     if (this.#pending && this.#coalesced > 0) {
       log.debug("Starting one reselection for {n} coalesced requests", { n: this.#coalesced + 1 });
     }
@@ -437,34 +429,21 @@ export class ReflectorSelector implements ReselectRequester {
 
   /**
    * After a cycle whose draws were probed apart (v86): the new peers' last replies are up to a
-   * draw period old, so the control loop would find too few fresh and ask for a cycle at once.
-   * The cycle's candidates, as fresh as during it, count beside them (`owd.peers`) for
-   * `2 × tick`, in which the peers' child probes the new ones first (`probe_order.ts`) and the
-   * others' replies age out of the loop's window. Each new peer (a draw) counts as awaited, not
-   * missing, until it answers or `AWAITED_TICKS` after the switch (`owd.awaitedUntilS`): `ping`
-   * starts its process up to a tick after the switch, and the others' replies, older than that,
-   * may age out before it answers (docs/operation.md, "Its helper processes").
+   * draw period old, and fping restarts its child for the new set, the kept peers probed last
+   * (`probe_order.ts`), so the control loop would find too few fresh and ask for a cycle at once.
+   * Each selected peer that answered during the cycle counts as awaited, not missing, until it
+   * answers again or `AWAITED_TICKS` after the switch (`owd.awaitedUntilS`; docs/algorithm.md §5);
+   * one that did not (a cycle in which nothing answered keeps the peers it had) is missing as
+   * before: the outage it is part of goes on. Until the twenty-third session the cycle's
+   * candidates also counted beside the new peers for 2 ticks: with this, they changed nothing
+   * measured (docs/controllers.md, "v86, third").
    */
-  #beginHandover(nowS: number): void {
-    const selected = this.#o.owd.peers;
-    const before = new Set(this.#cyclePeers);
+  #awaitPeers(nowS: number, answered: readonly string[]): void {
     const untilS = nowS + AWAITED_TICKS * this.#o.tickS;
+    const heard = new Set(answered);
     this.#o.owd.awaitedUntilS = new Map(
-      selected.filter((ip) => !before.has(ip)).map((ip) => [ip, untilS]),
+      this.#o.owd.peers.filter((ip) => heard.has(ip)).map((ip) => [ip, untilS]),
     );
-    const chosen = new Set(selected);
-    const others = this.#candidates.filter((ip) => !chosen.has(ip));
-    if (others.length === 0) return;
-    this.#handoverPeers = selected;
-    this.#o.owd.peers = [...selected, ...others];
-    this.#handoverUntilS = nowS + 2 * this.#o.tickS;
-  }
-
-  /** The handover's end: only the selected peers count. */
-  #endHandover(): void {
-    this.#handoverUntilS = Infinity;
-    // A cycle begun meanwhile published its own set.
-    if (this.#phase === "idle") this.#o.owd.peers = this.#handoverPeers;
   }
 
   /**
@@ -599,7 +578,7 @@ export class ReflectorSelector implements ReselectRequester {
     this.#lastSelected = key;
     this.#publish(peers, "selected", { periodS, slow, watched: true });
     // A short set is too few anyway, and its watched candidates must not count (v82).
-    if (this.#cycleWindowS > this.#settleS && !short) this.#beginHandover(nowS);
+    if (this.#cycleWindowS > this.#settleS && !short) this.#awaitPeers(nowS, answered);
     this.#phase = "idle";
     this.#wakeAtS = nowS + this.#sleepS;
   }

@@ -209,13 +209,11 @@ Deno.test("fewer candidates with data than num_reflectors limits this cycle only
   for (const ip of w.owd.peers) {
     w.owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: 9 });
   }
-  // A short pool's cycle probes its draws apart and waits one of their periods more, and its
-  // candidates count beside the new peers for 2 ticks after it (v86, continued:
-  // `cycle_budget.ts`).
+  // A short pool's cycle probes its draws apart and waits one of their periods more (v86,
+  // continued: `cycle_budget.ts`).
   assert(w.selector.nextWakeS > 3 * SETTLE + 5, String(w.selector.nextWakeS));
   w.selector.step(w.selector.nextWakeS);
   assertEquals(w.selector.phase, "idle");
-  w.selector.step(w.selector.nextWakeS);
   assertEquals(w.owd.peers.length, 3);
 });
 
@@ -234,8 +232,7 @@ Deno.test("virtual time: a silent initial peer is replaced by answering pool ref
   w.selector.start(0);
   // each pool reflector answers with its own RTT; "dead" never answers
   const rtt = (ip: string) => ip === "dead" ? undefined : 10 + Number(ip.split(".")[3]);
-  // 23 candidates: the draws are probed apart, the cycle lasts longer and the old peers count for
-  // 2 ticks after it (v86, `cycle_budget.ts`).
+  // 23 candidates: the draws are probed apart and the cycle lasts longer (v86, `cycle_budget.ts`).
   run(w, SETTLE + 30 + 8, rtt);
   assertEquals(w.selector.reselectionCount, 1);
   assert(!w.owd.peers.includes("dead"), `dead still selected: ${w.owd.peers}`);
