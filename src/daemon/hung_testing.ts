@@ -152,14 +152,15 @@ export const LOOPBACK_POOL = Array.from({ length: 12 }, (_, i) => `127.0.0.${i +
 
 /**
  * The daemon's measurement run inside `d`'s namespace with `tool`, over the first `poolSize`
- * loopback reflectors (default all 12), the first five as the initial peers.
+ * loopback reflectors (default all 12) and the `silent` ones (routed where nothing answers), the
+ * first five loopback ones as the initial peers.
  */
 export function loopbackMeasurement(
   d: DaemonNetns,
-  o: { tool: PingerTool; poolSize?: number },
+  o: { tool: PingerTool; poolSize?: number; silent?: readonly string[] },
 ): ReturnType<typeof createMeasurement> {
   return createMeasurement(d.settings, {
-    pool: LOOPBACK_POOL.slice(0, o.poolSize ?? LOOPBACK_POOL.length),
+    pool: [...LOOPBACK_POOL.slice(0, o.poolSize ?? LOOPBACK_POOL.length), ...(o.silent ?? [])],
     initialPeers: LOOPBACK_POOL.slice(0, 5),
     commandPrefix: ["ip", "netns", "exec", d.ns],
     pingerChoice: { tool: o.tool, binary: o.tool },

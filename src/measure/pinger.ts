@@ -124,12 +124,14 @@ export const SILENT_KEPT_TICKS = 1;
 /** The key of fping's or tsping's child for the slow group (`ProbePlan.slow`). */
 const SLOW_KEY = "slow";
 
-function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+/** Whether `a` and `b` hold the same reflectors, in any order. */
+export function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   const set = new Set(b);
   return new Set(a).size === set.size && a.every((ip) => set.has(ip));
 }
 
-function sameSlow(a: SlowProbes | undefined, b: SlowProbes | undefined): boolean {
+/** Whether two slow groups (`ProbePlan.slow`) are the same reflectors at the same period. */
+export function sameSlow(a: SlowProbes | undefined, b: SlowProbes | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.periodS === b.periodS && sameMembers(a.reflectors, b.reflectors);
 }

@@ -7,7 +7,9 @@
  * - Reselect requests are coalesced: any number of requests while one is pending cause one
  *   cycle (upstream queues one token per request, so cycles run back-to-back); the control loop's
  *   "too few fresh" requests made while a cycle that answers one runs are folded into it
- *   (docs/algorithm.md §8.2).
+ *   (docs/algorithm.md §8.2); such a request made during another cycle publishes its candidates
+ *   again, unchanged, so that the pinger restarts a child silent for the loop's window
+ *   (`#publishAgain`; docs/operation.md, "Its helper processes").
  * - A cycle in which no candidate has data keeps the previous peers (Rust would publish an
  *   empty list); fewer candidates than `num_reflectors` limit this cycle only (Rust).
  * - The selector runs whatever the pool size (Rust never runs it when the pool is not larger
@@ -199,6 +201,8 @@ export class ReflectorSelector implements ReselectRequester {
   readonly #watch = new SilentWatch();
   /** The probe period of the last published set, s. */
   #periodS: number;
+  /** The running cycle's last publication of its candidates, as the pinger got it. */
+  #probing: { probed: readonly string[]; probes: PeerProbes } | undefined;
   /** Whether `hurryInitial` published its period. */
   #hurried = false;
   /** Called when a request arrives, so a runner can wake early. */
@@ -301,6 +305,8 @@ export class ReflectorSelector implements ReselectRequester {
    * only the candidates that answered during it, and if too few are still fresh after its
    * selection the loop asks again a tick later (docs/algorithm.md §8.2). Other requests made
    * during a cycle (an outlier from the baseliner, which the ranking does not see) stay pending.
+   * A "too few fresh" one during another cycle also publishes its candidates again
+   * (`#publishAgain`).
    */
   requestReselect(reason: string, options: ReselectRequestOptions = {}): void {
     if (this.#phase === "stopped") return;
@@ -309,6 +315,7 @@ export class ReflectorSelector implements ReselectRequester {
       log.debug("Reselect request folded into the running cycle ({reason})", { reason });
       return;
     }
+    if (tooFew && this.#phase === "probing") this.#publishAgain();
     if (tooFew) this.#pendingTooFew = true;
     if (this.#pending) {
       this.#coalesced++;
@@ -369,7 +376,25 @@ export class ReflectorSelector implements ReselectRequester {
     // Watched candidates are probed but are no peers: none of their old records may count as a
     // peer's (the spread rule's sound peers, v82).
     const probed = o.watched && o.slow !== undefined ? [...peers, ...o.slow.reflectors] : peers;
-    this.#o.onPeers?.(probed, phase, { periodS: this.#periodS, slow: o.slow });
+    const probes = { periodS: this.#periodS, slow: o.slow };
+    this.#probing = phase === "candidates" ? { probed, probes } : undefined;
+    this.#o.onPeers?.(probed, phase, probes);
+  }
+
+  /**
+   * The loop finds too few fresh during a cycle it did not ask for (the timer's, an outlier's):
+   * its candidates are published again, unchanged, so that the pinger restarts a child silent for
+   * the loop's window (its same-set path, src/measure/pinger.ts). A peers' child that hung within
+   * a tick before the cycle began is kept through it (`SILENT_KEPT_TICKS`), its peers stale until
+   * the selection replaced it; now for about 2 ticks. A cycle the loop asked for began a tick
+   * after the child's newest reply at least, and restarted a silent one then; during it the
+   * pinger is left alone, so that an outage's children are restarted and logged as before
+   * (docs/operation.md, "Its helper processes").
+   */
+  #publishAgain(): void {
+    const probing = this.#probing;
+    if (probing === undefined || this.#suspended) return;
+    this.#o.onPeers?.(probing.probed, "candidates", probing.probes);
   }
 
   #beginCycle(nowS: number): void {

@@ -8,6 +8,7 @@ import { configureLogging, resetLogging } from "../log/mod.ts";
 import {
   buildCandidates,
   fisherYates,
+  type PeerProbes,
   rankCandidates,
   ReflectorSelector,
   SelectorRunner,
@@ -493,4 +494,51 @@ Deno.test("a too-few-fresh request during a timed cycle stays pending: that cycl
   w.selector.step(2 * SETTLE + 30);
   assertEquals(w.selector.phase, "probing");
   assertEquals(w.selector.reselectionCount, 2);
+});
+
+Deno.test("the loop's too-few-fresh requests during a cycle it did not ask for publish its candidates again, unchanged (the pinger restarts a silent child); none outside a cycle, during its own, nor for an outlier", () => {
+  const pool = Array.from({ length: 40 }, (_, i) => `r${i}`);
+  const owd = createOwdState(pool.slice(0, 5));
+  const published: { peers: readonly string[]; phase: string; probes: PeerProbes }[] = [];
+  const selector = new ReflectorSelector({
+    owd,
+    pool,
+    numReflectors: 5,
+    tickS: TICK,
+    peerReselectionTimeMin: 15,
+    random: seededRandom(7),
+    onPeers: (peers, phase, probes) => published.push({ peers, phase, probes }),
+  });
+  const answerAll = (t: number) => {
+    for (const ip of owd.peers) {
+      owd.recent.set(ip, { up_ewma: 1, down_ewma: 1, last_receive_time_s: t });
+    }
+  };
+  selector.start(0);
+  selector.step(SETTLE);
+  // Outside a cycle a request only asks for one; during the loop's own cycle it is folded into it
+  // (that cycle restarted a silent child as it began: `SILENT_KEPT_TICKS`).
+  selector.requestReselect("only 4 fresh reflectors", { tooFewFresh: true });
+  assertEquals(published.length, 0);
+  selector.step(SETTLE);
+  assertEquals(selector.phase, "probing");
+  selector.requestReselect("only 3 fresh reflectors", { tooFewFresh: true });
+  assertEquals(published.length, 1);
+  answerAll(SETTLE + 1);
+  const endS = selector.nextWakeS;
+  selector.step(endS);
+  assertEquals(published.map((p) => p.phase), ["candidates", "selected"]);
+  // A cycle the loop did not ask for (an outlier's, the timer's).
+  selector.requestReselect("outlier from r1");
+  selector.step(endS + TICK);
+  assertEquals(selector.phase, "probing");
+  const cycle = published.at(-1)!;
+  assertEquals(cycle.phase, "candidates");
+  assert(cycle.probes.slow !== undefined, "the draws are probed apart");
+  selector.requestReselect("outlier from r2");
+  assertEquals(published.length, 3, "an outlier is not about silent reflectors");
+  selector.requestReselect("only 3 fresh reflectors", { tooFewFresh: true });
+  assertEquals(published.length, 4);
+  assertEquals(published.at(-1), cycle, "the same set and plan: the pinger's same-set path");
+  assertEquals(owd.peers, cycle.peers);
 });

@@ -20,6 +20,7 @@ import type {
 import type { TimerApi } from "../reflectors/selector.ts";
 import { type Clock, isDue } from "../util/clock.ts";
 import { createMeasurement, type Measurement, type Pinger } from "../measure/mod.ts";
+import { sameMembers, sameSlow } from "../measure/pinger.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { createRatecontroller } from "../ratecontroller/mod.ts";
 import type { RateAdjuster, Ratecontroller } from "../control/ratecontroller_port.ts";
@@ -221,9 +222,16 @@ export class SimPinger implements Pinger {
   /** How the reflectors are probed; undefined: each every tick. */
   plan: ProbePlan | undefined;
 
-  /** Switches to new reflectors. */
+  /**
+   * Switches to new reflectors. The same set and plan again (the selector's cycle published
+   * again on the loop's request) starts no new child, only restarts a silent one
+   * (`ProcessPinger`): no switch.
+   */
   setReflectors(reflectors: readonly string[], options?: ProbePlan): Promise<void> {
-    this.switches++;
+    const same = sameMembers(reflectors, this.#reflectors) &&
+      options?.periodS === this.plan?.periodS &&
+      sameSlow(options?.slow, this.plan?.slow);
+    if (!same) this.switches++;
     this.#reflectors = [...reflectors];
     this.plan = options;
     return Promise.resolve();

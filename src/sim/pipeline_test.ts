@@ -8,6 +8,7 @@ import {
   daemonPipeline,
   SimCounterReader,
   simMeasurement,
+  SimPinger,
   SimReadClock,
   SimShaper,
   VirtualTimers,
@@ -211,4 +212,16 @@ Deno.test("in idle mode the simulated loop ticks every min_change_interval, as t
   assert(Math.abs(within(160, 190) - 300) <= 2, `after idle: ${within(160, 190)} ticks in 30 s`);
   // The run counts them (sim_seeds' decisions/s: the daemon's wake-ups, docs/footprint.md).
   assertEquals(run.decisions, ticks.length);
+});
+
+Deno.test("SimPinger: the same set and plan published again is no switch (a restart of silent children only)", async () => {
+  const pinger = new SimPinger({ tool: "fping", mode: "echo" });
+  await pinger.start(["a", "b"]);
+  const plan = { periodS: 0.5, slow: { reflectors: ["c", "d"], periodS: 2 } };
+  await pinger.setReflectors(["a", "b", "c", "d"], plan);
+  await pinger.setReflectors(["b", "a", "d", "c"], { periodS: 0.5, slow: { ...plan.slow } });
+  assertEquals(pinger.switches, 1);
+  await pinger.setReflectors(["a", "b", "c", "d"], { periodS: 0.5 });
+  await pinger.setReflectors(["a", "b"], { periodS: 0.5 });
+  assertEquals(pinger.switches, 3);
 });
