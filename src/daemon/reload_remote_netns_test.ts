@@ -74,6 +74,17 @@ Deno.test({
           /^remote: .* gave no answer within 3000 ms: not restarting/.test(dropped.problems[0]),
         );
         assert(dropped.ms < 4500, `the check took ${dropped.ms} ms`);
+        // A budget longer than ssh's own 10 s timeout (the default is 15 s): the ssh killed at it
+        // is the router away too, not "tc does not run on … install it there".
+        const slow = await routerProblems(r, {}, 12_000);
+        console.log(`frames dropped, 12 s budget: ${slow.ms} ms: ${slow.problems.join("; ")}`);
+        assertEquals(slow.problems.length, 1, slow.problems.join("\n"));
+        assert(
+          /^remote: cannot reach .*timed out.*: not restarting while the router is away/.test(
+            slow.problems[0],
+          ),
+          slow.problems[0],
+        );
       } finally {
         await r.link("pass");
       }
