@@ -3,9 +3,15 @@
  * rate) and TBF (root qdisc rate with a burst sized for the rate).
  */
 import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
-import type { Shaper, ShaperKind, ShaperPair, ShaperQueue } from "../control/ports.ts";
+import {
+  ChangeNotTried,
+  type Shaper,
+  type ShaperKind,
+  type ShaperPair,
+  type ShaperQueue,
+} from "../control/ports.ts";
 import { htbQueue, tbfQueue } from "./shaper_queue.ts";
-import { givenUp, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
+import { notTried, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 import { hardClampRate } from "../control/rate_bounds.ts";
 import { type Clock, isDue, systemClock } from "../util/clock.ts";
 
@@ -59,12 +65,18 @@ export class ShaperCheckError extends Error {
    * router that does not answer yet).
    */
   readonly reason: ShaperCheckReason;
+  /**
+   * `tc`'s standard error when tc itself failed (`tc-failed`): the cause, in the words a failed
+   * change gives it, so that the loop's log-once sees one cause reached by two paths as one.
+   */
+  readonly stderr?: string;
 
   /** Builds the error. */
-  constructor(reason: ShaperCheckReason, message: string) {
+  constructor(reason: ShaperCheckReason, message: string, options: { stderr?: string } = {}) {
     super(message);
     this.name = "ShaperCheckError";
     this.reason = reason;
+    if (options.stderr !== undefined) this.stderr = options.stderr;
   }
 }
 
@@ -194,7 +206,8 @@ abstract class TcShaper implements Shaper {
       const r = await this.#batch.run(args);
       // Given up on shutdown or not tried while the router does not answer: no query of the root
       // qdisc after it (an ssh to a router that stopped answering would outlive the daemon).
-      if (givenUp(r)) throw new Error(`${this.ifname}: ${r.stderr}`);
+      const skipped = notTried(r);
+      if (skipped !== undefined) throw new ChangeNotTried(skipped, `${this.ifname}: ${r.stderr}`);
       if (r.code !== 0) throw new ShaperError(this.ifname, ["tc", ...args], r.code, r.stderr);
     }
     this.#explained = undefined;
@@ -292,7 +305,8 @@ abstract class TcShaper implements Shaper {
       if (e instanceof ShaperError && isMissingDevice(e.stderr)) {
         throw new ShaperCheckError("missing-interface", `interface ${this.ifname} does not exist`);
       }
-      throw new ShaperCheckError("tc-failed", (e as Error).message);
+      const stderr = e instanceof ShaperError ? e.stderr : undefined;
+      throw new ShaperCheckError("tc-failed", (e as Error).message, { stderr });
     }
     let list: unknown;
     try {

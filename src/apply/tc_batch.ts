@@ -20,6 +20,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../util/clock.ts";
+import type { NotTriedReason } from "../control/ports.ts";
 import { type CommandResult, type CommandRunner, defaultCommandRunner } from "../util/command.ts";
 import {
   BATCH_FAILED_LINE,
@@ -130,7 +131,12 @@ const DEFERRED: CommandResult = {
  * nothing is known about the shaper, so it is no reason to query it.
  */
 export function givenUp(result: CommandResult): boolean {
-  return result === GIVEN_UP || result === DEFERRED;
+  return notTried(result) !== undefined;
+}
+
+/** Why a change was given up or not tried (see `givenUp`); undefined for one tc answered. */
+export function notTried(result: CommandResult): NotTriedReason | undefined {
+  return result === GIVEN_UP ? "stopping" : result === DEFERRED ? "router-away" : undefined;
 }
 
 /** Characters tc's batch parser would treat specially (quotes, comments) or split on. */

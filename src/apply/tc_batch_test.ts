@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../util/assert.ts";
+import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { VirtualClock } from "../util/clock.ts";
 import type { CommandRunner } from "../util/command.ts";
 import type { Logger } from "../log/logger.ts";
@@ -7,6 +7,7 @@ import { settingsWithDefaults } from "../config/defaults.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { EwmaController } from "../ratecontroller/ewma.ts";
 import { ControlLoop } from "../control/loop.ts";
+import { ChangeNotTried } from "../control/ports.ts";
 import { CakeShaper, createShaperPair } from "./shaper.ts";
 import { givenUp, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 
@@ -595,10 +596,27 @@ Deno.test("TcBatch: a change given up by close() is no reason to query the root 
   await shaper.check();
   await shaper.setRate(1000);
   tc.procs[0].hang = true;
-  const exitRate = shaper.setRate(2000).then(() => "set", (e) => String(e));
+  const exitRate = shaper.setRate(2000).then(() => "set", (e) => e);
   await batch.close();
-  assert((await exitRate).includes("given up"), await exitRate);
+  const e = await exitRate;
+  assert(String(e).includes("given up"), String(e));
+  // The loop logs a change not tried at DEBUG only (docs/operation.md, "Logging").
+  assert(e instanceof ChangeNotTried && e.reason === "stopping", String(e));
   assertEquals(queries.length, 1, "only check()'s query");
+});
+
+Deno.test("TcBatch: a change not tried while the router is away rejects as not tried, not as a tc failure", async () => {
+  const tc = fakeTc();
+  let away = false;
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, deferWhile: () => away });
+  const { shaper, queries } = recordingCake(batch);
+  await shaper.check();
+  away = true;
+  const e = await assertRejects(() => shaper.setRate(2000), ChangeNotTried);
+  assertEquals(e.reason, "router-away");
+  assert(e.message.startsWith("wan: not tried while the router does not answer"), e.message);
+  assertEquals(queries.length, 1, "only check()'s query");
+  await batch.close();
 });
 
 Deno.test("TcBatch: while deferWhile holds nothing is tried, not even the re-apply; resume() makes the last change of each target; stopping() tries the exit rate anyway", async () => {

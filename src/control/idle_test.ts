@@ -190,6 +190,28 @@ Deno.test("idle mode: enters after the delay, holds base, keeps reading counters
   }
 });
 
+Deno.test("idle mode: a failing change is said to be retried at the refresh, not every tick", async () => {
+  const lines: string[] = [];
+  configureLogging("DEBUG", { sink: (r) => r.level === "error" && lines.push(r.message.join("")) });
+  try {
+    const f = idleFixture();
+    await f.loop.start();
+    const quiet = { dlKbit: 50, ulKbit: 10 };
+    for (let i = 0; i < 20; i++) await f.tick(quiet);
+    assertEquals(f.loop.state.idle, true);
+    f.dl.failing = true;
+    const calls = f.dl.calls;
+    for (let i = 0; i < 4 * SHAPER_REFRESH_S; i++) await f.tick(quiet);
+    assertEquals(f.dl.calls - calls, 2, "tried at the refresh only");
+    assertEquals(lines, [
+      `setting ifb4wan to 100000 kbit/s failed (retrying every ${SHAPER_REFRESH_S} s while idle): ` +
+      "RTNETLINK answers: simulated failure",
+    ]);
+  } finally {
+    resetLogging();
+  }
+});
+
 Deno.test("idle mode: baselines bridge the pause (a loaded first reply does not become the baseline)", async () => {
   const f = idleFixture();
   await f.loop.start();

@@ -9,6 +9,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import {
+  ChangeNotTried,
   type ControlObserver,
   type CounterReader,
   type CounterReading,
@@ -187,6 +188,8 @@ export class ControlLoop {
   readonly #outage: OutageLog;
   /** Interfaces whose last rate change failed, with the reason logged. */
   readonly #failing = new Map<string, string>();
+  /** The exit rate was asked: no change is retried after it. */
+  #exiting = false;
   #countersMissing = false;
   readonly #readSpan = new ReadSpan();
   /** Failures of the tick in progress, for its observer event. */
@@ -496,9 +499,15 @@ export class ControlLoop {
 
   /**
    * Sets both shapers now (startup minimum, exit rate), through the same clamp as every tick;
-   * failures are logged.
+   * failures are logged. `exit`: the daemon's last change, so a failure is not retried (and said
+   * so).
    */
-  async setRates(dl: number, ul: number): Promise<{ dl: boolean; ul: boolean }> {
+  async setRates(
+    dl: number,
+    ul: number,
+    options: { exit?: boolean } = {},
+  ): Promise<{ dl: boolean; ul: boolean }> {
+    if (options.exit) this.#exiting = true;
     this.#dirtyDl = true;
     this.#dirtyUl = true;
     const fallbackDl = this.#curDl > 0 ? this.#curDl : this.#boundsDl.min;
@@ -873,9 +882,11 @@ export class ControlLoop {
   }
 
   /**
-   * Sets one shaper. A failure keeps the old rate (the loop retries next tick) and is logged once
-   * per distinct reason: a root qdisc replaced by an administrator fails every tick until it is
-   * back (docs/operation.md), and that must not flood the log.
+   * Sets one shaper. A failure keeps the old rate (the loop retries it next tick, at the 10 s
+   * refresh while idle, not at all after the exit rate) and is logged once per distinct reason: a
+   * root qdisc replaced by an administrator fails every tick until it is back (docs/operation.md),
+   * and that must not flood the log. A change not tried (the router away, the daemon stopping)
+   * has its cause logged elsewhere: DEBUG, and no reason of the shaper's.
    */
   async #setOne(shaper: ShaperPair["dl"], kbit: number): Promise<boolean> {
     try {
@@ -889,16 +900,30 @@ export class ControlLoop {
       return true;
     } catch (e) {
       this.#shaperFailures++;
+      if (e instanceof ChangeNotTried) {
+        this.#log.debug("setting {ifname} to {kbit} kbit/s not tried: {error}", {
+          ifname: shaper.ifname,
+          kbit,
+          error: e.message,
+        });
+        return false;
+      }
       const stderr = (e as { stderr?: string }).stderr;
       const error = (stderr?.trim() || (e as Error)?.message || String(e)).replaceAll("\n", " ");
       const repeated = this.#failing.get(shaper.ifname) === error;
       this.#failing.set(shaper.ifname, error);
-      const message = "setting {ifname} to {kbit} kbit/s failed (retrying every tick): {error}";
-      const values = { ifname: shaper.ifname, kbit, error };
+      const message = "setting {ifname} to {kbit} kbit/s failed ({retry}): {error}";
+      const values = { ifname: shaper.ifname, kbit, retry: this.#retryWords(), error };
       if (repeated) this.#log.debug(message, values);
       else this.#log.error(message, values);
       return false;
     }
+  }
+
+  /** When a failed change is tried again (`#setOne`), in its log line's words. */
+  #retryWords(): string {
+    if (this.#exiting) return "not retried: the daemon is stopping";
+    return this.#idling ? `retrying every ${SHAPER_REFRESH_S} s while idle` : "retrying every tick";
   }
 
   #maybeDumpSpeedHistory(now: number): void {

@@ -106,7 +106,10 @@ export interface Shaper {
   readonly kind: ShaperKind;
   /** Interface name. */
   readonly ifname: string;
-  /** Sets the rate (kbit/s, 1 kbit = 1000 bit). Rejects with a `ShaperError` carrying tc's stderr. */
+  /**
+   * Sets the rate (kbit/s, 1 kbit = 1000 bit). Rejects with a `ShaperError` carrying tc's stderr,
+   * or with a {@linkcode ChangeNotTried} when no tc was asked.
+   */
   setRate(kbit: number): Promise<void>;
   /** Verifies the qdisc/class exists and has the right kind; rejects with `ShaperCheckError`. */
   check(): Promise<void>;
@@ -114,6 +117,29 @@ export interface Shaper {
   readRate?(): Promise<number>;
   /** How it queues, as the last `check()` found it (undefined: not known). */
   readonly queue?: ShaperQueue;
+}
+
+/**
+ * Why a change was not tried: the router does not answer (remote mode: made once it answers
+ * again) or the daemon is stopping (the exit rate comes next, or was given up at its budget).
+ */
+export type NotTriedReason = "router-away" | "stopping";
+
+/**
+ * `Shaper.setRate` rejects with this when no tc was asked: the change says nothing about the
+ * shaper, and its cause is logged by whoever knows it (the counter session, the exit rate), so
+ * the loop logs it at DEBUG only (docs/operation.md, "Logging").
+ */
+export class ChangeNotTried extends Error {
+  /** Why it was not tried. */
+  readonly reason: NotTriedReason;
+
+  /** `message` says why, in the shaper's words. */
+  constructor(reason: NotTriedReason, message: string) {
+    super(message);
+    this.name = "ChangeNotTried";
+    this.reason = reason;
+  }
 }
 
 /**

@@ -449,9 +449,19 @@ async function applyExitRate(
     dl,
     ul,
   });
-  if (!(await settledWithin(loop.setRates(dl, ul), options.budgetS * 1000))) {
+  const setting = loop.setRates(dl, ul, { exit: true });
+  if (!(await settledWithin(setting, options.budgetS * 1000))) {
     options.log.warn("exit rate not confirmed within {s} s; exiting without it", {
       s: options.budgetS,
+    });
+    return;
+  }
+  // A change not tried (the router away) is logged by the loop at DEBUG only: its outcome here.
+  const set = await setting;
+  const missed = [set.dl ? [] : ["download"], set.ul ? [] : ["upload"]].flat();
+  if (missed.length > 0) {
+    options.log.warn("exit rate not set ({which}); exiting without it", {
+      which: missed.join(", "),
     });
   }
 }

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import type { TableSettings } from "../config/settings_table.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
-import type { CounterReading, MeasurementService } from "../control/ports.ts";
+import { ChangeNotTried, type CounterReading, type MeasurementService } from "../control/ports.ts";
 import { VirtualClock } from "../util/clock.ts";
 import { MemoryShaper } from "../apply/memory.ts";
 import { ShaperCheckError } from "../apply/shaper.ts";
@@ -397,6 +397,30 @@ Deno.test("daemon: an exit rate that gets no answer is given up after the budget
   assertEquals(code, ExitCode.OK);
   assertEquals(t.measurement.events.at(-1)?.startsWith("stop@"), true, "the pingers stopped");
   assertEquals(t.counters.closed, true);
+});
+
+Deno.test("daemon: an exit rate not tried (the router away) is one WARN, not an ERROR per shaper", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const t = setup({}, { stopAfterS: 5 });
+    const setRate = t.dl.setRate.bind(t.dl);
+    t.dl.setRate = (kbit) =>
+      t.ac.signal.aborted
+        ? Promise.reject(
+          new ChangeNotTried("stopping", "ifb4wan: given up: the daemon is stopping"),
+        )
+        : setRate(kbit);
+    assertEquals(await runDaemon(t.settings, t.deps), ExitCode.OK);
+    const text = records.map(formatRecord).join("");
+    const loud = records.filter((r) => r.level === "error" || r.level === "warning")
+      .map(formatRecord);
+    assertEquals(loud.length, 1, text);
+    assert(loud[0].includes("exit rate not set (download); exiting without it"), text);
+    assertEquals(t.ul.history.at(-1), 20000, "the upload exit rate made");
+  } finally {
+    resetLogging();
+  }
 });
 
 Deno.test("daemon: in remote mode the interfaces are locked with their router: a daemon for another router whose interfaces have the same names starts, one for the same router is refused", async () => {
