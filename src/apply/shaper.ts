@@ -198,6 +198,29 @@ abstract class TcShaper implements Shaper {
     return r !== undefined ? r.stdout : await this.tc(["-j", ...args]);
   }
 
+  /**
+   * The root qdisc as the batch coprocess reports it, if it is still `kind` under the handle the
+   * last change used; undefined when the coprocess cannot answer (no process of its own is
+   * started: docs/operation.md, "Another program changes the rate") or the root was replaced
+   * (the next change adopts it or says why it fails, so this says nothing of it).
+   */
+  protected async rootInForce(kind: string): Promise<Record<string, unknown> | undefined> {
+    if (this.#rootHandle === undefined) return undefined;
+    const r = await this.#batch?.query(["qdisc", "show", "dev", this.ifname]);
+    if (r === undefined) return undefined;
+    let list: unknown;
+    try {
+      list = JSON.parse(r.stdout);
+    } catch {
+      return undefined;
+    }
+    const root = (Array.isArray(list) ? list : []).find((q) =>
+      typeof q === "object" && q !== null && (q as { root?: unknown }).root === true
+    ) as Record<string, unknown> | undefined;
+    if (root?.kind !== kind || String(root.handle) !== this.#rootHandle) return undefined;
+    return root;
+  }
+
   /** A rate change: one line to the batch coprocess if there is one, else one tc process. */
   protected async change(args: string[]): Promise<void> {
     if (this.#batch === undefined) {
@@ -360,6 +383,13 @@ export class CakeShaper extends TcShaper {
   async check(): Promise<void> {
     await this.expectRootKind("cake");
     this.queue = { isolating: true, leaves: [] };
+  }
+
+  /** CAKE's bandwidth in force (kbit/s), asked through the batch coprocess only. */
+  async rateInForce(): Promise<number | undefined> {
+    const root = await this.rootInForce("cake");
+    const bw = Number(((root?.options ?? {}) as Record<string, unknown>).bandwidth);
+    return root !== undefined && Number.isFinite(bw) ? bw * 8 / 1000 : undefined;
   }
 
   /** CAKE's bandwidth (bytes/s in tc's JSON) in kbit/s. */
@@ -538,6 +568,13 @@ export class TbfShaper extends TcShaper {
     this.#latencyUs = Number.isFinite(lat) && lat > 0 ? lat : this.#defaultLatencyUs;
     const burst = Number(options.burst);
     if (Number.isFinite(burst) && burst > 0) this.#burstFloor = Math.max(this.#burstFloor, burst);
+  }
+
+  /** TBF's rate in force (kbit/s), asked through the batch coprocess only. */
+  async rateInForce(): Promise<number | undefined> {
+    const root = await this.rootInForce("tbf");
+    const rate = Number(((root?.options ?? {}) as Record<string, unknown>).rate);
+    return root !== undefined && Number.isFinite(rate) ? rate * 8 / 1000 : undefined;
   }
 
   /** TBF's rate (bytes/s in tc's JSON) in kbit/s. */

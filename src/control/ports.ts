@@ -115,6 +115,14 @@ export interface Shaper {
   check(): Promise<void>;
   /** Reads the rate currently configured (kbit/s). */
   readRate?(): Promise<number>;
+  /**
+   * The rate in force (kbit/s), asked only where it costs no process or connection of its own
+   * (the `tc -batch` session that made the last change); undefined when it cannot be asked so, or
+   * the qdisc is not the one the last change found (replaced: the next change says so). Used to
+   * notice another program changing the rate (docs/operation.md, "Another program changes the
+   * rate").
+   */
+  rateInForce?(): Promise<number | undefined>;
   /** How it queues, as the last `check()` found it (undefined: not known). */
   readonly queue?: ShaperQueue;
 }

@@ -24,6 +24,7 @@ import { stageLogger } from "../log/mod.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 import { settledWithin } from "../util/settled_within.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
+import { watchForeignRates } from "../apply/foreign_rate.ts";
 import { describeShaperQueues, dlCarriesProbes, shaperQueues } from "../apply/shaper_queue.ts";
 import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
 import { createCounterReader } from "../counters/mod.ts";
@@ -212,8 +213,12 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   if (remote !== undefined) {
     log.info("remote mode: shaping {host} over ssh", { host: settings.remote });
   }
-  const shapers = deps.shapers ?? remote?.shapers ??
-    createShaperPair(settings, { logger: stageLogger("apply") });
+  // Another program changing the rate is logged (docs/operation.md, "Another program changes
+  // the rate").
+  const shapers = watchForeignRates(
+    deps.shapers ?? remote?.shapers ?? createShaperPair(settings, { logger: stageLogger("apply") }),
+    { logger: stageLogger("apply"), clock },
+  );
   const counters = deps.counters ?? remote?.counters ??
     createCounterReader(settings, { logger: log });
   // The exit rate is tried even while a router does not answer (docs/remote.md).

@@ -109,6 +109,7 @@ function afterRouterCheck(shaper: Shaper, routerCheck: () => Promise<void>): Sha
       await shaper.check();
     },
     readRate: shaper.readRate?.bind(shaper),
+    rateInForce: shaper.rateInForce?.bind(shaper),
     get queue() {
       return shaper.queue;
     },

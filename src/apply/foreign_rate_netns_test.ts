@@ -1,0 +1,74 @@
+/**
+ * Real `tc` in a throw-away network namespace: someone changes the rate of the daemon's TBF behind
+ * its back (`tc qdisc change`, as a second sqm-autorate or SQM scripts would). The refresh's set
+ * of the unchanged rate must log it once (docs/operation.md, "Another program changes the rate"),
+ * set ours again, log the end, and say nothing of a root replaced by a new TBF (adopted).
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { createShaperPair } from "./shaper.ts";
+import { watchForeignRates } from "./foreign_rate.ts";
+import { recordingLogger } from "../log/recording_testing.ts";
+import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+
+const reason = await netnsSkipReason();
+
+Deno.test({
+  ...needs("real tc: a rate changed behind the daemon's back is logged once, then its end", reason),
+  fn: () =>
+    withNetns("sqma-foreign", async (ns) => {
+      const tc = (...args: string[]) => must("tc", ["-n", ns, ...args]);
+      const rate = async () =>
+        JSON.parse(await tc("-j", "qdisc", "show", "dev", "va")).find((q: { root?: boolean }) =>
+          q.root
+        ).options.rate * 8 / 1000;
+      const tbf = (verb: string, handle: string, kbit: number) =>
+        tc("qdisc", verb, "dev", "va", "root", "handle", handle, "tbf", "rate", `${kbit}kbit`, ...[
+          "burst",
+          "10kb",
+          "latency",
+          "20ms",
+        ]);
+      await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
+      await tbf("add", "5:", 50000);
+      const { logger, lines } = recordingLogger();
+      const pair = createShaperPair({
+        shaper: "tbf",
+        dl_if: "va",
+        ul_if: "vb",
+        htb_classid: "1:1",
+      }, { netns: ns });
+      const dl = watchForeignRates(pair, { logger }).dl;
+      try {
+        await dl.check();
+        await dl.setRate(30000);
+        await dl.setRate(30000); // the refresh: ours in force
+        assertEquals(lines, []);
+
+        await tbf("change", "5:", 48000); // behind the daemon's back
+        await dl.setRate(30000);
+        assertEquals(await rate(), 30000); // ours set again
+        assertEquals(lines.length, 1, lines.join("\n"));
+        assert(
+          lines[0].startsWith("WARN the rate on va is 48000 kbit/s, not the 30000 kbit/s"),
+          lines[0],
+        );
+        await tbf("change", "5:", 48000);
+        await dl.setRate(30000);
+        await dl.setRate(30000);
+        assertEquals(lines.slice(1).map((l) => l.split(" ").slice(0, 7).join(" ")), [
+          "DEBUG the rate on va is 48000",
+          "INFO the rate on va is the",
+        ]);
+
+        // A new TBF root (new handle) at another rate: adopted by the change, not logged here.
+        lines.length = 0;
+        await tbf("replace", "7:", 48000);
+        await dl.setRate(30000);
+        await dl.setRate(30000);
+        assertEquals(await rate(), 30000);
+        assertEquals(lines, []);
+      } finally {
+        await pair.close?.();
+      }
+    }),
+});
