@@ -91,6 +91,9 @@ Deno.test({
         console.log(took.join("; "));
         const text = log();
         assert(text.includes("rate changes on ifbq work again"), text);
+        // The other rate is named once (docs/operation.md, "Another program changes the rate").
+        const other = "the rate on ifbq is 3000 kbit/s, not the 30000 kbit/s this daemon set";
+        assert(text.split(other).length === 2, text);
         assert(!text.includes("FATAL"), text);
       } finally {
         try {
