@@ -13,6 +13,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { Shaper, ShaperPair } from "../control/ports.ts";
+import { mapShaperPair, shaperWith } from "../control/shaper_wrap.ts";
 import { hardClampRate } from "../control/rate_bounds.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 
@@ -42,14 +43,10 @@ export function sameRate(found: number, set: number): boolean {
  */
 export function watchForeignRates(shapers: ShaperPair, options: ForeignRateOptions): ShaperPair {
   const clock = options.clock ?? systemClock;
-  const watched = (s: Shaper): Shaper =>
-    s.rateInForce === undefined ? s : watchOne(s, { logger: options.logger, clock });
-  return {
-    dl: watched(shapers.dl),
-    ul: watched(shapers.ul),
-    close: shapers.close?.bind(shapers),
-    stopping: shapers.stopping?.bind(shapers),
-  };
+  return mapShaperPair(
+    shapers,
+    (s) => s.rateInForce === undefined ? s : watchOne(s, { logger: options.logger, clock }),
+  );
 }
 
 /** One shaper's watch: the rate it last set and the episode in progress. */
@@ -89,9 +86,7 @@ function watchOne(s: Shaper, o: { logger: Logger; clock: Clock }): Shaper {
     );
   };
 
-  return {
-    kind: s.kind,
-    ifname: s.ifname,
+  return shaperWith(s, {
     setRate: async (kbit) => {
       if (lastSet === kbit) await look(kbit);
       try {
@@ -102,11 +97,5 @@ function watchOne(s: Shaper, o: { logger: Logger; clock: Clock }): Shaper {
         throw e;
       }
     },
-    check: () => s.check(),
-    readRate: s.readRate?.bind(s),
-    rateInForce,
-    get queue() {
-      return s.queue;
-    },
-  };
+  });
 }

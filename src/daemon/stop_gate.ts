@@ -7,7 +7,8 @@
  * shapers try whatever the counter session says), outside the exit rate's budget, for a new
  * session's first answer and a spawned `ssh … tc` after it (20 s: the stop took 27.5 s).
  */
-import type { Shaper, ShaperPair } from "../control/ports.ts";
+import type { ShaperPair } from "../control/ports.ts";
+import { mapShaperPair, shaperWith } from "../control/shaper_wrap.ts";
 
 /**
  * `shapers` whose `setRate` resolves at once without a change while `skip()` holds (the daemon
@@ -15,20 +16,8 @@ import type { Shaper, ShaperPair } from "../control/ports.ts";
  * marks both rates to be set whatever it took (`ControlLoop.setRates`).
  */
 export function gatedForStop(shapers: ShaperPair, skip: () => boolean): ShaperPair {
-  const gated = (s: Shaper): Shaper => ({
-    kind: s.kind,
-    ifname: s.ifname,
-    setRate: (kbit) => skip() ? Promise.resolve() : s.setRate(kbit),
-    check: () => s.check(),
-    readRate: s.readRate?.bind(s),
-    get queue() {
-      return s.queue;
-    },
-  });
-  return {
-    dl: gated(shapers.dl),
-    ul: gated(shapers.ul),
-    close: shapers.close?.bind(shapers),
-    stopping: shapers.stopping?.bind(shapers),
-  };
+  return mapShaperPair(
+    shapers,
+    (s) => shaperWith(s, { setRate: (kbit) => skip() ? Promise.resolve() : s.setRate(kbit) }),
+  );
 }

@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
 import { TcBatch } from "../apply/tc_batch.ts";
+import { mapShaperPair, shaperWith } from "../control/shaper_wrap.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import {
   type CounterReader,
@@ -100,20 +101,12 @@ export async function checkRouter(
 
 /** A shaper whose check first makes sure the router answers (once per successful start). */
 function afterRouterCheck(shaper: Shaper, routerCheck: () => Promise<void>): Shaper {
-  return {
-    kind: shaper.kind,
-    ifname: shaper.ifname,
-    setRate: (kbit) => shaper.setRate(kbit),
+  return shaperWith(shaper, {
     check: async () => {
       await routerCheck();
       await shaper.check();
     },
-    readRate: shaper.readRate?.bind(shaper),
-    rateInForce: shaper.rateInForce?.bind(shaper),
-    get queue() {
-      return shaper.queue;
-    },
-  };
+  });
 }
 
 /**
@@ -168,12 +161,7 @@ export function createRemoteAdapters(
     explainBackoff: REMOTE_EXPLAIN_BACKOFF,
   });
   return {
-    shapers: {
-      dl: afterRouterCheck(pair.dl, routerCheck),
-      ul: afterRouterCheck(pair.ul, routerCheck),
-      close: pair.close,
-      stopping: pair.stopping,
-    },
+    shapers: mapShaperPair(pair, (s) => afterRouterCheck(s, routerCheck)),
     counters: createCounterReader(settings, { logger: options.logger, source }),
     linkKind: (ifname) => readLinkKind(ifname, { runner }),
   };
