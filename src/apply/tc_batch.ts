@@ -127,14 +127,10 @@ const DEFERRED: CommandResult = {
 };
 
 /**
- * True for the verdict of a change that was given up by `close()` or not tried (`deferWhile`):
- * nothing is known about the shaper, so it is no reason to query it.
+ * Why a change was given up by `close()` ("stopping") or not tried while `deferWhile` holds
+ * ("router-away"): nothing is known about the shaper then, so it is no reason to query it.
+ * Undefined for a change tc answered.
  */
-export function givenUp(result: CommandResult): boolean {
-  return notTried(result) !== undefined;
-}
-
-/** Why a change was given up or not tried (see `givenUp`); undefined for one tc answered. */
 export function notTried(result: CommandResult): NotTriedReason | undefined {
   return result === GIVEN_UP ? "stopping" : result === DEFERRED ? "router-away" : undefined;
 }

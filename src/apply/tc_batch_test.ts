@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../util/assert.ts";
 import { VirtualClock } from "../util/clock.ts";
-import type { CommandRunner } from "../util/command.ts";
+import type { CommandResult, CommandRunner } from "../util/command.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ProcessSpawner, SpawnedProcess } from "../util/coprocess.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
@@ -9,7 +9,10 @@ import { EwmaController } from "../ratecontroller/ewma.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { ChangeNotTried } from "../control/ports.ts";
 import { CakeShaper, createShaperPair } from "./shaper.ts";
-import { givenUp, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
+import { notTried, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
+
+/** A change given up or not tried (no tc answered it). */
+const givenUp = (r: CommandResult) => notTried(r) !== undefined;
 
 const encoder = new TextEncoder();
 

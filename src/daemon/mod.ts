@@ -463,7 +463,9 @@ async function applyExitRate(
   }
   // A change not tried (the router away) is logged by the loop at DEBUG only: its outcome here.
   const set = await setting;
-  const missed = [set.dl ? [] : ["download"], set.ul ? [] : ["upload"]].flat();
+  const missed: string[] = [];
+  if (!set.dl) missed.push("download");
+  if (!set.ul) missed.push("upload");
   if (missed.length > 0) {
     options.log.warn("exit rate not set ({which}); exiting without it", {
       which: missed.join(", "),
