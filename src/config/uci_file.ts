@@ -20,8 +20,9 @@ export class ConfigFileError extends Error {
 /**
  * Reads a UCI file. A missing file is `undefined` unless it was asked for explicitly (`--config`),
  * in which case it is an error. A file the user may not read is an error either way: read as
- * missing, its settings would be reported as not set (docs/formats.md §1). Only a path the permission set does not let Deno look at is taken for missing
- * when not asked for (whether it exists cannot be told then). Malformed files are errors.
+ * missing, its settings would be reported as not set (docs/formats.md §1). Only a path the
+ * permission set does not let Deno look at is taken for missing when not asked for (whether it
+ * exists cannot be told then). Malformed files are errors.
  */
 export function readUciFile(
   path: string,
