@@ -9,6 +9,27 @@ import { CHILD_JITTER_PROBES, MAX_PROBES_PER_S } from "./short_pool.ts";
 const TICK = 0.5;
 const ips = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
+/** The selector these tests drive: 5 of `pool`, a 15 min reselection time, a seeded draw. */
+function selectorOver(
+  owd: ReturnType<typeof createOwdState>,
+  o: {
+    pool: readonly string[];
+    seed: number;
+    tickS?: number;
+    onPeers?: (peers: readonly string[], phase: string, probes: PeerProbes) => void;
+  },
+): ReflectorSelector {
+  return new ReflectorSelector({
+    owd,
+    pool: o.pool,
+    numReflectors: 5,
+    tickS: o.tickS ?? TICK,
+    peerReselectionTimeMin: 15,
+    random: seededRandom(o.seed),
+    onPeers: o.onPeers,
+  });
+}
+
 Deno.test("cycleProbes: candidates that fit in 20/s at the tick are probed as upstream's cycle", () => {
   const peers = ips("p", 5);
   assertEquals(cycleProbes([...peers, ...ips("d", 5)], { peers, tickS: TICK }), {
@@ -47,13 +68,9 @@ Deno.test("selector: a cycle over a pool of 300 probes its draws apart within 20
   const before = pool.slice(0, 5);
   const owd = createOwdState(before);
   const published: { peers: readonly string[]; phase: string; probes: PeerProbes }[] = [];
-  const selector = new ReflectorSelector({
-    owd,
+  const selector = selectorOver(owd, {
     pool,
-    numReflectors: 5,
-    tickS: TICK,
-    peerReselectionTimeMin: 15,
-    random: seededRandom(3),
+    seed: 3,
     onPeers: (peers, phase, probes) => published.push({ peers, phase, probes }),
   });
   const settle = TICK * Math.PI;
@@ -115,13 +132,10 @@ Deno.test("selector: a short pool's cycle at tick 0.2 keeps its draws within 4 s
     [];
   let now = 0;
   let probed: readonly string[] = owd.peers;
-  const selector = new ReflectorSelector({
-    owd,
+  const selector = selectorOver(owd, {
     pool,
-    numReflectors: 5,
+    seed: 5,
     tickS,
-    peerReselectionTimeMin: 15,
-    random: seededRandom(5),
     onPeers: (peers, phase, probes) => {
       probed = peers;
       published.push({ t: now, peers, phase, probes });
@@ -159,14 +173,7 @@ Deno.test("selector: after a cycle with draws apart, a selected peer that answer
     owd.baseline.set(ip, { ...half });
     owd.recent.set(ip, { ...half });
   };
-  const selector = new ReflectorSelector({
-    owd,
-    pool,
-    numReflectors: 5,
-    tickS: TICK,
-    peerReselectionTimeMin: 15,
-    random: seededRandom(5),
-  });
+  const selector = selectorOver(owd, { pool, seed: 5 });
   selector.start(0);
   selector.requestReselect("test");
   selector.step(TICK * Math.PI);
@@ -211,14 +218,7 @@ Deno.test("selector: after a cycle with draws apart in which nothing answered, t
     owd.baseline.set(ip, { ...half });
     owd.recent.set(ip, { ...half });
   }
-  const selector = new ReflectorSelector({
-    owd,
-    pool,
-    numReflectors: 5,
-    tickS: TICK,
-    peerReselectionTimeMin: 15,
-    random: seededRandom(5),
-  });
+  const selector = selectorOver(owd, { pool, seed: 5 });
   selector.start(0);
   selector.requestReselect("only 0 fresh reflectors", { tooFewFresh: true });
   selector.step(TICK * Math.PI);
