@@ -620,7 +620,13 @@ export class TcBatch {
   }
 
   async #broken(proc: LineCoprocess, what: string): Promise<"broken"> {
-    if (!this.#degraded) {
+    if (this.#stopping || this.#closed) {
+      // Nothing is restarted at a stop: the exit rate's outcome is the daemon's one WARN
+      // (docs/operation.md, "Stopping while the router does not answer").
+      this.#logger?.debug("tc -batch coprocess {what} while the daemon stops: spawning tc", {
+        what,
+      });
+    } else if (!this.#degraded) {
       this.#logger?.warn("tc -batch coprocess {what}: restarting it, spawning tc meanwhile", {
         what,
       });

@@ -217,3 +217,15 @@ export function startFlippingDaemon(
     observers: [{ onTick: (e) => void options.ticks.push(e) }],
   });
 }
+
+/** The UCI `config remote` section of the daemon run against the router (its settings). */
+export function remoteUciSection(
+  settings: Pick<DaemonNetns["settings"], "remote" | "remote_identity" | "remote_known_hosts">,
+): string {
+  return [
+    "config remote",
+    `\toption host '${settings.remote}'`,
+    `\toption identity_file '${settings.remote_identity}'`,
+    `\toption known_hosts_file '${settings.remote_known_hosts}'`,
+  ].join("\n");
+}
