@@ -21,6 +21,7 @@ import { netProblems } from "../release/manifest_net.ts";
 import { ReloadRounds } from "./reload_rounds.ts";
 import { statsPathWarnings } from "../report/stats_paths.ts";
 import { restartChanges, type RestartInputs, restartInputs } from "./restart_inputs.ts";
+import { type SettingName, specOf } from "../config/settings_table.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
@@ -98,9 +99,19 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       });
       return;
     }
-    log.info("SIGHUP: configuration re-read (changed: {changed}); restarting with it", {
-      changed: changed.join(", "),
-    });
+    if (loggingOnly(changed)) {
+      // With Lua the logging is a script's input too (docs/operation.md, "A SIGHUP that changes
+      // only the logging"): the one INFO line says why this edit restarts.
+      log.info(
+        "SIGHUP: configuration re-read (changed: {changed}); restarting with it: Lua scripts " +
+          "are given log_level and log_format only at their start",
+        { changed: changed.join(", ") },
+      );
+    } else {
+      log.info("SIGHUP: configuration re-read (changed: {changed}); restarting with it", {
+        changed: changed.join(", "),
+      });
+    }
     rounds.reloaded({ resolved: next, inputs: Promise.resolve(inputs) });
     restart.abort();
   };
@@ -147,6 +158,20 @@ export async function runAction(args: ParsedArgs): Promise<number> {
  * and no Lua script runs (a script is given `log_level` at its start).
  */
 const LIVE_SETTINGS: ReadonlySet<string> = new Set(["log_level", "log_format"]);
+
+/**
+ * The UCI sections that hold the live settings: while Lua scripts run, a section is compared too
+ * (a script may read any), so a logging edit in the file changes `section output` as well.
+ */
+const LIVE_SECTIONS: ReadonlySet<string> = new Set(
+  [...LIVE_SETTINGS].map((name) => `section ${specOf(name as SettingName).uci?.[0]}`),
+);
+
+/** Only the logging changed: live settings, and the UCI sections that hold them. */
+function loggingOnly(changed: readonly string[]): boolean {
+  return changed.some((c) => LIVE_SETTINGS.has(c)) &&
+    changed.every((c) => LIVE_SETTINGS.has(c) || LIVE_SECTIONS.has(c));
+}
 
 /** One round's configuration and what its start-up reads (src/cli/restart_inputs.ts). */
 interface Round {

@@ -81,3 +81,52 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  ...needs(
+    "daemon under -P=daemon in a netns: with a Lua plugin, a SIGHUP changing only log_level " +
+      "restarts and says why",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-huplua", async (ns) => {
+      await addTbfVethPair(ns, "vldl", "vlul");
+      const dir = await daemonRuntimeDir("huplua-");
+      const config = `${dir}/sqm-autorate`;
+      // A plugin reads the settings, log_level included, at its start (docs/plugins.md).
+      const uci = (level: string) =>
+        daemonUci(dir, {
+          ul: "vlul",
+          dl: "vldl",
+          dlBaseKbits: 50000,
+          tail: "config plugins\n\toption ratecontrol 'builtin:log_readings'",
+        }).replace("\toption log_level 'INFO'", `\toption log_level '${level}'`);
+      await Deno.writeTextFile(config, uci("INFO"));
+      try {
+        const { code, log } = await withSpawnedDaemon(
+          ns,
+          ["run", "--config", config],
+          async (d) => {
+            const until = async (part: string, ms: number) =>
+              await pollUntil(d.log, (t) => t.includes(part), { ms, what: `"${part}"` });
+            await until("control started", 30_000);
+            await Deno.writeTextFile(config, uci("DEBUG"));
+            d.kill("SIGHUP");
+            await until("SIGHUP: configuration re-read", 10_000);
+            const lines = d.log().split("\n").filter((l) => l.includes("SIGHUP"));
+            assertEquals(lines.map((l) => l.replace(/^\[INFO - [^\]]*\]: /, "")), [
+              "SIGHUP: configuration re-read (changed: log_level, section output); restarting " +
+              "with it: Lua scripts are given log_level and log_format only at their start",
+            ], d.log());
+            await pollUntil(d.log, (t) => occurrences(t, "control started") === 2, {
+              ms: 30_000,
+              what: "the restart's control",
+            });
+          },
+        );
+        assertEquals(code, ExitCode.OK, log);
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    }),
+});
