@@ -78,3 +78,66 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  ...needs(
+    "daemon under -P=daemon in a netns: rm -rf of state_dir during start-up (an interface " +
+      "awaited): the locks are back within a tick, a second daemon is refused",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-lockst", async (ns) => {
+      // Only the download interface: the start-up waits for the upload one (12 × 5 s).
+      await addTbfVethPair(ns, "vsdl", "vsdlpeer");
+      const dir = await daemonRuntimeDir("lockst-");
+      const state = `${dir}/state`;
+      const config = `${dir}/sqm-autorate`;
+      await Deno.writeTextFile(
+        config,
+        daemonUci(dir, { ul: "vsul", dl: "vsdl", dlBaseKbits: 50000, stateDir: state }),
+      );
+      const pidIn = (ifname: string) =>
+        Deno.readTextFile(lockPath(state, ifname)).then((t) => t.trim(), () => "");
+      try {
+        let second: { code: number | "still running"; log: string } | undefined;
+        const { code, log } = await withSpawnedDaemon(
+          ns,
+          ["run", "--config", config],
+          async (d) => {
+            await pollUntil(d.log, (t) => t.includes("waiting for interfaces"), {
+              ms: 30_000,
+              what: "waiting for interfaces",
+            });
+            const pid = await pidIn("vsdl");
+            assert(/^\d+$/.test(pid), `the daemon's PID in its lock file: "${pid}"`);
+            await Deno.remove(state, { recursive: true });
+            // Before, nothing looked at them until control started (never, here).
+            await pollUntil(() => pidIn("vsdl"), (p) => p === pid, {
+              ms: 3000,
+              everyMs: 20,
+              what: "the lock file of vsdl back with the daemon's PID",
+            });
+            const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
+            const stderr = collectStderr(child);
+            // Refused at once, or it waits for the interface as the first does.
+            let exited: number | undefined;
+            void child.status.then((s) => exited = s.code);
+            await pollUntil(() => Promise.resolve(exited), (c) => c !== undefined, {
+              ms: 5000,
+              what: "the second daemon's exit",
+            }).catch(() => {});
+            if (exited === undefined) child.kill("SIGKILL");
+            await child.status;
+            await stderr.done;
+            second = { code: exited ?? "still running", log: stderr.log() };
+          },
+        );
+        assertEquals(code, ExitCode.OK, log);
+        assertEquals(second?.code, ExitCode.LOCKED, second?.log);
+        assert(second!.log.includes("already controls interface"), second!.log);
+        assertEquals(occurrences(log, "was removed or replaced: made it again"), 2, log);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }),
+});

@@ -225,6 +225,17 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   if (shutdown.aborted) shapers.stopping?.();
   else shutdown.addEventListener("abort", () => shapers.stopping?.(), { once: true });
   const measurement = deps.measurement;
+  // The start-up's waits (the interfaces', the settle, the baselines') in slices of a tick, the
+  // lock files looked at after each, as the control loop does after every tick: a start-up can
+  // take a minute (docs/operation.md, "One daemon per interface").
+  const startupSleep = async (ms: number) => {
+    if (lockWatch === undefined) return await sleep(ms, shutdown);
+    const sliceMs = Math.max(1, settings.min_change_interval * 1000);
+    for (let left = ms; left > 0 && !shutdown.aborted; left -= sliceMs) {
+      await sleep(Math.min(sliceMs, left), shutdown);
+      lockWatch?.tick(clock.monotonicS());
+    }
+  };
   let measuring = false;
   let controller: Ratecontroller | undefined;
   let stats: StatsSink | undefined;
@@ -272,6 +283,9 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
             pid,
           });
         }
+        // A lock file removed while running is made and locked again (docs/operation.md), from
+        // here on: during start-up at every step and every tick's length of its waits.
+        lockWatch = new LockWatch(lock, { log });
       } catch (e) {
         if (e instanceof InstanceLockedError) {
           log.fatal("{message}", { message: e.message });
@@ -290,6 +304,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     let waitingFor = "";
     for (let attempt = 1;; attempt++) {
       const r = await interfacesReady(shapers, counters);
+      lockWatch?.tick(clock.monotonicS());
       if (r.ready) break;
       if (r.fatal) {
         log.fatal("{message}", { message: r.message });
@@ -320,7 +335,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       if (r.message === waitingFor) log.debug(waitMessage, waitValues);
       else log.warning(waitMessage, waitValues);
       waitingFor = r.message;
-      await sleep(timing.retryDelayS * 1000, shutdown);
+      await startupSleep(timing.retryDelayS * 1000);
       if (shutdown.aborted) {
         await cleanup(false);
         return ExitCode.OK;
@@ -383,7 +398,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
 
     // 3. Minimum rates so the first baselines are measured without bufferbloat; settle.
     await loop.setRates(settings.min_dl_rate, settings.min_ul_rate);
-    await sleep(timing.settleS * 1000, shutdown);
+    await startupSleep(timing.settleS * 1000);
     if (shutdown.aborted) {
       await cleanup(true);
       return ExitCode.OK;
@@ -398,7 +413,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
         tickInterval: settings.tick_interval,
       });
       if (!d.tooFew) break;
-      await sleep(settings.tick_interval * 1000, shutdown);
+      await startupSleep(settings.tick_interval * 1000);
     }
     if (shutdown.aborted) {
       await cleanup(true);
@@ -412,8 +427,6 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       periodS: deps.summaryPeriodS,
       memory: () => Deno.memoryUsage(),
     });
-    // A lock file removed while running is made and locked again (docs/operation.md).
-    lockWatch = lock === undefined ? undefined : new LockWatch(lock, { log });
     const control = loop;
     await runControlLoop(control, {
       signal: shutdown,
