@@ -44,6 +44,12 @@ export interface Pinger {
   /** Child processes started so far, where the pinger runs children. */
   readonly starts?: number;
   /**
+   * How late its children start, s, where the pinger runs children: the longest of the last
+   * {@linkcode START_DELAY_KEEP} times from a spawn to the child's start (`ProcessPinger`), at
+   * most {@linkcode MAX_START_DELAY_S} (0 before any).
+   */
+  readonly startDelayS?: number;
+  /**
    * Whether a switch of children is under way (killed, the next not yet spawned), where the pinger
    * runs children: its steps need turns of the event loop (`ChildSupervisor.restarting`).
    */
@@ -121,6 +127,18 @@ export const SILENT_RESTART_TICKS = 2;
  */
 export const SILENT_KEPT_TICKS = 1;
 
+/**
+ * Spawns whose time to the child's first line `startDelayS` remembers (the newest): a router's
+ * process starts slow while it is loaded, not for good.
+ */
+export const START_DELAY_KEEP = 5;
+
+/**
+ * The longest start delay counted, s: a child that prints nothing for longer is silent, whether
+ * it is still starting or hung (docs/operation.md, "Its helper processes").
+ */
+export const MAX_START_DELAY_S = 3;
+
 /** The key of fping's or tsping's child for the slow group (`ProbePlan.slow`). */
 const SLOW_KEY = "slow";
 
@@ -154,8 +172,20 @@ export class ProcessPinger implements Pinger {
   #lastActivityS = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #warned = new Set<string>();
-  /** Per child (key of `#sups`): when it last printed a reply or was started (monotonic s). */
+  /**
+   * Per child (key of `#sups`): when it last printed a reply or started (monotonic s): its spawn,
+   * then its first line (`ping`'s header, fping's first reply: `#begin`), when the tool runs.
+   */
   #heardS = new Map<string, number>();
+  /** Children (keys of `#sups`) that printed a line since they were last spawned. */
+  readonly #begun = new Set<string>();
+  /** The last times from a spawn to the child's start, s (`startDelayS`). */
+  readonly #startDelays: number[] = [];
+  /**
+   * fping's children (keys of `#sups`): their targets in the order they probe them, one
+   * `intervalS` apart from the start (`fpingArgs`), for the start delay of a first reply.
+   */
+  readonly #probeSchedule = new Map<string, { targets: readonly string[]; intervalS: number }>();
   /** Children (keys of `#sups`) that printed a reply since they were last started. */
   readonly #replied = new Set<string>();
   /** The receive time of each current target's last reply (`probeOrder`). */
@@ -217,6 +247,15 @@ export class ProcessPinger implements Pinger {
   /** Child processes started so far (the first ones, restarts after exits and new sets). */
   get starts(): number {
     return this.#starts;
+  }
+
+  /**
+   * How late the children start, s: the longest of the last {@linkcode START_DELAY_KEEP} times
+   * from a spawn to the child's start, seen by its first line (`#begin`), at most
+   * {@linkcode MAX_START_DELAY_S}; 0 before any. docs/operation.md, "Its helper processes".
+   */
+  get startDelayS(): number {
+    return Math.min(MAX_START_DELAY_S, Math.max(0, ...this.#startDelays));
   }
 
   /** Whether a child is being replaced (`ChildSupervisor.restarting`). */
@@ -339,18 +378,26 @@ export class ProcessPinger implements Pinger {
     return cl;
   }
 
-  #command(targets: readonly string[], periodS: number): { cmd: string; args: string[] } {
+  #command(
+    targets: readonly string[],
+    child: { periodS: number; key: string },
+  ): { cmd: string; args: string[] } {
     const o = this.#o;
+    const periodS = child.periodS;
     const bind = { iface: o.iface, source: o.source, fwmark: o.fwmark, tickS: periodS };
     let cl: CommandLine;
     switch (this.tool) {
-      case "fping":
-        cl = fpingArgs(this.#probeOrder(targets), {
+      case "fping": {
+        const order = this.#probeOrder(targets);
+        const intervalS = periodS / Math.max(1, order.length);
+        this.#probeSchedule.set(child.key, { targets: order, intervalS });
+        cl = fpingArgs(order, {
           ...bind,
           mode: this.#mode,
           features: o.fping ?? { icmpTimestamp: false, fwmark: false },
         });
         break;
+      }
       case "tsping":
         cl = tspingArgs(this.#probeOrder(targets), { ...bind, mode: this.#mode });
         break;
@@ -392,6 +439,7 @@ export class ProcessPinger implements Pinger {
 
   #onLine(line: string, child: string): void {
     const r = parserFor(this.tool, this.#mode)(line);
+    this.#begin(child, { line, reply: r.kind === "reply" ? r.reply : undefined });
     if (r.kind === "skip") {
       this.skipped[r.reason]++;
       if (r.reason === "unknown") {
@@ -449,12 +497,13 @@ export class ProcessPinger implements Pinger {
     const o = this.#o;
     return new ChildSupervisor({
       name,
-      command: () => this.#command(child.targets(), child.periodS()),
+      command: () => this.#command(child.targets(), { periodS: child.periodS(), key }),
       onStdoutLine: (l) => this.#onLine(l, key),
       onSpawn: () => {
         this.#starts++;
         this.#heardS.set(key, o.clock.monotonicS());
         this.#replied.delete(key);
+        this.#begun.delete(key);
       },
       onExit: () => void this.#exited.add(key),
       spawn: o.spawn,
@@ -466,6 +515,31 @@ export class ProcessPinger implements Pinger {
       warnedExits: this.#warnedExits,
       ...o.supervisor,
     });
+  }
+
+  /**
+   * The first line of child `key` since its spawn: the tool runs. Its silence counts from now
+   * (`#restartSilent`), and the time from the spawn to its start is a start delay
+   * (`startDelayS`): to the line for `ping` (its header comes first), to the line less the reply's
+   * place in the probe schedule and its round trip for fping, which prints nothing before a reply
+   * (its first targets may be silent ones: a cycle's draws are probed first, `probe_order.ts`).
+   */
+  #begin(key: string, o: { line: string; reply?: Pick<PingReply, "reflector" | "rttMs"> }): void {
+    if (this.#begun.has(key)) return;
+    this.#begun.add(key);
+    const now = this.#o.clock.monotonicS();
+    const spawnedS = this.#heardS.get(key);
+    this.#heardS.set(key, now);
+    // fping's slow group is probed seconds apart (`ProbePlan.slow`): its start is not seen.
+    if (spawnedS === undefined || key === SLOW_KEY) return;
+    let startedS = now - this.#lineAgeS(o.line);
+    const schedule = this.#probeSchedule.get(key);
+    const place = o.reply === undefined ? -1 : schedule?.targets.indexOf(o.reply.reflector) ?? -1;
+    if (o.reply !== undefined && schedule !== undefined && place >= 0) {
+      startedS -= place * schedule.intervalS + o.reply.rttMs / 1000;
+    }
+    this.#startDelays.push(Math.max(0, startedS - spawnedS));
+    if (this.#startDelays.length > START_DELAY_KEEP) this.#startDelays.shift();
   }
 
   async #apply(
@@ -514,6 +588,8 @@ export class ProcessPinger implements Pinger {
       this.#sups.delete(key);
       this.#heardS.delete(key);
       this.#replied.delete(key);
+      this.#begun.delete(key);
+      this.#probeSchedule.delete(key);
       this.#silentWarned.delete(key);
       await sup?.stop();
       this.#exited.delete(key);
@@ -533,7 +609,11 @@ export class ProcessPinger implements Pinger {
    * {@linkcode SILENT_RESTART_TICKS}). The set given again unchanged means the selector found
    * nothing better (a pool no larger than the set); a child that is alive but silent (stopped,
    * stuck) would otherwise stay so for good, and one kept through a new set would stay so until
-   * the next ({@linkcode SILENT_KEPT_TICKS}; docs/operation.md, "Its helper processes"). Logged at
+   * the next ({@linkcode SILENT_KEPT_TICKS}; docs/operation.md, "Its helper processes"). Silence
+   * counts from the later of the child's last reply and its start: its first line, or before it
+   * prints any, its spawn plus `startDelayS` (a router whose process starts take longer than the
+   * loop's window restarted a starting fping at every second tick while too few were fresh, and
+   * the cycle got no answers). Logged at
    * WARN once per outage: one line for the children newly silent, then DEBUG until a reply
    * arrives, and a child's silence only once until it replies.
    */
@@ -542,9 +622,12 @@ export class ProcessPinger implements Pinger {
     const limitS = (o.ticks ?? SILENT_RESTART_TICKS) * this.#o.tickS;
     // The slow group is probed because it was silent (`ProbePlan.slow`): no news.
     const expected = new Set([SLOW_KEY, ...(this.#slow?.reflectors ?? [])]);
+    // A child that printed nothing since its spawn may still be starting: its silence counts
+    // from when children start lately (`startDelayS`).
+    const startS = this.startDelayS;
     const silent = [...this.#sups].filter(([key]) =>
       (o.keys === undefined || o.keys.includes(key)) && !expected.has(key) &&
-      now - (this.#heardS.get(key) ?? -Infinity) >= limitS
+      now - (this.#heardS.get(key) ?? -Infinity) - (this.#begun.has(key) ? 0 : startS) >= limitS
     );
     if (silent.length === 0) return;
     const fresh: string[] = [];
@@ -598,6 +681,7 @@ export class ProcessPinger implements Pinger {
         this.#sups.delete(ip);
         this.#heardS.delete(ip);
         this.#replied.delete(ip);
+        this.#begun.delete(ip);
         this.#silentWarned.delete(ip);
         this.#childPeriodS.delete(ip);
         // Its next child restarts the sequence numbers.

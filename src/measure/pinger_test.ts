@@ -305,6 +305,82 @@ Deno.test("a new set that keeps the peers' child (draws probed apart) restarts i
   await p.stop();
 });
 
+Deno.test("a child that has printed nothing since its spawn counts its silence from the start delay seen lately: a slow start is not restarted before its first reply", async () => {
+  const clock = new VirtualClock(0);
+  // Children of a router whose process starts take 1.3 s, longer than the loop's window (2
+  // ticks): each prints its first reply 1.3 s after its spawn unless killed before.
+  const children: { spawnedS: number; first: string; print: (line: string) => void }[] = [];
+  const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
+    const { child, print } = printingChild(children.length + 1);
+    // The target it probes first (`probe_order.ts`).
+    const first = args.find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a))!;
+    children.push({ spawnedS: clock.monotonicS(), first, print });
+    return child;
+  };
+  const { p, replies } = fakeFping(clock, spawn);
+  const replyDue = async () => {
+    const c = children.at(-1)!;
+    if (Math.abs(clock.monotonicS() - c.spawnedS - 1.3) > 1e-9) return;
+    const n = replies.length;
+    c.print(`${c.first} : [${n}], 64 bytes, 0.00 ms (0.00 avg, 0% loss)`);
+    await waitUntil(() => replies.length === n + 1, 2000, "a reply");
+  };
+  await p.start(["9.9.9.9", "1.1.1.1"]);
+  await waitUntil(() => children.length === 1, 2000, "the first child");
+  clock.advance(1.3);
+  await replyDue();
+  assertEquals(p.startDelayS, 1.3);
+  // A new set (a cycle's candidates): too few are fresh while it starts, so the loop publishes
+  // the set again at every tick (src/reflectors/selector.ts, `#publishAgain`).
+  const set = ["9.9.9.9", "1.1.1.1", "8.8.8.8"];
+  await p.setReflectors(set);
+  await waitUntil(() => children.length === 2, 2000, "the new set's child");
+  for (let k = 0; k < 13; k++) {
+    clock.advance(0.1);
+    await replyDue();
+    if (k % 5 === 4) {
+      await p.setReflectors(set);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+  // Counted from the spawn, it was restarted 1 s after it (before its reply at 1.3 s), then
+  // every second tick: it never replied.
+  assertEquals(children.length, 2, "the starting child kept until its first reply");
+  assertEquals(replies.length, 2);
+  // One that prints nothing (hung as it starts) is restarted 2 ticks after the start delay.
+  await p.setReflectors(["9.9.9.9"]);
+  await waitUntil(() => children.length === 3, 2000, "the next set's child");
+  clock.advance(2.2);
+  await p.setReflectors(["9.9.9.9"]);
+  assertEquals(children.length, 3, "silent for less than 2 ticks after the start delay");
+  clock.advance(0.2);
+  await p.setReflectors(["9.9.9.9"]);
+  await waitUntil(() => children.length === 4, 2000, "the hung child replaced");
+  await p.stop();
+});
+
+Deno.test("fping's start delay leaves out its first reply's place in the probe schedule and its round trip (silent targets probed first)", async () => {
+  const clock = new VirtualClock(0);
+  let order: string[] = [];
+  let print!: (line: string) => void;
+  const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
+    const c = printingChild(1);
+    order = args.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+    print = c.print;
+    return c.child;
+  };
+  const { p, replies } = fakeFping(clock, spawn);
+  await p.start(["9.9.9.9", "1.1.1.1", "8.8.8.8", "8.8.4.4"]);
+  await waitUntil(() => order.length === 4, 2000, "the child");
+  // Probed 0.125 s apart (the tick over 4): the first two are silent, the third answers in 50 ms,
+  // 0.5 s after the spawn: the child started 0.2 s late.
+  clock.advance(0.5);
+  print(`${order[2]} : [0], 64 bytes, 50.0 ms (50.0 avg, 0% loss)`);
+  await waitUntil(() => replies.length === 1, 2000, "a reply");
+  assert(Math.abs(p.startDelayS - 0.2) < 1e-9, `${p.startDelayS} s`);
+  await p.stop();
+});
+
 /** A fake child printing `lines` (stdout) and `errors` (stderr) at once, then alive until killed. */
 function talkingChild(pid: number, lines: string[], errors: string[]): ChildHandle {
   let exit!: (s: ChildStatus) => void;
