@@ -105,6 +105,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     tickS: settings.tick_interval,
     peerReselectionTimeMin: settings.peer_reselection_time,
     random,
+    startDelayS: () => pinger?.startDelayS ?? 0,
     onPeers: (peers, _phase, probes) => {
       peerSet = new Set(peers);
       pinger?.setReflectors(peers, probes).catch((e) =>

@@ -17,6 +17,7 @@ function selectorOver(
     seed: number;
     tickS?: number;
     onPeers?: (peers: readonly string[], phase: string, probes: PeerProbes) => void;
+    startDelayS?: number;
   },
 ): ReflectorSelector {
   return new ReflectorSelector({
@@ -27,6 +28,7 @@ function selectorOver(
     peerReselectionTimeMin: 15,
     random: seededRandom(o.seed),
     onPeers: o.onPeers,
+    startDelayS: o.startDelayS === undefined ? undefined : () => o.startDelayS!,
   });
 }
 
@@ -206,6 +208,82 @@ Deno.test("selector: after a cycle with draws apart, a selected peer that answer
   // Awaited until AWAITED_TICKS after the switch; the dead one is missing from then on.
   assertEquals(AWAITED_TICKS, 3);
   assertEquals(ticks.map(tooFewAt), [false, false, true, true, true]);
+});
+
+Deno.test("selector: a pinger whose children start 1.2 s late: the new peers are awaited that much longer (ping started over the tick, then 1.2 s late)", () => {
+  const run = (startDelayS: number): boolean[] => {
+    const pool = ips("r", 16);
+    const before = pool.slice(0, 5);
+    const owd = createOwdState(before);
+    const answer = (ip: string, atS: number) => {
+      const half = { up_ewma: 5, down_ewma: 5, last_receive_time_s: atS };
+      owd.baseline.set(ip, { ...half });
+      owd.recent.set(ip, { ...half });
+    };
+    const selector = selectorOver(owd, { pool, seed: 5, startDelayS });
+    selector.start(0);
+    selector.requestReselect("test");
+    selector.step(TICK * Math.PI);
+    const endS = selector.nextWakeS;
+    for (const ip of owd.peers) answer(ip, endS - 0.1);
+    selector.step(endS);
+    const kept = owd.peers.filter((ip) => before.includes(ip));
+    const fresh = owd.peers.filter((ip) => !before.includes(ip));
+    assert(fresh.length >= 3, `new ${fresh}`);
+    // Kept peers' processes run on; each new one starts up to a tick after the switch (spread),
+    // then 1.2 s late, and answers from then on.
+    return [1, 2, 3, 4, 5, 6].map((k) => {
+      const t = endS + k * TICK;
+      for (const ip of kept) answer(ip, t - 0.05);
+      if (t >= endS + 1.7) { for (const ip of fresh) answer(ip, t - 0.05); }
+      selector.step(t);
+      return collectDeltas(owd, t, { tickInterval: TICK }).tooFew;
+    });
+  };
+  // Awaited for AWAITED_TICKS only, they count missing at the third tick (1.5 s).
+  assertEquals(run(0), [false, false, true, false, false, false]);
+  assertEquals(run(1.2), [false, false, false, false, false, false]);
+});
+
+Deno.test("selector: a pinger whose children start 1.2 s late: a cycle whose candidates fit in one child, and its selection, await the peers across fping's restart", () => {
+  const run = (startDelayS: number): boolean[] => {
+    // A pool of 10: the 5 peers and 5 draws at the tick send 20/s, one child.
+    const pool = ips("r", 10);
+    const before = pool.slice(0, 5);
+    const owd = createOwdState(before);
+    const answer = (ip: string, atS: number) => {
+      const half = { up_ewma: 5, down_ewma: 5, last_receive_time_s: atS };
+      owd.baseline.set(ip, { ...half });
+      owd.recent.set(ip, { ...half });
+    };
+    const selector = selectorOver(owd, { pool, seed: 5, startDelayS });
+    selector.start(0);
+    const beginS = TICK * Math.PI;
+    for (const ip of before) answer(ip, beginS - 0.1);
+    selector.requestReselect("test");
+    selector.step(beginS);
+    const candidates = owd.peers;
+    assertEquals(candidates.length, 10);
+    // fping restarted for the candidates answers from 1.2 s after the switch on, every tick.
+    const tooFew: boolean[] = [];
+    const tickAt = (t: number, since: number, set: readonly string[]) => {
+      if (t >= since + 1.2) { for (const ip of set) answer(ip, t - 0.05); }
+      selector.step(t);
+      tooFew.push(collectDeltas(owd, t, { tickInterval: TICK }).tooFew);
+    };
+    const endS = selector.nextWakeS;
+    for (let t = beginS + TICK; t < endS; t += TICK) tickAt(t, beginS, candidates);
+    selector.step(endS);
+    assertEquals(selector.phase, "idle");
+    // Restarted again for the selected peers.
+    const chosen = owd.peers;
+    for (let k = 1; k <= 4; k++) tickAt(endS + k * TICK, endS, chosen);
+    return tooFew;
+  };
+  // Without awaiting, the peers went stale behind each restart: an outage a tick before the
+  // child's first replies, in the cycle and after its selection.
+  assertEquals(run(0), [false, true, false, false, true, false, false]);
+  assertEquals(run(1.2), [false, false, false, false, false, false, false]);
 });
 
 Deno.test("selector: after a cycle with draws apart in which nothing answered, the peers it keeps are not awaited: the outage goes on", () => {

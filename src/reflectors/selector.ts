@@ -40,6 +40,7 @@ import { soundFirst } from "./sound_first.ts";
 import { shortSetPeriodS } from "./short_pool.ts";
 import { SilentWatch, type SlowProbes } from "./silent_watch.ts";
 import { cycleProbes, drawsApart } from "./cycle_budget.ts";
+import { freshWindowS } from "../control/deltas.ts";
 
 /**
  * How long after a selection that follows a cycle with draws probed apart (`cycle_budget.ts`) a
@@ -47,9 +48,20 @@ import { cycleProbes, drawsApart } from "./cycle_budget.ts";
  * `ping` starts a new peer's process up to a tick after the switch (src/measure/pinger.ts, spread
  * over the tick), fping restarts its child for the new set, probing the kept peers last
  * (src/measure/probe_order.ts), and from then on each has the loop's window of fresh replies, 2
- * ticks (src/control/deltas.ts), as any peer.
+ * ticks (src/control/deltas.ts), as any peer. A pinger whose children start late adds its start
+ * delay (`SelectorOptions.startDelayS`): `ping` started 1.2 s late answered after the 3 ticks.
  */
 export const AWAITED_TICKS = 3;
+
+/**
+ * A pinger whose children start at least this many ticks late (`SelectorOptions.startDelayS`)
+ * has every publication that restarts the peers' child await its peers, not only a selection
+ * after a cycle with draws apart: fping restarts its one child for a cycle's candidates and for
+ * the selected peers, probing the kept peers last (src/measure/probe_order.ts), and a start that
+ * late leaves them stale beyond the loop's window. Faster starts leave the rule as it was (the
+ * simulator's pinger starts at once; awaiting there too changed its figures).
+ */
+export const SLOW_START_TICKS = 0.5;
 
 /** How a published set is probed: each every `periodS`, but `slow` apart at its own period. */
 export interface PeerProbes {
@@ -105,6 +117,11 @@ export interface SelectorOptions {
    * the pool holds bad ones; docs/controllers.md, "v72"). Default none.
    */
   prefer?: (ip: string) => boolean;
+  /**
+   * How late the pinger's children start, s (`Pinger.startDelayS`): awaited peers are awaited
+   * that much longer (`AWAITED_TICKS`). Default 0 (the simulator's pinger).
+   */
+  startDelayS?: () => number;
 }
 
 /** What the selector is doing. */
@@ -446,42 +463,61 @@ export class ReflectorSelector implements ReselectRequester {
         periodS: this.#periodS,
         slow: apart.slow,
       });
-    } else this.#publishCandidates();
+    } else this.#publishCandidates(nowS);
     this.#cycleStartS = nowS;
     this.#phase = "probing";
     this.#wakeAtS = nowS + this.#cycleWindowS;
   }
 
   /**
-   * After a cycle whose draws were probed apart (v86): the new peers' last replies are up to a
+   * After a cycle whose draws were probed apart (v86), or any publication that restarts the peers'
+   * child of a slow-starting pinger: the new peers' last replies are up to a
    * draw period old, and fping restarts its child for the new set, the kept peers probed last
    * (`probe_order.ts`), so the control loop would find too few fresh and ask for a cycle at once.
    * Each selected peer that answered during the cycle counts as awaited, not missing, until it
-   * answers again or `AWAITED_TICKS` after the switch (`owd.awaitedUntilS`; docs/algorithm.md §5);
+   * answers again or `AWAITED_TICKS` and the pinger's start delay after the switch
+   * (`owd.awaitedUntilS`; docs/algorithm.md §5); with a slow-starting pinger (`SLOW_START_TICKS`)
+   * after every selection, and at a cycle's start the peers fresh then (`#publishCandidates`);
    * one that did not (a cycle in which nothing answered keeps the peers it had) is missing as
    * before: the outage it is part of goes on. Until the twenty-third session the cycle's
    * candidates also counted beside the new peers for 2 ticks: with this, they changed nothing
    * measured (docs/controllers.md, "v86, third").
    */
   #awaitPeers(nowS: number, answered: readonly string[]): void {
-    const untilS = nowS + AWAITED_TICKS * this.#o.tickS;
+    const untilS = nowS + AWAITED_TICKS * this.#o.tickS + (this.#o.startDelayS?.() ?? 0);
     const heard = new Set(answered);
     this.#o.owd.awaitedUntilS = new Map(
       this.#o.owd.peers.filter((ip) => heard.has(ip)).map((ip) => [ip, untilS]),
     );
   }
 
+  /** Whether the pinger's children start late enough that a restart leaves its peers stale. */
+  #slowStart(): boolean {
+    return (this.#o.startDelayS?.() ?? 0) >= SLOW_START_TICKS * this.#o.tickS;
+  }
+
   /**
    * Publishes a cycle's candidates, within the 20 probes a second: more than fit at the tick
    * probe the new draws apart, and the cycle probes longer (v86, `cycle_budget.ts`).
    */
-  #publishCandidates(): void {
+  #publishCandidates(nowS: number): void {
     const plan = cycleProbes(this.#candidates, {
       peers: this.#cyclePeers,
       tickS: this.#o.tickS,
     });
     this.#cycleWindowS = plan.windowS;
     this.#publish([...this.#candidates], "candidates", plan);
+    // All of them in one child: fping restarts it, the peers probed last (`#awaitPeers`).
+    if (plan.slow === undefined && this.#slowStart()) {
+      const recent = this.#o.owd.recent;
+      const freshS = freshWindowS(this.#o.tickS);
+      this.#awaitPeers(
+        nowS,
+        this.#cyclePeers.filter((ip) =>
+          nowS - (recent.get(ip)?.last_receive_time_s ?? -Infinity) < freshS
+        ),
+      );
+    }
   }
 
   #finishCycle(nowS: number): void {
@@ -497,7 +533,7 @@ export class ReflectorSelector implements ReselectRequester {
         n: this.#count,
         c: this.#candidates.length,
       });
-      this.#publishCandidates();
+      this.#publishCandidates(nowS);
       this.#wakeAtS = nowS + this.#cycleWindowS;
       return;
     }
@@ -603,7 +639,9 @@ export class ReflectorSelector implements ReselectRequester {
     this.#lastSelected = key;
     this.#publish(peers, "selected", { periodS, slow, watched: true });
     // A short set is too few anyway, and its watched candidates must not count (v82).
-    if (this.#cycleWindowS > this.#settleS && !short) this.#awaitPeers(nowS, answered);
+    if (!short && (this.#cycleWindowS > this.#settleS || this.#slowStart())) {
+      this.#awaitPeers(nowS, answered);
+    }
     this.#phase = "idle";
     this.#wakeAtS = nowS + this.#sleepS;
   }
