@@ -4,12 +4,15 @@
  * a deleted file, and a second daemon started then locked a new file of the same name and shaped
  * the same interface (docs/operation.md, "One daemon per interface").
  *
- * The files are looked at after every tick (a `stat` of each and of the file held, about 5 µs), so a
- * second daemon can get in only within a tick of the removal; a look every 30 s left it 30 s. A
- * kernel watch (inotify, `Deno.watchFs`) would be told at the same turn of the event loop, but
- * Deno cannot watch a path again once its directory was removed, which is the case to cover
- * (docs/operation.md). A lock another process took, or one that cannot be made, is tried again
- * every `LOCK_RETRY_S` only: that look opens the file.
+ * The files are looked at every `min_change_interval` (a `stat` of each and of the file held), so a
+ * second daemon can get in only within that time of the removal; a look every 30 s left it 30 s.
+ * Not after every tick: `capacity` ticks every 0.1 s under load, and under the release permission
+ * set a look is two path checks (a `readlink` per component each) and four stats, 17 µs hot and
+ * about 150 µs after a tick's wait, so looks at every tick cost about 0.1 points of a core
+ * (docs/footprint.md, "Twenty-fourth session"). A kernel watch (inotify, `Deno.watchFs`) would be
+ * told at the same turn of the event loop, but Deno cannot watch a path again once its directory
+ * was removed, which is the case to cover (docs/operation.md). A lock another process took, or one
+ * that cannot be made, is tried again every `LOCK_RETRY_S` only: that look opens the file.
  */
 import type { Logger } from "../log/logger.ts";
 import { isDue } from "../util/clock.ts";
@@ -18,32 +21,56 @@ import type { InstanceLock, LockRenewal } from "./instance_lock.ts";
 /** How often a lock file that could not be made and locked again is tried again, s. */
 export const LOCK_RETRY_S = 30;
 
-/** Looks at the lock files after every tick and logs what it finds. */
+/**
+ * Share of `everyS` by which a look may come early: the ticks that call {@linkcode LockWatch.tick}
+ * end a few milliseconds off their schedule, and a look due 1 ms after a tick would otherwise wait
+ * a whole tick more (EWMA's look every 0.5 s would become every 1 s).
+ */
+const EARLY_SHARE = 0.1;
+
+/** Options of {@linkcode LockWatch}. */
+export interface LockWatchOptions {
+  /** Where findings are logged. */
+  log: Logger;
+  /** How often a lasting problem is tried again, s (default {@linkcode LOCK_RETRY_S}). */
+  retryS?: number;
+  /**
+   * How often the files are looked at while they are in place, s: the daemon's
+   * `min_change_interval` (default 0: after every tick).
+   */
+  everyS?: number;
+}
+
+/** Looks at the lock files every `everyS` (called after every tick) and logs what it finds. */
 export class LockWatch {
   readonly #lock: InstanceLock;
   readonly #log: Logger;
   readonly #retryS: number;
-  /** When a lasting problem is tried again (undefined while all locks are in place). */
-  #retryAtS: number | undefined;
+  readonly #everyS: number;
+  /** When the next look is due: `everyS` after the last, or the retry of a lasting problem. */
+  #lookAtS: number | undefined;
   /** The last problem logged per lock file, so that a lasting one is logged once. */
   readonly #reported = new Map<string, string>();
 
-  /** `retryS` defaults to {@linkcode LOCK_RETRY_S}. */
-  constructor(lock: InstanceLock, options: { log: Logger; retryS?: number }) {
+  /** The watch of `lock`'s files. */
+  constructor(lock: InstanceLock, options: LockWatchOptions) {
     this.#lock = lock;
     this.#log = options.log;
     this.#retryS = options.retryS ?? LOCK_RETRY_S;
+    this.#everyS = options.everyS ?? 0;
   }
 
-  /** Called after every tick: looks at the lock files, or waits for the retry of a problem. */
+  /** Called after every tick: looks at the lock files when a look is due. */
   tick(nowS: number): void {
-    if (this.#retryAtS !== undefined && !isDue(nowS, this.#retryAtS)) return;
+    if (this.#lookAtS !== undefined && !isDue(nowS, this.#lookAtS)) return;
     try {
       this.#report(this.#lock.renew());
     } catch (e) {
       this.#log.debug("looking at the lock files failed: {error}", { error: String(e) });
     }
-    this.#retryAtS = this.#reported.size > 0 ? nowS + this.#retryS : undefined;
+    this.#lookAtS = this.#reported.size > 0
+      ? nowS + this.#retryS
+      : nowS + this.#everyS * (1 - EARLY_SHARE);
   }
 
   #report(found: LockRenewal[]): void {

@@ -45,6 +45,27 @@ Deno.test("lock watch: a look every tick; a lasting problem tried again every 30
   );
 });
 
+Deno.test("lock watch: a look every everyS, not every tick; every tick when ticks are that far apart", () => {
+  const looksAt = (tickS: number, everyS: number) => {
+    const looks: number[] = [];
+    let now = 0;
+    const lock = { renew: () => (looks.push(now), []) } as unknown as InstanceLock;
+    const watch = new LockWatch(lock, { log: recorder().logger, everyS });
+    // Ticks end a few ms off their schedule (±3 ms here), as the daemon's do.
+    for (let k = 1; k <= 20; k++) {
+      now = k * tickS + ((k * 5) % 7 - 3) / 1000;
+      watch.tick(now);
+    }
+    return looks.length;
+  };
+  // capacity under load: a tick every 0.1 s, a look every 0.5 s (min_change_interval).
+  assertEquals(looksAt(0.1, 0.5), 4);
+  // EWMA, or capacity while idle: a tick every 0.5 s, a look at every tick despite the jitter.
+  assertEquals(looksAt(0.5, 0.5), 20);
+  // Ticks every 0.2 s against a look every 0.5 s: every third tick (never more than 0.6 s apart).
+  assertEquals(looksAt(0.2, 0.5), 7);
+});
+
 Deno.test("lock watch: after rm -rf of the lock directory, a second holder is refused from the next tick on", async () => {
   const base = await Deno.makeTempDir({ prefix: "sqma-lockwatch-" });
   const dir = `${base}/state`;

@@ -284,8 +284,9 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
           });
         }
         // A lock file removed while running is made and locked again (docs/operation.md), from
-        // here on: during start-up at every step and every tick's length of its waits.
-        lockWatch = new LockWatch(lock, { log });
+        // here on: during start-up at every step and every tick's length of its waits, then
+        // every `min_change_interval` of control (not every one of capacity's 0.1 s ticks).
+        lockWatch = new LockWatch(lock, { log, everyS: settings.min_change_interval });
       } catch (e) {
         if (e instanceof InstanceLockedError) {
           log.fatal("{message}", { message: e.message });
