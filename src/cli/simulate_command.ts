@@ -138,7 +138,7 @@ const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     long: "counter-scatter",
     value: "spec",
     help:
-      "each counter read samples the bytes a random delay after its tick: testbed (the e2e testbed's), or [FIXED+]MEAN[:SHARE:TAILMEAN][:read] (ms, FIXED plus an exponential; SHARE of reads TAILMEAN more; :read: inside the read, the loop's clock sees it, and each rate change takes a round trip alike)",
+      "each counter read samples the bytes a random delay after its tick: testbed (the e2e testbed's), or [FIXED+]MEAN[:SHARE:TAILMEAN][@SLOW/RUN/FACTOR][:read] (ms, FIXED plus an exponential; SHARE of reads TAILMEAN more; @: slow spells, SLOW of the legs in runs of RUN legs with FACTOR times the exponential mean, MEAN kept overall; :read: inside the read, the loop's clock sees it, and each rate change takes a round trip alike)",
   },
   {
     long: "buffer-ms",

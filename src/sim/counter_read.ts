@@ -28,6 +28,26 @@ export interface CounterRead {
    * are far shorter than its scatter (docs/controllers.md, "v84").
    */
   seen?: boolean;
+  /**
+   * Slow spells of the management link (read_bursts.ts; absent: every leg drawn alike): a Wi-Fi
+   * or LTE link's delay comes in bursts of slow reads rather than independent draws
+   * (docs/simulator.md, "Byte counters").
+   */
+  bursts?: ReadBursts;
+}
+
+/**
+ * A two-state (fast/slow) chain stepped once a leg: `slowShare` of the legs are slow, in runs of
+ * `runLegs` legs on average, and a slow leg's exponential part (`meanMs`) has `factor` times a
+ * fast one's mean; `meanMs` stays the mean over all legs.
+ */
+export interface ReadBursts {
+  /** Share of legs in the slow state (0–1, exclusive). */
+  slowShare: number;
+  /** Mean length of a slow run, legs (≥ 1). */
+  runLegs: number;
+  /** A slow leg's exponential mean over a fast one's (> 0). */
+  factor: number;
 }
 
 /** The e2e testbed's counter reads at 20 and 200 Mbit/s (docs/controllers.md, "v81"). */
@@ -46,13 +66,14 @@ export function counterReadDelayS(random: () => number, read: CounterRead): numb
 }
 
 /**
- * Parses `testbed` or `[FIXED+]MEAN[:SHARE:TAILMEAN][:read]` (ms, ms, 0–1, ms; `:read`: `seen`;
- * `--counter-scatter`). Throws on anything else.
+ * Parses `testbed` or `[FIXED+]MEAN[:SHARE:TAILMEAN][@SLOW/RUN/FACTOR][:read]` (ms, ms, 0–1, ms;
+ * `@…`: `bursts`; `:read`: `seen`; `--counter-scatter`). Throws on anything else.
  */
 export function parseCounterRead(text: string): CounterRead {
   if (text === "testbed") return { ...TESTBED_COUNTER_READ };
   const seen = text.endsWith(":read");
-  const body = seen ? text.slice(0, -":read".length) : text;
+  const [body, burstText, ...more] = (seen ? text.slice(0, -":read".length) : text).split("@");
+  const bursts = burstText === undefined ? undefined : parseReadBursts(burstText);
   const fields = body.split(":");
   const sum = fields[0].split("+");
   const num = (t: string) => t.trim() === "" ? NaN : Number(t);
@@ -60,24 +81,39 @@ export function parseCounterRead(text: string): CounterRead {
   const fixedMs = plus ? num(sum[0]) : 0;
   const parts = [sum.length <= 2 ? num(sum.at(-1)!) : NaN, ...fields.slice(1).map(num)];
   const [meanMs, tailShare = 0, tailMeanMs = 0] = parts;
-  const ok = (parts.length === 1 || parts.length === 3) && meanMs >= 0 && fixedMs >= 0 &&
+  const ok = more.length === 0 && bursts !== null &&
+    (parts.length === 1 || parts.length === 3) && meanMs >= 0 && fixedMs >= 0 &&
     tailShare >= 0 && tailShare <= 1 && tailMeanMs >= 0 &&
     [...parts, fixedMs].every(Number.isFinite);
   if (!ok) {
     throw new Error(
-      `counter scatter: expected "testbed" or [FIXED+]MEAN[:SHARE:TAILMEAN], got "${text}"`,
+      `counter scatter: expected "testbed" or [FIXED+]MEAN[:SHARE:TAILMEAN][@SLOW/RUN/FACTOR], got "${text}"`,
     );
   }
   const read: CounterRead = plus
     ? { fixedMs, meanMs, tailShare, tailMeanMs }
     : { meanMs, tailShare, tailMeanMs };
+  if (bursts !== undefined && bursts !== null) read.bursts = bursts;
   return seen ? { ...read, seen } : read;
 }
 
-/** `[FIXED+]MEAN:SHARE:TAILMEAN[:read]` as `parseCounterRead` takes it back. */
+/** `SLOW/RUN/FACTOR` as `ReadBursts`, or null when it is not one. */
+function parseReadBursts(text: string): ReadBursts | null {
+  const fields = text.split("/").map((t) => t.trim() === "" ? NaN : Number(t));
+  if (fields.length !== 3) return null;
+  const [slowShare, runLegs, factor] = fields;
+  // The chain's chance of entering a slow run a fast leg is slowShare / (runLegs (1 − slowShare)).
+  const ok = slowShare > 0 && slowShare < 1 && runLegs >= 1 && factor > 0 &&
+    slowShare <= runLegs * (1 - slowShare);
+  return ok ? { slowShare, runLegs, factor } : null;
+}
+
+/** `[FIXED+]MEAN:SHARE:TAILMEAN[@SLOW/RUN/FACTOR][:read]` as `parseCounterRead` takes it back. */
 export function formatCounterRead(read: CounterRead): string {
   const fixed = read.fixedMs !== undefined && read.fixedMs > 0 ? `${read.fixedMs}+` : "";
-  return `${fixed}${read.meanMs}:${read.tailShare}:${read.tailMeanMs}${
+  const b = read.bursts;
+  const bursts = b === undefined ? "" : `@${b.slowShare}/${b.runLegs}/${b.factor}`;
+  return `${fixed}${read.meanMs}:${read.tailShare}:${read.tailMeanMs}${bursts}${
     read.seen === true ? ":read" : ""
   }`;
 }

@@ -59,3 +59,36 @@ Deno.test("counter read: FIXED+MEAN adds a fixed part to every delay (a remote r
   const want = 10 + 2 + 0.1 * 8;
   assert(Math.abs(sum / n - want) < 0.02 * want, `${sum / n} ms`);
 });
+
+Deno.test("counter read: @SLOW/RUN/FACTOR gives slow spells (read_bursts.ts); bad ones are refused", () => {
+  const bursty = {
+    fixedMs: 20.4,
+    meanMs: 7.7,
+    tailShare: 0,
+    tailMeanMs: 0,
+    bursts: { slowShare: 0.2, runLegs: 20, factor: 4 },
+    seen: true,
+  };
+  assertEquals(parseCounterRead("20.4+7.7@0.2/20/4:read"), bursty);
+  assertEquals(parseCounterRead(formatCounterRead(bursty)), bursty);
+  assertEquals(parseCounterRead("1:0.1:6@0.5/2/3").bursts, {
+    slowShare: 0.5,
+    runLegs: 2,
+    factor: 3,
+  });
+  for (
+    const bad of [
+      "1@",
+      "1@0.2/20",
+      "1@0.2/20/4/5",
+      "1@0/20/4",
+      "1@1/20/4",
+      "1@0.2/0.5/4",
+      "1@0.2/20/0",
+      "1@0.9/1/4",
+      "1@0.2/20/4@0.2/20/4",
+    ]
+  ) {
+    assertThrows(() => parseCounterRead(bad), Error);
+  }
+});

@@ -23,6 +23,7 @@ import { simPingerKind } from "./pinger_kind.ts";
 import { assignFaults, type ReflectorFault } from "./reflector_faults.ts";
 import { CutAudit, type CutCount } from "./cut_audit.ts";
 import { type CounterRead, counterReadDelayS } from "./counter_read.ts";
+import { ReadBurstChain } from "./read_bursts.ts";
 
 /** Simulation step, seconds. */
 export const SIM_DT_S = 0.01;
@@ -347,16 +348,21 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   // it, taken at the shaper's rate: a late sample reads high, the next one low. One read samples
   // both counters at once (`beginRead`).
   let sampleS = 0;
+  // Slow spells (read_bursts.ts): one chain, on its own stream, for every leg over the link.
+  const chain = read?.bursts === undefined
+    ? undefined
+    : new ReadBurstChain(seededRandom(options.seed ^ 0xb0b5), read);
+  const legOf = (r: CounterRead): CounterRead => chain === undefined ? r : chain.leg();
   const beginRead = read === undefined || lagRandom === undefined ? undefined : () => {
-    sampleS = counterReadDelayS(lagRandom, read);
-    const doneS = sampleS + counterReadDelayS(lagRandom, read);
+    sampleS = counterReadDelayS(lagRandom, legOf(read));
+    const doneS = sampleS + counterReadDelayS(lagRandom, legOf(read));
     // A delay in the counters' own advance (`seen` false, the testbed's) moves no clock.
     return { sampleS, doneS: read.seen === true ? doneS : 0 };
   };
   const tripRandom = read?.seen === true ? seededRandom(options.seed ^ 0x7e1a) : undefined;
   const roundTripS = read === undefined || tripRandom === undefined
     ? undefined
-    : () => counterReadDelayS(tripRandom, read) + counterReadDelayS(tripRandom, read);
+    : () => counterReadDelayS(tripRandom, legOf(read)) + counterReadDelayS(tripRandom, legOf(read));
   const lagOf = read !== undefined ? () => -sampleS : (random: () => number) => random() * lagS;
   const counter = (link: { counterBytes: number; shaperKbit: number }, scale: number) => {
     let last = 0;

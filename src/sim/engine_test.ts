@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
-import { TESTBED_COUNTER_READ } from "./counter_read.ts";
+import { type ReadBursts, TESTBED_COUNTER_READ } from "./counter_read.ts";
 import { runScenario } from "./engine.ts";
 import { median } from "../util/stats.ts";
 import { loadPlan } from "./load.ts";
@@ -411,4 +411,42 @@ Deno.test("counter reads delayed after the tick (v81): each decision's load scat
   const tm = timed.reduce((a, b) => a + b, 0) / timed.length;
   const tsd = Math.sqrt(timed.reduce((a, b) => a + (b - tm) ** 2, 0) / timed.length);
   assert(tsd < 0.85 * sd && tsd > 0.5 * sd, `sd ${tsd} timed by the read, ${sd} by the tick`);
+});
+
+Deno.test("counter reads with slow spells (read_bursts.ts): a read's length follows the one before it", async () => {
+  const trace = flatTrace(10_000, 5_000);
+  const lag1OfReads = async (bursts?: ReadBursts) => {
+    const spans: number[] = [];
+    await runScenario({
+      scenario: "controller",
+      settings: settingsFor(9_000, 4_500),
+      trace,
+      load: loadPlan("saturate", { durationS: 60, seed: 1, nominal: trace.nominal }),
+      durationS: 60,
+      seed: 1,
+      counterRead: { fixedMs: 20, meanMs: 8, tailShare: 0, tailMeanMs: 0, seen: true, bursts },
+      pipeline: (hooks) => ({
+        name: "counter reader",
+        peers: () => ["192.0.2.1"],
+        onReply: () => {},
+        tick: () => {
+          spans.push(hooks.counters.beginRead?.().doneS ?? NaN);
+        },
+      }),
+    });
+    const m = spans.reduce((a, b) => a + b, 0) / spans.length;
+    let c0 = 0;
+    let c1 = 0;
+    for (let i = 0; i < spans.length; i++) {
+      c0 += (spans[i] - m) ** 2;
+      if (i > 0) c1 += (spans[i] - m) * (spans[i - 1] - m);
+    }
+    return c1 / c0;
+  };
+  const independent = await lag1OfReads();
+  const bursty = await lag1OfReads({ slowShare: 0.2, runLegs: 20, factor: 4 });
+  // Each read is two legs of a slow run of 20 on average: lag-1 of a read about 0.9 × the
+  // variance between the states' share (read_bursts_test.ts), 0.35 over two legs.
+  assert(Math.abs(independent) < 0.15, `independent lag-1 ${independent}`);
+  assert(bursty > 0.25, `bursty lag-1 ${bursty}`);
 });
