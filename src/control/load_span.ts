@@ -8,8 +8,10 @@
  * enough back for the moments' uncertainty to be a small share of its span, unless the load over
  * the last decision alone differs from it by more than that uncertainty can explain: then the
  * load itself changed (a load start, a capacity drop) and the last decision's is taken
- * (docs/controllers.md, "v96"). Reads that take no time (the simulator's exact reads) and short
- * local ones always measure from the last reading, as before.
+ * (docs/controllers.md, "v96"). The uncertainty is that of the reading the load ends at, so a slow
+ * spell of the link lengthens the loads ending in it at once ("v105"). Reads that take no time
+ * (the simulator's exact reads) always measure from the last reading, as before, and short local
+ * ones almost always.
  */
 import type { CounterReading } from "./ports.ts";
 

@@ -358,7 +358,7 @@ Deno.test("loop: each load is timed by its read, the midpoint of the clock aroun
   assertEquals(inputs.length, delaysMs.length - 1);
 });
 
-Deno.test("loop: a reading whose read took long is decided on but is not the next load's reference (v87)", async () => {
+Deno.test("loop: a reading whose read took long is decided on over a longer span but is not the next load's reference (v87, v105)", async () => {
   // Reads of 2 ms, sampled halfway, but every fourth 40 ms with the sample at its start (a
   // round trip's jitter over a slow management link: docs/controllers.md, "v87"). A steady
   // 10 MB/s download reads 80000 kbit/s except in the slow read's own decision; the decision
@@ -391,10 +391,13 @@ Deno.test("loop: a reading whose read took long is decided on but is not the nex
     dts.push(Math.round(r.readings!.dt * 1000));
   }
   assertEquals(inputs.length, 12);
-  // The slow reads' own decisions (4, 8, 12) read low (their reading stands 20 ms late), and the
-  // ones after them exact.
+  // The slow reads' own decisions (4, 8, 12) read low (their reading stands 20 ms late), but
+  // measured from far enough back for their own uncertainty (v105) by a few per cent only (75801
+  // to 78184 kbit/s; 60247 with v96's mean uncertainty, over one decision), and the ones after
+  // them exact.
   for (const [i, kbit] of loads.entries()) {
-    if ((i + 1) % 4 === 0) assert(kbit < 0.9 * 80000, `decision ${i + 1}: ${kbit}`);
+    const low = kbit < 80000 && kbit > 0.9 * 80000;
+    if ((i + 1) % 4 === 0) assert(low, `decision ${i + 1}: ${loads.join(" ")}`);
     else assertEquals(kbit, 80000, `decision ${i + 1}: ${loads.join(" ")}`);
   }
   // Each decision's own dt still runs from the decision before.
@@ -407,11 +410,17 @@ Deno.test("loop: a reading whose read took long is decided on but is not the nex
  * round trip with jitter: docs/remote.md), the router sampling between them; the download moves
  * `bytesAt(s)` bytes by time s. Returns each decision's download throughput, kbit/s.
  */
-async function jitteryLoads(bytesAt: (s: number) => number, decisions: number): Promise<number[]> {
+async function jitteryLoads(
+  bytesAt: (s: number) => number,
+  decisions: number,
+  x: { leg?: (random: () => number) => number } = {},
+): Promise<number[]> {
   const { c } = fixedController(60000, 12000);
   const f = fixture({}, { controller: c });
   const random = seededRandom(7);
-  const leg = () => 0.020 - 0.0077 * Math.log(1 - random());
+  const leg = x.leg === undefined
+    ? () => 0.020 - 0.0077 * Math.log(1 - random())
+    : () => x.leg!(random);
   f.counters.read = () => {
     f.clock.advance(leg());
     const at = f.clock.monotonicS() - 100;
@@ -449,10 +458,30 @@ Deno.test("loop: over a jittery read each load spans enough decisions to be with
   assert(rms < 0.025, `rms error ${(100 * rms).toFixed(2)} %`);
 });
 
-Deno.test("loop: over a jittery read a load that changes is seen in the decision after it (v96)", async () => {
-  // 1 MB/s, then 10 MB/s from 20 s on: the first decision whose last span lies after the step reads
-  // the new load within the jitter (81115 kbit/s), not a mean with the old one over the longer
-  // span (58250 without `loadChanged`).
+Deno.test("loop: over a link with slow spells a load ending in one spans more decisions (v105)", async () => {
+  // A steady 10 MB/s (80000 kbit/s) over legs of the same 7.7 ms mean jitter, but a fifth of them,
+  // in runs of 20 legs (about a second), slow (19.3 ms mean against 4.8: src/sim/read_bursts.ts's
+  // `20.4+7.7@0.2/20/4`). With the recent reads' mean as every load's uncertainty (v96) a load
+  // that ends in a slow spell is as short as any other, and its change rule takes the short
+  // load's error for a change: rms error 2.50 %; with its end's own uncertainty 1.36 %.
+  let slow = false;
+  const loads = await jitteryLoads((s) => s * 10_000_000, 600, {
+    leg: (random) => {
+      slow = slow ? random() >= 1 / 20 : random() < 0.2 / (20 * 0.8);
+      return 0.0204 - (slow ? 0.0193 : 0.0048) * Math.log(1 - random());
+    },
+  });
+  const errors = loads.slice(100).map((kbit) => kbit / 80000 - 1);
+  const rms = Math.sqrt(errors.reduce((sum, e) => sum + e * e, 0) / errors.length);
+  assert(rms < 0.019, `rms error ${(100 * rms).toFixed(2)} %`);
+});
+
+Deno.test("loop: over a jittery read a load that changes is seen within two decisions after it (v96, v105)", async () => {
+  // 1 MB/s, then 10 MB/s from 20 s on: a decision soon after the one the step falls in reads the
+  // new load within the jitter, not a mean with the old one over the longer span (38437 kbit/s
+  // without `loadChanged`). The first whose last span lies after the step does unless its own
+  // read is so slow that the change lies within what it could be off by (v105): here 58250 then
+  // 80505 (81115 at once with v96's mean uncertainty).
   const stepS = 20;
   const loads = await jitteryLoads(
     (s) => 1_000_000 * s + 9_000_000 * Math.max(0, s - stepS),
@@ -463,7 +492,7 @@ Deno.test("loop: over a jittery read a load that changes is seen in the decision
   assert(after.length > 0, "the step is seen");
   const first = after[0].i;
   assert(
-    loads[first + 1] > 0.9 * 80000,
+    loads[first + 2] > 0.9 * 80000,
     `decisions after the step: ${loads.slice(first, first + 4).map(Math.round).join(" ")}`,
   );
 });

@@ -3,8 +3,8 @@
  * read (docs/controllers.md, "v84"), which is off by at most half of what the read took beyond
  * the shortest recent read (a round trip's jitter over a slow management link: docs/controllers.md,
  * "v87"). A reading whose uncertainty is large against the time since the last one used is not
- * made the reference of the next load (docs/controllers.md, "v87"); how uncertain the recent
- * readings are sets how far back a load is measured from (src/control/load_span.ts, "v96").
+ * made the reference of the next load (docs/controllers.md, "v87"); how uncertain the reading a
+ * load ends at is sets how far back it is measured from (src/control/load_span.ts, "v96", "v105").
  */
 
 /** Reads the shortest is taken over. */
@@ -28,20 +28,20 @@ export class ReadSpan {
   tooUncertain(spanS: number, sinceS: number): boolean {
     this.#spans[this.#n++ % READ_SPAN_WINDOW] = spanS;
     let shortest = spanS;
-    let sum = 0;
     const n = Math.min(this.#n, READ_SPAN_WINDOW);
     for (let i = n - 1; i >= 0; i--) {
       if (this.#spans[i] < shortest) shortest = this.#spans[i];
-      sum += this.#spans[i];
     }
-    this.#uncertainty = Math.max(0, sum / n - shortest) / 2;
-    return (spanS - shortest) / 2 > READ_UNCERTAIN_SHARE * sinceS && sinceS < READ_WAIT_MAX_S;
+    this.#uncertainty = (spanS - shortest) / 2;
+    return this.#uncertainty > READ_UNCERTAIN_SHARE * sinceS && sinceS < READ_WAIT_MAX_S;
   }
 
   /**
-   * How uncertain a reading's moment is, s: the recorded reads' mean half-excess over the
-   * shortest, as of the last `tooUncertain` (docs/controllers.md, "v96"); 0 for reads that take no
-   * time, as the simulator's exact reads.
+   * How uncertain the last recorded reading's moment is, s: half of what its read took beyond the
+   * shortest recent read, the most its middle can be off. Its own, not the recent reads' mean
+   * (v96 before): a slow spell of the management link lengthens the loads that end in it, and
+   * widens what the change rule lets pass, at once, where a mean over the window lags it
+   * (docs/controllers.md, "v105"). 0 for reads that take no time, as the simulator's exact reads.
    */
   uncertaintyS(): number {
     return this.#uncertainty;
