@@ -3,7 +3,7 @@
  * UCI lookups, help and README table are derived; resolution with precedence
  * CLI > env > UCI > default.
  */
-import { type FlagValues, type ResolvedSettings, resolveSettings } from "./resolve.ts";
+import { ConfigError, type FlagValues, type ResolvedSettings, resolveSettings } from "./resolve.ts";
 import { DEFAULT_CONFIG_PATH, readUciFile } from "./uci_file.ts";
 
 export * from "./settings_table.ts";
@@ -25,6 +25,8 @@ export interface LoadSettingsOptions {
   requireDaemon?: boolean;
   /** Names of the environment's variables; default: the process environment's. */
   envNames?: readonly string[];
+  /** The file read without `configPath` (tests); default upstream's `/etc/config/sqm-autorate`. */
+  defaultConfigPath?: string;
 }
 
 /**
@@ -41,13 +43,26 @@ function environmentNames(): string[] {
 
 /** Reads the UCI file and resolves every setting. Throws ConfigError / UciSyntaxError. */
 export function loadSettings(options: LoadSettingsOptions = {}): ResolvedSettings {
-  const uci = readUciFile(options.configPath ?? DEFAULT_CONFIG_PATH, {
+  const defaultPath = options.defaultConfigPath ?? DEFAULT_CONFIG_PATH;
+  const uci = readUciFile(options.configPath ?? defaultPath, {
     explicit: options.configPath !== undefined,
   });
-  return resolveSettings({
-    flags: options.flags,
-    env: options.env ?? ((name) => Deno.env.get(name)),
-    envNames: options.envNames ?? environmentNames(),
-    uci,
-  }, { requireDaemon: options.requireDaemon });
+  try {
+    return resolveSettings({
+      flags: options.flags,
+      env: options.env ?? ((name) => Deno.env.get(name)),
+      envNames: options.envNames ?? environmentNames(),
+      uci,
+    }, { requireDaemon: options.requireDaemon });
+  } catch (e) {
+    // Settings left unset because the default file is not there: say so, or "is required" sends
+    // the user looking for an option in a file that was never read (docs/formats.md §1).
+    const unset = e instanceof ConfigError && e.problems.some((p) => p.source.kind === "default");
+    if (!unset || uci !== undefined || options.configPath !== undefined) throw e;
+    throw new ConfigError([...e.problems], [
+      ...e.warnings,
+      `no configuration file: ${defaultPath} was not found, so only flags and SQMA_* variables ` +
+      'were read; create it (docs/install.md, "Configure") or give one with --config FILE',
+    ]);
+  }
 }

@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../util/assert.ts";
 import { needs } from "../util/netns_testing.ts";
 import { ConfigFileError, readUciFile } from "./uci_file.ts";
+import { loadSettings } from "./mod.ts";
+import { ConfigError } from "./resolve.ts";
 
 const UCI_FILE = new URL("./uci_file.ts", import.meta.url).href;
 
@@ -80,4 +82,38 @@ Deno.test({
       await Deno.remove(denoDir, { recursive: true });
     }
   },
+});
+
+Deno.test("uci file: settings left unset because the default file is missing say that no file was read", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-uci-" });
+  try {
+    const load = (o: { configPath?: string; flags?: Record<string, unknown> } = {}) =>
+      assertThrows(
+        () =>
+          loadSettings({
+            ...o,
+            defaultConfigPath: `${dir}/sqm-autorate`,
+            env: () => undefined,
+            envNames: [],
+            requireDaemon: true,
+          }),
+        ConfigError,
+      );
+    const missing = load();
+    assert(missing.message.includes("ul_if (default): is required"), missing.message);
+    assertEquals(missing.warnings, [
+      `no configuration file: ${dir}/sqm-autorate was not found, so only flags and SQMA_* ` +
+      'variables were read; create it (docs/install.md, "Configure") or give one with --config FILE',
+    ]);
+    // A file that is there and leaves them unset needs no such note, nor does a bad flag value.
+    await Deno.writeTextFile(`${dir}/sqm-autorate`, "config network\n");
+    assertEquals(load().warnings, []);
+    await Deno.remove(`${dir}/sqm-autorate`);
+    const bad = load({
+      flags: { ul_if: "wan", dl_if: "ifb4wan", base_ul_rate: "0", base_dl_rate: "1000" },
+    });
+    assertEquals(bad.warnings, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
