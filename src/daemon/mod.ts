@@ -43,6 +43,7 @@ import { PeriodicSummary } from "../control/summary.ts";
 import { acquireInstanceLock, type InstanceLock, InstanceLockedError } from "./instance_lock.ts";
 import { LockWatch } from "./lock_watch.ts";
 import { gatedForStop } from "./stop_gate.ts";
+import { privilegeRefusal } from "./tc_refused.ts";
 
 /** Start-up timing (defaults: Lua's 12 × 5 s interface wait, Rust's 2 s settle and 10 s wait). */
 export interface StartupTiming {
@@ -398,7 +399,17 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     });
 
     // 3. Minimum rates so the first baselines are measured without bufferbloat; settle.
-    await loop.setRates(settings.min_dl_rate, settings.min_ul_rate);
+    const applied = await loop.setRates(settings.min_dl_rate, settings.min_ul_rate);
+    const refused = applied.dl && applied.ul ? undefined : await privilegeRefusal(shapers, {
+      applied,
+      dlKbit: settings.min_dl_rate,
+      ulKbit: settings.min_ul_rate,
+    });
+    if (refused !== undefined) {
+      log.fatal("{message}", { message: refused });
+      await cleanup(false);
+      return ExitCode.UNAVAILABLE;
+    }
     await startupSleep(timing.settleS * 1000);
     if (shutdown.aborted) {
       await cleanup(true);
