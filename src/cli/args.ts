@@ -199,9 +199,15 @@ export function parseArgs(root: CommandSpec, argv: readonly string[]): ParseResu
 function helpFor(command: CommandSpec, path: string[], names: readonly string[]): ParseResult {
   let current = command;
   for (const name of names) {
+    // `help --help`, `help help`, `help run -h`: the help asked for so far, not "unknown command".
+    if (HELP.has(name) || name === "help") break;
     const next = current.subcommands?.find((c) => c.name === name);
     if (next === undefined) {
-      throw new UsageError(path.join(" "), `no help for unknown command '${name}'`);
+      const known = (current.subcommands ?? []).map((c) => c.name);
+      throw new UsageError(
+        path.join(" "),
+        `no help for unknown command '${name}'${suggestion(name, known)}`,
+      );
     }
     current = next;
     path.push(name);

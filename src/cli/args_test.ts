@@ -127,6 +127,13 @@ Deno.test("args: --help and --version win, even after a mistake; `help CMD` is `
   assertEquals(kinds(["plot", "--bogus", "-h"]), "help prog plot");
   assertEquals(kinds(["help", "tools", "probe"]), "help prog tools probe");
   assertEquals(kinds(["tools", "help", "probe"]), "help prog tools probe");
+  assertEquals(kinds(["help", "--help"]), "help prog");
+  assertEquals(kinds(["help", "help"]), "help prog");
+  assertEquals(kinds(["help", "plot", "-h"]), "help prog plot");
+  assertEquals(
+    usageError(["help", "plto"]),
+    "no help for unknown command 'plto' (did you mean 'plot'?)",
+  );
   assertEquals(kinds(["probe", "--", "--help"]), "run");
   assertEquals(parseArgs(root, ["-V"]), { kind: "version", version: "prog 1.2.3" });
   assertEquals(kinds(["--version"]), "version");
