@@ -5,6 +5,7 @@
  * IFB only after it is checked. Each says what `run` would do about it.
  */
 import { createShaperPair, ShaperCheckError } from "./shaper.ts";
+import { readLinkKind } from "./link_kind.ts";
 import type { ShaperKind } from "../control/ports.ts";
 import type { CommandRunner } from "../util/command.ts";
 
@@ -52,5 +53,26 @@ export async function localShaperWarnings(
     }
   }
   await pair.close?.();
-  return warnings;
+  const swapped = await swappedWarning(settings, options.runner);
+  return swapped === undefined ? warnings : [...warnings, swapped];
+}
+
+/**
+ * An IFB named as the upload interface and a device that is not one as the download: an IFB
+ * carries what arrives (sqm-scripts redirects ingress to it), so the two settings are most likely
+ * swapped, and run would shape the download at the upload rates. Told by the link kinds `ip`
+ * reports; nothing when either cannot be read (a missing interface is warned about above).
+ */
+async function swappedWarning(
+  settings: LocalShaperSettings,
+  runner: CommandRunner | undefined,
+): Promise<string | undefined> {
+  const [ul, dl] = await Promise.all([
+    readLinkKind(settings.ul_if, { runner }),
+    readLinkKind(settings.dl_if, { runner }),
+  ]);
+  if (ul !== "ifb" || dl === undefined || dl === "ifb") return undefined;
+  return `ul_if "${settings.ul_if}" is an IFB and dl_if "${settings.dl_if}" is not: an IFB ` +
+    "carries what arrives (the download), so upload_interface and download_interface look " +
+    "swapped; run would shape the download at the upload rates";
 }

@@ -5,7 +5,7 @@
  */
 import { assertEquals } from "../util/assert.ts";
 import { denoCommandRunner } from "../util/command.ts";
-import { addTbfVethPair, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import { addTbfVethPair, must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 import { localShaperWarnings } from "./shaper_check.ts";
 import type { CommandRunner } from "../util/command.ts";
 
@@ -35,5 +35,41 @@ Deno.test({
         'ul_if "vul": the root qdisc of vul is tbf, not cake (setting shaper=cake); run would ' +
         "exit 69 at once",
       ]);
+    }),
+});
+
+Deno.test({
+  ...needs("check-config's shaper check: an IFB as the upload interface looks swapped", reason),
+  fn: () =>
+    withNetns("sqma-shswp", async (ns) => {
+      // sqm-scripts' layout: the WAN device and the IFB its ingress is redirected to.
+      await addTbfVethPair(ns, "wan", "lan");
+      await must("ip", ["-n", ns, "link", "add", "ifb4wan", "type", "ifb"]);
+      await must("ip", ["-n", ns, "link", "set", "ifb4wan", "up"]);
+      await must("tc", [
+        ...["-n", ns, "qdisc", "add", "dev", "ifb4wan", "root"],
+        ...["tbf", "rate", "1mbit", "burst", "10kb", "latency", "20ms"],
+      ]);
+      const wait = { attempts: 12, retryDelayS: 5, runner: inNetns(ns) };
+      const settings = {
+        shaper: "tbf" as const,
+        dl_if: "ifb4wan",
+        ul_if: "wan",
+        htb_classid: "1:1",
+      };
+      assertEquals(await localShaperWarnings(settings, wait), []);
+      assertEquals(
+        await localShaperWarnings({ ...settings, dl_if: "wan", ul_if: "ifb4wan" }, wait),
+        [
+          'ul_if "ifb4wan" is an IFB and dl_if "wan" is not: an IFB carries what arrives (the ' +
+          "download), so upload_interface and download_interface look swapped; run would shape the " +
+          "download at the upload rates",
+        ],
+      );
+      // Two IFBs, or two devices that are not, say nothing.
+      assertEquals(
+        await localShaperWarnings({ ...settings, dl_if: "lan", ul_if: "wan" }, wait),
+        [],
+      );
     }),
 });
