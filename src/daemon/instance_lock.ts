@@ -49,6 +49,17 @@ export interface InstanceLock {
    */
   renew(): LockRenewal[];
   /**
+   * True when this process made a lock file (it did not exist): after a removal under a running
+   * daemon that one takes it back within `LOCK_CLAIM_S`, and this one must give way
+   * ({@linkcode InstanceLock.confirm}) before it touches a shaper.
+   */
+  readonly made: boolean;
+  /**
+   * Throws `InstanceLockedError` when a lock file's path now names another process's locked file
+   * (a daemon whose file was removed took it back: docs/operation.md, "One daemon per interface").
+   */
+  confirm(): void;
+  /**
    * Clears the PIDs and releases the locks (the files stay: see `acquireInstanceLock`). Every
    * lock is released even when a PID cannot be cleared; the first such error rejects afterwards.
    */
@@ -59,10 +70,29 @@ export interface InstanceLock {
 export type LockRenewal =
   /** Made again and locked (our PID in it unless `pidNotWritten`). */
   | { path: string; outcome: "relocked"; pidNotWritten?: string }
+  /**
+   * Another process locked a file it made there within `LOCK_CLAIM_S`: ours replaced it (that
+   * process gives way before shaping); its PID as written in it.
+   */
+  | { path: string; outcome: "reclaimed"; holderPid: number | null }
   /** Another process locked the new file meanwhile (its PID as written in it, null if none). */
   | { path: string; outcome: "taken"; holderPid: number | null }
   /** It could not be made (the directory or file cannot be created): `error` says why. */
   | { path: string; outcome: "failed"; error: string };
+
+/**
+ * How long a daemon that made its lock file waits before it shapes, s: a daemon whose lock file
+ * was removed looks every tick (0.5 s by default) and takes back a file made there this recently,
+ * so that a second daemon started at once after an `rm -rf` of `state_dir` gives way (exit 75)
+ * rather than shaping beside it (docs/operation.md, "One daemon per interface").
+ */
+export const LOCK_CLAIM_S = 1.5;
+
+/** A file made this recently by another process is taken back by `renew()`, s. */
+const RECLAIM_YOUNGER_THAN_S = LOCK_CLAIM_S - 0.5;
+
+/** At most one take-back per lock file in this long, s: two daemons never take turns at it. */
+const RECLAIM_EVERY_S = 30;
 
 /** The lock file of `ifname` in `dir`. */
 export function lockPath(dir: string, ifname: string): string {
@@ -81,7 +111,14 @@ export async function acquireInstanceLock(
 ): Promise<InstanceLock> {
   const pid = options.pid ?? Deno.pid;
   await Deno.mkdir(dir, { recursive: true });
-  const held: { path: string; file: Deno.FsFile }[] = [];
+  const held: {
+    ifname: string;
+    path: string;
+    file: Deno.FsFile;
+    /** When its file was last taken back from another process (Date.now(), ms). */
+    reclaimedMs?: number;
+  }[] = [];
+  let made = false;
   const takenOverFrom: number[] = [];
   const pidNotWritten: string[] = [];
   // Every lock is released even when clearing a PID fails: a file system the kernel turned
@@ -100,7 +137,8 @@ export async function acquireInstanceLock(
       const path = lockPath(dir, ifname);
       const taken = lockFile(path, pid);
       if (!taken.locked) throw new InstanceLockedError(ifname, path, taken.holderPid);
-      held.push({ path, file: taken.file });
+      held.push({ ifname, path, file: taken.file });
+      made ||= taken.made;
       if (taken.previous !== null && taken.previous !== pid) takenOverFrom.push(taken.previous);
       if (taken.pidNotWritten !== undefined) pidNotWritten.push(taken.pidNotWritten);
     }
@@ -121,7 +159,15 @@ export async function acquireInstanceLock(
         continue;
       }
       if (!taken.locked) {
-        found.push({ path: h.path, outcome: "taken", holderPid: taken.holderPid });
+        const back = reclaimable(h) ? reclaim(h.path, pid) : undefined;
+        if (back === undefined) {
+          found.push({ path: h.path, outcome: "taken", holderPid: taken.holderPid });
+          continue;
+        }
+        h.file.close();
+        h.file = back;
+        h.reclaimedMs = Date.now();
+        found.push({ path: h.path, outcome: "reclaimed", holderPid: taken.holderPid });
         continue;
       }
       // The old file (deleted or moved away) keeps nobody out: the new one's lock replaces it.
@@ -131,13 +177,73 @@ export async function acquireInstanceLock(
     }
     return found;
   };
+  // Taken back: a file another process made there since our last look (younger than that
+  // process's wait), and not already taken back lately.
+  const reclaimable = (h: (typeof held)[number]) => {
+    if (h.reclaimedMs !== undefined && Date.now() - h.reclaimedMs < RECLAIM_EVERY_S * 1000) {
+      return false;
+    }
+    try {
+      const mtime = Deno.statSync(h.path).mtime?.getTime();
+      return mtime !== undefined && Date.now() - mtime < RECLAIM_YOUNGER_THAN_S * 1000;
+    } catch {
+      return false;
+    }
+  };
+  const confirm = () => {
+    for (const h of held) {
+      if (sameFile(h.path, h.file)) continue;
+      let holderPid: number | null = null;
+      try {
+        const file = Deno.openSync(h.path, { read: true });
+        try {
+          if (file.tryLockSync(true)) {
+            file.unlockSync();
+            continue; // nobody holds it: `renew()` locks it again
+          }
+          holderPid = readPid(file);
+        } finally {
+          file.close();
+        }
+      } catch {
+        continue; // gone: `renew()` makes it again
+      }
+      throw new InstanceLockedError(h.ifname, h.path, holderPid);
+    }
+  };
   return {
     paths: held.map((h) => h.path),
     takenOverFrom,
     pidNotWritten,
+    made,
     renew,
+    confirm,
     release: releaseAll,
   };
+}
+
+/**
+ * Puts a new file locked by `pid` in place of `path` (made aside, then renamed over it: no moment
+ * without a locked file there); undefined when that fails (the other process keeps it).
+ */
+function reclaim(path: string, pid: number): Deno.FsFile | undefined {
+  const aside = `${path}.${pid}.new`;
+  let taken: ReturnType<typeof lockFile> | undefined;
+  try {
+    Deno.removeSync(aside);
+  } catch { /* not there */ }
+  try {
+    taken = lockFile(aside, pid);
+    if (!taken.locked) return undefined;
+    Deno.renameSync(aside, path);
+    return taken.file;
+  } catch {
+    if (taken?.locked) taken.file.close();
+    try {
+      Deno.removeSync(aside);
+    } catch { /* not there */ }
+    return undefined;
+  }
 }
 
 /**
@@ -145,9 +251,24 @@ export async function acquireInstanceLock(
  * why not) and `previous` is the PID it held before; not locked, the holder's PID as written.
  */
 function lockFile(path: string, pid: number):
-  | { locked: true; file: Deno.FsFile; previous: number | null; pidNotWritten?: string }
+  | {
+    locked: true;
+    file: Deno.FsFile;
+    previous: number | null;
+    pidNotWritten?: string;
+    /** The file did not exist: made by this call. */
+    made: boolean;
+  }
   | { locked: false; holderPid: number | null } {
-  const file = Deno.openSync(path, { read: true, write: true, create: true });
+  let made = true;
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true, write: true, createNew: true });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    made = false;
+    file = Deno.openSync(path, { read: true, write: true, create: true });
+  }
   if (!file.tryLockSync(true)) {
     const holderPid = readPid(file);
     file.close();
@@ -163,9 +284,15 @@ function lockFile(path: string, pid: number):
     try {
       file.truncateSync(0);
     } catch { /* the cause is `e` */ }
-    return { locked: true, file, previous, pidNotWritten: `${path}: ${(e as Error).message}` };
+    return {
+      locked: true,
+      file,
+      previous,
+      pidNotWritten: `${path}: ${(e as Error).message}`,
+      made,
+    };
   }
-  return { locked: true, file, previous };
+  return { locked: true, file, previous, made };
 }
 
 /**

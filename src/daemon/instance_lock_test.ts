@@ -1,6 +1,11 @@
-import { assert, assertEquals, assertRejects } from "../util/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import { acquireInstanceLock, InstanceLockedError, lockPath } from "./instance_lock.ts";
+import {
+  acquireInstanceLock,
+  InstanceLockedError,
+  LOCK_CLAIM_S,
+  lockPath,
+} from "./instance_lock.ts";
 
 const HOLDER = new URL("./testdata/hold_lock.ts", import.meta.url).pathname;
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -82,12 +87,41 @@ Deno.test("instance lock: renew locks a removed lock file again, or names who to
       () => acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4242 }),
       InstanceLockedError,
     );
-    // Removed again, and another daemon locks the new file before the next look.
+    // Removed again, and another daemon makes and locks a new file before the next look: taken
+    // back (a file made there within LOCK_CLAIM_S), and that one's confirm() gives way.
     await Deno.remove(lockPath(dir, "wan"));
     const b = await acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4242 });
+    assertEquals(b.made, true);
+    b.confirm(); // nobody took it back yet
     assertEquals(a.renew(), [
-      { path: lockPath(dir, "wan"), outcome: "taken", holderPid: 4242 },
+      { path: lockPath(dir, "wan"), outcome: "reclaimed", holderPid: 4242 },
     ]);
+    assertEquals(await Deno.readTextFile(lockPath(dir, "wan")), `${Deno.pid}\n`);
+    const lost = assertThrows(() => b.confirm(), InstanceLockedError);
+    assertEquals([lost.ifname, lost.holderPid], ["wan", Deno.pid]);
+    assertEquals(a.renew(), [], "ours in place again");
+    await b.release();
+    // Once more within 30 s: not taken back again (two daemons never take turns at it).
+    await Deno.remove(lockPath(dir, "wan"));
+    const c = await acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4343 });
+    assertEquals(a.renew(), [
+      { path: lockPath(dir, "wan"), outcome: "taken", holderPid: 4343 },
+    ]);
+    c.confirm();
+    await c.release();
+    await a.release();
+  });
+});
+
+Deno.test("instance lock: a lock file made there longer ago than the claim is not taken back", async () => {
+  await withTempDir(async (dir) => {
+    const a = await acquireInstanceLock(dir, { interfaces: ["wan"] });
+    await Deno.remove(lockPath(dir, "wan"));
+    const b = await acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4242 });
+    const past = new Date(Date.now() - LOCK_CLAIM_S * 1000);
+    await Deno.utime(lockPath(dir, "wan"), past, past);
+    assertEquals(a.renew(), [{ path: lockPath(dir, "wan"), outcome: "taken", holderPid: 4242 }]);
+    b.confirm();
     await b.release();
     await a.release();
   });

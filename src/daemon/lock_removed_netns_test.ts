@@ -16,6 +16,8 @@ import {
   netnsSkipReason,
   occurrences,
   pollUntil,
+  rootQdisc,
+  sampledWhile,
   spawnDaemonInNetns,
   withNetns,
   withSpawnedDaemon,
@@ -136,6 +138,68 @@ Deno.test({
         assertEquals(second?.code, ExitCode.LOCKED, second?.log);
         assert(second!.log.includes("already controls interface"), second!.log);
         assertEquals(occurrences(log, "was removed or replaced: made it again"), 2, log);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }),
+});
+
+Deno.test({
+  ...needs(
+    "daemon under -P=daemon in a netns: a second daemon started at once after rm -rf of state_dir " +
+      "gives way before it shapes",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-lockrace", async (ns) => {
+      await addTbfVethPair(ns, "vrdl", "vrul");
+      const dir = await daemonRuntimeDir("lockrace-");
+      const state = `${dir}/state`;
+      const config = `${dir}/sqm-autorate`;
+      await Deno.writeTextFile(
+        config,
+        daemonUci(dir, { ul: "vrul", dl: "vrdl", dlBaseKbits: 50000, stateDir: state }),
+      );
+      const rates = async () =>
+        `${(await rootQdisc(ns, "vrdl")).rateKbit}/${(await rootQdisc(ns, "vrul")).rateKbit}`;
+      try {
+        let second: { code: number | "still running"; log: string } | undefined;
+        let seen: string[] = [];
+        const { code, log } = await withSpawnedDaemon(
+          ns,
+          ["run", "--config", config],
+          async (d) => {
+            await pollUntil(d.log, (t) => t.includes("control started"), {
+              ms: 30_000,
+              what: "control started",
+            });
+            // It takes its lock about 0.2 s after it starts: within the first one's tick.
+            await Deno.remove(state, { recursive: true });
+            const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
+            const stderr = collectStderr(child);
+            let exited: number | undefined;
+            void child.status.then((s) => exited = s.code);
+            seen = await sampledWhile(rates, async () => {
+              await pollUntil(() => exited, (c) => c !== undefined, {
+                ms: 8000,
+                what: "the second daemon's exit",
+              }).catch(() => {});
+            });
+            if (exited === undefined) child.kill("SIGKILL");
+            await child.status;
+            await stderr.done;
+            second = { code: exited ?? "still running", log: stderr.log() };
+          },
+        );
+        assertEquals(code, ExitCode.OK, log);
+        assertEquals(second?.code, ExitCode.LOCKED, second?.log);
+        assert(second!.log.includes("already controls interface"), second!.log);
+        // The first one's rates (60 % of base) throughout: the second set none.
+        assertEquals(seen, ["30000/6000"], second?.log);
+        // Each file taken back, or made again when the first looked before the second made it.
+        const back = occurrences(log, "took it back");
+        assert(back >= 1, log);
+        assertEquals(back + occurrences(log, "was removed or replaced: made it again"), 2, log);
       } finally {
         await Deno.remove(dir, { recursive: true });
       }

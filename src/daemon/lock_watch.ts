@@ -5,14 +5,15 @@
  * the same interface (docs/operation.md, "One daemon per interface").
  *
  * The files are looked at every `min_change_interval` (a `stat` of each and of the file held), so a
- * second daemon can get in only within that time of the removal; a look every 30 s left it 30 s.
+ * removed one is back within that time; a look every 30 s left it 30 s.
  * Not after every tick: `capacity` ticks every 0.1 s under load, and under the release permission
  * set a look is two path checks (a `readlink` per component each) and four stats, 17 µs hot and
  * about 150 µs after a tick's wait, so looks at every tick cost about 0.1 points of a core
  * (docs/footprint.md, "Twenty-fourth session"). A kernel watch (inotify, `Deno.watchFs`) would be
  * told at the same turn of the event loop, but Deno cannot watch a path again once its directory
  * was removed, which is the case to cover (docs/operation.md). A lock another process took, or one
- * that cannot be made, is tried again every `LOCK_RETRY_S` only: that look opens the file.
+ * that cannot be made, is tried again every `LOCK_RETRY_S` only: that look opens the file. A second
+ * daemon that made a new file there since the last look is made to give way (`LOCK_CLAIM_S`).
  */
 import type { Logger } from "../log/logger.ts";
 import { isDue } from "../util/clock.ts";
@@ -88,6 +89,15 @@ export class LockWatch {
             why: r.pidNotWritten,
           });
         }
+        continue;
+      }
+      if (r.outcome === "reclaimed") {
+        this.#reported.delete(r.path);
+        this.#log.warn(
+          "the lock file {path} was removed and another sqm-autorate (PID {pid}) locked a new " +
+            "one at once: took it back (that one exits 75 before it shapes)",
+          { path: r.path, pid: r.holderPid ?? "unknown" },
+        );
         continue;
       }
       const problem = r.outcome === "taken"

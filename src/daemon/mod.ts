@@ -40,7 +40,12 @@ import { ControlLoop, decisionPeriodS } from "../control/loop.ts";
 import { createRemoteAdapters, isRemote } from "../remote/mod.ts";
 import { runControlLoop } from "../control/driver.ts";
 import { PeriodicSummary } from "../control/summary.ts";
-import { acquireInstanceLock, type InstanceLock, InstanceLockedError } from "./instance_lock.ts";
+import {
+  acquireInstanceLock,
+  type InstanceLock,
+  InstanceLockedError,
+  LOCK_CLAIM_S,
+} from "./instance_lock.ts";
 import { LockWatch } from "./lock_watch.ts";
 import { gatedForStop } from "./stop_gate.ts";
 import { privilegeRefusal } from "./tc_refused.ts";
@@ -243,6 +248,27 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   let loop: ControlLoop | undefined;
   let lock: InstanceLock | undefined;
   let lockWatch: LockWatch | undefined;
+  let claimUntilS = 0;
+  /**
+   * Waits out the lock's claim and confirms it, then watches it (a lock file removed while
+   * running is made and locked again: docs/operation.md), during start-up at every step and
+   * every tick's length of its waits. False (FATAL logged) when another daemon took a lock file
+   * back.
+   */
+  const confirmLock = async (): Promise<boolean> => {
+    if (lock === undefined || lockWatch !== undefined) return true;
+    const waitS = claimUntilS - clock.monotonicS();
+    if (waitS > 0) await sleep(waitS * 1000, shutdown);
+    try {
+      lock.confirm();
+    } catch (e) {
+      if (!(e instanceof InstanceLockedError)) throw e;
+      log.fatal("{message}", { message: e.message });
+      return false;
+    }
+    lockWatch = new LockWatch(lock, { log, everyS: settings.min_change_interval });
+    return true;
+  };
 
   // Set when the exit rate is asked: until then, after the shutdown signal, a tick's change is not
   // made (src/daemon/stop_gate.ts).
@@ -284,10 +310,13 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
             pid,
           });
         }
-        // A lock file removed while running is made and locked again (docs/operation.md), from
-        // here on: during start-up at every step and every tick's length of its waits, then
-        // every `min_change_interval` of control (not every one of capacity's 0.1 s ticks).
-        lockWatch = new LockWatch(lock, { log, everyS: settings.min_change_interval });
+        // A lock file this daemon made may be one that a running daemon lost to an `rm -rf`
+        // within its last tick: that one takes it back, and this one gives way before it shapes
+        // (`confirmLock`; docs/operation.md, "One daemon per interface").
+        claimUntilS = clock.monotonicS() + (lock.made ? LOCK_CLAIM_S : 0);
+        if (!lock.made) {
+          lockWatch = new LockWatch(lock, { log, everyS: settings.min_change_interval });
+        }
       } catch (e) {
         if (e instanceof InstanceLockedError) {
           log.fatal("{message}", { message: e.message });
@@ -337,6 +366,10 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       if (r.message === waitingFor) log.debug(waitMessage, waitValues);
       else log.warning(waitMessage, waitValues);
       waitingFor = r.message;
+      if (!(await confirmLock())) {
+        await cleanup(false);
+        return ExitCode.LOCKED;
+      }
       await startupSleep(timing.retryDelayS * 1000);
       if (shutdown.aborted) {
         await cleanup(false);
@@ -399,6 +432,10 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     });
 
     // 3. Minimum rates so the first baselines are measured without bufferbloat; settle.
+    if (!(await confirmLock())) {
+      await cleanup(false);
+      return ExitCode.LOCKED;
+    }
     const applied = await loop.setRates(settings.min_dl_rate, settings.min_ul_rate);
     const refused = applied.dl && applied.ul ? undefined : await privilegeRefusal(shapers, {
       applied,
