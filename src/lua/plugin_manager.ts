@@ -244,11 +244,15 @@ export class PluginManager implements RateAdjuster {
     while (p.failedCalls[0] <= p.calls - FAILURE_WINDOW_CALLS) p.failedCalls.shift();
     this.#errors++;
     const kind = e instanceof LuaError ? e.kind : "error";
-    this.#problems?.push(`plugin ${p.name}: process() failed (${kind}): ${messageOf(e)}`);
-    p.failureLog.failure(
-      `plugin ${p.name}: process() failed (${kind}); results ignored this tick`,
-      messageOf(e),
-    );
+    // check-config prints the problem itself, traceback and all: logged too, it came out twice.
+    if (this.#problems !== undefined) {
+      this.#problems.push(`plugin ${p.name}: process() failed (${kind}): ${messageOf(e)}`);
+    } else {
+      p.failureLog.failure(
+        `plugin ${p.name}: process() failed (${kind}); results ignored this tick`,
+        messageOf(e),
+      );
+    }
     if (p.failedCalls.length >= MAX_FAILURES) {
       p.disabled = true;
       logText(

@@ -332,3 +332,16 @@ Deno.test("plugins: requires.util behaves like upstream's util module", async ()
   ]);
   m.close();
 });
+
+Deno.test("plugins: check-config's tick reports a failing process() once, as a problem, not also as a log line", async () => {
+  const { m, lines } = await manager({ plugin_scripts: [fixture("flaky.lua")] });
+  assert(m);
+  const problems = m.checkTick(input(1));
+  assertEquals(problems.length, 1, problems.join("\n"));
+  assert(problems[0].includes(`${fixture("flaky.lua")}:6: odd tick 1`), problems[0]);
+  assertEquals(lines.filter((l) => l.level === "error"), []);
+  // The daemon's ticks still log it.
+  await m.adjust(input(3));
+  assertEquals(lines.filter((l) => l.text.includes("process() failed")).length, 1);
+  m.close();
+});
