@@ -54,6 +54,7 @@ Deno.test("script references: builtin:, paths, module names", async () => {
     String(e),
     "ScriptNotFoundError: Could not find configured plugin: delay-histogram (tried " +
       "/etc/sqm-autorate/delay-histogram.lua, /usr/lib/sqm-autorate/delay-histogram.lua " +
-      "and builtin:delay-histogram)",
+      "and builtin:delay-histogram); put upstream's delay-histogram.lua in /etc/sqm-autorate/ or " +
+      "use a shipped plugin (builtin:delay_tuner, builtin:log_readings)",
   );
 });

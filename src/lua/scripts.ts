@@ -84,6 +84,9 @@ export async function resolveScript(
   throw new ScriptNotFoundError(
     `Could not find configured plugin: ${value} (tried ${
       dirs.map((d) => `${d}/${rel}`).join(", ")
-    } and builtin:${value})`,
+    } and builtin:${value}); put upstream's ${rel} in ${dirs[0]}/ or use a shipped plugin (${
+      builtinNames().filter((n) => EMBEDDED_SCRIPTS[n].path.startsWith("lua/plugins/"))
+        .map((n) => `builtin:${n}`).join(", ")
+    })`,
   );
 }
