@@ -19,6 +19,14 @@ import { type Clock, isDue, systemClock } from "../util/clock.ts";
 export const TBF_BURST_SECONDS = 0.005;
 /** TBF: the daemon's smallest burst, bytes (about two full-size frames). */
 export const TBF_MIN_BURST_BYTES = 3200;
+/**
+ * TBF: the most of a burst found on the qdisc (at start, or on a root replaced while running)
+ * that is kept as the floor, bytes: 64 KiB, the largest packet the kernel hands a qdisc unless
+ * an administrator raised the device's `gso_max_size` (BIG TCP). A larger burst found (one a
+ * past run left at a high rate) would let that much through unshaped for the whole run
+ * (docs/operation.md, "A TBF burst left by an earlier run").
+ */
+export const TBF_FOUND_BURST_CAP_BYTES = 65536;
 
 /**
  * TBF: the burst in bytes for a rate, `seconds` of traffic at it and at least `minBytes` (the
@@ -492,7 +500,11 @@ export class HtbShaper extends TcShaper {
  * latency (or limit) on every change; the latency configured at start is kept so the queue
  * stays bounded in time, and the burst grows with the rate but never shrinks: TBF admits a
  * (GSO) packet up to the burst in force when it is queued, and a packet larger than a later,
- * smaller burst can never be sent — the queue wedges for good (seen in the e2e testbed).
+ * smaller burst can never be sent — the queue wedges for good (seen in the e2e testbed). The
+ * burst found on the qdisc counts only up to {@linkcode TBF_FOUND_BURST_CAP_BYTES} (or this
+ * rate's own burst, when larger): no packet queued before the daemon's first change is larger,
+ * and a past run's 6 MB burst (10 Gbit/s) must not stay for good (docs/operation.md, "A TBF
+ * burst left by an earlier run").
  */
 export class TbfShaper extends TcShaper {
   /** Shaper kind. */
@@ -501,8 +513,10 @@ export class TbfShaper extends TcShaper {
   readonly #minBurst: number;
   readonly #defaultLatencyUs: number;
   #latencyUs: number | undefined;
-  /** The largest burst configured so far (bytes), including the qdisc's own at start. */
+  /** The largest burst configured so far (bytes), and the qdisc's own at start up to the cap. */
   #burstFloor = 0;
+  /** The qdisc's own burst found (bytes), not yet capped by the first change's rate. */
+  #foundBurst = 0;
 
   /** Creates the shaper for the root TBF of `ifname`. */
   constructor(
@@ -544,14 +558,17 @@ export class TbfShaper extends TcShaper {
     ]);
   }
 
-  /** A new TBF root: keep its latency, and never a burst below its own. */
+  /** A new TBF root: keep its latency, and never a burst below its own (up to the cap). */
   protected override onNewRoot(root: Record<string, unknown>): void {
     this.#learn(root);
   }
 
   /** The burst for `kbit`, never below one configured before (see the class comment). */
   #nextBurst(kbit: number): number {
-    this.#burstFloor = Math.max(this.#burstFloor, this.burstBytes(kbit));
+    const own = this.burstBytes(kbit);
+    const found = Math.min(this.#foundBurst, Math.max(own, TBF_FOUND_BURST_CAP_BYTES));
+    this.#foundBurst = 0;
+    this.#burstFloor = Math.max(this.#burstFloor, found, own);
     return this.#burstFloor;
   }
 
@@ -567,7 +584,7 @@ export class TbfShaper extends TcShaper {
     const lat = Number(options.lat);
     this.#latencyUs = Number.isFinite(lat) && lat > 0 ? lat : this.#defaultLatencyUs;
     const burst = Number(options.burst);
-    if (Number.isFinite(burst) && burst > 0) this.#burstFloor = Math.max(this.#burstFloor, burst);
+    if (Number.isFinite(burst) && burst > 0) this.#foundBurst = burst;
   }
 
   /** TBF's rate in force (kbit/s), asked through the batch coprocess only. */
