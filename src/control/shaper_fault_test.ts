@@ -160,3 +160,18 @@ Deno.test("loop: a router tc failing by the change and by the look at the root q
     resetLogging();
   }
 });
+
+Deno.test("loop: a quiet start-up change's failure is not logged by it, but once at the next tick", async () => {
+  try {
+    const dl = new MemoryShaper("vdl");
+    const { loop, tick, lines } = await faultFixture({ dl, ul: new MemoryShaper("vul") });
+    dl.failing = true; // not a refusal for want of privilege: the daemon goes on (docs/operation.md)
+    assertEquals(await loop.setRates(4000, 1000, { quiet: true }), { dl: false, ul: true });
+    assertEquals(lines("error"), []);
+    for (let i = 0; i < 3; i++) await tick();
+    assertEquals(lines("error").length, 1, lines("error").join(""));
+    assert(lines("error")[0].includes("failed (retrying every tick)"), lines("error")[0]);
+  } finally {
+    resetLogging();
+  }
+});

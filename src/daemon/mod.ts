@@ -436,7 +436,11 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       await cleanup(false);
       return ExitCode.LOCKED;
     }
-    const applied = await loop.setRates(settings.min_dl_rate, settings.min_ul_rate);
+    // Quiet: a refusal for want of privilege is one FATAL below; another failure is logged at the
+    // next try, the first tick (docs/operation.md, "Not allowed to change the shaper").
+    const applied = await loop.setRates(settings.min_dl_rate, settings.min_ul_rate, {
+      quiet: true,
+    });
     const refused = applied.dl && applied.ul ? undefined : await privilegeRefusal(shapers, {
       applied,
       dlKbit: settings.min_dl_rate,

@@ -2,7 +2,8 @@
  * The daemon started by an ordinary user (docs/operation.md, "Not allowed to change the shaper"):
  * the real `tc`, run as uid 65534 inside a throw-away network namespace, shows the root qdiscs
  * (the start-up check passes) and is refused every change. Before, the daemon ran on for good,
- * "retrying every tick" a change that could never be made; now it stops with 69 at once.
+ * "retrying every tick" a change that could never be made; now it stops with 69 at once, with the
+ * FATAL alone (no ERROR "retrying every tick" before it).
  */
 import { assert, assertEquals } from "../util/assert.ts";
 import { denoCommandRunner } from "../util/command.ts";
@@ -81,6 +82,10 @@ Deno.test({
         assert(fatal[0].includes("tc may not change the shaper on vdl"), fatal[0]);
         assert(fatal[0].includes("Operation not permitted"), fatal[0]);
         assert(fatal[0].includes("run sqm-autorate as root or with CAP_NET_ADMIN"), fatal[0]);
+        // The FATAL alone: no ERROR "… failed (retrying every tick)" before it to contradict it.
+        const retrying = records.filter((r) => r.level === "error").map(formatRecord)
+          .filter((line) => line.includes("retrying"));
+        assertEquals(retrying, [], text);
       } finally {
         resetLogging();
       }
