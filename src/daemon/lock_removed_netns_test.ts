@@ -26,6 +26,31 @@ import { lockPath } from "./instance_lock.ts";
 
 const reason = await netnsSkipReason();
 
+/**
+ * A second daemon on `config` in `ns`, while `during` runs (e.g. sampling the rates): its exit
+ * code, or "still running" after `ms` (then killed), and its stderr.
+ */
+async function secondDaemon(
+  ns: string,
+  config: string,
+  o: { ms: number; during?: (exit: () => Promise<void>) => Promise<void> },
+): Promise<{ code: number | "still running"; log: string }> {
+  const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
+  const stderr = collectStderr(child);
+  let exited: number | undefined;
+  void child.status.then((s) => exited = s.code);
+  const exit = () =>
+    pollUntil(() => Promise.resolve(exited), (c) => c !== undefined, {
+      ms: o.ms,
+      what: "the second daemon's exit",
+    }).then(() => {}, () => {});
+  await (o.during ?? ((e) => e()))(exit);
+  if (exited === undefined) child.kill("SIGKILL");
+  await child.status;
+  await stderr.done;
+  return { code: exited ?? "still running", log: stderr.log() };
+}
+
 Deno.test({
   ...needs(
     "daemon under -P=daemon in a netns: rm -rf of state_dir: the locks are back within a tick, a second daemon is refused",
@@ -44,7 +69,7 @@ Deno.test({
       const pidIn = (ifname: string) =>
         Deno.readTextFile(lockPath(state, ifname)).then((t) => t.trim(), () => "");
       try {
-        let second: { code: number; log: string } | undefined;
+        let second: { code: number | "still running"; log: string } | undefined;
         const { code, log } = await withSpawnedDaemon(
           ns,
           ["run", "--config", config],
@@ -62,13 +87,7 @@ Deno.test({
               everyMs: 20,
               what: "the lock file of vldl back with the daemon's PID",
             });
-            const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
-            const stderr = collectStderr(child);
-            const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-            const status = await child.status;
-            clearTimeout(timer);
-            await stderr.done;
-            second = { code: status.code, log: stderr.log() };
+            second = await secondDaemon(ns, config, { ms: 30_000 });
           },
         );
         assertEquals(code, ExitCode.OK, log);
@@ -119,19 +138,8 @@ Deno.test({
               everyMs: 20,
               what: "the lock file of vsdl back with the daemon's PID",
             });
-            const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
-            const stderr = collectStderr(child);
             // Refused at once, or it waits for the interface as the first does.
-            let exited: number | undefined;
-            void child.status.then((s) => exited = s.code);
-            await pollUntil(() => Promise.resolve(exited), (c) => c !== undefined, {
-              ms: 5000,
-              what: "the second daemon's exit",
-            }).catch(() => {});
-            if (exited === undefined) child.kill("SIGKILL");
-            await child.status;
-            await stderr.done;
-            second = { code: exited ?? "still running", log: stderr.log() };
+            second = await secondDaemon(ns, config, { ms: 5000 });
           },
         );
         assertEquals(code, ExitCode.OK, log);
@@ -175,20 +183,10 @@ Deno.test({
             });
             // It takes its lock about 0.2 s after it starts: within the first one's tick.
             await Deno.remove(state, { recursive: true });
-            const child = spawnDaemonInNetns(ns, ["run", "--config", config]);
-            const stderr = collectStderr(child);
-            let exited: number | undefined;
-            void child.status.then((s) => exited = s.code);
-            seen = await sampledWhile(rates, async () => {
-              await pollUntil(() => exited, (c) => c !== undefined, {
-                ms: 8000,
-                what: "the second daemon's exit",
-              }).catch(() => {});
+            second = await secondDaemon(ns, config, {
+              ms: 8000,
+              during: async (exit) => void (seen = await sampledWhile(rates, exit)),
             });
-            if (exited === undefined) child.kill("SIGKILL");
-            await child.status;
-            await stderr.done;
-            second = { code: exited ?? "still running", log: stderr.log() };
           },
         );
         assertEquals(code, ExitCode.OK, log);
