@@ -190,8 +190,11 @@ export class ControlLoop {
   readonly #failing = new Map<string, string>();
   /** The exit rate was asked: no change is retried after it. */
   #exiting = false;
-  /** A `setRates(…, { quiet: true })` is running: its failures are neither logged nor kept. */
-  #quiet = false;
+  /**
+   * While a `setRates(…, { errors })` runs: where each failed shaper's error goes by interface,
+   * neither logged nor kept as logged.
+   */
+  #quietErrors: Map<string, string> | undefined;
   #countersMissing = false;
   readonly #readSpan = new ReadSpan();
   /** Failures of the tick in progress, for its observer event. */
@@ -502,28 +505,29 @@ export class ControlLoop {
   /**
    * Sets both shapers now (startup minimum, exit rate), through the same clamp as every tick;
    * failures are logged. `exit`: the daemon's last change, so a failure is not retried (and said
-   * so). `quiet`: a failure is not logged (nor remembered as logged), so the next try logs it as
-   * new; the start-up change, whose refusal for want of privilege is the daemon's one FATAL, not
-   * an ERROR "retrying every tick" (docs/operation.md, "Not allowed to change the shaper").
+   * so). `errors`: a failure is not logged (nor remembered as logged), so the next try logs it as
+   * new, but its error is put there by interface; the start-up change, whose refusal for want of
+   * privilege is the daemon's one FATAL, not an ERROR "retrying every tick" (docs/operation.md,
+   * "Not allowed to change the shaper").
    */
   async setRates(
     dl: number,
     ul: number,
-    options: { exit?: boolean; quiet?: boolean } = {},
+    options: { exit?: boolean; errors?: Map<string, string> } = {},
   ): Promise<{ dl: boolean; ul: boolean }> {
     if (options.exit) this.#exiting = true;
     this.#dirtyDl = true;
     this.#dirtyUl = true;
     const fallbackDl = this.#curDl > 0 ? this.#curDl : this.#boundsDl.min;
     const fallbackUl = this.#curUl > 0 ? this.#curUl : this.#boundsUl.min;
-    this.#quiet = options.quiet === true;
+    this.#quietErrors = options.errors;
     try {
       return await this.#apply(
         clampRate(dl, this.#boundsDl, fallbackDl),
         clampRate(ul, this.#boundsUl, fallbackUl),
       );
     } finally {
-      this.#quiet = false;
+      this.#quietErrors = undefined;
     }
   }
 
@@ -917,9 +921,12 @@ export class ControlLoop {
         });
         return false;
       }
-      if (this.#quiet) return false;
       const stderr = (e as { stderr?: string }).stderr;
       const error = (stderr?.trim() || (e as Error)?.message || String(e)).replaceAll("\n", " ");
+      if (this.#quietErrors !== undefined) {
+        this.#quietErrors.set(shaper.ifname, error);
+        return false;
+      }
       const repeated = this.#failing.get(shaper.ifname) === error;
       this.#failing.set(shaper.ifname, error);
       const message = "setting {ifname} to {kbit} kbit/s failed ({retry}): {error}";

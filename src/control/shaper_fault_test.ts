@@ -166,7 +166,7 @@ Deno.test("loop: a quiet start-up change's failure is not logged by it, but once
     const dl = new MemoryShaper("vdl");
     const { loop, tick, lines } = await faultFixture({ dl, ul: new MemoryShaper("vul") });
     dl.failing = true; // not a refusal for want of privilege: the daemon goes on (docs/operation.md)
-    assertEquals(await loop.setRates(4000, 1000, { quiet: true }), { dl: false, ul: true });
+    assertEquals(await loop.setRates(4000, 1000, { errors: new Map() }), { dl: false, ul: true });
     assertEquals(lines("error"), []);
     for (let i = 0; i < 3; i++) await tick();
     assertEquals(lines("error").length, 1, lines("error").join(""));

@@ -436,16 +436,12 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       await cleanup(false);
       return ExitCode.LOCKED;
     }
-    // Quiet: a refusal for want of privilege is one FATAL below; another failure is logged at the
-    // next try, the first tick (docs/operation.md, "Not allowed to change the shaper").
-    const applied = await loop.setRates(settings.min_dl_rate, settings.min_ul_rate, {
-      quiet: true,
-    });
-    const refused = applied.dl && applied.ul ? undefined : await privilegeRefusal(shapers, {
-      applied,
-      dlKbit: settings.min_dl_rate,
-      ulKbit: settings.min_ul_rate,
-    });
+    // Errors kept, not logged: a refusal for want of privilege is one FATAL below; another failure
+    // is logged at the next try, the first tick (docs/operation.md, "Not allowed to change the
+    // shaper").
+    const errors = new Map<string, string>();
+    await loop.setRates(settings.min_dl_rate, settings.min_ul_rate, { errors });
+    const refused = privilegeRefusal(errors);
     if (refused !== undefined) {
       log.fatal("{message}", { message: refused });
       await cleanup(false);
