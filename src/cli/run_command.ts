@@ -99,19 +99,15 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       });
       return;
     }
-    if (loggingOnly(changed)) {
-      // With Lua the logging is a script's input too (docs/operation.md, "A SIGHUP that changes
-      // only the logging"): the one INFO line says why this edit restarts.
-      log.info(
-        "SIGHUP: configuration re-read (changed: {changed}); restarting with it: Lua scripts " +
-          "are given log_level and log_format only at their start",
-        { changed: changed.join(", ") },
-      );
-    } else {
-      log.info("SIGHUP: configuration re-read (changed: {changed}); restarting with it", {
-        changed: changed.join(", "),
-      });
-    }
+    // With Lua the logging is a script's input too (docs/operation.md, "A SIGHUP that changes
+    // only the logging"): the one INFO line says why that edit restarts.
+    const restarting = "SIGHUP: configuration re-read (changed: {changed}); restarting with it";
+    log.info(
+      loggingOnly(changed)
+        ? `${restarting}: Lua scripts are given log_level and log_format only at their start`
+        : restarting,
+      { changed: changed.join(", ") },
+    );
     rounds.reloaded({ resolved: next, inputs: Promise.resolve(inputs) });
     restart.abort();
   };
