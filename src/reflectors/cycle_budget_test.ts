@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { collectDeltas } from "../control/deltas.ts";
+import type { OwdState } from "../control/ports.ts";
 import { seededRandom } from "../util/clock.ts";
 import { cycleProbes, drawsApart, MAX_DRAW_PERIOD_S } from "./cycle_budget.ts";
 import { AWAITED_TICKS, type PeerProbes, ReflectorSelector } from "./selector.ts";
@@ -210,16 +211,21 @@ Deno.test("selector: after a cycle with draws apart, a selected peer that answer
   assertEquals(ticks.map(tooFewAt), [false, false, true, true, true]);
 });
 
+/** A reply of `ip` at `atS` in `owd`, its baseline and recent EWMAs alike (5 ms each way). */
+function answerIn(owd: OwdState): (ip: string, atS: number) => void {
+  return (ip, atS) => {
+    const half = { up_ewma: 5, down_ewma: 5, last_receive_time_s: atS };
+    owd.baseline.set(ip, { ...half });
+    owd.recent.set(ip, { ...half });
+  };
+}
+
 Deno.test("selector: a pinger whose children start 1.2 s late: the new peers are awaited that much longer (ping started over the tick, then 1.2 s late)", () => {
   const run = (startDelayS: number): boolean[] => {
     const pool = ips("r", 16);
     const before = pool.slice(0, 5);
     const owd = createOwdState(before);
-    const answer = (ip: string, atS: number) => {
-      const half = { up_ewma: 5, down_ewma: 5, last_receive_time_s: atS };
-      owd.baseline.set(ip, { ...half });
-      owd.recent.set(ip, { ...half });
-    };
+    const answer = answerIn(owd);
     const selector = selectorOver(owd, { pool, seed: 5, startDelayS });
     selector.start(0);
     selector.requestReselect("test");
@@ -251,11 +257,7 @@ Deno.test("selector: a pinger whose children start 1.2 s late: a cycle whose can
     const pool = ips("r", 10);
     const before = pool.slice(0, 5);
     const owd = createOwdState(before);
-    const answer = (ip: string, atS: number) => {
-      const half = { up_ewma: 5, down_ewma: 5, last_receive_time_s: atS };
-      owd.baseline.set(ip, { ...half });
-      owd.recent.set(ip, { ...half });
-    };
+    const answer = answerIn(owd);
     const selector = selectorOver(owd, { pool, seed: 5, startDelayS });
     selector.start(0);
     const beginS = TICK * Math.PI;
