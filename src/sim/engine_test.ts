@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import { type ReadBursts, TESTBED_COUNTER_READ } from "./counter_read.ts";
 import { runScenario } from "./engine.ts";
-import { median } from "../util/stats.ts";
+import { lag1Autocorrelation, median } from "../util/stats.ts";
 import { loadPlan } from "./load.ts";
 import { type CapacityTrace, parseTraceCsv } from "./trace.ts";
 
@@ -394,9 +394,7 @@ Deno.test("counter reads delayed after the tick (v81): each decision's load scat
   const m = loads.reduce((a, b) => a + b, 0) / loads.length;
   const dev = loads.map((x) => x - m);
   const sd = Math.sqrt(dev.reduce((a, b) => a + b * b, 0) / dev.length);
-  let c1 = 0;
-  for (let i = 1; i < dev.length; i++) c1 += dev[i] * dev[i - 1];
-  const acf1 = c1 / (sd * sd * dev.length);
+  const acf1 = lag1Autocorrelation(loads);
   // A late read lifts one decision and lowers the next: mean kept, sd of about 4 ms over the
   // decision, lag-1 ≈ −0.5.
   assert(Math.abs(m - 1) < 0.01, `mean load ${m}`);
@@ -434,14 +432,7 @@ Deno.test("counter reads with slow spells (read_bursts.ts): a read's length foll
         },
       }),
     });
-    const m = spans.reduce((a, b) => a + b, 0) / spans.length;
-    let c0 = 0;
-    let c1 = 0;
-    for (let i = 0; i < spans.length; i++) {
-      c0 += (spans[i] - m) ** 2;
-      if (i > 0) c1 += (spans[i] - m) * (spans[i - 1] - m);
-    }
-    return c1 / c0;
+    return lag1Autocorrelation(spans);
   };
   const independent = await lag1OfReads();
   const bursty = await lag1OfReads({ slowShare: 0.2, runLegs: 20, factor: 4 });

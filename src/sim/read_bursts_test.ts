@@ -2,6 +2,7 @@ import { assert } from "../util/assert.ts";
 import { seededRandom } from "../util/clock.ts";
 import { type CounterRead, counterReadDelayS } from "./counter_read.ts";
 import { ReadBurstChain } from "./read_bursts.ts";
+import { lag1Autocorrelation as lag1 } from "../util/stats.ts";
 
 const BURSTY: CounterRead = {
   fixedMs: 20,
@@ -11,18 +12,6 @@ const BURSTY: CounterRead = {
   seen: true,
   bursts: { slowShare: 0.2, runLegs: 20, factor: 4 },
 };
-
-/** Lag-1 autocorrelation of `xs`. */
-function lag1(xs: number[]): number {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  let c0 = 0;
-  let c1 = 0;
-  for (let i = 0; i < xs.length; i++) {
-    c0 += (xs[i] - m) ** 2;
-    if (i > 0) c1 += (xs[i] - m) * (xs[i - 1] - m);
-  }
-  return c1 / c0;
-}
 
 Deno.test("read bursts: slowShare of the legs are slow, in runs of runLegs on average", () => {
   const chain = new ReadBurstChain(seededRandom(3), BURSTY);

@@ -35,3 +35,15 @@ export function mean(values: readonly number[]): number {
   for (const v of values) sum += v;
   return sum / values.length;
 }
+
+/** Lag-1 autocorrelation of a series (each value against the one before it); `NaN` if constant. */
+export function lag1Autocorrelation(xs: readonly number[]): number {
+  const m = mean(xs);
+  let c0 = 0;
+  let c1 = 0;
+  for (let i = 0; i < xs.length; i++) {
+    c0 += (xs[i] - m) ** 2;
+    if (i > 0) c1 += (xs[i] - m) * (xs[i - 1] - m);
+  }
+  return c1 / c0;
+}
