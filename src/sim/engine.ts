@@ -349,9 +349,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   // both counters at once (`beginRead`).
   let sampleS = 0;
   // Slow spells (read_bursts.ts): one chain, on its own stream, for every leg over the link.
-  const chain = read?.bursts === undefined
+  const bursts = read?.bursts;
+  const chain = read === undefined || bursts === undefined
     ? undefined
-    : new ReadBurstChain(seededRandom(options.seed ^ 0xb0b5), read);
+    : new ReadBurstChain(seededRandom(options.seed ^ 0xb0b5), { ...read, bursts });
   const legOf = (r: CounterRead): CounterRead => chain === undefined ? r : chain.leg();
   const beginRead = read === undefined || lagRandom === undefined ? undefined : () => {
     sampleS = counterReadDelayS(lagRandom, legOf(read));

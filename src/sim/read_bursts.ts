@@ -6,7 +6,7 @@
  * change's round trip alike, since both cross the same link; each leg's delay is then drawn as
  * before (counter_read.ts) with its state's exponential mean.
  */
-import type { CounterRead } from "./counter_read.ts";
+import type { CounterRead, ReadBursts } from "./counter_read.ts";
 
 /** Draws each leg's read parameters from a fast/slow chain over one management link. */
 export class ReadBurstChain {
@@ -18,8 +18,8 @@ export class ReadBurstChain {
   #slowNow: boolean;
 
   /** A chain over `read`'s `bursts`, in its stationary state, drawn from `random` (one draw a leg). */
-  constructor(random: () => number, read: CounterRead) {
-    const b = read.bursts ?? { slowShare: 0.5, runLegs: 1, factor: 1 };
+  constructor(random: () => number, read: CounterRead & { bursts: ReadBursts }) {
+    const b = read.bursts;
     // The fast mean that keeps `read.meanMs` the mean over all legs.
     const fastMs = read.meanMs / (1 + b.slowShare * (b.factor - 1));
     this.#random = random;
