@@ -146,7 +146,9 @@ local function num(v)
 end
 
 local B = {}
-local requires = { util = util, math = math }
+-- utilities: the same module under the name upstream's develop and lua-threads plugins read
+-- (docs/plugins.md, "requires").
+local requires = { util = util, utilities = util, math = math }
 
 function B.prepare_settings(s)
   s.log_level = util.loglevel[s.log_level] or util.loglevel.INFO

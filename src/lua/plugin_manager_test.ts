@@ -110,6 +110,23 @@ Deno.test("plugins: upstream-style plugin with initialise(requires, settings) an
   m.close();
 });
 
+Deno.test("plugins: upstream plugins that read requires.utilities (its develop/lua-threads name) load", async () => {
+  // Upstream's own log_readings.lua and delay-histogram.lua start with
+  // `local utilities = requires.utilities`; without that key they failed to load with
+  // "attempt to index a nil value (local 'utilities')".
+  const { m, lines } = await manager({
+    plugin_ratecontrol: fixture("utilities_style.lua"),
+    log_level: "INFO",
+  }, { utilities_style: { step: "500", ".name": "cfg0c", ".type": "utilities_style" } });
+  assertEquals(lines.filter((l) => l.text.includes("not loaded")), []);
+  assert(m);
+  const src = fixture("utilities_style.lua");
+  assert(lines.some((l) => l.text === `${src}: utilities_style - settings: step=500`));
+  assertEquals(await m.adjust(input()), {});
+  assert(lines.some((l) => l.text.startsWith(`${src}: utilities_style: cur_dl_rate `)));
+  m.close();
+});
+
 Deno.test("plugins: settings.plugin() without UCI gives an empty table (upstream default)", async () => {
   const { m } = await manager({ plugin_scripts: [fixture("pretty_speeds.lua")] });
   assert(m);
