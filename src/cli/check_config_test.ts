@@ -96,7 +96,9 @@ Deno.test("check-config: upstream's older option names and misplaced options nam
   const text = "config network\n\toption transmit_interface 'wan'\n" +
     "\toption receive_interface 'ifb4wan'\n\toption transmit_kbits_base '10000'\n" +
     "\toption receive_kbits_base '50000'\n\toption transmit_kbits_min '1500'\n" +
-    "\toption tick_interval '0.4'\n\nconfig output\n\toption hist_size '50'\n";
+    "\toption tick_interval '0.4'\n\toption transmit_OWD_threshold_ms '15'\n" +
+    "\toption enabled '0'\n\nconfig output\n\toption hist_size '50'\n" +
+    "\nconfig advanced_settings\n\toption rtt_delta_bufferbloat '25'\n";
   await withFile("sqm", text, async (path) => {
     const r = await check(["--config", path]);
     assertEquals(r.code, ExitCode.CONFIG, r.stderr); // the new names are required
@@ -118,7 +120,22 @@ Deno.test("check-config: upstream's older option names and misplaced options nam
     );
     assertStringIncludes(
       r.stderr,
-      read(10, "hist_size", "output") +
+      read(8, "transmit_OWD_threshold_ms", "network") +
+        `upstream's older name of "upload_delay_ms", read from \`config advanced_settings\``,
+    );
+    // OpenWrt's usual switch is read by nobody: a '0' would leave the daemon shaping.
+    assertStringIncludes(
+      r.stderr,
+      read(9, "enabled", "network") + "sqm-autorate has no on/off option",
+    );
+    assertStringIncludes(
+      r.stderr,
+      read(15, "rtt_delta_bufferbloat", "advanced_settings") +
+        `upstream's older name of "upload_delay_ms" and "download_delay_ms"`,
+    );
+    assertStringIncludes(
+      r.stderr,
+      read(12, "hist_size", "output") +
         `upstream's older name of "speed_hist_size", read from \`config advanced_settings\``,
     );
   });

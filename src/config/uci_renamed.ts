@@ -14,6 +14,8 @@ interface Renamed {
   readonly option: string;
   /** For the old absolute minimum rates: the base rate option (old and new name) it relates to. */
   readonly percentOf?: readonly [string, string];
+  /** A second option the old one stood for too (one delay threshold for both directions). */
+  readonly also?: string;
 }
 
 /** Upstream's older option names (kbit/s minimums became percentages of the base rate). */
@@ -33,11 +35,28 @@ const RENAMED: Readonly<Record<string, Readonly<Record<string, Renamed>>>> = {
       option: "download_min_percent",
       percentOf: ["receive_kbits_base", "download_base_kbits"],
     },
+    transmit_OWD_threshold_ms: { section: "advanced_settings", option: "upload_delay_ms" },
+    receive_OWD_threshold_ms: { section: "advanced_settings", option: "download_delay_ms" },
     reflector_type: { section: "advanced_settings", option: "reflector_type" },
     reflector_list_icmp: { section: "advanced_settings", option: "reflector_list_file" },
   },
   output: { hist_size: { section: "advanced_settings", option: "speed_hist_size" } },
+  advanced_settings: {
+    rtt_delta_bufferbloat: {
+      section: "advanced_settings",
+      option: "upload_delay_ms",
+      also: "download_delay_ms",
+    },
+  },
 };
+
+/**
+ * `option enabled` in any section: OpenWrt packages switch a service on and off that way, but
+ * neither upstream nor this daemon reads it, so a '0' there would leave it shaping.
+ */
+const ENABLED_HINT = "sqm-autorate has no on/off option and runs whatever it says; to stop it, " +
+  "`/etc/init.d/sqm-autorate stop` and `disable` (systemd: `systemctl disable --now " +
+  "sqm-autorate`)";
 
 function scalar(section: UciSection, option: string): number | undefined {
   const v = section.options.get(option)?.value;
@@ -47,8 +66,13 @@ function scalar(section: UciSection, option: string): number | undefined {
 
 /** The replacement advice for an old option name, or undefined when it is not one. */
 export function renamedOptionHint(section: UciSection, option: string): string | undefined {
+  if (option === "enabled") return ENABLED_HINT;
   const r = RENAMED[section.type]?.[option];
   if (r === undefined) return undefined;
+  if (r.also !== undefined) {
+    return `upstream's older name of "${r.option}" and "${r.also}" (one threshold for both ` +
+      `directions): set both in \`config ${r.section}\``;
+  }
   if (r.percentOf === undefined) {
     return r.section === section.type
       ? `upstream's older name of "${r.option}": rename it`
