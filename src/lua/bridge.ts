@@ -147,7 +147,7 @@ end
 
 local B = {}
 -- utilities: the same module under the name upstream's develop and lua-threads plugins read
--- (docs/plugins.md, "requires").
+-- (docs/plugins.md, Plugins).
 local requires = { util = util, utilities = util, math = math }
 
 function B.prepare_settings(s)
