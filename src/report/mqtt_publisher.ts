@@ -22,7 +22,7 @@ import type { MqttTarget } from "./mqtt_url.ts";
 /** What the publisher reads each period. */
 export interface MqttStateSource {
   /** Latest values per direction and the tick count. */
-  readonly now: { dl: DirectionNow; ul: DirectionNow; ticks: number };
+  readonly now: { dl: DirectionNow; ul: DirectionNow; fresh: number; ticks: number };
 }
 
 /** Options of `MqttPublisher`. */
@@ -60,7 +60,8 @@ export interface MqttPublisherOptions {
 interface Sensor {
   key: string;
   name: string;
-  unit: string;
+  /** Unit of measurement; none for a count. */
+  unit?: string;
   deviceClass?: string;
   value: (n: MqttStateSource["now"]) => number;
 }
@@ -71,7 +72,7 @@ const round = (x: number, digits: number) =>
 const SENSORS: readonly Sensor[] = [
   ["download", "dl"] as const,
   ["upload", "ul"] as const,
-].flatMap(([dir, k]) => {
+].flatMap(([dir, k]): Sensor[] => {
   const Dir = dir === "download" ? "Download" : "Upload";
   return [
     {
@@ -102,7 +103,11 @@ const SENSORS: readonly Sensor[] = [
       value: (n: MqttStateSource["now"]) => n[k].delayMs,
     },
   ];
-});
+}).concat([
+  // 0 while no reflector answers (an outage, ICMP blocked): the delays are unknown then, and
+  // nothing else in the state says why (docs/observability.md, "MQTT for Home Assistant").
+  { key: "reflectors_fresh", name: "Fresh reflectors", value: (n) => n.fresh },
+]);
 
 /** Topics of one node. */
 export function mqttTopics(nodeId: string): { state: string; availability: string } {
@@ -124,7 +129,7 @@ export function discoveryMessages(
       unique_id: `${o.nodeId}_${s.key}`,
       state_topic: t.state,
       value_template: `{{ value_json.${s.key} }}`,
-      unit_of_measurement: s.unit,
+      ...(s.unit ? { unit_of_measurement: s.unit } : {}),
       ...(s.deviceClass ? { device_class: s.deviceClass } : {}),
       state_class: "measurement",
       availability_topic: t.availability,

@@ -139,7 +139,7 @@ Deno.test({
   const dir = await Deno.makeTempDir({ prefix: "sqma_mqtt_" });
   const port = freePort();
   let broker = await startBroker(dir, port);
-  const now = { dl: direction(50_000), ul: direction(10_000), ticks: 1 };
+  const now = { dl: direction(50_000), ul: direction(10_000), fresh: 5, ticks: 1 };
   const publisher = testPublisher(port, {
     source: { now },
     nodeId: "wan_test",
@@ -175,6 +175,23 @@ Deno.test({
     assertEquals(state.upload_throughput, 8);
     assertEquals(state.download_load, 80);
     assertEquals(state.download_delay, 3.3);
+    assertEquals(state.reflectors_fresh, 5);
+    // An outage: no reflector fresh and the delays unknown; Home Assistant sees both.
+    now.fresh = 0;
+    now.dl = { ...direction(20_000), delayMs: NaN };
+    const outage = (await subscribe(port, topics.state, 1)).map((l) =>
+      JSON.parse(l.slice(topics.state.length + 1))
+    ).at(-1);
+    assertEquals([outage.reflectors_fresh, outage.download_delay], [0, null]);
+    const fresh = retained.find((l) =>
+      l.startsWith("homeassistant/sensor/wan_test/reflectors_fresh/config ")
+    );
+    assert(fresh !== undefined, retained.join("\n"));
+    const freshConfig = JSON.parse(fresh.slice(fresh.indexOf(" ") + 1));
+    assertEquals([freshConfig.name, freshConfig.unit_of_measurement], [
+      "Fresh reflectors",
+      undefined,
+    ]);
 
     // Broker gone: the publisher keeps trying (no throw, no blocking); back: it reconnects.
     broker.kill("SIGTERM");
@@ -207,7 +224,7 @@ Deno.test({
   const port = freePort();
   const broker = await startBroker(dir, port);
   // No tick yet (the daemon still starting): no state message keeps the connection busy.
-  const now = { dl: direction(50_000), ul: direction(10_000), ticks: 0 };
+  const now = { dl: direction(50_000), ul: direction(10_000), fresh: 0, ticks: 0 };
   const publisher = testPublisher(port, {
     source: { now },
     nodeId: "wan_step",
@@ -246,7 +263,7 @@ Deno.test({
   let brokerUp = true;
   const signals: AbortSignal[] = [];
   const publisher = testPublisher(port, {
-    source: { now: { dl: direction(50_000), ul: direction(10_000), ticks: 1 } },
+    source: { now: { dl: direction(50_000), ul: direction(10_000), fresh: 5, ticks: 1 } },
     nodeId: "wan_wake",
     intervalS: 3600, // asleep for the whole test unless woken
     sleep: (ms, signal) => {

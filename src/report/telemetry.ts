@@ -31,6 +31,14 @@ export const EARLIER_REFLECTORS_S = Number(defaultValue("peer_reselection_time")
  */
 export const CLOCK_STEP_S = 1;
 
+/**
+ * How long ticks without readings (hold, no-deltas) keep the last measured throughput, load and
+ * delay on show, s. A blip of a few ticks keeps the figures steady; an outage longer than this
+ * shows them as unknown (`NaN`; MQTT `null`), not as the numbers of its first second for an hour
+ * (docs/observability.md, "How the figures are collected").
+ */
+export const STALE_AFTER_S = 10;
+
 /** Views of other stages, read when figures are requested (not per tick). */
 export interface TelemetrySources {
   /** The shared measurement state (baselines, recent values, peers). */
@@ -176,6 +184,8 @@ export class Telemetry implements ControlObserver {
   #dl = emptyDirection();
   #ul = emptyDirection();
   #fresh = 0;
+  /** Monotonic s of the last tick with readings. */
+  #measuredS = -Infinity;
   readonly #decisions = { normal: 0, hold: 0, "no-deltas": 0, idle: 0 };
   readonly #tc = { dl: 0, ul: 0 };
   #counterFailures = 0;
@@ -219,9 +229,10 @@ export class Telemetry implements ControlObserver {
     this.#adjusterFailures += e.adjusterFailures;
     this.#fresh = e.fresh;
     const r = e.readings;
-    // A hold or no-deltas tick keeps the last measured values on show; in idle mode nothing is
-    // measured (no pings), so they are unknown rather than stale.
-    const keep = e.path !== "idle";
+    // A hold or no-deltas tick keeps the last measured values on show for STALE_AFTER_S; in idle
+    // mode nothing is measured (no pings), so they are unknown rather than stale.
+    if (r !== undefined) this.#measuredS = e.monotonicS;
+    const keep = e.path !== "idle" && e.monotonicS - this.#measuredS <= STALE_AFTER_S;
     const last = (now: number | undefined, before: number) => now ?? (keep ? before : NaN);
     this.#dl = {
       rateKbit: e.dlRate,
@@ -289,6 +300,7 @@ export class Telemetry implements ControlObserver {
   get now(): {
     dl: DirectionNow;
     ul: DirectionNow;
+    fresh: number;
     ticks: number;
     lastTickWallMs: number;
     clockSteps: number;
@@ -296,6 +308,7 @@ export class Telemetry implements ControlObserver {
     return {
       dl: { ...this.#dl },
       ul: { ...this.#ul },
+      fresh: this.#fresh,
       ticks: this.#ticks,
       lastTickWallMs: this.#lastWallMs,
       clockSteps: this.#clockSteps,

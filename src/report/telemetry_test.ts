@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import type { TickEvent } from "../control/ports.ts";
-import { EARLIER_REFLECTORS_S, Telemetry } from "./telemetry.ts";
+import { EARLIER_REFLECTORS_S, STALE_AFTER_S, Telemetry } from "./telemetry.ts";
 import { renderPrometheus } from "./prometheus.ts";
 import { handleObservabilityRequest } from "./http_server.ts";
 
@@ -109,6 +109,26 @@ Deno.test("metrics: every family has HELP and TYPE, values follow the ticks", ()
   for (let i = 0; i < 20; i++) t.onReply({ reflector: "8.8.8.8", receiveTimeS: 112.5 + i * 0.5 });
   const later = renderPrometheus(t.snapshot());
   assertEquals(sample(later, 'sqm_reflector_loss_ratio{reflector="8.8.8.8"}'), 0);
+});
+
+Deno.test("an outage longer than STALE_AFTER_S shows the measured figures as unknown, not frozen", () => {
+  // Until the twenty-fifth session a no-deltas tick kept the last normal tick's figures for as long
+  // as the outage lasted: an hour of a link down read as "delay 0 ms, 2.2 Mbit/s" on the live
+  // page, in /metrics and in Home Assistant.
+  const t = new Telemetry();
+  t.onTick(tick({ monotonicS: 100 }));
+  const outage = (s: number) =>
+    t.onTick(tick({ monotonicS: s, path: "no-deltas", readings: undefined, fresh: 0 }));
+  outage(100.5);
+  outage(100 + STALE_AFTER_S);
+  assertEquals([t.now.dl.delayMs, t.now.ul.throughputKbit], [4, 5_000], "a blip keeps them");
+  outage(100 + STALE_AFTER_S + 0.5);
+  assertEquals([t.now.dl.delayMs, t.now.dl.load, t.now.ul.throughputKbit], [NaN, NaN, NaN]);
+  assertEquals([t.now.fresh, t.now.dl.rateKbit], [0, 50_000]);
+  const text = renderPrometheus(t.snapshot());
+  assert(Number.isNaN(sample(text, 'sqm_delay_seconds{direction="download"}')), text);
+  t.onTick(tick({ monotonicS: 200 }));
+  assertEquals(t.now.dl.delayMs, 4, "measured again");
 });
 
 Deno.test("history keeps the last N ticks in order; /api/live returns those after `since`", async () => {
