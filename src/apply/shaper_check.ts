@@ -6,6 +6,7 @@
  */
 import { createShaperPair, ShaperCheckError } from "./shaper.ts";
 import { readLinkKind } from "./link_kind.ts";
+import { swappedInterfaces } from "./swapped_interfaces.ts";
 import type { ShaperKind } from "../control/ports.ts";
 import type { CommandRunner } from "../util/command.ts";
 
@@ -57,22 +58,17 @@ export async function localShaperWarnings(
   return swapped === undefined ? warnings : [...warnings, swapped];
 }
 
-/**
- * An IFB named as the upload interface and a device that is not one as the download: an IFB
- * carries what arrives (sqm-scripts redirects ingress to it), so the two settings are most likely
- * swapped, and run would shape the download at the upload rates. Told by the link kinds `ip`
- * reports; nothing when either cannot be read (a missing interface is warned about above).
- */
+/** {@linkcode swappedInterfaces} on the kinds `ip` reports here, with what `run` would do. */
 async function swappedWarning(
   settings: LocalShaperSettings,
   runner: CommandRunner | undefined,
 ): Promise<string | undefined> {
-  const [ul, dl] = await Promise.all([
+  const [ulKind, dlKind] = await Promise.all([
     readLinkKind(settings.ul_if, { runner }),
     readLinkKind(settings.dl_if, { runner }),
   ]);
-  if (ul !== "ifb" || dl === undefined || dl === "ifb") return undefined;
-  return `ul_if "${settings.ul_if}" is an IFB and dl_if "${settings.dl_if}" is not: an IFB ` +
-    "carries what arrives (the download), so upload_interface and download_interface look " +
-    "swapped; run would shape the download at the upload rates";
+  const swapped = swappedInterfaces({ ...settings, ulKind, dlKind });
+  return swapped === undefined
+    ? undefined
+    : `${swapped}; run would shape the download at the upload rates`;
 }

@@ -5,6 +5,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../util/assert.ts";
 import { runCli } from "./mod.ts";
 import { captureIo, REQUIRED } from "./testing.ts";
+import { needs } from "../util/netns_testing.ts";
+import { remount, tmpfsSkipReason, withTmpfs } from "../util/tmpfs_testing.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 
 async function check(args: readonly string[], env: Record<string, string> = {}) {
@@ -360,4 +362,69 @@ Deno.test("check-config and run: a reflector list shorter than num_reflectors is
     const enough = await check([...args.slice(0, -1), "2"]);
     assert(!enough.stderr.includes("fewer than num_reflectors"), enough.stderr);
   });
+});
+
+Deno.test("check-config: a stats file that cannot be written is named, and nothing is made or emptied", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-check-" });
+  try {
+    // Its parent is a file: the writer could neither make the directory nor write into it.
+    await Deno.writeTextFile(`${dir}/afile`, "");
+    const underFile = await check([...REQUIRED, "--stats-file", `${dir}/afile/s.csv`]);
+    assertEquals(underFile.code, ExitCode.OK, underFile.stderr);
+    assertStringIncludes(
+      underFile.stderr,
+      `warning: stats_file "${dir}/afile/s.csv" cannot be written here: Not a directory`,
+    );
+    assertStringIncludes(underFile.stderr, "give a path it can write, or set suppress_statistics");
+    // Writable: a file with rows and one in a directory not made yet. No warning; the rows, the
+    // file's time and the directory are as they were, and no file of the check's is left.
+    const rows = "header\n1,2\n";
+    await Deno.writeTextFile(`${dir}/old.csv`, rows);
+    const before = await Deno.stat(`${dir}/old.csv`);
+    const ok = await check([
+      ...REQUIRED,
+      ...["--stats-file", `${dir}/old.csv`, "--speed-hist-file", `${dir}/sub/h.csv`],
+    ]);
+    assertEquals(ok.code, ExitCode.OK, ok.stderr);
+    assert(!ok.stderr.includes("cannot be written"), ok.stderr);
+    assertEquals(await Deno.readTextFile(`${dir}/old.csv`), rows);
+    assertEquals((await Deno.stat(`${dir}/old.csv`)).mtime, before.mtime);
+    const left = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    assertEquals(left.sort(), ["afile", "old.csv"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  ...needs(
+    "check-config: stats files on a read-only file system are named, the one there untouched",
+    tmpfsSkipReason(),
+  ),
+  fn: () =>
+    withTmpfs(64, async (dir) => {
+      const rows = "header\n1,2\n";
+      await Deno.writeTextFile(`${dir}/old.csv`, rows);
+      await remount(dir, true);
+      try {
+        const r = await check([
+          ...REQUIRED,
+          ...["--stats-file", `${dir}/old.csv`, "--speed-hist-file", `${dir}/new.csv`],
+        ]);
+        assertEquals(r.code, ExitCode.OK, r.stderr);
+        assertStringIncludes(
+          r.stderr,
+          `warning: stats_file "${dir}/old.csv" cannot be written here: Read-only file system`,
+        );
+        assertStringIncludes(
+          r.stderr,
+          `warning: speedhist_file "${dir}/new.csv" cannot be written here: cannot make a file ` +
+            `in ${dir}: Read-only file system`,
+        );
+        assertEquals(await Deno.readTextFile(`${dir}/old.csv`), rows);
+      } finally {
+        await remount(dir, false);
+      }
+    }),
 });

@@ -67,10 +67,13 @@ const reflectorListCheck: ConfigCheck = async (resolved) => {
   return { problems, warnings };
 };
 
-/** A statistics file that is a directory takes no rows: a warning (`run` gives the same). */
+/**
+ * A statistics file that is a directory takes no rows, one that cannot be written neither: a
+ * warning (`run` gives the first too; the second it finds at its first write).
+ */
 const statsPathsCheck: ConfigCheck = async (resolved) => ({
   problems: [],
-  warnings: await statsPathWarnings(resolved.settings),
+  warnings: await statsPathWarnings(resolved.settings, { writable: true }),
 });
 
 /** The checks `check-config` runs after the settings resolve. */

@@ -11,6 +11,7 @@ import type { ResolvedSettings } from "../config/resolve.ts";
 import type { Settings } from "../config/types.ts";
 import type { UciFile } from "../config/uci.ts";
 import { uciGetAll } from "../config/uci.ts";
+import { settingUciOptions } from "../config/settings_table.ts";
 import { isLuaRatecontroller } from "../config/ratecontroller_names.ts";
 import { usesLua } from "../lua/config.ts";
 import { pluginRefs } from "../lua/plugin_refs.ts";
@@ -104,13 +105,25 @@ function luaScriptRefs(settings: Settings): string[] {
   return [...(isLuaRatecontroller(rc) ? [rc] : []), ...pluginRefs(settings)];
 }
 
-/** `settings.plugin(type)` of every section type in `uci`, as JSON with sorted option names. */
+/**
+ * `settings.plugin(type)` of every section type in `uci`, as JSON with sorted option names, less
+ * what a script is given otherwise or that says only where the section stands: the options that
+ * are settings (compared as the effective settings, which scripts get in `settings`; an edit
+ * that a flag or variable overrides changes nothing), `.index`, and an anonymous section's
+ * `.name` (libuci's `cfgNNNNNN`, numbered by position). Moving a section, or an option overridden
+ * elsewhere, thus restarts nothing (docs/operation.md, "A SIGHUP with nothing changed").
+ */
 function scriptSections(uci: UciFile | undefined): Map<string, string> {
   const out = new Map<string, string>();
+  const settingOptions = settingUciOptions();
   for (const { type } of uci?.sections ?? []) {
     if (out.has(type)) continue;
     const options = uciGetAll(uci!, `@${type}[0]`) ?? {};
-    out.set(type, JSON.stringify(Object.entries(options).sort(([x], [y]) => x < y ? -1 : 1)));
+    const positional = new Set([".index", ...(options[".anonymous"] === true ? [".name"] : [])]);
+    const read = Object.entries(options)
+      .filter(([k]) => !positional.has(k) && !settingOptions.get(type)?.has(k))
+      .sort(([x], [y]) => x < y ? -1 : 1);
+    out.set(type, JSON.stringify(read));
   }
   return out;
 }

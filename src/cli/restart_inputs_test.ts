@@ -25,13 +25,13 @@ async function withDir(fn: (dir: string) => Promise<void>) {
   }
 }
 
-/** What a restart with the UCI file `text` at `dir/sqm-autorate` reads (no env). */
-async function reading(dir: string, text: string) {
+/** What a restart with the UCI file `text` at `dir/sqm-autorate` reads (with `env`, else none). */
+async function reading(dir: string, text: string, env: Record<string, string> = {}) {
   await Deno.writeTextFile(`${dir}/sqm-autorate`, text);
   const resolved = loadSettings({
     configPath: `${dir}/sqm-autorate`,
-    env: () => undefined,
-    envNames: [],
+    env: (name) => env[name],
+    envNames: Object.keys(env),
     requireDaemon: true,
   });
   return await restartInputs(resolved, { moduleDirs: [dir] });
@@ -81,11 +81,8 @@ Deno.test("restart inputs: a setting, a referenced file or a section Lua reads i
     const before = await reading(dir, uci(lines));
     const again = async (text = uci(lines)) => restartChanges(before, await reading(dir, text));
 
-    assertEquals(await again(uci(lines, 60000)), [
-      "base_dl_rate",
-      "min_dl_rate",
-      "section network",
-    ]);
+    // A setting counts as a setting, not as its section too.
+    assertEquals(await again(uci(lines, 60000)), ["base_dl_rate", "min_dl_rate"]);
     await Deno.writeTextFile(`${dir}/p.lua`, "return { edited = true }\n");
     assertEquals(await again(), [`${dir}/p.lua`]);
     await Deno.writeTextFile(`${dir}/p.lua`, "return {}\n");
@@ -109,5 +106,25 @@ Deno.test("restart inputs: without Lua, sections no setting reads are not compar
     const after = await reading(dir, uci(["config my_plugin", "\toption threshold '6'"]));
     assertEquals(restartChanges(before, after), []);
     assertEquals(before.files.size, 0, "the shipped reflector list is no file");
+  });
+});
+
+Deno.test("restart inputs: with Lua, a moved section or an overridden option is no change", async () => {
+  await withDir(async (dir) => {
+    const env = { SQMA_LOG_LEVEL: "INFO" };
+    const output = ["config output", "\toption log_level 'WARN'"];
+    const plugin = ["config plugins", "\toption ratecontrol 'builtin:log_readings'"];
+    const mine = ["config my_plugin", "\toption threshold '5'"];
+    const before = await reading(dir, uci([...output, ...plugin, ...mine]), env);
+    // The sections in another order (libuci's `.index` and anonymous `.name` follow it), and
+    // `log_level` edited where the variable overrides it: a script gets the same `settings` and
+    // the same options of each section.
+    const moved = uci([...mine, ...plugin, "config output", "\toption log_level 'DEBUG'"]);
+    assertEquals(restartChanges(before, await reading(dir, moved, env)), []);
+    // An option that is no setting, in a section of the daemon's or a plugin's, still counts.
+    const extra = uci([...output, "\toption note 'x'", ...plugin, ...mine]);
+    assertEquals(restartChanges(before, await reading(dir, extra, env)), ["section output"]);
+    const named = uci([...output, ...plugin, "config my_plugin 'mine'", "\toption threshold '5'"]);
+    assertEquals(restartChanges(before, await reading(dir, named, env)), ["section my_plugin"]);
   });
 });

@@ -21,7 +21,6 @@ import { netProblems } from "../release/manifest_net.ts";
 import { ReloadRounds } from "./reload_rounds.ts";
 import { statsPathWarnings } from "../report/stats_paths.ts";
 import { restartChanges, type RestartInputs, restartInputs } from "./restart_inputs.ts";
-import { type SettingName, specOf } from "../config/settings_table.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
@@ -78,7 +77,7 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       log.info("SIGHUP: configuration unchanged, keeping the running daemon");
       return;
     }
-    if (changed.every((c) => LIVE_SETTINGS.has(c)) && !usesLua(next.settings)) {
+    if (loggingOnly(changed) && !usesLua(next.settings)) {
       // Only the logging changed (docs/operation.md, "A SIGHUP that changes only the logging"):
       // a restart would drop the learnt state that more logging is meant to show.
       log.info("SIGHUP: configuration re-read (changed: {changed}); applied without a restart", {
@@ -156,17 +155,11 @@ export async function runAction(args: ParsedArgs): Promise<number> {
 const LIVE_SETTINGS: ReadonlySet<string> = new Set(["log_level", "log_format"]);
 
 /**
- * The UCI sections that hold the live settings: while Lua scripts run, a section is compared too
- * (a script may read any), so a logging edit in the file changes `section output` as well.
+ * Only the logging changed: live settings alone (the options that are settings are not compared
+ * as UCI sections too, src/cli/restart_inputs.ts).
  */
-const LIVE_SECTIONS: ReadonlySet<string> = new Set(
-  [...LIVE_SETTINGS].map((name) => `section ${specOf(name as SettingName).uci?.[0]}`),
-);
-
-/** Only the logging changed: live settings, and the UCI sections that hold them. */
 function loggingOnly(changed: readonly string[]): boolean {
-  return changed.some((c) => LIVE_SETTINGS.has(c)) &&
-    changed.every((c) => LIVE_SETTINGS.has(c) || LIVE_SECTIONS.has(c));
+  return changed.length > 0 && changed.every((c) => LIVE_SETTINGS.has(c));
 }
 
 /** One round's configuration and what its start-up reads (src/cli/restart_inputs.ts). */

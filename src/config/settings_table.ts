@@ -595,3 +595,16 @@ export const SETTING_NAMES = Object.keys(SETTINGS_TABLE) as SettingName[];
 export function specOf(name: SettingName): SettingSpec {
   return SETTINGS_TABLE[name];
 }
+
+/** The UCI options that are settings (`SettingSpec.uci`), by section type; a fresh map each call. */
+export function settingUciOptions(): Map<string, Set<string>> {
+  const options = new Map<string, Set<string>>();
+  for (const name of SETTING_NAMES) {
+    const uci = specOf(name).uci;
+    if (uci === undefined) continue;
+    const set = options.get(uci[0]) ?? new Set<string>();
+    set.add(uci[1]);
+    options.set(uci[0], set);
+  }
+  return options;
+}

@@ -7,6 +7,7 @@ import {
   SETTING_NAMES,
   type SettingName,
   SETTINGS_TABLE,
+  settingUciOptions,
   type TableSettings,
 } from "./settings_table.ts";
 import type { SettingProblem, SettingsInput, SettingSource } from "./sources.ts";
@@ -36,14 +37,7 @@ export function ifnameProblem(name: string): string | undefined {
 
 /** UCI options the daemon reads, by section type. */
 function knownUciOptions(): Map<string, Set<string>> {
-  const known = new Map<string, Set<string>>();
-  for (const name of SETTING_NAMES) {
-    const uci = SETTINGS_TABLE[name].uci;
-    if (uci === undefined) continue;
-    const set = known.get(uci[0]) ?? new Set<string>();
-    set.add(uci[1]);
-    known.set(uci[0], set);
-  }
+  const known = settingUciOptions();
   for (const [type, options] of Object.entries(FOREIGN_OPTIONS)) {
     for (const o of options) known.get(type)?.add(o);
   }

@@ -192,7 +192,7 @@ export class ControlLoop {
   #exiting = false;
   /**
    * While a `setRates(…, { errors })` runs: where each failed shaper's error goes by interface,
-   * neither logged nor kept as logged.
+   * not logged here but kept as logged (its caller logs it).
    */
   #quietErrors: Map<string, string> | undefined;
   #countersMissing = false;
@@ -505,10 +505,11 @@ export class ControlLoop {
   /**
    * Sets both shapers now (startup minimum, exit rate), through the same clamp as every tick;
    * failures are logged. `exit`: the daemon's last change, so a failure is not retried (and said
-   * so). `errors`: a failure is not logged (nor remembered as logged), so the next try logs it as
-   * new, but its error is put there by interface; the start-up change, whose refusal for want of
-   * privilege is the daemon's one FATAL, not an ERROR "retrying every tick" (docs/operation.md,
-   * "Not allowed to change the shaper").
+   * so). `errors`: a failure's error is put there by interface instead of logged, and kept as
+   * logged, so that the next try logs the same error at DEBUG only: the start-up change, whose
+   * caller logs each failure in its own words (a refusal for want of privilege the daemon's one
+   * FATAL, any other an ERROR at once; docs/operation.md, "Not allowed to change the shaper" and
+   * "A change that fails at start-up").
    */
   async setRates(
     dl: number,
@@ -923,12 +924,12 @@ export class ControlLoop {
       }
       const stderr = (e as { stderr?: string }).stderr;
       const error = (stderr?.trim() || (e as Error)?.message || String(e)).replaceAll("\n", " ");
+      const repeated = this.#failing.get(shaper.ifname) === error;
+      this.#failing.set(shaper.ifname, error);
       if (this.#quietErrors !== undefined) {
         this.#quietErrors.set(shaper.ifname, error);
         return false;
       }
-      const repeated = this.#failing.get(shaper.ifname) === error;
-      this.#failing.set(shaper.ifname, error);
       const message = "setting {ifname} to {kbit} kbit/s failed ({retry}): {error}";
       const values = { ifname: shaper.ifname, kbit, retry: this.#retryWords(), error };
       if (repeated) this.#log.debug(message, values);

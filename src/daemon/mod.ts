@@ -27,6 +27,7 @@ import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { watchForeignRates } from "../apply/foreign_rate.ts";
 import { describeShaperQueues, dlCarriesProbes, shaperQueues } from "../apply/shaper_queue.ts";
 import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
+import { swappedInterfaces } from "../apply/swapped_interfaces.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import { createStatsSink, statsRowsPerFlush } from "../report/stats.ts";
 import {
@@ -381,10 +382,20 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     // Asked where the daemon built the shapers: on this host, or on the router over ssh.
     const readKind = deps.linkKind ??
       (deps.shapers === undefined ? remote?.linkKind ?? readLinkKind : undefined);
-    const probes = dlCarriesProbes({
-      ifname: settings.dl_if,
-      kind: await readKind?.(settings.dl_if),
+    const [dlKind, ulKind] = await Promise.all([
+      readKind?.(settings.dl_if),
+      readKind?.(settings.ul_if),
+    ]);
+    const swapped = swappedInterfaces({
+      dl_if: settings.dl_if,
+      ul_if: settings.ul_if,
+      dlKind,
+      ulKind,
     });
+    if (swapped !== undefined) {
+      log.warning("{swapped}; shaping the download at the upload rates as configured", { swapped });
+    }
+    const probes = dlCarriesProbes({ ifname: settings.dl_if, kind: dlKind });
     const queues = shaperQueues(shapers, probes);
     const described = describeShaperQueues(queues, settings.rate_controller.trim(), {
       probesBy: probes.by,
@@ -436,9 +447,9 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       await cleanup(false);
       return ExitCode.LOCKED;
     }
-    // Errors kept, not logged: a refusal for want of privilege is one FATAL below; another failure
-    // is logged at the next try, the first tick (docs/operation.md, "Not allowed to change the
-    // shaper").
+    // Errors kept, not logged by the loop: a refusal for want of privilege is one FATAL below,
+    // another failure one ERROR here, now, and the loop's retries log the same error at DEBUG
+    // (docs/operation.md, "Not allowed to change the shaper", "A change that fails at start-up").
     const errors = new Map<string, string>();
     await loop.setRates(settings.min_dl_rate, settings.min_ul_rate, { errors });
     const refused = privilegeRefusal(errors);
@@ -446,6 +457,13 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       log.fatal("{message}", { message: refused });
       await cleanup(false);
       return ExitCode.UNAVAILABLE;
+    }
+    for (const [ifname, error] of errors) {
+      log.error(
+        "start-up: setting the minimum rate on {ifname} failed: {error}; going on, and retrying " +
+          "it every tick once control starts",
+        { ifname, error },
+      );
     }
     await startupSleep(timing.settleS * 1000);
     if (shutdown.aborted) {

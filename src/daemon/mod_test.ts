@@ -140,7 +140,11 @@ Deno.test("daemon: the download's link kind, read once at start, decides whether
       return Promise.resolve("veth");
     };
     assertEquals(await runDaemon(veth.settings, { ...veth.deps, linkKind }), ExitCode.OK);
-    assertEquals(asked, ["ifb4wan"]);
+    assertEquals(
+      asked,
+      ["ifb4wan", "wan"],
+      "each interface asked once, the upload for swapped ones",
+    );
     const byName = setup({}, { stopAfterS: 3 });
     assertEquals(await runDaemon(byName.settings, byName.deps), ExitCode.OK);
     const lines = records.map(formatRecord).filter((l) => l.includes("shaper queues: "));

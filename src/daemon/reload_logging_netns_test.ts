@@ -115,7 +115,7 @@ Deno.test({
             await until("SIGHUP: configuration re-read", 10_000);
             const lines = d.log().split("\n").filter((l) => l.includes("SIGHUP"));
             assertEquals(lines.map((l) => l.replace(/^\[INFO - [^\]]*\]: /, "")), [
-              "SIGHUP: configuration re-read (changed: log_level, section output); restarting " +
+              "SIGHUP: configuration re-read (changed: log_level); restarting " +
               "with it: Lua scripts are given log_level and log_format only at their start",
             ], d.log());
             await pollUntil(d.log, (t) => occurrences(t, "control started") === 2, {

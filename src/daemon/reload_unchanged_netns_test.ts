@@ -22,14 +22,21 @@ import {
 
 const reason = await netnsSkipReason();
 
-function uci(dir: string, comment = ""): string {
-  return daemonUci(dir, {
+/**
+ * The daemon's file; `savedAgain`: as an editor may leave it with no setting changed, a comment
+ * more, the plugins' section moved first (libuci numbers anonymous sections by position), and a
+ * `log_level` that the daemon's `--log-level` flag overrides.
+ */
+function uci(dir: string, savedAgain = false): string {
+  const plugins = `config plugins\n\toption ratecontrol '${dir}/marker.lua'`;
+  const text = daemonUci(dir, {
     ul: "vuul",
     dl: "vudl",
     dlBaseKbits: 50000,
-    head: comment,
-    tail: `config plugins\n\toption ratecontrol '${dir}/marker.lua'`,
+    head: savedAgain ? `# saved again\n${plugins}` : undefined,
+    tail: savedAgain ? "" : plugins,
   });
+  return savedAgain ? text.replace("option log_level 'INFO'", "option log_level 'DEBUG'") : text;
 }
 
 /** A plugin that changes no rate and says which version of it was loaded. */
@@ -63,7 +70,7 @@ Deno.test({
       try {
         const { code, log } = await withSpawnedDaemon(
           ns,
-          ["run", "--config", config],
+          ["run", "--config", config, "--log-level", "INFO"],
           async (d) => {
             const until = async (part: string, n: number, ms: number) =>
               await pollUntil(d.log, (t) => occurrences(t, part) >= n, {
@@ -75,9 +82,9 @@ Deno.test({
             const before = await rates();
             assertEquals(before, "30000/6000", d.log()); // 60 % of base, held without load
 
-            // Nothing changed: the file rewritten with a comment more, the plugin with the same
-            // text (a new mtime), as an editor or `uci commit` of another package leaves them.
-            await Deno.writeTextFile(config, uci(dir, "# saved again"));
+            // Nothing changed: the file rewritten (above, `uci`), the plugin with the same text (a
+            // new mtime), as an editor or `uci commit` of another package leaves them.
+            await Deno.writeTextFile(config, uci(dir, true));
             await Deno.writeTextFile(`${dir}/marker.lua`, plugin(1));
             const seen = await sampledWhile(rates, async () => {
               d.kill("SIGHUP");
