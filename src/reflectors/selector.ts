@@ -629,11 +629,13 @@ export class ReflectorSelector implements ReselectRequester {
     // The same set again (a pool no larger than it, an outage where the old ones rank first) is
     // no news: at INFO it would repeat every few seconds for as long as the outage lasts. Nor is
     // a timed reselection after the first: one INFO line every 30 s for the first 40
-    // (docs/operation.md, "Logging"); a requested one answers a fault.
+    // (docs/operation.md, "Logging"); a requested one answers a fault. A quiet cycle's set answered
+    // nothing: its WARN (the first) or DEBUG line above says so, and an INFO "selected" for each
+    // was about 16 lines an hour of a link down naming reflectors that do not answer.
     const key = [...peers].sort().join(" ");
     const selected = { p: peers.join(" ") };
     if (key === this.#lastSelected) log.debug("Selected the same reflectors again: {p}", selected);
-    else if (this.#count > 1 && !this.#cycleRequested) {
+    else if (answered.length === 0 || (this.#count > 1 && !this.#cycleRequested)) {
       log.debug("Selected reflectors: {p}", selected);
     } else log.info("Selected reflectors: {p}", selected);
     this.#lastSelected = key;
