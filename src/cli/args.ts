@@ -66,6 +66,8 @@ export interface CommandSpec {
   readonly version?: string;
   /** Text after the generated help (the settings' list). */
   readonly helpAfter?: () => string;
+  /** Advice for an unknown subcommand that means something elsewhere (else a "did you mean"). */
+  readonly unknownCommandHint?: (word: string) => string | undefined;
   /** Runs the command with what was parsed; returns the exit code. */
   readonly run?: (args: ParsedArgs) => number | Promise<number>;
 }
@@ -174,17 +176,11 @@ export function parseArgs(root: CommandSpec, argv: readonly string[]): ParseResu
       words = rest;
     } else if (command.defaultSubcommand !== undefined) {
       if (first !== undefined && !first.startsWith("-")) {
-        throw new UsageError(
-          path.join(" "),
-          `unknown command '${first}'${suggestion(first, command.subcommands.map((c) => c.name))}`,
-        );
+        throw new UsageError(path.join(" "), unknownCommand(command, first));
       }
     } else {
       if (first === undefined) throw new UsageError(path.join(" "), "a command is missing");
-      throw new UsageError(
-        path.join(" "),
-        `unknown command '${first}'${suggestion(first, command.subcommands.map((c) => c.name))}`,
-      );
+      throw new UsageError(path.join(" "), unknownCommand(command, first));
     }
     command = next ?? command.subcommands.find((c) => c.name === command.defaultSubcommand)!;
     path.push(command.name);
@@ -213,6 +209,12 @@ function helpFor(command: CommandSpec, path: string[], names: readonly string[])
     path.push(name);
   }
   return { kind: "help", command: current, path };
+}
+
+function unknownCommand(command: CommandSpec, word: string): string {
+  const hint = command.unknownCommandHint?.(word);
+  if (hint !== undefined) return `unknown command '${word}': ${hint}`;
+  return `unknown command '${word}'${suggestion(word, command.subcommands!.map((c) => c.name))}`;
 }
 
 function suggestion(word: string, candidates: readonly string[]): string {

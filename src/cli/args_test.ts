@@ -184,6 +184,15 @@ Deno.test("cli: a usage mistake exits 64 with the message and a pointer to --hel
       [["reflectors", "probe", "--count"], "option '--count <n>' needs a value"],
       [["check-config", "--upload-interfac", "wan"], "did you mean '--upload-interface'?"],
       [["bogus"], "unknown command 'bogus'"],
+      // Upstream's `service sqm-autorate status` typed at the program: where to ask instead.
+      [
+        ["status"],
+        "unknown command 'status': the daemon runs as a service: " +
+        "`/etc/init.d/sqm-autorate status` (OpenWrt, as upstream's `service sqm-autorate status`) " +
+        "or `systemctl status sqm-autorate` (while it runs, its log has a summary line every 5 " +
+        "minutes",
+      ],
+      [["restart"], "`systemctl restart sqm-autorate`"],
       [["show-settings", "extra"], "unexpected argument 'extra'"],
     ] as const
   ) {

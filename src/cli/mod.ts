@@ -33,6 +33,7 @@ export function programSpec(io: CliIo): CommandSpec {
     version: `sqm-autorate ${VERSION}`,
     defaultSubcommand: "run",
     helpAfter: settingsHelp,
+    unknownCommandHint: serviceCommandHint,
     subcommands: [
       {
         name: "run",
@@ -59,6 +60,31 @@ export function programSpec(io: CliIo): CommandSpec {
       plotCommand({ io }),
     ],
   };
+}
+
+/** Words an owner types at a service (upstream's `service sqm-autorate …`), not at the program. */
+const SERVICE_WORDS = new Set([
+  "start",
+  "stop",
+  "restart",
+  "reload",
+  "status",
+  "enable",
+  "disable",
+]);
+
+/**
+ * `sqm-autorate status` and the like: the service manager answers those (docs/install.md), and
+ * the running daemon's state is in its log, in `tc` and on the metrics page.
+ */
+function serviceCommandHint(word: string): string | undefined {
+  if (!SERVICE_WORDS.has(word)) return undefined;
+  const what = word === "status"
+    ? " (while it runs, its log has a summary line every 5 minutes and `tc qdisc show` the " +
+      'rates in force; docs/operation.md, "Logging")'
+    : "";
+  return `the daemon runs as a service: \`/etc/init.d/sqm-autorate ${word}\` (OpenWrt, as ` +
+    `upstream's \`service sqm-autorate ${word}\`) or \`systemctl ${word} sqm-autorate\`${what}`;
 }
 
 /** Runs the CLI with `argv` (without the program name) and returns the exit code. */
