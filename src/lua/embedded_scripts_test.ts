@@ -49,6 +49,13 @@ Deno.test("script references: builtin:, paths, module names", async () => {
     (await resolveScript("delay_histogram", { readTextFile })).display,
     "/etc/sqm-autorate/delay_histogram.lua",
   );
+  // A file name without its directory is looked for where module names are (it was read
+  // relative to the daemon's working directory and failed on the permission set).
+  files["/usr/lib/sqm-autorate/pretty_speeds.lua"] = "return {}";
+  assertEquals(
+    (await resolveScript("pretty_speeds.lua", { readTextFile })).display,
+    "/usr/lib/sqm-autorate/pretty_speeds.lua",
+  );
   const e = await resolveScript("delay-histogram", { readTextFile }).catch((e) => e);
   assertEquals(
     String(e),

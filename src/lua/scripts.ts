@@ -61,7 +61,10 @@ export async function resolveScript(
       }`,
     );
   }
-  if (value.includes("/") || value.endsWith(".lua")) {
+  // A file name without a directory (`pretty_speeds.lua`, as upstream's README has owners copy it
+  // to /usr/lib/sqm-autorate) is looked for where module names are: read as it stands it was a
+  // path relative to the daemon's working directory, `/`, and failed with a permission error.
+  if (value.includes("/")) {
     try {
       return { ref, display: value, source: await read(value) };
     } catch (e) {
@@ -69,7 +72,7 @@ export async function resolveScript(
     }
   }
   // An upstream module name: dots are directory separators, as for require.
-  const rel = value.replaceAll(".", "/") + ".lua";
+  const rel = value.endsWith(".lua") ? value : value.replaceAll(".", "/") + ".lua";
   const dirs = options.moduleDirs ?? MODULE_DIRS;
   for (const dir of dirs) {
     const path = `${dir}/${rel}`;
