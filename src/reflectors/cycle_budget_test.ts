@@ -251,6 +251,38 @@ Deno.test("selector: a pinger whose children start 1.2 s late: the new peers are
   assertEquals(run(1.2), [false, false, false, false, false, false]);
 });
 
+Deno.test("selector: a pinger whose children start 1.2 s late: a cycle probes that much longer, so that its last candidates answer within it", () => {
+  const run = (startDelayS: number): number => {
+    // A pool of 10: the 5 peers and 5 draws at the tick send 20/s, one child.
+    const pool = ips("r", 10);
+    const owd = createOwdState(pool.slice(0, 5));
+    const answer = answerIn(owd);
+    const selector = selectorOver(owd, { pool, seed: 5, startDelayS });
+    selector.start(0);
+    const beginS = TICK * Math.PI;
+    selector.requestReselect("test");
+    selector.step(beginS);
+    const candidates = owd.peers;
+    assertEquals(candidates.length, 10);
+    // fping restarted for the candidates starts 1.2 s late and probes them a tenth of a tick
+    // apart; each answers at once. Counted: those whose first answer came within the cycle.
+    let answered = 0;
+    for (let round = 0; selector.phase === "probing"; round++) {
+      for (const [k, ip] of candidates.entries()) {
+        const t = beginS + 1.2 + round * TICK + (k * TICK) / 10;
+        selector.step(t);
+        if (selector.phase !== "probing") break;
+        answer(ip, t);
+        if (round === 0) answered++;
+      }
+    }
+    return answered;
+  };
+  // The window counted from the spawn (tick × π) ends before the last two are probed.
+  assertEquals(run(0), 8);
+  assertEquals(run(1.2), 10);
+});
+
 Deno.test("selector: a pinger whose children start 1.2 s late: a cycle whose candidates fit in one child, and its selection, await the peers across fping's restart", () => {
   const run = (startDelayS: number): boolean[] => {
     // A pool of 10: the 5 peers and 5 draws at the tick send 20/s, one child.
@@ -285,7 +317,8 @@ Deno.test("selector: a pinger whose children start 1.2 s late: a cycle whose can
   // Without awaiting, the peers went stale behind each restart: an outage a tick before the
   // child's first replies, in the cycle and after its selection.
   assertEquals(run(0), [false, true, false, false, true, false, false]);
-  assertEquals(run(1.2), [false, false, false, false, false, false, false]);
+  // The cycle lasts 1.2 s longer (its window counts from the child's start): two more ticks.
+  assertEquals(run(1.2), Array(9).fill(false));
 });
 
 Deno.test("selector: after a cycle with draws apart in which nothing answered, the peers it keeps are not awaited: the outage goes on", () => {
