@@ -199,74 +199,93 @@ for (const [tool, poolSize] of PINGER_CASES) {
 /** Reflectors that never answer (`addSilentRoute`): a cycle's draws among them stay silent. */
 const SILENT_POOL = Array.from({ length: 40 }, (_, i) => `10.79.0.${i + 1}`);
 
-Deno.test({
-  ...needs(
-    "hung helper (netns): fping SIGSTOPped as a reselection it did not ask for begins: kept " +
-      "through the cycle's start, replaced while the cycle still probes, not at its selection",
-    reason,
-  ),
-  fn: () =>
-    withLogs((records) =>
-      withNetns(
-        "sqma-hangcycle",
-        (ns) =>
-          withDaemonNetns(ns, { measurement_type: "icmp" }, async (d) => {
-            await addSilentRoute(ns, "10.79.0.0/24");
-            // Five live peers, 40 silent draws: the cycle probes its draws apart (the candidates
-            // exceed 20 a second), for tick × π and one draw period, about 3.7 s; none of them
-            // answers, so the peers' stopped child leaves no fresh reflector.
-            const measurement = loopbackMeasurement(d, {
-              tool: "fping",
-              poolSize: 5,
-              silent: SILENT_POOL,
-            });
-            const daemon = flippingDaemon(d, { measurement });
-            const selector = measurement.selector;
-            const pingers = async () =>
-              (await children()).filter((c) => c.comm === "fping").map((c) => c.pid);
-            try {
-              await until(() => daemon.ticks.some((t) => t.fresh >= 5), "five fresh reflectors");
-              await until(
-                async () => selector.phase === "idle" && (await pingers()).length === 1,
-                "one fping outside a reselection",
-              );
-              const [old] = await pingers();
-              // Hung right after its last reply, as a cycle asked by the 30 s timer or an outlier
-              // begins: its newest reply is less than a tick old, so the cycle keeps it
-              // (SILENT_KEPT_TICKS, src/measure/pinger.ts).
-              signal(old, "SIGSTOP");
-              const cycles = selector.reselectionCount;
-              selector.requestReselect("test: a timed reselection");
-              await until(() => selector.reselectionCount === cycles + 1, "the cycle");
-              await until(async () => (await pingers()).length === 2, "the draws' fping");
-              assert((await pingers()).includes(old), "the stopped fping kept as the cycle began");
-              const stale = daemon.ticks.length;
-              await until(
-                () => daemon.ticks.slice(stale).some((t) => t.fresh < 5),
-                "stale reflectors",
-              );
-              // The loop's too-few-fresh requests publish the cycle's candidates again: the
-              // pinger restarts its child silent for 2 ticks before the cycle ends.
-              await until(async () => !(await exists(old)), "the stopped fping to be reaped");
-              const during = selector.phase === "probing" &&
-                selector.reselectionCount === cycles + 1;
-              const back = daemon.ticks.length;
-              await until(() => daemon.ticks.slice(back).some((t) => t.fresh >= 5), "fresh again");
-              const text = records.map(formatRecord).join("");
-              console.log(matching(records, /fresh reflectors again/).map(formatRecord).join(""));
-              assert(during, `reaped at the selection, not during the cycle:\n${text}`);
-              assertEquals(matching(records, /fresh reflectors \(need 5\)/).length, 1, text);
-              assertEquals(matching(records, /printed no reply/).length, 1, text);
-              await assertRecovered(d, daemon, { old });
-              assertEquals(await daemon.stop(), ExitCode.OK);
-            } finally {
-              await daemon.stop();
-            }
-            assertEquals(await pingers(), []);
-          }),
-      )
+/**
+ * Cycles a stopped peers' fping is kept through as they begin: one the loop did not ask for (the
+ * 30 s timer's, an outlier's), and the loop's own (too few fresh: a peer lost two replies), whose
+ * later requests are folded into it (src/reflectors/selector.ts, `onStillTooFew`).
+ */
+const KEPT_THROUGH = [
+  ["a reselection it did not ask for", {}],
+  ["a reselection the loop asked for", { tooFewFresh: true }],
+] as const;
+
+for (const [cycleKind, requestOptions] of KEPT_THROUGH) {
+  Deno.test({
+    ...needs(
+      `hung helper (netns): fping SIGSTOPped as ${cycleKind} begins: kept ` +
+        "through the cycle's start, replaced while the cycle still probes, not at its selection",
+      reason,
     ),
-});
+    fn: () =>
+      withLogs((records) =>
+        withNetns(
+          "sqma-hangcycle",
+          (ns) =>
+            withDaemonNetns(ns, { measurement_type: "icmp" }, async (d) => {
+              await addSilentRoute(ns, "10.79.0.0/24");
+              // Five live peers, 40 silent draws: the cycle probes its draws apart (the candidates
+              // exceed 20 a second), for tick × π and one draw period, about 3.7 s; none of them
+              // answers, so the peers' stopped child leaves no fresh reflector.
+              const measurement = loopbackMeasurement(d, {
+                tool: "fping",
+                poolSize: 5,
+                silent: SILENT_POOL,
+              });
+              const daemon = flippingDaemon(d, { measurement });
+              const selector = measurement.selector;
+              const pingers = async () =>
+                (await children()).filter((c) => c.comm === "fping").map((c) => c.pid);
+              try {
+                await until(() => daemon.ticks.some((t) => t.fresh >= 5), "five fresh reflectors");
+                await until(
+                  async () => selector.phase === "idle" && (await pingers()).length === 1,
+                  "one fping outside a reselection",
+                );
+                const [old] = await pingers();
+                // Hung right after its last reply, as a cycle asked by the 30 s timer, an outlier or
+                // the loop begins: its newest reply is less than a tick old, so the cycle keeps it
+                // (SILENT_KEPT_TICKS, src/measure/pinger.ts).
+                signal(old, "SIGSTOP");
+                const cycles = selector.reselectionCount;
+                selector.requestReselect("test: a timed reselection or too few", requestOptions);
+                await until(() => selector.reselectionCount === cycles + 1, "the cycle");
+                await until(async () => (await pingers()).length === 2, "the draws' fping");
+                assert(
+                  (await pingers()).includes(old),
+                  "the stopped fping kept as the cycle began",
+                );
+                const stale = daemon.ticks.length;
+                await until(
+                  () => daemon.ticks.slice(stale).some((t) => t.fresh < 5),
+                  "stale reflectors",
+                );
+                // The loop's too-few-fresh requests publish the cycle's candidates again (the
+                // pinger restarts its child silent for 2 ticks), or, folded into its own cycle, ask
+                // the pinger to restart its peers' child silent for a tick, before the cycle ends.
+                await until(async () => !(await exists(old)), "the stopped fping to be reaped");
+                const during = selector.phase === "probing" &&
+                  selector.reselectionCount === cycles + 1;
+                const back = daemon.ticks.length;
+                await until(
+                  () => daemon.ticks.slice(back).some((t) => t.fresh >= 5),
+                  "fresh again",
+                );
+                const text = records.map(formatRecord).join("");
+                console.log(matching(records, /fresh reflectors again/).map(formatRecord).join(""));
+                assert(during, `reaped at the selection, not during the cycle:\n${text}`);
+                assertEquals(matching(records, /fresh reflectors \(need 5\)/).length, 1, text);
+                assertEquals(matching(records, /printed no reply/).length, 1, text);
+                await assertRecovered(d, daemon, { old });
+                assertEquals(await daemon.stop(), ExitCode.OK);
+              } finally {
+                await daemon.stop();
+              }
+              assertEquals(await pingers(), []);
+            }),
+        )
+      ),
+  });
+}
 
 Deno.test({
   ...needs(

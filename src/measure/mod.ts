@@ -106,6 +106,11 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     peerReselectionTimeMin: settings.peer_reselection_time,
     random,
     startDelayS: () => pinger?.startDelayS ?? 0,
+    onStillTooFew: () => {
+      pinger?.restartKeptSilent?.().catch((e) =>
+        log.error("Could not restart the pinger: {e}", { e: String(e) })
+      );
+    },
     onPeers: (peers, _phase, probes) => {
       peerSet = new Set(peers);
       pinger?.setReflectors(peers, probes).catch((e) =>

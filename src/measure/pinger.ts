@@ -62,6 +62,13 @@ export interface Pinger {
    * `src/reflectors/short_pool.ts`).
    */
   setReflectors(reflectors: readonly string[], options?: ProbePlan): Promise<void>;
+  /**
+   * Restarts the child kept through the last new set (fping's or tsping's peers' child), where the
+   * pinger runs one, if it replied since it started and then printed no reply for
+   * {@linkcode SILENT_KEPT_TICKS}: the loop still finds too few fresh during a cycle that answers
+   * it (`ProcessPinger.restartKeptSilent`).
+   */
+  restartKeptSilent?(): Promise<void>;
   /** Stops and reaps every child. */
   stop(): Promise<void>;
   /** Replies as an async iterable (ends on stop). */
@@ -294,6 +301,22 @@ export class ProcessPinger implements Pinger {
       return;
     }
     await this.#apply([...reflectors], false, previous);
+  }
+
+  /**
+   * Restarts the peers' child of fping or tsping (one for all the targets at the tick) if it
+   * replied since it started and then printed no reply for {@linkcode SILENT_KEPT_TICKS}, as a new
+   * set does (`#apply`). The selector calls it while the loop still finds too few fresh during a
+   * cycle that answers such a request: the child was kept at the cycle's start (its newest reply
+   * was less than a tick old), and a hang then left the peers stale until the selection, 4–5 s
+   * with the embedded list. One that has not replied since it started is left alone, as at a new
+   * set: in an outage a new one would meet the same silence (docs/operation.md, "Its helper
+   * processes"). `ping`'s children are one per reflector: a silent one is a dead reflector, which
+   * the cycle replaces.
+   */
+  async restartKeptSilent(): Promise<void> {
+    if (!this.#running || !this.#replied.has("*")) return;
+    await this.#restartSilent({ keys: ["*"], ticks: SILENT_KEPT_TICKS });
   }
 
   /** The probe period of `ip` under `plan`, s. */

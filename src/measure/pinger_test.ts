@@ -305,6 +305,40 @@ Deno.test("a new set that keeps the peers' child (draws probed apart) restarts i
   await p.stop();
 });
 
+Deno.test("restartKeptSilent (the loop still too few fresh in its own cycle): restarts the peers' child after a tick without a reply, not one that replies or never replied since it started", async () => {
+  const clock = new VirtualClock(0);
+  const children: { print: (line: string) => void; killed: boolean }[] = [];
+  const spawn = (): ChildHandle => {
+    const { child, print } = printingChild(children.length + 1);
+    const c = { print, killed: false };
+    children.push(c);
+    return { ...child, kill: (sig) => (c.killed = true, child.kill(sig)) };
+  };
+  const { p, replies } = fakeFping(clock, spawn);
+  const reply = async (c: { print: (line: string) => void }) => {
+    const n = replies.length;
+    c.print(`9.9.9.9 : [${n}], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`);
+    await waitUntil(() => replies.length === n + 1, 2000, "a reply");
+  };
+  await p.start(["9.9.9.9", "1.1.1.1"]);
+  await waitUntil(() => children.length === 1, 2000, "the peers' child");
+  await reply(children[0]);
+  clock.advance(0.4);
+  await p.restartKeptSilent();
+  assertEquals(children.length, 1, "silent for less than a tick: kept");
+  // Hung: a tick without a reply.
+  clock.advance(0.2);
+  await p.restartKeptSilent();
+  await waitUntil(() => children.length === 2, 2000, "the hung child replaced");
+  assertEquals(children[0].killed, true);
+  // The new one has not replied since it started (an outage): kept, however long silent.
+  clock.advance(5);
+  await p.restartKeptSilent();
+  assertEquals(children.length, 2);
+  assertEquals(children[1].killed, false);
+  await p.stop();
+});
+
 Deno.test("a child that has printed nothing since its spawn counts its silence from the start delay seen lately: a slow start is not restarted before its first reply", async () => {
   const clock = new VirtualClock(0);
   // Children of a router whose process starts take 1.3 s, longer than the loop's window (2

@@ -96,6 +96,12 @@ export interface SelectorOptions {
     phase: "candidates" | "selected",
     probes: PeerProbes,
   ) => void;
+  /**
+   * Called when the loop still finds too few fresh during a cycle that answers such a request (a
+   * request folded into it), so that the pinger restarts a child kept through the cycle's start
+   * that fell silent since (`Pinger.restartKeptSilent`).
+   */
+  onStillTooFew?: () => void;
   /** Timer before the first 40 reselections, s. Default 30. */
   initialSleepS?: number;
   /** Reselections before the timer becomes `peer_reselection_time`. Default 40. */
@@ -331,6 +337,8 @@ export class ReflectorSelector implements ReselectRequester {
     const tooFew = options.tooFewFresh === true;
     if (tooFew && this.#phase === "probing" && this.#cycleTooFew) {
       log.debug("Reselect request folded into the running cycle ({reason})", { reason });
+      // A peers' child kept at the cycle's start that hung since (`#publishAgain`).
+      if (!this.#suspended) this.#o.onStillTooFew?.();
       return;
     }
     if (tooFew && this.#phase === "probing") this.#publishAgain();
@@ -404,10 +412,11 @@ export class ReflectorSelector implements ReselectRequester {
    * its candidates are published again, unchanged, so that the pinger restarts a child silent for
    * the loop's window (its same-set path, src/measure/pinger.ts). A peers' child that hung within
    * a tick before the cycle began is kept through it (`SILENT_KEPT_TICKS`), its peers stale until
-   * the selection replaced it; now for about 2 ticks. A cycle the loop asked for began a tick
-   * after the child's newest reply at least, and restarted a silent one then; during it the
-   * pinger is left alone, so that an outage's children are restarted and logged as before
-   * (docs/operation.md, "Its helper processes").
+   * the selection replaced it; now for about 2 ticks. During a cycle the loop asked for, its
+   * requests (folded into it) only ask the pinger to restart such a kept child that replied since
+   * it started (`onStillTooFew`): one that hung within a tick of that cycle's start, or during it,
+   * was kept to its end (until the twenty-fifth session), while an outage's children, silent since
+   * their start, are left alone and logged as before (docs/operation.md, "Its helper processes").
    */
   #publishAgain(): void {
     const probing = this.#probing;

@@ -548,3 +548,44 @@ Deno.test("the loop's too-few-fresh requests during a cycle it did not ask for p
   assertEquals(published.at(-1), cycle, "the same set and plan: the pinger's same-set path");
   assertEquals(owd.peers, cycle.peers);
 });
+
+Deno.test("the loop's too-few-fresh requests folded into its own cycle ask the pinger to restart a kept child that fell silent (onStillTooFew); none outside a cycle, in another cycle, or while suspended", () => {
+  const pool = Array.from({ length: 40 }, (_, i) => `r${i}`);
+  const owd = createOwdState(pool.slice(0, 5));
+  let asked = 0;
+  const published: string[] = [];
+  const selector = new ReflectorSelector({
+    owd,
+    pool,
+    numReflectors: 5,
+    tickS: TICK,
+    peerReselectionTimeMin: 15,
+    random: seededRandom(7),
+    onPeers: (_peers, phase) => published.push(phase),
+    onStillTooFew: () => asked++,
+  });
+  selector.start(0);
+  selector.step(SETTLE);
+  selector.requestReselect("only 4 fresh reflectors", { tooFewFresh: true });
+  assertEquals(asked, 0, "outside a cycle: a request for one");
+  selector.step(SETTLE);
+  assertEquals(selector.phase, "probing");
+  // Folded into the loop's own cycle: its peers' child may have hung since the cycle began.
+  selector.requestReselect("only 3 fresh reflectors", { tooFewFresh: true });
+  selector.requestReselect("only 2 fresh reflectors", { tooFewFresh: true });
+  assertEquals(asked, 2);
+  assertEquals(published, ["candidates"], "the candidates are not published again");
+  selector.suspend();
+  selector.requestReselect("only 2 fresh reflectors", { tooFewFresh: true });
+  assertEquals(asked, 2, "suspended (idle mode): nothing is pinged");
+  selector.resume(SETTLE + 1);
+  selector.step(selector.nextWakeS);
+  assertEquals(selector.phase, "idle");
+  // A cycle the loop did not ask for publishes its candidates again instead (`#publishAgain`).
+  selector.requestReselect("outlier from r1");
+  selector.step(selector.nextWakeS);
+  assertEquals(selector.phase, "probing");
+  selector.requestReselect("only 3 fresh reflectors", { tooFewFresh: true });
+  assertEquals(asked, 2);
+  assertEquals(published.at(-1), "candidates");
+});
