@@ -38,7 +38,7 @@ export function sameRate(found: number, set: number): boolean {
 
 /**
  * `shapers` whose `setRate` of the rate last set (the refresh) first compares it with the rate in
- * force and logs a difference once per episode. Shapers without `rateInForce` (HTB, the simulator,
+ * force and logs a difference once per episode. Shapers without `rateInForce` (the simulator,
  * fakes) pass through unchanged.
  */
 export function watchForeignRates(shapers: ShaperPair, options: ForeignRateOptions): ShaperPair {

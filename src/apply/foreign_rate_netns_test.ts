@@ -1,8 +1,9 @@
 /**
- * Real `tc` in a throw-away network namespace: someone changes the rate of the daemon's TBF behind
- * its back (`tc qdisc change`, as a second sqm-autorate or SQM scripts would). The refresh's set
- * of the unchanged rate must log it once (docs/operation.md, "Another program changes the rate"),
- * set ours again, log the end, and say nothing of a root replaced by a new TBF (adopted).
+ * Real `tc` in a throw-away network namespace: someone changes the rate of the daemon's TBF or HTB
+ * class behind its back (`tc qdisc change`, `tc class change`, as a second sqm-autorate or SQM
+ * scripts would). The refresh's set of the unchanged rate must log it once (docs/operation.md,
+ * "Another program changes the rate"), set ours again, log the end, and say nothing of a root
+ * replaced by a new TBF (adopted).
  */
 import { assert, assertEquals } from "../util/assert.ts";
 import { createShaperPair } from "./shaper.ts";
@@ -66,6 +67,84 @@ Deno.test({
         await dl.setRate(30000);
         await dl.setRate(30000);
         assertEquals(await rate(), 30000);
+        assertEquals(lines, []);
+      } finally {
+        await pair.close?.();
+      }
+    }),
+});
+
+Deno.test({
+  ...needs(
+    "real tc: an HTB class rate changed behind the daemon's back is logged once, then its end",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-foreignh", async (ns) => {
+      const tc = (...args: string[]) => must("tc", ["-n", ns, ...args]);
+      const klass = (verb: string, kbit: number) =>
+        tc("class", verb, "dev", "va", "parent", "1:", "classid", "1:1", "htb", ...[
+          "rate",
+          `${kbit}kbit`,
+          "ceil",
+          `${kbit}kbit`,
+        ]);
+      const rate = async () => {
+        const line = (await tc("class", "show", "dev", "va", "classid", "1:1")).trim();
+        return /^class htb 1:1 .* rate (\S+)/.exec(line)?.[1];
+      };
+      await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
+      for (const dev of ["va", "vb"]) {
+        await tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
+      }
+      await klass("add", 50000);
+      await tc(
+        "class",
+        "add",
+        "dev",
+        "vb",
+        "parent",
+        "1:",
+        "classid",
+        "1:1",
+        "htb",
+        "rate",
+        "10mbit",
+      );
+      const { logger, lines } = recordingLogger();
+      const pair = createShaperPair({
+        shaper: "htb",
+        dl_if: "va",
+        ul_if: "vb",
+        htb_classid: "1:1",
+      }, { netns: ns });
+      const dl = watchForeignRates(pair, { logger }).dl;
+      try {
+        await dl.check();
+        await dl.setRate(30000);
+        await dl.setRate(30000); // the refresh: ours in force
+        assertEquals(lines, []);
+
+        await klass("change", 48000); // behind the daemon's back
+        await dl.setRate(30000);
+        assertEquals(await rate(), "30Mbit"); // ours set again
+        assertEquals(lines.length, 1, lines.join("\n"));
+        assert(
+          lines[0].startsWith("WARN the rate on va is 48000 kbit/s, not the 30000 kbit/s"),
+          lines[0],
+        );
+        await klass("change", 48000);
+        await dl.setRate(30000);
+        await dl.setRate(30000);
+        assertEquals(lines.slice(1).map((l) => l.split(" ").slice(0, 7).join(" ")), [
+          "DEBUG the rate on va is 48000",
+          "INFO the rate on va is the",
+        ]);
+
+        // A rate tc prints rounded (12.3Mbit for 12345 kbit/s) is still ours.
+        lines.length = 0;
+        await dl.setRate(12345);
+        await dl.setRate(12345);
         assertEquals(lines, []);
       } finally {
         await pair.close?.();

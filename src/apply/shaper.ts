@@ -214,11 +214,11 @@ abstract class TcShaper implements Shaper {
    */
   protected async rootInForce(kind: string): Promise<Record<string, unknown> | undefined> {
     if (this.#rootHandle === undefined) return undefined;
-    const r = await this.#batch?.query(["qdisc", "show", "dev", this.ifname]);
-    if (r === undefined) return undefined;
+    const out = await this.askInForce(["qdisc", "show", "dev", this.ifname]);
+    if (out === undefined) return undefined;
     let list: unknown;
     try {
-      list = JSON.parse(r.stdout);
+      list = JSON.parse(out);
     } catch {
       return undefined;
     }
@@ -227,6 +227,16 @@ abstract class TcShaper implements Shaper {
     ) as Record<string, unknown> | undefined;
     if (root?.kind !== kind || String(root.handle) !== this.#rootHandle) return undefined;
     return root;
+  }
+
+  /**
+   * The stdout of `tc -j ARGS…` asked through the batch coprocess only; undefined when it cannot
+   * answer or the query failed (no process of its own is started: docs/operation.md, "Another
+   * program changes the rate").
+   */
+  protected async askInForce(args: string[]): Promise<string | undefined> {
+    const r = await this.#batch?.query(args);
+    return r === undefined || r.code !== 0 ? undefined : r.stdout;
   }
 
   /** A rate change: one line to the batch coprocess if there is one, else one tc process. */
@@ -466,6 +476,24 @@ export class HtbShaper extends TcShaper {
   }
 
   /**
+   * The class's rate in force (kbit/s), asked through the batch coprocess only and only while
+   * the root is the HTB found (a replaced root is the change's business): `class show dev IF
+   * classid C`, one line per class, text as tc 6.1 prints HTB classes even with -j.
+   */
+  async rateInForce(): Promise<number | undefined> {
+    if ((await this.rootInForce("htb")) === undefined) return undefined;
+    const out = await this.askInForce([
+      "class",
+      "show",
+      "dev",
+      this.ifname,
+      "classid",
+      this.#classid,
+    ]);
+    return out === undefined ? undefined : htbClassRates(out, this.#classid)?.rate;
+  }
+
+  /**
    * Reads the device's classes, one process (tc 6.1 prints HTB classes as text even with -j, so
    * we parse text): the class's rate and ceil, and the whole text for its subtree.
    */
@@ -479,20 +507,35 @@ export class HtbShaper extends TcShaper {
       }
       throw new ShaperCheckError("tc-failed", (e as Error).message);
     }
-    const line = out.split("\n").find((l) => l.startsWith(`class htb ${this.#classid} `));
-    if (line === undefined) {
+    const rates = htbClassRates(out, this.#classid);
+    if (rates === undefined) {
       throw new ShaperCheckError(
         "missing-class",
         `${this.ifname} has no HTB class ${this.#classid} (setting htb_classid)`,
       );
     }
-    const rate = parseTcRate(/ rate (\S+)/.exec(line)?.[1] ?? "");
-    const ceil = parseTcRate(/ ceil (\S+)/.exec(line)?.[1] ?? "");
-    if (rate === undefined) {
-      throw new ShaperCheckError("tc-failed", `cannot parse the HTB class line: ${line}`);
+    if (rates.rate === undefined) {
+      throw new ShaperCheckError("tc-failed", `cannot parse the HTB class line: ${rates.line}`);
     }
-    return { rate, ceil: ceil ?? rate, text: out };
+    return { rate: rates.rate, ceil: rates.ceil ?? rates.rate, text: out };
   }
+}
+
+/**
+ * The rate and ceil (kbit/s) of HTB class `classid` in `tc class show` text (its line, as tc
+ * prints it); undefined when no line is that class's.
+ */
+function htbClassRates(
+  out: string,
+  classid: string,
+): { line: string; rate?: number; ceil?: number } | undefined {
+  const line = out.split("\n").find((l) => l.startsWith(`class htb ${classid} `));
+  if (line === undefined) return undefined;
+  return {
+    line,
+    rate: parseTcRate(/ rate (\S+)/.exec(line)?.[1] ?? ""),
+    ceil: parseTcRate(/ ceil (\S+)/.exec(line)?.[1] ?? ""),
+  };
 }
 
 /**
