@@ -421,6 +421,8 @@ function meets(def: Figures, ewma: Figures): boolean {
 }
 
 const args = parseArgs(Deno.args);
+// Made before the first run: a missing directory used to fail only after it, losing the run.
+if (args.keepDumps) await Deno.mkdir(args.keepDumps, { recursive: true });
 const { testbedRuns, cc: ccArg, controller, ackPath, tbfBucket, counterScale, counterLagMs } = args;
 const { counterRead } = args;
 const { schedule: SCH, trace: TRACE }: { schedule: Schedule; trace: string } = namedSchedule(
