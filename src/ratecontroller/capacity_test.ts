@@ -704,6 +704,7 @@ Deno.test("capacity, tbf: a standing queue steps the rate down only near the cap
       cap: 8000,
       recall: 8000,
       lastCutS: 0,
+      lastCutQueueMs: 0,
       lastCutRate: 6000,
       lastQueueS: 0,
       capped: false,
@@ -1311,6 +1312,7 @@ Deno.test("capacity, tbf: an upstream cut at the floor within a fall keeps the l
       cap: 3500,
       recall: 3500,
       lastCutS: 0,
+      lastCutQueueMs: 0,
       lastCutRate: 4000,
       lastQueueS: 0,
       capped: false,
@@ -1958,4 +1960,42 @@ function cutByLoadAfterPause(keepUnder: number): number {
 Deno.test("capacity: RTT only, after a load start a cut blamed by load keeps the remembered level (v53)", () => {
   const kept = cutByLoadAfterPause(0.9), forgotten = cutByLoadAfterPause(0);
   assert(kept > 1.1 * forgotten, `kept ${kept} against ${forgotten} without the rule`);
+});
+
+Deno.test("capacity, tbf: a fall whose first cut was the general rule's still opens: the step up is climbed fast (e2e25)", () => {
+  // The e2e testbed on a loaded machine (docs/controllers.md, "e2e25"): the RTT reads a few ms
+  // over the trigger with no queue of ours, the fall 20 → 8 Mbit/s comes in the middle of a
+  // decision that still delivers 90.1 % of the rate, and the general rule cuts on it (its window
+  // mean under 97 %, the RTT's votes). The fall's queue then grows in probes sent before that cut.
+  // RTT only (up = down), the upload carrying only ACKs; decisions to 90 % of 20000 after the step
+  // up.
+  const climb = (grownVotes: boolean) => {
+    const r = new Rig("tbf", { params: { upstream: { grownVotes } } });
+    r.cur = { dl: 18760, ul: 4500 };
+    for (let k = 0; k < 60; k++) {
+      r.all({ up: 5, down: 5 }); // 10 ms of RTT over a 7.5 ms trigger: no queue of ours
+      r.step({ dl: 0.99 * r.cur.dl, ul: 100 }); // it holds the rate (under 20000)
+    }
+    r.sample(2, { up: 10, down: 10 });
+    const first = r.step({ dl: 0.901 * r.cur.dl, ul: 100 }).dl; // the general rule's cut
+    r.step({ dl: 8000, ul: 100 });
+    r.sample(3, { up: 35, down: 35 }); // the fall's queue, in probes sent before that cut
+    r.step({ dl: 8000, ul: 100 });
+    r.sample(4, { up: 45, down: 45 });
+    r.step({ dl: 8000, ul: 100 });
+    for (let k = 0; k < 80; k++) {
+      r.all({});
+      r.saturate({ dl: 8000, ul: 100 }); // the dip
+    }
+    for (let k = 0; k < 100; k++) {
+      r.all({});
+      if (r.saturate({ dl: 20000, ul: 100 }).dl >= 18000) return { first, k };
+    }
+    return { first, k: Infinity };
+  };
+  const on = climb(true);
+  const off = climb(false);
+  assert(on.first < 0.95 * 19000, `the general rule cut first (${on.first})`);
+  assert(on.k <= 40, `the fall opened: 90 % within 4 s (decision ${on.k})`);
+  assert(off.k > on.k + 30, `without the rule the general probe climbs (${off.k} vs ${on.k})`);
 });

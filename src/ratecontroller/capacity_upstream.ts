@@ -63,6 +63,12 @@ export interface UpstreamParams {
    * holds the rate, s; 0: one decision stops (v74b, follow_confirm.ts).
    */
   stopConfirmS: number;
+  /**
+   * With no fall open, a sample above the queue the general rule's last cut saw (plus the trigger)
+   * votes for an upstream cut whenever its probe left, so a fall whose first cut was the general
+   * rule's still opens (e2e25); false: only probes sent after the last cut vote.
+   */
+  grownVotes: boolean;
 }
 
 /** The measured defaults. */
@@ -88,6 +94,7 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   floorKeep: 1.01,
   refineFall: true,
   stopConfirmS: 0.25,
+  grownVotes: true,
 };
 
 /** The part of the capacity controller's per-direction state these rules read and set. */
@@ -98,6 +105,8 @@ export interface UpstreamState {
   recall: number;
   /** Time of the last cut, s. */
   lastCutS: number;
+  /** The queue (largest-but-one sample, ms) the last general rule's cut saw. */
+  readonly lastCutQueueMs: number;
   /** The rate the last cut set, kbit/s. */
   lastCutRate: number;
   /** Time a queue was last seen, s. */
@@ -159,7 +168,15 @@ export function upstreamCut(
   if (!p.enabled || x.deltas.length === 0) return undefined;
   if (!(x.thr < p.cutLoad * x.cur)) return undefined;
   const trigger = x.threshold * x.triggerFraction;
-  const votes = countAboveSince(x.deltas, x.sent, { above: trigger, since: s.lastCutS });
+  // No fall open: a queue grown past the one the general rule's last cut saw votes whenever its
+  // probes left. That cut may have been the fall's first (its decision delivered most of the rate,
+  // and an RTT already over the trigger, on a loaded machine, voted): the fall is opened here, so
+  // the step up after it is still climbed fast (docs/controllers.md, "e2e25").
+  const votes = countAboveSince(x.deltas, x.sent, {
+    above: trigger,
+    since: s.lastCutS,
+    grown: p.grownVotes && !(s.fallCap > 0) ? s.lastCutQueueMs + trigger : undefined,
+  });
   if (votes < Math.min(x.votes, x.deltas.length)) return undefined;
   // Two decisions in a row: one short counter interval (a late tick) reads low, then high.
   // The first holds the rate (no general cut either) until the next one confirms.

@@ -54,15 +54,20 @@ export function countAbove(values: readonly number[], limit: number): number {
 
 /**
  * How many samples exceed `above` among the probes sent after `since` (s): a reflector's vote
- * for a cut, not counted again for a queue an earlier cut already answered.
+ * for a cut, not counted again for a queue an earlier cut already answered. A sample above
+ * `grown` (ms; default never) votes whenever it was sent: the queue grew past the one that cut
+ * answered (docs/controllers.md, "Turn rules" (3)).
  */
 export function countAboveSince(
   deltas: readonly number[],
   sent: readonly number[],
-  o: { above: number; since: number },
+  o: { above: number; since: number; grown?: number },
 ): number {
+  const grown = o.grown ?? Infinity;
   let n = 0;
-  for (let i = 0; i < deltas.length; i++) if (sent[i] > o.since && deltas[i] > o.above) n++;
+  for (let i = 0; i < deltas.length; i++) {
+    if (deltas[i] > o.above && (sent[i] > o.since || deltas[i] > grown)) n++;
+  }
   return n;
 }
 
