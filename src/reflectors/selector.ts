@@ -59,7 +59,8 @@ export const AWAITED_TICKS = 3;
  * after a cycle with draws apart: fping restarts its one child for a cycle's candidates and for
  * the selected peers, probing the kept peers last (src/measure/probe_order.ts), and a start that
  * late leaves them stale beyond the loop's window. Faster starts leave the rule as it was (the
- * simulator's pinger starts at once; awaiting there too changed its figures).
+ * simulator's pinger starts at once; awaiting there too changed its figures) and need nothing more:
+ * fping 0.1–0.25 s late left no peer stale (docs/operation.md, "Its helper processes").
  */
 export const SLOW_START_TICKS = 0.5;
 
