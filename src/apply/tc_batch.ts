@@ -98,11 +98,18 @@ export interface TcBatchOptions {
 export const TC_CLOSE_GRACE_MS = 1000;
 
 /**
- * Changes per `tc -batch` process: tc 6.1 keeps about 4 kB per `qdisc change` or `class change`
- * until it exits, so this bounds its growth to about 2 MB; a new tc every 500 changes (every two
- * minutes or more under load) costs a few ms of CPU.
+ * Changes per local `tc -batch` process: tc 6.1 keeps about 4 kB per `qdisc change` or `class
+ * change` until it exits (its netlink answer buffer), so this bounds its growth to about 0.4 MB;
+ * a new tc every 100 changes (every 20 s or more under load) costs about 2.5 ms of CPU, the
+ * daemon's and tc's (docs/footprint.md, "Helpers over months", "Twenty-fifth session").
  */
-export const TC_CHANGES_PER_PROCESS = 500;
+export const TC_CHANGES_PER_PROCESS = 100;
+
+/**
+ * The same through ssh (remote mode, docs/remote.md): a fresh session is an ssh handshake, so the
+ * router's tc is let grow to about 2 MB first.
+ */
+export const TC_CHANGES_PER_SSH_SESSION = 500;
 
 /** The line after each change: an unknown tc object, so tc always reports it as failed. */
 export const TC_SYNC_LINE = "sqma-sync";

@@ -9,7 +9,7 @@ import { EwmaController } from "../ratecontroller/ewma.ts";
 import { ControlLoop } from "../control/loop.ts";
 import { ChangeNotTried } from "../control/ports.ts";
 import { CakeShaper, createShaperPair } from "./shaper.ts";
-import { notTried, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
+import { notTried, TC_CHANGES_PER_PROCESS, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 
 /** A change given up or not tried (no tc answered it). */
 const givenUp = (r: CommandResult) => notTried(r) !== undefined;
@@ -415,7 +415,7 @@ Deno.test("control loop: a tick that changes both rates writes both changes at o
   await shapers.close?.();
 });
 
-Deno.test("control loop: zero processes spawned in 100 ticks once the tc coprocess runs", async () => {
+Deno.test("control loop: no process spawned per change in 100 ticks once the tc coprocess runs", async () => {
   const tc = fakeTc();
   let bytes = 0;
   const { clock, peers, owd, loop, shapers } = ewmaCakeLoop(tc, () => bytes);
@@ -437,8 +437,12 @@ Deno.test("control loop: zero processes spawned in 100 ticks once the tc coproce
   }
   assert(changes >= 50, `the rates changed in ${changes} of 100 ticks`);
   assertEquals(spawnsAtStart, 1, "one coprocess at start");
-  assertEquals(tc.argvs.length + tc.runs.length, 1, "nothing spawned in 100 ticks");
-  assert(tc.procs[0].lines.length >= 2 * changes, "every change went down the one coprocess");
+  assertEquals(tc.runs.length, 0, "no tc spawned for a change");
+  // Coprocesses only as each made its TC_CHANGES_PER_PROCESS changes (tc's memory).
+  const made = tc.procs.map((p) => p.lines.filter((l) => l !== "sqma-sync").length);
+  assertEquals(tc.argvs.length, made.length);
+  assert(made.slice(0, -1).every((n) => n === TC_CHANGES_PER_PROCESS), String(made));
+  assert(made.reduce((a, b) => a + b) >= changes, "every change went down a coprocess");
   await shapers.close?.();
 });
 
@@ -456,6 +460,18 @@ Deno.test("TcBatch: a fresh coprocess after changesPerProcess changes, not count
   // The two replaced processes got EOF; the third runs until close().
   await batch.close();
   assertEquals(batch.starts, 3);
+});
+
+Deno.test("TcBatch: by default a fresh coprocess after TC_CHANGES_PER_PROCESS (100) changes", async () => {
+  // tc 6.1 keeps about 4 kB per change (docs/footprint.md, "Helpers over months"): 100 bound it
+  // to 0.4 MB more than a fresh tc.
+  const tc = fakeTc();
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, clock: new VirtualClock(0) });
+  const change = (kbit: number) => ["qdisc", "change", "root", "dev", "wan", "tbf", `${kbit}Kbit`];
+  for (let i = 1; i <= 101; i++) assertEquals((await batch.run(change(i))).code, 0);
+  assertEquals(TC_CHANGES_PER_PROCESS, 100);
+  assertEquals(tc.procs.map((p) => p.lines.filter((l) => l !== "sqma-sync").length), [100, 1]);
+  await batch.close();
 });
 
 /** Timers that fire only when the test says so. */

@@ -6,7 +6,7 @@
 import type { Logger } from "../log/logger.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
-import { TcBatch } from "../apply/tc_batch.ts";
+import { TC_CHANGES_PER_SSH_SESSION, TcBatch } from "../apply/tc_batch.ts";
 import { mapShaperPair, shaperWith } from "../control/shaper_wrap.ts";
 import { createCounterReader } from "../counters/mod.ts";
 import {
@@ -150,7 +150,7 @@ export function createRemoteAdapters(
     // When the router answers again, changes go through the counter session, which is up
     // already, while the batch's own session connects (docs/operation.md).
     whileConnecting: (changes) => source.tc(changes, REMOTE_TC_WAITS.timeoutMs),
-    changesPerProcess: options.changesPerProcess,
+    changesPerProcess: options.changesPerProcess ?? TC_CHANGES_PER_SSH_SESSION,
     ...REMOTE_TC_WAITS,
   });
   link.onBack(() => batch.resume());
