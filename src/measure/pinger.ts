@@ -146,6 +146,15 @@ export const START_DELAY_KEEP = 5;
  */
 export const MAX_START_DELAY_S = 3;
 
+/**
+ * How long a child found silent is given before it is restarted, ms: the lines it printed while
+ * the daemon's thread was blocked (the tick's wait, src/util/blocking_sleep.ts) wait in its pipe
+ * until the event loop polls it, which a timer that fires first (the selector's, at a cycle's
+ * start) does not wait for. Read during this wait, they clear the silence; a child that stays
+ * silent is restarted after it (docs/operation.md, "Its helper processes").
+ */
+export const SILENCE_CONFIRM_MS = 20;
+
 /** The key of fping's or tsping's child for the slow group (`ProbePlan.slow`). */
 const SLOW_KEY = "slow";
 
@@ -269,6 +278,8 @@ export class ProcessPinger implements Pinger {
   get switching(): boolean {
     // `ping`'s processes started spread over their period: the waits between them are timers.
     if (this.#spreading > 0) return true;
+    // A silent child's pipe being read before it is restarted (`SILENCE_CONFIRM_MS`).
+    if (this.#confirming > 0) return true;
     for (const s of this.#sups.values()) if (s.restarting) return true;
     return false;
   }
@@ -364,6 +375,8 @@ export class ProcessPinger implements Pinger {
   #spreadGeneration = 0;
   /** `ping`: groups whose processes are being started spread (`switching` while any). */
   #spreading = 0;
+  /** Silence checks waiting for a silent child's pipe to be read (`switching` while any). */
+  #confirming = 0;
 
   /**
    * Falls back from timestamps to echo when no reply arrived for `fallbackAfterS` since the
@@ -636,23 +649,31 @@ export class ProcessPinger implements Pinger {
    * counts from the later of the child's last reply and its start: its first line, or before it
    * prints any, its spawn plus `startDelayS` (a router whose process starts take longer than the
    * loop's window restarted a starting fping at every second tick while too few were fresh, and
-   * the cycle got no answers). Logged at
+   * the cycle got no answers). A child found silent is restarted only if it still is once the
+   * event loop has read its pipe ({@linkcode SILENCE_CONFIRM_MS}): at a cycle's start right after
+   * the tick's blocked wait, a live fping's replies of that wait were still unread, and it was
+   * restarted with a WARN and "replies again after 0 s of silence". Logged at
    * WARN once per outage: one line for the children newly silent, then DEBUG until a reply
    * arrives, and a child's silence only once until it replies.
    */
   async #restartSilent(o: { keys?: readonly string[]; ticks?: number } = {}): Promise<void> {
-    const now = this.#o.clock.monotonicS();
     const limitS = (o.ticks ?? SILENT_RESTART_TICKS) * this.#o.tickS;
-    // The slow group is probed because it was silent (`ProbePlan.slow`): no news.
-    const expected = new Set([SLOW_KEY, ...(this.#slow?.reflectors ?? [])]);
-    // A child that printed nothing since its spawn may still be starting: its silence counts
-    // from when children start lately (`startDelayS`).
-    const startS = this.startDelayS;
-    const silent = [...this.#sups].filter(([key]) =>
-      (o.keys === undefined || o.keys.includes(key)) && !expected.has(key) &&
-      now - (this.#heardS.get(key) ?? -Infinity) - (this.#begun.has(key) ? 0 : startS) >= limitS
-    );
+    const suspects = this.#silentChildren(o.keys, limitS);
+    if (suspects.length === 0) return;
+    // Its lines may be waiting in the pipe (`SILENCE_CONFIRM_MS`): a turn of the event loop reads
+    // them, and the tick's wait turns it meanwhile (`switching`).
+    this.#confirming++;
+    try {
+      await (this.#o.sleep ?? realSleep)(SILENCE_CONFIRM_MS);
+    } finally {
+      this.#confirming--;
+    }
+    if (!this.#running) return;
+    // Still silent, and still the same child (no new set replaced it meanwhile).
+    const still = new Set(this.#silentChildren(o.keys, limitS).map(([, sup]) => sup));
+    const silent = suspects.filter(([key, sup]) => still.has(sup) && this.#sups.get(key) === sup);
     if (silent.length === 0) return;
+    const now = this.#o.clock.monotonicS();
     const fresh: string[] = [];
     for (const [key, sup] of silent) {
       const values = { name: key === "*" ? this.tool : `ping ${key}`, pid: sup.pid, s: limitS };
@@ -676,6 +697,27 @@ export class ProcessPinger implements Pinger {
     }
     this.#dedup.clear(); // a new child restarts its sequence numbers
     await Promise.all(silent.map(([, sup]) => sup.restart()));
+  }
+
+  /**
+   * The children (`keys`, default all) without a reply for `limitS` now (`#restartSilent`).
+   * Silence counts from the later of the child's last reply and its start: its first line, or
+   * before it prints any, its spawn plus `startDelayS`.
+   */
+  #silentChildren(
+    keys: readonly string[] | undefined,
+    limitS: number,
+  ): [string, ChildSupervisor][] {
+    const now = this.#o.clock.monotonicS();
+    // The slow group is probed because it was silent (`ProbePlan.slow`): no news.
+    const expected = new Set([SLOW_KEY, ...(this.#slow?.reflectors ?? [])]);
+    // A child that printed nothing since its spawn may still be starting: its silence counts
+    // from when children start lately (`startDelayS`).
+    const startS = this.startDelayS;
+    return [...this.#sups].filter(([key]) =>
+      (keys === undefined || keys.includes(key)) && !expected.has(key) &&
+      now - (this.#heardS.get(key) ?? -Infinity) - (this.#begun.has(key) ? 0 : startS) >= limitS
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import { assert, assertEquals, waitUntil } from "../util/assert.ts";
 import { systemClock, VirtualClock } from "../util/clock.ts";
 import { fpingFeaturesFromVersion } from "./backends.ts";
-import { ProcessPinger } from "./pinger.ts";
+import { ProcessPinger, SILENCE_CONFIRM_MS } from "./pinger.ts";
 import { blockingSleep } from "../util/blocking_sleep.ts";
 import type { ChildHandle, ChildStatus } from "./supervisor.ts";
 import type { PingReply } from "./types.ts";
@@ -337,6 +337,70 @@ Deno.test("restartKeptSilent (the loop still too few fresh in its own cycle): re
   assertEquals(children.length, 2);
   assertEquals(children[1].killed, false);
   await p.stop();
+});
+
+Deno.test("a kept child whose replies wait unread in its pipe (the tick's blocked wait) is not restarted at a cycle's start, one that stays silent is, with one WARN", async () => {
+  const clock = new VirtualClock(0);
+  const children: { print: (line: string) => void; killed: boolean }[] = [];
+  const spawn = (): ChildHandle => {
+    const { child, print } = printingChild(children.length + 1);
+    const c = { print, killed: false };
+    children.push(c);
+    return { ...child, kill: (sig) => (c.killed = true, child.kill(sig)) };
+  };
+  const replies: PingReply[] = [];
+  const line = (n: number) => `9.9.9.9 : [${n}], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`;
+  // Lines the peers' child printed during the blocked wait: the event loop reads them at its next
+  // turn, which the pinger's waits give it (a waiting line is printed there, then read).
+  const unread: string[] = [];
+  const sleep = async (ms: number, signal?: AbortSignal) => {
+    // The supervisor's waits (the hourly renewal, the kill grace) until aborted.
+    if (ms !== SILENCE_CONFIRM_MS) {
+      return await new Promise<void>((r) => signal?.addEventListener("abort", () => r()));
+    }
+    const pending = unread.splice(0);
+    const n = replies.length;
+    for (const l of pending) children[0].print(l);
+    await waitUntil(() => replies.length === n + pending.length, 2000, "the waiting lines read");
+  };
+  const p = new ProcessPinger({
+    tool: "fping",
+    tickS: 0.5,
+    clock,
+    spawn,
+    sleep,
+    onReply: (r) => replies.push(r),
+  });
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const peers = ["9.9.9.9", "1.1.1.1"];
+    const cycle = (draw: string) => ({ slow: { reflectors: [draw], periodS: 2 } });
+    await p.start(peers);
+    await waitUntil(() => children.length === 1, 2000, "the peers' child");
+    children[0].print(line(0));
+    await waitUntil(() => replies.length === 1, 2000, "a reply");
+    // The thread blocked for the tick; the child replied meanwhile, unread when the selector's
+    // timer begins a cycle whose draws are probed apart (its peers' child kept).
+    clock.advance(0.6);
+    unread.push(line(1));
+    await p.setReflectors([...peers, "8.8.8.8"], cycle("8.8.8.8"));
+    await waitUntil(() => children.length >= 2, 2000, "the draws' child");
+    assertEquals(replies.length, 2, "the waiting reply read");
+    assertEquals(children[0].killed, false, "a live child kept");
+    // Hung: nothing printed, nothing waiting.
+    clock.advance(0.6);
+    await p.setReflectors([...peers, "8.8.4.4"], cycle("8.8.4.4"));
+    await waitUntil(() => children.length === 4, 2000, "the peers' child replaced");
+    assertEquals(children[0].killed, true);
+    const text = records.map((r) => `${r.level} ${String(r.message.join(""))}`);
+    assertEquals(text.filter((t) => t.includes("no reply")), [
+      "warning fping printed no reply for 0.5 s; restarting",
+    ]);
+  } finally {
+    resetLogging();
+    await p.stop();
+  }
 });
 
 Deno.test("a child that has printed nothing since its spawn counts its silence from the start delay seen lately: a slow start is not restarted before its first reply", async () => {
