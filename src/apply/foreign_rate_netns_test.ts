@@ -151,3 +151,65 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  ...needs(
+    "real tc: an HTB class deleted just before a refresh (no answer to the look) does not end the watch",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-foreignd", async (ns) => {
+      const tc = (...args: string[]) => must("tc", ["-n", ns, ...args]);
+      const klass = (verb: string, kbit: number) =>
+        tc("class", verb, "dev", "va", "parent", "1:", "classid", "1:1", "htb", ...[
+          "rate",
+          `${kbit}kbit`,
+          "ceil",
+          `${kbit}kbit`,
+        ]);
+      await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
+      for (const dev of ["va", "vb"]) {
+        await tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
+      }
+      await klass("add", 50000);
+      const { logger, lines } = recordingLogger();
+      const pair = createShaperPair({
+        shaper: "htb",
+        dl_if: "va",
+        ul_if: "vb",
+        htb_classid: "1:1",
+      }, { netns: ns, logger });
+      const dl = watchForeignRates(pair, { logger }).dl;
+      try {
+        await dl.check();
+        await dl.setRate(30000);
+        await dl.setRate(30000);
+        assertEquals(lines, []);
+
+        // Deleted under the same root: the look's `class show` prints nothing, the change fails.
+        await tc("class", "del", "dev", "va", "classid", "1:1");
+        const failed = await dl.setRate(30000).then(() => false, () => true);
+        assert(failed, "the change of a deleted class fails");
+        const silent = lines.filter((l) => l.includes("printed no answer to a query"));
+
+        // Back (SQM scripts restarted): the watch works again, through a session.
+        await klass("add", 50000);
+        await dl.setRate(30000);
+        await dl.setRate(30000);
+        lines.length = 0;
+        await klass("change", 48000);
+        await dl.setRate(30000);
+        assertEquals(lines.length, 1, lines.join("\n"));
+        assert(
+          lines[0].startsWith("WARN the rate on va is 48000 kbit/s, not the 30000 kbit/s"),
+          lines[0],
+        );
+        // The silence was logged once, as the session's replacement.
+        assertEquals(silent.map((l) => l.split(":")[0]), [
+          "INFO tc -batch printed no answer to a query",
+        ]);
+      } finally {
+        await pair.close?.();
+      }
+    }),
+});

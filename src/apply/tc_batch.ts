@@ -209,8 +209,18 @@ export class TcBatch {
   readonly #out: string[] = [];
   /** A query waiting for its stdout line. */
   #outWaiter: ((line: string | "timeout") => void) | undefined;
-  /** False once a query's answer did not come on stdout: later queries are not asked here. */
+  /**
+   * False once a query's answer did not come on stdout from a tc that never answered one: its
+   * batch mode answers no query, later ones are not asked here.
+   */
   #queriesAnswer = true;
+  /** A tc session has answered a query on stdout: one printing nothing is that query's doing. */
+  #queriesAnswered = false;
+  /**
+   * The query the last silent one was (a session replaced for it), until one is answered: the
+   * same query silent twice in a row in fresh sessions is this tc's, and queries end here.
+   */
+  #silentQuery: string | undefined;
 
   /** Creates the batch; the coprocess starts with the first change. */
   constructor(options: TcBatchOptions = {}) {
@@ -564,6 +574,10 @@ export class TcBatch {
     const first = this.#line;
     this.#line += 2 * changes.length;
     const verdicts: (CommandResult | "broken")[] = [];
+    /** A query printed nothing: stdout is out of step with the markers, read no more of it. */
+    let silent = false;
+    /** …from a tc that answers queries: the session is replaced once these are answered. */
+    let replace = false;
     const unanswered = () => changes.slice(verdicts.length).map(() => "broken" as const);
     try {
       await proc.write(changes.map((args) => `${args.join(" ")}\n${TC_SYNC_LINE}\n`).join(""));
@@ -600,12 +614,17 @@ export class TcBatch {
           const warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
           // A query's answer: its line on stdout, printed before tc read the marker (it may
           // arrive after the marker's report, on the other stream).
-          const stdout = failure === undefined && options.answers && this.#queriesAnswer
+          const stdout = failure === undefined && options.answers && this.#queriesAnswer &&
+              !silent
             ? await this.#nextStdout(this.#timeoutMs)
             : "";
+          const query = changes[verdicts.length].join(" ");
           if (stdout === "timeout") {
-            this.#queriesAnswer = false;
-            this.#logger?.debug("tc -batch printed no answer to a query: asking tc on its own");
+            silent = true;
+            replace = this.#silentAnswer(query);
+          } else if (stdout !== "") {
+            this.#queriesAnswered = true;
+            if (this.#silentQuery === query) this.#silentQuery = undefined;
           }
           verdicts.push(
             failure !== undefined ? { code: 1, stdout: "", stderr: failure } : {
@@ -623,7 +642,30 @@ export class TcBatch {
     } finally {
       this.#waiting = undefined;
     }
+    if (replace) this.#retire(proc);
     return verdicts;
+  }
+
+  /**
+   * A query got no stdout line within `timeoutMs`. From a tc that never answered one, its batch
+   * mode answers none: no more are asked here. From one that has, the query printed nothing (an
+   * HTB class deleted under its root, `class show` of it is silent) or its line is late: the
+   * session is replaced (a late line would be the next query's answer) and queries go on in the
+   * next, unless this same query was silent in the session before too (docs/operation.md,
+   * "Another program changes the rate"). True: replace the session.
+   */
+  #silentAnswer(query: string): boolean {
+    if (!this.#queriesAnswered || this.#silentQuery === query) {
+      this.#queriesAnswer = false;
+      this.#logger?.debug("tc -batch printed no answer to a query: asking tc on its own");
+      return false;
+    }
+    this.#silentQuery = query;
+    this.#logger?.info(
+      "tc -batch printed no answer to a query: {query} (a class deleted?); replacing the session",
+      { query: JSON.stringify(query) },
+    );
+    return true;
   }
 
   async #broken(proc: LineCoprocess, what: string): Promise<"broken"> {

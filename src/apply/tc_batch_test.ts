@@ -10,6 +10,7 @@ import { ControlLoop } from "../control/loop.ts";
 import { ChangeNotTried } from "../control/ports.ts";
 import { CakeShaper, createShaperPair } from "./shaper.ts";
 import { notTried, TC_CHANGES_PER_PROCESS, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
+import { recordingLogger } from "../log/recording_testing.ts";
 
 /** A change given up or not tried (no tc answered it). */
 const givenUp = (r: CommandResult) => notTried(r) !== undefined;
@@ -877,6 +878,48 @@ Deno.test("TcBatch: a tc that prints no answer to a query is not asked one again
   assertEquals(await batch.query(["qdisc", "show", "dev", "wan"]), undefined);
   assertEquals(tc.procs[0].lines.length, lines, "not written");
   assertEquals((await batch.run(["qdisc", "change", "root", "dev", "wan", "cake"])).code, 0);
+  await batch.close();
+});
+
+Deno.test("TcBatch: a query that prints nothing from a tc that answers queries replaces the session; queries go on in the next, unless that query is silent there too", async () => {
+  const root = '[{"kind":"htb","handle":"1:","root":true}]';
+  let classLine: string | undefined = "class htb 1:1 root rate 30Mbit ceil 30Mbit";
+  const tc = fakeTc(
+    () => undefined,
+    (line) =>
+      line.startsWith("qdisc show") ? root : line.startsWith("class show") ? classLine : undefined,
+  );
+  const { logger, lines } = recordingLogger();
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 20, logger });
+  const change = ["class", "change", "dev", "wan", "classid", "1:1", "htb", "rate", "30000kbit"];
+  const show = ["class", "show", "dev", "wan", "classid", "1:1"];
+  await batch.run(change);
+  assertEquals((await batch.query(["qdisc", "show", "dev", "wan"]))?.stdout, root);
+  assertEquals((await batch.query(show))?.stdout, classLine);
+
+  classLine = undefined; // deleted under its root: tc prints nothing for it
+  assertEquals(await batch.query(show), undefined);
+  assertEquals(lines.map((l) => l.split(":")[0]), ["INFO tc -batch printed no answer to a query"]);
+  assertEquals(await batch.query(show), undefined, "the replaced session is asked nothing");
+  assertEquals(tc.procs[0].lines.at(-2), show.join(" "));
+  await batch.run(change);
+  assertEquals(tc.procs.length, 2, "the next change starts a fresh session");
+
+  classLine = "class htb 1:1 root rate 30Mbit ceil 30Mbit"; // back
+  assertEquals((await batch.query(show))?.stdout, classLine, "asked in the fresh session");
+  classLine = undefined; // deleted again later in the run: recovered from again
+  assertEquals(await batch.query(show), undefined);
+  await batch.run(change);
+  assertEquals(tc.procs.length, 3);
+  // Silent in this fresh session too, with no answer between: this tc's, queries end here.
+  assertEquals(await batch.query(show), undefined);
+  await batch.run(change);
+  assertEquals(tc.procs.length, 3, "not replaced again");
+  const written = tc.procs[2].lines.length;
+  assertEquals(await batch.query(["qdisc", "show", "dev", "wan"]), undefined);
+  assertEquals(tc.procs[2].lines.length, written, "no query asked here any more");
+  assertEquals(lines.filter((l) => l.startsWith("INFO ")).length, 2, lines.join("\n"));
+  assertEquals(tc.runs, [], "nothing spawned");
   await batch.close();
 });
 
