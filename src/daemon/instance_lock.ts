@@ -82,10 +82,10 @@ export type LockRenewal =
 
 /**
  * How long a daemon that made its lock file waits before it shapes, s: a daemon whose lock file
- * was removed looks every `min_change_interval` (0.5 s by default) and takes back a file made
- * there this recently, so that a second daemon started at once after an `rm -rf` of `state_dir`
- * gives way (exit 75) rather than shaping beside it (docs/operation.md, "One daemon per
- * interface").
+ * was removed looks every `min_change_interval`, at least every `LOCK_LOOK_MAX_S` (0.5 s, the
+ * default interval), and takes back a file made there this recently, so that a second daemon
+ * started at once after an `rm -rf` of `state_dir` gives way (exit 75) rather than shaping beside
+ * it (docs/operation.md, "One daemon per interface").
  */
 export const LOCK_CLAIM_S = 1.5;
 

@@ -5,7 +5,9 @@
  * the same interface (docs/operation.md, "One daemon per interface").
  *
  * The files are looked at every `min_change_interval` (a `stat` of each and of the file held), so a
- * removed one is back within that time; a look every 30 s left it 30 s.
+ * removed one is back within that time; a look every 30 s left it 30 s. Above `LOCK_LOOK_MAX_S`
+ * the watch looks that often on its own timer: a second daemon's file is taken back only within a
+ * second of its making.
  * Not after every tick: `capacity` ticks every 0.1 s under load, and under the release permission
  * set a look is two path checks (a `readlink` per component each) and four stats, 17 µs hot and
  * about 150 µs after a tick's wait, so looks at every tick cost about 0.1 points of a core
@@ -18,6 +20,7 @@
 import type { Logger } from "../log/logger.ts";
 import { isDue } from "../util/clock.ts";
 import type { InstanceLock, LockRenewal } from "./instance_lock.ts";
+import { realTimeoutTimers, type TimeoutTimers } from "../util/rearmable_timeout.ts";
 
 /** How often a lock file that could not be made and locked again is tried again, s. */
 export const LOCK_RETRY_S = 30;
@@ -29,6 +32,15 @@ export const LOCK_RETRY_S = 30;
  */
 const EARLY_SHARE = 0.1;
 
+/**
+ * The longest time between two looks while the files are in place, s: a running daemon takes its
+ * file back only while a second daemon's file is younger than a second (`LOCK_CLAIM_S` less half a
+ * second), so with a `min_change_interval` above this the watch looks on a timer of its own
+ * (docs/operation.md, "One daemon per interface"); at the default 0.5 s the ticks suffice and no
+ * timer wakes the daemon (docs/footprint.md, "Twenty-fourth session").
+ */
+export const LOCK_LOOK_MAX_S = 0.5;
+
 /** Options of {@linkcode LockWatch}. */
 export interface LockWatchOptions {
   /** Where findings are logged. */
@@ -37,9 +49,14 @@ export interface LockWatchOptions {
   retryS?: number;
   /**
    * How often the files are looked at while they are in place, s: the daemon's
-   * `min_change_interval` (default 0: after every tick).
+   * `min_change_interval` (default 0: after every tick). Above {@linkcode LOCK_LOOK_MAX_S},
+   * with `now`, the watch looks every `LOCK_LOOK_MAX_S` on a timer of its own.
    */
   everyS?: number;
+  /** The monotonic clock, s: with it, a timer of the watch's own when `everyS` needs one. */
+  now?: () => number;
+  /** Timers of that timer (default: the real ones; tests). */
+  timers?: TimeoutTimers;
 }
 
 /** Looks at the lock files every `everyS` (called after every tick) and logs what it finds. */
@@ -52,13 +69,37 @@ export class LockWatch {
   #lookAtS: number | undefined;
   /** The last problem logged per lock file, so that a lasting one is logged once. */
   readonly #reported = new Map<string, string>();
+  /** The watch's own timer (`everyS` above `LOCK_LOOK_MAX_S`), until `close()`. */
+  #timer: unknown;
+  readonly #timers: TimeoutTimers;
 
-  /** The watch of `lock`'s files. */
+  /** The watch of `lock`'s files; with `now` and a long `everyS`, its timer starts now. */
   constructor(lock: InstanceLock, options: LockWatchOptions) {
     this.#lock = lock;
     this.#log = options.log;
     this.#retryS = options.retryS ?? LOCK_RETRY_S;
-    this.#everyS = options.everyS ?? 0;
+    this.#timers = options.timers ?? realTimeoutTimers;
+    const everyS = options.everyS ?? 0;
+    const now = options.now;
+    this.#everyS = now === undefined ? everyS : Math.min(everyS, LOCK_LOOK_MAX_S);
+    if (now !== undefined && everyS > LOCK_LOOK_MAX_S) this.#arm(now);
+  }
+
+  /** Looks every `LOCK_LOOK_MAX_S` between the ticks (a tick's look moves the next one). */
+  #arm(now: () => number): void {
+    this.#timer = this.#timers.setTimeout(() => {
+      this.tick(now());
+      if (this.#timer !== undefined) this.#arm(now);
+    }, LOCK_LOOK_MAX_S * 1000);
+    // The daemon's end is its signal's business, not this timer's.
+    if (typeof this.#timer === "number") Deno.unrefTimer(this.#timer);
+  }
+
+  /** Stops the watch's own timer (the daemon stops). */
+  close(): void {
+    if (this.#timer === undefined) return;
+    this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Called after every tick: looks at the lock files when a look is due. */

@@ -6,7 +6,8 @@ import {
   InstanceLockedError,
   type LockRenewal,
 } from "./instance_lock.ts";
-import { LockWatch } from "./lock_watch.ts";
+import { LOCK_LOOK_MAX_S, LockWatch } from "./lock_watch.ts";
+import type { TimeoutTimers } from "../util/rearmable_timeout.ts";
 
 /** A logger keeping `LEVEL message` with the `{name}` placeholders filled in. */
 function recorder(): { logger: Logger; lines: string[] } {
@@ -64,6 +65,44 @@ Deno.test("lock watch: a look every everyS, not every tick; every tick when tick
   assertEquals(looksAt(0.5, 0.5), 20);
   // Ticks every 0.2 s against a look every 0.5 s: every third tick (never more than 0.6 s apart).
   assertEquals(looksAt(0.2, 0.5), 7);
+});
+
+Deno.test("lock watch: with a min_change_interval above LOCK_LOOK_MAX_S, a timer of its own looks between the ticks; none at the default", () => {
+  const run = (everyS: number) => {
+    const looks: number[] = [];
+    let now = 0;
+    const lock = { renew: () => (looks.push(now), []) } as unknown as InstanceLock;
+    let armed: { fn: () => void; ms: number } | undefined;
+    let arms = 0;
+    const timers: TimeoutTimers = {
+      setTimeout: (fn, ms) => (arms++, armed = { fn, ms }),
+      clearTimeout: () => armed = undefined,
+    };
+    const watch = new LockWatch(lock, { log: recorder().logger, everyS, now: () => now, timers });
+    // Ticks every everyS (EWMA's), the timer fired when it is due in between.
+    let nextTickS = everyS;
+    while (now < 6) {
+      const fireS = armed === undefined ? Infinity : now + armed.ms / 1000;
+      if (fireS < nextTickS - 1e-9) {
+        now = fireS;
+        armed!.fn();
+      } else {
+        now = nextTickS;
+        nextTickS += everyS;
+        watch.tick(now);
+      }
+    }
+    watch.close();
+    assertEquals(armed, undefined, "close() stops it");
+    const gaps = looks.slice(1).map((t, i) => t - looks[i]);
+    return { arms, longestGapS: Math.max(looks[0], ...gaps) };
+  };
+  // min_change_interval 2 s: a look at least every LOCK_LOOK_MAX_S (ticks every 2 s left 2 s).
+  const slow = run(2);
+  assert(slow.longestGapS <= LOCK_LOOK_MAX_S + 1e-9, `${slow.longestGapS}`);
+  assert(LOCK_LOOK_MAX_S < 1, "within the take-back's second (docs/operation.md)");
+  // The default 0.5 s: the ticks look, no timer wakes the daemon.
+  assertEquals(run(0.5), { arms: 0, longestGapS: 0.5 });
 });
 
 Deno.test("lock watch: after rm -rf of the lock directory, a second holder is refused from the next tick on", async () => {

@@ -250,6 +250,13 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
   let lock: InstanceLock | undefined;
   let lockWatch: LockWatch | undefined;
   let claimUntilS = 0;
+  /** The lock files looked at every `min_change_interval`, at least twice a second (a timer). */
+  const watchLock = (held: InstanceLock) =>
+    new LockWatch(held, {
+      log,
+      everyS: settings.min_change_interval,
+      now: () => clock.monotonicS(),
+    });
   /**
    * Waits out the lock's claim and confirms it, then watches it (a lock file removed while
    * running is made and locked again: docs/operation.md), during start-up at every step and
@@ -267,7 +274,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       log.fatal("{message}", { message: e.message });
       return false;
     }
-    lockWatch = new LockWatch(lock, { log, everyS: settings.min_change_interval });
+    lockWatch = watchLock(lock);
     return true;
   };
 
@@ -293,6 +300,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     for (const a of deps.adjusters ?? []) a.close?.();
     controller?.close?.();
     ownSignals?.dispose();
+    lockWatch?.close();
     await lock?.release().catch(() => {});
   };
 
@@ -316,7 +324,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
         // (`confirmLock`; docs/operation.md, "One daemon per interface").
         claimUntilS = clock.monotonicS() + (lock.made ? LOCK_CLAIM_S : 0);
         if (!lock.made) {
-          lockWatch = new LockWatch(lock, { log, everyS: settings.min_change_interval });
+          lockWatch = watchLock(lock);
         }
       } catch (e) {
         if (e instanceof InstanceLockedError) {
