@@ -38,7 +38,9 @@ Deno.test({
   fn: () =>
     withNetns("sqma-tcbatch", async (ns) => {
       await addTbfVethPair(ns, "vdl", "vul");
-      const { batch, count } = countingBatch(ns);
+      // 201 changes in one process: the replacement every changesPerProcess (100 by default since
+      // the twenty-fifth session) is the next test's.
+      const { batch, count } = countingBatch(ns, { changesPerProcess: 500 });
       const settings = { shaper: "tbf" as const, dl_if: "vdl", ul_if: "vul", htb_classid: "1:1" };
       const pair = createShaperPair(settings, { netns: ns, batch });
       try {

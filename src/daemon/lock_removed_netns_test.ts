@@ -203,3 +203,60 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  ...needs(
+    "daemon under -P=daemon in a netns: with min_change_interval 2 s, rm -rf of state_dir: the " +
+      "locks are back within LOCK_LOOK_MAX_S, not a tick of 2 s",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-lockslow", async (ns) => {
+      await addTbfVethPair(ns, "vwdl", "vwul");
+      const dir = await daemonRuntimeDir("lockslow-");
+      const state = `${dir}/state`;
+      const config = `${dir}/sqm-autorate`;
+      await Deno.writeTextFile(
+        config,
+        daemonUci(dir, {
+          ul: "vwul",
+          dl: "vwdl",
+          dlBaseKbits: 50000,
+          stateDir: state,
+          tail: "\toption min_change_interval '2'",
+        }),
+      );
+      const pidIn = (ifname: string) =>
+        Deno.readTextFile(lockPath(state, ifname)).then((t) => t.trim(), () => "");
+      try {
+        const backS: number[] = [];
+        const { code, log } = await withSpawnedDaemon(
+          ns,
+          ["run", "--config", config],
+          async (d) => {
+            await pollUntil(d.log, (t) => t.includes("control started"), {
+              ms: 30_000,
+              what: "control started",
+            });
+            const pid = await pidIn("vwdl");
+            // Four removals 0.7 s apart land at different points of the 2 s ticks: with the look
+            // after the ticks only, most were back only after a second (a newcomer let in).
+            for (let i = 0; i < 4; i++) {
+              await new Promise((r) => setTimeout(r, 700));
+              await Deno.remove(state, { recursive: true });
+              const { seconds } = await pollUntil(() => pidIn("vwdl"), (p) => p === pid, {
+                ms: 5000,
+                everyMs: 20,
+                what: "the lock file of vwdl back with the daemon's PID",
+              });
+              backS.push(seconds);
+            }
+          },
+        );
+        assertEquals(code, ExitCode.OK, log);
+        assert(backS.every((s) => s < 0.9), `back after ${backS.join(", ")} s`);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }),
+});
