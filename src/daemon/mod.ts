@@ -460,7 +460,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     // (docs/operation.md, "Not allowed to change the shaper", "A change that fails at start-up").
     const errors = new Map<string, string>();
     await loop.setRates(settings.min_dl_rate, settings.min_ul_rate, { errors });
-    const refused = privilegeRefusal(errors);
+    const refused = privilegeRefusal(errors, [settings.dl_if, settings.ul_if]);
     if (refused !== undefined) {
       log.fatal("{message}", { message: refused });
       await cleanup(false);

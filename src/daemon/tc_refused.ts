@@ -8,15 +8,17 @@ const REFUSED = "Operation not permitted";
 
 /**
  * The FATAL message when a start-up change failed because `tc` refused it for want of privilege,
- * given the failed changes' errors by interface (`ControlLoop.setRates(…, { errors })`);
- * undefined when none did (another cause is retried as usual).
+ * given the failed changes' errors by interface (`ControlLoop.setRates(…, { errors })`), naming
+ * each refused interface in the order of `ifnames` (the map's order is which change failed first,
+ * a race); undefined when none did (another cause is retried as usual).
  */
-export function privilegeRefusal(errors: ReadonlyMap<string, string>): string | undefined {
-  for (const [ifname, error] of errors) {
-    if (!error.includes(REFUSED)) continue;
-    return `tc may not change the shaper on ${ifname} (${error}): ` +
-      "run sqm-autorate as root or with CAP_NET_ADMIN where tc runs (docs/install.md, " +
-      '"What the binary needs on the machine")';
-  }
-  return undefined;
+export function privilegeRefusal(
+  errors: ReadonlyMap<string, string>,
+  ifnames: readonly string[],
+): string | undefined {
+  const refused = ifnames.filter((ifname) => errors.get(ifname)?.includes(REFUSED));
+  if (refused.length === 0) return undefined;
+  return `tc may not change the shaper on ${refused.join(" and ")} (${errors.get(refused[0])}): ` +
+    "run sqm-autorate as root or with CAP_NET_ADMIN where tc runs (docs/install.md, " +
+    '"What the binary needs on the machine")';
 }
