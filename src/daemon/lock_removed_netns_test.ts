@@ -51,6 +51,29 @@ async function secondDaemon(
   return { code: exited ?? "still running", log: stderr.log() };
 }
 
+/**
+ * A runtime directory for a daemon on `dl`/`ul` (download base 50 Mbit/s) with its UCI file and
+ * `state_dir` (`DIR/state`), and a reader of the PID in an interface's lock file there ("" when
+ * there is none).
+ */
+async function lockSetup(
+  prefix: string,
+  o: { ul: string; dl: string; tail?: string },
+): Promise<
+  { dir: string; state: string; config: string; pidIn: (ifname: string) => Promise<string> }
+> {
+  const dir = await daemonRuntimeDir(prefix);
+  const state = `${dir}/state`;
+  const config = `${dir}/sqm-autorate`;
+  await Deno.writeTextFile(
+    config,
+    daemonUci(dir, { ...o, dlBaseKbits: 50000, stateDir: state }),
+  );
+  const pidIn = (ifname: string) =>
+    Deno.readTextFile(lockPath(state, ifname)).then((t) => t.trim(), () => "");
+  return { dir, state, config, pidIn };
+}
+
 Deno.test({
   ...needs(
     "daemon under -P=daemon in a netns: rm -rf of state_dir: the locks are back within a tick, a second daemon is refused",
@@ -59,15 +82,7 @@ Deno.test({
   fn: () =>
     withNetns("sqma-lockrm", async (ns) => {
       await addTbfVethPair(ns, "vldl", "vlul");
-      const dir = await daemonRuntimeDir("lockrm-");
-      const state = `${dir}/state`;
-      const config = `${dir}/sqm-autorate`;
-      await Deno.writeTextFile(
-        config,
-        daemonUci(dir, { ul: "vlul", dl: "vldl", dlBaseKbits: 50000, stateDir: state }),
-      );
-      const pidIn = (ifname: string) =>
-        Deno.readTextFile(lockPath(state, ifname)).then((t) => t.trim(), () => "");
+      const { dir, state, config, pidIn } = await lockSetup("lockrm-", { ul: "vlul", dl: "vldl" });
       try {
         let second: { code: number | "still running"; log: string } | undefined;
         const { code, log } = await withSpawnedDaemon(
@@ -110,15 +125,7 @@ Deno.test({
     withNetns("sqma-lockst", async (ns) => {
       // Only the download interface: the start-up waits for the upload one (12 × 5 s).
       await addTbfVethPair(ns, "vsdl", "vsdlpeer");
-      const dir = await daemonRuntimeDir("lockst-");
-      const state = `${dir}/state`;
-      const config = `${dir}/sqm-autorate`;
-      await Deno.writeTextFile(
-        config,
-        daemonUci(dir, { ul: "vsul", dl: "vsdl", dlBaseKbits: 50000, stateDir: state }),
-      );
-      const pidIn = (ifname: string) =>
-        Deno.readTextFile(lockPath(state, ifname)).then((t) => t.trim(), () => "");
+      const { dir, state, config, pidIn } = await lockSetup("lockst-", { ul: "vsul", dl: "vsdl" });
       try {
         let second: { code: number | "still running"; log: string } | undefined;
         const { code, log } = await withSpawnedDaemon(
@@ -161,13 +168,7 @@ Deno.test({
   fn: () =>
     withNetns("sqma-lockrace", async (ns) => {
       await addTbfVethPair(ns, "vrdl", "vrul");
-      const dir = await daemonRuntimeDir("lockrace-");
-      const state = `${dir}/state`;
-      const config = `${dir}/sqm-autorate`;
-      await Deno.writeTextFile(
-        config,
-        daemonUci(dir, { ul: "vrul", dl: "vrdl", dlBaseKbits: 50000, stateDir: state }),
-      );
+      const { dir, state, config } = await lockSetup("lockrace-", { ul: "vrul", dl: "vrdl" });
       const rates = async () =>
         `${(await rootQdisc(ns, "vrdl")).rateKbit}/${(await rootQdisc(ns, "vrul")).rateKbit}`;
       try {
@@ -213,21 +214,11 @@ Deno.test({
   fn: () =>
     withNetns("sqma-lockslow", async (ns) => {
       await addTbfVethPair(ns, "vwdl", "vwul");
-      const dir = await daemonRuntimeDir("lockslow-");
-      const state = `${dir}/state`;
-      const config = `${dir}/sqm-autorate`;
-      await Deno.writeTextFile(
-        config,
-        daemonUci(dir, {
-          ul: "vwul",
-          dl: "vwdl",
-          dlBaseKbits: 50000,
-          stateDir: state,
-          tail: "\toption min_change_interval '2'",
-        }),
-      );
-      const pidIn = (ifname: string) =>
-        Deno.readTextFile(lockPath(state, ifname)).then((t) => t.trim(), () => "");
+      const { dir, state, config, pidIn } = await lockSetup("lockslow-", {
+        ul: "vwul",
+        dl: "vwdl",
+        tail: "\toption min_change_interval '2'",
+      });
       try {
         const backS: number[] = [];
         const { code, log } = await withSpawnedDaemon(
