@@ -13,6 +13,30 @@ import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.t
 
 const reason = await netnsSkipReason();
 
+/**
+ * veth va/vb in `ns`, each with an HTB root 1:, and va's class 1:1 at 50 Mbit/s: `tc` in `ns`, and
+ * `klass(verb, kbit)`, which adds or changes that class (rate = ceil).
+ */
+async function htbVethPair(ns: string): Promise<{
+  tc: (...args: string[]) => Promise<string>;
+  klass: (verb: string, kbit: number) => Promise<string>;
+}> {
+  const tc = (...args: string[]) => must("tc", ["-n", ns, ...args]);
+  const klass = (verb: string, kbit: number) =>
+    tc("class", verb, "dev", "va", "parent", "1:", "classid", "1:1", "htb", ...[
+      "rate",
+      `${kbit}kbit`,
+      "ceil",
+      `${kbit}kbit`,
+    ]);
+  await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
+  for (const dev of ["va", "vb"]) {
+    await tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
+  }
+  await klass("add", 50000);
+  return { tc, klass };
+}
+
 Deno.test({
   ...needs("real tc: a rate changed behind the daemon's back is logged once, then its end", reason),
   fn: () =>
@@ -81,23 +105,11 @@ Deno.test({
   ),
   fn: () =>
     withNetns("sqma-foreignh", async (ns) => {
-      const tc = (...args: string[]) => must("tc", ["-n", ns, ...args]);
-      const klass = (verb: string, kbit: number) =>
-        tc("class", verb, "dev", "va", "parent", "1:", "classid", "1:1", "htb", ...[
-          "rate",
-          `${kbit}kbit`,
-          "ceil",
-          `${kbit}kbit`,
-        ]);
+      const { tc, klass } = await htbVethPair(ns);
       const rate = async () => {
         const line = (await tc("class", "show", "dev", "va", "classid", "1:1")).trim();
         return /^class htb 1:1 .* rate (\S+)/.exec(line)?.[1];
       };
-      await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
-      for (const dev of ["va", "vb"]) {
-        await tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
-      }
-      await klass("add", 50000);
       await tc(
         "class",
         "add",
@@ -159,19 +171,7 @@ Deno.test({
   ),
   fn: () =>
     withNetns("sqma-foreignd", async (ns) => {
-      const tc = (...args: string[]) => must("tc", ["-n", ns, ...args]);
-      const klass = (verb: string, kbit: number) =>
-        tc("class", verb, "dev", "va", "parent", "1:", "classid", "1:1", "htb", ...[
-          "rate",
-          `${kbit}kbit`,
-          "ceil",
-          `${kbit}kbit`,
-        ]);
-      await must("ip", ["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"]);
-      for (const dev of ["va", "vb"]) {
-        await tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1");
-      }
-      await klass("add", 50000);
+      const { tc, klass } = await htbVethPair(ns);
       const { logger, lines } = recordingLogger();
       const pair = createShaperPair({
         shaper: "htb",
