@@ -8,6 +8,7 @@
 import { assert, assertEquals } from "../util/assert.ts";
 import { createShaperPair } from "./shaper.ts";
 import { watchForeignRates } from "./foreign_rate.ts";
+import type { Shaper } from "../control/ports.ts";
 import { recordingLogger } from "../log/recording_testing.ts";
 import { must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
 
@@ -37,6 +38,40 @@ async function htbVethPair(ns: string): Promise<{
   return { tc, klass };
 }
 
+/**
+ * The watch's episode on `dl` (va, the daemon's rate 30 Mbit/s): ours in force is quiet; `behind`
+ * (48 Mbit/s set behind the daemon's back) is one WARN at the refresh, which sets ours again
+ * (`rate()` then reads `ours`); the same again is DEBUG, and ours found again its end, INFO.
+ */
+async function foreignEpisode(dl: Shaper, o: {
+  lines: string[];
+  behind: () => Promise<unknown>;
+  rate: () => Promise<unknown>;
+  ours: unknown;
+}): Promise<void> {
+  const { lines } = o;
+  await dl.check();
+  await dl.setRate(30000);
+  await dl.setRate(30000); // the refresh: ours in force
+  assertEquals(lines, []);
+
+  await o.behind(); // behind the daemon's back
+  await dl.setRate(30000);
+  assertEquals(await o.rate(), o.ours); // ours set again
+  assertEquals(lines.length, 1, lines.join("\n"));
+  assert(
+    lines[0].startsWith("WARN the rate on va is 48000 kbit/s, not the 30000 kbit/s"),
+    lines[0],
+  );
+  await o.behind();
+  await dl.setRate(30000);
+  await dl.setRate(30000);
+  assertEquals(lines.slice(1).map((l) => l.split(" ").slice(0, 7).join(" ")), [
+    "DEBUG the rate on va is 48000",
+    "INFO the rate on va is the",
+  ]);
+}
+
 Deno.test({
   ...needs("real tc: a rate changed behind the daemon's back is logged once, then its end", reason),
   fn: () =>
@@ -64,26 +99,12 @@ Deno.test({
       }, { netns: ns });
       const dl = watchForeignRates(pair, { logger }).dl;
       try {
-        await dl.check();
-        await dl.setRate(30000);
-        await dl.setRate(30000); // the refresh: ours in force
-        assertEquals(lines, []);
-
-        await tbf("change", "5:", 48000); // behind the daemon's back
-        await dl.setRate(30000);
-        assertEquals(await rate(), 30000); // ours set again
-        assertEquals(lines.length, 1, lines.join("\n"));
-        assert(
-          lines[0].startsWith("WARN the rate on va is 48000 kbit/s, not the 30000 kbit/s"),
-          lines[0],
-        );
-        await tbf("change", "5:", 48000);
-        await dl.setRate(30000);
-        await dl.setRate(30000);
-        assertEquals(lines.slice(1).map((l) => l.split(" ").slice(0, 7).join(" ")), [
-          "DEBUG the rate on va is 48000",
-          "INFO the rate on va is the",
-        ]);
+        await foreignEpisode(dl, {
+          lines,
+          behind: () => tbf("change", "5:", 48000),
+          rate,
+          ours: 30000,
+        });
 
         // A new TBF root (new handle) at another rate: adopted by the change, not logged here.
         lines.length = 0;
@@ -132,26 +153,12 @@ Deno.test({
       }, { netns: ns });
       const dl = watchForeignRates(pair, { logger }).dl;
       try {
-        await dl.check();
-        await dl.setRate(30000);
-        await dl.setRate(30000); // the refresh: ours in force
-        assertEquals(lines, []);
-
-        await klass("change", 48000); // behind the daemon's back
-        await dl.setRate(30000);
-        assertEquals(await rate(), "30Mbit"); // ours set again
-        assertEquals(lines.length, 1, lines.join("\n"));
-        assert(
-          lines[0].startsWith("WARN the rate on va is 48000 kbit/s, not the 30000 kbit/s"),
-          lines[0],
-        );
-        await klass("change", 48000);
-        await dl.setRate(30000);
-        await dl.setRate(30000);
-        assertEquals(lines.slice(1).map((l) => l.split(" ").slice(0, 7).join(" ")), [
-          "DEBUG the rate on va is 48000",
-          "INFO the rate on va is the",
-        ]);
+        await foreignEpisode(dl, {
+          lines,
+          behind: () => klass("change", 48000),
+          rate,
+          ours: "30Mbit",
+        });
 
         // A rate tc prints rounded (12.3Mbit for 12345 kbit/s) is still ours.
         lines.length = 0;
