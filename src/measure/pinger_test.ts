@@ -258,17 +258,35 @@ Deno.test("the same set again restarts a child silent for two ticks, not one tha
   await p.stop();
 });
 
-Deno.test("a new set that keeps the peers' child (draws probed apart) restarts it after a tick without a reply, not one that replies or never replied since it started", async () => {
-  const clock = new VirtualClock(0);
-  const children: { targets: string[]; print: (line: string) => void; killed: boolean }[] = [];
+/** A child the test makes print, its targets (the IPv4 arguments) and whether it was killed. */
+interface TrackedChild {
+  targets: string[];
+  print: (line: string) => void;
+  killed: boolean;
+}
+
+/**
+ * A spawn of {@linkcode printingChild}ren (alive but silent until killed, printing what the test
+ * makes them print), each recorded in `children` with its targets and whether it was killed.
+ */
+function trackedChildren(): {
+  children: TrackedChild[];
+  spawn: (cmd: string, args: readonly string[]) => ChildHandle;
+} {
+  const children: TrackedChild[] = [];
   const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
-    // Alive but silent (stopped) until killed, printing what the test makes it print.
     const { child, print } = printingChild(children.length + 1);
     const targets = args.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
     const c = { targets, print, killed: false };
     children.push(c);
     return { ...child, kill: (sig) => (c.killed = true, child.kill(sig)) };
   };
+  return { children, spawn };
+}
+
+Deno.test("a new set that keeps the peers' child (draws probed apart) restarts it after a tick without a reply, not one that replies or never replied since it started", async () => {
+  const clock = new VirtualClock(0);
+  const { children, spawn } = trackedChildren();
   const { p, replies } = fakeFping(clock, spawn);
   const peers = ["9.9.9.9", "1.1.1.1"];
   const cycle = (draw: string) => ({ slow: { reflectors: [draw], periodS: 2 } });
@@ -307,13 +325,7 @@ Deno.test("a new set that keeps the peers' child (draws probed apart) restarts i
 
 Deno.test("restartKeptSilent (the loop still too few fresh in its own cycle): restarts the peers' child after a tick without a reply, not one that replies or never replied since it started", async () => {
   const clock = new VirtualClock(0);
-  const children: { print: (line: string) => void; killed: boolean }[] = [];
-  const spawn = (): ChildHandle => {
-    const { child, print } = printingChild(children.length + 1);
-    const c = { print, killed: false };
-    children.push(c);
-    return { ...child, kill: (sig) => (c.killed = true, child.kill(sig)) };
-  };
+  const { children, spawn } = trackedChildren();
   const { p, replies } = fakeFping(clock, spawn);
   const reply = async (c: { print: (line: string) => void }) => {
     const n = replies.length;
@@ -341,13 +353,7 @@ Deno.test("restartKeptSilent (the loop still too few fresh in its own cycle): re
 
 Deno.test("a kept child whose replies wait unread in its pipe (the tick's blocked wait) is not restarted at a cycle's start, one that stays silent is, with one WARN", async () => {
   const clock = new VirtualClock(0);
-  const children: { print: (line: string) => void; killed: boolean }[] = [];
-  const spawn = (): ChildHandle => {
-    const { child, print } = printingChild(children.length + 1);
-    const c = { print, killed: false };
-    children.push(c);
-    return { ...child, kill: (sig) => (c.killed = true, child.kill(sig)) };
-  };
+  const { children, spawn } = trackedChildren();
   const replies: PingReply[] = [];
   const line = (n: number) => `9.9.9.9 : [${n}], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`;
   // Lines the peers' child printed during the blocked wait: the event loop reads them at its next
