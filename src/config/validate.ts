@@ -14,6 +14,7 @@ import type { SettingProblem, SettingsInput, SettingSource } from "./sources.ts"
 import { ratecontrollerProblem } from "./ratecontroller_names.ts";
 import { didYouMean } from "../util/suggest.ts";
 import { misplacedOptionHint, renamedOptionHint } from "./uci_renamed.ts";
+import { slowBaseRateWarnings } from "./rate_units.ts";
 
 /** Options other tools read from the UCI file (the init script's `use_syslog`). */
 const FOREIGN_OPTIONS: Readonly<Record<string, readonly string[]>> = { output: ["use_syslog"] };
@@ -185,5 +186,6 @@ export function validateSettings(
     );
   }
   envAliasProblems(input, problems, warnings);
+  warnings.push(...slowBaseRateWarnings(v, sources));
   return { problems, warnings };
 }

@@ -1,0 +1,39 @@
+/**
+ * A base rate that reads like Mbit/s typed where kbit/s is meant (`upload_base_kbits '20'` for a
+ * 20 Mbit/s line). It is accepted, since links that slow exist, but warned about: the daemon would
+ * hold that direction at or below a few hundred kbit/s, and nothing else would say why the line
+ * crawls (docs/operation.md, "Rates in Mbit/s where kbit/s is meant").
+ */
+import type { SettingName, TableSettings } from "./settings_table.ts";
+import { describeSource, type SettingSource } from "./sources.ts";
+
+/** Base rates below this many kbit/s (1 Mbit/s) are warned about. */
+export const SLOW_BASE_KBITS = 1000;
+
+/** What the daemon multiplies a base rate by for its ceiling when no max is set (rate_bounds.md). */
+const CEILING_TIMES_BASE = 10;
+
+const DIRECTIONS = [
+  { base: "base_ul_rate", max: "max_ul_rate", option: "upload_base_kbits" },
+  { base: "base_dl_rate", max: "max_dl_rate", option: "download_base_kbits" },
+] as const;
+
+/** One warning per base rate below {@link SLOW_BASE_KBITS}, naming its source and the fix. */
+export function slowBaseRateWarnings(
+  v: TableSettings,
+  sources: Record<SettingName, SettingSource>,
+): string[] {
+  const warnings: string[] = [];
+  for (const d of DIRECTIONS) {
+    const base = v[d.base];
+    // 0 is the unset placeholder of a required setting (its own error says so).
+    if (base <= 0 || base >= SLOW_BASE_KBITS) continue;
+    const ceiling = v[d.max] > 0 ? v[d.max] : CEILING_TIMES_BASE * base;
+    warnings.push(
+      `${d.base} (${describeSource(sources[d.base])}): ${base} kbit/s is ${base / 1000} ` +
+        `Mbit/s, and the rate will stay at or below ${ceiling} kbit/s; ${d.option} is in ` +
+        `kbit/s, so a ${base} Mbit/s line is ${base * 1000}`,
+    );
+  }
+  return warnings;
+}
