@@ -75,6 +75,10 @@ Deno.test("simulate reports bad trace lines and bad flags", async () => {
     const missing = await run(["--trace", `${dir}/nope.csv`]);
     assertEquals(missing.code, ExitCode.USAGE);
     assert(missing.err.includes("neither a built-in"), missing.err);
+    const typo = await run(["--trace", "starlnk"]);
+    assertEquals(typo.code, ExitCode.USAGE);
+    assert(typo.err.includes('trace "starlnk" is not a built-in'), typo.err);
+    assert(typo.err.includes('(did you mean "starlink"?)'), typo.err);
     const load = await run(["--load", "heavy"]);
     assertEquals(load.code, ExitCode.USAGE);
     assert(load.err.includes("--load"), load.err);

@@ -4,6 +4,8 @@
  */
 import { type RandomSource, seededRandom } from "../util/clock.ts";
 import { percentile } from "../util/stats.ts";
+import { didYouMean } from "../util/suggest.ts";
+import { errorText } from "../util/error_text.ts";
 
 /** Resolution of a sampled trace, seconds. Lookups hold the last sample (step function). */
 export const TRACE_STEP_S = 0.1;
@@ -330,9 +332,15 @@ export async function loadTrace(
   try {
     text = await Deno.readTextFile(nameOrPath);
   } catch (e) {
+    const builtins = BUILTIN_TRACES.join(", ");
+    // A misspelt name (`lte5`) is not a file the user meant: say which name, not why it cannot be read.
+    const hint = nameOrPath.includes("/") ? "" : didYouMean(nameOrPath, BUILTIN_TRACES);
+    if (hint !== "") {
+      throw new Error(`trace "${nameOrPath}" is not a built-in (${builtins})${hint}`);
+    }
     throw new Error(
-      `trace "${nameOrPath}" is neither a built-in (${BUILTIN_TRACES.join(", ")}) nor a ` +
-        `readable CSV file: ${(e as Error).message}`,
+      `trace "${nameOrPath}" is neither a built-in (${builtins}) nor a readable CSV file: ` +
+        errorText(e),
     );
   }
   return parseTraceCsv(text, { source: nameOrPath, durationS: options.durationS });

@@ -152,7 +152,11 @@ Deno.test("main.ts plot and simulate under -P=daemon: a denied path names the pe
       daemonRunArgs("main.ts", ["simulate", "--duration", "5", "--out", `${dir}/sim`]),
     );
     expectCode(sim, 1, "simulate --out");
-    for (const r of [plot, sim]) {
+    const trace = await runDeno(
+      daemonRunArgs("main.ts", ["simulate", "--duration", "5", "--trace", `${dir}/t.csv`]),
+    );
+    expectCode(trace, 64, "simulate --trace");
+    for (const r of [plot, sim, trace]) {
       assert(!r.stderr.includes("--allow-"), r.stderr); // the binary takes no such flag
       assert(r.stderr.includes("docs/install.md"), r.stderr);
     }
