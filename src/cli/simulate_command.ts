@@ -40,6 +40,7 @@ import { writeRunFiles } from "../sim/output.ts";
 import { FileStatsSink } from "../report/mod.ts";
 import { join } from "../util/posix_path.ts";
 import { errorText } from "../util/error_text.ts";
+import { baseAboveTraceNote } from "./simulate_base_note.ts";
 import { type CounterRead, parseCounterRead } from "../sim/counter_read.ts";
 
 /** Options of `simulateCommand`. */
@@ -370,6 +371,8 @@ export async function simulateAction(
     io.err(`sqm-autorate simulate: ${(e as Error).message}\n`);
     return e instanceof TraceParseError ? ExitCode.DATA : ExitCode.USAGE;
   }
+  const note = baseAboveTraceNote(settings, trace);
+  if (note !== undefined) io.err(`${note}\n`);
   settings = withTraceBaseRates(settings, trace);
   // Quiet by default (one INFO line per rate change would flood the terminal): warnings and
   // errors only, unless --log-level asks for more. Record times are wall-clock, not virtual.

@@ -201,3 +201,20 @@ Deno.test("simulate --counter-scale: the controller sees less of the download; a
   assertEquals(bad.code, ExitCode.USAGE);
   assert(bad.err.includes("--counter-scale"), bad.err);
 });
+
+Deno.test("simulate notes base rates far above the trace's nominal capacity, and only then", async () => {
+  const far = await run(["--duration", "2", "--ub", "20000", "--db", "100000"]);
+  assertEquals(far.code, ExitCode.OK);
+  assert(
+    far.err.includes(
+      "note: the base rates (download 100000 / upload 20000 kbit/s) are 5.0 / 4.0 times the " +
+        'nominal capacity of trace "step" (20000 / 5000 kbit/s)',
+    ),
+    far.err,
+  );
+  const near = await run(["--duration", "2", "--ub", "6000", "--db", "30000"]);
+  assertEquals(near.code, ExitCode.OK);
+  assert(!near.err.includes("note:"), near.err);
+  const none = await run(["--duration", "2"]);
+  assert(!none.err.includes("note:"), none.err);
+});
