@@ -14,7 +14,7 @@ import { FailureLog } from "./failure_log.ts";
 import { type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { logText } from "./log_text.ts";
 import { resolveScript } from "./scripts.ts";
-import { pluginRefs } from "./plugin_refs.ts";
+import { type PluginRef, pluginRefsWithSettings } from "./plugin_refs.ts";
 
 /** `process()` failures within {@link FAILURE_WINDOW_CALLS} calls that disable a plugin. */
 export const MAX_FAILURES = 10;
@@ -75,15 +75,15 @@ function firstLine(text: string): string {
 /** Loads every reference into `rt`; calls `onError(ref, message)` for each one that fails. */
 async function loadPlugins(
   rt: LuaRuntime,
-  refs: readonly string[],
+  refs: readonly PluginRef[],
   options: PluginManagerOptions,
   onError: (ref: string, message: string) => void,
 ): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
-  for (const [i, ref] of refs.entries()) {
+  for (const [i, { ref, setting }] of refs.entries()) {
     const id = i + 1;
     try {
-      const src = await resolveScript(ref, options);
+      const src = await resolveScript(ref, { ...options, setting });
       rt.setLogSource(src.display);
       const chunk = rt.sandbox.load(src.source, `@${src.display}`);
       let status: unknown, name: unknown;
@@ -289,7 +289,7 @@ export class PluginManager implements RateAdjuster {
 export async function createPluginManager(
   options: PluginManagerOptions,
 ): Promise<PluginManager | undefined> {
-  const refs = pluginRefs(options.settings);
+  const refs = pluginRefsWithSettings(options.settings);
   if (refs.length === 0) return undefined;
   const { logger } = options;
   const rt = await startRuntime({

@@ -6,6 +6,7 @@
 import { EMBEDDED_SCRIPTS } from "./embedded_scripts.ts";
 import { ScriptNotFoundError } from "./errors.ts";
 import { errorText } from "../util/error_text.ts";
+import { closestMatch, didYouMean } from "../util/suggest.ts";
 
 /**
  * Where module names (`plugin_ratecontrol = log_readings`) are looked up, in order: the user's
@@ -29,6 +30,50 @@ export interface ResolveOptions {
   readTextFile?: (path: string) => Promise<string>;
   /** Module-name search directories (default {@link MODULE_DIRS}). */
   moduleDirs?: readonly string[];
+  /** The setting the reference came from, named by a not-found message (e.g. `plugin_scripts`). */
+  setting?: string;
+  /**
+   * Names of the files in a directory, for a "did you mean" (default `Deno.readDir`; none when it
+   * cannot be read).
+   */
+  listDir?: (dir: string) => Promise<string[]>;
+}
+
+/** The names in `dir`, or none when it cannot be read (missing, or outside the permission set). */
+async function readDirNames(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+  } catch {
+    // nothing to suggest from here
+  }
+  return names;
+}
+
+/**
+ * The Lua file closest to `rel` among those a search finds: `.lua` files in each of `dirs` (in
+ * `rel`'s subdirectory of it), then the shipped scripts; `rel` is that file as the search names it
+ * (`log_readings.lua`) and `where` where it is (its path, or `builtin:<name>`). Undefined when none
+ * is close (src/util/suggest.ts).
+ */
+async function closeScript(
+  rel: string,
+  o: { dirs: readonly string[]; list: (dir: string) => Promise<string[]> },
+): Promise<{ rel: string; where: string } | undefined> {
+  const sub = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/") + 1) : "";
+  const found = new Map<string, string>();
+  for (const dir of o.dirs) {
+    for (const name of (await o.list(`${dir}/${sub}`)).sort()) {
+      if (name.endsWith(".lua") && !found.has(`${sub}${name}`)) {
+        found.set(`${sub}${name}`, `${dir}/${sub}${name}`);
+      }
+    }
+  }
+  for (const name of builtinNames()) {
+    if (!found.has(`${name}.lua`)) found.set(`${name}.lua`, `builtin:${name}`);
+  }
+  const close = closestMatch(rel, found.keys());
+  return close === undefined ? undefined : { rel: close, where: found.get(close)! };
 }
 
 export { ScriptNotFoundError };
@@ -52,13 +97,15 @@ export async function resolveScript(
 ): Promise<ScriptSource> {
   const read = options.readTextFile ?? ((p: string) => Deno.readTextFile(p));
   const value = ref.trim();
+  const setting = options.setting === undefined ? "" : `${options.setting}: `;
+  const list = options.listDir ?? readDirNames;
   if (value.startsWith("builtin:")) {
     const found = builtin(ref, value.slice("builtin:".length));
     if (found) return found;
     throw new ScriptNotFoundError(
-      `no shipped Lua script "${value}"; available: ${
-        builtinNames().map((n) => `builtin:${n}`).join(", ")
-      }`,
+      `${setting}no shipped Lua script "${value}"${
+        didYouMean(value.slice("builtin:".length), builtinNames())
+      }; available: ${builtinNames().map((n) => `builtin:${n}`).join(", ")}`,
     );
   }
   // A file name without a directory (`pretty_speeds.lua`, as upstream's README has owners copy it
@@ -68,7 +115,14 @@ export async function resolveScript(
     try {
       return { ref, display: value, source: await read(value) };
     } catch (e) {
-      throw new ScriptNotFoundError(`cannot read Lua script ${value}: ${errorText(e)}`);
+      const dir = value.slice(0, value.lastIndexOf("/"));
+      const close = e instanceof Deno.errors.NotFound
+        ? await closeScript(value.slice(dir.length + 1), { dirs: [dir], list })
+        : undefined;
+      const hint = close === undefined ? "" : ` (did you mean ${close.where}?)`;
+      throw new ScriptNotFoundError(
+        `${setting}cannot read Lua script ${value}: ${errorText(e)}${hint}`,
+      );
     }
   }
   // An upstream module name: dots are directory separators, as for require.
@@ -84,10 +138,18 @@ export async function resolveScript(
   }
   const shipped = builtin(ref, value) ?? builtin(ref, value.replaceAll("-", "_"));
   if (shipped) return shipped;
+  // Spelt as the value is: a file name, or a module name (`log_readings`, `sub.name`).
+  const close = await closeScript(rel, { dirs, list });
+  const spelt = close === undefined
+    ? ""
+    : value.endsWith(".lua")
+    ? close.rel
+    : close.rel.slice(0, -".lua".length).replaceAll("/", ".");
+  const hint = close === undefined ? "" : ` (did you mean "${spelt}": ${close.where}?)`;
   throw new ScriptNotFoundError(
-    `Could not find configured plugin: ${value} (tried ${
+    `${setting}Could not find configured plugin: ${value} (tried ${
       dirs.map((d) => `${d}/${rel}`).join(", ")
-    } and builtin:${value}); put upstream's ${rel} in ${dirs[0]}/ or use a shipped plugin (${
+    } and builtin:${value})${hint}; put upstream's ${rel} in ${dirs[0]}/ or use a shipped plugin (${
       builtinNames().filter((n) => EMBEDDED_SCRIPTS[n].path.startsWith("lua/plugins/"))
         .map((n) => `builtin:${n}`).join(", ")
     })`,
