@@ -11,7 +11,7 @@ import {
   type ShaperQueue,
 } from "../control/ports.ts";
 import { htbQueue, tbfQueue } from "./shaper_queue.ts";
-import { notTried, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
+import { notTried, type QueryOptions, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 import { hardClampRate } from "../control/rate_bounds.ts";
 import { type Clock, isDue, systemClock } from "../util/clock.ts";
 
@@ -213,6 +213,30 @@ abstract class TcShaper implements Shaper {
    * (the next change adopts it or says why it fails, so this says nothing of it).
    */
   protected async rootInForce(kind: string): Promise<Record<string, unknown> | undefined> {
+    return (await this.underRootInForce(kind)).root;
+  }
+
+  /**
+   * {@linkcode rootInForce}, with the query `first` asked just before it in the same write
+   * (`out`: its stdout as {@linkcode askInForce} gives it, when the root is `kind`): the root's
+   * answer, which always comes, tells at once that `first` printed nothing (`isAnswer`).
+   */
+  protected async underRootInForce(
+    kind: string,
+    first?: { args: string[]; isAnswer: (line: string) => boolean },
+  ): Promise<{ root?: Record<string, unknown>; out?: string }> {
+    if (this.#rootHandle === undefined) return {};
+    // Both asked before either is awaited: adjacent in the queue, so in one write, in this order.
+    const asked = first === undefined
+      ? undefined
+      : this.askInForce(first.args, { isAnswer: first.isAnswer });
+    const root = await this.#root(kind);
+    const out = await asked;
+    return root === undefined ? {} : { root, out };
+  }
+
+  /** The root qdisc in force if it is still `kind` under the handle the last change used. */
+  async #root(kind: string): Promise<Record<string, unknown> | undefined> {
     if (this.#rootHandle === undefined) return undefined;
     const out = await this.askInForce(["qdisc", "show", "dev", this.ifname]);
     if (out === undefined) return undefined;
@@ -234,8 +258,11 @@ abstract class TcShaper implements Shaper {
    * answer or the query failed (no process of its own is started: docs/operation.md, "Another
    * program changes the rate").
    */
-  protected async askInForce(args: string[]): Promise<string | undefined> {
-    const r = await this.#batch?.query(args);
+  protected async askInForce(
+    args: string[],
+    options: QueryOptions = {},
+  ): Promise<string | undefined> {
+    const r = await this.#batch?.query(args, options);
     return r === undefined || r.code !== 0 ? undefined : r.stdout;
   }
 
@@ -419,6 +446,9 @@ export class CakeShaper extends TcShaper {
   }
 }
 
+/** A `tc -j qdisc show` answer (a class's is text, or a list of `"class"` objects). */
+const QDISC_LIST = /^\[\{"kind":/;
+
 /** HTB: `tc class change dev IF classid X htb rate NKbit ceil MKbit`. */
 export class HtbShaper extends TcShaper {
   /** Shaper kind. */
@@ -481,15 +511,13 @@ export class HtbShaper extends TcShaper {
    * classid C`, one line per class, text as tc 6.1 prints HTB classes even with -j.
    */
   async rateInForce(): Promise<number | undefined> {
-    if ((await this.rootInForce("htb")) === undefined) return undefined;
-    const out = await this.askInForce([
-      "class",
-      "show",
-      "dev",
-      this.ifname,
-      "classid",
-      this.#classid,
-    ]);
+    // The class first, the root after it in one write: a class deleted under the root prints
+    // nothing, and the root's answer coming first says so at once, where a wait for the class's
+    // line cost the tick 2 s (docs/operation.md, "Another program changes the rate").
+    const { out } = await this.underRootInForce("htb", {
+      args: ["class", "show", "dev", this.ifname, "classid", this.#classid],
+      isAnswer: (line) => !QDISC_LIST.test(line),
+    });
     return out === undefined ? undefined : htbClassRates(out, this.#classid)?.rate;
   }
 

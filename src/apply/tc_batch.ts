@@ -151,11 +151,24 @@ const UNSAFE_ARG = /[\s"'#\\]/;
  */
 const STALE_DEVICE = /No such device/i;
 
+/** Options of {@linkcode TcBatch.query}. */
+export interface QueryOptions {
+  /**
+   * Whether a stdout line is this query's answer, for a query that may print nothing (`class show`
+   * of a deleted class) asked just before one that always answers: a line that is not is the next
+   * query's (tc answers in order), so this one printed nothing, known at once instead of after
+   * the wait for its line (docs/operation.md, "Another program changes the rate").
+   */
+  isAnswer?: (line: string) => boolean;
+}
+
 /** One change asked of `run()` (or query of `query()`), waiting for its turn. */
 interface Job {
   args: readonly string[];
   /** A query: its stdout line is its answer, and it is no change to make again. */
   query: boolean;
+  /** A query's {@linkcode QueryOptions.isAnswer}. */
+  isAnswer?: (line: string) => boolean;
   /** The give-up signal in force when it was asked. */
   giveUp: AbortSignal;
   resolve: (r: CommandResult) => void;
@@ -279,10 +292,11 @@ export class TcBatch {
    * daemon stops, or tc failed it (the caller asks a tc of its own, whose message is the fresh
    * one). Queries asked together go in one write.
    */
-  query(args: readonly string[]): Promise<CommandResult | undefined> {
+  query(args: readonly string[], options: QueryOptions = {}): Promise<CommandResult | undefined> {
     const giveUp = this.#giveUp.signal;
+    const { isAnswer } = options;
     const result = new Promise<CommandResult>((resolve, reject) =>
-      this.#pending.push({ args, query: true, giveUp, resolve, reject })
+      this.#pending.push({ args, query: true, isAnswer, giveUp, resolve, reject })
     ).then((r) => r === NOT_ASKED ? undefined : r);
     this.#queue = this.#queue.then(() => this.#runPending()).catch(() => {});
     return result;
@@ -301,7 +315,7 @@ export class TcBatch {
     const jobs = this.#pending.splice(0, n);
     try {
       const results = first.query
-        ? await this.#queries(jobs.map((j) => j.args), first.giveUp)
+        ? await this.#queries(jobs, first.giveUp)
         : jobs.length === 1
         ? [await this.#runOnce(first.args, first.giveUp)]
         : await this.#runTogether(jobs.map((j) => j.args), first.giveUp);
@@ -459,10 +473,8 @@ export class TcBatch {
    * Queries in one write to the coprocess that has answered (none is started for them), each
    * answered by its stdout line and its marker; `NOT_ASKED` for each that got no answer there.
    */
-  async #queries(
-    queries: readonly (readonly string[])[],
-    giveUp: AbortSignal,
-  ): Promise<CommandResult[]> {
+  async #queries(jobs: readonly Job[], giveUp: AbortSignal): Promise<CommandResult[]> {
+    const queries = jobs.map((j) => j.args);
     const notAsked = () => queries.map(() => NOT_ASKED);
     const proc = this.#supervisor.current;
     if (
@@ -471,7 +483,9 @@ export class TcBatch {
       this.#deferWhile() || !queries.every(batchable)
     ) return notAsked();
     this.#out.length = 0;
-    const verdicts = await this.#viaBatch(proc, queries, giveUp, { answers: true });
+    const verdicts = await this.#viaBatch(proc, queries, giveUp, {
+      answers: jobs.map((j) => j.isAnswer ?? (() => true)),
+    });
     if (verdicts.some((v) => v !== "broken")) this.#supervisor.succeeded();
     return verdicts.map((v) => v === "broken" || v.code !== 0 || v.stdout === "" ? NOT_ASKED : v);
   }
@@ -564,7 +578,7 @@ export class TcBatch {
     proc: LineCoprocess,
     changes: readonly (readonly string[])[],
     giveUp: AbortSignal,
-    options: { answers?: boolean } = {},
+    options: { answers?: readonly ((line: string) => boolean)[] } = {},
   ): Promise<(CommandResult | "broken")[]> {
     if (this.#lineOf !== proc) {
       this.#lineOf = proc;
@@ -614,11 +628,19 @@ export class TcBatch {
           const warnings = messages.filter((m) => !m.includes(TC_SYNC_LINE));
           // A query's answer: its line on stdout, printed before tc read the marker (it may
           // arrive after the marker's report, on the other stream).
-          const stdout = failure === undefined && options.answers && this.#queriesAnswer &&
+          let stdout = failure === undefined && options.answers && this.#queriesAnswer &&
               !silent
             ? await this.#nextStdout(this.#timeoutMs)
             : "";
           const query = changes[verdicts.length].join(" ");
+          if (
+            stdout !== "timeout" && stdout !== "" && verdicts.length + 1 < changes.length &&
+            !options.answers![verdicts.length](stdout)
+          ) {
+            // The next query's answer: this one printed nothing, and stdout is still in step.
+            this.#out.unshift(stdout);
+            stdout = "";
+          }
           if (stdout === "timeout") {
             silent = true;
             replace = this.#silentAnswer(query);

@@ -923,6 +923,38 @@ Deno.test("TcBatch: a query that prints nothing from a tc that answers queries r
   await batch.close();
 });
 
+Deno.test("TcBatch: a query with isAnswer asked just before one that always answers: its silence is known from the next one's line, with no wait and the session kept", async () => {
+  const root = '[{"kind":"htb","handle":"1:","root":true}]';
+  let classLine: string | undefined = "class htb 1:1 root rate 30Mbit ceil 30Mbit";
+  const tc = fakeTc(
+    () => undefined,
+    (line) =>
+      line.startsWith("qdisc show") ? root : line.startsWith("class show") ? classLine : undefined,
+  );
+  const { logger, lines } = recordingLogger();
+  // A wait for a silent query's line would exceed the test's time (a minute).
+  const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 60_000, logger });
+  const show = ["class", "show", "dev", "wan", "classid", "1:1"];
+  const isAnswer = (line: string) => !line.startsWith('[{"kind":');
+  const both = () =>
+    Promise.all([batch.query(show, { isAnswer }), batch.query(["qdisc", "show", "dev", "wan"])]);
+  await batch.run(["class", "change", "dev", "wan", "classid", "1:1", "htb", "rate", "1kbit"]);
+  assertEquals((await both()).map((r) => r?.stdout), [classLine, root]);
+  classLine = undefined; // deleted under its root
+  assertEquals((await both()).map((r) => r?.stdout), [undefined, root]);
+  assertEquals(
+    (await both()).map((r) => r?.stdout),
+    [undefined, root],
+    "asked again, same session",
+  );
+  classLine = "class htb 1:1 root rate 30Mbit ceil 30Mbit"; // back
+  assertEquals((await both()).map((r) => r?.stdout), [classLine, root]);
+  assertEquals(tc.procs.length, 1, "the session kept");
+  assertEquals(lines, []);
+  assertEquals(tc.runs, [], "nothing spawned");
+  await batch.close();
+});
+
 Deno.test("TcShaper with a batch: why a change fails is asked in the session (no tc of its own); a new root of its kind adopted", async () => {
   let root = '[{"kind":"pfifo","handle":"8002:","root":true}]';
   const tc = fakeTc(
