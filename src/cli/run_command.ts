@@ -84,7 +84,10 @@ export async function runAction(args: ParsedArgs): Promise<number> {
         changed: changed.join(", "),
       });
       for (const w of next.warnings) log.warning(w);
-      configureLogging(next.settings.log_level, { format: next.settings.log_format });
+      configureLogging(next.settings.log_level, {
+        format: next.settings.log_format,
+        priority: next.settings.log_priority,
+      });
       rounds.amended({ resolved: next, inputs: Promise.resolve(inputs) });
       return;
     }
@@ -152,7 +155,7 @@ export async function runAction(args: ParsedArgs): Promise<number> {
  * Settings a SIGHUP applies to the running daemon without a restart, when nothing else changed
  * and no Lua script runs (a script is given `log_level` at its start).
  */
-const LIVE_SETTINGS: ReadonlySet<string> = new Set(["log_level", "log_format"]);
+const LIVE_SETTINGS: ReadonlySet<string> = new Set(["log_level", "log_format", "log_priority"]);
 
 /**
  * Only the logging changed: live settings alone (the options that are settings are not compared
@@ -177,7 +180,10 @@ async function runWith(
   options: { first: boolean; onStarted?: () => void; needsTurns?: () => boolean },
 ): Promise<number> {
   const settings = resolved.settings;
-  configureLogging(settings.log_level, { format: settings.log_format });
+  configureLogging(settings.log_level, {
+    format: settings.log_format,
+    priority: settings.log_priority,
+  });
   const log = stageLogger("main");
   if (options.first) log.info("Starting sqm-autorate {version}", { version: denoJson.version });
   for (const w of resolved.warnings) log.warning(w);

@@ -163,6 +163,17 @@ export const SETTINGS_TABLE = {
     flag: "log-format",
     description: "Log line format: text (upstream's) or json (one object per line, for shippers).",
   },
+  log_priority: {
+    kind: "enum",
+    default: "none",
+    choices: ["none", "stream", "prefix"],
+    env: ["SQMA_LOG_PRIORITY"],
+    uci: ["output", "log_priority"],
+    flag: "log-priority",
+    description: "How a log line shows its syslog priority: none (every line on stderr), " +
+      "stream (DEBUG and INFO on stdout, WARN and up on stderr: procd), prefix (sd-daemon's <N>: " +
+      "journald); the service files set it (docs/install.md).",
+  },
   stats_file: {
     kind: "path",
     default: "/tmp/sqm-autorate.csv",

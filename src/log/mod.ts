@@ -101,33 +101,56 @@ export function formatterOf(format: LogFormat): (record: LogRecord) => string {
 
 const encoder = new TextEncoder();
 
-/** A sink writing lines in `format` to stderr (stdout stays for command output). */
-export function stderrSinkOf(format: LogFormat): Sink {
+/**
+ * How log lines show their syslog priority (`log_priority`; docs/operation.md, "Log priority"):
+ * `none` writes every line to stderr as it is; `stream` writes TRACE, DEBUG and INFO to stdout and
+ * WARN and up to stderr, which procd logs at `daemon.info` and `daemon.err`; `prefix` writes every
+ * line to stderr starting with its priority as sd-daemon(3) spells it (`<6>`), which journald takes
+ * off and files the line at.
+ */
+export type LogPriority = "none" | "stream" | "prefix";
+
+/** Each level's syslog priority (sd-daemon(3): 2 crit, 3 err, 4 warning, 6 info, 7 debug). */
+const SYSLOG_PRIORITY: Readonly<Record<LogLevel, number>> = {
+  trace: 7,
+  debug: 7,
+  info: 6,
+  warning: 4,
+  error: 3,
+  fatal: 2,
+};
+
+/**
+ * A sink writing lines in `format` to stderr, or to stdout and stderr by level, as `priority`
+ * says (stdout otherwise stays for command output).
+ */
+export function consoleSinkOf(format: LogFormat, priority: LogPriority = "none"): Sink {
   const render = formatterOf(format);
   return (record) => {
+    const below = SYSLOG_PRIORITY[record.level] > SYSLOG_PRIORITY.warning;
+    const line = priority === "prefix"
+      ? `<${SYSLOG_PRIORITY[record.level]}>${render(record)}`
+      : render(record);
     try {
-      Deno.stderr.writeSync(encoder.encode(render(record)));
+      (priority === "stream" && below ? Deno.stdout : Deno.stderr).writeSync(encoder.encode(line));
     } catch {
-      // stderr is gone (the terminal of a foreground run closed: EIO; the reader of a pipe
+      // The stream is gone (the terminal of a foreground run closed: EIO; the reader of a pipe
       // ended: EPIPE). A log line must never stop the daemon: it would end without setting its
       // exit rate (docs/operation.md, "Logging").
     }
   };
 }
 
-/** A sink writing upstream-formatted lines to stderr (stdout stays for command output). */
-export const stderrSink: Sink = stderrSinkOf("text");
-
 /**
- * Configures logging for the whole process at `level`; `sink` defaults to stderr in `format`
- * (default `text`).
+ * Configures logging for the whole process at `level`; `sink` defaults to stderr (or stdout and
+ * stderr: `priority`, default `none`) in `format` (default `text`).
  */
 export function configureLogging(
   level: UpstreamLevel,
-  options: { sink?: Sink; format?: LogFormat } = {},
+  options: { sink?: Sink; format?: LogFormat; priority?: LogPriority } = {},
 ): void {
   configureLoggers({
-    sinks: { main: options.sink ?? stderrSinkOf(options.format ?? "text") },
+    sinks: { main: options.sink ?? consoleSinkOf(options.format ?? "text", options.priority) },
     loggers: [{ category: ["sqm-autorate"], lowestLevel: TO_LEVEL[level], sinks: ["main"] }],
   });
 }

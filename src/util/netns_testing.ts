@@ -57,8 +57,15 @@ export async function addVethPair(ns: string, a: string, b: string): Promise<voi
 export function collectStderr(
   child: Deno.ChildProcess,
 ): { log: () => string; done: Promise<void> } {
+  return collectText(child.stderr);
+}
+
+/** A piped stream collected as text, as {@linkcode collectStderr} collects stderr. */
+export function collectText(
+  stream: ReadableStream<Uint8Array>,
+): { log: () => string; done: Promise<void> } {
   const chunks: string[] = [];
-  const done = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+  const done = stream.pipeThrough(new TextDecoderStream()).pipeTo(
     new WritableStream({ write: (chunk) => void chunks.push(chunk) }),
   ).catch(() => {});
   return { log: () => chunks.join(""), done };
@@ -278,12 +285,17 @@ const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 /**
  * Starts the daemon from source in `ns` as the release runs it (`main.ts ARGS` under
- * `-P=daemon`; `denoArgs` before `main.ts`, e.g. V8 flags), its stderr piped, colours off.
+ * `-P=daemon`; `denoArgs` before `main.ts`, e.g. V8 flags), its stderr piped (stdout too with
+ * `stdout: "piped"`), colours off, `env` added to the environment.
  */
 export function spawnDaemonInNetns(
   ns: string,
   args: readonly string[],
-  options: { denoArgs?: readonly string[] } = {},
+  options: {
+    denoArgs?: readonly string[];
+    env?: Record<string, string>;
+    stdout?: "piped" | "null";
+  } = {},
 ): Deno.ChildProcess {
   return new Deno.Command("ip", {
     args: [
@@ -291,9 +303,9 @@ export function spawnDaemonInNetns(
       ...["--config", `${ROOT}/deno.json`, ...(options.denoArgs ?? []), `${ROOT}/main.ts`, ...args],
     ],
     stdin: "null",
-    stdout: "null",
+    stdout: options.stdout ?? "null",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { ...options.env, NO_COLOR: "1" },
   }).spawn();
 }
 

@@ -1,0 +1,158 @@
+/**
+ * The daemon started as the shipped service files start it (the OpenWrt init script's procd
+ * parameters, the systemd unit's `Environment=` and `ExecStart=`), under the release permission
+ * set against real `tc` and fping in a throw-away network namespace, shows each log line's syslog
+ * priority the way that service manager reads it: under procd DEBUG and INFO on stdout (logged at
+ * `daemon.info`) and WARN and up on stderr (`daemon.err`); under systemd a `<N>` prefix on each
+ * line (journald files the line at N). Before, every line went to stderr, so `logread` showed the
+ * INFO lines as `daemon.err` (docs/install.md, "OpenWrt with a glibc userland (procd)").
+ */
+import { assert, assertEquals } from "../../src/util/assert.ts";
+import { ExitCode } from "../../src/util/exit_codes.ts";
+import {
+  addTbfVethPair,
+  collectText,
+  daemonRuntimeDir,
+  daemonUci,
+  needs,
+  netnsSkipReason,
+  pollUntil,
+  spawnDaemonInNetns,
+  withNetns,
+} from "../../src/util/netns_testing.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const reason = await netnsSkipReason();
+
+/** How a service file starts the daemon: its arguments (after the binary) and environment. */
+interface ServiceStart {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** `KEY=VALUE` words as an environment. */
+function envOf(words: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    words.map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
+  );
+}
+
+/**
+ * The init script's `start_service` run with procd's functions stubbed (they print the
+ * parameters) and `use_syslog '1'`: its command and env, after checking that it hands both
+ * streams to procd.
+ */
+async function procdStart(): Promise<ServiceStart> {
+  const script = '. "$1"; uci() { echo 1; }; procd_open_instance() { :; }; ' +
+    "procd_close_instance() { :; }; procd_set_param() { printf '%s\\n' \"$*\"; }; start_service";
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", `${ROOT}packaging/openwrt/sqm-autorate.init`],
+  }).output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  const params = new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => l.split(" "));
+  const param = (name: string) => params.filter((p) => p[0] === name).flatMap((p) => p.slice(1));
+  assertEquals(param("stdout"), ["1"]);
+  assertEquals(param("stderr"), ["1"]);
+  return { args: param("command").slice(1), env: envOf(param("env")) };
+}
+
+/** The systemd unit's `ExecStart=` arguments and `Environment=` values. */
+function systemdStart(): ServiceStart {
+  const unit = Deno.readTextFileSync(`${ROOT}packaging/systemd/sqm-autorate.service`).split("\n");
+  const values = (key: string) =>
+    unit.filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1).trim());
+  return {
+    args: values("ExecStart").flatMap((v) => v.split(" ").slice(1)),
+    env: envOf(values("Environment").flatMap((v) => v.split(" "))),
+  };
+}
+
+/**
+ * Runs the daemon as `start` says, on a configuration in `ns` that logs a WARN at its start (8
+ * reflectors wanted, 6 listed), until it logged `control started`; stops it with SIGTERM. Resolves
+ * to its exit code, stdout and stderr.
+ */
+async function runAsService(
+  ns: string,
+  start: ServiceStart,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  await addTbfVethPair(ns, "vpdl", "vpul");
+  const dir = await daemonRuntimeDir("logprio-");
+  const config = `${dir}/sqm-autorate`;
+  await Deno.writeTextFile(
+    config,
+    daemonUci(dir, { ul: "vpul", dl: "vpdl", dlBaseKbits: 50000 })
+      .replace("config advanced_settings", "config advanced_settings\n\toption num_reflectors '8'"),
+  );
+  const args = start.args.map((a) => a === "/etc/config/sqm-autorate" ? config : a);
+  assertEquals(args, ["run", "--config", config]);
+  const child = spawnDaemonInNetns(ns, args, { env: start.env, stdout: "piped" });
+  const stdout = collectText(child.stdout);
+  const stderr = collectText(child.stderr);
+  try {
+    const both = () => stdout.log() + stderr.log();
+    await pollUntil(both, (t) => t.includes("control started"), {
+      ms: 30_000,
+      what: '"control started"',
+    });
+    child.kill("SIGTERM");
+    const { code } = await child.status;
+    await stdout.done;
+    await stderr.done;
+    return { code, stdout: stdout.log(), stderr: stderr.log() };
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await child.status;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The daemon's log lines in `text` (the runtime's own `Info …` lines left out). */
+function logLines(text: string): string[] {
+  return text.split("\n").filter((l) => /^(<\d>)?\[[A-Z]+ - /.test(l));
+}
+
+/** The level of each line, with its prefix if any: `<6>INFO`, `WARN`, … (distinct, in order). */
+function levels(lines: readonly string[]): string[] {
+  return [...new Set(lines.map((l) => l.replace(/^(<\d>)?\[([A-Z]+) - .*$/, "$1$2")))];
+}
+
+Deno.test({
+  ...needs(
+    "daemon started as the OpenWrt init script starts it: INFO on stdout (daemon.info), WARN on " +
+      "stderr (daemon.err)",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-procd", async (ns) => {
+      const { code, stdout, stderr } = await runAsService(ns, await procdStart());
+      const both = `stdout:\n${stdout}\nstderr:\n${stderr}`;
+      assertEquals(code, ExitCode.OK, both);
+      assertEquals(levels(logLines(stdout)), ["INFO"], both);
+      assertEquals(levels(logLines(stderr)), ["WARN"], both);
+      assert(stdout.includes("Starting sqm-autorate"), both);
+      assert(stdout.includes("control started"), both);
+      assert(stderr.includes("fewer than num_reflectors (8)"), both);
+    }),
+});
+
+Deno.test({
+  ...needs(
+    "daemon started as the systemd unit starts it: each line on stderr with its syslog priority " +
+      "(<6> INFO, <4> WARN) for journald",
+    reason,
+  ),
+  fn: () =>
+    withNetns("sqma-journal", async (ns) => {
+      const { code, stdout, stderr } = await runAsService(ns, systemdStart());
+      const both = `stdout:\n${stdout}\nstderr:\n${stderr}`;
+      assertEquals(code, ExitCode.OK, both);
+      assertEquals(stdout, "", both);
+      assertEquals(levels(logLines(stderr)).sort(), ["<4>WARN", "<6>INFO"], both);
+      assert(/^<4>\[WARN - .*fewer than num_reflectors \(8\)/m.test(stderr), both);
+    }),
+});
