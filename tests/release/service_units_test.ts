@@ -3,7 +3,8 @@
  * failure that may pass, and not after one the next start would meet again: with
  * `Restart=on-failure` and `RestartSec=5`, systemd's start limit (5 starts in 10 s) never trips,
  * so an invalid configuration was started again every 5 s for good (docs/install.md, "Run as a
- * systemd service").
+ * systemd service"). Each sets `log_priority` so that journald files every line at its level
+ * (docs/operation.md, "Log priority").
  */
 import { assertEquals } from "../../src/util/assert.ts";
 import { ExitCode } from "../../src/util/exit_codes.ts";
@@ -35,5 +36,12 @@ Deno.test("systemd units: restart on failure, except after a configuration a res
   for (const [name, unit] of units()) {
     assertEquals(values(unit, "Restart"), ["on-failure"], name);
     assertEquals(values(unit, "RestartPreventExitStatus"), [fatal], name);
+  }
+});
+
+Deno.test("systemd units: each log line carries its syslog priority for journald (log_priority prefix)", () => {
+  // tests/release/log_priority_netns_test.ts runs the daemon as the first unit starts it.
+  for (const [name, unit] of units()) {
+    assertEquals(values(unit, "Environment"), ["SQMA_LOG_PRIORITY=prefix"], name);
   }
 });
