@@ -149,9 +149,10 @@ export const MAX_START_DELAY_S = 3;
 /**
  * How long a child found silent is given before it is restarted, ms: the lines it printed while
  * the daemon's thread was blocked (the tick's wait, src/util/blocking_sleep.ts) wait in its pipe
- * until the event loop polls it, which a timer that fires first (the selector's, at a cycle's
- * start) does not wait for. Read during this wait, they clear the silence; a child that stays
- * silent is restarted after it (docs/operation.md, "Its helper processes").
+ * until the event loop polls it, which a timer that fell due meanwhile (the selector's, at a
+ * cycle's start) runs before. A timer not yet due (this wait) lets the runtime wait for I/O, which
+ * returns at once with the ready pipe: read during this wait, they clear the silence; a child that
+ * stays silent is restarted after it (docs/operation.md, "Its helper processes").
  */
 export const SILENCE_CONFIRM_MS = 20;
 

@@ -2,7 +2,7 @@ import { assert, assertEquals, waitUntil } from "../util/assert.ts";
 import { systemClock, VirtualClock } from "../util/clock.ts";
 import { fpingFeaturesFromVersion } from "./backends.ts";
 import { ProcessPinger, SILENCE_CONFIRM_MS } from "./pinger.ts";
-import { blockingSleep } from "../util/blocking_sleep.ts";
+import { blockingSleep, blockThread } from "../util/blocking_sleep.ts";
 import type { ChildHandle, ChildStatus } from "./supervisor.ts";
 import type { PingReply } from "./types.ts";
 import { mostInWindow } from "../util/window_count.ts";
@@ -407,6 +407,50 @@ Deno.test("a kept child whose replies wait unread in its pipe (the tick's blocke
     resetLogging();
     await p.stop();
   }
+});
+
+Deno.test("real fping: a kept child whose replies wait in its pipe after the tick's blocked wait is not restarted by a cycle the selector's timer begins meanwhile", async () => {
+  // The daemon's thread blocks between ticks (src/util/blocking_sleep.ts); fping prints meanwhile,
+  // and the selector's timer falls due. When the wait ends the runtime runs the expired timer
+  // before it polls the pipes: the cycle's new set (draws apart, the peers' child kept) finds the
+  // child a tick silent. Without `SILENCE_CONFIRM_MS` it was restarted with a WARN in 3–5 of 5
+  // rounds (docs/operation.md, "Its helper processes").
+  const replies: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool: "fping",
+    tickS: 0.5,
+    clock: systemClock,
+    fping: fpingFeaturesFromVersion("fping: Version 5.1"),
+    onReply: (r) => replies.push(r),
+  });
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  const peers = ["127.0.0.1", "127.0.0.2"];
+  const restarts: number[] = [];
+  try {
+    await p.start(peers);
+    for (let k = 0; k < 5; k++) {
+      const n = replies.length;
+      await waitUntil(() => replies.length > n, 5000, "a reply read");
+      const starts = p.starts ?? 0;
+      let cycle: Promise<void> | undefined;
+      const draw = `127.0.0.${10 + k}`;
+      setTimeout(() => {
+        cycle = p.setReflectors([...peers, draw], { slow: { reflectors: [draw], periodS: 2 } });
+      }, 300);
+      // The tick's wait: more than a tick, the timer due within it, fping replying meanwhile.
+      blockThread(700);
+      await waitUntil(() => cycle !== undefined, 2000, "the selector's timer");
+      await cycle;
+      restarts.push((p.starts ?? 0) - starts - 1); // less the draws' new child
+    }
+  } finally {
+    resetLogging();
+    await p.stop();
+  }
+  assertEquals(restarts, [0, 0, 0, 0, 0], "the peers' child kept");
+  const text = records.map((r) => `${r.level} ${String(r.message.join(""))}`);
+  assertEquals(text.filter((t) => t.includes("no reply")), []);
 });
 
 Deno.test("a child that has printed nothing since its spawn counts its silence from the start delay seen lately: a slow start is not restarted before its first reply", async () => {
