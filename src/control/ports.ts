@@ -37,9 +37,9 @@ export interface OwdState {
    * The peers a selection switched to, each with the time (monotonic s) until which, without a
    * fresh reply, it counts as awaited rather than missing: its pinger process may start up to a
    * tick after the switch (`ping`: one process a reflector, started spread; fping: one child for
-   * the new set, the kept peers probed last) and then has the window of fresh replies to answer
-   * (src/reflectors/selector.ts, `AWAITED_TICKS`). Replaced (not mutated) by the selector;
-   * optional.
+   * the new set, its targets probed oldest reply first, src/measure/probe_order.ts) and then has
+   * the window of fresh replies to answer (src/reflectors/selector.ts, `AWAITED_TICKS`). Replaced
+   * (not mutated) by the selector; optional.
    */
   awaitedUntilS?: ReadonlyMap<string, number>;
 }

@@ -559,7 +559,8 @@ export class ProcessPinger implements Pinger {
    * (`#restartSilent`), and the time from the spawn to its start is a start delay
    * (`startDelayS`): to the line for `ping` (its header comes first), to the line less the reply's
    * place in the probe schedule and its round trip for fping, which prints nothing before a reply
-   * (its first targets may be silent ones: a cycle's draws are probed first, `probe_order.ts`).
+   * (its first targets may be silent ones: a peer whose last reply is old is probed first,
+   * `probe_order.ts`).
    */
   #begin(key: string, o: { line: string; reply?: Pick<PingReply, "reflector" | "rttMs"> }): void {
     if (this.#begun.has(key)) return;

@@ -46,8 +46,10 @@ import { freshWindowS } from "../control/deltas.ts";
  * How long after a selection that follows a cycle with draws probed apart (`cycle_budget.ts`) a
  * peer without a fresh reply counts as awaited, not missing (`OwdState.awaitedUntilS`), in ticks:
  * `ping` starts a new peer's process up to a tick after the switch (src/measure/pinger.ts, spread
- * over the tick), fping restarts its child for the new set, probing the kept peers last
- * (src/measure/probe_order.ts), and from then on each has the loop's window of fresh replies, 2
+ * over the tick), fping restarts its child for the new set, which probes its targets oldest
+ * reply first (src/measure/probe_order.ts): after such a cycle the draws' replies are the older
+ * (probed apart, seconds apart), so the kept peers come last, up to a tick after the child's
+ * start; and from then on each has the loop's window of fresh replies, 2
  * ticks (src/control/deltas.ts), as any peer. A pinger whose children start late adds its start
  * delay (`SelectorOptions.startDelayS`): `ping` started 1.2 s late answered after the 3 ticks.
  */
@@ -57,10 +59,12 @@ export const AWAITED_TICKS = 3;
  * A pinger whose children start at least this many ticks late (`SelectorOptions.startDelayS`)
  * has every publication that restarts the peers' child await its peers, not only a selection
  * after a cycle with draws apart: fping restarts its one child for a cycle's candidates and for
- * the selected peers, probing the kept peers last (src/measure/probe_order.ts), and a start that
- * late leaves them stale beyond the loop's window. Faster starts leave the rule as it was (the
- * simulator's pinger starts at once; awaiting there too changed its figures) and need nothing more:
- * fping 0.1–0.25 s late left no peer stale (docs/operation.md, "Its helper processes").
+ * the selected peers, each target probed up to a tick after the child's start (oldest reply
+ * first, src/measure/probe_order.ts: at a cycle's start the peers before the new draws, which
+ * were never heard), and a start that late leaves them stale beyond the loop's window. Faster
+ * starts leave the rule as it was (the simulator's pinger starts at once; awaiting there too
+ * changed its figures) and need nothing more: fping 0.1–0.25 s late left no peer stale
+ * (docs/operation.md, "Its helper processes").
  */
 export const SLOW_START_TICKS = 0.5;
 
@@ -484,7 +488,10 @@ export class ReflectorSelector implements ReselectRequester {
    * After a cycle whose draws were probed apart (v86), or any publication that restarts the peers'
    * child of a slow-starting pinger: the new peers' last replies are up to a
    * draw period old, and fping restarts its child for the new set, the kept peers probed last
-   * (`probe_order.ts`), so the control loop would find too few fresh and ask for a cycle at once.
+   * after draws apart (oldest reply first, `probe_order.ts`; after a cycle in one child its
+   * targets come in the order of their last replies, kept or new), each up to a tick and the start
+   * delay after the switch, so the control loop would find too few fresh and ask for a cycle at
+   * once.
    * Each selected peer that answered during the cycle counts as awaited, not missing, until it
    * answers again or `AWAITED_TICKS` and the pinger's start delay after the switch
    * (`owd.awaitedUntilS`; docs/algorithm.md §5); with a slow-starting pinger (`SLOW_START_TICKS`)
@@ -528,7 +535,8 @@ export class ReflectorSelector implements ReselectRequester {
     });
     this.#cycleWindowS = plan.windowS;
     this.#publish([...this.#candidates], "candidates", plan);
-    // All of them in one child: fping restarts it, the peers probed last (`#awaitPeers`).
+    // All of them in one child: fping restarts it, the peers first (the draws were never heard,
+    // `probe_order.ts`), but none before the child's start (`#awaitPeers`).
     if (plan.slow === undefined && this.#slowStart()) {
       const recent = this.#o.owd.recent;
       const freshS = freshWindowS(this.#o.tickS);
