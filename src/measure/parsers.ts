@@ -180,9 +180,9 @@ export class ReplyDeduper {
     return false;
   }
 
-  /** Forgets everything (after a restart the tools start their sequences again). */
-  clear(): void {
-    this.#seen.clear();
+  /** Forgets `reflector`'s numbers: a new child probing it starts its sequence again. */
+  forget(reflector: string): void {
+    this.#seen.delete(reflector);
   }
 }
 

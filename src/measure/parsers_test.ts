@@ -205,6 +205,15 @@ Deno.test("ReplyDeduper drops repeats of (host, seq) and forgets old ones", () =
   assertEquals(d.isDuplicate("a", 1), false); // fell out of the window: a wrapped sequence
 });
 
+Deno.test("ReplyDeduper.forget: a reflector's numbers count again, the others' stay", () => {
+  const d = new ReplyDeduper();
+  d.isDuplicate("a", 1);
+  d.isDuplicate("b", 1);
+  d.forget("a"); // a new child probes it: its sequence starts again
+  assertEquals(d.isDuplicate("a", 1), false);
+  assertEquals(d.isDuplicate("b", 1), true);
+});
+
 Deno.test("parsers never throw on 10 000 seeded garbage lines", () => {
   const rnd = seededRandom(4242);
   const pieces = [

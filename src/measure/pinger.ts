@@ -401,7 +401,6 @@ export class ProcessPinger implements Pinger {
   }
 
   async #restartAll(): Promise<void> {
-    this.#dedup.clear();
     this.#lastActivityS = this.#o.clock.monotonicS();
     await Promise.all([...this.#sups.values()].map((s) => s.restart()));
   }
@@ -538,6 +537,11 @@ export class ProcessPinger implements Pinger {
       onStdoutLine: (l) => this.#onLine(l, key),
       onSpawn: () => {
         this.#starts++;
+        // Its sequence numbers start again: the last child's of its targets are no repeats (a
+        // `ping` dropped and set again, a cycle's draw cycle after cycle, lost its first replies
+        // to the last one's until the twenty-sixth session). Every line of the last child of
+        // `key` was read before this spawn (`ChildSupervisor`).
+        for (const ip of child.targets()) this.#dedup.forget(ip);
         this.#heardS.set(key, o.clock.monotonicS());
         this.#replied.delete(key);
         this.#begun.delete(key);
@@ -546,8 +550,7 @@ export class ProcessPinger implements Pinger {
       spawn: o.spawn,
       sleep: o.sleep,
       now: () => o.clock.monotonicS(),
-      // A fresh child restarts its sequence numbers at 0; after an hour the deduper's window of
-      // recent ones holds none of those, so it needs no clearing.
+      // The fresh child's sequence numbers start again: forgotten at its spawn (`onSpawn`).
       maxAgeS: PINGER_MAX_AGE_S,
       warnedExits: this.#warnedExits,
       ...o.supervisor,
@@ -633,7 +636,6 @@ export class ProcessPinger implements Pinger {
       this.#exited.delete(key);
       return;
     }
-    this.#dedup.clear(); // a new child restarts its sequence numbers
     if (sup) await sup.restart();
     else {
       const s = this.#supervisor(key, key === SLOW_KEY ? `${this.tool} (slow)` : this.tool, o);
@@ -697,7 +699,6 @@ export class ProcessPinger implements Pinger {
         s: limitS,
       });
     }
-    this.#dedup.clear(); // a new child restarts its sequence numbers
     await Promise.all(silent.map(([, sup]) => sup.restart()));
   }
 
@@ -751,8 +752,6 @@ export class ProcessPinger implements Pinger {
         this.#begun.delete(ip);
         this.#silentWarned.delete(ip);
         this.#childPeriodS.delete(ip);
-        // Its next child restarts the sequence numbers.
-        if (changed) this.#dedup.clear();
         stopping.push(s.stop().then(() => void this.#exited.delete(ip)));
       }
     }

@@ -55,6 +55,38 @@ Deno.test("ping backend: one process per reflector, replies() iterator ends on s
   assertEquals(n.done, true);
 });
 
+Deno.test("real ping: a reflector dropped and set again is heard from its new process's first reply (its sequence numbers start again)", async () => {
+  // A reselection cycle's draws come back cycle after cycle in a short pool: each time a new
+  // `ping` whose icmp_seq starts at 1 again. Until the twenty-sixth session its first replies
+  // were dropped as repeats of the last process's (the deduper remembers 64 a reflector): a draw
+  // probed 3-4 times a cycle never answered again (docs/operation.md, "Its helper processes").
+  const got: PingReply[] = [];
+  const p = new ProcessPinger({
+    tool: "ping",
+    tickS: 0.2,
+    clock: systemClock,
+    onReply: (r) => got.push(r),
+  });
+  const from = (ip: string) => got.filter((r) => r.reflector === ip);
+  try {
+    await p.start(["127.0.0.1", "127.0.0.2"]);
+    await waitUntil(() => from("127.0.0.1").length >= 4, 5000, "replies of .1");
+    await p.setReflectors(["127.0.0.2"]);
+    const mark = got.length;
+    await waitUntil(() => got.slice(mark).some((r) => r.reflector === "127.0.0.2"), 5000, ".2");
+    await p.setReflectors(["127.0.0.2", "127.0.0.1"]);
+    const back = got.length;
+    await waitUntil(
+      () => got.slice(back).some((r) => r.reflector === "127.0.0.1"),
+      5000,
+      ".1 again",
+    );
+    assertEquals(got.slice(back).find((r) => r.reflector === "127.0.0.1")?.seq, 1);
+  } finally {
+    await p.stop();
+  }
+});
+
 Deno.test("pinger_binary override: a fake tsping script is parsed in timestamp mode", async () => {
   const dir = Deno.makeTempDirSync();
   try {
