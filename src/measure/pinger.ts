@@ -450,11 +450,13 @@ export class ProcessPinger implements Pinger {
 
   /**
    * `targets` in the order a new child probes them: the oldest last reply first
-   * (src/measure/probe_order.ts). Replies of other reflectors are forgotten: only the targets'
-   * are kept, so the map stays as small as a set.
+   * (src/measure/probe_order.ts). Replies of reflectors no child probes are forgotten, so the map
+   * stays as small as the set; not those of the other child's targets (the slow group's command
+   * forgot the peers', whose next child, spawned before they replied again, probed them in the
+   * given order: until the twenty-sixth session).
    */
   #probeOrder(targets: readonly string[]): string[] {
-    const wanted = new Set(targets);
+    const wanted = new Set(this.#reflectors);
     for (const ip of this.#lastReplyS.keys()) if (!wanted.has(ip)) this.#lastReplyS.delete(ip);
     return probeOrder(targets, this.#lastReplyS);
   }

@@ -870,6 +870,36 @@ Deno.test("a new fping child probes the kept peers oldest reply first, new targe
   await p.stop();
 });
 
+Deno.test("a new fping child probes the kept peers oldest reply first after a slow group's child started (each child's command keeps the other's last replies)", async () => {
+  const clock = new VirtualClock(0);
+  const args: (readonly string[])[] = [];
+  const print: ((line: string) => void)[] = [];
+  const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
+    args.push(a);
+    const { child, print: printOf } = printingChild(args.length);
+    print.push(printOf);
+    return child;
+  };
+  const { p, replies } = fakeFping(clock, spawn);
+  const set = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
+  await p.start(set);
+  for (const [i, ip] of set.entries()) {
+    clock.advance(0.1);
+    print[0](`${ip} : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`);
+    await waitUntil(() => replies.length === i + 1, 2000, `reply ${i + 1}`);
+  }
+  // A cycle whose draw is probed apart: the peers' child kept, the draw's spawned.
+  await p.setReflectors([...set, "10.0.0.9"], {
+    slow: { reflectors: ["10.0.0.9"], periodS: 2 },
+  });
+  await waitUntil(() => args.length === 2, 2000, "the draw's child");
+  // Its selection, before the peers replied again (a short pool's, whose peers' period changes).
+  await p.setReflectors(["10.0.0.4", "10.0.0.8", "10.0.0.2", "10.0.0.1"]);
+  await waitUntil(() => args.length === 3, 2000, "the new peers' child");
+  assertEquals(args[2].slice(-4), ["10.0.0.1", "10.0.0.2", "10.0.0.4", "10.0.0.8"]);
+  await p.stop();
+});
+
 Deno.test("a slow group runs in a child of its own at its period; a change of it leaves the others' child running (v82)", async () => {
   const args: (readonly string[])[] = [];
   const killed: number[] = [];
