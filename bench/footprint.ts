@@ -17,16 +17,17 @@
  *     [--entry OTHER/main.ts] \
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
  *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT] \
- *     [--code-cache]
+ *     [--alternate] [--code-cache]
  *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare CHECKOUT[,…]] \
- *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR]
+ *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR] [--alternate]
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * `--rounds N` repeats the measurement N times, each round also with a bundle of `--compare`'s
  * main.ts if given (interleaved A/B: every metric again with the suffix `_compare`, e.g.
  * `daemon_peak_rss_mb_compare`; with `--idle-only`/`--load-only` several checkouts may be named,
  * comma-separated, the second one's suffix `_compare2` and so on); each metric is then the median
- * of the rounds, and each round's figure is printed. The other checkout is bundled the way it bundles itself (with its
+ * of the rounds, and each round's figure is printed. `--alternate` runs the checkouts in reverse
+ * order in every even round (the first daemon of a round has measured high). The other checkout is bundled the way it bundles itself (with its
  * src/release/bundle.ts when it has one, else into one file as before code splitting).
  * Every daemon runs with `--no-code-cache`, as the compiled binary (scripts/compile.ts) and `deno
  * task daemon` run: V8's code cache costs the running daemon about 1 MB (docs/footprint.md, "Code
@@ -74,6 +75,7 @@ import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 import { bundleProgram } from "../src/release/bundle.ts";
 import { median } from "../src/util/stats.ts";
 import { argValue, exitOnHelp } from "./_args.ts";
+import { roundOrder } from "./_rounds.ts";
 
 exitOnHelp(import.meta.url);
 
@@ -126,6 +128,8 @@ const IDLE_ONLY = Deno.args.includes("--idle-only");
 const LOAD_ONLY = Deno.args.includes("--load-only");
 /** Rounds; each metric is the median of the rounds. */
 const ROUNDS = Math.max(1, Number(argValue("--rounds") ?? 1));
+/** With `--alternate`, every even round runs the checkouts in reverse order (`roundOrder`). */
+const ALTERNATE = Deno.args.includes("--alternate");
 /**
  * Other checkouts (comma-separated) whose bundles are measured in the same rounds: the first with
  * the suffix `_compare`, the next ones `_compare2`, `_compare3`, …
@@ -376,7 +380,9 @@ async function phaseRound(
     });
     console.log(
       `footprint: ${name} ${phase} ${pct.toFixed(2)} % (ticks), ${precisePct.toFixed(3)} % ` +
-        `(schedstat): ${parts.join(", ")}`,
+        `(schedstat): ${parts.join(", ")}; peak RSS so far ${mb(d.rss.peakBytes)} MB ` +
+        `(daemon ${mb(d.rss.peakRootBytes)}, anonymous ${mb(d.rss.peakRoot?.anonBytes ?? 0)}; ` +
+        `${describePeak(d)})`,
     );
     if (
       phase === "idle" &&
@@ -671,7 +677,7 @@ try {
     // A/B interleaved: this checkout and the other one in turns, so both see the same machine.
     const figures = new Map<string, { pct: number; precisePct: number }[]>();
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const [suffix, e] of ENTRIES) {
+      for (const [suffix, e] of roundOrder(ENTRIES, { round, alternate: ALTERNATE })) {
         const name = suffix === ""
           ? `${onlyPhase}${round}`
           : suffix === "_compare"
@@ -697,7 +703,8 @@ try {
 
   for (let round = 1; round <= ROUNDS && onlyPhase === undefined; round++) {
     // A/B interleaved: each daemon of this checkout, then the same of the other one.
-    for (const [suffix, e] of RUN_PLAIN ? ENTRIES : []) {
+    const order = roundOrder(ENTRIES, { round, alternate: ALTERNATE });
+    for (const [suffix, e] of RUN_PLAIN ? order : []) {
       await plainRun(tb, `plain${suffix}${round}`, e, suffix);
     }
     if (RUN_OBSERVABILITY && round === 1) {
@@ -732,7 +739,7 @@ try {
       }
     }
     for (const mode of RUN_LUA ? LUA_MODES : []) {
-      for (const [suffix, entry] of ENTRIES) await luaRun(tb, { mode, round, entry, suffix });
+      for (const [suffix, entry] of order) await luaRun(tb, { mode, round, entry, suffix });
     }
   }
   reportMedians();
