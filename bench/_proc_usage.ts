@@ -96,9 +96,37 @@ export function treeUsage(root: number): { cpuS: number; rssBytes: number; procs
   let rss = 0;
   for (const p of procs) {
     ticks += p.cpuTicks;
-    if (p.pid === root || p.comm !== procs[0].comm) rss += p.rssBytes;
+    if (countsInRss(p, { root, procs })) rss += p.rssBytes;
   }
   return { cpuS: ticks / CLOCK_TICKS, rssBytes: rss, procs };
+}
+
+/** Whether `p` counts in its tree's summed memory: the root and every child not of its command. */
+function countsInRss(p: ProcStat, tree: { root: number; procs: readonly ProcStat[] }): boolean {
+  return p.pid === tree.root || p.comm !== tree.procs[0].comm;
+}
+
+/** The `Pss:` of a /proc/PID/smaps_rollup text, bytes (0 when absent). */
+export function parseRollupPss(text: string): number {
+  return Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0) * 1024;
+}
+
+/**
+ * Summed proportional set size of `procs` now (bytes): each shared page divided among the
+ * processes mapping it, so libc's pages, resident in the daemon and each helper, count once in
+ * all; a process that has exited counts 0.
+ */
+function treePss(procs: readonly ProcStat[], root: number): number {
+  let pss = 0;
+  for (const p of procs) {
+    if (!countsInRss(p, { root, procs })) continue;
+    try {
+      pss += parseRollupPss(Deno.readTextFileSync(`/proc/${p.pid}/smaps_rollup`));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pss;
 }
 
 /**
@@ -112,6 +140,8 @@ export class RssPeakSampler {
   peakRootBytes = 0;
   /** How the root's RSS divided in that sample (`exeBytes` not read: 0). */
   peakRoot: MemorySplit | undefined;
+  /** The tree's summed PSS in the sample with the largest summed RSS, bytes. */
+  pssAtPeakBytes = 0;
   /** Largest RSS seen per command name, bytes. */
   readonly peakByComm = new Map<string, number>();
   readonly #timer: ReturnType<typeof setInterval>;
@@ -132,6 +162,7 @@ export class RssPeakSampler {
       const root = procs.find((p) => p.pid === this.#root);
       this.peakRootBytes = root?.rssBytes ?? 0;
       this.peakRoot = memorySplit(this.#root, { exe: false }) ?? this.peakRoot;
+      this.pssAtPeakBytes = treePss(procs, this.#root);
     }
     for (const p of procs) {
       this.peakByComm.set(p.comm, Math.max(this.peakByComm.get(p.comm) ?? 0, p.rssBytes));

@@ -2,6 +2,7 @@ import { assertEquals } from "../src/util/assert.ts";
 import {
   mappedRss,
   parseProcStat,
+  parseRollupPss,
   parseSchedstat,
   parseStatusSplit,
   type ProcStat,
@@ -60,4 +61,12 @@ Deno.test("mappedRss: sums the Rss of one file's mappings only", () => {
 Deno.test("parseSchedstat: run time in ns and timeslices; not a schedstat text: undefined", () => {
   assertEquals(parseSchedstat("73094113 2211 188\n"), { runNs: 73094113, slices: 188 });
   assertEquals(parseSchedstat("garbage"), undefined);
+});
+
+Deno.test("parseRollupPss: the Pss line of smaps_rollup, not Pss_Anon or Pss_File", () => {
+  const text = "55d0c0a4d000-7ffd3a1f8000 ---p 00000000 00:00 0    [rollup]\n" +
+    "Rss:                2880 kB\nPss:                 770 kB\nPss_Anon:            256 kB\n" +
+    "Pss_File:            514 kB\n";
+  assertEquals(parseRollupPss(text), 770 * 1024);
+  assertEquals(parseRollupPss("Rss: 10 kB\n"), 0);
 });

@@ -381,7 +381,8 @@ async function phaseRound(
     console.log(
       `footprint: ${name} ${phase} ${pct.toFixed(2)} % (ticks), ${precisePct.toFixed(3)} % ` +
         `(schedstat): ${parts.join(", ")}; peak RSS so far ${mb(d.rss.peakBytes)} MB ` +
-        `(daemon ${mb(d.rss.peakRootBytes)}, anonymous ${mb(d.rss.peakRoot?.anonBytes ?? 0)}; ` +
+        `(daemon ${mb(d.rss.peakRootBytes)}, anonymous ${mb(d.rss.peakRoot?.anonBytes ?? 0)}, ` +
+        `summed PSS ${mb(d.rss.pssAtPeakBytes)}; ` +
         `${describePeak(d)})`,
     );
     if (
@@ -446,7 +447,8 @@ function reportMemory(d: Daemon, suffix: string): void {
   console.log(
     `footprint: peak ${mb(d.rss.peakBytes)} MB = daemon ${mb(d.rss.peakRootBytes)} MB (anonymous ` +
       `${mb(peak.anonBytes)}, file-backed ${mb(peak.fileBytes)}; the executable's pages at stop ` +
-      `${mb(exe)}) + children ${mb(d.rss.peakBytes - d.rss.peakRootBytes)} MB`,
+      `${mb(exe)}) + children ${mb(d.rss.peakBytes - d.rss.peakRootBytes)} MB; summed PSS ` +
+      `then ${mb(d.rss.pssAtPeakBytes)} MB (shared pages such as libc's counted once)`,
   );
   report(`daemon_rss_anon_mb${suffix}`, peak.anonBytes / 1e6, "MB");
   report(`daemon_rss_exe_mb${suffix}`, exe / 1e6, "MB");
