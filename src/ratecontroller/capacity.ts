@@ -499,6 +499,8 @@ export class CapacityController implements Ratecontroller {
   readonly #sharedQueue: boolean;
   /** Our own FIFOs the probes wait in, whose delay is discounted (docs/controllers.md). */
   readonly #ownFifo: { dl?: FifoSize; ul?: FifoSize };
+  /** tc showed a download FIFO that the probes skip (on the LAN egress): no queue is its. */
+  readonly #dlProbesSkip: boolean;
   readonly #dl: Direction;
   readonly #ul: Direction;
   #lastSampleS = -Infinity;
@@ -566,6 +568,7 @@ export class CapacityController implements Ratecontroller {
     };
     this.#sharedQueue = (q?.dl === undefined ? settings.shaper !== "cake" : !q.dl.isolating) &&
       this.#ownFifo.dl === undefined;
+    this.#dlProbesSkip = q?.dl?.isolating === false && !q.dlCarriesProbes;
     this.intervalS = Math.min(
       settings.min_change_interval,
       Math.max(MIN_INTERVAL_S, settings.tick_interval / Math.max(1, settings.num_reflectors)),
@@ -1017,6 +1020,7 @@ export class CapacityController implements Ratecontroller {
       deltas: x.deltas,
       sent: x.sent,
       slopeMsPerS: slope(d.samples),
+      probesSkipShaper: this.#dlProbesSkip,
       prevThr: d.delivered.length >= 2 ? d.delivered[d.delivered.length - 2].kbit : x.thr,
       // Samples above the whole threshold, sent after the last cut's drain time.
       drainedVotes: countAboveSince(x.deltas, x.sent, {

@@ -727,6 +727,7 @@ Deno.test("capacity, tbf: a standing queue steps the rate down only near the cap
       prevThr: cur,
       slopeMsPerS: 0,
       drainedVotes: 2,
+      probesSkipShaper: false,
     }, UPSTREAM_DEFAULTS);
   };
   const near = standing(8500);
@@ -1335,6 +1336,7 @@ Deno.test("capacity, tbf: an upstream cut at the floor within a fall keeps the l
       prevThr: 0.7 * cur,
       slopeMsPerS: 0,
       drainedVotes: 5,
+      probesSkipShaper: false,
     }, { ...UPSTREAM_DEFAULTS, floorKeep });
     return s.fallFrom;
   };
@@ -1998,4 +2000,27 @@ Deno.test("capacity, tbf: a fall whose first cut was the general rule's still op
   assert(on.first < 0.95 * 19000, `the general rule cut first (${on.first})`);
   assert(on.k <= 40, `the fall opened: 90 % within 4 s (decision ${on.k})`);
   assert(off.k > on.k + 30, `without the rule the general probe climbs (${off.k} vs ${on.k})`);
+});
+
+Deno.test("capacity, FIFO on the LAN egress: a queue standing before any cut, near the estimate, cuts (e2e26a)", () => {
+  // The e2e testbed (docs/controllers.md, "e2e26"): the rate climbed to 98 % of the link before a
+  // first cut, and the ISP's queue stood at 20–40 ms for 3.5 s while we delivered our whole rate.
+  // The probes skip our download FIFO there (tc showed it), so that queue is not ours.
+  const fifo = { isolating: false, leaves: ["bfifo"], fifo: { latencyS: 0, bytes: 30000 } };
+  const run = (upstream: Partial<UpstreamParams>, queues?: ShaperQueues) => {
+    const r = new Rig("tbf", { params: { upstream }, queues });
+    r.cur = { dl: 19600, ul: 4500 };
+    let rate = r.cur.dl;
+    for (let k = 0; k < 10; k++) {
+      r.all({ up: 10, down: 10 }); // 20 ms of RTT over the 7.5 ms threshold
+      rate = r.step({ dl: 0.99 * r.cur.dl, ul: 100 }).dl; // delivers (nearly) its whole rate
+    }
+    return rate;
+  };
+  const lan = { dl: fifo, ul: fifo, dlCarriesProbes: false };
+  const on = run({}, lan); // the defaults
+  assert(on < 0.95 * 19600, `cut under the standing queue (${on})`);
+  assertEquals(run({ standingUnmeasured: false }, lan), 19600, "without the rule: held");
+  // Shaper tbf, nothing learnt from tc: the queue may be our FIFO's, which a cut would lengthen.
+  assertEquals(run({}), 19600, "nothing learnt: held");
 });

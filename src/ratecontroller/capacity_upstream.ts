@@ -69,6 +69,12 @@ export interface UpstreamParams {
    * rule's still opens (e2e25); false: only probes sent after the last cut vote.
    */
   grownVotes: boolean;
+  /**
+   * Before any cut measured the capacity, with probes that skip our download FIFO (tc showed it),
+   * a queue standing near the estimate (the base rate, or more delivered without a queue) cuts as
+   * one near a measured capacity does (e2e26a); false: the standing cut waits for a first measure.
+   */
+  standingUnmeasured: boolean;
 }
 
 /** The measured defaults. */
@@ -95,6 +101,7 @@ export const UPSTREAM_DEFAULTS: Readonly<UpstreamParams> = {
   refineFall: true,
   stopConfirmS: 0.25,
   grownVotes: true,
+  standingUnmeasured: true,
 };
 
 /** The part of the capacity controller's per-direction state these rules read and set. */
@@ -150,6 +157,8 @@ export interface UpstreamInput {
   slopeMsPerS: number;
   /** Samples above the whole threshold, sent after the last cut's drain time. */
   drainedVotes: number;
+  /** tc showed that the probes skip our download FIFO: a queue they see is not its. */
+  probesSkipShaper: boolean;
 }
 
 /**
@@ -220,10 +229,14 @@ export function upstreamGrowthCut(
   if (x.drainedVotes < Math.min(x.votes, x.deltas.length)) return undefined;
   const growing = x.now - s.growingSinceS >= p.growthS;
   // Standing near the capacity the last cut measured: the bottleneck's senders' bursts.
-  const standing = s.cutCap > 0 && x.cur > p.growthFloor * s.cutCap * 1.01 &&
-    x.cur < p.standingNear * s.cutCap;
+  // Before the first measure, near the estimate (docs/controllers.md, "e2e26").
+  // Only where the probes skip our FIFO: a queue they see while we deliver our whole rate may
+  // otherwise be that FIFO's, which a cut would lengthen.
+  const near = s.cutCap > 0 ? s.cutCap : p.standingUnmeasured && x.probesSkipShaper ? s.cap : 0;
+  const standing = near > 0 && x.cur > p.growthFloor * near * 1.01 &&
+    x.cur < p.standingNear * near;
   if (!growing && !standing) return undefined;
-  const measured = growing ? x.thr : s.cutCap;
+  const measured = growing ? x.thr : near;
   const next = Math.max(p.growthFloor * measured, Math.min(x.cur, x.thr) * p.growthStep);
   if (!(next < x.cur)) return undefined;
   s.cap = Math.min(s.cap, x.thr);
