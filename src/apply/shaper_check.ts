@@ -7,6 +7,7 @@
 import { createShaperPair, ShaperCheckError } from "./shaper.ts";
 import { readLinkKind } from "./link_kind.ts";
 import { swappedInterfaces } from "./swapped_interfaces.ts";
+import { rootQdiscDevices } from "./root_qdisc_devices.ts";
 import type { ShaperKind } from "../control/ports.ts";
 import type { CommandRunner } from "../util/command.ts";
 
@@ -44,7 +45,8 @@ export async function localShaperWarnings(
       if (e instanceof ShaperCheckError && e.reason === "missing-interface") {
         warnings.push(
           `${setting} "${settings[setting]}": ${message} here now; run waits for it ` +
-            `(${attempts} attempts, ${delayS} s apart), then exits 69`,
+            `(${attempts} attempts, ${delayS} s apart), then exits 69` +
+            await candidatesText(settings.shaper, options.runner),
         );
       } else if (e instanceof ShaperCheckError && e.reason !== "tc-failed") {
         warnings.push(`${setting} "${settings[setting]}": ${message}; run would exit 69 at once`);
@@ -56,6 +58,21 @@ export async function localShaperWarnings(
   await pair.close?.();
   const swapped = await swappedWarning(settings, options.runner);
   return swapped === undefined ? warnings : [...warnings, swapped];
+}
+
+/**
+ * What a missing interface was probably meant to be: the devices here with a root qdisc of the
+ * configured kind, or that none has one; "" when tc cannot tell.
+ */
+async function candidatesText(
+  shaper: ShaperKind,
+  runner: CommandRunner | undefined,
+): Promise<string> {
+  const devices = await rootQdiscDevices(shaper, { runner });
+  if (devices === undefined) return "";
+  return devices.length > 0
+    ? `; interfaces here with a root ${shaper} qdisc: ${devices.join(", ")}`
+    : `; no interface here has a root ${shaper} qdisc (SQM not set up yet?)`;
 }
 
 /** {@linkcode swappedInterfaces} on the kinds `ip` reports here, with what `run` would do. */

@@ -25,10 +25,22 @@ Deno.test({
       const wait = { attempts: 12, retryDelayS: 5, runner: inNetns(ns) };
       const settings = { shaper: "tbf" as const, dl_if: "vdl", ul_if: "vul", htb_classid: "1:1" };
       assertEquals(await localShaperWarnings(settings, wait), []);
+      // The devices with a root qdisc of the configured kind are named (OpenWrt's "wan" is a
+      // network, its device eth1 or pppoe-wan), or that there is none.
       assertEquals(await localShaperWarnings({ ...settings, ul_if: "nosuch0" }, wait), [
         'ul_if "nosuch0": interface nosuch0 does not exist here now; run waits for it ' +
-        "(12 attempts, 5 s apart), then exits 69",
+        "(12 attempts, 5 s apart), then exits 69; interfaces here with a root tbf qdisc: vdl, vul",
       ]);
+      assertEquals(
+        await localShaperWarnings({ ...settings, shaper: "htb", dl_if: "nosuch1" }, wait),
+        [
+          'dl_if "nosuch1": interface nosuch1 does not exist here now; run waits for it ' +
+          "(12 attempts, 5 s apart), then exits 69; no interface here has a root htb qdisc " +
+          "(SQM not set up yet?)",
+          'ul_if "vul": the root qdisc of vul is tbf, not htb (setting shaper=htb); run would ' +
+          "exit 69 at once",
+        ],
+      );
       assertEquals(await localShaperWarnings({ ...settings, shaper: "cake" }, wait), [
         'dl_if "vdl": the root qdisc of vdl is tbf, not cake (setting shaper=cake); run would ' +
         "exit 69 at once",
