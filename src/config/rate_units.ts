@@ -6,12 +6,10 @@
  */
 import type { SettingName, TableSettings } from "./settings_table.ts";
 import { describeSource, type SettingSource } from "./sources.ts";
+import { UNCAPPED_BASE_FACTOR } from "./rate_ceiling.ts";
 
 /** Base rates below this many kbit/s (1 Mbit/s) are warned about. */
 export const SLOW_BASE_KBITS = 1000;
-
-/** What the daemon multiplies a base rate by for its ceiling when no max is set (rate_bounds.md). */
-const CEILING_TIMES_BASE = 10;
 
 const DIRECTIONS = [
   { base: "base_ul_rate", max: "max_ul_rate", option: "upload_base_kbits" },
@@ -28,7 +26,7 @@ export function slowBaseRateWarnings(
     const base = v[d.base];
     // 0 is the unset placeholder of a required setting (its own error says so).
     if (base <= 0 || base >= SLOW_BASE_KBITS) continue;
-    const ceiling = v[d.max] > 0 ? v[d.max] : CEILING_TIMES_BASE * base;
+    const ceiling = v[d.max] > 0 ? v[d.max] : UNCAPPED_BASE_FACTOR * base;
     warnings.push(
       `${d.base} (${describeSource(sources[d.base])}): ${base} kbit/s is ${base / 1000} ` +
         `Mbit/s, and the rate will stay at or below ${ceiling} kbit/s; ${d.option} is in ` +

@@ -5,13 +5,12 @@
  */
 import type { Settings } from "../config/types.ts";
 import { DELTA_OWD_BOUNDS_MS } from "../config/threshold_bounds.ts";
+import { UNCAPPED_BASE_FACTOR } from "../config/rate_ceiling.ts";
 
 /** Lowest rate ever set, kbit/s: CAKE reads a bandwidth of 0 as "unlimited". */
 export const MIN_RATE_KBIT = 1;
 /** Highest rate ever set, kbit/s (100 Gbit/s, the largest base rate a setting accepts). */
 export const HARD_MAX_RATE_KBIT = 100_000_000;
-/** Without a max setting (0), a rate never exceeds this many times the base rate. */
-export const UNCAPPED_BASE_FACTOR = 10;
 
 /** Inclusive bounds of one direction's rate, kbit/s. */
 export interface RateBounds {
