@@ -451,9 +451,8 @@ export class ProcessPinger implements Pinger {
   /**
    * `targets` in the order a new child probes them: the oldest last reply first
    * (src/measure/probe_order.ts). Replies of reflectors no child probes are forgotten, so the map
-   * stays as small as the set; not those of the other child's targets (the slow group's command
-   * forgot the peers', whose next child, spawned before they replied again, probed them in the
-   * given order: until the twenty-sixth session).
+   * stays as small as the set; not those of the other child's targets: a peers' child spawned
+   * before they reply again orders them by these.
    */
   #probeOrder(targets: readonly string[]): string[] {
     const wanted = new Set(this.#reflectors);
@@ -540,9 +539,8 @@ export class ProcessPinger implements Pinger {
       onSpawn: () => {
         this.#starts++;
         // Its sequence numbers start again: the last child's of its targets are no repeats (a
-        // `ping` dropped and set again, a cycle's draw cycle after cycle, lost its first replies
-        // to the last one's until the twenty-sixth session). Every line of the last child of
-        // `key` was read before this spawn (`ChildSupervisor`).
+        // `ping` dropped and set again, a cycle's draw, would lose its first replies to them).
+        // Every line of the last child of `key` was read before this spawn (`ChildSupervisor`).
         for (const ip of child.targets()) this.#dedup.forget(ip);
         this.#heardS.set(key, o.clock.monotonicS());
         this.#replied.delete(key);

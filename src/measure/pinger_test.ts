@@ -844,7 +844,14 @@ Deno.test("a switch begun before the tick's wait completes during it: the wait t
   await p.stop();
 });
 
-Deno.test("a new fping child probes the kept peers oldest reply first, new targets last", async () => {
+/**
+ * An fping pinger (fake children whose lines the test prints) started on four peers, each heard
+ * once, 0.1 s apart in the given order: .1 is the oldest reply, .4 the newest. `args` holds each
+ * child's command.
+ */
+async function fourPeersHeard(): Promise<
+  { p: ProcessPinger; args: (readonly string[])[]; set: string[] }
+> {
   const clock = new VirtualClock(0);
   const args: (readonly string[])[] = [];
   const print: ((line: string) => void)[] = [];
@@ -857,12 +864,16 @@ Deno.test("a new fping child probes the kept peers oldest reply first, new targe
   const { p, replies } = fakeFping(clock, spawn);
   const set = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
   await p.start(set);
-  // The old child's replies, one every 0.1 s in its own order: .1 is the oldest, .4 the newest.
   for (const [i, ip] of set.entries()) {
     clock.advance(0.1);
     print[0](`${ip} : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`);
     await waitUntil(() => replies.length === i + 1, 2000, `reply ${i + 1}`);
   }
+  return { p, args, set };
+}
+
+Deno.test("a new fping child probes the kept peers oldest reply first, new targets last", async () => {
+  const { p, args, set } = await fourPeersHeard();
   await p.setReflectors(["10.0.0.4", "10.0.0.9", "10.0.0.2", "10.0.0.1"]);
   await waitUntil(() => args.length === 2, 2000, "the new child");
   assertEquals(args[0].slice(-4), set, "the first child: as given");
@@ -871,23 +882,7 @@ Deno.test("a new fping child probes the kept peers oldest reply first, new targe
 });
 
 Deno.test("a new fping child probes the kept peers oldest reply first after a slow group's child started (each child's command keeps the other's last replies)", async () => {
-  const clock = new VirtualClock(0);
-  const args: (readonly string[])[] = [];
-  const print: ((line: string) => void)[] = [];
-  const spawn = (_cmd: string, a: readonly string[]): ChildHandle => {
-    args.push(a);
-    const { child, print: printOf } = printingChild(args.length);
-    print.push(printOf);
-    return child;
-  };
-  const { p, replies } = fakeFping(clock, spawn);
-  const set = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
-  await p.start(set);
-  for (const [i, ip] of set.entries()) {
-    clock.advance(0.1);
-    print[0](`${ip} : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`);
-    await waitUntil(() => replies.length === i + 1, 2000, `reply ${i + 1}`);
-  }
+  const { p, args, set } = await fourPeersHeard();
   // A cycle whose draw is probed apart: the peers' child kept, the draw's spawned.
   await p.setReflectors([...set, "10.0.0.9"], {
     slow: { reflectors: ["10.0.0.9"], periodS: 2 },
