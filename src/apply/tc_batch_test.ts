@@ -881,23 +881,35 @@ Deno.test("TcBatch: a tc that prints no answer to a query is not asked one again
   await batch.close();
 });
 
-Deno.test("TcBatch: a query that prints nothing from a tc that answers queries replaces the session; queries go on in the next, unless that query is silent there too", async () => {
-  const root = '[{"kind":"htb","handle":"1:","root":true}]';
-  let classLine: string | undefined = "class htb 1:1 root rate 30Mbit ceil 30Mbit";
+const HTB_ROOT = '[{"kind":"htb","handle":"1:","root":true}]';
+const HTB_CLASS = "class htb 1:1 root rate 30Mbit ceil 30Mbit";
+
+/** A fake tc whose HTB root always answers a query and whose class 1:1 answers while present. */
+function htbClassTc(): { tc: ReturnType<typeof fakeTc>; htb: { present: boolean } } {
+  const htb = { present: true };
   const tc = fakeTc(
     () => undefined,
     (line) =>
-      line.startsWith("qdisc show") ? root : line.startsWith("class show") ? classLine : undefined,
+      line.startsWith("qdisc show")
+        ? HTB_ROOT
+        : line.startsWith("class show") && htb.present
+        ? HTB_CLASS
+        : undefined,
   );
+  return { tc, htb };
+}
+
+Deno.test("TcBatch: a query that prints nothing from a tc that answers queries replaces the session; queries go on in the next, unless that query is silent there too", async () => {
+  const { tc, htb } = htbClassTc();
   const { logger, lines } = recordingLogger();
   const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 20, logger });
   const change = ["class", "change", "dev", "wan", "classid", "1:1", "htb", "rate", "30000kbit"];
   const show = ["class", "show", "dev", "wan", "classid", "1:1"];
   await batch.run(change);
-  assertEquals((await batch.query(["qdisc", "show", "dev", "wan"]))?.stdout, root);
-  assertEquals((await batch.query(show))?.stdout, classLine);
+  assertEquals((await batch.query(["qdisc", "show", "dev", "wan"]))?.stdout, HTB_ROOT);
+  assertEquals((await batch.query(show))?.stdout, HTB_CLASS);
 
-  classLine = undefined; // deleted under its root: tc prints nothing for it
+  htb.present = false; // deleted under its root: tc prints nothing for it
   assertEquals(await batch.query(show), undefined);
   assertEquals(lines.map((l) => l.split(":")[0]), ["INFO tc -batch printed no answer to a query"]);
   assertEquals(await batch.query(show), undefined, "the replaced session is asked nothing");
@@ -905,9 +917,9 @@ Deno.test("TcBatch: a query that prints nothing from a tc that answers queries r
   await batch.run(change);
   assertEquals(tc.procs.length, 2, "the next change starts a fresh session");
 
-  classLine = "class htb 1:1 root rate 30Mbit ceil 30Mbit"; // back
-  assertEquals((await batch.query(show))?.stdout, classLine, "asked in the fresh session");
-  classLine = undefined; // deleted again later in the run: recovered from again
+  htb.present = true; // back
+  assertEquals((await batch.query(show))?.stdout, HTB_CLASS, "asked in the fresh session");
+  htb.present = false; // deleted again later in the run: recovered from again
   assertEquals(await batch.query(show), undefined);
   await batch.run(change);
   assertEquals(tc.procs.length, 3);
@@ -924,13 +936,7 @@ Deno.test("TcBatch: a query that prints nothing from a tc that answers queries r
 });
 
 Deno.test("TcBatch: a query with isAnswer asked just before one that always answers: its silence is known from the next one's line, with no wait and the session kept", async () => {
-  const root = '[{"kind":"htb","handle":"1:","root":true}]';
-  let classLine: string | undefined = "class htb 1:1 root rate 30Mbit ceil 30Mbit";
-  const tc = fakeTc(
-    () => undefined,
-    (line) =>
-      line.startsWith("qdisc show") ? root : line.startsWith("class show") ? classLine : undefined,
-  );
+  const { tc, htb } = htbClassTc();
   const { logger, lines } = recordingLogger();
   // A wait for a silent query's line would exceed the test's time (a minute).
   const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 60_000, logger });
@@ -939,16 +945,16 @@ Deno.test("TcBatch: a query with isAnswer asked just before one that always answ
   const both = () =>
     Promise.all([batch.query(show, { isAnswer }), batch.query(["qdisc", "show", "dev", "wan"])]);
   await batch.run(["class", "change", "dev", "wan", "classid", "1:1", "htb", "rate", "1kbit"]);
-  assertEquals((await both()).map((r) => r?.stdout), [classLine, root]);
-  classLine = undefined; // deleted under its root
-  assertEquals((await both()).map((r) => r?.stdout), [undefined, root]);
+  assertEquals((await both()).map((r) => r?.stdout), [HTB_CLASS, HTB_ROOT]);
+  htb.present = false; // deleted under its root
+  assertEquals((await both()).map((r) => r?.stdout), [undefined, HTB_ROOT]);
   assertEquals(
     (await both()).map((r) => r?.stdout),
-    [undefined, root],
+    [undefined, HTB_ROOT],
     "asked again, same session",
   );
-  classLine = "class htb 1:1 root rate 30Mbit ceil 30Mbit"; // back
-  assertEquals((await both()).map((r) => r?.stdout), [classLine, root]);
+  htb.present = true; // back
+  assertEquals((await both()).map((r) => r?.stdout), [HTB_CLASS, HTB_ROOT]);
   assertEquals(tc.procs.length, 1, "the session kept");
   assertEquals(lines, []);
   assertEquals(tc.runs, [], "nothing spawned");
