@@ -4,6 +4,7 @@
  * (docs/controllers.md, "Shapers without flow isolation").
  */
 import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
+import { jsonList } from "../util/json_list.ts";
 
 /** Reads the link kind of one interface; undefined when it cannot be read. */
 export type LinkKindReader = (ifname: string) => Promise<string | undefined>;
@@ -22,13 +23,7 @@ export async function readLinkKind(
     [...ns, "-d", "-j", "link", "show", "dev", ifname],
   );
   if (r.code !== 0) return undefined;
-  let links: unknown;
-  try {
-    links = JSON.parse(r.stdout);
-  } catch {
-    return undefined;
-  }
-  const link = Array.isArray(links) ? links[0] as Record<string, unknown> | undefined : undefined;
+  const link = jsonList(r.stdout)?.[0] as Record<string, unknown> | undefined;
   if (typeof link !== "object" || link === null || link.ifname !== ifname) return undefined;
   const kind = (link.linkinfo as { info_kind?: unknown } | undefined)?.info_kind;
   return typeof kind === "string" ? kind : "";

@@ -6,6 +6,7 @@
  * interface name that does not exist").
  */
 import { type CommandRunner, defaultCommandRunner } from "../util/command.ts";
+import { jsonList } from "../util/json_list.ts";
 
 /** Names of the devices with a root qdisc of `kind`, sorted; undefined when tc cannot tell. */
 export async function rootQdiscDevices(
@@ -14,15 +15,12 @@ export async function rootQdiscDevices(
 ): Promise<string[] | undefined> {
   const r = await (o.runner ?? defaultCommandRunner)("tc", ["-j", "qdisc", "show"]);
   if (r.code !== 0) return undefined;
-  let qdiscs: unknown;
-  try {
-    qdiscs = JSON.parse(r.stdout);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(qdiscs)) return undefined;
+  const qdiscs = jsonList(r.stdout) as
+    | ({ root?: unknown; kind?: unknown; dev?: unknown } | null)[]
+    | undefined;
+  if (qdiscs === undefined) return undefined;
   const devices = qdiscs
     .filter((q) => q?.root === true && q?.kind === kind && typeof q?.dev === "string")
-    .map((q) => q.dev as string);
+    .map((q) => q!.dev as string);
   return [...new Set(devices)].sort();
 }

@@ -14,6 +14,7 @@ import { htbQueue, tbfQueue } from "./shaper_queue.ts";
 import { notTried, type QueryOptions, TcBatch, type TcBatchOptions } from "./tc_batch.ts";
 import { hardClampRate } from "../control/rate_bounds.ts";
 import { type Clock, isDue, systemClock } from "../util/clock.ts";
+import { jsonList } from "../util/json_list.ts";
 
 /** TBF: seconds of traffic at the rate the daemon's burst holds (default of `tbfBurstSeconds`). */
 export const TBF_BURST_SECONDS = 0.005;
@@ -240,15 +241,7 @@ abstract class TcShaper implements Shaper {
     if (this.#rootHandle === undefined) return undefined;
     const out = await this.askInForce(["qdisc", "show", "dev", this.ifname]);
     if (out === undefined) return undefined;
-    let list: unknown;
-    try {
-      list = JSON.parse(out);
-    } catch {
-      return undefined;
-    }
-    const root = (Array.isArray(list) ? list : []).find((q) =>
-      typeof q === "object" && q !== null && (q as { root?: unknown }).root === true
-    ) as Record<string, unknown> | undefined;
+    const root = rootOf(jsonList(out) ?? []);
     if (root?.kind !== kind || String(root.handle) !== this.#rootHandle) return undefined;
     return root;
   }
@@ -376,20 +369,18 @@ abstract class TcShaper implements Shaper {
       const stderr = e instanceof ShaperError ? e.stderr : undefined;
       throw new ShaperCheckError("tc-failed", (e as Error).message, { stderr });
     }
-    let list: unknown;
-    try {
-      list = JSON.parse(out);
-    } catch {
-      throw new ShaperCheckError("tc-failed", `tc -j qdisc show dev ${this.ifname}: not JSON`);
+    const qdiscs = jsonList(out);
+    if (qdiscs === undefined) {
+      throw new ShaperCheckError(
+        "tc-failed",
+        `tc -j qdisc show dev ${this.ifname}: not a JSON list`,
+      );
     }
-    const qdiscs = Array.isArray(list) ? list : [];
-    const root = qdiscs.find((q) =>
-      typeof q === "object" && q !== null && (q as { root?: unknown }).root === true
-    );
+    const root = rootOf(qdiscs);
     if (root === undefined) {
       throw new ShaperCheckError("wrong-kind", `${this.ifname} has no root qdisc`);
     }
-    return { root: root as Record<string, unknown>, qdiscs };
+    return { root, qdiscs };
   }
 
   /** Checks the root qdisc kind and remembers its handle. */
@@ -447,6 +438,13 @@ export class CakeShaper extends TcShaper {
 }
 
 /** A `tc -j qdisc show` answer (a class's is text, or a list of `"class"` objects). */
+/** The root qdisc among those `tc -j qdisc show` listed, if one is. */
+function rootOf(qdiscs: readonly unknown[]): Record<string, unknown> | undefined {
+  return qdiscs.find((q) =>
+    typeof q === "object" && q !== null && (q as { root?: unknown }).root === true
+  ) as Record<string, unknown> | undefined;
+}
+
 const QDISC_LIST = /^\[\{"kind":/;
 
 /** HTB: `tc class change dev IF classid X htb rate NKbit ceil MKbit`. */
