@@ -27,8 +27,9 @@
  * `daemon_peak_rss_mb_compare`; with `--idle-only`/`--load-only` several checkouts may be named,
  * comma-separated, the second one's suffix `_compare2` and so on); each metric is then the median
  * of the rounds, and each round's figure is printed. `--alternate` runs the checkouts in reverse
- * order in every even round (the first daemon of a round has measured high). The other checkout is bundled the way it bundles itself (with its
- * src/release/bundle.ts when it has one, else into one file as before code splitting).
+ * order in every even round (the first daemon of a round has measured high). The other checkout
+ * is bundled the way it bundles itself (with its src/release/bundle.ts when it has one, else into
+ * one file as before code splitting).
  * Every daemon runs with `--no-code-cache`, as the compiled binary (scripts/compile.ts) and `deno
  * task daemon` run: V8's code cache costs the running daemon about 1 MB (docs/footprint.md, "Code
  * cache"); `--code-cache` measures with it.

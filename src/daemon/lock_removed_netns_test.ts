@@ -19,6 +19,7 @@ import {
   rootQdisc,
   sampledWhile,
   spawnDaemonInNetns,
+  untilControlStarted,
   withNetns,
   withSpawnedDaemon,
 } from "../util/netns_testing.ts";
@@ -89,10 +90,7 @@ Deno.test({
           ns,
           ["run", "--config", config],
           async (d) => {
-            await pollUntil(d.log, (t) => t.includes("control started"), {
-              ms: 30_000,
-              what: "control started",
-            });
+            await untilControlStarted(d.log);
             const pid = await pidIn("vldl");
             assert(/^\d+$/.test(pid), `the daemon's PID in its lock file: "${pid}"`);
             await Deno.remove(state, { recursive: true });
@@ -178,10 +176,7 @@ Deno.test({
           ns,
           ["run", "--config", config],
           async (d) => {
-            await pollUntil(d.log, (t) => t.includes("control started"), {
-              ms: 30_000,
-              what: "control started",
-            });
+            await untilControlStarted(d.log);
             // It takes its lock about 0.2 s after it starts: within the first one's tick.
             await Deno.remove(state, { recursive: true });
             second = await secondDaemon(ns, config, {
@@ -225,10 +220,7 @@ Deno.test({
           ns,
           ["run", "--config", config],
           async (d) => {
-            await pollUntil(d.log, (t) => t.includes("control started"), {
-              ms: 30_000,
-              what: "control started",
-            });
+            await untilControlStarted(d.log);
             const pid = await pidIn("vwdl");
             // Four removals 0.7 s apart land at different points of the 2 s ticks: with the look
             // after the ticks only, most were back only after a second (a newcomer let in).

@@ -149,6 +149,14 @@ export async function pollUntil<T>(
   return { value, seconds: (Date.now() - t0) / 1000 };
 }
 
+/** Waits (30 s at most) until a daemon's log (`read`) shows "control started". */
+export async function untilControlStarted(read: () => string | Promise<string>): Promise<void> {
+  await pollUntil(read, (t) => t.includes("control started"), {
+    ms: 30_000,
+    what: '"control started"',
+  });
+}
+
 /**
  * The directory the release permission set lets the daemon write: src/release/manifest.ts's
  * `STATS_DIR`, spelt here because src/util sits below src/release (tests/architecture's import

@@ -16,8 +16,8 @@ import {
   daemonUci,
   needs,
   netnsSkipReason,
-  pollUntil,
   spawnDaemonInNetns,
+  untilControlStarted,
   withNetns,
 } from "../../src/util/netns_testing.ts";
 
@@ -91,10 +91,7 @@ async function runAsService(
   const stderr = collectText(child.stderr);
   try {
     const both = () => stdout.log() + stderr.log();
-    await pollUntil(both, (t) => t.includes("control started"), {
-      ms: 30_000,
-      what: '"control started"',
-    });
+    await untilControlStarted(both);
     child.kill("SIGTERM");
     const { code } = await child.status;
     await stdout.done;
