@@ -94,6 +94,12 @@ function rawValues(
       });
     }
   }
+  // A service file's default: the owner's UCI option above wins (docs/operation.md, "Log priority").
+  const serviceEnv = spec.serviceDefaultEnv;
+  const service = serviceEnv === undefined ? undefined : input.env?.(serviceEnv);
+  if (service !== undefined) {
+    found.push({ raw: service, source: { kind: "env", name: serviceEnv! } });
+  }
   return found;
 }
 

@@ -171,3 +171,28 @@ Deno.test("resolve: an invalid value a flag or env var overrides is warned about
   // A valid overridden value is no news.
   assert(!r.warnings.some((w) => w.startsWith("base_dl_rate")), r.warnings.join("\n"));
 });
+
+Deno.test("resolve: a service file's SQMA_LOG_PRIORITY_DEFAULT yields to the UCI option, SQMA_LOG_PRIORITY does not", () => {
+  const file = (option: string) =>
+    parseUci(`config output\n${option}\n`, "/etc/config/sqm-autorate");
+  const resolve = (vars: Record<string, string>, uci = file("")) => {
+    const names = Object.keys(vars);
+    const r = resolveSettings({ flags: REQUIRED_FLAGS, env: envOf(vars), envNames: names, uci });
+    return [r.settings.log_priority, describeSource(r.sources.log_priority), r.warnings];
+  };
+  const service = { SQMA_LOG_PRIORITY_DEFAULT: "stream" };
+  // The init script's default, with no option in the file (and no "not a setting" warning).
+  assertEquals(resolve(service), ["stream", "env SQMA_LOG_PRIORITY_DEFAULT", []]);
+  // The owner's option wins over it (docs/operation.md, "Log priority").
+  assertEquals(resolve(service, file("  option log_priority 'none'")), [
+    "none",
+    "/etc/config/sqm-autorate:2 (@output[0].log_priority)",
+    [],
+  ]);
+  // The documented variable still wins over the file, as every SQMA_* does.
+  assertEquals(
+    resolve({ ...service, SQMA_LOG_PRIORITY: "prefix" }, file("  option log_priority 'none'"))
+      .slice(0, 2),
+    ["prefix", "env SQMA_LOG_PRIORITY"],
+  );
+});

@@ -31,6 +31,11 @@ export interface SettingSpec {
   readonly env: readonly string[];
   /** UCI section type and option (`@section[0].option`). */
   readonly uci?: readonly [section: string, option: string];
+  /**
+   * An environment variable a service file sets instead of the built-in default: below the UCI
+   * file, so the owner's setting there wins (docs/operation.md, "Log priority").
+   */
+  readonly serviceDefaultEnv?: string;
   /** Long CLI flag without dashes. */
   readonly flag: string;
   /** Upstream's extra long aliases without dashes (e.g. `ul` for `--ul`). */
@@ -169,10 +174,12 @@ export const SETTINGS_TABLE = {
     choices: ["none", "stream", "prefix"],
     env: ["SQMA_LOG_PRIORITY"],
     uci: ["output", "log_priority"],
+    serviceDefaultEnv: "SQMA_LOG_PRIORITY_DEFAULT",
     flag: "log-priority",
     description: "How a log line shows its syslog priority: none (every line on stderr), " +
       "stream (DEBUG and INFO on stdout, WARN and up on stderr: procd), prefix (sd-daemon's <N>: " +
-      "journald); the service files set it (docs/install.md).",
+      "journald); the service files set SQMA_LOG_PRIORITY_DEFAULT, which the UCI option " +
+      "overrides (docs/install.md).",
   },
   stats_file: {
     kind: "path",

@@ -7,6 +7,7 @@ import {
   SETTING_NAMES,
   type SettingName,
   SETTINGS_TABLE,
+  type SettingSpec,
   settingUciOptions,
   type TableSettings,
 } from "./settings_table.ts";
@@ -104,7 +105,10 @@ function uciWarnings(input: SettingsInput, v: TableSettings): string[] {
 
 /** Unknown `SQMA_*` variables: warnings with a suggestion. */
 function envWarnings(input: SettingsInput): string[] {
-  const known = new Set<string>(SETTING_NAMES.flatMap((n) => [...SETTINGS_TABLE[n].env]));
+  const known = new Set<string>(SETTING_NAMES.flatMap((n) => {
+    const spec: SettingSpec = SETTINGS_TABLE[n];
+    return spec.serviceDefaultEnv === undefined ? spec.env : [...spec.env, spec.serviceDefaultEnv];
+  }));
   return (input.envNames ?? [])
     .filter((name) => name.startsWith("SQMA_") && !known.has(name))
     .sort()

@@ -69,20 +69,25 @@ function systemdStart(): ServiceStart {
 
 /**
  * Runs the daemon as `start` says, on a configuration in `ns` that logs a WARN at its start (8
- * reflectors wanted, 6 listed), until it logged `control started`; stops it with SIGTERM. Resolves
- * to its exit code, stdout and stderr.
+ * reflectors wanted, 6 listed) and the owner's `log_priority` option if given, until it logged
+ * `control started`; stops it with SIGTERM. Resolves to its exit code, stdout and stderr.
  */
 async function runAsService(
   ns: string,
   start: ServiceStart,
+  options: { logPriority?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   await addTbfVethPair(ns, "vpdl", "vpul");
   const dir = await daemonRuntimeDir("logprio-");
   const config = `${dir}/sqm-autorate`;
+  const owner = options.logPriority === undefined
+    ? ""
+    : `\n\toption log_priority '${options.logPriority}'`;
   await Deno.writeTextFile(
     config,
     daemonUci(dir, { ul: "vpul", dl: "vpdl", dlBaseKbits: 50000 })
-      .replace("config advanced_settings", "config advanced_settings\n\toption num_reflectors '8'"),
+      .replace("config advanced_settings", "config advanced_settings\n\toption num_reflectors '8'")
+      .replace("config output", `config output${owner}`),
   );
   const args = start.args.map((a) => a === "/etc/config/sqm-autorate" ? config : a);
   assertEquals(args, ["run", "--config", config]);
@@ -152,4 +157,27 @@ Deno.test({
       assertEquals(levels(logLines(stderr)).sort(), ["<4>WARN", "<6>INFO"], both);
       assert(/^<4>\[WARN - .*fewer than num_reflectors \(8\)/m.test(stderr), both);
     }),
+});
+
+Deno.test({
+  ...needs(
+    "the owner's UCI log_priority wins over the one the init script and the unit set (every " +
+      "line plain on stderr with 'none')",
+    reason,
+  ),
+  fn: async () => {
+    // Before, the service files set SQMA_LOG_PRIORITY, which beats the file: INFO came on stdout
+    // under procd and with <6> under systemd whatever the owner wrote.
+    for (const [name, start] of [["procd", await procdStart()], ["systemd", systemdStart()]]) {
+      await withNetns(`sqma-own-${name}`, async (ns) => {
+        const { code, stdout, stderr } = await runAsService(ns, start as ServiceStart, {
+          logPriority: "none",
+        });
+        const both = `${name}\nstdout:\n${stdout}\nstderr:\n${stderr}`;
+        assertEquals(code, ExitCode.OK, both);
+        assertEquals(logLines(stdout), [], both);
+        assertEquals(levels(logLines(stderr)).sort(), ["INFO", "WARN"], both);
+      });
+    }
+  },
 });
