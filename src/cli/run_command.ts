@@ -77,7 +77,7 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       log.info("SIGHUP: configuration unchanged, keeping the running daemon");
       return;
     }
-    if (loggingOnly(changed) && !usesLua(next.settings)) {
+    if (loggingOnly(changed) && (!usesLua(next.settings) || changed.every(liveWithLua))) {
       // Only the logging changed (docs/operation.md, "A SIGHUP that changes only the logging"):
       // a restart would drop the learnt state that more logging is meant to show.
       log.info("SIGHUP: configuration re-read (changed: {changed}); applied without a restart", {
@@ -101,12 +101,12 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       });
       return;
     }
-    // With Lua the logging is a script's input too (docs/operation.md, "A SIGHUP that changes
-    // only the logging"): the one INFO line says why that edit restarts.
+    // With Lua the level is a script's input too (docs/operation.md, "A SIGHUP that changes only
+    // the logging"): the one INFO line says why that edit restarts.
     const restarting = "SIGHUP: configuration re-read (changed: {changed}); restarting with it";
     log.info(
       loggingOnly(changed)
-        ? `${restarting}: Lua scripts are given log_level and log_format only at their start`
+        ? `${restarting}: Lua scripts are given log_level only at their start`
         : restarting,
       { changed: changed.join(", ") },
     );
@@ -156,6 +156,15 @@ export async function runAction(args: ParsedArgs): Promise<number> {
  * and no Lua script runs (a script is given `log_level` at its start).
  */
 const LIVE_SETTINGS: ReadonlySet<string> = new Set(["log_level", "log_format", "log_priority"]);
+
+/**
+ * Live with a Lua script running too: how the host writes each line, the scripts' own included
+ * (the worker posts records; docs/operation.md, "A SIGHUP that changes only the logging"). A
+ * script's `settings` copy keeps the values of its start; no upstream script reads these two.
+ */
+function liveWithLua(changed: string): boolean {
+  return changed === "log_format" || changed === "log_priority";
+}
 
 /**
  * Only the logging changed: live settings alone (the options that are settings are not compared
