@@ -40,7 +40,10 @@ export interface SettingDetailsOptions {
 
 /** Default, accepted values, env var and UCI option of a setting, as its help shows them. */
 export function settingDetails(spec: SettingSpec, options: SettingDetailsOptions = {}): string {
-  const env = options.env === false ? "" : `env ${spec.env.join(" or ")}; `;
+  const service = spec.serviceDefaultEnv === undefined
+    ? ""
+    : `, or ${spec.serviceDefaultEnv} below the UCI option`;
+  const env = options.env === false ? "" : `env ${spec.env.join(" or ")}${service}; `;
   return `default ${options.default ?? defaultText(spec)}; ${acceptedText(spec)}; ${env}` +
     `uci ${uciText(spec)}`;
 }
@@ -78,7 +81,10 @@ export function settingsMarkdownTable(): string {
     const cells = [
       `\`${name}\``,
       flagsText(spec).split(", ").map((f) => `\`${f}\``).join(" "),
-      spec.env.map((e) => `\`${e}\``).join(" "),
+      spec.env.map((e) => `\`${e}\``).join(" ") +
+      (spec.serviceDefaultEnv === undefined
+        ? ""
+        : ` (\`${spec.serviceDefaultEnv}\`: below the UCI option)`),
       `\`${uciText(spec)}\``,
       `\`${defaultText(spec)}\``,
       acceptedText(spec),

@@ -178,8 +178,8 @@ export const SETTINGS_TABLE = {
     flag: "log-priority",
     description: "How a log line shows its syslog priority: none (every line on stderr), " +
       "stream (DEBUG and INFO on stdout, WARN and up on stderr: procd), prefix (sd-daemon's <N>: " +
-      "journald); the service files set SQMA_LOG_PRIORITY_DEFAULT, which the UCI option " +
-      "overrides (docs/install.md).",
+      "journald); the service files set a default, which the UCI option overrides " +
+      "(docs/install.md).",
   },
   stats_file: {
     kind: "path",
