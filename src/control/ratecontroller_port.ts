@@ -66,6 +66,11 @@ export interface Ratecontroller {
   /** Display name, e.g. `ewma` or the Lua script's name. */
   readonly name: string;
   /**
+   * The Lua script it runs, as it was found (a path, or `builtin:<name>`); absent for the
+   * TypeScript controllers. The daemon names it at start (docs/operation.md, "Logging").
+   */
+  readonly script?: string;
+  /**
    * The decision period this controller is designed for, s. Absent: `min_change_interval`
    * (EWMA and Lua controllers). The capacity controller decides about once per new sample.
    */

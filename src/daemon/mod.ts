@@ -430,6 +430,11 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       await cleanup(false);
       return controllerFailureExitCode(e);
     }
+    // Which script decides, for an owner reading the log (docs/operation.md, "Logging").
+    if (controller.script !== undefined) {
+      const named = controller.name === controller.script ? "" : ` ("${controller.name}")`;
+      log.info("loaded Lua ratecontroller {script}{named}", { script: controller.script, named });
+    }
     stats = deps.stats === null ? undefined : deps.stats ?? await createStatsSink(settings, {
       logger: stageLogger("report"),
       flushEveryRows: statsRowsPerFlush(decisionPeriodS(controller, settings)),

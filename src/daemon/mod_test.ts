@@ -156,6 +156,31 @@ Deno.test("daemon: the download's link kind, read once at start, decides whether
   }
 });
 
+Deno.test("daemon: names the Lua ratecontroller it loaded at INFO, next to the shaper queues line; a built-in one adds no line", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const lua = setup({ rate_controller: "/etc/sqm-autorate/mine.lua" }, { stopAfterS: 3 });
+    const controller = {
+      name: "mine",
+      script: "/etc/sqm-autorate/mine.lua",
+      decide: () => ({ next_dl_rate: 60000, next_ul_rate: 12000 }),
+    };
+    assertEquals(await runDaemon(lua.settings, { ...lua.deps, controller }), ExitCode.OK);
+    const builtIn = setup({}, { stopAfterS: 3 });
+    assertEquals(await runDaemon(builtIn.settings, builtIn.deps), ExitCode.OK);
+    const lines = records.map(formatRecord).map((l) => l.replace(/^\[INFO - [^\]]*\]: /, ""))
+      .filter((l) => l.startsWith("loaded ") || l.startsWith("shaper queues"));
+    assertEquals(lines.map((l) => l.split(":")[0]), [
+      "shaper queues",
+      'loaded Lua ratecontroller /etc/sqm-autorate/mine.lua ("mine")\n',
+      "shaper queues",
+    ]);
+  } finally {
+    resetLogging();
+  }
+});
+
 Deno.test("daemon: exit_rate min and leave", async () => {
   const min = setup({ exit_rate: "min" }, { stopAfterS: 5 });
   assertEquals(await runDaemon(min.settings, min.deps), ExitCode.OK);

@@ -101,6 +101,8 @@ interface PartSpec {
 interface Loaded {
   /** Display name (the controller's) or `lua-plugins`. */
   name: string;
+  /** The controller's script as it was found (controller only). */
+  script?: string;
   /** Active plugins (plugins only). */
   active: string[];
 }
@@ -342,7 +344,7 @@ export class LuaWorker {
         return;
       case "loaded":
         this.#started = true;
-        this.#loading?.resolve({ name: m.name, active: m.active ?? [] });
+        this.#loading?.resolve({ name: m.name, script: m.script, active: m.active ?? [] });
         return;
       case "load-error": {
         const e = m.errorName === "LuaRatecontrollerError"
@@ -401,6 +403,8 @@ export class IsolatedRatecontroller implements Ratecontroller {
   #historyAt = -Infinity;
   /** The script's display name. */
   name = "";
+  /** The script as it was found: its path, or `builtin:<name>`. */
+  script: string | undefined;
 
   /** Use {@link createIsolatedRatecontroller}. */
   constructor(worker: LuaWorker, context: RatecontrollerContext, owned: boolean) {
@@ -423,6 +427,7 @@ export class IsolatedRatecontroller implements Ratecontroller {
       random: c.random,
       onLoad: (loaded) => {
         this.name = loaded.name;
+        this.script = loaded.script;
       },
     };
   }

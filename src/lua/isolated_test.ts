@@ -209,6 +209,8 @@ Deno.test("startDaemonLua: lua_isolation none runs Lua on this thread, worker in
         next_dl_rate: 60001,
       });
       assertEquals(c.name, "ewma (lua)");
+      // The daemon's INFO line names it (src/daemon/mod_test.ts, "names the Lua ratecontroller").
+      assertEquals(c.script, "builtin:ewma", mode);
     } finally {
       lua.plugins?.close?.();
       c.close?.();

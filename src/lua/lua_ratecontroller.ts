@@ -38,6 +38,8 @@ export { LuaRatecontrollerError };
 export class LuaRatecontroller implements Ratecontroller {
   /** Display name: the module's `name`, else the script. */
   readonly name: string;
+  /** The script as it was found: its path, or `builtin:<name>`. */
+  readonly script: string;
   readonly #rt: LuaRuntime;
   readonly #context: RatecontrollerContext;
   readonly #display: string;
@@ -51,6 +53,7 @@ export class LuaRatecontroller implements Ratecontroller {
     this.#rt = rt;
     this.#context = context;
     this.#display = display;
+    this.script = display;
     this.name = name;
     this.#failures = new FailureLog({
       logger: context.logger,

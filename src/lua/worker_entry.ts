@@ -78,7 +78,7 @@ async function load(m: Extract<HostMessage, { op: "load" }>): Promise<void> {
         owd: createOwdState(),
         reselect: { requestReselect: () => {} },
       }, { pluginSections, readTextFile });
-      post({ op: "loaded", part, name: controller.name });
+      post({ op: "loaded", part, name: controller.name, script: controller.script });
     } else {
       plugins = await createPluginManager({
         settings: m.settings,

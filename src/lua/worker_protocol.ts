@@ -73,7 +73,7 @@ export function emptyPartState(): PartState {
 
 /** Worker → host. */
 export type WorkerMessage =
-  | { op: "loaded"; part: WorkerPart; name: string; active?: string[] }
+  | { op: "loaded"; part: WorkerPart; name: string; script?: string; active?: string[] }
   | { op: "load-error"; part: WorkerPart; errorName: string; message: string }
   | { op: "result"; id: number; value: unknown; state?: PartState }
   | { op: "error"; id: number; message: string }
