@@ -54,7 +54,7 @@ Deno.test("release assets: the release publishes each downloaded file, with its 
     assert(sums.includes(file), `${file} in SHA256SUMS`);
     assert(publish.includes(` dist/${file}`), `${file} published by gh release create`);
     assert(artifact.includes(`dist/${file}\n`), `${file} in the uploaded artifact`);
-    const packaged = [`packaging/openwrt/${file}`, `packaging/systemd/${file}`];
-    assert(packaged.some((p) => yml.includes(p)), `${file} copied from packaging/`);
+    const packaged = [`packaging/openwrt/${file}`, `packaging/systemd/${file}`, `docs/${file}`];
+    assert(packaged.some((p) => yml.includes(p)), `${file} copied from packaging/ or docs/`);
   }
 });

@@ -46,3 +46,22 @@ Deno.test("systemd units: each log line carries its syslog priority for journald
     assertEquals(values(unit, "Environment"), ["SQMA_LOG_PRIORITY_DEFAULT=prefix"], name);
   }
 });
+
+Deno.test("systemd units: every Documentation= file is one docs/install.md's steps install", () => {
+  // Before, the units named /usr/local/share/doc/sqm-autorate/install.md, which no step installed
+  // (tests/release/release_assets_test.ts checks each installed file is a release asset).
+  const install = Deno.readTextFileSync(`${ROOT}docs/install.md`);
+  const installed = [...install.matchAll(/^sudo install -m \d+ (\S+) (\/\S+\/)$/gm)].map((m) =>
+    `file://${m[2]}${m[1]}`
+  );
+  const made = [...install.matchAll(/^sudo mkdir -p (\/\S+)/gm)].map((m) => m[1]);
+  for (const name of ["sqm-autorate.service", "sqm-autorate@.service"]) {
+    const docs = values(Deno.readTextFileSync(`${ROOT}packaging/systemd/${name}`), "Documentation");
+    assertEquals(docs.length > 0, true, name);
+    for (const uri of docs) {
+      assertEquals(installed.includes(uri), true, `${name}: ${uri} in ${installed.join(", ")}`);
+      const dir = uri.slice("file://".length, uri.lastIndexOf("/"));
+      assertEquals(made.includes(dir), true, `${name}: ${dir} made before`);
+    }
+  }
+});
