@@ -9,6 +9,8 @@ export interface UciValue {
   value: string | string[];
   /** 1-based line of the last `option`/`list` line that set it. */
   line: number;
+  /** The comment after the value on that line (`# …`, without the `#`), if any. */
+  comment?: string;
 }
 
 /** One `config` section. */
@@ -56,10 +58,12 @@ const NAME_RE = /^[A-Za-z0-9_]+$/;
 /**
  * Splits one line into tokens: bare words, 'single-quoted' (literal) and "double-quoted" (with
  * backslash escapes) pieces; adjacent pieces without whitespace concatenate; `#` outside quotes
- * starts a comment. Returns null for an unterminated quote.
+ * starts a comment, returned apart (trimmed, without the `#`). Returns an error for an unterminated
+ * quote.
  */
-function tokenize(line: string): string[] | { error: string } {
+function tokenize(line: string): { tokens: string[]; comment?: string } | { error: string } {
   const tokens: string[] = [];
+  const commented = (at: number) => ({ tokens, comment: line.slice(at + 1).trim() });
   let i = 0;
   while (i < line.length) {
     const c = line[i];
@@ -67,11 +71,14 @@ function tokenize(line: string): string[] | { error: string } {
       i++;
       continue;
     }
-    if (c === "#") break;
+    if (c === "#") return commented(i);
     let token = "";
     while (i < line.length && !" \t\r".includes(line[i])) {
       const ch = line[i];
-      if (ch === "#") break;
+      if (ch === "#") {
+        tokens.push(token);
+        return commented(i);
+      }
       if (ch === "'") {
         const end = line.indexOf("'", i + 1);
         if (end < 0) return { error: "unterminated single quote" };
@@ -102,7 +109,7 @@ function tokenize(line: string): string[] | { error: string } {
     }
     tokens.push(token);
   }
-  return tokens;
+  return { tokens };
 }
 
 /** Parses UCI text. Throws `UciSyntaxError` naming `path:line` and what was expected. */
@@ -118,9 +125,9 @@ export function parseUci(text: string, path: string): UciFile {
     const fail = (message: string): never => {
       throw new UciSyntaxError(path, lineNo, message);
     };
-    const tokens = tokenize(lines[n]);
-    if (!Array.isArray(tokens)) fail(tokens.error);
-    const t = tokens as string[];
+    const tokenized = tokenize(lines[n]);
+    if ("error" in tokenized) fail(tokenized.error);
+    const { tokens: t, comment } = tokenized as { tokens: string[]; comment?: string };
     if (t.length === 0) continue;
     const [keyword, ...args] = t;
     switch (keyword) {
@@ -163,12 +170,13 @@ export function parseUci(text: string, path: string): UciFile {
         const [name, value] = args;
         if (!NAME_RE.test(name)) fail(`invalid option name '${name}': use letters, digits and _`);
         const section = current as UciSection;
+        const noted = comment === undefined ? {} : { comment };
         if (keyword === "option") {
-          section.options.set(name, { value, line: lineNo });
+          section.options.set(name, { value, line: lineNo, ...noted });
         } else {
           const prev = section.options.get(name);
           const list = prev && Array.isArray(prev.value) ? prev.value : [];
-          section.options.set(name, { value: [...list, value], line: lineNo });
+          section.options.set(name, { value: [...list, value], line: lineNo, ...noted });
         }
         break;
       }

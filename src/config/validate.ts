@@ -16,6 +16,7 @@ import { ratecontrollerProblem } from "./ratecontroller_names.ts";
 import { didYouMean } from "../util/suggest.ts";
 import { misplacedOptionHint, renamedOptionHint } from "./uci_renamed.ts";
 import { slowBaseRateWarnings } from "./rate_units.ts";
+import { placeholderRateWarnings } from "./placeholder_rates.ts";
 
 /** Options other tools read from the UCI file (the init script's `use_syslog`). */
 const FOREIGN_OPTIONS: Readonly<Record<string, readonly string[]>> = { output: ["use_syslog"] };
@@ -191,5 +192,6 @@ export function validateSettings(
   }
   envAliasProblems(input, problems, warnings);
   warnings.push(...slowBaseRateWarnings(v, sources));
+  warnings.push(...placeholderRateWarnings(v, sources, input.uci));
   return { problems, warnings };
 }

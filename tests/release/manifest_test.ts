@@ -96,6 +96,11 @@ Deno.test(
         expectCode(r, 0, "check-config");
         assert(r.stderr.includes("configuration OK"), r.stderr);
         assert(r.stdout.includes(path), "sources name the config file");
+        // Its base rates are placeholders an owner must edit (src/config/placeholder_rates.ts).
+        for (const option of ["upload_base_kbits", "download_base_kbits"]) {
+          const named = `${path}:\\d+ \\(@network\\[0\\]\\.${option}\\)\\): 10000 kbit/s is still`;
+          assert(new RegExp(`warning: base_.._rate \\(${named}`).test(r.stderr), r.stderr);
+        }
       });
       await t.step("SQMA_* env values are read", async () => {
         const r = await runDeno(daemonRunArgs("main.ts", ["check-config", "--config", path]), {
