@@ -6,19 +6,23 @@ import type { CliIo } from "./io.ts";
 
 /**
  * Parses `argv` for `spec` and runs the command: help and the version go to stdout (0), a usage
- * mistake to stderr (64); returns the exit code (errors the command throws propagate).
+ * mistake to stderr (64; through `options.errors` when given, src/cli/early_errors.ts); returns
+ * the exit code (errors the command throws propagate).
  */
 export async function runCommand(
   spec: CommandSpec,
   argv: readonly string[],
   io: CliIo,
+  options: { errors?: CliIo } = {},
 ): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs(spec, argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    io.err(`${e.commandPath}: ${e.message}\n(run '${e.commandPath} --help' for usage)\n`);
+    (options.errors ?? io).err(
+      `${e.commandPath}: ${e.message}\n(run '${e.commandPath} --help' for usage)\n`,
+    );
     return ExitCode.USAGE;
   }
   if (parsed.kind === "version") {

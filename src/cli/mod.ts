@@ -10,6 +10,7 @@ import { type CliContext, type CliIo, processIo } from "./io.ts";
 import { configErrorExit } from "./errors.ts";
 import type { CommandSpec } from "./args.ts";
 import { runCommand } from "./dispatch.ts";
+import { earlyErrorIo, earlyLogPriority } from "./early_errors.ts";
 
 export type { CliContext, CliIo };
 export { processIo };
@@ -87,14 +88,33 @@ function serviceCommandHint(word: string): string | undefined {
     `upstream's \`service sqm-autorate ${word}\`) or \`systemctl ${word} sqm-autorate\`${what}`;
 }
 
-/** Runs the CLI with `argv` (without the program name) and returns the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+/**
+ * Runs the CLI with `argv` (without the program name) and returns the exit code. Its own errors
+ * before logging starts carry their syslog priority when `log_priority` is `prefix`
+ * (src/cli/early_errors.ts); `options.env` reads the environment (default the process's).
+ */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  options: { env?: (name: string) => string | undefined } = {},
+): Promise<number> {
+  const env = options.env ?? processEnv;
+  const errors = earlyErrorIo(io, earlyLogPriority(argv, env));
   try {
-    return await runCommand(programSpec(io), normalizeArgv(argv), io);
+    return await runCommand(programSpec(io), normalizeArgv(argv), io, { errors });
   } catch (e) {
-    const code = configErrorExit(io, e);
+    const code = configErrorExit(errors, e);
     if (code !== undefined) return code;
-    io.err(`sqm-autorate: internal error: ${(e as Error)?.stack ?? e}\n`);
+    errors.err(`sqm-autorate: internal error: ${(e as Error)?.stack ?? e}\n`);
     return ExitCode.SOFTWARE;
+  }
+}
+
+/** One variable of the process's environment; none where it may not be read. */
+function processEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
   }
 }

@@ -120,6 +120,11 @@ const SYSLOG_PRIORITY: Readonly<Record<LogLevel, number>> = {
   fatal: 2,
 };
 
+/** `<N>`, the sd-daemon(3) prefix of a line at `level` (`log_priority prefix`). */
+export function syslogPrefix(level: LogLevel): string {
+  return `<${SYSLOG_PRIORITY[level]}>`;
+}
+
 /**
  * A sink writing lines in `format` to stderr, or to stdout and stderr by level, as `priority`
  * says (stdout otherwise stays for command output).
@@ -129,7 +134,7 @@ export function consoleSinkOf(format: LogFormat, priority: LogPriority = "none")
   return (record) => {
     const below = SYSLOG_PRIORITY[record.level] > SYSLOG_PRIORITY.warning;
     const line = priority === "prefix"
-      ? `<${SYSLOG_PRIORITY[record.level]}>${render(record)}`
+      ? `${syslogPrefix(record.level)}${render(record)}`
       : render(record);
     try {
       (priority === "stream" && below ? Deno.stdout : Deno.stderr).writeSync(encoder.encode(line));

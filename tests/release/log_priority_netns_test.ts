@@ -21,6 +21,8 @@ import {
   withNetns,
 } from "../../src/util/netns_testing.ts";
 
+import { daemonRunArgs, runDeno } from "./run_deno.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname;
 const reason = await netnsSkipReason();
 
@@ -180,4 +182,23 @@ Deno.test({
       });
     }
   },
+});
+
+Deno.test("started as the systemd unit starts it, the command line's errors before logging starts carry <3> for journald", async () => {
+  // Before, they had no prefix and journald filed them at info (src/cli/early_errors.ts).
+  const { args, env } = systemdStart();
+  const missing = `/etc/sqm-autorate/no-such-${crypto.randomUUID()}.conf`;
+  const own = args.map((a) => a === "/etc/config/sqm-autorate" ? missing : a);
+  for (
+    const [argv, code] of [[own, ExitCode.CONFIG], [
+      [...own, "--no-such-flag"],
+      ExitCode.USAGE,
+    ]] as const
+  ) {
+    const r = await runDeno(daemonRunArgs("main.ts", [...argv]), { env });
+    assertEquals(r.code, code, r.stderr);
+    const lines = r.stderr.split("\n").filter((l) => l !== "" && !/^\S*(Warning|Info)\S* /.test(l));
+    assert(lines.length > 0, r.stderr);
+    assertEquals(lines.filter((l) => !l.startsWith("<3>")), [], r.stderr);
+  }
 });
