@@ -193,6 +193,13 @@ Deno.test("cli: a usage mistake exits 64 with the message and a pointer to --hel
         "minutes",
       ],
       [["restart"], "`systemctl restart sqm-autorate`"],
+      // The Rust port's `sqm-autorate-rust FILE.toml`: its settings go into the UCI file.
+      [
+        ["/etc/sqm-autorate-rust/config.toml"],
+        "unknown command '/etc/sqm-autorate-rust/config.toml': a TOML file is the Rust port's " +
+        "configuration, which is not read here; write its [network], [output] and " +
+        "[advanced_settings] keys as options of `config network`",
+      ],
       [["show-settings", "extra"], "unexpected argument 'extra'"],
     ] as const
   ) {

@@ -428,3 +428,62 @@ Deno.test({
       }
     }),
 });
+
+Deno.test("check-config: the Rust port's UCI options and env names are read or explained", async () => {
+  // The Rust port's later environment names: SQMA_<SECTION>__<OPTION> of the UCI option.
+  const nested = {
+    SQMA_NETWORK__UPLOAD_INTERFACE: "wan",
+    SQMA_NETWORK__DOWNLOAD_INTERFACE: "ifb4wan",
+    SQMA_NETWORK__UPLOAD_BASE_KBITS: "20000",
+    SQMA_NETWORK__DOWNLOAD_BASE_KBITS: "100000",
+    SQMA_ADVANCED_SETTINGS__MEASUREMENT_TYPE: "icmp_timestamps",
+    SQMA_OBSERVABILITY__ENABLED: "true",
+    // Its first ones: absolute minimums, now percentages of the base rates.
+    SQMA_DOWNLOAD_MIN_KBITS: "20000",
+  };
+  const r = await withFile("sqm", "", (p) => check(["--config", p], nested));
+  assertEquals(r.code, ExitCode.OK, r.stderr);
+  assertStringIncludes(r.stdout, "env SQMA_NETWORK__UPLOAD_INTERFACE");
+  assert(/measurement_type\s+icmp-timestamps\s+env SQMA_ADVANCED_SETTINGS__/.test(r.stdout));
+  assertStringIncludes(
+    r.stderr,
+    "env SQMA_DOWNLOAD_MIN_KBITS: not a setting, ignored: the Rust port's minimum in kbit/s; " +
+      "now SQMA_DOWNLOAD_MIN_PERCENT, a percentage of SQMA_DOWNLOAD_BASE_KBITS (1-80): 20000 of " +
+      "100000 kbit/s is SQMA_DOWNLOAD_MIN_PERCENT=20",
+  );
+  assert(!r.stderr.includes("SQMA_DOWNLOAD_MAX_KBITS"), r.stderr); // not "did you mean" the cap
+  assertStringIncludes(r.stderr, "SQMA_OBSERVABILITY__ENABLED: not a setting, ignored: the Rust");
+
+  const text = UCI + "\toption upload_min_kbits '2000'\n\nconfig output\n\toption verbose '1'\n" +
+    "\nconfig advanced_settings\n\toption dry_run '1'\n\nconfig observability\n" +
+    "\toption enabled '1'\n";
+  await withFile("sqm", text, async (path) => {
+    const f = await check(["--config", path]);
+    // A dry run asked for is refused: this daemon would change the shaper it was told to leave.
+    assertEquals(f.code, ExitCode.CONFIG, f.stderr);
+    assertStringIncludes(
+      f.stderr,
+      `dry_run (${path}:12 (@advanced_settings[0].dry_run)): "1": the Rust port's dry run`,
+    );
+    assertStringIncludes(
+      f.stderr,
+      `${path}:6: option "upload_min_kbits" is not read from \`config network\`: the Rust ` +
+        'port\'s minimum in kbit/s; now "upload_min_percent", a percentage of ' +
+        "upload_base_kbits (1-80): 2000 of 10000 kbit/s is upload_min_percent '20'",
+    );
+    assertStringIncludes(
+      f.stderr,
+      `${path}:9: option "verbose" is not read from \`config output\`: upstream's older switch`,
+    );
+    assertStringIncludes(
+      f.stderr,
+      `${path}:14: section type "observability" is not read by sqm-autorate: the Rust port's metrics export`,
+    );
+    const off = await withFile(
+      "sqm",
+      text.replace("dry_run '1'", "dry_run 'false'"),
+      (p) => check(["--config", p]),
+    );
+    assertEquals(off.code, ExitCode.OK, off.stderr);
+  });
+});

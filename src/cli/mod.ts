@@ -34,7 +34,7 @@ export function programSpec(io: CliIo): CommandSpec {
     version: `sqm-autorate ${VERSION}`,
     defaultSubcommand: "run",
     helpAfter: settingsHelp,
-    unknownCommandHint: serviceCommandHint,
+    unknownCommandHint: (word) => serviceCommandHint(word) ?? tomlConfigHint(word),
     subcommands: [
       {
         name: "run",
@@ -61,6 +61,18 @@ export function programSpec(io: CliIo): CommandSpec {
       plotCommand({ io }),
     ],
   };
+}
+
+/**
+ * The Rust port took its TOML file as the first argument (`sqm-autorate-rust FILE.toml`); this
+ * daemon reads the UCI file, whose sections and options carry the same names (docs/install.md).
+ */
+function tomlConfigHint(word: string): string | undefined {
+  if (!/\.toml$/i.test(word)) return undefined;
+  return "a TOML file is the Rust port's configuration, which is not read here; write its " +
+    "[network], [output] and [advanced_settings] keys as options of `config network`, " +
+    "`config output` and `config advanced_settings` in /etc/config/sqm-autorate (or a file given " +
+    'with --config FILE; docs/install.md, "Coming from upstream or the Rust port")';
 }
 
 /** Words an owner types at a service (upstream's `service sqm-autorate …`), not at the program. */

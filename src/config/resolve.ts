@@ -22,6 +22,8 @@ import { sourceWarnings, validateSettings } from "./validate.ts";
 export { describeSource };
 export type { FlagValues, SettingProblem, SettingsInput, SettingSource };
 import { uciGet } from "./uci.ts";
+import { FALSE_WORDS, TRUE_WORDS } from "./bool_words.ts";
+import { settingEnvNames } from "./rust_port.ts";
 
 /** Invalid configuration; the CLI exits 78 (EX_CONFIG) with this message. */
 export class ConfigError extends Error {
@@ -57,8 +59,6 @@ function formatProblem(p: SettingProblem): string {
 }
 
 const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const TRUE_WORDS = ["1", "true", "yes", "y", "on"];
-const FALSE_WORDS = ["0", "false", "no", "n", "off"];
 
 type Raw = string | string[] | boolean;
 
@@ -71,7 +71,7 @@ function rawValues(
   const found: { raw: Raw; source: SettingSource }[] = [];
   const flag = input.flags?.[name];
   if (flag !== undefined) found.push({ raw: flag, source: { kind: "flag", flag: spec.flag } });
-  for (const envName of spec.env) {
+  for (const envName of settingEnvNames(spec)) {
     const v = input.env?.(envName);
     if (v !== undefined) {
       const raw = spec.kind === "list" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v;
@@ -167,7 +167,8 @@ export function convertValue(spec: SettingSpec, raw: Raw): Converted {
     return { ok: true, value: n, warning };
   }
   if (spec.kind === "enum") {
-    const v = spec.upperCase ? text.toUpperCase() : text.toLowerCase();
+    const given = spec.upperCase ? text.toUpperCase() : text.toLowerCase();
+    const v = spec.choiceAliases?.[given] ?? given;
     if (v === "") return { ok: false, message: `empty value; expected ${accepted}` };
     if (!spec.choices?.includes(v)) return { ok: false, message: `"${raw}" is not ${accepted}` };
     return { ok: true, value: v };

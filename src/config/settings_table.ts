@@ -25,6 +25,8 @@ export interface SettingSpec {
   readonly clamp?: boolean;
   /** Allowed values for `enum`. */
   readonly choices?: readonly string[];
+  /** Other spellings of choices that are read as them (the Rust port's `icmp_timestamps`). */
+  readonly choiceAliases?: Readonly<Record<string, string>>;
   /** Upper-case the value before checking the choices. */
   readonly upperCase?: boolean;
   /** Environment variables; the first is the documented one, later ones are accepted aliases. */
@@ -286,6 +288,7 @@ export const SETTINGS_TABLE = {
     kind: "enum",
     default: "icmp-timestamps",
     choices: ["icmp", "icmp-timestamps"],
+    choiceAliases: { icmp_timestamps: "icmp-timestamps" },
     env: ["SQMA_MEASUREMENT_TYPE"],
     uci: ["advanced_settings", "measurement_type"],
     flag: "measurement-type",

@@ -14,8 +14,8 @@ export type SettingSource =
 
 /** One bad value: the setting, where it came from, the value, and what was wrong. */
 export interface SettingProblem {
-  /** Setting name (upstream internal name). */
-  setting: SettingName;
+  /** Setting name (upstream internal name), or the Rust port's `dry_run` (refused). */
+  setting: SettingName | "dry_run";
   /** Source of the bad value. */
   source: SettingSource;
   /** The raw value as given. */

@@ -5,6 +5,7 @@
  * (docs/formats.md, "1.2 Sections and options"). Pure.
  */
 import type { UciSection } from "./uci.ts";
+import { DRY_RUN_HINT } from "./rust_port.ts";
 
 /** An old option and what replaced it, by section type and option name. */
 interface Renamed {
@@ -16,6 +17,8 @@ interface Renamed {
   readonly percentOf?: readonly [string, string];
   /** A second option the old one stood for too (one delay threshold for both directions). */
   readonly also?: string;
+  /** Whose name it was, when not upstream's Lua (e.g. "the Rust port's"). */
+  readonly origin?: string;
 }
 
 /** Upstream's older option names (kbit/s minimums became percentages of the base rate). */
@@ -37,6 +40,19 @@ const RENAMED: Readonly<Record<string, Readonly<Record<string, Renamed>>>> = {
     },
     transmit_OWD_threshold_ms: { section: "advanced_settings", option: "upload_delay_ms" },
     receive_OWD_threshold_ms: { section: "advanced_settings", option: "download_delay_ms" },
+    // The Rust port's first names of the minimum rates.
+    upload_min_kbits: {
+      section: "network",
+      option: "upload_min_percent",
+      percentOf: ["upload_base_kbits", "upload_base_kbits"],
+      origin: "the Rust port's",
+    },
+    download_min_kbits: {
+      section: "network",
+      option: "download_min_percent",
+      percentOf: ["download_base_kbits", "download_base_kbits"],
+      origin: "the Rust port's",
+    },
     reflector_type: { section: "advanced_settings", option: "reflector_type" },
     reflector_list_icmp: { section: "advanced_settings", option: "reflector_list_file" },
   },
@@ -58,6 +74,9 @@ const ENABLED_HINT = "sqm-autorate has no on/off option and runs whatever it say
   "`/etc/init.d/sqm-autorate stop` and `disable` (systemd: `systemctl disable --now " +
   "sqm-autorate`)";
 
+/** Upstream's first switch for more log lines, `option verbose` in `config output`. */
+const VERBOSE_HINT = "upstream's older switch for more log lines; set log_level 'DEBUG' instead";
+
 function scalar(section: UciSection, option: string): number | undefined {
   const v = section.options.get(option)?.value;
   const n = typeof v === "string" ? Number(v) : NaN;
@@ -67,6 +86,8 @@ function scalar(section: UciSection, option: string): number | undefined {
 /** The replacement advice for an old option name, or undefined when it is not one. */
 export function renamedOptionHint(section: UciSection, option: string): string | undefined {
   if (option === "enabled") return ENABLED_HINT;
+  if (section.type === "output" && option === "verbose") return VERBOSE_HINT;
+  if (section.type === "advanced_settings" && option === "dry_run") return DRY_RUN_HINT;
   const r = RENAMED[section.type]?.[option];
   if (r === undefined) return undefined;
   if (r.also !== undefined) {
@@ -84,7 +105,9 @@ export function renamedOptionHint(section: UciSection, option: string): string |
   const example = min !== undefined && base !== undefined
     ? `: ${min} of ${base} kbit/s is ${r.option} '${Math.round((min / base) * 100)}'`
     : "";
-  return `upstream's older minimum in kbit/s; now "${r.option}", a percentage of ` +
+  return `${
+    r.origin ?? "upstream's older"
+  } minimum in kbit/s; now "${r.option}", a percentage of ` +
     `${r.percentOf[1]} (1-80)${example}`;
 }
 

@@ -17,6 +17,12 @@ import { didYouMean } from "../util/suggest.ts";
 import { misplacedOptionHint, renamedOptionHint } from "./uci_renamed.ts";
 import { slowBaseRateWarnings } from "./rate_units.ts";
 import { placeholderRateWarnings } from "./placeholder_rates.ts";
+import {
+  dryRunProblems,
+  OBSERVABILITY_HINT,
+  rustPortEnvHint,
+  settingEnvNames,
+} from "./rust_port.ts";
 
 /** Options other tools read from the UCI file (the init script's `use_syslog`). */
 const FOREIGN_OPTIONS: Readonly<Record<string, readonly string[]>> = { output: ["use_syslog"] };
@@ -73,6 +79,13 @@ function uciWarnings(input: SettingsInput, v: TableSettings): string[] {
   for (const section of uci.sections) {
     const options = known.get(section.type);
     if (options === undefined) {
+      if (section.type === "observability" && !plugins.has(section.type)) {
+        warnings.push(
+          `${uci.path}:${section.line}: section type "observability" is not read by ` +
+            `sqm-autorate: ${OBSERVABILITY_HINT}`,
+        );
+        continue;
+      }
       const hint = didYouMean(section.type, known.keys());
       if (hint !== "" && !plugins.has(section.type)) {
         warnings.push(
@@ -104,16 +117,22 @@ function uciWarnings(input: SettingsInput, v: TableSettings): string[] {
   return warnings;
 }
 
-/** Unknown `SQMA_*` variables: warnings with a suggestion. */
+/** Unknown `SQMA_*` variables: warnings with what to use instead or a suggestion. */
 function envWarnings(input: SettingsInput): string[] {
   const known = new Set<string>(SETTING_NAMES.flatMap((n) => {
     const spec: SettingSpec = SETTINGS_TABLE[n];
-    return spec.serviceDefaultEnv === undefined ? spec.env : [...spec.env, spec.serviceDefaultEnv];
+    const names = settingEnvNames(spec);
+    return spec.serviceDefaultEnv === undefined ? names : [...names, spec.serviceDefaultEnv];
   }));
   return (input.envNames ?? [])
     .filter((name) => name.startsWith("SQMA_") && !known.has(name))
     .sort()
-    .map((name) => `env ${name}: not a setting, ignored${didYouMean(name, known)}`);
+    .map((name) => {
+      const hint = rustPortEnvHint(name, input);
+      return hint !== undefined
+        ? `env ${name}: not a setting, ignored: ${hint}`
+        : `env ${name}: not a setting, ignored${didYouMean(name, known)}`;
+    });
 }
 
 /** A setting given through two of its environment aliases: only one is used. */
@@ -123,7 +142,7 @@ function envAliasProblems(
   warnings: string[],
 ): void {
   for (const name of SETTING_NAMES) {
-    const aliases = SETTINGS_TABLE[name].env;
+    const aliases = settingEnvNames(SETTINGS_TABLE[name]);
     if (aliases.length < 2) continue;
     const set = aliases.filter((a) => input.env?.(a) !== undefined);
     if (set.length < 2) continue;
@@ -191,6 +210,7 @@ export function validateSettings(
     );
   }
   envAliasProblems(input, problems, warnings);
+  problems.push(...dryRunProblems(input));
   warnings.push(...slowBaseRateWarnings(v, sources));
   warnings.push(...placeholderRateWarnings(v, sources, input.uci));
   return { problems, warnings };
