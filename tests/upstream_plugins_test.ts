@@ -1,6 +1,7 @@
 /**
  * Plugins written the way upstream's own are (tests/fixtures/upstream_plugins: a generic readings
- * dump, a histogram with decimal options read by tonumber(x, 10), Lua 5.1 idioms) run unmodified
+ * dump, a histogram with decimal options read by tonumber(x, 10), Lua 5.1 idioms, a Lua 5.1
+ * module(...) plugin with setfenv) run unmodified
  * through `check-config`, `simulate` and `run` (real tc, ip and fping in a network namespace),
  * each getting its UCI section from the same configuration file.
  */
@@ -27,7 +28,9 @@ const RUNTIME_DIR_REASON = runtimeDirSkipReason();
 async function config(): Promise<{ dir: string; path: string }> {
   await Deno.mkdir("/tmp/sqm-autorate", { recursive: true });
   const dir = await Deno.makeTempDir({ dir: "/tmp/sqm-autorate", prefix: "upstream-plugins-" });
-  for (const name of ["dump_readings.lua", "histogram.lua", "lua51_idioms.lua"]) {
+  for (
+    const name of ["dump_readings.lua", "histogram.lua", "lua51_idioms.lua", "lua51_module.lua"]
+  ) {
     await Deno.copyFile(`${FIXTURES}/${name}`, `${dir}/${name}`);
   }
   const text = (await Deno.readTextFile(`${FIXTURES}/sqm-autorate.config.in`))
@@ -63,6 +66,9 @@ function collectOutput(child: Deno.ChildProcess) {
 
 function assertPluginsWorked(output: string, what: string): void {
   assert(output.includes("lua51_idioms: 7,42,1024,1,3,5,61440,7,00ff,3,2"), `${what}:\n${output}`);
+  // module(...) got the name require would pass, setfenv gave round_down its own globals, and
+  // settings.plugin(_NAME) found the plugin's section.
+  assert(output.includes("lua51_module: lua51_module true 1000 2"), `${what}:\n${output}`);
   assert(
     output.includes(
       "histogram: cutoff 0.99 low load 0.2 bucket 1.5 ms after 4 samples " +

@@ -17,6 +17,7 @@ import { didYouMean } from "../util/suggest.ts";
 import { misplacedOptionHint, renamedOptionHint } from "./uci_renamed.ts";
 import { slowBaseRateWarnings } from "./rate_units.ts";
 import { placeholderRateWarnings } from "./placeholder_rates.ts";
+import { pluginBaseName } from "./plugin_name.ts";
 import {
   dryRunProblems,
   OBSERVABILITY_HINT,
@@ -57,7 +58,7 @@ function knownUciOptions(): Map<string, Set<string>> {
 function pluginSectionNames(v: TableSettings): Set<string> {
   const names = new Set<string>();
   for (const script of [v.plugin_ratecontrol, ...v.plugin_scripts, v.rate_controller]) {
-    const base = script.replace(/^builtin:/, "").split("/").pop()!.replace(/\.lua$/i, "");
+    const base = pluginBaseName(script);
     if (base === "") continue;
     names.add(base);
     names.add(base.replaceAll("-", "_"));

@@ -158,8 +158,11 @@ function B.prepare_settings(s)
 end
 
 local plugins = {}
-function B.plugin_load(id, chunk, settings)
-  local m = chunk()
+-- modname: what upstream would require() (the file's name less .lua); a Lua 5.1 module(...)
+-- chunk returns nothing and leaves its table in package.loaded, as require then reads it.
+function B.plugin_load(id, chunk, settings, modname)
+  local m = chunk(modname)
+  if m == nil then m = package.loaded[modname] end
   if type(m) ~= "table" then return "no_table", type(m) end
   if type(m.initialise) == "function" then
     local r = m.initialise(requires, settings)

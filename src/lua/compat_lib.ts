@@ -3,12 +3,106 @@
  * target OpenWrt's Lua 5.1; the engine is Lua 5.4. This chunk runs in every engine before any
  * script and puts back what upstream-style scripts rely on: `tonumber(s, 10)` on decimals,
  * `unpack`, `loadstring`, `math.pow` and friends, `table.getn`/`maxn`, LuaJIT's `bit` and 5.2's
- * `bit32`, and `string.format("%d", 2.5)` truncating instead of raising. Differences it does
- * not cover are listed in the docs.
+ * `bit32`, `string.format("%d", 2.5)` truncating instead of raising, and function environments
+ * (`setfenv`, `getfenv`, `module`, `package.seeall`) on the few debug functions the sandbox hands
+ * it as the chunk's argument. Differences it does not cover are listed in the docs.
  */
 export const COMPAT_LUA = `
+local fenv_debug = ...
 local type, tonumber_raw, select, error, floor = type, tonumber, select, error, math.floor
 local fmt_raw, pairs = string.format, pairs
+local getinfo, getupvalue, upvaluejoin = fenv_debug.getinfo, fenv_debug.getupvalue,
+  fenv_debug.upvaluejoin
+local G, loaded, setmetatable, getmetatable = _G, package.loaded, setmetatable, getmetatable
+
+-- 5.1's function environments. In 5.4 a function's globals are its _ENV upvalue: getfenv reads
+-- it, setfenv gives the function an _ENV of its own holding the table (5.1's environments were
+-- per function; closures made later inherit it, as in 5.1). Level 1 is the caller, 0 the globals.
+local function fenv_target(f, name)
+  if f == nil then f = 1 end
+  if type(f) == "number" then
+    if f < 0 then error("bad argument #1 to '" .. name .. "' (level must be non-negative)", 3) end
+    if f == 0 then return nil end
+    local info = getinfo(f + 2, "f")
+    if info == nil then error("bad argument #1 to '" .. name .. "' (invalid level)", 3) end
+    return info.func
+  end
+  if type(f) ~= "function" then
+    error("bad argument #1 to '" .. name .. "' (number expected, got " .. type(f) .. ")", 3)
+  end
+  return f
+end
+local function env_upvalue(f)
+  local i = 1
+  while true do
+    local n = getupvalue(f, i)
+    if n == nil then return nil end
+    if n == "_ENV" then return i end
+    i = i + 1
+  end
+end
+getfenv = function(f)
+  local fn = fenv_target(f, "getfenv")
+  local i = fn and env_upvalue(fn)
+  if i == nil then return G end
+  local _, env = getupvalue(fn, i)
+  return env
+end
+local function set_env(fn, t)
+  local i = env_upvalue(fn)
+  if i == nil then
+    if getinfo(fn, "S").what == "C" then
+      error("'setfenv' cannot change environment of given object", 3)
+    end
+    return fn -- uses no globals: nothing to change
+  end
+  local function holder() return t end
+  upvaluejoin(fn, i, holder, 1)
+  return fn
+end
+setfenv = function(f, t)
+  if type(t) ~= "table" then
+    error("bad argument #2 to 'setfenv' (table expected, got " .. type(t) .. ")", 2)
+  end
+  local fn = fenv_target(f, "setfenv")
+  if fn == nil then
+    error("setfenv(0, t) is not supported here (Lua 5.4 has no thread environment)", 2)
+  end
+  return set_env(fn, t)
+end
+
+-- 5.1's module(name, ...): the module table (package.loaded[name], also the global of that name)
+-- becomes the calling chunk's environment, so its global functions are the module's fields.
+module = function(name, ...)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'module' (string expected, got " .. type(name) .. ")", 2)
+  end
+  local m = loaded[name]
+  if type(m) ~= "table" then
+    m = G
+    for part in name:gmatch("[^.]+") do
+      local nxt = m[part]
+      if nxt == nil then nxt = {}; m[part] = nxt end
+      if type(nxt) ~= "table" then error("name conflict for module '" .. name .. "'", 2) end
+      m = nxt
+    end
+    loaded[name] = m
+  end
+  if m._NAME == nil then
+    m._M, m._NAME, m._PACKAGE = m, name, name:match("^(.*%.)[^.]*$") or ""
+  end
+  local info = getinfo(2, "f")
+  if info == nil or getinfo(2, "S").what == "C" then
+    error("'module' not called from a Lua function", 2)
+  end
+  set_env(info.func, m)
+  for k = 1, select("#", ...) do (select(k, ...))(m) end
+end
+package.seeall = function(m)
+  local mt = getmetatable(m)
+  if mt == nil then mt = {}; setmetatable(m, mt) end
+  mt.__index = G
+end
 
 -- 5.1: base 10 is the same as no base (decimals and exponents accepted, numbers pass, nil gives
 -- nil); 5.4 accepts integers only and raises on a non-string.

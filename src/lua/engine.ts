@@ -114,6 +114,11 @@ local error, type, tostring, select, find = error, type, tostring, select, strin
 local concat = table.concat
 local raw_pcall, raw_xpcall = pcall, xpcall
 local traceback = debug.traceback
+-- What the compatibility layer's setfenv/getfenv/module need (compat_lib.ts); scripts get only
+-- those three functions, never the debug library.
+local fenv_debug = {
+  getinfo = debug.getinfo, getupvalue = debug.getupvalue, upvaluejoin = debug.upvaluejoin,
+}
 
 local function is_timeout(e)
   return type(e) == "string" and find(e, TIMEOUT, 1, true) ~= nil
@@ -223,7 +228,7 @@ local function message_handler(e)
 end
 local function collect() collectgarbage("collect") end
 local function count() return collectgarbage("count") end
-return message_handler, collect, count
+return message_handler, collect, count, fenv_debug
 `;
 
 /** One sandboxed Lua state. Not thread-safe; calls are synchronous. */
@@ -285,12 +290,14 @@ export class LuaSandbox {
       return ref;
     });
     const chunk = this.load(SANDBOX_LUA, "=sandbox");
-    const res = this.callRefs(chunk, [TIMEOUT_MARK, ...hostFns, options.mathSeed ?? 0], 3);
+    const res = this.callRefs(chunk, [TIMEOUT_MARK, ...hostFns, options.mathSeed ?? 0], 4);
+    const fenvDebug = res[3];
     [this.#msgh, this.#collect, this.#count] = res;
     for (const r of [chunk, ...hostFns]) this.release(r);
     const compat = this.load(COMPAT_LUA, "=compat");
-    this.call(compat, [], 0);
+    this.call(compat, [fenvDebug], 0);
     this.release(compat);
+    this.release(fenvDebug);
     // The cap counts from here: the libraries themselves are not the scripts' budget.
     global.setMemoryMax(global.getMemoryUsed() + options.memoryLimitMb * 1024 * 1024);
   }

@@ -4,6 +4,7 @@
  * A plugin that fails to load is skipped; one that keeps failing is disabled; none can stop the
  * control loop.
  */
+import { pluginBaseName } from "../config/plugin_name.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Settings } from "../config/types.ts";
 import { type Clock, type RandomSource, systemClock } from "../util/clock.ts";
@@ -88,7 +89,12 @@ async function loadPlugins(
       const chunk = rt.sandbox.load(src.source, `@${src.display}`);
       let status: unknown, name: unknown;
       try {
-        [status, name] = rt.sandbox.call(rt.fns.plugin_load, [id, chunk, rt.settings], 2);
+        [status, name] = rt.sandbox.call(rt.fns.plugin_load, [
+          id,
+          chunk,
+          rt.settings,
+          pluginBaseName(src.display),
+        ], 2);
       } finally {
         rt.sandbox.release(chunk);
       }
