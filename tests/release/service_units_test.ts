@@ -65,3 +65,17 @@ Deno.test("systemd units: every Documentation= file is one docs/install.md's ste
     }
   }
 });
+
+Deno.test("OpenWrt init script: procd writes upstream's pid file, /tmp/run/sqm-autorate.pid", async () => {
+  // Upstream's service had it: a watchdog that reads it would restart a daemon without one.
+  const script = '. "$1"; uci() { :; }; procd_open_instance() { :; }; ' +
+    "procd_close_instance() { :; }; procd_set_param() { printf '%s\\n' \"$*\"; }; start_service";
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", `${ROOT}packaging/openwrt/sqm-autorate.init`],
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  const params = new TextDecoder().decode(out.stdout).split("\n");
+  assertEquals(params.filter((l) => l.startsWith("pidfile ")), [
+    "pidfile /tmp/run/sqm-autorate.pid",
+  ]);
+});
