@@ -2,7 +2,7 @@
  * `stats_file` and `speedhist_file` as check-config and `run`'s start look at them: a path that
  * is a directory cannot take the rows (the daemon runs on without them, one ERROR at the first
  * write; docs/operation.md, "Statistics files on a full or read-only /tmp"), so it is named before.
- * check-config also tries whether each can be written, without touching the file itself.
+ * check-config also tries whether each can be written, without touching a file that is there.
  */
 import type { Settings } from "../config/types.ts";
 import { SETTINGS_TABLE } from "../config/settings_table.ts";
@@ -66,7 +66,8 @@ export async function statsPathWarnings(
  * written: a file there is opened for writing and closed (what a daemon running meanwhile writes
  * is untouched); the directory it is in, or that the writer would make (`mkdir -p`, from the
  * nearest one that exists), is tried with a file of its own, removed at once, since the writer
- * makes the file there and renames it to `.1` at a rotation.
+ * makes the file there and renames it to `.1` at a rotation. Where this process may not look at
+ * the directory (the release permission set and `/tmp`), the file itself is made and removed.
  */
 export async function statsWriteProblem(path: string): Promise<string | undefined> {
   try {
@@ -82,7 +83,8 @@ export async function statsWriteProblem(path: string): Promise<string | undefine
       if (!(await Deno.stat(dir)).isDirectory) return `${dir} is not a directory`;
       break;
     } catch (e) {
-      if (e instanceof Deno.errors.NotCapable) return undefined;
+      // Under the release permission set, /tmp itself for upstream's /tmp/sqm-autorate.csv.
+      if (e instanceof Deno.errors.NotCapable) return await fileItselfProblem(path);
       if (!(e instanceof Deno.errors.NotFound) || dir === dirname(dir)) return errorText(e);
       dir = dirname(dir);
     }
@@ -93,5 +95,25 @@ export async function statsWriteProblem(path: string): Promise<string | undefine
     if (e instanceof Deno.errors.NotCapable) return undefined;
     return `cannot make a file in ${dir}: ${errorText(e)}`;
   }
+  return undefined;
+}
+
+/**
+ * Why the missing file `path` cannot be made, trying the file itself (made and removed at once),
+ * or undefined when it can or this process may not. For a directory this process may not look
+ * into: a file of the check's own there would be outside its permissions too. A daemon that makes
+ * the file between the two steps loses it, and its next write starts it again with its header and
+ * one INFO line (src/report/csv_writer.ts appends by path).
+ */
+async function fileItselfProblem(path: string): Promise<string | undefined> {
+  try {
+    (await Deno.open(path, { write: true, createNew: true })).close();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.AlreadyExists) {
+      return undefined;
+    }
+    return `cannot make it: ${errorText(e)}`;
+  }
+  await Deno.remove(path).catch(() => {});
   return undefined;
 }
