@@ -199,6 +199,16 @@ local data_mt = {
     end
   end,
 }
+-- The Rust port's Lua algorithms (docs/plugins.md, "The Rust port's Lua algorithms"): init(config)
+-- instead of configure(settings), calculate(ctx) reading its own names, results under its names.
+local rust_port = false
+local function rust_config(settings)
+  local c = {}
+  for k, v in pairs(settings) do c[k] = v end
+  c.download_delay_ms, c.upload_delay_ms = settings.dl_max_delta_owd, settings.ul_max_delta_owd
+  c.speed_hist_size = settings.histsize
+  return c
+end
 function B.ctrl_load(chunk, settings, ...)
   local m = chunk()
   if type(m) ~= "table" then return "no_table", type(m) end
@@ -206,7 +216,12 @@ function B.ctrl_load(chunk, settings, ...)
   local v = { ... }
   for i = 1, #K do consts[K[i]] = v[i] end
   ctrl = m
-  if type(m.configure) == "function" then m.configure(settings) end
+  rust_port = type(m.configure) ~= "function" and type(m.init) == "function"
+  if rust_port then
+    m.init(rust_config(settings))
+  elseif type(m.configure) == "function" then
+    m.configure(settings)
+  end
   if type(m.name) == "string" then return "ok", m.name end
   return "ok"
 end
@@ -216,12 +231,18 @@ function B.ctrl_calculate(...)
   for i = 1, NC do d[C[i]] = a[i] end
   arrays(d, a, NC + 1)
   for k, v in pairs(consts) do d[k] = v end
+  if rust_port then
+    d.current_dl_rate, d.current_ul_rate = d.cur_dl_rate, d.cur_ul_rate
+    d.dl_utilisation, d.ul_utilisation = d.down_utilisation, d.up_utilisation
+    d.elapsed_secs = d.dt
+  end
   setmetatable(d, data_mt)
   local r = ctrl.calculate(d)
   if type(r) ~= "table" then return "<" .. type(r) .. ">" end
-  local rs = r.reselect
+  local rs, dl, ul = r.reselect, r.next_dl_rate, r.next_ul_rate
+  if rust_port then rs, dl, ul = r.trigger_reselect, r.dl_rate, r.ul_rate end
   if rs ~= nil and type(rs) ~= "boolean" then rs = "<" .. type(rs) .. ">" end
-  return true, num(r.next_dl_rate), num(r.next_ul_rate), rs
+  return true, num(dl), num(ul), rs
 end
 -- { #up, up..., #down, down... } or nothing when the script keeps no history.
 function B.ctrl_history()

@@ -221,3 +221,20 @@ Deno.test("lua controller + plugin: the Lua heaps do not grow over 20 000 ticks"
   c.close();
   pm.close();
 });
+
+Deno.test("lua controller: a script to the Rust port's interface (init, calculate(ctx), dl_rate) runs", async () => {
+  const { ctx } = context({
+    rate_controller: fixture("ctrl_rust_port.lua"),
+    dl_max_delta_owd: 12,
+    histsize: 7,
+  });
+  const c = await createLuaRatecontroller(ctx);
+  // current_dl_rate 60000 + download_delay_ms 12 + dl_deltas[3] 2.5; ul_utilisation 4800 +
+  // speed_hist_size 7 + base_ul_rate 20000 + elapsed_secs 0.5; dl_utilisation and current_ul_rate.
+  assertEquals(await c.decide(tick(1)), {
+    next_dl_rate: 60014.5,
+    next_ul_rate: 24807.5,
+    reselect: true,
+  });
+  c.close?.();
+});
