@@ -62,7 +62,10 @@ export function loadSettings(options: LoadSettingsOptions = {}): ResolvedSetting
     throw new ConfigError([...e.problems], [
       ...e.warnings,
       `no configuration file: ${defaultPath} was not found, so only flags and SQMA_* variables ` +
-      'were read; create it (docs/install.md, "Configure") or give one with --config FILE',
+      'were read; create it (docs/install.md, "Configure") or give one with --config FILE' +
+      // The Rust port's later UCI file carries the same sections and options.
+      ` (coming from the Rust port: copy its ${defaultPath}-rust there; docs/install.md, ` +
+      '"Coming from upstream or the Rust port")',
     ]);
   }
 }

@@ -103,7 +103,9 @@ Deno.test("uci file: settings left unset because the default file is missing say
     assert(missing.message.includes("ul_if (default): is required"), missing.message);
     assertEquals(missing.warnings, [
       `no configuration file: ${dir}/sqm-autorate was not found, so only flags and SQMA_* ` +
-      'variables were read; create it (docs/install.md, "Configure") or give one with --config FILE',
+      'variables were read; create it (docs/install.md, "Configure") or give one with --config FILE' +
+      ` (coming from the Rust port: copy its ${dir}/sqm-autorate-rust there; docs/install.md, ` +
+      '"Coming from upstream or the Rust port")',
     ]);
     // A file that is there and leaves them unset needs no such note, nor does a bad flag value.
     await Deno.writeTextFile(`${dir}/sqm-autorate`, "config network\n");
