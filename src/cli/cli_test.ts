@@ -198,6 +198,9 @@ Deno.test("cli: --help lists every setting with its env var and UCI option", asy
     assert(io.stdout.includes(`--${spec.flag}`), `--${spec.flag} missing`);
     assert(io.stdout.includes(spec.env[0]), `${spec.env[0]} missing`);
   }
+  // The Rust port's nested names are read too (docs/install.md, "Coming from upstream or the
+  // Rust port"): the help says so once.
+  assert(io.stdout.includes("SQMA_SECTION__OPTION, e.g. SQMA_NETWORK__UPLOAD_INTERFACE"));
 });
 
 Deno.test("cli: --help and run --help name each setting's value alike, with its accepted range", async () => {

@@ -1,4 +1,5 @@
 import { acceptedText } from "./schema.ts";
+import { nestedEnvName } from "./rust_port.ts";
 import { SETTING_NAMES, SETTINGS_TABLE, type SettingSpec } from "./settings_table.ts";
 
 /** The default as shown in help and README. */
@@ -56,6 +57,8 @@ export function settingsHelpText(before: readonly (readonly [string, string])[] 
   const lines = [
     "Settings of run, check-config and show-settings (precedence: flag > env > UCI file > " +
     "default):",
+    `(an option of \`config SECTION\` is also read from the Rust port's SQMA_SECTION__OPTION, ` +
+    `e.g. ${nestedEnvName("network", "upload_interface")}; the env names below win)`,
     "",
   ];
   for (const [label, help] of before) lines.push(`  ${label}`, `      ${help}`);
