@@ -487,3 +487,34 @@ Deno.test("check-config: the Rust port's UCI options and env names are read or e
     assertEquals(off.code, ExitCode.OK, off.stderr);
   });
 });
+
+Deno.test("check-config: the Rust port package's `config sqm-autorate` section is parsed and explained", async () => {
+  // libuci allows '-' in a section type; the package writes its one section so.
+  const text = "config sqm-autorate 'main'\n\toption upload_interface 'wan'\n" +
+    "\toption log_level 'info'\n\toption testing '1'\n\nconfig output\n\toption use_stdout 'true'\n";
+  await withFile("sqm", text, async (path) => {
+    const r = await check(["--config", path]);
+    assertEquals(r.code, ExitCode.CONFIG, r.stderr); // the interfaces are not in `config network`
+    const at = (line: number, option: string) =>
+      `${path}:${line}: option "${option}" is not read from \`config sqm-autorate\` (the Rust ` +
+      "port package's section): ";
+    assertStringIncludes(r.stderr, at(2, "upload_interface") + "it is read from `config network`");
+    assertStringIncludes(r.stderr, at(3, "log_level") + "it is read from `config output`");
+    assertStringIncludes(r.stderr, at(4, "testing") + "the Rust port package's monitoring mode");
+    assertStringIncludes(
+      r.stderr,
+      `${path}:7: option "use_stdout" is not read from \`config output\`: the Rust port's`,
+    );
+    assert(!r.stderr.includes("invalid section type"), r.stderr);
+  });
+  // With the options where they are read, its monitoring mode is refused like dry_run.
+  await withFile(
+    "sqm",
+    UCI + "\nconfig sqm-autorate 'main'\n\toption testing '1'\n",
+    async (path) => {
+      const r = await check(["--config", path]);
+      assertEquals(r.code, ExitCode.CONFIG, r.stderr);
+      assertStringIncludes(r.stderr, `dry_run (${path}:8 (@sqm-autorate[0].testing)): "1"`);
+    },
+  );
+});

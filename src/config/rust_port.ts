@@ -49,6 +49,17 @@ export function minKbitsEnvHint(name: string, input: SettingsInput): string | un
 
 const DRY_RUN_ENV = nestedEnvName("advanced_settings", "dry_run");
 
+/**
+ * The single section the Rust port's later OpenWrt package writes into /etc/config/sqm-autorate
+ * (`config sqm-autorate 'main'`): the same option names, which are read here from
+ * `config network` and `config output`; its `testing '1'` is a monitoring mode (no shaping).
+ */
+export const RUST_PACKAGE_SECTION = "sqm-autorate";
+
+/** The hint for the package section's `testing` option. */
+export const TESTING_HINT = "the Rust port package's monitoring mode (never change the shaper) " +
+  "does not exist here: a true one is refused, a false one changes nothing; remove it";
+
 /** What the Rust port's `dry_run` is, for its warning (uci_renamed.ts and the env's). */
 export const DRY_RUN_HINT = "the Rust port's dry run (measure, never change the shaper) does " +
   "not exist here: a true one is refused, a false one changes nothing; remove it";
@@ -65,8 +76,9 @@ export function rustPortEnvHint(name: string, input: SettingsInput): string | un
 }
 
 /**
- * A true `dry_run` (the Rust port's, in the UCI file or its env name): this daemon has no dry run
- * and would change the shaper the owner asked it to leave alone, so it refuses to start.
+ * A true `dry_run` (the Rust port's, in the UCI file or its env name) or its package's `testing`:
+ * this daemon has no dry run and would change the shaper the owner asked it to leave alone, so it
+ * refuses to start.
  */
 export function dryRunProblems(input: SettingsInput): SettingProblem[] {
   const found: { value: string; source: SettingProblem["source"] }[] = [];
@@ -81,6 +93,18 @@ export function dryRunProblems(input: SettingsInput): SettingProblem[] {
         path: input.uci.path,
         line: uci.line,
         address: "@advanced_settings[0].dry_run",
+      },
+    });
+  }
+  const testing = input.uci && uciGet(input.uci, `@${RUST_PACKAGE_SECTION}[0]`, "testing");
+  if (input.uci && testing && typeof testing.value === "string") {
+    found.push({
+      value: testing.value,
+      source: {
+        kind: "uci",
+        path: input.uci.path,
+        line: testing.line,
+        address: `@${RUST_PACKAGE_SECTION}[0].testing`,
       },
     });
   }

@@ -54,6 +54,11 @@ export class UciSyntaxError extends Error {
 }
 
 const NAME_RE = /^[A-Za-z0-9_]+$/;
+/**
+ * Section types may hold any printable ASCII character, as libuci's own check allows ("for types,
+ * we allow more characters"): the Rust port's OpenWrt package writes `config sqm-autorate 'main'`.
+ */
+const TYPE_RE = /^[\x21-\x7e]+$/;
 
 /**
  * Splits one line into tokens: bare words, 'single-quoted' (literal) and "double-quoted" (with
@@ -138,8 +143,8 @@ export function parseUci(text: string, path: string): UciFile {
         if (args.length < 1) fail("expected `config <type> ['<name>']`: missing section type");
         if (args.length > 2) fail(`unexpected text after section name: '${args[2]}'`);
         const [type, name] = args;
-        if (!NAME_RE.test(type)) {
-          fail(`invalid section type '${type}': use letters, digits and _ only`);
+        if (!TYPE_RE.test(type)) {
+          fail(`invalid section type '${type}': use printable ASCII characters only`);
         }
         if (name !== undefined && !NAME_RE.test(name)) {
           fail(`invalid section name '${name}': use letters, digits and _ only`);
@@ -192,7 +197,8 @@ export function parseUci(text: string, path: string): UciFile {
  * end), as in `sqm-autorate.@network[0].upload_interface`.
  */
 export function findSection(file: UciFile, address: string): UciSection | undefined {
-  const m = /^@([A-Za-z0-9_]+)\[(-?\d+)\]$/.exec(address);
+  // A type is printable ASCII (TYPE_RE) other than the brackets of the index.
+  const m = /^@([\x21-\x5a\x5c\x5e-\x7e]+)\[(-?\d+)\]$/.exec(address);
   if (!m) return file.sections.find((s) => s.name === address);
   const ofType = file.sections.filter((s) => s.type === m[1]);
   const i = Number(m[2]);

@@ -77,6 +77,10 @@ const ENABLED_HINT = "sqm-autorate has no on/off option and runs whatever it say
 /** Upstream's first switch for more log lines, `option verbose` in `config output`. */
 const VERBOSE_HINT = "upstream's older switch for more log lines; set log_level 'DEBUG' instead";
 
+/** The Rust port package's `option use_stdout` in `config output`. */
+const USE_STDOUT_HINT = "the Rust port's; the log goes to standard error here (log_priority " +
+  "stream puts DEBUG and INFO on standard output), and use_syslog '1' sends it to syslog";
+
 function scalar(section: UciSection, option: string): number | undefined {
   const v = section.options.get(option)?.value;
   const n = typeof v === "string" ? Number(v) : NaN;
@@ -87,6 +91,7 @@ function scalar(section: UciSection, option: string): number | undefined {
 export function renamedOptionHint(section: UciSection, option: string): string | undefined {
   if (option === "enabled") return ENABLED_HINT;
   if (section.type === "output" && option === "verbose") return VERBOSE_HINT;
+  if (section.type === "output" && option === "use_stdout") return USE_STDOUT_HINT;
   if (section.type === "advanced_settings" && option === "dry_run") return DRY_RUN_HINT;
   const r = RENAMED[section.type]?.[option];
   if (r === undefined) return undefined;

@@ -55,7 +55,7 @@ Deno.test("uci: quoting, concatenation, escapes, later option wins, negative ind
 const MALFORMED: [string, string, number, RegExp][] = [
   ["option before config", "option x 'y'", 1, /before any `config`/],
   ["config without type", "config", 1, /missing section type/],
-  ["bad section type", "config net-work", 1, /invalid section type/],
+  ["bad section type", "config netwörk", 1, /invalid section type/],
   ["bad section name", "config a 'na-me'", 1, /invalid section name/],
   ["extra after section", "config a b c", 1, /unexpected text after section name/],
   ["option without value", "config a\n option x", 2, /missing value/],
@@ -77,3 +77,10 @@ for (const [what, text, line, message] of MALFORMED) {
     assertEquals(message.test(e.message), true, e.message);
   });
 }
+
+Deno.test("uci: a section type may hold any printable character, as libuci allows", () => {
+  // The Rust port's OpenWrt package writes its single section so (docs/formats.md).
+  const f = parseUci("config sqm-autorate 'main'\n  option upload_interface 'wan'\n", "t");
+  assertEquals(f.sections[0].type, "sqm-autorate");
+  assertEquals(uciGet(f, "@sqm-autorate[0]", "upload_interface")?.value, "wan");
+});

@@ -12,6 +12,7 @@ import {
   type TableSettings,
 } from "./settings_table.ts";
 import type { SettingProblem, SettingsInput, SettingSource } from "./sources.ts";
+import type { UciSection } from "./uci.ts";
 import { ratecontrollerProblem } from "./ratecontroller_names.ts";
 import { didYouMean } from "../util/suggest.ts";
 import { misplacedOptionHint, renamedOptionHint } from "./uci_renamed.ts";
@@ -21,8 +22,10 @@ import { pluginBaseName } from "./plugin_name.ts";
 import {
   dryRunProblems,
   OBSERVABILITY_HINT,
+  RUST_PACKAGE_SECTION,
   rustPortEnvHint,
   settingEnvNames,
+  TESTING_HINT,
 } from "./rust_port.ts";
 
 /** Options other tools read from the UCI file (the init script's `use_syslog`). */
@@ -80,6 +83,10 @@ function uciWarnings(input: SettingsInput, v: TableSettings): string[] {
   for (const section of uci.sections) {
     const options = known.get(section.type);
     if (options === undefined) {
+      if (section.type === RUST_PACKAGE_SECTION && !plugins.has(section.type)) {
+        warnings.push(...rustPackageWarnings(uci.path, section, known));
+        continue;
+      }
       if (section.type === "observability" && !plugins.has(section.type)) {
         warnings.push(
           `${uci.path}:${section.line}: section type "observability" is not read by ` +
@@ -116,6 +123,24 @@ function uciWarnings(input: SettingsInput, v: TableSettings): string[] {
     }
   }
   return warnings;
+}
+
+/**
+ * The Rust port package's `config sqm-autorate` section: each option names the section that reads
+ * it here (or what became of it), since the whole section is otherwise ignored.
+ */
+function rustPackageWarnings(
+  path: string,
+  section: UciSection,
+  known: ReadonlyMap<string, ReadonlySet<string>>,
+): string[] {
+  return [...section.options].map(([option, value]) => {
+    const hint = option === "testing"
+      ? TESTING_HINT
+      : misplacedOptionHint(option, section.type, known) ?? "not an option of sqm-autorate";
+    return `${path}:${value.line}: option "${option}" is not read from \`config ` +
+      `${section.type}\` (the Rust port package's section): ${hint}`;
+  });
 }
 
 /** Unknown `SQMA_*` variables: warnings with what to use instead or a suggestion. */
