@@ -8,6 +8,17 @@ export function argValue(name: string): string | undefined {
   return i >= 0 ? Deno.args[i + 1] : undefined;
 }
 
+/** Every value of a repeatable `name` (`name=V` or `name V`), in order. */
+export function argValues(name: string, args: readonly string[] = Deno.args): string[] {
+  return args.flatMap((a, i) =>
+    a.startsWith(`${name}=`)
+      ? [a.slice(name.length + 1)]
+      : a === name && i + 1 < args.length
+      ? [args[i + 1]]
+      : []
+  );
+}
+
 /**
  * The usage a script's header comment gives: the text of its first `/** … *\/` block without the
  * leading ` * `, or undefined when it has none.

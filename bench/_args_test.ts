@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../src/util/assert.ts";
-import { headerUsage } from "./_args.ts";
+import { argValues, headerUsage } from "./_args.ts";
 
 Deno.test("headerUsage: the first doc comment's text without its leading stars", () => {
   const source = [
@@ -13,6 +13,12 @@ Deno.test("headerUsage: the first doc comment's text without its leading stars",
   ].join("\n");
   assertEquals(headerUsage(source), "Measures a thing.\n\n  deno run bench/x.ts [--n N]");
   assertEquals(headerUsage("const x = 1;"), undefined);
+});
+
+Deno.test("argValues: every value of a repeated flag, both spellings, in order", () => {
+  const args = ["--env", "A=1", "--x", "--env=B=2", "--env"];
+  assertEquals(argValues("--env", args), ["A=1", "B=2"]);
+  assertEquals(argValues("--other", args), []);
 });
 
 /** Scripts that take arguments; several run minutes or the testbed's namespaces when started. */

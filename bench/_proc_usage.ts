@@ -112,21 +112,54 @@ export function parseRollupPss(text: string): number {
 }
 
 /**
+ * The private pages (`Private_Clean:` + `Private_Dirty:`, the unique set size) of a
+ * /proc/PID/smaps_rollup text, bytes: unlike PSS, it does not depend on how many other processes
+ * map the same executable (other `deno` processes on the machine).
+ */
+export function parseRollupPrivate(text: string): number {
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+  return (kb("Private_Clean") + kb("Private_Dirty")) * 1024;
+}
+
+/**
  * Summed proportional set size of `procs` now (bytes): each shared page divided among the
  * processes mapping it, so libc's pages, resident in the daemon and each helper, count once in
  * all; a process that has exited counts 0.
  */
-function treePss(procs: readonly ProcStat[], root: number): number {
-  let pss = 0;
+export function treePss(procs: readonly ProcStat[], root: number): number {
+  return treeRollup(procs, { root, parse: parseRollupPss });
+}
+
+/** Summed private pages (USS) of `procs` now (bytes), as {@linkcode treePss} counts them. */
+export function treePrivate(procs: readonly ProcStat[], root: number): number {
+  return treeRollup(procs, { root, parse: parseRollupPrivate });
+}
+
+function treeRollup(
+  procs: readonly ProcStat[],
+  o: { root: number; parse: (text: string) => number },
+): number {
+  let sum = 0;
   for (const p of procs) {
-    if (!countsInRss(p, { root, procs })) continue;
+    if (!countsInRss(p, { root: o.root, procs })) continue;
     try {
-      pss += parseRollupPss(Deno.readTextFileSync(`/proc/${p.pid}/smaps_rollup`));
+      sum += o.parse(Deno.readTextFileSync(`/proc/${p.pid}/smaps_rollup`));
     } catch {
       // exited meanwhile
     }
   }
-  return pss;
+  return sum;
+}
+
+/** Open file descriptors of `pid` now (entries of /proc/PID/fd); NaN when it has exited. */
+export function openFds(pid: number): number {
+  try {
+    let n = 0;
+    for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) n++;
+    return n;
+  } catch {
+    return NaN;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { assertEquals } from "../src/util/assert.ts";
 import {
   mappedRss,
   parseProcStat,
+  parseRollupPrivate,
   parseRollupPss,
   parseSchedstat,
   parseStatusSplit,
@@ -69,4 +70,12 @@ Deno.test("parseRollupPss: the Pss line of smaps_rollup, not Pss_Anon or Pss_Fil
     "Pss_File:            514 kB\n";
   assertEquals(parseRollupPss(text), 770 * 1024);
   assertEquals(parseRollupPss("Rss: 10 kB\n"), 0);
+});
+
+Deno.test("parseRollupPrivate: Private_Clean plus Private_Dirty of smaps_rollup", () => {
+  const text =
+    "Rss:                2880 kB\nPss:                 770 kB\nShared_Clean:       2500 kB\n" +
+    "Private_Clean:        60 kB\nPrivate_Dirty:       250 kB\n";
+  assertEquals(parseRollupPrivate(text), 310 * 1024);
+  assertEquals(parseRollupPrivate("Rss: 10 kB\n"), 0);
 });

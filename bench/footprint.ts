@@ -55,10 +55,14 @@ import {
   CLOCK_TICKS,
   type MemorySplit,
   memorySplit,
+  openFds,
   RssPeakSampler,
+  treePrivate,
+  treePss,
   treeSched,
   treeUsage,
 } from "./_proc_usage.ts";
+import { summariseGc } from "./_gc_trace.ts";
 import {
   daemonRunArgv,
   testbedDaemonFlags,
@@ -72,10 +76,11 @@ import {
   UPLOAD_PORT,
   waitIperfServer,
 } from "../tests/e2e/scenario.ts";
+import { forEachLine } from "../tests/e2e/probes.ts";
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 import { bundleProgram } from "../src/release/bundle.ts";
 import { median } from "../src/util/stats.ts";
-import { argValue, exitOnHelp } from "./_args.ts";
+import { argValue, argValues, exitOnHelp } from "./_args.ts";
 import { roundOrder } from "./_rounds.ts";
 
 exitOnHelp(import.meta.url);
@@ -112,9 +117,9 @@ const CODE_CACHE = Deno.args.includes("--code-cache");
 const DAEMON_ARGS = (argValue("--daemon-args") ?? "").split(/\s+/).filter((a) => a !== "");
 /** Environment of every daemon beyond PATH, e.g. `--daemon-env MALLOC_ARENA_MAX=1` (repeatable). */
 const DAEMON_ENV: Record<string, string> = Object.fromEntries(
-  Deno.args.flatMap((a, i) =>
-    a.startsWith("--daemon-env=") ? [a.slice(13)] : a === "--daemon-env" ? [Deno.args[i + 1]] : []
-  ).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  argValues("--daemon-env").map((
+    kv,
+  ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
 );
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
@@ -137,6 +142,26 @@ const ALTERNATE = Deno.args.includes("--alternate");
  */
 const COMPARES = (argValue("--compare") ?? "").split(",").filter((c) => c !== "")
   .map((c) => c.replace(/\/$/, ""));
+/**
+ * More daemons of this checkout's bundle, each with the V8 flags `F` of one `--side-v8-flags=F`
+ * (repeatable; `none` for V8's defaults), after the `--compare` checkouts and with the next
+ * suffixes: the same code with several flag sets in the same rounds or the same long run.
+ */
+const SIDE_V8_FLAGS = argValues("--side-v8-flags");
+/**
+ * `--long`: every daemon (this checkout's, each `--compare`'s and each `--side-v8-flags`') at the
+ * same time for `--duration S` of load (default 1800), each in a testbed of its own (docs/footprint.md,
+ * "Long runs under load").
+ */
+const LONG = Deno.args.includes("--long");
+/** The long run's load, s. */
+const DURATION_S = Number(argValue("--duration") ?? 1800);
+/**
+ * Prefix of the testbed's namespaces (`--ns-prefix P`, default `sqmafp-`; the pid follows, and in
+ * a long run a letter per daemon before it), so that a run outside the testbed lock cannot meet
+ * another run's names.
+ */
+const NS_PREFIX = argValue("--ns-prefix") ?? "sqmafp-";
 /** A directory to keep each `--idle-only`/`--load-only` daemon's statistics in (`NAME.csv`). */
 const KEEP_STATS = argValue("--keep-stats")?.replace(/\/$/, "");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
@@ -169,6 +194,9 @@ function daemonFlags(dir: string, extra: readonly string[]): string[] {
   ];
 }
 
+/** The daemon's log (its stdout and stderr) in `dir`. */
+const logOf = (dir: string, name: string) => `${dir}/${name}.log`;
+
 /** The daemon process, its output going to a log file. */
 class Daemon {
   readonly child: Deno.ChildProcess;
@@ -184,6 +212,8 @@ class Daemon {
       extra: readonly string[];
       /** Entry, its config and V8 flags (default: the measured one). */
       entry?: Entry;
+      /** RSS sampling period, ms (default 200). */
+      samplePeriodMs?: number;
     },
   ) {
     const argv = tb.exec(tb.ns.router, [
@@ -202,7 +232,7 @@ class Daemon {
     } catch {
       // not there yet
     }
-    this.#log = Deno.openSync(`${options.dir}/${options.name}.log`, {
+    this.#log = Deno.openSync(logOf(options.dir, options.name), {
       write: true,
       create: true,
       truncate: true,
@@ -222,11 +252,12 @@ class Daemon {
       }).spawn(),
     );
     // `ip netns exec` execs the program, so this pid is the daemon itself.
-    this.rss = new RssPeakSampler(this.child.pid);
+    this.rss = new RssPeakSampler(this.child.pid, options.samplePeriodMs);
     const enc = new TextEncoder();
-    const pump = async (s: ReadableStream<Uint8Array>) => {
-      for await (const chunk of s) this.#log.writeSync(chunk);
-    };
+    // Whole lines, so that the daemon's log and V8's `--trace-gc` (stdout) never interleave
+    // within a line.
+    const pump = (s: ReadableStream<Uint8Array>) =>
+      forEachLine(s, (line) => this.#log.writeSync(enc.encode(`${line}\n`)));
     Promise.all([pump(this.child.stdout), pump(this.child.stderr)])
       .catch(() => {})
       .finally(() => {
@@ -617,6 +648,10 @@ for (const [i, checkout] of COMPARES.entries()) {
     v8Flags: v8FlagsOf(COMPARE_V8_FLAGS_ARG ?? await releaseV8Flags(checkout)),
   }]);
 }
+for (const flags of SIDE_V8_FLAGS) {
+  const k = ENTRIES.length;
+  ENTRIES.push([`_compare${k === 1 ? "" : k}`, { ...OWN_ENTRY, v8Flags: v8FlagsOf(flags) }]);
+}
 for (const [, e] of ENTRIES) {
   // Fill the module cache outside the namespaces (they have no network).
   await runAsync([Deno.execPath(), "cache", "--config", e.config, e.path], { timeoutMs: 120_000 });
@@ -654,7 +689,8 @@ for (const [, e] of CODE_CACHE ? ENTRIES : []) {
   if (r.code !== 0) console.log(`footprint: warm-up of ${e.path} failed: ${r.stderr.trim()}`);
 }
 
-const tb = Testbed.create({
+/** The testbed of every run: TBF bottleneck and router shapers at the link's rates. */
+const TESTBED = {
   shaper: "tbf",
   ispDownKbit: LINK.downKbit,
   ispUpKbit: LINK.upKbit,
@@ -662,91 +698,303 @@ const tb = Testbed.create({
   routerBufferMs: 20,
   routerDownKbit: LINK.downKbit,
   routerUpKbit: LINK.upKbit,
-  tempDir: dir,
-  namePrefix: "sqmafp-",
-});
-try {
-  await writeTestbedReflectors(dir);
-  console.log(
-    `footprint: ${ENTRIES.map(([, e]) => e.path).join(" vs ")}, ${PHASE_S} s phases, ` +
-      `${ROUNDS} round(s), ${STREAMS}+${STREAMS} TCP streams, V8 flags: ` +
-      `${ENTRIES.map(([, e]) => e.v8Flags ?? "(none)").join(" vs ")}, ` +
-      `daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}, ` +
-      `V8 code cache: ${CODE_CACHE ? "yes" : "no (as the binary)"}`,
-  );
+} as const;
 
-  const onlyPhase = IDLE_ONLY ? "idle" : LOAD_ONLY ? "load" : undefined;
-  if (onlyPhase !== undefined) {
-    // A/B interleaved: this checkout and the other one in turns, so both see the same machine.
-    const figures = new Map<string, { pct: number; precisePct: number }[]>();
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const [suffix, e] of roundOrder(ENTRIES, { round, alternate: ALTERNATE })) {
-        const name = suffix === ""
-          ? `${onlyPhase}${round}`
-          : suffix === "_compare"
-          ? `compare${round}`
-          : `${suffix.slice(1)}_${round}`;
-        const r = await phaseRound(tb, name, { entry: e, phase: onlyPhase });
-        figures.set(suffix, [...figures.get(suffix) ?? [], r]);
-        report(`daemon_cpu_pct_${onlyPhase}${suffix}`, r.pct, "%");
-        if (r.delivered !== undefined) {
-          report(`load_down_mbit${suffix}`, r.delivered.downMbit, "Mbit/s");
-          report(`load_up_mbit${suffix}`, r.delivered.upMbit, "Mbit/s");
+/** One daemon of a long run, in its own testbed. */
+interface LongSide {
+  readonly suffix: string;
+  readonly entry: Entry;
+  readonly tb: Testbed;
+  readonly dir: string;
+  readonly name: string;
+  readonly daemon: Daemon;
+  /** The tree's CPU seconds when the load began. */
+  cpu0S: number;
+}
+
+/** A long-run daemon's state at one moment of its load. */
+interface LongSnapshot {
+  /** s since the load began. */
+  readonly atS: number;
+  /** Summed RSS of the daemon and its children, MB. */
+  readonly rssMb: number;
+  /** The daemon's own RSS and its anonymous part, MB. */
+  readonly daemonMb: number;
+  readonly anonMb: number;
+  /** The tree's summed PSS, MB. */
+  readonly pssMb: number;
+  /**
+   * The tree's summed private pages (USS), MB: the other daemons of the run share the `deno`
+   * executable's pages and so lower each one's PSS; the private pages do not depend on them.
+   */
+  readonly ussMb: number;
+  /** The largest summed RSS so far (sampled every 0.5 s), MB. */
+  readonly peakMb: number;
+  /** The daemon's open file descriptors and its live descendants. */
+  readonly fds: number;
+  readonly children: number;
+  /** The daemon's own output lines so far (`--trace-gc` lines not counted). */
+  readonly ownLines: number;
+  /** Full collections so far and the heap after the last collection, MB (with `--trace-gc`). */
+  readonly markCompacts: number;
+  readonly heapMb: number;
+  /** CPU of the tree since the load began, % of one core. */
+  readonly cpuPct: number;
+}
+
+/** The trend's moments, s from the load's start: 1, 5, 10, 20 and 30 min, then every hour. */
+function longCheckpoints(durationS: number): number[] {
+  const marks = [60, 300, 600, 1200, 1800];
+  for (let h = 3600; h < durationS; h += 3600) marks.push(h);
+  return [...marks.filter((m) => m < durationS), durationS];
+}
+
+function longSnapshot(side: LongSide, atS: number): LongSnapshot {
+  const pid = side.daemon.child.pid;
+  const u = treeUsage(pid);
+  const own = u.procs.find((p) => p.pid === pid);
+  let gc = summariseGc("");
+  try {
+    gc = summariseGc(Deno.readTextFileSync(logOf(side.dir, side.name)));
+  } catch {
+    // no output yet
+  }
+  return {
+    atS,
+    rssMb: u.rssBytes / 1e6,
+    daemonMb: (own?.rssBytes ?? NaN) / 1e6,
+    anonMb: (memorySplit(pid, { exe: false })?.anonBytes ?? NaN) / 1e6,
+    pssMb: treePss(u.procs, pid) / 1e6,
+    ussMb: treePrivate(u.procs, pid) / 1e6,
+    peakMb: side.daemon.rss.peakBytes / 1e6,
+    fds: openFds(pid),
+    children: u.procs.length - 1,
+    ownLines: gc.ownLines,
+    markCompacts: gc.markCompacts,
+    heapMb: gc.lastAfterMb,
+    cpuPct: (u.cpuS - side.cpu0S) / atS * 100,
+  };
+}
+
+function describeSnapshot(s: LongSnapshot): string {
+  return `${(s.atS / 60).toFixed(0)} min: RSS ${mb(s.rssMb * 1e6)} MB (daemon ${
+    mb(s.daemonMb * 1e6)
+  }, anonymous ${mb(s.anonMb * 1e6)}), summed PSS ${mb(s.pssMb * 1e6)}, private ${
+    mb(s.ussMb * 1e6)
+  }, peak so far ${
+    mb(s.peakMb * 1e6)
+  }; ${s.fds} fds, ${s.children} children, ${s.ownLines} own log lines; ${s.markCompacts} ` +
+    `mark-compacts, heap ${s.heapMb.toFixed(1)} MiB; CPU ${s.cpuPct.toFixed(2)} % since the start`;
+}
+
+/**
+ * Saturating load for `seconds` in pieces of at most 5 min (iperf3's JSON of a long test is
+ * large, and a failed piece loses only itself); the mean of what each direction delivered.
+ */
+async function longLoad(tb: Testbed, seconds: number): Promise<Delivered> {
+  const t0 = performance.now();
+  let down = 0;
+  let up = 0;
+  let loaded = 0;
+  for (;;) {
+    const left = Math.floor(seconds - (performance.now() - t0) / 1000);
+    if (left < 5) break;
+    const piece = Math.min(300, left);
+    const d = await load(tb, piece);
+    down += d.downMbit * piece;
+    up += d.upMbit * piece;
+    loaded += piece;
+  }
+  return { downMbit: down / loaded, upMbit: up / loaded };
+}
+
+/**
+ * `--long`: every entry's daemon at the same time, each in a testbed of its own (namespaces
+ * `NS_PREFIX` + a letter + the pid), all under the same saturating load for `DURATION_S`: the
+ * machine's noise falls on every daemon alike. Prints each daemon's trend (1, 5, 10, 20, 30 min,
+ * then hourly), then its peak RSS, the RSS and summed PSS at the end, the CPU over the load and
+ * whether descriptors, children or the log grew (docs/footprint.md, "Long runs under load").
+ */
+async function longRun(): Promise<void> {
+  const sides: LongSide[] = [];
+  const beds: Testbed[] = [];
+  try {
+    for (const [i, [suffix, entry]] of ENTRIES.entries()) {
+      const letter = String.fromCharCode(97 + i);
+      const sideDir = `${dir}/${letter}`;
+      await Deno.mkdir(sideDir);
+      await writeTestbedReflectors(sideDir);
+      const tb = Testbed.create({ ...TESTBED, tempDir: dir, namePrefix: `${NS_PREFIX}${letter}-` });
+      beds.push(tb);
+      const name = `long${suffix}`;
+      const daemon = new Daemon(tb, { dir: sideDir, name, extra: [], entry, samplePeriodMs: 500 });
+      sides.push({ suffix, entry, tb, dir: sideDir, name, daemon, cpu0S: 0 });
+    }
+    console.log(
+      `footprint: long run, ${DURATION_S} s of ${STREAMS}+${STREAMS} TCP streams, ` +
+        `${sides.length} daemons at once (${
+          sides.map((s) => `${s.name}: ${s.entry.path}, V8 flags ${s.entry.v8Flags ?? "(none)"}`)
+            .join("; ")
+        }), daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}`,
+    );
+    await Promise.all(sides.map((s) => s.daemon.waitForControl(60, logOf(s.dir, s.name))));
+    const t0 = performance.now();
+    for (const s of sides) s.cpu0S = treeUsage(s.daemon.child.pid).cpuS;
+    const loads = Promise.all(sides.map((s) => longLoad(s.tb, DURATION_S)));
+    const trend = new Map<LongSide, LongSnapshot[]>(sides.map((s) => [s, []]));
+    for (const at of longCheckpoints(DURATION_S)) {
+      await sleep(Math.max(0, t0 + at * 1000 - performance.now()));
+      for (const s of sides) {
+        const snap = longSnapshot(s, (performance.now() - t0) / 1000);
+        trend.get(s)!.push(snap);
+        console.log(`footprint: ${s.name} ${describeSnapshot(snap)}`);
+      }
+    }
+    const delivered = await loads;
+    // Each daemon's last lines before the accounts (on a failure the error says what happened).
+    for (const s of sides) {
+      await s.daemon.stop();
+      console.log(`footprint: ${s.name} daemon log tail:\n${tail(logOf(s.dir, s.name))}`);
+      if (KEEP_STATS === undefined) continue;
+      await Deno.copyFile(`${s.dir}/stats.csv`, `${KEEP_STATS}/${s.name}.csv`).catch(() => {});
+      await Deno.copyFile(logOf(s.dir, s.name), `${KEEP_STATS}/${s.name}.log`).catch(() => {});
+    }
+    const growth = sides.map((s) => {
+      const snaps = trend.get(s)!;
+      const end = snaps[snaps.length - 1];
+      // Growth after start-up: from the 5-minute mark (or the first) to the end.
+      const base = snaps.find((x) => x.atS >= 290) ?? snaps[0];
+      const hours = (end.atS - base.atS) / 3600;
+      const linesPerHour = hours > 0 ? (end.ownLines - base.ownLines) / hours : NaN;
+      console.log(
+        `footprint: ${s.name} (V8 flags ${s.entry.v8Flags ?? "(none)"}): peak RSS ${
+          mb(s.daemon.rss.peakBytes)
+        } MB (summed PSS then ${mb(s.daemon.rss.pssAtPeakBytes)}; ${describePeak(s.daemon)}); ` +
+          `RSS ${snaps.map((x) => mb(x.rssMb * 1e6)).join(" ")} MB at ${
+            snaps.map((x) => (x.atS / 60).toFixed(0)).join(" ")
+          } min; from ${
+            (base.atS / 60).toFixed(0)
+          } min to the end: fds ${base.fds} → ${end.fds}, ` +
+          `children ${base.children} → ${end.children}, own log lines ${base.ownLines} → ` +
+          `${end.ownLines} (${linesPerHour.toFixed(1)} an hour), mark-compacts ${end.markCompacts}`,
+      );
+      return { end, base, linesPerHour };
+    });
+    // The metric lines last, after every daemon's account.
+    for (const [i, s] of sides.entries()) {
+      const { end, base, linesPerHour } = growth[i];
+      report(`long_peak_rss_mb${s.suffix}`, s.daemon.rss.peakBytes / 1e6, "MB");
+      report(`long_end_rss_mb${s.suffix}`, end.rssMb, "MB");
+      report(`long_pss_at_peak_mb${s.suffix}`, s.daemon.rss.pssAtPeakBytes / 1e6, "MB");
+      report(`long_end_pss_mb${s.suffix}`, end.pssMb, "MB");
+      report(`long_end_private_mb${s.suffix}`, end.ussMb, "MB");
+      report(`long_private_growth_mb${s.suffix}`, end.ussMb - base.ussMb, "MB");
+      report(`long_cpu_pct${s.suffix}`, end.cpuPct, "%");
+      report(`long_fds_growth${s.suffix}`, end.fds - base.fds, "fds");
+      report(`long_children_growth${s.suffix}`, end.children - base.children, "processes");
+      report(`long_log_lines_per_hour${s.suffix}`, linesPerHour, "lines/h");
+      report(`long_mark_compacts${s.suffix}`, end.markCompacts, "collections");
+      report(`load_down_mbit${s.suffix}`, delivered[i].downMbit, "Mbit/s");
+      report(`load_up_mbit${s.suffix}`, delivered[i].upMbit, "Mbit/s");
+    }
+  } finally {
+    for (const s of sides) await s.daemon.stop();
+    for (const tb of beds) tb.destroy();
+  }
+}
+
+/** The rounds of the full run or of `--idle-only`/`--load-only`, in one testbed. */
+async function roundsRun(): Promise<void> {
+  const tb = Testbed.create({ ...TESTBED, tempDir: dir, namePrefix: NS_PREFIX });
+  try {
+    await writeTestbedReflectors(dir);
+    console.log(
+      `footprint: ${ENTRIES.map(([, e]) => e.path).join(" vs ")}, ${PHASE_S} s phases, ` +
+        `${ROUNDS} round(s), ${STREAMS}+${STREAMS} TCP streams, V8 flags: ` +
+        `${ENTRIES.map(([, e]) => e.v8Flags ?? "(none)").join(" vs ")}, ` +
+        `daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}, ` +
+        `V8 code cache: ${CODE_CACHE ? "yes" : "no (as the binary)"}`,
+    );
+
+    const onlyPhase = IDLE_ONLY ? "idle" : LOAD_ONLY ? "load" : undefined;
+    if (onlyPhase !== undefined) {
+      // A/B interleaved: this checkout and the other one in turns, so both see the same machine.
+      const figures = new Map<string, { pct: number; precisePct: number }[]>();
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const [suffix, e] of roundOrder(ENTRIES, { round, alternate: ALTERNATE })) {
+          const name = suffix === ""
+            ? `${onlyPhase}${round}`
+            : suffix === "_compare"
+            ? `compare${round}`
+            : `${suffix.slice(1)}_${round}`;
+          const r = await phaseRound(tb, name, { entry: e, phase: onlyPhase });
+          figures.set(suffix, [...figures.get(suffix) ?? [], r]);
+          report(`daemon_cpu_pct_${onlyPhase}${suffix}`, r.pct, "%");
+          if (r.delivered !== undefined) {
+            report(`load_down_mbit${suffix}`, r.delivered.downMbit, "Mbit/s");
+            report(`load_up_mbit${suffix}`, r.delivered.upMbit, "Mbit/s");
+          }
         }
       }
-    }
-    for (const [suffix, rs] of figures) {
-      console.log(
-        `footprint: ${onlyPhase}${suffix} median ${
-          median(rs.map((r) => r.precisePct)).toFixed(3)
-        } % (schedstat; rounds ${rs.map((r) => r.precisePct.toFixed(3)).join(" ")})`,
-      );
-    }
-  }
-
-  for (let round = 1; round <= ROUNDS && onlyPhase === undefined; round++) {
-    // A/B interleaved: each daemon of this checkout, then the same of the other one.
-    const order = roundOrder(ENTRIES, { round, alternate: ALTERNATE });
-    for (const [suffix, e] of RUN_PLAIN ? order : []) {
-      await plainRun(tb, `plain${suffix}${round}`, e, suffix);
-    }
-    if (RUN_OBSERVABILITY && round === 1) {
-      // The plain daemon again with /metrics, the live page and an MQTT publisher configured
-      // (no broker: it retries with backoff) and nobody requesting anything: what the
-      // observability costs when no one looks (docs/observability.md).
-      const d = new Daemon(tb, {
-        dir,
-        name: "observability",
-        extra: ["--metrics-listen", "127.0.0.1:9101", "--mqtt-url", "mqtt://127.0.0.1:1883"],
-      });
-      try {
-        await d.waitForControl(60, `${dir}/observability.log`);
-        const loadPct = await cpuPct(d.child.pid, "observability load", () => load(tb, PHASE_S));
-        await sleep((IDLE_DELAY_S + 3) * 1000);
-        const idlePct = await cpuPct(
-          d.child.pid,
-          "observability idle",
-          () => sleep(PHASE_S * 1000),
-        );
-        await d.stop();
-        console.log(`metric daemon_cpu_pct_load_observability ${loadPct.toFixed(2)} %`);
-        console.log(`metric daemon_cpu_pct_idle_observability ${idlePct.toFixed(2)} %`);
+      for (const [suffix, rs] of figures) {
         console.log(
-          `metric daemon_peak_rss_mb_observability ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
-        );
-      } finally {
-        await d.stop();
-        console.log(
-          `footprint: observability daemon log tail:\n${tail(`${dir}/observability.log`)}`,
+          `footprint: ${onlyPhase}${suffix} median ${
+            median(rs.map((r) => r.precisePct)).toFixed(3)
+          } % (schedstat; rounds ${rs.map((r) => r.precisePct.toFixed(3)).join(" ")})`,
         );
       }
     }
-    for (const mode of RUN_LUA ? LUA_MODES : []) {
-      for (const [suffix, entry] of order) await luaRun(tb, { mode, round, entry, suffix });
+
+    for (let round = 1; round <= ROUNDS && onlyPhase === undefined; round++) {
+      // A/B interleaved: each daemon of this checkout, then the same of the other one.
+      const order = roundOrder(ENTRIES, { round, alternate: ALTERNATE });
+      for (const [suffix, e] of RUN_PLAIN ? order : []) {
+        await plainRun(tb, `plain${suffix}${round}`, e, suffix);
+      }
+      if (RUN_OBSERVABILITY && round === 1) {
+        // The plain daemon again with /metrics, the live page and an MQTT publisher configured
+        // (no broker: it retries with backoff) and nobody requesting anything: what the
+        // observability costs when no one looks (docs/observability.md).
+        const d = new Daemon(tb, {
+          dir,
+          name: "observability",
+          extra: ["--metrics-listen", "127.0.0.1:9101", "--mqtt-url", "mqtt://127.0.0.1:1883"],
+        });
+        try {
+          await d.waitForControl(60, `${dir}/observability.log`);
+          const loadPct = await cpuPct(d.child.pid, "observability load", () => load(tb, PHASE_S));
+          await sleep((IDLE_DELAY_S + 3) * 1000);
+          const idlePct = await cpuPct(
+            d.child.pid,
+            "observability idle",
+            () => sleep(PHASE_S * 1000),
+          );
+          await d.stop();
+          console.log(`metric daemon_cpu_pct_load_observability ${loadPct.toFixed(2)} %`);
+          console.log(`metric daemon_cpu_pct_idle_observability ${idlePct.toFixed(2)} %`);
+          console.log(
+            `metric daemon_peak_rss_mb_observability ${(d.rss.peakBytes / 1e6).toFixed(1)} MB`,
+          );
+        } finally {
+          await d.stop();
+          console.log(
+            `footprint: observability daemon log tail:\n${tail(`${dir}/observability.log`)}`,
+          );
+        }
+      }
+      for (const mode of RUN_LUA ? LUA_MODES : []) {
+        for (const [suffix, entry] of order) await luaRun(tb, { mode, round, entry, suffix });
+      }
     }
+    reportMedians();
+  } finally {
+    tb.destroy();
   }
-  reportMedians();
+}
+
+try {
+  if (LONG) await longRun();
+  else await roundsRun();
 } finally {
-  tb.destroy();
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
