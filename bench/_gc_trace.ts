@@ -9,7 +9,7 @@
 export interface GcEvent {
   /** ms since the isolate started. */
   readonly ms: number;
-  /** `Scavenge`, `Mark-Compact`, `Mark-Compact (reduce)`, `Minor Mark-Sweep`, … */
+  /** `Scavenge`, `Mark-Compact`, `Incremental Mark-Compact (reduce)`, `Minor Mark-Sweep`, … */
   readonly kind: string;
   /** Heap size before the collection, MB (V8's MB: 2^20 bytes). */
   readonly beforeMb: number;
@@ -31,7 +31,7 @@ export function parseGcLine(line: string): GcEvent | undefined {
 export interface GcSummary {
   /** Scavenges (young generation). */
   readonly scavenges: number;
-  /** Full collections (every kind starting `Mark-Compact`). */
+  /** Full collections (every kind with `Mark-Compact`, incremental or not). */
   readonly markCompacts: number;
   /** The largest heap a full collection started from, MB (0 without one). */
   readonly largestBeforeMarkCompactMb: number;
@@ -57,7 +57,7 @@ export function summariseGc(text: string): GcSummary {
     }
     lastAfterMb = e.afterMb;
     if (e.kind === "Scavenge") scavenges++;
-    if (e.kind.startsWith("Mark-Compact")) {
+    if (e.kind.includes("Mark-Compact")) {
       markCompacts++;
       largest = Math.max(largest, e.beforeMb);
     }
