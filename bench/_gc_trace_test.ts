@@ -6,7 +6,8 @@ const SCAVENGE = "[3637:0x55a1c26f4000]     3569 ms: Scavenge 6.2 (7.9) -> 5.9 (
 const MARK_COMPACT = "[3637:0x55a1c26f4000]  912345 ms: Mark-Compact 15.6 (17.1) -> 6.8 (9.0) " +
   "MB, pooled: 0.0 MB, 8.10 / 0.00 ms (average mu = 0.999, current mu = 0.998) allocation " +
   "failure; scavenge might not succeed";
-const REDUCE = "[7973:0x55897386c000]   999999 ms: Incremental Mark-Compact (reduce) 9.1 (11.0) -> " +
+const REDUCE =
+  "[7973:0x55897386c000]   999999 ms: Incremental Mark-Compact (reduce) 9.1 (11.0) -> " +
   "6.7 (8.0) MB, pooled: 0.0 MB, 2.76 / 0.00 ms (+ 4.0 ms in 42 steps since start of marking, " +
   "biggest step 0.8 ms, walltime since start of marking 1190 ms) (average mu = 0.998)";
 

@@ -20,6 +20,8 @@
  *     [--alternate] [--code-cache]
  *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare CHECKOUT[,…]] \
  *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR] [--alternate]
+ *   deno run -A bench/footprint.ts --long [--duration S] [--compare CHECKOUT[,…]] \
+ *     [--side-v8-flags=F]… [--ns-prefix P] [--daemon-args "FLAGS"] [--keep-stats DIR]
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * `--rounds N` repeats the measurement N times, each round also with a bundle of `--compare`'s
@@ -39,6 +41,19 @@
  * delivered (iperf3's receiver sums: `load_down_mbit`, `load_up_mbit`). `--keep-stats DIR` keeps
  * each of those daemons' statistics CSV as DIR/NAME.csv (e.g. `load3.csv`, `compare3.csv`,
  * `compare2_3.csv`) and its output as DIR/NAME.log.
+ *
+ * `--side-v8-flags=F` (repeatable) adds a daemon of this checkout's bundle with the V8 flags F
+ * after the `--compare` ones, with the next suffix: one code with several flag sets.
+ * `--long` runs every daemon at the same time, each in a testbed of its own (namespaces named
+ * `--ns-prefix`, default `sqmafp-`, then a letter and the pid), under the same saturating load
+ * for `--duration S` (default 1800): the machine's noise falls on all of them alike. It prints
+ * each daemon's trend at 1, 5, 10, 20 and 30 min (then hourly: RSS, the daemon's own and
+ * anonymous part, summed PSS and private pages, the peak so far, open fds, children, its own log
+ * lines, V8's full collections and heap when `--trace-gc` is among its flags, CPU so far), then
+ * `metric long_peak_rss_mb`, `long_end_rss_mb`, `long_pss_at_peak_mb`, `long_end_pss_mb`,
+ * `long_end_private_mb`, `long_private_growth_mb`, `long_cpu_pct`, `long_fds_growth`,
+ * `long_children_growth`, `long_log_lines_per_hour`, `long_mark_compacts`, `load_down_mbit`,
+ * `load_up_mbit` per daemon (growth: from the 5-minute mark to the end).
  *
  * Ends with `metric daemon_cpu_pct_load`, `daemon_cpu_pct_idle`, `daemon_peak_rss_mb`,
  * `daemon_cpu_pct_load_lua`, `daemon_peak_rss_mb_lua`, and how the daemon's own part of each peak

@@ -11,11 +11,12 @@ const only = Deno.args;
 const SLOW = ["soak.ts"];
 /**
  * Extra flags a script needs (the soak and churn benches force GCs to read the heap; churn runs
- * with the daemon's own V8 flags, whose young generation decides much of the resident set).
+ * with the daemon's own V8 flags, whose young generation decides much of the resident set, and
+ * which expose `gc()` too).
  */
 const V8_FLAGS: Record<string, string> = {
   "soak.ts": "--v8-flags=--expose-gc",
-  "churn.ts": v8FlagsArg(["--expose-gc", ...DAEMON_V8_FLAGS]),
+  "churn.ts": v8FlagsArg(DAEMON_V8_FLAGS),
 };
 const scripts = [...Deno.readDirSync(here)]
   .map((e) => e.name)

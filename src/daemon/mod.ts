@@ -41,6 +41,7 @@ import { ControlLoop, decisionPeriodS } from "../control/loop.ts";
 import { createRemoteAdapters, isRemote } from "../remote/mod.ts";
 import { runControlLoop } from "../control/driver.ts";
 import { PeriodicSummary } from "../control/summary.ts";
+import { HeapTrim } from "./heap_trim.ts";
 import {
   acquireInstanceLock,
   type InstanceLock,
@@ -508,6 +509,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       memory: () => Deno.memoryUsage(),
     });
     const control = loop;
+    const heapTrim = new HeapTrim();
     await runControlLoop(control, {
       signal: shutdown,
       clock,
@@ -516,6 +518,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       onTick: (result, nowS) => {
         summary.record(nowS, result);
         lockWatch?.tick(nowS);
+        heapTrim.tick();
       },
     });
     summary.flush(clock.monotonicS());

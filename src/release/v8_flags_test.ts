@@ -12,3 +12,9 @@ Deno.test("V8 flags: the daemon task runs the release permission set with the re
     DAEMON_V8_FLAGS.join(),
   );
 });
+
+Deno.test("V8 flags: the release exposes gc(), which the daemon's heap trim needs", () => {
+  // Without it src/daemon/heap_trim.ts does nothing and the peak RSS under a long load grows
+  // by about 8 MB (docs/footprint.md, "Long runs under load").
+  assert(DAEMON_V8_FLAGS.includes("--expose-gc"), DAEMON_V8_FLAGS.join());
+});

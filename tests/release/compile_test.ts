@@ -61,7 +61,7 @@ Deno.test("compile arguments: manifest, the code-split bundle, no code cache by 
   assertEquals(compileArgs(o), [
     "compile",
     "-P=daemon",
-    "--v8-flags=--max-semi-space-size=1,--max-opt=0,--liftoff-only,--wasm-wrapper-tiering-budget=2147483647",
+    "--v8-flags=--max-semi-space-size=1,--max-opt=0,--liftoff-only,--wasm-wrapper-tiering-budget=2147483647,--expose-gc",
     "--config",
     "deno.json",
     "--target",
