@@ -4,6 +4,7 @@
  * over its rate and interleave one statistics file. The kernel drops the lock when its holder
  * dies, so a lock left by a killed daemon (a stale PID in the file) is simply taken over.
  */
+import { type Clock, systemClock } from "../util/clock.ts";
 
 /** Another process holds the lock of an interface. */
 export class InstanceLockedError extends Error {
@@ -108,16 +109,22 @@ export function lockPath(dir: string, ifname: string): string {
  */
 export async function acquireInstanceLock(
   dir: string,
-  options: { interfaces: readonly string[]; pid?: number },
+  options: {
+    interfaces: readonly string[];
+    pid?: number;
+    /** The clocks of the take-back rules (default the system's; tests step the wall clock). */
+    clock?: Clock;
+  },
 ): Promise<InstanceLock> {
   const pid = options.pid ?? Deno.pid;
+  const clock = options.clock ?? systemClock;
   await Deno.mkdir(dir, { recursive: true });
   const held: {
     ifname: string;
     path: string;
     file: Deno.FsFile;
-    /** When its file was last taken back from another process (Date.now(), ms). */
-    reclaimedMs?: number;
+    /** When its file was last taken back from another process (monotonic, s). */
+    reclaimedS?: number;
   }[] = [];
   let made = false;
   const takenOverFrom: number[] = [];
@@ -167,7 +174,7 @@ export async function acquireInstanceLock(
         }
         h.file.close();
         h.file = back;
-        h.reclaimedMs = Date.now();
+        h.reclaimedS = clock.monotonicS();
         found.push({ path: h.path, outcome: "reclaimed", holderPid: taken.holderPid });
         continue;
       }
@@ -179,14 +186,19 @@ export async function acquireInstanceLock(
     return found;
   };
   // Taken back: a file another process made there since our last look (younger than that
-  // process's wait), and not already taken back lately.
+  // process's wait), and not already taken back lately. The pause between take-backs is an
+  // interval (monotonic); a file's age can only be had from its mtime (wall clock), and one from
+  // "the future" was made before the clock was stepped back, so its age is unknown and it is not
+  // taken back (docs/operation.md, "Wall-clock steps").
   const reclaimable = (h: (typeof held)[number]) => {
-    if (h.reclaimedMs !== undefined && Date.now() - h.reclaimedMs < RECLAIM_EVERY_S * 1000) {
+    if (h.reclaimedS !== undefined && clock.monotonicS() - h.reclaimedS < RECLAIM_EVERY_S) {
       return false;
     }
     try {
       const mtime = Deno.statSync(h.path).mtime?.getTime();
-      return mtime !== undefined && Date.now() - mtime < RECLAIM_YOUNGER_THAN_S * 1000;
+      if (mtime === undefined) return false;
+      const ageMs = clock.wallMs() - mtime;
+      return ageMs >= 0 && ageMs < RECLAIM_YOUNGER_THAN_S * 1000;
     } catch {
       return false;
     }

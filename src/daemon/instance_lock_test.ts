@@ -127,6 +127,52 @@ Deno.test("instance lock: a lock file made there longer ago than the claim is no
   });
 });
 
+Deno.test("instance lock: a lock file from before the wall clock stepped back is not taken back", async () => {
+  await withTempDir(async (dir) => {
+    const a = await acquireInstanceLock(dir, { interfaces: ["wan"] });
+    await Deno.remove(lockPath(dir, "wan"));
+    const b = await acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4242 });
+    // Made an hour ago by the clock then in force; NTP has since stepped it back by two hours.
+    const ahead = new Date(Date.now() + 3600_000);
+    await Deno.utime(lockPath(dir, "wan"), ahead, ahead);
+    assertEquals(a.renew(), [{ path: lockPath(dir, "wan"), outcome: "taken", holderPid: 4242 }]);
+    b.confirm();
+    await b.release();
+    await a.release();
+  });
+});
+
+Deno.test("instance lock: the 30 s between take-backs are counted on the monotonic clock", async () => {
+  await withTempDir(async (dir) => {
+    let monoS = 0;
+    let wallMs = Date.now() + 365 * 86400_000; // a year ahead: a router's clock before NTP
+    const clock = { monotonicS: () => monoS, wallMs: () => wallMs };
+    const a = await acquireInstanceLock(dir, { interfaces: ["wan"], clock });
+    await Deno.remove(lockPath(dir, "wan"));
+    const b = await acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4242 });
+    const made = new Date(wallMs);
+    await Deno.utime(lockPath(dir, "wan"), made, made);
+    assertEquals(a.renew(), [{
+      path: lockPath(dir, "wan"),
+      outcome: "reclaimed",
+      holderPid: 4242,
+    }]);
+    await b.release();
+    // NTP steps the wall clock back a year; 31 s pass. A newcomer's file is taken back again.
+    wallMs = Date.now();
+    monoS = 31;
+    await Deno.remove(lockPath(dir, "wan"));
+    const c = await acquireInstanceLock(dir, { interfaces: ["wan"], pid: 4343 });
+    assertEquals(a.renew(), [{
+      path: lockPath(dir, "wan"),
+      outcome: "reclaimed",
+      holderPid: 4343,
+    }]);
+    await c.release();
+    await a.release();
+  });
+});
+
 Deno.test("run: a second daemon on the same interfaces exits 75 naming the first one's PID", async () => {
   await withTempDir(async (dir) => {
     const args = (extra: string[]) => [
