@@ -180,8 +180,11 @@ for (const [tool, poolSize] of PINGER_CASES) {
                 );
                 await assertRecovered(d, daemon, { old });
                 const text = records.map(formatRecord).join("");
-                assertEquals(matching(records, /fresh reflectors \(need 5\)/).length, 1, text);
-                assertEquals(matching(records, /fresh reflectors again/).length, 1, text);
+                // The outage is one WARN and one INFO, or DEBUG only when it was brief with a
+                // reflector still fresh (src/control/outage_log.ts): the restart is logged anyway.
+                const outage = matching(records, /fresh reflectors \(need 5\)/).length;
+                assert(outage <= 1, text);
+                assertEquals(matching(records, /fresh reflectors again/).length, outage, text);
                 assertEquals(matching(records, /ignored SIGTERM/).length, 1, text);
                 // Only the same set again needs the silence rule (src/measure/pinger.ts).
                 assert(matching(records, /printed no reply/).length <= 1, text);
