@@ -5,7 +5,7 @@
  * shape a 500 Mbit/s line at the template's 10 Mbit/s without a word. Warned about at start and by
  * check-config, naming the line (docs/install.md, "Configure").
  */
-import type { SettingName, TableSettings } from "./settings_table.ts";
+import { type SettingName, specOf, type TableSettings } from "./settings_table.ts";
 import { describeSource, type SettingSource } from "./sources.ts";
 import { type UciFile, uciGet } from "./uci.ts";
 
@@ -13,8 +13,8 @@ import { type UciFile, uciGet } from "./uci.ts";
 export const PLACEHOLDER_COMMENT = "placeholder";
 
 const RATES = [
-  { setting: "base_ul_rate", option: "upload_base_kbits", what: "upload" },
-  { setting: "base_dl_rate", option: "download_base_kbits", what: "download" },
+  { setting: "base_ul_rate", what: "upload" },
+  { setting: "base_dl_rate", what: "download" },
 ] as const;
 
 /** One warning per base rate read from a UCI line that still carries the template's comment. */
@@ -27,7 +27,9 @@ export function placeholderRateWarnings(
   return RATES.flatMap((r) => {
     const source = sources[r.setting];
     if (source.kind !== "uci") return [];
-    const comment = uciGet(uci, "@network[0]", r.option)?.comment ?? "";
+    const [section, option] = specOf(r.setting).uci ?? [];
+    if (section === undefined || option === undefined) return [];
+    const comment = uciGet(uci, `@${section}[0]`, option)?.comment ?? "";
     if (!comment.toLowerCase().startsWith(PLACEHOLDER_COMMENT)) return [];
     return [
       `${r.setting} (${describeSource(source)}): ${v[r.setting]} kbit/s is still the ` +
