@@ -18,7 +18,22 @@ async function checkWithTmp(options: string): Promise<{ code: number; stderr: st
     "--suppress-statistics",
     "no",
   ]);
-  const script = `mount -t tmpfs -o ${options},size=1m none /tmp && "$0" "$@" && ls -A /tmp >&2`;
+  // A checkout under /tmp (CI clones to /tmp/ci) would be hidden by the new /tmp: it is bound back
+  // at its path (`.`, not canonicalized, is still the old directory) while the tmpfs is writable,
+  // and unbound, with the directories made for it removed, before `/tmp` is listed.
+  const script = `
+    root="$PWD"
+    mount -t tmpfs -o size=1m none /tmp || exit
+    case "$root" in
+      /tmp/*) mkdir -p "$root" && mount --no-canonicalize --bind . "$root" && cd "$root" || exit ;;
+    esac
+    mount -o remount,${options} /tmp || exit
+    "$0" "$@" || exit
+    case "$root" in
+      /tmp/*) cd / && umount "$root" && mount -o remount,rw /tmp &&
+        rm -r "/tmp/$(echo "\${root#/tmp/}" | cut -d/ -f1)" || exit ;;
+    esac
+    ls -A /tmp >&2`;
   const out = await new Deno.Command("unshare", {
     args: ["-m", "--propagation", "private", "sh", "-c", script, Deno.execPath(), ...args],
     cwd: ROOT,
