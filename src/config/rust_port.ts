@@ -56,6 +56,12 @@ const DRY_RUN_ENV = nestedEnvName("advanced_settings", "dry_run");
  */
 export const RUST_PACKAGE_SECTION = "sqm-autorate";
 
+/** The Rust port's UCI options asking for no shaping: `dry_run`, its package's `testing`. */
+const NO_SHAPING_OPTIONS = [
+  ["advanced_settings", "dry_run"],
+  [RUST_PACKAGE_SECTION, "testing"],
+] as const;
+
 /** The hint for the package section's `testing` option. */
 export const TESTING_HINT = "the Rust port package's monitoring mode (never change the shaper) " +
   "does not exist here: a true one is refused, a false one changes nothing; remove it";
@@ -84,28 +90,14 @@ export function dryRunProblems(input: SettingsInput): SettingProblem[] {
   const found: { value: string; source: SettingProblem["source"] }[] = [];
   const env = input.env?.(DRY_RUN_ENV);
   if (env !== undefined) found.push({ value: env, source: { kind: "env", name: DRY_RUN_ENV } });
-  const uci = input.uci && uciGet(input.uci, "@advanced_settings[0]", "dry_run");
-  if (input.uci && uci && typeof uci.value === "string") {
+  const uci = input.uci;
+  for (const [section, option] of NO_SHAPING_OPTIONS) {
+    const address = `@${section}[0]`;
+    const set = uci && uciGet(uci, address, option);
+    if (!uci || !set || typeof set.value !== "string") continue;
     found.push({
-      value: uci.value,
-      source: {
-        kind: "uci",
-        path: input.uci.path,
-        line: uci.line,
-        address: "@advanced_settings[0].dry_run",
-      },
-    });
-  }
-  const testing = input.uci && uciGet(input.uci, `@${RUST_PACKAGE_SECTION}[0]`, "testing");
-  if (input.uci && testing && typeof testing.value === "string") {
-    found.push({
-      value: testing.value,
-      source: {
-        kind: "uci",
-        path: input.uci.path,
-        line: testing.line,
-        address: `@${RUST_PACKAGE_SECTION}[0].testing`,
-      },
+      value: set.value,
+      source: { kind: "uci", path: uci.path, line: set.line, address: `${address}.${option}` },
     });
   }
   return found.filter((f) => TRUE_WORDS.includes(f.value.trim().toLowerCase())).map((f) => ({
