@@ -42,7 +42,6 @@ export class LuaRatecontroller implements Ratecontroller {
   readonly script: string;
   readonly #rt: LuaRuntime;
   readonly #context: RatecontrollerContext;
-  readonly #display: string;
   readonly #failures: FailureLog;
   #lastWarning = "";
   /** While {@link checkTick} runs: the problems of the tick. */
@@ -52,7 +51,6 @@ export class LuaRatecontroller implements Ratecontroller {
   constructor(rt: LuaRuntime, context: RatecontrollerContext, display: string, name: string) {
     this.#rt = rt;
     this.#context = context;
-    this.#display = display;
     this.script = display;
     this.name = name;
     this.#failures = new FailureLog({
@@ -93,28 +91,28 @@ export class LuaRatecontroller implements Ratecontroller {
     } catch (e) {
       const kind = e instanceof LuaError ? e.kind : "error";
       this.#problems?.push(
-        `${this.#display}: calculate() failed (${kind}): ${(e as Error).message}`,
+        `${this.script}: calculate() failed (${kind}): ${(e as Error).message}`,
       );
       this.#failures.failure(
-        `${this.#display}: calculate() failed (${kind}); minimum rates`,
+        `${this.script}: calculate() failed (${kind}); minimum rates`,
         (e as Error).message,
       );
       return minimum;
     }
     if (raw[0] === "<nil>") {
-      this.#failures.success(`${this.#display}: calculate()`);
+      this.#failures.success(`${this.script}: calculate()`);
       return hold;
     }
-    const res = decodeControllerResults(this.#display, raw);
+    const res = decodeControllerResults(this.script, raw);
     if (res.warnings.length > 0) this.#problems?.push(...res.warnings);
     if (raw[0] !== true) {
       this.#failures.failure(
-        `${this.#display}: calculate() failed (result); minimum rates`,
+        `${this.script}: calculate() failed (result); minimum rates`,
         res.warnings.join("; "),
       );
       return minimum;
     }
-    this.#failures.success(`${this.#display}: calculate()`);
+    this.#failures.success(`${this.script}: calculate()`);
     const warning = res.warnings.join("; ");
     if (warning !== "" && warning !== this.#lastWarning) {
       logText(this.#context.logger, "warn", warning);
@@ -137,7 +135,7 @@ export class LuaRatecontroller implements Ratecontroller {
       const raw = this.#rt.sandbox.call(this.#rt.fns.ctrl_history, [], -1);
       return decodeHistory(raw) ?? { up: [], down: [] };
     } catch (e) {
-      logText(this.#context.logger, "warn", `${this.#display}: speed_history() failed: ${e}`);
+      logText(this.#context.logger, "warn", `${this.script}: speed_history() failed: ${e}`);
       return { up: [], down: [] };
     }
   }
