@@ -108,7 +108,12 @@ function countsInRss(p: ProcStat, tree: { root: number; procs: readonly ProcStat
 
 /** The `Pss:` of a /proc/PID/smaps_rollup text, bytes (0 when absent). */
 export function parseRollupPss(text: string): number {
-  return Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0) * 1024;
+  return rollupBytes(text, "Pss");
+}
+
+/** One `KEY:  N kB` line of a /proc/PID/smaps_rollup text, bytes (0 when it is missing). */
+function rollupBytes(text: string, key: string): number {
+  return Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0) * 1024;
 }
 
 /**
@@ -117,8 +122,7 @@ export function parseRollupPss(text: string): number {
  * map the same executable (other `deno` processes on the machine).
  */
 export function parseRollupPrivate(text: string): number {
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
-  return (kb("Private_Clean") + kb("Private_Dirty")) * 1024;
+  return rollupBytes(text, "Private_Clean") + rollupBytes(text, "Private_Dirty");
 }
 
 /**

@@ -655,8 +655,10 @@ const OWN_ENTRY: Entry = {
 };
 /** The entries of each round, with their metrics' suffix. */
 const ENTRIES: [string, Entry][] = [["", OWN_ENTRY]];
-for (const [i, checkout] of COMPARES.entries()) {
-  const suffix = `_compare${i === 0 ? "" : i + 1}`;
+/** The suffix of the next entry: `_compare`, then `_compare2` and so on. */
+const nextSuffix = () => `_compare${ENTRIES.length === 1 ? "" : ENTRIES.length}`;
+for (const checkout of COMPARES) {
+  const suffix = nextSuffix();
   ENTRIES.push([suffix, {
     path: await bundleCheckout(checkout, `${dir}/${suffix.slice(1)}`),
     config: `${checkout}/deno.json`,
@@ -664,8 +666,7 @@ for (const [i, checkout] of COMPARES.entries()) {
   }]);
 }
 for (const flags of SIDE_V8_FLAGS) {
-  const k = ENTRIES.length;
-  ENTRIES.push([`_compare${k === 1 ? "" : k}`, { ...OWN_ENTRY, v8Flags: v8FlagsOf(flags) }]);
+  ENTRIES.push([nextSuffix(), { ...OWN_ENTRY, v8Flags: v8FlagsOf(flags) }]);
 }
 for (const [, e] of ENTRIES) {
   // Fill the module cache outside the namespaces (they have no network).
