@@ -18,12 +18,15 @@ function values(unit: string, key: string): string[] {
   );
 }
 
+/** The unit files under packaging/systemd/. */
+const PACKAGED_UNITS = ["sqm-autorate.service", "sqm-autorate@.service"];
+
 /** The shipped units and the unit block of docs/install.md's remote mode. */
 function units(): [string, string][] {
   const install = Deno.readTextFileSync(`${ROOT}docs/install.md`);
   const remote = /```ini\n(\[Unit\][\s\S]*?)```/.exec(install)?.[1] ?? "";
   return [
-    ...["sqm-autorate.service", "sqm-autorate@.service"].map((name): [string, string] => [
+    ...PACKAGED_UNITS.map((name): [string, string] => [
       name,
       Deno.readTextFileSync(`${ROOT}packaging/systemd/${name}`),
     ]),
@@ -55,7 +58,7 @@ Deno.test("systemd units: every Documentation= file is one docs/install.md's ste
     `file://${m[2]}${m[1]}`
   );
   const made = [...install.matchAll(/^sudo mkdir -p (\/\S+)/gm)].map((m) => m[1]);
-  for (const name of ["sqm-autorate.service", "sqm-autorate@.service"]) {
+  for (const name of PACKAGED_UNITS) {
     const docs = values(Deno.readTextFileSync(`${ROOT}packaging/systemd/${name}`), "Documentation");
     assertEquals(docs.length > 0, true, name);
     for (const uri of docs) {
