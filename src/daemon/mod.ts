@@ -309,6 +309,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
     // 0. One daemon per interface (docs/operation.md).
     if (deps.stateDir !== undefined) {
       try {
+        // The lock keeps the system's clocks, not `clock`: it weighs real files' mtimes.
         lock = await acquireInstanceLock(deps.stateDir, { interfaces: lockedInterfaces(settings) });
         for (const why of lock.pidNotWritten) {
           log.warn("cannot write the PID into {why} (the interface is locked all the same)", {
