@@ -277,7 +277,8 @@ export function parseSchedstat(text: string): { runNs: number; slices: number } 
 /**
  * Nanosecond CPU time and wake-ups of `root`'s tree now, per thread from schedstat: finer than
  * the 10 ms clock ticks of /proc/PID/stat, which matters for an idle daemon's fraction of a
- * percent. Only for windows in which no child exits (the idle phase).
+ * percent. The difference of two is only right when no child exits between them; over a window
+ * in which children are replaced, sum with `SchedWindow`.
  */
 export function treeSched(root: number): TreeSched {
   const byPid = new Map<number, [string, number, number]>();
@@ -301,4 +302,50 @@ export function treeSched(root: number): TreeSched {
     slices += pidSlices;
   }
   return { runNs, slices, byPid };
+}
+
+/**
+ * A tree's schedstat time over a window in which children may be replaced (under load `tc` every
+ * 100 changes, the pinger at a new reflector set): snapshots taken every so often, each process
+ * counted from its first snapshot in the window (from zero when it started after the window's
+ * first) to its last one, so that a replaced child's time before the window is never subtracted
+ * and at most one period of its time is lost (docs/footprint.md, "Twenty-eighth session").
+ */
+export class SchedWindow {
+  /** Each live process's figures at the last snapshot. */
+  #last: ReadonlyMap<number, readonly [string, number, number]>;
+  /** Per process: `[comm, runNs, slices]` within the window so far. */
+  readonly #acc = new Map<number, [string, number, number]>();
+
+  /** @param start The tree at the window's start. */
+  constructor(start: TreeSched) {
+    this.#last = start.byPid;
+  }
+
+  /** Takes in a later snapshot of the same tree. */
+  add(now: TreeSched): void {
+    for (const [pid, [comm, ns, n]] of now.byPid) {
+      const [, ns0, n0] = this.#last.get(pid) ?? [comm, 0, 0];
+      const a = this.#acc.get(pid) ?? [comm, 0, 0];
+      this.#acc.set(pid, [comm, a[1] + ns - ns0, a[2] + n - n0]);
+    }
+    this.#last = now.byPid;
+  }
+
+  /** Nanoseconds on a CPU within the window, all processes. */
+  get runNs(): number {
+    let sum = 0;
+    for (const [, ns] of this.#acc.values()) sum += ns;
+    return sum;
+  }
+
+  /** Per command name (a replaced child's processes together): `[runNs, slices]`. */
+  byComm(): Map<string, [number, number]> {
+    const out = new Map<string, [number, number]>();
+    for (const [comm, ns, n] of this.#acc.values()) {
+      const a = out.get(comm) ?? [0, 0];
+      out.set(comm, [a[0] + ns, a[1] + n]);
+    }
+    return out;
+  }
 }

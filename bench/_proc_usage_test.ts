@@ -7,7 +7,9 @@ import {
   parseSchedstat,
   parseStatusSplit,
   type ProcStat,
+  SchedWindow,
   subtree,
+  type TreeSched,
 } from "./_proc_usage.ts";
 
 Deno.test("parseProcStat: a command with spaces and parentheses, CPU and RSS fields", () => {
@@ -78,4 +80,24 @@ Deno.test("parseRollupPrivate: Private_Clean plus Private_Dirty of smaps_rollup"
     "Private_Clean:        60 kB\nPrivate_Dirty:       250 kB\n";
   assertEquals(parseRollupPrivate(text), 310 * 1024);
   assertEquals(parseRollupPrivate("Rss: 10 kB\n"), 0);
+});
+
+Deno.test("SchedWindow: a child replaced in the window counts its time in it, not minus its past", () => {
+  const snap = (procs: [number, string, number, number][]): TreeSched => ({
+    runNs: procs.reduce((a, [, , ns]) => a + ns, 0),
+    slices: procs.reduce((a, [, , , n]) => a + n, 0),
+    byPid: new Map(procs.map(([pid, comm, ns, n]) => [pid, [comm, ns, n] as const])),
+  });
+  // The daemon (1) and its pinger (2), which has run 40 ms before the window starts.
+  const start = snap([[1, "deno", 1000e6, 500], [2, "fping", 40e6, 800]]);
+  const w = new SchedWindow(start);
+  w.add(snap([[1, "deno", 1010e6, 530], [2, "fping", 41e6, 820]]));
+  // The pinger is replaced: 2 has exited, 3 started in the window.
+  w.add(snap([[1, "deno", 1020e6, 560], [3, "fping", 1e6, 20]]));
+  const end = snap([[1, "deno", 1030e6, 590], [3, "fping", 2e6, 40]]);
+  w.add(end);
+  assertEquals(w.runNs, 30e6 + 1e6 + 2e6);
+  assertEquals(w.byComm(), new Map([["deno", [30e6, 90]], ["fping", [3e6, 60]]]));
+  // Two snapshots alone subtract the replaced pinger's whole past: 41 ms under the window's 33.
+  assertEquals(end.runNs - start.runNs, 30e6 + 2e6 - 40e6);
 });

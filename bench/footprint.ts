@@ -72,6 +72,7 @@ import {
   memorySplit,
   openFds,
   RssPeakSampler,
+  SchedWindow,
   treePrivate,
   treePss,
   treeSched,
@@ -105,6 +106,8 @@ const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
 
 const PHASE_S = Number(argValue("--seconds") ?? 30);
+/** How often a phase's schedstat window takes a snapshot of the tree (`SchedWindow`). */
+const SCHED_PERIOD_MS = 250;
 /**
  * V8 flags of every daemon (`--v8-flags=F`, `none` for V8's defaults). Without it each checkout's
  * daemon runs with that checkout's release flags (its src/release/v8_flags.ts), as its `deno task
@@ -409,22 +412,27 @@ async function phaseRound(
   try {
     await d.waitForControl(60, `${dir}/${name}.log`);
     if (phase === "idle") await sleep((IDLE_DELAY_S + 3) * 1000);
-    const s0 = treeSched(d.child.pid);
-    const pct = await cpuPct(
-      d.child.pid,
-      `${name} ${phase}`,
-      async () => {
-        if (phase === "idle") await sleep(PHASE_S * 1000);
-        else delivered = await load(tb, PHASE_S);
-      },
+    // Snapshots through the window: children replaced in it (tc, the pinger) still count.
+    const win = new SchedWindow(treeSched(d.child.pid));
+    const snap = setInterval(() => win.add(treeSched(d.child.pid)), SCHED_PERIOD_MS);
+    let pct: number;
+    try {
+      pct = await cpuPct(
+        d.child.pid,
+        `${name} ${phase}`,
+        async () => {
+          if (phase === "idle") await sleep(PHASE_S * 1000);
+          else delivered = await load(tb, PHASE_S);
+        },
+      );
+    } finally {
+      clearInterval(snap);
+    }
+    win.add(treeSched(d.child.pid));
+    const precisePct = win.runNs / 1e7 / PHASE_S;
+    const parts = [...win.byComm()].map(([comm, [ns, n]]) =>
+      `${comm} ${(ns / 1e6 / PHASE_S).toFixed(2)} ms/s ${(n / PHASE_S).toFixed(1)} wake-ups/s`
     );
-    const s1 = treeSched(d.child.pid);
-    const precisePct = (s1.runNs - s0.runNs) / 1e7 / PHASE_S;
-    const parts = [...s1.byPid].filter(([pid]) => s0.byPid.has(pid)).map(([pid, [comm, ns, n]]) => {
-      const [, ns0, n0] = s0.byPid.get(pid)!;
-      return `${comm} ${((ns - ns0) / 1e6 / PHASE_S).toFixed(2)} ms/s ` +
-        `${((n - n0) / PHASE_S).toFixed(1)} wake-ups/s`;
-    });
     console.log(
       `footprint: ${name} ${phase} ${pct.toFixed(2)} % (ticks), ${precisePct.toFixed(3)} % ` +
         `(schedstat): ${parts.join(", ")}; peak RSS so far ${mb(d.rss.peakBytes)} MB ` +
