@@ -20,6 +20,21 @@ export function argValues(name: string, args: readonly string[] = Deno.args): st
 }
 
 /**
+ * Environment variables from `K=V[,K=V]…` (e.g. one `--side-env` value): each pair split at its
+ * first `=`, so a value may hold `=` and `:` (`GLIBC_TUNABLES=glibc.malloc.arena_max=1`), not `,`.
+ * Throws on a pair without a name or `=`.
+ */
+export function envPairs(spec: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of spec.split(",").filter((p) => p !== "")) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new Error(`not NAME=VALUE: ${pair}`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
  * The usage a script's header comment gives: the text of its first `/** … *\/` block without the
  * leading ` * `, or undefined when it has none.
  */

@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "../src/util/assert.ts";
-import { argValues, headerUsage } from "./_args.ts";
+import { assert, assertEquals, assertThrows } from "../src/util/assert.ts";
+import { argValues, envPairs, headerUsage } from "./_args.ts";
 
 Deno.test("headerUsage: the first doc comment's text without its leading stars", () => {
   const source = [
@@ -19,6 +19,20 @@ Deno.test("argValues: every value of a repeated flag, both spellings, in order",
   const args = ["--env", "A=1", "--x", "--env=B=2", "--env"];
   assertEquals(argValues("--env", args), ["A=1", "B=2"]);
   assertEquals(argValues("--other", args), []);
+});
+
+Deno.test("envPairs: NAME=VALUE pairs split at the first =, comma-separated; a bad pair throws", () => {
+  assertEquals(envPairs("MALLOC_ARENA_MAX=1,MALLOC_TRIM_THRESHOLD_=0"), {
+    MALLOC_ARENA_MAX: "1",
+    MALLOC_TRIM_THRESHOLD_: "0",
+  });
+  assertEquals(envPairs("GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.trim_threshold=0"), {
+    GLIBC_TUNABLES: "glibc.malloc.arena_max=1:glibc.malloc.trim_threshold=0",
+  });
+  assertEquals(envPairs("A="), { A: "" });
+  assertEquals(envPairs(""), {});
+  assertThrows(() => envPairs("A=1,novalue"), Error);
+  assertThrows(() => envPairs("=1"), Error);
 });
 
 /** Scripts that take arguments; several run minutes or the testbed's namespaces when started. */

@@ -349,3 +349,75 @@ export class SchedWindow {
     return out;
   }
 }
+
+/**
+ * A process's anonymous resident memory by what holds it (bytes), from /proc/PID/smaps: where the
+ * native part of a Deno process's growth is (docs/footprint.md, "Long runs under load").
+ */
+export interface AnonKinds {
+  /** `[heap]`: glibc malloc's main arena (the brk heap). */
+  readonly mallocMain: number;
+  /** Other threads' malloc arenas: a read-write start of a 64 MiB-aligned reservation. */
+  readonly mallocArenas: number;
+  /** V8's heap pages (anonymous mappings at V8's random hints, below 64 TiB) and its code. */
+  readonly v8: number;
+  /** Thread stacks (a mapping right after a guard page) and the main `[stack]`. */
+  readonly stacks: number;
+  /** Written pages of file mappings: the executable's and libraries' data, copied on write. */
+  readonly fileData: number;
+  /** The rest: large malloc blocks mapped on their own, the executable's zeroed data, … */
+  readonly other: number;
+}
+
+/** glibc's reservation for each non-main malloc arena (HEAP_MAX_SIZE on 64-bit), bytes. */
+const ARENA_RESERVATION = 64 * 1024 * 1024;
+/** V8 on 64-bit Linux places its pages at random hints below this address. */
+const V8_HINT_LIMIT = 0x4000_0000_0000;
+
+/**
+ * Classifies the anonymous pages (`Anonymous:`) of a /proc/PID/smaps text by mapping
+ * ({@linkcode AnonKinds}); the kinds add up to the process's `RssAnon`.
+ */
+export function parseAnonKinds(smaps: string): AnonKinds {
+  const maps: { start: number; end: number; perms: string; name: string; anon: number }[] = [];
+  for (const line of smaps.split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const [, start, end, perms, name] = head;
+      maps.push({ start: parseInt(start, 16), end: parseInt(end, 16), perms, name, anon: 0 });
+    } else if (line.startsWith("Anonymous:") && maps.length > 0) {
+      maps[maps.length - 1].anon = Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
+    }
+  }
+  const kinds = { mallocMain: 0, mallocArenas: 0, v8: 0, stacks: 0, fileData: 0, other: 0 };
+  for (const [i, m] of maps.entries()) {
+    const before = maps[i - 1];
+    const after = maps[i + 1];
+    const kind: keyof AnonKinds = m.name !== "" && !m.name.startsWith("[")
+      ? "fileData"
+      : m.name === "[heap]"
+      ? "mallocMain"
+      : m.name === "[stack]"
+      ? "stacks"
+      : m.name !== ""
+      ? "other"
+      : m.start % ARENA_RESERVATION === 0 && after?.start === m.end && after.perms === "---p"
+      ? "mallocArenas"
+      : before?.end === m.start && before.perms === "---p" && m.perms === "rw-p"
+      ? "stacks"
+      : m.start < V8_HINT_LIMIT || m.perms.includes("x")
+      ? "v8"
+      : "other";
+    kinds[kind] += m.anon;
+  }
+  return kinds;
+}
+
+/** {@linkcode parseAnonKinds} of `pid` now; `undefined` when it has exited. */
+export function anonKinds(pid: number): AnonKinds | undefined {
+  try {
+    return parseAnonKinds(Deno.readTextFileSync(`/proc/${pid}/smaps`));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,7 @@
 import { assertEquals } from "../src/util/assert.ts";
 import {
   mappedRss,
+  parseAnonKinds,
   parseProcStat,
   parseRollupPrivate,
   parseRollupPss,
@@ -100,4 +101,36 @@ Deno.test("SchedWindow: a child replaced in the window counts its time in it, no
   assertEquals(w.byComm(), new Map([["deno", [30e6, 90]], ["fping", [3e6, 60]]]));
   // Two snapshots alone subtract the replaced pinger's whole past: 41 ms under the window's 33.
   assertEquals(end.runNs - start.runNs, 30e6 + 2e6 - 40e6);
+});
+
+Deno.test("parseAnonKinds: anonymous pages by mapping: malloc's arenas, V8's pages, stacks, file data", () => {
+  const map = (range: string, perms: string, name: string, anonKb: number) =>
+    `${range} ${perms} 00000000 00:00 0 ${name}\nRss: ${anonKb + 4} kB\nAnonymous: ${anonKb} kB\n`;
+  const smaps = [
+    map("559a00000000-559a00010000", "r-xp", "/usr/bin/deno", 0),
+    map("559a00010000-559a00020000", "rw-p", "/usr/bin/deno", 100),
+    map("559ac642a000-559ac6659000", "rw-p", "[heap]", 2000),
+    // V8's pages at random hints below 64 TiB.
+    map("13971980000-139719c0000", "rw-p", "", 144),
+    map("3dd11b100000-3dd11b140000", "rw-p", "", 136),
+    // A thread's arena: the read-write start of a 64 MiB-aligned reservation.
+    map("7fbaf0000000-7fbaf0043000", "rw-p", "", 248),
+    map("7fbaf0043000-7fbaf4000000", "---p", "", 0),
+    // V8's code range.
+    map("7fbb08000000-7fbb27dc0000", "rwxp", "", 24),
+    // A thread's stack after its guard page.
+    map("7fbb377ff000-7fbb37800000", "---p", "", 0),
+    map("7fbb37800000-7fbb37a00000", "rw-p", "", 12),
+    // Anything else (a large block malloc mapped alone).
+    map("7fbb37d88000-7fbb37df3000", "rw-p", "", 428),
+    map("7ffd44d80000-7ffd44de7000", "rw-p", "[stack]", 400),
+  ].join("");
+  assertEquals(parseAnonKinds(smaps), {
+    mallocMain: 2000 * 1024,
+    mallocArenas: 248 * 1024,
+    v8: (144 + 136 + 24) * 1024,
+    stacks: (12 + 400) * 1024,
+    fileData: 100 * 1024,
+    other: 428 * 1024,
+  });
 });

@@ -21,7 +21,8 @@
  *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare CHECKOUT[,…]] \
  *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR] [--alternate]
  *   deno run -A bench/footprint.ts --long [--duration S] [--compare CHECKOUT[,…]] \
- *     [--side-v8-flags=F]… [--ns-prefix P] [--daemon-args "FLAGS"] [--keep-stats DIR]
+ *     [--side-v8-flags=F]… [--side-env K=V[,K=V]]… [--ns-prefix P] [--daemon-args "FLAGS"] \
+ *     [--keep-stats DIR]
  *   (-A: Deno reads /proc only with --allow-all)
  *
  * `--rounds N` repeats the measurement N times, each round also with a bundle of `--compare`'s
@@ -44,12 +45,16 @@
  *
  * `--side-v8-flags=F` (repeatable) adds a daemon of this checkout's bundle with the V8 flags F
  * after the `--compare` ones, with the next suffix: one code with several flag sets.
+ * `--side-env K=V[,K=V]` (repeatable) adds one with the release flags and those environment
+ * variables (e.g. glibc's `MALLOC_ARENA_MAX=1`), after the `--side-v8-flags` ones.
  * `--long` runs every daemon at the same time, each in a testbed of its own (namespaces named
  * `--ns-prefix`, default `sqmafp-`, then a letter and the pid), under the same saturating load
  * for `--duration S` (default 1800): the machine's noise falls on all of them alike. It prints
  * each daemon's trend at 1, 5, 10, 20 and 30 min (then hourly: RSS, the daemon's own and
  * anonymous part, summed PSS and private pages, the peak so far, open fds, children, its own log
- * lines, V8's full collections and heap when `--trace-gc` is among its flags, CPU so far), then
+ * lines, V8's full collections and heap when `--trace-gc` is among its flags, CPU so far; and
+ * where its anonymous pages are from /proc/PID/smaps: malloc's main arena, the other threads'
+ * arenas, V8's pages, stacks, written data pages of files, the rest), then
  * `metric long_peak_rss_mb`, `long_end_rss_mb`, `long_pss_at_peak_mb`, `long_end_pss_mb`,
  * `long_end_private_mb`, `long_private_growth_mb`, `long_cpu_pct`, `long_fds_growth`,
  * `long_children_growth`, `long_log_lines_per_hour`, `long_mark_compacts`, `load_down_mbit`,
@@ -67,6 +72,8 @@
 import { runAsync, sleep } from "../tests/e2e/cmd.ts";
 import { netnsUnavailableReason, removeStaleNamespaces, Testbed } from "../tests/e2e/testbed.ts";
 import {
+  type AnonKinds,
+  anonKinds,
   CLOCK_TICKS,
   type MemorySplit,
   memorySplit,
@@ -96,7 +103,7 @@ import { forEachLine } from "../tests/e2e/probes.ts";
 import { DAEMON_V8_FLAGS } from "../src/release/v8_flags.ts";
 import { bundleProgram } from "../src/release/bundle.ts";
 import { median } from "../src/util/stats.ts";
-import { argValue, argValues, exitOnHelp } from "./_args.ts";
+import { argValue, argValues, envPairs, exitOnHelp } from "./_args.ts";
 import { roundOrder } from "./_rounds.ts";
 
 exitOnHelp(import.meta.url);
@@ -166,6 +173,13 @@ const COMPARES = (argValue("--compare") ?? "").split(",").filter((c) => c !== ""
  * suffixes: the same code with several flag sets in the same rounds or the same long run.
  */
 const SIDE_V8_FLAGS = argValues("--side-v8-flags");
+/**
+ * More daemons of this checkout's bundle with its release flags, each with the environment
+ * variables of one `--side-env K=V[,K=V]` (repeatable) on top of `--daemon-env`'s, after the
+ * `--side-v8-flags` ones: one code under several allocator settings (docs/footprint.md, "Long runs
+ * under load").
+ */
+const SIDE_ENVS = argValues("--side-env").map(envPairs);
 /**
  * `--long`: every daemon (this checkout's, each `--compare`'s and each `--side-v8-flags`') at the
  * same time for `--duration S` of load (default 1800), each in a testbed of its own (docs/footprint.md,
@@ -266,6 +280,7 @@ class Daemon {
           PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
           NO_COLOR: "1",
           ...DAEMON_ENV,
+          ...(options.entry ?? OWN_ENTRY).env,
         },
       }).spawn(),
     );
@@ -509,11 +524,12 @@ function reportMemory(d: Daemon, suffix: string): void {
   report(`daemon_rss_exe_mb${suffix}`, exe / 1e6, "MB");
 }
 
-/** A bundle to run, its config and the daemon's V8 flags. */
+/** A bundle to run, its config and the daemon's V8 flags (and environment beyond `--daemon-env`). */
 interface Entry {
   path: string;
   config: string;
   v8Flags: string | undefined;
+  env?: Record<string, string>;
 }
 
 /**
@@ -676,6 +692,7 @@ for (const checkout of COMPARES) {
 for (const flags of SIDE_V8_FLAGS) {
   ENTRIES.push([nextSuffix(), { ...OWN_ENTRY, v8Flags: v8FlagsOf(flags) }]);
 }
+for (const env of SIDE_ENVS) ENTRIES.push([nextSuffix(), { ...OWN_ENTRY, env }]);
 for (const [, e] of ENTRIES) {
   // Fill the module cache outside the namespaces (they have no network).
   await runAsync([Deno.execPath(), "cache", "--config", e.config, e.path], { timeoutMs: 120_000 });
@@ -764,6 +781,14 @@ interface LongSnapshot {
   readonly heapMb: number;
   /** CPU of the tree since the load began, % of one core. */
   readonly cpuPct: number;
+  /** Where the daemon's anonymous pages are (/proc/PID/smaps). */
+  readonly anon: AnonKinds | undefined;
+}
+
+/** `, env K=V …` of an entry with environment of its own, else nothing. */
+function describeEnv(e: Entry): string {
+  const env = Object.entries(e.env ?? {});
+  return env.length === 0 ? "" : `, env ${env.map(([k, v]) => `${k}=${v}`).join(" ")}`;
 }
 
 /** The trend's moments, s from the load's start: 1, 5, 10, 20 and 30 min, then every hour. */
@@ -797,6 +822,7 @@ function longSnapshot(side: LongSide, atS: number): LongSnapshot {
     markCompacts: gc.markCompacts,
     heapMb: gc.lastAfterMb,
     cpuPct: (u.cpuS - side.cpu0S) / atS * 100,
+    anon: anonKinds(pid),
   };
 }
 
@@ -808,7 +834,14 @@ function describeSnapshot(s: LongSnapshot): string {
   }, peak so far ${
     mb(s.peakMb * 1e6)
   }; ${s.fds} fds, ${s.children} children, ${s.ownLines} own log lines; ${s.markCompacts} ` +
-    `mark-compacts, heap ${s.heapMb.toFixed(1)} MiB; CPU ${s.cpuPct.toFixed(2)} % since the start`;
+    `mark-compacts, heap ${s.heapMb.toFixed(1)} MiB; CPU ${s.cpuPct.toFixed(2)} % since the start` +
+    (s.anon === undefined ? "" : `; anonymous MB: ${describeAnon(s.anon)}`);
+}
+
+function describeAnon(a: AnonKinds): string {
+  return `malloc main ${mb(a.mallocMain)}, malloc arenas ${mb(a.mallocArenas)}, V8 ${
+    mb(a.v8)
+  }, stacks ${mb(a.stacks)}, file data ${mb(a.fileData)}, other ${mb(a.other)}`;
 }
 
 /**
@@ -857,8 +890,11 @@ async function longRun(): Promise<void> {
     console.log(
       `footprint: long run, ${DURATION_S} s of ${STREAMS}+${STREAMS} TCP streams, ` +
         `${sides.length} daemons at once (${
-          sides.map((s) => `${s.name}: ${s.entry.path}, V8 flags ${s.entry.v8Flags ?? "(none)"}`)
-            .join("; ")
+          sides.map((s) =>
+            `${s.name}: ${s.entry.path}, V8 flags ${s.entry.v8Flags ?? "(none)"}${
+              describeEnv(s.entry)
+            }`
+          ).join("; ")
         }), daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}`,
     );
     await Promise.all(sides.map((s) => s.daemon.waitForControl(60, logOf(s.dir, s.name))));
@@ -891,9 +927,11 @@ async function longRun(): Promise<void> {
       const hours = (end.atS - base.atS) / 3600;
       const linesPerHour = hours > 0 ? (end.ownLines - base.ownLines) / hours : NaN;
       console.log(
-        `footprint: ${s.name} (V8 flags ${s.entry.v8Flags ?? "(none)"}): peak RSS ${
-          mb(s.daemon.rss.peakBytes)
-        } MB (summed PSS then ${mb(s.daemon.rss.pssAtPeakBytes)}; ${describePeak(s.daemon)}); ` +
+        `footprint: ${s.name} (V8 flags ${s.entry.v8Flags ?? "(none)"}${
+          describeEnv(s.entry)
+        }): peak RSS ${mb(s.daemon.rss.peakBytes)} MB (summed PSS then ${
+          mb(s.daemon.rss.pssAtPeakBytes)
+        }; ${describePeak(s.daemon)}); ` +
           `RSS ${snaps.map((x) => mb(x.rssMb * 1e6)).join(" ")} MB at ${
             snaps.map((x) => (x.atS / 60).toFixed(0)).join(" ")
           } min; from ${
