@@ -254,8 +254,9 @@ export class TcBatch {
       // tc prints nothing on stdout for changes, one line for a query; drained so it can never
       // block.
       onLine: { stdout: (line) => this.#stdoutLine(line) },
-      onStartError: (e) =>
-        this.#logger?.warn("cannot start {tc} -batch: {error}", {
+      // Once per fault: the same failure again (`tc` still missing) at DEBUG, until one starts.
+      onStartError: (e, repeated) =>
+        this.#logger?.[repeated ? "debug" : "warn"]("cannot start {tc} -batch: {error}", {
           tc: this.#command.join(" "),
           error: String(e),
         }),

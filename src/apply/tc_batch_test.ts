@@ -327,6 +327,29 @@ Deno.test("TcBatch: cannot start → spawns per change, retries the coprocess wi
   await batch.close();
 });
 
+Deno.test("TcBatch: a tc that cannot be started is logged at WARN once, not at every restart delay", async () => {
+  // `tc` missing for minutes (docs/operation.md, "Months of faults: the twenty-eighth session's
+  // walk"): each retry of the coprocess (up to every 60 s) logged the same WARN again.
+  const dir = await Deno.makeTempDir();
+  const clock = new VirtualClock(0);
+  const { logger, lines } = recordingLogger();
+  const batch = new TcBatch({ command: [`${dir}/tc`], clock, logger });
+  try {
+    const change = ["qdisc", "change", "root", "dev", "lo", "tbf", "rate", "1Mbit"];
+    for (let i = 0; i < 4; i++) {
+      assert((await batch.run(change)).code !== 0, "no tc: the change fails");
+      clock.advance(100); // past the restart delay
+    }
+    assertEquals(
+      lines.filter((l) => l.includes("cannot start")).map((l) => l.split(" ")[0]),
+      ["WARN", "DEBUG", "DEBUG", "DEBUG"],
+    );
+  } finally {
+    await batch.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("TcBatch: a coprocess that dies or hangs is replaced; that change is spawned", async () => {
   const tc = fakeTc();
   const batch = new TcBatch({ spawn: tc.spawn, runner: tc.runner, timeoutMs: 50 });

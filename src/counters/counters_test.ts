@@ -273,6 +273,41 @@ Deno.test("IpBatchSource: an ip that keeps hanging is logged at WARN once, again
   }
 });
 
+Deno.test("IpBatchSource: an ip that cannot be started is logged at ERROR once, again after one started", async () => {
+  // `ip` missing for minutes (docs/operation.md, "Months of faults: the twenty-eighth session's
+  // walk"): every restart delay (up to 60 s) tried it again and logged an ERROR each time.
+  const dir = await Deno.makeTempDir();
+  const ip = `${dir}/ip`;
+  const records: LogRecord[] = [];
+  configureLogging("DEBUG", { sink: (r) => void records.push(r) });
+  const clock = new VirtualClock(0);
+  const src = new IpBatchSource({ ipPath: ip, timeoutMs: 500, clock, logger: stageLogger("c") });
+  const starts = () =>
+    records.filter((r) => /cannot start/.test(r.rawMessage)).map((r) => r.level).join(" ");
+  try {
+    for (let i = 0; i < 4; i++) {
+      assertEquals(await src.stats(["lo"]), null);
+      clock.advance(100); // past the restart delay
+    }
+    assertEquals(starts(), "error debug debug debug");
+    await Deno.writeTextFile(ip, '#!/bin/sh\nexec ip "$@"\n');
+    await Deno.chmod(ip, 0o755);
+    assert((await src.stats(["lo"]))?.has("lo"));
+    await Deno.remove(ip);
+    Deno.kill(src.pid!, "SIGKILL");
+    for (let i = 0; i < 3; i++) {
+      assertEquals(await src.stats(["lo"]), null);
+      clock.advance(100);
+    }
+    // Missing again after it ran: news again.
+    assertEquals(starts(), "error debug debug debug error debug debug");
+  } finally {
+    resetLogging();
+    await src.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("IpSpawnSource: reads lo, missing device absent", async () => {
   const m = await new IpSpawnSource().stats(["lo", "nosuchdev0"]);
   assert(m !== null && m.has("lo") && !m.has("nosuchdev0"));

@@ -186,8 +186,12 @@ export class IpBatchSource implements LinkStatsSource {
       spawn: options.spawn,
       clock: options.clock,
       onLine: { stderr: (text) => this.#onStderr(text) },
-      onStartError: (e) =>
-        this.#logger?.error("cannot start {ip}: {error}", { ip: ipPath, error: String(e) }),
+      // Once per fault: the same failure again (`ip` still missing) at DEBUG, until one starts.
+      onStartError: (e, repeated) =>
+        this.#logger?.[repeated ? "debug" : "error"]("cannot start {ip}: {error}", {
+          ip: ipPath,
+          error: String(e),
+        }),
     });
   }
 

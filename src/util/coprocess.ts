@@ -205,8 +205,13 @@ export interface CoprocessSupervisorOptions extends LineCoprocessOptions {
    * one that failed fast still waits (default false).
    */
   delayFromStart?: boolean;
-  /** Told when a process cannot be started (the spawner threw). */
-  onStartError?: (error: unknown) => void;
+  /**
+   * Told when a process cannot be started (the spawner threw). `repeated`: the last start failed
+   * with the same error and none started since, so the caller logs it once per fault, not at
+   * every restart delay (a `tc` or `ip` missing for a month would otherwise log a line a minute:
+   * docs/operation.md, "Months of faults: the twenty-eighth session's walk").
+   */
+  onStartError?: (error: unknown, repeated: boolean) => void;
 }
 
 /**
@@ -224,6 +229,8 @@ export class CoprocessSupervisor {
   #starts = 0;
   /** Monotonic s when the current (or last) process was started. */
   #startedS = -Infinity;
+  /** The last start's error while no process has started since (`onStartError`'s `repeated`). */
+  #startError: string | undefined;
 
   /** Supervises `argv`; nothing starts before the first `acquire()`. */
   constructor(argv: readonly string[], options: CoprocessSupervisorOptions = {}) {
@@ -253,10 +260,14 @@ export class CoprocessSupervisor {
       this.#startedS = this.#clock.monotonicS();
       this.#proc = LineCoprocess.start(this.#argv, this.#options);
     } catch (e) {
-      this.#options.onStartError?.(e);
+      const error = String(e);
+      const repeated = this.#startError === error;
+      this.#startError = error;
+      this.#options.onStartError?.(e, repeated);
       this.#noteFailure();
       return undefined;
     }
+    this.#startError = undefined;
     return this.#proc;
   }
 
