@@ -141,10 +141,9 @@ const CODE_CACHE = Deno.args.includes("--code-cache");
 /** More daemon flags for every daemon, e.g. `--daemon-args "--rate-controller capacity"`. */
 const DAEMON_ARGS = (argValue("--daemon-args") ?? "").split(/\s+/).filter((a) => a !== "");
 /** Environment of every daemon beyond PATH, e.g. `--daemon-env MALLOC_ARENA_MAX=1` (repeatable). */
-const DAEMON_ENV: Record<string, string> = Object.fromEntries(
-  argValues("--daemon-env").map((
-    kv,
-  ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+const DAEMON_ENV: Record<string, string> = Object.assign(
+  {},
+  ...argValues("--daemon-env").map(envPairs),
 );
 const RUN_PLAIN = !Deno.args.includes("--only-lua");
 const RUN_LUA = !Deno.args.includes("--no-lua");
