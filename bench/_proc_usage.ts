@@ -374,12 +374,36 @@ const ARENA_RESERVATION = 64 * 1024 * 1024;
 /** V8 on 64-bit Linux places its pages at random hints below this address. */
 const V8_HINT_LIMIT = 0x4000_0000_0000;
 
+/** One smaps mapping: its address range, permissions and name. */
+interface SmapsMapping {
+  start: number;
+  end: number;
+  perms: string;
+  name: string;
+}
+
+/** What holds mapping `m`'s anonymous pages, from its name and its neighbours `before`/`after`. */
+function anonKind(
+  m: SmapsMapping,
+  { before, after }: { before?: SmapsMapping; after?: SmapsMapping },
+): keyof AnonKinds {
+  if (m.name === "[heap]") return "mallocMain";
+  if (m.name === "[stack]") return "stacks";
+  if (m.name.startsWith("[")) return "other";
+  if (m.name !== "") return "fileData";
+  if (m.start % ARENA_RESERVATION === 0 && after?.start === m.end && after.perms === "---p") {
+    return "mallocArenas";
+  }
+  if (before?.end === m.start && before.perms === "---p" && m.perms === "rw-p") return "stacks";
+  return m.start < V8_HINT_LIMIT || m.perms.includes("x") ? "v8" : "other";
+}
+
 /**
  * Classifies the anonymous pages (`Anonymous:`) of a /proc/PID/smaps text by mapping
  * ({@linkcode AnonKinds}); the kinds add up to the process's `RssAnon`.
  */
 export function parseAnonKinds(smaps: string): AnonKinds {
-  const maps: { start: number; end: number; perms: string; name: string; anon: number }[] = [];
+  const maps: (SmapsMapping & { anon: number })[] = [];
   for (const line of smaps.split("\n")) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head !== null) {
@@ -391,24 +415,7 @@ export function parseAnonKinds(smaps: string): AnonKinds {
   }
   const kinds = { mallocMain: 0, mallocArenas: 0, v8: 0, stacks: 0, fileData: 0, other: 0 };
   for (const [i, m] of maps.entries()) {
-    const before = maps[i - 1];
-    const after = maps[i + 1];
-    const kind: keyof AnonKinds = m.name !== "" && !m.name.startsWith("[")
-      ? "fileData"
-      : m.name === "[heap]"
-      ? "mallocMain"
-      : m.name === "[stack]"
-      ? "stacks"
-      : m.name !== ""
-      ? "other"
-      : m.start % ARENA_RESERVATION === 0 && after?.start === m.end && after.perms === "---p"
-      ? "mallocArenas"
-      : before?.end === m.start && before.perms === "---p" && m.perms === "rw-p"
-      ? "stacks"
-      : m.start < V8_HINT_LIMIT || m.perms.includes("x")
-      ? "v8"
-      : "other";
-    kinds[kind] += m.anon;
+    kinds[anonKind(m, { before: maps[i - 1], after: maps[i + 1] })] += m.anon;
   }
   return kinds;
 }
