@@ -906,7 +906,7 @@ export class ControlLoop {
     try {
       await shaper.setRate(kbit);
       if (this.#failing.delete(shaper.ifname)) {
-        this.#log.warning("rate changes on {ifname} work again (now {kbit} kbit/s)", {
+        this.#log.info("rate changes on {ifname} work again (now {kbit} kbit/s)", {
           ifname: shaper.ifname,
           kbit,
         });
