@@ -91,14 +91,16 @@ export function dryRunProblems(input: SettingsInput): SettingProblem[] {
   const env = input.env?.(DRY_RUN_ENV);
   if (env !== undefined) found.push({ value: env, source: { kind: "env", name: DRY_RUN_ENV } });
   const uci = input.uci;
-  for (const [section, option] of NO_SHAPING_OPTIONS) {
-    const address = `@${section}[0]`;
-    const set = uci && uciGet(uci, address, option);
-    if (!uci || !set || typeof set.value !== "string") continue;
-    found.push({
-      value: set.value,
-      source: { kind: "uci", path: uci.path, line: set.line, address: `${address}.${option}` },
-    });
+  if (uci) {
+    for (const [section, option] of NO_SHAPING_OPTIONS) {
+      const address = `@${section}[0]`;
+      const set = uciGet(uci, address, option);
+      if (!set || typeof set.value !== "string") continue;
+      found.push({
+        value: set.value,
+        source: { kind: "uci", path: uci.path, line: set.line, address: `${address}.${option}` },
+      });
+    }
   }
   return found.filter((f) => TRUE_WORDS.includes(f.value.trim().toLowerCase())).map((f) => ({
     setting: "dry_run",
