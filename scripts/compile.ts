@@ -5,12 +5,16 @@
  *   deno task compile:aarch64    # aarch64-unknown-linux-gnu
  *   deno run --allow-env --allow-read --allow-write=dist --allow-run scripts/compile.ts \
  *     --target aarch64-unknown-linux-gnu [--output FILE] [--code-cache] [--no-bundle] [--print]
+ *     [--no-run-check]
  *
  * `deno compile` glues the program onto `denort`, Deno's runtime-only binary for the target. It
  * normally downloads denort from the Deno release; this script instead requires `DENORT_BIN` (the
  * variable Deno reads for a local denort) so a build never silently needs the network, and checks
  * that it is a Linux ELF file for the requested architecture and not the `deno` CLI itself (a
- * binary built on `deno` only behaves like `deno`).
+ * binary built on `deno` only behaves like `deno`). Neither check can tell denort from another
+ * program, so a binary built for this machine's architecture is run once (`--version`) and
+ * refused unless it answers as sqm-autorate (docs/install.md, "Build the binaries");
+ * `--no-run-check` skips that (the tests' stand-in runtime).
  *
  * Flags passed to deno compile, and why:
  * - `-P=daemon`: the permission manifest in deno.json, baked into the binary (it never prompts).
@@ -62,6 +66,8 @@ export interface CompileOptions {
   codeCache: boolean;
   /** Compile the bundle of `deno task bundle` (default true) instead of main.ts's graph. */
   bundle: boolean;
+  /** Run a binary built for this machine's architecture once and check it (default true). */
+  runCheck: boolean;
 }
 
 /** Exit code for a missing or unusable denort (EX_UNAVAILABLE). */
@@ -91,6 +97,7 @@ export function parseArgs(args: readonly string[]): CompileOptions & { print: bo
   let codeCache = false;
   let bundle = true;
   let print = false;
+  let runCheck = true;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = () => {
@@ -108,6 +115,7 @@ export function parseArgs(args: readonly string[]): CompileOptions & { print: bo
     else if (a === "--bundle") bundle = true;
     else if (a === "--no-bundle") bundle = false;
     else if (a === "--print") print = true;
+    else if (a === "--no-run-check") runCheck = false;
     else throw new Error(`unknown argument ${a}`);
   }
   if (target === undefined) throw new Error("--target is required");
@@ -115,7 +123,7 @@ export function parseArgs(args: readonly string[]): CompileOptions & { print: bo
     throw new Error(`unsupported target ${target}; use one of ${Object.keys(TARGETS).join(", ")}`);
   }
   const t = target as Target;
-  return { target: t, output: output ?? defaultOutput(t), codeCache, bundle, print };
+  return { target: t, output: output ?? defaultOutput(t), codeCache, bundle, print, runCheck };
 }
 
 /** The `deno bundle` arguments run before compiling (none without the bundle). */
@@ -188,6 +196,36 @@ export function checkDenort(
   return undefined;
 }
 
+/**
+ * Runs a freshly built binary with `--version` when it is for this machine's architecture;
+ * returns a problem description, or undefined when it answered as sqm-autorate or cannot run here.
+ * A DENORT_BIN that is another program passes {@linkcode checkDenort} and `deno compile`, and
+ * only running the result shows it.
+ */
+export async function runCheck(
+  binary: string,
+  options: { target: Target; denortBin: string },
+): Promise<string | undefined> {
+  if (TARGETS[options.target].arch !== Deno.build.arch) return undefined;
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(binary, {
+      args: ["--version"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    return `the built ${binary} does not start (${(e as Error).message})`;
+  }
+  const text = new TextDecoder().decode(out.stdout).trim();
+  if (out.success && /^sqm-autorate \S+$/.test(text)) return undefined;
+  const said = (text || new TextDecoder().decode(out.stderr).trim()).split("\n")[0].slice(0, 120);
+  return `the built ${binary} does not run as sqm-autorate (\`--version\` exited ${out.code}: ` +
+    `${JSON.stringify(said)}), so DENORT_BIN=${options.denortBin} is not the denort of this deno ` +
+    `(${Deno.version.deno})`;
+}
+
 async function main(args: readonly string[]): Promise<number> {
   let options: ReturnType<typeof parseArgs>;
   try {
@@ -196,7 +234,7 @@ async function main(args: readonly string[]): Promise<number> {
     console.error(`error: ${(e as Error).message}`);
     console.error(
       "usage: scripts/compile.ts --target x86_64-unknown-linux-gnu|aarch64-unknown-linux-gnu " +
-        "[--output FILE] [--code-cache] [--no-bundle] [--print]",
+        "[--output FILE] [--code-cache] [--no-bundle] [--print] [--no-run-check]",
     );
     return EXIT_USAGE;
   }
@@ -231,7 +269,18 @@ async function main(args: readonly string[]): Promise<number> {
   }).spawn();
   const status = await child.status;
   if (!status.success) return status.code || 1;
-  const size = (await Deno.stat(new URL(options.output, ROOT))).size;
+  const output = new URL(options.output, ROOT).pathname;
+  if (options.runCheck) {
+    const problem = await runCheck(output, { target: options.target, denortBin: denortBin! });
+    if (problem !== undefined) {
+      // This script may write (so remove) below dist/ only.
+      const removed = await Deno.remove(output).then(() => true, () => false);
+      const what = removed ? "the binary was removed" : `do not use ${options.output}`;
+      console.error(denortHelp(options.target, `${problem}; ${what}`));
+      return EXIT_NO_DENORT;
+    }
+  }
+  const size = (await Deno.stat(output)).size;
   console.error(`built ${options.output} (${(size / 1e6).toFixed(1)} MB)`);
   return 0;
 }

@@ -74,6 +74,7 @@ Deno.test("compile arguments: manifest, the code-split bundle, no code cache by 
   ]);
   // The bundle compiled is the one `deno task bundle` writes (src/release/bundle_test.ts).
   assertEquals(bundleStep(o), bundleArgs({ entry: "main.ts", outdir: BUNDLE_DIR }));
+  assert(o.runCheck && !parseArgs(["--target", o.target, "--no-run-check"]).runCheck);
   const plain = parseArgs([
     "--",
     "--target=x86_64-unknown-linux-gnu",
@@ -131,6 +132,8 @@ Deno.test({
           "compile",
           "--output",
           out,
+          // The stand-in's result cannot run (the next test shows the task refusing it).
+          "--no-run-check",
           ...extra,
         ], { env: { DENORT_BIN: standIn } });
         expectCode(r, 0, "deno task compile with stand-in");
@@ -168,6 +171,35 @@ Deno.test({
       const cached = await build(`${dir}/sqm-autorate-cc`, ["--code-cache"]);
       assert(metadataField(cached, "code_cache_key") !== null, "--code-cache keeps a cache key");
     } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "compile refuses a binary that does not run as sqm-autorate (DENORT_BIN not denort)",
+  ignore: Deno.build.arch !== "x86_64" || Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sqma-compile-" });
+    try {
+      // An x86_64 ELF program that is not denort passes every check before the build; until the
+      // twenty-ninth session the task then printed "built …" and left a binary that ran as it.
+      const standIn = `${dir}/denort-standin`;
+      await Deno.copyFile("/usr/bin/true", standIn);
+      // Below dist/, where the task may remove what it built.
+      const out = `dist/sqma-run-check-test-${Deno.pid}`;
+      const r = await runDeno(["task", "compile", "--output", out], {
+        env: { DENORT_BIN: standIn },
+      });
+      assertEquals(r.code, EXIT_NO_DENORT, r.stderr);
+      assert(r.stderr.includes("does not run as sqm-autorate"), r.stderr);
+      assert(r.stderr.includes(`DENORT_BIN=${standIn} is not the denort`), r.stderr);
+      assert(r.stderr.includes(HELP), r.stderr);
+      assert(!/^built /m.test(r.stderr), r.stderr);
+      assert(r.stderr.includes("the binary was removed"), r.stderr);
+      assertThrows(() => Deno.statSync(`${ROOT}/${out}`), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(`${ROOT}/dist/sqma-run-check-test-${Deno.pid}`).catch(() => {});
       await Deno.remove(dir, { recursive: true });
     }
   },
