@@ -277,6 +277,18 @@ Deno.test("run without a usable pinger exits 69 before anything starts", async (
   assert(!r.stderr.includes("waiting for interfaces"), r.stderr);
 });
 
+Deno.test("check-config warns about a pinger that does not run here, as run exits 69", async () => {
+  // Until the twenty-ninth session check-config said "configuration OK" and run exited 69 at once.
+  const args = [...REQUIRED, "--pinger", "fping", "--pinger-binary", "/nonexistent/fping"];
+  const r = await check(args);
+  assertEquals(r.code, ExitCode.OK, r.stderr);
+  assertStringIncludes(
+    r.stderr,
+    'warning: pinger "fping": no usable pinger found (tried /nonexistent/fping)',
+  );
+  assertStringIncludes(r.stderr, "here run exits 69");
+});
+
 Deno.test("error messages name the setting once (no repeated prefixes)", async () => {
   await withFile(
     "broken.lua",

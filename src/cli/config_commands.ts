@@ -21,6 +21,7 @@ import { isRemote } from "../remote/mod.ts";
 import { localShaperWarnings } from "../apply/shaper_check.ts";
 import { INTERFACE_WAIT } from "../daemon/mod.ts";
 import { statsPathWarnings } from "../report/stats_paths.ts";
+import { choosePinger } from "../measure/backends.ts";
 
 /**
  * Every configured Lua script (plugins, a Lua rate_controller) must load and survive one
@@ -68,6 +69,21 @@ const reflectorListCheck: ConfigCheck = async (resolved) => {
 };
 
 /**
+ * The pinger `run` would pick must run here, or `run` exits 69 at once: a warning, as for the
+ * interfaces, since the file may be meant for another machine.
+ */
+const pingerCheck: ConfigCheck = async (resolved) => {
+  const { pinger, pinger_binary } = resolved.settings;
+  try {
+    await choosePinger(pinger, { binary: pinger_binary || undefined, quiet: true });
+    return { problems: [] };
+  } catch (e) {
+    const message = (e as Error).message;
+    return { problems: [], warnings: [`pinger "${pinger}": ${message}; here run exits 69`] };
+  }
+};
+
+/**
  * A statistics file that is a directory takes no rows, one that cannot be written neither: a
  * warning (`run` gives the first too; the second it finds at its first write).
  */
@@ -79,6 +95,7 @@ const statsPathsCheck: ConfigCheck = async (resolved) => ({
 /** The checks `check-config` runs after the settings resolve. */
 const checks: readonly ConfigCheck[] = [
   reflectorListCheck,
+  pingerCheck,
   statsPathsCheck,
   luaScriptsCheck,
   manifestConfigCheck,
