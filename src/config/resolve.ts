@@ -24,6 +24,7 @@ export type { FlagValues, SettingProblem, SettingsInput, SettingSource };
 import { uciGet } from "./uci.ts";
 import { FALSE_WORDS, TRUE_WORDS } from "./bool_words.ts";
 import { settingEnvNames } from "./rust_port.ts";
+import { unitHint } from "./unit_hint.ts";
 
 /** Invalid configuration; the CLI exits 78 (EX_CONFIG) with this message. */
 export class ConfigError extends Error {
@@ -149,7 +150,10 @@ export function convertValue(spec: SettingSpec, raw: Raw): Converted {
   const text = raw.trim();
   if (spec.kind === "number" || spec.kind === "integer") {
     if (text === "") return { ok: false, message: `empty value; expected ${accepted}` };
-    if (!NUMBER_RE.test(text)) return { ok: false, message: `"${raw}" is not ${accepted}` };
+    if (!NUMBER_RE.test(text)) {
+      const hint = unitHint(text, spec.unit);
+      return { ok: false, message: `"${raw}" is not ${accepted}${hint ? ` (${hint})` : ""}` };
+    }
     // Upstream floors integer settings (`math.floor(tonumber(v))`).
     let n = spec.kind === "integer" ? Math.floor(Number(text)) : Number(text);
     let warning: string | undefined;
