@@ -15,6 +15,7 @@ import { notTried, type QueryOptions, TcBatch, type TcBatchOptions } from "./tc_
 import { hardClampRate } from "../control/rate_bounds.ts";
 import { type Clock, isDue, systemClock } from "../util/clock.ts";
 import { jsonList } from "../util/json_list.ts";
+import { specOf } from "../config/settings_table.ts";
 
 /** TBF: seconds of traffic at the rate the daemon's burst holds (default of `tbfBurstSeconds`). */
 export const TBF_BURST_SECONDS = 0.005;
@@ -388,10 +389,14 @@ abstract class TcShaper implements Shaper {
     const found = await this.qdiscs();
     const root = found.root;
     if (root.kind !== kind) {
+      // A root another shaper setting retunes (README's daemon line on a router with tbf): name
+      // that setting.
+      const found = String(root.kind);
+      const other = specOf("shaper").choices?.includes(found) ? `; shaper=${found} retunes it` : "";
       throw new ShaperCheckError(
         "wrong-kind",
-        `the root qdisc of ${this.ifname} is ${String(root.kind)}, not ${kind} ` +
-          `(setting shaper=${this.kind})`,
+        `the root qdisc of ${this.ifname} is ${found}, not ${kind} ` +
+          `(setting shaper=${this.kind}${other})`,
       );
     }
     if (typeof root.handle === "string" && root.handle !== "") this.#rootHandle = root.handle;

@@ -37,15 +37,15 @@ Deno.test({
           'dl_if "nosuch1": interface nosuch1 does not exist here now; run waits for it ' +
           "(12 attempts, 5 s apart), then exits 69; no interface here has a root htb qdisc " +
           "(SQM not set up yet?)",
-          'ul_if "vul": the root qdisc of vul is tbf, not htb (setting shaper=htb); run would ' +
-          "exit 69 at once",
+          'ul_if "vul": the root qdisc of vul is tbf, not htb (setting shaper=htb; shaper=tbf ' +
+          "retunes it); run would exit 69 at once",
         ],
       );
       assertEquals(await localShaperWarnings({ ...settings, shaper: "cake" }, wait), [
-        'dl_if "vdl": the root qdisc of vdl is tbf, not cake (setting shaper=cake); run would ' +
-        "exit 69 at once",
-        'ul_if "vul": the root qdisc of vul is tbf, not cake (setting shaper=cake); run would ' +
-        "exit 69 at once",
+        'dl_if "vdl": the root qdisc of vdl is tbf, not cake (setting shaper=cake; shaper=tbf ' +
+        "retunes it); run would exit 69 at once",
+        'ul_if "vul": the root qdisc of vul is tbf, not cake (setting shaper=cake; shaper=tbf ' +
+        "retunes it); run would exit 69 at once",
       ]);
     }),
 });
