@@ -730,3 +730,10 @@ export function createShaperPair(
     stopping: () => batch?.stopping(),
   };
 }
+
+/** The pair's two shapers, each with the setting that names its interface (for problems). */
+export function shapersBySetting(
+  pair: ShaperPair,
+): readonly (readonly ["download_interface" | "upload_interface", Shaper])[] {
+  return [["download_interface", pair.dl], ["upload_interface", pair.ul]];
+}

@@ -9,7 +9,7 @@ import { checkReflectorList } from "../reflectors/list_check.ts";
 import { choosePinger } from "../measure/mod.ts";
 import { netProblems } from "../release/manifest_net.ts";
 import { DAEMON_MANIFEST } from "../release/manifest.ts";
-import { createShaperPair } from "../apply/shaper.ts";
+import { createShaperPair, shapersBySetting } from "../apply/shaper.ts";
 import { isRemote } from "../remote/mod.ts";
 import { type RemoteShaperCheckOptions, remoteShaperProblems } from "../remote/shaper_check.ts";
 import type { ShaperPair } from "../control/ports.ts";
@@ -72,12 +72,7 @@ export async function reloadProblems(
   }
   const shapers = (options.shapers ?? ((s) => createShaperPair(s, { batch: false })))(settings);
   try {
-    for (
-      const [name, shaper] of [
-        ["download_interface", shapers.dl],
-        ["upload_interface", shapers.ul],
-      ] as const
-    ) {
+    for (const [name, shaper] of shapersBySetting(shapers)) {
       try {
         await shaper.check();
       } catch (e) {

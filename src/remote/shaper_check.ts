@@ -5,7 +5,7 @@
  * time budget. A router that does not answer within it is one problem of its own: the restart
  * needs the router, and the running daemon rides out its absence.
  */
-import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
+import { createShaperPair, ShaperCheckError, shapersBySetting } from "../apply/shaper.ts";
 import type { ShaperKind } from "../control/ports.ts";
 import { COMMAND_TIMED_OUT, type CommandResult, type CommandRunner } from "../util/command.ts";
 import { type RemoteSettings, sshCommandRunner, sshFailureKind } from "./ssh.ts";
@@ -73,12 +73,7 @@ export async function remoteShaperProblems(
   }
   const shapers = createShaperPair(settings, { runner, batch: false });
   const problems: string[] = [];
-  for (
-    const [name, shaper] of [
-      ["download_interface", shapers.dl],
-      ["upload_interface", shapers.ul],
-    ] as const
-  ) {
+  for (const [name, shaper] of shapersBySetting(shapers)) {
     try {
       await shaper.check();
     } catch (e) {
