@@ -3,6 +3,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { TickReadings } from "../control/ratecontroller_port.ts";
+import { lineLogger } from "./log_text.ts";
 
 /** One recorded log line. */
 export interface LoggedLine {
@@ -15,19 +16,10 @@ export interface LoggedLine {
 /** A logger (src/log/logger.ts) that keeps every line (our code always logs `"{text}", {text}`). */
 export function recordingLogger(): { logger: Logger; lines: LoggedLine[] } {
   const lines: LoggedLine[] = [];
-  const at = (level: string) => (message: unknown, props?: { text?: string }) => {
-    lines.push({ level, text: props?.text ?? String(message) });
-  };
-  const logger = {
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    warning: at("warn"),
-    error: at("error"),
-    fatal: at("fatal"),
-  };
-  return { logger: logger as unknown as Logger, lines };
+  const logger = lineLogger((level, text) => {
+    lines.push({ level, text });
+  });
+  return { logger, lines };
 }
 
 /** Plausible readings of one tick, with overrides. */

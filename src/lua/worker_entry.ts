@@ -9,6 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../util/clock.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
 import { provideEnginePayload } from "./engine_payload.ts";
+import { lineLogger } from "./log_text.ts";
 import type { AdjusterInput, TickInput } from "../control/ratecontroller_port.ts";
 import type { UciSectionOptions } from "./config.ts";
 import { createLuaRatecontroller, type LuaRatecontroller } from "./lua_ratecontroller.ts";
@@ -32,18 +33,9 @@ const RANK: Record<string, number> = { trace: 0, debug: 1, info: 2, warn: 3, err
 /** Posts `part`'s log lines at or above `lowest` (an upstream level name); a message per line costs. */
 function postingLogger(part: WorkerPart, lowest: string): Logger {
   const min = RANK[lowest.toLowerCase()] ?? RANK.info;
-  const at = (level: string) => (message: unknown, props?: { text?: string }) => {
-    if (RANK[level] >= min) post({ op: "log", part, level, text: props?.text ?? String(message) });
-  };
-  return {
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    warning: at("warn"),
-    error: at("error"),
-    fatal: at("fatal"),
-  } as unknown as Logger;
+  return lineLogger((level, text) => {
+    if (RANK[level] >= min) post({ op: "log", part, level, text });
+  });
 }
 
 let now = { monoS: 0, wallMs: 0 };
