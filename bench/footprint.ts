@@ -105,6 +105,7 @@ import { bundleProgram } from "../src/release/bundle.ts";
 import { median } from "../src/util/stats.ts";
 import { argValue, argValues, envPairs, exitOnHelp } from "./_args.ts";
 import { roundOrder } from "./_rounds.ts";
+import { BENCH_LINK, BENCH_TESTBED } from "./_testbed_link.ts";
 
 exitOnHelp(import.meta.url);
 
@@ -197,7 +198,6 @@ const NS_PREFIX = argValue("--ns-prefix") ?? "sqmafp-";
 const KEEP_STATS = argValue("--keep-stats")?.replace(/\/$/, "");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
 const RUN_OBSERVABILITY = Deno.args.includes("--observability");
-const LINK = { downKbit: 20_000, upKbit: 10_000 };
 /** The daemon's idle delay here (s): the idle window starts once idle mode can have begun. */
 const IDLE_DELAY_S = 15;
 const STREAMS = 4;
@@ -214,8 +214,8 @@ function daemonFlags(dir: string, extra: readonly string[]): string[] {
   return [
     ...testbedDaemonFlags({
       dir,
-      upKbit: LINK.upKbit,
-      downKbit: LINK.downKbit,
+      upKbit: BENCH_LINK.upKbit,
+      downKbit: BENCH_LINK.downKbit,
       // An older checkout measured with --entry may lack the flag.
       stateDir: knownFlags.includes("--state-dir"),
     }),
@@ -729,17 +729,6 @@ for (const [, e] of CODE_CACHE ? ENTRIES : []) {
   if (r.code !== 0) console.log(`footprint: warm-up of ${e.path} failed: ${r.stderr.trim()}`);
 }
 
-/** The testbed of every run: TBF bottleneck and router shapers at the link's rates. */
-const TESTBED = {
-  shaper: "tbf",
-  ispDownKbit: LINK.downKbit,
-  ispUpKbit: LINK.upKbit,
-  ispBufferMs: 100,
-  routerBufferMs: 20,
-  routerDownKbit: LINK.downKbit,
-  routerUpKbit: LINK.upKbit,
-} as const;
-
 /** One daemon of a long run, in its own testbed. */
 interface LongSide {
   readonly suffix: string;
@@ -880,7 +869,11 @@ async function longRun(): Promise<void> {
       const sideDir = `${dir}/${letter}`;
       await Deno.mkdir(sideDir);
       await writeTestbedReflectors(sideDir);
-      const tb = Testbed.create({ ...TESTBED, tempDir: dir, namePrefix: `${NS_PREFIX}${letter}-` });
+      const tb = Testbed.create({
+        ...BENCH_TESTBED,
+        tempDir: dir,
+        namePrefix: `${NS_PREFIX}${letter}-`,
+      });
       beds.push(tb);
       const name = `long${suffix}`;
       const daemon = new Daemon(tb, { dir: sideDir, name, extra: [], entry, samplePeriodMs: 500 });
@@ -966,7 +959,7 @@ async function longRun(): Promise<void> {
 
 /** The rounds of the full run or of `--idle-only`/`--load-only`, in one testbed. */
 async function roundsRun(): Promise<void> {
-  const tb = Testbed.create({ ...TESTBED, tempDir: dir, namePrefix: NS_PREFIX });
+  const tb = Testbed.create({ ...BENCH_TESTBED, tempDir: dir, namePrefix: NS_PREFIX });
   try {
     await writeTestbedReflectors(dir);
     console.log(

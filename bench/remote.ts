@@ -24,6 +24,7 @@ import {
 import { startIperfServer, waitIperfServer } from "../tests/e2e/scenario.ts";
 import { MGMT, SSH_PORT, sshUnavailableReason, startSshRouter } from "../tests/e2e/ssh_router.ts";
 import { treeUsage } from "./_proc_usage.ts";
+import { BENCH_LINK, BENCH_TESTBED } from "./_testbed_link.ts";
 import {
   daemonRunArgv,
   testbedDaemonFlags,
@@ -32,7 +33,6 @@ import {
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
-const LINK = { downKbit: 20_000, upKbit: 10_000 };
 const LOAD_S = 30;
 
 const reason = netnsUnavailableReason() ?? sshUnavailableReason();
@@ -48,13 +48,7 @@ await runAsync([Deno.execPath(), "cache", "--config", `${ROOT}/deno.json`, `${RO
   timeoutMs: 120_000,
 });
 const tb = Testbed.create({
-  shaper: "tbf",
-  ispDownKbit: LINK.downKbit,
-  ispUpKbit: LINK.upKbit,
-  ispBufferMs: 100,
-  routerBufferMs: 20,
-  routerDownKbit: LINK.downKbit,
-  routerUpKbit: LINK.upKbit,
+  ...BENCH_TESTBED,
   tempDir: dir,
   namePrefix: "sqmarb-",
 });
@@ -117,8 +111,8 @@ try {
       remote.remote_known_hosts,
       ...testbedDaemonFlags({
         dir,
-        upKbit: LINK.upKbit,
-        downKbit: LINK.downKbit,
+        upKbit: BENCH_LINK.upKbit,
+        downKbit: BENCH_LINK.downKbit,
         statistics: false,
       }),
     ]),
