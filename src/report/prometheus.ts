@@ -10,6 +10,8 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 
 type Labels = Record<string, string>;
 
+const DIRS = [["dl", "download"], ["ul", "upload"]] as const;
+
 /** A sample value in the text format (`NaN`, `+Inf`, `-Inf` spelled as Prometheus does). */
 function value(v: number): string {
   if (Number.isNaN(v)) return "NaN";
@@ -39,45 +41,47 @@ class Exposition {
     this.lines.push(`${name}${labelText(labels)} ${value(v)}`);
     return this;
   }
-}
 
-const DIRS = [["dl", "download"], ["ul", "upload"]] as const;
+  /** A family with one sample per direction (`direction="download"`, then `"upload"`). */
+  perDirection(
+    name: string,
+    kind: { type: "gauge" | "counter"; help: string },
+    v: (dir: "dl" | "ul") => number,
+  ): this {
+    this.family(name, kind.type, kind.help);
+    for (const [k, d] of DIRS) this.sample(name, v(k), { direction: d });
+    return this;
+  }
+}
 
 /** Renders the snapshot in the text exposition format. */
 export function renderPrometheus(s: TelemetrySnapshot): string {
   const x = new Exposition();
-  x.family("sqm_shaper_rate_bits_per_second", "gauge", "Shaper rate in force.");
-  for (const [k, d] of DIRS) {
-    x.sample("sqm_shaper_rate_bits_per_second", s[k].rateKbit * 1000, { direction: d });
-  }
-  x.family(
+  x.perDirection(
+    "sqm_shaper_rate_bits_per_second",
+    { type: "gauge", help: "Shaper rate in force." },
+    (k) => s[k].rateKbit * 1000,
+  );
+  x.perDirection(
     "sqm_throughput_bits_per_second",
-    "gauge",
-    "Achieved throughput in the last normal tick.",
+    { type: "gauge", help: "Achieved throughput in the last normal tick." },
+    (k) => s[k].throughputKbit * 1000,
   );
-  for (const [k, d] of DIRS) {
-    x.sample("sqm_throughput_bits_per_second", s[k].throughputKbit * 1000, { direction: d });
-  }
-  x.family(
+  x.perDirection(
     "sqm_load_ratio",
-    "gauge",
-    "Throughput divided by the shaper rate in the last normal tick.",
+    { type: "gauge", help: "Throughput divided by the shaper rate in the last normal tick." },
+    (k) => s[k].load,
   );
-  for (const [k, d] of DIRS) x.sample("sqm_load_ratio", s[k].load, { direction: d });
-  x.family(
+  x.perDirection(
     "sqm_delay_seconds",
-    "gauge",
-    "Delay statistic (added one-way delay) in the last normal tick.",
+    { type: "gauge", help: "Delay statistic (added one-way delay) in the last normal tick." },
+    (k) => s[k].delayMs / 1000,
   );
-  for (const [k, d] of DIRS) x.sample("sqm_delay_seconds", s[k].delayMs / 1000, { direction: d });
-  x.family(
+  x.perDirection(
     "sqm_delay_threshold_seconds",
-    "gauge",
-    "Delay threshold in force (plugins may move it).",
+    { type: "gauge", help: "Delay threshold in force (plugins may move it)." },
+    (k) => s[k].thresholdMs / 1000,
   );
-  for (const [k, d] of DIRS) {
-    x.sample("sqm_delay_threshold_seconds", s[k].thresholdMs / 1000, { direction: d });
-  }
   x.family(
     "sqm_reflectors_fresh",
     "gauge",
@@ -128,8 +132,11 @@ export function renderPrometheus(s: TelemetrySnapshot): string {
     "counter",
     "Pinger child processes started: the first, restarts after an exit, and new reflector sets.",
   ).sample("sqm_pinger_starts_total", s.pingerStarts);
-  x.family("sqm_tc_failures_total", "counter", "Shaper rate changes that tc refused.");
-  for (const [k, d] of DIRS) x.sample("sqm_tc_failures_total", s.tcFailures[k], { direction: d });
+  x.perDirection(
+    "sqm_tc_failures_total",
+    { type: "counter", help: "Shaper rate changes that tc refused." },
+    (k) => s.tcFailures[k],
+  );
   x.family(
     "sqm_counter_failures_total",
     "counter",
