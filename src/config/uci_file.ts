@@ -33,7 +33,9 @@ export function readUciFile(
     text = Deno.readTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound && !options.explicit) return undefined;
-    if (e instanceof Deno.errors.NotFound) throw new ConfigFileError(path, "no such file");
+    if (e instanceof Deno.errors.NotFound) {
+      throw new ConfigFileError(path, "no such file (given with --config)");
+    }
     if (e instanceof Deno.errors.PermissionDenied) {
       throw new ConfigFileError(
         path,

@@ -22,7 +22,7 @@ Deno.test("uci file: a missing default file is no file, a missing --config file 
   try {
     assertEquals(readUciFile(`${dir}/none`), undefined);
     const e = assertThrows(() => readUciFile(`${dir}/none`, { explicit: true }), ConfigFileError);
-    assertEquals(e.message, `${dir}/none: no such file`);
+    assertEquals(e.message, `${dir}/none: no such file (given with --config)`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
