@@ -95,8 +95,7 @@ async function medianUsAsync(
     for (let j = 0; j < perBatch; j++) await fn(k++);
     samples.push((performance.now() - t0) * 1000 / perBatch);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return median(samples);
 }
 
 // As the daemon runs them: in workers.
