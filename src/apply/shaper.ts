@@ -428,17 +428,13 @@ export class CakeShaper extends TcShaper {
 
   /** CAKE's bandwidth in force (kbit/s), asked through the batch coprocess only. */
   async rateInForce(): Promise<number | undefined> {
-    const root = await this.rootInForce("cake");
-    const bw = Number(((root?.options ?? {}) as Record<string, unknown>).bandwidth);
-    return root !== undefined && Number.isFinite(bw) ? bw * 8 / 1000 : undefined;
+    return rootRateKbit(await this.rootInForce("cake"), "bandwidth");
   }
 
   /** CAKE's bandwidth (bytes/s in tc's JSON) in kbit/s. */
   async readRate(): Promise<number> {
     const { root } = await this.expectRootKind("cake");
-    const options = (root.options ?? {}) as Record<string, unknown>;
-    const bw = Number(options.bandwidth);
-    return Number.isFinite(bw) ? bw * 8 / 1000 : 0;
+    return rootRateKbit(root, "bandwidth") ?? 0;
   }
 }
 
@@ -663,17 +659,26 @@ export class TbfShaper extends TcShaper {
 
   /** TBF's rate in force (kbit/s), asked through the batch coprocess only. */
   async rateInForce(): Promise<number | undefined> {
-    const root = await this.rootInForce("tbf");
-    const rate = Number(((root?.options ?? {}) as Record<string, unknown>).rate);
-    return root !== undefined && Number.isFinite(rate) ? rate * 8 / 1000 : undefined;
+    return rootRateKbit(await this.rootInForce("tbf"), "rate");
   }
 
   /** TBF's rate (bytes/s in tc's JSON) in kbit/s. */
   async readRate(): Promise<number> {
     const { root } = await this.expectRootKind("tbf");
-    const rate = Number(((root.options ?? {}) as Record<string, unknown>).rate);
-    return Number.isFinite(rate) ? rate * 8 / 1000 : 0;
+    return rootRateKbit(root, "rate") ?? 0;
   }
+}
+
+/**
+ * A root qdisc's rate option (CAKE's `bandwidth`, TBF's `rate`: bytes/s in tc's JSON) in kbit/s;
+ * undefined without the qdisc or a numeric option.
+ */
+function rootRateKbit(
+  root: { options?: unknown } | undefined,
+  option: "bandwidth" | "rate",
+): number | undefined {
+  const v = Number(((root?.options ?? {}) as Record<string, unknown>)[option]);
+  return root !== undefined && Number.isFinite(v) ? v * 8 / 1000 : undefined;
 }
 
 /** Creates the shaper of `kind` for `ifname`. */
