@@ -41,30 +41,36 @@ function outside(setting: string, text: string, allowed: readonly string[]): str
     `deno.json and rebuild)`;
 }
 
-/** The problem with `metrics_listen` under `manifest`, or undefined when it is fine or empty. */
-export function listenProblem(listen: string, manifest: PermissionManifest): string | undefined {
-  if (listen.trim() === "") return undefined;
+/**
+ * The problem with `setting`'s `value` (parsed by `parse`) given the manifest's `allowed` entries
+ * for it, or undefined when it is fine or empty.
+ */
+function entryProblem(
+  setting: string,
+  value: string,
+  check: { parse: (value: string) => { text: string }; allowed: readonly string[] },
+): string | undefined {
+  if (value.trim() === "") return undefined;
   let text: string;
   try {
-    text = parseListenAddress(listen).text;
+    text = check.parse(value).text;
   } catch (e) {
-    return `metrics_listen: ${(e as Error).message}`;
+    return `${setting}: ${(e as Error).message}`;
   }
-  const allowed = listenEntries(manifest);
-  return allowed.includes(text) ? undefined : outside("metrics_listen", text, allowed);
+  return check.allowed.includes(text) ? undefined : outside(setting, text, check.allowed);
+}
+
+/** The problem with `metrics_listen` under `manifest`, or undefined when it is fine or empty. */
+export function listenProblem(listen: string, manifest: PermissionManifest): string | undefined {
+  return entryProblem("metrics_listen", listen, {
+    parse: parseListenAddress,
+    allowed: listenEntries(manifest),
+  });
 }
 
 /** The problem with `mqtt_url` under `manifest`, or undefined when it is fine or empty. */
 export function mqttProblem(url: string, manifest: PermissionManifest): string | undefined {
-  if (url.trim() === "") return undefined;
-  let text: string;
-  try {
-    text = parseMqttUrl(url).text;
-  } catch (e) {
-    return `mqtt_url: ${(e as Error).message}`;
-  }
-  const allowed = brokerEntries(manifest);
-  return allowed.includes(text) ? undefined : outside("mqtt_url", text, allowed);
+  return entryProblem("mqtt_url", url, { parse: parseMqttUrl, allowed: brokerEntries(manifest) });
 }
 
 /**
