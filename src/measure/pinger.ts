@@ -619,6 +619,20 @@ export class ProcessPinger implements Pinger {
     await Promise.all(work);
   }
 
+  /**
+   * Drops the child `key` (a group of fping or tsping, a reflector of `ping`) and what is kept
+   * per child, but for `#exited`: its stop's exit marks it there, so the caller clears it after.
+   */
+  #forgetChild(key: string): void {
+    this.#sups.delete(key);
+    this.#heardS.delete(key);
+    this.#replied.delete(key);
+    this.#begun.delete(key);
+    this.#probeSchedule.delete(key);
+    this.#silentWarned.delete(key);
+    this.#childPeriodS.delete(key);
+  }
+
   /** Starts, restarts or (without targets) stops the child `key` of fping or tsping. */
   async #applyChild(
     key: string,
@@ -626,12 +640,7 @@ export class ProcessPinger implements Pinger {
   ): Promise<void> {
     const sup = this.#sups.get(key);
     if (o.targets().length === 0) {
-      this.#sups.delete(key);
-      this.#heardS.delete(key);
-      this.#replied.delete(key);
-      this.#begun.delete(key);
-      this.#probeSchedule.delete(key);
-      this.#silentWarned.delete(key);
+      this.#forgetChild(key);
       await sup?.stop();
       this.#exited.delete(key);
       return;
@@ -746,12 +755,7 @@ export class ProcessPinger implements Pinger {
         (this.#childPeriodS.get(ip) !== this.#periodOf(ip, plan) ||
           (o.newSlow && plan.slow?.reflectors.includes(ip) === true));
       if (!keep.has(ip) || changed) {
-        this.#sups.delete(ip);
-        this.#heardS.delete(ip);
-        this.#replied.delete(ip);
-        this.#begun.delete(ip);
-        this.#silentWarned.delete(ip);
-        this.#childPeriodS.delete(ip);
+        this.#forgetChild(ip);
         stopping.push(s.stop().then(() => void this.#exited.delete(ip)));
       }
     }
