@@ -27,7 +27,8 @@ const settings = settingsWithDefaults({
 });
 // Logging unconfigured, as the daemon with debug output off: log calls cost what they cost.
 const logger = stageLogger("lua");
-const controller = await createLuaRatecontroller({
+/** The controller's context as the daemon gives it, fresh for each engine (its own random draws). */
+const controllerContext = () => ({
   settings,
   clock: new VirtualClock(0),
   random: seededRandom(1),
@@ -35,6 +36,7 @@ const controller = await createLuaRatecontroller({
   owd: createOwdState(),
   reselect: { requestReselect: () => {} },
 });
+const controller = await createLuaRatecontroller(controllerContext());
 const plugins = await createPluginManager({ settings, logger, random: seededRandom(2) });
 if (!plugins) throw new Error("bench plugin did not load");
 
@@ -99,14 +101,7 @@ async function medianUsAsync(
 }
 
 // As the daemon runs them: in workers.
-const isoController = await createIsolatedRatecontroller({
-  settings,
-  clock: new VirtualClock(0),
-  random: seededRandom(1),
-  logger,
-  owd: createOwdState(),
-  reselect: { requestReselect: () => {} },
-});
+const isoController = await createIsolatedRatecontroller(controllerContext());
 const isoPlugins = await createIsolatedPlugins({
   settings,
   logger,
