@@ -42,6 +42,11 @@ class Exposition {
     return this;
   }
 
+  /** A family of one sample, without labels. */
+  single(name: string, kind: { type: "gauge" | "counter"; help: string }, v: number): this {
+    return this.family(name, kind.type, kind.help).sample(name, v);
+  }
+
   /** A family with one sample per direction (`direction="download"`, then `"upload"`). */
   perDirection(
     name: string,
@@ -82,12 +87,10 @@ export function renderPrometheus(s: TelemetrySnapshot): string {
     { type: "gauge", help: "Delay threshold in force (plugins may move it)." },
     (k) => s[k].thresholdMs / 1000,
   );
-  x.family(
-    "sqm_reflectors_fresh",
-    "gauge",
-    "Reflectors with a fresh delay sample in the last tick.",
-  )
-    .sample("sqm_reflectors_fresh", s.fresh);
+  x.single("sqm_reflectors_fresh", {
+    type: "gauge",
+    help: "Reflectors with a fresh delay sample in the last tick.",
+  }, s.fresh);
 
   x.family(
     "sqm_reflector_active",
@@ -125,34 +128,37 @@ export function renderPrometheus(s: TelemetrySnapshot): string {
     x.sample("sqm_reflector_replies_total", r.replies, { reflector: r.ip });
   }
 
-  x.family("sqm_reflector_reselections_total", "counter", "Times the reflector set was changed.")
-    .sample("sqm_reflector_reselections_total", s.reselections);
-  x.family(
-    "sqm_pinger_starts_total",
-    "counter",
-    "Pinger child processes started: the first, restarts after an exit, and new reflector sets.",
-  ).sample("sqm_pinger_starts_total", s.pingerStarts);
+  x.single("sqm_reflector_reselections_total", {
+    type: "counter",
+    help: "Times the reflector set was changed.",
+  }, s.reselections);
+  x.single("sqm_pinger_starts_total", {
+    type: "counter",
+    help:
+      "Pinger child processes started: the first, restarts after an exit, and new reflector sets.",
+  }, s.pingerStarts);
   x.perDirection(
     "sqm_tc_failures_total",
     { type: "counter", help: "Shaper rate changes that tc refused." },
     (k) => s.tcFailures[k],
   );
-  x.family(
-    "sqm_counter_failures_total",
-    "counter",
-    "Ticks whose byte counters were unreadable (rates held).",
-  )
-    .sample("sqm_counter_failures_total", s.counterFailures);
-  x.family(
-    "sqm_controller_failures_total",
-    "counter",
-    "Controller calls that threw or returned an invalid rate.",
-  )
-    .sample("sqm_controller_failures_total", s.controllerFailures);
-  x.family("sqm_lua_errors_total", "counter", "Failed Lua plugin calls.")
-    .sample("sqm_lua_errors_total", s.luaErrors);
-  x.family("sqm_plugins_disabled", "gauge", "Lua plugins disabled after repeated failures.")
-    .sample("sqm_plugins_disabled", s.pluginsDisabled);
+  x.single("sqm_counter_failures_total", {
+    type: "counter",
+    help: "Ticks whose byte counters were unreadable (rates held).",
+  }, s.counterFailures);
+  x.single("sqm_controller_failures_total", {
+    type: "counter",
+    help: "Controller calls that threw or returned an invalid rate.",
+  }, s.controllerFailures);
+  x.single(
+    "sqm_lua_errors_total",
+    { type: "counter", help: "Failed Lua plugin calls." },
+    s.luaErrors,
+  );
+  x.single("sqm_plugins_disabled", {
+    type: "gauge",
+    help: "Lua plugins disabled after repeated failures.",
+  }, s.pluginsDisabled);
   x.family(
     "sqm_controller_decisions_total",
     "counter",
@@ -173,19 +179,21 @@ export function renderPrometheus(s: TelemetrySnapshot): string {
   x.sample("sqm_tick_duration_seconds_sum", s.tickDuration.sumS);
   x.sample("sqm_tick_duration_seconds_count", s.tickDuration.count);
   const m = s.memory;
-  x.family("process_resident_memory_bytes", "gauge", "Resident memory size of the daemon.")
-    .sample("process_resident_memory_bytes", m.rss);
-  x.family(
-    "sqm_js_heap_used_bytes",
-    "gauge",
-    "V8 heap used by the daemon's JavaScript (live objects and garbage not yet collected).",
-  ).sample("sqm_js_heap_used_bytes", m.heapUsed);
-  x.family("sqm_js_heap_total_bytes", "gauge", "V8 heap reserved by the daemon (used and free).")
-    .sample("sqm_js_heap_total_bytes", m.heapTotal);
-  x.family(
-    "sqm_js_external_memory_bytes",
-    "gauge",
-    "Memory outside the V8 heap held by JavaScript objects (buffers).",
-  ).sample("sqm_js_external_memory_bytes", m.external);
+  x.single("process_resident_memory_bytes", {
+    type: "gauge",
+    help: "Resident memory size of the daemon.",
+  }, m.rss);
+  x.single("sqm_js_heap_used_bytes", {
+    type: "gauge",
+    help: "V8 heap used by the daemon's JavaScript (live objects and garbage not yet collected).",
+  }, m.heapUsed);
+  x.single("sqm_js_heap_total_bytes", {
+    type: "gauge",
+    help: "V8 heap reserved by the daemon (used and free).",
+  }, m.heapTotal);
+  x.single("sqm_js_external_memory_bytes", {
+    type: "gauge",
+    help: "Memory outside the V8 heap held by JavaScript objects (buffers).",
+  }, m.external);
   return x.lines.join("\n") + "\n";
 }
