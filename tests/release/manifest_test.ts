@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals } from "../../src/util/assert.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-import { parseProbeOutput, probeProblems } from "./probe.ts";
+import { outsidePaths, parseProbeOutput, probeProblems } from "./probe.ts";
 import { daemonRunArgs, exists, expectCode, ROOT, runDeno } from "./run_deno.ts";
 import { DAEMON_RUNTIME_DIR, needs, runtimeDirSkipReason } from "../../src/util/netns_testing.ts";
 import { STATS_DIR as MANIFEST_STATS_DIR } from "../../src/release/manifest.ts";
@@ -65,6 +65,12 @@ Deno.test(
       assert(problems.includes("read /etc/shadow: allowed, must be denied"), problems.join("\n"));
       assert(problems.includes("spawn sh: allowed, must be denied"), problems.join("\n"));
       assert(problems.some((p) => p.startsWith("env all shows only SQMA_*: Error: visible:")));
+      assert(problems.includes("write /tmp outside stats: allowed, must be denied"), `${problems}`);
+      // What the too-wide set let it write is gone again (until the twenty-ninth session every
+      // run left /tmp/sqm-probe-PID.txt, and /etc/sqm-autorate/pPID where that directory exists).
+      for (const path of Object.values(outsidePaths(dir))) {
+        assert(!exists(path), `${path} left behind`);
+      }
     });
   },
 );

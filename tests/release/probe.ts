@@ -106,6 +106,21 @@ async function spawn(cmd: string, args: string[]): Promise<void> {
   await new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" }).output();
 }
 
+/**
+ * The files the probe must not be able to write, named after `statsDir` so a test can look for
+ * them; a set that lets the probe write them (`-P=dev`) gets them removed again.
+ */
+export function outsidePaths(statsDir: string): { tmp: string; etc: string } {
+  const tag = statsDir.split("/").filter((p) => p !== "").pop() ?? "probe";
+  return { tmp: `/tmp/sqm-probe-${tag}.txt`, etc: `/etc/sqm-autorate/p-${tag}` };
+}
+
+async function writeAndRemove(path: string): Promise<void> {
+  await Deno.writeTextFile(path, "x");
+  // Reached only where the write was allowed: leave nothing behind (each run left one per pid).
+  await Deno.remove(path);
+}
+
 /** Runs every probe; `statsDir` is where the allowed stats-file round trip happens. */
 export async function runProbes(statsDir: string): Promise<ProbeResult[]> {
   const pid = Deno.pid;
@@ -116,8 +131,8 @@ export async function runProbes(statsDir: string): Promise<ProbeResult[]> {
   // Must be denied.
   await add("read /etc/shadow", () => Deno.readTextFile("/etc/shadow"));
   await add("read /etc/passwd", () => Deno.readTextFile("/etc/passwd"));
-  await add("write /tmp outside stats", () => Deno.writeTextFile(`/tmp/sqm-probe-${pid}.txt`, "x"));
-  await add("write /etc/sqm-autorate", () => Deno.writeTextFile(`/etc/sqm-autorate/p${pid}`, "x"));
+  await add("write /tmp outside stats", () => writeAndRemove(outsidePaths(statsDir).tmp));
+  await add("write /etc/sqm-autorate", () => writeAndRemove(outsidePaths(statsDir).etc));
   await add("spawn sh", () => spawn("sh", ["-c", "true"]));
   await add("spawn /bin/sh", () => spawn("/bin/sh", ["-c", "true"]));
   await add("spawn deno", () => spawn(Deno.execPath(), ["--version"]));
