@@ -155,7 +155,7 @@ Deno.test("check-config: a misspelt option that leaves a required setting unset 
     const r = await check(["--config", path]);
     assertEquals(r.code, ExitCode.CONFIG, r.stderr);
     assertStringIncludes(r.stderr, 'did you mean "upload_interface"');
-    assertStringIncludes(r.stderr, "ul_if (default): is required");
+    assertStringIncludes(r.stderr, "ul_if (not set): is required");
   });
 });
 

@@ -154,7 +154,7 @@ Deno.test("cli: check-config without interfaces exits 78 and says how to set the
   assert(io.stderr.includes("/nonexistent/sqm: no such file"), io.stderr);
   const io2 = captureIo();
   assertEquals(await runCli(["check-config", "--db", "1000"], io2), ExitCode.CONFIG);
-  assert(io2.stderr.includes("ul_if (default): is required: set --upload-interface"), io2.stderr);
+  assert(io2.stderr.includes("ul_if (not set): is required: set --upload-interface"), io2.stderr);
 });
 
 Deno.test("cli: upstream aliases and --show-settings map onto our flags", async () => {

@@ -57,7 +57,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): ResolvedSetting
   } catch (e) {
     // Settings left unset because the default file is not there: say so, or "is required" sends
     // the user looking for an option in a file that was never read (docs/formats.md §1).
-    const unset = e instanceof ConfigError && e.problems.some((p) => p.source.kind === "default");
+    const unset = e instanceof ConfigError && e.problems.some((p) => p.source.kind === "unset");
     if (!unset || uci !== undefined || options.configPath !== undefined) throw e;
     throw new ConfigError([...e.problems], [
       ...e.warnings,

@@ -214,7 +214,7 @@ export function resolveSettings(
       if (spec.required && options.requireDaemon) {
         problems.push({
           setting: name,
-          source: { kind: "default" },
+          source: { kind: "unset" },
           value: "",
           message: `is required: set ${howToSet(name)}`,
         });

@@ -12,12 +12,15 @@ export type SettingSource =
   | { kind: "uci"; path: string; line: number; address: string }
   | { kind: "default" };
 
+/** A required setting that nothing set: the source of its "is required" problem. */
+export type UnsetSource = { kind: "unset" };
+
 /** One bad value: the setting, where it came from, the value, and what was wrong. */
 export interface SettingProblem {
   /** Setting name (upstream internal name), or the Rust port's `dry_run` (refused). */
   setting: SettingName | "dry_run";
-  /** Source of the bad value. */
-  source: SettingSource;
+  /** Source of the bad value (`unset` for a required setting nothing set). */
+  source: SettingSource | UnsetSource;
   /** The raw value as given. */
   value: string;
   /** What is wrong and what is accepted. */
@@ -39,8 +42,8 @@ export interface SettingsInput {
   envNames?: readonly string[];
 }
 
-/** `flag --x`, `env SQMA_X`, `FILE:LINE (@type[0].option)` or `default`. */
-export function describeSource(source: SettingSource): string {
+/** `flag --x`, `env SQMA_X`, `FILE:LINE (@type[0].option)`, `default` or `not set`. */
+export function describeSource(source: SettingSource | UnsetSource): string {
   switch (source.kind) {
     case "flag":
       return `flag --${source.flag}`;
@@ -48,6 +51,8 @@ export function describeSource(source: SettingSource): string {
       return `env ${source.name}`;
     case "uci":
       return `${source.path}:${source.line} (${source.address})`;
+    case "unset":
+      return "not set";
     default:
       return "default";
   }

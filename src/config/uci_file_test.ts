@@ -100,7 +100,7 @@ Deno.test("uci file: settings left unset because the default file is missing say
         ConfigError,
       );
     const missing = load();
-    assert(missing.message.includes("ul_if (default): is required"), missing.message);
+    assert(missing.message.includes("ul_if (not set): is required"), missing.message);
     assertEquals(missing.warnings, [
       `no configuration file: ${dir}/sqm-autorate was not found, so only flags and SQMA_* ` +
       'variables were read; create it (docs/install.md, "Configure") or give one with --config FILE' +
