@@ -180,6 +180,9 @@ export function convertValue(spec: SettingSpec, raw: Raw): Converted {
   if (spec.required && text === "") {
     return { ok: false, message: `empty value; expected ${accepted}` };
   }
+  if (spec.pattern && !spec.pattern.re.test(text)) {
+    return { ok: false, message: `"${raw}" is not ${accepted}` };
+  }
   return { ok: true, value: text };
 }
 

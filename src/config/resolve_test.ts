@@ -196,3 +196,20 @@ Deno.test("resolve: a service file's SQMA_LOG_PRIORITY_DEFAULT yields to the UCI
     ["prefix", "env SQMA_LOG_PRIORITY"],
   );
 });
+
+Deno.test("resolve: htb_classid must be a tc class id (MAJ:MIN), refused at the configuration", () => {
+  for (const ok of ["1:1", "1:a", "ffff:10", " 2:0 "]) {
+    const r = resolveSettings({ flags: { ...REQUIRED_FLAGS, htb_classid: ok } });
+    assertEquals(r.settings.htb_classid, ok.trim());
+  }
+  for (const bad of ["1", "1:", ":1", "1:1:1", "x:1", "12345:1"]) {
+    const e = assertThrows(
+      () => resolveSettings({ flags: { ...REQUIRED_FLAGS, htb_classid: bad } }),
+      ConfigError,
+    );
+    assert(
+      e.message.includes(`htb_classid (flag --htb-classid): "${bad}" is not a class id MAJ:MIN`),
+      e.message,
+    );
+  }
+});

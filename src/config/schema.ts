@@ -22,7 +22,7 @@ export function schemaOf(spec: SettingSpec): z.ZodMiniType {
     case "list":
       return z.array(z.string().check(z.minLength(1)));
     default:
-      return z.string();
+      return spec.pattern ? z.string().check(z.regex(spec.pattern.re)) : z.string();
   }
 }
 
@@ -50,6 +50,6 @@ export function acceptedText(spec: SettingSpec): string {
     case "path":
       return "a file path";
     default:
-      return "a string";
+      return spec.pattern?.text ?? "a string";
   }
 }

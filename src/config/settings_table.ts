@@ -23,6 +23,8 @@ export interface SettingSpec {
   readonly max?: number;
   /** Out-of-range values are clamped with a warning (upstream behaviour) instead of rejected. */
   readonly clamp?: boolean;
+  /** The form a `string` must have, and how it is said (`htb_classid`'s `MAJ:MIN`). */
+  readonly pattern?: { readonly re: RegExp; readonly text: string };
   /** Allowed values for `enum`. */
   readonly choices?: readonly string[];
   /** Other spellings of choices that are read as them (the Rust port's `icmp_timestamps`). */
@@ -359,6 +361,8 @@ export const SETTINGS_TABLE = {
   htb_classid: {
     kind: "string",
     default: "1:1",
+    // tc's class id (hex major:minor); anything else only failed at the first `tc class change`.
+    pattern: { re: /^[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i, text: "a class id MAJ:MIN (hex, e.g. 1:1)" },
     env: ["SQMA_HTB_CLASSID"],
     uci: ["advanced_settings", "htb_classid"],
     flag: "htb-classid",
