@@ -19,7 +19,7 @@
  *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT] \
  *     [--alternate] [--code-cache]
  *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare CHECKOUT[,…]] \
- *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR] [--alternate]
+ *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR] [--alternate] [--windows S]
  *   deno run -A bench/footprint.ts --long [--duration S] [--compare CHECKOUT[,…]] \
  *     [--side-v8-flags=F]… [--side-env K=V[,K=V]]… [--ns-prefix P] [--daemon-args "FLAGS"] \
  *     [--keep-stats DIR]
@@ -41,7 +41,9 @@
  * second; `--load-only` does the same for the load phase alone, and reports what each direction
  * delivered (iperf3's receiver sums: `load_down_mbit`, `load_up_mbit`). `--keep-stats DIR` keeps
  * each of those daemons' statistics CSV as DIR/NAME.csv (e.g. `load3.csv`, `compare3.csv`,
- * `compare2_3.csv`) and its output as DIR/NAME.log.
+ * `compare2_3.csv`) and its output as DIR/NAME.log. `--windows S` also splits that phase's
+ * schedstat time into consecutive windows of S seconds (each round's, per process, and the rounds'
+ * median per window): whether a long phase reads as its first 30 s do.
  *
  * `--side-v8-flags=F` (repeatable) adds a daemon of this checkout's bundle with the V8 flags F
  * after the `--compare` ones, with the next suffix: one code with several flag sets.
@@ -86,6 +88,7 @@ import {
   treeUsage,
 } from "./_proc_usage.ts";
 import { summariseGc } from "./_gc_trace.ts";
+import { SchedWindows, type TimedWindow, windowMsPerS } from "./_sched_windows.ts";
 import {
   daemonRunArgv,
   testbedDaemonFlags,
@@ -194,6 +197,12 @@ const DURATION_S = Number(argValue("--duration") ?? 1800);
  * another run's names.
  */
 const NS_PREFIX = argValue("--ns-prefix") ?? "sqmafp-";
+/**
+ * `--windows S`: with `--idle-only`/`--load-only`, the phase's schedstat time also in consecutive
+ * windows of S seconds, each round's and the rounds' median per window (docs/footprint.md,
+ * "Twenty-ninth session").
+ */
+const WINDOW_S = argValue("--windows") === undefined ? undefined : Number(argValue("--windows"));
 /** A directory to keep each `--idle-only`/`--load-only` daemon's statistics in (`NAME.csv`). */
 const KEEP_STATS = argValue("--keep-stats")?.replace(/\/$/, "");
 /** Also measure the plain daemon with metrics_listen and mqtt_url set (`--observability`). */
@@ -410,6 +419,30 @@ async function cpuPct(pid: number, label: string, during: () => Promise<unknown>
   return (u1.cpuS - u0.cpuS) / wallS * 100;
 }
 
+/** One daemon's figures over a phase (`phaseRound`). */
+interface PhaseFigures {
+  /** Percent of one core from clock ticks (the metric's source). */
+  pct: number;
+  /** The same from schedstat snapshots. */
+  precisePct: number;
+  delivered?: Delivered;
+  /** With `--windows`: the phase's schedstat time by window. */
+  windows?: TimedWindow[];
+}
+
+/** Each window of a phase: its span, ms of CPU a second in all and per command. */
+function describeWindows(wins: SchedWindows): string {
+  return `windows (schedstat, ms of CPU a second): ${
+    wins.windows().map((w) => {
+      const { all, byComm } = windowMsPerS(w);
+      const parts = [...byComm].map(([c, v]) =>
+        `${c} ${v.ms.toFixed(2)} ms/s ${v.wakeUps.toFixed(1)}/s`
+      ).join(", ");
+      return `${w.fromS.toFixed(1)}–${w.toS.toFixed(1)} s ${all.toFixed(2)} (${parts})`;
+    }).join("; ")
+  }`;
+}
+
 /**
  * CPU of one daemon over `PHASE_S`, idle (after its idle delay) or under load: percent of one core
  * from clock ticks (the metric's source, as in the full run) and from schedstat, and each
@@ -419,7 +452,7 @@ async function phaseRound(
   tb: Testbed,
   name: string,
   options: { entry: Entry; phase: "idle" | "load" },
-): Promise<{ pct: number; precisePct: number; delivered?: Delivered }> {
+): Promise<PhaseFigures> {
   const { entry, phase } = options;
   const d = new Daemon(tb, { dir, name, extra: [], entry });
   let delivered: Delivered | undefined;
@@ -427,8 +460,18 @@ async function phaseRound(
     await d.waitForControl(60, `${dir}/${name}.log`);
     if (phase === "idle") await sleep((IDLE_DELAY_S + 3) * 1000);
     // Snapshots through the window: children replaced in it (tc, the pinger) still count.
-    const win = new SchedWindow(treeSched(d.child.pid));
-    const snap = setInterval(() => win.add(treeSched(d.child.pid)), SCHED_PERIOD_MS);
+    const start = treeSched(d.child.pid);
+    const win = new SchedWindow(start);
+    const t0 = performance.now();
+    const wins = WINDOW_S === undefined
+      ? undefined
+      : new SchedWindows(start, { periodS: WINDOW_S });
+    const take = () => {
+      const now = treeSched(d.child.pid);
+      win.add(now);
+      wins?.add(now, (performance.now() - t0) / 1000);
+    };
+    const snap = setInterval(take, SCHED_PERIOD_MS);
     let pct: number;
     try {
       pct = await cpuPct(
@@ -442,8 +485,9 @@ async function phaseRound(
     } finally {
       clearInterval(snap);
     }
-    win.add(treeSched(d.child.pid));
+    take();
     const precisePct = win.runNs / 1e7 / PHASE_S;
+    if (wins !== undefined) console.log(`footprint: ${name} ${phase} ${describeWindows(wins)}`);
     const parts = [...win.byComm()].map(([comm, [ns, n]]) =>
       `${comm} ${(ns / 1e6 / PHASE_S).toFixed(2)} ms/s ${(n / PHASE_S).toFixed(1)} wake-ups/s`
     );
@@ -460,7 +504,7 @@ async function phaseRound(
     ) {
       throw new Error(`${name} never went idle:\n${tail(`${dir}/${name}.log`)}`);
     }
-    return { pct, precisePct, delivered };
+    return { pct, precisePct, delivered, windows: wins?.windows() };
   } finally {
     await d.stop();
     if (KEEP_STATS !== undefined) {
@@ -729,6 +773,30 @@ for (const [, e] of CODE_CACHE ? ENTRIES : []) {
   if (r.code !== 0) console.log(`footprint: warm-up of ${e.path} failed: ${r.stderr.trim()}`);
 }
 
+/**
+ * The rounds' median of each whole window (ms of CPU a second; a last window shorter than 0.9 of
+ * the period left out) and each round's figure.
+ */
+function windowMedians(label: string, rs: readonly PhaseFigures[]): string {
+  const whole = rs.map((r) =>
+    (r.windows ?? []).filter((w) => w.toS - w.fromS >= 0.9 * WINDOW_S!).map((w) =>
+      windowMsPerS(w).all
+    )
+  );
+  const n = Math.max(0, ...whole.map((w) => w.length));
+  const cols = Array.from(
+    { length: n },
+    (_, i) => whole.flatMap((w) => i < w.length ? [w[i]] : []),
+  );
+  return `footprint: ${label} windows of ${WINDOW_S} s, median ms/s (rounds): ${
+    cols.map((c, i) =>
+      `${i * WINDOW_S!}–${(i + 1) * WINDOW_S!} s ${median(c).toFixed(2)} (${
+        c.map((v) => v.toFixed(2)).join(" ")
+      })`
+    ).join("; ")
+  }`;
+}
+
 /** One daemon of a long run, in its own testbed. */
 interface LongSide {
   readonly suffix: string;
@@ -973,7 +1041,7 @@ async function roundsRun(): Promise<void> {
     const onlyPhase = IDLE_ONLY ? "idle" : LOAD_ONLY ? "load" : undefined;
     if (onlyPhase !== undefined) {
       // A/B interleaved: this checkout and the other one in turns, so both see the same machine.
-      const figures = new Map<string, { pct: number; precisePct: number }[]>();
+      const figures = new Map<string, PhaseFigures[]>();
       for (let round = 1; round <= ROUNDS; round++) {
         for (const [suffix, e] of roundOrder(ENTRIES, { round, alternate: ALTERNATE })) {
           const name = suffix === ""
@@ -996,6 +1064,7 @@ async function roundsRun(): Promise<void> {
             median(rs.map((r) => r.precisePct)).toFixed(3)
           } % (schedstat; rounds ${rs.map((r) => r.precisePct.toFixed(3)).join(" ")})`,
         );
+        if (WINDOW_S !== undefined) console.log(windowMedians(`${onlyPhase}${suffix}`, rs));
       }
     }
 
