@@ -3,23 +3,28 @@
  * form users get, or `--entry main.ts` from source) in the network-namespace testbed of tests/e2e
  * (TBF bottleneck and router shapers, fping to the reflectors):
  *
- * 1. without Lua: 30 s of saturating TCP both ways, then 30 s idle (from the moment idle mode,
- *    here after 15 s of quiet, can have begun);
- * 2. a fresh daemon with a Lua plugin (`builtin:delay_tuner`): 30 s of the same load.
+ * 1. without Lua: 30 s of saturating TCP both ways, after 60 s of the same load (the warm-up),
+ *    then 30 s idle (from the moment idle mode, here after 15 s of quiet, can have begun);
+ * 2. a fresh daemon with a Lua plugin (`builtin:delay_tuner`): 30 s of the same load, after the
+ *    same warm-up.
  *
  * CPU is the daemon's and every child's (fping, ip, tc) user + system time from /proc over the
- * window, as percent of one core; peak RSS is the largest sampled sum over the daemon and its
- * children from start to stop. Needs root, iproute2, fping, iperf3; prints why it skipped
- * otherwise. The machine may be shared: CPU-seconds are the process tree's own, but a busy
- * machine still slows everything.
+ * window, as percent of one core. A load window is the last `--seconds` of one continuous load
+ * begun `--warm-up S` (default 60) before it: `capacity`'s rate changes, and with them its CPU,
+ * grow over the first minutes of a saturating load, so a window from the load's start read low
+ * (docs/footprint.md, "Twenty-ninth session"); `--warm-up 0` measures from the start as before.
+ * Peak RSS is the largest sampled sum over the daemon and its children from start to stop.
+ * Needs root, iproute2, fping, iperf3; prints why it skipped otherwise. The machine may be
+ * shared: CPU-seconds are the process tree's own, but a busy machine still slows everything.
  *
  *   deno run -A bench/footprint.ts [--seconds N] [--v8-flags=F|none] [--compare-v8-flags=F|none] \
  *     [--entry OTHER/main.ts] \
  *     [--config deno.json] [--only-lua|--no-lua] [--observability] [--daemon-args "FLAGS"] \
  *     [--lua-modes worker,none] [--daemon-env NAME=VALUE]… [--rounds N] [--compare CHECKOUT] \
- *     [--alternate] [--code-cache]
+ *     [--alternate] [--code-cache] [--warm-up S]
  *   deno run -A bench/footprint.ts --idle-only|--load-only [--rounds N] [--compare CHECKOUT[,…]] \
- *     [--seconds N] [--daemon-args "FLAGS"] [--keep-stats DIR] [--alternate] [--windows S]
+ *     [--seconds N] [--warm-up S] [--daemon-args "FLAGS"] [--keep-stats DIR] [--alternate] \
+ *     [--windows S]
  *   deno run -A bench/footprint.ts --long [--duration S] [--compare CHECKOUT[,…]] \
  *     [--side-v8-flags=F]… [--side-env K=V[,K=V]]… [--ns-prefix P] [--daemon-args "FLAGS"] \
  *     [--keep-stats DIR]
@@ -88,6 +93,7 @@ import {
   treeUsage,
 } from "./_proc_usage.ts";
 import { summariseGc } from "./_gc_trace.ts";
+import { afterWarmUp } from "./_warm_up.ts";
 import { SchedWindows, type TimedWindow, windowMsPerS } from "./_sched_windows.ts";
 import {
   daemonRunArgv,
@@ -117,6 +123,12 @@ const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const RUNTIME_DIR = "/tmp/sqm-autorate";
 
 const PHASE_S = Number(argValue("--seconds") ?? 30);
+/**
+ * Load before each load window, s (`--warm-up S`, default `DEFAULT_WARM_UP_S`): the window
+ * measures the same continuous load from then on (docs/footprint.md, "Twenty-ninth session").
+ */
+const DEFAULT_WARM_UP_S = 60;
+const WARM_UP_S = Number(argValue("--warm-up") ?? DEFAULT_WARM_UP_S);
 /** How often a phase's schedstat window takes a snapshot of the tree (`SchedWindow`). */
 const SCHED_PERIOD_MS = 250;
 /**
@@ -398,6 +410,14 @@ async function load(tb: Testbed, seconds: number): Promise<Delivered> {
 }
 
 /**
+ * Saturating load of `WARM_UP_S` + `PHASE_S`, returned once the warm-up is over: what is left of
+ * it (`rest`) is the load window (`afterWarmUp`).
+ */
+function warmLoad(tb: Testbed): Promise<{ rest: Promise<Delivered> }> {
+  return afterWarmUp(load(tb, WARM_UP_S + PHASE_S), { warmUpS: WARM_UP_S });
+}
+
+/**
  * CPU percent of one core used by the daemon's tree while `during` runs; prints the share of each
  * process that lived through the window (`label`).
  */
@@ -459,6 +479,7 @@ async function phaseRound(
   try {
     await d.waitForControl(60, `${dir}/${name}.log`);
     if (phase === "idle") await sleep((IDLE_DELAY_S + 3) * 1000);
+    const loading = phase === "load" ? (await warmLoad(tb)).rest : undefined;
     // Snapshots through the window: children replaced in it (tc, the pinger) still count.
     const start = treeSched(d.child.pid);
     const win = new SchedWindow(start);
@@ -479,7 +500,7 @@ async function phaseRound(
         `${name} ${phase}`,
         async () => {
           if (phase === "idle") await sleep(PHASE_S * 1000);
-          else delivered = await load(tb, PHASE_S);
+          else delivered = await loading;
         },
       );
     } finally {
@@ -584,7 +605,8 @@ async function plainRun(tb: Testbed, name: string, entry: Entry, suffix: string)
   const logPath = `${dir}/${name}.log`;
   try {
     await d.waitForControl(60, logPath);
-    const loadPct = await cpuPct(d.child.pid, `${name} load`, () => load(tb, PHASE_S));
+    const { rest } = await warmLoad(tb);
+    const loadPct = await cpuPct(d.child.pid, `${name} load`, () => rest);
     await sleep((IDLE_DELAY_S + 3) * 1000); // queues drain, then the idle delay passes
     const idlePct = await cpuPct(d.child.pid, `${name} idle`, () => sleep(PHASE_S * 1000));
     // Idle mode must end when traffic returns, and control (statistics rows, which the
@@ -640,7 +662,8 @@ async function luaRun(
   });
   try {
     await d.waitForControl(60, `${dir}/${name}.log`);
-    const loadPct = await cpuPct(d.child.pid, `${name} load`, () => load(tb, PHASE_S));
+    const { rest } = await warmLoad(tb);
+    const loadPct = await cpuPct(d.child.pid, `${name} load`, () => rest);
     await d.stop();
     console.log(`footprint: ${name} peak RSS by process: ${describePeak(d)}`);
     report(`daemon_cpu_pct_load_${kind}${suffix}`, loadPct, "%");
@@ -1032,7 +1055,8 @@ async function roundsRun(): Promise<void> {
     await writeTestbedReflectors(dir);
     console.log(
       `footprint: ${ENTRIES.map(([, e]) => e.path).join(" vs ")}, ${PHASE_S} s phases, ` +
-        `${ROUNDS} round(s), ${STREAMS}+${STREAMS} TCP streams, V8 flags: ` +
+        `${ROUNDS} round(s), load windows after ${WARM_UP_S} s of load, ` +
+        `${STREAMS}+${STREAMS} TCP streams, V8 flags: ` +
         `${ENTRIES.map(([, e]) => e.v8Flags ?? "(none)").join(" vs ")}, ` +
         `daemon flags: ${DAEMON_ARGS.join(" ") || "(none)"}, ` +
         `V8 code cache: ${CODE_CACHE ? "yes" : "no (as the binary)"}`,
@@ -1085,7 +1109,8 @@ async function roundsRun(): Promise<void> {
         });
         try {
           await d.waitForControl(60, `${dir}/observability.log`);
-          const loadPct = await cpuPct(d.child.pid, "observability load", () => load(tb, PHASE_S));
+          const { rest } = await warmLoad(tb);
+          const loadPct = await cpuPct(d.child.pid, "observability load", () => rest);
           await sleep((IDLE_DELAY_S + 3) * 1000);
           const idlePct = await cpuPct(
             d.child.pid,
