@@ -1,8 +1,7 @@
 /**
- * A measured window that starts after a warm-up of the same work: the footprint bench's load
- * window begins `--warm-up` seconds into one continuous load, because `capacity`'s rate changes
- * (and with them its CPU) grow over the first minutes of a saturating load (docs/footprint.md,
- * "Twenty-ninth session").
+ * A measured window that starts after a warm-up of the same work: with `--warm-up S` the footprint
+ * bench's load window begins S seconds into one continuous load, past the first minutes in which
+ * `capacity`'s rate changes grow (docs/footprint.md, "Twenty-ninth session").
  */
 
 /** Options of {@linkcode afterWarmUp}. */

@@ -3,16 +3,15 @@
  * form users get, or `--entry main.ts` from source) in the network-namespace testbed of tests/e2e
  * (TBF bottleneck and router shapers, fping to the reflectors):
  *
- * 1. without Lua: 30 s of saturating TCP both ways, after 60 s of the same load (the warm-up),
- *    then 30 s idle (from the moment idle mode, here after 15 s of quiet, can have begun);
- * 2. a fresh daemon with a Lua plugin (`builtin:delay_tuner`): 30 s of the same load, after the
- *    same warm-up.
+ * 1. without Lua: 30 s of saturating TCP both ways, then 30 s idle (from the moment idle mode,
+ *    here after 15 s of quiet, can have begun);
+ * 2. a fresh daemon with a Lua plugin (`builtin:delay_tuner`): 30 s of the same load.
  *
  * CPU is the daemon's and every child's (fping, ip, tc) user + system time from /proc over the
- * window, as percent of one core. A load window is the last `--seconds` of one continuous load
- * begun `--warm-up S` (default 60) before it: `capacity`'s rate changes, and with them its CPU,
- * grow over the first minutes of a saturating load, so a window from the load's start read low
- * (docs/footprint.md, "Twenty-ninth session"); `--warm-up 0` measures from the start as before.
+ * window, as percent of one core. `--warm-up S` starts each load window S seconds into one
+ * continuous load (default 0: with the load): `capacity`'s rate changes grow over a long load's
+ * first minutes, its CPU by less than the rounds' spread (docs/footprint.md, "Twenty-ninth
+ * session").
  * Peak RSS is the largest sampled sum over the daemon and its children from start to stop.
  * Needs root, iproute2, fping, iperf3; prints why it skipped otherwise. The machine may be
  * shared: CPU-seconds are the process tree's own, but a busy machine still slows everything.
@@ -124,11 +123,11 @@ const RUNTIME_DIR = "/tmp/sqm-autorate";
 
 const PHASE_S = Number(argValue("--seconds") ?? 30);
 /**
- * Load before each load window, s (`--warm-up S`, default `DEFAULT_WARM_UP_S`): the window
- * measures the same continuous load from then on (docs/footprint.md, "Twenty-ninth session").
+ * Load before each load window, s (`--warm-up S`, default 0): the window measures the same
+ * continuous load from then on. A 60 s warm-up did not move either controller's figure beyond the
+ * rounds' spread (docs/footprint.md, "Twenty-ninth session").
  */
-const DEFAULT_WARM_UP_S = 60;
-const WARM_UP_S = Number(argValue("--warm-up") ?? DEFAULT_WARM_UP_S);
+const WARM_UP_S = Number(argValue("--warm-up") ?? 0);
 /** How often a phase's schedstat window takes a snapshot of the tree (`SchedWindow`). */
 const SCHED_PERIOD_MS = 250;
 /**
