@@ -31,10 +31,11 @@ function unitWord(unit: string, word: string): string | undefined {
  * 20mbit is 20000`; undefined when `raw` is not a number with a unit this knows.
  */
 export function unitHint(raw: string, unit: string | undefined): string | undefined {
-  const factors = unit === undefined ? undefined : TO_UNIT[unit];
+  if (unit === undefined) return undefined;
+  const factors = TO_UNIT[unit];
   const m = WITH_UNIT.exec(raw.trim());
   if (factors === undefined || m === null) return undefined;
-  const word = unitWord(unit!, m[2]);
+  const word = unitWord(unit, m[2]);
   const factor = word === undefined ? undefined : factors[word];
   if (factor === undefined) return undefined;
   const value = Number((Number(m[1]) * factor).toPrecision(12));
