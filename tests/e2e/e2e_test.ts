@@ -58,10 +58,13 @@ const SHAPER: ShaperKind = shaperKind(Deno.env.get("SQMA_E2E_SHAPER"));
 const DEFAULT_CONTROLLER = String(defaultValue("rate_controller"));
 /**
  * Controllers of the daemon scenario, run one after the other on the same schedule and load:
- * `default` (no flag) and EWMA by default; `SQMA_E2E_CONTROLLERS=default` runs only the first,
- * `capacity,ewma` tries a controller that is not the default yet. The first is compared with EWMA.
+ * `default` (no flag) and EWMA; while EWMA is the default, `capacity` and the default instead (EWMA
+ * twice would compare a controller with itself). `SQMA_E2E_CONTROLLERS=default` runs only the
+ * default, `capacity,ewma` tries a controller that is not the default yet. The first is compared
+ * with EWMA.
  */
-const CONTROLLERS = (Deno.env.get("SQMA_E2E_CONTROLLERS") ?? "default,ewma").split(",")
+const CONTROLLERS = (Deno.env.get("SQMA_E2E_CONTROLLERS") ??
+  (DEFAULT_CONTROLLER === "ewma" ? "capacity,default" : "default,ewma")).split(",")
   .map((c) => c.trim()).filter((c) => c !== "");
 /**
  * `SQMA_E2E_COMPARE=1`: also assert the default controller's target against EWMA in this run
@@ -243,9 +246,12 @@ Deno.test({
         },
       });
     }
-    // The first controller (normally the default) against EWMA.
+    // The first controller (normally the default) against EWMA: its run by name, or while EWMA
+    // is the default the default's run (unless that is the first).
     const def = CONTROLLERS[0] === "ewma" ? undefined : daemonRuns.get(CONTROLLERS[0]);
-    const ewma = daemonRuns.get("ewma");
+    const defaultServesAsEwma = DEFAULT_CONTROLLER === "ewma" && CONTROLLERS[0] !== "default";
+    const ewma = daemonRuns.get("ewma") ??
+      (defaultServesAsEwma ? daemonRuns.get("default") : undefined);
     if (def && ewma) {
       const line = compareLine(def, ewma);
       console.log(`\ne2e: ${line}`);
