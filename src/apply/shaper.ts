@@ -391,11 +391,13 @@ abstract class TcShaper implements Shaper {
     if (root.kind !== kind) {
       // A root another shaper setting retunes (README's daemon line on a router with tbf): name
       // that setting.
-      const found = String(root.kind);
-      const other = specOf("shaper").choices?.includes(found) ? `; shaper=${found} retunes it` : "";
+      const rootKind = String(root.kind);
+      const other = specOf("shaper").choices?.includes(rootKind)
+        ? `; shaper=${rootKind} retunes it`
+        : "";
       throw new ShaperCheckError(
         "wrong-kind",
-        `the root qdisc of ${this.ifname} is ${found}, not ${kind} ` +
+        `the root qdisc of ${this.ifname} is ${rootKind}, not ${kind} ` +
           `(setting shaper=${this.kind}${other})`,
       );
     }
