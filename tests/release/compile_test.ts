@@ -115,6 +115,16 @@ function metadataField(text: string, key: string): unknown {
   return JSON.parse(m[1]);
 }
 
+/**
+ * A stand-in runtime in `dir`: an x86_64 ELF program that is not denort. Any passes the script's
+ * checks, and deno compile only appends to it.
+ */
+async function standInDenort(dir: string): Promise<string> {
+  const standIn = `${dir}/denort-standin`;
+  await Deno.copyFile("/usr/bin/true", standIn);
+  return standIn;
+}
+
 const strip = (entries: readonly string[]) => entries.map((e) => e.replace(/(.)\/$/, "$1"));
 
 Deno.test({
@@ -123,9 +133,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "sqma-compile-" });
     try {
-      // Any x86_64 ELF passes the script's checks; deno compile only appends to it.
-      const standIn = `${dir}/denort-standin`;
-      await Deno.copyFile("/usr/bin/true", standIn);
+      const standIn = await standInDenort(dir);
       const build = async (out: string, extra: string[]) => {
         const r = await runDeno([
           "task",
@@ -182,10 +190,9 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "sqma-compile-" });
     try {
-      // An x86_64 ELF program that is not denort passes every check before the build; until the
-      // twenty-ninth session the task then printed "built …" and left a binary that ran as it.
-      const standIn = `${dir}/denort-standin`;
-      await Deno.copyFile("/usr/bin/true", standIn);
+      // It passes every check before the build; until the twenty-ninth session the task then
+      // printed "built …" and left a binary that ran as it.
+      const standIn = await standInDenort(dir);
       // Below dist/, where the task may remove what it built.
       const out = `dist/sqma-run-check-test-${Deno.pid}`;
       const r = await runDeno(["task", "compile", "--output", out], {
