@@ -81,7 +81,7 @@ async function plotAction(args: ParsedArgs, io: CliIo): Promise<number> {
     await Deno.writeTextFile(out, svg);
   } catch (e) {
     io.err(`sqm-autorate plot: cannot write ${out}: ${errorText(e)}\n`);
-    return ExitCode.FAILURE;
+    return ExitCode.CANT_CREATE;
   }
   io.out(`wrote ${out}: ${summary}\n`);
   return ExitCode.OK;

@@ -11,7 +11,7 @@ function io() {
   };
 }
 
-Deno.test("plot: stats file plus rotated copy and speed history give an SVG; bad files exit 65", async () => {
+Deno.test("plot: stats file plus rotated copy and speed history give an SVG; bad files exit 65, an unwritable --out 73", async () => {
   const dir = await Deno.makeTempDir({ prefix: "plot_cli_" });
   try {
     const stats = `${dir}/sqm-autorate.csv`;
@@ -38,6 +38,16 @@ Deno.test("plot: stats file plus rotated copy and speed history give an SVG; bad
     assert(svg.startsWith("<svg") && svg.includes("sqm-autorate.csv.1 + sqm-autorate.csv"));
     // --dd 20: one of two download delays (30 ms) is above the threshold
     assert(svg.includes("above threshold 50 % of ticks"), "threshold from the settings flag");
+
+    const unwritable = io();
+    assertEquals(
+      await runCli(
+        ["plot", stats, "--out", `${hist}/p.svg`, "--config", "/dev/null"],
+        unwritable.io,
+      ),
+      ExitCode.CANT_CREATE,
+    );
+    assert(unwritable.c.err.includes(`cannot write ${hist}/p.svg:`), unwritable.c.err);
 
     await Deno.writeTextFile(stats, `${STATS_HEADER}\n1700000001,0,0.9,0.5,oops,2.0,30000,8000\n`);
     const bad = io();

@@ -415,7 +415,7 @@ async function runAndReport(
     } catch (e) {
       io.err(`sqm-autorate simulate: cannot create ${flags.out}: ${errorText(e)}
 `);
-      return ExitCode.FAILURE;
+      return ExitCode.CANT_CREATE;
     }
     stats = new FileStatsSink({
       stats_file: join(flags.out, "stats.csv"),
@@ -454,7 +454,7 @@ async function runAndReport(
       if (!flags.json) io.err(`wrote ${written.join(", ")}\n`);
     } catch (e) {
       io.err(`sqm-autorate simulate: cannot write to ${flags.out}: ${errorText(e)}\n`);
-      return ExitCode.FAILURE;
+      return ExitCode.CANT_CREATE;
     }
   }
   if (flags.svg !== undefined) {
@@ -463,7 +463,7 @@ async function runAndReport(
       if (!flags.json) io.err(`wrote ${flags.svg}\n`);
     } catch (e) {
       io.err(`sqm-autorate simulate: cannot write ${flags.svg}: ${errorText(e)}\n`);
-      return ExitCode.FAILURE;
+      return ExitCode.CANT_CREATE;
     }
   }
   if (flags.json) {

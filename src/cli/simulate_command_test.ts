@@ -64,6 +64,23 @@ Deno.test("simulate --out writes stats CSV, series CSV and an SVG plot", async (
   }
 });
 
+Deno.test("simulate: an --out or --svg that cannot be written exits 73 and names it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sim_cant_" });
+  try {
+    // A path below a regular file cannot be made, root or not.
+    const file = `${dir}/file`;
+    await Deno.writeTextFile(file, "");
+    const out = await run(["--duration", "5", "--out", `${file}/run`]);
+    assertEquals(out.code, ExitCode.CANT_CREATE, out.err);
+    assert(out.err.includes(`cannot create ${file}/run:`), out.err);
+    const svg = await run(["--duration", "5", "--svg", `${file}/p.svg`]);
+    assertEquals(svg.code, ExitCode.CANT_CREATE, svg.err);
+    assert(svg.err.includes(`cannot write ${file}/p.svg:`), svg.err);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("simulate reports bad trace lines and bad flags", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sim_trace_" });
   try {

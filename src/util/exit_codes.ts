@@ -10,6 +10,8 @@ export const ExitCode = {
   DATA: 65,
   /** Interfaces, shaper or counters unavailable after the start-up retries. */
   UNAVAILABLE: 69,
+  /** An output file the command was told to write (`--out`, `--svg`) cannot be created or written. */
+  CANT_CREATE: 73,
   /** Another daemon holds the lock of an interface (EX_TEMPFAIL: try again once it stopped). */
   LOCKED: 75,
   /** Internal error (a bug). */
