@@ -1,13 +1,15 @@
 /**
  * The simulator against the e2e testbed (docs/controllers.md, "Simulator against the
- * testbed"): the default controller and EWMA on the testbed's schedule (data/traces/e2e.csv),
- * load, shaper, pinger and thresholds, in the simulator (median over seeds 1–5) and, with
- * `--testbed N`, in N runs of the real testbed (root, netns, fping, iperf3), side by side.
+ * testbed"): the default controller (`capacity` while EWMA is the default) and EWMA on the
+ * testbed's schedule (data/traces/e2e.csv), load, shaper, pinger and thresholds, in the simulator
+ * (median over seeds 1–5) and, with `--testbed N`, in N runs of the real testbed (root, netns,
+ * fping, iperf3), side by side.
  *
  *   deno task sim:e2e                   # simulator only
  *   deno task sim:e2e --testbed 5       # + 5 testbed runs (each about 4 minutes)
  *   deno task sim:e2e --tcp cubic       # the simulated flows' congestion control (default reno)
- *   deno task sim:e2e --controller capacity   # another controller than the default against EWMA
+ *   deno task sim:e2e --controller capacity   # another controller against EWMA (without it: the
+ *                                       # default, or capacity while EWMA is the default)
  *   deno task sim:e2e --no-ack-path     # the simulated ACKs skip the upload's queues (default: wait)
  *   deno task sim:e2e --no-tbf-bucket   # the simulated tbf serves exactly its rate (no bucket)
  *   deno task sim:e2e --counter-scale F # the simulated download counter reports F of the shaper's
@@ -61,6 +63,7 @@ import {
   TRANSIENT_MS,
 } from "../tests/e2e/setup.ts";
 import type { Schedule } from "../tests/e2e/scenario.ts";
+import { challenger } from "../tests/e2e/challenger.ts";
 import { daemonShaper, SHAPER_KINDS, type ShaperKind, shaperKind } from "../tests/e2e/testbed.ts";
 import {
   type CounterRead,
@@ -135,7 +138,7 @@ function parseArgs(
   let tbfBucket = true;
   let twoWay = false;
   let cc: CongestionControl | undefined;
-  let controller = "default";
+  let controller = challenger(DEFAULT_CONTROLLER);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--") continue;

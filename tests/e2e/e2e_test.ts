@@ -8,6 +8,7 @@ import { assert } from "../../src/util/assert.ts";
 import { needs } from "../../src/util/netns_testing.ts";
 import { defaultValue, settingsWithDefaults } from "../../src/config/defaults.ts";
 import { runAsync } from "./cmd.ts";
+import { challenger } from "./challenger.ts";
 import { daemonRunArgv, testbedDaemonFlags, writeTestbedReflectors } from "./daemon_flags.ts";
 import { formatQueueTrace, formatRateTrace, formatResultTable, goodput } from "./report.ts";
 import {
@@ -64,7 +65,9 @@ const DEFAULT_CONTROLLER = String(defaultValue("rate_controller"));
  * with EWMA.
  */
 const CONTROLLERS = (Deno.env.get("SQMA_E2E_CONTROLLERS") ??
-  (DEFAULT_CONTROLLER === "ewma" ? "capacity,default" : "default,ewma")).split(",")
+  (challenger(DEFAULT_CONTROLLER) === "default"
+    ? "default,ewma"
+    : `${challenger(DEFAULT_CONTROLLER)},default`)).split(",")
   .map((c) => c.trim()).filter((c) => c !== "");
 /**
  * `SQMA_E2E_COMPARE=1`: also assert the default controller's target against EWMA in this run
