@@ -836,7 +836,7 @@ export class ControlLoop {
       if (changes.length > 0) {
         // Rates change every tick (DEBUG, like the controller's); thresholds rarely (INFO).
         const thresholds = changes.some((c) => c.includes("max_delta_owd"));
-        const values = { name: a.name, changes: changes.join("; ") };
+        const values = { name: r.by ?? a.name, changes: changes.join("; ") };
         if (thresholds) this.#log.info("settings changed by plugin {name}: {changes}", values);
         else this.#log.debug("settings changed by plugin {name}: {changes}", values);
       } else {

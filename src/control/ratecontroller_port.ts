@@ -144,6 +144,11 @@ export interface Adjustment {
   dl_max_delta_owd?: number;
   /** New upload delay threshold (ms), kept for later ticks. */
   ul_max_delta_owd?: number;
+  /**
+   * Who made the changes, when the adjuster runs several (the plugins' names, in order): the
+   * loop's "settings changed by plugin" line names them rather than the adjuster (docs/plugins.md).
+   */
+  by?: string;
 }
 
 /** Runs after the controller and before `tc`, whatever the controller (plugins). */

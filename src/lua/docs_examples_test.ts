@@ -41,7 +41,7 @@ Deno.test("docs/plugins.md: the plugin and ratecontroller examples work as descr
       ul_max_delta_owd: 15,
       dl_max_delta_owd: 15,
     });
-    assertEquals(adj, { next_ul_rate: 12500 });
+    assertEquals(adj, { next_ul_rate: 12500, by: "round_up" });
     pm.close();
 
     const c = await createLuaRatecontroller({

@@ -60,7 +60,11 @@ Deno.test("isolated plugins: a pattern match spinning in C is stopped at 1.5x th
   assert(p);
   try {
     assertEquals(p.active, ["spin", "add_one"]);
-    assertEquals(await p.adjust(input(1)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(await p.adjust(input(1)), {
+      next_ul_rate: 12001,
+      next_dl_rate: 60001,
+      by: "add_one",
+    });
     const t0 = performance.now();
     assertEquals(await p.adjust(input(5)), {});
     const took = performance.now() - t0;
@@ -72,11 +76,19 @@ Deno.test("isolated plugins: a pattern match spinning in C is stopped at 1.5x th
     const stopped = lines.find((l) => l.text.includes("stuck in a C function"))?.text ?? "";
     assert(stopped.startsWith(`plugin ${fixture("spin.lua")}: process() stopped after`), stopped);
     // A fresh worker: both plugins again, state started over.
-    assertEquals(await p.adjust(input(2)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(await p.adjust(input(2)), {
+      next_ul_rate: 12001,
+      next_dl_rate: 60001,
+      by: "add_one",
+    });
     assertEquals(p.active, ["spin", "add_one"]);
     await p.adjust(input(6));
     assert(lines.some((l) => l.text === `plugin ${fixture("spin.lua")} disabled: stuck 2 times`));
-    assertEquals(await p.adjust(input(7)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(await p.adjust(input(7)), {
+      next_ul_rate: 12001,
+      next_dl_rate: 60001,
+      by: "add_one",
+    });
     assertEquals(p.active, ["add_one"]);
   } finally {
     p.close();
@@ -165,7 +177,11 @@ Deno.test("one worker for the Lua controller and the plugins: a stuck call resta
     );
     assertEquals((await c.decide(tick(3))).next_dl_rate, 50001, "the controller starts over");
     assertEquals(worker.generation, 2);
-    assertEquals(await p.adjust(input(1)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(await p.adjust(input(1)), {
+      next_ul_rate: 12001,
+      next_dl_rate: 60001,
+      by: "add_one",
+    });
     // A plugin spins: that tick changes nothing and counts as a failure; the controller goes on.
     assertEquals(await p.adjust(input(5)), {});
     assertEquals(p.health.errors, 1);
@@ -173,7 +189,11 @@ Deno.test("one worker for the Lua controller and the plugins: a stuck call resta
     assertEquals(worker.generation, 3);
     await p.adjust(input(6));
     assert(lines.some((l) => l.text === `plugin ${fixture("spin.lua")} disabled: stuck 2 times`));
-    assertEquals(await p.adjust(input(7)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(await p.adjust(input(7)), {
+      next_ul_rate: 12001,
+      next_dl_rate: 60001,
+      by: "add_one",
+    });
     assertEquals(p.active, ["add_one"]);
     assertEquals(p.health, { errors: 2, disabled: [fixture("spin.lua")] });
     // Each stuck call restarted the one worker, the controller's state with it.
@@ -207,6 +227,7 @@ Deno.test("startDaemonLua: lua_isolation none runs Lua on this thread, worker in
       assertEquals(await lua.plugins?.adjust(input(1)), {
         next_ul_rate: 12001,
         next_dl_rate: 60001,
+        by: "add_one",
       });
       assertEquals(c.name, "ewma (lua)");
       // The daemon's INFO line names it (src/daemon/mod_test.ts, "names the Lua ratecontroller").
@@ -239,7 +260,11 @@ Deno.test("one worker: failure counts and a plugin disabled for failing survive 
     // spin gets stuck: a fresh worker, counts kept, flaky not loaded again.
     assertEquals(await p.adjust(input(5)), {});
     assertEquals(p.health, { errors: 11, disabled: ["flaky"] });
-    assertEquals(await p.adjust(input(2)), { next_ul_rate: 12001, next_dl_rate: 60001 });
+    assertEquals(await p.adjust(input(2)), {
+      next_ul_rate: 12001,
+      next_dl_rate: 60001,
+      by: "add_one",
+    });
     assertEquals(p.active, ["spin", "add_one"]);
     assertEquals(p.health, { errors: 11, disabled: ["flaky"] });
     const loads = (name: string) =>

@@ -191,6 +191,7 @@ export class PluginManager implements RateAdjuster {
       dl_max_delta_owd: input.dl_max_delta_owd,
     };
     const out: Adjustment = {};
+    const by: string[] = [];
     const { sandbox, fns } = this.#rt;
     for (const p of this.#plugins) {
       if (p.disabled) continue;
@@ -231,6 +232,7 @@ export class PluginManager implements RateAdjuster {
         out[key] = v;
       }
       if (changes.length > 0) {
+        by.push(p.name);
         // DEBUG: a plugin may change the rates every tick; the loop logs a threshold change at
         // INFO once for all plugins (docs/operation.md, "Logging").
         logText(
@@ -242,6 +244,7 @@ export class PluginManager implements RateAdjuster {
         logText(this.#logger, "debug", `No results were sent by plugin ${p.name}`);
       }
     }
+    if (by.length > 0) out.by = by.join(", ");
     return out;
   }
 

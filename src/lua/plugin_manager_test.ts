@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import type { TableSettings } from "../config/settings_table.ts";
 import { seededRandom, VirtualClock } from "../util/clock.ts";
-import type { AdjusterInput } from "../control/ratecontroller_port.ts";
+import type { AdjusterInput, Adjustment } from "../control/ratecontroller_port.ts";
 import { checkScripts } from "./mod.ts";
 import { createPluginManager, FAILURE_WINDOW_CALLS, MAX_FAILURES } from "./plugin_manager.ts";
 import type { UciSectionOptions } from "./config.ts";
@@ -38,6 +38,12 @@ async function manager(
   return { m, lines };
 }
 
+/** An adjustment's values, without who made them (`by`, the loop's log line). */
+function values(adj: Adjustment): Adjustment {
+  const { by: _by, ...rest } = adj;
+  return rest;
+}
+
 function input(now_s = 100, extra: Partial<AdjusterInput> = {}): AdjusterInput {
   return {
     readings: tickReadings({ now_s }),
@@ -69,6 +75,8 @@ Deno.test("plugins: run in order, each sees the previous one's proposal; thresho
   assertEquals(adj.next_dl_rate, (65203.02 + 1) * 2 + 1);
   assertEquals(adj.ul_max_delta_owd, 7.5);
   assertEquals(adj.dl_max_delta_owd, undefined);
+  // Who changed what, for the loop's "settings changed by plugin" line (docs/plugins.md).
+  assertEquals(adj.by, "add_one, double, add_one");
   m.close();
 });
 
@@ -101,7 +109,7 @@ Deno.test("plugins: upstream-style plugin with initialise(requires, settings) an
   assert(
     lines.some((l) => l.text === `Loaded ratecontrol plugin: ${fixture("pretty_speeds.lua")}`),
   );
-  const adj = await m.adjust(input());
+  const adj = values(await m.adjust(input()));
   assertEquals(adj, { next_ul_rate: 12500, next_dl_rate: 65500 });
   const change = lines.find((l) => l.text.startsWith("settings changed by plugin"));
   assert(change?.text.includes("next_ul_rate: 12346 -> 12500"), change?.text);
@@ -122,7 +130,7 @@ Deno.test("plugins: upstream plugins that read requires.utilities (its develop/l
   assert(m);
   const src = fixture("utilities_style.lua");
   assert(lines.some((l) => l.text === `${src}: utilities_style - settings: step=500`));
-  assertEquals(await m.adjust(input()), {});
+  assertEquals(values(await m.adjust(input())), {});
   assert(lines.some((l) => l.text.startsWith(`${src}: utilities_style: cur_dl_rate `)));
   m.close();
 });
@@ -130,7 +138,7 @@ Deno.test("plugins: upstream plugins that read requires.utilities (its develop/l
 Deno.test("plugins: settings.plugin() without UCI gives an empty table (upstream default)", async () => {
   const { m } = await manager({ plugin_scripts: [fixture("pretty_speeds.lua")] });
   assert(m);
-  assertEquals(await m.adjust(input()), { next_ul_rate: 13000, next_dl_rate: 66000 });
+  assertEquals(values(await m.adjust(input())), { next_ul_rate: 13000, next_dl_rate: 66000 });
   m.close();
 });
 
@@ -182,7 +190,7 @@ Deno.test("plugins: process errors, timeouts and memory bombs are survived; one 
   });
   assert(m);
   // Tick 1 fails (odd): flaky's results are ignored, add_one still runs.
-  assertEquals(await m.adjust(input(1)), { next_ul_rate: 12346.6, next_dl_rate: 65204.02 });
+  assertEquals(values(await m.adjust(input(1))), { next_ul_rate: 12346.6, next_dl_rate: 65204.02 });
   const err = lines.find((l) => l.text.includes("process() failed"))!.text;
   assert(err.includes(`${fixture("flaky.lua")}:6: odd tick 1`), err);
   assert(err.includes("stack traceback"), err);
@@ -233,12 +241,12 @@ Deno.test("plugins: wrong types, NaN, infinities, negative rates are ignored wit
   const { m, lines } = await manager({ plugin_scripts: [fixture("bad_results.lua")] });
   assert(m);
   const warnings = () => lines.filter((l) => l.level === "warn").map((l) => l.text);
-  assertEquals(await m.adjust(input(1)), { next_dl_rate: 7000 });
+  assertEquals(values(await m.adjust(input(1))), { next_dl_rate: 7000 });
   assertEquals(
     warnings().pop(),
     "plugin bad_results: process(): next_ul_rate is a string, expected a number; ignored",
   );
-  assertEquals(await m.adjust(input(2)), {});
+  assertEquals(values(await m.adjust(input(2))), {});
   assertEquals(
     warnings().pop(),
     [
@@ -246,7 +254,7 @@ Deno.test("plugins: wrong types, NaN, infinities, negative rates are ignored wit
       "plugin bad_results: process(): dl_max_delta_owd is Infinity; ignored",
     ].join("\n"),
   );
-  assertEquals(await m.adjust(input(3)), { dl_max_delta_owd: 22 });
+  assertEquals(values(await m.adjust(input(3))), { dl_max_delta_owd: 22 });
   assertEquals(
     warnings().pop(),
     [
@@ -254,12 +262,12 @@ Deno.test("plugins: wrong types, NaN, infinities, negative rates are ignored wit
       "plugin bad_results: process(): ul_max_delta_owd must be > 0 ms (got 0); ignored",
     ].join("\n"),
   );
-  assertEquals(await m.adjust(input(4)), {});
+  assertEquals(values(await m.adjust(input(4))), {});
   assertEquals(
     warnings().pop(),
     "plugin bad_results: process() returned a string, expected a table",
   );
-  assertEquals(await m.adjust(input(5)), {});
+  assertEquals(values(await m.adjust(input(5))), {});
   assertEquals(
     warnings().pop(),
     "plugin bad_results: process(): next_dl_rate is a table, expected a number; ignored",
@@ -318,7 +326,7 @@ Deno.test("plugins: builtin:delay_tuner sets thresholds from low-load delays", a
       up_del_stat: busy ? 50 : rnd() * 3,
       down_del_stat: busy ? 50 : rnd() * 6,
     });
-    const adj = await m.adjust({ ...input(t), readings });
+    const adj = values(await m.adjust({ ...input(t), readings }));
     if (Object.keys(adj).length > 0) results.push({ t, ...adj });
   }
   // Upper edge of the bucket holding the 99.9th percentile plus the 2 ms margin.

@@ -1,0 +1,57 @@
+/**
+ * What a Lua author sees running plugins through `simulate` (the walk of docs/plugins.md in the
+ * thirtieth session): the same engine, loop and log lines as the daemon.
+ */
+import { assert, assertEquals } from "../util/assert.ts";
+import { simulateCommand } from "./simulate_command.ts";
+import { runSubcommand } from "./testing.ts";
+import { ExitCode } from "../util/exit_codes.ts";
+
+function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runSubcommand((io) => simulateCommand({ io, stderrIsTerminal: false }), args);
+}
+
+/** Writes each script into a fresh directory, runs `fn` with their paths, removes it. */
+async function withScripts<T>(
+  scripts: Record<string, string>,
+  fn: (path: (name: string) => string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "sqma-plugins-" });
+  try {
+    for (const [name, text] of Object.entries(scripts)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    return await fn((name) => `${dir}/${name}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("simulate: a threshold a plugin sets is logged at INFO naming that plugin, not the plugin chain", async () => {
+  await withScripts({
+    "quiet.lua": 'return { name = "quiet", process = function() return {} end }\n',
+    "thr.lua": 'local n = 0\nreturn { name = "thr", process = function()\n' +
+      "  n = n + 1\n  if n == 3 then return { dl_max_delta_owd = 25 } end\n  return {}\nend }\n",
+  }, async (path) => {
+    const r = await run([
+      "--duration",
+      "5",
+      "--log-level",
+      "INFO",
+      "--lua-time-limit-ms",
+      "2000",
+      "--plugin-scripts",
+      path("quiet.lua"),
+      "--plugin-scripts",
+      path("thr.lua"),
+    ]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    const lines = r.err.split("\n").filter((l) => l.includes("settings changed by plugin"));
+    assertEquals(lines.length, 1, r.err);
+    // Until the thirtieth session: "settings changed by plugin lua-plugins: …".
+    assert(
+      lines[0].includes("settings changed by plugin thr: dl_max_delta_owd: 15.0 -> 25.0"),
+      lines[0],
+    );
+  });
+});
