@@ -55,3 +55,31 @@ Deno.test("simulate: a threshold a plugin sets is logged at INFO naming that plu
     );
   });
 });
+
+Deno.test("simulate: a plugin with a byte-order mark and CRLF lines, or a #! first line, loads as with Lua's own loader; line numbers stay the file's", async () => {
+  await withScripts({
+    // Saved by an editor on Windows.
+    "bom.lua":
+      '\uFEFFlocal M = { name = "bom" }\r\nfunction M.process(r)\r\n  return {}\r\nend\r\n' +
+      "return M\r\n",
+    "shebang.lua": '#!/usr/bin/lua\nlocal M = { name = "shebang" }\n' +
+      "function M.process(r)\n  return { next_ul_rate = r.nope + 1 }\nend\nreturn M\n",
+  }, async (path) => {
+    const r = await run([
+      "--duration",
+      "2",
+      "--lua-time-limit-ms",
+      "2000",
+      "--plugin-scripts",
+      path("bom.lua"),
+      "--plugin-scripts",
+      path("shebang.lua"),
+    ]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    // Until the thirtieth session: "bom.lua:1: unexpected symbol near '<\239>'", "shebang.lua:1:
+    // unexpected symbol near '#'", and neither plugin ran.
+    assert(!r.err.includes("not loaded"), r.err);
+    // The shebang plugin runs (and fails where the file says: line 4).
+    assert(r.err.includes(`${path("shebang.lua")}:4: attempt to perform arithmetic`), r.err);
+  });
+});

@@ -90,6 +90,20 @@ function builtin(ref: string, name: string): ScriptSource | undefined {
   return { ref, display, source: s.source };
 }
 
+/**
+ * A file's text as Lua's own loader (`luaL_loadfilex`, behind `require` and `lua FILE`) reads it:
+ * a UTF-8 byte-order mark (an editor on Windows) is skipped, and a first line starting with `#` (a
+ * `#!/usr/bin/lua` line) is read as empty, so line numbers stay those of the file. `load` of the
+ * text as it stands refused both ("unexpected symbol near '<\239>'", "near '#'") until the
+ * thirtieth session (docs/plugins.md, "Lua 5.1 compatibility").
+ */
+export function asLuaFile(text: string): string {
+  const t = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  if (!t.startsWith("#")) return t;
+  const nl = t.indexOf("\n");
+  return nl < 0 ? "" : t.slice(nl);
+}
+
 /** Resolves and reads one script reference. Throws {@link ScriptNotFoundError}. */
 export async function resolveScript(
   ref: string,
@@ -113,7 +127,7 @@ export async function resolveScript(
   // path relative to the daemon's working directory, `/`, and failed with a permission error.
   if (value.includes("/")) {
     try {
-      return { ref, display: value, source: await read(value) };
+      return { ref, display: value, source: asLuaFile(await read(value)) };
     } catch (e) {
       const dir = value.slice(0, value.lastIndexOf("/"));
       const close = e instanceof Deno.errors.NotFound
@@ -131,7 +145,7 @@ export async function resolveScript(
   for (const dir of dirs) {
     const path = `${dir}/${rel}`;
     try {
-      return { ref, display: path, source: await read(path) };
+      return { ref, display: path, source: asLuaFile(await read(path)) };
     } catch {
       // not there (or not readable with the daemon's permissions): try the next place
     }
