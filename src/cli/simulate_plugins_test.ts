@@ -83,3 +83,26 @@ Deno.test("simulate: a plugin with a byte-order mark and CRLF lines, or a #! fir
     assert(r.err.includes(`${path("shebang.lua")}:4: attempt to perform arithmetic`), r.err);
   });
 });
+
+Deno.test("simulate: a ratecontroller raising a table names its type and file:line, logged once, not once a tick", async () => {
+  await withScripts({
+    "errtable.lua":
+      "local M = {}\nfunction M.calculate(d)\n  error({ code = 42 })\nend\nreturn M\n",
+  }, async (path) => {
+    const r = await run([
+      "--duration",
+      "5",
+      "--lua-time-limit-ms",
+      "2000",
+      "--rate-controller",
+      path("errtable.lua"),
+    ]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    const lines = r.err.split("\n").filter((l) => l.includes("calculate() failed"));
+    // Until the thirtieth session: "…: table: 0x11e0d8 | stack traceback: …", a new address (a
+    // distinct error) every tick, so every tick logged its traceback.
+    assertEquals(lines.length, 1, r.err);
+    assert(lines[0].includes("(error object is a table value)"), lines[0]);
+    assert(lines[0].includes(`${path("errtable.lua")}:3: in field 'calculate'`), lines[0]);
+  });
+});

@@ -222,8 +222,22 @@ sqma = {
   end,
 }
 
+local raw_getmetatable, raw_type, raw_tostring = getmetatable, type, tostring
+-- As lua.c's msghandler: an error object that is not a string (error({ code = 1 })) is named by
+-- its type, not by its address ("table: 0x11e0d8", a new line in the log every time until the
+-- thirtieth session); a number or a value with __tostring is shown as text.
 local function message_handler(e)
-  if type(e) ~= "string" then e = tostring(e) end
+  local t = raw_type(e)
+  if t == "number" then
+    e = raw_tostring(e)
+  elseif t ~= "string" then
+    local mt = raw_getmetatable(e)
+    if raw_type(mt) == "table" and mt.__tostring ~= nil then
+      e = raw_tostring(e)
+    else
+      e = "(error object is a " .. t .. " value)"
+    end
+  end
   return traceback(e, 2)
 end
 local function collect() collectgarbage("collect") end
