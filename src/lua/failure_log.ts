@@ -46,8 +46,9 @@ export class FailureLog {
   failure(head: string, message: string): void {
     const now = this.#nowS();
     this.#flush(now, head);
-    if (!this.#seen.has(message) && this.#seen.size < MAX_DISTINCT) {
-      this.#seen.add(message);
+    const key = identity(message);
+    if (!this.#seen.has(key) && this.#seen.size < MAX_DISTINCT) {
+      this.#seen.add(key);
       logText(this.#logger, "error", `${head}: ${oneLine(message)}`);
       return;
     }
@@ -72,6 +73,19 @@ export class FailureLog {
     );
     this.#repeats = 0;
   }
+}
+
+/**
+ * What makes two failures the same: the message and traceback without what differs from call to
+ * call for one fault, the levels a deep traceback skips (a runaway recursion stopped by the time
+ * limit at another depth every tick) and addresses. Until the thirtieth session each such call
+ * was a distinct error and logged its traceback, 32 lines before the repeats were counted.
+ */
+export function identity(message: string): string {
+  return message.replace(/\(skipping \d+ levels\)/g, "(skipping levels)").replace(
+    /0x[0-9a-f]+/g,
+    "0x",
+  );
 }
 
 function firstLine(message: string): string {
