@@ -106,3 +106,28 @@ Deno.test("simulate: a ratecontroller raising a table names its type and file:li
     assert(lines[0].includes(`${path("errtable.lua")}:3: in field 'calculate'`), lines[0]);
   });
 });
+
+Deno.test("simulate: a ratecontroller returning bad rates every few ticks, good ones between, warns once per distinct issue", async () => {
+  await withScripts({
+    "nan3.lua": "local M = {}\nlocal n = 0\nfunction M.calculate(d)\n  n = n + 1\n" +
+      "  if n % 3 == 0 then return { next_dl_rate = 0/0, next_ul_rate = -1 } end\n" +
+      "  if n % 3 == 1 then return { next_dl_rate = math.huge, next_ul_rate = d.cur_ul_rate } end\n" +
+      "  return { next_dl_rate = d.cur_dl_rate, next_ul_rate = d.cur_ul_rate }\nend\nreturn M\n",
+  }, async (path) => {
+    const r = await run([
+      "--duration",
+      "20",
+      "--lua-time-limit-ms",
+      "2000",
+      "--rate-controller",
+      path("nan3.lua"),
+    ]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    const warnings = r.err.split("\n").filter((l) => l.startsWith("[WARN"));
+    // Until the thirtieth session only a repeat of the previous tick's warning was held back:
+    // the good tick between reset it, and 20 s gave 26 warnings.
+    assertEquals(warnings.length, 2, r.err);
+    assert(warnings[0].includes("next_dl_rate is Infinity; ignored"), warnings[0]);
+    assert(warnings[1].includes("next_dl_rate is NaN; ignored"), warnings[1]);
+  });
+});

@@ -31,6 +31,10 @@ export class FailureLog {
   #repeats = 0;
   #lastRepeat = "";
   #periodStart = 0;
+  readonly #warned = new Set<string>();
+  #warnRepeats = 0;
+  #lastWarning = "";
+  #warnStart = 0;
 
   /** Builds an empty log. */
   constructor(options: FailureLogOptions) {
@@ -57,9 +61,44 @@ export class FailureLog {
     this.#lastRepeat = firstLine(message);
   }
 
+  /**
+   * Reports results that were ignored (`text`, the whole warning; `head` names the script and
+   * call, for the count's line): logged at
+   * WARN the first time, then counted like a failure's repeats, so a script that returns a bad
+   * value every few ticks, alternating with good ones, gives one line a minute (docs/plugins.md, its
+   * Results tables). Until the thirtieth session only a warning equal to the
+   * previous call's was held back: a bad value every third tick logged twice every 1.5 s.
+   */
+  warning(head: string, text: string): void {
+    const now = this.#nowS();
+    this.#flushWarnings(now, head);
+    const key = identity(text);
+    if (!this.#warned.has(key) && this.#warned.size < MAX_DISTINCT) {
+      this.#warned.add(key);
+      logText(this.#logger, "warn", text);
+      return;
+    }
+    if (this.#warnRepeats === 0) this.#warnStart = now;
+    this.#warnRepeats++;
+    this.#lastWarning = firstLine(text);
+  }
+
+  #flushWarnings(now: number, head: string): void {
+    if (this.#warnRepeats === 0 || now - this.#warnStart < this.#periodS) return;
+    logText(
+      this.#logger,
+      "warn",
+      `${head}: ${this.#warnRepeats} more warnings already logged in the last ${
+        Math.round(now - this.#warnStart)
+      } s (last: ${this.#lastWarning})`,
+    );
+    this.#warnRepeats = 0;
+  }
+
   /** Call after a successful call, so a count is not held back until the next failure. */
   success(head: string): void {
     if (this.#repeats > 0) this.#flush(this.#nowS(), head);
+    if (this.#warnRepeats > 0) this.#flushWarnings(this.#nowS(), head);
   }
 
   #flush(now: number, head: string): void {

@@ -43,7 +43,6 @@ export class LuaRatecontroller implements Ratecontroller {
   readonly #rt: LuaRuntime;
   readonly #context: RatecontrollerContext;
   readonly #failures: FailureLog;
-  #lastWarning = "";
   /** While {@link checkTick} runs: the problems of the tick. */
   #problems: string[] | undefined;
 
@@ -114,10 +113,7 @@ export class LuaRatecontroller implements Ratecontroller {
     }
     this.#failures.success(`${this.script}: calculate()`);
     const warning = res.warnings.join("; ");
-    if (warning !== "" && warning !== this.#lastWarning) {
-      logText(this.#context.logger, "warn", warning);
-    }
-    this.#lastWarning = warning;
+    if (warning !== "") this.#failures.warning(`${this.script}: calculate()`, warning);
     const decision: RateDecision = {
       // A missing or invalid value holds that direction's current rate.
       next_dl_rate: res.next_dl_rate ?? hold.next_dl_rate,

@@ -61,7 +61,6 @@ interface LoadedPlugin {
   failedCalls: number[];
   disabled: boolean;
   failureLog: FailureLog;
-  lastWarning?: string;
 }
 
 function messageOf(e: unknown): string {
@@ -211,10 +210,9 @@ export class PluginManager implements RateAdjuster {
       }
       const res = decodePluginResults(`plugin ${p.name}`, raw);
       const warning = res.warnings.join("\n");
-      // A plugin that returns the same bad value every tick would flood the log.
-      if (warning !== "" && warning !== p.lastWarning) logText(this.#logger, "warn", warning);
+      // A plugin that returns a bad value every tick or every few would flood the log.
+      if (warning !== "") p.failureLog.warning(`plugin ${p.name}: process()`, warning);
       if (warning !== "") this.#problems?.push(...res.warnings);
-      p.lastWarning = warning;
       const changes: string[] = [];
       for (
         const key of [
