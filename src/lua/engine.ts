@@ -252,6 +252,7 @@ export class LuaSandbox {
   readonly #L: number;
   readonly #timeLimitMs: number;
   #deadline = Infinity;
+  #lastCallMs = 0;
   #hook = 0;
   #msgh!: LuaRef;
   #collect!: LuaRef;
@@ -265,6 +266,19 @@ export class LuaSandbox {
     this.#api = engine.global.lua;
     this.#L = engine.global.address;
     this.#timeLimitMs = options.timeLimitMs;
+  }
+
+  /** The per-call time limit, milliseconds (`lua_time_limit_ms`). */
+  get timeLimitMs(): number {
+    return this.#timeLimitMs;
+  }
+
+  /**
+   * Wall-clock milliseconds the last call took. Past the time limit without a timeout error it was
+   * held inside one C function, where the instruction check cannot stop it (see overrun.ts).
+   */
+  get lastCallMs(): number {
+    return this.#lastCallMs;
   }
 
   /** Starts an engine: embedded wasm, restricted libraries, time limit, memory cap. */
@@ -371,12 +385,14 @@ export class LuaSandbox {
     else api.lua_pushnil(L);
     this.#push(fn);
     for (const a of args) this.#push(a);
-    this.#deadline = performance.now() + this.#timeLimitMs;
+    const start = performance.now();
+    this.#deadline = start + this.#timeLimitMs;
     let status: number;
     try {
       status = api.lua_pcallk(L, args.length, nresults, this.#msgh ? base + 1 : 0, 0, null);
     } finally {
       this.#deadline = Infinity;
+      this.#lastCallMs = performance.now() - start;
     }
     if (status !== 0) {
       const message = this.#names(api.luaL_tolstring(L, -1, null) as string);

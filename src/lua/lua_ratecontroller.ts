@@ -18,6 +18,7 @@ import {
 import { LuaError } from "./errors.ts";
 import { LuaRatecontrollerError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
+import { overrunProblem } from "./overrun.ts";
 import { type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { logText } from "./log_text.ts";
 import { resolveScript } from "./scripts.ts";
@@ -45,6 +46,8 @@ export class LuaRatecontroller implements Ratecontroller {
   readonly #failures: FailureLog;
   /** While {@link checkTick} runs: the problems of the tick. */
   #problems: string[] | undefined;
+  /** A call past the time limit held in C was logged (once). */
+  #overranLogged = false;
 
   /** Use {@link createLuaRatecontroller}. */
   constructor(rt: LuaRuntime, context: RatecontrollerContext, display: string, name: string) {
@@ -87,6 +90,7 @@ export class LuaRatecontroller implements Ratecontroller {
     let raw;
     try {
       raw = sandbox.call(fns.ctrl_calculate, controllerArgs(input), 4);
+      this.#overrun(sandbox.lastCallMs, sandbox.timeLimitMs);
     } catch (e) {
       const kind = e instanceof LuaError ? e.kind : "error";
       this.#problems?.push(
@@ -123,6 +127,15 @@ export class LuaRatecontroller implements Ratecontroller {
       decision.reselect = true;
     }
     return decision;
+  }
+
+  /** A call held in C past the limit: a problem for check-config, else one warning. */
+  #overrun(elapsedMs: number, limitMs: number): void {
+    const problem = overrunProblem(`${this.script}: calculate()`, elapsedMs, limitMs);
+    if (problem === undefined) return;
+    if (this.#problems !== undefined) this.#problems.push(problem);
+    else if (!this.#overranLogged) logText(this.#context.logger, "warn", problem);
+    this.#overranLogged = true;
   }
 
   /** The script's `speed_history()` rings, or empty lists when it keeps none. */

@@ -12,6 +12,7 @@ import type { AdjusterInput, Adjustment, RateAdjuster } from "../control/ratecon
 import { decodePluginResults, pluginArgs } from "./bridge.ts";
 import { LuaError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
+import { overrunProblem } from "./overrun.ts";
 import { type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { logText } from "./log_text.ts";
 import { resolveScript } from "./scripts.ts";
@@ -61,6 +62,8 @@ interface LoadedPlugin {
   failedCalls: number[];
   disabled: boolean;
   failureLog: FailureLog;
+  /** A call past the time limit held in C was logged (once per plugin). */
+  overranLogged?: boolean;
 }
 
 function messageOf(e: unknown): string {
@@ -202,6 +205,7 @@ export class PluginManager implements RateAdjuster {
         const args = pluginArgs({ readings: input.readings, ...cur });
         raw = sandbox.call(fns.plugin_process, [p.id, ...args], 5);
         p.failureLog.success(`plugin ${p.name}: process()`);
+        this.#overrun(p, sandbox.lastCallMs, sandbox.timeLimitMs);
       } catch (e) {
         this.#fail(p, e);
         continue;
@@ -244,6 +248,15 @@ export class PluginManager implements RateAdjuster {
     }
     if (by.length > 0) out.by = by.join(", ");
     return out;
+  }
+
+  /** A call held in C past the limit: a problem for check-config, else one warning per plugin. */
+  #overrun(p: LoadedPlugin, elapsedMs: number, limitMs: number): void {
+    const problem = overrunProblem(`plugin ${p.name}: process()`, elapsedMs, limitMs);
+    if (problem === undefined) return;
+    if (this.#problems !== undefined) this.#problems.push(problem);
+    else if (!p.overranLogged) logText(this.#logger, "warn", problem);
+    p.overranLogged = true;
   }
 
   #fail(p: LoadedPlugin, e: unknown): void {

@@ -1,0 +1,29 @@
+/**
+ * A call into Lua that returned, without a timeout error, long after `lua_time_limit_ms`: it was
+ * held inside one C function (a pattern match with heavy backtracking, `string.rep`, a sort), where
+ * the engine's instruction check cannot stop it (docs/plugins.md, "The sandbox"). Until the
+ * thirtieth session nothing said so: `check-config` ran such a plugin's 30 s tick and printed
+ * "configuration OK", and the daemon only logged that its ticks ran long.
+ */
+
+/** A call counts as overrun past this multiple of the limit (the limit itself is checked often). */
+export const OVERRUN_FACTOR = 2;
+
+/**
+ * The problem text when a call of `what` (e.g. `plugin x: process()`) took `elapsedMs` against a
+ * limit of `limitMs`; undefined when it kept to the limit.
+ */
+export function overrunProblem(
+  what: string,
+  elapsedMs: number,
+  limitMs: number,
+): string | undefined {
+  if (!(elapsedMs > OVERRUN_FACTOR * limitMs)) return undefined;
+  const took = elapsedMs >= 1000
+    ? `${(elapsedMs / 1000).toFixed(1)} s`
+    : `${Math.round(elapsedMs)} ms`;
+  return `${what} took ${took}, past lua_time_limit_ms (${limitMs} ms), inside a C function the ` +
+    "limit cannot stop (a pattern match, string.rep, a sort of a huge table): with lua_isolation " +
+    "none the daemon waits for it every tick, with worker it is stopped and Lua restarts; " +
+    'rewrite that call (docs/plugins.md, "The sandbox")';
+}
