@@ -336,6 +336,9 @@ Deno.test("selector: after a cycle with draws apart in which nothing answered, t
   selector.requestReselect("only 0 fresh reflectors", { tooFewFresh: true });
   selector.step(TICK * Math.PI);
   assert(owd.peers.length / TICK > MAX_PROBES_PER_S, `${owd.peers.length} candidates`);
+  // Fresh at the cycle's start (0.57 s old), silent since: one window more (`#lookAgain`).
+  selector.step(selector.nextWakeS);
+  assertEquals(selector.phase, "probing");
   const endS = selector.nextWakeS;
   selector.step(endS);
   assertEquals(selector.quietCycles, 1);

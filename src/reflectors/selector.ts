@@ -24,7 +24,9 @@
  *   those judged sound first (`sound_first.ts`).
  * - A cycle in which some but fewer than `num_reflectors` candidates answered keeps exactly those,
  *   probed faster, and backs off as after a cycle without answers (`short_pool.ts`,
- *   docs/algorithm.md §8.3 step 5; docs/controllers.md, "v76").
+ *   docs/algorithm.md §8.3 step 5; docs/controllers.md, "v76"); but one that heard fewer than the
+ *   peers fresh at its start (a probing hiccup: a starved daemon or pinger) first probes one
+ *   window more (`#lookAgain`).
  * - Before the first cycle, initial peers that mostly look faulty are probed faster
  *   (`hurryInitial`, `hurried_start.ts`; docs/controllers.md, "v79").
  * - A cycle whose candidates at the tick would send more than 20 probes a second (the embedded
@@ -205,6 +207,10 @@ export class ReflectorSelector implements ReselectRequester {
   #cycleStartS = -Infinity;
   /** The peers before the current cycle (`cycle_budget.ts`). */
   #cyclePeers: readonly string[] = [];
+  /** How many of `#cyclePeers` were fresh when the current cycle began (`#lookAgain`). */
+  #freshAtStart = 0;
+  /** Whether the current cycle probed for a second window already (held draws, `#lookAgain`). */
+  #extended = false;
   /** How long the current cycle probes, s: tick × π, longer for draws probed apart (v86). */
   #cycleWindowS: number;
   /** Consecutive cycles in which no candidate answered. */
@@ -449,6 +455,8 @@ export class ReflectorSelector implements ReselectRequester {
     );
     this.#held = [];
     this.#cyclePeers = this.#o.owd.peers;
+    this.#freshAtStart = this.#freshPeers(nowS).length;
+    this.#extended = false;
     this.#cycleWindowS = this.#settleS;
     const watchPerS = this.#watch.perS;
     this.#watch.clear();
@@ -538,15 +546,40 @@ export class ReflectorSelector implements ReselectRequester {
     // All of them in one child: fping restarts it, the peers first (the draws were never heard,
     // `probe_order.ts`), but none before the child's start (`#awaitPeers`).
     if (plan.slow === undefined && this.#slowStart()) {
-      const recent = this.#o.owd.recent;
-      const freshS = freshWindowS(this.#o.tickS);
-      this.#awaitPeers(
-        nowS,
-        this.#cyclePeers.filter((ip) =>
-          nowS - (recent.get(ip)?.last_receive_time_s ?? -Infinity) < freshS
-        ),
-      );
+      this.#awaitPeers(nowS, this.#freshPeers(nowS));
     }
+  }
+
+  /** The peers before the current cycle fresh at `nowS` (src/control/deltas.ts). */
+  #freshPeers(nowS: number): string[] {
+    const recent = this.#o.owd.recent;
+    const freshS = freshWindowS(this.#o.tickS);
+    return this.#cyclePeers.filter((ip) =>
+      nowS - (recent.get(ip)?.last_receive_time_s ?? -Infinity) < freshS
+    );
+  }
+
+  /**
+   * A probing hiccup, not a loss (docs/algorithm.md §8.3 step 5; docs/operation.md, "When no
+   * reflector answers"): fewer candidates answered during the cycle than the peers that were fresh
+   * at its start (at most `numReflectors`). Their replies were late, not missing: a daemon or fping
+   * starved on a busy machine for longer than the window (the testbed's log: the tick stopped for
+   * 2.5 s, the cycle heard 1 of 6 and kept it alone). Such a cycle probes one window more, the
+   * pinger's child left running, and then decides as before: a real loss is decided one window
+   * later. Once a cycle (the held draws' second window counts).
+   */
+  #lookAgain(nowS: number, answered: number): boolean {
+    if (this.#extended || answered >= Math.min(this.#o.numReflectors, this.#freshAtStart)) {
+      return false;
+    }
+    this.#extended = true;
+    log.debug(
+      "Reselection {n}: {a} of {c} candidates answered, {f} peers were fresh at its start; " +
+        "probing one window more",
+      { n: this.#count, a: answered, c: this.#candidates.length, f: this.#freshAtStart },
+    );
+    this.#wakeAtS = this.#cycleEndS(nowS);
+    return true;
   }
 
   #finishCycle(nowS: number): void {
@@ -556,6 +589,7 @@ export class ReflectorSelector implements ReselectRequester {
     );
     if (answered.length < n && this.#held.length > 0) {
       // Too few answered: the avoided draws held back are probed too before deciding (v72).
+      this.#extended = true;
       this.#candidates.push(...this.#held);
       this.#held = [];
       log.debug("Reselection {n}: too few answered, probing {c} candidates", {
@@ -566,6 +600,7 @@ export class ReflectorSelector implements ReselectRequester {
       this.#wakeAtS = this.#cycleEndS(nowS);
       return;
     }
+    if (this.#lookAgain(nowS, answered.length)) return;
     // Some but fewer than n answered (a short list with dead reflectors): exactly those are
     // kept, probed faster, and the next cycle waits (v76, `short_pool.ts`).
     const short = answered.length > 0 && answered.length < n;

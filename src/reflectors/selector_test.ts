@@ -483,7 +483,11 @@ Deno.test("the loop's too-few-fresh requests during a cycle that answers one are
   w.selector.step(3 * SETTLE + TICK);
   assertEquals(w.selector.phase, "probing");
   assertEquals(w.selector.reselectionCount, 3);
+  // Nothing answers during it though its peers were fresh at its start: it probes one window
+  // more before it decides (a probing hiccup, `#lookAgain`).
   w.selector.step(4 * SETTLE + TICK);
+  assertEquals(w.selector.phase, "probing");
+  w.selector.step(5 * SETTLE + TICK);
   assertEquals(w.selector.phase, "idle");
 });
 
