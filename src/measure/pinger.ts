@@ -54,6 +54,12 @@ export interface Pinger {
    * runs children: its steps need turns of the event loop (`ChildSupervisor.restarting`).
    */
   readonly switching?: boolean;
+  /**
+   * When the child probing the set at its period (fping's or tsping's one for all but a slow
+   * group) was last spawned, monotonic s (-Infinity before any, and for `ping`): a reselection
+   * cycle's window counts from it (src/reflectors/selector.ts, `#fromSpawn`).
+   */
+  readonly spawnedS?: number;
   /** Starts probing `reflectors`. */
   start(reflectors: readonly string[]): Promise<void>;
   /**
@@ -196,6 +202,8 @@ export class ProcessPinger implements Pinger {
   #heardS = new Map<string, number>();
   /** Children (keys of `#sups`) that printed a line since they were last spawned. */
   readonly #begun = new Set<string>();
+  /** When the child "*" was last spawned, monotonic s (`spawnedS`). */
+  #mainSpawnedS = -Infinity;
   /** The last times from a spawn to the child's start, s (`startDelayS`). */
   readonly #startDelays: number[] = [];
   /**
@@ -273,6 +281,11 @@ export class ProcessPinger implements Pinger {
    */
   get startDelayS(): number {
     return Math.min(MAX_START_DELAY_S, Math.max(0, ...this.#startDelays));
+  }
+
+  /** When the child probing the set at its period was last spawned, monotonic s (`Pinger`). */
+  get spawnedS(): number {
+    return this.#mainSpawnedS;
   }
 
   /** Whether a child is being replaced (`ChildSupervisor.restarting`). */
@@ -543,6 +556,7 @@ export class ProcessPinger implements Pinger {
         // Every line of the last child of `key` was read before this spawn (`ChildSupervisor`).
         for (const ip of child.targets()) this.#dedup.forget(ip);
         this.#heardS.set(key, o.clock.monotonicS());
+        if (key === "*") this.#mainSpawnedS = o.clock.monotonicS();
         this.#replied.delete(key);
         this.#begun.delete(key);
       },

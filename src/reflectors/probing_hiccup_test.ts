@@ -43,11 +43,16 @@ interface Outcome {
  * the daemon runs nothing for that long (starved), the pinger's replies wait in its pipe; then the
  * selector's overdue timer runs before the pipe is read (docs/operation.md, "Its helper
  * processes"), and the waiting replies carry their own times. `dies`: these stop answering
- * at that time (a route gone).
+ * at that time (a route gone). `switchS`: every new set's child is spawned that long after the
+ * publication (the old one's end on a starved machine), told to the selector when `fromSpawn`.
  */
-function drive(
-  o: { stall?: number; dies?: { ips: readonly string[]; atS: number }; untilS: number },
-): Outcome {
+function drive(o: {
+  stall?: number;
+  dies?: { ips: readonly string[]; atS: number };
+  switchS?: number;
+  fromSpawn?: boolean;
+  untilS: number;
+}): Outcome {
   const records: LogRecord[] = [];
   configureLogging("DEBUG", { sink: (r) => void records.push(r) });
   try {
@@ -57,6 +62,7 @@ function drive(
     const next = new Map<string, number>();
     let cycleAt: number | undefined;
     let decided: { atS: number; peers: readonly string[]; periodS: number } | undefined;
+    let spawnedS = -Infinity;
     const selector = new ReflectorSelector({
       owd,
       pool: POOL,
@@ -64,6 +70,7 @@ function drive(
       tickS: TICK,
       peerReselectionTimeMin: 15,
       random: seededRandom(7),
+      spawnedS: o.fromSpawn === true ? () => spawnedS : undefined,
       onPeers: (peers, phase, probes) => {
         if (phase === "candidates" && cycleAt === undefined) {
           cycleAt = now;
@@ -75,8 +82,10 @@ function drive(
         if (same && probes.periodS === periodS) return;
         periodS = probes.periodS;
         next.clear();
-        // fping restarted: the first round 0.1 s later, its targets a period / N apart.
-        peers.forEach((ip, k) => next.set(ip, now + 0.1 + (k * periodS) / peers.length));
+        // fping restarted (spawned `switchS` later): the first round 0.1 s after its spawn, its
+        // targets a period / N apart.
+        spawnedS = now + (o.switchS ?? 0);
+        peers.forEach((ip, k) => next.set(ip, spawnedS + 0.1 + (k * periodS) / peers.length));
       },
     });
     const replies = (upToS: number) => {
@@ -168,4 +177,16 @@ Deno.test("probing hiccup: a real loss (four of six gone as the cycle begins) is
   assert(r.warnings[0].startsWith("Only {k} reflectors answer"), r.warnings[0]);
   // Two windows (3.14 s), where it was one.
   assertNear(r.decidedAfterS, 2 * TICK * Math.PI);
+});
+
+Deno.test("probing hiccup: a cycle's window counts from its child's spawn, which a starved machine made 1.2 s late (the switch: the old fping's end), not from the publication", () => {
+  // Every switch 1.2 s late: each selection leaves the peers stale for 1.3 s, the loop asks for a
+  // cycle whose peers are stale at its start (no second window), and such a cycle heard a few.
+  const before = drive({ switchS: 1.2, untilS: 45 });
+  const after = drive({ switchS: 1.2, fromSpawn: true, untilS: 45 });
+  assertEquals(before.warnings.length, 1);
+  assert(before.warnings[0].startsWith("Only {k} reflectors answer"), before.warnings[0]);
+  assertEquals(after.warnings, []);
+  // From the spawn (1.2 s) one window (1.57 s).
+  assertNear(after.decidedAfterS, 1.2 + TICK * Math.PI);
 });

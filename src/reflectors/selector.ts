@@ -136,6 +136,12 @@ export interface SelectorOptions {
    * simulator's pinger).
    */
   startDelayS?: () => number;
+  /**
+   * When the pinger last spawned the child that probes the published set at its period, s
+   * (`Pinger.spawnedS`): a cycle's window counts from that child's spawn when it came after the
+   * publication (`#fromSpawn`). Default none (the simulator's pinger switches at once).
+   */
+  spawnedS?: () => number;
 }
 
 /** What the selector is doing. */
@@ -211,6 +217,8 @@ export class ReflectorSelector implements ReselectRequester {
   #freshAtStart = 0;
   /** Whether the current cycle probed for a second window already (held draws, `#lookAgain`). */
   #extended = false;
+  /** Whether the current cycle's window was moved to its child's late spawn (`#fromSpawn`). */
+  #movedToSpawn = false;
   /** How long the current cycle probes, s: tick × π, longer for draws probed apart (v86). */
   #cycleWindowS: number;
   /** Consecutive cycles in which no candidate answered. */
@@ -457,6 +465,7 @@ export class ReflectorSelector implements ReselectRequester {
     this.#cyclePeers = this.#o.owd.peers;
     this.#freshAtStart = this.#freshPeers(nowS).length;
     this.#extended = false;
+    this.#movedToSpawn = false;
     this.#cycleWindowS = this.#settleS;
     const watchPerS = this.#watch.perS;
     this.#watch.clear();
@@ -582,7 +591,33 @@ export class ReflectorSelector implements ReselectRequester {
     return true;
   }
 
+  /**
+   * The window counted from the spawn of the pinger's child for the candidates, when that came
+   * after their publication (docs/algorithm.md §8.3 step 2): the switch itself (the old child's
+   * end, reaped, then the spawn) took 0.5–1.5 s on a starved machine, and a window counted from
+   * the publication ended before the new child's first round (`/work/notes/refl30_*`). Once a
+   * cycle; `startDelayS` still counts from the spawn to the child's start.
+   */
+  #fromSpawn(nowS: number): boolean {
+    if (this.#movedToSpawn) return false;
+    const spawnedS = this.#o.spawnedS?.() ?? -Infinity;
+    if (!(spawnedS > this.#cycleStartS)) return false;
+    const endS = this.#cycleEndS(spawnedS);
+    if (endS <= nowS) return false;
+    this.#movedToSpawn = true;
+    log.debug(
+      "Reselection {n}: the pinger's child started {s} s after the candidates; probing on",
+      {
+        n: this.#count,
+        s: Math.round((spawnedS - this.#cycleStartS) * 100) / 100,
+      },
+    );
+    this.#wakeAtS = endS;
+    return true;
+  }
+
   #finishCycle(nowS: number): void {
+    if (this.#fromSpawn(nowS)) return;
     const n = this.#o.numReflectors;
     const answered = this.#candidates.filter((ip) =>
       (this.#o.owd.recent.get(ip)?.last_receive_time_s ?? -Infinity) >= this.#cycleStartS
