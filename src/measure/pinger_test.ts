@@ -1075,3 +1075,33 @@ Deno.test("ping: a cycle right after a selection (new peers, new draws) starts e
   const most = mostInWindow(r.sent, 1);
   assert(most <= MAX_PROBES_PER_S, `${most} requests in a 1 s window`);
 });
+
+Deno.test("spawnedS: when fping's child for the set was last spawned (a set given while the old one is still being ended spawns later), not a slow group's", async () => {
+  const clock = new VirtualClock(0);
+  const spawned: { atS: number; args: readonly string[] }[] = [];
+  const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
+    spawned.push({ atS: clock.monotonicS(), args });
+    return printingChild(spawned.length).child;
+  };
+  const { p } = fakeFping(clock, spawn);
+  assertEquals(p.spawnedS, -Infinity);
+  await p.start(["9.9.9.9", "1.1.1.1"]);
+  await waitUntil(() => spawned.length === 1, 2000, "the first child");
+  assertEquals(p.spawnedS, 0);
+  clock.advance(2);
+  // A cycle's candidates: the child is restarted; its spawn, not the call, is what counts
+  // (src/reflectors/selector.ts, `#fromSpawn`).
+  const set = p.setReflectors(["9.9.9.9", "1.1.1.1", "8.8.8.8"]);
+  clock.advance(0.7);
+  await set;
+  await waitUntil(() => spawned.length === 2, 2000, "the new set's child");
+  assertEquals(p.spawnedS, spawned[1].atS);
+  // A slow group alone (the same main set) spawns a child of its own: not the set's.
+  await p.setReflectors(["9.9.9.9", "1.1.1.1", "8.8.8.8", "4.4.4.4"], {
+    periodS: 0.5,
+    slow: { reflectors: ["4.4.4.4"], periodS: 3 },
+  });
+  await waitUntil(() => spawned.length === 3, 2000, "the slow child");
+  assertEquals(p.spawnedS, spawned[1].atS);
+  await p.stop();
+});
