@@ -131,3 +131,36 @@ Deno.test("simulate: a ratecontroller returning bad rates every few ticks, good 
     assert(warnings[1].includes("next_dl_rate is NaN; ignored"), warnings[1]);
   });
 });
+
+Deno.test("simulate: a plugin that replaces another plugin's global (both M = {} at the top) is named in a warning; local ones are not", async () => {
+  const globalM = (name: string) =>
+    `M = { name = "${name}" }\nfunction M.process(r) return {} end\nreturn M\n`;
+  await withScripts({
+    "ga.lua": globalM("ga"),
+    "gb.lua": globalM("gb"),
+    "la.lua": 'local M = { name = "la" }\nfunction M.process(r) return {} end\nreturn M\n',
+  }, async (path) => {
+    const r = await run([
+      "--duration",
+      "2",
+      "--lua-time-limit-ms",
+      "2000",
+      "--plugin-scripts",
+      path("la.lua"),
+      "--plugin-scripts",
+      path("ga.lua"),
+      "--plugin-scripts",
+      path("la.lua"),
+      "--plugin-scripts",
+      path("gb.lua"),
+    ]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    const warnings = r.err.split("\n").filter((l) => l.startsWith("[WARN"));
+    // Until the thirtieth session nothing was said: ga's process ran on gb's table.
+    assertEquals(warnings.length, 1, r.err);
+    assert(
+      warnings[0].includes(`${path("gb.lua")}: replaces the global M (set by ${path("ga.lua")})`),
+      warnings[0],
+    );
+  });
+});

@@ -158,9 +158,29 @@ function B.prepare_settings(s)
 end
 
 local plugins = {}
+-- Globals the plugins loaded so far set, with their values and who set them: all plugins share one
+-- Lua state (as upstream's require does), so a second plugin's M = {} or function process at
+-- its top level replaces the first one's, whose functions then run on the other's table. Named in a
+-- warning since the thirtieth session (docs/plugins.md, "Plugins").
+local global_owner, global_value = {}, {}
+for k, v in pairs(_G) do global_owner[k], global_value[k] = false, v end
+local function global_clashes(owner)
+  local clashes = {}
+  for k, v in pairs(_G) do
+    local was = global_owner[k]
+    if was == nil then
+      global_owner[k], global_value[k] = owner, v
+    elseif was and was ~= owner and not rawequal(global_value[k], v) then
+      clashes[#clashes + 1] = tostring(k) .. " (set by " .. was .. ")"
+      global_owner[k], global_value[k] = owner, v
+    end
+  end
+  table.sort(clashes)
+  return table.concat(clashes, ", ")
+end
 -- modname: what upstream would require() (the file's name less .lua); a Lua 5.1 module(...)
 -- chunk returns nothing and leaves its table in package.loaded, as require then reads it.
-function B.plugin_load(id, chunk, settings, modname)
+function B.plugin_load(id, chunk, settings, modname, display)
   local m = chunk(modname)
   if m == nil then m = package.loaded[modname] end
   if type(m) ~= "table" then return "no_table", type(m) end
@@ -173,7 +193,7 @@ function B.plugin_load(id, chunk, settings, modname)
   plugins[id] = m
   local name = m.name
   if type(name) ~= "string" then name = nil end
-  return "ok", name
+  return "ok", name, global_clashes(display)
 end
 -- Upstream's readings table holds upstream's keys only; additions go in a second argument.
 function B.plugin_process(id, ...)

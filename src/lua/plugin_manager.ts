@@ -89,14 +89,15 @@ async function loadPlugins(
       const src = await resolveScript(ref, { ...options, setting });
       rt.setLogSource(src.display);
       const chunk = rt.sandbox.load(src.source, `@${src.display}`);
-      let status: unknown, name: unknown;
+      let status: unknown, name: unknown, clashes: unknown;
       try {
-        [status, name] = rt.sandbox.call(rt.fns.plugin_load, [
+        [status, name, clashes] = rt.sandbox.call(rt.fns.plugin_load, [
           id,
           chunk,
           rt.settings,
           pluginBaseName(src.display),
-        ], 2);
+          src.display,
+        ], 3);
       } finally {
         rt.sandbox.release(chunk);
       }
@@ -107,6 +108,15 @@ async function loadPlugins(
       }
       if (status === "no_process") {
         throw new Error(`${src.display}: the plugin module has no process(readings) function`);
+      }
+      if (typeof clashes === "string" && clashes !== "") {
+        logText(
+          options.logger,
+          "warn",
+          `${src.display}: replaces the global ${clashes}: all plugins share one Lua state, so ` +
+            "the other plugin now reads this one's value; declare them local (local M = {}) " +
+            '(docs/plugins.md, "Plugins")',
+        );
       }
       loaded.push({
         id,
