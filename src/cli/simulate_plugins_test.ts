@@ -164,3 +164,29 @@ Deno.test("simulate: a plugin that replaces another plugin's global (both M = {}
     );
   });
 });
+
+Deno.test("simulate: a ratecontroller returning Mbit/s (80, 18) is warned once that rates are kbit/s", async () => {
+  await withScripts({
+    "mbit.lua":
+      "local M = {}\nfunction M.calculate(d) return { next_dl_rate = 80, next_ul_rate = 18 } end\n" +
+      "return M\n",
+  }, async (path) => {
+    const r = await run([
+      "--duration",
+      "5",
+      "--lua-time-limit-ms",
+      "2000",
+      "--rate-controller",
+      path("mbit.lua"),
+    ]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    const warnings = r.err.split("\n").filter((l) => l.startsWith("[WARN"));
+    // Until the thirtieth session: nothing, the rates bounded to the minimum without a word.
+    assertEquals(warnings.length, 1, r.err);
+    assert(
+      warnings[0].includes("calculate() returned next_dl_rate = 80, 1 % of the base rate"),
+      r.err,
+    );
+    assert(warnings[0].includes("rates are in kbit/s"), r.err);
+  });
+});

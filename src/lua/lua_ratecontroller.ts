@@ -48,6 +48,8 @@ export class LuaRatecontroller implements Ratecontroller {
   #problems: string[] | undefined;
   /** A call past the time limit held in C was logged (once). */
   #overranLogged = false;
+  /** A rate that looked like Mbit/s was logged (once). */
+  #unitWarned = false;
 
   /** Use {@link createLuaRatecontroller}. */
   constructor(rt: LuaRuntime, context: RatecontrollerContext, display: string, name: string) {
@@ -126,7 +128,26 @@ export class LuaRatecontroller implements Ratecontroller {
     if (res.reselect) {
       decision.reselect = true;
     }
+    this.#unitCheck("next_dl_rate", res.next_dl_rate, settings.base_dl_rate);
+    this.#unitCheck("next_ul_rate", res.next_ul_rate, settings.base_ul_rate);
     return decision;
+  }
+
+  /**
+   * A rate of 1 % of the base rate or less is a rate in Mbit/s (`next_dl_rate = 80`): the loop
+   * bounds it to the minimum, which without a word looked like a controller that only ever cut
+   * (seen in the thirtieth session's walk). Warned once; a problem for check-config.
+   */
+  #unitCheck(key: string, value: number | undefined, base: number): void {
+    if (value === undefined || !(value > 0 && value * 100 <= base)) return;
+    const text = `${this.script}: calculate() returned ${key} = ${value}, 1 % of the base rate ` +
+      `${base} kbit/s or less: rates are in kbit/s (80 Mbit/s is 80000); the loop applies the ` +
+      "minimum";
+    this.#problems?.push(text);
+    if (this.#problems === undefined && !this.#unitWarned) {
+      logText(this.#context.logger, "warn", text);
+    }
+    this.#unitWarned = true;
   }
 
   /** A call held in C past the limit: a problem for check-config, else one warning. */
