@@ -190,3 +190,28 @@ Deno.test("simulate: a ratecontroller returning Mbit/s (80, 18) is warned once t
     assert(warnings[0].includes("rates are in kbit/s"), r.err);
   });
 });
+
+Deno.test("simulate: a plugin whose time limit fires only after a long pattern match returned is also told it was held in C", async () => {
+  await withScripts({
+    // The match backtracks for about 300 ms in one C call; the loop after it meets the limit.
+    "late.lua": 'return { name = "late", process = function(r)\n' +
+      '  local found = ("a"):rep(120):find(".-.-.-b")\n' +
+      "  local x = 0\n  for i = 1, 100000 do x = x + i end\n  return {}\nend }\n",
+  }, async (path) => {
+    const r = await run([
+      "--duration",
+      "1",
+      "--lua-time-limit-ms",
+      "10",
+      "--plugin-scripts",
+      path("late.lua"),
+    ]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    assert(r.err.includes("plugin late: process() failed (timeout)"), r.err);
+    // Until the thirtieth session only the timeout, its traceback at the loop after the match.
+    const warnings = r.err.split("\n").filter((l) => l.startsWith("[WARN"));
+    assertEquals(warnings.length, 1, r.err);
+    assert(warnings[0].includes("plugin late: process() took "), warnings[0]);
+    assert(warnings[0].includes("inside a C function the limit cannot stop"), warnings[0]);
+  });
+});

@@ -94,6 +94,8 @@ export class LuaRatecontroller implements Ratecontroller {
       raw = sandbox.call(fns.ctrl_calculate, controllerArgs(input), 4);
       this.#overrun(sandbox.lastCallMs, sandbox.timeLimitMs);
     } catch (e) {
+      // A timeout raised only after a long C call returned names the code after it: say why.
+      this.#overrun(sandbox.lastCallMs, sandbox.timeLimitMs);
       const kind = e instanceof LuaError ? e.kind : "error";
       this.#problems?.push(
         `${this.script}: calculate() failed (${kind}): ${(e as Error).message}`,

@@ -217,6 +217,8 @@ export class PluginManager implements RateAdjuster {
         p.failureLog.success(`plugin ${p.name}: process()`);
         this.#overrun(p, sandbox.lastCallMs, sandbox.timeLimitMs);
       } catch (e) {
+        // A timeout raised only after a long C call returned names the code after it: say why.
+        this.#overrun(p, sandbox.lastCallMs, sandbox.timeLimitMs);
         this.#fail(p, e);
         continue;
       } finally {
