@@ -94,6 +94,37 @@ Deno.test("check-config: misspelt UCI options and sections are warned about with
   });
 });
 
+Deno.test("check-config: a `config remote` without a host says remote mode is off", async () => {
+  // An owner's typo (`hostname` for `host`) left remote mode off with only "not read" said of the
+  // option; the daemon then looked for the router's interfaces on this machine (docs/remote.md).
+  const section = "\nconfig remote\n\toption hostname 'root@192.168.1.1'\n\toption port '22'\n";
+  await withFile("sqm", UCI + section, async (path) => {
+    const r = await check(["--config", path]);
+    assertEquals(r.code, ExitCode.OK, r.stderr);
+    assertStringIncludes(
+      r.stderr,
+      `warning: ${path}:7: \`config remote\` has no option host, so remote mode is off: the ` +
+        "interfaces and tc are this machine's",
+    );
+    // Given by a flag, remote mode is on: nothing to say.
+    const on = await check(["--config", path, "--remote", "root@192.168.1.1"]);
+    assert(!on.stderr.includes("remote mode is off"), on.stderr);
+  });
+  await withFile("sqm", UCI + "\nconfig remote\n\toption host ''\n", async (path) => {
+    const r = await check(["--config", path]);
+    assertStringIncludes(r.stderr, "`config remote` has an empty option host");
+  });
+  await withFile(
+    "sqm",
+    UCI + "\nconfig remote\n\toption host 'root@192.168.1.1'\n",
+    async (path) => {
+      // The file's host emptied by a flag: local mode on purpose.
+      const r = await check(["--config", path, "--remote", ""]);
+      assert(!r.stderr.includes("remote mode is off"), r.stderr);
+    },
+  );
+});
+
 Deno.test("check-config: upstream's older option names and misplaced options name the one to use", async () => {
   const text = "config network\n\toption transmit_interface 'wan'\n" +
     "\toption receive_interface 'ifb4wan'\n\toption transmit_kbits_base '10000'\n" +

@@ -110,6 +110,8 @@ function uciWarnings(input: SettingsInput, v: TableSettings): string[] {
       );
       continue;
     }
+    const off = remoteOffWarning(uci.path, section, v);
+    if (off !== undefined) warnings.push(off);
     for (const [option, value] of section.options) {
       if (options.has(option)) continue;
       const at = `${uci.path}:${value.line}: option "${option}"`;
@@ -123,6 +125,27 @@ function uciWarnings(input: SettingsInput, v: TableSettings): string[] {
     }
   }
   return warnings;
+}
+
+/**
+ * A `config remote` section that leaves remote mode off (no `host`, an empty one, or a misspelt
+ * option): the daemon then shapes this machine's interfaces, and the owner who wrote the section
+ * learns it only from `interface wan does not exist here` a minute later (docs/remote.md).
+ */
+function remoteOffWarning(
+  path: string,
+  section: UciSection,
+  v: TableSettings,
+): string | undefined {
+  if (section.type !== "remote" || v.remote !== "") return undefined;
+  const host = section.options.get("host");
+  // A host the file gives, emptied by a flag or variable, is local mode on purpose.
+  if (host !== undefined && host.value !== "") return undefined;
+  const why = host === undefined ? "has no option host" : "has an empty option host";
+  return `${path}:${section.line}: \`config remote\` ${why}, so remote mode is off: the ` +
+    "interfaces and tc are this machine's, not a router's; set option host " +
+    "'[user@]router' (e.g. 'root@192.168.1.1') to shape the router over SSH, or remove the " +
+    "section (docs/remote.md)";
 }
 
 /**
