@@ -163,13 +163,22 @@ export function lockedInterfaces(
   return [settings.dl_if + on, settings.ul_if + on];
 }
 
+/**
+ * What to do about an interface name that never appeared: `check-config` lists the devices whose
+ * root qdisc is the configured shaper's (src/apply/shaper_check.ts).
+ */
+const MISSING_INTERFACE_HINT = "; correct the setting (on OpenWrt the device's name: eth1, " +
+  "pppoe-wan, ifb4eth1, …); `sqm-autorate check-config` names the interfaces here whose root " +
+  "qdisc is the configured shaper";
+
 async function interfacesReady(
   shapers: ShaperPair,
   counters: CounterReader,
 ): Promise<{ ready: true } | { ready: false; fatal: boolean; message: string }> {
   // Both shapers are checked, so the message names every missing interface at once.
   const waiting: string[] = [];
-  for (const sh of [shapers.dl, shapers.ul]) {
+  const pair = [["download_interface", shapers.dl], ["upload_interface", shapers.ul]] as const;
+  for (const [setting, sh] of pair) {
     try {
       await sh.check();
     } catch (e) {
@@ -177,7 +186,12 @@ async function interfacesReady(
         e instanceof ShaperCheckError &&
         (e.reason === "missing-interface" || e.reason === "unreachable")
       ) {
-        if (!waiting.includes(e.message)) waiting.push(e.message);
+        // A missing name is the owner's to fix: say which setting gave it (docs/operation.md,
+        // "An interface name that does not exist").
+        const why = e.reason === "missing-interface"
+          ? `${e.message} (setting ${setting})`
+          : e.message;
+        if (!waiting.includes(why)) waiting.push(why);
         continue;
       }
       return { ready: false, fatal: true, message: (e as Error).message };
@@ -355,13 +369,14 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
       }
       if (attempt >= timing.attempts) {
         log.fatal(
-          "interfaces {dl} / {ul} not usable after {n} attempts {s} s apart: {message}",
+          "interfaces {dl} / {ul} not usable after {n} attempts {s} s apart: {message}{hint}",
           {
             dl: settings.dl_if,
             ul: settings.ul_if,
             n: attempt,
             s: timing.retryDelayS,
             message: r.message,
+            hint: r.message.includes("(setting ") ? MISSING_INTERFACE_HINT : "",
           },
         );
         await cleanup(false);

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../util/assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../util/assert.ts";
 import { settingsWithDefaults } from "../config/defaults.ts";
 import type { TableSettings } from "../config/settings_table.ts";
 import { createOwdState } from "../baseline/owd_state.ts";
@@ -228,8 +228,14 @@ Deno.test("daemon: missing interfaces: one WARN naming both, repeats at DEBUG, t
     const text = records.map(formatRecord).join("");
     const waits = records.filter((r) => r.rawMessage.startsWith("waiting for interfaces"));
     assertEquals(waits.length, 1, text);
-    assert(/ifb4wan does not exist; .*wan does not exist/.test(text), text);
-    assertEquals(records.filter((r) => r.level === "fatal").length, 1, text);
+    assert(/ifb4wan does not exist[^;]*; .*wan does not exist/.test(text), text);
+    const fatal = records.filter((r) => r.level === "fatal");
+    assertEquals(fatal.length, 1, text);
+    // The owner's setting is named, and where to find the right name.
+    const said = formatRecord(fatal[0]);
+    assertStringIncludes(said, "ifb4wan does not exist (setting download_interface)");
+    assertStringIncludes(said, "wan does not exist (setting upload_interface)");
+    assertStringIncludes(said, "`sqm-autorate check-config` names the interfaces here");
   } finally {
     resetLogging();
   }
