@@ -89,6 +89,28 @@ Deno.test("explainSshFailure: the remote command's own failure is left alone", (
     REMOTE,
   );
   assert(denied?.includes("remote_identity"), denied);
+  // The user is named: a wrong one is refused the same way as a key not authorised.
+  assert(denied?.includes("authorized keys for user root, or correct the user"), denied);
+  const keyless = { ...REMOTE, remote_identity: "/etc/sqm-autorate/id_rsa" };
+  const missing = explainSshFailure({
+    code: 255,
+    stdout: "",
+    stderr: "Warning: Identity file /etc/sqm-autorate/id_rsa not accessible: No such file or " +
+      "directory.\nroot@x: Permission denied (publickey).",
+  }, keyless);
+  assert(
+    missing?.includes(
+      "the key file /etc/sqm-autorate/id_rsa (setting remote_identity) is not used: ssh cannot read it",
+    ),
+    missing,
+  );
+  const open = explainSshFailure({
+    code: 255,
+    stdout: "",
+    stderr: "@ WARNING: UNPROTECTED PRIVATE KEY FILE! @\nPermissions 0644 for " +
+      "'/etc/sqm-autorate/id_rsa' are too open.\nroot@x: Permission denied (publickey).",
+  }, keyless);
+  assert(open?.includes("readable by other users, so ssh ignores it: chmod 600 it"), open);
   const down = explainSshFailure(
     { code: 255, stdout: "", stderr: "connect to host x port 22: Connection refused" },
     REMOTE,

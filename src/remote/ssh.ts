@@ -118,6 +118,29 @@ export function sshFailureKind(result: CommandResult): SshFailureKind | undefine
 }
 
 /**
+ * A login refused: a key file ssh could not use (missing, readable by others), or the key or the
+ * user the router does not accept (docs/remote.md, "Start-up and faults"). Always starts with
+ * `WHERE refused the key` (how an explained failure is recognised again).
+ */
+function refusedKeyText(where: string, settings: RemoteSettings, err: string): string {
+  const file = settings.remote_identity;
+  const unusable = /UNPROTECTED PRIVATE KEY FILE|bad permissions/i.test(err)
+    ? "it is readable by other users, so ssh ignores it: chmod 600 it"
+    : /not accessible|no such file/i.test(err)
+    ? "ssh cannot read it: give the path of the private key made for the router"
+    : undefined;
+  if (file !== "" && unusable !== undefined) {
+    return `${where} refused the key: the key file ${file} (setting remote_identity) is not ` +
+      `used: ${unusable} (ssh: ${err})`;
+  }
+  const at = settings.remote.lastIndexOf("@");
+  const user = at >= 0 ? `user ${settings.remote.slice(0, at)}` : "the user ssh logs in as";
+  return `${where} refused the key (setting remote_identity): put its public key in the ` +
+    `router's authorized keys for ${user}, or correct the user in setting remote (OpenWrt's is ` +
+    `root) (ssh: ${err})`;
+}
+
+/**
  * Explains an ssh failure in a router owner's terms, naming the setting to fix, or undefined
  * when the failure was the remote command's own. ssh exits 255 for its own errors.
  */
@@ -145,8 +168,7 @@ export function explainSshFailure(
         `${settings.remote_known_hosts || "~/.ssh/known_hosts"} (setting remote_known_hosts) ` +
         `(ssh: ${err})`;
     case "refused-key":
-      return `${where} refused the key (setting remote_identity): put its public key in the ` +
-        `router's authorized keys (ssh: ${err})`;
+      return refusedKeyText(where, settings, err);
     case "unreachable":
       return `cannot reach ${where} over ssh: ${err || "ssh failed"}`;
   }
