@@ -4,7 +4,7 @@ import { configureLogging, stageLogger } from "../log/mod.ts";
 import { runDaemon, shutdownOnSignals } from "../daemon/mod.ts";
 import { blockingSleep } from "../util/blocking_sleep.ts";
 import { ExitCode } from "../util/exit_codes.ts";
-import type { ResolvedSettings } from "../config/resolve.ts";
+import { ConfigError, type ResolvedSettings } from "../config/resolve.ts";
 import { choosePinger, createMeasurement, type PingerChoice } from "../measure/mod.ts";
 import { checkReflectorList } from "../reflectors/list_check.ts";
 import { pluginSectionsFrom, usesLua } from "../lua/config.ts";
@@ -60,6 +60,9 @@ export async function runAction(args: ParsedArgs): Promise<number> {
     try {
       next = settingsFromArgs(args, { requireDaemon: true });
     } catch (e) {
+      // The warnings first: a misspelt option or section is usually why a setting is "required"
+      // (docs/operation.md, "A configuration re-read on SIGHUP"), and a start prints them too.
+      if (e instanceof ConfigError) { for (const w of e.warnings) log.warning(w); }
       log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {
         error: String((e as Error).message ?? e).replaceAll("\n", " "),
       });
@@ -96,6 +99,7 @@ export async function runAction(args: ParsedArgs): Promise<number> {
     });
     if (mine !== hangups || stop.signal.aborted) return;
     if (problems.length > 0) {
+      for (const w of next.warnings) log.warning(w);
       log.error("SIGHUP: the configuration has errors, keeping the running one: {error}", {
         error: problems.join("; ").replaceAll("\n", " "),
       });

@@ -121,6 +121,23 @@ Deno.test({
           10_000,
           "the refusal of the broken configuration",
         );
+        // A misspelt option makes a setting "required": the refusal comes with the warning that
+        // names the misspelling, as a start's does (before, the ERROR alone).
+        await Deno.writeTextFile(
+          config,
+          uci(80000).replace("download_base_kbits", "download_base_kbit"),
+        );
+        daemon.child.kill("SIGHUP");
+        await until(
+          () => Promise.resolve(daemon.log()),
+          (t) => t.split("keeping the running one").length === 3,
+          10_000,
+          "the refusal of the misspelt configuration",
+        );
+        const refusal = daemon.log().slice(daemon.log().indexOf("exit_rate"));
+        const hint = refusal.indexOf('(did you mean "download_base_kbits"?)');
+        assert(hint >= 0, refusal);
+        assert(hint < refusal.lastIndexOf("keeping the running one"), refusal);
         code = await daemon.stop();
       } finally {
         await daemon.cleanup();
