@@ -171,6 +171,10 @@ const MISSING_INTERFACE_HINT = "; correct the setting (on OpenWrt the device's n
   "pppoe-wan, ifb4eth1, …); `sqm-autorate check-config` names the interfaces here whose root " +
   "qdisc is the configured shaper";
 
+/** The same in remote mode: `check-config` does not list the router's devices. */
+const MISSING_REMOTE_INTERFACE_HINT = "; correct the setting to the router's device name " +
+  "(`tc qdisc show` on the router lists the devices SQM shapes)";
+
 async function interfacesReady(
   shapers: ShaperPair,
   counters: CounterReader,
@@ -376,7 +380,11 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
             n: attempt,
             s: timing.retryDelayS,
             message: r.message,
-            hint: r.message.includes("(setting ") ? MISSING_INTERFACE_HINT : "",
+            hint: !r.message.includes("(setting ")
+              ? ""
+              : isRemote(settings)
+              ? MISSING_REMOTE_INTERFACE_HINT
+              : MISSING_INTERFACE_HINT,
           },
         );
         await cleanup(false);

@@ -241,6 +241,21 @@ Deno.test("daemon: missing interfaces: one WARN naming both, repeats at DEBUG, t
   }
 });
 
+Deno.test("daemon: a missing interface on a router points at the router, not check-config", async () => {
+  const records: LogRecord[] = [];
+  configureLogging("INFO", { sink: (r) => void records.push(r) });
+  try {
+    const t = setup({ remote: "root@192.168.1.1" });
+    t.ul.present = false;
+    assertEquals(await runDaemon(t.settings, t.deps), ExitCode.UNAVAILABLE);
+    const fatal = records.filter((r) => r.level === "fatal").map(formatRecord).join("");
+    assertStringIncludes(fatal, "(setting upload_interface); correct the setting to the router's");
+    assert(!fatal.includes("check-config"), fatal);
+  } finally {
+    resetLogging();
+  }
+});
+
 Deno.test("daemon: a wrong qdisc kind fails at once", async () => {
   const t = setup();
   t.ul.check = () =>
