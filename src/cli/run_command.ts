@@ -119,6 +119,13 @@ export async function runAction(args: ParsedArgs): Promise<number> {
   };
   const hangup = () => void onHangup(++hangups);
   Deno.addSignalListener("SIGHUP", hangup);
+  // Unhandled, SIGUSR2 would end the daemon as SIGKILL does, the shapers left at whatever rate
+  // (docs/operation.md, "Signals"): one line instead, and it runs on.
+  const stray = () =>
+    stageLogger("main").warning(
+      "SIGUSR2 ignored: stop sqm-autorate with SIGTERM or SIGINT (exit rate), reload with SIGHUP",
+    );
+  Deno.addSignalListener("SIGUSR2", stray);
   try {
     for (let n = 1;; n++) {
       restart = new AbortController();
@@ -151,6 +158,7 @@ export async function runAction(args: ParsedArgs): Promise<number> {
     }
   } finally {
     Deno.removeSignalListener("SIGHUP", hangup);
+    Deno.removeSignalListener("SIGUSR2", stray);
     stop.dispose();
   }
 }

@@ -138,6 +138,15 @@ Deno.test({
         const hint = refusal.indexOf('(did you mean "download_base_kbits"?)');
         assert(hint >= 0, refusal);
         assert(hint < refusal.lastIndexOf("keeping the running one"), refusal);
+        // A stray SIGUSR2 is one line, not the end of the daemon (before: killed, exit 140, no
+        // exit rate).
+        daemon.child.kill("SIGUSR2");
+        await until(
+          () => Promise.resolve(daemon.log()),
+          (t) => t.includes("SIGUSR2 ignored"),
+          10_000,
+          "the SIGUSR2 line",
+        );
         code = await daemon.stop();
       } finally {
         await daemon.cleanup();
