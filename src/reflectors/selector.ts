@@ -593,10 +593,10 @@ export class ReflectorSelector implements ReselectRequester {
 
   /**
    * The window counted from the spawn of the pinger's child for the candidates, when that came
-   * after their publication (docs/algorithm.md §8.3 step 2): the switch itself (the old child's
-   * end, reaped, then the spawn) took 0.5–1.5 s on a starved machine, and a window counted from
-   * the publication ended before the new child's first round (`/work/notes/refl30_*`). Once a
-   * cycle; `startDelayS` still counts from the spawn to the child's start.
+   * after their publication (docs/algorithm.md §8.3 step 2, with the figures): the switch itself
+   * (the old child's end, reaped, then the spawn) took up to 1.7 s on a starved machine, and a
+   * window counted from the publication ended before the new child's first round. Once a cycle;
+   * `startDelayS` still counts from the spawn to the child's start.
    */
   #fromSpawn(nowS: number): boolean {
     if (this.#movedToSpawn) return false;
