@@ -22,19 +22,48 @@ export interface FailureLogOptions {
   periodS?: number;
 }
 
+/**
+ * One kind of line (errors or warnings): each distinct text logged the first time, its repeats
+ * counted until the count is due.
+ */
+class Repeats {
+  readonly #seen = new Set<string>();
+  #count = 0;
+  #last = "";
+  #start = 0;
+
+  /** Whether `text` is new (remembered now); else it is counted as a repeat at `now`. */
+  isNew(text: string, now: number): boolean {
+    const key = identity(text);
+    if (!this.#seen.has(key) && this.#seen.size < MAX_DISTINCT) {
+      this.#seen.add(key);
+      return true;
+    }
+    if (this.#count === 0) this.#start = now;
+    this.#count++;
+    this.#last = firstLine(text);
+    return false;
+  }
+
+  /**
+   * The repeats since the count began, once `periodS` has passed since (then counting anew);
+   * undefined when none are due.
+   */
+  due(now: number, periodS: number): { count: number; s: number; last: string } | undefined {
+    if (this.#count === 0 || now - this.#start < periodS) return undefined;
+    const due = { count: this.#count, s: Math.round(now - this.#start), last: this.#last };
+    this.#count = 0;
+    return due;
+  }
+}
+
 /** One script's failure log. */
 export class FailureLog {
   readonly #logger: Logger;
   readonly #nowS: () => number;
   readonly #periodS: number;
-  readonly #seen = new Set<string>();
-  #repeats = 0;
-  #lastRepeat = "";
-  #periodStart = 0;
-  readonly #warned = new Set<string>();
-  #warnRepeats = 0;
-  #lastWarning = "";
-  #warnStart = 0;
+  readonly #failures = new Repeats();
+  readonly #warnings = new Repeats();
 
   /** Builds an empty log. */
   constructor(options: FailureLogOptions) {
@@ -50,67 +79,51 @@ export class FailureLog {
   failure(head: string, message: string): void {
     const now = this.#nowS();
     this.#flush(now, head);
-    const key = identity(message);
-    if (!this.#seen.has(key) && this.#seen.size < MAX_DISTINCT) {
-      this.#seen.add(key);
+    if (this.#failures.isNew(message, now)) {
       logText(this.#logger, "error", `${head}: ${oneLine(message)}`);
-      return;
     }
-    if (this.#repeats === 0) this.#periodStart = now;
-    this.#repeats++;
-    this.#lastRepeat = firstLine(message);
   }
 
   /**
    * Reports results that were ignored (`text`, the whole warning; `head` names the script and
-   * call, for the count's line): logged at
-   * WARN the first time, then counted like a failure's repeats, so a script that returns a bad
-   * value every few ticks, alternating with good ones, gives one line a minute (docs/plugins.md, its
-   * Results tables). Until the thirtieth session only a warning equal to the
-   * previous call's was held back: a bad value every third tick logged twice every 1.5 s.
+   * call, for the count's line): logged at WARN the first time, then counted like a failure's
+   * repeats, so a script that returns a bad value every few ticks, alternating with good ones,
+   * gives one line a minute (docs/plugins.md, its Results tables). Until the thirtieth session only
+   * a warning equal to the previous call's was held back: a bad value every third tick logged twice
+   * every 1.5 s.
    */
   warning(head: string, text: string): void {
     const now = this.#nowS();
     this.#flushWarnings(now, head);
-    const key = identity(text);
-    if (!this.#warned.has(key) && this.#warned.size < MAX_DISTINCT) {
-      this.#warned.add(key);
-      logText(this.#logger, "warn", text);
-      return;
-    }
-    if (this.#warnRepeats === 0) this.#warnStart = now;
-    this.#warnRepeats++;
-    this.#lastWarning = firstLine(text);
-  }
-
-  #flushWarnings(now: number, head: string): void {
-    if (this.#warnRepeats === 0 || now - this.#warnStart < this.#periodS) return;
-    logText(
-      this.#logger,
-      "warn",
-      `${head}: ${this.#warnRepeats} more warnings already logged in the last ${
-        Math.round(now - this.#warnStart)
-      } s (last: ${this.#lastWarning})`,
-    );
-    this.#warnRepeats = 0;
+    if (this.#warnings.isNew(text, now)) logText(this.#logger, "warn", text);
   }
 
   /** Call after a successful call, so a count is not held back until the next failure. */
   success(head: string): void {
-    if (this.#repeats > 0) this.#flush(this.#nowS(), head);
-    if (this.#warnRepeats > 0) this.#flushWarnings(this.#nowS(), head);
+    const now = this.#nowS();
+    this.#flush(now, head);
+    this.#flushWarnings(now, head);
   }
 
   #flush(now: number, head: string): void {
-    if (this.#repeats === 0 || now - this.#periodStart < this.#periodS) return;
+    const due = this.#failures.due(now, this.#periodS);
+    if (due === undefined) return;
     logText(
       this.#logger,
       "error",
-      `${head}: failed ${this.#repeats} more times in the last ${
-        Math.round(now - this.#periodStart)
-      } s with errors already logged (last: ${this.#lastRepeat})`,
+      `${head}: failed ${due.count} more times in the last ${due.s} s with errors already logged ` +
+        `(last: ${due.last})`,
     );
-    this.#repeats = 0;
+  }
+
+  #flushWarnings(now: number, head: string): void {
+    const due = this.#warnings.due(now, this.#periodS);
+    if (due === undefined) return;
+    logText(
+      this.#logger,
+      "warn",
+      `${head}: ${due.count} more warnings already logged in the last ${due.s} s (last: ${due.last})`,
+    );
   }
 }
 
