@@ -178,9 +178,12 @@ const MISSING_REMOTE_INTERFACE_HINT = "; correct the setting to the router's dev
 async function interfacesReady(
   shapers: ShaperPair,
   counters: CounterReader,
-): Promise<{ ready: true } | { ready: false; fatal: boolean; message: string }> {
+): Promise<
+  { ready: true } | { ready: false; fatal: boolean; message: string; missingName?: boolean }
+> {
   // Both shapers are checked, so the message names every missing interface at once.
   const waiting: string[] = [];
+  let missingName = false;
   const pair = [["download_interface", shapers.dl], ["upload_interface", shapers.ul]] as const;
   for (const [setting, sh] of pair) {
     try {
@@ -192,16 +195,18 @@ async function interfacesReady(
       ) {
         // A missing name is the owner's to fix: say which setting gave it (docs/operation.md,
         // "An interface name that does not exist").
-        const why = e.reason === "missing-interface"
-          ? `${e.message} (setting ${setting})`
-          : e.message;
+        const missing = e.reason === "missing-interface";
+        missingName ||= missing;
+        const why = missing ? `${e.message} (setting ${setting})` : e.message;
         if (!waiting.includes(why)) waiting.push(why);
         continue;
       }
       return { ready: false, fatal: true, message: (e as Error).message };
     }
   }
-  if (waiting.length > 0) return { ready: false, fatal: false, message: waiting.join("; ") };
+  if (waiting.length > 0) {
+    return { ready: false, fatal: false, message: waiting.join("; "), missingName };
+  }
   let reading = null;
   try {
     reading = await counters.read();
@@ -380,7 +385,7 @@ export async function runDaemon(settings: Settings, deps: DaemonDeps): Promise<n
             n: attempt,
             s: timing.retryDelayS,
             message: r.message,
-            hint: !r.message.includes("(setting ")
+            hint: !r.missingName
               ? ""
               : isRemote(settings)
               ? MISSING_REMOTE_INTERFACE_HINT
