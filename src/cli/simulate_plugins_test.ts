@@ -7,7 +7,22 @@ import { simulateCommand } from "./simulate_command.ts";
 import { runSubcommand } from "./testing.ts";
 import { ExitCode } from "../util/exit_codes.ts";
 
-function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+/**
+ * `simulate` for `seconds` with `flags`; the Lua time limit generous (2 s) unless given, so a
+ * busy test machine does not turn a script's call into a timeout.
+ */
+function simulateFor(
+  seconds: number,
+  flags: string[],
+  options: { timeLimitMs?: number } = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const args = [
+    "--duration",
+    String(seconds),
+    "--lua-time-limit-ms",
+    String(options.timeLimitMs ?? 2000),
+    ...flags,
+  ];
   return runSubcommand((io) => simulateCommand({ io, stderrIsTerminal: false }), args);
 }
 
@@ -33,13 +48,9 @@ Deno.test("simulate: a threshold a plugin sets is logged at INFO naming that plu
     "thr.lua": 'local n = 0\nreturn { name = "thr", process = function()\n' +
       "  n = n + 1\n  if n == 3 then return { dl_max_delta_owd = 25 } end\n  return {}\nend }\n",
   }, async (path) => {
-    const r = await run([
-      "--duration",
-      "5",
+    const r = await simulateFor(5, [
       "--log-level",
       "INFO",
-      "--lua-time-limit-ms",
-      "2000",
       "--plugin-scripts",
       path("quiet.lua"),
       "--plugin-scripts",
@@ -65,11 +76,7 @@ Deno.test("simulate: a plugin with a byte-order mark and CRLF lines, or a #! fir
     "shebang.lua": '#!/usr/bin/lua\nlocal M = { name = "shebang" }\n' +
       "function M.process(r)\n  return { next_ul_rate = r.nope + 1 }\nend\nreturn M\n",
   }, async (path) => {
-    const r = await run([
-      "--duration",
-      "2",
-      "--lua-time-limit-ms",
-      "2000",
+    const r = await simulateFor(2, [
       "--plugin-scripts",
       path("bom.lua"),
       "--plugin-scripts",
@@ -89,14 +96,7 @@ Deno.test("simulate: a ratecontroller raising a table names its type and file:li
     "errtable.lua":
       "local M = {}\nfunction M.calculate(d)\n  error({ code = 42 })\nend\nreturn M\n",
   }, async (path) => {
-    const r = await run([
-      "--duration",
-      "5",
-      "--lua-time-limit-ms",
-      "2000",
-      "--rate-controller",
-      path("errtable.lua"),
-    ]);
+    const r = await simulateFor(5, ["--rate-controller", path("errtable.lua")]);
     assertEquals(r.code, ExitCode.OK, r.err);
     const lines = r.err.split("\n").filter((l) => l.includes("calculate() failed"));
     // Until the thirtieth session: "…: table: 0x11e0d8 | stack traceback: …", a new address (a
@@ -114,14 +114,7 @@ Deno.test("simulate: a ratecontroller returning bad rates every few ticks, good 
       "  if n % 3 == 1 then return { next_dl_rate = math.huge, next_ul_rate = d.cur_ul_rate } end\n" +
       "  return { next_dl_rate = d.cur_dl_rate, next_ul_rate = d.cur_ul_rate }\nend\nreturn M\n",
   }, async (path) => {
-    const r = await run([
-      "--duration",
-      "20",
-      "--lua-time-limit-ms",
-      "2000",
-      "--rate-controller",
-      path("nan3.lua"),
-    ]);
+    const r = await simulateFor(20, ["--rate-controller", path("nan3.lua")]);
     assertEquals(r.code, ExitCode.OK, r.err);
     const warnings = r.err.split("\n").filter((l) => l.startsWith("[WARN"));
     // Until the thirtieth session only a repeat of the previous tick's warning was held back:
@@ -140,11 +133,7 @@ Deno.test("simulate: a plugin that replaces another plugin's global (both M = {}
     "gb.lua": globalM("gb"),
     "la.lua": 'local M = { name = "la" }\nfunction M.process(r) return {} end\nreturn M\n',
   }, async (path) => {
-    const r = await run([
-      "--duration",
-      "2",
-      "--lua-time-limit-ms",
-      "2000",
+    const r = await simulateFor(2, [
       "--plugin-scripts",
       path("la.lua"),
       "--plugin-scripts",
@@ -171,14 +160,7 @@ Deno.test("simulate: a ratecontroller returning Mbit/s (80, 18) is warned once t
       "local M = {}\nfunction M.calculate(d) return { next_dl_rate = 80, next_ul_rate = 18 } end\n" +
       "return M\n",
   }, async (path) => {
-    const r = await run([
-      "--duration",
-      "5",
-      "--lua-time-limit-ms",
-      "2000",
-      "--rate-controller",
-      path("mbit.lua"),
-    ]);
+    const r = await simulateFor(5, ["--rate-controller", path("mbit.lua")]);
     assertEquals(r.code, ExitCode.OK, r.err);
     const warnings = r.err.split("\n").filter((l) => l.startsWith("[WARN"));
     // Until the thirtieth session: nothing, the rates bounded to the minimum without a word.
@@ -198,14 +180,7 @@ Deno.test("simulate: a plugin whose time limit fires only after a long pattern m
       '  local found = ("a"):rep(120):find(".-.-.-b")\n' +
       "  local x = 0\n  for i = 1, 100000 do x = x + i end\n  return {}\nend }\n",
   }, async (path) => {
-    const r = await run([
-      "--duration",
-      "1",
-      "--lua-time-limit-ms",
-      "10",
-      "--plugin-scripts",
-      path("late.lua"),
-    ]);
+    const r = await simulateFor(1, ["--plugin-scripts", path("late.lua")], { timeLimitMs: 10 });
     assertEquals(r.code, ExitCode.OK, r.err);
     assert(r.err.includes("plugin late: process() failed (timeout)"), r.err);
     // Until the thirtieth session only the timeout, its traceback at the loop after the match.
