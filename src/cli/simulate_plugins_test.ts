@@ -6,6 +6,7 @@ import { assert, assertEquals } from "../util/assert.ts";
 import { simulateCommand } from "./simulate_command.ts";
 import { runSubcommand } from "./testing.ts";
 import { ExitCode } from "../util/exit_codes.ts";
+import { LOG_BURST_LINES, LOG_LINES_PER_S } from "../lua/log_budget.ts";
 
 /**
  * `simulate` for `seconds` with `flags`; the Lua time limit generous (2 s) unless given, so a
@@ -188,5 +189,29 @@ Deno.test("simulate: a plugin whose time limit fires only after a long pattern m
     assertEquals(warnings.length, 1, r.err);
     assert(warnings[0].includes("plugin late: process() took "), warnings[0]);
     assert(warnings[0].includes("inside a C function the limit cannot stop"), warnings[0]);
+  });
+});
+
+Deno.test("simulate: a plugin printing in a loop is held to the log budget, the lines left out counted", async () => {
+  await withScripts({
+    "flood.lua": 'return { name = "flood", process = function(r)\n' +
+      '  for i = 1, 100 do print("line", i) end\n  return {}\nend }\n',
+  }, async (path) => {
+    const r = await simulateFor(70, [
+      "--rate-controller",
+      "ewma",
+      "--log-level",
+      "INFO",
+      "--plugin-scripts",
+      path("flood.lua"),
+    ]);
+    assertEquals(r.code, ExitCode.OK, r.err);
+    const lines = r.err.split("\n").filter((l) => l.includes("flood: line"));
+    // 140 calls of 100 lines; until the thirtieth session all 14000 were written.
+    assert(lines.length <= LOG_BURST_LINES + 70 * LOG_LINES_PER_S, `${lines.length} lines`);
+    assert(lines.length >= 70 * LOG_LINES_PER_S, `${lines.length} lines`);
+    const counts = r.err.split("\n").filter((l) => l.includes("more lines left out over"));
+    assertEquals(counts.length, 1, counts.join("\n"));
+    assert(counts[0].includes("flood: "), counts[0]);
   });
 });

@@ -11,6 +11,7 @@ import { LuaError } from "./errors.ts";
 import { UTIL_LUA } from "./util_lib.ts";
 import type { PluginSections } from "./config.ts";
 import { logText } from "./log_text.ts";
+import { LOG_LINES_PER_S, LogBudget } from "./log_budget.ts";
 
 export type { PluginSections } from "./config.ts";
 
@@ -61,6 +62,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LuaRuntime>
   const random = options.random ?? Math.random;
   const sections = options.pluginSections;
   let source: string | undefined;
+  const logBudget = new LogBudget(() => clock.monotonicS());
   const sandbox = await LuaSandbox.create({
     timeLimitMs: settings.lua_time_limit_ms,
     memoryLimitMb: settings.lua_memory_limit_mb,
@@ -68,7 +70,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<LuaRuntime>
     host: {
       log: (level, text) => {
         const method = LEVELS[level.toUpperCase()] ?? "info";
-        logText(logger, method, source === undefined ? text : `${source}: ${text}`);
+        const from = source === undefined ? "" : `${source}: `;
+        const budget = logBudget.take(from, method);
+        if (!budget.ok) return;
+        if (budget.dropped !== undefined) {
+          const { lines, overS } = budget.dropped;
+          logText(
+            logger,
+            method,
+            `${from}${lines} more lines left out over ${Math.round(overS)} s: scripts may log ` +
+              `${LOG_LINES_PER_S} lines a second at a level (docs/plugins.md, "The sandbox")`,
+          );
+        }
+        logText(logger, method, `${from}${text}`);
       },
       random,
       wallMs: () => clock.wallMs(),
