@@ -272,9 +272,10 @@ function crossCheck(
   sources: Record<SettingName, SettingSource>,
   problems: SettingProblem[],
 ): void {
+  const derived = deriveSettings(v);
   for (const dir of ["ul", "dl"] as const) {
     const cap = v[`max_${dir}_rate`];
-    const min = Math.floor(v[`base_${dir}_rate`] * v[`${dir}_min_percent`] / 100);
+    const min = derived[`min_${dir}_rate`];
     if (cap > 0 && cap < min) {
       problems.push({
         setting: `max_${dir}_rate`,

@@ -18,6 +18,7 @@ import { didYouMean } from "../util/suggest.ts";
 import { misplacedOptionHint, renamedOptionHint } from "./uci_renamed.ts";
 import { slowBaseRateWarnings } from "./rate_units.ts";
 import { placeholderRateWarnings } from "./placeholder_rates.ts";
+import { idleThresholdWarnings } from "./idle_threshold.ts";
 import { pluginBaseName } from "./plugin_name.ts";
 import {
   dryRunProblems,
@@ -262,5 +263,6 @@ export function validateSettings(
   problems.push(...dryRunProblems(input));
   warnings.push(...slowBaseRateWarnings(v, sources));
   warnings.push(...placeholderRateWarnings(v, sources, input.uci));
+  warnings.push(...idleThresholdWarnings(v, sources));
   return { problems, warnings };
 }
