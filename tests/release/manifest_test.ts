@@ -162,7 +162,7 @@ Deno.test("main.ts plot and simulate under -P=daemon: a denied path names the pe
     const sim = await runDeno(
       daemonRunArgs("main.ts", ["simulate", "--duration", "5", "--out", `${dir}/sim`]),
     );
-    expectCode(sim, 1, "simulate --out");
+    expectCode(sim, 73, "simulate --out");
     const trace = await runDeno(
       daemonRunArgs("main.ts", ["simulate", "--duration", "5", "--trace", `${dir}/t.csv`]),
     );
