@@ -10,6 +10,7 @@ import {
   type LinkStatsSource,
 } from "./ip_link.ts";
 import type { CounterSide } from "./types.ts";
+import { realSleep } from "../util/clock.ts";
 import type { CounterReader, CounterReading, CounterReadOptions } from "../control/ports.ts";
 
 export * from "./types.ts";
@@ -45,7 +46,15 @@ export class LinkCounterReader implements CounterReader {
     this.#logger = options.logger;
   }
 
-  /** One reading; `null` (logged once per outage) when an interface is missing. */
+  /**
+   * One reading; `null` (logged once per outage) when an interface is missing, and when the
+   * source has none. A reading is the tick's first turn of the event loop, in which the pinger's
+   * lines that waited while the thread was blocked are taken in (src/control/loop.ts, `tick`); a
+   * source that has none may have waited for nothing (a helper or ssh session in its restart
+   * delay answers at once), so a failed reading takes one 0 ms timer before it answers. Without
+   * it a daemon whose router refused the key went through whole ticks without a turn, found no
+   * fresh reflector and reselected every few seconds (docs/remote.md, "Start-up and faults").
+   */
   async read(options: CounterReadOptions = {}): Promise<CounterReading | null> {
     let stats;
     try {
@@ -53,7 +62,10 @@ export class LinkCounterReader implements CounterReader {
     } catch {
       stats = null;
     }
-    if (stats === null) return null;
+    if (stats === null) {
+      await realSleep(0);
+      return null;
+    }
     const dl = stats.get(this.#dlIf);
     const ul = stats.get(this.#ulIf);
     if (dl === undefined || ul === undefined) {

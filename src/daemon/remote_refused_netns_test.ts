@@ -4,7 +4,10 @@
  * daemon's key no longer authorized. The counter session's WARN at the outage's start cannot say
  * why (the session just ended); what ssh said must be logged once at ERROR naming the setting to
  * fix, not once per redial, and the daemon must recover without a restart once it is fixed
- * (docs/remote.md, "Start-up and faults").
+ * (docs/remote.md, "Start-up and faults"). The loop's thread blocks between ticks as the release
+ * daemon's does (blockingSleep): a refused redial answers at once and its restart delay has no
+ * I/O, so without a turn of the event loop in the failed counter reading the measurement's replies
+ * were never taken in and the reflectors went stale (docs/remote.md, "Start-up and faults").
  */
 import { assertEquals } from "../util/assert.ts";
 import { ExitCode } from "../util/exit_codes.ts";
@@ -13,6 +16,7 @@ import { formatRecord, stageLogger } from "../log/mod.ts";
 import { must, needs, netnsSkipReason } from "../util/netns_testing.ts";
 import { assertRecovered, flippingDaemon, pause, until, withLogs } from "./hung_testing.ts";
 import { createRemoteAdapters } from "../remote/mod.ts";
+import { blockingSleep } from "../util/blocking_sleep.ts";
 import { sshdSkipReason, type SshRouterNetns, withSshRouterNetns } from "./ssh_netns_fixture.ts";
 
 const reason = (await netnsSkipReason()) ?? (await sshdSkipReason());
@@ -42,7 +46,7 @@ Deno.test({
           sshPath: r.sshPath,
           logger: stageLogger("remote"),
         });
-        const daemon = flippingDaemon(r.d, adapters);
+        const daemon = flippingDaemon(r.d, { ...adapters, tickSleep: blockingSleep() });
         const text = () => records.map(formatRecord).join("");
         try {
           await until(async () => (await r.d.tbf("vdl")).rateKbit >= 20000, "control", 30_000);
@@ -72,6 +76,8 @@ Deno.test({
           assertEquals(lines(records, keyError).length, 1, text());
           await restartWith(r, (d) => Deno.copyFile(`${d}/userkey.pub`, `${d}/authorized_keys`));
           await assertRecovered(r.d, daemon);
+          // The replies kept coming throughout: no reflector went stale while the router refused.
+          assertEquals(lines(records, /fresh reflectors/), [], text());
           assertEquals(await daemon.stop(), ExitCode.OK);
           assertEquals((await r.d.tbf("vdl")).rateKbit, 50000, "exit rate on the router");
         } finally {
