@@ -106,6 +106,7 @@ export function createMeasurement(settings: Settings, deps: MeasurementDeps = {}
     peerReselectionTimeMin: settings.peer_reselection_time,
     random,
     startDelayS: () => pinger?.startDelayS ?? 0,
+    handOverDelayS: () => pinger?.handOverDelayS ?? 0,
     spawnedS: () => pinger?.spawnedS ?? -Infinity,
     onStillTooFew: () => {
       pinger?.restartKeptSilent?.().catch((e) =>

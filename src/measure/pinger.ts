@@ -50,6 +50,14 @@ export interface Pinger {
    */
   readonly startDelayS?: number;
   /**
+   * How late the child for a new set starts after the set was given, s, where the pinger runs one
+   * child for all (fping, tsping): the longest of the last {@linkcode START_DELAY_KEEP} times from
+   * a `setReflectors` (or `start`) that replaced that child to its start, the old child's end and
+   * reaping included, at most {@linkcode MAX_START_DELAY_S} (0 before any): awaited peers count
+   * from the hand-over (src/reflectors/selector.ts, `#awaitPeers`).
+   */
+  readonly handOverDelayS?: number;
+  /**
    * Whether a switch of children is under way (killed, the next not yet spawned), where the pinger
    * runs children: its steps need turns of the event loop (`ChildSupervisor.restarting`).
    */
@@ -206,6 +214,10 @@ export class ProcessPinger implements Pinger {
   #mainSpawnedS = -Infinity;
   /** The last times from a spawn to the child's start, s (`startDelayS`). */
   readonly #startDelays: number[] = [];
+  /** When the set that replaced child "*" was given and it has not started since (`#begin`). */
+  #handOverS: number | undefined;
+  /** The last times from a hand-over to the child's start, s (`handOverDelayS`). */
+  readonly #handOverDelays: number[] = [];
   /**
    * fping's children (keys of `#sups`): their targets in the order they probe them, one
    * `intervalS` apart from the start (`fpingArgs`), for the start delay of a first reply.
@@ -281,6 +293,17 @@ export class ProcessPinger implements Pinger {
    */
   get startDelayS(): number {
     return Math.min(MAX_START_DELAY_S, Math.max(0, ...this.#startDelays));
+  }
+
+  /**
+   * How late the child for a new set starts after the set was given, s (`Pinger`): the longest
+   * of the last {@linkcode START_DELAY_KEEP} times from the hand-over (`#applyChild` of child "*")
+   * to its start (`#begin`), at most {@linkcode MAX_START_DELAY_S}; 0 before any. On a starved
+   * machine ending and reaping the old child took 0.35–1.7 s before the spawn `startDelayS`
+   * counts from (docs/operation.md, "Its helper processes").
+   */
+  get handOverDelayS(): number {
+    return Math.min(MAX_START_DELAY_S, Math.max(0, ...this.#handOverDelays));
   }
 
   /** When the child probing the set at its period was last spawned, monotonic s (`Pinger`). */
@@ -595,6 +618,11 @@ export class ProcessPinger implements Pinger {
     }
     this.#startDelays.push(Math.max(0, startedS - spawnedS));
     if (this.#startDelays.length > START_DELAY_KEEP) this.#startDelays.shift();
+    if (key === "*" && this.#handOverS !== undefined) {
+      this.#handOverDelays.push(Math.max(0, startedS - this.#handOverS));
+      if (this.#handOverDelays.length > START_DELAY_KEEP) this.#handOverDelays.shift();
+      this.#handOverS = undefined;
+    }
   }
 
   async #apply(
@@ -659,6 +687,8 @@ export class ProcessPinger implements Pinger {
       this.#exited.delete(key);
       return;
     }
+    // A new set's child: its start counts from now too (`handOverDelayS`).
+    if (key === "*") this.#handOverS = this.#o.clock.monotonicS();
     if (sup) await sup.restart();
     else {
       const s = this.#supervisor(key, key === SLOW_KEY ? `${this.tool} (slow)` : this.tool, o);

@@ -539,6 +539,40 @@ Deno.test("a child that has printed nothing since its spawn counts its silence f
   await p.stop();
 });
 
+Deno.test("handOverDelayS: a new set's child counts its start from the set given, the old child's end included; startDelayS from its spawn", async () => {
+  const clock = new VirtualClock(0);
+  let print!: (line: string) => void;
+  let order: string[] = [];
+  let spawns = 0;
+  const spawn = (_cmd: string, args: readonly string[]): ChildHandle => {
+    const c = printingChild(++spawns);
+    order = args.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+    print = c.print;
+    return c.child;
+  };
+  const { p, replies } = fakeFping(clock, spawn);
+  assertEquals(p.handOverDelayS, 0);
+  await p.start(["9.9.9.9", "1.1.1.1"]);
+  await waitUntil(() => spawns === 1, 2000, "the first child");
+  print("9.9.9.9 : [0], 64 bytes, 0.00 ms (0.00 avg, 0% loss)");
+  await waitUntil(() => replies.length === 1, 2000, "a reply");
+  assertEquals(p.handOverDelayS, 0);
+  clock.advance(2);
+  // A selection on a starved machine: the old child ends and is reaped 1.2 s after the set is
+  // given, the new one prints its first reply (its first target, at once) 0.1 s after its spawn.
+  const set = p.setReflectors(["9.9.9.9", "1.1.1.1", "8.8.8.8"]);
+  clock.advance(1.2);
+  await set;
+  await waitUntil(() => spawns === 2, 2000, "the new set's child");
+  clock.advance(0.1);
+  // Its first target (`probe_order.ts`) answers at once.
+  print(`${order[0]} : [0], 64 bytes, 0.00 ms (0.00 avg, 0% loss)`);
+  await waitUntil(() => replies.length === 2, 2000, "the new child's reply");
+  assert(Math.abs(p.startDelayS - 0.1) < 1e-9, `start delay ${p.startDelayS} s`);
+  assert(Math.abs(p.handOverDelayS - 1.3) < 1e-9, `hand-over delay ${p.handOverDelayS} s`);
+  await p.stop();
+});
+
 Deno.test("fping's start delay leaves out its first reply's place in the probe schedule and its round trip (silent targets probed first)", async () => {
   const clock = new VirtualClock(0);
   let order: string[] = [];

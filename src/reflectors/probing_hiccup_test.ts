@@ -34,6 +34,10 @@ interface Outcome {
   noneFresh: number;
   /** The selector's WARN lines. */
   warnings: string[];
+  /** Cycles begun until the end. */
+  cycles: number;
+  /** The loop's first tick with too few fresh after the first selection, s after it. */
+  tooFewAfterSelectionS?: number;
 }
 
 /**
@@ -44,13 +48,18 @@ interface Outcome {
  * selector's overdue timer runs before the pipe is read (docs/operation.md, "Its helper
  * processes"), and the waiting replies carry their own times. `dies`: these stop answering
  * at that time (a route gone). `switchS`: every new set's child is spawned that long after the
- * publication (the old one's end on a starved machine), told to the selector when `fromSpawn`.
+ * publication (the old one's end on a starved machine), told to the selector when `fromSpawn`;
+ * `handOver`: the pinger's hand-over delay told to the selector (`Pinger.handOverDelayS`: the
+ * switch plus fping's first round, `switchS` + 0.1 s here). `diesAfterSelection`: these stop
+ * answering that long after the first selection.
  */
 function drive(o: {
   stall?: number;
   dies?: { ips: readonly string[]; atS: number };
   switchS?: number;
   fromSpawn?: boolean;
+  handOver?: boolean;
+  diesAfterSelection?: { ips: readonly string[]; afterS: number };
   untilS: number;
 }): Outcome {
   const records: LogRecord[] = [];
@@ -71,6 +80,7 @@ function drive(o: {
       peerReselectionTimeMin: 15,
       random: seededRandom(7),
       spawnedS: o.fromSpawn === true ? () => spawnedS : undefined,
+      handOverDelayS: o.handOver === true ? () => (o.switchS ?? 0) + 0.1 : undefined,
       onPeers: (peers, phase, probes) => {
         if (phase === "candidates" && cycleAt === undefined) {
           cycleAt = now;
@@ -93,6 +103,11 @@ function drive(o: {
         let t = at;
         for (; t <= upToS; t += periodS) {
           if (o.dies !== undefined && t >= o.dies.atS && o.dies.ips.includes(ip)) continue;
+          const gone = o.diesAfterSelection;
+          if (
+            gone !== undefined && decided !== undefined && t >= decided.atS + gone.afterS &&
+            gone.ips.includes(ip)
+          ) continue;
           const half = { up_ewma: 5, down_ewma: 5, last_receive_time_s: t };
           owd.baseline.set(ip, { ...half });
           owd.recent.set(ip, { ...half });
@@ -104,6 +119,7 @@ function drive(o: {
     owd.peers.forEach((ip, k) => next.set(ip, 0.1 + (k * TICK) / owd.peers.length));
     let tooFew = 0;
     let noneFresh = 0;
+    let tooFewAfterSelectionS: number | undefined;
     let stalled = false;
     selector.start(0);
     for (let k = 0; now <= o.untilS; k++, now = Math.round(k * STEP * 1000) / 1000) {
@@ -126,6 +142,9 @@ function drive(o: {
         if (d.tooFew) {
           if (cycleAt !== undefined) tooFew++;
           if (cycleAt !== undefined && d.fresh === 0) noneFresh++;
+          if (decided !== undefined && now > decided.atS) {
+            tooFewAfterSelectionS ??= Math.round((now - decided.atS) * 100) / 100;
+          }
           selector.requestReselect(`only ${d.fresh} fresh reflectors`, { tooFewFresh: true });
         }
       }
@@ -138,6 +157,8 @@ function drive(o: {
       tooFew,
       noneFresh,
       warnings: records.filter((r) => r.level === "warning").map((r) => r.rawMessage),
+      cycles: selector.reselectionCount,
+      tooFewAfterSelectionS,
     };
   } finally {
     resetLogging();
@@ -189,4 +210,41 @@ Deno.test("probing hiccup: a cycle's window counts from its child's spawn, which
   assertEquals(after.warnings, []);
   // From the spawn (1.2 s) one window (1.57 s).
   assertNear(after.decidedAfterS, 1.2 + TICK * Math.PI);
+});
+
+Deno.test("probing hiccup: a selection whose child starts 1.3 s after the hand-over (a starved machine) awaits its peers from the hand-over: no ticks with none fresh, no cycle asked for", () => {
+  // Every switch 1.2 s late, fping's first round 0.1 s after its spawn: the selected peers' last
+  // replies (during the cycle) are older than the loop's window (1 s) before the new child's
+  // first round. Only 0.1 s after its spawn, the start alone (`startDelayS`) is too short for
+  // the rule of a slow-starting pinger (`SLOW_START_TICKS`).
+  const before = drive({ switchS: 1.2, fromSpawn: true, untilS: 45 });
+  const after = drive({ switchS: 1.2, fromSpawn: true, handOver: true, untilS: 45 });
+  // Until the thirtieth session: the timer's cycle, then one asked for by the loop after each
+  // selection (too few fresh, none at first), each ending in another.
+  assert(before.cycles >= 3, `${before.cycles} cycles`);
+  assert(before.tooFew > 0 && before.noneFresh > 0, `${before.tooFew} / ${before.noneFresh}`);
+  assertEquals(after.cycles, 1);
+  assertEquals(after.tooFew, 0);
+  assertEquals(after.noneFresh, 0);
+  assertEquals(after.warnings, []);
+  assertEquals(after.peers.length, 5);
+});
+
+Deno.test("probing hiccup: with the hand-over's delay, selected peers that die after the selection are missing once awaited: the loop asks for a cycle 1.5 s + the delay after the selection", () => {
+  // Three of the five selected fall silent 0.2 s after the selection (a route gone): awaited for
+  // AWAITED_TICKS and the hand-over's 1.3 s, then too few fresh, and the loop asks again.
+  const r = drive({
+    switchS: 1.2,
+    fromSpawn: true,
+    handOver: true,
+    diesAfterSelection: { ips: POOL, afterS: 0.2 },
+    untilS: 45,
+  });
+  // At the end of AWAITED_TICKS (1.5 s) and the hand-over's 1.3 s, within the loop's 0.1 s.
+  assert(
+    r.tooFewAfterSelectionS !== undefined && r.tooFewAfterSelectionS >= 2.8 &&
+      r.tooFewAfterSelectionS <= 2.9 + 1e-9,
+    `${r.tooFewAfterSelectionS} s`,
+  );
+  assert(r.cycles >= 2, `${r.cycles} cycles: the loop asked for one`);
 });

@@ -53,13 +53,14 @@ import { freshWindowS } from "../control/deltas.ts";
  * (probed apart, seconds apart), so the kept peers come last, up to a tick after the child's
  * start; and from then on each has the loop's window of fresh replies, 2
  * ticks (src/control/deltas.ts), as any peer. A pinger whose children start late adds its start
- * delay (`SelectorOptions.startDelayS`): `ping` started 1.2 s late answered after the 3 ticks.
+ * delay (`SelectorOptions.startDelayS`): `ping` started 1.2 s late answered after the 3 ticks; or
+ * its hand-over delay, from the publication (`SelectorOptions.handOverDelayS`), when longer.
  */
 export const AWAITED_TICKS = 3;
 
 /**
- * A pinger whose children start at least this many ticks late (`SelectorOptions.startDelayS`)
- * has every publication that restarts the peers' child await its peers, not only a selection
+ * A pinger whose children start at least this many ticks late (`SelectorOptions.startDelayS`, or
+ * after the hand-over: `SelectorOptions.handOverDelayS`) has every publication that restarts the peers' child await its peers, not only a selection
  * after a cycle with draws apart: fping restarts its one child for a cycle's candidates and for
  * the selected peers, each target probed up to a tick after the child's start (oldest reply
  * first, src/measure/probe_order.ts: at a cycle's start the peers before the new draws, which
@@ -136,6 +137,12 @@ export interface SelectorOptions {
    * simulator's pinger).
    */
   startDelayS?: () => number;
+  /**
+   * How late the pinger's child for a new set starts after the set was given, s
+   * (`Pinger.handOverDelayS`: the old child's end and reaping, the spawn and the start): awaited
+   * peers count from the hand-over (`#lateS`). Default 0 (the simulator's pinger, `ping`).
+   */
+  handOverDelayS?: () => number;
   /**
    * When the pinger last spawned the child that probes the published set at its period, s
    * (`Pinger.spawnedS`): a cycle's window counts from that child's spawn when it came after the
@@ -510,8 +517,8 @@ export class ReflectorSelector implements ReselectRequester {
    * delay after the switch, so the control loop would find too few fresh and ask for a cycle at
    * once.
    * Each selected peer that answered during the cycle counts as awaited, not missing, until it
-   * answers again or `AWAITED_TICKS` and the pinger's start delay after the switch
-   * (`owd.awaitedUntilS`; docs/algorithm.md §5); with a slow-starting pinger (`SLOW_START_TICKS`)
+   * answers again or `AWAITED_TICKS` and the pinger's start delay after the switch, counted from
+   * the hand-over when that is longer (`#lateS`) (`owd.awaitedUntilS`; docs/algorithm.md §5); with a slow-starting pinger (`SLOW_START_TICKS`)
    * after every selection, and at a cycle's start the peers fresh then (`#publishCandidates`);
    * one that did not (a cycle in which nothing answered keeps the peers it had) is missing as
    * before: the outage it is part of goes on. Until the twenty-third session the cycle's
@@ -519,7 +526,7 @@ export class ReflectorSelector implements ReselectRequester {
    * measured (docs/controllers.md, "v86, third").
    */
   #awaitPeers(nowS: number, answered: readonly string[]): void {
-    const untilS = nowS + AWAITED_TICKS * this.#o.tickS + (this.#o.startDelayS?.() ?? 0);
+    const untilS = nowS + AWAITED_TICKS * this.#o.tickS + this.#lateS();
     const heard = new Set(answered);
     this.#o.owd.awaitedUntilS = new Map(
       this.#o.owd.peers.filter((ip) => heard.has(ip)).map((ip) => [ip, untilS]),
@@ -538,7 +545,18 @@ export class ReflectorSelector implements ReselectRequester {
 
   /** Whether the pinger's children start late enough that a restart leaves its peers stale. */
   #slowStart(): boolean {
-    return (this.#o.startDelayS?.() ?? 0) >= SLOW_START_TICKS * this.#o.tickS;
+    return this.#lateS() >= SLOW_START_TICKS * this.#o.tickS;
+  }
+
+  /**
+   * How late a new set's child starts, s: from its spawn (`startDelayS`) or from the hand-over
+   * (`handOverDelayS`), the later. On a starved machine the old child's end and reaping came
+   * before the spawn: fping started at once after its spawn but 0.34–0.59 s (the longest of the
+   * last 5) after the publication, and after 40 of 165 selections the selected peers were stale
+   * before its first round and the loop asked for another cycle (docs/algorithm.md §8.3 step 5).
+   */
+  #lateS(): number {
+    return Math.max(this.#o.startDelayS?.() ?? 0, this.#o.handOverDelayS?.() ?? 0);
   }
 
   /**
