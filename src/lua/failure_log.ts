@@ -122,7 +122,8 @@ export class FailureLog {
     logText(
       this.#logger,
       "warn",
-      `${head}: ${due.count} more warnings already logged in the last ${due.s} s (last: ${due.last})`,
+      `${head}: ${due.count} more warnings already logged in the last ${due.s} s ` +
+        `(last: ${due.last})`,
     );
   }
 }

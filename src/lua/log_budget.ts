@@ -4,8 +4,8 @@
  * wrote 1823 lines in 5 s in the thirtieth session's walk). Each script and level has a bucket of
  * {@link LOG_BURST_LINES} lines that refills at {@link LOG_LINES_PER_S} a second; lines beyond it
  * are counted, and the count is logged at that level before the script's next line that fits once
- * the bucket was full again (the flood ended) or at most every {@link LOG_DROPPED_PERIOD_S} while it
- * goes on (docs/plugins.md, "The sandbox"). A line a decision, ten a second, always fits.
+ * the bucket was full again (the flood ended) or at most every {@link LOG_DROPPED_PERIOD_S} while
+ * it goes on (docs/plugins.md, "The sandbox"). A line a decision, ten a second, always fits.
  */
 
 /** Lines a second a script may log at one level, sustained. */

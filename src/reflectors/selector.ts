@@ -60,14 +60,14 @@ export const AWAITED_TICKS = 3;
 
 /**
  * A pinger whose children start at least this many ticks late (`SelectorOptions.startDelayS`, or
- * after the hand-over: `SelectorOptions.handOverDelayS`) has every publication that restarts the peers' child await its peers, not only a selection
- * after a cycle with draws apart: fping restarts its one child for a cycle's candidates and for
- * the selected peers, each target probed up to a tick after the child's start (oldest reply
- * first, src/measure/probe_order.ts: at a cycle's start the peers before the new draws, which
- * were never heard), and a start that late leaves them stale beyond the loop's window. Faster
- * starts leave the rule as it was (the simulator's pinger starts at once; awaiting there too
- * changed its figures) and need nothing more: fping 0.1–0.25 s late left no peer stale
- * (docs/operation.md, "Its helper processes").
+ * after the hand-over: `SelectorOptions.handOverDelayS`) has every publication that restarts the
+ * peers' child await its peers, not only a selection after a cycle with draws apart: fping restarts
+ * its one child for a cycle's candidates and for the selected peers, each target probed up to a
+ * tick after the child's start (oldest reply first, src/measure/probe_order.ts: at a cycle's start
+ * the peers before the new draws, which were never heard), and a start that late leaves them stale
+ * beyond the loop's window. Faster starts leave the rule as it was (the simulator's pinger starts
+ * at once; awaiting there too changed its figures) and need nothing more: fping 0.1–0.25 s late
+ * left no peer stale (docs/operation.md, "Its helper processes").
  */
 export const SLOW_START_TICKS = 0.5;
 
@@ -510,20 +510,19 @@ export class ReflectorSelector implements ReselectRequester {
 
   /**
    * After a cycle whose draws were probed apart (v86), or any publication that restarts the peers'
-   * child of a slow-starting pinger: the new peers' last replies are up to a
-   * draw period old, and fping restarts its child for the new set, the kept peers probed last
-   * after draws apart (oldest reply first, `probe_order.ts`; after a cycle in one child its
-   * targets come in the order of their last replies, kept or new), each up to a tick and the start
-   * delay after the switch, so the control loop would find too few fresh and ask for a cycle at
-   * once.
-   * Each selected peer that answered during the cycle counts as awaited, not missing, until it
-   * answers again or `AWAITED_TICKS` and the pinger's start delay after the switch, counted from
-   * the hand-over when that is longer (`#lateS`) (`owd.awaitedUntilS`; docs/algorithm.md §5); with a slow-starting pinger (`SLOW_START_TICKS`)
-   * after every selection, and at a cycle's start the peers fresh then (`#publishCandidates`);
-   * one that did not (a cycle in which nothing answered keeps the peers it had) is missing as
-   * before: the outage it is part of goes on. Until the twenty-third session the cycle's
-   * candidates also counted beside the new peers for 2 ticks: with this, they changed nothing
-   * measured (docs/controllers.md, "v86, third").
+   * child of a slow-starting pinger: the new peers' last replies are up to a draw period old, and
+   * fping restarts its child for the new set, the kept peers probed last after draws apart (oldest
+   * reply first, `probe_order.ts`; after a cycle in one child its targets come in the order of
+   * their last replies, kept or new), each up to a tick and the start delay after the switch, so
+   * the control loop would find too few fresh and ask for a cycle at once. Each selected peer that
+   * answered during the cycle counts as awaited, not missing, until it answers again or
+   * `AWAITED_TICKS` and the pinger's start delay after the switch, counted from the hand-over when
+   * that is longer (`#lateS`) (`owd.awaitedUntilS`; docs/algorithm.md §5); with a slow-starting
+   * pinger (`SLOW_START_TICKS`) after every selection, and at a cycle's start the peers fresh then
+   * (`#publishCandidates`); one that did not (a cycle in which nothing answered keeps the peers it
+   * had) is missing as before: the outage it is part of goes on. Until the twenty-third session the
+   * cycle's candidates also counted beside the new peers for 2 ticks: with this, they changed
+   * nothing measured (docs/controllers.md, "v86, third").
    */
   #awaitPeers(nowS: number, answered: readonly string[]): void {
     const untilS = nowS + AWAITED_TICKS * this.#o.tickS + this.#lateS();

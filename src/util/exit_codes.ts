@@ -10,7 +10,7 @@ export const ExitCode = {
   DATA: 65,
   /** Interfaces, shaper or counters unavailable after the start-up retries. */
   UNAVAILABLE: 69,
-  /** An output file the command was told to write (`--out`, `--svg`) cannot be created or written. */
+  /** An output file the command was told to write (`--out`, `--svg`) cannot be made or written. */
   CANT_CREATE: 73,
   /** Another daemon holds the lock of an interface (EX_TEMPFAIL: try again once it stopped). */
   LOCKED: 75,
