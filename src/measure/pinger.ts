@@ -292,7 +292,7 @@ export class ProcessPinger implements Pinger {
    * {@linkcode MAX_START_DELAY_S}; 0 before any. docs/operation.md, "Its helper processes".
    */
   get startDelayS(): number {
-    return Math.min(MAX_START_DELAY_S, Math.max(0, ...this.#startDelays));
+    return longestDelay(this.#startDelays);
   }
 
   /**
@@ -303,7 +303,7 @@ export class ProcessPinger implements Pinger {
    * counts from (docs/operation.md, "Its helper processes").
    */
   get handOverDelayS(): number {
-    return Math.min(MAX_START_DELAY_S, Math.max(0, ...this.#handOverDelays));
+    return longestDelay(this.#handOverDelays);
   }
 
   /** When the child probing the set at its period was last spawned, monotonic s (`Pinger`). */
@@ -616,11 +616,9 @@ export class ProcessPinger implements Pinger {
     if (o.reply !== undefined && schedule !== undefined && place >= 0) {
       startedS -= place * schedule.intervalS + o.reply.rttMs / 1000;
     }
-    this.#startDelays.push(Math.max(0, startedS - spawnedS));
-    if (this.#startDelays.length > START_DELAY_KEEP) this.#startDelays.shift();
+    keepDelay(this.#startDelays, startedS - spawnedS);
     if (key === "*" && this.#handOverS !== undefined) {
-      this.#handOverDelays.push(Math.max(0, startedS - this.#handOverS));
-      if (this.#handOverDelays.length > START_DELAY_KEEP) this.#handOverDelays.shift();
+      keepDelay(this.#handOverDelays, startedS - this.#handOverS);
       this.#handOverS = undefined;
     }
   }
@@ -860,4 +858,15 @@ export class ProcessPinger implements Pinger {
       s.start();
     }
   }
+}
+
+/** Adds a measured delay (at least 0) to `delays`, keeping the last {@linkcode START_DELAY_KEEP}. */
+function keepDelay(delays: number[], s: number): void {
+  delays.push(Math.max(0, s));
+  if (delays.length > START_DELAY_KEEP) delays.shift();
+}
+
+/** The longest of `delays`, at most {@linkcode MAX_START_DELAY_S}; 0 when there is none. */
+function longestDelay(delays: readonly number[]): number {
+  return Math.min(MAX_START_DELAY_S, Math.max(0, ...delays));
 }
