@@ -18,7 +18,8 @@ import {
 import { LuaError } from "./errors.ts";
 import { LuaRatecontrollerError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
-import { overrunProblem } from "./overrun.ts";
+import { reportOverrun } from "./overrun.ts";
+import type { LuaSandbox } from "./engine.ts";
 import { type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { logText } from "./log_text.ts";
 import { resolveScript } from "./scripts.ts";
@@ -92,10 +93,10 @@ export class LuaRatecontroller implements Ratecontroller {
     let raw;
     try {
       raw = sandbox.call(fns.ctrl_calculate, controllerArgs(input), 4);
-      this.#overrun(sandbox.lastCallMs, sandbox.timeLimitMs);
+      this.#overrun(sandbox);
     } catch (e) {
       // A timeout raised only after a long C call returned names the code after it: say why.
-      this.#overrun(sandbox.lastCallMs, sandbox.timeLimitMs);
+      this.#overrun(sandbox);
       const kind = e instanceof LuaError ? e.kind : "error";
       this.#problems?.push(
         `${this.script}: calculate() failed (${kind}): ${(e as Error).message}`,
@@ -153,12 +154,12 @@ export class LuaRatecontroller implements Ratecontroller {
   }
 
   /** A call held in C past the limit: a problem for check-config, else one warning. */
-  #overrun(elapsedMs: number, limitMs: number): void {
-    const problem = overrunProblem(`${this.script}: calculate()`, elapsedMs, limitMs);
-    if (problem === undefined) return;
-    if (this.#problems !== undefined) this.#problems.push(problem);
-    else if (!this.#overranLogged) logText(this.#context.logger, "warn", problem);
-    this.#overranLogged = true;
+  #overrun(sandbox: LuaSandbox): void {
+    this.#overranLogged = reportOverrun(`${this.script}: calculate()`, sandbox, {
+      problems: this.#problems,
+      warned: this.#overranLogged,
+      logger: this.#context.logger,
+    });
   }
 
   /** The script's `speed_history()` rings, or empty lists when it keeps none. */

@@ -5,6 +5,8 @@
  * thirtieth session nothing said so: `check-config` ran such a plugin's 30 s tick and printed
  * "configuration OK", and the daemon only logged that its ticks ran long.
  */
+import type { Logger } from "../log/logger.ts";
+import { logText } from "./log_text.ts";
 
 /** A call counts as overrun past this multiple of the limit (the limit itself is checked often). */
 export const OVERRUN_FACTOR = 2;
@@ -26,4 +28,20 @@ export function overrunProblem(
     "limit cannot stop (a pattern match, string.rep, a sort of a huge table): with lua_isolation " +
     "none the daemon waits for it every tick, with worker it is stopped and Lua restarts; " +
     'rewrite that call (docs/plugins.md, "The sandbox")';
+}
+
+/**
+ * Reports the last call of `what` if it overran (`overrunProblem`): into `problems` while a check
+ * collects them, else as one warning unless `warned` says one was logged. Returns the new `warned`.
+ */
+export function reportOverrun(
+  what: string,
+  call: { readonly lastCallMs: number; readonly timeLimitMs: number },
+  o: { problems: string[] | undefined; warned: boolean; logger: Logger },
+): boolean {
+  const problem = overrunProblem(what, call.lastCallMs, call.timeLimitMs);
+  if (problem === undefined) return o.warned;
+  if (o.problems !== undefined) o.problems.push(problem);
+  else if (!o.warned) logText(o.logger, "warn", problem);
+  return true;
 }

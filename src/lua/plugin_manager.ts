@@ -12,7 +12,8 @@ import type { AdjusterInput, Adjustment, RateAdjuster } from "../control/ratecon
 import { decodePluginResults, pluginArgs } from "./bridge.ts";
 import { LuaError } from "./errors.ts";
 import { FailureLog } from "./failure_log.ts";
-import { overrunProblem } from "./overrun.ts";
+import { reportOverrun } from "./overrun.ts";
+import type { LuaSandbox } from "./engine.ts";
 import { type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { logText } from "./log_text.ts";
 import { resolveScript } from "./scripts.ts";
@@ -215,10 +216,10 @@ export class PluginManager implements RateAdjuster {
         const args = pluginArgs({ readings: input.readings, ...cur });
         raw = sandbox.call(fns.plugin_process, [p.id, ...args], 5);
         p.failureLog.success(`plugin ${p.name}: process()`);
-        this.#overrun(p, sandbox.lastCallMs, sandbox.timeLimitMs);
+        this.#overrun(p, sandbox);
       } catch (e) {
         // A timeout raised only after a long C call returned names the code after it: say why.
-        this.#overrun(p, sandbox.lastCallMs, sandbox.timeLimitMs);
+        this.#overrun(p, sandbox);
         this.#fail(p, e);
         continue;
       } finally {
@@ -263,12 +264,12 @@ export class PluginManager implements RateAdjuster {
   }
 
   /** A call held in C past the limit: a problem for check-config, else one warning per plugin. */
-  #overrun(p: LoadedPlugin, elapsedMs: number, limitMs: number): void {
-    const problem = overrunProblem(`plugin ${p.name}: process()`, elapsedMs, limitMs);
-    if (problem === undefined) return;
-    if (this.#problems !== undefined) this.#problems.push(problem);
-    else if (!p.overranLogged) logText(this.#logger, "warn", problem);
-    p.overranLogged = true;
+  #overrun(p: LoadedPlugin, sandbox: LuaSandbox): void {
+    p.overranLogged = reportOverrun(`plugin ${p.name}: process()`, sandbox, {
+      problems: this.#problems,
+      warned: p.overranLogged ?? false,
+      logger: this.#logger,
+    });
   }
 
   #fail(p: LoadedPlugin, e: unknown): void {
