@@ -149,7 +149,9 @@ Deno.test("simulate: a plugin that replaces another plugin's global (both M = {}
     // Until the thirtieth session nothing was said: ga's process ran on gb's table.
     assertEquals(warnings.length, 1, r.err);
     assert(
-      warnings[0].includes(`${path("gb.lua")}: replaces the global M (set by ${path("ga.lua")})`),
+      warnings[0].includes(
+        `${path("gb.lua")}: sets the global M, which ${path("ga.lua")} sets too`,
+      ),
       warnings[0],
     );
   });

@@ -112,6 +112,7 @@ const keys = (fields: readonly { key: string }[]) => luaList(fields.map((f) => f
 export const BRIDGE_LUA = `
 local util = ...
 local type, pairs, setmetatable, rawset, error = type, pairs, setmetatable, rawset, error
+local next, getmetatable, tostring = next, getmetatable, tostring
 local host_random, plugin_options = sqma.random, sqma.plugin_options
 local R = ${keys(PLUGIN_READING_FIELDS)}
 local X = ${keys(PLUGIN_EXTRA_FIELDS)}
@@ -158,53 +159,86 @@ function B.prepare_settings(s)
 end
 
 local plugins = {}
--- Globals the plugins loaded so far set, with their values and who set them: all plugins share one
--- Lua state (as upstream's require does), so a second plugin's M = {} or function process at
--- its top level replaces the first one's, whose functions then run on the other's table. Named in a
--- warning since the thirtieth session (docs/plugins.md, "Plugins").
-local global_owner, global_value = {}, {}
-for k, v in pairs(_G) do global_owner[k], global_value[k] = false, v end
-local function global_clashes(owner)
-  local clashes = {}
-  for k, v in pairs(_G) do
-    local was = global_owner[k]
+-- Globals the plugins set, and which plugin set each: all plugins share one Lua state (as
+-- upstream's require does), so two plugins that both set a global (M = {}, count = 0, at load or
+-- first in process) share one value and each one's functions run on the other's. The globals a
+-- plugin sets live in pglobals, not in _G itself: _G's metatable reads them (__index is a table,
+-- read by the VM without a call) and routes every assignment to them through set_global, which
+-- notes the plugin that set each one; a second plugin setting it is named once
+-- (docs/plugins.md, "Plugins"). Globals that existed before the plugins (the libraries) stay in
+-- _G and cost nothing. Until the thirty-first session only a table or function replaced at load
+-- was seen.
+local pglobals, gowner, gnamed, gdisplay = {}, {}, {}, {}
+local current -- id of the plugin being loaded or called
+local clash_text -- the clashes not yet handed to the host, or nil
+local function set_global(_, k, v)
+  local by = current
+  if by ~= nil then
+    local was = gowner[k]
     if was == nil then
-      global_owner[k], global_value[k] = owner, v
-    elseif was and was ~= owner and not rawequal(global_value[k], v) then
-      clashes[#clashes + 1] = tostring(k) .. " (set by " .. was .. ")"
-      global_owner[k], global_value[k] = owner, v
+      gowner[k] = by
+    elseif was ~= by and not gnamed[k] then
+      gnamed[k] = true
+      local line = gdisplay[by] .. "\\t" .. tostring(k) .. "\\t" .. gdisplay[was]
+      clash_text = clash_text and clash_text .. "\\n" .. line or line
     end
   end
-  table.sort(clashes)
-  return table.concat(clashes, ", ")
+  pglobals[k] = v
+end
+local function global_pairs(g)
+  local in_g, k = true, nil
+  return function()
+    local v
+    if in_g then
+      k, v = next(g, k)
+      if k ~= nil then return k, v end
+      in_g = false
+    end
+    k, v = next(pglobals, k)
+    return k, v
+  end, g, nil
+end
+local function take_clashes()
+  local c = clash_text
+  clash_text = nil
+  return c
 end
 -- modname: what upstream would require() (the file's name less .lua); a Lua 5.1 module(...)
 -- chunk returns nothing and leaves its table in package.loaded, as require then reads it.
 function B.plugin_load(id, chunk, settings, modname, display)
+  if getmetatable(_G) == nil then
+    setmetatable(_G, { __index = pglobals, __newindex = set_global, __pairs = global_pairs })
+  end
+  current = id
+  gdisplay[id] = display
   local m = chunk(modname)
   if m == nil then m = package.loaded[modname] end
-  if type(m) ~= "table" then return "no_table", type(m) end
+  if type(m) ~= "table" then return "no_table", type(m), take_clashes() end
   if type(m.initialise) == "function" then
     local r = m.initialise(requires, settings)
     if r ~= nil then m = r end
-    if type(m) ~= "table" then return "no_table", type(m) end
+    if type(m) ~= "table" then return "no_table", type(m), take_clashes() end
   end
-  if type(m.process) ~= "function" then return "no_process" end
+  if type(m.process) ~= "function" then return "no_process", nil, take_clashes() end
   plugins[id] = m
   local name = m.name
   if type(name) ~= "string" then name = nil end
-  return "ok", name, global_clashes(display)
+  return "ok", name, take_clashes()
 end
 -- Upstream's readings table holds upstream's keys only; additions go in a second argument.
 function B.plugin_process(id, ...)
+  current = id
   local a = { ... }
   local r, x = {}, {}
   for i = 1, NR do r[R[i]] = a[i] end
   for i = 1, NX do x[X[i]] = a[NR + i] end
   local res = plugins[id].process(r, arrays(x, a, NR + NX + 1))
-  if type(res) ~= "table" then return "<" .. type(res) .. ">" end
+  -- A clash is rare: the host checks one more result, nil on every other call.
+  local c = clash_text
+  if c ~= nil then clash_text = nil end
+  if type(res) ~= "table" then return "<" .. type(res) .. ">", nil, nil, nil, nil, c end
   return true, num(res.next_ul_rate), num(res.next_dl_rate), num(res.ul_max_delta_owd),
-    num(res.dl_max_delta_owd)
+    num(res.dl_max_delta_owd), c
 end
 function B.plugin_drop(id) plugins[id] = nil end
 

@@ -16,6 +16,7 @@ import { reportOverrun } from "./overrun.ts";
 import type { LuaSandbox } from "./engine.ts";
 import { type LuaRuntime, type PluginSections, startRuntime } from "./runtime.ts";
 import { logText } from "./log_text.ts";
+import { globalClashWarnings } from "./global_clash.ts";
 import { resolveScript } from "./scripts.ts";
 import { type PluginRef, pluginRefsWithSettings } from "./plugin_refs.ts";
 
@@ -71,6 +72,11 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Two plugins set the same global: one warning per pair, once (src/lua/global_clash.ts). */
+function warnClashes(logger: Logger, clashes: string): void {
+  for (const w of globalClashWarnings(clashes)) logText(logger, "warn", w);
+}
+
 function firstLine(text: string): string {
   const i = text.indexOf("\n");
   return i < 0 ? text : text.slice(0, i);
@@ -102,6 +108,7 @@ async function loadPlugins(
       } finally {
         rt.sandbox.release(chunk);
       }
+      if (typeof clashes === "string") warnClashes(options.logger, clashes);
       if (status === "no_table") {
         throw new Error(
           `${src.display}: a plugin must return its module table (got ${name ?? "nil"})`,
@@ -109,15 +116,6 @@ async function loadPlugins(
       }
       if (status === "no_process") {
         throw new Error(`${src.display}: the plugin module has no process(readings) function`);
-      }
-      if (typeof clashes === "string" && clashes !== "") {
-        logText(
-          options.logger,
-          "warn",
-          `${src.display}: replaces the global ${clashes}: all plugins share one Lua state, so ` +
-            "the other plugin now reads this one's value; declare them local (local M = {}) " +
-            '(docs/plugins.md, "Plugins")',
-        );
       }
       loaded.push({
         id,
@@ -214,7 +212,7 @@ export class PluginManager implements RateAdjuster {
       this.#beforeCall?.(p.id);
       try {
         const args = pluginArgs({ readings: input.readings, ...cur });
-        raw = sandbox.call(fns.plugin_process, [p.id, ...args], 5);
+        raw = sandbox.call(fns.plugin_process, [p.id, ...args], 6);
         p.failureLog.success(`plugin ${p.name}: process()`);
         this.#overrun(p, sandbox);
       } catch (e) {
@@ -225,6 +223,7 @@ export class PluginManager implements RateAdjuster {
       } finally {
         this.#rt.setLogSource(undefined);
       }
+      if (typeof raw[5] === "string") warnClashes(this.#logger, raw[5]);
       const res = decodePluginResults(`plugin ${p.name}`, raw);
       const warning = res.warnings.join("\n");
       // A plugin that returns a bad value every tick or every few would flood the log.
