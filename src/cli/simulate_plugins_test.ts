@@ -121,8 +121,8 @@ Deno.test("simulate: a ratecontroller returning bad rates every few ticks, good 
     // Until the thirtieth session only a repeat of the previous tick's warning was held back:
     // the good tick between reset it, and 20 s gave 26 warnings.
     assertEquals(warnings.length, 2, r.err);
-    assert(warnings[0].includes("next_dl_rate is Infinity; ignored"), warnings[0]);
-    assert(warnings[1].includes("next_dl_rate is NaN; ignored"), warnings[1]);
+    assert(warnings[0].includes("next_dl_rate is infinite (inf, math.huge); ignored"), warnings[0]);
+    assert(warnings[1].includes("next_dl_rate is not a number (nan, as 0/0 gives); ignored"), warnings[1]);
   });
 });
 

@@ -13,6 +13,7 @@ import type { TickReadings } from "../control/ratecontroller_port.ts";
 import { rateBounds } from "../control/rate_bounds.ts";
 import type { UciSectionOptions } from "./config.ts";
 import { LuaOther, type LuaResult } from "./engine.ts";
+import { numberText, valueText } from "./value_text.ts";
 
 /** What one call into Lua is built from (a plugin's proposal fields are absent for controllers). */
 export interface BridgeInput {
@@ -423,10 +424,7 @@ export interface Checked {
 }
 
 function describe(v: LuaResult): string {
-  if (v instanceof LuaOther) return `a ${v.type}`;
-  if (typeof v === "string") return v.startsWith("<") ? `a ${v.slice(1, -1)}` : `a string`;
-  if (typeof v === "boolean") return "a boolean";
-  return String(v);
+  return valueText(v instanceof LuaOther ? { type: v.type } : v ?? null);
 }
 
 /**
@@ -443,7 +441,7 @@ export function checkNumber(
   if (typeof v !== "number") {
     return { warning: `${where}: ${field} is ${describe(v)}, expected a number; ignored` };
   }
-  if (!Number.isFinite(v)) return { warning: `${where}: ${field} is ${v}; ignored` };
+  if (!Number.isFinite(v)) return { warning: `${where}: ${field} is ${numberText(v)}; ignored` };
   if (kind === "rate" && v < 0) {
     return { warning: `${where}: ${field} is negative (${v}); ignored` };
   }

@@ -107,7 +107,10 @@ Deno.test("bridge: only finite numbers pass; messages name script and field", ()
   assertEquals(checkNumber("s", "f", 0, "rate"), { value: 0 });
   assertEquals(checkNumber("s", "f", null, "rate"), {});
   assertEquals(checkNumber("s", "f", -1, "rate").warning, "s: f is negative (-1); ignored");
-  assertEquals(checkNumber("s", "f", -Infinity, "threshold").warning, "s: f is -Infinity; ignored");
+  assertEquals(
+    checkNumber("s", "f", -Infinity, "threshold").warning,
+    "s: f is minus infinite (-inf, -math.huge); ignored",
+  );
   assertEquals(
     checkNumber("s", "f", 0, "threshold").warning,
     "s: f must be > 0 ms (got 0); ignored",

@@ -90,7 +90,9 @@ Deno.test("lua controller: invalid results hold the current rate with a warning"
   assertEquals(
     warnings().pop(),
     [
-      `${fixture("ctrl_behaviour.lua")}: calculate(): next_dl_rate is NaN; ignored`,
+      `${
+        fixture("ctrl_behaviour.lua")
+      }: calculate(): next_dl_rate is not a number (nan, as 0/0 gives); ignored`,
       `${fixture("ctrl_behaviour.lua")}: calculate(): next_ul_rate is negative (-1); ignored`,
     ].join("; "),
   );

@@ -250,8 +250,8 @@ Deno.test("plugins: wrong types, NaN, infinities, negative rates are ignored wit
   assertEquals(
     warnings().pop(),
     [
-      "plugin bad_results: process(): next_ul_rate is NaN; ignored",
-      "plugin bad_results: process(): dl_max_delta_owd is Infinity; ignored",
+      "plugin bad_results: process(): next_ul_rate is not a number (nan, as 0/0 gives); ignored",
+      "plugin bad_results: process(): dl_max_delta_owd is infinite (inf, math.huge); ignored",
     ].join("\n"),
   );
   assertEquals(values(await m.adjust(input(3))), { dl_max_delta_owd: 22 });
