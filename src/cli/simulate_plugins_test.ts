@@ -122,7 +122,10 @@ Deno.test("simulate: a ratecontroller returning bad rates every few ticks, good 
     // the good tick between reset it, and 20 s gave 26 warnings.
     assertEquals(warnings.length, 2, r.err);
     assert(warnings[0].includes("next_dl_rate is infinite (inf, math.huge); ignored"), warnings[0]);
-    assert(warnings[1].includes("next_dl_rate is not a number (nan, as 0/0 gives); ignored"), warnings[1]);
+    assert(
+      warnings[1].includes("next_dl_rate is not a number (nan, as 0/0 gives); ignored"),
+      warnings[1],
+    );
   });
 });
 
