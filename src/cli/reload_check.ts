@@ -28,6 +28,13 @@ export interface ReloadCheckOptions {
    * `REMOTE_RELOAD_CHECK_MS`); `signal` ends the check early (a newer SIGHUP).
    */
   remote?: RemoteShaperCheckOptions;
+  /**
+   * Plugin references whose problems keep nothing from restarting: their scripts fail as they did
+   * in the running configuration (src/lua/check.ts); `onTolerated` gets their problems.
+   */
+  tolerate?: (ref: string) => boolean;
+  /** Receives each problem `tolerate` took out. */
+  onTolerated?: (problem: string) => void;
 }
 
 /**
@@ -52,6 +59,8 @@ export async function reloadProblems(
       ...await checkScripts(settings, {
         pluginSections: pluginSectionsFrom(resolved.uci),
         logger: debugOnly(stageLogger("lua")),
+        tolerate: options.tolerate,
+        onTolerated: options.onTolerated,
       }),
     );
   }

@@ -32,6 +32,8 @@ export interface RestartInputs {
   sections: Map<string, string>;
   /** Every file the start-up reads, by path, in the order it reads them. */
   files: Map<string, FileRead>;
+  /** The paths each Lua script reference read while it was looked up (none for `builtin:`). */
+  scripts: Map<string, string[]>;
 }
 
 /** Options of {@linkcode restartInputs}. */
@@ -53,8 +55,11 @@ export async function restartInputs(
 ): Promise<RestartInputs> {
   const settings = resolved.settings;
   const files = new Map<string, FileRead>();
+  const scripts = new Map<string, string[]>();
+  let paths: string[] = [];
   const read = options.readTextFile ?? ((p: string) => Deno.readTextFile(p));
   const recording = async (path: string) => {
+    paths.push(path);
     try {
       const text = await read(path);
       files.set(path, { text });
@@ -73,15 +78,33 @@ export async function restartInputs(
     // Lua, as the engine does (src/lua/config.ts).
     const { resolveScript } = await import("../lua/scripts.ts");
     for (const ref of refs) {
+      paths = [];
       await resolveScript(ref, { readTextFile: recording, moduleDirs: options.moduleDirs })
         .catch(() => {});
+      scripts.set(ref, paths);
     }
   }
   return {
     settings,
     sections: usesLua(settings) ? scriptSections(resolved.uci) : new Map(),
     files,
+    scripts,
   };
+}
+
+/**
+ * True when the script `ref` is configured in both readings and reads the same files with the same
+ * text in both (a `builtin:` script always): a restart runs it exactly as `a`'s start did.
+ */
+export function sameScript(a: RestartInputs, b: RestartInputs, ref: string): boolean {
+  const pa = a.scripts.get(ref);
+  const pb = b.scripts.get(ref);
+  if (pa === undefined || pb === undefined || pa.join("\n") !== pb.join("\n")) return false;
+  return pb.every((path) => {
+    const x = a.files.get(path);
+    const y = b.files.get(path);
+    return x !== undefined && y !== undefined && sameRead(x, y);
+  });
 }
 
 /**

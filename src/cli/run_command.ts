@@ -20,7 +20,7 @@ import { reloadProblems } from "./reload_check.ts";
 import { netProblems } from "../release/manifest_net.ts";
 import { ReloadRounds } from "./reload_rounds.ts";
 import { statsPathWarnings } from "../report/stats_paths.ts";
-import { restartChanges, type RestartInputs, restartInputs } from "./restart_inputs.ts";
+import { restartChanges, type RestartInputs, restartInputs, sameScript } from "./restart_inputs.ts";
 
 /**
  * `run`: resolves the settings (interfaces and base rates required), builds the measurement
@@ -72,7 +72,8 @@ export async function runAction(args: ParsedArgs): Promise<number> {
     checking = new AbortController();
     // Compared with the newest configuration: the running one, or one a restart under way is for.
     const inputs = await restartInputs(next);
-    const changed = restartChanges(await rounds.newest.inputs, inputs);
+    const running = await rounds.newest.inputs;
+    const changed = restartChanges(running, inputs);
     if (mine !== hangups || stop.signal.aborted) return;
     if (changed.length === 0) {
       // A restart would run the same again, at the cost of its start-up (docs/operation.md, "A
@@ -94,8 +95,14 @@ export async function runAction(args: ParsedArgs): Promise<number> {
       rounds.amended({ resolved: next, inputs: Promise.resolve(inputs) });
       return;
     }
+    const tolerated: string[] = [];
     const problems = await reloadProblems(next, {
       remote: { signal: AbortSignal.any([checking.signal, stop.signal]) },
+      // A plugin whose script the running daemon started with unchanged fails there as it does
+      // here: refusing for it would keep every other edit out until it is fixed, and the restart
+      // treats it as any start does (docs/operation.md, "A configuration re-read on SIGHUP").
+      tolerate: (ref) => sameScript(running, inputs, ref),
+      onTolerated: (p) => tolerated.push(p),
     });
     if (mine !== hangups || stop.signal.aborted) return;
     if (problems.length > 0) {
@@ -104,6 +111,14 @@ export async function runAction(args: ParsedArgs): Promise<number> {
         error: problems.join("; ").replaceAll("\n", " "),
       });
       return;
+    }
+    for (const p of tolerated) {
+      log.warning(
+        "SIGHUP: {problem}; its script is unchanged since the running configuration started " +
+          "with it, so the restart goes ahead and runs it as a start does (a plugin that does " +
+          "not load is skipped, one that keeps failing is disabled)",
+        { problem: p.replaceAll("\n", " ") },
+      );
     }
     // With Lua the level is a script's input too (docs/operation.md, "A SIGHUP that changes only
     // the logging"): the one INFO line says why that edit restarts.

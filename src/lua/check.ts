@@ -22,6 +22,14 @@ export interface CheckScriptsOptions {
   logger?: Logger;
   /** Reads script files. Default: `Deno.readTextFile`. */
   readTextFile?: (path: string) => Promise<string>;
+  /**
+   * A SIGHUP's check: true for a plugin reference whose problems do not count (it fails as it did
+   * in the running configuration: docs/operation.md, "A configuration re-read on SIGHUP"); its
+   * problems go to `onTolerated` instead.
+   */
+  tolerate?: (ref: string) => boolean;
+  /** Receives each problem `tolerate` took out. */
+  onTolerated?: (problem: string) => void;
 }
 
 /**
@@ -114,19 +122,23 @@ export async function checkScripts(
       );
     }
   }
+  const plugin = (ref: string, problem: string) => {
+    if (options.tolerate?.(ref) === true) options.onTolerated?.(problem);
+    else problems.push(problem);
+  };
   const plugins = await createPluginManager({
     settings,
     logger,
     pluginSections: options.pluginSections,
     readTextFile: options.readTextFile,
-    onLoadError: (ref, message) => problems.push(`plugin "${ref}": ${message}`),
+    onLoadError: (ref, message) => plugin(ref, `plugin "${ref}": ${message}`),
   }).catch((e) => {
     problems.push(`Lua engine: ${(e as Error).message}`);
     return undefined;
   });
   if (plugins !== undefined) {
     try {
-      problems.push(...plugins.checkTick({ ...tick, ...proposal }));
+      for (const p of plugins.checkTickByRef({ ...tick, ...proposal })) plugin(p.ref, p.problem);
     } finally {
       plugins.close();
     }

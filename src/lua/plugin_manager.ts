@@ -57,6 +57,8 @@ export interface PluginManagerOptions {
 
 interface LoadedPlugin {
   id: number;
+  /** The configured reference (`plugin_scripts` entry or `plugin_ratecontrol`). */
+  ref: string;
   name: string;
   /** Calls so far. */
   calls: number;
@@ -119,6 +121,7 @@ async function loadPlugins(
       }
       loaded.push({
         id,
+        ref,
         name: typeof name === "string" ? name : src.display,
         calls: 0,
         failedCalls: [],
@@ -147,6 +150,8 @@ export class PluginManager implements RateAdjuster {
   readonly #beforeCall?: (id: number) => void;
   /** While {@link checkTick} runs: the problems of the tick. */
   #problems: string[] | undefined;
+  /** While {@link checkTick} runs: the reference of the plugin each problem is about. */
+  #problemRefs: string[] = [];
   #errors = 0;
 
   /** Use {@link createPluginManager}. */
@@ -171,10 +176,16 @@ export class PluginManager implements RateAdjuster {
    * failed `process()` with file:line, or results that were ignored. For `check-config`.
    */
   checkTick(input: AdjusterInput): string[] {
+    return this.checkTickByRef(input).map((p) => p.problem);
+  }
+
+  /** {@link checkTick}'s problems, each with the configured reference of its plugin. */
+  checkTickByRef(input: AdjusterInput): { ref: string; problem: string }[] {
     this.#problems = [];
+    this.#problemRefs = [];
     try {
       this.adjust(input);
-      return this.#problems;
+      return this.#problems.map((problem, i) => ({ ref: this.#problemRefs[i], problem }));
     } finally {
       this.#problems = undefined;
     }
@@ -203,63 +214,86 @@ export class PluginManager implements RateAdjuster {
     };
     const out: Adjustment = {};
     const by: string[] = [];
-    const { sandbox, fns } = this.#rt;
     for (const p of this.#plugins) {
       if (p.disabled) continue;
-      let raw;
-      this.#rt.setLogSource(p.name);
-      p.calls++;
-      this.#beforeCall?.(p.id);
       try {
-        const args = pluginArgs({ readings: input.readings, ...cur });
-        raw = sandbox.call(fns.plugin_process, [p.id, ...args], 6);
-        p.failureLog.success(`plugin ${p.name}: process()`);
-        this.#overrun(p, sandbox);
-      } catch (e) {
-        // A timeout raised only after a long C call returned names the code after it: say why.
-        this.#overrun(p, sandbox);
-        this.#fail(p, e);
-        continue;
+        this.#adjustOne(p, input, { cur, out, by });
       } finally {
-        this.#rt.setLogSource(undefined);
-      }
-      if (typeof raw[5] === "string") warnClashes(this.#logger, raw[5]);
-      const res = decodePluginResults(`plugin ${p.name}`, raw);
-      const warning = res.warnings.join("\n");
-      // A plugin that returns a bad value every tick or every few would flood the log.
-      if (warning !== "") p.failureLog.warning(`plugin ${p.name}: process()`, warning);
-      if (warning !== "") this.#problems?.push(...res.warnings);
-      const changes: string[] = [];
-      for (
-        const key of [
-          "next_ul_rate",
-          "next_dl_rate",
-          "ul_max_delta_owd",
-          "dl_max_delta_owd",
-        ] as const
-      ) {
-        const v = res.values[key];
-        if (v === undefined || v === cur[key]) continue;
-        const digits = key.startsWith("next") ? 0 : 1;
-        changes.push(`${key}: ${cur[key].toFixed(digits)} -> ${v.toFixed(digits)}`);
-        cur[key] = v;
-        out[key] = v;
-      }
-      if (changes.length > 0) {
-        by.push(p.name);
-        // DEBUG: a plugin may change the rates every tick; the loop logs a threshold change at
-        // INFO once for all plugins (docs/operation.md, "Logging").
-        logText(
-          this.#logger,
-          "debug",
-          `settings changed by plugin ${p.name}:\n${changes.join("\n")}`,
-        );
-      } else if (Object.keys(res.values).length === 0 && warning === "") {
-        logText(this.#logger, "debug", `No results were sent by plugin ${p.name}`);
+        // Whatever this plugin's call added to a check's problems is about it.
+        while (this.#problems !== undefined && this.#problemRefs.length < this.#problems.length) {
+          this.#problemRefs.push(p.ref);
+        }
       }
     }
     if (by.length > 0) out.by = by.join(", ");
     return out;
+  }
+
+  /** Runs one plugin on the proposal `cur`, noting its changes in `out` and `by`. */
+  #adjustOne(
+    p: LoadedPlugin,
+    input: AdjusterInput,
+    { cur, out, by }: {
+      cur: Record<
+        "next_ul_rate" | "next_dl_rate" | "ul_max_delta_owd" | "dl_max_delta_owd",
+        number
+      >;
+      out: Adjustment;
+      by: string[];
+    },
+  ): void {
+    const { sandbox, fns } = this.#rt;
+    let raw;
+    this.#rt.setLogSource(p.name);
+    p.calls++;
+    this.#beforeCall?.(p.id);
+    try {
+      const args = pluginArgs({ readings: input.readings, ...cur });
+      raw = sandbox.call(fns.plugin_process, [p.id, ...args], 6);
+      p.failureLog.success(`plugin ${p.name}: process()`);
+      this.#overrun(p, sandbox);
+    } catch (e) {
+      // A timeout raised only after a long C call returned names the code after it: say why.
+      this.#overrun(p, sandbox);
+      this.#fail(p, e);
+      return;
+    } finally {
+      this.#rt.setLogSource(undefined);
+    }
+    if (typeof raw[5] === "string") warnClashes(this.#logger, raw[5]);
+    const res = decodePluginResults(`plugin ${p.name}`, raw);
+    const warning = res.warnings.join("\n");
+    // A plugin that returns a bad value every tick or every few would flood the log.
+    if (warning !== "") p.failureLog.warning(`plugin ${p.name}: process()`, warning);
+    if (warning !== "") this.#problems?.push(...res.warnings);
+    const changes: string[] = [];
+    for (
+      const key of [
+        "next_ul_rate",
+        "next_dl_rate",
+        "ul_max_delta_owd",
+        "dl_max_delta_owd",
+      ] as const
+    ) {
+      const v = res.values[key];
+      if (v === undefined || v === cur[key]) continue;
+      const digits = key.startsWith("next") ? 0 : 1;
+      changes.push(`${key}: ${cur[key].toFixed(digits)} -> ${v.toFixed(digits)}`);
+      cur[key] = v;
+      out[key] = v;
+    }
+    if (changes.length > 0) {
+      by.push(p.name);
+      // DEBUG: a plugin may change the rates every tick; the loop logs a threshold change at
+      // INFO once for all plugins (docs/operation.md, "Logging").
+      logText(
+        this.#logger,
+        "debug",
+        `settings changed by plugin ${p.name}:\n${changes.join("\n")}`,
+      );
+    } else if (Object.keys(res.values).length === 0 && warning === "") {
+      logText(this.#logger, "debug", `No results were sent by plugin ${p.name}`);
+    }
   }
 
   /** A call held in C past the limit: a problem for check-config, else one warning per plugin. */
