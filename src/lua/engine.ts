@@ -65,6 +65,27 @@ export interface SandboxOptions {
   host: SandboxHost;
   /** Seed for Lua's own `math.random` (default 0: reproducible). */
   mathSeed?: number;
+  /** Wall clock in ms for the time limit and {@link LuaSandbox.lastCallMs} (default `performance.now`). */
+  nowMs?: () => number;
+  /**
+   * The process's CPU time in ms, undefined where it cannot be read (default {@link processCpuMs}):
+   * tells a call held in C from one whose thread was descheduled (src/lua/overrun.ts).
+   */
+  cpuMs?: () => number | undefined;
+}
+
+/** Deno's own reading of the process's CPU time (what `node:process`'s `cpuUsage` reads). */
+const denoCpuUsage = (Deno as unknown as { cpuUsage?: () => { user: number; system: number } })
+  .cpuUsage;
+
+/**
+ * The process's user + system CPU time in ms (all its threads), or undefined where this Deno has
+ * no reading: one call of Deno's, about a microsecond, under the release permission set too.
+ */
+export function processCpuMs(): number | undefined {
+  if (typeof denoCpuUsage !== "function") return undefined;
+  const u = denoCpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** The marker the time-limit hook raises; the sandbox's pcall variants re-raise it. */
@@ -253,6 +274,9 @@ export class LuaSandbox {
   readonly #timeLimitMs: number;
   #deadline = Infinity;
   #lastCallMs = 0;
+  #lastCallCpuMs: number | undefined;
+  readonly #nowMs: () => number;
+  readonly #cpuMs: () => number | undefined;
   #hook = 0;
   #msgh!: LuaRef;
   #collect!: LuaRef;
@@ -266,6 +290,8 @@ export class LuaSandbox {
     this.#api = engine.global.lua;
     this.#L = engine.global.address;
     this.#timeLimitMs = options.timeLimitMs;
+    this.#nowMs = options.nowMs ?? (() => performance.now());
+    this.#cpuMs = options.cpuMs ?? processCpuMs;
   }
 
   /** The per-call time limit, milliseconds (`lua_time_limit_ms`). */
@@ -281,6 +307,15 @@ export class LuaSandbox {
     return this.#lastCallMs;
   }
 
+  /**
+   * CPU time the process used during the last call, ms, read only when that call took longer
+   * than the time limit (undefined otherwise, or where it cannot be read). Far below the wall
+   * time, the thread was waiting for a core, not held in C.
+   */
+  get lastCallCpuMs(): number | undefined {
+    return this.#lastCallCpuMs;
+  }
+
   /** Starts an engine: embedded wasm, restricted libraries, time limit, memory cap. */
   static async create(options: SandboxOptions): Promise<LuaSandbox> {
     const factory = await embeddedFactory();
@@ -293,7 +328,7 @@ export class LuaSandbox {
   #install(options: SandboxOptions): void {
     const api = this.#api;
     this.#hook = api.module.addFunction((L: number) => {
-      const now = performance.now();
+      const now = this.#nowMs();
       if (now > this.#deadline) {
         this.#deadline = now + GRACE_MS;
         api.lua_pushstring(L, `${TIMEOUT_MARK} (${this.#timeLimitMs} ms)`);
@@ -385,14 +420,20 @@ export class LuaSandbox {
     else api.lua_pushnil(L);
     this.#push(fn);
     for (const a of args) this.#push(a);
-    const start = performance.now();
+    const start = this.#nowMs();
+    const cpuStart = this.#cpuMs();
     this.#deadline = start + this.#timeLimitMs;
     let status: number;
     try {
       status = api.lua_pcallk(L, args.length, nresults, this.#msgh ? base + 1 : 0, 0, null);
     } finally {
       this.#deadline = Infinity;
-      this.#lastCallMs = performance.now() - start;
+      this.#lastCallMs = this.#nowMs() - start;
+      // The second reading only for a call that ran long: the rest pay one reading.
+      const cpuEnd = this.#lastCallMs > this.#timeLimitMs ? this.#cpuMs() : undefined;
+      this.#lastCallCpuMs = cpuStart === undefined || cpuEnd === undefined
+        ? undefined
+        : cpuEnd - cpuStart;
     }
     if (status !== 0) {
       const message = this.#names(api.luaL_tolstring(L, -1, null) as string);
