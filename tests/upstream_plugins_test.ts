@@ -29,7 +29,13 @@ async function config(): Promise<{ dir: string; path: string }> {
   await Deno.mkdir("/tmp/sqm-autorate", { recursive: true });
   const dir = await Deno.makeTempDir({ dir: "/tmp/sqm-autorate", prefix: "upstream-plugins-" });
   for (
-    const name of ["dump_readings.lua", "histogram.lua", "lua51_idioms.lua", "lua51_module.lua"]
+    const name of [
+      "dump_readings.lua",
+      "histogram.lua",
+      "lua51_idioms.lua",
+      "lua51_module.lua",
+      "delay-buckets.lua",
+    ]
   ) {
     await Deno.copyFile(`${FIXTURES}/${name}`, `${dir}/${name}`);
   }
@@ -74,6 +80,12 @@ function assertPluginsWorked(output: string, what: string): void {
       "histogram: cutoff 0.99 low load 0.2 bucket 1.5 ms after 4 samples " +
         "(section histogram)",
     ),
+    `${what}:\n${output}`,
+  );
+  // delay-histogram's way: its options read behind `if settings.plugin then`, the level by name.
+  assert(
+    output.includes("delay-buckets - settings:") && output.includes("every_seconds=4") &&
+      output.includes("report_level=INFO"),
     `${what}:\n${output}`,
   );
   const dump = output.split("\n").find((l) => l.includes("dump_readings: cur_dl_rate="));
@@ -169,6 +181,12 @@ Deno.test(
       ]);
       assertEquals(r.code, 0, r.stderr);
       assertPluginsWorked(r.stderr, "simulate");
+      // delay-histogram's report: %5d of a fractional time (5.4 alone raises "number has no
+      // integer representation"), bucket keys from math.ceil of fractional delays.
+      assert(
+        /UP {4}s: +\d+ {2}#: +\d+ \| ms: +\d+ {2}#: +\d+ {2}c: \d\.\d{6}/.test(r.stderr),
+        r.stderr,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
