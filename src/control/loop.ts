@@ -301,7 +301,9 @@ export class ControlLoop {
 
     // The counters first: their reading is the tick's first turn of the event loop, in which the
     // pinger's lines that arrived while the thread was blocked (the daemon's busy wait, docs/
-    // footprint.md "CPU under load") are taken in, so the deltas below include them.
+    // footprint.md "CPU under load") are taken in, so the deltas below include them. That takes
+    // an I/O poll (the `ip` round trip is one, an asynchronous file read is not: docs/algorithm.md
+    // §5, "When a reply counts as received").
     // Each load is timed by its reading, not by the tick (docs/controllers.md, "v84").
     const { counters, readS, spanS } = await this.#readCounters(now);
     const deltas = collectDeltas(this.#owd, now, { tickInterval: s.tick_interval });
