@@ -16,12 +16,20 @@ export class PeriodicSummary {
   readonly #memory: (() => Deno.MemoryUsage) | undefined;
   #startS: number | undefined;
   #paths: Partial<Record<TickPath, number>> = {};
-  #dl: number[] = [];
-  #ul: number[] = [];
+  /** Ticks recorded in this period. */
+  #ticks = 0;
+  /** The last tick's rates. */
+  #lastDl = 0;
+  #lastUl = 0;
+  // Ranges kept as they come, not arrays of every tick: under `capacity` a period holds 3000
+  // ticks, whose arrays (and their regrown copies) end up in the old generation (docs/footprint.md,
+  // "Thirty-first session"). The delays stay whole: their medians need them.
+  #dl = new Range();
+  #ul = new Range();
+  #rx = new Range();
+  #tx = new Range();
   #delayDown: number[] = [];
   #delayUp: number[] = [];
-  #rx: number[] = [];
-  #tx: number[] = [];
 
   /**
    * `emit` receives each summary line; `periodS` defaults to `SUMMARY_PERIOD_S`; `memory`, when
@@ -41,27 +49,30 @@ export class PeriodicSummary {
   record(nowS: number, tick: TickResult): void {
     this.#startS ??= nowS;
     this.#paths[tick.path] = (this.#paths[tick.path] ?? 0) + 1;
-    this.#dl.push(tick.next_dl_rate);
-    this.#ul.push(tick.next_ul_rate);
+    this.#ticks++;
+    this.#lastDl = tick.next_dl_rate;
+    this.#lastUl = tick.next_ul_rate;
+    this.#dl.add(tick.next_dl_rate);
+    this.#ul.add(tick.next_ul_rate);
     const r = tick.readings;
     if (r !== undefined) {
       this.#delayDown.push(r.down_del_stat);
       this.#delayUp.push(r.up_del_stat);
-      this.#rx.push(r.rx_load);
-      this.#tx.push(r.tx_load);
+      this.#rx.add(r.rx_load);
+      this.#tx.add(r.tx_load);
     }
     if (nowS - this.#startS >= this.#periodS) this.flush(nowS);
   }
 
   /** Emits the summary of what was recorded since the last one (nothing when empty). */
   flush(nowS: number): void {
-    const ticks = this.#dl.length;
+    const ticks = this.#ticks;
     if (ticks === 0 || this.#startS === undefined) return;
     const paths = Object.entries(this.#paths).map(([p, n]) => `${n} ${p}`).join(", ");
     const parts = [
       `last ${Math.round(nowS - this.#startS)} s: ${ticks} ticks (${paths})`,
-      `download ${range(this.#dl, 0)} kbit/s (now ${this.#dl[ticks - 1]})`,
-      `upload ${range(this.#ul, 0)} kbit/s (now ${this.#ul[ticks - 1]})`,
+      `download ${this.#dl.text(0)} kbit/s (now ${this.#lastDl})`,
+      `upload ${this.#ul.text(0)} kbit/s (now ${this.#lastUl})`,
     ];
     if (this.#delayDown.length > 0) {
       parts.push(
@@ -70,7 +81,7 @@ export class PeriodicSummary {
           `${fixed(percentile(this.#delayUp, 50), 1)} / max ${
             fixed(Math.max(...this.#delayUp), 1)
           } ms`,
-        `load rx ${range(this.#rx, 2)}, tx ${range(this.#tx, 2)}`,
+        `load rx ${this.#rx.text(2)}, tx ${this.#tx.text(2)}`,
       );
     }
     const m = this.#memory?.();
@@ -78,12 +89,13 @@ export class PeriodicSummary {
     this.#emit(parts.join("; "));
     this.#startS = nowS;
     this.#paths = {};
-    this.#dl = [];
-    this.#ul = [];
+    this.#ticks = 0;
+    this.#dl = new Range();
+    this.#ul = new Range();
+    this.#rx = new Range();
+    this.#tx = new Range();
     this.#delayDown = [];
     this.#delayUp = [];
-    this.#rx = [];
-    this.#tx = [];
   }
 }
 
@@ -95,14 +107,20 @@ function mb(bytes: number): string {
   return fixed(bytes / 1e6, 1);
 }
 
-function range(values: readonly number[], digits: number): string {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+/** The lowest and highest of the values added (NaN skipped, as comparisons skip it). */
+class Range {
+  #lo = Infinity;
+  #hi = -Infinity;
+
+  add(v: number): void {
+    if (v < this.#lo) this.#lo = v;
+    if (v > this.#hi) this.#hi = v;
   }
-  // Compared as printed: loads of 0.001 and 0.003 are "0.00", not "0.00–0.00".
-  const [a, b] = [fixed(lo, digits), fixed(hi, digits)];
-  return a === b ? a : `${a}–${b}`;
+
+  /** `lo–hi` with `digits` decimals, or one figure when both print the same. */
+  text(digits: number): string {
+    // Compared as printed: loads of 0.001 and 0.003 are "0.00", not "0.00–0.00".
+    const [a, b] = [fixed(this.#lo, digits), fixed(this.#hi, digits)];
+    return a === b ? a : `${a}–${b}`;
+  }
 }
