@@ -72,21 +72,10 @@ export interface FileStatsOptions {
   keepPrevious?: boolean;
 }
 
-/** Numbers in one stats row (`StatsRow`'s fields). */
-const ROW_FIELDS = 8;
-
 /** The two upstream CSV files, rotated at `stats_max_kbytes` KiB. */
 export class FileStatsSink implements StatsSink {
   readonly #stats: RotatingCsvWriter<StatsRow>;
   readonly #hist: RotatingCsvWriter;
-  /**
-   * The rows not yet handed to the writer, as numbers: a row object kept until its write (5 s)
-   * outlives two scavenges and is promoted into the old generation, ten a second under
-   * `capacity` (docs/footprint.md, "Thirty-first session").
-   */
-  readonly #packed: Float64Array;
-  /** Rows in `#packed`. */
-  #rows = 0;
 
   /** Creates the files lazily on the first flush (see `keepPrevious`). */
   constructor(
@@ -109,39 +98,11 @@ export class FileStatsSink implements StatsSink {
       ...common,
       setting: "speedhist_file",
     });
-    this.#packed = new Float64Array(ROW_FIELDS * Math.max(1, options.flushEveryRows ?? 10));
   }
 
-  /** Queues one stats row (its numbers copied); the writer gets them when its write is due. */
+  /** Queues one stats row (kept, not copied: the caller builds a new one per row). */
   statsRow(row: StatsRow): void {
-    const b = this.#packed, o = this.#rows * ROW_FIELDS;
-    b[o] = row.times;
-    b[o + 1] = row.timens;
-    b[o + 2] = row.rxload;
-    b[o + 3] = row.txload;
-    b[o + 4] = row.deltadelaydown;
-    b[o + 5] = row.deltadelayup;
-    b[o + 6] = row.dlrate;
-    b[o + 7] = row.uprate;
-    if (++this.#rows * ROW_FIELDS === b.length) this.#handOver();
-  }
-
-  /** Hands the queued rows to the writer, which writes when it holds as many as `#packed`. */
-  #handOver(): void {
-    const b = this.#packed;
-    for (let o = 0; o < this.#rows * ROW_FIELDS; o += ROW_FIELDS) {
-      this.#stats.writeRow({
-        times: b[o],
-        timens: b[o + 1],
-        rxload: b[o + 2],
-        txload: b[o + 3],
-        deltadelaydown: b[o + 4],
-        deltadelayup: b[o + 5],
-        dlrate: b[o + 6],
-        uprate: b[o + 7],
-      });
-    }
-    this.#rows = 0;
+    this.#stats.writeRow(row);
   }
 
   /** Queues a whole dump and writes it out. */
@@ -155,7 +116,6 @@ export class FileStatsSink implements StatsSink {
 
   /** Writes both files out (also creating them with their headers). */
   async flush(): Promise<void> {
-    this.#handOver();
     await Promise.all([this.#stats.flush(), this.#hist.flush()]);
   }
 }
