@@ -77,3 +77,16 @@ Deno.test("summary: the process's memory ends the line when a source is given", 
       "upload 11000 kbit/s (now 11000); memory rss 31.2 MB, JS heap 14.0 MB",
   );
 });
+
+Deno.test("summary: a load that is not a number is left out of its range, as before", () => {
+  const lines: string[] = [];
+  const s = new PeriodicSummary((l) => lines.push(l), { periodS: 10 });
+  const odd = tick(0, 10000, 3);
+  s.record(0, tick(50000, 10000, 2));
+  // A rate of 0 in force makes the load NaN (0/0) in the loop's readings.
+  s.record(2, { ...odd, readings: { ...odd.readings!, rx_load: NaN } });
+  s.record(4, tick(70000, 14000, 4));
+  s.flush(10);
+  assert(lines[0].includes("download 0–70000 kbit/s (now 70000)"), lines[0]);
+  assert(lines[0].endsWith("load rx 0.50–0.70, tx 0.50–0.70"), lines[0]);
+});
