@@ -8,6 +8,7 @@ import { createShaperPair, ShaperCheckError } from "./shaper.ts";
 import { readLinkKind } from "./link_kind.ts";
 import { swappedInterfaces } from "./swapped_interfaces.ts";
 import { rootQdiscDevices } from "./root_qdisc_devices.ts";
+import { probePrivilege } from "./tc_privilege.ts";
 import type { ShaperKind } from "../control/ports.ts";
 import type { CommandRunner } from "../util/command.ts";
 
@@ -37,9 +38,11 @@ export async function localShaperWarnings(
   const { attempts, retryDelayS: delayS } = options;
   const pair = createShaperPair(settings, { batch: false, runner: options.runner });
   const warnings: string[] = [];
+  const usable: string[] = [];
   for (const [setting, shaper] of [["dl_if", pair.dl], ["ul_if", pair.ul]] as const) {
     try {
       await shaper.check();
+      usable.push(settings[setting]);
     } catch (e) {
       const message = (e as Error).message;
       if (e instanceof ShaperCheckError && e.reason === "missing-interface") {
@@ -56,6 +59,9 @@ export async function localShaperWarnings(
     }
   }
   await pair.close?.();
+  // tc shows qdiscs to anyone: the check above passes without the privilege to change them.
+  const refused = usable.length > 0 ? await probePrivilege(usable, options.runner) : undefined;
+  if (refused !== undefined) warnings.push(`${refused}; run would exit 69 at once`);
   const swapped = await swappedWarning(settings, options.runner);
   return swapped === undefined ? warnings : [...warnings, swapped];
 }

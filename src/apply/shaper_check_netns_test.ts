@@ -1,11 +1,19 @@
 /**
  * check-config's look at the local shapers (src/apply/shaper_check.ts) with the real `tc` in a
  * throw-away network namespace: a missing interface and a wrong root qdisc are warned about with
- * what `run` would do; usable ones give no warning.
+ * what `run` would do; usable ones give no warning; tc that may not change them (no
+ * `CAP_NET_ADMIN`) is told by a change the kernel refuses either way, and nothing is changed.
  */
 import { assertEquals } from "../util/assert.ts";
 import { denoCommandRunner } from "../util/command.ts";
-import { addTbfVethPair, must, needs, netnsSkipReason, withNetns } from "../util/netns_testing.ts";
+import {
+  addTbfVethPair,
+  must,
+  needs,
+  netnsSkipReason,
+  sh,
+  withNetns,
+} from "../util/netns_testing.ts";
 import { localShaperWarnings } from "./shaper_check.ts";
 import type { CommandRunner } from "../util/command.ts";
 
@@ -83,5 +91,42 @@ Deno.test({
         await localShaperWarnings({ ...settings, dl_if: "lan", ul_if: "wan" }, wait),
         [],
       );
+    }),
+});
+
+/** Why tc cannot be run without CAP_NET_ADMIN here, else undefined. */
+async function setprivReason(): Promise<string | undefined> {
+  const netns = await netnsSkipReason();
+  if (netns !== undefined) return netns;
+  return (await sh("setpriv", ["--version"])).ok ? undefined : "no setpriv";
+}
+
+Deno.test({
+  ...needs(
+    "check-config's shaper check: tc without CAP_NET_ADMIN is warned about; nothing is changed",
+    await setprivReason(),
+  ),
+  fn: () =>
+    withNetns("sqma-shcap", async (ns) => {
+      await addTbfVethPair(ns, "vdl", "vul");
+      // The shipped unit's capabilities minus the one tc needs to change qdiscs (ops30, M9).
+      const real = denoCommandRunner();
+      const noNetAdmin: CommandRunner = (binary, args, run) =>
+        real("ip", [
+          ...["netns", "exec", ns, "setpriv", "--bounding-set=-net_admin"],
+          ...["--inh-caps=-net_admin", binary, ...args],
+        ], run);
+      const settings = { shaper: "tbf" as const, dl_if: "vdl", ul_if: "vul", htb_classid: "1:1" };
+      const wait = { attempts: 12, retryDelayS: 5 };
+      const shown = () => must("tc", ["-n", ns, "-d", "qdisc", "show"]);
+      const before = await shown();
+      assertEquals(await localShaperWarnings(settings, { ...wait, runner: noNetAdmin }), [
+        "tc may not change the shaper on vdl and vul (RTNETLINK answers: Operation not " +
+        "permitted): run sqm-autorate as root or with CAP_NET_ADMIN where tc runs " +
+        '(docs/install.md, "What the binary needs on the machine"); run would exit 69 at once',
+      ]);
+      // With the capability the kernel refuses the probe's handle of 0: no warning, no change.
+      assertEquals(await localShaperWarnings(settings, { ...wait, runner: inNetns(ns) }), []);
+      assertEquals(await shown(), before);
     }),
 });

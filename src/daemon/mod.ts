@@ -50,7 +50,7 @@ import {
 } from "./instance_lock.ts";
 import { LockWatch } from "./lock_watch.ts";
 import { gatedForStop } from "./stop_gate.ts";
-import { privilegeRefusal } from "./tc_refused.ts";
+import { privilegeRefusal } from "../apply/tc_privilege.ts";
 
 /** Start-up timing (defaults: Lua's 12 × 5 s interface wait, Rust's 2 s settle and 10 s wait). */
 export interface StartupTiming {

@@ -1,12 +1,18 @@
 /**
- * For remote-mode tests against a real OpenSSH server: two throw-away network namespaces, the
- * "router" (sshd with throw-away keys, a veth pair `vdl`/`vul` with root TBFs) and the "client"
- * the daemon's ssh runs in, joined by a management veth link that a test can cut. The daemon
- * runs in this process; its ssh is a wrapper that enters the client namespace.
+ * For remote-mode tests against a real SSH server: two throw-away network namespaces, the
+ * "router" (OpenSSH's sshd, or dropbear with a BusyBox userland as stock OpenWrt has it, with
+ * throw-away keys; a veth pair `vdl`/`vul` with root TBFs) and the "client" the daemon's ssh runs
+ * in, joined by a management veth link that a test can cut. The daemon runs in this process; its
+ * ssh is a wrapper that enters the client namespace.
  */
 import type { TableSettings } from "../config/settings_table.ts";
 import { must, sh, withNetns } from "../util/netns_testing.ts";
 import { knownHostsLine, sshdConfig, sshdPath } from "../util/sshd_testing.ts";
+import {
+  buildDropbearRouter,
+  type DropbearRouter,
+  dropbearSkipReason,
+} from "../util/dropbear_testing.ts";
 import type { TickEvent } from "../control/ports.ts";
 import { type DaemonNetns, withDaemonNetns } from "./netns_fixture.ts";
 
@@ -16,6 +22,14 @@ export const SSH_ROUTER_ADDR = { router: "10.77.0.1", client: "10.77.0.2" } as c
 /** Why these tests cannot run here (no sshd, ssh or ssh-keygen), or undefined. */
 export async function sshdSkipReason(): Promise<string | undefined> {
   if (sshdPath === undefined) return "OpenSSH server (sshd) not installed";
+  if (!(await sh("ssh", ["-V"])).ok) return "OpenSSH client (ssh) not installed";
+  return undefined;
+}
+
+/** Why the dropbear tests cannot run here (no dropbear, busybox or OpenSSH client), or undefined. */
+export async function dropbearRouterSkipReason(): Promise<string | undefined> {
+  const reason = dropbearSkipReason();
+  if (reason !== undefined) return reason;
   if (!(await sh("ssh", ["-V"])).ok) return "OpenSSH client (ssh) not installed";
   return undefined;
 }
@@ -33,11 +47,15 @@ export interface SshRouterNetns {
    * test changes them and restarts sshd (a router's host key changed, the key no longer there).
    */
   keysDir: string;
-  /** Starts sshd in the router namespace and waits until it listens. */
+  /** The router's authorized keys file (sshd's `KEYSDIR/authorized_keys`, dropbear's root's). */
+  authorizedKeys: string;
+  /** The dropbear router (host key, log), when the server is dropbear. */
+  dropbear?: DropbearRouter;
+  /** Starts the SSH server in the router namespace and waits until it listens. */
   startSshd(): Promise<void>;
-  /** Kills every sshd of the router namespace (listener and sessions); returns how many. */
+  /** Kills every process of the SSH server (listener and sessions); returns how many. */
   killSshd(): Promise<number>;
-  /** sshd's log so far (a line `Accepted publickey …` per connection). */
+  /** The server's log so far (a line `Accepted publickey …` or `Pubkey auth succeeded …` each). */
   sshdLog(): Promise<string>;
   /** Processes in the router namespace: pid and command name. */
   routerProcesses(): Promise<{ pid: number; comm: string; state: string }[]>;
@@ -54,6 +72,27 @@ export function withSshRouterNetns<T>(
   overrides: Partial<TableSettings>,
   fn: (r: SshRouterNetns) => Promise<T>,
 ): Promise<T> {
+  return withRouterNetns(prefix, { overrides, server: "sshd" }, fn);
+}
+
+/**
+ * As {@linkcode withSshRouterNetns}, the router running dropbear with BusyBox as its shell and
+ * commands and iproute2's tc, as stock OpenWrt (src/util/dropbear_testing.ts).
+ */
+export function withDropbearRouterNetns<T>(
+  prefix: string,
+  overrides: Partial<TableSettings>,
+  fn: (r: SshRouterNetns) => Promise<T>,
+): Promise<T> {
+  return withRouterNetns(prefix, { overrides, server: "dropbear" }, fn);
+}
+
+function withRouterNetns<T>(
+  prefix: string,
+  o: { overrides: Partial<TableSettings>; server: "sshd" | "dropbear" },
+  fn: (r: SshRouterNetns) => Promise<T>,
+): Promise<T> {
+  const overrides = o.overrides;
   return withNetns(`${prefix}-r`, (routerNs) =>
     withNetns(`${prefix}-c`, async (client) => {
       const dir = await Deno.makeTempDir({ prefix: "sqma-sshr-" });
@@ -82,7 +121,8 @@ export function withSshRouterNetns<T>(
         ]);
         await must("ip", ["-n", routerNs, "link", "set", "mgmt0", "up"]);
         await must("ip", ["-n", client, "link", "set", "mgmt1", "up"]);
-        const files = await sshFiles(dir);
+        const dropbear = o.server === "dropbear" ? await buildDropbearRouter(dir) : undefined;
+        const files = await sshFiles(dir, dropbear);
         const sshPath = `${dir}/ssh`;
         await Deno.writeTextFile(sshPath, `#!/bin/sh\nexec ip netns exec ${client} ssh "$@"\n`);
         await Deno.chmod(sshPath, 0o755);
@@ -107,26 +147,45 @@ export function withSshRouterNetns<T>(
           }
           return killed;
         };
+        const listening = async () => {
+          for (let i = 0; i < 50; i++) {
+            const ss = await sh("ip", ["netns", "exec", routerNs, "ss", "-ltn", "sport = :22"]);
+            if (ss.out.includes(":22")) return;
+            await new Promise((res) => setTimeout(res, 100));
+          }
+          const log = await Deno.readTextFile(dropbear?.log ?? `${dir}/sshd.log`).catch(() => "");
+          throw new Error(`${o.server} did not listen: ${log}`);
+        };
         const r: SshRouterNetns = {
           d: undefined as unknown as DaemonNetns,
           client,
           sshPath,
           keysDir: dir,
+          authorizedKeys: dropbear?.authorizedKeys ?? `${dir}/authorized_keys`,
+          dropbear,
           startSshd: async () => {
+            if (dropbear !== undefined) {
+              // In the background: dropbear -F stays in the foreground, its log in the file.
+              await must("sh", [
+                "-c",
+                `${
+                  dropbear.argv(routerNs, SSH_ROUTER_ADDR.router)
+                    .map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ")
+                } </dev/null >/dev/null 2>&1 &`,
+              ]);
+              await listening();
+              return;
+            }
             await Deno.mkdir("/run/sshd", { recursive: true }); // privilege separation directory
             await must("ip", [
               ...["netns", "exec", routerNs, sshdPath!],
               ...["-f", `${dir}/sshd_config`, "-E", `${dir}/sshd.log`],
             ]);
-            for (let i = 0; i < 50; i++) {
-              const ss = await sh("ip", ["netns", "exec", routerNs, "ss", "-ltn", "sport = :22"]);
-              if (ss.out.includes(":22")) return;
-              await new Promise((res) => setTimeout(res, 100));
-            }
-            throw new Error(`sshd did not listen: ${await Deno.readTextFile(`${dir}/sshd.log`)}`);
+            await listening();
           },
-          killSshd: () => killAll((comm) => comm.startsWith("sshd")),
-          sshdLog: () => Deno.readTextFile(`${dir}/sshd.log`),
+          killSshd: () =>
+            killAll((comm) => dropbear ? comm === "dropbear" : comm.startsWith("sshd")),
+          sshdLog: () => Deno.readTextFile(dropbear?.log ?? `${dir}/sshd.log`),
           routerProcesses: processes,
           link: async (how) => {
             if (how === "down" || how === "up") {
@@ -170,13 +229,19 @@ export function withSshRouterNetns<T>(
     }));
 }
 
-/** Throw-away host and user keys, known_hosts and the sshd config in `dir`. */
-async function sshFiles(dir: string): Promise<{ identity: string; knownHosts: string }> {
+/**
+ * Throw-away host and user keys, known_hosts and the sshd config in `dir`; with `dropbear`, its
+ * host key and root's authorized keys instead.
+ */
+async function sshFiles(
+  dir: string,
+  dropbear: DropbearRouter | undefined,
+): Promise<{ identity: string; knownHosts: string }> {
   for (const k of ["host", "user"]) {
     await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/${k}key`]);
   }
-  await Deno.copyFile(`${dir}/userkey.pub`, `${dir}/authorized_keys`);
-  const hostKey = await Deno.readTextFile(`${dir}/hostkey.pub`);
+  await Deno.copyFile(`${dir}/userkey.pub`, dropbear?.authorizedKeys ?? `${dir}/authorized_keys`);
+  const hostKey = dropbear?.hostPublicKey ?? await Deno.readTextFile(`${dir}/hostkey.pub`);
   await Deno.writeTextFile(`${dir}/known_hosts`, knownHostsLine(SSH_ROUTER_ADDR.router, hostKey));
   await Deno.writeTextFile(
     `${dir}/sshd_config`,

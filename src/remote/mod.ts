@@ -6,6 +6,7 @@
 import type { Logger } from "../log/logger.ts";
 import { createShaperPair, ShaperCheckError } from "../apply/shaper.ts";
 import { type LinkKindReader, readLinkKind } from "../apply/link_kind.ts";
+import { probePrivilege } from "../apply/tc_privilege.ts";
 import { TC_CHANGES_PER_SSH_SESSION, TcBatch } from "../apply/tc_batch.ts";
 import { mapShaperPair, shaperWith } from "../control/shaper_wrap.ts";
 import { createCounterReader } from "../counters/mod.ts";
@@ -169,7 +170,7 @@ export function createRemoteAdapters(
 
 /**
  * `check-config`'s remote check: with `remote` set, the router must answer over ssh, have `tc`
- * and the configured shaper on both interfaces, and readable counters. Problems carry exit 69,
+ * and the configured shaper on both interfaces, let the login change it, and readable counters. Problems carry exit 69,
  * as the daemon's start-up would.
  */
 export async function checkRemoteSetup(
@@ -177,17 +178,28 @@ export async function checkRemoteSetup(
   options: RemoteAdapterOptions = {},
 ): Promise<string[]> {
   if (!isRemote(settings)) return [];
-  const { shapers, counters } = createRemoteAdapters(settings, options);
+  const runner = options.runner ?? sshCommandRunner(settings, { sshPath: options.sshPath });
+  const { shapers, counters } = createRemoteAdapters(settings, { ...options, runner });
   const problems: string[] = [];
   try {
-    for (const shaper of [shapers.dl, shapers.ul]) {
+    const usable: string[] = [];
+    for (
+      const [ifname, shaper] of [[settings.dl_if, shapers.dl], [
+        settings.ul_if,
+        shapers.ul,
+      ]] as const
+    ) {
       try {
         await shaper.check();
+        usable.push(ifname);
       } catch (e) {
         problems.push(`remote ${settings.remote}: ${(e as Error).message}`);
         if (e instanceof ShaperCheckError && e.reason !== "wrong-kind") return problems;
       }
     }
+    // A login that is not root's on the router sees the qdiscs but may not change them.
+    const refused = usable.length > 0 ? await probePrivilege(usable, runner) : undefined;
+    if (refused !== undefined) problems.push(`remote ${settings.remote}: ${refused}`);
     if (await counters.read() === null) {
       problems.push(
         `remote ${settings.remote}: cannot read the byte counters of ${settings.dl_if} and ` +

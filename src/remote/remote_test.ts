@@ -12,7 +12,7 @@ import { RouterLink } from "./router_link.ts";
 import type { CommandRunner } from "../util/command.ts";
 import type { Logger } from "../log/logger.ts";
 import { ShaperCheckError } from "../apply/shaper.ts";
-import { checkRouter, createRemoteAdapters } from "./mod.ts";
+import { checkRemoteSetup, checkRouter, createRemoteAdapters } from "./mod.ts";
 
 const REMOTE = {
   remote: "root@192.168.1.1",
@@ -357,4 +357,37 @@ Deno.test("remote adapters: the download's link kind is asked of the router's ip
   assertEquals(await busybox.linkKind("ifb4wan"), undefined, "the name decides then");
   await ifb.shapers.close?.();
   await busybox.shapers.close?.();
+});
+
+Deno.test("checkRemoteSetup: a login the router's tc may not change qdiscs for is a problem", async () => {
+  const settings = {
+    ...REMOTE,
+    remote: "bob@192.168.1.1",
+    shaper: "tbf" as const,
+    dl_if: "ifb4wan",
+    ul_if: "wan",
+    htb_classid: "1:1",
+    dl_counter: "auto" as const,
+    ul_counter: "auto" as const,
+  };
+  const eperm = "RTNETLINK answers: Operation not permitted";
+  const runner: CommandRunner = (_cmd, args) => {
+    const qdisc = `[{"kind":"tbf","handle":"1:","root":true,"options":{}}]`;
+    if (args[0] === "-V") return Promise.resolve({ code: 0, stdout: "tc", stderr: "" });
+    if (args[0] === "-j") return Promise.resolve({ code: 0, stdout: qdisc, stderr: "" });
+    // tc shows qdiscs to anyone: only a change says whether this login may make one.
+    return Promise.resolve({ code: 2, stdout: "", stderr: eperm });
+  };
+  const problems = await checkRemoteSetup(settings, {
+    runner,
+    spawnCounters: () => {
+      throw new Error("no ssh in this test");
+    },
+  });
+  assertEquals(
+    problems[0],
+    `remote bob@192.168.1.1: tc may not change the shaper on ifb4wan and wan (${eperm}): run ` +
+      "sqm-autorate as root or with CAP_NET_ADMIN where tc runs (docs/install.md, " +
+      '"What the binary needs on the machine")',
+  );
 });
