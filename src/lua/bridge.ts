@@ -161,18 +161,21 @@ end
 
 local plugins = {}
 -- Globals the plugins set, and which plugin set each: all plugins share one Lua state (as
--- upstream's require does), so two plugins that both set a global (M = {}, count = 0, at load or
--- first in process) share one value and each one's functions run on the other's. The globals a
--- plugin sets live in pglobals, not in _G itself: _G's metatable reads them (__index is a table,
--- read by the VM without a call) and routes every assignment to them through set_global, which
--- notes the plugin that set each one; a second plugin setting it is named once
--- (docs/plugins.md, "Plugins"). Globals that existed before the plugins (the libraries) stay in
--- _G and cost nothing. Until the thirty-first session only a table or function replaced at load
--- was seen.
+-- upstream's require does), so two plugins that both set a global at load (M = {}, count = 0)
+-- share one value and each one's functions run on the other's. The values live in _G itself, as
+-- with upstream (rawget, next and a plugin's own metatable on _G see them). While a plugin loads,
+-- the globals earlier plugins set are moved out of _G into pglobals (read through _G's __index, a
+-- table: no call), so its assignments to them reach set_global, which notes the plugin that set
+-- each one and names a second plugin setting it once; at the load's end (or the next call, after a
+-- load that raised) they go back. Outside a load only a global's first set reaches set_global, so
+-- a clash first made in process() is not seen (docs/plugins.md, "Plugins"). A plugin that
+-- replaced _G's metatable turns the check off. Globals that existed before the plugins (the
+-- libraries) are never noted.
 local pglobals, gowner, gnamed, gdisplay = {}, {}, {}, {}
 local current -- id of the plugin being loaded or called
+local loading = false -- the earlier plugins' globals are in pglobals
 local clash_text -- the clashes not yet handed to the host, or nil
-local function set_global(_, k, v)
+local function set_global(t, k, v)
   local by = current
   if by ~= nil then
     local was = gowner[k]
@@ -184,7 +187,7 @@ local function set_global(_, k, v)
       clash_text = clash_text and clash_text .. "\\n" .. line or line
     end
   end
-  pglobals[k] = v
+  if loading then pglobals[k] = v else rawset(t, k, v) end
 end
 local function global_pairs(g)
   local in_g, k = true, nil
@@ -199,35 +202,60 @@ local function global_pairs(g)
     return k, v
   end, g, nil
 end
+local global_mt = { __index = pglobals, __newindex = set_global, __pairs = global_pairs }
+local function unhide_globals()
+  loading = false
+  for k, v in next, pglobals do
+    rawset(_G, k, v)
+    pglobals[k] = nil
+  end
+end
+local function hide_globals()
+  if loading then unhide_globals() end
+  if getmetatable(_G) == nil then setmetatable(_G, global_mt) end
+  if getmetatable(_G) ~= global_mt then return end
+  for k in next, gowner do
+    local v = rawget(_G, k)
+    if v ~= nil then
+      pglobals[k] = v
+      rawset(_G, k, nil)
+    end
+  end
+  loading = true
+end
 local function take_clashes()
   local c = clash_text
   clash_text = nil
   return c
 end
--- modname: what upstream would require() (the file's name less .lua); a Lua 5.1 module(...)
--- chunk returns nothing and leaves its table in package.loaded, as require then reads it.
-function B.plugin_load(id, chunk, settings, modname, display)
-  if getmetatable(_G) == nil then
-    setmetatable(_G, { __index = pglobals, __newindex = set_global, __pairs = global_pairs })
-  end
-  current = id
-  gdisplay[id] = display
+local function load_plugin(id, chunk, settings, modname)
   local m = chunk(modname)
   if m == nil then m = package.loaded[modname] end
-  if type(m) ~= "table" then return "no_table", type(m), take_clashes() end
+  if type(m) ~= "table" then return "no_table", type(m) end
   if type(m.initialise) == "function" then
     local r = m.initialise(requires, settings)
     if r ~= nil then m = r end
-    if type(m) ~= "table" then return "no_table", type(m), take_clashes() end
+    if type(m) ~= "table" then return "no_table", type(m) end
   end
-  if type(m.process) ~= "function" then return "no_process", nil, take_clashes() end
+  if type(m.process) ~= "function" then return "no_process", nil end
   plugins[id] = m
   local name = m.name
   if type(name) ~= "string" then name = nil end
-  return "ok", name, take_clashes()
+  return "ok", name
+end
+-- modname: what upstream would require() (the file's name less .lua); a Lua 5.1 module(...)
+-- chunk returns nothing and leaves its table in package.loaded, as require then reads it.
+function B.plugin_load(id, chunk, settings, modname, display)
+  hide_globals()
+  current = id
+  gdisplay[id] = display
+  local status, name = load_plugin(id, chunk, settings, modname)
+  unhide_globals()
+  return status, name, take_clashes()
 end
 -- Upstream's readings table holds upstream's keys only; additions go in a second argument.
 function B.plugin_process(id, ...)
+  if loading then unhide_globals() end -- the last load raised
   current = id
   local a = { ... }
   local r, x = {}, {}
