@@ -26,9 +26,9 @@ export function groupNodes(snap: {
   const byTypeOnly = new Set(["string", "concatenated string", "sliced string", "code", "number"]);
   for (let i = 0; i < snap.nodes.length; i += width) {
     const type = types[snap.nodes[i + iType]];
-    const key = byTypeOnly.has(type)
-      ? `(${type})`
-      : `${type}:${snap.strings[snap.nodes[i + iName]]}`;
+    // V8 names some nodes with their id (`system / Context / scope @1234`): grouped without it.
+    const name = snap.strings[snap.nodes[i + iName]].replace(/ @\d+$/, "");
+    const key = byTypeOnly.has(type) ? `(${type})` : `${type}:${name}`;
     const g = out.get(key) ?? { count: 0, size: 0 };
     g.count++;
     g.size += snap.nodes[i + iSize];

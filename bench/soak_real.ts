@@ -337,32 +337,37 @@ export function analyse(ctl: string, all: readonly SoakSample[], warmUpS: number
   const halves = [s.filter((x) => x.t <= mid), s.filter((x) => x.t >= mid)];
   const hours = (x: SoakSample) => x.t / 3600;
   const dec = (x: SoakSample) => (x.counters.sqm_controller_decisions_total ?? NaN) / 1000;
-  const series: [string, (x: SoakSample) => number, string, number][] = [
-    ["heap", (x) => x.heapAfterGc / 1024, "kB", 1],
-    ["anon_rss", (x) => x.anonKb, "kB", 0],
-    ["rss", (x) => x.rssKb, "kB", 0],
-    ["fds", (x) => x.fds, "fds", 2],
-    ["children", (x) => x.children, "processes", 2],
-    ["resources", (x) => x.counters.deno_resources ?? NaN, "resources", 2],
+  // Idle or loaded at the reading (the load's cycle drifts against the minute, and children,
+  // fds and the heap differ between the two): slopes over each alone as well.
+  const idle = (x: SoakSample) => x.idleEnters > x.idleLeaves;
+  const series: [string, (x: SoakSample) => number, string, string, number][] = [
+    ["heap", (x) => x.heapAfterGc / 1024, "kb", "kB", 1],
+    ["anon_rss", (x) => x.anonKb, "kb", "kB", 0],
+    ["rss", (x) => x.rssKb, "kb", "kB", 0],
+    ["fds", (x) => x.fds, "fds", "fds", 2],
+    ["children", (x) => x.children, "processes", "processes", 2],
+    ["resources", (x) => x.counters.deno_resources ?? NaN, "resources", "resources", 2],
   ];
-  for (const [name, f, unit, digits] of series) {
+  for (const [name, f, token, unit, digits] of series) {
     const per = (xs: readonly SoakSample[], by: (x: SoakSample) => number) =>
       slope(xs.map(by), xs.map(f));
-    metric(`soak_real_${ctl}_${name}_slope_${unit}_per_h`, per(s, hours), `${unit}/h`, digits);
+    const each: [string, readonly SoakSample[]][] = [
+      ["", s],
+      ["_first_half", halves[0]],
+      ["_second_half", halves[1]],
+      ["_idle", s.filter(idle)],
+      ["_loaded", s.filter((x) => !idle(x))],
+    ];
+    for (const [part, xs] of each) {
+      metric(
+        `soak_real_${ctl}_${name}${part}_slope_${token}_per_h`,
+        per(xs, hours),
+        `${unit}/h`,
+        digits,
+      );
+    }
     metric(
-      `soak_real_${ctl}_${name}_slope_first_half_${unit}_per_h`,
-      per(halves[0], hours),
-      `${unit}/h`,
-      digits,
-    );
-    metric(
-      `soak_real_${ctl}_${name}_slope_second_half_${unit}_per_h`,
-      per(halves[1], hours),
-      `${unit}/h`,
-      digits,
-    );
-    metric(
-      `soak_real_${ctl}_${name}_slope_${unit}_per_1000_decisions`,
+      `soak_real_${ctl}_${name}_slope_${token}_per_1000_decisions`,
       per(s, dec),
       unit,
       digits + 2,
