@@ -342,6 +342,8 @@ export function analyse(ctl: string, all: readonly SoakSample[], warmUpS: number
   const idle = (x: SoakSample) => x.idleEnters > x.idleLeaves;
   const series: [string, (x: SoakSample) => number, string, string, number][] = [
     ["heap", (x) => x.heapAfterGc / 1024, "kb", "kB", 1],
+    // Collected and read in one turn of the daemon's thread (bench/_inspect_heap.ts).
+    ["heap_sync", (x) => (x.counters.heap_used_sync_gc ?? NaN) / 1024, "kb", "kB", 1],
     ["anon_rss", (x) => x.anonKb, "kb", "kB", 0],
     ["rss", (x) => x.rssKb, "kb", "kB", 0],
     ["fds", (x) => x.fds, "fds", "fds", 2],
