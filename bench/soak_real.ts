@@ -305,22 +305,45 @@ async function sample(side: Side, t: number, snapshot: string | undefined): Prom
   };
 }
 
-/** Least-squares slope of y over x (NaN with fewer than 3 finite points). */
-export function slope(xs: readonly number[], ys: readonly number[]): number {
-  const pts = xs.map((x, i) => [x, ys[i]]).filter(([x, y]) =>
-    Number.isFinite(x) && Number.isFinite(y)
+/**
+ * Least-squares slope of y over x over the finite points (NaN with fewer than 3). With `groups`,
+ * each group gets a level of its own (x and y centred within their group, the slope pooled): the
+ * readings at one phase of a cycle are compared with each other only.
+ */
+export function slope(
+  xs: readonly number[],
+  ys: readonly number[],
+  groups?: readonly number[],
+): number {
+  const pts = xs.map((x, i) => ({ x, y: ys[i], g: groups?.[i] ?? 0 })).filter((p) =>
+    Number.isFinite(p.x) && Number.isFinite(p.y)
   );
   if (pts.length < 3) return NaN;
-  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length;
-  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
+  const means = new Map<number, { x: number; y: number; n: number }>();
+  for (const p of pts) {
+    const m = means.get(p.g) ?? { x: 0, y: 0, n: 0 };
+    m.x += p.x;
+    m.y += p.y;
+    m.n++;
+    means.set(p.g, m);
+  }
   let num = 0;
   let den = 0;
-  for (const [x, y] of pts) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
+  for (const p of pts) {
+    const m = means.get(p.g)!;
+    const dx = p.x - m.x / m.n;
+    num += dx * (p.y - m.y / m.n);
+    den += dx * dx;
   }
   return den === 0 ? NaN : num / den;
 }
+
+/**
+ * The readings' phase: the minute modulo `PHASE_MIN`, the common period of the load's cycle
+ * (2 min) and of the 5-minute log summary, whose per-tick arrays (src/control/summary.ts) hold up
+ * to ~0.3 MB at 20 ticks a second and are emptied at each line.
+ */
+const PHASE_MIN = 10;
 
 function metric(name: string, value: number, unit: string, digits = 1): void {
   console.log(`metric ${name} ${Number.isFinite(value) ? value.toFixed(digits) : "NaN"} ${unit}`);
@@ -337,9 +360,7 @@ export function analyse(ctl: string, all: readonly SoakSample[], warmUpS: number
   const halves = [s.filter((x) => x.t <= mid), s.filter((x) => x.t >= mid)];
   const hours = (x: SoakSample) => x.t / 3600;
   const dec = (x: SoakSample) => (x.counters.sqm_controller_decisions_total ?? NaN) / 1000;
-  // Idle or loaded at the reading (the load's cycle drifts against the minute, and children,
-  // fds and the heap differ between the two): slopes over each alone as well.
-  const idle = (x: SoakSample) => x.idleEnters > x.idleLeaves;
+  const phase = (x: SoakSample) => Math.round(x.t / 60) % PHASE_MIN;
   const series: [string, (x: SoakSample) => number, string, string, number][] = [
     ["heap", (x) => x.heapAfterGc / 1024, "kb", "kB", 1],
     // Collected and read in one turn of the daemon's thread (bench/_inspect_heap.ts).
@@ -351,22 +372,17 @@ export function analyse(ctl: string, all: readonly SoakSample[], warmUpS: number
     ["resources", (x) => x.counters.deno_resources ?? NaN, "resources", "resources", 2],
   ];
   for (const [name, f, token, unit, digits] of series) {
-    const per = (xs: readonly SoakSample[], by: (x: SoakSample) => number) =>
-      slope(xs.map(by), xs.map(f));
-    const each: [string, readonly SoakSample[]][] = [
-      ["", s],
-      ["_first_half", halves[0]],
-      ["_second_half", halves[1]],
-      ["_idle", s.filter(idle)],
-      ["_loaded", s.filter((x) => !idle(x))],
+    // Per phase (the main figure), and without (`_raw`).
+    const per = (xs: readonly SoakSample[], by: (x: SoakSample) => number, phased = true) =>
+      slope(xs.map(by), xs.map(f), phased ? xs.map(phase) : undefined);
+    const each: [string, number][] = [
+      ["", per(s, hours)],
+      ["_first_half", per(halves[0], hours)],
+      ["_second_half", per(halves[1], hours)],
+      ["_raw", per(s, hours, false)],
     ];
-    for (const [part, xs] of each) {
-      metric(
-        `soak_real_${ctl}_${name}${part}_slope_${token}_per_h`,
-        per(xs, hours),
-        `${unit}/h`,
-        digits,
-      );
+    for (const [part, v] of each) {
+      metric(`soak_real_${ctl}_${name}${part}_slope_${token}_per_h`, v, `${unit}/h`, digits);
     }
     metric(
       `soak_real_${ctl}_${name}_slope_${token}_per_1000_decisions`,
