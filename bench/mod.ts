@@ -7,8 +7,12 @@ import { DAEMON_V8_FLAGS, v8FlagsArg } from "../src/release/v8_flags.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const only = Deno.args;
-/** Scripts of several minutes, left out of a plain `deno task bench` (each has its own task). */
-const SLOW = ["soak.ts"];
+/**
+ * Scripts of several minutes or more, left out of a plain `deno task bench` and run only when
+ * named exactly (`deno task bench soak` is bench/soak.ts, not also the 80-minute
+ * bench/soak_real.ts, which runs as `deno task bench soak_real` or on its own).
+ */
+const SLOW = ["soak.ts", "soak_real.ts"];
 /**
  * Extra flags a script needs (the soak and churn benches force GCs to read the heap; churn runs
  * with the daemon's own V8 flags, whose young generation decides much of the resident set, and
@@ -23,7 +27,11 @@ const scripts = [...Deno.readDirSync(here)]
   .filter((n) =>
     n.endsWith(".ts") && n !== "mod.ts" && !n.startsWith("_") && !n.endsWith("_test.ts")
   )
-  .filter((n) => only.some((o) => n.includes(o)) || (only.length === 0 && !SLOW.includes(n)))
+  .filter((n) =>
+    SLOW.includes(n)
+      ? only.some((o) => n === o || n === `${o}.ts`)
+      : only.some((o) => n.includes(o)) || only.length === 0
+  )
   .sort();
 
 /**
@@ -35,6 +43,7 @@ const PERMISSIONS: Record<string, string> = {
   "remote.ts": "-A",
   "helper_memory.ts": "-A",
   "churn.ts": "-A",
+  "soak_real.ts": "-A",
 };
 
 const metrics: string[] = [];
