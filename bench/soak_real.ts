@@ -210,33 +210,17 @@ async function loadLoop(side: Side, endMs: number): Promise<void> {
   await sleep(1000);
   try {
     while (Date.now() + LOAD_ON_S * 1000 < endMs) {
-      await Promise.all([
+      // The download from the server (-R) on 5201, the upload to it on 5202.
+      const flow = (port: number, reverse: boolean) =>
         runAsync(
           tb.exec(tb.ns.client, [
-            "iperf3",
-            "-c",
-            ADDR.server,
-            "-p",
-            "5201",
-            "-R",
-            "-t",
-            String(LOAD_ON_S),
+            ...["iperf3", "-c", ADDR.server, "-p", String(port)],
+            ...(reverse ? ["-R"] : []),
+            ...["-t", String(LOAD_ON_S)],
           ]),
           { timeoutMs: (LOAD_ON_S + 30) * 1000 },
-        ),
-        runAsync(
-          tb.exec(tb.ns.client, [
-            "iperf3",
-            "-c",
-            ADDR.server,
-            "-p",
-            "5202",
-            "-t",
-            String(LOAD_ON_S),
-          ]),
-          { timeoutMs: (LOAD_ON_S + 30) * 1000 },
-        ),
-      ]);
+        );
+      await Promise.all([flow(5201, true), flow(5202, false)]);
       await sleep(Math.min(LOAD_OFF_S * 1000, Math.max(0, endMs - Date.now())));
     }
   } finally {
