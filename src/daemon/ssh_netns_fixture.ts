@@ -26,7 +26,9 @@ export async function sshdSkipReason(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Why the dropbear tests cannot run here (no dropbear, busybox or OpenSSH client), or undefined. */
+/**
+ * Why the dropbear tests cannot run here (no dropbear, busybox or OpenSSH client), or undefined.
+ */
 export async function dropbearRouterSkipReason(): Promise<string | undefined> {
   const reason = dropbearSkipReason();
   if (reason !== undefined) return reason;

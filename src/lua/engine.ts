@@ -65,7 +65,10 @@ export interface SandboxOptions {
   host: SandboxHost;
   /** Seed for Lua's own `math.random` (default 0: reproducible). */
   mathSeed?: number;
-  /** Wall clock in ms for the time limit and {@link LuaSandbox.lastCallMs} (default `performance.now`). */
+  /**
+   * Wall clock in ms for the time limit and {@link LuaSandbox.lastCallMs} (default
+   * `performance.now`).
+   */
   nowMs?: () => number;
   /**
    * The process's CPU time in ms, undefined where it cannot be read (default {@link processCpuMs}):

@@ -170,8 +170,8 @@ export function createRemoteAdapters(
 
 /**
  * `check-config`'s remote check: with `remote` set, the router must answer over ssh, have `tc`
- * and the configured shaper on both interfaces, let the login change it, and readable counters. Problems carry exit 69,
- * as the daemon's start-up would.
+ * and the configured shaper on both interfaces, let the login change it, and readable counters.
+ * Problems carry exit 69, as the daemon's start-up would.
  */
 export async function checkRemoteSetup(
   settings: RemoteAdapterSettings,
@@ -183,12 +183,8 @@ export async function checkRemoteSetup(
   const problems: string[] = [];
   try {
     const usable: string[] = [];
-    for (
-      const [ifname, shaper] of [[settings.dl_if, shapers.dl], [
-        settings.ul_if,
-        shapers.ul,
-      ]] as const
-    ) {
+    const byName = [[settings.dl_if, shapers.dl], [settings.ul_if, shapers.ul]] as const;
+    for (const [ifname, shaper] of byName) {
       try {
         await shaper.check();
         usable.push(ifname);
